@@ -1,0 +1,18 @@
+// Exit codes of `g7`, documented in the README. Scripts and the action branch on these.
+export const EXIT = {
+  OK: 0,
+  /** A bug in g7 itself: please report it with the output. */
+  INTERNAL: 1,
+  /** The command line was wrong. */
+  USAGE: 2,
+  /** An input file is invalid (plan, backlog, pack, config): the message names file, line and field. */
+  INVALID_INPUT: 3,
+  /** The truck stopped on a non-transient failure (FAIL_STOP): read the rework pack, then `g7 resume`. */
+  FAIL_STOP: 4,
+  /** The truck stopped on a transient failure (RECOVERABLE): the next run resumes by itself. */
+  RECOVERABLE: 5,
+  /** The truck did not depart: the evidence gate or the state said no (the message says why). */
+  REFUSED: 6,
+  /** Another `g7 run` holds the lock on this SSOT. */
+  BUSY: 7,
+} as const;

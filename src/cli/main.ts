@@ -1,0 +1,188 @@
+// The `g7` command line. It turns arguments into settings and calls the core; nothing else happens here.
+import path from 'node:path';
+import { readFile } from 'node:fs/promises';
+import { Command, CommanderError, Option } from 'commander';
+import { G7Error, UsageError, formatProblem } from '../contracts/errors.js';
+import { EXIT } from './exit.js';
+import { layoutFor, backlogFile, dayOf, type Layout } from '../ssot/layout.js';
+import { loadConfig } from '../ssot/config.js';
+import { writeFileAtomic } from '../ssot/atomic.js';
+import { compileDayPlan, serializeCards } from '../plan/compile.js';
+import { checkFile } from '../plan/check.js';
+import { readCardOutcomes, doneIds } from '../factory/ledger.js';
+import { packDayFiles, latestBacklogDay } from '../truck/packets.js';
+import { createHash } from 'node:crypto';
+import { fileExists } from '../plan/backlog.js';
+import { initSsot } from './init.js';
+
+export interface Io {
+  out: (s: string) => void;
+  err: (s: string) => void;
+}
+
+interface Globals {
+  ssot: string;
+  json: boolean;
+}
+
+export function display(p: string): string {
+  const rel = path.relative(process.cwd(), p);
+  return (rel && !rel.startsWith('..') ? rel : p).split(path.sep).join('/');
+}
+
+function sha8(s: string | Buffer): string {
+  return createHash('sha256').update(s).digest('hex').slice(0, 8);
+}
+
+function diffSummary(oldText: string, newText: string): string {
+  const ids = (t: string) => new Map(t.split('\n').filter(Boolean).map((l) => [/"id":"([^"]+)"/.exec(l)?.[1] ?? l, l]));
+  const a = ids(oldText);
+  const b = ids(newText);
+  let added = 0, removed = 0, changed = 0;
+  for (const [id, l] of b) if (!a.has(id)) added++; else if (a.get(id) !== l) changed++;
+  for (const id of a.keys()) if (!b.has(id)) removed++;
+  return `${added} added, ${removed} removed, ${changed} changed`;
+}
+
+async function planCompile(file: string, opts: { replace?: boolean; dryRun?: boolean }, g: Globals, io: Io): Promise<number> {
+  const layout = layoutFor(g.ssot);
+  const config = await loadConfig(layout);
+  const compiled = await compileDayPlan(path.resolve(file), { layout, config, display, doneOn: async (day) => doneIds(await readCardOutcomes(layout, day)) });
+  const target = backlogFile(layout, compiled.day);
+  const text = serializeCards(compiled.cards);
+  let written: 'new' | 'unchanged' | 'replaced' | 'dry-run' = 'new';
+  let backup: string | undefined;
+  if (await fileExists(target)) {
+    const old = await readFile(target, 'utf8');
+    if (old === text) written = 'unchanged';
+    else if (!opts.replace && !opts.dryRun)
+      throw new G7Error('SCHEMA', [
+        {
+          file: display(target),
+          rule: 'backlog.would-change',
+          message: `the backlog already exists with different content (${diffSummary(old, text)})`,
+          hint: 'pass --replace to write the new one; the old one is kept beside it as a .bak file',
+        },
+      ]);
+    else if (!opts.dryRun) {
+      written = 'replaced';
+      backup = `${target}.${sha8(old)}.bak`;
+      await writeFileAtomic(backup, old);
+    }
+  }
+  if (opts.dryRun) written = 'dry-run';
+  else if (written !== 'unchanged') await writeFileAtomic(target, text);
+  if (g.json) {
+    io.out(JSON.stringify({ day: compiled.day, backlog: display(target), cards: compiled.cards.length, written, backup: backup && display(backup), omitted_done: compiled.omittedDone, entries: compiled.perEntry, notes: compiled.notes }));
+  } else {
+    io.out(`compiled ${display(path.resolve(file))} → ${display(target)} (${written})`);
+    for (const e of compiled.perEntry) io.out(`  ${e.name.padEnd(16)} ${String(e.cards).padStart(6)} cards`);
+    io.out(`  ${'total'.padEnd(16)} ${String(compiled.cards.length).padStart(6)} cards`);
+    if (backup) io.out(`  previous backlog kept as ${display(backup)}`);
+    for (const n of compiled.notes) io.out(`note: ${n}`);
+  }
+  return EXIT.OK;
+}
+
+async function planCheck(files: string[], g: Globals, io: Io): Promise<number> {
+  const layout = layoutFor(g.ssot);
+  const results = [];
+  for (const f of files) results.push(await checkFile(path.resolve(f), layout, display));
+  if (g.json) io.out(JSON.stringify({ ok: results.every((r) => r.ok), files: results }));
+  else
+    for (const r of results) {
+      io.out(`${r.ok ? 'ok  ' : 'FAIL'} ${r.file}: ${r.summary}`);
+      for (const p of r.problems) io.err(formatProblem(p));
+    }
+  return results.every((r) => r.ok) ? EXIT.OK : EXIT.INVALID_INPUT;
+}
+
+async function pack(opts: { day?: string }, g: Globals, io: Io): Promise<number> {
+  const layout = layoutFor(g.ssot);
+  const day = opts.day ? dayOf(opts.day) : await latestBacklogDay(layout);
+  if (!day) throw new UsageError(`no backlog found in ${display(layout.backlogDir)}; run g7 plan compile first`);
+  if (!/^\d{8}$/.test(day)) throw new UsageError(`--day must be YYYYMMDD or YYYY-MM-DD, got "${opts.day}"`);
+  const report = await packDayFiles(layout, day, display);
+  if (g.json) io.out(JSON.stringify(report));
+  else {
+    io.out(`packed ${report.backlog} → ${display(path.join(layout.packetsDir, day))}/`);
+    for (const t of ['A', 'B'] as const) {
+      const r = report.trucks[t];
+      const q = r.by_quota;
+      io.out(`  packet_${t}: ${String(r.cards).padStart(3)}/120  quota A ${q.A}/60  B ${q.B}/36  C ${q.C}/18  D ${q.D}/6  backfill ${r.backfill}${r.departed ? '  (departed, kept as is)' : ''}`);
+    }
+    io.out(`  done ${report.done}, held back ${report.held.length}, deferred ${report.deferred.noRoom} (no room) + ${report.deferred.waiting} (waiting)`);
+    for (const h of report.held.slice(0, 20)) io.out(`  held ${h.id}: ${h.reason}`);
+    if (report.held.length > 20) io.out(`  … ${report.held.length - 20} more in pack_report.json`);
+  }
+  return EXIT.OK;
+}
+
+export function buildProgram(io: Io, setCode: (c: number) => void): Command {
+  const program = new Command('g7')
+    .description('G7 Factory: day plan → work cards → 120-slot trucks → evidence in git')
+    .option('--ssot <dir>', 'the SSOT folder; its parent is the repository root', 'ssot')
+    .option('--json', 'machine-readable output on stdout', false)
+    .exitOverride()
+    .configureOutput({ writeOut: (s) => io.out(s.trimEnd()), writeErr: (s) => io.err(s.trimEnd()) })
+    .showHelpAfterError();
+  const g = (): Globals => program.opts<Globals>();
+  const run = (fn: () => Promise<number>) => async () => setCode(await fn());
+
+  program
+    .command('init')
+    .description('create an SSOT skeleton (factory.yaml, folders, a starter taxonomy); never overwrites a file')
+    .action(async () => setCode(await initSsot(layoutFor(g().ssot), io, display)));
+
+  const plan = program.command('plan').description('compile and check day plans');
+  plan
+    .command('compile')
+    .argument('<dayplan>', 'the day plan YAML (at most 30 lines)')
+    .option('--replace', 'replace an existing backlog with different content (the old one is kept as .bak)')
+    .option('--dry-run', 'compile and report, write nothing')
+    .description('expand a day plan into work cards: ssot/backlog/backlog_YYYYMMDD.jsonl')
+    .action((file: string, opts: { replace?: boolean; dryRun?: boolean }) => run(() => planCompile(file, opts, g(), io))());
+  plan
+    .command('check')
+    .argument('<files...>', 'day plans (.yaml), backlogs (.jsonl), work packs (.json), factory.yaml')
+    .description('validate files without writing anything')
+    .action((files: string[]) => run(() => planCheck(files, g(), io))());
+
+  program
+    .command('pack')
+    .addOption(new Option('--day <day>', 'the backlog day (YYYYMMDD); default: the newest backlog'))
+    .description("load the day's two trucks (OPS_120PLUS120) into ssot/packets/<day>/")
+    .action((opts: { day?: string }) => run(() => pack(opts, g(), io))());
+  return program;
+}
+
+export async function main(argv: string[], io: Io = { out: (s) => process.stdout.write(s + '\n'), err: (s) => process.stderr.write(s + '\n') }): Promise<number> {
+  let code: number = EXIT.OK;
+  const program = buildProgram(io, (c) => (code = c));
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+    return code;
+  } catch (err) {
+    return reportError(err, io);
+  }
+}
+
+export function reportError(err: unknown, io: Io): number {
+  if (err instanceof CommanderError) return err.exitCode === 0 ? EXIT.OK : EXIT.USAGE;
+  if (err instanceof UsageError) {
+    io.err(`g7: ${err.message}`);
+    return EXIT.USAGE;
+  }
+  if (err instanceof G7Error) {
+    if (err.summary) io.err(`g7: ${err.summary}`);
+    for (const p of err.problems) io.err(formatProblem(p));
+    return EXIT.INVALID_INPUT;
+  }
+  const e = err as Error;
+  io.err(`g7: internal error: ${e?.message ?? String(err)}`);
+  if (process.env.G7_DEBUG) io.err(e?.stack ?? '');
+  else io.err('    → this is a bug in g7; run again with G7_DEBUG=1 for details and report it');
+  return EXIT.INTERNAL;
+}
+
+export type { Layout };

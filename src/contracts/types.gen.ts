@@ -1,0 +1,385 @@
+// Generated from schemas/*.schema.json by scripts/gen-types.mjs. Do not edit by hand.
+
+/**
+ * One work card: an execution contract, one JSONL line of a backlog.
+ */
+export interface WorkCard {
+  /**
+   * L{lane}_{TYPE}_{NNNNNN}; stable across recompiles of the same plan.
+   */
+  id: string;
+  lane: number;
+  prio: "A" | "B" | "C" | "D";
+  type: "SCAN" | "TAG" | "STRIKE" | "TEST" | "PATCH" | "VERIFY" | "TRIAGE";
+  /**
+   * A path, a command (TEST), a path with a line range (path#L1-L10), or a list of library paths.
+   */
+  input: string | [string, ...string[]];
+  /**
+   * Repository-relative path the card writes.
+   */
+  output: string;
+  /**
+   * Pass rule: &&-joined predicates.
+   */
+  accept: string;
+  /**
+   * Fail rule: &&-joined predicates, or 'never'.
+   */
+  failfast: string;
+  cost_hint: "LOW" | "MID" | "HIGH";
+  deps: string[];
+  /**
+   * Work pack id (file backlog/packs/<id>.json).
+   */
+  pack?: string;
+  /**
+   * The day-plan entry that generated this card.
+   */
+  entry?: string;
+}
+
+/**
+ * A work pack (개집NNN.json): the contract for one job of work.
+ */
+export interface WorkPack {
+  id: string;
+  goal: string;
+  files: {
+    create: string[];
+    modify: string[];
+  };
+  forbidden: string[];
+  success: string[];
+  evidence: string[];
+  skills?: string[];
+}
+
+export type PlanAfter =
+  | string
+  | {
+      entry: string;
+      mode?: "each" | "all";
+    };
+
+/**
+ * A person-written day plan (at most 30 lines). Each entry generates work cards.
+ */
+export interface DayPlan {
+  date: string;
+  goal: string;
+  /**
+   * @minItems 1
+   */
+  entries: [PlanEntry, ...PlanEntry[]];
+}
+export interface PlanEntry {
+  name: string;
+  lane: number;
+  prio: "A" | "B" | "C" | "D";
+  type: "SCAN" | "TAG" | "STRIKE" | "TEST" | "PATCH" | "VERIFY" | "TRIAGE";
+  each?: PlanEach;
+  input?: string;
+  output: string;
+  accept?: string;
+  failfast?: string;
+  cost_hint?: "LOW" | "MID" | "HIGH";
+  pack?: string;
+  after?: PlanAfter | [PlanAfter, ...PlanAfter[]];
+}
+export interface PlanEach {
+  count?: number;
+  glob?: string;
+  lines?: string;
+  per_card?: number;
+}
+
+/**
+ * ssot/factory.yaml. Paths are relative to the repository root (the folder that holds the SSOT folder).
+ */
+export interface FactoryConfig {
+  library?: {
+    root: string;
+  };
+  models?: {
+    LOW?: string;
+    MID?: string;
+    HIGH?: string;
+  };
+  limits?: {
+    rpm?: number;
+    tpm?: number;
+    timeout_s?: number;
+    max_input_tokens?: number;
+  };
+  budget?: {
+    per_truck_usd?: number;
+    per_night_usd?: number;
+  };
+  prices_per_mtok?: {
+    [k: string]: {
+      in: number;
+      out: number;
+      batch_discount?: number;
+    };
+  };
+  skills?: {
+    /**
+     * This interface was referenced by `undefined`'s JSON-Schema definition
+     * via the `patternProperty` "^(SCAN|TAG|STRIKE|TEST|PATCH|VERIFY|TRIAGE)$".
+     */
+    [k: string]: string;
+  };
+  taxonomy?: string;
+  sensors?: string;
+  scan?: {
+    chunk_bytes?: number;
+  };
+  git?: {
+    commit?: boolean;
+    push?: boolean;
+    remote?: string;
+    branch?: string;
+  };
+  gemini?: {
+    base_url?: string;
+    batch_min_requests?: number;
+  };
+  /**
+   * OPS_120PLUS120 is fixed. These keys may only restate it; any other value is an error.
+   */
+  trucks?: {
+    slots?: 120;
+    per_day?: 2;
+    bundles?: 6;
+    quotas?: {
+      A?: 60;
+      B?: 36;
+      C?: 18;
+      D?: 6;
+    };
+  };
+}
+
+/**
+ * One line of packets/<YYYYMMDD>/packet_{A,B}.jsonl: a card loaded into a truck slot.
+ */
+export interface PacketSlot {
+  day: string;
+  truck: "A" | "B";
+  slot: number;
+  bundle: number;
+  /**
+   * The quota section whose slot the card fills.
+   */
+  quota: "A" | "B" | "C" | "D";
+  /**
+   * True when the card fills an empty slot of another class's quota.
+   */
+  backfill: boolean;
+  card: WorkCard;
+}
+
+/**
+ * state/factory_state.json: the factory's state machine.
+ */
+export interface FactoryState {
+  schema_version: 1;
+  state: "READY" | "RUNNING" | "FAIL_STOP" | "RECOVERABLE";
+  day?: string | null;
+  truck?: "A" | "B" | null;
+  run_id?: string | null;
+  owner?: {
+    host: string;
+    pid: number;
+    started_at: string;
+  } | null;
+  heartbeat_at?: string | null;
+  bundle?: number | null;
+  last_stop?: {
+    at: string;
+    reason: string;
+    card?: string | null;
+    triage?: "IMPORT" | "PATH" | "SCHEMA" | "TEST" | "API" | null;
+    transient?: boolean;
+    files: string[];
+  } | null;
+  batches?: {
+    name: string;
+    card: string;
+    submitted_at: string;
+    state?: string;
+  }[];
+  updated_at: string;
+}
+
+/**
+ * One line of state/journal.jsonl, the append-only record of what the factory did. Card statuses are derived from it.
+ */
+export interface JournalEvent {
+  ts: string;
+  event: "run_start" | "card_result" | "bundle_done" | "run_stop" | "resume" | "requeue";
+  day: string;
+  run?: string;
+  truck?: "A" | "B";
+  card?: string;
+  slot?: number;
+  bundle?: number;
+  status?: "PASS" | "FAIL" | "SKIP";
+  attempt?: number;
+  state?: "READY" | "RUNNING" | "FAIL_STOP" | "RECOVERABLE";
+  detail?: string;
+}
+
+/**
+ * runs/run_NNNN/verify_report.json: one entry per card of the run.
+ */
+export interface VerifyReport {
+  schema_version: 1;
+  run_id: string;
+  day: string;
+  truck: "A" | "B";
+  started_at: string;
+  finished_at: string;
+  state: "READY" | "RUNNING" | "FAIL_STOP" | "RECOVERABLE";
+  counts: {
+    passed: number;
+    failed: number;
+    skipped: number;
+    pending: number;
+  };
+  cost_usd?: number;
+  tokens?: TokenCount;
+  cards: CardResult[];
+}
+export interface TokenCount {
+  in: number;
+  out: number;
+}
+export interface CardResult {
+  id: string;
+  slot: number;
+  lane: number;
+  type: string;
+  status: "PASS" | "FAIL" | "SKIP";
+  attempts: number;
+  accept: RuleResult[];
+  failfast: RuleResult[];
+  triage: {
+    class: "IMPORT" | "PATH" | "SCHEMA" | "TEST" | "API";
+    transient: boolean;
+    reason: string;
+  } | null;
+  duration_ms: number;
+  tokens: TokenCount;
+  cost_usd: number;
+  outputs: {
+    path: string;
+    sha256: string;
+    bytes: number;
+  }[];
+  /**
+   * Folder of per-card evidence, relative to the run folder.
+   */
+  detail?: string;
+}
+export interface RuleResult {
+  rule: string;
+  ok: boolean;
+  detail?: string;
+}
+
+/**
+ * runs/run_NNNN/hash_manifest.json: an in-toto Statement v1 whose subjects are every evidence file and every output.
+ */
+export interface HashManifest {
+  _type: "https://in-toto.io/Statement/v1";
+  /**
+   * @minItems 1
+   */
+  subject: [
+    {
+      name: string;
+      digest: {
+        sha256: string;
+      };
+    },
+    ...{
+      name: string;
+      digest: {
+        sha256: string;
+      };
+    }[]
+  ];
+  predicateType: "https://g7-factory.dev/evidence/v1";
+  predicate: {
+    run_id: string;
+    day: string;
+    truck: string;
+    state: string;
+    created_at: string;
+    /**
+     * Repository-relative folder of the run; subjects under it are evidence, others are outputs.
+     */
+    evidence_root: string;
+  };
+}
+
+/**
+ * One line of audit/ai-ask/YYYY-MM-DD.jsonl (coreloop Observe, schema v2): one worker call.
+ */
+export interface AuditRecord {
+  schema_version: 2;
+  ts: string;
+  request_id: string;
+  /**
+   * Prompt summary; null when sanitized.
+   */
+  question: string | null;
+  question_hash: string;
+  category_hash: string;
+  hint?: string | null;
+  provider: string;
+  model: string;
+  tool_calls: {
+    name: string;
+    /**
+     * Arguments; string values capped at 500 characters.
+     */
+    args: string | {} | null;
+    args_hash: string;
+    ok: boolean;
+    error: string | null;
+    duration_ms: number;
+    result_size_bytes: number;
+    overrides_used: string[] | null;
+    extreme_flags: string[];
+  }[];
+  tool_sequence_hash: string;
+  override_calls: {
+    tool: string;
+    override_keys: string[];
+    trigger: string;
+    succeeded: boolean;
+  }[];
+  rounds: number;
+  chunk_len: number;
+  error: string | null;
+  violation: string | null;
+  skill_used: string | null;
+  duration_total_ms: number;
+  tokens?: {
+    in: number;
+    out: number;
+  };
+  /**
+   * True when the line was over 4 KB and was summarised.
+   */
+  summarized?: boolean;
+  judgment: {
+    verdict: string | null;
+    judged_at: string | null;
+    judged_by: string | null;
+    pr_url: string | null;
+  };
+}

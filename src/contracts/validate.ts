@@ -1,0 +1,160 @@
+// The contracts, compiled once. Every document the factory reads or writes is checked here, and every
+// ajv complaint is turned into a Problem a person can act on.
+import AjvModule, { type ErrorObject, type ValidateFunction } from 'ajv';
+import cardSchema from '../../schemas/card.schema.json' with { type: 'json' };
+import packSchema from '../../schemas/pack.schema.json' with { type: 'json' };
+import dayplanSchema from '../../schemas/dayplan.schema.json' with { type: 'json' };
+import factorySchema from '../../schemas/factory.schema.json' with { type: 'json' };
+import packetSchema from '../../schemas/packet.schema.json' with { type: 'json' };
+import stateSchema from '../../schemas/state.schema.json' with { type: 'json' };
+import journalSchema from '../../schemas/journal.schema.json' with { type: 'json' };
+import verifyReportSchema from '../../schemas/verify_report.schema.json' with { type: 'json' };
+import hashManifestSchema from '../../schemas/hash_manifest.schema.json' with { type: 'json' };
+import auditRecordSchema from '../../schemas/audit_record.schema.json' with { type: 'json' };
+import type { Problem } from './errors.js';
+import { pointerToField, type LocatedDoc } from '../ssot/doc.js';
+
+export const SCHEMAS = {
+  card: cardSchema,
+  pack: packSchema,
+  dayplan: dayplanSchema,
+  factory: factorySchema,
+  packet: packetSchema,
+  state: stateSchema,
+  journal: journalSchema,
+  verify_report: verifyReportSchema,
+  hash_manifest: hashManifestSchema,
+  audit_record: auditRecordSchema,
+} as const;
+export type SchemaName = keyof typeof SCHEMAS;
+export const SCHEMA_NAMES = Object.keys(SCHEMAS) as SchemaName[];
+
+type AjvClass = typeof AjvModule.default;
+const Ajv = ((AjvModule as unknown as { default?: AjvClass }).default ?? AjvModule) as AjvClass;
+
+let compiled: Map<SchemaName, ValidateFunction> | undefined;
+function validators(): Map<SchemaName, ValidateFunction> {
+  if (compiled) return compiled;
+  const ajv = new Ajv({ allErrors: true, strict: true, allowUnionTypes: true });
+  for (const schema of Object.values(SCHEMAS)) ajv.addSchema(schema as object);
+  compiled = new Map(SCHEMA_NAMES.map((n) => [n, ajv.getSchema(SCHEMAS[n].$id)!]));
+  return compiled;
+}
+
+/** Fast path: true when valid, no allocation. Use `explain` to get problems. */
+export function isValid(name: SchemaName, value: unknown): boolean {
+  return validators().get(name)!(value) as boolean;
+}
+
+const PATTERN_HINTS: Record<string, string> = {
+  '^L[1-8]_(SCAN|TAG|STRIKE|TEST|PATCH|VERIFY|TRIAGE)_[0-9]{6}$': 'a card id looks like L1_SCAN_000123 (lane 1-8, a card type, six digits)',
+  '^[a-z][a-z0-9_-]{0,31}$': 'a name is lower case letters, digits, - and _, starting with a letter, at most 32 characters',
+  '^[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$': 'a date is written YYYY-MM-DD',
+  '^[^/\\\\.][^/\\\\]*$': 'a pack id is a plain file name without slashes',
+};
+
+function describe(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'a list';
+  if (typeof value === 'object') return 'an object';
+  return `${typeof value} ${JSON.stringify(value)}`;
+}
+
+function valueAt(root: unknown, pointer: string): unknown {
+  let v: unknown = root;
+  for (const seg of pointer.split('/').slice(1)) {
+    if (v === null || typeof v !== 'object') return undefined;
+    v = (v as Record<string, unknown>)[seg.replace(/~1/g, '/').replace(/~0/g, '~')];
+  }
+  return v;
+}
+
+function toProblem(e: ErrorObject, root: unknown): { pointer: string; rule: string; message: string; hint?: string } {
+  const p = e.params as Record<string, unknown>;
+  const got = describe(valueAt(root, e.instancePath));
+  switch (e.keyword) {
+    case 'required':
+      return {
+        pointer: `${e.instancePath}/${String(p.missingProperty)}`,
+        rule: 'schema.required',
+        message: `missing required field "${String(p.missingProperty)}"`,
+        hint: 'add the field',
+      };
+    case 'additionalProperties':
+      return {
+        pointer: `${e.instancePath}/${String(p.additionalProperty)}`,
+        rule: 'schema.unknown-field',
+        message: `unknown field "${String(p.additionalProperty)}"`,
+        hint: 'remove it or check its spelling',
+      };
+    case 'enum':
+      return {
+        pointer: e.instancePath,
+        rule: 'schema.enum',
+        message: `must be one of ${(p.allowedValues as unknown[]).map((v) => JSON.stringify(v)).join(', ')}; got ${got}`,
+      };
+    case 'const':
+      if (e.instancePath.startsWith('/trucks'))
+        return {
+          pointer: e.instancePath,
+          rule: 'ops.120plus120',
+          message: `OPS_120PLUS120 is fixed: this must be ${JSON.stringify(p.allowedValue)}; got ${got}`,
+          hint: 'a truck is always 120 slots (A 60, B 36, C 18, D 6), two trucks a day, six bundles; remove the key',
+        };
+      return { pointer: e.instancePath, rule: 'schema.const', message: `must be ${JSON.stringify(p.allowedValue)}; got ${got}` };
+    case 'type':
+      return { pointer: e.instancePath, rule: 'schema.type', message: `must be ${String(p.type).replace(',', ' or ')}; got ${got}` };
+    case 'pattern': {
+      const hint = PATTERN_HINTS[String(p.pattern)];
+      return { pointer: e.instancePath, rule: 'schema.pattern', message: `${got} does not have the required form`, hint: hint ?? `must match ${String(p.pattern)}` };
+    }
+    case 'minimum':
+    case 'maximum':
+    case 'exclusiveMinimum':
+    case 'exclusiveMaximum':
+      return { pointer: e.instancePath, rule: `schema.${e.keyword}`, message: `must be ${String(p.comparison)} ${String(p.limit)}; got ${got}` };
+    case 'minLength':
+      return { pointer: e.instancePath, rule: 'schema.min-length', message: 'must not be empty' };
+    case 'minItems':
+      return { pointer: e.instancePath, rule: 'schema.min-items', message: `must have at least ${String(p.limit)} item(s)` };
+    case 'uniqueItems':
+      return { pointer: e.instancePath, rule: 'schema.unique-items', message: `has a repeated item (items ${String(p.j)} and ${String(p.i)})` };
+    case 'anyOf':
+      return { pointer: e.instancePath, rule: 'schema.any-of', message: `${got} is not one of the allowed forms` };
+    default:
+      return { pointer: e.instancePath, rule: `schema.${e.keyword}`, message: e.message ?? 'is invalid' };
+  }
+}
+
+/**
+ * Validates `value` against a contract. Positions come from `doc` (a located YAML/JSON document) or,
+ * for a JSONL line, from `line`. Errors under an anyOf collapse into one message for that field.
+ */
+export function explain(name: SchemaName, value: unknown, where: { file: string; doc?: LocatedDoc; line?: number }): Problem[] {
+  const validate = validators().get(name)!;
+  if (validate(value)) return [];
+  const errors = validate.errors ?? [];
+  const anyOfPaths = new Set(errors.filter((e) => e.keyword === 'anyOf').map((e) => e.instancePath));
+  const seen = new Set<string>();
+  const out: Problem[] = [];
+  for (const e of errors) {
+    // Branch errors of an anyOf at the same spot say the same thing three ways; keep the summary.
+    if (e.keyword !== 'anyOf' && anyOfPaths.has(e.instancePath) && e.schemaPath.includes('/anyOf/')) continue;
+    if (e.keyword === 'if') continue;
+    const t = toProblem(e, value);
+    const key = `${t.pointer}|${t.rule}|${t.message}`;
+    if (seen.has(key)) continue;
+    seen.add(key);
+    const pos = where.doc?.locate(t.pointer);
+    out.push({
+      file: where.file,
+      line: pos?.line ?? where.line,
+      col: pos?.col,
+      field: pointerToField(t.pointer) || '(document)',
+      rule: t.rule,
+      message: t.message,
+      hint: t.hint,
+    });
+  }
+  return out;
+}

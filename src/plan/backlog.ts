@@ -1,0 +1,156 @@
+// Reading a backlog (one card per JSONL line), the one way: streaming, every card checked against the
+// contract and the rule language, then the graph checks (duplicate ids, unknown deps, cycles). Only a
+// compact view is kept per card, so a million-card backlog fits in memory; full cards are re-read by line.
+import { access } from 'node:fs/promises';
+import type { WorkCard } from '../contracts/types.gen.js';
+import { ProblemList, type Problem } from '../contracts/errors.js';
+import { isValid, explain } from '../contracts/validate.js';
+import { forEachLine, readJsonl } from '../ssot/jsonl.js';
+import { repoPathProblem } from '../ssot/paths.js';
+import { parseRule } from '../rules/parse.js';
+
+export type Prio = 'A' | 'B' | 'C' | 'D';
+
+/** What packing needs of a card: its id, class, deps and where it is in the file. */
+export interface CardRef {
+  id: string;
+  prio: Prio;
+  lane: number;
+  deps: string[];
+  line: number;
+}
+
+export interface LoadedBacklog {
+  cards: CardRef[];
+  problems: ProblemList;
+}
+
+/** Per-card checks beyond the schema; `display` names the file in problems. */
+export function checkCard(card: WorkCard, display: string, line: number): Problem[] {
+  const out: Problem[] = [];
+  const p = (field: string, rule: string, message: string, hint?: string) => out.push({ file: display, line, field, rule, message, hint });
+  const [, lane, type] = /^L(\d)_([A-Z]+)_/.exec(card.id) ?? [];
+  if (Number(lane) !== card.lane) p('id', 'card.id-lane', `id ${card.id} says lane ${lane} but "lane" is ${card.lane}`);
+  if (type !== card.type) p('id', 'card.id-type', `id ${card.id} says type ${type} but "type" is ${card.type}`);
+  const why = repoPathProblem(card.output);
+  if (why) p('output', 'card.path-escape', `output "${card.output}" ${why}`, 'outputs are written inside the repository');
+  for (const [field, kind] of [['accept', 'accept'], ['failfast', 'failfast']] as const) {
+    for (const rp of parseRule(card[field], kind).problems) p(field, rp.rule, `${rp.message} (column ${rp.col} of "${card[field]}")`, rp.hint);
+  }
+  if (card.deps.includes(card.id)) p('deps', 'card.self-dependency', `card ${card.id} depends on itself`);
+  if (card.type === 'PATCH' && !card.pack) p('pack', 'card.patch-needs-pack', 'a PATCH card needs a work pack listing the files it may write');
+  return out;
+}
+
+/**
+ * Loads and checks a backlog. `known` are ids that count as existing although not in this file
+ * (cards already done and dropped from a recompiled backlog). `packExists` checks pack references.
+ */
+export async function loadBacklog(
+  file: string,
+  display: string,
+  opts: { known?: Set<string>; packExists?: (id: string) => Promise<boolean>; maxProblems?: number } = {},
+): Promise<LoadedBacklog> {
+  const cards: CardRef[] = [];
+  const lineOf = new Map<string, number>();
+  const packs = new Map<string, number>();
+  const read = await readJsonl(
+    file,
+    (value, line) => {
+      if (!isValid('card', value)) return explain('card', value, { file: display, line });
+      const card = value as WorkCard;
+      const found = checkCard(card, display, line);
+      const first = lineOf.get(card.id);
+      if (first !== undefined) found.push({ file: display, line, field: 'id', rule: 'backlog.duplicate-id', message: `duplicate id ${card.id} (first on line ${first})`, hint: 'card ids must be unique in a backlog' });
+      else lineOf.set(card.id, line);
+      if (card.pack && !packs.has(card.pack)) packs.set(card.pack, line);
+      cards.push({ id: card.id, prio: card.prio, lane: card.lane, deps: card.deps, line });
+      return found;
+    },
+    opts.maxProblems === undefined ? {} : { maxProblems: opts.maxProblems },
+  );
+  const problems = read.problems;
+  if (read.records === 0 && problems.size === 0) problems.add({ file: display, line: 1, rule: 'backlog.empty', message: 'the backlog has no cards', hint: 'compile a day plan with `g7 plan compile`' });
+
+  const known = opts.known ?? new Set<string>();
+  for (const c of cards) {
+    for (const d of c.deps) {
+      if (!lineOf.has(d) && !known.has(d))
+        problems.add({ file: display, line: c.line, field: 'deps', rule: 'backlog.unknown-dep', message: `card ${c.id} depends on ${d}, which is neither in this backlog nor done`, hint: 'fix the id or add the card' });
+    }
+  }
+  for (const cycle of findCycles(cards, 5)) {
+    problems.add({ file: display, line: lineOf.get(cycle[0]!), field: 'deps', rule: 'backlog.cycle', message: `dependency cycle: ${cycle.join(' → ')}`, hint: 'cards in a cycle can never run; remove one of the deps' });
+  }
+  if (opts.packExists) {
+    for (const [id, line] of packs) {
+      if (!(await opts.packExists(id))) problems.add({ file: display, line, field: 'pack', rule: 'backlog.pack-missing', message: `work pack "${id}" not found`, hint: 'add backlog/packs/<id>.json or fix the card' });
+    }
+  }
+  return { cards, problems };
+}
+
+/** Up to `max` dependency cycles, each as a closed path of ids. Iterative, so deep chains cannot overflow the stack. */
+export function findCycles(cards: CardRef[], max: number): string[][] {
+  const idx = new Map<string, number>();
+  cards.forEach((c, i) => {
+    if (!idx.has(c.id)) idx.set(c.id, i);
+  });
+  const color = new Uint8Array(cards.length); // 0 new, 1 on stack, 2 done
+  const cycles: string[][] = [];
+  for (let root = 0; root < cards.length && cycles.length < max; root++) {
+    if (color[root]) continue;
+    const stack: [number, number][] = [[root, 0]];
+    const path: number[] = [root];
+    color[root] = 1;
+    while (stack.length && cycles.length < max) {
+      const top = stack[stack.length - 1]!;
+      const [node, k] = top;
+      const deps = cards[node]!.deps;
+      if (k >= deps.length) {
+        color[node] = 2;
+        stack.pop();
+        path.pop();
+        continue;
+      }
+      top[1] = k + 1;
+      const next = idx.get(deps[k]!);
+      if (next === undefined) continue;
+      if (color[next] === 1) {
+        const from = path.indexOf(next);
+        cycles.push([...path.slice(from), next].map((i) => cards[i]!.id));
+      } else if (color[next] === 0) {
+        color[next] = 1;
+        stack.push([next, 0]);
+        path.push(next);
+      }
+    }
+    // Nodes left on the stack when we stop early stay gray; no more cycles are collected anyway.
+  }
+  return cycles;
+}
+
+/** Full cards for the given line numbers, in the order asked, by re-reading the file (no JSON parse of the rest). */
+export async function readCardsAtLines(file: string, lines: number[]): Promise<WorkCard[]> {
+  const want = new Map<number, number>();
+  lines.forEach((l, i) => want.set(l, i));
+  const out: WorkCard[] = new Array(lines.length);
+  let left = lines.length;
+  if (left === 0) return [];
+  await forEachLine(file, (text, line) => {
+    const i = want.get(line);
+    if (i === undefined) return;
+    out[i] = JSON.parse(text) as WorkCard;
+    return --left === 0 ? 'stop' : undefined;
+  });
+  return out;
+}
+
+export async function fileExists(p: string): Promise<boolean> {
+  try {
+    await access(p);
+    return true;
+  } catch {
+    return false;
+  }
+}

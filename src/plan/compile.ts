@@ -1,0 +1,310 @@
+// The plan compiler: a person's day plan (≤ 30 lines of YAML) → machine work cards, deterministically.
+// Same plan + same state → byte-identical backlog. Card ids are stable: L{lane}_{TYPE}_{NNNNNN}, where the
+// number is (position of the entry among entries of the same lane and type) × 100000 + unit number.
+import path from 'node:path';
+import { access } from 'node:fs/promises';
+import { glob } from 'tinyglobby';
+import type { DayPlan, PlanAfter, PlanEntry, WorkCard } from '../contracts/types.gen.js';
+import { SchemaError, type Problem } from '../contracts/errors.js';
+import { explain } from '../contracts/validate.js';
+import { readText } from '../ssot/text.js';
+import { parseYaml, type LocatedDoc } from '../ssot/doc.js';
+import { forEachLine } from '../ssot/jsonl.js';
+import { repoPathProblem, normalizeRepoPath, resolveInRepo } from '../ssot/paths.js';
+import { dayOf, workPackFile, type Layout } from '../ssot/layout.js';
+import { parseRule } from '../rules/parse.js';
+import type { Config } from '../ssot/config.js';
+
+export const MAX_PLAN_LINES = 30;
+const UNITS_PER_ENTRY = 99_999;
+const ENTRIES_PER_LANE_TYPE = 9;
+
+export interface CompileContext {
+  layout: Layout;
+  config: Config;
+  /** Ids of cards already done on `day`: they are not issued again. */
+  doneOn: (day: string) => Promise<Set<string>>;
+  /** How to show file names in messages (relative to the current folder). */
+  display: (abs: string) => string;
+}
+
+export interface CompiledPlan {
+  day: string;
+  goal: string;
+  cards: WorkCard[];
+  /** Cards generated but left out because they are already done. */
+  omittedDone: number;
+  notes: string[];
+  perEntry: { name: string; cards: number }[];
+}
+
+interface EntryUnits {
+  count: number;
+  /** Per unit, the generated input (glob/lines entries), else undefined. */
+  inputs?: (string | string[])[];
+}
+
+const TEMPLATE_VARS = ['n', 'date', 'entry', 'lane', 'id', 'input', 'output'] as const;
+
+function normAfter(a: PlanEntry['after']): { entry: string; mode: 'each' | 'all' }[] {
+  if (a === undefined) return [];
+  const list: PlanAfter[] = Array.isArray(a) ? a : [a];
+  return list.map((x) => (typeof x === 'string' ? { entry: x, mode: 'all' } : { entry: x.entry, mode: x.mode ?? 'all' }));
+}
+
+function lineCount(text: string): number {
+  if (text === '') return 0;
+  const n = text.split('\n').length;
+  return text.endsWith('\n') ? n - 1 : n;
+}
+
+/** Parses and schema-checks a day plan file, with the 30-line rule. Throws SchemaError with every problem. */
+export async function readDayPlan(file: string, display: string): Promise<{ plan: DayPlan; doc: LocatedDoc }> {
+  const text = await readText(file);
+  const problems: Problem[] = [];
+  if (text.trim() === '') throw new SchemaError([{ file: display, line: 1, rule: 'plan.empty', message: 'the day plan is empty', hint: 'write date, goal and entries (see ssot/plans/ for an example)' }]);
+  const lines = lineCount(text);
+  if (lines > MAX_PLAN_LINES)
+    problems.push({
+      file: display,
+      line: MAX_PLAN_LINES + 1,
+      rule: 'plan.max-lines',
+      message: `a day plan is at most ${MAX_PLAN_LINES} lines; this one has ${lines}`,
+      hint: 'move detail into work packs (backlog/packs/) and keep the plan to what the day is for',
+    });
+  const doc = parseYaml(text, display);
+  problems.push(...explain('dayplan', doc.value, { file: display, doc }));
+  if (problems.length > 0) throw new SchemaError(problems);
+  return { plan: doc.value as DayPlan, doc };
+}
+
+function findCycle(names: string[], edges: Map<string, string[]>): string[] | undefined {
+  const color = new Map<string, 0 | 1 | 2>();
+  const stack: string[] = [];
+  const visit = (n: string): string[] | undefined => {
+    color.set(n, 1);
+    stack.push(n);
+    for (const m of edges.get(n) ?? []) {
+      if (color.get(m) === 1) return [...stack.slice(stack.indexOf(m)), m];
+      if (!color.get(m)) {
+        const c = visit(m);
+        if (c) return c;
+      }
+    }
+    stack.pop();
+    color.set(n, 2);
+    return undefined;
+  };
+  for (const n of names) if (!color.get(n)) {
+    const c = visit(n);
+    if (c) return c;
+  }
+  return undefined;
+}
+
+function expand(template: string, vars: Partial<Record<(typeof TEMPLATE_VARS)[number], string>>, onUnknown: (name: string) => void): string {
+  return template.replace(/\{([a-z_]+)\}/g, (whole, name: string) => {
+    const v = (vars as Record<string, string | undefined>)[name];
+    if (v === undefined) {
+      onUnknown(name);
+      return whole;
+    }
+    return v;
+  });
+}
+
+export async function compileDayPlan(planFile: string, ctx: CompileContext): Promise<CompiledPlan> {
+  const display = ctx.display(planFile);
+  const { plan, doc } = await readDayPlan(planFile, display);
+  const problems: Problem[] = [];
+  const notes: string[] = [];
+  const at = (i: number, field: string, rule: string, message: string, hint?: string) => {
+    const pos = doc.locate(`/entries/${i}${field ? '/' + field : ''}`);
+    problems.push({ file: display, line: pos?.line, col: pos?.col, field: `entries[${i}]${field ? '.' + field.replace(/\//g, '.') : ''}`, rule, message, hint });
+  };
+  const day = dayOf(plan.date);
+  const done = await ctx.doneOn(day);
+  const entries = plan.entries;
+
+  // Names, references, cycles.
+  const index = new Map<string, number>();
+  entries.forEach((e, i) => {
+    if (index.has(e.name)) at(i, 'name', 'plan.duplicate-entry', `entry name "${e.name}" is used twice (first at entries[${index.get(e.name)}])`);
+    else index.set(e.name, i);
+  });
+  const edges = new Map<string, string[]>();
+  entries.forEach((e, i) => {
+    const refs = normAfter(e.after);
+    refs.forEach((r) => {
+      if (!index.has(r.entry)) at(i, 'after', 'plan.unknown-entry', `"after" names entry "${r.entry}", which this plan does not have`, `known entries: ${[...index.keys()].join(', ')}`);
+      if (r.entry === e.name) at(i, 'after', 'plan.self-dependency', `entry "${e.name}" depends on itself`);
+    });
+    edges.set(e.name, refs.map((r) => r.entry).filter((n) => index.has(n) && n !== e.name));
+  });
+  const cycle = findCycle(entries.map((e) => e.name), edges);
+  if (cycle) at(index.get(cycle[0]!)!, 'after', 'plan.cycle', `entries depend on each other in a cycle: ${cycle.join(' → ')}`, 'remove one of the "after" links');
+  if (problems.length > 0) throw new SchemaError(problems);
+
+  // Stable topological order: plan order, except that an entry comes after what it waits for.
+  const order: number[] = [];
+  const placed = new Set<string>();
+  while (order.length < entries.length) {
+    for (let i = 0; i < entries.length; i++) {
+      const e = entries[i]!;
+      if (placed.has(e.name) || !(edges.get(e.name) ?? []).every((d) => placed.has(d))) continue;
+      order.push(i);
+      placed.add(e.name);
+      break;
+    }
+  }
+
+  // Units per entry.
+  const units = new Map<string, EntryUnits>();
+  const libraryAbs = path.resolve(ctx.layout.repoRoot, ctx.config.libraryRoot);
+  for (const i of order) {
+    const e = entries[i]!;
+    const refs = normAfter(e.after);
+    const eachRefs = refs.filter((r) => r.mode === 'each');
+    let u: EntryUnits = { count: 1 };
+    const each = e.each;
+    if (each) {
+      const sources = (['count', 'glob', 'lines'] as const).filter((k) => each[k] !== undefined);
+      if (sources.length !== 1) {
+        at(i, 'each', 'plan.each-source', `"each" needs exactly one of count, glob or lines; found ${sources.length ? sources.join(' and ') : 'none'}`);
+        continue;
+      }
+      if (each.per_card !== undefined && each.count !== undefined) at(i, 'each/per_card', 'plan.per-card', '"per_card" goes with glob or lines, not with count');
+      const per = each.per_card ?? 1;
+      if (each.count !== undefined) u = { count: each.count };
+      else if (each.glob !== undefined) {
+        if (e.input !== undefined) at(i, 'input', 'plan.input-with-glob', 'a glob entry takes its input from the files it matches; remove "input"');
+        try {
+          await access(libraryAbs);
+        } catch {
+          at(i, 'each/glob', 'plan.library-missing', `the library root "${ctx.config.libraryRoot}" does not exist`, 'set library.root in factory.yaml (relative to the repository root)');
+          continue;
+        }
+        const files = (await glob(each.glob, { cwd: libraryAbs, onlyFiles: true, dot: false, followSymbolicLinks: false, expandDirectories: false })).sort();
+        if (files.length === 0) notes.push(`entry "${e.name}": glob "${each.glob}" matched no files under ${ctx.config.libraryRoot}`);
+        const inputs: string[][] = [];
+        for (let k = 0; k < files.length; k += per) inputs.push(files.slice(k, k + per));
+        u = { count: inputs.length, inputs };
+      } else {
+        const src = each.lines!;
+        const why = repoPathProblem(src);
+        if (why) {
+          at(i, 'each/lines', 'plan.path-escape', `path "${src}" ${why}`);
+          continue;
+        }
+        let n = 0;
+        try {
+          await forEachLine(resolveInRepo(ctx.layout.repoRoot, src), () => {
+            n++;
+          });
+        } catch {
+          notes.push(`entry "${e.name}": ${src} does not exist yet, so it generates no cards; compile again once it does`);
+        }
+        const inputs: string[] = [];
+        const rel = normalizeRepoPath(src);
+        for (let a = 1; a <= n; a += per) inputs.push(`${rel}#L${a}-L${Math.min(n, a + per - 1)}`);
+        u = { count: inputs.length, inputs };
+      }
+    } else if (eachRefs.length > 0) {
+      u = { count: units.get(eachRefs[0]!.entry)?.count ?? 0 };
+    }
+    for (const r of eachRefs) {
+      const rc = units.get(r.entry)?.count ?? 0;
+      if (rc !== u.count) at(i, 'after', 'plan.each-count', `"each" pairs card n with card n of "${r.entry}", but "${e.name}" has ${u.count} cards and "${r.entry}" has ${rc}`, 'use mode: all, or make the counts match');
+    }
+    if (u.count > UNITS_PER_ENTRY) at(i, 'each', 'plan.too-many-cards', `entry generates ${u.count} cards; at most ${UNITS_PER_ENTRY}`, 'raise per_card');
+    if (!u.inputs && e.input === undefined) at(i, 'input', 'plan.input-required', 'missing "input": what the card works on (a path or, for TEST, a command)');
+    if (e.type === 'PATCH' && !e.pack) at(i, 'pack', 'plan.patch-needs-pack', 'a PATCH entry needs a work pack: it lists the only files the worker may write');
+    if (e.pack) {
+      try {
+        await access(workPackFile(ctx.layout, e.pack));
+      } catch {
+        at(i, 'pack', 'plan.pack-missing', `work pack "${e.pack}" not found at ${ctx.display(workPackFile(ctx.layout, e.pack))}`);
+      }
+    }
+    units.set(e.name, u);
+  }
+  if (problems.length > 0) throw new SchemaError(problems);
+
+  // Card ids.
+  const slotOf = new Map<string, number>();
+  const seenLaneType = new Map<string, number>();
+  for (const [i, e] of entries.entries()) {
+    const key = `${e.lane}_${e.type}`;
+    const k = seenLaneType.get(key) ?? 0;
+    if (k >= ENTRIES_PER_LANE_TYPE) at(i, 'type', 'plan.too-many-entries', `more than ${ENTRIES_PER_LANE_TYPE} entries share lane ${e.lane} and type ${e.type}`);
+    seenLaneType.set(key, k + 1);
+    slotOf.set(e.name, k);
+  }
+  const idOf = (name: string, n: number) => {
+    const e = entries[index.get(name)!]!;
+    return `L${e.lane}_${e.type}_${String(slotOf.get(name)! * 100_000 + n).padStart(6, '0')}`;
+  };
+
+  // Cards.
+  const cards: WorkCard[] = [];
+  const perEntry: CompiledPlan['perEntry'] = [];
+  let omittedDone = 0;
+  for (const i of order) {
+    const e = entries[i]!;
+    const u = units.get(e.name)!;
+    const refs = normAfter(e.after);
+    let issued = 0;
+    const unknownVars = new Set<string>();
+    for (let n = 1; n <= u.count; n++) {
+      const id = idOf(e.name, n);
+      const vars: Record<string, string> = { n: String(n), date: day, entry: e.name, lane: String(e.lane), id };
+      const noteUnknown = (v: string) => unknownVars.add(v);
+      const input: string | string[] = u.inputs ? u.inputs[n - 1]! : expand(e.input!, vars, noteUnknown);
+      if (typeof input === 'string') vars.input = input;
+      const output = expand(e.output, vars, noteUnknown);
+      vars.output = output;
+      const accept = expand(e.accept ?? 'exists:{output}', vars, noteUnknown);
+      const failfast = expand(e.failfast ?? 'never', vars, noteUnknown);
+      const deps = [...new Set(refs.flatMap((r) => (r.mode === 'each' ? [idOf(r.entry, n)] : Array.from({ length: units.get(r.entry)!.count }, (_, k) => idOf(r.entry, k + 1)))))];
+      if (n === 1) {
+        const why = repoPathProblem(output);
+        if (why) at(i, 'output', 'plan.path-escape', `output "${output}" ${why}`, 'outputs are written inside the repository');
+        // Columns are reported against the plan's own text; paths are checked once templates are filled in.
+        for (const [field, tpl, src, kind] of [['accept', e.accept ?? 'exists:{output}', accept, 'accept'], ['failfast', e.failfast ?? 'never', failfast, 'failfast']] as const) {
+          const raw = parseRule(tpl, kind).problems;
+          const shown = raw.length ? tpl : src;
+          for (const p of raw.length ? raw : parseRule(src, kind).problems) at(i, field, p.rule, `${p.message} (column ${p.col} of "${shown}")`, p.hint);
+        }
+      }
+      if (done.has(id)) {
+        omittedDone++;
+        continue;
+      }
+      const card: WorkCard = { id, lane: e.lane, prio: e.prio, type: e.type, input: input as WorkCard['input'], output: normalizeRepoPath(output), accept, failfast, cost_hint: e.cost_hint ?? 'LOW', deps };
+      if (e.pack) card.pack = e.pack;
+      card.entry = e.name;
+      cards.push(card);
+      issued++;
+    }
+    for (const v of unknownVars) {
+      const field = ['input', 'output', 'accept', 'failfast'].find((f) => String((e as unknown as Record<string, unknown>)[f] ?? '').includes(`{${v}}`)) ?? 'output';
+      at(i, field, 'plan.unknown-template-var', `unknown template variable {${v}}`, `known: ${TEMPLATE_VARS.map((t) => `{${t}}`).join(' ')}`);
+    }
+    perEntry.push({ name: e.name, cards: issued });
+  }
+  if (problems.length > 0) throw new SchemaError(problems);
+  if (omittedDone > 0) notes.push(`${omittedDone} card(s) already done today were not issued again`);
+  return { day, goal: plan.goal, cards, omittedDone, notes, perEntry };
+}
+
+/** One card per line, keys in contract order, so that output bytes depend on content alone. */
+export function serializeCards(cards: WorkCard[]): string {
+  return cards
+    .map((c) => {
+      const o: Record<string, unknown> = { id: c.id, lane: c.lane, prio: c.prio, type: c.type, input: c.input, output: c.output, accept: c.accept, failfast: c.failfast, cost_hint: c.cost_hint, deps: c.deps };
+      if (c.pack !== undefined) o.pack = c.pack;
+      if (c.entry !== undefined) o.entry = c.entry;
+      return JSON.stringify(o) + '\n';
+    })
+    .join('');
+}

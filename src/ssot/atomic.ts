@@ -1,0 +1,72 @@
+// Durable writes. A file is either its old bytes or its new bytes, never half of each: temp file in the
+// same folder, fsync, rename, fsync the folder. JSONL appends are one write of a whole line, then fsync.
+import { open, rename, mkdir, unlink, readFile, truncate } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import path from 'node:path';
+
+async function fsyncDir(dir: string): Promise<void> {
+  const fh = await open(dir, 'r');
+  try {
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
+}
+
+export async function writeFileAtomic(file: string, data: string | Uint8Array): Promise<void> {
+  const dir = path.dirname(file);
+  await mkdir(dir, { recursive: true });
+  const tmp = path.join(dir, `.${path.basename(file)}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`);
+  const fh = await open(tmp, 'wx');
+  try {
+    await fh.writeFile(data);
+    await fh.sync();
+  } catch (err) {
+    await fh.close();
+    await unlink(tmp).catch(() => {});
+    throw err;
+  }
+  await fh.close();
+  await rename(tmp, file);
+  await fsyncDir(dir);
+}
+
+export async function writeJsonAtomic(file: string, value: unknown): Promise<void> {
+  await writeFileAtomic(file, JSON.stringify(value, null, 2) + '\n');
+}
+
+/** Appends whole lines in one write and fsyncs; a crash leaves at most one torn tail line, repaired on read. */
+export async function appendLines(file: string, lines: string[]): Promise<void> {
+  if (lines.length === 0) return;
+  await mkdir(path.dirname(file), { recursive: true });
+  const fh = await open(file, 'a');
+  try {
+    await fh.write(lines.map((l) => l + '\n').join(''));
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
+}
+
+/**
+ * Cuts a torn last line (no trailing newline) off a JSONL file that this program appends to.
+ * Returns the number of bytes removed. Only for our own logs: files people write are never changed.
+ */
+export async function repairTornTail(file: string): Promise<number> {
+  let bytes: Buffer;
+  try {
+    bytes = await readFile(file);
+  } catch {
+    return 0;
+  }
+  if (bytes.length === 0 || bytes[bytes.length - 1] === 0x0a) return 0;
+  const keep = bytes.lastIndexOf(0x0a) + 1;
+  await truncate(file, keep);
+  const fh = await open(file, 'r+');
+  try {
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
+  return bytes.length - keep;
+}

@@ -1,0 +1,68 @@
+// factory.yaml: read once, validated against its schema with line numbers, defaults filled in.
+import { access } from 'node:fs/promises';
+import type { FactoryConfig } from '../contracts/types.gen.js';
+import { SchemaError } from '../contracts/errors.js';
+import { explain } from '../contracts/validate.js';
+import { readText } from './text.js';
+import { parseYaml } from './doc.js';
+import type { Layout } from './layout.js';
+import { toRepoPath } from './paths.js';
+
+export interface Config {
+  libraryRoot: string;
+  models: { LOW: string; MID: string; HIGH: string };
+  limits: { rpm: number; tpm: number; timeout_s: number; max_input_tokens: number };
+  budget: { per_truck_usd: number; per_night_usd: number };
+  prices: NonNullable<FactoryConfig['prices_per_mtok']>;
+  skills: Record<string, string>;
+  taxonomy?: string | undefined;
+  sensors?: string | undefined;
+  scan: { chunk_bytes: number };
+  git: { commit: boolean; push: boolean; remote: string; branch?: string | undefined };
+  gemini: { base_url?: string | undefined; batch_min_requests: number };
+  /** Repository-relative path of the file this came from, or undefined when defaults were used. */
+  source?: string | undefined;
+}
+
+export function defaultConfig(): Config {
+  return {
+    libraryRoot: 'library',
+    models: { LOW: 'gemini-2.5-flash-lite', MID: 'gemini-2.5-flash', HIGH: 'gemini-2.5-pro' },
+    limits: { rpm: 60, tpm: 1_000_000, timeout_s: 120, max_input_tokens: 32_000 },
+    budget: { per_truck_usd: 2, per_night_usd: 10 },
+    prices: {},
+    skills: {},
+    scan: { chunk_bytes: 64 * 1024 },
+    git: { commit: true, push: false, remote: 'origin' },
+    gemini: { batch_min_requests: 200 },
+  };
+}
+
+export async function loadConfig(layout: Layout): Promise<Config> {
+  const base = defaultConfig();
+  try {
+    await access(layout.factoryFile);
+  } catch {
+    return base;
+  }
+  const file = toRepoPath(process.cwd(), layout.factoryFile);
+  const doc = parseYaml(await readText(layout.factoryFile), file);
+  const raw = doc.value ?? {};
+  const problems = explain('factory', raw, { file, doc });
+  if (problems.length > 0) throw new SchemaError(problems);
+  const c = raw as FactoryConfig;
+  return {
+    libraryRoot: c.library?.root ?? base.libraryRoot,
+    models: { ...base.models, ...c.models },
+    limits: { ...base.limits, ...c.limits },
+    budget: { ...base.budget, ...c.budget },
+    prices: c.prices_per_mtok ?? {},
+    skills: (c.skills as Record<string, string> | undefined) ?? {},
+    taxonomy: c.taxonomy,
+    sensors: c.sensors,
+    scan: { ...base.scan, ...c.scan },
+    git: { ...base.git, ...c.git },
+    gemini: { ...base.gemini, ...c.gemini },
+    source: toRepoPath(layout.repoRoot, layout.factoryFile),
+  };
+}

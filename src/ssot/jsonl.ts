@@ -1,0 +1,131 @@
+// Streaming JSONL: constant memory whatever the file size, every bad line reported (bounded), and a torn
+// last line (an interrupted append) told apart from a bad line so that our own logs can be repaired.
+import { createReadStream } from 'node:fs';
+import { stat } from 'node:fs/promises';
+import { sniffEncoding, type TextEncodingName } from './text.js';
+import { ProblemList, SchemaError, type Problem } from '../contracts/errors.js';
+import { parseJson } from './doc.js';
+
+export interface LineScan {
+  /** Number of the last line seen (1-based). */
+  lines: number;
+  /** The final line when the file does not end in a newline. */
+  unterminated?: { text: string; line: number } | undefined;
+  encoding: TextEncodingName;
+  bytes: number;
+}
+
+/** Calls `onLine` for every line, \r stripped, in order. Decodes BOM/UTF-16 on the fly. */
+export async function forEachLine(file: string, onLine: (text: string, line: number) => void | 'stop'): Promise<LineScan> {
+  let size: number;
+  try {
+    size = (await stat(file)).size;
+  } catch {
+    throw new SchemaError([{ file, rule: 'file.missing', message: 'file not found', hint: 'check the path' }]);
+  }
+  const stream = createReadStream(file, { highWaterMark: 1 << 20 });
+  let decoder: TextDecoder | undefined;
+  let encoding: TextEncodingName = 'utf-8';
+  let carry = '';
+  let line = 0;
+  let stopped = false;
+  try {
+    for await (const chunk of stream as AsyncIterable<Buffer>) {
+      let buf: Uint8Array = chunk;
+      if (!decoder) {
+        const sniff = sniffEncoding(chunk);
+        encoding = sniff.encoding;
+        decoder = new TextDecoder(encoding, { fatal: true });
+        buf = chunk.subarray(sniff.bomLength);
+      }
+      let text: string;
+      try {
+        text = carry + decoder.decode(buf, { stream: true });
+      } catch {
+        throw new SchemaError([{ file, line: line + 1, rule: 'text.encoding', message: `not valid ${encoding.toUpperCase()} text near this line`, hint: 'save the file as UTF-8' }]);
+      }
+      let start = 0;
+      for (let nl = text.indexOf('\n'); nl !== -1; nl = text.indexOf('\n', start)) {
+        line++;
+        const end = nl > start && text.charCodeAt(nl - 1) === 13 ? nl - 1 : nl;
+        if (onLine(text.slice(start, end), line) === 'stop') {
+          stopped = true;
+          break;
+        }
+        start = nl + 1;
+      }
+      if (stopped) break;
+      carry = text.slice(start);
+    }
+  } finally {
+    stream.destroy();
+  }
+  let unterminated: LineScan['unterminated'];
+  if (!stopped) {
+    const rest = carry + (decoder ? decoder.decode() : '');
+    const tail = rest.endsWith('\r') ? rest.slice(0, -1) : rest;
+    if (tail.length > 0) {
+      line++;
+      unterminated = { text: tail, line };
+      onLine(tail, line);
+    }
+  }
+  return { lines: line, unterminated, encoding, bytes: size };
+}
+
+export interface JsonlRead {
+  scan: LineScan;
+  problems: ProblemList;
+  /** Set when the last line has no newline and is not valid JSON: an interrupted append. */
+  tornTail?: { line: number } | undefined;
+  records: number;
+}
+
+/**
+ * Parses each non-blank line as JSON and hands it to `onRecord`, which may return problems about it.
+ * Problems are collected (bounded by `maxProblems`), never thrown per line, so a person sees them all.
+ */
+export async function readJsonl(
+  file: string,
+  onRecord: (value: unknown, line: number, text: string) => Problem[] | void,
+  opts: { maxProblems?: number } = {},
+): Promise<JsonlRead> {
+  const problems = new ProblemList(opts.maxProblems ?? 50);
+  let records = 0;
+  let lastBad: { line: number; text: string } | undefined;
+  const scan = await forEachLine(file, (text, line) => {
+    if (text.trim() === '') return;
+    let value: unknown;
+    try {
+      value = JSON.parse(text);
+    } catch {
+      lastBad = { line, text };
+      try {
+        parseJson(text, file, line - 1);
+        problems.add({ file, line, rule: 'json.syntax', message: 'invalid JSON' });
+      } catch (err) {
+        problems.addAll((err as SchemaError).problems ?? []);
+      }
+      return;
+    }
+    records++;
+    const found = onRecord(value, line, text);
+    if (found) problems.addAll(found);
+  });
+  let tornTail: JsonlRead['tornTail'];
+  if (scan.unterminated && lastBad?.line === scan.unterminated.line) {
+    tornTail = { line: lastBad.line };
+    // Replace the generic syntax problem for that line with the precise diagnosis.
+    const idx = problems.items.findIndex((p) => p.line === lastBad!.line && p.rule === 'json.syntax');
+    const torn: Problem = {
+      file,
+      line: lastBad.line,
+      rule: 'jsonl.torn-tail',
+      message: 'the last line is cut short (no newline at the end and not valid JSON): a write was interrupted',
+      hint: 'delete the partial last line; g7 repairs its own journals and logs this way on read',
+    };
+    if (idx >= 0) problems.items[idx] = torn;
+    else problems.add(torn);
+  }
+  return { scan, problems, tornTail, records };
+}

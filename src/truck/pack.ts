@@ -1,0 +1,165 @@
+// OPS_120PLUS120 (SPEC 5), as a pure function. A truck is exactly 120 slots: A 60, B 36, C 18, D 6.
+// Quotas are filled first, each from its own class in backlog order; empty slots are then filled from the
+// remaining cards in order A → B → C. A card loads only when each dep is done or sits in an earlier slot
+// (same or earlier truck). Slot order is load order, so "earlier slot" is literal. Two trucks a day.
+import type { CardRef, Prio } from '../plan/backlog.js';
+
+export const OPS_120PLUS120 = Object.freeze({
+  slots: 120,
+  quotas: Object.freeze({ A: 60, B: 36, C: 18, D: 6 } as const),
+  trucksPerDay: 2,
+  bundles: 6,
+  bundleSize: 20,
+});
+export const TRUCKS = ['A', 'B'] as const;
+export type TruckName = (typeof TRUCKS)[number];
+const CLASSES: Prio[] = ['A', 'B', 'C', 'D'];
+const BACKFILL_ORDER: Prio[] = ['A', 'B', 'C'];
+
+export interface Placement {
+  card: CardRef;
+  slot: number;
+  bundle: number;
+  /** The quota section whose slot this card fills. */
+  quota: Prio;
+  backfill: boolean;
+}
+
+export interface Unloaded {
+  id: string;
+  line: number;
+  reason: string;
+}
+
+export interface DayPack {
+  trucks: Record<TruckName, Placement[]>;
+  /** Cards that cannot go until a person acts: failed, or waiting on a failed or unknown card. */
+  held: Unloaded[];
+  /** Cards that could go later: no room today, or waiting on cards not loaded yet. */
+  deferred: { noRoom: number; waiting: number; examples: Unloaded[] };
+  done: number;
+}
+
+export type Outcome = 'PASS' | 'FAIL';
+
+/**
+ * Packs a day's two trucks. `fixed` holds the card ids, in slot order, of trucks that already departed:
+ * they are kept as they are and count as earlier slots for the rest.
+ */
+export function packDay(cards: CardRef[], outcomes: Map<string, Outcome>, fixed: Partial<Record<TruckName, string[]>> = {}): DayPack {
+  const byId = new Map<string, number>();
+  cards.forEach((c, i) => byId.set(c.id, i));
+  const loaded = new Set<string>();
+  const isDone = (id: string) => outcomes.get(id) === 'PASS';
+  const satisfied = (c: CardRef) => c.deps.every((d) => isDone(d) || loaded.has(d));
+
+  // Held: failed cards, and everything downstream of a failed or unknown card.
+  const held = new Map<number, string>();
+  let done = 0;
+  const roots: [number, string][] = [];
+  cards.forEach((c, i) => {
+    const o = outcomes.get(c.id);
+    if (o === 'PASS') done++;
+    else if (o === 'FAIL') roots.push([i, `failed (${c.id}); \`g7 resume\` requeues it after the rework pack is dealt with`]);
+    else {
+      const unknown = c.deps.find((d) => !byId.has(d) && !isDone(d));
+      if (unknown) roots.push([i, `depends on ${unknown}, which is neither in the backlog nor done`]);
+    }
+  });
+  if (roots.length > 0) {
+    const dependents = new Map<string, number[]>();
+    cards.forEach((c, i) => {
+      if (outcomes.has(c.id)) return;
+      for (const d of c.deps) {
+        const list = dependents.get(d);
+        if (list) list.push(i);
+        else dependents.set(d, [i]);
+      }
+    });
+    const queue = [...roots];
+    for (let q = 0; q < queue.length; q++) {
+      const [i, reason] = queue[q]!;
+      if (held.has(i)) continue;
+      held.set(i, reason);
+      const id = cards[i]!.id;
+      for (const j of dependents.get(id) ?? []) if (!held.has(j)) queue.push([j, `waits for ${id}, which ${outcomes.get(id) === 'FAIL' ? 'failed' : 'is held back'}`]);
+    }
+  }
+
+  // Candidates per class, in backlog order.
+  const pending: Record<Prio, number[]> = { A: [], B: [], C: [], D: [] };
+  const placed = new Uint8Array(cards.length);
+  cards.forEach((c, i) => {
+    if (!outcomes.has(c.id) && !held.has(i)) pending[c.prio].push(i);
+  });
+  const cursor: Record<Prio, number> = { A: 0, B: 0, C: 0, D: 0 };
+
+  const trucks: Record<TruckName, Placement[]> = { A: [], B: [] };
+  for (const t of TRUCKS) {
+    const slots = trucks[t];
+    const place = (i: number, quota: Prio, backfill: boolean) => {
+      const slot = slots.length + 1;
+      slots.push({ card: cards[i]!, slot, bundle: Math.ceil(slot / OPS_120PLUS120.bundleSize), quota, backfill });
+      loaded.add(cards[i]!.id);
+      placed[i] = 1;
+    };
+    const fixedIds = fixed[t];
+    if (fixedIds) {
+      for (const id of fixedIds) {
+        const i = byId.get(id);
+        if (i === undefined) continue; // a departed card since dropped from the backlog: it ran already
+        place(i, cards[i]!.prio, false);
+      }
+      continue;
+    }
+    /** Takes up to `limit` loadable cards of `cls`, repeating passes while a pass loads something. */
+    const take = (cls: Prio, limit: number, quotaOf: () => Prio, backfill: boolean): number => {
+      let taken = 0;
+      const list = pending[cls];
+      for (let progress = true; progress && taken < limit; ) {
+        progress = false;
+        while (cursor[cls] < list.length && placed[list[cursor[cls]]!]) cursor[cls]++;
+        for (let k = cursor[cls]; k < list.length && taken < limit; k++) {
+          const i = list[k]!;
+          if (placed[i] || !satisfied(cards[i]!)) continue;
+          place(i, quotaOf(), backfill);
+          taken++;
+          progress = true;
+        }
+      }
+      return taken;
+    };
+    const empty: Record<Prio, number> = { A: 0, B: 0, C: 0, D: 0 };
+    for (const cls of CLASSES) {
+      const q = OPS_120PLUS120.quotas[cls];
+      empty[cls] = q - take(cls, q, () => cls, false);
+    }
+    const emptyQuota = (): Prio => {
+      const cls = CLASSES.find((c) => empty[c] > 0)!;
+      empty[cls]--;
+      return cls;
+    };
+    for (let progress = true; progress && slots.length < OPS_120PLUS120.slots; ) {
+      progress = false;
+      for (const cls of BACKFILL_ORDER) {
+        if (take(cls, OPS_120PLUS120.slots - slots.length, emptyQuota, true) > 0) progress = true;
+      }
+    }
+  }
+
+  // What stays behind and why.
+  const deferred: DayPack['deferred'] = { noRoom: 0, waiting: 0, examples: [] };
+  for (const cls of CLASSES) {
+    for (const i of pending[cls]) {
+      if (placed[i]) continue;
+      const c = cards[i]!;
+      const missing = c.deps.find((d) => !isDone(d) && !loaded.has(d));
+      const reason = missing ? `waits for ${missing}, not loaded yet` : 'no room in today\'s two trucks';
+      // Up to 10 examples of each kind, so a few waiting cards are not drowned by many with no room.
+      const seen = missing ? deferred.waiting++ : deferred.noRoom++;
+      if (seen < 10) deferred.examples.push({ id: c.id, line: c.line, reason });
+    }
+  }
+  const heldList = [...held.entries()].sort((a, b) => a[0] - b[0]).map(([i, reason]) => ({ id: cards[i]!.id, line: cards[i]!.line, reason }));
+  return { trucks, held: heldList, deferred, done };
+}

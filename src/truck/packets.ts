@@ -1,0 +1,97 @@
+// The day's trucks as files: packets/<YYYYMMDD>/packet_{A,B}.jsonl and pack_report.json.
+// A truck that has departed (a run started on it) is never repacked; the other is packed around it.
+import { readFile } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
+import type { PacketSlot, WorkCard } from '../contracts/types.gen.js';
+import { SchemaError } from '../contracts/errors.js';
+import { writeFileAtomic } from '../ssot/atomic.js';
+import { forEachLine } from '../ssot/jsonl.js';
+import { backlogFile, packetFile, packReportFile, workPackFile, type Layout } from '../ssot/layout.js';
+import { loadBacklog, readCardsAtLines, fileExists } from '../plan/backlog.js';
+import { readCardOutcomes, readJournal, doneIds } from '../factory/ledger.js';
+import { packDay, OPS_120PLUS120, TRUCKS, type TruckName, type Outcome, type DayPack } from './pack.js';
+import { serializeCards } from '../plan/compile.js';
+
+export interface PackReport {
+  day: string;
+  backlog: string;
+  backlog_sha256: string;
+  trucks: Record<TruckName, { cards: number; departed: boolean; by_quota: Record<string, number>; backfill: number; lanes: Record<string, number> }>;
+  done: number;
+  held: { id: string; line: number; reason: string }[];
+  deferred: DayPack['deferred'];
+}
+
+export async function departedTrucks(layout: Layout, day: string): Promise<Set<TruckName>> {
+  const out = new Set<TruckName>();
+  await readJournal(layout, (e) => {
+    if (e.event === 'run_start' && e.day === day && e.truck) out.add(e.truck);
+  });
+  return out;
+}
+
+export async function readPacket(file: string): Promise<PacketSlot[]> {
+  const slots: PacketSlot[] = [];
+  await forEachLine(file, (text) => {
+    if (text.trim() !== '') slots.push(JSON.parse(text) as PacketSlot);
+  });
+  return slots;
+}
+
+/** The newest day that has a backlog, from file names alone. */
+export async function latestBacklogDay(layout: Layout): Promise<string | undefined> {
+  const { readdir } = await import('node:fs/promises');
+  let names: string[] = [];
+  try {
+    names = await readdir(layout.backlogDir);
+  } catch {
+    return undefined;
+  }
+  const days = names.map((n) => /^backlog_(\d{8})\.jsonl$/.exec(n)?.[1]).filter((d): d is string => !!d);
+  return days.sort().at(-1);
+}
+
+function serializeSlot(day: string, truck: TruckName, slot: number, bundle: number, quota: string, backfill: boolean, card: WorkCard): string {
+  return `{"day":"${day}","truck":"${truck}","slot":${slot},"bundle":${bundle},"quota":"${quota}","backfill":${backfill},"card":${serializeCards([card]).trimEnd()}}\n`;
+}
+
+export async function packDayFiles(layout: Layout, day: string, display: (p: string) => string): Promise<PackReport> {
+  const file = backlogFile(layout, day);
+  if (!(await fileExists(file))) throw new SchemaError([{ file: display(file), rule: 'file.missing', message: `no backlog for ${day}`, hint: 'compile the day plan first: g7 plan compile ssot/plans/dayplan_YYYYMMDD.yaml' }]);
+  const outcomes = await readCardOutcomes(layout, day);
+  const loaded = await loadBacklog(file, display(file), { known: doneIds(outcomes), packExists: (id) => fileExists(workPackFile(layout, id)) });
+  loaded.problems.throwIfAny(`the backlog ${display(file)} is invalid; nothing was packed`);
+
+  const departed = await departedTrucks(layout, day);
+  const fixed: Partial<Record<TruckName, string[]>> = {};
+  for (const t of departed) fixed[t] = (await readPacket(packetFile(layout, day, t))).map((s) => s.card.id);
+  const status = new Map<string, Outcome>([...outcomes].map(([id, o]) => [id, o.status]));
+  const result = packDay(loaded.cards, status, fixed);
+
+  const report: PackReport = {
+    day,
+    backlog: display(file),
+    backlog_sha256: createHash('sha256').update(await readFile(file)).digest('hex'),
+    trucks: { A: undefined!, B: undefined! },
+    done: result.done,
+    held: result.held,
+    deferred: result.deferred,
+  };
+  for (const t of TRUCKS) {
+    const slots = result.trucks[t];
+    const by_quota: Record<string, number> = { A: 0, B: 0, C: 0, D: 0 };
+    const lanes: Record<string, number> = {};
+    for (const s of slots) {
+      by_quota[s.quota]!++;
+      lanes[String(s.card.lane)] = (lanes[String(s.card.lane)] ?? 0) + 1;
+    }
+    report.trucks[t] = { cards: slots.length, departed: departed.has(t), by_quota, backfill: slots.filter((s) => s.backfill).length, lanes };
+    if (departed.has(t)) continue;
+    if (slots.length > OPS_120PLUS120.slots) throw new Error(`packer bug: truck ${t} has ${slots.length} slots`);
+    const full = await readCardsAtLines(file, slots.map((s) => s.card.line));
+    const text = slots.map((s, k) => serializeSlot(day, t, s.slot, s.bundle, s.quota, s.backfill, full[k]!)).join('');
+    await writeFileAtomic(packetFile(layout, day, t), text);
+  }
+  await writeFileAtomic(packReportFile(layout, day), JSON.stringify(report, null, 2) + '\n');
+  return report;
+}
