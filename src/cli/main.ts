@@ -46,7 +46,7 @@ function diffSummary(oldText: string, newText: string): string {
 
 async function planCompile(file: string, opts: { replace?: boolean; dryRun?: boolean }, g: Globals, io: Io): Promise<number> {
   const layout = layoutFor(g.ssot);
-  const config = await loadConfig(layout);
+  const config = await loadConfig(layout, display);
   const compiled = await compileDayPlan(path.resolve(file), { layout, config, display, doneOn: async (day) => doneIds(await readCardOutcomes(layout, day)) });
   const target = backlogFile(layout, compiled.day);
   const text = serializeCards(compiled.cards);

@@ -2,12 +2,13 @@
 // contract and the rule language, then the graph checks (duplicate ids, unknown deps, cycles). Only a
 // compact view is kept per card, so a million-card backlog fits in memory; full cards are re-read by line.
 import { access } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
 import type { WorkCard } from '../contracts/types.gen.js';
 import { ProblemList, type Problem } from '../contracts/errors.js';
 import { isValid, explain } from '../contracts/validate.js';
 import { forEachLine, readJsonl } from '../ssot/jsonl.js';
 import { repoPathProblem } from '../ssot/paths.js';
-import { parseRule } from '../rules/parse.js';
+import { ruleProblems } from '../rules/parse.js';
 
 export type Prio = 'A' | 'B' | 'C' | 'D';
 
@@ -22,22 +23,35 @@ export interface CardRef {
 
 export interface LoadedBacklog {
   cards: CardRef[];
+  /** id → position in `cards` (first occurrence), shared with the cycle check and the packer. */
+  index: Map<string, number>;
   problems: ProblemList;
+  /** sha256 of the file's bytes, computed while streaming. */
+  sha256: string;
 }
 
-/** Per-card checks beyond the schema; `display` names the file in problems. */
+const NO_DEPS: string[] = Object.freeze([]) as unknown as string[];
+
+const NO_PROBLEMS: Problem[] = [];
+
+/** Per-card checks beyond the schema; `display` names the file in problems. Allocation-free when the card is fine. */
 export function checkCard(card: WorkCard, display: string, line: number): Problem[] {
-  const out: Problem[] = [];
-  const p = (field: string, rule: string, message: string, hint?: string) => out.push({ file: display, line, field, rule, message, hint });
-  const [, lane, type] = /^L(\d)_([A-Z]+)_/.exec(card.id) ?? [];
-  if (Number(lane) !== card.lane) p('id', 'card.id-lane', `id ${card.id} says lane ${lane} but "lane" is ${card.lane}`);
-  if (type !== card.type) p('id', 'card.id-type', `id ${card.id} says type ${type} but "type" is ${card.type}`);
+  let out = NO_PROBLEMS;
+  const p = (field: string, rule: string, message: string, hint?: string) => {
+    if (out === NO_PROBLEMS) out = [];
+    out.push({ file: display, line, field, rule, message, hint });
+  };
+  // The schema has already checked the id's form: L{lane}_{TYPE}_{NNNNNN}.
+  const lane = card.id.charCodeAt(1) - 48;
+  if (lane !== card.lane) p('id', 'card.id-lane', `id ${card.id} says lane ${lane} but "lane" is ${card.lane}`);
+  if (!card.id.startsWith(card.type, 3) || card.id.length !== card.type.length + 10) p('id', 'card.id-type', `id ${card.id} says type ${card.id.slice(3, -7)} but "type" is ${card.type}`);
   const why = repoPathProblem(card.output);
   if (why) p('output', 'card.path-escape', `output "${card.output}" ${why}`, 'outputs are written inside the repository');
-  for (const [field, kind] of [['accept', 'accept'], ['failfast', 'failfast']] as const) {
-    for (const rp of parseRule(card[field], kind).problems) p(field, rp.rule, `${rp.message} (column ${rp.col} of "${card[field]}")`, rp.hint);
-  }
-  if (card.deps.includes(card.id)) p('deps', 'card.self-dependency', `card ${card.id} depends on itself`);
+  const acceptProblems = ruleProblems(card.accept, 'accept');
+  for (const rp of acceptProblems) p('accept', rp.rule, `${rp.message} (column ${rp.col} of "${card.accept}")`, rp.hint);
+  const failfastProblems = ruleProblems(card.failfast, 'failfast');
+  for (const rp of failfastProblems) p('failfast', rp.rule, `${rp.message} (column ${rp.col} of "${card.failfast}")`, rp.hint);
+  if (card.deps.length > 0 && card.deps.includes(card.id)) p('deps', 'card.self-dependency', `card ${card.id} depends on itself`);
   if (card.type === 'PATCH' && !card.pack) p('pack', 'card.patch-needs-pack', 'a PATCH card needs a work pack listing the files it may write');
   return out;
 }
@@ -52,22 +66,23 @@ export async function loadBacklog(
   opts: { known?: Set<string>; packExists?: (id: string) => Promise<boolean>; maxProblems?: number } = {},
 ): Promise<LoadedBacklog> {
   const cards: CardRef[] = [];
-  const lineOf = new Map<string, number>();
+  const index = new Map<string, number>();
   const packs = new Map<string, number>();
+  const hash = createHash('sha256');
   const read = await readJsonl(
     file,
     (value, line) => {
       if (!isValid('card', value)) return explain('card', value, { file: display, line });
       const card = value as WorkCard;
-      const found = checkCard(card, display, line);
-      const first = lineOf.get(card.id);
-      if (first !== undefined) found.push({ file: display, line, field: 'id', rule: 'backlog.duplicate-id', message: `duplicate id ${card.id} (first on line ${first})`, hint: 'card ids must be unique in a backlog' });
-      else lineOf.set(card.id, line);
+      let found = checkCard(card, display, line);
+      const first = index.get(card.id);
+      if (first !== undefined) (found = [...found]).push({ file: display, line, field: 'id', rule: 'backlog.duplicate-id', message: `duplicate id ${card.id} (first on line ${cards[first]!.line})`, hint: 'card ids must be unique in a backlog' });
+      else index.set(card.id, cards.length);
       if (card.pack && !packs.has(card.pack)) packs.set(card.pack, line);
-      cards.push({ id: card.id, prio: card.prio, lane: card.lane, deps: card.deps, line });
+      cards.push({ id: card.id, prio: card.prio, lane: card.lane, deps: card.deps.length ? card.deps : NO_DEPS, line });
       return found;
     },
-    opts.maxProblems === undefined ? {} : { maxProblems: opts.maxProblems },
+    { display, onChunk: (raw) => hash.update(raw), ...(opts.maxProblems === undefined ? {} : { maxProblems: opts.maxProblems }) },
   );
   const problems = read.problems;
   if (read.records === 0 && problems.size === 0) problems.add({ file: display, line: 1, rule: 'backlog.empty', message: 'the backlog has no cards', hint: 'compile a day plan with `g7 plan compile`' });
@@ -75,27 +90,23 @@ export async function loadBacklog(
   const known = opts.known ?? new Set<string>();
   for (const c of cards) {
     for (const d of c.deps) {
-      if (!lineOf.has(d) && !known.has(d))
+      if (!index.has(d) && !known.has(d))
         problems.add({ file: display, line: c.line, field: 'deps', rule: 'backlog.unknown-dep', message: `card ${c.id} depends on ${d}, which is neither in this backlog nor done`, hint: 'fix the id or add the card' });
     }
   }
-  for (const cycle of findCycles(cards, 5)) {
-    problems.add({ file: display, line: lineOf.get(cycle[0]!), field: 'deps', rule: 'backlog.cycle', message: `dependency cycle: ${cycle.join(' → ')}`, hint: 'cards in a cycle can never run; remove one of the deps' });
+  for (const cycle of findCycles(cards, index, 5)) {
+    problems.add({ file: display, line: cards[index.get(cycle[0]!)!]!.line, field: 'deps', rule: 'backlog.cycle', message: `dependency cycle: ${cycle.join(' → ')}`, hint: 'cards in a cycle can never run; remove one of the deps' });
   }
   if (opts.packExists) {
     for (const [id, line] of packs) {
       if (!(await opts.packExists(id))) problems.add({ file: display, line, field: 'pack', rule: 'backlog.pack-missing', message: `work pack "${id}" not found`, hint: 'add backlog/packs/<id>.json or fix the card' });
     }
   }
-  return { cards, problems };
+  return { cards, index, problems, sha256: hash.digest('hex') };
 }
 
 /** Up to `max` dependency cycles, each as a closed path of ids. Iterative, so deep chains cannot overflow the stack. */
-export function findCycles(cards: CardRef[], max: number): string[][] {
-  const idx = new Map<string, number>();
-  cards.forEach((c, i) => {
-    if (!idx.has(c.id)) idx.set(c.id, i);
-  });
+export function findCycles(cards: CardRef[], idx: Map<string, number>, max: number): string[][] {
   const color = new Uint8Array(cards.length); // 0 new, 1 on stack, 2 done
   const cycles: string[][] = [];
   for (let root = 0; root < cards.length && cycles.length < max; root++) {

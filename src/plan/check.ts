@@ -31,7 +31,7 @@ export function kindOf(file: string): CheckedKind {
 }
 
 export async function checkWorkPack(file: string, display: string): Promise<{ pack?: WorkPack; problems: Problem[] }> {
-  const doc = parseJson(await readText(file), display);
+  const doc = parseJson(await readText(file, display), display);
   const problems = explain('pack', doc.value, { file: display, doc });
   if (problems.length > 0) return { problems };
   const pack = doc.value as WorkPack;
@@ -57,11 +57,11 @@ export async function checkFile(file: string, layout: Layout, display: (p: strin
   try {
     switch (kind) {
       case 'factory': {
-        await loadConfig({ ...layout, factoryFile: path.resolve(file) });
+        await loadConfig({ ...layout, factoryFile: path.resolve(file) }, display);
         return { file: shown, kind, ok: true, summary: 'valid factory config', problems: [] };
       }
       case 'dayplan': {
-        const config = await loadConfig(layout);
+        const config = await loadConfig(layout, display);
         const compiled = await compileDayPlan(file, { layout, config, doneOn: async () => new Set<string>(), display });
         return { file: shown, kind, ok: true, summary: `valid day plan: ${compiled.cards.length} cards from ${compiled.perEntry.length} entries`, problems: [] };
       }

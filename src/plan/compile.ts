@@ -60,7 +60,7 @@ function lineCount(text: string): number {
 
 /** Parses and schema-checks a day plan file, with the 30-line rule. Throws SchemaError with every problem. */
 export async function readDayPlan(file: string, display: string): Promise<{ plan: DayPlan; doc: LocatedDoc }> {
-  const text = await readText(file);
+  const text = await readText(file, display);
   const problems: Problem[] = [];
   if (text.trim() === '') throw new SchemaError([{ file: display, line: 1, rule: 'plan.empty', message: 'the day plan is empty', hint: 'write date, goal and entries (see ssot/plans/ for an example)' }]);
   const lines = lineCount(text);
@@ -200,7 +200,7 @@ export async function compileDayPlan(planFile: string, ctx: CompileContext): Pro
         try {
           await forEachLine(resolveInRepo(ctx.layout.repoRoot, src), () => {
             n++;
-          });
+          }, src);
         } catch {
           notes.push(`entry "${e.name}": ${src} does not exist yet, so it generates no cards; compile again once it does`);
         }

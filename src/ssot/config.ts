@@ -38,15 +38,15 @@ export function defaultConfig(): Config {
   };
 }
 
-export async function loadConfig(layout: Layout): Promise<Config> {
+export async function loadConfig(layout: Layout, display: (p: string) => string = (p) => toRepoPath(layout.repoRoot, p)): Promise<Config> {
   const base = defaultConfig();
   try {
     await access(layout.factoryFile);
   } catch {
     return base;
   }
-  const file = toRepoPath(process.cwd(), layout.factoryFile);
-  const doc = parseYaml(await readText(layout.factoryFile), file);
+  const file = display(layout.factoryFile);
+  const doc = parseYaml(await readText(layout.factoryFile, file), file);
   const raw = doc.value ?? {};
   const problems = explain('factory', raw, { file, doc });
   if (problems.length > 0) throw new SchemaError(problems);

@@ -16,12 +16,17 @@ export interface LineScan {
 }
 
 /** Calls `onLine` for every line, \r stripped, in order. Decodes BOM/UTF-16 on the fly. */
-export async function forEachLine(file: string, onLine: (text: string, line: number) => void | 'stop'): Promise<LineScan> {
+export async function forEachLine(
+  file: string,
+  onLine: (text: string, line: number) => void | 'stop',
+  shown: string = file,
+  onChunk?: (raw: Buffer) => void,
+): Promise<LineScan> {
   let size: number;
   try {
     size = (await stat(file)).size;
   } catch {
-    throw new SchemaError([{ file, rule: 'file.missing', message: 'file not found', hint: 'check the path' }]);
+    throw new SchemaError([{ file: shown, rule: 'file.missing', message: 'file not found', hint: 'check the path' }]);
   }
   const stream = createReadStream(file, { highWaterMark: 1 << 20 });
   let decoder: TextDecoder | undefined;
@@ -31,6 +36,7 @@ export async function forEachLine(file: string, onLine: (text: string, line: num
   let stopped = false;
   try {
     for await (const chunk of stream as AsyncIterable<Buffer>) {
+      onChunk?.(chunk);
       let buf: Uint8Array = chunk;
       if (!decoder) {
         const sniff = sniffEncoding(chunk);
@@ -42,7 +48,7 @@ export async function forEachLine(file: string, onLine: (text: string, line: num
       try {
         text = carry + decoder.decode(buf, { stream: true });
       } catch {
-        throw new SchemaError([{ file, line: line + 1, rule: 'text.encoding', message: `not valid ${encoding.toUpperCase()} text near this line`, hint: 'save the file as UTF-8' }]);
+        throw new SchemaError([{ file: shown, line: line + 1, rule: 'text.encoding', message: `not valid ${encoding.toUpperCase()} text near this line`, hint: 'save the file as UTF-8' }]);
       }
       let start = 0;
       for (let nl = text.indexOf('\n'); nl !== -1; nl = text.indexOf('\n', start)) {
@@ -88,21 +94,22 @@ export interface JsonlRead {
 export async function readJsonl(
   file: string,
   onRecord: (value: unknown, line: number, text: string) => Problem[] | void,
-  opts: { maxProblems?: number } = {},
+  opts: { maxProblems?: number; display?: string; onChunk?: (raw: Buffer) => void } = {},
 ): Promise<JsonlRead> {
+  const shown = opts.display ?? file;
   const problems = new ProblemList(opts.maxProblems ?? 50);
   let records = 0;
   let lastBad: { line: number; text: string } | undefined;
   const scan = await forEachLine(file, (text, line) => {
-    if (text.trim() === '') return;
+    if (text.length === 0 || (text.charCodeAt(0) <= 32 && text.trim() === '')) return;
     let value: unknown;
     try {
       value = JSON.parse(text);
     } catch {
       lastBad = { line, text };
       try {
-        parseJson(text, file, line - 1);
-        problems.add({ file, line, rule: 'json.syntax', message: 'invalid JSON' });
+        parseJson(text, shown, line - 1);
+        problems.add({ file: shown, line, rule: 'json.syntax', message: 'invalid JSON' });
       } catch (err) {
         problems.addAll((err as SchemaError).problems ?? []);
       }
@@ -111,14 +118,14 @@ export async function readJsonl(
     records++;
     const found = onRecord(value, line, text);
     if (found) problems.addAll(found);
-  });
+  }, shown, opts.onChunk);
   let tornTail: JsonlRead['tornTail'];
   if (scan.unterminated && lastBad?.line === scan.unterminated.line) {
     tornTail = { line: lastBad.line };
     // Replace the generic syntax problem for that line with the precise diagnosis.
     const idx = problems.items.findIndex((p) => p.line === lastBad!.line && p.rule === 'json.syntax');
     const torn: Problem = {
-      file,
+      file: shown,
       line: lastBad.line,
       rule: 'jsonl.torn-tail',
       message: 'the last line is cut short (no newline at the end and not valid JSON): a write was interrupted',

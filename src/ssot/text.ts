@@ -75,7 +75,7 @@ export function decodeText(bytes: Uint8Array, file: string): string {
 }
 
 /** Reads and decodes a text file; a missing file is reported as a problem, not an ENOENT stack. */
-export async function readText(file: string): Promise<string> {
+export async function readText(file: string, shown: string = file): Promise<string> {
   let bytes: Buffer;
   try {
     bytes = await readFile(file);
@@ -83,12 +83,12 @@ export async function readText(file: string): Promise<string> {
     const code = (err as NodeJS.ErrnoException).code;
     throw new SchemaError([
       {
-        file,
+        file: shown,
         rule: code === 'ENOENT' ? 'file.missing' : 'file.unreadable',
         message: code === 'ENOENT' ? 'file not found' : `cannot read file (${code ?? 'error'})`,
         hint: code === 'ENOENT' ? 'check the path; paths are relative to the current folder' : undefined,
       },
     ]);
   }
-  return decodeText(bytes, file);
+  return decodeText(bytes, shown);
 }

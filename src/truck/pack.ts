@@ -46,9 +46,12 @@ export type Outcome = 'PASS' | 'FAIL';
  * Packs a day's two trucks. `fixed` holds the card ids, in slot order, of trucks that already departed:
  * they are kept as they are and count as earlier slots for the rest.
  */
-export function packDay(cards: CardRef[], outcomes: Map<string, Outcome>, fixed: Partial<Record<TruckName, string[]>> = {}): DayPack {
-  const byId = new Map<string, number>();
-  cards.forEach((c, i) => byId.set(c.id, i));
+export function packDay(
+  cards: CardRef[],
+  outcomes: Map<string, Outcome>,
+  fixed: Partial<Record<TruckName, string[]>> = {},
+  byId: Map<string, number> = new Map(cards.map((c, i) => [c.id, i])),
+): DayPack {
   const loaded = new Set<string>();
   const isDone = (id: string) => outcomes.get(id) === 'PASS';
   const satisfied = (c: CardRef) => c.deps.every((d) => isDone(d) || loaded.has(d));

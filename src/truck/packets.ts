@@ -1,7 +1,5 @@
 // The day's trucks as files: packets/<YYYYMMDD>/packet_{A,B}.jsonl and pack_report.json.
 // A truck that has departed (a run started on it) is never repacked; the other is packed around it.
-import { readFile } from 'node:fs/promises';
-import { createHash } from 'node:crypto';
 import type { PacketSlot, WorkCard } from '../contracts/types.gen.js';
 import { SchemaError } from '../contracts/errors.js';
 import { writeFileAtomic } from '../ssot/atomic.js';
@@ -66,12 +64,12 @@ export async function packDayFiles(layout: Layout, day: string, display: (p: str
   const fixed: Partial<Record<TruckName, string[]>> = {};
   for (const t of departed) fixed[t] = (await readPacket(packetFile(layout, day, t))).map((s) => s.card.id);
   const status = new Map<string, Outcome>([...outcomes].map(([id, o]) => [id, o.status]));
-  const result = packDay(loaded.cards, status, fixed);
+  const result = packDay(loaded.cards, status, fixed, loaded.index);
 
   const report: PackReport = {
     day,
     backlog: display(file),
-    backlog_sha256: createHash('sha256').update(await readFile(file)).digest('hex'),
+    backlog_sha256: loaded.sha256,
     trucks: { A: undefined!, B: undefined! },
     done: result.done,
     held: result.held,

@@ -1,0 +1,42 @@
+// The g7 binary as a user runs it: the built bundle, a real process, real exit codes.
+import { describe, expect, it } from 'vitest';
+import { spawnSync } from 'node:child_process';
+import path from 'node:path';
+import { readFile } from 'node:fs/promises';
+import { REPO, tempRepo } from '../helpers.js';
+
+function g7(cwd: string, ...args: string[]) {
+  const r = spawnSync(process.execPath, [path.join(REPO, 'bin/g7.mjs'), ...args], { cwd, encoding: 'utf8' });
+  return { code: r.status, out: r.stdout, err: r.stderr };
+}
+
+describe('g7 binary', () => {
+  it('compiles and packs the example SSOT from its repository root', async () => {
+    const repo = await tempRepo({ example: true });
+    const c = g7(repo.root, 'plan', 'compile', 'ssot/plans/dayplan_20261121.yaml');
+    expect(c.err).toBe('');
+    expect(c.code).toBe(0);
+    expect(c.out).toMatch(/compiled ssot\/plans\/dayplan_20261121\.yaml → ssot\/backlog\/backlog_20261121\.jsonl \(new\)/);
+    const p = g7(repo.root, 'pack');
+    expect(p.code).toBe(0);
+    expect(p.out).toMatch(/packet_A:\s+24\/120\s+quota A 11\/60\s+B 11\/36\s+C 1\/18\s+D 1\/6/);
+    const lines = (await readFile(path.join(repo.ssot, 'packets/20261121/packet_A.jsonl'), 'utf8')).trim().split('\n');
+    expect(lines).toHaveLength(24);
+  });
+
+  it('prints machine-readable output with --json', async () => {
+    const repo = await tempRepo({ example: true });
+    const r = g7(repo.root, '--json', 'plan', 'check', 'ssot/plans/dayplan_20261121.yaml', 'ssot/backlog/packs/개집001.json');
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.out)).toMatchObject({ ok: true, files: [{ kind: 'dayplan', ok: true }, { kind: 'pack', ok: true }] });
+  });
+
+  it('exits 2 on a usage error and 3 on invalid input, without a stack trace', async () => {
+    const repo = await tempRepo({ example: true });
+    expect(g7(repo.root, 'plan', 'frobnicate').code).toBe(2);
+    await repo.write('ssot/plans/bad.yaml', 'date: 2026-11-21\ngoal: g\nentries:\n  - { name: a, lane: 9, prio: A, type: TEST, input: x, output: y }\n');
+    const r = g7(repo.root, 'plan', 'compile', 'ssot/plans/bad.yaml');
+    expect(r.code).toBe(3);
+    expect(r.err).toBe('ssot/plans/bad.yaml:4:22: entries[0].lane: must be <= 8; got number 9 [schema.maximum]\n');
+  });
+});

@@ -1,0 +1,133 @@
+// The bad-input corpus: every case must be refused with a message that names the file, the line and
+// (where the problem is about a field) the field, and never a stack trace.
+import { describe, expect, it } from 'vitest';
+import path from 'node:path';
+import { checkFile } from '../../src/plan/check.js';
+import type { Problem } from '../../src/contracts/errors.js';
+import { card, jsonl, tempRepo } from '../helpers.js';
+
+const PLAN_HEAD = 'date: 2026-11-21\ngoal: test\nentries:\n';
+const ENTRY = (extra = '') => `  - name: scan\n    lane: 1\n    prio: A\n    type: TEST\n    input: echo hi\n    output: out/x.txt\n${extra}`;
+const plan = (entries: string) => PLAN_HEAD + entries;
+const PACK = { id: 'p1', goal: 'g', files: { create: ['a.txt'], modify: [] }, forbidden: [], success: ['s'], evidence: ['e'] };
+
+interface Case {
+  name: string;
+  file: string;
+  content: string | Uint8Array;
+  line: number;
+  field?: string;
+  rule?: string | RegExp;
+  message?: RegExp;
+}
+
+const C = (id: string, extra: Record<string, unknown> = {}) => card(id, 'A', [], extra);
+
+const cases: Case[] = [
+  // Day plans: YAML syntax and shape
+  { name: 'broken YAML: unclosed flow map', file: 'plans/p.yaml', content: 'date: 2026-11-21\ngoal: x\nentries: [ { name: a\n', line: 4, rule: /^yaml\./ },
+  { name: 'broken YAML: bad indentation', file: 'plans/p.yaml', content: 'date: 2026-11-21\n goal: x\nentries: []\n', line: 1, rule: /^yaml\./ },
+  { name: 'broken YAML: duplicate key', file: 'plans/p.yaml', content: 'date: 2026-11-21\ndate: 2026-11-22\ngoal: x\n', line: 2, rule: /^yaml\./ },
+  { name: 'broken YAML: tab indentation', file: 'plans/p.yaml', content: 'date: 2026-11-21\ngoal: x\nentries:\n\t- name: a\n', line: 4, rule: /^yaml\./ },
+  { name: 'empty plan', file: 'plans/p.yaml', content: '', line: 1, rule: 'plan.empty' },
+  { name: 'plan is a list', file: 'plans/p.yaml', content: '- a\n- b\n', line: 1, field: '(document)', rule: 'schema.type' },
+  { name: 'missing goal', file: 'plans/p.yaml', content: 'date: 2026-11-21\nentries:\n' + ENTRY(), line: 1, field: 'goal', rule: 'schema.required' },
+  { name: 'bad date', file: 'plans/p.yaml', content: 'date: 2026-13-40\ngoal: g\nentries:\n' + ENTRY(), line: 1, field: 'date', rule: 'schema.pattern' },
+  { name: 'no entries', file: 'plans/p.yaml', content: PLAN_HEAD.replace('entries:\n', 'entries: []\n'), line: 3, field: 'entries', rule: 'schema.min-items' },
+  { name: 'lane 9', file: 'plans/p.yaml', content: plan(ENTRY().replace('lane: 1', 'lane: 9')), line: 5, field: 'entries[0].lane', rule: 'schema.maximum' },
+  { name: 'lane 0', file: 'plans/p.yaml', content: plan(ENTRY().replace('lane: 1', 'lane: 0')), line: 5, field: 'entries[0].lane', rule: 'schema.minimum' },
+  { name: 'lane as text', file: 'plans/p.yaml', content: plan(ENTRY().replace('lane: 1', 'lane: one')), line: 5, field: 'entries[0].lane', rule: 'schema.type' },
+  { name: 'prio E', file: 'plans/p.yaml', content: plan(ENTRY().replace('prio: A', 'prio: E')), line: 6, field: 'entries[0].prio', rule: 'schema.enum' },
+  { name: 'unknown type', file: 'plans/p.yaml', content: plan(ENTRY().replace('type: TEST', 'type: BUILD')), line: 7, field: 'entries[0].type', rule: 'schema.enum' },
+  { name: 'unknown field', file: 'plans/p.yaml', content: plan(ENTRY('    colour: red\n')), line: 10, field: 'entries[0].colour', rule: 'schema.unknown-field' },
+  { name: 'bad entry name', file: 'plans/p.yaml', content: plan(ENTRY().replace('name: scan', 'name: Scan Step')), line: 4, field: 'entries[0].name', rule: 'schema.pattern' },
+  { name: 'bad cost hint', file: 'plans/p.yaml', content: plan(ENTRY('    cost_hint: CHEAP\n')), line: 10, field: 'entries[0].cost_hint', rule: 'schema.enum' },
+  { name: '31-line plan', file: 'plans/p.yaml', content: plan(ENTRY()) + '# filler\n'.repeat(31 - 9), line: 31, rule: 'plan.max-lines' },
+  { name: 'duplicate entry names', file: 'plans/p.yaml', content: plan(ENTRY() + ENTRY()), line: 10, field: 'entries[1].name', rule: 'plan.duplicate-entry' },
+  { name: 'after names an unknown entry', file: 'plans/p.yaml', content: plan(ENTRY('    after: ghost\n')), line: 10, field: 'entries[0].after', rule: 'plan.unknown-entry' },
+  { name: 'entries in a cycle', file: 'plans/p.yaml', content: plan(ENTRY('    after: two\n') + ENTRY('    after: scan\n').replace('name: scan', 'name: two')), line: 10, field: 'entries[0].after', rule: 'plan.cycle', message: /scan → two → scan/ },
+  { name: 'entry waits for itself', file: 'plans/p.yaml', content: plan(ENTRY('    after: scan\n')), line: 10, field: 'entries[0].after', rule: 'plan.self-dependency' },
+  { name: 'unknown accept predicate', file: 'plans/p.yaml', content: plan(ENTRY('    accept: exit==0 && smells_ok\n')), line: 10, field: 'entries[0].accept', rule: 'rule.unknown-predicate', message: /smells_ok.*column 12/ },
+  { name: 'unknown failfast predicate', file: 'plans/p.yaml', content: plan(ENTRY('    failfast: price>3\n')), line: 10, field: 'entries[0].failfast', rule: 'rule.unknown-predicate' },
+  { name: 'duration without unit', file: 'plans/p.yaml', content: plan(ENTRY('    failfast: duration>300\n')), line: 10, field: 'entries[0].failfast', rule: 'rule.duration-unit' },
+  { name: 'never as accept rule', file: 'plans/p.yaml', content: plan(ENTRY('    accept: never\n')), line: 10, field: 'entries[0].accept', rule: 'rule.never-accept' },
+  { name: 'bad regex in rule', file: 'plans/p.yaml', content: plan(ENTRY('    accept: "stdout~/a(/"\n')), line: 10, field: 'entries[0].accept', rule: 'rule.bad-regex' },
+  { name: 'unknown schema in rule', file: 'plans/p.yaml', content: plan(ENTRY('    accept: schema:nope:out/x.txt\n')), line: 10, field: 'entries[0].accept', rule: 'rule.unknown-schema' },
+  { name: '../ output path', file: 'plans/p.yaml', content: plan(ENTRY().replace('out/x.txt', '../outside.txt')), line: 9, field: 'entries[0].output', rule: 'plan.path-escape' },
+  { name: 'absolute output path', file: 'plans/p.yaml', content: plan(ENTRY().replace('out/x.txt', '/etc/passwd')), line: 9, field: 'entries[0].output', rule: 'plan.path-escape' },
+  { name: 'Windows absolute output path', file: 'plans/p.yaml', content: plan(ENTRY().replace('out/x.txt', '"C:\\\\temp\\\\x.txt"')), line: 9, field: 'entries[0].output', rule: 'plan.path-escape' },
+  { name: 'output into .git', file: 'plans/p.yaml', content: plan(ENTRY().replace('out/x.txt', '.git/hooks/pre-commit')), line: 9, field: 'entries[0].output', rule: 'plan.path-escape' },
+  { name: '../ path inside an accept rule', file: 'plans/p.yaml', content: plan(ENTRY('    accept: exists:../../secret\n')), line: 10, field: 'entries[0].accept', rule: 'rule.path-escape' },
+  { name: 'unknown template variable', file: 'plans/p.yaml', content: plan(ENTRY().replace('out/x.txt', 'out/{nn}.txt')), line: 9, field: 'entries[0].output', rule: 'plan.unknown-template-var' },
+  { name: 'each with two sources', file: 'plans/p.yaml', content: plan(ENTRY('    each: { count: 2, lines: a.txt }\n')), line: 10, field: 'entries[0].each', rule: 'plan.each-source' },
+  { name: 'each count zero', file: 'plans/p.yaml', content: plan(ENTRY('    each: { count: 0 }\n')), line: 10, field: 'entries[0].each.count', rule: 'schema.minimum' },
+  { name: 'PATCH without a pack', file: 'plans/p.yaml', content: plan(ENTRY().replace('type: TEST', 'type: PATCH')), line: 4, field: 'entries[0].pack', rule: 'plan.patch-needs-pack' },
+  { name: 'pack that does not exist', file: 'plans/p.yaml', content: plan(ENTRY('    pack: 개집999\n')), line: 10, field: 'entries[0].pack', rule: 'plan.pack-missing' },
+  { name: 'each counts that do not pair', file: 'plans/p.yaml', content: plan(ENTRY('    each: { count: 2 }\n') + ENTRY('    each: { count: 3 }\n    after: { entry: scan, mode: each }\n').replace('name: scan', 'name: two')), line: 18, field: 'entries[1].after', rule: 'plan.each-count' },
+  { name: 'invalid UTF-8 byte', file: 'plans/p.yaml', content: Buffer.concat([Buffer.from('date: 2026-11-21\ngoal: caf'), Buffer.from([0xe9]), Buffer.from('\n')]), line: 2, rule: 'text.encoding' },
+
+  // Backlogs (JSONL)
+  { name: 'empty backlog', file: 'backlog/backlog_20261121.jsonl', content: '', line: 1, rule: 'backlog.empty' },
+  { name: 'truncated last JSONL line', file: 'backlog/backlog_20261121.jsonl', content: jsonl([C('L1_TEST_000001')]) + '{"id":"L1_TEST_000002","lane":1,"pr', line: 2, rule: 'jsonl.torn-tail' },
+  { name: 'invalid JSON in the middle', file: 'backlog/backlog_20261121.jsonl', content: jsonl([C('L1_TEST_000001')]) + '{"id": oops}\n' + jsonl([C('L1_TEST_000003')]), line: 2, rule: 'json.syntax' },
+  { name: 'card lane 9', file: 'backlog/backlog_20261121.jsonl', content: jsonl([C('L1_TEST_000001', { lane: 9 })]), line: 1, field: 'lane', rule: 'schema.maximum' },
+  { name: 'card prio E', file: 'backlog/backlog_20261121.jsonl', content: jsonl([C('L1_TEST_000001'), C('L1_TEST_000002', { prio: 'E' })]), line: 2, field: 'prio', rule: 'schema.enum' },
+  { name: 'card unknown type', file: 'backlog/backlog_20261121.jsonl', content: jsonl([C('L1_TEST_000001', { type: 'DEPLOY' })]), line: 1, field: 'type', rule: 'schema.enum' },
+  { name: 'card missing accept', file: 'backlog/backlog_20261121.jsonl', content: jsonl([{ ...C('L1_TEST_000001'), accept: undefined }]), line: 1, field: 'accept', rule: 'schema.required' },
+  { name: 'card deps not a list', file: 'backlog/backlog_20261121.jsonl', content: jsonl([C('L1_TEST_000001', { deps: 'L1_TEST_000002' })]), line: 1, field: 'deps', rule: 'schema.type' },
+  { name: 'card with a malformed id', file: 'backlog/backlog_20261121.jsonl', content: jsonl([C('L1_TEST_000001', { id: 'scan-1' })]), line: 1, field: 'id', rule: 'schema.pattern' },
+  { name: 'id lane disagrees with lane', file: 'backlog/backlog_20261121.jsonl', content: jsonl([C('L1_TEST_000001', { lane: 2 })]), line: 1, field: 'id', rule: 'card.id-lane' },
+  { name: 'duplicate ids', file: 'backlog/backlog_20261121.jsonl', content: jsonl([C('L1_TEST_000001'), C('L1_TEST_000002'), C('L1_TEST_000001')]), line: 3, field: 'id', rule: 'backlog.duplicate-id', message: /first on line 1/ },
+  { name: 'unknown dep', file: 'backlog/backlog_20261121.jsonl', content: jsonl([C('L1_TEST_000001', { deps: ['L1_TEST_000404'] })]), line: 1, field: 'deps', rule: 'backlog.unknown-dep' },
+  { name: 'dependency cycle', file: 'backlog/backlog_20261121.jsonl', content: jsonl([C('L1_TEST_000001', { deps: ['L1_TEST_000003'] }), C('L1_TEST_000002', { deps: ['L1_TEST_000001'] }), C('L1_TEST_000003', { deps: ['L1_TEST_000002'] })]), line: 1, field: 'deps', rule: 'backlog.cycle', message: /L1_TEST_000001 → L1_TEST_000003 → L1_TEST_000002 → L1_TEST_000001/ },
+  { name: 'card output ../', file: 'backlog/backlog_20261121.jsonl', content: jsonl([C('L1_TEST_000001', { output: '../../x' })]), line: 1, field: 'output', rule: 'card.path-escape' },
+  { name: 'card output absolute', file: 'backlog/backlog_20261121.jsonl', content: jsonl([C('L1_TEST_000001', { output: '/tmp/x' })]), line: 1, field: 'output', rule: 'card.path-escape' },
+  { name: 'card unknown predicate', file: 'backlog/backlog_20261121.jsonl', content: jsonl([C('L1_TEST_000001', { accept: 'vibes:good' })]), line: 1, field: 'accept', rule: 'rule.unknown-predicate' },
+  { name: 'card referencing a missing pack', file: 'backlog/backlog_20261121.jsonl', content: jsonl([C('L1_TEST_000001', { pack: 'nope' })]), line: 1, field: 'pack', rule: 'backlog.pack-missing' },
+
+  // Work packs (JSON)
+  { name: 'pack broken JSON', file: 'backlog/packs/p1.json', content: '{\n  "id": "p1",\n  "goal": \n}\n', line: 4, rule: 'json.syntax' },
+  { name: 'pack trailing comma', file: 'backlog/packs/p1.json', content: '{\n  "id": "p1",\n}\n', line: 3, rule: 'json.syntax' },
+  { name: 'pack missing files', file: 'backlog/packs/p1.json', content: JSON.stringify({ ...PACK, files: undefined }, null, 2), line: 1, field: 'files', rule: 'schema.required' },
+  { name: 'pack create is not a list', file: 'backlog/packs/p1.json', content: JSON.stringify({ ...PACK, files: { create: 'a.txt', modify: [] } }, null, 2), line: 5, field: 'files.create', rule: 'schema.type' },
+  { name: 'pack allows a path outside the repository', file: 'backlog/packs/p1.json', content: JSON.stringify({ ...PACK, files: { create: ['ok.txt', '../../etc/cron.d/x'], modify: [] } }, null, 2), line: 7, field: 'files.create[1]', rule: 'pack.path-escape' },
+  { name: 'pack id does not match its file', file: 'backlog/packs/p1.json', content: JSON.stringify({ ...PACK, id: 'p2' }, null, 2), line: 2, field: 'id', rule: 'pack.id-file' },
+  { name: 'empty pack file', file: 'backlog/packs/p1.json', content: '', line: 1, rule: 'json.syntax' },
+
+  // factory.yaml
+  { name: 'factory: 130-slot truck', file: 'factory.yaml', content: 'trucks:\n  slots: 130\n', line: 2, field: 'trucks.slots', rule: 'ops.120plus120' },
+  { name: 'factory: 360 a day (three trucks)', file: 'factory.yaml', content: 'trucks: { per_day: 3 }\n', line: 1, field: 'trucks.per_day', rule: 'ops.120plus120' },
+  { name: 'factory: quota change', file: 'factory.yaml', content: 'library: { root: lib }\ntrucks:\n  quotas: { A: 70, B: 26, C: 18, D: 6 }\n', line: 3, field: 'trucks.quotas.A', rule: 'ops.120plus120' },
+  { name: 'factory: negative budget', file: 'factory.yaml', content: 'budget:\n  per_truck_usd: -1\n', line: 2, field: 'budget.per_truck_usd', rule: 'schema.minimum' },
+  { name: 'factory: unknown key', file: 'factory.yaml', content: 'libary: { root: lib }\n', line: 1, field: 'libary', rule: 'schema.unknown-field' },
+];
+
+describe('bad-input corpus', () => {
+  it(`has at least 40 cases (has ${cases.length})`, () => {
+    expect(cases.length).toBeGreaterThanOrEqual(40);
+  });
+
+  it.each(cases)('$name', async (c) => {
+    const repo = await tempRepo();
+    const abs = await repo.write(path.join('ssot', c.file), c.content);
+    const result = await checkFile(abs, repo.layout, (p) => path.relative(repo.root, p));
+    expect(result.ok).toBe(false);
+    const shown = path.join('ssot', c.file);
+    const match = result.problems.find((p: Problem) => (c.rule === undefined ? true : typeof c.rule === 'string' ? p.rule === c.rule : c.rule.test(p.rule)));
+    expect(match, `problems were: ${JSON.stringify(result.problems, null, 1)}`).toBeDefined();
+    expect(match!.file).toBe(shown);
+    expect(match!.line).toBe(c.line);
+    if (c.field) expect(match!.field).toBe(c.field);
+    if (c.message) expect(match!.message).toMatch(c.message);
+    expect(match!.message).not.toMatch(/\n\s+at /); // no stack traces
+  });
+
+  it('reports every bad line of a backlog, bounded, not just the first', async () => {
+    const repo = await tempRepo();
+    const rows = Array.from({ length: 300 }, (_, i) => C(`L1_TEST_${String(i + 1).padStart(6, '0')}`, { prio: i % 2 ? 'E' : 'A' }));
+    const abs = await repo.write('ssot/backlog/backlog_20261121.jsonl', jsonl(rows));
+    const r = await checkFile(abs, repo.layout, (p) => p);
+    expect(r.problems.filter((p) => p.rule === 'schema.enum').map((p) => p.line)).toEqual(Array.from({ length: 50 }, (_, i) => 2 * i + 2));
+    expect(r.problems.at(-1)!.message).toBe('… and 100 more problems not shown');
+  });
+});

@@ -1,0 +1,103 @@
+import { describe, expect, it } from 'vitest';
+import { readFile, readdir } from 'node:fs/promises';
+import path from 'node:path';
+import { tempRepo, type TempRepo } from '../helpers.js';
+
+const backlog = async (repo: TempRepo, day = '20261121') => readFile(path.join(repo.ssot, `backlog/backlog_${day}.jsonl`), 'utf8');
+const cards = async (repo: TempRepo, day = '20261121') => (await backlog(repo, day)).trim().split('\n').map((l) => JSON.parse(l));
+
+describe('g7 plan compile', () => {
+  it('compiles the example plan: ids, each-to-each and all-to-one deps, templates', async () => {
+    const repo = await tempRepo({ example: true });
+    const r = await repo.g7('plan', 'compile', path.join(repo.ssot, 'plans/dayplan_20261121.yaml'));
+    expect(r.code).toBe(0);
+    const cs = await cards(repo);
+    const scan = cs.filter((c) => c.type === 'SCAN');
+    const tag = cs.filter((c) => c.type === 'TAG');
+    expect(scan).toHaveLength(11); // 33 library files, 3 per card
+    expect(scan[0]).toMatchObject({ id: 'L1_SCAN_000001', lane: 1, prio: 'A', output: 'ssot/library_index/scan/1.jsonl', accept: 'lines>=1:ssot/library_index/scan/1.jsonl', failfast: 'never', cost_hint: 'LOW', deps: [] });
+    expect(scan[0].input).toHaveLength(3);
+    expect(tag[4]).toMatchObject({ id: 'L2_TAG_000005', input: 'ssot/library_index/scan/5.jsonl', deps: ['L1_SCAN_000005'], failfast: 'cost>0.20' });
+    const verify = cs.find((c) => c.type === 'VERIFY');
+    expect(verify.deps).toEqual(tag.map((t) => t.id));
+    expect(cs.find((c) => c.type === 'TEST')).toMatchObject({ pack: '개집001', prio: 'C' });
+  });
+
+  it('is deterministic and idempotent: same plan and state → byte-identical backlog, reported unchanged', async () => {
+    const a = await tempRepo({ example: true });
+    const b = await tempRepo({ example: true });
+    await a.g7('plan', 'compile', path.join(a.ssot, 'plans/dayplan_20261121.yaml'));
+    await b.g7('plan', 'compile', path.join(b.ssot, 'plans/dayplan_20261121.yaml'));
+    expect(await backlog(a)).toBe(await backlog(b));
+    const again = await a.g7('--json', 'plan', 'compile', path.join(a.ssot, 'plans/dayplan_20261121.yaml'));
+    expect(JSON.parse(again.out)).toMatchObject({ written: 'unchanged', cards: 24 });
+  });
+
+  it('does not issue done cards again, and never overwrites a different backlog silently', async () => {
+    const repo = await tempRepo({ example: true });
+    const plan = path.join(repo.ssot, 'plans/dayplan_20261121.yaml');
+    await repo.g7('plan', 'compile', plan);
+    const before = await backlog(repo);
+    await repo.write('ssot/state/journal.jsonl', JSON.stringify({ ts: 't', event: 'card_result', day: '20261121', card: 'L1_SCAN_000001', status: 'PASS', run: 'run_0001' }) + '\n');
+
+    const refused = await repo.g7('plan', 'compile', plan);
+    expect(refused.code).toBe(3);
+    expect(refused.err).toMatch(/already exists with different content \(0 added, 1 removed, 0 changed\).*\n.*--replace/);
+    expect(await backlog(repo)).toBe(before);
+
+    const replaced = await repo.g7('plan', 'compile', plan, '--replace');
+    expect(replaced.code).toBe(0);
+    const after = await cards(repo);
+    expect(after.map((c) => c.id)).not.toContain('L1_SCAN_000001');
+    expect(after.find((c) => c.id === 'L2_TAG_000001').deps).toEqual(['L1_SCAN_000001']);
+    const baks = (await readdir(path.join(repo.ssot, 'backlog'))).filter((n) => n.endsWith('.bak'));
+    expect(baks).toHaveLength(1);
+    expect(await readFile(path.join(repo.ssot, 'backlog', baks[0]!), 'utf8')).toBe(before);
+    // The new backlog still checks: its dep on the done card is known.
+    expect((await repo.g7('plan', 'check', path.join(repo.ssot, 'backlog/backlog_20261121.jsonl'))).code).toBe(0);
+  });
+
+  it('generates cards from the lines of an earlier output, in batches, with stable ids', async () => {
+    const repo = await tempRepo();
+    await repo.write('ssot/library_index/strike_list.jsonl', Array.from({ length: 25 }, (_, i) => `{"n":${i}}\n`).join(''));
+    await repo.write(
+      'ssot/plans/dayplan_20261122.yaml',
+      'date: 2026-11-22\ngoal: strike\nentries:\n  - { name: strike, lane: 3, prio: C, type: STRIKE, each: { lines: ssot/library_index/strike_list.jsonl, per_card: 10 }, output: "ssot/strikes/{n}.jsonl" }\n  - { name: more, lane: 3, prio: C, type: STRIKE, each: { count: 2 }, input: "x{n}", output: "ssot/more/{n}.jsonl" }\n',
+    );
+    expect((await repo.g7('plan', 'compile', path.join(repo.ssot, 'plans/dayplan_20261122.yaml'))).code).toBe(0);
+    const cs = await cards(repo, '20261122');
+    expect(cs.map((c) => [c.id, c.input])).toEqual([
+      ['L3_STRIKE_000001', 'ssot/library_index/strike_list.jsonl#L1-L10'],
+      ['L3_STRIKE_000002', 'ssot/library_index/strike_list.jsonl#L11-L20'],
+      ['L3_STRIKE_000003', 'ssot/library_index/strike_list.jsonl#L21-L25'],
+      ['L3_STRIKE_100001', 'x1'],
+      ['L3_STRIKE_100002', 'x2'],
+    ]);
+  });
+
+  it('keeps ids of later entries stable when an earlier entry grows', async () => {
+    const repo = await tempRepo({ example: true });
+    const plan = path.join(repo.ssot, 'plans/dayplan_20261121.yaml');
+    await repo.g7('plan', 'compile', plan);
+    const testId = (await cards(repo)).find((c) => c.type === 'TEST').id;
+    for (let i = 0; i < 9; i++) await repo.write(`examples/library/disclosures/extra-${i}.md`, '# more\n');
+    await repo.g7('plan', 'compile', plan, '--replace');
+    const cs = await cards(repo);
+    expect(cs.filter((c) => c.type === 'SCAN')).toHaveLength(14);
+    expect(cs.find((c) => c.type === 'TEST').id).toBe(testId);
+  });
+
+  it('orders cards so that an entry comes after the entries it waits for', async () => {
+    const repo = await tempRepo();
+    await repo.write('ssot/plans/p.yaml', 'date: 2026-11-21\ngoal: g\nentries:\n  - { name: second, lane: 2, prio: A, type: TEST, after: first, input: b, output: o/b }\n  - { name: first, lane: 1, prio: A, type: TEST, input: a, output: o/a }\n');
+    await repo.g7('plan', 'compile', path.join(repo.ssot, 'plans/p.yaml'));
+    expect((await cards(repo)).map((c) => c.id)).toEqual(['L1_TEST_000001', 'L2_TEST_000001']);
+  });
+
+  it('--dry-run writes nothing', async () => {
+    const repo = await tempRepo({ example: true });
+    const r = await repo.g7('plan', 'compile', path.join(repo.ssot, 'plans/dayplan_20261121.yaml'), '--dry-run');
+    expect(r.out).toMatch(/\(dry-run\)/);
+    await expect(backlog(repo)).rejects.toThrow();
+  });
+});
