@@ -9,11 +9,13 @@ import { loadConfig } from '../ssot/config.js';
 import { writeFileAtomic } from '../ssot/atomic.js';
 import { compileDayPlan, serializeCards } from '../plan/compile.js';
 import { checkFile } from '../plan/check.js';
-import { readCardOutcomes, doneIds } from '../factory/ledger.js';
+import { readCardOutcomes, doneIds } from '../factory/journal.js';
 import { packDayFiles, latestBacklogDay } from '../truck/packets.js';
 import { createHash } from 'node:crypto';
 import { fileExists } from '../plan/backlog.js';
 import { initSsot } from './init.js';
+import { runCommand, statusCommand, resumeCommand, verifyCommand, logCommand, type Common } from './factory.js';
+import type { Worker } from '../worker/worker.js';
 
 export interface Io {
   out: (s: string) => void;
@@ -118,7 +120,7 @@ async function pack(opts: { day?: string }, g: Globals, io: Io): Promise<number>
   return EXIT.OK;
 }
 
-export function buildProgram(io: Io, setCode: (c: number) => void): Command {
+export function buildProgram(io: Io, setCode: (c: number) => void, worker?: Worker): Command {
   const program = new Command('g7')
     .description('G7 Factory: day plan → work cards → 120-slot trucks → evidence in git')
     .option('--ssot <dir>', 'the SSOT folder; its parent is the repository root', 'ssot')
@@ -153,12 +155,39 @@ export function buildProgram(io: Io, setCode: (c: number) => void): Command {
     .addOption(new Option('--day <day>', 'the backlog day (YYYYMMDD); default: the newest backlog'))
     .description("load the day's two trucks (OPS_120PLUS120) into ssot/packets/<day>/")
     .action((opts: { day?: string }) => run(() => pack(opts, g(), io))());
+  const common = (): Common => ({ layout: layoutFor(g().ssot), json: g().json, io, display, ...(worker ? { worker } : {}) });
+  program
+    .command('run')
+    .description('run the next truck: six bundles of 20 cards, evidence sealed and committed after each bundle and at every stop')
+    .addOption(new Option('--truck <truck>', 'run this truck of the newest day (A or B)'))
+    .option('--lanes <lanes>', 'run only these lanes, comma separated (e.g. 1,2)')
+    .option('--no-commit', 'write the evidence but do not commit it')
+    .option('--push', 'push after each commit (fetch + rebase on a race)')
+    .action((opts: { truck?: string; lanes?: string; commit: boolean; push?: boolean }) => run(() => runCommand(common(), opts))());
+  program
+    .command('status')
+    .description('the state, the current run, the last stop reason and exactly which files to read')
+    .action(() => run(() => statusCommand(common()))());
+  program
+    .command('resume')
+    .description('after FAIL_STOP: requeue the failed card and set the factory READY (a person\'s restart)')
+    .option('--no-commit', 'do not commit the change of state')
+    .action((opts: { commit: boolean }) => run(() => resumeCommand(common(), opts))());
+  program
+    .command('verify')
+    .argument('[run]', 'the run to check (default: the newest), e.g. run_0003')
+    .description('re-check an evidence pack from its files alone: changed, missing or added files')
+    .action((id: string | undefined) => run(() => verifyCommand(common(), id))());
+  program
+    .command('log')
+    .description('the history of runs, rebuilt from git log alone (G7-* commit trailers)')
+    .action(() => run(() => logCommand(common()))());
   return program;
 }
 
-export async function main(argv: string[], io: Io = { out: (s) => process.stdout.write(s + '\n'), err: (s) => process.stderr.write(s + '\n') }): Promise<number> {
+export async function main(argv: string[], io: Io = { out: (s) => process.stdout.write(s + '\n'), err: (s) => process.stderr.write(s + '\n') }, worker?: Worker): Promise<number> {
   let code: number = EXIT.OK;
-  const program = buildProgram(io, (c) => (code = c));
+  const program = buildProgram(io, (c) => (code = c), worker);
   try {
     await program.parseAsync(argv, { from: 'user' });
     return code;

@@ -229,6 +229,16 @@ export interface JournalEvent {
   attempt?: number;
   state?: "READY" | "RUNNING" | "FAIL_STOP" | "RECOVERABLE";
   detail?: string;
+  /**
+   * Outputs of a PASS card with their sha256 at the time.
+   */
+  outputs?: {
+    path: string;
+    sha256: string;
+  }[];
+  triage?: "IMPORT" | "PATH" | "SCHEMA" | "TEST" | "API";
+  transient?: boolean;
+  lanes?: number[];
 }
 
 /**

@@ -70,3 +70,37 @@ export async function repairTornTail(file: string): Promise<number> {
   }
   return bytes.length - keep;
 }
+
+/**
+ * Writes a file through a temp file that is renamed into place only after `fill` finished and the data is
+ * fsynced, so readers never see half a file. `fill` gets a writer of whole strings.
+ */
+export async function writeStreamAtomic(file: string, fill: (write: (s: string) => Promise<void>) => Promise<void>): Promise<void> {
+  const dir = path.dirname(file);
+  await mkdir(dir, { recursive: true });
+  const tmp = path.join(dir, `.${path.basename(file)}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`);
+  const fh = await open(tmp, 'wx');
+  let buffered: string[] = [];
+  let size = 0;
+  const flush = async () => {
+    if (buffered.length) await fh.write(buffered.join(''));
+    buffered = [];
+    size = 0;
+  };
+  try {
+    await fill(async (s) => {
+      buffered.push(s);
+      size += s.length;
+      if (size >= 1 << 16) await flush();
+    });
+    await flush();
+    await fh.sync();
+  } catch (err) {
+    await fh.close();
+    await unlink(tmp).catch(() => {});
+    throw err;
+  }
+  await fh.close();
+  await rename(tmp, file);
+  await fsyncDir(dir);
+}

@@ -6,7 +6,7 @@ import { writeFileAtomic } from '../ssot/atomic.js';
 import { forEachLine } from '../ssot/jsonl.js';
 import { backlogFile, packetFile, packReportFile, workPackFile, type Layout } from '../ssot/layout.js';
 import { loadBacklog, readCardsAtLines, fileExists } from '../plan/backlog.js';
-import { readCardOutcomes, readJournal, doneIds } from '../factory/ledger.js';
+import { readCardOutcomes, readJournal, doneIds } from '../factory/journal.js';
 import { packDay, OPS_120PLUS120, TRUCKS, type TruckName, type Outcome, type DayPack } from './pack.js';
 import { serializeCards } from '../plan/compile.js';
 
@@ -76,7 +76,8 @@ export async function packDayFiles(layout: Layout, day: string, display: (p: str
     deferred: result.deferred,
   };
   for (const t of TRUCKS) {
-    const slots = result.trucks[t];
+    // A departed truck is reported from its packet, which still lists the cards that since got done.
+    const slots = departed.has(t) ? (await readPacket(packetFile(layout, day, t))).map((s) => ({ ...s, card: { ...s.card, line: 0 } })) : result.trucks[t];
     const by_quota: Record<string, number> = { A: 0, B: 0, C: 0, D: 0 };
     const lanes: Record<string, number> = {};
     for (const s of slots) {

@@ -1,0 +1,151 @@
+// `g7 run | status | resume | verify | log`: the factory commands.
+import { readFile } from 'node:fs/promises';
+import { hostname } from 'node:os';
+import path from 'node:path';
+import { formatProblem, UsageError } from '../contracts/errors.js';
+import type { Layout } from '../ssot/layout.js';
+import { packetFile } from '../ssot/layout.js';
+import { writeJsonAtomic } from '../ssot/atomic.js';
+import { runFactory } from '../factory/run.js';
+import { readState, writeState } from '../factory/state.js';
+import { appendJournal, readRunResults } from '../factory/journal.js';
+import { listRuns, verifyRun } from '../factory/evidence.js';
+import { readPacket } from '../truck/packets.js';
+import { fileExists } from '../plan/backlog.js';
+import { Git } from '../git/git.js';
+import { factoryDeps } from './settings.js';
+import { EXIT } from './exit.js';
+import type { Io } from './main.js';
+import type { Worker } from '../worker/worker.js';
+
+export interface Common {
+  layout: Layout;
+  json: boolean;
+  io: Io;
+  display: (p: string) => string;
+  worker?: Worker;
+}
+
+const CODE = { OK: EXIT.OK, NOTHING: EXIT.OK, FAIL_STOP: EXIT.FAIL_STOP, RECOVERABLE: EXIT.RECOVERABLE, REFUSED: EXIT.REFUSED, BUSY: EXIT.BUSY } as const;
+
+export async function runCommand(c: Common, opts: { truck?: string; lanes?: string; commit: boolean; push?: boolean }): Promise<number> {
+  if (opts.truck && opts.truck !== 'A' && opts.truck !== 'B') throw new UsageError(`--truck must be A or B, got "${opts.truck}"`);
+  const lanes = opts.lanes ? opts.lanes.split(',').map((s) => Number(s.trim())) : undefined;
+  if (lanes && lanes.some((l) => !Number.isInteger(l) || l < 1 || l > 8)) throw new UsageError(`--lanes takes lane numbers 1-8, comma separated; got "${opts.lanes}"`);
+  const { deps, config } = await factoryDeps({
+    layout: c.layout, display: c.display, worker: c.worker,
+    log: (l) => (c.json ? undefined : c.io.out(l)), warn: (l) => c.io.err(`warning: ${l}`),
+  });
+  const outcome = await runFactory(deps, { truck: opts.truck as 'A' | 'B' | undefined, lanes, commit: opts.commit && config.git.commit, push: opts.push ?? config.git.push });
+  const message = deps.redact(outcome.message);
+  if (c.json) c.io.out(JSON.stringify({ ...outcome, message, paid_worker_calls: deps.worker.paidCalls }));
+  else if (outcome.code === 'OK' || outcome.code === 'NOTHING') c.io.out(message);
+  else c.io.err(`g7 run: ${outcome.code}: ${message}`);
+  return CODE[outcome.code];
+}
+
+export async function statusCommand(c: Common): Promise<number> {
+  const now = new Date().toISOString();
+  const state = await readState(c.layout, c.display, now);
+  let progress: { done: number; total: number } | undefined;
+  if (state.run_id && state.day && state.truck && (await fileExists(packetFile(c.layout, state.day, state.truck)))) {
+    const total = (await readPacket(packetFile(c.layout, state.day, state.truck))).length;
+    const done = [...(await readRunResults(c.layout, state.run_id)).values()].length;
+    progress = { done, total };
+  }
+  const next =
+    state.state === 'FAIL_STOP' ? 'read the files above, fix the cause, then run `g7 resume`'
+    : state.state === 'RECOVERABLE' ? 'the next `g7 run` resumes at the failed card by itself'
+    : state.state === 'RUNNING' ? 'a run is in progress (or was interrupted: the next `g7 run` resumes it)'
+    : 'the next `g7 run` departs with the next truck';
+  if (c.json) {
+    c.io.out(JSON.stringify({ ...state, progress, next }));
+    return EXIT.OK;
+  }
+  c.io.out(`state: ${state.state}${state.run_id ? `  run: ${state.run_id}` : ''}${state.truck ? `  truck: ${state.truck} of ${state.day}` : ''}`);
+  if (progress) c.io.out(`progress: ${progress.done}/${progress.total} cards of this run have a result`);
+  if (state.owner) c.io.out(`owner: pid ${state.owner.pid} on ${state.owner.host} since ${state.owner.started_at}`);
+  if (state.last_stop) {
+    c.io.out(`last stop: ${state.last_stop.at}: ${state.last_stop.reason}`);
+    if (state.last_stop.triage) c.io.out(`triage: ${state.last_stop.triage}${state.last_stop.transient ? ' (transient)' : ''}`);
+    c.io.out('read:');
+    for (const f of state.last_stop.files) c.io.out(`  ${f}`);
+  }
+  c.io.out(`next: ${next}`);
+  return EXIT.OK;
+}
+
+export async function resumeCommand(c: Common, opts: { commit: boolean }): Promise<number> {
+  const now = new Date().toISOString();
+  const state = await readState(c.layout, c.display, now);
+  if (state.state === 'READY') {
+    c.io.out('nothing to resume: the factory is READY');
+    return EXIT.OK;
+  }
+  if (state.state === 'RUNNING') {
+    c.io.out('a run is in progress or was interrupted: `g7 run` resumes it (no `g7 resume` needed)');
+    return EXIT.OK;
+  }
+  const card = state.last_stop?.card ?? undefined;
+  if (state.state === 'FAIL_STOP' && card && state.day) {
+    await appendJournal(c.layout, [{ ts: now, event: 'requeue', day: state.day, card, ...(state.run_id ? { run: state.run_id } : {}), ...(state.truck ? { truck: state.truck } : {}), detail: `requeued by g7 resume on ${hostname()}` }]);
+    for (const f of state.last_stop?.files ?? []) {
+      if (!f.includes('/rework/')) continue;
+      const abs = path.join(c.layout.repoRoot, f);
+      try {
+        const pack = JSON.parse(await readFile(abs, 'utf8'));
+        await writeJsonAtomic(abs, { ...pack, status: 'requeued', requeued_at: now });
+      } catch {
+        /* a rework pack a person removed */
+      }
+    }
+  }
+  await appendJournal(c.layout, [{ ts: now, event: 'resume', day: state.day ?? now.slice(0, 10).replace(/-/g, ''), state: 'READY', ...(state.run_id ? { run: state.run_id } : {}), detail: `from ${state.state}` }]);
+  await writeState(c.layout, { ...state, state: 'READY', owner: null, last_stop: null, updated_at: now });
+  c.io.out(`${state.state} → READY${card && state.state === 'FAIL_STOP' ? `; ${card} requeued` : ''}. The next \`g7 run\` continues truck ${state.truck ?? '?'} of ${state.day ?? '?'}.`);
+  if (opts.commit) {
+    const git = new Git(c.layout.repoRoot);
+    if (await git.isRepo()) await git.commitPaths([path.relative(c.layout.repoRoot, c.layout.ssotDir)], `g7: resume ${state.run_id ?? ''} from ${state.state}`, { 'G7-Run': state.run_id ?? 'none', 'G7-State': 'READY', 'G7-Resume': state.state });
+  }
+  return EXIT.OK;
+}
+
+export async function verifyCommand(c: Common, run: string | undefined): Promise<number> {
+  const runs = await listRuns(c.layout);
+  const id = run ?? runs.at(-1);
+  if (!id) throw new UsageError('there is no run to verify yet');
+  if (!/^run_\d{4,}$/.test(id)) throw new UsageError(`a run id looks like run_0001, got "${id}"`);
+  const v = await verifyRun(c.layout, id, c.display);
+  if (c.json) c.io.out(JSON.stringify({ run: id, ok: v.ok, complete: v.complete, problems: v.problems }));
+  else {
+    c.io.out(`${v.ok ? 'ok  ' : 'FAIL'} ${id}: ${v.ok ? `verifies${v.complete ? '' : ' (not complete: the run has not stopped)'}` : `${v.problems.length} problem(s)`}`);
+    for (const p of v.problems) c.io.err(formatProblem(p));
+  }
+  return v.ok ? EXIT.OK : EXIT.INVALID_INPUT;
+}
+
+export async function logCommand(c: Common): Promise<number> {
+  const git = new Git(c.layout.repoRoot);
+  if (!(await git.isRepo())) throw new UsageError(`${c.display(c.layout.repoRoot)} is not a git repository`);
+  const commits = (await git.commitsWithTrailer('G7-Run')).reverse();
+  const runs = new Map<string, { run: string; day: string; truck: string; state: string; passed: number; failed: number; commits: number; first: string; last: string; sha: string }>();
+  for (const k of commits) {
+    const t = k.trailers;
+    const id = t['G7-Run']!;
+    const r = runs.get(id) ?? { run: id, day: t['G7-Day'] ?? '', truck: t['G7-Truck'] ?? '', state: '', passed: 0, failed: 0, commits: 0, first: k.date, last: k.date, sha: k.sha };
+    r.state = t['G7-State'] ?? r.state;
+    if (t['G7-Passed'] !== undefined) r.passed = Number(t['G7-Passed']);
+    if (t['G7-Failed'] !== undefined) r.failed = Number(t['G7-Failed']);
+    r.commits++;
+    r.last = k.date;
+    r.sha = k.sha;
+    runs.set(id, r);
+  }
+  const list = [...runs.values()];
+  if (c.json) c.io.out(JSON.stringify(list));
+  else {
+    if (list.length === 0) c.io.out('no g7 runs in this repository\'s history yet');
+    for (const r of list) c.io.out(`${r.run}  ${r.day} truck ${r.truck}  ${r.state.padEnd(11)} ${String(r.passed).padStart(3)} passed ${String(r.failed).padStart(2)} failed  ${r.commits} commit(s)  ${r.last}  ${r.sha.slice(0, 10)}`);
+  }
+  return EXIT.OK;
+}

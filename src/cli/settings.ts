@@ -1,0 +1,53 @@
+// The one place that reads the environment: it turns CLI options and env into the core's dependencies.
+import path from 'node:path';
+import type { Layout } from '../ssot/layout.js';
+import { loadConfig, type Config } from '../ssot/config.js';
+import { systemShell } from '../host/shell.js';
+import { Git } from '../git/git.js';
+import { offlineWorker } from '../worker/offline.js';
+import { cachedWorker } from '../worker/cached.js';
+import { auditLog } from '../coreloop/audit.js';
+import { redactor } from '../factory/evidence.js';
+import type { FactoryDeps } from '../factory/deps.js';
+import type { Worker } from '../worker/worker.js';
+
+const SECRET_NAME = /(KEY|TOKEN|SECRET|PASSWORD|PASSWD|CREDENTIAL|_PAT)$/i;
+
+/** Values of environment variables that look like secrets: never to appear in evidence, logs or summaries. */
+export function secretValues(env: NodeJS.ProcessEnv): string[] {
+  return Object.entries(env)
+    .filter(([k, v]) => SECRET_NAME.test(k) && typeof v === 'string' && v.length >= 6)
+    .map(([, v]) => v!);
+}
+
+export interface DepsOptions {
+  layout: Layout;
+  display: (p: string) => string;
+  log: (line: string) => void;
+  warn: (line: string) => void;
+  env?: NodeJS.ProcessEnv;
+  /** Overrides the worker (tests, and later the Gemini adapter when a key is set). */
+  worker?: Worker;
+}
+
+export async function factoryDeps(o: DepsOptions): Promise<{ deps: FactoryDeps; config: Config }> {
+  const env = o.env ?? process.env;
+  const config = await loadConfig(o.layout, o.display);
+  const now = () => new Date().toISOString();
+  const audit = auditLog(o.layout.auditDir, env.G7_AUDIT_DISABLE !== '1', o.warn);
+  const worker = cachedWorker(o.worker ?? offlineWorker, path.join(o.layout.stateDir, 'cache'), audit, now);
+  const git = new Git(o.layout.repoRoot);
+  const deps: FactoryDeps = {
+    layout: o.layout,
+    config,
+    worker,
+    shell: systemShell,
+    git: (await git.isRepo()) ? git : undefined,
+    now,
+    log: o.log,
+    warn: o.warn,
+    redact: redactor(secretValues(env)),
+    display: o.display,
+  };
+  return { deps, config };
+}

@@ -1,0 +1,51 @@
+// Reading what TAG and STRIKE work on: chunk text from the library, and the taxonomy and sensor files.
+import { open } from 'node:fs/promises';
+import path from 'node:path';
+import { SchemaError, PathError } from '../contracts/errors.js';
+import { readText } from '../ssot/text.js';
+import { parseYaml } from '../ssot/doc.js';
+import { resolveInRepo, repoPathProblem } from '../ssot/paths.js';
+import type { Taxonomy } from '../worker/worker.js';
+import type { ExecContext } from './types.js';
+
+export async function readChunkText(ctx: ExecContext, rel: string, offset: number, length: number): Promise<string> {
+  if (repoPathProblem(rel)) throw new PathError([{ file: ctx.card.id, rule: 'library.path', message: `chunk path "${rel}" leaves the library` }]);
+  const abs = path.join(path.resolve(ctx.layout.repoRoot, ctx.config.libraryRoot), rel);
+  let fh;
+  try {
+    fh = await open(abs, 'r');
+  } catch {
+    throw new PathError([{ file: ctx.card.id, rule: 'library.missing', message: `library file "${rel}" named by the index does not exist`, hint: 'run the SCAN card again' }]);
+  }
+  try {
+    const buf = Buffer.alloc(length);
+    const { bytesRead } = await fh.read(buf, 0, length, offset);
+    return buf.subarray(0, bytesRead).toString('utf8');
+  } finally {
+    await fh.close();
+  }
+}
+
+async function readYamlFile(ctx: ExecContext, rel: string | undefined, what: string): Promise<unknown> {
+  if (!rel) throw new SchemaError([{ file: ctx.config.source ?? 'ssot/factory.yaml', field: what, rule: 'config.missing', message: `factory.yaml names no ${what} file`, hint: `add "${what}: ssot/rules/${what}.yaml"` }]);
+  return parseYaml(await readText(resolveInRepo(ctx.layout.repoRoot, rel), rel), rel).value;
+}
+
+export async function readTaxonomy(ctx: ExecContext): Promise<Taxonomy> {
+  const v = (await readYamlFile(ctx, ctx.config.taxonomy, 'taxonomy')) as Taxonomy;
+  if (!v || !Array.isArray(v.tags) || v.tags.some((t) => typeof t?.name !== 'string'))
+    throw new SchemaError([{ file: ctx.config.taxonomy!, field: 'tags', rule: 'taxonomy.shape', message: 'a taxonomy is { tags: [ { name, keywords?, regex?, strike? } ] }' }]);
+  for (const t of v.tags)
+    for (const r of t.regex ?? []) {
+      try {
+        new RegExp(r, 'i');
+      } catch (err) {
+        throw new SchemaError([{ file: ctx.config.taxonomy!, field: `tags.${t.name}.regex`, rule: 'taxonomy.regex', message: (err as Error).message }]);
+      }
+    }
+  return v;
+}
+
+export async function readSensors(ctx: ExecContext): Promise<unknown> {
+  return readYamlFile(ctx, ctx.config.sensors, 'sensors');
+}

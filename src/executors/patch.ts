@@ -1,0 +1,83 @@
+// PATCH: the worker proposes whole-file edits; only paths the work pack allows are written. Rejected as
+// PATH, with nothing written: ../ and absolute paths, anything in .git/, .github/workflows/ unless the
+// pack names the file, and any path whose existing parent or file is a symlink that leaves the repository.
+import { lstat, realpath, readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { PathError, SchemaError, type Problem } from '../contracts/errors.js';
+import { writeFileAtomic } from '../ssot/atomic.js';
+import { normalizeRepoPath, repoPathProblem } from '../ssot/paths.js';
+import { emptyResult, type ExecContext, type ExecResult } from './types.js';
+import type { WorkPack } from '../contracts/types.gen.js';
+
+export interface Edit {
+  path: string;
+  content: string;
+}
+
+/** Why the pack may not write `rel`, or undefined. */
+export async function patchPathProblem(repoRoot: string, rel: string, pack: WorkPack): Promise<string | undefined> {
+  const why = repoPathProblem(rel);
+  if (why) return why;
+  const norm = normalizeRepoPath(rel);
+  const allowed = [...pack.files.create, ...pack.files.modify].map(normalizeRepoPath);
+  if (!allowed.includes(norm)) return `is not in the work pack's files (create/modify)`;
+  if (norm.startsWith('.github/workflows/') && !allowed.includes(norm)) return 'is a workflow file the pack does not name';
+  // Walk the existing part of the path: no component may be a symlink that resolves outside the repository.
+  const rootReal = await realpath(repoRoot);
+  let cur = repoRoot;
+  for (const part of norm.split('/')) {
+    cur = path.join(cur, part);
+    let st;
+    try {
+      st = await lstat(cur);
+    } catch {
+      break; // the rest does not exist yet: it will be created inside the last real folder
+    }
+    if (st.isSymbolicLink()) {
+      const target = await realpath(cur).catch(() => '');
+      if (!target || (target !== rootReal && !target.startsWith(rootReal + path.sep))) return `goes through the symlink ${path.relative(repoRoot, cur)}, which leaves the repository`;
+    }
+  }
+  if (pack.files.create.map(normalizeRepoPath).includes(norm) === false) {
+    try {
+      await lstat(path.join(repoRoot, norm));
+    } catch {
+      return 'is listed under modify but does not exist (list it under create)';
+    }
+  }
+  return undefined;
+}
+
+export async function patch(ctx: ExecContext): Promise<ExecResult> {
+  const pack = ctx.pack;
+  if (!pack) throw new SchemaError([{ file: ctx.card.id, field: 'pack', rule: 'patch.no-pack', message: 'a PATCH card needs a work pack' }]);
+  const files: { path: string; content: string }[] = [];
+  for (const p of pack.files.modify) {
+    if (repoPathProblem(p)) continue;
+    files.push({ path: p, content: await readFile(path.join(ctx.layout.repoRoot, normalizeRepoPath(p)), 'utf8').catch(() => '') });
+  }
+  const { response, hash, cached } = await ctx.worker.call(
+    { card: ctx.card.id, cost_hint: ctx.card.cost_hint, task: { kind: 'PATCH', goal: pack.goal, allowed: pack.files, files, forbidden: pack.forbidden }, skill: ctx.skill, previous_failure: ctx.previousFailure },
+    { category: `PATCH:${pack.id}`, question: `patch for ${pack.id}: ${pack.goal}` },
+  );
+  const edits = (response.json as { edits?: Edit[] })?.edits;
+  if (!Array.isArray(edits) || edits.some((e) => typeof e?.path !== 'string' || typeof e?.content !== 'string'))
+    throw new SchemaError([{ file: ctx.card.id, rule: 'worker.response', message: 'the PATCH answer is not { edits: [{ path, content }] }' }]);
+  // Check every path before writing any: a patch is applied whole or not at all.
+  const problems: Problem[] = [];
+  for (const e of edits) {
+    const why = await patchPathProblem(ctx.layout.repoRoot, e.path, pack);
+    if (why) problems.push({ file: ctx.card.id, field: 'edits', rule: 'patch.path', message: `"${e.path}" ${why}`, hint: `work pack ${pack.id} allows: ${[...pack.files.create, ...pack.files.modify].join(', ')}` });
+  }
+  if (problems.length) throw new PathError(problems);
+  for (const e of edits) await writeFileAtomic(path.join(ctx.layout.repoRoot, normalizeRepoPath(e.path)), e.content);
+  const summary = { pack: pack.id, edits: edits.map((e) => ({ path: normalizeRepoPath(e.path), bytes: Buffer.byteLength(e.content) })) };
+  await writeFileAtomic(path.join(ctx.layout.repoRoot, normalizeRepoPath(ctx.card.output)), JSON.stringify(summary, null, 2) + '\n');
+  const r = emptyResult();
+  r.calls.push({ hash, cached });
+  r.tokens = { ...response.tokens };
+  r.cost = response.cost_usd;
+  r.outputs = [normalizeRepoPath(ctx.card.output), ...edits.map((e) => normalizeRepoPath(e.path))];
+  r.stdout = `applied ${edits.length} edit(s) allowed by ${pack.id}\n`;
+  return r;
+}

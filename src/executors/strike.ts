@@ -1,0 +1,43 @@
+// STRIKE: Layer-2 targeted strike. Only strike-list items (input `path#La-Lb`), each evaluated by the
+// strong model against the sensor checklist; findings, one line per item, to the card's output.
+import { SchemaError, PathError } from '../contracts/errors.js';
+import { writeStreamAtomic } from '../ssot/atomic.js';
+import { forEachLine } from '../ssot/jsonl.js';
+import { resolveInRepo, normalizeRepoPath, repoPathProblem } from '../ssot/paths.js';
+import { readChunkText, readSensors } from './library.js';
+import { emptyResult, type ExecContext, type ExecResult } from './types.js';
+
+export async function strike(ctx: ExecContext): Promise<ExecResult> {
+  const m = /^(.*)#L(\d+)-L(\d+)$/.exec(String(ctx.card.input));
+  if (!m) throw new SchemaError([{ file: ctx.card.id, field: 'input', rule: 'strike.input', message: `STRIKE input must be PATH#La-Lb; got "${String(ctx.card.input)}"` }]);
+  const [, file, a, b] = m;
+  if (repoPathProblem(file!)) throw new PathError([{ file: ctx.card.id, field: 'input', rule: 'strike.path', message: `"${file}" leaves the repository` }]);
+  const items: { key: string; path: string; offset: number; length: number; tags: string[] }[] = [];
+  await forEachLine(resolveInRepo(ctx.layout.repoRoot, file!), (t, line) => {
+    if (line >= Number(a) && line <= Number(b) && t.trim()) items.push(JSON.parse(t));
+    return line >= Number(b) ? 'stop' : undefined;
+  }, file);
+  const sensors = await readSensors(ctx);
+  const r = emptyResult();
+  const findings: string[] = [];
+  for (const item of items) {
+    const text = await readChunkText(ctx, item.path, item.offset, item.length);
+    const { response, hash, cached } = await ctx.worker.call(
+      { card: ctx.card.id, cost_hint: ctx.card.cost_hint, task: { kind: 'STRIKE', item, text, sensors }, skill: ctx.skill, previous_failure: ctx.previousFailure },
+      { category: `STRIKE:${ctx.card.entry ?? ctx.card.lane}`, question: `strike ${item.key}` },
+    );
+    r.calls.push({ hash, cached });
+    r.tokens.in += response.tokens.in;
+    r.tokens.out += response.tokens.out;
+    r.cost += response.cost_usd;
+    const f = response.json as { findings?: unknown[] };
+    if (!f || !Array.isArray(f.findings)) throw new SchemaError([{ file: ctx.card.id, rule: 'worker.response', message: 'the STRIKE answer has no findings list' }]);
+    findings.push(JSON.stringify({ key: item.key, findings: f.findings }));
+  }
+  await writeStreamAtomic(resolveInRepo(ctx.layout.repoRoot, ctx.card.output), async (write) => {
+    for (const l of findings) await write(l + '\n');
+  });
+  r.stdout = `evaluated ${items.length} strike items\n`;
+  r.outputs = [normalizeRepoPath(ctx.card.output)];
+  return r;
+}

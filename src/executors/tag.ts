@@ -1,0 +1,106 @@
+// TAG: Layer-1 labels. For every chunk of a scan index, ask the worker (the offline rules, or a cheap
+// model) for tags; write one line per chunk, and append strike candidates to the strike list, deduplicated
+// by chunk identity, so that re-running a card after a crash never adds a line twice.
+import path from 'node:path';
+import { SchemaError } from '../contracts/errors.js';
+import { writeStreamAtomic, appendLines, repairTornTail } from '../ssot/atomic.js';
+import { forEachLine } from '../ssot/jsonl.js';
+import { resolveInRepo, normalizeRepoPath } from '../ssot/paths.js';
+import type { ChunkLine } from './scan.js';
+import { readChunkText, readTaxonomy } from './library.js';
+import { emptyResult, type ExecContext, type ExecResult } from './types.js';
+
+export const STRIKE_LIST = 'strike_list.jsonl';
+const CONCURRENCY = 4;
+
+interface TagAnswer {
+  tags: string[];
+  strike: boolean;
+  why?: string;
+}
+
+function checkAnswer(v: unknown, card: string): TagAnswer {
+  const a = v as TagAnswer;
+  if (!a || !Array.isArray(a.tags) || a.tags.some((t) => typeof t !== 'string') || typeof a.strike !== 'boolean')
+    throw new SchemaError([{ file: card, rule: 'worker.response', message: 'the TAG answer is not { tags: string[], strike: boolean }' }]);
+  return a;
+}
+
+async function readChunks(file: string, shown: string): Promise<ChunkLine[]> {
+  const out: ChunkLine[] = [];
+  await forEachLine(file, (t) => {
+    if (t.trim()) out.push(JSON.parse(t) as ChunkLine);
+  }, shown);
+  return out;
+}
+
+/** Runs `fn` over items with at most `n` in flight; results keep the input order. */
+export async function mapPool<T, R>(items: T[], n: number, fn: (item: T, i: number) => Promise<R>): Promise<R[]> {
+  const out: R[] = new Array(items.length);
+  let next = 0;
+  const lanes = Array.from({ length: Math.min(n, items.length) }, async () => {
+    while (next < items.length) {
+      const i = next++;
+      out[i] = await fn(items[i]!, i);
+    }
+  });
+  await Promise.all(lanes);
+  return out;
+}
+
+export async function tag(ctx: ExecContext): Promise<ExecResult> {
+  const input = String(ctx.card.input);
+  const chunks = await readChunks(resolveInRepo(ctx.layout.repoRoot, input), input);
+  const taxonomy = await readTaxonomy(ctx);
+  const r = emptyResult();
+  const answers = await mapPool(chunks, CONCURRENCY, async (c) => {
+    const text = await readChunkText(ctx, c.path, c.offset, c.length);
+    const { response, hash, cached } = await ctx.worker.call(
+      { card: ctx.card.id, cost_hint: ctx.card.cost_hint, task: { kind: 'TAG', chunk: { path: c.path, offset: c.offset, length: c.length, sha256: c.sha256, text }, taxonomy }, skill: ctx.skill, previous_failure: ctx.previousFailure },
+      { category: `TAG:${ctx.card.entry ?? ctx.card.lane}`, question: `tag ${c.path}@${c.offset}+${c.length}` },
+    );
+    r.calls.push({ hash, cached });
+    r.tokens.in += response.tokens.in;
+    r.tokens.out += response.tokens.out;
+    r.cost += response.cost_usd;
+    return checkAnswer(response.json, ctx.card.id);
+  });
+
+  await writeStreamAtomic(resolveInRepo(ctx.layout.repoRoot, ctx.card.output), async (write) => {
+    for (const [i, c] of chunks.entries()) {
+      const a = answers[i]!;
+      await write(JSON.stringify({ path: c.path, offset: c.offset, length: c.length, sha256: c.sha256, tags: a.tags, strike: a.strike, why: a.why ?? '' }) + '\n');
+    }
+  });
+
+  // Strike candidates: appended once per chunk identity.
+  const strikeFile = path.join(ctx.layout.libraryIndexDir, STRIKE_LIST);
+  const seen = new Set<string>();
+  try {
+    await forEachLine(strikeFile, (t) => {
+      if (!t.trim()) return;
+      try {
+        const s = JSON.parse(t) as { key: string };
+        seen.add(s.key);
+      } catch {
+        /* a torn tail from a crash: that line never completed */
+      }
+    });
+  } catch {
+    /* first strike list */
+  }
+  const fresh: string[] = [];
+  for (const [i, c] of chunks.entries()) {
+    const a = answers[i]!;
+    const key = `${c.path}#${c.offset}:${c.sha256.slice(0, 16)}`;
+    if (!a.strike || seen.has(key)) continue;
+    seen.add(key);
+    fresh.push(JSON.stringify({ key, path: c.path, offset: c.offset, length: c.length, sha256: c.sha256, tags: a.tags, card: ctx.card.id }));
+  }
+  await repairTornTail(strikeFile);
+  await appendLines(strikeFile, fresh);
+  const cached = r.calls.filter((c) => c.cached).length;
+  r.stdout = `tagged ${chunks.length} chunks (${cached} answers from the cache), ${answers.filter((a) => a.strike).length} strike candidates, ${fresh.length} new on the strike list\n`;
+  r.outputs = [normalizeRepoPath(ctx.card.output)];
+  return r;
+}

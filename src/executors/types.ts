@@ -1,0 +1,47 @@
+// What an executor is handed and what it returns. Executors never read process.env, never pick a worker
+// or a shell themselves, and write their outputs atomically; a failure they can name is thrown as a G7Error
+// with its triage class.
+import type { WorkCard, WorkPack } from '../contracts/types.gen.js';
+import type { Config } from '../ssot/config.js';
+import type { Layout } from '../ssot/layout.js';
+import type { Shell } from '../host/shell.js';
+import type { CachedWorker } from '../worker/cached.js';
+
+export interface ExecContext {
+  layout: Layout;
+  config: Config;
+  card: WorkCard;
+  pack: WorkPack | undefined;
+  attempt: number;
+  /** For the rework attempt: the first attempt's failure, to put in the worker's prompt. */
+  previousFailure: string | undefined;
+  /** The skill docstring for this card type, if configured. */
+  skill: string | undefined;
+  worker: CachedWorker;
+  shell: Shell;
+  timeoutMs: number;
+  /** Outputs of the card's deps with the sha256 journaled when they passed (for VERIFY). */
+  depOutputs: { card: string; path: string; sha256: string }[];
+  log: (line: string) => void;
+  now: () => string;
+}
+
+export interface ExecResult {
+  exit: number;
+  stdout: string;
+  stderr: string;
+  /** Repository-relative files this card wrote. */
+  outputs: string[];
+  tokens: { in: number; out: number };
+  cost: number;
+  /** Worker calls: request hashes, and whether each came from the cache. */
+  calls: { hash: string; cached: boolean }[];
+  /** Extra evidence files to keep in the card's folder (name → content). */
+  evidence: Record<string, string>;
+}
+
+export function emptyResult(): ExecResult {
+  return { exit: 0, stdout: '', stderr: '', outputs: [], tokens: { in: 0, out: 0 }, cost: 0, calls: [], evidence: {} };
+}
+
+export type Executor = (ctx: ExecContext) => Promise<ExecResult>;

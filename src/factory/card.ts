@@ -1,0 +1,137 @@
+// One card, end to end: up to two attempts (the second is the one automatic rework, with the first failure
+// in its context), accept and failfast checked every time, all of it written to the card's evidence folder.
+import path from 'node:path';
+import { readFile, stat } from 'node:fs/promises';
+import type { CardResult, PacketSlot, RuleResult, WorkCard, WorkPack } from '../contracts/types.gen.js';
+import { G7Error } from '../contracts/errors.js';
+import { writeFileAtomic } from '../ssot/atomic.js';
+import { resolveInRepo } from '../ssot/paths.js';
+import { parseRule } from '../rules/parse.js';
+import { allHold, evaluateRule } from '../rules/eval.js';
+import { EXECUTORS } from '../executors/index.js';
+import type { ExecContext, ExecResult } from '../executors/types.js';
+import { classifyFailure, failureExcerpt, type Triage } from './triage.js';
+import { cardDir, resetDir, sha256File } from './evidence.js';
+import type { FactoryDeps } from './deps.js';
+
+export interface CardOutcome {
+  summary: CardResult;
+  /** Set when the card did not pass: the last attempt's triage and the failure text. */
+  failure?: { triage: Triage; excerpts: { attempt: number; reason: string; excerpt: string }[] };
+  outputs: { path: string; sha256: string }[];
+}
+
+const DEFAULT_TIMEOUT_MS = 600_000;
+
+function timeoutFor(card: WorkCard): number {
+  const ff = parseRule(card.failfast, 'failfast').rule;
+  const d = ff?.predicates.find((p) => p.kind === 'figure' && p.figure === 'duration' && (p.op === '>' || p.op === '>='));
+  return d && d.kind === 'figure' ? d.value : DEFAULT_TIMEOUT_MS;
+}
+
+async function readSkill(deps: FactoryDeps, type: string): Promise<string | undefined> {
+  const target = deps.config.skills[type];
+  if (!target) return undefined;
+  const file = target.split('::')[0]!;
+  try {
+    return await readFile(resolveInRepo(deps.layout.repoRoot, file), 'utf8');
+  } catch {
+    return undefined;
+  }
+}
+
+export async function runCard(
+  deps: FactoryDeps,
+  run: { id: string; day: string },
+  slot: PacketSlot,
+  pack: WorkPack | undefined,
+  depOutputs: ExecContext['depOutputs'],
+): Promise<CardOutcome> {
+  const card = slot.card;
+  const dir = cardDir(deps.layout, run.id, slot.slot, card.id);
+  await resetDir(dir); // a folder left by a crashed attempt is replaced, never merged
+  const redact = deps.redact;
+  await writeFileAtomic(path.join(dir, 'card.json'), JSON.stringify(card, null, 2) + '\n');
+  const accept = parseRule(card.accept, 'accept').rule!;
+  const failfast = parseRule(card.failfast, 'failfast').rule!;
+  const timeoutMs = timeoutFor(card);
+  const skill = await readSkill(deps, card.type);
+  const started = performance.now();
+  const excerpts: { attempt: number; reason: string; excerpt: string }[] = [];
+  let tokens = { in: 0, out: 0 };
+  let cost = 0;
+  let acceptResults: RuleResult[] = [];
+  let failfastResults: RuleResult[] = [];
+  let triage: Triage | undefined;
+  let attempt = 0;
+  let result: ExecResult | undefined;
+
+  for (attempt = 1; attempt <= 2; attempt++) {
+    const adir = path.join(dir, `attempt-${attempt}`);
+    const t0 = performance.now();
+    let error: unknown;
+    result = undefined;
+    const ctx: ExecContext = {
+      layout: deps.layout, config: deps.config, card, pack, attempt, previousFailure: excerpts.length ? `${excerpts[0]!.reason}\n${excerpts[0]!.excerpt}` : undefined,
+      skill, worker: deps.worker, shell: deps.shell, timeoutMs, depOutputs, log: deps.log, now: deps.now,
+    };
+    try {
+      result = await EXECUTORS[card.type](ctx);
+    } catch (err) {
+      error = err;
+    }
+    const durationMs = performance.now() - t0;
+    if (result) {
+      tokens = { in: tokens.in + result.tokens.in, out: tokens.out + result.tokens.out };
+      cost += result.cost;
+    }
+    const figures = { exit: result?.exit ?? 1, stdout: result?.stdout ?? '', stderr: result?.stderr ?? '', tokens: tokens.in + tokens.out, cost, durationMs, attempts: attempt };
+    const env = { repoRoot: deps.layout.repoRoot, figures, shell: deps.shell, timeoutMs };
+    acceptResults = error ? [] : await evaluateRule(accept, env);
+    failfastResults = await evaluateRule(failfast, env);
+    const fired = failfast.predicates.length > 0 && allHold(failfastResults);
+    const pass = !error && allHold(acceptResults) && !fired;
+
+    await writeFileAtomic(path.join(adir, 'stdout.txt'), redact(figures.stdout));
+    await writeFileAtomic(path.join(adir, 'stderr.txt'), redact(figures.stderr + (error ? `\n${error instanceof G7Error ? error.message : String((error as Error)?.stack ?? error)}\n` : '')));
+    await writeFileAtomic(path.join(adir, 'accept.json'), redact(JSON.stringify({ accept: acceptResults, failfast: failfastResults, fired }, null, 2)) + '\n');
+    await writeFileAtomic(
+      path.join(adir, 'result.json'),
+      redact(JSON.stringify({ attempt, pass, exit: figures.exit, duration_ms: Math.round(durationMs), tokens: result?.tokens ?? { in: 0, out: 0 }, cost_usd: result?.cost ?? 0, outputs: result?.outputs ?? [], worker_calls: result?.calls ?? [] }, null, 2)) + '\n',
+    );
+    for (const [name, text] of Object.entries(result?.evidence ?? {})) await writeFileAtomic(path.join(adir, name), redact(text));
+    if (pass) {
+      triage = undefined;
+      break;
+    }
+    triage = classifyFailure({ error, stdout: figures.stdout, stderr: figures.stderr, accept: acceptResults, failfast: fired ? failfastResults : [] });
+    excerpts.push({ attempt, reason: redact(triage.reason), excerpt: redact(failureExcerpt(figures.stdout, figures.stderr + (error instanceof G7Error ? error.message : ''))) });
+    await writeFileAtomic(path.join(adir, 'triage.json'), JSON.stringify(triage, null, 2) + '\n');
+    deps.log(`  ${card.id} attempt ${attempt} failed: ${triage.class}${triage.transient ? ' (transient)' : ''}: ${redact(triage.reason)}`);
+    if (triage.transient) break; // waiting, not reworking, is what helps: stop RECOVERABLE at this card
+  }
+  attempt = Math.min(attempt, 2);
+
+  const outputs: { path: string; sha256: string }[] = [];
+  const outputsDetail: CardResult['outputs'] = [];
+  if (!triage) {
+    for (const p of result?.outputs ?? []) {
+      try {
+        const abs = resolveInRepo(deps.layout.repoRoot, p);
+        const sha = await sha256File(abs);
+        const { size } = await stat(abs);
+        outputs.push({ path: p, sha256: sha });
+        outputsDetail.push({ path: p, sha256: sha, bytes: size });
+      } catch {
+        /* a declared output that does not exist: accept rules catch this */
+      }
+    }
+  }
+  const summary: CardResult = {
+    id: card.id, slot: slot.slot, lane: card.lane, type: card.type, status: triage ? 'FAIL' : 'PASS', attempts: attempt,
+    accept: acceptResults, failfast: failfastResults, triage: triage ? { class: triage.class, transient: triage.transient, reason: redact(triage.reason) } : null,
+    duration_ms: Math.round(performance.now() - started), tokens, cost_usd: Number(cost.toFixed(6)), outputs: outputsDetail, detail: path.relative(path.dirname(path.dirname(dir)), dir).split(path.sep).join('/'),
+  };
+  await writeFileAtomic(path.join(dir, 'summary.json'), JSON.stringify(summary, null, 2) + '\n');
+  return { summary, outputs, ...(triage ? { failure: { triage, excerpts } } : {}) };
+}

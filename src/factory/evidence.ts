@@ -1,0 +1,174 @@
+// The evidence pack, runs/run_NNNN/: written on PASS and on FAIL, checkable from the files alone.
+//   stdout.txt stderr.txt exitcode.txt verify_report.json hash_manifest.json
+//   cards/<slot>_<id>/card.json, summary.json, attempt-N/{result.json, stdout.txt, stderr.txt, accept.json, …}
+// hash_manifest.json is an in-toto Statement v1 whose subjects are every other file of the pack and every
+// output of the cards that passed in the run. Secrets are redacted from every text written here.
+import { readdir, readFile, rm, stat } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
+import path from 'node:path';
+import type { CardResult, HashManifest, VerifyReport } from '../contracts/types.gen.js';
+import type { Problem } from '../contracts/errors.js';
+import { explain } from '../contracts/validate.js';
+import { writeFileAtomic } from '../ssot/atomic.js';
+import { toRepoPath, resolveInRepo } from '../ssot/paths.js';
+import type { Layout } from '../ssot/layout.js';
+
+export const MANIFEST = 'hash_manifest.json';
+export const REPORT = 'verify_report.json';
+const PREDICATE_TYPE = 'https://g7-factory.dev/evidence/v1';
+
+export function runDir(layout: Layout, runId: string): string {
+  return path.join(layout.runsDir, runId);
+}
+
+export function cardDir(layout: Layout, runId: string, slot: number, id: string): string {
+  return path.join(runDir(layout, runId), 'cards', `${String(slot).padStart(3, '0')}_${id}`);
+}
+
+/** Replaces every secret value with ***. Secrets shorter than 6 characters are ignored (too common to be one). */
+export function redactor(secrets: string[]): (s: string) => string {
+  const list = [...new Set(secrets.filter((s) => s.length >= 6))].sort((a, b) => b.length - a.length);
+  if (list.length === 0) return (s) => s;
+  return (s) => {
+    let out = s;
+    for (const v of list) if (out.includes(v)) out = out.split(v).join('***');
+    return out;
+  };
+}
+
+export async function sha256File(abs: string): Promise<string> {
+  return createHash('sha256').update(await readFile(abs)).digest('hex');
+}
+
+async function walk(dir: string, out: string[]): Promise<void> {
+  let names: string[];
+  try {
+    names = await readdir(dir);
+  } catch {
+    return;
+  }
+  for (const n of names.sort()) {
+    if (n.startsWith('.') && n.includes('.tmp-')) continue; // an interrupted atomic write, never part of the pack
+    const abs = path.join(dir, n);
+    if ((await stat(abs)).isDirectory()) await walk(abs, out);
+    else out.push(abs);
+  }
+}
+
+export async function resetDir(dir: string): Promise<void> {
+  await rm(dir, { recursive: true, force: true });
+}
+
+export interface RunEvidence {
+  report: VerifyReport;
+  stdout: string;
+  stderr: string;
+  exitCode: number | undefined;
+  /** Repository-relative outputs of the cards that passed in this run. */
+  outputs: string[];
+}
+
+/** Writes the run-level files and the manifest over everything. Returns the manifest's own sha256. */
+export async function writeRunEvidence(layout: Layout, ev: RunEvidence, redact: (s: string) => string, now: string): Promise<string> {
+  const dir = runDir(layout, ev.report.run_id);
+  await writeFileAtomic(path.join(dir, 'stdout.txt'), redact(ev.stdout));
+  await writeFileAtomic(path.join(dir, 'stderr.txt'), redact(ev.stderr));
+  await writeFileAtomic(path.join(dir, REPORT), JSON.stringify(ev.report, null, 2) + '\n');
+  if (ev.exitCode !== undefined) await writeFileAtomic(path.join(dir, 'exitcode.txt'), `${ev.exitCode}\n`);
+  else await rm(path.join(dir, 'exitcode.txt'), { force: true });
+  const files: string[] = [];
+  await walk(dir, files);
+  const subject = [] as unknown as HashManifest['subject'];
+  for (const abs of files) {
+    if (path.basename(abs) === MANIFEST && path.dirname(abs) === dir) continue;
+    subject.push({ name: toRepoPath(layout.repoRoot, abs), digest: { sha256: await sha256File(abs) } });
+  }
+  for (const o of [...new Set(ev.outputs)].sort()) {
+    try {
+      subject.push({ name: o, digest: { sha256: await sha256File(resolveInRepo(layout.repoRoot, o)) } });
+    } catch {
+      /* an output that vanished is reported by the card, not hidden here */
+    }
+  }
+  const manifest: HashManifest = {
+    _type: 'https://in-toto.io/Statement/v1',
+    subject,
+    predicateType: PREDICATE_TYPE,
+    predicate: { run_id: ev.report.run_id, day: ev.report.day, truck: ev.report.truck, state: ev.report.state, created_at: now, evidence_root: toRepoPath(layout.repoRoot, dir) },
+  };
+  const text = JSON.stringify(manifest, null, 2) + '\n';
+  await writeFileAtomic(path.join(dir, MANIFEST), text);
+  return createHash('sha256').update(text).digest('hex');
+}
+
+export interface VerifyOutcome {
+  ok: boolean;
+  complete: boolean;
+  problems: Problem[];
+  report?: VerifyReport;
+}
+
+/** Re-checks a pack from its files alone: a changed byte, a missing file or an added file is a problem. */
+export async function verifyRun(layout: Layout, runId: string, display: (p: string) => string): Promise<VerifyOutcome> {
+  const dir = runDir(layout, runId);
+  const problems: Problem[] = [];
+  const mfile = path.join(dir, MANIFEST);
+  let manifest: HashManifest;
+  try {
+    manifest = JSON.parse(await readFile(mfile, 'utf8')) as HashManifest;
+  } catch {
+    return { ok: false, complete: false, problems: [{ file: display(mfile), rule: 'evidence.no-manifest', message: 'the hash manifest is missing or unreadable', hint: 'the run was interrupted before its pack was sealed; g7 run resumes it' }] };
+  }
+  problems.push(...explain('hash_manifest', manifest, { file: display(mfile) }));
+  const listed = new Set<string>();
+  for (const s of manifest.subject ?? []) {
+    listed.add(s.name);
+    const abs = resolveInRepo(layout.repoRoot, s.name);
+    let sha: string;
+    try {
+      sha = await sha256File(abs);
+    } catch {
+      problems.push({ file: s.name, rule: 'evidence.missing', message: 'listed in the manifest but missing' });
+      continue;
+    }
+    const inPack = s.name.startsWith(toRepoPath(layout.repoRoot, dir) + '/');
+    if (sha !== s.digest.sha256) problems.push({ file: s.name, rule: inPack ? 'evidence.changed' : 'evidence.output-changed', message: `sha256 is ${sha.slice(0, 16)}…, the manifest says ${s.digest.sha256.slice(0, 16)}…`, hint: inPack ? 'evidence must not be edited; restore it from git' : 'the output changed after the run; git log shows who changed it' });
+  }
+  const files: string[] = [];
+  await walk(dir, files);
+  for (const abs of files) {
+    const rel = toRepoPath(layout.repoRoot, abs);
+    if (abs === mfile) continue;
+    if (!listed.has(rel)) problems.push({ file: rel, rule: 'evidence.added', message: 'in the pack but not in the manifest', hint: 'files must not be added to a sealed pack' });
+  }
+  let report: VerifyReport | undefined;
+  try {
+    report = JSON.parse(await readFile(path.join(dir, REPORT), 'utf8')) as VerifyReport;
+    problems.push(...explain('verify_report', report, { file: display(path.join(dir, REPORT)) }));
+    const ids = report.cards.map((c: CardResult) => c.id);
+    if (new Set(ids).size !== ids.length) problems.push({ file: display(path.join(dir, REPORT)), rule: 'evidence.duplicate-card', message: 'a card appears twice in the report' });
+  } catch {
+    problems.push({ file: display(path.join(dir, REPORT)), rule: 'evidence.no-report', message: 'verify_report.json is missing or unreadable' });
+  }
+  let complete = false;
+  try {
+    await stat(path.join(dir, 'exitcode.txt'));
+    complete = report !== undefined && report.state !== 'RUNNING';
+  } catch {
+    complete = false;
+  }
+  return { ok: problems.length === 0, complete, problems, ...(report ? { report } : {}) };
+}
+
+export async function listRuns(layout: Layout): Promise<string[]> {
+  try {
+    return (await readdir(layout.runsDir)).filter((n) => /^run_\d{4,}$/.test(n)).sort((a, b) => Number(a.slice(4)) - Number(b.slice(4)));
+  } catch {
+    return [];
+  }
+}
+
+export function nextRunId(runs: string[]): string {
+  const last = runs.length ? Number(runs[runs.length - 1]!.slice(4)) : 0;
+  return `run_${String(last + 1).padStart(4, '0')}`;
+}

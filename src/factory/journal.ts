@@ -1,0 +1,82 @@
+// The journal (state/journal.jsonl): the append-only record of what the factory did. Card outcomes and
+// run progress are views of it. Appends are whole fsynced lines; a torn last line (a crash mid-append)
+// is ignored by readers and cut off by the next writer, since the event it held never completed.
+import { access } from 'node:fs/promises';
+import type { JournalEvent } from '../contracts/types.gen.js';
+import { forEachLine } from '../ssot/jsonl.js';
+import { appendLines, repairTornTail } from '../ssot/atomic.js';
+import type { Layout } from '../ssot/layout.js';
+
+export async function appendJournal(layout: Layout, events: JournalEvent[]): Promise<void> {
+  await appendLines(layout.journalFile, events.map((e) => JSON.stringify(e)));
+}
+
+/** Called once by the writer before its first append. Returns the bytes cut. */
+export async function repairJournal(layout: Layout): Promise<number> {
+  return repairTornTail(layout.journalFile);
+}
+
+export type CardOutcome = { status: 'PASS' | 'FAIL'; run: string | undefined; detail: string | undefined };
+
+export async function readJournal(layout: Layout, onEvent: (e: JournalEvent, line: number) => void): Promise<void> {
+  try {
+    await access(layout.journalFile);
+  } catch {
+    return;
+  }
+  await forEachLine(layout.journalFile, (text, line) => {
+    if (text.trim() === '') return;
+    try {
+      onEvent(JSON.parse(text) as JournalEvent, line);
+    } catch {
+      // torn tail: the append never completed, so the event did not happen
+    }
+  });
+}
+
+/** Final outcome of every card of `day` that finished: the last card_result wins; a requeue clears a FAIL. */
+export async function readCardOutcomes(layout: Layout, day: string): Promise<Map<string, CardOutcome>> {
+  const out = new Map<string, CardOutcome>();
+  await readJournal(layout, (e) => {
+    if (e.day !== day || !e.card) return;
+    if (e.event === 'card_result' && (e.status === 'PASS' || e.status === 'FAIL')) out.set(e.card, { status: e.status, run: e.run, detail: e.detail });
+    else if (e.event === 'requeue') out.delete(e.card);
+  });
+  return out;
+}
+
+export function doneIds(outcomes: Map<string, CardOutcome>): Set<string> {
+  const s = new Set<string>();
+  for (const [id, o] of outcomes) if (o.status === 'PASS') s.add(id);
+  return s;
+}
+
+export interface TruckProgress {
+  /** Runs that started on this truck, in order. */
+  runs: string[];
+  /** True when a run on it stopped with state READY: every card was dealt with. */
+  finished: boolean;
+}
+
+/** Per day and truck: which runs touched it and whether it finished. */
+export async function readTruckProgress(layout: Layout): Promise<Map<string, TruckProgress>> {
+  const out = new Map<string, TruckProgress>();
+  await readJournal(layout, (e) => {
+    if (!e.truck || !e.run) return;
+    const key = `${e.day}/${e.truck}`;
+    const p = out.get(key) ?? { runs: [], finished: false };
+    if (e.event === 'run_start' && !p.runs.includes(e.run)) p.runs.push(e.run);
+    if (e.event === 'run_stop' && e.state === 'READY' && !e.lanes) p.finished = true;
+    out.set(key, p);
+  });
+  return out;
+}
+
+/** Card results already journaled by one run (used to resume it after a crash). */
+export async function readRunResults(layout: Layout, run: string): Promise<Map<string, JournalEvent>> {
+  const out = new Map<string, JournalEvent>();
+  await readJournal(layout, (e) => {
+    if (e.run === run && e.event === 'card_result' && e.card) out.set(e.card, e);
+  });
+  return out;
+}

@@ -1,0 +1,38 @@
+// Rework packs: what a person needs the morning after a card failed twice.
+import path from 'node:path';
+import type { WorkCard } from '../contracts/types.gen.js';
+import { writeJsonAtomic } from '../ssot/atomic.js';
+import type { Layout } from '../ssot/layout.js';
+import type { Triage } from './triage.js';
+
+export interface ReworkPack {
+  status: 'open' | 'triaged' | 'requeued';
+  created_at: string;
+  run: string;
+  day: string;
+  truck: string;
+  slot: number;
+  card: WorkCard;
+  triage: Triage;
+  attempts: { attempt: number; reason: string; excerpt: string }[];
+  evidence: string[];
+  look_at: string;
+}
+
+const ADVICE: Record<Triage['class'], string> = {
+  IMPORT: 'A module or dependency could not be resolved. Check the install step and the import named in the excerpt.',
+  PATH: 'A file is missing or a path is outside what the card or its work pack allows. Check the paths named in the excerpt against the work pack.',
+  SCHEMA: 'A card, pack, plan or worker answer did not match its contract. Fix the file named in the excerpt, or the skill docstring if the worker answered wrongly twice.',
+  TEST: 'The accept rule or the test command failed twice. Read the failing predicate and the test output in the evidence.',
+  API: 'The model or GitHub API refused. Check the key, quota and budget.',
+};
+
+export function reworkFile(layout: Layout, day: string, card: string, run: string): string {
+  return path.join(layout.reworkDir, `${day}_${card}_${run}.json`);
+}
+
+export async function writeReworkPack(layout: Layout, pack: Omit<ReworkPack, 'look_at' | 'status'>): Promise<string> {
+  const file = reworkFile(layout, pack.day, pack.card.id, pack.run);
+  await writeJsonAtomic(file, { status: 'open', ...pack, look_at: `${ADVICE[pack.triage.class]} Then run \`g7 resume\`.` });
+  return file;
+}

@@ -1,0 +1,67 @@
+// The call site every worker request goes through: a response cache keyed by the hash of the whole
+// request (so a resumed truck never pays twice for a response already received), then the audit line.
+// Order matters: the cache is written before the audit line, so a crash between them can lose an audit
+// line but can never cause a second paid call for a recorded response.
+import path from 'node:path';
+import { readFile } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
+import { writeJsonAtomic } from '../ssot/atomic.js';
+import type { AuditLog } from '../coreloop/audit.js';
+import { WorkerError, type Worker, type WorkerRequest, type WorkerResponse } from './worker.js';
+import { G7Error } from '../contracts/errors.js';
+
+export function requestHash(req: WorkerRequest): string {
+  return createHash('sha256').update(JSON.stringify(req)).digest('hex');
+}
+
+export interface CallOutcome {
+  response: WorkerResponse;
+  hash: string;
+  cached: boolean;
+}
+
+export interface CachedWorker {
+  call(req: WorkerRequest, meta: { category: string; question: string }): Promise<CallOutcome>;
+  /** Calls made (not served from the cache) in this process. */
+  readonly paidCalls: number;
+}
+
+export function cachedWorker(inner: Worker, cacheDir: string, audit: AuditLog, now: () => string): CachedWorker {
+  let paid = 0;
+  return {
+    get paidCalls() {
+      return paid;
+    },
+    async call(req, meta) {
+      const hash = requestHash(req);
+      const file = path.join(cacheDir, hash.slice(0, 2), `${hash}.json`);
+      try {
+        const hit = JSON.parse(await readFile(file, 'utf8')) as { response: WorkerResponse };
+        return { response: hit.response, hash, cached: true };
+      } catch {
+        /* not cached */
+      }
+      const args = JSON.stringify({ card: req.card, kind: req.task.kind, rework: req.previous_failure !== undefined });
+      const started = performance.now();
+      let response: WorkerResponse;
+      try {
+        paid++;
+        response = await inner.call(req);
+      } catch (err) {
+        const e = err instanceof G7Error ? err : new WorkerError(`worker failed: ${(err as Error).message}`, { transient: true });
+        await audit.write({
+          ts: now(), requestId: hash.slice(0, 16), question: meta.question, questionHash: hash, category: meta.category, provider: inner.provider, model: '', toolName: req.task.kind,
+          args, ok: false, error: e.summary ?? e.message, durationMs: performance.now() - started, resultSizeBytes: 0, tokens: { in: 0, out: 0 }, chunkLen: 0, skillUsed: req.skill ? 'skill' : null, extremeFlags: [], overrides: [],
+        });
+        throw e;
+      }
+      await writeJsonAtomic(file, { request_hash: hash, recorded_at: now(), response });
+      const size = Buffer.byteLength(JSON.stringify(response.json));
+      await audit.write({
+        ts: now(), requestId: hash.slice(0, 16), question: meta.question, questionHash: hash, category: meta.category, provider: response.provider, model: response.model, toolName: req.task.kind,
+        args, ok: true, error: null, durationMs: response.duration_ms, resultSizeBytes: size, tokens: response.tokens, chunkLen: size, skillUsed: req.skill ? 'skill' : null, extremeFlags: [], overrides: [],
+      });
+      return { response, hash, cached: false };
+    },
+  };
+}
