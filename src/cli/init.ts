@@ -35,6 +35,7 @@ export async function initSsot(layout: Layout, io: Io, display: (p: string) => s
   const files: [string, string][] = [
     [layout.factoryFile, FACTORY_YAML],
     [path.join(layout.ssotDir, 'rules', 'tags.yaml'), TAGS_YAML],
+    [path.join(layout.ssotDir, '.gitignore'), '# Written and read by g7 alone.\nstate/run.lock\n*.tmp-*\n'],
   ];
   for (const [file, text] of files) {
     if (await fileExists(file)) {

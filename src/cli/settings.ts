@@ -10,6 +10,7 @@ import { auditLog } from '../coreloop/audit.js';
 import { redactor } from '../factory/evidence.js';
 import type { FactoryDeps } from '../factory/deps.js';
 import type { Worker } from '../worker/worker.js';
+import { configureFaults } from '../host/faults.js';
 
 const SECRET_NAME = /(KEY|TOKEN|SECRET|PASSWORD|PASSWD|CREDENTIAL|_PAT)$/i;
 
@@ -32,6 +33,7 @@ export interface DepsOptions {
 
 export async function factoryDeps(o: DepsOptions): Promise<{ deps: FactoryDeps; config: Config }> {
   const env = o.env ?? process.env;
+  configureFaults(env.G7_FAULT);
   const config = await loadConfig(o.layout, o.display);
   const now = () => new Date().toISOString();
   const audit = auditLog(o.layout.auditDir, env.G7_AUDIT_DISABLE !== '1', o.warn);

@@ -86,7 +86,7 @@ export function auditLog(auditDir: string, enabled: boolean, onError: (msg: stri
       if (!enabled) return;
       try {
         const day = c.ts.slice(0, 10);
-        await appendLines(path.join(auditDir, 'ai-ask', `${day}.jsonl`), [auditLine(auditRecord(c))]);
+        await appendLines(path.join(auditDir, 'ai-ask', `${day}.jsonl`), [auditLine(auditRecord(c))], { fsync: false });
       } catch (err) {
         onError(`audit log not written: ${(err as Error).message}`);
       }

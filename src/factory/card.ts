@@ -5,6 +5,9 @@ import { readFile, stat } from 'node:fs/promises';
 import type { CardResult, PacketSlot, RuleResult, WorkCard, WorkPack } from '../contracts/types.gen.js';
 import { G7Error } from '../contracts/errors.js';
 import { writeFileAtomic } from '../ssot/atomic.js';
+import { faultPoint } from '../host/faults.js';
+
+const writeEvidence = (file: string, text: string) => writeFileAtomic(file, text, { fsync: false });
 import { resolveInRepo } from '../ssot/paths.js';
 import { parseRule } from '../rules/parse.js';
 import { allHold, evaluateRule } from '../rules/eval.js';
@@ -48,10 +51,11 @@ export async function runCard(
   depOutputs: ExecContext['depOutputs'],
 ): Promise<CardOutcome> {
   const card = slot.card;
+  faultPoint('card.start');
   const dir = cardDir(deps.layout, run.id, slot.slot, card.id);
   await resetDir(dir); // a folder left by a crashed attempt is replaced, never merged
   const redact = deps.redact;
-  await writeFileAtomic(path.join(dir, 'card.json'), JSON.stringify(card, null, 2) + '\n');
+  await writeEvidence(path.join(dir, 'card.json'), JSON.stringify(card, null, 2) + '\n');
   const accept = parseRule(card.accept, 'accept').rule!;
   const failfast = parseRule(card.failfast, 'failfast').rule!;
   const timeoutMs = timeoutFor(card);
@@ -81,6 +85,7 @@ export async function runCard(
       error = err;
     }
     const durationMs = performance.now() - t0;
+    faultPoint('card.executed');
     if (result) {
       tokens = { in: tokens.in + result.tokens.in, out: tokens.out + result.tokens.out };
       cost += result.cost;
@@ -92,21 +97,22 @@ export async function runCard(
     const fired = failfast.predicates.length > 0 && allHold(failfastResults);
     const pass = !error && allHold(acceptResults) && !fired;
 
-    await writeFileAtomic(path.join(adir, 'stdout.txt'), redact(figures.stdout));
-    await writeFileAtomic(path.join(adir, 'stderr.txt'), redact(figures.stderr + (error ? `\n${error instanceof G7Error ? error.message : String((error as Error)?.stack ?? error)}\n` : '')));
-    await writeFileAtomic(path.join(adir, 'accept.json'), redact(JSON.stringify({ accept: acceptResults, failfast: failfastResults, fired }, null, 2)) + '\n');
+    await writeEvidence(path.join(adir, 'stdout.txt'), redact(figures.stdout));
+    await writeEvidence(path.join(adir, 'stderr.txt'), redact(figures.stderr + (error ? `\n${error instanceof G7Error ? error.message : String((error as Error)?.stack ?? error)}\n` : '')));
+    faultPoint('card.evidence');
+    await writeEvidence(path.join(adir, 'accept.json'), redact(JSON.stringify({ accept: acceptResults, failfast: failfastResults, fired }, null, 2)) + '\n');
     await writeFileAtomic(
       path.join(adir, 'result.json'),
       redact(JSON.stringify({ attempt, pass, exit: figures.exit, duration_ms: Math.round(durationMs), tokens: result?.tokens ?? { in: 0, out: 0 }, cost_usd: result?.cost ?? 0, outputs: result?.outputs ?? [], worker_calls: result?.calls ?? [] }, null, 2)) + '\n',
     );
-    for (const [name, text] of Object.entries(result?.evidence ?? {})) await writeFileAtomic(path.join(adir, name), redact(text));
+    for (const [name, text] of Object.entries(result?.evidence ?? {})) await writeEvidence(path.join(adir, name), redact(text));
     if (pass) {
       triage = undefined;
       break;
     }
     triage = classifyFailure({ error, stdout: figures.stdout, stderr: figures.stderr, accept: acceptResults, failfast: fired ? failfastResults : [] });
     excerpts.push({ attempt, reason: redact(triage.reason), excerpt: redact(failureExcerpt(figures.stdout, figures.stderr + (error instanceof G7Error ? error.message : ''))) });
-    await writeFileAtomic(path.join(adir, 'triage.json'), JSON.stringify(triage, null, 2) + '\n');
+    await writeEvidence(path.join(adir, 'triage.json'), JSON.stringify(triage, null, 2) + '\n');
     deps.log(`  ${card.id} attempt ${attempt} failed: ${triage.class}${triage.transient ? ' (transient)' : ''}: ${redact(triage.reason)}`);
     if (triage.transient) break; // waiting, not reworking, is what helps: stop RECOVERABLE at this card
   }
@@ -132,6 +138,6 @@ export async function runCard(
     accept: acceptResults, failfast: failfastResults, triage: triage ? { class: triage.class, transient: triage.transient, reason: redact(triage.reason) } : null,
     duration_ms: Math.round(performance.now() - started), tokens, cost_usd: Number(cost.toFixed(6)), outputs: outputsDetail, detail: path.relative(path.dirname(path.dirname(dir)), dir).split(path.sep).join('/'),
   };
-  await writeFileAtomic(path.join(dir, 'summary.json'), JSON.stringify(summary, null, 2) + '\n');
+  await writeEvidence(path.join(dir, 'summary.json'), JSON.stringify(summary, null, 2) + '\n');
   return { summary, outputs, ...(triage ? { failure: { triage, excerpts } } : {}) };
 }

@@ -10,6 +10,7 @@ import type { CardResult, HashManifest, VerifyReport } from '../contracts/types.
 import type { Problem } from '../contracts/errors.js';
 import { explain } from '../contracts/validate.js';
 import { writeFileAtomic } from '../ssot/atomic.js';
+import { faultPoint } from '../host/faults.js';
 import { toRepoPath, resolveInRepo } from '../ssot/paths.js';
 import type { Layout } from '../ssot/layout.js';
 
@@ -71,10 +72,12 @@ export interface RunEvidence {
 /** Writes the run-level files and the manifest over everything. Returns the manifest's own sha256. */
 export async function writeRunEvidence(layout: Layout, ev: RunEvidence, redact: (s: string) => string, now: string): Promise<string> {
   const dir = runDir(layout, ev.report.run_id);
-  await writeFileAtomic(path.join(dir, 'stdout.txt'), redact(ev.stdout));
-  await writeFileAtomic(path.join(dir, 'stderr.txt'), redact(ev.stderr));
-  await writeFileAtomic(path.join(dir, REPORT), JSON.stringify(ev.report, null, 2) + '\n');
-  if (ev.exitCode !== undefined) await writeFileAtomic(path.join(dir, 'exitcode.txt'), `${ev.exitCode}\n`);
+  const quick = { fsync: false };
+  await writeFileAtomic(path.join(dir, 'stdout.txt'), redact(ev.stdout), quick);
+  await writeFileAtomic(path.join(dir, 'stderr.txt'), redact(ev.stderr), quick);
+  await writeFileAtomic(path.join(dir, REPORT), JSON.stringify(ev.report, null, 2) + '\n', quick);
+  faultPoint('checkpoint.evidence');
+  if (ev.exitCode !== undefined) await writeFileAtomic(path.join(dir, 'exitcode.txt'), `${ev.exitCode}\n`, quick);
   else await rm(path.join(dir, 'exitcode.txt'), { force: true });
   const files: string[] = [];
   await walk(dir, files);

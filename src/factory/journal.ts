@@ -6,9 +6,13 @@ import type { JournalEvent } from '../contracts/types.gen.js';
 import { forEachLine } from '../ssot/jsonl.js';
 import { appendLines, repairTornTail } from '../ssot/atomic.js';
 import type { Layout } from '../ssot/layout.js';
+import { faultPoint, faultTornAppend } from '../host/faults.js';
 
 export async function appendJournal(layout: Layout, events: JournalEvent[]): Promise<void> {
-  await appendLines(layout.journalFile, events.map((e) => JSON.stringify(e)));
+  const lines = events.map((e) => JSON.stringify(e));
+  faultPoint('journal.append');
+  faultTornAppend(layout.journalFile, lines.join('\n') + '\n');
+  await appendLines(layout.journalFile, lines);
 }
 
 /** Called once by the writer before its first append. Returns the bytes cut. */

@@ -21,6 +21,7 @@ import { listRuns, nextRunId, runDir, verifyRun, writeRunEvidence } from './evid
 import { runCard } from './card.js';
 import { writeReworkPack } from './rework.js';
 import type { FactoryDeps } from './deps.js';
+import { faultPoint } from '../host/faults.js';
 
 export type RunState = FactoryState['state'];
 
@@ -91,6 +92,7 @@ async function checkpoint(deps: FactoryDeps, opts: RunOptions, run: ActiveRun, s
   const digest = await writeRunEvidence(deps.layout, { report, stdout: run.log.join('\n') + '\n', stderr: run.warnings.join('\n') + (run.warnings.length ? '\n' : ''), exitCode: EXIT_FOR[state.state], outputs }, deps.redact, deps.now());
   state.updated_at = deps.now();
   state.heartbeat_at = state.updated_at;
+  faultPoint('checkpoint.state');
   await writeState(deps.layout, state);
   if (!opts.commit || !deps.git) return;
   const where = bundle ? `bundle ${bundle}/${OPS_120PLUS120.bundles}` : 'stop';

@@ -3,6 +3,7 @@
 import { execFile } from 'node:child_process';
 import { access, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
+import { faultPoint } from '../host/faults.js';
 
 export interface GitResult {
   code: number;
@@ -77,7 +78,10 @@ export class Git {
     const staged = await this.run(['diff', '--cached', '--quiet', '--', ...paths], { allowFail: true });
     if (staged.code === 0) return undefined;
     const body = Object.entries(trailers).map(([k, v]) => `${k}: ${v}`).join('\n');
-    await this.run(['commit', '--no-verify', '-q', '-m', subject, '-m', body, '--', ...paths]);
+    faultPoint('git.staged');
+    const commit = this.run(['commit', '--no-verify', '-q', '-m', subject, '-m', body, '--', ...paths]);
+    faultPoint('git.committing'); // dies while git runs: the commit may land or leave .git/index.lock behind
+    await commit;
     return (await this.run(['rev-parse', 'HEAD'])).stdout.trim();
   }
 

@@ -3,6 +3,7 @@
 import { open, rename, mkdir, unlink, readFile, truncate } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
+import { faultPoint } from '../host/faults.js';
 
 async function fsyncDir(dir: string): Promise<void> {
   const fh = await open(dir, 'r');
@@ -13,22 +14,28 @@ async function fsyncDir(dir: string): Promise<void> {
   }
 }
 
-export async function writeFileAtomic(file: string, data: string | Uint8Array): Promise<void> {
+/**
+ * `fsync: false` keeps the rename's all-or-nothing (what a killed process needs) but skips the disk flush:
+ * for evidence files, whose durable boundary is the fsynced journal line and the commit that follow them.
+ */
+export async function writeFileAtomic(file: string, data: string | Uint8Array, opts: { fsync?: boolean } = {}): Promise<void> {
+  const durable = opts.fsync ?? true;
   const dir = path.dirname(file);
   await mkdir(dir, { recursive: true });
   const tmp = path.join(dir, `.${path.basename(file)}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`);
   const fh = await open(tmp, 'wx');
   try {
     await fh.writeFile(data);
-    await fh.sync();
+    if (durable) await fh.sync();
   } catch (err) {
     await fh.close();
     await unlink(tmp).catch(() => {});
     throw err;
   }
   await fh.close();
+  faultPoint('atomic.rename');
   await rename(tmp, file);
-  await fsyncDir(dir);
+  if (durable) await fsyncDir(dir);
 }
 
 export async function writeJsonAtomic(file: string, value: unknown): Promise<void> {
@@ -36,13 +43,13 @@ export async function writeJsonAtomic(file: string, value: unknown): Promise<voi
 }
 
 /** Appends whole lines in one write and fsyncs; a crash leaves at most one torn tail line, repaired on read. */
-export async function appendLines(file: string, lines: string[]): Promise<void> {
+export async function appendLines(file: string, lines: string[], opts: { fsync?: boolean } = {}): Promise<void> {
   if (lines.length === 0) return;
   await mkdir(path.dirname(file), { recursive: true });
   const fh = await open(file, 'a');
   try {
     await fh.write(lines.map((l) => l + '\n').join(''));
-    await fh.sync();
+    if (opts.fsync ?? true) await fh.sync();
   } finally {
     await fh.close();
   }

@@ -9,6 +9,7 @@ import { writeJsonAtomic } from '../ssot/atomic.js';
 import type { AuditLog } from '../coreloop/audit.js';
 import { WorkerError, type Worker, type WorkerRequest, type WorkerResponse } from './worker.js';
 import { G7Error } from '../contracts/errors.js';
+import { faultPoint } from '../host/faults.js';
 
 export function requestHash(req: WorkerRequest): string {
   return createHash('sha256').update(JSON.stringify(req)).digest('hex');
@@ -55,7 +56,9 @@ export function cachedWorker(inner: Worker, cacheDir: string, audit: AuditLog, n
         });
         throw e;
       }
+      faultPoint('worker.called');
       await writeJsonAtomic(file, { request_hash: hash, recorded_at: now(), response });
+      faultPoint('worker.cached');
       const size = Buffer.byteLength(JSON.stringify(response.json));
       await audit.write({
         ts: now(), requestId: hash.slice(0, 16), question: meta.question, questionHash: hash, category: meta.category, provider: response.provider, model: response.model, toolName: req.task.kind,
