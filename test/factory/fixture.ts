@@ -1,6 +1,6 @@
 // A factory in a temporary git repository: a generated library, a taxonomy, and a backlog of exactly the
 // cards a test asks for, packed and ready to run.
-import { execFileSync } from 'node:child_process';
+import { execFileSync, execFile } from 'node:child_process';
 import path from 'node:path';
 import { tempRepo, jsonl, type TempRepo } from '../helpers.js';
 
@@ -8,6 +8,13 @@ export const DAY = '20261121';
 
 export function git(cwd: string, ...args: string[]): string {
   return execFileSync('git', args, { cwd, encoding: 'utf8', env: { ...process.env, GIT_TERMINAL_PROMPT: '0' } });
+}
+
+/** For anything that talks to a remote served by this same process: a sync call would block the server. */
+export function gitAsync(cwd: string, ...args: string[]): Promise<string> {
+  return new Promise((resolve, reject) =>
+    execFile('git', args, { cwd, encoding: 'utf8', env: { ...process.env, GIT_TERMINAL_PROMPT: '0' } }, (err, stdout, stderr) => (err ? reject(new Error(`git ${args.join(' ')}: ${stderr}`)) : resolve(stdout))),
+  );
 }
 
 export function initGit(dir: string): void {
