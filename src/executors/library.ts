@@ -1,5 +1,5 @@
 // Reading what TAG and STRIKE work on: chunk text from the library, and the taxonomy and sensor files.
-import { open } from 'node:fs/promises';
+import { open, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { SchemaError, PathError } from '../contracts/errors.js';
 import { readText } from '../ssot/text.js';
@@ -31,7 +31,21 @@ async function readYamlFile(ctx: ExecContext, rel: string | undefined, what: str
   return parseYaml(await readText(resolveInRepo(ctx.layout.repoRoot, rel), rel), rel).value;
 }
 
+// Read once per process while the file is unchanged: every TAG card of a truck uses it.
+const taxonomyMemo = new Map<string, { mtimeMs: number; value: Taxonomy }>();
+
 export async function readTaxonomy(ctx: ExecContext): Promise<Taxonomy> {
+  const rel = ctx.config.taxonomy;
+  const abs = rel ? resolveInRepo(ctx.layout.repoRoot, rel) : '';
+  const mtimeMs = rel ? await stat(abs).then((s) => s.mtimeMs, () => -1) : -1;
+  const hit = taxonomyMemo.get(abs);
+  if (hit && hit.mtimeMs === mtimeMs) return hit.value;
+  const value = await parseTaxonomy(ctx);
+  taxonomyMemo.set(abs, { mtimeMs, value });
+  return value;
+}
+
+async function parseTaxonomy(ctx: ExecContext): Promise<Taxonomy> {
   const v = (await readYamlFile(ctx, ctx.config.taxonomy, 'taxonomy')) as Taxonomy;
   if (!v || !Array.isArray(v.tags) || v.tags.some((t) => typeof t?.name !== 'string'))
     throw new SchemaError([{ file: ctx.config.taxonomy!, field: 'tags', rule: 'taxonomy.shape', message: 'a taxonomy is { tags: [ { name, keywords?, regex?, strike? } ] }' }]);

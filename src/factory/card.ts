@@ -97,15 +97,20 @@ export async function runCard(
     const fired = failfast.predicates.length > 0 && allHold(failfastResults);
     const pass = !error && allHold(acceptResults) && !fired;
 
-    await writeEvidence(path.join(adir, 'stdout.txt'), redact(figures.stdout));
-    await writeEvidence(path.join(adir, 'stderr.txt'), redact(figures.stderr + (error ? `\n${error instanceof G7Error ? error.message : String((error as Error)?.stack ?? error)}\n` : '')));
+    // One attempt's files are independent: written concurrently, each still all-or-nothing.
+    await Promise.all([
+      writeEvidence(path.join(adir, 'stdout.txt'), redact(figures.stdout)),
+      writeEvidence(path.join(adir, 'stderr.txt'), redact(figures.stderr + (error ? `\n${error instanceof G7Error ? error.message : String((error as Error)?.stack ?? error)}\n` : ''))),
+    ]);
     faultPoint('card.evidence');
-    await writeEvidence(path.join(adir, 'accept.json'), redact(JSON.stringify({ accept: acceptResults, failfast: failfastResults, fired }, null, 2)) + '\n');
-    await writeFileAtomic(
-      path.join(adir, 'result.json'),
-      redact(JSON.stringify({ attempt, pass, exit: figures.exit, duration_ms: Math.round(durationMs), tokens: result?.tokens ?? { in: 0, out: 0 }, cost_usd: result?.cost ?? 0, outputs: result?.outputs ?? [], worker_calls: result?.calls ?? [] }, null, 2)) + '\n',
-    );
-    for (const [name, text] of Object.entries(result?.evidence ?? {})) await writeEvidence(path.join(adir, name), redact(text));
+    await Promise.all([
+      writeEvidence(path.join(adir, 'accept.json'), redact(JSON.stringify({ accept: acceptResults, failfast: failfastResults, fired }, null, 2)) + '\n'),
+      writeEvidence(
+        path.join(adir, 'result.json'),
+        redact(JSON.stringify({ attempt, pass, exit: figures.exit, duration_ms: Math.round(durationMs), tokens: result?.tokens ?? { in: 0, out: 0 }, cost_usd: result?.cost ?? 0, outputs: result?.outputs ?? [], worker_calls: result?.calls ?? [] }, null, 2)) + '\n',
+      ),
+      ...Object.entries(result?.evidence ?? {}).map(([name, text]) => writeEvidence(path.join(adir, name), redact(text))),
+    ]);
     if (pass) {
       triage = undefined;
       break;

@@ -41,17 +41,31 @@ export async function sha256File(abs: string): Promise<string> {
   return createHash('sha256').update(await readFile(abs)).digest('hex');
 }
 
+// Sealing runs after every bundle over the whole pack so far; files of earlier cards do not change, so
+// their digests are remembered by (size, mtime, ctime) for the life of the process instead of re-read.
+const digestMemo = new Map<string, { key: string; sha: string }>();
+
+async function sealDigest(abs: string): Promise<string> {
+  const st = await stat(abs);
+  const key = `${st.size}:${st.mtimeMs}:${st.ctimeMs}`;
+  const hit = digestMemo.get(abs);
+  if (hit?.key === key) return hit.sha;
+  const sha = await sha256File(abs);
+  digestMemo.set(abs, { key, sha });
+  return sha;
+}
+
 async function walk(dir: string, out: string[]): Promise<void> {
-  let names: string[];
+  let entries;
   try {
-    names = await readdir(dir);
+    entries = await readdir(dir, { withFileTypes: true });
   } catch {
     return;
   }
-  for (const n of names.sort()) {
-    if (n.startsWith('.') && n.includes('.tmp-')) continue; // an interrupted atomic write, never part of the pack
-    const abs = path.join(dir, n);
-    if ((await stat(abs)).isDirectory()) await walk(abs, out);
+  for (const e of entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))) {
+    if (e.name.startsWith('.') && e.name.includes('.tmp-')) continue; // an interrupted atomic write, never part of the pack
+    const abs = path.join(dir, e.name);
+    if (e.isDirectory()) await walk(abs, out);
     else out.push(abs);
   }
 }
@@ -84,7 +98,7 @@ export async function writeRunEvidence(layout: Layout, ev: RunEvidence, redact: 
   const subject = [] as unknown as HashManifest['subject'];
   for (const abs of files) {
     if (path.basename(abs) === MANIFEST && path.dirname(abs) === dir) continue;
-    subject.push({ name: toRepoPath(layout.repoRoot, abs), digest: { sha256: await sha256File(abs) } });
+    subject.push({ name: toRepoPath(layout.repoRoot, abs), digest: { sha256: await sealDigest(abs) } });
   }
   for (const o of [...new Set(ev.outputs)].sort()) {
     try {

@@ -1,9 +1,17 @@
 // Durable writes. A file is either its old bytes or its new bytes, never half of each: temp file in the
 // same folder, fsync, rename, fsync the folder. JSONL appends are one write of a whole line, then fsync.
-import { open, rename, mkdir, unlink, readFile, truncate } from 'node:fs/promises';
+import { open, rename, mkdir, unlink, readFile } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { faultPoint } from '../host/faults.js';
+
+// Folders this process already created: a recursive mkdir per write is a thread-pool round trip each time.
+const madeDirs = new Set<string>();
+async function ensureDir(dir: string): Promise<void> {
+  if (madeDirs.has(dir)) return;
+  await mkdir(dir, { recursive: true });
+  madeDirs.add(dir);
+}
 
 async function fsyncDir(dir: string): Promise<void> {
   const fh = await open(dir, 'r');
@@ -21,9 +29,17 @@ async function fsyncDir(dir: string): Promise<void> {
 export async function writeFileAtomic(file: string, data: string | Uint8Array, opts: { fsync?: boolean } = {}): Promise<void> {
   const durable = opts.fsync ?? true;
   const dir = path.dirname(file);
-  await mkdir(dir, { recursive: true });
+  await ensureDir(dir);
   const tmp = path.join(dir, `.${path.basename(file)}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`);
-  const fh = await open(tmp, 'wx');
+  let fh;
+  try {
+    fh = await open(tmp, 'wx');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+    madeDirs.delete(dir); // removed since (a card folder is reset before a rerun): make it again
+    await ensureDir(dir);
+    fh = await open(tmp, 'wx');
+  }
   try {
     await fh.writeFile(data);
     if (durable) await fh.sync();
@@ -60,22 +76,26 @@ export async function appendLines(file: string, lines: string[], opts: { fsync?:
  * Returns the number of bytes removed. Only for our own logs: files people write are never changed.
  */
 export async function repairTornTail(file: string): Promise<number> {
-  let bytes: Buffer;
+  let fh;
   try {
-    bytes = await readFile(file);
+    fh = await open(file, 'r+');
   } catch {
     return 0;
   }
-  if (bytes.length === 0 || bytes[bytes.length - 1] === 0x0a) return 0;
-  const keep = bytes.lastIndexOf(0x0a) + 1;
-  await truncate(file, keep);
-  const fh = await open(file, 'r+');
   try {
+    const { size } = await fh.stat();
+    if (size === 0) return 0;
+    const last = Buffer.alloc(1);
+    await fh.read(last, 0, 1, size - 1);
+    if (last[0] === 0x0a) return 0; // the common case: one byte read, nothing to repair
+    const bytes = await readFile(file);
+    const keep = bytes.lastIndexOf(0x0a) + 1;
+    await fh.truncate(keep);
     await fh.sync();
+    return size - keep;
   } finally {
     await fh.close();
   }
-  return bytes.length - keep;
 }
 
 /**
