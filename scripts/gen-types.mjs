@@ -6,7 +6,7 @@ import path from 'node:path';
 import { compile } from 'json-schema-to-typescript';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-export const SCHEMA_NAMES = ['card', 'pack', 'dayplan', 'factory', 'packet', 'state', 'journal', 'verify_report', 'hash_manifest', 'audit_record'];
+export const SCHEMA_NAMES = ['card', 'pack', 'dayplan', 'factory', 'packet', 'state', 'journal', 'verify_report', 'hash_manifest', 'audit_record', 'worker_answers'];
 export const TYPES_FILE = path.join(root, 'src/contracts/types.gen.ts');
 
 export async function generateTypes() {
@@ -15,12 +15,12 @@ export async function generateTypes() {
     const file = path.join(root, 'schemas', `${name}.schema.json`);
     const schema = JSON.parse(await readFile(file, 'utf8'));
     const ts = await compile(schema, schema.title, {
+      unreachableDefinitions: name === 'worker_answers',
       bannerComment: '',
       cwd: path.join(root, 'schemas'),
       declareExternallyReferenced: name !== 'packet', // packet refers to card; declare WorkCard once
       additionalProperties: false,
       format: true,
-      unreachableDefinitions: false,
     });
     parts.push(ts.trim() + '\n');
   }

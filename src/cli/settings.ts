@@ -11,6 +11,9 @@ import { redactor } from '../factory/evidence.js';
 import type { FactoryDeps } from '../factory/deps.js';
 import type { Worker } from '../worker/worker.js';
 import { configureFaults } from '../host/faults.js';
+import { GeminiWorker } from '../worker/gemini/worker.js';
+import { RateLimiter } from '../worker/gemini/limiter.js';
+import { Budget } from '../worker/gemini/budget.js';
 
 const SECRET_NAME = /(KEY|TOKEN|SECRET|PASSWORD|PASSWD|CREDENTIAL|_PAT)$/i;
 
@@ -19,6 +22,23 @@ export function secretValues(env: NodeJS.ProcessEnv): string[] {
   return Object.entries(env)
     .filter(([k, v]) => SECRET_NAME.test(k) && typeof v === 'string' && v.length >= 6)
     .map(([, v]) => v!);
+}
+
+/** Gemini when GEMINI_API_KEY is set (the only place a key is read), the offline worker otherwise. */
+export function pickWorker(config: Config, layout: Layout, env: NodeJS.ProcessEnv): Worker {
+  const apiKey = env.GEMINI_API_KEY;
+  if (!apiKey) return offlineWorker;
+  const utcDay = () => new Date().toISOString().slice(0, 10).replace(/-/g, '');
+  return new GeminiWorker({
+    apiKey,
+    baseUrl: config.gemini.base_url,
+    models: config.models,
+    prices: config.prices,
+    timeoutMs: config.limits.timeout_s * 1000,
+    maxInputTokens: config.limits.max_input_tokens,
+    limiter: new RateLimiter(config.limits.rpm, config.limits.tpm),
+    budget: new Budget(layout.stateDir, config.budget, utcDay),
+  });
 }
 
 export interface DepsOptions {
@@ -37,7 +57,7 @@ export async function factoryDeps(o: DepsOptions): Promise<{ deps: FactoryDeps; 
   const config = await loadConfig(o.layout, o.display);
   const now = () => new Date().toISOString();
   const audit = auditLog(o.layout.auditDir, env.G7_AUDIT_DISABLE !== '1', o.warn);
-  const worker = cachedWorker(o.worker ?? offlineWorker, path.join(o.layout.stateDir, 'cache'), audit, now);
+  const worker = cachedWorker(o.worker ?? pickWorker(config, o.layout, env), path.join(o.layout.stateDir, 'cache'), audit, now);
   const git = new Git(o.layout.repoRoot);
   const deps: FactoryDeps = {
     layout: o.layout,

@@ -393,3 +393,40 @@ export interface AuditRecord {
     pr_url: string | null;
   };
 }
+
+/**
+ * What the worker must answer, per card type. Each definition is also sent to Gemini as responseJsonSchema.
+ */
+export interface WorkerAnswers {
+  [k: string]: unknown;
+}
+/**
+ * This interface was referenced by `WorkerAnswers`'s JSON-Schema
+ * via the `definition` "TAG".
+ */
+export interface TagAnswer {
+  tags: string[];
+  strike: boolean;
+  why: string;
+}
+/**
+ * This interface was referenced by `WorkerAnswers`'s JSON-Schema
+ * via the `definition` "STRIKE".
+ */
+export interface StrikeAnswer {
+  findings: {
+    sensor: string;
+    verdict: "hit" | "no" | "unclear";
+    quote: string;
+  }[];
+}
+/**
+ * This interface was referenced by `WorkerAnswers`'s JSON-Schema
+ * via the `definition` "PATCH".
+ */
+export interface PatchAnswer {
+  edits: {
+    path: string;
+    content: string;
+  }[];
+}

@@ -11,6 +11,7 @@ import journalSchema from '../../schemas/journal.schema.json' with { type: 'json
 import verifyReportSchema from '../../schemas/verify_report.schema.json' with { type: 'json' };
 import hashManifestSchema from '../../schemas/hash_manifest.schema.json' with { type: 'json' };
 import auditRecordSchema from '../../schemas/audit_record.schema.json' with { type: 'json' };
+import workerAnswersSchema from '../../schemas/worker_answers.schema.json' with { type: 'json' };
 import type { Problem } from './errors.js';
 import { pointerToField, type LocatedDoc } from '../ssot/doc.js';
 
@@ -26,6 +27,10 @@ export const SCHEMAS = {
   hash_manifest: hashManifestSchema,
   audit_record: auditRecordSchema,
 } as const;
+
+/** The answer contracts per worker task kind (definitions of worker_answers.schema.json). */
+export const WORKER_ANSWERS = workerAnswersSchema.definitions;
+export type AnswerKind = keyof typeof WORKER_ANSWERS;
 export type SchemaName = keyof typeof SCHEMAS;
 export const SCHEMA_NAMES = Object.keys(SCHEMAS) as SchemaName[];
 
@@ -35,7 +40,20 @@ const Ajv = ((AjvModule as unknown as { default?: AjvClass }).default ?? AjvModu
 function compileAll(allErrors: boolean): Map<SchemaName, ValidateFunction> {
   const ajv = new Ajv({ allErrors, strict: true, allowUnionTypes: true });
   for (const schema of Object.values(SCHEMAS)) ajv.addSchema(schema as object);
+  ajv.addSchema(workerAnswersSchema as object);
   return new Map(SCHEMA_NAMES.map((n) => [n, ajv.getSchema(SCHEMAS[n].$id)!]));
+}
+
+let answerValidators: Map<AnswerKind, ValidateFunction> | undefined;
+/** Problems of a worker's answer against its contract (empty when it is valid). */
+export function explainAnswer(kind: AnswerKind, value: unknown, where: string): Problem[] {
+  answerValidators ??= (() => {
+    const ajv = new Ajv({ allErrors: true, strict: true, allowUnionTypes: true });
+    return new Map((Object.keys(WORKER_ANSWERS) as AnswerKind[]).map((k) => [k, ajv.compile(WORKER_ANSWERS[k] as object)]));
+  })();
+  const validate = answerValidators.get(kind)!;
+  if (validate(value)) return [];
+  return (validate.errors ?? []).map((e) => ({ file: where, field: pointerToField(e.instancePath) || '(answer)', rule: `answer.${e.keyword}`, message: `${e.message ?? 'is invalid'}${e.keyword === 'additionalProperties' ? ` (${String((e.params as { additionalProperty?: string }).additionalProperty)})` : ''}` }));
 }
 // Two compilations: one that stops at the first error (the yes/no asked a million times when reading a
 // backlog) and one that collects every error (to explain a document that failed).

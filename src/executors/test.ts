@@ -7,7 +7,7 @@ import { emptyResult, type ExecContext, type ExecResult } from './types.js';
 export async function test(ctx: ExecContext): Promise<ExecResult> {
   const command = Array.isArray(ctx.card.input) ? ctx.card.input.join(' ') : ctx.card.input;
   const res = await ctx.shell.run(command, { cwd: ctx.layout.repoRoot, timeoutMs: ctx.timeoutMs });
-  await writeFileAtomic(resolveInRepo(ctx.layout.repoRoot, ctx.card.output), res.stdout);
+  await writeFileAtomic(resolveInRepo(ctx.layout.repoRoot, ctx.card.output), ctx.redact(res.stdout));
   const r = emptyResult();
   r.exit = res.exit;
   r.stdout = res.stdout;

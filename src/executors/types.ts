@@ -24,6 +24,8 @@ export interface ExecContext {
   depOutputs: { card: string; path: string; sha256: string }[];
   log: (line: string) => void;
   now: () => string;
+  /** Replaces secret values: anything an executor writes from a command's output goes through it. */
+  redact: (s: string) => string;
 }
 
 export interface ExecResult {

@@ -77,7 +77,7 @@ export async function runCard(
     result = undefined;
     const ctx: ExecContext = {
       layout: deps.layout, config: deps.config, card, pack, attempt, previousFailure: excerpts.length ? `${excerpts[0]!.reason}\n${excerpts[0]!.excerpt}` : undefined,
-      skill, worker: deps.worker, shell: deps.shell, timeoutMs, depOutputs, log: deps.log, now: deps.now,
+      skill, worker: deps.worker, shell: deps.shell, timeoutMs, depOutputs, log: deps.log, now: deps.now, redact: deps.redact,
     };
     try {
       result = await EXECUTORS[card.type](ctx);

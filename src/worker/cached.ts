@@ -62,7 +62,9 @@ export function cachedWorker(inner: Worker, cacheDir: string, audit: AuditLog, n
       const size = Buffer.byteLength(JSON.stringify(response.json));
       await audit.write({
         ts: now(), requestId: hash.slice(0, 16), question: meta.question, questionHash: hash, category: meta.category, provider: response.provider, model: response.model, toolName: req.task.kind,
-        args, ok: true, error: null, durationMs: response.duration_ms, resultSizeBytes: size, tokens: response.tokens, chunkLen: size, skillUsed: req.skill ? 'skill' : null, extremeFlags: [], overrides: [],
+        args, ok: true, error: null, durationMs: response.duration_ms, resultSizeBytes: size, tokens: response.tokens, chunkLen: size, skillUsed: req.skill ? 'skill' : null,
+        extremeFlags: [...(response.retries?.length ? [`retries:${response.retries.length}`] : []), ...(response.finish_reason !== 'STOP' ? [`finish:${response.finish_reason}`] : [])],
+        overrides: (response.retries ?? []).map((r) => ({ tool: req.task.kind, override_keys: ['retry'], trigger: `HTTP ${r.status ?? 'timeout'}, waited ${r.waited_ms} ms`, succeeded: true })),
       });
       return { response, hash, cached: false };
     },

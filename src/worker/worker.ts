@@ -42,6 +42,8 @@ export interface WorkerResponse {
   cost_usd: number;
   finish_reason: string;
   duration_ms: number;
+  /** Retries the call needed (status and the wait before the next attempt), for the audit log. */
+  retries?: { status: number | undefined; waited_ms: number }[];
 }
 
 export interface Worker {

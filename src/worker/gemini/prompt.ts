@@ -1,0 +1,53 @@
+// The worker packet: built from files only, single shot. Factory rules as the system instruction with the
+// skill docstring (its Guide and Caveats included); the task, the input within a token budget, and for a
+// rework the previous failure as the user turn. No history, no memory between cards.
+import type { WorkerRequest } from '../worker.js';
+
+export const FACTORY_RULES = `You are the worker of G7 Factory, a file-driven work factory.
+Rules:
+- Answer with one JSON value that matches the response schema exactly. No prose outside it.
+- You are stateless: use only what this request contains. Do not assume files you were not shown.
+- Never invent quotes: a quote must appear verbatim in the input.
+- When unsure, say so in the answer's own fields (e.g. verdict "unclear"), never by leaving the schema.`;
+
+/** A measured estimate (about 4 characters a token for mixed prose); used for budgets and the limiter. */
+export function estimateTokens(text: string): number {
+  return Math.ceil(text.length / 4);
+}
+
+function clip(text: string, maxTokens: number): string {
+  const max = maxTokens * 4;
+  return text.length <= max ? text : `${text.slice(0, max)}\n[… ${text.length - max} characters cut to fit the input budget]`;
+}
+
+export interface Packet {
+  system: string;
+  user: string;
+}
+
+export function buildPacket(req: WorkerRequest, maxInputTokens: number): Packet {
+  const system = req.skill ? `${FACTORY_RULES}\n\nSkill for this kind of work:\n${req.skill}` : FACTORY_RULES;
+  const t = req.task;
+  const parts: string[] = [`Card: ${req.card} (${t.kind})`];
+  if (t.kind === 'TAG') {
+    parts.push(`Taxonomy (tags you may use; mark strike when a tag with strike: true applies):\n${JSON.stringify(t.taxonomy.tags)}`);
+    parts.push(`Chunk ${t.chunk.path} bytes ${t.chunk.offset}+${t.chunk.length}:\n${clip(t.chunk.text, maxInputTokens)}`);
+  } else if (t.kind === 'STRIKE') {
+    parts.push(`Sensor checklist:\n${JSON.stringify(t.sensors)}`);
+    parts.push(`Strike item: ${JSON.stringify(t.item)}`);
+    parts.push(`Text:\n${clip(t.text, maxInputTokens)}`);
+  } else {
+    parts.push(`Goal: ${t.goal}`);
+    parts.push(`You may only write these paths: create ${JSON.stringify(t.allowed.create)}, modify ${JSON.stringify(t.allowed.modify)}`);
+    parts.push(`Forbidden: ${JSON.stringify(t.forbidden)}`);
+    let budget = maxInputTokens;
+    for (const f of t.files) {
+      const body = clip(f.content, Math.max(64, budget));
+      budget -= estimateTokens(body);
+      parts.push(`File ${f.path}:\n${body}`);
+    }
+    parts.push('Answer with whole-file contents for each path you change.');
+  }
+  if (req.previous_failure) parts.push(`This is the one rework attempt. The first attempt failed:\n${clip(req.previous_failure, 2000)}\nFix exactly that.`);
+  return { system, user: parts.join('\n\n') };
+}

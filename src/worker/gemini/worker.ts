@@ -1,0 +1,107 @@
+// The Gemini worker, on @google/genai. The SDK's own retries are off: this adapter owns them (backoff with
+// jitter on 408/429/5xx, RetryInfo honoured exactly and shared with every other call through the limiter,
+// a daily quota failing fast), checks the budget before each call, asks for structured output with the
+// card type's JSON schema, checks promptFeedback and finishReason before parsing, and validates every answer.
+import { GoogleGenAI } from '@google/genai';
+import { SchemaError } from '../../contracts/errors.js';
+import { explainAnswer, WORKER_ANSWERS } from '../../contracts/validate.js';
+import { WorkerError, type CostHint, type Worker, type WorkerRequest, type WorkerResponse } from '../worker.js';
+import { classifyApiError, backoffMs } from './errors.js';
+import { RateLimiter, realClock, type Clock } from './limiter.js';
+import { Budget, costUsd, type Price } from './budget.js';
+import { buildPacket, estimateTokens } from './prompt.js';
+
+export interface GeminiOptions {
+  apiKey: string;
+  /** Endpoint override (factory.yaml gemini.base_url); the SDK also honours GOOGLE_GEMINI_BASE_URL. */
+  baseUrl?: string | undefined;
+  models: Record<CostHint, string>;
+  prices: Record<string, Price>;
+  timeoutMs: number;
+  maxInputTokens: number;
+  maxOutputTokens?: number;
+  maxAttempts?: number;
+  limiter: RateLimiter;
+  budget: Budget;
+  clock?: Clock;
+  random?: () => number;
+}
+
+const BLOCKED = new Set(['SAFETY', 'RECITATION', 'BLOCKLIST', 'PROHIBITED_CONTENT', 'SPII', 'IMAGE_SAFETY']);
+
+export class GeminiWorker implements Worker {
+  readonly provider = 'gemini';
+  private readonly ai: GoogleGenAI;
+  private readonly clock: Clock;
+  private readonly random: () => number;
+
+  constructor(private readonly o: GeminiOptions) {
+    this.ai = new GoogleGenAI({
+      apiKey: o.apiKey,
+      httpOptions: { ...(o.baseUrl ? { baseUrl: o.baseUrl } : {}), timeout: o.timeoutMs, retryOptions: { attempts: 1 } },
+    });
+    this.clock = o.clock ?? realClock;
+    this.random = o.random ?? Math.random;
+  }
+
+  async call(req: WorkerRequest): Promise<WorkerResponse> {
+    const kind = req.task.kind;
+    const model = this.o.models[req.cost_hint];
+    const packet = buildPacket(req, this.o.maxInputTokens);
+    const maxOut = this.o.maxOutputTokens ?? 2048;
+    const estIn = estimateTokens(packet.system + packet.user);
+    await this.o.budget.check(costUsd(this.o.prices, model, estIn, maxOut));
+    const attempts = this.o.maxAttempts ?? 5;
+    const retries: NonNullable<WorkerResponse['retries']> = [];
+    const started = this.clock.now();
+    let res: Awaited<ReturnType<GoogleGenAI['models']['generateContent']>> | undefined;
+    for (let attempt = 0; attempt < attempts; attempt++) {
+      const done = await this.o.limiter.acquire(estIn + maxOut);
+      try {
+        res = await this.ai.models.generateContent({
+          model,
+          contents: [{ role: 'user', parts: [{ text: packet.user }] }],
+          config: { systemInstruction: packet.system, responseMimeType: 'application/json', responseJsonSchema: WORKER_ANSWERS[kind], temperature: 0, maxOutputTokens: maxOut },
+        });
+        done();
+        break;
+      } catch (err) {
+        done();
+        const c = classifyApiError(err);
+        if (c.kind === 'daily-quota')
+          throw new WorkerError(`daily quota exhausted for ${model}: ${c.message}`, { transient: true, hint: 'the truck resumes at this card on the next scheduled run; raise the quota to go faster' });
+        if (c.kind === 'auth') throw new WorkerError(`the Gemini API refused the key (HTTP ${c.status}): ${c.message}`, { transient: false, hint: 'check GEMINI_API_KEY (a repository secret on GitHub)' });
+        if (c.kind === 'request') throw new WorkerError(`the Gemini API rejected the request (HTTP ${c.status}): ${c.message}`, { transient: false });
+        if (attempt === attempts - 1) throw new WorkerError(`Gemini still failing after ${attempts} attempts (${c.status ?? 'no response'}: ${c.message})`, { transient: true, hint: 'the truck resumes at this card on the next run' });
+        // The server's word wins over our backoff, and it holds for every call, not just this one.
+        const wait = c.retryDelayMs ?? backoffMs(attempt, this.random);
+        if (c.retryDelayMs !== undefined) this.o.limiter.pauseUntil(this.clock.now() + c.retryDelayMs);
+        retries.push({ status: c.status, waited_ms: wait });
+        await this.clock.sleep(wait);
+      }
+    }
+    const tokensIn = res!.usageMetadata?.promptTokenCount ?? estIn;
+    const tokensOut = (res!.usageMetadata?.candidatesTokenCount ?? 0) + (res!.usageMetadata?.thoughtsTokenCount ?? 0);
+    const cost = costUsd(this.o.prices, model, tokensIn, tokensOut);
+    await this.o.budget.record(cost, tokensIn, tokensOut);
+
+    const where = `${req.card} (${model})`;
+    const block = res!.promptFeedback?.blockReason;
+    if (block) throw new WorkerError(`the prompt was blocked: ${block}`, { transient: false, hint: 'the input trips the model\'s safety filter; a person should look at this chunk' });
+    const cand = res!.candidates?.[0];
+    const finish = String(cand?.finishReason ?? 'NONE');
+    if (BLOCKED.has(finish)) throw new WorkerError(`the answer was blocked: ${finish}`, { transient: false });
+    if (finish === 'MAX_TOKENS') throw new SchemaError([{ file: where, rule: 'answer.max-tokens', message: `the answer was cut off at ${maxOut} output tokens (finishReason MAX_TOKENS)` }]);
+    const text = cand?.content?.parts?.map((p) => p.text ?? '').join('') ?? '';
+    if (!text.trim()) throw new SchemaError([{ file: where, rule: 'answer.empty', message: `the answer is empty (finishReason ${finish})` }]);
+    let json: unknown;
+    try {
+      json = JSON.parse(text);
+    } catch {
+      throw new SchemaError([{ file: where, rule: 'answer.json', message: `the answer is not JSON: ${text.slice(0, 120)}` }]);
+    }
+    const problems = explainAnswer(kind, json, where);
+    if (problems.length) throw new SchemaError(problems);
+    return { json, provider: 'gemini', model, tokens: { in: tokensIn, out: tokensOut }, cost_usd: cost, finish_reason: finish, duration_ms: this.clock.now() - started, retries };
+  }
+}
