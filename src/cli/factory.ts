@@ -65,6 +65,7 @@ export async function statusCommand(c: Common): Promise<number> {
   c.io.out(`state: ${state.state}${state.run_id ? `  run: ${state.run_id}` : ''}${state.truck ? `  truck: ${state.truck} of ${state.day}` : ''}`);
   if (progress) c.io.out(`progress: ${progress.done}/${progress.total} cards of this run have a result`);
   if (state.owner) c.io.out(`owner: pid ${state.owner.pid} on ${state.owner.host} since ${state.owner.started_at}`);
+  for (const b of state.batches ?? []) c.io.out(`batch: ${b.name} for ${b.card}, submitted ${b.submitted_at}; the next run collects it`);
   if (state.last_stop) {
     c.io.out(`last stop: ${state.last_stop.at}: ${state.last_stop.reason}`);
     if (state.last_stop.triage) c.io.out(`triage: ${state.last_stop.triage}${state.last_stop.transient ? ' (transient)' : ''}`);

@@ -9,6 +9,7 @@ import { resolveInRepo, normalizeRepoPath } from '../ssot/paths.js';
 import type { ChunkLine } from './scan.js';
 import { readChunkText, readTaxonomy } from './library.js';
 import { emptyResult, type ExecContext, type ExecResult } from './types.js';
+import { BatchPending, type WorkerRequest } from '../worker/worker.js';
 
 export const STRIKE_LIST = 'strike_list.jsonl';
 const CONCURRENCY = 4;
@@ -53,12 +54,30 @@ export async function tag(ctx: ExecContext): Promise<ExecResult> {
   const chunks = await readChunks(resolveInRepo(ctx.layout.repoRoot, input), input);
   const taxonomy = await readTaxonomy(ctx);
   const r = emptyResult();
-  const answers = await mapPool(chunks, CONCURRENCY, async (c) => {
+  const reqs: WorkerRequest[] = [];
+  for (const c of chunks) {
     const text = await readChunkText(ctx, c.path, c.offset, c.length);
-    const { response, hash, cached } = await ctx.worker.call(
-      { card: ctx.card.id, cost_hint: ctx.card.cost_hint, task: { kind: 'TAG', chunk: { path: c.path, offset: c.offset, length: c.length, sha256: c.sha256, text }, taxonomy }, skill: ctx.skill, previous_failure: ctx.previousFailure },
-      { category: `TAG:${ctx.card.entry ?? ctx.card.lane}`, question: `tag ${c.path}@${c.offset}+${c.length}` },
-    );
+    reqs.push({ card: ctx.card.id, cost_hint: ctx.card.cost_hint, task: { kind: 'TAG', chunk: { path: c.path, offset: c.offset, length: c.length, sha256: c.sha256, text }, taxonomy }, skill: ctx.skill, previous_failure: ctx.previousFailure });
+  }
+  const meta = (req: WorkerRequest) => {
+    const c = (req.task as { chunk: { path: string; offset: number; length: number } }).chunk;
+    return { category: `TAG:${ctx.card.entry ?? ctx.card.lane}`, question: `tag ${c.path}@${c.offset}+${c.length}` };
+  };
+  // Batch mode (half price, answered hours later): submit now, collect in a later scheduled run. Answers
+  // land in the response cache, so the pass below finds them there; failed batch items are asked online.
+  if (ctx.batch) {
+    const got = await ctx.worker.batchCollect(ctx.batch, reqs, meta);
+    if (!got.done) throw new BatchPending(ctx.batch, `batch ${ctx.batch} is ${got.state}; the next run collects it`);
+    ctx.log(`  ${ctx.card.id}: batch ${ctx.batch} collected: ${got.answered} answers, ${got.failed} failed (asked again online)`);
+  } else if (ctx.worker.canBatch) {
+    const todo = await ctx.worker.uncached(reqs);
+    if (todo >= ctx.config.gemini.batch_min_requests) {
+      const name = await ctx.worker.batchSubmit(reqs, `g7 ${ctx.card.id}`);
+      throw new BatchPending(name, `submitted ${todo} requests as batch ${name}; the next run collects them`);
+    }
+  }
+  const answers = await mapPool(chunks, CONCURRENCY, async (_c, i) => {
+    const { response, hash, cached } = await ctx.worker.call(reqs[i]!, meta(reqs[i]!));
     r.calls.push({ hash, cached });
     r.tokens.in += response.tokens.in;
     r.tokens.out += response.tokens.out;

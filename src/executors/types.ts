@@ -24,6 +24,8 @@ export interface ExecContext {
   depOutputs: { card: string; path: string; sha256: string }[];
   log: (line: string) => void;
   now: () => string;
+  /** A batch job this card submitted in an earlier run, to collect now. */
+  batch: string | undefined;
   /** Replaces secret values: anything an executor writes from a command's output goes through it. */
   redact: (s: string) => string;
 }

@@ -16,11 +16,12 @@ import type { ExecContext, ExecResult } from '../executors/types.js';
 import { classifyFailure, failureExcerpt, type Triage } from './triage.js';
 import { cardDir, resetDir, sha256File } from './evidence.js';
 import type { FactoryDeps } from './deps.js';
+import { BatchPending } from '../worker/worker.js';
 
 export interface CardOutcome {
   summary: CardResult;
   /** Set when the card did not pass: the last attempt's triage and the failure text. */
-  failure?: { triage: Triage; excerpts: { attempt: number; reason: string; excerpt: string }[] };
+  failure?: { triage: Triage; excerpts: { attempt: number; reason: string; excerpt: string }[]; batchName?: string | undefined };
   outputs: { path: string; sha256: string }[];
 }
 
@@ -49,6 +50,7 @@ export async function runCard(
   slot: PacketSlot,
   pack: WorkPack | undefined,
   depOutputs: ExecContext['depOutputs'],
+  batch: string | undefined,
 ): Promise<CardOutcome> {
   const card = slot.card;
   faultPoint('card.start');
@@ -69,6 +71,7 @@ export async function runCard(
   let triage: Triage | undefined;
   let attempt = 0;
   let result: ExecResult | undefined;
+  let batchName: string | undefined;
 
   for (attempt = 1; attempt <= 2; attempt++) {
     const adir = path.join(dir, `attempt-${attempt}`);
@@ -77,12 +80,13 @@ export async function runCard(
     result = undefined;
     const ctx: ExecContext = {
       layout: deps.layout, config: deps.config, card, pack, attempt, previousFailure: excerpts.length ? `${excerpts[0]!.reason}\n${excerpts[0]!.excerpt}` : undefined,
-      skill, worker: deps.worker, shell: deps.shell, timeoutMs, depOutputs, log: deps.log, now: deps.now, redact: deps.redact,
+      skill, worker: deps.worker, shell: deps.shell, timeoutMs, depOutputs, log: deps.log, now: deps.now, redact: deps.redact, batch,
     };
     try {
       result = await EXECUTORS[card.type](ctx);
     } catch (err) {
       error = err;
+      if (err instanceof BatchPending) batchName = err.batchName;
     }
     const durationMs = performance.now() - t0;
     faultPoint('card.executed');
@@ -144,5 +148,5 @@ export async function runCard(
     duration_ms: Math.round(performance.now() - started), tokens, cost_usd: Number(cost.toFixed(6)), outputs: outputsDetail, detail: path.relative(path.dirname(path.dirname(dir)), dir).split(path.sep).join('/'),
   };
   await writeEvidence(path.join(dir, 'summary.json'), JSON.stringify(summary, null, 2) + '\n');
-  return { summary, outputs, ...(triage ? { failure: { triage, excerpts } } : {}) };
+  return { summary, outputs, ...(triage ? { failure: { triage, excerpts, batchName } } : {}) };
 }

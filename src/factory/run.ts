@@ -259,8 +259,14 @@ async function driveTruck(deps: FactoryDeps, opts: RunOptions, run: ActiveRun, s
       }
       ran = true;
       const depOutputs = card.deps.flatMap((d) => (outputsOf.get(d) ?? []).map((o) => ({ card: d, ...o })));
-      const outcome = await runCard(deps, run, slot, await loadPack(deps, card.pack), depOutputs);
+      const pending = state.batches?.find((b) => b.card === card.id)?.name;
+      const outcome = await runCard(deps, run, slot, await loadPack(deps, card.pack), depOutputs, pending);
       const s = outcome.summary;
+      // A batch job, once collected or abandoned, is no longer the state's business.
+      state = { ...state, batches: (state.batches ?? []).filter((b) => b.card !== card.id) };
+      if (outcome.failure?.batchName) {
+        state.batches = [...(state.batches ?? []), { name: outcome.failure.batchName, card: card.id, submitted_at: deps.now(), state: 'PENDING' }];
+      }
       if (outcome.failure?.triage.transient) {
         // Not a final result: the card runs again when the truck resumes.
         const t = outcome.failure.triage;

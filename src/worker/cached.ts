@@ -3,7 +3,7 @@
 // Order matters: the cache is written before the audit line, so a crash between them can lose an audit
 // line but can never cause a second paid call for a recorded response.
 import path from 'node:path';
-import { readFile } from 'node:fs/promises';
+import { readFile, access } from 'node:fs/promises';
 import { createHash } from 'node:crypto';
 import { writeJsonAtomic } from '../ssot/atomic.js';
 import type { AuditLog } from '../coreloop/audit.js';
@@ -25,17 +25,72 @@ export interface CachedWorker {
   call(req: WorkerRequest, meta: { category: string; question: string }): Promise<CallOutcome>;
   /** Calls made (not served from the cache) in this process. */
   readonly paidCalls: number;
+  /** True when the worker has a batch mode. */
+  readonly canBatch: boolean;
+  /** How many of these requests have no recorded answer yet. */
+  uncached(reqs: WorkerRequest[]): Promise<number>;
+  /** Submits the uncached requests as one batch job; returns its name. */
+  batchSubmit(reqs: WorkerRequest[], displayName: string): Promise<string>;
+  /** Polls a job; when done, records every answer in the cache (so the card then finds them all there). */
+  batchCollect(name: string, reqs: WorkerRequest[], meta: (req: WorkerRequest) => { category: string; question: string }): Promise<{ done: boolean; state: string; answered: number; failed: number }>;
 }
 
 export function cachedWorker(inner: Worker, cacheDir: string, audit: AuditLog, now: () => string): CachedWorker {
   let paid = 0;
+  const fileOf = (hash: string) => path.join(cacheDir, hash.slice(0, 2), `${hash}.json`);
+  const isCached = (hash: string) => access(fileOf(hash)).then(() => true, () => false);
+  const record = async (req: WorkerRequest, hash: string, response: WorkerResponse, meta: { category: string; question: string }) => {
+    await writeJsonAtomic(fileOf(hash), { request_hash: hash, recorded_at: now(), response });
+    await auditOnly(req, hash, response, meta);
+  };
+  const auditOnly = async (req: WorkerRequest, hash: string, response: WorkerResponse, meta: { category: string; question: string }) => {
+    const size = Buffer.byteLength(JSON.stringify(response.json));
+    await audit.write({
+      ts: now(), requestId: hash.slice(0, 16), question: meta.question, questionHash: hash, category: meta.category, provider: response.provider, model: response.model, toolName: req.task.kind,
+      args: JSON.stringify({ card: req.card, kind: req.task.kind, rework: req.previous_failure !== undefined }), ok: true, error: null, durationMs: response.duration_ms, resultSizeBytes: size, tokens: response.tokens, chunkLen: size, skillUsed: req.skill ? 'skill' : null,
+      extremeFlags: [...(response.retries?.length ? [`retries:${response.retries.length}`] : []), ...(response.finish_reason !== 'STOP' ? [`finish:${response.finish_reason}`] : [])],
+      overrides: (response.retries ?? []).map((r) => ({ tool: req.task.kind, override_keys: ['retry'], trigger: `HTTP ${r.status ?? 'timeout'}, waited ${r.waited_ms} ms`, succeeded: true })),
+    });
+  };
   return {
     get paidCalls() {
       return paid;
     },
+    canBatch: inner.batch !== undefined,
+    async uncached(reqs) {
+      let n = 0;
+      for (const r of reqs) if (!(await isCached(requestHash(r)))) n++;
+      return n;
+    },
+    async batchSubmit(reqs, displayName) {
+      const todo: { key: string; req: WorkerRequest }[] = [];
+      for (const req of reqs) {
+        const key = requestHash(req);
+        if (!(await isCached(key)) && !todo.some((t) => t.key === key)) todo.push({ key, req });
+      }
+      paid += todo.length;
+      return inner.batch!.submit(todo, displayName);
+    },
+    async batchCollect(name, reqs, meta) {
+      const all = reqs.map((req) => ({ key: requestHash(req), req }));
+      const r = await inner.batch!.poll(name, all);
+      let answered = 0;
+      let failed = 0;
+      for (const { key, req } of all) {
+        const got = r.results.get(key);
+        if (!got) continue;
+        if (got instanceof Error) {
+          failed++;
+          continue;
+        }
+        if (!(await isCached(key))) await record(req, key, got, meta(req));
+        answered++;
+      }
+      return { done: r.done, state: r.state, answered, failed };
+    },
     async call(req, meta) {
       const hash = requestHash(req);
-      const file = path.join(cacheDir, hash.slice(0, 2), `${hash}.json`);
+      const file = fileOf(hash);
       try {
         const hit = JSON.parse(await readFile(file, 'utf8')) as { response: WorkerResponse };
         return { response: hit.response, hash, cached: true };
@@ -59,13 +114,7 @@ export function cachedWorker(inner: Worker, cacheDir: string, audit: AuditLog, n
       faultPoint('worker.called');
       await writeJsonAtomic(file, { request_hash: hash, recorded_at: now(), response });
       faultPoint('worker.cached');
-      const size = Buffer.byteLength(JSON.stringify(response.json));
-      await audit.write({
-        ts: now(), requestId: hash.slice(0, 16), question: meta.question, questionHash: hash, category: meta.category, provider: response.provider, model: response.model, toolName: req.task.kind,
-        args, ok: true, error: null, durationMs: response.duration_ms, resultSizeBytes: size, tokens: response.tokens, chunkLen: size, skillUsed: req.skill ? 'skill' : null,
-        extremeFlags: [...(response.retries?.length ? [`retries:${response.retries.length}`] : []), ...(response.finish_reason !== 'STOP' ? [`finish:${response.finish_reason}`] : [])],
-        overrides: (response.retries ?? []).map((r) => ({ tool: req.task.kind, override_keys: ['retry'], trigger: `HTTP ${r.status ?? 'timeout'}, waited ${r.waited_ms} ms`, succeeded: true })),
-      });
+      await auditOnly(req, hash, response, meta);
       return { response, hash, cached: false };
     },
   };

@@ -46,9 +46,29 @@ export interface WorkerResponse {
   retries?: { status: number | undefined; waited_ms: number }[];
 }
 
+export interface BatchResult {
+  done: boolean;
+  state: string;
+  /** Per request key: the answer, or why that request failed. Results may come back in any order. */
+  results: Map<string, WorkerResponse | WorkerError>;
+}
+
 export interface Worker {
   readonly provider: string;
   call(req: WorkerRequest): Promise<WorkerResponse>;
+  /** Batch mode (half price, answered later), when the provider has one. */
+  batch?: {
+    submit(reqs: { key: string; req: WorkerRequest }[], displayName: string): Promise<string>;
+    poll(name: string, reqs: { key: string; req: WorkerRequest }[]): Promise<BatchResult>;
+  };
+}
+
+/** A card whose requests went into a batch job: not a failure, the truck waits for the job (RECOVERABLE). */
+export class BatchPending extends G7Error {
+  constructor(readonly batchName: string, message: string) {
+    super('API', [{ file: '(worker)', rule: 'worker.batch-pending', message }], { transient: true, summary: message });
+    this.name = 'BatchPending';
+  }
 }
 
 /** A worker failure: always triaged API; `transient` when waiting (quota, 5xx, timeout, no key) may help. */

@@ -67,6 +67,8 @@ export interface FakeGemini {
   answer: (body: Json) => unknown;
   /** Makes every batch job finish (results in reverse order, to test merging by key). */
   finishBatches(): void;
+  /** Batch items (by position in the submitted list) that finish with a per-request error. */
+  failBatchItem: (index: number) => boolean;
   close(): Promise<void>;
 }
 
@@ -84,6 +86,7 @@ export async function fakeGemini(opts: { keys?: string[]; rpm?: number; windowMs
     script: (...items: Scripted[]) => void queue.push(...items),
     answer: defaultAnswer,
     finishBatches: () => batches.forEach((b) => (b.done = true)),
+    failBatchItem: () => false,
     close: async () => {},
   } as FakeGemini;
 
@@ -133,7 +136,8 @@ export async function fakeGemini(opts: { keys?: string[]; rpm?: number; windowMs
       if (!job) return send(404, rpcError(404, 'NOT_FOUND', `Requested entity was not found.`));
       const metadata: Json = { '@type': 'type.googleapis.com/google.ai.generativelanguage.v1main.GenerateContentBatch', name: `batches/${b[1]}`, displayName: job.displayName, model: `models/${job.model}`, state: job.done ? 'BATCH_STATE_SUCCEEDED' : 'BATCH_STATE_RUNNING', createTime: job.createTime };
       if (job.done) {
-        const inlined = job.requests.map((r) => {
+        const inlined = job.requests.map((r, i) => {
+          if (fake.failBatchItem(i)) return { error: { code: 500, message: 'Internal error encountered.', status: 'INTERNAL' }, metadata: r.metadata };
           const bad = checkGenerateBody(r.request);
           return bad ? { error: (bad as { error: Json }).error, metadata: r.metadata } : { response: generate(r.request, undefined), metadata: r.metadata };
         });

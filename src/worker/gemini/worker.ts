@@ -2,10 +2,10 @@
 // jitter on 408/429/5xx, RetryInfo honoured exactly and shared with every other call through the limiter,
 // a daily quota failing fast), checks the budget before each call, asks for structured output with the
 // card type's JSON schema, checks promptFeedback and finishReason before parsing, and validates every answer.
-import { GoogleGenAI } from '@google/genai';
+import { GoogleGenAI, type GenerateContentResponse } from '@google/genai';
 import { SchemaError } from '../../contracts/errors.js';
 import { explainAnswer, WORKER_ANSWERS } from '../../contracts/validate.js';
-import { WorkerError, type CostHint, type Worker, type WorkerRequest, type WorkerResponse } from '../worker.js';
+import { WorkerError, type BatchResult, type CostHint, type Worker, type WorkerRequest, type WorkerResponse } from '../worker.js';
 import { classifyApiError, backoffMs } from './errors.js';
 import { RateLimiter, realClock, type Clock } from './limiter.js';
 import { Budget, costUsd, type Price } from './budget.js';
@@ -44,12 +44,21 @@ export class GeminiWorker implements Worker {
     this.random = o.random ?? Math.random;
   }
 
-  async call(req: WorkerRequest): Promise<WorkerResponse> {
-    const kind = req.task.kind;
-    const model = this.o.models[req.cost_hint];
+  /** The generateContent request for a worker request: the same online and in a batch. */
+  private request(req: WorkerRequest) {
     const packet = buildPacket(req, this.o.maxInputTokens);
     const maxOut = this.o.maxOutputTokens ?? 2048;
-    const estIn = estimateTokens(packet.system + packet.user);
+    return {
+      model: this.o.models[req.cost_hint],
+      contents: [{ role: 'user', parts: [{ text: packet.user }] }],
+      config: { systemInstruction: packet.system, responseMimeType: 'application/json', responseJsonSchema: WORKER_ANSWERS[req.task.kind], temperature: 0, maxOutputTokens: maxOut },
+      estIn: estimateTokens(packet.system + packet.user),
+      maxOut,
+    };
+  }
+
+  async call(req: WorkerRequest): Promise<WorkerResponse> {
+    const { model, contents, config, estIn, maxOut } = this.request(req);
     await this.o.budget.check(costUsd(this.o.prices, model, estIn, maxOut));
     const attempts = this.o.maxAttempts ?? 5;
     const retries: NonNullable<WorkerResponse['retries']> = [];
@@ -58,11 +67,7 @@ export class GeminiWorker implements Worker {
     for (let attempt = 0; attempt < attempts; attempt++) {
       const done = await this.o.limiter.acquire(estIn + maxOut);
       try {
-        res = await this.ai.models.generateContent({
-          model,
-          contents: [{ role: 'user', parts: [{ text: packet.user }] }],
-          config: { systemInstruction: packet.system, responseMimeType: 'application/json', responseJsonSchema: WORKER_ANSWERS[kind], temperature: 0, maxOutputTokens: maxOut },
-        });
+        res = await this.ai.models.generateContent({ model, contents, config });
         done();
         break;
       } catch (err) {
@@ -80,15 +85,21 @@ export class GeminiWorker implements Worker {
         await this.clock.sleep(wait);
       }
     }
-    const tokensIn = res!.usageMetadata?.promptTokenCount ?? estIn;
-    const tokensOut = (res!.usageMetadata?.candidatesTokenCount ?? 0) + (res!.usageMetadata?.thoughtsTokenCount ?? 0);
-    const cost = costUsd(this.o.prices, model, tokensIn, tokensOut);
-    await this.o.budget.record(cost, tokensIn, tokensOut);
+    const answer = this.answer(req, res!, estIn, false);
+    await this.o.budget.record(answer.cost_usd, answer.tokens.in, answer.tokens.out);
+    return { ...answer, duration_ms: this.clock.now() - started, retries };
+  }
 
+  /** Checks a generateContent response (block reasons, finishReason, JSON, the answer contract) and prices it. */
+  private answer(req: WorkerRequest, res: GenerateContentResponse, estIn: number, batch: boolean): WorkerResponse {
+    const { model, maxOut } = this.request(req);
+    const tokensIn = res.usageMetadata?.promptTokenCount ?? estIn;
+    const tokensOut = (res.usageMetadata?.candidatesTokenCount ?? 0) + (res.usageMetadata?.thoughtsTokenCount ?? 0);
+    const cost = costUsd(this.o.prices, model, tokensIn, tokensOut, batch);
     const where = `${req.card} (${model})`;
-    const block = res!.promptFeedback?.blockReason;
+    const block = res.promptFeedback?.blockReason;
     if (block) throw new WorkerError(`the prompt was blocked: ${block}`, { transient: false, hint: 'the input trips the model\'s safety filter; a person should look at this chunk' });
-    const cand = res!.candidates?.[0];
+    const cand = res.candidates?.[0];
     const finish = String(cand?.finishReason ?? 'NONE');
     if (BLOCKED.has(finish)) throw new WorkerError(`the answer was blocked: ${finish}`, { transient: false });
     if (finish === 'MAX_TOKENS') throw new SchemaError([{ file: where, rule: 'answer.max-tokens', message: `the answer was cut off at ${maxOut} output tokens (finishReason MAX_TOKENS)` }]);
@@ -100,8 +111,63 @@ export class GeminiWorker implements Worker {
     } catch {
       throw new SchemaError([{ file: where, rule: 'answer.json', message: `the answer is not JSON: ${text.slice(0, 120)}` }]);
     }
-    const problems = explainAnswer(kind, json, where);
+    const problems = explainAnswer(req.task.kind, json, where);
     if (problems.length) throw new SchemaError(problems);
-    return { json, provider: 'gemini', model, tokens: { in: tokensIn, out: tokensOut }, cost_usd: cost, finish_reason: finish, duration_ms: this.clock.now() - started, retries };
+    return { json, provider: batch ? 'gemini-batch' : 'gemini', model, tokens: { in: tokensIn, out: tokensOut }, cost_usd: cost, finish_reason: finish, duration_ms: 0 };
   }
+
+  readonly batch = {
+    /** One inline batch job per model (requests of a TAG card share one); returns the job name. */
+    submit: async (reqs: { key: string; req: WorkerRequest }[], displayName: string): Promise<string> => {
+      const first = this.request(reqs[0]!.req);
+      const est = reqs.reduce((a, r) => a + costUsd(this.o.prices, first.model, this.request(r.req).estIn, first.maxOut, true), 0);
+      await this.o.budget.check(est);
+      const src = reqs.map(({ key, req }) => {
+        const r = this.request(req);
+        return { contents: r.contents, config: r.config, metadata: { key } };
+      });
+      try {
+        const job = await this.ai.batches.create({ model: first.model, src, config: { displayName } });
+        return job.name!;
+      } catch (err) {
+        const c = classifyApiError(err);
+        throw new WorkerError(`batch submit failed (${c.status ?? 'no response'}): ${c.message}`, { transient: c.kind === 'retry' || c.kind === 'daily-quota' });
+      }
+    },
+    /** Polls a job; when it is done, answers are checked and priced at the batch rate, matched by key. */
+    poll: async (name: string, reqs: { key: string; req: WorkerRequest }[]): Promise<BatchResult> => {
+      let job;
+      try {
+        job = await this.ai.batches.get({ name });
+      } catch (err) {
+        const c = classifyApiError(err);
+        throw new WorkerError(`batch poll failed (${c.status ?? 'no response'}): ${c.message}`, { transient: c.kind !== 'auth' });
+      }
+      const state = String(job.state ?? 'JOB_STATE_UNSPECIFIED');
+      const results = new Map<string, WorkerResponse | WorkerError>();
+      if (state !== 'JOB_STATE_SUCCEEDED') {
+        const failed = state === 'JOB_STATE_FAILED' || state === 'JOB_STATE_CANCELLED' || state === 'JOB_STATE_EXPIRED';
+        if (failed) for (const r of reqs) results.set(r.key, new WorkerError(`batch ${name} ended ${state}`, { transient: true }));
+        return { done: failed, state, results };
+      }
+      const byKey = new Map(reqs.map((r) => [r.key, r.req]));
+      for (const item of job.dest?.inlinedResponses ?? []) {
+        const key = String((item.metadata as Record<string, unknown> | undefined)?.key ?? '');
+        const req = byKey.get(key);
+        if (!req) continue; // not one of ours: ignore rather than guess
+        if (item.error || !item.response) {
+          results.set(key, new WorkerError(`batch request ${key.slice(0, 12)} failed: ${item.error?.message ?? 'no response'}`, { transient: false }));
+          continue;
+        }
+        try {
+          const a = this.answer(req, item.response as GenerateContentResponse, this.request(req).estIn, true);
+          await this.o.budget.record(a.cost_usd, a.tokens.in, a.tokens.out);
+          results.set(key, a);
+        } catch (err) {
+          results.set(key, err instanceof WorkerError ? err : new WorkerError((err as Error).message, { transient: false }));
+        }
+      }
+      return { done: true, state, results };
+    },
+  };
 }
