@@ -222,6 +222,7 @@ async function driveTruck(deps: FactoryDeps, opts: RunOptions, run: ActiveRun, s
   let passed = 0;
   let failed = 0;
   const total = slots.length;
+  const pendingBatches: string[] = [];
 
   const stop = async (next: RunState, reason: string, extra: Partial<NonNullable<FactoryState['last_stop']>> = {}): Promise<RunOutcome> => {
     const evidence = toRepoPath(deps.layout.repoRoot, runDir(deps.layout, run.id));
@@ -265,7 +266,11 @@ async function driveTruck(deps: FactoryDeps, opts: RunOptions, run: ActiveRun, s
       // A batch job, once collected or abandoned, is no longer the state's business.
       state = { ...state, batches: (state.batches ?? []).filter((b) => b.card !== card.id) };
       if (outcome.failure?.batchName) {
+        // Not a failure: the answers come later. Go on with cards that do not wait for this one.
         state.batches = [...(state.batches ?? []), { name: outcome.failure.batchName, card: card.id, submitted_at: deps.now(), state: 'PENDING' }];
+        pendingBatches.push(card.id);
+        log(`[${slot.slot}/${total}] ${card.id} waits for batch ${outcome.failure.batchName}`);
+        continue;
       }
       if (outcome.failure?.triage.transient) {
         // Not a final result: the card runs again when the truck resumes.
@@ -296,5 +301,7 @@ async function driveTruck(deps: FactoryDeps, opts: RunOptions, run: ActiveRun, s
       await checkpoint(deps, opts, run, slots, state, bundle);
     }
   }
+  if (pendingBatches.length)
+    return stop('RECOVERABLE', `${pendingBatches.length} card(s) wait for batch jobs (${pendingBatches.join(', ')}); the next run collects them`, { card: pendingBatches[0]!, triage: 'API', transient: true });
   return stop('READY', `truck ${run.truck} of ${run.day} finished: ${passed} passed`);
 }

@@ -62,6 +62,8 @@ export interface FakeGemini {
   /** Requests per window before the fake answers 429 (per-minute quota). */
   rpm: number;
   windowMs: number;
+  /** Latency added to every generateContent answer. */
+  latencyMs: number;
   /** Scripted outcomes for the next generateContent calls, in order. */
   script(...items: Scripted[]): void;
   answer: (body: Json) => unknown;
@@ -83,6 +85,7 @@ export async function fakeGemini(opts: { keys?: string[]; rpm?: number; windowMs
     requests,
     rpm: opts.rpm ?? 1_000_000,
     windowMs: opts.windowMs ?? 60_000,
+    latencyMs: 0,
     script: (...items: Scripted[]) => void queue.push(...items),
     answer: defaultAnswer,
     finishBatches: () => batches.forEach((b) => (b.done = true)),
@@ -177,6 +180,7 @@ export async function fakeGemini(opts: { keys?: string[]; rpm?: number; windowMs
       const wait = (recent[recent.length - fake.rpm]!.at + fake.windowMs - now) / 1000;
       return send(429, QUOTA('GenerateRequestsPerMinutePerProjectPerModel', `${Math.max(0.001, wait).toFixed(3)}s`));
     }
+    if (fake.latencyMs > 0) await new Promise((r) => setTimeout(r, fake.latencyMs));
     let scripted = queue.shift();
     if (scripted && 'latencyMs' in scripted) {
       await new Promise((r) => setTimeout(r, scripted && 'latencyMs' in scripted ? scripted.latencyMs : 0));

@@ -14,10 +14,18 @@ export const realClock: Clock = {
   sleep: (ms) => new Promise((r) => setTimeout(r, ms)),
 };
 
+function signal(): { promise: Promise<void>; resolve: () => void } {
+  let resolve!: () => void;
+  const promise = new Promise<void>((r) => (resolve = r));
+  return { promise, resolve };
+}
+
 export class RateLimiter {
   private readonly sent: { until: number; tokens: number }[] = [];
   private pausedUntil = 0;
   private queue: Promise<void> = Promise.resolve();
+  /** Resolved (and replaced) whenever a response comes back, so a waiter need not poll. */
+  private changed = signal();
 
   constructor(
     private readonly rpm: number,
@@ -70,10 +78,14 @@ export class RateLimiter {
         this.sent.push(entry);
         return () => {
           entry.until = this.clock.now() + this.windowMs;
+          const c = this.changed;
+          this.changed = signal();
+          c.resolve();
         };
       }
-      // An in-flight request has no end yet: check again soon.
-      await this.clock.sleep(Number.isFinite(wait) ? wait + 1 : Math.min(50, this.windowMs));
+      // Waiting on a request still in flight: its response sets the time; wake when it comes back.
+      if (Number.isFinite(wait)) await this.clock.sleep(wait + 1);
+      else await this.changed.promise;
     }
   }
 }

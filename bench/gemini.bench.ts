@@ -1,0 +1,141 @@
+// The Gemini worker against the loopback fake, through the real SDK:
+// (a) achieved request rate under a limit of R per window, and 429s the client caused;
+// (b) requests sent while a server-given retryDelay was in force;
+// (c) a truck killed halfway and resumed: paid calls / unique requests;
+// (d) the same TAG work online and in batch mode: cost from the recorded usage.
+import { mkdtemp, mkdir, writeFile, readFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { spawnSync, spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import path from 'node:path';
+import { fakeGemini, type FakeGemini } from '../test/fakes/gemini-server.js';
+import { GeminiWorker } from '../src/worker/gemini/worker.js';
+import { RateLimiter } from '../src/worker/gemini/limiter.js';
+import { Budget } from '../src/worker/gemini/budget.js';
+import type { WorkerRequest } from '../src/worker/worker.js';
+import { table } from './harness.js';
+
+const MODELS = { LOW: 'gemini-2.5-flash-lite', MID: 'gemini-2.5-flash', HIGH: 'gemini-2.5-pro' } as const;
+const PRICES = { 'gemini-2.5-flash-lite': { in: 0.1, out: 0.4, batch_discount: 0.5 } };
+const root = path.resolve('.');
+
+async function worker(fake: FakeGemini, limiter: RateLimiter) {
+  return new GeminiWorker({ apiKey: 'k', baseUrl: fake.url, models: MODELS, prices: PRICES, timeoutMs: 10_000, maxInputTokens: 4000, limiter, budget: new Budget(await mkdtemp(path.join(tmpdir(), 'g7-bb-')), { per_truck_usd: 100, per_night_usd: 100 }, () => '20261121') });
+}
+const tagReq = (i: number): WorkerRequest => ({ card: `L2_TAG_${String(i).padStart(6, '0')}`, cost_hint: 'LOW', task: { kind: 'TAG', chunk: { path: `d${i}.md`, offset: 0, length: 30, sha256: '0'.repeat(64), text: `line ${i}: a related-party loan` }, taxonomy: { tags: [{ name: 'risk', keywords: ['related-party'], strike: true }] } } });
+
+async function pool<T>(n: number, items: T[], fn: (t: T) => Promise<unknown>) {
+  let next = 0;
+  await Promise.all(Array.from({ length: n }, async () => {
+    while (next < items.length) await fn(items[next++]!);
+  }));
+}
+
+// (a) rate
+const R = 20;
+const W = 2000;
+const L = 50;
+const fa = await fakeGemini({ keys: ['k'], rpm: R, windowMs: W });
+fa.latencyMs = L;
+const wa = await worker(fa, new RateLimiter(R, 1e9, undefined, W));
+const N = 5 * R;
+await pool(16, Array.from({ length: N }, (_, i) => i), (i) => wa.call(tagReq(i)));
+const ok = fa.requests.filter((r) => r.verb === 'generateContent');
+const t = ok.map((r) => r.at).sort((a, b) => a - b);
+const achieved = ((N - R) / (t.at(-1)! - t[0]!)) * W;
+const rejected = ok.filter((r) => r.status === 429).length;
+await fa.close();
+
+// (b) retryDelay honoured across concurrent callers
+const D = 1500;
+const fb = await fakeGemini({ keys: ['k'] });
+fb.latencyMs = 20;
+const wb = await worker(fb, new RateLimiter(1000, 1e9));
+fb.script({ latencyMs: 0 }, { latencyMs: 0 }, { latencyMs: 0 }, { error: 'quota-minute', retryDelay: `${D / 1000}s` });
+await pool(4, Array.from({ length: 16 }, (_, i) => i), (i) => wb.call(tagReq(100 + i)));
+const gen = fb.requests.filter((r) => r.verb === 'generateContent').sort((a, b) => a.at - b.at);
+const hit = gen.find((r) => r.status === 429)!;
+const during = gen.filter((r) => r.at > hit.at && r.at < hit.at + D).length;
+const gap = Math.min(...gen.filter((r) => r.at > hit.at).map((r) => r.at)) - hit.at;
+await fb.close();
+
+// (c) and (d): real g7 runs (child processes) against a fake in this process.
+async function tagTruck(fake: FakeGemini, cards: number, batchMin: number): Promise<string> {
+  const dir = await mkdtemp(path.join(tmpdir(), 'g7-gtruck-'));
+  const w = async (rel: string, text: string) => {
+    await mkdir(path.dirname(path.join(dir, rel)), { recursive: true });
+    await writeFile(path.join(dir, rel), text);
+  };
+  await w('ssot/factory.yaml', `library: { root: library }\ntaxonomy: ssot/rules/tags.yaml\nscan: { chunk_bytes: 1024 }\nmodels: { LOW: gemini-2.5-flash-lite }\nprices_per_mtok: { gemini-2.5-flash-lite: { in: 0.1, out: 0.4, batch_discount: 0.5 } }\ngemini: { base_url: "${fake.url}", batch_min_requests: ${batchMin} }\nlimits: { rpm: 100000 }\n`);
+  await w('ssot/rules/tags.yaml', 'tags:\n  - { name: risk, keywords: [related-party], strike: true }\n');
+  const lines: string[] = [];
+  for (let i = 1; i <= cards; i++) {
+    // ~3 KiB: three chunks of ~1 KiB each.
+    await w(`library/d${i}.md`, Array.from({ length: 60 }, (_, k) => `d${i} line ${k}: ${k % 3 ? 'ordinary' : 'a related-party loan'} text`).join('\n') + '\n');
+    const scan = `ssot/library_index/scan/${i}.jsonl`;
+    lines.push(JSON.stringify({ id: `L1_SCAN_${String(i).padStart(6, '0')}`, lane: 1, prio: 'A', type: 'SCAN', input: [`d${i}.md`], output: scan, accept: `exists:${scan}`, failfast: 'never', cost_hint: 'LOW', deps: [] }));
+    lines.push(JSON.stringify({ id: `L2_TAG_${String(i).padStart(6, '0')}`, lane: 2, prio: 'B', type: 'TAG', input: scan, output: `ssot/library_index/tags/${i}.jsonl`, accept: `exists:ssot/library_index/tags/${i}.jsonl`, failfast: 'never', cost_hint: 'LOW', deps: [`L1_SCAN_${String(i).padStart(6, '0')}`] }));
+  }
+  await w('ssot/backlog/backlog_20261121.jsonl', lines.join('\n') + '\n');
+  return dir;
+}
+const g7 = (dir: string, env: Record<string, string> = {}) =>
+  new Promise<number | null>((resolve) => {
+    const p = spawn(process.execPath, [path.join(root, 'bin/g7.mjs'), '--ssot', path.join(dir, 'ssot'), 'run', '--no-commit'], { env: { ...process.env, GEMINI_API_KEY: 'k', ...env }, stdio: 'ignore' });
+    p.on('close', (code, signal) => resolve(signal ? -1 : code));
+  });
+const bodyHash = (b: unknown) => createHash('sha256').update(JSON.stringify(b)).digest('hex');
+
+async function killAndResume(point: string): Promise<{ paid: number; unique: number; kills: number }> {
+  const fake = await fakeGemini({ keys: ['k'] });
+  const dir = await tagTruck(fake, 20, 1_000_000);
+  let kills = 0;
+  if ((await g7(dir, { G7_FAULT: point })) === -1) kills++;
+  let code = await g7(dir);
+  while (code === 5) code = await g7(dir);
+  if (code !== 0) throw new Error(`truck ended ${code}`);
+  const paid = fake.requests.filter((r) => r.verb === 'generateContent' && r.status === 200);
+  const unique = new Set(paid.map((r) => bodyHash(r.body))).size;
+  await fake.close();
+  return { paid: paid.length, unique, kills };
+}
+const c1 = await killAndResume('card.start@21'); // halfway: between cards
+const c2 = await killAndResume('worker.cached@21'); // right after an answer was recorded
+const c3 = await killAndResume('worker.called@21'); // the one unavoidable window: answered, not yet recorded
+
+async function truckCost(batchMin: number): Promise<{ usd: number; requests: number }> {
+  const fake = await fakeGemini({ keys: ['k'] });
+  const dir = await tagTruck(fake, 10, batchMin);
+  let code = await g7(dir);
+  for (let i = 0; i < 3 && code === 5; i++) {
+    fake.finishBatches();
+    code = await g7(dir);
+  }
+  if (code !== 0) throw new Error(`truck ended ${code}`);
+  let usd = 0;
+  for (const run of spawnSync('ls', [path.join(dir, 'ssot/runs')], { encoding: 'utf8' }).stdout.trim().split('\n')) {
+    usd += JSON.parse(await readFile(path.join(dir, 'ssot/runs', run, 'verify_report.json'), 'utf8')).cost_usd;
+  }
+  const requests = fake.requests.filter((r) => r.verb === 'generateContent' || r.verb === 'batchGenerateContent').length;
+  await fake.close();
+  return { usd, requests };
+}
+const online = await truckCost(1_000_000);
+const batch = await truckCost(1);
+
+console.log(`\nGemini worker, real @google/genai SDK against the loopback fake; Node ${process.versions.node}\n`);
+console.log(`(a) limit R = ${R} requests per ${W / 1000} s window (the real service: per 60 s), fake latency ${L} ms, ${N} requests, 16 concurrent callers`);
+console.log(table(['figure', 'value'], [['achieved rate, steady state, per window', `${achieved.toFixed(1)} (${(achieved / R).toFixed(3)} R)`], ['429s caused by the client', rejected]]));
+console.log(`\n(b) one 429 with RetryInfo.retryDelay = ${D} ms while 4 callers are busy`);
+console.log(table(['figure', 'value'], [['requests sent before the delay elapsed', during], ['first request after the 429, ms later', gap.toFixed(0)]]));
+console.log(`\n(c) a 40-card truck (20 SCAN, 20 TAG cards with ${c1.unique / 20} chunks each, up to 4 calls in flight) killed once with SIGKILL, then resumed`);
+console.log(table(['killed at', 'kills', 'paid calls', 'unique requests', 'paid / unique'], [
+  ['between cards, halfway (card.start@21)', c1.kills, c1.paid, c1.unique, (c1.paid / c1.unique).toFixed(2)],
+  ['just after an answer was cached (worker.cached@21)', c2.kills, c2.paid, c2.unique, (c2.paid / c2.unique).toFixed(2)],
+  ['answered, not yet cached (worker.called@21)', c3.kills, c3.paid, c3.unique, (c3.paid / c3.unique).toFixed(2)],
+]));
+console.log('\n(d) the same TAG work (10 cards), online and in batch mode; cost from the recorded usage');
+console.log(table(['mode', 'cost USD', 'API requests', 'x online'], [
+  ['online', online.usd.toFixed(6), online.requests, '1.00'],
+  ['batch', batch.usd.toFixed(6), batch.requests, (batch.usd / online.usd).toFixed(2)],
+]));
