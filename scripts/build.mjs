@@ -1,12 +1,11 @@
 // Builds the two entry points with esbuild: the CLI (dist/g7.mjs, dependencies resolved from node_modules)
-// and the GitHub Action (action/dist/index.mjs, one self-contained file, committed and checked in CI).
+// and the GitHub Action (action/dist/index.mjs, one self-contained file, committed; a test checks that it
+// is what this build produces from the current source).
 import { build } from 'esbuild';
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
-import { existsSync } from 'node:fs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const only = process.argv[2];
 
 export const actionBuildOptions = {
   entryPoints: [path.join(root, 'src/action/main.ts')],
@@ -16,24 +15,27 @@ export const actionBuildOptions = {
   target: 'node24',
   outfile: path.join(root, 'action/dist/index.mjs'),
   legalComments: 'none',
+  // Prefer packages' ESM builds: jsonc-parser's `main` is a UMD build whose dynamic requires do not bundle.
+  mainFields: ['module', 'main'],
   // Some CommonJS dependencies call require(); give the ESM bundle one.
   banner: { js: "import { createRequire as __g7CreateRequire } from 'node:module'; const require = __g7CreateRequire(import.meta.url);" },
   logLevel: 'warning',
 };
 
-if (only !== 'action') {
-  await build({
-    entryPoints: [path.join(root, 'src/cli/index.ts')],
-    bundle: true,
-    platform: 'node',
-    format: 'esm',
-    target: 'node20',
-    packages: 'external',
-    outfile: path.join(root, 'dist/g7.mjs'),
-    sourcemap: 'linked',
-    logLevel: 'warning',
-  });
-}
-if (only === 'action' || (only === undefined && existsSync(actionBuildOptions.entryPoints[0]))) {
-  await build(actionBuildOptions);
+export const cliBuildOptions = {
+  entryPoints: [path.join(root, 'src/cli/index.ts')],
+  bundle: true,
+  platform: 'node',
+  format: 'esm',
+  target: 'node20',
+  packages: 'external',
+  outfile: path.join(root, 'dist/g7.mjs'),
+  sourcemap: 'linked',
+  logLevel: 'warning',
+};
+
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  const only = process.argv[2];
+  if (only !== 'action') await build(cliBuildOptions);
+  if (only !== 'cli') await build(actionBuildOptions);
 }
