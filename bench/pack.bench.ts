@@ -6,7 +6,7 @@ import { createWriteStream } from 'node:fs';
 import path from 'node:path';
 import { forEachLine } from '../src/ssot/jsonl.js';
 import { layoutFor, backlogFile } from '../src/ssot/layout.js';
-import { packDayFiles } from '../src/truck/packets.js';
+import { packDayFiles, checkedStampFile } from '../src/truck/packets.js';
 import { childMain, measure, measureCommand, table } from './harness.js';
 
 const N = Number(process.env.G7_BENCH_CARDS ?? 1_000_000);
@@ -45,9 +45,16 @@ const isChild = await childMain({
     });
     return { cards: n };
   },
-  async pack() {
+  async packFirst() {
+    // Never checked before: every card is validated, then the verdict is stamped.
+    await rm(checkedStampFile(layout, DAY), { force: true });
     const report = await packDayFiles(layout, DAY, (p) => p);
-    return { A: report.trucks.A.cards, B: report.trucks.B.cards, deferred: report.deferred.noRoom + report.deferred.waiting };
+    return { A: report.trucks.A.cards, B: report.trucks.B.cards };
+  },
+  async packAgain() {
+    // The same bytes, checked before (the stamp left by packFirst): hashed and parsed, not re-validated.
+    const report = await packDayFiles(layout, DAY, (p) => p);
+    return { A: report.trucks.A.cards, B: report.trucks.B.cards };
   },
 });
 
@@ -58,15 +65,17 @@ if (!isChild) {
   const bytes = (await stat(file)).size;
   const self = import.meta.url;
   const floor = measure(self, 'floor', RUNS);
-  const pack = measure(self, 'pack', RUNS);
+  const first = measure(self, 'packFirst', RUNS);
+  const again = measure(self, 'packAgain', RUNS);
   const jq = measureCommand('jq', ['empty', file], 1);
-  if (pack.extra?.A !== 120 || pack.extra?.B !== 120) throw new Error(`pack loaded ${JSON.stringify(pack.extra)}, expected two full trucks`);
+  for (const p of [first, again]) if (p.extra?.A !== 120 || p.extra?.B !== 120) throw new Error(`pack loaded ${JSON.stringify(p.extra)}, expected two full trucks`);
   const rows: (string | number)[][] = [
     ['floor: read + JSON.parse every line (same reader)', (floor.ms / 1000).toFixed(2), '1.00', floor.rssMB.toFixed(0)],
-    ['g7 pack: validate + check graph + pack 120+120 + write', (pack.ms / 1000).toFixed(2), (pack.ms / floor.ms).toFixed(2), pack.rssMB.toFixed(0)],
+    ['g7 pack, backlog checked before: hash + parse + pack 120+120 + write', (again.ms / 1000).toFixed(2), (again.ms / floor.ms).toFixed(2), again.rssMB.toFixed(0)],
+    ['g7 pack, first time: + validate every card, ids, deps, cycles', (first.ms / 1000).toFixed(2), (first.ms / floor.ms).toFixed(2), first.rssMB.toFixed(0)],
   ];
   if (jq) rows.push(['peer: jq empty (parse only, C)', (jq.ms / 1000).toFixed(2), (jq.ms / floor.ms).toFixed(2), jq.rssMB.toFixed(0)]);
   console.log(`\nbacklog: ${N.toLocaleString('en')} cards, ${(bytes / 1e6).toFixed(0)} MB; median of ${RUNS} runs; Node ${process.versions.node}\n`);
   console.log(table(['task', 'seconds', 'x floor', 'peak RSS MB'], rows));
-  console.log(`\ngoal: g7 pack within 2x of the floor → ${pack.ms / floor.ms <= 2 ? 'met' : 'NOT met'}`);
+  console.log(`\ngoal: g7 pack within 2x of the floor → checked before: ${again.ms / floor.ms <= 2 ? 'met' : 'NOT met'}; first time: ${first.ms / floor.ms <= 2 ? 'met' : 'NOT met'}`);
 }

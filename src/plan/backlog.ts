@@ -5,7 +5,7 @@ import { access } from 'node:fs/promises';
 import { createHash } from 'node:crypto';
 import type { WorkCard } from '../contracts/types.gen.js';
 import { ProblemList, type Problem } from '../contracts/errors.js';
-import { isValid, explain } from '../contracts/validate.js';
+import { isValid, explain, SCHEMAS } from '../contracts/validate.js';
 import { forEachLine, readJsonl } from '../ssot/jsonl.js';
 import { repoPathProblem } from '../ssot/paths.js';
 import { ruleProblems } from '../rules/parse.js';
@@ -23,8 +23,9 @@ export interface CardRef {
 
 export interface LoadedBacklog {
   cards: CardRef[];
-  /** id → position in `cards` (first occurrence), shared with the cycle check and the packer. */
-  index: Map<string, number>;
+  /** id → position in `cards` (first occurrence), shared with the cycle check and the packer; undefined
+   * when the file was read through a stamp (its ids and deps were checked when the stamp was made). */
+  index: Map<string, number> | undefined;
   problems: ProblemList;
   /** sha256 of the file's bytes, computed while streaming. */
   sha256: string;
@@ -56,15 +57,57 @@ export function checkCard(card: WorkCard, display: string, line: number): Proble
   return out;
 }
 
+// The checker's identity: the shipped contracts plus a version for the checks written in code. A stamp
+// made by another checker is not trusted.
+const CHECKS_VERSION = 1;
+export const CHECKER = createHash('sha256').update(JSON.stringify(SCHEMAS)).update(String(CHECKS_VERSION)).digest('hex').slice(0, 16);
+
+/**
+ * Reads only what packing needs, hashing the bytes as it goes, for a backlog whose exact bytes were fully
+ * checked before (`trusted` is that check's sha256). Returns undefined when the bytes differ: then the
+ * caller must run the full check.
+ */
+async function loadTrusted(file: string, display: string, trusted: string): Promise<LoadedBacklog | undefined> {
+  const cards: CardRef[] = [];
+  const hash = createHash('sha256');
+  let bad = false;
+  await forEachLine(
+    file,
+    (text, line) => {
+      if (text.length === 0 || (text.charCodeAt(0) <= 32 && text.trim() === '')) return;
+      let c: WorkCard;
+      try {
+        c = JSON.parse(text) as WorkCard;
+      } catch {
+        bad = true;
+        return 'stop';
+      }
+      cards.push({ id: c.id, prio: c.prio, lane: c.lane, deps: c.deps.length ? c.deps : NO_DEPS, line });
+      return undefined;
+    },
+    display,
+    (raw) => hash.update(raw),
+  );
+  const sha256 = hash.digest('hex');
+  if (bad || sha256 !== trusted) return undefined;
+  return { cards, index: undefined, problems: new ProblemList(), sha256 };
+}
+
 /**
  * Loads and checks a backlog. `known` are ids that count as existing although not in this file
  * (cards already done and dropped from a recompiled backlog). `packExists` checks pack references.
+ * With `trusted` (the sha256 of an earlier full check of the same file), the checks are skipped when the
+ * bytes are unchanged.
  */
 export async function loadBacklog(
   file: string,
   display: string,
-  opts: { known?: Set<string>; packExists?: (id: string) => Promise<boolean>; maxProblems?: number } = {},
+  opts: { known?: Set<string>; packExists?: (id: string) => Promise<boolean>; maxProblems?: number; trusted?: string } = {},
 ): Promise<LoadedBacklog> {
+  if (opts.trusted) {
+    const fast = await loadTrusted(file, display, opts.trusted);
+    if (fast) return fast;
+  }
   const cards: CardRef[] = [];
   const index = new Map<string, number>();
   const packs = new Map<string, number>();

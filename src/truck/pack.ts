@@ -50,8 +50,12 @@ export function packDay(
   cards: CardRef[],
   outcomes: Map<string, Outcome>,
   fixed: Partial<Record<TruckName, string[]>> = {},
-  byId: Map<string, number> = new Map(cards.map((c, i) => [c.id, i])),
+  index?: Map<string, number>,
+  /** True when every dep is known to exist (checked earlier): the unknown-dep scan is skipped. */
+  depsChecked = false,
 ): DayPack {
+  let built = index;
+  const byId = () => (built ??= new Map(cards.map((c, i) => [c.id, i])));
   const loaded = new Set<string>();
   const isDone = (id: string) => outcomes.get(id) === 'PASS';
   const satisfied = (c: CardRef) => c.deps.every((d) => isDone(d) || loaded.has(d));
@@ -64,8 +68,8 @@ export function packDay(
     const o = outcomes.get(c.id);
     if (o === 'PASS') done++;
     else if (o === 'FAIL') roots.push([i, `failed (${c.id}); \`g7 resume\` requeues it after the rework pack is dealt with`]);
-    else {
-      const unknown = c.deps.find((d) => !byId.has(d) && !isDone(d));
+    else if (!depsChecked && c.deps.length > 0) {
+      const unknown = c.deps.find((d) => !byId().has(d) && !isDone(d));
       if (unknown) roots.push([i, `depends on ${unknown}, which is neither in the backlog nor done`]);
     }
   });
@@ -109,7 +113,7 @@ export function packDay(
     const fixedIds = fixed[t];
     if (fixedIds) {
       for (const id of fixedIds) {
-        const i = byId.get(id);
+        const i = byId().get(id);
         if (i === undefined) continue; // a departed card since dropped from the backlog: it ran already
         place(i, cards[i]!.prio, false);
       }

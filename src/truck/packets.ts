@@ -5,7 +5,9 @@ import { SchemaError } from '../contracts/errors.js';
 import { writeFileAtomic } from '../ssot/atomic.js';
 import { forEachLine } from '../ssot/jsonl.js';
 import { backlogFile, packetFile, packReportFile, workPackFile, type Layout } from '../ssot/layout.js';
-import { loadBacklog, readCardsAtLines, fileExists } from '../plan/backlog.js';
+import { loadBacklog, readCardsAtLines, fileExists, CHECKER } from '../plan/backlog.js';
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
 import { readCardOutcomes, readJournal, doneIds } from '../factory/journal.js';
 import { packDay, OPS_120PLUS120, TRUCKS, type TruckName, type Outcome, type DayPack } from './pack.js';
 import { serializeCards } from '../plan/compile.js';
@@ -18,6 +20,20 @@ export interface PackReport {
   done: number;
   held: { id: string; line: number; reason: string }[];
   deferred: DayPack['deferred'];
+}
+
+/** Where the verdict of a full check of a day's backlog is kept: its sha256, made by this checker. */
+export function checkedStampFile(layout: Layout, day: string): string {
+  return path.join(layout.stateDir, 'checked', `backlog_${day}.json`);
+}
+
+async function readStamp(file: string): Promise<string | undefined> {
+  try {
+    const s = JSON.parse(await readFile(file, 'utf8')) as { sha256?: string; checker?: string };
+    return s.checker === CHECKER && typeof s.sha256 === 'string' ? s.sha256 : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 export async function departedTrucks(layout: Layout, day: string): Promise<Set<TruckName>> {
@@ -57,14 +73,20 @@ export async function packDayFiles(layout: Layout, day: string, display: (p: str
   const file = backlogFile(layout, day);
   if (!(await fileExists(file))) throw new SchemaError([{ file: display(file), rule: 'file.missing', message: `no backlog for ${day}`, hint: 'compile the day plan first: g7 plan compile ssot/plans/dayplan_YYYYMMDD.yaml' }]);
   const outcomes = await readCardOutcomes(layout, day);
-  const loaded = await loadBacklog(file, display(file), { known: doneIds(outcomes), packExists: (id) => fileExists(workPackFile(layout, id)) });
+  const stamp = checkedStampFile(layout, day);
+  const trusted = await readStamp(stamp);
+  const done = doneIds(outcomes);
+  // A stamp vouches for the file's own checks; deps on done cards must still be known, which the stamp
+  // guarantees only for the done set it was made with. More cards done since can only satisfy more deps.
+  const loaded = await loadBacklog(file, display(file), { known: done, packExists: (id) => fileExists(workPackFile(layout, id)), ...(trusted ? { trusted } : {}) });
   loaded.problems.throwIfAny(`the backlog ${display(file)} is invalid; nothing was packed`);
+  if (loaded.sha256 !== trusted) await writeFileAtomic(stamp, JSON.stringify({ sha256: loaded.sha256, checker: CHECKER }) + '\n');
 
   const departed = await departedTrucks(layout, day);
   const fixed: Partial<Record<TruckName, string[]>> = {};
   for (const t of departed) fixed[t] = (await readPacket(packetFile(layout, day, t))).map((s) => s.card.id);
   const status = new Map<string, Outcome>([...outcomes].map(([id, o]) => [id, o.status]));
-  const result = packDay(loaded.cards, status, fixed, loaded.index);
+  const result = packDay(loaded.cards, status, fixed, loaded.index, loaded.index === undefined);
 
   const report: PackReport = {
     day,

@@ -208,3 +208,38 @@ describe('g7 pack (files)', () => {
     expect(r.err).toMatch(/factory\.yaml:4:12: trucks\.per_day: OPS_120PLUS120 is fixed: this must be 2; got number 3 \[ops\.120plus120\]/);
   });
 });
+
+describe('g7 pack: the verdict of a full check is kept by content hash', () => {
+  const rows = () => Array.from({ length: 30 }, (_, i) => card(`L1_SCAN_${String(i + 1).padStart(6, '0')}`, 'A'));
+
+  it('stamps after a full check, packs identically through the stamp, and re-checks an edited file', async () => {
+    const repo = await tempRepo();
+    const file = await repo.write('ssot/backlog/backlog_20261121.jsonl', jsonl(rows()));
+    expect((await repo.g7('pack')).code).toBe(0);
+    const stampFile = `${repo.ssot}/state/checked/backlog_20261121.json`;
+    const stamp = JSON.parse(await readFile(stampFile, 'utf8'));
+    expect(stamp).toEqual({ sha256: expect.stringMatching(/^[0-9a-f]{64}$/), checker: expect.stringMatching(/^[0-9a-f]{16}$/) });
+    const first = await readFile(packetFile(repo.layout, '20261121', 'A'));
+    expect((await repo.g7('pack')).code).toBe(0);
+    expect((await readFile(packetFile(repo.layout, '20261121', 'A'))).equals(first)).toBe(true);
+
+    // One changed byte: the stamp no longer matches, the full check runs and finds the problem.
+    const { writeFile } = await import('node:fs/promises');
+    await writeFile(file, (await readFile(file, 'utf8')).replace('"prio":"A"', '"prio":"Z"'));
+    const r = await repo.g7('pack');
+    expect(r.code).toBe(3);
+    expect(r.err).toMatch(/backlog_20261121\.jsonl:1: prio: must be one of/);
+  });
+
+  it('ignores a stamp made by another checker', async () => {
+    const repo = await tempRepo();
+    const bad = [...rows(), { ...card('L1_SCAN_000099', 'A'), lane: 2 }];
+    await repo.write('ssot/backlog/backlog_20261121.jsonl', jsonl(bad));
+    const { createHash } = await import('node:crypto');
+    const sha = createHash('sha256').update(jsonl(bad)).digest('hex');
+    await repo.write('ssot/state/checked/backlog_20261121.json', JSON.stringify({ sha256: sha, checker: 'someone-else' }));
+    const r = await repo.g7('pack');
+    expect(r.code).toBe(3);
+    expect(r.err).toMatch(/card\.id-lane/);
+  });
+});
