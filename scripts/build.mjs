@@ -7,11 +7,11 @@ import path from 'node:path';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
+const common = { bundle: true, platform: 'node', format: 'esm', logLevel: 'warning' };
+
 export const actionBuildOptions = {
+  ...common,
   entryPoints: [path.join(root, 'src/action/main.ts')],
-  bundle: true,
-  platform: 'node',
-  format: 'esm',
   target: 'node24',
   outfile: path.join(root, 'action/dist/index.mjs'),
   legalComments: 'none',
@@ -19,19 +19,15 @@ export const actionBuildOptions = {
   mainFields: ['module', 'main'],
   // Some CommonJS dependencies call require(); give the ESM bundle one.
   banner: { js: "import { createRequire as __g7CreateRequire } from 'node:module'; const require = __g7CreateRequire(import.meta.url);" },
-  logLevel: 'warning',
 };
 
 export const cliBuildOptions = {
+  ...common,
   entryPoints: [path.join(root, 'src/cli/index.ts')],
-  bundle: true,
-  platform: 'node',
-  format: 'esm',
   target: 'node20',
   packages: 'external',
   outfile: path.join(root, 'dist/g7.mjs'),
   sourcemap: 'linked',
-  logLevel: 'warning',
 };
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {

@@ -113,9 +113,10 @@ async function checkpoint(deps: FactoryDeps, opts: RunOptions, run: ActiveRun, s
 }
 
 async function pickTruck(deps: FactoryDeps, opts: RunOptions, state: FactoryState): Promise<{ day: string; truck: TruckName } | string> {
-  if (state.state === 'RECOVERABLE' || (state.day && state.truck && state.last_stop)) {
+  // The truck at hand first: after a stop, a resume or a lanes-only run, it is not finished yet.
+  if (!opts.truck && state.day && state.truck) {
     const progress = await readTruckProgress(deps.layout);
-    if (state.day && state.truck && !progress.get(`${state.day}/${state.truck}`)?.finished) return { day: state.day, truck: state.truck };
+    if (!progress.get(`${state.day}/${state.truck}`)?.finished) return { day: state.day, truck: state.truck };
   }
   const day = await latestBacklogDay(deps.layout);
   if (!day) return 'no backlog yet: compile a day plan (g7 plan compile ssot/plans/dayplan_YYYYMMDD.yaml)';

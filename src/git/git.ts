@@ -71,10 +71,15 @@ export class Git {
     return true;
   }
 
-  /** Stages exactly `paths` (new, changed and deleted files) and commits only them. Returns the sha, or undefined when nothing changed. */
+  /**
+   * Stages exactly `paths` (new, changed and deleted files) and commits only them. Returns the sha, or
+   * undefined when nothing changed. The run lock and interrupted temp files are never committed, whatever
+   * the repository's .gitignore says: a committed lock would stop every later runner.
+   */
   async commitPaths(paths: string[], subject: string, trailers: Trailers): Promise<string | undefined> {
     await this.clearStaleIndexLock();
-    await this.run(['add', '-A', '--', ...paths]);
+    const spec = [...paths, ':(exclude,glob)**/state/run.lock', ':(exclude,glob)**/.*.tmp-*'];
+    await this.run(['add', '-A', '--', ...spec]);
     const staged = await this.run(['diff', '--cached', '--quiet', '--', ...paths], { allowFail: true });
     if (staged.code === 0) return undefined;
     const body = Object.entries(trailers).map(([k, v]) => `${k}: ${v}`).join('\n');

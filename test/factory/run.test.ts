@@ -139,3 +139,18 @@ describe('g7 run', () => {
     expect((await a).code).toBe(0);
   });
 });
+
+describe('git hygiene', () => {
+  it('never commits the run lock or temp files, even in an SSOT without a .gitignore', async () => {
+    const f = await factory([{ id: 'L1_TEST_000001', prio: 'A', input: 'printf ok', output: 'ssot/out/1.txt' }]);
+    const { rm } = await import('node:fs/promises');
+    await rm(path.join(f.ssot, '.gitignore'));
+    await writeFile(path.join(f.ssot, 'state', '.x.json.tmp-1-abcd'), 'partial');
+    expect((await f.g7('run')).code).toBe(0);
+    const tracked = f.git('ls-files', 'ssot');
+    expect(f.git('log', '--all', '--name-only', '--format=')).not.toMatch(/run\.lock/);
+    expect(tracked).not.toMatch(/run\.lock/);
+    expect(tracked).not.toMatch(/\.tmp-/);
+    expect(tracked).toMatch(/ssot\/runs\/run_0001\/verify_report\.json/);
+  });
+});
