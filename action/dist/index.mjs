@@ -63683,19 +63683,22 @@ function parseYaml(text, file) {
   const lineCounter = new import_yaml.LineCounter();
   const doc = (0, import_yaml.parseDocument)(text, { lineCounter, uniqueKeys: true, prettyErrors: false, strict: true });
   if (doc.errors.length > 0) {
-    throw new SchemaError(
-      doc.errors.slice(0, 10).map((e2) => {
-        const pos = lineCounter.linePos(e2.pos[0]);
-        return {
-          file,
-          line: pos.line,
-          col: pos.col,
-          rule: `yaml.${e2.code.toLowerCase()}`,
-          message: e2.message.split("\n")[0] ?? e2.message,
-          hint: "fix the YAML syntax at this position (indentation, a missing colon or quote)"
-        };
-      })
-    );
+    const lines = text.split("\n");
+    const problems = doc.errors.slice(0, 3).map((e2) => {
+      const pos = lineCounter.linePos(e2.pos[0]);
+      const src = lines[pos.line - 1] ?? "";
+      const inFlow = /\{[^}]*\{/.test(src) || /flow/i.test(e2.message);
+      return {
+        file,
+        line: pos.line,
+        col: pos.col,
+        rule: `yaml.${e2.code.toLowerCase()}`,
+        message: e2.message.split("\n")[0] ?? e2.message,
+        hint: inFlow ? 'inside { \u2026 } a value holding { } or , must be quoted: output: "out/{n}.jsonl"' : "fix the YAML syntax at this position (indentation, a missing colon or quote)"
+      };
+    });
+    if (doc.errors.length > 3) problems.push({ file, rule: "yaml.more", message: `\u2026 and ${doc.errors.length - 3} more syntax errors that probably follow from the first` });
+    throw new SchemaError(problems);
   }
   return {
     file,
@@ -93008,7 +93011,8 @@ async function statusCommand(c) {
     const done = [...(await readRunResults(c.layout, state.run_id)).values()].length;
     progress = { done, total };
   }
-  const next = state.state === "FAIL_STOP" ? "read the files above, fix the cause, then run `g7 resume`" : state.state === "RECOVERABLE" ? "the next `g7 run` resumes at the failed card by itself" : state.state === "RUNNING" ? "a run is in progress (or was interrupted: the next `g7 run` resumes it)" : "the next `g7 run` departs with the next truck";
+  const ownerGone = state.state === "RUNNING" && state.owner?.host === hostname3() && !alive(state.owner.pid);
+  const next = state.state === "FAIL_STOP" ? "read the files above, fix the cause, then run `g7 resume`" : state.state === "RECOVERABLE" ? "the next `g7 run` resumes at the failed card by itself" : ownerGone ? `interrupted (pid ${state.owner.pid} is gone): the next \`g7 run\` resumes at the first card without a result` : state.state === "RUNNING" ? "a run is in progress (on another machine, or here: see the owner)" : "the next `g7 run` departs with the next truck";
   if (c.json) {
     c.io.out(JSON.stringify({ ...state, progress, next }));
     return EXIT.OK;

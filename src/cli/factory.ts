@@ -13,6 +13,7 @@ import { listRuns, verifyRun } from '../factory/evidence.js';
 import { readPacket } from '../truck/packets.js';
 import { fileExists } from '../plan/backlog.js';
 import { Git } from '../git/git.js';
+import { alive } from '../factory/lock.js';
 import { factoryDeps } from './settings.js';
 import { EXIT } from './exit.js';
 import type { Io } from './main.js';
@@ -53,10 +54,13 @@ export async function statusCommand(c: Common): Promise<number> {
     const done = [...(await readRunResults(c.layout, state.run_id)).values()].length;
     progress = { done, total };
   }
+  // RUNNING with an owner process that is gone on this host: the run was interrupted.
+  const ownerGone = state.state === 'RUNNING' && state.owner?.host === hostname() && !alive(state.owner.pid);
   const next =
     state.state === 'FAIL_STOP' ? 'read the files above, fix the cause, then run `g7 resume`'
     : state.state === 'RECOVERABLE' ? 'the next `g7 run` resumes at the failed card by itself'
-    : state.state === 'RUNNING' ? 'a run is in progress (or was interrupted: the next `g7 run` resumes it)'
+    : ownerGone ? `interrupted (pid ${state.owner!.pid} is gone): the next \`g7 run\` resumes at the first card without a result`
+    : state.state === 'RUNNING' ? 'a run is in progress (on another machine, or here: see the owner)'
     : 'the next `g7 run` departs with the next truck';
   if (c.json) {
     c.io.out(JSON.stringify({ ...state, progress, next }));

@@ -17,7 +17,8 @@ export class LockBusyError extends Error {
   }
 }
 
-function alive(pid: number): boolean {
+/** Whether a process with this pid exists on this machine (EPERM: it exists, owned by someone else). */
+export function alive(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;

@@ -48,19 +48,25 @@ export function parseYaml(text: string, file: string): LocatedDoc {
   const lineCounter = new LineCounter();
   const doc: Document = parseDocument(text, { lineCounter, uniqueKeys: true, prettyErrors: false, strict: true });
   if (doc.errors.length > 0) {
-    throw new SchemaError(
-      doc.errors.slice(0, 10).map((e): Problem => {
-        const pos = lineCounter.linePos(e.pos[0]);
-        return {
-          file,
-          line: pos.line,
-          col: pos.col,
-          rule: `yaml.${e.code.toLowerCase()}`,
-          message: e.message.split('\n')[0] ?? e.message,
-          hint: 'fix the YAML syntax at this position (indentation, a missing colon or quote)',
-        };
-      }),
-    );
+    // One slip usually cascades into many parser errors: the first few say where it is.
+    const lines = text.split('\n');
+    const problems = doc.errors.slice(0, 3).map((e): Problem => {
+      const pos = lineCounter.linePos(e.pos[0]);
+      const src = lines[pos.line - 1] ?? '';
+      const inFlow = /\{[^}]*\{/.test(src) || /flow/i.test(e.message);
+      return {
+        file,
+        line: pos.line,
+        col: pos.col,
+        rule: `yaml.${e.code.toLowerCase()}`,
+        message: e.message.split('\n')[0] ?? e.message,
+        hint: inFlow
+          ? 'inside { … } a value holding { } or , must be quoted: output: "out/{n}.jsonl"'
+          : 'fix the YAML syntax at this position (indentation, a missing colon or quote)',
+      };
+    });
+    if (doc.errors.length > 3) problems.push({ file, rule: 'yaml.more', message: `… and ${doc.errors.length - 3} more syntax errors that probably follow from the first` });
+    throw new SchemaError(problems);
   }
   return {
     file,

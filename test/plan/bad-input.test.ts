@@ -131,3 +131,13 @@ describe('bad-input corpus', () => {
     expect(r.problems.at(-1)!.message).toBe('… and 100 more problems not shown');
   });
 });
+
+describe('YAML syntax errors', () => {
+  it('shows the first few and says what usually causes a cascade inside { … }', async () => {
+    const repo = await tempRepo();
+    const abs = await repo.write('ssot/plans/p.yaml', 'date: 2026-11-22\ngoal: x\nentries:\n  - { name: a, lane: 1, prio: A, type: TEST, input: x, output: out/{n}.jsonl, accept: "exists:x" }\n');
+    const r = await checkFile(abs, repo.layout, (p) => p);
+    expect(r.problems.length).toBeLessThanOrEqual(4);
+    expect(r.problems[0]).toMatchObject({ line: 4, rule: expect.stringMatching(/^yaml\./), hint: expect.stringMatching(/must be quoted/) });
+  });
+});
