@@ -1086,14 +1086,14 @@ var require_util = __commonJS({
         }
         const port = url.port != null ? url.port : url.protocol === "https:" ? 443 : 80;
         let origin = url.origin != null ? url.origin : `${url.protocol || ""}//${url.hostname || ""}:${port}`;
-        let path27 = url.path != null ? url.path : `${url.pathname || ""}${url.search || ""}`;
+        let path28 = url.path != null ? url.path : `${url.pathname || ""}${url.search || ""}`;
         if (origin[origin.length - 1] === "/") {
           origin = origin.slice(0, origin.length - 1);
         }
-        if (path27 && path27[0] !== "/") {
-          path27 = `/${path27}`;
+        if (path28 && path28[0] !== "/") {
+          path28 = `/${path28}`;
         }
-        return new URL(`${origin}${path27}`);
+        return new URL(`${origin}${path28}`);
       }
       if (!isHttpOrHttpsPrefixed(url.origin || url.protocol)) {
         throw new InvalidArgumentError2("Invalid URL protocol: the URL must start with `http:` or `https:`.");
@@ -1544,39 +1544,39 @@ var require_diagnostics = __commonJS({
       });
       diagnosticsChannel.channel("undici:client:sendHeaders").subscribe((evt) => {
         const {
-          request: { method, path: path27, origin }
+          request: { method, path: path28, origin }
         } = evt;
-        debuglog("sending request to %s %s/%s", method, origin, path27);
+        debuglog("sending request to %s %s/%s", method, origin, path28);
       });
       diagnosticsChannel.channel("undici:request:headers").subscribe((evt) => {
         const {
-          request: { method, path: path27, origin },
+          request: { method, path: path28, origin },
           response: { statusCode }
         } = evt;
         debuglog(
           "received response to %s %s/%s - HTTP %d",
           method,
           origin,
-          path27,
+          path28,
           statusCode
         );
       });
       diagnosticsChannel.channel("undici:request:trailers").subscribe((evt) => {
         const {
-          request: { method, path: path27, origin }
+          request: { method, path: path28, origin }
         } = evt;
-        debuglog("trailers received from %s %s/%s", method, origin, path27);
+        debuglog("trailers received from %s %s/%s", method, origin, path28);
       });
       diagnosticsChannel.channel("undici:request:error").subscribe((evt) => {
         const {
-          request: { method, path: path27, origin },
+          request: { method, path: path28, origin },
           error: error2
         } = evt;
         debuglog(
           "request to %s %s/%s errored - %s",
           method,
           origin,
-          path27,
+          path28,
           error2.message
         );
       });
@@ -1625,9 +1625,9 @@ var require_diagnostics = __commonJS({
         });
         diagnosticsChannel.channel("undici:client:sendHeaders").subscribe((evt) => {
           const {
-            request: { method, path: path27, origin }
+            request: { method, path: path28, origin }
           } = evt;
-          debuglog("sending request to %s %s/%s", method, origin, path27);
+          debuglog("sending request to %s %s/%s", method, origin, path28);
         });
       }
       diagnosticsChannel.channel("undici:websocket:open").subscribe((evt) => {
@@ -1690,7 +1690,7 @@ var require_request = __commonJS({
     var kHandler = /* @__PURE__ */ Symbol("handler");
     var Request3 = class {
       constructor(origin, {
-        path: path27,
+        path: path28,
         method,
         body,
         headers,
@@ -1705,11 +1705,11 @@ var require_request = __commonJS({
         expectContinue,
         servername
       }, handler) {
-        if (typeof path27 !== "string") {
+        if (typeof path28 !== "string") {
           throw new InvalidArgumentError2("path must be a string");
-        } else if (path27[0] !== "/" && !(path27.startsWith("http://") || path27.startsWith("https://")) && method !== "CONNECT") {
+        } else if (path28[0] !== "/" && !(path28.startsWith("http://") || path28.startsWith("https://")) && method !== "CONNECT") {
           throw new InvalidArgumentError2("path must be an absolute URL or start with a slash");
-        } else if (invalidPathRegex.test(path27)) {
+        } else if (invalidPathRegex.test(path28)) {
           throw new InvalidArgumentError2("invalid request path");
         }
         if (typeof method !== "string") {
@@ -1775,7 +1775,7 @@ var require_request = __commonJS({
         this.completed = false;
         this.aborted = false;
         this.upgrade = upgrade || null;
-        this.path = query ? buildURL(path27, query) : path27;
+        this.path = query ? buildURL(path28, query) : path28;
         this.origin = origin;
         this.idempotent = idempotent == null ? method === "HEAD" || method === "GET" : idempotent;
         this.blocking = blocking == null ? false : blocking;
@@ -6468,7 +6468,7 @@ var require_client_h1 = __commonJS({
       return method !== "GET" && method !== "HEAD" && method !== "OPTIONS" && method !== "TRACE" && method !== "CONNECT";
     }
     function writeH1(client, request) {
-      const { method, path: path27, host, upgrade, blocking, reset } = request;
+      const { method, path: path28, host, upgrade, blocking, reset } = request;
       let { body, headers, contentLength } = request;
       const expectsPayload = method === "PUT" || method === "POST" || method === "PATCH" || method === "QUERY" || method === "PROPFIND" || method === "PROPPATCH";
       if (util.isFormDataLike(body)) {
@@ -6549,7 +6549,7 @@ var require_client_h1 = __commonJS({
       if (blocking) {
         socket[kBlocking] = true;
       }
-      let header = `${method} ${path27} HTTP/1.1\r
+      let header = `${method} ${path28} HTTP/1.1\r
 `;
       if (typeof host === "string") {
         header += `host: ${host}\r
@@ -7078,7 +7078,7 @@ var require_client_h2 = __commonJS({
     }
     function writeH2(client, request) {
       const session = client[kHTTP2Session];
-      const { method, path: path27, host, upgrade, expectContinue, signal: signal2, headers: reqHeaders } = request;
+      const { method, path: path28, host, upgrade, expectContinue, signal: signal2, headers: reqHeaders } = request;
       let { body } = request;
       if (upgrade) {
         util.errorRequest(client, request, new Error("Upgrade not supported for H2"));
@@ -7175,7 +7175,7 @@ var require_client_h2 = __commonJS({
         });
         return true;
       }
-      headers[HTTP2_HEADER_PATH] = path27;
+      headers[HTTP2_HEADER_PATH] = path28;
       headers[HTTP2_HEADER_SCHEME] = "https";
       const expectsPayload = method === "PUT" || method === "POST" || method === "PATCH";
       if (body && typeof body.read === "function") {
@@ -7528,9 +7528,9 @@ var require_redirect_handler = __commonJS({
           return this.handler.onHeaders(statusCode, headers, resume, statusText);
         }
         const { origin, pathname, search } = util.parseURL(new URL(this.location, this.opts.origin && new URL(this.opts.path, this.opts.origin)));
-        const path27 = search ? `${pathname}${search}` : pathname;
+        const path28 = search ? `${pathname}${search}` : pathname;
         this.opts.headers = cleanRequestHeaders(this.opts.headers, statusCode === 303, this.opts.origin !== origin);
-        this.opts.path = path27;
+        this.opts.path = path28;
         this.opts.origin = origin;
         this.opts.maxRedirections = 0;
         this.opts.query = null;
@@ -8769,10 +8769,10 @@ var require_proxy_agent = __commonJS({
         };
         const {
           origin,
-          path: path27 = "/",
+          path: path28 = "/",
           headers = {}
         } = opts;
-        opts.path = origin + path27;
+        opts.path = origin + path28;
         if (!("host" in headers) && !("Host" in headers)) {
           const { host } = new URL2(origin);
           headers.host = host;
@@ -10744,20 +10744,20 @@ var require_mock_utils = __commonJS({
       }
       return true;
     }
-    function safeUrl(path27) {
-      if (typeof path27 !== "string") {
-        return path27;
+    function safeUrl(path28) {
+      if (typeof path28 !== "string") {
+        return path28;
       }
-      const pathSegments = path27.split("?");
+      const pathSegments = path28.split("?");
       if (pathSegments.length !== 2) {
-        return path27;
+        return path28;
       }
       const qp = new URLSearchParams(pathSegments.pop());
       qp.sort();
       return [...pathSegments, qp.toString()].join("?");
     }
-    function matchKey(mockDispatch2, { path: path27, method, body, headers }) {
-      const pathMatch = matchValue(mockDispatch2.path, path27);
+    function matchKey(mockDispatch2, { path: path28, method, body, headers }) {
+      const pathMatch = matchValue(mockDispatch2.path, path28);
       const methodMatch = matchValue(mockDispatch2.method, method);
       const bodyMatch = typeof mockDispatch2.body !== "undefined" ? matchValue(mockDispatch2.body, body) : true;
       const headersMatch = matchHeaders(mockDispatch2, headers);
@@ -10779,7 +10779,7 @@ var require_mock_utils = __commonJS({
     function getMockDispatch(mockDispatches, key) {
       const basePath = key.query ? buildURL(key.path, key.query) : key.path;
       const resolvedPath = typeof basePath === "string" ? safeUrl(basePath) : basePath;
-      let matchedMockDispatches = mockDispatches.filter(({ consumed }) => !consumed).filter(({ path: path27 }) => matchValue(safeUrl(path27), resolvedPath));
+      let matchedMockDispatches = mockDispatches.filter(({ consumed }) => !consumed).filter(({ path: path28 }) => matchValue(safeUrl(path28), resolvedPath));
       if (matchedMockDispatches.length === 0) {
         throw new MockNotMatchedError(`Mock dispatch not matched for path '${resolvedPath}'`);
       }
@@ -10817,9 +10817,9 @@ var require_mock_utils = __commonJS({
       }
     }
     function buildKey(opts) {
-      const { path: path27, method, body, headers, query } = opts;
+      const { path: path28, method, body, headers, query } = opts;
       return {
-        path: path27,
+        path: path28,
         method,
         body,
         headers,
@@ -11282,10 +11282,10 @@ var require_pending_interceptors_formatter = __commonJS({
       }
       format(pendingInterceptors) {
         const withPrettyHeaders = pendingInterceptors.map(
-          ({ method, path: path27, data: { statusCode }, persist, times, timesInvoked, origin }) => ({
+          ({ method, path: path28, data: { statusCode }, persist, times, timesInvoked, origin }) => ({
             Method: method,
             Origin: origin,
-            Path: path27,
+            Path: path28,
             "Status code": statusCode,
             Persistent: persist ? PERSISTENT : NOT_PERSISTENT,
             Invocations: timesInvoked,
@@ -16164,9 +16164,9 @@ var require_util6 = __commonJS({
         }
       }
     }
-    function validateCookiePath(path27) {
-      for (let i2 = 0; i2 < path27.length; ++i2) {
-        const code = path27.charCodeAt(i2);
+    function validateCookiePath(path28) {
+      for (let i2 = 0; i2 < path28.length; ++i2) {
+        const code = path28.charCodeAt(i2);
         if (code < 32 || // exclude CTLs (0-31)
         code > 126 || // exclude DEL and non-ascii
         code === 59) {
@@ -19086,11 +19086,11 @@ var require_undici = __commonJS({
           if (typeof opts.path !== "string") {
             throw new InvalidArgumentError2("invalid opts.path");
           }
-          let path27 = opts.path;
+          let path28 = opts.path;
           if (!opts.path.startsWith("/")) {
-            path27 = `/${path27}`;
+            path28 = `/${path28}`;
           }
-          url = new URL(util.parseOrigin(url).origin + path27);
+          url = new URL(util.parseOrigin(url).origin + path28);
         } else {
           if (!opts) {
             opts = typeof url === "object" ? url : {};
@@ -22390,8 +22390,8 @@ var require_utils2 = __commonJS({
       }
       return ind;
     }
-    function removeDotSegments(path27) {
-      let input = path27;
+    function removeDotSegments(path28) {
+      let input = path28;
       const output = [];
       let nextSlash = -1;
       let len = 0;
@@ -22465,11 +22465,11 @@ var require_utils2 = __commonJS({
       }
       return output.join("");
     }
-    function removeDotSegmentsRelative(path27) {
-      if (path27 === "" || path27[0] === "/") {
-        return removeDotSegments(path27);
+    function removeDotSegmentsRelative(path28) {
+      if (path28 === "" || path28[0] === "/") {
+        return removeDotSegments(path28);
       }
-      const segments = path27.split("/");
+      const segments = path28.split("/");
       const last = segments.length - 1;
       const output = [];
       let trailingDirectory = false;
@@ -22832,8 +22832,8 @@ var require_schemes = __commonJS({
       }
       if (wsComponent.resourceName) {
         const queryIndex = wsComponent.resourceName.indexOf("?");
-        const path27 = queryIndex === -1 ? wsComponent.resourceName : wsComponent.resourceName.slice(0, queryIndex);
-        wsComponent.path = path27 && path27 !== "/" ? path27 : void 0;
+        const path28 = queryIndex === -1 ? wsComponent.resourceName : wsComponent.resourceName.slice(0, queryIndex);
+        wsComponent.path = path28 && path28 !== "/" ? path28 : void 0;
         wsComponent.query = queryIndex === -1 ? void 0 : wsComponent.resourceName.slice(queryIndex + 1);
         wsComponent.resourceName = void 0;
       }
@@ -26143,17 +26143,17 @@ var require_visit = __commonJS({
     visit2.BREAK = BREAK;
     visit2.SKIP = SKIP;
     visit2.REMOVE = REMOVE;
-    function visit_(key, node, visitor, path27) {
-      const ctrl = callVisitor(key, node, visitor, path27);
+    function visit_(key, node, visitor, path28) {
+      const ctrl = callVisitor(key, node, visitor, path28);
       if (identity.isNode(ctrl) || identity.isPair(ctrl)) {
-        replaceNode(key, path27, ctrl);
-        return visit_(key, ctrl, visitor, path27);
+        replaceNode(key, path28, ctrl);
+        return visit_(key, ctrl, visitor, path28);
       }
       if (typeof ctrl !== "symbol") {
         if (identity.isCollection(node)) {
-          path27 = Object.freeze(path27.concat(node));
+          path28 = Object.freeze(path28.concat(node));
           for (let i2 = 0; i2 < node.items.length; ++i2) {
-            const ci = visit_(i2, node.items[i2], visitor, path27);
+            const ci = visit_(i2, node.items[i2], visitor, path28);
             if (typeof ci === "number")
               i2 = ci - 1;
             else if (ci === BREAK)
@@ -26164,13 +26164,13 @@ var require_visit = __commonJS({
             }
           }
         } else if (identity.isPair(node)) {
-          path27 = Object.freeze(path27.concat(node));
-          const ck = visit_("key", node.key, visitor, path27);
+          path28 = Object.freeze(path28.concat(node));
+          const ck = visit_("key", node.key, visitor, path28);
           if (ck === BREAK)
             return BREAK;
           else if (ck === REMOVE)
             node.key = null;
-          const cv = visit_("value", node.value, visitor, path27);
+          const cv = visit_("value", node.value, visitor, path28);
           if (cv === BREAK)
             return BREAK;
           else if (cv === REMOVE)
@@ -26191,17 +26191,17 @@ var require_visit = __commonJS({
     visitAsync.BREAK = BREAK;
     visitAsync.SKIP = SKIP;
     visitAsync.REMOVE = REMOVE;
-    async function visitAsync_(key, node, visitor, path27) {
-      const ctrl = await callVisitor(key, node, visitor, path27);
+    async function visitAsync_(key, node, visitor, path28) {
+      const ctrl = await callVisitor(key, node, visitor, path28);
       if (identity.isNode(ctrl) || identity.isPair(ctrl)) {
-        replaceNode(key, path27, ctrl);
-        return visitAsync_(key, ctrl, visitor, path27);
+        replaceNode(key, path28, ctrl);
+        return visitAsync_(key, ctrl, visitor, path28);
       }
       if (typeof ctrl !== "symbol") {
         if (identity.isCollection(node)) {
-          path27 = Object.freeze(path27.concat(node));
+          path28 = Object.freeze(path28.concat(node));
           for (let i2 = 0; i2 < node.items.length; ++i2) {
-            const ci = await visitAsync_(i2, node.items[i2], visitor, path27);
+            const ci = await visitAsync_(i2, node.items[i2], visitor, path28);
             if (typeof ci === "number")
               i2 = ci - 1;
             else if (ci === BREAK)
@@ -26212,13 +26212,13 @@ var require_visit = __commonJS({
             }
           }
         } else if (identity.isPair(node)) {
-          path27 = Object.freeze(path27.concat(node));
-          const ck = await visitAsync_("key", node.key, visitor, path27);
+          path28 = Object.freeze(path28.concat(node));
+          const ck = await visitAsync_("key", node.key, visitor, path28);
           if (ck === BREAK)
             return BREAK;
           else if (ck === REMOVE)
             node.key = null;
-          const cv = await visitAsync_("value", node.value, visitor, path27);
+          const cv = await visitAsync_("value", node.value, visitor, path28);
           if (cv === BREAK)
             return BREAK;
           else if (cv === REMOVE)
@@ -26245,23 +26245,23 @@ var require_visit = __commonJS({
       }
       return visitor;
     }
-    function callVisitor(key, node, visitor, path27) {
+    function callVisitor(key, node, visitor, path28) {
       if (typeof visitor === "function")
-        return visitor(key, node, path27);
+        return visitor(key, node, path28);
       if (identity.isMap(node))
-        return visitor.Map?.(key, node, path27);
+        return visitor.Map?.(key, node, path28);
       if (identity.isSeq(node))
-        return visitor.Seq?.(key, node, path27);
+        return visitor.Seq?.(key, node, path28);
       if (identity.isPair(node))
-        return visitor.Pair?.(key, node, path27);
+        return visitor.Pair?.(key, node, path28);
       if (identity.isScalar(node))
-        return visitor.Scalar?.(key, node, path27);
+        return visitor.Scalar?.(key, node, path28);
       if (identity.isAlias(node))
-        return visitor.Alias?.(key, node, path27);
+        return visitor.Alias?.(key, node, path28);
       return void 0;
     }
-    function replaceNode(key, path27, node) {
-      const parent = path27[path27.length - 1];
+    function replaceNode(key, path28, node) {
+      const parent = path28[path28.length - 1];
       if (identity.isCollection(parent)) {
         parent.items[key] = node;
       } else if (identity.isPair(parent)) {
@@ -26873,10 +26873,10 @@ var require_Collection = __commonJS({
     var createNode = require_createNode();
     var identity = require_identity();
     var Node = require_Node();
-    function collectionFromPath(schema, path27, value) {
+    function collectionFromPath(schema, path28, value) {
       let v = value;
-      for (let i2 = path27.length - 1; i2 >= 0; --i2) {
-        const k = path27[i2];
+      for (let i2 = path28.length - 1; i2 >= 0; --i2) {
+        const k = path28[i2];
         if (typeof k === "number" && Number.isInteger(k) && k >= 0) {
           const a = [];
           a[k] = v;
@@ -26895,7 +26895,7 @@ var require_Collection = __commonJS({
         sourceObjects: /* @__PURE__ */ new Map()
       });
     }
-    var isEmptyPath = (path27) => path27 == null || typeof path27 === "object" && !!path27[Symbol.iterator]().next().done;
+    var isEmptyPath = (path28) => path28 == null || typeof path28 === "object" && !!path28[Symbol.iterator]().next().done;
     var Collection = class extends Node.NodeBase {
       constructor(type, schema) {
         super(type);
@@ -26925,11 +26925,11 @@ var require_Collection = __commonJS({
        * be a Pair instance or a `{ key, value }` object, which may not have a key
        * that already exists in the map.
        */
-      addIn(path27, value) {
-        if (isEmptyPath(path27))
+      addIn(path28, value) {
+        if (isEmptyPath(path28))
           this.add(value);
         else {
-          const [key, ...rest] = path27;
+          const [key, ...rest] = path28;
           const node = this.get(key, true);
           if (identity.isCollection(node))
             node.addIn(rest, value);
@@ -26943,8 +26943,8 @@ var require_Collection = __commonJS({
        * Removes a value from the collection.
        * @returns `true` if the item was found and removed.
        */
-      deleteIn(path27) {
-        const [key, ...rest] = path27;
+      deleteIn(path28) {
+        const [key, ...rest] = path28;
         if (rest.length === 0)
           return this.delete(key);
         const node = this.get(key, true);
@@ -26958,8 +26958,8 @@ var require_Collection = __commonJS({
        * scalar values from their surrounding node; to disable set `keepScalar` to
        * `true` (collections are always returned intact).
        */
-      getIn(path27, keepScalar) {
-        const [key, ...rest] = path27;
+      getIn(path28, keepScalar) {
+        const [key, ...rest] = path28;
         const node = this.get(key, true);
         if (rest.length === 0)
           return !keepScalar && identity.isScalar(node) ? node.value : node;
@@ -26977,8 +26977,8 @@ var require_Collection = __commonJS({
       /**
        * Checks if the collection includes a value with the key `key`.
        */
-      hasIn(path27) {
-        const [key, ...rest] = path27;
+      hasIn(path28) {
+        const [key, ...rest] = path28;
         if (rest.length === 0)
           return this.has(key);
         const node = this.get(key, true);
@@ -26988,8 +26988,8 @@ var require_Collection = __commonJS({
        * Sets a value in this collection. For `!!set`, `value` needs to be a
        * boolean to add/remove the item from the set.
        */
-      setIn(path27, value) {
-        const [key, ...rest] = path27;
+      setIn(path28, value) {
+        const [key, ...rest] = path28;
         if (rest.length === 0) {
           this.set(key, value);
         } else {
@@ -29504,9 +29504,9 @@ var require_Document = __commonJS({
           this.contents.add(value);
       }
       /** Adds a value to the document. */
-      addIn(path27, value) {
+      addIn(path28, value) {
         if (assertCollection(this.contents))
-          this.contents.addIn(path27, value);
+          this.contents.addIn(path28, value);
       }
       /**
        * Create a new `Alias` node, ensuring that the target `node` has the required anchor.
@@ -29581,14 +29581,14 @@ var require_Document = __commonJS({
        * Removes a value from the document.
        * @returns `true` if the item was found and removed.
        */
-      deleteIn(path27) {
-        if (Collection.isEmptyPath(path27)) {
+      deleteIn(path28) {
+        if (Collection.isEmptyPath(path28)) {
           if (this.contents == null)
             return false;
           this.contents = null;
           return true;
         }
-        return assertCollection(this.contents) ? this.contents.deleteIn(path27) : false;
+        return assertCollection(this.contents) ? this.contents.deleteIn(path28) : false;
       }
       /**
        * Returns item at `key`, or `undefined` if not found. By default unwraps
@@ -29603,10 +29603,10 @@ var require_Document = __commonJS({
        * scalar values from their surrounding node; to disable set `keepScalar` to
        * `true` (collections are always returned intact).
        */
-      getIn(path27, keepScalar) {
-        if (Collection.isEmptyPath(path27))
+      getIn(path28, keepScalar) {
+        if (Collection.isEmptyPath(path28))
           return !keepScalar && identity.isScalar(this.contents) ? this.contents.value : this.contents;
-        return identity.isCollection(this.contents) ? this.contents.getIn(path27, keepScalar) : void 0;
+        return identity.isCollection(this.contents) ? this.contents.getIn(path28, keepScalar) : void 0;
       }
       /**
        * Checks if the document includes a value with the key `key`.
@@ -29617,10 +29617,10 @@ var require_Document = __commonJS({
       /**
        * Checks if the document includes a value at `path`.
        */
-      hasIn(path27) {
-        if (Collection.isEmptyPath(path27))
+      hasIn(path28) {
+        if (Collection.isEmptyPath(path28))
           return this.contents !== void 0;
-        return identity.isCollection(this.contents) ? this.contents.hasIn(path27) : false;
+        return identity.isCollection(this.contents) ? this.contents.hasIn(path28) : false;
       }
       /**
        * Sets a value in this document. For `!!set`, `value` needs to be a
@@ -29637,13 +29637,13 @@ var require_Document = __commonJS({
        * Sets a value in this document. For `!!set`, `value` needs to be a
        * boolean to add/remove the item from the set.
        */
-      setIn(path27, value) {
-        if (Collection.isEmptyPath(path27)) {
+      setIn(path28, value) {
+        if (Collection.isEmptyPath(path28)) {
           this.contents = value;
         } else if (this.contents == null) {
-          this.contents = Collection.collectionFromPath(this.schema, Array.from(path27), value);
+          this.contents = Collection.collectionFromPath(this.schema, Array.from(path28), value);
         } else if (assertCollection(this.contents)) {
-          this.contents.setIn(path27, value);
+          this.contents.setIn(path28, value);
         }
       }
       /**
@@ -31604,9 +31604,9 @@ var require_cst_visit = __commonJS({
     visit2.BREAK = BREAK;
     visit2.SKIP = SKIP;
     visit2.REMOVE = REMOVE;
-    visit2.itemAtPath = (cst, path27) => {
+    visit2.itemAtPath = (cst, path28) => {
       let item = cst;
-      for (const [field, index] of path27) {
+      for (const [field, index] of path28) {
         const tok = item?.[field];
         if (tok && "items" in tok) {
           item = tok.items[index];
@@ -31615,23 +31615,23 @@ var require_cst_visit = __commonJS({
       }
       return item;
     };
-    visit2.parentCollection = (cst, path27) => {
-      const parent = visit2.itemAtPath(cst, path27.slice(0, -1));
-      const field = path27[path27.length - 1][0];
+    visit2.parentCollection = (cst, path28) => {
+      const parent = visit2.itemAtPath(cst, path28.slice(0, -1));
+      const field = path28[path28.length - 1][0];
       const coll = parent?.[field];
       if (coll && "items" in coll)
         return coll;
       throw new Error("Parent collection not found");
     };
-    function _visit(path27, item, visitor) {
-      let ctrl = visitor(item, path27);
+    function _visit(path28, item, visitor) {
+      let ctrl = visitor(item, path28);
       if (typeof ctrl === "symbol")
         return ctrl;
       for (const field of ["key", "value"]) {
         const token = item[field];
         if (token && "items" in token) {
           for (let i2 = 0; i2 < token.items.length; ++i2) {
-            const ci = _visit(Object.freeze(path27.concat([[field, i2]])), token.items[i2], visitor);
+            const ci = _visit(Object.freeze(path28.concat([[field, i2]])), token.items[i2], visitor);
             if (typeof ci === "number")
               i2 = ci - 1;
             else if (ci === BREAK)
@@ -31642,10 +31642,10 @@ var require_cst_visit = __commonJS({
             }
           }
           if (typeof ctrl === "function" && field === "key")
-            ctrl = ctrl(item, path27);
+            ctrl = ctrl(item, path28);
         }
       }
-      return typeof ctrl === "function" ? ctrl(item, path27) : ctrl;
+      return typeof ctrl === "function" ? ctrl(item, path28) : ctrl;
     }
     exports.visit = visit2;
   }
@@ -40197,22 +40197,22 @@ var init_from = __esm({
     init_file();
     init_fetch_blob();
     ({ stat: stat4 } = fs3);
-    blobFromSync = (path27, type) => fromBlob(statSync(path27), path27, type);
-    blobFrom = (path27, type) => stat4(path27).then((stat12) => fromBlob(stat12, path27, type));
-    fileFrom = (path27, type) => stat4(path27).then((stat12) => fromFile(stat12, path27, type));
-    fileFromSync = (path27, type) => fromFile(statSync(path27), path27, type);
-    fromBlob = (stat12, path27, type = "") => new fetch_blob_default([new BlobDataItem({
-      path: path27,
+    blobFromSync = (path28, type) => fromBlob(statSync(path28), path28, type);
+    blobFrom = (path28, type) => stat4(path28).then((stat12) => fromBlob(stat12, path28, type));
+    fileFrom = (path28, type) => stat4(path28).then((stat12) => fromFile(stat12, path28, type));
+    fileFromSync = (path28, type) => fromFile(statSync(path28), path28, type);
+    fromBlob = (stat12, path28, type = "") => new fetch_blob_default([new BlobDataItem({
+      path: path28,
       size: stat12.size,
       lastModified: stat12.mtimeMs,
       start: 0
     })], { type });
-    fromFile = (stat12, path27, type = "") => new file_default([new BlobDataItem({
-      path: path27,
+    fromFile = (stat12, path28, type = "") => new file_default([new BlobDataItem({
+      path: path28,
       size: stat12.size,
       lastModified: stat12.mtimeMs,
       start: 0
-    })], basename(path27), { type, lastModified: stat12.mtimeMs });
+    })], basename(path28), { type, lastModified: stat12.mtimeMs });
     BlobDataItem = class _BlobDataItem {
       #path;
       #start;
@@ -42758,7 +42758,7 @@ var require_bignumber = __commonJS({
             return arr.reverse();
           }
           return function(str, baseIn, baseOut, sign, callerIsToString) {
-            var alphabet, d, e2, k, r2, x2, xc, y, i2 = str.indexOf("."), dp = DECIMAL_PLACES, rm4 = ROUNDING_MODE;
+            var alphabet, d, e2, k, r2, x2, xc, y, i2 = str.indexOf("."), dp = DECIMAL_PLACES, rm5 = ROUNDING_MODE;
             if (i2 >= 0) {
               k = POW_PRECISION;
               POW_PRECISION = 0;
@@ -42784,7 +42784,7 @@ var require_bignumber = __commonJS({
               x2.c = xc;
               x2.e = e2;
               x2.s = sign;
-              x2 = div(x2, y, dp, rm4, baseOut);
+              x2 = div(x2, y, dp, rm5, baseOut);
               xc = x2.c;
               r2 = x2.r;
               e2 = x2.e;
@@ -42793,7 +42793,7 @@ var require_bignumber = __commonJS({
             i2 = xc[d];
             k = baseOut / 2;
             r2 = r2 || d < 0 || xc[d + 1] != null;
-            r2 = rm4 < 4 ? (i2 != null || r2) && (rm4 == 0 || rm4 == (x2.s < 0 ? 3 : 2)) : i2 > k || i2 == k && (rm4 == 4 || r2 || rm4 == 6 && xc[d - 1] & 1 || rm4 == (x2.s < 0 ? 8 : 7));
+            r2 = rm5 < 4 ? (i2 != null || r2) && (rm5 == 0 || rm5 == (x2.s < 0 ? 3 : 2)) : i2 > k || i2 == k && (rm5 == 4 || r2 || rm5 == 6 && xc[d - 1] & 1 || rm5 == (x2.s < 0 ? 8 : 7));
             if (d < 1 || !xc[0]) {
               str = r2 ? toFixedPoint(alphabet.charAt(1), -dp, alphabet.charAt(0)) : alphabet.charAt(0);
             } else {
@@ -42851,7 +42851,7 @@ var require_bignumber = __commonJS({
             }
             for (; !a[0] && a.length > 1; a.splice(0, 1)) ;
           }
-          return function(x2, y, dp, rm4, base) {
+          return function(x2, y, dp, rm5, base) {
             var cmp, e2, i2, more, n, prod, prodL, q, qc, rem, remL, rem0, xi, xL, yc0, yL, yz, s2 = x2.s == y.s ? 1 : -1, xc = x2.c, yc = y.c;
             if (!xc || !xc[0] || !yc || !yc[0]) {
               return new BigNumber2(
@@ -42948,7 +42948,7 @@ var require_bignumber = __commonJS({
             }
             if (base == BASE) {
               for (i2 = 1, s2 = qc[0]; s2 >= 10; s2 /= 10, i2++) ;
-              round(q, dp + (q.e = i2 + e2 * LOG_BASE - 1) + 1, rm4, more);
+              round(q, dp + (q.e = i2 + e2 * LOG_BASE - 1) + 1, rm5, more);
             } else {
               q.e = e2;
               q.r = +more;
@@ -42956,10 +42956,10 @@ var require_bignumber = __commonJS({
             return q;
           };
         })();
-        function format2(n, i2, rm4, id) {
+        function format2(n, i2, rm5, id) {
           var c0, e2, ne, len, str;
-          if (rm4 == null) rm4 = ROUNDING_MODE;
-          else intCheck(rm4, 0, 8);
+          if (rm5 == null) rm5 = ROUNDING_MODE;
+          else intCheck(rm5, 0, 8);
           if (!n.c) return n.toString();
           c0 = n.c[0];
           ne = n.e;
@@ -42967,7 +42967,7 @@ var require_bignumber = __commonJS({
             str = coeffToString(n.c);
             str = id == 1 || id == 2 && (ne <= TO_EXP_NEG || ne >= TO_EXP_POS) ? toExponential(str, ne) : toFixedPoint(str, ne, "0");
           } else {
-            n = round(new BigNumber2(n), i2, rm4);
+            n = round(new BigNumber2(n), i2, rm5);
             e2 = n.e;
             str = coeffToString(n.c);
             len = str.length;
@@ -43040,7 +43040,7 @@ var require_bignumber = __commonJS({
             x2.c = x2.e = null;
           };
         })();
-        function round(x2, sd, rm4, r2) {
+        function round(x2, sd, rm5, r2) {
           var d, i2, j, k, n, ni, rd, xc = x2.c, pows10 = POWS_TEN;
           if (xc) {
             out: {
@@ -43075,8 +43075,8 @@ var require_bignumber = __commonJS({
               // The expression  n % pows10[d - j - 1]  returns all digits of n to the right
               // of the digit at j, e.g. if n is 908714 and j is 2, the expression gives 714.
               xc[ni + 1] != null || (j < 0 ? n : n % pows10[d - j - 1]);
-              r2 = rm4 < 4 ? (rd || r2) && (rm4 == 0 || rm4 == (x2.s < 0 ? 3 : 2)) : rd > 5 || rd == 5 && (rm4 == 4 || r2 || rm4 == 6 && // Check whether the digit to the left of the rounding digit is odd.
-              (i2 > 0 ? j > 0 ? n / pows10[d - j] : 0 : xc[ni - 1]) % 10 & 1 || rm4 == (x2.s < 0 ? 8 : 7));
+              r2 = rm5 < 4 ? (rd || r2) && (rm5 == 0 || rm5 == (x2.s < 0 ? 3 : 2)) : rd > 5 || rd == 5 && (rm5 == 4 || r2 || rm5 == 6 && // Check whether the digit to the left of the rounding digit is odd.
+              (i2 > 0 ? j > 0 ? n / pows10[d - j] : 0 : xc[ni - 1]) % 10 & 1 || rm5 == (x2.s < 0 ? 8 : 7));
               if (sd < 1 || !xc[0]) {
                 xc.length = 0;
                 if (r2) {
@@ -43141,13 +43141,13 @@ var require_bignumber = __commonJS({
         P.comparedTo = function(y, b) {
           return compare2(this, new BigNumber2(y, b));
         };
-        P.decimalPlaces = P.dp = function(dp, rm4) {
+        P.decimalPlaces = P.dp = function(dp, rm5) {
           var c, n, v, x2 = this;
           if (dp != null) {
             intCheck(dp, 0, MAX);
-            if (rm4 == null) rm4 = ROUNDING_MODE;
-            else intCheck(rm4, 0, 8);
-            return round(new BigNumber2(x2), dp + x2.e + 1, rm4);
+            if (rm5 == null) rm5 = ROUNDING_MODE;
+            else intCheck(rm5, 0, 8);
+            return round(new BigNumber2(x2), dp + x2.e + 1, rm5);
           }
           if (!(c = x2.c)) return null;
           n = ((v = c.length - 1) - bitFloor(this.e / LOG_BASE)) * LOG_BASE;
@@ -43230,11 +43230,11 @@ var require_bignumber = __commonJS({
           if (nIsNeg) y = ONE.div(y);
           return m2 ? y.mod(m2) : k ? round(y, POW_PRECISION, ROUNDING_MODE, more) : y;
         };
-        P.integerValue = function(rm4) {
+        P.integerValue = function(rm5) {
           var n = new BigNumber2(this);
-          if (rm4 == null) rm4 = ROUNDING_MODE;
-          else intCheck(rm4, 0, 8);
-          return round(n, n.e + 1, rm4);
+          if (rm5 == null) rm5 = ROUNDING_MODE;
+          else intCheck(rm5, 0, 8);
+          return round(n, n.e + 1, rm5);
         };
         P.isEqualTo = P.eq = function(y, b) {
           return compare2(this, new BigNumber2(y, b)) === 0;
@@ -43461,13 +43461,13 @@ var require_bignumber = __commonJS({
           }
           return normalise(y, xc, ye);
         };
-        P.precision = P.sd = function(sd, rm4) {
+        P.precision = P.sd = function(sd, rm5) {
           var c, n, v, x2 = this;
           if (sd != null && sd !== !!sd) {
             intCheck(sd, 1, MAX);
-            if (rm4 == null) rm4 = ROUNDING_MODE;
-            else intCheck(rm4, 0, 8);
-            return round(new BigNumber2(x2), sd, rm4);
+            if (rm5 == null) rm5 = ROUNDING_MODE;
+            else intCheck(rm5, 0, 8);
+            return round(new BigNumber2(x2), sd, rm5);
           }
           if (!(c = x2.c)) return null;
           v = c.length - 1;
@@ -43537,36 +43537,36 @@ var require_bignumber = __commonJS({
           }
           return round(r2, r2.e + DECIMAL_PLACES + 1, ROUNDING_MODE, m2);
         };
-        P.toExponential = function(dp, rm4) {
+        P.toExponential = function(dp, rm5) {
           if (dp != null) {
             intCheck(dp, 0, MAX);
             dp++;
           }
-          return format2(this, dp, rm4, 1);
+          return format2(this, dp, rm5, 1);
         };
-        P.toFixed = function(dp, rm4) {
+        P.toFixed = function(dp, rm5) {
           if (dp != null) {
             intCheck(dp, 0, MAX);
             dp = dp + this.e + 1;
           }
-          return format2(this, dp, rm4);
+          return format2(this, dp, rm5);
         };
-        P.toFormat = function(dp, rm4, format3) {
+        P.toFormat = function(dp, rm5, format3) {
           var str, x2 = this;
           if (format3 == null) {
-            if (dp != null && rm4 && typeof rm4 == "object") {
-              format3 = rm4;
-              rm4 = null;
+            if (dp != null && rm5 && typeof rm5 == "object") {
+              format3 = rm5;
+              rm5 = null;
             } else if (dp && typeof dp == "object") {
               format3 = dp;
-              dp = rm4 = null;
+              dp = rm5 = null;
             } else {
               format3 = FORMAT;
             }
           } else if (typeof format3 != "object") {
             throw Error(bignumberError + "Argument not an object: " + format3);
           }
-          str = x2.toFixed(dp, rm4);
+          str = x2.toFixed(dp, rm5);
           if (x2.c) {
             var i2, arr = str.split("."), g1 = +format3.groupSize, g2 = +format3.secondaryGroupSize, groupSeparator = format3.groupSeparator || "", intPart = arr[0], fractionPart = arr[1], isNeg = x2.s < 0, intDigits = isNeg ? intPart.slice(1) : intPart, len = intDigits.length;
             if (g2) {
@@ -43634,9 +43634,9 @@ var require_bignumber = __commonJS({
         P.toNumber = function() {
           return +valueOf(this);
         };
-        P.toPrecision = function(sd, rm4) {
+        P.toPrecision = function(sd, rm5) {
           if (sd != null) intCheck(sd, 1, MAX);
-          return format2(this, sd, rm4, 2);
+          return format2(this, sd, rm5, 2);
         };
         P.toString = function(b) {
           var str, n = this, s2 = n.s, e2 = n.e;
@@ -45393,7 +45393,7 @@ var require_util11 = __commonJS({
     exports.getWellKnownCertificateConfigFileLocation = getWellKnownCertificateConfigFileLocation;
     var fs5 = __require("fs");
     var os5 = __require("os");
-    var path27 = __require("path");
+    var path28 = __require("path");
     var WELL_KNOWN_CERTIFICATE_CONFIG_FILE = "certificate_config.json";
     var CLOUDSDK_CONFIG_DIRECTORY = "gcloud";
     function snakeToCamel(str) {
@@ -45486,8 +45486,8 @@ var require_util11 = __commonJS({
       }
     }
     function getWellKnownCertificateConfigFileLocation() {
-      const configDir = process.env.CLOUDSDK_CONFIG || (_isWindows() ? path27.join(process.env.APPDATA || "", CLOUDSDK_CONFIG_DIRECTORY) : path27.join(process.env.HOME || "", ".config", CLOUDSDK_CONFIG_DIRECTORY));
-      return path27.join(configDir, WELL_KNOWN_CERTIFICATE_CONFIG_FILE);
+      const configDir = process.env.CLOUDSDK_CONFIG || (_isWindows() ? path28.join(process.env.APPDATA || "", CLOUDSDK_CONFIG_DIRECTORY) : path28.join(process.env.HOME || "", ".config", CLOUDSDK_CONFIG_DIRECTORY));
+      return path28.join(configDir, WELL_KNOWN_CERTIFICATE_CONFIG_FILE);
     }
     function _isWindows() {
       return os5.platform().startsWith("win");
@@ -47433,11 +47433,11 @@ var require_getCredentials = __commonJS({
     "use strict";
     Object.defineProperty(exports, "__esModule", { value: true });
     exports.getCredentials = getCredentials;
-    var path27 = __require("path");
+    var path28 = __require("path");
     var fs5 = __require("fs");
     var util_1 = __require("util");
     var errorWithCode_1 = require_errorWithCode();
-    var readFile18 = fs5.readFile ? (0, util_1.promisify)(fs5.readFile) : async () => {
+    var readFile19 = fs5.readFile ? (0, util_1.promisify)(fs5.readFile) : async () => {
       throw new errorWithCode_1.ErrorWithCode("use key rather than keyFile.", "MISSING_CREDENTIALS");
     };
     var ExtensionFiles;
@@ -47459,7 +47459,7 @@ var require_getCredentials = __commonJS({
        * @returns A promise that resolves with the credentials.
        */
       async getCredentials() {
-        const key = await readFile18(this.keyFilePath, "utf8");
+        const key = await readFile19(this.keyFilePath, "utf8");
         let body;
         try {
           body = JSON.parse(key);
@@ -47485,7 +47485,7 @@ var require_getCredentials = __commonJS({
        * @returns A promise that resolves with the private key.
        */
       async getCredentials() {
-        const privateKey = await readFile18(this.keyFilePath, "utf8");
+        const privateKey = await readFile19(this.keyFilePath, "utf8");
         return { privateKey };
       }
     };
@@ -47505,7 +47505,7 @@ var require_getCredentials = __commonJS({
        * @returns An instance of a class that implements ICredentialsProvider.
        */
       static create(keyFilePath) {
-        const keyFileExtension = path27.extname(keyFilePath);
+        const keyFileExtension = path28.extname(keyFilePath);
         switch (keyFileExtension) {
           case ExtensionFiles.JSON:
             return new JsonCredentialsProvider(keyFilePath);
@@ -49115,7 +49115,7 @@ var require_filesubjecttokensupplier = __commonJS({
     exports.FileSubjectTokenSupplier = void 0;
     var util_1 = __require("util");
     var fs5 = __require("fs");
-    var readFile18 = (0, util_1.promisify)(fs5.readFile ?? (() => {
+    var readFile19 = (0, util_1.promisify)(fs5.readFile ?? (() => {
     }));
     var realpath3 = (0, util_1.promisify)(fs5.realpath ?? (() => {
     }));
@@ -49155,7 +49155,7 @@ var require_filesubjecttokensupplier = __commonJS({
           throw err;
         }
         let subjectToken;
-        const rawText = await readFile18(parsedFilePath, { encoding: "utf8" });
+        const rawText = await readFile19(parsedFilePath, { encoding: "utf8" });
         if (this.formatType === "text") {
           subjectToken = rawText;
         } else if (this.formatType === "json" && this.subjectTokenFieldName) {
@@ -50874,7 +50874,7 @@ var require_googleauth = __commonJS({
     var gaxios_1 = require_src2();
     var gcpMetadata = require_src4();
     var os5 = __require("os");
-    var path27 = __require("path");
+    var path28 = __require("path");
     var crypto_1 = require_crypto3();
     var computeclient_1 = require_computeclient();
     var idtokenclient_1 = require_idtokenclient();
@@ -51159,19 +51159,19 @@ var require_googleauth = __commonJS({
         if (!configDir) {
           if (this._isWindows()) {
             if (process.env["APPDATA"]) {
-              configDir = path27.join(process.env["APPDATA"], "gcloud");
+              configDir = path28.join(process.env["APPDATA"], "gcloud");
             }
           } else {
             const home = process.env["HOME"];
             if (home) {
-              configDir = path27.join(home, ".config", "gcloud");
+              configDir = path28.join(home, ".config", "gcloud");
             }
           }
         }
         if (!configDir) {
           return null;
         }
-        const location = path27.join(configDir, "application_default_credentials.json");
+        const location = path28.join(configDir, "application_default_credentials.json");
         if (!fs5.existsSync(location)) {
           return null;
         }
@@ -51526,7 +51526,7 @@ var require_googleauth = __commonJS({
         if (this.jsonContent) {
           return this._cacheClientFromJSON(this.jsonContent, this.clientOptions);
         } else if (this.keyFilename) {
-          const filePath = path27.resolve(this.keyFilename);
+          const filePath = path28.resolve(this.keyFilename);
           const stream = fs5.createReadStream(filePath);
           return await this.fromStreamAsync(stream, this.clientOptions);
         } else if (this.apiKey) {
@@ -56055,8 +56055,8 @@ var require_utils3 = __commonJS({
       }
       return output;
     };
-    exports.basename = (path27, { windows } = {}) => {
-      const segs = path27.split(windows ? /[\\/]/ : "/");
+    exports.basename = (path28, { windows } = {}) => {
+      const segs = path28.split(windows ? /[\\/]/ : "/");
       const last = segs[segs.length - 1];
       if (last === "") {
         return segs[segs.length - 2];
@@ -58739,7 +58739,7 @@ var require_command = __commonJS({
   "node_modules/commander/lib/command.js"(exports) {
     var EventEmitter = __require("node:events").EventEmitter;
     var childProcess = __require("node:child_process");
-    var path27 = __require("node:path");
+    var path28 = __require("node:path");
     var fs5 = __require("node:fs");
     var process2 = __require("node:process");
     var { Argument: Argument2, humanReadableArgName } = require_argument();
@@ -59752,9 +59752,9 @@ Expecting one of '${allowedValues.join("', '")}'`);
         let launchWithNode = false;
         const sourceExt = [".js", ".ts", ".tsx", ".mjs", ".cjs"];
         function findFile(baseDir, baseName) {
-          const localBin = path27.resolve(baseDir, baseName);
+          const localBin = path28.resolve(baseDir, baseName);
           if (fs5.existsSync(localBin)) return localBin;
-          if (sourceExt.includes(path27.extname(baseName))) return void 0;
+          if (sourceExt.includes(path28.extname(baseName))) return void 0;
           const foundExt = sourceExt.find(
             (ext) => fs5.existsSync(`${localBin}${ext}`)
           );
@@ -59772,17 +59772,17 @@ Expecting one of '${allowedValues.join("', '")}'`);
           } catch {
             resolvedScriptPath = this._scriptPath;
           }
-          executableDir = path27.resolve(
-            path27.dirname(resolvedScriptPath),
+          executableDir = path28.resolve(
+            path28.dirname(resolvedScriptPath),
             executableDir
           );
         }
         if (executableDir) {
           let localFile = findFile(executableDir, executableFile);
           if (!localFile && !subcommand._executableFile && this._scriptPath) {
-            const legacyName = path27.basename(
+            const legacyName = path28.basename(
               this._scriptPath,
-              path27.extname(this._scriptPath)
+              path28.extname(this._scriptPath)
             );
             if (legacyName !== this._name) {
               localFile = findFile(
@@ -59793,7 +59793,7 @@ Expecting one of '${allowedValues.join("', '")}'`);
           }
           executableFile = localFile || executableFile;
         }
-        launchWithNode = sourceExt.includes(path27.extname(executableFile));
+        launchWithNode = sourceExt.includes(path28.extname(executableFile));
         let proc;
         if (process2.platform !== "win32") {
           if (launchWithNode) {
@@ -60708,7 +60708,7 @@ Expecting one of '${allowedValues.join("', '")}'`);
        * @return {Command}
        */
       nameFromFilename(filename) {
-        this._name = path27.basename(filename, path27.extname(filename));
+        this._name = path28.basename(filename, path28.extname(filename));
         return this;
       }
       /**
@@ -60722,9 +60722,9 @@ Expecting one of '${allowedValues.join("', '")}'`);
        * @param {string} [path]
        * @return {(string|null|Command)}
        */
-      executableDir(path28) {
-        if (path28 === void 0) return this._executableDir;
-        this._executableDir = path28;
+      executableDir(path29) {
+        if (path29 === void 0) return this._executableDir;
+        this._executableDir = path29;
         return this;
       }
       /**
@@ -61003,8 +61003,8 @@ var require_commander = __commonJS({
 });
 
 // src/action/main.ts
-import { readFile as readFile17 } from "node:fs/promises";
-import path26 from "node:path";
+import { readFile as readFile18 } from "node:fs/promises";
+import path27 from "node:path";
 
 // node_modules/@actions/core/lib/command.js
 import * as os from "os";
@@ -61676,7 +61676,7 @@ function workPackFile(layout, id) {
 }
 
 // src/cli/settings.ts
-import path10 from "node:path";
+import path11 from "node:path";
 
 // src/ssot/config.ts
 import { access as access2 } from "node:fs/promises";
@@ -63210,12 +63210,12 @@ function parseTree(text, errors = [], options = ParseOptions.DEFAULT) {
   }
   return result;
 }
-function findNodeAtLocation(root, path27) {
+function findNodeAtLocation(root, path28) {
   if (!root) {
     return void 0;
   }
   let node = root;
-  for (let segment of path27) {
+  for (let segment of path28) {
     if (typeof segment === "string") {
       if (node.type !== "object" || !Array.isArray(node.children)) {
         return void 0;
@@ -68430,7 +68430,7 @@ var Batches = class extends BaseModule {
       params
     );
     const urlParams = body["_url"];
-    const path27 = formatMap("{model}:batchGenerateContent", urlParams);
+    const path28 = formatMap("{model}:batchGenerateContent", urlParams);
     const batch = body["batch"];
     const inputConfig = batch["inputConfig"];
     const requestsWrapper = inputConfig["requests"];
@@ -68451,7 +68451,7 @@ var Batches = class extends BaseModule {
     delete body["config"];
     delete body["_url"];
     delete body["_query"];
-    return { path: path27, body };
+    return { path: path28, body };
   }
   // Helper function to get the first GCS URI
   getGcsUri(src) {
@@ -68507,16 +68507,16 @@ var Batches = class extends BaseModule {
   async createInternal(params) {
     var _a2, _b, _c, _d;
     let response;
-    let path27 = "";
+    let path28 = "";
     let queryParams = {};
     if (this.apiClient.isVertexAI()) {
       const body = createBatchJobParametersToVertex(this.apiClient, params);
-      path27 = formatMap("batchPredictionJobs", body["_url"]);
+      path28 = formatMap("batchPredictionJobs", body["_url"]);
       queryParams = body["_query"];
       delete body["_url"];
       delete body["_query"];
       response = this.apiClient.request({
-        path: path27,
+        path: path28,
         queryParams,
         body: JSON.stringify(body),
         httpMethod: "POST",
@@ -68531,12 +68531,12 @@ var Batches = class extends BaseModule {
       });
     } else {
       const body = createBatchJobParametersToMldev(this.apiClient, params);
-      path27 = formatMap("{model}:batchGenerateContent", body["_url"]);
+      path28 = formatMap("{model}:batchGenerateContent", body["_url"]);
       queryParams = body["_query"];
       delete body["_url"];
       delete body["_query"];
       response = this.apiClient.request({
-        path: path27,
+        path: path28,
         queryParams,
         body: JSON.stringify(body),
         httpMethod: "POST",
@@ -68561,18 +68561,18 @@ var Batches = class extends BaseModule {
   async createEmbeddingsInternal(params) {
     var _a2, _b;
     let response;
-    let path27 = "";
+    let path28 = "";
     let queryParams = {};
     if (this.apiClient.isVertexAI()) {
       throw new Error("This method is only supported by the Gemini Developer API.");
     } else {
       const body = createEmbeddingsBatchJobParametersToMldev(this.apiClient, params);
-      path27 = formatMap("{model}:asyncBatchEmbedContent", body["_url"]);
+      path28 = formatMap("{model}:asyncBatchEmbedContent", body["_url"]);
       queryParams = body["_query"];
       delete body["_url"];
       delete body["_query"];
       response = this.apiClient.request({
-        path: path27,
+        path: path28,
         queryParams,
         body: JSON.stringify(body),
         httpMethod: "POST",
@@ -68601,16 +68601,16 @@ var Batches = class extends BaseModule {
   async get(params) {
     var _a2, _b, _c, _d;
     let response;
-    let path27 = "";
+    let path28 = "";
     let queryParams = {};
     if (this.apiClient.isVertexAI()) {
       const body = getBatchJobParametersToVertex(this.apiClient, params);
-      path27 = formatMap("batchPredictionJobs/{name}", body["_url"]);
+      path28 = formatMap("batchPredictionJobs/{name}", body["_url"]);
       queryParams = body["_query"];
       delete body["_url"];
       delete body["_query"];
       response = this.apiClient.request({
-        path: path27,
+        path: path28,
         queryParams,
         body: JSON.stringify(body),
         httpMethod: "GET",
@@ -68625,12 +68625,12 @@ var Batches = class extends BaseModule {
       });
     } else {
       const body = getBatchJobParametersToMldev(this.apiClient, params);
-      path27 = formatMap("batches/{name}", body["_url"]);
+      path28 = formatMap("batches/{name}", body["_url"]);
       queryParams = body["_query"];
       delete body["_url"];
       delete body["_query"];
       response = this.apiClient.request({
-        path: path27,
+        path: path28,
         queryParams,
         body: JSON.stringify(body),
         httpMethod: "GET",
@@ -68658,16 +68658,16 @@ var Batches = class extends BaseModule {
    */
   async cancel(params) {
     var _a2, _b, _c, _d;
-    let path27 = "";
+    let path28 = "";
     let queryParams = {};
     if (this.apiClient.isVertexAI()) {
       const body = cancelBatchJobParametersToVertex(this.apiClient, params);
-      path27 = formatMap("batchPredictionJobs/{name}:cancel", body["_url"]);
+      path28 = formatMap("batchPredictionJobs/{name}:cancel", body["_url"]);
       queryParams = body["_query"];
       delete body["_url"];
       delete body["_query"];
       await this.apiClient.request({
-        path: path27,
+        path: path28,
         queryParams,
         body: JSON.stringify(body),
         httpMethod: "POST",
@@ -68676,12 +68676,12 @@ var Batches = class extends BaseModule {
       });
     } else {
       const body = cancelBatchJobParametersToMldev(this.apiClient, params);
-      path27 = formatMap("batches/{name}:cancel", body["_url"]);
+      path28 = formatMap("batches/{name}:cancel", body["_url"]);
       queryParams = body["_query"];
       delete body["_url"];
       delete body["_query"];
       await this.apiClient.request({
-        path: path27,
+        path: path28,
         queryParams,
         body: JSON.stringify(body),
         httpMethod: "POST",
@@ -68693,16 +68693,16 @@ var Batches = class extends BaseModule {
   async listInternal(params) {
     var _a2, _b, _c, _d;
     let response;
-    let path27 = "";
+    let path28 = "";
     let queryParams = {};
     if (this.apiClient.isVertexAI()) {
       const body = listBatchJobsParametersToVertex(params);
-      path27 = formatMap("batchPredictionJobs", body["_url"]);
+      path28 = formatMap("batchPredictionJobs", body["_url"]);
       queryParams = body["_query"];
       delete body["_url"];
       delete body["_query"];
       response = this.apiClient.request({
-        path: path27,
+        path: path28,
         queryParams,
         body: JSON.stringify(body),
         httpMethod: "GET",
@@ -68725,12 +68725,12 @@ var Batches = class extends BaseModule {
       });
     } else {
       const body = listBatchJobsParametersToMldev(params);
-      path27 = formatMap("batches", body["_url"]);
+      path28 = formatMap("batches", body["_url"]);
       queryParams = body["_query"];
       delete body["_url"];
       delete body["_query"];
       response = this.apiClient.request({
-        path: path27,
+        path: path28,
         queryParams,
         body: JSON.stringify(body),
         httpMethod: "GET",
@@ -68767,16 +68767,16 @@ var Batches = class extends BaseModule {
   async delete(params) {
     var _a2, _b, _c, _d;
     let response;
-    let path27 = "";
+    let path28 = "";
     let queryParams = {};
     if (this.apiClient.isVertexAI()) {
       const body = deleteBatchJobParametersToVertex(this.apiClient, params);
-      path27 = formatMap("batchPredictionJobs/{name}", body["_url"]);
+      path28 = formatMap("batchPredictionJobs/{name}", body["_url"]);
       queryParams = body["_query"];
       delete body["_url"];
       delete body["_query"];
       response = this.apiClient.request({
-        path: path27,
+        path: path28,
         queryParams,
         body: JSON.stringify(body),
         httpMethod: "DELETE",
@@ -68797,12 +68797,12 @@ var Batches = class extends BaseModule {
       });
     } else {
       const body = deleteBatchJobParametersToMldev(this.apiClient, params);
-      path27 = formatMap("batches/{name}", body["_url"]);
+      path28 = formatMap("batches/{name}", body["_url"]);
       queryParams = body["_query"];
       delete body["_url"];
       delete body["_query"];
       response = this.apiClient.request({
-        path: path27,
+        path: path28,
         queryParams,
         body: JSON.stringify(body),
         httpMethod: "DELETE",
@@ -69737,16 +69737,16 @@ var Caches = class extends BaseModule {
   async create(params) {
     var _a2, _b, _c, _d;
     let response;
-    let path27 = "";
+    let path28 = "";
     let queryParams = {};
     if (this.apiClient.isVertexAI()) {
       const body = createCachedContentParametersToVertex(this.apiClient, params);
-      path27 = formatMap("cachedContents", body["_url"]);
+      path28 = formatMap("cachedContents", body["_url"]);
       queryParams = body["_query"];
       delete body["_url"];
       delete body["_query"];
       response = this.apiClient.request({
-        path: path27,
+        path: path28,
         queryParams,
         body: JSON.stringify(body),
         httpMethod: "POST",
@@ -69760,12 +69760,12 @@ var Caches = class extends BaseModule {
       });
     } else {
       const body = createCachedContentParametersToMldev(this.apiClient, params);
-      path27 = formatMap("cachedContents", body["_url"]);
+      path28 = formatMap("cachedContents", body["_url"]);
       queryParams = body["_query"];
       delete body["_url"];
       delete body["_query"];
       response = this.apiClient.request({
-        path: path27,
+        path: path28,
         queryParams,
         body: JSON.stringify(body),
         httpMethod: "POST",
@@ -69793,16 +69793,16 @@ var Caches = class extends BaseModule {
   async get(params) {
     var _a2, _b, _c, _d;
     let response;
-    let path27 = "";
+    let path28 = "";
     let queryParams = {};
     if (this.apiClient.isVertexAI()) {
       const body = getCachedContentParametersToVertex(this.apiClient, params);
-      path27 = formatMap("{name}", body["_url"]);
+      path28 = formatMap("{name}", body["_url"]);
       queryParams = body["_query"];
       delete body["_url"];
       delete body["_query"];
       response = this.apiClient.request({
-        path: path27,
+        path: path28,
         queryParams,
         body: JSON.stringify(body),
         httpMethod: "GET",
@@ -69816,12 +69816,12 @@ var Caches = class extends BaseModule {
       });
     } else {
       const body = getCachedContentParametersToMldev(this.apiClient, params);
-      path27 = formatMap("{name}", body["_url"]);
+      path28 = formatMap("{name}", body["_url"]);
       queryParams = body["_query"];
       delete body["_url"];
       delete body["_query"];
       response = this.apiClient.request({
-        path: path27,
+        path: path28,
         queryParams,
         body: JSON.stringify(body),
         httpMethod: "GET",
@@ -69849,16 +69849,16 @@ var Caches = class extends BaseModule {
   async delete(params) {
     var _a2, _b, _c, _d;
     let response;
-    let path27 = "";
+    let path28 = "";
     let queryParams = {};
     if (this.apiClient.isVertexAI()) {
       const body = deleteCachedContentParametersToVertex(this.apiClient, params);
-      path27 = formatMap("{name}", body["_url"]);
+      path28 = formatMap("{name}", body["_url"]);
       queryParams = body["_query"];
       delete body["_url"];
       delete body["_query"];
       response = this.apiClient.request({
-        path: path27,
+        path: path28,
         queryParams,
         body: JSON.stringify(body),
         httpMethod: "DELETE",
@@ -69881,12 +69881,12 @@ var Caches = class extends BaseModule {
       });
     } else {
       const body = deleteCachedContentParametersToMldev(this.apiClient, params);
-      path27 = formatMap("{name}", body["_url"]);
+      path28 = formatMap("{name}", body["_url"]);
       queryParams = body["_query"];
       delete body["_url"];
       delete body["_query"];
       response = this.apiClient.request({
-        path: path27,
+        path: path28,
         queryParams,
         body: JSON.stringify(body),
         httpMethod: "DELETE",
@@ -69926,16 +69926,16 @@ var Caches = class extends BaseModule {
   async update(params) {
     var _a2, _b, _c, _d;
     let response;
-    let path27 = "";
+    let path28 = "";
     let queryParams = {};
     if (this.apiClient.isVertexAI()) {
       const body = updateCachedContentParametersToVertex(this.apiClient, params);
-      path27 = formatMap("{name}", body["_url"]);
+      path28 = formatMap("{name}", body["_url"]);
       queryParams = body["_query"];
       delete body["_url"];
       delete body["_query"];
       response = this.apiClient.request({
-        path: path27,
+        path: path28,
         queryParams,
         body: JSON.stringify(body),
         httpMethod: "PATCH",
@@ -69949,12 +69949,12 @@ var Caches = class extends BaseModule {
       });
     } else {
       const body = updateCachedContentParametersToMldev(this.apiClient, params);
-      path27 = formatMap("{name}", body["_url"]);
+      path28 = formatMap("{name}", body["_url"]);
       queryParams = body["_query"];
       delete body["_url"];
       delete body["_query"];
       response = this.apiClient.request({
-        path: path27,
+        path: path28,
         queryParams,
         body: JSON.stringify(body),
         httpMethod: "PATCH",
@@ -69971,16 +69971,16 @@ var Caches = class extends BaseModule {
   async listInternal(params) {
     var _a2, _b, _c, _d;
     let response;
-    let path27 = "";
+    let path28 = "";
     let queryParams = {};
     if (this.apiClient.isVertexAI()) {
       const body = listCachedContentsParametersToVertex(params);
-      path27 = formatMap("cachedContents", body["_url"]);
+      path28 = formatMap("cachedContents", body["_url"]);
       queryParams = body["_query"];
       delete body["_url"];
       delete body["_query"];
       response = this.apiClient.request({
-        path: path27,
+        path: path28,
         queryParams,
         body: JSON.stringify(body),
         httpMethod: "GET",
@@ -70003,12 +70003,12 @@ var Caches = class extends BaseModule {
       });
     } else {
       const body = listCachedContentsParametersToMldev(params);
-      path27 = formatMap("cachedContents", body["_url"]);
+      path28 = formatMap("cachedContents", body["_url"]);
       queryParams = body["_query"];
       delete body["_url"];
       delete body["_query"];
       response = this.apiClient.request({
-        path: path27,
+        path: path28,
         queryParams,
         body: JSON.stringify(body),
         httpMethod: "GET",
@@ -70633,18 +70633,18 @@ var Files$1 = class Files extends BaseModule {
   async listInternal(params) {
     var _a2, _b;
     let response;
-    let path27 = "";
+    let path28 = "";
     let queryParams = {};
     if (this.apiClient.isVertexAI()) {
       throw new Error("This method is only supported by the Gemini Developer API.");
     } else {
       const body = listFilesParametersToMldev(params);
-      path27 = formatMap("files", body["_url"]);
+      path28 = formatMap("files", body["_url"]);
       queryParams = body["_query"];
       delete body["_url"];
       delete body["_query"];
       response = this.apiClient.request({
-        path: path27,
+        path: path28,
         queryParams,
         body: JSON.stringify(body),
         httpMethod: "GET",
@@ -70670,18 +70670,18 @@ var Files$1 = class Files extends BaseModule {
   async createInternal(params) {
     var _a2, _b;
     let response;
-    let path27 = "";
+    let path28 = "";
     let queryParams = {};
     if (this.apiClient.isVertexAI()) {
       throw new Error("This method is only supported by the Gemini Developer API.");
     } else {
       const body = createFileParametersToMldev(params);
-      path27 = formatMap("upload/v1beta/files", body["_url"]);
+      path28 = formatMap("upload/v1beta/files", body["_url"]);
       queryParams = body["_query"];
       delete body["_url"];
       delete body["_query"];
       response = this.apiClient.request({
-        path: path27,
+        path: path28,
         queryParams,
         body: JSON.stringify(body),
         httpMethod: "POST",
@@ -70716,18 +70716,18 @@ var Files$1 = class Files extends BaseModule {
   async get(params) {
     var _a2, _b;
     let response;
-    let path27 = "";
+    let path28 = "";
     let queryParams = {};
     if (this.apiClient.isVertexAI()) {
       throw new Error("This method is only supported by the Gemini Developer API.");
     } else {
       const body = getFileParametersToMldev(params);
-      path27 = formatMap("files/{file}", body["_url"]);
+      path28 = formatMap("files/{file}", body["_url"]);
       queryParams = body["_query"];
       delete body["_url"];
       delete body["_query"];
       response = this.apiClient.request({
-        path: path27,
+        path: path28,
         queryParams,
         body: JSON.stringify(body),
         httpMethod: "GET",
@@ -70757,18 +70757,18 @@ var Files$1 = class Files extends BaseModule {
   async delete(params) {
     var _a2, _b;
     let response;
-    let path27 = "";
+    let path28 = "";
     let queryParams = {};
     if (this.apiClient.isVertexAI()) {
       throw new Error("This method is only supported by the Gemini Developer API.");
     } else {
       const body = deleteFileParametersToMldev(params);
-      path27 = formatMap("files/{file}", body["_url"]);
+      path28 = formatMap("files/{file}", body["_url"]);
       queryParams = body["_query"];
       delete body["_url"];
       delete body["_query"];
       response = this.apiClient.request({
-        path: path27,
+        path: path28,
         queryParams,
         body: JSON.stringify(body),
         httpMethod: "DELETE",
@@ -70794,18 +70794,18 @@ var Files$1 = class Files extends BaseModule {
   async registerFilesInternal(params) {
     var _a2, _b;
     let response;
-    let path27 = "";
+    let path28 = "";
     let queryParams = {};
     if (this.apiClient.isVertexAI()) {
       throw new Error("This method is only supported by the Gemini Developer API.");
     } else {
       const body = internalRegisterFilesParametersToMldev(params);
-      path27 = formatMap("files:register", body["_url"]);
+      path28 = formatMap("files:register", body["_url"]);
       queryParams = body["_query"];
       delete body["_url"];
       delete body["_query"];
       response = this.apiClient.request({
-        path: path27,
+        path: path28,
         queryParams,
         body: JSON.stringify(body),
         httpMethod: "POST",
@@ -76287,13 +76287,13 @@ var ApiClient = class {
       throw new Error("HTTP options are not correctly set.");
     }
   }
-  constructUrl(path27, httpOptions, prependProjectLocation) {
+  constructUrl(path28, httpOptions, prependProjectLocation) {
     const urlElement = [this.getRequestUrlInternal(httpOptions)];
     if (prependProjectLocation) {
       urlElement.push(this.getBaseResourcePath());
     }
-    if (path27 !== "") {
-      urlElement.push(path27);
+    if (path28 !== "") {
+      urlElement.push(path28);
     }
     const url = new URL(`${urlElement.join("/")}`);
     return url;
@@ -76571,8 +76571,8 @@ var ApiClient = class {
       file: fileToUpload
     };
     const fileName = this.getFileName(file);
-    const path27 = formatMap("upload/v1beta/files", body["_url"]);
-    const uploadUrl = await this.fetchUploadUrl(path27, fileToUpload.sizeBytes, fileToUpload.mimeType, fileName, body, config === null || config === void 0 ? void 0 : config.httpOptions);
+    const path28 = formatMap("upload/v1beta/files", body["_url"]);
+    const uploadUrl = await this.fetchUploadUrl(path28, fileToUpload.sizeBytes, fileToUpload.mimeType, fileName, body, config === null || config === void 0 ? void 0 : config.httpOptions);
     return uploader.upload(file, uploadUrl, this);
   }
   /**
@@ -76596,13 +76596,13 @@ var ApiClient = class {
     if (mimeType === void 0 || mimeType === "") {
       throw new Error("Can not determine mimeType. Please provide mimeType in the config.");
     }
-    const path27 = `upload/v1beta/${fileSearchStoreName}:uploadToFileSearchStore`;
+    const path28 = `upload/v1beta/${fileSearchStoreName}:uploadToFileSearchStore`;
     const fileName = this.getFileName(file);
     const body = {};
     if (config != null) {
       uploadToFileSearchStoreConfigToMldev(config, body);
     }
-    const uploadUrl = await this.fetchUploadUrl(path27, sizeBytes, mimeType, fileName, body, config === null || config === void 0 ? void 0 : config.httpOptions);
+    const uploadUrl = await this.fetchUploadUrl(path28, sizeBytes, mimeType, fileName, body, config === null || config === void 0 ? void 0 : config.httpOptions);
     return uploader.uploadToFileSearchStore(file, uploadUrl, this);
   }
   /**
@@ -76615,7 +76615,7 @@ var ApiClient = class {
     const downloader = this.clientOptions.downloader;
     await downloader.download(params, this);
   }
-  async fetchUploadUrl(path27, sizeBytes, mimeType, fileName, body, configHttpOptions) {
+  async fetchUploadUrl(path28, sizeBytes, mimeType, fileName, body, configHttpOptions) {
     var _a2;
     let httpOptions = {};
     if (configHttpOptions) {
@@ -76628,7 +76628,7 @@ var ApiClient = class {
       };
     }
     const httpResponse = await this.request({
-      path: path27,
+      path: path28,
       body: JSON.stringify(body),
       httpMethod: "POST",
       httpOptions
@@ -78371,16 +78371,16 @@ var Models = class _Models extends BaseModule {
   async generateContentInternal(params) {
     var _a2, _b, _c, _d;
     let response;
-    let path27 = "";
+    let path28 = "";
     let queryParams = {};
     if (this.apiClient.isVertexAI()) {
       const body = generateContentParametersToVertex(this.apiClient, params);
-      path27 = formatMap("{model}:generateContent", body["_url"]);
+      path28 = formatMap("{model}:generateContent", body["_url"]);
       queryParams = body["_query"];
       delete body["_url"];
       delete body["_query"];
       response = this.apiClient.request({
-        path: path27,
+        path: path28,
         queryParams,
         body: JSON.stringify(body),
         httpMethod: "POST",
@@ -78403,12 +78403,12 @@ var Models = class _Models extends BaseModule {
       });
     } else {
       const body = generateContentParametersToMldev(this.apiClient, params);
-      path27 = formatMap("{model}:generateContent", body["_url"]);
+      path28 = formatMap("{model}:generateContent", body["_url"]);
       queryParams = body["_query"];
       delete body["_url"];
       delete body["_query"];
       response = this.apiClient.request({
-        path: path27,
+        path: path28,
         queryParams,
         body: JSON.stringify(body),
         httpMethod: "POST",
@@ -78434,17 +78434,17 @@ var Models = class _Models extends BaseModule {
   async generateContentStreamInternal(params) {
     var _a2, _b, _c, _d;
     let response;
-    let path27 = "";
+    let path28 = "";
     let queryParams = {};
     if (this.apiClient.isVertexAI()) {
       const body = generateContentParametersToVertex(this.apiClient, params);
-      path27 = formatMap("{model}:streamGenerateContent?alt=sse", body["_url"]);
+      path28 = formatMap("{model}:streamGenerateContent?alt=sse", body["_url"]);
       queryParams = body["_query"];
       delete body["_url"];
       delete body["_query"];
       const apiClient = this.apiClient;
       response = apiClient.requestStream({
-        path: path27,
+        path: path28,
         queryParams,
         body: JSON.stringify(body),
         httpMethod: "POST",
@@ -78480,13 +78480,13 @@ var Models = class _Models extends BaseModule {
       });
     } else {
       const body = generateContentParametersToMldev(this.apiClient, params);
-      path27 = formatMap("{model}:streamGenerateContent?alt=sse", body["_url"]);
+      path28 = formatMap("{model}:streamGenerateContent?alt=sse", body["_url"]);
       queryParams = body["_query"];
       delete body["_url"];
       delete body["_query"];
       const apiClient = this.apiClient;
       response = apiClient.requestStream({
-        path: path27,
+        path: path28,
         queryParams,
         body: JSON.stringify(body),
         httpMethod: "POST",
@@ -78546,17 +78546,17 @@ var Models = class _Models extends BaseModule {
   async embedContentInternal(params) {
     var _a2, _b, _c, _d;
     let response;
-    let path27 = "";
+    let path28 = "";
     let queryParams = {};
     if (this.apiClient.isVertexAI()) {
       const body = embedContentParametersPrivateToVertex(this.apiClient, params, params);
       const endpointUrl = tIsVertexEmbedContentModel(params.model) ? "{model}:embedContent" : "{model}:predict";
-      path27 = formatMap(endpointUrl, body["_url"]);
+      path28 = formatMap(endpointUrl, body["_url"]);
       queryParams = body["_query"];
       delete body["_url"];
       delete body["_query"];
       response = this.apiClient.request({
-        path: path27,
+        path: path28,
         queryParams,
         body: JSON.stringify(body),
         httpMethod: "POST",
@@ -78579,12 +78579,12 @@ var Models = class _Models extends BaseModule {
       });
     } else {
       const body = embedContentParametersPrivateToMldev(this.apiClient, params);
-      path27 = formatMap("{model}:batchEmbedContents", body["_url"]);
+      path28 = formatMap("{model}:batchEmbedContents", body["_url"]);
       queryParams = body["_query"];
       delete body["_url"];
       delete body["_query"];
       response = this.apiClient.request({
-        path: path27,
+        path: path28,
         queryParams,
         body: JSON.stringify(body),
         httpMethod: "POST",
@@ -78613,16 +78613,16 @@ var Models = class _Models extends BaseModule {
   async generateImagesInternal(params) {
     var _a2, _b;
     let response;
-    let path27 = "";
+    let path28 = "";
     let queryParams = {};
     if (this.apiClient.isVertexAI()) {
       const body = generateImagesParametersToVertex(this.apiClient, params);
-      path27 = formatMap("{model}:predict", body["_url"]);
+      path28 = formatMap("{model}:predict", body["_url"]);
       queryParams = body["_query"];
       delete body["_url"];
       delete body["_query"];
       response = this.apiClient.request({
-        path: path27,
+        path: path28,
         queryParams,
         body: JSON.stringify(body),
         httpMethod: "POST",
@@ -78653,16 +78653,16 @@ var Models = class _Models extends BaseModule {
   async editImageInternal(params) {
     var _a2, _b;
     let response;
-    let path27 = "";
+    let path28 = "";
     let queryParams = {};
     if (this.apiClient.isVertexAI()) {
       const body = editImageParametersInternalToVertex(this.apiClient, params);
-      path27 = formatMap("{model}:predict", body["_url"]);
+      path28 = formatMap("{model}:predict", body["_url"]);
       queryParams = body["_query"];
       delete body["_url"];
       delete body["_query"];
       response = this.apiClient.request({
-        path: path27,
+        path: path28,
         queryParams,
         body: JSON.stringify(body),
         httpMethod: "POST",
@@ -78693,16 +78693,16 @@ var Models = class _Models extends BaseModule {
   async upscaleImageInternal(params) {
     var _a2, _b;
     let response;
-    let path27 = "";
+    let path28 = "";
     let queryParams = {};
     if (this.apiClient.isVertexAI()) {
       const body = upscaleImageAPIParametersInternalToVertex(this.apiClient, params);
-      path27 = formatMap("{model}:predict", body["_url"]);
+      path28 = formatMap("{model}:predict", body["_url"]);
       queryParams = body["_query"];
       delete body["_url"];
       delete body["_query"];
       response = this.apiClient.request({
-        path: path27,
+        path: path28,
         queryParams,
         body: JSON.stringify(body),
         httpMethod: "POST",
@@ -78754,16 +78754,16 @@ var Models = class _Models extends BaseModule {
   async recontextImage(params) {
     var _a2, _b;
     let response;
-    let path27 = "";
+    let path28 = "";
     let queryParams = {};
     if (this.apiClient.isVertexAI()) {
       const body = recontextImageParametersToVertex(this.apiClient, params);
-      path27 = formatMap("{model}:predict", body["_url"]);
+      path28 = formatMap("{model}:predict", body["_url"]);
       queryParams = body["_query"];
       delete body["_url"];
       delete body["_query"];
       response = this.apiClient.request({
-        path: path27,
+        path: path28,
         queryParams,
         body: JSON.stringify(body),
         httpMethod: "POST",
@@ -78805,16 +78805,16 @@ var Models = class _Models extends BaseModule {
   async segmentImage(params) {
     var _a2, _b;
     let response;
-    let path27 = "";
+    let path28 = "";
     let queryParams = {};
     if (this.apiClient.isVertexAI()) {
       const body = segmentImageParametersToVertex(this.apiClient, params);
-      path27 = formatMap("{model}:predict", body["_url"]);
+      path28 = formatMap("{model}:predict", body["_url"]);
       queryParams = body["_query"];
       delete body["_url"];
       delete body["_query"];
       response = this.apiClient.request({
-        path: path27,
+        path: path28,
         queryParams,
         body: JSON.stringify(body),
         httpMethod: "POST",
@@ -78844,16 +78844,16 @@ var Models = class _Models extends BaseModule {
   async get(params) {
     var _a2, _b, _c, _d;
     let response;
-    let path27 = "";
+    let path28 = "";
     let queryParams = {};
     if (this.apiClient.isVertexAI()) {
       const body = getModelParametersToVertex(this.apiClient, params);
-      path27 = formatMap("{name}", body["_url"]);
+      path28 = formatMap("{name}", body["_url"]);
       queryParams = body["_query"];
       delete body["_url"];
       delete body["_query"];
       response = this.apiClient.request({
-        path: path27,
+        path: path28,
         queryParams,
         body: JSON.stringify(body),
         httpMethod: "GET",
@@ -78868,12 +78868,12 @@ var Models = class _Models extends BaseModule {
       });
     } else {
       const body = getModelParametersToMldev(this.apiClient, params);
-      path27 = formatMap("{name}", body["_url"]);
+      path28 = formatMap("{name}", body["_url"]);
       queryParams = body["_query"];
       delete body["_url"];
       delete body["_query"];
       response = this.apiClient.request({
-        path: path27,
+        path: path28,
         queryParams,
         body: JSON.stringify(body),
         httpMethod: "GET",
@@ -78891,16 +78891,16 @@ var Models = class _Models extends BaseModule {
   async listInternal(params) {
     var _a2, _b, _c, _d;
     let response;
-    let path27 = "";
+    let path28 = "";
     let queryParams = {};
     if (this.apiClient.isVertexAI()) {
       const body = listModelsParametersToVertex(this.apiClient, params);
-      path27 = formatMap("{models_url}", body["_url"]);
+      path28 = formatMap("{models_url}", body["_url"]);
       queryParams = body["_query"];
       delete body["_url"];
       delete body["_query"];
       response = this.apiClient.request({
-        path: path27,
+        path: path28,
         queryParams,
         body: JSON.stringify(body),
         httpMethod: "GET",
@@ -78923,12 +78923,12 @@ var Models = class _Models extends BaseModule {
       });
     } else {
       const body = listModelsParametersToMldev(this.apiClient, params);
-      path27 = formatMap("{models_url}", body["_url"]);
+      path28 = formatMap("{models_url}", body["_url"]);
       queryParams = body["_query"];
       delete body["_url"];
       delete body["_query"];
       response = this.apiClient.request({
-        path: path27,
+        path: path28,
         queryParams,
         body: JSON.stringify(body),
         httpMethod: "GET",
@@ -78971,16 +78971,16 @@ var Models = class _Models extends BaseModule {
   async update(params) {
     var _a2, _b, _c, _d;
     let response;
-    let path27 = "";
+    let path28 = "";
     let queryParams = {};
     if (this.apiClient.isVertexAI()) {
       const body = updateModelParametersToVertex(this.apiClient, params);
-      path27 = formatMap("{model}", body["_url"]);
+      path28 = formatMap("{model}", body["_url"]);
       queryParams = body["_query"];
       delete body["_url"];
       delete body["_query"];
       response = this.apiClient.request({
-        path: path27,
+        path: path28,
         queryParams,
         body: JSON.stringify(body),
         httpMethod: "PATCH",
@@ -78995,12 +78995,12 @@ var Models = class _Models extends BaseModule {
       });
     } else {
       const body = updateModelParametersToMldev(this.apiClient, params);
-      path27 = formatMap("{name}", body["_url"]);
+      path28 = formatMap("{name}", body["_url"]);
       queryParams = body["_query"];
       delete body["_url"];
       delete body["_query"];
       response = this.apiClient.request({
-        path: path27,
+        path: path28,
         queryParams,
         body: JSON.stringify(body),
         httpMethod: "PATCH",
@@ -79029,16 +79029,16 @@ var Models = class _Models extends BaseModule {
   async delete(params) {
     var _a2, _b, _c, _d;
     let response;
-    let path27 = "";
+    let path28 = "";
     let queryParams = {};
     if (this.apiClient.isVertexAI()) {
       const body = deleteModelParametersToVertex(this.apiClient, params);
-      path27 = formatMap("{name}", body["_url"]);
+      path28 = formatMap("{name}", body["_url"]);
       queryParams = body["_query"];
       delete body["_url"];
       delete body["_query"];
       response = this.apiClient.request({
-        path: path27,
+        path: path28,
         queryParams,
         body: JSON.stringify(body),
         httpMethod: "DELETE",
@@ -79061,12 +79061,12 @@ var Models = class _Models extends BaseModule {
       });
     } else {
       const body = deleteModelParametersToMldev(this.apiClient, params);
-      path27 = formatMap("{name}", body["_url"]);
+      path28 = formatMap("{name}", body["_url"]);
       queryParams = body["_query"];
       delete body["_url"];
       delete body["_query"];
       response = this.apiClient.request({
-        path: path27,
+        path: path28,
         queryParams,
         body: JSON.stringify(body),
         httpMethod: "DELETE",
@@ -79108,16 +79108,16 @@ var Models = class _Models extends BaseModule {
   async countTokens(params) {
     var _a2, _b, _c, _d;
     let response;
-    let path27 = "";
+    let path28 = "";
     let queryParams = {};
     if (this.apiClient.isVertexAI()) {
       const body = countTokensParametersToVertex(this.apiClient, params);
-      path27 = formatMap("{model}:countTokens", body["_url"]);
+      path28 = formatMap("{model}:countTokens", body["_url"]);
       queryParams = body["_query"];
       delete body["_url"];
       delete body["_query"];
       response = this.apiClient.request({
-        path: path27,
+        path: path28,
         queryParams,
         body: JSON.stringify(body),
         httpMethod: "POST",
@@ -79140,12 +79140,12 @@ var Models = class _Models extends BaseModule {
       });
     } else {
       const body = countTokensParametersToMldev(this.apiClient, params);
-      path27 = formatMap("{model}:countTokens", body["_url"]);
+      path28 = formatMap("{model}:countTokens", body["_url"]);
       queryParams = body["_query"];
       delete body["_url"];
       delete body["_query"];
       response = this.apiClient.request({
-        path: path27,
+        path: path28,
         queryParams,
         body: JSON.stringify(body),
         httpMethod: "POST",
@@ -79189,16 +79189,16 @@ var Models = class _Models extends BaseModule {
   async computeTokens(params) {
     var _a2, _b;
     let response;
-    let path27 = "";
+    let path28 = "";
     let queryParams = {};
     if (this.apiClient.isVertexAI()) {
       const body = computeTokensParametersToVertex(this.apiClient, params);
-      path27 = formatMap("{model}:computeTokens", body["_url"]);
+      path28 = formatMap("{model}:computeTokens", body["_url"]);
       queryParams = body["_query"];
       delete body["_url"];
       delete body["_query"];
       response = this.apiClient.request({
-        path: path27,
+        path: path28,
         queryParams,
         body: JSON.stringify(body),
         httpMethod: "POST",
@@ -79229,16 +79229,16 @@ var Models = class _Models extends BaseModule {
   async generateVideosInternal(params) {
     var _a2, _b, _c, _d;
     let response;
-    let path27 = "";
+    let path28 = "";
     let queryParams = {};
     if (this.apiClient.isVertexAI()) {
       const body = generateVideosParametersToVertex(this.apiClient, params);
-      path27 = formatMap("{model}:predictLongRunning", body["_url"]);
+      path28 = formatMap("{model}:predictLongRunning", body["_url"]);
       queryParams = body["_query"];
       delete body["_url"];
       delete body["_query"];
       response = this.apiClient.request({
-        path: path27,
+        path: path28,
         queryParams,
         body: JSON.stringify(body),
         httpMethod: "POST",
@@ -79255,12 +79255,12 @@ var Models = class _Models extends BaseModule {
       });
     } else {
       const body = generateVideosParametersToMldev(this.apiClient, params);
-      path27 = formatMap("{model}:predictLongRunning", body["_url"]);
+      path28 = formatMap("{model}:predictLongRunning", body["_url"]);
       queryParams = body["_query"];
       delete body["_url"];
       delete body["_query"];
       response = this.apiClient.request({
-        path: path27,
+        path: path28,
         queryParams,
         body: JSON.stringify(body),
         httpMethod: "POST",
@@ -79365,16 +79365,16 @@ var Operations = class extends BaseModule {
   async getVideosOperationInternal(params) {
     var _a2, _b, _c, _d;
     let response;
-    let path27 = "";
+    let path28 = "";
     let queryParams = {};
     if (this.apiClient.isVertexAI()) {
       const body = getOperationParametersToVertex(params);
-      path27 = formatMap("{operationName}", body["_url"]);
+      path28 = formatMap("{operationName}", body["_url"]);
       queryParams = body["_query"];
       delete body["_url"];
       delete body["_query"];
       response = this.apiClient.request({
-        path: path27,
+        path: path28,
         queryParams,
         body: JSON.stringify(body),
         httpMethod: "GET",
@@ -79386,12 +79386,12 @@ var Operations = class extends BaseModule {
       return response;
     } else {
       const body = getOperationParametersToMldev(params);
-      path27 = formatMap("{operationName}", body["_url"]);
+      path28 = formatMap("{operationName}", body["_url"]);
       queryParams = body["_query"];
       delete body["_url"];
       delete body["_query"];
       response = this.apiClient.request({
-        path: path27,
+        path: path28,
         queryParams,
         body: JSON.stringify(body),
         httpMethod: "GET",
@@ -79406,16 +79406,16 @@ var Operations = class extends BaseModule {
   async fetchPredictVideosOperationInternal(params) {
     var _a2, _b;
     let response;
-    let path27 = "";
+    let path28 = "";
     let queryParams = {};
     if (this.apiClient.isVertexAI()) {
       const body = fetchPredictOperationParametersToVertex(params);
-      path27 = formatMap("{resourceName}:fetchPredictOperation", body["_url"]);
+      path28 = formatMap("{resourceName}:fetchPredictOperation", body["_url"]);
       queryParams = body["_query"];
       delete body["_url"];
       delete body["_query"];
       response = this.apiClient.request({
-        path: path27,
+        path: path28,
         queryParams,
         body: JSON.stringify(body),
         httpMethod: "POST",
@@ -80078,20 +80078,20 @@ var Tokens = class extends BaseModule {
   async create(params) {
     var _a2, _b;
     let response;
-    let path27 = "";
+    let path28 = "";
     let queryParams = {};
     if (this.apiClient.isVertexAI()) {
       throw new Error("The client.tokens.create method is only supported by the Gemini Developer API.");
     } else {
       const body = createAuthTokenParametersToMldev(this.apiClient, params);
-      path27 = formatMap("auth_tokens", body["_url"]);
+      path28 = formatMap("auth_tokens", body["_url"]);
       queryParams = body["_query"];
       delete body["config"];
       delete body["_url"];
       delete body["_query"];
       const transformedBody = convertBidiSetupToTokenSetup(body, params.config);
       response = this.apiClient.request({
-        path: path27,
+        path: path28,
         queryParams,
         body: JSON.stringify(transformedBody),
         httpMethod: "POST",
@@ -80201,18 +80201,18 @@ var Documents = class extends BaseModule {
   async get(params) {
     var _a2, _b;
     let response;
-    let path27 = "";
+    let path28 = "";
     let queryParams = {};
     if (this.apiClient.isVertexAI()) {
       throw new Error("This method is only supported by the Gemini Developer API.");
     } else {
       const body = getDocumentParametersToMldev(params);
-      path27 = formatMap("{name}", body["_url"]);
+      path28 = formatMap("{name}", body["_url"]);
       queryParams = body["_query"];
       delete body["_url"];
       delete body["_query"];
       response = this.apiClient.request({
-        path: path27,
+        path: path28,
         queryParams,
         body: JSON.stringify(body),
         httpMethod: "GET",
@@ -80233,18 +80233,18 @@ var Documents = class extends BaseModule {
    */
   async delete(params) {
     var _a2, _b;
-    let path27 = "";
+    let path28 = "";
     let queryParams = {};
     if (this.apiClient.isVertexAI()) {
       throw new Error("This method is only supported by the Gemini Developer API.");
     } else {
       const body = deleteDocumentParametersToMldev(params);
-      path27 = formatMap("{name}", body["_url"]);
+      path28 = formatMap("{name}", body["_url"]);
       queryParams = body["_query"];
       delete body["_url"];
       delete body["_query"];
       await this.apiClient.request({
-        path: path27,
+        path: path28,
         queryParams,
         body: JSON.stringify(body),
         httpMethod: "DELETE",
@@ -80256,18 +80256,18 @@ var Documents = class extends BaseModule {
   async listInternal(params) {
     var _a2, _b;
     let response;
-    let path27 = "";
+    let path28 = "";
     let queryParams = {};
     if (this.apiClient.isVertexAI()) {
       throw new Error("This method is only supported by the Gemini Developer API.");
     } else {
       const body = listDocumentsParametersToMldev(params);
-      path27 = formatMap("{parent}/documents", body["_url"]);
+      path28 = formatMap("{parent}/documents", body["_url"]);
       queryParams = body["_query"];
       delete body["_url"];
       delete body["_query"];
       response = this.apiClient.request({
-        path: path27,
+        path: path28,
         queryParams,
         body: JSON.stringify(body),
         httpMethod: "GET",
@@ -80384,18 +80384,18 @@ var FileSearchStores = class extends BaseModule {
   async create(params) {
     var _a2, _b;
     let response;
-    let path27 = "";
+    let path28 = "";
     let queryParams = {};
     if (this.apiClient.isVertexAI()) {
       throw new Error("This method is only supported by the Gemini Developer API.");
     } else {
       const body = createFileSearchStoreParametersToMldev(this.apiClient, params);
-      path27 = formatMap("fileSearchStores", body["_url"]);
+      path28 = formatMap("fileSearchStores", body["_url"]);
       queryParams = body["_query"];
       delete body["_url"];
       delete body["_query"];
       response = this.apiClient.request({
-        path: path27,
+        path: path28,
         queryParams,
         body: JSON.stringify(body),
         httpMethod: "POST",
@@ -80418,18 +80418,18 @@ var FileSearchStores = class extends BaseModule {
   async get(params) {
     var _a2, _b;
     let response;
-    let path27 = "";
+    let path28 = "";
     let queryParams = {};
     if (this.apiClient.isVertexAI()) {
       throw new Error("This method is only supported by the Gemini Developer API.");
     } else {
       const body = getFileSearchStoreParametersToMldev(params);
-      path27 = formatMap("{name}", body["_url"]);
+      path28 = formatMap("{name}", body["_url"]);
       queryParams = body["_query"];
       delete body["_url"];
       delete body["_query"];
       response = this.apiClient.request({
-        path: path27,
+        path: path28,
         queryParams,
         body: JSON.stringify(body),
         httpMethod: "GET",
@@ -80450,18 +80450,18 @@ var FileSearchStores = class extends BaseModule {
    */
   async delete(params) {
     var _a2, _b;
-    let path27 = "";
+    let path28 = "";
     let queryParams = {};
     if (this.apiClient.isVertexAI()) {
       throw new Error("This method is only supported by the Gemini Developer API.");
     } else {
       const body = deleteFileSearchStoreParametersToMldev(params);
-      path27 = formatMap("{name}", body["_url"]);
+      path28 = formatMap("{name}", body["_url"]);
       queryParams = body["_query"];
       delete body["_url"];
       delete body["_query"];
       await this.apiClient.request({
-        path: path27,
+        path: path28,
         queryParams,
         body: JSON.stringify(body),
         httpMethod: "DELETE",
@@ -80473,18 +80473,18 @@ var FileSearchStores = class extends BaseModule {
   async listInternal(params) {
     var _a2, _b;
     let response;
-    let path27 = "";
+    let path28 = "";
     let queryParams = {};
     if (this.apiClient.isVertexAI()) {
       throw new Error("This method is only supported by the Gemini Developer API.");
     } else {
       const body = listFileSearchStoresParametersToMldev(params);
-      path27 = formatMap("fileSearchStores", body["_url"]);
+      path28 = formatMap("fileSearchStores", body["_url"]);
       queryParams = body["_query"];
       delete body["_url"];
       delete body["_query"];
       response = this.apiClient.request({
-        path: path27,
+        path: path28,
         queryParams,
         body: JSON.stringify(body),
         httpMethod: "GET",
@@ -80504,18 +80504,18 @@ var FileSearchStores = class extends BaseModule {
   async uploadToFileSearchStoreInternal(params) {
     var _a2, _b;
     let response;
-    let path27 = "";
+    let path28 = "";
     let queryParams = {};
     if (this.apiClient.isVertexAI()) {
       throw new Error("This method is only supported by the Gemini Developer API.");
     } else {
       const body = uploadToFileSearchStoreParametersToMldev(params);
-      path27 = formatMap("upload/v1beta/{file_search_store_name}:uploadToFileSearchStore", body["_url"]);
+      path28 = formatMap("upload/v1beta/{file_search_store_name}:uploadToFileSearchStore", body["_url"]);
       queryParams = body["_query"];
       delete body["_url"];
       delete body["_query"];
       response = this.apiClient.request({
-        path: path27,
+        path: path28,
         queryParams,
         body: JSON.stringify(body),
         httpMethod: "POST",
@@ -80543,18 +80543,18 @@ var FileSearchStores = class extends BaseModule {
   async importFile(params) {
     var _a2, _b;
     let response;
-    let path27 = "";
+    let path28 = "";
     let queryParams = {};
     if (this.apiClient.isVertexAI()) {
       throw new Error("This method is only supported by the Gemini Developer API.");
     } else {
       const body = importFileParametersToMldev(params);
-      path27 = formatMap("{file_search_store_name}:importFile", body["_url"]);
+      path28 = formatMap("{file_search_store_name}:importFile", body["_url"]);
       queryParams = body["_query"];
       delete body["_url"];
       delete body["_query"];
       response = this.apiClient.request({
-        path: path27,
+        path: path28,
         queryParams,
         body: JSON.stringify(body),
         httpMethod: "POST",
@@ -82542,16 +82542,16 @@ var ClientSDK = class {
   }
   _createRequest(context, conf, options) {
     var _a2, _b, _c, _d, _e;
-    const { method, path: path27, query, headers: opHeaders, security } = conf;
+    const { method, path: path28, query, headers: opHeaders, security } = conf;
     const base = (_a2 = conf.baseURL) !== null && _a2 !== void 0 ? _a2 : this._baseURL;
     if (!base) {
       return ERR(new InvalidRequestError("No base URL provided for operation"));
     }
     const baseURL = new URL(base);
     let reqURL;
-    if (path27) {
+    if (path28) {
       baseURL.pathname = baseURL.pathname.replace(/\/+$/, "") + "/";
-      reqURL = new URL(path27, baseURL);
+      reqURL = new URL(path28, baseURL);
       if (!reqURL.search && baseURL.search) {
         reqURL.search = baseURL.search;
       }
@@ -83171,7 +83171,7 @@ async function $do$A(client, body, api_version, options) {
   const pathParams = {
     api_version: encodeSimple("api_version", (_a2 = payload.api_version) !== null && _a2 !== void 0 ? _a2 : client._options.api_version, { explode: false, charEncoding: "percent" })
   };
-  const path27 = pathToFunc("/{api_version}/agents")(pathParams);
+  const path28 = pathToFunc("/{api_version}/agents")(pathParams);
   const headers = new Headers(compactMap({
     "Content-Type": "application/json",
     Accept: "application/json"
@@ -83202,7 +83202,7 @@ async function $do$A(client, body, api_version, options) {
     security: requestSecurity,
     method: "POST",
     baseURL: options === null || options === void 0 ? void 0 : options.server_url,
-    path: path27,
+    path: path28,
     headers,
     body: body$,
     userAgent: client._options.user_agent,
@@ -83246,7 +83246,7 @@ async function $do$z(client, id, api_version, options) {
       charEncoding: "percent"
     })
   };
-  const path27 = pathToFunc("/{api_version}/agents/{agentsId}")(pathParams);
+  const path28 = pathToFunc("/{api_version}/agents/{agentsId}")(pathParams);
   const headers = new Headers(compactMap({
     Accept: "application/json"
   }));
@@ -83276,7 +83276,7 @@ async function $do$z(client, id, api_version, options) {
     security: requestSecurity,
     method: "DELETE",
     baseURL: options === null || options === void 0 ? void 0 : options.server_url,
-    path: path27,
+    path: path28,
     headers,
     body,
     userAgent: client._options.user_agent,
@@ -83320,7 +83320,7 @@ async function $do$y(client, id, api_version, options) {
       charEncoding: "percent"
     })
   };
-  const path27 = pathToFunc("/{api_version}/agents/{agentsId}")(pathParams);
+  const path28 = pathToFunc("/{api_version}/agents/{agentsId}")(pathParams);
   const headers = new Headers(compactMap({
     Accept: "application/json"
   }));
@@ -83350,7 +83350,7 @@ async function $do$y(client, id, api_version, options) {
     security: requestSecurity,
     method: "GET",
     baseURL: options === null || options === void 0 ? void 0 : options.server_url,
-    path: path27,
+    path: path28,
     headers,
     body,
     userAgent: client._options.user_agent,
@@ -83392,7 +83392,7 @@ async function $do$x(client, api_version, page_size, page_token, parent, options
   const pathParams = {
     api_version: encodeSimple("api_version", (_a2 = payload === null || payload === void 0 ? void 0 : payload.api_version) !== null && _a2 !== void 0 ? _a2 : client._options.api_version, { explode: false, charEncoding: "percent" })
   };
-  const path27 = pathToFunc("/{api_version}/agents")(pathParams);
+  const path28 = pathToFunc("/{api_version}/agents")(pathParams);
   const query = encodeFormQuery({
     "page_size": payload === null || payload === void 0 ? void 0 : payload.page_size,
     "page_token": payload === null || payload === void 0 ? void 0 : payload.page_token,
@@ -83427,7 +83427,7 @@ async function $do$x(client, api_version, page_size, page_token, parent, options
     security: requestSecurity,
     method: "GET",
     baseURL: options === null || options === void 0 ? void 0 : options.server_url,
-    path: path27,
+    path: path28,
     headers,
     query,
     body,
@@ -83495,7 +83495,7 @@ async function $do$w(client, body, api_version, options) {
   const pathParams = {
     api_version: encodeSimple("api_version", (_a2 = payload.api_version) !== null && _a2 !== void 0 ? _a2 : client._options.api_version, { explode: false, charEncoding: "percent" })
   };
-  const path27 = pathToFunc("/{api_version}/credentials")(pathParams);
+  const path28 = pathToFunc("/{api_version}/credentials")(pathParams);
   const headers = new Headers(compactMap({
     "Content-Type": "application/json",
     Accept: "application/json"
@@ -83526,7 +83526,7 @@ async function $do$w(client, body, api_version, options) {
     security: requestSecurity,
     method: "POST",
     baseURL: options === null || options === void 0 ? void 0 : options.server_url,
-    path: path27,
+    path: path28,
     headers,
     body: body$,
     userAgent: client._options.user_agent,
@@ -83570,7 +83570,7 @@ async function $do$v(client, id, api_version, options) {
       charEncoding: "percent"
     })
   };
-  const path27 = pathToFunc("/{api_version}/credentials/{id}")(pathParams);
+  const path28 = pathToFunc("/{api_version}/credentials/{id}")(pathParams);
   const headers = new Headers(compactMap({
     Accept: "application/json"
   }));
@@ -83600,7 +83600,7 @@ async function $do$v(client, id, api_version, options) {
     security: requestSecurity,
     method: "DELETE",
     baseURL: options === null || options === void 0 ? void 0 : options.server_url,
-    path: path27,
+    path: path28,
     headers,
     body,
     userAgent: client._options.user_agent,
@@ -83644,7 +83644,7 @@ async function $do$u(client, id, api_version, options) {
       charEncoding: "percent"
     })
   };
-  const path27 = pathToFunc("/{api_version}/credentials/{id}")(pathParams);
+  const path28 = pathToFunc("/{api_version}/credentials/{id}")(pathParams);
   const headers = new Headers(compactMap({
     Accept: "application/json"
   }));
@@ -83674,7 +83674,7 @@ async function $do$u(client, id, api_version, options) {
     security: requestSecurity,
     method: "GET",
     baseURL: options === null || options === void 0 ? void 0 : options.server_url,
-    path: path27,
+    path: path28,
     headers,
     body,
     userAgent: client._options.user_agent,
@@ -83715,7 +83715,7 @@ async function $do$t(client, api_version, page_size, page_token, options) {
   const pathParams = {
     api_version: encodeSimple("api_version", (_a2 = payload === null || payload === void 0 ? void 0 : payload.api_version) !== null && _a2 !== void 0 ? _a2 : client._options.api_version, { explode: false, charEncoding: "percent" })
   };
-  const path27 = pathToFunc("/{api_version}/credentials")(pathParams);
+  const path28 = pathToFunc("/{api_version}/credentials")(pathParams);
   const query = encodeFormQuery({
     "page_size": payload === null || payload === void 0 ? void 0 : payload.page_size,
     "page_token": payload === null || payload === void 0 ? void 0 : payload.page_token
@@ -83749,7 +83749,7 @@ async function $do$t(client, api_version, page_size, page_token, options) {
     security: requestSecurity,
     method: "GET",
     baseURL: options === null || options === void 0 ? void 0 : options.server_url,
-    path: path27,
+    path: path28,
     headers,
     query,
     body,
@@ -83796,7 +83796,7 @@ async function $do$s(client, id, body, api_version, update_mask, options) {
       charEncoding: "percent"
     })
   };
-  const path27 = pathToFunc("/{api_version}/credentials/{id}")(pathParams);
+  const path28 = pathToFunc("/{api_version}/credentials/{id}")(pathParams);
   const query = encodeFormQuery({
     "update_mask": payload.update_mask
   });
@@ -83830,7 +83830,7 @@ async function $do$s(client, id, body, api_version, update_mask, options) {
     security: requestSecurity,
     method: "PATCH",
     baseURL: options === null || options === void 0 ? void 0 : options.server_url,
-    path: path27,
+    path: path28,
     headers,
     query,
     body: body$,
@@ -83905,7 +83905,7 @@ async function $do$r(client, body, api_version, options) {
   const pathParams = {
     api_version: encodeSimple("api_version", (_a2 = payload.api_version) !== null && _a2 !== void 0 ? _a2 : client._options.api_version, { explode: false, charEncoding: "percent" })
   };
-  const path27 = pathToFunc("/{api_version}/environments")(pathParams);
+  const path28 = pathToFunc("/{api_version}/environments")(pathParams);
   const headers = new Headers(compactMap({
     "Content-Type": "application/json",
     Accept: "application/json"
@@ -83936,7 +83936,7 @@ async function $do$r(client, body, api_version, options) {
     security: requestSecurity,
     method: "POST",
     baseURL: options === null || options === void 0 ? void 0 : options.server_url,
-    path: path27,
+    path: path28,
     headers,
     body: body$,
     userAgent: client._options.user_agent,
@@ -83980,7 +83980,7 @@ async function $do$q(client, id, api_version, options) {
       charEncoding: "percent"
     })
   };
-  const path27 = pathToFunc("/{api_version}/environments/{id}")(pathParams);
+  const path28 = pathToFunc("/{api_version}/environments/{id}")(pathParams);
   const headers = new Headers(compactMap({
     Accept: "application/json"
   }));
@@ -84010,7 +84010,7 @@ async function $do$q(client, id, api_version, options) {
     security: requestSecurity,
     method: "DELETE",
     baseURL: options === null || options === void 0 ? void 0 : options.server_url,
-    path: path27,
+    path: path28,
     headers,
     body,
     userAgent: client._options.user_agent,
@@ -84054,7 +84054,7 @@ async function $do$p(client, id, api_version, options) {
       charEncoding: "percent"
     })
   };
-  const path27 = pathToFunc("/{api_version}/environments/{id}")(pathParams);
+  const path28 = pathToFunc("/{api_version}/environments/{id}")(pathParams);
   const headers = new Headers(compactMap({
     Accept: "application/json"
   }));
@@ -84084,7 +84084,7 @@ async function $do$p(client, id, api_version, options) {
     security: requestSecurity,
     method: "GET",
     baseURL: options === null || options === void 0 ? void 0 : options.server_url,
-    path: path27,
+    path: path28,
     headers,
     body,
     userAgent: client._options.user_agent,
@@ -84125,7 +84125,7 @@ async function $do$o(client, api_version, page_size, page_token, options) {
   const pathParams = {
     api_version: encodeSimple("api_version", (_a2 = payload === null || payload === void 0 ? void 0 : payload.api_version) !== null && _a2 !== void 0 ? _a2 : client._options.api_version, { explode: false, charEncoding: "percent" })
   };
-  const path27 = pathToFunc("/{api_version}/environments")(pathParams);
+  const path28 = pathToFunc("/{api_version}/environments")(pathParams);
   const query = encodeFormQuery({
     "page_size": payload === null || payload === void 0 ? void 0 : payload.page_size,
     "page_token": payload === null || payload === void 0 ? void 0 : payload.page_token
@@ -84159,7 +84159,7 @@ async function $do$o(client, api_version, page_size, page_token, options) {
     security: requestSecurity,
     method: "GET",
     baseURL: options === null || options === void 0 ? void 0 : options.server_url,
-    path: path27,
+    path: path28,
     headers,
     query,
     body,
@@ -84186,14 +84186,14 @@ async function $do$o(client, api_version, page_size, page_token, options) {
   }
   return [result, { status: "complete", request: req, response }];
 }
-function environmentsFilesList(client, environment, path27, api_version, page_size, page_token, recursive, options) {
-  return new APIPromise($do$n(client, environment, path27, api_version, page_size, page_token, recursive, options));
+function environmentsFilesList(client, environment, path28, api_version, page_size, page_token, recursive, options) {
+  return new APIPromise($do$n(client, environment, path28, api_version, page_size, page_token, recursive, options));
 }
-async function $do$n(client, environment, path27, api_version, page_size, page_token, recursive, options) {
+async function $do$n(client, environment, path28, api_version, page_size, page_token, recursive, options) {
   var _a2, _b, _c;
   const input = {
     environment,
-    path: path27,
+    path: path28,
     api_version,
     page_size,
     page_token,
@@ -84278,18 +84278,18 @@ var Files2 = class extends ClientSDK {
   /**
    * Retrieves file metadata or directory contents from an environment's snapshot. To download file content, use the download URL returned in the response.
    */
-  list(environment, path27, params, options) {
-    return unwrapAsAPIPromise(environmentsFilesList(this, environment, path27, params === null || params === void 0 ? void 0 : params.api_version, params === null || params === void 0 ? void 0 : params.page_size, params === null || params === void 0 ? void 0 : params.page_token, params === null || params === void 0 ? void 0 : params.recursive, options));
+  list(environment, path28, params, options) {
+    return unwrapAsAPIPromise(environmentsFilesList(this, environment, path28, params === null || params === void 0 ? void 0 : params.api_version, params === null || params === void 0 ? void 0 : params.page_size, params === null || params === void 0 ? void 0 : params.page_token, params === null || params === void 0 ? void 0 : params.recursive, options));
   }
 };
-function environmentsInternalStartUpload(client, environment, path27, x_goog_upload_command, x_goog_upload_header_content_length, x_goog_upload_header_content_type, x_goog_upload_protocol, api_version, extract, overwrite, options) {
-  return new APIPromise($do$m(client, environment, path27, x_goog_upload_command, x_goog_upload_header_content_length, x_goog_upload_header_content_type, x_goog_upload_protocol, api_version, extract, overwrite, options));
+function environmentsInternalStartUpload(client, environment, path28, x_goog_upload_command, x_goog_upload_header_content_length, x_goog_upload_header_content_type, x_goog_upload_protocol, api_version, extract, overwrite, options) {
+  return new APIPromise($do$m(client, environment, path28, x_goog_upload_command, x_goog_upload_header_content_length, x_goog_upload_header_content_type, x_goog_upload_protocol, api_version, extract, overwrite, options));
 }
-async function $do$m(client, environment, path27, x_goog_upload_command, x_goog_upload_header_content_length, x_goog_upload_header_content_type, x_goog_upload_protocol, api_version, extract, overwrite, options) {
+async function $do$m(client, environment, path28, x_goog_upload_command, x_goog_upload_header_content_length, x_goog_upload_header_content_type, x_goog_upload_protocol, api_version, extract, overwrite, options) {
   var _a2, _b, _c;
   const input = {
     environment,
-    path: path27,
+    path: path28,
     "X-Goog-Upload-Command": x_goog_upload_command,
     "X-Goog-Upload-Header-Content-Length": x_goog_upload_header_content_length,
     "X-Goog-Upload-Header-Content-Type": x_goog_upload_header_content_type,
@@ -84390,8 +84390,8 @@ var Internal = class extends ClientSDK {
    * Upload the file bytes to the URL returned in the `X-Goog-Upload-URL`
    * response header, using the resumable upload protocol.
    */
-  startUpload(environment, path27, params, options) {
-    return unwrapAsAPIPromise(environmentsInternalStartUpload(this, environment, path27, params["X-Goog-Upload-Command"], params["X-Goog-Upload-Header-Content-Length"], params["X-Goog-Upload-Header-Content-Type"], params["X-Goog-Upload-Protocol"], params.api_version, params.extract, params.overwrite, options));
+  startUpload(environment, path28, params, options) {
+    return unwrapAsAPIPromise(environmentsInternalStartUpload(this, environment, path28, params["X-Goog-Upload-Command"], params["X-Goog-Upload-Header-Content-Length"], params["X-Goog-Upload-Header-Content-Type"], params["X-Goog-Upload-Protocol"], params.api_version, params.extract, params.overwrite, options));
   }
 };
 var Environments = class extends ClientSDK {
@@ -84526,7 +84526,7 @@ async function $do$l(client, id, api_version, options) {
       charEncoding: "percent"
     })
   };
-  const path27 = pathToFunc("/{api_version}/interactions/{interactionsId}/cancel")(pathParams);
+  const path28 = pathToFunc("/{api_version}/interactions/{interactionsId}/cancel")(pathParams);
   const headers = new Headers(compactMap({
     Accept: "application/json"
   }));
@@ -84556,7 +84556,7 @@ async function $do$l(client, id, api_version, options) {
     security: requestSecurity,
     method: "POST",
     baseURL: options === null || options === void 0 ? void 0 : options.server_url,
-    path: path27,
+    path: path28,
     headers,
     body,
     userAgent: client._options.user_agent,
@@ -84599,7 +84599,7 @@ async function $do$k(client, body, api_version, options) {
   const pathParams = {
     api_version: encodeSimple("api_version", (_a2 = payload.api_version) !== null && _a2 !== void 0 ? _a2 : client._options.api_version, { explode: false, charEncoding: "percent" })
   };
-  const path27 = pathToFunc("/{api_version}/interactions")(pathParams);
+  const path28 = pathToFunc("/{api_version}/interactions")(pathParams);
   const headers = new Headers(compactMap({
     "Content-Type": "application/json",
     Accept: ((_b = input === null || input === void 0 ? void 0 : input.body) === null || _b === void 0 ? void 0 : _b.stream) ? "text/event-stream" : "application/json"
@@ -84630,7 +84630,7 @@ async function $do$k(client, body, api_version, options) {
     security: requestSecurity,
     method: "POST",
     baseURL: options === null || options === void 0 ? void 0 : options.server_url,
-    path: path27,
+    path: path28,
     headers,
     body: body$,
     userAgent: client._options.user_agent,
@@ -84680,7 +84680,7 @@ async function $do$j(client, id, api_version, options) {
       charEncoding: "percent"
     })
   };
-  const path27 = pathToFunc("/{api_version}/interactions/{interactionsId}")(pathParams);
+  const path28 = pathToFunc("/{api_version}/interactions/{interactionsId}")(pathParams);
   const headers = new Headers(compactMap({
     Accept: "application/json"
   }));
@@ -84710,7 +84710,7 @@ async function $do$j(client, id, api_version, options) {
     security: requestSecurity,
     method: "DELETE",
     baseURL: options === null || options === void 0 ? void 0 : options.server_url,
-    path: path27,
+    path: path28,
     headers,
     body,
     userAgent: client._options.user_agent,
@@ -84760,7 +84760,7 @@ async function $do$i(client, id, api_version, include_input, last_event_id, stre
       charEncoding: "percent"
     })
   };
-  const path27 = pathToFunc("/{api_version}/interactions/{interactionsId}")(pathParams);
+  const path28 = pathToFunc("/{api_version}/interactions/{interactionsId}")(pathParams);
   const query = encodeFormQuery({
     "include_input": payload.include_input,
     "last_event_id": payload.last_event_id,
@@ -84795,7 +84795,7 @@ async function $do$i(client, id, api_version, include_input, last_event_id, stre
     security: requestSecurity,
     method: "GET",
     baseURL: options === null || options === void 0 ? void 0 : options.server_url,
-    path: path27,
+    path: path28,
     headers,
     query,
     body,
@@ -84864,7 +84864,7 @@ async function $do$h(client, body, api_version, options) {
   const pathParams = {
     api_version: encodeSimple("api_version", (_a2 = payload.api_version) !== null && _a2 !== void 0 ? _a2 : client._options.api_version, { explode: false, charEncoding: "percent" })
   };
-  const path27 = pathToFunc("/{api_version}/triggers")(pathParams);
+  const path28 = pathToFunc("/{api_version}/triggers")(pathParams);
   const headers = new Headers(compactMap({
     "Content-Type": "application/json",
     Accept: "application/json"
@@ -84895,7 +84895,7 @@ async function $do$h(client, body, api_version, options) {
     security: requestSecurity,
     method: "POST",
     baseURL: options === null || options === void 0 ? void 0 : options.server_url,
-    path: path27,
+    path: path28,
     headers,
     body: body$,
     userAgent: client._options.user_agent,
@@ -84939,7 +84939,7 @@ async function $do$g(client, id, api_version, options) {
       charEncoding: "percent"
     })
   };
-  const path27 = pathToFunc("/{api_version}/triggers/{id}")(pathParams);
+  const path28 = pathToFunc("/{api_version}/triggers/{id}")(pathParams);
   const headers = new Headers(compactMap({
     Accept: "application/json"
   }));
@@ -84969,7 +84969,7 @@ async function $do$g(client, id, api_version, options) {
     security: requestSecurity,
     method: "DELETE",
     baseURL: options === null || options === void 0 ? void 0 : options.server_url,
-    path: path27,
+    path: path28,
     headers,
     body,
     userAgent: client._options.user_agent,
@@ -85013,7 +85013,7 @@ async function $do$f(client, id, api_version, options) {
       charEncoding: "percent"
     })
   };
-  const path27 = pathToFunc("/{api_version}/triggers/{id}")(pathParams);
+  const path28 = pathToFunc("/{api_version}/triggers/{id}")(pathParams);
   const headers = new Headers(compactMap({
     Accept: "application/json"
   }));
@@ -85043,7 +85043,7 @@ async function $do$f(client, id, api_version, options) {
     security: requestSecurity,
     method: "GET",
     baseURL: options === null || options === void 0 ? void 0 : options.server_url,
-    path: path27,
+    path: path28,
     headers,
     body,
     userAgent: client._options.user_agent,
@@ -85089,7 +85089,7 @@ async function $do$e(client, trigger_id, api_version, page_size, page_token, opt
       charEncoding: "percent"
     })
   };
-  const path27 = pathToFunc("/{api_version}/triggers/{triggerId}/executions")(pathParams);
+  const path28 = pathToFunc("/{api_version}/triggers/{triggerId}/executions")(pathParams);
   const query = encodeFormQuery({
     "page_size": payload.page_size,
     "page_token": payload.page_token
@@ -85123,7 +85123,7 @@ async function $do$e(client, trigger_id, api_version, page_size, page_token, opt
     security: requestSecurity,
     method: "GET",
     baseURL: options === null || options === void 0 ? void 0 : options.server_url,
-    path: path27,
+    path: path28,
     headers,
     query,
     body,
@@ -85166,7 +85166,7 @@ async function $do$d(client, api_version, filter, page_size, page_token, options
   const pathParams = {
     api_version: encodeSimple("api_version", (_a2 = payload === null || payload === void 0 ? void 0 : payload.api_version) !== null && _a2 !== void 0 ? _a2 : client._options.api_version, { explode: false, charEncoding: "percent" })
   };
-  const path27 = pathToFunc("/{api_version}/triggers")(pathParams);
+  const path28 = pathToFunc("/{api_version}/triggers")(pathParams);
   const query = encodeFormQuery({
     "filter": payload === null || payload === void 0 ? void 0 : payload.filter,
     "page_size": payload === null || payload === void 0 ? void 0 : payload.page_size,
@@ -85201,7 +85201,7 @@ async function $do$d(client, api_version, filter, page_size, page_token, options
     security: requestSecurity,
     method: "GET",
     baseURL: options === null || options === void 0 ? void 0 : options.server_url,
-    path: path27,
+    path: path28,
     headers,
     query,
     body,
@@ -85246,7 +85246,7 @@ async function $do$c(client, trigger_id, api_version, options) {
       charEncoding: "percent"
     })
   };
-  const path27 = pathToFunc("/{api_version}/triggers/{triggerId}/executions")(pathParams);
+  const path28 = pathToFunc("/{api_version}/triggers/{triggerId}/executions")(pathParams);
   const headers = new Headers(compactMap({
     Accept: "application/json"
   }));
@@ -85276,7 +85276,7 @@ async function $do$c(client, trigger_id, api_version, options) {
     security: requestSecurity,
     method: "POST",
     baseURL: options === null || options === void 0 ? void 0 : options.server_url,
-    path: path27,
+    path: path28,
     headers,
     body,
     userAgent: client._options.user_agent,
@@ -85321,7 +85321,7 @@ async function $do$b(client, id, body, api_version, options) {
       charEncoding: "percent"
     })
   };
-  const path27 = pathToFunc("/{api_version}/triggers/{id}")(pathParams);
+  const path28 = pathToFunc("/{api_version}/triggers/{id}")(pathParams);
   const headers = new Headers(compactMap({
     "Content-Type": "application/json",
     Accept: "application/json"
@@ -85352,7 +85352,7 @@ async function $do$b(client, id, body, api_version, options) {
     security: requestSecurity,
     method: "PATCH",
     baseURL: options === null || options === void 0 ? void 0 : options.server_url,
-    path: path27,
+    path: path28,
     headers,
     body: body$,
     userAgent: client._options.user_agent,
@@ -85439,7 +85439,7 @@ async function $do$a(client, body, api_version, options) {
   const pathParams = {
     api_version: encodeSimple("api_version", (_a2 = payload.api_version) !== null && _a2 !== void 0 ? _a2 : client._options.api_version, { explode: false, charEncoding: "percent" })
   };
-  const path27 = pathToFunc("/{api_version}/voices")(pathParams);
+  const path28 = pathToFunc("/{api_version}/voices")(pathParams);
   const headers = new Headers(compactMap({
     "Content-Type": "application/json",
     Accept: "application/json"
@@ -85470,7 +85470,7 @@ async function $do$a(client, body, api_version, options) {
     security: requestSecurity,
     method: "POST",
     baseURL: options === null || options === void 0 ? void 0 : options.server_url,
-    path: path27,
+    path: path28,
     headers,
     body: body$,
     userAgent: client._options.user_agent,
@@ -85514,7 +85514,7 @@ async function $do$9(client, id, api_version, options) {
       charEncoding: "percent"
     })
   };
-  const path27 = pathToFunc("/{api_version}/voices/{voicesId}")(pathParams);
+  const path28 = pathToFunc("/{api_version}/voices/{voicesId}")(pathParams);
   const headers = new Headers(compactMap({
     Accept: "application/json"
   }));
@@ -85544,7 +85544,7 @@ async function $do$9(client, id, api_version, options) {
     security: requestSecurity,
     method: "DELETE",
     baseURL: options === null || options === void 0 ? void 0 : options.server_url,
-    path: path27,
+    path: path28,
     headers,
     body,
     userAgent: client._options.user_agent,
@@ -85588,7 +85588,7 @@ async function $do$8(client, id, api_version, options) {
       charEncoding: "percent"
     })
   };
-  const path27 = pathToFunc("/{api_version}/voices/{voicesId}")(pathParams);
+  const path28 = pathToFunc("/{api_version}/voices/{voicesId}")(pathParams);
   const headers = new Headers(compactMap({
     Accept: "application/json"
   }));
@@ -85618,7 +85618,7 @@ async function $do$8(client, id, api_version, options) {
     security: requestSecurity,
     method: "GET",
     baseURL: options === null || options === void 0 ? void 0 : options.server_url,
-    path: path27,
+    path: path28,
     headers,
     body,
     userAgent: client._options.user_agent,
@@ -85668,7 +85668,7 @@ async function $do$7(client, api_version, accent, contexts, gender, language_cod
   const pathParams = {
     api_version: encodeSimple("api_version", (_a2 = payload === null || payload === void 0 ? void 0 : payload.api_version) !== null && _a2 !== void 0 ? _a2 : client._options.api_version, { explode: false, charEncoding: "percent" })
   };
-  const path27 = pathToFunc("/{api_version}/voices")(pathParams);
+  const path28 = pathToFunc("/{api_version}/voices")(pathParams);
   const query = encodeFormQuery({
     "accent": payload === null || payload === void 0 ? void 0 : payload.accent,
     "context": payload === null || payload === void 0 ? void 0 : payload.contexts,
@@ -85711,7 +85711,7 @@ async function $do$7(client, api_version, accent, contexts, gender, language_cod
     security: requestSecurity,
     method: "GET",
     baseURL: options === null || options === void 0 ? void 0 : options.server_url,
-    path: path27,
+    path: path28,
     headers,
     query,
     body,
@@ -85784,7 +85784,7 @@ async function $do$6(client, body, api_version, options) {
   const pathParams = {
     api_version: encodeSimple("api_version", (_a2 = payload.api_version) !== null && _a2 !== void 0 ? _a2 : client._options.api_version, { explode: false, charEncoding: "percent" })
   };
-  const path27 = pathToFunc("/{api_version}/webhooks")(pathParams);
+  const path28 = pathToFunc("/{api_version}/webhooks")(pathParams);
   const headers = new Headers(compactMap({
     "Content-Type": "application/json",
     Accept: "application/json"
@@ -85815,7 +85815,7 @@ async function $do$6(client, body, api_version, options) {
     security: requestSecurity,
     method: "POST",
     baseURL: options === null || options === void 0 ? void 0 : options.server_url,
-    path: path27,
+    path: path28,
     headers,
     body: body$,
     userAgent: client._options.user_agent,
@@ -85859,7 +85859,7 @@ async function $do$5(client, id, api_version, options) {
       charEncoding: "percent"
     })
   };
-  const path27 = pathToFunc("/{api_version}/webhooks/{id}")(pathParams);
+  const path28 = pathToFunc("/{api_version}/webhooks/{id}")(pathParams);
   const headers = new Headers(compactMap({
     Accept: "application/json"
   }));
@@ -85889,7 +85889,7 @@ async function $do$5(client, id, api_version, options) {
     security: requestSecurity,
     method: "DELETE",
     baseURL: options === null || options === void 0 ? void 0 : options.server_url,
-    path: path27,
+    path: path28,
     headers,
     body,
     userAgent: client._options.user_agent,
@@ -85933,7 +85933,7 @@ async function $do$4(client, id, api_version, options) {
       charEncoding: "percent"
     })
   };
-  const path27 = pathToFunc("/{api_version}/webhooks/{id}")(pathParams);
+  const path28 = pathToFunc("/{api_version}/webhooks/{id}")(pathParams);
   const headers = new Headers(compactMap({
     Accept: "application/json"
   }));
@@ -85963,7 +85963,7 @@ async function $do$4(client, id, api_version, options) {
     security: requestSecurity,
     method: "GET",
     baseURL: options === null || options === void 0 ? void 0 : options.server_url,
-    path: path27,
+    path: path28,
     headers,
     body,
     userAgent: client._options.user_agent,
@@ -86004,7 +86004,7 @@ async function $do$3(client, api_version, page_size, page_token, options) {
   const pathParams = {
     api_version: encodeSimple("api_version", (_a2 = payload === null || payload === void 0 ? void 0 : payload.api_version) !== null && _a2 !== void 0 ? _a2 : client._options.api_version, { explode: false, charEncoding: "percent" })
   };
-  const path27 = pathToFunc("/{api_version}/webhooks")(pathParams);
+  const path28 = pathToFunc("/{api_version}/webhooks")(pathParams);
   const query = encodeFormQuery({
     "page_size": payload === null || payload === void 0 ? void 0 : payload.page_size,
     "page_token": payload === null || payload === void 0 ? void 0 : payload.page_token
@@ -86038,7 +86038,7 @@ async function $do$3(client, api_version, page_size, page_token, options) {
     security: requestSecurity,
     method: "GET",
     baseURL: options === null || options === void 0 ? void 0 : options.server_url,
-    path: path27,
+    path: path28,
     headers,
     query,
     body,
@@ -86084,7 +86084,7 @@ async function $do$2(client, id, api_version, body, options) {
       charEncoding: "percent"
     })
   };
-  const path27 = pathToFunc("/{api_version}/webhooks/{id}:ping")(pathParams);
+  const path28 = pathToFunc("/{api_version}/webhooks/{id}:ping")(pathParams);
   const headers = new Headers(compactMap({
     "Content-Type": "application/json",
     Accept: "application/json"
@@ -86115,7 +86115,7 @@ async function $do$2(client, id, api_version, body, options) {
     security: requestSecurity,
     method: "POST",
     baseURL: options === null || options === void 0 ? void 0 : options.server_url,
-    path: path27,
+    path: path28,
     headers,
     body: body$,
     userAgent: client._options.user_agent,
@@ -86160,7 +86160,7 @@ async function $do$1(client, id, body, api_version, options) {
       charEncoding: "percent"
     })
   };
-  const path27 = pathToFunc("/{api_version}/webhooks/{id}:rotateSigningSecret")(pathParams);
+  const path28 = pathToFunc("/{api_version}/webhooks/{id}:rotateSigningSecret")(pathParams);
   const headers = new Headers(compactMap({
     "Content-Type": "application/json",
     Accept: "application/json"
@@ -86191,7 +86191,7 @@ async function $do$1(client, id, body, api_version, options) {
     security: requestSecurity,
     method: "POST",
     baseURL: options === null || options === void 0 ? void 0 : options.server_url,
-    path: path27,
+    path: path28,
     headers,
     body: body$,
     userAgent: client._options.user_agent,
@@ -86237,7 +86237,7 @@ async function $do(client, id, body, api_version, update_mask, options) {
       charEncoding: "percent"
     })
   };
-  const path27 = pathToFunc("/{api_version}/webhooks/{id}")(pathParams);
+  const path28 = pathToFunc("/{api_version}/webhooks/{id}")(pathParams);
   const query = encodeFormQuery({
     "update_mask": payload.update_mask
   });
@@ -86271,7 +86271,7 @@ async function $do(client, id, body, api_version, update_mask, options) {
     security: requestSecurity,
     method: "PATCH",
     baseURL: options === null || options === void 0 ? void 0 : options.server_url,
-    path: path27,
+    path: path28,
     headers,
     query,
     body: body$,
@@ -88853,16 +88853,16 @@ var Tunings = class extends BaseModule {
   async getInternal(params) {
     var _a2, _b, _c, _d;
     let response;
-    let path27 = "";
+    let path28 = "";
     let queryParams = {};
     if (this.apiClient.isVertexAI()) {
       const body = getTuningJobParametersToVertex(params);
-      path27 = formatMap("{name}", body["_url"]);
+      path28 = formatMap("{name}", body["_url"]);
       queryParams = body["_query"];
       delete body["_url"];
       delete body["_query"];
       response = this.apiClient.request({
-        path: path27,
+        path: path28,
         queryParams,
         body: JSON.stringify(body),
         httpMethod: "GET",
@@ -88883,12 +88883,12 @@ var Tunings = class extends BaseModule {
       });
     } else {
       const body = getTuningJobParametersToMldev(params);
-      path27 = formatMap("{name}", body["_url"]);
+      path28 = formatMap("{name}", body["_url"]);
       queryParams = body["_query"];
       delete body["_url"];
       delete body["_query"];
       response = this.apiClient.request({
-        path: path27,
+        path: path28,
         queryParams,
         body: JSON.stringify(body),
         httpMethod: "GET",
@@ -88912,16 +88912,16 @@ var Tunings = class extends BaseModule {
   async listInternal(params) {
     var _a2, _b;
     let response;
-    let path27 = "";
+    let path28 = "";
     let queryParams = {};
     if (this.apiClient.isVertexAI()) {
       const body = listTuningJobsParametersToVertex(params);
-      path27 = formatMap("tuningJobs", body["_url"]);
+      path28 = formatMap("tuningJobs", body["_url"]);
       queryParams = body["_query"];
       delete body["_url"];
       delete body["_query"];
       response = this.apiClient.request({
-        path: path27,
+        path: path28,
         queryParams,
         body: JSON.stringify(body),
         httpMethod: "GET",
@@ -88960,16 +88960,16 @@ var Tunings = class extends BaseModule {
   async cancel(params) {
     var _a2, _b, _c, _d;
     let response;
-    let path27 = "";
+    let path28 = "";
     let queryParams = {};
     if (this.apiClient.isVertexAI()) {
       const body = cancelTuningJobParametersToVertex(params);
-      path27 = formatMap("{name}:cancel", body["_url"]);
+      path28 = formatMap("{name}:cancel", body["_url"]);
       queryParams = body["_query"];
       delete body["_url"];
       delete body["_query"];
       response = this.apiClient.request({
-        path: path27,
+        path: path28,
         queryParams,
         body: JSON.stringify(body),
         httpMethod: "POST",
@@ -88992,12 +88992,12 @@ var Tunings = class extends BaseModule {
       });
     } else {
       const body = cancelTuningJobParametersToMldev(params);
-      path27 = formatMap("{name}:cancel", body["_url"]);
+      path28 = formatMap("{name}:cancel", body["_url"]);
       queryParams = body["_query"];
       delete body["_url"];
       delete body["_query"];
       response = this.apiClient.request({
-        path: path27,
+        path: path28,
         queryParams,
         body: JSON.stringify(body),
         httpMethod: "POST",
@@ -89023,16 +89023,16 @@ var Tunings = class extends BaseModule {
   async tuneInternal(params) {
     var _a2, _b;
     let response;
-    let path27 = "";
+    let path28 = "";
     let queryParams = {};
     if (this.apiClient.isVertexAI()) {
       const body = createTuningJobParametersPrivateToVertex(params, params);
-      path27 = formatMap("tuningJobs", body["_url"]);
+      path28 = formatMap("tuningJobs", body["_url"]);
       queryParams = body["_query"];
       delete body["_url"];
       delete body["_query"];
       response = this.apiClient.request({
-        path: path27,
+        path: path28,
         queryParams,
         body: JSON.stringify(body),
         httpMethod: "POST",
@@ -89058,18 +89058,18 @@ var Tunings = class extends BaseModule {
   async tuneMldevInternal(params) {
     var _a2, _b;
     let response;
-    let path27 = "";
+    let path28 = "";
     let queryParams = {};
     if (this.apiClient.isVertexAI()) {
       throw new Error("This method is only supported by the Gemini Developer API.");
     } else {
       const body = createTuningJobParametersPrivateToMldev(params);
-      path27 = formatMap("tunedModels", body["_url"]);
+      path28 = formatMap("tunedModels", body["_url"]);
       queryParams = body["_query"];
       delete body["_url"];
       delete body["_query"];
       response = this.apiClient.request({
-        path: path27,
+        path: path28,
         queryParams,
         body: JSON.stringify(body),
         httpMethod: "POST",
@@ -89093,16 +89093,16 @@ var Tunings = class extends BaseModule {
   async validateReward(params) {
     var _a2, _b;
     let response;
-    let path27 = "";
+    let path28 = "";
     let queryParams = {};
     if (this.apiClient.isVertexAI()) {
       const body = validateRewardParametersToVertex(params);
-      path27 = formatMap("{parent}/tuningJobs:validateReinforcementTuningReward", body["_url"]);
+      path28 = formatMap("{parent}/tuningJobs:validateReinforcementTuningReward", body["_url"]);
       queryParams = body["_query"];
       delete body["_url"];
       delete body["_query"];
       response = this.apiClient.request({
-        path: path27,
+        path: path28,
         queryParams,
         body: JSON.stringify(body),
         httpMethod: "POST",
@@ -89625,6 +89625,11 @@ function getApiKeyFromEnv() {
   return envGoogleApiKey || envGeminiApiKey || void 0;
 }
 
+// src/worker/gemini/worker.ts
+import { mkdtemp, writeFile as writeFile3, readFile as readFile6, rm as rm4 } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import path10 from "node:path";
+
 // src/worker/gemini/errors.ts
 function parseDuration(d) {
   const m2 = d ? /^(\d+(?:\.\d+)?)s$/.exec(d.trim()) : null;
@@ -89927,6 +89932,37 @@ var GeminiWorker = class {
     if (problems.length) throw new SchemaError(problems);
     return { json: json2, provider: batch ? "gemini-batch" : "gemini", model, tokens: { in: tokensIn, out: tokensOut }, cost_usd: cost, finish_reason: finish, duration_ms: 0 };
   }
+  /** Writes the requests as the Batch API's JSONL ({key, request} per line, REST field names) and uploads it. */
+  async uploadRequests(src, displayName) {
+    const lines = src.map(({ contents, config, metadata }) => {
+      const { systemInstruction, ...generationConfig } = config;
+      return JSON.stringify({ key: metadata.key, request: { contents, systemInstruction: { parts: [{ text: systemInstruction }] }, generationConfig } });
+    });
+    const dir = await mkdtemp(path10.join(tmpdir(), "g7-batch-"));
+    const file = path10.join(dir, "requests.jsonl");
+    try {
+      await writeFile3(file, lines.join("\n") + "\n");
+      const uploaded = await this.ai.files.upload({ file, config: { mimeType: "jsonl", displayName: `${displayName} requests` } });
+      return uploaded.name;
+    } finally {
+      await rm4(dir, { recursive: true, force: true });
+    }
+  }
+  /** Downloads a job's results file: one {key, response | error} per line. */
+  async downloadResults(fileName) {
+    const dir = await mkdtemp(path10.join(tmpdir(), "g7-batch-"));
+    const file = path10.join(dir, "results.jsonl");
+    try {
+      await this.ai.files.download({ file: fileName, downloadPath: file });
+      const text = await readFile6(file, "utf8");
+      return text.split("\n").filter((l) => l.trim()).map((l) => {
+        const o = JSON.parse(l);
+        return { ...o.response ? { response: o.response } : {}, ...o.error ? { error: o.error } : {}, metadata: { key: o.key } };
+      });
+    } finally {
+      await rm4(dir, { recursive: true, force: true });
+    }
+  }
   batch = {
     /** One inline batch job per model (requests of a TAG card share one); returns the job name. */
     submit: async (reqs, displayName) => {
@@ -89938,9 +89974,11 @@ var GeminiWorker = class {
         return { contents: r2.contents, config: r2.config, metadata: { key } };
       });
       try {
-        const job = await this.ai.batches.create({ model: first.model, src, config: { displayName } });
+        const inline = Buffer.byteLength(JSON.stringify(src)) <= (this.o.batchInlineMaxBytes ?? 2e7);
+        const job = await this.ai.batches.create({ model: first.model, src: inline ? src : await this.uploadRequests(src, displayName), config: { displayName } });
         return job.name;
       } catch (err) {
+        if (err instanceof WorkerError) throw err;
         const c = classifyApiError(err);
         throw new WorkerError(`batch submit failed (${c.status ?? "no response"}): ${c.message}`, { transient: c.kind === "retry" || c.kind === "daily-quota" });
       }
@@ -89962,7 +90000,8 @@ var GeminiWorker = class {
         return { done: failed, state, results };
       }
       const byKey = new Map(reqs.map((r2) => [r2.key, r2.req]));
-      for (const item of job.dest?.inlinedResponses ?? []) {
+      const items = job.dest?.fileName ? await this.downloadResults(job.dest.fileName) : job.dest?.inlinedResponses ?? [];
+      for (const item of items) {
         const key = String(item.metadata?.key ?? "");
         const req = byKey.get(key);
         if (!req) continue;
@@ -90009,7 +90048,7 @@ async function factoryDeps(o) {
   const config = await loadConfig(o.layout, o.display);
   const now = () => (/* @__PURE__ */ new Date()).toISOString();
   const audit = auditLog(o.layout.auditDir, env2.G7_AUDIT_DISABLE !== "1", o.warn);
-  const worker = cachedWorker(o.worker ?? pickWorker(config, o.layout, env2), path10.join(o.layout.stateDir, "cache"), audit, now);
+  const worker = cachedWorker(o.worker ?? pickWorker(config, o.layout, env2), path11.join(o.layout.stateDir, "cache"), audit, now);
   const git = new Git(o.layout.repoRoot);
   const deps = {
     layout: o.layout,
@@ -90027,9 +90066,9 @@ async function factoryDeps(o) {
 }
 
 // src/factory/run.ts
-import path21 from "node:path";
+import path22 from "node:path";
 import { hostname as hostname2 } from "node:os";
-import { readFile as readFile14 } from "node:fs/promises";
+import { readFile as readFile15 } from "node:fs/promises";
 
 // src/plan/backlog.ts
 import { access as access5 } from "node:fs/promises";
@@ -90430,7 +90469,7 @@ function findCycles(cards, idx, max) {
   for (let root = 0; root < cards.length && cycles.length < max; root++) {
     if (color[root]) continue;
     const stack = [[root, 0]];
-    const path27 = [root];
+    const path28 = [root];
     color[root] = 1;
     while (stack.length && cycles.length < max) {
       const top = stack[stack.length - 1];
@@ -90439,19 +90478,19 @@ function findCycles(cards, idx, max) {
       if (k >= deps.length) {
         color[node] = 2;
         stack.pop();
-        path27.pop();
+        path28.pop();
         continue;
       }
       top[1] = k + 1;
       const next = idx.get(deps[k]);
       if (next === void 0) continue;
       if (color[next] === 1) {
-        const from = path27.indexOf(next);
-        cycles.push([...path27.slice(from), next].map((i2) => cards[i2].id));
+        const from = path28.indexOf(next);
+        cycles.push([...path28.slice(from), next].map((i2) => cards[i2].id));
       } else if (color[next] === 0) {
         color[next] = 1;
         stack.push([next, 0]);
-        path27.push(next);
+        path28.push(next);
       }
     }
   }
@@ -90481,8 +90520,8 @@ async function fileExists(p) {
 }
 
 // src/truck/packets.ts
-import { readFile as readFile6 } from "node:fs/promises";
-import path12 from "node:path";
+import { readFile as readFile7 } from "node:fs/promises";
+import path13 from "node:path";
 
 // src/factory/journal.ts
 import { access as access6 } from "node:fs/promises";
@@ -90664,7 +90703,7 @@ function packDay(cards, outcomes, fixed = {}, index, depsChecked = false) {
 }
 
 // src/plan/compile.ts
-import path11 from "node:path";
+import path12 from "node:path";
 import { access as access7 } from "node:fs/promises";
 
 // node_modules/tinyglobby/dist/index.mjs
@@ -90677,27 +90716,27 @@ import { createRequire } from "module";
 import { basename as basename3, dirname, normalize, relative, resolve, sep } from "path";
 import * as nativeFs from "fs";
 var __require2 = /* @__PURE__ */ createRequire(import.meta.url);
-function cleanPath(path27) {
-  let normalized = normalize(path27);
+function cleanPath(path28) {
+  let normalized = normalize(path28);
   if (normalized.length > 1 && normalized[normalized.length - 1] === sep) normalized = normalized.substring(0, normalized.length - 1);
   return normalized;
 }
 var SLASHES_REGEX = /[\\/]/g;
-function convertSlashes(path27, separator) {
-  return path27.replace(SLASHES_REGEX, separator);
+function convertSlashes(path28, separator) {
+  return path28.replace(SLASHES_REGEX, separator);
 }
 var WINDOWS_ROOT_DIR_REGEX = /^[a-z]:[\\/]$/i;
-function isRootDirectory(path27) {
-  return path27 === "/" || WINDOWS_ROOT_DIR_REGEX.test(path27);
+function isRootDirectory(path28) {
+  return path28 === "/" || WINDOWS_ROOT_DIR_REGEX.test(path28);
 }
-function normalizePath(path27, options) {
+function normalizePath(path28, options) {
   const { resolvePaths, normalizePath: normalizePath$1, pathSeparator } = options;
-  const pathNeedsCleaning = process.platform === "win32" && path27.includes("/") || path27.startsWith(".");
-  if (resolvePaths) path27 = resolve(path27);
-  if (normalizePath$1 || pathNeedsCleaning) path27 = cleanPath(path27);
-  if (path27 === ".") return "";
-  const needsSeperator = path27[path27.length - 1] !== pathSeparator;
-  return convertSlashes(needsSeperator ? path27 + pathSeparator : path27, pathSeparator);
+  const pathNeedsCleaning = process.platform === "win32" && path28.includes("/") || path28.startsWith(".");
+  if (resolvePaths) path28 = resolve(path28);
+  if (normalizePath$1 || pathNeedsCleaning) path28 = cleanPath(path28);
+  if (path28 === ".") return "";
+  const needsSeperator = path28[path28.length - 1] !== pathSeparator;
+  return convertSlashes(needsSeperator ? path28 + pathSeparator : path28, pathSeparator);
 }
 function joinPathWithBasePath(filename, directoryPath) {
   return directoryPath + filename;
@@ -90734,8 +90773,8 @@ var pushDirectory = (directoryPath, paths) => {
   paths.push(directoryPath || ".");
 };
 var pushDirectoryFilter = (directoryPath, paths, filters) => {
-  const path27 = directoryPath || ".";
-  if (filters.every((filter) => filter(path27, true))) paths.push(path27);
+  const path28 = directoryPath || ".";
+  if (filters.every((filter) => filter(path28, true))) paths.push(path28);
 };
 var empty$2 = () => {
 };
@@ -90787,26 +90826,26 @@ var empty = () => {
 function build$3(options) {
   return options.group ? groupFiles : empty;
 }
-var resolveSymlinksAsync = function(path27, state, callback$1) {
+var resolveSymlinksAsync = function(path28, state, callback$1) {
   const { queue, fs: fs5, options: { suppressErrors } } = state;
   queue.enqueue();
-  fs5.realpath(path27, (error2, resolvedPath) => {
+  fs5.realpath(path28, (error2, resolvedPath) => {
     if (error2) return queue.dequeue(suppressErrors ? null : error2, state);
     fs5.stat(resolvedPath, (error$1, stat12) => {
       if (error$1) return queue.dequeue(suppressErrors ? null : error$1, state);
-      if (stat12.isDirectory() && isRecursive(path27, resolvedPath, state)) return queue.dequeue(null, state);
+      if (stat12.isDirectory() && isRecursive(path28, resolvedPath, state)) return queue.dequeue(null, state);
       callback$1(stat12, resolvedPath);
       queue.dequeue(null, state);
     });
   });
 };
-var resolveSymlinks = function(path27, state, callback$1) {
+var resolveSymlinks = function(path28, state, callback$1) {
   const { queue, fs: fs5, options: { suppressErrors } } = state;
   queue.enqueue();
   try {
-    const resolvedPath = fs5.realpathSync(path27);
+    const resolvedPath = fs5.realpathSync(path28);
     const stat12 = fs5.statSync(resolvedPath);
-    if (stat12.isDirectory() && isRecursive(path27, resolvedPath, state)) return;
+    if (stat12.isDirectory() && isRecursive(path28, resolvedPath, state)) return;
     callback$1(stat12, resolvedPath);
   } catch (e2) {
     if (!suppressErrors) throw e2;
@@ -90816,9 +90855,9 @@ function build$2(options, isSynchronous) {
   if (!options.resolveSymlinks || options.excludeSymlinks) return null;
   return isSynchronous ? resolveSymlinks : resolveSymlinksAsync;
 }
-function isRecursive(path27, resolved, state) {
+function isRecursive(path28, resolved, state) {
   if (state.options.useRealPaths) return isRecursiveUsingRealPaths(resolved, state);
-  let parent = dirname(path27);
+  let parent = dirname(path28);
   let depth = 1;
   while (parent !== state.root && depth < 2) {
     const resolvedPath = state.symlinks.get(parent);
@@ -90826,7 +90865,7 @@ function isRecursive(path27, resolved, state) {
     if (isSameRoot) depth++;
     else parent = dirname(parent);
   }
-  state.symlinks.set(path27, resolved);
+  state.symlinks.set(path28, resolved);
   return depth > 1;
 }
 function isRecursiveUsingRealPaths(resolved, state) {
@@ -90998,19 +91037,19 @@ var Walker = class {
         const filename = this.joinPath(entry.name, directoryPath);
         this.pushFile(filename, files, this.state.counts, filters);
       } else if (entry.isDirectory()) {
-        let path27 = joinDirectoryPath(entry.name, directoryPath, this.state.options.pathSeparator);
-        if (exclude && exclude(entry.name, path27)) continue;
-        this.pushDirectory(path27, paths, filters);
-        this.walkDirectory(this.state, path27, path27, depth - 1, this.walk);
+        let path28 = joinDirectoryPath(entry.name, directoryPath, this.state.options.pathSeparator);
+        if (exclude && exclude(entry.name, path28)) continue;
+        this.pushDirectory(path28, paths, filters);
+        this.walkDirectory(this.state, path28, path28, depth - 1, this.walk);
       } else if (this.resolveSymlink && entry.isSymbolicLink()) {
-        let path27 = joinPathWithBasePath(entry.name, directoryPath);
-        this.resolveSymlink(path27, this.state, (stat12, resolvedPath) => {
+        let path28 = joinPathWithBasePath(entry.name, directoryPath);
+        this.resolveSymlink(path28, this.state, (stat12, resolvedPath) => {
           if (stat12.isDirectory()) {
             resolvedPath = normalizePath(resolvedPath, this.state.options);
-            if (exclude && exclude(entry.name, useRealPaths ? resolvedPath : path27 + pathSeparator)) return;
-            this.walkDirectory(this.state, resolvedPath, useRealPaths ? resolvedPath : path27 + pathSeparator, depth - 1, this.walk);
+            if (exclude && exclude(entry.name, useRealPaths ? resolvedPath : path28 + pathSeparator)) return;
+            this.walkDirectory(this.state, resolvedPath, useRealPaths ? resolvedPath : path28 + pathSeparator, depth - 1, this.walk);
           } else {
-            resolvedPath = useRealPaths ? resolvedPath : path27;
+            resolvedPath = useRealPaths ? resolvedPath : path28;
             const filename = basename3(resolvedPath);
             const directoryPath$1 = normalizePath(dirname(resolvedPath), this.state.options);
             resolvedPath = this.joinPath(filename, directoryPath$1);
@@ -91176,7 +91215,7 @@ var Builder = class {
       isMatch = globFn(patterns, ...options);
       this.globCache[patterns.join("\0")] = isMatch;
     }
-    this.options.filters.push((path27) => isMatch(path27));
+    this.options.filters.push((path28) => isMatch(path28));
     return this;
   }
 };
@@ -91251,19 +91290,19 @@ function buildRelative(cwd, root) {
     return p[p.length - 1] === "/" && result !== "" ? `${result}/` : result || ".";
   };
 }
-function ensureNonDriveRelativePath(path27) {
-  return path27.replace(DRIVE_RELATIVE_PATH, (match2) => `${match2}/`);
+function ensureNonDriveRelativePath(path28) {
+  return path28.replace(DRIVE_RELATIVE_PATH, (match2) => `${match2}/`);
 }
 var splitPatternOptions = { parts: true };
-function splitPattern(path27) {
+function splitPattern(path28) {
   var _result$parts;
-  const result = import_picomatch.default.scan(path27, splitPatternOptions);
-  return ((_result$parts = result.parts) === null || _result$parts === void 0 ? void 0 : _result$parts.length) ? result.parts : [path27];
+  const result = import_picomatch.default.scan(path28, splitPatternOptions);
+  return ((_result$parts = result.parts) === null || _result$parts === void 0 ? void 0 : _result$parts.length) ? result.parts : [path28];
 }
 var POSIX_UNESCAPED_GLOB_SYMBOLS = /(?<!\\)([()[\]{}*?|]|^!|[!+@](?=\()|\\(?![()[\]{}!*+?@|]))/g;
 var WIN32_UNESCAPED_GLOB_SYMBOLS = /(?<!\\)([()[\]{}]|^!|[!+@](?=\())/g;
-var escapePosixPath = (path27) => path27.replace(POSIX_UNESCAPED_GLOB_SYMBOLS, "\\$&");
-var escapeWin32Path = (path27) => path27.replace(WIN32_UNESCAPED_GLOB_SYMBOLS, "\\$&");
+var escapePosixPath = (path28) => path28.replace(POSIX_UNESCAPED_GLOB_SYMBOLS, "\\$&");
+var escapeWin32Path = (path28) => path28.replace(WIN32_UNESCAPED_GLOB_SYMBOLS, "\\$&");
 var escapePath = isWin ? escapeWin32Path : escapePosixPath;
 function isDynamicPattern(pattern, options) {
   if ((options === null || options === void 0 ? void 0 : options.caseSensitiveMatch) === false) return true;
@@ -91370,13 +91409,13 @@ function buildCrawler(options, patterns) {
   if (options.deep !== void 0) maxDepth = Math.round(options.deep - props.depthOffset);
   const crawler = new Builder({
     filters: [debug2 ? (p, isDirectory2) => {
-      const path27 = format2(p, isDirectory2);
-      const matches = matcher(path27) && !ignore(path27);
-      if (matches) log(`matched ${path27}`);
+      const path28 = format2(p, isDirectory2);
+      const matches = matcher(path28) && !ignore(path28);
+      if (matches) log(`matched ${path28}`);
       return matches;
     } : (p, isDirectory2) => {
-      const path27 = format2(p, isDirectory2);
-      return matcher(path27) && !ignore(path27);
+      const path28 = format2(p, isDirectory2);
+      return matcher(path28) && !ignore(path28);
     }],
     exclude: debug2 ? (_, p) => {
       const skipped = excludePredicate(_, p);
@@ -91548,7 +91587,7 @@ async function compileDayPlan(planFile, ctx) {
     }
   }
   const units = /* @__PURE__ */ new Map();
-  const libraryAbs = path11.resolve(ctx.layout.repoRoot, ctx.config.libraryRoot);
+  const libraryAbs = path12.resolve(ctx.layout.repoRoot, ctx.config.libraryRoot);
   for (const i2 of order) {
     const e2 = entries[i2];
     const refs = normAfter(e2.after);
@@ -91690,11 +91729,11 @@ function serializeCards(cards) {
 
 // src/truck/packets.ts
 function checkedStampFile(layout, day) {
-  return path12.join(layout.stateDir, "checked", `backlog_${day}.json`);
+  return path13.join(layout.stateDir, "checked", `backlog_${day}.json`);
 }
 async function readStamp(file) {
   try {
-    const s2 = JSON.parse(await readFile6(file, "utf8"));
+    const s2 = JSON.parse(await readFile7(file, "utf8"));
     return s2.checker === CHECKER && typeof s2.sha256 === "string" ? s2.sha256 : void 0;
   } catch {
     return void 0;
@@ -91773,14 +91812,14 @@ async function packDayFiles(layout, day, display2) {
 }
 
 // src/factory/state.ts
-import { readFile as readFile7 } from "node:fs/promises";
+import { readFile as readFile8 } from "node:fs/promises";
 function initialState(now) {
   return { schema_version: 1, state: "READY", day: null, truck: null, run_id: null, owner: null, heartbeat_at: null, bundle: null, last_stop: null, batches: [], updated_at: now };
 }
 async function readState(layout, display2, now) {
   let bytes;
   try {
-    bytes = await readFile7(layout.stateFile);
+    bytes = await readFile8(layout.stateFile);
   } catch {
     return initialState(now);
   }
@@ -91795,9 +91834,9 @@ async function writeState(layout, state) {
 }
 
 // src/factory/lock.ts
-import { open as open4, readFile as readFile8, unlink as unlink3, mkdir as mkdir3 } from "node:fs/promises";
+import { open as open4, readFile as readFile9, unlink as unlink3, mkdir as mkdir3 } from "node:fs/promises";
 import { hostname } from "node:os";
-import path13 from "node:path";
+import path14 from "node:path";
 var LockBusyError = class extends Error {
   constructor(owner, file) {
     super(`another g7 run holds ${file} (pid ${owner.pid} on ${owner.host}, since ${owner.started_at})`);
@@ -91817,7 +91856,7 @@ function alive(pid) {
   }
 }
 async function acquireLock(file, now) {
-  await mkdir3(path13.dirname(file), { recursive: true });
+  await mkdir3(path14.dirname(file), { recursive: true });
   const owner = { pid: process.pid, host: hostname(), started_at: now };
   let tookOverFrom;
   for (let tries = 0; tries < 3; tries++) {
@@ -91839,7 +91878,7 @@ async function acquireLock(file, now) {
     }
     let held;
     try {
-      held = JSON.parse(await readFile8(file, "utf8"));
+      held = JSON.parse(await readFile9(file, "utf8"));
     } catch {
       held = void 0;
     }
@@ -91853,11 +91892,11 @@ async function acquireLock(file, now) {
 }
 
 // src/factory/card.ts
-import path19 from "node:path";
-import { readFile as readFile13, stat as stat11 } from "node:fs/promises";
+import path20 from "node:path";
+import { readFile as readFile14, stat as stat11 } from "node:fs/promises";
 
 // src/rules/eval.ts
-import { stat as stat8, readFile as readFile9 } from "node:fs/promises";
+import { stat as stat8, readFile as readFile10 } from "node:fs/promises";
 async function countLines(abs) {
   let n = 0;
   await forEachLine(abs, (t2) => {
@@ -91887,7 +91926,7 @@ async function jsonProblem(abs, schema) {
     return bad;
   }
   try {
-    return check(JSON.parse(decodeText(await readFile9(abs), abs)), "document");
+    return check(JSON.parse(decodeText(await readFile10(abs), abs)), "document");
   } catch {
     return "not valid JSON";
   }
@@ -91953,7 +91992,7 @@ function allHold(results) {
 import { createReadStream as createReadStream3 } from "node:fs";
 import { stat as stat9, readdir as readdir4 } from "node:fs/promises";
 import { createHash as createHash5 } from "node:crypto";
-import path14 from "node:path";
+import path15 from "node:path";
 
 // src/executors/types.ts
 function emptyResult() {
@@ -91992,7 +92031,7 @@ async function chunkFile(abs, rel, chunkBytes, size, mtimeMs, emit) {
   if (len > 0 || size === 0) await cut();
 }
 async function listFiles(root, rel, out) {
-  const abs = path14.join(root, rel);
+  const abs = path15.join(root, rel);
   const st = await stat9(abs);
   if (st.isFile()) {
     out.push(rel);
@@ -92002,7 +92041,7 @@ async function listFiles(root, rel, out) {
   for (const n of names) if (!n.startsWith(".")) await listFiles(root, rel ? `${rel}/${n}` : n, out);
 }
 async function scan(ctx) {
-  const libRoot = path14.resolve(ctx.layout.repoRoot, ctx.config.libraryRoot);
+  const libRoot = path15.resolve(ctx.layout.repoRoot, ctx.config.libraryRoot);
   const inputs = Array.isArray(ctx.card.input) ? ctx.card.input : [ctx.card.input];
   const files = [];
   for (const raw of inputs) {
@@ -92032,7 +92071,7 @@ async function scan(ctx) {
   let bytes = 0;
   await writeStreamAtomic(outAbs, async (write) => {
     for (const rel of files) {
-      const abs = path14.join(libRoot, rel);
+      const abs = path15.join(libRoot, rel);
       const st = await stat9(abs);
       const prev = previous.get(rel);
       if (prev && prev.size === st.size && prev.mtime === Math.floor(st.mtimeMs)) {
@@ -92056,14 +92095,14 @@ async function scan(ctx) {
 }
 
 // src/executors/tag.ts
-import path16 from "node:path";
+import path17 from "node:path";
 
 // src/executors/library.ts
 import { open as open5, stat as stat10 } from "node:fs/promises";
-import path15 from "node:path";
+import path16 from "node:path";
 async function readChunkText(ctx, rel, offset, length) {
   if (repoPathProblem(rel)) throw new PathError([{ file: ctx.card.id, rule: "library.path", message: `chunk path "${rel}" leaves the library` }]);
-  const abs = path15.join(path15.resolve(ctx.layout.repoRoot, ctx.config.libraryRoot), rel);
+  const abs = path16.join(path16.resolve(ctx.layout.repoRoot, ctx.config.libraryRoot), rel);
   let fh;
   try {
     fh = await open5(abs, "r");
@@ -92178,7 +92217,7 @@ async function tag(ctx) {
       await write(JSON.stringify({ path: c.path, offset: c.offset, length: c.length, sha256: c.sha256, tags: a.tags, strike: a.strike, why: a.why ?? "" }) + "\n");
     }
   });
-  const strikeFile = path16.join(ctx.layout.libraryIndexDir, STRIKE_LIST);
+  const strikeFile = path17.join(ctx.layout.libraryIndexDir, STRIKE_LIST);
   const seen = /* @__PURE__ */ new Set();
   try {
     await forEachLine(strikeFile, (t2) => {
@@ -92261,8 +92300,8 @@ async function test(ctx) {
 }
 
 // src/executors/patch.ts
-import { lstat as lstat2, realpath as realpath2, readFile as readFile10 } from "node:fs/promises";
-import path17 from "node:path";
+import { lstat as lstat2, realpath as realpath2, readFile as readFile11 } from "node:fs/promises";
+import path18 from "node:path";
 async function patchPathProblem(repoRoot, rel, pack2) {
   const why = repoPathProblem(rel);
   if (why) return why;
@@ -92273,7 +92312,7 @@ async function patchPathProblem(repoRoot, rel, pack2) {
   const rootReal = await realpath2(repoRoot);
   let cur = repoRoot;
   for (const part of norm.split("/")) {
-    cur = path17.join(cur, part);
+    cur = path18.join(cur, part);
     let st;
     try {
       st = await lstat2(cur);
@@ -92282,12 +92321,12 @@ async function patchPathProblem(repoRoot, rel, pack2) {
     }
     if (st.isSymbolicLink()) {
       const target = await realpath2(cur).catch(() => "");
-      if (!target || target !== rootReal && !target.startsWith(rootReal + path17.sep)) return `goes through the symlink ${path17.relative(repoRoot, cur)}, which leaves the repository`;
+      if (!target || target !== rootReal && !target.startsWith(rootReal + path18.sep)) return `goes through the symlink ${path18.relative(repoRoot, cur)}, which leaves the repository`;
     }
   }
   if (pack2.files.create.map(normalizeRepoPath).includes(norm) === false) {
     try {
-      await lstat2(path17.join(repoRoot, norm));
+      await lstat2(path18.join(repoRoot, norm));
     } catch {
       return "is listed under modify but does not exist (list it under create)";
     }
@@ -92300,7 +92339,7 @@ async function patch(ctx) {
   const files = [];
   for (const p of pack2.files.modify) {
     if (repoPathProblem(p)) continue;
-    files.push({ path: p, content: await readFile10(path17.join(ctx.layout.repoRoot, normalizeRepoPath(p)), "utf8").catch(() => "") });
+    files.push({ path: p, content: await readFile11(path18.join(ctx.layout.repoRoot, normalizeRepoPath(p)), "utf8").catch(() => "") });
   }
   const { response, hash, cached } = await ctx.worker.call(
     { card: ctx.card.id, cost_hint: ctx.card.cost_hint, task: { kind: "PATCH", goal: pack2.goal, allowed: pack2.files, files, forbidden: pack2.forbidden }, skill: ctx.skill, previous_failure: ctx.previousFailure },
@@ -92315,9 +92354,9 @@ async function patch(ctx) {
     if (why) problems.push({ file: ctx.card.id, field: "edits", rule: "patch.path", message: `"${e2.path}" ${why}`, hint: `work pack ${pack2.id} allows: ${[...pack2.files.create, ...pack2.files.modify].join(", ")}` });
   }
   if (problems.length) throw new PathError(problems);
-  for (const e2 of edits) await writeFileAtomic(path17.join(ctx.layout.repoRoot, normalizeRepoPath(e2.path)), e2.content);
+  for (const e2 of edits) await writeFileAtomic(path18.join(ctx.layout.repoRoot, normalizeRepoPath(e2.path)), e2.content);
   const summary2 = { pack: pack2.id, edits: edits.map((e2) => ({ path: normalizeRepoPath(e2.path), bytes: Buffer.byteLength(e2.content) })) };
-  await writeFileAtomic(path17.join(ctx.layout.repoRoot, normalizeRepoPath(ctx.card.output)), JSON.stringify(summary2, null, 2) + "\n");
+  await writeFileAtomic(path18.join(ctx.layout.repoRoot, normalizeRepoPath(ctx.card.output)), JSON.stringify(summary2, null, 2) + "\n");
   const r2 = emptyResult();
   r2.calls.push({ hash, cached });
   r2.tokens = { ...response.tokens };
@@ -92329,12 +92368,12 @@ async function patch(ctx) {
 }
 
 // src/executors/verify.ts
-import { readFile as readFile11 } from "node:fs/promises";
+import { readFile as readFile12 } from "node:fs/promises";
 import { createHash as createHash6 } from "node:crypto";
-function parses(path27, bytes) {
+function parses(path28, bytes) {
   try {
-    if (path27.endsWith(".jsonl")) bytes.toString("utf8").split("\n").filter((l) => l.trim()).forEach((l) => JSON.parse(l));
-    else if (path27.endsWith(".json")) JSON.parse(bytes.toString("utf8"));
+    if (path28.endsWith(".jsonl")) bytes.toString("utf8").split("\n").filter((l) => l.trim()).forEach((l) => JSON.parse(l));
+    else if (path28.endsWith(".json")) JSON.parse(bytes.toString("utf8"));
     return true;
   } catch {
     return false;
@@ -92347,7 +92386,7 @@ async function verify(ctx) {
   for (const o of ctx.depOutputs) {
     let bytes;
     try {
-      bytes = await readFile11(resolveInRepo(ctx.layout.repoRoot, o.path));
+      bytes = await readFile12(resolveInRepo(ctx.layout.repoRoot, o.path));
     } catch {
       missing.push({ file: o.path, rule: "verify.missing", message: `output of ${o.card} is missing` });
       continue;
@@ -92368,8 +92407,8 @@ async function verify(ctx) {
 }
 
 // src/executors/triage.ts
-import { readdir as readdir5, readFile as readFile12 } from "node:fs/promises";
-import path18 from "node:path";
+import { readdir as readdir5, readFile as readFile13 } from "node:fs/promises";
+import path19 from "node:path";
 async function triage(ctx) {
   let names = [];
   try {
@@ -92379,8 +92418,8 @@ async function triage(ctx) {
   const cards = [];
   let n = 0;
   for (const name of names) {
-    const file = path18.join(ctx.layout.reworkDir, name);
-    const pack2 = JSON.parse(await readFile12(file, "utf8"));
+    const file = path19.join(ctx.layout.reworkDir, name);
+    const pack2 = JSON.parse(await readFile13(file, "utf8"));
     if (pack2.status !== "open") continue;
     const c = pack2.card;
     const id = `L${c.lane}_${c.type}_${String(9e5 + ++n).padStart(6, "0")}`;
@@ -92436,7 +92475,7 @@ async function readSkill(deps, type) {
   if (!target) return void 0;
   const file = target.split("::")[0];
   try {
-    return await readFile13(resolveInRepo(deps.layout.repoRoot, file), "utf8");
+    return await readFile14(resolveInRepo(deps.layout.repoRoot, file), "utf8");
   } catch {
     return void 0;
   }
@@ -92447,7 +92486,7 @@ async function runCard(deps, run, slot, pack2, depOutputs, batch) {
   const dir = cardDir(deps.layout, run.id, slot.slot, card.id);
   await resetDir(dir);
   const redact = deps.redact;
-  await writeEvidence(path19.join(dir, "card.json"), JSON.stringify(card, null, 2) + "\n");
+  await writeEvidence(path20.join(dir, "card.json"), JSON.stringify(card, null, 2) + "\n");
   const accept = parseRule(card.accept, "accept").rule;
   const failfast = parseRule(card.failfast, "failfast").rule;
   const timeoutMs = timeoutFor(card);
@@ -92463,7 +92502,7 @@ async function runCard(deps, run, slot, pack2, depOutputs, batch) {
   let result;
   let batchName;
   for (attempt = 1; attempt <= 2; attempt++) {
-    const adir = path19.join(dir, `attempt-${attempt}`);
+    const adir = path20.join(dir, `attempt-${attempt}`);
     const t0 = performance.now();
     let error2;
     result = void 0;
@@ -92504,19 +92543,19 @@ ${excerpts[0].excerpt}` : void 0,
     const fired = failfast.predicates.length > 0 && allHold(failfastResults);
     const pass = !error2 && allHold(acceptResults) && !fired;
     await Promise.all([
-      writeEvidence(path19.join(adir, "stdout.txt"), redact(figures.stdout)),
-      writeEvidence(path19.join(adir, "stderr.txt"), redact(figures.stderr + (error2 ? `
+      writeEvidence(path20.join(adir, "stdout.txt"), redact(figures.stdout)),
+      writeEvidence(path20.join(adir, "stderr.txt"), redact(figures.stderr + (error2 ? `
 ${error2 instanceof G7Error ? error2.message : String(error2?.stack ?? error2)}
 ` : "")))
     ]);
     faultPoint("card.evidence");
     await Promise.all([
-      writeEvidence(path19.join(adir, "accept.json"), redact(JSON.stringify({ accept: acceptResults, failfast: failfastResults, fired }, null, 2)) + "\n"),
+      writeEvidence(path20.join(adir, "accept.json"), redact(JSON.stringify({ accept: acceptResults, failfast: failfastResults, fired }, null, 2)) + "\n"),
       writeEvidence(
-        path19.join(adir, "result.json"),
+        path20.join(adir, "result.json"),
         redact(JSON.stringify({ attempt, pass, exit: figures.exit, duration_ms: Math.round(durationMs), tokens: result?.tokens ?? { in: 0, out: 0 }, cost_usd: result?.cost ?? 0, outputs: result?.outputs ?? [], worker_calls: result?.calls ?? [] }, null, 2)) + "\n"
       ),
-      ...Object.entries(result?.evidence ?? {}).map(([name, text]) => writeEvidence(path19.join(adir, name), redact(text)))
+      ...Object.entries(result?.evidence ?? {}).map(([name, text]) => writeEvidence(path20.join(adir, name), redact(text)))
     ]);
     if (pass) {
       triage2 = void 0;
@@ -92524,7 +92563,7 @@ ${error2 instanceof G7Error ? error2.message : String(error2?.stack ?? error2)}
     }
     triage2 = classifyFailure({ error: error2, stdout: figures.stdout, stderr: figures.stderr, accept: acceptResults, failfast: fired ? failfastResults : [] });
     excerpts.push({ attempt, reason: redact(triage2.reason), excerpt: redact(failureExcerpt(figures.stdout, figures.stderr + (error2 instanceof G7Error ? error2.message : ""))) });
-    await writeEvidence(path19.join(adir, "triage.json"), JSON.stringify(triage2, null, 2) + "\n");
+    await writeEvidence(path20.join(adir, "triage.json"), JSON.stringify(triage2, null, 2) + "\n");
     deps.log(`  ${card.id} attempt ${attempt} failed: ${triage2.class}${triage2.transient ? " (transient)" : ""}: ${redact(triage2.reason)}`);
     if (triage2.transient) break;
   }
@@ -92557,14 +92596,14 @@ ${error2 instanceof G7Error ? error2.message : String(error2?.stack ?? error2)}
     tokens,
     cost_usd: Number(cost.toFixed(6)),
     outputs: outputsDetail,
-    detail: path19.relative(path19.dirname(path19.dirname(dir)), dir).split(path19.sep).join("/")
+    detail: path20.relative(path20.dirname(path20.dirname(dir)), dir).split(path20.sep).join("/")
   };
-  await writeEvidence(path19.join(dir, "summary.json"), JSON.stringify(summary2, null, 2) + "\n");
+  await writeEvidence(path20.join(dir, "summary.json"), JSON.stringify(summary2, null, 2) + "\n");
   return { summary: summary2, outputs, ...triage2 ? { failure: { triage: triage2, excerpts, batchName } } : {} };
 }
 
 // src/factory/rework.ts
-import path20 from "node:path";
+import path21 from "node:path";
 var ADVICE = {
   IMPORT: "A module or dependency could not be resolved. Check the install step and the import named in the excerpt.",
   PATH: "A file is missing or a path is outside what the card or its work pack allows. Check the paths named in the excerpt against the work pack.",
@@ -92573,7 +92612,7 @@ var ADVICE = {
   API: "The model or GitHub API refused. Check the key, quota and budget."
 };
 function reworkFile(layout, day, card, run) {
-  return path20.join(layout.reworkDir, `${day}_${card}_${run}.json`);
+  return path21.join(layout.reworkDir, `${day}_${card}_${run}.json`);
 }
 async function writeReworkPack(layout, pack2) {
   const file = reworkFile(layout, pack2.day, pack2.card.id, pack2.run);
@@ -92590,9 +92629,9 @@ async function buildReport(deps, run, state, slots) {
   for (const s2 of slots) {
     const e2 = results.get(s2.card.id);
     if (!e2) continue;
-    const file = path21.join(runDir(deps.layout, run.id), "cards", `${String(s2.slot).padStart(3, "0")}_${s2.card.id}`, "summary.json");
+    const file = path22.join(runDir(deps.layout, run.id), "cards", `${String(s2.slot).padStart(3, "0")}_${s2.card.id}`, "summary.json");
     try {
-      cards.push(JSON.parse(await readFile14(file, "utf8")));
+      cards.push(JSON.parse(await readFile15(file, "utf8")));
     } catch {
       cards.push({ id: s2.card.id, slot: s2.slot, lane: s2.card.lane, type: s2.card.type, status: e2.status ?? "SKIP", attempts: 0, accept: [], failfast: [], triage: null, duration_ms: 0, tokens: { in: 0, out: 0 }, cost_usd: 0, outputs: [], detail: e2.detail ?? "" });
     }
@@ -92732,7 +92771,7 @@ async function journaledStop(layout, runId) {
 async function loadPack(deps, id) {
   if (!id) return void 0;
   try {
-    return JSON.parse(await readFile14(workPackFile(deps.layout, id), "utf8"));
+    return JSON.parse(await readFile15(workPackFile(deps.layout, id), "utf8"));
   } catch {
     throw new G7Error("PATH", [{ file: deps.display(workPackFile(deps.layout, id)), rule: "pack.missing", message: `work pack ${id} not found` }]);
   }
@@ -92832,8 +92871,8 @@ async function driveTruck(deps, opts, run, state) {
 }
 
 // src/cli/main.ts
-import path25 from "node:path";
-import { readFile as readFile16 } from "node:fs/promises";
+import path26 from "node:path";
+import { readFile as readFile17 } from "node:fs/promises";
 
 // node_modules/commander/esm.mjs
 var import_index3 = __toESM(require_commander(), 1);
@@ -92872,9 +92911,9 @@ var EXIT = {
 };
 
 // src/plan/check.ts
-import path22 from "node:path";
+import path23 from "node:path";
 function kindOf(file) {
-  const base = path22.basename(file);
+  const base = path23.basename(file);
   if (base === "factory.yaml" || base === "factory.yml") return "factory";
   if (/\.ya?ml$/i.test(base)) return "dayplan";
   if (/\.jsonl$/i.test(base)) return "backlog";
@@ -92885,7 +92924,7 @@ async function checkWorkPack(file, display2) {
   const problems = explain("pack", doc.value, { file: display2, doc });
   if (problems.length > 0) return { problems };
   const pack2 = doc.value;
-  const base = path22.basename(file).replace(/\.json$/i, "");
+  const base = path23.basename(file).replace(/\.json$/i, "");
   if (pack2.id !== base) {
     const pos = doc.locate("/id");
     problems.push({ file: display2, line: pos?.line, col: pos?.col, field: "id", rule: "pack.id-file", message: `id "${pack2.id}" does not match the file name "${base}.json"`, hint: "a pack is found by its id: name the file <id>.json" });
@@ -92906,7 +92945,7 @@ async function checkFile(file, layout, display2) {
   try {
     switch (kind) {
       case "factory": {
-        await loadConfig({ ...layout, factoryFile: path22.resolve(file) }, display2);
+        await loadConfig({ ...layout, factoryFile: path23.resolve(file) }, display2);
         return { file: shown, kind, ok: true, summary: "valid factory config", problems: [] };
       }
       case "dayplan": {
@@ -92937,7 +92976,7 @@ async function checkFile(file, layout, display2) {
 import { createHash as createHash7 } from "node:crypto";
 
 // src/cli/init.ts
-import path23 from "node:path";
+import path24 from "node:path";
 import { mkdir as mkdir4 } from "node:fs/promises";
 var FACTORY_YAML = `# G7 Factory configuration. Paths are relative to the repository root (the folder holding ssot/).
 library: { root: library }            # the library SCAN reads; may live outside the repository
@@ -92960,12 +92999,12 @@ tags:
     strike: true
 `;
 async function initSsot(layout, io, display2) {
-  const dirs = [layout.plansDir, layout.packsDir, layout.packetsDir, layout.runsDir, layout.stateDir, layout.reworkDir, layout.libraryIndexDir, layout.skillsDir, path23.join(layout.ssotDir, "rules"), path23.join(layout.auditDir, "ai-ask")];
+  const dirs = [layout.plansDir, layout.packsDir, layout.packetsDir, layout.runsDir, layout.stateDir, layout.reworkDir, layout.libraryIndexDir, layout.skillsDir, path24.join(layout.ssotDir, "rules"), path24.join(layout.auditDir, "ai-ask")];
   for (const d of dirs) await mkdir4(d, { recursive: true });
   const files = [
     [layout.factoryFile, FACTORY_YAML],
-    [path23.join(layout.ssotDir, "rules", "tags.yaml"), TAGS_YAML],
-    [path23.join(layout.ssotDir, ".gitignore"), "# Written and read by g7 alone.\nstate/run.lock\n*.tmp-*\n"]
+    [path24.join(layout.ssotDir, "rules", "tags.yaml"), TAGS_YAML],
+    [path24.join(layout.ssotDir, ".gitignore"), "# Written and read by g7 alone.\nstate/run.lock\n*.tmp-*\n"]
   ];
   for (const [file, text] of files) {
     if (await fileExists(file)) {
@@ -92980,9 +93019,9 @@ async function initSsot(layout, io, display2) {
 }
 
 // src/cli/factory.ts
-import { readFile as readFile15 } from "node:fs/promises";
+import { readFile as readFile16 } from "node:fs/promises";
 import { hostname as hostname3 } from "node:os";
-import path24 from "node:path";
+import path25 from "node:path";
 var CODE = { OK: EXIT.OK, NOTHING: EXIT.OK, FAIL_STOP: EXIT.FAIL_STOP, RECOVERABLE: EXIT.RECOVERABLE, REFUSED: EXIT.REFUSED, BUSY: EXIT.BUSY };
 async function runCommand(c, opts) {
   if (opts.truck && opts.truck !== "A" && opts.truck !== "B") throw new UsageError(`--truck must be A or B, got "${opts.truck}"`);
@@ -93046,9 +93085,9 @@ async function resumeCommand(c, opts) {
     await appendJournal(c.layout, [{ ts: now, event: "requeue", day: state.day, card, ...state.run_id ? { run: state.run_id } : {}, ...state.truck ? { truck: state.truck } : {}, detail: `requeued by g7 resume on ${hostname3()}` }]);
     for (const f3 of state.last_stop?.files ?? []) {
       if (!f3.includes("/rework/")) continue;
-      const abs = path24.join(c.layout.repoRoot, f3);
+      const abs = path25.join(c.layout.repoRoot, f3);
       try {
-        const pack2 = JSON.parse(await readFile15(abs, "utf8"));
+        const pack2 = JSON.parse(await readFile16(abs, "utf8"));
         await writeJsonAtomic(abs, { ...pack2, status: "requeued", requeued_at: now });
       } catch {
       }
@@ -93059,7 +93098,7 @@ async function resumeCommand(c, opts) {
   c.io.out(`${state.state} \u2192 READY${card && state.state === "FAIL_STOP" ? `; ${card} requeued` : ""}. The next \`g7 run\` continues truck ${state.truck ?? "?"} of ${state.day ?? "?"}.`);
   if (opts.commit) {
     const git = new Git(c.layout.repoRoot);
-    if (await git.isRepo()) await git.commitPaths([path24.relative(c.layout.repoRoot, c.layout.ssotDir)], `g7: resume ${state.run_id ?? ""} from ${state.state}`, { "G7-Run": state.run_id ?? "none", "G7-State": "READY", "G7-Resume": state.state });
+    if (await git.isRepo()) await git.commitPaths([path25.relative(c.layout.repoRoot, c.layout.ssotDir)], `g7: resume ${state.run_id ?? ""} from ${state.state}`, { "G7-Run": state.run_id ?? "none", "G7-State": "READY", "G7-Resume": state.state });
   }
   return EXIT.OK;
 }
@@ -93104,8 +93143,8 @@ async function logCommand(c) {
 
 // src/cli/main.ts
 function display(p) {
-  const rel = path25.relative(process.cwd(), p);
-  return (rel && !rel.startsWith("..") ? rel : p).split(path25.sep).join("/");
+  const rel = path26.relative(process.cwd(), p);
+  return (rel && !rel.startsWith("..") ? rel : p).split(path26.sep).join("/");
 }
 function sha8(s2) {
   return createHash7("sha256").update(s2).digest("hex").slice(0, 8);
@@ -93123,13 +93162,13 @@ function diffSummary(oldText, newText) {
 async function planCompile(file, opts, g, io) {
   const layout = layoutFor(g.ssot);
   const config = await loadConfig(layout, display);
-  const compiled = await compileDayPlan(path25.resolve(file), { layout, config, display, doneOn: async (day) => doneIds(await readCardOutcomes(layout, day)) });
+  const compiled = await compileDayPlan(path26.resolve(file), { layout, config, display, doneOn: async (day) => doneIds(await readCardOutcomes(layout, day)) });
   const target = backlogFile(layout, compiled.day);
   const text = serializeCards(compiled.cards);
   let written = "new";
   let backup;
   if (await fileExists(target)) {
-    const old = await readFile16(target, "utf8");
+    const old = await readFile17(target, "utf8");
     if (old === text) written = "unchanged";
     else if (!opts.replace && !opts.dryRun)
       throw new G7Error("SCHEMA", [
@@ -93151,7 +93190,7 @@ async function planCompile(file, opts, g, io) {
   if (g.json) {
     io.out(JSON.stringify({ day: compiled.day, backlog: display(target), cards: compiled.cards.length, written, backup: backup && display(backup), omitted_done: compiled.omittedDone, entries: compiled.perEntry, notes: compiled.notes }));
   } else {
-    io.out(`compiled ${display(path25.resolve(file))} \u2192 ${display(target)} (${written})`);
+    io.out(`compiled ${display(path26.resolve(file))} \u2192 ${display(target)} (${written})`);
     for (const e2 of compiled.perEntry) io.out(`  ${e2.name.padEnd(16)} ${String(e2.cards).padStart(6)} cards`);
     io.out(`  ${"total".padEnd(16)} ${String(compiled.cards.length).padStart(6)} cards`);
     if (backup) io.out(`  previous backlog kept as ${display(backup)}`);
@@ -93162,7 +93201,7 @@ async function planCompile(file, opts, g, io) {
 async function planCheck(files, g, io) {
   const layout = layoutFor(g.ssot);
   const results = [];
-  for (const f3 of files) results.push(await checkFile(path25.resolve(f3), layout, display));
+  for (const f3 of files) results.push(await checkFile(path26.resolve(f3), layout, display));
   if (g.json) io.out(JSON.stringify({ ok: results.every((r2) => r2.ok), files: results }));
   else
     for (const r2 of results) {
@@ -93179,7 +93218,7 @@ async function pack(opts, g, io) {
   const report2 = await packDayFiles(layout, day, display);
   if (g.json) io.out(JSON.stringify(report2));
   else {
-    io.out(`packed ${report2.backlog} \u2192 ${display(path25.join(layout.packetsDir, day))}/`);
+    io.out(`packed ${report2.backlog} \u2192 ${display(path26.join(layout.packetsDir, day))}/`);
     for (const t2 of ["A", "B"]) {
       const r2 = report2.trucks[t2];
       const q = r2.by_quota;
@@ -93267,7 +93306,7 @@ function truckBar(report2) {
   return Array.from({ length: 6 }, (_, b) => `bundle ${b + 1}: ${cells.slice(b * 20, b * 20 + 20).join("")}`).join("\n");
 }
 async function summarize(evidence, root) {
-  const report2 = JSON.parse(await readFile17(path26.join(root, evidence, "verify_report.json"), "utf8"));
+  const report2 = JSON.parse(await readFile18(path27.join(root, evidence, "verify_report.json"), "utf8"));
   summary.addHeading(`G7 ${report2.run_id}: truck ${report2.truck} of ${report2.day} \u2014 ${report2.state}`, 2);
   summary.addRaw(`${report2.counts.passed} passed, ${report2.counts.failed} failed, ${report2.counts.skipped} skipped, ${report2.counts.pending} pending; $${(report2.cost_usd ?? 0).toFixed(4)}
 
@@ -93279,19 +93318,19 @@ async function summarize(evidence, root) {
   ]);
   await summary.write();
   for (const c of report2.cards.filter((x2) => x2.status === "FAIL"))
-    error(`${c.id} failed (${c.triage?.class}): ${c.triage?.reason}`, { title: `G7 ${report2.run_id} ${c.id}`, file: path26.join(evidence, c.detail ?? "", "summary.json") });
+    error(`${c.id} failed (${c.triage?.class}): ${c.triage?.reason}`, { title: `G7 ${report2.run_id} ${c.id}`, file: path27.join(evidence, c.detail ?? "", "summary.json") });
 }
 async function act() {
   const s2 = readSettings();
   const root = process.env.GITHUB_WORKSPACE ?? process.cwd();
-  const layout = layoutFor(path26.resolve(root, s2.ssot));
+  const layout = layoutFor(path27.resolve(root, s2.ssot));
   if (s2.command !== "run") {
     const args = s2.command === "plan-compile" ? ["plan", "compile", s2.plan || await newestPlan(layout.plansDir), "--replace"] : s2.command === "resume" && s2.dryRun ? ["resume", "--no-commit"] : [s2.command];
     const code = await main(["--ssot", layout.ssotDir, ...args], { out: (l) => info(l), err: (l) => error(l) });
     if (code !== 0) setFailed(`g7 ${s2.command} exited ${code}`);
     return;
   }
-  const { deps, config } = await factoryDeps({ layout, display: (p) => path26.relative(root, p), log: (l) => info(l), warn: (l) => warning(l) });
+  const { deps, config } = await factoryDeps({ layout, display: (p) => path27.relative(root, p), log: (l) => info(l), warn: (l) => warning(l) });
   const out = await group("g7 run", () => runFactory(deps, { truck: s2.truck, lanes: s2.lanes, commit: !s2.dryRun && config.git.commit, push: !s2.dryRun && s2.push }));
   setOutput("run-id", out.runId ?? "");
   setOutput("state", out.state);
@@ -93308,7 +93347,7 @@ async function newestPlan(dir) {
   const { readdir: readdir6 } = await import("node:fs/promises");
   const plans = (await readdir6(dir)).filter((n) => /^dayplan_\d{8}\.ya?ml$/.test(n)).sort();
   if (!plans.length) throw new Error(`no day plan in ${dir}`);
-  return path26.join(dir, plans.at(-1));
+  return path27.join(dir, plans.at(-1));
 }
 act().catch((err) => {
   if (err instanceof G7Error) {

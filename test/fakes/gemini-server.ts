@@ -71,13 +71,15 @@ export interface FakeGemini {
   finishBatches(): void;
   /** Batch items (by position in the submitted list) that finish with a per-request error. */
   failBatchItem: (index: number) => boolean;
+  /** Uploaded and generated files, by id. */
+  files: Map<string, { bytes: Buffer; mimeType: string; displayName: string }>;
   close(): Promise<void>;
 }
 
 export async function fakeGemini(opts: { keys?: string[]; rpm?: number; windowMs?: number } = {}): Promise<FakeGemini> {
   const queue: Scripted[] = [];
   const requests: Recorded[] = [];
-  const batches = new Map<string, { model: string; displayName: string; requests: { request: Json; metadata: Json }[]; done: boolean; createTime: string }>();
+  const batches = new Map<string, { model: string; displayName: string; requests: { request: Json; metadata: Json }[]; done: boolean; createTime: string; fromFile: boolean }>();
   let batchSeq = 0;
   const fake = {
     url: '',
@@ -90,9 +92,18 @@ export async function fakeGemini(opts: { keys?: string[]; rpm?: number; windowMs
     answer: defaultAnswer,
     finishBatches: () => batches.forEach((b) => (b.done = true)),
     failBatchItem: () => false,
+    files: new Map(),
     close: async () => {},
   } as FakeGemini;
 
+  const files = fake.files;
+  const uploads = new Map<string, { size: number; mimeType: string; displayName: string; parts: Buffer[]; received: number }>();
+  let fileSeq = 0;
+  const newFile = (bytes: Buffer, mimeType: string, displayName: string) => {
+    const id = `f${++fileSeq}`;
+    files.set(id, { bytes, mimeType, displayName });
+    return { name: `files/${id}`, displayName, mimeType, sizeBytes: String(bytes.length), createTime: new Date().toISOString(), state: 'ACTIVE', uri: `${fake.url}/v1beta/files/${id}`, source: 'UPLOADED' };
+  };
   const generate = (body: Json, scripted: Scripted | undefined): Json => {
     const promptText = JSON.stringify(body.contents) + JSON.stringify(body.systemInstruction ?? '');
     const usage = (out: string) => ({ promptTokenCount: tokens(promptText), candidatesTokenCount: tokens(out), totalTokenCount: tokens(promptText) + tokens(out) });
@@ -121,6 +132,8 @@ export async function fakeGemini(opts: { keys?: string[]; rpm?: number; windowMs
     const raw = Buffer.concat(chunks).toString('utf8');
     const url = new URL(req.url ?? '/', 'http://127.0.0.1');
     const m = /^\/v1beta\/models\/([^/:]+):([A-Za-z]+)$/.exec(url.pathname);
+    const up = url.pathname === '/upload/v1beta/files';
+    const dl = /^\/v1beta\/files\/([^/:]+):download$/.exec(url.pathname);
     const b = /^\/v1beta\/batches\/([^/:]+)$/.exec(url.pathname);
     const key = req.headers['x-goog-api-key'] as string | undefined;
     const rec: Recorded = { method: req.method ?? '', path: url.pathname, model: m?.[1], verb: m?.[2], key, at: performance.now(), body: undefined, status: 0 };
@@ -132,6 +145,52 @@ export async function fakeGemini(opts: { keys?: string[]; rpm?: number; windowMs
     };
     if (!key) return send(403, rpcError(403, 'PERMISSION_DENIED', "Method doesn't allow unregistered callers (callers without established identity). Please use API Key or other form of API consumer identity to call this API."));
     if (!fake.keys.has(key)) return send(400, INVALID_KEY);
+    if (up) {
+      // Resumable upload: start → upload chunks at increasing offsets → finalize.
+      const command = String(req.headers['x-goog-upload-command'] ?? '');
+      if (command === 'start') {
+        if (req.headers['x-goog-upload-protocol'] !== 'resumable') return send(400, rpcError(400, 'INVALID_ARGUMENT', 'Upload protocol must be resumable.'));
+        const size = Number(req.headers['x-goog-upload-header-content-length']);
+        if (!Number.isFinite(size) || size <= 0) return send(400, rpcError(400, 'INVALID_ARGUMENT', 'X-Goog-Upload-Header-Content-Length is required.'));
+        let meta: Json = {};
+        try {
+          meta = raw ? ((JSON.parse(raw) as Json).file as Json) ?? {} : {};
+        } catch {
+          return send(400, rpcError(400, 'INVALID_ARGUMENT', 'Invalid JSON payload received.'));
+        }
+        const id = `u${uploads.size + 1}`;
+        uploads.set(id, { size, mimeType: String(req.headers['x-goog-upload-header-content-type'] ?? meta.mimeType ?? 'application/octet-stream'), displayName: String(meta.displayName ?? id), parts: [], received: 0 });
+        rec.status = 200;
+        res.writeHead(200, { 'x-goog-upload-url': `${fake.url}/upload/v1beta/files?upload_id=${id}&upload_protocol=resumable`, 'x-goog-upload-status': 'active', 'content-type': 'application/json; charset=UTF-8' });
+        return res.end('{}');
+      }
+      const session = uploads.get(url.searchParams.get('upload_id') ?? '');
+      if (!session) return send(404, rpcError(404, 'NOT_FOUND', 'Upload session not found.'));
+      const offset = Number(req.headers['x-goog-upload-offset']);
+      if (offset !== session.received) return send(400, rpcError(400, 'INVALID_ARGUMENT', `Upload offset ${offset} does not match the ${session.received} bytes received.`));
+      const chunk = Buffer.concat(chunks);
+      session.parts.push(chunk);
+      session.received += chunk.length;
+      const finalize = command.split(',').map((x) => x.trim()).includes('finalize');
+      if (!finalize) {
+        rec.status = 200;
+        res.writeHead(200, { 'x-goog-upload-status': 'active' });
+        return res.end();
+      }
+      if (session.received !== session.size) return send(400, rpcError(400, 'INVALID_ARGUMENT', `Finalized with ${session.received} of ${session.size} bytes.`));
+      const file = newFile(Buffer.concat(session.parts), session.mimeType, session.displayName);
+      rec.status = 200;
+      res.writeHead(200, { 'x-goog-upload-status': 'final', 'content-type': 'application/json; charset=UTF-8' });
+      return res.end(JSON.stringify({ file }));
+    }
+    if (dl) {
+      const file = files.get(dl[1]!);
+      if (req.method !== 'GET' || url.searchParams.get('alt') !== 'media') return send(400, rpcError(400, 'INVALID_ARGUMENT', 'Download requires GET with alt=media.'));
+      if (!file) return send(404, rpcError(404, 'NOT_FOUND', 'Requested entity was not found.'));
+      rec.status = 200;
+      res.writeHead(200, { 'content-type': file.mimeType, 'content-length': String(file.bytes.length) });
+      return res.end(file.bytes);
+    }
     if (!m && !b) return send(404, rpcError(404, 'NOT_FOUND', `The requested URL ${url.pathname} was not found on this server.`));
     if (b) {
       if (req.method !== 'GET') return send(404, rpcError(404, 'NOT_FOUND', 'method not found'));
@@ -144,7 +203,12 @@ export async function fakeGemini(opts: { keys?: string[]; rpm?: number; windowMs
           const bad = checkGenerateBody(r.request);
           return bad ? { error: (bad as { error: Json }).error, metadata: r.metadata } : { response: generate(r.request, undefined), metadata: r.metadata };
         });
-        metadata.output = { inlinedResponses: { inlinedResponses: inlined.reverse() } };
+        if (job.fromFile) {
+          // A job that came from a file answers in a file: one JSON line per request, keyed.
+          const lines = inlined.reverse().map((x) => JSON.stringify({ key: (x.metadata as Json).key, ...('response' in x ? { response: x.response } : { error: x.error }) }));
+          if (!(job as { out?: string }).out) (job as { out?: string }).out = newFile(Buffer.from(lines.join('\n') + '\n'), 'application/jsonl', `${job.displayName}-results`).name;
+          metadata.output = { responsesFile: (job as { out?: string }).out };
+        } else metadata.output = { inlinedResponses: { inlinedResponses: inlined.reverse() } };
         metadata.endTime = new Date().toISOString();
       }
       return send(200, { name: `batches/${b[1]}`, metadata, done: job.done });
@@ -163,11 +227,25 @@ export async function fakeGemini(opts: { keys?: string[]; rpm?: number; windowMs
       return send(200, { totalTokens: tokens(JSON.stringify(inner.contents ?? '')) });
     }
     if (verb === 'batchGenerateContent') {
-      const list = ((((body.batch as Json | undefined)?.inputConfig as Json | undefined)?.requests as Json | undefined)?.requests ?? []) as { request: Json; metadata: Json }[];
+      const input = ((body.batch as Json | undefined)?.inputConfig ?? {}) as Json;
+      let list = (((input.requests as Json | undefined)?.requests ?? []) as { request: Json; metadata: Json }[]);
+      const fromFile = typeof input.fileName === 'string';
+      if (fromFile) {
+        const file = files.get(String(input.fileName).replace(/^files\//, ''));
+        if (!file) return send(400, rpcError(400, 'INVALID_ARGUMENT', `File ${input.fileName} not found.`));
+        try {
+          list = file.bytes.toString('utf8').split('\n').filter((l) => l.trim()).map((l) => {
+            const o = JSON.parse(l) as { key: string; request: Json };
+            return { request: o.request, metadata: { key: o.key } };
+          });
+        } catch {
+          return send(400, rpcError(400, 'INVALID_ARGUMENT', 'The input file is not valid JSONL.'));
+        }
+      }
       if (!Array.isArray(list) || list.length === 0) return send(400, rpcError(400, 'INVALID_ARGUMENT', '* BatchGenerateContentRequest.batch.input_config: input_config is required.\n'));
       const id = `fake${++batchSeq}`;
       const createTime = new Date().toISOString();
-      batches.set(id, { model: m![1]!, displayName: String((body.batch as Json).displayName ?? id), requests: list, done: false, createTime });
+      batches.set(id, { model: m![1]!, displayName: String((body.batch as Json).displayName ?? id), requests: list, done: false, createTime, fromFile });
       return send(200, { name: `batches/${id}`, metadata: { '@type': 'type.googleapis.com/google.ai.generativelanguage.v1main.GenerateContentBatch', name: `batches/${id}`, model: `models/${m![1]}`, state: 'BATCH_STATE_PENDING', createTime } });
     }
     if (verb !== 'generateContent') return send(404, rpcError(404, 'NOT_FOUND', `models/${m![1]} is not found for API version v1beta, or is not supported for ${verb}.`));

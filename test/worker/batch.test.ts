@@ -15,7 +15,10 @@ import { main } from '../../src/cli/main.js';
 const PRICES = { 'gemini-2.5-flash-lite': { in: 0.1, out: 0.4, batch_discount: 0.5 } };
 
 describe('batch mode', () => {
-  it('submits, persists the job in state, polls, merges out-of-order results by key, and charges half', async () => {
+  it.each([
+    ['inline requests', 20_000_000],
+    ['an uploaded JSONL file (resumable upload, results downloaded)', 1],
+  ])('submits (%s), persists the job in state, polls, merges out-of-order results by key, and charges half', async (_mode, inlineMax) => {
     const fake = await fakeGemini({ keys: ['k'] });
     try {
       const f = await factory([
@@ -26,7 +29,9 @@ describe('batch mode', () => {
       const worker = new GeminiWorker({
         apiKey: 'k', baseUrl: fake.url, models: { LOW: 'gemini-2.5-flash-lite', MID: 'gemini-2.5-flash-lite', HIGH: 'gemini-2.5-flash-lite' }, prices: PRICES, timeoutMs: 5000, maxInputTokens: 4000,
         limiter: new RateLimiter(1000, 1e9), budget: new Budget(await mkdtemp(path.join(tmpdir(), 'g7-b-')), { per_truck_usd: 5, per_night_usd: 10 }, () => '20261121'),
+        batchInlineMaxBytes: inlineMax,
       });
+      const viaFile = inlineMax === 1;
       const run = async () => main(['--ssot', f.ssot, 'run', '--no-commit'], { out: () => {}, err: () => {} }, worker);
       const state = async () => JSON.parse(await readFile(path.join(f.ssot, 'state/factory_state.json'), 'utf8'));
 
@@ -36,9 +41,15 @@ describe('batch mode', () => {
       expect(s1.batches).toEqual([expect.objectContaining({ name: 'batches/fake1', card: 'L2_TAG_000001' })]);
       expect(fake.requests.filter((r) => r.verb === 'batchGenerateContent')).toHaveLength(1);
       expect(fake.requests.filter((r) => r.verb === 'generateContent')).toHaveLength(0);
-      const submitted = ((fake.requests[0]!.body as { batch: { inputConfig: { requests: { requests: unknown[] } } } }).batch.inputConfig.requests.requests);
+      const create = fake.requests.find((r) => r.verb === 'batchGenerateContent')!.body as { batch: { inputConfig: { requests?: { requests: unknown[] }; fileName?: string } } };
       const chunks = (await readFile(path.join(f.ssot, 'library_index/scan/1.jsonl'), 'utf8')).trim().split('\n');
-      expect(submitted).toHaveLength(chunks.length);
+      if (viaFile) {
+        expect(create.batch.inputConfig).toEqual({ fileName: 'files/f1' });
+        expect(fake.requests.filter((r) => r.path === '/upload/v1beta/files').map((r) => r.status)).toEqual([200, 200]); // start, then upload+finalize
+        const uploaded = fake.files.get('f1')!.bytes.toString().trim().split('\n').map((l) => JSON.parse(l));
+        expect(uploaded).toHaveLength(chunks.length);
+        expect(uploaded[0]).toEqual({ key: expect.stringMatching(/^[0-9a-f]{64}$/), request: { contents: expect.any(Array), systemInstruction: { parts: [{ text: expect.stringContaining('G7 Factory') }] }, generationConfig: expect.objectContaining({ responseMimeType: 'application/json' }) } });
+      } else expect(create.batch.inputConfig.requests!.requests).toHaveLength(chunks.length);
 
       // Still running: the truck waits again, the job stays in state, nothing is paid twice.
       expect(await run()).toBe(5);
@@ -51,6 +62,7 @@ describe('batch mode', () => {
       expect((await state()).batches).toEqual([]);
       // Only the one failed item was asked online.
       expect(fake.requests.filter((r) => r.verb === 'generateContent')).toHaveLength(1);
+      if (viaFile) expect(fake.requests.filter((r) => /^\/v1beta\/files\/f\d+:download$/.test(r.path)).map((r) => r.status)).toEqual([200]);
       // Results came back reversed; each chunk still got the answer to its own text.
       const tags = (await readFile(path.join(f.ssot, 'library_index/tags/1.jsonl'), 'utf8')).trim().split('\n').map((l) => JSON.parse(l));
       const texts = await Promise.all(tags.map(async (t) => (await readFile(path.join(f.root, 'library', t.path))).subarray(t.offset, t.offset + t.length).toString()));

@@ -161,6 +161,23 @@ describe('the fake rejects what the real service rejects', () => {
     expect(((await r.json()) as { error: { status: string } }).error.status).toBe(status);
   });
 
+  it('runs the resumable upload protocol strictly: start, offsets in order, finalize at the declared size', async () => {
+    const h = { 'x-goog-api-key': 'test-key' };
+    const bad = await fetch(`${fake.url}/upload/v1beta/files`, { method: 'POST', headers: { ...h, 'x-goog-upload-command': 'start', 'x-goog-upload-header-content-length': '4' }, body: '{}' });
+    expect(bad.status).toBe(400); // not resumable
+    const start = await fetch(`${fake.url}/upload/v1beta/files`, { method: 'POST', headers: { ...h, 'x-goog-upload-protocol': 'resumable', 'x-goog-upload-command': 'start', 'x-goog-upload-header-content-length': '4', 'x-goog-upload-header-content-type': 'jsonl' }, body: '{"file":{"displayName":"r"}}' });
+    const url = start.headers.get('x-goog-upload-url')!;
+    expect(url).toMatch(/upload_id=/);
+    const skipped = await fetch(url, { method: 'POST', headers: { ...h, 'x-goog-upload-command': 'upload, finalize', 'x-goog-upload-offset': '2' }, body: 'ab' });
+    expect(skipped.status).toBe(400);
+    const done = await fetch(url, { method: 'POST', headers: { ...h, 'x-goog-upload-command': 'upload, finalize', 'x-goog-upload-offset': '0' }, body: 'abcd' });
+    expect(done.headers.get('x-goog-upload-status')).toBe('final');
+    const { file } = (await done.json()) as { file: { name: string; sizeBytes: string } };
+    expect(file.sizeBytes).toBe('4');
+    const got = await fetch(`${fake.url}/v1beta/${file.name}:download?alt=media`, { headers: h });
+    expect(await got.text()).toBe('abcd');
+  });
+
   it('answers 429 with QuotaFailure and RetryInfo past its own RPM', async () => {
     fake.rpm = 2;
     for (let i = 0; i < 2; i++) expect((await post('/v1beta/models/m:generateContent', ok)).status).toBe(200);

@@ -3,6 +3,9 @@
 // a daily quota failing fast), checks the budget before each call, asks for structured output with the
 // card type's JSON schema, checks promptFeedback and finishReason before parsing, and validates every answer.
 import { GoogleGenAI, type GenerateContentResponse } from '@google/genai';
+import { mkdtemp, writeFile, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { SchemaError } from '../../contracts/errors.js';
 import { explainAnswer, WORKER_ANSWERS } from '../../contracts/validate.js';
 import { WorkerError, type BatchResult, type CostHint, type Worker, type WorkerRequest, type WorkerResponse } from '../worker.js';
@@ -21,6 +24,8 @@ export interface GeminiOptions {
   maxInputTokens: number;
   maxOutputTokens?: number;
   maxAttempts?: number;
+  /** A batch whose requests take more bytes than this goes as an uploaded JSONL file (the API's inline limit is 20 MB). */
+  batchInlineMaxBytes?: number;
   limiter: RateLimiter;
   budget: Budget;
   clock?: Clock;
@@ -116,6 +121,39 @@ export class GeminiWorker implements Worker {
     return { json, provider: batch ? 'gemini-batch' : 'gemini', model, tokens: { in: tokensIn, out: tokensOut }, cost_usd: cost, finish_reason: finish, duration_ms: 0 };
   }
 
+  /** Writes the requests as the Batch API's JSONL ({key, request} per line, REST field names) and uploads it. */
+  private async uploadRequests(src: { contents: unknown; config: Record<string, unknown>; metadata: { key: string } }[], displayName: string): Promise<string> {
+    const lines = src.map(({ contents, config, metadata }) => {
+      const { systemInstruction, ...generationConfig } = config;
+      return JSON.stringify({ key: metadata.key, request: { contents, systemInstruction: { parts: [{ text: systemInstruction }] }, generationConfig } });
+    });
+    const dir = await mkdtemp(path.join(tmpdir(), 'g7-batch-'));
+    const file = path.join(dir, 'requests.jsonl');
+    try {
+      await writeFile(file, lines.join('\n') + '\n');
+      const uploaded = await this.ai.files.upload({ file, config: { mimeType: 'jsonl', displayName: `${displayName} requests` } });
+      return uploaded.name!;
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  }
+
+  /** Downloads a job's results file: one {key, response | error} per line. */
+  private async downloadResults(fileName: string): Promise<{ response?: GenerateContentResponse; error?: { message?: string }; metadata?: Record<string, unknown> }[]> {
+    const dir = await mkdtemp(path.join(tmpdir(), 'g7-batch-'));
+    const file = path.join(dir, 'results.jsonl');
+    try {
+      await this.ai.files.download({ file: fileName, downloadPath: file });
+      const text = await readFile(file, 'utf8');
+      return text.split('\n').filter((l) => l.trim()).map((l) => {
+        const o = JSON.parse(l) as { key: string; response?: GenerateContentResponse; error?: { message?: string } };
+        return { ...(o.response ? { response: o.response } : {}), ...(o.error ? { error: o.error } : {}), metadata: { key: o.key } };
+      });
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  }
+
   readonly batch = {
     /** One inline batch job per model (requests of a TAG card share one); returns the job name. */
     submit: async (reqs: { key: string; req: WorkerRequest }[], displayName: string): Promise<string> => {
@@ -127,9 +165,11 @@ export class GeminiWorker implements Worker {
         return { contents: r.contents, config: r.config, metadata: { key } };
       });
       try {
-        const job = await this.ai.batches.create({ model: first.model, src, config: { displayName } });
+        const inline = Buffer.byteLength(JSON.stringify(src)) <= (this.o.batchInlineMaxBytes ?? 20_000_000);
+        const job = await this.ai.batches.create({ model: first.model, src: inline ? src : await this.uploadRequests(src, displayName), config: { displayName } });
         return job.name!;
       } catch (err) {
+        if (err instanceof WorkerError) throw err;
         const c = classifyApiError(err);
         throw new WorkerError(`batch submit failed (${c.status ?? 'no response'}): ${c.message}`, { transient: c.kind === 'retry' || c.kind === 'daily-quota' });
       }
@@ -151,7 +191,8 @@ export class GeminiWorker implements Worker {
         return { done: failed, state, results };
       }
       const byKey = new Map(reqs.map((r) => [r.key, r.req]));
-      for (const item of job.dest?.inlinedResponses ?? []) {
+      const items = job.dest?.fileName ? await this.downloadResults(job.dest.fileName) : (job.dest?.inlinedResponses ?? []);
+      for (const item of items) {
         const key = String((item.metadata as Record<string, unknown> | undefined)?.key ?? '');
         const req = byKey.get(key);
         if (!req) continue; // not one of ours: ignore rather than guess
