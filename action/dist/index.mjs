@@ -61003,7 +61003,7 @@ var require_commander = __commonJS({
 });
 
 // src/action/main.ts
-import { readFile as readFile18 } from "node:fs/promises";
+import { readFile as readFile18, readdir as readdir7 } from "node:fs/promises";
 import path27 from "node:path";
 
 // node_modules/@actions/core/lib/command.js
@@ -90520,7 +90520,7 @@ async function fileExists(p) {
 }
 
 // src/truck/packets.ts
-import { readFile as readFile7 } from "node:fs/promises";
+import { readFile as readFile7, readdir as readdir4 } from "node:fs/promises";
 import path13 from "node:path";
 
 // src/factory/journal.ts
@@ -90548,14 +90548,20 @@ async function readJournal(layout, onEvent) {
     }
   });
 }
-async function readCardOutcomes(layout, day) {
-  const out = /* @__PURE__ */ new Map();
+async function readDay(layout, day, run) {
+  const view = { outcomes: /* @__PURE__ */ new Map(), outputs: /* @__PURE__ */ new Map(), runResults: /* @__PURE__ */ new Map() };
   await readJournal(layout, (e2) => {
     if (e2.day !== day || !e2.card) return;
-    if (e2.event === "card_result" && (e2.status === "PASS" || e2.status === "FAIL")) out.set(e2.card, { status: e2.status, run: e2.run, detail: e2.detail });
-    else if (e2.event === "requeue") out.delete(e2.card);
+    if (e2.event === "requeue") view.outcomes.delete(e2.card);
+    if (e2.event !== "card_result") return;
+    if (run && e2.run === run) view.runResults.set(e2.card, e2);
+    if (e2.status === "PASS" || e2.status === "FAIL") view.outcomes.set(e2.card, { status: e2.status, run: e2.run, detail: e2.detail });
+    if (e2.status === "PASS") view.outputs.set(e2.card, e2.outputs ?? []);
   });
-  return out;
+  return view;
+}
+async function readCardOutcomes(layout, day) {
+  return (await readDay(layout, day)).outcomes;
 }
 function doneIds(outcomes) {
   const s2 = /* @__PURE__ */ new Set();
@@ -91754,10 +91760,9 @@ async function readPacket(file) {
   return slots;
 }
 async function latestBacklogDay(layout) {
-  const { readdir: readdir6 } = await import("node:fs/promises");
   let names = [];
   try {
-    names = await readdir6(layout.backlogDir);
+    names = await readdir4(layout.backlogDir);
   } catch {
     return void 0;
   }
@@ -91990,7 +91995,7 @@ function allHold(results) {
 
 // src/executors/scan.ts
 import { createReadStream as createReadStream3 } from "node:fs";
-import { stat as stat9, readdir as readdir4 } from "node:fs/promises";
+import { stat as stat9, readdir as readdir5 } from "node:fs/promises";
 import { createHash as createHash5 } from "node:crypto";
 import path15 from "node:path";
 
@@ -92037,7 +92042,7 @@ async function listFiles(root, rel, out) {
     out.push(rel);
     return;
   }
-  const names = (await readdir4(abs)).sort();
+  const names = (await readdir5(abs)).sort();
   for (const n of names) if (!n.startsWith(".")) await listFiles(root, rel ? `${rel}/${n}` : n, out);
 }
 async function scan(ctx) {
@@ -92407,12 +92412,12 @@ async function verify(ctx) {
 }
 
 // src/executors/triage.ts
-import { readdir as readdir5, readFile as readFile13 } from "node:fs/promises";
+import { readdir as readdir6, readFile as readFile13 } from "node:fs/promises";
 import path19 from "node:path";
 async function triage(ctx) {
   let names = [];
   try {
-    names = (await readdir5(ctx.layout.reworkDir)).filter((n2) => n2.endsWith(".json")).sort();
+    names = (await readdir6(ctx.layout.reworkDir)).filter((n2) => n2.endsWith(".json")).sort();
   } catch {
   }
   const cards = [];
@@ -92783,12 +92788,7 @@ async function driveTruck(deps, opts, run, state) {
   };
   const allSlots = await readPacket(packetFile(deps.layout, run.day, run.truck));
   const slots = run.lanes ? allSlots.filter((s2) => run.lanes.includes(s2.card.lane)) : allSlots;
-  const done = await readRunResults(deps.layout, run.id);
-  const outcomes = await readCardOutcomes(deps.layout, run.day);
-  const outputsOf = /* @__PURE__ */ new Map();
-  await readJournal(deps.layout, (e2) => {
-    if (e2.day === run.day && e2.event === "card_result" && e2.status === "PASS" && e2.card) outputsOf.set(e2.card, e2.outputs ?? []);
-  });
+  const { runResults: done, outcomes, outputs: outputsOf } = await readDay(deps.layout, run.day, run.id);
   let passed = 0;
   let failed = 0;
   const total = slots.length;
@@ -93344,8 +93344,7 @@ async function act() {
   else info(message);
 }
 async function newestPlan(dir) {
-  const { readdir: readdir6 } = await import("node:fs/promises");
-  const plans = (await readdir6(dir)).filter((n) => /^dayplan_\d{8}\.ya?ml$/.test(n)).sort();
+  const plans = (await readdir7(dir)).filter((n) => /^dayplan_\d{8}\.ya?ml$/.test(n)).sort();
   if (!plans.length) throw new Error(`no day plan in ${dir}`);
   return path27.join(dir, plans.at(-1));
 }

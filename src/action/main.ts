@@ -1,6 +1,6 @@
 // The GitHub Action entry: reads every input once into settings, then calls the same core as the CLI.
 // It writes a job summary (the cards of the truck and a bar of the slots) and an annotation per failure.
-import { readFile } from 'node:fs/promises';
+import { readFile, readdir } from 'node:fs/promises';
 import path from 'node:path';
 import * as core from '@actions/core';
 import type { VerifyReport } from '../contracts/types.gen.js';
@@ -90,7 +90,6 @@ async function act(): Promise<void> {
 }
 
 async function newestPlan(dir: string): Promise<string> {
-  const { readdir } = await import('node:fs/promises');
   const plans = (await readdir(dir)).filter((n) => /^dayplan_\d{8}\.ya?ml$/.test(n)).sort();
   if (!plans.length) throw new Error(`no day plan in ${dir}`);
   return path.join(dir, plans.at(-1)!);

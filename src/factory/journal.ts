@@ -38,15 +38,31 @@ export async function readJournal(layout: Layout, onEvent: (e: JournalEvent, lin
   });
 }
 
-/** Final outcome of every card of `day` that finished: the last card_result wins; a requeue clears a FAIL. */
-export async function readCardOutcomes(layout: Layout, day: string): Promise<Map<string, CardOutcome>> {
-  const out = new Map<string, CardOutcome>();
+export interface DayView {
+  /** Final outcome of every card of the day that finished: the last card_result wins; a requeue clears it. */
+  outcomes: Map<string, CardOutcome>;
+  /** What each passed card wrote, with the sha256 journaled when it passed. */
+  outputs: Map<string, { path: string; sha256: string }[]>;
+  /** The card results of one run (when `run` is given). */
+  runResults: Map<string, JournalEvent>;
+}
+
+/** One pass over the journal for everything a day needs. */
+export async function readDay(layout: Layout, day: string, run?: string): Promise<DayView> {
+  const view: DayView = { outcomes: new Map(), outputs: new Map(), runResults: new Map() };
   await readJournal(layout, (e) => {
     if (e.day !== day || !e.card) return;
-    if (e.event === 'card_result' && (e.status === 'PASS' || e.status === 'FAIL')) out.set(e.card, { status: e.status, run: e.run, detail: e.detail });
-    else if (e.event === 'requeue') out.delete(e.card);
+    if (e.event === 'requeue') view.outcomes.delete(e.card);
+    if (e.event !== 'card_result') return;
+    if (run && e.run === run) view.runResults.set(e.card, e);
+    if (e.status === 'PASS' || e.status === 'FAIL') view.outcomes.set(e.card, { status: e.status, run: e.run, detail: e.detail });
+    if (e.status === 'PASS') view.outputs.set(e.card, e.outputs ?? []);
   });
-  return out;
+  return view;
+}
+
+export async function readCardOutcomes(layout: Layout, day: string): Promise<Map<string, CardOutcome>> {
+  return (await readDay(layout, day)).outcomes;
 }
 
 export function doneIds(outcomes: Map<string, CardOutcome>): Set<string> {

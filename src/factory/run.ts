@@ -14,7 +14,7 @@ import { toRepoPath } from '../ssot/paths.js';
 import { fileExists } from '../plan/backlog.js';
 import { packDayFiles, readPacket, latestBacklogDay } from '../truck/packets.js';
 import { OPS_120PLUS120, TRUCKS, type TruckName } from '../truck/pack.js';
-import { appendJournal, repairJournal, readCardOutcomes, readTruckProgress, readRunResults, readJournal } from './journal.js';
+import { appendJournal, repairJournal, readTruckProgress, readRunResults, readJournal, readDay } from './journal.js';
 import { readState, writeState } from './state.js';
 import { acquireLock, LockBusyError } from './lock.js';
 import { listRuns, nextRunId, runDir, verifyRun, writeRunEvidence } from './evidence.js';
@@ -214,12 +214,7 @@ async function driveTruck(deps: FactoryDeps, opts: RunOptions, run: ActiveRun, s
   };
   const allSlots = await readPacket(packetFile(deps.layout, run.day, run.truck));
   const slots = run.lanes ? allSlots.filter((s) => run.lanes!.includes(s.card.lane)) : allSlots;
-  const done = await readRunResults(deps.layout, run.id);
-  const outcomes = await readCardOutcomes(deps.layout, run.day);
-  const outputsOf = new Map<string, { path: string; sha256: string }[]>();
-  await readJournal(deps.layout, (e) => {
-    if (e.day === run.day && e.event === 'card_result' && e.status === 'PASS' && e.card) outputsOf.set(e.card, e.outputs ?? []);
-  });
+  const { runResults: done, outcomes, outputs: outputsOf } = await readDay(deps.layout, run.day, run.id);
   let passed = 0;
   let failed = 0;
   const total = slots.length;

@@ -6,7 +6,7 @@ import { writeFileAtomic } from '../ssot/atomic.js';
 import { forEachLine } from '../ssot/jsonl.js';
 import { backlogFile, packetFile, packReportFile, workPackFile, type Layout } from '../ssot/layout.js';
 import { loadBacklog, readCardsAtLines, fileExists, CHECKER } from '../plan/backlog.js';
-import { readFile } from 'node:fs/promises';
+import { readFile, readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { readCardOutcomes, readJournal, doneIds } from '../factory/journal.js';
 import { packDay, OPS_120PLUS120, TRUCKS, type TruckName, type Outcome, type DayPack } from './pack.js';
@@ -54,7 +54,6 @@ export async function readPacket(file: string): Promise<PacketSlot[]> {
 
 /** The newest day that has a backlog, from file names alone. */
 export async function latestBacklogDay(layout: Layout): Promise<string | undefined> {
-  const { readdir } = await import('node:fs/promises');
   let names: string[] = [];
   try {
     names = await readdir(layout.backlogDir);
