@@ -89903,16 +89903,19 @@ var GeminiWorker = class {
         await this.clock.sleep(wait);
       }
     }
-    const answer = this.answer(req, res, estIn, false);
-    await this.o.budget.record(answer.cost_usd, answer.tokens.in, answer.tokens.out);
+    const answer = await this.answer(req, { model, contents, config, estIn, maxOut }, res, false);
     return { ...answer, duration_ms: this.clock.now() - started, retries };
   }
-  /** Checks a generateContent response (block reasons, finishReason, JSON, the answer contract) and prices it. */
-  answer(req, res, estIn, batch) {
-    const { model, maxOut } = this.request(req);
+  /**
+   * Prices a generateContent response and records the spend (the call was paid for, whatever it says),
+   * then checks it: block reasons, finishReason, JSON, the answer contract.
+   */
+  async answer(req, built, res, batch) {
+    const { model, maxOut, estIn } = built;
     const tokensIn = res.usageMetadata?.promptTokenCount ?? estIn;
     const tokensOut = (res.usageMetadata?.candidatesTokenCount ?? 0) + (res.usageMetadata?.thoughtsTokenCount ?? 0);
     const cost = costUsd(this.o.prices, model, tokensIn, tokensOut, batch);
+    await this.o.budget.record(cost, tokensIn, tokensOut);
     const where = `${req.card} (${model})`;
     const block = res.promptFeedback?.blockReason;
     if (block) throw new WorkerError(`the prompt was blocked: ${block}`, { transient: false, hint: "the input trips the model's safety filter; a person should look at this chunk" });
@@ -89966,13 +89969,10 @@ var GeminiWorker = class {
   batch = {
     /** One inline batch job per model (requests of a TAG card share one); returns the job name. */
     submit: async (reqs, displayName) => {
-      const first = this.request(reqs[0].req);
-      const est = reqs.reduce((a, r2) => a + costUsd(this.o.prices, first.model, this.request(r2.req).estIn, first.maxOut, true), 0);
-      await this.o.budget.check(est);
-      const src = reqs.map(({ key, req }) => {
-        const r2 = this.request(req);
-        return { contents: r2.contents, config: r2.config, metadata: { key } };
-      });
+      const built = reqs.map(({ req }) => this.request(req));
+      const first = built[0];
+      await this.o.budget.check(built.reduce((a, b) => a + costUsd(this.o.prices, first.model, b.estIn, first.maxOut, true), 0));
+      const src = built.map((b, i2) => ({ contents: b.contents, config: b.config, metadata: { key: reqs[i2].key } }));
       try {
         const inline = Buffer.byteLength(JSON.stringify(src)) <= (this.o.batchInlineMaxBytes ?? 2e7);
         const job = await this.ai.batches.create({ model: first.model, src: inline ? src : await this.uploadRequests(src, displayName), config: { displayName } });
@@ -90010,9 +90010,7 @@ var GeminiWorker = class {
           continue;
         }
         try {
-          const a = this.answer(req, item.response, this.request(req).estIn, true);
-          await this.o.budget.record(a.cost_usd, a.tokens.in, a.tokens.out);
-          results.set(key, a);
+          results.set(key, await this.answer(req, this.request(req), item.response, true));
         } catch (err) {
           results.set(key, err instanceof WorkerError ? err : new WorkerError(err.message, { transient: false }));
         }

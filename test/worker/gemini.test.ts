@@ -188,3 +188,17 @@ describe('the fake rejects what the real service rejects', () => {
     expect(body.error.details[2]!.retryDelay).toMatch(/^\d+\.\d{3}s$/);
   });
 });
+
+describe('money', () => {
+  it('counts a paid call in the spend even when its answer is rejected', async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), 'g7-spend-'));
+    const budget = new Budget(dir, { per_truck_usd: 5, per_night_usd: 10 }, () => '20261121');
+    fake.script({ finishReason: 'MAX_TOKENS' });
+    const err = await (await worker({ budget })).call(TAG).catch((e) => e);
+    expect(err).toBeInstanceOf(SchemaError);
+    expect(budget.truck.calls).toBe(1);
+    expect(budget.truck.tokens_in).toBeGreaterThan(0);
+    const night = JSON.parse(await (await import('node:fs/promises')).readFile(path.join(dir, 'spend_20261121.json'), 'utf8'));
+    expect(night.calls).toBe(1);
+  });
+});

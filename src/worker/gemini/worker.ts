@@ -32,6 +32,14 @@ export interface GeminiOptions {
   random?: () => number;
 }
 
+interface Built {
+  model: string;
+  contents: { role: string; parts: { text: string }[] }[];
+  config: { systemInstruction: string; responseMimeType: string; responseJsonSchema: unknown; temperature: number; maxOutputTokens: number };
+  estIn: number;
+  maxOut: number;
+}
+
 const BLOCKED = new Set(['SAFETY', 'RECITATION', 'BLOCKLIST', 'PROHIBITED_CONTENT', 'SPII', 'IMAGE_SAFETY']);
 
 export class GeminiWorker implements Worker {
@@ -50,7 +58,7 @@ export class GeminiWorker implements Worker {
   }
 
   /** The generateContent request for a worker request: the same online and in a batch. */
-  private request(req: WorkerRequest) {
+  private request(req: WorkerRequest): Built {
     const packet = buildPacket(req, this.o.maxInputTokens);
     const maxOut = this.o.maxOutputTokens ?? 2048;
     return {
@@ -90,17 +98,20 @@ export class GeminiWorker implements Worker {
         await this.clock.sleep(wait);
       }
     }
-    const answer = this.answer(req, res!, estIn, false);
-    await this.o.budget.record(answer.cost_usd, answer.tokens.in, answer.tokens.out);
+    const answer = await this.answer(req, { model, contents, config, estIn, maxOut }, res!, false);
     return { ...answer, duration_ms: this.clock.now() - started, retries };
   }
 
-  /** Checks a generateContent response (block reasons, finishReason, JSON, the answer contract) and prices it. */
-  private answer(req: WorkerRequest, res: GenerateContentResponse, estIn: number, batch: boolean): WorkerResponse {
-    const { model, maxOut } = this.request(req);
+  /**
+   * Prices a generateContent response and records the spend (the call was paid for, whatever it says),
+   * then checks it: block reasons, finishReason, JSON, the answer contract.
+   */
+  private async answer(req: WorkerRequest, built: Built, res: GenerateContentResponse, batch: boolean): Promise<WorkerResponse> {
+    const { model, maxOut, estIn } = built;
     const tokensIn = res.usageMetadata?.promptTokenCount ?? estIn;
     const tokensOut = (res.usageMetadata?.candidatesTokenCount ?? 0) + (res.usageMetadata?.thoughtsTokenCount ?? 0);
     const cost = costUsd(this.o.prices, model, tokensIn, tokensOut, batch);
+    await this.o.budget.record(cost, tokensIn, tokensOut);
     const where = `${req.card} (${model})`;
     const block = res.promptFeedback?.blockReason;
     if (block) throw new WorkerError(`the prompt was blocked: ${block}`, { transient: false, hint: 'the input trips the model\'s safety filter; a person should look at this chunk' });
@@ -157,13 +168,10 @@ export class GeminiWorker implements Worker {
   readonly batch = {
     /** One inline batch job per model (requests of a TAG card share one); returns the job name. */
     submit: async (reqs: { key: string; req: WorkerRequest }[], displayName: string): Promise<string> => {
-      const first = this.request(reqs[0]!.req);
-      const est = reqs.reduce((a, r) => a + costUsd(this.o.prices, first.model, this.request(r.req).estIn, first.maxOut, true), 0);
-      await this.o.budget.check(est);
-      const src = reqs.map(({ key, req }) => {
-        const r = this.request(req);
-        return { contents: r.contents, config: r.config, metadata: { key } };
-      });
+      const built = reqs.map(({ req }) => this.request(req));
+      const first = built[0]!;
+      await this.o.budget.check(built.reduce((a, b) => a + costUsd(this.o.prices, first.model, b.estIn, first.maxOut, true), 0));
+      const src = built.map((b, i) => ({ contents: b.contents, config: b.config, metadata: { key: reqs[i]!.key } }));
       try {
         const inline = Buffer.byteLength(JSON.stringify(src)) <= (this.o.batchInlineMaxBytes ?? 20_000_000);
         const job = await this.ai.batches.create({ model: first.model, src: inline ? src : await this.uploadRequests(src, displayName), config: { displayName } });
@@ -201,9 +209,7 @@ export class GeminiWorker implements Worker {
           continue;
         }
         try {
-          const a = this.answer(req, item.response as GenerateContentResponse, this.request(req).estIn, true);
-          await this.o.budget.record(a.cost_usd, a.tokens.in, a.tokens.out);
-          results.set(key, a);
+          results.set(key, await this.answer(req, this.request(req), item.response as GenerateContentResponse, true));
         } catch (err) {
           results.set(key, err instanceof WorkerError ? err : new WorkerError((err as Error).message, { transient: false }));
         }
