@@ -40198,21 +40198,21 @@ var init_from = __esm({
     init_fetch_blob();
     ({ stat: stat4 } = fs3);
     blobFromSync = (path28, type) => fromBlob(statSync(path28), path28, type);
-    blobFrom = (path28, type) => stat4(path28).then((stat12) => fromBlob(stat12, path28, type));
-    fileFrom = (path28, type) => stat4(path28).then((stat12) => fromFile(stat12, path28, type));
+    blobFrom = (path28, type) => stat4(path28).then((stat11) => fromBlob(stat11, path28, type));
+    fileFrom = (path28, type) => stat4(path28).then((stat11) => fromFile(stat11, path28, type));
     fileFromSync = (path28, type) => fromFile(statSync(path28), path28, type);
-    fromBlob = (stat12, path28, type = "") => new fetch_blob_default([new BlobDataItem({
+    fromBlob = (stat11, path28, type = "") => new fetch_blob_default([new BlobDataItem({
       path: path28,
-      size: stat12.size,
-      lastModified: stat12.mtimeMs,
+      size: stat11.size,
+      lastModified: stat11.mtimeMs,
       start: 0
     })], { type });
-    fromFile = (stat12, path28, type = "") => new file_default([new BlobDataItem({
+    fromFile = (stat11, path28, type = "") => new file_default([new BlobDataItem({
       path: path28,
-      size: stat12.size,
-      lastModified: stat12.mtimeMs,
+      size: stat11.size,
+      lastModified: stat11.mtimeMs,
       start: 0
-    })], basename(path28), { type, lastModified: stat12.mtimeMs });
+    })], basename(path28), { type, lastModified: stat11.mtimeMs });
     BlobDataItem = class _BlobDataItem {
       #path;
       #start;
@@ -54327,7 +54327,7 @@ var require_websocket2 = __commonJS({
     var net = __require("net");
     var querystring = __require("querystring");
     var tls = __require("tls");
-    var { randomBytes: randomBytes2, createHash: createHash8 } = __require("crypto");
+    var { randomBytes: randomBytes2, createHash: createHash9 } = __require("crypto");
     var { Duplex, Readable: Readable2 } = __require("stream");
     var { URL: URL2 } = __require("url");
     var PerMessageDeflate2 = require_permessage_deflate2();
@@ -55018,7 +55018,7 @@ var require_websocket2 = __commonJS({
           abortHandshake(websocket, socket, "Invalid Upgrade header");
           return;
         }
-        const digest = createHash8("sha1").update(key + GUID).digest("base64");
+        const digest = createHash9("sha1").update(key + GUID).digest("base64");
         if (res.headers["sec-websocket-accept"] !== digest) {
           abortHandshake(websocket, socket, "Invalid Sec-WebSocket-Accept header");
           return;
@@ -55403,7 +55403,7 @@ var require_websocket_server = __commonJS({
     var EventEmitter = __require("events");
     var http3 = __require("http");
     var { Duplex } = __require("stream");
-    var { createHash: createHash8 } = __require("crypto");
+    var { createHash: createHash9 } = __require("crypto");
     var extension2 = require_extension();
     var PerMessageDeflate2 = require_permessage_deflate2();
     var subprotocol2 = require_subprotocol();
@@ -55713,7 +55713,7 @@ var require_websocket_server = __commonJS({
           );
         }
         if (this._state > RUNNING) return abortHandshake(socket, 503);
-        const digest = createHash8("sha1").update(key + GUID).digest("base64");
+        const digest = createHash9("sha1").update(key + GUID).digest("base64");
         const headers = [
           "HTTP/1.1 101 Switching Protocols",
           "Upgrade: websocket",
@@ -90546,13 +90546,12 @@ async function readJournal(layout, onEvent) {
     }
   });
 }
-async function readDay(layout, day, run) {
-  const view = { outcomes: /* @__PURE__ */ new Map(), outputs: /* @__PURE__ */ new Map(), runResults: /* @__PURE__ */ new Map() };
+async function readDay(layout, day) {
+  const view = { outcomes: /* @__PURE__ */ new Map(), outputs: /* @__PURE__ */ new Map() };
   await readJournal(layout, (e2) => {
     if (e2.day !== day || !e2.card) return;
     if (e2.event === "requeue") view.outcomes.delete(e2.card);
     if (e2.event !== "card_result") return;
-    if (run && e2.run === run) view.runResults.set(e2.card, e2);
     if (e2.status === "PASS" || e2.status === "FAIL") view.outcomes.set(e2.card, { status: e2.status, run: e2.run, detail: e2.detail });
     if (e2.status === "PASS") view.outputs.set(e2.card, e2.outputs ?? []);
   });
@@ -90835,10 +90834,10 @@ var resolveSymlinksAsync = function(path28, state, callback$1) {
   queue.enqueue();
   fs5.realpath(path28, (error2, resolvedPath) => {
     if (error2) return queue.dequeue(suppressErrors ? null : error2, state);
-    fs5.stat(resolvedPath, (error$1, stat12) => {
+    fs5.stat(resolvedPath, (error$1, stat11) => {
       if (error$1) return queue.dequeue(suppressErrors ? null : error$1, state);
-      if (stat12.isDirectory() && isRecursive(path28, resolvedPath, state)) return queue.dequeue(null, state);
-      callback$1(stat12, resolvedPath);
+      if (stat11.isDirectory() && isRecursive(path28, resolvedPath, state)) return queue.dequeue(null, state);
+      callback$1(stat11, resolvedPath);
       queue.dequeue(null, state);
     });
   });
@@ -90848,9 +90847,9 @@ var resolveSymlinks = function(path28, state, callback$1) {
   queue.enqueue();
   try {
     const resolvedPath = fs5.realpathSync(path28);
-    const stat12 = fs5.statSync(resolvedPath);
-    if (stat12.isDirectory() && isRecursive(path28, resolvedPath, state)) return;
-    callback$1(stat12, resolvedPath);
+    const stat11 = fs5.statSync(resolvedPath);
+    if (stat11.isDirectory() && isRecursive(path28, resolvedPath, state)) return;
+    callback$1(stat11, resolvedPath);
   } catch (e2) {
     if (!suppressErrors) throw e2;
   }
@@ -91047,8 +91046,8 @@ var Walker = class {
         this.walkDirectory(this.state, path28, path28, depth - 1, this.walk);
       } else if (this.resolveSymlink && entry.isSymbolicLink()) {
         let path28 = joinPathWithBasePath(entry.name, directoryPath);
-        this.resolveSymlink(path28, this.state, (stat12, resolvedPath) => {
-          if (stat12.isDirectory()) {
+        this.resolveSymlink(path28, this.state, (stat11, resolvedPath) => {
+          if (stat11.isDirectory()) {
             resolvedPath = normalizePath(resolvedPath, this.state.options);
             if (exclude && exclude(entry.name, useRealPaths ? resolvedPath : path28 + pathSeparator)) return;
             this.walkDirectory(this.state, resolvedPath, useRealPaths ? resolvedPath : path28 + pathSeparator, depth - 1, this.walk);
@@ -91782,8 +91781,10 @@ async function packDayFiles(layout, day, display2) {
   loaded.problems.throwIfAny(`the backlog ${display2(file)} is invalid; nothing was packed`);
   if (loaded.sha256 !== trusted) await writeFileAtomic(stamp, JSON.stringify({ sha256: loaded.sha256, checker: CHECKER }) + "\n");
   const departed = await departedTrucks(layout, day);
+  const departedSlots = /* @__PURE__ */ new Map();
+  for (const t2 of departed) departedSlots.set(t2, await readPacket(packetFile(layout, day, t2)));
   const fixed = {};
-  for (const t2 of departed) fixed[t2] = (await readPacket(packetFile(layout, day, t2))).map((s2) => s2.card.id);
+  for (const [t2, slots] of departedSlots) fixed[t2] = slots.map((s2) => s2.card.id);
   const status = new Map([...outcomes].map(([id, o]) => [id, o.status]));
   const result = packDay(loaded.cards, status, fixed, loaded.index, loaded.index === void 0);
   const report2 = {
@@ -91796,7 +91797,7 @@ async function packDayFiles(layout, day, display2) {
     deferred: result.deferred
   };
   for (const t2 of TRUCKS) {
-    const slots = departed.has(t2) ? (await readPacket(packetFile(layout, day, t2))).map((s2) => ({ ...s2, card: { ...s2.card, line: 0 } })) : result.trucks[t2];
+    const slots = departedSlots.get(t2)?.map((s2) => ({ ...s2, card: { ...s2.card, line: 0 } })) ?? result.trucks[t2];
     const by_quota = { A: 0, B: 0, C: 0, D: 0 };
     const lanes = {};
     for (const s2 of slots) {
@@ -91896,7 +91897,8 @@ async function acquireLock(file, now) {
 
 // src/factory/card.ts
 import path20 from "node:path";
-import { readFile as readFile14, stat as stat11 } from "node:fs/promises";
+import { readFile as readFile14 } from "node:fs/promises";
+import { createHash as createHash7 } from "node:crypto";
 
 // src/rules/eval.ts
 import { stat as stat8, readFile as readFile10 } from "node:fs/promises";
@@ -92571,20 +92573,17 @@ ${error2 instanceof G7Error ? error2.message : String(error2?.stack ?? error2)}
     if (triage2.transient) break;
   }
   attempt = Math.min(attempt, 2);
-  const outputs = [];
   const outputsDetail = [];
   if (!triage2) {
     for (const p of result?.outputs ?? []) {
       try {
-        const abs = resolveInRepo(deps.layout.repoRoot, p);
-        const sha2 = await sha256File(abs);
-        const { size } = await stat11(abs);
-        outputs.push({ path: p, sha256: sha2 });
-        outputsDetail.push({ path: p, sha256: sha2, bytes: size });
+        const bytes = await readFile14(resolveInRepo(deps.layout.repoRoot, p));
+        outputsDetail.push({ path: p, sha256: createHash7("sha256").update(bytes).digest("hex"), bytes: bytes.length });
       } catch {
       }
     }
   }
+  const outputs = outputsDetail.map(({ path: p, sha256 }) => ({ path: p, sha256 }));
   const summary2 = {
     id: card.id,
     slot: slot.slot,
@@ -92626,7 +92625,7 @@ async function writeReworkPack(layout, pack2) {
 // src/factory/run.ts
 var EXIT_FOR = { READY: 0, FAIL_STOP: 4, RECOVERABLE: 5, RUNNING: void 0 };
 async function buildReport(deps, run, state, slots) {
-  const results = await readRunResults(deps.layout, run.id);
+  const results = run.results;
   const cards = [];
   const outputs = [];
   for (const s2 of slots) {
@@ -92657,7 +92656,7 @@ async function buildReport(deps, run, state, slots) {
   };
   return { report: report2, outputs };
 }
-async function gitPaths(deps, outputs) {
+function gitPaths(deps, outputs) {
   const ssotRel = toRepoPath(deps.layout.repoRoot, deps.layout.ssotDir);
   return [ssotRel, ...outputs.filter((o) => !o.startsWith(ssotRel + "/"))];
 }
@@ -92682,7 +92681,7 @@ async function checkpoint(deps, opts, run, slots, state, bundle) {
     "G7-Manifest": `sha256:${digest}`
   };
   try {
-    await deps.git.commitPaths(await gitPaths(deps, outputs), subject, trailers);
+    await deps.git.commitPaths(gitPaths(deps, outputs), subject, trailers);
     if (opts.push) await deps.git.pushWithRetry(deps.config.git.remote, deps.config.git.branch ?? await deps.git.currentBranch());
   } catch (err) {
     const msg = `git: ${err.message}`;
@@ -92730,7 +92729,7 @@ async function runFactory(deps, opts) {
     }
     let run;
     if (state.state === "RUNNING" && state.run_id && state.day && state.truck) {
-      run = { id: state.run_id, day: state.day, truck: state.truck, lanes: opts.lanes, startedAt: state.owner?.started_at ?? deps.now(), log: [], warnings: [] };
+      run = { id: state.run_id, day: state.day, truck: state.truck, lanes: opts.lanes, startedAt: state.owner?.started_at ?? deps.now(), log: [], warnings: [], results: await readRunResults(deps.layout, state.run_id) };
       deps.log(`resuming ${run.id} (truck ${run.truck} of ${run.day}) after an interrupted run`);
       const stopped = await journaledStop(deps.layout, run.id);
       if (stopped) {
@@ -92753,7 +92752,7 @@ async function runFactory(deps, opts) {
         }
       }
       const id = nextRunId(runs);
-      run = { id, day: pick.day, truck: pick.truck, lanes: opts.lanes, startedAt: deps.now(), log: [], warnings: [] };
+      run = { id, day: pick.day, truck: pick.truck, lanes: opts.lanes, startedAt: deps.now(), log: [], warnings: [], results: /* @__PURE__ */ new Map() };
       await appendJournal(deps.layout, [{ ts: deps.now(), event: "run_start", run: id, day: run.day, truck: run.truck, ...opts.lanes ? { lanes: opts.lanes } : {} }]);
       deps.log(`${id}: truck ${run.truck} of ${run.day} departs`);
     }
@@ -92786,20 +92785,25 @@ async function driveTruck(deps, opts, run, state) {
   };
   const allSlots = await readPacket(packetFile(deps.layout, run.day, run.truck));
   const slots = run.lanes ? allSlots.filter((s2) => run.lanes.includes(s2.card.lane)) : allSlots;
-  const { runResults: done, outcomes, outputs: outputsOf } = await readDay(deps.layout, run.day, run.id);
+  const { outcomes, outputs: outputsOf } = await readDay(deps.layout, run.day);
+  const done = run.results;
+  const journalResult = async (e2) => {
+    await appendJournal(deps.layout, [e2]);
+    done.set(e2.card, e2);
+  };
+  const evidenceRoot = toRepoPath(deps.layout.repoRoot, runDir(deps.layout, run.id));
   let passed = 0;
   let failed = 0;
   const total = slots.length;
   const pendingBatches = [];
   const stop = async (next, reason, extra = {}) => {
-    const evidence = toRepoPath(deps.layout.repoRoot, runDir(deps.layout, run.id));
-    const files = [`${evidence}/verify_report.json`, ...extra.files ?? []];
+    const files = [`${evidenceRoot}/verify_report.json`, ...extra.files ?? []];
     state = { ...state, state: next, owner: null, last_stop: next === "READY" ? null : { at: deps.now(), reason, card: extra.card ?? null, triage: extra.triage ?? null, transient: extra.transient ?? false, files } };
     log2(`${run.id}: ${next} \u2014 ${reason}`);
     await appendJournal(deps.layout, [{ ts: deps.now(), event: "run_stop", run: run.id, day: run.day, truck: run.truck, state: next, detail: reason.slice(0, 500), ...run.lanes ? { lanes: run.lanes } : {} }]);
     await checkpoint(deps, opts, run, slots, state, void 0);
     const code = next === "READY" ? "OK" : next === "FAIL_STOP" ? "FAIL_STOP" : "RECOVERABLE";
-    return { code, state: next, runId: run.id, passed, failed, evidence, message: reason };
+    return { code, state: next, runId: run.id, passed, failed, evidence: evidenceRoot, message: reason };
   };
   for (let bundle = 1; bundle <= OPS_120PLUS120.bundles; bundle++) {
     const inBundle = slots.filter((s2) => s2.bundle === bundle);
@@ -92819,7 +92823,7 @@ async function driveTruck(deps, opts, run, state) {
       const missing = card.deps.find((d) => outcomes.get(d)?.status !== "PASS");
       if (missing) {
         const why = outcomes.get(missing)?.status === "FAIL" ? `dep ${missing} failed` : `dep ${missing} is not done (not in the lanes run, or skipped)`;
-        await appendJournal(deps.layout, [{ ts: deps.now(), event: "card_result", run: run.id, day: run.day, truck: run.truck, card: card.id, slot: slot.slot, bundle, status: "SKIP", detail: why }]);
+        await journalResult({ ts: deps.now(), event: "card_result", run: run.id, day: run.day, truck: run.truck, card: card.id, slot: slot.slot, bundle, status: "SKIP", detail: why });
         log2(`[${slot.slot}/${total}] ${card.id} SKIP: ${why}`);
         continue;
       }
@@ -92837,12 +92841,12 @@ async function driveTruck(deps, opts, run, state) {
       }
       if (outcome.failure?.triage.transient) {
         const t3 = outcome.failure.triage;
-        return stop("RECOVERABLE", `${card.id}: ${t3.class} (transient): ${t3.reason}`, { card: card.id, triage: t3.class, transient: true, files: [`${toRepoPath(deps.layout.repoRoot, runDir(deps.layout, run.id))}/${s2.detail}`] });
+        return stop("RECOVERABLE", `${card.id}: ${t3.class} (transient): ${t3.reason}`, { card: card.id, triage: t3.class, transient: true, files: [`${evidenceRoot}/${s2.detail}`] });
       }
       const ev = { ts: deps.now(), event: "card_result", run: run.id, day: run.day, truck: run.truck, card: card.id, slot: slot.slot, bundle, status: s2.status, attempt: s2.attempts };
       if (s2.status === "PASS") ev.outputs = outcome.outputs;
       else ev.triage = outcome.failure.triage.class;
-      await appendJournal(deps.layout, [ev]);
+      await journalResult(ev);
       outcomes.set(card.id, { status: s2.status === "PASS" ? "PASS" : "FAIL", run: run.id, detail: void 0 });
       outputsOf.set(card.id, outcome.outputs);
       log2(`[${slot.slot}/${total}] ${card.id} ${s2.status}${s2.attempts > 1 ? " after rework" : ""} ${s2.duration_ms} ms`);
@@ -92852,7 +92856,7 @@ async function driveTruck(deps, opts, run, state) {
       }
       failed++;
       const t2 = outcome.failure.triage;
-      const evidenceDir = `${toRepoPath(deps.layout.repoRoot, runDir(deps.layout, run.id))}/${s2.detail}`;
+      const evidenceDir = `${evidenceRoot}/${s2.detail}`;
       const rework = await writeReworkPack(deps.layout, { created_at: deps.now(), run: run.id, day: run.day, truck: run.truck, slot: slot.slot, card, triage: t2, attempts: outcome.failure.excerpts, evidence: [evidenceDir] });
       return stop("FAIL_STOP", `${card.id} failed twice: ${t2.class}: ${t2.reason}`, { card: card.id, triage: t2.class, transient: false, files: [toRepoPath(deps.layout.repoRoot, rework), evidenceDir] });
     }
@@ -92971,7 +92975,7 @@ async function checkFile(file, layout, display2) {
 }
 
 // src/cli/main.ts
-import { createHash as createHash7 } from "node:crypto";
+import { createHash as createHash8 } from "node:crypto";
 
 // src/cli/init.ts
 import path24 from "node:path";
@@ -93145,7 +93149,7 @@ function display(p) {
   return (rel && !rel.startsWith("..") ? rel : p).split(path26.sep).join("/");
 }
 function sha8(s2) {
-  return createHash7("sha256").update(s2).digest("hex").slice(0, 8);
+  return createHash8("sha256").update(s2).digest("hex").slice(0, 8);
 }
 function diffSummary(oldText, newText) {
   const ids = (t2) => new Map(t2.split("\n").filter(Boolean).map((l) => [/"id":"([^"]+)"/.exec(l)?.[1] ?? l, l]));

@@ -1,7 +1,8 @@
 // One card, end to end: up to two attempts (the second is the one automatic rework, with the first failure
 // in its context), accept and failfast checked every time, all of it written to the card's evidence folder.
 import path from 'node:path';
-import { readFile, stat } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
 import type { CardResult, PacketSlot, RuleResult, WorkCard, WorkPack } from '../contracts/types.gen.js';
 import { G7Error } from '../contracts/errors.js';
 import { writeFileAtomic } from '../ssot/atomic.js';
@@ -14,7 +15,7 @@ import { allHold, evaluateRule } from '../rules/eval.js';
 import { EXECUTORS } from '../executors/index.js';
 import type { ExecContext, ExecResult } from '../executors/types.js';
 import { classifyFailure, failureExcerpt, type Triage } from './triage.js';
-import { cardDir, resetDir, sha256File } from './evidence.js';
+import { cardDir, resetDir } from './evidence.js';
 import type { FactoryDeps } from './deps.js';
 import { BatchPending } from '../worker/worker.js';
 
@@ -127,21 +128,18 @@ export async function runCard(
   }
   attempt = Math.min(attempt, 2);
 
-  const outputs: { path: string; sha256: string }[] = [];
   const outputsDetail: CardResult['outputs'] = [];
   if (!triage) {
     for (const p of result?.outputs ?? []) {
       try {
-        const abs = resolveInRepo(deps.layout.repoRoot, p);
-        const sha = await sha256File(abs);
-        const { size } = await stat(abs);
-        outputs.push({ path: p, sha256: sha });
-        outputsDetail.push({ path: p, sha256: sha, bytes: size });
+        const bytes = await readFile(resolveInRepo(deps.layout.repoRoot, p));
+        outputsDetail.push({ path: p, sha256: createHash('sha256').update(bytes).digest('hex'), bytes: bytes.length });
       } catch {
         /* a declared output that does not exist: accept rules catch this */
       }
     }
   }
+  const outputs = outputsDetail.map(({ path: p, sha256 }) => ({ path: p, sha256 }));
   const summary: CardResult = {
     id: card.id, slot: slot.slot, lane: card.lane, type: card.type, status: triage ? 'FAIL' : 'PASS', attempts: attempt,
     accept: acceptResults, failfast: failfastResults, triage: triage ? { class: triage.class, transient: triage.transient, reason: redact(triage.reason) } : null,

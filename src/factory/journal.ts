@@ -43,18 +43,15 @@ export interface DayView {
   outcomes: Map<string, CardOutcome>;
   /** What each passed card wrote, with the sha256 journaled when it passed. */
   outputs: Map<string, { path: string; sha256: string }[]>;
-  /** The card results of one run (when `run` is given). */
-  runResults: Map<string, JournalEvent>;
 }
 
 /** One pass over the journal for everything a day needs. */
-export async function readDay(layout: Layout, day: string, run?: string): Promise<DayView> {
-  const view: DayView = { outcomes: new Map(), outputs: new Map(), runResults: new Map() };
+export async function readDay(layout: Layout, day: string): Promise<DayView> {
+  const view: DayView = { outcomes: new Map(), outputs: new Map() };
   await readJournal(layout, (e) => {
     if (e.day !== day || !e.card) return;
     if (e.event === 'requeue') view.outcomes.delete(e.card);
     if (e.event !== 'card_result') return;
-    if (run && e.run === run) view.runResults.set(e.card, e);
     if (e.status === 'PASS' || e.status === 'FAIL') view.outcomes.set(e.card, { status: e.status, run: e.run, detail: e.detail });
     if (e.status === 'PASS') view.outputs.set(e.card, e.outputs ?? []);
   });

@@ -50,13 +50,15 @@ interface ActiveRun {
   startedAt: string;
   log: string[];
   warnings: string[];
+  /** This run's card results, as journaled: read once at the start, kept in step with every append. */
+  results: Map<string, JournalEvent>;
 }
 
 const EXIT_FOR: Record<RunState, number | undefined> = { READY: 0, FAIL_STOP: 4, RECOVERABLE: 5, RUNNING: undefined };
 
-/** Builds the verify report of a run from the journal (one entry per card) and the cards' summaries. */
+/** Builds the verify report of a run from its journaled results (one entry per card) and the cards' summaries. */
 async function buildReport(deps: FactoryDeps, run: ActiveRun, state: RunState, slots: PacketSlot[]): Promise<{ report: VerifyReport; outputs: string[] }> {
-  const results = await readRunResults(deps.layout, run.id);
+  const results = run.results;
   const cards: CardResult[] = [];
   const outputs: string[] = [];
   for (const s of slots) {
@@ -81,7 +83,7 @@ async function buildReport(deps: FactoryDeps, run: ActiveRun, state: RunState, s
   return { report, outputs };
 }
 
-async function gitPaths(deps: FactoryDeps, outputs: string[]): Promise<string[]> {
+function gitPaths(deps: FactoryDeps, outputs: string[]): string[] {
   const ssotRel = toRepoPath(deps.layout.repoRoot, deps.layout.ssotDir);
   return [ssotRel, ...outputs.filter((o) => !o.startsWith(ssotRel + '/'))];
 }
@@ -102,7 +104,7 @@ async function checkpoint(deps: FactoryDeps, opts: RunOptions, run: ActiveRun, s
     'G7-Passed': report.counts.passed, 'G7-Failed': report.counts.failed, 'G7-Manifest': `sha256:${digest}`,
   };
   try {
-    await deps.git.commitPaths(await gitPaths(deps, outputs), subject, trailers);
+    await deps.git.commitPaths(gitPaths(deps, outputs), subject, trailers);
     if (opts.push) await deps.git.pushWithRetry(deps.config.git.remote, deps.config.git.branch ?? (await deps.git.currentBranch()));
   } catch (err) {
     // The files are the record; a failed commit or push is reported, and the next run commits them.
@@ -155,7 +157,7 @@ export async function runFactory(deps: FactoryDeps, opts: RunOptions): Promise<R
     let run: ActiveRun;
     if (state.state === 'RUNNING' && state.run_id && state.day && state.truck) {
       // The owner is gone (we hold the lock): continue its run at the first unfinished card.
-      run = { id: state.run_id, day: state.day, truck: state.truck, lanes: opts.lanes, startedAt: state.owner?.started_at ?? deps.now(), log: [], warnings: [] };
+      run = { id: state.run_id, day: state.day, truck: state.truck, lanes: opts.lanes, startedAt: state.owner?.started_at ?? deps.now(), log: [], warnings: [], results: await readRunResults(deps.layout, state.run_id) };
       deps.log(`resuming ${run.id} (truck ${run.truck} of ${run.day}) after an interrupted run`);
       const stopped = await journaledStop(deps.layout, run.id);
       if (stopped) {
@@ -178,7 +180,7 @@ export async function runFactory(deps: FactoryDeps, opts: RunOptions): Promise<R
         }
       }
       const id = nextRunId(runs);
-      run = { id, day: pick.day, truck: pick.truck, lanes: opts.lanes, startedAt: deps.now(), log: [], warnings: [] };
+      run = { id, day: pick.day, truck: pick.truck, lanes: opts.lanes, startedAt: deps.now(), log: [], warnings: [], results: new Map() };
       await appendJournal(deps.layout, [{ ts: deps.now(), event: 'run_start', run: id, day: run.day, truck: run.truck, ...(opts.lanes ? { lanes: opts.lanes } : {}) }]);
       deps.log(`${id}: truck ${run.truck} of ${run.day} departs`);
     }
@@ -214,22 +216,27 @@ async function driveTruck(deps: FactoryDeps, opts: RunOptions, run: ActiveRun, s
   };
   const allSlots = await readPacket(packetFile(deps.layout, run.day, run.truck));
   const slots = run.lanes ? allSlots.filter((s) => run.lanes!.includes(s.card.lane)) : allSlots;
-  const { runResults: done, outcomes, outputs: outputsOf } = await readDay(deps.layout, run.day, run.id);
+  const { outcomes, outputs: outputsOf } = await readDay(deps.layout, run.day);
+  const done = run.results;
+  const journalResult = async (e: JournalEvent) => {
+    await appendJournal(deps.layout, [e]);
+    done.set(e.card!, e);
+  };
+  const evidenceRoot = toRepoPath(deps.layout.repoRoot, runDir(deps.layout, run.id));
   let passed = 0;
   let failed = 0;
   const total = slots.length;
   const pendingBatches: string[] = [];
 
   const stop = async (next: RunState, reason: string, extra: Partial<NonNullable<FactoryState['last_stop']>> = {}): Promise<RunOutcome> => {
-    const evidence = toRepoPath(deps.layout.repoRoot, runDir(deps.layout, run.id));
-    const files = [`${evidence}/verify_report.json`, ...(extra.files ?? [])];
+    const files = [`${evidenceRoot}/verify_report.json`, ...(extra.files ?? [])];
     state = { ...state, state: next, owner: null, last_stop: next === 'READY' ? null : { at: deps.now(), reason, card: extra.card ?? null, triage: extra.triage ?? null, transient: extra.transient ?? false, files } };
     log(`${run.id}: ${next} — ${reason}`);
     // A run over some lanes only does not finish the truck: the other lanes still have to run.
     await appendJournal(deps.layout, [{ ts: deps.now(), event: 'run_stop', run: run.id, day: run.day, truck: run.truck, state: next, detail: reason.slice(0, 500), ...(run.lanes ? { lanes: run.lanes } : {}) }]);
     await checkpoint(deps, opts, run, slots, state, undefined);
     const code = next === 'READY' ? 'OK' : next === 'FAIL_STOP' ? 'FAIL_STOP' : 'RECOVERABLE';
-    return { code, state: next, runId: run.id, passed, failed, evidence, message: reason };
+    return { code, state: next, runId: run.id, passed, failed, evidence: evidenceRoot, message: reason };
   };
 
   for (let bundle = 1; bundle <= OPS_120PLUS120.bundles; bundle++) {
@@ -250,7 +257,7 @@ async function driveTruck(deps: FactoryDeps, opts: RunOptions, run: ActiveRun, s
       const missing = card.deps.find((d) => outcomes.get(d)?.status !== 'PASS');
       if (missing) {
         const why = outcomes.get(missing)?.status === 'FAIL' ? `dep ${missing} failed` : `dep ${missing} is not done (not in the lanes run, or skipped)`;
-        await appendJournal(deps.layout, [{ ts: deps.now(), event: 'card_result', run: run.id, day: run.day, truck: run.truck, card: card.id, slot: slot.slot, bundle, status: 'SKIP', detail: why }]);
+        await journalResult({ ts: deps.now(), event: 'card_result', run: run.id, day: run.day, truck: run.truck, card: card.id, slot: slot.slot, bundle, status: 'SKIP', detail: why });
         log(`[${slot.slot}/${total}] ${card.id} SKIP: ${why}`);
         continue;
       }
@@ -271,12 +278,12 @@ async function driveTruck(deps: FactoryDeps, opts: RunOptions, run: ActiveRun, s
       if (outcome.failure?.triage.transient) {
         // Not a final result: the card runs again when the truck resumes.
         const t = outcome.failure.triage;
-        return stop('RECOVERABLE', `${card.id}: ${t.class} (transient): ${t.reason}`, { card: card.id, triage: t.class, transient: true, files: [`${toRepoPath(deps.layout.repoRoot, runDir(deps.layout, run.id))}/${s.detail}`] });
+        return stop('RECOVERABLE', `${card.id}: ${t.class} (transient): ${t.reason}`, { card: card.id, triage: t.class, transient: true, files: [`${evidenceRoot}/${s.detail}`] });
       }
       const ev: JournalEvent = { ts: deps.now(), event: 'card_result', run: run.id, day: run.day, truck: run.truck, card: card.id, slot: slot.slot, bundle, status: s.status, attempt: s.attempts };
       if (s.status === 'PASS') ev.outputs = outcome.outputs;
       else ev.triage = outcome.failure!.triage.class;
-      await appendJournal(deps.layout, [ev]);
+      await journalResult(ev);
       outcomes.set(card.id, { status: s.status === 'PASS' ? 'PASS' : 'FAIL', run: run.id, detail: undefined });
       outputsOf.set(card.id, outcome.outputs);
       log(`[${slot.slot}/${total}] ${card.id} ${s.status}${s.attempts > 1 ? ' after rework' : ''} ${s.duration_ms} ms`);
@@ -286,7 +293,7 @@ async function driveTruck(deps: FactoryDeps, opts: RunOptions, run: ActiveRun, s
       }
       failed++;
       const t = outcome.failure!.triage;
-      const evidenceDir = `${toRepoPath(deps.layout.repoRoot, runDir(deps.layout, run.id))}/${s.detail}`;
+      const evidenceDir = `${evidenceRoot}/${s.detail}`;
       const rework = await writeReworkPack(deps.layout, { created_at: deps.now(), run: run.id, day: run.day, truck: run.truck, slot: slot.slot, card, triage: t, attempts: outcome.failure!.excerpts, evidence: [evidenceDir] });
       return stop('FAIL_STOP', `${card.id} failed twice: ${t.class}: ${t.reason}`, { card: card.id, triage: t.class, transient: false, files: [toRepoPath(deps.layout.repoRoot, rework), evidenceDir] });
     }

@@ -82,8 +82,10 @@ export async function packDayFiles(layout: Layout, day: string, display: (p: str
   if (loaded.sha256 !== trusted) await writeFileAtomic(stamp, JSON.stringify({ sha256: loaded.sha256, checker: CHECKER }) + '\n');
 
   const departed = await departedTrucks(layout, day);
+  const departedSlots = new Map<TruckName, PacketSlot[]>();
+  for (const t of departed) departedSlots.set(t, await readPacket(packetFile(layout, day, t)));
   const fixed: Partial<Record<TruckName, string[]>> = {};
-  for (const t of departed) fixed[t] = (await readPacket(packetFile(layout, day, t))).map((s) => s.card.id);
+  for (const [t, slots] of departedSlots) fixed[t] = slots.map((s) => s.card.id);
   const status = new Map<string, Outcome>([...outcomes].map(([id, o]) => [id, o.status]));
   const result = packDay(loaded.cards, status, fixed, loaded.index, loaded.index === undefined);
 
@@ -98,7 +100,7 @@ export async function packDayFiles(layout: Layout, day: string, display: (p: str
   };
   for (const t of TRUCKS) {
     // A departed truck is reported from its packet, which still lists the cards that since got done.
-    const slots = departed.has(t) ? (await readPacket(packetFile(layout, day, t))).map((s) => ({ ...s, card: { ...s.card, line: 0 } })) : result.trucks[t];
+    const slots = departedSlots.get(t)?.map((s) => ({ ...s, card: { ...s.card, line: 0 } })) ?? result.trucks[t];
     const by_quota: Record<string, number> = { A: 0, B: 0, C: 0, D: 0 };
     const lanes: Record<string, number> = {};
     for (const s of slots) {
