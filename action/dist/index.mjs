@@ -40198,21 +40198,21 @@ var init_from = __esm({
     init_fetch_blob();
     ({ stat: stat4 } = fs3);
     blobFromSync = (path28, type) => fromBlob(statSync(path28), path28, type);
-    blobFrom = (path28, type) => stat4(path28).then((stat11) => fromBlob(stat11, path28, type));
-    fileFrom = (path28, type) => stat4(path28).then((stat11) => fromFile(stat11, path28, type));
+    blobFrom = (path28, type) => stat4(path28).then((stat12) => fromBlob(stat12, path28, type));
+    fileFrom = (path28, type) => stat4(path28).then((stat12) => fromFile(stat12, path28, type));
     fileFromSync = (path28, type) => fromFile(statSync(path28), path28, type);
-    fromBlob = (stat11, path28, type = "") => new fetch_blob_default([new BlobDataItem({
+    fromBlob = (stat12, path28, type = "") => new fetch_blob_default([new BlobDataItem({
       path: path28,
-      size: stat11.size,
-      lastModified: stat11.mtimeMs,
+      size: stat12.size,
+      lastModified: stat12.mtimeMs,
       start: 0
     })], { type });
-    fromFile = (stat11, path28, type = "") => new file_default([new BlobDataItem({
+    fromFile = (stat12, path28, type = "") => new file_default([new BlobDataItem({
       path: path28,
-      size: stat11.size,
-      lastModified: stat11.mtimeMs,
+      size: stat12.size,
+      lastModified: stat12.mtimeMs,
       start: 0
-    })], basename(path28), { type, lastModified: stat11.mtimeMs });
+    })], basename(path28), { type, lastModified: stat12.mtimeMs });
     BlobDataItem = class _BlobDataItem {
       #path;
       #start;
@@ -64409,32 +64409,35 @@ function cachedWorker(inner, cacheDir, audit, now) {
   let paid = 0;
   const fileOf = (hash) => path5.join(cacheDir, hash.slice(0, 2), `${hash}.json`);
   const isCached = (hash) => access4(fileOf(hash)).then(() => true, () => false);
-  const record = async (req, hash, response, meta) => {
-    await writeJsonAtomic(fileOf(hash), { request_hash: hash, recorded_at: now(), response });
-    await auditOnly(req, hash, response, meta);
-  };
-  const auditOnly = async (req, hash, response, meta) => {
-    const size = Buffer.byteLength(JSON.stringify(response.json));
-    await audit.write({
+  const auditCall = (req, hash, meta, outcome) => {
+    const r2 = "response" in outcome ? outcome.response : void 0;
+    const size = r2 ? Buffer.byteLength(JSON.stringify(r2.json)) : 0;
+    return audit.write({
       ts: now(),
       requestId: hash.slice(0, 16),
       question: meta.question,
       questionHash: hash,
       category: meta.category,
-      provider: response.provider,
-      model: response.model,
+      provider: r2?.provider ?? ("provider" in outcome ? outcome.provider : inner.provider),
+      model: r2?.model ?? "",
       toolName: req.task.kind,
       args: JSON.stringify({ card: req.card, kind: req.task.kind, rework: req.previous_failure !== void 0 }),
-      ok: true,
-      error: null,
-      durationMs: response.duration_ms,
+      ok: r2 !== void 0,
+      error: "error" in outcome ? outcome.error : null,
+      durationMs: r2 ? r2.duration_ms : "durationMs" in outcome ? outcome.durationMs : 0,
       resultSizeBytes: size,
-      tokens: response.tokens,
+      tokens: r2?.tokens ?? { in: 0, out: 0 },
       chunkLen: size,
       skillUsed: req.skill ? "skill" : null,
-      extremeFlags: [...response.retries?.length ? [`retries:${response.retries.length}`] : [], ...response.finish_reason !== "STOP" ? [`finish:${response.finish_reason}`] : []],
-      overrides: (response.retries ?? []).map((r2) => ({ tool: req.task.kind, override_keys: ["retry"], trigger: `HTTP ${r2.status ?? "timeout"}, waited ${r2.waited_ms} ms`, succeeded: true }))
+      extremeFlags: r2 ? [...r2.retries?.length ? [`retries:${r2.retries.length}`] : [], ...r2.finish_reason !== "STOP" ? [`finish:${r2.finish_reason}`] : []] : [],
+      overrides: (r2?.retries ?? []).map((x2) => ({ tool: req.task.kind, override_keys: ["retry"], trigger: `HTTP ${x2.status ?? "timeout"}, waited ${x2.waited_ms} ms`, succeeded: true }))
     });
+  };
+  const record = async (req, hash, response, meta) => {
+    faultPoint("worker.called");
+    await writeJsonAtomic(fileOf(hash), { request_hash: hash, recorded_at: now(), response });
+    faultPoint("worker.cached");
+    await auditCall(req, hash, meta, { response });
   };
   return {
     get paidCalls() {
@@ -64474,13 +64477,11 @@ function cachedWorker(inner, cacheDir, audit, now) {
     },
     async call(req, meta) {
       const hash = requestHash(req);
-      const file = fileOf(hash);
       try {
-        const hit = JSON.parse(await readFile3(file, "utf8"));
+        const hit = JSON.parse(await readFile3(fileOf(hash), "utf8"));
         return { response: hit.response, hash, cached: true };
       } catch {
       }
-      const args = JSON.stringify({ card: req.card, kind: req.task.kind, rework: req.previous_failure !== void 0 });
       const started = performance.now();
       let response;
       try {
@@ -64488,32 +64489,10 @@ function cachedWorker(inner, cacheDir, audit, now) {
         response = await inner.call(req);
       } catch (err) {
         const e2 = err instanceof G7Error ? err : new WorkerError(`worker failed: ${err.message}`, { transient: true });
-        await audit.write({
-          ts: now(),
-          requestId: hash.slice(0, 16),
-          question: meta.question,
-          questionHash: hash,
-          category: meta.category,
-          provider: inner.provider,
-          model: "",
-          toolName: req.task.kind,
-          args,
-          ok: false,
-          error: e2.summary ?? e2.message,
-          durationMs: performance.now() - started,
-          resultSizeBytes: 0,
-          tokens: { in: 0, out: 0 },
-          chunkLen: 0,
-          skillUsed: req.skill ? "skill" : null,
-          extremeFlags: [],
-          overrides: []
-        });
+        await auditCall(req, hash, meta, { error: e2.summary ?? e2.message, durationMs: performance.now() - started, provider: inner.provider });
         throw e2;
       }
-      faultPoint("worker.called");
-      await writeJsonAtomic(file, { request_hash: hash, recorded_at: now(), response });
-      faultPoint("worker.cached");
-      await auditOnly(req, hash, response, meta);
+      await record(req, hash, response, meta);
       return { response, hash, cached: false };
     }
   };
@@ -90834,10 +90813,10 @@ var resolveSymlinksAsync = function(path28, state, callback$1) {
   queue.enqueue();
   fs5.realpath(path28, (error2, resolvedPath) => {
     if (error2) return queue.dequeue(suppressErrors ? null : error2, state);
-    fs5.stat(resolvedPath, (error$1, stat11) => {
+    fs5.stat(resolvedPath, (error$1, stat12) => {
       if (error$1) return queue.dequeue(suppressErrors ? null : error$1, state);
-      if (stat11.isDirectory() && isRecursive(path28, resolvedPath, state)) return queue.dequeue(null, state);
-      callback$1(stat11, resolvedPath);
+      if (stat12.isDirectory() && isRecursive(path28, resolvedPath, state)) return queue.dequeue(null, state);
+      callback$1(stat12, resolvedPath);
       queue.dequeue(null, state);
     });
   });
@@ -90847,9 +90826,9 @@ var resolveSymlinks = function(path28, state, callback$1) {
   queue.enqueue();
   try {
     const resolvedPath = fs5.realpathSync(path28);
-    const stat11 = fs5.statSync(resolvedPath);
-    if (stat11.isDirectory() && isRecursive(path28, resolvedPath, state)) return;
-    callback$1(stat11, resolvedPath);
+    const stat12 = fs5.statSync(resolvedPath);
+    if (stat12.isDirectory() && isRecursive(path28, resolvedPath, state)) return;
+    callback$1(stat12, resolvedPath);
   } catch (e2) {
     if (!suppressErrors) throw e2;
   }
@@ -91046,8 +91025,8 @@ var Walker = class {
         this.walkDirectory(this.state, path28, path28, depth - 1, this.walk);
       } else if (this.resolveSymlink && entry.isSymbolicLink()) {
         let path28 = joinPathWithBasePath(entry.name, directoryPath);
-        this.resolveSymlink(path28, this.state, (stat11, resolvedPath) => {
-          if (stat11.isDirectory()) {
+        this.resolveSymlink(path28, this.state, (stat12, resolvedPath) => {
+          if (stat12.isDirectory()) {
             resolvedPath = normalizePath(resolvedPath, this.state.options);
             if (exclude && exclude(entry.name, useRealPaths ? resolvedPath : path28 + pathSeparator)) return;
             this.walkDirectory(this.state, resolvedPath, useRealPaths ? resolvedPath : path28 + pathSeparator, depth - 1, this.walk);
@@ -92003,6 +91982,12 @@ import path15 from "node:path";
 function emptyResult() {
   return { exit: 0, stdout: "", stderr: "", outputs: [], tokens: { in: 0, out: 0 }, cost: 0, calls: [], evidence: {} };
 }
+function countCall(r2, call) {
+  r2.calls.push({ hash: call.hash, cached: call.cached });
+  r2.tokens.in += call.response.tokens.in;
+  r2.tokens.out += call.response.tokens.out;
+  r2.cost += call.response.cost_usd;
+}
 
 // src/executors/scan.ts
 async function chunkFile(abs, rel, chunkBytes, size, mtimeMs, emit) {
@@ -92101,6 +92086,7 @@ async function scan(ctx) {
 
 // src/executors/tag.ts
 import path17 from "node:path";
+import { stat as stat11 } from "node:fs/promises";
 
 // src/executors/library.ts
 import { open as open5, stat as stat10 } from "node:fs/promises";
@@ -92183,6 +92169,25 @@ async function mapPool(items, n, fn) {
   await Promise.all(lanes);
   return out;
 }
+var strikeMemo = /* @__PURE__ */ new Map();
+var sizeOf = (file) => stat11(file).then((s2) => s2.size, () => 0);
+async function strikeKeys(file) {
+  await repairTornTail(file);
+  const size = await sizeOf(file);
+  const hit = strikeMemo.get(file);
+  if (hit && hit.size === size) return hit.keys;
+  const keys = /* @__PURE__ */ new Set();
+  if (size > 0)
+    await forEachLine(file, (t2) => {
+      if (!t2.trim()) return;
+      try {
+        keys.add(JSON.parse(t2).key);
+      } catch {
+      }
+    });
+  strikeMemo.set(file, { size, keys });
+  return keys;
+}
 async function tag(ctx) {
   const input = String(ctx.card.input);
   const chunks = await readChunks(resolveInRepo(ctx.layout.repoRoot, input), input);
@@ -92209,12 +92214,9 @@ async function tag(ctx) {
     }
   }
   const answers = await mapPool(chunks, CONCURRENCY, async (_c, i2) => {
-    const { response, hash, cached: cached2 } = await ctx.worker.call(reqs[i2], meta(reqs[i2]));
-    r2.calls.push({ hash, cached: cached2 });
-    r2.tokens.in += response.tokens.in;
-    r2.tokens.out += response.tokens.out;
-    r2.cost += response.cost_usd;
-    return checkAnswer(response.json, ctx.card.id);
+    const call = await ctx.worker.call(reqs[i2], meta(reqs[i2]));
+    countCall(r2, call);
+    return checkAnswer(call.response.json, ctx.card.id);
   });
   await writeStreamAtomic(resolveInRepo(ctx.layout.repoRoot, ctx.card.output), async (write) => {
     for (const [i2, c] of chunks.entries()) {
@@ -92223,18 +92225,7 @@ async function tag(ctx) {
     }
   });
   const strikeFile = path17.join(ctx.layout.libraryIndexDir, STRIKE_LIST);
-  const seen = /* @__PURE__ */ new Set();
-  try {
-    await forEachLine(strikeFile, (t2) => {
-      if (!t2.trim()) return;
-      try {
-        const s2 = JSON.parse(t2);
-        seen.add(s2.key);
-      } catch {
-      }
-    });
-  } catch {
-  }
+  const seen = new Set(await strikeKeys(strikeFile));
   const fresh = [];
   for (const [i2, c] of chunks.entries()) {
     const a = answers[i2];
@@ -92243,8 +92234,8 @@ async function tag(ctx) {
     seen.add(key);
     fresh.push(JSON.stringify({ key, path: c.path, offset: c.offset, length: c.length, sha256: c.sha256, tags: a.tags, card: ctx.card.id }));
   }
-  await repairTornTail(strikeFile);
   await appendLines(strikeFile, fresh);
+  strikeMemo.set(strikeFile, { size: await sizeOf(strikeFile), keys: seen });
   const cached = r2.calls.filter((c) => c.cached).length;
   r2.stdout = `tagged ${chunks.length} chunks (${cached} answers from the cache), ${answers.filter((a) => a.strike).length} strike candidates, ${fresh.length} new on the strike list
 `;
@@ -92268,15 +92259,12 @@ async function strike(ctx) {
   const findings = [];
   for (const item of items) {
     const text = await readChunkText(ctx, item.path, item.offset, item.length);
-    const { response, hash, cached } = await ctx.worker.call(
+    const call = await ctx.worker.call(
       { card: ctx.card.id, cost_hint: ctx.card.cost_hint, task: { kind: "STRIKE", item, text, sensors }, skill: ctx.skill, previous_failure: ctx.previousFailure },
       { category: `STRIKE:${ctx.card.entry ?? ctx.card.lane}`, question: `strike ${item.key}` }
     );
-    r2.calls.push({ hash, cached });
-    r2.tokens.in += response.tokens.in;
-    r2.tokens.out += response.tokens.out;
-    r2.cost += response.cost_usd;
-    const f3 = response.json;
+    countCall(r2, call);
+    const f3 = call.response.json;
     if (!f3 || !Array.isArray(f3.findings)) throw new SchemaError([{ file: ctx.card.id, rule: "worker.response", message: "the STRIKE answer has no findings list" }]);
     findings.push(JSON.stringify({ key: item.key, findings: f3.findings }));
   }
@@ -92346,11 +92334,11 @@ async function patch(ctx) {
     if (repoPathProblem(p)) continue;
     files.push({ path: p, content: await readFile11(path18.join(ctx.layout.repoRoot, normalizeRepoPath(p)), "utf8").catch(() => "") });
   }
-  const { response, hash, cached } = await ctx.worker.call(
+  const call = await ctx.worker.call(
     { card: ctx.card.id, cost_hint: ctx.card.cost_hint, task: { kind: "PATCH", goal: pack2.goal, allowed: pack2.files, files, forbidden: pack2.forbidden }, skill: ctx.skill, previous_failure: ctx.previousFailure },
     { category: `PATCH:${pack2.id}`, question: `patch for ${pack2.id}: ${pack2.goal}` }
   );
-  const edits = response.json?.edits;
+  const edits = call.response.json?.edits;
   if (!Array.isArray(edits) || edits.some((e2) => typeof e2?.path !== "string" || typeof e2?.content !== "string"))
     throw new SchemaError([{ file: ctx.card.id, rule: "worker.response", message: "the PATCH answer is not { edits: [{ path, content }] }" }]);
   const problems = [];
@@ -92363,9 +92351,7 @@ async function patch(ctx) {
   const summary2 = { pack: pack2.id, edits: edits.map((e2) => ({ path: normalizeRepoPath(e2.path), bytes: Buffer.byteLength(e2.content) })) };
   await writeFileAtomic(path18.join(ctx.layout.repoRoot, normalizeRepoPath(ctx.card.output)), JSON.stringify(summary2, null, 2) + "\n");
   const r2 = emptyResult();
-  r2.calls.push({ hash, cached });
-  r2.tokens = { ...response.tokens };
-  r2.cost = response.cost_usd;
+  countCall(r2, call);
   r2.outputs = [normalizeRepoPath(ctx.card.output), ...edits.map((e2) => normalizeRepoPath(e2.path))];
   r2.stdout = `applied ${edits.length} edit(s) allowed by ${pack2.id}
 `;

@@ -6,7 +6,7 @@ import path from 'node:path';
 import { PathError, SchemaError, type Problem } from '../contracts/errors.js';
 import { writeFileAtomic } from '../ssot/atomic.js';
 import { normalizeRepoPath, repoPathProblem } from '../ssot/paths.js';
-import { emptyResult, type ExecContext, type ExecResult } from './types.js';
+import { emptyResult, countCall, type ExecContext, type ExecResult } from './types.js';
 import type { WorkPack } from '../contracts/types.gen.js';
 
 export interface Edit {
@@ -56,11 +56,11 @@ export async function patch(ctx: ExecContext): Promise<ExecResult> {
     if (repoPathProblem(p)) continue;
     files.push({ path: p, content: await readFile(path.join(ctx.layout.repoRoot, normalizeRepoPath(p)), 'utf8').catch(() => '') });
   }
-  const { response, hash, cached } = await ctx.worker.call(
+  const call = await ctx.worker.call(
     { card: ctx.card.id, cost_hint: ctx.card.cost_hint, task: { kind: 'PATCH', goal: pack.goal, allowed: pack.files, files, forbidden: pack.forbidden }, skill: ctx.skill, previous_failure: ctx.previousFailure },
     { category: `PATCH:${pack.id}`, question: `patch for ${pack.id}: ${pack.goal}` },
   );
-  const edits = (response.json as { edits?: Edit[] })?.edits;
+  const edits = (call.response.json as { edits?: Edit[] })?.edits;
   if (!Array.isArray(edits) || edits.some((e) => typeof e?.path !== 'string' || typeof e?.content !== 'string'))
     throw new SchemaError([{ file: ctx.card.id, rule: 'worker.response', message: 'the PATCH answer is not { edits: [{ path, content }] }' }]);
   // Check every path before writing any: a patch is applied whole or not at all.
@@ -74,9 +74,7 @@ export async function patch(ctx: ExecContext): Promise<ExecResult> {
   const summary = { pack: pack.id, edits: edits.map((e) => ({ path: normalizeRepoPath(e.path), bytes: Buffer.byteLength(e.content) })) };
   await writeFileAtomic(path.join(ctx.layout.repoRoot, normalizeRepoPath(ctx.card.output)), JSON.stringify(summary, null, 2) + '\n');
   const r = emptyResult();
-  r.calls.push({ hash, cached });
-  r.tokens = { ...response.tokens };
-  r.cost = response.cost_usd;
+  countCall(r, call);
   r.outputs = [normalizeRepoPath(ctx.card.output), ...edits.map((e) => normalizeRepoPath(e.path))];
   r.stdout = `applied ${edits.length} edit(s) allowed by ${pack.id}\n`;
   return r;

@@ -5,7 +5,7 @@ import { writeStreamAtomic } from '../ssot/atomic.js';
 import { forEachLine } from '../ssot/jsonl.js';
 import { resolveInRepo, normalizeRepoPath, repoPathProblem } from '../ssot/paths.js';
 import { readChunkText, readSensors } from './library.js';
-import { emptyResult, type ExecContext, type ExecResult } from './types.js';
+import { emptyResult, countCall, type ExecContext, type ExecResult } from './types.js';
 
 export async function strike(ctx: ExecContext): Promise<ExecResult> {
   const m = /^(.*)#L(\d+)-L(\d+)$/.exec(String(ctx.card.input));
@@ -22,15 +22,12 @@ export async function strike(ctx: ExecContext): Promise<ExecResult> {
   const findings: string[] = [];
   for (const item of items) {
     const text = await readChunkText(ctx, item.path, item.offset, item.length);
-    const { response, hash, cached } = await ctx.worker.call(
+    const call = await ctx.worker.call(
       { card: ctx.card.id, cost_hint: ctx.card.cost_hint, task: { kind: 'STRIKE', item, text, sensors }, skill: ctx.skill, previous_failure: ctx.previousFailure },
       { category: `STRIKE:${ctx.card.entry ?? ctx.card.lane}`, question: `strike ${item.key}` },
     );
-    r.calls.push({ hash, cached });
-    r.tokens.in += response.tokens.in;
-    r.tokens.out += response.tokens.out;
-    r.cost += response.cost_usd;
-    const f = response.json as { findings?: unknown[] };
+    countCall(r, call);
+    const f = call.response.json as { findings?: unknown[] };
     if (!f || !Array.isArray(f.findings)) throw new SchemaError([{ file: ctx.card.id, rule: 'worker.response', message: 'the STRIKE answer has no findings list' }]);
     findings.push(JSON.stringify({ key: item.key, findings: f.findings }));
   }

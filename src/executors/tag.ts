@@ -2,13 +2,14 @@
 // model) for tags; write one line per chunk, and append strike candidates to the strike list, deduplicated
 // by chunk identity, so that re-running a card after a crash never adds a line twice.
 import path from 'node:path';
+import { stat } from 'node:fs/promises';
 import { SchemaError } from '../contracts/errors.js';
 import { writeStreamAtomic, appendLines, repairTornTail } from '../ssot/atomic.js';
 import { forEachLine } from '../ssot/jsonl.js';
 import { resolveInRepo, normalizeRepoPath } from '../ssot/paths.js';
 import type { ChunkLine } from './scan.js';
 import { readChunkText, readTaxonomy } from './library.js';
-import { emptyResult, type ExecContext, type ExecResult } from './types.js';
+import { emptyResult, countCall, type ExecContext, type ExecResult } from './types.js';
 import { BatchPending, type WorkerRequest } from '../worker/worker.js';
 
 export const STRIKE_LIST = 'strike_list.jsonl';
@@ -49,6 +50,31 @@ export async function mapPool<T, R>(items: T[], n: number, fn: (item: T, i: numb
   return out;
 }
 
+// Keys on the strike list, remembered with the file size they were read at. The list only grows and only
+// g7 appends to it (under the run lock), so within a process each TAG card need not read it all again.
+const strikeMemo = new Map<string, { size: number; keys: Set<string> }>();
+
+const sizeOf = (file: string) => stat(file).then((s) => s.size, () => 0);
+
+async function strikeKeys(file: string): Promise<Set<string>> {
+  await repairTornTail(file);
+  const size = await sizeOf(file);
+  const hit = strikeMemo.get(file);
+  if (hit && hit.size === size) return hit.keys;
+  const keys = new Set<string>();
+  if (size > 0)
+    await forEachLine(file, (t) => {
+      if (!t.trim()) return;
+      try {
+        keys.add((JSON.parse(t) as { key: string }).key);
+      } catch {
+        /* a line that never completed */
+      }
+    });
+  strikeMemo.set(file, { size, keys });
+  return keys;
+}
+
 export async function tag(ctx: ExecContext): Promise<ExecResult> {
   const input = String(ctx.card.input);
   const chunks = await readChunks(resolveInRepo(ctx.layout.repoRoot, input), input);
@@ -77,12 +103,9 @@ export async function tag(ctx: ExecContext): Promise<ExecResult> {
     }
   }
   const answers = await mapPool(chunks, CONCURRENCY, async (_c, i) => {
-    const { response, hash, cached } = await ctx.worker.call(reqs[i]!, meta(reqs[i]!));
-    r.calls.push({ hash, cached });
-    r.tokens.in += response.tokens.in;
-    r.tokens.out += response.tokens.out;
-    r.cost += response.cost_usd;
-    return checkAnswer(response.json, ctx.card.id);
+    const call = await ctx.worker.call(reqs[i]!, meta(reqs[i]!));
+    countCall(r, call);
+    return checkAnswer(call.response.json, ctx.card.id);
   });
 
   await writeStreamAtomic(resolveInRepo(ctx.layout.repoRoot, ctx.card.output), async (write) => {
@@ -94,20 +117,8 @@ export async function tag(ctx: ExecContext): Promise<ExecResult> {
 
   // Strike candidates: appended once per chunk identity.
   const strikeFile = path.join(ctx.layout.libraryIndexDir, STRIKE_LIST);
-  const seen = new Set<string>();
-  try {
-    await forEachLine(strikeFile, (t) => {
-      if (!t.trim()) return;
-      try {
-        const s = JSON.parse(t) as { key: string };
-        seen.add(s.key);
-      } catch {
-        /* a torn tail from a crash: that line never completed */
-      }
-    });
-  } catch {
-    /* first strike list */
-  }
+  // A copy: the remembered keys change only once the new lines are really on disk.
+  const seen = new Set(await strikeKeys(strikeFile));
   const fresh: string[] = [];
   for (const [i, c] of chunks.entries()) {
     const a = answers[i]!;
@@ -116,8 +127,8 @@ export async function tag(ctx: ExecContext): Promise<ExecResult> {
     seen.add(key);
     fresh.push(JSON.stringify({ key, path: c.path, offset: c.offset, length: c.length, sha256: c.sha256, tags: a.tags, card: ctx.card.id }));
   }
-  await repairTornTail(strikeFile);
   await appendLines(strikeFile, fresh);
+  strikeMemo.set(strikeFile, { size: await sizeOf(strikeFile), keys: seen });
   const cached = r.calls.filter((c) => c.cached).length;
   r.stdout = `tagged ${chunks.length} chunks (${cached} answers from the cache), ${answers.filter((a) => a.strike).length} strike candidates, ${fresh.length} new on the strike list\n`;
   r.outputs = [normalizeRepoPath(ctx.card.output)];

@@ -49,3 +49,11 @@ export function emptyResult(): ExecResult {
 }
 
 export type Executor = (ctx: ExecContext) => Promise<ExecResult>;
+
+/** Adds one worker call (from the cache or paid) to a card's result: its hash, tokens and cost. */
+export function countCall(r: ExecResult, call: { hash: string; cached: boolean; response: { tokens: { in: number; out: number }; cost_usd: number } }): void {
+  r.calls.push({ hash: call.hash, cached: call.cached });
+  r.tokens.in += call.response.tokens.in;
+  r.tokens.out += call.response.tokens.out;
+  r.cost += call.response.cost_usd;
+}

@@ -39,18 +39,27 @@ export function cachedWorker(inner: Worker, cacheDir: string, audit: AuditLog, n
   let paid = 0;
   const fileOf = (hash: string) => path.join(cacheDir, hash.slice(0, 2), `${hash}.json`);
   const isCached = (hash: string) => access(fileOf(hash)).then(() => true, () => false);
-  const record = async (req: WorkerRequest, hash: string, response: WorkerResponse, meta: { category: string; question: string }) => {
-    await writeJsonAtomic(fileOf(hash), { request_hash: hash, recorded_at: now(), response });
-    await auditOnly(req, hash, response, meta);
-  };
-  const auditOnly = async (req: WorkerRequest, hash: string, response: WorkerResponse, meta: { category: string; question: string }) => {
-    const size = Buffer.byteLength(JSON.stringify(response.json));
-    await audit.write({
-      ts: now(), requestId: hash.slice(0, 16), question: meta.question, questionHash: hash, category: meta.category, provider: response.provider, model: response.model, toolName: req.task.kind,
-      args: JSON.stringify({ card: req.card, kind: req.task.kind, rework: req.previous_failure !== undefined }), ok: true, error: null, durationMs: response.duration_ms, resultSizeBytes: size, tokens: response.tokens, chunkLen: size, skillUsed: req.skill ? 'skill' : null,
-      extremeFlags: [...(response.retries?.length ? [`retries:${response.retries.length}`] : []), ...(response.finish_reason !== 'STOP' ? [`finish:${response.finish_reason}`] : [])],
-      overrides: (response.retries ?? []).map((r) => ({ tool: req.task.kind, override_keys: ['retry'], trigger: `HTTP ${r.status ?? 'timeout'}, waited ${r.waited_ms} ms`, succeeded: true })),
+  type Meta = { category: string; question: string };
+  /** One audit line per worker call, answered or failed. */
+  const auditCall = (req: WorkerRequest, hash: string, meta: Meta, outcome: { response: WorkerResponse } | { error: string; durationMs: number; provider: string }) => {
+    const r = 'response' in outcome ? outcome.response : undefined;
+    const size = r ? Buffer.byteLength(JSON.stringify(r.json)) : 0;
+    return audit.write({
+      ts: now(), requestId: hash.slice(0, 16), question: meta.question, questionHash: hash, category: meta.category,
+      provider: r?.provider ?? ('provider' in outcome ? outcome.provider : inner.provider), model: r?.model ?? '', toolName: req.task.kind,
+      args: JSON.stringify({ card: req.card, kind: req.task.kind, rework: req.previous_failure !== undefined }),
+      ok: r !== undefined, error: 'error' in outcome ? outcome.error : null, durationMs: r ? r.duration_ms : 'durationMs' in outcome ? outcome.durationMs : 0,
+      resultSizeBytes: size, tokens: r?.tokens ?? { in: 0, out: 0 }, chunkLen: size, skillUsed: req.skill ? 'skill' : null,
+      extremeFlags: r ? [...(r.retries?.length ? [`retries:${r.retries.length}`] : []), ...(r.finish_reason !== 'STOP' ? [`finish:${r.finish_reason}`] : [])] : [],
+      overrides: (r?.retries ?? []).map((x) => ({ tool: req.task.kind, override_keys: ['retry'], trigger: `HTTP ${x.status ?? 'timeout'}, waited ${x.waited_ms} ms`, succeeded: true })),
     });
+  };
+  /** A paid answer is recorded in the cache first, then audited: a crash between loses an audit line, never money. */
+  const record = async (req: WorkerRequest, hash: string, response: WorkerResponse, meta: Meta) => {
+    faultPoint('worker.called');
+    await writeJsonAtomic(fileOf(hash), { request_hash: hash, recorded_at: now(), response });
+    faultPoint('worker.cached');
+    await auditCall(req, hash, meta, { response });
   };
   return {
     get paidCalls() {
@@ -90,14 +99,12 @@ export function cachedWorker(inner: Worker, cacheDir: string, audit: AuditLog, n
     },
     async call(req, meta) {
       const hash = requestHash(req);
-      const file = fileOf(hash);
       try {
-        const hit = JSON.parse(await readFile(file, 'utf8')) as { response: WorkerResponse };
+        const hit = JSON.parse(await readFile(fileOf(hash), 'utf8')) as { response: WorkerResponse };
         return { response: hit.response, hash, cached: true };
       } catch {
         /* not cached */
       }
-      const args = JSON.stringify({ card: req.card, kind: req.task.kind, rework: req.previous_failure !== undefined });
       const started = performance.now();
       let response: WorkerResponse;
       try {
@@ -105,16 +112,10 @@ export function cachedWorker(inner: Worker, cacheDir: string, audit: AuditLog, n
         response = await inner.call(req);
       } catch (err) {
         const e = err instanceof G7Error ? err : new WorkerError(`worker failed: ${(err as Error).message}`, { transient: true });
-        await audit.write({
-          ts: now(), requestId: hash.slice(0, 16), question: meta.question, questionHash: hash, category: meta.category, provider: inner.provider, model: '', toolName: req.task.kind,
-          args, ok: false, error: e.summary ?? e.message, durationMs: performance.now() - started, resultSizeBytes: 0, tokens: { in: 0, out: 0 }, chunkLen: 0, skillUsed: req.skill ? 'skill' : null, extremeFlags: [], overrides: [],
-        });
+        await auditCall(req, hash, meta, { error: e.summary ?? e.message, durationMs: performance.now() - started, provider: inner.provider });
         throw e;
       }
-      faultPoint('worker.called');
-      await writeJsonAtomic(file, { request_hash: hash, recorded_at: now(), response });
-      faultPoint('worker.cached');
-      await auditOnly(req, hash, response, meta);
+      await record(req, hash, response, meta);
       return { response, hash, cached: false };
     },
   };
