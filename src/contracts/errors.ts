@@ -32,13 +32,19 @@ export class G7Error extends Error {
   readonly transient: boolean;
   /** One sentence on top of the problems, when they need context (e.g. "nothing was packed"). */
   readonly summary: string | undefined;
-  constructor(triage: TriageClass, problems: Problem[], opts: { transient?: boolean; summary?: string } = {}) {
+  /**
+   * For a transient failure whose cause says when it clears (a daily quota's reset, the night budget's new
+   * day, a long RetryInfo.retryDelay): an ISO time before which trying again is pointless.
+   */
+  readonly retryAfter: string | undefined;
+  constructor(triage: TriageClass, problems: Problem[], opts: { transient?: boolean; summary?: string; retryAfter?: string } = {}) {
     super(opts.summary ?? problems.map(formatProblem).join('\n'));
     this.name = 'G7Error';
     this.triage = triage;
     this.problems = problems;
     this.transient = opts.transient ?? false;
     this.summary = opts.summary;
+    this.retryAfter = opts.retryAfter;
   }
 }
 

@@ -7,13 +7,18 @@ export interface Triage {
   class: TriageClass;
   transient: boolean;
   reason: string;
+  /** ISO time before which a transient cause will not have cleared (from G7Error.retryAfter). */
+  retry_after?: string;
 }
 
 const IMPORT_RE = /Cannot find (module|package)|ERR_MODULE_NOT_FOUND|ModuleNotFoundError|ImportError|No module named|cannot find -l|unresolved import|could not resolve dependency/i;
 const PATH_RE = /ENOENT|ENOTDIR|No such file or directory|does not exist|not found: .*\//i;
 
 export function classifyFailure(f: { error?: unknown; stdout?: string; stderr?: string; accept?: RuleResult[]; failfast?: RuleResult[] }): Triage {
-  if (f.error instanceof G7Error) return { class: f.error.triage, transient: f.error.transient, reason: f.error.summary ?? f.error.problems[0]?.message ?? f.error.message };
+  if (f.error instanceof G7Error) {
+    const e = f.error;
+    return { class: e.triage, transient: e.transient, reason: e.summary ?? e.problems[0]?.message ?? e.message, ...(e.retryAfter ? { retry_after: e.retryAfter } : {}) };
+  }
   if (f.error) {
     const e = f.error as NodeJS.ErrnoException;
     if (e.code === 'ENOENT' || e.code === 'ENOTDIR' || e.code === 'EACCES') return { class: 'PATH', transient: false, reason: e.message };

@@ -71,10 +71,13 @@ export class BatchPending extends G7Error {
   }
 }
 
-/** A worker failure: always triaged API; `transient` when waiting (quota, 5xx, timeout, no key) may help. */
+/**
+ * A worker failure: always triaged API; `transient` when waiting (quota, 5xx, timeout) may help, with
+ * `retryAfter` (ISO time) when the cause says when it clears.
+ */
 export class WorkerError extends G7Error {
-  constructor(message: string, opts: { transient: boolean; hint?: string }) {
-    super('API', [{ file: '(worker)', rule: 'worker.error', message, hint: opts.hint }], { transient: opts.transient, summary: message });
+  constructor(message: string, opts: { transient: boolean; hint?: string; retryAfter?: string }) {
+    super('API', [{ file: '(worker)', rule: 'worker.error', message, hint: opts.hint }], { transient: opts.transient, summary: message, ...(opts.retryAfter ? { retryAfter: opts.retryAfter } : {}) });
     this.name = 'WorkerError';
   }
 }
