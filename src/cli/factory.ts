@@ -8,7 +8,7 @@ import { packetFile } from '../ssot/layout.js';
 import { writeJsonAtomic } from '../ssot/atomic.js';
 import { runFactory } from '../factory/run.js';
 import { readState, writeState } from '../factory/state.js';
-import { appendJournal, readRunResults } from '../factory/journal.js';
+import { appendJournal, readRunResults } from '../ssot/journal.js';
 import { listRuns, verifyRun } from '../factory/evidence.js';
 import { readPacket } from '../truck/packets.js';
 import { fileExists } from '../plan/backlog.js';

@@ -9,7 +9,7 @@ import { loadConfig } from '../ssot/config.js';
 import { writeFileAtomic } from '../ssot/atomic.js';
 import { compileDayPlan, serializeCards } from '../plan/compile.js';
 import { checkFile } from '../plan/check.js';
-import { readCardOutcomes, doneIds } from '../factory/journal.js';
+import { readCardOutcomes, doneIds } from '../ssot/journal.js';
 import { packDayFiles, latestBacklogDay } from '../truck/packets.js';
 import { createHash } from 'node:crypto';
 import { fileExists } from '../plan/backlog.js';

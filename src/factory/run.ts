@@ -14,7 +14,7 @@ import { toRepoPath } from '../ssot/paths.js';
 import { fileExists } from '../plan/backlog.js';
 import { packDayFiles, readPacket, latestBacklogDay } from '../truck/packets.js';
 import { OPS_120PLUS120, TRUCKS, type TruckName } from '../truck/pack.js';
-import { appendJournal, repairJournal, readTruckProgress, readRunResults, readJournal, readDay } from './journal.js';
+import { appendJournal, repairJournal, readTruckProgress, readRunResults, readJournal, readDay } from '../ssot/journal.js';
 import { readState, writeState } from './state.js';
 import { acquireLock, LockBusyError } from './lock.js';
 import { listRuns, nextRunId, runDir, verifyRun, writeRunEvidence } from './evidence.js';

@@ -10,7 +10,7 @@ import { workPackFile, type Layout } from '../ssot/layout.js';
 import { loadConfig } from '../ssot/config.js';
 import { compileDayPlan } from './compile.js';
 import { loadBacklog, fileExists } from './backlog.js';
-import { readCardOutcomes, doneIds } from '../factory/journal.js';
+import { readCardOutcomes, doneIds } from '../ssot/journal.js';
 
 export type CheckedKind = 'dayplan' | 'backlog' | 'pack' | 'factory';
 

@@ -8,7 +8,7 @@ import { backlogFile, packetFile, packReportFile, workPackFile, type Layout } fr
 import { loadBacklog, readCardsAtLines, fileExists, CHECKER } from '../plan/backlog.js';
 import { readFile, readdir } from 'node:fs/promises';
 import path from 'node:path';
-import { readCardOutcomes, readJournal, doneIds } from '../factory/journal.js';
+import { readCardOutcomes, readJournal, doneIds } from '../ssot/journal.js';
 import { packDay, OPS_120PLUS120, TRUCKS, type TruckName, type Outcome, type DayPack } from './pack.js';
 import { serializeCards } from '../plan/compile.js';
 

@@ -3,9 +3,9 @@
 // is ignored by readers and cut off by the next writer, since the event it held never completed.
 import { access } from 'node:fs/promises';
 import type { JournalEvent } from '../contracts/types.gen.js';
-import { forEachLine } from '../ssot/jsonl.js';
-import { appendLines, repairTornTail } from '../ssot/atomic.js';
-import type { Layout } from '../ssot/layout.js';
+import { forEachLine } from './jsonl.js';
+import { appendLines, repairTornTail } from './atomic.js';
+import type { Layout } from './layout.js';
 import { faultPoint, faultTornAppend } from '../host/faults.js';
 
 export async function appendJournal(layout: Layout, events: JournalEvent[]): Promise<void> {
