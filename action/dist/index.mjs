@@ -1086,14 +1086,14 @@ var require_util = __commonJS({
         }
         const port = url.port != null ? url.port : url.protocol === "https:" ? 443 : 80;
         let origin = url.origin != null ? url.origin : `${url.protocol || ""}//${url.hostname || ""}:${port}`;
-        let path28 = url.path != null ? url.path : `${url.pathname || ""}${url.search || ""}`;
+        let path30 = url.path != null ? url.path : `${url.pathname || ""}${url.search || ""}`;
         if (origin[origin.length - 1] === "/") {
           origin = origin.slice(0, origin.length - 1);
         }
-        if (path28 && path28[0] !== "/") {
-          path28 = `/${path28}`;
+        if (path30 && path30[0] !== "/") {
+          path30 = `/${path30}`;
         }
-        return new URL(`${origin}${path28}`);
+        return new URL(`${origin}${path30}`);
       }
       if (!isHttpOrHttpsPrefixed(url.origin || url.protocol)) {
         throw new InvalidArgumentError2("Invalid URL protocol: the URL must start with `http:` or `https:`.");
@@ -1544,39 +1544,39 @@ var require_diagnostics = __commonJS({
       });
       diagnosticsChannel.channel("undici:client:sendHeaders").subscribe((evt) => {
         const {
-          request: { method, path: path28, origin }
+          request: { method, path: path30, origin }
         } = evt;
-        debuglog("sending request to %s %s/%s", method, origin, path28);
+        debuglog("sending request to %s %s/%s", method, origin, path30);
       });
       diagnosticsChannel.channel("undici:request:headers").subscribe((evt) => {
         const {
-          request: { method, path: path28, origin },
+          request: { method, path: path30, origin },
           response: { statusCode }
         } = evt;
         debuglog(
           "received response to %s %s/%s - HTTP %d",
           method,
           origin,
-          path28,
+          path30,
           statusCode
         );
       });
       diagnosticsChannel.channel("undici:request:trailers").subscribe((evt) => {
         const {
-          request: { method, path: path28, origin }
+          request: { method, path: path30, origin }
         } = evt;
-        debuglog("trailers received from %s %s/%s", method, origin, path28);
+        debuglog("trailers received from %s %s/%s", method, origin, path30);
       });
       diagnosticsChannel.channel("undici:request:error").subscribe((evt) => {
         const {
-          request: { method, path: path28, origin },
+          request: { method, path: path30, origin },
           error: error2
         } = evt;
         debuglog(
           "request to %s %s/%s errored - %s",
           method,
           origin,
-          path28,
+          path30,
           error2.message
         );
       });
@@ -1625,9 +1625,9 @@ var require_diagnostics = __commonJS({
         });
         diagnosticsChannel.channel("undici:client:sendHeaders").subscribe((evt) => {
           const {
-            request: { method, path: path28, origin }
+            request: { method, path: path30, origin }
           } = evt;
-          debuglog("sending request to %s %s/%s", method, origin, path28);
+          debuglog("sending request to %s %s/%s", method, origin, path30);
         });
       }
       diagnosticsChannel.channel("undici:websocket:open").subscribe((evt) => {
@@ -1690,7 +1690,7 @@ var require_request = __commonJS({
     var kHandler = /* @__PURE__ */ Symbol("handler");
     var Request3 = class {
       constructor(origin, {
-        path: path28,
+        path: path30,
         method,
         body,
         headers,
@@ -1705,11 +1705,11 @@ var require_request = __commonJS({
         expectContinue,
         servername
       }, handler) {
-        if (typeof path28 !== "string") {
+        if (typeof path30 !== "string") {
           throw new InvalidArgumentError2("path must be a string");
-        } else if (path28[0] !== "/" && !(path28.startsWith("http://") || path28.startsWith("https://")) && method !== "CONNECT") {
+        } else if (path30[0] !== "/" && !(path30.startsWith("http://") || path30.startsWith("https://")) && method !== "CONNECT") {
           throw new InvalidArgumentError2("path must be an absolute URL or start with a slash");
-        } else if (invalidPathRegex.test(path28)) {
+        } else if (invalidPathRegex.test(path30)) {
           throw new InvalidArgumentError2("invalid request path");
         }
         if (typeof method !== "string") {
@@ -1775,7 +1775,7 @@ var require_request = __commonJS({
         this.completed = false;
         this.aborted = false;
         this.upgrade = upgrade || null;
-        this.path = query ? buildURL(path28, query) : path28;
+        this.path = query ? buildURL(path30, query) : path30;
         this.origin = origin;
         this.idempotent = idempotent == null ? method === "HEAD" || method === "GET" : idempotent;
         this.blocking = blocking == null ? false : blocking;
@@ -6468,7 +6468,7 @@ var require_client_h1 = __commonJS({
       return method !== "GET" && method !== "HEAD" && method !== "OPTIONS" && method !== "TRACE" && method !== "CONNECT";
     }
     function writeH1(client, request) {
-      const { method, path: path28, host, upgrade, blocking, reset } = request;
+      const { method, path: path30, host, upgrade, blocking, reset } = request;
       let { body, headers, contentLength } = request;
       const expectsPayload = method === "PUT" || method === "POST" || method === "PATCH" || method === "QUERY" || method === "PROPFIND" || method === "PROPPATCH";
       if (util.isFormDataLike(body)) {
@@ -6549,7 +6549,7 @@ var require_client_h1 = __commonJS({
       if (blocking) {
         socket[kBlocking] = true;
       }
-      let header = `${method} ${path28} HTTP/1.1\r
+      let header = `${method} ${path30} HTTP/1.1\r
 `;
       if (typeof host === "string") {
         header += `host: ${host}\r
@@ -7078,7 +7078,7 @@ var require_client_h2 = __commonJS({
     }
     function writeH2(client, request) {
       const session = client[kHTTP2Session];
-      const { method, path: path28, host, upgrade, expectContinue, signal: signal2, headers: reqHeaders } = request;
+      const { method, path: path30, host, upgrade, expectContinue, signal: signal2, headers: reqHeaders } = request;
       let { body } = request;
       if (upgrade) {
         util.errorRequest(client, request, new Error("Upgrade not supported for H2"));
@@ -7175,7 +7175,7 @@ var require_client_h2 = __commonJS({
         });
         return true;
       }
-      headers[HTTP2_HEADER_PATH] = path28;
+      headers[HTTP2_HEADER_PATH] = path30;
       headers[HTTP2_HEADER_SCHEME] = "https";
       const expectsPayload = method === "PUT" || method === "POST" || method === "PATCH";
       if (body && typeof body.read === "function") {
@@ -7528,9 +7528,9 @@ var require_redirect_handler = __commonJS({
           return this.handler.onHeaders(statusCode, headers, resume, statusText);
         }
         const { origin, pathname, search } = util.parseURL(new URL(this.location, this.opts.origin && new URL(this.opts.path, this.opts.origin)));
-        const path28 = search ? `${pathname}${search}` : pathname;
+        const path30 = search ? `${pathname}${search}` : pathname;
         this.opts.headers = cleanRequestHeaders(this.opts.headers, statusCode === 303, this.opts.origin !== origin);
-        this.opts.path = path28;
+        this.opts.path = path30;
         this.opts.origin = origin;
         this.opts.maxRedirections = 0;
         this.opts.query = null;
@@ -8769,10 +8769,10 @@ var require_proxy_agent = __commonJS({
         };
         const {
           origin,
-          path: path28 = "/",
+          path: path30 = "/",
           headers = {}
         } = opts;
-        opts.path = origin + path28;
+        opts.path = origin + path30;
         if (!("host" in headers) && !("Host" in headers)) {
           const { host } = new URL2(origin);
           headers.host = host;
@@ -10744,20 +10744,20 @@ var require_mock_utils = __commonJS({
       }
       return true;
     }
-    function safeUrl(path28) {
-      if (typeof path28 !== "string") {
-        return path28;
+    function safeUrl(path30) {
+      if (typeof path30 !== "string") {
+        return path30;
       }
-      const pathSegments = path28.split("?");
+      const pathSegments = path30.split("?");
       if (pathSegments.length !== 2) {
-        return path28;
+        return path30;
       }
       const qp = new URLSearchParams(pathSegments.pop());
       qp.sort();
       return [...pathSegments, qp.toString()].join("?");
     }
-    function matchKey(mockDispatch2, { path: path28, method, body, headers }) {
-      const pathMatch = matchValue(mockDispatch2.path, path28);
+    function matchKey(mockDispatch2, { path: path30, method, body, headers }) {
+      const pathMatch = matchValue(mockDispatch2.path, path30);
       const methodMatch = matchValue(mockDispatch2.method, method);
       const bodyMatch = typeof mockDispatch2.body !== "undefined" ? matchValue(mockDispatch2.body, body) : true;
       const headersMatch = matchHeaders(mockDispatch2, headers);
@@ -10779,7 +10779,7 @@ var require_mock_utils = __commonJS({
     function getMockDispatch(mockDispatches, key) {
       const basePath = key.query ? buildURL(key.path, key.query) : key.path;
       const resolvedPath = typeof basePath === "string" ? safeUrl(basePath) : basePath;
-      let matchedMockDispatches = mockDispatches.filter(({ consumed }) => !consumed).filter(({ path: path28 }) => matchValue(safeUrl(path28), resolvedPath));
+      let matchedMockDispatches = mockDispatches.filter(({ consumed }) => !consumed).filter(({ path: path30 }) => matchValue(safeUrl(path30), resolvedPath));
       if (matchedMockDispatches.length === 0) {
         throw new MockNotMatchedError(`Mock dispatch not matched for path '${resolvedPath}'`);
       }
@@ -10817,9 +10817,9 @@ var require_mock_utils = __commonJS({
       }
     }
     function buildKey(opts) {
-      const { path: path28, method, body, headers, query } = opts;
+      const { path: path30, method, body, headers, query } = opts;
       return {
-        path: path28,
+        path: path30,
         method,
         body,
         headers,
@@ -11282,10 +11282,10 @@ var require_pending_interceptors_formatter = __commonJS({
       }
       format(pendingInterceptors) {
         const withPrettyHeaders = pendingInterceptors.map(
-          ({ method, path: path28, data: { statusCode }, persist, times, timesInvoked, origin }) => ({
+          ({ method, path: path30, data: { statusCode }, persist, times, timesInvoked, origin }) => ({
             Method: method,
             Origin: origin,
-            Path: path28,
+            Path: path30,
             "Status code": statusCode,
             Persistent: persist ? PERSISTENT : NOT_PERSISTENT,
             Invocations: timesInvoked,
@@ -16164,9 +16164,9 @@ var require_util6 = __commonJS({
         }
       }
     }
-    function validateCookiePath(path28) {
-      for (let i2 = 0; i2 < path28.length; ++i2) {
-        const code = path28.charCodeAt(i2);
+    function validateCookiePath(path30) {
+      for (let i2 = 0; i2 < path30.length; ++i2) {
+        const code = path30.charCodeAt(i2);
         if (code < 32 || // exclude CTLs (0-31)
         code > 126 || // exclude DEL and non-ascii
         code === 59) {
@@ -19086,11 +19086,11 @@ var require_undici = __commonJS({
           if (typeof opts.path !== "string") {
             throw new InvalidArgumentError2("invalid opts.path");
           }
-          let path28 = opts.path;
+          let path30 = opts.path;
           if (!opts.path.startsWith("/")) {
-            path28 = `/${path28}`;
+            path30 = `/${path30}`;
           }
-          url = new URL(util.parseOrigin(url).origin + path28);
+          url = new URL(util.parseOrigin(url).origin + path30);
         } else {
           if (!opts) {
             opts = typeof url === "object" ? url : {};
@@ -22390,8 +22390,8 @@ var require_utils2 = __commonJS({
       }
       return ind;
     }
-    function removeDotSegments(path28) {
-      let input = path28;
+    function removeDotSegments(path30) {
+      let input = path30;
       const output = [];
       let nextSlash = -1;
       let len = 0;
@@ -22465,11 +22465,11 @@ var require_utils2 = __commonJS({
       }
       return output.join("");
     }
-    function removeDotSegmentsRelative(path28) {
-      if (path28 === "" || path28[0] === "/") {
-        return removeDotSegments(path28);
+    function removeDotSegmentsRelative(path30) {
+      if (path30 === "" || path30[0] === "/") {
+        return removeDotSegments(path30);
       }
-      const segments = path28.split("/");
+      const segments = path30.split("/");
       const last = segments.length - 1;
       const output = [];
       let trailingDirectory = false;
@@ -22832,8 +22832,8 @@ var require_schemes = __commonJS({
       }
       if (wsComponent.resourceName) {
         const queryIndex = wsComponent.resourceName.indexOf("?");
-        const path28 = queryIndex === -1 ? wsComponent.resourceName : wsComponent.resourceName.slice(0, queryIndex);
-        wsComponent.path = path28 && path28 !== "/" ? path28 : void 0;
+        const path30 = queryIndex === -1 ? wsComponent.resourceName : wsComponent.resourceName.slice(0, queryIndex);
+        wsComponent.path = path30 && path30 !== "/" ? path30 : void 0;
         wsComponent.query = queryIndex === -1 ? void 0 : wsComponent.resourceName.slice(queryIndex + 1);
         wsComponent.resourceName = void 0;
       }
@@ -26143,17 +26143,17 @@ var require_visit = __commonJS({
     visit2.BREAK = BREAK;
     visit2.SKIP = SKIP;
     visit2.REMOVE = REMOVE;
-    function visit_(key, node, visitor, path28) {
-      const ctrl = callVisitor(key, node, visitor, path28);
+    function visit_(key, node, visitor, path30) {
+      const ctrl = callVisitor(key, node, visitor, path30);
       if (identity.isNode(ctrl) || identity.isPair(ctrl)) {
-        replaceNode(key, path28, ctrl);
-        return visit_(key, ctrl, visitor, path28);
+        replaceNode(key, path30, ctrl);
+        return visit_(key, ctrl, visitor, path30);
       }
       if (typeof ctrl !== "symbol") {
         if (identity.isCollection(node)) {
-          path28 = Object.freeze(path28.concat(node));
+          path30 = Object.freeze(path30.concat(node));
           for (let i2 = 0; i2 < node.items.length; ++i2) {
-            const ci = visit_(i2, node.items[i2], visitor, path28);
+            const ci = visit_(i2, node.items[i2], visitor, path30);
             if (typeof ci === "number")
               i2 = ci - 1;
             else if (ci === BREAK)
@@ -26164,13 +26164,13 @@ var require_visit = __commonJS({
             }
           }
         } else if (identity.isPair(node)) {
-          path28 = Object.freeze(path28.concat(node));
-          const ck = visit_("key", node.key, visitor, path28);
+          path30 = Object.freeze(path30.concat(node));
+          const ck = visit_("key", node.key, visitor, path30);
           if (ck === BREAK)
             return BREAK;
           else if (ck === REMOVE)
             node.key = null;
-          const cv = visit_("value", node.value, visitor, path28);
+          const cv = visit_("value", node.value, visitor, path30);
           if (cv === BREAK)
             return BREAK;
           else if (cv === REMOVE)
@@ -26191,17 +26191,17 @@ var require_visit = __commonJS({
     visitAsync.BREAK = BREAK;
     visitAsync.SKIP = SKIP;
     visitAsync.REMOVE = REMOVE;
-    async function visitAsync_(key, node, visitor, path28) {
-      const ctrl = await callVisitor(key, node, visitor, path28);
+    async function visitAsync_(key, node, visitor, path30) {
+      const ctrl = await callVisitor(key, node, visitor, path30);
       if (identity.isNode(ctrl) || identity.isPair(ctrl)) {
-        replaceNode(key, path28, ctrl);
-        return visitAsync_(key, ctrl, visitor, path28);
+        replaceNode(key, path30, ctrl);
+        return visitAsync_(key, ctrl, visitor, path30);
       }
       if (typeof ctrl !== "symbol") {
         if (identity.isCollection(node)) {
-          path28 = Object.freeze(path28.concat(node));
+          path30 = Object.freeze(path30.concat(node));
           for (let i2 = 0; i2 < node.items.length; ++i2) {
-            const ci = await visitAsync_(i2, node.items[i2], visitor, path28);
+            const ci = await visitAsync_(i2, node.items[i2], visitor, path30);
             if (typeof ci === "number")
               i2 = ci - 1;
             else if (ci === BREAK)
@@ -26212,13 +26212,13 @@ var require_visit = __commonJS({
             }
           }
         } else if (identity.isPair(node)) {
-          path28 = Object.freeze(path28.concat(node));
-          const ck = await visitAsync_("key", node.key, visitor, path28);
+          path30 = Object.freeze(path30.concat(node));
+          const ck = await visitAsync_("key", node.key, visitor, path30);
           if (ck === BREAK)
             return BREAK;
           else if (ck === REMOVE)
             node.key = null;
-          const cv = await visitAsync_("value", node.value, visitor, path28);
+          const cv = await visitAsync_("value", node.value, visitor, path30);
           if (cv === BREAK)
             return BREAK;
           else if (cv === REMOVE)
@@ -26245,23 +26245,23 @@ var require_visit = __commonJS({
       }
       return visitor;
     }
-    function callVisitor(key, node, visitor, path28) {
+    function callVisitor(key, node, visitor, path30) {
       if (typeof visitor === "function")
-        return visitor(key, node, path28);
+        return visitor(key, node, path30);
       if (identity.isMap(node))
-        return visitor.Map?.(key, node, path28);
+        return visitor.Map?.(key, node, path30);
       if (identity.isSeq(node))
-        return visitor.Seq?.(key, node, path28);
+        return visitor.Seq?.(key, node, path30);
       if (identity.isPair(node))
-        return visitor.Pair?.(key, node, path28);
+        return visitor.Pair?.(key, node, path30);
       if (identity.isScalar(node))
-        return visitor.Scalar?.(key, node, path28);
+        return visitor.Scalar?.(key, node, path30);
       if (identity.isAlias(node))
-        return visitor.Alias?.(key, node, path28);
+        return visitor.Alias?.(key, node, path30);
       return void 0;
     }
-    function replaceNode(key, path28, node) {
-      const parent = path28[path28.length - 1];
+    function replaceNode(key, path30, node) {
+      const parent = path30[path30.length - 1];
       if (identity.isCollection(parent)) {
         parent.items[key] = node;
       } else if (identity.isPair(parent)) {
@@ -26873,10 +26873,10 @@ var require_Collection = __commonJS({
     var createNode = require_createNode();
     var identity = require_identity();
     var Node = require_Node();
-    function collectionFromPath(schema, path28, value) {
+    function collectionFromPath(schema, path30, value) {
       let v = value;
-      for (let i2 = path28.length - 1; i2 >= 0; --i2) {
-        const k = path28[i2];
+      for (let i2 = path30.length - 1; i2 >= 0; --i2) {
+        const k = path30[i2];
         if (typeof k === "number" && Number.isInteger(k) && k >= 0) {
           const a = [];
           a[k] = v;
@@ -26895,7 +26895,7 @@ var require_Collection = __commonJS({
         sourceObjects: /* @__PURE__ */ new Map()
       });
     }
-    var isEmptyPath = (path28) => path28 == null || typeof path28 === "object" && !!path28[Symbol.iterator]().next().done;
+    var isEmptyPath = (path30) => path30 == null || typeof path30 === "object" && !!path30[Symbol.iterator]().next().done;
     var Collection = class extends Node.NodeBase {
       constructor(type, schema) {
         super(type);
@@ -26925,11 +26925,11 @@ var require_Collection = __commonJS({
        * be a Pair instance or a `{ key, value }` object, which may not have a key
        * that already exists in the map.
        */
-      addIn(path28, value) {
-        if (isEmptyPath(path28))
+      addIn(path30, value) {
+        if (isEmptyPath(path30))
           this.add(value);
         else {
-          const [key, ...rest] = path28;
+          const [key, ...rest] = path30;
           const node = this.get(key, true);
           if (identity.isCollection(node))
             node.addIn(rest, value);
@@ -26943,8 +26943,8 @@ var require_Collection = __commonJS({
        * Removes a value from the collection.
        * @returns `true` if the item was found and removed.
        */
-      deleteIn(path28) {
-        const [key, ...rest] = path28;
+      deleteIn(path30) {
+        const [key, ...rest] = path30;
         if (rest.length === 0)
           return this.delete(key);
         const node = this.get(key, true);
@@ -26958,8 +26958,8 @@ var require_Collection = __commonJS({
        * scalar values from their surrounding node; to disable set `keepScalar` to
        * `true` (collections are always returned intact).
        */
-      getIn(path28, keepScalar) {
-        const [key, ...rest] = path28;
+      getIn(path30, keepScalar) {
+        const [key, ...rest] = path30;
         const node = this.get(key, true);
         if (rest.length === 0)
           return !keepScalar && identity.isScalar(node) ? node.value : node;
@@ -26977,8 +26977,8 @@ var require_Collection = __commonJS({
       /**
        * Checks if the collection includes a value with the key `key`.
        */
-      hasIn(path28) {
-        const [key, ...rest] = path28;
+      hasIn(path30) {
+        const [key, ...rest] = path30;
         if (rest.length === 0)
           return this.has(key);
         const node = this.get(key, true);
@@ -26988,8 +26988,8 @@ var require_Collection = __commonJS({
        * Sets a value in this collection. For `!!set`, `value` needs to be a
        * boolean to add/remove the item from the set.
        */
-      setIn(path28, value) {
-        const [key, ...rest] = path28;
+      setIn(path30, value) {
+        const [key, ...rest] = path30;
         if (rest.length === 0) {
           this.set(key, value);
         } else {
@@ -29504,9 +29504,9 @@ var require_Document = __commonJS({
           this.contents.add(value);
       }
       /** Adds a value to the document. */
-      addIn(path28, value) {
+      addIn(path30, value) {
         if (assertCollection(this.contents))
-          this.contents.addIn(path28, value);
+          this.contents.addIn(path30, value);
       }
       /**
        * Create a new `Alias` node, ensuring that the target `node` has the required anchor.
@@ -29581,14 +29581,14 @@ var require_Document = __commonJS({
        * Removes a value from the document.
        * @returns `true` if the item was found and removed.
        */
-      deleteIn(path28) {
-        if (Collection.isEmptyPath(path28)) {
+      deleteIn(path30) {
+        if (Collection.isEmptyPath(path30)) {
           if (this.contents == null)
             return false;
           this.contents = null;
           return true;
         }
-        return assertCollection(this.contents) ? this.contents.deleteIn(path28) : false;
+        return assertCollection(this.contents) ? this.contents.deleteIn(path30) : false;
       }
       /**
        * Returns item at `key`, or `undefined` if not found. By default unwraps
@@ -29603,10 +29603,10 @@ var require_Document = __commonJS({
        * scalar values from their surrounding node; to disable set `keepScalar` to
        * `true` (collections are always returned intact).
        */
-      getIn(path28, keepScalar) {
-        if (Collection.isEmptyPath(path28))
+      getIn(path30, keepScalar) {
+        if (Collection.isEmptyPath(path30))
           return !keepScalar && identity.isScalar(this.contents) ? this.contents.value : this.contents;
-        return identity.isCollection(this.contents) ? this.contents.getIn(path28, keepScalar) : void 0;
+        return identity.isCollection(this.contents) ? this.contents.getIn(path30, keepScalar) : void 0;
       }
       /**
        * Checks if the document includes a value with the key `key`.
@@ -29617,10 +29617,10 @@ var require_Document = __commonJS({
       /**
        * Checks if the document includes a value at `path`.
        */
-      hasIn(path28) {
-        if (Collection.isEmptyPath(path28))
+      hasIn(path30) {
+        if (Collection.isEmptyPath(path30))
           return this.contents !== void 0;
-        return identity.isCollection(this.contents) ? this.contents.hasIn(path28) : false;
+        return identity.isCollection(this.contents) ? this.contents.hasIn(path30) : false;
       }
       /**
        * Sets a value in this document. For `!!set`, `value` needs to be a
@@ -29637,13 +29637,13 @@ var require_Document = __commonJS({
        * Sets a value in this document. For `!!set`, `value` needs to be a
        * boolean to add/remove the item from the set.
        */
-      setIn(path28, value) {
-        if (Collection.isEmptyPath(path28)) {
+      setIn(path30, value) {
+        if (Collection.isEmptyPath(path30)) {
           this.contents = value;
         } else if (this.contents == null) {
-          this.contents = Collection.collectionFromPath(this.schema, Array.from(path28), value);
+          this.contents = Collection.collectionFromPath(this.schema, Array.from(path30), value);
         } else if (assertCollection(this.contents)) {
-          this.contents.setIn(path28, value);
+          this.contents.setIn(path30, value);
         }
       }
       /**
@@ -31604,9 +31604,9 @@ var require_cst_visit = __commonJS({
     visit2.BREAK = BREAK;
     visit2.SKIP = SKIP;
     visit2.REMOVE = REMOVE;
-    visit2.itemAtPath = (cst, path28) => {
+    visit2.itemAtPath = (cst, path30) => {
       let item = cst;
-      for (const [field, index] of path28) {
+      for (const [field, index] of path30) {
         const tok = item?.[field];
         if (tok && "items" in tok) {
           item = tok.items[index];
@@ -31615,23 +31615,23 @@ var require_cst_visit = __commonJS({
       }
       return item;
     };
-    visit2.parentCollection = (cst, path28) => {
-      const parent = visit2.itemAtPath(cst, path28.slice(0, -1));
-      const field = path28[path28.length - 1][0];
+    visit2.parentCollection = (cst, path30) => {
+      const parent = visit2.itemAtPath(cst, path30.slice(0, -1));
+      const field = path30[path30.length - 1][0];
       const coll = parent?.[field];
       if (coll && "items" in coll)
         return coll;
       throw new Error("Parent collection not found");
     };
-    function _visit(path28, item, visitor) {
-      let ctrl = visitor(item, path28);
+    function _visit(path30, item, visitor) {
+      let ctrl = visitor(item, path30);
       if (typeof ctrl === "symbol")
         return ctrl;
       for (const field of ["key", "value"]) {
         const token = item[field];
         if (token && "items" in token) {
           for (let i2 = 0; i2 < token.items.length; ++i2) {
-            const ci = _visit(Object.freeze(path28.concat([[field, i2]])), token.items[i2], visitor);
+            const ci = _visit(Object.freeze(path30.concat([[field, i2]])), token.items[i2], visitor);
             if (typeof ci === "number")
               i2 = ci - 1;
             else if (ci === BREAK)
@@ -31642,10 +31642,10 @@ var require_cst_visit = __commonJS({
             }
           }
           if (typeof ctrl === "function" && field === "key")
-            ctrl = ctrl(item, path28);
+            ctrl = ctrl(item, path30);
         }
       }
-      return typeof ctrl === "function" ? ctrl(item, path28) : ctrl;
+      return typeof ctrl === "function" ? ctrl(item, path30) : ctrl;
     }
     exports.visit = visit2;
   }
@@ -40197,22 +40197,22 @@ var init_from = __esm({
     init_file();
     init_fetch_blob();
     ({ stat: stat4 } = fs3);
-    blobFromSync = (path28, type) => fromBlob(statSync(path28), path28, type);
-    blobFrom = (path28, type) => stat4(path28).then((stat12) => fromBlob(stat12, path28, type));
-    fileFrom = (path28, type) => stat4(path28).then((stat12) => fromFile(stat12, path28, type));
-    fileFromSync = (path28, type) => fromFile(statSync(path28), path28, type);
-    fromBlob = (stat12, path28, type = "") => new fetch_blob_default([new BlobDataItem({
-      path: path28,
-      size: stat12.size,
-      lastModified: stat12.mtimeMs,
+    blobFromSync = (path30, type) => fromBlob(statSync(path30), path30, type);
+    blobFrom = (path30, type) => stat4(path30).then((stat13) => fromBlob(stat13, path30, type));
+    fileFrom = (path30, type) => stat4(path30).then((stat13) => fromFile(stat13, path30, type));
+    fileFromSync = (path30, type) => fromFile(statSync(path30), path30, type);
+    fromBlob = (stat13, path30, type = "") => new fetch_blob_default([new BlobDataItem({
+      path: path30,
+      size: stat13.size,
+      lastModified: stat13.mtimeMs,
       start: 0
     })], { type });
-    fromFile = (stat12, path28, type = "") => new file_default([new BlobDataItem({
-      path: path28,
-      size: stat12.size,
-      lastModified: stat12.mtimeMs,
+    fromFile = (stat13, path30, type = "") => new file_default([new BlobDataItem({
+      path: path30,
+      size: stat13.size,
+      lastModified: stat13.mtimeMs,
       start: 0
-    })], basename(path28), { type, lastModified: stat12.mtimeMs });
+    })], basename(path30), { type, lastModified: stat13.mtimeMs });
     BlobDataItem = class _BlobDataItem {
       #path;
       #start;
@@ -45393,7 +45393,7 @@ var require_util11 = __commonJS({
     exports.getWellKnownCertificateConfigFileLocation = getWellKnownCertificateConfigFileLocation;
     var fs5 = __require("fs");
     var os5 = __require("os");
-    var path28 = __require("path");
+    var path30 = __require("path");
     var WELL_KNOWN_CERTIFICATE_CONFIG_FILE = "certificate_config.json";
     var CLOUDSDK_CONFIG_DIRECTORY = "gcloud";
     function snakeToCamel(str) {
@@ -45486,8 +45486,8 @@ var require_util11 = __commonJS({
       }
     }
     function getWellKnownCertificateConfigFileLocation() {
-      const configDir = process.env.CLOUDSDK_CONFIG || (_isWindows() ? path28.join(process.env.APPDATA || "", CLOUDSDK_CONFIG_DIRECTORY) : path28.join(process.env.HOME || "", ".config", CLOUDSDK_CONFIG_DIRECTORY));
-      return path28.join(configDir, WELL_KNOWN_CERTIFICATE_CONFIG_FILE);
+      const configDir = process.env.CLOUDSDK_CONFIG || (_isWindows() ? path30.join(process.env.APPDATA || "", CLOUDSDK_CONFIG_DIRECTORY) : path30.join(process.env.HOME || "", ".config", CLOUDSDK_CONFIG_DIRECTORY));
+      return path30.join(configDir, WELL_KNOWN_CERTIFICATE_CONFIG_FILE);
     }
     function _isWindows() {
       return os5.platform().startsWith("win");
@@ -47433,7 +47433,7 @@ var require_getCredentials = __commonJS({
     "use strict";
     Object.defineProperty(exports, "__esModule", { value: true });
     exports.getCredentials = getCredentials;
-    var path28 = __require("path");
+    var path30 = __require("path");
     var fs5 = __require("fs");
     var util_1 = __require("util");
     var errorWithCode_1 = require_errorWithCode();
@@ -47505,7 +47505,7 @@ var require_getCredentials = __commonJS({
        * @returns An instance of a class that implements ICredentialsProvider.
        */
       static create(keyFilePath) {
-        const keyFileExtension = path28.extname(keyFilePath);
+        const keyFileExtension = path30.extname(keyFilePath);
         switch (keyFileExtension) {
           case ExtensionFiles.JSON:
             return new JsonCredentialsProvider(keyFilePath);
@@ -50874,7 +50874,7 @@ var require_googleauth = __commonJS({
     var gaxios_1 = require_src2();
     var gcpMetadata = require_src4();
     var os5 = __require("os");
-    var path28 = __require("path");
+    var path30 = __require("path");
     var crypto_1 = require_crypto3();
     var computeclient_1 = require_computeclient();
     var idtokenclient_1 = require_idtokenclient();
@@ -51159,19 +51159,19 @@ var require_googleauth = __commonJS({
         if (!configDir) {
           if (this._isWindows()) {
             if (process.env["APPDATA"]) {
-              configDir = path28.join(process.env["APPDATA"], "gcloud");
+              configDir = path30.join(process.env["APPDATA"], "gcloud");
             }
           } else {
             const home = process.env["HOME"];
             if (home) {
-              configDir = path28.join(home, ".config", "gcloud");
+              configDir = path30.join(home, ".config", "gcloud");
             }
           }
         }
         if (!configDir) {
           return null;
         }
-        const location = path28.join(configDir, "application_default_credentials.json");
+        const location = path30.join(configDir, "application_default_credentials.json");
         if (!fs5.existsSync(location)) {
           return null;
         }
@@ -51526,7 +51526,7 @@ var require_googleauth = __commonJS({
         if (this.jsonContent) {
           return this._cacheClientFromJSON(this.jsonContent, this.clientOptions);
         } else if (this.keyFilename) {
-          const filePath = path28.resolve(this.keyFilename);
+          const filePath = path30.resolve(this.keyFilename);
           const stream = fs5.createReadStream(filePath);
           return await this.fromStreamAsync(stream, this.clientOptions);
         } else if (this.apiKey) {
@@ -54327,7 +54327,7 @@ var require_websocket2 = __commonJS({
     var net = __require("net");
     var querystring = __require("querystring");
     var tls = __require("tls");
-    var { randomBytes: randomBytes2, createHash: createHash9 } = __require("crypto");
+    var { randomBytes: randomBytes2, createHash: createHash11 } = __require("crypto");
     var { Duplex, Readable: Readable2 } = __require("stream");
     var { URL: URL2 } = __require("url");
     var PerMessageDeflate2 = require_permessage_deflate2();
@@ -55018,7 +55018,7 @@ var require_websocket2 = __commonJS({
           abortHandshake(websocket, socket, "Invalid Upgrade header");
           return;
         }
-        const digest = createHash9("sha1").update(key + GUID).digest("base64");
+        const digest = createHash11("sha1").update(key + GUID).digest("base64");
         if (res.headers["sec-websocket-accept"] !== digest) {
           abortHandshake(websocket, socket, "Invalid Sec-WebSocket-Accept header");
           return;
@@ -55403,7 +55403,7 @@ var require_websocket_server = __commonJS({
     var EventEmitter = __require("events");
     var http3 = __require("http");
     var { Duplex } = __require("stream");
-    var { createHash: createHash9 } = __require("crypto");
+    var { createHash: createHash11 } = __require("crypto");
     var extension2 = require_extension();
     var PerMessageDeflate2 = require_permessage_deflate2();
     var subprotocol2 = require_subprotocol();
@@ -55713,7 +55713,7 @@ var require_websocket_server = __commonJS({
           );
         }
         if (this._state > RUNNING) return abortHandshake(socket, 503);
-        const digest = createHash9("sha1").update(key + GUID).digest("base64");
+        const digest = createHash11("sha1").update(key + GUID).digest("base64");
         const headers = [
           "HTTP/1.1 101 Switching Protocols",
           "Upgrade: websocket",
@@ -56055,8 +56055,8 @@ var require_utils3 = __commonJS({
       }
       return output;
     };
-    exports.basename = (path28, { windows } = {}) => {
-      const segs = path28.split(windows ? /[\\/]/ : "/");
+    exports.basename = (path30, { windows } = {}) => {
+      const segs = path30.split(windows ? /[\\/]/ : "/");
       const last = segs[segs.length - 1];
       if (last === "") {
         return segs[segs.length - 2];
@@ -58739,7 +58739,7 @@ var require_command = __commonJS({
   "node_modules/commander/lib/command.js"(exports) {
     var EventEmitter = __require("node:events").EventEmitter;
     var childProcess = __require("node:child_process");
-    var path28 = __require("node:path");
+    var path30 = __require("node:path");
     var fs5 = __require("node:fs");
     var process2 = __require("node:process");
     var { Argument: Argument2, humanReadableArgName } = require_argument();
@@ -59752,9 +59752,9 @@ Expecting one of '${allowedValues.join("', '")}'`);
         let launchWithNode = false;
         const sourceExt = [".js", ".ts", ".tsx", ".mjs", ".cjs"];
         function findFile(baseDir, baseName) {
-          const localBin = path28.resolve(baseDir, baseName);
+          const localBin = path30.resolve(baseDir, baseName);
           if (fs5.existsSync(localBin)) return localBin;
-          if (sourceExt.includes(path28.extname(baseName))) return void 0;
+          if (sourceExt.includes(path30.extname(baseName))) return void 0;
           const foundExt = sourceExt.find(
             (ext) => fs5.existsSync(`${localBin}${ext}`)
           );
@@ -59772,17 +59772,17 @@ Expecting one of '${allowedValues.join("', '")}'`);
           } catch {
             resolvedScriptPath = this._scriptPath;
           }
-          executableDir = path28.resolve(
-            path28.dirname(resolvedScriptPath),
+          executableDir = path30.resolve(
+            path30.dirname(resolvedScriptPath),
             executableDir
           );
         }
         if (executableDir) {
           let localFile = findFile(executableDir, executableFile);
           if (!localFile && !subcommand._executableFile && this._scriptPath) {
-            const legacyName = path28.basename(
+            const legacyName = path30.basename(
               this._scriptPath,
-              path28.extname(this._scriptPath)
+              path30.extname(this._scriptPath)
             );
             if (legacyName !== this._name) {
               localFile = findFile(
@@ -59793,7 +59793,7 @@ Expecting one of '${allowedValues.join("', '")}'`);
           }
           executableFile = localFile || executableFile;
         }
-        launchWithNode = sourceExt.includes(path28.extname(executableFile));
+        launchWithNode = sourceExt.includes(path30.extname(executableFile));
         let proc;
         if (process2.platform !== "win32") {
           if (launchWithNode) {
@@ -60708,7 +60708,7 @@ Expecting one of '${allowedValues.join("', '")}'`);
        * @return {Command}
        */
       nameFromFilename(filename) {
-        this._name = path28.basename(filename, path28.extname(filename));
+        this._name = path30.basename(filename, path30.extname(filename));
         return this;
       }
       /**
@@ -60722,9 +60722,9 @@ Expecting one of '${allowedValues.join("', '")}'`);
        * @param {string} [path]
        * @return {(string|null|Command)}
        */
-      executableDir(path29) {
-        if (path29 === void 0) return this._executableDir;
-        this._executableDir = path29;
+      executableDir(path31) {
+        if (path31 === void 0) return this._executableDir;
+        this._executableDir = path31;
         return this;
       }
       /**
@@ -61004,7 +61004,7 @@ var require_commander = __commonJS({
 
 // src/action/main.ts
 import { readFile as readFile18, readdir as readdir7 } from "node:fs/promises";
-import path27 from "node:path";
+import path29 from "node:path";
 
 // node_modules/@actions/core/lib/command.js
 import * as os from "os";
@@ -61671,11 +61671,17 @@ function dayOf(date) {
 function backlogFile(layout, day) {
   return path.join(layout.backlogDir, `backlog_${day}.jsonl`);
 }
-function packetFile(layout, day, truck) {
-  return path.join(layout.packetsDir, day, `packet_${truck}.jsonl`);
+function roundDir(layout, day, round) {
+  return path.join(layout.packetsDir, day, `round_${String(round).padStart(2, "0")}`);
 }
-function packReportFile(layout, day) {
-  return path.join(layout.packetsDir, day, "pack_report.json");
+function packetFile(layout, day, round, truck) {
+  return path.join(roundDir(layout, day, round), `packet_${truck}.jsonl`);
+}
+function packReportFile(layout, day, round) {
+  return path.join(roundDir(layout, day, round), "pack_report.json");
+}
+function compileStampFile(layout, day) {
+  return path.join(layout.stateDir, "compiled", `backlog_${day}.json`);
 }
 function workPackFile(layout, id) {
   return path.join(layout.packsDir, `${id}.json`);
@@ -62025,7 +62031,7 @@ var factory_schema_default = {
       additionalProperties: false,
       properties: {
         slots: { const: 120 },
-        per_day: { const: 2 },
+        per_round: { const: 2 },
         bundles: { const: 6 },
         quotas: {
           type: "object",
@@ -62042,12 +62048,13 @@ var packet_schema_default = {
   $schema: "http://json-schema.org/draft-07/schema#",
   $id: "https://g7-factory.dev/schemas/packet.schema.json",
   title: "PacketSlot",
-  description: "One line of packets/<YYYYMMDD>/packet_{A,B}.jsonl: a card loaded into a truck slot.",
+  description: "One line of packets/<YYYYMMDD>/round_NN/packet_{A,B}.jsonl: a card loaded into a truck slot.",
   type: "object",
   additionalProperties: false,
-  required: ["day", "truck", "slot", "bundle", "quota", "backfill", "card"],
+  required: ["day", "round", "truck", "slot", "bundle", "quota", "backfill", "card"],
   properties: {
     day: { type: "string", pattern: "^[0-9]{8}$" },
+    round: { type: "integer", minimum: 1, description: "The round of the day: two trucks per round, as many rounds as the backlog needs." },
     truck: { type: "string", enum: ["A", "B"] },
     slot: { type: "integer", minimum: 1, maximum: 120 },
     bundle: { type: "integer", minimum: 1, maximum: 6 },
@@ -62070,6 +62077,7 @@ var state_schema_default = {
     schema_version: { const: 1 },
     state: { type: "string", enum: ["READY", "RUNNING", "FAIL_STOP", "RECOVERABLE"] },
     day: { type: ["string", "null"], pattern: "^[0-9]{8}$" },
+    round: { type: ["integer", "null"], minimum: 1, description: "The round of the day the truck at hand belongs to (absent: round 1)." },
     truck: { type: ["string", "null"], enum: ["A", "B", null] },
     run_id: { type: ["string", "null"], pattern: "^run_[0-9]{4,}$" },
     owner: {
@@ -62094,7 +62102,20 @@ var state_schema_default = {
         card: { type: ["string", "null"] },
         triage: { type: ["string", "null"], enum: ["IMPORT", "PATH", "SCHEMA", "TEST", "API", null] },
         transient: { type: "boolean" },
+        retry_after: { type: ["string", "null"], description: "RECOVERABLE: no run before this ISO time (quota reset, night budget, retryDelay, or the default backoff)." },
+        hint: { type: ["string", "null"], description: "What a person should set or fix, when the cause says so." },
         files: { type: "array", items: { type: "string" } }
+      }
+    },
+    stalled: { type: "integer", minimum: 0, description: "Resumes of a RECOVERABLE truck in a row that made no progress; the third escalates to FAIL_STOP." },
+    unpushed: {
+      type: ["object", "null"],
+      description: "Set when a push was refused: the evidence is committed here but not on the remote. The next run pushes before it departs.",
+      additionalProperties: false,
+      required: ["since", "reason"],
+      properties: {
+        since: { type: "string" },
+        reason: { type: "string" }
       }
     },
     batches: {
@@ -62120,7 +62141,7 @@ var journal_schema_default = {
   $schema: "http://json-schema.org/draft-07/schema#",
   $id: "https://g7-factory.dev/schemas/journal.schema.json",
   title: "JournalEvent",
-  description: "One line of state/journal.jsonl, the append-only record of what the factory did. Card statuses are derived from it.",
+  description: "One line of state/journal.jsonl, the append-only record of what the factory did. Card statuses are derived from it. A `skip` event is a person dropping a card (g7 resume --skip), with the reason in `detail`.",
   type: "object",
   additionalProperties: false,
   required: [
@@ -62140,7 +62161,8 @@ var journal_schema_default = {
         "bundle_done",
         "run_stop",
         "resume",
-        "requeue"
+        "requeue",
+        "skip"
       ]
     },
     day: {
@@ -62157,6 +62179,11 @@ var journal_schema_default = {
         "A",
         "B"
       ]
+    },
+    round: {
+      type: "integer",
+      minimum: 1,
+      description: "The round of the day (two trucks per round); absent in journals written before rounds: round 1."
     },
     card: {
       type: "string"
@@ -62217,6 +62244,11 @@ var journal_schema_default = {
         }
       }
     },
+    card_sha256: {
+      type: "string",
+      pattern: "^[0-9a-f]{64}$",
+      description: "sha256 of the card as it ran (a PASS), so that a recompile can tell a done card from one whose input has changed since."
+    },
     triage: {
       type: "string",
       enum: [
@@ -62271,6 +62303,11 @@ var verify_report_schema_default = {
     day: {
       type: "string",
       pattern: "^[0-9]{8}$"
+    },
+    round: {
+      type: "integer",
+      minimum: 1,
+      description: "The round of the day the truck belongs to (absent in reports written before rounds: round 1)."
     },
     truck: {
       type: "string",
@@ -62549,6 +62586,7 @@ var hash_manifest_schema_default = {
       properties: {
         run_id: { type: "string" },
         day: { type: "string" },
+        round: { type: "integer", minimum: 1 },
         truck: { type: "string" },
         state: { type: "string" },
         created_at: { type: "string" },
@@ -63216,12 +63254,12 @@ function parseTree(text, errors = [], options = ParseOptions.DEFAULT) {
   }
   return result;
 }
-function findNodeAtLocation(root, path28) {
+function findNodeAtLocation(root, path30) {
   if (!root) {
     return void 0;
   }
   let node = root;
-  for (let segment of path28) {
+  for (let segment of path30) {
     if (typeof segment === "string") {
       if (node.type !== "object" || !Array.isArray(node.children)) {
         return void 0;
@@ -63844,7 +63882,7 @@ function toProblem(e2, root) {
           pointer: e2.instancePath,
           rule: "ops.120plus120",
           message: `OPS_120PLUS120 is fixed: this must be ${JSON.stringify(p.allowedValue)}; got ${got}`,
-          hint: "a truck is always 120 slots (A 60, B 36, C 18, D 6), two trucks a day, six bundles; remove the key"
+          hint: "a truck is always 120 slots (A 60, B 36, C 18, D 6), two trucks a round, six bundles; remove the key"
         };
       return { pointer: e2.instancePath, rule: "schema.const", message: `must be ${JSON.stringify(p.allowedValue)}; got ${got}` };
     case "type":
@@ -64645,7 +64683,7 @@ async function writeRunEvidence(layout, ev, redact, now) {
     _type: "https://in-toto.io/Statement/v1",
     subject,
     predicateType: PREDICATE_TYPE,
-    predicate: { run_id: ev.report.run_id, day: ev.report.day, truck: ev.report.truck, state: ev.report.state, created_at: now, evidence_root: toRepoPath(layout.repoRoot, dir) }
+    predicate: { run_id: ev.report.run_id, day: ev.report.day, ...ev.report.round ? { round: ev.report.round } : {}, truck: ev.report.truck, state: ev.report.state, created_at: now, evidence_root: toRepoPath(layout.repoRoot, dir) }
   };
   const text = JSON.stringify(manifest, null, 2) + "\n";
   await writeFileAtomic(path7.join(dir, MANIFEST), text);
@@ -68415,7 +68453,7 @@ var Batches = class extends BaseModule {
       params
     );
     const urlParams = body["_url"];
-    const path28 = formatMap("{model}:batchGenerateContent", urlParams);
+    const path30 = formatMap("{model}:batchGenerateContent", urlParams);
     const batch = body["batch"];
     const inputConfig = batch["inputConfig"];
     const requestsWrapper = inputConfig["requests"];
@@ -68436,7 +68474,7 @@ var Batches = class extends BaseModule {
     delete body["config"];
     delete body["_url"];
     delete body["_query"];
-    return { path: path28, body };
+    return { path: path30, body };
   }
   // Helper function to get the first GCS URI
   getGcsUri(src) {
@@ -68492,16 +68530,16 @@ var Batches = class extends BaseModule {
   async createInternal(params) {
     var _a2, _b, _c, _d;
     let response;
-    let path28 = "";
+    let path30 = "";
     let queryParams = {};
     if (this.apiClient.isVertexAI()) {
       const body = createBatchJobParametersToVertex(this.apiClient, params);
-      path28 = formatMap("batchPredictionJobs", body["_url"]);
+      path30 = formatMap("batchPredictionJobs", body["_url"]);
       queryParams = body["_query"];
       delete body["_url"];
       delete body["_query"];
       response = this.apiClient.request({
-        path: path28,
+        path: path30,
         queryParams,
         body: JSON.stringify(body),
         httpMethod: "POST",
@@ -68516,12 +68554,12 @@ var Batches = class extends BaseModule {
       });
     } else {
       const body = createBatchJobParametersToMldev(this.apiClient, params);
-      path28 = formatMap("{model}:batchGenerateContent", body["_url"]);
+      path30 = formatMap("{model}:batchGenerateContent", body["_url"]);
       queryParams = body["_query"];
       delete body["_url"];
       delete body["_query"];
       response = this.apiClient.request({
-        path: path28,
+        path: path30,
         queryParams,
         body: JSON.stringify(body),
         httpMethod: "POST",
@@ -68546,18 +68584,18 @@ var Batches = class extends BaseModule {
   async createEmbeddingsInternal(params) {
     var _a2, _b;
     let response;
-    let path28 = "";
+    let path30 = "";
     let queryParams = {};
     if (this.apiClient.isVertexAI()) {
       throw new Error("This method is only supported by the Gemini Developer API.");
     } else {
       const body = createEmbeddingsBatchJobParametersToMldev(this.apiClient, params);
-      path28 = formatMap("{model}:asyncBatchEmbedContent", body["_url"]);
+      path30 = formatMap("{model}:asyncBatchEmbedContent", body["_url"]);
       queryParams = body["_query"];
       delete body["_url"];
       delete body["_query"];
       response = this.apiClient.request({
-        path: path28,
+        path: path30,
         queryParams,
         body: JSON.stringify(body),
         httpMethod: "POST",
@@ -68586,16 +68624,16 @@ var Batches = class extends BaseModule {
   async get(params) {
     var _a2, _b, _c, _d;
     let response;
-    let path28 = "";
+    let path30 = "";
     let queryParams = {};
     if (this.apiClient.isVertexAI()) {
       const body = getBatchJobParametersToVertex(this.apiClient, params);
-      path28 = formatMap("batchPredictionJobs/{name}", body["_url"]);
+      path30 = formatMap("batchPredictionJobs/{name}", body["_url"]);
       queryParams = body["_query"];
       delete body["_url"];
       delete body["_query"];
       response = this.apiClient.request({
-        path: path28,
+        path: path30,
         queryParams,
         body: JSON.stringify(body),
         httpMethod: "GET",
@@ -68610,12 +68648,12 @@ var Batches = class extends BaseModule {
       });
     } else {
       const body = getBatchJobParametersToMldev(this.apiClient, params);
-      path28 = formatMap("batches/{name}", body["_url"]);
+      path30 = formatMap("batches/{name}", body["_url"]);
       queryParams = body["_query"];
       delete body["_url"];
       delete body["_query"];
       response = this.apiClient.request({
-        path: path28,
+        path: path30,
         queryParams,
         body: JSON.stringify(body),
         httpMethod: "GET",
@@ -68643,16 +68681,16 @@ var Batches = class extends BaseModule {
    */
   async cancel(params) {
     var _a2, _b, _c, _d;
-    let path28 = "";
+    let path30 = "";
     let queryParams = {};
     if (this.apiClient.isVertexAI()) {
       const body = cancelBatchJobParametersToVertex(this.apiClient, params);
-      path28 = formatMap("batchPredictionJobs/{name}:cancel", body["_url"]);
+      path30 = formatMap("batchPredictionJobs/{name}:cancel", body["_url"]);
       queryParams = body["_query"];
       delete body["_url"];
       delete body["_query"];
       await this.apiClient.request({
-        path: path28,
+        path: path30,
         queryParams,
         body: JSON.stringify(body),
         httpMethod: "POST",
@@ -68661,12 +68699,12 @@ var Batches = class extends BaseModule {
       });
     } else {
       const body = cancelBatchJobParametersToMldev(this.apiClient, params);
-      path28 = formatMap("batches/{name}:cancel", body["_url"]);
+      path30 = formatMap("batches/{name}:cancel", body["_url"]);
       queryParams = body["_query"];
       delete body["_url"];
       delete body["_query"];
       await this.apiClient.request({
-        path: path28,
+        path: path30,
         queryParams,
         body: JSON.stringify(body),
         httpMethod: "POST",
@@ -68678,16 +68716,16 @@ var Batches = class extends BaseModule {
   async listInternal(params) {
     var _a2, _b, _c, _d;
     let response;
-    let path28 = "";
+    let path30 = "";
     let queryParams = {};
     if (this.apiClient.isVertexAI()) {
       const body = listBatchJobsParametersToVertex(params);
-      path28 = formatMap("batchPredictionJobs", body["_url"]);
+      path30 = formatMap("batchPredictionJobs", body["_url"]);
       queryParams = body["_query"];
       delete body["_url"];
       delete body["_query"];
       response = this.apiClient.request({
-        path: path28,
+        path: path30,
         queryParams,
         body: JSON.stringify(body),
         httpMethod: "GET",
@@ -68710,12 +68748,12 @@ var Batches = class extends BaseModule {
       });
     } else {
       const body = listBatchJobsParametersToMldev(params);
-      path28 = formatMap("batches", body["_url"]);
+      path30 = formatMap("batches", body["_url"]);
       queryParams = body["_query"];
       delete body["_url"];
       delete body["_query"];
       response = this.apiClient.request({
-        path: path28,
+        path: path30,
         queryParams,
         body: JSON.stringify(body),
         httpMethod: "GET",
@@ -68752,16 +68790,16 @@ var Batches = class extends BaseModule {
   async delete(params) {
     var _a2, _b, _c, _d;
     let response;
-    let path28 = "";
+    let path30 = "";
     let queryParams = {};
     if (this.apiClient.isVertexAI()) {
       const body = deleteBatchJobParametersToVertex(this.apiClient, params);
-      path28 = formatMap("batchPredictionJobs/{name}", body["_url"]);
+      path30 = formatMap("batchPredictionJobs/{name}", body["_url"]);
       queryParams = body["_query"];
       delete body["_url"];
       delete body["_query"];
       response = this.apiClient.request({
-        path: path28,
+        path: path30,
         queryParams,
         body: JSON.stringify(body),
         httpMethod: "DELETE",
@@ -68782,12 +68820,12 @@ var Batches = class extends BaseModule {
       });
     } else {
       const body = deleteBatchJobParametersToMldev(this.apiClient, params);
-      path28 = formatMap("batches/{name}", body["_url"]);
+      path30 = formatMap("batches/{name}", body["_url"]);
       queryParams = body["_query"];
       delete body["_url"];
       delete body["_query"];
       response = this.apiClient.request({
-        path: path28,
+        path: path30,
         queryParams,
         body: JSON.stringify(body),
         httpMethod: "DELETE",
@@ -69722,16 +69760,16 @@ var Caches = class extends BaseModule {
   async create(params) {
     var _a2, _b, _c, _d;
     let response;
-    let path28 = "";
+    let path30 = "";
     let queryParams = {};
     if (this.apiClient.isVertexAI()) {
       const body = createCachedContentParametersToVertex(this.apiClient, params);
-      path28 = formatMap("cachedContents", body["_url"]);
+      path30 = formatMap("cachedContents", body["_url"]);
       queryParams = body["_query"];
       delete body["_url"];
       delete body["_query"];
       response = this.apiClient.request({
-        path: path28,
+        path: path30,
         queryParams,
         body: JSON.stringify(body),
         httpMethod: "POST",
@@ -69745,12 +69783,12 @@ var Caches = class extends BaseModule {
       });
     } else {
       const body = createCachedContentParametersToMldev(this.apiClient, params);
-      path28 = formatMap("cachedContents", body["_url"]);
+      path30 = formatMap("cachedContents", body["_url"]);
       queryParams = body["_query"];
       delete body["_url"];
       delete body["_query"];
       response = this.apiClient.request({
-        path: path28,
+        path: path30,
         queryParams,
         body: JSON.stringify(body),
         httpMethod: "POST",
@@ -69778,16 +69816,16 @@ var Caches = class extends BaseModule {
   async get(params) {
     var _a2, _b, _c, _d;
     let response;
-    let path28 = "";
+    let path30 = "";
     let queryParams = {};
     if (this.apiClient.isVertexAI()) {
       const body = getCachedContentParametersToVertex(this.apiClient, params);
-      path28 = formatMap("{name}", body["_url"]);
+      path30 = formatMap("{name}", body["_url"]);
       queryParams = body["_query"];
       delete body["_url"];
       delete body["_query"];
       response = this.apiClient.request({
-        path: path28,
+        path: path30,
         queryParams,
         body: JSON.stringify(body),
         httpMethod: "GET",
@@ -69801,12 +69839,12 @@ var Caches = class extends BaseModule {
       });
     } else {
       const body = getCachedContentParametersToMldev(this.apiClient, params);
-      path28 = formatMap("{name}", body["_url"]);
+      path30 = formatMap("{name}", body["_url"]);
       queryParams = body["_query"];
       delete body["_url"];
       delete body["_query"];
       response = this.apiClient.request({
-        path: path28,
+        path: path30,
         queryParams,
         body: JSON.stringify(body),
         httpMethod: "GET",
@@ -69834,16 +69872,16 @@ var Caches = class extends BaseModule {
   async delete(params) {
     var _a2, _b, _c, _d;
     let response;
-    let path28 = "";
+    let path30 = "";
     let queryParams = {};
     if (this.apiClient.isVertexAI()) {
       const body = deleteCachedContentParametersToVertex(this.apiClient, params);
-      path28 = formatMap("{name}", body["_url"]);
+      path30 = formatMap("{name}", body["_url"]);
       queryParams = body["_query"];
       delete body["_url"];
       delete body["_query"];
       response = this.apiClient.request({
-        path: path28,
+        path: path30,
         queryParams,
         body: JSON.stringify(body),
         httpMethod: "DELETE",
@@ -69866,12 +69904,12 @@ var Caches = class extends BaseModule {
       });
     } else {
       const body = deleteCachedContentParametersToMldev(this.apiClient, params);
-      path28 = formatMap("{name}", body["_url"]);
+      path30 = formatMap("{name}", body["_url"]);
       queryParams = body["_query"];
       delete body["_url"];
       delete body["_query"];
       response = this.apiClient.request({
-        path: path28,
+        path: path30,
         queryParams,
         body: JSON.stringify(body),
         httpMethod: "DELETE",
@@ -69911,16 +69949,16 @@ var Caches = class extends BaseModule {
   async update(params) {
     var _a2, _b, _c, _d;
     let response;
-    let path28 = "";
+    let path30 = "";
     let queryParams = {};
     if (this.apiClient.isVertexAI()) {
       const body = updateCachedContentParametersToVertex(this.apiClient, params);
-      path28 = formatMap("{name}", body["_url"]);
+      path30 = formatMap("{name}", body["_url"]);
       queryParams = body["_query"];
       delete body["_url"];
       delete body["_query"];
       response = this.apiClient.request({
-        path: path28,
+        path: path30,
         queryParams,
         body: JSON.stringify(body),
         httpMethod: "PATCH",
@@ -69934,12 +69972,12 @@ var Caches = class extends BaseModule {
       });
     } else {
       const body = updateCachedContentParametersToMldev(this.apiClient, params);
-      path28 = formatMap("{name}", body["_url"]);
+      path30 = formatMap("{name}", body["_url"]);
       queryParams = body["_query"];
       delete body["_url"];
       delete body["_query"];
       response = this.apiClient.request({
-        path: path28,
+        path: path30,
         queryParams,
         body: JSON.stringify(body),
         httpMethod: "PATCH",
@@ -69956,16 +69994,16 @@ var Caches = class extends BaseModule {
   async listInternal(params) {
     var _a2, _b, _c, _d;
     let response;
-    let path28 = "";
+    let path30 = "";
     let queryParams = {};
     if (this.apiClient.isVertexAI()) {
       const body = listCachedContentsParametersToVertex(params);
-      path28 = formatMap("cachedContents", body["_url"]);
+      path30 = formatMap("cachedContents", body["_url"]);
       queryParams = body["_query"];
       delete body["_url"];
       delete body["_query"];
       response = this.apiClient.request({
-        path: path28,
+        path: path30,
         queryParams,
         body: JSON.stringify(body),
         httpMethod: "GET",
@@ -69988,12 +70026,12 @@ var Caches = class extends BaseModule {
       });
     } else {
       const body = listCachedContentsParametersToMldev(params);
-      path28 = formatMap("cachedContents", body["_url"]);
+      path30 = formatMap("cachedContents", body["_url"]);
       queryParams = body["_query"];
       delete body["_url"];
       delete body["_query"];
       response = this.apiClient.request({
-        path: path28,
+        path: path30,
         queryParams,
         body: JSON.stringify(body),
         httpMethod: "GET",
@@ -70618,18 +70656,18 @@ var Files$1 = class Files extends BaseModule {
   async listInternal(params) {
     var _a2, _b;
     let response;
-    let path28 = "";
+    let path30 = "";
     let queryParams = {};
     if (this.apiClient.isVertexAI()) {
       throw new Error("This method is only supported by the Gemini Developer API.");
     } else {
       const body = listFilesParametersToMldev(params);
-      path28 = formatMap("files", body["_url"]);
+      path30 = formatMap("files", body["_url"]);
       queryParams = body["_query"];
       delete body["_url"];
       delete body["_query"];
       response = this.apiClient.request({
-        path: path28,
+        path: path30,
         queryParams,
         body: JSON.stringify(body),
         httpMethod: "GET",
@@ -70655,18 +70693,18 @@ var Files$1 = class Files extends BaseModule {
   async createInternal(params) {
     var _a2, _b;
     let response;
-    let path28 = "";
+    let path30 = "";
     let queryParams = {};
     if (this.apiClient.isVertexAI()) {
       throw new Error("This method is only supported by the Gemini Developer API.");
     } else {
       const body = createFileParametersToMldev(params);
-      path28 = formatMap("upload/v1beta/files", body["_url"]);
+      path30 = formatMap("upload/v1beta/files", body["_url"]);
       queryParams = body["_query"];
       delete body["_url"];
       delete body["_query"];
       response = this.apiClient.request({
-        path: path28,
+        path: path30,
         queryParams,
         body: JSON.stringify(body),
         httpMethod: "POST",
@@ -70701,18 +70739,18 @@ var Files$1 = class Files extends BaseModule {
   async get(params) {
     var _a2, _b;
     let response;
-    let path28 = "";
+    let path30 = "";
     let queryParams = {};
     if (this.apiClient.isVertexAI()) {
       throw new Error("This method is only supported by the Gemini Developer API.");
     } else {
       const body = getFileParametersToMldev(params);
-      path28 = formatMap("files/{file}", body["_url"]);
+      path30 = formatMap("files/{file}", body["_url"]);
       queryParams = body["_query"];
       delete body["_url"];
       delete body["_query"];
       response = this.apiClient.request({
-        path: path28,
+        path: path30,
         queryParams,
         body: JSON.stringify(body),
         httpMethod: "GET",
@@ -70742,18 +70780,18 @@ var Files$1 = class Files extends BaseModule {
   async delete(params) {
     var _a2, _b;
     let response;
-    let path28 = "";
+    let path30 = "";
     let queryParams = {};
     if (this.apiClient.isVertexAI()) {
       throw new Error("This method is only supported by the Gemini Developer API.");
     } else {
       const body = deleteFileParametersToMldev(params);
-      path28 = formatMap("files/{file}", body["_url"]);
+      path30 = formatMap("files/{file}", body["_url"]);
       queryParams = body["_query"];
       delete body["_url"];
       delete body["_query"];
       response = this.apiClient.request({
-        path: path28,
+        path: path30,
         queryParams,
         body: JSON.stringify(body),
         httpMethod: "DELETE",
@@ -70779,18 +70817,18 @@ var Files$1 = class Files extends BaseModule {
   async registerFilesInternal(params) {
     var _a2, _b;
     let response;
-    let path28 = "";
+    let path30 = "";
     let queryParams = {};
     if (this.apiClient.isVertexAI()) {
       throw new Error("This method is only supported by the Gemini Developer API.");
     } else {
       const body = internalRegisterFilesParametersToMldev(params);
-      path28 = formatMap("files:register", body["_url"]);
+      path30 = formatMap("files:register", body["_url"]);
       queryParams = body["_query"];
       delete body["_url"];
       delete body["_query"];
       response = this.apiClient.request({
-        path: path28,
+        path: path30,
         queryParams,
         body: JSON.stringify(body),
         httpMethod: "POST",
@@ -76272,13 +76310,13 @@ var ApiClient = class {
       throw new Error("HTTP options are not correctly set.");
     }
   }
-  constructUrl(path28, httpOptions, prependProjectLocation) {
+  constructUrl(path30, httpOptions, prependProjectLocation) {
     const urlElement = [this.getRequestUrlInternal(httpOptions)];
     if (prependProjectLocation) {
       urlElement.push(this.getBaseResourcePath());
     }
-    if (path28 !== "") {
-      urlElement.push(path28);
+    if (path30 !== "") {
+      urlElement.push(path30);
     }
     const url = new URL(`${urlElement.join("/")}`);
     return url;
@@ -76556,8 +76594,8 @@ var ApiClient = class {
       file: fileToUpload
     };
     const fileName = this.getFileName(file);
-    const path28 = formatMap("upload/v1beta/files", body["_url"]);
-    const uploadUrl = await this.fetchUploadUrl(path28, fileToUpload.sizeBytes, fileToUpload.mimeType, fileName, body, config === null || config === void 0 ? void 0 : config.httpOptions);
+    const path30 = formatMap("upload/v1beta/files", body["_url"]);
+    const uploadUrl = await this.fetchUploadUrl(path30, fileToUpload.sizeBytes, fileToUpload.mimeType, fileName, body, config === null || config === void 0 ? void 0 : config.httpOptions);
     return uploader.upload(file, uploadUrl, this);
   }
   /**
@@ -76581,13 +76619,13 @@ var ApiClient = class {
     if (mimeType === void 0 || mimeType === "") {
       throw new Error("Can not determine mimeType. Please provide mimeType in the config.");
     }
-    const path28 = `upload/v1beta/${fileSearchStoreName}:uploadToFileSearchStore`;
+    const path30 = `upload/v1beta/${fileSearchStoreName}:uploadToFileSearchStore`;
     const fileName = this.getFileName(file);
     const body = {};
     if (config != null) {
       uploadToFileSearchStoreConfigToMldev(config, body);
     }
-    const uploadUrl = await this.fetchUploadUrl(path28, sizeBytes, mimeType, fileName, body, config === null || config === void 0 ? void 0 : config.httpOptions);
+    const uploadUrl = await this.fetchUploadUrl(path30, sizeBytes, mimeType, fileName, body, config === null || config === void 0 ? void 0 : config.httpOptions);
     return uploader.uploadToFileSearchStore(file, uploadUrl, this);
   }
   /**
@@ -76600,7 +76638,7 @@ var ApiClient = class {
     const downloader = this.clientOptions.downloader;
     await downloader.download(params, this);
   }
-  async fetchUploadUrl(path28, sizeBytes, mimeType, fileName, body, configHttpOptions) {
+  async fetchUploadUrl(path30, sizeBytes, mimeType, fileName, body, configHttpOptions) {
     var _a2;
     let httpOptions = {};
     if (configHttpOptions) {
@@ -76613,7 +76651,7 @@ var ApiClient = class {
       };
     }
     const httpResponse = await this.request({
-      path: path28,
+      path: path30,
       body: JSON.stringify(body),
       httpMethod: "POST",
       httpOptions
@@ -78356,16 +78394,16 @@ var Models = class _Models extends BaseModule {
   async generateContentInternal(params) {
     var _a2, _b, _c, _d;
     let response;
-    let path28 = "";
+    let path30 = "";
     let queryParams = {};
     if (this.apiClient.isVertexAI()) {
       const body = generateContentParametersToVertex(this.apiClient, params);
-      path28 = formatMap("{model}:generateContent", body["_url"]);
+      path30 = formatMap("{model}:generateContent", body["_url"]);
       queryParams = body["_query"];
       delete body["_url"];
       delete body["_query"];
       response = this.apiClient.request({
-        path: path28,
+        path: path30,
         queryParams,
         body: JSON.stringify(body),
         httpMethod: "POST",
@@ -78388,12 +78426,12 @@ var Models = class _Models extends BaseModule {
       });
     } else {
       const body = generateContentParametersToMldev(this.apiClient, params);
-      path28 = formatMap("{model}:generateContent", body["_url"]);
+      path30 = formatMap("{model}:generateContent", body["_url"]);
       queryParams = body["_query"];
       delete body["_url"];
       delete body["_query"];
       response = this.apiClient.request({
-        path: path28,
+        path: path30,
         queryParams,
         body: JSON.stringify(body),
         httpMethod: "POST",
@@ -78419,17 +78457,17 @@ var Models = class _Models extends BaseModule {
   async generateContentStreamInternal(params) {
     var _a2, _b, _c, _d;
     let response;
-    let path28 = "";
+    let path30 = "";
     let queryParams = {};
     if (this.apiClient.isVertexAI()) {
       const body = generateContentParametersToVertex(this.apiClient, params);
-      path28 = formatMap("{model}:streamGenerateContent?alt=sse", body["_url"]);
+      path30 = formatMap("{model}:streamGenerateContent?alt=sse", body["_url"]);
       queryParams = body["_query"];
       delete body["_url"];
       delete body["_query"];
       const apiClient = this.apiClient;
       response = apiClient.requestStream({
-        path: path28,
+        path: path30,
         queryParams,
         body: JSON.stringify(body),
         httpMethod: "POST",
@@ -78465,13 +78503,13 @@ var Models = class _Models extends BaseModule {
       });
     } else {
       const body = generateContentParametersToMldev(this.apiClient, params);
-      path28 = formatMap("{model}:streamGenerateContent?alt=sse", body["_url"]);
+      path30 = formatMap("{model}:streamGenerateContent?alt=sse", body["_url"]);
       queryParams = body["_query"];
       delete body["_url"];
       delete body["_query"];
       const apiClient = this.apiClient;
       response = apiClient.requestStream({
-        path: path28,
+        path: path30,
         queryParams,
         body: JSON.stringify(body),
         httpMethod: "POST",
@@ -78531,17 +78569,17 @@ var Models = class _Models extends BaseModule {
   async embedContentInternal(params) {
     var _a2, _b, _c, _d;
     let response;
-    let path28 = "";
+    let path30 = "";
     let queryParams = {};
     if (this.apiClient.isVertexAI()) {
       const body = embedContentParametersPrivateToVertex(this.apiClient, params, params);
       const endpointUrl = tIsVertexEmbedContentModel(params.model) ? "{model}:embedContent" : "{model}:predict";
-      path28 = formatMap(endpointUrl, body["_url"]);
+      path30 = formatMap(endpointUrl, body["_url"]);
       queryParams = body["_query"];
       delete body["_url"];
       delete body["_query"];
       response = this.apiClient.request({
-        path: path28,
+        path: path30,
         queryParams,
         body: JSON.stringify(body),
         httpMethod: "POST",
@@ -78564,12 +78602,12 @@ var Models = class _Models extends BaseModule {
       });
     } else {
       const body = embedContentParametersPrivateToMldev(this.apiClient, params);
-      path28 = formatMap("{model}:batchEmbedContents", body["_url"]);
+      path30 = formatMap("{model}:batchEmbedContents", body["_url"]);
       queryParams = body["_query"];
       delete body["_url"];
       delete body["_query"];
       response = this.apiClient.request({
-        path: path28,
+        path: path30,
         queryParams,
         body: JSON.stringify(body),
         httpMethod: "POST",
@@ -78598,16 +78636,16 @@ var Models = class _Models extends BaseModule {
   async generateImagesInternal(params) {
     var _a2, _b;
     let response;
-    let path28 = "";
+    let path30 = "";
     let queryParams = {};
     if (this.apiClient.isVertexAI()) {
       const body = generateImagesParametersToVertex(this.apiClient, params);
-      path28 = formatMap("{model}:predict", body["_url"]);
+      path30 = formatMap("{model}:predict", body["_url"]);
       queryParams = body["_query"];
       delete body["_url"];
       delete body["_query"];
       response = this.apiClient.request({
-        path: path28,
+        path: path30,
         queryParams,
         body: JSON.stringify(body),
         httpMethod: "POST",
@@ -78638,16 +78676,16 @@ var Models = class _Models extends BaseModule {
   async editImageInternal(params) {
     var _a2, _b;
     let response;
-    let path28 = "";
+    let path30 = "";
     let queryParams = {};
     if (this.apiClient.isVertexAI()) {
       const body = editImageParametersInternalToVertex(this.apiClient, params);
-      path28 = formatMap("{model}:predict", body["_url"]);
+      path30 = formatMap("{model}:predict", body["_url"]);
       queryParams = body["_query"];
       delete body["_url"];
       delete body["_query"];
       response = this.apiClient.request({
-        path: path28,
+        path: path30,
         queryParams,
         body: JSON.stringify(body),
         httpMethod: "POST",
@@ -78678,16 +78716,16 @@ var Models = class _Models extends BaseModule {
   async upscaleImageInternal(params) {
     var _a2, _b;
     let response;
-    let path28 = "";
+    let path30 = "";
     let queryParams = {};
     if (this.apiClient.isVertexAI()) {
       const body = upscaleImageAPIParametersInternalToVertex(this.apiClient, params);
-      path28 = formatMap("{model}:predict", body["_url"]);
+      path30 = formatMap("{model}:predict", body["_url"]);
       queryParams = body["_query"];
       delete body["_url"];
       delete body["_query"];
       response = this.apiClient.request({
-        path: path28,
+        path: path30,
         queryParams,
         body: JSON.stringify(body),
         httpMethod: "POST",
@@ -78739,16 +78777,16 @@ var Models = class _Models extends BaseModule {
   async recontextImage(params) {
     var _a2, _b;
     let response;
-    let path28 = "";
+    let path30 = "";
     let queryParams = {};
     if (this.apiClient.isVertexAI()) {
       const body = recontextImageParametersToVertex(this.apiClient, params);
-      path28 = formatMap("{model}:predict", body["_url"]);
+      path30 = formatMap("{model}:predict", body["_url"]);
       queryParams = body["_query"];
       delete body["_url"];
       delete body["_query"];
       response = this.apiClient.request({
-        path: path28,
+        path: path30,
         queryParams,
         body: JSON.stringify(body),
         httpMethod: "POST",
@@ -78790,16 +78828,16 @@ var Models = class _Models extends BaseModule {
   async segmentImage(params) {
     var _a2, _b;
     let response;
-    let path28 = "";
+    let path30 = "";
     let queryParams = {};
     if (this.apiClient.isVertexAI()) {
       const body = segmentImageParametersToVertex(this.apiClient, params);
-      path28 = formatMap("{model}:predict", body["_url"]);
+      path30 = formatMap("{model}:predict", body["_url"]);
       queryParams = body["_query"];
       delete body["_url"];
       delete body["_query"];
       response = this.apiClient.request({
-        path: path28,
+        path: path30,
         queryParams,
         body: JSON.stringify(body),
         httpMethod: "POST",
@@ -78829,16 +78867,16 @@ var Models = class _Models extends BaseModule {
   async get(params) {
     var _a2, _b, _c, _d;
     let response;
-    let path28 = "";
+    let path30 = "";
     let queryParams = {};
     if (this.apiClient.isVertexAI()) {
       const body = getModelParametersToVertex(this.apiClient, params);
-      path28 = formatMap("{name}", body["_url"]);
+      path30 = formatMap("{name}", body["_url"]);
       queryParams = body["_query"];
       delete body["_url"];
       delete body["_query"];
       response = this.apiClient.request({
-        path: path28,
+        path: path30,
         queryParams,
         body: JSON.stringify(body),
         httpMethod: "GET",
@@ -78853,12 +78891,12 @@ var Models = class _Models extends BaseModule {
       });
     } else {
       const body = getModelParametersToMldev(this.apiClient, params);
-      path28 = formatMap("{name}", body["_url"]);
+      path30 = formatMap("{name}", body["_url"]);
       queryParams = body["_query"];
       delete body["_url"];
       delete body["_query"];
       response = this.apiClient.request({
-        path: path28,
+        path: path30,
         queryParams,
         body: JSON.stringify(body),
         httpMethod: "GET",
@@ -78876,16 +78914,16 @@ var Models = class _Models extends BaseModule {
   async listInternal(params) {
     var _a2, _b, _c, _d;
     let response;
-    let path28 = "";
+    let path30 = "";
     let queryParams = {};
     if (this.apiClient.isVertexAI()) {
       const body = listModelsParametersToVertex(this.apiClient, params);
-      path28 = formatMap("{models_url}", body["_url"]);
+      path30 = formatMap("{models_url}", body["_url"]);
       queryParams = body["_query"];
       delete body["_url"];
       delete body["_query"];
       response = this.apiClient.request({
-        path: path28,
+        path: path30,
         queryParams,
         body: JSON.stringify(body),
         httpMethod: "GET",
@@ -78908,12 +78946,12 @@ var Models = class _Models extends BaseModule {
       });
     } else {
       const body = listModelsParametersToMldev(this.apiClient, params);
-      path28 = formatMap("{models_url}", body["_url"]);
+      path30 = formatMap("{models_url}", body["_url"]);
       queryParams = body["_query"];
       delete body["_url"];
       delete body["_query"];
       response = this.apiClient.request({
-        path: path28,
+        path: path30,
         queryParams,
         body: JSON.stringify(body),
         httpMethod: "GET",
@@ -78956,16 +78994,16 @@ var Models = class _Models extends BaseModule {
   async update(params) {
     var _a2, _b, _c, _d;
     let response;
-    let path28 = "";
+    let path30 = "";
     let queryParams = {};
     if (this.apiClient.isVertexAI()) {
       const body = updateModelParametersToVertex(this.apiClient, params);
-      path28 = formatMap("{model}", body["_url"]);
+      path30 = formatMap("{model}", body["_url"]);
       queryParams = body["_query"];
       delete body["_url"];
       delete body["_query"];
       response = this.apiClient.request({
-        path: path28,
+        path: path30,
         queryParams,
         body: JSON.stringify(body),
         httpMethod: "PATCH",
@@ -78980,12 +79018,12 @@ var Models = class _Models extends BaseModule {
       });
     } else {
       const body = updateModelParametersToMldev(this.apiClient, params);
-      path28 = formatMap("{name}", body["_url"]);
+      path30 = formatMap("{name}", body["_url"]);
       queryParams = body["_query"];
       delete body["_url"];
       delete body["_query"];
       response = this.apiClient.request({
-        path: path28,
+        path: path30,
         queryParams,
         body: JSON.stringify(body),
         httpMethod: "PATCH",
@@ -79014,16 +79052,16 @@ var Models = class _Models extends BaseModule {
   async delete(params) {
     var _a2, _b, _c, _d;
     let response;
-    let path28 = "";
+    let path30 = "";
     let queryParams = {};
     if (this.apiClient.isVertexAI()) {
       const body = deleteModelParametersToVertex(this.apiClient, params);
-      path28 = formatMap("{name}", body["_url"]);
+      path30 = formatMap("{name}", body["_url"]);
       queryParams = body["_query"];
       delete body["_url"];
       delete body["_query"];
       response = this.apiClient.request({
-        path: path28,
+        path: path30,
         queryParams,
         body: JSON.stringify(body),
         httpMethod: "DELETE",
@@ -79046,12 +79084,12 @@ var Models = class _Models extends BaseModule {
       });
     } else {
       const body = deleteModelParametersToMldev(this.apiClient, params);
-      path28 = formatMap("{name}", body["_url"]);
+      path30 = formatMap("{name}", body["_url"]);
       queryParams = body["_query"];
       delete body["_url"];
       delete body["_query"];
       response = this.apiClient.request({
-        path: path28,
+        path: path30,
         queryParams,
         body: JSON.stringify(body),
         httpMethod: "DELETE",
@@ -79093,16 +79131,16 @@ var Models = class _Models extends BaseModule {
   async countTokens(params) {
     var _a2, _b, _c, _d;
     let response;
-    let path28 = "";
+    let path30 = "";
     let queryParams = {};
     if (this.apiClient.isVertexAI()) {
       const body = countTokensParametersToVertex(this.apiClient, params);
-      path28 = formatMap("{model}:countTokens", body["_url"]);
+      path30 = formatMap("{model}:countTokens", body["_url"]);
       queryParams = body["_query"];
       delete body["_url"];
       delete body["_query"];
       response = this.apiClient.request({
-        path: path28,
+        path: path30,
         queryParams,
         body: JSON.stringify(body),
         httpMethod: "POST",
@@ -79125,12 +79163,12 @@ var Models = class _Models extends BaseModule {
       });
     } else {
       const body = countTokensParametersToMldev(this.apiClient, params);
-      path28 = formatMap("{model}:countTokens", body["_url"]);
+      path30 = formatMap("{model}:countTokens", body["_url"]);
       queryParams = body["_query"];
       delete body["_url"];
       delete body["_query"];
       response = this.apiClient.request({
-        path: path28,
+        path: path30,
         queryParams,
         body: JSON.stringify(body),
         httpMethod: "POST",
@@ -79174,16 +79212,16 @@ var Models = class _Models extends BaseModule {
   async computeTokens(params) {
     var _a2, _b;
     let response;
-    let path28 = "";
+    let path30 = "";
     let queryParams = {};
     if (this.apiClient.isVertexAI()) {
       const body = computeTokensParametersToVertex(this.apiClient, params);
-      path28 = formatMap("{model}:computeTokens", body["_url"]);
+      path30 = formatMap("{model}:computeTokens", body["_url"]);
       queryParams = body["_query"];
       delete body["_url"];
       delete body["_query"];
       response = this.apiClient.request({
-        path: path28,
+        path: path30,
         queryParams,
         body: JSON.stringify(body),
         httpMethod: "POST",
@@ -79214,16 +79252,16 @@ var Models = class _Models extends BaseModule {
   async generateVideosInternal(params) {
     var _a2, _b, _c, _d;
     let response;
-    let path28 = "";
+    let path30 = "";
     let queryParams = {};
     if (this.apiClient.isVertexAI()) {
       const body = generateVideosParametersToVertex(this.apiClient, params);
-      path28 = formatMap("{model}:predictLongRunning", body["_url"]);
+      path30 = formatMap("{model}:predictLongRunning", body["_url"]);
       queryParams = body["_query"];
       delete body["_url"];
       delete body["_query"];
       response = this.apiClient.request({
-        path: path28,
+        path: path30,
         queryParams,
         body: JSON.stringify(body),
         httpMethod: "POST",
@@ -79240,12 +79278,12 @@ var Models = class _Models extends BaseModule {
       });
     } else {
       const body = generateVideosParametersToMldev(this.apiClient, params);
-      path28 = formatMap("{model}:predictLongRunning", body["_url"]);
+      path30 = formatMap("{model}:predictLongRunning", body["_url"]);
       queryParams = body["_query"];
       delete body["_url"];
       delete body["_query"];
       response = this.apiClient.request({
-        path: path28,
+        path: path30,
         queryParams,
         body: JSON.stringify(body),
         httpMethod: "POST",
@@ -79350,16 +79388,16 @@ var Operations = class extends BaseModule {
   async getVideosOperationInternal(params) {
     var _a2, _b, _c, _d;
     let response;
-    let path28 = "";
+    let path30 = "";
     let queryParams = {};
     if (this.apiClient.isVertexAI()) {
       const body = getOperationParametersToVertex(params);
-      path28 = formatMap("{operationName}", body["_url"]);
+      path30 = formatMap("{operationName}", body["_url"]);
       queryParams = body["_query"];
       delete body["_url"];
       delete body["_query"];
       response = this.apiClient.request({
-        path: path28,
+        path: path30,
         queryParams,
         body: JSON.stringify(body),
         httpMethod: "GET",
@@ -79371,12 +79409,12 @@ var Operations = class extends BaseModule {
       return response;
     } else {
       const body = getOperationParametersToMldev(params);
-      path28 = formatMap("{operationName}", body["_url"]);
+      path30 = formatMap("{operationName}", body["_url"]);
       queryParams = body["_query"];
       delete body["_url"];
       delete body["_query"];
       response = this.apiClient.request({
-        path: path28,
+        path: path30,
         queryParams,
         body: JSON.stringify(body),
         httpMethod: "GET",
@@ -79391,16 +79429,16 @@ var Operations = class extends BaseModule {
   async fetchPredictVideosOperationInternal(params) {
     var _a2, _b;
     let response;
-    let path28 = "";
+    let path30 = "";
     let queryParams = {};
     if (this.apiClient.isVertexAI()) {
       const body = fetchPredictOperationParametersToVertex(params);
-      path28 = formatMap("{resourceName}:fetchPredictOperation", body["_url"]);
+      path30 = formatMap("{resourceName}:fetchPredictOperation", body["_url"]);
       queryParams = body["_query"];
       delete body["_url"];
       delete body["_query"];
       response = this.apiClient.request({
-        path: path28,
+        path: path30,
         queryParams,
         body: JSON.stringify(body),
         httpMethod: "POST",
@@ -80063,20 +80101,20 @@ var Tokens = class extends BaseModule {
   async create(params) {
     var _a2, _b;
     let response;
-    let path28 = "";
+    let path30 = "";
     let queryParams = {};
     if (this.apiClient.isVertexAI()) {
       throw new Error("The client.tokens.create method is only supported by the Gemini Developer API.");
     } else {
       const body = createAuthTokenParametersToMldev(this.apiClient, params);
-      path28 = formatMap("auth_tokens", body["_url"]);
+      path30 = formatMap("auth_tokens", body["_url"]);
       queryParams = body["_query"];
       delete body["config"];
       delete body["_url"];
       delete body["_query"];
       const transformedBody = convertBidiSetupToTokenSetup(body, params.config);
       response = this.apiClient.request({
-        path: path28,
+        path: path30,
         queryParams,
         body: JSON.stringify(transformedBody),
         httpMethod: "POST",
@@ -80186,18 +80224,18 @@ var Documents = class extends BaseModule {
   async get(params) {
     var _a2, _b;
     let response;
-    let path28 = "";
+    let path30 = "";
     let queryParams = {};
     if (this.apiClient.isVertexAI()) {
       throw new Error("This method is only supported by the Gemini Developer API.");
     } else {
       const body = getDocumentParametersToMldev(params);
-      path28 = formatMap("{name}", body["_url"]);
+      path30 = formatMap("{name}", body["_url"]);
       queryParams = body["_query"];
       delete body["_url"];
       delete body["_query"];
       response = this.apiClient.request({
-        path: path28,
+        path: path30,
         queryParams,
         body: JSON.stringify(body),
         httpMethod: "GET",
@@ -80218,18 +80256,18 @@ var Documents = class extends BaseModule {
    */
   async delete(params) {
     var _a2, _b;
-    let path28 = "";
+    let path30 = "";
     let queryParams = {};
     if (this.apiClient.isVertexAI()) {
       throw new Error("This method is only supported by the Gemini Developer API.");
     } else {
       const body = deleteDocumentParametersToMldev(params);
-      path28 = formatMap("{name}", body["_url"]);
+      path30 = formatMap("{name}", body["_url"]);
       queryParams = body["_query"];
       delete body["_url"];
       delete body["_query"];
       await this.apiClient.request({
-        path: path28,
+        path: path30,
         queryParams,
         body: JSON.stringify(body),
         httpMethod: "DELETE",
@@ -80241,18 +80279,18 @@ var Documents = class extends BaseModule {
   async listInternal(params) {
     var _a2, _b;
     let response;
-    let path28 = "";
+    let path30 = "";
     let queryParams = {};
     if (this.apiClient.isVertexAI()) {
       throw new Error("This method is only supported by the Gemini Developer API.");
     } else {
       const body = listDocumentsParametersToMldev(params);
-      path28 = formatMap("{parent}/documents", body["_url"]);
+      path30 = formatMap("{parent}/documents", body["_url"]);
       queryParams = body["_query"];
       delete body["_url"];
       delete body["_query"];
       response = this.apiClient.request({
-        path: path28,
+        path: path30,
         queryParams,
         body: JSON.stringify(body),
         httpMethod: "GET",
@@ -80369,18 +80407,18 @@ var FileSearchStores = class extends BaseModule {
   async create(params) {
     var _a2, _b;
     let response;
-    let path28 = "";
+    let path30 = "";
     let queryParams = {};
     if (this.apiClient.isVertexAI()) {
       throw new Error("This method is only supported by the Gemini Developer API.");
     } else {
       const body = createFileSearchStoreParametersToMldev(this.apiClient, params);
-      path28 = formatMap("fileSearchStores", body["_url"]);
+      path30 = formatMap("fileSearchStores", body["_url"]);
       queryParams = body["_query"];
       delete body["_url"];
       delete body["_query"];
       response = this.apiClient.request({
-        path: path28,
+        path: path30,
         queryParams,
         body: JSON.stringify(body),
         httpMethod: "POST",
@@ -80403,18 +80441,18 @@ var FileSearchStores = class extends BaseModule {
   async get(params) {
     var _a2, _b;
     let response;
-    let path28 = "";
+    let path30 = "";
     let queryParams = {};
     if (this.apiClient.isVertexAI()) {
       throw new Error("This method is only supported by the Gemini Developer API.");
     } else {
       const body = getFileSearchStoreParametersToMldev(params);
-      path28 = formatMap("{name}", body["_url"]);
+      path30 = formatMap("{name}", body["_url"]);
       queryParams = body["_query"];
       delete body["_url"];
       delete body["_query"];
       response = this.apiClient.request({
-        path: path28,
+        path: path30,
         queryParams,
         body: JSON.stringify(body),
         httpMethod: "GET",
@@ -80435,18 +80473,18 @@ var FileSearchStores = class extends BaseModule {
    */
   async delete(params) {
     var _a2, _b;
-    let path28 = "";
+    let path30 = "";
     let queryParams = {};
     if (this.apiClient.isVertexAI()) {
       throw new Error("This method is only supported by the Gemini Developer API.");
     } else {
       const body = deleteFileSearchStoreParametersToMldev(params);
-      path28 = formatMap("{name}", body["_url"]);
+      path30 = formatMap("{name}", body["_url"]);
       queryParams = body["_query"];
       delete body["_url"];
       delete body["_query"];
       await this.apiClient.request({
-        path: path28,
+        path: path30,
         queryParams,
         body: JSON.stringify(body),
         httpMethod: "DELETE",
@@ -80458,18 +80496,18 @@ var FileSearchStores = class extends BaseModule {
   async listInternal(params) {
     var _a2, _b;
     let response;
-    let path28 = "";
+    let path30 = "";
     let queryParams = {};
     if (this.apiClient.isVertexAI()) {
       throw new Error("This method is only supported by the Gemini Developer API.");
     } else {
       const body = listFileSearchStoresParametersToMldev(params);
-      path28 = formatMap("fileSearchStores", body["_url"]);
+      path30 = formatMap("fileSearchStores", body["_url"]);
       queryParams = body["_query"];
       delete body["_url"];
       delete body["_query"];
       response = this.apiClient.request({
-        path: path28,
+        path: path30,
         queryParams,
         body: JSON.stringify(body),
         httpMethod: "GET",
@@ -80489,18 +80527,18 @@ var FileSearchStores = class extends BaseModule {
   async uploadToFileSearchStoreInternal(params) {
     var _a2, _b;
     let response;
-    let path28 = "";
+    let path30 = "";
     let queryParams = {};
     if (this.apiClient.isVertexAI()) {
       throw new Error("This method is only supported by the Gemini Developer API.");
     } else {
       const body = uploadToFileSearchStoreParametersToMldev(params);
-      path28 = formatMap("upload/v1beta/{file_search_store_name}:uploadToFileSearchStore", body["_url"]);
+      path30 = formatMap("upload/v1beta/{file_search_store_name}:uploadToFileSearchStore", body["_url"]);
       queryParams = body["_query"];
       delete body["_url"];
       delete body["_query"];
       response = this.apiClient.request({
-        path: path28,
+        path: path30,
         queryParams,
         body: JSON.stringify(body),
         httpMethod: "POST",
@@ -80528,18 +80566,18 @@ var FileSearchStores = class extends BaseModule {
   async importFile(params) {
     var _a2, _b;
     let response;
-    let path28 = "";
+    let path30 = "";
     let queryParams = {};
     if (this.apiClient.isVertexAI()) {
       throw new Error("This method is only supported by the Gemini Developer API.");
     } else {
       const body = importFileParametersToMldev(params);
-      path28 = formatMap("{file_search_store_name}:importFile", body["_url"]);
+      path30 = formatMap("{file_search_store_name}:importFile", body["_url"]);
       queryParams = body["_query"];
       delete body["_url"];
       delete body["_query"];
       response = this.apiClient.request({
-        path: path28,
+        path: path30,
         queryParams,
         body: JSON.stringify(body),
         httpMethod: "POST",
@@ -82527,16 +82565,16 @@ var ClientSDK = class {
   }
   _createRequest(context, conf, options) {
     var _a2, _b, _c, _d, _e;
-    const { method, path: path28, query, headers: opHeaders, security } = conf;
+    const { method, path: path30, query, headers: opHeaders, security } = conf;
     const base = (_a2 = conf.baseURL) !== null && _a2 !== void 0 ? _a2 : this._baseURL;
     if (!base) {
       return ERR(new InvalidRequestError("No base URL provided for operation"));
     }
     const baseURL = new URL(base);
     let reqURL;
-    if (path28) {
+    if (path30) {
       baseURL.pathname = baseURL.pathname.replace(/\/+$/, "") + "/";
-      reqURL = new URL(path28, baseURL);
+      reqURL = new URL(path30, baseURL);
       if (!reqURL.search && baseURL.search) {
         reqURL.search = baseURL.search;
       }
@@ -83156,7 +83194,7 @@ async function $do$A(client, body, api_version, options) {
   const pathParams = {
     api_version: encodeSimple("api_version", (_a2 = payload.api_version) !== null && _a2 !== void 0 ? _a2 : client._options.api_version, { explode: false, charEncoding: "percent" })
   };
-  const path28 = pathToFunc("/{api_version}/agents")(pathParams);
+  const path30 = pathToFunc("/{api_version}/agents")(pathParams);
   const headers = new Headers(compactMap({
     "Content-Type": "application/json",
     Accept: "application/json"
@@ -83187,7 +83225,7 @@ async function $do$A(client, body, api_version, options) {
     security: requestSecurity,
     method: "POST",
     baseURL: options === null || options === void 0 ? void 0 : options.server_url,
-    path: path28,
+    path: path30,
     headers,
     body: body$,
     userAgent: client._options.user_agent,
@@ -83231,7 +83269,7 @@ async function $do$z(client, id, api_version, options) {
       charEncoding: "percent"
     })
   };
-  const path28 = pathToFunc("/{api_version}/agents/{agentsId}")(pathParams);
+  const path30 = pathToFunc("/{api_version}/agents/{agentsId}")(pathParams);
   const headers = new Headers(compactMap({
     Accept: "application/json"
   }));
@@ -83261,7 +83299,7 @@ async function $do$z(client, id, api_version, options) {
     security: requestSecurity,
     method: "DELETE",
     baseURL: options === null || options === void 0 ? void 0 : options.server_url,
-    path: path28,
+    path: path30,
     headers,
     body,
     userAgent: client._options.user_agent,
@@ -83305,7 +83343,7 @@ async function $do$y(client, id, api_version, options) {
       charEncoding: "percent"
     })
   };
-  const path28 = pathToFunc("/{api_version}/agents/{agentsId}")(pathParams);
+  const path30 = pathToFunc("/{api_version}/agents/{agentsId}")(pathParams);
   const headers = new Headers(compactMap({
     Accept: "application/json"
   }));
@@ -83335,7 +83373,7 @@ async function $do$y(client, id, api_version, options) {
     security: requestSecurity,
     method: "GET",
     baseURL: options === null || options === void 0 ? void 0 : options.server_url,
-    path: path28,
+    path: path30,
     headers,
     body,
     userAgent: client._options.user_agent,
@@ -83377,7 +83415,7 @@ async function $do$x(client, api_version, page_size, page_token, parent, options
   const pathParams = {
     api_version: encodeSimple("api_version", (_a2 = payload === null || payload === void 0 ? void 0 : payload.api_version) !== null && _a2 !== void 0 ? _a2 : client._options.api_version, { explode: false, charEncoding: "percent" })
   };
-  const path28 = pathToFunc("/{api_version}/agents")(pathParams);
+  const path30 = pathToFunc("/{api_version}/agents")(pathParams);
   const query = encodeFormQuery({
     "page_size": payload === null || payload === void 0 ? void 0 : payload.page_size,
     "page_token": payload === null || payload === void 0 ? void 0 : payload.page_token,
@@ -83412,7 +83450,7 @@ async function $do$x(client, api_version, page_size, page_token, parent, options
     security: requestSecurity,
     method: "GET",
     baseURL: options === null || options === void 0 ? void 0 : options.server_url,
-    path: path28,
+    path: path30,
     headers,
     query,
     body,
@@ -83480,7 +83518,7 @@ async function $do$w(client, body, api_version, options) {
   const pathParams = {
     api_version: encodeSimple("api_version", (_a2 = payload.api_version) !== null && _a2 !== void 0 ? _a2 : client._options.api_version, { explode: false, charEncoding: "percent" })
   };
-  const path28 = pathToFunc("/{api_version}/credentials")(pathParams);
+  const path30 = pathToFunc("/{api_version}/credentials")(pathParams);
   const headers = new Headers(compactMap({
     "Content-Type": "application/json",
     Accept: "application/json"
@@ -83511,7 +83549,7 @@ async function $do$w(client, body, api_version, options) {
     security: requestSecurity,
     method: "POST",
     baseURL: options === null || options === void 0 ? void 0 : options.server_url,
-    path: path28,
+    path: path30,
     headers,
     body: body$,
     userAgent: client._options.user_agent,
@@ -83555,7 +83593,7 @@ async function $do$v(client, id, api_version, options) {
       charEncoding: "percent"
     })
   };
-  const path28 = pathToFunc("/{api_version}/credentials/{id}")(pathParams);
+  const path30 = pathToFunc("/{api_version}/credentials/{id}")(pathParams);
   const headers = new Headers(compactMap({
     Accept: "application/json"
   }));
@@ -83585,7 +83623,7 @@ async function $do$v(client, id, api_version, options) {
     security: requestSecurity,
     method: "DELETE",
     baseURL: options === null || options === void 0 ? void 0 : options.server_url,
-    path: path28,
+    path: path30,
     headers,
     body,
     userAgent: client._options.user_agent,
@@ -83629,7 +83667,7 @@ async function $do$u(client, id, api_version, options) {
       charEncoding: "percent"
     })
   };
-  const path28 = pathToFunc("/{api_version}/credentials/{id}")(pathParams);
+  const path30 = pathToFunc("/{api_version}/credentials/{id}")(pathParams);
   const headers = new Headers(compactMap({
     Accept: "application/json"
   }));
@@ -83659,7 +83697,7 @@ async function $do$u(client, id, api_version, options) {
     security: requestSecurity,
     method: "GET",
     baseURL: options === null || options === void 0 ? void 0 : options.server_url,
-    path: path28,
+    path: path30,
     headers,
     body,
     userAgent: client._options.user_agent,
@@ -83700,7 +83738,7 @@ async function $do$t(client, api_version, page_size, page_token, options) {
   const pathParams = {
     api_version: encodeSimple("api_version", (_a2 = payload === null || payload === void 0 ? void 0 : payload.api_version) !== null && _a2 !== void 0 ? _a2 : client._options.api_version, { explode: false, charEncoding: "percent" })
   };
-  const path28 = pathToFunc("/{api_version}/credentials")(pathParams);
+  const path30 = pathToFunc("/{api_version}/credentials")(pathParams);
   const query = encodeFormQuery({
     "page_size": payload === null || payload === void 0 ? void 0 : payload.page_size,
     "page_token": payload === null || payload === void 0 ? void 0 : payload.page_token
@@ -83734,7 +83772,7 @@ async function $do$t(client, api_version, page_size, page_token, options) {
     security: requestSecurity,
     method: "GET",
     baseURL: options === null || options === void 0 ? void 0 : options.server_url,
-    path: path28,
+    path: path30,
     headers,
     query,
     body,
@@ -83781,7 +83819,7 @@ async function $do$s(client, id, body, api_version, update_mask, options) {
       charEncoding: "percent"
     })
   };
-  const path28 = pathToFunc("/{api_version}/credentials/{id}")(pathParams);
+  const path30 = pathToFunc("/{api_version}/credentials/{id}")(pathParams);
   const query = encodeFormQuery({
     "update_mask": payload.update_mask
   });
@@ -83815,7 +83853,7 @@ async function $do$s(client, id, body, api_version, update_mask, options) {
     security: requestSecurity,
     method: "PATCH",
     baseURL: options === null || options === void 0 ? void 0 : options.server_url,
-    path: path28,
+    path: path30,
     headers,
     query,
     body: body$,
@@ -83890,7 +83928,7 @@ async function $do$r(client, body, api_version, options) {
   const pathParams = {
     api_version: encodeSimple("api_version", (_a2 = payload.api_version) !== null && _a2 !== void 0 ? _a2 : client._options.api_version, { explode: false, charEncoding: "percent" })
   };
-  const path28 = pathToFunc("/{api_version}/environments")(pathParams);
+  const path30 = pathToFunc("/{api_version}/environments")(pathParams);
   const headers = new Headers(compactMap({
     "Content-Type": "application/json",
     Accept: "application/json"
@@ -83921,7 +83959,7 @@ async function $do$r(client, body, api_version, options) {
     security: requestSecurity,
     method: "POST",
     baseURL: options === null || options === void 0 ? void 0 : options.server_url,
-    path: path28,
+    path: path30,
     headers,
     body: body$,
     userAgent: client._options.user_agent,
@@ -83965,7 +84003,7 @@ async function $do$q(client, id, api_version, options) {
       charEncoding: "percent"
     })
   };
-  const path28 = pathToFunc("/{api_version}/environments/{id}")(pathParams);
+  const path30 = pathToFunc("/{api_version}/environments/{id}")(pathParams);
   const headers = new Headers(compactMap({
     Accept: "application/json"
   }));
@@ -83995,7 +84033,7 @@ async function $do$q(client, id, api_version, options) {
     security: requestSecurity,
     method: "DELETE",
     baseURL: options === null || options === void 0 ? void 0 : options.server_url,
-    path: path28,
+    path: path30,
     headers,
     body,
     userAgent: client._options.user_agent,
@@ -84039,7 +84077,7 @@ async function $do$p(client, id, api_version, options) {
       charEncoding: "percent"
     })
   };
-  const path28 = pathToFunc("/{api_version}/environments/{id}")(pathParams);
+  const path30 = pathToFunc("/{api_version}/environments/{id}")(pathParams);
   const headers = new Headers(compactMap({
     Accept: "application/json"
   }));
@@ -84069,7 +84107,7 @@ async function $do$p(client, id, api_version, options) {
     security: requestSecurity,
     method: "GET",
     baseURL: options === null || options === void 0 ? void 0 : options.server_url,
-    path: path28,
+    path: path30,
     headers,
     body,
     userAgent: client._options.user_agent,
@@ -84110,7 +84148,7 @@ async function $do$o(client, api_version, page_size, page_token, options) {
   const pathParams = {
     api_version: encodeSimple("api_version", (_a2 = payload === null || payload === void 0 ? void 0 : payload.api_version) !== null && _a2 !== void 0 ? _a2 : client._options.api_version, { explode: false, charEncoding: "percent" })
   };
-  const path28 = pathToFunc("/{api_version}/environments")(pathParams);
+  const path30 = pathToFunc("/{api_version}/environments")(pathParams);
   const query = encodeFormQuery({
     "page_size": payload === null || payload === void 0 ? void 0 : payload.page_size,
     "page_token": payload === null || payload === void 0 ? void 0 : payload.page_token
@@ -84144,7 +84182,7 @@ async function $do$o(client, api_version, page_size, page_token, options) {
     security: requestSecurity,
     method: "GET",
     baseURL: options === null || options === void 0 ? void 0 : options.server_url,
-    path: path28,
+    path: path30,
     headers,
     query,
     body,
@@ -84171,14 +84209,14 @@ async function $do$o(client, api_version, page_size, page_token, options) {
   }
   return [result, { status: "complete", request: req, response }];
 }
-function environmentsFilesList(client, environment, path28, api_version, page_size, page_token, recursive, options) {
-  return new APIPromise($do$n(client, environment, path28, api_version, page_size, page_token, recursive, options));
+function environmentsFilesList(client, environment, path30, api_version, page_size, page_token, recursive, options) {
+  return new APIPromise($do$n(client, environment, path30, api_version, page_size, page_token, recursive, options));
 }
-async function $do$n(client, environment, path28, api_version, page_size, page_token, recursive, options) {
+async function $do$n(client, environment, path30, api_version, page_size, page_token, recursive, options) {
   var _a2, _b, _c;
   const input = {
     environment,
-    path: path28,
+    path: path30,
     api_version,
     page_size,
     page_token,
@@ -84263,18 +84301,18 @@ var Files2 = class extends ClientSDK {
   /**
    * Retrieves file metadata or directory contents from an environment's snapshot. To download file content, use the download URL returned in the response.
    */
-  list(environment, path28, params, options) {
-    return unwrapAsAPIPromise(environmentsFilesList(this, environment, path28, params === null || params === void 0 ? void 0 : params.api_version, params === null || params === void 0 ? void 0 : params.page_size, params === null || params === void 0 ? void 0 : params.page_token, params === null || params === void 0 ? void 0 : params.recursive, options));
+  list(environment, path30, params, options) {
+    return unwrapAsAPIPromise(environmentsFilesList(this, environment, path30, params === null || params === void 0 ? void 0 : params.api_version, params === null || params === void 0 ? void 0 : params.page_size, params === null || params === void 0 ? void 0 : params.page_token, params === null || params === void 0 ? void 0 : params.recursive, options));
   }
 };
-function environmentsInternalStartUpload(client, environment, path28, x_goog_upload_command, x_goog_upload_header_content_length, x_goog_upload_header_content_type, x_goog_upload_protocol, api_version, extract, overwrite, options) {
-  return new APIPromise($do$m(client, environment, path28, x_goog_upload_command, x_goog_upload_header_content_length, x_goog_upload_header_content_type, x_goog_upload_protocol, api_version, extract, overwrite, options));
+function environmentsInternalStartUpload(client, environment, path30, x_goog_upload_command, x_goog_upload_header_content_length, x_goog_upload_header_content_type, x_goog_upload_protocol, api_version, extract, overwrite, options) {
+  return new APIPromise($do$m(client, environment, path30, x_goog_upload_command, x_goog_upload_header_content_length, x_goog_upload_header_content_type, x_goog_upload_protocol, api_version, extract, overwrite, options));
 }
-async function $do$m(client, environment, path28, x_goog_upload_command, x_goog_upload_header_content_length, x_goog_upload_header_content_type, x_goog_upload_protocol, api_version, extract, overwrite, options) {
+async function $do$m(client, environment, path30, x_goog_upload_command, x_goog_upload_header_content_length, x_goog_upload_header_content_type, x_goog_upload_protocol, api_version, extract, overwrite, options) {
   var _a2, _b, _c;
   const input = {
     environment,
-    path: path28,
+    path: path30,
     "X-Goog-Upload-Command": x_goog_upload_command,
     "X-Goog-Upload-Header-Content-Length": x_goog_upload_header_content_length,
     "X-Goog-Upload-Header-Content-Type": x_goog_upload_header_content_type,
@@ -84375,8 +84413,8 @@ var Internal = class extends ClientSDK {
    * Upload the file bytes to the URL returned in the `X-Goog-Upload-URL`
    * response header, using the resumable upload protocol.
    */
-  startUpload(environment, path28, params, options) {
-    return unwrapAsAPIPromise(environmentsInternalStartUpload(this, environment, path28, params["X-Goog-Upload-Command"], params["X-Goog-Upload-Header-Content-Length"], params["X-Goog-Upload-Header-Content-Type"], params["X-Goog-Upload-Protocol"], params.api_version, params.extract, params.overwrite, options));
+  startUpload(environment, path30, params, options) {
+    return unwrapAsAPIPromise(environmentsInternalStartUpload(this, environment, path30, params["X-Goog-Upload-Command"], params["X-Goog-Upload-Header-Content-Length"], params["X-Goog-Upload-Header-Content-Type"], params["X-Goog-Upload-Protocol"], params.api_version, params.extract, params.overwrite, options));
   }
 };
 var Environments = class extends ClientSDK {
@@ -84511,7 +84549,7 @@ async function $do$l(client, id, api_version, options) {
       charEncoding: "percent"
     })
   };
-  const path28 = pathToFunc("/{api_version}/interactions/{interactionsId}/cancel")(pathParams);
+  const path30 = pathToFunc("/{api_version}/interactions/{interactionsId}/cancel")(pathParams);
   const headers = new Headers(compactMap({
     Accept: "application/json"
   }));
@@ -84541,7 +84579,7 @@ async function $do$l(client, id, api_version, options) {
     security: requestSecurity,
     method: "POST",
     baseURL: options === null || options === void 0 ? void 0 : options.server_url,
-    path: path28,
+    path: path30,
     headers,
     body,
     userAgent: client._options.user_agent,
@@ -84584,7 +84622,7 @@ async function $do$k(client, body, api_version, options) {
   const pathParams = {
     api_version: encodeSimple("api_version", (_a2 = payload.api_version) !== null && _a2 !== void 0 ? _a2 : client._options.api_version, { explode: false, charEncoding: "percent" })
   };
-  const path28 = pathToFunc("/{api_version}/interactions")(pathParams);
+  const path30 = pathToFunc("/{api_version}/interactions")(pathParams);
   const headers = new Headers(compactMap({
     "Content-Type": "application/json",
     Accept: ((_b = input === null || input === void 0 ? void 0 : input.body) === null || _b === void 0 ? void 0 : _b.stream) ? "text/event-stream" : "application/json"
@@ -84615,7 +84653,7 @@ async function $do$k(client, body, api_version, options) {
     security: requestSecurity,
     method: "POST",
     baseURL: options === null || options === void 0 ? void 0 : options.server_url,
-    path: path28,
+    path: path30,
     headers,
     body: body$,
     userAgent: client._options.user_agent,
@@ -84665,7 +84703,7 @@ async function $do$j(client, id, api_version, options) {
       charEncoding: "percent"
     })
   };
-  const path28 = pathToFunc("/{api_version}/interactions/{interactionsId}")(pathParams);
+  const path30 = pathToFunc("/{api_version}/interactions/{interactionsId}")(pathParams);
   const headers = new Headers(compactMap({
     Accept: "application/json"
   }));
@@ -84695,7 +84733,7 @@ async function $do$j(client, id, api_version, options) {
     security: requestSecurity,
     method: "DELETE",
     baseURL: options === null || options === void 0 ? void 0 : options.server_url,
-    path: path28,
+    path: path30,
     headers,
     body,
     userAgent: client._options.user_agent,
@@ -84745,7 +84783,7 @@ async function $do$i(client, id, api_version, include_input, last_event_id, stre
       charEncoding: "percent"
     })
   };
-  const path28 = pathToFunc("/{api_version}/interactions/{interactionsId}")(pathParams);
+  const path30 = pathToFunc("/{api_version}/interactions/{interactionsId}")(pathParams);
   const query = encodeFormQuery({
     "include_input": payload.include_input,
     "last_event_id": payload.last_event_id,
@@ -84780,7 +84818,7 @@ async function $do$i(client, id, api_version, include_input, last_event_id, stre
     security: requestSecurity,
     method: "GET",
     baseURL: options === null || options === void 0 ? void 0 : options.server_url,
-    path: path28,
+    path: path30,
     headers,
     query,
     body,
@@ -84849,7 +84887,7 @@ async function $do$h(client, body, api_version, options) {
   const pathParams = {
     api_version: encodeSimple("api_version", (_a2 = payload.api_version) !== null && _a2 !== void 0 ? _a2 : client._options.api_version, { explode: false, charEncoding: "percent" })
   };
-  const path28 = pathToFunc("/{api_version}/triggers")(pathParams);
+  const path30 = pathToFunc("/{api_version}/triggers")(pathParams);
   const headers = new Headers(compactMap({
     "Content-Type": "application/json",
     Accept: "application/json"
@@ -84880,7 +84918,7 @@ async function $do$h(client, body, api_version, options) {
     security: requestSecurity,
     method: "POST",
     baseURL: options === null || options === void 0 ? void 0 : options.server_url,
-    path: path28,
+    path: path30,
     headers,
     body: body$,
     userAgent: client._options.user_agent,
@@ -84924,7 +84962,7 @@ async function $do$g(client, id, api_version, options) {
       charEncoding: "percent"
     })
   };
-  const path28 = pathToFunc("/{api_version}/triggers/{id}")(pathParams);
+  const path30 = pathToFunc("/{api_version}/triggers/{id}")(pathParams);
   const headers = new Headers(compactMap({
     Accept: "application/json"
   }));
@@ -84954,7 +84992,7 @@ async function $do$g(client, id, api_version, options) {
     security: requestSecurity,
     method: "DELETE",
     baseURL: options === null || options === void 0 ? void 0 : options.server_url,
-    path: path28,
+    path: path30,
     headers,
     body,
     userAgent: client._options.user_agent,
@@ -84998,7 +85036,7 @@ async function $do$f(client, id, api_version, options) {
       charEncoding: "percent"
     })
   };
-  const path28 = pathToFunc("/{api_version}/triggers/{id}")(pathParams);
+  const path30 = pathToFunc("/{api_version}/triggers/{id}")(pathParams);
   const headers = new Headers(compactMap({
     Accept: "application/json"
   }));
@@ -85028,7 +85066,7 @@ async function $do$f(client, id, api_version, options) {
     security: requestSecurity,
     method: "GET",
     baseURL: options === null || options === void 0 ? void 0 : options.server_url,
-    path: path28,
+    path: path30,
     headers,
     body,
     userAgent: client._options.user_agent,
@@ -85074,7 +85112,7 @@ async function $do$e(client, trigger_id, api_version, page_size, page_token, opt
       charEncoding: "percent"
     })
   };
-  const path28 = pathToFunc("/{api_version}/triggers/{triggerId}/executions")(pathParams);
+  const path30 = pathToFunc("/{api_version}/triggers/{triggerId}/executions")(pathParams);
   const query = encodeFormQuery({
     "page_size": payload.page_size,
     "page_token": payload.page_token
@@ -85108,7 +85146,7 @@ async function $do$e(client, trigger_id, api_version, page_size, page_token, opt
     security: requestSecurity,
     method: "GET",
     baseURL: options === null || options === void 0 ? void 0 : options.server_url,
-    path: path28,
+    path: path30,
     headers,
     query,
     body,
@@ -85151,7 +85189,7 @@ async function $do$d(client, api_version, filter, page_size, page_token, options
   const pathParams = {
     api_version: encodeSimple("api_version", (_a2 = payload === null || payload === void 0 ? void 0 : payload.api_version) !== null && _a2 !== void 0 ? _a2 : client._options.api_version, { explode: false, charEncoding: "percent" })
   };
-  const path28 = pathToFunc("/{api_version}/triggers")(pathParams);
+  const path30 = pathToFunc("/{api_version}/triggers")(pathParams);
   const query = encodeFormQuery({
     "filter": payload === null || payload === void 0 ? void 0 : payload.filter,
     "page_size": payload === null || payload === void 0 ? void 0 : payload.page_size,
@@ -85186,7 +85224,7 @@ async function $do$d(client, api_version, filter, page_size, page_token, options
     security: requestSecurity,
     method: "GET",
     baseURL: options === null || options === void 0 ? void 0 : options.server_url,
-    path: path28,
+    path: path30,
     headers,
     query,
     body,
@@ -85231,7 +85269,7 @@ async function $do$c(client, trigger_id, api_version, options) {
       charEncoding: "percent"
     })
   };
-  const path28 = pathToFunc("/{api_version}/triggers/{triggerId}/executions")(pathParams);
+  const path30 = pathToFunc("/{api_version}/triggers/{triggerId}/executions")(pathParams);
   const headers = new Headers(compactMap({
     Accept: "application/json"
   }));
@@ -85261,7 +85299,7 @@ async function $do$c(client, trigger_id, api_version, options) {
     security: requestSecurity,
     method: "POST",
     baseURL: options === null || options === void 0 ? void 0 : options.server_url,
-    path: path28,
+    path: path30,
     headers,
     body,
     userAgent: client._options.user_agent,
@@ -85306,7 +85344,7 @@ async function $do$b(client, id, body, api_version, options) {
       charEncoding: "percent"
     })
   };
-  const path28 = pathToFunc("/{api_version}/triggers/{id}")(pathParams);
+  const path30 = pathToFunc("/{api_version}/triggers/{id}")(pathParams);
   const headers = new Headers(compactMap({
     "Content-Type": "application/json",
     Accept: "application/json"
@@ -85337,7 +85375,7 @@ async function $do$b(client, id, body, api_version, options) {
     security: requestSecurity,
     method: "PATCH",
     baseURL: options === null || options === void 0 ? void 0 : options.server_url,
-    path: path28,
+    path: path30,
     headers,
     body: body$,
     userAgent: client._options.user_agent,
@@ -85424,7 +85462,7 @@ async function $do$a(client, body, api_version, options) {
   const pathParams = {
     api_version: encodeSimple("api_version", (_a2 = payload.api_version) !== null && _a2 !== void 0 ? _a2 : client._options.api_version, { explode: false, charEncoding: "percent" })
   };
-  const path28 = pathToFunc("/{api_version}/voices")(pathParams);
+  const path30 = pathToFunc("/{api_version}/voices")(pathParams);
   const headers = new Headers(compactMap({
     "Content-Type": "application/json",
     Accept: "application/json"
@@ -85455,7 +85493,7 @@ async function $do$a(client, body, api_version, options) {
     security: requestSecurity,
     method: "POST",
     baseURL: options === null || options === void 0 ? void 0 : options.server_url,
-    path: path28,
+    path: path30,
     headers,
     body: body$,
     userAgent: client._options.user_agent,
@@ -85499,7 +85537,7 @@ async function $do$9(client, id, api_version, options) {
       charEncoding: "percent"
     })
   };
-  const path28 = pathToFunc("/{api_version}/voices/{voicesId}")(pathParams);
+  const path30 = pathToFunc("/{api_version}/voices/{voicesId}")(pathParams);
   const headers = new Headers(compactMap({
     Accept: "application/json"
   }));
@@ -85529,7 +85567,7 @@ async function $do$9(client, id, api_version, options) {
     security: requestSecurity,
     method: "DELETE",
     baseURL: options === null || options === void 0 ? void 0 : options.server_url,
-    path: path28,
+    path: path30,
     headers,
     body,
     userAgent: client._options.user_agent,
@@ -85573,7 +85611,7 @@ async function $do$8(client, id, api_version, options) {
       charEncoding: "percent"
     })
   };
-  const path28 = pathToFunc("/{api_version}/voices/{voicesId}")(pathParams);
+  const path30 = pathToFunc("/{api_version}/voices/{voicesId}")(pathParams);
   const headers = new Headers(compactMap({
     Accept: "application/json"
   }));
@@ -85603,7 +85641,7 @@ async function $do$8(client, id, api_version, options) {
     security: requestSecurity,
     method: "GET",
     baseURL: options === null || options === void 0 ? void 0 : options.server_url,
-    path: path28,
+    path: path30,
     headers,
     body,
     userAgent: client._options.user_agent,
@@ -85653,7 +85691,7 @@ async function $do$7(client, api_version, accent, contexts, gender, language_cod
   const pathParams = {
     api_version: encodeSimple("api_version", (_a2 = payload === null || payload === void 0 ? void 0 : payload.api_version) !== null && _a2 !== void 0 ? _a2 : client._options.api_version, { explode: false, charEncoding: "percent" })
   };
-  const path28 = pathToFunc("/{api_version}/voices")(pathParams);
+  const path30 = pathToFunc("/{api_version}/voices")(pathParams);
   const query = encodeFormQuery({
     "accent": payload === null || payload === void 0 ? void 0 : payload.accent,
     "context": payload === null || payload === void 0 ? void 0 : payload.contexts,
@@ -85696,7 +85734,7 @@ async function $do$7(client, api_version, accent, contexts, gender, language_cod
     security: requestSecurity,
     method: "GET",
     baseURL: options === null || options === void 0 ? void 0 : options.server_url,
-    path: path28,
+    path: path30,
     headers,
     query,
     body,
@@ -85769,7 +85807,7 @@ async function $do$6(client, body, api_version, options) {
   const pathParams = {
     api_version: encodeSimple("api_version", (_a2 = payload.api_version) !== null && _a2 !== void 0 ? _a2 : client._options.api_version, { explode: false, charEncoding: "percent" })
   };
-  const path28 = pathToFunc("/{api_version}/webhooks")(pathParams);
+  const path30 = pathToFunc("/{api_version}/webhooks")(pathParams);
   const headers = new Headers(compactMap({
     "Content-Type": "application/json",
     Accept: "application/json"
@@ -85800,7 +85838,7 @@ async function $do$6(client, body, api_version, options) {
     security: requestSecurity,
     method: "POST",
     baseURL: options === null || options === void 0 ? void 0 : options.server_url,
-    path: path28,
+    path: path30,
     headers,
     body: body$,
     userAgent: client._options.user_agent,
@@ -85844,7 +85882,7 @@ async function $do$5(client, id, api_version, options) {
       charEncoding: "percent"
     })
   };
-  const path28 = pathToFunc("/{api_version}/webhooks/{id}")(pathParams);
+  const path30 = pathToFunc("/{api_version}/webhooks/{id}")(pathParams);
   const headers = new Headers(compactMap({
     Accept: "application/json"
   }));
@@ -85874,7 +85912,7 @@ async function $do$5(client, id, api_version, options) {
     security: requestSecurity,
     method: "DELETE",
     baseURL: options === null || options === void 0 ? void 0 : options.server_url,
-    path: path28,
+    path: path30,
     headers,
     body,
     userAgent: client._options.user_agent,
@@ -85918,7 +85956,7 @@ async function $do$4(client, id, api_version, options) {
       charEncoding: "percent"
     })
   };
-  const path28 = pathToFunc("/{api_version}/webhooks/{id}")(pathParams);
+  const path30 = pathToFunc("/{api_version}/webhooks/{id}")(pathParams);
   const headers = new Headers(compactMap({
     Accept: "application/json"
   }));
@@ -85948,7 +85986,7 @@ async function $do$4(client, id, api_version, options) {
     security: requestSecurity,
     method: "GET",
     baseURL: options === null || options === void 0 ? void 0 : options.server_url,
-    path: path28,
+    path: path30,
     headers,
     body,
     userAgent: client._options.user_agent,
@@ -85989,7 +86027,7 @@ async function $do$3(client, api_version, page_size, page_token, options) {
   const pathParams = {
     api_version: encodeSimple("api_version", (_a2 = payload === null || payload === void 0 ? void 0 : payload.api_version) !== null && _a2 !== void 0 ? _a2 : client._options.api_version, { explode: false, charEncoding: "percent" })
   };
-  const path28 = pathToFunc("/{api_version}/webhooks")(pathParams);
+  const path30 = pathToFunc("/{api_version}/webhooks")(pathParams);
   const query = encodeFormQuery({
     "page_size": payload === null || payload === void 0 ? void 0 : payload.page_size,
     "page_token": payload === null || payload === void 0 ? void 0 : payload.page_token
@@ -86023,7 +86061,7 @@ async function $do$3(client, api_version, page_size, page_token, options) {
     security: requestSecurity,
     method: "GET",
     baseURL: options === null || options === void 0 ? void 0 : options.server_url,
-    path: path28,
+    path: path30,
     headers,
     query,
     body,
@@ -86069,7 +86107,7 @@ async function $do$2(client, id, api_version, body, options) {
       charEncoding: "percent"
     })
   };
-  const path28 = pathToFunc("/{api_version}/webhooks/{id}:ping")(pathParams);
+  const path30 = pathToFunc("/{api_version}/webhooks/{id}:ping")(pathParams);
   const headers = new Headers(compactMap({
     "Content-Type": "application/json",
     Accept: "application/json"
@@ -86100,7 +86138,7 @@ async function $do$2(client, id, api_version, body, options) {
     security: requestSecurity,
     method: "POST",
     baseURL: options === null || options === void 0 ? void 0 : options.server_url,
-    path: path28,
+    path: path30,
     headers,
     body: body$,
     userAgent: client._options.user_agent,
@@ -86145,7 +86183,7 @@ async function $do$1(client, id, body, api_version, options) {
       charEncoding: "percent"
     })
   };
-  const path28 = pathToFunc("/{api_version}/webhooks/{id}:rotateSigningSecret")(pathParams);
+  const path30 = pathToFunc("/{api_version}/webhooks/{id}:rotateSigningSecret")(pathParams);
   const headers = new Headers(compactMap({
     "Content-Type": "application/json",
     Accept: "application/json"
@@ -86176,7 +86214,7 @@ async function $do$1(client, id, body, api_version, options) {
     security: requestSecurity,
     method: "POST",
     baseURL: options === null || options === void 0 ? void 0 : options.server_url,
-    path: path28,
+    path: path30,
     headers,
     body: body$,
     userAgent: client._options.user_agent,
@@ -86222,7 +86260,7 @@ async function $do(client, id, body, api_version, update_mask, options) {
       charEncoding: "percent"
     })
   };
-  const path28 = pathToFunc("/{api_version}/webhooks/{id}")(pathParams);
+  const path30 = pathToFunc("/{api_version}/webhooks/{id}")(pathParams);
   const query = encodeFormQuery({
     "update_mask": payload.update_mask
   });
@@ -86256,7 +86294,7 @@ async function $do(client, id, body, api_version, update_mask, options) {
     security: requestSecurity,
     method: "PATCH",
     baseURL: options === null || options === void 0 ? void 0 : options.server_url,
-    path: path28,
+    path: path30,
     headers,
     query,
     body: body$,
@@ -88838,16 +88876,16 @@ var Tunings = class extends BaseModule {
   async getInternal(params) {
     var _a2, _b, _c, _d;
     let response;
-    let path28 = "";
+    let path30 = "";
     let queryParams = {};
     if (this.apiClient.isVertexAI()) {
       const body = getTuningJobParametersToVertex(params);
-      path28 = formatMap("{name}", body["_url"]);
+      path30 = formatMap("{name}", body["_url"]);
       queryParams = body["_query"];
       delete body["_url"];
       delete body["_query"];
       response = this.apiClient.request({
-        path: path28,
+        path: path30,
         queryParams,
         body: JSON.stringify(body),
         httpMethod: "GET",
@@ -88868,12 +88906,12 @@ var Tunings = class extends BaseModule {
       });
     } else {
       const body = getTuningJobParametersToMldev(params);
-      path28 = formatMap("{name}", body["_url"]);
+      path30 = formatMap("{name}", body["_url"]);
       queryParams = body["_query"];
       delete body["_url"];
       delete body["_query"];
       response = this.apiClient.request({
-        path: path28,
+        path: path30,
         queryParams,
         body: JSON.stringify(body),
         httpMethod: "GET",
@@ -88897,16 +88935,16 @@ var Tunings = class extends BaseModule {
   async listInternal(params) {
     var _a2, _b;
     let response;
-    let path28 = "";
+    let path30 = "";
     let queryParams = {};
     if (this.apiClient.isVertexAI()) {
       const body = listTuningJobsParametersToVertex(params);
-      path28 = formatMap("tuningJobs", body["_url"]);
+      path30 = formatMap("tuningJobs", body["_url"]);
       queryParams = body["_query"];
       delete body["_url"];
       delete body["_query"];
       response = this.apiClient.request({
-        path: path28,
+        path: path30,
         queryParams,
         body: JSON.stringify(body),
         httpMethod: "GET",
@@ -88945,16 +88983,16 @@ var Tunings = class extends BaseModule {
   async cancel(params) {
     var _a2, _b, _c, _d;
     let response;
-    let path28 = "";
+    let path30 = "";
     let queryParams = {};
     if (this.apiClient.isVertexAI()) {
       const body = cancelTuningJobParametersToVertex(params);
-      path28 = formatMap("{name}:cancel", body["_url"]);
+      path30 = formatMap("{name}:cancel", body["_url"]);
       queryParams = body["_query"];
       delete body["_url"];
       delete body["_query"];
       response = this.apiClient.request({
-        path: path28,
+        path: path30,
         queryParams,
         body: JSON.stringify(body),
         httpMethod: "POST",
@@ -88977,12 +89015,12 @@ var Tunings = class extends BaseModule {
       });
     } else {
       const body = cancelTuningJobParametersToMldev(params);
-      path28 = formatMap("{name}:cancel", body["_url"]);
+      path30 = formatMap("{name}:cancel", body["_url"]);
       queryParams = body["_query"];
       delete body["_url"];
       delete body["_query"];
       response = this.apiClient.request({
-        path: path28,
+        path: path30,
         queryParams,
         body: JSON.stringify(body),
         httpMethod: "POST",
@@ -89008,16 +89046,16 @@ var Tunings = class extends BaseModule {
   async tuneInternal(params) {
     var _a2, _b;
     let response;
-    let path28 = "";
+    let path30 = "";
     let queryParams = {};
     if (this.apiClient.isVertexAI()) {
       const body = createTuningJobParametersPrivateToVertex(params, params);
-      path28 = formatMap("tuningJobs", body["_url"]);
+      path30 = formatMap("tuningJobs", body["_url"]);
       queryParams = body["_query"];
       delete body["_url"];
       delete body["_query"];
       response = this.apiClient.request({
-        path: path28,
+        path: path30,
         queryParams,
         body: JSON.stringify(body),
         httpMethod: "POST",
@@ -89043,18 +89081,18 @@ var Tunings = class extends BaseModule {
   async tuneMldevInternal(params) {
     var _a2, _b;
     let response;
-    let path28 = "";
+    let path30 = "";
     let queryParams = {};
     if (this.apiClient.isVertexAI()) {
       throw new Error("This method is only supported by the Gemini Developer API.");
     } else {
       const body = createTuningJobParametersPrivateToMldev(params);
-      path28 = formatMap("tunedModels", body["_url"]);
+      path30 = formatMap("tunedModels", body["_url"]);
       queryParams = body["_query"];
       delete body["_url"];
       delete body["_query"];
       response = this.apiClient.request({
-        path: path28,
+        path: path30,
         queryParams,
         body: JSON.stringify(body),
         httpMethod: "POST",
@@ -89078,16 +89116,16 @@ var Tunings = class extends BaseModule {
   async validateReward(params) {
     var _a2, _b;
     let response;
-    let path28 = "";
+    let path30 = "";
     let queryParams = {};
     if (this.apiClient.isVertexAI()) {
       const body = validateRewardParametersToVertex(params);
-      path28 = formatMap("{parent}/tuningJobs:validateReinforcementTuningReward", body["_url"]);
+      path30 = formatMap("{parent}/tuningJobs:validateReinforcementTuningReward", body["_url"]);
       queryParams = body["_query"];
       delete body["_url"];
       delete body["_query"];
       response = this.apiClient.request({
-        path: path28,
+        path: path30,
         queryParams,
         body: JSON.stringify(body),
         httpMethod: "POST",
@@ -90049,13 +90087,15 @@ async function factoryDeps(o) {
 }
 
 // src/factory/run.ts
-import path22 from "node:path";
+import path24 from "node:path";
 import { hostname as hostname2 } from "node:os";
-import { readFile as readFile15 } from "node:fs/promises";
+import { readFile as readFile16 } from "node:fs/promises";
 
-// src/plan/backlog.ts
-import { access as access5 } from "node:fs/promises";
-import { createHash as createHash4 } from "node:crypto";
+// src/truck/packets.ts
+import { readFile as readFile7, readdir as readdir4, rename as rename3, mkdir as mkdir3 } from "node:fs/promises";
+import { createReadStream as createReadStream3 } from "node:fs";
+import { createHash as createHash6 } from "node:crypto";
+import path14 from "node:path";
 
 // src/ssot/jsonl.ts
 import { createReadStream as createReadStream2 } from "node:fs";
@@ -90157,6 +90197,128 @@ async function readJsonl(file, onRecord, opts = {}) {
   }
   return { scan: scan2, problems, tornTail, records };
 }
+
+// src/ssot/journal.ts
+import { access as access5 } from "node:fs/promises";
+async function appendJournal(layout, events) {
+  const lines = events.map((e2) => JSON.stringify(e2));
+  faultPoint("journal.append");
+  faultTornAppend(layout.journalFile, lines.join("\n") + "\n");
+  await appendLines(layout.journalFile, lines);
+}
+async function repairJournal(layout) {
+  return repairTornTail(layout.journalFile);
+}
+async function readJournal(layout, onEvent) {
+  try {
+    await access5(layout.journalFile);
+  } catch {
+    return;
+  }
+  await forEachLine(layout.journalFile, (text, line) => {
+    if (text.trim() === "") return;
+    try {
+      onEvent(JSON.parse(text), line);
+    } catch {
+    }
+  });
+}
+async function readDay(layout, day) {
+  const view = { outcomes: /* @__PURE__ */ new Map(), outputs: /* @__PURE__ */ new Map() };
+  await readJournal(layout, (e2) => {
+    if (e2.day !== day || !e2.card) return;
+    if (e2.event === "requeue") view.outcomes.delete(e2.card);
+    if (e2.event === "skip") view.outcomes.set(e2.card, { status: "SKIP", run: e2.run, detail: e2.detail });
+    if (e2.event !== "card_result") return;
+    if (e2.status === "PASS" || e2.status === "FAIL") view.outcomes.set(e2.card, { status: e2.status, run: e2.run, detail: e2.detail, cardSha: e2.card_sha256 });
+    if (e2.status === "PASS") view.outputs.set(e2.card, e2.outputs ?? []);
+  });
+  return view;
+}
+async function readCardOutcomes(layout, day) {
+  return (await readDay(layout, day)).outcomes;
+}
+function doneIds(outcomes) {
+  const s2 = /* @__PURE__ */ new Set();
+  for (const [id, o] of outcomes) if (o.status === "PASS") s2.add(id);
+  return s2;
+}
+function doneCards(outcomes) {
+  const m2 = /* @__PURE__ */ new Map();
+  for (const [id, o] of outcomes) if (o.status === "PASS") m2.set(id, o.cardSha);
+  return m2;
+}
+function truckKey(day, round, truck) {
+  return `${day}/${round ?? 1}/${truck}`;
+}
+async function readTruckProgress(layout) {
+  const out = /* @__PURE__ */ new Map();
+  await readJournal(layout, (e2) => {
+    if (!e2.truck || !e2.run) return;
+    const key = truckKey(e2.day, e2.round, e2.truck);
+    const p = out.get(key) ?? { runs: [], finished: false };
+    if (e2.event === "run_start" && !p.runs.includes(e2.run)) p.runs.push(e2.run);
+    if (e2.event === "run_stop" && e2.state === "READY" && !e2.lanes) p.finished = true;
+    out.set(key, p);
+  });
+  return out;
+}
+async function readRunResults(layout, run) {
+  const out = /* @__PURE__ */ new Map();
+  await readJournal(layout, (e2) => {
+    if (e2.run === run && e2.event === "card_result" && e2.card) out.set(e2.card, e2);
+  });
+  return out;
+}
+
+// src/ssot/workpack.ts
+import path12 from "node:path";
+import { access as access6 } from "node:fs/promises";
+async function checkWorkPack(file, display2) {
+  const doc = parseJson(await readText(file, display2), display2);
+  const problems = explain("pack", doc.value, { file: display2, doc });
+  if (problems.length > 0) return { problems };
+  const pack2 = doc.value;
+  const base = path12.basename(file).replace(/\.json$/i, "");
+  if (pack2.id !== base) {
+    const pos = doc.locate("/id");
+    problems.push({ file: display2, line: pos?.line, col: pos?.col, field: "id", rule: "pack.id-file", message: `id "${pack2.id}" does not match the file name "${base}.json"`, hint: "a pack is found by its id: name the file <id>.json" });
+  }
+  for (const list of ["create", "modify"]) {
+    pack2.files[list].forEach((p, i2) => {
+      const why = repoPathProblem(p);
+      if (!why) return;
+      const pos = doc.locate(`/files/${list}/${i2}`);
+      problems.push({ file: display2, line: pos?.line, col: pos?.col, field: `files.${list}[${i2}]`, rule: "pack.path-escape", message: `"${p}" ${why}`, hint: "a pack may only allow paths inside the repository" });
+    });
+  }
+  return { pack: pack2, problems };
+}
+async function readWorkPack(layout, id, display2) {
+  const file = workPackFile(layout, id);
+  const shown = display2(file);
+  try {
+    await access6(file);
+  } catch {
+    throw new PathError([{ file: shown, rule: "pack.missing", message: `work pack "${id}" not found`, hint: `add ${shown}, or fix the card's "pack"` }]);
+  }
+  const { pack: pack2, problems } = await checkWorkPack(file, shown);
+  if (problems.length > 0 || !pack2) throw new SchemaError(problems, `work pack "${id}" is invalid`);
+  return pack2;
+}
+async function workPackProblems(layout, id, display2) {
+  try {
+    await readWorkPack(layout, id, display2);
+    return [];
+  } catch (err) {
+    if (err instanceof SchemaError || err instanceof PathError) return err.problems;
+    throw err;
+  }
+}
+
+// src/plan/backlog.ts
+import { access as access7 } from "node:fs/promises";
+import { createHash as createHash4 } from "node:crypto";
 
 // src/rules/parse.ts
 var PREDICATE_FORMS = "exit==N, exists:PATH, lines>=N:PATH, bytes>N:PATH, json:PATH, schema:NAME:PATH, cmd:COMMAND, stdout~/RE/, stderr!~/RE/, tokens>N, cost>X, duration>Ns, attempts>N";
@@ -90452,7 +90614,7 @@ function findCycles(cards, idx, max) {
   for (let root = 0; root < cards.length && cycles.length < max; root++) {
     if (color[root]) continue;
     const stack = [[root, 0]];
-    const path28 = [root];
+    const path30 = [root];
     color[root] = 1;
     while (stack.length && cycles.length < max) {
       const top = stack[stack.length - 1];
@@ -90461,19 +90623,19 @@ function findCycles(cards, idx, max) {
       if (k >= deps.length) {
         color[node] = 2;
         stack.pop();
-        path28.pop();
+        path30.pop();
         continue;
       }
       top[1] = k + 1;
       const next = idx.get(deps[k]);
       if (next === void 0) continue;
       if (color[next] === 1) {
-        const from = path28.indexOf(next);
-        cycles.push([...path28.slice(from), next].map((i2) => cards[i2].id));
+        const from = path30.indexOf(next);
+        cycles.push([...path30.slice(from), next].map((i2) => cards[i2].id));
       } else if (color[next] === 0) {
         color[next] = 1;
         stack.push([next, 0]);
-        path28.push(next);
+        path30.push(next);
       }
     }
   }
@@ -90495,204 +90657,17 @@ async function readCardsAtLines(file, lines) {
 }
 async function fileExists(p) {
   try {
-    await access5(p);
+    await access7(p);
     return true;
   } catch {
     return false;
   }
 }
 
-// src/truck/packets.ts
-import { readFile as readFile7, readdir as readdir4 } from "node:fs/promises";
-import path13 from "node:path";
-
-// src/ssot/journal.ts
-import { access as access6 } from "node:fs/promises";
-async function appendJournal(layout, events) {
-  const lines = events.map((e2) => JSON.stringify(e2));
-  faultPoint("journal.append");
-  faultTornAppend(layout.journalFile, lines.join("\n") + "\n");
-  await appendLines(layout.journalFile, lines);
-}
-async function repairJournal(layout) {
-  return repairTornTail(layout.journalFile);
-}
-async function readJournal(layout, onEvent) {
-  try {
-    await access6(layout.journalFile);
-  } catch {
-    return;
-  }
-  await forEachLine(layout.journalFile, (text, line) => {
-    if (text.trim() === "") return;
-    try {
-      onEvent(JSON.parse(text), line);
-    } catch {
-    }
-  });
-}
-async function readDay(layout, day) {
-  const view = { outcomes: /* @__PURE__ */ new Map(), outputs: /* @__PURE__ */ new Map() };
-  await readJournal(layout, (e2) => {
-    if (e2.day !== day || !e2.card) return;
-    if (e2.event === "requeue") view.outcomes.delete(e2.card);
-    if (e2.event !== "card_result") return;
-    if (e2.status === "PASS" || e2.status === "FAIL") view.outcomes.set(e2.card, { status: e2.status, run: e2.run, detail: e2.detail });
-    if (e2.status === "PASS") view.outputs.set(e2.card, e2.outputs ?? []);
-  });
-  return view;
-}
-async function readCardOutcomes(layout, day) {
-  return (await readDay(layout, day)).outcomes;
-}
-function doneIds(outcomes) {
-  const s2 = /* @__PURE__ */ new Set();
-  for (const [id, o] of outcomes) if (o.status === "PASS") s2.add(id);
-  return s2;
-}
-async function readTruckProgress(layout) {
-  const out = /* @__PURE__ */ new Map();
-  await readJournal(layout, (e2) => {
-    if (!e2.truck || !e2.run) return;
-    const key = `${e2.day}/${e2.truck}`;
-    const p = out.get(key) ?? { runs: [], finished: false };
-    if (e2.event === "run_start" && !p.runs.includes(e2.run)) p.runs.push(e2.run);
-    if (e2.event === "run_stop" && e2.state === "READY" && !e2.lanes) p.finished = true;
-    out.set(key, p);
-  });
-  return out;
-}
-async function readRunResults(layout, run) {
-  const out = /* @__PURE__ */ new Map();
-  await readJournal(layout, (e2) => {
-    if (e2.run === run && e2.event === "card_result" && e2.card) out.set(e2.card, e2);
-  });
-  return out;
-}
-
-// src/truck/pack.ts
-var OPS_120PLUS120 = Object.freeze({
-  slots: 120,
-  quotas: Object.freeze({ A: 60, B: 36, C: 18, D: 6 }),
-  trucksPerDay: 2,
-  bundles: 6,
-  bundleSize: 20
-});
-var TRUCKS = ["A", "B"];
-var CLASSES = ["A", "B", "C", "D"];
-var BACKFILL_ORDER = ["A", "B", "C"];
-function packDay(cards, outcomes, fixed = {}, index, depsChecked = false) {
-  let built = index;
-  const byId = () => built ??= new Map(cards.map((c, i2) => [c.id, i2]));
-  const loaded = /* @__PURE__ */ new Set();
-  const isDone = (id) => outcomes.get(id) === "PASS";
-  const satisfied = (c) => c.deps.every((d) => isDone(d) || loaded.has(d));
-  const held = /* @__PURE__ */ new Map();
-  let done = 0;
-  const roots = [];
-  cards.forEach((c, i2) => {
-    const o = outcomes.get(c.id);
-    if (o === "PASS") done++;
-    else if (o === "FAIL") roots.push([i2, `failed (${c.id}); \`g7 resume\` requeues it after the rework pack is dealt with`]);
-    else if (!depsChecked && c.deps.length > 0) {
-      const unknown = c.deps.find((d) => !byId().has(d) && !isDone(d));
-      if (unknown) roots.push([i2, `depends on ${unknown}, which is neither in the backlog nor done`]);
-    }
-  });
-  if (roots.length > 0) {
-    const dependents = /* @__PURE__ */ new Map();
-    cards.forEach((c, i2) => {
-      if (outcomes.has(c.id)) return;
-      for (const d of c.deps) {
-        const list = dependents.get(d);
-        if (list) list.push(i2);
-        else dependents.set(d, [i2]);
-      }
-    });
-    const queue = [...roots];
-    for (let q = 0; q < queue.length; q++) {
-      const [i2, reason] = queue[q];
-      if (held.has(i2)) continue;
-      held.set(i2, reason);
-      const id = cards[i2].id;
-      for (const j of dependents.get(id) ?? []) if (!held.has(j)) queue.push([j, `waits for ${id}, which ${outcomes.get(id) === "FAIL" ? "failed" : "is held back"}`]);
-    }
-  }
-  const pending = { A: [], B: [], C: [], D: [] };
-  const placed = new Uint8Array(cards.length);
-  cards.forEach((c, i2) => {
-    if (!outcomes.has(c.id) && !held.has(i2)) pending[c.prio].push(i2);
-  });
-  const cursor = { A: 0, B: 0, C: 0, D: 0 };
-  const trucks = { A: [], B: [] };
-  for (const t2 of TRUCKS) {
-    const slots = trucks[t2];
-    const place = (i2, quota, backfill) => {
-      const slot = slots.length + 1;
-      slots.push({ card: cards[i2], slot, bundle: Math.ceil(slot / OPS_120PLUS120.bundleSize), quota, backfill });
-      loaded.add(cards[i2].id);
-      placed[i2] = 1;
-    };
-    const fixedIds = fixed[t2];
-    if (fixedIds) {
-      for (const id of fixedIds) {
-        const i2 = byId().get(id);
-        if (i2 === void 0) continue;
-        place(i2, cards[i2].prio, false);
-      }
-      continue;
-    }
-    const take = (cls, limit, quotaOf, backfill) => {
-      let taken = 0;
-      const list = pending[cls];
-      for (let progress = true; progress && taken < limit; ) {
-        progress = false;
-        while (cursor[cls] < list.length && placed[list[cursor[cls]]]) cursor[cls]++;
-        for (let k = cursor[cls]; k < list.length && taken < limit; k++) {
-          const i2 = list[k];
-          if (placed[i2] || !satisfied(cards[i2])) continue;
-          place(i2, quotaOf(), backfill);
-          taken++;
-          progress = true;
-        }
-      }
-      return taken;
-    };
-    const empty2 = { A: 0, B: 0, C: 0, D: 0 };
-    for (const cls of CLASSES) {
-      const q = OPS_120PLUS120.quotas[cls];
-      empty2[cls] = q - take(cls, q, () => cls, false);
-    }
-    const emptyQuota = () => {
-      const cls = CLASSES.find((c) => empty2[c] > 0);
-      empty2[cls]--;
-      return cls;
-    };
-    for (let progress = true; progress && slots.length < OPS_120PLUS120.slots; ) {
-      progress = false;
-      for (const cls of BACKFILL_ORDER) {
-        if (take(cls, OPS_120PLUS120.slots - slots.length, emptyQuota, true) > 0) progress = true;
-      }
-    }
-  }
-  const deferred = { noRoom: 0, waiting: 0, examples: [] };
-  for (const cls of CLASSES) {
-    for (const i2 of pending[cls]) {
-      if (placed[i2]) continue;
-      const c = cards[i2];
-      const missing = c.deps.find((d) => !isDone(d) && !loaded.has(d));
-      const reason = missing ? `waits for ${missing}, not loaded yet` : "no room in today's two trucks";
-      const seen = missing ? deferred.waiting++ : deferred.noRoom++;
-      if (seen < 10) deferred.examples.push({ id: c.id, line: c.line, reason });
-    }
-  }
-  const heldList = [...held.entries()].sort((a, b) => a[0] - b[0]).map(([i2, reason]) => ({ id: cards[i2].id, line: cards[i2].line, reason }));
-  return { trucks, held: heldList, deferred, done };
-}
-
 // src/plan/compile.ts
-import path12 from "node:path";
-import { access as access7 } from "node:fs/promises";
+import path13 from "node:path";
+import { access as access8 } from "node:fs/promises";
+import { createHash as createHash5 } from "node:crypto";
 
 // node_modules/tinyglobby/dist/index.mjs
 import { readdir as readdir3, readdirSync, realpath, realpathSync, stat as stat7, statSync as statSync2 } from "fs";
@@ -90704,27 +90679,27 @@ import { createRequire } from "module";
 import { basename as basename3, dirname, normalize, relative, resolve, sep } from "path";
 import * as nativeFs from "fs";
 var __require2 = /* @__PURE__ */ createRequire(import.meta.url);
-function cleanPath(path28) {
-  let normalized = normalize(path28);
+function cleanPath(path30) {
+  let normalized = normalize(path30);
   if (normalized.length > 1 && normalized[normalized.length - 1] === sep) normalized = normalized.substring(0, normalized.length - 1);
   return normalized;
 }
 var SLASHES_REGEX = /[\\/]/g;
-function convertSlashes(path28, separator) {
-  return path28.replace(SLASHES_REGEX, separator);
+function convertSlashes(path30, separator) {
+  return path30.replace(SLASHES_REGEX, separator);
 }
 var WINDOWS_ROOT_DIR_REGEX = /^[a-z]:[\\/]$/i;
-function isRootDirectory(path28) {
-  return path28 === "/" || WINDOWS_ROOT_DIR_REGEX.test(path28);
+function isRootDirectory(path30) {
+  return path30 === "/" || WINDOWS_ROOT_DIR_REGEX.test(path30);
 }
-function normalizePath(path28, options) {
+function normalizePath(path30, options) {
   const { resolvePaths, normalizePath: normalizePath$1, pathSeparator } = options;
-  const pathNeedsCleaning = process.platform === "win32" && path28.includes("/") || path28.startsWith(".");
-  if (resolvePaths) path28 = resolve(path28);
-  if (normalizePath$1 || pathNeedsCleaning) path28 = cleanPath(path28);
-  if (path28 === ".") return "";
-  const needsSeperator = path28[path28.length - 1] !== pathSeparator;
-  return convertSlashes(needsSeperator ? path28 + pathSeparator : path28, pathSeparator);
+  const pathNeedsCleaning = process.platform === "win32" && path30.includes("/") || path30.startsWith(".");
+  if (resolvePaths) path30 = resolve(path30);
+  if (normalizePath$1 || pathNeedsCleaning) path30 = cleanPath(path30);
+  if (path30 === ".") return "";
+  const needsSeperator = path30[path30.length - 1] !== pathSeparator;
+  return convertSlashes(needsSeperator ? path30 + pathSeparator : path30, pathSeparator);
 }
 function joinPathWithBasePath(filename, directoryPath) {
   return directoryPath + filename;
@@ -90761,8 +90736,8 @@ var pushDirectory = (directoryPath, paths) => {
   paths.push(directoryPath || ".");
 };
 var pushDirectoryFilter = (directoryPath, paths, filters) => {
-  const path28 = directoryPath || ".";
-  if (filters.every((filter) => filter(path28, true))) paths.push(path28);
+  const path30 = directoryPath || ".";
+  if (filters.every((filter) => filter(path30, true))) paths.push(path30);
 };
 var empty$2 = () => {
 };
@@ -90814,27 +90789,27 @@ var empty = () => {
 function build$3(options) {
   return options.group ? groupFiles : empty;
 }
-var resolveSymlinksAsync = function(path28, state, callback$1) {
+var resolveSymlinksAsync = function(path30, state, callback$1) {
   const { queue, fs: fs5, options: { suppressErrors } } = state;
   queue.enqueue();
-  fs5.realpath(path28, (error2, resolvedPath) => {
+  fs5.realpath(path30, (error2, resolvedPath) => {
     if (error2) return queue.dequeue(suppressErrors ? null : error2, state);
-    fs5.stat(resolvedPath, (error$1, stat12) => {
+    fs5.stat(resolvedPath, (error$1, stat13) => {
       if (error$1) return queue.dequeue(suppressErrors ? null : error$1, state);
-      if (stat12.isDirectory() && isRecursive(path28, resolvedPath, state)) return queue.dequeue(null, state);
-      callback$1(stat12, resolvedPath);
+      if (stat13.isDirectory() && isRecursive(path30, resolvedPath, state)) return queue.dequeue(null, state);
+      callback$1(stat13, resolvedPath);
       queue.dequeue(null, state);
     });
   });
 };
-var resolveSymlinks = function(path28, state, callback$1) {
+var resolveSymlinks = function(path30, state, callback$1) {
   const { queue, fs: fs5, options: { suppressErrors } } = state;
   queue.enqueue();
   try {
-    const resolvedPath = fs5.realpathSync(path28);
-    const stat12 = fs5.statSync(resolvedPath);
-    if (stat12.isDirectory() && isRecursive(path28, resolvedPath, state)) return;
-    callback$1(stat12, resolvedPath);
+    const resolvedPath = fs5.realpathSync(path30);
+    const stat13 = fs5.statSync(resolvedPath);
+    if (stat13.isDirectory() && isRecursive(path30, resolvedPath, state)) return;
+    callback$1(stat13, resolvedPath);
   } catch (e2) {
     if (!suppressErrors) throw e2;
   }
@@ -90843,9 +90818,9 @@ function build$2(options, isSynchronous) {
   if (!options.resolveSymlinks || options.excludeSymlinks) return null;
   return isSynchronous ? resolveSymlinks : resolveSymlinksAsync;
 }
-function isRecursive(path28, resolved, state) {
+function isRecursive(path30, resolved, state) {
   if (state.options.useRealPaths) return isRecursiveUsingRealPaths(resolved, state);
-  let parent = dirname(path28);
+  let parent = dirname(path30);
   let depth = 1;
   while (parent !== state.root && depth < 2) {
     const resolvedPath = state.symlinks.get(parent);
@@ -90853,7 +90828,7 @@ function isRecursive(path28, resolved, state) {
     if (isSameRoot) depth++;
     else parent = dirname(parent);
   }
-  state.symlinks.set(path28, resolved);
+  state.symlinks.set(path30, resolved);
   return depth > 1;
 }
 function isRecursiveUsingRealPaths(resolved, state) {
@@ -91025,19 +91000,19 @@ var Walker = class {
         const filename = this.joinPath(entry.name, directoryPath);
         this.pushFile(filename, files, this.state.counts, filters);
       } else if (entry.isDirectory()) {
-        let path28 = joinDirectoryPath(entry.name, directoryPath, this.state.options.pathSeparator);
-        if (exclude && exclude(entry.name, path28)) continue;
-        this.pushDirectory(path28, paths, filters);
-        this.walkDirectory(this.state, path28, path28, depth - 1, this.walk);
+        let path30 = joinDirectoryPath(entry.name, directoryPath, this.state.options.pathSeparator);
+        if (exclude && exclude(entry.name, path30)) continue;
+        this.pushDirectory(path30, paths, filters);
+        this.walkDirectory(this.state, path30, path30, depth - 1, this.walk);
       } else if (this.resolveSymlink && entry.isSymbolicLink()) {
-        let path28 = joinPathWithBasePath(entry.name, directoryPath);
-        this.resolveSymlink(path28, this.state, (stat12, resolvedPath) => {
-          if (stat12.isDirectory()) {
+        let path30 = joinPathWithBasePath(entry.name, directoryPath);
+        this.resolveSymlink(path30, this.state, (stat13, resolvedPath) => {
+          if (stat13.isDirectory()) {
             resolvedPath = normalizePath(resolvedPath, this.state.options);
-            if (exclude && exclude(entry.name, useRealPaths ? resolvedPath : path28 + pathSeparator)) return;
-            this.walkDirectory(this.state, resolvedPath, useRealPaths ? resolvedPath : path28 + pathSeparator, depth - 1, this.walk);
+            if (exclude && exclude(entry.name, useRealPaths ? resolvedPath : path30 + pathSeparator)) return;
+            this.walkDirectory(this.state, resolvedPath, useRealPaths ? resolvedPath : path30 + pathSeparator, depth - 1, this.walk);
           } else {
-            resolvedPath = useRealPaths ? resolvedPath : path28;
+            resolvedPath = useRealPaths ? resolvedPath : path30;
             const filename = basename3(resolvedPath);
             const directoryPath$1 = normalizePath(dirname(resolvedPath), this.state.options);
             resolvedPath = this.joinPath(filename, directoryPath$1);
@@ -91203,7 +91178,7 @@ var Builder = class {
       isMatch = globFn(patterns, ...options);
       this.globCache[patterns.join("\0")] = isMatch;
     }
-    this.options.filters.push((path28) => isMatch(path28));
+    this.options.filters.push((path30) => isMatch(path30));
     return this;
   }
 };
@@ -91278,19 +91253,19 @@ function buildRelative(cwd, root) {
     return p[p.length - 1] === "/" && result !== "" ? `${result}/` : result || ".";
   };
 }
-function ensureNonDriveRelativePath(path28) {
-  return path28.replace(DRIVE_RELATIVE_PATH, (match2) => `${match2}/`);
+function ensureNonDriveRelativePath(path30) {
+  return path30.replace(DRIVE_RELATIVE_PATH, (match2) => `${match2}/`);
 }
 var splitPatternOptions = { parts: true };
-function splitPattern(path28) {
+function splitPattern(path30) {
   var _result$parts;
-  const result = import_picomatch.default.scan(path28, splitPatternOptions);
-  return ((_result$parts = result.parts) === null || _result$parts === void 0 ? void 0 : _result$parts.length) ? result.parts : [path28];
+  const result = import_picomatch.default.scan(path30, splitPatternOptions);
+  return ((_result$parts = result.parts) === null || _result$parts === void 0 ? void 0 : _result$parts.length) ? result.parts : [path30];
 }
 var POSIX_UNESCAPED_GLOB_SYMBOLS = /(?<!\\)([()[\]{}*?|]|^!|[!+@](?=\()|\\(?![()[\]{}!*+?@|]))/g;
 var WIN32_UNESCAPED_GLOB_SYMBOLS = /(?<!\\)([()[\]{}]|^!|[!+@](?=\())/g;
-var escapePosixPath = (path28) => path28.replace(POSIX_UNESCAPED_GLOB_SYMBOLS, "\\$&");
-var escapeWin32Path = (path28) => path28.replace(WIN32_UNESCAPED_GLOB_SYMBOLS, "\\$&");
+var escapePosixPath = (path30) => path30.replace(POSIX_UNESCAPED_GLOB_SYMBOLS, "\\$&");
+var escapeWin32Path = (path30) => path30.replace(WIN32_UNESCAPED_GLOB_SYMBOLS, "\\$&");
 var escapePath = isWin ? escapeWin32Path : escapePosixPath;
 function isDynamicPattern(pattern, options) {
   if ((options === null || options === void 0 ? void 0 : options.caseSensitiveMatch) === false) return true;
@@ -91397,13 +91372,13 @@ function buildCrawler(options, patterns) {
   if (options.deep !== void 0) maxDepth = Math.round(options.deep - props.depthOffset);
   const crawler = new Builder({
     filters: [debug2 ? (p, isDirectory2) => {
-      const path28 = format2(p, isDirectory2);
-      const matches = matcher(path28) && !ignore(path28);
-      if (matches) log(`matched ${path28}`);
+      const path30 = format2(p, isDirectory2);
+      const matches = matcher(path30) && !ignore(path30);
+      if (matches) log(`matched ${path30}`);
       return matches;
     } : (p, isDirectory2) => {
-      const path28 = format2(p, isDirectory2);
-      return matcher(path28) && !ignore(path28);
+      const path30 = format2(p, isDirectory2);
+      return matcher(path30) && !ignore(path30);
     }],
     exclude: debug2 ? (_, p) => {
       const skipped = excludePredicate(_, p);
@@ -91539,6 +91514,7 @@ async function compileDayPlan(planFile, ctx) {
   const { plan: plan2, doc } = await readDayPlan(planFile, display2);
   const problems = [];
   const notes = [];
+  const lineSources = {};
   const at = (i2, field, rule, message, hint) => {
     const pos = doc.locate(`/entries/${i2}${field ? "/" + field : ""}`);
     problems.push({ file: display2, line: pos?.line, col: pos?.col, field: `entries[${i2}]${field ? "." + field.replace(/\//g, ".") : ""}`, rule, message, hint });
@@ -91575,7 +91551,7 @@ async function compileDayPlan(planFile, ctx) {
     }
   }
   const units = /* @__PURE__ */ new Map();
-  const libraryAbs = path12.resolve(ctx.layout.repoRoot, ctx.config.libraryRoot);
+  const libraryAbs = path13.resolve(ctx.layout.repoRoot, ctx.config.libraryRoot);
   for (const i2 of order) {
     const e2 = entries[i2];
     const refs = normAfter(e2.after);
@@ -91594,7 +91570,7 @@ async function compileDayPlan(planFile, ctx) {
       else if (each.glob !== void 0) {
         if (e2.input !== void 0) at(i2, "input", "plan.input-with-glob", 'a glob entry takes its input from the files it matches; remove "input"');
         try {
-          await access7(libraryAbs);
+          await access8(libraryAbs);
         } catch {
           at(i2, "each/glob", "plan.library-missing", `the library root "${ctx.config.libraryRoot}" does not exist`, "set library.root in factory.yaml (relative to the repository root)");
           continue;
@@ -91617,10 +91593,11 @@ async function compileDayPlan(planFile, ctx) {
             n++;
           }, src);
         } catch {
-          notes.push(`entry "${e2.name}": ${src} does not exist yet, so it generates no cards; compile again once it does`);
+          notes.push(`entry "${e2.name}": ${src} does not exist yet, so it generates no cards yet; once it has lines, g7 run compiles the plan again before its next round`);
         }
         const inputs = [];
         const rel = normalizeRepoPath(src);
+        lineSources[rel] = n;
         for (let a = 1; a <= n; a += per) inputs.push(`${rel}#L${a}-L${Math.min(n, a + per - 1)}`);
         u = { count: inputs.length, inputs };
       }
@@ -91635,10 +91612,11 @@ async function compileDayPlan(planFile, ctx) {
     if (!u.inputs && e2.input === void 0) at(i2, "input", "plan.input-required", 'missing "input": what the card works on (a path or, for TEST, a command)');
     if (e2.type === "PATCH" && !e2.pack) at(i2, "pack", "plan.patch-needs-pack", "a PATCH entry needs a work pack: it lists the only files the worker may write");
     if (e2.pack) {
-      try {
-        await access7(workPackFile(ctx.layout, e2.pack));
-      } catch {
-        at(i2, "pack", "plan.pack-missing", `work pack "${e2.pack}" not found at ${ctx.display(workPackFile(ctx.layout, e2.pack))}`);
+      const packProblems = await workPackProblems(ctx.layout, e2.pack, ctx.display);
+      if (packProblems.some((p) => p.rule === "pack.missing")) at(i2, "pack", "plan.pack-missing", `work pack "${e2.pack}" not found at ${ctx.display(workPackFile(ctx.layout, e2.pack))}`);
+      else if (packProblems.length > 0) {
+        at(i2, "pack", "plan.pack-invalid", `work pack "${e2.pack}" is invalid: ${packProblems.length} problem(s), listed below`, "fix the work pack");
+        problems.push(...packProblems);
       }
     }
     units.set(e2.name, u);
@@ -91660,6 +91638,7 @@ async function compileDayPlan(planFile, ctx) {
   const cards = [];
   const perEntry = [];
   let omittedDone = 0;
+  const reissued = [];
   for (const i2 of order) {
     const e2 = entries[i2];
     const u = units.get(e2.name);
@@ -91686,13 +91665,17 @@ async function compileDayPlan(planFile, ctx) {
           for (const p of raw.length ? raw : parseRule(src, kind).problems) at(i2, field, p.rule, `${p.message} (column ${p.col} of "${shown}")`, p.hint);
         }
       }
-      if (done.has(id)) {
-        omittedDone++;
-        continue;
-      }
       const card = { id, lane: e2.lane, prio: e2.prio, type: e2.type, input, output: normalizeRepoPath(output), accept, failfast, cost_hint: e2.cost_hint ?? "LOW", deps };
       if (e2.pack) card.pack = e2.pack;
       card.entry = e2.name;
+      if (done.has(id)) {
+        const sha2 = done.get(id);
+        if (sha2 === void 0 || sha2 === cardSha256(card)) {
+          omittedDone++;
+          continue;
+        }
+        reissued.push(id);
+      }
       cards.push(card);
       issued++;
     }
@@ -91704,7 +91687,11 @@ async function compileDayPlan(planFile, ctx) {
   }
   if (problems.length > 0) throw new SchemaError(problems);
   if (omittedDone > 0) notes.push(`${omittedDone} card(s) already done today were not issued again`);
-  return { day, goal: plan2.goal, cards, omittedDone, notes, perEntry };
+  if (reissued.length > 0) notes.push(`${reissued.length} done card(s) issued again because their input changed since they passed: ${reissued.slice(0, 5).join(", ")}${reissued.length > 5 ? ", \u2026" : ""}`);
+  return { day, goal: plan2.goal, cards, omittedDone, reissued, sources: lineSources, notes, perEntry };
+}
+function cardSha256(card) {
+  return createHash5("sha256").update(serializeCards([card])).digest("hex");
 }
 function serializeCards(cards) {
   return cards.map((c) => {
@@ -91715,9 +91702,144 @@ function serializeCards(cards) {
   }).join("");
 }
 
+// src/truck/pack.ts
+var OPS_120PLUS120 = Object.freeze({
+  slots: 120,
+  quotas: Object.freeze({ A: 60, B: 36, C: 18, D: 6 }),
+  trucksPerRound: 2,
+  bundles: 6,
+  bundleSize: 20
+});
+var TRUCKS = ["A", "B"];
+var CLASSES = ["A", "B", "C", "D"];
+var BACKFILL_ORDER = ["A", "B", "C"];
+function packDay(cards, outcomes, fixed = {}, index, depsChecked = false) {
+  let built = index;
+  const byId = () => built ??= new Map(cards.map((c, i2) => [c.id, i2]));
+  const loaded = /* @__PURE__ */ new Set();
+  const isDone = (id) => outcomes.get(id) === "PASS";
+  const satisfied = (c) => c.deps.every((d) => isDone(d) || loaded.has(d));
+  const held = /* @__PURE__ */ new Map();
+  let done = 0;
+  const roots = [];
+  cards.forEach((c, i2) => {
+    const o = outcomes.get(c.id);
+    if (o === "PASS") done++;
+    else if (o === "FAIL") roots.push([i2, `failed (${c.id}); \`g7 resume\` requeues it after the rework pack is dealt with`]);
+    else if (o === "SKIP") roots.push([i2, `skipped by a person (g7 resume --skip; the reason is in the journal)`]);
+    else if (!depsChecked && c.deps.length > 0) {
+      const unknown = c.deps.find((d) => !byId().has(d) && !isDone(d));
+      if (unknown) roots.push([i2, `depends on ${unknown}, which is neither in the backlog nor done`]);
+    }
+  });
+  if (roots.length > 0) {
+    const dependents = /* @__PURE__ */ new Map();
+    cards.forEach((c, i2) => {
+      if (outcomes.has(c.id)) return;
+      for (const d of c.deps) {
+        const list = dependents.get(d);
+        if (list) list.push(i2);
+        else dependents.set(d, [i2]);
+      }
+    });
+    const queue = [...roots];
+    for (let q = 0; q < queue.length; q++) {
+      const [i2, reason] = queue[q];
+      if (held.has(i2)) continue;
+      held.set(i2, reason);
+      const id = cards[i2].id;
+      const why = outcomes.get(id) === "FAIL" ? "failed" : outcomes.get(id) === "SKIP" ? "was skipped" : "is held back";
+      for (const j of dependents.get(id) ?? []) if (!held.has(j)) queue.push([j, `waits for ${id}, which ${why}`]);
+    }
+  }
+  const pending = { A: [], B: [], C: [], D: [] };
+  const placed = new Uint8Array(cards.length);
+  cards.forEach((c, i2) => {
+    if (!outcomes.has(c.id) && !held.has(i2)) pending[c.prio].push(i2);
+  });
+  const cursor = { A: 0, B: 0, C: 0, D: 0 };
+  const trucks = { A: [], B: [] };
+  for (const t2 of TRUCKS) {
+    const slots = trucks[t2];
+    const place = (i2, quota, backfill2) => {
+      const slot = slots.length + 1;
+      slots.push({ card: cards[i2], slot, bundle: Math.ceil(slot / OPS_120PLUS120.bundleSize), quota, backfill: backfill2 });
+      loaded.add(cards[i2].id);
+      placed[i2] = 1;
+    };
+    const fixedIds = fixed[t2];
+    if (fixedIds) {
+      for (const id of fixedIds) {
+        const i2 = byId().get(id);
+        if (i2 === void 0) continue;
+        place(i2, cards[i2].prio, false);
+      }
+      continue;
+    }
+    const take = (cls, limit, quotaOf, backfill2) => {
+      let taken = 0;
+      const list = pending[cls];
+      for (let progress = true; progress && taken < limit; ) {
+        progress = false;
+        while (cursor[cls] < list.length && placed[list[cursor[cls]]]) cursor[cls]++;
+        for (let k = cursor[cls]; k < list.length && taken < limit; k++) {
+          const i2 = list[k];
+          if (placed[i2] || !satisfied(cards[i2])) continue;
+          place(i2, quotaOf(), backfill2);
+          taken++;
+          progress = true;
+        }
+      }
+      return taken;
+    };
+    const empty2 = { ...OPS_120PLUS120.quotas };
+    const fillQuotas = () => {
+      let any = false;
+      for (const cls of CLASSES) {
+        if (empty2[cls] === 0) continue;
+        const n = take(cls, empty2[cls], () => cls, false);
+        empty2[cls] -= n;
+        if (n > 0) any = true;
+      }
+      return any;
+    };
+    const emptyQuota = () => {
+      const cls = CLASSES.find((c) => empty2[c] > 0);
+      empty2[cls]--;
+      return cls;
+    };
+    const backfill = (withD) => {
+      for (let progress = true; progress; ) {
+        progress = false;
+        for (const cls of BACKFILL_ORDER) {
+          const room = empty2.A + empty2.B + empty2.C + (withD ? empty2.D : 0);
+          if (room > 0 && take(cls, room, emptyQuota, true) > 0) progress = true;
+        }
+        if (fillQuotas()) progress = true;
+      }
+    };
+    fillQuotas();
+    backfill(false);
+    backfill(true);
+  }
+  const deferred = { noRoom: 0, waiting: 0, examples: [] };
+  for (const cls of CLASSES) {
+    for (const i2 of pending[cls]) {
+      if (placed[i2]) continue;
+      const c = cards[i2];
+      const missing = c.deps.find((d) => !isDone(d) && !loaded.has(d));
+      const reason = missing ? `waits for ${missing}, not loaded yet` : "no room in this round's two trucks; a later round takes it";
+      const seen = missing ? deferred.waiting++ : deferred.noRoom++;
+      if (seen < 10) deferred.examples.push({ id: c.id, line: c.line, reason });
+    }
+  }
+  const heldList = [...held.entries()].sort((a, b) => a[0] - b[0]).map(([i2, reason]) => ({ id: cards[i2].id, line: cards[i2].line, reason }));
+  return { trucks, held: heldList, deferred, done };
+}
+
 // src/truck/packets.ts
 function checkedStampFile(layout, day) {
-  return path13.join(layout.stateDir, "checked", `backlog_${day}.json`);
+  return path14.join(layout.stateDir, "checked", `backlog_${day}.json`);
 }
 async function readStamp(file) {
   try {
@@ -91727,19 +91849,27 @@ async function readStamp(file) {
     return void 0;
   }
 }
-async function departedTrucks(layout, day) {
+async function departedTrucks(layout, day, round) {
   const out = /* @__PURE__ */ new Set();
   await readJournal(layout, (e2) => {
-    if (e2.event === "run_start" && e2.day === day && e2.truck) out.add(e2.truck);
+    if (e2.event === "run_start" && e2.day === day && (e2.round ?? 1) === round && e2.truck) out.add(e2.truck);
   });
   return out;
 }
 async function readPacket(file) {
+  if (!await fileExists(file)) return [];
   const slots = [];
   await forEachLine(file, (text) => {
     if (text.trim() !== "") slots.push(JSON.parse(text));
   });
   return slots;
+}
+async function readPackReport(layout, day, round) {
+  try {
+    return JSON.parse(await readFile7(packReportFile(layout, day, round), "utf8"));
+  } catch {
+    return void 0;
+  }
 }
 async function latestBacklogDay(layout) {
   let names = [];
@@ -91751,11 +91881,26 @@ async function latestBacklogDay(layout) {
   const days = names.map((n) => /^backlog_(\d{8})\.jsonl$/.exec(n)?.[1]).filter((d) => !!d);
   return days.sort().at(-1);
 }
-function serializeSlot(day, truck, slot, bundle, quota, backfill, card) {
-  return `{"day":"${day}","truck":"${truck}","slot":${slot},"bundle":${bundle},"quota":"${quota}","backfill":${backfill},"card":${serializeCards([card]).trimEnd()}}
+async function listRounds(layout, day) {
+  const dir = path14.join(layout.packetsDir, day);
+  let names;
+  try {
+    names = await readdir4(dir);
+  } catch {
+    return [];
+  }
+  if (names.includes("packet_A.jsonl") && !names.includes("round_01")) {
+    await mkdir3(roundDir(layout, day, 1), { recursive: true });
+    for (const n of ["packet_A.jsonl", "packet_B.jsonl", "pack_report.json"]) if (names.includes(n)) await rename3(path14.join(dir, n), path14.join(roundDir(layout, day, 1), n));
+    names.push("round_01");
+  }
+  return names.map((n) => /^round_(\d+)$/.exec(n)?.[1]).filter((r2) => !!r2).map(Number).sort((a, b) => a - b);
+}
+function serializeSlot(day, round, truck, slot, bundle, quota, backfill, card) {
+  return `{"day":"${day}","round":${round},"truck":"${truck}","slot":${slot},"bundle":${bundle},"quota":"${quota}","backfill":${backfill},"card":${serializeCards([card]).trimEnd()}}
 `;
 }
-async function packDayFiles(layout, day, display2) {
+async function packRound(layout, day, round, display2, opts = {}) {
   const file = backlogFile(layout, day);
   if (!await fileExists(file)) throw new SchemaError([{ file: display2(file), rule: "file.missing", message: `no backlog for ${day}`, hint: "compile the day plan first: g7 plan compile ssot/plans/dayplan_YYYYMMDD.yaml" }]);
   const outcomes = await readCardOutcomes(layout, day);
@@ -91765,50 +91910,209 @@ async function packDayFiles(layout, day, display2) {
   const loaded = await loadBacklog(file, display2(file), { known: done, packExists: (id) => fileExists(workPackFile(layout, id)), ...trusted ? { trusted } : {} });
   loaded.problems.throwIfAny(`the backlog ${display2(file)} is invalid; nothing was packed`);
   if (loaded.sha256 !== trusted) await writeFileAtomic(stamp, JSON.stringify({ sha256: loaded.sha256, checker: CHECKER }) + "\n");
-  const departed = await departedTrucks(layout, day);
+  const departed = await departedTrucks(layout, day, round);
   const departedSlots = /* @__PURE__ */ new Map();
-  for (const t2 of departed) departedSlots.set(t2, await readPacket(packetFile(layout, day, t2)));
+  for (const t2 of departed) departedSlots.set(t2, await readPacket(packetFile(layout, day, round, t2)));
   const fixed = {};
   for (const [t2, slots] of departedSlots) fixed[t2] = slots.map((s2) => s2.card.id);
   const status = new Map([...outcomes].map(([id, o]) => [id, o.status]));
   const result = packDay(loaded.cards, status, fixed, loaded.index, loaded.index === void 0);
-  const report2 = {
-    day,
-    backlog: display2(file),
-    backlog_sha256: loaded.sha256,
-    trucks: { A: void 0, B: void 0 },
-    done: result.done,
-    held: result.held,
-    deferred: result.deferred
-  };
+  const report2 = { day, round, backlog: display2(file), backlog_sha256: loaded.sha256, trucks: { A: void 0, B: void 0 }, done: result.done, held: result.held, deferred: result.deferred };
+  const packets = [];
+  const packIds = /* @__PURE__ */ new Set();
   for (const t2 of TRUCKS) {
     const slots = departedSlots.get(t2)?.map((s2) => ({ ...s2, card: { ...s2.card, line: 0 } })) ?? result.trucks[t2];
-    const by_quota = { A: 0, B: 0, C: 0, D: 0 };
-    const lanes = {};
+    const zero = () => ({ A: 0, B: 0, C: 0, D: 0 });
+    const tr = { cards: slots.length, departed: departed.has(t2), by_quota: zero(), backfill_by_quota: zero(), backfill: 0, lanes: {} };
     for (const s2 of slots) {
-      by_quota[s2.quota]++;
-      lanes[String(s2.card.lane)] = (lanes[String(s2.card.lane)] ?? 0) + 1;
+      tr.by_quota[s2.quota]++;
+      if (s2.backfill) {
+        tr.backfill++;
+        tr.backfill_by_quota[s2.quota]++;
+      }
+      tr.lanes[String(s2.card.lane)] = (tr.lanes[String(s2.card.lane)] ?? 0) + 1;
     }
-    report2.trucks[t2] = { cards: slots.length, departed: departed.has(t2), by_quota, backfill: slots.filter((s2) => s2.backfill).length, lanes };
-    if (departed.has(t2)) continue;
+    report2.trucks[t2] = tr;
+    if (departed.has(t2) || opts.skipIfEmpty && departed.size === 0 && TRUCKS.every((x2) => result.trucks[x2].length === 0)) continue;
     if (slots.length > OPS_120PLUS120.slots) throw new Error(`packer bug: truck ${t2} has ${slots.length} slots`);
     const full = await readCardsAtLines(file, slots.map((s2) => s2.card.line));
-    const text = slots.map((s2, k) => serializeSlot(day, t2, s2.slot, s2.bundle, s2.quota, s2.backfill, full[k])).join("");
-    await writeFileAtomic(packetFile(layout, day, t2), text);
+    for (const c of full) if (c.pack) packIds.add(c.pack);
+    packets.push([t2, slots.map((s2, k) => serializeSlot(day, round, t2, s2.slot, s2.bundle, s2.quota, s2.backfill, full[k])).join("")]);
   }
-  await writeFileAtomic(packReportFile(layout, day), JSON.stringify(report2, null, 2) + "\n");
-  return report2;
+  const packProblems = [];
+  for (const id of [...packIds].sort()) packProblems.push(...await workPackProblems(layout, id, display2));
+  if (packProblems.length > 0) throw new SchemaError(packProblems, `a work pack of a card in round ${round} is invalid; nothing was packed`);
+  if (departed.size === 0 && packets.length === 0) return { ...report2, written: false };
+  for (const [t2, text] of packets) await writeFileAtomic(packetFile(layout, day, round, t2), text);
+  await writeFileAtomic(packReportFile(layout, day, round), JSON.stringify(report2, null, 2) + "\n");
+  return { ...report2, written: true };
+}
+async function packDayFiles(layout, day, display2) {
+  const rounds = await listRounds(layout, day);
+  let round = rounds.at(-1) ?? 1;
+  if (rounds.length > 0) {
+    const view = await viewRound(layout, day, round, await readTruckProgress(layout));
+    if (TRUCKS.some((t2) => view.trucks[t2].departed) && openTrucks(view).length === 0) round++;
+  }
+  return packRound(layout, day, round, display2, { skipIfEmpty: round > 1 });
+}
+async function viewRound(layout, day, round, progress) {
+  const trucks = {};
+  for (const t2 of TRUCKS) {
+    const p = progress.get(truckKey(day, round, t2));
+    trucks[t2] = { cards: (await readPacket(packetFile(layout, day, round, t2))).length, departed: (p?.runs.length ?? 0) > 0, finished: p?.finished ?? false };
+  }
+  return { round, report: await readPackReport(layout, day, round), trucks };
+}
+function openTrucks(view) {
+  return TRUCKS.filter((t2) => view.trucks[t2].cards > 0 && !view.trucks[t2].finished);
+}
+async function fileSha256(file) {
+  const hash = createHash6("sha256");
+  for await (const chunk of createReadStream3(file)) hash.update(chunk);
+  return hash.digest("hex");
+}
+async function roundIsStale(layout, day, view) {
+  if (!view.report) return true;
+  const file = backlogFile(layout, day);
+  return await fileExists(file) && await fileSha256(file) !== view.report.backlog_sha256;
+}
+
+// src/plan/write.ts
+import path15 from "node:path";
+import { readFile as readFile8 } from "node:fs/promises";
+import { createHash as createHash7 } from "node:crypto";
+function sha8(s2) {
+  return createHash7("sha256").update(s2).digest("hex").slice(0, 8);
+}
+function diffSummary(oldText, newText) {
+  const ids = (t2) => new Map(t2.split("\n").filter(Boolean).map((l) => [/"id":"([^"]+)"/.exec(l)?.[1] ?? l, l]));
+  const a = ids(oldText);
+  const b = ids(newText);
+  let added = 0, removed = 0, changed = 0;
+  for (const [id, l] of b) if (!a.has(id)) added++;
+  else if (a.get(id) !== l) changed++;
+  for (const id of a.keys()) if (!b.has(id)) removed++;
+  return `${added} added, ${removed} removed, ${changed} changed`;
+}
+async function compileToBacklog(planFile, env2, opts = {}) {
+  const { layout } = env2;
+  const compiled = await compileDayPlan(planFile, { layout, config: env2.config, display: env2.display, doneOn: async (day) => doneCards(await readCardOutcomes(layout, day)) });
+  const target = backlogFile(layout, compiled.day);
+  const text = serializeCards(compiled.cards);
+  let written = "new";
+  let backup;
+  let diff = `${compiled.cards.length} added, 0 removed, 0 changed`;
+  if (await fileExists(target)) {
+    const old = await readFile8(target, "utf8");
+    diff = diffSummary(old, text);
+    if (old === text) written = "unchanged";
+    else if (!opts.replace && !opts.dryRun)
+      throw new G7Error("SCHEMA", [
+        {
+          file: env2.display(target),
+          rule: "backlog.would-change",
+          message: `the backlog already exists with different content (${diff})`,
+          hint: "pass --replace to write the new one; the old one is kept beside it as a .bak file"
+        }
+      ]);
+    else if (!opts.dryRun) {
+      written = "replaced";
+      backup = `${target}.${sha8(old)}.bak`;
+      await writeFileAtomic(backup, old);
+    }
+  }
+  if (opts.dryRun) return { compiled, target, written: "dry-run", backup, diff };
+  if (written !== "unchanged") await writeFileAtomic(target, text);
+  const rel = toRepoPath(layout.repoRoot, planFile);
+  const stamp = { plan: rel.startsWith("..") ? planFile : rel, sources: compiled.sources };
+  await writeFileAtomic(compileStampFile(layout, compiled.day), JSON.stringify(stamp, null, 2) + "\n");
+  if (compiled.reissued.length > 0)
+    await appendJournal(layout, compiled.reissued.map((card) => ({ ts: env2.now(), event: "requeue", day: compiled.day, card, detail: "recompiled: its input changed since it passed" })));
+  return { compiled, target, written, backup, diff };
+}
+async function lineCount2(abs) {
+  let n = 0;
+  try {
+    await forEachLine(abs, () => {
+      n++;
+    });
+  } catch {
+    return 0;
+  }
+  return n;
+}
+async function grownSources(layout, day) {
+  let stamp;
+  try {
+    stamp = JSON.parse(await readFile8(compileStampFile(layout, day), "utf8"));
+  } catch {
+    return void 0;
+  }
+  const grown = [];
+  for (const [src, before] of Object.entries(stamp.sources ?? {})) {
+    const now = await lineCount2(resolveInRepo(layout.repoRoot, src));
+    if (now > before) grown.push({ path: src, before, now });
+  }
+  return grown.length ? { plan: path15.resolve(layout.repoRoot, stamp.plan), grown } : void 0;
+}
+
+// src/factory/next.ts
+async function recompileIfGrown(deps, day) {
+  const grown = await grownSources(deps.layout, day);
+  if (!grown) return false;
+  const what = grown.grown.map((g) => `${g.path} grew from ${g.before} to ${g.now} lines`).join(", ");
+  try {
+    const w = await compileToBacklog(grown.plan, deps, { replace: true });
+    deps.log(`${what}: compiled ${deps.display(grown.plan)} again (${w.diff})${w.backup ? `; the previous backlog is kept as ${deps.display(w.backup)}` : ""}`);
+    return w.written !== "unchanged";
+  } catch (err) {
+    deps.warn(`${what}, but ${deps.display(grown.plan)} did not compile again: ${err.message.split("\n")[0]}; the backlog is packed as it is`);
+    return false;
+  }
+}
+async function nextTruck(deps, state, only) {
+  const { layout } = deps;
+  if (!only && state.day && state.truck) {
+    const round2 = state.round ?? 1;
+    const progress = await readTruckProgress(layout);
+    if (!progress.get(truckKey(state.day, round2, state.truck))?.finished) return { day: state.day, round: round2, truck: state.truck };
+  }
+  const day = await latestBacklogDay(layout);
+  if (!day) return "no backlog yet: compile a day plan (g7 plan compile ssot/plans/dayplan_YYYYMMDD.yaml)";
+  let round = (await listRounds(layout, day)).at(-1) ?? 1;
+  for (; ; ) {
+    let view = await viewRound(layout, day, round, await readTruckProgress(layout));
+    const departed = TRUCKS.some((t2) => view.trucks[t2].departed);
+    const recompiled = !departed && await recompileIfGrown(deps, day);
+    if (recompiled || TRUCKS.some((t2) => !view.trucks[t2].departed) && await roundIsStale(layout, day, view)) {
+      const fresh = !view.report;
+      const report2 = await packRound(layout, day, round, deps.display, { skipIfEmpty: fresh });
+      if (!report2.written) {
+        const held = (await viewRound(layout, day, round - 1, /* @__PURE__ */ new Map())).report?.held.length ?? 0;
+        return `nothing to run: ${day} is done after ${round - 1} round(s)${held ? `; ${held} card(s) are held back (g7 status)` : ""}`;
+      }
+      const why = fresh ? "packed" : departed ? "repacked around the truck that departed (the backlog changed)" : "repacked (the backlog changed)";
+      deps.log(`round ${round} of ${day} ${why}: truck A ${report2.trucks.A.cards} card(s), truck B ${report2.trucks.B.cards}`);
+      view = await viewRound(layout, day, round, await readTruckProgress(layout));
+    }
+    const open6 = openTrucks(view);
+    const pick = only ? open6.find((t2) => t2 === only) : open6[0];
+    if (pick) return { day, round, truck: pick };
+    if (open6.length > 0) return `truck ${only} of round ${round} of ${day} is finished or empty; truck ${open6[0]} is not: run it first`;
+    round++;
+  }
 }
 
 // src/factory/state.ts
-import { readFile as readFile8 } from "node:fs/promises";
+import { readFile as readFile9 } from "node:fs/promises";
 function initialState(now) {
   return { schema_version: 1, state: "READY", day: null, truck: null, run_id: null, owner: null, heartbeat_at: null, bundle: null, last_stop: null, batches: [], updated_at: now };
 }
 async function readState(layout, display2, now) {
   let bytes;
   try {
-    bytes = await readFile8(layout.stateFile);
+    bytes = await readFile9(layout.stateFile);
   } catch {
     return initialState(now);
   }
@@ -91823,9 +92127,9 @@ async function writeState(layout, state) {
 }
 
 // src/factory/lock.ts
-import { open as open4, readFile as readFile9, unlink as unlink3, mkdir as mkdir3 } from "node:fs/promises";
+import { open as open4, readFile as readFile10, unlink as unlink3, mkdir as mkdir4 } from "node:fs/promises";
 import { hostname } from "node:os";
-import path14 from "node:path";
+import path16 from "node:path";
 var LockBusyError = class extends Error {
   constructor(owner, file) {
     super(`another g7 run holds ${file} (pid ${owner.pid} on ${owner.host}, since ${owner.started_at})`);
@@ -91845,7 +92149,7 @@ function alive(pid) {
   }
 }
 async function acquireLock(file, now) {
-  await mkdir3(path14.dirname(file), { recursive: true });
+  await mkdir4(path16.dirname(file), { recursive: true });
   const owner = { pid: process.pid, host: hostname(), started_at: now };
   let tookOverFrom;
   for (let tries = 0; tries < 3; tries++) {
@@ -91867,7 +92171,7 @@ async function acquireLock(file, now) {
     }
     let held;
     try {
-      held = JSON.parse(await readFile9(file, "utf8"));
+      held = JSON.parse(await readFile10(file, "utf8"));
     } catch {
       held = void 0;
     }
@@ -91881,12 +92185,12 @@ async function acquireLock(file, now) {
 }
 
 // src/factory/card.ts
-import path20 from "node:path";
-import { readFile as readFile14 } from "node:fs/promises";
-import { createHash as createHash7 } from "node:crypto";
+import path22 from "node:path";
+import { readFile as readFile15 } from "node:fs/promises";
+import { createHash as createHash10 } from "node:crypto";
 
 // src/rules/eval.ts
-import { stat as stat8, readFile as readFile10 } from "node:fs/promises";
+import { stat as stat8, readFile as readFile11 } from "node:fs/promises";
 async function countLines(abs) {
   let n = 0;
   await forEachLine(abs, (t2) => {
@@ -91916,7 +92220,7 @@ async function jsonProblem(abs, schema) {
     return bad;
   }
   try {
-    return check(JSON.parse(decodeText(await readFile10(abs), abs)), "document");
+    return check(JSON.parse(decodeText(await readFile11(abs), abs)), "document");
   } catch {
     return "not valid JSON";
   }
@@ -91979,10 +92283,10 @@ function allHold(results) {
 }
 
 // src/executors/scan.ts
-import { createReadStream as createReadStream3 } from "node:fs";
+import { createReadStream as createReadStream4 } from "node:fs";
 import { stat as stat9, readdir as readdir5 } from "node:fs/promises";
-import { createHash as createHash5 } from "node:crypto";
-import path15 from "node:path";
+import { createHash as createHash8 } from "node:crypto";
+import path17 from "node:path";
 
 // src/executors/types.ts
 function emptyResult() {
@@ -91997,7 +92301,7 @@ function countCall(r2, call) {
 
 // src/executors/scan.ts
 async function chunkFile(abs, rel, chunkBytes, size, mtimeMs, emit) {
-  let hash = createHash5("sha256");
+  let hash = createHash8("sha256");
   let start = 0;
   let len = 0;
   const hardCap = chunkBytes * 8;
@@ -92005,9 +92309,9 @@ async function chunkFile(abs, rel, chunkBytes, size, mtimeMs, emit) {
     await emit({ path: rel, offset: start, length: len, sha256: hash.digest("hex"), size, mtime_ms: mtimeMs });
     start += len;
     len = 0;
-    hash = createHash5("sha256");
+    hash = createHash8("sha256");
   };
-  for await (const buf of createReadStream3(abs, { highWaterMark: 1 << 20 })) {
+  for await (const buf of createReadStream4(abs, { highWaterMark: 1 << 20 })) {
     let pos = 0;
     while (pos < buf.length) {
       const room = hardCap - len;
@@ -92027,7 +92331,7 @@ async function chunkFile(abs, rel, chunkBytes, size, mtimeMs, emit) {
   if (len > 0 || size === 0) await cut();
 }
 async function listFiles(root, rel, out) {
-  const abs = path15.join(root, rel);
+  const abs = path17.join(root, rel);
   const st = await stat9(abs);
   if (st.isFile()) {
     out.push(rel);
@@ -92037,7 +92341,7 @@ async function listFiles(root, rel, out) {
   for (const n of names) if (!n.startsWith(".")) await listFiles(root, rel ? `${rel}/${n}` : n, out);
 }
 async function scan(ctx) {
-  const libRoot = path15.resolve(ctx.layout.repoRoot, ctx.config.libraryRoot);
+  const libRoot = path17.resolve(ctx.layout.repoRoot, ctx.config.libraryRoot);
   const inputs = Array.isArray(ctx.card.input) ? ctx.card.input : [ctx.card.input];
   const files = [];
   for (const raw of inputs) {
@@ -92067,7 +92371,7 @@ async function scan(ctx) {
   let bytes = 0;
   await writeStreamAtomic(outAbs, async (write) => {
     for (const rel of files) {
-      const abs = path15.join(libRoot, rel);
+      const abs = path17.join(libRoot, rel);
       const st = await stat9(abs);
       const prev = previous.get(rel);
       if (prev && prev.size === st.size && prev.mtime === Math.floor(st.mtimeMs)) {
@@ -92091,15 +92395,15 @@ async function scan(ctx) {
 }
 
 // src/executors/tag.ts
-import path17 from "node:path";
+import path19 from "node:path";
 import { stat as stat11 } from "node:fs/promises";
 
 // src/executors/library.ts
 import { open as open5, stat as stat10 } from "node:fs/promises";
-import path16 from "node:path";
+import path18 from "node:path";
 async function readChunkText(ctx, rel, offset, length) {
   if (repoPathProblem(rel)) throw new PathError([{ file: ctx.card.id, rule: "library.path", message: `chunk path "${rel}" leaves the library` }]);
-  const abs = path16.join(path16.resolve(ctx.layout.repoRoot, ctx.config.libraryRoot), rel);
+  const abs = path18.join(path18.resolve(ctx.layout.repoRoot, ctx.config.libraryRoot), rel);
   let fh;
   try {
     fh = await open5(abs, "r");
@@ -92230,7 +92534,7 @@ async function tag(ctx) {
       await write(JSON.stringify({ path: c.path, offset: c.offset, length: c.length, sha256: c.sha256, tags: a.tags, strike: a.strike, why: a.why ?? "" }) + "\n");
     }
   });
-  const strikeFile = path17.join(ctx.layout.libraryIndexDir, STRIKE_LIST);
+  const strikeFile = path19.join(ctx.layout.libraryIndexDir, STRIKE_LIST);
   const seen = new Set(await strikeKeys(strikeFile));
   const fresh = [];
   for (const [i2, c] of chunks.entries()) {
@@ -92299,8 +92603,8 @@ async function test(ctx) {
 }
 
 // src/executors/patch.ts
-import { lstat as lstat2, realpath as realpath2, readFile as readFile11 } from "node:fs/promises";
-import path18 from "node:path";
+import { lstat as lstat2, realpath as realpath2, readFile as readFile12 } from "node:fs/promises";
+import path20 from "node:path";
 async function patchPathProblem(repoRoot, rel, pack2) {
   const why = repoPathProblem(rel);
   if (why) return why;
@@ -92311,7 +92615,7 @@ async function patchPathProblem(repoRoot, rel, pack2) {
   const rootReal = await realpath2(repoRoot);
   let cur = repoRoot;
   for (const part of norm.split("/")) {
-    cur = path18.join(cur, part);
+    cur = path20.join(cur, part);
     let st;
     try {
       st = await lstat2(cur);
@@ -92320,12 +92624,12 @@ async function patchPathProblem(repoRoot, rel, pack2) {
     }
     if (st.isSymbolicLink()) {
       const target = await realpath2(cur).catch(() => "");
-      if (!target || target !== rootReal && !target.startsWith(rootReal + path18.sep)) return `goes through the symlink ${path18.relative(repoRoot, cur)}, which leaves the repository`;
+      if (!target || target !== rootReal && !target.startsWith(rootReal + path20.sep)) return `goes through the symlink ${path20.relative(repoRoot, cur)}, which leaves the repository`;
     }
   }
   if (pack2.files.create.map(normalizeRepoPath).includes(norm) === false) {
     try {
-      await lstat2(path18.join(repoRoot, norm));
+      await lstat2(path20.join(repoRoot, norm));
     } catch {
       return "is listed under modify but does not exist (list it under create)";
     }
@@ -92338,7 +92642,7 @@ async function patch(ctx) {
   const files = [];
   for (const p of pack2.files.modify) {
     if (repoPathProblem(p)) continue;
-    files.push({ path: p, content: await readFile11(path18.join(ctx.layout.repoRoot, normalizeRepoPath(p)), "utf8").catch(() => "") });
+    files.push({ path: p, content: await readFile12(path20.join(ctx.layout.repoRoot, normalizeRepoPath(p)), "utf8").catch(() => "") });
   }
   const call = await ctx.worker.call(
     { card: ctx.card.id, cost_hint: ctx.card.cost_hint, task: { kind: "PATCH", goal: pack2.goal, allowed: pack2.files, files, forbidden: pack2.forbidden }, skill: ctx.skill, previous_failure: ctx.previousFailure },
@@ -92353,9 +92657,9 @@ async function patch(ctx) {
     if (why) problems.push({ file: ctx.card.id, field: "edits", rule: "patch.path", message: `"${e2.path}" ${why}`, hint: `work pack ${pack2.id} allows: ${[...pack2.files.create, ...pack2.files.modify].join(", ")}` });
   }
   if (problems.length) throw new PathError(problems);
-  for (const e2 of edits) await writeFileAtomic(path18.join(ctx.layout.repoRoot, normalizeRepoPath(e2.path)), e2.content);
+  for (const e2 of edits) await writeFileAtomic(path20.join(ctx.layout.repoRoot, normalizeRepoPath(e2.path)), e2.content);
   const summary2 = { pack: pack2.id, edits: edits.map((e2) => ({ path: normalizeRepoPath(e2.path), bytes: Buffer.byteLength(e2.content) })) };
-  await writeFileAtomic(path18.join(ctx.layout.repoRoot, normalizeRepoPath(ctx.card.output)), JSON.stringify(summary2, null, 2) + "\n");
+  await writeFileAtomic(path20.join(ctx.layout.repoRoot, normalizeRepoPath(ctx.card.output)), JSON.stringify(summary2, null, 2) + "\n");
   const r2 = emptyResult();
   countCall(r2, call);
   r2.outputs = [normalizeRepoPath(ctx.card.output), ...edits.map((e2) => normalizeRepoPath(e2.path))];
@@ -92365,12 +92669,12 @@ async function patch(ctx) {
 }
 
 // src/executors/verify.ts
-import { readFile as readFile12 } from "node:fs/promises";
-import { createHash as createHash6 } from "node:crypto";
-function parses(path28, bytes) {
+import { readFile as readFile13 } from "node:fs/promises";
+import { createHash as createHash9 } from "node:crypto";
+function parses(path30, bytes) {
   try {
-    if (path28.endsWith(".jsonl")) bytes.toString("utf8").split("\n").filter((l) => l.trim()).forEach((l) => JSON.parse(l));
-    else if (path28.endsWith(".json")) JSON.parse(bytes.toString("utf8"));
+    if (path30.endsWith(".jsonl")) bytes.toString("utf8").split("\n").filter((l) => l.trim()).forEach((l) => JSON.parse(l));
+    else if (path30.endsWith(".json")) JSON.parse(bytes.toString("utf8"));
     return true;
   } catch {
     return false;
@@ -92383,12 +92687,12 @@ async function verify(ctx) {
   for (const o of ctx.depOutputs) {
     let bytes;
     try {
-      bytes = await readFile12(resolveInRepo(ctx.layout.repoRoot, o.path));
+      bytes = await readFile13(resolveInRepo(ctx.layout.repoRoot, o.path));
     } catch {
       missing.push({ file: o.path, rule: "verify.missing", message: `output of ${o.card} is missing` });
       continue;
     }
-    const sha2 = createHash6("sha256").update(bytes).digest("hex");
+    const sha2 = createHash9("sha256").update(bytes).digest("hex");
     if (sha2 !== o.sha256) bad.push({ file: o.path, rule: "verify.hash", message: `output of ${o.card} changed since it passed (sha256 ${sha2.slice(0, 12)}\u2026, recorded ${o.sha256.slice(0, 12)}\u2026)` });
     else if (!parses(o.path, bytes)) bad.push({ file: o.path, rule: "verify.parse", message: `output of ${o.card} does not parse` });
     else sealed.push(o);
@@ -92404,8 +92708,8 @@ async function verify(ctx) {
 }
 
 // src/executors/triage.ts
-import { readdir as readdir6, readFile as readFile13 } from "node:fs/promises";
-import path19 from "node:path";
+import { readdir as readdir6, readFile as readFile14 } from "node:fs/promises";
+import path21 from "node:path";
 async function triage(ctx) {
   let names = [];
   try {
@@ -92415,8 +92719,8 @@ async function triage(ctx) {
   const cards = [];
   let n = 0;
   for (const name of names) {
-    const file = path19.join(ctx.layout.reworkDir, name);
-    const pack2 = JSON.parse(await readFile13(file, "utf8"));
+    const file = path21.join(ctx.layout.reworkDir, name);
+    const pack2 = JSON.parse(await readFile14(file, "utf8"));
     if (pack2.status !== "open") continue;
     const c = pack2.card;
     const id = `L${c.lane}_${c.type}_${String(9e5 + ++n).padStart(6, "0")}`;
@@ -92475,7 +92779,7 @@ async function readSkill(deps, type) {
   if (!target) return void 0;
   const file = target.split("::")[0];
   try {
-    return await readFile14(resolveInRepo(deps.layout.repoRoot, file), "utf8");
+    return await readFile15(resolveInRepo(deps.layout.repoRoot, file), "utf8");
   } catch {
     return void 0;
   }
@@ -92486,7 +92790,7 @@ async function runCard(deps, run, slot, pack2, depOutputs, batch) {
   const dir = cardDir(deps.layout, run.id, slot.slot, card.id);
   await resetDir(dir);
   const redact = deps.redact;
-  await writeEvidence(path20.join(dir, "card.json"), JSON.stringify(card, null, 2) + "\n");
+  await writeEvidence(path22.join(dir, "card.json"), JSON.stringify(card, null, 2) + "\n");
   const accept = parseRule(card.accept, "accept").rule;
   const failfast = parseRule(card.failfast, "failfast").rule;
   const timeoutMs = timeoutFor(card);
@@ -92502,7 +92806,7 @@ async function runCard(deps, run, slot, pack2, depOutputs, batch) {
   let result;
   let batchName;
   for (attempt = 1; attempt <= 2; attempt++) {
-    const adir = path20.join(dir, `attempt-${attempt}`);
+    const adir = path22.join(dir, `attempt-${attempt}`);
     const t0 = performance.now();
     let error2;
     result = void 0;
@@ -92543,19 +92847,19 @@ ${excerpts[0].excerpt}` : void 0,
     const fired = failfast.predicates.length > 0 && allHold(failfastResults);
     const pass = !error2 && allHold(acceptResults) && !fired;
     await Promise.all([
-      writeEvidence(path20.join(adir, "stdout.txt"), redact(figures.stdout)),
-      writeEvidence(path20.join(adir, "stderr.txt"), redact(figures.stderr + (error2 ? `
+      writeEvidence(path22.join(adir, "stdout.txt"), redact(figures.stdout)),
+      writeEvidence(path22.join(adir, "stderr.txt"), redact(figures.stderr + (error2 ? `
 ${error2 instanceof G7Error ? error2.message : String(error2?.stack ?? error2)}
 ` : "")))
     ]);
     faultPoint("card.evidence");
     await Promise.all([
-      writeEvidence(path20.join(adir, "accept.json"), redact(JSON.stringify({ accept: acceptResults, failfast: failfastResults, fired }, null, 2)) + "\n"),
+      writeEvidence(path22.join(adir, "accept.json"), redact(JSON.stringify({ accept: acceptResults, failfast: failfastResults, fired }, null, 2)) + "\n"),
       writeEvidence(
-        path20.join(adir, "result.json"),
+        path22.join(adir, "result.json"),
         redact(JSON.stringify({ attempt, pass, exit: figures.exit, duration_ms: Math.round(durationMs), tokens: result?.tokens ?? { in: 0, out: 0 }, cost_usd: result?.cost ?? 0, outputs: result?.outputs ?? [], worker_calls: result?.calls ?? [] }, null, 2)) + "\n"
       ),
-      ...Object.entries(result?.evidence ?? {}).map(([name, text]) => writeEvidence(path20.join(adir, name), redact(text)))
+      ...Object.entries(result?.evidence ?? {}).map(([name, text]) => writeEvidence(path22.join(adir, name), redact(text)))
     ]);
     if (pass) {
       triage2 = void 0;
@@ -92563,7 +92867,7 @@ ${error2 instanceof G7Error ? error2.message : String(error2?.stack ?? error2)}
     }
     triage2 = classifyFailure({ error: error2, stdout: figures.stdout, stderr: figures.stderr, accept: acceptResults, failfast: fired ? failfastResults : [] });
     excerpts.push({ attempt, reason: redact(triage2.reason), excerpt: redact(failureExcerpt(figures.stdout, figures.stderr + (error2 instanceof G7Error ? error2.message : ""))) });
-    await writeEvidence(path20.join(adir, "triage.json"), JSON.stringify(triage2, null, 2) + "\n");
+    await writeEvidence(path22.join(adir, "triage.json"), JSON.stringify(triage2, null, 2) + "\n");
     deps.log(`  ${card.id} attempt ${attempt} failed: ${triage2.class}${triage2.transient ? " (transient)" : ""}: ${redact(triage2.reason)}`);
     if (triage2.transient) break;
   }
@@ -92572,8 +92876,8 @@ ${error2 instanceof G7Error ? error2.message : String(error2?.stack ?? error2)}
   if (!triage2) {
     for (const p of result?.outputs ?? []) {
       try {
-        const bytes = await readFile14(resolveInRepo(deps.layout.repoRoot, p));
-        outputsDetail.push({ path: p, sha256: createHash7("sha256").update(bytes).digest("hex"), bytes: bytes.length });
+        const bytes = await readFile15(resolveInRepo(deps.layout.repoRoot, p));
+        outputsDetail.push({ path: p, sha256: createHash10("sha256").update(bytes).digest("hex"), bytes: bytes.length });
       } catch {
       }
     }
@@ -92593,14 +92897,14 @@ ${error2 instanceof G7Error ? error2.message : String(error2?.stack ?? error2)}
     tokens,
     cost_usd: Number(cost.toFixed(6)),
     outputs: outputsDetail,
-    detail: path20.relative(path20.dirname(path20.dirname(dir)), dir).split(path20.sep).join("/")
+    detail: path22.relative(path22.dirname(path22.dirname(dir)), dir).split(path22.sep).join("/")
   };
-  await writeEvidence(path20.join(dir, "summary.json"), JSON.stringify(summary2, null, 2) + "\n");
+  await writeEvidence(path22.join(dir, "summary.json"), JSON.stringify(summary2, null, 2) + "\n");
   return { summary: summary2, outputs, ...triage2 ? { failure: { triage: triage2, excerpts, batchName } } : {} };
 }
 
 // src/factory/rework.ts
-import path21 from "node:path";
+import path23 from "node:path";
 var ADVICE = {
   IMPORT: "A module or dependency could not be resolved. Check the install step and the import named in the excerpt.",
   PATH: "A file is missing or a path is outside what the card or its work pack allows. Check the paths named in the excerpt against the work pack.",
@@ -92609,7 +92913,7 @@ var ADVICE = {
   API: "The model or GitHub API refused. Check the key, quota and budget."
 };
 function reworkFile(layout, day, card, run) {
-  return path21.join(layout.reworkDir, `${day}_${card}_${run}.json`);
+  return path23.join(layout.reworkDir, `${day}_${card}_${run}.json`);
 }
 async function writeReworkPack(layout, pack2) {
   const file = reworkFile(layout, pack2.day, pack2.card.id, pack2.run);
@@ -92626,9 +92930,9 @@ async function buildReport(deps, run, state, slots) {
   for (const s2 of slots) {
     const e2 = results.get(s2.card.id);
     if (!e2) continue;
-    const file = path22.join(runDir(deps.layout, run.id), "cards", `${String(s2.slot).padStart(3, "0")}_${s2.card.id}`, "summary.json");
+    const file = path24.join(runDir(deps.layout, run.id), "cards", `${String(s2.slot).padStart(3, "0")}_${s2.card.id}`, "summary.json");
     try {
-      cards.push(JSON.parse(await readFile15(file, "utf8")));
+      cards.push(JSON.parse(await readFile16(file, "utf8")));
     } catch {
       cards.push({ id: s2.card.id, slot: s2.slot, lane: s2.card.lane, type: s2.card.type, status: e2.status ?? "SKIP", attempts: 0, accept: [], failfast: [], triage: null, duration_ms: 0, tokens: { in: 0, out: 0 }, cost_usd: 0, outputs: [], detail: e2.detail ?? "" });
     }
@@ -92640,6 +92944,7 @@ async function buildReport(deps, run, state, slots) {
     schema_version: 1,
     run_id: run.id,
     day: run.day,
+    round: run.round,
     truck: run.truck,
     started_at: run.startedAt,
     finished_at: deps.now(),
@@ -92664,10 +92969,11 @@ async function checkpoint(deps, opts, run, slots, state, bundle) {
   await writeState(deps.layout, state);
   if (!opts.commit || !deps.git) return;
   const where = bundle ? `bundle ${bundle}/${OPS_120PLUS120.bundles}` : "stop";
-  const subject = `g7: ${run.id} truck ${run.truck} ${where}: ${state.state}, ${report2.counts.passed} passed, ${report2.counts.failed} failed`;
+  const subject = `g7: ${run.id} round ${run.round} truck ${run.truck} ${where}: ${state.state}, ${report2.counts.passed} passed, ${report2.counts.failed} failed`;
   const trailers = {
     "G7-Run": run.id,
     "G7-Day": run.day,
+    "G7-Round": run.round,
     "G7-Truck": run.truck,
     "G7-Bundle": bundle ?? state.bundle ?? 0,
     "G7-State": state.state,
@@ -92683,24 +92989,6 @@ async function checkpoint(deps, opts, run, slots, state, bundle) {
     run.warnings.push(msg);
     deps.warn(msg);
   }
-}
-async function pickTruck(deps, opts, state) {
-  if (!opts.truck && state.day && state.truck) {
-    const progress2 = await readTruckProgress(deps.layout);
-    if (!progress2.get(`${state.day}/${state.truck}`)?.finished) return { day: state.day, truck: state.truck };
-  }
-  const day = await latestBacklogDay(deps.layout);
-  if (!day) return "no backlog yet: compile a day plan (g7 plan compile ssot/plans/dayplan_YYYYMMDD.yaml)";
-  if (!await fileExists(packetFile(deps.layout, day, "A"))) await packDayFiles(deps.layout, day, deps.display);
-  const progress = await readTruckProgress(deps.layout);
-  for (const t2 of opts.truck ? [opts.truck] : TRUCKS) {
-    if (progress.get(`${day}/${t2}`)?.finished) continue;
-    const file = packetFile(deps.layout, day, t2);
-    if (!await fileExists(file)) continue;
-    if ((await readPacket(file)).length === 0) continue;
-    return { day, truck: t2 };
-  }
-  return `nothing to run: both trucks of ${day} are finished or empty`;
 }
 async function runFactory(deps, opts) {
   const none = { passed: 0, failed: 0 };
@@ -92724,17 +93012,17 @@ async function runFactory(deps, opts) {
     }
     let run;
     if (state.state === "RUNNING" && state.run_id && state.day && state.truck) {
-      run = { id: state.run_id, day: state.day, truck: state.truck, lanes: opts.lanes, startedAt: state.owner?.started_at ?? deps.now(), log: [], warnings: [], results: await readRunResults(deps.layout, state.run_id) };
-      deps.log(`resuming ${run.id} (truck ${run.truck} of ${run.day}) after an interrupted run`);
+      run = { id: state.run_id, day: state.day, round: state.round ?? 1, truck: state.truck, lanes: opts.lanes, startedAt: state.owner?.started_at ?? deps.now(), log: [], warnings: [], results: await readRunResults(deps.layout, state.run_id) };
+      deps.log(`resuming ${run.id} (round ${run.round} truck ${run.truck} of ${run.day}) after an interrupted run`);
       const stopped = await journaledStop(deps.layout, run.id);
       if (stopped) {
         state = { ...state, state: stopped, owner: null };
-        const slots = await readPacket(packetFile(deps.layout, run.day, run.truck));
+        const slots = await readPacket(packetFile(deps.layout, run.day, run.round, run.truck));
         await checkpoint(deps, opts, run, slots, state, void 0);
         return { code: stopped === "READY" ? "OK" : stopped === "RUNNING" ? "RECOVERABLE" : stopped, state: stopped, runId: run.id, ...none, message: `${run.id} had already stopped (${stopped}); its evidence is sealed` };
       }
     } else {
-      const pick = await pickTruck(deps, opts, state);
+      const pick = await nextTruck(deps, state, opts.truck);
       if (typeof pick === "string") return { code: "NOTHING", state: state.state, ...none, message: pick };
       const runs = await listRuns(deps.layout);
       const prev = runs.at(-1);
@@ -92747,11 +93035,11 @@ async function runFactory(deps, opts) {
         }
       }
       const id = nextRunId(runs);
-      run = { id, day: pick.day, truck: pick.truck, lanes: opts.lanes, startedAt: deps.now(), log: [], warnings: [], results: /* @__PURE__ */ new Map() };
-      await appendJournal(deps.layout, [{ ts: deps.now(), event: "run_start", run: id, day: run.day, truck: run.truck, ...opts.lanes ? { lanes: opts.lanes } : {} }]);
-      deps.log(`${id}: truck ${run.truck} of ${run.day} departs`);
+      run = { id, day: pick.day, round: pick.round, truck: pick.truck, lanes: opts.lanes, startedAt: deps.now(), log: [], warnings: [], results: /* @__PURE__ */ new Map() };
+      await appendJournal(deps.layout, [{ ts: deps.now(), event: "run_start", run: id, day: run.day, round: run.round, truck: run.truck, ...opts.lanes ? { lanes: opts.lanes } : {} }]);
+      deps.log(`${id}: round ${run.round} truck ${run.truck} of ${run.day} departs`);
     }
-    state = { ...state, state: "RUNNING", day: run.day, truck: run.truck, run_id: run.id, owner: { host: hostname2(), pid: process.pid, started_at: run.startedAt }, heartbeat_at: deps.now(), updated_at: deps.now() };
+    state = { ...state, state: "RUNNING", day: run.day, round: run.round, truck: run.truck, run_id: run.id, owner: { host: hostname2(), pid: process.pid, started_at: run.startedAt }, heartbeat_at: deps.now(), updated_at: deps.now() };
     await writeState(deps.layout, state);
     return await driveTruck(deps, opts, run, state);
   } finally {
@@ -92768,7 +93056,7 @@ async function journaledStop(layout, runId) {
 async function loadPack(deps, id) {
   if (!id) return void 0;
   try {
-    return JSON.parse(await readFile15(workPackFile(deps.layout, id), "utf8"));
+    return JSON.parse(await readFile16(workPackFile(deps.layout, id), "utf8"));
   } catch {
     throw new G7Error("PATH", [{ file: deps.display(workPackFile(deps.layout, id)), rule: "pack.missing", message: `work pack ${id} not found` }]);
   }
@@ -92778,7 +93066,7 @@ async function driveTruck(deps, opts, run, state) {
     run.log.push(deps.redact(line));
     deps.log(line);
   };
-  const allSlots = await readPacket(packetFile(deps.layout, run.day, run.truck));
+  const allSlots = await readPacket(packetFile(deps.layout, run.day, run.round, run.truck));
   const slots = run.lanes ? allSlots.filter((s2) => run.lanes.includes(s2.card.lane)) : allSlots;
   const { outcomes, outputs: outputsOf } = await readDay(deps.layout, run.day);
   const done = run.results;
@@ -92795,7 +93083,7 @@ async function driveTruck(deps, opts, run, state) {
     const files = [`${evidenceRoot}/verify_report.json`, ...extra.files ?? []];
     state = { ...state, state: next, owner: null, last_stop: next === "READY" ? null : { at: deps.now(), reason, card: extra.card ?? null, triage: extra.triage ?? null, transient: extra.transient ?? false, files } };
     log2(`${run.id}: ${next} \u2014 ${reason}`);
-    await appendJournal(deps.layout, [{ ts: deps.now(), event: "run_stop", run: run.id, day: run.day, truck: run.truck, state: next, detail: reason.slice(0, 500), ...run.lanes ? { lanes: run.lanes } : {} }]);
+    await appendJournal(deps.layout, [{ ts: deps.now(), event: "run_stop", run: run.id, day: run.day, round: run.round, truck: run.truck, state: next, detail: reason.slice(0, 500), ...run.lanes ? { lanes: run.lanes } : {} }]);
     await checkpoint(deps, opts, run, slots, state, void 0);
     const code = next === "READY" ? "OK" : next === "FAIL_STOP" ? "FAIL_STOP" : "RECOVERABLE";
     return { code, state: next, runId: run.id, passed, failed, evidence: evidenceRoot, message: reason };
@@ -92818,7 +93106,7 @@ async function driveTruck(deps, opts, run, state) {
       const missing = card.deps.find((d) => outcomes.get(d)?.status !== "PASS");
       if (missing) {
         const why = outcomes.get(missing)?.status === "FAIL" ? `dep ${missing} failed` : `dep ${missing} is not done (not in the lanes run, or skipped)`;
-        await journalResult({ ts: deps.now(), event: "card_result", run: run.id, day: run.day, truck: run.truck, card: card.id, slot: slot.slot, bundle, status: "SKIP", detail: why });
+        await journalResult({ ts: deps.now(), event: "card_result", run: run.id, day: run.day, round: run.round, truck: run.truck, card: card.id, slot: slot.slot, bundle, status: "SKIP", detail: why });
         log2(`[${slot.slot}/${total}] ${card.id} SKIP: ${why}`);
         continue;
       }
@@ -92838,9 +93126,11 @@ async function driveTruck(deps, opts, run, state) {
         const t3 = outcome.failure.triage;
         return stop("RECOVERABLE", `${card.id}: ${t3.class} (transient): ${t3.reason}`, { card: card.id, triage: t3.class, transient: true, files: [`${evidenceRoot}/${s2.detail}`] });
       }
-      const ev = { ts: deps.now(), event: "card_result", run: run.id, day: run.day, truck: run.truck, card: card.id, slot: slot.slot, bundle, status: s2.status, attempt: s2.attempts };
-      if (s2.status === "PASS") ev.outputs = outcome.outputs;
-      else ev.triage = outcome.failure.triage.class;
+      const ev = { ts: deps.now(), event: "card_result", run: run.id, day: run.day, round: run.round, truck: run.truck, card: card.id, slot: slot.slot, bundle, status: s2.status, attempt: s2.attempts };
+      if (s2.status === "PASS") {
+        ev.outputs = outcome.outputs;
+        ev.card_sha256 = cardSha256(card);
+      } else ev.triage = outcome.failure.triage.class;
       await journalResult(ev);
       outcomes.set(card.id, { status: s2.status === "PASS" ? "PASS" : "FAIL", run: run.id, detail: void 0 });
       outputsOf.set(card.id, outcome.outputs);
@@ -92856,7 +93146,7 @@ async function driveTruck(deps, opts, run, state) {
       return stop("FAIL_STOP", `${card.id} failed twice: ${t2.class}: ${t2.reason}`, { card: card.id, triage: t2.class, transient: false, files: [toRepoPath(deps.layout.repoRoot, rework), evidenceDir] });
     }
     if (ran) {
-      await appendJournal(deps.layout, [{ ts: deps.now(), event: "bundle_done", run: run.id, day: run.day, truck: run.truck, bundle }]);
+      await appendJournal(deps.layout, [{ ts: deps.now(), event: "bundle_done", run: run.id, day: run.day, round: run.round, truck: run.truck, bundle }]);
       state = { ...state, bundle };
       log2(`${run.id}: bundle ${bundle}/${OPS_120PLUS120.bundles} done`);
       await checkpoint(deps, opts, run, slots, state, bundle);
@@ -92864,12 +93154,11 @@ async function driveTruck(deps, opts, run, state) {
   }
   if (pendingBatches.length)
     return stop("RECOVERABLE", `${pendingBatches.length} card(s) wait for batch jobs (${pendingBatches.join(", ")}); the next run collects them`, { card: pendingBatches[0], triage: "API", transient: true });
-  return stop("READY", `truck ${run.truck} of ${run.day} finished: ${passed} passed`);
+  return stop("READY", `round ${run.round} truck ${run.truck} of ${run.day} finished: ${passed} passed`);
 }
 
 // src/cli/main.ts
-import path26 from "node:path";
-import { readFile as readFile17 } from "node:fs/promises";
+import path28 from "node:path";
 
 // node_modules/commander/esm.mjs
 var import_index3 = __toESM(require_commander(), 1);
@@ -92908,33 +93197,13 @@ var EXIT = {
 };
 
 // src/plan/check.ts
-import path23 from "node:path";
+import path25 from "node:path";
 function kindOf(file) {
-  const base = path23.basename(file);
+  const base = path25.basename(file);
   if (base === "factory.yaml" || base === "factory.yml") return "factory";
   if (/\.ya?ml$/i.test(base)) return "dayplan";
   if (/\.jsonl$/i.test(base)) return "backlog";
   return "pack";
-}
-async function checkWorkPack(file, display2) {
-  const doc = parseJson(await readText(file, display2), display2);
-  const problems = explain("pack", doc.value, { file: display2, doc });
-  if (problems.length > 0) return { problems };
-  const pack2 = doc.value;
-  const base = path23.basename(file).replace(/\.json$/i, "");
-  if (pack2.id !== base) {
-    const pos = doc.locate("/id");
-    problems.push({ file: display2, line: pos?.line, col: pos?.col, field: "id", rule: "pack.id-file", message: `id "${pack2.id}" does not match the file name "${base}.json"`, hint: "a pack is found by its id: name the file <id>.json" });
-  }
-  for (const list of ["create", "modify"]) {
-    pack2.files[list].forEach((p, i2) => {
-      const why = repoPathProblem(p);
-      if (!why) return;
-      const pos = doc.locate(`/files/${list}/${i2}`);
-      problems.push({ file: display2, line: pos?.line, col: pos?.col, field: `files.${list}[${i2}]`, rule: "pack.path-escape", message: `"${p}" ${why}`, hint: "a pack may only allow paths inside the repository" });
-    });
-  }
-  return { pack: pack2, problems };
 }
 async function checkFile(file, layout, display2) {
   const kind = kindOf(file);
@@ -92942,12 +93211,12 @@ async function checkFile(file, layout, display2) {
   try {
     switch (kind) {
       case "factory": {
-        await loadConfig({ ...layout, factoryFile: path23.resolve(file) }, display2);
+        await loadConfig({ ...layout, factoryFile: path25.resolve(file) }, display2);
         return { file: shown, kind, ok: true, summary: "valid factory config", problems: [] };
       }
       case "dayplan": {
         const config = await loadConfig(layout, display2);
-        const compiled = await compileDayPlan(file, { layout, config, doneOn: async () => /* @__PURE__ */ new Set(), display: display2 });
+        const compiled = await compileDayPlan(file, { layout, config, doneOn: async () => /* @__PURE__ */ new Map(), display: display2 });
         return { file: shown, kind, ok: true, summary: `valid day plan: ${compiled.cards.length} cards from ${compiled.perEntry.length} entries`, problems: [] };
       }
       case "backlog": {
@@ -92969,12 +93238,9 @@ async function checkFile(file, layout, display2) {
   }
 }
 
-// src/cli/main.ts
-import { createHash as createHash8 } from "node:crypto";
-
 // src/cli/init.ts
-import path24 from "node:path";
-import { mkdir as mkdir4 } from "node:fs/promises";
+import path26 from "node:path";
+import { mkdir as mkdir5 } from "node:fs/promises";
 var FACTORY_YAML = `# G7 Factory configuration. Paths are relative to the repository root (the folder holding ssot/).
 library: { root: library }            # the library SCAN reads; may live outside the repository
 models: { LOW: gemini-2.5-flash-lite, MID: gemini-2.5-flash, HIGH: gemini-2.5-pro }
@@ -92996,12 +93262,12 @@ tags:
     strike: true
 `;
 async function initSsot(layout, io, display2) {
-  const dirs = [layout.plansDir, layout.packsDir, layout.packetsDir, layout.runsDir, layout.stateDir, layout.reworkDir, layout.libraryIndexDir, layout.skillsDir, path24.join(layout.ssotDir, "rules"), path24.join(layout.auditDir, "ai-ask")];
-  for (const d of dirs) await mkdir4(d, { recursive: true });
+  const dirs = [layout.plansDir, layout.packsDir, layout.packetsDir, layout.runsDir, layout.stateDir, layout.reworkDir, layout.libraryIndexDir, layout.skillsDir, path26.join(layout.ssotDir, "rules"), path26.join(layout.auditDir, "ai-ask")];
+  for (const d of dirs) await mkdir5(d, { recursive: true });
   const files = [
     [layout.factoryFile, FACTORY_YAML],
-    [path24.join(layout.ssotDir, "rules", "tags.yaml"), TAGS_YAML],
-    [path24.join(layout.ssotDir, ".gitignore"), "# Written and read by g7 alone.\nstate/run.lock\n*.tmp-*\n"]
+    [path26.join(layout.ssotDir, "rules", "tags.yaml"), TAGS_YAML],
+    [path26.join(layout.ssotDir, ".gitignore"), "# Written and read by g7 alone.\nstate/run.lock\n*.tmp-*\n"]
   ];
   for (const [file, text] of files) {
     if (await fileExists(file)) {
@@ -93016,9 +93282,9 @@ async function initSsot(layout, io, display2) {
 }
 
 // src/cli/factory.ts
-import { readFile as readFile16 } from "node:fs/promises";
+import { readFile as readFile17, stat as stat12 } from "node:fs/promises";
 import { hostname as hostname3 } from "node:os";
-import path25 from "node:path";
+import path27 from "node:path";
 var CODE = { OK: EXIT.OK, NOTHING: EXIT.OK, FAIL_STOP: EXIT.FAIL_STOP, RECOVERABLE: EXIT.RECOVERABLE, REFUSED: EXIT.REFUSED, BUSY: EXIT.BUSY };
 async function runCommand(c, opts) {
   if (opts.truck && opts.truck !== "A" && opts.truck !== "B") throw new UsageError(`--truck must be A or B, got "${opts.truck}"`);
@@ -93038,23 +93304,45 @@ async function runCommand(c, opts) {
   else c.io.err(`g7 run: ${outcome.code}: ${message}`);
   return CODE[outcome.code];
 }
+async function dayStanding(layout, day) {
+  const round = (await listRounds(layout, day)).at(-1);
+  if (round === void 0) return void 0;
+  const view = await viewRound(layout, day, round, await readTruckProgress(layout));
+  const { outcomes } = await readDay(layout, day);
+  let inRound = 0;
+  for (const t2 of openTrucks(view)) for (const s2 of await readPacket(packetFile(layout, day, round, t2))) if (!outcomes.has(s2.card.id)) inRound++;
+  const after = (view.report?.deferred.noRoom ?? 0) + (view.report?.deferred.waiting ?? 0);
+  const perRound = OPS_120PLUS120.trucksPerRound * OPS_120PLUS120.slots;
+  const mtime = async (f3) => (await stat12(f3).catch(() => void 0))?.mtimeMs ?? 0;
+  const changed = await mtime(backlogFile(layout, day)) > await mtime(packReportFile(layout, day, round));
+  return { day, round, inRound, after, rounds: (inRound > 0 ? 1 : 0) + Math.ceil(after / perRound), held: view.report?.held.length ?? 0, changed };
+}
 async function statusCommand(c) {
   const now = (/* @__PURE__ */ new Date()).toISOString();
   const state = await readState(c.layout, c.display, now);
   let progress;
-  if (state.run_id && state.day && state.truck && await fileExists(packetFile(c.layout, state.day, state.truck))) {
-    const total = (await readPacket(packetFile(c.layout, state.day, state.truck))).length;
+  const round = state.round ?? 1;
+  if (state.run_id && state.day && state.truck && await fileExists(packetFile(c.layout, state.day, round, state.truck))) {
+    const total = (await readPacket(packetFile(c.layout, state.day, round, state.truck))).length;
     const done = [...(await readRunResults(c.layout, state.run_id)).values()].length;
     progress = { done, total };
   }
+  const latest = await latestBacklogDay(c.layout);
+  const standing = latest ? await dayStanding(c.layout, latest) : void 0;
   const ownerGone = state.state === "RUNNING" && state.owner?.host === hostname3() && !alive(state.owner.pid);
   const next = state.state === "FAIL_STOP" ? "read the files above, fix the cause, then run `g7 resume`" : state.state === "RECOVERABLE" ? "the next `g7 run` resumes at the failed card by itself" : ownerGone ? `interrupted (pid ${state.owner.pid} is gone): the next \`g7 run\` resumes at the first card without a result` : state.state === "RUNNING" ? "a run is in progress (on another machine, or here: see the owner)" : "the next `g7 run` departs with the next truck";
   if (c.json) {
-    c.io.out(JSON.stringify({ ...state, progress, next }));
+    c.io.out(JSON.stringify({ ...state, progress, day: standing ?? null, next }));
     return EXIT.OK;
   }
-  c.io.out(`state: ${state.state}${state.run_id ? `  run: ${state.run_id}` : ""}${state.truck ? `  truck: ${state.truck} of ${state.day}` : ""}`);
+  c.io.out(`state: ${state.state}${state.run_id ? `  run: ${state.run_id}` : ""}${state.truck ? `  round ${round} truck ${state.truck} of ${state.day}` : ""}`);
   if (progress) c.io.out(`progress: ${progress.done}/${progress.total} cards of this run have a result`);
+  if (standing) {
+    const left = standing.inRound + standing.after;
+    c.io.out(
+      `day ${standing.day}: round ${standing.round}; ${left === 0 ? "no cards left" : `${left} card(s) left (${standing.inRound} in this round, ${standing.after} after it) \u2248 ${standing.rounds} round(s) of 120+120`}${standing.held ? `; ${standing.held} held back` : ""}${standing.changed ? "; the backlog changed since this round was packed: the next `g7 run` repacks" : ""}`
+    );
+  }
   if (state.owner) c.io.out(`owner: pid ${state.owner.pid} on ${state.owner.host} since ${state.owner.started_at}`);
   for (const b of state.batches ?? []) c.io.out(`batch: ${b.name} for ${b.card}, submitted ${b.submitted_at}; the next run collects it`);
   if (state.last_stop) {
@@ -93082,9 +93370,9 @@ async function resumeCommand(c, opts) {
     await appendJournal(c.layout, [{ ts: now, event: "requeue", day: state.day, card, ...state.run_id ? { run: state.run_id } : {}, ...state.truck ? { truck: state.truck } : {}, detail: `requeued by g7 resume on ${hostname3()}` }]);
     for (const f3 of state.last_stop?.files ?? []) {
       if (!f3.includes("/rework/")) continue;
-      const abs = path25.join(c.layout.repoRoot, f3);
+      const abs = path27.join(c.layout.repoRoot, f3);
       try {
-        const pack2 = JSON.parse(await readFile16(abs, "utf8"));
+        const pack2 = JSON.parse(await readFile17(abs, "utf8"));
         await writeJsonAtomic(abs, { ...pack2, status: "requeued", requeued_at: now });
       } catch {
       }
@@ -93095,7 +93383,7 @@ async function resumeCommand(c, opts) {
   c.io.out(`${state.state} \u2192 READY${card && state.state === "FAIL_STOP" ? `; ${card} requeued` : ""}. The next \`g7 run\` continues truck ${state.truck ?? "?"} of ${state.day ?? "?"}.`);
   if (opts.commit) {
     const git = new Git(c.layout.repoRoot);
-    if (await git.isRepo()) await git.commitPaths([path25.relative(c.layout.repoRoot, c.layout.ssotDir)], `g7: resume ${state.run_id ?? ""} from ${state.state}`, { "G7-Run": state.run_id ?? "none", "G7-State": "READY", "G7-Resume": state.state });
+    if (await git.isRepo()) await git.commitPaths([path27.relative(c.layout.repoRoot, c.layout.ssotDir)], `g7: resume ${state.run_id ?? ""} from ${state.state}`, { "G7-Run": state.run_id ?? "none", "G7-State": "READY", "G7-Resume": state.state });
   }
   return EXIT.OK;
 }
@@ -93120,7 +93408,12 @@ async function logCommand(c) {
   for (const k of commits) {
     const t2 = k.trailers;
     const id = t2["G7-Run"];
-    const r2 = runs.get(id) ?? { run: id, day: t2["G7-Day"] ?? "", truck: t2["G7-Truck"] ?? "", state: "", passed: 0, failed: 0, commits: 0, first: k.date, last: k.date, sha: k.sha };
+    if (t2["G7-Resume"] !== void 0) {
+      const r3 = runs.get(id);
+      if (r3) r3.resumed = `${t2["G7-Resume"]} \u2192 ${t2["G7-State"] ?? "READY"} by g7 resume${t2["G7-Skip"] ? ` (skipped ${t2["G7-Skip"]})` : ""} at ${k.date}`;
+      continue;
+    }
+    const r2 = runs.get(id) ?? { run: id, day: t2["G7-Day"] ?? "", round: Number(t2["G7-Round"] ?? 1), truck: t2["G7-Truck"] ?? "", state: "", passed: 0, failed: 0, commits: 0, first: k.date, last: k.date, sha: k.sha, resumed: null };
     r2.state = t2["G7-State"] ?? r2.state;
     if (t2["G7-Passed"] !== void 0) r2.passed = Number(t2["G7-Passed"]);
     if (t2["G7-Failed"] !== void 0) r2.failed = Number(t2["G7-Failed"]);
@@ -93133,61 +93426,26 @@ async function logCommand(c) {
   if (c.json) c.io.out(JSON.stringify(list));
   else {
     if (list.length === 0) c.io.out("no g7 runs in this repository's history yet");
-    for (const r2 of list) c.io.out(`${r2.run}  ${r2.day} truck ${r2.truck}  ${r2.state.padEnd(11)} ${String(r2.passed).padStart(3)} passed ${String(r2.failed).padStart(2)} failed  ${r2.commits} commit(s)  ${r2.last}  ${r2.sha.slice(0, 10)}`);
+    for (const r2 of list)
+      c.io.out(`${r2.run}  ${r2.day} round ${r2.round} truck ${r2.truck}  ${r2.state.padEnd(11)} ${String(r2.passed).padStart(3)} passed ${String(r2.failed).padStart(2)} failed  ${r2.commits} commit(s)  ${r2.last}  ${r2.sha.slice(0, 10)}${r2.resumed ? `
+    then ${r2.resumed}` : ""}`);
   }
   return EXIT.OK;
 }
 
 // src/cli/main.ts
 function display(p) {
-  const rel = path26.relative(process.cwd(), p);
-  return (rel && !rel.startsWith("..") ? rel : p).split(path26.sep).join("/");
-}
-function sha8(s2) {
-  return createHash8("sha256").update(s2).digest("hex").slice(0, 8);
-}
-function diffSummary(oldText, newText) {
-  const ids = (t2) => new Map(t2.split("\n").filter(Boolean).map((l) => [/"id":"([^"]+)"/.exec(l)?.[1] ?? l, l]));
-  const a = ids(oldText);
-  const b = ids(newText);
-  let added = 0, removed = 0, changed = 0;
-  for (const [id, l] of b) if (!a.has(id)) added++;
-  else if (a.get(id) !== l) changed++;
-  for (const id of a.keys()) if (!b.has(id)) removed++;
-  return `${added} added, ${removed} removed, ${changed} changed`;
+  const rel = path28.relative(process.cwd(), p);
+  return (rel && !rel.startsWith("..") ? rel : p).split(path28.sep).join("/");
 }
 async function planCompile(file, opts, g, io) {
   const layout = layoutFor(g.ssot);
   const config = await loadConfig(layout, display);
-  const compiled = await compileDayPlan(path26.resolve(file), { layout, config, display, doneOn: async (day) => doneIds(await readCardOutcomes(layout, day)) });
-  const target = backlogFile(layout, compiled.day);
-  const text = serializeCards(compiled.cards);
-  let written = "new";
-  let backup;
-  if (await fileExists(target)) {
-    const old = await readFile17(target, "utf8");
-    if (old === text) written = "unchanged";
-    else if (!opts.replace && !opts.dryRun)
-      throw new G7Error("SCHEMA", [
-        {
-          file: display(target),
-          rule: "backlog.would-change",
-          message: `the backlog already exists with different content (${diffSummary(old, text)})`,
-          hint: "pass --replace to write the new one; the old one is kept beside it as a .bak file"
-        }
-      ]);
-    else if (!opts.dryRun) {
-      written = "replaced";
-      backup = `${target}.${sha8(old)}.bak`;
-      await writeFileAtomic(backup, old);
-    }
-  }
-  if (opts.dryRun) written = "dry-run";
-  else if (written !== "unchanged") await writeFileAtomic(target, text);
+  const { compiled, target, written, backup } = await compileToBacklog(path28.resolve(file), { layout, config, display, now: () => (/* @__PURE__ */ new Date()).toISOString() }, opts);
   if (g.json) {
-    io.out(JSON.stringify({ day: compiled.day, backlog: display(target), cards: compiled.cards.length, written, backup: backup && display(backup), omitted_done: compiled.omittedDone, entries: compiled.perEntry, notes: compiled.notes }));
+    io.out(JSON.stringify({ day: compiled.day, backlog: display(target), cards: compiled.cards.length, written, backup: backup && display(backup), omitted_done: compiled.omittedDone, reissued: compiled.reissued, entries: compiled.perEntry, notes: compiled.notes }));
   } else {
-    io.out(`compiled ${display(path26.resolve(file))} \u2192 ${display(target)} (${written})`);
+    io.out(`compiled ${display(path28.resolve(file))} \u2192 ${display(target)} (${written})`);
     for (const e2 of compiled.perEntry) io.out(`  ${e2.name.padEnd(16)} ${String(e2.cards).padStart(6)} cards`);
     io.out(`  ${"total".padEnd(16)} ${String(compiled.cards.length).padStart(6)} cards`);
     if (backup) io.out(`  previous backlog kept as ${display(backup)}`);
@@ -93198,7 +93456,7 @@ async function planCompile(file, opts, g, io) {
 async function planCheck(files, g, io) {
   const layout = layoutFor(g.ssot);
   const results = [];
-  for (const f3 of files) results.push(await checkFile(path26.resolve(f3), layout, display));
+  for (const f3 of files) results.push(await checkFile(path28.resolve(f3), layout, display));
   if (g.json) io.out(JSON.stringify({ ok: results.every((r2) => r2.ok), files: results }));
   else
     for (const r2 of results) {
@@ -93214,14 +93472,16 @@ async function pack(opts, g, io) {
   if (!/^\d{8}$/.test(day)) throw new UsageError(`--day must be YYYYMMDD or YYYY-MM-DD, got "${opts.day}"`);
   const report2 = await packDayFiles(layout, day, display);
   if (g.json) io.out(JSON.stringify(report2));
+  else if (!report2.written) io.out(`nothing left to pack for ${day}: every round is finished (done ${report2.done}, held back ${report2.held.length})`);
   else {
-    io.out(`packed ${report2.backlog} \u2192 ${display(path26.join(layout.packetsDir, day))}/`);
+    io.out(`packed ${report2.backlog} \u2192 ${display(roundDir(layout, day, report2.round))}/ (round ${report2.round})`);
     for (const t2 of ["A", "B"]) {
       const r2 = report2.trucks[t2];
-      const q = r2.by_quota;
-      io.out(`  packet_${t2}: ${String(r2.cards).padStart(3)}/120  quota A ${q.A}/60  B ${q.B}/36  C ${q.C}/18  D ${q.D}/6  backfill ${r2.backfill}${r2.departed ? "  (departed, kept as is)" : ""}`);
+      const quota = ["A", "B", "C", "D"].map((q) => `${q} ${r2.by_quota[q]}/${OPS_120PLUS120.quotas[q]}${r2.backfill_by_quota[q] ? ` (${r2.backfill_by_quota[q]} backfilled)` : ""}`).join("  ");
+      io.out(`  packet_${t2}: ${String(r2.cards).padStart(3)}/120  quota ${quota}${r2.departed ? "  (departed, kept as is)" : ""}`);
     }
-    io.out(`  done ${report2.done}, held back ${report2.held.length}, deferred ${report2.deferred.noRoom} (no room) + ${report2.deferred.waiting} (waiting)`);
+    const later = report2.deferred.noRoom + report2.deferred.waiting;
+    io.out(`  done ${report2.done}, held back ${report2.held.length}, for later rounds ${later} (${report2.deferred.noRoom} no room, ${report2.deferred.waiting} waiting)${later ? ` \u2248 ${Math.ceil(later / (2 * OPS_120PLUS120.slots))} more round(s)` : ""}`);
     for (const h2 of report2.held.slice(0, 20)) io.out(`  held ${h2.id}: ${h2.reason}`);
     if (report2.held.length > 20) io.out(`  \u2026 ${report2.held.length - 20} more in pack_report.json`);
   }
@@ -93235,7 +93495,7 @@ function buildProgram(io, setCode, worker) {
   const plan2 = program2.command("plan").description("compile and check day plans");
   plan2.command("compile").argument("<dayplan>", "the day plan YAML (at most 30 lines)").option("--replace", "replace an existing backlog with different content (the old one is kept as .bak)").option("--dry-run", "compile and report, write nothing").description("expand a day plan into work cards: ssot/backlog/backlog_YYYYMMDD.jsonl").action((file, opts) => run(() => planCompile(file, opts, g(), io))());
   plan2.command("check").argument("<files...>", "day plans (.yaml), backlogs (.jsonl), work packs (.json), factory.yaml").description("validate files without writing anything").action((files) => run(() => planCheck(files, g(), io))());
-  program2.command("pack").addOption(new Option("--day <day>", "the backlog day (YYYYMMDD); default: the newest backlog")).description("load the day's two trucks (OPS_120PLUS120) into ssot/packets/<day>/").action((opts) => run(() => pack(opts, g(), io))());
+  program2.command("pack").addOption(new Option("--day <day>", "the backlog day (YYYYMMDD); default: the newest backlog")).description("load the day's current round, two trucks (OPS_120PLUS120), into ssot/packets/<day>/round_NN/").action((opts) => run(() => pack(opts, g(), io))());
   const common = () => ({ layout: layoutFor(g().ssot), json: g().json, io, display, ...worker ? { worker } : {} });
   program2.command("run").description("run the next truck: six bundles of 20 cards, evidence sealed and committed after each bundle and at every stop").addOption(new Option("--truck <truck>", "run this truck of the newest day (A or B)")).option("--lanes <lanes>", "run only these lanes, comma separated (e.g. 1,2)").option("--no-commit", "write the evidence but do not commit it").option("--push", "push after each commit (fetch + rebase on a race)").action((opts) => run(() => runCommand(common(), opts))());
   program2.command("status").description("the state, the current run, the last stop reason and exactly which files to read").action(() => run(() => statusCommand(common()))());
@@ -93303,7 +93563,7 @@ function truckBar(report2) {
   return Array.from({ length: 6 }, (_, b) => `bundle ${b + 1}: ${cells.slice(b * 20, b * 20 + 20).join("")}`).join("\n");
 }
 async function summarize(evidence, root) {
-  const report2 = JSON.parse(await readFile18(path27.join(root, evidence, "verify_report.json"), "utf8"));
+  const report2 = JSON.parse(await readFile18(path29.join(root, evidence, "verify_report.json"), "utf8"));
   summary.addHeading(`G7 ${report2.run_id}: truck ${report2.truck} of ${report2.day} \u2014 ${report2.state}`, 2);
   summary.addRaw(`${report2.counts.passed} passed, ${report2.counts.failed} failed, ${report2.counts.skipped} skipped, ${report2.counts.pending} pending; $${(report2.cost_usd ?? 0).toFixed(4)}
 
@@ -93315,19 +93575,19 @@ async function summarize(evidence, root) {
   ]);
   await summary.write();
   for (const c of report2.cards.filter((x2) => x2.status === "FAIL"))
-    error(`${c.id} failed (${c.triage?.class}): ${c.triage?.reason}`, { title: `G7 ${report2.run_id} ${c.id}`, file: path27.join(evidence, c.detail ?? "", "summary.json") });
+    error(`${c.id} failed (${c.triage?.class}): ${c.triage?.reason}`, { title: `G7 ${report2.run_id} ${c.id}`, file: path29.join(evidence, c.detail ?? "", "summary.json") });
 }
 async function act() {
   const s2 = readSettings();
   const root = process.env.GITHUB_WORKSPACE ?? process.cwd();
-  const layout = layoutFor(path27.resolve(root, s2.ssot));
+  const layout = layoutFor(path29.resolve(root, s2.ssot));
   if (s2.command !== "run") {
     const args = s2.command === "plan-compile" ? ["plan", "compile", s2.plan || await newestPlan(layout.plansDir), "--replace"] : s2.command === "resume" && s2.dryRun ? ["resume", "--no-commit"] : [s2.command];
     const code = await main(["--ssot", layout.ssotDir, ...args], { out: (l) => info(l), err: (l) => error(l) });
     if (code !== 0) setFailed(`g7 ${s2.command} exited ${code}`);
     return;
   }
-  const { deps, config } = await factoryDeps({ layout, display: (p) => path27.relative(root, p), log: (l) => info(l), warn: (l) => warning(l) });
+  const { deps, config } = await factoryDeps({ layout, display: (p) => path29.relative(root, p), log: (l) => info(l), warn: (l) => warning(l) });
   const out = await group("g7 run", () => runFactory(deps, { truck: s2.truck, lanes: s2.lanes, commit: !s2.dryRun && config.git.commit, push: !s2.dryRun && s2.push }));
   setOutput("run-id", out.runId ?? "");
   setOutput("state", out.state);
@@ -93343,7 +93603,7 @@ async function act() {
 async function newestPlan(dir) {
   const plans = (await readdir7(dir)).filter((n) => /^dayplan_\d{8}\.ya?ml$/.test(n)).sort();
   if (!plans.length) throw new Error(`no day plan in ${dir}`);
-  return path27.join(dir, plans.at(-1));
+  return path29.join(dir, plans.at(-1));
 }
 act().catch((err) => {
   if (err instanceof G7Error) {

@@ -1,16 +1,17 @@
 // `g7 run | status | resume | verify | log`: the factory commands.
-import { readFile } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import path from 'node:path';
 import { formatProblem, UsageError } from '../contracts/errors.js';
 import type { Layout } from '../ssot/layout.js';
-import { packetFile } from '../ssot/layout.js';
+import { backlogFile, packetFile, packReportFile } from '../ssot/layout.js';
 import { writeJsonAtomic } from '../ssot/atomic.js';
 import { runFactory } from '../factory/run.js';
 import { readState, writeState } from '../factory/state.js';
-import { appendJournal, readRunResults } from '../ssot/journal.js';
+import { appendJournal, readDay, readRunResults, readTruckProgress } from '../ssot/journal.js';
 import { listRuns, verifyRun } from '../factory/evidence.js';
-import { readPacket } from '../truck/packets.js';
+import { latestBacklogDay, listRounds, openTrucks, readPacket, viewRound } from '../truck/packets.js';
+import { OPS_120PLUS120 } from '../truck/pack.js';
 import { fileExists } from '../plan/backlog.js';
 import { Git } from '../git/git.js';
 import { alive } from '../factory/lock.js';
@@ -45,15 +46,47 @@ export async function runCommand(c: Common, opts: { truck?: string; lanes?: stri
   return CODE[outcome.code];
 }
 
+/** Where the newest day stands: its round, the cards left in it and after it, and how many rounds that is. */
+async function dayStanding(layout: Layout, day: string): Promise<DayStanding | undefined> {
+  const round = (await listRounds(layout, day)).at(-1);
+  if (round === undefined) return undefined;
+  const view = await viewRound(layout, day, round, await readTruckProgress(layout));
+  const { outcomes } = await readDay(layout, day);
+  let inRound = 0;
+  for (const t of openTrucks(view)) for (const s of await readPacket(packetFile(layout, day, round, t))) if (!outcomes.has(s.card.id)) inRound++;
+  const after = (view.report?.deferred.noRoom ?? 0) + (view.report?.deferred.waiting ?? 0);
+  const perRound = OPS_120PLUS120.trucksPerRound * OPS_120PLUS120.slots;
+  const mtime = async (f: string) => (await stat(f).catch(() => undefined))?.mtimeMs ?? 0;
+  const changed = (await mtime(backlogFile(layout, day))) > (await mtime(packReportFile(layout, day, round)));
+  return { day, round, inRound, after, rounds: (inRound > 0 ? 1 : 0) + Math.ceil(after / perRound), held: view.report?.held.length ?? 0, changed };
+}
+
+interface DayStanding {
+  day: string;
+  round: number;
+  /** Cards of the round's unfinished trucks without a result yet. */
+  inRound: number;
+  /** Cards the round's packing left for later rounds. */
+  after: number;
+  /** Rounds still to run, this one included (at least: cards waiting on deps may need more). */
+  rounds: number;
+  held: number;
+  /** The backlog changed since the round was packed: the next run repacks. */
+  changed: boolean;
+}
+
 export async function statusCommand(c: Common): Promise<number> {
   const now = new Date().toISOString();
   const state = await readState(c.layout, c.display, now);
   let progress: { done: number; total: number } | undefined;
-  if (state.run_id && state.day && state.truck && (await fileExists(packetFile(c.layout, state.day, state.truck)))) {
-    const total = (await readPacket(packetFile(c.layout, state.day, state.truck))).length;
+  const round = state.round ?? 1;
+  if (state.run_id && state.day && state.truck && (await fileExists(packetFile(c.layout, state.day, round, state.truck)))) {
+    const total = (await readPacket(packetFile(c.layout, state.day, round, state.truck))).length;
     const done = [...(await readRunResults(c.layout, state.run_id)).values()].length;
     progress = { done, total };
   }
+  const latest = await latestBacklogDay(c.layout);
+  const standing = latest ? await dayStanding(c.layout, latest) : undefined;
   // RUNNING with an owner process that is gone on this host: the run was interrupted.
   const ownerGone = state.state === 'RUNNING' && state.owner?.host === hostname() && !alive(state.owner.pid);
   const next =
@@ -63,11 +96,18 @@ export async function statusCommand(c: Common): Promise<number> {
     : state.state === 'RUNNING' ? 'a run is in progress (on another machine, or here: see the owner)'
     : 'the next `g7 run` departs with the next truck';
   if (c.json) {
-    c.io.out(JSON.stringify({ ...state, progress, next }));
+    c.io.out(JSON.stringify({ ...state, progress, day: standing ?? null, next }));
     return EXIT.OK;
   }
-  c.io.out(`state: ${state.state}${state.run_id ? `  run: ${state.run_id}` : ''}${state.truck ? `  truck: ${state.truck} of ${state.day}` : ''}`);
+  c.io.out(`state: ${state.state}${state.run_id ? `  run: ${state.run_id}` : ''}${state.truck ? `  round ${round} truck ${state.truck} of ${state.day}` : ''}`);
   if (progress) c.io.out(`progress: ${progress.done}/${progress.total} cards of this run have a result`);
+  if (standing) {
+    const left = standing.inRound + standing.after;
+    c.io.out(
+      `day ${standing.day}: round ${standing.round}; ${left === 0 ? 'no cards left' : `${left} card(s) left (${standing.inRound} in this round, ${standing.after} after it) ≈ ${standing.rounds} round(s) of 120+120`}` +
+        `${standing.held ? `; ${standing.held} held back` : ''}${standing.changed ? '; the backlog changed since this round was packed: the next `g7 run` repacks' : ''}`,
+    );
+  }
   if (state.owner) c.io.out(`owner: pid ${state.owner.pid} on ${state.owner.host} since ${state.owner.started_at}`);
   for (const b of state.batches ?? []) c.io.out(`batch: ${b.name} for ${b.card}, submitted ${b.submitted_at}; the next run collects it`);
   if (state.last_stop) {
@@ -133,11 +173,18 @@ export async function logCommand(c: Common): Promise<number> {
   const git = new Git(c.layout.repoRoot);
   if (!(await git.isRepo())) throw new UsageError(`${c.display(c.layout.repoRoot)} is not a git repository`);
   const commits = (await git.commitsWithTrailer('G7-Run')).reverse();
-  const runs = new Map<string, { run: string; day: string; truck: string; state: string; passed: number; failed: number; commits: number; first: string; last: string; sha: string }>();
+  type Row = { run: string; day: string; round: number; truck: string; state: string; passed: number; failed: number; commits: number; first: string; last: string; sha: string; resumed: string | null };
+  const runs = new Map<string, Row>();
   for (const k of commits) {
     const t = k.trailers;
     const id = t['G7-Run']!;
-    const r = runs.get(id) ?? { run: id, day: t['G7-Day'] ?? '', truck: t['G7-Truck'] ?? '', state: '', passed: 0, failed: 0, commits: 0, first: k.date, last: k.date, sha: k.sha };
+    // A person's `g7 resume` names the run it resumed; the run's own stop stays what the history shows.
+    if (t['G7-Resume'] !== undefined) {
+      const r = runs.get(id);
+      if (r) r.resumed = `${t['G7-Resume']} → ${t['G7-State'] ?? 'READY'} by g7 resume${t['G7-Skip'] ? ` (skipped ${t['G7-Skip']})` : ''} at ${k.date}`;
+      continue;
+    }
+    const r = runs.get(id) ?? { run: id, day: t['G7-Day'] ?? '', round: Number(t['G7-Round'] ?? 1), truck: t['G7-Truck'] ?? '', state: '', passed: 0, failed: 0, commits: 0, first: k.date, last: k.date, sha: k.sha, resumed: null };
     r.state = t['G7-State'] ?? r.state;
     if (t['G7-Passed'] !== undefined) r.passed = Number(t['G7-Passed']);
     if (t['G7-Failed'] !== undefined) r.failed = Number(t['G7-Failed']);
@@ -150,7 +197,8 @@ export async function logCommand(c: Common): Promise<number> {
   if (c.json) c.io.out(JSON.stringify(list));
   else {
     if (list.length === 0) c.io.out('no g7 runs in this repository\'s history yet');
-    for (const r of list) c.io.out(`${r.run}  ${r.day} truck ${r.truck}  ${r.state.padEnd(11)} ${String(r.passed).padStart(3)} passed ${String(r.failed).padStart(2)} failed  ${r.commits} commit(s)  ${r.last}  ${r.sha.slice(0, 10)}`);
+    for (const r of list)
+      c.io.out(`${r.run}  ${r.day} round ${r.round} truck ${r.truck}  ${r.state.padEnd(11)} ${String(r.passed).padStart(3)} passed ${String(r.failed).padStart(2)} failed  ${r.commits} commit(s)  ${r.last}  ${r.sha.slice(0, 10)}${r.resumed ? `\n    then ${r.resumed}` : ''}`);
   }
   return EXIT.OK;
 }

@@ -1,18 +1,14 @@
 // The `g7` command line. It turns arguments into settings and calls the core; nothing else happens here.
 import path from 'node:path';
-import { readFile } from 'node:fs/promises';
 import { Command, CommanderError, Option } from 'commander';
 import { G7Error, UsageError, formatProblem } from '../contracts/errors.js';
 import { EXIT } from './exit.js';
-import { layoutFor, backlogFile, dayOf, type Layout } from '../ssot/layout.js';
+import { layoutFor, dayOf, roundDir, type Layout } from '../ssot/layout.js';
+import { OPS_120PLUS120 } from '../truck/pack.js';
 import { loadConfig } from '../ssot/config.js';
-import { writeFileAtomic } from '../ssot/atomic.js';
-import { compileDayPlan, serializeCards } from '../plan/compile.js';
+import { compileToBacklog } from '../plan/write.js';
 import { checkFile } from '../plan/check.js';
-import { readCardOutcomes, doneIds } from '../ssot/journal.js';
 import { packDayFiles, latestBacklogDay } from '../truck/packets.js';
-import { createHash } from 'node:crypto';
-import { fileExists } from '../plan/backlog.js';
 import { initSsot } from './init.js';
 import { runCommand, statusCommand, resumeCommand, verifyCommand, logCommand, type Common } from './factory.js';
 import type { Worker } from '../worker/worker.js';
@@ -32,50 +28,12 @@ export function display(p: string): string {
   return (rel && !rel.startsWith('..') ? rel : p).split(path.sep).join('/');
 }
 
-function sha8(s: string | Buffer): string {
-  return createHash('sha256').update(s).digest('hex').slice(0, 8);
-}
-
-function diffSummary(oldText: string, newText: string): string {
-  const ids = (t: string) => new Map(t.split('\n').filter(Boolean).map((l) => [/"id":"([^"]+)"/.exec(l)?.[1] ?? l, l]));
-  const a = ids(oldText);
-  const b = ids(newText);
-  let added = 0, removed = 0, changed = 0;
-  for (const [id, l] of b) if (!a.has(id)) added++; else if (a.get(id) !== l) changed++;
-  for (const id of a.keys()) if (!b.has(id)) removed++;
-  return `${added} added, ${removed} removed, ${changed} changed`;
-}
-
 async function planCompile(file: string, opts: { replace?: boolean; dryRun?: boolean }, g: Globals, io: Io): Promise<number> {
   const layout = layoutFor(g.ssot);
   const config = await loadConfig(layout, display);
-  const compiled = await compileDayPlan(path.resolve(file), { layout, config, display, doneOn: async (day) => doneIds(await readCardOutcomes(layout, day)) });
-  const target = backlogFile(layout, compiled.day);
-  const text = serializeCards(compiled.cards);
-  let written: 'new' | 'unchanged' | 'replaced' | 'dry-run' = 'new';
-  let backup: string | undefined;
-  if (await fileExists(target)) {
-    const old = await readFile(target, 'utf8');
-    if (old === text) written = 'unchanged';
-    else if (!opts.replace && !opts.dryRun)
-      throw new G7Error('SCHEMA', [
-        {
-          file: display(target),
-          rule: 'backlog.would-change',
-          message: `the backlog already exists with different content (${diffSummary(old, text)})`,
-          hint: 'pass --replace to write the new one; the old one is kept beside it as a .bak file',
-        },
-      ]);
-    else if (!opts.dryRun) {
-      written = 'replaced';
-      backup = `${target}.${sha8(old)}.bak`;
-      await writeFileAtomic(backup, old);
-    }
-  }
-  if (opts.dryRun) written = 'dry-run';
-  else if (written !== 'unchanged') await writeFileAtomic(target, text);
+  const { compiled, target, written, backup } = await compileToBacklog(path.resolve(file), { layout, config, display, now: () => new Date().toISOString() }, opts);
   if (g.json) {
-    io.out(JSON.stringify({ day: compiled.day, backlog: display(target), cards: compiled.cards.length, written, backup: backup && display(backup), omitted_done: compiled.omittedDone, entries: compiled.perEntry, notes: compiled.notes }));
+    io.out(JSON.stringify({ day: compiled.day, backlog: display(target), cards: compiled.cards.length, written, backup: backup && display(backup), omitted_done: compiled.omittedDone, reissued: compiled.reissued, entries: compiled.perEntry, notes: compiled.notes }));
   } else {
     io.out(`compiled ${display(path.resolve(file))} → ${display(target)} (${written})`);
     for (const e of compiled.perEntry) io.out(`  ${e.name.padEnd(16)} ${String(e.cards).padStart(6)} cards`);
@@ -106,14 +64,16 @@ async function pack(opts: { day?: string }, g: Globals, io: Io): Promise<number>
   if (!/^\d{8}$/.test(day)) throw new UsageError(`--day must be YYYYMMDD or YYYY-MM-DD, got "${opts.day}"`);
   const report = await packDayFiles(layout, day, display);
   if (g.json) io.out(JSON.stringify(report));
+  else if (!report.written) io.out(`nothing left to pack for ${day}: every round is finished (done ${report.done}, held back ${report.held.length})`);
   else {
-    io.out(`packed ${report.backlog} → ${display(path.join(layout.packetsDir, day))}/`);
+    io.out(`packed ${report.backlog} → ${display(roundDir(layout, day, report.round))}/ (round ${report.round})`);
     for (const t of ['A', 'B'] as const) {
       const r = report.trucks[t];
-      const q = r.by_quota;
-      io.out(`  packet_${t}: ${String(r.cards).padStart(3)}/120  quota A ${q.A}/60  B ${q.B}/36  C ${q.C}/18  D ${q.D}/6  backfill ${r.backfill}${r.departed ? '  (departed, kept as is)' : ''}`);
+      const quota = (['A', 'B', 'C', 'D'] as const).map((q) => `${q} ${r.by_quota[q]}/${OPS_120PLUS120.quotas[q]}${r.backfill_by_quota[q] ? ` (${r.backfill_by_quota[q]} backfilled)` : ''}`).join('  ');
+      io.out(`  packet_${t}: ${String(r.cards).padStart(3)}/120  quota ${quota}${r.departed ? '  (departed, kept as is)' : ''}`);
     }
-    io.out(`  done ${report.done}, held back ${report.held.length}, deferred ${report.deferred.noRoom} (no room) + ${report.deferred.waiting} (waiting)`);
+    const later = report.deferred.noRoom + report.deferred.waiting;
+    io.out(`  done ${report.done}, held back ${report.held.length}, for later rounds ${later} (${report.deferred.noRoom} no room, ${report.deferred.waiting} waiting)${later ? ` ≈ ${Math.ceil(later / (2 * OPS_120PLUS120.slots))} more round(s)` : ''}`);
     for (const h of report.held.slice(0, 20)) io.out(`  held ${h.id}: ${h.reason}`);
     if (report.held.length > 20) io.out(`  … ${report.held.length - 20} more in pack_report.json`);
   }
@@ -153,7 +113,7 @@ export function buildProgram(io: Io, setCode: (c: number) => void, worker?: Work
   program
     .command('pack')
     .addOption(new Option('--day <day>', 'the backlog day (YYYYMMDD); default: the newest backlog'))
-    .description("load the day's two trucks (OPS_120PLUS120) into ssot/packets/<day>/")
+    .description("load the day's current round, two trucks (OPS_120PLUS120), into ssot/packets/<day>/round_NN/")
     .action((opts: { day?: string }) => run(() => pack(opts, g(), io))());
   const common = (): Common => ({ layout: layoutFor(g().ssot), json: g().json, io, display, ...(worker ? { worker } : {}) });
   program

@@ -111,7 +111,7 @@ export async function writeRunEvidence(layout: Layout, ev: RunEvidence, redact: 
     _type: 'https://in-toto.io/Statement/v1',
     subject,
     predicateType: PREDICATE_TYPE,
-    predicate: { run_id: ev.report.run_id, day: ev.report.day, truck: ev.report.truck, state: ev.report.state, created_at: now, evidence_root: toRepoPath(layout.repoRoot, dir) },
+    predicate: { run_id: ev.report.run_id, day: ev.report.day, ...(ev.report.round ? { round: ev.report.round } : {}), truck: ev.report.truck, state: ev.report.state, created_at: now, evidence_root: toRepoPath(layout.repoRoot, dir) },
   };
   const text = JSON.stringify(manifest, null, 2) + '\n';
   await writeFileAtomic(path.join(dir, MANIFEST), text);

@@ -11,10 +11,11 @@ import type { FactoryState, JournalEvent, PacketSlot, VerifyReport, WorkPack, Ca
 import { G7Error } from '../contracts/errors.js';
 import { packetFile, workPackFile, type Layout } from '../ssot/layout.js';
 import { toRepoPath } from '../ssot/paths.js';
-import { fileExists } from '../plan/backlog.js';
-import { packDayFiles, readPacket, latestBacklogDay } from '../truck/packets.js';
-import { OPS_120PLUS120, TRUCKS, type TruckName } from '../truck/pack.js';
-import { appendJournal, repairJournal, readTruckProgress, readRunResults, readJournal, readDay } from '../ssot/journal.js';
+import { readPacket } from '../truck/packets.js';
+import { OPS_120PLUS120, type TruckName } from '../truck/pack.js';
+import { cardSha256 } from '../plan/compile.js';
+import { nextTruck } from './next.js';
+import { appendJournal, repairJournal, readRunResults, readJournal, readDay } from '../ssot/journal.js';
 import { readState, writeState } from './state.js';
 import { acquireLock, LockBusyError } from './lock.js';
 import { listRuns, nextRunId, runDir, verifyRun, writeRunEvidence } from './evidence.js';
@@ -45,6 +46,7 @@ export interface RunOutcome {
 interface ActiveRun {
   id: string;
   day: string;
+  round: number;
   truck: TruckName;
   lanes: number[] | undefined;
   startedAt: string;
@@ -76,7 +78,7 @@ async function buildReport(deps: FactoryDeps, run: ActiveRun, state: RunState, s
   const count = (st: string) => cards.filter((c) => c.status === st).length;
   const tokens = cards.reduce((t, c) => ({ in: t.in + c.tokens.in, out: t.out + c.tokens.out }), { in: 0, out: 0 });
   const report: VerifyReport = {
-    schema_version: 1, run_id: run.id, day: run.day, truck: run.truck, started_at: run.startedAt, finished_at: deps.now(), state,
+    schema_version: 1, run_id: run.id, day: run.day, round: run.round, truck: run.truck, started_at: run.startedAt, finished_at: deps.now(), state,
     counts: { passed: count('PASS'), failed: count('FAIL'), skipped: count('SKIP'), pending: slots.length - cards.length },
     cost_usd: Number(cards.reduce((a, c) => a + c.cost_usd, 0).toFixed(6)), tokens, cards,
   };
@@ -98,9 +100,9 @@ async function checkpoint(deps: FactoryDeps, opts: RunOptions, run: ActiveRun, s
   await writeState(deps.layout, state);
   if (!opts.commit || !deps.git) return;
   const where = bundle ? `bundle ${bundle}/${OPS_120PLUS120.bundles}` : 'stop';
-  const subject = `g7: ${run.id} truck ${run.truck} ${where}: ${state.state}, ${report.counts.passed} passed, ${report.counts.failed} failed`;
+  const subject = `g7: ${run.id} round ${run.round} truck ${run.truck} ${where}: ${state.state}, ${report.counts.passed} passed, ${report.counts.failed} failed`;
   const trailers = {
-    'G7-Run': run.id, 'G7-Day': run.day, 'G7-Truck': run.truck, 'G7-Bundle': bundle ?? state.bundle ?? 0, 'G7-State': state.state,
+    'G7-Run': run.id, 'G7-Day': run.day, 'G7-Round': run.round, 'G7-Truck': run.truck, 'G7-Bundle': bundle ?? state.bundle ?? 0, 'G7-State': state.state,
     'G7-Passed': report.counts.passed, 'G7-Failed': report.counts.failed, 'G7-Manifest': `sha256:${digest}`,
   };
   try {
@@ -112,26 +114,6 @@ async function checkpoint(deps: FactoryDeps, opts: RunOptions, run: ActiveRun, s
     run.warnings.push(msg);
     deps.warn(msg);
   }
-}
-
-async function pickTruck(deps: FactoryDeps, opts: RunOptions, state: FactoryState): Promise<{ day: string; truck: TruckName } | string> {
-  // The truck at hand first: after a stop, a resume or a lanes-only run, it is not finished yet.
-  if (!opts.truck && state.day && state.truck) {
-    const progress = await readTruckProgress(deps.layout);
-    if (!progress.get(`${state.day}/${state.truck}`)?.finished) return { day: state.day, truck: state.truck };
-  }
-  const day = await latestBacklogDay(deps.layout);
-  if (!day) return 'no backlog yet: compile a day plan (g7 plan compile ssot/plans/dayplan_YYYYMMDD.yaml)';
-  if (!(await fileExists(packetFile(deps.layout, day, 'A')))) await packDayFiles(deps.layout, day, deps.display);
-  const progress = await readTruckProgress(deps.layout);
-  for (const t of opts.truck ? [opts.truck] : TRUCKS) {
-    if (progress.get(`${day}/${t}`)?.finished) continue;
-    const file = packetFile(deps.layout, day, t);
-    if (!(await fileExists(file))) continue;
-    if ((await readPacket(file)).length === 0) continue;
-    return { day, truck: t };
-  }
-  return `nothing to run: both trucks of ${day} are finished or empty`;
 }
 
 export async function runFactory(deps: FactoryDeps, opts: RunOptions): Promise<RunOutcome> {
@@ -157,17 +139,17 @@ export async function runFactory(deps: FactoryDeps, opts: RunOptions): Promise<R
     let run: ActiveRun;
     if (state.state === 'RUNNING' && state.run_id && state.day && state.truck) {
       // The owner is gone (we hold the lock): continue its run at the first unfinished card.
-      run = { id: state.run_id, day: state.day, truck: state.truck, lanes: opts.lanes, startedAt: state.owner?.started_at ?? deps.now(), log: [], warnings: [], results: await readRunResults(deps.layout, state.run_id) };
-      deps.log(`resuming ${run.id} (truck ${run.truck} of ${run.day}) after an interrupted run`);
+      run = { id: state.run_id, day: state.day, round: state.round ?? 1, truck: state.truck, lanes: opts.lanes, startedAt: state.owner?.started_at ?? deps.now(), log: [], warnings: [], results: await readRunResults(deps.layout, state.run_id) };
+      deps.log(`resuming ${run.id} (round ${run.round} truck ${run.truck} of ${run.day}) after an interrupted run`);
       const stopped = await journaledStop(deps.layout, run.id);
       if (stopped) {
         state = { ...state, state: stopped, owner: null };
-        const slots = await readPacket(packetFile(deps.layout, run.day, run.truck));
+        const slots = await readPacket(packetFile(deps.layout, run.day, run.round, run.truck));
         await checkpoint(deps, opts, run, slots, state, undefined);
         return { code: stopped === 'READY' ? 'OK' : stopped === 'RUNNING' ? 'RECOVERABLE' : stopped, state: stopped, runId: run.id, ...none, message: `${run.id} had already stopped (${stopped}); its evidence is sealed` };
       }
     } else {
-      const pick = await pickTruck(deps, opts, state);
+      const pick = await nextTruck(deps, state, opts.truck);
       if (typeof pick === 'string') return { code: 'NOTHING', state: state.state, ...none, message: pick };
       // Evidence gate: the previous run must have left a complete pack that verifies.
       const runs = await listRuns(deps.layout);
@@ -180,11 +162,11 @@ export async function runFactory(deps: FactoryDeps, opts: RunOptions): Promise<R
         }
       }
       const id = nextRunId(runs);
-      run = { id, day: pick.day, truck: pick.truck, lanes: opts.lanes, startedAt: deps.now(), log: [], warnings: [], results: new Map() };
-      await appendJournal(deps.layout, [{ ts: deps.now(), event: 'run_start', run: id, day: run.day, truck: run.truck, ...(opts.lanes ? { lanes: opts.lanes } : {}) }]);
-      deps.log(`${id}: truck ${run.truck} of ${run.day} departs`);
+      run = { id, day: pick.day, round: pick.round, truck: pick.truck, lanes: opts.lanes, startedAt: deps.now(), log: [], warnings: [], results: new Map() };
+      await appendJournal(deps.layout, [{ ts: deps.now(), event: 'run_start', run: id, day: run.day, round: run.round, truck: run.truck, ...(opts.lanes ? { lanes: opts.lanes } : {}) }]);
+      deps.log(`${id}: round ${run.round} truck ${run.truck} of ${run.day} departs`);
     }
-    state = { ...state, state: 'RUNNING', day: run.day, truck: run.truck, run_id: run.id, owner: { host: hostname(), pid: process.pid, started_at: run.startedAt }, heartbeat_at: deps.now(), updated_at: deps.now() };
+    state = { ...state, state: 'RUNNING', day: run.day, round: run.round, truck: run.truck, run_id: run.id, owner: { host: hostname(), pid: process.pid, started_at: run.startedAt }, heartbeat_at: deps.now(), updated_at: deps.now() };
     await writeState(deps.layout, state);
     return await driveTruck(deps, opts, run, state);
   } finally {
@@ -214,7 +196,7 @@ async function driveTruck(deps: FactoryDeps, opts: RunOptions, run: ActiveRun, s
     run.log.push(deps.redact(line));
     deps.log(line);
   };
-  const allSlots = await readPacket(packetFile(deps.layout, run.day, run.truck));
+  const allSlots = await readPacket(packetFile(deps.layout, run.day, run.round, run.truck));
   const slots = run.lanes ? allSlots.filter((s) => run.lanes!.includes(s.card.lane)) : allSlots;
   const { outcomes, outputs: outputsOf } = await readDay(deps.layout, run.day);
   const done = run.results;
@@ -233,7 +215,7 @@ async function driveTruck(deps: FactoryDeps, opts: RunOptions, run: ActiveRun, s
     state = { ...state, state: next, owner: null, last_stop: next === 'READY' ? null : { at: deps.now(), reason, card: extra.card ?? null, triage: extra.triage ?? null, transient: extra.transient ?? false, files } };
     log(`${run.id}: ${next} — ${reason}`);
     // A run over some lanes only does not finish the truck: the other lanes still have to run.
-    await appendJournal(deps.layout, [{ ts: deps.now(), event: 'run_stop', run: run.id, day: run.day, truck: run.truck, state: next, detail: reason.slice(0, 500), ...(run.lanes ? { lanes: run.lanes } : {}) }]);
+    await appendJournal(deps.layout, [{ ts: deps.now(), event: 'run_stop', run: run.id, day: run.day, round: run.round, truck: run.truck, state: next, detail: reason.slice(0, 500), ...(run.lanes ? { lanes: run.lanes } : {}) }]);
     await checkpoint(deps, opts, run, slots, state, undefined);
     const code = next === 'READY' ? 'OK' : next === 'FAIL_STOP' ? 'FAIL_STOP' : 'RECOVERABLE';
     return { code, state: next, runId: run.id, passed, failed, evidence: evidenceRoot, message: reason };
@@ -257,7 +239,7 @@ async function driveTruck(deps: FactoryDeps, opts: RunOptions, run: ActiveRun, s
       const missing = card.deps.find((d) => outcomes.get(d)?.status !== 'PASS');
       if (missing) {
         const why = outcomes.get(missing)?.status === 'FAIL' ? `dep ${missing} failed` : `dep ${missing} is not done (not in the lanes run, or skipped)`;
-        await journalResult({ ts: deps.now(), event: 'card_result', run: run.id, day: run.day, truck: run.truck, card: card.id, slot: slot.slot, bundle, status: 'SKIP', detail: why });
+        await journalResult({ ts: deps.now(), event: 'card_result', run: run.id, day: run.day, round: run.round, truck: run.truck, card: card.id, slot: slot.slot, bundle, status: 'SKIP', detail: why });
         log(`[${slot.slot}/${total}] ${card.id} SKIP: ${why}`);
         continue;
       }
@@ -280,8 +262,11 @@ async function driveTruck(deps: FactoryDeps, opts: RunOptions, run: ActiveRun, s
         const t = outcome.failure.triage;
         return stop('RECOVERABLE', `${card.id}: ${t.class} (transient): ${t.reason}`, { card: card.id, triage: t.class, transient: true, files: [`${evidenceRoot}/${s.detail}`] });
       }
-      const ev: JournalEvent = { ts: deps.now(), event: 'card_result', run: run.id, day: run.day, truck: run.truck, card: card.id, slot: slot.slot, bundle, status: s.status, attempt: s.attempts };
-      if (s.status === 'PASS') ev.outputs = outcome.outputs;
+      const ev: JournalEvent = { ts: deps.now(), event: 'card_result', run: run.id, day: run.day, round: run.round, truck: run.truck, card: card.id, slot: slot.slot, bundle, status: s.status, attempt: s.attempts };
+      if (s.status === 'PASS') {
+        ev.outputs = outcome.outputs;
+        ev.card_sha256 = cardSha256(card);
+      }
       else ev.triage = outcome.failure!.triage.class;
       await journalResult(ev);
       outcomes.set(card.id, { status: s.status === 'PASS' ? 'PASS' : 'FAIL', run: run.id, detail: undefined });
@@ -298,7 +283,7 @@ async function driveTruck(deps: FactoryDeps, opts: RunOptions, run: ActiveRun, s
       return stop('FAIL_STOP', `${card.id} failed twice: ${t.class}: ${t.reason}`, { card: card.id, triage: t.class, transient: false, files: [toRepoPath(deps.layout.repoRoot, rework), evidenceDir] });
     }
     if (ran) {
-      await appendJournal(deps.layout, [{ ts: deps.now(), event: 'bundle_done', run: run.id, day: run.day, truck: run.truck, bundle }]);
+      await appendJournal(deps.layout, [{ ts: deps.now(), event: 'bundle_done', run: run.id, day: run.day, round: run.round, truck: run.truck, bundle }]);
       state = { ...state, bundle };
       log(`${run.id}: bundle ${bundle}/${OPS_120PLUS120.bundles} done`);
       await checkpoint(deps, opts, run, slots, state, bundle);
@@ -306,5 +291,5 @@ async function driveTruck(deps: FactoryDeps, opts: RunOptions, run: ActiveRun, s
   }
   if (pendingBatches.length)
     return stop('RECOVERABLE', `${pendingBatches.length} card(s) wait for batch jobs (${pendingBatches.join(', ')}); the next run collects them`, { card: pendingBatches[0]!, triage: 'API', transient: true });
-  return stop('READY', `truck ${run.truck} of ${run.day} finished: ${passed} passed`);
+  return stop('READY', `round ${run.round} truck ${run.truck} of ${run.day} finished: ${passed} passed`);
 }

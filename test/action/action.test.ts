@@ -42,6 +42,6 @@ describe('the action', () => {
     const md = await readFile(summary, 'utf8');
     expect(md).toMatch(/<h2>G7 run_0001: truck A of 20261121 — FAIL_STOP<\/h2>/);
     expect(md).toContain('bundle 1: 🟩🟥' + '·'.repeat(18));
-    expect(f.git('log', '--format=%s', '-1')).toMatch(/^g7: run_0001 truck A stop: FAIL_STOP/);
+    expect(f.git('log', '--format=%s', '-1')).toMatch(/^g7: run_0001 round 1 truck A stop: FAIL_STOP/);
   });
 });

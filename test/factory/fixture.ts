@@ -1,8 +1,8 @@
 // A factory in a temporary git repository: a generated library, a taxonomy, and a backlog of exactly the
 // cards a test asks for, packed and ready to run.
-import { execFileSync, execFile } from 'node:child_process';
+import { execFileSync, execFile, spawn } from 'node:child_process';
 import path from 'node:path';
-import { tempRepo, jsonl, type TempRepo } from '../helpers.js';
+import { tempRepo, jsonl, REPO, type TempRepo } from '../helpers.js';
 
 export const DAY = '20261121';
 
@@ -73,3 +73,42 @@ export async function factory(cards: CardSpec[], opts: { libraryFiles?: number; 
 }
 
 export const runDir = (repo: TempRepo, id: string) => path.join(repo.ssot, 'runs', id);
+
+export interface G7Process {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  out: string;
+  err: string;
+}
+
+/**
+ * The g7 binary as a scheduled job runs it: its own process, in the repository root. `env` is added to this
+ * process's environment without GEMINI_API_KEY (a test that wants a key passes one).
+ */
+export function g7Process(root: string, args: string[], env: Record<string, string> = {}): Promise<G7Process> {
+  return new Promise((resolve) => {
+    const full: NodeJS.ProcessEnv = { ...process.env, ...env };
+    if (!env.GEMINI_API_KEY) delete full.GEMINI_API_KEY;
+    const p = spawn(process.execPath, [path.join(REPO, 'bin/g7.mjs'), ...args], { cwd: root, env: full, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    p.stdout.on('data', (b) => (out += b));
+    p.stderr.on('data', (b) => (err += b));
+    p.on('close', (code, signal) => resolve({ code, signal, out, err }));
+  });
+}
+
+/** A repository with a library of `libraryFiles` files, the fixture's taxonomy, a day plan and nothing compiled yet. */
+export async function planRepo(plan: string, opts: { libraryFiles?: number; factoryYaml?: string } = {}): Promise<Factory> {
+  const repo = await tempRepo();
+  await repo.write('ssot/factory.yaml', opts.factoryYaml ?? 'library: { root: library }\ntaxonomy: ssot/rules/tags.yaml\nsensors: ssot/rules/sensors.yaml\nscan: { chunk_bytes: 1024 }\n');
+  await repo.write('ssot/.gitignore', 'state/run.lock\n*.tmp-*\n');
+  await repo.write('ssot/rules/tags.yaml', 'tags:\n  - { name: risk, keywords: [going-concern, related-party], strike: true }\n  - { name: money, regex: ["KRW \\\\d+"] }\n');
+  await repo.write('ssot/rules/sensors.yaml', 'sensors:\n  - { id: S01, name: risk }\n');
+  for (let i = 1; i <= (opts.libraryFiles ?? 4); i++) await repo.write(`library/doc${String(i).padStart(3, '0')}.md`, `Doc ${i}: a related-party loan of KRW ${i} billion.\nOrdinary text.\n`);
+  await repo.write(`ssot/plans/dayplan_${DAY}.yaml`, plan);
+  initGit(repo.root);
+  git(repo.root, 'add', '-A');
+  git(repo.root, 'commit', '-q', '-m', 'plan fixture');
+  return Object.assign(repo, { git: (...args: string[]) => git(repo.root, ...args) });
+}

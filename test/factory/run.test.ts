@@ -32,7 +32,7 @@ describe('g7 run', () => {
     expect(manifest.subject.map((s: { name: string }) => s.name)).toContain('ssot/runs/run_0001/cards/001_L1_SCAN_000001/attempt-1/result.json');
     // The audit trail: one commit for the bundle and one for the stop, trailers naming the run.
     const log = f.git('log', '--format=%s%n%(trailers:only,unfold)%n--');
-    expect(log).toMatch(/g7: run_0001 truck A stop: READY, 7 passed, 0 failed\nG7-Run: run_0001\nG7-Day: 20261121\nG7-Truck: A\nG7-Bundle: 1\nG7-State: READY\nG7-Passed: 7\nG7-Failed: 0\nG7-Manifest: sha256:[0-9a-f]{64}/);
+    expect(log).toMatch(/g7: run_0001 round 1 truck A stop: READY, 7 passed, 0 failed\nG7-Run: run_0001\nG7-Day: 20261121\nG7-Round: 1\nG7-Truck: A\nG7-Bundle: 1\nG7-State: READY\nG7-Passed: 7\nG7-Failed: 0\nG7-Manifest: sha256:[0-9a-f]{64}/);
     expect(f.git('status', '--porcelain', '--', 'ssot')).toBe('');
     const hist = JSON.parse((await f.g7('--json', 'log')).out);
     expect(hist).toEqual([expect.objectContaining({ run: 'run_0001', state: 'READY', passed: 7, failed: 0, commits: 2 })]);
@@ -73,7 +73,7 @@ describe('g7 run', () => {
     expect(again.err).toMatch(/FAIL_STOP since .*\n.*read: .*rework.*\n.*g7 resume/);
 
     // The person fixes the cause (here: the command), then resumes; the next run continues the truck.
-    const packet = path.join(f.ssot, 'packets', DAY, 'packet_A.jsonl');
+    const packet = path.join(f.ssot, 'packets', DAY, 'round_01', 'packet_A.jsonl');
     await writeFile(packet, (await readFile(packet, 'utf8')).replace(/echo \\"Error: Cannot find module 'left-pad'\\" >&2; exit 3/, 'printf fixed'));
     expect((await f.g7('resume')).code).toBe(0);
     const fixed = await f.g7('run');

@@ -67,7 +67,7 @@ describe('git audit trail over HTTP', () => {
       expect(r.code).toBe(0);
       const subjects = git(remote.bare, 'log', '--format=%s', 'main');
       expect(subjects).toMatch(/person: a note/);
-      expect(subjects).toMatch(/g7: run_0001 truck A stop: READY, 2 passed, 0 failed/);
+      expect(subjects).toMatch(/g7: run_0001 round 1 truck A stop: READY, 2 passed, 0 failed/);
       expect(git(remote.bare, 'log', '--format=%s', 'main').trim().split('\n')[0]).toMatch(/^g7: run_0001/);
     } finally {
       await remote.close();
