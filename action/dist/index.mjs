@@ -1086,14 +1086,14 @@ var require_util = __commonJS({
         }
         const port = url.port != null ? url.port : url.protocol === "https:" ? 443 : 80;
         let origin = url.origin != null ? url.origin : `${url.protocol || ""}//${url.hostname || ""}:${port}`;
-        let path30 = url.path != null ? url.path : `${url.pathname || ""}${url.search || ""}`;
+        let path31 = url.path != null ? url.path : `${url.pathname || ""}${url.search || ""}`;
         if (origin[origin.length - 1] === "/") {
           origin = origin.slice(0, origin.length - 1);
         }
-        if (path30 && path30[0] !== "/") {
-          path30 = `/${path30}`;
+        if (path31 && path31[0] !== "/") {
+          path31 = `/${path31}`;
         }
-        return new URL(`${origin}${path30}`);
+        return new URL(`${origin}${path31}`);
       }
       if (!isHttpOrHttpsPrefixed(url.origin || url.protocol)) {
         throw new InvalidArgumentError2("Invalid URL protocol: the URL must start with `http:` or `https:`.");
@@ -1544,39 +1544,39 @@ var require_diagnostics = __commonJS({
       });
       diagnosticsChannel.channel("undici:client:sendHeaders").subscribe((evt) => {
         const {
-          request: { method, path: path30, origin }
+          request: { method, path: path31, origin }
         } = evt;
-        debuglog("sending request to %s %s/%s", method, origin, path30);
+        debuglog("sending request to %s %s/%s", method, origin, path31);
       });
       diagnosticsChannel.channel("undici:request:headers").subscribe((evt) => {
         const {
-          request: { method, path: path30, origin },
+          request: { method, path: path31, origin },
           response: { statusCode }
         } = evt;
         debuglog(
           "received response to %s %s/%s - HTTP %d",
           method,
           origin,
-          path30,
+          path31,
           statusCode
         );
       });
       diagnosticsChannel.channel("undici:request:trailers").subscribe((evt) => {
         const {
-          request: { method, path: path30, origin }
+          request: { method, path: path31, origin }
         } = evt;
-        debuglog("trailers received from %s %s/%s", method, origin, path30);
+        debuglog("trailers received from %s %s/%s", method, origin, path31);
       });
       diagnosticsChannel.channel("undici:request:error").subscribe((evt) => {
         const {
-          request: { method, path: path30, origin },
+          request: { method, path: path31, origin },
           error: error2
         } = evt;
         debuglog(
           "request to %s %s/%s errored - %s",
           method,
           origin,
-          path30,
+          path31,
           error2.message
         );
       });
@@ -1625,9 +1625,9 @@ var require_diagnostics = __commonJS({
         });
         diagnosticsChannel.channel("undici:client:sendHeaders").subscribe((evt) => {
           const {
-            request: { method, path: path30, origin }
+            request: { method, path: path31, origin }
           } = evt;
-          debuglog("sending request to %s %s/%s", method, origin, path30);
+          debuglog("sending request to %s %s/%s", method, origin, path31);
         });
       }
       diagnosticsChannel.channel("undici:websocket:open").subscribe((evt) => {
@@ -1690,7 +1690,7 @@ var require_request = __commonJS({
     var kHandler = /* @__PURE__ */ Symbol("handler");
     var Request3 = class {
       constructor(origin, {
-        path: path30,
+        path: path31,
         method,
         body,
         headers,
@@ -1705,11 +1705,11 @@ var require_request = __commonJS({
         expectContinue,
         servername
       }, handler) {
-        if (typeof path30 !== "string") {
+        if (typeof path31 !== "string") {
           throw new InvalidArgumentError2("path must be a string");
-        } else if (path30[0] !== "/" && !(path30.startsWith("http://") || path30.startsWith("https://")) && method !== "CONNECT") {
+        } else if (path31[0] !== "/" && !(path31.startsWith("http://") || path31.startsWith("https://")) && method !== "CONNECT") {
           throw new InvalidArgumentError2("path must be an absolute URL or start with a slash");
-        } else if (invalidPathRegex.test(path30)) {
+        } else if (invalidPathRegex.test(path31)) {
           throw new InvalidArgumentError2("invalid request path");
         }
         if (typeof method !== "string") {
@@ -1775,7 +1775,7 @@ var require_request = __commonJS({
         this.completed = false;
         this.aborted = false;
         this.upgrade = upgrade || null;
-        this.path = query ? buildURL(path30, query) : path30;
+        this.path = query ? buildURL(path31, query) : path31;
         this.origin = origin;
         this.idempotent = idempotent == null ? method === "HEAD" || method === "GET" : idempotent;
         this.blocking = blocking == null ? false : blocking;
@@ -2589,14 +2589,14 @@ var require_connect = __commonJS({
       const sessionCache = new SessionCache(maxCachedSessions == null ? 100 : maxCachedSessions);
       timeout = timeout == null ? 1e4 : timeout;
       allowH2 = allowH2 != null ? allowH2 : false;
-      return function connect({ hostname: hostname4, host, protocol, port, servername, localAddress, httpSocket }, callback2) {
+      return function connect({ hostname: hostname5, host, protocol, port, servername, localAddress, httpSocket }, callback2) {
         let socket;
         if (protocol === "https:") {
           if (!tls) {
             tls = __require("node:tls");
           }
           servername = servername || options.servername || util.getServerName(host) || null;
-          const sessionKey = servername || hostname4;
+          const sessionKey = servername || hostname5;
           assert(sessionKey);
           const session = customSession || sessionCache.get(sessionKey) || null;
           port = port || 443;
@@ -2612,7 +2612,7 @@ var require_connect = __commonJS({
             socket: httpSocket,
             // upgrade socket connection
             port,
-            host: hostname4
+            host: hostname5
           });
           socket.on("session", function(session2) {
             sessionCache.set(sessionKey, session2);
@@ -2626,14 +2626,14 @@ var require_connect = __commonJS({
             ...options,
             localAddress,
             port,
-            host: hostname4
+            host: hostname5
           });
         }
         if (options.keepAlive == null || options.keepAlive) {
           const keepAliveInitialDelay = options.keepAliveInitialDelay === void 0 ? 6e4 : options.keepAliveInitialDelay;
           socket.setKeepAlive(true, keepAliveInitialDelay);
         }
-        const clearConnectTimeout = setupConnectTimeout(new WeakRef(socket), { timeout, hostname: hostname4, port });
+        const clearConnectTimeout = setupConnectTimeout(new WeakRef(socket), { timeout, hostname: hostname5, port });
         socket.setNoDelay(true).once(protocol === "https:" ? "secureConnect" : "connect", function() {
           queueMicrotask(clearConnectTimeout);
           if (callback2) {
@@ -6468,7 +6468,7 @@ var require_client_h1 = __commonJS({
       return method !== "GET" && method !== "HEAD" && method !== "OPTIONS" && method !== "TRACE" && method !== "CONNECT";
     }
     function writeH1(client, request) {
-      const { method, path: path30, host, upgrade, blocking, reset } = request;
+      const { method, path: path31, host, upgrade, blocking, reset } = request;
       let { body, headers, contentLength } = request;
       const expectsPayload = method === "PUT" || method === "POST" || method === "PATCH" || method === "QUERY" || method === "PROPFIND" || method === "PROPPATCH";
       if (util.isFormDataLike(body)) {
@@ -6549,7 +6549,7 @@ var require_client_h1 = __commonJS({
       if (blocking) {
         socket[kBlocking] = true;
       }
-      let header = `${method} ${path30} HTTP/1.1\r
+      let header = `${method} ${path31} HTTP/1.1\r
 `;
       if (typeof host === "string") {
         header += `host: ${host}\r
@@ -7078,7 +7078,7 @@ var require_client_h2 = __commonJS({
     }
     function writeH2(client, request) {
       const session = client[kHTTP2Session];
-      const { method, path: path30, host, upgrade, expectContinue, signal: signal2, headers: reqHeaders } = request;
+      const { method, path: path31, host, upgrade, expectContinue, signal: signal2, headers: reqHeaders } = request;
       let { body } = request;
       if (upgrade) {
         util.errorRequest(client, request, new Error("Upgrade not supported for H2"));
@@ -7101,8 +7101,8 @@ var require_client_h2 = __commonJS({
         }
       }
       let stream;
-      const { hostname: hostname4, port } = client[kUrl];
-      headers[HTTP2_HEADER_AUTHORITY] = host || `${hostname4}${port ? `:${port}` : ""}`;
+      const { hostname: hostname5, port } = client[kUrl];
+      headers[HTTP2_HEADER_AUTHORITY] = host || `${hostname5}${port ? `:${port}` : ""}`;
       headers[HTTP2_HEADER_METHOD] = method;
       const abort = (error2) => {
         if (request.aborted) {
@@ -7175,7 +7175,7 @@ var require_client_h2 = __commonJS({
         });
         return true;
       }
-      headers[HTTP2_HEADER_PATH] = path30;
+      headers[HTTP2_HEADER_PATH] = path31;
       headers[HTTP2_HEADER_SCHEME] = "https";
       const expectsPayload = method === "PUT" || method === "POST" || method === "PATCH";
       if (body && typeof body.read === "function") {
@@ -7528,9 +7528,9 @@ var require_redirect_handler = __commonJS({
           return this.handler.onHeaders(statusCode, headers, resume, statusText);
         }
         const { origin, pathname, search } = util.parseURL(new URL(this.location, this.opts.origin && new URL(this.opts.path, this.opts.origin)));
-        const path30 = search ? `${pathname}${search}` : pathname;
+        const path31 = search ? `${pathname}${search}` : pathname;
         this.opts.headers = cleanRequestHeaders(this.opts.headers, statusCode === 303, this.opts.origin !== origin);
-        this.opts.path = path30;
+        this.opts.path = path31;
         this.opts.origin = origin;
         this.opts.maxRedirections = 0;
         this.opts.query = null;
@@ -7942,20 +7942,20 @@ var require_client = __commonJS({
     async function connect(client) {
       assert(!client[kConnecting]);
       assert(!client[kHTTPContext]);
-      let { host, hostname: hostname4, protocol, port } = client[kUrl];
-      if (hostname4[0] === "[") {
-        const idx = hostname4.indexOf("]");
+      let { host, hostname: hostname5, protocol, port } = client[kUrl];
+      if (hostname5[0] === "[") {
+        const idx = hostname5.indexOf("]");
         assert(idx !== -1);
-        const ip = hostname4.substring(1, idx);
+        const ip = hostname5.substring(1, idx);
         assert(net.isIP(ip));
-        hostname4 = ip;
+        hostname5 = ip;
       }
       client[kConnecting] = true;
       if (channels.beforeConnect.hasSubscribers) {
         channels.beforeConnect.publish({
           connectParams: {
             host,
-            hostname: hostname4,
+            hostname: hostname5,
             protocol,
             port,
             version: client[kHTTPContext]?.version,
@@ -7969,7 +7969,7 @@ var require_client = __commonJS({
         const socket = await new Promise((resolve3, reject) => {
           client[kConnector]({
             host,
-            hostname: hostname4,
+            hostname: hostname5,
             protocol,
             port,
             servername: client[kServerName],
@@ -8002,7 +8002,7 @@ var require_client = __commonJS({
           channels.connected.publish({
             connectParams: {
               host,
-              hostname: hostname4,
+              hostname: hostname5,
               protocol,
               port,
               version: client[kHTTPContext]?.version,
@@ -8023,7 +8023,7 @@ var require_client = __commonJS({
           channels.connectError.publish({
             connectParams: {
               host,
-              hostname: hostname4,
+              hostname: hostname5,
               protocol,
               port,
               version: client[kHTTPContext]?.version,
@@ -8769,10 +8769,10 @@ var require_proxy_agent = __commonJS({
         };
         const {
           origin,
-          path: path30 = "/",
+          path: path31 = "/",
           headers = {}
         } = opts;
-        opts.path = origin + path30;
+        opts.path = origin + path31;
         if (!("host" in headers) && !("Host" in headers)) {
           const { host } = new URL2(origin);
           headers.host = host;
@@ -8998,10 +8998,10 @@ var require_env_http_proxy_agent = __commonJS({
         }
       }
       #getProxyAgentForUrl(url) {
-        let { protocol, host: hostname4, port } = url;
-        hostname4 = hostname4.replace(/:\d*$/, "").toLowerCase();
+        let { protocol, host: hostname5, port } = url;
+        hostname5 = hostname5.replace(/:\d*$/, "").toLowerCase();
         port = Number.parseInt(port, 10) || DEFAULT_PORTS[protocol] || 0;
-        if (!this.#shouldProxy(hostname4, port)) {
+        if (!this.#shouldProxy(hostname5, port)) {
           return this[kNoProxyAgent];
         }
         if (protocol === "https:") {
@@ -9009,7 +9009,7 @@ var require_env_http_proxy_agent = __commonJS({
         }
         return this[kHttpProxyAgent];
       }
-      #shouldProxy(hostname4, port) {
+      #shouldProxy(hostname5, port) {
         if (this.#noProxyChanged) {
           this.#parseNoProxy();
         }
@@ -9025,11 +9025,11 @@ var require_env_http_proxy_agent = __commonJS({
             continue;
           }
           if (!/^[.*]/.test(entry.hostname)) {
-            if (hostname4 === entry.hostname) {
+            if (hostname5 === entry.hostname) {
               return false;
             }
           } else {
-            if (hostname4.endsWith(entry.hostname.replace(/^\*/, ""))) {
+            if (hostname5.endsWith(entry.hostname.replace(/^\*/, ""))) {
               return false;
             }
           }
@@ -10744,20 +10744,20 @@ var require_mock_utils = __commonJS({
       }
       return true;
     }
-    function safeUrl(path30) {
-      if (typeof path30 !== "string") {
-        return path30;
+    function safeUrl(path31) {
+      if (typeof path31 !== "string") {
+        return path31;
       }
-      const pathSegments = path30.split("?");
+      const pathSegments = path31.split("?");
       if (pathSegments.length !== 2) {
-        return path30;
+        return path31;
       }
       const qp = new URLSearchParams(pathSegments.pop());
       qp.sort();
       return [...pathSegments, qp.toString()].join("?");
     }
-    function matchKey(mockDispatch2, { path: path30, method, body, headers }) {
-      const pathMatch = matchValue(mockDispatch2.path, path30);
+    function matchKey(mockDispatch2, { path: path31, method, body, headers }) {
+      const pathMatch = matchValue(mockDispatch2.path, path31);
       const methodMatch = matchValue(mockDispatch2.method, method);
       const bodyMatch = typeof mockDispatch2.body !== "undefined" ? matchValue(mockDispatch2.body, body) : true;
       const headersMatch = matchHeaders(mockDispatch2, headers);
@@ -10779,7 +10779,7 @@ var require_mock_utils = __commonJS({
     function getMockDispatch(mockDispatches, key) {
       const basePath = key.query ? buildURL(key.path, key.query) : key.path;
       const resolvedPath = typeof basePath === "string" ? safeUrl(basePath) : basePath;
-      let matchedMockDispatches = mockDispatches.filter(({ consumed }) => !consumed).filter(({ path: path30 }) => matchValue(safeUrl(path30), resolvedPath));
+      let matchedMockDispatches = mockDispatches.filter(({ consumed }) => !consumed).filter(({ path: path31 }) => matchValue(safeUrl(path31), resolvedPath));
       if (matchedMockDispatches.length === 0) {
         throw new MockNotMatchedError(`Mock dispatch not matched for path '${resolvedPath}'`);
       }
@@ -10817,9 +10817,9 @@ var require_mock_utils = __commonJS({
       }
     }
     function buildKey(opts) {
-      const { path: path30, method, body, headers, query } = opts;
+      const { path: path31, method, body, headers, query } = opts;
       return {
-        path: path30,
+        path: path31,
         method,
         body,
         headers,
@@ -11282,10 +11282,10 @@ var require_pending_interceptors_formatter = __commonJS({
       }
       format(pendingInterceptors) {
         const withPrettyHeaders = pendingInterceptors.map(
-          ({ method, path: path30, data: { statusCode }, persist, times, timesInvoked, origin }) => ({
+          ({ method, path: path31, data: { statusCode }, persist, times, timesInvoked, origin }) => ({
             Method: method,
             Origin: origin,
-            Path: path30,
+            Path: path31,
             "Status code": statusCode,
             Persistent: persist ? PERSISTENT : NOT_PERSISTENT,
             Invocations: timesInvoked,
@@ -16164,9 +16164,9 @@ var require_util6 = __commonJS({
         }
       }
     }
-    function validateCookiePath(path30) {
-      for (let i2 = 0; i2 < path30.length; ++i2) {
-        const code = path30.charCodeAt(i2);
+    function validateCookiePath(path31) {
+      for (let i2 = 0; i2 < path31.length; ++i2) {
+        const code = path31.charCodeAt(i2);
         if (code < 32 || // exclude CTLs (0-31)
         code > 126 || // exclude DEL and non-ascii
         code === 59) {
@@ -19086,11 +19086,11 @@ var require_undici = __commonJS({
           if (typeof opts.path !== "string") {
             throw new InvalidArgumentError2("invalid opts.path");
           }
-          let path30 = opts.path;
+          let path31 = opts.path;
           if (!opts.path.startsWith("/")) {
-            path30 = `/${path30}`;
+            path31 = `/${path31}`;
           }
-          url = new URL(util.parseOrigin(url).origin + path30);
+          url = new URL(util.parseOrigin(url).origin + path31);
         } else {
           if (!opts) {
             opts = typeof url === "object" ? url : {};
@@ -22390,8 +22390,8 @@ var require_utils2 = __commonJS({
       }
       return ind;
     }
-    function removeDotSegments(path30) {
-      let input = path30;
+    function removeDotSegments(path31) {
+      let input = path31;
       const output = [];
       let nextSlash = -1;
       let len = 0;
@@ -22465,11 +22465,11 @@ var require_utils2 = __commonJS({
       }
       return output.join("");
     }
-    function removeDotSegmentsRelative(path30) {
-      if (path30 === "" || path30[0] === "/") {
-        return removeDotSegments(path30);
+    function removeDotSegmentsRelative(path31) {
+      if (path31 === "" || path31[0] === "/") {
+        return removeDotSegments(path31);
       }
-      const segments = path30.split("/");
+      const segments = path31.split("/");
       const last = segments.length - 1;
       const output = [];
       let trailingDirectory = false;
@@ -22832,8 +22832,8 @@ var require_schemes = __commonJS({
       }
       if (wsComponent.resourceName) {
         const queryIndex = wsComponent.resourceName.indexOf("?");
-        const path30 = queryIndex === -1 ? wsComponent.resourceName : wsComponent.resourceName.slice(0, queryIndex);
-        wsComponent.path = path30 && path30 !== "/" ? path30 : void 0;
+        const path31 = queryIndex === -1 ? wsComponent.resourceName : wsComponent.resourceName.slice(0, queryIndex);
+        wsComponent.path = path31 && path31 !== "/" ? path31 : void 0;
         wsComponent.query = queryIndex === -1 ? void 0 : wsComponent.resourceName.slice(queryIndex + 1);
         wsComponent.resourceName = void 0;
       }
@@ -26143,17 +26143,17 @@ var require_visit = __commonJS({
     visit2.BREAK = BREAK;
     visit2.SKIP = SKIP;
     visit2.REMOVE = REMOVE;
-    function visit_(key, node, visitor, path30) {
-      const ctrl = callVisitor(key, node, visitor, path30);
+    function visit_(key, node, visitor, path31) {
+      const ctrl = callVisitor(key, node, visitor, path31);
       if (identity.isNode(ctrl) || identity.isPair(ctrl)) {
-        replaceNode(key, path30, ctrl);
-        return visit_(key, ctrl, visitor, path30);
+        replaceNode(key, path31, ctrl);
+        return visit_(key, ctrl, visitor, path31);
       }
       if (typeof ctrl !== "symbol") {
         if (identity.isCollection(node)) {
-          path30 = Object.freeze(path30.concat(node));
+          path31 = Object.freeze(path31.concat(node));
           for (let i2 = 0; i2 < node.items.length; ++i2) {
-            const ci = visit_(i2, node.items[i2], visitor, path30);
+            const ci = visit_(i2, node.items[i2], visitor, path31);
             if (typeof ci === "number")
               i2 = ci - 1;
             else if (ci === BREAK)
@@ -26164,13 +26164,13 @@ var require_visit = __commonJS({
             }
           }
         } else if (identity.isPair(node)) {
-          path30 = Object.freeze(path30.concat(node));
-          const ck = visit_("key", node.key, visitor, path30);
+          path31 = Object.freeze(path31.concat(node));
+          const ck = visit_("key", node.key, visitor, path31);
           if (ck === BREAK)
             return BREAK;
           else if (ck === REMOVE)
             node.key = null;
-          const cv = visit_("value", node.value, visitor, path30);
+          const cv = visit_("value", node.value, visitor, path31);
           if (cv === BREAK)
             return BREAK;
           else if (cv === REMOVE)
@@ -26191,17 +26191,17 @@ var require_visit = __commonJS({
     visitAsync.BREAK = BREAK;
     visitAsync.SKIP = SKIP;
     visitAsync.REMOVE = REMOVE;
-    async function visitAsync_(key, node, visitor, path30) {
-      const ctrl = await callVisitor(key, node, visitor, path30);
+    async function visitAsync_(key, node, visitor, path31) {
+      const ctrl = await callVisitor(key, node, visitor, path31);
       if (identity.isNode(ctrl) || identity.isPair(ctrl)) {
-        replaceNode(key, path30, ctrl);
-        return visitAsync_(key, ctrl, visitor, path30);
+        replaceNode(key, path31, ctrl);
+        return visitAsync_(key, ctrl, visitor, path31);
       }
       if (typeof ctrl !== "symbol") {
         if (identity.isCollection(node)) {
-          path30 = Object.freeze(path30.concat(node));
+          path31 = Object.freeze(path31.concat(node));
           for (let i2 = 0; i2 < node.items.length; ++i2) {
-            const ci = await visitAsync_(i2, node.items[i2], visitor, path30);
+            const ci = await visitAsync_(i2, node.items[i2], visitor, path31);
             if (typeof ci === "number")
               i2 = ci - 1;
             else if (ci === BREAK)
@@ -26212,13 +26212,13 @@ var require_visit = __commonJS({
             }
           }
         } else if (identity.isPair(node)) {
-          path30 = Object.freeze(path30.concat(node));
-          const ck = await visitAsync_("key", node.key, visitor, path30);
+          path31 = Object.freeze(path31.concat(node));
+          const ck = await visitAsync_("key", node.key, visitor, path31);
           if (ck === BREAK)
             return BREAK;
           else if (ck === REMOVE)
             node.key = null;
-          const cv = await visitAsync_("value", node.value, visitor, path30);
+          const cv = await visitAsync_("value", node.value, visitor, path31);
           if (cv === BREAK)
             return BREAK;
           else if (cv === REMOVE)
@@ -26245,23 +26245,23 @@ var require_visit = __commonJS({
       }
       return visitor;
     }
-    function callVisitor(key, node, visitor, path30) {
+    function callVisitor(key, node, visitor, path31) {
       if (typeof visitor === "function")
-        return visitor(key, node, path30);
+        return visitor(key, node, path31);
       if (identity.isMap(node))
-        return visitor.Map?.(key, node, path30);
+        return visitor.Map?.(key, node, path31);
       if (identity.isSeq(node))
-        return visitor.Seq?.(key, node, path30);
+        return visitor.Seq?.(key, node, path31);
       if (identity.isPair(node))
-        return visitor.Pair?.(key, node, path30);
+        return visitor.Pair?.(key, node, path31);
       if (identity.isScalar(node))
-        return visitor.Scalar?.(key, node, path30);
+        return visitor.Scalar?.(key, node, path31);
       if (identity.isAlias(node))
-        return visitor.Alias?.(key, node, path30);
+        return visitor.Alias?.(key, node, path31);
       return void 0;
     }
-    function replaceNode(key, path30, node) {
-      const parent = path30[path30.length - 1];
+    function replaceNode(key, path31, node) {
+      const parent = path31[path31.length - 1];
       if (identity.isCollection(parent)) {
         parent.items[key] = node;
       } else if (identity.isPair(parent)) {
@@ -26873,10 +26873,10 @@ var require_Collection = __commonJS({
     var createNode = require_createNode();
     var identity = require_identity();
     var Node = require_Node();
-    function collectionFromPath(schema, path30, value) {
+    function collectionFromPath(schema, path31, value) {
       let v = value;
-      for (let i2 = path30.length - 1; i2 >= 0; --i2) {
-        const k = path30[i2];
+      for (let i2 = path31.length - 1; i2 >= 0; --i2) {
+        const k = path31[i2];
         if (typeof k === "number" && Number.isInteger(k) && k >= 0) {
           const a = [];
           a[k] = v;
@@ -26895,7 +26895,7 @@ var require_Collection = __commonJS({
         sourceObjects: /* @__PURE__ */ new Map()
       });
     }
-    var isEmptyPath = (path30) => path30 == null || typeof path30 === "object" && !!path30[Symbol.iterator]().next().done;
+    var isEmptyPath = (path31) => path31 == null || typeof path31 === "object" && !!path31[Symbol.iterator]().next().done;
     var Collection = class extends Node.NodeBase {
       constructor(type, schema) {
         super(type);
@@ -26925,11 +26925,11 @@ var require_Collection = __commonJS({
        * be a Pair instance or a `{ key, value }` object, which may not have a key
        * that already exists in the map.
        */
-      addIn(path30, value) {
-        if (isEmptyPath(path30))
+      addIn(path31, value) {
+        if (isEmptyPath(path31))
           this.add(value);
         else {
-          const [key, ...rest] = path30;
+          const [key, ...rest] = path31;
           const node = this.get(key, true);
           if (identity.isCollection(node))
             node.addIn(rest, value);
@@ -26943,8 +26943,8 @@ var require_Collection = __commonJS({
        * Removes a value from the collection.
        * @returns `true` if the item was found and removed.
        */
-      deleteIn(path30) {
-        const [key, ...rest] = path30;
+      deleteIn(path31) {
+        const [key, ...rest] = path31;
         if (rest.length === 0)
           return this.delete(key);
         const node = this.get(key, true);
@@ -26958,8 +26958,8 @@ var require_Collection = __commonJS({
        * scalar values from their surrounding node; to disable set `keepScalar` to
        * `true` (collections are always returned intact).
        */
-      getIn(path30, keepScalar) {
-        const [key, ...rest] = path30;
+      getIn(path31, keepScalar) {
+        const [key, ...rest] = path31;
         const node = this.get(key, true);
         if (rest.length === 0)
           return !keepScalar && identity.isScalar(node) ? node.value : node;
@@ -26977,8 +26977,8 @@ var require_Collection = __commonJS({
       /**
        * Checks if the collection includes a value with the key `key`.
        */
-      hasIn(path30) {
-        const [key, ...rest] = path30;
+      hasIn(path31) {
+        const [key, ...rest] = path31;
         if (rest.length === 0)
           return this.has(key);
         const node = this.get(key, true);
@@ -26988,8 +26988,8 @@ var require_Collection = __commonJS({
        * Sets a value in this collection. For `!!set`, `value` needs to be a
        * boolean to add/remove the item from the set.
        */
-      setIn(path30, value) {
-        const [key, ...rest] = path30;
+      setIn(path31, value) {
+        const [key, ...rest] = path31;
         if (rest.length === 0) {
           this.set(key, value);
         } else {
@@ -29504,9 +29504,9 @@ var require_Document = __commonJS({
           this.contents.add(value);
       }
       /** Adds a value to the document. */
-      addIn(path30, value) {
+      addIn(path31, value) {
         if (assertCollection(this.contents))
-          this.contents.addIn(path30, value);
+          this.contents.addIn(path31, value);
       }
       /**
        * Create a new `Alias` node, ensuring that the target `node` has the required anchor.
@@ -29581,14 +29581,14 @@ var require_Document = __commonJS({
        * Removes a value from the document.
        * @returns `true` if the item was found and removed.
        */
-      deleteIn(path30) {
-        if (Collection.isEmptyPath(path30)) {
+      deleteIn(path31) {
+        if (Collection.isEmptyPath(path31)) {
           if (this.contents == null)
             return false;
           this.contents = null;
           return true;
         }
-        return assertCollection(this.contents) ? this.contents.deleteIn(path30) : false;
+        return assertCollection(this.contents) ? this.contents.deleteIn(path31) : false;
       }
       /**
        * Returns item at `key`, or `undefined` if not found. By default unwraps
@@ -29603,10 +29603,10 @@ var require_Document = __commonJS({
        * scalar values from their surrounding node; to disable set `keepScalar` to
        * `true` (collections are always returned intact).
        */
-      getIn(path30, keepScalar) {
-        if (Collection.isEmptyPath(path30))
+      getIn(path31, keepScalar) {
+        if (Collection.isEmptyPath(path31))
           return !keepScalar && identity.isScalar(this.contents) ? this.contents.value : this.contents;
-        return identity.isCollection(this.contents) ? this.contents.getIn(path30, keepScalar) : void 0;
+        return identity.isCollection(this.contents) ? this.contents.getIn(path31, keepScalar) : void 0;
       }
       /**
        * Checks if the document includes a value with the key `key`.
@@ -29617,10 +29617,10 @@ var require_Document = __commonJS({
       /**
        * Checks if the document includes a value at `path`.
        */
-      hasIn(path30) {
-        if (Collection.isEmptyPath(path30))
+      hasIn(path31) {
+        if (Collection.isEmptyPath(path31))
           return this.contents !== void 0;
-        return identity.isCollection(this.contents) ? this.contents.hasIn(path30) : false;
+        return identity.isCollection(this.contents) ? this.contents.hasIn(path31) : false;
       }
       /**
        * Sets a value in this document. For `!!set`, `value` needs to be a
@@ -29637,13 +29637,13 @@ var require_Document = __commonJS({
        * Sets a value in this document. For `!!set`, `value` needs to be a
        * boolean to add/remove the item from the set.
        */
-      setIn(path30, value) {
-        if (Collection.isEmptyPath(path30)) {
+      setIn(path31, value) {
+        if (Collection.isEmptyPath(path31)) {
           this.contents = value;
         } else if (this.contents == null) {
-          this.contents = Collection.collectionFromPath(this.schema, Array.from(path30), value);
+          this.contents = Collection.collectionFromPath(this.schema, Array.from(path31), value);
         } else if (assertCollection(this.contents)) {
-          this.contents.setIn(path30, value);
+          this.contents.setIn(path31, value);
         }
       }
       /**
@@ -31604,9 +31604,9 @@ var require_cst_visit = __commonJS({
     visit2.BREAK = BREAK;
     visit2.SKIP = SKIP;
     visit2.REMOVE = REMOVE;
-    visit2.itemAtPath = (cst, path30) => {
+    visit2.itemAtPath = (cst, path31) => {
       let item = cst;
-      for (const [field, index] of path30) {
+      for (const [field, index] of path31) {
         const tok = item?.[field];
         if (tok && "items" in tok) {
           item = tok.items[index];
@@ -31615,23 +31615,23 @@ var require_cst_visit = __commonJS({
       }
       return item;
     };
-    visit2.parentCollection = (cst, path30) => {
-      const parent = visit2.itemAtPath(cst, path30.slice(0, -1));
-      const field = path30[path30.length - 1][0];
+    visit2.parentCollection = (cst, path31) => {
+      const parent = visit2.itemAtPath(cst, path31.slice(0, -1));
+      const field = path31[path31.length - 1][0];
       const coll = parent?.[field];
       if (coll && "items" in coll)
         return coll;
       throw new Error("Parent collection not found");
     };
-    function _visit(path30, item, visitor) {
-      let ctrl = visitor(item, path30);
+    function _visit(path31, item, visitor) {
+      let ctrl = visitor(item, path31);
       if (typeof ctrl === "symbol")
         return ctrl;
       for (const field of ["key", "value"]) {
         const token = item[field];
         if (token && "items" in token) {
           for (let i2 = 0; i2 < token.items.length; ++i2) {
-            const ci = _visit(Object.freeze(path30.concat([[field, i2]])), token.items[i2], visitor);
+            const ci = _visit(Object.freeze(path31.concat([[field, i2]])), token.items[i2], visitor);
             if (typeof ci === "number")
               i2 = ci - 1;
             else if (ci === BREAK)
@@ -31642,10 +31642,10 @@ var require_cst_visit = __commonJS({
             }
           }
           if (typeof ctrl === "function" && field === "key")
-            ctrl = ctrl(item, path30);
+            ctrl = ctrl(item, path31);
         }
       }
-      return typeof ctrl === "function" ? ctrl(item, path30) : ctrl;
+      return typeof ctrl === "function" ? ctrl(item, path31) : ctrl;
     }
     exports.visit = visit2;
   }
@@ -40197,22 +40197,22 @@ var init_from = __esm({
     init_file();
     init_fetch_blob();
     ({ stat: stat4 } = fs3);
-    blobFromSync = (path30, type) => fromBlob(statSync(path30), path30, type);
-    blobFrom = (path30, type) => stat4(path30).then((stat13) => fromBlob(stat13, path30, type));
-    fileFrom = (path30, type) => stat4(path30).then((stat13) => fromFile(stat13, path30, type));
-    fileFromSync = (path30, type) => fromFile(statSync(path30), path30, type);
-    fromBlob = (stat13, path30, type = "") => new fetch_blob_default([new BlobDataItem({
-      path: path30,
+    blobFromSync = (path31, type) => fromBlob(statSync(path31), path31, type);
+    blobFrom = (path31, type) => stat4(path31).then((stat13) => fromBlob(stat13, path31, type));
+    fileFrom = (path31, type) => stat4(path31).then((stat13) => fromFile(stat13, path31, type));
+    fileFromSync = (path31, type) => fromFile(statSync(path31), path31, type);
+    fromBlob = (stat13, path31, type = "") => new fetch_blob_default([new BlobDataItem({
+      path: path31,
       size: stat13.size,
       lastModified: stat13.mtimeMs,
       start: 0
     })], { type });
-    fromFile = (stat13, path30, type = "") => new file_default([new BlobDataItem({
-      path: path30,
+    fromFile = (stat13, path31, type = "") => new file_default([new BlobDataItem({
+      path: path31,
       size: stat13.size,
       lastModified: stat13.mtimeMs,
       start: 0
-    })], basename(path30), { type, lastModified: stat13.mtimeMs });
+    })], basename(path31), { type, lastModified: stat13.mtimeMs });
     BlobDataItem = class _BlobDataItem {
       #path;
       #start;
@@ -45393,7 +45393,7 @@ var require_util11 = __commonJS({
     exports.getWellKnownCertificateConfigFileLocation = getWellKnownCertificateConfigFileLocation;
     var fs5 = __require("fs");
     var os5 = __require("os");
-    var path30 = __require("path");
+    var path31 = __require("path");
     var WELL_KNOWN_CERTIFICATE_CONFIG_FILE = "certificate_config.json";
     var CLOUDSDK_CONFIG_DIRECTORY = "gcloud";
     function snakeToCamel(str) {
@@ -45486,8 +45486,8 @@ var require_util11 = __commonJS({
       }
     }
     function getWellKnownCertificateConfigFileLocation() {
-      const configDir = process.env.CLOUDSDK_CONFIG || (_isWindows() ? path30.join(process.env.APPDATA || "", CLOUDSDK_CONFIG_DIRECTORY) : path30.join(process.env.HOME || "", ".config", CLOUDSDK_CONFIG_DIRECTORY));
-      return path30.join(configDir, WELL_KNOWN_CERTIFICATE_CONFIG_FILE);
+      const configDir = process.env.CLOUDSDK_CONFIG || (_isWindows() ? path31.join(process.env.APPDATA || "", CLOUDSDK_CONFIG_DIRECTORY) : path31.join(process.env.HOME || "", ".config", CLOUDSDK_CONFIG_DIRECTORY));
+      return path31.join(configDir, WELL_KNOWN_CERTIFICATE_CONFIG_FILE);
     }
     function _isWindows() {
       return os5.platform().startsWith("win");
@@ -47433,7 +47433,7 @@ var require_getCredentials = __commonJS({
     "use strict";
     Object.defineProperty(exports, "__esModule", { value: true });
     exports.getCredentials = getCredentials;
-    var path30 = __require("path");
+    var path31 = __require("path");
     var fs5 = __require("fs");
     var util_1 = __require("util");
     var errorWithCode_1 = require_errorWithCode();
@@ -47505,7 +47505,7 @@ var require_getCredentials = __commonJS({
        * @returns An instance of a class that implements ICredentialsProvider.
        */
       static create(keyFilePath) {
-        const keyFileExtension = path30.extname(keyFilePath);
+        const keyFileExtension = path31.extname(keyFilePath);
         switch (keyFileExtension) {
           case ExtensionFiles.JSON:
             return new JsonCredentialsProvider(keyFilePath);
@@ -50874,7 +50874,7 @@ var require_googleauth = __commonJS({
     var gaxios_1 = require_src2();
     var gcpMetadata = require_src4();
     var os5 = __require("os");
-    var path30 = __require("path");
+    var path31 = __require("path");
     var crypto_1 = require_crypto3();
     var computeclient_1 = require_computeclient();
     var idtokenclient_1 = require_idtokenclient();
@@ -51159,19 +51159,19 @@ var require_googleauth = __commonJS({
         if (!configDir) {
           if (this._isWindows()) {
             if (process.env["APPDATA"]) {
-              configDir = path30.join(process.env["APPDATA"], "gcloud");
+              configDir = path31.join(process.env["APPDATA"], "gcloud");
             }
           } else {
             const home = process.env["HOME"];
             if (home) {
-              configDir = path30.join(home, ".config", "gcloud");
+              configDir = path31.join(home, ".config", "gcloud");
             }
           }
         }
         if (!configDir) {
           return null;
         }
-        const location = path30.join(configDir, "application_default_credentials.json");
+        const location = path31.join(configDir, "application_default_credentials.json");
         if (!fs5.existsSync(location)) {
           return null;
         }
@@ -51526,7 +51526,7 @@ var require_googleauth = __commonJS({
         if (this.jsonContent) {
           return this._cacheClientFromJSON(this.jsonContent, this.clientOptions);
         } else if (this.keyFilename) {
-          const filePath = path30.resolve(this.keyFilename);
+          const filePath = path31.resolve(this.keyFilename);
           const stream = fs5.createReadStream(filePath);
           return await this.fromStreamAsync(stream, this.clientOptions);
         } else if (this.apiKey) {
@@ -56055,8 +56055,8 @@ var require_utils3 = __commonJS({
       }
       return output;
     };
-    exports.basename = (path30, { windows } = {}) => {
-      const segs = path30.split(windows ? /[\\/]/ : "/");
+    exports.basename = (path31, { windows } = {}) => {
+      const segs = path31.split(windows ? /[\\/]/ : "/");
       const last = segs[segs.length - 1];
       if (last === "") {
         return segs[segs.length - 2];
@@ -58739,7 +58739,7 @@ var require_command = __commonJS({
   "node_modules/commander/lib/command.js"(exports) {
     var EventEmitter = __require("node:events").EventEmitter;
     var childProcess = __require("node:child_process");
-    var path30 = __require("node:path");
+    var path31 = __require("node:path");
     var fs5 = __require("node:fs");
     var process2 = __require("node:process");
     var { Argument: Argument2, humanReadableArgName } = require_argument();
@@ -59752,9 +59752,9 @@ Expecting one of '${allowedValues.join("', '")}'`);
         let launchWithNode = false;
         const sourceExt = [".js", ".ts", ".tsx", ".mjs", ".cjs"];
         function findFile(baseDir, baseName) {
-          const localBin = path30.resolve(baseDir, baseName);
+          const localBin = path31.resolve(baseDir, baseName);
           if (fs5.existsSync(localBin)) return localBin;
-          if (sourceExt.includes(path30.extname(baseName))) return void 0;
+          if (sourceExt.includes(path31.extname(baseName))) return void 0;
           const foundExt = sourceExt.find(
             (ext) => fs5.existsSync(`${localBin}${ext}`)
           );
@@ -59772,17 +59772,17 @@ Expecting one of '${allowedValues.join("', '")}'`);
           } catch {
             resolvedScriptPath = this._scriptPath;
           }
-          executableDir = path30.resolve(
-            path30.dirname(resolvedScriptPath),
+          executableDir = path31.resolve(
+            path31.dirname(resolvedScriptPath),
             executableDir
           );
         }
         if (executableDir) {
           let localFile = findFile(executableDir, executableFile);
           if (!localFile && !subcommand._executableFile && this._scriptPath) {
-            const legacyName = path30.basename(
+            const legacyName = path31.basename(
               this._scriptPath,
-              path30.extname(this._scriptPath)
+              path31.extname(this._scriptPath)
             );
             if (legacyName !== this._name) {
               localFile = findFile(
@@ -59793,7 +59793,7 @@ Expecting one of '${allowedValues.join("', '")}'`);
           }
           executableFile = localFile || executableFile;
         }
-        launchWithNode = sourceExt.includes(path30.extname(executableFile));
+        launchWithNode = sourceExt.includes(path31.extname(executableFile));
         let proc;
         if (process2.platform !== "win32") {
           if (launchWithNode) {
@@ -60708,7 +60708,7 @@ Expecting one of '${allowedValues.join("', '")}'`);
        * @return {Command}
        */
       nameFromFilename(filename) {
-        this._name = path30.basename(filename, path30.extname(filename));
+        this._name = path31.basename(filename, path31.extname(filename));
         return this;
       }
       /**
@@ -60722,9 +60722,9 @@ Expecting one of '${allowedValues.join("', '")}'`);
        * @param {string} [path]
        * @return {(string|null|Command)}
        */
-      executableDir(path31) {
-        if (path31 === void 0) return this._executableDir;
-        this._executableDir = path31;
+      executableDir(path32) {
+        if (path32 === void 0) return this._executableDir;
+        this._executableDir = path32;
         return this;
       }
       /**
@@ -61004,7 +61004,7 @@ var require_commander = __commonJS({
 
 // src/action/main.ts
 import { readFile as readFile18, readdir as readdir7 } from "node:fs/promises";
-import path29 from "node:path";
+import path30 from "node:path";
 
 // node_modules/@actions/core/lib/command.js
 import * as os from "os";
@@ -63254,12 +63254,12 @@ function parseTree(text, errors = [], options = ParseOptions.DEFAULT) {
   }
   return result;
 }
-function findNodeAtLocation(root, path30) {
+function findNodeAtLocation(root, path31) {
   if (!root) {
     return void 0;
   }
   let node = root;
-  for (let segment of path30) {
+  for (let segment of path31) {
     if (typeof segment === "string") {
       if (node.type !== "object" || !Array.isArray(node.children)) {
         return void 0;
@@ -64101,38 +64101,48 @@ function capture() {
     }
   };
 }
-var systemShell = {
-  run(command, { cwd, timeoutMs, env: env2 }) {
-    return new Promise((resolve3) => {
-      const started = performance.now();
-      const child = spawn("sh", ["-c", command], { cwd, env: env2 ?? process.env, detached: true, stdio: ["ignore", "pipe", "pipe"] });
-      const out = capture();
-      const err = capture();
-      let timedOut = false;
-      const timer = setTimeout(() => {
-        timedOut = true;
-        try {
-          process.kill(-child.pid, "SIGKILL");
-        } catch {
-        }
-      }, timeoutMs);
-      child.stdout.on("data", (b) => out.push(b));
-      child.stderr.on("data", (b) => err.push(b));
-      child.on("error", (e2) => {
-        clearTimeout(timer);
-        resolve3({ exit: 127, stdout: "", stderr: `g7: could not start the command: ${e2.message}
+function hostShell(o) {
+  return {
+    run(command, { cwd, timeoutMs }) {
+      return new Promise((resolve3) => {
+        const started = performance.now();
+        const child = spawn("sh", ["-c", command], { cwd, env: o.env, detached: true, stdio: ["ignore", "pipe", "pipe"] });
+        const out = capture();
+        const err = capture();
+        let killedFor;
+        const kill = (why) => {
+          killedFor ??= why;
+          try {
+            process.kill(-child.pid, "SIGKILL");
+          } catch {
+          }
+        };
+        const timer = setTimeout(() => kill(`timed out after ${timeoutMs} ms`), timeoutMs);
+        const onStop = () => kill("stopped: the run was cancelled");
+        o.stop?.addEventListener("abort", onStop, { once: true });
+        if (o.stop?.aborted) onStop();
+        child.stdout.on("data", (b) => out.push(b));
+        child.stderr.on("data", (b) => err.push(b));
+        const done = () => {
+          clearTimeout(timer);
+          o.stop?.removeEventListener("abort", onStop);
+        };
+        child.on("error", (e2) => {
+          done();
+          resolve3({ exit: 127, stdout: "", stderr: `g7: could not start the command: ${e2.message}
 `, timedOut: false, durationMs: performance.now() - started });
-      });
-      child.on("close", (code, signal2) => {
-        clearTimeout(timer);
-        const stderr = err.text() + (timedOut ? `
-[g7: timed out after ${timeoutMs} ms and was killed]
+        });
+        child.on("close", (code, signal2) => {
+          done();
+          const stderr = err.text() + (killedFor ? `
+[g7: ${killedFor}, and was killed]
 ` : "");
-        resolve3({ exit: code ?? (signal2 ? 128 + 9 : 1), stdout: out.text(), stderr, timedOut, durationMs: performance.now() - started });
+          resolve3({ exit: code ?? (signal2 ? 128 + 9 : 1), stdout: out.text(), stderr, timedOut: killedFor?.startsWith("timed out") ?? false, durationMs: performance.now() - started });
+        });
       });
-    });
-  }
-};
+    }
+  };
+}
 
 // src/git/git.ts
 import { execFile } from "node:child_process";
@@ -64178,6 +64188,24 @@ var GitError = class extends Error {
   args;
   result;
 };
+var PushRefused = class extends Error {
+  constructor(remote, branch, reason) {
+    super(`git push to ${remote} ${branch} was refused: ${reason}`);
+    this.remote = remote;
+    this.branch = branch;
+    this.reason = reason;
+    this.name = "PushRefused";
+  }
+  remote;
+  branch;
+  reason;
+};
+function pushFailure(stderr) {
+  const ref = /\[remote rejected\][^(\n]*\(([^)\n]*)\)/.exec(stderr)?.[1] ?? /\[rejected\][^(\n]*\(([^)\n]*)\)/.exec(stderr)?.[1];
+  const remote = stderr.split("\n").filter((l) => l.startsWith("remote:")).map((l) => l.slice(7).trim()).filter(Boolean);
+  const fatal = stderr.split("\n").filter((l) => /^(fatal|error):/.test(l) && !/failed to push some refs/.test(l)).map((l) => l.replace(/^(fatal|error):\s*/, ""));
+  return [ref, ...remote, ...fatal].filter(Boolean).join("; ").slice(0, 500) || stderr.trim().split("\n").slice(-2).join(" | ");
+}
 var Git = class {
   constructor(cwd, env2 = process.env) {
     this.cwd = cwd;
@@ -64243,18 +64271,25 @@ var Git = class {
   async currentBranch() {
     return (await this.run(["rev-parse", "--abbrev-ref", "HEAD"])).stdout.trim();
   }
-  /** Pushes; on a non-fast-forward, fetches, rebases and tries again (up to `tries`). */
+  /**
+   * Pushes HEAD to `branch`. On a race (non-fast-forward), fetches, rebases (local changes stashed) and tries
+   * again, up to `tries` pushes. Anything else, and a race still lost after `tries`, throws PushRefused.
+   * Never pushes to a branch named HEAD (a detached HEAD with no branch configured).
+   */
   async pushWithRetry(remote, branch, tries = 5) {
+    if (!branch || branch === "HEAD") throw new PushRefused(remote, branch || "(none)", "HEAD is detached and no branch is configured; set git.branch in factory.yaml to the branch the evidence goes to");
     for (let attempt = 1; ; attempt++) {
       const r2 = await this.run(["push", remote, `HEAD:refs/heads/${branch}`], { allowFail: true });
       if (r2.code === 0) return { attempts: attempt };
-      const rejected = /non-fast-forward|fetch first|rejected|failed to push/i.test(r2.stderr);
-      if (!rejected || attempt >= tries) throw new GitError(["push", remote, branch], r2);
-      await this.run(["fetch", "-q", remote, branch]);
-      const rebase = await this.run(["rebase", "-q", `${remote}/${branch}`], { allowFail: true });
+      const race = /\[rejected\][^\n]*\((fetch first|non-fast-forward)\)|\[remote rejected\][^\n]*\((failed to update ref|failed to lock|incorrect old value provided)\)/.test(r2.stderr);
+      if (!race) throw new PushRefused(remote, branch, pushFailure(r2.stderr));
+      if (attempt >= tries) throw new PushRefused(remote, branch, `still behind the remote after ${tries} rounds of fetch and rebase (others keep pushing); the next run pushes again`);
+      const fetched = await this.run(["fetch", "-q", remote, branch], { allowFail: true });
+      if (fetched.code !== 0) throw new PushRefused(remote, branch, `fetch failed: ${pushFailure(fetched.stderr)}`);
+      const rebase = await this.run(["rebase", "-q", "--autostash", `${remote}/${branch}`], { allowFail: true });
       if (rebase.code !== 0) {
         await this.run(["rebase", "--abort"], { allowFail: true });
-        throw new GitError(["rebase", `${remote}/${branch}`], rebase);
+        throw new PushRefused(remote, branch, `the evidence does not rebase onto ${remote}/${branch} without conflicts: ${rebase.stderr.trim().split("\n").slice(-2).join(" | ")}`);
       }
       await new Promise((res) => setTimeout(res, 50 * attempt + Math.random() * 100));
     }
@@ -64319,8 +64354,8 @@ var offlineWorker = {
     const started = performance.now();
     if (req.task.kind !== "TAG")
       throw new WorkerError(`no key: card ${req.card} (${req.task.kind}) needs a model and GEMINI_API_KEY is not set`, {
-        transient: true,
-        hint: "set GEMINI_API_KEY (a repository secret on GitHub) and run again; the truck resumes at this card"
+        transient: false,
+        hint: "set GEMINI_API_KEY (on GitHub: a repository secret, passed to the action as gemini-api-key)"
       });
     const answer = tagByRules(req.task.chunk.text, req.task.taxonomy);
     return { json: answer, provider: "offline", model: "rules", tokens: { in: 0, out: 0 }, cost_usd: 0, finish_reason: "STOP", duration_ms: performance.now() - started };
@@ -64656,11 +64691,9 @@ async function walk(dir, out) {
 async function resetDir(dir) {
   await rm3(dir, { recursive: true, force: true });
 }
-async function writeRunEvidence(layout, ev, redact, now) {
+async function writeRunEvidence(layout, ev, now) {
   const dir = runDir(layout, ev.report.run_id);
   const quick = { fsync: false };
-  await writeFileAtomic(path7.join(dir, "stdout.txt"), redact(ev.stdout), quick);
-  await writeFileAtomic(path7.join(dir, "stderr.txt"), redact(ev.stderr), quick);
   await writeFileAtomic(path7.join(dir, REPORT), JSON.stringify(ev.report, null, 2) + "\n", quick);
   faultPoint("checkpoint.evidence");
   if (ev.exitCode !== void 0) await writeFileAtomic(path7.join(dir, "exitcode.txt"), `${ev.exitCode}
@@ -68453,7 +68486,7 @@ var Batches = class extends BaseModule {
       params
     );
     const urlParams = body["_url"];
-    const path30 = formatMap("{model}:batchGenerateContent", urlParams);
+    const path31 = formatMap("{model}:batchGenerateContent", urlParams);
     const batch = body["batch"];
     const inputConfig = batch["inputConfig"];
     const requestsWrapper = inputConfig["requests"];
@@ -68474,7 +68507,7 @@ var Batches = class extends BaseModule {
     delete body["config"];
     delete body["_url"];
     delete body["_query"];
-    return { path: path30, body };
+    return { path: path31, body };
   }
   // Helper function to get the first GCS URI
   getGcsUri(src) {
@@ -68530,16 +68563,16 @@ var Batches = class extends BaseModule {
   async createInternal(params) {
     var _a2, _b, _c, _d;
     let response;
-    let path30 = "";
+    let path31 = "";
     let queryParams = {};
     if (this.apiClient.isVertexAI()) {
       const body = createBatchJobParametersToVertex(this.apiClient, params);
-      path30 = formatMap("batchPredictionJobs", body["_url"]);
+      path31 = formatMap("batchPredictionJobs", body["_url"]);
       queryParams = body["_query"];
       delete body["_url"];
       delete body["_query"];
       response = this.apiClient.request({
-        path: path30,
+        path: path31,
         queryParams,
         body: JSON.stringify(body),
         httpMethod: "POST",
@@ -68554,12 +68587,12 @@ var Batches = class extends BaseModule {
       });
     } else {
       const body = createBatchJobParametersToMldev(this.apiClient, params);
-      path30 = formatMap("{model}:batchGenerateContent", body["_url"]);
+      path31 = formatMap("{model}:batchGenerateContent", body["_url"]);
       queryParams = body["_query"];
       delete body["_url"];
       delete body["_query"];
       response = this.apiClient.request({
-        path: path30,
+        path: path31,
         queryParams,
         body: JSON.stringify(body),
         httpMethod: "POST",
@@ -68584,18 +68617,18 @@ var Batches = class extends BaseModule {
   async createEmbeddingsInternal(params) {
     var _a2, _b;
     let response;
-    let path30 = "";
+    let path31 = "";
     let queryParams = {};
     if (this.apiClient.isVertexAI()) {
       throw new Error("This method is only supported by the Gemini Developer API.");
     } else {
       const body = createEmbeddingsBatchJobParametersToMldev(this.apiClient, params);
-      path30 = formatMap("{model}:asyncBatchEmbedContent", body["_url"]);
+      path31 = formatMap("{model}:asyncBatchEmbedContent", body["_url"]);
       queryParams = body["_query"];
       delete body["_url"];
       delete body["_query"];
       response = this.apiClient.request({
-        path: path30,
+        path: path31,
         queryParams,
         body: JSON.stringify(body),
         httpMethod: "POST",
@@ -68624,16 +68657,16 @@ var Batches = class extends BaseModule {
   async get(params) {
     var _a2, _b, _c, _d;
     let response;
-    let path30 = "";
+    let path31 = "";
     let queryParams = {};
     if (this.apiClient.isVertexAI()) {
       const body = getBatchJobParametersToVertex(this.apiClient, params);
-      path30 = formatMap("batchPredictionJobs/{name}", body["_url"]);
+      path31 = formatMap("batchPredictionJobs/{name}", body["_url"]);
       queryParams = body["_query"];
       delete body["_url"];
       delete body["_query"];
       response = this.apiClient.request({
-        path: path30,
+        path: path31,
         queryParams,
         body: JSON.stringify(body),
         httpMethod: "GET",
@@ -68648,12 +68681,12 @@ var Batches = class extends BaseModule {
       });
     } else {
       const body = getBatchJobParametersToMldev(this.apiClient, params);
-      path30 = formatMap("batches/{name}", body["_url"]);
+      path31 = formatMap("batches/{name}", body["_url"]);
       queryParams = body["_query"];
       delete body["_url"];
       delete body["_query"];
       response = this.apiClient.request({
-        path: path30,
+        path: path31,
         queryParams,
         body: JSON.stringify(body),
         httpMethod: "GET",
@@ -68681,16 +68714,16 @@ var Batches = class extends BaseModule {
    */
   async cancel(params) {
     var _a2, _b, _c, _d;
-    let path30 = "";
+    let path31 = "";
     let queryParams = {};
     if (this.apiClient.isVertexAI()) {
       const body = cancelBatchJobParametersToVertex(this.apiClient, params);
-      path30 = formatMap("batchPredictionJobs/{name}:cancel", body["_url"]);
+      path31 = formatMap("batchPredictionJobs/{name}:cancel", body["_url"]);
       queryParams = body["_query"];
       delete body["_url"];
       delete body["_query"];
       await this.apiClient.request({
-        path: path30,
+        path: path31,
         queryParams,
         body: JSON.stringify(body),
         httpMethod: "POST",
@@ -68699,12 +68732,12 @@ var Batches = class extends BaseModule {
       });
     } else {
       const body = cancelBatchJobParametersToMldev(this.apiClient, params);
-      path30 = formatMap("batches/{name}:cancel", body["_url"]);
+      path31 = formatMap("batches/{name}:cancel", body["_url"]);
       queryParams = body["_query"];
       delete body["_url"];
       delete body["_query"];
       await this.apiClient.request({
-        path: path30,
+        path: path31,
         queryParams,
         body: JSON.stringify(body),
         httpMethod: "POST",
@@ -68716,16 +68749,16 @@ var Batches = class extends BaseModule {
   async listInternal(params) {
     var _a2, _b, _c, _d;
     let response;
-    let path30 = "";
+    let path31 = "";
     let queryParams = {};
     if (this.apiClient.isVertexAI()) {
       const body = listBatchJobsParametersToVertex(params);
-      path30 = formatMap("batchPredictionJobs", body["_url"]);
+      path31 = formatMap("batchPredictionJobs", body["_url"]);
       queryParams = body["_query"];
       delete body["_url"];
       delete body["_query"];
       response = this.apiClient.request({
-        path: path30,
+        path: path31,
         queryParams,
         body: JSON.stringify(body),
         httpMethod: "GET",
@@ -68748,12 +68781,12 @@ var Batches = class extends BaseModule {
       });
     } else {
       const body = listBatchJobsParametersToMldev(params);
-      path30 = formatMap("batches", body["_url"]);
+      path31 = formatMap("batches", body["_url"]);
       queryParams = body["_query"];
       delete body["_url"];
       delete body["_query"];
       response = this.apiClient.request({
-        path: path30,
+        path: path31,
         queryParams,
         body: JSON.stringify(body),
         httpMethod: "GET",
@@ -68790,16 +68823,16 @@ var Batches = class extends BaseModule {
   async delete(params) {
     var _a2, _b, _c, _d;
     let response;
-    let path30 = "";
+    let path31 = "";
     let queryParams = {};
     if (this.apiClient.isVertexAI()) {
       const body = deleteBatchJobParametersToVertex(this.apiClient, params);
-      path30 = formatMap("batchPredictionJobs/{name}", body["_url"]);
+      path31 = formatMap("batchPredictionJobs/{name}", body["_url"]);
       queryParams = body["_query"];
       delete body["_url"];
       delete body["_query"];
       response = this.apiClient.request({
-        path: path30,
+        path: path31,
         queryParams,
         body: JSON.stringify(body),
         httpMethod: "DELETE",
@@ -68820,12 +68853,12 @@ var Batches = class extends BaseModule {
       });
     } else {
       const body = deleteBatchJobParametersToMldev(this.apiClient, params);
-      path30 = formatMap("batches/{name}", body["_url"]);
+      path31 = formatMap("batches/{name}", body["_url"]);
       queryParams = body["_query"];
       delete body["_url"];
       delete body["_query"];
       response = this.apiClient.request({
-        path: path30,
+        path: path31,
         queryParams,
         body: JSON.stringify(body),
         httpMethod: "DELETE",
@@ -69760,16 +69793,16 @@ var Caches = class extends BaseModule {
   async create(params) {
     var _a2, _b, _c, _d;
     let response;
-    let path30 = "";
+    let path31 = "";
     let queryParams = {};
     if (this.apiClient.isVertexAI()) {
       const body = createCachedContentParametersToVertex(this.apiClient, params);
-      path30 = formatMap("cachedContents", body["_url"]);
+      path31 = formatMap("cachedContents", body["_url"]);
       queryParams = body["_query"];
       delete body["_url"];
       delete body["_query"];
       response = this.apiClient.request({
-        path: path30,
+        path: path31,
         queryParams,
         body: JSON.stringify(body),
         httpMethod: "POST",
@@ -69783,12 +69816,12 @@ var Caches = class extends BaseModule {
       });
     } else {
       const body = createCachedContentParametersToMldev(this.apiClient, params);
-      path30 = formatMap("cachedContents", body["_url"]);
+      path31 = formatMap("cachedContents", body["_url"]);
       queryParams = body["_query"];
       delete body["_url"];
       delete body["_query"];
       response = this.apiClient.request({
-        path: path30,
+        path: path31,
         queryParams,
         body: JSON.stringify(body),
         httpMethod: "POST",
@@ -69816,16 +69849,16 @@ var Caches = class extends BaseModule {
   async get(params) {
     var _a2, _b, _c, _d;
     let response;
-    let path30 = "";
+    let path31 = "";
     let queryParams = {};
     if (this.apiClient.isVertexAI()) {
       const body = getCachedContentParametersToVertex(this.apiClient, params);
-      path30 = formatMap("{name}", body["_url"]);
+      path31 = formatMap("{name}", body["_url"]);
       queryParams = body["_query"];
       delete body["_url"];
       delete body["_query"];
       response = this.apiClient.request({
-        path: path30,
+        path: path31,
         queryParams,
         body: JSON.stringify(body),
         httpMethod: "GET",
@@ -69839,12 +69872,12 @@ var Caches = class extends BaseModule {
       });
     } else {
       const body = getCachedContentParametersToMldev(this.apiClient, params);
-      path30 = formatMap("{name}", body["_url"]);
+      path31 = formatMap("{name}", body["_url"]);
       queryParams = body["_query"];
       delete body["_url"];
       delete body["_query"];
       response = this.apiClient.request({
-        path: path30,
+        path: path31,
         queryParams,
         body: JSON.stringify(body),
         httpMethod: "GET",
@@ -69872,16 +69905,16 @@ var Caches = class extends BaseModule {
   async delete(params) {
     var _a2, _b, _c, _d;
     let response;
-    let path30 = "";
+    let path31 = "";
     let queryParams = {};
     if (this.apiClient.isVertexAI()) {
       const body = deleteCachedContentParametersToVertex(this.apiClient, params);
-      path30 = formatMap("{name}", body["_url"]);
+      path31 = formatMap("{name}", body["_url"]);
       queryParams = body["_query"];
       delete body["_url"];
       delete body["_query"];
       response = this.apiClient.request({
-        path: path30,
+        path: path31,
         queryParams,
         body: JSON.stringify(body),
         httpMethod: "DELETE",
@@ -69904,12 +69937,12 @@ var Caches = class extends BaseModule {
       });
     } else {
       const body = deleteCachedContentParametersToMldev(this.apiClient, params);
-      path30 = formatMap("{name}", body["_url"]);
+      path31 = formatMap("{name}", body["_url"]);
       queryParams = body["_query"];
       delete body["_url"];
       delete body["_query"];
       response = this.apiClient.request({
-        path: path30,
+        path: path31,
         queryParams,
         body: JSON.stringify(body),
         httpMethod: "DELETE",
@@ -69949,16 +69982,16 @@ var Caches = class extends BaseModule {
   async update(params) {
     var _a2, _b, _c, _d;
     let response;
-    let path30 = "";
+    let path31 = "";
     let queryParams = {};
     if (this.apiClient.isVertexAI()) {
       const body = updateCachedContentParametersToVertex(this.apiClient, params);
-      path30 = formatMap("{name}", body["_url"]);
+      path31 = formatMap("{name}", body["_url"]);
       queryParams = body["_query"];
       delete body["_url"];
       delete body["_query"];
       response = this.apiClient.request({
-        path: path30,
+        path: path31,
         queryParams,
         body: JSON.stringify(body),
         httpMethod: "PATCH",
@@ -69972,12 +70005,12 @@ var Caches = class extends BaseModule {
       });
     } else {
       const body = updateCachedContentParametersToMldev(this.apiClient, params);
-      path30 = formatMap("{name}", body["_url"]);
+      path31 = formatMap("{name}", body["_url"]);
       queryParams = body["_query"];
       delete body["_url"];
       delete body["_query"];
       response = this.apiClient.request({
-        path: path30,
+        path: path31,
         queryParams,
         body: JSON.stringify(body),
         httpMethod: "PATCH",
@@ -69994,16 +70027,16 @@ var Caches = class extends BaseModule {
   async listInternal(params) {
     var _a2, _b, _c, _d;
     let response;
-    let path30 = "";
+    let path31 = "";
     let queryParams = {};
     if (this.apiClient.isVertexAI()) {
       const body = listCachedContentsParametersToVertex(params);
-      path30 = formatMap("cachedContents", body["_url"]);
+      path31 = formatMap("cachedContents", body["_url"]);
       queryParams = body["_query"];
       delete body["_url"];
       delete body["_query"];
       response = this.apiClient.request({
-        path: path30,
+        path: path31,
         queryParams,
         body: JSON.stringify(body),
         httpMethod: "GET",
@@ -70026,12 +70059,12 @@ var Caches = class extends BaseModule {
       });
     } else {
       const body = listCachedContentsParametersToMldev(params);
-      path30 = formatMap("cachedContents", body["_url"]);
+      path31 = formatMap("cachedContents", body["_url"]);
       queryParams = body["_query"];
       delete body["_url"];
       delete body["_query"];
       response = this.apiClient.request({
-        path: path30,
+        path: path31,
         queryParams,
         body: JSON.stringify(body),
         httpMethod: "GET",
@@ -70656,18 +70689,18 @@ var Files$1 = class Files extends BaseModule {
   async listInternal(params) {
     var _a2, _b;
     let response;
-    let path30 = "";
+    let path31 = "";
     let queryParams = {};
     if (this.apiClient.isVertexAI()) {
       throw new Error("This method is only supported by the Gemini Developer API.");
     } else {
       const body = listFilesParametersToMldev(params);
-      path30 = formatMap("files", body["_url"]);
+      path31 = formatMap("files", body["_url"]);
       queryParams = body["_query"];
       delete body["_url"];
       delete body["_query"];
       response = this.apiClient.request({
-        path: path30,
+        path: path31,
         queryParams,
         body: JSON.stringify(body),
         httpMethod: "GET",
@@ -70693,18 +70726,18 @@ var Files$1 = class Files extends BaseModule {
   async createInternal(params) {
     var _a2, _b;
     let response;
-    let path30 = "";
+    let path31 = "";
     let queryParams = {};
     if (this.apiClient.isVertexAI()) {
       throw new Error("This method is only supported by the Gemini Developer API.");
     } else {
       const body = createFileParametersToMldev(params);
-      path30 = formatMap("upload/v1beta/files", body["_url"]);
+      path31 = formatMap("upload/v1beta/files", body["_url"]);
       queryParams = body["_query"];
       delete body["_url"];
       delete body["_query"];
       response = this.apiClient.request({
-        path: path30,
+        path: path31,
         queryParams,
         body: JSON.stringify(body),
         httpMethod: "POST",
@@ -70739,18 +70772,18 @@ var Files$1 = class Files extends BaseModule {
   async get(params) {
     var _a2, _b;
     let response;
-    let path30 = "";
+    let path31 = "";
     let queryParams = {};
     if (this.apiClient.isVertexAI()) {
       throw new Error("This method is only supported by the Gemini Developer API.");
     } else {
       const body = getFileParametersToMldev(params);
-      path30 = formatMap("files/{file}", body["_url"]);
+      path31 = formatMap("files/{file}", body["_url"]);
       queryParams = body["_query"];
       delete body["_url"];
       delete body["_query"];
       response = this.apiClient.request({
-        path: path30,
+        path: path31,
         queryParams,
         body: JSON.stringify(body),
         httpMethod: "GET",
@@ -70780,18 +70813,18 @@ var Files$1 = class Files extends BaseModule {
   async delete(params) {
     var _a2, _b;
     let response;
-    let path30 = "";
+    let path31 = "";
     let queryParams = {};
     if (this.apiClient.isVertexAI()) {
       throw new Error("This method is only supported by the Gemini Developer API.");
     } else {
       const body = deleteFileParametersToMldev(params);
-      path30 = formatMap("files/{file}", body["_url"]);
+      path31 = formatMap("files/{file}", body["_url"]);
       queryParams = body["_query"];
       delete body["_url"];
       delete body["_query"];
       response = this.apiClient.request({
-        path: path30,
+        path: path31,
         queryParams,
         body: JSON.stringify(body),
         httpMethod: "DELETE",
@@ -70817,18 +70850,18 @@ var Files$1 = class Files extends BaseModule {
   async registerFilesInternal(params) {
     var _a2, _b;
     let response;
-    let path30 = "";
+    let path31 = "";
     let queryParams = {};
     if (this.apiClient.isVertexAI()) {
       throw new Error("This method is only supported by the Gemini Developer API.");
     } else {
       const body = internalRegisterFilesParametersToMldev(params);
-      path30 = formatMap("files:register", body["_url"]);
+      path31 = formatMap("files:register", body["_url"]);
       queryParams = body["_query"];
       delete body["_url"];
       delete body["_query"];
       response = this.apiClient.request({
-        path: path30,
+        path: path31,
         queryParams,
         body: JSON.stringify(body),
         httpMethod: "POST",
@@ -76310,13 +76343,13 @@ var ApiClient = class {
       throw new Error("HTTP options are not correctly set.");
     }
   }
-  constructUrl(path30, httpOptions, prependProjectLocation) {
+  constructUrl(path31, httpOptions, prependProjectLocation) {
     const urlElement = [this.getRequestUrlInternal(httpOptions)];
     if (prependProjectLocation) {
       urlElement.push(this.getBaseResourcePath());
     }
-    if (path30 !== "") {
-      urlElement.push(path30);
+    if (path31 !== "") {
+      urlElement.push(path31);
     }
     const url = new URL(`${urlElement.join("/")}`);
     return url;
@@ -76594,8 +76627,8 @@ var ApiClient = class {
       file: fileToUpload
     };
     const fileName = this.getFileName(file);
-    const path30 = formatMap("upload/v1beta/files", body["_url"]);
-    const uploadUrl = await this.fetchUploadUrl(path30, fileToUpload.sizeBytes, fileToUpload.mimeType, fileName, body, config === null || config === void 0 ? void 0 : config.httpOptions);
+    const path31 = formatMap("upload/v1beta/files", body["_url"]);
+    const uploadUrl = await this.fetchUploadUrl(path31, fileToUpload.sizeBytes, fileToUpload.mimeType, fileName, body, config === null || config === void 0 ? void 0 : config.httpOptions);
     return uploader.upload(file, uploadUrl, this);
   }
   /**
@@ -76619,13 +76652,13 @@ var ApiClient = class {
     if (mimeType === void 0 || mimeType === "") {
       throw new Error("Can not determine mimeType. Please provide mimeType in the config.");
     }
-    const path30 = `upload/v1beta/${fileSearchStoreName}:uploadToFileSearchStore`;
+    const path31 = `upload/v1beta/${fileSearchStoreName}:uploadToFileSearchStore`;
     const fileName = this.getFileName(file);
     const body = {};
     if (config != null) {
       uploadToFileSearchStoreConfigToMldev(config, body);
     }
-    const uploadUrl = await this.fetchUploadUrl(path30, sizeBytes, mimeType, fileName, body, config === null || config === void 0 ? void 0 : config.httpOptions);
+    const uploadUrl = await this.fetchUploadUrl(path31, sizeBytes, mimeType, fileName, body, config === null || config === void 0 ? void 0 : config.httpOptions);
     return uploader.uploadToFileSearchStore(file, uploadUrl, this);
   }
   /**
@@ -76638,7 +76671,7 @@ var ApiClient = class {
     const downloader = this.clientOptions.downloader;
     await downloader.download(params, this);
   }
-  async fetchUploadUrl(path30, sizeBytes, mimeType, fileName, body, configHttpOptions) {
+  async fetchUploadUrl(path31, sizeBytes, mimeType, fileName, body, configHttpOptions) {
     var _a2;
     let httpOptions = {};
     if (configHttpOptions) {
@@ -76651,7 +76684,7 @@ var ApiClient = class {
       };
     }
     const httpResponse = await this.request({
-      path: path30,
+      path: path31,
       body: JSON.stringify(body),
       httpMethod: "POST",
       httpOptions
@@ -78394,16 +78427,16 @@ var Models = class _Models extends BaseModule {
   async generateContentInternal(params) {
     var _a2, _b, _c, _d;
     let response;
-    let path30 = "";
+    let path31 = "";
     let queryParams = {};
     if (this.apiClient.isVertexAI()) {
       const body = generateContentParametersToVertex(this.apiClient, params);
-      path30 = formatMap("{model}:generateContent", body["_url"]);
+      path31 = formatMap("{model}:generateContent", body["_url"]);
       queryParams = body["_query"];
       delete body["_url"];
       delete body["_query"];
       response = this.apiClient.request({
-        path: path30,
+        path: path31,
         queryParams,
         body: JSON.stringify(body),
         httpMethod: "POST",
@@ -78426,12 +78459,12 @@ var Models = class _Models extends BaseModule {
       });
     } else {
       const body = generateContentParametersToMldev(this.apiClient, params);
-      path30 = formatMap("{model}:generateContent", body["_url"]);
+      path31 = formatMap("{model}:generateContent", body["_url"]);
       queryParams = body["_query"];
       delete body["_url"];
       delete body["_query"];
       response = this.apiClient.request({
-        path: path30,
+        path: path31,
         queryParams,
         body: JSON.stringify(body),
         httpMethod: "POST",
@@ -78457,17 +78490,17 @@ var Models = class _Models extends BaseModule {
   async generateContentStreamInternal(params) {
     var _a2, _b, _c, _d;
     let response;
-    let path30 = "";
+    let path31 = "";
     let queryParams = {};
     if (this.apiClient.isVertexAI()) {
       const body = generateContentParametersToVertex(this.apiClient, params);
-      path30 = formatMap("{model}:streamGenerateContent?alt=sse", body["_url"]);
+      path31 = formatMap("{model}:streamGenerateContent?alt=sse", body["_url"]);
       queryParams = body["_query"];
       delete body["_url"];
       delete body["_query"];
       const apiClient = this.apiClient;
       response = apiClient.requestStream({
-        path: path30,
+        path: path31,
         queryParams,
         body: JSON.stringify(body),
         httpMethod: "POST",
@@ -78503,13 +78536,13 @@ var Models = class _Models extends BaseModule {
       });
     } else {
       const body = generateContentParametersToMldev(this.apiClient, params);
-      path30 = formatMap("{model}:streamGenerateContent?alt=sse", body["_url"]);
+      path31 = formatMap("{model}:streamGenerateContent?alt=sse", body["_url"]);
       queryParams = body["_query"];
       delete body["_url"];
       delete body["_query"];
       const apiClient = this.apiClient;
       response = apiClient.requestStream({
-        path: path30,
+        path: path31,
         queryParams,
         body: JSON.stringify(body),
         httpMethod: "POST",
@@ -78569,17 +78602,17 @@ var Models = class _Models extends BaseModule {
   async embedContentInternal(params) {
     var _a2, _b, _c, _d;
     let response;
-    let path30 = "";
+    let path31 = "";
     let queryParams = {};
     if (this.apiClient.isVertexAI()) {
       const body = embedContentParametersPrivateToVertex(this.apiClient, params, params);
       const endpointUrl = tIsVertexEmbedContentModel(params.model) ? "{model}:embedContent" : "{model}:predict";
-      path30 = formatMap(endpointUrl, body["_url"]);
+      path31 = formatMap(endpointUrl, body["_url"]);
       queryParams = body["_query"];
       delete body["_url"];
       delete body["_query"];
       response = this.apiClient.request({
-        path: path30,
+        path: path31,
         queryParams,
         body: JSON.stringify(body),
         httpMethod: "POST",
@@ -78602,12 +78635,12 @@ var Models = class _Models extends BaseModule {
       });
     } else {
       const body = embedContentParametersPrivateToMldev(this.apiClient, params);
-      path30 = formatMap("{model}:batchEmbedContents", body["_url"]);
+      path31 = formatMap("{model}:batchEmbedContents", body["_url"]);
       queryParams = body["_query"];
       delete body["_url"];
       delete body["_query"];
       response = this.apiClient.request({
-        path: path30,
+        path: path31,
         queryParams,
         body: JSON.stringify(body),
         httpMethod: "POST",
@@ -78636,16 +78669,16 @@ var Models = class _Models extends BaseModule {
   async generateImagesInternal(params) {
     var _a2, _b;
     let response;
-    let path30 = "";
+    let path31 = "";
     let queryParams = {};
     if (this.apiClient.isVertexAI()) {
       const body = generateImagesParametersToVertex(this.apiClient, params);
-      path30 = formatMap("{model}:predict", body["_url"]);
+      path31 = formatMap("{model}:predict", body["_url"]);
       queryParams = body["_query"];
       delete body["_url"];
       delete body["_query"];
       response = this.apiClient.request({
-        path: path30,
+        path: path31,
         queryParams,
         body: JSON.stringify(body),
         httpMethod: "POST",
@@ -78676,16 +78709,16 @@ var Models = class _Models extends BaseModule {
   async editImageInternal(params) {
     var _a2, _b;
     let response;
-    let path30 = "";
+    let path31 = "";
     let queryParams = {};
     if (this.apiClient.isVertexAI()) {
       const body = editImageParametersInternalToVertex(this.apiClient, params);
-      path30 = formatMap("{model}:predict", body["_url"]);
+      path31 = formatMap("{model}:predict", body["_url"]);
       queryParams = body["_query"];
       delete body["_url"];
       delete body["_query"];
       response = this.apiClient.request({
-        path: path30,
+        path: path31,
         queryParams,
         body: JSON.stringify(body),
         httpMethod: "POST",
@@ -78716,16 +78749,16 @@ var Models = class _Models extends BaseModule {
   async upscaleImageInternal(params) {
     var _a2, _b;
     let response;
-    let path30 = "";
+    let path31 = "";
     let queryParams = {};
     if (this.apiClient.isVertexAI()) {
       const body = upscaleImageAPIParametersInternalToVertex(this.apiClient, params);
-      path30 = formatMap("{model}:predict", body["_url"]);
+      path31 = formatMap("{model}:predict", body["_url"]);
       queryParams = body["_query"];
       delete body["_url"];
       delete body["_query"];
       response = this.apiClient.request({
-        path: path30,
+        path: path31,
         queryParams,
         body: JSON.stringify(body),
         httpMethod: "POST",
@@ -78777,16 +78810,16 @@ var Models = class _Models extends BaseModule {
   async recontextImage(params) {
     var _a2, _b;
     let response;
-    let path30 = "";
+    let path31 = "";
     let queryParams = {};
     if (this.apiClient.isVertexAI()) {
       const body = recontextImageParametersToVertex(this.apiClient, params);
-      path30 = formatMap("{model}:predict", body["_url"]);
+      path31 = formatMap("{model}:predict", body["_url"]);
       queryParams = body["_query"];
       delete body["_url"];
       delete body["_query"];
       response = this.apiClient.request({
-        path: path30,
+        path: path31,
         queryParams,
         body: JSON.stringify(body),
         httpMethod: "POST",
@@ -78828,16 +78861,16 @@ var Models = class _Models extends BaseModule {
   async segmentImage(params) {
     var _a2, _b;
     let response;
-    let path30 = "";
+    let path31 = "";
     let queryParams = {};
     if (this.apiClient.isVertexAI()) {
       const body = segmentImageParametersToVertex(this.apiClient, params);
-      path30 = formatMap("{model}:predict", body["_url"]);
+      path31 = formatMap("{model}:predict", body["_url"]);
       queryParams = body["_query"];
       delete body["_url"];
       delete body["_query"];
       response = this.apiClient.request({
-        path: path30,
+        path: path31,
         queryParams,
         body: JSON.stringify(body),
         httpMethod: "POST",
@@ -78867,16 +78900,16 @@ var Models = class _Models extends BaseModule {
   async get(params) {
     var _a2, _b, _c, _d;
     let response;
-    let path30 = "";
+    let path31 = "";
     let queryParams = {};
     if (this.apiClient.isVertexAI()) {
       const body = getModelParametersToVertex(this.apiClient, params);
-      path30 = formatMap("{name}", body["_url"]);
+      path31 = formatMap("{name}", body["_url"]);
       queryParams = body["_query"];
       delete body["_url"];
       delete body["_query"];
       response = this.apiClient.request({
-        path: path30,
+        path: path31,
         queryParams,
         body: JSON.stringify(body),
         httpMethod: "GET",
@@ -78891,12 +78924,12 @@ var Models = class _Models extends BaseModule {
       });
     } else {
       const body = getModelParametersToMldev(this.apiClient, params);
-      path30 = formatMap("{name}", body["_url"]);
+      path31 = formatMap("{name}", body["_url"]);
       queryParams = body["_query"];
       delete body["_url"];
       delete body["_query"];
       response = this.apiClient.request({
-        path: path30,
+        path: path31,
         queryParams,
         body: JSON.stringify(body),
         httpMethod: "GET",
@@ -78914,16 +78947,16 @@ var Models = class _Models extends BaseModule {
   async listInternal(params) {
     var _a2, _b, _c, _d;
     let response;
-    let path30 = "";
+    let path31 = "";
     let queryParams = {};
     if (this.apiClient.isVertexAI()) {
       const body = listModelsParametersToVertex(this.apiClient, params);
-      path30 = formatMap("{models_url}", body["_url"]);
+      path31 = formatMap("{models_url}", body["_url"]);
       queryParams = body["_query"];
       delete body["_url"];
       delete body["_query"];
       response = this.apiClient.request({
-        path: path30,
+        path: path31,
         queryParams,
         body: JSON.stringify(body),
         httpMethod: "GET",
@@ -78946,12 +78979,12 @@ var Models = class _Models extends BaseModule {
       });
     } else {
       const body = listModelsParametersToMldev(this.apiClient, params);
-      path30 = formatMap("{models_url}", body["_url"]);
+      path31 = formatMap("{models_url}", body["_url"]);
       queryParams = body["_query"];
       delete body["_url"];
       delete body["_query"];
       response = this.apiClient.request({
-        path: path30,
+        path: path31,
         queryParams,
         body: JSON.stringify(body),
         httpMethod: "GET",
@@ -78994,16 +79027,16 @@ var Models = class _Models extends BaseModule {
   async update(params) {
     var _a2, _b, _c, _d;
     let response;
-    let path30 = "";
+    let path31 = "";
     let queryParams = {};
     if (this.apiClient.isVertexAI()) {
       const body = updateModelParametersToVertex(this.apiClient, params);
-      path30 = formatMap("{model}", body["_url"]);
+      path31 = formatMap("{model}", body["_url"]);
       queryParams = body["_query"];
       delete body["_url"];
       delete body["_query"];
       response = this.apiClient.request({
-        path: path30,
+        path: path31,
         queryParams,
         body: JSON.stringify(body),
         httpMethod: "PATCH",
@@ -79018,12 +79051,12 @@ var Models = class _Models extends BaseModule {
       });
     } else {
       const body = updateModelParametersToMldev(this.apiClient, params);
-      path30 = formatMap("{name}", body["_url"]);
+      path31 = formatMap("{name}", body["_url"]);
       queryParams = body["_query"];
       delete body["_url"];
       delete body["_query"];
       response = this.apiClient.request({
-        path: path30,
+        path: path31,
         queryParams,
         body: JSON.stringify(body),
         httpMethod: "PATCH",
@@ -79052,16 +79085,16 @@ var Models = class _Models extends BaseModule {
   async delete(params) {
     var _a2, _b, _c, _d;
     let response;
-    let path30 = "";
+    let path31 = "";
     let queryParams = {};
     if (this.apiClient.isVertexAI()) {
       const body = deleteModelParametersToVertex(this.apiClient, params);
-      path30 = formatMap("{name}", body["_url"]);
+      path31 = formatMap("{name}", body["_url"]);
       queryParams = body["_query"];
       delete body["_url"];
       delete body["_query"];
       response = this.apiClient.request({
-        path: path30,
+        path: path31,
         queryParams,
         body: JSON.stringify(body),
         httpMethod: "DELETE",
@@ -79084,12 +79117,12 @@ var Models = class _Models extends BaseModule {
       });
     } else {
       const body = deleteModelParametersToMldev(this.apiClient, params);
-      path30 = formatMap("{name}", body["_url"]);
+      path31 = formatMap("{name}", body["_url"]);
       queryParams = body["_query"];
       delete body["_url"];
       delete body["_query"];
       response = this.apiClient.request({
-        path: path30,
+        path: path31,
         queryParams,
         body: JSON.stringify(body),
         httpMethod: "DELETE",
@@ -79131,16 +79164,16 @@ var Models = class _Models extends BaseModule {
   async countTokens(params) {
     var _a2, _b, _c, _d;
     let response;
-    let path30 = "";
+    let path31 = "";
     let queryParams = {};
     if (this.apiClient.isVertexAI()) {
       const body = countTokensParametersToVertex(this.apiClient, params);
-      path30 = formatMap("{model}:countTokens", body["_url"]);
+      path31 = formatMap("{model}:countTokens", body["_url"]);
       queryParams = body["_query"];
       delete body["_url"];
       delete body["_query"];
       response = this.apiClient.request({
-        path: path30,
+        path: path31,
         queryParams,
         body: JSON.stringify(body),
         httpMethod: "POST",
@@ -79163,12 +79196,12 @@ var Models = class _Models extends BaseModule {
       });
     } else {
       const body = countTokensParametersToMldev(this.apiClient, params);
-      path30 = formatMap("{model}:countTokens", body["_url"]);
+      path31 = formatMap("{model}:countTokens", body["_url"]);
       queryParams = body["_query"];
       delete body["_url"];
       delete body["_query"];
       response = this.apiClient.request({
-        path: path30,
+        path: path31,
         queryParams,
         body: JSON.stringify(body),
         httpMethod: "POST",
@@ -79212,16 +79245,16 @@ var Models = class _Models extends BaseModule {
   async computeTokens(params) {
     var _a2, _b;
     let response;
-    let path30 = "";
+    let path31 = "";
     let queryParams = {};
     if (this.apiClient.isVertexAI()) {
       const body = computeTokensParametersToVertex(this.apiClient, params);
-      path30 = formatMap("{model}:computeTokens", body["_url"]);
+      path31 = formatMap("{model}:computeTokens", body["_url"]);
       queryParams = body["_query"];
       delete body["_url"];
       delete body["_query"];
       response = this.apiClient.request({
-        path: path30,
+        path: path31,
         queryParams,
         body: JSON.stringify(body),
         httpMethod: "POST",
@@ -79252,16 +79285,16 @@ var Models = class _Models extends BaseModule {
   async generateVideosInternal(params) {
     var _a2, _b, _c, _d;
     let response;
-    let path30 = "";
+    let path31 = "";
     let queryParams = {};
     if (this.apiClient.isVertexAI()) {
       const body = generateVideosParametersToVertex(this.apiClient, params);
-      path30 = formatMap("{model}:predictLongRunning", body["_url"]);
+      path31 = formatMap("{model}:predictLongRunning", body["_url"]);
       queryParams = body["_query"];
       delete body["_url"];
       delete body["_query"];
       response = this.apiClient.request({
-        path: path30,
+        path: path31,
         queryParams,
         body: JSON.stringify(body),
         httpMethod: "POST",
@@ -79278,12 +79311,12 @@ var Models = class _Models extends BaseModule {
       });
     } else {
       const body = generateVideosParametersToMldev(this.apiClient, params);
-      path30 = formatMap("{model}:predictLongRunning", body["_url"]);
+      path31 = formatMap("{model}:predictLongRunning", body["_url"]);
       queryParams = body["_query"];
       delete body["_url"];
       delete body["_query"];
       response = this.apiClient.request({
-        path: path30,
+        path: path31,
         queryParams,
         body: JSON.stringify(body),
         httpMethod: "POST",
@@ -79388,16 +79421,16 @@ var Operations = class extends BaseModule {
   async getVideosOperationInternal(params) {
     var _a2, _b, _c, _d;
     let response;
-    let path30 = "";
+    let path31 = "";
     let queryParams = {};
     if (this.apiClient.isVertexAI()) {
       const body = getOperationParametersToVertex(params);
-      path30 = formatMap("{operationName}", body["_url"]);
+      path31 = formatMap("{operationName}", body["_url"]);
       queryParams = body["_query"];
       delete body["_url"];
       delete body["_query"];
       response = this.apiClient.request({
-        path: path30,
+        path: path31,
         queryParams,
         body: JSON.stringify(body),
         httpMethod: "GET",
@@ -79409,12 +79442,12 @@ var Operations = class extends BaseModule {
       return response;
     } else {
       const body = getOperationParametersToMldev(params);
-      path30 = formatMap("{operationName}", body["_url"]);
+      path31 = formatMap("{operationName}", body["_url"]);
       queryParams = body["_query"];
       delete body["_url"];
       delete body["_query"];
       response = this.apiClient.request({
-        path: path30,
+        path: path31,
         queryParams,
         body: JSON.stringify(body),
         httpMethod: "GET",
@@ -79429,16 +79462,16 @@ var Operations = class extends BaseModule {
   async fetchPredictVideosOperationInternal(params) {
     var _a2, _b;
     let response;
-    let path30 = "";
+    let path31 = "";
     let queryParams = {};
     if (this.apiClient.isVertexAI()) {
       const body = fetchPredictOperationParametersToVertex(params);
-      path30 = formatMap("{resourceName}:fetchPredictOperation", body["_url"]);
+      path31 = formatMap("{resourceName}:fetchPredictOperation", body["_url"]);
       queryParams = body["_query"];
       delete body["_url"];
       delete body["_query"];
       response = this.apiClient.request({
-        path: path30,
+        path: path31,
         queryParams,
         body: JSON.stringify(body),
         httpMethod: "POST",
@@ -80101,20 +80134,20 @@ var Tokens = class extends BaseModule {
   async create(params) {
     var _a2, _b;
     let response;
-    let path30 = "";
+    let path31 = "";
     let queryParams = {};
     if (this.apiClient.isVertexAI()) {
       throw new Error("The client.tokens.create method is only supported by the Gemini Developer API.");
     } else {
       const body = createAuthTokenParametersToMldev(this.apiClient, params);
-      path30 = formatMap("auth_tokens", body["_url"]);
+      path31 = formatMap("auth_tokens", body["_url"]);
       queryParams = body["_query"];
       delete body["config"];
       delete body["_url"];
       delete body["_query"];
       const transformedBody = convertBidiSetupToTokenSetup(body, params.config);
       response = this.apiClient.request({
-        path: path30,
+        path: path31,
         queryParams,
         body: JSON.stringify(transformedBody),
         httpMethod: "POST",
@@ -80224,18 +80257,18 @@ var Documents = class extends BaseModule {
   async get(params) {
     var _a2, _b;
     let response;
-    let path30 = "";
+    let path31 = "";
     let queryParams = {};
     if (this.apiClient.isVertexAI()) {
       throw new Error("This method is only supported by the Gemini Developer API.");
     } else {
       const body = getDocumentParametersToMldev(params);
-      path30 = formatMap("{name}", body["_url"]);
+      path31 = formatMap("{name}", body["_url"]);
       queryParams = body["_query"];
       delete body["_url"];
       delete body["_query"];
       response = this.apiClient.request({
-        path: path30,
+        path: path31,
         queryParams,
         body: JSON.stringify(body),
         httpMethod: "GET",
@@ -80256,18 +80289,18 @@ var Documents = class extends BaseModule {
    */
   async delete(params) {
     var _a2, _b;
-    let path30 = "";
+    let path31 = "";
     let queryParams = {};
     if (this.apiClient.isVertexAI()) {
       throw new Error("This method is only supported by the Gemini Developer API.");
     } else {
       const body = deleteDocumentParametersToMldev(params);
-      path30 = formatMap("{name}", body["_url"]);
+      path31 = formatMap("{name}", body["_url"]);
       queryParams = body["_query"];
       delete body["_url"];
       delete body["_query"];
       await this.apiClient.request({
-        path: path30,
+        path: path31,
         queryParams,
         body: JSON.stringify(body),
         httpMethod: "DELETE",
@@ -80279,18 +80312,18 @@ var Documents = class extends BaseModule {
   async listInternal(params) {
     var _a2, _b;
     let response;
-    let path30 = "";
+    let path31 = "";
     let queryParams = {};
     if (this.apiClient.isVertexAI()) {
       throw new Error("This method is only supported by the Gemini Developer API.");
     } else {
       const body = listDocumentsParametersToMldev(params);
-      path30 = formatMap("{parent}/documents", body["_url"]);
+      path31 = formatMap("{parent}/documents", body["_url"]);
       queryParams = body["_query"];
       delete body["_url"];
       delete body["_query"];
       response = this.apiClient.request({
-        path: path30,
+        path: path31,
         queryParams,
         body: JSON.stringify(body),
         httpMethod: "GET",
@@ -80407,18 +80440,18 @@ var FileSearchStores = class extends BaseModule {
   async create(params) {
     var _a2, _b;
     let response;
-    let path30 = "";
+    let path31 = "";
     let queryParams = {};
     if (this.apiClient.isVertexAI()) {
       throw new Error("This method is only supported by the Gemini Developer API.");
     } else {
       const body = createFileSearchStoreParametersToMldev(this.apiClient, params);
-      path30 = formatMap("fileSearchStores", body["_url"]);
+      path31 = formatMap("fileSearchStores", body["_url"]);
       queryParams = body["_query"];
       delete body["_url"];
       delete body["_query"];
       response = this.apiClient.request({
-        path: path30,
+        path: path31,
         queryParams,
         body: JSON.stringify(body),
         httpMethod: "POST",
@@ -80441,18 +80474,18 @@ var FileSearchStores = class extends BaseModule {
   async get(params) {
     var _a2, _b;
     let response;
-    let path30 = "";
+    let path31 = "";
     let queryParams = {};
     if (this.apiClient.isVertexAI()) {
       throw new Error("This method is only supported by the Gemini Developer API.");
     } else {
       const body = getFileSearchStoreParametersToMldev(params);
-      path30 = formatMap("{name}", body["_url"]);
+      path31 = formatMap("{name}", body["_url"]);
       queryParams = body["_query"];
       delete body["_url"];
       delete body["_query"];
       response = this.apiClient.request({
-        path: path30,
+        path: path31,
         queryParams,
         body: JSON.stringify(body),
         httpMethod: "GET",
@@ -80473,18 +80506,18 @@ var FileSearchStores = class extends BaseModule {
    */
   async delete(params) {
     var _a2, _b;
-    let path30 = "";
+    let path31 = "";
     let queryParams = {};
     if (this.apiClient.isVertexAI()) {
       throw new Error("This method is only supported by the Gemini Developer API.");
     } else {
       const body = deleteFileSearchStoreParametersToMldev(params);
-      path30 = formatMap("{name}", body["_url"]);
+      path31 = formatMap("{name}", body["_url"]);
       queryParams = body["_query"];
       delete body["_url"];
       delete body["_query"];
       await this.apiClient.request({
-        path: path30,
+        path: path31,
         queryParams,
         body: JSON.stringify(body),
         httpMethod: "DELETE",
@@ -80496,18 +80529,18 @@ var FileSearchStores = class extends BaseModule {
   async listInternal(params) {
     var _a2, _b;
     let response;
-    let path30 = "";
+    let path31 = "";
     let queryParams = {};
     if (this.apiClient.isVertexAI()) {
       throw new Error("This method is only supported by the Gemini Developer API.");
     } else {
       const body = listFileSearchStoresParametersToMldev(params);
-      path30 = formatMap("fileSearchStores", body["_url"]);
+      path31 = formatMap("fileSearchStores", body["_url"]);
       queryParams = body["_query"];
       delete body["_url"];
       delete body["_query"];
       response = this.apiClient.request({
-        path: path30,
+        path: path31,
         queryParams,
         body: JSON.stringify(body),
         httpMethod: "GET",
@@ -80527,18 +80560,18 @@ var FileSearchStores = class extends BaseModule {
   async uploadToFileSearchStoreInternal(params) {
     var _a2, _b;
     let response;
-    let path30 = "";
+    let path31 = "";
     let queryParams = {};
     if (this.apiClient.isVertexAI()) {
       throw new Error("This method is only supported by the Gemini Developer API.");
     } else {
       const body = uploadToFileSearchStoreParametersToMldev(params);
-      path30 = formatMap("upload/v1beta/{file_search_store_name}:uploadToFileSearchStore", body["_url"]);
+      path31 = formatMap("upload/v1beta/{file_search_store_name}:uploadToFileSearchStore", body["_url"]);
       queryParams = body["_query"];
       delete body["_url"];
       delete body["_query"];
       response = this.apiClient.request({
-        path: path30,
+        path: path31,
         queryParams,
         body: JSON.stringify(body),
         httpMethod: "POST",
@@ -80566,18 +80599,18 @@ var FileSearchStores = class extends BaseModule {
   async importFile(params) {
     var _a2, _b;
     let response;
-    let path30 = "";
+    let path31 = "";
     let queryParams = {};
     if (this.apiClient.isVertexAI()) {
       throw new Error("This method is only supported by the Gemini Developer API.");
     } else {
       const body = importFileParametersToMldev(params);
-      path30 = formatMap("{file_search_store_name}:importFile", body["_url"]);
+      path31 = formatMap("{file_search_store_name}:importFile", body["_url"]);
       queryParams = body["_query"];
       delete body["_url"];
       delete body["_query"];
       response = this.apiClient.request({
-        path: path30,
+        path: path31,
         queryParams,
         body: JSON.stringify(body),
         httpMethod: "POST",
@@ -82565,16 +82598,16 @@ var ClientSDK = class {
   }
   _createRequest(context, conf, options) {
     var _a2, _b, _c, _d, _e;
-    const { method, path: path30, query, headers: opHeaders, security } = conf;
+    const { method, path: path31, query, headers: opHeaders, security } = conf;
     const base = (_a2 = conf.baseURL) !== null && _a2 !== void 0 ? _a2 : this._baseURL;
     if (!base) {
       return ERR(new InvalidRequestError("No base URL provided for operation"));
     }
     const baseURL = new URL(base);
     let reqURL;
-    if (path30) {
+    if (path31) {
       baseURL.pathname = baseURL.pathname.replace(/\/+$/, "") + "/";
-      reqURL = new URL(path30, baseURL);
+      reqURL = new URL(path31, baseURL);
       if (!reqURL.search && baseURL.search) {
         reqURL.search = baseURL.search;
       }
@@ -83194,7 +83227,7 @@ async function $do$A(client, body, api_version, options) {
   const pathParams = {
     api_version: encodeSimple("api_version", (_a2 = payload.api_version) !== null && _a2 !== void 0 ? _a2 : client._options.api_version, { explode: false, charEncoding: "percent" })
   };
-  const path30 = pathToFunc("/{api_version}/agents")(pathParams);
+  const path31 = pathToFunc("/{api_version}/agents")(pathParams);
   const headers = new Headers(compactMap({
     "Content-Type": "application/json",
     Accept: "application/json"
@@ -83225,7 +83258,7 @@ async function $do$A(client, body, api_version, options) {
     security: requestSecurity,
     method: "POST",
     baseURL: options === null || options === void 0 ? void 0 : options.server_url,
-    path: path30,
+    path: path31,
     headers,
     body: body$,
     userAgent: client._options.user_agent,
@@ -83269,7 +83302,7 @@ async function $do$z(client, id, api_version, options) {
       charEncoding: "percent"
     })
   };
-  const path30 = pathToFunc("/{api_version}/agents/{agentsId}")(pathParams);
+  const path31 = pathToFunc("/{api_version}/agents/{agentsId}")(pathParams);
   const headers = new Headers(compactMap({
     Accept: "application/json"
   }));
@@ -83299,7 +83332,7 @@ async function $do$z(client, id, api_version, options) {
     security: requestSecurity,
     method: "DELETE",
     baseURL: options === null || options === void 0 ? void 0 : options.server_url,
-    path: path30,
+    path: path31,
     headers,
     body,
     userAgent: client._options.user_agent,
@@ -83343,7 +83376,7 @@ async function $do$y(client, id, api_version, options) {
       charEncoding: "percent"
     })
   };
-  const path30 = pathToFunc("/{api_version}/agents/{agentsId}")(pathParams);
+  const path31 = pathToFunc("/{api_version}/agents/{agentsId}")(pathParams);
   const headers = new Headers(compactMap({
     Accept: "application/json"
   }));
@@ -83373,7 +83406,7 @@ async function $do$y(client, id, api_version, options) {
     security: requestSecurity,
     method: "GET",
     baseURL: options === null || options === void 0 ? void 0 : options.server_url,
-    path: path30,
+    path: path31,
     headers,
     body,
     userAgent: client._options.user_agent,
@@ -83415,7 +83448,7 @@ async function $do$x(client, api_version, page_size, page_token, parent, options
   const pathParams = {
     api_version: encodeSimple("api_version", (_a2 = payload === null || payload === void 0 ? void 0 : payload.api_version) !== null && _a2 !== void 0 ? _a2 : client._options.api_version, { explode: false, charEncoding: "percent" })
   };
-  const path30 = pathToFunc("/{api_version}/agents")(pathParams);
+  const path31 = pathToFunc("/{api_version}/agents")(pathParams);
   const query = encodeFormQuery({
     "page_size": payload === null || payload === void 0 ? void 0 : payload.page_size,
     "page_token": payload === null || payload === void 0 ? void 0 : payload.page_token,
@@ -83450,7 +83483,7 @@ async function $do$x(client, api_version, page_size, page_token, parent, options
     security: requestSecurity,
     method: "GET",
     baseURL: options === null || options === void 0 ? void 0 : options.server_url,
-    path: path30,
+    path: path31,
     headers,
     query,
     body,
@@ -83518,7 +83551,7 @@ async function $do$w(client, body, api_version, options) {
   const pathParams = {
     api_version: encodeSimple("api_version", (_a2 = payload.api_version) !== null && _a2 !== void 0 ? _a2 : client._options.api_version, { explode: false, charEncoding: "percent" })
   };
-  const path30 = pathToFunc("/{api_version}/credentials")(pathParams);
+  const path31 = pathToFunc("/{api_version}/credentials")(pathParams);
   const headers = new Headers(compactMap({
     "Content-Type": "application/json",
     Accept: "application/json"
@@ -83549,7 +83582,7 @@ async function $do$w(client, body, api_version, options) {
     security: requestSecurity,
     method: "POST",
     baseURL: options === null || options === void 0 ? void 0 : options.server_url,
-    path: path30,
+    path: path31,
     headers,
     body: body$,
     userAgent: client._options.user_agent,
@@ -83593,7 +83626,7 @@ async function $do$v(client, id, api_version, options) {
       charEncoding: "percent"
     })
   };
-  const path30 = pathToFunc("/{api_version}/credentials/{id}")(pathParams);
+  const path31 = pathToFunc("/{api_version}/credentials/{id}")(pathParams);
   const headers = new Headers(compactMap({
     Accept: "application/json"
   }));
@@ -83623,7 +83656,7 @@ async function $do$v(client, id, api_version, options) {
     security: requestSecurity,
     method: "DELETE",
     baseURL: options === null || options === void 0 ? void 0 : options.server_url,
-    path: path30,
+    path: path31,
     headers,
     body,
     userAgent: client._options.user_agent,
@@ -83667,7 +83700,7 @@ async function $do$u(client, id, api_version, options) {
       charEncoding: "percent"
     })
   };
-  const path30 = pathToFunc("/{api_version}/credentials/{id}")(pathParams);
+  const path31 = pathToFunc("/{api_version}/credentials/{id}")(pathParams);
   const headers = new Headers(compactMap({
     Accept: "application/json"
   }));
@@ -83697,7 +83730,7 @@ async function $do$u(client, id, api_version, options) {
     security: requestSecurity,
     method: "GET",
     baseURL: options === null || options === void 0 ? void 0 : options.server_url,
-    path: path30,
+    path: path31,
     headers,
     body,
     userAgent: client._options.user_agent,
@@ -83738,7 +83771,7 @@ async function $do$t(client, api_version, page_size, page_token, options) {
   const pathParams = {
     api_version: encodeSimple("api_version", (_a2 = payload === null || payload === void 0 ? void 0 : payload.api_version) !== null && _a2 !== void 0 ? _a2 : client._options.api_version, { explode: false, charEncoding: "percent" })
   };
-  const path30 = pathToFunc("/{api_version}/credentials")(pathParams);
+  const path31 = pathToFunc("/{api_version}/credentials")(pathParams);
   const query = encodeFormQuery({
     "page_size": payload === null || payload === void 0 ? void 0 : payload.page_size,
     "page_token": payload === null || payload === void 0 ? void 0 : payload.page_token
@@ -83772,7 +83805,7 @@ async function $do$t(client, api_version, page_size, page_token, options) {
     security: requestSecurity,
     method: "GET",
     baseURL: options === null || options === void 0 ? void 0 : options.server_url,
-    path: path30,
+    path: path31,
     headers,
     query,
     body,
@@ -83819,7 +83852,7 @@ async function $do$s(client, id, body, api_version, update_mask, options) {
       charEncoding: "percent"
     })
   };
-  const path30 = pathToFunc("/{api_version}/credentials/{id}")(pathParams);
+  const path31 = pathToFunc("/{api_version}/credentials/{id}")(pathParams);
   const query = encodeFormQuery({
     "update_mask": payload.update_mask
   });
@@ -83853,7 +83886,7 @@ async function $do$s(client, id, body, api_version, update_mask, options) {
     security: requestSecurity,
     method: "PATCH",
     baseURL: options === null || options === void 0 ? void 0 : options.server_url,
-    path: path30,
+    path: path31,
     headers,
     query,
     body: body$,
@@ -83928,7 +83961,7 @@ async function $do$r(client, body, api_version, options) {
   const pathParams = {
     api_version: encodeSimple("api_version", (_a2 = payload.api_version) !== null && _a2 !== void 0 ? _a2 : client._options.api_version, { explode: false, charEncoding: "percent" })
   };
-  const path30 = pathToFunc("/{api_version}/environments")(pathParams);
+  const path31 = pathToFunc("/{api_version}/environments")(pathParams);
   const headers = new Headers(compactMap({
     "Content-Type": "application/json",
     Accept: "application/json"
@@ -83959,7 +83992,7 @@ async function $do$r(client, body, api_version, options) {
     security: requestSecurity,
     method: "POST",
     baseURL: options === null || options === void 0 ? void 0 : options.server_url,
-    path: path30,
+    path: path31,
     headers,
     body: body$,
     userAgent: client._options.user_agent,
@@ -84003,7 +84036,7 @@ async function $do$q(client, id, api_version, options) {
       charEncoding: "percent"
     })
   };
-  const path30 = pathToFunc("/{api_version}/environments/{id}")(pathParams);
+  const path31 = pathToFunc("/{api_version}/environments/{id}")(pathParams);
   const headers = new Headers(compactMap({
     Accept: "application/json"
   }));
@@ -84033,7 +84066,7 @@ async function $do$q(client, id, api_version, options) {
     security: requestSecurity,
     method: "DELETE",
     baseURL: options === null || options === void 0 ? void 0 : options.server_url,
-    path: path30,
+    path: path31,
     headers,
     body,
     userAgent: client._options.user_agent,
@@ -84077,7 +84110,7 @@ async function $do$p(client, id, api_version, options) {
       charEncoding: "percent"
     })
   };
-  const path30 = pathToFunc("/{api_version}/environments/{id}")(pathParams);
+  const path31 = pathToFunc("/{api_version}/environments/{id}")(pathParams);
   const headers = new Headers(compactMap({
     Accept: "application/json"
   }));
@@ -84107,7 +84140,7 @@ async function $do$p(client, id, api_version, options) {
     security: requestSecurity,
     method: "GET",
     baseURL: options === null || options === void 0 ? void 0 : options.server_url,
-    path: path30,
+    path: path31,
     headers,
     body,
     userAgent: client._options.user_agent,
@@ -84148,7 +84181,7 @@ async function $do$o(client, api_version, page_size, page_token, options) {
   const pathParams = {
     api_version: encodeSimple("api_version", (_a2 = payload === null || payload === void 0 ? void 0 : payload.api_version) !== null && _a2 !== void 0 ? _a2 : client._options.api_version, { explode: false, charEncoding: "percent" })
   };
-  const path30 = pathToFunc("/{api_version}/environments")(pathParams);
+  const path31 = pathToFunc("/{api_version}/environments")(pathParams);
   const query = encodeFormQuery({
     "page_size": payload === null || payload === void 0 ? void 0 : payload.page_size,
     "page_token": payload === null || payload === void 0 ? void 0 : payload.page_token
@@ -84182,7 +84215,7 @@ async function $do$o(client, api_version, page_size, page_token, options) {
     security: requestSecurity,
     method: "GET",
     baseURL: options === null || options === void 0 ? void 0 : options.server_url,
-    path: path30,
+    path: path31,
     headers,
     query,
     body,
@@ -84209,14 +84242,14 @@ async function $do$o(client, api_version, page_size, page_token, options) {
   }
   return [result, { status: "complete", request: req, response }];
 }
-function environmentsFilesList(client, environment, path30, api_version, page_size, page_token, recursive, options) {
-  return new APIPromise($do$n(client, environment, path30, api_version, page_size, page_token, recursive, options));
+function environmentsFilesList(client, environment, path31, api_version, page_size, page_token, recursive, options) {
+  return new APIPromise($do$n(client, environment, path31, api_version, page_size, page_token, recursive, options));
 }
-async function $do$n(client, environment, path30, api_version, page_size, page_token, recursive, options) {
+async function $do$n(client, environment, path31, api_version, page_size, page_token, recursive, options) {
   var _a2, _b, _c;
   const input = {
     environment,
-    path: path30,
+    path: path31,
     api_version,
     page_size,
     page_token,
@@ -84301,18 +84334,18 @@ var Files2 = class extends ClientSDK {
   /**
    * Retrieves file metadata or directory contents from an environment's snapshot. To download file content, use the download URL returned in the response.
    */
-  list(environment, path30, params, options) {
-    return unwrapAsAPIPromise(environmentsFilesList(this, environment, path30, params === null || params === void 0 ? void 0 : params.api_version, params === null || params === void 0 ? void 0 : params.page_size, params === null || params === void 0 ? void 0 : params.page_token, params === null || params === void 0 ? void 0 : params.recursive, options));
+  list(environment, path31, params, options) {
+    return unwrapAsAPIPromise(environmentsFilesList(this, environment, path31, params === null || params === void 0 ? void 0 : params.api_version, params === null || params === void 0 ? void 0 : params.page_size, params === null || params === void 0 ? void 0 : params.page_token, params === null || params === void 0 ? void 0 : params.recursive, options));
   }
 };
-function environmentsInternalStartUpload(client, environment, path30, x_goog_upload_command, x_goog_upload_header_content_length, x_goog_upload_header_content_type, x_goog_upload_protocol, api_version, extract, overwrite, options) {
-  return new APIPromise($do$m(client, environment, path30, x_goog_upload_command, x_goog_upload_header_content_length, x_goog_upload_header_content_type, x_goog_upload_protocol, api_version, extract, overwrite, options));
+function environmentsInternalStartUpload(client, environment, path31, x_goog_upload_command, x_goog_upload_header_content_length, x_goog_upload_header_content_type, x_goog_upload_protocol, api_version, extract, overwrite, options) {
+  return new APIPromise($do$m(client, environment, path31, x_goog_upload_command, x_goog_upload_header_content_length, x_goog_upload_header_content_type, x_goog_upload_protocol, api_version, extract, overwrite, options));
 }
-async function $do$m(client, environment, path30, x_goog_upload_command, x_goog_upload_header_content_length, x_goog_upload_header_content_type, x_goog_upload_protocol, api_version, extract, overwrite, options) {
+async function $do$m(client, environment, path31, x_goog_upload_command, x_goog_upload_header_content_length, x_goog_upload_header_content_type, x_goog_upload_protocol, api_version, extract, overwrite, options) {
   var _a2, _b, _c;
   const input = {
     environment,
-    path: path30,
+    path: path31,
     "X-Goog-Upload-Command": x_goog_upload_command,
     "X-Goog-Upload-Header-Content-Length": x_goog_upload_header_content_length,
     "X-Goog-Upload-Header-Content-Type": x_goog_upload_header_content_type,
@@ -84413,8 +84446,8 @@ var Internal = class extends ClientSDK {
    * Upload the file bytes to the URL returned in the `X-Goog-Upload-URL`
    * response header, using the resumable upload protocol.
    */
-  startUpload(environment, path30, params, options) {
-    return unwrapAsAPIPromise(environmentsInternalStartUpload(this, environment, path30, params["X-Goog-Upload-Command"], params["X-Goog-Upload-Header-Content-Length"], params["X-Goog-Upload-Header-Content-Type"], params["X-Goog-Upload-Protocol"], params.api_version, params.extract, params.overwrite, options));
+  startUpload(environment, path31, params, options) {
+    return unwrapAsAPIPromise(environmentsInternalStartUpload(this, environment, path31, params["X-Goog-Upload-Command"], params["X-Goog-Upload-Header-Content-Length"], params["X-Goog-Upload-Header-Content-Type"], params["X-Goog-Upload-Protocol"], params.api_version, params.extract, params.overwrite, options));
   }
 };
 var Environments = class extends ClientSDK {
@@ -84549,7 +84582,7 @@ async function $do$l(client, id, api_version, options) {
       charEncoding: "percent"
     })
   };
-  const path30 = pathToFunc("/{api_version}/interactions/{interactionsId}/cancel")(pathParams);
+  const path31 = pathToFunc("/{api_version}/interactions/{interactionsId}/cancel")(pathParams);
   const headers = new Headers(compactMap({
     Accept: "application/json"
   }));
@@ -84579,7 +84612,7 @@ async function $do$l(client, id, api_version, options) {
     security: requestSecurity,
     method: "POST",
     baseURL: options === null || options === void 0 ? void 0 : options.server_url,
-    path: path30,
+    path: path31,
     headers,
     body,
     userAgent: client._options.user_agent,
@@ -84622,7 +84655,7 @@ async function $do$k(client, body, api_version, options) {
   const pathParams = {
     api_version: encodeSimple("api_version", (_a2 = payload.api_version) !== null && _a2 !== void 0 ? _a2 : client._options.api_version, { explode: false, charEncoding: "percent" })
   };
-  const path30 = pathToFunc("/{api_version}/interactions")(pathParams);
+  const path31 = pathToFunc("/{api_version}/interactions")(pathParams);
   const headers = new Headers(compactMap({
     "Content-Type": "application/json",
     Accept: ((_b = input === null || input === void 0 ? void 0 : input.body) === null || _b === void 0 ? void 0 : _b.stream) ? "text/event-stream" : "application/json"
@@ -84653,7 +84686,7 @@ async function $do$k(client, body, api_version, options) {
     security: requestSecurity,
     method: "POST",
     baseURL: options === null || options === void 0 ? void 0 : options.server_url,
-    path: path30,
+    path: path31,
     headers,
     body: body$,
     userAgent: client._options.user_agent,
@@ -84703,7 +84736,7 @@ async function $do$j(client, id, api_version, options) {
       charEncoding: "percent"
     })
   };
-  const path30 = pathToFunc("/{api_version}/interactions/{interactionsId}")(pathParams);
+  const path31 = pathToFunc("/{api_version}/interactions/{interactionsId}")(pathParams);
   const headers = new Headers(compactMap({
     Accept: "application/json"
   }));
@@ -84733,7 +84766,7 @@ async function $do$j(client, id, api_version, options) {
     security: requestSecurity,
     method: "DELETE",
     baseURL: options === null || options === void 0 ? void 0 : options.server_url,
-    path: path30,
+    path: path31,
     headers,
     body,
     userAgent: client._options.user_agent,
@@ -84783,7 +84816,7 @@ async function $do$i(client, id, api_version, include_input, last_event_id, stre
       charEncoding: "percent"
     })
   };
-  const path30 = pathToFunc("/{api_version}/interactions/{interactionsId}")(pathParams);
+  const path31 = pathToFunc("/{api_version}/interactions/{interactionsId}")(pathParams);
   const query = encodeFormQuery({
     "include_input": payload.include_input,
     "last_event_id": payload.last_event_id,
@@ -84818,7 +84851,7 @@ async function $do$i(client, id, api_version, include_input, last_event_id, stre
     security: requestSecurity,
     method: "GET",
     baseURL: options === null || options === void 0 ? void 0 : options.server_url,
-    path: path30,
+    path: path31,
     headers,
     query,
     body,
@@ -84887,7 +84920,7 @@ async function $do$h(client, body, api_version, options) {
   const pathParams = {
     api_version: encodeSimple("api_version", (_a2 = payload.api_version) !== null && _a2 !== void 0 ? _a2 : client._options.api_version, { explode: false, charEncoding: "percent" })
   };
-  const path30 = pathToFunc("/{api_version}/triggers")(pathParams);
+  const path31 = pathToFunc("/{api_version}/triggers")(pathParams);
   const headers = new Headers(compactMap({
     "Content-Type": "application/json",
     Accept: "application/json"
@@ -84918,7 +84951,7 @@ async function $do$h(client, body, api_version, options) {
     security: requestSecurity,
     method: "POST",
     baseURL: options === null || options === void 0 ? void 0 : options.server_url,
-    path: path30,
+    path: path31,
     headers,
     body: body$,
     userAgent: client._options.user_agent,
@@ -84962,7 +84995,7 @@ async function $do$g(client, id, api_version, options) {
       charEncoding: "percent"
     })
   };
-  const path30 = pathToFunc("/{api_version}/triggers/{id}")(pathParams);
+  const path31 = pathToFunc("/{api_version}/triggers/{id}")(pathParams);
   const headers = new Headers(compactMap({
     Accept: "application/json"
   }));
@@ -84992,7 +85025,7 @@ async function $do$g(client, id, api_version, options) {
     security: requestSecurity,
     method: "DELETE",
     baseURL: options === null || options === void 0 ? void 0 : options.server_url,
-    path: path30,
+    path: path31,
     headers,
     body,
     userAgent: client._options.user_agent,
@@ -85036,7 +85069,7 @@ async function $do$f(client, id, api_version, options) {
       charEncoding: "percent"
     })
   };
-  const path30 = pathToFunc("/{api_version}/triggers/{id}")(pathParams);
+  const path31 = pathToFunc("/{api_version}/triggers/{id}")(pathParams);
   const headers = new Headers(compactMap({
     Accept: "application/json"
   }));
@@ -85066,7 +85099,7 @@ async function $do$f(client, id, api_version, options) {
     security: requestSecurity,
     method: "GET",
     baseURL: options === null || options === void 0 ? void 0 : options.server_url,
-    path: path30,
+    path: path31,
     headers,
     body,
     userAgent: client._options.user_agent,
@@ -85112,7 +85145,7 @@ async function $do$e(client, trigger_id, api_version, page_size, page_token, opt
       charEncoding: "percent"
     })
   };
-  const path30 = pathToFunc("/{api_version}/triggers/{triggerId}/executions")(pathParams);
+  const path31 = pathToFunc("/{api_version}/triggers/{triggerId}/executions")(pathParams);
   const query = encodeFormQuery({
     "page_size": payload.page_size,
     "page_token": payload.page_token
@@ -85146,7 +85179,7 @@ async function $do$e(client, trigger_id, api_version, page_size, page_token, opt
     security: requestSecurity,
     method: "GET",
     baseURL: options === null || options === void 0 ? void 0 : options.server_url,
-    path: path30,
+    path: path31,
     headers,
     query,
     body,
@@ -85189,7 +85222,7 @@ async function $do$d(client, api_version, filter, page_size, page_token, options
   const pathParams = {
     api_version: encodeSimple("api_version", (_a2 = payload === null || payload === void 0 ? void 0 : payload.api_version) !== null && _a2 !== void 0 ? _a2 : client._options.api_version, { explode: false, charEncoding: "percent" })
   };
-  const path30 = pathToFunc("/{api_version}/triggers")(pathParams);
+  const path31 = pathToFunc("/{api_version}/triggers")(pathParams);
   const query = encodeFormQuery({
     "filter": payload === null || payload === void 0 ? void 0 : payload.filter,
     "page_size": payload === null || payload === void 0 ? void 0 : payload.page_size,
@@ -85224,7 +85257,7 @@ async function $do$d(client, api_version, filter, page_size, page_token, options
     security: requestSecurity,
     method: "GET",
     baseURL: options === null || options === void 0 ? void 0 : options.server_url,
-    path: path30,
+    path: path31,
     headers,
     query,
     body,
@@ -85269,7 +85302,7 @@ async function $do$c(client, trigger_id, api_version, options) {
       charEncoding: "percent"
     })
   };
-  const path30 = pathToFunc("/{api_version}/triggers/{triggerId}/executions")(pathParams);
+  const path31 = pathToFunc("/{api_version}/triggers/{triggerId}/executions")(pathParams);
   const headers = new Headers(compactMap({
     Accept: "application/json"
   }));
@@ -85299,7 +85332,7 @@ async function $do$c(client, trigger_id, api_version, options) {
     security: requestSecurity,
     method: "POST",
     baseURL: options === null || options === void 0 ? void 0 : options.server_url,
-    path: path30,
+    path: path31,
     headers,
     body,
     userAgent: client._options.user_agent,
@@ -85344,7 +85377,7 @@ async function $do$b(client, id, body, api_version, options) {
       charEncoding: "percent"
     })
   };
-  const path30 = pathToFunc("/{api_version}/triggers/{id}")(pathParams);
+  const path31 = pathToFunc("/{api_version}/triggers/{id}")(pathParams);
   const headers = new Headers(compactMap({
     "Content-Type": "application/json",
     Accept: "application/json"
@@ -85375,7 +85408,7 @@ async function $do$b(client, id, body, api_version, options) {
     security: requestSecurity,
     method: "PATCH",
     baseURL: options === null || options === void 0 ? void 0 : options.server_url,
-    path: path30,
+    path: path31,
     headers,
     body: body$,
     userAgent: client._options.user_agent,
@@ -85462,7 +85495,7 @@ async function $do$a(client, body, api_version, options) {
   const pathParams = {
     api_version: encodeSimple("api_version", (_a2 = payload.api_version) !== null && _a2 !== void 0 ? _a2 : client._options.api_version, { explode: false, charEncoding: "percent" })
   };
-  const path30 = pathToFunc("/{api_version}/voices")(pathParams);
+  const path31 = pathToFunc("/{api_version}/voices")(pathParams);
   const headers = new Headers(compactMap({
     "Content-Type": "application/json",
     Accept: "application/json"
@@ -85493,7 +85526,7 @@ async function $do$a(client, body, api_version, options) {
     security: requestSecurity,
     method: "POST",
     baseURL: options === null || options === void 0 ? void 0 : options.server_url,
-    path: path30,
+    path: path31,
     headers,
     body: body$,
     userAgent: client._options.user_agent,
@@ -85537,7 +85570,7 @@ async function $do$9(client, id, api_version, options) {
       charEncoding: "percent"
     })
   };
-  const path30 = pathToFunc("/{api_version}/voices/{voicesId}")(pathParams);
+  const path31 = pathToFunc("/{api_version}/voices/{voicesId}")(pathParams);
   const headers = new Headers(compactMap({
     Accept: "application/json"
   }));
@@ -85567,7 +85600,7 @@ async function $do$9(client, id, api_version, options) {
     security: requestSecurity,
     method: "DELETE",
     baseURL: options === null || options === void 0 ? void 0 : options.server_url,
-    path: path30,
+    path: path31,
     headers,
     body,
     userAgent: client._options.user_agent,
@@ -85611,7 +85644,7 @@ async function $do$8(client, id, api_version, options) {
       charEncoding: "percent"
     })
   };
-  const path30 = pathToFunc("/{api_version}/voices/{voicesId}")(pathParams);
+  const path31 = pathToFunc("/{api_version}/voices/{voicesId}")(pathParams);
   const headers = new Headers(compactMap({
     Accept: "application/json"
   }));
@@ -85641,7 +85674,7 @@ async function $do$8(client, id, api_version, options) {
     security: requestSecurity,
     method: "GET",
     baseURL: options === null || options === void 0 ? void 0 : options.server_url,
-    path: path30,
+    path: path31,
     headers,
     body,
     userAgent: client._options.user_agent,
@@ -85691,7 +85724,7 @@ async function $do$7(client, api_version, accent, contexts, gender, language_cod
   const pathParams = {
     api_version: encodeSimple("api_version", (_a2 = payload === null || payload === void 0 ? void 0 : payload.api_version) !== null && _a2 !== void 0 ? _a2 : client._options.api_version, { explode: false, charEncoding: "percent" })
   };
-  const path30 = pathToFunc("/{api_version}/voices")(pathParams);
+  const path31 = pathToFunc("/{api_version}/voices")(pathParams);
   const query = encodeFormQuery({
     "accent": payload === null || payload === void 0 ? void 0 : payload.accent,
     "context": payload === null || payload === void 0 ? void 0 : payload.contexts,
@@ -85734,7 +85767,7 @@ async function $do$7(client, api_version, accent, contexts, gender, language_cod
     security: requestSecurity,
     method: "GET",
     baseURL: options === null || options === void 0 ? void 0 : options.server_url,
-    path: path30,
+    path: path31,
     headers,
     query,
     body,
@@ -85807,7 +85840,7 @@ async function $do$6(client, body, api_version, options) {
   const pathParams = {
     api_version: encodeSimple("api_version", (_a2 = payload.api_version) !== null && _a2 !== void 0 ? _a2 : client._options.api_version, { explode: false, charEncoding: "percent" })
   };
-  const path30 = pathToFunc("/{api_version}/webhooks")(pathParams);
+  const path31 = pathToFunc("/{api_version}/webhooks")(pathParams);
   const headers = new Headers(compactMap({
     "Content-Type": "application/json",
     Accept: "application/json"
@@ -85838,7 +85871,7 @@ async function $do$6(client, body, api_version, options) {
     security: requestSecurity,
     method: "POST",
     baseURL: options === null || options === void 0 ? void 0 : options.server_url,
-    path: path30,
+    path: path31,
     headers,
     body: body$,
     userAgent: client._options.user_agent,
@@ -85882,7 +85915,7 @@ async function $do$5(client, id, api_version, options) {
       charEncoding: "percent"
     })
   };
-  const path30 = pathToFunc("/{api_version}/webhooks/{id}")(pathParams);
+  const path31 = pathToFunc("/{api_version}/webhooks/{id}")(pathParams);
   const headers = new Headers(compactMap({
     Accept: "application/json"
   }));
@@ -85912,7 +85945,7 @@ async function $do$5(client, id, api_version, options) {
     security: requestSecurity,
     method: "DELETE",
     baseURL: options === null || options === void 0 ? void 0 : options.server_url,
-    path: path30,
+    path: path31,
     headers,
     body,
     userAgent: client._options.user_agent,
@@ -85956,7 +85989,7 @@ async function $do$4(client, id, api_version, options) {
       charEncoding: "percent"
     })
   };
-  const path30 = pathToFunc("/{api_version}/webhooks/{id}")(pathParams);
+  const path31 = pathToFunc("/{api_version}/webhooks/{id}")(pathParams);
   const headers = new Headers(compactMap({
     Accept: "application/json"
   }));
@@ -85986,7 +86019,7 @@ async function $do$4(client, id, api_version, options) {
     security: requestSecurity,
     method: "GET",
     baseURL: options === null || options === void 0 ? void 0 : options.server_url,
-    path: path30,
+    path: path31,
     headers,
     body,
     userAgent: client._options.user_agent,
@@ -86027,7 +86060,7 @@ async function $do$3(client, api_version, page_size, page_token, options) {
   const pathParams = {
     api_version: encodeSimple("api_version", (_a2 = payload === null || payload === void 0 ? void 0 : payload.api_version) !== null && _a2 !== void 0 ? _a2 : client._options.api_version, { explode: false, charEncoding: "percent" })
   };
-  const path30 = pathToFunc("/{api_version}/webhooks")(pathParams);
+  const path31 = pathToFunc("/{api_version}/webhooks")(pathParams);
   const query = encodeFormQuery({
     "page_size": payload === null || payload === void 0 ? void 0 : payload.page_size,
     "page_token": payload === null || payload === void 0 ? void 0 : payload.page_token
@@ -86061,7 +86094,7 @@ async function $do$3(client, api_version, page_size, page_token, options) {
     security: requestSecurity,
     method: "GET",
     baseURL: options === null || options === void 0 ? void 0 : options.server_url,
-    path: path30,
+    path: path31,
     headers,
     query,
     body,
@@ -86107,7 +86140,7 @@ async function $do$2(client, id, api_version, body, options) {
       charEncoding: "percent"
     })
   };
-  const path30 = pathToFunc("/{api_version}/webhooks/{id}:ping")(pathParams);
+  const path31 = pathToFunc("/{api_version}/webhooks/{id}:ping")(pathParams);
   const headers = new Headers(compactMap({
     "Content-Type": "application/json",
     Accept: "application/json"
@@ -86138,7 +86171,7 @@ async function $do$2(client, id, api_version, body, options) {
     security: requestSecurity,
     method: "POST",
     baseURL: options === null || options === void 0 ? void 0 : options.server_url,
-    path: path30,
+    path: path31,
     headers,
     body: body$,
     userAgent: client._options.user_agent,
@@ -86183,7 +86216,7 @@ async function $do$1(client, id, body, api_version, options) {
       charEncoding: "percent"
     })
   };
-  const path30 = pathToFunc("/{api_version}/webhooks/{id}:rotateSigningSecret")(pathParams);
+  const path31 = pathToFunc("/{api_version}/webhooks/{id}:rotateSigningSecret")(pathParams);
   const headers = new Headers(compactMap({
     "Content-Type": "application/json",
     Accept: "application/json"
@@ -86214,7 +86247,7 @@ async function $do$1(client, id, body, api_version, options) {
     security: requestSecurity,
     method: "POST",
     baseURL: options === null || options === void 0 ? void 0 : options.server_url,
-    path: path30,
+    path: path31,
     headers,
     body: body$,
     userAgent: client._options.user_agent,
@@ -86260,7 +86293,7 @@ async function $do(client, id, body, api_version, update_mask, options) {
       charEncoding: "percent"
     })
   };
-  const path30 = pathToFunc("/{api_version}/webhooks/{id}")(pathParams);
+  const path31 = pathToFunc("/{api_version}/webhooks/{id}")(pathParams);
   const query = encodeFormQuery({
     "update_mask": payload.update_mask
   });
@@ -86294,7 +86327,7 @@ async function $do(client, id, body, api_version, update_mask, options) {
     security: requestSecurity,
     method: "PATCH",
     baseURL: options === null || options === void 0 ? void 0 : options.server_url,
-    path: path30,
+    path: path31,
     headers,
     query,
     body: body$,
@@ -88876,16 +88909,16 @@ var Tunings = class extends BaseModule {
   async getInternal(params) {
     var _a2, _b, _c, _d;
     let response;
-    let path30 = "";
+    let path31 = "";
     let queryParams = {};
     if (this.apiClient.isVertexAI()) {
       const body = getTuningJobParametersToVertex(params);
-      path30 = formatMap("{name}", body["_url"]);
+      path31 = formatMap("{name}", body["_url"]);
       queryParams = body["_query"];
       delete body["_url"];
       delete body["_query"];
       response = this.apiClient.request({
-        path: path30,
+        path: path31,
         queryParams,
         body: JSON.stringify(body),
         httpMethod: "GET",
@@ -88906,12 +88939,12 @@ var Tunings = class extends BaseModule {
       });
     } else {
       const body = getTuningJobParametersToMldev(params);
-      path30 = formatMap("{name}", body["_url"]);
+      path31 = formatMap("{name}", body["_url"]);
       queryParams = body["_query"];
       delete body["_url"];
       delete body["_query"];
       response = this.apiClient.request({
-        path: path30,
+        path: path31,
         queryParams,
         body: JSON.stringify(body),
         httpMethod: "GET",
@@ -88935,16 +88968,16 @@ var Tunings = class extends BaseModule {
   async listInternal(params) {
     var _a2, _b;
     let response;
-    let path30 = "";
+    let path31 = "";
     let queryParams = {};
     if (this.apiClient.isVertexAI()) {
       const body = listTuningJobsParametersToVertex(params);
-      path30 = formatMap("tuningJobs", body["_url"]);
+      path31 = formatMap("tuningJobs", body["_url"]);
       queryParams = body["_query"];
       delete body["_url"];
       delete body["_query"];
       response = this.apiClient.request({
-        path: path30,
+        path: path31,
         queryParams,
         body: JSON.stringify(body),
         httpMethod: "GET",
@@ -88983,16 +89016,16 @@ var Tunings = class extends BaseModule {
   async cancel(params) {
     var _a2, _b, _c, _d;
     let response;
-    let path30 = "";
+    let path31 = "";
     let queryParams = {};
     if (this.apiClient.isVertexAI()) {
       const body = cancelTuningJobParametersToVertex(params);
-      path30 = formatMap("{name}:cancel", body["_url"]);
+      path31 = formatMap("{name}:cancel", body["_url"]);
       queryParams = body["_query"];
       delete body["_url"];
       delete body["_query"];
       response = this.apiClient.request({
-        path: path30,
+        path: path31,
         queryParams,
         body: JSON.stringify(body),
         httpMethod: "POST",
@@ -89015,12 +89048,12 @@ var Tunings = class extends BaseModule {
       });
     } else {
       const body = cancelTuningJobParametersToMldev(params);
-      path30 = formatMap("{name}:cancel", body["_url"]);
+      path31 = formatMap("{name}:cancel", body["_url"]);
       queryParams = body["_query"];
       delete body["_url"];
       delete body["_query"];
       response = this.apiClient.request({
-        path: path30,
+        path: path31,
         queryParams,
         body: JSON.stringify(body),
         httpMethod: "POST",
@@ -89046,16 +89079,16 @@ var Tunings = class extends BaseModule {
   async tuneInternal(params) {
     var _a2, _b;
     let response;
-    let path30 = "";
+    let path31 = "";
     let queryParams = {};
     if (this.apiClient.isVertexAI()) {
       const body = createTuningJobParametersPrivateToVertex(params, params);
-      path30 = formatMap("tuningJobs", body["_url"]);
+      path31 = formatMap("tuningJobs", body["_url"]);
       queryParams = body["_query"];
       delete body["_url"];
       delete body["_query"];
       response = this.apiClient.request({
-        path: path30,
+        path: path31,
         queryParams,
         body: JSON.stringify(body),
         httpMethod: "POST",
@@ -89081,18 +89114,18 @@ var Tunings = class extends BaseModule {
   async tuneMldevInternal(params) {
     var _a2, _b;
     let response;
-    let path30 = "";
+    let path31 = "";
     let queryParams = {};
     if (this.apiClient.isVertexAI()) {
       throw new Error("This method is only supported by the Gemini Developer API.");
     } else {
       const body = createTuningJobParametersPrivateToMldev(params);
-      path30 = formatMap("tunedModels", body["_url"]);
+      path31 = formatMap("tunedModels", body["_url"]);
       queryParams = body["_query"];
       delete body["_url"];
       delete body["_query"];
       response = this.apiClient.request({
-        path: path30,
+        path: path31,
         queryParams,
         body: JSON.stringify(body),
         httpMethod: "POST",
@@ -89116,16 +89149,16 @@ var Tunings = class extends BaseModule {
   async validateReward(params) {
     var _a2, _b;
     let response;
-    let path30 = "";
+    let path31 = "";
     let queryParams = {};
     if (this.apiClient.isVertexAI()) {
       const body = validateRewardParametersToVertex(params);
-      path30 = formatMap("{parent}/tuningJobs:validateReinforcementTuningReward", body["_url"]);
+      path31 = formatMap("{parent}/tuningJobs:validateReinforcementTuningReward", body["_url"]);
       queryParams = body["_query"];
       delete body["_url"];
       delete body["_query"];
       response = this.apiClient.request({
-        path: path30,
+        path: path31,
         queryParams,
         body: JSON.stringify(body),
         httpMethod: "POST",
@@ -90044,9 +90077,31 @@ var GeminiWorker = class {
 };
 
 // src/cli/settings.ts
-var SECRET_NAME = /(KEY|TOKEN|SECRET|PASSWORD|PASSWD|CREDENTIAL|_PAT)$/i;
+var SECRET_NAME = /(KEY|TOKEN|SECRET|PASSWORD|PASSWD|CREDENTIALS?|_PAT)$/i;
+var SECRET_LOOKING = /SECRET|PASSWORD|PASSWD|TOKEN|CREDENTIAL|API_?KEY|ACCESS_?KEY|PRIVATE_?KEY/i;
+var NEVER_TO_CHILDREN = /* @__PURE__ */ new Set(["GEMINI_API_KEY", "GOOGLE_API_KEY", "GITHUB_TOKEN", "GH_TOKEN", "ACTIONS_RUNTIME_TOKEN", "ACTIONS_RUNTIME_URL", "ACTIONS_ID_TOKEN_REQUEST_TOKEN", "ACTIONS_ID_TOKEN_REQUEST_URL", "ACTIONS_CACHE_URL", "ACTIONS_RESULTS_URL"]);
 function secretValues(env2) {
   return Object.entries(env2).filter(([k, v]) => SECRET_NAME.test(k) && typeof v === "string" && v.length >= 6).map(([, v]) => v);
+}
+function childEnv(env2) {
+  const out = {};
+  for (const [k, v] of Object.entries(env2)) if (v !== void 0 && !SECRET_NAME.test(k) && !SECRET_LOOKING.test(k) && !NEVER_TO_CHILDREN.has(k.toUpperCase())) out[k] = v;
+  return out;
+}
+var processStop;
+function stopOnSignals(warn) {
+  if (processStop) return processStop;
+  const ctl = new AbortController();
+  let seen = 0;
+  const on = (sig) => {
+    seen++;
+    if (seen === 1) ctl.abort(sig);
+    else if (seen === 2) warn(`${sig}: still stopping cleanly (sealing, committing, pushing); a third signal quits at once`);
+    else process.exit(128 + (sig === "SIGINT" ? 2 : 15));
+  };
+  process.on("SIGINT", on);
+  process.on("SIGTERM", on);
+  return processStop = ctl.signal;
 }
 function pickWorker(config, layout, env2) {
   const apiKey = env2.GEMINI_API_KEY;
@@ -90071,31 +90126,73 @@ async function factoryDeps(o) {
   const audit = auditLog(o.layout.auditDir, env2.G7_AUDIT_DISABLE !== "1", o.warn);
   const worker = cachedWorker(o.worker ?? pickWorker(config, o.layout, env2), path11.join(o.layout.stateDir, "cache"), audit, now);
   const git = new Git(o.layout.repoRoot);
+  const stop = o.stop ?? stopOnSignals(o.warn);
   const deps = {
     layout: o.layout,
     config,
     worker,
-    shell: systemShell,
+    shell: hostShell({ env: childEnv(env2), stop }),
     git: await git.isRepo() ? git : void 0,
     now,
     log: o.log,
     warn: o.warn,
     redact: redactor(secretValues(env2)),
-    display: o.display
+    display: o.display,
+    stop
   };
   return { deps, config };
 }
 
 // src/factory/run.ts
-import path24 from "node:path";
-import { hostname as hostname2 } from "node:os";
-import { readFile as readFile16 } from "node:fs/promises";
+import { hostname as hostname3 } from "node:os";
 
-// src/truck/packets.ts
-import { readFile as readFile7, readdir as readdir4, rename as rename3, mkdir as mkdir3 } from "node:fs/promises";
-import { createReadStream as createReadStream3 } from "node:fs";
-import { createHash as createHash6 } from "node:crypto";
-import path14 from "node:path";
+// src/ssot/workpack.ts
+import path12 from "node:path";
+import { access as access5 } from "node:fs/promises";
+async function checkWorkPack(file, display2) {
+  const doc = parseJson(await readText(file, display2), display2);
+  const problems = explain("pack", doc.value, { file: display2, doc });
+  if (problems.length > 0) return { problems };
+  const pack2 = doc.value;
+  const base = path12.basename(file).replace(/\.json$/i, "");
+  if (pack2.id !== base) {
+    const pos = doc.locate("/id");
+    problems.push({ file: display2, line: pos?.line, col: pos?.col, field: "id", rule: "pack.id-file", message: `id "${pack2.id}" does not match the file name "${base}.json"`, hint: "a pack is found by its id: name the file <id>.json" });
+  }
+  for (const list of ["create", "modify"]) {
+    pack2.files[list].forEach((p, i2) => {
+      const why = repoPathProblem(p);
+      if (!why) return;
+      const pos = doc.locate(`/files/${list}/${i2}`);
+      problems.push({ file: display2, line: pos?.line, col: pos?.col, field: `files.${list}[${i2}]`, rule: "pack.path-escape", message: `"${p}" ${why}`, hint: "a pack may only allow paths inside the repository" });
+    });
+  }
+  return { pack: pack2, problems };
+}
+async function readWorkPack(layout, id, display2) {
+  const file = workPackFile(layout, id);
+  const shown = display2(file);
+  try {
+    await access5(file);
+  } catch {
+    throw new PathError([{ file: shown, rule: "pack.missing", message: `work pack "${id}" not found`, hint: `add ${shown}, or fix the card's "pack"` }]);
+  }
+  const { pack: pack2, problems } = await checkWorkPack(file, shown);
+  if (problems.length > 0 || !pack2) throw new SchemaError(problems, `work pack "${id}" is invalid`);
+  return pack2;
+}
+async function workPackProblems(layout, id, display2) {
+  try {
+    await readWorkPack(layout, id, display2);
+    return [];
+  } catch (err) {
+    if (err instanceof SchemaError || err instanceof PathError) return err.problems;
+    throw err;
+  }
+}
+
+// src/ssot/journal.ts
+import { access as access6 } from "node:fs/promises";
 
 // src/ssot/jsonl.ts
 import { createReadStream as createReadStream2 } from "node:fs";
@@ -90199,7 +90296,6 @@ async function readJsonl(file, onRecord, opts = {}) {
 }
 
 // src/ssot/journal.ts
-import { access as access5 } from "node:fs/promises";
 async function appendJournal(layout, events) {
   const lines = events.map((e2) => JSON.stringify(e2));
   faultPoint("journal.append");
@@ -90211,7 +90307,7 @@ async function repairJournal(layout) {
 }
 async function readJournal(layout, onEvent) {
   try {
-    await access5(layout.journalFile);
+    await access6(layout.journalFile);
   } catch {
     return;
   }
@@ -90271,50 +90367,11 @@ async function readRunResults(layout, run) {
   return out;
 }
 
-// src/ssot/workpack.ts
-import path12 from "node:path";
-import { access as access6 } from "node:fs/promises";
-async function checkWorkPack(file, display2) {
-  const doc = parseJson(await readText(file, display2), display2);
-  const problems = explain("pack", doc.value, { file: display2, doc });
-  if (problems.length > 0) return { problems };
-  const pack2 = doc.value;
-  const base = path12.basename(file).replace(/\.json$/i, "");
-  if (pack2.id !== base) {
-    const pos = doc.locate("/id");
-    problems.push({ file: display2, line: pos?.line, col: pos?.col, field: "id", rule: "pack.id-file", message: `id "${pack2.id}" does not match the file name "${base}.json"`, hint: "a pack is found by its id: name the file <id>.json" });
-  }
-  for (const list of ["create", "modify"]) {
-    pack2.files[list].forEach((p, i2) => {
-      const why = repoPathProblem(p);
-      if (!why) return;
-      const pos = doc.locate(`/files/${list}/${i2}`);
-      problems.push({ file: display2, line: pos?.line, col: pos?.col, field: `files.${list}[${i2}]`, rule: "pack.path-escape", message: `"${p}" ${why}`, hint: "a pack may only allow paths inside the repository" });
-    });
-  }
-  return { pack: pack2, problems };
-}
-async function readWorkPack(layout, id, display2) {
-  const file = workPackFile(layout, id);
-  const shown = display2(file);
-  try {
-    await access6(file);
-  } catch {
-    throw new PathError([{ file: shown, rule: "pack.missing", message: `work pack "${id}" not found`, hint: `add ${shown}, or fix the card's "pack"` }]);
-  }
-  const { pack: pack2, problems } = await checkWorkPack(file, shown);
-  if (problems.length > 0 || !pack2) throw new SchemaError(problems, `work pack "${id}" is invalid`);
-  return pack2;
-}
-async function workPackProblems(layout, id, display2) {
-  try {
-    await readWorkPack(layout, id, display2);
-    return [];
-  } catch (err) {
-    if (err instanceof SchemaError || err instanceof PathError) return err.problems;
-    throw err;
-  }
-}
+// src/truck/packets.ts
+import { readFile as readFile7, readdir as readdir4, rename as rename3, mkdir as mkdir3 } from "node:fs/promises";
+import { createReadStream as createReadStream3 } from "node:fs";
+import { createHash as createHash6 } from "node:crypto";
+import path14 from "node:path";
 
 // src/plan/backlog.ts
 import { access as access7 } from "node:fs/promises";
@@ -90614,7 +90671,7 @@ function findCycles(cards, idx, max) {
   for (let root = 0; root < cards.length && cycles.length < max; root++) {
     if (color[root]) continue;
     const stack = [[root, 0]];
-    const path30 = [root];
+    const path31 = [root];
     color[root] = 1;
     while (stack.length && cycles.length < max) {
       const top = stack[stack.length - 1];
@@ -90623,19 +90680,19 @@ function findCycles(cards, idx, max) {
       if (k >= deps.length) {
         color[node] = 2;
         stack.pop();
-        path30.pop();
+        path31.pop();
         continue;
       }
       top[1] = k + 1;
       const next = idx.get(deps[k]);
       if (next === void 0) continue;
       if (color[next] === 1) {
-        const from = path30.indexOf(next);
-        cycles.push([...path30.slice(from), next].map((i2) => cards[i2].id));
+        const from = path31.indexOf(next);
+        cycles.push([...path31.slice(from), next].map((i2) => cards[i2].id));
       } else if (color[next] === 0) {
         color[next] = 1;
         stack.push([next, 0]);
-        path30.push(next);
+        path31.push(next);
       }
     }
   }
@@ -90679,27 +90736,27 @@ import { createRequire } from "module";
 import { basename as basename3, dirname, normalize, relative, resolve, sep } from "path";
 import * as nativeFs from "fs";
 var __require2 = /* @__PURE__ */ createRequire(import.meta.url);
-function cleanPath(path30) {
-  let normalized = normalize(path30);
+function cleanPath(path31) {
+  let normalized = normalize(path31);
   if (normalized.length > 1 && normalized[normalized.length - 1] === sep) normalized = normalized.substring(0, normalized.length - 1);
   return normalized;
 }
 var SLASHES_REGEX = /[\\/]/g;
-function convertSlashes(path30, separator) {
-  return path30.replace(SLASHES_REGEX, separator);
+function convertSlashes(path31, separator) {
+  return path31.replace(SLASHES_REGEX, separator);
 }
 var WINDOWS_ROOT_DIR_REGEX = /^[a-z]:[\\/]$/i;
-function isRootDirectory(path30) {
-  return path30 === "/" || WINDOWS_ROOT_DIR_REGEX.test(path30);
+function isRootDirectory(path31) {
+  return path31 === "/" || WINDOWS_ROOT_DIR_REGEX.test(path31);
 }
-function normalizePath(path30, options) {
+function normalizePath(path31, options) {
   const { resolvePaths, normalizePath: normalizePath$1, pathSeparator } = options;
-  const pathNeedsCleaning = process.platform === "win32" && path30.includes("/") || path30.startsWith(".");
-  if (resolvePaths) path30 = resolve(path30);
-  if (normalizePath$1 || pathNeedsCleaning) path30 = cleanPath(path30);
-  if (path30 === ".") return "";
-  const needsSeperator = path30[path30.length - 1] !== pathSeparator;
-  return convertSlashes(needsSeperator ? path30 + pathSeparator : path30, pathSeparator);
+  const pathNeedsCleaning = process.platform === "win32" && path31.includes("/") || path31.startsWith(".");
+  if (resolvePaths) path31 = resolve(path31);
+  if (normalizePath$1 || pathNeedsCleaning) path31 = cleanPath(path31);
+  if (path31 === ".") return "";
+  const needsSeperator = path31[path31.length - 1] !== pathSeparator;
+  return convertSlashes(needsSeperator ? path31 + pathSeparator : path31, pathSeparator);
 }
 function joinPathWithBasePath(filename, directoryPath) {
   return directoryPath + filename;
@@ -90736,8 +90793,8 @@ var pushDirectory = (directoryPath, paths) => {
   paths.push(directoryPath || ".");
 };
 var pushDirectoryFilter = (directoryPath, paths, filters) => {
-  const path30 = directoryPath || ".";
-  if (filters.every((filter) => filter(path30, true))) paths.push(path30);
+  const path31 = directoryPath || ".";
+  if (filters.every((filter) => filter(path31, true))) paths.push(path31);
 };
 var empty$2 = () => {
 };
@@ -90789,26 +90846,26 @@ var empty = () => {
 function build$3(options) {
   return options.group ? groupFiles : empty;
 }
-var resolveSymlinksAsync = function(path30, state, callback$1) {
+var resolveSymlinksAsync = function(path31, state, callback$1) {
   const { queue, fs: fs5, options: { suppressErrors } } = state;
   queue.enqueue();
-  fs5.realpath(path30, (error2, resolvedPath) => {
+  fs5.realpath(path31, (error2, resolvedPath) => {
     if (error2) return queue.dequeue(suppressErrors ? null : error2, state);
     fs5.stat(resolvedPath, (error$1, stat13) => {
       if (error$1) return queue.dequeue(suppressErrors ? null : error$1, state);
-      if (stat13.isDirectory() && isRecursive(path30, resolvedPath, state)) return queue.dequeue(null, state);
+      if (stat13.isDirectory() && isRecursive(path31, resolvedPath, state)) return queue.dequeue(null, state);
       callback$1(stat13, resolvedPath);
       queue.dequeue(null, state);
     });
   });
 };
-var resolveSymlinks = function(path30, state, callback$1) {
+var resolveSymlinks = function(path31, state, callback$1) {
   const { queue, fs: fs5, options: { suppressErrors } } = state;
   queue.enqueue();
   try {
-    const resolvedPath = fs5.realpathSync(path30);
+    const resolvedPath = fs5.realpathSync(path31);
     const stat13 = fs5.statSync(resolvedPath);
-    if (stat13.isDirectory() && isRecursive(path30, resolvedPath, state)) return;
+    if (stat13.isDirectory() && isRecursive(path31, resolvedPath, state)) return;
     callback$1(stat13, resolvedPath);
   } catch (e2) {
     if (!suppressErrors) throw e2;
@@ -90818,9 +90875,9 @@ function build$2(options, isSynchronous) {
   if (!options.resolveSymlinks || options.excludeSymlinks) return null;
   return isSynchronous ? resolveSymlinks : resolveSymlinksAsync;
 }
-function isRecursive(path30, resolved, state) {
+function isRecursive(path31, resolved, state) {
   if (state.options.useRealPaths) return isRecursiveUsingRealPaths(resolved, state);
-  let parent = dirname(path30);
+  let parent = dirname(path31);
   let depth = 1;
   while (parent !== state.root && depth < 2) {
     const resolvedPath = state.symlinks.get(parent);
@@ -90828,7 +90885,7 @@ function isRecursive(path30, resolved, state) {
     if (isSameRoot) depth++;
     else parent = dirname(parent);
   }
-  state.symlinks.set(path30, resolved);
+  state.symlinks.set(path31, resolved);
   return depth > 1;
 }
 function isRecursiveUsingRealPaths(resolved, state) {
@@ -91000,19 +91057,19 @@ var Walker = class {
         const filename = this.joinPath(entry.name, directoryPath);
         this.pushFile(filename, files, this.state.counts, filters);
       } else if (entry.isDirectory()) {
-        let path30 = joinDirectoryPath(entry.name, directoryPath, this.state.options.pathSeparator);
-        if (exclude && exclude(entry.name, path30)) continue;
-        this.pushDirectory(path30, paths, filters);
-        this.walkDirectory(this.state, path30, path30, depth - 1, this.walk);
+        let path31 = joinDirectoryPath(entry.name, directoryPath, this.state.options.pathSeparator);
+        if (exclude && exclude(entry.name, path31)) continue;
+        this.pushDirectory(path31, paths, filters);
+        this.walkDirectory(this.state, path31, path31, depth - 1, this.walk);
       } else if (this.resolveSymlink && entry.isSymbolicLink()) {
-        let path30 = joinPathWithBasePath(entry.name, directoryPath);
-        this.resolveSymlink(path30, this.state, (stat13, resolvedPath) => {
+        let path31 = joinPathWithBasePath(entry.name, directoryPath);
+        this.resolveSymlink(path31, this.state, (stat13, resolvedPath) => {
           if (stat13.isDirectory()) {
             resolvedPath = normalizePath(resolvedPath, this.state.options);
-            if (exclude && exclude(entry.name, useRealPaths ? resolvedPath : path30 + pathSeparator)) return;
-            this.walkDirectory(this.state, resolvedPath, useRealPaths ? resolvedPath : path30 + pathSeparator, depth - 1, this.walk);
+            if (exclude && exclude(entry.name, useRealPaths ? resolvedPath : path31 + pathSeparator)) return;
+            this.walkDirectory(this.state, resolvedPath, useRealPaths ? resolvedPath : path31 + pathSeparator, depth - 1, this.walk);
           } else {
-            resolvedPath = useRealPaths ? resolvedPath : path30;
+            resolvedPath = useRealPaths ? resolvedPath : path31;
             const filename = basename3(resolvedPath);
             const directoryPath$1 = normalizePath(dirname(resolvedPath), this.state.options);
             resolvedPath = this.joinPath(filename, directoryPath$1);
@@ -91178,7 +91235,7 @@ var Builder = class {
       isMatch = globFn(patterns, ...options);
       this.globCache[patterns.join("\0")] = isMatch;
     }
-    this.options.filters.push((path30) => isMatch(path30));
+    this.options.filters.push((path31) => isMatch(path31));
     return this;
   }
 };
@@ -91253,19 +91310,19 @@ function buildRelative(cwd, root) {
     return p[p.length - 1] === "/" && result !== "" ? `${result}/` : result || ".";
   };
 }
-function ensureNonDriveRelativePath(path30) {
-  return path30.replace(DRIVE_RELATIVE_PATH, (match2) => `${match2}/`);
+function ensureNonDriveRelativePath(path31) {
+  return path31.replace(DRIVE_RELATIVE_PATH, (match2) => `${match2}/`);
 }
 var splitPatternOptions = { parts: true };
-function splitPattern(path30) {
+function splitPattern(path31) {
   var _result$parts;
-  const result = import_picomatch.default.scan(path30, splitPatternOptions);
-  return ((_result$parts = result.parts) === null || _result$parts === void 0 ? void 0 : _result$parts.length) ? result.parts : [path30];
+  const result = import_picomatch.default.scan(path31, splitPatternOptions);
+  return ((_result$parts = result.parts) === null || _result$parts === void 0 ? void 0 : _result$parts.length) ? result.parts : [path31];
 }
 var POSIX_UNESCAPED_GLOB_SYMBOLS = /(?<!\\)([()[\]{}*?|]|^!|[!+@](?=\()|\\(?![()[\]{}!*+?@|]))/g;
 var WIN32_UNESCAPED_GLOB_SYMBOLS = /(?<!\\)([()[\]{}]|^!|[!+@](?=\())/g;
-var escapePosixPath = (path30) => path30.replace(POSIX_UNESCAPED_GLOB_SYMBOLS, "\\$&");
-var escapeWin32Path = (path30) => path30.replace(WIN32_UNESCAPED_GLOB_SYMBOLS, "\\$&");
+var escapePosixPath = (path31) => path31.replace(POSIX_UNESCAPED_GLOB_SYMBOLS, "\\$&");
+var escapeWin32Path = (path31) => path31.replace(WIN32_UNESCAPED_GLOB_SYMBOLS, "\\$&");
 var escapePath = isWin ? escapeWin32Path : escapePosixPath;
 function isDynamicPattern(pattern, options) {
   if ((options === null || options === void 0 ? void 0 : options.caseSensitiveMatch) === false) return true;
@@ -91372,13 +91429,13 @@ function buildCrawler(options, patterns) {
   if (options.deep !== void 0) maxDepth = Math.round(options.deep - props.depthOffset);
   const crawler = new Builder({
     filters: [debug2 ? (p, isDirectory2) => {
-      const path30 = format2(p, isDirectory2);
-      const matches = matcher(path30) && !ignore(path30);
-      if (matches) log(`matched ${path30}`);
+      const path31 = format2(p, isDirectory2);
+      const matches = matcher(path31) && !ignore(path31);
+      if (matches) log(`matched ${path31}`);
       return matches;
     } : (p, isDirectory2) => {
-      const path30 = format2(p, isDirectory2);
-      return matcher(path30) && !ignore(path30);
+      const path31 = format2(p, isDirectory2);
+      return matcher(path31) && !ignore(path31);
     }],
     exclude: debug2 ? (_, p) => {
       const skipped = excludePredicate(_, p);
@@ -91978,141 +92035,15 @@ async function roundIsStale(layout, day, view) {
   return await fileExists(file) && await fileSha256(file) !== view.report.backlog_sha256;
 }
 
-// src/plan/write.ts
-import path15 from "node:path";
-import { readFile as readFile8 } from "node:fs/promises";
-import { createHash as createHash7 } from "node:crypto";
-function sha8(s2) {
-  return createHash7("sha256").update(s2).digest("hex").slice(0, 8);
-}
-function diffSummary(oldText, newText) {
-  const ids = (t2) => new Map(t2.split("\n").filter(Boolean).map((l) => [/"id":"([^"]+)"/.exec(l)?.[1] ?? l, l]));
-  const a = ids(oldText);
-  const b = ids(newText);
-  let added = 0, removed = 0, changed = 0;
-  for (const [id, l] of b) if (!a.has(id)) added++;
-  else if (a.get(id) !== l) changed++;
-  for (const id of a.keys()) if (!b.has(id)) removed++;
-  return `${added} added, ${removed} removed, ${changed} changed`;
-}
-async function compileToBacklog(planFile, env2, opts = {}) {
-  const { layout } = env2;
-  const compiled = await compileDayPlan(planFile, { layout, config: env2.config, display: env2.display, doneOn: async (day) => doneCards(await readCardOutcomes(layout, day)) });
-  const target = backlogFile(layout, compiled.day);
-  const text = serializeCards(compiled.cards);
-  let written = "new";
-  let backup;
-  let diff = `${compiled.cards.length} added, 0 removed, 0 changed`;
-  if (await fileExists(target)) {
-    const old = await readFile8(target, "utf8");
-    diff = diffSummary(old, text);
-    if (old === text) written = "unchanged";
-    else if (!opts.replace && !opts.dryRun)
-      throw new G7Error("SCHEMA", [
-        {
-          file: env2.display(target),
-          rule: "backlog.would-change",
-          message: `the backlog already exists with different content (${diff})`,
-          hint: "pass --replace to write the new one; the old one is kept beside it as a .bak file"
-        }
-      ]);
-    else if (!opts.dryRun) {
-      written = "replaced";
-      backup = `${target}.${sha8(old)}.bak`;
-      await writeFileAtomic(backup, old);
-    }
-  }
-  if (opts.dryRun) return { compiled, target, written: "dry-run", backup, diff };
-  if (written !== "unchanged") await writeFileAtomic(target, text);
-  const rel = toRepoPath(layout.repoRoot, planFile);
-  const stamp = { plan: rel.startsWith("..") ? planFile : rel, sources: compiled.sources };
-  await writeFileAtomic(compileStampFile(layout, compiled.day), JSON.stringify(stamp, null, 2) + "\n");
-  if (compiled.reissued.length > 0)
-    await appendJournal(layout, compiled.reissued.map((card) => ({ ts: env2.now(), event: "requeue", day: compiled.day, card, detail: "recompiled: its input changed since it passed" })));
-  return { compiled, target, written, backup, diff };
-}
-async function lineCount2(abs) {
-  let n = 0;
-  try {
-    await forEachLine(abs, () => {
-      n++;
-    });
-  } catch {
-    return 0;
-  }
-  return n;
-}
-async function grownSources(layout, day) {
-  let stamp;
-  try {
-    stamp = JSON.parse(await readFile8(compileStampFile(layout, day), "utf8"));
-  } catch {
-    return void 0;
-  }
-  const grown = [];
-  for (const [src, before] of Object.entries(stamp.sources ?? {})) {
-    const now = await lineCount2(resolveInRepo(layout.repoRoot, src));
-    if (now > before) grown.push({ path: src, before, now });
-  }
-  return grown.length ? { plan: path15.resolve(layout.repoRoot, stamp.plan), grown } : void 0;
-}
-
-// src/factory/next.ts
-async function recompileIfGrown(deps, day) {
-  const grown = await grownSources(deps.layout, day);
-  if (!grown) return false;
-  const what = grown.grown.map((g) => `${g.path} grew from ${g.before} to ${g.now} lines`).join(", ");
-  try {
-    const w = await compileToBacklog(grown.plan, deps, { replace: true });
-    deps.log(`${what}: compiled ${deps.display(grown.plan)} again (${w.diff})${w.backup ? `; the previous backlog is kept as ${deps.display(w.backup)}` : ""}`);
-    return w.written !== "unchanged";
-  } catch (err) {
-    deps.warn(`${what}, but ${deps.display(grown.plan)} did not compile again: ${err.message.split("\n")[0]}; the backlog is packed as it is`);
-    return false;
-  }
-}
-async function nextTruck(deps, state, only) {
-  const { layout } = deps;
-  if (!only && state.day && state.truck) {
-    const round2 = state.round ?? 1;
-    const progress = await readTruckProgress(layout);
-    if (!progress.get(truckKey(state.day, round2, state.truck))?.finished) return { day: state.day, round: round2, truck: state.truck };
-  }
-  const day = await latestBacklogDay(layout);
-  if (!day) return "no backlog yet: compile a day plan (g7 plan compile ssot/plans/dayplan_YYYYMMDD.yaml)";
-  let round = (await listRounds(layout, day)).at(-1) ?? 1;
-  for (; ; ) {
-    let view = await viewRound(layout, day, round, await readTruckProgress(layout));
-    const departed = TRUCKS.some((t2) => view.trucks[t2].departed);
-    const recompiled = !departed && await recompileIfGrown(deps, day);
-    if (recompiled || TRUCKS.some((t2) => !view.trucks[t2].departed) && await roundIsStale(layout, day, view)) {
-      const fresh = !view.report;
-      const report2 = await packRound(layout, day, round, deps.display, { skipIfEmpty: fresh });
-      if (!report2.written) {
-        const held = (await viewRound(layout, day, round - 1, /* @__PURE__ */ new Map())).report?.held.length ?? 0;
-        return `nothing to run: ${day} is done after ${round - 1} round(s)${held ? `; ${held} card(s) are held back (g7 status)` : ""}`;
-      }
-      const why = fresh ? "packed" : departed ? "repacked around the truck that departed (the backlog changed)" : "repacked (the backlog changed)";
-      deps.log(`round ${round} of ${day} ${why}: truck A ${report2.trucks.A.cards} card(s), truck B ${report2.trucks.B.cards}`);
-      view = await viewRound(layout, day, round, await readTruckProgress(layout));
-    }
-    const open6 = openTrucks(view);
-    const pick = only ? open6.find((t2) => t2 === only) : open6[0];
-    if (pick) return { day, round, truck: pick };
-    if (open6.length > 0) return `truck ${only} of round ${round} of ${day} is finished or empty; truck ${open6[0]} is not: run it first`;
-    round++;
-  }
-}
-
 // src/factory/state.ts
-import { readFile as readFile9 } from "node:fs/promises";
+import { readFile as readFile8 } from "node:fs/promises";
 function initialState(now) {
   return { schema_version: 1, state: "READY", day: null, truck: null, run_id: null, owner: null, heartbeat_at: null, bundle: null, last_stop: null, batches: [], updated_at: now };
 }
 async function readState(layout, display2, now) {
   let bytes;
   try {
-    bytes = await readFile9(layout.stateFile);
+    bytes = await readFile8(layout.stateFile);
   } catch {
     return initialState(now);
   }
@@ -92127,9 +92058,9 @@ async function writeState(layout, state) {
 }
 
 // src/factory/lock.ts
-import { open as open4, readFile as readFile10, unlink as unlink3, mkdir as mkdir4 } from "node:fs/promises";
+import { open as open4, readFile as readFile9, unlink as unlink3, mkdir as mkdir4 } from "node:fs/promises";
 import { hostname } from "node:os";
-import path16 from "node:path";
+import path15 from "node:path";
 var LockBusyError = class extends Error {
   constructor(owner, file) {
     super(`another g7 run holds ${file} (pid ${owner.pid} on ${owner.host}, since ${owner.started_at})`);
@@ -92149,7 +92080,7 @@ function alive(pid) {
   }
 }
 async function acquireLock(file, now) {
-  await mkdir4(path16.dirname(file), { recursive: true });
+  await mkdir4(path15.dirname(file), { recursive: true });
   const owner = { pid: process.pid, host: hostname(), started_at: now };
   let tookOverFrom;
   for (let tries = 0; tries < 3; tries++) {
@@ -92171,7 +92102,7 @@ async function acquireLock(file, now) {
     }
     let held;
     try {
-      held = JSON.parse(await readFile10(file, "utf8"));
+      held = JSON.parse(await readFile9(file, "utf8"));
     } catch {
       held = void 0;
     }
@@ -92185,12 +92116,12 @@ async function acquireLock(file, now) {
 }
 
 // src/factory/card.ts
-import path22 from "node:path";
-import { readFile as readFile15 } from "node:fs/promises";
-import { createHash as createHash10 } from "node:crypto";
+import path21 from "node:path";
+import { readFile as readFile14 } from "node:fs/promises";
+import { createHash as createHash9 } from "node:crypto";
 
 // src/rules/eval.ts
-import { stat as stat8, readFile as readFile11 } from "node:fs/promises";
+import { stat as stat8, readFile as readFile10 } from "node:fs/promises";
 async function countLines(abs) {
   let n = 0;
   await forEachLine(abs, (t2) => {
@@ -92220,7 +92151,7 @@ async function jsonProblem(abs, schema) {
     return bad;
   }
   try {
-    return check(JSON.parse(decodeText(await readFile11(abs), abs)), "document");
+    return check(JSON.parse(decodeText(await readFile10(abs), abs)), "document");
   } catch {
     return "not valid JSON";
   }
@@ -92285,8 +92216,8 @@ function allHold(results) {
 // src/executors/scan.ts
 import { createReadStream as createReadStream4 } from "node:fs";
 import { stat as stat9, readdir as readdir5 } from "node:fs/promises";
-import { createHash as createHash8 } from "node:crypto";
-import path17 from "node:path";
+import { createHash as createHash7 } from "node:crypto";
+import path16 from "node:path";
 
 // src/executors/types.ts
 function emptyResult() {
@@ -92301,7 +92232,7 @@ function countCall(r2, call) {
 
 // src/executors/scan.ts
 async function chunkFile(abs, rel, chunkBytes, size, mtimeMs, emit) {
-  let hash = createHash8("sha256");
+  let hash = createHash7("sha256");
   let start = 0;
   let len = 0;
   const hardCap = chunkBytes * 8;
@@ -92309,7 +92240,7 @@ async function chunkFile(abs, rel, chunkBytes, size, mtimeMs, emit) {
     await emit({ path: rel, offset: start, length: len, sha256: hash.digest("hex"), size, mtime_ms: mtimeMs });
     start += len;
     len = 0;
-    hash = createHash8("sha256");
+    hash = createHash7("sha256");
   };
   for await (const buf of createReadStream4(abs, { highWaterMark: 1 << 20 })) {
     let pos = 0;
@@ -92331,7 +92262,7 @@ async function chunkFile(abs, rel, chunkBytes, size, mtimeMs, emit) {
   if (len > 0 || size === 0) await cut();
 }
 async function listFiles(root, rel, out) {
-  const abs = path17.join(root, rel);
+  const abs = path16.join(root, rel);
   const st = await stat9(abs);
   if (st.isFile()) {
     out.push(rel);
@@ -92341,7 +92272,7 @@ async function listFiles(root, rel, out) {
   for (const n of names) if (!n.startsWith(".")) await listFiles(root, rel ? `${rel}/${n}` : n, out);
 }
 async function scan(ctx) {
-  const libRoot = path17.resolve(ctx.layout.repoRoot, ctx.config.libraryRoot);
+  const libRoot = path16.resolve(ctx.layout.repoRoot, ctx.config.libraryRoot);
   const inputs = Array.isArray(ctx.card.input) ? ctx.card.input : [ctx.card.input];
   const files = [];
   for (const raw of inputs) {
@@ -92371,7 +92302,7 @@ async function scan(ctx) {
   let bytes = 0;
   await writeStreamAtomic(outAbs, async (write) => {
     for (const rel of files) {
-      const abs = path17.join(libRoot, rel);
+      const abs = path16.join(libRoot, rel);
       const st = await stat9(abs);
       const prev = previous.get(rel);
       if (prev && prev.size === st.size && prev.mtime === Math.floor(st.mtimeMs)) {
@@ -92395,15 +92326,15 @@ async function scan(ctx) {
 }
 
 // src/executors/tag.ts
-import path19 from "node:path";
+import path18 from "node:path";
 import { stat as stat11 } from "node:fs/promises";
 
 // src/executors/library.ts
 import { open as open5, stat as stat10 } from "node:fs/promises";
-import path18 from "node:path";
+import path17 from "node:path";
 async function readChunkText(ctx, rel, offset, length) {
   if (repoPathProblem(rel)) throw new PathError([{ file: ctx.card.id, rule: "library.path", message: `chunk path "${rel}" leaves the library` }]);
-  const abs = path18.join(path18.resolve(ctx.layout.repoRoot, ctx.config.libraryRoot), rel);
+  const abs = path17.join(path17.resolve(ctx.layout.repoRoot, ctx.config.libraryRoot), rel);
   let fh;
   try {
     fh = await open5(abs, "r");
@@ -92534,7 +92465,7 @@ async function tag(ctx) {
       await write(JSON.stringify({ path: c.path, offset: c.offset, length: c.length, sha256: c.sha256, tags: a.tags, strike: a.strike, why: a.why ?? "" }) + "\n");
     }
   });
-  const strikeFile = path19.join(ctx.layout.libraryIndexDir, STRIKE_LIST);
+  const strikeFile = path18.join(ctx.layout.libraryIndexDir, STRIKE_LIST);
   const seen = new Set(await strikeKeys(strikeFile));
   const fresh = [];
   for (const [i2, c] of chunks.entries()) {
@@ -92603,8 +92534,8 @@ async function test(ctx) {
 }
 
 // src/executors/patch.ts
-import { lstat as lstat2, realpath as realpath2, readFile as readFile12 } from "node:fs/promises";
-import path20 from "node:path";
+import { lstat as lstat2, realpath as realpath2, readFile as readFile11 } from "node:fs/promises";
+import path19 from "node:path";
 async function patchPathProblem(repoRoot, rel, pack2) {
   const why = repoPathProblem(rel);
   if (why) return why;
@@ -92615,7 +92546,7 @@ async function patchPathProblem(repoRoot, rel, pack2) {
   const rootReal = await realpath2(repoRoot);
   let cur = repoRoot;
   for (const part of norm.split("/")) {
-    cur = path20.join(cur, part);
+    cur = path19.join(cur, part);
     let st;
     try {
       st = await lstat2(cur);
@@ -92624,12 +92555,12 @@ async function patchPathProblem(repoRoot, rel, pack2) {
     }
     if (st.isSymbolicLink()) {
       const target = await realpath2(cur).catch(() => "");
-      if (!target || target !== rootReal && !target.startsWith(rootReal + path20.sep)) return `goes through the symlink ${path20.relative(repoRoot, cur)}, which leaves the repository`;
+      if (!target || target !== rootReal && !target.startsWith(rootReal + path19.sep)) return `goes through the symlink ${path19.relative(repoRoot, cur)}, which leaves the repository`;
     }
   }
   if (pack2.files.create.map(normalizeRepoPath).includes(norm) === false) {
     try {
-      await lstat2(path20.join(repoRoot, norm));
+      await lstat2(path19.join(repoRoot, norm));
     } catch {
       return "is listed under modify but does not exist (list it under create)";
     }
@@ -92642,7 +92573,7 @@ async function patch(ctx) {
   const files = [];
   for (const p of pack2.files.modify) {
     if (repoPathProblem(p)) continue;
-    files.push({ path: p, content: await readFile12(path20.join(ctx.layout.repoRoot, normalizeRepoPath(p)), "utf8").catch(() => "") });
+    files.push({ path: p, content: await readFile11(path19.join(ctx.layout.repoRoot, normalizeRepoPath(p)), "utf8").catch(() => "") });
   }
   const call = await ctx.worker.call(
     { card: ctx.card.id, cost_hint: ctx.card.cost_hint, task: { kind: "PATCH", goal: pack2.goal, allowed: pack2.files, files, forbidden: pack2.forbidden }, skill: ctx.skill, previous_failure: ctx.previousFailure },
@@ -92657,9 +92588,9 @@ async function patch(ctx) {
     if (why) problems.push({ file: ctx.card.id, field: "edits", rule: "patch.path", message: `"${e2.path}" ${why}`, hint: `work pack ${pack2.id} allows: ${[...pack2.files.create, ...pack2.files.modify].join(", ")}` });
   }
   if (problems.length) throw new PathError(problems);
-  for (const e2 of edits) await writeFileAtomic(path20.join(ctx.layout.repoRoot, normalizeRepoPath(e2.path)), e2.content);
+  for (const e2 of edits) await writeFileAtomic(path19.join(ctx.layout.repoRoot, normalizeRepoPath(e2.path)), e2.content);
   const summary2 = { pack: pack2.id, edits: edits.map((e2) => ({ path: normalizeRepoPath(e2.path), bytes: Buffer.byteLength(e2.content) })) };
-  await writeFileAtomic(path20.join(ctx.layout.repoRoot, normalizeRepoPath(ctx.card.output)), JSON.stringify(summary2, null, 2) + "\n");
+  await writeFileAtomic(path19.join(ctx.layout.repoRoot, normalizeRepoPath(ctx.card.output)), JSON.stringify(summary2, null, 2) + "\n");
   const r2 = emptyResult();
   countCall(r2, call);
   r2.outputs = [normalizeRepoPath(ctx.card.output), ...edits.map((e2) => normalizeRepoPath(e2.path))];
@@ -92669,12 +92600,12 @@ async function patch(ctx) {
 }
 
 // src/executors/verify.ts
-import { readFile as readFile13 } from "node:fs/promises";
-import { createHash as createHash9 } from "node:crypto";
-function parses(path30, bytes) {
+import { readFile as readFile12 } from "node:fs/promises";
+import { createHash as createHash8 } from "node:crypto";
+function parses(path31, bytes) {
   try {
-    if (path30.endsWith(".jsonl")) bytes.toString("utf8").split("\n").filter((l) => l.trim()).forEach((l) => JSON.parse(l));
-    else if (path30.endsWith(".json")) JSON.parse(bytes.toString("utf8"));
+    if (path31.endsWith(".jsonl")) bytes.toString("utf8").split("\n").filter((l) => l.trim()).forEach((l) => JSON.parse(l));
+    else if (path31.endsWith(".json")) JSON.parse(bytes.toString("utf8"));
     return true;
   } catch {
     return false;
@@ -92687,12 +92618,12 @@ async function verify(ctx) {
   for (const o of ctx.depOutputs) {
     let bytes;
     try {
-      bytes = await readFile13(resolveInRepo(ctx.layout.repoRoot, o.path));
+      bytes = await readFile12(resolveInRepo(ctx.layout.repoRoot, o.path));
     } catch {
       missing.push({ file: o.path, rule: "verify.missing", message: `output of ${o.card} is missing` });
       continue;
     }
-    const sha2 = createHash9("sha256").update(bytes).digest("hex");
+    const sha2 = createHash8("sha256").update(bytes).digest("hex");
     if (sha2 !== o.sha256) bad.push({ file: o.path, rule: "verify.hash", message: `output of ${o.card} changed since it passed (sha256 ${sha2.slice(0, 12)}\u2026, recorded ${o.sha256.slice(0, 12)}\u2026)` });
     else if (!parses(o.path, bytes)) bad.push({ file: o.path, rule: "verify.parse", message: `output of ${o.card} does not parse` });
     else sealed.push(o);
@@ -92708,8 +92639,8 @@ async function verify(ctx) {
 }
 
 // src/executors/triage.ts
-import { readdir as readdir6, readFile as readFile14 } from "node:fs/promises";
-import path21 from "node:path";
+import { readdir as readdir6, readFile as readFile13 } from "node:fs/promises";
+import path20 from "node:path";
 async function triage(ctx) {
   let names = [];
   try {
@@ -92719,8 +92650,8 @@ async function triage(ctx) {
   const cards = [];
   let n = 0;
   for (const name of names) {
-    const file = path21.join(ctx.layout.reworkDir, name);
-    const pack2 = JSON.parse(await readFile14(file, "utf8"));
+    const file = path20.join(ctx.layout.reworkDir, name);
+    const pack2 = JSON.parse(await readFile13(file, "utf8"));
     if (pack2.status !== "open") continue;
     const c = pack2.card;
     const id = `L${c.lane}_${c.type}_${String(9e5 + ++n).padStart(6, "0")}`;
@@ -92744,7 +92675,8 @@ var PATH_RE = /ENOENT|ENOTDIR|No such file or directory|does not exist|not found
 function classifyFailure(f3) {
   if (f3.error instanceof G7Error) {
     const e2 = f3.error;
-    return { class: e2.triage, transient: e2.transient, reason: e2.summary ?? e2.problems[0]?.message ?? e2.message, ...e2.retryAfter ? { retry_after: e2.retryAfter } : {} };
+    const hint = e2.problems.find((p) => p.hint)?.hint;
+    return { class: e2.triage, transient: e2.transient, reason: e2.summary ?? e2.problems[0]?.message ?? e2.message, ...e2.retryAfter ? { retry_after: e2.retryAfter } : {}, ...hint ? { hint } : {} };
   }
   if (f3.error) {
     const e2 = f3.error;
@@ -92779,22 +92711,29 @@ async function readSkill(deps, type) {
   if (!target) return void 0;
   const file = target.split("::")[0];
   try {
-    return await readFile15(resolveInRepo(deps.layout.repoRoot, file), "utf8");
+    return await readFile14(resolveInRepo(deps.layout.repoRoot, file), "utf8");
   } catch {
     return void 0;
   }
 }
-async function runCard(deps, run, slot, pack2, depOutputs, batch) {
+async function runCard(deps, run, slot, loadPack, depOutputs, batch) {
   const card = slot.card;
   faultPoint("card.start");
   const dir = cardDir(deps.layout, run.id, slot.slot, card.id);
   await resetDir(dir);
   const redact = deps.redact;
-  await writeEvidence(path22.join(dir, "card.json"), JSON.stringify(card, null, 2) + "\n");
+  await writeEvidence(path21.join(dir, "card.json"), JSON.stringify(card, null, 2) + "\n");
   const accept = parseRule(card.accept, "accept").rule;
   const failfast = parseRule(card.failfast, "failfast").rule;
   const timeoutMs = timeoutFor(card);
   const skill = await readSkill(deps, card.type);
+  let pack2;
+  let packError;
+  try {
+    pack2 = await loadPack();
+  } catch (err) {
+    packError = err;
+  }
   const started = performance.now();
   const excerpts = [];
   let tokens = { in: 0, out: 0 };
@@ -92806,7 +92745,7 @@ async function runCard(deps, run, slot, pack2, depOutputs, batch) {
   let result;
   let batchName;
   for (attempt = 1; attempt <= 2; attempt++) {
-    const adir = path22.join(dir, `attempt-${attempt}`);
+    const adir = path21.join(dir, `attempt-${attempt}`);
     const t0 = performance.now();
     let error2;
     result = void 0;
@@ -92829,6 +92768,7 @@ ${excerpts[0].excerpt}` : void 0,
       batch
     };
     try {
+      if (packError) throw packError;
       result = await EXECUTORS[card.type](ctx);
     } catch (err) {
       error2 = err;
@@ -92847,19 +92787,19 @@ ${excerpts[0].excerpt}` : void 0,
     const fired = failfast.predicates.length > 0 && allHold(failfastResults);
     const pass = !error2 && allHold(acceptResults) && !fired;
     await Promise.all([
-      writeEvidence(path22.join(adir, "stdout.txt"), redact(figures.stdout)),
-      writeEvidence(path22.join(adir, "stderr.txt"), redact(figures.stderr + (error2 ? `
+      writeEvidence(path21.join(adir, "stdout.txt"), redact(figures.stdout)),
+      writeEvidence(path21.join(adir, "stderr.txt"), redact(figures.stderr + (error2 ? `
 ${error2 instanceof G7Error ? error2.message : String(error2?.stack ?? error2)}
 ` : "")))
     ]);
     faultPoint("card.evidence");
     await Promise.all([
-      writeEvidence(path22.join(adir, "accept.json"), redact(JSON.stringify({ accept: acceptResults, failfast: failfastResults, fired }, null, 2)) + "\n"),
+      writeEvidence(path21.join(adir, "accept.json"), redact(JSON.stringify({ accept: acceptResults, failfast: failfastResults, fired }, null, 2)) + "\n"),
       writeEvidence(
-        path22.join(adir, "result.json"),
+        path21.join(adir, "result.json"),
         redact(JSON.stringify({ attempt, pass, exit: figures.exit, duration_ms: Math.round(durationMs), tokens: result?.tokens ?? { in: 0, out: 0 }, cost_usd: result?.cost ?? 0, outputs: result?.outputs ?? [], worker_calls: result?.calls ?? [] }, null, 2)) + "\n"
       ),
-      ...Object.entries(result?.evidence ?? {}).map(([name, text]) => writeEvidence(path22.join(adir, name), redact(text)))
+      ...Object.entries(result?.evidence ?? {}).map(([name, text]) => writeEvidence(path21.join(adir, name), redact(text)))
     ]);
     if (pass) {
       triage2 = void 0;
@@ -92867,17 +92807,18 @@ ${error2 instanceof G7Error ? error2.message : String(error2?.stack ?? error2)}
     }
     triage2 = classifyFailure({ error: error2, stdout: figures.stdout, stderr: figures.stderr, accept: acceptResults, failfast: fired ? failfastResults : [] });
     excerpts.push({ attempt, reason: redact(triage2.reason), excerpt: redact(failureExcerpt(figures.stdout, figures.stderr + (error2 instanceof G7Error ? error2.message : ""))) });
-    await writeEvidence(path22.join(adir, "triage.json"), JSON.stringify(triage2, null, 2) + "\n");
+    await writeEvidence(path21.join(adir, "triage.json"), JSON.stringify(triage2, null, 2) + "\n");
     deps.log(`  ${card.id} attempt ${attempt} failed: ${triage2.class}${triage2.transient ? " (transient)" : ""}: ${redact(triage2.reason)}`);
     if (triage2.transient) break;
+    if (deps.stop.aborted) break;
   }
   attempt = Math.min(attempt, 2);
   const outputsDetail = [];
   if (!triage2) {
     for (const p of result?.outputs ?? []) {
       try {
-        const bytes = await readFile15(resolveInRepo(deps.layout.repoRoot, p));
-        outputsDetail.push({ path: p, sha256: createHash10("sha256").update(bytes).digest("hex"), bytes: bytes.length });
+        const bytes = await readFile14(resolveInRepo(deps.layout.repoRoot, p));
+        outputsDetail.push({ path: p, sha256: createHash9("sha256").update(bytes).digest("hex"), bytes: bytes.length });
       } catch {
       }
     }
@@ -92897,14 +92838,14 @@ ${error2 instanceof G7Error ? error2.message : String(error2?.stack ?? error2)}
     tokens,
     cost_usd: Number(cost.toFixed(6)),
     outputs: outputsDetail,
-    detail: path22.relative(path22.dirname(path22.dirname(dir)), dir).split(path22.sep).join("/")
+    detail: path21.relative(path21.dirname(path21.dirname(dir)), dir).split(path21.sep).join("/")
   };
-  await writeEvidence(path22.join(dir, "summary.json"), JSON.stringify(summary2, null, 2) + "\n");
+  await writeEvidence(path21.join(dir, "summary.json"), JSON.stringify(summary2, null, 2) + "\n");
   return { summary: summary2, outputs, ...triage2 ? { failure: { triage: triage2, excerpts, batchName } } : {} };
 }
 
 // src/factory/rework.ts
-import path23 from "node:path";
+import path22 from "node:path";
 var ADVICE = {
   IMPORT: "A module or dependency could not be resolved. Check the install step and the import named in the excerpt.",
   PATH: "A file is missing or a path is outside what the card or its work pack allows. Check the paths named in the excerpt against the work pack.",
@@ -92913,24 +92854,207 @@ var ADVICE = {
   API: "The model or GitHub API refused. Check the key, quota and budget."
 };
 function reworkFile(layout, day, card, run) {
-  return path23.join(layout.reworkDir, `${day}_${card}_${run}.json`);
+  return path22.join(layout.reworkDir, `${day}_${card}_${run}.json`);
 }
-async function writeReworkPack(layout, pack2) {
+function lookAt(triage2, note) {
+  return [note, triage2.hint ? `Fix: ${triage2.hint}.` : void 0, ADVICE[triage2.class], 'Then run `g7 resume` (or `g7 resume --skip CARD --reason "\u2026"` to drop the card).'].filter(Boolean).join(" ");
+}
+async function writeReworkPack(layout, pack2, note) {
   const file = reworkFile(layout, pack2.day, pack2.card.id, pack2.run);
-  await writeJsonAtomic(file, { status: "open", ...pack2, look_at: `${ADVICE[pack2.triage.class]} Then run \`g7 resume\`.` });
+  await writeJsonAtomic(file, { status: "open", ...pack2, look_at: lookAt(pack2.triage, note) });
   return file;
 }
 
-// src/factory/run.ts
-var EXIT_FOR = { READY: 0, FAIL_STOP: 4, RECOVERABLE: 5, RUNNING: void 0 };
+// src/plan/write.ts
+import path23 from "node:path";
+import { readFile as readFile15 } from "node:fs/promises";
+import { createHash as createHash10 } from "node:crypto";
+function sha8(s2) {
+  return createHash10("sha256").update(s2).digest("hex").slice(0, 8);
+}
+function diffSummary(oldText, newText) {
+  const ids = (t2) => new Map(t2.split("\n").filter(Boolean).map((l) => [/"id":"([^"]+)"/.exec(l)?.[1] ?? l, l]));
+  const a = ids(oldText);
+  const b = ids(newText);
+  let added = 0, removed = 0, changed = 0;
+  for (const [id, l] of b) if (!a.has(id)) added++;
+  else if (a.get(id) !== l) changed++;
+  for (const id of a.keys()) if (!b.has(id)) removed++;
+  return `${added} added, ${removed} removed, ${changed} changed`;
+}
+async function compileToBacklog(planFile, env2, opts = {}) {
+  const { layout } = env2;
+  const compiled = await compileDayPlan(planFile, { layout, config: env2.config, display: env2.display, doneOn: async (day) => doneCards(await readCardOutcomes(layout, day)) });
+  const target = backlogFile(layout, compiled.day);
+  const text = serializeCards(compiled.cards);
+  let written = "new";
+  let backup;
+  let diff = `${compiled.cards.length} added, 0 removed, 0 changed`;
+  if (await fileExists(target)) {
+    const old = await readFile15(target, "utf8");
+    diff = diffSummary(old, text);
+    if (old === text) written = "unchanged";
+    else if (!opts.replace && !opts.dryRun)
+      throw new G7Error("SCHEMA", [
+        {
+          file: env2.display(target),
+          rule: "backlog.would-change",
+          message: `the backlog already exists with different content (${diff})`,
+          hint: "pass --replace to write the new one; the old one is kept beside it as a .bak file"
+        }
+      ]);
+    else if (!opts.dryRun) {
+      written = "replaced";
+      backup = `${target}.${sha8(old)}.bak`;
+      await writeFileAtomic(backup, old);
+    }
+  }
+  if (opts.dryRun) return { compiled, target, written: "dry-run", backup, diff };
+  if (written !== "unchanged") await writeFileAtomic(target, text);
+  const rel = toRepoPath(layout.repoRoot, planFile);
+  const stamp = { plan: rel.startsWith("..") ? planFile : rel, sources: compiled.sources };
+  await writeFileAtomic(compileStampFile(layout, compiled.day), JSON.stringify(stamp, null, 2) + "\n");
+  if (compiled.reissued.length > 0)
+    await appendJournal(layout, compiled.reissued.map((card) => ({ ts: env2.now(), event: "requeue", day: compiled.day, card, detail: "recompiled: its input changed since it passed" })));
+  return { compiled, target, written, backup, diff };
+}
+async function lineCount2(abs) {
+  let n = 0;
+  try {
+    await forEachLine(abs, () => {
+      n++;
+    });
+  } catch {
+    return 0;
+  }
+  return n;
+}
+async function grownSources(layout, day) {
+  let stamp;
+  try {
+    stamp = JSON.parse(await readFile15(compileStampFile(layout, day), "utf8"));
+  } catch {
+    return void 0;
+  }
+  const grown = [];
+  for (const [src, before] of Object.entries(stamp.sources ?? {})) {
+    const now = await lineCount2(resolveInRepo(layout.repoRoot, src));
+    if (now > before) grown.push({ path: src, before, now });
+  }
+  return grown.length ? { plan: path23.resolve(layout.repoRoot, stamp.plan), grown } : void 0;
+}
+
+// src/factory/next.ts
+async function recompileIfGrown(deps, day) {
+  const grown = await grownSources(deps.layout, day);
+  if (!grown) return false;
+  const what = grown.grown.map((g) => `${g.path} grew from ${g.before} to ${g.now} lines`).join(", ");
+  try {
+    const w = await compileToBacklog(grown.plan, deps, { replace: true });
+    deps.log(`${what}: compiled ${deps.display(grown.plan)} again (${w.diff})${w.backup ? `; the previous backlog is kept as ${deps.display(w.backup)}` : ""}`);
+    return w.written !== "unchanged";
+  } catch (err) {
+    deps.warn(`${what}, but ${deps.display(grown.plan)} did not compile again: ${err.message.split("\n")[0]}; the backlog is packed as it is`);
+    return false;
+  }
+}
+async function nextTruck(deps, state, only) {
+  const { layout } = deps;
+  if (!only && state.day && state.truck) {
+    const round2 = state.round ?? 1;
+    const progress = await readTruckProgress(layout);
+    if (!progress.get(truckKey(state.day, round2, state.truck))?.finished) return { day: state.day, round: round2, truck: state.truck };
+  }
+  const day = await latestBacklogDay(layout);
+  if (!day) return "no backlog yet: compile a day plan (g7 plan compile ssot/plans/dayplan_YYYYMMDD.yaml)";
+  let round = (await listRounds(layout, day)).at(-1) ?? 1;
+  for (; ; ) {
+    let view = await viewRound(layout, day, round, await readTruckProgress(layout));
+    const departed = TRUCKS.some((t2) => view.trucks[t2].departed);
+    const recompiled = !departed && await recompileIfGrown(deps, day);
+    if (recompiled || TRUCKS.some((t2) => !view.trucks[t2].departed) && await roundIsStale(layout, day, view)) {
+      const fresh = !view.report;
+      const report2 = await packRound(layout, day, round, deps.display, { skipIfEmpty: fresh });
+      if (!report2.written) {
+        const held = (await viewRound(layout, day, round - 1, /* @__PURE__ */ new Map())).report?.held.length ?? 0;
+        return `nothing to run: ${day} is done after ${round - 1} round(s)${held ? `; ${held} card(s) are held back (g7 status)` : ""}`;
+      }
+      const why = fresh ? "packed" : departed ? "repacked around the truck that departed (the backlog changed)" : "repacked (the backlog changed)";
+      deps.log(`round ${round} of ${day} ${why}: truck A ${report2.trucks.A.cards} card(s), truck B ${report2.trucks.B.cards}`);
+      view = await viewRound(layout, day, round, await readTruckProgress(layout));
+    }
+    const open6 = openTrucks(view);
+    const pick = only ? open6.find((t2) => t2 === only) : open6[0];
+    if (pick) return { day, round, truck: pick };
+    if (open6.length > 0) return `truck ${only} of round ${round} of ${day} is finished or empty; truck ${open6[0]} is not: run it first`;
+    round++;
+  }
+}
+
+// src/factory/runlog.ts
+import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, writeSync } from "node:fs";
+import { hostname as hostname2 } from "node:os";
+import path24 from "node:path";
+var RunLog = class _RunLog {
+  constructor(out, err, redact, before) {
+    this.out = out;
+    this.err = err;
+    this.redact = redact;
+    this.before = before;
+  }
+  out;
+  err;
+  redact;
+  before;
+  /** Opens (creating) the log of a run and writes this process's marker line to both files. */
+  static open(dir, redact, marker) {
+    mkdirSync(dir, { recursive: true });
+    const open6 = (name) => {
+      const file = path24.join(dir, name);
+      let text = "";
+      try {
+        text = readFileSync(file, "utf8");
+      } catch {
+      }
+      const fd = openSync(file, "a");
+      if (text !== "" && !text.endsWith("\n")) writeSync(fd, "\n");
+      return { fd, text };
+    };
+    const out = open6("stdout.txt");
+    const err = open6("stderr.txt");
+    const log2 = new _RunLog(out.fd, err.fd, redact, out.text);
+    const line = `--- g7 ${marker.why}: pid ${process.pid} on ${hostname2()}, ${marker.at} ---`;
+    log2.line(line);
+    log2.warning(line);
+    return log2;
+  }
+  line(text) {
+    writeSync(this.out, this.redact(text) + "\n");
+  }
+  warning(text) {
+    writeSync(this.err, this.redact(text) + "\n");
+  }
+  /** Makes what was written durable: called before the run's evidence is sealed. */
+  flush() {
+    fsyncSync(this.out);
+    fsyncSync(this.err);
+  }
+  close() {
+    closeSync(this.out);
+    closeSync(this.err);
+  }
+};
+
+// src/factory/checkpoint.ts
+import path25 from "node:path";
+import { readFile as readFile16 } from "node:fs/promises";
 async function buildReport(deps, run, state, slots) {
-  const results = run.results;
   const cards = [];
   const outputs = [];
   for (const s2 of slots) {
-    const e2 = results.get(s2.card.id);
+    const e2 = run.results.get(s2.card.id);
     if (!e2) continue;
-    const file = path24.join(runDir(deps.layout, run.id), "cards", `${String(s2.slot).padStart(3, "0")}_${s2.card.id}`, "summary.json");
+    const file = path25.join(runDir(deps.layout, run.id), "cards", `${String(s2.slot).padStart(3, "0")}_${s2.card.id}`, "summary.json");
     try {
       cards.push(JSON.parse(await readFile16(file, "utf8")));
     } catch {
@@ -92960,9 +93084,13 @@ function gitPaths(deps, outputs) {
   const ssotRel = toRepoPath(deps.layout.repoRoot, deps.layout.ssotDir);
   return [ssotRel, ...outputs.filter((o) => !o.startsWith(ssotRel + "/"))];
 }
-async function checkpoint(deps, opts, run, slots, state, bundle) {
+async function pushBranch(deps) {
+  return deps.config.git.branch ?? await deps.git.currentBranch();
+}
+async function checkpoint(deps, opts, run, slots, state, bundle, exitCode) {
   const { report: report2, outputs } = await buildReport(deps, run, state.state, slots);
-  const digest = await writeRunEvidence(deps.layout, { report: report2, stdout: run.log.join("\n") + "\n", stderr: run.warnings.join("\n") + (run.warnings.length ? "\n" : ""), exitCode: EXIT_FOR[state.state], outputs }, deps.redact, deps.now());
+  run.log.flush();
+  const digest = await writeRunEvidence(deps.layout, { report: report2, exitCode, outputs }, deps.now());
   state.updated_at = deps.now();
   state.heartbeat_at = state.updated_at;
   faultPoint("checkpoint.state");
@@ -92983,12 +93111,85 @@ async function checkpoint(deps, opts, run, slots, state, bundle) {
   };
   try {
     await deps.git.commitPaths(gitPaths(deps, outputs), subject, trailers);
-    if (opts.push) await deps.git.pushWithRetry(deps.config.git.remote, deps.config.git.branch ?? await deps.git.currentBranch());
   } catch (err) {
-    const msg = `git: ${err.message}`;
-    run.warnings.push(msg);
-    deps.warn(msg);
+    deps.warn(`git: ${err.message}`);
+    return;
   }
+  if (!opts.push || run.pushRefused) return;
+  try {
+    await deps.git.pushWithRetry(deps.config.git.remote, await pushBranch(deps));
+  } catch (err) {
+    if (!(err instanceof PushRefused)) throw err;
+    run.pushRefused = err.reason;
+    deps.warn(err.message);
+  }
+}
+
+// src/factory/cancel.ts
+var IN_FLIGHT_GRACE_MS = 4e3;
+var Cancelled = class extends G7Error {
+  constructor(signal2) {
+    super("API", [{ file: "(run)", rule: "run.cancelled", message: `stopped by ${signal2}` }], { transient: true, summary: `stopped by ${signal2}` });
+    this.name = "Cancelled";
+  }
+};
+function stopReason(stop) {
+  return typeof stop.reason === "string" ? stop.reason : "a stop request";
+}
+function stoppable(worker, stop) {
+  const inFlight = /* @__PURE__ */ new Set();
+  const track = (p) => {
+    inFlight.add(p);
+    const done = () => inFlight.delete(p);
+    p.then(done, done);
+    return p;
+  };
+  return {
+    get paidCalls() {
+      return worker.paidCalls;
+    },
+    canBatch: worker.canBatch,
+    uncached: (reqs) => worker.uncached(reqs),
+    batchSubmit: (reqs, name) => {
+      if (stop.aborted) return Promise.reject(new Cancelled(stopReason(stop)));
+      return track(worker.batchSubmit(reqs, name));
+    },
+    batchCollect: (name, reqs, meta) => track(worker.batchCollect(name, reqs, meta)),
+    call(req, meta) {
+      if (stop.aborted) return Promise.reject(new Cancelled(stopReason(stop)));
+      return track(worker.call(req, meta));
+    },
+    async settle(graceMs) {
+      if (inFlight.size === 0) return { inFlight: 0 };
+      let timer;
+      const grace = new Promise((resolve3) => timer = setTimeout(resolve3, graceMs));
+      await Promise.race([Promise.allSettled([...inFlight]), grace]);
+      clearTimeout(timer);
+      return { inFlight: inFlight.size };
+    }
+  };
+}
+
+// src/factory/run.ts
+var DEFAULT_RETRY_AFTER_MS = 10 * 6e4;
+var STALLS_TO_FAIL_STOP = 3;
+var EXIT_FOR = { READY: 0, FAIL_STOP: 4, RECOVERABLE: 5, RUNNING: void 0 };
+var signalExit = (signal2) => signal2 === "SIGTERM" ? 143 : 130;
+var laterBy = (now, ms) => new Date(Date.parse(now) + ms).toISOString();
+async function pushCommitted(deps, state) {
+  try {
+    await deps.git.pushWithRetry(deps.config.git.remote, await pushBranch(deps));
+  } catch (err) {
+    if (!(err instanceof PushRefused)) throw err;
+    await writeState(deps.layout, { ...state, unpushed: { since: state.unpushed?.since ?? deps.now(), reason: err.reason }, updated_at: deps.now() });
+    return err.message;
+  }
+  if (state.unpushed) {
+    deps.log(`pushed the evidence committed since ${state.unpushed.since}, which the remote had refused (${state.unpushed.reason})`);
+    state.unpushed = null;
+    await writeState(deps.layout, { ...state, updated_at: deps.now() });
+  }
+  return void 0;
 }
 async function runFactory(deps, opts) {
   const none = { passed: 0, failed: 0 };
@@ -92999,52 +93200,91 @@ async function runFactory(deps, opts) {
     if (err instanceof LockBusyError) return { code: "BUSY", state: "RUNNING", ...none, message: err.message };
     throw err;
   }
+  const early = [];
+  const pre = {
+    ...deps,
+    log: (line) => (early.push({ warning: false, line }), deps.log(line)),
+    warn: (line) => (early.push({ warning: true, line }), deps.warn(line))
+  };
   try {
-    if (lock.tookOverFrom) deps.warn(`took over the lock of pid ${lock.tookOverFrom.pid}, which is gone`);
+    if (lock.tookOverFrom) pre.warn(`took over the lock of pid ${lock.tookOverFrom.pid}, which is gone`);
     const cut = await repairJournal(deps.layout);
-    if (cut) deps.warn(`journal: removed a torn last line (${cut} bytes) left by an interrupted write`);
+    if (cut) pre.warn(`journal: removed a torn last line (${cut} bytes) left by an interrupted write`);
     let state = await readState(deps.layout, deps.display, deps.now());
+    if (opts.push && deps.git) {
+      const refused = await pushCommitted(pre, state);
+      if (refused) return { code: "UNPUSHED", state: state.state, runId: state.run_id ?? void 0, ...none, message: `${refused}
+  the evidence committed here is not on the remote, so no truck departs; let the factory push (see "Pushing past branch protection" in the README), then run again`, unpushed: refused };
+    }
+    if (deps.stop.aborted) return { code: "CANCELLED", state: state.state, ...none, message: `stopped by ${stopReason(deps.stop)} before a truck departed`, signal: stopReason(deps.stop) };
     if (state.state === "FAIL_STOP") {
-      const files = state.last_stop?.files.join(", ") ?? "";
-      return { code: "REFUSED", state: "FAIL_STOP", runId: state.run_id ?? void 0, ...none, message: `FAIL_STOP since ${state.last_stop?.at ?? "?"}: ${state.last_stop?.reason ?? ""}
+      const s2 = state.last_stop;
+      const files = s2?.files.join(", ") ?? "";
+      return { code: "REFUSED", state: "FAIL_STOP", runId: state.run_id ?? void 0, ...none, message: `FAIL_STOP since ${s2?.at ?? "?"}: ${s2?.reason ?? ""}${s2?.hint ? `
+  fix: ${s2.hint}` : ""}
   read: ${files}
   then: g7 resume` };
     }
+    const retryAfter = state.state === "RECOVERABLE" ? state.last_stop?.retry_after : void 0;
+    if (retryAfter && Date.parse(retryAfter) > Date.parse(deps.now()))
+      return { code: "WAITING", state: "RECOVERABLE", runId: state.run_id ?? void 0, ...none, retryAfter, message: `RECOVERABLE until ${retryAfter}: ${state.last_stop?.reason ?? ""}
+  nothing to do before then (no run, no commit); the first g7 run after it resumes at ${state.last_stop?.card ?? "the stopped card"}` };
     let run;
+    const resumedFrom = state.state;
+    const open6 = (id, why) => RunLog.open(runDir(deps.layout, id), deps.redact, { at: deps.now(), why });
     if (state.state === "RUNNING" && state.run_id && state.day && state.truck) {
-      run = { id: state.run_id, day: state.day, round: state.round ?? 1, truck: state.truck, lanes: opts.lanes, startedAt: state.owner?.started_at ?? deps.now(), log: [], warnings: [], results: await readRunResults(deps.layout, state.run_id) };
-      deps.log(`resuming ${run.id} (round ${run.round} truck ${run.truck} of ${run.day}) after an interrupted run`);
+      const id = state.run_id;
+      run = { id, day: state.day, round: state.round ?? 1, truck: state.truck, lanes: opts.lanes, startedAt: state.owner?.started_at ?? deps.now(), log: open6(id, "resumes the run after an interruption"), results: await readRunResults(deps.layout, id), progressed: false };
+      pre.log(`resuming ${run.id} (round ${run.round} truck ${run.truck} of ${run.day}) after an interrupted run`);
       const stopped = await journaledStop(deps.layout, run.id);
       if (stopped) {
+        writeEarly(run.log, early);
         state = { ...state, state: stopped, owner: null };
         const slots = await readPacket(packetFile(deps.layout, run.day, run.round, run.truck));
-        await checkpoint(deps, opts, run, slots, state, void 0);
+        await checkpoint(deps, opts, run, slots, state, void 0, EXIT_FOR[stopped]);
+        run.log.close();
         return { code: stopped === "READY" ? "OK" : stopped === "RUNNING" ? "RECOVERABLE" : stopped, state: stopped, runId: run.id, ...none, message: `${run.id} had already stopped (${stopped}); its evidence is sealed` };
       }
     } else {
-      const pick = await nextTruck(deps, state, opts.truck);
+      const pick = await nextTruck(pre, state, opts.truck);
       if (typeof pick === "string") return { code: "NOTHING", state: state.state, ...none, message: pick };
       const runs = await listRuns(deps.layout);
       const prev = runs.at(-1);
       if (prev) {
         const v = await verifyRun(deps.layout, prev, deps.display);
         if (!v.ok || !v.complete) {
-          const why = !v.complete ? "is not complete" : `does not verify (${v.problems.length} problem(s), first: ${v.problems[0]?.file}: ${v.problems[0]?.message})`;
-          return { code: "REFUSED", state: state.state, runId: prev, ...none, message: `the evidence pack of ${prev} ${why}; the next truck does not depart.
+          const why2 = !v.complete ? "is not complete" : `does not verify (${v.problems.length} problem(s), first: ${v.problems[0]?.file}: ${v.problems[0]?.message})`;
+          return { code: "REFUSED", state: state.state, runId: prev, ...none, message: `the evidence pack of ${prev} ${why2}; the next truck does not depart.
   check: g7 verify ${prev}` };
         }
       }
       const id = nextRunId(runs);
-      run = { id, day: pick.day, round: pick.round, truck: pick.truck, lanes: opts.lanes, startedAt: deps.now(), log: [], warnings: [], results: /* @__PURE__ */ new Map() };
+      const why = state.state === "RECOVERABLE" ? `resumes the truck after RECOVERABLE (${state.last_stop?.reason ?? ""})` : "departs";
+      run = { id, day: pick.day, round: pick.round, truck: pick.truck, lanes: opts.lanes, startedAt: deps.now(), log: open6(id, why), results: /* @__PURE__ */ new Map(), progressed: false };
       await appendJournal(deps.layout, [{ ts: deps.now(), event: "run_start", run: id, day: run.day, round: run.round, truck: run.truck, ...opts.lanes ? { lanes: opts.lanes } : {} }]);
-      deps.log(`${id}: round ${run.round} truck ${run.truck} of ${run.day} departs`);
+      pre.log(`${id}: round ${run.round} truck ${run.truck} of ${run.day} departs`);
     }
-    state = { ...state, state: "RUNNING", day: run.day, round: run.round, truck: run.truck, run_id: run.id, owner: { host: hostname2(), pid: process.pid, started_at: run.startedAt }, heartbeat_at: deps.now(), updated_at: deps.now() };
+    writeEarly(run.log, early);
+    state = { ...state, state: "RUNNING", day: run.day, round: run.round, truck: run.truck, run_id: run.id, owner: { host: hostname3(), pid: process.pid, started_at: run.startedAt }, heartbeat_at: deps.now(), updated_at: deps.now() };
     await writeState(deps.layout, state);
-    return await driveTruck(deps, opts, run, state);
+    const runDeps = {
+      ...deps,
+      worker: stoppable(deps.worker, deps.stop),
+      log: (line) => (run.log.line(line), deps.log(line)),
+      warn: (line) => (run.log.warning(line), deps.warn(line))
+    };
+    try {
+      return await driveTruck(runDeps, opts, run, state, resumedFrom);
+    } finally {
+      run.log.close();
+    }
   } finally {
     await lock.release();
   }
+}
+function writeEarly(log2, early) {
+  for (const e2 of early) e2.warning ? log2.warning(e2.line) : log2.line(e2.line);
+  early.length = 0;
 }
 async function journaledStop(layout, runId) {
   let st;
@@ -93053,19 +93293,9 @@ async function journaledStop(layout, runId) {
   });
   return st;
 }
-async function loadPack(deps, id) {
-  if (!id) return void 0;
-  try {
-    return JSON.parse(await readFile16(workPackFile(deps.layout, id), "utf8"));
-  } catch {
-    throw new G7Error("PATH", [{ file: deps.display(workPackFile(deps.layout, id)), rule: "pack.missing", message: `work pack ${id} not found` }]);
-  }
-}
-async function driveTruck(deps, opts, run, state) {
-  const log2 = (line) => {
-    run.log.push(deps.redact(line));
-    deps.log(line);
-  };
+async function driveTruck(deps, opts, run, state, resumedFrom) {
+  const log2 = deps.log;
+  const worker = deps.worker;
   const allSlots = await readPacket(packetFile(deps.layout, run.day, run.round, run.truck));
   const slots = run.lanes ? allSlots.filter((s2) => run.lanes.includes(s2.card.lane)) : allSlots;
   const { outcomes, outputs: outputsOf } = await readDay(deps.layout, run.day);
@@ -93079,14 +93309,54 @@ async function driveTruck(deps, opts, run, state) {
   let failed = 0;
   const total = slots.length;
   const pendingBatches = [];
-  const stop = async (next, reason, extra = {}) => {
+  for (const s2 of slots) {
+    const e2 = done.get(s2.card.id);
+    if (e2 && !run.log.before.includes(`] ${s2.card.id} `)) log2(`[${s2.slot}/${total}] ${s2.card.id} ${e2.status} (recorded before the interruption)`);
+  }
+  const stop = async (next, reason, kind, extra = {}) => {
     const files = [`${evidenceRoot}/verify_report.json`, ...extra.files ?? []];
-    state = { ...state, state: next, owner: null, last_stop: next === "READY" ? null : { at: deps.now(), reason, card: extra.card ?? null, triage: extra.triage ?? null, transient: extra.transient ?? false, files } };
+    let stalled = state.stalled ?? 0;
+    if (kind === "transient") stalled = resumedFrom === "RECOVERABLE" && !run.progressed ? stalled + 1 : 0;
+    else if (next !== "RECOVERABLE") stalled = 0;
+    if (kind === "transient" && stalled >= STALLS_TO_FAIL_STOP && extra.card && extra.triage) {
+      const note = `Stopped RECOVERABLE ${stalled} times in a row without a card getting further (${extra.triage.reason}): the cause does not clear by itself.`;
+      const rework = await writeReworkPack(deps.layout, { created_at: deps.now(), run: run.id, day: run.day, truck: run.truck, slot: extra.slot ?? 0, card: extra.card, triage: { ...extra.triage, transient: false }, attempts: extra.excerpts ?? [], evidence: extra.files ?? [] }, note);
+      files.push(toRepoPath(deps.layout.repoRoot, rework));
+      next = "FAIL_STOP";
+      reason = `no progress on ${stalled} resumes in a row: ${reason}`;
+      stalled = 0;
+    }
+    const retryAfter = next === "RECOVERABLE" ? extra.retryAfter ?? laterBy(deps.now(), DEFAULT_RETRY_AFTER_MS) : null;
+    const t2 = extra.triage;
+    state = {
+      ...state,
+      state: next,
+      owner: null,
+      stalled,
+      last_stop: next === "READY" ? null : { at: deps.now(), reason, card: extra.card?.id ?? extra.cardId ?? null, triage: t2?.class ?? null, transient: next === "RECOVERABLE", retry_after: retryAfter, hint: t2?.hint ?? null, files }
+    };
     log2(`${run.id}: ${next} \u2014 ${reason}`);
+    if (next !== "READY") run.log.warning(`${run.id}: ${next} \u2014 ${reason}`);
+    if (retryAfter && kind !== "cancel" && kind !== "unpushed") log2(`${run.id}: the first g7 run after ${retryAfter} resumes at ${extra.card?.id ?? "this truck"}`);
     await appendJournal(deps.layout, [{ ts: deps.now(), event: "run_stop", run: run.id, day: run.day, round: run.round, truck: run.truck, state: next, detail: reason.slice(0, 500), ...run.lanes ? { lanes: run.lanes } : {} }]);
-    await checkpoint(deps, opts, run, slots, state, void 0);
-    const code = next === "READY" ? "OK" : next === "FAIL_STOP" ? "FAIL_STOP" : "RECOVERABLE";
-    return { code, state: next, runId: run.id, passed, failed, evidence: evidenceRoot, message: reason };
+    const signal2 = kind === "cancel" ? stopReason(deps.stop) : void 0;
+    await checkpoint(deps, opts, run, slots, state, void 0, signal2 ? signalExit(signal2) : EXIT_FOR[next]);
+    if (run.pushRefused) {
+      state.unpushed = { since: state.unpushed?.since ?? deps.now(), reason: run.pushRefused };
+      await writeState(deps.layout, state);
+    }
+    const code = signal2 ? "CANCELLED" : run.pushRefused ? "UNPUSHED" : next === "READY" ? "OK" : next === "FAIL_STOP" ? "FAIL_STOP" : "RECOVERABLE";
+    const message = run.pushRefused ? `${reason}
+  the evidence is committed here but NOT on the remote: ${run.pushRefused}
+  the next g7 run --push pushes it before it departs` : reason;
+    return { code, state: next, runId: run.id, passed, failed, evidence: evidenceRoot, message, ...retryAfter ? { retryAfter } : {}, ...run.pushRefused ? { unpushed: run.pushRefused } : {}, ...signal2 ? { signal: signal2 } : {} };
+  };
+  const cancel = async (card, slot) => {
+    const signal2 = stopReason(deps.stop);
+    log2(`${signal2}: stopping cleanly at ${card.id} (slot ${slot}): no new card, no new model call`);
+    const { inFlight } = await worker.settle(IN_FLIGHT_GRACE_MS);
+    if (inFlight > 0) deps.warn(`${inFlight} model call(s) still in flight after ${IN_FLIGHT_GRACE_MS / 1e3} s; their answers are not in the cache`);
+    return stop("RECOVERABLE", `stopped by ${signal2} at ${card.id} (slot ${slot}); the next g7 run resumes there`, "cancel", { card, retryAfter: deps.now() });
   };
   for (let bundle = 1; bundle <= OPS_120PLUS120.bundles; bundle++) {
     const inBundle = slots.filter((s2) => s2.bundle === bundle);
@@ -93099,13 +93369,22 @@ async function driveTruck(deps, opts, run, state) {
         if (prior.status === "PASS") passed++;
         continue;
       }
-      if (outcomes.get(card.id)?.status === "PASS") {
-        log2(`[${slot.slot}/${total}] ${card.id} already done in ${outcomes.get(card.id).run}`);
+      if (deps.stop.aborted) return cancel(card, slot.slot);
+      const already = outcomes.get(card.id);
+      if (already?.status === "PASS") {
+        log2(`[${slot.slot}/${total}] ${card.id} already done in ${already.run}`);
+        continue;
+      }
+      if (already?.status === "SKIP") {
+        const why = `skipped by a person: ${already.detail ?? ""}`;
+        await journalResult({ ts: deps.now(), event: "card_result", run: run.id, day: run.day, round: run.round, truck: run.truck, card: card.id, slot: slot.slot, bundle, status: "SKIP", detail: why });
+        log2(`[${slot.slot}/${total}] ${card.id} SKIP: ${why}`);
         continue;
       }
       const missing = card.deps.find((d) => outcomes.get(d)?.status !== "PASS");
       if (missing) {
-        const why = outcomes.get(missing)?.status === "FAIL" ? `dep ${missing} failed` : `dep ${missing} is not done (not in the lanes run, or skipped)`;
+        const st = outcomes.get(missing)?.status;
+        const why = st === "FAIL" ? `dep ${missing} failed` : st === "SKIP" ? `dep ${missing} was skipped by a person` : `dep ${missing} is not done (not in the lanes run, or skipped)`;
         await journalResult({ ts: deps.now(), event: "card_result", run: run.id, day: run.day, round: run.round, truck: run.truck, card: card.id, slot: slot.slot, bundle, status: "SKIP", detail: why });
         log2(`[${slot.slot}/${total}] ${card.id} SKIP: ${why}`);
         continue;
@@ -93113,7 +93392,7 @@ async function driveTruck(deps, opts, run, state) {
       ran = true;
       const depOutputs = card.deps.flatMap((d) => (outputsOf.get(d) ?? []).map((o) => ({ card: d, ...o })));
       const pending = state.batches?.find((b) => b.card === card.id)?.name;
-      const outcome = await runCard(deps, run, slot, await loadPack(deps, card.pack), depOutputs, pending);
+      const outcome = await runCard(deps, run, slot, async () => card.pack ? readWorkPack(deps.layout, card.pack, deps.display) : void 0, depOutputs, pending);
       const s2 = outcome.summary;
       state = { ...state, batches: (state.batches ?? []).filter((b) => b.card !== card.id) };
       if (outcome.failure?.batchName) {
@@ -93122,9 +93401,11 @@ async function driveTruck(deps, opts, run, state) {
         log2(`[${slot.slot}/${total}] ${card.id} waits for batch ${outcome.failure.batchName}`);
         continue;
       }
+      if (deps.stop.aborted && s2.status !== "PASS") return cancel(card, slot.slot);
       if (outcome.failure?.triage.transient) {
         const t3 = outcome.failure.triage;
-        return stop("RECOVERABLE", `${card.id}: ${t3.class} (transient): ${t3.reason}`, { card: card.id, triage: t3.class, transient: true, files: [`${evidenceRoot}/${s2.detail}`] });
+        const evidence = `${evidenceRoot}/${s2.detail}`;
+        return stop("RECOVERABLE", `${card.id}: ${t3.class} (transient): ${t3.reason}`, "transient", { card, slot: slot.slot, triage: t3, files: [evidence], ...t3.retry_after ? { retryAfter: t3.retry_after } : {}, excerpts: outcome.failure.excerpts });
       }
       const ev = { ts: deps.now(), event: "card_result", run: run.id, day: run.day, round: run.round, truck: run.truck, card: card.id, slot: slot.slot, bundle, status: s2.status, attempt: s2.attempts };
       if (s2.status === "PASS") {
@@ -93132,6 +93413,8 @@ async function driveTruck(deps, opts, run, state) {
         ev.card_sha256 = cardSha256(card);
       } else ev.triage = outcome.failure.triage.class;
       await journalResult(ev);
+      faultPoint("card.journaled");
+      run.progressed = true;
       outcomes.set(card.id, { status: s2.status === "PASS" ? "PASS" : "FAIL", run: run.id, detail: void 0 });
       outputsOf.set(card.id, outcome.outputs);
       log2(`[${slot.slot}/${total}] ${card.id} ${s2.status}${s2.attempts > 1 ? " after rework" : ""} ${s2.duration_ms} ms`);
@@ -93143,22 +93426,23 @@ async function driveTruck(deps, opts, run, state) {
       const t2 = outcome.failure.triage;
       const evidenceDir = `${evidenceRoot}/${s2.detail}`;
       const rework = await writeReworkPack(deps.layout, { created_at: deps.now(), run: run.id, day: run.day, truck: run.truck, slot: slot.slot, card, triage: t2, attempts: outcome.failure.excerpts, evidence: [evidenceDir] });
-      return stop("FAIL_STOP", `${card.id} failed twice: ${t2.class}: ${t2.reason}`, { card: card.id, triage: t2.class, transient: false, files: [toRepoPath(deps.layout.repoRoot, rework), evidenceDir] });
+      return stop("FAIL_STOP", `${card.id} failed twice: ${t2.class}: ${t2.reason}`, "fail", { card, triage: t2, files: [toRepoPath(deps.layout.repoRoot, rework), evidenceDir] });
     }
     if (ran) {
       await appendJournal(deps.layout, [{ ts: deps.now(), event: "bundle_done", run: run.id, day: run.day, round: run.round, truck: run.truck, bundle }]);
       state = { ...state, bundle };
       log2(`${run.id}: bundle ${bundle}/${OPS_120PLUS120.bundles} done`);
-      await checkpoint(deps, opts, run, slots, state, bundle);
+      await checkpoint(deps, opts, run, slots, state, bundle, void 0);
+      if (run.pushRefused) return stop("RECOVERABLE", `stopped after bundle ${bundle}: the remote refused the push`, "unpushed", { retryAfter: deps.now() });
     }
   }
   if (pendingBatches.length)
-    return stop("RECOVERABLE", `${pendingBatches.length} card(s) wait for batch jobs (${pendingBatches.join(", ")}); the next run collects them`, { card: pendingBatches[0], triage: "API", transient: true });
-  return stop("READY", `round ${run.round} truck ${run.truck} of ${run.day} finished: ${passed} passed`);
+    return stop("RECOVERABLE", `${pendingBatches.length} card(s) wait for batch jobs (${pendingBatches.join(", ")}); the next run collects them`, "batch", { cardId: pendingBatches[0], retryAfter: deps.now(), triage: { class: "API", transient: true, reason: "batch pending" } });
+  return stop("READY", `round ${run.round} truck ${run.truck} of ${run.day} finished: ${passed} passed`, "done");
 }
 
 // src/cli/main.ts
-import path28 from "node:path";
+import path29 from "node:path";
 
 // node_modules/commander/esm.mjs
 var import_index3 = __toESM(require_commander(), 1);
@@ -93193,13 +93477,17 @@ var EXIT = {
   /** The truck did not depart: the evidence gate or the state said no (the message says why). */
   REFUSED: 6,
   /** Another `g7 run` holds the lock on this SSOT. */
-  BUSY: 7
+  BUSY: 7,
+  /** The remote refused the push (branch protection, a hook, permissions): the evidence is committed here, not there. */
+  UNPUSHED: 8,
+  /** Stopped cleanly by SIGINT (128 + 2); by SIGTERM it is 143 (128 + 15). */
+  CANCELLED: 130
 };
 
 // src/plan/check.ts
-import path25 from "node:path";
+import path26 from "node:path";
 function kindOf(file) {
-  const base = path25.basename(file);
+  const base = path26.basename(file);
   if (base === "factory.yaml" || base === "factory.yml") return "factory";
   if (/\.ya?ml$/i.test(base)) return "dayplan";
   if (/\.jsonl$/i.test(base)) return "backlog";
@@ -93211,7 +93499,7 @@ async function checkFile(file, layout, display2) {
   try {
     switch (kind) {
       case "factory": {
-        await loadConfig({ ...layout, factoryFile: path25.resolve(file) }, display2);
+        await loadConfig({ ...layout, factoryFile: path26.resolve(file) }, display2);
         return { file: shown, kind, ok: true, summary: "valid factory config", problems: [] };
       }
       case "dayplan": {
@@ -93239,7 +93527,7 @@ async function checkFile(file, layout, display2) {
 }
 
 // src/cli/init.ts
-import path26 from "node:path";
+import path27 from "node:path";
 import { mkdir as mkdir5 } from "node:fs/promises";
 var FACTORY_YAML = `# G7 Factory configuration. Paths are relative to the repository root (the folder holding ssot/).
 library: { root: library }            # the library SCAN reads; may live outside the repository
@@ -93262,12 +93550,12 @@ tags:
     strike: true
 `;
 async function initSsot(layout, io, display2) {
-  const dirs = [layout.plansDir, layout.packsDir, layout.packetsDir, layout.runsDir, layout.stateDir, layout.reworkDir, layout.libraryIndexDir, layout.skillsDir, path26.join(layout.ssotDir, "rules"), path26.join(layout.auditDir, "ai-ask")];
+  const dirs = [layout.plansDir, layout.packsDir, layout.packetsDir, layout.runsDir, layout.stateDir, layout.reworkDir, layout.libraryIndexDir, layout.skillsDir, path27.join(layout.ssotDir, "rules"), path27.join(layout.auditDir, "ai-ask")];
   for (const d of dirs) await mkdir5(d, { recursive: true });
   const files = [
     [layout.factoryFile, FACTORY_YAML],
-    [path26.join(layout.ssotDir, "rules", "tags.yaml"), TAGS_YAML],
-    [path26.join(layout.ssotDir, ".gitignore"), "# Written and read by g7 alone.\nstate/run.lock\n*.tmp-*\n"]
+    [path27.join(layout.ssotDir, "rules", "tags.yaml"), TAGS_YAML],
+    [path27.join(layout.ssotDir, ".gitignore"), "# Written and read by g7 alone.\nstate/run.lock\n*.tmp-*\n"]
   ];
   for (const [file, text] of files) {
     if (await fileExists(file)) {
@@ -93283,9 +93571,9 @@ async function initSsot(layout, io, display2) {
 
 // src/cli/factory.ts
 import { readFile as readFile17, stat as stat12 } from "node:fs/promises";
-import { hostname as hostname3 } from "node:os";
-import path27 from "node:path";
-var CODE = { OK: EXIT.OK, NOTHING: EXIT.OK, FAIL_STOP: EXIT.FAIL_STOP, RECOVERABLE: EXIT.RECOVERABLE, REFUSED: EXIT.REFUSED, BUSY: EXIT.BUSY };
+import { hostname as hostname4 } from "node:os";
+import path28 from "node:path";
+var CODE = { OK: EXIT.OK, NOTHING: EXIT.OK, WAITING: EXIT.OK, FAIL_STOP: EXIT.FAIL_STOP, RECOVERABLE: EXIT.RECOVERABLE, REFUSED: EXIT.REFUSED, BUSY: EXIT.BUSY, UNPUSHED: EXIT.UNPUSHED, CANCELLED: EXIT.CANCELLED };
 async function runCommand(c, opts) {
   if (opts.truck && opts.truck !== "A" && opts.truck !== "B") throw new UsageError(`--truck must be A or B, got "${opts.truck}"`);
   const lanes = opts.lanes ? opts.lanes.split(",").map((s2) => Number(s2.trim())) : void 0;
@@ -93300,9 +93588,9 @@ async function runCommand(c, opts) {
   const outcome = await runFactory(deps, { truck: opts.truck, lanes, commit: opts.commit && config.git.commit, push: opts.push ?? config.git.push });
   const message = deps.redact(outcome.message);
   if (c.json) c.io.out(JSON.stringify({ ...outcome, message, paid_worker_calls: deps.worker.paidCalls }));
-  else if (outcome.code === "OK" || outcome.code === "NOTHING") c.io.out(message);
+  else if (outcome.code === "OK" || outcome.code === "NOTHING" || outcome.code === "WAITING") c.io.out(message);
   else c.io.err(`g7 run: ${outcome.code}: ${message}`);
-  return CODE[outcome.code];
+  return outcome.code === "CANCELLED" && outcome.signal === "SIGTERM" ? 143 : CODE[outcome.code];
 }
 async function dayStanding(layout, day) {
   const round = (await listRounds(layout, day)).at(-1);
@@ -93329,8 +93617,11 @@ async function statusCommand(c) {
   }
   const latest = await latestBacklogDay(c.layout);
   const standing = latest ? await dayStanding(c.layout, latest) : void 0;
-  const ownerGone = state.state === "RUNNING" && state.owner?.host === hostname3() && !alive(state.owner.pid);
-  const next = state.state === "FAIL_STOP" ? "read the files above, fix the cause, then run `g7 resume`" : state.state === "RECOVERABLE" ? "the next `g7 run` resumes at the failed card by itself" : ownerGone ? `interrupted (pid ${state.owner.pid} is gone): the next \`g7 run\` resumes at the first card without a result` : state.state === "RUNNING" ? "a run is in progress (on another machine, or here: see the owner)" : "the next `g7 run` departs with the next truck";
+  const ownerGone = state.state === "RUNNING" && state.owner?.host === hostname4() && !alive(state.owner.pid);
+  const stop = state.last_stop;
+  const waiting = state.state === "RECOVERABLE" && stop?.retry_after && Date.parse(stop.retry_after) > Date.now();
+  const stalls = state.stalled ? ` (${state.stalled} resume(s) in a row without progress; at ${STALLS_TO_FAIL_STOP} it stops FAIL_STOP)` : "";
+  const next = state.state === "FAIL_STOP" ? `${stop?.hint ? `fix: ${stop.hint}; then` : "read the files above, fix the cause, then"} run \`g7 resume\` (or \`g7 resume --skip ${stop?.card ?? "CARD"} --reason "\u2026"\` to drop the card)` : waiting ? `waits until ${stop.retry_after}; the first \`g7 run\` after that resumes at ${stop?.card ?? "the stopped card"} by itself${stalls}` : state.state === "RECOVERABLE" ? `the next \`g7 run\` resumes at ${stop?.card ?? "the stopped card"} by itself${stalls}` : ownerGone ? `interrupted (pid ${state.owner.pid} is gone): the next \`g7 run\` resumes at the first card without a result` : state.state === "RUNNING" ? "a run is in progress (on another machine, or here: see the owner)" : "the next `g7 run` departs with the next truck";
   if (c.json) {
     c.io.out(JSON.stringify({ ...state, progress, day: standing ?? null, next }));
     return EXIT.OK;
@@ -93348,42 +93639,63 @@ async function statusCommand(c) {
   if (state.last_stop) {
     c.io.out(`last stop: ${state.last_stop.at}: ${state.last_stop.reason}`);
     if (state.last_stop.triage) c.io.out(`triage: ${state.last_stop.triage}${state.last_stop.transient ? " (transient)" : ""}`);
+    if (state.last_stop.hint) c.io.out(`fix: ${state.last_stop.hint}`);
     c.io.out("read:");
     for (const f3 of state.last_stop.files) c.io.out(`  ${f3}`);
   }
+  if (state.unpushed) c.io.out(`remote: the evidence committed since ${state.unpushed.since} is NOT on the remote (${state.unpushed.reason}); the next \`g7 run --push\` pushes it before it departs`);
   c.io.out(`next: ${next}`);
   return EXIT.OK;
 }
+async function isCardOf(layout, day, id) {
+  const needle = `"id":${JSON.stringify(id)}`;
+  const files = [backlogFile(layout, day)];
+  for (const r2 of await listRounds(layout, day)) for (const t2 of ["A", "B"]) files.push(packetFile(layout, day, r2, t2));
+  for (const f3 of files) if ((await readFile17(f3, "utf8").catch(() => "")).includes(needle)) return true;
+  return false;
+}
 async function resumeCommand(c, opts) {
+  if (opts.skip !== void 0 && !opts.reason?.trim()) throw new UsageError('--skip needs --reason "\u2026": why the card is dropped goes into the journal');
+  if (opts.reason !== void 0 && opts.skip === void 0) throw new UsageError("--reason goes with --skip CARD");
   const now = (/* @__PURE__ */ new Date()).toISOString();
   const state = await readState(c.layout, c.display, now);
-  if (state.state === "READY") {
-    c.io.out("nothing to resume: the factory is READY");
-    return EXIT.OK;
-  }
   if (state.state === "RUNNING") {
     c.io.out("a run is in progress or was interrupted: `g7 run` resumes it (no `g7 resume` needed)");
     return EXIT.OK;
   }
-  const card = state.last_stop?.card ?? void 0;
-  if (state.state === "FAIL_STOP" && card && state.day) {
-    await appendJournal(c.layout, [{ ts: now, event: "requeue", day: state.day, card, ...state.run_id ? { run: state.run_id } : {}, ...state.truck ? { truck: state.truck } : {}, detail: `requeued by g7 resume on ${hostname3()}` }]);
+  if (state.state === "READY" && opts.skip === void 0) {
+    c.io.out("nothing to resume: the factory is READY");
+    return EXIT.OK;
+  }
+  const day = state.day ?? await latestBacklogDay(c.layout);
+  const skip = opts.skip;
+  if (skip !== void 0 && (!day || !await isCardOf(c.layout, day, skip))) throw new UsageError(`no card ${skip} in the backlog or the trucks of ${day ?? "any day"}`);
+  const run = state.run_id ? { run: state.run_id } : {};
+  const failed = state.state === "FAIL_STOP" ? state.last_stop?.card ?? void 0 : void 0;
+  const events = [];
+  if (skip !== void 0) events.push({ ts: now, event: "skip", day, card: skip, ...run, detail: opts.reason.trim() });
+  if (failed && failed !== skip && day) events.push({ ts: now, event: "requeue", day, card: failed, ...run, ...state.truck ? { truck: state.truck } : {}, detail: `requeued by g7 resume on ${hostname4()}` });
+  events.push({ ts: now, event: "resume", day: day ?? now.slice(0, 10).replace(/-/g, ""), state: "READY", ...run, detail: `from ${state.state}` });
+  await appendJournal(c.layout, events);
+  if (failed) {
     for (const f3 of state.last_stop?.files ?? []) {
       if (!f3.includes("/rework/")) continue;
-      const abs = path27.join(c.layout.repoRoot, f3);
+      const abs = path28.join(c.layout.repoRoot, f3);
       try {
         const pack2 = JSON.parse(await readFile17(abs, "utf8"));
-        await writeJsonAtomic(abs, { ...pack2, status: "requeued", requeued_at: now });
+        await writeJsonAtomic(abs, failed === skip ? { ...pack2, status: "skipped", skipped_at: now, skipped_because: opts.reason.trim() } : { ...pack2, status: "requeued", requeued_at: now });
       } catch {
       }
     }
   }
-  await appendJournal(c.layout, [{ ts: now, event: "resume", day: state.day ?? now.slice(0, 10).replace(/-/g, ""), state: "READY", ...state.run_id ? { run: state.run_id } : {}, detail: `from ${state.state}` }]);
-  await writeState(c.layout, { ...state, state: "READY", owner: null, last_stop: null, updated_at: now });
-  c.io.out(`${state.state} \u2192 READY${card && state.state === "FAIL_STOP" ? `; ${card} requeued` : ""}. The next \`g7 run\` continues truck ${state.truck ?? "?"} of ${state.day ?? "?"}.`);
+  await writeState(c.layout, { ...state, state: "READY", owner: null, last_stop: null, stalled: 0, updated_at: now });
+  const did = [skip !== void 0 ? `${skip} skipped (its dependents are held back)` : "", failed && failed !== skip ? `${failed} requeued` : ""].filter(Boolean).join("; ");
+  c.io.out(`${state.state} \u2192 READY${did ? `; ${did}` : ""}. The next \`g7 run\` continues ${state.truck ? `round ${state.round ?? 1} truck ${state.truck} of ${state.day}` : "with the next truck"}.`);
   if (opts.commit) {
     const git = new Git(c.layout.repoRoot);
-    if (await git.isRepo()) await git.commitPaths([path27.relative(c.layout.repoRoot, c.layout.ssotDir)], `g7: resume ${state.run_id ?? ""} from ${state.state}`, { "G7-Run": state.run_id ?? "none", "G7-State": "READY", "G7-Resume": state.state });
+    const trailers = { "G7-Run": state.run_id ?? "none", "G7-State": "READY", "G7-Resume": state.state };
+    if (skip !== void 0) trailers["G7-Skip"] = skip;
+    if (await git.isRepo()) await git.commitPaths([path28.relative(c.layout.repoRoot, c.layout.ssotDir)], `g7: resume ${state.run_id ?? ""} from ${state.state}${skip ? `, skip ${skip}` : ""}`, trailers);
   }
   return EXIT.OK;
 }
@@ -93435,17 +93747,17 @@ async function logCommand(c) {
 
 // src/cli/main.ts
 function display(p) {
-  const rel = path28.relative(process.cwd(), p);
-  return (rel && !rel.startsWith("..") ? rel : p).split(path28.sep).join("/");
+  const rel = path29.relative(process.cwd(), p);
+  return (rel && !rel.startsWith("..") ? rel : p).split(path29.sep).join("/");
 }
 async function planCompile(file, opts, g, io) {
   const layout = layoutFor(g.ssot);
   const config = await loadConfig(layout, display);
-  const { compiled, target, written, backup } = await compileToBacklog(path28.resolve(file), { layout, config, display, now: () => (/* @__PURE__ */ new Date()).toISOString() }, opts);
+  const { compiled, target, written, backup } = await compileToBacklog(path29.resolve(file), { layout, config, display, now: () => (/* @__PURE__ */ new Date()).toISOString() }, opts);
   if (g.json) {
     io.out(JSON.stringify({ day: compiled.day, backlog: display(target), cards: compiled.cards.length, written, backup: backup && display(backup), omitted_done: compiled.omittedDone, reissued: compiled.reissued, entries: compiled.perEntry, notes: compiled.notes }));
   } else {
-    io.out(`compiled ${display(path28.resolve(file))} \u2192 ${display(target)} (${written})`);
+    io.out(`compiled ${display(path29.resolve(file))} \u2192 ${display(target)} (${written})`);
     for (const e2 of compiled.perEntry) io.out(`  ${e2.name.padEnd(16)} ${String(e2.cards).padStart(6)} cards`);
     io.out(`  ${"total".padEnd(16)} ${String(compiled.cards.length).padStart(6)} cards`);
     if (backup) io.out(`  previous backlog kept as ${display(backup)}`);
@@ -93456,7 +93768,7 @@ async function planCompile(file, opts, g, io) {
 async function planCheck(files, g, io) {
   const layout = layoutFor(g.ssot);
   const results = [];
-  for (const f3 of files) results.push(await checkFile(path28.resolve(f3), layout, display));
+  for (const f3 of files) results.push(await checkFile(path29.resolve(f3), layout, display));
   if (g.json) io.out(JSON.stringify({ ok: results.every((r2) => r2.ok), files: results }));
   else
     for (const r2 of results) {
@@ -93499,7 +93811,7 @@ function buildProgram(io, setCode, worker) {
   const common = () => ({ layout: layoutFor(g().ssot), json: g().json, io, display, ...worker ? { worker } : {} });
   program2.command("run").description("run the next truck: six bundles of 20 cards, evidence sealed and committed after each bundle and at every stop").addOption(new Option("--truck <truck>", "run this truck of the newest day (A or B)")).option("--lanes <lanes>", "run only these lanes, comma separated (e.g. 1,2)").option("--no-commit", "write the evidence but do not commit it").option("--push", "push after each commit (fetch + rebase on a race)").action((opts) => run(() => runCommand(common(), opts))());
   program2.command("status").description("the state, the current run, the last stop reason and exactly which files to read").action(() => run(() => statusCommand(common()))());
-  program2.command("resume").description("after FAIL_STOP: requeue the failed card and set the factory READY (a person's restart)").option("--no-commit", "do not commit the change of state").action((opts) => run(() => resumeCommand(common(), opts))());
+  program2.command("resume").description("after FAIL_STOP (or RECOVERABLE): requeue the failed card and set the factory READY (a person's restart)").option("--skip <card>", "drop this card instead: recorded as SKIP with the reason; its dependents are held back").option("--reason <text>", "why the card is skipped (required with --skip)").option("--no-commit", "do not commit the change of state").action((opts) => run(() => resumeCommand(common(), opts))());
   program2.command("verify").argument("[run]", "the run to check (default: the newest), e.g. run_0003").description("re-check an evidence pack from its files alone: changed, missing or added files").action((id) => run(() => verifyCommand(common(), id))());
   program2.command("log").description("the history of runs, rebuilt from git log alone (G7-* commit trailers)").action(() => run(() => logCommand(common()))());
   return program2;
@@ -93563,7 +93875,7 @@ function truckBar(report2) {
   return Array.from({ length: 6 }, (_, b) => `bundle ${b + 1}: ${cells.slice(b * 20, b * 20 + 20).join("")}`).join("\n");
 }
 async function summarize(evidence, root) {
-  const report2 = JSON.parse(await readFile18(path29.join(root, evidence, "verify_report.json"), "utf8"));
+  const report2 = JSON.parse(await readFile18(path30.join(root, evidence, "verify_report.json"), "utf8"));
   summary.addHeading(`G7 ${report2.run_id}: truck ${report2.truck} of ${report2.day} \u2014 ${report2.state}`, 2);
   summary.addRaw(`${report2.counts.passed} passed, ${report2.counts.failed} failed, ${report2.counts.skipped} skipped, ${report2.counts.pending} pending; $${(report2.cost_usd ?? 0).toFixed(4)}
 
@@ -93575,19 +93887,19 @@ async function summarize(evidence, root) {
   ]);
   await summary.write();
   for (const c of report2.cards.filter((x2) => x2.status === "FAIL"))
-    error(`${c.id} failed (${c.triage?.class}): ${c.triage?.reason}`, { title: `G7 ${report2.run_id} ${c.id}`, file: path29.join(evidence, c.detail ?? "", "summary.json") });
+    error(`${c.id} failed (${c.triage?.class}): ${c.triage?.reason}`, { title: `G7 ${report2.run_id} ${c.id}`, file: path30.join(evidence, c.detail ?? "", "summary.json") });
 }
 async function act() {
   const s2 = readSettings();
   const root = process.env.GITHUB_WORKSPACE ?? process.cwd();
-  const layout = layoutFor(path29.resolve(root, s2.ssot));
+  const layout = layoutFor(path30.resolve(root, s2.ssot));
   if (s2.command !== "run") {
     const args = s2.command === "plan-compile" ? ["plan", "compile", s2.plan || await newestPlan(layout.plansDir), "--replace"] : s2.command === "resume" && s2.dryRun ? ["resume", "--no-commit"] : [s2.command];
     const code = await main(["--ssot", layout.ssotDir, ...args], { out: (l) => info(l), err: (l) => error(l) });
     if (code !== 0) setFailed(`g7 ${s2.command} exited ${code}`);
     return;
   }
-  const { deps, config } = await factoryDeps({ layout, display: (p) => path29.relative(root, p), log: (l) => info(l), warn: (l) => warning(l) });
+  const { deps, config } = await factoryDeps({ layout, display: (p) => path30.relative(root, p), log: (l) => info(l), warn: (l) => warning(l) });
   const out = await group("g7 run", () => runFactory(deps, { truck: s2.truck, lanes: s2.lanes, commit: !s2.dryRun && config.git.commit, push: !s2.dryRun && s2.push }));
   setOutput("run-id", out.runId ?? "");
   setOutput("state", out.state);
@@ -93596,14 +93908,14 @@ async function act() {
   setOutput("evidence", out.evidence ?? "");
   if (out.evidence) await summarize(out.evidence, layout.repoRoot);
   const message = deps.redact(out.message);
-  if (out.code === "FAIL_STOP" || out.code === "REFUSED" || out.code === "BUSY") setFailed(`${out.code}: ${message}`);
+  if (out.code === "FAIL_STOP" || out.code === "REFUSED" || out.code === "BUSY" || out.code === "UNPUSHED") setFailed(`${out.code}: ${message}`);
   else if (out.code === "RECOVERABLE") warning(`RECOVERABLE: ${message}`);
   else info(message);
 }
 async function newestPlan(dir) {
   const plans = (await readdir7(dir)).filter((n) => /^dayplan_\d{8}\.ya?ml$/.test(n)).sort();
   if (!plans.length) throw new Error(`no day plan in ${dir}`);
-  return path29.join(dir, plans.at(-1));
+  return path30.join(dir, plans.at(-1));
 }
 act().catch((err) => {
   if (err instanceof G7Error) {

@@ -84,7 +84,7 @@ async function act(): Promise<void> {
   core.setOutput('evidence', out.evidence ?? '');
   if (out.evidence) await summarize(out.evidence, layout.repoRoot);
   const message = deps.redact(out.message);
-  if (out.code === 'FAIL_STOP' || out.code === 'REFUSED' || out.code === 'BUSY') core.setFailed(`${out.code}: ${message}`);
+  if (out.code === 'FAIL_STOP' || out.code === 'REFUSED' || out.code === 'BUSY' || out.code === 'UNPUSHED') core.setFailed(`${out.code}: ${message}`);
   else if (out.code === 'RECOVERABLE') core.warning(`RECOVERABLE: ${message}`);
   else core.info(message);
 }

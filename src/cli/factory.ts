@@ -3,10 +3,11 @@ import { readFile, stat } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import path from 'node:path';
 import { formatProblem, UsageError } from '../contracts/errors.js';
+import type { JournalEvent } from '../contracts/types.gen.js';
 import type { Layout } from '../ssot/layout.js';
 import { backlogFile, packetFile, packReportFile } from '../ssot/layout.js';
 import { writeJsonAtomic } from '../ssot/atomic.js';
-import { runFactory } from '../factory/run.js';
+import { runFactory, STALLS_TO_FAIL_STOP } from '../factory/run.js';
 import { readState, writeState } from '../factory/state.js';
 import { appendJournal, readDay, readRunResults, readTruckProgress } from '../ssot/journal.js';
 import { listRuns, verifyRun } from '../factory/evidence.js';
@@ -28,7 +29,7 @@ export interface Common {
   worker?: Worker;
 }
 
-const CODE = { OK: EXIT.OK, NOTHING: EXIT.OK, FAIL_STOP: EXIT.FAIL_STOP, RECOVERABLE: EXIT.RECOVERABLE, REFUSED: EXIT.REFUSED, BUSY: EXIT.BUSY } as const;
+const CODE = { OK: EXIT.OK, NOTHING: EXIT.OK, WAITING: EXIT.OK, FAIL_STOP: EXIT.FAIL_STOP, RECOVERABLE: EXIT.RECOVERABLE, REFUSED: EXIT.REFUSED, BUSY: EXIT.BUSY, UNPUSHED: EXIT.UNPUSHED, CANCELLED: EXIT.CANCELLED } as const;
 
 export async function runCommand(c: Common, opts: { truck?: string; lanes?: string; commit: boolean; push?: boolean }): Promise<number> {
   if (opts.truck && opts.truck !== 'A' && opts.truck !== 'B') throw new UsageError(`--truck must be A or B, got "${opts.truck}"`);
@@ -41,9 +42,9 @@ export async function runCommand(c: Common, opts: { truck?: string; lanes?: stri
   const outcome = await runFactory(deps, { truck: opts.truck as 'A' | 'B' | undefined, lanes, commit: opts.commit && config.git.commit, push: opts.push ?? config.git.push });
   const message = deps.redact(outcome.message);
   if (c.json) c.io.out(JSON.stringify({ ...outcome, message, paid_worker_calls: deps.worker.paidCalls }));
-  else if (outcome.code === 'OK' || outcome.code === 'NOTHING') c.io.out(message);
+  else if (outcome.code === 'OK' || outcome.code === 'NOTHING' || outcome.code === 'WAITING') c.io.out(message);
   else c.io.err(`g7 run: ${outcome.code}: ${message}`);
-  return CODE[outcome.code];
+  return outcome.code === 'CANCELLED' && outcome.signal === 'SIGTERM' ? 143 : CODE[outcome.code];
 }
 
 /** Where the newest day stands: its round, the cards left in it and after it, and how many rounds that is. */
@@ -89,9 +90,13 @@ export async function statusCommand(c: Common): Promise<number> {
   const standing = latest ? await dayStanding(c.layout, latest) : undefined;
   // RUNNING with an owner process that is gone on this host: the run was interrupted.
   const ownerGone = state.state === 'RUNNING' && state.owner?.host === hostname() && !alive(state.owner.pid);
+  const stop = state.last_stop;
+  const waiting = state.state === 'RECOVERABLE' && stop?.retry_after && Date.parse(stop.retry_after) > Date.now();
+  const stalls = state.stalled ? ` (${state.stalled} resume(s) in a row without progress; at ${STALLS_TO_FAIL_STOP} it stops FAIL_STOP)` : '';
   const next =
-    state.state === 'FAIL_STOP' ? 'read the files above, fix the cause, then run `g7 resume`'
-    : state.state === 'RECOVERABLE' ? 'the next `g7 run` resumes at the failed card by itself'
+    state.state === 'FAIL_STOP' ? `${stop?.hint ? `fix: ${stop.hint}; then` : 'read the files above, fix the cause, then'} run \`g7 resume\` (or \`g7 resume --skip ${stop?.card ?? 'CARD'} --reason "…"\` to drop the card)`
+    : waiting ? `waits until ${stop!.retry_after}; the first \`g7 run\` after that resumes at ${stop?.card ?? 'the stopped card'} by itself${stalls}`
+    : state.state === 'RECOVERABLE' ? `the next \`g7 run\` resumes at ${stop?.card ?? 'the stopped card'} by itself${stalls}`
     : ownerGone ? `interrupted (pid ${state.owner!.pid} is gone): the next \`g7 run\` resumes at the first card without a result`
     : state.state === 'RUNNING' ? 'a run is in progress (on another machine, or here: see the owner)'
     : 'the next `g7 run` departs with the next truck';
@@ -113,44 +118,67 @@ export async function statusCommand(c: Common): Promise<number> {
   if (state.last_stop) {
     c.io.out(`last stop: ${state.last_stop.at}: ${state.last_stop.reason}`);
     if (state.last_stop.triage) c.io.out(`triage: ${state.last_stop.triage}${state.last_stop.transient ? ' (transient)' : ''}`);
+    if (state.last_stop.hint) c.io.out(`fix: ${state.last_stop.hint}`);
     c.io.out('read:');
     for (const f of state.last_stop.files) c.io.out(`  ${f}`);
   }
+  if (state.unpushed) c.io.out(`remote: the evidence committed since ${state.unpushed.since} is NOT on the remote (${state.unpushed.reason}); the next \`g7 run --push\` pushes it before it departs`);
   c.io.out(`next: ${next}`);
   return EXIT.OK;
 }
 
-export async function resumeCommand(c: Common, opts: { commit: boolean }): Promise<number> {
+/** True when `id` is a card of the day: in its backlog, or in a packet (a card since dropped from a recompiled backlog). */
+async function isCardOf(layout: Layout, day: string, id: string): Promise<boolean> {
+  const needle = `"id":${JSON.stringify(id)}`;
+  const files = [backlogFile(layout, day)];
+  for (const r of await listRounds(layout, day)) for (const t of ['A', 'B'] as const) files.push(packetFile(layout, day, r, t));
+  for (const f of files) if ((await readFile(f, 'utf8').catch(() => '')).includes(needle)) return true;
+  return false;
+}
+
+export async function resumeCommand(c: Common, opts: { commit: boolean; skip?: string; reason?: string }): Promise<number> {
+  if (opts.skip !== undefined && !opts.reason?.trim()) throw new UsageError('--skip needs --reason "…": why the card is dropped goes into the journal');
+  if (opts.reason !== undefined && opts.skip === undefined) throw new UsageError('--reason goes with --skip CARD');
   const now = new Date().toISOString();
   const state = await readState(c.layout, c.display, now);
-  if (state.state === 'READY') {
-    c.io.out('nothing to resume: the factory is READY');
-    return EXIT.OK;
-  }
   if (state.state === 'RUNNING') {
     c.io.out('a run is in progress or was interrupted: `g7 run` resumes it (no `g7 resume` needed)');
     return EXIT.OK;
   }
-  const card = state.last_stop?.card ?? undefined;
-  if (state.state === 'FAIL_STOP' && card && state.day) {
-    await appendJournal(c.layout, [{ ts: now, event: 'requeue', day: state.day, card, ...(state.run_id ? { run: state.run_id } : {}), ...(state.truck ? { truck: state.truck } : {}), detail: `requeued by g7 resume on ${hostname()}` }]);
+  if (state.state === 'READY' && opts.skip === undefined) {
+    c.io.out('nothing to resume: the factory is READY');
+    return EXIT.OK;
+  }
+  const day = state.day ?? (await latestBacklogDay(c.layout));
+  const skip = opts.skip;
+  if (skip !== undefined && (!day || !(await isCardOf(c.layout, day, skip)))) throw new UsageError(`no card ${skip} in the backlog or the trucks of ${day ?? 'any day'}`);
+  const run = state.run_id ? { run: state.run_id } : {};
+  const failed = state.state === 'FAIL_STOP' ? (state.last_stop?.card ?? undefined) : undefined;
+  const events: JournalEvent[] = [];
+  if (skip !== undefined) events.push({ ts: now, event: 'skip', day: day!, card: skip, ...run, detail: opts.reason!.trim() });
+  if (failed && failed !== skip && day) events.push({ ts: now, event: 'requeue', day, card: failed, ...run, ...(state.truck ? { truck: state.truck } : {}), detail: `requeued by g7 resume on ${hostname()}` });
+  events.push({ ts: now, event: 'resume', day: day ?? now.slice(0, 10).replace(/-/g, ''), state: 'READY', ...run, detail: `from ${state.state}` });
+  await appendJournal(c.layout, events);
+  if (failed) {
     for (const f of state.last_stop?.files ?? []) {
       if (!f.includes('/rework/')) continue;
       const abs = path.join(c.layout.repoRoot, f);
       try {
         const pack = JSON.parse(await readFile(abs, 'utf8'));
-        await writeJsonAtomic(abs, { ...pack, status: 'requeued', requeued_at: now });
+        await writeJsonAtomic(abs, failed === skip ? { ...pack, status: 'skipped', skipped_at: now, skipped_because: opts.reason!.trim() } : { ...pack, status: 'requeued', requeued_at: now });
       } catch {
         /* a rework pack a person removed */
       }
     }
   }
-  await appendJournal(c.layout, [{ ts: now, event: 'resume', day: state.day ?? now.slice(0, 10).replace(/-/g, ''), state: 'READY', ...(state.run_id ? { run: state.run_id } : {}), detail: `from ${state.state}` }]);
-  await writeState(c.layout, { ...state, state: 'READY', owner: null, last_stop: null, updated_at: now });
-  c.io.out(`${state.state} → READY${card && state.state === 'FAIL_STOP' ? `; ${card} requeued` : ''}. The next \`g7 run\` continues truck ${state.truck ?? '?'} of ${state.day ?? '?'}.`);
+  await writeState(c.layout, { ...state, state: 'READY', owner: null, last_stop: null, stalled: 0, updated_at: now });
+  const did = [skip !== undefined ? `${skip} skipped (its dependents are held back)` : '', failed && failed !== skip ? `${failed} requeued` : ''].filter(Boolean).join('; ');
+  c.io.out(`${state.state} → READY${did ? `; ${did}` : ''}. The next \`g7 run\` continues ${state.truck ? `round ${state.round ?? 1} truck ${state.truck} of ${state.day}` : 'with the next truck'}.`);
   if (opts.commit) {
     const git = new Git(c.layout.repoRoot);
-    if (await git.isRepo()) await git.commitPaths([path.relative(c.layout.repoRoot, c.layout.ssotDir)], `g7: resume ${state.run_id ?? ''} from ${state.state}`, { 'G7-Run': state.run_id ?? 'none', 'G7-State': 'READY', 'G7-Resume': state.state });
+    const trailers: Record<string, string> = { 'G7-Run': state.run_id ?? 'none', 'G7-State': 'READY', 'G7-Resume': state.state };
+    if (skip !== undefined) trailers['G7-Skip'] = skip;
+    if (await git.isRepo()) await git.commitPaths([path.relative(c.layout.repoRoot, c.layout.ssotDir)], `g7: resume ${state.run_id ?? ''} from ${state.state}${skip ? `, skip ${skip}` : ''}`, trailers);
   }
   return EXIT.OK;
 }

@@ -130,9 +130,11 @@ export function buildProgram(io: Io, setCode: (c: number) => void, worker?: Work
     .action(() => run(() => statusCommand(common()))());
   program
     .command('resume')
-    .description('after FAIL_STOP: requeue the failed card and set the factory READY (a person\'s restart)')
+    .description('after FAIL_STOP (or RECOVERABLE): requeue the failed card and set the factory READY (a person\'s restart)')
+    .option('--skip <card>', 'drop this card instead: recorded as SKIP with the reason; its dependents are held back')
+    .option('--reason <text>', 'why the card is skipped (required with --skip)')
     .option('--no-commit', 'do not commit the change of state')
-    .action((opts: { commit: boolean }) => run(() => resumeCommand(common(), opts))());
+    .action((opts: { commit: boolean; skip?: string; reason?: string }) => run(() => resumeCommand(common(), opts))());
   program
     .command('verify')
     .argument('[run]', 'the run to check (default: the newest), e.g. run_0003')

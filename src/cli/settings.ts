@@ -2,7 +2,7 @@
 import path from 'node:path';
 import type { Layout } from '../ssot/layout.js';
 import { loadConfig, type Config } from '../ssot/config.js';
-import { systemShell } from '../host/shell.js';
+import { hostShell } from '../host/shell.js';
 import { Git } from '../git/git.js';
 import { offlineWorker } from '../worker/offline.js';
 import { cachedWorker } from '../worker/cached.js';
@@ -15,13 +15,44 @@ import { GeminiWorker } from '../worker/gemini/worker.js';
 import { RateLimiter } from '../worker/gemini/limiter.js';
 import { Budget } from '../worker/gemini/budget.js';
 
-const SECRET_NAME = /(KEY|TOKEN|SECRET|PASSWORD|PASSWD|CREDENTIAL|_PAT)$/i;
+const SECRET_NAME = /(KEY|TOKEN|SECRET|PASSWORD|PASSWD|CREDENTIALS?|_PAT)$/i;
+/** Kept from a card's child processes too: anything that looks like a secret or a way to get one. */
+const SECRET_LOOKING = /SECRET|PASSWORD|PASSWD|TOKEN|CREDENTIAL|API_?KEY|ACCESS_?KEY|PRIVATE_?KEY/i;
+const NEVER_TO_CHILDREN = new Set(['GEMINI_API_KEY', 'GOOGLE_API_KEY', 'GITHUB_TOKEN', 'GH_TOKEN', 'ACTIONS_RUNTIME_TOKEN', 'ACTIONS_RUNTIME_URL', 'ACTIONS_ID_TOKEN_REQUEST_TOKEN', 'ACTIONS_ID_TOKEN_REQUEST_URL', 'ACTIONS_CACHE_URL', 'ACTIONS_RESULTS_URL']);
 
 /** Values of environment variables that look like secrets: never to appear in evidence, logs or summaries. */
 export function secretValues(env: NodeJS.ProcessEnv): string[] {
   return Object.entries(env)
     .filter(([k, v]) => SECRET_NAME.test(k) && typeof v === 'string' && v.length >= 6)
     .map(([, v]) => v!);
+}
+
+/** The environment of a card's child processes (TEST commands, cmd: rules): this one, minus every secret. */
+export function childEnv(env: NodeJS.ProcessEnv): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(env)) if (v !== undefined && !SECRET_NAME.test(k) && !SECRET_LOOKING.test(k) && !NEVER_TO_CHILDREN.has(k.toUpperCase())) out[k] = v;
+  return out;
+}
+
+let processStop: AbortSignal | undefined;
+/**
+ * The stop signal of this process: aborted, with the signal's name as its reason, on the first SIGINT or
+ * SIGTERM (GitHub cancels with SIGINT, then SIGTERM about 7.5 s later, then SIGKILL). The run stops
+ * cleanly on the first; a third one quits at once.
+ */
+function stopOnSignals(warn: (line: string) => void): AbortSignal {
+  if (processStop) return processStop;
+  const ctl = new AbortController();
+  let seen = 0;
+  const on = (sig: NodeJS.Signals) => {
+    seen++;
+    if (seen === 1) ctl.abort(sig);
+    else if (seen === 2) warn(`${sig}: still stopping cleanly (sealing, committing, pushing); a third signal quits at once`);
+    else process.exit(128 + (sig === 'SIGINT' ? 2 : 15));
+  };
+  process.on('SIGINT', on);
+  process.on('SIGTERM', on);
+  return (processStop = ctl.signal);
 }
 
 /** Gemini when GEMINI_API_KEY is set (the only place a key is read), the offline worker otherwise. */
@@ -49,6 +80,8 @@ export interface DepsOptions {
   env?: NodeJS.ProcessEnv;
   /** Overrides the worker (tests, and later the Gemini adapter when a key is set). */
   worker?: Worker;
+  /** Overrides the stop signal (tests); by default SIGINT and SIGTERM stop the run cleanly. */
+  stop?: AbortSignal;
 }
 
 export async function factoryDeps(o: DepsOptions): Promise<{ deps: FactoryDeps; config: Config }> {
@@ -59,17 +92,19 @@ export async function factoryDeps(o: DepsOptions): Promise<{ deps: FactoryDeps; 
   const audit = auditLog(o.layout.auditDir, env.G7_AUDIT_DISABLE !== '1', o.warn);
   const worker = cachedWorker(o.worker ?? pickWorker(config, o.layout, env), path.join(o.layout.stateDir, 'cache'), audit, now);
   const git = new Git(o.layout.repoRoot);
+  const stop = o.stop ?? stopOnSignals(o.warn);
   const deps: FactoryDeps = {
     layout: o.layout,
     config,
     worker,
-    shell: systemShell,
+    shell: hostShell({ env: childEnv(env), stop }),
     git: (await git.isRepo()) ? git : undefined,
     now,
     log: o.log,
     warn: o.warn,
     redact: redactor(secretValues(env)),
     display: o.display,
+    stop,
   };
   return { deps, config };
 }

@@ -1,5 +1,5 @@
 // The evidence pack, runs/run_NNNN/: written on PASS and on FAIL, checkable from the files alone.
-//   stdout.txt stderr.txt exitcode.txt verify_report.json hash_manifest.json
+//   stdout.txt stderr.txt (the run log, written as the run goes: runlog.ts) exitcode.txt verify_report.json hash_manifest.json
 //   cards/<slot>_<id>/card.json, summary.json, attempt-N/{result.json, stdout.txt, stderr.txt, accept.json, …}
 // hash_manifest.json is an in-toto Statement v1 whose subjects are every other file of the pack and every
 // output of the cards that passed in the run. Secrets are redacted from every text written here.
@@ -76,19 +76,15 @@ export async function resetDir(dir: string): Promise<void> {
 
 export interface RunEvidence {
   report: VerifyReport;
-  stdout: string;
-  stderr: string;
   exitCode: number | undefined;
   /** Repository-relative outputs of the cards that passed in this run. */
   outputs: string[];
 }
 
 /** Writes the run-level files and the manifest over everything. Returns the manifest's own sha256. */
-export async function writeRunEvidence(layout: Layout, ev: RunEvidence, redact: (s: string) => string, now: string): Promise<string> {
+export async function writeRunEvidence(layout: Layout, ev: RunEvidence, now: string): Promise<string> {
   const dir = runDir(layout, ev.report.run_id);
   const quick = { fsync: false };
-  await writeFileAtomic(path.join(dir, 'stdout.txt'), redact(ev.stdout), quick);
-  await writeFileAtomic(path.join(dir, 'stderr.txt'), redact(ev.stderr), quick);
   await writeFileAtomic(path.join(dir, REPORT), JSON.stringify(ev.report, null, 2) + '\n', quick);
   faultPoint('checkpoint.evidence');
   if (ev.exitCode !== undefined) await writeFileAtomic(path.join(dir, 'exitcode.txt'), `${ev.exitCode}\n`, quick);

@@ -2,6 +2,7 @@
 // cards a test asks for, packed and ready to run.
 import { execFileSync, execFile, spawn } from 'node:child_process';
 import path from 'node:path';
+import { readFile, writeFile } from 'node:fs/promises';
 import { tempRepo, jsonl, REPO, type TempRepo } from '../helpers.js';
 
 export const DAY = '20261121';
@@ -111,4 +112,12 @@ export async function planRepo(plan: string, opts: { libraryFiles?: number; fact
   git(repo.root, 'add', '-A');
   git(repo.root, 'commit', '-q', '-m', 'plan fixture');
   return Object.assign(repo, { git: (...args: string[]) => git(repo.root, ...args) });
+}
+
+/** The clock moves past a RECOVERABLE stop's retry_after (what waiting for the next scheduled job does). */
+export async function timePasses(f: TempRepo): Promise<void> {
+  const file = path.join(f.ssot, 'state', 'factory_state.json');
+  const state = JSON.parse(await readFile(file, 'utf8'));
+  state.last_stop.retry_after = new Date(Date.now() - 1000).toISOString();
+  await writeFile(file, JSON.stringify(state, null, 2) + '\n');
 }

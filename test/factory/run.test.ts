@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { readFile, readdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { factory, runDir, DAY, type CardSpec } from './fixture.js';
+import { factory, runDir, timePasses, DAY, type CardSpec } from './fixture.js';
+import { DEFAULT_RETRY_AFTER_MS } from '../../src/factory/run.js';
 import type { Worker, WorkerRequest } from '../../src/worker/worker.js';
 import { WorkerError } from '../../src/worker/worker.js';
 import { tagByRules } from '../../src/worker/offline.js';
@@ -104,6 +105,12 @@ describe('g7 run', () => {
     expect(state).toMatchObject({ state: 'RECOVERABLE', last_stop: { card: 'L2_TAG_000001', triage: 'API', transient: true } });
     const first = await json(path.join(runDir(f, 'run_0001'), 'verify_report.json'));
     expect(first.counts).toEqual({ passed: 1, failed: 0, skipped: 0, pending: 1 });
+    // A 503 says nothing about when it clears: the default backoff holds the next job off.
+    expect(Date.parse(state.last_stop.retry_after) - Date.parse(state.last_stop.at)).toBe(DEFAULT_RETRY_AFTER_MS);
+    expect(await main(['--ssot', f.ssot, 'run'], io, flaky)).toBe(0);
+    expect(out.at(-1)).toMatch(/^RECOVERABLE until .*: L2_TAG_000001: API \(transient\): 503 UNAVAILABLE.*\n  nothing to do before then \(no run, no commit\)/);
+    expect(await readdir(path.join(f.ssot, 'runs'))).toEqual(['run_0001']);
+    await timePasses(f);
     expect(await main(['--ssot', f.ssot, 'run'], io, flaky)).toBe(0);
     const second = await json(path.join(runDir(f, 'run_0002'), 'verify_report.json'));
     expect(second.cards).toEqual([expect.objectContaining({ id: 'L2_TAG_000001', status: 'PASS', attempts: 1 })]);
