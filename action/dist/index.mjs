@@ -64145,7 +64145,7 @@ function hostShell(o) {
 }
 
 // src/git/git.ts
-import { execFile } from "node:child_process";
+import { execFile, spawn as spawn2 } from "node:child_process";
 import { access as access3, rm as rm2, stat as stat2 } from "node:fs/promises";
 import path3 from "node:path";
 
@@ -64293,6 +64293,51 @@ var Git = class {
       }
       await new Promise((res) => setTimeout(res, 50 * attempt + Math.random() * 100));
     }
+  }
+  /**
+   * The newest commit in which `rel` (repository-relative) has exactly the bytes of the file at `abs` now:
+   * for a run's manifest, the commit that sealed the run. Undefined when no commit has them.
+   */
+  async commitHolding(rel, abs) {
+    const blob = await this.run(["hash-object", "--", abs], { allowFail: true });
+    if (blob.code !== 0) return void 0;
+    const hits2 = await this.run(["log", "--format=%H", `--find-object=${blob.stdout.trim()}`, "--", rel], { allowFail: true });
+    for (const sha2 of hits2.stdout.split("\n").filter(Boolean)) {
+      const at = await this.run(["rev-parse", "-q", "--verify", `${sha2}:${rel}`], { allowFail: true });
+      if (at.stdout.trim() === blob.stdout.trim()) return sha2;
+    }
+    return void 0;
+  }
+  /** The bytes of `paths` as committed in `commit` (undefined for a path the commit does not have), through one `git cat-file --batch`. */
+  readBlobs(commit, paths) {
+    return new Promise((resolve3, reject) => {
+      const child = spawn2("git", ["cat-file", "--batch"], { cwd: this.cwd, env: { ...this.env, LC_ALL: "C" }, stdio: ["pipe", "pipe", "pipe"] });
+      const chunks = [];
+      child.stdout.on("data", (b) => chunks.push(b));
+      child.on("error", reject);
+      child.on("close", (code) => {
+        if (code !== 0) return reject(new GitError(["cat-file", "--batch"], { code: code ?? 1, stdout: "", stderr: "" }));
+        const out = Buffer.concat(chunks);
+        const blobs = /* @__PURE__ */ new Map();
+        let pos = 0;
+        for (const p of paths) {
+          const nl = out.indexOf(10, pos);
+          const header = out.subarray(pos, nl).toString();
+          pos = nl + 1;
+          const m2 = /^[0-9a-f]+ (\w+) (\d+)$/.exec(header);
+          if (!m2) {
+            blobs.set(p, void 0);
+            continue;
+          }
+          const size = Number(m2[2]);
+          blobs.set(p, m2[1] === "blob" ? out.subarray(pos, pos + size) : void 0);
+          pos += size + 1;
+        }
+        resolve3(blobs);
+      });
+      child.stdin.end(paths.map((p) => `${commit}:${p}
+`).join(""));
+    });
   }
   /** Commits that carry a given trailer key, newest first. */
   async commitsWithTrailer(key, pathspec) {
@@ -64722,9 +64767,9 @@ async function writeRunEvidence(layout, ev, now) {
   await writeFileAtomic(path7.join(dir, MANIFEST), text);
   return createHash3("sha256").update(text).digest("hex");
 }
-async function verifyRun(layout, runId, display2) {
+async function verifyRun(layout, runId, display2, git) {
   const dir = runDir(layout, runId);
-  const problems = [];
+  const problems = new ProblemList();
   const mfile = path7.join(dir, MANIFEST);
   let manifest;
   try {
@@ -64732,36 +64777,53 @@ async function verifyRun(layout, runId, display2) {
   } catch {
     return { ok: false, complete: false, problems: [{ file: display2(mfile), rule: "evidence.no-manifest", message: "the hash manifest is missing or unreadable", hint: "the run was interrupted before its pack was sealed; g7 run resumes it" }] };
   }
-  problems.push(...explain("hash_manifest", manifest, { file: display2(mfile) }));
+  problems.addAll(explain("hash_manifest", manifest, { file: display2(mfile) }));
   const listed = /* @__PURE__ */ new Set();
+  const packRoot = toRepoPath(layout.repoRoot, dir) + "/";
+  const moved = [];
   for (const s2 of manifest.subject ?? []) {
     listed.add(s2.name);
-    const abs = resolveInRepo(layout.repoRoot, s2.name);
+    const inPack = s2.name.startsWith(packRoot);
     let sha2;
     try {
-      sha2 = await sha256File(abs);
+      sha2 = await sha256File(resolveInRepo(layout.repoRoot, s2.name));
     } catch {
-      problems.push({ file: s2.name, rule: "evidence.missing", message: "listed in the manifest but missing" });
-      continue;
+      sha2 = void 0;
     }
-    const inPack = s2.name.startsWith(toRepoPath(layout.repoRoot, dir) + "/");
-    if (sha2 !== s2.digest.sha256) problems.push({ file: s2.name, rule: inPack ? "evidence.changed" : "evidence.output-changed", message: `sha256 is ${sha2.slice(0, 16)}\u2026, the manifest says ${s2.digest.sha256.slice(0, 16)}\u2026`, hint: inPack ? "evidence must not be edited; restore it from git" : "the output changed after the run; git log shows who changed it" });
+    if (sha2 === s2.digest.sha256) continue;
+    if (!inPack) moved.push({ name: s2.name, sha256: s2.digest.sha256, now: sha2 });
+    else if (sha2 === void 0) problems.add({ file: s2.name, rule: "evidence.missing", message: "listed in the manifest but missing" });
+    else problems.add({ file: s2.name, rule: "evidence.changed", message: `sha256 is ${sha2.slice(0, 16)}\u2026, the manifest says ${s2.digest.sha256.slice(0, 16)}\u2026`, hint: "evidence must not be edited; restore it from git" });
   }
+  let history;
+  const seal = moved.length > 0 && git && await git.isRepo() ? await git.commitHolding(toRepoPath(layout.repoRoot, mfile), mfile) : void 0;
+  const sealed = seal ? await git.readBlobs(seal, moved.map((m2) => m2.name)) : void 0;
+  for (const m2 of moved) {
+    const bytes = sealed?.get(m2.name);
+    if (seal && bytes) {
+      const then = createHash3("sha256").update(bytes).digest("hex");
+      if (then === m2.sha256) continue;
+      problems.add({ file: m2.name, rule: "evidence.output-changed", message: `the run's seal commit ${seal.slice(0, 10)} holds sha256 ${then.slice(0, 16)}\u2026, the manifest says ${m2.sha256.slice(0, 16)}\u2026`, hint: "the output was changed inside the commit that sealed it: the evidence no longer matches what git recorded" });
+    } else if (seal) problems.add({ file: m2.name, rule: "evidence.output-missing", message: `the run's seal commit ${seal.slice(0, 10)} does not hold this output`, hint: "an output the run wrote was left out of the commit that sealed it" });
+    else if (m2.now === void 0) problems.add({ file: m2.name, rule: "evidence.missing", message: "listed in the manifest but missing", hint: git ? "and the run's seal commit is not in this repository's history" : void 0 });
+    else problems.add({ file: m2.name, rule: "evidence.output-changed", message: `sha256 is ${m2.now.slice(0, 16)}\u2026, the manifest says ${m2.sha256.slice(0, 16)}\u2026`, hint: git ? "the output changed after the run, and the run's seal commit is not in this history to check it against (was it committed?)" : "the output changed after the run; in a git checkout, g7 verify checks it against the run's seal commit" });
+  }
+  if (seal && moved.length > 0) history = { commit: seal, outputs: moved.length };
   const files = [];
   await walk(dir, files);
   for (const abs of files) {
     const rel = toRepoPath(layout.repoRoot, abs);
     if (abs === mfile) continue;
-    if (!listed.has(rel)) problems.push({ file: rel, rule: "evidence.added", message: "in the pack but not in the manifest", hint: "files must not be added to a sealed pack" });
+    if (!listed.has(rel)) problems.add({ file: rel, rule: "evidence.added", message: "in the pack but not in the manifest", hint: "files must not be added to a sealed pack" });
   }
   let report2;
   try {
     report2 = JSON.parse(await readFile4(path7.join(dir, REPORT), "utf8"));
-    problems.push(...explain("verify_report", report2, { file: display2(path7.join(dir, REPORT)) }));
+    problems.addAll(explain("verify_report", report2, { file: display2(path7.join(dir, REPORT)) }));
     const ids = report2.cards.map((c) => c.id);
-    if (new Set(ids).size !== ids.length) problems.push({ file: display2(path7.join(dir, REPORT)), rule: "evidence.duplicate-card", message: "a card appears twice in the report" });
+    if (new Set(ids).size !== ids.length) problems.add({ file: display2(path7.join(dir, REPORT)), rule: "evidence.duplicate-card", message: "a card appears twice in the report" });
   } catch {
-    problems.push({ file: display2(path7.join(dir, REPORT)), rule: "evidence.no-report", message: "verify_report.json is missing or unreadable" });
+    problems.add({ file: display2(path7.join(dir, REPORT)), rule: "evidence.no-report", message: "verify_report.json is missing or unreadable" });
   }
   let complete = false;
   try {
@@ -64770,7 +64832,9 @@ async function verifyRun(layout, runId, display2) {
   } catch {
     complete = false;
   }
-  return { ok: problems.length === 0, complete, problems, ...report2 ? { report: report2 } : {} };
+  const list = [...problems.items];
+  if (problems.dropped > 0) list.push({ file: display2(dir), rule: "problems.truncated", message: `\u2026 and ${problems.dropped} more problems not shown` });
+  return { ok: problems.size === 0, complete, problems: list, ...report2 ? { report: report2 } : {}, ...history ? { history } : {} };
 }
 async function listRuns(layout) {
   try {
@@ -93251,7 +93315,7 @@ async function runFactory(deps, opts) {
       const runs = await listRuns(deps.layout);
       const prev = runs.at(-1);
       if (prev) {
-        const v = await verifyRun(deps.layout, prev, deps.display);
+        const v = await verifyRun(deps.layout, prev, deps.display, deps.git);
         if (!v.ok || !v.complete) {
           const why2 = !v.complete ? "is not complete" : `does not verify (${v.problems.length} problem(s), first: ${v.problems[0]?.file}: ${v.problems[0]?.message})`;
           return { code: "REFUSED", state: state.state, runId: prev, ...none, message: `the evidence pack of ${prev} ${why2}; the next truck does not depart.
@@ -93699,15 +93763,23 @@ async function resumeCommand(c, opts) {
   }
   return EXIT.OK;
 }
-async function verifyCommand(c, run) {
+async function verifyCommand(c, arg) {
   const runs = await listRuns(c.layout);
-  const id = run ?? runs.at(-1);
+  let id = arg ?? runs.at(-1);
+  if (arg && /[\\/]/.test(arg)) {
+    const abs = path28.resolve(arg);
+    if (path28.dirname(abs) !== c.layout.runsDir) throw new UsageError(`${arg} is not a run folder of ${c.display(c.layout.runsDir)}`);
+    id = path28.basename(abs);
+  }
   if (!id) throw new UsageError("there is no run to verify yet");
-  if (!/^run_\d{4,}$/.test(id)) throw new UsageError(`a run id looks like run_0001, got "${id}"`);
-  const v = await verifyRun(c.layout, id, c.display);
-  if (c.json) c.io.out(JSON.stringify({ run: id, ok: v.ok, complete: v.complete, problems: v.problems }));
+  if (!/^run_\d{4,}$/.test(id)) throw new UsageError(`a run id looks like run_0001 (or its folder, ssot/runs/run_0001), got "${id}"`);
+  if (!runs.includes(id)) throw new UsageError(`no such run: ${id} (${runs.length ? `the runs are ${runs[0]} \u2026 ${runs.at(-1)}` : "there are no runs yet"})`);
+  const git = new Git(c.layout.repoRoot);
+  const v = await verifyRun(c.layout, id, c.display, git);
+  const against = v.history ? `evidence against its manifest; ${v.history.outputs} output(s) rewritten since, checked against the run's seal commit ${v.history.commit.slice(0, 10)}` : "evidence and outputs against its manifest, in the working tree";
+  if (c.json) c.io.out(JSON.stringify({ run: id, ok: v.ok, complete: v.complete, checked: against, history: v.history ?? null, problems: v.problems }));
   else {
-    c.io.out(`${v.ok ? "ok  " : "FAIL"} ${id}: ${v.ok ? `verifies${v.complete ? "" : " (not complete: the run has not stopped)"}` : `${v.problems.length} problem(s)`}`);
+    c.io.out(`${v.ok ? "ok  " : "FAIL"} ${id}: ${v.ok ? `verifies${v.complete ? "" : " (not complete: the run has not stopped)"}` : `${v.problems.length} problem(s)`} (${against})`);
     for (const p of v.problems) c.io.err(formatProblem(p));
   }
   return v.ok ? EXIT.OK : EXIT.INVALID_INPUT;

@@ -183,15 +183,26 @@ export async function resumeCommand(c: Common, opts: { commit: boolean; skip?: s
   return EXIT.OK;
 }
 
-export async function verifyCommand(c: Common, run: string | undefined): Promise<number> {
+export async function verifyCommand(c: Common, arg: string | undefined): Promise<number> {
   const runs = await listRuns(c.layout);
-  const id = run ?? runs.at(-1);
+  // A run id, or the path of its folder (what g7 status and g7 run print).
+  let id = arg ?? runs.at(-1);
+  if (arg && /[\\/]/.test(arg)) {
+    const abs = path.resolve(arg);
+    if (path.dirname(abs) !== c.layout.runsDir) throw new UsageError(`${arg} is not a run folder of ${c.display(c.layout.runsDir)}`);
+    id = path.basename(abs);
+  }
   if (!id) throw new UsageError('there is no run to verify yet');
-  if (!/^run_\d{4,}$/.test(id)) throw new UsageError(`a run id looks like run_0001, got "${id}"`);
-  const v = await verifyRun(c.layout, id, c.display);
-  if (c.json) c.io.out(JSON.stringify({ run: id, ok: v.ok, complete: v.complete, problems: v.problems }));
+  if (!/^run_\d{4,}$/.test(id)) throw new UsageError(`a run id looks like run_0001 (or its folder, ssot/runs/run_0001), got "${id}"`);
+  if (!runs.includes(id)) throw new UsageError(`no such run: ${id} (${runs.length ? `the runs are ${runs[0]} … ${runs.at(-1)}` : 'there are no runs yet'})`);
+  const git = new Git(c.layout.repoRoot);
+  const v = await verifyRun(c.layout, id, c.display, git);
+  const against = v.history
+    ? `evidence against its manifest; ${v.history.outputs} output(s) rewritten since, checked against the run's seal commit ${v.history.commit.slice(0, 10)}`
+    : 'evidence and outputs against its manifest, in the working tree';
+  if (c.json) c.io.out(JSON.stringify({ run: id, ok: v.ok, complete: v.complete, checked: against, history: v.history ?? null, problems: v.problems }));
   else {
-    c.io.out(`${v.ok ? 'ok  ' : 'FAIL'} ${id}: ${v.ok ? `verifies${v.complete ? '' : ' (not complete: the run has not stopped)'}` : `${v.problems.length} problem(s)`}`);
+    c.io.out(`${v.ok ? 'ok  ' : 'FAIL'} ${id}: ${v.ok ? `verifies${v.complete ? '' : ' (not complete: the run has not stopped)'}` : `${v.problems.length} problem(s)`} (${against})`);
     for (const p of v.problems) c.io.err(formatProblem(p));
   }
   return v.ok ? EXIT.OK : EXIT.INVALID_INPUT;

@@ -154,7 +154,7 @@ export async function runFactory(deps: FactoryDeps, opts: RunOptions): Promise<R
       const runs = await listRuns(deps.layout);
       const prev = runs.at(-1);
       if (prev) {
-        const v = await verifyRun(deps.layout, prev, deps.display);
+        const v = await verifyRun(deps.layout, prev, deps.display, deps.git);
         if (!v.ok || !v.complete) {
           const why = !v.complete ? 'is not complete' : `does not verify (${v.problems.length} problem(s), first: ${v.problems[0]?.file}: ${v.problems[0]?.message})`;
           return { code: 'REFUSED', state: state.state, runId: prev, ...none, message: `the evidence pack of ${prev} ${why}; the next truck does not depart.\n  check: g7 verify ${prev}` };

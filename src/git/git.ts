@@ -3,7 +3,7 @@
 // fetched, rebased and tried again; a push refused for any other reason (branch protection, a hook,
 // permissions, no network) is not retried: it is reported as a PushRefused, so the evidence that is
 // committed here but not on the remote is never passed off as delivered.
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { access, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { faultPoint } from '../host/faults.js';
@@ -136,6 +136,52 @@ export class Git {
       }
       await new Promise((res) => setTimeout(res, 50 * attempt + Math.random() * 100));
     }
+  }
+
+  /**
+   * The newest commit in which `rel` (repository-relative) has exactly the bytes of the file at `abs` now:
+   * for a run's manifest, the commit that sealed the run. Undefined when no commit has them.
+   */
+  async commitHolding(rel: string, abs: string): Promise<string | undefined> {
+    const blob = await this.run(['hash-object', '--', abs], { allowFail: true });
+    if (blob.code !== 0) return undefined;
+    const hits = await this.run(['log', '--format=%H', `--find-object=${blob.stdout.trim()}`, '--', rel], { allowFail: true });
+    for (const sha of hits.stdout.split('\n').filter(Boolean)) {
+      const at = await this.run(['rev-parse', '-q', '--verify', `${sha}:${rel}`], { allowFail: true });
+      if (at.stdout.trim() === blob.stdout.trim()) return sha;
+    }
+    return undefined;
+  }
+
+  /** The bytes of `paths` as committed in `commit` (undefined for a path the commit does not have), through one `git cat-file --batch`. */
+  readBlobs(commit: string, paths: string[]): Promise<Map<string, Buffer | undefined>> {
+    return new Promise((resolve, reject) => {
+      const child = spawn('git', ['cat-file', '--batch'], { cwd: this.cwd, env: { ...this.env, LC_ALL: 'C' }, stdio: ['pipe', 'pipe', 'pipe'] });
+      const chunks: Buffer[] = [];
+      child.stdout.on('data', (b: Buffer) => chunks.push(b));
+      child.on('error', reject);
+      child.on('close', (code) => {
+        if (code !== 0) return reject(new GitError(['cat-file', '--batch'], { code: code ?? 1, stdout: '', stderr: '' }));
+        const out = Buffer.concat(chunks);
+        const blobs = new Map<string, Buffer | undefined>();
+        let pos = 0;
+        for (const p of paths) {
+          const nl = out.indexOf(10, pos);
+          const header = out.subarray(pos, nl).toString();
+          pos = nl + 1;
+          const m = /^[0-9a-f]+ (\w+) (\d+)$/.exec(header);
+          if (!m) {
+            blobs.set(p, undefined); // "<name> missing"
+            continue;
+          }
+          const size = Number(m[2]);
+          blobs.set(p, m[1] === 'blob' ? out.subarray(pos, pos + size) : undefined);
+          pos += size + 1;
+        }
+        resolve(blobs);
+      });
+      child.stdin.end(paths.map((p) => `${commit}:${p}\n`).join(''));
+    });
   }
 
   /** Commits that carry a given trailer key, newest first. */
