@@ -92406,9 +92406,19 @@ async function readChunkText(ctx, rel, offset, length) {
     throw new PathError([{ file: ctx.card.id, rule: "library.missing", message: `library file "${rel}" named by the index does not exist`, hint: "run the SCAN card again" }]);
   }
   try {
-    const buf = Buffer.alloc(length);
-    const { bytesRead } = await fh.read(buf, 0, length, offset);
-    return buf.subarray(0, bytesRead).toString("utf8");
+    const head = Buffer.alloc(4);
+    const { bytesRead: headBytes } = await fh.read(head, 0, 4, 0);
+    const { encoding, bomLength } = sniffEncoding(head.subarray(0, headBytes));
+    let start = offset;
+    let end = offset + length;
+    if (encoding !== "utf-8") {
+      start += start % 2;
+      end += end % 2;
+    }
+    start = Math.max(start, bomLength);
+    const buf = Buffer.alloc(Math.max(0, end - start));
+    const { bytesRead } = await fh.read(buf, 0, buf.length, start);
+    return new TextDecoder(encoding).decode(buf.subarray(0, bytesRead));
   } finally {
     await fh.close();
   }
@@ -93818,12 +93828,17 @@ async function logCommand(c) {
 }
 
 // src/cli/main.ts
+async function requireSsot(layout) {
+  for (const p of [layout.factoryFile, layout.backlogDir, layout.plansDir, layout.stateDir]) if (await fileExists(p)) return;
+  throw new UsageError(`no SSOT at ${display(layout.ssotDir)}: run g7 from the repository that holds it, pass --ssot DIR, or create one with g7 init`);
+}
 function display(p) {
   const rel = path29.relative(process.cwd(), p);
   return (rel && !rel.startsWith("..") ? rel : p).split(path29.sep).join("/");
 }
 async function planCompile(file, opts, g, io) {
   const layout = layoutFor(g.ssot);
+  await requireSsot(layout);
   const config = await loadConfig(layout, display);
   const { compiled, target, written, backup } = await compileToBacklog(path29.resolve(file), { layout, config, display, now: () => (/* @__PURE__ */ new Date()).toISOString() }, opts);
   if (g.json) {
@@ -93851,6 +93866,7 @@ async function planCheck(files, g, io) {
 }
 async function pack(opts, g, io) {
   const layout = layoutFor(g.ssot);
+  await requireSsot(layout);
   const day = opts.day ? dayOf(opts.day) : await latestBacklogDay(layout);
   if (!day) throw new UsageError(`no backlog found in ${display(layout.backlogDir)}; run g7 plan compile first`);
   if (!/^\d{8}$/.test(day)) throw new UsageError(`--day must be YYYYMMDD or YYYY-MM-DD, got "${opts.day}"`);
@@ -93875,17 +93891,22 @@ function buildProgram(io, setCode, worker) {
   const program2 = new Command2("g7").description("G7 Factory: day plan \u2192 work cards \u2192 120-slot trucks \u2192 evidence in git").option("--ssot <dir>", "the SSOT folder; its parent is the repository root", "ssot").option("--json", "machine-readable output on stdout", false).exitOverride().configureOutput({ writeOut: (s2) => io.out(s2.trimEnd()), writeErr: (s2) => io.err(s2.trimEnd()) }).showHelpAfterError();
   const g = () => program2.opts();
   const run = (fn) => async () => setCode(await fn());
+  const inSsot = (fn) => run(async () => {
+    const c = common();
+    await requireSsot(c.layout);
+    return fn(c);
+  });
   program2.command("init").description("create an SSOT skeleton (factory.yaml, folders, a starter taxonomy); never overwrites a file").action(async () => setCode(await initSsot(layoutFor(g().ssot), io, display)));
   const plan2 = program2.command("plan").description("compile and check day plans");
   plan2.command("compile").argument("<dayplan>", "the day plan YAML (at most 30 lines)").option("--replace", "replace an existing backlog with different content (the old one is kept as .bak)").option("--dry-run", "compile and report, write nothing").description("expand a day plan into work cards: ssot/backlog/backlog_YYYYMMDD.jsonl").action((file, opts) => run(() => planCompile(file, opts, g(), io))());
   plan2.command("check").argument("<files...>", "day plans (.yaml), backlogs (.jsonl), work packs (.json), factory.yaml").description("validate files without writing anything").action((files) => run(() => planCheck(files, g(), io))());
   program2.command("pack").addOption(new Option("--day <day>", "the backlog day (YYYYMMDD); default: the newest backlog")).description("load the day's current round, two trucks (OPS_120PLUS120), into ssot/packets/<day>/round_NN/").action((opts) => run(() => pack(opts, g(), io))());
   const common = () => ({ layout: layoutFor(g().ssot), json: g().json, io, display, ...worker ? { worker } : {} });
-  program2.command("run").description("run the next truck: six bundles of 20 cards, evidence sealed and committed after each bundle and at every stop").addOption(new Option("--truck <truck>", "run this truck of the newest day (A or B)")).option("--lanes <lanes>", "run only these lanes, comma separated (e.g. 1,2)").option("--no-commit", "write the evidence but do not commit it").option("--push", "push after each commit (fetch + rebase on a race)").action((opts) => run(() => runCommand(common(), opts))());
-  program2.command("status").description("the state, the current run, the last stop reason and exactly which files to read").action(() => run(() => statusCommand(common()))());
-  program2.command("resume").description("after FAIL_STOP (or RECOVERABLE): requeue the failed card and set the factory READY (a person's restart)").option("--skip <card>", "drop this card instead: recorded as SKIP with the reason; its dependents are held back").option("--reason <text>", "why the card is skipped (required with --skip)").option("--no-commit", "do not commit the change of state").action((opts) => run(() => resumeCommand(common(), opts))());
-  program2.command("verify").argument("[run]", "the run to check (default: the newest), e.g. run_0003").description("re-check an evidence pack from its files alone: changed, missing or added files").action((id) => run(() => verifyCommand(common(), id))());
-  program2.command("log").description("the history of runs, rebuilt from git log alone (G7-* commit trailers)").action(() => run(() => logCommand(common()))());
+  program2.command("run").description("run the next truck: six bundles of 20 cards, evidence sealed and committed after each bundle and at every stop").addOption(new Option("--truck <truck>", "run this truck of the newest day (A or B)")).option("--lanes <lanes>", "run only these lanes, comma separated (e.g. 1,2)").option("--no-commit", "write the evidence but do not commit it").option("--push", "push after each commit (fetch + rebase on a race)").action((opts) => inSsot((c) => runCommand(c, opts))());
+  program2.command("status").description("the state, the current run, the last stop reason and exactly which files to read").action(() => inSsot(statusCommand)());
+  program2.command("resume").description("after FAIL_STOP (or RECOVERABLE): requeue the failed card and set the factory READY (a person's restart)").option("--skip <card>", "drop this card instead: recorded as SKIP with the reason; its dependents are held back").option("--reason <text>", "why the card is skipped (required with --skip)").option("--no-commit", "do not commit the change of state").action((opts) => inSsot((c) => resumeCommand(c, opts))());
+  program2.command("verify").argument("[run]", "the run to check (default: the newest), e.g. run_0003").description("re-check an evidence pack from its files alone: changed, missing or added files").action((id) => inSsot((c) => verifyCommand(c, id))());
+  program2.command("log").description("the history of runs, rebuilt from git log alone (G7-* commit trailers)").action(() => inSsot(logCommand)());
   return program2;
 }
 async function main(argv, io = { out: (s2) => process.stdout.write(s2 + "\n"), err: (s2) => process.stderr.write(s2 + "\n") }, worker) {

@@ -2,6 +2,7 @@
 import path from 'node:path';
 import { Command, CommanderError, Option } from 'commander';
 import { G7Error, UsageError, formatProblem } from '../contracts/errors.js';
+import { fileExists } from '../plan/backlog.js';
 import { EXIT } from './exit.js';
 import { layoutFor, dayOf, roundDir, type Layout } from '../ssot/layout.js';
 import { OPS_120PLUS120 } from '../truck/pack.js';
@@ -23,6 +24,15 @@ interface Globals {
   json: boolean;
 }
 
+/**
+ * A command that reads or writes the factory needs its SSOT folder: run in the wrong folder, it says so
+ * and writes nothing (no stray ssot/state/).
+ */
+export async function requireSsot(layout: Layout): Promise<void> {
+  for (const p of [layout.factoryFile, layout.backlogDir, layout.plansDir, layout.stateDir]) if (await fileExists(p)) return;
+  throw new UsageError(`no SSOT at ${display(layout.ssotDir)}: run g7 from the repository that holds it, pass --ssot DIR, or create one with g7 init`);
+}
+
 export function display(p: string): string {
   const rel = path.relative(process.cwd(), p);
   return (rel && !rel.startsWith('..') ? rel : p).split(path.sep).join('/');
@@ -30,6 +40,7 @@ export function display(p: string): string {
 
 async function planCompile(file: string, opts: { replace?: boolean; dryRun?: boolean }, g: Globals, io: Io): Promise<number> {
   const layout = layoutFor(g.ssot);
+  await requireSsot(layout);
   const config = await loadConfig(layout, display);
   const { compiled, target, written, backup } = await compileToBacklog(path.resolve(file), { layout, config, display, now: () => new Date().toISOString() }, opts);
   if (g.json) {
@@ -59,6 +70,7 @@ async function planCheck(files: string[], g: Globals, io: Io): Promise<number> {
 
 async function pack(opts: { day?: string }, g: Globals, io: Io): Promise<number> {
   const layout = layoutFor(g.ssot);
+  await requireSsot(layout);
   const day = opts.day ? dayOf(opts.day) : await latestBacklogDay(layout);
   if (!day) throw new UsageError(`no backlog found in ${display(layout.backlogDir)}; run g7 plan compile first`);
   if (!/^\d{8}$/.test(day)) throw new UsageError(`--day must be YYYYMMDD or YYYY-MM-DD, got "${opts.day}"`);
@@ -90,6 +102,12 @@ export function buildProgram(io: Io, setCode: (c: number) => void, worker?: Work
     .showHelpAfterError();
   const g = (): Globals => program.opts<Globals>();
   const run = (fn: () => Promise<number>) => async () => setCode(await fn());
+  /** The factory commands: only inside an SSOT. */
+  const inSsot = (fn: (c: Common) => Promise<number>) => run(async () => {
+    const c = common();
+    await requireSsot(c.layout);
+    return fn(c);
+  });
 
   program
     .command('init')
@@ -123,27 +141,27 @@ export function buildProgram(io: Io, setCode: (c: number) => void, worker?: Work
     .option('--lanes <lanes>', 'run only these lanes, comma separated (e.g. 1,2)')
     .option('--no-commit', 'write the evidence but do not commit it')
     .option('--push', 'push after each commit (fetch + rebase on a race)')
-    .action((opts: { truck?: string; lanes?: string; commit: boolean; push?: boolean }) => run(() => runCommand(common(), opts))());
+    .action((opts: { truck?: string; lanes?: string; commit: boolean; push?: boolean }) => inSsot((c) => runCommand(c, opts))());
   program
     .command('status')
     .description('the state, the current run, the last stop reason and exactly which files to read')
-    .action(() => run(() => statusCommand(common()))());
+    .action(() => inSsot(statusCommand)());
   program
     .command('resume')
     .description('after FAIL_STOP (or RECOVERABLE): requeue the failed card and set the factory READY (a person\'s restart)')
     .option('--skip <card>', 'drop this card instead: recorded as SKIP with the reason; its dependents are held back')
     .option('--reason <text>', 'why the card is skipped (required with --skip)')
     .option('--no-commit', 'do not commit the change of state')
-    .action((opts: { commit: boolean; skip?: string; reason?: string }) => run(() => resumeCommand(common(), opts))());
+    .action((opts: { commit: boolean; skip?: string; reason?: string }) => inSsot((c) => resumeCommand(c, opts))());
   program
     .command('verify')
     .argument('[run]', 'the run to check (default: the newest), e.g. run_0003')
     .description('re-check an evidence pack from its files alone: changed, missing or added files')
-    .action((id: string | undefined) => run(() => verifyCommand(common(), id))());
+    .action((id: string | undefined) => inSsot((c) => verifyCommand(c, id))());
   program
     .command('log')
     .description('the history of runs, rebuilt from git log alone (G7-* commit trailers)')
-    .action(() => run(() => logCommand(common()))());
+    .action(() => inSsot(logCommand)());
   return program;
 }
 

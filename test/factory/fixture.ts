@@ -49,7 +49,7 @@ export interface Factory extends TempRepo {
   git(...args: string[]): string;
 }
 
-export async function factory(cards: CardSpec[], opts: { libraryFiles?: number; commit?: boolean; files?: Record<string, string> } = {}): Promise<Factory> {
+export async function factory(cards: CardSpec[], opts: { libraryFiles?: number; commit?: boolean; files?: Record<string, string | Uint8Array> } = {}): Promise<Factory> {
   const repo = await tempRepo();
   await repo.write('ssot/factory.yaml', 'library: { root: library }\ntaxonomy: ssot/rules/tags.yaml\nsensors: ssot/rules/sensors.yaml\nscan: { chunk_bytes: 1024 }\n');
   await repo.write('ssot/.gitignore', 'state/run.lock\n*.tmp-*\n');
