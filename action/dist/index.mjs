@@ -93662,7 +93662,8 @@ async function runCommand(c, opts) {
   const outcome = await runFactory(deps, { truck: opts.truck, lanes, commit: opts.commit && config.git.commit, push: opts.push ?? config.git.push });
   const message = deps.redact(outcome.message);
   if (c.json) c.io.out(JSON.stringify({ ...outcome, message, paid_worker_calls: deps.worker.paidCalls }));
-  else if (outcome.code === "OK" || outcome.code === "NOTHING" || outcome.code === "WAITING") c.io.out(message);
+  else if (outcome.code === "NOTHING" || outcome.code === "WAITING") c.io.out(message);
+  else if (outcome.code === "OK") return EXIT.OK;
   else c.io.err(`g7 run: ${outcome.code}: ${message}`);
   return outcome.code === "CANCELLED" && outcome.signal === "SIGTERM" ? 143 : CODE[outcome.code];
 }
@@ -93677,7 +93678,8 @@ async function dayStanding(layout, day) {
   const perRound = OPS_120PLUS120.trucksPerRound * OPS_120PLUS120.slots;
   const mtime = async (f3) => (await stat12(f3).catch(() => void 0))?.mtimeMs ?? 0;
   const changed = await mtime(backlogFile(layout, day)) > await mtime(packReportFile(layout, day, round));
-  return { day, round, inRound, after, rounds: (inRound > 0 ? 1 : 0) + Math.ceil(after / perRound), held: view.report?.held.length ?? 0, changed };
+  const grown = await grownSources(layout, day);
+  return { day, round, inRound, after, rounds: (inRound > 0 ? 1 : 0) + Math.ceil(after / perRound), held: view.report?.held.length ?? 0, changed, grown: grown?.grown.map((g) => `${g.path} grew from ${g.before} to ${g.now} lines`).join(", ") };
 }
 async function statusCommand(c) {
   const now = (/* @__PURE__ */ new Date()).toISOString();
@@ -93707,6 +93709,7 @@ async function statusCommand(c) {
     c.io.out(
       `day ${standing.day}: round ${standing.round}; ${left === 0 ? "no cards left" : `${left} card(s) left (${standing.inRound} in this round, ${standing.after} after it) \u2248 ${standing.rounds} round(s) of 120+120`}${standing.held ? `; ${standing.held} held back` : ""}${standing.changed ? "; the backlog changed since this round was packed: the next `g7 run` repacks" : ""}`
     );
+    if (standing.grown) c.io.out(`strike list: ${standing.grown} since the plan was compiled; the next round compiles it again first`);
   }
   if (state.owner) c.io.out(`owner: pid ${state.owner.pid} on ${state.owner.host} since ${state.owner.started_at}`);
   for (const b of state.batches ?? []) c.io.out(`batch: ${b.name} for ${b.card}, submitted ${b.submitted_at}; the next run collects it`);

@@ -13,6 +13,7 @@ import { appendJournal, readDay, readRunResults, readTruckProgress } from '../ss
 import { listRuns, verifyRun } from '../factory/evidence.js';
 import { latestBacklogDay, listRounds, openTrucks, readPacket, viewRound } from '../truck/packets.js';
 import { OPS_120PLUS120 } from '../truck/pack.js';
+import { grownSources } from '../plan/write.js';
 import { fileExists } from '../plan/backlog.js';
 import { Git } from '../git/git.js';
 import { alive } from '../factory/lock.js';
@@ -42,7 +43,8 @@ export async function runCommand(c: Common, opts: { truck?: string; lanes?: stri
   const outcome = await runFactory(deps, { truck: opts.truck as 'A' | 'B' | undefined, lanes, commit: opts.commit && config.git.commit, push: opts.push ?? config.git.push });
   const message = deps.redact(outcome.message);
   if (c.json) c.io.out(JSON.stringify({ ...outcome, message, paid_worker_calls: deps.worker.paidCalls }));
-  else if (outcome.code === 'OK' || outcome.code === 'NOTHING' || outcome.code === 'WAITING') c.io.out(message);
+  else if (outcome.code === 'NOTHING' || outcome.code === 'WAITING') c.io.out(message);
+  else if (outcome.code === 'OK') return EXIT.OK; // the run's last log line said it
   else c.io.err(`g7 run: ${outcome.code}: ${message}`);
   return outcome.code === 'CANCELLED' && outcome.signal === 'SIGTERM' ? 143 : CODE[outcome.code];
 }
@@ -59,7 +61,8 @@ async function dayStanding(layout: Layout, day: string): Promise<DayStanding | u
   const perRound = OPS_120PLUS120.trucksPerRound * OPS_120PLUS120.slots;
   const mtime = async (f: string) => (await stat(f).catch(() => undefined))?.mtimeMs ?? 0;
   const changed = (await mtime(backlogFile(layout, day))) > (await mtime(packReportFile(layout, day, round)));
-  return { day, round, inRound, after, rounds: (inRound > 0 ? 1 : 0) + Math.ceil(after / perRound), held: view.report?.held.length ?? 0, changed };
+  const grown = await grownSources(layout, day);
+  return { day, round, inRound, after, rounds: (inRound > 0 ? 1 : 0) + Math.ceil(after / perRound), held: view.report?.held.length ?? 0, changed, grown: grown?.grown.map((g) => `${g.path} grew from ${g.before} to ${g.now} lines`).join(', ') };
 }
 
 interface DayStanding {
@@ -74,6 +77,8 @@ interface DayStanding {
   held: number;
   /** The backlog changed since the round was packed: the next run repacks. */
   changed: boolean;
+  /** A `lines:` source (the strike list) grew since the plan was compiled: the next round compiles it again. */
+  grown: string | undefined;
 }
 
 export async function statusCommand(c: Common): Promise<number> {
@@ -112,6 +117,7 @@ export async function statusCommand(c: Common): Promise<number> {
       `day ${standing.day}: round ${standing.round}; ${left === 0 ? 'no cards left' : `${left} card(s) left (${standing.inRound} in this round, ${standing.after} after it) ≈ ${standing.rounds} round(s) of 120+120`}` +
         `${standing.held ? `; ${standing.held} held back` : ''}${standing.changed ? '; the backlog changed since this round was packed: the next `g7 run` repacks' : ''}`,
     );
+    if (standing.grown) c.io.out(`strike list: ${standing.grown} since the plan was compiled; the next round compiles it again first`);
   }
   if (state.owner) c.io.out(`owner: pid ${state.owner.pid} on ${state.owner.host} since ${state.owner.started_at}`);
   for (const b of state.batches ?? []) c.io.out(`batch: ${b.name} for ${b.card}, submitted ${b.submitted_at}; the next run collects it`);
