@@ -61580,6 +61580,11 @@ var G7Error = class extends Error {
   transient;
   /** One sentence on top of the problems, when they need context (e.g. "nothing was packed"). */
   summary;
+  /**
+   * For a transient failure whose cause says when it clears (a daily quota's reset, the night budget's new
+   * day, a long RetryInfo.retryDelay): an ISO time before which trying again is pointless.
+   */
+  retryAfter;
   constructor(triage2, problems, opts = {}) {
     super(opts.summary ?? problems.map(formatProblem).join("\n"));
     this.name = "G7Error";
@@ -61587,6 +61592,7 @@ var G7Error = class extends Error {
     this.problems = problems;
     this.transient = opts.transient ?? false;
     this.summary = opts.summary;
+    this.retryAfter = opts.retryAfter;
   }
 };
 var SchemaError = class extends G7Error {
@@ -64248,7 +64254,7 @@ var BatchPending = class extends G7Error {
 };
 var WorkerError = class extends G7Error {
   constructor(message, opts) {
-    super("API", [{ file: "(worker)", rule: "worker.error", message, hint: opts.hint }], { transient: opts.transient, summary: message });
+    super("API", [{ file: "(worker)", rule: "worker.error", message, hint: opts.hint }], { transient: opts.transient, summary: message, ...opts.retryAfter ? { retryAfter: opts.retryAfter } : {} });
     this.name = "WorkerError";
   }
 };
@@ -92432,7 +92438,10 @@ var EXECUTORS = { SCAN: scan, TAG: tag, STRIKE: strike, TEST: test, PATCH: patch
 var IMPORT_RE = /Cannot find (module|package)|ERR_MODULE_NOT_FOUND|ModuleNotFoundError|ImportError|No module named|cannot find -l|unresolved import|could not resolve dependency/i;
 var PATH_RE = /ENOENT|ENOTDIR|No such file or directory|does not exist|not found: .*\//i;
 function classifyFailure(f3) {
-  if (f3.error instanceof G7Error) return { class: f3.error.triage, transient: f3.error.transient, reason: f3.error.summary ?? f3.error.problems[0]?.message ?? f3.error.message };
+  if (f3.error instanceof G7Error) {
+    const e2 = f3.error;
+    return { class: e2.triage, transient: e2.transient, reason: e2.summary ?? e2.problems[0]?.message ?? e2.message, ...e2.retryAfter ? { retry_after: e2.retryAfter } : {} };
+  }
   if (f3.error) {
     const e2 = f3.error;
     if (e2.code === "ENOENT" || e2.code === "ENOTDIR" || e2.code === "EACCES") return { class: "PATH", transient: false, reason: e2.message };
