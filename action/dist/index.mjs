@@ -64267,6 +64267,7 @@ var Git = class {
 };
 
 // src/worker/worker.ts
+var MODEL_CARD_TYPES = /* @__PURE__ */ new Set(["TAG", "STRIKE", "PATCH"]);
 var BatchPending = class extends G7Error {
   constructor(batchName, message) {
     super("API", [{ file: "(worker)", rule: "worker.batch-pending", message }], { transient: true, summary: message });
@@ -92880,6 +92881,23 @@ async function writeReworkPack(layout, pack2) {
   return file;
 }
 
+// src/worker/preflight.ts
+async function checkModels(config, worker, file, cards) {
+  const hints = [...new Set(cards.filter((c) => MODEL_CARD_TYPES.has(c.type)).map((c) => c.cost_hint))].sort();
+  if (hints.length === 0) return;
+  const { unknown, unpriced } = await worker.checkModels(hints.map((h2) => config.models[h2]));
+  const problems = [];
+  for (const h2 of hints) {
+    const model = config.models[h2];
+    const at = { file, line: config.modelsAt?.[h2]?.line, col: config.modelsAt?.[h2]?.col, field: `models.${h2}` };
+    if (unknown.includes(model))
+      problems.push({ ...at, rule: "config.unknown-model", message: `the Gemini API does not know model "${model}" (404 NOT_FOUND)`, hint: "use a model id the API lists (ai.google.dev/gemini-api/docs/models), e.g. gemini-2.5-flash-lite, gemini-2.5-flash, gemini-2.5-pro" });
+    else if (unpriced.includes(model))
+      problems.push({ ...at, rule: "config.no-price", message: `"${model}" has no price in prices_per_mtok, so budget.per_truck_usd and budget.per_night_usd cannot hold`, hint: `add prices_per_mtok: { ${model}: { in: \u2026, out: \u2026 } } in USD per million tokens (ai.google.dev/gemini-api/docs/pricing)` });
+  }
+  if (problems.length) throw new SchemaError(problems, "the truck did not depart: factory.yaml names a model the Gemini worker cannot use");
+}
+
 // src/factory/run.ts
 var EXIT_FOR = { READY: 0, FAIL_STOP: 4, RECOVERABLE: 5, RUNNING: void 0 };
 async function buildReport(deps, run, state, slots) {
@@ -93009,6 +93027,7 @@ async function runFactory(deps, opts) {
   check: g7 verify ${prev}` };
         }
       }
+      await checkModels(deps.config, deps.worker, deps.display(deps.layout.factoryFile), (await readPacket(packetFile(deps.layout, pick.day, pick.truck))).map((s2) => s2.card));
       const id = nextRunId(runs);
       run = { id, day: pick.day, truck: pick.truck, lanes: opts.lanes, startedAt: deps.now(), log: [], warnings: [], results: /* @__PURE__ */ new Map() };
       await appendJournal(deps.layout, [{ ts: deps.now(), event: "run_start", run: id, day: run.day, truck: run.truck, ...opts.lanes ? { lanes: opts.lanes } : {} }]);
