@@ -89725,7 +89725,7 @@ function plain(message) {
 }
 function isNetworkError(e2) {
   if (!e2) return false;
-  if (e2.name === "AbortError" || e2.name === "TimeoutError" || e2.cause?.name === "AbortError") return true;
+  if (e2.name === "AbortError" || e2.name === "TimeoutError" || e2.name === "SyntaxError" || e2.cause?.name === "AbortError") return true;
   const code = e2.code ?? e2.cause?.code ?? "";
   return e2 instanceof TypeError || /^(E[A-Z]+|UND_ERR_[A-Z_]+)$/.test(code);
 }

@@ -287,7 +287,7 @@ export async function fakeGemini(opts: { keys?: string[]; rpm?: number; windowMs
       if (s && 'latencyMs' in s) await new Promise((r) => setTimeout(r, s.latencyMs));
       if (s && 'error' in s) {
         const e = scriptedError(s.error, s.retryDelay, m?.[1]);
-        return send(e.status, e.body);
+        return send(e.status, e.body, e.type ? { 'content-type': e.type } : {});
       }
     }
 
@@ -345,7 +345,7 @@ export async function fakeGemini(opts: { keys?: string[]; rpm?: number; windowMs
     }
     if (scripted && 'error' in scripted) {
       const e = scriptedError(scripted.error, scripted.retryDelay, model);
-      return send(e.status, e.body);
+      return send(e.status, e.body, e.type ? { 'content-type': e.type } : {});
     }
     return send(200, generate(body, model, scripted));
   });

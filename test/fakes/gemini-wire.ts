@@ -40,6 +40,7 @@ export type ScriptedError =
   | 'internal' // 500 INTERNAL
   | 'deadline' // 504 DEADLINE_EXCEEDED
   | 'html-502' // 502 with Google's HTML error page
+  | 'garbled' // 200 whose JSON body was cut short
   | 'quota-minute' // 429, one per-minute violation, RetryInfo
   | 'quota-several' // 429, per-minute requests and input tokens, RetryInfo
   | 'quota-day' // 429, per-minute AND per-day violations (the daily one is not first), RetryInfo
@@ -49,8 +50,10 @@ export type ScriptedError =
   | 'invalid-key' // 400 API_KEY_INVALID
   | 'permission-denied'; // 403
 
-export function scriptedError(e: ScriptedError, retryDelay: string | undefined, model: string | undefined): { status: number; body: Json | string } {
+export function scriptedError(e: ScriptedError, retryDelay: string | undefined, model: string | undefined): { status: number; body: Json | string; type?: string } {
   switch (e) {
+    case 'garbled':
+      return { status: 200, body: '{"candidates": [{"content": {"parts": [{"text": "{\\"tags', type: 'application/json; charset=UTF-8' };
     case 'unavailable':
       return { status: 503, body: rpcError(503, 'UNAVAILABLE', 'The model is overloaded. Please try again later.') };
     case 'internal':

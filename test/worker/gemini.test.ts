@@ -153,6 +153,13 @@ describe('Gemini worker: retries and stops', () => {
     expect(r.retries).toEqual([{ status: 503, waited_ms: 500 }, { status: 500, waited_ms: 1000 }, { status: 504, waited_ms: 2000 }, { status: 502, waited_ms: 4000 }]);
   });
 
+  it('asks again when an answer arrives cut short (its JSON does not parse)', async () => {
+    fake.script({ error: 'garbled' });
+    const r = await (await geminiOn(fake)).call(TAG);
+    expect(generated().map((q) => q.status)).toEqual([200, 200]);
+    expect(r.retries).toEqual([{ status: undefined, waited_ms: 500 }]);
+  });
+
   it('says what an HTML error page said, not its markup', async () => {
     fake.script(...Array.from({ length: 5 }, () => ({ error: 'html-502' as const })));
     const err = await (await geminiOn(fake)).call(TAG).catch((e) => e);

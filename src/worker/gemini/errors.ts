@@ -42,10 +42,10 @@ function plain(message: string): string {
   return `${title ? `${title}: ` : ''}${text}`.slice(0, 200);
 }
 
-/** Errors of the network or of our own timeout: nothing (or not all) was received; sending again may work. */
+/** Errors of the network, of our own timeout, or of a garbled answer: sending again may work. */
 function isNetworkError(e: { name?: string; code?: string; cause?: { code?: string; name?: string } } | undefined): boolean {
   if (!e) return false;
-  if (e.name === 'AbortError' || e.name === 'TimeoutError' || e.cause?.name === 'AbortError') return true;
+  if (e.name === 'AbortError' || e.name === 'TimeoutError' || e.name === 'SyntaxError' || e.cause?.name === 'AbortError') return true;
   const code = e.code ?? e.cause?.code ?? '';
   return e instanceof TypeError || /^(E[A-Z]+|UND_ERR_[A-Z_]+)$/.test(code);
 }
