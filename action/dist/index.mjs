@@ -64549,8 +64549,11 @@ function cachedWorker(inner, cacheDir, audit, now, redact = (s2) => s2) {
       const keys = entry?.keys ?? [...byKey.keys()];
       const r2 = await inner.batch.poll(name, keys.map((key) => ({ key, req: byKey.get(key) })), { recordSpend: !entry?.spent });
       if (!r2.end) return { ...done({}), done: false, state: r2.state };
+      let current = entry;
       const update = async (patch2) => {
-        if (found) await ledger.put(found.set, { ...found.entry, ...patch2, updated_at: now() });
+        if (!found || !current) return;
+        current = { ...current, ...patch2, updated_at: now() };
+        await ledger.put(found.set, current);
       };
       if (r2.spent.items && !entry?.spent) await update({ spent: true });
       if (r2.unpaired) {
@@ -90143,7 +90146,7 @@ var GeminiWorker = class {
     const { model, contents, config, estIn, maxOut } = built;
     await this.o.budget.check(costUsd(this.o.prices, model, { in: estIn, cached: 0, out: maxOut }));
     const started = this.clock.now();
-    const { value: res, retries } = await this.retrying(`generateContent ${model}`, () => this.ai.models.generateContent({ model, contents, config }), estIn + maxOut);
+    const { value: res, retries } = await this.retrying(`generateContent ${model}`, () => this.ai.models.generateContent({ model, contents, config }), estIn);
     const billed = this.billed(res, estIn);
     const cost = costUsd(this.o.prices, model, billed);
     await this.o.budget.record(cost, billed.in, billed.out);
@@ -90163,8 +90166,8 @@ var GeminiWorker = class {
     return { unknown, unpriced: [...new Set(models)].filter((m2) => !this.o.prices[m2]) };
   }
   /**
-   * Sends with g7's retry policy. `tokens` (for generateContent) makes the call take its place in the rate
-   * limiter, and makes a server-given pause hold for every call in flight.
+   * Sends with g7's retry policy. `tokens` (for generateContent: its input tokens) makes the call take its
+   * place in the rate limiter, and makes a server-given pause hold for every call in flight.
    */
   async retrying(what, send, tokens) {
     const attempts = this.o.maxAttempts ?? 5;

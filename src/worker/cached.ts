@@ -151,8 +151,11 @@ export function cachedWorker(inner: Worker, cacheDir: string, audit: AuditLog, n
       const keys = entry?.keys ?? [...byKey.keys()];
       const r = await inner.batch!.poll(name, keys.map((key) => ({ key, req: byKey.get(key) })), { recordSpend: !entry?.spent });
       if (!r.end) return { ...done({}), done: false, state: r.state };
+      let current = entry;
       const update = async (patch: Partial<LedgerEntry>) => {
-        if (found) await ledger.put(found.set, { ...found.entry, ...patch, updated_at: now() });
+        if (!found || !current) return;
+        current = { ...current, ...patch, updated_at: now() };
+        await ledger.put(found.set, current);
       };
       if (r.spent.items && !entry?.spent) await update({ spent: true });
       if (r.unpaired) {

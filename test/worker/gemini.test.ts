@@ -203,9 +203,9 @@ describe('Gemini worker: retries and stops', () => {
     await fake.close();
     fake = await fakeGemini({ keys: ['test-key'], now: clock.now });
     const probe = await geminiOn(fake);
-    const { estIn, maxOut } = probe.request(tagFor(1));
-    // Room for one call's tokens, not two.
-    const w = await geminiOn(fake, { clock, limiter: new RateLimiter(1000, Math.ceil((estIn + maxOut) * 1.5), clock, 60_000) });
+    const { estIn } = probe.request(tagFor(1));
+    // Room for one call's input tokens, not two.
+    const w = await geminiOn(fake, { clock, limiter: new RateLimiter(1000, Math.ceil(estIn * 1.5), clock, 60_000) });
     const calls = [w.call(tagFor(1)), w.call(tagFor(2))];
     // Whichever goes first, the other either waits for the window, or (without the limit) goes out too.
     await waitFor(() => generated().length === 2 || clock.sleeping === 1, 'the second call to wait or to be sent');

@@ -98,7 +98,8 @@ export class GeminiWorker implements Worker {
     const { model, contents, config, estIn, maxOut } = built;
     await this.o.budget.check(costUsd(this.o.prices, model, { in: estIn, cached: 0, out: maxOut }));
     const started = this.clock.now();
-    const { value: res, retries } = await this.retrying(`generateContent ${model}`, () => this.ai.models.generateContent({ model, contents, config }), estIn + maxOut);
+    // The service's tokens-per-minute quota counts input tokens: so does the limiter.
+    const { value: res, retries } = await this.retrying(`generateContent ${model}`, () => this.ai.models.generateContent({ model, contents, config }), estIn);
     const billed = this.billed(res, estIn);
     const cost = costUsd(this.o.prices, model, billed);
     await this.o.budget.record(cost, billed.in, billed.out);
@@ -120,8 +121,8 @@ export class GeminiWorker implements Worker {
   }
 
   /**
-   * Sends with g7's retry policy. `tokens` (for generateContent) makes the call take its place in the rate
-   * limiter, and makes a server-given pause hold for every call in flight.
+   * Sends with g7's retry policy. `tokens` (for generateContent: its input tokens) makes the call take its
+   * place in the rate limiter, and makes a server-given pause hold for every call in flight.
    */
   async retrying<T>(what: string, send: () => Promise<T>, tokens?: number): Promise<{ value: T; retries: Retry[] }> {
     const attempts = this.o.maxAttempts ?? 5;
