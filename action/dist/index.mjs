@@ -1086,14 +1086,14 @@ var require_util = __commonJS({
         }
         const port = url.port != null ? url.port : url.protocol === "https:" ? 443 : 80;
         let origin = url.origin != null ? url.origin : `${url.protocol || ""}//${url.hostname || ""}:${port}`;
-        let path31 = url.path != null ? url.path : `${url.pathname || ""}${url.search || ""}`;
+        let path32 = url.path != null ? url.path : `${url.pathname || ""}${url.search || ""}`;
         if (origin[origin.length - 1] === "/") {
           origin = origin.slice(0, origin.length - 1);
         }
-        if (path31 && path31[0] !== "/") {
-          path31 = `/${path31}`;
+        if (path32 && path32[0] !== "/") {
+          path32 = `/${path32}`;
         }
-        return new URL(`${origin}${path31}`);
+        return new URL(`${origin}${path32}`);
       }
       if (!isHttpOrHttpsPrefixed(url.origin || url.protocol)) {
         throw new InvalidArgumentError2("Invalid URL protocol: the URL must start with `http:` or `https:`.");
@@ -1544,39 +1544,39 @@ var require_diagnostics = __commonJS({
       });
       diagnosticsChannel.channel("undici:client:sendHeaders").subscribe((evt) => {
         const {
-          request: { method, path: path31, origin }
+          request: { method, path: path32, origin }
         } = evt;
-        debuglog("sending request to %s %s/%s", method, origin, path31);
+        debuglog("sending request to %s %s/%s", method, origin, path32);
       });
       diagnosticsChannel.channel("undici:request:headers").subscribe((evt) => {
         const {
-          request: { method, path: path31, origin },
+          request: { method, path: path32, origin },
           response: { statusCode }
         } = evt;
         debuglog(
           "received response to %s %s/%s - HTTP %d",
           method,
           origin,
-          path31,
+          path32,
           statusCode
         );
       });
       diagnosticsChannel.channel("undici:request:trailers").subscribe((evt) => {
         const {
-          request: { method, path: path31, origin }
+          request: { method, path: path32, origin }
         } = evt;
-        debuglog("trailers received from %s %s/%s", method, origin, path31);
+        debuglog("trailers received from %s %s/%s", method, origin, path32);
       });
       diagnosticsChannel.channel("undici:request:error").subscribe((evt) => {
         const {
-          request: { method, path: path31, origin },
+          request: { method, path: path32, origin },
           error: error2
         } = evt;
         debuglog(
           "request to %s %s/%s errored - %s",
           method,
           origin,
-          path31,
+          path32,
           error2.message
         );
       });
@@ -1625,9 +1625,9 @@ var require_diagnostics = __commonJS({
         });
         diagnosticsChannel.channel("undici:client:sendHeaders").subscribe((evt) => {
           const {
-            request: { method, path: path31, origin }
+            request: { method, path: path32, origin }
           } = evt;
-          debuglog("sending request to %s %s/%s", method, origin, path31);
+          debuglog("sending request to %s %s/%s", method, origin, path32);
         });
       }
       diagnosticsChannel.channel("undici:websocket:open").subscribe((evt) => {
@@ -1690,7 +1690,7 @@ var require_request = __commonJS({
     var kHandler = /* @__PURE__ */ Symbol("handler");
     var Request3 = class {
       constructor(origin, {
-        path: path31,
+        path: path32,
         method,
         body,
         headers,
@@ -1705,11 +1705,11 @@ var require_request = __commonJS({
         expectContinue,
         servername
       }, handler) {
-        if (typeof path31 !== "string") {
+        if (typeof path32 !== "string") {
           throw new InvalidArgumentError2("path must be a string");
-        } else if (path31[0] !== "/" && !(path31.startsWith("http://") || path31.startsWith("https://")) && method !== "CONNECT") {
+        } else if (path32[0] !== "/" && !(path32.startsWith("http://") || path32.startsWith("https://")) && method !== "CONNECT") {
           throw new InvalidArgumentError2("path must be an absolute URL or start with a slash");
-        } else if (invalidPathRegex.test(path31)) {
+        } else if (invalidPathRegex.test(path32)) {
           throw new InvalidArgumentError2("invalid request path");
         }
         if (typeof method !== "string") {
@@ -1775,7 +1775,7 @@ var require_request = __commonJS({
         this.completed = false;
         this.aborted = false;
         this.upgrade = upgrade || null;
-        this.path = query ? buildURL(path31, query) : path31;
+        this.path = query ? buildURL(path32, query) : path32;
         this.origin = origin;
         this.idempotent = idempotent == null ? method === "HEAD" || method === "GET" : idempotent;
         this.blocking = blocking == null ? false : blocking;
@@ -6468,7 +6468,7 @@ var require_client_h1 = __commonJS({
       return method !== "GET" && method !== "HEAD" && method !== "OPTIONS" && method !== "TRACE" && method !== "CONNECT";
     }
     function writeH1(client, request) {
-      const { method, path: path31, host, upgrade, blocking, reset } = request;
+      const { method, path: path32, host, upgrade, blocking, reset } = request;
       let { body, headers, contentLength } = request;
       const expectsPayload = method === "PUT" || method === "POST" || method === "PATCH" || method === "QUERY" || method === "PROPFIND" || method === "PROPPATCH";
       if (util.isFormDataLike(body)) {
@@ -6549,7 +6549,7 @@ var require_client_h1 = __commonJS({
       if (blocking) {
         socket[kBlocking] = true;
       }
-      let header = `${method} ${path31} HTTP/1.1\r
+      let header = `${method} ${path32} HTTP/1.1\r
 `;
       if (typeof host === "string") {
         header += `host: ${host}\r
@@ -7078,7 +7078,7 @@ var require_client_h2 = __commonJS({
     }
     function writeH2(client, request) {
       const session = client[kHTTP2Session];
-      const { method, path: path31, host, upgrade, expectContinue, signal: signal2, headers: reqHeaders } = request;
+      const { method, path: path32, host, upgrade, expectContinue, signal: signal2, headers: reqHeaders } = request;
       let { body } = request;
       if (upgrade) {
         util.errorRequest(client, request, new Error("Upgrade not supported for H2"));
@@ -7175,7 +7175,7 @@ var require_client_h2 = __commonJS({
         });
         return true;
       }
-      headers[HTTP2_HEADER_PATH] = path31;
+      headers[HTTP2_HEADER_PATH] = path32;
       headers[HTTP2_HEADER_SCHEME] = "https";
       const expectsPayload = method === "PUT" || method === "POST" || method === "PATCH";
       if (body && typeof body.read === "function") {
@@ -7528,9 +7528,9 @@ var require_redirect_handler = __commonJS({
           return this.handler.onHeaders(statusCode, headers, resume, statusText);
         }
         const { origin, pathname, search } = util.parseURL(new URL(this.location, this.opts.origin && new URL(this.opts.path, this.opts.origin)));
-        const path31 = search ? `${pathname}${search}` : pathname;
+        const path32 = search ? `${pathname}${search}` : pathname;
         this.opts.headers = cleanRequestHeaders(this.opts.headers, statusCode === 303, this.opts.origin !== origin);
-        this.opts.path = path31;
+        this.opts.path = path32;
         this.opts.origin = origin;
         this.opts.maxRedirections = 0;
         this.opts.query = null;
@@ -8769,10 +8769,10 @@ var require_proxy_agent = __commonJS({
         };
         const {
           origin,
-          path: path31 = "/",
+          path: path32 = "/",
           headers = {}
         } = opts;
-        opts.path = origin + path31;
+        opts.path = origin + path32;
         if (!("host" in headers) && !("Host" in headers)) {
           const { host } = new URL2(origin);
           headers.host = host;
@@ -10744,20 +10744,20 @@ var require_mock_utils = __commonJS({
       }
       return true;
     }
-    function safeUrl(path31) {
-      if (typeof path31 !== "string") {
-        return path31;
+    function safeUrl(path32) {
+      if (typeof path32 !== "string") {
+        return path32;
       }
-      const pathSegments = path31.split("?");
+      const pathSegments = path32.split("?");
       if (pathSegments.length !== 2) {
-        return path31;
+        return path32;
       }
       const qp = new URLSearchParams(pathSegments.pop());
       qp.sort();
       return [...pathSegments, qp.toString()].join("?");
     }
-    function matchKey(mockDispatch2, { path: path31, method, body, headers }) {
-      const pathMatch = matchValue(mockDispatch2.path, path31);
+    function matchKey(mockDispatch2, { path: path32, method, body, headers }) {
+      const pathMatch = matchValue(mockDispatch2.path, path32);
       const methodMatch = matchValue(mockDispatch2.method, method);
       const bodyMatch = typeof mockDispatch2.body !== "undefined" ? matchValue(mockDispatch2.body, body) : true;
       const headersMatch = matchHeaders(mockDispatch2, headers);
@@ -10779,7 +10779,7 @@ var require_mock_utils = __commonJS({
     function getMockDispatch(mockDispatches, key) {
       const basePath = key.query ? buildURL(key.path, key.query) : key.path;
       const resolvedPath = typeof basePath === "string" ? safeUrl(basePath) : basePath;
-      let matchedMockDispatches = mockDispatches.filter(({ consumed }) => !consumed).filter(({ path: path31 }) => matchValue(safeUrl(path31), resolvedPath));
+      let matchedMockDispatches = mockDispatches.filter(({ consumed }) => !consumed).filter(({ path: path32 }) => matchValue(safeUrl(path32), resolvedPath));
       if (matchedMockDispatches.length === 0) {
         throw new MockNotMatchedError(`Mock dispatch not matched for path '${resolvedPath}'`);
       }
@@ -10817,9 +10817,9 @@ var require_mock_utils = __commonJS({
       }
     }
     function buildKey(opts) {
-      const { path: path31, method, body, headers, query } = opts;
+      const { path: path32, method, body, headers, query } = opts;
       return {
-        path: path31,
+        path: path32,
         method,
         body,
         headers,
@@ -11282,10 +11282,10 @@ var require_pending_interceptors_formatter = __commonJS({
       }
       format(pendingInterceptors) {
         const withPrettyHeaders = pendingInterceptors.map(
-          ({ method, path: path31, data: { statusCode }, persist, times, timesInvoked, origin }) => ({
+          ({ method, path: path32, data: { statusCode }, persist, times, timesInvoked, origin }) => ({
             Method: method,
             Origin: origin,
-            Path: path31,
+            Path: path32,
             "Status code": statusCode,
             Persistent: persist ? PERSISTENT : NOT_PERSISTENT,
             Invocations: timesInvoked,
@@ -12615,7 +12615,7 @@ var require_response = __commonJS({
         aborted: reason && reason.name === "AbortError"
       });
     }
-    function isNetworkError(response) {
+    function isNetworkError2(response) {
       return (
         // A network error is a response whose type is "error",
         response.type === "error" && // status is 0
@@ -12768,7 +12768,7 @@ var require_response = __commonJS({
       }
     ]);
     module.exports = {
-      isNetworkError,
+      isNetworkError: isNetworkError2,
       makeNetworkError,
       makeResponse,
       makeAppropriateNetworkError,
@@ -16164,9 +16164,9 @@ var require_util6 = __commonJS({
         }
       }
     }
-    function validateCookiePath(path31) {
-      for (let i2 = 0; i2 < path31.length; ++i2) {
-        const code = path31.charCodeAt(i2);
+    function validateCookiePath(path32) {
+      for (let i2 = 0; i2 < path32.length; ++i2) {
+        const code = path32.charCodeAt(i2);
         if (code < 32 || // exclude CTLs (0-31)
         code > 126 || // exclude DEL and non-ascii
         code === 59) {
@@ -18730,7 +18730,7 @@ var require_eventsource = __commonJS({
     var { EventSourceStream } = require_eventsource_stream();
     var { parseMIMEType } = require_data_url();
     var { createFastMessageEvent } = require_events();
-    var { isNetworkError } = require_response();
+    var { isNetworkError: isNetworkError2 } = require_response();
     var { delay: delay2 } = require_util8();
     var { kEnumerableProperty } = require_util();
     var { environmentSettingsObject } = require_util2();
@@ -18844,7 +18844,7 @@ var require_eventsource = __commonJS({
           dispatcher: this.#dispatcher
         };
         const processEventSourceEndOfBody = (response) => {
-          if (isNetworkError(response)) {
+          if (isNetworkError2(response)) {
             this.dispatchEvent(new Event("error"));
             this.close();
           }
@@ -18852,7 +18852,7 @@ var require_eventsource = __commonJS({
         };
         fetchParams.processResponseEndOfBody = processEventSourceEndOfBody;
         fetchParams.processResponse = (response) => {
-          if (isNetworkError(response)) {
+          if (isNetworkError2(response)) {
             if (response.aborted) {
               this.close();
               this.dispatchEvent(new Event("error"));
@@ -19086,11 +19086,11 @@ var require_undici = __commonJS({
           if (typeof opts.path !== "string") {
             throw new InvalidArgumentError2("invalid opts.path");
           }
-          let path31 = opts.path;
+          let path32 = opts.path;
           if (!opts.path.startsWith("/")) {
-            path31 = `/${path31}`;
+            path32 = `/${path32}`;
           }
-          url = new URL(util.parseOrigin(url).origin + path31);
+          url = new URL(util.parseOrigin(url).origin + path32);
         } else {
           if (!opts) {
             opts = typeof url === "object" ? url : {};
@@ -22390,8 +22390,8 @@ var require_utils2 = __commonJS({
       }
       return ind;
     }
-    function removeDotSegments(path31) {
-      let input = path31;
+    function removeDotSegments(path32) {
+      let input = path32;
       const output = [];
       let nextSlash = -1;
       let len = 0;
@@ -22465,11 +22465,11 @@ var require_utils2 = __commonJS({
       }
       return output.join("");
     }
-    function removeDotSegmentsRelative(path31) {
-      if (path31 === "" || path31[0] === "/") {
-        return removeDotSegments(path31);
+    function removeDotSegmentsRelative(path32) {
+      if (path32 === "" || path32[0] === "/") {
+        return removeDotSegments(path32);
       }
-      const segments = path31.split("/");
+      const segments = path32.split("/");
       const last = segments.length - 1;
       const output = [];
       let trailingDirectory = false;
@@ -22832,8 +22832,8 @@ var require_schemes = __commonJS({
       }
       if (wsComponent.resourceName) {
         const queryIndex = wsComponent.resourceName.indexOf("?");
-        const path31 = queryIndex === -1 ? wsComponent.resourceName : wsComponent.resourceName.slice(0, queryIndex);
-        wsComponent.path = path31 && path31 !== "/" ? path31 : void 0;
+        const path32 = queryIndex === -1 ? wsComponent.resourceName : wsComponent.resourceName.slice(0, queryIndex);
+        wsComponent.path = path32 && path32 !== "/" ? path32 : void 0;
         wsComponent.query = queryIndex === -1 ? void 0 : wsComponent.resourceName.slice(queryIndex + 1);
         wsComponent.resourceName = void 0;
       }
@@ -26143,17 +26143,17 @@ var require_visit = __commonJS({
     visit2.BREAK = BREAK;
     visit2.SKIP = SKIP;
     visit2.REMOVE = REMOVE;
-    function visit_(key, node, visitor, path31) {
-      const ctrl = callVisitor(key, node, visitor, path31);
+    function visit_(key, node, visitor, path32) {
+      const ctrl = callVisitor(key, node, visitor, path32);
       if (identity.isNode(ctrl) || identity.isPair(ctrl)) {
-        replaceNode(key, path31, ctrl);
-        return visit_(key, ctrl, visitor, path31);
+        replaceNode(key, path32, ctrl);
+        return visit_(key, ctrl, visitor, path32);
       }
       if (typeof ctrl !== "symbol") {
         if (identity.isCollection(node)) {
-          path31 = Object.freeze(path31.concat(node));
+          path32 = Object.freeze(path32.concat(node));
           for (let i2 = 0; i2 < node.items.length; ++i2) {
-            const ci = visit_(i2, node.items[i2], visitor, path31);
+            const ci = visit_(i2, node.items[i2], visitor, path32);
             if (typeof ci === "number")
               i2 = ci - 1;
             else if (ci === BREAK)
@@ -26164,13 +26164,13 @@ var require_visit = __commonJS({
             }
           }
         } else if (identity.isPair(node)) {
-          path31 = Object.freeze(path31.concat(node));
-          const ck = visit_("key", node.key, visitor, path31);
+          path32 = Object.freeze(path32.concat(node));
+          const ck = visit_("key", node.key, visitor, path32);
           if (ck === BREAK)
             return BREAK;
           else if (ck === REMOVE)
             node.key = null;
-          const cv = visit_("value", node.value, visitor, path31);
+          const cv = visit_("value", node.value, visitor, path32);
           if (cv === BREAK)
             return BREAK;
           else if (cv === REMOVE)
@@ -26191,17 +26191,17 @@ var require_visit = __commonJS({
     visitAsync.BREAK = BREAK;
     visitAsync.SKIP = SKIP;
     visitAsync.REMOVE = REMOVE;
-    async function visitAsync_(key, node, visitor, path31) {
-      const ctrl = await callVisitor(key, node, visitor, path31);
+    async function visitAsync_(key, node, visitor, path32) {
+      const ctrl = await callVisitor(key, node, visitor, path32);
       if (identity.isNode(ctrl) || identity.isPair(ctrl)) {
-        replaceNode(key, path31, ctrl);
-        return visitAsync_(key, ctrl, visitor, path31);
+        replaceNode(key, path32, ctrl);
+        return visitAsync_(key, ctrl, visitor, path32);
       }
       if (typeof ctrl !== "symbol") {
         if (identity.isCollection(node)) {
-          path31 = Object.freeze(path31.concat(node));
+          path32 = Object.freeze(path32.concat(node));
           for (let i2 = 0; i2 < node.items.length; ++i2) {
-            const ci = await visitAsync_(i2, node.items[i2], visitor, path31);
+            const ci = await visitAsync_(i2, node.items[i2], visitor, path32);
             if (typeof ci === "number")
               i2 = ci - 1;
             else if (ci === BREAK)
@@ -26212,13 +26212,13 @@ var require_visit = __commonJS({
             }
           }
         } else if (identity.isPair(node)) {
-          path31 = Object.freeze(path31.concat(node));
-          const ck = await visitAsync_("key", node.key, visitor, path31);
+          path32 = Object.freeze(path32.concat(node));
+          const ck = await visitAsync_("key", node.key, visitor, path32);
           if (ck === BREAK)
             return BREAK;
           else if (ck === REMOVE)
             node.key = null;
-          const cv = await visitAsync_("value", node.value, visitor, path31);
+          const cv = await visitAsync_("value", node.value, visitor, path32);
           if (cv === BREAK)
             return BREAK;
           else if (cv === REMOVE)
@@ -26245,23 +26245,23 @@ var require_visit = __commonJS({
       }
       return visitor;
     }
-    function callVisitor(key, node, visitor, path31) {
+    function callVisitor(key, node, visitor, path32) {
       if (typeof visitor === "function")
-        return visitor(key, node, path31);
+        return visitor(key, node, path32);
       if (identity.isMap(node))
-        return visitor.Map?.(key, node, path31);
+        return visitor.Map?.(key, node, path32);
       if (identity.isSeq(node))
-        return visitor.Seq?.(key, node, path31);
+        return visitor.Seq?.(key, node, path32);
       if (identity.isPair(node))
-        return visitor.Pair?.(key, node, path31);
+        return visitor.Pair?.(key, node, path32);
       if (identity.isScalar(node))
-        return visitor.Scalar?.(key, node, path31);
+        return visitor.Scalar?.(key, node, path32);
       if (identity.isAlias(node))
-        return visitor.Alias?.(key, node, path31);
+        return visitor.Alias?.(key, node, path32);
       return void 0;
     }
-    function replaceNode(key, path31, node) {
-      const parent = path31[path31.length - 1];
+    function replaceNode(key, path32, node) {
+      const parent = path32[path32.length - 1];
       if (identity.isCollection(parent)) {
         parent.items[key] = node;
       } else if (identity.isPair(parent)) {
@@ -26873,10 +26873,10 @@ var require_Collection = __commonJS({
     var createNode = require_createNode();
     var identity = require_identity();
     var Node = require_Node();
-    function collectionFromPath(schema, path31, value) {
+    function collectionFromPath(schema, path32, value) {
       let v = value;
-      for (let i2 = path31.length - 1; i2 >= 0; --i2) {
-        const k = path31[i2];
+      for (let i2 = path32.length - 1; i2 >= 0; --i2) {
+        const k = path32[i2];
         if (typeof k === "number" && Number.isInteger(k) && k >= 0) {
           const a = [];
           a[k] = v;
@@ -26895,7 +26895,7 @@ var require_Collection = __commonJS({
         sourceObjects: /* @__PURE__ */ new Map()
       });
     }
-    var isEmptyPath = (path31) => path31 == null || typeof path31 === "object" && !!path31[Symbol.iterator]().next().done;
+    var isEmptyPath = (path32) => path32 == null || typeof path32 === "object" && !!path32[Symbol.iterator]().next().done;
     var Collection = class extends Node.NodeBase {
       constructor(type, schema) {
         super(type);
@@ -26925,11 +26925,11 @@ var require_Collection = __commonJS({
        * be a Pair instance or a `{ key, value }` object, which may not have a key
        * that already exists in the map.
        */
-      addIn(path31, value) {
-        if (isEmptyPath(path31))
+      addIn(path32, value) {
+        if (isEmptyPath(path32))
           this.add(value);
         else {
-          const [key, ...rest] = path31;
+          const [key, ...rest] = path32;
           const node = this.get(key, true);
           if (identity.isCollection(node))
             node.addIn(rest, value);
@@ -26943,8 +26943,8 @@ var require_Collection = __commonJS({
        * Removes a value from the collection.
        * @returns `true` if the item was found and removed.
        */
-      deleteIn(path31) {
-        const [key, ...rest] = path31;
+      deleteIn(path32) {
+        const [key, ...rest] = path32;
         if (rest.length === 0)
           return this.delete(key);
         const node = this.get(key, true);
@@ -26958,8 +26958,8 @@ var require_Collection = __commonJS({
        * scalar values from their surrounding node; to disable set `keepScalar` to
        * `true` (collections are always returned intact).
        */
-      getIn(path31, keepScalar) {
-        const [key, ...rest] = path31;
+      getIn(path32, keepScalar) {
+        const [key, ...rest] = path32;
         const node = this.get(key, true);
         if (rest.length === 0)
           return !keepScalar && identity.isScalar(node) ? node.value : node;
@@ -26977,8 +26977,8 @@ var require_Collection = __commonJS({
       /**
        * Checks if the collection includes a value with the key `key`.
        */
-      hasIn(path31) {
-        const [key, ...rest] = path31;
+      hasIn(path32) {
+        const [key, ...rest] = path32;
         if (rest.length === 0)
           return this.has(key);
         const node = this.get(key, true);
@@ -26988,8 +26988,8 @@ var require_Collection = __commonJS({
        * Sets a value in this collection. For `!!set`, `value` needs to be a
        * boolean to add/remove the item from the set.
        */
-      setIn(path31, value) {
-        const [key, ...rest] = path31;
+      setIn(path32, value) {
+        const [key, ...rest] = path32;
         if (rest.length === 0) {
           this.set(key, value);
         } else {
@@ -29504,9 +29504,9 @@ var require_Document = __commonJS({
           this.contents.add(value);
       }
       /** Adds a value to the document. */
-      addIn(path31, value) {
+      addIn(path32, value) {
         if (assertCollection(this.contents))
-          this.contents.addIn(path31, value);
+          this.contents.addIn(path32, value);
       }
       /**
        * Create a new `Alias` node, ensuring that the target `node` has the required anchor.
@@ -29581,14 +29581,14 @@ var require_Document = __commonJS({
        * Removes a value from the document.
        * @returns `true` if the item was found and removed.
        */
-      deleteIn(path31) {
-        if (Collection.isEmptyPath(path31)) {
+      deleteIn(path32) {
+        if (Collection.isEmptyPath(path32)) {
           if (this.contents == null)
             return false;
           this.contents = null;
           return true;
         }
-        return assertCollection(this.contents) ? this.contents.deleteIn(path31) : false;
+        return assertCollection(this.contents) ? this.contents.deleteIn(path32) : false;
       }
       /**
        * Returns item at `key`, or `undefined` if not found. By default unwraps
@@ -29603,10 +29603,10 @@ var require_Document = __commonJS({
        * scalar values from their surrounding node; to disable set `keepScalar` to
        * `true` (collections are always returned intact).
        */
-      getIn(path31, keepScalar) {
-        if (Collection.isEmptyPath(path31))
+      getIn(path32, keepScalar) {
+        if (Collection.isEmptyPath(path32))
           return !keepScalar && identity.isScalar(this.contents) ? this.contents.value : this.contents;
-        return identity.isCollection(this.contents) ? this.contents.getIn(path31, keepScalar) : void 0;
+        return identity.isCollection(this.contents) ? this.contents.getIn(path32, keepScalar) : void 0;
       }
       /**
        * Checks if the document includes a value with the key `key`.
@@ -29617,10 +29617,10 @@ var require_Document = __commonJS({
       /**
        * Checks if the document includes a value at `path`.
        */
-      hasIn(path31) {
-        if (Collection.isEmptyPath(path31))
+      hasIn(path32) {
+        if (Collection.isEmptyPath(path32))
           return this.contents !== void 0;
-        return identity.isCollection(this.contents) ? this.contents.hasIn(path31) : false;
+        return identity.isCollection(this.contents) ? this.contents.hasIn(path32) : false;
       }
       /**
        * Sets a value in this document. For `!!set`, `value` needs to be a
@@ -29637,13 +29637,13 @@ var require_Document = __commonJS({
        * Sets a value in this document. For `!!set`, `value` needs to be a
        * boolean to add/remove the item from the set.
        */
-      setIn(path31, value) {
-        if (Collection.isEmptyPath(path31)) {
+      setIn(path32, value) {
+        if (Collection.isEmptyPath(path32)) {
           this.contents = value;
         } else if (this.contents == null) {
-          this.contents = Collection.collectionFromPath(this.schema, Array.from(path31), value);
+          this.contents = Collection.collectionFromPath(this.schema, Array.from(path32), value);
         } else if (assertCollection(this.contents)) {
-          this.contents.setIn(path31, value);
+          this.contents.setIn(path32, value);
         }
       }
       /**
@@ -31604,9 +31604,9 @@ var require_cst_visit = __commonJS({
     visit2.BREAK = BREAK;
     visit2.SKIP = SKIP;
     visit2.REMOVE = REMOVE;
-    visit2.itemAtPath = (cst, path31) => {
+    visit2.itemAtPath = (cst, path32) => {
       let item = cst;
-      for (const [field, index] of path31) {
+      for (const [field, index] of path32) {
         const tok = item?.[field];
         if (tok && "items" in tok) {
           item = tok.items[index];
@@ -31615,23 +31615,23 @@ var require_cst_visit = __commonJS({
       }
       return item;
     };
-    visit2.parentCollection = (cst, path31) => {
-      const parent = visit2.itemAtPath(cst, path31.slice(0, -1));
-      const field = path31[path31.length - 1][0];
+    visit2.parentCollection = (cst, path32) => {
+      const parent = visit2.itemAtPath(cst, path32.slice(0, -1));
+      const field = path32[path32.length - 1][0];
       const coll = parent?.[field];
       if (coll && "items" in coll)
         return coll;
       throw new Error("Parent collection not found");
     };
-    function _visit(path31, item, visitor) {
-      let ctrl = visitor(item, path31);
+    function _visit(path32, item, visitor) {
+      let ctrl = visitor(item, path32);
       if (typeof ctrl === "symbol")
         return ctrl;
       for (const field of ["key", "value"]) {
         const token = item[field];
         if (token && "items" in token) {
           for (let i2 = 0; i2 < token.items.length; ++i2) {
-            const ci = _visit(Object.freeze(path31.concat([[field, i2]])), token.items[i2], visitor);
+            const ci = _visit(Object.freeze(path32.concat([[field, i2]])), token.items[i2], visitor);
             if (typeof ci === "number")
               i2 = ci - 1;
             else if (ci === BREAK)
@@ -31642,10 +31642,10 @@ var require_cst_visit = __commonJS({
             }
           }
           if (typeof ctrl === "function" && field === "key")
-            ctrl = ctrl(item, path31);
+            ctrl = ctrl(item, path32);
         }
       }
-      return typeof ctrl === "function" ? ctrl(item, path31) : ctrl;
+      return typeof ctrl === "function" ? ctrl(item, path32) : ctrl;
     }
     exports.visit = visit2;
   }
@@ -33659,7 +33659,7 @@ var require_p_retry = __commonJS({
       error2.retriesLeft = retriesLeft;
       return error2;
     };
-    var isNetworkError = (errorMessage) => networkErrorMsgs.includes(errorMessage);
+    var isNetworkError2 = (errorMessage) => networkErrorMsgs.includes(errorMessage);
     var pRetry2 = (input, options) => new Promise((resolve3, reject) => {
       options = {
         onFailedAttempt: () => {
@@ -33679,7 +33679,7 @@ var require_p_retry = __commonJS({
           if (error2 instanceof AbortError2) {
             operation.stop();
             reject(error2.originalError);
-          } else if (error2 instanceof TypeError && !isNetworkError(error2.message)) {
+          } else if (error2 instanceof TypeError && !isNetworkError2(error2.message)) {
             operation.stop();
             reject(error2);
           } else {
@@ -40197,22 +40197,22 @@ var init_from = __esm({
     init_file();
     init_fetch_blob();
     ({ stat: stat4 } = fs3);
-    blobFromSync = (path31, type) => fromBlob(statSync(path31), path31, type);
-    blobFrom = (path31, type) => stat4(path31).then((stat13) => fromBlob(stat13, path31, type));
-    fileFrom = (path31, type) => stat4(path31).then((stat13) => fromFile(stat13, path31, type));
-    fileFromSync = (path31, type) => fromFile(statSync(path31), path31, type);
-    fromBlob = (stat13, path31, type = "") => new fetch_blob_default([new BlobDataItem({
-      path: path31,
+    blobFromSync = (path32, type) => fromBlob(statSync(path32), path32, type);
+    blobFrom = (path32, type) => stat4(path32).then((stat13) => fromBlob(stat13, path32, type));
+    fileFrom = (path32, type) => stat4(path32).then((stat13) => fromFile(stat13, path32, type));
+    fileFromSync = (path32, type) => fromFile(statSync(path32), path32, type);
+    fromBlob = (stat13, path32, type = "") => new fetch_blob_default([new BlobDataItem({
+      path: path32,
       size: stat13.size,
       lastModified: stat13.mtimeMs,
       start: 0
     })], { type });
-    fromFile = (stat13, path31, type = "") => new file_default([new BlobDataItem({
-      path: path31,
+    fromFile = (stat13, path32, type = "") => new file_default([new BlobDataItem({
+      path: path32,
       size: stat13.size,
       lastModified: stat13.mtimeMs,
       start: 0
-    })], basename(path31), { type, lastModified: stat13.mtimeMs });
+    })], basename(path32), { type, lastModified: stat13.mtimeMs });
     BlobDataItem = class _BlobDataItem {
       #path;
       #start;
@@ -45393,7 +45393,7 @@ var require_util11 = __commonJS({
     exports.getWellKnownCertificateConfigFileLocation = getWellKnownCertificateConfigFileLocation;
     var fs5 = __require("fs");
     var os5 = __require("os");
-    var path31 = __require("path");
+    var path32 = __require("path");
     var WELL_KNOWN_CERTIFICATE_CONFIG_FILE = "certificate_config.json";
     var CLOUDSDK_CONFIG_DIRECTORY = "gcloud";
     function snakeToCamel(str) {
@@ -45486,8 +45486,8 @@ var require_util11 = __commonJS({
       }
     }
     function getWellKnownCertificateConfigFileLocation() {
-      const configDir = process.env.CLOUDSDK_CONFIG || (_isWindows() ? path31.join(process.env.APPDATA || "", CLOUDSDK_CONFIG_DIRECTORY) : path31.join(process.env.HOME || "", ".config", CLOUDSDK_CONFIG_DIRECTORY));
-      return path31.join(configDir, WELL_KNOWN_CERTIFICATE_CONFIG_FILE);
+      const configDir = process.env.CLOUDSDK_CONFIG || (_isWindows() ? path32.join(process.env.APPDATA || "", CLOUDSDK_CONFIG_DIRECTORY) : path32.join(process.env.HOME || "", ".config", CLOUDSDK_CONFIG_DIRECTORY));
+      return path32.join(configDir, WELL_KNOWN_CERTIFICATE_CONFIG_FILE);
     }
     function _isWindows() {
       return os5.platform().startsWith("win");
@@ -47433,11 +47433,11 @@ var require_getCredentials = __commonJS({
     "use strict";
     Object.defineProperty(exports, "__esModule", { value: true });
     exports.getCredentials = getCredentials;
-    var path31 = __require("path");
+    var path32 = __require("path");
     var fs5 = __require("fs");
     var util_1 = __require("util");
     var errorWithCode_1 = require_errorWithCode();
-    var readFile19 = fs5.readFile ? (0, util_1.promisify)(fs5.readFile) : async () => {
+    var readFile20 = fs5.readFile ? (0, util_1.promisify)(fs5.readFile) : async () => {
       throw new errorWithCode_1.ErrorWithCode("use key rather than keyFile.", "MISSING_CREDENTIALS");
     };
     var ExtensionFiles;
@@ -47459,7 +47459,7 @@ var require_getCredentials = __commonJS({
        * @returns A promise that resolves with the credentials.
        */
       async getCredentials() {
-        const key = await readFile19(this.keyFilePath, "utf8");
+        const key = await readFile20(this.keyFilePath, "utf8");
         let body;
         try {
           body = JSON.parse(key);
@@ -47485,7 +47485,7 @@ var require_getCredentials = __commonJS({
        * @returns A promise that resolves with the private key.
        */
       async getCredentials() {
-        const privateKey = await readFile19(this.keyFilePath, "utf8");
+        const privateKey = await readFile20(this.keyFilePath, "utf8");
         return { privateKey };
       }
     };
@@ -47505,7 +47505,7 @@ var require_getCredentials = __commonJS({
        * @returns An instance of a class that implements ICredentialsProvider.
        */
       static create(keyFilePath) {
-        const keyFileExtension = path31.extname(keyFilePath);
+        const keyFileExtension = path32.extname(keyFilePath);
         switch (keyFileExtension) {
           case ExtensionFiles.JSON:
             return new JsonCredentialsProvider(keyFilePath);
@@ -49115,7 +49115,7 @@ var require_filesubjecttokensupplier = __commonJS({
     exports.FileSubjectTokenSupplier = void 0;
     var util_1 = __require("util");
     var fs5 = __require("fs");
-    var readFile19 = (0, util_1.promisify)(fs5.readFile ?? (() => {
+    var readFile20 = (0, util_1.promisify)(fs5.readFile ?? (() => {
     }));
     var realpath3 = (0, util_1.promisify)(fs5.realpath ?? (() => {
     }));
@@ -49155,7 +49155,7 @@ var require_filesubjecttokensupplier = __commonJS({
           throw err;
         }
         let subjectToken;
-        const rawText = await readFile19(parsedFilePath, { encoding: "utf8" });
+        const rawText = await readFile20(parsedFilePath, { encoding: "utf8" });
         if (this.formatType === "text") {
           subjectToken = rawText;
         } else if (this.formatType === "json" && this.subjectTokenFieldName) {
@@ -50874,7 +50874,7 @@ var require_googleauth = __commonJS({
     var gaxios_1 = require_src2();
     var gcpMetadata = require_src4();
     var os5 = __require("os");
-    var path31 = __require("path");
+    var path32 = __require("path");
     var crypto_1 = require_crypto3();
     var computeclient_1 = require_computeclient();
     var idtokenclient_1 = require_idtokenclient();
@@ -51159,19 +51159,19 @@ var require_googleauth = __commonJS({
         if (!configDir) {
           if (this._isWindows()) {
             if (process.env["APPDATA"]) {
-              configDir = path31.join(process.env["APPDATA"], "gcloud");
+              configDir = path32.join(process.env["APPDATA"], "gcloud");
             }
           } else {
             const home = process.env["HOME"];
             if (home) {
-              configDir = path31.join(home, ".config", "gcloud");
+              configDir = path32.join(home, ".config", "gcloud");
             }
           }
         }
         if (!configDir) {
           return null;
         }
-        const location = path31.join(configDir, "application_default_credentials.json");
+        const location = path32.join(configDir, "application_default_credentials.json");
         if (!fs5.existsSync(location)) {
           return null;
         }
@@ -51526,7 +51526,7 @@ var require_googleauth = __commonJS({
         if (this.jsonContent) {
           return this._cacheClientFromJSON(this.jsonContent, this.clientOptions);
         } else if (this.keyFilename) {
-          const filePath = path31.resolve(this.keyFilename);
+          const filePath = path32.resolve(this.keyFilename);
           const stream = fs5.createReadStream(filePath);
           return await this.fromStreamAsync(stream, this.clientOptions);
         } else if (this.apiKey) {
@@ -54327,7 +54327,7 @@ var require_websocket2 = __commonJS({
     var net = __require("net");
     var querystring = __require("querystring");
     var tls = __require("tls");
-    var { randomBytes: randomBytes2, createHash: createHash11 } = __require("crypto");
+    var { randomBytes: randomBytes2, createHash: createHash12 } = __require("crypto");
     var { Duplex, Readable: Readable2 } = __require("stream");
     var { URL: URL2 } = __require("url");
     var PerMessageDeflate2 = require_permessage_deflate2();
@@ -55018,7 +55018,7 @@ var require_websocket2 = __commonJS({
           abortHandshake(websocket, socket, "Invalid Upgrade header");
           return;
         }
-        const digest = createHash11("sha1").update(key + GUID).digest("base64");
+        const digest = createHash12("sha1").update(key + GUID).digest("base64");
         if (res.headers["sec-websocket-accept"] !== digest) {
           abortHandshake(websocket, socket, "Invalid Sec-WebSocket-Accept header");
           return;
@@ -55403,7 +55403,7 @@ var require_websocket_server = __commonJS({
     var EventEmitter = __require("events");
     var http3 = __require("http");
     var { Duplex } = __require("stream");
-    var { createHash: createHash11 } = __require("crypto");
+    var { createHash: createHash12 } = __require("crypto");
     var extension2 = require_extension();
     var PerMessageDeflate2 = require_permessage_deflate2();
     var subprotocol2 = require_subprotocol();
@@ -55713,7 +55713,7 @@ var require_websocket_server = __commonJS({
           );
         }
         if (this._state > RUNNING) return abortHandshake(socket, 503);
-        const digest = createHash11("sha1").update(key + GUID).digest("base64");
+        const digest = createHash12("sha1").update(key + GUID).digest("base64");
         const headers = [
           "HTTP/1.1 101 Switching Protocols",
           "Upgrade: websocket",
@@ -56055,8 +56055,8 @@ var require_utils3 = __commonJS({
       }
       return output;
     };
-    exports.basename = (path31, { windows } = {}) => {
-      const segs = path31.split(windows ? /[\\/]/ : "/");
+    exports.basename = (path32, { windows } = {}) => {
+      const segs = path32.split(windows ? /[\\/]/ : "/");
       const last = segs[segs.length - 1];
       if (last === "") {
         return segs[segs.length - 2];
@@ -58739,7 +58739,7 @@ var require_command = __commonJS({
   "node_modules/commander/lib/command.js"(exports) {
     var EventEmitter = __require("node:events").EventEmitter;
     var childProcess = __require("node:child_process");
-    var path31 = __require("node:path");
+    var path32 = __require("node:path");
     var fs5 = __require("node:fs");
     var process2 = __require("node:process");
     var { Argument: Argument2, humanReadableArgName } = require_argument();
@@ -59752,9 +59752,9 @@ Expecting one of '${allowedValues.join("', '")}'`);
         let launchWithNode = false;
         const sourceExt = [".js", ".ts", ".tsx", ".mjs", ".cjs"];
         function findFile(baseDir, baseName) {
-          const localBin = path31.resolve(baseDir, baseName);
+          const localBin = path32.resolve(baseDir, baseName);
           if (fs5.existsSync(localBin)) return localBin;
-          if (sourceExt.includes(path31.extname(baseName))) return void 0;
+          if (sourceExt.includes(path32.extname(baseName))) return void 0;
           const foundExt = sourceExt.find(
             (ext) => fs5.existsSync(`${localBin}${ext}`)
           );
@@ -59772,17 +59772,17 @@ Expecting one of '${allowedValues.join("', '")}'`);
           } catch {
             resolvedScriptPath = this._scriptPath;
           }
-          executableDir = path31.resolve(
-            path31.dirname(resolvedScriptPath),
+          executableDir = path32.resolve(
+            path32.dirname(resolvedScriptPath),
             executableDir
           );
         }
         if (executableDir) {
           let localFile = findFile(executableDir, executableFile);
           if (!localFile && !subcommand._executableFile && this._scriptPath) {
-            const legacyName = path31.basename(
+            const legacyName = path32.basename(
               this._scriptPath,
-              path31.extname(this._scriptPath)
+              path32.extname(this._scriptPath)
             );
             if (legacyName !== this._name) {
               localFile = findFile(
@@ -59793,7 +59793,7 @@ Expecting one of '${allowedValues.join("', '")}'`);
           }
           executableFile = localFile || executableFile;
         }
-        launchWithNode = sourceExt.includes(path31.extname(executableFile));
+        launchWithNode = sourceExt.includes(path32.extname(executableFile));
         let proc;
         if (process2.platform !== "win32") {
           if (launchWithNode) {
@@ -60708,7 +60708,7 @@ Expecting one of '${allowedValues.join("', '")}'`);
        * @return {Command}
        */
       nameFromFilename(filename) {
-        this._name = path31.basename(filename, path31.extname(filename));
+        this._name = path32.basename(filename, path32.extname(filename));
         return this;
       }
       /**
@@ -60722,9 +60722,9 @@ Expecting one of '${allowedValues.join("', '")}'`);
        * @param {string} [path]
        * @return {(string|null|Command)}
        */
-      executableDir(path32) {
-        if (path32 === void 0) return this._executableDir;
-        this._executableDir = path32;
+      executableDir(path33) {
+        if (path33 === void 0) return this._executableDir;
+        this._executableDir = path33;
         return this;
       }
       /**
@@ -61003,8 +61003,8 @@ var require_commander = __commonJS({
 });
 
 // src/action/main.ts
-import { readFile as readFile18, readdir as readdir7 } from "node:fs/promises";
-import path30 from "node:path";
+import { readFile as readFile19, readdir as readdir8 } from "node:fs/promises";
+import path31 from "node:path";
 
 // node_modules/@actions/core/lib/command.js
 import * as os from "os";
@@ -61688,7 +61688,7 @@ function workPackFile(layout, id) {
 }
 
 // src/cli/settings.ts
-import path11 from "node:path";
+import path12 from "node:path";
 
 // src/ssot/config.ts
 import { access as access2 } from "node:fs/promises";
@@ -61971,7 +61971,12 @@ var factory_schema_default = {
         rpm: { type: "integer", minimum: 1 },
         tpm: { type: "integer", minimum: 1 },
         timeout_s: { type: "number", exclusiveMinimum: 0 },
-        max_input_tokens: { type: "integer", minimum: 256 }
+        max_input_tokens: { type: "integer", minimum: 256 },
+        max_retry_delay_s: {
+          description: "A retryDelay the Gemini API asks for that is longer than this stops the truck RECOVERABLE with retry_after, instead of sleeping in the runner. Default 90.",
+          type: "number",
+          exclusiveMinimum: 0
+        }
       }
     },
     budget: {
@@ -61991,7 +61996,8 @@ var factory_schema_default = {
         properties: {
           in: { type: "number", minimum: 0 },
           out: { type: "number", minimum: 0 },
-          batch_discount: { type: "number", minimum: 0, maximum: 1 }
+          cached_in: { description: "Prompt tokens served from the context cache (cachedContentTokenCount); the `in` price when unset.", type: "number", minimum: 0 },
+          batch_discount: { description: "A Batch API answer costs (1 - batch_discount) x the online price. Default 0.5.", type: "number", minimum: 0, maximum: 1 }
         }
       }
     },
@@ -62022,7 +62028,23 @@ var factory_schema_default = {
       additionalProperties: false,
       properties: {
         base_url: { type: "string", minLength: 1 },
-        batch_min_requests: { type: "integer", minimum: 1 }
+        batch_min_requests: { type: "integer", minimum: 1 },
+        max_output_tokens: {
+          description: "Output tokens for the answer itself; the thinking budget comes on top. A rework after MAX_TOKENS gets four times this. Default 2048.",
+          type: "integer",
+          minimum: 1,
+          maximum: 16384
+        },
+        thinking_budget: {
+          description: "Thinking tokens per cost hint: 0 turns thinking off (not on 2.5 Pro, whose minimum is 128), -1 lets the model decide. Defaults LOW 0, MID 512, HIGH 1024.",
+          type: "object",
+          additionalProperties: false,
+          properties: {
+            LOW: { type: "integer", minimum: -1, maximum: 32768 },
+            MID: { type: "integer", minimum: -1, maximum: 32768 },
+            HIGH: { type: "integer", minimum: -1, maximum: 32768 }
+          }
+        }
       }
     },
     trucks: {
@@ -63254,12 +63276,12 @@ function parseTree(text, errors = [], options = ParseOptions.DEFAULT) {
   }
   return result;
 }
-function findNodeAtLocation(root, path31) {
+function findNodeAtLocation(root, path32) {
   if (!root) {
     return void 0;
   }
   let node = root;
-  for (let segment of path31) {
+  for (let segment of path32) {
     if (typeof segment === "string") {
       if (node.type !== "object" || !Array.isArray(node.children)) {
         return void 0;
@@ -64037,13 +64059,13 @@ function defaultConfig() {
   return {
     libraryRoot: "library",
     models: { LOW: "gemini-2.5-flash-lite", MID: "gemini-2.5-flash", HIGH: "gemini-2.5-pro" },
-    limits: { rpm: 60, tpm: 1e6, timeout_s: 120, max_input_tokens: 32e3 },
+    limits: { rpm: 60, tpm: 1e6, timeout_s: 120, max_input_tokens: 32e3, max_retry_delay_s: 90 },
     budget: { per_truck_usd: 2, per_night_usd: 10 },
     prices: {},
     skills: {},
     scan: { chunk_bytes: 64 * 1024 },
     git: { commit: true, push: false, remote: "origin" },
-    gemini: { batch_min_requests: 200 }
+    gemini: { batch_min_requests: 200, max_output_tokens: 2048, thinking_budget: { LOW: 0, MID: 512, HIGH: 1024 } }
   };
 }
 async function loadConfig(layout, display2 = (p) => toRepoPath(layout.repoRoot, p)) {
@@ -64070,8 +64092,9 @@ async function loadConfig(layout, display2 = (p) => toRepoPath(layout.repoRoot, 
     sensors: c.sensors,
     scan: { ...base.scan, ...c.scan },
     git: { ...base.git, ...c.git },
-    gemini: { ...base.gemini, ...c.gemini },
-    source: toRepoPath(layout.repoRoot, layout.factoryFile)
+    gemini: { ...base.gemini, ...c.gemini, thinking_budget: { ...base.gemini.thinking_budget, ...c.gemini?.thinking_budget } },
+    source: toRepoPath(layout.repoRoot, layout.factoryFile),
+    modelsAt: Object.fromEntries(["LOW", "MID", "HIGH"].flatMap((h2) => c.models?.[h2] ? [[h2, doc.locate(`/models/${h2}`)]] : []))
   };
 }
 
@@ -64362,6 +64385,7 @@ var Git = class {
 };
 
 // src/worker/worker.ts
+var MODEL_CARD_TYPES = /* @__PURE__ */ new Set(["TAG", "STRIKE", "PATCH"]);
 var BatchPending = class extends G7Error {
   constructor(batchName, message) {
     super("API", [{ file: "(worker)", rule: "worker.batch-pending", message }], { transient: true, summary: message });
@@ -64371,9 +64395,12 @@ var BatchPending = class extends G7Error {
   batchName;
 };
 var WorkerError = class extends G7Error {
+  /** The HTTP status the service answered with, when it did. */
+  status;
   constructor(message, opts) {
     super("API", [{ file: "(worker)", rule: "worker.error", message, hint: opts.hint }], { transient: opts.transient, summary: message, ...opts.retryAfter ? { retryAfter: opts.retryAfter } : {} });
     this.name = "WorkerError";
+    this.status = opts.status;
   }
 };
 
@@ -64408,9 +64435,9 @@ var offlineWorker = {
 };
 
 // src/worker/cached.ts
-import path5 from "node:path";
-import { readFile as readFile3, access as access4 } from "node:fs/promises";
-import { createHash } from "node:crypto";
+import path6 from "node:path";
+import { readFile as readFile4, access as access4 } from "node:fs/promises";
+import { createHash as createHash2 } from "node:crypto";
 
 // src/ssot/atomic.ts
 import { open as open2, rename as rename2, mkdir as mkdir2, unlink as unlink2, readFile as readFile2 } from "node:fs/promises";
@@ -64525,14 +64552,38 @@ async function writeStreamAtomic(file, fill) {
   await fsyncDir(dir);
 }
 
+// src/worker/batch-ledger.ts
+import path5 from "node:path";
+import { readFile as readFile3, readdir as readdir2 } from "node:fs/promises";
+import { createHash } from "node:crypto";
+function batchLedger(dir) {
+  const fileOf = (card, set) => path5.join(dir, `${card}.${set}.json`);
+  const read = (file) => readFile3(file, "utf8").then((t2) => JSON.parse(t2), () => void 0);
+  return {
+    setOf: (keys) => createHash("sha256").update(keys.join("\n")).digest("hex").slice(0, 16),
+    get: (card, set) => read(fileOf(card, set)),
+    async byName(card, name) {
+      const names = await readdir2(dir).catch(() => []);
+      for (const f3 of names.filter((n) => n.startsWith(`${card}.`) && n.endsWith(".json"))) {
+        const entry = await read(path5.join(dir, f3));
+        if (entry?.name === name) return { entry, set: f3.slice(card.length + 1, -".json".length) };
+      }
+      return void 0;
+    },
+    put: (set, entry) => writeJsonAtomic(fileOf(entry.card, set), entry)
+  };
+}
+
 // src/worker/cached.ts
 function requestHash(req) {
-  return createHash("sha256").update(JSON.stringify(req)).digest("hex");
+  return createHash2("sha256").update(JSON.stringify(req)).digest("hex");
 }
-function cachedWorker(inner, cacheDir, audit, now) {
+var NOTHING = { usd: 0, in: 0, out: 0 };
+function cachedWorker(inner, cacheDir, audit, now, redact = (s2) => s2) {
   let paid = 0;
-  const fileOf = (hash) => path5.join(cacheDir, hash.slice(0, 2), `${hash}.json`);
+  const fileOf = (hash) => path6.join(cacheDir, hash.slice(0, 2), `${hash}.json`);
   const isCached = (hash) => access4(fileOf(hash)).then(() => true, () => false);
+  const ledger = batchLedger(path6.join(cacheDir, "batches"));
   const auditCall = (req, hash, meta, outcome) => {
     const r2 = "response" in outcome ? outcome.response : void 0;
     const size = r2 ? Buffer.byteLength(JSON.stringify(r2.json)) : 0;
@@ -64559,50 +64610,104 @@ function cachedWorker(inner, cacheDir, audit, now) {
   };
   const record = async (req, hash, response, meta) => {
     faultPoint("worker.called");
-    await writeJsonAtomic(fileOf(hash), { request_hash: hash, recorded_at: now(), response });
+    const entry = { request_hash: hash, recorded_at: now(), request: JSON.parse(redact(JSON.stringify(req))), response };
+    await writeJsonAtomic(fileOf(hash), entry);
     faultPoint("worker.cached");
     await auditCall(req, hash, meta, { response });
   };
+  const todoOf = async (reqs) => {
+    const todo = /* @__PURE__ */ new Map();
+    for (const req of reqs) {
+      const key = requestHash(req);
+      if (!todo.has(key) && !await isCached(key)) todo.set(key, req);
+    }
+    return todo;
+  };
+  const jobEnded = (name, state) => new WorkerError(`batch ${name} ended ${state}; none of its requests were answered`, { transient: false, hint: "look at the job in AI Studio; `g7 resume` then submits the requests again as a new job" });
   return {
     get paidCalls() {
       return paid;
     },
     canBatch: inner.batch !== void 0,
     async uncached(reqs) {
-      let n = 0;
-      for (const r2 of reqs) if (!await isCached(requestHash(r2))) n++;
-      return n;
+      return (await todoOf(reqs)).size;
+    },
+    async batchFor(reqs) {
+      const keys = [...(await todoOf(reqs)).keys()];
+      if (!inner.batch || keys.length === 0) return void 0;
+      const set = ledger.setOf(keys);
+      const entry = await ledger.get(reqs[0].card, set);
+      if (entry?.status === "PENDING") return entry.name ?? void 0;
+      if (entry?.status !== "SUBMITTING") return void 0;
+      const name = await inner.batch.find(entry.display_name);
+      if (name) await ledger.put(set, { ...entry, name, status: "PENDING", updated_at: now() });
+      return name;
     },
     async batchSubmit(reqs, displayName) {
-      const todo = [];
-      for (const req of reqs) {
-        const key = requestHash(req);
-        if (!await isCached(key) && !todo.some((t2) => t2.key === key)) todo.push({ key, req });
-      }
-      paid += todo.length;
-      return inner.batch.submit(todo, displayName);
+      const todo = await todoOf(reqs);
+      const keys = [...todo.keys()];
+      const set = ledger.setOf(keys);
+      const at = now();
+      const entry = { name: null, display_name: `${displayName} ${set}`, card: reqs[0].card, keys, status: "SUBMITTING", spent: false, submitted_at: at, updated_at: at };
+      await ledger.put(set, entry);
+      paid += keys.length;
+      const name = await inner.batch.submit([...todo].map(([key, req]) => ({ key, req })), entry.display_name);
+      faultPoint("batch.created");
+      await ledger.put(set, { ...entry, name, status: "PENDING", updated_at: now() });
+      return name;
     },
     async batchCollect(name, reqs, meta) {
-      const all = reqs.map((req) => ({ key: requestHash(req), req }));
-      const r2 = await inner.batch.poll(name, all);
+      const found = await ledger.byName(reqs[0].card, name);
+      const entry = found?.entry;
+      const done = (o) => ({ done: true, state: entry?.status ?? "", answered: 0, failed: 0, resubmit: false, unused: NOTHING, ...o });
+      if (entry?.status === "MERGED") return done({});
+      if (entry?.status === "EXPIRED") return done({ resubmit: true });
+      if (entry?.status === "FAILED" || entry?.status === "CANCELLED") throw jobEnded(name, entry.status);
+      const byKey = new Map(reqs.map((r3) => [requestHash(r3), r3]));
+      const keys = entry?.keys ?? [...byKey.keys()];
+      const r2 = await inner.batch.poll(name, keys.map((key) => ({ key, req: byKey.get(key) })), { recordSpend: !entry?.spent });
+      if (!r2.end) return { ...done({}), done: false, state: r2.state };
+      let current = entry;
+      const update = async (patch2) => {
+        if (!found || !current) return;
+        current = { ...current, ...patch2, updated_at: now() };
+        await ledger.put(found.set, current);
+      };
+      if (r2.spent.items && !entry?.spent) await update({ spent: true });
+      if (r2.unpaired) {
+        await update({ spent: true, detail: r2.unpaired });
+        throw new WorkerError(`batch ${name}: ${r2.unpaired}`, { transient: true, hint: "the job stays in the state and is polled again; if this repeats, a person should look at the job" });
+      }
+      if (r2.end !== "SUCCEEDED") {
+        await update({ status: r2.end });
+        if (r2.end === "EXPIRED") return done({ state: r2.state, resubmit: true });
+        throw jobEnded(name, r2.end);
+      }
       let answered = 0;
       let failed = 0;
-      for (const { key, req } of all) {
+      const unused = { ...r2.spent };
+      for (const key of keys) {
         const got = r2.results.get(key);
-        if (!got) continue;
-        if (got instanceof Error) {
+        if (!got || got instanceof Error) {
           failed++;
           continue;
         }
-        if (!await isCached(key)) await record(req, key, got, meta(req));
+        if (!await isCached(key)) await record(byKey.get(key), key, got, meta(byKey.get(key)));
         answered++;
+        unused.usd -= got.cost_usd;
+        unused.in -= got.tokens.in;
+        unused.out -= got.tokens.out;
       }
-      return { done: r2.done, state: r2.state, answered, failed };
+      await update({ status: "MERGED" });
+      return done({ state: r2.state, answered, failed, unused: entry?.spent ? NOTHING : { usd: Math.max(0, unused.usd), in: unused.in, out: unused.out } });
+    },
+    async checkModels(models) {
+      return inner.checkModels ? inner.checkModels(models) : { unknown: [], unpriced: [] };
     },
     async call(req, meta) {
       const hash = requestHash(req);
       try {
-        const hit = JSON.parse(await readFile3(fileOf(hash), "utf8"));
+        const hit = JSON.parse(await readFile4(fileOf(hash), "utf8"));
         return { response: hit.response, hash, cached: true };
       } catch {
       }
@@ -64623,11 +64728,11 @@ function cachedWorker(inner, cacheDir, audit, now) {
 }
 
 // src/coreloop/audit.ts
-import path6 from "node:path";
-import { createHash as createHash2 } from "node:crypto";
+import path7 from "node:path";
+import { createHash as createHash3 } from "node:crypto";
 var MAX_LINE = 4096;
 var MAX_ARG = 500;
-var sha = (s2) => createHash2("sha256").update(s2).digest("hex");
+var sha = (s2) => createHash3("sha256").update(s2).digest("hex");
 function auditRecord(c) {
   return {
     schema_version: 2,
@@ -64676,7 +64781,7 @@ function auditLog(auditDir, enabled, onError) {
       if (!enabled) return;
       try {
         const day = c.ts.slice(0, 10);
-        await appendLines(path6.join(auditDir, "ai-ask", `${day}.jsonl`), [auditLine(auditRecord(c))], { fsync: false });
+        await appendLines(path7.join(auditDir, "ai-ask", `${day}.jsonl`), [auditLine(auditRecord(c))], { fsync: false });
       } catch (err) {
         onError(`audit log not written: ${err.message}`);
       }
@@ -64685,17 +64790,17 @@ function auditLog(auditDir, enabled, onError) {
 }
 
 // src/factory/evidence.ts
-import { readdir as readdir2, readFile as readFile4, rm as rm3, stat as stat3 } from "node:fs/promises";
-import { createHash as createHash3 } from "node:crypto";
-import path7 from "node:path";
+import { readdir as readdir3, readFile as readFile5, rm as rm3, stat as stat3 } from "node:fs/promises";
+import { createHash as createHash4 } from "node:crypto";
+import path8 from "node:path";
 var MANIFEST = "hash_manifest.json";
 var REPORT = "verify_report.json";
 var PREDICATE_TYPE = "https://g7-factory.dev/evidence/v1";
 function runDir(layout, runId) {
-  return path7.join(layout.runsDir, runId);
+  return path8.join(layout.runsDir, runId);
 }
 function cardDir(layout, runId, slot, id) {
-  return path7.join(runDir(layout, runId), "cards", `${String(slot).padStart(3, "0")}_${id}`);
+  return path8.join(runDir(layout, runId), "cards", `${String(slot).padStart(3, "0")}_${id}`);
 }
 function redactor(secrets) {
   const list = [...new Set(secrets.filter((s2) => s2.length >= 6))].sort((a, b) => b.length - a.length);
@@ -64707,7 +64812,7 @@ function redactor(secrets) {
   };
 }
 async function sha256File(abs) {
-  return createHash3("sha256").update(await readFile4(abs)).digest("hex");
+  return createHash4("sha256").update(await readFile5(abs)).digest("hex");
 }
 var digestMemo = /* @__PURE__ */ new Map();
 async function sealDigest(abs) {
@@ -64722,13 +64827,13 @@ async function sealDigest(abs) {
 async function walk(dir, out) {
   let entries;
   try {
-    entries = await readdir2(dir, { withFileTypes: true });
+    entries = await readdir3(dir, { withFileTypes: true });
   } catch {
     return;
   }
   for (const e2 of entries.sort((a, b) => a.name < b.name ? -1 : a.name > b.name ? 1 : 0)) {
     if (e2.name.startsWith(".") && e2.name.includes(".tmp-")) continue;
-    const abs = path7.join(dir, e2.name);
+    const abs = path8.join(dir, e2.name);
     if (e2.isDirectory()) await walk(abs, out);
     else out.push(abs);
   }
@@ -64739,16 +64844,16 @@ async function resetDir(dir) {
 async function writeRunEvidence(layout, ev, now) {
   const dir = runDir(layout, ev.report.run_id);
   const quick = { fsync: false };
-  await writeFileAtomic(path7.join(dir, REPORT), JSON.stringify(ev.report, null, 2) + "\n", quick);
+  await writeFileAtomic(path8.join(dir, REPORT), JSON.stringify(ev.report, null, 2) + "\n", quick);
   faultPoint("checkpoint.evidence");
-  if (ev.exitCode !== void 0) await writeFileAtomic(path7.join(dir, "exitcode.txt"), `${ev.exitCode}
+  if (ev.exitCode !== void 0) await writeFileAtomic(path8.join(dir, "exitcode.txt"), `${ev.exitCode}
 `, quick);
-  else await rm3(path7.join(dir, "exitcode.txt"), { force: true });
+  else await rm3(path8.join(dir, "exitcode.txt"), { force: true });
   const files = [];
   await walk(dir, files);
   const subject = [];
   for (const abs of files) {
-    if (path7.basename(abs) === MANIFEST && path7.dirname(abs) === dir) continue;
+    if (path8.basename(abs) === MANIFEST && path8.dirname(abs) === dir) continue;
     subject.push({ name: toRepoPath(layout.repoRoot, abs), digest: { sha256: await sealDigest(abs) } });
   }
   for (const o of [...new Set(ev.outputs)].sort()) {
@@ -64764,16 +64869,16 @@ async function writeRunEvidence(layout, ev, now) {
     predicate: { run_id: ev.report.run_id, day: ev.report.day, ...ev.report.round ? { round: ev.report.round } : {}, truck: ev.report.truck, state: ev.report.state, created_at: now, evidence_root: toRepoPath(layout.repoRoot, dir) }
   };
   const text = JSON.stringify(manifest, null, 2) + "\n";
-  await writeFileAtomic(path7.join(dir, MANIFEST), text);
-  return createHash3("sha256").update(text).digest("hex");
+  await writeFileAtomic(path8.join(dir, MANIFEST), text);
+  return createHash4("sha256").update(text).digest("hex");
 }
 async function verifyRun(layout, runId, display2, git) {
   const dir = runDir(layout, runId);
   const problems = new ProblemList();
-  const mfile = path7.join(dir, MANIFEST);
+  const mfile = path8.join(dir, MANIFEST);
   let manifest;
   try {
-    manifest = JSON.parse(await readFile4(mfile, "utf8"));
+    manifest = JSON.parse(await readFile5(mfile, "utf8"));
   } catch {
     return { ok: false, complete: false, problems: [{ file: display2(mfile), rule: "evidence.no-manifest", message: "the hash manifest is missing or unreadable", hint: "the run was interrupted before its pack was sealed; g7 run resumes it" }] };
   }
@@ -64801,7 +64906,7 @@ async function verifyRun(layout, runId, display2, git) {
   for (const m2 of moved) {
     const bytes = sealed?.get(m2.name);
     if (seal && bytes) {
-      const then = createHash3("sha256").update(bytes).digest("hex");
+      const then = createHash4("sha256").update(bytes).digest("hex");
       if (then === m2.sha256) continue;
       problems.add({ file: m2.name, rule: "evidence.output-changed", message: `the run's seal commit ${seal.slice(0, 10)} holds sha256 ${then.slice(0, 16)}\u2026, the manifest says ${m2.sha256.slice(0, 16)}\u2026`, hint: "the output was changed inside the commit that sealed it: the evidence no longer matches what git recorded" });
     } else if (seal) problems.add({ file: m2.name, rule: "evidence.output-missing", message: `the run's seal commit ${seal.slice(0, 10)} does not hold this output`, hint: "an output the run wrote was left out of the commit that sealed it" });
@@ -64818,16 +64923,16 @@ async function verifyRun(layout, runId, display2, git) {
   }
   let report2;
   try {
-    report2 = JSON.parse(await readFile4(path7.join(dir, REPORT), "utf8"));
-    problems.addAll(explain("verify_report", report2, { file: display2(path7.join(dir, REPORT)) }));
+    report2 = JSON.parse(await readFile5(path8.join(dir, REPORT), "utf8"));
+    problems.addAll(explain("verify_report", report2, { file: display2(path8.join(dir, REPORT)) }));
     const ids = report2.cards.map((c) => c.id);
-    if (new Set(ids).size !== ids.length) problems.add({ file: display2(path7.join(dir, REPORT)), rule: "evidence.duplicate-card", message: "a card appears twice in the report" });
+    if (new Set(ids).size !== ids.length) problems.add({ file: display2(path8.join(dir, REPORT)), rule: "evidence.duplicate-card", message: "a card appears twice in the report" });
   } catch {
-    problems.add({ file: display2(path7.join(dir, REPORT)), rule: "evidence.no-report", message: "verify_report.json is missing or unreadable" });
+    problems.add({ file: display2(path8.join(dir, REPORT)), rule: "evidence.no-report", message: "verify_report.json is missing or unreadable" });
   }
   let complete = false;
   try {
-    await stat3(path7.join(dir, "exitcode.txt"));
+    await stat3(path8.join(dir, "exitcode.txt"));
     complete = report2 !== void 0 && report2.state !== "RUNNING";
   } catch {
     complete = false;
@@ -64838,7 +64943,7 @@ async function verifyRun(layout, runId, display2, git) {
 }
 async function listRuns(layout) {
   try {
-    return (await readdir2(layout.runsDir)).filter((n) => /^run_\d{4,}$/.test(n)).sort((a, b) => Number(a.slice(4)) - Number(b.slice(4)));
+    return (await readdir3(layout.runsDir)).filter((n) => /^run_\d{4,}$/.test(n)).sort((a, b) => Number(a.slice(4)) - Number(b.slice(4)));
   } catch {
     return [];
   }
@@ -64868,7 +64973,7 @@ var import_websocket = __toESM(require_websocket2(), 1);
 var import_websocket_server = __toESM(require_websocket_server(), 1);
 
 // node_modules/@google/genai/dist/node/index.mjs
-import * as path8 from "path";
+import * as path9 from "path";
 var _defaultBaseGeminiUrl = void 0;
 var _defaultBaseVertexUrl = void 0;
 function getDefaultBaseUrls() {
@@ -68550,7 +68655,7 @@ var Batches = class extends BaseModule {
       params
     );
     const urlParams = body["_url"];
-    const path31 = formatMap("{model}:batchGenerateContent", urlParams);
+    const path32 = formatMap("{model}:batchGenerateContent", urlParams);
     const batch = body["batch"];
     const inputConfig = batch["inputConfig"];
     const requestsWrapper = inputConfig["requests"];
@@ -68571,7 +68676,7 @@ var Batches = class extends BaseModule {
     delete body["config"];
     delete body["_url"];
     delete body["_query"];
-    return { path: path31, body };
+    return { path: path32, body };
   }
   // Helper function to get the first GCS URI
   getGcsUri(src) {
@@ -68627,16 +68732,16 @@ var Batches = class extends BaseModule {
   async createInternal(params) {
     var _a2, _b, _c, _d;
     let response;
-    let path31 = "";
+    let path32 = "";
     let queryParams = {};
     if (this.apiClient.isVertexAI()) {
       const body = createBatchJobParametersToVertex(this.apiClient, params);
-      path31 = formatMap("batchPredictionJobs", body["_url"]);
+      path32 = formatMap("batchPredictionJobs", body["_url"]);
       queryParams = body["_query"];
       delete body["_url"];
       delete body["_query"];
       response = this.apiClient.request({
-        path: path31,
+        path: path32,
         queryParams,
         body: JSON.stringify(body),
         httpMethod: "POST",
@@ -68651,12 +68756,12 @@ var Batches = class extends BaseModule {
       });
     } else {
       const body = createBatchJobParametersToMldev(this.apiClient, params);
-      path31 = formatMap("{model}:batchGenerateContent", body["_url"]);
+      path32 = formatMap("{model}:batchGenerateContent", body["_url"]);
       queryParams = body["_query"];
       delete body["_url"];
       delete body["_query"];
       response = this.apiClient.request({
-        path: path31,
+        path: path32,
         queryParams,
         body: JSON.stringify(body),
         httpMethod: "POST",
@@ -68681,18 +68786,18 @@ var Batches = class extends BaseModule {
   async createEmbeddingsInternal(params) {
     var _a2, _b;
     let response;
-    let path31 = "";
+    let path32 = "";
     let queryParams = {};
     if (this.apiClient.isVertexAI()) {
       throw new Error("This method is only supported by the Gemini Developer API.");
     } else {
       const body = createEmbeddingsBatchJobParametersToMldev(this.apiClient, params);
-      path31 = formatMap("{model}:asyncBatchEmbedContent", body["_url"]);
+      path32 = formatMap("{model}:asyncBatchEmbedContent", body["_url"]);
       queryParams = body["_query"];
       delete body["_url"];
       delete body["_query"];
       response = this.apiClient.request({
-        path: path31,
+        path: path32,
         queryParams,
         body: JSON.stringify(body),
         httpMethod: "POST",
@@ -68721,16 +68826,16 @@ var Batches = class extends BaseModule {
   async get(params) {
     var _a2, _b, _c, _d;
     let response;
-    let path31 = "";
+    let path32 = "";
     let queryParams = {};
     if (this.apiClient.isVertexAI()) {
       const body = getBatchJobParametersToVertex(this.apiClient, params);
-      path31 = formatMap("batchPredictionJobs/{name}", body["_url"]);
+      path32 = formatMap("batchPredictionJobs/{name}", body["_url"]);
       queryParams = body["_query"];
       delete body["_url"];
       delete body["_query"];
       response = this.apiClient.request({
-        path: path31,
+        path: path32,
         queryParams,
         body: JSON.stringify(body),
         httpMethod: "GET",
@@ -68745,12 +68850,12 @@ var Batches = class extends BaseModule {
       });
     } else {
       const body = getBatchJobParametersToMldev(this.apiClient, params);
-      path31 = formatMap("batches/{name}", body["_url"]);
+      path32 = formatMap("batches/{name}", body["_url"]);
       queryParams = body["_query"];
       delete body["_url"];
       delete body["_query"];
       response = this.apiClient.request({
-        path: path31,
+        path: path32,
         queryParams,
         body: JSON.stringify(body),
         httpMethod: "GET",
@@ -68778,16 +68883,16 @@ var Batches = class extends BaseModule {
    */
   async cancel(params) {
     var _a2, _b, _c, _d;
-    let path31 = "";
+    let path32 = "";
     let queryParams = {};
     if (this.apiClient.isVertexAI()) {
       const body = cancelBatchJobParametersToVertex(this.apiClient, params);
-      path31 = formatMap("batchPredictionJobs/{name}:cancel", body["_url"]);
+      path32 = formatMap("batchPredictionJobs/{name}:cancel", body["_url"]);
       queryParams = body["_query"];
       delete body["_url"];
       delete body["_query"];
       await this.apiClient.request({
-        path: path31,
+        path: path32,
         queryParams,
         body: JSON.stringify(body),
         httpMethod: "POST",
@@ -68796,12 +68901,12 @@ var Batches = class extends BaseModule {
       });
     } else {
       const body = cancelBatchJobParametersToMldev(this.apiClient, params);
-      path31 = formatMap("batches/{name}:cancel", body["_url"]);
+      path32 = formatMap("batches/{name}:cancel", body["_url"]);
       queryParams = body["_query"];
       delete body["_url"];
       delete body["_query"];
       await this.apiClient.request({
-        path: path31,
+        path: path32,
         queryParams,
         body: JSON.stringify(body),
         httpMethod: "POST",
@@ -68813,16 +68918,16 @@ var Batches = class extends BaseModule {
   async listInternal(params) {
     var _a2, _b, _c, _d;
     let response;
-    let path31 = "";
+    let path32 = "";
     let queryParams = {};
     if (this.apiClient.isVertexAI()) {
       const body = listBatchJobsParametersToVertex(params);
-      path31 = formatMap("batchPredictionJobs", body["_url"]);
+      path32 = formatMap("batchPredictionJobs", body["_url"]);
       queryParams = body["_query"];
       delete body["_url"];
       delete body["_query"];
       response = this.apiClient.request({
-        path: path31,
+        path: path32,
         queryParams,
         body: JSON.stringify(body),
         httpMethod: "GET",
@@ -68845,12 +68950,12 @@ var Batches = class extends BaseModule {
       });
     } else {
       const body = listBatchJobsParametersToMldev(params);
-      path31 = formatMap("batches", body["_url"]);
+      path32 = formatMap("batches", body["_url"]);
       queryParams = body["_query"];
       delete body["_url"];
       delete body["_query"];
       response = this.apiClient.request({
-        path: path31,
+        path: path32,
         queryParams,
         body: JSON.stringify(body),
         httpMethod: "GET",
@@ -68887,16 +68992,16 @@ var Batches = class extends BaseModule {
   async delete(params) {
     var _a2, _b, _c, _d;
     let response;
-    let path31 = "";
+    let path32 = "";
     let queryParams = {};
     if (this.apiClient.isVertexAI()) {
       const body = deleteBatchJobParametersToVertex(this.apiClient, params);
-      path31 = formatMap("batchPredictionJobs/{name}", body["_url"]);
+      path32 = formatMap("batchPredictionJobs/{name}", body["_url"]);
       queryParams = body["_query"];
       delete body["_url"];
       delete body["_query"];
       response = this.apiClient.request({
-        path: path31,
+        path: path32,
         queryParams,
         body: JSON.stringify(body),
         httpMethod: "DELETE",
@@ -68917,12 +69022,12 @@ var Batches = class extends BaseModule {
       });
     } else {
       const body = deleteBatchJobParametersToMldev(this.apiClient, params);
-      path31 = formatMap("batches/{name}", body["_url"]);
+      path32 = formatMap("batches/{name}", body["_url"]);
       queryParams = body["_query"];
       delete body["_url"];
       delete body["_query"];
       response = this.apiClient.request({
-        path: path31,
+        path: path32,
         queryParams,
         body: JSON.stringify(body),
         httpMethod: "DELETE",
@@ -69857,16 +69962,16 @@ var Caches = class extends BaseModule {
   async create(params) {
     var _a2, _b, _c, _d;
     let response;
-    let path31 = "";
+    let path32 = "";
     let queryParams = {};
     if (this.apiClient.isVertexAI()) {
       const body = createCachedContentParametersToVertex(this.apiClient, params);
-      path31 = formatMap("cachedContents", body["_url"]);
+      path32 = formatMap("cachedContents", body["_url"]);
       queryParams = body["_query"];
       delete body["_url"];
       delete body["_query"];
       response = this.apiClient.request({
-        path: path31,
+        path: path32,
         queryParams,
         body: JSON.stringify(body),
         httpMethod: "POST",
@@ -69880,12 +69985,12 @@ var Caches = class extends BaseModule {
       });
     } else {
       const body = createCachedContentParametersToMldev(this.apiClient, params);
-      path31 = formatMap("cachedContents", body["_url"]);
+      path32 = formatMap("cachedContents", body["_url"]);
       queryParams = body["_query"];
       delete body["_url"];
       delete body["_query"];
       response = this.apiClient.request({
-        path: path31,
+        path: path32,
         queryParams,
         body: JSON.stringify(body),
         httpMethod: "POST",
@@ -69913,16 +70018,16 @@ var Caches = class extends BaseModule {
   async get(params) {
     var _a2, _b, _c, _d;
     let response;
-    let path31 = "";
+    let path32 = "";
     let queryParams = {};
     if (this.apiClient.isVertexAI()) {
       const body = getCachedContentParametersToVertex(this.apiClient, params);
-      path31 = formatMap("{name}", body["_url"]);
+      path32 = formatMap("{name}", body["_url"]);
       queryParams = body["_query"];
       delete body["_url"];
       delete body["_query"];
       response = this.apiClient.request({
-        path: path31,
+        path: path32,
         queryParams,
         body: JSON.stringify(body),
         httpMethod: "GET",
@@ -69936,12 +70041,12 @@ var Caches = class extends BaseModule {
       });
     } else {
       const body = getCachedContentParametersToMldev(this.apiClient, params);
-      path31 = formatMap("{name}", body["_url"]);
+      path32 = formatMap("{name}", body["_url"]);
       queryParams = body["_query"];
       delete body["_url"];
       delete body["_query"];
       response = this.apiClient.request({
-        path: path31,
+        path: path32,
         queryParams,
         body: JSON.stringify(body),
         httpMethod: "GET",
@@ -69969,16 +70074,16 @@ var Caches = class extends BaseModule {
   async delete(params) {
     var _a2, _b, _c, _d;
     let response;
-    let path31 = "";
+    let path32 = "";
     let queryParams = {};
     if (this.apiClient.isVertexAI()) {
       const body = deleteCachedContentParametersToVertex(this.apiClient, params);
-      path31 = formatMap("{name}", body["_url"]);
+      path32 = formatMap("{name}", body["_url"]);
       queryParams = body["_query"];
       delete body["_url"];
       delete body["_query"];
       response = this.apiClient.request({
-        path: path31,
+        path: path32,
         queryParams,
         body: JSON.stringify(body),
         httpMethod: "DELETE",
@@ -70001,12 +70106,12 @@ var Caches = class extends BaseModule {
       });
     } else {
       const body = deleteCachedContentParametersToMldev(this.apiClient, params);
-      path31 = formatMap("{name}", body["_url"]);
+      path32 = formatMap("{name}", body["_url"]);
       queryParams = body["_query"];
       delete body["_url"];
       delete body["_query"];
       response = this.apiClient.request({
-        path: path31,
+        path: path32,
         queryParams,
         body: JSON.stringify(body),
         httpMethod: "DELETE",
@@ -70046,16 +70151,16 @@ var Caches = class extends BaseModule {
   async update(params) {
     var _a2, _b, _c, _d;
     let response;
-    let path31 = "";
+    let path32 = "";
     let queryParams = {};
     if (this.apiClient.isVertexAI()) {
       const body = updateCachedContentParametersToVertex(this.apiClient, params);
-      path31 = formatMap("{name}", body["_url"]);
+      path32 = formatMap("{name}", body["_url"]);
       queryParams = body["_query"];
       delete body["_url"];
       delete body["_query"];
       response = this.apiClient.request({
-        path: path31,
+        path: path32,
         queryParams,
         body: JSON.stringify(body),
         httpMethod: "PATCH",
@@ -70069,12 +70174,12 @@ var Caches = class extends BaseModule {
       });
     } else {
       const body = updateCachedContentParametersToMldev(this.apiClient, params);
-      path31 = formatMap("{name}", body["_url"]);
+      path32 = formatMap("{name}", body["_url"]);
       queryParams = body["_query"];
       delete body["_url"];
       delete body["_query"];
       response = this.apiClient.request({
-        path: path31,
+        path: path32,
         queryParams,
         body: JSON.stringify(body),
         httpMethod: "PATCH",
@@ -70091,16 +70196,16 @@ var Caches = class extends BaseModule {
   async listInternal(params) {
     var _a2, _b, _c, _d;
     let response;
-    let path31 = "";
+    let path32 = "";
     let queryParams = {};
     if (this.apiClient.isVertexAI()) {
       const body = listCachedContentsParametersToVertex(params);
-      path31 = formatMap("cachedContents", body["_url"]);
+      path32 = formatMap("cachedContents", body["_url"]);
       queryParams = body["_query"];
       delete body["_url"];
       delete body["_query"];
       response = this.apiClient.request({
-        path: path31,
+        path: path32,
         queryParams,
         body: JSON.stringify(body),
         httpMethod: "GET",
@@ -70123,12 +70228,12 @@ var Caches = class extends BaseModule {
       });
     } else {
       const body = listCachedContentsParametersToMldev(params);
-      path31 = formatMap("cachedContents", body["_url"]);
+      path32 = formatMap("cachedContents", body["_url"]);
       queryParams = body["_query"];
       delete body["_url"];
       delete body["_query"];
       response = this.apiClient.request({
-        path: path31,
+        path: path32,
         queryParams,
         body: JSON.stringify(body),
         httpMethod: "GET",
@@ -70753,18 +70858,18 @@ var Files$1 = class Files extends BaseModule {
   async listInternal(params) {
     var _a2, _b;
     let response;
-    let path31 = "";
+    let path32 = "";
     let queryParams = {};
     if (this.apiClient.isVertexAI()) {
       throw new Error("This method is only supported by the Gemini Developer API.");
     } else {
       const body = listFilesParametersToMldev(params);
-      path31 = formatMap("files", body["_url"]);
+      path32 = formatMap("files", body["_url"]);
       queryParams = body["_query"];
       delete body["_url"];
       delete body["_query"];
       response = this.apiClient.request({
-        path: path31,
+        path: path32,
         queryParams,
         body: JSON.stringify(body),
         httpMethod: "GET",
@@ -70790,18 +70895,18 @@ var Files$1 = class Files extends BaseModule {
   async createInternal(params) {
     var _a2, _b;
     let response;
-    let path31 = "";
+    let path32 = "";
     let queryParams = {};
     if (this.apiClient.isVertexAI()) {
       throw new Error("This method is only supported by the Gemini Developer API.");
     } else {
       const body = createFileParametersToMldev(params);
-      path31 = formatMap("upload/v1beta/files", body["_url"]);
+      path32 = formatMap("upload/v1beta/files", body["_url"]);
       queryParams = body["_query"];
       delete body["_url"];
       delete body["_query"];
       response = this.apiClient.request({
-        path: path31,
+        path: path32,
         queryParams,
         body: JSON.stringify(body),
         httpMethod: "POST",
@@ -70836,18 +70941,18 @@ var Files$1 = class Files extends BaseModule {
   async get(params) {
     var _a2, _b;
     let response;
-    let path31 = "";
+    let path32 = "";
     let queryParams = {};
     if (this.apiClient.isVertexAI()) {
       throw new Error("This method is only supported by the Gemini Developer API.");
     } else {
       const body = getFileParametersToMldev(params);
-      path31 = formatMap("files/{file}", body["_url"]);
+      path32 = formatMap("files/{file}", body["_url"]);
       queryParams = body["_query"];
       delete body["_url"];
       delete body["_query"];
       response = this.apiClient.request({
-        path: path31,
+        path: path32,
         queryParams,
         body: JSON.stringify(body),
         httpMethod: "GET",
@@ -70877,18 +70982,18 @@ var Files$1 = class Files extends BaseModule {
   async delete(params) {
     var _a2, _b;
     let response;
-    let path31 = "";
+    let path32 = "";
     let queryParams = {};
     if (this.apiClient.isVertexAI()) {
       throw new Error("This method is only supported by the Gemini Developer API.");
     } else {
       const body = deleteFileParametersToMldev(params);
-      path31 = formatMap("files/{file}", body["_url"]);
+      path32 = formatMap("files/{file}", body["_url"]);
       queryParams = body["_query"];
       delete body["_url"];
       delete body["_query"];
       response = this.apiClient.request({
-        path: path31,
+        path: path32,
         queryParams,
         body: JSON.stringify(body),
         httpMethod: "DELETE",
@@ -70914,18 +71019,18 @@ var Files$1 = class Files extends BaseModule {
   async registerFilesInternal(params) {
     var _a2, _b;
     let response;
-    let path31 = "";
+    let path32 = "";
     let queryParams = {};
     if (this.apiClient.isVertexAI()) {
       throw new Error("This method is only supported by the Gemini Developer API.");
     } else {
       const body = internalRegisterFilesParametersToMldev(params);
-      path31 = formatMap("files:register", body["_url"]);
+      path32 = formatMap("files:register", body["_url"]);
       queryParams = body["_query"];
       delete body["_url"];
       delete body["_query"];
       response = this.apiClient.request({
-        path: path31,
+        path: path32,
         queryParams,
         body: JSON.stringify(body),
         httpMethod: "POST",
@@ -76407,13 +76512,13 @@ var ApiClient = class {
       throw new Error("HTTP options are not correctly set.");
     }
   }
-  constructUrl(path31, httpOptions, prependProjectLocation) {
+  constructUrl(path32, httpOptions, prependProjectLocation) {
     const urlElement = [this.getRequestUrlInternal(httpOptions)];
     if (prependProjectLocation) {
       urlElement.push(this.getBaseResourcePath());
     }
-    if (path31 !== "") {
-      urlElement.push(path31);
+    if (path32 !== "") {
+      urlElement.push(path32);
     }
     const url = new URL(`${urlElement.join("/")}`);
     return url;
@@ -76691,8 +76796,8 @@ var ApiClient = class {
       file: fileToUpload
     };
     const fileName = this.getFileName(file);
-    const path31 = formatMap("upload/v1beta/files", body["_url"]);
-    const uploadUrl = await this.fetchUploadUrl(path31, fileToUpload.sizeBytes, fileToUpload.mimeType, fileName, body, config === null || config === void 0 ? void 0 : config.httpOptions);
+    const path32 = formatMap("upload/v1beta/files", body["_url"]);
+    const uploadUrl = await this.fetchUploadUrl(path32, fileToUpload.sizeBytes, fileToUpload.mimeType, fileName, body, config === null || config === void 0 ? void 0 : config.httpOptions);
     return uploader.upload(file, uploadUrl, this);
   }
   /**
@@ -76716,13 +76821,13 @@ var ApiClient = class {
     if (mimeType === void 0 || mimeType === "") {
       throw new Error("Can not determine mimeType. Please provide mimeType in the config.");
     }
-    const path31 = `upload/v1beta/${fileSearchStoreName}:uploadToFileSearchStore`;
+    const path32 = `upload/v1beta/${fileSearchStoreName}:uploadToFileSearchStore`;
     const fileName = this.getFileName(file);
     const body = {};
     if (config != null) {
       uploadToFileSearchStoreConfigToMldev(config, body);
     }
-    const uploadUrl = await this.fetchUploadUrl(path31, sizeBytes, mimeType, fileName, body, config === null || config === void 0 ? void 0 : config.httpOptions);
+    const uploadUrl = await this.fetchUploadUrl(path32, sizeBytes, mimeType, fileName, body, config === null || config === void 0 ? void 0 : config.httpOptions);
     return uploader.uploadToFileSearchStore(file, uploadUrl, this);
   }
   /**
@@ -76735,7 +76840,7 @@ var ApiClient = class {
     const downloader = this.clientOptions.downloader;
     await downloader.download(params, this);
   }
-  async fetchUploadUrl(path31, sizeBytes, mimeType, fileName, body, configHttpOptions) {
+  async fetchUploadUrl(path32, sizeBytes, mimeType, fileName, body, configHttpOptions) {
     var _a2;
     let httpOptions = {};
     if (configHttpOptions) {
@@ -76748,7 +76853,7 @@ var ApiClient = class {
       };
     }
     const httpResponse = await this.request({
-      path: path31,
+      path: path32,
       body: JSON.stringify(body),
       httpMethod: "POST",
       httpOptions
@@ -78491,16 +78596,16 @@ var Models = class _Models extends BaseModule {
   async generateContentInternal(params) {
     var _a2, _b, _c, _d;
     let response;
-    let path31 = "";
+    let path32 = "";
     let queryParams = {};
     if (this.apiClient.isVertexAI()) {
       const body = generateContentParametersToVertex(this.apiClient, params);
-      path31 = formatMap("{model}:generateContent", body["_url"]);
+      path32 = formatMap("{model}:generateContent", body["_url"]);
       queryParams = body["_query"];
       delete body["_url"];
       delete body["_query"];
       response = this.apiClient.request({
-        path: path31,
+        path: path32,
         queryParams,
         body: JSON.stringify(body),
         httpMethod: "POST",
@@ -78523,12 +78628,12 @@ var Models = class _Models extends BaseModule {
       });
     } else {
       const body = generateContentParametersToMldev(this.apiClient, params);
-      path31 = formatMap("{model}:generateContent", body["_url"]);
+      path32 = formatMap("{model}:generateContent", body["_url"]);
       queryParams = body["_query"];
       delete body["_url"];
       delete body["_query"];
       response = this.apiClient.request({
-        path: path31,
+        path: path32,
         queryParams,
         body: JSON.stringify(body),
         httpMethod: "POST",
@@ -78554,17 +78659,17 @@ var Models = class _Models extends BaseModule {
   async generateContentStreamInternal(params) {
     var _a2, _b, _c, _d;
     let response;
-    let path31 = "";
+    let path32 = "";
     let queryParams = {};
     if (this.apiClient.isVertexAI()) {
       const body = generateContentParametersToVertex(this.apiClient, params);
-      path31 = formatMap("{model}:streamGenerateContent?alt=sse", body["_url"]);
+      path32 = formatMap("{model}:streamGenerateContent?alt=sse", body["_url"]);
       queryParams = body["_query"];
       delete body["_url"];
       delete body["_query"];
       const apiClient = this.apiClient;
       response = apiClient.requestStream({
-        path: path31,
+        path: path32,
         queryParams,
         body: JSON.stringify(body),
         httpMethod: "POST",
@@ -78600,13 +78705,13 @@ var Models = class _Models extends BaseModule {
       });
     } else {
       const body = generateContentParametersToMldev(this.apiClient, params);
-      path31 = formatMap("{model}:streamGenerateContent?alt=sse", body["_url"]);
+      path32 = formatMap("{model}:streamGenerateContent?alt=sse", body["_url"]);
       queryParams = body["_query"];
       delete body["_url"];
       delete body["_query"];
       const apiClient = this.apiClient;
       response = apiClient.requestStream({
-        path: path31,
+        path: path32,
         queryParams,
         body: JSON.stringify(body),
         httpMethod: "POST",
@@ -78666,17 +78771,17 @@ var Models = class _Models extends BaseModule {
   async embedContentInternal(params) {
     var _a2, _b, _c, _d;
     let response;
-    let path31 = "";
+    let path32 = "";
     let queryParams = {};
     if (this.apiClient.isVertexAI()) {
       const body = embedContentParametersPrivateToVertex(this.apiClient, params, params);
       const endpointUrl = tIsVertexEmbedContentModel(params.model) ? "{model}:embedContent" : "{model}:predict";
-      path31 = formatMap(endpointUrl, body["_url"]);
+      path32 = formatMap(endpointUrl, body["_url"]);
       queryParams = body["_query"];
       delete body["_url"];
       delete body["_query"];
       response = this.apiClient.request({
-        path: path31,
+        path: path32,
         queryParams,
         body: JSON.stringify(body),
         httpMethod: "POST",
@@ -78699,12 +78804,12 @@ var Models = class _Models extends BaseModule {
       });
     } else {
       const body = embedContentParametersPrivateToMldev(this.apiClient, params);
-      path31 = formatMap("{model}:batchEmbedContents", body["_url"]);
+      path32 = formatMap("{model}:batchEmbedContents", body["_url"]);
       queryParams = body["_query"];
       delete body["_url"];
       delete body["_query"];
       response = this.apiClient.request({
-        path: path31,
+        path: path32,
         queryParams,
         body: JSON.stringify(body),
         httpMethod: "POST",
@@ -78733,16 +78838,16 @@ var Models = class _Models extends BaseModule {
   async generateImagesInternal(params) {
     var _a2, _b;
     let response;
-    let path31 = "";
+    let path32 = "";
     let queryParams = {};
     if (this.apiClient.isVertexAI()) {
       const body = generateImagesParametersToVertex(this.apiClient, params);
-      path31 = formatMap("{model}:predict", body["_url"]);
+      path32 = formatMap("{model}:predict", body["_url"]);
       queryParams = body["_query"];
       delete body["_url"];
       delete body["_query"];
       response = this.apiClient.request({
-        path: path31,
+        path: path32,
         queryParams,
         body: JSON.stringify(body),
         httpMethod: "POST",
@@ -78773,16 +78878,16 @@ var Models = class _Models extends BaseModule {
   async editImageInternal(params) {
     var _a2, _b;
     let response;
-    let path31 = "";
+    let path32 = "";
     let queryParams = {};
     if (this.apiClient.isVertexAI()) {
       const body = editImageParametersInternalToVertex(this.apiClient, params);
-      path31 = formatMap("{model}:predict", body["_url"]);
+      path32 = formatMap("{model}:predict", body["_url"]);
       queryParams = body["_query"];
       delete body["_url"];
       delete body["_query"];
       response = this.apiClient.request({
-        path: path31,
+        path: path32,
         queryParams,
         body: JSON.stringify(body),
         httpMethod: "POST",
@@ -78813,16 +78918,16 @@ var Models = class _Models extends BaseModule {
   async upscaleImageInternal(params) {
     var _a2, _b;
     let response;
-    let path31 = "";
+    let path32 = "";
     let queryParams = {};
     if (this.apiClient.isVertexAI()) {
       const body = upscaleImageAPIParametersInternalToVertex(this.apiClient, params);
-      path31 = formatMap("{model}:predict", body["_url"]);
+      path32 = formatMap("{model}:predict", body["_url"]);
       queryParams = body["_query"];
       delete body["_url"];
       delete body["_query"];
       response = this.apiClient.request({
-        path: path31,
+        path: path32,
         queryParams,
         body: JSON.stringify(body),
         httpMethod: "POST",
@@ -78874,16 +78979,16 @@ var Models = class _Models extends BaseModule {
   async recontextImage(params) {
     var _a2, _b;
     let response;
-    let path31 = "";
+    let path32 = "";
     let queryParams = {};
     if (this.apiClient.isVertexAI()) {
       const body = recontextImageParametersToVertex(this.apiClient, params);
-      path31 = formatMap("{model}:predict", body["_url"]);
+      path32 = formatMap("{model}:predict", body["_url"]);
       queryParams = body["_query"];
       delete body["_url"];
       delete body["_query"];
       response = this.apiClient.request({
-        path: path31,
+        path: path32,
         queryParams,
         body: JSON.stringify(body),
         httpMethod: "POST",
@@ -78925,16 +79030,16 @@ var Models = class _Models extends BaseModule {
   async segmentImage(params) {
     var _a2, _b;
     let response;
-    let path31 = "";
+    let path32 = "";
     let queryParams = {};
     if (this.apiClient.isVertexAI()) {
       const body = segmentImageParametersToVertex(this.apiClient, params);
-      path31 = formatMap("{model}:predict", body["_url"]);
+      path32 = formatMap("{model}:predict", body["_url"]);
       queryParams = body["_query"];
       delete body["_url"];
       delete body["_query"];
       response = this.apiClient.request({
-        path: path31,
+        path: path32,
         queryParams,
         body: JSON.stringify(body),
         httpMethod: "POST",
@@ -78964,16 +79069,16 @@ var Models = class _Models extends BaseModule {
   async get(params) {
     var _a2, _b, _c, _d;
     let response;
-    let path31 = "";
+    let path32 = "";
     let queryParams = {};
     if (this.apiClient.isVertexAI()) {
       const body = getModelParametersToVertex(this.apiClient, params);
-      path31 = formatMap("{name}", body["_url"]);
+      path32 = formatMap("{name}", body["_url"]);
       queryParams = body["_query"];
       delete body["_url"];
       delete body["_query"];
       response = this.apiClient.request({
-        path: path31,
+        path: path32,
         queryParams,
         body: JSON.stringify(body),
         httpMethod: "GET",
@@ -78988,12 +79093,12 @@ var Models = class _Models extends BaseModule {
       });
     } else {
       const body = getModelParametersToMldev(this.apiClient, params);
-      path31 = formatMap("{name}", body["_url"]);
+      path32 = formatMap("{name}", body["_url"]);
       queryParams = body["_query"];
       delete body["_url"];
       delete body["_query"];
       response = this.apiClient.request({
-        path: path31,
+        path: path32,
         queryParams,
         body: JSON.stringify(body),
         httpMethod: "GET",
@@ -79011,16 +79116,16 @@ var Models = class _Models extends BaseModule {
   async listInternal(params) {
     var _a2, _b, _c, _d;
     let response;
-    let path31 = "";
+    let path32 = "";
     let queryParams = {};
     if (this.apiClient.isVertexAI()) {
       const body = listModelsParametersToVertex(this.apiClient, params);
-      path31 = formatMap("{models_url}", body["_url"]);
+      path32 = formatMap("{models_url}", body["_url"]);
       queryParams = body["_query"];
       delete body["_url"];
       delete body["_query"];
       response = this.apiClient.request({
-        path: path31,
+        path: path32,
         queryParams,
         body: JSON.stringify(body),
         httpMethod: "GET",
@@ -79043,12 +79148,12 @@ var Models = class _Models extends BaseModule {
       });
     } else {
       const body = listModelsParametersToMldev(this.apiClient, params);
-      path31 = formatMap("{models_url}", body["_url"]);
+      path32 = formatMap("{models_url}", body["_url"]);
       queryParams = body["_query"];
       delete body["_url"];
       delete body["_query"];
       response = this.apiClient.request({
-        path: path31,
+        path: path32,
         queryParams,
         body: JSON.stringify(body),
         httpMethod: "GET",
@@ -79091,16 +79196,16 @@ var Models = class _Models extends BaseModule {
   async update(params) {
     var _a2, _b, _c, _d;
     let response;
-    let path31 = "";
+    let path32 = "";
     let queryParams = {};
     if (this.apiClient.isVertexAI()) {
       const body = updateModelParametersToVertex(this.apiClient, params);
-      path31 = formatMap("{model}", body["_url"]);
+      path32 = formatMap("{model}", body["_url"]);
       queryParams = body["_query"];
       delete body["_url"];
       delete body["_query"];
       response = this.apiClient.request({
-        path: path31,
+        path: path32,
         queryParams,
         body: JSON.stringify(body),
         httpMethod: "PATCH",
@@ -79115,12 +79220,12 @@ var Models = class _Models extends BaseModule {
       });
     } else {
       const body = updateModelParametersToMldev(this.apiClient, params);
-      path31 = formatMap("{name}", body["_url"]);
+      path32 = formatMap("{name}", body["_url"]);
       queryParams = body["_query"];
       delete body["_url"];
       delete body["_query"];
       response = this.apiClient.request({
-        path: path31,
+        path: path32,
         queryParams,
         body: JSON.stringify(body),
         httpMethod: "PATCH",
@@ -79149,16 +79254,16 @@ var Models = class _Models extends BaseModule {
   async delete(params) {
     var _a2, _b, _c, _d;
     let response;
-    let path31 = "";
+    let path32 = "";
     let queryParams = {};
     if (this.apiClient.isVertexAI()) {
       const body = deleteModelParametersToVertex(this.apiClient, params);
-      path31 = formatMap("{name}", body["_url"]);
+      path32 = formatMap("{name}", body["_url"]);
       queryParams = body["_query"];
       delete body["_url"];
       delete body["_query"];
       response = this.apiClient.request({
-        path: path31,
+        path: path32,
         queryParams,
         body: JSON.stringify(body),
         httpMethod: "DELETE",
@@ -79181,12 +79286,12 @@ var Models = class _Models extends BaseModule {
       });
     } else {
       const body = deleteModelParametersToMldev(this.apiClient, params);
-      path31 = formatMap("{name}", body["_url"]);
+      path32 = formatMap("{name}", body["_url"]);
       queryParams = body["_query"];
       delete body["_url"];
       delete body["_query"];
       response = this.apiClient.request({
-        path: path31,
+        path: path32,
         queryParams,
         body: JSON.stringify(body),
         httpMethod: "DELETE",
@@ -79228,16 +79333,16 @@ var Models = class _Models extends BaseModule {
   async countTokens(params) {
     var _a2, _b, _c, _d;
     let response;
-    let path31 = "";
+    let path32 = "";
     let queryParams = {};
     if (this.apiClient.isVertexAI()) {
       const body = countTokensParametersToVertex(this.apiClient, params);
-      path31 = formatMap("{model}:countTokens", body["_url"]);
+      path32 = formatMap("{model}:countTokens", body["_url"]);
       queryParams = body["_query"];
       delete body["_url"];
       delete body["_query"];
       response = this.apiClient.request({
-        path: path31,
+        path: path32,
         queryParams,
         body: JSON.stringify(body),
         httpMethod: "POST",
@@ -79260,12 +79365,12 @@ var Models = class _Models extends BaseModule {
       });
     } else {
       const body = countTokensParametersToMldev(this.apiClient, params);
-      path31 = formatMap("{model}:countTokens", body["_url"]);
+      path32 = formatMap("{model}:countTokens", body["_url"]);
       queryParams = body["_query"];
       delete body["_url"];
       delete body["_query"];
       response = this.apiClient.request({
-        path: path31,
+        path: path32,
         queryParams,
         body: JSON.stringify(body),
         httpMethod: "POST",
@@ -79309,16 +79414,16 @@ var Models = class _Models extends BaseModule {
   async computeTokens(params) {
     var _a2, _b;
     let response;
-    let path31 = "";
+    let path32 = "";
     let queryParams = {};
     if (this.apiClient.isVertexAI()) {
       const body = computeTokensParametersToVertex(this.apiClient, params);
-      path31 = formatMap("{model}:computeTokens", body["_url"]);
+      path32 = formatMap("{model}:computeTokens", body["_url"]);
       queryParams = body["_query"];
       delete body["_url"];
       delete body["_query"];
       response = this.apiClient.request({
-        path: path31,
+        path: path32,
         queryParams,
         body: JSON.stringify(body),
         httpMethod: "POST",
@@ -79349,16 +79454,16 @@ var Models = class _Models extends BaseModule {
   async generateVideosInternal(params) {
     var _a2, _b, _c, _d;
     let response;
-    let path31 = "";
+    let path32 = "";
     let queryParams = {};
     if (this.apiClient.isVertexAI()) {
       const body = generateVideosParametersToVertex(this.apiClient, params);
-      path31 = formatMap("{model}:predictLongRunning", body["_url"]);
+      path32 = formatMap("{model}:predictLongRunning", body["_url"]);
       queryParams = body["_query"];
       delete body["_url"];
       delete body["_query"];
       response = this.apiClient.request({
-        path: path31,
+        path: path32,
         queryParams,
         body: JSON.stringify(body),
         httpMethod: "POST",
@@ -79375,12 +79480,12 @@ var Models = class _Models extends BaseModule {
       });
     } else {
       const body = generateVideosParametersToMldev(this.apiClient, params);
-      path31 = formatMap("{model}:predictLongRunning", body["_url"]);
+      path32 = formatMap("{model}:predictLongRunning", body["_url"]);
       queryParams = body["_query"];
       delete body["_url"];
       delete body["_query"];
       response = this.apiClient.request({
-        path: path31,
+        path: path32,
         queryParams,
         body: JSON.stringify(body),
         httpMethod: "POST",
@@ -79485,16 +79590,16 @@ var Operations = class extends BaseModule {
   async getVideosOperationInternal(params) {
     var _a2, _b, _c, _d;
     let response;
-    let path31 = "";
+    let path32 = "";
     let queryParams = {};
     if (this.apiClient.isVertexAI()) {
       const body = getOperationParametersToVertex(params);
-      path31 = formatMap("{operationName}", body["_url"]);
+      path32 = formatMap("{operationName}", body["_url"]);
       queryParams = body["_query"];
       delete body["_url"];
       delete body["_query"];
       response = this.apiClient.request({
-        path: path31,
+        path: path32,
         queryParams,
         body: JSON.stringify(body),
         httpMethod: "GET",
@@ -79506,12 +79611,12 @@ var Operations = class extends BaseModule {
       return response;
     } else {
       const body = getOperationParametersToMldev(params);
-      path31 = formatMap("{operationName}", body["_url"]);
+      path32 = formatMap("{operationName}", body["_url"]);
       queryParams = body["_query"];
       delete body["_url"];
       delete body["_query"];
       response = this.apiClient.request({
-        path: path31,
+        path: path32,
         queryParams,
         body: JSON.stringify(body),
         httpMethod: "GET",
@@ -79526,16 +79631,16 @@ var Operations = class extends BaseModule {
   async fetchPredictVideosOperationInternal(params) {
     var _a2, _b;
     let response;
-    let path31 = "";
+    let path32 = "";
     let queryParams = {};
     if (this.apiClient.isVertexAI()) {
       const body = fetchPredictOperationParametersToVertex(params);
-      path31 = formatMap("{resourceName}:fetchPredictOperation", body["_url"]);
+      path32 = formatMap("{resourceName}:fetchPredictOperation", body["_url"]);
       queryParams = body["_query"];
       delete body["_url"];
       delete body["_query"];
       response = this.apiClient.request({
-        path: path31,
+        path: path32,
         queryParams,
         body: JSON.stringify(body),
         httpMethod: "POST",
@@ -80198,20 +80303,20 @@ var Tokens = class extends BaseModule {
   async create(params) {
     var _a2, _b;
     let response;
-    let path31 = "";
+    let path32 = "";
     let queryParams = {};
     if (this.apiClient.isVertexAI()) {
       throw new Error("The client.tokens.create method is only supported by the Gemini Developer API.");
     } else {
       const body = createAuthTokenParametersToMldev(this.apiClient, params);
-      path31 = formatMap("auth_tokens", body["_url"]);
+      path32 = formatMap("auth_tokens", body["_url"]);
       queryParams = body["_query"];
       delete body["config"];
       delete body["_url"];
       delete body["_query"];
       const transformedBody = convertBidiSetupToTokenSetup(body, params.config);
       response = this.apiClient.request({
-        path: path31,
+        path: path32,
         queryParams,
         body: JSON.stringify(transformedBody),
         httpMethod: "POST",
@@ -80321,18 +80426,18 @@ var Documents = class extends BaseModule {
   async get(params) {
     var _a2, _b;
     let response;
-    let path31 = "";
+    let path32 = "";
     let queryParams = {};
     if (this.apiClient.isVertexAI()) {
       throw new Error("This method is only supported by the Gemini Developer API.");
     } else {
       const body = getDocumentParametersToMldev(params);
-      path31 = formatMap("{name}", body["_url"]);
+      path32 = formatMap("{name}", body["_url"]);
       queryParams = body["_query"];
       delete body["_url"];
       delete body["_query"];
       response = this.apiClient.request({
-        path: path31,
+        path: path32,
         queryParams,
         body: JSON.stringify(body),
         httpMethod: "GET",
@@ -80353,18 +80458,18 @@ var Documents = class extends BaseModule {
    */
   async delete(params) {
     var _a2, _b;
-    let path31 = "";
+    let path32 = "";
     let queryParams = {};
     if (this.apiClient.isVertexAI()) {
       throw new Error("This method is only supported by the Gemini Developer API.");
     } else {
       const body = deleteDocumentParametersToMldev(params);
-      path31 = formatMap("{name}", body["_url"]);
+      path32 = formatMap("{name}", body["_url"]);
       queryParams = body["_query"];
       delete body["_url"];
       delete body["_query"];
       await this.apiClient.request({
-        path: path31,
+        path: path32,
         queryParams,
         body: JSON.stringify(body),
         httpMethod: "DELETE",
@@ -80376,18 +80481,18 @@ var Documents = class extends BaseModule {
   async listInternal(params) {
     var _a2, _b;
     let response;
-    let path31 = "";
+    let path32 = "";
     let queryParams = {};
     if (this.apiClient.isVertexAI()) {
       throw new Error("This method is only supported by the Gemini Developer API.");
     } else {
       const body = listDocumentsParametersToMldev(params);
-      path31 = formatMap("{parent}/documents", body["_url"]);
+      path32 = formatMap("{parent}/documents", body["_url"]);
       queryParams = body["_query"];
       delete body["_url"];
       delete body["_query"];
       response = this.apiClient.request({
-        path: path31,
+        path: path32,
         queryParams,
         body: JSON.stringify(body),
         httpMethod: "GET",
@@ -80504,18 +80609,18 @@ var FileSearchStores = class extends BaseModule {
   async create(params) {
     var _a2, _b;
     let response;
-    let path31 = "";
+    let path32 = "";
     let queryParams = {};
     if (this.apiClient.isVertexAI()) {
       throw new Error("This method is only supported by the Gemini Developer API.");
     } else {
       const body = createFileSearchStoreParametersToMldev(this.apiClient, params);
-      path31 = formatMap("fileSearchStores", body["_url"]);
+      path32 = formatMap("fileSearchStores", body["_url"]);
       queryParams = body["_query"];
       delete body["_url"];
       delete body["_query"];
       response = this.apiClient.request({
-        path: path31,
+        path: path32,
         queryParams,
         body: JSON.stringify(body),
         httpMethod: "POST",
@@ -80538,18 +80643,18 @@ var FileSearchStores = class extends BaseModule {
   async get(params) {
     var _a2, _b;
     let response;
-    let path31 = "";
+    let path32 = "";
     let queryParams = {};
     if (this.apiClient.isVertexAI()) {
       throw new Error("This method is only supported by the Gemini Developer API.");
     } else {
       const body = getFileSearchStoreParametersToMldev(params);
-      path31 = formatMap("{name}", body["_url"]);
+      path32 = formatMap("{name}", body["_url"]);
       queryParams = body["_query"];
       delete body["_url"];
       delete body["_query"];
       response = this.apiClient.request({
-        path: path31,
+        path: path32,
         queryParams,
         body: JSON.stringify(body),
         httpMethod: "GET",
@@ -80570,18 +80675,18 @@ var FileSearchStores = class extends BaseModule {
    */
   async delete(params) {
     var _a2, _b;
-    let path31 = "";
+    let path32 = "";
     let queryParams = {};
     if (this.apiClient.isVertexAI()) {
       throw new Error("This method is only supported by the Gemini Developer API.");
     } else {
       const body = deleteFileSearchStoreParametersToMldev(params);
-      path31 = formatMap("{name}", body["_url"]);
+      path32 = formatMap("{name}", body["_url"]);
       queryParams = body["_query"];
       delete body["_url"];
       delete body["_query"];
       await this.apiClient.request({
-        path: path31,
+        path: path32,
         queryParams,
         body: JSON.stringify(body),
         httpMethod: "DELETE",
@@ -80593,18 +80698,18 @@ var FileSearchStores = class extends BaseModule {
   async listInternal(params) {
     var _a2, _b;
     let response;
-    let path31 = "";
+    let path32 = "";
     let queryParams = {};
     if (this.apiClient.isVertexAI()) {
       throw new Error("This method is only supported by the Gemini Developer API.");
     } else {
       const body = listFileSearchStoresParametersToMldev(params);
-      path31 = formatMap("fileSearchStores", body["_url"]);
+      path32 = formatMap("fileSearchStores", body["_url"]);
       queryParams = body["_query"];
       delete body["_url"];
       delete body["_query"];
       response = this.apiClient.request({
-        path: path31,
+        path: path32,
         queryParams,
         body: JSON.stringify(body),
         httpMethod: "GET",
@@ -80624,18 +80729,18 @@ var FileSearchStores = class extends BaseModule {
   async uploadToFileSearchStoreInternal(params) {
     var _a2, _b;
     let response;
-    let path31 = "";
+    let path32 = "";
     let queryParams = {};
     if (this.apiClient.isVertexAI()) {
       throw new Error("This method is only supported by the Gemini Developer API.");
     } else {
       const body = uploadToFileSearchStoreParametersToMldev(params);
-      path31 = formatMap("upload/v1beta/{file_search_store_name}:uploadToFileSearchStore", body["_url"]);
+      path32 = formatMap("upload/v1beta/{file_search_store_name}:uploadToFileSearchStore", body["_url"]);
       queryParams = body["_query"];
       delete body["_url"];
       delete body["_query"];
       response = this.apiClient.request({
-        path: path31,
+        path: path32,
         queryParams,
         body: JSON.stringify(body),
         httpMethod: "POST",
@@ -80663,18 +80768,18 @@ var FileSearchStores = class extends BaseModule {
   async importFile(params) {
     var _a2, _b;
     let response;
-    let path31 = "";
+    let path32 = "";
     let queryParams = {};
     if (this.apiClient.isVertexAI()) {
       throw new Error("This method is only supported by the Gemini Developer API.");
     } else {
       const body = importFileParametersToMldev(params);
-      path31 = formatMap("{file_search_store_name}:importFile", body["_url"]);
+      path32 = formatMap("{file_search_store_name}:importFile", body["_url"]);
       queryParams = body["_query"];
       delete body["_url"];
       delete body["_query"];
       response = this.apiClient.request({
-        path: path31,
+        path: path32,
         queryParams,
         body: JSON.stringify(body),
         httpMethod: "POST",
@@ -82662,16 +82767,16 @@ var ClientSDK = class {
   }
   _createRequest(context, conf, options) {
     var _a2, _b, _c, _d, _e;
-    const { method, path: path31, query, headers: opHeaders, security } = conf;
+    const { method, path: path32, query, headers: opHeaders, security } = conf;
     const base = (_a2 = conf.baseURL) !== null && _a2 !== void 0 ? _a2 : this._baseURL;
     if (!base) {
       return ERR(new InvalidRequestError("No base URL provided for operation"));
     }
     const baseURL = new URL(base);
     let reqURL;
-    if (path31) {
+    if (path32) {
       baseURL.pathname = baseURL.pathname.replace(/\/+$/, "") + "/";
-      reqURL = new URL(path31, baseURL);
+      reqURL = new URL(path32, baseURL);
       if (!reqURL.search && baseURL.search) {
         reqURL.search = baseURL.search;
       }
@@ -83291,7 +83396,7 @@ async function $do$A(client, body, api_version, options) {
   const pathParams = {
     api_version: encodeSimple("api_version", (_a2 = payload.api_version) !== null && _a2 !== void 0 ? _a2 : client._options.api_version, { explode: false, charEncoding: "percent" })
   };
-  const path31 = pathToFunc("/{api_version}/agents")(pathParams);
+  const path32 = pathToFunc("/{api_version}/agents")(pathParams);
   const headers = new Headers(compactMap({
     "Content-Type": "application/json",
     Accept: "application/json"
@@ -83322,7 +83427,7 @@ async function $do$A(client, body, api_version, options) {
     security: requestSecurity,
     method: "POST",
     baseURL: options === null || options === void 0 ? void 0 : options.server_url,
-    path: path31,
+    path: path32,
     headers,
     body: body$,
     userAgent: client._options.user_agent,
@@ -83366,7 +83471,7 @@ async function $do$z(client, id, api_version, options) {
       charEncoding: "percent"
     })
   };
-  const path31 = pathToFunc("/{api_version}/agents/{agentsId}")(pathParams);
+  const path32 = pathToFunc("/{api_version}/agents/{agentsId}")(pathParams);
   const headers = new Headers(compactMap({
     Accept: "application/json"
   }));
@@ -83396,7 +83501,7 @@ async function $do$z(client, id, api_version, options) {
     security: requestSecurity,
     method: "DELETE",
     baseURL: options === null || options === void 0 ? void 0 : options.server_url,
-    path: path31,
+    path: path32,
     headers,
     body,
     userAgent: client._options.user_agent,
@@ -83440,7 +83545,7 @@ async function $do$y(client, id, api_version, options) {
       charEncoding: "percent"
     })
   };
-  const path31 = pathToFunc("/{api_version}/agents/{agentsId}")(pathParams);
+  const path32 = pathToFunc("/{api_version}/agents/{agentsId}")(pathParams);
   const headers = new Headers(compactMap({
     Accept: "application/json"
   }));
@@ -83470,7 +83575,7 @@ async function $do$y(client, id, api_version, options) {
     security: requestSecurity,
     method: "GET",
     baseURL: options === null || options === void 0 ? void 0 : options.server_url,
-    path: path31,
+    path: path32,
     headers,
     body,
     userAgent: client._options.user_agent,
@@ -83512,7 +83617,7 @@ async function $do$x(client, api_version, page_size, page_token, parent, options
   const pathParams = {
     api_version: encodeSimple("api_version", (_a2 = payload === null || payload === void 0 ? void 0 : payload.api_version) !== null && _a2 !== void 0 ? _a2 : client._options.api_version, { explode: false, charEncoding: "percent" })
   };
-  const path31 = pathToFunc("/{api_version}/agents")(pathParams);
+  const path32 = pathToFunc("/{api_version}/agents")(pathParams);
   const query = encodeFormQuery({
     "page_size": payload === null || payload === void 0 ? void 0 : payload.page_size,
     "page_token": payload === null || payload === void 0 ? void 0 : payload.page_token,
@@ -83547,7 +83652,7 @@ async function $do$x(client, api_version, page_size, page_token, parent, options
     security: requestSecurity,
     method: "GET",
     baseURL: options === null || options === void 0 ? void 0 : options.server_url,
-    path: path31,
+    path: path32,
     headers,
     query,
     body,
@@ -83615,7 +83720,7 @@ async function $do$w(client, body, api_version, options) {
   const pathParams = {
     api_version: encodeSimple("api_version", (_a2 = payload.api_version) !== null && _a2 !== void 0 ? _a2 : client._options.api_version, { explode: false, charEncoding: "percent" })
   };
-  const path31 = pathToFunc("/{api_version}/credentials")(pathParams);
+  const path32 = pathToFunc("/{api_version}/credentials")(pathParams);
   const headers = new Headers(compactMap({
     "Content-Type": "application/json",
     Accept: "application/json"
@@ -83646,7 +83751,7 @@ async function $do$w(client, body, api_version, options) {
     security: requestSecurity,
     method: "POST",
     baseURL: options === null || options === void 0 ? void 0 : options.server_url,
-    path: path31,
+    path: path32,
     headers,
     body: body$,
     userAgent: client._options.user_agent,
@@ -83690,7 +83795,7 @@ async function $do$v(client, id, api_version, options) {
       charEncoding: "percent"
     })
   };
-  const path31 = pathToFunc("/{api_version}/credentials/{id}")(pathParams);
+  const path32 = pathToFunc("/{api_version}/credentials/{id}")(pathParams);
   const headers = new Headers(compactMap({
     Accept: "application/json"
   }));
@@ -83720,7 +83825,7 @@ async function $do$v(client, id, api_version, options) {
     security: requestSecurity,
     method: "DELETE",
     baseURL: options === null || options === void 0 ? void 0 : options.server_url,
-    path: path31,
+    path: path32,
     headers,
     body,
     userAgent: client._options.user_agent,
@@ -83764,7 +83869,7 @@ async function $do$u(client, id, api_version, options) {
       charEncoding: "percent"
     })
   };
-  const path31 = pathToFunc("/{api_version}/credentials/{id}")(pathParams);
+  const path32 = pathToFunc("/{api_version}/credentials/{id}")(pathParams);
   const headers = new Headers(compactMap({
     Accept: "application/json"
   }));
@@ -83794,7 +83899,7 @@ async function $do$u(client, id, api_version, options) {
     security: requestSecurity,
     method: "GET",
     baseURL: options === null || options === void 0 ? void 0 : options.server_url,
-    path: path31,
+    path: path32,
     headers,
     body,
     userAgent: client._options.user_agent,
@@ -83835,7 +83940,7 @@ async function $do$t(client, api_version, page_size, page_token, options) {
   const pathParams = {
     api_version: encodeSimple("api_version", (_a2 = payload === null || payload === void 0 ? void 0 : payload.api_version) !== null && _a2 !== void 0 ? _a2 : client._options.api_version, { explode: false, charEncoding: "percent" })
   };
-  const path31 = pathToFunc("/{api_version}/credentials")(pathParams);
+  const path32 = pathToFunc("/{api_version}/credentials")(pathParams);
   const query = encodeFormQuery({
     "page_size": payload === null || payload === void 0 ? void 0 : payload.page_size,
     "page_token": payload === null || payload === void 0 ? void 0 : payload.page_token
@@ -83869,7 +83974,7 @@ async function $do$t(client, api_version, page_size, page_token, options) {
     security: requestSecurity,
     method: "GET",
     baseURL: options === null || options === void 0 ? void 0 : options.server_url,
-    path: path31,
+    path: path32,
     headers,
     query,
     body,
@@ -83916,7 +84021,7 @@ async function $do$s(client, id, body, api_version, update_mask, options) {
       charEncoding: "percent"
     })
   };
-  const path31 = pathToFunc("/{api_version}/credentials/{id}")(pathParams);
+  const path32 = pathToFunc("/{api_version}/credentials/{id}")(pathParams);
   const query = encodeFormQuery({
     "update_mask": payload.update_mask
   });
@@ -83950,7 +84055,7 @@ async function $do$s(client, id, body, api_version, update_mask, options) {
     security: requestSecurity,
     method: "PATCH",
     baseURL: options === null || options === void 0 ? void 0 : options.server_url,
-    path: path31,
+    path: path32,
     headers,
     query,
     body: body$,
@@ -84025,7 +84130,7 @@ async function $do$r(client, body, api_version, options) {
   const pathParams = {
     api_version: encodeSimple("api_version", (_a2 = payload.api_version) !== null && _a2 !== void 0 ? _a2 : client._options.api_version, { explode: false, charEncoding: "percent" })
   };
-  const path31 = pathToFunc("/{api_version}/environments")(pathParams);
+  const path32 = pathToFunc("/{api_version}/environments")(pathParams);
   const headers = new Headers(compactMap({
     "Content-Type": "application/json",
     Accept: "application/json"
@@ -84056,7 +84161,7 @@ async function $do$r(client, body, api_version, options) {
     security: requestSecurity,
     method: "POST",
     baseURL: options === null || options === void 0 ? void 0 : options.server_url,
-    path: path31,
+    path: path32,
     headers,
     body: body$,
     userAgent: client._options.user_agent,
@@ -84100,7 +84205,7 @@ async function $do$q(client, id, api_version, options) {
       charEncoding: "percent"
     })
   };
-  const path31 = pathToFunc("/{api_version}/environments/{id}")(pathParams);
+  const path32 = pathToFunc("/{api_version}/environments/{id}")(pathParams);
   const headers = new Headers(compactMap({
     Accept: "application/json"
   }));
@@ -84130,7 +84235,7 @@ async function $do$q(client, id, api_version, options) {
     security: requestSecurity,
     method: "DELETE",
     baseURL: options === null || options === void 0 ? void 0 : options.server_url,
-    path: path31,
+    path: path32,
     headers,
     body,
     userAgent: client._options.user_agent,
@@ -84174,7 +84279,7 @@ async function $do$p(client, id, api_version, options) {
       charEncoding: "percent"
     })
   };
-  const path31 = pathToFunc("/{api_version}/environments/{id}")(pathParams);
+  const path32 = pathToFunc("/{api_version}/environments/{id}")(pathParams);
   const headers = new Headers(compactMap({
     Accept: "application/json"
   }));
@@ -84204,7 +84309,7 @@ async function $do$p(client, id, api_version, options) {
     security: requestSecurity,
     method: "GET",
     baseURL: options === null || options === void 0 ? void 0 : options.server_url,
-    path: path31,
+    path: path32,
     headers,
     body,
     userAgent: client._options.user_agent,
@@ -84245,7 +84350,7 @@ async function $do$o(client, api_version, page_size, page_token, options) {
   const pathParams = {
     api_version: encodeSimple("api_version", (_a2 = payload === null || payload === void 0 ? void 0 : payload.api_version) !== null && _a2 !== void 0 ? _a2 : client._options.api_version, { explode: false, charEncoding: "percent" })
   };
-  const path31 = pathToFunc("/{api_version}/environments")(pathParams);
+  const path32 = pathToFunc("/{api_version}/environments")(pathParams);
   const query = encodeFormQuery({
     "page_size": payload === null || payload === void 0 ? void 0 : payload.page_size,
     "page_token": payload === null || payload === void 0 ? void 0 : payload.page_token
@@ -84279,7 +84384,7 @@ async function $do$o(client, api_version, page_size, page_token, options) {
     security: requestSecurity,
     method: "GET",
     baseURL: options === null || options === void 0 ? void 0 : options.server_url,
-    path: path31,
+    path: path32,
     headers,
     query,
     body,
@@ -84306,14 +84411,14 @@ async function $do$o(client, api_version, page_size, page_token, options) {
   }
   return [result, { status: "complete", request: req, response }];
 }
-function environmentsFilesList(client, environment, path31, api_version, page_size, page_token, recursive, options) {
-  return new APIPromise($do$n(client, environment, path31, api_version, page_size, page_token, recursive, options));
+function environmentsFilesList(client, environment, path32, api_version, page_size, page_token, recursive, options) {
+  return new APIPromise($do$n(client, environment, path32, api_version, page_size, page_token, recursive, options));
 }
-async function $do$n(client, environment, path31, api_version, page_size, page_token, recursive, options) {
+async function $do$n(client, environment, path32, api_version, page_size, page_token, recursive, options) {
   var _a2, _b, _c;
   const input = {
     environment,
-    path: path31,
+    path: path32,
     api_version,
     page_size,
     page_token,
@@ -84398,18 +84503,18 @@ var Files2 = class extends ClientSDK {
   /**
    * Retrieves file metadata or directory contents from an environment's snapshot. To download file content, use the download URL returned in the response.
    */
-  list(environment, path31, params, options) {
-    return unwrapAsAPIPromise(environmentsFilesList(this, environment, path31, params === null || params === void 0 ? void 0 : params.api_version, params === null || params === void 0 ? void 0 : params.page_size, params === null || params === void 0 ? void 0 : params.page_token, params === null || params === void 0 ? void 0 : params.recursive, options));
+  list(environment, path32, params, options) {
+    return unwrapAsAPIPromise(environmentsFilesList(this, environment, path32, params === null || params === void 0 ? void 0 : params.api_version, params === null || params === void 0 ? void 0 : params.page_size, params === null || params === void 0 ? void 0 : params.page_token, params === null || params === void 0 ? void 0 : params.recursive, options));
   }
 };
-function environmentsInternalStartUpload(client, environment, path31, x_goog_upload_command, x_goog_upload_header_content_length, x_goog_upload_header_content_type, x_goog_upload_protocol, api_version, extract, overwrite, options) {
-  return new APIPromise($do$m(client, environment, path31, x_goog_upload_command, x_goog_upload_header_content_length, x_goog_upload_header_content_type, x_goog_upload_protocol, api_version, extract, overwrite, options));
+function environmentsInternalStartUpload(client, environment, path32, x_goog_upload_command, x_goog_upload_header_content_length, x_goog_upload_header_content_type, x_goog_upload_protocol, api_version, extract, overwrite, options) {
+  return new APIPromise($do$m(client, environment, path32, x_goog_upload_command, x_goog_upload_header_content_length, x_goog_upload_header_content_type, x_goog_upload_protocol, api_version, extract, overwrite, options));
 }
-async function $do$m(client, environment, path31, x_goog_upload_command, x_goog_upload_header_content_length, x_goog_upload_header_content_type, x_goog_upload_protocol, api_version, extract, overwrite, options) {
+async function $do$m(client, environment, path32, x_goog_upload_command, x_goog_upload_header_content_length, x_goog_upload_header_content_type, x_goog_upload_protocol, api_version, extract, overwrite, options) {
   var _a2, _b, _c;
   const input = {
     environment,
-    path: path31,
+    path: path32,
     "X-Goog-Upload-Command": x_goog_upload_command,
     "X-Goog-Upload-Header-Content-Length": x_goog_upload_header_content_length,
     "X-Goog-Upload-Header-Content-Type": x_goog_upload_header_content_type,
@@ -84510,8 +84615,8 @@ var Internal = class extends ClientSDK {
    * Upload the file bytes to the URL returned in the `X-Goog-Upload-URL`
    * response header, using the resumable upload protocol.
    */
-  startUpload(environment, path31, params, options) {
-    return unwrapAsAPIPromise(environmentsInternalStartUpload(this, environment, path31, params["X-Goog-Upload-Command"], params["X-Goog-Upload-Header-Content-Length"], params["X-Goog-Upload-Header-Content-Type"], params["X-Goog-Upload-Protocol"], params.api_version, params.extract, params.overwrite, options));
+  startUpload(environment, path32, params, options) {
+    return unwrapAsAPIPromise(environmentsInternalStartUpload(this, environment, path32, params["X-Goog-Upload-Command"], params["X-Goog-Upload-Header-Content-Length"], params["X-Goog-Upload-Header-Content-Type"], params["X-Goog-Upload-Protocol"], params.api_version, params.extract, params.overwrite, options));
   }
 };
 var Environments = class extends ClientSDK {
@@ -84646,7 +84751,7 @@ async function $do$l(client, id, api_version, options) {
       charEncoding: "percent"
     })
   };
-  const path31 = pathToFunc("/{api_version}/interactions/{interactionsId}/cancel")(pathParams);
+  const path32 = pathToFunc("/{api_version}/interactions/{interactionsId}/cancel")(pathParams);
   const headers = new Headers(compactMap({
     Accept: "application/json"
   }));
@@ -84676,7 +84781,7 @@ async function $do$l(client, id, api_version, options) {
     security: requestSecurity,
     method: "POST",
     baseURL: options === null || options === void 0 ? void 0 : options.server_url,
-    path: path31,
+    path: path32,
     headers,
     body,
     userAgent: client._options.user_agent,
@@ -84719,7 +84824,7 @@ async function $do$k(client, body, api_version, options) {
   const pathParams = {
     api_version: encodeSimple("api_version", (_a2 = payload.api_version) !== null && _a2 !== void 0 ? _a2 : client._options.api_version, { explode: false, charEncoding: "percent" })
   };
-  const path31 = pathToFunc("/{api_version}/interactions")(pathParams);
+  const path32 = pathToFunc("/{api_version}/interactions")(pathParams);
   const headers = new Headers(compactMap({
     "Content-Type": "application/json",
     Accept: ((_b = input === null || input === void 0 ? void 0 : input.body) === null || _b === void 0 ? void 0 : _b.stream) ? "text/event-stream" : "application/json"
@@ -84750,7 +84855,7 @@ async function $do$k(client, body, api_version, options) {
     security: requestSecurity,
     method: "POST",
     baseURL: options === null || options === void 0 ? void 0 : options.server_url,
-    path: path31,
+    path: path32,
     headers,
     body: body$,
     userAgent: client._options.user_agent,
@@ -84800,7 +84905,7 @@ async function $do$j(client, id, api_version, options) {
       charEncoding: "percent"
     })
   };
-  const path31 = pathToFunc("/{api_version}/interactions/{interactionsId}")(pathParams);
+  const path32 = pathToFunc("/{api_version}/interactions/{interactionsId}")(pathParams);
   const headers = new Headers(compactMap({
     Accept: "application/json"
   }));
@@ -84830,7 +84935,7 @@ async function $do$j(client, id, api_version, options) {
     security: requestSecurity,
     method: "DELETE",
     baseURL: options === null || options === void 0 ? void 0 : options.server_url,
-    path: path31,
+    path: path32,
     headers,
     body,
     userAgent: client._options.user_agent,
@@ -84880,7 +84985,7 @@ async function $do$i(client, id, api_version, include_input, last_event_id, stre
       charEncoding: "percent"
     })
   };
-  const path31 = pathToFunc("/{api_version}/interactions/{interactionsId}")(pathParams);
+  const path32 = pathToFunc("/{api_version}/interactions/{interactionsId}")(pathParams);
   const query = encodeFormQuery({
     "include_input": payload.include_input,
     "last_event_id": payload.last_event_id,
@@ -84915,7 +85020,7 @@ async function $do$i(client, id, api_version, include_input, last_event_id, stre
     security: requestSecurity,
     method: "GET",
     baseURL: options === null || options === void 0 ? void 0 : options.server_url,
-    path: path31,
+    path: path32,
     headers,
     query,
     body,
@@ -84984,7 +85089,7 @@ async function $do$h(client, body, api_version, options) {
   const pathParams = {
     api_version: encodeSimple("api_version", (_a2 = payload.api_version) !== null && _a2 !== void 0 ? _a2 : client._options.api_version, { explode: false, charEncoding: "percent" })
   };
-  const path31 = pathToFunc("/{api_version}/triggers")(pathParams);
+  const path32 = pathToFunc("/{api_version}/triggers")(pathParams);
   const headers = new Headers(compactMap({
     "Content-Type": "application/json",
     Accept: "application/json"
@@ -85015,7 +85120,7 @@ async function $do$h(client, body, api_version, options) {
     security: requestSecurity,
     method: "POST",
     baseURL: options === null || options === void 0 ? void 0 : options.server_url,
-    path: path31,
+    path: path32,
     headers,
     body: body$,
     userAgent: client._options.user_agent,
@@ -85059,7 +85164,7 @@ async function $do$g(client, id, api_version, options) {
       charEncoding: "percent"
     })
   };
-  const path31 = pathToFunc("/{api_version}/triggers/{id}")(pathParams);
+  const path32 = pathToFunc("/{api_version}/triggers/{id}")(pathParams);
   const headers = new Headers(compactMap({
     Accept: "application/json"
   }));
@@ -85089,7 +85194,7 @@ async function $do$g(client, id, api_version, options) {
     security: requestSecurity,
     method: "DELETE",
     baseURL: options === null || options === void 0 ? void 0 : options.server_url,
-    path: path31,
+    path: path32,
     headers,
     body,
     userAgent: client._options.user_agent,
@@ -85133,7 +85238,7 @@ async function $do$f(client, id, api_version, options) {
       charEncoding: "percent"
     })
   };
-  const path31 = pathToFunc("/{api_version}/triggers/{id}")(pathParams);
+  const path32 = pathToFunc("/{api_version}/triggers/{id}")(pathParams);
   const headers = new Headers(compactMap({
     Accept: "application/json"
   }));
@@ -85163,7 +85268,7 @@ async function $do$f(client, id, api_version, options) {
     security: requestSecurity,
     method: "GET",
     baseURL: options === null || options === void 0 ? void 0 : options.server_url,
-    path: path31,
+    path: path32,
     headers,
     body,
     userAgent: client._options.user_agent,
@@ -85209,7 +85314,7 @@ async function $do$e(client, trigger_id, api_version, page_size, page_token, opt
       charEncoding: "percent"
     })
   };
-  const path31 = pathToFunc("/{api_version}/triggers/{triggerId}/executions")(pathParams);
+  const path32 = pathToFunc("/{api_version}/triggers/{triggerId}/executions")(pathParams);
   const query = encodeFormQuery({
     "page_size": payload.page_size,
     "page_token": payload.page_token
@@ -85243,7 +85348,7 @@ async function $do$e(client, trigger_id, api_version, page_size, page_token, opt
     security: requestSecurity,
     method: "GET",
     baseURL: options === null || options === void 0 ? void 0 : options.server_url,
-    path: path31,
+    path: path32,
     headers,
     query,
     body,
@@ -85286,7 +85391,7 @@ async function $do$d(client, api_version, filter, page_size, page_token, options
   const pathParams = {
     api_version: encodeSimple("api_version", (_a2 = payload === null || payload === void 0 ? void 0 : payload.api_version) !== null && _a2 !== void 0 ? _a2 : client._options.api_version, { explode: false, charEncoding: "percent" })
   };
-  const path31 = pathToFunc("/{api_version}/triggers")(pathParams);
+  const path32 = pathToFunc("/{api_version}/triggers")(pathParams);
   const query = encodeFormQuery({
     "filter": payload === null || payload === void 0 ? void 0 : payload.filter,
     "page_size": payload === null || payload === void 0 ? void 0 : payload.page_size,
@@ -85321,7 +85426,7 @@ async function $do$d(client, api_version, filter, page_size, page_token, options
     security: requestSecurity,
     method: "GET",
     baseURL: options === null || options === void 0 ? void 0 : options.server_url,
-    path: path31,
+    path: path32,
     headers,
     query,
     body,
@@ -85366,7 +85471,7 @@ async function $do$c(client, trigger_id, api_version, options) {
       charEncoding: "percent"
     })
   };
-  const path31 = pathToFunc("/{api_version}/triggers/{triggerId}/executions")(pathParams);
+  const path32 = pathToFunc("/{api_version}/triggers/{triggerId}/executions")(pathParams);
   const headers = new Headers(compactMap({
     Accept: "application/json"
   }));
@@ -85396,7 +85501,7 @@ async function $do$c(client, trigger_id, api_version, options) {
     security: requestSecurity,
     method: "POST",
     baseURL: options === null || options === void 0 ? void 0 : options.server_url,
-    path: path31,
+    path: path32,
     headers,
     body,
     userAgent: client._options.user_agent,
@@ -85441,7 +85546,7 @@ async function $do$b(client, id, body, api_version, options) {
       charEncoding: "percent"
     })
   };
-  const path31 = pathToFunc("/{api_version}/triggers/{id}")(pathParams);
+  const path32 = pathToFunc("/{api_version}/triggers/{id}")(pathParams);
   const headers = new Headers(compactMap({
     "Content-Type": "application/json",
     Accept: "application/json"
@@ -85472,7 +85577,7 @@ async function $do$b(client, id, body, api_version, options) {
     security: requestSecurity,
     method: "PATCH",
     baseURL: options === null || options === void 0 ? void 0 : options.server_url,
-    path: path31,
+    path: path32,
     headers,
     body: body$,
     userAgent: client._options.user_agent,
@@ -85559,7 +85664,7 @@ async function $do$a(client, body, api_version, options) {
   const pathParams = {
     api_version: encodeSimple("api_version", (_a2 = payload.api_version) !== null && _a2 !== void 0 ? _a2 : client._options.api_version, { explode: false, charEncoding: "percent" })
   };
-  const path31 = pathToFunc("/{api_version}/voices")(pathParams);
+  const path32 = pathToFunc("/{api_version}/voices")(pathParams);
   const headers = new Headers(compactMap({
     "Content-Type": "application/json",
     Accept: "application/json"
@@ -85590,7 +85695,7 @@ async function $do$a(client, body, api_version, options) {
     security: requestSecurity,
     method: "POST",
     baseURL: options === null || options === void 0 ? void 0 : options.server_url,
-    path: path31,
+    path: path32,
     headers,
     body: body$,
     userAgent: client._options.user_agent,
@@ -85634,7 +85739,7 @@ async function $do$9(client, id, api_version, options) {
       charEncoding: "percent"
     })
   };
-  const path31 = pathToFunc("/{api_version}/voices/{voicesId}")(pathParams);
+  const path32 = pathToFunc("/{api_version}/voices/{voicesId}")(pathParams);
   const headers = new Headers(compactMap({
     Accept: "application/json"
   }));
@@ -85664,7 +85769,7 @@ async function $do$9(client, id, api_version, options) {
     security: requestSecurity,
     method: "DELETE",
     baseURL: options === null || options === void 0 ? void 0 : options.server_url,
-    path: path31,
+    path: path32,
     headers,
     body,
     userAgent: client._options.user_agent,
@@ -85708,7 +85813,7 @@ async function $do$8(client, id, api_version, options) {
       charEncoding: "percent"
     })
   };
-  const path31 = pathToFunc("/{api_version}/voices/{voicesId}")(pathParams);
+  const path32 = pathToFunc("/{api_version}/voices/{voicesId}")(pathParams);
   const headers = new Headers(compactMap({
     Accept: "application/json"
   }));
@@ -85738,7 +85843,7 @@ async function $do$8(client, id, api_version, options) {
     security: requestSecurity,
     method: "GET",
     baseURL: options === null || options === void 0 ? void 0 : options.server_url,
-    path: path31,
+    path: path32,
     headers,
     body,
     userAgent: client._options.user_agent,
@@ -85788,7 +85893,7 @@ async function $do$7(client, api_version, accent, contexts, gender, language_cod
   const pathParams = {
     api_version: encodeSimple("api_version", (_a2 = payload === null || payload === void 0 ? void 0 : payload.api_version) !== null && _a2 !== void 0 ? _a2 : client._options.api_version, { explode: false, charEncoding: "percent" })
   };
-  const path31 = pathToFunc("/{api_version}/voices")(pathParams);
+  const path32 = pathToFunc("/{api_version}/voices")(pathParams);
   const query = encodeFormQuery({
     "accent": payload === null || payload === void 0 ? void 0 : payload.accent,
     "context": payload === null || payload === void 0 ? void 0 : payload.contexts,
@@ -85831,7 +85936,7 @@ async function $do$7(client, api_version, accent, contexts, gender, language_cod
     security: requestSecurity,
     method: "GET",
     baseURL: options === null || options === void 0 ? void 0 : options.server_url,
-    path: path31,
+    path: path32,
     headers,
     query,
     body,
@@ -85904,7 +86009,7 @@ async function $do$6(client, body, api_version, options) {
   const pathParams = {
     api_version: encodeSimple("api_version", (_a2 = payload.api_version) !== null && _a2 !== void 0 ? _a2 : client._options.api_version, { explode: false, charEncoding: "percent" })
   };
-  const path31 = pathToFunc("/{api_version}/webhooks")(pathParams);
+  const path32 = pathToFunc("/{api_version}/webhooks")(pathParams);
   const headers = new Headers(compactMap({
     "Content-Type": "application/json",
     Accept: "application/json"
@@ -85935,7 +86040,7 @@ async function $do$6(client, body, api_version, options) {
     security: requestSecurity,
     method: "POST",
     baseURL: options === null || options === void 0 ? void 0 : options.server_url,
-    path: path31,
+    path: path32,
     headers,
     body: body$,
     userAgent: client._options.user_agent,
@@ -85979,7 +86084,7 @@ async function $do$5(client, id, api_version, options) {
       charEncoding: "percent"
     })
   };
-  const path31 = pathToFunc("/{api_version}/webhooks/{id}")(pathParams);
+  const path32 = pathToFunc("/{api_version}/webhooks/{id}")(pathParams);
   const headers = new Headers(compactMap({
     Accept: "application/json"
   }));
@@ -86009,7 +86114,7 @@ async function $do$5(client, id, api_version, options) {
     security: requestSecurity,
     method: "DELETE",
     baseURL: options === null || options === void 0 ? void 0 : options.server_url,
-    path: path31,
+    path: path32,
     headers,
     body,
     userAgent: client._options.user_agent,
@@ -86053,7 +86158,7 @@ async function $do$4(client, id, api_version, options) {
       charEncoding: "percent"
     })
   };
-  const path31 = pathToFunc("/{api_version}/webhooks/{id}")(pathParams);
+  const path32 = pathToFunc("/{api_version}/webhooks/{id}")(pathParams);
   const headers = new Headers(compactMap({
     Accept: "application/json"
   }));
@@ -86083,7 +86188,7 @@ async function $do$4(client, id, api_version, options) {
     security: requestSecurity,
     method: "GET",
     baseURL: options === null || options === void 0 ? void 0 : options.server_url,
-    path: path31,
+    path: path32,
     headers,
     body,
     userAgent: client._options.user_agent,
@@ -86124,7 +86229,7 @@ async function $do$3(client, api_version, page_size, page_token, options) {
   const pathParams = {
     api_version: encodeSimple("api_version", (_a2 = payload === null || payload === void 0 ? void 0 : payload.api_version) !== null && _a2 !== void 0 ? _a2 : client._options.api_version, { explode: false, charEncoding: "percent" })
   };
-  const path31 = pathToFunc("/{api_version}/webhooks")(pathParams);
+  const path32 = pathToFunc("/{api_version}/webhooks")(pathParams);
   const query = encodeFormQuery({
     "page_size": payload === null || payload === void 0 ? void 0 : payload.page_size,
     "page_token": payload === null || payload === void 0 ? void 0 : payload.page_token
@@ -86158,7 +86263,7 @@ async function $do$3(client, api_version, page_size, page_token, options) {
     security: requestSecurity,
     method: "GET",
     baseURL: options === null || options === void 0 ? void 0 : options.server_url,
-    path: path31,
+    path: path32,
     headers,
     query,
     body,
@@ -86204,7 +86309,7 @@ async function $do$2(client, id, api_version, body, options) {
       charEncoding: "percent"
     })
   };
-  const path31 = pathToFunc("/{api_version}/webhooks/{id}:ping")(pathParams);
+  const path32 = pathToFunc("/{api_version}/webhooks/{id}:ping")(pathParams);
   const headers = new Headers(compactMap({
     "Content-Type": "application/json",
     Accept: "application/json"
@@ -86235,7 +86340,7 @@ async function $do$2(client, id, api_version, body, options) {
     security: requestSecurity,
     method: "POST",
     baseURL: options === null || options === void 0 ? void 0 : options.server_url,
-    path: path31,
+    path: path32,
     headers,
     body: body$,
     userAgent: client._options.user_agent,
@@ -86280,7 +86385,7 @@ async function $do$1(client, id, body, api_version, options) {
       charEncoding: "percent"
     })
   };
-  const path31 = pathToFunc("/{api_version}/webhooks/{id}:rotateSigningSecret")(pathParams);
+  const path32 = pathToFunc("/{api_version}/webhooks/{id}:rotateSigningSecret")(pathParams);
   const headers = new Headers(compactMap({
     "Content-Type": "application/json",
     Accept: "application/json"
@@ -86311,7 +86416,7 @@ async function $do$1(client, id, body, api_version, options) {
     security: requestSecurity,
     method: "POST",
     baseURL: options === null || options === void 0 ? void 0 : options.server_url,
-    path: path31,
+    path: path32,
     headers,
     body: body$,
     userAgent: client._options.user_agent,
@@ -86357,7 +86462,7 @@ async function $do(client, id, body, api_version, update_mask, options) {
       charEncoding: "percent"
     })
   };
-  const path31 = pathToFunc("/{api_version}/webhooks/{id}")(pathParams);
+  const path32 = pathToFunc("/{api_version}/webhooks/{id}")(pathParams);
   const query = encodeFormQuery({
     "update_mask": payload.update_mask
   });
@@ -86391,7 +86496,7 @@ async function $do(client, id, body, api_version, update_mask, options) {
     security: requestSecurity,
     method: "PATCH",
     baseURL: options === null || options === void 0 ? void 0 : options.server_url,
-    path: path31,
+    path: path32,
     headers,
     query,
     body: body$,
@@ -88973,16 +89078,16 @@ var Tunings = class extends BaseModule {
   async getInternal(params) {
     var _a2, _b, _c, _d;
     let response;
-    let path31 = "";
+    let path32 = "";
     let queryParams = {};
     if (this.apiClient.isVertexAI()) {
       const body = getTuningJobParametersToVertex(params);
-      path31 = formatMap("{name}", body["_url"]);
+      path32 = formatMap("{name}", body["_url"]);
       queryParams = body["_query"];
       delete body["_url"];
       delete body["_query"];
       response = this.apiClient.request({
-        path: path31,
+        path: path32,
         queryParams,
         body: JSON.stringify(body),
         httpMethod: "GET",
@@ -89003,12 +89108,12 @@ var Tunings = class extends BaseModule {
       });
     } else {
       const body = getTuningJobParametersToMldev(params);
-      path31 = formatMap("{name}", body["_url"]);
+      path32 = formatMap("{name}", body["_url"]);
       queryParams = body["_query"];
       delete body["_url"];
       delete body["_query"];
       response = this.apiClient.request({
-        path: path31,
+        path: path32,
         queryParams,
         body: JSON.stringify(body),
         httpMethod: "GET",
@@ -89032,16 +89137,16 @@ var Tunings = class extends BaseModule {
   async listInternal(params) {
     var _a2, _b;
     let response;
-    let path31 = "";
+    let path32 = "";
     let queryParams = {};
     if (this.apiClient.isVertexAI()) {
       const body = listTuningJobsParametersToVertex(params);
-      path31 = formatMap("tuningJobs", body["_url"]);
+      path32 = formatMap("tuningJobs", body["_url"]);
       queryParams = body["_query"];
       delete body["_url"];
       delete body["_query"];
       response = this.apiClient.request({
-        path: path31,
+        path: path32,
         queryParams,
         body: JSON.stringify(body),
         httpMethod: "GET",
@@ -89080,16 +89185,16 @@ var Tunings = class extends BaseModule {
   async cancel(params) {
     var _a2, _b, _c, _d;
     let response;
-    let path31 = "";
+    let path32 = "";
     let queryParams = {};
     if (this.apiClient.isVertexAI()) {
       const body = cancelTuningJobParametersToVertex(params);
-      path31 = formatMap("{name}:cancel", body["_url"]);
+      path32 = formatMap("{name}:cancel", body["_url"]);
       queryParams = body["_query"];
       delete body["_url"];
       delete body["_query"];
       response = this.apiClient.request({
-        path: path31,
+        path: path32,
         queryParams,
         body: JSON.stringify(body),
         httpMethod: "POST",
@@ -89112,12 +89217,12 @@ var Tunings = class extends BaseModule {
       });
     } else {
       const body = cancelTuningJobParametersToMldev(params);
-      path31 = formatMap("{name}:cancel", body["_url"]);
+      path32 = formatMap("{name}:cancel", body["_url"]);
       queryParams = body["_query"];
       delete body["_url"];
       delete body["_query"];
       response = this.apiClient.request({
-        path: path31,
+        path: path32,
         queryParams,
         body: JSON.stringify(body),
         httpMethod: "POST",
@@ -89143,16 +89248,16 @@ var Tunings = class extends BaseModule {
   async tuneInternal(params) {
     var _a2, _b;
     let response;
-    let path31 = "";
+    let path32 = "";
     let queryParams = {};
     if (this.apiClient.isVertexAI()) {
       const body = createTuningJobParametersPrivateToVertex(params, params);
-      path31 = formatMap("tuningJobs", body["_url"]);
+      path32 = formatMap("tuningJobs", body["_url"]);
       queryParams = body["_query"];
       delete body["_url"];
       delete body["_query"];
       response = this.apiClient.request({
-        path: path31,
+        path: path32,
         queryParams,
         body: JSON.stringify(body),
         httpMethod: "POST",
@@ -89178,18 +89283,18 @@ var Tunings = class extends BaseModule {
   async tuneMldevInternal(params) {
     var _a2, _b;
     let response;
-    let path31 = "";
+    let path32 = "";
     let queryParams = {};
     if (this.apiClient.isVertexAI()) {
       throw new Error("This method is only supported by the Gemini Developer API.");
     } else {
       const body = createTuningJobParametersPrivateToMldev(params);
-      path31 = formatMap("tunedModels", body["_url"]);
+      path32 = formatMap("tunedModels", body["_url"]);
       queryParams = body["_query"];
       delete body["_url"];
       delete body["_query"];
       response = this.apiClient.request({
-        path: path31,
+        path: path32,
         queryParams,
         body: JSON.stringify(body),
         httpMethod: "POST",
@@ -89213,16 +89318,16 @@ var Tunings = class extends BaseModule {
   async validateReward(params) {
     var _a2, _b;
     let response;
-    let path31 = "";
+    let path32 = "";
     let queryParams = {};
     if (this.apiClient.isVertexAI()) {
       const body = validateRewardParametersToVertex(params);
-      path31 = formatMap("{parent}/tuningJobs:validateReinforcementTuningReward", body["_url"]);
+      path32 = formatMap("{parent}/tuningJobs:validateReinforcementTuningReward", body["_url"]);
       queryParams = body["_query"];
       delete body["_url"];
       delete body["_query"];
       response = this.apiClient.request({
-        path: path31,
+        path: path32,
         queryParams,
         body: JSON.stringify(body),
         httpMethod: "POST",
@@ -89481,7 +89586,7 @@ var NodeUploader = class {
     let response = new HttpResponse(new Response());
     let uploadCommand = "upload";
     let fileHandle;
-    const fileName = path8.basename(file);
+    const fileName = path9.basename(file);
     try {
       fileHandle = await fs4.open(file, "r");
       if (!fileHandle) {
@@ -89745,15 +89850,22 @@ function getApiKeyFromEnv() {
   return envGoogleApiKey || envGeminiApiKey || void 0;
 }
 
-// src/worker/gemini/worker.ts
-import { mkdtemp, writeFile as writeFile3, readFile as readFile6, rm as rm4 } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import path10 from "node:path";
-
 // src/worker/gemini/errors.ts
 function parseDuration(d) {
   const m2 = d ? /^(\d+(?:\.\d+)?)s$/.exec(d.trim()) : null;
   return m2 ? Math.round(Number(m2[1]) * 1e3) : void 0;
+}
+function plain(message) {
+  if (!/^\s*<(!doctype|html)/i.test(message)) return message;
+  const title = /<title>([^<]*)<\/title>/i.exec(message)?.[1]?.trim();
+  const text = message.replace(/<style[\s\S]*?<\/style>|<title>[\s\S]*?<\/title>/gi, " ").replace(/<[^>]+>/g, " ").replace(/\s+/g, " ").trim();
+  return `${title ? `${title}: ` : ""}${text}`.slice(0, 200);
+}
+function isNetworkError(e2) {
+  if (!e2) return false;
+  if (e2.name === "AbortError" || e2.name === "TimeoutError" || e2.name === "SyntaxError" || e2.cause?.name === "AbortError") return true;
+  const code = e2.code ?? e2.cause?.code ?? "";
+  return e2 instanceof TypeError || /^(E[A-Z]+|UND_ERR_[A-Z_]+)$/.test(code);
 }
 function classifyApiError(err) {
   const e2 = err;
@@ -89765,14 +89877,18 @@ function classifyApiError(err) {
     body = void 0;
   }
   const details = body?.error?.details ?? [];
-  const message = body?.error?.message ?? e2?.message ?? String(err);
+  const message = plain(body?.error?.message ?? e2?.message ?? String(err));
   const retryDelayMs = parseDuration(details.find((d) => d["@type"]?.endsWith("google.rpc.RetryInfo"))?.retryDelay);
   if (status === void 0) {
+    if (!isNetworkError(e2)) return { kind: "local", status, retryDelayMs: void 0, message };
     return { kind: "retry", status, retryDelayMs: void 0, message: e2?.name === "AbortError" || /abort/i.test(message) ? "timed out" : message };
   }
   if (status === 429) {
+    const hasFailure = details.some((d) => d["@type"]?.endsWith("google.rpc.QuotaFailure"));
     const quotas = details.filter((d) => d["@type"]?.endsWith("google.rpc.QuotaFailure")).flatMap((d) => d.violations ?? []);
+    if (quotas.some((v) => v.quotaValue === "0")) return { kind: "no-quota", status, retryDelayMs, message };
     if (quotas.some((v) => /PerDay/i.test(v.quotaId ?? ""))) return { kind: "daily-quota", status, retryDelayMs, message };
+    if (!hasFailure && retryDelayMs === void 0) return { kind: "rate", status, retryDelayMs, message };
     return { kind: "retry", status, retryDelayMs, message };
   }
   if (status === 408 || status >= 500) return { kind: "retry", status, retryDelayMs, message };
@@ -89782,6 +89898,21 @@ function classifyApiError(err) {
 }
 function backoffMs(attempt, random, baseMs = 1e3, capMs = 6e4) {
   return Math.floor(random() * Math.min(capMs, baseMs * 2 ** attempt));
+}
+function windowBackoffMs(attempt, attempts, windowMs, random) {
+  const base = windowMs / 2 ** Math.max(0, attempts - 2 - attempt);
+  return Math.floor(base * (1 + random() / 4));
+}
+function nextPacificMidnight(now) {
+  const parts = new Intl.DateTimeFormat("en-US", { timeZone: "America/Los_Angeles", year: "numeric", month: "numeric", day: "numeric", hour: "numeric", minute: "numeric", second: "numeric", hourCycle: "h23" }).formatToParts(new Date(now));
+  const get = (t2) => Number(parts.find((p) => p.type === t2).value);
+  const midnightUtc = Date.UTC(get("year"), get("month") - 1, get("day") + 1);
+  for (const offsetH of [7, 8]) {
+    const at = midnightUtc + offsetH * 36e5;
+    const local = new Intl.DateTimeFormat("en-US", { timeZone: "America/Los_Angeles", hour: "numeric", minute: "numeric", hourCycle: "h23" }).format(new Date(at));
+    if (local === "00:00" && at > now) return at;
+  }
+  return midnightUtc + 8 * 36e5;
 }
 
 // src/worker/gemini/limiter.ts
@@ -89863,13 +89994,17 @@ var RateLimiter = class {
 };
 
 // src/worker/gemini/budget.ts
-import { readFile as readFile5 } from "node:fs/promises";
-import path9 from "node:path";
-function costUsd(prices, model, tokensIn, tokensOut, batch = false) {
+import { readFile as readFile6 } from "node:fs/promises";
+import path10 from "node:path";
+function costUsd(prices, model, t2, batch = false) {
   const p = prices[model];
   if (!p) return 0;
-  const full = (tokensIn * p.in + tokensOut * p.out) / 1e6;
+  const cached = Math.min(t2.cached, t2.in);
+  const full = ((t2.in - cached) * p.in + cached * (p.cached_in ?? p.in) + t2.out * p.out) / 1e6;
   return batch ? full * (1 - (p.batch_discount ?? 0.5)) : full;
+}
+function nextUtcDay(day) {
+  return new Date(Date.UTC(Number(day.slice(0, 4)), Number(day.slice(4, 6)) - 1, Number(day.slice(6, 8)) + 1)).toISOString();
 }
 var Budget = class {
   constructor(stateDir, limits, today) {
@@ -89883,12 +90018,12 @@ var Budget = class {
   truck = { usd: 0, tokens_in: 0, tokens_out: 0, calls: 0 };
   night;
   file() {
-    return path9.join(this.stateDir, `spend_${this.today()}.json`);
+    return path10.join(this.stateDir, `spend_${this.today()}.json`);
   }
   async nightSpend() {
     if (!this.night) {
       try {
-        this.night = JSON.parse(await readFile5(this.file(), "utf8"));
+        this.night = JSON.parse(await readFile6(this.file(), "utf8"));
       } catch {
         this.night = { usd: 0, tokens_in: 0, tokens_out: 0, calls: 0 };
       }
@@ -89901,15 +90036,16 @@ var Budget = class {
     if (this.truck.usd + estimateUsd > this.limits.per_truck_usd)
       throw new WorkerError(`budget: this truck has spent $${this.truck.usd.toFixed(4)} of its $${this.limits.per_truck_usd.toFixed(2)}`, { transient: true, hint: "raise budget.per_truck_usd in factory.yaml, or let the next truck continue" });
     if (night.usd + estimateUsd > this.limits.per_night_usd)
-      throw new WorkerError(`budget: tonight's spend is $${night.usd.toFixed(4)} of $${this.limits.per_night_usd.toFixed(2)}`, { transient: true, hint: "the factory resumes tomorrow night, or raise budget.per_night_usd" });
+      throw new WorkerError(`budget: tonight's spend is $${night.usd.toFixed(4)} of $${this.limits.per_night_usd.toFixed(2)}`, { transient: true, hint: "the factory resumes tomorrow night (UTC), or raise budget.per_night_usd", retryAfter: nextUtcDay(this.today()) });
   }
-  async record(usd, tokensIn, tokensOut) {
+  /** Adds paid answers (`calls` of them: a batch job's items are recorded at once) to the truck's and the night's spend. */
+  async record(usd, tokensIn, tokensOut, calls = 1) {
     const night = await this.nightSpend();
     for (const s2 of [this.truck, night]) {
       s2.usd += usd;
       s2.tokens_in += tokensIn;
       s2.tokens_out += tokensOut;
-      s2.calls += 1;
+      s2.calls += calls;
     }
     await writeJsonAtomic(this.file(), night);
   }
@@ -89967,8 +90103,141 @@ Fix exactly that.`);
   return { system, user: parts.join("\n\n") };
 }
 
+// src/worker/gemini/batch.ts
+import { mkdtemp, writeFile as writeFile3, readFile as readFile7, rm as rm4 } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import path11 from "node:path";
+var ENDS = { JOB_STATE_SUCCEEDED: "SUCCEEDED", JOB_STATE_FAILED: "FAILED", JOB_STATE_CANCELLED: "CANCELLED", JOB_STATE_EXPIRED: "EXPIRED" };
+var LIST_PAGES = 5;
+async function inTempDir(fn) {
+  const dir = await mkdtemp(path11.join(tmpdir(), "g7-batch-"));
+  try {
+    return await fn(dir);
+  } finally {
+    await rm4(dir, { recursive: true, force: true });
+  }
+}
+function pairAnswers(items, keys) {
+  if (items.every((i2) => i2.key !== void 0)) return { pairs: items.map((item) => ({ key: item.key, item })) };
+  if (items.some((i2) => i2.key !== void 0)) return { unpaired: `${items.filter((i2) => i2.key === void 0).length} of ${items.length} answers carry no key` };
+  if (items.length !== keys.length) return { unpaired: `${items.length} answers without keys came back for ${keys.length} requests, so they cannot be paired by position` };
+  return { pairs: items.map((item, i2) => ({ key: keys[i2], item })) };
+}
+function geminiBatch(w) {
+  const retrying = (what, send) => w.retrying(what, send).then((r2) => r2.value);
+  const uploadRequests = (src, displayName) => inTempDir(async (dir) => {
+    const lines = src.map(({ contents, config, metadata }) => {
+      const { systemInstruction, ...generationConfig } = config;
+      return JSON.stringify({ key: metadata.key, request: { contents, systemInstruction: { parts: [{ text: systemInstruction }] }, generationConfig } });
+    });
+    const file = path11.join(dir, "requests.jsonl");
+    await writeFile3(file, lines.join("\n") + "\n");
+    const uploaded = await retrying(`upload ${displayName}`, () => w.ai.files.upload({ file, config: { mimeType: "jsonl", displayName: `${displayName} requests` } }));
+    return uploaded.name;
+  });
+  const downloadResults = async (fileName) => {
+    const meta = await retrying(`files.get ${fileName}`, () => w.ai.files.get({ name: fileName }));
+    const timeout = w.o.timeoutMs + Math.ceil(Number(meta.sizeBytes ?? 0) / (w.o.downloadBytesPerSecond ?? 1e6) * 1e3);
+    const text = await inTempDir(async (dir) => {
+      const file = path11.join(dir, "results.jsonl");
+      await retrying(`download ${fileName}`, () => download(fileName, file, timeout));
+      return readFile7(file, "utf8");
+    });
+    return text.split("\n").filter((l) => l.trim()).map((l) => {
+      const o = JSON.parse(l);
+      return { response: o.response, error: o.error, key: o.key };
+    });
+  };
+  const download = (name, file, timeout) => new Promise((resolve3, reject) => {
+    const timer = setTimeout(() => reject(Object.assign(new Error(`download of ${name} timed out after ${timeout} ms`), { name: "TimeoutError" })), timeout + 1e3);
+    w.ai.files.download({ file: name, downloadPath: file, config: { httpOptions: { timeout } } }).then(
+      () => (clearTimeout(timer), resolve3()),
+      (err) => (clearTimeout(timer), reject(err))
+    );
+  });
+  const itemsOf = async (job) => {
+    if (job.dest?.fileName) return downloadResults(job.dest.fileName);
+    return (job.dest?.inlinedResponses ?? []).map((r2) => ({ response: r2.response, error: r2.error, key: r2.metadata?.key }));
+  };
+  return {
+    /** One batch job for requests that share a model (a TAG card's); returns the job name. */
+    submit: async (reqs, displayName) => {
+      const built = reqs.map(({ req }) => w.request(req));
+      const first = built[0];
+      await w.o.budget.check(built.reduce((a, b) => a + costUsd(w.o.prices, first.model, { in: b.estIn, cached: 0, out: b.maxOut }, true), 0));
+      const src = built.map((b, i2) => ({ contents: b.contents, config: b.config, metadata: { key: reqs[i2].key } }));
+      const inline = Buffer.byteLength(JSON.stringify(src)) <= (w.o.batchInlineMaxBytes ?? 2e7);
+      const input = inline ? src : await uploadRequests(src, displayName);
+      const attempts = w.o.maxAttempts ?? 5;
+      for (let attempt = 1; ; attempt++) {
+        try {
+          const job = await w.ai.batches.create({ model: first.model, src: input, config: { displayName } });
+          return job.name;
+        } catch (err) {
+          const c = classifyApiError(err);
+          const refused = c.status === 429 || c.status === 503;
+          if (!refused || c.kind === "daily-quota" || attempt >= attempts)
+            throw new WorkerError(`batch submit failed (${c.status ?? "no response"}): ${c.message}`, { transient: c.kind === "retry" || c.kind === "rate" || c.kind === "daily-quota", status: c.status });
+          await w.clock.sleep(c.retryDelayMs ?? 1e3 * attempt);
+        }
+      }
+    },
+    find: async (displayName) => {
+      const pager = await retrying("batches.list", () => w.ai.batches.list({ config: { pageSize: 100 } }));
+      for (let page = 0; page < LIST_PAGES; page++) {
+        const hit = pager.page.find((j) => j.displayName === displayName);
+        if (hit?.name) return hit.name;
+        if (!pager.hasNextPage()) return void 0;
+        await retrying("batches.list", () => pager.nextPage());
+      }
+      return void 0;
+    },
+    poll: async (name, submitted, o) => {
+      const job = await retrying(`batches.get ${name}`, () => w.ai.batches.get({ name }));
+      const state = String(job.state ?? "JOB_STATE_UNSPECIFIED");
+      const end = ENDS[state];
+      const results = /* @__PURE__ */ new Map();
+      const spent = { usd: 0, in: 0, out: 0, items: 0 };
+      if (end !== "SUCCEEDED") return { state, end, results, spent };
+      const model = String(job.model ?? "").replace(/^models\//, "");
+      const items = await itemsOf(job);
+      const priced = /* @__PURE__ */ new Map();
+      for (const item of items) {
+        if (!item.response) continue;
+        const b = w.billed(item.response, 0);
+        const cost = costUsd(w.o.prices, model, b, true);
+        priced.set(item, { cost });
+        spent.usd += cost;
+        spent.in += b.in;
+        spent.out += b.out;
+        spent.items++;
+      }
+      if (o.recordSpend && spent.items) await w.o.budget.record(spent.usd, spent.in, spent.out, spent.items);
+      const paired = pairAnswers(items, submitted.map((s2) => s2.key));
+      if ("unpaired" in paired) return { state, end, results, spent, unpaired: paired.unpaired };
+      const reqOf = new Map(submitted.map((s2) => [s2.key, s2.req]));
+      for (const { key, item } of paired.pairs) {
+        const req = reqOf.get(key);
+        if (!req) continue;
+        if (item.error || !item.response) {
+          results.set(key, new WorkerError(`batch request ${key.slice(0, 12)} failed: ${item.error?.message ?? "no response"}`, { transient: false }));
+          continue;
+        }
+        try {
+          results.set(key, w.answer(req, w.request(req), item.response, priced.get(item).cost, true));
+        } catch (err) {
+          results.set(key, err instanceof WorkerError ? err : new WorkerError(err.message, { transient: false }));
+        }
+      }
+      return { state, end, results, spent };
+    }
+  };
+}
+
 // src/worker/gemini/worker.ts
-var BLOCKED = /* @__PURE__ */ new Set(["SAFETY", "RECITATION", "BLOCKLIST", "PROHIBITED_CONTENT", "SPII", "IMAGE_SAFETY"]);
+var BLOCKED = /* @__PURE__ */ new Set(["SAFETY", "RECITATION", "BLOCKLIST", "PROHIBITED_CONTENT", "SPII", "IMAGE_SAFETY", "IMAGE_PROHIBITED_CONTENT", "IMAGE_RECITATION"]);
+var MAX_TOKENS_MARK = "finishReason MAX_TOKENS";
+var DYNAMIC_THINKING_ROOM = 8192;
 var GeminiWorker = class {
   constructor(o) {
     this.o = o;
@@ -89978,72 +90247,133 @@ var GeminiWorker = class {
     });
     this.clock = o.clock ?? realClock;
     this.random = o.random ?? Math.random;
+    this.wall = o.wallClock ?? Date.now;
   }
   o;
   provider = "gemini";
   ai;
   clock;
   random;
+  wall;
   /** The generateContent request for a worker request: the same online and in a batch. */
   request(req) {
     const packet = buildPacket(req, this.o.maxInputTokens);
-    const maxOut = this.o.maxOutputTokens ?? 2048;
+    const answer = (this.o.maxOutputTokens ?? 2048) * (req.previous_failure?.includes(MAX_TOKENS_MARK) ? 4 : 1);
+    const thinking = this.o.thinkingBudget?.[req.cost_hint];
+    const maxOut = answer + (thinking === void 0 || thinking < 0 ? DYNAMIC_THINKING_ROOM : thinking);
     return {
       model: this.o.models[req.cost_hint],
       contents: [{ role: "user", parts: [{ text: packet.user }] }],
-      config: { systemInstruction: packet.system, responseMimeType: "application/json", responseJsonSchema: WORKER_ANSWERS[req.task.kind], temperature: 0, maxOutputTokens: maxOut },
+      config: {
+        systemInstruction: packet.system,
+        responseMimeType: "application/json",
+        responseJsonSchema: WORKER_ANSWERS[req.task.kind],
+        temperature: 0,
+        maxOutputTokens: maxOut,
+        ...thinking === void 0 ? {} : { thinkingConfig: { thinkingBudget: thinking } }
+      },
       estIn: estimateTokens(packet.system + packet.user),
       maxOut
     };
   }
   async call(req) {
-    const { model, contents, config, estIn, maxOut } = this.request(req);
-    await this.o.budget.check(costUsd(this.o.prices, model, estIn, maxOut));
+    const built = this.request(req);
+    const { model, contents, config, estIn, maxOut } = built;
+    await this.o.budget.check(costUsd(this.o.prices, model, { in: estIn, cached: 0, out: maxOut }));
+    const started = this.clock.now();
+    const { value: res, retries } = await this.retrying(`generateContent ${model}`, () => this.ai.models.generateContent({ model, contents, config }), estIn);
+    const billed = this.billed(res, estIn);
+    const cost = costUsd(this.o.prices, model, billed);
+    await this.o.budget.record(cost, billed.in, billed.out);
+    const answer = this.answer(req, built, res, cost, false);
+    return { ...answer, duration_ms: this.clock.now() - started, retries };
+  }
+  /** Of these model ids, the ones the service answers 404 for, and the ones without a price. Other failures are left to the calls themselves. */
+  async checkModels(models) {
+    const unknown = [];
+    for (const model of new Set(models)) {
+      try {
+        await this.retrying(`models.get ${model}`, () => this.ai.models.get({ model }));
+      } catch (err) {
+        if (err instanceof WorkerError && err.status === 404) unknown.push(model);
+      }
+    }
+    return { unknown, unpriced: [...new Set(models)].filter((m2) => !this.o.prices[m2]) };
+  }
+  /**
+   * Sends with g7's retry policy. `tokens` (for generateContent: its input tokens) makes the call take its
+   * place in the rate limiter, and makes a server-given pause hold for every call in flight.
+   */
+  async retrying(what, send, tokens) {
     const attempts = this.o.maxAttempts ?? 5;
     const retries = [];
-    const started = this.clock.now();
-    let res;
-    for (let attempt = 0; attempt < attempts; attempt++) {
-      const done = await this.o.limiter.acquire(estIn + maxOut);
+    for (let attempt = 0; ; attempt++) {
+      const done = tokens === void 0 ? () => {
+      } : await this.o.limiter.acquire(tokens);
       try {
-        res = await this.ai.models.generateContent({ model, contents, config });
+        const value = await send();
         done();
-        break;
+        return { value, retries };
       } catch (err) {
         done();
         const c = classifyApiError(err);
-        if (c.kind === "daily-quota")
-          throw new WorkerError(`daily quota exhausted for ${model}: ${c.message}`, { transient: true, hint: "the truck resumes at this card on the next scheduled run; raise the quota to go faster" });
-        if (c.kind === "auth") throw new WorkerError(`the Gemini API refused the key (HTTP ${c.status}): ${c.message}`, { transient: false, hint: "check GEMINI_API_KEY (a repository secret on GitHub)" });
-        if (c.kind === "request") throw new WorkerError(`the Gemini API rejected the request (HTTP ${c.status}): ${c.message}`, { transient: false });
-        if (attempt === attempts - 1) throw new WorkerError(`Gemini still failing after ${attempts} attempts (${c.status ?? "no response"}: ${c.message})`, { transient: true, hint: "the truck resumes at this card on the next run" });
-        const wait = c.retryDelayMs ?? backoffMs(attempt, this.random);
-        if (c.retryDelayMs !== void 0) this.o.limiter.pauseUntil(this.clock.now() + c.retryDelayMs);
+        const stop = this.stop(what, c, attempt === attempts - 1 ? attempts : void 0);
+        if (stop) throw stop;
+        const wait = c.kind === "rate" ? windowBackoffMs(attempt, attempts, this.o.limiter.windowMs, this.random) : c.retryDelayMs ?? backoffMs(attempt, this.random);
+        if (tokens !== void 0 && (c.retryDelayMs !== void 0 || c.kind === "rate")) this.o.limiter.pauseUntil(this.clock.now() + wait);
         retries.push({ status: c.status, waited_ms: wait });
         await this.clock.sleep(wait);
       }
     }
-    const answer = await this.answer(req, { model, contents, config, estIn, maxOut }, res, false);
-    return { ...answer, duration_ms: this.clock.now() - started, retries };
   }
-  /**
-   * Prices a generateContent response and records the spend (the call was paid for, whatever it says),
-   * then checks it: block reasons, finishReason, JSON, the answer contract.
-   */
-  async answer(req, built, res, batch) {
+  /** The error that ends the attempts, or undefined to wait and try again. `last` is set on the last attempt. */
+  stop(what, c, last) {
+    const at = (ms) => new Date(ms).toISOString();
+    const status = c.status;
+    switch (c.kind) {
+      case "daily-quota":
+        return new WorkerError(`daily quota exhausted (${what}): ${c.message}`, { transient: true, status, retryAfter: at(nextPacificMidnight(this.wall())), hint: "per-day quotas reset at midnight Pacific time; the truck resumes at this card after that, or raise the quota" });
+      case "no-quota":
+        return new WorkerError(`this key has no quota for the model (${what}; quota value 0): ${c.message}`, { transient: false, status, hint: "enable billing for the key's project, or choose a model your tier includes in factory.yaml models" });
+      case "auth":
+        return new WorkerError(`the Gemini API refused the key (HTTP ${status}): ${c.message}`, { transient: false, status, hint: "check GEMINI_API_KEY (a repository secret on GitHub)" });
+      case "request":
+        return new WorkerError(`the Gemini API rejected the request (HTTP ${status}, ${what}): ${c.message}`, {
+          transient: false,
+          status,
+          .../thinking|budget/i.test(c.message) ? { hint: "this model does not take that thinking budget: set gemini.thinking_budget for its cost hint in factory.yaml" } : {}
+        });
+      case "local":
+        return new WorkerError(`the Gemini SDK refused the call before sending it (${what}): ${c.message}`, { transient: false });
+      default: {
+        const cap = this.o.maxRetryDelayMs ?? 9e4;
+        if (c.retryDelayMs !== void 0 && c.retryDelayMs > cap)
+          return new WorkerError(`the Gemini API asked to wait ${(c.retryDelayMs / 1e3).toFixed(0)} s (${what}), longer than limits.max_retry_delay_s: ${c.message}`, { transient: true, status, retryAfter: at(this.wall() + c.retryDelayMs), hint: "the truck resumes at this card once the delay has passed" });
+        if (last !== void 0) return new WorkerError(`Gemini still failing after ${last} attempts (${what}: ${status ?? "no response"}: ${c.message})`, { transient: true, status, hint: "the truck resumes at this card on the next run" });
+        return void 0;
+      }
+    }
+  }
+  /** Tokens as billed, from what the service reported (the estimate only when it reported nothing). */
+  billed(res, estIn) {
+    const u = res.usageMetadata;
+    const usage = { prompt: u?.promptTokenCount ?? estIn, cached: u?.cachedContentTokenCount ?? 0, candidates: u?.candidatesTokenCount ?? 0, thoughts: u?.thoughtsTokenCount ?? 0 };
+    return { in: usage.prompt, cached: usage.cached, out: usage.candidates + usage.thoughts, usage };
+  }
+  /** Checks a generateContent response (already priced: the call was paid for, whatever it says): block reasons, finishReason, JSON, the answer contract. */
+  answer(req, built, res, cost, batch) {
     const { model, maxOut, estIn } = built;
-    const tokensIn = res.usageMetadata?.promptTokenCount ?? estIn;
-    const tokensOut = (res.usageMetadata?.candidatesTokenCount ?? 0) + (res.usageMetadata?.thoughtsTokenCount ?? 0);
-    const cost = costUsd(this.o.prices, model, tokensIn, tokensOut, batch);
-    await this.o.budget.record(cost, tokensIn, tokensOut);
+    const b = this.billed(res, estIn);
     const where = `${req.card} (${model})`;
     const block = res.promptFeedback?.blockReason;
     if (block) throw new WorkerError(`the prompt was blocked: ${block}`, { transient: false, hint: "the input trips the model's safety filter; a person should look at this chunk" });
     const cand = res.candidates?.[0];
     const finish = String(cand?.finishReason ?? "NONE");
-    if (BLOCKED.has(finish)) throw new WorkerError(`the answer was blocked: ${finish}`, { transient: false });
-    if (finish === "MAX_TOKENS") throw new SchemaError([{ file: where, rule: "answer.max-tokens", message: `the answer was cut off at ${maxOut} output tokens (finishReason MAX_TOKENS)` }]);
+    if (BLOCKED.has(finish)) throw new WorkerError(`the answer was blocked: ${finish}`, { transient: false, hint: "the model refused to answer this input; a person should look at it" });
+    if (finish === "MAX_TOKENS")
+      throw new SchemaError([{ file: where, rule: "answer.max-tokens", message: `the answer was cut off at ${maxOut} output tokens, ${b.usage.thoughts} of them thinking (${MAX_TOKENS_MARK})`, hint: "the rework asks again with four times the room for the answer; or lower gemini.thinking_budget for this cost hint" }]);
     const text = cand?.content?.parts?.map((p) => p.text ?? "").join("") ?? "";
+    if (finish !== "STOP") throw new SchemaError([{ file: where, rule: "answer.finish", message: `the answer did not finish normally (finishReason ${finish})` }]);
     if (!text.trim()) throw new SchemaError([{ file: where, rule: "answer.empty", message: `the answer is empty (finishReason ${finish})` }]);
     let json2;
     try {
@@ -90053,91 +90383,9 @@ var GeminiWorker = class {
     }
     const problems = explainAnswer(req.task.kind, json2, where);
     if (problems.length) throw new SchemaError(problems);
-    return { json: json2, provider: batch ? "gemini-batch" : "gemini", model, tokens: { in: tokensIn, out: tokensOut }, cost_usd: cost, finish_reason: finish, duration_ms: 0 };
+    return { json: json2, provider: batch ? "gemini-batch" : "gemini", model, tokens: { in: b.in, out: b.out }, usage: b.usage, cost_usd: cost, finish_reason: finish, duration_ms: 0 };
   }
-  /** Writes the requests as the Batch API's JSONL ({key, request} per line, REST field names) and uploads it. */
-  async uploadRequests(src, displayName) {
-    const lines = src.map(({ contents, config, metadata }) => {
-      const { systemInstruction, ...generationConfig } = config;
-      return JSON.stringify({ key: metadata.key, request: { contents, systemInstruction: { parts: [{ text: systemInstruction }] }, generationConfig } });
-    });
-    const dir = await mkdtemp(path10.join(tmpdir(), "g7-batch-"));
-    const file = path10.join(dir, "requests.jsonl");
-    try {
-      await writeFile3(file, lines.join("\n") + "\n");
-      const uploaded = await this.ai.files.upload({ file, config: { mimeType: "jsonl", displayName: `${displayName} requests` } });
-      return uploaded.name;
-    } finally {
-      await rm4(dir, { recursive: true, force: true });
-    }
-  }
-  /** Downloads a job's results file: one {key, response | error} per line. */
-  async downloadResults(fileName) {
-    const dir = await mkdtemp(path10.join(tmpdir(), "g7-batch-"));
-    const file = path10.join(dir, "results.jsonl");
-    try {
-      await this.ai.files.download({ file: fileName, downloadPath: file });
-      const text = await readFile6(file, "utf8");
-      return text.split("\n").filter((l) => l.trim()).map((l) => {
-        const o = JSON.parse(l);
-        return { ...o.response ? { response: o.response } : {}, ...o.error ? { error: o.error } : {}, metadata: { key: o.key } };
-      });
-    } finally {
-      await rm4(dir, { recursive: true, force: true });
-    }
-  }
-  batch = {
-    /** One inline batch job per model (requests of a TAG card share one); returns the job name. */
-    submit: async (reqs, displayName) => {
-      const built = reqs.map(({ req }) => this.request(req));
-      const first = built[0];
-      await this.o.budget.check(built.reduce((a, b) => a + costUsd(this.o.prices, first.model, b.estIn, first.maxOut, true), 0));
-      const src = built.map((b, i2) => ({ contents: b.contents, config: b.config, metadata: { key: reqs[i2].key } }));
-      try {
-        const inline = Buffer.byteLength(JSON.stringify(src)) <= (this.o.batchInlineMaxBytes ?? 2e7);
-        const job = await this.ai.batches.create({ model: first.model, src: inline ? src : await this.uploadRequests(src, displayName), config: { displayName } });
-        return job.name;
-      } catch (err) {
-        if (err instanceof WorkerError) throw err;
-        const c = classifyApiError(err);
-        throw new WorkerError(`batch submit failed (${c.status ?? "no response"}): ${c.message}`, { transient: c.kind === "retry" || c.kind === "daily-quota" });
-      }
-    },
-    /** Polls a job; when it is done, answers are checked and priced at the batch rate, matched by key. */
-    poll: async (name, reqs) => {
-      let job;
-      try {
-        job = await this.ai.batches.get({ name });
-      } catch (err) {
-        const c = classifyApiError(err);
-        throw new WorkerError(`batch poll failed (${c.status ?? "no response"}): ${c.message}`, { transient: c.kind !== "auth" });
-      }
-      const state = String(job.state ?? "JOB_STATE_UNSPECIFIED");
-      const results = /* @__PURE__ */ new Map();
-      if (state !== "JOB_STATE_SUCCEEDED") {
-        const failed = state === "JOB_STATE_FAILED" || state === "JOB_STATE_CANCELLED" || state === "JOB_STATE_EXPIRED";
-        if (failed) for (const r2 of reqs) results.set(r2.key, new WorkerError(`batch ${name} ended ${state}`, { transient: true }));
-        return { done: failed, state, results };
-      }
-      const byKey = new Map(reqs.map((r2) => [r2.key, r2.req]));
-      const items = job.dest?.fileName ? await this.downloadResults(job.dest.fileName) : job.dest?.inlinedResponses ?? [];
-      for (const item of items) {
-        const key = String(item.metadata?.key ?? "");
-        const req = byKey.get(key);
-        if (!req) continue;
-        if (item.error || !item.response) {
-          results.set(key, new WorkerError(`batch request ${key.slice(0, 12)} failed: ${item.error?.message ?? "no response"}`, { transient: false }));
-          continue;
-        }
-        try {
-          results.set(key, await this.answer(req, this.request(req), item.response, true));
-        } catch (err) {
-          results.set(key, err instanceof WorkerError ? err : new WorkerError(err.message, { transient: false }));
-        }
-      }
-      return { done: true, state, results };
-    }
-  };
+  batch = geminiBatch(this);
 };
 
 // src/cli/settings.ts
@@ -90178,6 +90426,9 @@ function pickWorker(config, layout, env2) {
     prices: config.prices,
     timeoutMs: config.limits.timeout_s * 1e3,
     maxInputTokens: config.limits.max_input_tokens,
+    maxOutputTokens: config.gemini.max_output_tokens,
+    thinkingBudget: config.gemini.thinking_budget,
+    maxRetryDelayMs: config.limits.max_retry_delay_s * 1e3,
     limiter: new RateLimiter(config.limits.rpm, config.limits.tpm),
     budget: new Budget(layout.stateDir, config.budget, utcDay)
   });
@@ -90188,7 +90439,8 @@ async function factoryDeps(o) {
   const config = await loadConfig(o.layout, o.display);
   const now = () => (/* @__PURE__ */ new Date()).toISOString();
   const audit = auditLog(o.layout.auditDir, env2.G7_AUDIT_DISABLE !== "1", o.warn);
-  const worker = cachedWorker(o.worker ?? pickWorker(config, o.layout, env2), path11.join(o.layout.stateDir, "cache"), audit, now);
+  const redact = redactor(secretValues(env2));
+  const worker = cachedWorker(o.worker ?? pickWorker(config, o.layout, env2), path12.join(o.layout.stateDir, "cache"), audit, now, redact);
   const git = new Git(o.layout.repoRoot);
   const stop = o.stop ?? stopOnSignals(o.warn);
   const deps = {
@@ -90200,7 +90452,7 @@ async function factoryDeps(o) {
     now,
     log: o.log,
     warn: o.warn,
-    redact: redactor(secretValues(env2)),
+    redact,
     display: o.display,
     stop
   };
@@ -90211,14 +90463,14 @@ async function factoryDeps(o) {
 import { hostname as hostname3 } from "node:os";
 
 // src/ssot/workpack.ts
-import path12 from "node:path";
+import path13 from "node:path";
 import { access as access5 } from "node:fs/promises";
 async function checkWorkPack(file, display2) {
   const doc = parseJson(await readText(file, display2), display2);
   const problems = explain("pack", doc.value, { file: display2, doc });
   if (problems.length > 0) return { problems };
   const pack2 = doc.value;
-  const base = path12.basename(file).replace(/\.json$/i, "");
+  const base = path13.basename(file).replace(/\.json$/i, "");
   if (pack2.id !== base) {
     const pos = doc.locate("/id");
     problems.push({ file: display2, line: pos?.line, col: pos?.col, field: "id", rule: "pack.id-file", message: `id "${pack2.id}" does not match the file name "${base}.json"`, hint: "a pack is found by its id: name the file <id>.json" });
@@ -90432,14 +90684,14 @@ async function readRunResults(layout, run) {
 }
 
 // src/truck/packets.ts
-import { readFile as readFile7, readdir as readdir4, rename as rename3, mkdir as mkdir3 } from "node:fs/promises";
+import { readFile as readFile8, readdir as readdir5, rename as rename3, mkdir as mkdir3 } from "node:fs/promises";
 import { createReadStream as createReadStream3 } from "node:fs";
-import { createHash as createHash6 } from "node:crypto";
-import path14 from "node:path";
+import { createHash as createHash7 } from "node:crypto";
+import path15 from "node:path";
 
 // src/plan/backlog.ts
 import { access as access7 } from "node:fs/promises";
-import { createHash as createHash4 } from "node:crypto";
+import { createHash as createHash5 } from "node:crypto";
 
 // src/rules/parse.ts
 var PREDICATE_FORMS = "exit==N, exists:PATH, lines>=N:PATH, bytes>N:PATH, json:PATH, schema:NAME:PATH, cmd:COMMAND, stdout~/RE/, stderr!~/RE/, tokens>N, cost>X, duration>Ns, attempts>N";
@@ -90660,10 +90912,10 @@ function checkCard(card, display2, line) {
   return out;
 }
 var CHECKS_VERSION = 1;
-var CHECKER = createHash4("sha256").update(JSON.stringify(SCHEMAS)).update(String(CHECKS_VERSION)).digest("hex").slice(0, 16);
+var CHECKER = createHash5("sha256").update(JSON.stringify(SCHEMAS)).update(String(CHECKS_VERSION)).digest("hex").slice(0, 16);
 async function loadTrusted(file, display2, trusted) {
   const cards = [];
-  const hash = createHash4("sha256");
+  const hash = createHash5("sha256");
   let bad = false;
   await forEachLine(
     file,
@@ -90694,7 +90946,7 @@ async function loadBacklog(file, display2, opts = {}) {
   const cards = [];
   const index = /* @__PURE__ */ new Map();
   const packs = /* @__PURE__ */ new Map();
-  const hash = createHash4("sha256");
+  const hash = createHash5("sha256");
   const read = await readJsonl(
     file,
     (value, line) => {
@@ -90735,7 +90987,7 @@ function findCycles(cards, idx, max) {
   for (let root = 0; root < cards.length && cycles.length < max; root++) {
     if (color[root]) continue;
     const stack = [[root, 0]];
-    const path31 = [root];
+    const path32 = [root];
     color[root] = 1;
     while (stack.length && cycles.length < max) {
       const top = stack[stack.length - 1];
@@ -90744,19 +90996,19 @@ function findCycles(cards, idx, max) {
       if (k >= deps.length) {
         color[node] = 2;
         stack.pop();
-        path31.pop();
+        path32.pop();
         continue;
       }
       top[1] = k + 1;
       const next = idx.get(deps[k]);
       if (next === void 0) continue;
       if (color[next] === 1) {
-        const from = path31.indexOf(next);
-        cycles.push([...path31.slice(from), next].map((i2) => cards[i2].id));
+        const from = path32.indexOf(next);
+        cycles.push([...path32.slice(from), next].map((i2) => cards[i2].id));
       } else if (color[next] === 0) {
         color[next] = 1;
         stack.push([next, 0]);
-        path31.push(next);
+        path32.push(next);
       }
     }
   }
@@ -90786,12 +91038,12 @@ async function fileExists(p) {
 }
 
 // src/plan/compile.ts
-import path13 from "node:path";
+import path14 from "node:path";
 import { access as access8 } from "node:fs/promises";
-import { createHash as createHash5 } from "node:crypto";
+import { createHash as createHash6 } from "node:crypto";
 
 // node_modules/tinyglobby/dist/index.mjs
-import { readdir as readdir3, readdirSync, realpath, realpathSync, stat as stat7, statSync as statSync2 } from "fs";
+import { readdir as readdir4, readdirSync, realpath, realpathSync, stat as stat7, statSync as statSync2 } from "fs";
 import { isAbsolute, posix, resolve as resolve2 } from "path";
 import { fileURLToPath } from "url";
 
@@ -90800,27 +91052,27 @@ import { createRequire } from "module";
 import { basename as basename3, dirname, normalize, relative, resolve, sep } from "path";
 import * as nativeFs from "fs";
 var __require2 = /* @__PURE__ */ createRequire(import.meta.url);
-function cleanPath(path31) {
-  let normalized = normalize(path31);
+function cleanPath(path32) {
+  let normalized = normalize(path32);
   if (normalized.length > 1 && normalized[normalized.length - 1] === sep) normalized = normalized.substring(0, normalized.length - 1);
   return normalized;
 }
 var SLASHES_REGEX = /[\\/]/g;
-function convertSlashes(path31, separator) {
-  return path31.replace(SLASHES_REGEX, separator);
+function convertSlashes(path32, separator) {
+  return path32.replace(SLASHES_REGEX, separator);
 }
 var WINDOWS_ROOT_DIR_REGEX = /^[a-z]:[\\/]$/i;
-function isRootDirectory(path31) {
-  return path31 === "/" || WINDOWS_ROOT_DIR_REGEX.test(path31);
+function isRootDirectory(path32) {
+  return path32 === "/" || WINDOWS_ROOT_DIR_REGEX.test(path32);
 }
-function normalizePath(path31, options) {
+function normalizePath(path32, options) {
   const { resolvePaths, normalizePath: normalizePath$1, pathSeparator } = options;
-  const pathNeedsCleaning = process.platform === "win32" && path31.includes("/") || path31.startsWith(".");
-  if (resolvePaths) path31 = resolve(path31);
-  if (normalizePath$1 || pathNeedsCleaning) path31 = cleanPath(path31);
-  if (path31 === ".") return "";
-  const needsSeperator = path31[path31.length - 1] !== pathSeparator;
-  return convertSlashes(needsSeperator ? path31 + pathSeparator : path31, pathSeparator);
+  const pathNeedsCleaning = process.platform === "win32" && path32.includes("/") || path32.startsWith(".");
+  if (resolvePaths) path32 = resolve(path32);
+  if (normalizePath$1 || pathNeedsCleaning) path32 = cleanPath(path32);
+  if (path32 === ".") return "";
+  const needsSeperator = path32[path32.length - 1] !== pathSeparator;
+  return convertSlashes(needsSeperator ? path32 + pathSeparator : path32, pathSeparator);
 }
 function joinPathWithBasePath(filename, directoryPath) {
   return directoryPath + filename;
@@ -90857,8 +91109,8 @@ var pushDirectory = (directoryPath, paths) => {
   paths.push(directoryPath || ".");
 };
 var pushDirectoryFilter = (directoryPath, paths, filters) => {
-  const path31 = directoryPath || ".";
-  if (filters.every((filter) => filter(path31, true))) paths.push(path31);
+  const path32 = directoryPath || ".";
+  if (filters.every((filter) => filter(path32, true))) paths.push(path32);
 };
 var empty$2 = () => {
 };
@@ -90910,26 +91162,26 @@ var empty = () => {
 function build$3(options) {
   return options.group ? groupFiles : empty;
 }
-var resolveSymlinksAsync = function(path31, state, callback$1) {
+var resolveSymlinksAsync = function(path32, state, callback$1) {
   const { queue, fs: fs5, options: { suppressErrors } } = state;
   queue.enqueue();
-  fs5.realpath(path31, (error2, resolvedPath) => {
+  fs5.realpath(path32, (error2, resolvedPath) => {
     if (error2) return queue.dequeue(suppressErrors ? null : error2, state);
     fs5.stat(resolvedPath, (error$1, stat13) => {
       if (error$1) return queue.dequeue(suppressErrors ? null : error$1, state);
-      if (stat13.isDirectory() && isRecursive(path31, resolvedPath, state)) return queue.dequeue(null, state);
+      if (stat13.isDirectory() && isRecursive(path32, resolvedPath, state)) return queue.dequeue(null, state);
       callback$1(stat13, resolvedPath);
       queue.dequeue(null, state);
     });
   });
 };
-var resolveSymlinks = function(path31, state, callback$1) {
+var resolveSymlinks = function(path32, state, callback$1) {
   const { queue, fs: fs5, options: { suppressErrors } } = state;
   queue.enqueue();
   try {
-    const resolvedPath = fs5.realpathSync(path31);
+    const resolvedPath = fs5.realpathSync(path32);
     const stat13 = fs5.statSync(resolvedPath);
-    if (stat13.isDirectory() && isRecursive(path31, resolvedPath, state)) return;
+    if (stat13.isDirectory() && isRecursive(path32, resolvedPath, state)) return;
     callback$1(stat13, resolvedPath);
   } catch (e2) {
     if (!suppressErrors) throw e2;
@@ -90939,9 +91191,9 @@ function build$2(options, isSynchronous) {
   if (!options.resolveSymlinks || options.excludeSymlinks) return null;
   return isSynchronous ? resolveSymlinks : resolveSymlinksAsync;
 }
-function isRecursive(path31, resolved, state) {
+function isRecursive(path32, resolved, state) {
   if (state.options.useRealPaths) return isRecursiveUsingRealPaths(resolved, state);
-  let parent = dirname(path31);
+  let parent = dirname(path32);
   let depth = 1;
   while (parent !== state.root && depth < 2) {
     const resolvedPath = state.symlinks.get(parent);
@@ -90949,7 +91201,7 @@ function isRecursive(path31, resolved, state) {
     if (isSameRoot) depth++;
     else parent = dirname(parent);
   }
-  state.symlinks.set(path31, resolved);
+  state.symlinks.set(path32, resolved);
   return depth > 1;
 }
 function isRecursiveUsingRealPaths(resolved, state) {
@@ -91121,19 +91373,19 @@ var Walker = class {
         const filename = this.joinPath(entry.name, directoryPath);
         this.pushFile(filename, files, this.state.counts, filters);
       } else if (entry.isDirectory()) {
-        let path31 = joinDirectoryPath(entry.name, directoryPath, this.state.options.pathSeparator);
-        if (exclude && exclude(entry.name, path31)) continue;
-        this.pushDirectory(path31, paths, filters);
-        this.walkDirectory(this.state, path31, path31, depth - 1, this.walk);
+        let path32 = joinDirectoryPath(entry.name, directoryPath, this.state.options.pathSeparator);
+        if (exclude && exclude(entry.name, path32)) continue;
+        this.pushDirectory(path32, paths, filters);
+        this.walkDirectory(this.state, path32, path32, depth - 1, this.walk);
       } else if (this.resolveSymlink && entry.isSymbolicLink()) {
-        let path31 = joinPathWithBasePath(entry.name, directoryPath);
-        this.resolveSymlink(path31, this.state, (stat13, resolvedPath) => {
+        let path32 = joinPathWithBasePath(entry.name, directoryPath);
+        this.resolveSymlink(path32, this.state, (stat13, resolvedPath) => {
           if (stat13.isDirectory()) {
             resolvedPath = normalizePath(resolvedPath, this.state.options);
-            if (exclude && exclude(entry.name, useRealPaths ? resolvedPath : path31 + pathSeparator)) return;
-            this.walkDirectory(this.state, resolvedPath, useRealPaths ? resolvedPath : path31 + pathSeparator, depth - 1, this.walk);
+            if (exclude && exclude(entry.name, useRealPaths ? resolvedPath : path32 + pathSeparator)) return;
+            this.walkDirectory(this.state, resolvedPath, useRealPaths ? resolvedPath : path32 + pathSeparator, depth - 1, this.walk);
           } else {
-            resolvedPath = useRealPaths ? resolvedPath : path31;
+            resolvedPath = useRealPaths ? resolvedPath : path32;
             const filename = basename3(resolvedPath);
             const directoryPath$1 = normalizePath(dirname(resolvedPath), this.state.options);
             resolvedPath = this.joinPath(filename, directoryPath$1);
@@ -91299,7 +91551,7 @@ var Builder = class {
       isMatch = globFn(patterns, ...options);
       this.globCache[patterns.join("\0")] = isMatch;
     }
-    this.options.filters.push((path31) => isMatch(path31));
+    this.options.filters.push((path32) => isMatch(path32));
     return this;
   }
 };
@@ -91374,19 +91626,19 @@ function buildRelative(cwd, root) {
     return p[p.length - 1] === "/" && result !== "" ? `${result}/` : result || ".";
   };
 }
-function ensureNonDriveRelativePath(path31) {
-  return path31.replace(DRIVE_RELATIVE_PATH, (match2) => `${match2}/`);
+function ensureNonDriveRelativePath(path32) {
+  return path32.replace(DRIVE_RELATIVE_PATH, (match2) => `${match2}/`);
 }
 var splitPatternOptions = { parts: true };
-function splitPattern(path31) {
+function splitPattern(path32) {
   var _result$parts;
-  const result = import_picomatch.default.scan(path31, splitPatternOptions);
-  return ((_result$parts = result.parts) === null || _result$parts === void 0 ? void 0 : _result$parts.length) ? result.parts : [path31];
+  const result = import_picomatch.default.scan(path32, splitPatternOptions);
+  return ((_result$parts = result.parts) === null || _result$parts === void 0 ? void 0 : _result$parts.length) ? result.parts : [path32];
 }
 var POSIX_UNESCAPED_GLOB_SYMBOLS = /(?<!\\)([()[\]{}*?|]|^!|[!+@](?=\()|\\(?![()[\]{}!*+?@|]))/g;
 var WIN32_UNESCAPED_GLOB_SYMBOLS = /(?<!\\)([()[\]{}]|^!|[!+@](?=\())/g;
-var escapePosixPath = (path31) => path31.replace(POSIX_UNESCAPED_GLOB_SYMBOLS, "\\$&");
-var escapeWin32Path = (path31) => path31.replace(WIN32_UNESCAPED_GLOB_SYMBOLS, "\\$&");
+var escapePosixPath = (path32) => path32.replace(POSIX_UNESCAPED_GLOB_SYMBOLS, "\\$&");
+var escapeWin32Path = (path32) => path32.replace(WIN32_UNESCAPED_GLOB_SYMBOLS, "\\$&");
 var escapePath = isWin ? escapeWin32Path : escapePosixPath;
 function isDynamicPattern(pattern, options) {
   if ((options === null || options === void 0 ? void 0 : options.caseSensitiveMatch) === false) return true;
@@ -91493,13 +91745,13 @@ function buildCrawler(options, patterns) {
   if (options.deep !== void 0) maxDepth = Math.round(options.deep - props.depthOffset);
   const crawler = new Builder({
     filters: [debug2 ? (p, isDirectory2) => {
-      const path31 = format2(p, isDirectory2);
-      const matches = matcher(path31) && !ignore(path31);
-      if (matches) log(`matched ${path31}`);
+      const path32 = format2(p, isDirectory2);
+      const matches = matcher(path32) && !ignore(path32);
+      if (matches) log(`matched ${path32}`);
       return matches;
     } : (p, isDirectory2) => {
-      const path31 = format2(p, isDirectory2);
-      return matcher(path31) && !ignore(path31);
+      const path32 = format2(p, isDirectory2);
+      return matcher(path32) && !ignore(path32);
     }],
     exclude: debug2 ? (_, p) => {
       const skipped = excludePredicate(_, p);
@@ -91541,7 +91793,7 @@ function getOptions(options) {
   opts.cwd = (opts.cwd instanceof URL ? fileURLToPath(opts.cwd) : resolve2(opts.cwd || process.cwd())).replace(BACKSLASHES, "/");
   opts.ignore = ensureStringArray(opts.ignore);
   opts.fs && (opts.fs = {
-    readdir: opts.fs.readdir || readdir3,
+    readdir: opts.fs.readdir || readdir4,
     readdirSync: opts.fs.readdirSync || readdirSync,
     realpath: opts.fs.realpath || realpath,
     realpathSync: opts.fs.realpathSync || realpathSync,
@@ -91672,7 +91924,7 @@ async function compileDayPlan(planFile, ctx) {
     }
   }
   const units = /* @__PURE__ */ new Map();
-  const libraryAbs = path13.resolve(ctx.layout.repoRoot, ctx.config.libraryRoot);
+  const libraryAbs = path14.resolve(ctx.layout.repoRoot, ctx.config.libraryRoot);
   for (const i2 of order) {
     const e2 = entries[i2];
     const refs = normAfter(e2.after);
@@ -91812,7 +92064,7 @@ async function compileDayPlan(planFile, ctx) {
   return { day, goal: plan2.goal, cards, omittedDone, reissued, sources: lineSources, notes, perEntry };
 }
 function cardSha256(card) {
-  return createHash5("sha256").update(serializeCards([card])).digest("hex");
+  return createHash6("sha256").update(serializeCards([card])).digest("hex");
 }
 function serializeCards(cards) {
   return cards.map((c) => {
@@ -91960,11 +92212,11 @@ function packDay(cards, outcomes, fixed = {}, index, depsChecked = false) {
 
 // src/truck/packets.ts
 function checkedStampFile(layout, day) {
-  return path14.join(layout.stateDir, "checked", `backlog_${day}.json`);
+  return path15.join(layout.stateDir, "checked", `backlog_${day}.json`);
 }
 async function readStamp(file) {
   try {
-    const s2 = JSON.parse(await readFile7(file, "utf8"));
+    const s2 = JSON.parse(await readFile8(file, "utf8"));
     return s2.checker === CHECKER && typeof s2.sha256 === "string" ? s2.sha256 : void 0;
   } catch {
     return void 0;
@@ -91987,7 +92239,7 @@ async function readPacket(file) {
 }
 async function readPackReport(layout, day, round) {
   try {
-    return JSON.parse(await readFile7(packReportFile(layout, day, round), "utf8"));
+    return JSON.parse(await readFile8(packReportFile(layout, day, round), "utf8"));
   } catch {
     return void 0;
   }
@@ -91995,7 +92247,7 @@ async function readPackReport(layout, day, round) {
 async function latestBacklogDay(layout) {
   let names = [];
   try {
-    names = await readdir4(layout.backlogDir);
+    names = await readdir5(layout.backlogDir);
   } catch {
     return void 0;
   }
@@ -92003,16 +92255,16 @@ async function latestBacklogDay(layout) {
   return days.sort().at(-1);
 }
 async function listRounds(layout, day) {
-  const dir = path14.join(layout.packetsDir, day);
+  const dir = path15.join(layout.packetsDir, day);
   let names;
   try {
-    names = await readdir4(dir);
+    names = await readdir5(dir);
   } catch {
     return [];
   }
   if (names.includes("packet_A.jsonl") && !names.includes("round_01")) {
     await mkdir3(roundDir(layout, day, 1), { recursive: true });
-    for (const n of ["packet_A.jsonl", "packet_B.jsonl", "pack_report.json"]) if (names.includes(n)) await rename3(path14.join(dir, n), path14.join(roundDir(layout, day, 1), n));
+    for (const n of ["packet_A.jsonl", "packet_B.jsonl", "pack_report.json"]) if (names.includes(n)) await rename3(path15.join(dir, n), path15.join(roundDir(layout, day, 1), n));
     names.push("round_01");
   }
   return names.map((n) => /^round_(\d+)$/.exec(n)?.[1]).filter((r2) => !!r2).map(Number).sort((a, b) => a - b);
@@ -92089,7 +92341,7 @@ function openTrucks(view) {
   return TRUCKS.filter((t2) => view.trucks[t2].cards > 0 && !view.trucks[t2].finished);
 }
 async function fileSha256(file) {
-  const hash = createHash6("sha256");
+  const hash = createHash7("sha256");
   for await (const chunk of createReadStream3(file)) hash.update(chunk);
   return hash.digest("hex");
 }
@@ -92100,14 +92352,14 @@ async function roundIsStale(layout, day, view) {
 }
 
 // src/factory/state.ts
-import { readFile as readFile8 } from "node:fs/promises";
+import { readFile as readFile9 } from "node:fs/promises";
 function initialState(now) {
   return { schema_version: 1, state: "READY", day: null, truck: null, run_id: null, owner: null, heartbeat_at: null, bundle: null, last_stop: null, batches: [], updated_at: now };
 }
 async function readState(layout, display2, now) {
   let bytes;
   try {
-    bytes = await readFile8(layout.stateFile);
+    bytes = await readFile9(layout.stateFile);
   } catch {
     return initialState(now);
   }
@@ -92122,9 +92374,9 @@ async function writeState(layout, state) {
 }
 
 // src/factory/lock.ts
-import { open as open4, readFile as readFile9, unlink as unlink3, mkdir as mkdir4 } from "node:fs/promises";
+import { open as open4, readFile as readFile10, unlink as unlink3, mkdir as mkdir4 } from "node:fs/promises";
 import { hostname } from "node:os";
-import path15 from "node:path";
+import path16 from "node:path";
 var LockBusyError = class extends Error {
   constructor(owner, file) {
     super(`another g7 run holds ${file} (pid ${owner.pid} on ${owner.host}, since ${owner.started_at})`);
@@ -92144,7 +92396,7 @@ function alive(pid) {
   }
 }
 async function acquireLock(file, now) {
-  await mkdir4(path15.dirname(file), { recursive: true });
+  await mkdir4(path16.dirname(file), { recursive: true });
   const owner = { pid: process.pid, host: hostname(), started_at: now };
   let tookOverFrom;
   for (let tries = 0; tries < 3; tries++) {
@@ -92166,7 +92418,7 @@ async function acquireLock(file, now) {
     }
     let held;
     try {
-      held = JSON.parse(await readFile9(file, "utf8"));
+      held = JSON.parse(await readFile10(file, "utf8"));
     } catch {
       held = void 0;
     }
@@ -92180,12 +92432,12 @@ async function acquireLock(file, now) {
 }
 
 // src/factory/card.ts
-import path21 from "node:path";
-import { readFile as readFile14 } from "node:fs/promises";
-import { createHash as createHash9 } from "node:crypto";
+import path22 from "node:path";
+import { readFile as readFile15 } from "node:fs/promises";
+import { createHash as createHash10 } from "node:crypto";
 
 // src/rules/eval.ts
-import { stat as stat8, readFile as readFile10 } from "node:fs/promises";
+import { stat as stat8, readFile as readFile11 } from "node:fs/promises";
 async function countLines(abs) {
   let n = 0;
   await forEachLine(abs, (t2) => {
@@ -92215,7 +92467,7 @@ async function jsonProblem(abs, schema) {
     return bad;
   }
   try {
-    return check(JSON.parse(decodeText(await readFile10(abs), abs)), "document");
+    return check(JSON.parse(decodeText(await readFile11(abs), abs)), "document");
   } catch {
     return "not valid JSON";
   }
@@ -92279,9 +92531,9 @@ function allHold(results) {
 
 // src/executors/scan.ts
 import { createReadStream as createReadStream4 } from "node:fs";
-import { stat as stat9, readdir as readdir5 } from "node:fs/promises";
-import { createHash as createHash7 } from "node:crypto";
-import path16 from "node:path";
+import { stat as stat9, readdir as readdir6 } from "node:fs/promises";
+import { createHash as createHash8 } from "node:crypto";
+import path17 from "node:path";
 
 // src/executors/types.ts
 function emptyResult() {
@@ -92296,7 +92548,7 @@ function countCall(r2, call) {
 
 // src/executors/scan.ts
 async function chunkFile(abs, rel, chunkBytes, size, mtimeMs, emit) {
-  let hash = createHash7("sha256");
+  let hash = createHash8("sha256");
   let start = 0;
   let len = 0;
   const hardCap = chunkBytes * 8;
@@ -92304,7 +92556,7 @@ async function chunkFile(abs, rel, chunkBytes, size, mtimeMs, emit) {
     await emit({ path: rel, offset: start, length: len, sha256: hash.digest("hex"), size, mtime_ms: mtimeMs });
     start += len;
     len = 0;
-    hash = createHash7("sha256");
+    hash = createHash8("sha256");
   };
   for await (const buf of createReadStream4(abs, { highWaterMark: 1 << 20 })) {
     let pos = 0;
@@ -92326,17 +92578,17 @@ async function chunkFile(abs, rel, chunkBytes, size, mtimeMs, emit) {
   if (len > 0 || size === 0) await cut();
 }
 async function listFiles(root, rel, out) {
-  const abs = path16.join(root, rel);
+  const abs = path17.join(root, rel);
   const st = await stat9(abs);
   if (st.isFile()) {
     out.push(rel);
     return;
   }
-  const names = (await readdir5(abs)).sort();
+  const names = (await readdir6(abs)).sort();
   for (const n of names) if (!n.startsWith(".")) await listFiles(root, rel ? `${rel}/${n}` : n, out);
 }
 async function scan(ctx) {
-  const libRoot = path16.resolve(ctx.layout.repoRoot, ctx.config.libraryRoot);
+  const libRoot = path17.resolve(ctx.layout.repoRoot, ctx.config.libraryRoot);
   const inputs = Array.isArray(ctx.card.input) ? ctx.card.input : [ctx.card.input];
   const files = [];
   for (const raw of inputs) {
@@ -92366,7 +92618,7 @@ async function scan(ctx) {
   let bytes = 0;
   await writeStreamAtomic(outAbs, async (write) => {
     for (const rel of files) {
-      const abs = path16.join(libRoot, rel);
+      const abs = path17.join(libRoot, rel);
       const st = await stat9(abs);
       const prev = previous.get(rel);
       if (prev && prev.size === st.size && prev.mtime === Math.floor(st.mtimeMs)) {
@@ -92390,15 +92642,15 @@ async function scan(ctx) {
 }
 
 // src/executors/tag.ts
-import path18 from "node:path";
+import path19 from "node:path";
 import { stat as stat11 } from "node:fs/promises";
 
 // src/executors/library.ts
 import { open as open5, stat as stat10 } from "node:fs/promises";
-import path17 from "node:path";
+import path18 from "node:path";
 async function readChunkText(ctx, rel, offset, length) {
   if (repoPathProblem(rel)) throw new PathError([{ file: ctx.card.id, rule: "library.path", message: `chunk path "${rel}" leaves the library` }]);
-  const abs = path17.join(path17.resolve(ctx.layout.repoRoot, ctx.config.libraryRoot), rel);
+  const abs = path18.join(path18.resolve(ctx.layout.repoRoot, ctx.config.libraryRoot), rel);
   let fh;
   try {
     fh = await open5(abs, "r");
@@ -92507,7 +92759,6 @@ async function tag(ctx) {
   const input = String(ctx.card.input);
   const chunks = await readChunks(resolveInRepo(ctx.layout.repoRoot, input), input);
   const taxonomy = await readTaxonomy(ctx);
-  const r2 = emptyResult();
   const reqs = [];
   for (const c of chunks) {
     const text = await readChunkText(ctx, c.path, c.offset, c.length);
@@ -92517,15 +92768,31 @@ async function tag(ctx) {
     const c = req.task.chunk;
     return { category: `TAG:${ctx.card.entry ?? ctx.card.lane}`, question: `tag ${c.path}@${c.offset}+${c.length}` };
   };
-  if (ctx.batch) {
-    const got = await ctx.worker.batchCollect(ctx.batch, reqs, meta);
-    if (!got.done) throw new BatchPending(ctx.batch, `batch ${ctx.batch} is ${got.state}; the next run collects it`);
-    ctx.log(`  ${ctx.card.id}: batch ${ctx.batch} collected: ${got.answered} answers, ${got.failed} failed (asked again online)`);
-  } else if (ctx.worker.canBatch) {
-    const todo = await ctx.worker.uncached(reqs);
-    if (todo >= ctx.config.gemini.batch_min_requests) {
-      const name = await ctx.worker.batchSubmit(reqs, `g7 ${ctx.card.id}`);
-      throw new BatchPending(name, `submitted ${todo} requests as batch ${name}; the next run collects them`);
+  const r2 = emptyResult();
+  if (ctx.worker.canBatch) {
+    let job = ctx.batch ?? (ctx.attempt === 1 ? await ctx.worker.batchFor(reqs) : void 0);
+    if (job) {
+      let got;
+      try {
+        got = await ctx.worker.batchCollect(job, reqs, meta);
+      } catch (err) {
+        if (err instanceof G7Error && err.transient) throw new BatchPending(job, `batch ${job}: ${err.summary ?? err.message}; the next run polls it again`);
+        throw err;
+      }
+      if (!got.done) throw new BatchPending(job, `batch ${job} is ${got.state}; the next run collects it`);
+      r2.cost += got.unused.usd;
+      r2.tokens = { in: got.unused.in, out: got.unused.out };
+      if (got.resubmit) {
+        ctx.log(`  ${ctx.card.id}: batch ${job} expired unanswered; submitting the requests again`);
+        job = void 0;
+      } else ctx.log(`  ${ctx.card.id}: batch ${job} collected: ${got.answered} answers, ${got.failed} failed (asked again online)`);
+    }
+    if (!job && ctx.attempt === 1) {
+      const todo = await ctx.worker.uncached(reqs);
+      if (todo >= ctx.config.gemini.batch_min_requests) {
+        const name = await ctx.worker.batchSubmit(reqs, `g7 ${ctx.card.id}`);
+        throw new BatchPending(name, `submitted ${todo} requests as batch ${name}; the next run collects them`);
+      }
     }
   }
   const answers = await mapPool(chunks, CONCURRENCY, async (_c, i2) => {
@@ -92539,7 +92806,7 @@ async function tag(ctx) {
       await write(JSON.stringify({ path: c.path, offset: c.offset, length: c.length, sha256: c.sha256, tags: a.tags, strike: a.strike, why: a.why ?? "" }) + "\n");
     }
   });
-  const strikeFile = path18.join(ctx.layout.libraryIndexDir, STRIKE_LIST);
+  const strikeFile = path19.join(ctx.layout.libraryIndexDir, STRIKE_LIST);
   const seen = new Set(await strikeKeys(strikeFile));
   const fresh = [];
   for (const [i2, c] of chunks.entries()) {
@@ -92608,8 +92875,8 @@ async function test(ctx) {
 }
 
 // src/executors/patch.ts
-import { lstat as lstat2, realpath as realpath2, readFile as readFile11 } from "node:fs/promises";
-import path19 from "node:path";
+import { lstat as lstat2, realpath as realpath2, readFile as readFile12 } from "node:fs/promises";
+import path20 from "node:path";
 async function patchPathProblem(repoRoot, rel, pack2) {
   const why = repoPathProblem(rel);
   if (why) return why;
@@ -92620,7 +92887,7 @@ async function patchPathProblem(repoRoot, rel, pack2) {
   const rootReal = await realpath2(repoRoot);
   let cur = repoRoot;
   for (const part of norm.split("/")) {
-    cur = path19.join(cur, part);
+    cur = path20.join(cur, part);
     let st;
     try {
       st = await lstat2(cur);
@@ -92629,12 +92896,12 @@ async function patchPathProblem(repoRoot, rel, pack2) {
     }
     if (st.isSymbolicLink()) {
       const target = await realpath2(cur).catch(() => "");
-      if (!target || target !== rootReal && !target.startsWith(rootReal + path19.sep)) return `goes through the symlink ${path19.relative(repoRoot, cur)}, which leaves the repository`;
+      if (!target || target !== rootReal && !target.startsWith(rootReal + path20.sep)) return `goes through the symlink ${path20.relative(repoRoot, cur)}, which leaves the repository`;
     }
   }
   if (pack2.files.create.map(normalizeRepoPath).includes(norm) === false) {
     try {
-      await lstat2(path19.join(repoRoot, norm));
+      await lstat2(path20.join(repoRoot, norm));
     } catch {
       return "is listed under modify but does not exist (list it under create)";
     }
@@ -92647,7 +92914,7 @@ async function patch(ctx) {
   const files = [];
   for (const p of pack2.files.modify) {
     if (repoPathProblem(p)) continue;
-    files.push({ path: p, content: await readFile11(path19.join(ctx.layout.repoRoot, normalizeRepoPath(p)), "utf8").catch(() => "") });
+    files.push({ path: p, content: await readFile12(path20.join(ctx.layout.repoRoot, normalizeRepoPath(p)), "utf8").catch(() => "") });
   }
   const call = await ctx.worker.call(
     { card: ctx.card.id, cost_hint: ctx.card.cost_hint, task: { kind: "PATCH", goal: pack2.goal, allowed: pack2.files, files, forbidden: pack2.forbidden }, skill: ctx.skill, previous_failure: ctx.previousFailure },
@@ -92662,9 +92929,9 @@ async function patch(ctx) {
     if (why) problems.push({ file: ctx.card.id, field: "edits", rule: "patch.path", message: `"${e2.path}" ${why}`, hint: `work pack ${pack2.id} allows: ${[...pack2.files.create, ...pack2.files.modify].join(", ")}` });
   }
   if (problems.length) throw new PathError(problems);
-  for (const e2 of edits) await writeFileAtomic(path19.join(ctx.layout.repoRoot, normalizeRepoPath(e2.path)), e2.content);
+  for (const e2 of edits) await writeFileAtomic(path20.join(ctx.layout.repoRoot, normalizeRepoPath(e2.path)), e2.content);
   const summary2 = { pack: pack2.id, edits: edits.map((e2) => ({ path: normalizeRepoPath(e2.path), bytes: Buffer.byteLength(e2.content) })) };
-  await writeFileAtomic(path19.join(ctx.layout.repoRoot, normalizeRepoPath(ctx.card.output)), JSON.stringify(summary2, null, 2) + "\n");
+  await writeFileAtomic(path20.join(ctx.layout.repoRoot, normalizeRepoPath(ctx.card.output)), JSON.stringify(summary2, null, 2) + "\n");
   const r2 = emptyResult();
   countCall(r2, call);
   r2.outputs = [normalizeRepoPath(ctx.card.output), ...edits.map((e2) => normalizeRepoPath(e2.path))];
@@ -92674,12 +92941,12 @@ async function patch(ctx) {
 }
 
 // src/executors/verify.ts
-import { readFile as readFile12 } from "node:fs/promises";
-import { createHash as createHash8 } from "node:crypto";
-function parses(path31, bytes) {
+import { readFile as readFile13 } from "node:fs/promises";
+import { createHash as createHash9 } from "node:crypto";
+function parses(path32, bytes) {
   try {
-    if (path31.endsWith(".jsonl")) bytes.toString("utf8").split("\n").filter((l) => l.trim()).forEach((l) => JSON.parse(l));
-    else if (path31.endsWith(".json")) JSON.parse(bytes.toString("utf8"));
+    if (path32.endsWith(".jsonl")) bytes.toString("utf8").split("\n").filter((l) => l.trim()).forEach((l) => JSON.parse(l));
+    else if (path32.endsWith(".json")) JSON.parse(bytes.toString("utf8"));
     return true;
   } catch {
     return false;
@@ -92692,12 +92959,12 @@ async function verify(ctx) {
   for (const o of ctx.depOutputs) {
     let bytes;
     try {
-      bytes = await readFile12(resolveInRepo(ctx.layout.repoRoot, o.path));
+      bytes = await readFile13(resolveInRepo(ctx.layout.repoRoot, o.path));
     } catch {
       missing.push({ file: o.path, rule: "verify.missing", message: `output of ${o.card} is missing` });
       continue;
     }
-    const sha2 = createHash8("sha256").update(bytes).digest("hex");
+    const sha2 = createHash9("sha256").update(bytes).digest("hex");
     if (sha2 !== o.sha256) bad.push({ file: o.path, rule: "verify.hash", message: `output of ${o.card} changed since it passed (sha256 ${sha2.slice(0, 12)}\u2026, recorded ${o.sha256.slice(0, 12)}\u2026)` });
     else if (!parses(o.path, bytes)) bad.push({ file: o.path, rule: "verify.parse", message: `output of ${o.card} does not parse` });
     else sealed.push(o);
@@ -92713,19 +92980,19 @@ async function verify(ctx) {
 }
 
 // src/executors/triage.ts
-import { readdir as readdir6, readFile as readFile13 } from "node:fs/promises";
-import path20 from "node:path";
+import { readdir as readdir7, readFile as readFile14 } from "node:fs/promises";
+import path21 from "node:path";
 async function triage(ctx) {
   let names = [];
   try {
-    names = (await readdir6(ctx.layout.reworkDir)).filter((n2) => n2.endsWith(".json")).sort();
+    names = (await readdir7(ctx.layout.reworkDir)).filter((n2) => n2.endsWith(".json")).sort();
   } catch {
   }
   const cards = [];
   let n = 0;
   for (const name of names) {
-    const file = path20.join(ctx.layout.reworkDir, name);
-    const pack2 = JSON.parse(await readFile13(file, "utf8"));
+    const file = path21.join(ctx.layout.reworkDir, name);
+    const pack2 = JSON.parse(await readFile14(file, "utf8"));
     if (pack2.status !== "open") continue;
     const c = pack2.card;
     const id = `L${c.lane}_${c.type}_${String(9e5 + ++n).padStart(6, "0")}`;
@@ -92785,7 +93052,7 @@ async function readSkill(deps, type) {
   if (!target) return void 0;
   const file = target.split("::")[0];
   try {
-    return await readFile14(resolveInRepo(deps.layout.repoRoot, file), "utf8");
+    return await readFile15(resolveInRepo(deps.layout.repoRoot, file), "utf8");
   } catch {
     return void 0;
   }
@@ -92796,7 +93063,7 @@ async function runCard(deps, run, slot, loadPack, depOutputs, batch) {
   const dir = cardDir(deps.layout, run.id, slot.slot, card.id);
   await resetDir(dir);
   const redact = deps.redact;
-  await writeEvidence(path21.join(dir, "card.json"), JSON.stringify(card, null, 2) + "\n");
+  await writeEvidence(path22.join(dir, "card.json"), JSON.stringify(card, null, 2) + "\n");
   const accept = parseRule(card.accept, "accept").rule;
   const failfast = parseRule(card.failfast, "failfast").rule;
   const timeoutMs = timeoutFor(card);
@@ -92819,7 +93086,7 @@ async function runCard(deps, run, slot, loadPack, depOutputs, batch) {
   let result;
   let batchName;
   for (attempt = 1; attempt <= 2; attempt++) {
-    const adir = path21.join(dir, `attempt-${attempt}`);
+    const adir = path22.join(dir, `attempt-${attempt}`);
     const t0 = performance.now();
     let error2;
     result = void 0;
@@ -92861,19 +93128,19 @@ ${excerpts[0].excerpt}` : void 0,
     const fired = failfast.predicates.length > 0 && allHold(failfastResults);
     const pass = !error2 && allHold(acceptResults) && !fired;
     await Promise.all([
-      writeEvidence(path21.join(adir, "stdout.txt"), redact(figures.stdout)),
-      writeEvidence(path21.join(adir, "stderr.txt"), redact(figures.stderr + (error2 ? `
+      writeEvidence(path22.join(adir, "stdout.txt"), redact(figures.stdout)),
+      writeEvidence(path22.join(adir, "stderr.txt"), redact(figures.stderr + (error2 ? `
 ${error2 instanceof G7Error ? error2.message : String(error2?.stack ?? error2)}
 ` : "")))
     ]);
     faultPoint("card.evidence");
     await Promise.all([
-      writeEvidence(path21.join(adir, "accept.json"), redact(JSON.stringify({ accept: acceptResults, failfast: failfastResults, fired }, null, 2)) + "\n"),
+      writeEvidence(path22.join(adir, "accept.json"), redact(JSON.stringify({ accept: acceptResults, failfast: failfastResults, fired }, null, 2)) + "\n"),
       writeEvidence(
-        path21.join(adir, "result.json"),
+        path22.join(adir, "result.json"),
         redact(JSON.stringify({ attempt, pass, exit: figures.exit, duration_ms: Math.round(durationMs), tokens: result?.tokens ?? { in: 0, out: 0 }, cost_usd: result?.cost ?? 0, outputs: result?.outputs ?? [], worker_calls: result?.calls ?? [] }, null, 2)) + "\n"
       ),
-      ...Object.entries(result?.evidence ?? {}).map(([name, text]) => writeEvidence(path21.join(adir, name), redact(text)))
+      ...Object.entries(result?.evidence ?? {}).map(([name, text]) => writeEvidence(path22.join(adir, name), redact(text)))
     ]);
     if (pass) {
       triage2 = void 0;
@@ -92881,7 +93148,7 @@ ${error2 instanceof G7Error ? error2.message : String(error2?.stack ?? error2)}
     }
     triage2 = classifyFailure({ error: error2, stdout: figures.stdout, stderr: figures.stderr, accept: acceptResults, failfast: fired ? failfastResults : [] });
     excerpts.push({ attempt, reason: redact(triage2.reason), excerpt: redact(failureExcerpt(figures.stdout, figures.stderr + (error2 instanceof G7Error ? error2.message : ""))) });
-    await writeEvidence(path21.join(adir, "triage.json"), JSON.stringify(triage2, null, 2) + "\n");
+    await writeEvidence(path22.join(adir, "triage.json"), JSON.stringify(triage2, null, 2) + "\n");
     deps.log(`  ${card.id} attempt ${attempt} failed: ${triage2.class}${triage2.transient ? " (transient)" : ""}: ${redact(triage2.reason)}`);
     if (triage2.transient) break;
     if (deps.stop.aborted) break;
@@ -92891,8 +93158,8 @@ ${error2 instanceof G7Error ? error2.message : String(error2?.stack ?? error2)}
   if (!triage2) {
     for (const p of result?.outputs ?? []) {
       try {
-        const bytes = await readFile14(resolveInRepo(deps.layout.repoRoot, p));
-        outputsDetail.push({ path: p, sha256: createHash9("sha256").update(bytes).digest("hex"), bytes: bytes.length });
+        const bytes = await readFile15(resolveInRepo(deps.layout.repoRoot, p));
+        outputsDetail.push({ path: p, sha256: createHash10("sha256").update(bytes).digest("hex"), bytes: bytes.length });
       } catch {
       }
     }
@@ -92912,14 +93179,14 @@ ${error2 instanceof G7Error ? error2.message : String(error2?.stack ?? error2)}
     tokens,
     cost_usd: Number(cost.toFixed(6)),
     outputs: outputsDetail,
-    detail: path21.relative(path21.dirname(path21.dirname(dir)), dir).split(path21.sep).join("/")
+    detail: path22.relative(path22.dirname(path22.dirname(dir)), dir).split(path22.sep).join("/")
   };
-  await writeEvidence(path21.join(dir, "summary.json"), JSON.stringify(summary2, null, 2) + "\n");
+  await writeEvidence(path22.join(dir, "summary.json"), JSON.stringify(summary2, null, 2) + "\n");
   return { summary: summary2, outputs, ...triage2 ? { failure: { triage: triage2, excerpts, batchName } } : {} };
 }
 
 // src/factory/rework.ts
-import path22 from "node:path";
+import path23 from "node:path";
 var ADVICE = {
   IMPORT: "A module or dependency could not be resolved. Check the install step and the import named in the excerpt.",
   PATH: "A file is missing or a path is outside what the card or its work pack allows. Check the paths named in the excerpt against the work pack.",
@@ -92928,7 +93195,7 @@ var ADVICE = {
   API: "The model or GitHub API refused. Check the key, quota and budget."
 };
 function reworkFile(layout, day, card, run) {
-  return path22.join(layout.reworkDir, `${day}_${card}_${run}.json`);
+  return path23.join(layout.reworkDir, `${day}_${card}_${run}.json`);
 }
 function lookAt(triage2, note) {
   return [note, triage2.hint ? `Fix: ${triage2.hint}.` : void 0, ADVICE[triage2.class], 'Then run `g7 resume` (or `g7 resume --skip CARD --reason "\u2026"` to drop the card).'].filter(Boolean).join(" ");
@@ -92940,11 +93207,11 @@ async function writeReworkPack(layout, pack2, note) {
 }
 
 // src/plan/write.ts
-import path23 from "node:path";
-import { readFile as readFile15 } from "node:fs/promises";
-import { createHash as createHash10 } from "node:crypto";
+import path24 from "node:path";
+import { readFile as readFile16 } from "node:fs/promises";
+import { createHash as createHash11 } from "node:crypto";
 function sha8(s2) {
-  return createHash10("sha256").update(s2).digest("hex").slice(0, 8);
+  return createHash11("sha256").update(s2).digest("hex").slice(0, 8);
 }
 function diffSummary(oldText, newText) {
   const ids = (t2) => new Map(t2.split("\n").filter(Boolean).map((l) => [/"id":"([^"]+)"/.exec(l)?.[1] ?? l, l]));
@@ -92965,7 +93232,7 @@ async function compileToBacklog(planFile, env2, opts = {}) {
   let backup;
   let diff = `${compiled.cards.length} added, 0 removed, 0 changed`;
   if (await fileExists(target)) {
-    const old = await readFile15(target, "utf8");
+    const old = await readFile16(target, "utf8");
     diff = diffSummary(old, text);
     if (old === text) written = "unchanged";
     else if (!opts.replace && !opts.dryRun)
@@ -93006,7 +93273,7 @@ async function lineCount2(abs) {
 async function grownSources(layout, day) {
   let stamp;
   try {
-    stamp = JSON.parse(await readFile15(compileStampFile(layout, day), "utf8"));
+    stamp = JSON.parse(await readFile16(compileStampFile(layout, day), "utf8"));
   } catch {
     return void 0;
   }
@@ -93015,7 +93282,7 @@ async function grownSources(layout, day) {
     const now = await lineCount2(resolveInRepo(layout.repoRoot, src));
     if (now > before) grown.push({ path: src, before, now });
   }
-  return grown.length ? { plan: path23.resolve(layout.repoRoot, stamp.plan), grown } : void 0;
+  return grown.length ? { plan: path24.resolve(layout.repoRoot, stamp.plan), grown } : void 0;
 }
 
 // src/factory/next.ts
@@ -93068,7 +93335,7 @@ async function nextTruck(deps, state, only) {
 // src/factory/runlog.ts
 import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, writeSync } from "node:fs";
 import { hostname as hostname2 } from "node:os";
-import path24 from "node:path";
+import path25 from "node:path";
 var RunLog = class _RunLog {
   constructor(out, err, redact, before) {
     this.out = out;
@@ -93084,7 +93351,7 @@ var RunLog = class _RunLog {
   static open(dir, redact, marker) {
     mkdirSync(dir, { recursive: true });
     const open6 = (name) => {
-      const file = path24.join(dir, name);
+      const file = path25.join(dir, name);
       let text = "";
       try {
         text = readFileSync(file, "utf8");
@@ -93120,17 +93387,17 @@ var RunLog = class _RunLog {
 };
 
 // src/factory/checkpoint.ts
-import path25 from "node:path";
-import { readFile as readFile16 } from "node:fs/promises";
+import path26 from "node:path";
+import { readFile as readFile17 } from "node:fs/promises";
 async function buildReport(deps, run, state, slots) {
   const cards = [];
   const outputs = [];
   for (const s2 of slots) {
     const e2 = run.results.get(s2.card.id);
     if (!e2) continue;
-    const file = path25.join(runDir(deps.layout, run.id), "cards", `${String(s2.slot).padStart(3, "0")}_${s2.card.id}`, "summary.json");
+    const file = path26.join(runDir(deps.layout, run.id), "cards", `${String(s2.slot).padStart(3, "0")}_${s2.card.id}`, "summary.json");
     try {
-      cards.push(JSON.parse(await readFile16(file, "utf8")));
+      cards.push(JSON.parse(await readFile17(file, "utf8")));
     } catch {
       cards.push({ id: s2.card.id, slot: s2.slot, lane: s2.card.lane, type: s2.card.type, status: e2.status ?? "SKIP", attempts: 0, accept: [], failfast: [], triage: null, duration_ms: 0, tokens: { in: 0, out: 0 }, cost_usd: 0, outputs: [], detail: e2.detail ?? "" });
     }
@@ -93224,6 +93491,8 @@ function stoppable(worker, stop) {
     },
     canBatch: worker.canBatch,
     uncached: (reqs) => worker.uncached(reqs),
+    batchFor: (reqs) => worker.batchFor(reqs),
+    checkModels: (models) => worker.checkModels(models),
     batchSubmit: (reqs, name) => {
       if (stop.aborted) return Promise.reject(new Cancelled(stopReason(stop)));
       return track(worker.batchSubmit(reqs, name));
@@ -93242,6 +93511,23 @@ function stoppable(worker, stop) {
       return { inFlight: inFlight.size };
     }
   };
+}
+
+// src/worker/preflight.ts
+async function checkModels(config, worker, file, cards) {
+  const hints = [...new Set(cards.filter((c) => MODEL_CARD_TYPES.has(c.type)).map((c) => c.cost_hint))].sort();
+  if (hints.length === 0) return;
+  const { unknown, unpriced } = await worker.checkModels(hints.map((h2) => config.models[h2]));
+  const problems = [];
+  for (const h2 of hints) {
+    const model = config.models[h2];
+    const at = { file, line: config.modelsAt?.[h2]?.line, col: config.modelsAt?.[h2]?.col, field: `models.${h2}` };
+    if (unknown.includes(model))
+      problems.push({ ...at, rule: "config.unknown-model", message: `the Gemini API does not know model "${model}" (404 NOT_FOUND)`, hint: "use a model id the API lists (ai.google.dev/gemini-api/docs/models), e.g. gemini-2.5-flash-lite, gemini-2.5-flash, gemini-2.5-pro" });
+    else if (unpriced.includes(model))
+      problems.push({ ...at, rule: "config.no-price", message: `"${model}" has no price in prices_per_mtok, so budget.per_truck_usd and budget.per_night_usd cannot hold`, hint: `add prices_per_mtok: { ${model}: { in: \u2026, out: \u2026 } } in USD per million tokens (ai.google.dev/gemini-api/docs/pricing)` });
+  }
+  if (problems.length) throw new SchemaError(problems, "the truck did not depart: factory.yaml names a model the Gemini worker cannot use");
 }
 
 // src/factory/run.ts
@@ -93332,6 +93618,7 @@ async function runFactory(deps, opts) {
   check: g7 verify ${prev}` };
         }
       }
+      await checkModels(deps.config, deps.worker, deps.display(deps.layout.factoryFile), (await readPacket(packetFile(deps.layout, pick.day, pick.round, pick.truck))).map((s2) => s2.card));
       const id = nextRunId(runs);
       const why = state.state === "RECOVERABLE" ? `resumes the truck after RECOVERABLE (${state.last_stop?.reason ?? ""})` : "departs";
       run = { id, day: pick.day, round: pick.round, truck: pick.truck, lanes: opts.lanes, startedAt: deps.now(), log: open6(id, why), results: /* @__PURE__ */ new Map(), progressed: false };
@@ -93516,7 +93803,7 @@ async function driveTruck(deps, opts, run, state, resumedFrom) {
 }
 
 // src/cli/main.ts
-import path29 from "node:path";
+import path30 from "node:path";
 
 // node_modules/commander/esm.mjs
 var import_index3 = __toESM(require_commander(), 1);
@@ -93559,9 +93846,9 @@ var EXIT = {
 };
 
 // src/plan/check.ts
-import path26 from "node:path";
+import path27 from "node:path";
 function kindOf(file) {
-  const base = path26.basename(file);
+  const base = path27.basename(file);
   if (base === "factory.yaml" || base === "factory.yml") return "factory";
   if (/\.ya?ml$/i.test(base)) return "dayplan";
   if (/\.jsonl$/i.test(base)) return "backlog";
@@ -93573,7 +93860,7 @@ async function checkFile(file, layout, display2) {
   try {
     switch (kind) {
       case "factory": {
-        await loadConfig({ ...layout, factoryFile: path26.resolve(file) }, display2);
+        await loadConfig({ ...layout, factoryFile: path27.resolve(file) }, display2);
         return { file: shown, kind, ok: true, summary: "valid factory config", problems: [] };
       }
       case "dayplan": {
@@ -93601,7 +93888,7 @@ async function checkFile(file, layout, display2) {
 }
 
 // src/cli/init.ts
-import path27 from "node:path";
+import path28 from "node:path";
 import { mkdir as mkdir5 } from "node:fs/promises";
 var FACTORY_YAML = `# G7 Factory configuration. Paths are relative to the repository root (the folder holding ssot/).
 library: { root: library }            # the library SCAN reads; may live outside the repository
@@ -93624,12 +93911,12 @@ tags:
     strike: true
 `;
 async function initSsot(layout, io, display2) {
-  const dirs = [layout.plansDir, layout.packsDir, layout.packetsDir, layout.runsDir, layout.stateDir, layout.reworkDir, layout.libraryIndexDir, layout.skillsDir, path27.join(layout.ssotDir, "rules"), path27.join(layout.auditDir, "ai-ask")];
+  const dirs = [layout.plansDir, layout.packsDir, layout.packetsDir, layout.runsDir, layout.stateDir, layout.reworkDir, layout.libraryIndexDir, layout.skillsDir, path28.join(layout.ssotDir, "rules"), path28.join(layout.auditDir, "ai-ask")];
   for (const d of dirs) await mkdir5(d, { recursive: true });
   const files = [
     [layout.factoryFile, FACTORY_YAML],
-    [path27.join(layout.ssotDir, "rules", "tags.yaml"), TAGS_YAML],
-    [path27.join(layout.ssotDir, ".gitignore"), "# Written and read by g7 alone.\nstate/run.lock\n*.tmp-*\n"]
+    [path28.join(layout.ssotDir, "rules", "tags.yaml"), TAGS_YAML],
+    [path28.join(layout.ssotDir, ".gitignore"), "# Written and read by g7 alone.\nstate/run.lock\n*.tmp-*\n"]
   ];
   for (const [file, text] of files) {
     if (await fileExists(file)) {
@@ -93644,9 +93931,9 @@ async function initSsot(layout, io, display2) {
 }
 
 // src/cli/factory.ts
-import { readFile as readFile17, stat as stat12 } from "node:fs/promises";
+import { readFile as readFile18, stat as stat12 } from "node:fs/promises";
 import { hostname as hostname4 } from "node:os";
-import path28 from "node:path";
+import path29 from "node:path";
 var CODE = { OK: EXIT.OK, NOTHING: EXIT.OK, WAITING: EXIT.OK, FAIL_STOP: EXIT.FAIL_STOP, RECOVERABLE: EXIT.RECOVERABLE, REFUSED: EXIT.REFUSED, BUSY: EXIT.BUSY, UNPUSHED: EXIT.UNPUSHED, CANCELLED: EXIT.CANCELLED };
 async function runCommand(c, opts) {
   if (opts.truck && opts.truck !== "A" && opts.truck !== "B") throw new UsageError(`--truck must be A or B, got "${opts.truck}"`);
@@ -93728,7 +94015,7 @@ async function isCardOf(layout, day, id) {
   const needle = `"id":${JSON.stringify(id)}`;
   const files = [backlogFile(layout, day)];
   for (const r2 of await listRounds(layout, day)) for (const t2 of ["A", "B"]) files.push(packetFile(layout, day, r2, t2));
-  for (const f3 of files) if ((await readFile17(f3, "utf8").catch(() => "")).includes(needle)) return true;
+  for (const f3 of files) if ((await readFile18(f3, "utf8").catch(() => "")).includes(needle)) return true;
   return false;
 }
 async function resumeCommand(c, opts) {
@@ -93757,9 +94044,9 @@ async function resumeCommand(c, opts) {
   if (failed) {
     for (const f3 of state.last_stop?.files ?? []) {
       if (!f3.includes("/rework/")) continue;
-      const abs = path28.join(c.layout.repoRoot, f3);
+      const abs = path29.join(c.layout.repoRoot, f3);
       try {
-        const pack2 = JSON.parse(await readFile17(abs, "utf8"));
+        const pack2 = JSON.parse(await readFile18(abs, "utf8"));
         await writeJsonAtomic(abs, failed === skip ? { ...pack2, status: "skipped", skipped_at: now, skipped_because: opts.reason.trim() } : { ...pack2, status: "requeued", requeued_at: now });
       } catch {
       }
@@ -93772,7 +94059,7 @@ async function resumeCommand(c, opts) {
     const git = new Git(c.layout.repoRoot);
     const trailers = { "G7-Run": state.run_id ?? "none", "G7-State": "READY", "G7-Resume": state.state };
     if (skip !== void 0) trailers["G7-Skip"] = skip;
-    if (await git.isRepo()) await git.commitPaths([path28.relative(c.layout.repoRoot, c.layout.ssotDir)], `g7: resume ${state.run_id ?? ""} from ${state.state}${skip ? `, skip ${skip}` : ""}`, trailers);
+    if (await git.isRepo()) await git.commitPaths([path29.relative(c.layout.repoRoot, c.layout.ssotDir)], `g7: resume ${state.run_id ?? ""} from ${state.state}${skip ? `, skip ${skip}` : ""}`, trailers);
   }
   return EXIT.OK;
 }
@@ -93780,9 +94067,9 @@ async function verifyCommand(c, arg) {
   const runs = await listRuns(c.layout);
   let id = arg ?? runs.at(-1);
   if (arg && /[\\/]/.test(arg)) {
-    const abs = path28.resolve(arg);
-    if (path28.dirname(abs) !== c.layout.runsDir) throw new UsageError(`${arg} is not a run folder of ${c.display(c.layout.runsDir)}`);
-    id = path28.basename(abs);
+    const abs = path29.resolve(arg);
+    if (path29.dirname(abs) !== c.layout.runsDir) throw new UsageError(`${arg} is not a run folder of ${c.display(c.layout.runsDir)}`);
+    id = path29.basename(abs);
   }
   if (!id) throw new UsageError("there is no run to verify yet");
   if (!/^run_\d{4,}$/.test(id)) throw new UsageError(`a run id looks like run_0001 (or its folder, ssot/runs/run_0001), got "${id}"`);
@@ -93836,18 +94123,18 @@ async function requireSsot(layout) {
   throw new UsageError(`no SSOT at ${display(layout.ssotDir)}: run g7 from the repository that holds it, pass --ssot DIR, or create one with g7 init`);
 }
 function display(p) {
-  const rel = path29.relative(process.cwd(), p);
-  return (rel && !rel.startsWith("..") ? rel : p).split(path29.sep).join("/");
+  const rel = path30.relative(process.cwd(), p);
+  return (rel && !rel.startsWith("..") ? rel : p).split(path30.sep).join("/");
 }
 async function planCompile(file, opts, g, io) {
   const layout = layoutFor(g.ssot);
   await requireSsot(layout);
   const config = await loadConfig(layout, display);
-  const { compiled, target, written, backup } = await compileToBacklog(path29.resolve(file), { layout, config, display, now: () => (/* @__PURE__ */ new Date()).toISOString() }, opts);
+  const { compiled, target, written, backup } = await compileToBacklog(path30.resolve(file), { layout, config, display, now: () => (/* @__PURE__ */ new Date()).toISOString() }, opts);
   if (g.json) {
     io.out(JSON.stringify({ day: compiled.day, backlog: display(target), cards: compiled.cards.length, written, backup: backup && display(backup), omitted_done: compiled.omittedDone, reissued: compiled.reissued, entries: compiled.perEntry, notes: compiled.notes }));
   } else {
-    io.out(`compiled ${display(path29.resolve(file))} \u2192 ${display(target)} (${written})`);
+    io.out(`compiled ${display(path30.resolve(file))} \u2192 ${display(target)} (${written})`);
     for (const e2 of compiled.perEntry) io.out(`  ${e2.name.padEnd(16)} ${String(e2.cards).padStart(6)} cards`);
     io.out(`  ${"total".padEnd(16)} ${String(compiled.cards.length).padStart(6)} cards`);
     if (backup) io.out(`  previous backlog kept as ${display(backup)}`);
@@ -93858,7 +94145,7 @@ async function planCompile(file, opts, g, io) {
 async function planCheck(files, g, io) {
   const layout = layoutFor(g.ssot);
   const results = [];
-  for (const f3 of files) results.push(await checkFile(path29.resolve(f3), layout, display));
+  for (const f3 of files) results.push(await checkFile(path30.resolve(f3), layout, display));
   if (g.json) io.out(JSON.stringify({ ok: results.every((r2) => r2.ok), files: results }));
   else
     for (const r2 of results) {
@@ -93971,7 +94258,7 @@ function truckBar(report2) {
   return Array.from({ length: 6 }, (_, b) => `bundle ${b + 1}: ${cells.slice(b * 20, b * 20 + 20).join("")}`).join("\n");
 }
 async function summarize(evidence, root) {
-  const report2 = JSON.parse(await readFile18(path30.join(root, evidence, "verify_report.json"), "utf8"));
+  const report2 = JSON.parse(await readFile19(path31.join(root, evidence, "verify_report.json"), "utf8"));
   summary.addHeading(`G7 ${report2.run_id}: truck ${report2.truck} of ${report2.day} \u2014 ${report2.state}`, 2);
   summary.addRaw(`${report2.counts.passed} passed, ${report2.counts.failed} failed, ${report2.counts.skipped} skipped, ${report2.counts.pending} pending; $${(report2.cost_usd ?? 0).toFixed(4)}
 
@@ -93983,19 +94270,19 @@ async function summarize(evidence, root) {
   ]);
   await summary.write();
   for (const c of report2.cards.filter((x2) => x2.status === "FAIL"))
-    error(`${c.id} failed (${c.triage?.class}): ${c.triage?.reason}`, { title: `G7 ${report2.run_id} ${c.id}`, file: path30.join(evidence, c.detail ?? "", "summary.json") });
+    error(`${c.id} failed (${c.triage?.class}): ${c.triage?.reason}`, { title: `G7 ${report2.run_id} ${c.id}`, file: path31.join(evidence, c.detail ?? "", "summary.json") });
 }
 async function act() {
   const s2 = readSettings();
   const root = process.env.GITHUB_WORKSPACE ?? process.cwd();
-  const layout = layoutFor(path30.resolve(root, s2.ssot));
+  const layout = layoutFor(path31.resolve(root, s2.ssot));
   if (s2.command !== "run") {
     const args = s2.command === "plan-compile" ? ["plan", "compile", s2.plan || await newestPlan(layout.plansDir), "--replace"] : s2.command === "resume" && s2.dryRun ? ["resume", "--no-commit"] : [s2.command];
     const code = await main(["--ssot", layout.ssotDir, ...args], { out: (l) => info(l), err: (l) => error(l) });
     if (code !== 0) setFailed(`g7 ${s2.command} exited ${code}`);
     return;
   }
-  const { deps, config } = await factoryDeps({ layout, display: (p) => path30.relative(root, p), log: (l) => info(l), warn: (l) => warning(l) });
+  const { deps, config } = await factoryDeps({ layout, display: (p) => path31.relative(root, p), log: (l) => info(l), warn: (l) => warning(l) });
   const out = await group("g7 run", () => runFactory(deps, { truck: s2.truck, lanes: s2.lanes, commit: !s2.dryRun && config.git.commit, push: !s2.dryRun && s2.push }));
   setOutput("run-id", out.runId ?? "");
   setOutput("state", out.state);
@@ -94009,9 +94296,9 @@ async function act() {
   else info(message);
 }
 async function newestPlan(dir) {
-  const plans = (await readdir7(dir)).filter((n) => /^dayplan_\d{8}\.ya?ml$/.test(n)).sort();
+  const plans = (await readdir8(dir)).filter((n) => /^dayplan_\d{8}\.ya?ml$/.test(n)).sort();
   if (!plans.length) throw new Error(`no day plan in ${dir}`);
-  return path30.join(dir, plans.at(-1));
+  return path31.join(dir, plans.at(-1));
 }
 act().catch((err) => {
   if (err instanceof G7Error) {

@@ -67,6 +67,9 @@ export function pickWorker(config: Config, layout: Layout, env: NodeJS.ProcessEn
     prices: config.prices,
     timeoutMs: config.limits.timeout_s * 1000,
     maxInputTokens: config.limits.max_input_tokens,
+    maxOutputTokens: config.gemini.max_output_tokens,
+    thinkingBudget: config.gemini.thinking_budget,
+    maxRetryDelayMs: config.limits.max_retry_delay_s * 1000,
     limiter: new RateLimiter(config.limits.rpm, config.limits.tpm),
     budget: new Budget(layout.stateDir, config.budget, utcDay),
   });
@@ -90,7 +93,8 @@ export async function factoryDeps(o: DepsOptions): Promise<{ deps: FactoryDeps; 
   const config = await loadConfig(o.layout, o.display);
   const now = () => new Date().toISOString();
   const audit = auditLog(o.layout.auditDir, env.G7_AUDIT_DISABLE !== '1', o.warn);
-  const worker = cachedWorker(o.worker ?? pickWorker(config, o.layout, env), path.join(o.layout.stateDir, 'cache'), audit, now);
+  const redact = redactor(secretValues(env));
+  const worker = cachedWorker(o.worker ?? pickWorker(config, o.layout, env), path.join(o.layout.stateDir, 'cache'), audit, now, redact);
   const git = new Git(o.layout.repoRoot);
   const stop = o.stop ?? stopOnSignals(o.warn);
   const deps: FactoryDeps = {
@@ -102,7 +106,7 @@ export async function factoryDeps(o: DepsOptions): Promise<{ deps: FactoryDeps; 
     now,
     log: o.log,
     warn: o.warn,
-    redact: redactor(secretValues(env)),
+    redact,
     display: o.display,
     stop,
   };

@@ -42,6 +42,8 @@ export function stoppable(worker: CachedWorker, stop: AbortSignal): StoppableWor
     },
     canBatch: worker.canBatch,
     uncached: (reqs) => worker.uncached(reqs),
+    batchFor: (reqs) => worker.batchFor(reqs),
+    checkModels: (models) => worker.checkModels(models),
     batchSubmit: (reqs, name) => {
       if (stop.aborted) return Promise.reject(new Cancelled(stopReason(stop)));
       return track(worker.batchSubmit(reqs, name));

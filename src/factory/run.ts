@@ -31,6 +31,7 @@ import { stoppable, stopReason, IN_FLIGHT_GRACE_MS, type StoppableWorker } from 
 import type { Triage } from './triage.js';
 import type { FactoryDeps } from './deps.js';
 import { faultPoint } from '../host/faults.js';
+import { checkModels } from '../worker/preflight.js';
 
 export type RunState = FactoryState['state'];
 
@@ -160,6 +161,8 @@ export async function runFactory(deps: FactoryDeps, opts: RunOptions): Promise<R
           return { code: 'REFUSED', state: state.state, runId: prev, ...none, message: `the evidence pack of ${prev} ${why}; the next truck does not depart.\n  check: g7 verify ${prev}` };
         }
       }
+      // The models the truck's cards need must exist and have a price: a typo fails here, not hours in.
+      await checkModels(deps.config, deps.worker, deps.display(deps.layout.factoryFile), (await readPacket(packetFile(deps.layout, pick.day, pick.round, pick.truck))).map((s) => s.card));
       const id = nextRunId(runs);
       const why = state.state === 'RECOVERABLE' ? `resumes the truck after RECOVERABLE (${state.last_stop?.reason ?? ''})` : 'departs';
       run = { id, day: pick.day, round: pick.round, truck: pick.truck, lanes: opts.lanes, startedAt: deps.now(), log: open(id, why), results: new Map(), progressed: false };

@@ -4,7 +4,7 @@ import { spawn } from 'node:child_process';
 import { mkdtemp, readFile, readdir, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { REPO } from '../helpers.js';
+import { REPO, childEnv } from '../helpers.js';
 import { factory, g7Process } from '../factory/fixture.js';
 
 const tests = (n: number) => Array.from({ length: n }, (_, i) => ({ id: `L1_TEST_${String(i + 1).padStart(6, '0')}`, prio: 'A' as const, input: `printf ${i + 1}`, output: `out/${i + 1}.txt`, accept: 'exit==0' }));
@@ -12,7 +12,7 @@ const tests = (n: number) => Array.from({ length: n }, (_, i) => ({ id: `L1_TEST
 /** `g7 …args | head -1`: the reader takes one line and goes away. */
 function g7IntoHead(cwd: string, ...args: string[]): Promise<{ code: number | null; first: string; err: string }> {
   return new Promise((resolve) => {
-    const p = spawn(process.execPath, [path.join(REPO, 'bin/g7.mjs'), ...args], { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+    const p = spawn(process.execPath, [path.join(REPO, 'bin/g7.mjs'), ...args], { cwd, env: childEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
     let first = '';
     let err = '';
     p.stdout.on('data', (b: Buffer) => {

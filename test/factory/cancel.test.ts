@@ -6,10 +6,10 @@ import { spawn } from 'node:child_process';
 import { mkdtemp, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { factory, g7Process, git, gitAsync, initGit, type CardSpec } from './fixture.js';
+import { geminiAt, factory, g7Process, git, gitAsync, initGit, type CardSpec } from './fixture.js';
 import { fakeGemini } from '../fakes/gemini-server.js';
 import { httpRemote } from '../git/http-remote.js';
-import { REPO } from '../helpers.js';
+import { REPO, childEnv } from '../helpers.js';
 
 const pad = (n: number) => String(n).padStart(6, '0');
 
@@ -31,13 +31,12 @@ describe('cancellation', () => {
     for (let n = 1; n <= 3; n++) cards.push({ id: `L1_SCAN_${pad(n)}`, prio: 'A', input: [1, 2, 3].map((k) => `doc00${3 * (n - 1) + k}.md`), output: `ssot/library_index/scan/${n}.jsonl` });
     for (let n = 1; n <= 3; n++) cards.push({ id: `L2_TAG_${pad(n)}`, prio: 'A', input: `ssot/library_index/scan/${n}.jsonl`, output: `ssot/library_index/tags/${n}.jsonl`, deps: [`L1_SCAN_${pad(n)}`], accept: `json:ssot/library_index/tags/${n}.jsonl` });
     const f = await factory(cards, { libraryFiles: 9 });
-    await f.write('ssot/factory.yaml', `library: { root: library }\ntaxonomy: ssot/rules/tags.yaml\nscan: { chunk_bytes: 1024 }\ngemini: { base_url: "${fake.url}" }\n`);
+    await f.write('ssot/factory.yaml', `library: { root: library }\ntaxonomy: ssot/rules/tags.yaml\nscan: { chunk_bytes: 1024 }\n${geminiAt(fake.url)}`);
     f.git('commit', '-qam', 'point at the fake');
     const remote = await httpRemote(f.root);
     try {
       const work = await clone(remote.url);
-      const env = { ...process.env, GEMINI_API_KEY: 'cancel-key' };
-      const child = spawn(process.execPath, [path.join(REPO, 'bin/g7.mjs'), 'run', '--push'], { cwd: work, env, stdio: ['ignore', 'pipe', 'pipe'] });
+      const child = spawn(process.execPath, [path.join(REPO, 'bin/g7.mjs'), 'run', '--push'], { cwd: work, env: childEnv({ GEMINI_API_KEY: 'cancel-key' }), stdio: ['ignore', 'pipe', 'pipe'] });
       let out = '';
       child.stdout.on('data', (b) => (out += b));
       child.stderr.on('data', (b) => (out += b));

@@ -3,18 +3,18 @@
 import { execFileSync, execFile, spawn } from 'node:child_process';
 import path from 'node:path';
 import { readFile, writeFile } from 'node:fs/promises';
-import { tempRepo, jsonl, REPO, type TempRepo } from '../helpers.js';
+import { tempRepo, jsonl, childEnv, REPO, type TempRepo } from '../helpers.js';
 
 export const DAY = '20261121';
 
 export function git(cwd: string, ...args: string[]): string {
-  return execFileSync('git', args, { cwd, encoding: 'utf8', env: { ...process.env, GIT_TERMINAL_PROMPT: '0' } });
+  return execFileSync('git', args, { cwd, encoding: 'utf8', env: childEnv() });
 }
 
 /** For anything that talks to a remote served by this same process: a sync call would block the server. */
 export function gitAsync(cwd: string, ...args: string[]): Promise<string> {
   return new Promise((resolve, reject) =>
-    execFile('git', args, { cwd, encoding: 'utf8', env: { ...process.env, GIT_TERMINAL_PROMPT: '0' } }, (err, stdout, stderr) => (err ? reject(new Error(`git ${args.join(' ')}: ${stderr}`)) : resolve(stdout))),
+    execFile('git', args, { cwd, encoding: 'utf8', env: childEnv() }, (err, stdout, stderr) => (err ? reject(new Error(`git ${args.join(' ')}: ${stderr}`)) : resolve(stdout))),
   );
 }
 
@@ -83,14 +83,12 @@ export interface G7Process {
 }
 
 /**
- * The g7 binary as a scheduled job runs it: its own process, in the repository root. `env` is added to this
- * process's environment without GEMINI_API_KEY (a test that wants a key passes one).
+ * The g7 binary as a scheduled job runs it: its own process, in the repository root, with the sealed test
+ * environment plus `env` (a test that wants a key passes one).
  */
 export function g7Process(root: string, args: string[], env: Record<string, string> = {}): Promise<G7Process> {
   return new Promise((resolve) => {
-    const full: NodeJS.ProcessEnv = { ...process.env, ...env };
-    if (!env.GEMINI_API_KEY) delete full.GEMINI_API_KEY;
-    const p = spawn(process.execPath, [path.join(REPO, 'bin/g7.mjs'), ...args], { cwd: root, env: full, stdio: ['ignore', 'pipe', 'pipe'] });
+    const p = spawn(process.execPath, [path.join(REPO, 'bin/g7.mjs'), ...args], { cwd: root, env: childEnv(env), stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     let err = '';
     p.stdout.on('data', (b) => (out += b));
@@ -120,4 +118,9 @@ export async function timePasses(f: TempRepo): Promise<void> {
   const state = JSON.parse(await readFile(file, 'utf8'));
   state.last_stop.retry_after = new Date(Date.now() - 1000).toISOString();
   await writeFile(file, JSON.stringify(state, null, 2) + '\n');
+}
+
+/** factory.yaml lines that point the Gemini worker at a fake, with a price for every default model (the departure check wants one). */
+export function geminiAt(url: string): string {
+  return `gemini: { base_url: "${url}" }\nprices_per_mtok: { gemini-2.5-flash-lite: { in: 0.1, out: 0.4 }, gemini-2.5-flash: { in: 0.3, out: 2.5 }, gemini-2.5-pro: { in: 1.25, out: 10 } }\n`;
 }

@@ -5,7 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import { readFile, readdir } from 'node:fs/promises';
 import path from 'node:path';
-import { DAY, g7Process, planRepo, type Factory } from './fixture.js';
+import { geminiAt, DAY, g7Process, planRepo, type Factory } from './fixture.js';
 import { fakeGemini } from '../fakes/gemini-server.js';
 
 const json = async (p: string) => JSON.parse(await readFile(p, 'utf8'));
@@ -114,7 +114,7 @@ entries:
   - { name: tag, lane: 2, prio: B, type: TAG, after: { entry: scan, mode: each }, input: "ssot/library_index/scan/{n}.jsonl", output: "ssot/library_index/tags/{n}.jsonl", accept: "json:{output}" }
   - { name: strike, lane: 3, prio: C, type: STRIKE, each: { lines: ssot/library_index/strike_list.jsonl, per_card: 4 }, output: "ssot/library_index/strikes/{n}.jsonl", cost_hint: HIGH }
 `;
-      const f = await planRepo(plan, { libraryFiles: 10, factoryYaml: `library: { root: library }\ntaxonomy: ssot/rules/tags.yaml\nsensors: ssot/rules/sensors.yaml\ngemini: { base_url: "${fake.url}" }\n` });
+      const f = await planRepo(plan, { libraryFiles: 10, factoryYaml: `library: { root: library }\ntaxonomy: ssot/rules/tags.yaml\nsensors: ssot/rules/sensors.yaml\n${geminiAt(fake.url)}` });
       const c = await g7Process(f.root, ['plan', 'compile', `ssot/plans/dayplan_${DAY}.yaml`]);
       expect(c.out).toMatch(/strike\s+0 cards/);
       expect(c.out).toMatch(/strike_list\.jsonl does not exist yet, so it generates no cards yet/);
@@ -133,7 +133,7 @@ entries:
       // Each STRIKE card worked on lines its own night's TAG cards put on the strike list.
       const findings = await lines(path.join(f.ssot, 'library_index/strikes/3.jsonl'));
       expect(findings.length).toBe(2);
-      const struck = fake.requests.filter((q) => q.model === 'gemini-2.5-pro');
+      const struck = fake.requests.filter((q) => q.model === 'gemini-2.5-pro' && q.verb === 'generateContent');
       expect(struck).toHaveLength(10);
     } finally {
       await fake.close();

@@ -4,7 +4,7 @@
 import { describe, expect, it } from 'vitest';
 import { readFile, readdir } from 'node:fs/promises';
 import path from 'node:path';
-import { factory, g7Process, timePasses, type CardSpec } from './fixture.js';
+import { geminiAt, factory, g7Process, timePasses, type CardSpec } from './fixture.js';
 import { fakeGemini } from '../fakes/gemini-server.js';
 import { jsonl } from '../helpers.js';
 import { cardLine } from './fixture.js';
@@ -67,7 +67,7 @@ describe('RECOVERABLE', () => {
         { id: 'L1_SCAN_000001', prio: 'A', input: ['doc001.md'], output: 'ssot/library_index/scan/1.jsonl' },
         { id: 'L2_TAG_000001', prio: 'A', input: 'ssot/library_index/scan/1.jsonl', output: 'ssot/library_index/tags/1.jsonl', deps: ['L1_SCAN_000001'] },
       ], { libraryFiles: 1 });
-      await f.write('ssot/factory.yaml', `library: { root: library }\ntaxonomy: ssot/rules/tags.yaml\nscan: { chunk_bytes: 100000 }\ngemini: { base_url: "${fake.url}" }\n`);
+      await f.write('ssot/factory.yaml', `library: { root: library }\ntaxonomy: ssot/rules/tags.yaml\nscan: { chunk_bytes: 100000 }\n${geminiAt(fake.url)}`);
       f.git('commit', '-qam', 'point at the fake');
       fake.script(...Array.from({ length: 4 }, () => ({ error: 'quota-day' as const })));
       const env = { GEMINI_API_KEY: 'k-123456' };
