@@ -46,7 +46,8 @@ const branches = { coreloop: 'skill/docstring-tag-money-20261121', ordinary: 'fi
 const autoMerges = { none: { label: false, enabled: false }, label: { label: true, enabled: false }, enabled: { label: false, enabled: true }, both: { label: true, enabled: true } };
 const activityFor = { none: 'opened', label: 'labeled', enabled: 'auto_merge_enabled', both: 'labeled' } as const;
 
-const cases = [];
+type Side = 'coreloop' | 'ordinary';
+const cases: { title: Side; branch: Side; coreloopLabel: boolean; am: keyof typeof autoMerges; event: 'pull_request' | 'pull_request_target' }[] = [];
 for (const title of ['coreloop', 'ordinary'] as const)
   for (const branch of ['coreloop', 'ordinary'] as const)
     for (const coreloopLabel of [true, false])
