@@ -1,0 +1,101 @@
+// Running the action as a GitHub runner does: the committed bundle on Node 24, inputs as INPUT_* variables,
+// GITHUB_OUTPUT / GITHUB_STEP_SUMMARY files, the event payload at GITHUB_EVENT_PATH, the API at
+// GITHUB_API_URL; and as GitHub's own local runner (@github/local-action) does, from the TypeScript source.
+import { spawn } from 'node:child_process';
+import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { REPO } from '../helpers.js';
+
+export interface ActionRun {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+  outputs: Record<string, string>;
+  summary: string;
+}
+
+export interface RunnerOptions {
+  workspace: string;
+  inputs: Record<string, string>;
+  event?: { name: string; payload: unknown };
+  apiUrl?: string;
+  repository?: string;
+  sha?: string;
+  ref?: string;
+  /** Extra variables, e.g. a git identity. */
+  env?: Record<string, string>;
+}
+
+const DEFAULT_INPUTS = { command: 'run', ssot: 'ssot', plan: '', truck: '', lanes: '', 'dry-run': 'false', push: 'true', 'gemini-api-key': '', 'github-token': '' };
+
+/** The variables a runner sets for a JavaScript action step (inputs as GitHub names them: INPUT_ + upper case). */
+async function runnerEnv(o: RunnerOptions): Promise<{ env: Record<string, string>; output: string; summary: string }> {
+  const dir = await mkdtemp(path.join(tmpdir(), 'g7-runner-'));
+  const output = path.join(dir, 'output');
+  const summary = path.join(dir, 'summary');
+  const eventPath = path.join(dir, 'event.json');
+  await writeFile(output, '');
+  await writeFile(summary, '');
+  await writeFile(eventPath, JSON.stringify(o.event?.payload ?? {}));
+  const env: Record<string, string> = {
+    PATH: process.env.PATH ?? '',
+    HOME: process.env.HOME ?? '',
+    CI: 'true',
+    GITHUB_ACTIONS: 'true',
+    GITHUB_WORKSPACE: o.workspace,
+    GITHUB_OUTPUT: output,
+    GITHUB_STEP_SUMMARY: summary,
+    GITHUB_EVENT_NAME: o.event?.name ?? 'schedule',
+    GITHUB_EVENT_PATH: eventPath,
+    GITHUB_API_URL: o.apiUrl ?? 'http://127.0.0.1:9',
+    GITHUB_SERVER_URL: 'https://github.com',
+    GITHUB_REPOSITORY: o.repository ?? 'g7-factory/factory',
+    GITHUB_RUN_ID: '4242',
+    GITHUB_REF: o.ref ?? 'refs/heads/main',
+    ...(o.sha ? { GITHUB_SHA: o.sha } : {}),
+    ...(o.env ?? {}),
+  };
+  for (const [k, v] of Object.entries({ ...DEFAULT_INPUTS, ...o.inputs })) env[`INPUT_${k.toUpperCase()}`] = v;
+  return { env, output, summary };
+}
+
+function spawnCollect(cmd: string, args: string[], env: Record<string, string>, cwd: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  // Asynchronous: the git remote and the fake GitHub are served by this same process.
+  return new Promise((resolve) => {
+    const p = spawn(cmd, args, { env, cwd });
+    let stdout = '';
+    let stderr = '';
+    p.stdout.on('data', (d) => (stdout += d));
+    p.stderr.on('data', (d) => (stderr += d));
+    p.on('close', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+/** GITHUB_OUTPUT's format: `name<<DELIMITER`, the value, the delimiter. */
+export function parseOutputs(text: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  const re = /^([\w-]+)<<(ghadelimiter_[\w-]+)\n([\s\S]*?)\n?\2$/gm;
+  for (const m of text.matchAll(re)) out[m[1]!] = m[3]!;
+  return out;
+}
+
+/** The committed bundle, as the runner starts it: `node action/dist/index.mjs` in the workspace. */
+export async function runBundle(o: RunnerOptions): Promise<ActionRun> {
+  const { env, output, summary } = await runnerEnv(o);
+  const r = await spawnCollect(process.execPath, [path.join(REPO, 'action/dist/index.mjs')], env, o.workspace);
+  return { ...r, outputs: parseOutputs(await readFile(output, 'utf8')), summary: await readFile(summary, 'utf8') };
+}
+
+/** GitHub's local runner on the source: `local-action run action ../src/action/main.ts <dotenv>`. */
+export async function runLocalAction(o: RunnerOptions): Promise<ActionRun> {
+  const { env, summary } = await runnerEnv(o);
+  const dotenv = path.join(path.dirname(summary), '.env');
+  // local-action reads the step's variables from a dotenv file; PATH and HOME come from its own environment.
+  await writeFile(dotenv, Object.entries(env).filter(([k]) => k !== 'PATH' && k !== 'HOME').map(([k, v]) => `${k}=${JSON.stringify(v)}`).join('\n') + '\n');
+  const bin = path.join(REPO, 'node_modules/.bin/local-action');
+  const r = await spawnCollect(bin, ['run', path.join(REPO, 'action'), '../src/action/main.ts', dotenv], { PATH: env.PATH!, HOME: env.HOME!, NO_COLOR: '1' }, REPO);
+  // It prints outputs as `::set-output name=…::…` and does not write GITHUB_OUTPUT.
+  const outputs = Object.fromEntries([...r.stdout.matchAll(/::set-output name=([\w-]+)::(.*)$/gm)].map((m) => [m[1]!, m[2]!]));
+  return { ...r, outputs, summary: await readFile(summary, 'utf8') };
+}
