@@ -2,35 +2,12 @@
 // case a real webhook payload shape (@octokit/webhooks-examples) and the real forge on the fake GitHub, the
 // calls it must make (and no others) asserted there.
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { createRequire } from 'node:module';
 import { OctokitForge } from '../../src/forge/octokit.js';
 import { enforceAutoMergePolicy, POLICY_ACTIVITIES, COMMENT_MARKER } from '../../src/policy/auto-merge.js';
 import { fakeGitHub, type FakeGitHub, type Json } from '../fakes/github-server.js';
+import { webhookPayload } from '../fakes/github-webhooks.js';
 
-const require = createRequire(import.meta.url);
 const TOKEN = 'ghs_policytoken0000000001';
-const definitions = require('@octokit/webhooks-examples') as { name: string; examples: Json[] }[];
-const prExamples = definitions.find((d) => d.name === 'pull_request')!.examples;
-
-/** A real pull_request payload of this activity (the `labeled` one reshaped when the package has none). */
-export function webhookPayload(action: string, pr: { number: number; nodeId: string; title: string; head: string; labels: string[]; autoMerge: boolean }): Json {
-  const base = structuredClone(prExamples.find((e) => e.action === action) ?? prExamples.find((e) => e.action === 'labeled')!);
-  base.action = action;
-  base.number = pr.number;
-  const p = base.pull_request as Json;
-  const labelShape = ((p.labels as Json[])[0] ?? {}) as Json;
-  Object.assign(p, {
-    number: pr.number,
-    node_id: pr.nodeId,
-    title: pr.title,
-    labels: pr.labels.map((name, i) => ({ ...labelShape, id: 9000 + i, name })),
-    auto_merge: pr.autoMerge ? { enabled_by: p.user, merge_method: 'squash', commit_title: pr.title, commit_message: '' } : null,
-  });
-  p.head = { ...(p.head as Json), ref: pr.head };
-  if (action === 'labeled' || action === 'unlabeled') base.label = { ...labelShape, name: pr.labels.at(-1) ?? 'auto-merge' };
-  return base;
-}
-
 let gh: FakeGitHub;
 let forge: OctokitForge;
 beforeEach(async () => {
