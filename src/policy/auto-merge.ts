@@ -10,7 +10,7 @@ import type { Forge, PullRequest } from '../forge/forge.js';
 /** The events and activity types ai-policy.yml runs on; a test holds the workflow to this list. */
 export const POLICY_EVENTS = ['pull_request', 'pull_request_target'] as const;
 export const POLICY_ACTIVITIES = [
-  'opened', 'reopened', 'edited', 'synchronize', 'labeled', 'unlabeled', 'ready_for_review', 'converted_to_draft', 'auto_merge_enabled', 'auto_merge_disabled', 'enqueued',
+  'opened', 'reopened', 'edited', 'synchronize', 'labeled', 'unlabeled', 'ready_for_review', 'converted_to_draft', 'auto_merge_enabled', 'auto_merge_disabled',
 ] as const;
 
 export const CORELOOP_TITLE_PREFIX = '[CORELOOP-';
