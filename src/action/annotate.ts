@@ -16,6 +16,15 @@ export function annotateProblem(s: { workspace: string }, p: Problem, base: stri
   });
 }
 
+/** The job summary; outside a runner that has one (GITHUB_STEP_SUMMARY unset) the log says so and goes on. */
+export async function writeSummary(markdown: string): Promise<void> {
+  try {
+    await core.summary.addRaw(markdown).write();
+  } catch (err) {
+    core.warning(`no job summary: ${(err as Error).message}`);
+  }
+}
+
 /** Every way a command can fail, turned into annotations and a failed step. */
 export function reportFailure(err: unknown, s: { workspace: string } | undefined): void {
   if (err instanceof G7Error) {
@@ -25,7 +34,7 @@ export function reportFailure(err: unknown, s: { workspace: string } | undefined
     return;
   }
   const e = err as Error;
-  const known = err instanceof UsageError || ['InputError', 'ForgeError', 'GitError'].includes(e?.name);
+  const known = err instanceof UsageError || ['InputError', 'SetupError', 'ForgeError', 'GitError'].includes(e?.name);
   if (!known && e?.stack) core.debug(e.stack);
   core.setFailed(known ? e.message : `internal error: ${e?.message ?? String(err)} (a bug in g7: re-run with debug logging for the stack, and report it)`);
 }

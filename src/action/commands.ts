@@ -13,9 +13,9 @@ import { commitAndPush } from './publish.js';
 import { setFactoryOutputs } from './outputs.js';
 import { repoPath, type ActionSettings } from './settings.js';
 
-async function newestPlan(dir: string): Promise<string> {
+async function newestPlan(s: ActionSettings, dir: string): Promise<string> {
   const plans = (await readdir(dir).catch(() => [] as string[])).filter((n) => /^dayplan_\d{8}\.ya?ml$/.test(n)).sort();
-  if (!plans.length) throw new UsageError(`there is no day plan (dayplan_YYYYMMDD.yaml) in ${dir}: write one, or name it with the plan input`);
+  if (!plans.length) throw new UsageError(`there is no day plan (dayplan_YYYYMMDD.yaml) in ${repoPath(s, dir)}: write one, or name it with the plan input`);
   return path.join(dir, plans.at(-1)!);
 }
 
@@ -38,7 +38,7 @@ export async function ssotCommand(s: ActionSettings): Promise<void> {
   let subject: string;
   switch (s.command) {
     case 'plan-compile': {
-      const plan = s.plan ? path.resolve(s.workspace, s.plan) : await newestPlan(layout.plansDir);
+      const plan = s.plan ? path.resolve(s.workspace, s.plan) : await newestPlan(s, layout.plansDir);
       args = ['plan', 'compile', plan, '--replace'];
       subject = `g7: plan compile ${repoPath(s, plan)}`;
       break;

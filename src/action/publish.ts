@@ -49,7 +49,10 @@ export async function commitAndPush(s: ActionSettings, layout: Layout, subject: 
 
 /** Pushes HEAD (when asked) and reports whether it is on the remote. */
 export async function pushHead(s: ActionSettings, layout: Layout, git: Git): Promise<Published> {
-  const head = async () => (await git.run(['rev-parse', 'HEAD'], { allowFail: true })).stdout.trim() || undefined;
+  const head = async () => {
+    const r = await git.run(['rev-parse', '--verify', '-q', 'HEAD'], { allowFail: true });
+    return r.code === 0 ? r.stdout.trim() : undefined;
+  };
   if (!s.push || s.dryRun || !(await head())) return { sha: await head(), onRemote: false };
   const { remote, branch } = await target(s, layout, git);
   // A rebase onto commits pushed meanwhile gives HEAD a new sha: read it after the push.

@@ -47,6 +47,14 @@ export class InputError extends Error {
   }
 }
 
+/** The runner's environment lacks what a command needs (an event, a repository, a token). */
+export class SetupError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'SetupError';
+  }
+}
+
 function oneOf<T extends string>(input: string, value: string, allowed: readonly T[]): T {
   if (!(allowed as readonly string[]).includes(value)) throw new InputError(input, `"${value}" is not one of ${allowed.join(', ')}`);
   return value as T;

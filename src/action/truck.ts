@@ -16,6 +16,7 @@ import type { CheckAnnotation } from '../forge/forge.js';
 import { pushHead, commitUrl, treeUrl, type Published } from './publish.js';
 import { readReport, setFactoryOutputs } from './outputs.js';
 import { truckSummary } from './summary.js';
+import { writeSummary } from './annotate.js';
 import { repoPath, type ActionSettings } from './settings.js';
 
 /** The 1-based line of a card in its backlog, or undefined. */
@@ -51,7 +52,8 @@ export async function truckCommand(s: ActionSettings): Promise<void> {
   const layout = layoutFor(s.ssot);
   const display = (p: string) => repoPath(s, p);
   const { deps, config } = await factoryDeps({ layout, display, log: (l) => core.info(l), warn: (l) => core.warning(l), geminiApiKey: s.geminiApiKey });
-  const checkout = deps.git ? (await deps.git.run(['rev-parse', 'HEAD'], { allowFail: true })).stdout.trim() || undefined : undefined;
+  const head = deps.git ? await deps.git.run(['rev-parse', '--verify', '-q', 'HEAD'], { allowFail: true }) : undefined;
+  const checkout = head?.code === 0 ? head.stdout.trim() : undefined;
   const commit = !s.dryRun && config.git.commit && deps.git !== undefined;
   const out: RunOutcome = await core.group('g7 run', () => runFactory(deps, { truck: s.truck, lanes: s.lanes, commit, push: commit && s.push }));
   const message = deps.redact(out.message);
@@ -64,7 +66,7 @@ export async function truckCommand(s: ActionSettings): Promise<void> {
     const notOnRemote = s.dryRun ? 'dry run' : !commit ? 'commits are off (git.commit: false)' : !s.push ? 'input push is false' : 'the push did not go through: see the warnings';
     const links = published.onRemote && published.sha ? { evidenceUrl: treeUrl(s, published.sha, evidence), commitUrl: commitUrl(s, published.sha) } : { notOnRemote };
     const markdown = truckSummary(report, message, links);
-    await core.summary.addRaw(markdown).write();
+    await writeSummary(markdown);
     const backlog = backlogFile(layout, report.day);
     const backlogRel = display(backlog);
     const backlogThere = deps.git ? await existsAt(deps.git, checkout, backlogRel) : false;
@@ -77,7 +79,7 @@ export async function truckCommand(s: ActionSettings): Promise<void> {
       });
     }
     if (published.onRemote && published.sha) await createEvidenceCheck(s, report, evidence, published.sha, markdown);
-  } else await core.summary.addRaw(`## G7 run: ${out.code}\n\n${message}\n`).write();
+  } else await writeSummary(`## G7 run: ${out.code}\n\n${message}\n`);
 
   if (commit && s.push && out.evidence && !published.onRemote) core.setFailed(`the evidence of ${out.runId} is not on the remote: the push did not go through (see the warnings); the next job pushes it before departing`);
   else if (out.code === 'FAIL_STOP' || out.code === 'REFUSED' || out.code === 'BUSY') core.setFailed(`${out.code}: ${message}`);

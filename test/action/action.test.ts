@@ -1,7 +1,7 @@
 // The action as GitHub runs it: the committed bundle on Node 24 with the runner's environment, a checkout whose
 // remote is a real git HTTP server on loopback, and GitHub's API played by the OpenAPI-validating fake.
 import { afterEach, describe, expect, it } from 'vitest';
-import { mkdtemp, readFile, readdir } from 'node:fs/promises';
+import { mkdtemp, readFile, readdir, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { build } from 'esbuild';
@@ -166,7 +166,6 @@ describe('the action under the runner environment (Node 24)', () => {
 
     const person = await checkout(remote.url);
     await gitAsync(person.dir, 'commit', '-q', '--allow-empty', '-m', 'fix');
-    const { writeFile } = await import('node:fs/promises');
     await writeFile(path.join(person.dir, 'fixed.txt'), 'fixed\n');
     await gitAsync(person.dir, 'add', 'fixed.txt');
     await gitAsync(person.dir, 'commit', '-q', '-m', 'create the file the test card needs');
@@ -181,6 +180,19 @@ describe('the action under the runner environment (Node 24)', () => {
     const ran = await runBundle({ workspace: next.dir, sha: next.sha, inputs: { command: 'run' } });
     expect(ran.code, ran.stdout).toBe(0);
     expect(ran.outputs).toMatchObject({ 'run-id': 'run_0002', state: 'READY', passed: '1' });
+  });
+
+  it('fails the step when the evidence does not reach the remote (a push refused by the server)', async () => {
+    const f = await factory([{ id: 'L1_TEST_000001', prio: 'A', input: 'printf ok', output: 'out/1.txt', accept: 'exit==0' }]);
+    const remote = await serve(f.root);
+    const hook = path.join(remote.bare, 'hooks', 'pre-receive');
+    await writeFile(hook, '#!/bin/sh\necho "GH006: Protected branch update failed for refs/heads/main." >&2\nexit 1\n', { mode: 0o755 });
+    const co = await checkout(remote.url);
+    const r = await runBundle({ workspace: co.dir, sha: co.sha, inputs: { command: 'run' } });
+    expect(r.code).toBe(1);
+    expect(r.stdout).toMatch(/::error::the evidence of run_0001 is not on the remote: the push did not go through/);
+    expect(r.summary).toContain("Evidence: in the runner's checkout only (the push did not go through: see the warnings).");
+    expect((await gitAsync(remote.bare, 'rev-parse', 'refs/heads/main')).trim()).toBe(co.sha);
   });
 
   it('errors in a file become annotations with file, line and column, and no stack trace', async () => {
