@@ -67,7 +67,8 @@ function bool(input: string): boolean {
   throw new InputError(input, `"${v}" is not true or false`);
 }
 
-export function readSettings(env: NodeJS.ProcessEnv = process.env): ActionSettings {
+export function readSettings(): ActionSettings {
+  const env = process.env;
   const command = oneOf('command', core.getInput('command') || 'run', COMMANDS);
   const truckText = core.getInput('truck');
   const truck = truckText ? oneOf('truck', truckText, ['A', 'B'] as const) : undefined;
