@@ -1,8 +1,7 @@
 // `command: policy`: the block-coreloop-auto-merge check on the pull request event that started the job.
 import { readFile } from 'node:fs/promises';
 import * as core from '@actions/core';
-import { OctokitForge } from '../forge/octokit.js';
-import { parseRepository } from '../forge/forge.js';
+import { connectForge } from '../forge/connect.js';
 import { enforceAutoMergePolicy } from '../policy/auto-merge.js';
 import { SetupError, type ActionSettings } from './settings.js';
 import { writeSummary } from './annotate.js';
@@ -19,7 +18,7 @@ export async function policyCommand(s: ActionSettings): Promise<void> {
   } catch (err) {
     throw new SetupError(`cannot read the event payload ${g.eventPath}: ${(err as Error).message}`);
   }
-  const forge = new OctokitForge({ repo: parseRepository(g.repository), token: s.githubToken, baseUrl: g.apiUrl });
+  const forge = await connectForge({ repository: g.repository, token: s.githubToken, apiUrl: g.apiUrl });
   const out = await enforceAutoMergePolicy(forge, g.eventName, payload, (l) => core.info(l));
   core.setOutput('policy', out.pass ? 'pass' : 'fail');
   const lines = [`## block-coreloop-auto-merge: ${out.pass ? 'pass' : 'FAIL'}`, '', out.summary, ''];

@@ -34,12 +34,12 @@ const CONCLUSION = { READY: 'success', FAIL_STOP: 'failure', RECOVERABLE: 'neutr
 
 async function createEvidenceCheck(s: ActionSettings, report: VerifyReport, evidence: string, sha: string, markdown: string): Promise<void> {
   if (!s.githubToken || !s.github.repository) return;
-  const [{ OctokitForge }, { parseRepository }] = await Promise.all([import('../forge/octokit.js'), import('../forge/forge.js')]);
-  const forge = new OctokitForge({ repo: parseRepository(s.github.repository), token: s.githubToken, baseUrl: s.github.apiUrl });
+  const { connectForge } = await import('../forge/connect.js');
   const annotations: CheckAnnotation[] = report.cards
     .filter((c) => c.status === 'FAIL')
     .map((c) => ({ path: `${evidence}/${c.detail}/summary.json`, startLine: 1, level: 'failure', title: `${c.id} failed (${c.triage?.class ?? '?'})`, message: c.triage?.reason ?? 'failed' }));
   try {
+    const forge = await connectForge({ repository: s.github.repository, token: s.githubToken, apiUrl: s.github.apiUrl });
     const url = await forge.createCheckRun({ name: `g7 ${report.run_id}`, headSha: sha, conclusion: CONCLUSION[report.state], title: `truck ${report.truck} of ${report.day}: ${report.state}`, summary: markdown, annotations, ...(s.github.runUrl ? { detailsUrl: s.github.runUrl } : {}) });
     core.info(`check run: ${url}`);
   } catch (err) {

@@ -8,6 +8,7 @@ import type { Layout } from '../ssot/layout.js';
 import { UsageError } from '../contracts/errors.js';
 import { Git } from '../git/git.js';
 import { POLICY_ACTIVITIES } from '../policy/auto-merge.js';
+import { repositoryOfRemote } from '../forge/connect.js';
 import { DEFAULT_ACTION, branchProtection, codeowners, coreloopWorkflow, factoryWorkflow, parseActionRef, policyWorkflow, ruleset } from './scaffold.js';
 import { EXIT } from './exit.js';
 import type { Io } from './main.js';
@@ -64,8 +65,7 @@ async function createOnly(file: string, text: string): Promise<boolean> {
 
 /** owner/repo of the `origin` remote when it is on GitHub. */
 async function githubRepo(git: Git): Promise<string | undefined> {
-  const url = (await git.run(['remote', 'get-url', 'origin'], { allowFail: true })).stdout.trim();
-  return /github\.com[:/]([\w.-]+\/[\w.-]+?)(?:\.git)?\/?$/.exec(url)?.[1];
+  return repositoryOfRemote((await git.run(['remote', 'get-url', 'origin'], { allowFail: true })).stdout);
 }
 
 export async function initSsot(layout: Layout, io: Io, display: (p: string) => string, o: InitOptions = {}): Promise<number> {

@@ -5,6 +5,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { Octokit } from '@octokit/core';
 import { OctokitForge } from '../../src/forge/octokit.js';
 import { ForgeError } from '../../src/forge/forge.js';
+import { connectForge, forgeSettingsFromEnv, repositoryOfRemote } from '../../src/forge/connect.js';
 import { fakeGitHub, type FakeGitHub } from '../fakes/github-server.js';
 
 const TOKEN = 'ghs_fakeinstallationtoken0001';
@@ -132,5 +133,23 @@ describe('the fake GitHub fails closed', () => {
     expect(res.status).toBe(403);
     const res2 = await fetch(`${gh.url}/repos/g7-factory/factory`, { headers: { authorization: 'token nope', 'user-agent': 'x' } });
     expect(res2.status).toBe(401);
+  });
+});
+
+describe('connecting a forge', () => {
+  it('takes the repository from GITHUB_REPOSITORY or the origin remote, and the token from GITHUB_TOKEN or GH_TOKEN', () => {
+    expect(forgeSettingsFromEnv({ GITHUB_TOKEN: 't1', GITHUB_REPOSITORY: 'a/b', GITHUB_API_URL: 'http://127.0.0.1:1' }, 'git@github.com:x/y.git')).toEqual({ repository: 'a/b', token: 't1', apiUrl: 'http://127.0.0.1:1' });
+    expect(forgeSettingsFromEnv({ GH_TOKEN: 't2' }, 'git@github.com:acme/night-reports.git')).toEqual({ repository: 'acme/night-reports', token: 't2', apiUrl: undefined });
+    expect(repositoryOfRemote('https://github.com/acme/g7.factory.git\n')).toBe('acme/g7.factory');
+    expect(repositoryOfRemote('https://gitlab.com/acme/x.git')).toBeUndefined();
+  });
+
+  it('refuses to connect without a repository or a token, saying what to set', async () => {
+    await expect(connectForge({ repository: undefined, token: 't' })).rejects.toThrow(/no repository/);
+    await expect(connectForge({ repository: 'a/b', token: undefined })).rejects.toThrow(/set GITHUB_TOKEN/);
+    gh.expect('repos/get');
+    const f = await connectForge({ repository: gh.fullName, token: TOKEN, apiUrl: gh.url });
+    expect((await f.repositorySettings()).defaultBranch).toBe('main');
+    gh.verify();
   });
 });
