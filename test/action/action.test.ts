@@ -11,7 +11,12 @@ import { REPO, tempRepo } from '../helpers.js';
 import { factory, gitAsync, initGit, git, DAY } from '../factory/fixture.js';
 import { httpRemote, type HttpRemote } from '../git/http-remote.js';
 import { fakeGitHub, type FakeGitHub } from '../fakes/github-server.js';
-import { runBundle } from './runner.js';
+import { runBundle, runLocalAction, type ActionRun, type RunnerOptions } from './runner.js';
+
+const runners: [string, (o: RunnerOptions) => Promise<ActionRun>][] = [
+  ['the bundle on Node 24 with the runner environment', runBundle],
+  ['@github/local-action on the source', runLocalAction],
+];
 
 const KEY = 'AIzaSyTESTKEY-never-in-a-child-0001';
 const TOKEN = 'ghs_actiontoken000000000001';
@@ -76,10 +81,8 @@ describe('the action bundle', () => {
   });
 });
 
-describe('the action under the runner environment (Node 24)', () => {
-  it('runs on Node 24', () => {
-    expect(process.versions.node.split('.')[0]).toBe('24');
-  });
+describe.each(runners)('the action, run by %s', (_, runAction) => {
+  const bundle = runAction === runBundle;
 
   it('a scheduled truck: evidence pushed, outputs, a Mermaid summary, annotations on files that exist, a check run on the evidence commit, and the key in no child process', async () => {
     const f = await factory([
@@ -92,18 +95,19 @@ describe('the action under the runner environment (Node 24)', () => {
     const co = await checkout(remote.url);
     gh.expect('checks/create', { name: 'g7 run_0001', conclusion: 'failure' });
 
-    const r = await runBundle({ workspace: co.dir, sha: co.sha, apiUrl: gh.url, repository: gh.fullName, inputs: { command: 'run', 'gemini-api-key': KEY, 'github-token': TOKEN } });
+    const r = await runAction({ workspace: co.dir, sha: co.sha, apiUrl: gh.url, repository: gh.fullName, inputs: { command: 'run', 'gemini-api-key': KEY, 'github-token': TOKEN } });
     gh.verify();
-    expect(r.code).toBe(1); // FAIL_STOP fails the step
+    // FAIL_STOP fails the step (local-action reports it with an error line and exits 0).
+    if (bundle) expect(r.code).toBe(1);
     // The runner takes `::add-mask::` lines out of the log; the first line a person sees says what runs.
     const log = r.stdout.split('\n').filter((l) => !l.startsWith('::add-mask::'));
-    expect(r.stdout).toContain(`::add-mask::${KEY}`);
+    if (bundle) expect(r.stdout).toContain(`::add-mask::${KEY}`);
     expect(log[0]).toBe('g7 run on ssot');
     expect(r.outputs).toMatchObject({ 'run-id': 'run_0001', state: 'FAIL_STOP', passed: '1', failed: '1', evidence: 'ssot/runs/run_0001' });
     expect(r.stdout).toMatch(/::error::FAIL_STOP: L1_TEST_000002 failed twice/);
 
     // The workflow-command annotation names the card's backlog line, a file of the commit the run checked out.
-    const annotation = /::error title=G7 run_0001 L1_TEST_000002,file=([^,]+),line=(\d+)::/.exec(r.stdout);
+    const annotation = /::error title=G7 run_0001 L1_TEST_000002,file=([^,]+),line=(\d+)(?:,endLine=\d+)?::/.exec(r.stdout);
     expect(annotation, r.stdout).not.toBeNull();
     expect(annotation![1]).toBe(`ssot/backlog/backlog_${DAY}.jsonl`);
     const atCheckout = git(co.dir, 'show', `${co.sha}:${annotation![1]}`).split('\n');
@@ -137,20 +141,23 @@ describe('the action under the runner environment (Node 24)', () => {
     const remote = await serve(repo.root);
 
     const first = await checkout(remote.url);
-    const compiled = await runBundle({ workspace: first.dir, sha: first.sha, event: { name: 'workflow_dispatch', payload: { inputs: { command: 'plan-compile' } } }, inputs: { command: 'plan-compile' } });
+    const compiled = await runAction({ workspace: first.dir, sha: first.sha, event: { name: 'workflow_dispatch', payload: { inputs: { command: 'plan-compile' } } }, inputs: { command: 'plan-compile' } });
     expect(compiled.code, compiled.stdout + compiled.stderr).toBe(0);
+    expect(compiled.stdout).not.toMatch(/::error/);
     expect(compiled.stdout).toMatch(/compiled ssot\/plans\/dayplan_20261121\.yaml → ssot\/backlog\/backlog_20261121\.jsonl \(new\)/);
     expect(compiled.outputs).toMatchObject({ state: 'READY', 'run-id': '' });
     expect((await gitAsync(remote.bare, 'rev-parse', 'refs/heads/main')).trim()).toBe(compiled.outputs.commit);
     expect(await gitAsync(remote.bare, 'log', '-1', '--format=%s%n%(trailers:only)')).toMatch(/^g7: plan compile ssot\/plans\/dayplan_20261121\.yaml\n+G7-Command: plan-compile/);
 
     const second = await checkout(remote.url);
-    const ran = await runBundle({ workspace: second.dir, sha: second.sha, event: { name: 'workflow_dispatch', payload: { inputs: { command: 'run' } } }, inputs: { command: 'run' } });
+    const ran = await runAction({ workspace: second.dir, sha: second.sha, event: { name: 'workflow_dispatch', payload: { inputs: { command: 'run' } } }, inputs: { command: 'run' } });
     expect(ran.code, ran.stdout + ran.stderr).toBe(0);
+    expect(ran.stdout).not.toMatch(/::error/);
     expect(ran.outputs).toMatchObject({ 'run-id': 'run_0001', state: 'READY', passed: '24', failed: '0', evidence: 'ssot/runs/run_0001' });
     const verify = await checkout(remote.url);
-    const v = await runBundle({ workspace: verify.dir, inputs: { command: 'verify' } });
+    const v = await runAction({ workspace: verify.dir, inputs: { command: 'verify' } });
     expect(v.code, v.stdout).toBe(0);
+    expect(v.stdout).not.toMatch(/::error/);
     expect(v.stdout).toMatch(/ok +run_0001: verifies/);
   });
 
@@ -158,10 +165,10 @@ describe('the action under the runner environment (Node 24)', () => {
     const f = await factory([{ id: 'L1_TEST_000001', prio: 'A', input: 'test -f fixed.txt', output: 'out/1.txt', accept: 'exit==0' }]);
     const remote = await serve(f.root);
     const night = await checkout(remote.url);
-    const stopped = await runBundle({ workspace: night.dir, sha: night.sha, inputs: { command: 'run' } });
+    const stopped = await runAction({ workspace: night.dir, sha: night.sha, inputs: { command: 'run' } });
     expect(stopped.outputs.state).toBe('FAIL_STOP');
-    const refused = await runBundle({ workspace: night.dir, inputs: { command: 'run' } });
-    expect(refused.code).toBe(1);
+    const refused = await runAction({ workspace: night.dir, inputs: { command: 'run' } });
+    if (bundle) expect(refused.code).toBe(1);
     expect(refused.stdout).toMatch(/::error::REFUSED: FAIL_STOP since/);
 
     const person = await checkout(remote.url);
@@ -172,14 +179,23 @@ describe('the action under the runner environment (Node 24)', () => {
     await gitAsync(person.dir, 'push', '-q', 'origin', 'HEAD:main');
 
     const morning = await checkout(remote.url);
-    const resumed = await runBundle({ workspace: morning.dir, sha: morning.sha, event: { name: 'workflow_dispatch', payload: {} }, inputs: { command: 'resume' } });
+    const resumed = await runAction({ workspace: morning.dir, sha: morning.sha, event: { name: 'workflow_dispatch', payload: {} }, inputs: { command: 'resume' } });
     expect(resumed.code, resumed.stdout).toBe(0);
+    expect(resumed.stdout).not.toMatch(/::error/);
     expect(resumed.outputs.state).toBe('READY');
     expect(await gitAsync(remote.bare, 'log', '-1', '--format=%s')).toMatch(/^g7: resume run_0001 from FAIL_STOP/);
     const next = await checkout(remote.url);
-    const ran = await runBundle({ workspace: next.dir, sha: next.sha, inputs: { command: 'run' } });
+    const ran = await runAction({ workspace: next.dir, sha: next.sha, inputs: { command: 'run' } });
     expect(ran.code, ran.stdout).toBe(0);
+    expect(ran.stdout).not.toMatch(/::error/);
     expect(ran.outputs).toMatchObject({ 'run-id': 'run_0002', state: 'READY', passed: '1' });
+  });
+
+});
+
+describe('the action bundle under the runner environment', () => {
+  it('runs on Node 24', () => {
+    expect(process.versions.node.split('.')[0]).toBe('24');
   });
 
   it('fails the step when the evidence does not reach the remote (a push refused by the server)', async () => {

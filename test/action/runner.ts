@@ -95,7 +95,10 @@ export async function runLocalAction(o: RunnerOptions): Promise<ActionRun> {
   await writeFile(dotenv, Object.entries(env).filter(([k]) => k !== 'PATH' && k !== 'HOME').map(([k, v]) => `${k}=${JSON.stringify(v)}`).join('\n') + '\n');
   const bin = path.join(REPO, 'node_modules/.bin/local-action');
   const r = await spawnCollect(bin, ['run', path.join(REPO, 'action'), '../src/action/main.ts', dotenv], { PATH: env.PATH!, HOME: env.HOME!, NO_COLOR: '1' }, REPO);
-  // It prints outputs as `::set-output name=…::…` and does not write GITHUB_OUTPUT.
+  // It prints outputs as `::set-output name=…::…` and does not write GITHUB_OUTPUT; the action's own log sits
+  // between its banners, info lines marked `::info::` (a runner shows them plain).
   const outputs = Object.fromEntries([...r.stdout.matchAll(/::set-output name=([\w-]+)::(.*)$/gm)].map((m) => [m[1]!, m[2]!]));
-  return { ...r, outputs, summary: await readFile(summary, 'utf8') };
+  const log = /Running Action\n=+\n([\s\S]*?)\n=+\n\s*Action Outputs/.exec(r.stdout)?.[1] ?? r.stdout;
+  const stdout = log.split('\n').filter((l) => l.trim() && !l.startsWith('::set-output')).map((l) => l.replace(/^::info::/, '')).join('\n');
+  return { ...r, stdout, outputs, summary: await readFile(summary, 'utf8') };
 }

@@ -1,11 +1,9 @@
-// The policy command on webhook payloads, and the action under GitHub's own local runner
-// (@github/local-action, from the TypeScript source with its stand-in for @actions/core).
+// The policy command on webhook payloads, through the bundle as a runner starts it and through GitHub's own
+// local runner (@github/local-action, from the TypeScript source with its stand-in for @actions/core).
 import { afterEach, describe, expect, it } from 'vitest';
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { factory, gitAsync, initGit } from '../factory/fixture.js';
-import { httpRemote } from '../git/http-remote.js';
 import { fakeGitHub, type FakeGitHub } from '../fakes/github-server.js';
 import { webhookPayload } from '../fakes/github-webhooks.js';
 import { runBundle, runLocalAction, type RunnerOptions, type ActionRun } from './runner.js';
@@ -53,21 +51,5 @@ describe.each(runners)('policy, run by %s', (_, runAction) => {
     expect(r.outputs.policy).toBe('pass');
     expect(r.stdout).not.toMatch(/::error/);
     if (runAction === runBundle) expect(r.code).toBe(0);
-  });
-});
-
-describe('@github/local-action', () => {
-  it('runs a scheduled truck from the source: evidence pushed to the HTTP remote, outputs and summary', async () => {
-    const f = await factory([{ id: 'L1_TEST_000001', prio: 'A', input: 'printf ok', output: 'out/1.txt', accept: 'exit==0' }]);
-    const remote = await httpRemote(f.root);
-    closers.push(() => remote.close());
-    const dir = path.join(await mkdtemp(path.join(tmpdir(), 'g7-checkout-')), 'work');
-    await gitAsync(tmpdir(), 'clone', '-q', remote.url, dir);
-    initGit(dir);
-    const r = await runLocalAction({ workspace: dir, inputs: { command: 'run' } });
-    expect(r.stdout).not.toMatch(/::error/);
-    expect(r.outputs).toMatchObject({ 'run-id': 'run_0001', state: 'READY', passed: '1', failed: '0' });
-    expect((await gitAsync(remote.bare, 'rev-parse', 'refs/heads/main')).trim()).toBe(r.outputs.commit);
-    expect(r.summary).toContain('```mermaid\npie showData title run_0001: 1 cards of truck A\n    "PASS" : 1\n```');
   });
 });
