@@ -1,24 +1,13 @@
 // The policy command on webhook payloads, through the bundle as a runner starts it and through GitHub's own
 // local runner (@github/local-action, from the TypeScript source with its stand-in for @actions/core).
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { fakeGitHub, type FakeGitHub } from '../fakes/github-server.js';
 import { webhookPayload } from '../fakes/github-webhooks.js';
-import { runBundle, runLocalAction, type RunnerOptions, type ActionRun } from './runner.js';
+import { loopback, runBundle, runLocalAction, TOKEN, type RunnerOptions, type ActionRun } from './runner.js';
 
-const TOKEN = 'ghs_runnertoken00000000001';
-const closers: (() => Promise<void>)[] = [];
-afterEach(async () => {
-  for (const c of closers.splice(0)) await c();
-});
-
-async function github(): Promise<FakeGitHub> {
-  const gh = await fakeGitHub({ token: TOKEN });
-  closers.push(() => gh.close());
-  return gh;
-}
+const net = loopback();
 
 const runners: [string, (o: RunnerOptions) => Promise<ActionRun>][] = [
   ['the bundle on Node 24', runBundle],
@@ -27,7 +16,7 @@ const runners: [string, (o: RunnerOptions) => Promise<ActionRun>][] = [
 
 describe.each(runners)('policy, run by %s', (_, runAction) => {
   it('on a coreloop pull request with auto-merge: undoes it, comments, and fails the check', async () => {
-    const gh = await github();
+    const gh = await net.github();
     const raw = gh.addPullRequest({ number: 12, title: '[CORELOOP-R] TAG: guide', head: 'skill/docstring-tag-money-20261121', labels: ['coreloop', 'auto-merge'], autoMerge: true });
     gh.expect('pulls/get', { pull_number: 12 }).expect('issues/remove-label', { name: 'auto-merge' }).expect('graphql:disablePullRequestAutoMerge').expect('issues/create-comment', { issue_number: 12 });
     const payload = webhookPayload('auto_merge_enabled', { number: 12, nodeId: String(raw.node_id), title: '[CORELOOP-R] TAG: guide', head: 'skill/docstring-tag-money-20261121', labels: ['coreloop', 'auto-merge'], autoMerge: true });
@@ -41,7 +30,7 @@ describe.each(runners)('policy, run by %s', (_, runAction) => {
   });
 
   it('on an ordinary pull request: reads it, touches nothing, passes', async () => {
-    const gh = await github();
+    const gh = await net.github();
     const raw = gh.addPullRequest({ number: 13, title: 'Fix the taxonomy', head: 'fix/taxonomy', labels: ['auto-merge'], autoMerge: true });
     gh.expect('pulls/get', { pull_number: 13 });
     const payload = webhookPayload('labeled', { number: 13, nodeId: String(raw.node_id), title: 'Fix the taxonomy', head: 'fix/taxonomy', labels: ['auto-merge'], autoMerge: true });

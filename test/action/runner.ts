@@ -2,10 +2,50 @@
 // GITHUB_OUTPUT / GITHUB_STEP_SUMMARY files, the event payload at GITHUB_EVENT_PATH, the API at
 // GITHUB_API_URL; and as GitHub's own local runner (@github/local-action) does, from the TypeScript source.
 import { spawn } from 'node:child_process';
-import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, readdir, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { afterEach } from 'vitest';
 import { REPO } from '../helpers.js';
+import { gitAsync, initGit } from '../factory/fixture.js';
+import { httpRemote, type HttpRemote } from '../git/http-remote.js';
+import { fakeGitHub, type FakeGitHub } from '../fakes/github-server.js';
+
+export const TOKEN = 'ghs_actiontoken000000000001';
+
+/** The loopback servers of a test file's tests (a git remote, a fake GitHub), closed after each test. */
+export function loopback(): { remote(seedFrom: string): Promise<HttpRemote>; github(gitDir?: string): Promise<FakeGitHub> } {
+  const closers: (() => Promise<void>)[] = [];
+  afterEach(async () => {
+    for (const c of closers.splice(0)) await c();
+  });
+  return {
+    async remote(seedFrom) {
+      const remote = await httpRemote(seedFrom);
+      closers.push(() => remote.close());
+      return remote;
+    },
+    async github(gitDir) {
+      const gh = await fakeGitHub({ token: TOKEN, ...(gitDir ? { gitDir } : {}) });
+      closers.push(() => gh.close());
+      return gh;
+    },
+  };
+}
+
+/** A runner's checkout: a fresh clone of the remote, with the identity the workflow configures. */
+export async function checkout(url: string): Promise<{ dir: string; sha: string }> {
+  const dir = path.join(await mkdtemp(path.join(tmpdir(), 'g7-checkout-')), 'work');
+  await gitAsync(tmpdir(), 'clone', '-q', url, dir);
+  initGit(dir);
+  return { dir, sha: (await gitAsync(dir, 'rev-parse', 'HEAD')).trim() };
+}
+
+export async function filesOf(dir: string): Promise<string[]> {
+  const out: string[] = [];
+  for (const e of await readdir(dir, { withFileTypes: true, recursive: true })) if (e.isFile()) out.push(path.join(e.parentPath, e.name));
+  return out;
+}
 
 export interface ActionRun {
   code: number | null;

@@ -1,88 +1,19 @@
-// The action as GitHub runs it: the committed bundle on Node 24 with the runner's environment, a checkout whose
-// remote is a real git HTTP server on loopback, and GitHub's API played by the OpenAPI-validating fake.
-import { afterEach, describe, expect, it } from 'vitest';
-import { mkdtemp, readFile, readdir, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+// The scenarios a night and a morning bring, run the way GitHub runs the action: a checkout whose remote is a
+// real git HTTP server on loopback, GitHub's API played by the OpenAPI-validating fake. bundle.test.ts runs them
+// on the committed bundle under the runner environment, local-action.test.ts under GitHub's local runner.
+import { describe, expect, it } from 'vitest';
+import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { build } from 'esbuild';
-import { parse } from 'yaml';
-import { actionBuildOptions } from '../../scripts/build.mjs';
-import { REPO, tempRepo } from '../helpers.js';
+import { tempRepo } from '../helpers.js';
 import { factory, gitAsync, initGit, git, DAY } from '../factory/fixture.js';
-import { httpRemote, type HttpRemote } from '../git/http-remote.js';
-import { fakeGitHub, type FakeGitHub } from '../fakes/github-server.js';
-import { runBundle, runLocalAction, type ActionRun, type RunnerOptions } from './runner.js';
-
-const runners: [string, (o: RunnerOptions) => Promise<ActionRun>][] = [
-  ['the bundle on Node 24 with the runner environment', runBundle],
-  ['@github/local-action on the source', runLocalAction],
-];
+import { checkout, filesOf, loopback, runBundle, TOKEN, type ActionRun, type RunnerOptions } from './runner.js';
 
 const KEY = 'AIzaSyTESTKEY-never-in-a-child-0001';
-const TOKEN = 'ghs_actiontoken000000000001';
-const closers: (() => Promise<void>)[] = [];
-afterEach(async () => {
-  for (const c of closers.splice(0)) await c();
-});
 
-async function serve(seedFrom: string): Promise<HttpRemote> {
-  const remote = await httpRemote(seedFrom);
-  closers.push(() => remote.close());
-  return remote;
-}
-
-async function github(gitDir?: string): Promise<FakeGitHub> {
-  const gh = await fakeGitHub({ token: TOKEN, ...(gitDir ? { gitDir } : {}) });
-  closers.push(() => gh.close());
-  return gh;
-}
-
-/** A runner's checkout: a fresh clone of the remote, with the identity the workflow configures. */
-async function checkout(url: string): Promise<{ dir: string; sha: string }> {
-  const dir = path.join(await mkdtemp(path.join(tmpdir(), 'g7-checkout-')), 'work');
-  await gitAsync(tmpdir(), 'clone', '-q', url, dir);
-  initGit(dir);
-  return { dir, sha: (await gitAsync(dir, 'rev-parse', 'HEAD')).trim() };
-}
-
-async function filesOf(dir: string): Promise<string[]> {
-  const out: string[] = [];
-  for (const e of await readdir(dir, { withFileTypes: true, recursive: true })) if (e.isFile()) out.push(path.join(e.parentPath, e.name));
-  return out;
-}
-
-describe('the action bundle', () => {
-  it('is a node24 JavaScript action whose committed files are exactly what the current source builds', async () => {
-    const meta = parse(await readFile(path.join(REPO, 'action/action.yml'), 'utf8'));
-    expect(meta.runs).toEqual({ using: 'node24', main: 'dist/index.mjs' });
-    const fresh = await build({ ...actionBuildOptions, write: false });
-    const dist = path.join(REPO, 'action/dist');
-    const built = new Map(fresh.outputFiles.map((f) => [path.relative(dist, f.path), f.text]));
-    const committed = (await filesOf(dist)).map((f) => path.relative(dist, f));
-    expect(committed.sort(), 'action/dist is stale: run `npm run build` and commit action/dist').toEqual([...built.keys()].sort());
-    for (const rel of committed) expect((await readFile(path.join(dist, rel), 'utf8')) === built.get(rel), `action/dist/${rel} is stale: run \`npm run build\``).toBe(true);
-  });
-
-  it('starts on @actions/core alone: the factory, the forge and the Gemini SDK load only for the command that needs them', async () => {
-    const r = await build({ ...actionBuildOptions, write: false, metafile: true });
-    const outputs = r.metafile!.outputs;
-    const key = Object.keys(outputs).find((k) => k.endsWith('action/dist/index.mjs'))!;
-    const seen = new Set<string>();
-    const walk = (out: string) => {
-      if (seen.has(out)) return;
-      seen.add(out);
-      for (const i of outputs[out]!.imports) if (i.kind === 'import-statement' && outputs[i.path]) walk(i.path);
-    };
-    walk(key);
-    const packages = new Set([...seen].flatMap((o) => Object.keys(outputs[o]!.inputs)).map((i) => /node_modules\/((@[^/]+\/)?[^/]+)/.exec(i)?.[1] ?? 'src'));
-    expect([...packages].sort()).toEqual(['@actions/core', '@actions/exec', '@actions/io', 'src']);
-    const total = Object.values(outputs).reduce((a, o) => a + o.bytes, 0);
-    expect(total).toBeLessThan(2_000_000);
-  });
-});
-
-describe.each(runners)('the action, run by %s', (_, runAction) => {
+export function runnerScenarios(name: string, runAction: (o: RunnerOptions) => Promise<ActionRun>): void {
+  const net = loopback();
   const bundle = runAction === runBundle;
+  describe(`the action, run by ${name}`, () => {
 
   it('a scheduled truck: evidence pushed, outputs, a Mermaid summary, annotations on files that exist, a check run on the evidence commit, and the key in no child process', async () => {
     const f = await factory([
@@ -90,8 +21,8 @@ describe.each(runners)('the action, run by %s', (_, runAction) => {
       // The environment exactly as the card's process received it (a shell would drop names like INPUT_A-B).
       { id: 'L1_TEST_000002', prio: 'A', input: "tr '\\0' '\\n' < /proc/$$/environ; test -f fixed.txt", output: 'out/2.txt', accept: 'exit==0' },
     ]);
-    const remote = await serve(f.root);
-    const gh = await github(remote.bare);
+    const remote = await net.remote(f.root);
+    const gh = await net.github(remote.bare);
     const co = await checkout(remote.url);
     gh.expect('checks/create', { name: 'g7 run_0001', conclusion: 'failure' });
 
@@ -138,7 +69,7 @@ describe.each(runners)('the action, run by %s', (_, runAction) => {
     initGit(repo.root);
     git(repo.root, 'add', '-A');
     git(repo.root, 'commit', '-q', '-m', 'example factory');
-    const remote = await serve(repo.root);
+    const remote = await net.remote(repo.root);
 
     const first = await checkout(remote.url);
     const compiled = await runAction({ workspace: first.dir, sha: first.sha, event: { name: 'workflow_dispatch', payload: { inputs: { command: 'plan-compile' } } }, inputs: { command: 'plan-compile' } });
@@ -163,7 +94,7 @@ describe.each(runners)('the action, run by %s', (_, runAction) => {
 
   it('resume after FAIL_STOP: a person fixes the cause, a dispatched resume pushes READY, the next run finishes the truck', async () => {
     const f = await factory([{ id: 'L1_TEST_000001', prio: 'A', input: 'test -f fixed.txt', output: 'out/1.txt', accept: 'exit==0' }]);
-    const remote = await serve(f.root);
+    const remote = await net.remote(f.root);
     const night = await checkout(remote.url);
     const stopped = await runAction({ workspace: night.dir, sha: night.sha, inputs: { command: 'run' } });
     expect(stopped.outputs.state).toBe('FAIL_STOP');
@@ -192,43 +123,4 @@ describe.each(runners)('the action, run by %s', (_, runAction) => {
   });
 
 });
-
-describe('the action bundle under the runner environment', () => {
-  it('runs on Node 24', () => {
-    expect(process.versions.node.split('.')[0]).toBe('24');
-  });
-
-  it('fails the step when the evidence does not reach the remote (a push refused by the server)', async () => {
-    const f = await factory([{ id: 'L1_TEST_000001', prio: 'A', input: 'printf ok', output: 'out/1.txt', accept: 'exit==0' }]);
-    const remote = await serve(f.root);
-    const hook = path.join(remote.bare, 'hooks', 'pre-receive');
-    await writeFile(hook, '#!/bin/sh\necho "GH006: Protected branch update failed for refs/heads/main." >&2\nexit 1\n', { mode: 0o755 });
-    const co = await checkout(remote.url);
-    const r = await runBundle({ workspace: co.dir, sha: co.sha, inputs: { command: 'run' } });
-    expect(r.code).toBe(1);
-    expect(r.stdout).toMatch(/::error::the evidence of run_0001 is not on the remote: the push did not go through/);
-    expect(r.summary).toContain("Evidence: in the runner's checkout only (the push did not go through: see the warnings).");
-    expect((await gitAsync(remote.bare, 'rev-parse', 'refs/heads/main')).trim()).toBe(co.sha);
-  });
-
-  it('errors in a file become annotations with file, line and column, and no stack trace', async () => {
-    const repo = await tempRepo({ example: true });
-    await repo.write('ssot/plans/dayplan_20261122.yaml', 'date: 2026-11-22\ngoal: broken\nentries:\n  - name: scan\n    lane: 9\n    prio: A\n    type: SCAN\n    output: x/{n}.txt\n');
-    initGit(repo.root);
-    git(repo.root, 'add', '-A');
-    git(repo.root, 'commit', '-q', '-m', 'broken plan');
-    const r = await runBundle({ workspace: repo.root, inputs: { command: 'plan-compile', plan: 'ssot/plans/dayplan_20261122.yaml', push: 'false' } });
-    expect(r.code).toBe(1);
-    expect(r.stdout).toMatch(/::error title=G7 schema\.[\w.-]+,file=ssot\/plans\/dayplan_20261122\.yaml,line=5,col=\d+::ssot\/plans\/dayplan_20261122\.yaml:5:\d+: entries\[0\]\.lane:/);
-    expect(r.stdout + r.stderr).not.toMatch(/\n\s+at /);
-  });
-
-  it('refuses an input it cannot use, naming the input and the values it takes', async () => {
-    const repo = await tempRepo();
-    const r = await runBundle({ workspace: repo.root, inputs: { command: 'plan' } });
-    expect(r.code).toBe(1);
-    expect(r.stdout).toMatch(/::error::input command: "plan" is not one of run, pack, plan-compile, status, verify, resume, policy/);
-    const lanes = await runBundle({ workspace: repo.root, inputs: { command: 'run', lanes: '1,9' } });
-    expect(lanes.stdout).toMatch(/::error::input lanes: lane numbers 1-8/);
-  });
-});
+}

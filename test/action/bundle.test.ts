@@ -1,0 +1,86 @@
+// The action as GitHub runs it: the committed bundle (what the source builds, loading per command what it
+// needs) on Node 24 with the runner's environment.
+import { describe, expect, it } from 'vitest';
+import { readFile, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { build } from 'esbuild';
+import { parse } from 'yaml';
+import { actionBuildOptions } from '../../scripts/build.mjs';
+import { REPO, tempRepo } from '../helpers.js';
+import { factory, gitAsync, initGit, git } from '../factory/fixture.js';
+import { checkout, filesOf, loopback, runBundle } from './runner.js';
+import { runnerScenarios } from './scenarios.js';
+
+const net = loopback();
+
+describe('the action bundle', () => {
+  it('is a node24 JavaScript action whose committed files are exactly what the current source builds', async () => {
+    const meta = parse(await readFile(path.join(REPO, 'action/action.yml'), 'utf8'));
+    expect(meta.runs).toEqual({ using: 'node24', main: 'dist/index.mjs' });
+    const fresh = await build({ ...actionBuildOptions, write: false });
+    const dist = path.join(REPO, 'action/dist');
+    const built = new Map(fresh.outputFiles.map((f) => [path.relative(dist, f.path), f.text]));
+    const committed = (await filesOf(dist)).map((f) => path.relative(dist, f));
+    expect(committed.sort(), 'action/dist is stale: run `npm run build` and commit action/dist').toEqual([...built.keys()].sort());
+    for (const rel of committed) expect((await readFile(path.join(dist, rel), 'utf8')) === built.get(rel), `action/dist/${rel} is stale: run \`npm run build\``).toBe(true);
+  });
+
+  it('starts on @actions/core alone: the factory, the forge and the Gemini SDK load only for the command that needs them', async () => {
+    const r = await build({ ...actionBuildOptions, write: false, metafile: true });
+    const outputs = r.metafile!.outputs;
+    const key = Object.keys(outputs).find((k) => k.endsWith('action/dist/index.mjs'))!;
+    const seen = new Set<string>();
+    const walk = (out: string) => {
+      if (seen.has(out)) return;
+      seen.add(out);
+      for (const i of outputs[out]!.imports) if (i.kind === 'import-statement' && outputs[i.path]) walk(i.path);
+    };
+    walk(key);
+    const packages = new Set([...seen].flatMap((o) => Object.keys(outputs[o]!.inputs)).map((i) => /node_modules\/((@[^/]+\/)?[^/]+)/.exec(i)?.[1] ?? 'src'));
+    expect([...packages].sort()).toEqual(['@actions/core', '@actions/exec', '@actions/io', 'src']);
+    const total = Object.values(outputs).reduce((a, o) => a + o.bytes, 0);
+    expect(total).toBeLessThan(2_000_000);
+  });
+});
+
+describe('the action bundle under the runner environment', () => {
+  it('runs on Node 24', () => {
+    expect(process.versions.node.split('.')[0]).toBe('24');
+  });
+
+  it('fails the step when the evidence does not reach the remote (a push refused by the server)', async () => {
+    const f = await factory([{ id: 'L1_TEST_000001', prio: 'A', input: 'printf ok', output: 'out/1.txt', accept: 'exit==0' }]);
+    const remote = await net.remote(f.root);
+    const hook = path.join(remote.bare, 'hooks', 'pre-receive');
+    await writeFile(hook, '#!/bin/sh\necho "GH006: Protected branch update failed for refs/heads/main." >&2\nexit 1\n', { mode: 0o755 });
+    const co = await checkout(remote.url);
+    const r = await runBundle({ workspace: co.dir, sha: co.sha, inputs: { command: 'run' } });
+    expect(r.code).toBe(1);
+    expect(r.stdout).toMatch(/::error::the evidence of run_0001 is not on the remote: the push did not go through/);
+    expect(r.summary).toContain("Evidence: in the runner's checkout only (the push did not go through: see the warnings).");
+    expect((await gitAsync(remote.bare, 'rev-parse', 'refs/heads/main')).trim()).toBe(co.sha);
+  });
+
+  it('errors in a file become annotations with file, line and column, and no stack trace', async () => {
+    const repo = await tempRepo({ example: true });
+    await repo.write('ssot/plans/dayplan_20261122.yaml', 'date: 2026-11-22\ngoal: broken\nentries:\n  - name: scan\n    lane: 9\n    prio: A\n    type: SCAN\n    output: x/{n}.txt\n');
+    initGit(repo.root);
+    git(repo.root, 'add', '-A');
+    git(repo.root, 'commit', '-q', '-m', 'broken plan');
+    const r = await runBundle({ workspace: repo.root, inputs: { command: 'plan-compile', plan: 'ssot/plans/dayplan_20261122.yaml', push: 'false' } });
+    expect(r.code).toBe(1);
+    expect(r.stdout).toMatch(/::error title=G7 schema\.[\w.-]+,file=ssot\/plans\/dayplan_20261122\.yaml,line=5,col=\d+::ssot\/plans\/dayplan_20261122\.yaml:5:\d+: entries\[0\]\.lane:/);
+    expect(r.stdout + r.stderr).not.toMatch(/\n\s+at /);
+  });
+
+  it('refuses an input it cannot use, naming the input and the values it takes', async () => {
+    const repo = await tempRepo();
+    const r = await runBundle({ workspace: repo.root, inputs: { command: 'plan' } });
+    expect(r.code).toBe(1);
+    expect(r.stdout).toMatch(/::error::input command: "plan" is not one of run, pack, plan-compile, status, verify, resume, policy/);
+    const lanes = await runBundle({ workspace: repo.root, inputs: { command: 'run', lanes: '1,9' } });
+    expect(lanes.stdout).toMatch(/::error::input lanes: lane numbers 1-8/);
+  });
+});
+
+runnerScenarios('the bundle on Node 24 with the runner environment', runBundle);
