@@ -5,7 +5,6 @@
 // shown against the commit the run checked out, where the evidence does not exist yet: it points at the
 // card's line in the backlog (there when the backlog was committed before). The check run is created on the
 // pushed evidence commit, and its annotations point at the evidence files in it.
-import { readFile } from 'node:fs/promises';
 import * as core from '@actions/core';
 import type { VerifyReport } from '../contracts/types.gen.js';
 import { factoryDeps } from '../cli/settings.js';
@@ -19,15 +18,11 @@ import { truckSummary } from './summary.js';
 import { writeSummary } from './annotate.js';
 import { repoPath, type ActionSettings } from './settings.js';
 
-/** The 1-based line of a card in its backlog, or undefined. */
-async function backlogLine(file: string, id: string): Promise<number | undefined> {
-  const text = await readFile(file, 'utf8').catch(() => '');
-  const i = text.split('\n').findIndex((l) => l.includes(`"id":"${id}"`));
-  return i < 0 ? undefined : i + 1;
-}
-
-async function existsAt(git: Git, commit: string | undefined, rel: string): Promise<boolean> {
-  return Boolean(commit) && (await git.run(['cat-file', '-e', `${commit}:${rel}`], { allowFail: true })).code === 0;
+/** The lines of a file as the checked-out commit has it (undefined when it is not in that commit). */
+async function linesAt(git: Git | undefined, commit: string | undefined, rel: string): Promise<string[] | undefined> {
+  if (!git || !commit) return undefined;
+  const r = await git.run(['show', `${commit}:${rel}`], { allowFail: true });
+  return r.code === 0 ? r.stdout.split('\n') : undefined;
 }
 
 const CONCLUSION = { READY: 'success', FAIL_STOP: 'failure', RECOVERABLE: 'neutral', RUNNING: 'neutral' } as const;
@@ -67,11 +62,11 @@ export async function truckCommand(s: ActionSettings): Promise<void> {
     const links = published.onRemote && published.sha ? { evidenceUrl: treeUrl(s, published.sha, evidence), commitUrl: commitUrl(s, published.sha) } : { notOnRemote };
     const markdown = truckSummary(report, message, links);
     await writeSummary(markdown);
-    const backlog = backlogFile(layout, report.day);
-    const backlogRel = display(backlog);
-    const backlogThere = deps.git ? await existsAt(deps.git, checkout, backlogRel) : false;
+    const backlogRel = display(backlogFile(layout, report.day));
+    const backlog = await linesAt(deps.git, checkout, backlogRel);
     for (const c of report.cards.filter((x) => x.status === 'FAIL')) {
-      const line = backlogThere ? await backlogLine(backlog, c.id) : undefined;
+      const i = backlog?.findIndex((l) => l.includes(`"id":"${c.id}"`)) ?? -1;
+      const line = i < 0 ? undefined : i + 1;
       const where = links.evidenceUrl ? `${links.evidenceUrl}/${c.detail}` : `${evidence}/${c.detail}`;
       core.error(`${c.id} failed (${c.triage?.class ?? '?'}): ${c.triage?.reason ?? ''}\nevidence: ${where}`, {
         title: `G7 ${report.run_id} ${c.id}`,
