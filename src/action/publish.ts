@@ -5,7 +5,7 @@ import * as core from '@actions/core';
 import { Git } from '../git/git.js';
 import { loadConfig } from '../ssot/config.js';
 import type { Layout } from '../ssot/layout.js';
-import { repoPath, type ActionSettings } from './settings.js';
+import { repoPath, SetupError, type ActionSettings } from './settings.js';
 
 export interface Published {
   /** The commit that holds the change (HEAD), when there is one. */
@@ -19,7 +19,7 @@ async function target(s: ActionSettings, layout: Layout, git: Git): Promise<{ re
   let branch = config.git.branch ?? (await git.currentBranch());
   // actions/checkout of a branch leaves HEAD on it; some checkouts detach it at the run's commit.
   if (branch === 'HEAD') branch = s.github.branch ?? '';
-  if (!branch) throw new Error('HEAD is detached and the run is not on a branch: set git.branch in factory.yaml, or check out a branch');
+  if (!branch) throw new SetupError('HEAD is detached and the run is not on a branch: set git.branch in factory.yaml, or check out a branch');
   return { remote: config.git.remote, branch };
 }
 

@@ -62,7 +62,7 @@ function oneOf<T extends string>(input: string, value: string, allowed: readonly
 
 function bool(input: string): boolean {
   const v = core.getInput(input).trim().toLowerCase();
-  if (v === '' ) return false;
+  if (v === '') return false;
   if (['true', 'false'].includes(v)) return v === 'true';
   throw new InputError(input, `"${v}" is not true or false`);
 }
