@@ -31,6 +31,8 @@ export interface ActionSettings {
   plan: string | undefined;
   truck: 'A' | 'B' | undefined;
   lanes: number[] | undefined;
+  /** Models per cost hint for this job, over factory.yaml's (`LOW=…,HIGH=…`). */
+  models: Partial<Record<'LOW' | 'MID' | 'HIGH', string>> | undefined;
   dryRun: boolean;
   push: boolean;
   geminiApiKey: string | undefined;
@@ -67,6 +69,18 @@ function bool(input: string): boolean {
   throw new InputError(input, `"${v}" is not true or false`);
 }
 
+function models(): ActionSettings['models'] {
+  const text = core.getInput('models').trim();
+  if (!text) return undefined;
+  const out: NonNullable<ActionSettings['models']> = {};
+  for (const pair of text.split(',')) {
+    const m = /^\s*(LOW|MID|HIGH)\s*=\s*([\w.-]+)\s*$/.exec(pair);
+    if (!m) throw new InputError('models', `"${pair.trim()}" is not COST=MODEL with COST one of LOW, MID, HIGH (e.g. HIGH=gemini-2.5-pro)`);
+    out[m[1] as 'LOW' | 'MID' | 'HIGH'] = m[2]!;
+  }
+  return out;
+}
+
 export function readSettings(): ActionSettings {
   const env = process.env;
   const command = oneOf('command', core.getInput('command') || 'run', COMMANDS);
@@ -92,6 +106,7 @@ export function readSettings(): ActionSettings {
     plan: core.getInput('plan') || undefined,
     truck,
     lanes,
+    models: models(),
     dryRun: bool('dry-run'),
     push: core.getInput('push') === '' ? true : bool('push'),
     geminiApiKey,

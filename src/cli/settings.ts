@@ -54,12 +54,15 @@ export interface DepsOptions {
    * process.env, where every child process could read it. Without it, GEMINI_API_KEY from `env` (the CLI).
    */
   geminiApiKey?: string | undefined;
+  /** Models per cost hint that override factory.yaml's for this process (the action's `models` input). */
+  models?: Partial<Config['models']> | undefined;
 }
 
 export async function factoryDeps(o: DepsOptions): Promise<{ deps: FactoryDeps; config: Config }> {
   const env = o.env ?? process.env;
   configureFaults(env.G7_FAULT);
-  const config = await loadConfig(o.layout, o.display);
+  const loaded = await loadConfig(o.layout, o.display);
+  const config = o.models ? { ...loaded, models: { ...loaded.models, ...o.models } } : loaded;
   const now = () => new Date().toISOString();
   const audit = auditLog(o.layout.auditDir, env.G7_AUDIT_DISABLE !== '1', o.warn);
   const apiKey = o.geminiApiKey || env.GEMINI_API_KEY || undefined;

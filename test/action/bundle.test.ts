@@ -10,6 +10,7 @@ import { REPO, tempRepo } from '../helpers.js';
 import { factory, gitAsync, initGit, git } from '../factory/fixture.js';
 import { checkout, filesOf, loopback, runBundle } from './runner.js';
 import { runnerScenarios } from './scenarios.js';
+import { fakeGemini } from '../fakes/gemini-server.js';
 
 const net = loopback();
 
@@ -48,6 +49,32 @@ describe('the action bundle under the runner environment', () => {
     expect(process.versions.node.split('.')[0]).toBe('24');
   });
 
+  it('hands the key input to the Gemini worker, with the models input over factory.yaml, and to no process', async () => {
+    const KEY = 'AIzaSyACTIONKEY-for-the-worker-only-01';
+    const gemini = await fakeGemini({ keys: [KEY] });
+    try {
+      const f = await factory([
+        { id: 'L1_SCAN_000001', prio: 'A', input: ['doc001.md'], output: 'ssot/library_index/scan/1.jsonl' },
+        { id: 'L2_TAG_000001', prio: 'A', input: 'ssot/library_index/scan/1.jsonl', output: 'ssot/library_index/tags/1.jsonl', deps: ['L1_SCAN_000001'], accept: 'json:ssot/library_index/tags/1.jsonl' },
+        { id: 'L3_TEST_000001', prio: 'B', input: "tr '\\0' '\\n' < /proc/$$/environ", output: 'out/env.txt', accept: 'exit==0' },
+      ]);
+      await f.write('ssot/factory.yaml', `library: { root: library }\ntaxonomy: ssot/rules/tags.yaml\ngemini: { base_url: "${gemini.url}" }\n`);
+      f.git('add', '-A');
+      f.git('commit', '-q', '-m', 'point at the fake Gemini');
+      const r = await runBundle({ workspace: f.root, inputs: { command: 'run', push: 'false', 'gemini-api-key': KEY, models: 'LOW=gemini-2.5-flash' } });
+      expect(r.code, r.stdout).toBe(0);
+      expect(r.outputs).toMatchObject({ state: 'READY', passed: '3' });
+      const calls = gemini.requests.filter((q) => q.verb === 'generateContent');
+      expect(calls.length).toBeGreaterThan(0);
+      expect(calls.every((q) => q.key === KEY && q.model === 'gemini-2.5-flash' && q.status === 200)).toBe(true);
+      const env = await readFile(path.join(f.root, 'out/env.txt'), 'utf8');
+      expect(env).toMatch(/^PATH=/m);
+      expect(env).not.toContain(KEY);
+    } finally {
+      await gemini.close();
+    }
+  });
+
   it('fails the step when the evidence does not reach the remote (a push refused by the server)', async () => {
     const f = await factory([{ id: 'L1_TEST_000001', prio: 'A', input: 'printf ok', output: 'out/1.txt', accept: 'exit==0' }]);
     const remote = await net.remote(f.root);
@@ -80,6 +107,8 @@ describe('the action bundle under the runner environment', () => {
     expect(r.stdout).toMatch(/::error::input command: "plan" is not one of run, pack, plan-compile, status, verify, resume, policy/);
     const lanes = await runBundle({ workspace: repo.root, inputs: { command: 'run', lanes: '1,9' } });
     expect(lanes.stdout).toMatch(/::error::input lanes: lane numbers 1-8/);
+    const models = await runBundle({ workspace: repo.root, inputs: { command: 'run', models: 'PRO=gemini-2.5-pro' } });
+    expect(models.stdout).toMatch(/::error::input models: "PRO=gemini-2.5-pro" is not COST=MODEL with COST one of LOW, MID, HIGH/);
   });
 });
 
