@@ -118,7 +118,7 @@ export async function runFactory(deps: FactoryDeps, opts: RunOptions): Promise<R
     // The evidence reaches the remote or nothing departs: what earlier runs committed goes first.
     if (opts.push && deps.git) {
       const refused = await pushCommitted(pre, state);
-      if (refused) return { code: 'UNPUSHED', state: state.state, runId: state.run_id ?? undefined, ...none, message: `${refused}\n  the evidence committed here is not on the remote, so no truck departs; let the factory push (see "Pushing past branch protection" in the README), then run again`, unpushed: refused };
+      if (refused) return { code: 'UNPUSHED', state: state.state, runId: state.run_id ?? undefined, ...none, message: `${refused}\n  the evidence committed here is not on the remote, so no truck departs; let the factory push (README: "Branch protection and the ruleset"), then run again`, unpushed: refused };
     }
     if (deps.stop.aborted) return { code: 'CANCELLED', state: state.state, ...none, message: `stopped by ${stopReason(deps.stop)} before a truck departed`, signal: stopReason(deps.stop) };
 

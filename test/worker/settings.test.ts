@@ -20,7 +20,7 @@ describe('Gemini settings in factory.yaml', () => {
     await repo.write('ssot/factory.yaml', 'gemini: { thinking_budget: { HIGH: 4096 }, max_output_tokens: 3000 }\nlimits: { max_retry_delay_s: 30 }\nprices_per_mtok: { gemini-2.5-pro: { in: 1.25, out: 10, cached_in: 0.31 } }\n');
     const c = await loadConfig(repo.layout);
     expect(c.gemini.thinking_budget).toEqual({ LOW: 0, MID: 512, HIGH: 4096 });
-    const w = pickWorker(c, repo.layout, { GEMINI_API_KEY: 'k' }) as GeminiWorker;
+    const w = (await pickWorker(c, repo.layout, 'k')) as GeminiWorker;
     expect(w).toBeInstanceOf(GeminiWorker);
     expect(w.o).toMatchObject({ thinkingBudget: { LOW: 0, MID: 512, HIGH: 4096 }, maxOutputTokens: 3000, maxRetryDelayMs: 30_000, prices: { 'gemini-2.5-pro': { cached_in: 0.31 } } });
     expect(w.request({ card: 'L3_STRIKE_000001', cost_hint: 'HIGH', task: { kind: 'STRIKE', item: {}, text: 't', sensors: [] } }).config).toMatchObject({ maxOutputTokens: 3000 + 4096, thinkingConfig: { thinkingBudget: 4096 } });
