@@ -46,7 +46,7 @@ async function createEvidenceCheck(s: ActionSettings, report: VerifyReport, evid
 export async function truckCommand(s: ActionSettings): Promise<void> {
   const layout = layoutFor(s.ssot);
   const display = (p: string) => repoPath(s, p);
-  const { deps, config } = await factoryDeps({ layout, display, log: (l) => core.info(l), warn: (l) => core.warning(l), geminiApiKey: s.geminiApiKey, models: s.models });
+  const { deps, config } = await factoryDeps({ layout, display, log: (l) => core.info(l), warn: (l) => core.warning(l), geminiApiKey: s.geminiApiKey, models: s.models, branch: s.github.branch });
   const head = deps.git ? await deps.git.run(['rev-parse', '--verify', '-q', 'HEAD'], { allowFail: true }) : undefined;
   const checkout = head?.code === 0 ? head.stdout.trim() : undefined;
   const commit = !s.dryRun && config.git.commit && deps.git !== undefined;

@@ -92,13 +92,19 @@ export interface DepsOptions {
   geminiApiKey?: string | undefined;
   /** Models per cost hint that override factory.yaml's for this process (the action's `models` input). */
   models?: Partial<Config['models']> | undefined;
+  /** The branch this checkout belongs to when HEAD may be detached (the action: GITHUB_REF); git.branch wins. */
+  branch?: string | undefined;
 }
 
 export async function factoryDeps(o: DepsOptions): Promise<{ deps: FactoryDeps; config: Config }> {
   const env = o.env ?? process.env;
   configureFaults(env.G7_FAULT);
   const loaded = await loadConfig(o.layout, o.display);
-  const config = o.models ? { ...loaded, models: { ...loaded.models, ...o.models } } : loaded;
+  const config = {
+    ...loaded,
+    ...(o.models ? { models: { ...loaded.models, ...o.models } } : {}),
+    ...(o.branch && !loaded.git.branch ? { git: { ...loaded.git, branch: o.branch } } : {}),
+  };
   const now = () => new Date().toISOString();
   const audit = auditLog(o.layout.auditDir, env.G7_AUDIT_DISABLE !== '1', o.warn);
   const apiKey = o.geminiApiKey || env.GEMINI_API_KEY || undefined;

@@ -3,22 +3,14 @@
 // cache, seals, commits and pushes; the next job resumes there and pays for no request twice.
 import { describe, expect, it } from 'vitest';
 import { spawn } from 'node:child_process';
-import { mkdtemp, readFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { geminiAt, factory, g7Process, git, gitAsync, initGit, type CardSpec } from './fixture.js';
+import { cloneRemote, geminiAt, factory, g7Process, git, type CardSpec } from './fixture.js';
 import { fakeGemini } from '../fakes/gemini-server.js';
 import { httpRemote } from '../git/http-remote.js';
 import { REPO, childEnv } from '../helpers.js';
 
 const pad = (n: number) => String(n).padStart(6, '0');
-
-async function clone(url: string): Promise<string> {
-  const dir = path.join(await mkdtemp(path.join(tmpdir(), 'g7-clone-')), 'work');
-  await gitAsync(tmpdir(), 'clone', '-q', url, dir);
-  initGit(dir);
-  return dir;
-}
 
 describe('cancellation', () => {
   it('SIGINT with model calls in flight: sealed, committed and pushed before GitHub would kill it; nothing paid twice across the resume', { timeout: 120_000 }, async () => {
@@ -35,7 +27,7 @@ describe('cancellation', () => {
     f.git('commit', '-qam', 'point at the fake');
     const remote = await httpRemote(f.root);
     try {
-      const work = await clone(remote.url);
+      const work = await cloneRemote(remote.url);
       const child = spawn(process.execPath, [path.join(REPO, 'bin/g7.mjs'), 'run', '--push'], { cwd: work, env: childEnv({ GEMINI_API_KEY: 'cancel-key' }), stdio: ['ignore', 'pipe', 'pipe'] });
       let out = '';
       child.stdout.on('data', (b) => (out += b));
@@ -63,7 +55,7 @@ describe('cancellation', () => {
       expect(fake.requests.filter((q) => q.verb === 'generateContent' && q.status === 0)).toEqual([]);
 
       // Sealed, committed and pushed: a fresh clone of the remote verifies it and knows where the truck stopped.
-      const fresh = await clone(remote.url);
+      const fresh = await cloneRemote(remote.url);
       expect((await g7Process(fresh, ['verify', 'run_0001'])).code).toBe(0);
       const state = JSON.parse(await readFile(path.join(fresh, 'ssot/state/factory_state.json'), 'utf8'));
       expect(state).toMatchObject({ state: 'RECOVERABLE', last_stop: { reason: expect.stringMatching(/^stopped by SIGINT at L2_TAG_\d+ \(slot \d\); the next g7 run resumes there/) } });

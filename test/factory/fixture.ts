@@ -2,7 +2,8 @@
 // cards a test asks for, packed and ready to run.
 import { execFileSync, execFile, spawn } from 'node:child_process';
 import path from 'node:path';
-import { readFile, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { tempRepo, jsonl, childEnv, REPO, type TempRepo } from '../helpers.js';
 
 export const DAY = '20261121';
@@ -123,4 +124,12 @@ export async function timePasses(f: TempRepo): Promise<void> {
 /** factory.yaml lines that point the Gemini worker at a fake, with a price for every default model (the departure check wants one). */
 export function geminiAt(url: string): string {
   return `gemini: { base_url: "${url}" }\nprices_per_mtok: { gemini-2.5-flash-lite: { in: 0.1, out: 0.4 }, gemini-2.5-flash: { in: 0.3, out: 2.5 }, gemini-2.5-pro: { in: 1.25, out: 10 } }\n`;
+}
+
+/** A working clone of a remote (served by this process: the clone must not block it), with a git identity. */
+export async function cloneRemote(url: string): Promise<string> {
+  const dir = path.join(await mkdtemp(path.join(tmpdir(), 'g7-clone-')), 'work');
+  await gitAsync(tmpdir(), 'clone', '-q', url, dir);
+  initGit(dir); // identity only; init on an existing repository keeps its history
+  return dir;
 }

@@ -2,18 +2,10 @@
 // protection does) is not retried as a race; the run stops with exit 8, says so, keeps the evidence committed
 // here, and the next job pushes it before it departs. A detached HEAD never pushes to a branch named HEAD.
 import { describe, expect, it } from 'vitest';
-import { chmod, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { chmod, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { factory, g7Process, git, gitAsync, initGit, type CardSpec } from '../factory/fixture.js';
+import { cloneRemote, factory, g7Process, git, type CardSpec } from '../factory/fixture.js';
 import { httpRemote, type HttpRemote } from './http-remote.js';
-
-async function clone(url: string): Promise<string> {
-  const dir = path.join(await mkdtemp(path.join(tmpdir(), 'g7-clone-')), 'work');
-  await gitAsync(tmpdir(), 'clone', '-q', url, dir);
-  initGit(dir);
-  return dir;
-}
 
 /** A pre-receive hook that declines every push, the way a protected branch does, and counts the pushes it saw. */
 async function protect(remote: HttpRemote): Promise<{ attempts: () => Promise<number>; lift: () => Promise<void> }> {
@@ -35,7 +27,7 @@ describe('a push the remote refuses', () => {
     const f = await factory(tests(25));
     const remote = await httpRemote(f.root);
     try {
-      const work = await clone(remote.url);
+      const work = await cloneRemote(remote.url);
       const guard = await protect(remote);
       const r = await g7Process(work, ['run', '--push']);
       expect(r.code, r.err).toBe(8);
@@ -63,7 +55,7 @@ describe('a push the remote refuses', () => {
       expect(next.out).toMatch(/pushed the evidence committed since \S+, which the remote had refused/);
       expect(remoteSubjects(remote)).toMatch(/g7: run_0001 round 1 truck A stop: RECOVERABLE, 20 passed[\s\S]*/);
       expect(remoteSubjects(remote).split('\n')[0]).toMatch(/^g7: run_0002 round 1 truck A stop: READY, 5 passed/);
-      const fresh = await clone(remote.url);
+      const fresh = await cloneRemote(remote.url);
       for (const id of ['run_0001', 'run_0002']) expect((await g7Process(fresh, ['verify', id])).code).toBe(0);
       expect(JSON.parse(await readFile(path.join(work, 'ssot/state/factory_state.json'), 'utf8')).unpushed).toBeNull();
     } finally {
@@ -75,7 +67,7 @@ describe('a push the remote refuses', () => {
     const f = await factory(tests(2));
     const remote = await httpRemote(f.root);
     try {
-      const work = await clone(remote.url);
+      const work = await cloneRemote(remote.url);
       git(work, 'checkout', '-q', '--detach');
       const r = await g7Process(work, ['run', '--push']);
       expect(r.code).toBe(8);
