@@ -37,35 +37,52 @@ export const SCHEMA_NAMES = Object.keys(SCHEMAS) as SchemaName[];
 type AjvClass = typeof AjvModule.default;
 const Ajv = ((AjvModule as unknown as { default?: AjvClass }).default ?? AjvModule) as AjvClass;
 
-function compileAll(allErrors: boolean): Map<SchemaName, ValidateFunction> {
-  const ajv = new Ajv({ allErrors, strict: true, allowUnionTypes: true });
-  for (const schema of Object.values(SCHEMAS)) ajv.addSchema(schema as object);
-  ajv.addSchema(workerAnswersSchema as object);
-  return new Map(SCHEMA_NAMES.map((n) => [n, ajv.getSchema(SCHEMAS[n].$id)!]));
+// The shipped schemas are checked against the JSON Schema meta-schema by the test suite, not at every start
+// (that check alone took ~50 ms per process).
+const OPTIONS = { strict: true, allowUnionTypes: true, validateSchema: false } as const;
+
+/** Validators made on first use, each compiled once: a command that checks one kind of document pays for that
+ * one schema only. `setup` runs once, on the first use, with a fresh ajv. */
+function lazyValidators<K>(allErrors: boolean, setup: (ajv: InstanceType<AjvClass>) => void, pick: (ajv: InstanceType<AjvClass>, key: K) => ValidateFunction): (key: K) => ValidateFunction {
+  let ajv: InstanceType<AjvClass> | undefined;
+  const compiled = new Map<K, ValidateFunction>();
+  return (key) => {
+    let v = compiled.get(key);
+    if (!v) {
+      if (!ajv) setup((ajv = new Ajv({ ...OPTIONS, allErrors })));
+      v = pick(ajv, key);
+      compiled.set(key, v);
+    }
+    return v;
+  };
 }
 
-let answerValidators: Map<AnswerKind, ValidateFunction> | undefined;
+// Contracts may refer to each other (a packet holds a card): all are added (cheap), each is compiled when asked.
+const contracts = (allErrors: boolean) =>
+  lazyValidators<SchemaName>(
+    allErrors,
+    (ajv) => {
+      for (const schema of Object.values(SCHEMAS)) ajv.addSchema(schema as object);
+    },
+    (ajv, name) => ajv.getSchema(SCHEMAS[name].$id)!,
+  );
+
+const answerValidators = lazyValidators<AnswerKind>(true, () => {}, (ajv, kind) => ajv.compile(WORKER_ANSWERS[kind] as object));
+
 /** Problems of a worker's answer against its contract (empty when it is valid). */
 export function explainAnswer(kind: AnswerKind, value: unknown, where: string): Problem[] {
-  answerValidators ??= (() => {
-    const ajv = new Ajv({ allErrors: true, strict: true, allowUnionTypes: true });
-    return new Map((Object.keys(WORKER_ANSWERS) as AnswerKind[]).map((k) => [k, ajv.compile(WORKER_ANSWERS[k] as object)]));
-  })();
-  const validate = answerValidators.get(kind)!;
+  const validate = answerValidators(kind);
   if (validate(value)) return [];
   return (validate.errors ?? []).map((e) => ({ file: where, field: pointerToField(e.instancePath) || '(answer)', rule: `answer.${e.keyword}`, message: `${e.message ?? 'is invalid'}${e.keyword === 'additionalProperties' ? ` (${String((e.params as { additionalProperty?: string }).additionalProperty)})` : ''}` }));
 }
 // Two compilations: one that stops at the first error (the yes/no asked a million times when reading a
 // backlog) and one that collects every error (to explain a document that failed).
-let firstError: Map<SchemaName, ValidateFunction> | undefined;
-let everyError: Map<SchemaName, ValidateFunction> | undefined;
-function validators(): Map<SchemaName, ValidateFunction> {
-  return (everyError ??= compileAll(true));
-}
+const firstError = contracts(false);
+const everyError = contracts(true);
 
 /** Fast path: true when valid. Use `explain` to get problems. */
 export function isValid(name: SchemaName, value: unknown): boolean {
-  return (firstError ??= compileAll(false)).get(name)!(value) as boolean;
+  return firstError(name)(value) as boolean;
 }
 
 const PATTERN_HINTS: Record<string, string> = {
@@ -153,7 +170,7 @@ function toProblem(e: ErrorObject, root: unknown): { pointer: string; rule: stri
  * for a JSONL line, from `line`. Errors under an anyOf collapse into one message for that field.
  */
 export function explain(name: SchemaName, value: unknown, where: { file: string; doc?: LocatedDoc; line?: number }): Problem[] {
-  const validate = validators().get(name)!;
+  const validate = everyError(name);
   if (validate(value)) return [];
   const errors = validate.errors ?? [];
   const anyOfPaths = new Set(errors.filter((e) => e.keyword === 'anyOf').map((e) => e.instancePath));

@@ -1,7 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { readFile } from 'node:fs/promises';
 import { generateTypes, TYPES_FILE } from '../../scripts/gen-types.mjs';
-import { explain, isValid, SCHEMA_NAMES } from '../../src/contracts/validate.js';
+import AjvModule from 'ajv';
+import { explain, isValid, SCHEMA_NAMES, SCHEMAS } from '../../src/contracts/validate.js';
+import workerAnswers from '../../schemas/worker_answers.schema.json' with { type: 'json' };
 import { card } from '../helpers.js';
 
 describe('contracts', () => {
@@ -11,6 +13,12 @@ describe('contracts', () => {
 
   it('ships one schema per contract', () => {
     expect(SCHEMA_NAMES).toEqual(['card', 'pack', 'dayplan', 'factory', 'packet', 'state', 'journal', 'verify_report', 'hash_manifest', 'audit_record']);
+  });
+
+  it('every shipped schema is a valid JSON Schema (g7 skips this check at run time)', () => {
+    const Ajv = ((AjvModule as unknown as { default?: typeof AjvModule }).default ?? AjvModule) as unknown as new (o: object) => { validateSchema(s: object): boolean; errors?: unknown };
+    const ajv = new Ajv({ strict: true });
+    for (const schema of [...Object.values(SCHEMAS), workerAnswers]) expect(ajv.validateSchema(schema as object), `${schema.$id}: ${JSON.stringify(ajv.errors)}`).toBe(true);
   });
 
   it('accepts a valid card and explains an invalid one field by field', () => {
