@@ -23,8 +23,8 @@ export interface CardRef {
 
 export interface LoadedBacklog {
   cards: CardRef[];
-  /** id → position in `cards` (first occurrence), shared with the cycle check and the packer; undefined
-   * when the file was read through a stamp (its ids and deps were checked when the stamp was made). */
+  /** Always undefined: the ids and deps of a loaded backlog are checked (now, or when its stamp was made),
+   * so the packer needs no index of its own beyond the one it builds for departed trucks. */
   index: Map<string, number> | undefined;
   problems: ProblemList;
   /** sha256 of the file's bytes, computed while streaming. */
@@ -109,7 +109,8 @@ export async function loadBacklog(
     if (fast) return fast;
   }
   const cards: CardRef[] = [];
-  const index = new Map<string, number>();
+  const keys: number[] = [];
+  const index = new Map<number, number>(); // id key → position in `cards` (first occurrence)
   const packs = new Map<string, number>();
   const hash = createHash('sha256');
   const read = await readJsonl(
@@ -118,11 +119,13 @@ export async function loadBacklog(
       if (!isValid('card', value)) return explain('card', value, { file: display, line });
       const card = value as WorkCard;
       let found = checkCard(card, display, line);
-      const first = index.get(card.id);
+      const key = idKey(card.id);
+      const first = index.get(key);
       if (first !== undefined) (found = [...found]).push({ file: display, line, field: 'id', rule: 'backlog.duplicate-id', message: `duplicate id ${card.id} (first on line ${cards[first]!.line})`, hint: 'card ids must be unique in a backlog' });
-      else index.set(card.id, cards.length);
+      else index.set(key, cards.length);
       if (card.pack && !packs.has(card.pack)) packs.set(card.pack, line);
       cards.push({ id: card.id, prio: card.prio, lane: card.lane, deps: card.deps.length ? card.deps : NO_DEPS, line });
+      keys.push(key);
       return found;
     },
     { display, onChunk: (raw) => hash.update(raw), ...(opts.maxProblems === undefined ? {} : { maxProblems: opts.maxProblems }) },
@@ -130,58 +133,94 @@ export async function loadBacklog(
   const problems = read.problems;
   if (read.records === 0 && problems.size === 0) problems.add({ file: display, line: 1, rule: 'backlog.empty', message: 'the backlog has no cards', hint: 'compile a day plan with `g7 plan compile`' });
 
+  // The dependency graph by position, for the cycle check: deps[start[i] .. start[i+1]) are card i's.
   const known = opts.known ?? new Set<string>();
-  for (const c of cards) {
+  const start = new Int32Array(cards.length + 1);
+  const edges: number[] = [];
+  for (let i = 0; i < cards.length; i++) {
+    const c = cards[i]!;
+    start[i] = edges.length;
     for (const d of c.deps) {
-      if (!index.has(d) && !known.has(d))
+      const at = index.get(idKey(d));
+      if (at !== undefined) edges.push(at);
+      else if (!known.has(d))
         problems.add({ file: display, line: c.line, field: 'deps', rule: 'backlog.unknown-dep', message: `card ${c.id} depends on ${d}, which is neither in this backlog nor done`, hint: 'fix the id or add the card' });
     }
   }
-  for (const cycle of findCycles(cards, index, 5)) {
-    problems.add({ file: display, line: cards[index.get(cycle[0]!)!]!.line, field: 'deps', rule: 'backlog.cycle', message: `dependency cycle: ${cycle.join(' → ')}`, hint: 'cards in a cycle can never run; remove one of the deps' });
+  start[cards.length] = edges.length;
+  for (const cycle of findCycles({ start, edges: Int32Array.from(edges) }, 5)) {
+    const ids = cycle.map((i) => cards[i]!.id);
+    problems.add({ file: display, line: cards[cycle[0]!]!.line, field: 'deps', rule: 'backlog.cycle', message: `dependency cycle: ${ids.join(' → ')}`, hint: 'cards in a cycle can never run; remove one of the deps' });
   }
   if (opts.packExists) {
     for (const [id, line] of packs) {
       if (!(await opts.packExists(id))) problems.add({ file: display, line, field: 'pack', rule: 'backlog.pack-missing', message: `work pack "${id}" not found`, hint: 'add backlog/packs/<id>.json or fix the card' });
     }
   }
-  return { cards, index, problems, sha256: hash.digest('hex') };
+  return { cards, index: undefined, problems, sha256: hash.digest('hex') };
 }
 
-/** Up to `max` dependency cycles, each as a closed path of ids. Iterative, so deep chains cannot overflow the stack. */
-export function findCycles(cards: CardRef[], idx: Map<string, number>, max: number): string[][] {
-  const color = new Uint8Array(cards.length); // 0 new, 1 on stack, 2 done
-  const cycles: string[][] = [];
-  for (let root = 0; root < cards.length && cycles.length < max; root++) {
+/** Dependencies by position: card i depends on edges[start[i]] … edges[start[i + 1] - 1]. */
+export interface DepGraph {
+  start: Int32Array;
+  edges: Int32Array;
+}
+
+/** Up to `max` dependency cycles, each as a closed path of positions. Iterative, so deep chains cannot overflow the stack. */
+export function findCycles(g: DepGraph, max: number): number[][] {
+  const n = g.start.length - 1;
+  const color = new Uint8Array(n); // 0 new, 1 on stack, 2 done
+  const next = new Int32Array(n); // per node on the stack: the next of its edges to follow
+  const cycles: number[][] = [];
+  const path: number[] = [];
+  for (let root = 0; root < n && cycles.length < max; root++) {
     if (color[root]) continue;
-    const stack: [number, number][] = [[root, 0]];
-    const path: number[] = [root];
+    path.length = 0;
+    path.push(root);
     color[root] = 1;
-    while (stack.length && cycles.length < max) {
-      const top = stack[stack.length - 1]!;
-      const [node, k] = top;
-      const deps = cards[node]!.deps;
-      if (k >= deps.length) {
+    next[root] = g.start[root]!;
+    while (path.length && cycles.length < max) {
+      const node = path[path.length - 1]!;
+      if (next[node]! >= g.start[node + 1]!) {
         color[node] = 2;
-        stack.pop();
         path.pop();
         continue;
       }
-      top[1] = k + 1;
-      const next = idx.get(deps[k]!);
-      if (next === undefined) continue;
-      if (color[next] === 1) {
-        const from = path.indexOf(next);
-        cycles.push([...path.slice(from), next].map((i) => cards[i]!.id));
-      } else if (color[next] === 0) {
-        color[next] = 1;
-        stack.push([next, 0]);
-        path.push(next);
+      const to = g.edges[next[node]!++]!;
+      if (color[to] === 1) cycles.push([...path.slice(path.indexOf(to)), to]);
+      else if (color[to] === 0) {
+        color[to] = 1;
+        next[to] = g.start[to]!;
+        path.push(to);
       }
     }
     // Nodes left on the stack when we stop early stay gray; no more cycles are collected anyway.
   }
   return cycles;
+}
+
+/** The card type of an id, as a small number, told apart by its length and one letter. */
+function typeCode(id: string): number {
+  switch (id.length - 10) {
+    case 3:
+      return 0; // TAG
+    case 4:
+      return id.charCodeAt(3) === 83 ? 1 : 2; // SCAN, TEST
+    case 5:
+      return 3; // PATCH
+    default:
+      return id.charCodeAt(4) === 84 ? 4 : id.charCodeAt(4) === 69 ? 5 : 6; // STRIKE, VERIFY, TRIAGE
+  }
+}
+
+/**
+ * A card id of the contract's form, L{lane}_{TYPE}_{NNNNNN}, as one integer: lane, type and number. Cheaper to
+ * hash and compare than the string, for the million-card checks. Only for ids the schema has accepted.
+ */
+export function idKey(id: string): number {
+  let num = 0;
+  for (let k = id.length - 6; k < id.length; k++) num = num * 10 + id.charCodeAt(k) - 48;
+  return ((id.charCodeAt(1) - 49) * 8 + typeCode(id)) * 1_000_000 + num;
 }
 
 /** Full cards for the given line numbers, in the order asked, by re-reading the file (no JSON parse of the rest). */
