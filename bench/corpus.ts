@@ -1,7 +1,7 @@
 // A mixed library generated from a seed, the same bytes every time: files of 10 KB to 5 MB (log-uniform),
 // English and Korean text, some files with CRLF line ends, some without a final newline, and now and then
-// a long line (64 KB to 1.5 MB) such as a minified table or a base64 blob. SCAN benchmarks and tests use it
-// so that neither sees only the friendly case of short ASCII lines.
+// (about one line in 33,000: some 15% of the bytes) a long line of 64 KB to 1.5 MB, such as a minified
+// table. SCAN benchmarks and tests use it so that neither sees only the friendly case of short ASCII lines.
 import { mkdir, writeFile, readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
 
@@ -28,6 +28,8 @@ export interface CorpusSpec {
   maxFile?: number;
   /** Files per folder: the library is spread over folders like a real one. */
   perDir?: number;
+  /** The chance of a line being long (64 KB-1.5 MB); the default makes them some 15% of the bytes. */
+  longLines?: number;
 }
 
 export interface CorpusFile {
@@ -41,6 +43,7 @@ export function* corpusFiles(spec: CorpusSpec): Generator<CorpusFile & { body: B
   const min = spec.minFile ?? 10_000;
   const max = spec.maxFile ?? 5_000_000;
   const perDir = spec.perDir ?? 200;
+  const longLines = spec.longLines ?? 0.00003;
   const pick = <T>(a: T[]) => a[Math.floor(rnd() * a.length)]!;
   const sentence = (korean: boolean) => {
     const n = 4 + Math.floor(rnd() * 24);
@@ -59,7 +62,7 @@ export function* corpusFiles(spec: CorpusSpec): Generator<CorpusFile & { body: B
     while (len < target) {
       let line: string;
       const r = rnd();
-      if (r < 0.004) {
+      if (r < longLines) {
         // A long line: 64 KB to 1.5 MB of one repeated record, no newline inside.
         const cell = `${sentence(korean)}|`;
         line = cell.repeat(Math.ceil((65_536 + Math.floor(rnd() * (1_572_864 - 65_536))) / Buffer.byteLength(cell)));

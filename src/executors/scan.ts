@@ -4,8 +4,8 @@
 // Memory does not grow with the library's bytes: per file only its name, size, mtime and where its lines sit
 // in the previous index are held; the previous index is streamed, and file contents pass through one reused
 // buffer per thread. Many bytes to hash → worker threads, one per core.
-import { open, readdir, stat, type FileHandle } from 'node:fs/promises';
-import { statSync } from 'node:fs';
+import { open, type FileHandle } from 'node:fs/promises';
+import { readdirSync, statSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import path from 'node:path';
 import { PathError } from '../contracts/errors.js';
@@ -33,12 +33,21 @@ export interface ListedFile {
 /** Below this many bytes to hash, worker start-up (~30 ms each) costs more than the threads save. */
 const THREADS_FROM_BYTES = 32 << 20;
 
+// Listing and stats use the synchronous calls: one thread-pool round trip per file cost more than the call
+// itself. The event loop gets a turn every YIELD_EVERY files.
+const YIELD_EVERY = 1024;
+let sinceYield = 0;
+const breathe = async () => {
+  if (++sinceYield % YIELD_EVERY === 0) await new Promise((r) => setImmediate(r));
+};
+
 async function listFiles(root: string, rel: string, out: ListedFile[], known?: { isFile(): boolean; isDirectory(): boolean }): Promise<void> {
+  await breathe();
   const abs = path.join(root, rel);
   let kind = known;
   if (!kind || (!kind.isFile() && !kind.isDirectory())) {
     // A path named in the input, a symlink or an unknown entry type: this stat is the file's one stat.
-    const st = await stat(abs);
+    const st = statSync(abs);
     if (st.isFile()) {
       out.push({ rel, size: st.size, mtimeMs: Math.floor(st.mtimeMs) });
       return;
@@ -50,7 +59,7 @@ async function listFiles(root: string, rel: string, out: ListedFile[], known?: {
     return;
   }
   if (!kind.isDirectory()) return;
-  const entries = (await readdir(abs, { withFileTypes: true })).filter((e) => !e.name.startsWith('.'));
+  const entries = readdirSync(abs, { withFileTypes: true }).filter((e) => !e.name.startsWith('.'));
   entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   for (const e of entries) await listFiles(root, rel ? `${rel}/${e.name}` : e.name, out, e.isSymbolicLink() ? undefined : e);
 }
@@ -67,7 +76,8 @@ interface Reuse {
 /**
  * Streams the previous index (our own output: one JSON line per chunk, grouped by file) and finds, for each
  * listed file, its lines when they were written for the same size and mtime. Lines of one file share the
- * `{"path":…,` head and the `,"size":…,"mtime_ms":…}` tail, so only a file's first line is parsed.
+ * `{"path":…,` head and the `,"size":…,"mtime_ms":…}` tail, so only a file's first line is parsed. The bytes
+ * are looked at as latin1 text: one character per byte, so string positions are file offsets.
  */
 async function findReusable(indexFile: string, files: ListedFile[], sizes: Float64Array, mtimes: Float64Array): Promise<Reuse> {
   const n = files.length;
@@ -83,7 +93,7 @@ async function findReusable(indexFile: string, files: ListedFile[], sizes: Float
   files.forEach((f, i) => position.has(f.rel) || position.set(f.rel, i));
   const claimed = new Uint8Array(n);
   let expected = 0; // the file the next group must be for, for the index to be identical
-  let group: { file: number; head: Buffer; tail: Buffer; start: number; end: number; lines: number; good: boolean } | undefined;
+  let group: { file: number; head: string; tail: string; start: number; end: number; lines: number; good: boolean } | undefined;
   const close = () => {
     if (group && group.good && group.file >= 0) {
       reuse.start[group.file] = group.start;
@@ -92,9 +102,9 @@ async function findReusable(indexFile: string, files: ListedFile[], sizes: Float
     } else if (group) reuse.identical = false;
     group = undefined;
   };
-  const onLine = (buf: Buffer, a: number, b: number, at: number) => {
-    if (group && b - a >= group.head.length + group.tail.length && buf.compare(group.head, 0, group.head.length, a, a + group.head.length) === 0) {
-      if (buf.compare(group.tail, 0, group.tail.length, b - group.tail.length, b) !== 0) group.good = false;
+  const onLine = (buf: Buffer, text: string, a: number, b: number, at: number) => {
+    if (group && b - a >= group.head.length + group.tail.length && text.startsWith(group.head, a)) {
+      if (!text.endsWith(group.tail, b)) group.good = false;
       group.end = at + (b - a) + 1;
       group.lines++;
       return;
@@ -111,18 +121,18 @@ async function findReusable(indexFile: string, files: ListedFile[], sizes: Float
       reuse.identical = false;
       return;
     }
-    const head = Buffer.from(`{"path":${JSON.stringify(c.path)},`);
-    const tail = Buffer.from(`,"size":${c.size},"mtime_ms":${c.mtime_ms}}`);
+    const head = Buffer.from(`{"path":${JSON.stringify(c.path)},`).toString('latin1');
+    const tail = `,"size":${c.size},"mtime_ms":${c.mtime_ms}}`;
     const i = position.get(c.path);
     const usable = i !== undefined && !claimed[i];
     if (usable) claimed[i] = 1;
     if (!usable || i !== expected) reuse.identical = false;
     if (usable) expected = i + 1;
-    const good = usable && sizes[i] === c.size && mtimes[i] === c.mtime_ms && buf.compare(tail, 0, tail.length, b - tail.length, b) === 0;
+    const good = usable && sizes[i] === c.size && mtimes[i] === c.mtime_ms && text.startsWith(head, a) && text.endsWith(tail, b);
     group = { file: usable ? i : -1, head, tail, start: at, end: at + (b - a) + 1, lines: 1, good };
   };
   try {
-    let buf = Buffer.allocUnsafe(1 << 20);
+    let buf = Buffer.allocUnsafe(1 << 18); // small enough for its latin1 text to be an ordinary V8 string
     let have = 0; // bytes in buf not yet consumed, from its start
     let base = 0; // file offset of buf[0]
     for (;;) {
@@ -130,9 +140,10 @@ async function findReusable(indexFile: string, files: ListedFile[], sizes: Float
       const { bytesRead } = await fh.read(buf, have, buf.length - have, base + have);
       if (bytesRead === 0) break;
       const valid = have + bytesRead;
+      const text = buf.toString('latin1', 0, valid);
       let a = 0;
-      for (let nl = buf.indexOf(10, a); nl !== -1 && nl < valid; nl = buf.indexOf(10, a)) {
-        onLine(buf, a, nl, base + a);
+      for (let nl = text.indexOf('\n'); nl !== -1; nl = text.indexOf('\n', a)) {
+        onLine(buf, text, a, nl, base + a);
         a = nl + 1;
       }
       buf.copy(buf, 0, a, valid);
@@ -175,6 +186,7 @@ export async function scanFiles(opts: { libRoot: string; files: ListedFile[]; ou
     const f = files[i]!;
     if (f.size !== undefined && f.mtimeMs !== undefined) [sizes[i], mtimes[i]] = [f.size, f.mtimeMs];
     else {
+      await breathe();
       const st = statSync(path.join(libRoot, f.rel), { throwIfNoEntry: false });
       if (st) [sizes[i], mtimes[i]] = [st.size, Math.floor(st.mtimeMs)];
     }
