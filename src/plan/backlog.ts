@@ -1,7 +1,10 @@
 // Reading a backlog (one card per JSONL line), the one way: streaming, every card checked against the
 // contract and the rule language, then the graph checks (duplicate ids, unknown deps, cycles). Only a
 // compact view is kept per card, so a million-card backlog fits in memory; full cards are re-read by line.
-import { access } from 'node:fs/promises';
+import { access, stat } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { Worker } from 'node:worker_threads';
 import { createHash } from 'node:crypto';
 import type { WorkCard } from '../contracts/types.gen.js';
 import { ProblemList, type Problem } from '../contracts/errors.js';
@@ -93,6 +96,91 @@ async function loadTrusted(file: string, display: string, trusted: string): Prom
   return { cards, index: undefined, problems: new ProblemList(), sha256 };
 }
 
+/** What the per-card checks of a backlog found: the first `max` problems by line, how many in all, and the
+ * lines whose card the schema refused (they are not cards: no id, dep or pack of theirs counts). */
+export interface CardChecks {
+  items: Problem[];
+  total: number;
+  invalid: number[];
+}
+
+class CardChecker {
+  private readonly checks: CardChecks = { items: [], total: 0, invalid: [] };
+  constructor(
+    private readonly display: string,
+    private readonly max: number,
+  ) {}
+
+  /** Checks one parsed line; true when the schema accepts it as a card. */
+  check(value: unknown, line: number): boolean {
+    if (!isValid('card', value)) {
+      this.checks.invalid.push(line);
+      this.add(explain('card', value, { file: this.display, line }));
+      return false;
+    }
+    this.add(checkCard(value as WorkCard, this.display, line));
+    return true;
+  }
+
+  private add(found: Problem[]): void {
+    for (const p of found) if (this.checks.total++ < this.max) this.checks.items.push(p);
+  }
+
+  result(): CardChecks {
+    return this.checks;
+  }
+}
+
+/** The per-card checks of a backlog file, reading it on its own: what the worker thread runs. Lines that are
+ * not JSON are skipped: the main thread's reader reports them. */
+export async function checkCardsInFile(file: string, display: string, max: number): Promise<CardChecks> {
+  const checker = new CardChecker(display, max);
+  await forEachLine(
+    file,
+    (text, line) => {
+      if (text.length === 0 || (text.charCodeAt(0) <= 32 && text.trim() === '')) return;
+      let value: unknown;
+      try {
+        value = JSON.parse(text);
+      } catch {
+        return;
+      }
+      checker.check(value, line);
+    },
+    display,
+  );
+  return checker.result();
+}
+
+// Below this size the worker's start-up (a thread, its own copy of the checker's modules) is not worth it.
+const WORKER_FROM_BYTES = 8 << 20;
+const CHECK_WORKER = new URL('./backlog-check.mjs', import.meta.url);
+
+function checkInWorker(file: string, display: string, max: number): Promise<CardChecks> | undefined {
+  if (CHECK_WORKER.protocol !== 'file:' || !existsSync(fileURLToPath(CHECK_WORKER))) return undefined;
+  const worker = new Worker(CHECK_WORKER, { workerData: { file, display, max } });
+  return new Promise<CardChecks>((resolve, reject) => {
+    worker.once('message', (m: CardChecks) => resolve(m));
+    worker.once('error', reject);
+    worker.once('exit', (code) => reject(new Error(`the backlog check worker exited with code ${code} before it answered`)));
+  });
+}
+
+/** Merges lists each sorted by line; on the same line, earlier lists first. */
+function mergeByLine(lists: Problem[][]): Problem[] {
+  const out: Problem[] = [];
+  const at = lists.map(() => 0);
+  for (;;) {
+    let best = -1;
+    for (let k = 0; k < lists.length; k++) {
+      const p = lists[k]![at[k]!];
+      if (p && (best < 0 || (p.line ?? 0) < (lists[best]![at[best]!]!.line ?? 0))) best = k;
+    }
+    if (best < 0) return out;
+    out.push(lists[best]![at[best]!++]!);
+  }
+}
+
 /**
  * Loads and checks a backlog. `known` are ids that count as existing although not in this file
  * (cards already done and dropped from a recompiled backlog). `packExists` checks pack references.
@@ -108,29 +196,55 @@ export async function loadBacklog(
     const fast = await loadTrusted(file, display, opts.trusted);
     if (fast) return fast;
   }
-  const cards: CardRef[] = [];
-  const keys: number[] = [];
-  const index = new Map<number, number>(); // id key → position in `cards` (first occurrence)
-  const packs = new Map<string, number>();
+  const max = opts.maxProblems ?? 50;
+  // The per-card checks (schema, rules, paths) run beside this thread's read in a worker thread when the
+  // backlog is large and the worker's bundle is there (the CLI build ships it); otherwise inline.
+  const { size } = await stat(file).catch(() => ({ size: 0 }));
+  const inWorker = size >= WORKER_FROM_BYTES ? checkInWorker(file, display, max) : undefined;
+  const inline = inWorker ? undefined : new CardChecker(display, max);
+  let refs: CardRef[] = [];
+  let packRefs: { pack: string; line: number }[] = [];
   const hash = createHash('sha256');
-  const read = await readJsonl(
-    file,
-    (value, line) => {
-      if (!isValid('card', value)) return explain('card', value, { file: display, line });
-      const card = value as WorkCard;
-      let found = checkCard(card, display, line);
-      const key = idKey(card.id);
-      const first = index.get(key);
-      if (first !== undefined) (found = [...found]).push({ file: display, line, field: 'id', rule: 'backlog.duplicate-id', message: `duplicate id ${card.id} (first on line ${cards[first]!.line})`, hint: 'card ids must be unique in a backlog' });
-      else index.set(key, cards.length);
-      if (card.pack && !packs.has(card.pack)) packs.set(card.pack, line);
-      cards.push({ id: card.id, prio: card.prio, lane: card.lane, deps: card.deps.length ? card.deps : NO_DEPS, line });
-      keys.push(key);
-      return found;
-    },
-    { display, onChunk: (raw) => hash.update(raw), ...(opts.maxProblems === undefined ? {} : { maxProblems: opts.maxProblems }) },
-  );
-  const problems = read.problems;
+  let read;
+  try {
+    read = await readJsonl(
+      file,
+      (value, line) => {
+        if (inline ? !inline.check(value, line) : value === null || typeof value !== 'object') return;
+        const card = value as WorkCard; // checked inline, or by the worker: refused cards are dropped below
+        refs.push({ id: card.id, prio: card.prio, lane: card.lane, deps: Array.isArray(card.deps) && card.deps.length ? card.deps : NO_DEPS, line });
+        if (card.pack) packRefs.push({ pack: card.pack, line });
+      },
+      { display, onChunk: (raw) => hash.update(raw), maxProblems: max },
+    );
+  } catch (err) {
+    inWorker?.catch(() => {});
+    throw err;
+  }
+  const checks = inline ? inline.result() : await inWorker!;
+  if (!inline && checks.invalid.length > 0) {
+    const refused = new Set(checks.invalid);
+    refs = refs.filter((r) => !refused.has(r.line));
+    packRefs = packRefs.filter((r) => !refused.has(r.line));
+  }
+
+  const cards = refs;
+  const index = new IdIndex(cards.length); // id key → position in `cards` (first occurrence)
+  const duplicates: Problem[] = [];
+  for (let i = 0; i < cards.length; i++) {
+    const c = cards[i]!;
+    const key = idKey(c.id);
+    const first = index.get(key);
+    if (first !== undefined) duplicates.push({ file: display, line: c.line, field: 'id', rule: 'backlog.duplicate-id', message: `duplicate id ${c.id} (first on line ${cards[first]!.line})`, hint: 'card ids must be unique in a backlog' });
+    else index.set(key, i);
+  }
+  // Problems by line, as one reading would meet them: bad JSON, then a card's own problems, then its id
+  // being a duplicate. Each list holds its first `max` by line, so their merge holds the first `max` of all.
+  const problems = new ProblemList(max);
+  for (const p of mergeByLine([read.problems.items, checks.items, duplicates])) problems.add(p);
+  problems.dropped += read.problems.dropped + checks.total - checks.items.length;
+  const packs = new Map<string, number>();
+  for (const r of packRefs) if (!packs.has(r.pack)) packs.set(r.pack, r.line);
   if (read.records === 0 && problems.size === 0) problems.add({ file: display, line: 1, rule: 'backlog.empty', message: 'the backlog has no cards', hint: 'compile a day plan with `g7 plan compile`' });
 
   // The dependency graph by position, for the cycle check: deps[start[i] .. start[i+1]) are card i's.
@@ -158,6 +272,39 @@ export async function loadBacklog(
     }
   }
   return { cards, index: undefined, problems, sha256: hash.digest('hex') };
+}
+
+/** Card id key → position of the card's first occurrence: open addressing over two typed arrays, sized once
+ * for the backlog; a fraction of a Map's memory for a million ids. */
+class IdIndex {
+  private readonly keys: Int32Array;
+  private readonly positions: Int32Array;
+  private readonly shift: number;
+
+  constructor(count: number) {
+    const bits = Math.max(10, Math.ceil(Math.log2(count * 2 + 1)));
+    this.keys = new Int32Array(2 ** bits).fill(-1);
+    this.positions = new Int32Array(2 ** bits);
+    this.shift = 32 - bits;
+  }
+
+  private slot(key: number): number {
+    const mask = this.keys.length - 1;
+    let h = Math.imul(key, 0x9e3779b1) >>> this.shift;
+    while (this.keys[h] !== -1 && this.keys[h] !== key) h = (h + 1) & mask;
+    return h;
+  }
+
+  get(key: number): number | undefined {
+    const h = this.slot(key);
+    return this.keys[h] === key ? this.positions[h] : undefined;
+  }
+
+  set(key: number, position: number): void {
+    const h = this.slot(key);
+    this.keys[h] = key;
+    this.positions[h] = position;
+  }
 }
 
 /** Dependencies by position: card i depends on edges[start[i]] … edges[start[i + 1] - 1]. */
