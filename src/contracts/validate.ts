@@ -1,6 +1,8 @@
-// The contracts, compiled once. Every document the factory reads or writes is checked here, and every
-// ajv complaint is turned into a Problem a person can act on.
-import AjvModule, { type ErrorObject, type ValidateFunction } from 'ajv';
+// The contracts. Every document the factory reads or writes is checked here, by validators generated from
+// the schemas with ajv (standalone code, src/contracts/validators.gen.ts), and every complaint is turned
+// into a Problem a person can act on.
+import type { ErrorObject, ValidateFunction } from 'ajv';
+import * as generated from './validators.gen.js';
 import cardSchema from '../../schemas/card.schema.json' with { type: 'json' };
 import packSchema from '../../schemas/pack.schema.json' with { type: 'json' };
 import dayplanSchema from '../../schemas/dayplan.schema.json' with { type: 'json' };
@@ -34,55 +36,22 @@ export type AnswerKind = keyof typeof WORKER_ANSWERS;
 export type SchemaName = keyof typeof SCHEMAS;
 export const SCHEMA_NAMES = Object.keys(SCHEMAS) as SchemaName[];
 
-type AjvClass = typeof AjvModule.default;
-const Ajv = ((AjvModule as unknown as { default?: AjvClass }).default ?? AjvModule) as AjvClass;
-
-// The shipped schemas are checked against the JSON Schema meta-schema by the test suite, not at every start
-// (that check alone took ~50 ms per process).
-const OPTIONS = { strict: true, allowUnionTypes: true, validateSchema: false } as const;
-
-/** Validators made on first use, each compiled once: a command that checks one kind of document pays for that
- * one schema only. `setup` runs once, on the first use, with a fresh ajv. */
-function lazyValidators<K>(allErrors: boolean, setup: (ajv: InstanceType<AjvClass>) => void, pick: (ajv: InstanceType<AjvClass>, key: K) => ValidateFunction): (key: K) => ValidateFunction {
-  let ajv: InstanceType<AjvClass> | undefined;
-  const compiled = new Map<K, ValidateFunction>();
-  return (key) => {
-    let v = compiled.get(key);
-    if (!v) {
-      if (!ajv) setup((ajv = new Ajv({ ...OPTIONS, allErrors })));
-      v = pick(ajv, key);
-      compiled.set(key, v);
-    }
-    return v;
-  };
-}
-
-// Contracts may refer to each other (a packet holds a card): all are added (cheap), each is compiled when asked.
-const contracts = (allErrors: boolean) =>
-  lazyValidators<SchemaName>(
-    allErrors,
-    (ajv) => {
-      for (const schema of Object.values(SCHEMAS)) ajv.addSchema(schema as object);
-    },
-    (ajv, name) => ajv.getSchema(SCHEMAS[name].$id)!,
-  );
-
-const answerValidators = lazyValidators<AnswerKind>(true, () => {}, (ajv, kind) => ajv.compile(WORKER_ANSWERS[kind] as object));
+type Validators<K extends string> = Record<K, ValidateFunction>;
+// Plain functions generated from the schemas (scripts/gen-validators.mjs): no ajv to load, nothing to compile.
+const firstError = generated.firstError as unknown as Validators<SchemaName>;
+const everyError = generated.everyError as unknown as Validators<SchemaName>;
+const answers = generated.answers as unknown as Validators<AnswerKind>;
 
 /** Problems of a worker's answer against its contract (empty when it is valid). */
 export function explainAnswer(kind: AnswerKind, value: unknown, where: string): Problem[] {
-  const validate = answerValidators(kind);
+  const validate = answers[kind];
   if (validate(value)) return [];
   return (validate.errors ?? []).map((e) => ({ file: where, field: pointerToField(e.instancePath) || '(answer)', rule: `answer.${e.keyword}`, message: `${e.message ?? 'is invalid'}${e.keyword === 'additionalProperties' ? ` (${String((e.params as { additionalProperty?: string }).additionalProperty)})` : ''}` }));
 }
-// Two compilations: one that stops at the first error (the yes/no asked a million times when reading a
-// backlog) and one that collects every error (to explain a document that failed).
-const firstError = contracts(false);
-const everyError = contracts(true);
 
-/** Fast path: true when valid. Use `explain` to get problems. */
+/** Fast path: true when valid (stops at the first error). Use `explain` to get problems. */
 export function isValid(name: SchemaName, value: unknown): boolean {
-  return firstError(name)(value) as boolean;
+  return firstError[name](value) as boolean;
 }
 
 const PATTERN_HINTS: Record<string, string> = {
@@ -170,7 +139,7 @@ function toProblem(e: ErrorObject, root: unknown): { pointer: string; rule: stri
  * for a JSONL line, from `line`. Errors under an anyOf collapse into one message for that field.
  */
 export function explain(name: SchemaName, value: unknown, where: { file: string; doc?: LocatedDoc; line?: number }): Problem[] {
-  const validate = everyError(name);
+  const validate = everyError[name];
   if (validate(value)) return [];
   const errors = validate.errors ?? [];
   const anyOfPaths = new Set(errors.filter((e) => e.keyword === 'anyOf').map((e) => e.instancePath));

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { readFile } from 'node:fs/promises';
 import { generateTypes, TYPES_FILE } from '../../scripts/gen-types.mjs';
+import { generateValidators, VALIDATORS_FILE } from '../../scripts/gen-validators.mjs';
 import AjvModule from 'ajv';
 import { explain, isValid, SCHEMA_NAMES, SCHEMAS } from '../../src/contracts/validate.js';
 import workerAnswers from '../../schemas/worker_answers.schema.json' with { type: 'json' };
@@ -9,6 +10,10 @@ import { card } from '../helpers.js';
 describe('contracts', () => {
   it('TypeScript types are the ones generated from the shipped schemas (run npm run gen:types)', async () => {
     expect(await readFile(TYPES_FILE, 'utf8')).toBe(await generateTypes());
+  });
+
+  it('validators are the ones generated from the shipped schemas (run npm run gen:validators)', async () => {
+    expect(await readFile(VALIDATORS_FILE, 'utf8')).toBe(await generateValidators());
   });
 
   it('ships one schema per contract', () => {
