@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import path from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { build } from 'esbuild';
-import { idKey } from '../../src/plan/backlog.js';
+import { idKey } from '../../src/plan/card-graph.js';
 import { checkFile } from '../../src/plan/check.js';
 import { cliBuildOptions } from '../../scripts/build.mjs';
 import { card, jsonl, tempRepo, REPO } from '../helpers.js';
