@@ -35,7 +35,7 @@ try {
       [
         row('node -e "" (floor: start-up of any Node process)', 'node'),
         row('g7 status (example SSOT, nothing run yet)', 'status'),
-        row('g7 plan check ssot/factory.yaml (one schema compiled)', 'check'),
+        row('g7 plan check ssot/factory.yaml (validates one document)', 'check'),
         row('action/dist/index.mjs, command status', 'action'),
       ],
     ),

@@ -5,7 +5,7 @@
 // in the previous index are held; the previous index is streamed, and file contents pass through one reused
 // buffer per thread. Many bytes to hash → worker threads, one per core.
 import { open, type FileHandle } from 'node:fs/promises';
-import { readdirSync, statSync } from 'node:fs';
+import { readdirSync, statSync, openSync, readSync, closeSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import path from 'node:path';
 import { PathError } from '../contracts/errors.js';
@@ -33,8 +33,8 @@ export interface ListedFile {
 /** Below this many bytes to hash, worker start-up (~30 ms each) costs more than the threads save. */
 const THREADS_FROM_BYTES = 32 << 20;
 
-// Listing and stats use the synchronous calls: one thread-pool round trip per file cost more than the call
-// itself. The event loop gets a turn every YIELD_EVERY files.
+// Listing, stats and the read of the previous index use the synchronous calls: a thread-pool round trip per
+// call cost more than the call itself. The event loop gets a turn every YIELD_EVERY calls.
 const YIELD_EVERY = 1024;
 let sinceYield = 0;
 const breathe = async () => {
@@ -82,9 +82,9 @@ interface Reuse {
 async function findReusable(indexFile: string, files: ListedFile[], sizes: Float64Array, mtimes: Float64Array): Promise<Reuse> {
   const n = files.length;
   const reuse: Reuse = { start: new Float64Array(n).fill(-1), end: new Float64Array(n).fill(-1), lines: new Uint32Array(n), identical: true };
-  let fh: FileHandle;
+  let fd: number;
   try {
-    fh = await open(indexFile, 'r');
+    fd = openSync(indexFile, 'r');
   } catch {
     reuse.identical = false;
     return reuse;
@@ -137,7 +137,8 @@ async function findReusable(indexFile: string, files: ListedFile[], sizes: Float
     let base = 0; // file offset of buf[0]
     for (;;) {
       if (have === buf.length) buf = Buffer.concat([buf, Buffer.allocUnsafe(buf.length)]); // one line longer than the buffer
-      const { bytesRead } = await fh.read(buf, have, buf.length - have, base + have);
+      await breathe();
+      const bytesRead = readSync(fd, buf, have, buf.length - have, base + have);
       if (bytesRead === 0) break;
       const valid = have + bytesRead;
       const text = buf.toString('latin1', 0, valid);
@@ -152,7 +153,7 @@ async function findReusable(indexFile: string, files: ListedFile[], sizes: Float
     }
     if (have > 0) reuse.identical = false; // a torn last line: not ours to copy
   } finally {
-    await fh.close();
+    closeSync(fd);
   }
   close();
   if (expected !== n) reuse.identical = false;
