@@ -157,14 +157,16 @@ export async function checkCardsInFile(file: string, display: string, max: numbe
 const WORKER_FROM_BYTES = 8 << 20;
 const CHECK_WORKER = new URL('./backlog-check.mjs', import.meta.url);
 
-function checkInWorker(file: string, display: string, max: number): Promise<CardChecks> | undefined {
+function checkInWorker(file: string, display: string, max: number): { result: Promise<CardChecks>; stop: () => void } | undefined {
   if (CHECK_WORKER.protocol !== 'file:' || !existsSync(fileURLToPath(CHECK_WORKER))) return undefined;
   const worker = new Worker(CHECK_WORKER, { workerData: { file, display, max } });
-  return new Promise<CardChecks>((resolve, reject) => {
+  const result = new Promise<CardChecks>((resolve, reject) => {
     worker.once('message', (m: CardChecks) => resolve(m));
     worker.once('error', reject);
     worker.once('exit', (code) => reject(new Error(`the backlog check worker exited with code ${code} before it answered`)));
   });
+  result.catch(() => {}); // awaited after the main read; a failure meanwhile must not go unhandled
+  return { result, stop: () => void worker.terminate() };
 }
 
 /** Merges lists each sorted by line; on the same line, earlier lists first. */
@@ -219,10 +221,10 @@ export async function loadBacklog(
       { display, onChunk: (raw) => hash.update(raw), maxProblems: max },
     );
   } catch (err) {
-    inWorker?.catch(() => {});
+    inWorker?.stop();
     throw err;
   }
-  const checks = inline ? inline.result() : await inWorker!;
+  const checks = inline ? inline.result() : await inWorker!.result;
   if (!inline && checks.invalid.length > 0) {
     const refused = new Set(checks.invalid);
     refs = refs.filter((r) => !refused.has(r.line));
