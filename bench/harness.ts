@@ -23,7 +23,8 @@ export interface Run {
   stdout: string;
 }
 
-const GNU_TIME = existsSync('/usr/bin/time') && spawnSync('/usr/bin/time', ['-f', '%M', 'true'], { encoding: 'utf8' }).status === 0 ? '/usr/bin/time' : undefined;
+let gnuTime: string | false | undefined;
+const GNU_TIME = () => (gnuTime ??= existsSync('/usr/bin/time') && spawnSync('/usr/bin/time', ['-f', '%M', 'true']).status === 0 ? '/usr/bin/time' : false);
 
 /** Whether a command is installed (peers such as jq or openssl may be missing; their rows are left out). */
 export function have(cmd: string): boolean {
@@ -32,7 +33,8 @@ export function have(cmd: string): boolean {
 
 export function runOnce(cmd: Cmd): Run {
   cmd.before?.();
-  const argv = GNU_TIME ? [GNU_TIME, '-f', '@@rss %M', ...cmd.argv] : cmd.argv;
+  const time = GNU_TIME();
+  const argv = time ? [time, '-f', '@@rss %M', ...cmd.argv] : cmd.argv;
   const t0 = performance.now();
   const r = spawnSync(argv[0]!, argv.slice(1), { encoding: 'utf8', maxBuffer: 1 << 28, cwd: cmd.cwd, env: { ...process.env, ...cmd.env } });
   const ms = performance.now() - t0;
