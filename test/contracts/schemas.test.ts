@@ -36,6 +36,15 @@ describe('contracts', () => {
     ]);
   });
 
+  it('counts lengths in characters, a surrogate pair as one (maxLength of a pack id: 64)', () => {
+    const withPack = (pack: string) => isValid('card', { ...card('L1_PATCH_000001', 'A'), pack });
+    expect(withPack('개'.repeat(64))).toBe(true);
+    expect(withPack('😀'.repeat(64))).toBe(true);
+    expect(withPack('😀'.repeat(65))).toBe(false);
+    expect(withPack('a'.repeat(63) + '😀')).toBe(true);
+    expect(withPack('a'.repeat(64) + '😀')).toBe(false);
+  });
+
   it('accepts a minimal audit record v2', () => {
     const rec = {
       schema_version: 2, ts: '2026-11-21T00:00:00Z', request_id: 'r1', question: 'q', question_hash: 'sha256:abcdef12', category_hash: 'TAG', hint: null,
