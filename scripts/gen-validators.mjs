@@ -39,7 +39,7 @@ function block(name, ajv, exports) {
   // The one runtime helper the code asks for counts code points (minLength, maxLength): written here so the
   // generated file needs nothing at run time.
   const helper = /const (\w+) = require\("ajv\/dist\/runtime\/ucs2length"\)\.default;/g;
-  const body = text.replace(helper, (_, fn) => `const ${fn} = ${countCodePoints};`);
+  const body = text.replace(helper, (_, fn) => `const ${fn} = countCodePoints;`);
   if (/\brequire\(/.test(body)) throw new Error(`standalone code needs a runtime module this generator does not provide: ${/require\([^)]*\)/.exec(body)[0]}`);
   return `export const ${name} = (() => {\nconst exports = {};\n${body}\nreturn exports;\n})();\n`;
 }
@@ -49,7 +49,7 @@ const options = (allErrors) => ({ allErrors, strict: true, allowUnionTypes: true
 export async function generateValidators() {
   const contracts = await Promise.all(CONTRACTS.map(schema));
   const answers = await schema('worker_answers');
-  const parts = ['// Generated from schemas/*.schema.json by scripts/gen-validators.mjs. Do not edit by hand.\n// @ts-nocheck\n'];
+  const parts = ['// Generated from schemas/*.schema.json by scripts/gen-validators.mjs. Do not edit by hand.\n// @ts-nocheck\n', `const countCodePoints = ${countCodePoints};\n`];
   for (const allErrors of [false, true]) {
     const ajv = new Ajv(options(allErrors));
     for (const s of contracts) ajv.addSchema(s);
