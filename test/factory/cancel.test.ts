@@ -42,11 +42,13 @@ describe('cancellation', () => {
         await new Promise((r) => setTimeout(r, 20));
       }
       const answeredBefore = fake.requests.filter((q) => q.verb === 'generateContent' && q.status === 200).length;
+      const signalled = performance.now();
       child.kill('SIGINT');
       // GitHub's SIGTERM comes ~7.5 s after SIGINT, SIGKILL soon after: a clean stop must be done before then.
       const deadline = setTimeout(() => child.kill('SIGKILL'), 7000);
       const end = await exited;
       clearTimeout(deadline);
+      console.log(`cancellation: g7 exited ${Math.round(performance.now() - signalled)} ms after SIGINT`);
       expect(end, out).toEqual({ code: 130, signal: null });
       expect(out).toMatch(/SIGINT: stopping cleanly at L2_TAG_\d+ \(slot \d\): no new card, no new model call/);
       // The calls in flight landed (answered, recorded), and no call started after the signal.
