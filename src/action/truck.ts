@@ -46,7 +46,7 @@ async function createEvidenceCheck(s: ActionSettings, report: VerifyReport, evid
 export async function truckCommand(s: ActionSettings): Promise<void> {
   const layout = layoutFor(s.ssot);
   const display = (p: string) => repoPath(s, p);
-  const { deps, config } = await factoryDeps({ layout, display, log: (l) => core.info(l), warn: (l) => core.warning(l), geminiApiKey: s.geminiApiKey, models: s.models });
+  const { deps, config } = await factoryDeps({ layout, display, log: (l) => core.info(l), warn: (l) => core.warning(l), geminiApiKey: s.geminiApiKey, models: s.models, branch: s.github.branch });
   const head = deps.git ? await deps.git.run(['rev-parse', '--verify', '-q', 'HEAD'], { allowFail: true }) : undefined;
   const checkout = head?.code === 0 ? head.stdout.trim() : undefined;
   const commit = !s.dryRun && config.git.commit && deps.git !== undefined;
@@ -77,7 +77,7 @@ export async function truckCommand(s: ActionSettings): Promise<void> {
   } else await writeSummary(`## G7 run: ${out.code}\n\n${message}\n`);
 
   if (commit && s.push && out.evidence && !published.onRemote) core.setFailed(`the evidence of ${out.runId} is not on the remote: the push did not go through (see the warnings); the next job pushes it before departing`);
-  else if (out.code === 'FAIL_STOP' || out.code === 'REFUSED' || out.code === 'BUSY') core.setFailed(`${out.code}: ${message}`);
+  else if (out.code === 'FAIL_STOP' || out.code === 'REFUSED' || out.code === 'BUSY' || out.code === 'UNPUSHED') core.setFailed(`${out.code}: ${message}`);
   else if (out.code === 'RECOVERABLE') core.warning(`RECOVERABLE: ${message}`);
   else core.info(message);
 }

@@ -1,16 +1,19 @@
 // `g7 run | status | resume | verify | log`: the factory commands.
-import { readFile } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import path from 'node:path';
 import { formatProblem, UsageError } from '../contracts/errors.js';
+import type { JournalEvent } from '../contracts/types.gen.js';
 import type { Layout } from '../ssot/layout.js';
-import { packetFile } from '../ssot/layout.js';
+import { backlogFile, packetFile, packReportFile } from '../ssot/layout.js';
 import { writeJsonAtomic } from '../ssot/atomic.js';
-import { runFactory } from '../factory/run.js';
+import { runFactory, STALLS_TO_FAIL_STOP } from '../factory/run.js';
 import { readState, writeState } from '../factory/state.js';
-import { appendJournal, readRunResults } from '../factory/journal.js';
+import { appendJournal, readDay, readRunResults, readTruckProgress } from '../ssot/journal.js';
 import { listRuns, verifyRun } from '../factory/evidence.js';
-import { readPacket } from '../truck/packets.js';
+import { latestBacklogDay, listRounds, openTrucks, readPacket, viewRound } from '../truck/packets.js';
+import { OPS_120PLUS120 } from '../truck/pack.js';
+import { grownSources } from '../plan/write.js';
 import { fileExists } from '../plan/backlog.js';
 import { Git } from '../git/git.js';
 import { alive } from '../factory/lock.js';
@@ -27,7 +30,7 @@ export interface Common {
   worker?: Worker;
 }
 
-const CODE = { OK: EXIT.OK, NOTHING: EXIT.OK, FAIL_STOP: EXIT.FAIL_STOP, RECOVERABLE: EXIT.RECOVERABLE, REFUSED: EXIT.REFUSED, BUSY: EXIT.BUSY } as const;
+const CODE = { OK: EXIT.OK, NOTHING: EXIT.OK, WAITING: EXIT.OK, FAIL_STOP: EXIT.FAIL_STOP, RECOVERABLE: EXIT.RECOVERABLE, REFUSED: EXIT.REFUSED, BUSY: EXIT.BUSY, UNPUSHED: EXIT.UNPUSHED, CANCELLED: EXIT.CANCELLED } as const;
 
 export async function runCommand(c: Common, opts: { truck?: string; lanes?: string; commit: boolean; push?: boolean }): Promise<number> {
   if (opts.truck && opts.truck !== 'A' && opts.truck !== 'B') throw new UsageError(`--truck must be A or B, got "${opts.truck}"`);
@@ -40,90 +43,172 @@ export async function runCommand(c: Common, opts: { truck?: string; lanes?: stri
   const outcome = await runFactory(deps, { truck: opts.truck as 'A' | 'B' | undefined, lanes, commit: opts.commit && config.git.commit, push: opts.push ?? config.git.push });
   const message = deps.redact(outcome.message);
   if (c.json) c.io.out(JSON.stringify({ ...outcome, message, paid_worker_calls: deps.worker.paidCalls }));
-  else if (outcome.code === 'OK' || outcome.code === 'NOTHING') c.io.out(message);
+  else if (outcome.code === 'NOTHING' || outcome.code === 'WAITING') c.io.out(message);
+  else if (outcome.code === 'OK') return EXIT.OK; // the run's last log line said it
   else c.io.err(`g7 run: ${outcome.code}: ${message}`);
-  return CODE[outcome.code];
+  return outcome.code === 'CANCELLED' && outcome.signal === 'SIGTERM' ? 143 : CODE[outcome.code];
+}
+
+/** Where the newest day stands: its round, the cards left in it and after it, and how many rounds that is. */
+async function dayStanding(layout: Layout, day: string): Promise<DayStanding | undefined> {
+  const round = (await listRounds(layout, day)).at(-1);
+  if (round === undefined) return undefined;
+  const view = await viewRound(layout, day, round, await readTruckProgress(layout));
+  const { outcomes } = await readDay(layout, day);
+  let inRound = 0;
+  for (const t of openTrucks(view)) for (const s of await readPacket(packetFile(layout, day, round, t))) if (!outcomes.has(s.card.id)) inRound++;
+  const after = (view.report?.deferred.noRoom ?? 0) + (view.report?.deferred.waiting ?? 0);
+  const perRound = OPS_120PLUS120.trucksPerRound * OPS_120PLUS120.slots;
+  const mtime = async (f: string) => (await stat(f).catch(() => undefined))?.mtimeMs ?? 0;
+  const changed = (await mtime(backlogFile(layout, day))) > (await mtime(packReportFile(layout, day, round)));
+  const grown = await grownSources(layout, day);
+  return { day, round, inRound, after, rounds: (inRound > 0 ? 1 : 0) + Math.ceil(after / perRound), held: view.report?.held.length ?? 0, changed, grown: grown?.grown.map((g) => `${g.path} grew from ${g.before} to ${g.now} lines`).join(', ') };
+}
+
+interface DayStanding {
+  day: string;
+  round: number;
+  /** Cards of the round's unfinished trucks without a result yet. */
+  inRound: number;
+  /** Cards the round's packing left for later rounds. */
+  after: number;
+  /** Rounds still to run, this one included (at least: cards waiting on deps may need more). */
+  rounds: number;
+  held: number;
+  /** The backlog changed since the round was packed: the next run repacks. */
+  changed: boolean;
+  /** A `lines:` source (the strike list) grew since the plan was compiled: the next round compiles it again. */
+  grown: string | undefined;
 }
 
 export async function statusCommand(c: Common): Promise<number> {
   const now = new Date().toISOString();
   const state = await readState(c.layout, c.display, now);
   let progress: { done: number; total: number } | undefined;
-  if (state.run_id && state.day && state.truck && (await fileExists(packetFile(c.layout, state.day, state.truck)))) {
-    const total = (await readPacket(packetFile(c.layout, state.day, state.truck))).length;
+  const round = state.round ?? 1;
+  if (state.run_id && state.day && state.truck && (await fileExists(packetFile(c.layout, state.day, round, state.truck)))) {
+    const total = (await readPacket(packetFile(c.layout, state.day, round, state.truck))).length;
     const done = [...(await readRunResults(c.layout, state.run_id)).values()].length;
     progress = { done, total };
   }
+  const latest = await latestBacklogDay(c.layout);
+  const standing = latest ? await dayStanding(c.layout, latest) : undefined;
   // RUNNING with an owner process that is gone on this host: the run was interrupted.
   const ownerGone = state.state === 'RUNNING' && state.owner?.host === hostname() && !alive(state.owner.pid);
+  const stop = state.last_stop;
+  const waiting = state.state === 'RECOVERABLE' && stop?.retry_after && Date.parse(stop.retry_after) > Date.now();
+  const stalls = state.stalled ? ` (${state.stalled} resume(s) in a row without progress; at ${STALLS_TO_FAIL_STOP} it stops FAIL_STOP)` : '';
   const next =
-    state.state === 'FAIL_STOP' ? 'read the files above, fix the cause, then run `g7 resume`'
-    : state.state === 'RECOVERABLE' ? 'the next `g7 run` resumes at the failed card by itself'
+    state.state === 'FAIL_STOP' ? `${stop?.hint ? `fix: ${stop.hint}; then` : 'read the files above, fix the cause, then'} run \`g7 resume\` (or \`g7 resume --skip ${stop?.card ?? 'CARD'} --reason "…"\` to drop the card)`
+    : waiting ? `waits until ${stop!.retry_after}; the first \`g7 run\` after that resumes at ${stop?.card ?? 'the stopped card'} by itself${stalls}`
+    : state.state === 'RECOVERABLE' ? `the next \`g7 run\` resumes at ${stop?.card ?? 'the stopped card'} by itself${stalls}`
     : ownerGone ? `interrupted (pid ${state.owner!.pid} is gone): the next \`g7 run\` resumes at the first card without a result`
     : state.state === 'RUNNING' ? 'a run is in progress (on another machine, or here: see the owner)'
     : 'the next `g7 run` departs with the next truck';
   if (c.json) {
-    c.io.out(JSON.stringify({ ...state, progress, next }));
+    c.io.out(JSON.stringify({ ...state, progress, day: standing ?? null, next }));
     return EXIT.OK;
   }
-  c.io.out(`state: ${state.state}${state.run_id ? `  run: ${state.run_id}` : ''}${state.truck ? `  truck: ${state.truck} of ${state.day}` : ''}`);
+  c.io.out(`state: ${state.state}${state.run_id ? `  run: ${state.run_id}` : ''}${state.truck ? `  round ${round} truck ${state.truck} of ${state.day}` : ''}`);
   if (progress) c.io.out(`progress: ${progress.done}/${progress.total} cards of this run have a result`);
+  if (standing) {
+    const left = standing.inRound + standing.after;
+    c.io.out(
+      `day ${standing.day}: round ${standing.round}; ${left === 0 ? 'no cards left' : `${left} card(s) left (${standing.inRound} in this round, ${standing.after} after it) ≈ ${standing.rounds} round(s) of 120+120`}` +
+        `${standing.held ? `; ${standing.held} held back` : ''}${standing.changed ? '; the backlog changed since this round was packed: the next `g7 run` repacks' : ''}`,
+    );
+    if (standing.grown) c.io.out(`strike list: ${standing.grown} since the plan was compiled; the next round compiles it again first`);
+  }
   if (state.owner) c.io.out(`owner: pid ${state.owner.pid} on ${state.owner.host} since ${state.owner.started_at}`);
   for (const b of state.batches ?? []) c.io.out(`batch: ${b.name} for ${b.card}, submitted ${b.submitted_at}; the next run collects it`);
   if (state.last_stop) {
     c.io.out(`last stop: ${state.last_stop.at}: ${state.last_stop.reason}`);
     if (state.last_stop.triage) c.io.out(`triage: ${state.last_stop.triage}${state.last_stop.transient ? ' (transient)' : ''}`);
+    if (state.last_stop.hint) c.io.out(`fix: ${state.last_stop.hint}`);
     c.io.out('read:');
     for (const f of state.last_stop.files) c.io.out(`  ${f}`);
   }
+  if (state.unpushed) c.io.out(`remote: the evidence committed since ${state.unpushed.since} is NOT on the remote (${state.unpushed.reason}); the next \`g7 run --push\` pushes it before it departs`);
   c.io.out(`next: ${next}`);
   return EXIT.OK;
 }
 
-export async function resumeCommand(c: Common, opts: { commit: boolean }): Promise<number> {
+/** True when `id` is a card of the day: in its backlog, or in a packet (a card since dropped from a recompiled backlog). */
+async function isCardOf(layout: Layout, day: string, id: string): Promise<boolean> {
+  const needle = `"id":${JSON.stringify(id)}`;
+  const files = [backlogFile(layout, day)];
+  for (const r of await listRounds(layout, day)) for (const t of ['A', 'B'] as const) files.push(packetFile(layout, day, r, t));
+  for (const f of files) if ((await readFile(f, 'utf8').catch(() => '')).includes(needle)) return true;
+  return false;
+}
+
+export async function resumeCommand(c: Common, opts: { commit: boolean; skip?: string; reason?: string }): Promise<number> {
+  if (opts.skip !== undefined && !opts.reason?.trim()) throw new UsageError('--skip needs --reason "…": why the card is dropped goes into the journal');
+  if (opts.reason !== undefined && opts.skip === undefined) throw new UsageError('--reason goes with --skip CARD');
   const now = new Date().toISOString();
   const state = await readState(c.layout, c.display, now);
-  if (state.state === 'READY') {
-    c.io.out('nothing to resume: the factory is READY');
-    return EXIT.OK;
-  }
   if (state.state === 'RUNNING') {
     c.io.out('a run is in progress or was interrupted: `g7 run` resumes it (no `g7 resume` needed)');
     return EXIT.OK;
   }
-  const card = state.last_stop?.card ?? undefined;
-  if (state.state === 'FAIL_STOP' && card && state.day) {
-    await appendJournal(c.layout, [{ ts: now, event: 'requeue', day: state.day, card, ...(state.run_id ? { run: state.run_id } : {}), ...(state.truck ? { truck: state.truck } : {}), detail: `requeued by g7 resume on ${hostname()}` }]);
+  if (state.state === 'READY' && opts.skip === undefined) {
+    c.io.out('nothing to resume: the factory is READY');
+    return EXIT.OK;
+  }
+  const day = state.day ?? (await latestBacklogDay(c.layout));
+  const skip = opts.skip;
+  if (skip !== undefined && (!day || !(await isCardOf(c.layout, day, skip)))) throw new UsageError(`no card ${skip} in the backlog or the trucks of ${day ?? 'any day'}`);
+  const run = state.run_id ? { run: state.run_id } : {};
+  const failed = state.state === 'FAIL_STOP' ? (state.last_stop?.card ?? undefined) : undefined;
+  const events: JournalEvent[] = [];
+  if (skip !== undefined) events.push({ ts: now, event: 'skip', day: day!, card: skip, ...run, detail: opts.reason!.trim() });
+  if (failed && failed !== skip && day) events.push({ ts: now, event: 'requeue', day, card: failed, ...run, ...(state.truck ? { truck: state.truck } : {}), detail: `requeued by g7 resume on ${hostname()}` });
+  events.push({ ts: now, event: 'resume', day: day ?? now.slice(0, 10).replace(/-/g, ''), state: 'READY', ...run, detail: `from ${state.state}` });
+  await appendJournal(c.layout, events);
+  if (failed) {
     for (const f of state.last_stop?.files ?? []) {
       if (!f.includes('/rework/')) continue;
       const abs = path.join(c.layout.repoRoot, f);
       try {
         const pack = JSON.parse(await readFile(abs, 'utf8'));
-        await writeJsonAtomic(abs, { ...pack, status: 'requeued', requeued_at: now });
+        await writeJsonAtomic(abs, failed === skip ? { ...pack, status: 'skipped', skipped_at: now, skipped_because: opts.reason!.trim() } : { ...pack, status: 'requeued', requeued_at: now });
       } catch {
         /* a rework pack a person removed */
       }
     }
   }
-  await appendJournal(c.layout, [{ ts: now, event: 'resume', day: state.day ?? now.slice(0, 10).replace(/-/g, ''), state: 'READY', ...(state.run_id ? { run: state.run_id } : {}), detail: `from ${state.state}` }]);
-  await writeState(c.layout, { ...state, state: 'READY', owner: null, last_stop: null, updated_at: now });
-  c.io.out(`${state.state} → READY${card && state.state === 'FAIL_STOP' ? `; ${card} requeued` : ''}. The next \`g7 run\` continues truck ${state.truck ?? '?'} of ${state.day ?? '?'}.`);
+  await writeState(c.layout, { ...state, state: 'READY', owner: null, last_stop: null, stalled: 0, updated_at: now });
+  const did = [skip !== undefined ? `${skip} skipped (its dependents are held back)` : '', failed && failed !== skip ? `${failed} requeued` : ''].filter(Boolean).join('; ');
+  c.io.out(`${state.state} → READY${did ? `; ${did}` : ''}. The next \`g7 run\` continues ${state.truck ? `round ${state.round ?? 1} truck ${state.truck} of ${state.day}` : 'with the next truck'}.`);
   if (opts.commit) {
     const git = new Git(c.layout.repoRoot);
-    if (await git.isRepo()) await git.commitPaths([path.relative(c.layout.repoRoot, c.layout.ssotDir)], `g7: resume ${state.run_id ?? ''} from ${state.state}`, { 'G7-Run': state.run_id ?? 'none', 'G7-State': 'READY', 'G7-Resume': state.state });
+    const trailers: Record<string, string> = { 'G7-Run': state.run_id ?? 'none', 'G7-State': 'READY', 'G7-Resume': state.state };
+    if (skip !== undefined) trailers['G7-Skip'] = skip;
+    if (await git.isRepo()) await git.commitPaths([path.relative(c.layout.repoRoot, c.layout.ssotDir)], `g7: resume ${state.run_id ?? ''} from ${state.state}${skip ? `, skip ${skip}` : ''}`, trailers);
   }
   return EXIT.OK;
 }
 
-export async function verifyCommand(c: Common, run: string | undefined): Promise<number> {
+export async function verifyCommand(c: Common, arg: string | undefined): Promise<number> {
   const runs = await listRuns(c.layout);
-  const id = run ?? runs.at(-1);
+  // A run id, or the path of its folder (what g7 status and g7 run print).
+  let id = arg ?? runs.at(-1);
+  if (arg && /[\\/]/.test(arg)) {
+    const abs = path.resolve(arg);
+    if (path.dirname(abs) !== c.layout.runsDir) throw new UsageError(`${arg} is not a run folder of ${c.display(c.layout.runsDir)}`);
+    id = path.basename(abs);
+  }
   if (!id) throw new UsageError('there is no run to verify yet');
-  if (!/^run_\d{4,}$/.test(id)) throw new UsageError(`a run id looks like run_0001, got "${id}"`);
-  const v = await verifyRun(c.layout, id, c.display);
-  if (c.json) c.io.out(JSON.stringify({ run: id, ok: v.ok, complete: v.complete, problems: v.problems }));
+  if (!/^run_\d{4,}$/.test(id)) throw new UsageError(`a run id looks like run_0001 (or its folder, ssot/runs/run_0001), got "${id}"`);
+  if (!runs.includes(id)) throw new UsageError(`no such run: ${id} (${runs.length ? `the runs are ${runs[0]} … ${runs.at(-1)}` : 'there are no runs yet'})`);
+  const git = new Git(c.layout.repoRoot);
+  const v = await verifyRun(c.layout, id, c.display, git);
+  const against = v.history
+    ? `evidence against its manifest; ${v.history.outputs} output(s) rewritten since, checked against the run's seal commit ${v.history.commit.slice(0, 10)}`
+    : 'evidence and outputs against its manifest, in the working tree';
+  if (c.json) c.io.out(JSON.stringify({ run: id, ok: v.ok, complete: v.complete, checked: against, history: v.history ?? null, problems: v.problems }));
   else {
-    c.io.out(`${v.ok ? 'ok  ' : 'FAIL'} ${id}: ${v.ok ? `verifies${v.complete ? '' : ' (not complete: the run has not stopped)'}` : `${v.problems.length} problem(s)`}`);
+    c.io.out(`${v.ok ? 'ok  ' : 'FAIL'} ${id}: ${v.ok ? `verifies${v.complete ? '' : ' (not complete: the run has not stopped)'}` : `${v.problems.length} problem(s)`} (${against})`);
     for (const p of v.problems) c.io.err(formatProblem(p));
   }
   return v.ok ? EXIT.OK : EXIT.INVALID_INPUT;
@@ -133,11 +218,18 @@ export async function logCommand(c: Common): Promise<number> {
   const git = new Git(c.layout.repoRoot);
   if (!(await git.isRepo())) throw new UsageError(`${c.display(c.layout.repoRoot)} is not a git repository`);
   const commits = (await git.commitsWithTrailer('G7-Run')).reverse();
-  const runs = new Map<string, { run: string; day: string; truck: string; state: string; passed: number; failed: number; commits: number; first: string; last: string; sha: string }>();
+  type Row = { run: string; day: string; round: number; truck: string; state: string; passed: number; failed: number; commits: number; first: string; last: string; sha: string; resumed: string | null };
+  const runs = new Map<string, Row>();
   for (const k of commits) {
     const t = k.trailers;
     const id = t['G7-Run']!;
-    const r = runs.get(id) ?? { run: id, day: t['G7-Day'] ?? '', truck: t['G7-Truck'] ?? '', state: '', passed: 0, failed: 0, commits: 0, first: k.date, last: k.date, sha: k.sha };
+    // A person's `g7 resume` names the run it resumed; the run's own stop stays what the history shows.
+    if (t['G7-Resume'] !== undefined) {
+      const r = runs.get(id);
+      if (r) r.resumed = `${t['G7-Resume']} → ${t['G7-State'] ?? 'READY'} by g7 resume${t['G7-Skip'] ? ` (skipped ${t['G7-Skip']})` : ''} at ${k.date}`;
+      continue;
+    }
+    const r = runs.get(id) ?? { run: id, day: t['G7-Day'] ?? '', round: Number(t['G7-Round'] ?? 1), truck: t['G7-Truck'] ?? '', state: '', passed: 0, failed: 0, commits: 0, first: k.date, last: k.date, sha: k.sha, resumed: null };
     r.state = t['G7-State'] ?? r.state;
     if (t['G7-Passed'] !== undefined) r.passed = Number(t['G7-Passed']);
     if (t['G7-Failed'] !== undefined) r.failed = Number(t['G7-Failed']);
@@ -150,7 +242,8 @@ export async function logCommand(c: Common): Promise<number> {
   if (c.json) c.io.out(JSON.stringify(list));
   else {
     if (list.length === 0) c.io.out('no g7 runs in this repository\'s history yet');
-    for (const r of list) c.io.out(`${r.run}  ${r.day} truck ${r.truck}  ${r.state.padEnd(11)} ${String(r.passed).padStart(3)} passed ${String(r.failed).padStart(2)} failed  ${r.commits} commit(s)  ${r.last}  ${r.sha.slice(0, 10)}`);
+    for (const r of list)
+      c.io.out(`${r.run}  ${r.day} round ${r.round} truck ${r.truck}  ${r.state.padEnd(11)} ${String(r.passed).padStart(3)} passed ${String(r.failed).padStart(2)} failed  ${r.commits} commit(s)  ${r.last}  ${r.sha.slice(0, 10)}${r.resumed ? `\n    then ${r.resumed}` : ''}`);
   }
   return EXIT.OK;
 }

@@ -1,18 +1,15 @@
 // The `g7` command line. It turns arguments into settings and calls the core; nothing else happens here.
 import path from 'node:path';
-import { readFile } from 'node:fs/promises';
 import { Command, CommanderError, Option } from 'commander';
 import { G7Error, UsageError, formatProblem } from '../contracts/errors.js';
-import { EXIT } from './exit.js';
-import { layoutFor, backlogFile, dayOf, type Layout } from '../ssot/layout.js';
-import { loadConfig } from '../ssot/config.js';
-import { writeFileAtomic } from '../ssot/atomic.js';
-import { compileDayPlan, serializeCards } from '../plan/compile.js';
-import { checkFile } from '../plan/check.js';
-import { readCardOutcomes, doneIds } from '../factory/journal.js';
-import { packDayFiles, latestBacklogDay } from '../truck/packets.js';
-import { createHash } from 'node:crypto';
 import { fileExists } from '../plan/backlog.js';
+import { EXIT } from './exit.js';
+import { layoutFor, dayOf, roundDir, type Layout } from '../ssot/layout.js';
+import { OPS_120PLUS120 } from '../truck/pack.js';
+import { loadConfig } from '../ssot/config.js';
+import { compileToBacklog } from '../plan/write.js';
+import { checkFile } from '../plan/check.js';
+import { packDayFiles, latestBacklogDay } from '../truck/packets.js';
 import { initSsot } from './init.js';
 import { runCommand, statusCommand, resumeCommand, verifyCommand, logCommand, type Common } from './factory.js';
 import type { Worker } from '../worker/worker.js';
@@ -27,55 +24,27 @@ interface Globals {
   json: boolean;
 }
 
+/**
+ * A command that reads or writes the factory needs its SSOT folder: run in the wrong folder, it says so
+ * and writes nothing (no stray ssot/state/).
+ */
+export async function requireSsot(layout: Layout): Promise<void> {
+  for (const p of [layout.factoryFile, layout.backlogDir, layout.plansDir, layout.stateDir]) if (await fileExists(p)) return;
+  throw new UsageError(`no SSOT at ${display(layout.ssotDir)}: run g7 from the repository that holds it, pass --ssot DIR, or create one with g7 init`);
+}
+
 export function display(p: string): string {
   const rel = path.relative(process.cwd(), p);
   return (rel && !rel.startsWith('..') ? rel : p).split(path.sep).join('/');
 }
 
-function sha8(s: string | Buffer): string {
-  return createHash('sha256').update(s).digest('hex').slice(0, 8);
-}
-
-function diffSummary(oldText: string, newText: string): string {
-  const ids = (t: string) => new Map(t.split('\n').filter(Boolean).map((l) => [/"id":"([^"]+)"/.exec(l)?.[1] ?? l, l]));
-  const a = ids(oldText);
-  const b = ids(newText);
-  let added = 0, removed = 0, changed = 0;
-  for (const [id, l] of b) if (!a.has(id)) added++; else if (a.get(id) !== l) changed++;
-  for (const id of a.keys()) if (!b.has(id)) removed++;
-  return `${added} added, ${removed} removed, ${changed} changed`;
-}
-
 async function planCompile(file: string, opts: { replace?: boolean; dryRun?: boolean }, g: Globals, io: Io): Promise<number> {
   const layout = layoutFor(g.ssot);
+  await requireSsot(layout);
   const config = await loadConfig(layout, display);
-  const compiled = await compileDayPlan(path.resolve(file), { layout, config, display, doneOn: async (day) => doneIds(await readCardOutcomes(layout, day)) });
-  const target = backlogFile(layout, compiled.day);
-  const text = serializeCards(compiled.cards);
-  let written: 'new' | 'unchanged' | 'replaced' | 'dry-run' = 'new';
-  let backup: string | undefined;
-  if (await fileExists(target)) {
-    const old = await readFile(target, 'utf8');
-    if (old === text) written = 'unchanged';
-    else if (!opts.replace && !opts.dryRun)
-      throw new G7Error('SCHEMA', [
-        {
-          file: display(target),
-          rule: 'backlog.would-change',
-          message: `the backlog already exists with different content (${diffSummary(old, text)})`,
-          hint: 'pass --replace to write the new one; the old one is kept beside it as a .bak file',
-        },
-      ]);
-    else if (!opts.dryRun) {
-      written = 'replaced';
-      backup = `${target}.${sha8(old)}.bak`;
-      await writeFileAtomic(backup, old);
-    }
-  }
-  if (opts.dryRun) written = 'dry-run';
-  else if (written !== 'unchanged') await writeFileAtomic(target, text);
+  const { compiled, target, written, backup } = await compileToBacklog(path.resolve(file), { layout, config, display, now: () => new Date().toISOString() }, opts);
   if (g.json) {
-    io.out(JSON.stringify({ day: compiled.day, backlog: display(target), cards: compiled.cards.length, written, backup: backup && display(backup), omitted_done: compiled.omittedDone, entries: compiled.perEntry, notes: compiled.notes }));
+    io.out(JSON.stringify({ day: compiled.day, backlog: display(target), cards: compiled.cards.length, written, backup: backup && display(backup), omitted_done: compiled.omittedDone, reissued: compiled.reissued, entries: compiled.perEntry, notes: compiled.notes }));
   } else {
     io.out(`compiled ${display(path.resolve(file))} → ${display(target)} (${written})`);
     for (const e of compiled.perEntry) io.out(`  ${e.name.padEnd(16)} ${String(e.cards).padStart(6)} cards`);
@@ -101,19 +70,22 @@ async function planCheck(files: string[], g: Globals, io: Io): Promise<number> {
 
 async function pack(opts: { day?: string }, g: Globals, io: Io): Promise<number> {
   const layout = layoutFor(g.ssot);
+  await requireSsot(layout);
   const day = opts.day ? dayOf(opts.day) : await latestBacklogDay(layout);
   if (!day) throw new UsageError(`no backlog found in ${display(layout.backlogDir)}; run g7 plan compile first`);
   if (!/^\d{8}$/.test(day)) throw new UsageError(`--day must be YYYYMMDD or YYYY-MM-DD, got "${opts.day}"`);
   const report = await packDayFiles(layout, day, display);
   if (g.json) io.out(JSON.stringify(report));
+  else if (!report.written) io.out(`nothing left to pack for ${day}: every round is finished (done ${report.done}, held back ${report.held.length})`);
   else {
-    io.out(`packed ${report.backlog} → ${display(path.join(layout.packetsDir, day))}/`);
+    io.out(`packed ${report.backlog} → ${display(roundDir(layout, day, report.round))}/ (round ${report.round})`);
     for (const t of ['A', 'B'] as const) {
       const r = report.trucks[t];
-      const q = r.by_quota;
-      io.out(`  packet_${t}: ${String(r.cards).padStart(3)}/120  quota A ${q.A}/60  B ${q.B}/36  C ${q.C}/18  D ${q.D}/6  backfill ${r.backfill}${r.departed ? '  (departed, kept as is)' : ''}`);
+      const quota = (['A', 'B', 'C', 'D'] as const).map((q) => `${q} ${r.by_quota[q]}/${OPS_120PLUS120.quotas[q]}${r.backfill_by_quota[q] ? ` (${r.backfill_by_quota[q]} backfilled)` : ''}`).join('  ');
+      io.out(`  packet_${t}: ${String(r.cards).padStart(3)}/120  quota ${quota}${r.departed ? '  (departed, kept as is)' : ''}`);
     }
-    io.out(`  done ${report.done}, held back ${report.held.length}, deferred ${report.deferred.noRoom} (no room) + ${report.deferred.waiting} (waiting)`);
+    const later = report.deferred.noRoom + report.deferred.waiting;
+    io.out(`  done ${report.done}, held back ${report.held.length}, for later rounds ${later} (${report.deferred.noRoom} no room, ${report.deferred.waiting} waiting)${later ? ` ≈ ${Math.ceil(later / (2 * OPS_120PLUS120.slots))} more round(s)` : ''}`);
     for (const h of report.held.slice(0, 20)) io.out(`  held ${h.id}: ${h.reason}`);
     if (report.held.length > 20) io.out(`  … ${report.held.length - 20} more in pack_report.json`);
   }
@@ -130,6 +102,12 @@ export function buildProgram(io: Io, setCode: (c: number) => void, worker?: Work
     .showHelpAfterError();
   const g = (): Globals => program.opts<Globals>();
   const run = (fn: () => Promise<number>) => async () => setCode(await fn());
+  /** The factory commands: only inside an SSOT. */
+  const inSsot = (fn: (c: Common) => Promise<number>) => run(async () => {
+    const c = common();
+    await requireSsot(c.layout);
+    return fn(c);
+  });
 
   program
     .command('init')
@@ -156,7 +134,7 @@ export function buildProgram(io: Io, setCode: (c: number) => void, worker?: Work
   program
     .command('pack')
     .addOption(new Option('--day <day>', 'the backlog day (YYYYMMDD); default: the newest backlog'))
-    .description("load the day's two trucks (OPS_120PLUS120) into ssot/packets/<day>/")
+    .description("load the day's current round, two trucks (OPS_120PLUS120), into ssot/packets/<day>/round_NN/")
     .action((opts: { day?: string }) => run(() => pack(opts, g(), io))());
   const common = (): Common => ({ layout: layoutFor(g().ssot), json: g().json, io, display, ...(worker ? { worker } : {}) });
   program
@@ -166,25 +144,27 @@ export function buildProgram(io: Io, setCode: (c: number) => void, worker?: Work
     .option('--lanes <lanes>', 'run only these lanes, comma separated (e.g. 1,2)')
     .option('--no-commit', 'write the evidence but do not commit it')
     .option('--push', 'push after each commit (fetch + rebase on a race)')
-    .action((opts: { truck?: string; lanes?: string; commit: boolean; push?: boolean }) => run(() => runCommand(common(), opts))());
+    .action((opts: { truck?: string; lanes?: string; commit: boolean; push?: boolean }) => inSsot((c) => runCommand(c, opts))());
   program
     .command('status')
     .description('the state, the current run, the last stop reason and exactly which files to read')
-    .action(() => run(() => statusCommand(common()))());
+    .action(() => inSsot(statusCommand)());
   program
     .command('resume')
-    .description('after FAIL_STOP: requeue the failed card and set the factory READY (a person\'s restart)')
+    .description('after FAIL_STOP (or RECOVERABLE): requeue the failed card and set the factory READY (a person\'s restart)')
+    .option('--skip <card>', 'drop this card instead: recorded as SKIP with the reason; its dependents are held back')
+    .option('--reason <text>', 'why the card is skipped (required with --skip)')
     .option('--no-commit', 'do not commit the change of state')
-    .action((opts: { commit: boolean }) => run(() => resumeCommand(common(), opts))());
+    .action((opts: { commit: boolean; skip?: string; reason?: string }) => inSsot((c) => resumeCommand(c, opts))());
   program
     .command('verify')
     .argument('[run]', 'the run to check (default: the newest), e.g. run_0003')
     .description('re-check an evidence pack from its files alone: changed, missing or added files')
-    .action((id: string | undefined) => run(() => verifyCommand(common(), id))());
+    .action((id: string | undefined) => inSsot((c) => verifyCommand(c, id))());
   program
     .command('log')
     .description('the history of runs, rebuilt from git log alone (G7-* commit trailers)')
-    .action(() => run(() => logCommand(common()))());
+    .action(() => inSsot(logCommand)());
   return program;
 }
 

@@ -2,7 +2,7 @@
 import path from 'node:path';
 import type { Layout } from '../ssot/layout.js';
 import { loadConfig, type Config } from '../ssot/config.js';
-import { systemShell } from '../host/shell.js';
+import { hostShell } from '../host/shell.js';
 import { Git } from '../git/git.js';
 import { offlineWorker } from '../worker/offline.js';
 import { cachedWorker } from '../worker/cached.js';
@@ -12,13 +12,44 @@ import type { FactoryDeps } from '../factory/deps.js';
 import type { Worker } from '../worker/worker.js';
 import { configureFaults } from '../host/faults.js';
 
-const SECRET_NAME = /(KEY|TOKEN|SECRET|PASSWORD|PASSWD|CREDENTIAL|_PAT)$/i;
+const SECRET_NAME = /(KEY|TOKEN|SECRET|PASSWORD|PASSWD|CREDENTIALS?|_PAT)$/i;
+/** Kept from a card's child processes too: anything that looks like a secret or a way to get one. */
+const SECRET_LOOKING = /SECRET|PASSWORD|PASSWD|TOKEN|CREDENTIAL|API_?KEY|ACCESS_?KEY|PRIVATE_?KEY/i;
+const NEVER_TO_CHILDREN = new Set(['GEMINI_API_KEY', 'GOOGLE_API_KEY', 'GITHUB_TOKEN', 'GH_TOKEN', 'ACTIONS_RUNTIME_TOKEN', 'ACTIONS_RUNTIME_URL', 'ACTIONS_ID_TOKEN_REQUEST_TOKEN', 'ACTIONS_ID_TOKEN_REQUEST_URL', 'ACTIONS_CACHE_URL', 'ACTIONS_RESULTS_URL']);
 
 /** Values of environment variables that look like secrets: never to appear in evidence, logs or summaries. */
 export function secretValues(env: NodeJS.ProcessEnv): string[] {
   return Object.entries(env)
     .filter(([k, v]) => SECRET_NAME.test(k) && typeof v === 'string' && v.length >= 6)
     .map(([, v]) => v!);
+}
+
+/** The environment of a card's child processes (TEST commands, cmd: rules): this one, minus every secret. */
+export function childEnv(env: NodeJS.ProcessEnv): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(env)) if (v !== undefined && !SECRET_NAME.test(k) && !SECRET_LOOKING.test(k) && !NEVER_TO_CHILDREN.has(k.toUpperCase())) out[k] = v;
+  return out;
+}
+
+let processStop: AbortSignal | undefined;
+/**
+ * The stop signal of this process: aborted, with the signal's name as its reason, on the first SIGINT or
+ * SIGTERM (GitHub cancels with SIGINT, then SIGTERM about 7.5 s later, then SIGKILL). The run stops
+ * cleanly on the first; a third one quits at once.
+ */
+function stopOnSignals(warn: (line: string) => void): AbortSignal {
+  if (processStop) return processStop;
+  const ctl = new AbortController();
+  let seen = 0;
+  const on = (sig: NodeJS.Signals) => {
+    seen++;
+    if (seen === 1) ctl.abort(sig);
+    else if (seen === 2) warn(`${sig}: still stopping cleanly (sealing, committing, pushing); a third signal quits at once`);
+    else process.exit(128 + (sig === 'SIGINT' ? 2 : 15));
+  };
+  process.on('SIGINT', on);
+  process.on('SIGTERM', on);
+  return (processStop = ctl.signal);
 }
 
 /**
@@ -52,6 +83,8 @@ export interface DepsOptions {
   env?: NodeJS.ProcessEnv;
   /** Overrides the worker (tests). */
   worker?: Worker;
+  /** Overrides the stop signal (tests); by default SIGINT and SIGTERM stop the run cleanly. */
+  stop?: AbortSignal;
   /**
    * The Gemini key, handed over by an entry point that got it as an input (the action): it stays out of
    * process.env, where every child process could read it. Without it, GEMINI_API_KEY from `env` (the CLI).
@@ -59,30 +92,38 @@ export interface DepsOptions {
   geminiApiKey?: string | undefined;
   /** Models per cost hint that override factory.yaml's for this process (the action's `models` input). */
   models?: Partial<Config['models']> | undefined;
+  /** The branch this checkout belongs to when HEAD may be detached (the action: GITHUB_REF); git.branch wins. */
+  branch?: string | undefined;
 }
 
 export async function factoryDeps(o: DepsOptions): Promise<{ deps: FactoryDeps; config: Config }> {
   const env = o.env ?? process.env;
   configureFaults(env.G7_FAULT);
   const loaded = await loadConfig(o.layout, o.display);
-  const config = o.models ? { ...loaded, models: { ...loaded.models, ...o.models } } : loaded;
+  const config = {
+    ...loaded,
+    ...(o.models ? { models: { ...loaded.models, ...o.models } } : {}),
+    ...(o.branch && !loaded.git.branch ? { git: { ...loaded.git, branch: o.branch } } : {}),
+  };
   const now = () => new Date().toISOString();
   const audit = auditLog(o.layout.auditDir, env.G7_AUDIT_DISABLE !== '1', o.warn);
   const apiKey = o.geminiApiKey || env.GEMINI_API_KEY || undefined;
   const redact = redactor([...secretValues(env), ...(apiKey ? [apiKey] : [])]);
   const worker = cachedWorker(o.worker ?? (await pickWorker(config, o.layout, apiKey)), path.join(o.layout.stateDir, 'cache'), audit, now, redact);
   const git = new Git(o.layout.repoRoot);
+  const stop = o.stop ?? stopOnSignals(o.warn);
   const deps: FactoryDeps = {
     layout: o.layout,
     config,
     worker,
-    shell: systemShell,
+    shell: hostShell({ env: childEnv(env), stop }),
     git: (await git.isRepo()) ? git : undefined,
     now,
     log: o.log,
     warn: o.warn,
     redact,
     display: o.display,
+    stop,
   };
   return { deps, config };
 }

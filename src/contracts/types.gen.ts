@@ -173,7 +173,7 @@ export interface FactoryConfig {
    */
   trucks?: {
     slots?: 120;
-    per_day?: 2;
+    per_round?: 2;
     bundles?: 6;
     quotas?: {
       A?: 60;
@@ -185,10 +185,14 @@ export interface FactoryConfig {
 }
 
 /**
- * One line of packets/<YYYYMMDD>/packet_{A,B}.jsonl: a card loaded into a truck slot.
+ * One line of packets/<YYYYMMDD>/round_NN/packet_{A,B}.jsonl: a card loaded into a truck slot.
  */
 export interface PacketSlot {
   day: string;
+  /**
+   * The round of the day: two trucks per round, as many rounds as the backlog needs.
+   */
+  round: number;
   truck: "A" | "B";
   slot: number;
   bundle: number;
@@ -210,6 +214,10 @@ export interface FactoryState {
   schema_version: 1;
   state: "READY" | "RUNNING" | "FAIL_STOP" | "RECOVERABLE";
   day?: string | null;
+  /**
+   * The round of the day the truck at hand belongs to (absent: round 1).
+   */
+  round?: number | null;
   truck?: "A" | "B" | null;
   run_id?: string | null;
   owner?: {
@@ -225,7 +233,26 @@ export interface FactoryState {
     card?: string | null;
     triage?: "IMPORT" | "PATH" | "SCHEMA" | "TEST" | "API" | null;
     transient?: boolean;
+    /**
+     * RECOVERABLE: no run before this ISO time (quota reset, night budget, retryDelay, or the default backoff).
+     */
+    retry_after?: string | null;
+    /**
+     * What a person should set or fix, when the cause says so.
+     */
+    hint?: string | null;
     files: string[];
+  } | null;
+  /**
+   * Resumes of a RECOVERABLE truck in a row that made no progress; the third escalates to FAIL_STOP.
+   */
+  stalled?: number;
+  /**
+   * Set when a push was refused: the evidence is committed here but not on the remote. The next run pushes before it departs.
+   */
+  unpushed?: {
+    since: string;
+    reason: string;
   } | null;
   batches?: {
     name: string;
@@ -237,14 +264,18 @@ export interface FactoryState {
 }
 
 /**
- * One line of state/journal.jsonl, the append-only record of what the factory did. Card statuses are derived from it.
+ * One line of state/journal.jsonl, the append-only record of what the factory did. Card statuses are derived from it. A `skip` event is a person dropping a card (g7 resume --skip), with the reason in `detail`.
  */
 export interface JournalEvent {
   ts: string;
-  event: "run_start" | "card_result" | "bundle_done" | "run_stop" | "resume" | "requeue";
+  event: "run_start" | "card_result" | "bundle_done" | "run_stop" | "resume" | "requeue" | "skip";
   day: string;
   run?: string;
   truck?: "A" | "B";
+  /**
+   * The round of the day (two trucks per round); absent in journals written before rounds: round 1.
+   */
+  round?: number;
   card?: string;
   slot?: number;
   bundle?: number;
@@ -259,6 +290,10 @@ export interface JournalEvent {
     path: string;
     sha256: string;
   }[];
+  /**
+   * sha256 of the card as it ran (a PASS), so that a recompile can tell a done card from one whose input has changed since.
+   */
+  card_sha256?: string;
   triage?: "IMPORT" | "PATH" | "SCHEMA" | "TEST" | "API";
   transient?: boolean;
   lanes?: number[];
@@ -271,6 +306,10 @@ export interface VerifyReport {
   schema_version: 1;
   run_id: string;
   day: string;
+  /**
+   * The round of the day the truck belongs to (absent in reports written before rounds: round 1).
+   */
+  round?: number;
   truck: "A" | "B";
   started_at: string;
   finished_at: string;
@@ -348,6 +387,7 @@ export interface HashManifest {
   predicate: {
     run_id: string;
     day: string;
+    round?: number;
     truck: string;
     state: string;
     created_at: string;

@@ -107,7 +107,7 @@ function toProblem(e: ErrorObject, root: unknown): { pointer: string; rule: stri
           pointer: e.instancePath,
           rule: 'ops.120plus120',
           message: `OPS_120PLUS120 is fixed: this must be ${JSON.stringify(p.allowedValue)}; got ${got}`,
-          hint: 'a truck is always 120 slots (A 60, B 36, C 18, D 6), two trucks a day, six bundles; remove the key',
+          hint: 'a truck is always 120 slots (A 60, B 36, C 18, D 6), two trucks a round, six bundles; remove the key',
         };
       return { pointer: e.instancePath, rule: 'schema.const', message: `must be ${JSON.stringify(p.allowedValue)}; got ${got}` };
     case 'type':

@@ -2,12 +2,18 @@
 import { open, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { SchemaError, PathError } from '../contracts/errors.js';
-import { readText } from '../ssot/text.js';
+import { readText, sniffEncoding } from '../ssot/text.js';
 import { parseYaml } from '../ssot/doc.js';
 import { resolveInRepo, repoPathProblem } from '../ssot/paths.js';
 import type { Taxonomy } from '../worker/worker.js';
 import type { ExecContext } from './types.js';
 
+/**
+ * The text of one chunk of a library file. Chunk offsets are byte offsets into the file as it is; the file's
+ * encoding comes from its first bytes (a BOM, or BOM-less UTF-16), so PowerShell's UTF-16 files are read as
+ * text, not as raw bytes. The SCAN cuts after the first byte of a UTF-16LE newline: both ends are rounded to
+ * whole code units. Undecodable bytes become U+FFFD: library text is what it is, not ours to refuse.
+ */
 export async function readChunkText(ctx: ExecContext, rel: string, offset: number, length: number): Promise<string> {
   if (repoPathProblem(rel)) throw new PathError([{ file: ctx.card.id, rule: 'library.path', message: `chunk path "${rel}" leaves the library` }]);
   const abs = path.join(path.resolve(ctx.layout.repoRoot, ctx.config.libraryRoot), rel);
@@ -18,9 +24,19 @@ export async function readChunkText(ctx: ExecContext, rel: string, offset: numbe
     throw new PathError([{ file: ctx.card.id, rule: 'library.missing', message: `library file "${rel}" named by the index does not exist`, hint: 'run the SCAN card again' }]);
   }
   try {
-    const buf = Buffer.alloc(length);
-    const { bytesRead } = await fh.read(buf, 0, length, offset);
-    return buf.subarray(0, bytesRead).toString('utf8');
+    const head = Buffer.alloc(4);
+    const { bytesRead: headBytes } = await fh.read(head, 0, 4, 0);
+    const { encoding, bomLength } = sniffEncoding(head.subarray(0, headBytes));
+    let start = offset;
+    let end = offset + length;
+    if (encoding !== 'utf-8') {
+      start += start % 2;
+      end += end % 2;
+    }
+    start = Math.max(start, bomLength);
+    const buf = Buffer.alloc(Math.max(0, end - start));
+    const { bytesRead } = await fh.read(buf, 0, buf.length, start);
+    return new TextDecoder(encoding).decode(buf.subarray(0, bytesRead));
   } finally {
     await fh.close();
   }

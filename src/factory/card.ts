@@ -49,7 +49,8 @@ export async function runCard(
   deps: FactoryDeps,
   run: { id: string; day: string },
   slot: PacketSlot,
-  pack: WorkPack | undefined,
+  /** Loads the card's work pack: a pack that does not load fails the card (SCHEMA or PATH), like any other cause. */
+  loadPack: () => Promise<WorkPack | undefined>,
   depOutputs: ExecContext['depOutputs'],
   batch: string | undefined,
 ): Promise<CardOutcome> {
@@ -63,6 +64,13 @@ export async function runCard(
   const failfast = parseRule(card.failfast, 'failfast').rule!;
   const timeoutMs = timeoutFor(card);
   const skill = await readSkill(deps, card.type);
+  let pack: WorkPack | undefined;
+  let packError: unknown;
+  try {
+    pack = await loadPack();
+  } catch (err) {
+    packError = err;
+  }
   const started = performance.now();
   const excerpts: { attempt: number; reason: string; excerpt: string }[] = [];
   let tokens = { in: 0, out: 0 };
@@ -84,6 +92,7 @@ export async function runCard(
       skill, worker: deps.worker, shell: deps.shell, timeoutMs, depOutputs, log: deps.log, now: deps.now, redact: deps.redact, batch,
     };
     try {
+      if (packError) throw packError;
       result = await EXECUTORS[card.type](ctx);
     } catch (err) {
       error = err;
@@ -125,6 +134,7 @@ export async function runCard(
     await writeEvidence(path.join(adir, 'triage.json'), JSON.stringify(triage, null, 2) + '\n');
     deps.log(`  ${card.id} attempt ${attempt} failed: ${triage.class}${triage.transient ? ' (transient)' : ''}: ${redact(triage.reason)}`);
     if (triage.transient) break; // waiting, not reworking, is what helps: stop RECOVERABLE at this card
+    if (deps.stop.aborted) break; // stopping: the card runs again, both attempts, when the truck resumes
   }
   attempt = Math.min(attempt, 2);
 

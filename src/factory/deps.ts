@@ -17,4 +17,6 @@ export interface FactoryDeps {
   warn: (line: string) => void;
   redact: (s: string) => string;
   display: (p: string) => string;
+  /** Aborted (reason: the signal's name) when the run must stop cleanly: no new card, no new model call. */
+  stop: AbortSignal;
 }

@@ -1,5 +1,5 @@
 // The evidence pack, runs/run_NNNN/: written on PASS and on FAIL, checkable from the files alone.
-//   stdout.txt stderr.txt exitcode.txt verify_report.json hash_manifest.json
+//   stdout.txt stderr.txt (the run log, written as the run goes: runlog.ts) exitcode.txt verify_report.json hash_manifest.json
 //   cards/<slot>_<id>/card.json, summary.json, attempt-N/{result.json, stdout.txt, stderr.txt, accept.json, …}
 // hash_manifest.json is an in-toto Statement v1 whose subjects are every other file of the pack and every
 // output of the cards that passed in the run. Secrets are redacted from every text written here.
@@ -7,7 +7,8 @@ import { readdir, readFile, rm, stat } from 'node:fs/promises';
 import { createHash } from 'node:crypto';
 import path from 'node:path';
 import type { CardResult, HashManifest, VerifyReport } from '../contracts/types.gen.js';
-import type { Problem } from '../contracts/errors.js';
+import { ProblemList, type Problem } from '../contracts/errors.js';
+import type { Git } from '../git/git.js';
 import { explain } from '../contracts/validate.js';
 import { writeFileAtomic } from '../ssot/atomic.js';
 import { faultPoint } from '../host/faults.js';
@@ -76,19 +77,15 @@ export async function resetDir(dir: string): Promise<void> {
 
 export interface RunEvidence {
   report: VerifyReport;
-  stdout: string;
-  stderr: string;
   exitCode: number | undefined;
   /** Repository-relative outputs of the cards that passed in this run. */
   outputs: string[];
 }
 
 /** Writes the run-level files and the manifest over everything. Returns the manifest's own sha256. */
-export async function writeRunEvidence(layout: Layout, ev: RunEvidence, redact: (s: string) => string, now: string): Promise<string> {
+export async function writeRunEvidence(layout: Layout, ev: RunEvidence, now: string): Promise<string> {
   const dir = runDir(layout, ev.report.run_id);
   const quick = { fsync: false };
-  await writeFileAtomic(path.join(dir, 'stdout.txt'), redact(ev.stdout), quick);
-  await writeFileAtomic(path.join(dir, 'stderr.txt'), redact(ev.stderr), quick);
   await writeFileAtomic(path.join(dir, REPORT), JSON.stringify(ev.report, null, 2) + '\n', quick);
   faultPoint('checkpoint.evidence');
   if (ev.exitCode !== undefined) await writeFileAtomic(path.join(dir, 'exitcode.txt'), `${ev.exitCode}\n`, quick);
@@ -111,7 +108,7 @@ export async function writeRunEvidence(layout: Layout, ev: RunEvidence, redact: 
     _type: 'https://in-toto.io/Statement/v1',
     subject,
     predicateType: PREDICATE_TYPE,
-    predicate: { run_id: ev.report.run_id, day: ev.report.day, truck: ev.report.truck, state: ev.report.state, created_at: now, evidence_root: toRepoPath(layout.repoRoot, dir) },
+    predicate: { run_id: ev.report.run_id, day: ev.report.day, ...(ev.report.round ? { round: ev.report.round } : {}), truck: ev.report.truck, state: ev.report.state, created_at: now, evidence_root: toRepoPath(layout.repoRoot, dir) },
   };
   const text = JSON.stringify(manifest, null, 2) + '\n';
   await writeFileAtomic(path.join(dir, MANIFEST), text);
@@ -123,12 +120,22 @@ export interface VerifyOutcome {
   complete: boolean;
   problems: Problem[];
   report?: VerifyReport;
+  /**
+   * Outputs that changed in the working tree since the run (a later run rewrote them), checked instead
+   * against the content the run's seal commit holds. Undefined when every output was checked in the working tree.
+   */
+  history?: { commit: string; outputs: number } | undefined;
 }
 
-/** Re-checks a pack from its files alone: a changed byte, a missing file or an added file is a problem. */
-export async function verifyRun(layout: Layout, runId: string, display: (p: string) => string): Promise<VerifyOutcome> {
+/**
+ * Re-checks a pack: every evidence file against the manifest (a changed byte, a missing or an added file is
+ * a problem), and every output against the content it had when the run sealed it: the working tree's file
+ * when it is unchanged, else (with `git`) the file as the run's seal commit holds it, so a run verifies
+ * forever. The problem list is bounded.
+ */
+export async function verifyRun(layout: Layout, runId: string, display: (p: string) => string, git?: Git): Promise<VerifyOutcome> {
   const dir = runDir(layout, runId);
-  const problems: Problem[] = [];
+  const problems = new ProblemList();
   const mfile = path.join(dir, MANIFEST);
   let manifest: HashManifest;
   try {
@@ -136,36 +143,54 @@ export async function verifyRun(layout: Layout, runId: string, display: (p: stri
   } catch {
     return { ok: false, complete: false, problems: [{ file: display(mfile), rule: 'evidence.no-manifest', message: 'the hash manifest is missing or unreadable', hint: 'the run was interrupted before its pack was sealed; g7 run resumes it' }] };
   }
-  problems.push(...explain('hash_manifest', manifest, { file: display(mfile) }));
+  problems.addAll(explain('hash_manifest', manifest, { file: display(mfile) }));
   const listed = new Set<string>();
+  const packRoot = toRepoPath(layout.repoRoot, dir) + '/';
+  const moved: { name: string; sha256: string; now: string | undefined }[] = [];
   for (const s of manifest.subject ?? []) {
     listed.add(s.name);
-    const abs = resolveInRepo(layout.repoRoot, s.name);
-    let sha: string;
+    const inPack = s.name.startsWith(packRoot);
+    let sha: string | undefined;
     try {
-      sha = await sha256File(abs);
+      sha = await sha256File(resolveInRepo(layout.repoRoot, s.name));
     } catch {
-      problems.push({ file: s.name, rule: 'evidence.missing', message: 'listed in the manifest but missing' });
-      continue;
+      sha = undefined;
     }
-    const inPack = s.name.startsWith(toRepoPath(layout.repoRoot, dir) + '/');
-    if (sha !== s.digest.sha256) problems.push({ file: s.name, rule: inPack ? 'evidence.changed' : 'evidence.output-changed', message: `sha256 is ${sha.slice(0, 16)}…, the manifest says ${s.digest.sha256.slice(0, 16)}…`, hint: inPack ? 'evidence must not be edited; restore it from git' : 'the output changed after the run; git log shows who changed it' });
+    if (sha === s.digest.sha256) continue;
+    if (!inPack) moved.push({ name: s.name, sha256: s.digest.sha256, now: sha });
+    else if (sha === undefined) problems.add({ file: s.name, rule: 'evidence.missing', message: 'listed in the manifest but missing' });
+    else problems.add({ file: s.name, rule: 'evidence.changed', message: `sha256 is ${sha.slice(0, 16)}…, the manifest says ${s.digest.sha256.slice(0, 16)}…`, hint: 'evidence must not be edited; restore it from git' });
   }
+  // Outputs a later run rewrote: what matters is what they were when this run sealed them.
+  let history: VerifyOutcome['history'];
+  const seal = moved.length > 0 && git && (await git.isRepo()) ? await git.commitHolding(toRepoPath(layout.repoRoot, mfile), mfile) : undefined;
+  const sealed = seal ? await git!.readBlobs(seal, moved.map((m) => m.name)) : undefined;
+  for (const m of moved) {
+    const bytes = sealed?.get(m.name);
+    if (seal && bytes) {
+      const then = createHash('sha256').update(bytes).digest('hex');
+      if (then === m.sha256) continue;
+      problems.add({ file: m.name, rule: 'evidence.output-changed', message: `the run's seal commit ${seal.slice(0, 10)} holds sha256 ${then.slice(0, 16)}…, the manifest says ${m.sha256.slice(0, 16)}…`, hint: 'the output was changed inside the commit that sealed it: the evidence no longer matches what git recorded' });
+    } else if (seal) problems.add({ file: m.name, rule: 'evidence.output-missing', message: `the run's seal commit ${seal.slice(0, 10)} does not hold this output`, hint: 'an output the run wrote was left out of the commit that sealed it' });
+    else if (m.now === undefined) problems.add({ file: m.name, rule: 'evidence.missing', message: 'listed in the manifest but missing', hint: git ? "and the run's seal commit is not in this repository's history" : undefined });
+    else problems.add({ file: m.name, rule: 'evidence.output-changed', message: `sha256 is ${m.now.slice(0, 16)}…, the manifest says ${m.sha256.slice(0, 16)}…`, hint: git ? "the output changed after the run, and the run's seal commit is not in this history to check it against (was it committed?)" : 'the output changed after the run; in a git checkout, g7 verify checks it against the run\'s seal commit' });
+  }
+  if (seal && moved.length > 0) history = { commit: seal, outputs: moved.length };
   const files: string[] = [];
   await walk(dir, files);
   for (const abs of files) {
     const rel = toRepoPath(layout.repoRoot, abs);
     if (abs === mfile) continue;
-    if (!listed.has(rel)) problems.push({ file: rel, rule: 'evidence.added', message: 'in the pack but not in the manifest', hint: 'files must not be added to a sealed pack' });
+    if (!listed.has(rel)) problems.add({ file: rel, rule: 'evidence.added', message: 'in the pack but not in the manifest', hint: 'files must not be added to a sealed pack' });
   }
   let report: VerifyReport | undefined;
   try {
     report = JSON.parse(await readFile(path.join(dir, REPORT), 'utf8')) as VerifyReport;
-    problems.push(...explain('verify_report', report, { file: display(path.join(dir, REPORT)) }));
+    problems.addAll(explain('verify_report', report, { file: display(path.join(dir, REPORT)) }));
     const ids = report.cards.map((c: CardResult) => c.id);
-    if (new Set(ids).size !== ids.length) problems.push({ file: display(path.join(dir, REPORT)), rule: 'evidence.duplicate-card', message: 'a card appears twice in the report' });
+    if (new Set(ids).size !== ids.length) problems.add({ file: display(path.join(dir, REPORT)), rule: 'evidence.duplicate-card', message: 'a card appears twice in the report' });
   } catch {
-    problems.push({ file: display(path.join(dir, REPORT)), rule: 'evidence.no-report', message: 'verify_report.json is missing or unreadable' });
+    problems.add({ file: display(path.join(dir, REPORT)), rule: 'evidence.no-report', message: 'verify_report.json is missing or unreadable' });
   }
   let complete = false;
   try {
@@ -174,7 +199,9 @@ export async function verifyRun(layout: Layout, runId: string, display: (p: stri
   } catch {
     complete = false;
   }
-  return { ok: problems.length === 0, complete, problems, ...(report ? { report } : {}) };
+  const list = [...problems.items];
+  if (problems.dropped > 0) list.push({ file: display(dir), rule: 'problems.truncated', message: `… and ${problems.dropped} more problems not shown` });
+  return { ok: problems.size === 0, complete, problems: list, ...(report ? { report } : {}), ...(history ? { history } : {}) };
 }
 
 export async function listRuns(layout: Layout): Promise<string[]> {

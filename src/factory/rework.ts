@@ -6,7 +6,7 @@ import type { Layout } from '../ssot/layout.js';
 import type { Triage } from './triage.js';
 
 export interface ReworkPack {
-  status: 'open' | 'triaged' | 'requeued';
+  status: 'open' | 'triaged' | 'requeued' | 'skipped';
   created_at: string;
   run: string;
   day: string;
@@ -31,8 +31,13 @@ export function reworkFile(layout: Layout, day: string, card: string, run: strin
   return path.join(layout.reworkDir, `${day}_${card}_${run}.json`);
 }
 
-export async function writeReworkPack(layout: Layout, pack: Omit<ReworkPack, 'look_at' | 'status'>): Promise<string> {
+/** What the pack tells a person: the cause's own fix first (e.g. which variable to set), then the class's advice. */
+export function lookAt(triage: Triage, note?: string): string {
+  return [note, triage.hint ? `Fix: ${triage.hint}.` : undefined, ADVICE[triage.class], 'Then run `g7 resume` (or `g7 resume --skip CARD --reason "…"` to drop the card).'].filter(Boolean).join(' ');
+}
+
+export async function writeReworkPack(layout: Layout, pack: Omit<ReworkPack, 'look_at' | 'status'>, note?: string): Promise<string> {
   const file = reworkFile(layout, pack.day, pack.card.id, pack.run);
-  await writeJsonAtomic(file, { status: 'open', ...pack, look_at: `${ADVICE[pack.triage.class]} Then run \`g7 resume\`.` });
+  await writeJsonAtomic(file, { status: 'open', ...pack, look_at: lookAt(pack.triage, note) });
   return file;
 }

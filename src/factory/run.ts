@@ -3,23 +3,32 @@
 // The journal is the record. Per card: evidence is written, then one `card_result` line is appended; a
 // crash before that line means the card runs again (outputs are atomic, worker answers come from the cache),
 // so no result is lost or counted twice. After each bundle and at every stop the run's evidence pack is
-// rewritten and sealed, the state file updated, and everything committed with G7-* trailers.
-import path from 'node:path';
+// sealed, the state file updated, and everything committed with G7-* trailers (checkpoint.ts).
+//
+// Before a truck departs: what is committed is pushed (a refused push stops everything here: the evidence
+// reaches the remote or the job fails); a FAIL_STOP waits for a person; a RECOVERABLE stop waits for its
+// retry_after without writing anything. A RECOVERABLE truck that makes no progress on three resumes in a
+// row escalates to FAIL_STOP. The stop signal (SIGINT/SIGTERM) is a clean stop at the next card.
 import { hostname } from 'node:os';
-import { readFile } from 'node:fs/promises';
-import type { FactoryState, JournalEvent, PacketSlot, VerifyReport, WorkPack, CardResult } from '../contracts/types.gen.js';
-import { G7Error } from '../contracts/errors.js';
-import { packetFile, workPackFile, type Layout } from '../ssot/layout.js';
+import type { FactoryState, JournalEvent, WorkCard } from '../contracts/types.gen.js';
+import { packetFile, type Layout } from '../ssot/layout.js';
 import { toRepoPath } from '../ssot/paths.js';
-import { fileExists } from '../plan/backlog.js';
-import { packDayFiles, readPacket, latestBacklogDay } from '../truck/packets.js';
-import { OPS_120PLUS120, TRUCKS, type TruckName } from '../truck/pack.js';
-import { appendJournal, repairJournal, readTruckProgress, readRunResults, readJournal, readDay } from './journal.js';
+import { readWorkPack } from '../ssot/workpack.js';
+import { appendJournal, repairJournal, readRunResults, readJournal, readDay } from '../ssot/journal.js';
+import { readPacket } from '../truck/packets.js';
+import { OPS_120PLUS120, type TruckName } from '../truck/pack.js';
+import { cardSha256 } from '../plan/compile.js';
+import { PushRefused } from '../git/git.js';
 import { readState, writeState } from './state.js';
 import { acquireLock, LockBusyError } from './lock.js';
-import { listRuns, nextRunId, runDir, verifyRun, writeRunEvidence } from './evidence.js';
+import { listRuns, nextRunId, runDir, verifyRun } from './evidence.js';
 import { runCard } from './card.js';
 import { writeReworkPack } from './rework.js';
+import { nextTruck } from './next.js';
+import { RunLog } from './runlog.js';
+import { checkpoint, pushBranch, type ActiveRun } from './checkpoint.js';
+import { stoppable, stopReason, IN_FLIGHT_GRACE_MS, type StoppableWorker } from './cancel.js';
+import type { Triage } from './triage.js';
 import type { FactoryDeps } from './deps.js';
 import { faultPoint } from '../host/faults.js';
 import { checkModels } from '../worker/preflight.js';
@@ -34,105 +43,54 @@ export interface RunOptions {
 }
 
 export interface RunOutcome {
-  code: 'OK' | 'NOTHING' | 'FAIL_STOP' | 'RECOVERABLE' | 'REFUSED' | 'BUSY';
+  /**
+   * OK: the truck finished; NOTHING: no truck to run; WAITING: RECOVERABLE before its retry_after (nothing
+   * written); REFUSED: did not depart; BUSY: another run holds the lock; UNPUSHED: the remote refused the
+   * evidence; CANCELLED: stopped by a signal, cleanly.
+   */
+  code: 'OK' | 'NOTHING' | 'WAITING' | 'FAIL_STOP' | 'RECOVERABLE' | 'REFUSED' | 'BUSY' | 'UNPUSHED' | 'CANCELLED';
   state: RunState;
   runId?: string | undefined;
   passed: number;
   failed: number;
   evidence?: string | undefined;
   message: string;
+  /** RECOVERABLE: no run before this time. */
+  retryAfter?: string | undefined;
+  /** Why the evidence is not on the remote, when a push was refused. */
+  unpushed?: string | undefined;
+  /** The signal that stopped the run. */
+  signal?: string | undefined;
 }
 
-interface ActiveRun {
-  id: string;
-  day: string;
-  truck: TruckName;
-  lanes: number[] | undefined;
-  startedAt: string;
-  log: string[];
-  warnings: string[];
-  /** This run's card results, as journaled: read once at the start, kept in step with every append. */
-  results: Map<string, JournalEvent>;
-}
+/** When a transient cause says nothing about when it clears (a 5xx, a timeout, a batch still running): the wait before the next try. */
+export const DEFAULT_RETRY_AFTER_MS = 10 * 60_000;
+/** Resumes in a row without progress after which a RECOVERABLE truck is stopped FAIL_STOP. */
+export const STALLS_TO_FAIL_STOP = 3;
 
 const EXIT_FOR: Record<RunState, number | undefined> = { READY: 0, FAIL_STOP: 4, RECOVERABLE: 5, RUNNING: undefined };
+const signalExit = (signal: string) => (signal === 'SIGTERM' ? 143 : 130);
 
-/** Builds the verify report of a run from its journaled results (one entry per card) and the cards' summaries. */
-async function buildReport(deps: FactoryDeps, run: ActiveRun, state: RunState, slots: PacketSlot[]): Promise<{ report: VerifyReport; outputs: string[] }> {
-  const results = run.results;
-  const cards: CardResult[] = [];
-  const outputs: string[] = [];
-  for (const s of slots) {
-    const e = results.get(s.card.id);
-    if (!e) continue;
-    const file = path.join(runDir(deps.layout, run.id), 'cards', `${String(s.slot).padStart(3, '0')}_${s.card.id}`, 'summary.json');
-    try {
-      cards.push(JSON.parse(await readFile(file, 'utf8')) as CardResult);
-    } catch {
-      // A SKIP has no card folder; its reason is in the journal.
-      cards.push({ id: s.card.id, slot: s.slot, lane: s.card.lane, type: s.card.type, status: e.status ?? 'SKIP', attempts: 0, accept: [], failfast: [], triage: null, duration_ms: 0, tokens: { in: 0, out: 0 }, cost_usd: 0, outputs: [], detail: e.detail ?? '' });
-    }
-    for (const o of e.outputs ?? []) outputs.push(o.path);
-  }
-  const count = (st: string) => cards.filter((c) => c.status === st).length;
-  const tokens = cards.reduce((t, c) => ({ in: t.in + c.tokens.in, out: t.out + c.tokens.out }), { in: 0, out: 0 });
-  const report: VerifyReport = {
-    schema_version: 1, run_id: run.id, day: run.day, truck: run.truck, started_at: run.startedAt, finished_at: deps.now(), state,
-    counts: { passed: count('PASS'), failed: count('FAIL'), skipped: count('SKIP'), pending: slots.length - cards.length },
-    cost_usd: Number(cards.reduce((a, c) => a + c.cost_usd, 0).toFixed(6)), tokens, cards,
-  };
-  return { report, outputs };
-}
+/** Why a truck stopped, for the stall count: only a transient card failure can stall a truck. */
+type StopKind = 'done' | 'fail' | 'transient' | 'batch' | 'cancel' | 'unpushed';
 
-function gitPaths(deps: FactoryDeps, outputs: string[]): string[] {
-  const ssotRel = toRepoPath(deps.layout.repoRoot, deps.layout.ssotDir);
-  return [ssotRel, ...outputs.filter((o) => !o.startsWith(ssotRel + '/'))];
-}
+const laterBy = (now: string, ms: number) => new Date(Date.parse(now) + ms).toISOString();
 
-/** Seals the evidence, writes the state, commits (and pushes). */
-async function checkpoint(deps: FactoryDeps, opts: RunOptions, run: ActiveRun, slots: PacketSlot[], state: FactoryState, bundle: number | undefined): Promise<void> {
-  const { report, outputs } = await buildReport(deps, run, state.state, slots);
-  const digest = await writeRunEvidence(deps.layout, { report, stdout: run.log.join('\n') + '\n', stderr: run.warnings.join('\n') + (run.warnings.length ? '\n' : ''), exitCode: EXIT_FOR[state.state], outputs }, deps.redact, deps.now());
-  state.updated_at = deps.now();
-  state.heartbeat_at = state.updated_at;
-  faultPoint('checkpoint.state');
-  await writeState(deps.layout, state);
-  if (!opts.commit || !deps.git) return;
-  const where = bundle ? `bundle ${bundle}/${OPS_120PLUS120.bundles}` : 'stop';
-  const subject = `g7: ${run.id} truck ${run.truck} ${where}: ${state.state}, ${report.counts.passed} passed, ${report.counts.failed} failed`;
-  const trailers = {
-    'G7-Run': run.id, 'G7-Day': run.day, 'G7-Truck': run.truck, 'G7-Bundle': bundle ?? state.bundle ?? 0, 'G7-State': state.state,
-    'G7-Passed': report.counts.passed, 'G7-Failed': report.counts.failed, 'G7-Manifest': `sha256:${digest}`,
-  };
+/** Pushes what is committed, before anything departs. Returns why the remote refused it, if it did. */
+async function pushCommitted(deps: FactoryDeps, state: FactoryState): Promise<string | undefined> {
   try {
-    await deps.git.commitPaths(gitPaths(deps, outputs), subject, trailers);
-    if (opts.push) await deps.git.pushWithRetry(deps.config.git.remote, deps.config.git.branch ?? (await deps.git.currentBranch()));
+    await deps.git!.pushWithRetry(deps.config.git.remote, await pushBranch(deps));
   } catch (err) {
-    // The files are the record; a failed commit or push is reported, and the next run commits them.
-    const msg = `git: ${(err as Error).message}`;
-    run.warnings.push(msg);
-    deps.warn(msg);
+    if (!(err instanceof PushRefused)) throw err;
+    await writeState(deps.layout, { ...state, unpushed: { since: state.unpushed?.since ?? deps.now(), reason: err.reason }, updated_at: deps.now() });
+    return err.message;
   }
-}
-
-async function pickTruck(deps: FactoryDeps, opts: RunOptions, state: FactoryState): Promise<{ day: string; truck: TruckName } | string> {
-  // The truck at hand first: after a stop, a resume or a lanes-only run, it is not finished yet.
-  if (!opts.truck && state.day && state.truck) {
-    const progress = await readTruckProgress(deps.layout);
-    if (!progress.get(`${state.day}/${state.truck}`)?.finished) return { day: state.day, truck: state.truck };
+  if (state.unpushed) {
+    deps.log(`pushed the evidence committed since ${state.unpushed.since}, which the remote had refused (${state.unpushed.reason})`);
+    state.unpushed = null;
+    await writeState(deps.layout, { ...state, updated_at: deps.now() });
   }
-  const day = await latestBacklogDay(deps.layout);
-  if (!day) return 'no backlog yet: compile a day plan (g7 plan compile ssot/plans/dayplan_YYYYMMDD.yaml)';
-  if (!(await fileExists(packetFile(deps.layout, day, 'A')))) await packDayFiles(deps.layout, day, deps.display);
-  const progress = await readTruckProgress(deps.layout);
-  for (const t of opts.truck ? [opts.truck] : TRUCKS) {
-    if (progress.get(`${day}/${t}`)?.finished) continue;
-    const file = packetFile(deps.layout, day, t);
-    if (!(await fileExists(file))) continue;
-    if ((await readPacket(file)).length === 0) continue;
-    return { day, truck: t };
-  }
-  return `nothing to run: both trucks of ${day} are finished or empty`;
+  return undefined;
 }
 
 export async function runFactory(deps: FactoryDeps, opts: RunOptions): Promise<RunOutcome> {
@@ -144,55 +102,96 @@ export async function runFactory(deps: FactoryDeps, opts: RunOptions): Promise<R
     if (err instanceof LockBusyError) return { code: 'BUSY', state: 'RUNNING', ...none, message: err.message };
     throw err;
   }
+  // Lines printed before the run exists (the lock, the journal, packing a round) belong to its log too.
+  const early: { warning: boolean; line: string }[] = [];
+  const pre: FactoryDeps = {
+    ...deps,
+    log: (line) => (early.push({ warning: false, line }), deps.log(line)),
+    warn: (line) => (early.push({ warning: true, line }), deps.warn(line)),
+  };
   try {
-    if (lock.tookOverFrom) deps.warn(`took over the lock of pid ${lock.tookOverFrom.pid}, which is gone`);
+    if (lock.tookOverFrom) pre.warn(`took over the lock of pid ${lock.tookOverFrom.pid}, which is gone`);
     const cut = await repairJournal(deps.layout);
-    if (cut) deps.warn(`journal: removed a torn last line (${cut} bytes) left by an interrupted write`);
+    if (cut) pre.warn(`journal: removed a torn last line (${cut} bytes) left by an interrupted write`);
     let state = await readState(deps.layout, deps.display, deps.now());
 
-    if (state.state === 'FAIL_STOP') {
-      const files = state.last_stop?.files.join(', ') ?? '';
-      return { code: 'REFUSED', state: 'FAIL_STOP', runId: state.run_id ?? undefined, ...none, message: `FAIL_STOP since ${state.last_stop?.at ?? '?'}: ${state.last_stop?.reason ?? ''}\n  read: ${files}\n  then: g7 resume` };
+    // The evidence reaches the remote or nothing departs: what earlier runs committed goes first.
+    if (opts.push && deps.git) {
+      const refused = await pushCommitted(pre, state);
+      if (refused) return { code: 'UNPUSHED', state: state.state, runId: state.run_id ?? undefined, ...none, message: `${refused}\n  the evidence committed here is not on the remote, so no truck departs; let the factory push (README: "Branch protection and the ruleset"), then run again`, unpushed: refused };
     }
+    if (deps.stop.aborted) return { code: 'CANCELLED', state: state.state, ...none, message: `stopped by ${stopReason(deps.stop)} before a truck departed`, signal: stopReason(deps.stop) };
+
+    if (state.state === 'FAIL_STOP') {
+      const s = state.last_stop;
+      const files = s?.files.join(', ') ?? '';
+      return { code: 'REFUSED', state: 'FAIL_STOP', runId: state.run_id ?? undefined, ...none, message: `FAIL_STOP since ${s?.at ?? '?'}: ${s?.reason ?? ''}${s?.hint ? `\n  fix: ${s.hint}` : ''}\n  read: ${files}\n  then: g7 resume` };
+    }
+    const retryAfter = state.state === 'RECOVERABLE' ? state.last_stop?.retry_after : undefined;
+    if (retryAfter && Date.parse(retryAfter) > Date.parse(deps.now()))
+      return { code: 'WAITING', state: 'RECOVERABLE', runId: state.run_id ?? undefined, ...none, retryAfter, message: `RECOVERABLE until ${retryAfter}: ${state.last_stop?.reason ?? ''}\n  nothing to do before then (no run, no commit); the first g7 run after it resumes at ${state.last_stop?.card ?? 'the stopped card'}` };
 
     let run: ActiveRun;
+    const resumedFrom: RunState = state.state;
+    const open = (id: string, why: string) => RunLog.open(runDir(deps.layout, id), deps.redact, { at: deps.now(), why });
     if (state.state === 'RUNNING' && state.run_id && state.day && state.truck) {
       // The owner is gone (we hold the lock): continue its run at the first unfinished card.
-      run = { id: state.run_id, day: state.day, truck: state.truck, lanes: opts.lanes, startedAt: state.owner?.started_at ?? deps.now(), log: [], warnings: [], results: await readRunResults(deps.layout, state.run_id) };
-      deps.log(`resuming ${run.id} (truck ${run.truck} of ${run.day}) after an interrupted run`);
+      const id = state.run_id;
+      run = { id, day: state.day, round: state.round ?? 1, truck: state.truck, lanes: opts.lanes, startedAt: state.owner?.started_at ?? deps.now(), log: open(id, 'resumes the run after an interruption'), results: await readRunResults(deps.layout, id), progressed: false };
+      pre.log(`resuming ${run.id} (round ${run.round} truck ${run.truck} of ${run.day}) after an interrupted run`);
       const stopped = await journaledStop(deps.layout, run.id);
       if (stopped) {
+        writeEarly(run.log, early);
         state = { ...state, state: stopped, owner: null };
-        const slots = await readPacket(packetFile(deps.layout, run.day, run.truck));
-        await checkpoint(deps, opts, run, slots, state, undefined);
+        const slots = await readPacket(packetFile(deps.layout, run.day, run.round, run.truck));
+        await checkpoint(deps, opts, run, slots, state, undefined, EXIT_FOR[stopped]);
+        run.log.close();
         return { code: stopped === 'READY' ? 'OK' : stopped === 'RUNNING' ? 'RECOVERABLE' : stopped, state: stopped, runId: run.id, ...none, message: `${run.id} had already stopped (${stopped}); its evidence is sealed` };
       }
     } else {
-      const pick = await pickTruck(deps, opts, state);
+      const pick = await nextTruck(pre, state, opts.truck);
       if (typeof pick === 'string') return { code: 'NOTHING', state: state.state, ...none, message: pick };
       // Evidence gate: the previous run must have left a complete pack that verifies.
       const runs = await listRuns(deps.layout);
       const prev = runs.at(-1);
       if (prev) {
-        const v = await verifyRun(deps.layout, prev, deps.display);
+        const v = await verifyRun(deps.layout, prev, deps.display, deps.git);
         if (!v.ok || !v.complete) {
           const why = !v.complete ? 'is not complete' : `does not verify (${v.problems.length} problem(s), first: ${v.problems[0]?.file}: ${v.problems[0]?.message})`;
           return { code: 'REFUSED', state: state.state, runId: prev, ...none, message: `the evidence pack of ${prev} ${why}; the next truck does not depart.\n  check: g7 verify ${prev}` };
         }
       }
       // The models the truck's cards need must exist and have a price: a typo fails here, not hours in.
-      await checkModels(deps.config, deps.worker, deps.display(deps.layout.factoryFile), (await readPacket(packetFile(deps.layout, pick.day, pick.truck))).map((s) => s.card));
+      await checkModels(deps.config, deps.worker, deps.display(deps.layout.factoryFile), (await readPacket(packetFile(deps.layout, pick.day, pick.round, pick.truck))).map((s) => s.card));
       const id = nextRunId(runs);
-      run = { id, day: pick.day, truck: pick.truck, lanes: opts.lanes, startedAt: deps.now(), log: [], warnings: [], results: new Map() };
-      await appendJournal(deps.layout, [{ ts: deps.now(), event: 'run_start', run: id, day: run.day, truck: run.truck, ...(opts.lanes ? { lanes: opts.lanes } : {}) }]);
-      deps.log(`${id}: truck ${run.truck} of ${run.day} departs`);
+      const why = state.state === 'RECOVERABLE' ? `resumes the truck after RECOVERABLE (${state.last_stop?.reason ?? ''})` : 'departs';
+      run = { id, day: pick.day, round: pick.round, truck: pick.truck, lanes: opts.lanes, startedAt: deps.now(), log: open(id, why), results: new Map(), progressed: false };
+      await appendJournal(deps.layout, [{ ts: deps.now(), event: 'run_start', run: id, day: run.day, round: run.round, truck: run.truck, ...(opts.lanes ? { lanes: opts.lanes } : {}) }]);
+      pre.log(`${id}: round ${run.round} truck ${run.truck} of ${run.day} departs`);
     }
-    state = { ...state, state: 'RUNNING', day: run.day, truck: run.truck, run_id: run.id, owner: { host: hostname(), pid: process.pid, started_at: run.startedAt }, heartbeat_at: deps.now(), updated_at: deps.now() };
+    writeEarly(run.log, early);
+    state = { ...state, state: 'RUNNING', day: run.day, round: run.round, truck: run.truck, run_id: run.id, owner: { host: hostname(), pid: process.pid, started_at: run.startedAt }, heartbeat_at: deps.now(), updated_at: deps.now() };
     await writeState(deps.layout, state);
-    return await driveTruck(deps, opts, run, state);
+    // From here on, everything the run prints goes to its log as well, and the worker stops with the run.
+    const runDeps: FactoryDeps = {
+      ...deps,
+      worker: stoppable(deps.worker, deps.stop),
+      log: (line) => (run.log.line(line), deps.log(line)),
+      warn: (line) => (run.log.warning(line), deps.warn(line)),
+    };
+    try {
+      return await driveTruck(runDeps, opts, run, state, resumedFrom);
+    } finally {
+      run.log.close();
+    }
   } finally {
     await lock.release();
   }
+}
+
+function writeEarly(log: RunLog, early: { warning: boolean; line: string }[]): void {
+  for (const e of early) (e.warning ? log.warning(e.line) : log.line(e.line));
+  early.length = 0;
 }
 
 async function journaledStop(layout: Layout, runId: string): Promise<RunState | undefined> {
@@ -203,21 +202,10 @@ async function journaledStop(layout: Layout, runId: string): Promise<RunState | 
   return st;
 }
 
-async function loadPack(deps: FactoryDeps, id: string | undefined): Promise<WorkPack | undefined> {
-  if (!id) return undefined;
-  try {
-    return JSON.parse(await readFile(workPackFile(deps.layout, id), 'utf8')) as WorkPack;
-  } catch {
-    throw new G7Error('PATH', [{ file: deps.display(workPackFile(deps.layout, id)), rule: 'pack.missing', message: `work pack ${id} not found` }]);
-  }
-}
-
-async function driveTruck(deps: FactoryDeps, opts: RunOptions, run: ActiveRun, state: FactoryState): Promise<RunOutcome> {
-  const log = (line: string) => {
-    run.log.push(deps.redact(line));
-    deps.log(line);
-  };
-  const allSlots = await readPacket(packetFile(deps.layout, run.day, run.truck));
+async function driveTruck(deps: FactoryDeps, opts: RunOptions, run: ActiveRun, state: FactoryState, resumedFrom: RunState): Promise<RunOutcome> {
+  const log = deps.log;
+  const worker = deps.worker as StoppableWorker;
+  const allSlots = await readPacket(packetFile(deps.layout, run.day, run.round, run.truck));
   const slots = run.lanes ? allSlots.filter((s) => run.lanes!.includes(s.card.lane)) : allSlots;
   const { outcomes, outputs: outputsOf } = await readDay(deps.layout, run.day);
   const done = run.results;
@@ -230,16 +218,60 @@ async function driveTruck(deps: FactoryDeps, opts: RunOptions, run: ActiveRun, s
   let failed = 0;
   const total = slots.length;
   const pendingBatches: string[] = [];
+  // A line for every card: results journaled before an interruption whose log line died with the process.
+  for (const s of slots) {
+    const e = done.get(s.card.id);
+    if (e && !run.log.before.includes(`] ${s.card.id} `)) log(`[${s.slot}/${total}] ${s.card.id} ${e.status} (recorded before the interruption)`);
+  }
 
-  const stop = async (next: RunState, reason: string, extra: Partial<NonNullable<FactoryState['last_stop']>> = {}): Promise<RunOutcome> => {
+  const stop = async (
+    next: RunState,
+    reason: string,
+    kind: StopKind,
+    extra: { card?: WorkCard; cardId?: string; triage?: Triage; files?: string[]; retryAfter?: string; excerpts?: { attempt: number; reason: string; excerpt: string }[]; slot?: number } = {},
+  ): Promise<RunOutcome> => {
     const files = [`${evidenceRoot}/verify_report.json`, ...(extra.files ?? [])];
-    state = { ...state, state: next, owner: null, last_stop: next === 'READY' ? null : { at: deps.now(), reason, card: extra.card ?? null, triage: extra.triage ?? null, transient: extra.transient ?? false, files } };
+    // A resume from RECOVERABLE that got no card further counts; the third in a row is a FAIL_STOP.
+    let stalled = state.stalled ?? 0;
+    if (kind === 'transient') stalled = resumedFrom === 'RECOVERABLE' && !run.progressed ? stalled + 1 : 0;
+    else if (next !== 'RECOVERABLE') stalled = 0;
+    if (kind === 'transient' && stalled >= STALLS_TO_FAIL_STOP && extra.card && extra.triage) {
+      const note = `Stopped RECOVERABLE ${stalled} times in a row without a card getting further (${extra.triage.reason}): the cause does not clear by itself.`;
+      const rework = await writeReworkPack(deps.layout, { created_at: deps.now(), run: run.id, day: run.day, truck: run.truck, slot: extra.slot ?? 0, card: extra.card, triage: { ...extra.triage, transient: false }, attempts: extra.excerpts ?? [], evidence: extra.files ?? [] }, note);
+      files.push(toRepoPath(deps.layout.repoRoot, rework));
+      next = 'FAIL_STOP';
+      reason = `no progress on ${stalled} resumes in a row: ${reason}`;
+      stalled = 0;
+    }
+    const retryAfter = next === 'RECOVERABLE' ? (extra.retryAfter ?? laterBy(deps.now(), DEFAULT_RETRY_AFTER_MS)) : null;
+    const t = extra.triage;
+    state = {
+      ...state, state: next, owner: null, stalled,
+      last_stop: next === 'READY' ? null : { at: deps.now(), reason, card: extra.card?.id ?? extra.cardId ?? null, triage: t?.class ?? null, transient: next === 'RECOVERABLE', retry_after: retryAfter, hint: t?.hint ?? null, files },
+    };
     log(`${run.id}: ${next} — ${reason}`);
+    if (next !== 'READY') run.log.warning(`${run.id}: ${next} — ${reason}`);
+    if (retryAfter && kind !== 'cancel' && kind !== 'unpushed') log(`${run.id}: the first g7 run after ${retryAfter} resumes at ${extra.card?.id ?? 'this truck'}`);
     // A run over some lanes only does not finish the truck: the other lanes still have to run.
-    await appendJournal(deps.layout, [{ ts: deps.now(), event: 'run_stop', run: run.id, day: run.day, truck: run.truck, state: next, detail: reason.slice(0, 500), ...(run.lanes ? { lanes: run.lanes } : {}) }]);
-    await checkpoint(deps, opts, run, slots, state, undefined);
-    const code = next === 'READY' ? 'OK' : next === 'FAIL_STOP' ? 'FAIL_STOP' : 'RECOVERABLE';
-    return { code, state: next, runId: run.id, passed, failed, evidence: evidenceRoot, message: reason };
+    await appendJournal(deps.layout, [{ ts: deps.now(), event: 'run_stop', run: run.id, day: run.day, round: run.round, truck: run.truck, state: next, detail: reason.slice(0, 500), ...(run.lanes ? { lanes: run.lanes } : {}) }]);
+    const signal = kind === 'cancel' ? stopReason(deps.stop) : undefined;
+    await checkpoint(deps, opts, run, slots, state, undefined, signal ? signalExit(signal) : EXIT_FOR[next]);
+    if (run.pushRefused) {
+      // After the commit, so it stays here: the state says the evidence is not on the remote.
+      state.unpushed = { since: state.unpushed?.since ?? deps.now(), reason: run.pushRefused };
+      await writeState(deps.layout, state);
+    }
+    const code = signal ? 'CANCELLED' : run.pushRefused ? 'UNPUSHED' : next === 'READY' ? 'OK' : next === 'FAIL_STOP' ? 'FAIL_STOP' : 'RECOVERABLE';
+    const message = run.pushRefused ? `${reason}\n  the evidence is committed here but NOT on the remote: ${run.pushRefused}\n  the next g7 run --push pushes it before it departs` : reason;
+    return { code, state: next, runId: run.id, passed, failed, evidence: evidenceRoot, message, ...(retryAfter ? { retryAfter } : {}), ...(run.pushRefused ? { unpushed: run.pushRefused } : {}), ...(signal ? { signal } : {}) };
+  };
+
+  const cancel = async (card: WorkCard, slot: number): Promise<RunOutcome> => {
+    const signal = stopReason(deps.stop);
+    log(`${signal}: stopping cleanly at ${card.id} (slot ${slot}): no new card, no new model call`);
+    const { inFlight } = await worker.settle(IN_FLIGHT_GRACE_MS);
+    if (inFlight > 0) deps.warn(`${inFlight} model call(s) still in flight after ${IN_FLIGHT_GRACE_MS / 1000} s; their answers are not in the cache`);
+    return stop('RECOVERABLE', `stopped by ${signal} at ${card.id} (slot ${slot}); the next g7 run resumes there`, 'cancel', { card, retryAfter: deps.now() });
   };
 
   for (let bundle = 1; bundle <= OPS_120PLUS120.bundles; bundle++) {
@@ -253,21 +285,30 @@ async function driveTruck(deps: FactoryDeps, opts: RunOptions, run: ActiveRun, s
         if (prior.status === 'PASS') passed++;
         continue;
       }
-      if (outcomes.get(card.id)?.status === 'PASS') {
-        log(`[${slot.slot}/${total}] ${card.id} already done in ${outcomes.get(card.id)!.run}`);
+      if (deps.stop.aborted) return cancel(card, slot.slot);
+      const already = outcomes.get(card.id);
+      if (already?.status === 'PASS') {
+        log(`[${slot.slot}/${total}] ${card.id} already done in ${already.run}`);
+        continue;
+      }
+      if (already?.status === 'SKIP') {
+        const why = `skipped by a person: ${already.detail ?? ''}`;
+        await journalResult({ ts: deps.now(), event: 'card_result', run: run.id, day: run.day, round: run.round, truck: run.truck, card: card.id, slot: slot.slot, bundle, status: 'SKIP', detail: why });
+        log(`[${slot.slot}/${total}] ${card.id} SKIP: ${why}`);
         continue;
       }
       const missing = card.deps.find((d) => outcomes.get(d)?.status !== 'PASS');
       if (missing) {
-        const why = outcomes.get(missing)?.status === 'FAIL' ? `dep ${missing} failed` : `dep ${missing} is not done (not in the lanes run, or skipped)`;
-        await journalResult({ ts: deps.now(), event: 'card_result', run: run.id, day: run.day, truck: run.truck, card: card.id, slot: slot.slot, bundle, status: 'SKIP', detail: why });
+        const st = outcomes.get(missing)?.status;
+        const why = st === 'FAIL' ? `dep ${missing} failed` : st === 'SKIP' ? `dep ${missing} was skipped by a person` : `dep ${missing} is not done (not in the lanes run, or skipped)`;
+        await journalResult({ ts: deps.now(), event: 'card_result', run: run.id, day: run.day, round: run.round, truck: run.truck, card: card.id, slot: slot.slot, bundle, status: 'SKIP', detail: why });
         log(`[${slot.slot}/${total}] ${card.id} SKIP: ${why}`);
         continue;
       }
       ran = true;
       const depOutputs = card.deps.flatMap((d) => (outputsOf.get(d) ?? []).map((o) => ({ card: d, ...o })));
       const pending = state.batches?.find((b) => b.card === card.id)?.name;
-      const outcome = await runCard(deps, run, slot, await loadPack(deps, card.pack), depOutputs, pending);
+      const outcome = await runCard(deps, run, slot, async () => (card.pack ? readWorkPack(deps.layout, card.pack, deps.display) : undefined), depOutputs, pending);
       const s = outcome.summary;
       // A batch job, once collected or abandoned, is no longer the state's business.
       state = { ...state, batches: (state.batches ?? []).filter((b) => b.card !== card.id) };
@@ -278,15 +319,22 @@ async function driveTruck(deps: FactoryDeps, opts: RunOptions, run: ActiveRun, s
         log(`[${slot.slot}/${total}] ${card.id} waits for batch ${outcome.failure.batchName}`);
         continue;
       }
+      // Cut short by the stop signal: not a result; the card runs again when the truck resumes.
+      if (deps.stop.aborted && s.status !== 'PASS') return cancel(card, slot.slot);
       if (outcome.failure?.triage.transient) {
-        // Not a final result: the card runs again when the truck resumes.
+        // Not a final result: the card runs again when the truck resumes, after its retry_after.
         const t = outcome.failure.triage;
-        return stop('RECOVERABLE', `${card.id}: ${t.class} (transient): ${t.reason}`, { card: card.id, triage: t.class, transient: true, files: [`${evidenceRoot}/${s.detail}`] });
+        const evidence = `${evidenceRoot}/${s.detail}`;
+        return stop('RECOVERABLE', `${card.id}: ${t.class} (transient): ${t.reason}`, 'transient', { card, slot: slot.slot, triage: t, files: [evidence], ...(t.retry_after ? { retryAfter: t.retry_after } : {}), excerpts: outcome.failure.excerpts });
       }
-      const ev: JournalEvent = { ts: deps.now(), event: 'card_result', run: run.id, day: run.day, truck: run.truck, card: card.id, slot: slot.slot, bundle, status: s.status, attempt: s.attempts };
-      if (s.status === 'PASS') ev.outputs = outcome.outputs;
-      else ev.triage = outcome.failure!.triage.class;
+      const ev: JournalEvent = { ts: deps.now(), event: 'card_result', run: run.id, day: run.day, round: run.round, truck: run.truck, card: card.id, slot: slot.slot, bundle, status: s.status, attempt: s.attempts };
+      if (s.status === 'PASS') {
+        ev.outputs = outcome.outputs;
+        ev.card_sha256 = cardSha256(card);
+      } else ev.triage = outcome.failure!.triage.class;
       await journalResult(ev);
+      faultPoint('card.journaled'); // recorded, but its log line not written yet
+      run.progressed = true;
       outcomes.set(card.id, { status: s.status === 'PASS' ? 'PASS' : 'FAIL', run: run.id, detail: undefined });
       outputsOf.set(card.id, outcome.outputs);
       log(`[${slot.slot}/${total}] ${card.id} ${s.status}${s.attempts > 1 ? ' after rework' : ''} ${s.duration_ms} ms`);
@@ -298,16 +346,19 @@ async function driveTruck(deps: FactoryDeps, opts: RunOptions, run: ActiveRun, s
       const t = outcome.failure!.triage;
       const evidenceDir = `${evidenceRoot}/${s.detail}`;
       const rework = await writeReworkPack(deps.layout, { created_at: deps.now(), run: run.id, day: run.day, truck: run.truck, slot: slot.slot, card, triage: t, attempts: outcome.failure!.excerpts, evidence: [evidenceDir] });
-      return stop('FAIL_STOP', `${card.id} failed twice: ${t.class}: ${t.reason}`, { card: card.id, triage: t.class, transient: false, files: [toRepoPath(deps.layout.repoRoot, rework), evidenceDir] });
+      return stop('FAIL_STOP', `${card.id} failed twice: ${t.class}: ${t.reason}`, 'fail', { card, triage: t, files: [toRepoPath(deps.layout.repoRoot, rework), evidenceDir] });
     }
     if (ran) {
-      await appendJournal(deps.layout, [{ ts: deps.now(), event: 'bundle_done', run: run.id, day: run.day, truck: run.truck, bundle }]);
+      await appendJournal(deps.layout, [{ ts: deps.now(), event: 'bundle_done', run: run.id, day: run.day, round: run.round, truck: run.truck, bundle }]);
       state = { ...state, bundle };
       log(`${run.id}: bundle ${bundle}/${OPS_120PLUS120.bundles} done`);
-      await checkpoint(deps, opts, run, slots, state, bundle);
+      await checkpoint(deps, opts, run, slots, state, bundle, undefined);
+      // The remote refused the evidence: produce no more of it that could not be delivered.
+      if (run.pushRefused) return stop('RECOVERABLE', `stopped after bundle ${bundle}: the remote refused the push`, 'unpushed', { retryAfter: deps.now() });
     }
   }
   if (pendingBatches.length)
-    return stop('RECOVERABLE', `${pendingBatches.length} card(s) wait for batch jobs (${pendingBatches.join(', ')}); the next run collects them`, { card: pendingBatches[0]!, triage: 'API', transient: true });
-  return stop('READY', `truck ${run.truck} of ${run.day} finished: ${passed} passed`);
+    // A batch job says nothing about when it finishes: every later scheduled run polls it (no wait).
+    return stop('RECOVERABLE', `${pendingBatches.length} card(s) wait for batch jobs (${pendingBatches.join(', ')}); the next run collects them`, 'batch', { cardId: pendingBatches[0]!, retryAfter: deps.now(), triage: { class: 'API', transient: true, reason: 'batch pending' } });
+  return stop('READY', `round ${run.round} truck ${run.truck} of ${run.day} finished: ${passed} passed`, 'done');
 }

@@ -9,6 +9,8 @@ export interface Triage {
   reason: string;
   /** ISO time before which a transient cause will not have cleared (from G7Error.retryAfter). */
   retry_after?: string;
+  /** What a person should set or fix, when the cause says so (the error's hint). */
+  hint?: string;
 }
 
 const IMPORT_RE = /Cannot find (module|package)|ERR_MODULE_NOT_FOUND|ModuleNotFoundError|ImportError|No module named|cannot find -l|unresolved import|could not resolve dependency/i;
@@ -17,7 +19,8 @@ const PATH_RE = /ENOENT|ENOTDIR|No such file or directory|does not exist|not fou
 export function classifyFailure(f: { error?: unknown; stdout?: string; stderr?: string; accept?: RuleResult[]; failfast?: RuleResult[] }): Triage {
   if (f.error instanceof G7Error) {
     const e = f.error;
-    return { class: e.triage, transient: e.transient, reason: e.summary ?? e.problems[0]?.message ?? e.message, ...(e.retryAfter ? { retry_after: e.retryAfter } : {}) };
+    const hint = e.problems.find((p) => p.hint)?.hint;
+    return { class: e.triage, transient: e.transient, reason: e.summary ?? e.problems[0]?.message ?? e.message, ...(e.retryAfter ? { retry_after: e.retryAfter } : {}), ...(hint ? { hint } : {}) };
   }
   if (f.error) {
     const e = f.error as NodeJS.ErrnoException;

@@ -1,6 +1,9 @@
 // git, through its command line: the audit trail. Commits carry G7-* trailers so that `g7 log` can rebuild
-// the history of runs from `git log` alone. Pushes retry with fetch + rebase when another push got there first.
-import { execFile } from 'node:child_process';
+// the history of runs from `git log` alone. A push that lost a race (another push got there first) is
+// fetched, rebased and tried again; a push refused for any other reason (branch protection, a hook,
+// permissions, no network) is not retried: it is reported as a PushRefused, so the evidence that is
+// committed here but not on the remote is never passed off as delivered.
+import { execFile, spawn } from 'node:child_process';
 import { access, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { faultPoint } from '../host/faults.js';
@@ -16,6 +19,22 @@ export class GitError extends Error {
     super(`git ${args.join(' ')} failed (${result.code}): ${result.stderr.trim().split('\n').slice(-3).join(' | ')}`);
     this.name = 'GitError';
   }
+}
+
+/** The remote did not take the evidence, for a reason other than a race. */
+export class PushRefused extends Error {
+  constructor(readonly remote: string, readonly branch: string, readonly reason: string) {
+    super(`git push to ${remote} ${branch} was refused: ${reason}`);
+    this.name = 'PushRefused';
+  }
+}
+
+/** Why a push failed, from git's own words: the remote's reason for a ref and what its hooks printed. */
+function pushFailure(stderr: string): string {
+  const ref = /\[remote rejected\][^(\n]*\(([^)\n]*)\)/.exec(stderr)?.[1] ?? /\[rejected\][^(\n]*\(([^)\n]*)\)/.exec(stderr)?.[1];
+  const remote = stderr.split('\n').filter((l) => l.startsWith('remote:')).map((l) => l.slice(7).trim()).filter(Boolean);
+  const fatal = stderr.split('\n').filter((l) => /^(fatal|error):/.test(l) && !/failed to push some refs/.test(l)).map((l) => l.replace(/^(fatal|error):\s*/, ''));
+  return [ref, ...remote, ...fatal].filter(Boolean).join('; ').slice(0, 500) || stderr.trim().split('\n').slice(-2).join(' | ');
 }
 
 export type Trailers = Record<string, string | number>;
@@ -94,21 +113,75 @@ export class Git {
     return (await this.run(['rev-parse', '--abbrev-ref', 'HEAD'])).stdout.trim();
   }
 
-  /** Pushes; on a non-fast-forward, fetches, rebases and tries again (up to `tries`). */
+  /**
+   * Pushes HEAD to `branch`. On a race (non-fast-forward), fetches, rebases (local changes stashed) and tries
+   * again, up to `tries` pushes. Anything else, and a race still lost after `tries`, throws PushRefused.
+   * Never pushes to a branch named HEAD (a detached HEAD with no branch configured).
+   */
   async pushWithRetry(remote: string, branch: string, tries = 5): Promise<{ attempts: number }> {
+    if (!branch || branch === 'HEAD') throw new PushRefused(remote, branch || '(none)', 'HEAD is detached and no branch is configured; set git.branch in factory.yaml to the branch the evidence goes to');
     for (let attempt = 1; ; attempt++) {
       const r = await this.run(['push', remote, `HEAD:refs/heads/${branch}`], { allowFail: true });
       if (r.code === 0) return { attempts: attempt };
-      const rejected = /non-fast-forward|fetch first|rejected|failed to push/i.test(r.stderr);
-      if (!rejected || attempt >= tries) throw new GitError(['push', remote, branch], r);
-      await this.run(['fetch', '-q', remote, branch]);
-      const rebase = await this.run(['rebase', '-q', `${remote}/${branch}`], { allowFail: true });
+      // A race: the branch moved (non-fast-forward), or moved while the remote was updating it (lock lost).
+      const race = /\[rejected\][^\n]*\((fetch first|non-fast-forward)\)|\[remote rejected\][^\n]*\((failed to update ref|failed to lock|incorrect old value provided)\)/.test(r.stderr);
+      if (!race) throw new PushRefused(remote, branch, pushFailure(r.stderr));
+      if (attempt >= tries) throw new PushRefused(remote, branch, `still behind the remote after ${tries} rounds of fetch and rebase (others keep pushing); the next run pushes again`);
+      const fetched = await this.run(['fetch', '-q', remote, branch], { allowFail: true });
+      if (fetched.code !== 0) throw new PushRefused(remote, branch, `fetch failed: ${pushFailure(fetched.stderr)}`);
+      const rebase = await this.run(['rebase', '-q', '--autostash', `${remote}/${branch}`], { allowFail: true });
       if (rebase.code !== 0) {
         await this.run(['rebase', '--abort'], { allowFail: true });
-        throw new GitError(['rebase', `${remote}/${branch}`], rebase);
+        throw new PushRefused(remote, branch, `the evidence does not rebase onto ${remote}/${branch} without conflicts: ${rebase.stderr.trim().split('\n').slice(-2).join(' | ')}`);
       }
       await new Promise((res) => setTimeout(res, 50 * attempt + Math.random() * 100));
     }
+  }
+
+  /**
+   * The newest commit in which `rel` (repository-relative) has exactly the bytes of the file at `abs` now:
+   * for a run's manifest, the commit that sealed the run. Undefined when no commit has them.
+   */
+  async commitHolding(rel: string, abs: string): Promise<string | undefined> {
+    const blob = await this.run(['hash-object', '--', abs], { allowFail: true });
+    if (blob.code !== 0) return undefined;
+    const hits = await this.run(['log', '--format=%H', `--find-object=${blob.stdout.trim()}`, '--', rel], { allowFail: true });
+    for (const sha of hits.stdout.split('\n').filter(Boolean)) {
+      const at = await this.run(['rev-parse', '-q', '--verify', `${sha}:${rel}`], { allowFail: true });
+      if (at.stdout.trim() === blob.stdout.trim()) return sha;
+    }
+    return undefined;
+  }
+
+  /** The bytes of `paths` as committed in `commit` (undefined for a path the commit does not have), through one `git cat-file --batch`. */
+  readBlobs(commit: string, paths: string[]): Promise<Map<string, Buffer | undefined>> {
+    return new Promise((resolve, reject) => {
+      const child = spawn('git', ['cat-file', '--batch'], { cwd: this.cwd, env: { ...this.env, LC_ALL: 'C' }, stdio: ['pipe', 'pipe', 'pipe'] });
+      const chunks: Buffer[] = [];
+      child.stdout.on('data', (b: Buffer) => chunks.push(b));
+      child.on('error', reject);
+      child.on('close', (code) => {
+        if (code !== 0) return reject(new GitError(['cat-file', '--batch'], { code: code ?? 1, stdout: '', stderr: '' }));
+        const out = Buffer.concat(chunks);
+        const blobs = new Map<string, Buffer | undefined>();
+        let pos = 0;
+        for (const p of paths) {
+          const nl = out.indexOf(10, pos);
+          const header = out.subarray(pos, nl).toString();
+          pos = nl + 1;
+          const m = /^[0-9a-f]+ (\w+) (\d+)$/.exec(header);
+          if (!m) {
+            blobs.set(p, undefined); // "<name> missing"
+            continue;
+          }
+          const size = Number(m[2]);
+          blobs.set(p, m[1] === 'blob' ? out.subarray(pos, pos + size) : undefined);
+          pos += size + 1;
+        }
+        resolve(blobs);
+      });
+      child.stdin.end(paths.map((p) => `${commit}:${p}\n`).join(''));
+    });
   }
 
   /** Commits that carry a given trailer key, newest first. */

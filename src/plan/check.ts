@@ -1,16 +1,12 @@
 // `g7 plan check`: validates day plans, backlogs and work packs without writing anything.
 import path from 'node:path';
-import type { WorkPack } from '../contracts/types.gen.js';
 import { G7Error, type Problem } from '../contracts/errors.js';
-import { explain } from '../contracts/validate.js';
-import { readText } from '../ssot/text.js';
-import { parseJson } from '../ssot/doc.js';
-import { repoPathProblem } from '../ssot/paths.js';
+import { checkWorkPack } from '../ssot/workpack.js';
 import { workPackFile, type Layout } from '../ssot/layout.js';
 import { loadConfig } from '../ssot/config.js';
 import { compileDayPlan } from './compile.js';
 import { loadBacklog, fileExists } from './backlog.js';
-import { readCardOutcomes, doneIds } from '../factory/journal.js';
+import { readCardOutcomes, doneIds } from '../ssot/journal.js';
 
 export type CheckedKind = 'dayplan' | 'backlog' | 'pack' | 'factory';
 
@@ -30,27 +26,6 @@ export function kindOf(file: string): CheckedKind {
   return 'pack';
 }
 
-export async function checkWorkPack(file: string, display: string): Promise<{ pack?: WorkPack; problems: Problem[] }> {
-  const doc = parseJson(await readText(file, display), display);
-  const problems = explain('pack', doc.value, { file: display, doc });
-  if (problems.length > 0) return { problems };
-  const pack = doc.value as WorkPack;
-  const base = path.basename(file).replace(/\.json$/i, '');
-  if (pack.id !== base) {
-    const pos = doc.locate('/id');
-    problems.push({ file: display, line: pos?.line, col: pos?.col, field: 'id', rule: 'pack.id-file', message: `id "${pack.id}" does not match the file name "${base}.json"`, hint: 'a pack is found by its id: name the file <id>.json' });
-  }
-  for (const list of ['create', 'modify'] as const) {
-    pack.files[list].forEach((p, i) => {
-      const why = repoPathProblem(p);
-      if (!why) return;
-      const pos = doc.locate(`/files/${list}/${i}`);
-      problems.push({ file: display, line: pos?.line, col: pos?.col, field: `files.${list}[${i}]`, rule: 'pack.path-escape', message: `"${p}" ${why}`, hint: 'a pack may only allow paths inside the repository' });
-    });
-  }
-  return { pack, problems };
-}
-
 export async function checkFile(file: string, layout: Layout, display: (p: string) => string): Promise<CheckResult> {
   const kind = kindOf(file);
   const shown = display(file);
@@ -62,7 +37,7 @@ export async function checkFile(file: string, layout: Layout, display: (p: strin
       }
       case 'dayplan': {
         const config = await loadConfig(layout, display);
-        const compiled = await compileDayPlan(file, { layout, config, doneOn: async () => new Set<string>(), display });
+        const compiled = await compileDayPlan(file, { layout, config, doneOn: async () => new Map<string, string | undefined>(), display });
         return { file: shown, kind, ok: true, summary: `valid day plan: ${compiled.cards.length} cards from ${compiled.perEntry.length} entries`, problems: [] };
       }
       case 'backlog': {

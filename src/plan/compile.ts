@@ -3,6 +3,7 @@
 // number is (position of the entry among entries of the same lane and type) × 100000 + unit number.
 import path from 'node:path';
 import { access } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
 import { glob } from 'tinyglobby';
 import type { DayPlan, PlanAfter, PlanEntry, WorkCard } from '../contracts/types.gen.js';
 import { SchemaError, type Problem } from '../contracts/errors.js';
@@ -14,6 +15,7 @@ import { repoPathProblem, normalizeRepoPath, resolveInRepo } from '../ssot/paths
 import { dayOf, workPackFile, type Layout } from '../ssot/layout.js';
 import { parseRule } from '../rules/parse.js';
 import type { Config } from '../ssot/config.js';
+import { workPackProblems } from '../ssot/workpack.js';
 
 export const MAX_PLAN_LINES = 30;
 const UNITS_PER_ENTRY = 99_999;
@@ -22,8 +24,11 @@ const ENTRIES_PER_LANE_TYPE = 9;
 export interface CompileContext {
   layout: Layout;
   config: Config;
-  /** Ids of cards already done on `day`: they are not issued again. */
-  doneOn: (day: string) => Promise<Set<string>>;
+  /**
+   * Cards already done on `day`, with the sha256 of the card as it passed (undefined when not recorded):
+   * they are not issued again, unless the card compiles differently now (its input grew).
+   */
+  doneOn: (day: string) => Promise<Map<string, string | undefined>>;
   /** How to show file names in messages (relative to the current folder). */
   display: (abs: string) => string;
 }
@@ -34,6 +39,10 @@ export interface CompiledPlan {
   cards: WorkCard[];
   /** Cards generated but left out because they are already done. */
   omittedDone: number;
+  /** Done cards issued again because they compile differently now (e.g. the last card of a grown strike list). */
+  reissued: string[];
+  /** Lines of each `lines:` source as compiled (0 when it does not exist yet), to tell when one has grown. */
+  sources: Record<string, number>;
   notes: string[];
   perEntry: { name: string; cards: number }[];
 }
@@ -118,6 +127,7 @@ export async function compileDayPlan(planFile: string, ctx: CompileContext): Pro
   const { plan, doc } = await readDayPlan(planFile, display);
   const problems: Problem[] = [];
   const notes: string[] = [];
+  const lineSources: Record<string, number> = {};
   const at = (i: number, field: string, rule: string, message: string, hint?: string) => {
     const pos = doc.locate(`/entries/${i}${field ? '/' + field : ''}`);
     problems.push({ file: display, line: pos?.line, col: pos?.col, field: `entries[${i}]${field ? '.' + field.replace(/\//g, '.') : ''}`, rule, message, hint });
@@ -202,10 +212,11 @@ export async function compileDayPlan(planFile: string, ctx: CompileContext): Pro
             n++;
           }, src);
         } catch {
-          notes.push(`entry "${e.name}": ${src} does not exist yet, so it generates no cards; compile again once it does`);
+          notes.push(`entry "${e.name}": ${src} does not exist yet, so it generates no cards yet; once it has lines, g7 run compiles the plan again before its next round`);
         }
         const inputs: string[] = [];
         const rel = normalizeRepoPath(src);
+        lineSources[rel] = n;
         for (let a = 1; a <= n; a += per) inputs.push(`${rel}#L${a}-L${Math.min(n, a + per - 1)}`);
         u = { count: inputs.length, inputs };
       }
@@ -220,10 +231,11 @@ export async function compileDayPlan(planFile: string, ctx: CompileContext): Pro
     if (!u.inputs && e.input === undefined) at(i, 'input', 'plan.input-required', 'missing "input": what the card works on (a path or, for TEST, a command)');
     if (e.type === 'PATCH' && !e.pack) at(i, 'pack', 'plan.patch-needs-pack', 'a PATCH entry needs a work pack: it lists the only files the worker may write');
     if (e.pack) {
-      try {
-        await access(workPackFile(ctx.layout, e.pack));
-      } catch {
-        at(i, 'pack', 'plan.pack-missing', `work pack "${e.pack}" not found at ${ctx.display(workPackFile(ctx.layout, e.pack))}`);
+      const packProblems = await workPackProblems(ctx.layout, e.pack, ctx.display);
+      if (packProblems.some((p) => p.rule === 'pack.missing')) at(i, 'pack', 'plan.pack-missing', `work pack "${e.pack}" not found at ${ctx.display(workPackFile(ctx.layout, e.pack))}`);
+      else if (packProblems.length > 0) {
+        at(i, 'pack', 'plan.pack-invalid', `work pack "${e.pack}" is invalid: ${packProblems.length} problem(s), listed below`, 'fix the work pack');
+        problems.push(...packProblems);
       }
     }
     units.set(e.name, u);
@@ -249,6 +261,7 @@ export async function compileDayPlan(planFile: string, ctx: CompileContext): Pro
   const cards: WorkCard[] = [];
   const perEntry: CompiledPlan['perEntry'] = [];
   let omittedDone = 0;
+  const reissued: string[] = [];
   for (const i of order) {
     const e = entries[i]!;
     const u = units.get(e.name)!;
@@ -276,13 +289,17 @@ export async function compileDayPlan(planFile: string, ctx: CompileContext): Pro
           for (const p of raw.length ? raw : parseRule(src, kind).problems) at(i, field, p.rule, `${p.message} (column ${p.col} of "${shown}")`, p.hint);
         }
       }
-      if (done.has(id)) {
-        omittedDone++;
-        continue;
-      }
       const card: WorkCard = { id, lane: e.lane, prio: e.prio, type: e.type, input: input as WorkCard['input'], output: normalizeRepoPath(output), accept, failfast, cost_hint: e.cost_hint ?? 'LOW', deps };
       if (e.pack) card.pack = e.pack;
       card.entry = e.name;
+      if (done.has(id)) {
+        const sha = done.get(id);
+        if (sha === undefined || sha === cardSha256(card)) {
+          omittedDone++;
+          continue;
+        }
+        reissued.push(id);
+      }
       cards.push(card);
       issued++;
     }
@@ -294,7 +311,13 @@ export async function compileDayPlan(planFile: string, ctx: CompileContext): Pro
   }
   if (problems.length > 0) throw new SchemaError(problems);
   if (omittedDone > 0) notes.push(`${omittedDone} card(s) already done today were not issued again`);
-  return { day, goal: plan.goal, cards, omittedDone, notes, perEntry };
+  if (reissued.length > 0) notes.push(`${reissued.length} done card(s) issued again because their input changed since they passed: ${reissued.slice(0, 5).join(', ')}${reissued.length > 5 ? ', …' : ''}`);
+  return { day, goal: plan.goal, cards, omittedDone, reissued, sources: lineSources, notes, perEntry };
+}
+
+/** The identity of a card's content: what the journal records when it passes. */
+export function cardSha256(card: WorkCard): string {
+  return createHash('sha256').update(serializeCards([card])).digest('hex');
 }
 
 /** One card per line, keys in contract order, so that output bytes depend on content alone. */

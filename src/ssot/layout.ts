@@ -52,12 +52,22 @@ export function backlogFile(layout: Layout, day: string): string {
   return path.join(layout.backlogDir, `backlog_${day}.jsonl`);
 }
 
-export function packetFile(layout: Layout, day: string, truck: 'A' | 'B'): string {
-  return path.join(layout.packetsDir, day, `packet_${truck}.jsonl`);
+/** packets/<day>/round_NN/: one round of the day, two trucks. */
+export function roundDir(layout: Layout, day: string, round: number): string {
+  return path.join(layout.packetsDir, day, `round_${String(round).padStart(2, '0')}`);
 }
 
-export function packReportFile(layout: Layout, day: string): string {
-  return path.join(layout.packetsDir, day, 'pack_report.json');
+export function packetFile(layout: Layout, day: string, round: number, truck: 'A' | 'B'): string {
+  return path.join(roundDir(layout, day, round), `packet_${truck}.jsonl`);
+}
+
+export function packReportFile(layout: Layout, day: string, round: number): string {
+  return path.join(roundDir(layout, day, round), 'pack_report.json');
+}
+
+/** Where `g7 plan compile` records what a backlog was compiled from (the plan, the lines of its `lines:` sources). */
+export function compileStampFile(layout: Layout, day: string): string {
+  return path.join(layout.stateDir, 'compiled', `backlog_${day}.json`);
 }
 
 export function workPackFile(layout: Layout, id: string): string {

@@ -1,13 +1,14 @@
 // OPS_120PLUS120 (SPEC 5), as a pure function. A truck is exactly 120 slots: A 60, B 36, C 18, D 6.
 // Quotas are filled first, each from its own class in backlog order; empty slots are then filled from the
 // remaining cards in order A → B → C. A card loads only when each dep is done or sits in an earlier slot
-// (same or earlier truck). Slot order is load order, so "earlier slot" is literal. Two trucks a day.
+// (same or earlier truck). Slot order is load order, so "earlier slot" is literal. A round is two trucks; a
+// day runs as many rounds as its backlog needs, each packed from what the rounds before it left.
 import type { CardRef, Prio } from '../plan/backlog.js';
 
 export const OPS_120PLUS120 = Object.freeze({
   slots: 120,
   quotas: Object.freeze({ A: 60, B: 36, C: 18, D: 6 } as const),
-  trucksPerDay: 2,
+  trucksPerRound: 2,
   bundles: 6,
   bundleSize: 20,
 });
@@ -33,18 +34,19 @@ export interface Unloaded {
 
 export interface DayPack {
   trucks: Record<TruckName, Placement[]>;
-  /** Cards that cannot go until a person acts: failed, or waiting on a failed or unknown card. */
+  /** Cards that cannot go until a person acts: failed, skipped, or waiting on a failed, skipped or unknown card. */
   held: Unloaded[];
-  /** Cards that could go later: no room today, or waiting on cards not loaded yet. */
+  /** Cards that could go in a later round: no room in this one, or waiting on cards not loaded yet. */
   deferred: { noRoom: number; waiting: number; examples: Unloaded[] };
   done: number;
 }
 
-export type Outcome = 'PASS' | 'FAIL';
+/** A card's final outcome so far; SKIP is a person's `g7 resume --skip`. */
+export type Outcome = 'PASS' | 'FAIL' | 'SKIP';
 
 /**
- * Packs a day's two trucks. `fixed` holds the card ids, in slot order, of trucks that already departed:
- * they are kept as they are and count as earlier slots for the rest.
+ * Packs one round's two trucks from the cards not done yet. `fixed` holds the card ids, in slot order, of
+ * this round's trucks that already departed: they are kept as they are and count as earlier slots.
  */
 export function packDay(
   cards: CardRef[],
@@ -68,6 +70,7 @@ export function packDay(
     const o = outcomes.get(c.id);
     if (o === 'PASS') done++;
     else if (o === 'FAIL') roots.push([i, `failed (${c.id}); \`g7 resume\` requeues it after the rework pack is dealt with`]);
+    else if (o === 'SKIP') roots.push([i, `skipped by a person (g7 resume --skip; the reason is in the journal)`]);
     else if (!depsChecked && c.deps.length > 0) {
       const unknown = c.deps.find((d) => !byId().has(d) && !isDone(d));
       if (unknown) roots.push([i, `depends on ${unknown}, which is neither in the backlog nor done`]);
@@ -89,7 +92,8 @@ export function packDay(
       if (held.has(i)) continue;
       held.set(i, reason);
       const id = cards[i]!.id;
-      for (const j of dependents.get(id) ?? []) if (!held.has(j)) queue.push([j, `waits for ${id}, which ${outcomes.get(id) === 'FAIL' ? 'failed' : 'is held back'}`]);
+      const why = outcomes.get(id) === 'FAIL' ? 'failed' : outcomes.get(id) === 'SKIP' ? 'was skipped' : 'is held back';
+      for (const j of dependents.get(id) ?? []) if (!held.has(j)) queue.push([j, `waits for ${id}, which ${why}`]);
     }
   }
 
@@ -136,22 +140,41 @@ export function packDay(
       }
       return taken;
     };
-    const empty: Record<Prio, number> = { A: 0, B: 0, C: 0, D: 0 };
-    for (const cls of CLASSES) {
-      const q = OPS_120PLUS120.quotas[cls];
-      empty[cls] = q - take(cls, q, () => cls, false);
-    }
+    const empty: Record<Prio, number> = { ...OPS_120PLUS120.quotas };
+    /** Each class into the empty slots of its own quota. */
+    const fillQuotas = (): boolean => {
+      let any = false;
+      for (const cls of CLASSES) {
+        if (empty[cls] === 0) continue;
+        const n = take(cls, empty[cls], () => cls, false);
+        empty[cls] -= n;
+        if (n > 0) any = true;
+      }
+      return any;
+    };
     const emptyQuota = (): Prio => {
       const cls = CLASSES.find((c) => empty[c] > 0)!;
       empty[cls]--;
       return cls;
     };
-    for (let progress = true; progress && slots.length < OPS_120PLUS120.slots; ) {
-      progress = false;
-      for (const cls of BACKFILL_ORDER) {
-        if (take(cls, OPS_120PLUS120.slots - slots.length, emptyQuota, true) > 0) progress = true;
+    /**
+     * Empty slots from the remaining cards, A → B → C. After every pass the classes get first go at their own
+     * quota again (a card whose deps just loaded takes a slot of its class), and D's empty slots go to
+     * backfill only in the second phase, once no D card could take them.
+     */
+    const backfill = (withD: boolean) => {
+      for (let progress = true; progress; ) {
+        progress = false;
+        for (const cls of BACKFILL_ORDER) {
+          const room = empty.A + empty.B + empty.C + (withD ? empty.D : 0);
+          if (room > 0 && take(cls, room, emptyQuota, true) > 0) progress = true;
+        }
+        if (fillQuotas()) progress = true;
       }
-    }
+    };
+    fillQuotas();
+    backfill(false);
+    backfill(true);
   }
 
   // What stays behind and why.
@@ -161,7 +184,7 @@ export function packDay(
       if (placed[i]) continue;
       const c = cards[i]!;
       const missing = c.deps.find((d) => !isDone(d) && !loaded.has(d));
-      const reason = missing ? `waits for ${missing}, not loaded yet` : 'no room in today\'s two trucks';
+      const reason = missing ? `waits for ${missing}, not loaded yet` : 'no room in this round\'s two trucks; a later round takes it';
       // Up to 10 examples of each kind, so a few waiting cards are not drowned by many with no room.
       const seen = missing ? deferred.waiting++ : deferred.noRoom++;
       if (seen < 10) deferred.examples.push({ id: c.id, line: c.line, reason });

@@ -1,6 +1,7 @@
 // The offline worker: what the factory can do without a model. TAG by the taxonomy's keyword and regex
-// rules; anything that truly needs a model fails with a clear, transient API triage ("no key"), so the
-// truck stops RECOVERABLE and resumes once a key is set.
+// rules; anything that truly needs a model fails with a clear API triage ("no key"). A missing key does not
+// clear by itself, so it is not transient: the truck stops FAIL_STOP with a rework pack that says to set
+// GEMINI_API_KEY, instead of stopping RECOVERABLE night after night.
 import { WorkerError, type Worker, type WorkerRequest, type WorkerResponse, type Taxonomy } from './worker.js';
 
 export interface TagAnswer {
@@ -31,8 +32,8 @@ export const offlineWorker: Worker = {
     const started = performance.now();
     if (req.task.kind !== 'TAG')
       throw new WorkerError(`no key: card ${req.card} (${req.task.kind}) needs a model and GEMINI_API_KEY is not set`, {
-        transient: true,
-        hint: 'set GEMINI_API_KEY (a repository secret on GitHub) and run again; the truck resumes at this card',
+        transient: false,
+        hint: 'set GEMINI_API_KEY (on GitHub: a repository secret, passed to the action as gemini-api-key)',
       });
     const answer = tagByRules(req.task.chunk.text, req.task.taxonomy);
     return { json: answer, provider: 'offline', model: 'rules', tokens: { in: 0, out: 0 }, cost_usd: 0, finish_reason: 'STOP', duration_ms: performance.now() - started };

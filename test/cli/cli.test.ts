@@ -20,7 +20,7 @@ describe('g7 binary', () => {
     const p = g7(repo.root, 'pack');
     expect(p.code).toBe(0);
     expect(p.out).toMatch(/packet_A:\s+24\/120\s+quota A 11\/60\s+B 11\/36\s+C 1\/18\s+D 1\/6/);
-    const lines = (await readFile(path.join(repo.ssot, 'packets/20261121/packet_A.jsonl'), 'utf8')).trim().split('\n');
+    const lines = (await readFile(path.join(repo.ssot, 'packets/20261121/round_01/packet_A.jsonl'), 'utf8')).trim().split('\n');
     expect(lines).toHaveLength(24);
   });
 

@@ -54,7 +54,7 @@ async function jsonlFiles(dir: string, out: string[] = []): Promise<string[]> {
 describe('crash-resume', () => {
   it('loses nothing when g7 run is killed at 30+ points of a 120-card truck', { timeout: 600_000 }, async () => {
     const f = await factory(truckOf120(), { libraryFiles: 40 });
-    const packet = (await readFile(path.join(f.ssot, 'packets/20261121/packet_A.jsonl'), 'utf8')).trim().split('\n');
+    const packet = (await readFile(path.join(f.ssot, 'packets/20261121/round_01/packet_A.jsonl'), 'utf8')).trim().split('\n');
     expect(packet).toHaveLength(120);
 
     const kills: string[] = [];

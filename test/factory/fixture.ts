@@ -1,8 +1,10 @@
 // A factory in a temporary git repository: a generated library, a taxonomy, and a backlog of exactly the
 // cards a test asks for, packed and ready to run.
-import { execFileSync, execFile } from 'node:child_process';
+import { execFileSync, execFile, spawn } from 'node:child_process';
 import path from 'node:path';
-import { tempRepo, jsonl, childEnv, type TempRepo } from '../helpers.js';
+import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { tempRepo, jsonl, childEnv, REPO, type TempRepo } from '../helpers.js';
 
 export const DAY = '20261121';
 
@@ -48,7 +50,7 @@ export interface Factory extends TempRepo {
   git(...args: string[]): string;
 }
 
-export async function factory(cards: CardSpec[], opts: { libraryFiles?: number; commit?: boolean; files?: Record<string, string> } = {}): Promise<Factory> {
+export async function factory(cards: CardSpec[], opts: { libraryFiles?: number; commit?: boolean; files?: Record<string, string | Uint8Array> } = {}): Promise<Factory> {
   const repo = await tempRepo();
   await repo.write('ssot/factory.yaml', 'library: { root: library }\ntaxonomy: ssot/rules/tags.yaml\nsensors: ssot/rules/sensors.yaml\nscan: { chunk_bytes: 1024 }\n');
   await repo.write('ssot/.gitignore', 'state/run.lock\n*.tmp-*\n');
@@ -73,3 +75,61 @@ export async function factory(cards: CardSpec[], opts: { libraryFiles?: number; 
 }
 
 export const runDir = (repo: TempRepo, id: string) => path.join(repo.ssot, 'runs', id);
+
+export interface G7Process {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  out: string;
+  err: string;
+}
+
+/**
+ * The g7 binary as a scheduled job runs it: its own process, in the repository root, with the sealed test
+ * environment plus `env` (a test that wants a key passes one).
+ */
+export function g7Process(root: string, args: string[], env: Record<string, string> = {}): Promise<G7Process> {
+  return new Promise((resolve) => {
+    const p = spawn(process.execPath, [path.join(REPO, 'bin/g7.mjs'), ...args], { cwd: root, env: childEnv(env), stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    p.stdout.on('data', (b) => (out += b));
+    p.stderr.on('data', (b) => (err += b));
+    p.on('close', (code, signal) => resolve({ code, signal, out, err }));
+  });
+}
+
+/** A repository with a library of `libraryFiles` files, the fixture's taxonomy, a day plan and nothing compiled yet. */
+export async function planRepo(plan: string, opts: { libraryFiles?: number; factoryYaml?: string } = {}): Promise<Factory> {
+  const repo = await tempRepo();
+  await repo.write('ssot/factory.yaml', opts.factoryYaml ?? 'library: { root: library }\ntaxonomy: ssot/rules/tags.yaml\nsensors: ssot/rules/sensors.yaml\nscan: { chunk_bytes: 1024 }\n');
+  await repo.write('ssot/.gitignore', 'state/run.lock\n*.tmp-*\n');
+  await repo.write('ssot/rules/tags.yaml', 'tags:\n  - { name: risk, keywords: [going-concern, related-party], strike: true }\n  - { name: money, regex: ["KRW \\\\d+"] }\n');
+  await repo.write('ssot/rules/sensors.yaml', 'sensors:\n  - { id: S01, name: risk }\n');
+  for (let i = 1; i <= (opts.libraryFiles ?? 4); i++) await repo.write(`library/doc${String(i).padStart(3, '0')}.md`, `Doc ${i}: a related-party loan of KRW ${i} billion.\nOrdinary text.\n`);
+  await repo.write(`ssot/plans/dayplan_${DAY}.yaml`, plan);
+  initGit(repo.root);
+  git(repo.root, 'add', '-A');
+  git(repo.root, 'commit', '-q', '-m', 'plan fixture');
+  return Object.assign(repo, { git: (...args: string[]) => git(repo.root, ...args) });
+}
+
+/** The clock moves past a RECOVERABLE stop's retry_after (what waiting for the next scheduled job does). */
+export async function timePasses(f: TempRepo): Promise<void> {
+  const file = path.join(f.ssot, 'state', 'factory_state.json');
+  const state = JSON.parse(await readFile(file, 'utf8'));
+  state.last_stop.retry_after = new Date(Date.now() - 1000).toISOString();
+  await writeFile(file, JSON.stringify(state, null, 2) + '\n');
+}
+
+/** factory.yaml lines that point the Gemini worker at a fake, with a price for every default model (the departure check wants one). */
+export function geminiAt(url: string): string {
+  return `gemini: { base_url: "${url}" }\nprices_per_mtok: { gemini-2.5-flash-lite: { in: 0.1, out: 0.4 }, gemini-2.5-flash: { in: 0.3, out: 2.5 }, gemini-2.5-pro: { in: 1.25, out: 10 } }\n`;
+}
+
+/** A working clone of a remote (served by this process: the clone must not block it), with a git identity. */
+export async function cloneRemote(url: string): Promise<string> {
+  const dir = path.join(await mkdtemp(path.join(tmpdir(), 'g7-clone-')), 'work');
+  await gitAsync(tmpdir(), 'clone', '-q', url, dir);
+  initGit(dir); // identity only; init on an existing repository keeps its history
+  return dir;
+}

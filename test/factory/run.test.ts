@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { readFile, readdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { factory, runDir, DAY, type CardSpec } from './fixture.js';
+import { factory, runDir, timePasses, DAY, type CardSpec } from './fixture.js';
+import { DEFAULT_RETRY_AFTER_MS } from '../../src/factory/run.js';
 import type { Worker, WorkerRequest } from '../../src/worker/worker.js';
 import { WorkerError } from '../../src/worker/worker.js';
 import { tagByRules } from '../../src/worker/offline.js';
@@ -32,7 +33,7 @@ describe('g7 run', () => {
     expect(manifest.subject.map((s: { name: string }) => s.name)).toContain('ssot/runs/run_0001/cards/001_L1_SCAN_000001/attempt-1/result.json');
     // The audit trail: one commit for the bundle and one for the stop, trailers naming the run.
     const log = f.git('log', '--format=%s%n%(trailers:only,unfold)%n--');
-    expect(log).toMatch(/g7: run_0001 truck A stop: READY, 7 passed, 0 failed\nG7-Run: run_0001\nG7-Day: 20261121\nG7-Truck: A\nG7-Bundle: 1\nG7-State: READY\nG7-Passed: 7\nG7-Failed: 0\nG7-Manifest: sha256:[0-9a-f]{64}/);
+    expect(log).toMatch(/g7: run_0001 round 1 truck A stop: READY, 7 passed, 0 failed\nG7-Run: run_0001\nG7-Day: 20261121\nG7-Round: 1\nG7-Truck: A\nG7-Bundle: 1\nG7-State: READY\nG7-Passed: 7\nG7-Failed: 0\nG7-Manifest: sha256:[0-9a-f]{64}/);
     expect(f.git('status', '--porcelain', '--', 'ssot')).toBe('');
     const hist = JSON.parse((await f.g7('--json', 'log')).out);
     expect(hist).toEqual([expect.objectContaining({ run: 'run_0001', state: 'READY', passed: 7, failed: 0, commits: 2 })]);
@@ -73,7 +74,7 @@ describe('g7 run', () => {
     expect(again.err).toMatch(/FAIL_STOP since .*\n.*read: .*rework.*\n.*g7 resume/);
 
     // The person fixes the cause (here: the command), then resumes; the next run continues the truck.
-    const packet = path.join(f.ssot, 'packets', DAY, 'packet_A.jsonl');
+    const packet = path.join(f.ssot, 'packets', DAY, 'round_01', 'packet_A.jsonl');
     await writeFile(packet, (await readFile(packet, 'utf8')).replace(/echo \\"Error: Cannot find module 'left-pad'\\" >&2; exit 3/, 'printf fixed'));
     expect((await f.g7('resume')).code).toBe(0);
     const fixed = await f.g7('run');
@@ -104,6 +105,12 @@ describe('g7 run', () => {
     expect(state).toMatchObject({ state: 'RECOVERABLE', last_stop: { card: 'L2_TAG_000001', triage: 'API', transient: true } });
     const first = await json(path.join(runDir(f, 'run_0001'), 'verify_report.json'));
     expect(first.counts).toEqual({ passed: 1, failed: 0, skipped: 0, pending: 1 });
+    // A 503 says nothing about when it clears: the default backoff holds the next job off.
+    expect(Date.parse(state.last_stop.retry_after) - Date.parse(state.last_stop.at)).toBe(DEFAULT_RETRY_AFTER_MS);
+    expect(await main(['--ssot', f.ssot, 'run'], io, flaky)).toBe(0);
+    expect(out.at(-1)).toMatch(/^RECOVERABLE until .*: L2_TAG_000001: API \(transient\): 503 UNAVAILABLE.*\n  nothing to do before then \(no run, no commit\)/);
+    expect(await readdir(path.join(f.ssot, 'runs'))).toEqual(['run_0001']);
+    await timePasses(f);
     expect(await main(['--ssot', f.ssot, 'run'], io, flaky)).toBe(0);
     const second = await json(path.join(runDir(f, 'run_0002'), 'verify_report.json'));
     expect(second.cards).toEqual([expect.objectContaining({ id: 'L2_TAG_000001', status: 'PASS', attempts: 1 })]);

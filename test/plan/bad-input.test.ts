@@ -96,7 +96,7 @@ const cases: Case[] = [
 
   // factory.yaml
   { name: 'factory: 130-slot truck', file: 'factory.yaml', content: 'trucks:\n  slots: 130\n', line: 2, field: 'trucks.slots', rule: 'ops.120plus120' },
-  { name: 'factory: 360 a day (three trucks)', file: 'factory.yaml', content: 'trucks: { per_day: 3 }\n', line: 1, field: 'trucks.per_day', rule: 'ops.120plus120' },
+  { name: 'factory: three trucks a round', file: 'factory.yaml', content: 'trucks: { per_round: 3 }\n', line: 1, field: 'trucks.per_round', rule: 'ops.120plus120' },
   { name: 'factory: quota change', file: 'factory.yaml', content: 'library: { root: lib }\ntrucks:\n  quotas: { A: 70, B: 26, C: 18, D: 6 }\n', line: 3, field: 'trucks.quotas.A', rule: 'ops.120plus120' },
   { name: 'factory: negative budget', file: 'factory.yaml', content: 'budget:\n  per_truck_usd: -1\n', line: 2, field: 'budget.per_truck_usd', rule: 'schema.minimum' },
   { name: 'factory: unknown key', file: 'factory.yaml', content: 'libary: { root: lib }\n', line: 1, field: 'libary', rule: 'schema.unknown-field' },

@@ -2,6 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { readFile, readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { tempRepo, type TempRepo } from '../helpers.js';
+import { cardSha256 } from '../../src/plan/compile.js';
+import type { WorkCard } from '../../src/contracts/types.gen.js';
 
 const backlog = async (repo: TempRepo, day = '20261121') => readFile(path.join(repo.ssot, `backlog/backlog_${day}.jsonl`), 'utf8');
 const cards = async (repo: TempRepo, day = '20261121') => (await backlog(repo, day)).trim().split('\n').map((l) => JSON.parse(l));
@@ -73,6 +75,26 @@ describe('g7 plan compile', () => {
       ['L3_STRIKE_100001', 'x1'],
       ['L3_STRIKE_100002', 'x2'],
     ]);
+  });
+
+  it('issues a done card again when the lines it covers grew, and requeues it; other done cards stay done', async () => {
+    const repo = await tempRepo();
+    const list = (n: number) => repo.write('ssot/library_index/strike_list.jsonl', Array.from({ length: n }, (_, i) => `{"n":${i}}\n`).join(''));
+    await list(25);
+    const plan = await repo.write('ssot/plans/dayplan_20261122.yaml', 'date: 2026-11-22\ngoal: strike\nentries:\n  - { name: strike, lane: 3, prio: C, type: STRIKE, each: { lines: ssot/library_index/strike_list.jsonl, per_card: 10 }, output: "ssot/strikes/{n}.jsonl" }\n');
+    expect((await repo.g7('plan', 'compile', plan)).code).toBe(0);
+    const first = await cards(repo, '20261122');
+    // Cards 1 and 3 passed as compiled (3 covers the partial last batch, L21-L25); card 2 passed before card hashes were journaled.
+    const pass = (c: WorkCard, sha?: string) => JSON.stringify({ ts: 't', event: 'card_result', day: '20261122', card: c.id, status: 'PASS', run: 'run_0001', ...(sha ? { card_sha256: sha } : {}) }) + '\n';
+    await repo.write('ssot/state/journal.jsonl', pass(first[0]!, cardSha256(first[0]!)) + pass(first[1]!) + pass(first[2]!, cardSha256(first[2]!)));
+    await list(30);
+    const r = await repo.g7('--json', 'plan', 'compile', plan, '--replace');
+    expect(JSON.parse(r.out)).toMatchObject({ written: 'replaced', omitted_done: 2, reissued: ['L3_STRIKE_000003'] });
+    expect((await cards(repo, '20261122')).map((c) => [c.id, c.input])).toEqual([['L3_STRIKE_000003', 'ssot/library_index/strike_list.jsonl#L21-L30']]);
+    const journal = (await readFile(path.join(repo.ssot, 'state/journal.jsonl'), 'utf8')).trim().split('\n').map((l) => JSON.parse(l));
+    expect(journal.at(-1)).toMatchObject({ event: 'requeue', day: '20261122', card: 'L3_STRIKE_000003', detail: 'recompiled: its input changed since it passed' });
+    // Compiling again changes nothing and requeues nothing more: the card is not done any more.
+    expect(JSON.parse((await repo.g7('--json', 'plan', 'compile', plan)).out)).toMatchObject({ written: 'unchanged', reissued: [] });
   });
 
   it('keeps ids of later entries stable when an earlier entry grows', async () => {

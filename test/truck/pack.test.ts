@@ -70,6 +70,18 @@ describe('OPS_120PLUS120 packer', () => {
     expect(r2.trucks.A).toHaveLength(120);
   });
 
+  it('gives a D card its own slot once backfill loaded its deps, instead of deferring it for lack of room', () => {
+    // 100 A cards: 60 fill quota A, the other 40 backfill empty B and C slots. The D card waits for A #61,
+    // which only loads in backfill; the six D slots are still free then, so it must take one.
+    const a = refs('A', 100, { start: 7000 });
+    const d = refs('D', 1, { start: 7000, deps: () => [a[60]!.id] });
+    const r = packDay([...a, ...d], new Map());
+    const placed = r.trucks.A.find((s) => s.card.id === d[0]!.id);
+    expect(placed).toMatchObject({ quota: 'D', backfill: false });
+    expect(placed!.slot).toBeGreaterThan(r.trucks.A.find((s) => s.card.id === a[60]!.id)!.slot);
+    expect(r.deferred).toEqual({ noRoom: 0, waiting: 0, examples: [] });
+  });
+
   it('loads a card only after its deps, inside one truck (a dep may sit in a later class)', () => {
     const a = refs('A', 3);
     const b = refs('B', 2);
@@ -180,15 +192,27 @@ describe('g7 pack (files)', () => {
     const repo = await repoWith(rows);
     const display = (p: string) => p;
     await packDayFiles(repo.layout, '20261121', display);
-    const files = [packetFile(repo.layout, '20261121', 'A'), packetFile(repo.layout, '20261121', 'B'), packReportFile(repo.layout, '20261121')];
+    const files = [packetFile(repo.layout, '20261121', 1, 'A'), packetFile(repo.layout, '20261121', 1, 'B'), packReportFile(repo.layout, '20261121', 1)];
     const first = await Promise.all(files.map((f) => readFile(f)));
     await packDayFiles(repo.layout, '20261121', display);
     const second = await Promise.all(files.map((f) => readFile(f)));
     second.forEach((b, i) => expect(b.equals(first[i]!)).toBe(true));
     const a = first[0]!.toString().trim().split('\n').map((l) => JSON.parse(l));
     expect(a).toHaveLength(120);
-    expect(a[0]).toMatchObject({ day: '20261121', truck: 'A', slot: 1, bundle: 1, quota: 'A', backfill: false, card: { id: 'L1_SCAN_000001' } });
+    expect(a[0]).toMatchObject({ day: '20261121', round: 1, truck: 'A', slot: 1, bundle: 1, quota: 'A', backfill: false, card: { id: 'L1_SCAN_000001' } });
     expect(new Set(a.map((s: { card: { id: string } }) => s.card.id)).size).toBe(120);
+  });
+
+  it('says which quota slots hold backfilled cards, and how many rounds the rest needs', async () => {
+    const rows = [];
+    for (let i = 1; i <= 400; i++) rows.push(card(`L1_SCAN_${String(i).padStart(6, '0')}`, 'A'));
+    for (let i = 1; i <= 2; i++) rows.push(card(`L3_TRIAGE_${String(i).padStart(6, '0')}`, 'D'));
+    const repo = await repoWith(rows);
+    const r = await repo.g7('pack');
+    expect(r.out).toMatch(/packed .* → .*packets\/20261121\/round_01\/ \(round 1\)/);
+    expect(r.out).toMatch(/packet_A: 120\/120  quota A 60\/60  B 36\/36 \(36 backfilled\)  C 18\/18 \(18 backfilled\)  D 6\/6 \(4 backfilled\)/);
+    expect(r.out).toMatch(/packet_B: 120\/120  quota A 60\/60  B 36\/36 \(36 backfilled\)  C 18\/18 \(18 backfilled\)  D 6\/6 \(6 backfilled\)/);
+    expect(r.out).toMatch(/done 0, held back 0, for later rounds 162 \(162 no room, 0 waiting\) ≈ 1 more round\(s\)/);
   });
 
   it('refuses to pack an invalid backlog, naming file, line and field, and writes nothing', async () => {
@@ -197,18 +221,18 @@ describe('g7 pack (files)', () => {
     expect(r.code).toBe(3);
     expect(r.err).toMatch(/backlog_20261121\.jsonl:2: prio: must be one of "A", "B", "C", "D"; got string "E"/);
     expect(r.err).toMatch(/nothing was packed/);
-    await expect(readFile(packetFile(repo.layout, '20261121', 'A'))).rejects.toThrow();
+    await expect(readFile(packetFile(repo.layout, '20261121', 1, 'A'))).rejects.toThrow();
   });
 
   it('rejects a factory.yaml that tries to change the truck size or quotas', async () => {
     const repo = await repoWith([card('L1_SCAN_000001', 'A')]);
-    await repo.write('ssot/factory.yaml', 'trucks:\n  slots: 130\n  quotas: { A: 70, B: 26, C: 18, D: 6 }\n  per_day: 3\n');
+    await repo.write('ssot/factory.yaml', 'trucks:\n  slots: 130\n  quotas: { A: 70, B: 26, C: 18, D: 6 }\n  per_round: 3\n');
     const r = await repo.g7('plan', 'check', `${repo.ssot}/factory.yaml`);
     expect(r.code).toBe(3);
     expect(r.err).toMatch(/factory\.yaml:2:10: trucks\.slots: OPS_120PLUS120 is fixed: this must be 120; got number 130 \[ops\.120plus120\]/);
     expect(r.err).toMatch(/factory\.yaml:3:\d+: trucks\.quotas\.A: OPS_120PLUS120 is fixed: this must be 60; got number 70 \[ops\.120plus120\]/);
     expect(r.err).toMatch(/factory\.yaml:3:\d+: trucks\.quotas\.B: OPS_120PLUS120 is fixed: this must be 36; got number 26 \[ops\.120plus120\]/);
-    expect(r.err).toMatch(/factory\.yaml:4:12: trucks\.per_day: OPS_120PLUS120 is fixed: this must be 2; got number 3 \[ops\.120plus120\]/);
+    expect(r.err).toMatch(/factory\.yaml:4:14: trucks\.per_round: OPS_120PLUS120 is fixed: this must be 2; got number 3 \[ops\.120plus120\]/);
   });
 });
 
@@ -222,9 +246,9 @@ describe('g7 pack: the verdict of a full check is kept by content hash', () => {
     const stampFile = `${repo.ssot}/state/checked/backlog_20261121.json`;
     const stamp = JSON.parse(await readFile(stampFile, 'utf8'));
     expect(stamp).toEqual({ sha256: expect.stringMatching(/^[0-9a-f]{64}$/), checker: expect.stringMatching(/^[0-9a-f]{16}$/) });
-    const first = await readFile(packetFile(repo.layout, '20261121', 'A'));
+    const first = await readFile(packetFile(repo.layout, '20261121', 1, 'A'));
     expect((await repo.g7('pack')).code).toBe(0);
-    expect((await readFile(packetFile(repo.layout, '20261121', 'A'))).equals(first)).toBe(true);
+    expect((await readFile(packetFile(repo.layout, '20261121', 1, 'A'))).equals(first)).toBe(true);
 
     // One changed byte: the stamp no longer matches, the full check runs and finds the problem.
     const { writeFile } = await import('node:fs/promises');

@@ -56,9 +56,9 @@ describe('secrets', () => {
       const report = JSON.parse(await readFile(path.join(f.ssot, 'runs/run_0001/verify_report.json'), 'utf8'));
       expect(report.cards.map((c: { status: string }) => c.status)).toEqual(['PASS', 'PASS', 'PASS', 'PASS']);
       expect(report.cost_usd).toBeGreaterThan(0);
-      // The TEST card's output went through the redactor on its way into the evidence.
-      expect(await readFile(path.join(f.ssot, 'runs/run_0001/cards/004_L4_TEST_000001/attempt-1/stdout.txt'), 'utf8')).toBe('the key is ***\n');
-      expect(await readFile(path.join(f.ssot, 'out/leak.txt'), 'utf8')).toBe('the key is ***\n');
+      // The key never reaches the TEST card's shell: a card's child processes get an environment without secrets.
+      expect(await readFile(path.join(f.ssot, 'runs/run_0001/cards/004_L4_TEST_000001/attempt-1/stdout.txt'), 'utf8')).toBe('the key is \n');
+      expect(await readFile(path.join(f.ssot, 'out/leak.txt'), 'utf8')).toBe('the key is \n');
 
       const leaks: string[] = [];
       for (const file of await allFiles(f.root)) {

@@ -3,9 +3,9 @@
 // is ignored by readers and cut off by the next writer, since the event it held never completed.
 import { access } from 'node:fs/promises';
 import type { JournalEvent } from '../contracts/types.gen.js';
-import { forEachLine } from '../ssot/jsonl.js';
-import { appendLines, repairTornTail } from '../ssot/atomic.js';
-import type { Layout } from '../ssot/layout.js';
+import { forEachLine } from './jsonl.js';
+import { appendLines, repairTornTail } from './atomic.js';
+import type { Layout } from './layout.js';
 import { faultPoint, faultTornAppend } from '../host/faults.js';
 
 export async function appendJournal(layout: Layout, events: JournalEvent[]): Promise<void> {
@@ -20,7 +20,8 @@ export async function repairJournal(layout: Layout): Promise<number> {
   return repairTornTail(layout.journalFile);
 }
 
-export type CardOutcome = { status: 'PASS' | 'FAIL'; run: string | undefined; detail: string | undefined };
+/** PASS and FAIL are results; SKIP is a person's decision (`g7 resume --skip`), with the reason in `detail`. */
+export type CardOutcome = { status: 'PASS' | 'FAIL' | 'SKIP'; run: string | undefined; detail: string | undefined; cardSha?: string | undefined };
 
 export async function readJournal(layout: Layout, onEvent: (e: JournalEvent, line: number) => void): Promise<void> {
   try {
@@ -39,7 +40,7 @@ export async function readJournal(layout: Layout, onEvent: (e: JournalEvent, lin
 }
 
 export interface DayView {
-  /** Final outcome of every card of the day that finished: the last card_result wins; a requeue clears it. */
+  /** Final outcome of every card of the day that finished or was skipped by a person: the last event wins; a requeue clears it. */
   outcomes: Map<string, CardOutcome>;
   /** What each passed card wrote, with the sha256 journaled when it passed. */
   outputs: Map<string, { path: string; sha256: string }[]>;
@@ -51,8 +52,9 @@ export async function readDay(layout: Layout, day: string): Promise<DayView> {
   await readJournal(layout, (e) => {
     if (e.day !== day || !e.card) return;
     if (e.event === 'requeue') view.outcomes.delete(e.card);
+    if (e.event === 'skip') view.outcomes.set(e.card, { status: 'SKIP', run: e.run, detail: e.detail });
     if (e.event !== 'card_result') return;
-    if (e.status === 'PASS' || e.status === 'FAIL') view.outcomes.set(e.card, { status: e.status, run: e.run, detail: e.detail });
+    if (e.status === 'PASS' || e.status === 'FAIL') view.outcomes.set(e.card, { status: e.status, run: e.run, detail: e.detail, cardSha: e.card_sha256 });
     if (e.status === 'PASS') view.outputs.set(e.card, e.outputs ?? []);
   });
   return view;
@@ -68,6 +70,18 @@ export function doneIds(outcomes: Map<string, CardOutcome>): Set<string> {
   return s;
 }
 
+/** Done cards with the sha256 of the card as it passed (undefined for results journaled before that was kept). */
+export function doneCards(outcomes: Map<string, CardOutcome>): Map<string, string | undefined> {
+  const m = new Map<string, string | undefined>();
+  for (const [id, o] of outcomes) if (o.status === 'PASS') m.set(id, o.cardSha);
+  return m;
+}
+
+/** A truck is named by its day, round and letter; journals written before rounds mean round 1. */
+export function truckKey(day: string, round: number | undefined, truck: string): string {
+  return `${day}/${round ?? 1}/${truck}`;
+}
+
 export interface TruckProgress {
   /** Runs that started on this truck, in order. */
   runs: string[];
@@ -75,12 +89,12 @@ export interface TruckProgress {
   finished: boolean;
 }
 
-/** Per day and truck: which runs touched it and whether it finished. */
+/** Per truck (keyed by `truckKey`): which runs touched it and whether it finished. */
 export async function readTruckProgress(layout: Layout): Promise<Map<string, TruckProgress>> {
   const out = new Map<string, TruckProgress>();
   await readJournal(layout, (e) => {
     if (!e.truck || !e.run) return;
-    const key = `${e.day}/${e.truck}`;
+    const key = truckKey(e.day, e.round, e.truck);
     const p = out.get(key) ?? { runs: [], finished: false };
     if (e.event === 'run_start' && !p.runs.includes(e.run)) p.runs.push(e.run);
     if (e.event === 'run_stop' && e.state === 'READY' && !e.lanes) p.finished = true;
