@@ -8,7 +8,7 @@ const FIX = path.join(import.meta.dirname, 'fixtures');
 
 async function load(spec: string, bytes?: Buffer): Promise<{ doc: SkillDoc; bytes: Buffer }> {
   const target = parseTarget(spec);
-  const b = bytes ?? (await readFile(path.join(FIX, target.file)));
+  const b = bytes ?? (await readFile(path.join(FIX, `${target.file}.txt`)));
   return { doc: await loadSkill(target, b), bytes: b };
 }
 
