@@ -10,7 +10,7 @@ describe('contracts', () => {
   });
 
   it('ships one schema per contract', () => {
-    expect(SCHEMA_NAMES).toEqual(['card', 'pack', 'dayplan', 'factory', 'packet', 'state', 'journal', 'verify_report', 'hash_manifest', 'audit_record']);
+    expect(SCHEMA_NAMES).toEqual(['card', 'pack', 'dayplan', 'factory', 'packet', 'state', 'journal', 'verify_report', 'hash_manifest', 'audit_record', 'coreloop_candidates']);
   });
 
   it('accepts a valid card and explains an invalid one field by field', () => {
