@@ -15,6 +15,7 @@ import { createHash } from 'node:crypto';
 import { fileExists } from '../plan/backlog.js';
 import { initSsot } from './init.js';
 import { runCommand, statusCommand, resumeCommand, verifyCommand, logCommand, type Common } from './factory.js';
+import { registerCoreloop } from './coreloop.js';
 import type { Worker } from '../worker/worker.js';
 
 export interface Io {
@@ -182,6 +183,7 @@ export function buildProgram(io: Io, setCode: (c: number) => void, worker?: Work
     .command('log')
     .description('the history of runs, rebuilt from git log alone (G7-* commit trailers)')
     .action(() => run(() => logCommand(common()))());
+  registerCoreloop(program, io, setCode);
   return program;
 }
 

@@ -36,7 +36,8 @@ export async function loadCandidates(file: string, shown: string): Promise<Corel
 }
 
 export function findCandidate(file: CoreloopCandidates, id: string, shown: string): Candidate {
-  const c = file.candidates.find((x) => x.id === id);
+  // The key works too: it stays the same when the mining runs again and the numbering changes.
+  const c = file.candidates.find((x) => x.id === id || x.key === id);
   if (!c) throw new UsageError(`no candidate ${id} in ${shown}; it has ${file.candidates.map((x) => x.id).join(', ') || 'none'}`);
   return c;
 }

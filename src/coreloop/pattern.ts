@@ -6,6 +6,7 @@
 import type { AuditRecord } from '../contracts/types.gen.js';
 import type { Candidate, CoreloopCandidates } from './candidates.js';
 import { bulletProblem, candidateKey } from './candidates.js';
+import { maskSensitive } from './sanitize/detect.js';
 import { TRANSIENT, dayFiles, engineAxis, forEachRecord, signalsOf, wilsonLower, type Window } from './records.js';
 
 export interface PatternOptions {
@@ -17,7 +18,7 @@ export interface PatternOptions {
 }
 
 /** What the caller knows about a candidate key already (rejections in the store, merges and branches in git). */
-export type Known = (key: string, bulletId: string, target: string | null) => 'rejected' | 'merged' | 'proposed' | undefined;
+export type Known = (key: string, bulletId: string, target: string | null) => Promise<'rejected' | 'merged' | 'proposed' | undefined> | 'rejected' | 'merged' | 'proposed' | undefined;
 
 const QUESTION_CAP = 256;
 const RECORD_IDS = 50;
@@ -86,7 +87,7 @@ export function targetOf(skills: Set<string>, engine: string, configured: Record
 function guideText(g: Group, engine: string, axis: string, withAxis: boolean): string {
   const steps = g.steps.length ? g.steps.join(' → ') : 'a single call';
   const work = withAxis ? `${engine.toUpperCase()} work on ${axis}` : `This ${engine.toUpperCase()} work`;
-  return `${work}: the path ${steps} passed in all ${g.n} recorded cases (${g.questions.size}${g.capped ? '+' : ''} different inputs, 95% lower bound ${Math.round(wilsonLower(g.successes, g.n) * 100)}%), with answers of ${g.chunkMin}-${g.chunkMax} characters. Keep to this path and answer at that length.`;
+  return `${work}: the path ${steps} passed in all ${g.n} recorded cases (${g.questions.size}${g.capped ? '+' : ''} different inputs, 95% lower bound ${Math.round(wilsonLower(g.successes, g.n) * 100)}%), with answers of ${g.chunkMin === g.chunkMax ? g.chunkMin : `${g.chunkMin}-${g.chunkMax}`} characters. Keep to this path and answer at that length.`;
 }
 
 function whyNot(g: Group, o: PatternOptions): string | undefined {
@@ -105,7 +106,17 @@ export interface PatternResult {
   dropped: { key: string; reason: string }[];
 }
 
-export async function minePatterns(deps: { auditDir: string; window: Window; now: string; skills: Record<string, string>; known: Known; display: (p: string) => string }, o: PatternOptions): Promise<PatternResult> {
+export interface MineDeps {
+  auditDir: string;
+  window: Window;
+  now: string;
+  /** The skills map of factory.yaml: card type → skill target. */
+  skills: Record<string, string>;
+  known: Known;
+  display: (p: string) => string;
+}
+
+export async function minePatterns(deps: MineDeps, o: PatternOptions): Promise<PatternResult> {
   const files = await dayFiles(deps.auditDir, deps.window);
   const groups = new Map<string, Group>();
   const stats = await forEachRecord(files, deps.window, (r) => addRecord(groups, r, o.minChunkLen), deps.display);
@@ -130,7 +141,7 @@ export async function minePatterns(deps: { auditDir: string; window: Window; now
     const { engine, axis } = engineAxis(g.category, g.steps[0]);
     const target = targetOf(g.skills, engine, deps.skills);
     const bulletId = `G-${key.slice(0, 8)}`;
-    const seen = deps.known(key, bulletId, target);
+    const seen = await deps.known(key, bulletId, target);
     if (seen) {
       skipped.push({ key, reason: seen });
       continue;
@@ -155,7 +166,7 @@ export async function minePatterns(deps: { auditDir: string; window: Window; now
         steps: g.steps, models: [...g.models], first_seen: g.first, last_seen: g.last, excluded: g.excluded,
       },
       record_ids: g.recordIds,
-      examples: o.sanitize ? [] : g.examples,
+      examples: o.sanitize ? [] : await Promise.all(g.examples.map(maskSensitive)),
     });
   }
   return {

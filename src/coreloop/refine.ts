@@ -5,8 +5,9 @@
 import type { AuditRecord } from '../contracts/types.gen.js';
 import type { Candidate, CoreloopCandidates } from './candidates.js';
 import { bulletProblem, candidateKey } from './candidates.js';
-import { dayFiles, engineAxis, forEachRecord, signalsOf, wilsonLower, type Signal, type Window } from './records.js';
-import { targetOf, type Known } from './pattern.js';
+import { maskSensitive } from './sanitize/detect.js';
+import { dayFiles, engineAxis, forEachRecord, signalsOf, wilsonLower, type Signal } from './records.js';
+import { targetOf, type MineDeps } from './pattern.js';
 
 export interface RefineOptions {
   minFailures: number;
@@ -59,7 +60,7 @@ function caveatText(g: FailureGroup, engine: string, axis: string, withAxis: boo
   return `${work} ${what} in ${g.n} recorded cases (${g.questions.size} different inputs): ${ADVICE[g.signal.cause] ?? ADVICE[g.signal.type] ?? ADVICE.other}.`;
 }
 
-export async function mineFailures(deps: { auditDir: string; window: Window; now: string; skills: Record<string, string>; known: Known; display: (p: string) => string }, o: RefineOptions): Promise<CoreloopCandidates> {
+export async function mineFailures(deps: MineDeps, o: RefineOptions): Promise<CoreloopCandidates> {
   const files = await dayFiles(deps.auditDir, deps.window);
   const groups = new Map<string, FailureGroup>();
   const bullets = new Map<string, BulletCount>();
@@ -111,7 +112,7 @@ export async function mineFailures(deps: { auditDir: string; window: Window; now
     const { engine, axis } = engineAxis(g.category, g.tool);
     const target = targetOf(g.skills, engine, deps.skills);
     const bulletId = `C-${key.slice(0, 8)}`;
-    const seen = deps.known(key, bulletId, target);
+    const seen = await deps.known(key, bulletId, target);
     if (seen) {
       skipped.push({ key, reason: seen });
       continue;
@@ -127,7 +128,7 @@ export async function mineFailures(deps: { auditDir: string; window: Window; now
         models: [...g.models], first_seen: g.first, last_seen: g.last, signal: g.signal,
       },
       record_ids: g.recordIds,
-      examples: o.sanitize ? [] : g.examples,
+      examples: o.sanitize ? [] : await Promise.all(g.examples.map(maskSensitive)),
     });
   }
   for (const [id, b] of [...bullets.entries()].sort()) {
@@ -135,7 +136,7 @@ export async function mineFailures(deps: { auditDir: string; window: Window; now
     const key = candidateKey('retire', id);
     const { engine, axis } = engineAxis(b.category, b.tool);
     const target = targetOf(b.skills, engine, deps.skills);
-    const seen = deps.known(key, id, target) === 'rejected' ? 'rejected' : undefined;
+    const seen = await deps.known(key, '', target); // by key only: the bullet being present is the point
     if (seen) {
       skipped.push({ key, reason: seen });
       continue;

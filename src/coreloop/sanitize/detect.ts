@@ -109,3 +109,8 @@ export function maskSpans(text: string, found: Finding[]): string {
   }
   return out + text.slice(at);
 }
+
+/** The text with every sensitive span masked. */
+export async function maskSensitive(text: string): Promise<string> {
+  return maskSpans(text, await findSensitive(text));
+}

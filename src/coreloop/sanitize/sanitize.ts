@@ -125,6 +125,8 @@ export function sanitizeRecord(rec: Record<string, Json>, found: Map<string, Fin
   return masked;
 }
 
+const WHAT: Record<string, string> = { secret: 'a secret', email: 'an e-mail address', 'g7/url-credentials': 'a URL with credentials', phone: 'a phone number', card: 'a card number' };
+
 function preview(s: string, f: Finding): string {
   const v = s.slice(f.start, f.end);
   return v.length <= 6 ? '***' : `${v.slice(0, 4)}… (${v.length} characters)`;
@@ -164,7 +166,7 @@ export async function sanitize(opts: { input: string; output?: string | undefine
         for (const [field, fs] of found)
           for (const f of fs) {
             report.byRule[f.rule] = (report.byRule[f.rule] ?? 0) + 1;
-            if (report.problems.length < 50) report.problems.push({ file: shown, line, field, rule: f.rule, message: `${f.kind === 'secret' ? 'a secret' : `a ${f.kind}`}: ${preview(leafAt(value, field), f)}`, hint: 'export with g7 coreloop sanitize --mode hash|drop|mask before sharing' });
+            if (report.problems.length < 50) report.problems.push({ file: shown, line, field, rule: f.rule, message: `${WHAT[f.rule] ?? WHAT[f.kind] ?? 'a secret'}: ${preview(leafAt(value, field), f)}`, hint: 'export with g7 coreloop sanitize --mode hash|drop|mask before sharing' });
           }
         if (opts.mode) await emit(JSON.stringify(sanitizeRecord(value as Record<string, Json>, found, opts.mode, opts.key)) + '\n');
       }
