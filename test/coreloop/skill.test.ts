@@ -137,4 +137,17 @@ describe('skill docstrings: Markdown', () => {
       expect(back.changed && back.bytes.equals(bytes)).toBe(true);
     }
   });
+
+  it('a UTF-16 file with BOM (PowerShell) is edited and written back as UTF-16 with its BOM', async () => {
+    const text = '\uFEFF# 딱지\r\n\r\n## Summary\r\n청크에 딱지를 붙인다.\r\n\r\n## Guide\r\n\r\n## Caveats\r\n';
+    const bytes = Buffer.from(text, 'utf16le');
+    const { doc } = await load('skills/딱지.md', bytes);
+    expect(doc.encoding).toBe('utf-16le');
+    const r = await appendBullet(doc, 'Guide', bullet('G-12121212', '태그는 분류표의 이름만 쓴다.'));
+    if (!r.changed) throw new Error('expected a change');
+    expect(r.bytes.subarray(0, 2).equals(Buffer.from([0xff, 0xfe]))).toBe(true);
+    expect(r.bytes.toString('utf16le')).toContain('## Guide\r\n- 태그는 분류표의 이름만 쓴다.\r\n  [g7 G-12121212');
+    const back = await removeBullet(r.doc, 'G-12121212');
+    expect(back.changed && back.bytes.equals(bytes)).toBe(true);
+  });
 });
