@@ -54,7 +54,7 @@ async function generate(): Promise<void> {
       let chunk = '';
       for (let k = 0; k < 512; k++) chunk += line(i++, rnd.subarray(k * 20, k * 20 + 20));
       bytes += Buffer.byteLength(chunk);
-      if (!out.write(chunk)) await new Promise((r) => out.once('drain', r));
+      if (!out.write(chunk)) await new Promise<void>((r) => out.once('drain', () => r()));
     }
     await new Promise<void>((r, j) => out.end((e?: Error | null) => (e ? j(e) : r())));
     if (d >= DAYS - DAYS / 4) await symlink(file, path.join(quarter, 'ai-ask', `${day(d)}.jsonl`));

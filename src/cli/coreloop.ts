@@ -29,14 +29,15 @@ async function history(c: Ctx) {
   return readHistory(new Git(c.layout.repoRoot));
 }
 
-async function mine(c: Ctx, kind: 'pattern' | 'refine', since: string, run: (deps: import('../coreloop/pattern.js').MineDeps) => Promise<import('../coreloop/candidates.js').CoreloopCandidates>): Promise<number> {
+async function mine(c: Ctx, kind: 'pattern' | 'refine', since: string, run: (deps: import('../coreloop/pattern.js').MineDeps) => Promise<import('../coreloop/pattern.js').PatternResult>): Promise<number> {
   const { windowFrom } = await import('../coreloop/records.js');
   const { outputFiles, writeCandidates } = await import('../coreloop/candidates.js');
   const { knownCandidates } = await import('../coreloop/known.js');
   const config = await loadConfig(c.layout, display);
   const window = windowFrom(since, c.now);
   const known = await knownCandidates(c.layout.auditDir, c.layout.repoRoot, await history(c));
-  const file = await run({ auditDir: c.layout.auditDir, window, now: c.now.toISOString(), skills: config.skills, known, display });
+  const { file, dropped } = await run({ auditDir: c.layout.auditDir, window, now: c.now.toISOString(), skills: config.skills, known, display });
+  for (const d of dropped) c.io.err(`note: candidate ${d.key}: ${d.reason}`);
   const out = outputFiles(c.layout.auditDir, kind, c.now.toISOString().slice(0, 10));
   await writeCandidates(file, out, display);
   if (c.json) c.io.out(JSON.stringify({ candidates: display(out.json), draft: display(out.draft), found: file.candidates.length, skipped: file.skipped.length, scanned: file.scanned }));
@@ -114,11 +115,7 @@ export function registerCoreloop(program: Command, io: Io, setCode: (code: numbe
     .action((o: { since: string; minRepeat: number; minUniqueQuestions: number; minChunkLen: number; sanitize?: boolean }) =>
       run(async (c) => {
         const { minePatterns } = await import('../coreloop/pattern.js');
-        return mine(c, 'pattern', o.since, async (deps) => {
-          const r = await minePatterns(deps, { minRepeat: o.minRepeat, minUniqueQuestions: o.minUniqueQuestions, minChunkLen: o.minChunkLen, sanitize: o.sanitize === true });
-          for (const d of r.dropped) c.io.err(`note: candidate ${d.key}: ${d.reason}`);
-          return r.file;
-        });
+        return mine(c, 'pattern', o.since, (deps) => minePatterns(deps, { minRepeat: o.minRepeat, minUniqueQuestions: o.minUniqueQuestions, minChunkLen: o.minChunkLen, sanitize: o.sanitize === true }));
       })());
 
   coreloop

@@ -100,6 +100,32 @@ function whyNot(g: Group, o: PatternOptions): string | undefined {
   return undefined;
 }
 
+export type Proposal =
+  | { key: string; skip: 'rejected' | 'merged' | 'proposed' }
+  | { key: string; drop: string }
+  | { key: string; engine: string; axis: string; target: string | null; bulletId: string; text: string };
+
+/**
+ * What the miners share for every group that passed its thresholds: its stable key and bullet id, its
+ * skill target, whether it was decided before, and a bullet text that is safe to publish (first with the
+ * axis named, then without it; a group whose bullet would still quote an input or leak a secret is dropped).
+ */
+export async function propose(deps: MineDeps, prefix: 'G' | 'C', keyParts: string[], category: string, tool: string | undefined, skills: Set<string>, examples: string[], text: (withAxis: boolean, engine: string, axis: string) => string): Promise<Proposal> {
+  const key = candidateKey(...keyParts);
+  const { engine, axis } = engineAxis(category, tool);
+  const target = targetOf(skills, engine, deps.skills);
+  const bulletId = `${prefix}-${key.slice(0, 8)}`;
+  const seen = await deps.known(key, bulletId, target);
+  if (seen) return { key, skip: seen };
+  for (const withAxis of [true, false]) {
+    const t = text(withAxis, engine, axis);
+    const problem = await bulletProblem(t, examples);
+    if (!problem) return { key, engine, axis, target, bulletId, text: t };
+    if (!withAxis) return { key, drop: `the bullet was not written: ${problem}` };
+  }
+  throw new Error('unreachable');
+}
+
 export interface PatternResult {
   file: CoreloopCandidates;
   /** Candidates whose bullet could not be written safely, with the reason. */
@@ -137,25 +163,11 @@ export async function minePatterns(deps: MineDeps, o: PatternOptions): Promise<P
         nearMisses.push({ category_hash: g.category, tool_sequence_hash: g.seq, records: g.n, unique_questions: g.questions.size, success_rate: g.n ? g.successes / g.n : 0, reason });
       continue;
     }
-    const key = candidateKey('guide', g.category, g.seq);
-    const { engine, axis } = engineAxis(g.category, g.steps[0]);
-    const target = targetOf(g.skills, engine, deps.skills);
-    const bulletId = `G-${key.slice(0, 8)}`;
-    const seen = await deps.known(key, bulletId, target);
-    if (seen) {
-      skipped.push({ key, reason: seen });
-      continue;
-    }
-    let text = guideText(g, engine, axis, true);
-    let problem = await bulletProblem(text, g.examples);
-    if (problem) {
-      text = guideText(g, engine, axis, false);
-      problem = await bulletProblem(text, g.examples);
-    }
-    if (problem) {
-      dropped.push({ key, reason: `the bullet was not written: ${problem}` });
-      continue;
-    }
+    const p = await propose(deps, 'G', ['guide', g.category, g.seq], g.category, g.steps[0], g.skills, g.examples, (withAxis, engine, axis) => guideText(g, engine, axis, withAxis));
+    if ('skip' in p) skipped.push({ key: p.key, reason: p.skip });
+    if ('drop' in p) dropped.push({ key: p.key, reason: p.drop });
+    if (!('text' in p)) continue;
+    const { key, engine, axis, target, bulletId, text } = p;
     candidates.push({
       id: `cand-${date}-${String(candidates.length + 1).padStart(3, '0')}`,
       key, action: 'append', section: 'Guide', target, engine, axis, category_hash: g.category, tool_sequence_hash: g.seq,

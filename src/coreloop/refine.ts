@@ -4,10 +4,10 @@
 // bullet that failed more often than it helped is proposed for retirement.
 import type { AuditRecord } from '../contracts/types.gen.js';
 import type { Candidate, CoreloopCandidates } from './candidates.js';
-import { bulletProblem, candidateKey } from './candidates.js';
+import { candidateKey } from './candidates.js';
 import { maskSensitive } from './sanitize/detect.js';
 import { dayFiles, engineAxis, forEachRecord, signalsOf, wilsonLower, type Signal } from './records.js';
-import { targetOf, type MineDeps } from './pattern.js';
+import { propose, targetOf, type MineDeps, type PatternResult } from './pattern.js';
 
 export interface RefineOptions {
   minFailures: number;
@@ -60,7 +60,7 @@ function caveatText(g: FailureGroup, engine: string, axis: string, withAxis: boo
   return `${work} ${what} in ${g.n} recorded cases (${g.questions.size} different inputs): ${ADVICE[g.signal.cause] ?? ADVICE[g.signal.type] ?? ADVICE.other}.`;
 }
 
-export async function mineFailures(deps: MineDeps, o: RefineOptions): Promise<CoreloopCandidates> {
+export async function mineFailures(deps: MineDeps, o: RefineOptions): Promise<PatternResult> {
   const files = await dayFiles(deps.auditDir, deps.window);
   const groups = new Map<string, FailureGroup>();
   const bullets = new Map<string, BulletCount>();
@@ -101,6 +101,7 @@ export async function mineFailures(deps: MineDeps, o: RefineOptions): Promise<Co
   const candidates: Candidate[] = [];
   const skipped: CoreloopCandidates['skipped'] = [];
   const nearMisses: CoreloopCandidates['near_misses'] = [];
+  const dropped: PatternResult['dropped'] = [];
   const next = () => `cx-${date}-${String(candidates.length + 1).padStart(3, '0')}`;
   const ordered = [...groups.values()].sort((a, b) => b.n - a.n || a.category.localeCompare(b.category));
   for (const g of ordered) {
@@ -108,18 +109,11 @@ export async function mineFailures(deps: MineDeps, o: RefineOptions): Promise<Co
       if (nearMisses.length < 20) nearMisses.push({ category_hash: g.category, tool_sequence_hash: `${g.signal.type}:${g.signal.cause}`, records: g.n, unique_questions: g.questions.size, success_rate: 0, reason: `${g.n} failure(s) < ${o.minFailures}` });
       continue;
     }
-    const key = candidateKey('caveat', g.category, g.signal.type, g.signal.cause, g.signal.detail);
-    const { engine, axis } = engineAxis(g.category, g.tool);
-    const target = targetOf(g.skills, engine, deps.skills);
-    const bulletId = `C-${key.slice(0, 8)}`;
-    const seen = await deps.known(key, bulletId, target);
-    if (seen) {
-      skipped.push({ key, reason: seen });
-      continue;
-    }
-    let text = caveatText(g, engine, axis, true);
-    if (await bulletProblem(text, g.examples)) text = caveatText(g, engine, axis, false);
-    if (await bulletProblem(text, g.examples)) continue;
+    const p = await propose(deps, 'C', ['caveat', g.category, g.signal.type, g.signal.cause, g.signal.detail], g.category, g.tool, g.skills, g.examples, (withAxis, engine, axis) => caveatText(g, engine, axis, withAxis));
+    if ('skip' in p) skipped.push({ key: p.key, reason: p.skip });
+    if ('drop' in p) dropped.push({ key: p.key, reason: p.drop });
+    if (!('text' in p)) continue;
+    const { key, engine, axis, target, bulletId, text } = p;
     candidates.push({
       id: next(), key, action: 'append', section: 'Caveats', target, engine, axis, category_hash: g.category, tool_sequence_hash: null,
       bullet: { id: bulletId, text },
@@ -150,10 +144,11 @@ export async function mineFailures(deps: MineDeps, o: RefineOptions): Promise<Co
       examples: [],
     });
   }
-  return {
+  const file: CoreloopCandidates = {
     schema_version: 1, kind: 'refine', generated_at: deps.now, window: deps.window,
     params: { min_failures: o.minFailures, exclude_types: o.excludeTypes, sanitize: o.sanitize },
     scanned: { files: stats.files, records: stats.records, invalid: stats.invalid, excluded },
     skipped, near_misses: nearMisses, candidates,
   };
+  return { file, dropped };
 }
