@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { appendBullet, checkShape, loadSkill, parseTarget, removeBullet, staticChecks, SkillError, type SkillDoc } from '../../src/coreloop/skill/doc.js';
+import { appendBullet, checkShape, loadSkill, parseTarget, removeBullet, skillPromptText, staticChecks, SkillError, type SkillDoc } from '../../src/coreloop/skill/doc.js';
 import type { Bullet } from '../../src/coreloop/skill/bullets.js';
 
 const FIX = path.join(import.meta.dirname, 'fixtures');
@@ -27,6 +27,7 @@ function outsideIdentical(before: Buffer, after: Buffer, doc: SkillDoc): void {
 describe('skill docstrings: Python (tree-sitter)', () => {
   it('finds a decorated function\'s docstring in a BOM + CRLF file and reads its nine sections', async () => {
     const { doc } = await load('strike_engine.py::evaluate');
+    expect(skillPromptText(doc)).toMatch(/^Evaluate one strike item against the sensor checklist\.\n\nWhen:\n    A STRIKE card/);
     expect(doc.at.sections.filter((s) => s.known).map((s) => s.name)).toEqual(['Summary', 'When', 'How', 'Args', 'Returns', 'Guide', 'Caveats', 'Verified', 'Examples']);
     expect(checkShape(doc)).toEqual([]);
   });
@@ -97,6 +98,8 @@ describe('skill docstrings: Python (tree-sitter)', () => {
 describe('skill docstrings: TypeScript (ts-morph)', () => {
   it('uses the first overload\'s JSDoc block; a fenced @decorator is not a tag; the shape holds', async () => {
     const { doc } = await load('tagger.ts::tag');
+    expect(skillPromptText(doc)).toMatch(/^Tag one chunk \(청크\)\.\n\n@when A TAG card\.\n/);
+    expect(skillPromptText(doc)).not.toContain('*');
     expect(doc.text.slice(doc.at.region.start, doc.at.region.start + 30)).toContain('Tag one chunk (청크).');
     expect(checkShape(doc)).toEqual([]);
   });

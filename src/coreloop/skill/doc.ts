@@ -256,3 +256,12 @@ export async function staticChecks(before: SkillDoc, after: SkillDoc, again: (do
     out.push({ file, rule: 'check.shape', message: `the docstring's shape got worse: ${shapeAfter.filter((p) => !shapeBefore.some((q) => q.rule === p.rule && q.field === p.field)).map((p) => p.message).join('; ')}` });
   return out;
 }
+
+/**
+ * The docstring as the worker should read it: its lines without comment syntax (quotes, ` * `) or the
+ * code around it. For a Markdown skill, the whole file. (The run loop still sends the whole file of a
+ * `path::symbol` target; this is what it should send instead.)
+ */
+export function skillPromptText(doc: SkillDoc): string {
+  return doc.at.lines.map((l) => l.text.trimEnd()).join('\n').trim() + '\n';
+}
