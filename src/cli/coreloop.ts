@@ -1,6 +1,7 @@
 // `g7 coreloop …`: the self-improvement loop's commands. Arguments become settings here; the work is in
 // src/coreloop, loaded only when a coreloop command runs (tree-sitter, ts-morph and secretlint with it).
 import path from 'node:path';
+import { stat } from 'node:fs/promises';
 import { Command, Option } from 'commander';
 import { UsageError, formatProblem } from '../contracts/errors.js';
 import { layoutFor, type Layout } from '../ssot/layout.js';
@@ -90,7 +91,13 @@ export function registerCoreloop(program: Command, io: Io, setCode: (code: numbe
     const g = program.opts<{ ssot: string; json: boolean }>();
     return { layout: layoutFor(g.ssot), json: g.json, io, now: new Date() };
   };
-  const run = (fn: (c: Ctx) => Promise<number>) => async () => setCode(await fn(ctx()));
+  /** Commands that read or write the SSOT refuse to start without one, rather than create it in the wrong folder. */
+  const run = (fn: (c: Ctx) => Promise<number>, needsSsot = true) => async () => {
+    const c = ctx();
+    if (needsSsot && !(await stat(c.layout.ssotDir).then((s) => s.isDirectory(), () => false)))
+      throw new UsageError(`no SSOT folder at ${display(c.layout.ssotDir)}: run g7 from the repository root, or pass --ssot DIR`);
+    setCode(await fn(c));
+  };
   const coreloop = program.command('coreloop').description('the self-improvement loop: mine the audit log, propose skill docstring changes for a person to merge');
 
   coreloop
@@ -210,7 +217,7 @@ export function registerCoreloop(program: Command, io: Io, setCode: (code: numbe
           if (r.written.length) c.io.out(`wrote ${r.written.length} file(s) under ${display(path.resolve(o.out!))} (${o.mode}); the originals are unchanged`);
         }
         return o.check && found > 0 ? EXIT.INVALID_INPUT : EXIT.OK;
-      })());
+      }, !o.in)());
 
   coreloop
     .command('shape')
@@ -230,5 +237,5 @@ export function registerCoreloop(program: Command, io: Io, setCode: (code: numbe
             for (const p of r.problems) c.io.err(formatProblem(p));
           }
         return results.every((r) => r.problems.length === 0) ? EXIT.OK : EXIT.INVALID_INPUT;
-      })());
+      }, targets.length === 0)());
 }

@@ -136,4 +136,12 @@ describe('g7 coreloop shape', () => {
     expect(bad.err).toContain('src/engine/strike.py::evaluate: When: no When section [shape.missing]');
     expect(bad.err).toContain('nope.md: file not found [file.missing]');
   });
+
+  it('refuses to mine in a folder without an SSOT instead of creating one there', async () => {
+    const repo = await tempRepo();
+    const r = await repo.g7('--ssot', path.join(repo.root, 'elsewhere'), 'coreloop', 'pattern');
+    expect(r.code).toBe(2);
+    expect(r.err).toMatch(/no SSOT folder at .*elsewhere: run g7 from the repository root, or pass --ssot DIR/);
+    await expect(readFile(path.join(repo.root, 'elsewhere', 'audit', 'candidates'))).rejects.toThrow();
+  });
 });
