@@ -106,8 +106,9 @@ export function registerCoreloop(program: Command, io: Io, setCode: (code: numbe
     .action(run(async (c) => {
       const { coreloopStatus } = await import('../coreloop/status.js');
       const s = await coreloopStatus(c.layout, await history(c), c.now);
-      if (c.json) c.io.out(JSON.stringify(s));
-      else for (const l of s.lines) c.io.out(l);
+      const { lines, ...figures } = s;
+      if (c.json) c.io.out(JSON.stringify(figures));
+      else for (const l of lines) c.io.out(l);
       return EXIT.OK;
     }));
 

@@ -35,7 +35,6 @@ export interface ReadStats {
   records: number;
   /** Lines that are not an audit record (bad JSON, a torn tail, missing fields). */
   invalid: number;
-  firstInvalid: { file: string; line: number }[];
 }
 
 function looksLikeRecord(v: unknown): v is AuditRecord {
@@ -45,7 +44,7 @@ function looksLikeRecord(v: unknown): v is AuditRecord {
 
 /** Streams every record of the window to `onRecord`, in file order. Records outside the window are skipped. */
 export async function forEachRecord(files: string[], w: Window, onRecord: (r: AuditRecord) => void, display: (p: string) => string): Promise<ReadStats> {
-  const stats: ReadStats = { files: files.length, records: 0, invalid: 0, firstInvalid: [] };
+  const stats: ReadStats = { files: files.length, records: 0, invalid: 0 };
   const firstDay = w.since.slice(0, 10);
   const lastDay = w.until.slice(0, 10);
   const since = Date.parse(w.since);
@@ -54,7 +53,7 @@ export async function forEachRecord(files: string[], w: Window, onRecord: (r: Au
     const day = path.basename(file, '.jsonl');
     // Only the first and last day of the window need each record's time checked.
     const edge = day === firstDay || day === lastDay;
-    await forEachLine(file, (text, line) => {
+    await forEachLine(file, (text) => {
       if (text.length === 0) return;
       let v: unknown;
       try {
@@ -64,7 +63,6 @@ export async function forEachRecord(files: string[], w: Window, onRecord: (r: Au
       }
       if (!looksLikeRecord(v)) {
         stats.invalid++;
-        if (stats.firstInvalid.length < 5) stats.firstInvalid.push({ file: display(file), line });
         return;
       }
       if (edge) {
