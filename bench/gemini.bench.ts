@@ -2,13 +2,15 @@
 // (a) achieved request rate under a limit of R per window, and 429s the client caused;
 // (b) requests sent while a server-given retryDelay was in force;
 // (c) a truck killed halfway and resumed: paid calls / unique requests;
-// (d) the same TAG work online and in batch mode: cost from the recorded usage.
+// (d) the same TAG work online and in batch mode: cost from the usage the fake reported and the price table,
+//     beside what g7 recorded;
+// (e) batch jobs whose poll fails in the run between submit and collect: paid calls / unique requests.
 import { mkdtemp, mkdir, writeFile, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { spawnSync, spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import path from 'node:path';
-import { fakeGemini, type FakeGemini } from '../test/fakes/gemini-server.js';
+import { fakeGemini, type FakeGemini, type Recorded } from '../test/fakes/gemini-server.js';
 import { GeminiWorker } from '../src/worker/gemini/worker.js';
 import { RateLimiter } from '../src/worker/gemini/limiter.js';
 import { Budget } from '../src/worker/gemini/budget.js';
@@ -16,7 +18,9 @@ import type { WorkerRequest } from '../src/worker/worker.js';
 import { table } from './harness.js';
 
 const MODELS = { LOW: 'gemini-2.5-flash-lite', MID: 'gemini-2.5-flash', HIGH: 'gemini-2.5-pro' } as const;
-const PRICES = { 'gemini-2.5-flash-lite': { in: 0.1, out: 0.4, batch_discount: 0.5 } };
+// The published Gemini Developer API prices of gemini-2.5-flash-lite (USD per million tokens); Batch is half.
+const PRICE = { in: 0.1, out: 0.4, batch_discount: 0.5 };
+const PRICES = { 'gemini-2.5-flash-lite': PRICE };
 const root = path.resolve('.');
 
 async function worker(fake: FakeGemini, limiter: RateLimiter) {
@@ -66,7 +70,7 @@ async function tagTruck(fake: FakeGemini, cards: number, batchMin: number): Prom
     await mkdir(path.dirname(path.join(dir, rel)), { recursive: true });
     await writeFile(path.join(dir, rel), text);
   };
-  await w('ssot/factory.yaml', `library: { root: library }\ntaxonomy: ssot/rules/tags.yaml\nscan: { chunk_bytes: 1024 }\nmodels: { LOW: gemini-2.5-flash-lite }\nprices_per_mtok: { gemini-2.5-flash-lite: { in: 0.1, out: 0.4, batch_discount: 0.5 } }\ngemini: { base_url: "${fake.url}", batch_min_requests: ${batchMin} }\nlimits: { rpm: 100000 }\n`);
+  await w('ssot/factory.yaml', `library: { root: library }\ntaxonomy: ssot/rules/tags.yaml\nscan: { chunk_bytes: 1024 }\nmodels: { LOW: gemini-2.5-flash-lite }\nprices_per_mtok: ${JSON.stringify(PRICES)}\ngemini: { base_url: "${fake.url}", batch_min_requests: ${batchMin} }\nlimits: { rpm: 100000 }\n`);
   await w('ssot/rules/tags.yaml', 'tags:\n  - { name: risk, keywords: [related-party], strike: true }\n');
   const lines: string[] = [];
   for (let i = 1; i <= cards; i++) {
@@ -81,7 +85,7 @@ async function tagTruck(fake: FakeGemini, cards: number, batchMin: number): Prom
 }
 const g7 = (dir: string, env: Record<string, string> = {}) =>
   new Promise<number | null>((resolve) => {
-    const p = spawn(process.execPath, [path.join(root, 'bin/g7.mjs'), '--ssot', path.join(dir, 'ssot'), 'run', '--no-commit'], { env: { ...process.env, GEMINI_API_KEY: 'k', ...env }, stdio: 'ignore' });
+    const p = spawn(process.execPath, [path.join(root, 'bin/g7.mjs'), '--ssot', path.join(dir, 'ssot'), 'run', '--no-commit'], { env: { PATH: process.env.PATH, HOME: process.env.HOME, GEMINI_API_KEY: 'k', ...env }, stdio: 'ignore' });
     p.on('close', (code, signal) => resolve(signal ? -1 : code));
   });
 const bodyHash = (b: unknown) => createHash('sha256').update(JSON.stringify(b)).digest('hex');
@@ -103,7 +107,42 @@ const c1 = await killAndResume('card.start@21'); // halfway: between cards
 const c2 = await killAndResume('worker.cached@21'); // right after an answer was recorded
 const c3 = await killAndResume('worker.called@21'); // the one unavoidable window: answered, not yet recorded
 
-async function truckCost(batchMin: number): Promise<{ usd: number; requests: number }> {
+/** What the fake's answers cost at the price table: online answers at the full price, batch ones at the batch price. */
+type Usage = Record<string, number | undefined>;
+const priced = (u: Usage, batch: boolean) => (((u.promptTokenCount ?? 0) * PRICE.in + ((u.candidatesTokenCount ?? 0) + (u.thoughtsTokenCount ?? 0)) * PRICE.out) / 1e6) * (batch ? 1 - PRICE.batch_discount : 1);
+function fakeCost(fake: FakeGemini): { usd: number; answers: number } {
+  let usd = 0;
+  let answers = 0;
+  for (const r of fake.requests) {
+    if (r.route === 'generateContent' && r.status === 200) {
+      usd += priced((r.response as { usageMetadata: Usage }).usageMetadata, false);
+      answers++;
+    }
+  }
+  // A job's answers, counted once: from the first poll that returned them.
+  const seen = new Set<string>();
+  for (const r of fake.requests.filter((x: Recorded) => x.route === 'batches.get' && x.status === 200)) {
+    const op = r.response as { name: string; metadata: { output?: { inlinedResponses?: { inlinedResponses: { response?: { usageMetadata: Usage } }[] } } } };
+    const items = op.metadata.output?.inlinedResponses?.inlinedResponses;
+    if (!items || seen.has(op.name)) continue;
+    seen.add(op.name);
+    for (const i of items) {
+      if (!i.response) continue;
+      usd += priced(i.response.usageMetadata, true);
+      answers++;
+    }
+  }
+  return { usd, answers };
+}
+async function recordedCost(dir: string): Promise<number> {
+  let usd = 0;
+  for (const run of spawnSync('ls', [path.join(dir, 'ssot/runs')], { encoding: 'utf8' }).stdout.trim().split('\n')) {
+    usd += JSON.parse(await readFile(path.join(dir, 'ssot/runs', run, 'verify_report.json'), 'utf8')).cost_usd;
+  }
+  return usd;
+}
+
+async function truckCost(batchMin: number): Promise<{ fakeUsd: number; g7Usd: number; answers: number; requests: number }> {
   const fake = await fakeGemini({ keys: ['k'] });
   const dir = await tagTruck(fake, 10, batchMin);
   let code = await g7(dir);
@@ -112,16 +151,36 @@ async function truckCost(batchMin: number): Promise<{ usd: number; requests: num
     code = await g7(dir);
   }
   if (code !== 0) throw new Error(`truck ended ${code}`);
-  let usd = 0;
-  for (const run of spawnSync('ls', [path.join(dir, 'ssot/runs')], { encoding: 'utf8' }).stdout.trim().split('\n')) {
-    usd += JSON.parse(await readFile(path.join(dir, 'ssot/runs', run, 'verify_report.json'), 'utf8')).cost_usd;
-  }
-  const requests = fake.requests.filter((r) => r.verb === 'generateContent' || r.verb === 'batchGenerateContent').length;
+  const { usd, answers } = fakeCost(fake);
+  const requests = fake.requests.filter((r) => r.route === 'generateContent' || r.route === 'batchGenerateContent').length;
   await fake.close();
-  return { usd, requests };
+  return { fakeUsd: usd, g7Usd: await recordedCost(dir), answers, requests };
 }
 const online = await truckCost(1_000_000);
 const batch = await truckCost(1);
+
+// (e) every TAG card batches; between submitting and collecting, one run's polls of the first job all fail.
+async function pollFailure(): Promise<{ paid: number; unique: number; creates: number; runs: number }> {
+  const fake = await fakeGemini({ keys: ['k'] });
+  const dir = await tagTruck(fake, 10, 1);
+  const runs = [await g7(dir)];
+  fake.finishBatches();
+  fake.scriptRoute('batches.get', ...Array.from({ length: 5 }, () => ({ error: 'unavailable' as const })));
+  runs.push(await g7(dir));
+  while (runs.at(-1) === 5 && runs.length < 6) runs.push(await g7(dir));
+  if (runs.at(-1) !== 0) throw new Error(`truck ended ${runs.join(' → ')}`);
+  // A request is its prompt: the same card and chunk asked online or in a batch is the same request.
+  const prompts: string[] = [];
+  for (const r of fake.requests) {
+    if (r.route === 'generateContent' && r.status === 200) prompts.push(JSON.stringify((r.body as { contents: unknown }).contents));
+    if (r.route === 'batchGenerateContent' && r.status === 200)
+      for (const q of (r.body as { batch: { inputConfig: { requests: { requests: { request: { contents: unknown } }[] } } } }).batch.inputConfig.requests.requests) prompts.push(JSON.stringify(q.request.contents));
+  }
+  const creates = fake.requests.filter((r) => r.route === 'batchGenerateContent').length;
+  await fake.close();
+  return { paid: prompts.length, unique: new Set(prompts).size, creates, runs: runs.length };
+}
+const e = await pollFailure();
 
 console.log(`\nGemini worker, real @google/genai SDK against the loopback fake; Node ${process.versions.node}\n`);
 console.log(`(a) limit R = ${R} requests per ${W / 1000} s window (the real service: per 60 s), fake latency ${L} ms, ${N} requests, 16 concurrent callers`);
@@ -134,8 +193,10 @@ console.log(table(['killed at', 'kills', 'paid calls', 'unique requests', 'paid 
   ['just after an answer was cached (worker.cached@21)', c2.kills, c2.paid, c2.unique, (c2.paid / c2.unique).toFixed(2)],
   ['answered, not yet cached (worker.called@21)', c3.kills, c3.paid, c3.unique, (c3.paid / c3.unique).toFixed(2)],
 ]));
-console.log('\n(d) the same TAG work (10 cards), online and in batch mode; cost from the recorded usage');
-console.log(table(['mode', 'cost USD', 'API requests', 'x online'], [
-  ['online', online.usd.toFixed(6), online.requests, '1.00'],
-  ['batch', batch.usd.toFixed(6), batch.requests, (batch.usd / online.usd).toFixed(2)],
+console.log('\n(d) the same TAG work (10 cards), online and in batch mode: cost of the answers the fake returned at the price table, and what g7 recorded');
+console.log(table(['mode', 'API requests', 'answers', 'cost USD (fake usage × table)', 'cost USD (g7 recorded)', 'x online'], [
+  ['online', online.requests, online.answers, online.fakeUsd.toFixed(6), online.g7Usd.toFixed(6), '1.00'],
+  ['batch', batch.requests, batch.answers, batch.fakeUsd.toFixed(6), batch.g7Usd.toFixed(6), (batch.fakeUsd / online.fakeUsd).toFixed(2)],
 ]));
+console.log(`\n(e) 10 TAG cards in batch mode; the run after submitting finds the first job's poll failing 5 times in a row (${e.runs} runs in all)`);
+console.log(table(['figure', 'value', 'goal'], [['batch jobs created', e.creates, '10'], ['paid requests / unique requests', `${e.paid} / ${e.unique} = ${(e.paid / e.unique).toFixed(2)}`, '1.00']]));

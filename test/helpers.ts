@@ -50,6 +50,16 @@ export function card(id: string, prio: 'A' | 'B' | 'C' | 'D', deps: string[] = [
   return { id, lane: Number(lane), prio, type, input: 'in.txt', output: `out/${id}.txt`, accept: `exists:out/${id}.txt`, failfast: 'never', cost_hint: 'LOW', deps, ...extra };
 }
 
+/**
+ * The whole environment of a child process a test starts: the sealed basics (test/setup/global.ts) and what
+ * the test adds, nothing inherited by accident.
+ */
+export function childEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = {};
+  for (const k of ['PATH', 'HOME', 'TMPDIR', 'LANG', 'TZ', 'GIT_CONFIG_GLOBAL', 'GIT_CONFIG_NOSYSTEM', 'GIT_TERMINAL_PROMPT']) if (process.env[k] !== undefined) env[k] = process.env[k];
+  return { ...env, ...extra };
+}
+
 export function jsonl(rows: unknown[]): string {
   return rows.map((r) => JSON.stringify(r) + '\n').join('');
 }

@@ -134,8 +134,11 @@ export function buildProgram(io: Io, setCode: (c: number) => void, worker?: Work
 
   program
     .command('init')
-    .description('create an SSOT skeleton (factory.yaml, folders, a starter taxonomy); never overwrites a file')
-    .action(async () => setCode(await initSsot(layoutFor(g().ssot), io, display)));
+    .description('set up a factory in this repository: the SSOT skeleton, workflows, CODEOWNERS, protection and ruleset; never overwrites a file')
+    .option('--action <ref>', 'the G7 action the workflows use, owner/repo/action@ref')
+    .option('--owner <owner>', 'the code owner (@user, @org/team); default the owner of the GitHub remote')
+    .option('--app-id <id>', "the factory's GitHub App ID, the ruleset's bypass actor")
+    .action((opts: { action?: string; owner?: string; appId?: string }) => run(() => initSsot(layoutFor(g().ssot), io, display, opts))());
 
   const plan = program.command('plan').description('compile and check day plans');
   plan

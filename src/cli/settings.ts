@@ -11,9 +11,6 @@ import { redactor } from '../factory/evidence.js';
 import type { FactoryDeps } from '../factory/deps.js';
 import type { Worker } from '../worker/worker.js';
 import { configureFaults } from '../host/faults.js';
-import { GeminiWorker } from '../worker/gemini/worker.js';
-import { RateLimiter } from '../worker/gemini/limiter.js';
-import { Budget } from '../worker/gemini/budget.js';
 
 const SECRET_NAME = /(KEY|TOKEN|SECRET|PASSWORD|PASSWD|CREDENTIAL|_PAT)$/i;
 
@@ -24,10 +21,13 @@ export function secretValues(env: NodeJS.ProcessEnv): string[] {
     .map(([, v]) => v!);
 }
 
-/** Gemini when GEMINI_API_KEY is set (the only place a key is read), the offline worker otherwise. */
-export function pickWorker(config: Config, layout: Layout, env: NodeJS.ProcessEnv): Worker {
-  const apiKey = env.GEMINI_API_KEY;
+/**
+ * Gemini when there is a key, the offline worker otherwise. The Gemini SDK is loaded only then: a command
+ * that needs no model does not pay for loading it.
+ */
+export async function pickWorker(config: Config, layout: Layout, apiKey: string | undefined): Promise<Worker> {
   if (!apiKey) return offlineWorker;
+  const [{ GeminiWorker }, { RateLimiter }, { Budget }] = await Promise.all([import('../worker/gemini/worker.js'), import('../worker/gemini/limiter.js'), import('../worker/gemini/budget.js')]);
   const utcDay = () => new Date().toISOString().slice(0, 10).replace(/-/g, '');
   return new GeminiWorker({
     apiKey,
@@ -36,6 +36,9 @@ export function pickWorker(config: Config, layout: Layout, env: NodeJS.ProcessEn
     prices: config.prices,
     timeoutMs: config.limits.timeout_s * 1000,
     maxInputTokens: config.limits.max_input_tokens,
+    maxOutputTokens: config.gemini.max_output_tokens,
+    thinkingBudget: config.gemini.thinking_budget,
+    maxRetryDelayMs: config.limits.max_retry_delay_s * 1000,
     limiter: new RateLimiter(config.limits.rpm, config.limits.tpm),
     budget: new Budget(layout.stateDir, config.budget, utcDay),
   });
@@ -47,17 +50,27 @@ export interface DepsOptions {
   log: (line: string) => void;
   warn: (line: string) => void;
   env?: NodeJS.ProcessEnv;
-  /** Overrides the worker (tests, and later the Gemini adapter when a key is set). */
+  /** Overrides the worker (tests). */
   worker?: Worker;
+  /**
+   * The Gemini key, handed over by an entry point that got it as an input (the action): it stays out of
+   * process.env, where every child process could read it. Without it, GEMINI_API_KEY from `env` (the CLI).
+   */
+  geminiApiKey?: string | undefined;
+  /** Models per cost hint that override factory.yaml's for this process (the action's `models` input). */
+  models?: Partial<Config['models']> | undefined;
 }
 
 export async function factoryDeps(o: DepsOptions): Promise<{ deps: FactoryDeps; config: Config }> {
   const env = o.env ?? process.env;
   configureFaults(env.G7_FAULT);
-  const config = await loadConfig(o.layout, o.display);
+  const loaded = await loadConfig(o.layout, o.display);
+  const config = o.models ? { ...loaded, models: { ...loaded.models, ...o.models } } : loaded;
   const now = () => new Date().toISOString();
   const audit = auditLog(o.layout.auditDir, env.G7_AUDIT_DISABLE !== '1', o.warn);
-  const worker = cachedWorker(o.worker ?? pickWorker(config, o.layout, env), path.join(o.layout.stateDir, 'cache'), audit, now);
+  const apiKey = o.geminiApiKey || env.GEMINI_API_KEY || undefined;
+  const redact = redactor([...secretValues(env), ...(apiKey ? [apiKey] : [])]);
+  const worker = cachedWorker(o.worker ?? (await pickWorker(config, o.layout, apiKey)), path.join(o.layout.stateDir, 'cache'), audit, now, redact);
   const git = new Git(o.layout.repoRoot);
   const deps: FactoryDeps = {
     layout: o.layout,
@@ -68,7 +81,7 @@ export async function factoryDeps(o: DepsOptions): Promise<{ deps: FactoryDeps; 
     now,
     log: o.log,
     warn: o.warn,
-    redact: redactor(secretValues(env)),
+    redact,
     display: o.display,
   };
   return { deps, config };

@@ -111,6 +111,10 @@ export interface FactoryConfig {
     tpm?: number;
     timeout_s?: number;
     max_input_tokens?: number;
+    /**
+     * A retryDelay the Gemini API asks for that is longer than this stops the truck RECOVERABLE with retry_after, instead of sleeping in the runner. Default 90.
+     */
+    max_retry_delay_s?: number;
   };
   budget?: {
     per_truck_usd?: number;
@@ -120,6 +124,13 @@ export interface FactoryConfig {
     [k: string]: {
       in: number;
       out: number;
+      /**
+       * Prompt tokens served from the context cache (cachedContentTokenCount); the `in` price when unset.
+       */
+      cached_in?: number;
+      /**
+       * A Batch API answer costs (1 - batch_discount) x the online price. Default 0.5.
+       */
       batch_discount?: number;
     };
   };
@@ -144,6 +155,18 @@ export interface FactoryConfig {
   gemini?: {
     base_url?: string;
     batch_min_requests?: number;
+    /**
+     * Output tokens for the answer itself; the thinking budget comes on top. A rework after MAX_TOKENS gets four times this. Default 2048.
+     */
+    max_output_tokens?: number;
+    /**
+     * Thinking tokens per cost hint: 0 turns thinking off (not on 2.5 Pro, whose minimum is 128), -1 lets the model decide. Defaults LOW 0, MID 512, HIGH 1024.
+     */
+    thinking_budget?: {
+      LOW?: number;
+      MID?: number;
+      HIGH?: number;
+    };
   };
   /**
    * OPS_120PLUS120 is fixed. These keys may only restate it; any other value is an error.

@@ -3,7 +3,7 @@
 // by chunk identity, so that re-running a card after a crash never adds a line twice.
 import path from 'node:path';
 import { stat } from 'node:fs/promises';
-import { SchemaError } from '../contracts/errors.js';
+import { G7Error, SchemaError } from '../contracts/errors.js';
 import { writeStreamAtomic, appendLines, repairTornTail } from '../ssot/atomic.js';
 import { forEachLine } from '../ssot/jsonl.js';
 import { resolveInRepo, normalizeRepoPath } from '../ssot/paths.js';
@@ -79,7 +79,6 @@ export async function tag(ctx: ExecContext): Promise<ExecResult> {
   const input = String(ctx.card.input);
   const chunks = await readChunks(resolveInRepo(ctx.layout.repoRoot, input), input);
   const taxonomy = await readTaxonomy(ctx);
-  const r = emptyResult();
   const reqs: WorkerRequest[] = [];
   for (const c of chunks) {
     const text = await readChunkText(ctx, c.path, c.offset, c.length);
@@ -89,17 +88,35 @@ export async function tag(ctx: ExecContext): Promise<ExecResult> {
     const c = (req.task as { chunk: { path: string; offset: number; length: number } }).chunk;
     return { category: `TAG:${ctx.card.entry ?? ctx.card.lane}`, question: `tag ${c.path}@${c.offset}+${c.length}` };
   };
-  // Batch mode (half price, answered hours later): submit now, collect in a later scheduled run. Answers
-  // land in the response cache, so the pass below finds them there; failed batch items are asked online.
-  if (ctx.batch) {
-    const got = await ctx.worker.batchCollect(ctx.batch, reqs, meta);
-    if (!got.done) throw new BatchPending(ctx.batch, `batch ${ctx.batch} is ${got.state}; the next run collects it`);
-    ctx.log(`  ${ctx.card.id}: batch ${ctx.batch} collected: ${got.answered} answers, ${got.failed} failed (asked again online)`);
-  } else if (ctx.worker.canBatch) {
-    const todo = await ctx.worker.uncached(reqs);
-    if (todo >= ctx.config.gemini.batch_min_requests) {
-      const name = await ctx.worker.batchSubmit(reqs, `g7 ${ctx.card.id}`);
-      throw new BatchPending(name, `submitted ${todo} requests as batch ${name}; the next run collects them`);
+  const r = emptyResult();
+  // Batch mode (cheaper, answered hours later): submit now, collect in a later scheduled run. Answers land in
+  // the response cache, so the pass below finds them there; failed batch items are asked online. The job
+  // stays with the card (BatchPending) until it is merged or has ended: a failed poll only waits.
+  if (ctx.worker.canBatch) {
+    let job = ctx.batch ?? (ctx.attempt === 1 ? await ctx.worker.batchFor(reqs) : undefined);
+    if (job) {
+      let got;
+      try {
+        got = await ctx.worker.batchCollect(job, reqs, meta);
+      } catch (err) {
+        if (err instanceof G7Error && err.transient) throw new BatchPending(job, `batch ${job}: ${err.summary ?? err.message}; the next run polls it again`);
+        throw err;
+      }
+      if (!got.done) throw new BatchPending(job, `batch ${job} is ${got.state}; the next run collects it`);
+      r.cost += got.unused.usd;
+      r.tokens = { in: got.unused.in, out: got.unused.out };
+      if (got.resubmit) {
+        ctx.log(`  ${ctx.card.id}: batch ${job} expired unanswered; submitting the requests again`);
+        job = undefined;
+      } else ctx.log(`  ${ctx.card.id}: batch ${job} collected: ${got.answered} answers, ${got.failed} failed (asked again online)`);
+    }
+    // A rework asks online: its prompt differs, and it should not wait hours.
+    if (!job && ctx.attempt === 1) {
+      const todo = await ctx.worker.uncached(reqs);
+      if (todo >= ctx.config.gemini.batch_min_requests) {
+        const name = await ctx.worker.batchSubmit(reqs, `g7 ${ctx.card.id}`);
+        throw new BatchPending(name, `submitted ${todo} requests as batch ${name}; the next run collects them`);
+      }
     }
   }
   const answers = await mapPool(chunks, CONCURRENCY, async (_c, i) => {

@@ -22,6 +22,7 @@ import { runCard } from './card.js';
 import { writeReworkPack } from './rework.js';
 import type { FactoryDeps } from './deps.js';
 import { faultPoint } from '../host/faults.js';
+import { checkModels } from '../worker/preflight.js';
 
 export type RunState = FactoryState['state'];
 
@@ -179,6 +180,8 @@ export async function runFactory(deps: FactoryDeps, opts: RunOptions): Promise<R
           return { code: 'REFUSED', state: state.state, runId: prev, ...none, message: `the evidence pack of ${prev} ${why}; the next truck does not depart.\n  check: g7 verify ${prev}` };
         }
       }
+      // The models the truck's cards need must exist and have a price: a typo fails here, not hours in.
+      await checkModels(deps.config, deps.worker, deps.display(deps.layout.factoryFile), (await readPacket(packetFile(deps.layout, pick.day, pick.truck))).map((s) => s.card));
       const id = nextRunId(runs);
       run = { id, day: pick.day, truck: pick.truck, lanes: opts.lanes, startedAt: deps.now(), log: [], warnings: [], results: new Map() };
       await appendJournal(deps.layout, [{ ts: deps.now(), event: 'run_start', run: id, day: run.day, truck: run.truck, ...(opts.lanes ? { lanes: opts.lanes } : {}) }]);

@@ -11,7 +11,7 @@ import { toRepoPath } from './paths.js';
 export interface Config {
   libraryRoot: string;
   models: { LOW: string; MID: string; HIGH: string };
-  limits: { rpm: number; tpm: number; timeout_s: number; max_input_tokens: number };
+  limits: { rpm: number; tpm: number; timeout_s: number; max_input_tokens: number; max_retry_delay_s: number };
   budget: { per_truck_usd: number; per_night_usd: number };
   prices: NonNullable<FactoryConfig['prices_per_mtok']>;
   skills: Record<string, string>;
@@ -19,22 +19,24 @@ export interface Config {
   sensors?: string | undefined;
   scan: { chunk_bytes: number };
   git: { commit: boolean; push: boolean; remote: string; branch?: string | undefined };
-  gemini: { base_url?: string | undefined; batch_min_requests: number };
+  gemini: { base_url?: string | undefined; batch_min_requests: number; max_output_tokens: number; thinking_budget: { LOW: number; MID: number; HIGH: number } };
   /** Repository-relative path of the file this came from, or undefined when defaults were used. */
   source?: string | undefined;
+  /** Where each `models` entry is written in that file (for errors about a model id). */
+  modelsAt?: Partial<Record<'LOW' | 'MID' | 'HIGH', { line: number; col: number }>> | undefined;
 }
 
 export function defaultConfig(): Config {
   return {
     libraryRoot: 'library',
     models: { LOW: 'gemini-2.5-flash-lite', MID: 'gemini-2.5-flash', HIGH: 'gemini-2.5-pro' },
-    limits: { rpm: 60, tpm: 1_000_000, timeout_s: 120, max_input_tokens: 32_000 },
+    limits: { rpm: 60, tpm: 1_000_000, timeout_s: 120, max_input_tokens: 32_000, max_retry_delay_s: 90 },
     budget: { per_truck_usd: 2, per_night_usd: 10 },
     prices: {},
     skills: {},
     scan: { chunk_bytes: 64 * 1024 },
     git: { commit: true, push: false, remote: 'origin' },
-    gemini: { batch_min_requests: 200 },
+    gemini: { batch_min_requests: 200, max_output_tokens: 2048, thinking_budget: { LOW: 0, MID: 512, HIGH: 1024 } },
   };
 }
 
@@ -62,7 +64,8 @@ export async function loadConfig(layout: Layout, display: (p: string) => string 
     sensors: c.sensors,
     scan: { ...base.scan, ...c.scan },
     git: { ...base.git, ...c.git },
-    gemini: { ...base.gemini, ...c.gemini },
+    gemini: { ...base.gemini, ...c.gemini, thinking_budget: { ...base.gemini.thinking_budget, ...c.gemini?.thinking_budget } },
     source: toRepoPath(layout.repoRoot, layout.factoryFile),
+    modelsAt: Object.fromEntries((['LOW', 'MID', 'HIGH'] as const).flatMap((h) => (c.models?.[h] ? [[h, doc.locate(`/models/${h}`)!]] : []))),
   };
 }

@@ -34,11 +34,17 @@ export interface WorkerRequest {
   previous_failure?: string | undefined;
 }
 
+/** The card types whose executors call the worker. */
+export const MODEL_CARD_TYPES: ReadonlySet<string> = new Set(['TAG', 'STRIKE', 'PATCH']);
+
 export interface WorkerResponse {
   json: unknown;
   provider: string;
   model: string;
+  /** Billed tokens: `in` is the prompt (its cached part included), `out` the answer plus the thinking. */
   tokens: { in: number; out: number };
+  /** The service's own counts, as it reported them. */
+  usage?: { prompt: number; cached: number; candidates: number; thoughts: number } | undefined;
   cost_usd: number;
   finish_reason: string;
   duration_ms: number;
@@ -46,20 +52,37 @@ export interface WorkerResponse {
   retries?: { status: number | undefined; waited_ms: number }[];
 }
 
+/** How a batch job ended, when it has. */
+export type BatchEnd = 'SUCCEEDED' | 'FAILED' | 'CANCELLED' | 'EXPIRED';
+
 export interface BatchResult {
-  done: boolean;
+  /** The job's state as the service names it. */
   state: string;
+  /** Set once the job is over. */
+  end?: BatchEnd | undefined;
   /** Per request key: the answer, or why that request failed. Results may come back in any order. */
   results: Map<string, WorkerResponse | WorkerError>;
+  /** What every answer the job returned cost, paired or not (already added to the budget when asked to). */
+  spent: { usd: number; in: number; out: number; items: number };
+  /** Set when the answers could not be paired with the requests: why. */
+  unpaired?: string | undefined;
 }
 
 export interface Worker {
   readonly provider: string;
   call(req: WorkerRequest): Promise<WorkerResponse>;
-  /** Batch mode (half price, answered later), when the provider has one. */
+  /** Of these model ids, the ones the service does not know and the ones without a price (checked before a truck departs). */
+  checkModels?(models: string[]): Promise<{ unknown: string[]; unpriced: string[] }>;
+  /** Batch mode (cheaper, answered later), when the provider has one. */
   batch?: {
     submit(reqs: { key: string; req: WorkerRequest }[], displayName: string): Promise<string>;
-    poll(name: string, reqs: { key: string; req: WorkerRequest }[]): Promise<BatchResult>;
+    /** The newest job with this display name, if the service has one (to adopt a job whose name was never recorded). */
+    find(displayName: string): Promise<string | undefined>;
+    /**
+     * Polls a job. `submitted` is the job's requests in the order they were sent (`req` missing for one this
+     * run cannot rebuild); answers are paired by key, or by position when the service left the keys out.
+     */
+    poll(name: string, submitted: { key: string; req: WorkerRequest | undefined }[], o: { recordSpend: boolean }): Promise<BatchResult>;
   };
 }
 
@@ -76,9 +99,12 @@ export class BatchPending extends G7Error {
  * `retryAfter` (ISO time) when the cause says when it clears.
  */
 export class WorkerError extends G7Error {
-  constructor(message: string, opts: { transient: boolean; hint?: string; retryAfter?: string }) {
+  /** The HTTP status the service answered with, when it did. */
+  readonly status: number | undefined;
+  constructor(message: string, opts: { transient: boolean; hint?: string | undefined; retryAfter?: string | undefined; status?: number | undefined }) {
     super('API', [{ file: '(worker)', rule: 'worker.error', message, hint: opts.hint }], { transient: opts.transient, summary: message, ...(opts.retryAfter ? { retryAfter: opts.retryAfter } : {}) });
     this.name = 'WorkerError';
+    this.status = opts.status;
   }
 }
 

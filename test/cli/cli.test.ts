@@ -3,10 +3,10 @@ import { describe, expect, it } from 'vitest';
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { readFile } from 'node:fs/promises';
-import { REPO, tempRepo } from '../helpers.js';
+import { REPO, tempRepo, childEnv } from '../helpers.js';
 
 function g7(cwd: string, ...args: string[]) {
-  const r = spawnSync(process.execPath, [path.join(REPO, 'bin/g7.mjs'), ...args], { cwd, encoding: 'utf8' });
+  const r = spawnSync(process.execPath, [path.join(REPO, 'bin/g7.mjs'), ...args], { cwd, encoding: 'utf8', env: childEnv() });
   return { code: r.status, out: r.stdout, err: r.stderr };
 }
 

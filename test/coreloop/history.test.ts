@@ -5,6 +5,7 @@ import path from 'node:path';
 import { mkdtemp, readFile, writeFile, mkdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { Git } from '../../src/git/git.js';
+import { initRepo } from './repo.js';
 import { readHistory, stabilityGate } from '../../src/coreloop/history.js';
 import { judgeAxis } from '../../src/coreloop/axis.js';
 import { tempRepo } from '../helpers.js';
@@ -14,8 +15,7 @@ const iso = (daysAgo: number) => new Date(Date.now() - daysAgo * DAY).toISOStrin
 
 async function repo() {
   const root = await mkdtemp(path.join(tmpdir(), 'g7-hist-'));
-  const git = new Git(root);
-  await git.run(['init', '-q', '-b', 'main']);
+  const git = await initRepo(root);
   await mkdir(path.join(root, 'ssot/skills'), { recursive: true });
   const skill = await readFile(path.join(import.meta.dirname, '../../ssot/skills/TAG.md'), 'utf8');
   await writeFile(path.join(root, 'ssot/skills/TAG.md'), skill);
@@ -90,8 +90,7 @@ describe('coreloop history from git', () => {
 
   it('g7 coreloop propose-axis and status through the CLI', async () => {
     const t = await tempRepo({ example: true });
-    const git = new Git(t.root);
-    await git.run(['init', '-q', '-b', 'main']);
+    const git = await initRepo(t.root);
     await git.run(['add', '-A']);
     await git.run(['commit', '-qm', 'init']);
     const no = await t.g7('coreloop', 'propose-axis', '--engine', 'tag', '--axis', '수익성');

@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import path from 'node:path';
 import { readFile, writeFile } from 'node:fs/promises';
 import { Git } from '../../src/git/git.js';
+import { initRepo } from './repo.js';
 import { tempRepo, type TempRepo } from '../helpers.js';
 import { planted, rec, writeDay } from './mining.js';
 
@@ -12,8 +13,7 @@ const recent = () => new Date(Date.now() - 3600e3).toISOString();
 
 async function factoryRepo(): Promise<{ repo: TempRepo; git: Git }> {
   const repo = await tempRepo({ example: true });
-  const git = new Git(repo.root);
-  await git.run(['init', '-q', '-b', 'main']);
+  const git = await initRepo(repo.root);
   const planted1 = planted().map((r) => ({ ...r, ts: recent() }));
   planted1.push(...[1, 2, 3].map((i) => rec('TAG:tag', 'seq:9999', `tag fail-${i}.md`, { error: 'answer did not match the schema: tags must be taxonomy names', ts: recent() })));
   await writeDay(repo.layout.auditDir, today(), planted1);

@@ -3,7 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import path from 'node:path';
 import { readFile, writeFile } from 'node:fs/promises';
-import { Git } from '../../src/git/git.js';
+import { initRepo } from './repo.js';
 import { promoteCandidate, pullRequestsNotAvailable, type ReproductionCheck } from '../../src/coreloop/promote.js';
 import { tempRepo } from '../helpers.js';
 import { rec, writeDay } from './mining.js';
@@ -16,8 +16,7 @@ async function repoWithBullet() {
   const repo = await tempRepo({ example: true });
   const file = path.join(repo.root, TAG);
   await writeFile(file, (await readFile(file, 'utf8')).replace('## Guide\n', `## Guide\n${BULLET}`));
-  const git = new Git(repo.root);
-  await git.run(['init', '-q', '-b', 'main']);
+  const git = await initRepo(repo.root);
   await git.run(['add', '-A']);
   await git.run(['commit', '-qm', 'a skill with a promoted bullet']);
   return { repo, git, original: await readFile(file) };

@@ -7,7 +7,7 @@ import { spawn } from 'node:child_process';
 import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { factory, runDir, type CardSpec } from './fixture.js';
-import { REPO } from '../helpers.js';
+import { REPO, childEnv } from '../helpers.js';
 import { verifyRun, listRuns } from '../../src/factory/evidence.js';
 
 const pad = (n: number) => String(n).padStart(6, '0');
@@ -34,9 +34,7 @@ const SCHEDULE = CHECKPOINT_POINTS.flatMap((cp, b) => [...CARD_POINTS[b % 2]!, c
 
 function g7(ssot: string, fault?: string): Promise<{ code: number | null; signal: NodeJS.Signals | null; err: string }> {
   return new Promise((resolve) => {
-    const env = { ...process.env };
-    delete env.G7_AUDIT_DISABLE;
-    if (fault) env.G7_FAULT = fault;
+    const env = childEnv(fault ? { G7_FAULT: fault } : {});
     const p = spawn(process.execPath, [path.join(REPO, 'bin/g7.mjs'), '--ssot', ssot, 'run'], { env, stdio: ['ignore', 'ignore', 'pipe'] });
     let err = '';
     p.stderr.on('data', (b) => (err += b));

@@ -2,18 +2,18 @@
 // cards a test asks for, packed and ready to run.
 import { execFileSync, execFile } from 'node:child_process';
 import path from 'node:path';
-import { tempRepo, jsonl, type TempRepo } from '../helpers.js';
+import { tempRepo, jsonl, childEnv, type TempRepo } from '../helpers.js';
 
 export const DAY = '20261121';
 
 export function git(cwd: string, ...args: string[]): string {
-  return execFileSync('git', args, { cwd, encoding: 'utf8', env: { ...process.env, GIT_TERMINAL_PROMPT: '0' } });
+  return execFileSync('git', args, { cwd, encoding: 'utf8', env: childEnv() });
 }
 
 /** For anything that talks to a remote served by this same process: a sync call would block the server. */
 export function gitAsync(cwd: string, ...args: string[]): Promise<string> {
   return new Promise((resolve, reject) =>
-    execFile('git', args, { cwd, encoding: 'utf8', env: { ...process.env, GIT_TERMINAL_PROMPT: '0' } }, (err, stdout, stderr) => (err ? reject(new Error(`git ${args.join(' ')}: ${stderr}`)) : resolve(stdout))),
+    execFile('git', args, { cwd, encoding: 'utf8', env: childEnv() }, (err, stdout, stderr) => (err ? reject(new Error(`git ${args.join(' ')}: ${stderr}`)) : resolve(stdout))),
   );
 }
 

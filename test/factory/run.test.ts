@@ -121,19 +121,23 @@ describe('g7 run', () => {
   });
 
   it('lets exactly one of two concurrent runs work; the other exits 7', async () => {
-    const f = await factory([{ id: 'L1_TEST_000001', prio: 'A', input: 'sleep 2; printf done', output: 'out/1.txt' }]);
+    // The first run's card holds it until the test lets go: the second starts while the lock is surely held.
+    const f = await factory([{ id: 'L1_TEST_000001', prio: 'A', input: 'while [ ! -e release ]; do sleep 0.05; done; printf done', output: 'out/1.txt' }]);
     const { spawn } = await import('node:child_process');
-    const { REPO } = await import('../helpers.js');
+    const { access } = await import('node:fs/promises');
+    const { REPO, childEnv } = await import('../helpers.js');
     const start = () =>
       new Promise<{ code: number | null; err: string }>((resolve) => {
-        const p = spawn(process.execPath, [path.join(REPO, 'bin/g7.mjs'), '--ssot', f.ssot, 'run', '--no-commit'], { stdio: ['ignore', 'pipe', 'pipe'] });
+        const p = spawn(process.execPath, [path.join(REPO, 'bin/g7.mjs'), '--ssot', f.ssot, 'run', '--no-commit'], { stdio: ['ignore', 'pipe', 'pipe'], env: childEnv() });
         let err = '';
         p.stderr.on('data', (b) => (err += b));
         p.on('close', (code) => resolve({ code, err }));
       });
     const a = start();
-    await new Promise((r) => setTimeout(r, 700));
+    const lock = path.join(f.ssot, 'state/run.lock');
+    while (!(await access(lock).then(() => true, () => false))) await new Promise((r) => setTimeout(r, 20));
     const b = await start();
+    await writeFile(path.join(f.root, 'release'), '');
     expect(b.code).toBe(7);
     expect(b.err).toMatch(/BUSY: another g7 run holds .*run\.lock \(pid \d+/);
     expect((await a).code).toBe(0);

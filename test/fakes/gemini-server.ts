@@ -1,58 +1,53 @@
-// A fake Gemini API on 127.0.0.1 that speaks the REST wire format the real SDK uses, and refuses what the
-// real service refuses: a missing or invalid x-goog-api-key, unknown routes, malformed or unknown-field
-// bodies, a JSON schema without the JSON mime type, and more requests per window than its own RPM
-// (429 RESOURCE_EXHAUSTED with QuotaFailure and RetryInfo). Tests script it: latency, error sequences,
-// MAX_TOKENS, SAFETY, malformed JSON, and batch jobs that finish with results out of order.
+// A fake Gemini API on 127.0.0.1 that speaks the REST wire format the real SDK uses, and returns and refuses
+// what the real service does (gemini-wire.ts): a missing or invalid key, unknown routes, models outside its
+// list (404), malformed or unknown-field bodies, thinking budgets a model refuses, more requests per window
+// than its own RPM (429 with QuotaFailure and RetryInfo). Models think by default as the 2.5 models do, and
+// thinking tokens count against maxOutputTokens. Tests script it: latency and errors on any route, finish
+// reasons, blocked prompts, and batch jobs that end in any final state, with answers in or out of order,
+// with or without their keys.
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { MODELS, SAFETY_RATINGS, checkGenerateBody, modelNotFound, modelResource, outputTokens, promptTokens, rpcError, scriptedError, usageMetadata, type Json, type ScriptedError } from './gemini-wire.js';
+
+export type { ScriptedError } from './gemini-wire.js';
+
+export type FinishReason = 'STOP' | 'MAX_TOKENS' | 'SAFETY' | 'RECITATION' | 'OTHER' | 'BLOCKLIST' | 'PROHIBITED_CONTENT' | 'SPII';
 
 export type Scripted =
-  | { error: 'unavailable' | 'internal' | 'quota-minute' | 'quota-day' | 'invalid-key'; retryDelay?: string }
-  | { finishReason: 'MAX_TOKENS' | 'SAFETY' }
-  | { blockReason: 'SAFETY' }
+  | { error: ScriptedError; retryDelay?: string }
+  /** Without `text` the candidate has no content (as the service sends MAX_TOKENS after thinking, SAFETY, …). */
+  | { finishReason: FinishReason; text?: string }
+  | { blockReason: 'SAFETY' | 'OTHER' | 'BLOCKLIST' | 'PROHIBITED_CONTENT' }
   | { text: string }
   | { latencyMs: number };
+
+export type RouteScript = { error: ScriptedError; retryDelay?: string } | { latencyMs: number };
+
+export type Route = 'generateContent' | 'countTokens' | 'batchGenerateContent' | 'batches.get' | 'batches.list' | 'models.get' | 'files.get' | 'upload' | 'download';
 
 export interface Recorded {
   method: string;
   path: string;
+  route: Route | undefined;
   model: string | undefined;
   verb: string | undefined;
   key: string | undefined;
   at: number;
   body: unknown;
   status: number;
+  /** The JSON body the fake answered with (for exact accounting against its usageMetadata). */
+  response: unknown;
 }
 
-type Json = Record<string, unknown>;
+export type BatchEnd = 'SUCCEEDED' | 'FAILED' | 'CANCELLED' | 'EXPIRED';
 
-const TOP_KEYS = new Set(['contents', 'systemInstruction', 'generationConfig', 'safetySettings', 'tools', 'toolConfig', 'cachedContent', 'model']);
-const GEN_KEYS = new Set(['temperature', 'topP', 'topK', 'candidateCount', 'maxOutputTokens', 'stopSequences', 'responseMimeType', 'responseSchema', 'responseJsonSchema', 'seed', 'thinkingConfig', 'presencePenalty', 'frequencyPenalty', 'responseLogprobs', 'logprobs']);
-
-function rpcError(code: number, status: string, message: string, details: Json[] = []): Json {
-  return { error: { code, message, status, ...(details.length ? { details } : {}) } };
-}
-
-const QUOTA = (quotaId: string, retryDelay: string) =>
-  rpcError(429, 'RESOURCE_EXHAUSTED', 'You exceeded your current quota, please check your plan and billing details. For more information on this error, head to: https://ai.google.dev/gemini-api/docs/rate-limits.', [
-    { '@type': 'type.googleapis.com/google.rpc.QuotaFailure', violations: [{ quotaMetric: 'generativelanguage.googleapis.com/generate_content_requests', quotaId, quotaDimensions: { location: 'global', model: 'gemini-2.5-flash' }, quotaValue: '60' }] },
-    { '@type': 'type.googleapis.com/google.rpc.Help', links: [{ description: 'Learn more about Gemini API quotas', url: 'https://ai.google.dev/gemini-api/docs/rate-limits' }] },
-    { '@type': 'type.googleapis.com/google.rpc.RetryInfo', retryDelay },
-  ]);
-
-const INVALID_KEY = rpcError(400, 'INVALID_ARGUMENT', 'API key not valid. Please pass a valid API key.', [
-  { '@type': 'type.googleapis.com/google.rpc.ErrorInfo', reason: 'API_KEY_INVALID', domain: 'googleapis.com', metadata: { service: 'generativelanguage.googleapis.com' } },
-]);
-
-const tokens = (s: string) => Math.max(1, Math.ceil(s.length / 4));
-
-/** The default answer: shaped by the response schema the client asked for. */
-function defaultAnswer(body: Json): unknown {
-  const schema = JSON.stringify((body.generationConfig as Json | undefined)?.responseJsonSchema ?? {});
-  const prompt = JSON.stringify(body.contents ?? '');
-  if (schema.includes('"findings"')) return { findings: [{ sensor: 'S01', verdict: /related-party|going-concern/i.test(prompt) ? 'hit' : 'no', quote: 'a quoted sentence' }] };
-  if (schema.includes('"edits"')) return { edits: [] };
-  const risky = /related-party|going-concern/i.test(prompt);
-  return { tags: risky ? ['risk'] : [], strike: risky, why: risky ? 'mentions a related party' : 'nothing notable' };
+export interface FinishOptions {
+  state?: BatchEnd;
+  /** Order of the answers: reversed (the default) shows whether a client merges by key. */
+  order?: 'reverse' | 'in-order';
+  /** Whether inline answers echo their request's metadata (the key); public reports say it can be missing. */
+  keys?: boolean;
+  /** Positions (in the submitted list) whose answer is missing from the output. */
+  omit?: number[];
 }
 
 export interface FakeGemini {
@@ -64,11 +59,17 @@ export interface FakeGemini {
   windowMs: number;
   /** Latency added to every generateContent answer. */
   latencyMs: number;
+  /** Thinking tokens a model spends when it thinks and its budget allows (the 2.5 flash and pro models think by default). */
+  thinkingTokens: number;
+  /** Prompt tokens served from the implicit cache for a request (0: none). */
+  cachedTokens: (body: Json) => number;
   /** Scripted outcomes for the next generateContent calls, in order. */
   script(...items: Scripted[]): void;
+  /** Scripted errors or latency for the next requests on one route, in order. */
+  scriptRoute(route: Route, ...items: RouteScript[]): void;
   answer: (body: Json) => unknown;
-  /** Makes every batch job finish (results in reverse order, to test merging by key). */
-  finishBatches(): void;
+  /** Ends every running batch job (by default: succeeded, answers in reverse order, keys echoed). */
+  finishBatches(o?: FinishOptions): void;
   /** Batch items (by position in the submitted list) that finish with a per-request error. */
   failBatchItem: (index: number) => boolean;
   /** Uploaded and generated files, by id. */
@@ -76,10 +77,49 @@ export interface FakeGemini {
   close(): Promise<void>;
 }
 
-export async function fakeGemini(opts: { keys?: string[]; rpm?: number; windowMs?: number } = {}): Promise<FakeGemini> {
-  const queue: Scripted[] = [];
+const BLOCKED = new Set(['SAFETY', 'BLOCKLIST', 'PROHIBITED_CONTENT', 'SPII']);
+const BATCH_TYPE = 'type.googleapis.com/google.ai.generativelanguage.v1main.GenerateContentBatch';
+const OUTPUT_TYPE = 'type.googleapis.com/google.ai.generativelanguage.v1main.GenerateContentBatchOutput';
+const INLINE_LIMIT = 20 * 1024 * 1024;
+const JOB_ERRORS: Record<Exclude<BatchEnd, 'SUCCEEDED'>, Json> = {
+  FAILED: { code: 13, message: 'Batch job failed: an internal error occurred while processing the input.' },
+  CANCELLED: { code: 1, message: 'Batch job was cancelled.' },
+  EXPIRED: { code: 4, message: 'Batch job expired: it was pending or running for more than 48 hours.' },
+};
+
+const textOf = (contents: unknown): string =>
+  (Array.isArray(contents) ? contents : [])
+    .flatMap((c) => ((c as Json | undefined)?.parts as Json[] | undefined) ?? [])
+    .map((p) => String(p.text ?? ''))
+    .join('\n');
+
+/** The default answer: shaped by the response schema the client asked for, and naming the chunk it is about. */
+function defaultAnswer(body: Json): unknown {
+  const schema = JSON.stringify((body.generationConfig as Json | undefined)?.responseJsonSchema ?? {});
+  const prompt = textOf(body.contents);
+  const risky = /related-party|going-concern/i.test(prompt);
+  if (schema.includes('"findings"')) return { findings: [{ sensor: 'S01', verdict: risky ? 'hit' : 'no', quote: 'a quoted sentence' }] };
+  if (schema.includes('"edits"')) return { edits: [] };
+  const chunk = /Chunk (\S+ bytes \d+\+\d+)/.exec(prompt)?.[1];
+  return { tags: risky ? ['risk'] : [], strike: risky, why: `${risky ? 'mentions a related party' : 'nothing notable'}${chunk ? ` in ${chunk}` : ''}` };
+}
+
+interface Job {
+  model: string;
+  displayName: string;
+  requests: { request: Json; metadata?: Json }[];
+  fromFile: boolean;
+  createTime: string;
+  end?: { state: BatchEnd; endTime: string; output?: Json; error?: Json; stats: Json };
+}
+
+export async function fakeGemini(opts: { keys?: string[]; rpm?: number; windowMs?: number; models?: string[]; now?: () => number } = {}): Promise<FakeGemini> {
+  const now = opts.now ?? (() => performance.now());
+  const served = new Set(opts.models ?? Object.keys(MODELS));
+  const queues = new Map<Route, (Scripted | RouteScript)[]>();
+  const queue = (r: Route) => queues.get(r) ?? (queues.set(r, []), queues.get(r)!);
   const requests: Recorded[] = [];
-  const batches = new Map<string, { model: string; displayName: string; requests: { request: Json; metadata: Json }[]; done: boolean; createTime: string; fromFile: boolean }>();
+  const batches = new Map<string, Job>();
   let batchSeq = 0;
   const fake = {
     url: '',
@@ -88,9 +128,12 @@ export async function fakeGemini(opts: { keys?: string[]; rpm?: number; windowMs
     rpm: opts.rpm ?? 1_000_000,
     windowMs: opts.windowMs ?? 60_000,
     latencyMs: 0,
-    script: (...items: Scripted[]) => void queue.push(...items),
+    thinkingTokens: 1187,
+    cachedTokens: () => 0,
+    script: (...items: Scripted[]) => void queue('generateContent').push(...items),
+    scriptRoute: (route: Route, ...items: RouteScript[]) => void queue(route).push(...items),
     answer: defaultAnswer,
-    finishBatches: () => batches.forEach((b) => (b.done = true)),
+    finishBatches: (o: FinishOptions = {}) => batches.forEach((job) => job.end ?? finish(job, o)),
     failBatchItem: () => false,
     files: new Map(),
     close: async () => {},
@@ -99,31 +142,110 @@ export async function fakeGemini(opts: { keys?: string[]; rpm?: number; windowMs
   const files = fake.files;
   const uploads = new Map<string, { size: number; mimeType: string; displayName: string; parts: Buffer[]; received: number }>();
   let fileSeq = 0;
+  const fileResource = (id: string) => {
+    const f = files.get(id)!;
+    return { name: `files/${id}`, displayName: f.displayName, mimeType: f.mimeType, sizeBytes: String(f.bytes.length), createTime: new Date().toISOString(), state: 'ACTIVE', uri: `${fake.url}/v1beta/files/${id}`, source: 'UPLOADED' };
+  };
   const newFile = (bytes: Buffer, mimeType: string, displayName: string) => {
     const id = `f${++fileSeq}`;
     files.set(id, { bytes, mimeType, displayName });
-    return { name: `files/${id}`, displayName, mimeType, sizeBytes: String(bytes.length), createTime: new Date().toISOString(), state: 'ACTIVE', uri: `${fake.url}/v1beta/files/${id}`, source: 'UPLOADED' };
-  };
-  const generate = (body: Json, scripted: Scripted | undefined): Json => {
-    const promptText = JSON.stringify(body.contents) + JSON.stringify(body.systemInstruction ?? '');
-    const usage = (out: string) => ({ promptTokenCount: tokens(promptText), candidatesTokenCount: tokens(out), totalTokenCount: tokens(promptText) + tokens(out) });
-    if (scripted && 'blockReason' in scripted) return { promptFeedback: { blockReason: scripted.blockReason }, usageMetadata: usage('') };
-    const text = scripted && 'text' in scripted ? scripted.text : JSON.stringify(fake.answer(body));
-    const finishReason = scripted && 'finishReason' in scripted ? scripted.finishReason : 'STOP';
-    const shown = finishReason === 'MAX_TOKENS' ? text.slice(0, Math.floor(text.length / 2)) : finishReason === 'SAFETY' ? '' : text;
-    const candidate: Json = { content: { parts: shown ? [{ text: shown }] : [], role: 'model' }, finishReason, index: 0 };
-    return { candidates: [candidate], usageMetadata: usage(shown), modelVersion: 'fake-001', responseId: `resp-${requests.length}` };
+    return fileResource(id);
   };
 
-  const checkGenerateBody = (body: Json): Json | undefined => {
-    for (const k of Object.keys(body)) if (!TOP_KEYS.has(k)) return rpcError(400, 'INVALID_ARGUMENT', `Invalid JSON payload received. Unknown name "${k}": Cannot find field.`);
-    if (!Array.isArray(body.contents) || body.contents.length === 0) return rpcError(400, 'INVALID_ARGUMENT', '* GenerateContentRequest.contents: contents is not specified\n');
-    for (const c of body.contents as Json[]) if (!Array.isArray(c.parts) || c.parts.length === 0) return rpcError(400, 'INVALID_ARGUMENT', '* GenerateContentRequest.contents[0].parts: contents.parts must not be empty.\n');
+  /** One generateContent answer: thinking spends output tokens first, then the answer gets what is left. */
+  const generate = (body: Json, model: string, scripted: Scripted | undefined): Json => {
+    const spec = MODELS[model]!;
     const gen = (body.generationConfig ?? {}) as Json;
-    for (const k of Object.keys(gen)) if (!GEN_KEYS.has(k)) return rpcError(400, 'INVALID_ARGUMENT', `Invalid JSON payload received. Unknown name "${k}" at 'generation_config': Cannot find field.`);
-    if ((gen.responseJsonSchema || gen.responseSchema) && gen.responseMimeType !== 'application/json')
-      return rpcError(400, 'INVALID_ARGUMENT', '* GenerateContentRequest.generation_config.response_mime_type: response_mime_type must be application/json when response_schema is set.\n');
-    return undefined;
+    const prompt = promptTokens(textOf(body.contents) + textOf([body.systemInstruction]));
+    const cached = Math.min(prompt, fake.cachedTokens(body));
+    const head = { modelVersion: model, responseId: `resp-${requests.length}` };
+    if (scripted && 'blockReason' in scripted) return { promptFeedback: { blockReason: scripted.blockReason, safetyRatings: SAFETY_RATINGS }, usageMetadata: usageMetadata({ prompt, cached, candidates: 0, thoughts: 0 }), ...head };
+    const budget = (gen.thinkingConfig as Json | undefined)?.thinkingBudget as number | undefined;
+    const thinks = budget === undefined ? spec.thinksByDefault : budget !== 0;
+    const maxOut = (gen.maxOutputTokens as number | undefined) ?? spec.outputTokenLimit;
+    const thoughts = thinks ? Math.min(budget === undefined || budget === -1 ? fake.thinkingTokens : Math.min(budget, fake.thinkingTokens), maxOut) : 0;
+    const room = maxOut - thoughts;
+    let finishReason: FinishReason = scripted && 'finishReason' in scripted ? scripted.finishReason : 'STOP';
+    let text = scripted && 'text' in scripted ? (scripted.text ?? '') : finishReason === 'STOP' ? JSON.stringify(fake.answer(body)) : '';
+    if (outputTokens(text) > room) {
+      finishReason = 'MAX_TOKENS';
+      text = room > 2 ? text.slice(0, (room - 2) * 3) : '';
+    }
+    const content = text ? { content: { parts: [{ text }], role: 'model' } } : finishReason === 'MAX_TOKENS' ? { content: { role: 'model' } } : {};
+    const candidate: Json = { ...content, finishReason, index: 0, ...(BLOCKED.has(finishReason) ? { safetyRatings: SAFETY_RATINGS } : {}) };
+    return { candidates: [candidate], usageMetadata: usageMetadata({ prompt, cached, candidates: text ? outputTokens(text) : 0, thoughts }), ...head };
+  };
+
+  const finish = (job: Job, o: FinishOptions) => {
+    const state = o.state ?? 'SUCCEEDED';
+    const endTime = new Date().toISOString();
+    const n = job.requests.length;
+    if (state !== 'SUCCEEDED') {
+      job.end = { state, endTime, error: JOB_ERRORS[state], stats: { requestCount: String(n), pendingRequestCount: String(n) } };
+      return;
+    }
+    let items = job.requests.map((r, i) => ({
+      i,
+      key: r.metadata?.key as string | undefined,
+      body: fake.failBatchItem(i) ? { error: { code: 500, message: 'Internal error encountered.', status: 'INTERNAL' } } : { response: generate(r.request, job.model, undefined) },
+    }));
+    const failed = items.filter((x) => 'error' in x.body).length;
+    items = items.filter((x) => !(o.omit ?? []).includes(x.i));
+    if ((o.order ?? 'reverse') === 'reverse') items.reverse();
+    let output: Json;
+    if (job.fromFile) {
+      // A job that came from a file answers in a file: one JSON line per request, with its key.
+      const lines = items.map((x) => JSON.stringify({ key: x.key, ...x.body }));
+      output = { responsesFile: newFile(Buffer.from(lines.join('\n') + '\n'), 'application/jsonl', `${job.displayName}-results`).name };
+    } else {
+      output = { inlinedResponses: { inlinedResponses: items.map((x) => ({ ...x.body, ...(o.keys === false || !x.key ? {} : { metadata: { key: x.key } }) })) } };
+    }
+    job.end = { state, endTime, output, stats: { requestCount: String(n), successfulRequestCount: String(n - failed), failedRequestCount: String(failed) } };
+  };
+
+  /** A batch job as an Operation: metadata is the GenerateContentBatch, the output is mirrored in `response`. */
+  const operation = (id: string): Json => {
+    const job = batches.get(id)!;
+    const state = job.end ? `BATCH_STATE_${job.end.state}` : 'BATCH_STATE_RUNNING';
+    const metadata: Json = { '@type': BATCH_TYPE, name: `batches/${id}`, displayName: job.displayName, model: `models/${job.model}`, state, createTime: job.createTime, batchStats: job.end?.stats ?? { requestCount: String(job.requests.length), pendingRequestCount: String(job.requests.length) } };
+    if (!job.end) return { name: `batches/${id}`, metadata, done: false };
+    metadata.endTime = job.end.endTime;
+    metadata.updateTime = job.end.endTime;
+    if (job.end.output) metadata.output = job.end.output;
+    return { name: `batches/${id}`, metadata, done: true, ...(job.end.error ? { error: job.end.error } : { response: { '@type': OUTPUT_TYPE, ...job.end.output } }) };
+  };
+
+  /** The whole batch body is validated when the job is created, as the service does. */
+  const createBatch = (body: Json, model: string, rawBytes: number): { status: number; body: Json } => {
+    const bad = (message: string) => ({ status: 400, body: rpcError(400, 'INVALID_ARGUMENT', message) });
+    if (rawBytes > INLINE_LIMIT) return bad(`Request payload size exceeds the limit: ${INLINE_LIMIT} bytes.`);
+    for (const k of Object.keys(body)) if (k !== 'batch') return bad(`Invalid JSON payload received. Unknown name "${k}": Cannot find field.`);
+    const batch = (body.batch ?? {}) as Json;
+    for (const k of Object.keys(batch)) if (!['displayName', 'inputConfig', 'model', 'priority', 'webhookConfig'].includes(k)) return bad(`Invalid JSON payload received. Unknown name "${k}" at 'batch': Cannot find field.`);
+    if (typeof batch.displayName !== 'string' || !batch.displayName) return bad('* BatchGenerateContentRequest.batch.display_name: display_name is required\n');
+    const input = (batch.inputConfig ?? {}) as Json;
+    if ((input.requests === undefined) === (input.fileName === undefined)) return bad('* BatchGenerateContentRequest.batch.input_config: exactly one of requests or file_name is required\n');
+    let list: { request: Json; metadata?: Json }[];
+    if (typeof input.fileName === 'string') {
+      const file = files.get(input.fileName.replace(/^files\//, ''));
+      if (!file) return bad(`File ${input.fileName} not found.`);
+      try {
+        list = file.bytes.toString('utf8').split('\n').filter((l) => l.trim()).map((l) => {
+          const o = JSON.parse(l) as { key: string; request: Json };
+          return { request: o.request, metadata: { key: o.key } };
+        });
+      } catch {
+        return bad('The input file is not valid JSONL.');
+      }
+    } else list = (((input.requests as Json).requests ?? []) as { request: Json; metadata?: Json }[]);
+    if (!Array.isArray(list) || list.length === 0) return bad('* BatchGenerateContentRequest.batch.input_config.requests: at least one request is required\n');
+    for (const [i, r] of list.entries()) {
+      const problem = checkGenerateBody(r.request ?? {}, model, `BatchGenerateContentRequest.batch.input_config.requests.requests[${i}].request`);
+      if (problem) return { status: 400, body: problem };
+    }
+    const id = `fake${++batchSeq}`;
+    batches.set(id, { model, displayName: batch.displayName, requests: list, fromFile: typeof input.fileName === 'string', createTime: new Date().toISOString() });
+    return { status: 200, body: operation(id) };
   };
 
   const server = createServer(async (req: IncomingMessage, res: ServerResponse) => {
@@ -131,89 +253,64 @@ export async function fakeGemini(opts: { keys?: string[]; rpm?: number; windowMs
     for await (const c of req) chunks.push(c as Buffer);
     const raw = Buffer.concat(chunks).toString('utf8');
     const url = new URL(req.url ?? '/', 'http://127.0.0.1');
-    const m = /^\/v1beta\/models\/([^/:]+):([A-Za-z]+)$/.exec(url.pathname);
-    const up = url.pathname === '/upload/v1beta/files';
-    const dl = /^\/v1beta\/files\/([^/:]+):download$/.exec(url.pathname);
-    const b = /^\/v1beta\/batches\/([^/:]+)$/.exec(url.pathname);
+    const p = url.pathname;
+    const m = /^\/v1beta\/models\/([^/:]+)(?::([A-Za-z]+))?$/.exec(p);
+    const b = /^\/v1beta\/batches\/([^/:]+)$/.exec(p);
+    const f = /^\/v1beta\/files\/([^/:]+)(:download)?$/.exec(p);
+    const route: Route | undefined =
+      p === '/upload/v1beta/files' ? 'upload'
+      : f ? (f[2] ? 'download' : 'files.get')
+      : b ? 'batches.get'
+      : p === '/v1beta/batches' ? 'batches.list'
+      : m && !m[2] ? 'models.get'
+      : m && ['generateContent', 'countTokens', 'batchGenerateContent'].includes(m[2]!) ? (m[2] as Route)
+      : undefined;
     const key = req.headers['x-goog-api-key'] as string | undefined;
-    const rec: Recorded = { method: req.method ?? '', path: url.pathname, model: m?.[1], verb: m?.[2], key, at: performance.now(), body: undefined, status: 0 };
+    const rec: Recorded = { method: req.method ?? '', path: p, route, model: m?.[1], verb: m?.[2], key, at: now(), body: undefined, status: 0, response: undefined };
     requests.push(rec);
-    const send = (status: number, body: Json) => {
+    const send = (status: number, body: Json | string, headers: Record<string, string> = {}) => {
       rec.status = status;
-      res.writeHead(status, { 'content-type': 'application/json; charset=UTF-8' });
-      res.end(JSON.stringify(body));
+      if (typeof body !== 'string') rec.response = body;
+      res.writeHead(status, { 'content-type': typeof body === 'string' ? 'text/html; charset=UTF-8' : 'application/json; charset=UTF-8', ...headers });
+      res.end(typeof body === 'string' ? body : JSON.stringify(body));
     };
     if (!key) return send(403, rpcError(403, 'PERMISSION_DENIED', "Method doesn't allow unregistered callers (callers without established identity). Please use API Key or other form of API consumer identity to call this API."));
-    if (!fake.keys.has(key)) return send(400, INVALID_KEY);
-    if (up) {
-      // Resumable upload: start → upload chunks at increasing offsets → finalize.
-      const command = String(req.headers['x-goog-upload-command'] ?? '');
-      if (command === 'start') {
-        if (req.headers['x-goog-upload-protocol'] !== 'resumable') return send(400, rpcError(400, 'INVALID_ARGUMENT', 'Upload protocol must be resumable.'));
-        const size = Number(req.headers['x-goog-upload-header-content-length']);
-        if (!Number.isFinite(size) || size <= 0) return send(400, rpcError(400, 'INVALID_ARGUMENT', 'X-Goog-Upload-Header-Content-Length is required.'));
-        let meta: Json = {};
-        try {
-          meta = raw ? ((JSON.parse(raw) as Json).file as Json) ?? {} : {};
-        } catch {
-          return send(400, rpcError(400, 'INVALID_ARGUMENT', 'Invalid JSON payload received.'));
-        }
-        const id = `u${uploads.size + 1}`;
-        uploads.set(id, { size, mimeType: String(req.headers['x-goog-upload-header-content-type'] ?? meta.mimeType ?? 'application/octet-stream'), displayName: String(meta.displayName ?? id), parts: [], received: 0 });
-        rec.status = 200;
-        res.writeHead(200, { 'x-goog-upload-url': `${fake.url}/upload/v1beta/files?upload_id=${id}&upload_protocol=resumable`, 'x-goog-upload-status': 'active', 'content-type': 'application/json; charset=UTF-8' });
-        return res.end('{}');
+    if (!fake.keys.has(key)) return send(400, rpcError(400, 'INVALID_ARGUMENT', 'API key not valid. Please pass a valid API key.', [{ '@type': 'type.googleapis.com/google.rpc.ErrorInfo', reason: 'API_KEY_INVALID', domain: 'googleapis.com', metadata: { service: 'generativelanguage.googleapis.com' } }]));
+    if (!route) return send(404, rpcError(404, 'NOT_FOUND', `The requested URL ${p} was not found on this server.`));
+    const expected = route === 'upload' || route === 'generateContent' || route === 'countTokens' || route === 'batchGenerateContent' ? 'POST' : 'GET';
+    if (req.method !== expected) return send(404, rpcError(404, 'NOT_FOUND', 'method not found'));
+    if (m && !served.has(m[1]!)) return send(404, modelNotFound(m[1]!, m[2] ?? 'get'));
+
+    // Scripted latency and errors: any route (generateContent's script runs after validation, below).
+    if (route !== 'generateContent') {
+      const s = queue(route).shift();
+      if (s && 'latencyMs' in s) await new Promise((r) => setTimeout(r, s.latencyMs));
+      if (s && 'error' in s) {
+        const e = scriptedError(s.error, s.retryDelay, m?.[1]);
+        return send(e.status, e.body, e.type ? { 'content-type': e.type } : {});
       }
-      const session = uploads.get(url.searchParams.get('upload_id') ?? '');
-      if (!session) return send(404, rpcError(404, 'NOT_FOUND', 'Upload session not found.'));
-      const offset = Number(req.headers['x-goog-upload-offset']);
-      if (offset !== session.received) return send(400, rpcError(400, 'INVALID_ARGUMENT', `Upload offset ${offset} does not match the ${session.received} bytes received.`));
-      const chunk = Buffer.concat(chunks);
-      session.parts.push(chunk);
-      session.received += chunk.length;
-      const finalize = command.split(',').map((x) => x.trim()).includes('finalize');
-      if (!finalize) {
-        rec.status = 200;
-        res.writeHead(200, { 'x-goog-upload-status': 'active' });
-        return res.end();
-      }
-      if (session.received !== session.size) return send(400, rpcError(400, 'INVALID_ARGUMENT', `Finalized with ${session.received} of ${session.size} bytes.`));
-      const file = newFile(Buffer.concat(session.parts), session.mimeType, session.displayName);
-      rec.status = 200;
-      res.writeHead(200, { 'x-goog-upload-status': 'final', 'content-type': 'application/json; charset=UTF-8' });
-      return res.end(JSON.stringify({ file }));
     }
-    if (dl) {
-      const file = files.get(dl[1]!);
-      if (req.method !== 'GET' || url.searchParams.get('alt') !== 'media') return send(400, rpcError(400, 'INVALID_ARGUMENT', 'Download requires GET with alt=media.'));
+
+    if (route === 'upload') return upload(req, res, url, raw, chunks, rec, send);
+    if (route === 'download') {
+      const file = files.get(f![1]!);
+      if (url.searchParams.get('alt') !== 'media') return send(400, rpcError(400, 'INVALID_ARGUMENT', 'Download requires alt=media.'));
       if (!file) return send(404, rpcError(404, 'NOT_FOUND', 'Requested entity was not found.'));
       rec.status = 200;
       res.writeHead(200, { 'content-type': file.mimeType, 'content-length': String(file.bytes.length) });
       return res.end(file.bytes);
     }
-    if (!m && !b) return send(404, rpcError(404, 'NOT_FOUND', `The requested URL ${url.pathname} was not found on this server.`));
-    if (b) {
-      if (req.method !== 'GET') return send(404, rpcError(404, 'NOT_FOUND', 'method not found'));
-      const job = batches.get(b[1]!);
-      if (!job) return send(404, rpcError(404, 'NOT_FOUND', `Requested entity was not found.`));
-      const metadata: Json = { '@type': 'type.googleapis.com/google.ai.generativelanguage.v1main.GenerateContentBatch', name: `batches/${b[1]}`, displayName: job.displayName, model: `models/${job.model}`, state: job.done ? 'BATCH_STATE_SUCCEEDED' : 'BATCH_STATE_RUNNING', createTime: job.createTime };
-      if (job.done) {
-        const inlined = job.requests.map((r, i) => {
-          if (fake.failBatchItem(i)) return { error: { code: 500, message: 'Internal error encountered.', status: 'INTERNAL' }, metadata: r.metadata };
-          const bad = checkGenerateBody(r.request);
-          return bad ? { error: (bad as { error: Json }).error, metadata: r.metadata } : { response: generate(r.request, undefined), metadata: r.metadata };
-        });
-        if (job.fromFile) {
-          // A job that came from a file answers in a file: one JSON line per request, keyed.
-          const lines = inlined.reverse().map((x) => JSON.stringify({ key: (x.metadata as Json).key, ...('response' in x ? { response: x.response } : { error: x.error }) }));
-          if (!(job as { out?: string }).out) (job as { out?: string }).out = newFile(Buffer.from(lines.join('\n') + '\n'), 'application/jsonl', `${job.displayName}-results`).name;
-          metadata.output = { responsesFile: (job as { out?: string }).out };
-        } else metadata.output = { inlinedResponses: { inlinedResponses: inlined.reverse() } };
-        metadata.endTime = new Date().toISOString();
-      }
-      return send(200, { name: `batches/${b[1]}`, metadata, done: job.done });
+    if (route === 'files.get') return files.has(f![1]!) ? send(200, fileResource(f![1]!)) : send(404, rpcError(404, 'NOT_FOUND', 'Requested entity was not found.'));
+    if (route === 'models.get') return send(200, modelResource(m![1]!));
+    if (route === 'batches.get') return batches.has(b![1]!) ? send(200, operation(b![1]!)) : send(404, rpcError(404, 'NOT_FOUND', 'Requested entity was not found.'));
+    if (route === 'batches.list') {
+      const ids = [...batches.keys()].reverse(); // newest first
+      const size = Math.min(Number(url.searchParams.get('pageSize') ?? 50) || 50, 1000);
+      const from = Number(url.searchParams.get('pageToken') ?? 0) || 0;
+      const page = ids.slice(from, from + size);
+      return send(200, { operations: page.map(operation), ...(from + size < ids.length ? { nextPageToken: String(from + size) } : {}) });
     }
-    if (req.method !== 'POST') return send(404, rpcError(404, 'NOT_FOUND', 'method not found'));
+
     let body: Json;
     try {
       body = JSON.parse(raw) as Json;
@@ -221,58 +318,71 @@ export async function fakeGemini(opts: { keys?: string[]; rpm?: number; windowMs
       return send(400, rpcError(400, 'INVALID_ARGUMENT', 'Invalid JSON payload received. Unexpected token.'));
     }
     rec.body = body;
-    const verb = m![2];
-    if (verb === 'countTokens') {
+    const model = m![1]!;
+    if (route === 'countTokens') {
       const inner = (body.generateContentRequest as Json | undefined) ?? body;
-      return send(200, { totalTokens: tokens(JSON.stringify(inner.contents ?? '')) });
+      return send(200, { totalTokens: promptTokens(textOf(inner.contents)) });
     }
-    if (verb === 'batchGenerateContent') {
-      const input = ((body.batch as Json | undefined)?.inputConfig ?? {}) as Json;
-      let list = (((input.requests as Json | undefined)?.requests ?? []) as { request: Json; metadata: Json }[]);
-      const fromFile = typeof input.fileName === 'string';
-      if (fromFile) {
-        const file = files.get(String(input.fileName).replace(/^files\//, ''));
-        if (!file) return send(400, rpcError(400, 'INVALID_ARGUMENT', `File ${input.fileName} not found.`));
-        try {
-          list = file.bytes.toString('utf8').split('\n').filter((l) => l.trim()).map((l) => {
-            const o = JSON.parse(l) as { key: string; request: Json };
-            return { request: o.request, metadata: { key: o.key } };
-          });
-        } catch {
-          return send(400, rpcError(400, 'INVALID_ARGUMENT', 'The input file is not valid JSONL.'));
-        }
-      }
-      if (!Array.isArray(list) || list.length === 0) return send(400, rpcError(400, 'INVALID_ARGUMENT', '* BatchGenerateContentRequest.batch.input_config: input_config is required.\n'));
-      const id = `fake${++batchSeq}`;
-      const createTime = new Date().toISOString();
-      batches.set(id, { model: m![1]!, displayName: String((body.batch as Json).displayName ?? id), requests: list, done: false, createTime, fromFile });
-      return send(200, { name: `batches/${id}`, metadata: { '@type': 'type.googleapis.com/google.ai.generativelanguage.v1main.GenerateContentBatch', name: `batches/${id}`, model: `models/${m![1]}`, state: 'BATCH_STATE_PENDING', createTime } });
+    if (route === 'batchGenerateContent') {
+      const r = createBatch(body, model, Buffer.byteLength(raw));
+      return send(r.status, r.body);
     }
-    if (verb !== 'generateContent') return send(404, rpcError(404, 'NOT_FOUND', `models/${m![1]} is not found for API version v1beta, or is not supported for ${verb}.`));
-    const bad = checkGenerateBody(body);
+    const bad = checkGenerateBody(body, model);
     if (bad) return send(400, bad);
     // The fake's own per-minute quota, over a sliding window of accepted requests.
-    const now = performance.now();
-    const recent = requests.filter((r) => r.verb === 'generateContent' && r.status === 200 && r.at > now - fake.windowMs);
+    const t = now();
+    const recent = requests.filter((r) => r.route === 'generateContent' && r.status === 200 && r.at > t - fake.windowMs);
     if (recent.length >= fake.rpm) {
-      const wait = (recent[recent.length - fake.rpm]!.at + fake.windowMs - now) / 1000;
-      return send(429, QUOTA('GenerateRequestsPerMinutePerProjectPerModel', `${Math.max(0.001, wait).toFixed(3)}s`));
+      const wait = (recent[recent.length - fake.rpm]!.at + fake.windowMs - t) / 1000;
+      const e = scriptedError('quota-minute', `${Math.max(0.001, wait).toFixed(3)}s`, model);
+      return send(e.status, e.body);
     }
     if (fake.latencyMs > 0) await new Promise((r) => setTimeout(r, fake.latencyMs));
-    let scripted = queue.shift();
+    let scripted = queue('generateContent').shift() as Scripted | undefined;
     if (scripted && 'latencyMs' in scripted) {
-      await new Promise((r) => setTimeout(r, scripted && 'latencyMs' in scripted ? scripted.latencyMs : 0));
+      await new Promise((r) => setTimeout(r, (scripted as { latencyMs: number }).latencyMs));
       scripted = undefined;
     }
     if (scripted && 'error' in scripted) {
-      if (scripted.error === 'unavailable') return send(503, rpcError(503, 'UNAVAILABLE', 'The model is overloaded. Please try again later.'));
-      if (scripted.error === 'internal') return send(500, rpcError(500, 'INTERNAL', 'An internal error has occurred. Please retry or report in https://developers.generativeai.google/guide/troubleshooting'));
-      if (scripted.error === 'quota-minute') return send(429, QUOTA('GenerateRequestsPerMinutePerProjectPerModel', scripted.retryDelay ?? '2s'));
-      if (scripted.error === 'quota-day') return send(429, QUOTA('GenerateRequestsPerDayPerProjectPerModel-FreeTier', scripted.retryDelay ?? '43000s'));
-      if (scripted.error === 'invalid-key') return send(400, INVALID_KEY);
+      const e = scriptedError(scripted.error, scripted.retryDelay, model);
+      return send(e.status, e.body, e.type ? { 'content-type': e.type } : {});
     }
-    return send(200, generate(body, scripted));
+    return send(200, generate(body, model, scripted));
   });
+
+  /** Resumable upload: start → upload chunks at increasing offsets → finalize. */
+  const upload = (req: IncomingMessage, res: ServerResponse, url: URL, raw: string, chunks: Buffer[], rec: Recorded, send: (s: number, b: Json, h?: Record<string, string>) => void) => {
+    const command = String(req.headers['x-goog-upload-command'] ?? '');
+    if (command === 'start') {
+      if (req.headers['x-goog-upload-protocol'] !== 'resumable') return send(400, rpcError(400, 'INVALID_ARGUMENT', 'Upload protocol must be resumable.'));
+      const size = Number(req.headers['x-goog-upload-header-content-length']);
+      if (!Number.isFinite(size) || size <= 0) return send(400, rpcError(400, 'INVALID_ARGUMENT', 'X-Goog-Upload-Header-Content-Length is required.'));
+      let meta: Json = {};
+      try {
+        meta = raw ? ((JSON.parse(raw) as Json).file as Json) ?? {} : {};
+      } catch {
+        return send(400, rpcError(400, 'INVALID_ARGUMENT', 'Invalid JSON payload received.'));
+      }
+      const id = `u${uploads.size + 1}`;
+      uploads.set(id, { size, mimeType: String(req.headers['x-goog-upload-header-content-type'] ?? meta.mimeType ?? 'application/octet-stream'), displayName: String(meta.displayName ?? id), parts: [], received: 0 });
+      return send(200, {}, { 'x-goog-upload-url': `${fake.url}/upload/v1beta/files?upload_id=${id}&upload_protocol=resumable`, 'x-goog-upload-status': 'active' });
+    }
+    const session = uploads.get(url.searchParams.get('upload_id') ?? '');
+    if (!session) return send(404, rpcError(404, 'NOT_FOUND', 'Upload session not found.'));
+    const offset = Number(req.headers['x-goog-upload-offset']);
+    if (offset !== session.received) return send(400, rpcError(400, 'INVALID_ARGUMENT', `Upload offset ${offset} does not match the ${session.received} bytes received.`));
+    const chunk = Buffer.concat(chunks);
+    session.parts.push(chunk);
+    session.received += chunk.length;
+    if (!command.split(',').map((x) => x.trim()).includes('finalize')) {
+      rec.status = 200;
+      res.writeHead(200, { 'x-goog-upload-status': 'active' });
+      return res.end();
+    }
+    if (session.received !== session.size) return send(400, rpcError(400, 'INVALID_ARGUMENT', `Finalized with ${session.received} of ${session.size} bytes.`));
+    return send(200, { file: newFile(Buffer.concat(session.parts), session.mimeType, session.displayName) }, { 'x-goog-upload-status': 'final' });
+  };
+
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   const { port } = server.address() as { port: number };
   fake.url = `http://127.0.0.1:${port}`;

@@ -1,25 +1,42 @@
 // A real git remote over HTTP on 127.0.0.1: git's own http-backend (CGI) behind a tiny Node server, so
 // that clone, fetch and push go through the smart HTTP protocol exactly as they would against a forge.
-import { createServer, type Server } from 'node:http';
+import { createServer, type Server, type IncomingMessage, type ServerResponse } from 'node:http';
 import { spawn, execFileSync } from 'node:child_process';
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { childEnv } from '../helpers.js';
 
 export interface HttpRemote {
   url: string;
   bare: string;
+  /** Pushes received so far (git-receive-pack requests). */
+  readonly pushes: number;
   close(): Promise<void>;
 }
 
-export async function httpRemote(seedFrom: string): Promise<HttpRemote> {
+/** `holdPushes: n` holds the first n pushes until all n have arrived, so that they surely overlap. */
+export async function httpRemote(seedFrom: string, opts: { holdPushes?: number } = {}): Promise<HttpRemote> {
   const root = await mkdtemp(path.join(tmpdir(), 'g7-remote-'));
   const bare = path.join(root, 'repo.git');
-  execFileSync('git', ['clone', '-q', '--bare', seedFrom, bare]);
-  execFileSync('git', ['config', 'http.receivepack', 'true'], { cwd: bare });
-  const backend = path.join(execFileSync('git', ['--exec-path'], { encoding: 'utf8' }).trim(), 'git-http-backend');
+  execFileSync('git', ['clone', '-q', '--bare', seedFrom, bare], { env: childEnv() });
+  execFileSync('git', ['config', 'http.receivepack', 'true'], { cwd: bare, env: childEnv() });
+  const backend = path.join(execFileSync('git', ['--exec-path'], { encoding: 'utf8', env: childEnv() }).trim(), 'git-http-backend');
+  let pushes = 0;
+  const held: (() => void)[] = [];
   const server: Server = createServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://127.0.0.1');
+    if (req.method === 'POST' && url.pathname.endsWith('/git-receive-pack')) {
+      pushes++;
+      if (pushes <= (opts.holdPushes ?? 0)) {
+        held.push(() => serve(req, res, url));
+        if (held.length === opts.holdPushes) for (const go of held.splice(0)) go();
+        return;
+      }
+    }
+    serve(req, res, url);
+  });
+  const serve = (req: IncomingMessage, res: ServerResponse, url: URL) => {
     const cgi = spawn(backend, [], {
       env: {
         PATH: process.env.PATH,
@@ -54,12 +71,15 @@ export async function httpRemote(seedFrom: string): Promise<HttpRemote> {
       res.write(head.subarray(end + 4));
     });
     cgi.on('close', () => res.end());
-  });
+  };
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   const { port } = server.address() as { port: number };
   return {
     url: `http://127.0.0.1:${port}/repo.git`,
     bare,
+    get pushes() {
+      return pushes;
+    },
     close: () => new Promise((r) => server.close(() => r())),
   };
 }

@@ -7,7 +7,7 @@ import path from 'node:path';
 import { spawn } from 'node:child_process';
 import { factory, git, gitAsync, initGit } from '../factory/fixture.js';
 import { httpRemote } from './http-remote.js';
-import { REPO } from '../helpers.js';
+import { REPO, childEnv } from '../helpers.js';
 import { main } from '../../src/cli/main.js';
 
 async function clone(url: string): Promise<string> {
@@ -25,7 +25,7 @@ const g7 = async (ssot: string, ...args: string[]) => {
 
 function g7Process(ssot: string, ...args: string[]): Promise<number | null> {
   return new Promise((resolve) => {
-    const p = spawn(process.execPath, [path.join(REPO, 'bin/g7.mjs'), '--ssot', ssot, ...args], { stdio: 'ignore' });
+    const p = spawn(process.execPath, [path.join(REPO, 'bin/g7.mjs'), '--ssot', ssot, ...args], { stdio: 'ignore', env: childEnv() });
     p.on('close', resolve);
   });
 }
@@ -81,12 +81,15 @@ describe('git audit trail over HTTP', () => {
     await cp(path.join(f.root, 'library'), path.join(f.root, 'second', 'library'), { recursive: true });
     git(f.root, 'add', '-A');
     git(f.root, 'commit', '-q', '-m', 'second factory');
-    const remote = await httpRemote(f.root);
+    // The remote holds the first two pushes until both have arrived: they overlap, one of them is refused.
+    const remote = await httpRemote(f.root, { holdPushes: 2 });
     try {
       const a = await clone(remote.url);
       const b = await clone(remote.url);
       const [ca, cb] = await Promise.all([g7Process(path.join(a, 'ssot'), 'run', '--push'), g7Process(path.join(b, 'second', 'ssot'), 'run', '--push')]);
       expect([ca, cb]).toEqual([0, 0]);
+      // Two checkpoints (bundle 1, stop) per run, and at least one push again after the refused one.
+      expect(remote.pushes).toBeGreaterThanOrEqual(5);
       const trailers = git(remote.bare, 'log', '--format=%(trailers:key=G7-Run,valueonly)%x09%(trailers:key=G7-State,valueonly)%x09%s', 'main');
       const stops = trailers.split('\n').filter((l) => / stop: READY/.test(l));
       expect(stops).toHaveLength(2);

@@ -202,9 +202,12 @@ describe('g7 pack (files)', () => {
 
   it('rejects a factory.yaml that tries to change the truck size or quotas', async () => {
     const repo = await repoWith([card('L1_SCAN_000001', 'A')]);
-    await repo.write('ssot/factory.yaml', 'trucks:\n  slots: 120\n  quotas: { A: 60, B: 36, C: 18, D: 6 }\n  per_day: 3\n');
+    await repo.write('ssot/factory.yaml', 'trucks:\n  slots: 130\n  quotas: { A: 70, B: 26, C: 18, D: 6 }\n  per_day: 3\n');
     const r = await repo.g7('plan', 'check', `${repo.ssot}/factory.yaml`);
     expect(r.code).toBe(3);
+    expect(r.err).toMatch(/factory\.yaml:2:10: trucks\.slots: OPS_120PLUS120 is fixed: this must be 120; got number 130 \[ops\.120plus120\]/);
+    expect(r.err).toMatch(/factory\.yaml:3:\d+: trucks\.quotas\.A: OPS_120PLUS120 is fixed: this must be 60; got number 70 \[ops\.120plus120\]/);
+    expect(r.err).toMatch(/factory\.yaml:3:\d+: trucks\.quotas\.B: OPS_120PLUS120 is fixed: this must be 36; got number 26 \[ops\.120plus120\]/);
     expect(r.err).toMatch(/factory\.yaml:4:12: trucks\.per_day: OPS_120PLUS120 is fixed: this must be 2; got number 3 \[ops\.120plus120\]/);
   });
 });

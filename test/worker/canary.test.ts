@@ -7,7 +7,7 @@ import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { factory } from '../factory/fixture.js';
 import { fakeGemini } from '../fakes/gemini-server.js';
-import { REPO } from '../helpers.js';
+import { REPO, childEnv } from '../helpers.js';
 
 const CANARY = 'canary-AIzaSyG7-0d1e2f3a4b5c6d7e8f9';
 
@@ -22,7 +22,7 @@ async function allFiles(dir: string, out: string[] = []): Promise<string[]> {
 
 function g7(ssot: string, env: Record<string, string>): Promise<{ code: number | null; out: string }> {
   return new Promise((resolve) => {
-    const p = spawn(process.execPath, [path.join(REPO, 'bin/g7.mjs'), '--ssot', ssot, 'run'], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const p = spawn(process.execPath, [path.join(REPO, 'bin/g7.mjs'), '--ssot', ssot, 'run'], { env: childEnv(env), stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     p.stdout.on('data', (b) => (out += b));
     p.stderr.on('data', (b) => (out += b));
@@ -66,7 +66,7 @@ describe('secrets', () => {
         if ((await readFile(file)).includes(CANARY)) leaks.push(path.relative(f.root, file));
       }
       expect(leaks).toEqual([]);
-      const history = execFileSync('git', ['log', '-p', '--all'], { cwd: f.root, encoding: 'utf8', maxBuffer: 1 << 28 });
+      const history = execFileSync('git', ['log', '-p', '--all'], { cwd: f.root, encoding: 'utf8', maxBuffer: 1 << 28, env: childEnv() });
       expect(history.includes(CANARY)).toBe(false);
       expect(r.out.includes(CANARY)).toBe(false);
       const audit = await allFiles(path.join(f.ssot, 'audit'));

@@ -5,16 +5,28 @@ import path from 'node:path';
 import { writeJsonAtomic } from '../../ssot/atomic.js';
 import { WorkerError } from '../worker.js';
 
+/** USD per million tokens. */
 export interface Price {
   in: number;
   out: number;
+  /** Prompt tokens served from the (implicit or explicit) context cache; the full input price when unset. */
+  cached_in?: number | undefined;
+  /** The Batch API's discount: a batch answer costs (1 - discount) × the online price. */
   batch_discount?: number | undefined;
 }
 
-export function costUsd(prices: Record<string, Price>, model: string, tokensIn: number, tokensOut: number, batch = false): number {
+/** Tokens of one answer as billed: `in` counts the prompt (cached part included), `out` the answer and the thinking. */
+export interface Billed {
+  in: number;
+  cached: number;
+  out: number;
+}
+
+export function costUsd(prices: Record<string, Price>, model: string, t: Billed, batch = false): number {
   const p = prices[model];
   if (!p) return 0;
-  const full = (tokensIn * p.in + tokensOut * p.out) / 1e6;
+  const cached = Math.min(t.cached, t.in);
+  const full = ((t.in - cached) * p.in + cached * (p.cached_in ?? p.in) + t.out * p.out) / 1e6;
   return batch ? full * (1 - (p.batch_discount ?? 0.5)) : full;
 }
 
@@ -23,6 +35,11 @@ export interface Spend {
   tokens_in: number;
   tokens_out: number;
   calls: number;
+}
+
+/** The first instant of the UTC day after `day` (YYYYMMDD): when the night's budget starts afresh. */
+export function nextUtcDay(day: string): string {
+  return new Date(Date.UTC(Number(day.slice(0, 4)), Number(day.slice(4, 6)) - 1, Number(day.slice(6, 8)) + 1)).toISOString();
 }
 
 export class Budget {
@@ -56,16 +73,17 @@ export class Budget {
     if (this.truck.usd + estimateUsd > this.limits.per_truck_usd)
       throw new WorkerError(`budget: this truck has spent $${this.truck.usd.toFixed(4)} of its $${this.limits.per_truck_usd.toFixed(2)}`, { transient: true, hint: 'raise budget.per_truck_usd in factory.yaml, or let the next truck continue' });
     if (night.usd + estimateUsd > this.limits.per_night_usd)
-      throw new WorkerError(`budget: tonight's spend is $${night.usd.toFixed(4)} of $${this.limits.per_night_usd.toFixed(2)}`, { transient: true, hint: 'the factory resumes tomorrow night, or raise budget.per_night_usd' });
+      throw new WorkerError(`budget: tonight's spend is $${night.usd.toFixed(4)} of $${this.limits.per_night_usd.toFixed(2)}`, { transient: true, hint: 'the factory resumes tomorrow night (UTC), or raise budget.per_night_usd', retryAfter: nextUtcDay(this.today()) });
   }
 
-  async record(usd: number, tokensIn: number, tokensOut: number): Promise<void> {
+  /** Adds paid answers (`calls` of them: a batch job's items are recorded at once) to the truck's and the night's spend. */
+  async record(usd: number, tokensIn: number, tokensOut: number, calls = 1): Promise<void> {
     const night = await this.nightSpend();
     for (const s of [this.truck, night]) {
       s.usd += usd;
       s.tokens_in += tokensIn;
       s.tokens_out += tokensOut;
-      s.calls += 1;
+      s.calls += calls;
     }
     await writeJsonAtomic(this.file(), night);
   }

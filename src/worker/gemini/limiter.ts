@@ -32,7 +32,7 @@ export class RateLimiter {
     private readonly tpm: number,
     private readonly clock: Clock = realClock,
     /** The window the limits apply to; 60 s for the real service (tests and benchmarks scale it down). */
-    private readonly windowMs = 60_000,
+    readonly windowMs = 60_000,
   ) {}
 
   /** No request may start before `at` (a clock time), e.g. now + RetryInfo.retryDelay. */

@@ -1,0 +1,130 @@
+// Every input and every runner variable the action uses, read once into typed settings; nothing else in the
+// action reads an input or GITHUB_* variable. Secrets are masked in the log here, and the Gemini key is kept
+// in the settings only: it never goes into process.env, where a card's child process could read it.
+import path from 'node:path';
+import * as core from '@actions/core';
+
+export const COMMANDS = ['run', 'pack', 'plan-compile', 'status', 'verify', 'resume', 'policy'] as const;
+export type ActionCommand = (typeof COMMANDS)[number];
+
+export interface GitHubContext {
+  eventName: string;
+  eventPath: string | undefined;
+  /** REST base URL (GITHUB_API_URL); GraphQL is `${apiUrl}/graphql`. */
+  apiUrl: string;
+  serverUrl: string;
+  /** owner/name */
+  repository: string | undefined;
+  /** The commit the workflow run checked out. */
+  sha: string | undefined;
+  /** The branch the run is on (refs/heads/… of GITHUB_REF), for a checkout with a detached HEAD. */
+  branch: string | undefined;
+  runUrl: string | undefined;
+}
+
+export interface ActionSettings {
+  command: ActionCommand;
+  /** The checked-out repository (GITHUB_WORKSPACE). */
+  workspace: string;
+  /** Absolute path of the SSOT folder. */
+  ssot: string;
+  plan: string | undefined;
+  truck: 'A' | 'B' | undefined;
+  lanes: number[] | undefined;
+  /** Models per cost hint for this job, over factory.yaml's (`LOW=…,HIGH=…`). */
+  models: Partial<Record<'LOW' | 'MID' | 'HIGH', string>> | undefined;
+  dryRun: boolean;
+  push: boolean;
+  geminiApiKey: string | undefined;
+  /** For the GitHub API: the policy check, and the check run on the evidence commit. */
+  githubToken: string | undefined;
+  github: GitHubContext;
+}
+
+/** An input with a value the action cannot use; the message names the input and the values it takes. */
+export class InputError extends Error {
+  constructor(readonly input: string, message: string) {
+    super(`input ${input}: ${message}`);
+    this.name = 'InputError';
+  }
+}
+
+/** The runner's environment lacks what a command needs (an event, a repository, a token). */
+export class SetupError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'SetupError';
+  }
+}
+
+function oneOf<T extends string>(input: string, value: string, allowed: readonly T[]): T {
+  if (!(allowed as readonly string[]).includes(value)) throw new InputError(input, `"${value}" is not one of ${allowed.join(', ')}`);
+  return value as T;
+}
+
+function bool(input: string): boolean {
+  const v = core.getInput(input).trim().toLowerCase();
+  if (v === '') return false;
+  if (['true', 'false'].includes(v)) return v === 'true';
+  throw new InputError(input, `"${v}" is not true or false`);
+}
+
+function models(): ActionSettings['models'] {
+  const text = core.getInput('models').trim();
+  if (!text) return undefined;
+  const out: NonNullable<ActionSettings['models']> = {};
+  for (const pair of text.split(',')) {
+    const m = /^\s*(LOW|MID|HIGH)\s*=\s*([\w.-]+)\s*$/.exec(pair);
+    if (!m) throw new InputError('models', `"${pair.trim()}" is not COST=MODEL with COST one of LOW, MID, HIGH (e.g. HIGH=gemini-2.5-pro)`);
+    out[m[1] as 'LOW' | 'MID' | 'HIGH'] = m[2]!;
+  }
+  return out;
+}
+
+export function readSettings(): ActionSettings {
+  const env = process.env;
+  const command = oneOf('command', core.getInput('command') || 'run', COMMANDS);
+  const truckText = core.getInput('truck');
+  const truck = truckText ? oneOf('truck', truckText, ['A', 'B'] as const) : undefined;
+  const lanesText = core.getInput('lanes');
+  const lanes = lanesText ? lanesText.split(',').map((s) => Number(s.trim())) : undefined;
+  if (lanes?.some((l) => !Number.isInteger(l) || l < 1 || l > 8)) throw new InputError('lanes', `lane numbers 1-8, comma separated; got "${lanesText}"`);
+  const geminiApiKey = core.getInput('gemini-api-key') || undefined;
+  const githubToken = core.getInput('github-token') || undefined;
+  for (const secret of [geminiApiKey, githubToken]) if (secret) core.setSecret(secret);
+  // The runner hands inputs over as environment variables, which every child process (git, a TEST card's
+  // shell) would inherit: once read, the secret ones leave the environment.
+  delete env['INPUT_GEMINI-API-KEY'];
+  delete env['INPUT_GITHUB-TOKEN'];
+  const workspace = path.resolve(env.GITHUB_WORKSPACE || process.cwd());
+  const ref = env.GITHUB_REF ?? '';
+  const server = env.GITHUB_SERVER_URL || 'https://github.com';
+  return {
+    command,
+    workspace,
+    ssot: path.resolve(workspace, core.getInput('ssot') || 'ssot'),
+    plan: core.getInput('plan') || undefined,
+    truck,
+    lanes,
+    models: models(),
+    dryRun: bool('dry-run'),
+    push: core.getInput('push') === '' ? true : bool('push'),
+    geminiApiKey,
+    githubToken,
+    github: {
+      eventName: env.GITHUB_EVENT_NAME ?? '',
+      eventPath: env.GITHUB_EVENT_PATH || undefined,
+      apiUrl: env.GITHUB_API_URL || 'https://api.github.com',
+      serverUrl: server,
+      repository: env.GITHUB_REPOSITORY || undefined,
+      sha: env.GITHUB_SHA || undefined,
+      branch: ref.startsWith('refs/heads/') ? ref.slice('refs/heads/'.length) : undefined,
+      runUrl: env.GITHUB_REPOSITORY && env.GITHUB_RUN_ID ? `${server}/${env.GITHUB_REPOSITORY}/actions/runs/${env.GITHUB_RUN_ID}` : undefined,
+    },
+  };
+}
+
+/** A path as GitHub shows it: relative to the repository root, with forward slashes. */
+export function repoPath(s: Pick<ActionSettings, 'workspace'>, abs: string): string {
+  return path.relative(s.workspace, abs).split(path.sep).join('/');
+}

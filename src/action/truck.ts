@@ -1,0 +1,83 @@
+// `command: run`: one truck, its evidence committed and pushed, then the outputs, the job summary, an
+// annotation per failed card and a check run on the evidence commit.
+//
+// Annotations must point at files that exist where GitHub looks for them. A workflow-command annotation is
+// shown against the commit the run checked out, where the evidence does not exist yet: it points at the
+// card's line in the backlog (there when the backlog was committed before). The check run is created on the
+// pushed evidence commit, and its annotations point at the evidence files in it.
+import * as core from '@actions/core';
+import type { VerifyReport } from '../contracts/types.gen.js';
+import { factoryDeps } from '../cli/settings.js';
+import { runFactory, type RunOutcome } from '../factory/run.js';
+import type { Git } from '../git/git.js';
+import { backlogFile, layoutFor } from '../ssot/layout.js';
+import type { CheckAnnotation } from '../forge/forge.js';
+import { pushHead, commitUrl, treeUrl, type Published } from './publish.js';
+import { readReport, setFactoryOutputs } from './outputs.js';
+import { truckSummary } from './summary.js';
+import { writeSummary } from './annotate.js';
+import { repoPath, type ActionSettings } from './settings.js';
+
+/** The lines of a file as the checked-out commit has it (undefined when it is not in that commit). */
+async function linesAt(git: Git | undefined, commit: string | undefined, rel: string): Promise<string[] | undefined> {
+  if (!git || !commit) return undefined;
+  const r = await git.run(['show', `${commit}:${rel}`], { allowFail: true });
+  return r.code === 0 ? r.stdout.split('\n') : undefined;
+}
+
+const CONCLUSION = { READY: 'success', FAIL_STOP: 'failure', RECOVERABLE: 'neutral', RUNNING: 'neutral' } as const;
+
+async function createEvidenceCheck(s: ActionSettings, report: VerifyReport, evidence: string, sha: string, markdown: string): Promise<void> {
+  if (!s.githubToken || !s.github.repository) return;
+  const { connectForge } = await import('../forge/connect.js');
+  const annotations: CheckAnnotation[] = report.cards
+    .filter((c) => c.status === 'FAIL')
+    .map((c) => ({ path: `${evidence}/${c.detail}/summary.json`, startLine: 1, level: 'failure', title: `${c.id} failed (${c.triage?.class ?? '?'})`, message: c.triage?.reason ?? 'failed' }));
+  try {
+    const forge = await connectForge({ repository: s.github.repository, token: s.githubToken, apiUrl: s.github.apiUrl });
+    const url = await forge.createCheckRun({ name: `g7 ${report.run_id}`, headSha: sha, conclusion: CONCLUSION[report.state], title: `truck ${report.truck} of ${report.day}: ${report.state}`, summary: markdown, annotations, ...(s.github.runUrl ? { detailsUrl: s.github.runUrl } : {}) });
+    core.info(`check run: ${url}`);
+  } catch (err) {
+    // The evidence is pushed; a check run is a convenience (it needs `checks: write`).
+    core.warning(`no check run on the evidence commit: ${(err as Error).message}`);
+  }
+}
+
+export async function truckCommand(s: ActionSettings): Promise<void> {
+  const layout = layoutFor(s.ssot);
+  const display = (p: string) => repoPath(s, p);
+  const { deps, config } = await factoryDeps({ layout, display, log: (l) => core.info(l), warn: (l) => core.warning(l), geminiApiKey: s.geminiApiKey, models: s.models });
+  const head = deps.git ? await deps.git.run(['rev-parse', '--verify', '-q', 'HEAD'], { allowFail: true }) : undefined;
+  const checkout = head?.code === 0 ? head.stdout.trim() : undefined;
+  const commit = !s.dryRun && config.git.commit && deps.git !== undefined;
+  const out: RunOutcome = await core.group('g7 run', () => runFactory(deps, { truck: s.truck, lanes: s.lanes, commit, push: commit && s.push }));
+  const message = deps.redact(out.message);
+  const published: Published = deps.git && commit ? await pushHead(s, layout, deps.git) : { sha: undefined, onRemote: false };
+  await setFactoryOutputs(s, layout, published.sha, out);
+
+  const report = out.runId && out.evidence ? await readReport(layout, out.runId) : undefined;
+  if (report && out.evidence) {
+    const evidence = out.evidence;
+    const notOnRemote = s.dryRun ? 'dry run' : !commit ? 'commits are off (git.commit: false)' : !s.push ? 'input push is false' : 'the push did not go through: see the warnings';
+    const links = published.onRemote && published.sha ? { evidenceUrl: treeUrl(s, published.sha, evidence), commitUrl: commitUrl(s, published.sha) } : { notOnRemote };
+    const markdown = truckSummary(report, message, links);
+    await writeSummary(markdown);
+    const backlogRel = display(backlogFile(layout, report.day));
+    const backlog = await linesAt(deps.git, checkout, backlogRel);
+    for (const c of report.cards.filter((x) => x.status === 'FAIL')) {
+      const i = backlog?.findIndex((l) => l.includes(`"id":"${c.id}"`)) ?? -1;
+      const line = i < 0 ? undefined : i + 1;
+      const where = links.evidenceUrl ? `${links.evidenceUrl}/${c.detail}` : `${evidence}/${c.detail}`;
+      core.error(`${c.id} failed (${c.triage?.class ?? '?'}): ${c.triage?.reason ?? ''}\nevidence: ${where}`, {
+        title: `G7 ${report.run_id} ${c.id}`,
+        ...(line ? { file: backlogRel, startLine: line } : {}),
+      });
+    }
+    if (published.onRemote && published.sha) await createEvidenceCheck(s, report, evidence, published.sha, markdown);
+  } else await writeSummary(`## G7 run: ${out.code}\n\n${message}\n`);
+
+  if (commit && s.push && out.evidence && !published.onRemote) core.setFailed(`the evidence of ${out.runId} is not on the remote: the push did not go through (see the warnings); the next job pushes it before departing`);
+  else if (out.code === 'FAIL_STOP' || out.code === 'REFUSED' || out.code === 'BUSY') core.setFailed(`${out.code}: ${message}`);
+  else if (out.code === 'RECOVERABLE') core.warning(`RECOVERABLE: ${message}`);
+  else core.info(message);
+}

@@ -1,0 +1,271 @@
+// The GitHub files of a factory: workflows, CODEOWNERS, branch protection and the ruleset. One source for
+// both renderings: this repository's own (`uses: ./action`, checked by a test against .github/) and the
+// ones `g7 init` writes into another repository (the action by reference).
+
+/** Where the action comes from: this repository's folder, or `owner/repo/action@ref` from another one. */
+export type ActionSource = { local: true } | { local: false; repo: string; ref: string };
+
+/** Where `g7 init` points new factories by default; `--action owner/repo/action@ref` overrides it. */
+export const DEFAULT_ACTION = 'g7-factory/g7-factory/action@main';
+
+export function parseActionRef(ref: string): ActionSource {
+  const m = /^([\w.-]+\/[\w.-]+)\/action@([\w./-]+)$/.exec(ref.trim());
+  if (!m) throw new Error(`an action reference looks like owner/repo/action@ref, got "${ref}"`);
+  return { local: false, repo: m[1]!, ref: m[2]! };
+}
+
+const uses = (a: ActionSource) => (a.local ? './action' : `${a.repo}/action@${a.ref}`);
+
+const APP_TOKEN_STEP = `      - name: the factory's App token
+        id: app
+        if: \${{ vars.G7_APP_ID != '' }}
+        uses: actions/create-github-app-token@v1
+        with:
+          app-id: \${{ vars.G7_APP_ID }}
+          private-key: \${{ secrets.G7_APP_PRIVATE_KEY }}
+`;
+
+const IDENTITY = `          git config user.name "g7-factory[bot]"
+          git config user.email "g7-factory@users.noreply.github.com"
+`;
+
+export function factoryWorkflow(a: ActionSource): string {
+  return `name: G7 factory
+on:
+  schedule:
+    # One truck per job, a few times a night (UTC), never on the hour (the hour is GitHub's busiest minute).
+    - cron: "23 15,17,19,21 * * *"
+  workflow_dispatch:
+    inputs:
+      command:
+        description: What to run
+        type: choice
+        options: [run, plan-compile, pack, status, verify, resume]
+        default: run
+      truck:
+        description: Which truck of the newest day (next = the one not finished yet)
+        type: choice
+        options: [next, A, B]
+        default: next
+      resume:
+        description: Run g7 resume first (after FAIL_STOP, once the cause is fixed)
+        type: boolean
+        default: false
+      dry-run:
+        description: Write the files but do not commit or push
+        type: boolean
+        default: false
+      lanes:
+        description: Lanes to run, comma separated, 1-8 (empty = all)
+        type: string
+        default: ""
+concurrency:
+  # Never two trucks of one SSOT at once. GitHub keeps one running and at most one pending run per group: a
+  # newer pending run replaces (cancels) the one already waiting; the running one is never cancelled. That
+  # is what a factory wants: the next job takes the next truck, whichever job it is.
+  group: g7-factory
+  cancel-in-progress: false
+permissions:
+  contents: write # commit and push the evidence
+  checks: write # the check run on the evidence commit
+jobs:
+  truck:
+    runs-on: ubuntu-latest
+    timeout-minutes: 120
+    steps:
+      # With the default branch protected (.github/rulesets/main.json), only the factory's GitHub App may
+      # push to it: GITHUB_TOKEN cannot be a ruleset bypass actor. Without the App, the workflow token pushes.
+${APP_TOKEN_STEP}      - uses: actions/checkout@v4
+        with:
+          fetch-depth: 0
+          token: \${{ steps.app.outputs.token || github.token }}
+      - name: git identity for evidence commits
+        run: |
+${IDENTITY}      - name: g7 resume
+        if: \${{ github.event_name == 'workflow_dispatch' && inputs.resume }}
+        uses: ${uses(a)}
+        with:
+          command: resume
+      - name: g7
+        id: g7
+        uses: ${uses(a)}
+        with:
+          command: \${{ inputs.command || 'run' }}
+          truck: \${{ inputs.truck != 'next' && inputs.truck || '' }}
+          lanes: \${{ inputs.lanes }}
+          dry-run: \${{ inputs.dry-run || false }}
+          gemini-api-key: \${{ secrets.GEMINI_API_KEY }}
+      - name: outcome
+        if: always()
+        env:
+          RUN_ID: \${{ steps.g7.outputs.run-id }}
+          STATE: \${{ steps.g7.outputs.state }}
+          PASSED: \${{ steps.g7.outputs.passed }}
+          FAILED: \${{ steps.g7.outputs.failed }}
+        run: echo "run \${RUN_ID:-none} → \${STATE:-?} (\${PASSED:-0} passed, \${FAILED:-0} failed)"
+`;
+}
+
+/** The activity types of ai-policy.yml; src/policy/auto-merge.ts holds the list the check is tested on. */
+export function policyWorkflow(a: ActionSource, activities: readonly string[]): string {
+  const types = `[${activities.join(', ')}]`;
+  const checkout = a.local
+    ? `      # The base branch's code, never the pull request's: the check must not run what it checks.
+      - uses: actions/checkout@v4
+        with:
+          ref: \${{ github.event.pull_request.base.sha }}
+          persist-credentials: false
+          sparse-checkout: action
+`
+    : '';
+  return `name: AI policy
+# block-coreloop-auto-merge: a coreloop pull request is merged by a person, never automatically. Make this
+# job a required status check of the default branch (.github/rulesets/main.json does).
+on:
+  pull_request:
+    types: ${types}
+  # pull_request_target runs with a token that can write even for a pull request from a fork, and runs the
+  # base branch's workflow: the check cannot be switched off by the pull request it checks.
+  pull_request_target:
+    types: ${types}
+permissions:
+  contents: read
+  pull-requests: write # remove the label, turn auto-merge off
+  issues: write # comment
+jobs:
+  # No job-level \`if:\`, on purpose: a skipped job counts as a passing required check. The action decides.
+  block-coreloop-auto-merge:
+    runs-on: ubuntu-latest
+    timeout-minutes: 5
+    steps:
+${checkout}      - uses: ${uses(a)}
+        with:
+          command: policy
+          github-token: \${{ github.token }}
+`;
+}
+
+export function coreloopWorkflow(a: ActionSource): string {
+  // The g7 CLI runs coreloop: from this repository's checkout, or from the action's repository at its ref.
+  const g7 = a.local ? './bin/g7.mjs' : 'node .g7/bin/g7.mjs';
+  const install = a.local
+    ? `      - run: npm ci --no-audit --no-fund
+`
+    : `      - uses: actions/checkout@v4
+        with:
+          repository: ${a.repo}
+          ref: ${a.ref}
+          path: .g7
+          persist-credentials: false
+      - run: npm ci --no-audit --no-fund --prefix .g7
+`;
+  const setup = `      - uses: actions/setup-node@v4
+        with:
+          node-version: 24
+${install}`;
+  return `name: G7 coreloop
+# Nightly: mine the audit log for candidates (files for a person to read). Opening a draft pull request is
+# by hand (workflow_dispatch with a candidate) until \`g7 coreloop status\` says the stability gate is open
+# (30 consecutive clean Guide merges, no revert in 3 months, no docstring shape regression). Merging is
+# always by a person: ai-policy.yml fails any coreloop pull request that asks for auto-merge.
+on:
+  schedule:
+    - cron: "41 4 * * *"
+  workflow_dispatch:
+    inputs:
+      candidate:
+        description: A candidates file (ssot/audit/candidates/DATE-candidates.json) to promote from; empty = mine only
+        type: string
+        default: ""
+      id:
+        description: The candidate to promote (cand-…)
+        type: string
+        default: ""
+concurrency:
+  group: g7-coreloop
+  cancel-in-progress: false
+permissions:
+  contents: write # commit the candidates; push the skill/docstring-* branch
+  pull-requests: write # the draft pull request (dispatch only)
+jobs:
+  pattern:
+    if: \${{ github.event_name == 'schedule' || inputs.candidate == '' }}
+    runs-on: ubuntu-latest
+    timeout-minutes: 30
+    steps:
+      # The candidates are committed to the protected default branch: as the factory's App (see factory.yml).
+${APP_TOKEN_STEP}      - uses: actions/checkout@v4
+        with:
+          token: \${{ steps.app.outputs.token || github.token }}
+${setup}      - name: g7 coreloop pattern
+        run: ${g7} coreloop pattern --since 30d --min-repeat 3 --min-unique-questions 3 --min-chunk-len 400 --sanitize
+      - name: commit the candidates
+        run: |
+${IDENTITY}          git add ssot/audit
+          if git diff --cached --quiet; then echo "no new candidates"; exit 0; fi
+          git commit -q -m "g7: coreloop pattern candidates"
+          git push origin "HEAD:\${GITHUB_REF_NAME}"
+  promote:
+    if: \${{ github.event_name == 'workflow_dispatch' && inputs.candidate != '' }}
+    runs-on: ubuntu-latest
+    timeout-minutes: 30
+    steps:
+      # A pull request opened with GITHUB_TOKEN starts no workflow (CI and ai-policy would never report on
+      # it): push and open it as the factory's GitHub App, or with a PAT (G7_PR_TOKEN) when there is no App.
+${APP_TOKEN_STEP}      - uses: actions/checkout@v4
+        with:
+          fetch-depth: 0
+          token: \${{ steps.app.outputs.token || secrets.G7_PR_TOKEN || github.token }}
+${setup}      - name: g7 coreloop promote
+        env:
+          CANDIDATE: \${{ inputs.candidate }}
+          ID: \${{ inputs.id }}
+          GITHUB_TOKEN: \${{ steps.app.outputs.token || secrets.G7_PR_TOKEN || github.token }}
+        run: |
+${IDENTITY}          ${g7} coreloop promote --candidate "$CANDIDATE" --id "$ID" --confirm
+`;
+}
+
+/**
+ * The default branch's ruleset: a person approves (one review, code owners), the required checks pass, and
+ * the factory's GitHub App (actor_id: its App ID) may push evidence past all of it.
+ */
+export function ruleset(appId: number, requiredChecks: readonly string[]): string {
+  const r = {
+    name: 'main: people merge, the factory pushes evidence',
+    target: 'branch',
+    enforcement: 'active',
+    conditions: { ref_name: { include: ['~DEFAULT_BRANCH'], exclude: [] } },
+    bypass_actors: [{ actor_id: appId, actor_type: 'Integration', bypass_mode: 'always' }],
+    rules: [
+      { type: 'deletion' },
+      { type: 'non_fast_forward' },
+      { type: 'pull_request', parameters: { required_approving_review_count: 1, require_code_owner_review: true, dismiss_stale_reviews_on_push: true, require_last_push_approval: false, required_review_thread_resolution: false } },
+      { type: 'required_status_checks', parameters: { strict_required_status_checks_policy: false, required_status_checks: requiredChecks.map((context) => ({ context })) } },
+    ],
+  };
+  return JSON.stringify(r, null, 2) + '\n';
+}
+
+/** Classic branch protection, for a repository that does not use rulesets (it has no bypass for the factory). */
+export function branchProtection(requiredChecks: readonly string[]): string {
+  const p = {
+    required_status_checks: { strict: true, contexts: requiredChecks },
+    enforce_admins: false,
+    required_pull_request_reviews: { required_approving_review_count: 1, require_code_owner_reviews: true, dismiss_stale_reviews: true },
+    restrictions: null,
+    allow_force_pushes: false,
+    allow_deletions: false,
+  };
+  return JSON.stringify(p, null, 2) + '\n';
+}
+
+export function codeowners(owner: string): string {
+  return `# Every change needs a review by an owner (the ruleset requires code-owner review); the skill docstrings
+# the worker is prompted with, and the factory's rules, most of all.
+*             ${owner}
+/ssot/skills/ ${owner}
+/ssot/rules/  ${owner}
+/.github/     ${owner}
+`;
+}

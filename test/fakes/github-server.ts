@@ -1,0 +1,452 @@
+// A fake GitHub on 127.0.0.1 that fails closed. Every REST request is routed and validated against GitHub's
+// published OpenAPI description (@octokit/openapi through openapi-backend), with two rules stricter than
+// GitHub, which ignores them silently and so would hide a bug: an undeclared query parameter or body field is
+// refused. GraphQL documents are validated against GitHub's published schema (@octokit/graphql-schema) and
+// executed by graphql-js, so an answer has exactly the fields the document asked for. Every response the fake
+// sends is validated too, so its shapes are GitHub's.
+//
+// A test says which calls it expects (`expect('issues/remove-label', { name: 'auto-merge' })`); a call nobody
+// expected, a request GitHub would refuse, and an expected call never made all fail `verify()`.
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { execFileSync } from 'node:child_process';
+import { execute, GraphQLError, parse, validate } from 'graphql';
+import { declaredProperties, example, openapi, schemaGraphql, type Json, type Operation } from './github-spec.js';
+
+export type { Json };
+export type Permission = 'read' | 'write';
+export interface FakeGitHubOptions {
+  /** owner/name of the one repository this GitHub serves. */
+  repo?: string;
+  /** The token requests must carry. */
+  token?: string;
+  /** What the token may do (GITHUB_TOKEN's `permissions:`); default write everywhere. */
+  permissions?: Partial<Record<'pull_requests' | 'issues' | 'checks' | 'statuses' | 'contents', Permission>>;
+  /** A bare git repository: check runs and statuses must name commits it has, annotations files those commits have. */
+  gitDir?: string;
+  defaultBranch?: string;
+  allowAutoMerge?: boolean;
+}
+
+export interface PullSpec {
+  number: number;
+  title: string;
+  head: string;
+  base?: string;
+  labels?: string[];
+  autoMerge?: boolean;
+  state?: 'open' | 'closed';
+  draft?: boolean;
+  merged_at?: string | null;
+  created_at?: string;
+  user?: string;
+}
+
+export interface Call {
+  /** The OpenAPI operationId (`pulls/get`), or `graphql:<root field>`. */
+  operation: string;
+  method: string;
+  path: string;
+  params: Json;
+  body: unknown;
+  status: number;
+}
+
+interface Expectation {
+  operation: string;
+  match: Json | undefined;
+  reply?: { status: number; body: unknown };
+  met: boolean;
+}
+
+interface Reply {
+  status: number;
+  body?: unknown;
+  headers?: Record<string, string>;
+}
+
+const DOCS = 'https://docs.github.com/rest';
+
+function matches(call: { params: Json; body: unknown }, match: Json | undefined): boolean {
+  if (!match) return true;
+  const seen = { ...call.params, ...(call.body && typeof call.body === 'object' && !Array.isArray(call.body) ? (call.body as Json) : {}) };
+  // Path and query parameters arrive as strings: compare scalars by their text.
+  const same = (a: unknown, b: unknown) => (b !== null && typeof b === 'object' ? JSON.stringify(a) === JSON.stringify(b) : String(a) === String(b));
+  return Object.entries(match).every(([k, v]) => same(seen[k], v));
+}
+
+export class FakeGitHub {
+  readonly owner: string;
+  readonly name: string;
+  readonly calls: Call[] = [];
+  /** What went wrong: requests GitHub would refuse, calls nobody expected, responses off the spec. */
+  readonly problems: string[] = [];
+  readonly comments: { issue: number; body: string }[] = [];
+  readonly checkRuns: Json[] = [];
+  readonly statuses: Json[] = [];
+  private readonly pulls = new Map<number, Json>();
+  private readonly expectations: Expectation[] = [];
+  private server!: Server;
+  url = '';
+  private nextId = 1000;
+
+  constructor(private readonly o: FakeGitHubOptions = {}) {
+    [this.owner, this.name] = (o.repo ?? 'g7-factory/factory').split('/') as [string, string];
+  }
+
+  get fullName(): string {
+    return `${this.owner}/${this.name}`;
+  }
+
+  async start(): Promise<this> {
+    await openapi();
+    this.server = createServer((req, res) => void this.handle(req, res));
+    await new Promise<void>((r) => this.server.listen(0, '127.0.0.1', r));
+    this.url = `http://127.0.0.1:${(this.server.address() as { port: number }).port}`;
+    return this;
+  }
+
+  close(): Promise<void> {
+    return new Promise((r) => this.server.close(() => r()));
+  }
+
+  /** The test expects this call once (or answers it with `reply`, e.g. a 5xx). Matched on path, query and body fields. */
+  expect(operation: string, match?: Json, reply?: { status: number; body: unknown }): this {
+    this.expectations.push({ operation, match, ...(reply ? { reply } : {}), met: false });
+    return this;
+  }
+
+  /** Throws when a call was unexpected or invalid, or an expected call was never made. */
+  verify(): void {
+    const unmet = this.expectations.filter((e) => !e.met).map((e) => `expected but never made: ${e.operation} ${e.match ? JSON.stringify(e.match) : ''}`);
+    const all = [...this.problems, ...unmet];
+    if (all.length) throw new Error(`fake GitHub:\n  ${all.join('\n  ')}\ncalls made:\n  ${this.calls.map((c) => `${c.operation} ${c.status}`).join('\n  ') || '(none)'}`);
+  }
+
+  addPullRequest(p: PullSpec): Json {
+    const pr = example('pull-request');
+    const html = `https://github.com/${this.fullName}/pull/${p.number}`;
+    const api = `https://api.github.com/repos/${this.fullName}`;
+    Object.assign(pr, {
+      id: 100000 + p.number,
+      node_id: Buffer.from(`PullRequest:${this.fullName}#${p.number}`).toString('base64').replace(/=+$/, ''),
+      number: p.number,
+      title: p.title,
+      state: p.state ?? 'open',
+      draft: p.draft ?? false,
+      html_url: html,
+      url: `${api}/pulls/${p.number}`,
+      issue_url: `${api}/issues/${p.number}`,
+      labels: (p.labels ?? []).map((n) => this.label(n)),
+      auto_merge: p.autoMerge ? this.autoMergeObject() : null,
+      merged: Boolean(p.merged_at),
+      merged_at: p.merged_at ?? null,
+      closed_at: p.state === 'closed' ? (p.merged_at ?? '2026-11-20T10:00:00Z') : null,
+      created_at: p.created_at ?? '2026-11-20T09:00:00Z',
+      user: { ...(pr.user as Json), login: p.user ?? 'g7-factory[bot]' },
+      // The published example's team lacks fields the published schema requires; nobody is requested here.
+      requested_teams: [],
+      requested_reviewers: [],
+    });
+    pr.head = { ...(pr.head as Json), ref: p.head, label: `${this.owner}:${p.head}`, sha: `${p.number}`.padStart(40, 'a') };
+    pr.base = { ...(pr.base as Json), ref: p.base ?? this.o.defaultBranch ?? 'main', label: `${this.owner}:${p.base ?? 'main'}` };
+    this.pulls.set(p.number, pr);
+    return pr;
+  }
+
+  pull(number: number): Json | undefined {
+    return this.pulls.get(number);
+  }
+
+  private label(name: string): Json {
+    return { ...example('label'), id: name.length * 7919, node_id: Buffer.from(`Label:${name}`).toString('base64'), name, url: `https://api.github.com/repos/${this.fullName}/labels/${encodeURIComponent(name)}`, default: false };
+  }
+
+  private autoMergeObject(): Json {
+    const user = (example<Json>('pull-request').user as Json);
+    return { enabled_by: user, merge_method: 'squash', commit_title: 'auto', commit_message: '' };
+  }
+
+  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const chunks: Buffer[] = [];
+    for await (const c of req) chunks.push(c as Buffer);
+    const raw = Buffer.concat(chunks).toString('utf8');
+    let reply: Reply;
+    let call: Call = { operation: '?', method: req.method ?? '', path: req.url ?? '', params: {}, body: undefined, status: 0 };
+    try {
+      const result = await this.route(req, raw);
+      call = result.call;
+      reply = result.reply;
+    } catch (err) {
+      this.problems.push(`fake GitHub crashed on ${req.method} ${req.url}: ${(err as Error).stack}`);
+      reply = { status: 500, body: { message: 'fake crashed' } };
+    }
+    call.status = reply.status;
+    this.calls.push(call);
+    const body = reply.body === undefined ? '' : JSON.stringify(reply.body);
+    res.writeHead(reply.status, { 'content-type': 'application/json; charset=utf-8', 'x-github-api-version-selected': '2022-11-28', ...(reply.headers ?? {}) });
+    res.end(body);
+  }
+
+  private refuse(status: number, message: string, extra: Json = {}): Reply {
+    return { status, body: { message, documentation_url: DOCS, status: String(status), ...extra } };
+  }
+
+  /** Authentication and the headers GitHub insists on; undefined when the request may proceed. */
+  private gate(req: IncomingMessage): Reply | undefined {
+    if (!req.headers['user-agent'])
+      return this.refuse(403, 'Request forbidden by administrative rules. Please make sure your request has a User-Agent header');
+    const auth = req.headers.authorization ?? '';
+    const token = /^(?:token|bearer)\s+(.+)$/i.exec(auth)?.[1];
+    if (!token || (this.o.token !== undefined && token !== this.o.token)) return this.refuse(401, 'Bad credentials');
+    return undefined;
+  }
+
+  private can(scope: keyof NonNullable<FakeGitHubOptions['permissions']>): boolean {
+    return (this.o.permissions?.[scope] ?? 'write') === 'write';
+  }
+
+  private async route(req: IncomingMessage, raw: string): Promise<{ call: Call; reply: Reply }> {
+    const url = new URL(req.url ?? '/', 'http://127.0.0.1');
+    const method = (req.method ?? 'GET').toUpperCase();
+    const call: Call = { operation: '?', method, path: url.pathname, params: {}, body: undefined, status: 0 };
+    let body: unknown;
+    if (raw) {
+      try {
+        body = JSON.parse(raw);
+      } catch {
+        this.problems.push(`${method} ${url.pathname}: body is not JSON`);
+        return { call, reply: this.refuse(400, 'Problems parsing JSON') };
+      }
+    }
+    call.body = body;
+    const gated = this.gate(req);
+    if (gated) {
+      this.problems.push(`${method} ${url.pathname}: ${(gated.body as Json).message}`);
+      return { call, reply: gated };
+    }
+    if (method === 'POST' && url.pathname === '/graphql') return this.graphql(call, body as Json);
+
+    const { api } = await openapi();
+    const query: Json = Object.fromEntries(url.searchParams);
+    const request = { method, path: url.pathname, query: url.search.slice(1), headers: req.headers as Record<string, string>, body };
+    const op = api.matchOperation(request) as Operation | undefined;
+    if (!op) {
+      this.problems.push(`${method} ${url.pathname}: no such operation in GitHub's OpenAPI description`);
+      return { call, reply: this.refuse(404, 'Not Found') };
+    }
+    call.operation = op.operationId!;
+    const parsed = api.router.parseRequest(request, op);
+    call.params = { ...Object.fromEntries(Object.entries(parsed.params).map(([k, v]) => [k, typeof v === 'string' ? decodeURIComponent(v) : v])), ...query };
+    const valid = api.validateRequest(request, op);
+    const strict: string[] = [];
+    const declaredQuery = new Set((op.parameters ?? []).filter((p) => 'in' in p && p.in === 'query').map((p) => (p as { name: string }).name));
+    for (const k of Object.keys(query)) if (!declaredQuery.has(k)) strict.push(`query parameter "${k}" is not declared for ${op.operationId}`);
+    const bodySchema = (op.requestBody as { content?: Record<string, { schema?: Json }> } | undefined)?.content?.['application/json']?.schema;
+    const declared = declaredProperties(bodySchema);
+    if (declared && body && typeof body === 'object' && !Array.isArray(body)) for (const k of Object.keys(body)) if (!declared.has(k)) strict.push(`body field "${k}" is not declared for ${op.operationId}`);
+    if (!valid.valid || strict.length) {
+      const why = [...(valid.errors ?? []).map((e) => `${e.instancePath || '/'} ${e.message}`), ...strict];
+      this.problems.push(`${method} ${url.pathname} (${op.operationId}) is invalid: ${why.join('; ')}`);
+      return { call, reply: this.refuse(422, 'Validation Failed', { errors: why }) };
+    }
+    if (call.params.owner !== this.owner || call.params.repo !== this.name) return { call, reply: this.refuse(404, 'Not Found') };
+
+    const expectation = this.expectations.find((e) => !e.met && e.operation === call.operation && matches(call, e.match));
+    if (!expectation) {
+      this.problems.push(`unexpected call: ${call.operation} ${JSON.stringify(call.params)} ${body === undefined ? '' : JSON.stringify(body)}`);
+      return { call, reply: this.refuse(500, `fake GitHub: nobody expected ${call.operation}`) };
+    }
+    expectation.met = true;
+    if (expectation.reply) return { call, reply: expectation.reply };
+    const reply = await this.operate(call, body as Json);
+    if (reply.status < 300 && reply.body !== undefined) {
+      const check = api.validateResponse(reply.body, op, reply.status);
+      if (!check.valid) this.problems.push(`the fake's own ${call.operation} response is off the spec: ${(check.errors ?? []).slice(0, 5).map((e) => `${e.instancePath} ${e.message}`).join('; ')}`);
+    }
+    return { call, reply };
+  }
+
+  private async operate(call: Call, body: Json): Promise<Reply> {
+    const p = call.params;
+    const pr = (n: unknown) => this.pulls.get(Number(n));
+    switch (call.operation) {
+      case 'repos/get': {
+        const repo = example('full-repository');
+        // The published example lacks a field the published schema requires.
+        Object.assign(repo, { has_discussions: false, name: this.name, full_name: this.fullName, default_branch: this.o.defaultBranch ?? 'main', allow_auto_merge: this.o.allowAutoMerge ?? false, owner: { ...(repo.owner as Json), login: this.owner } });
+        return { status: 200, body: repo };
+      }
+      case 'pulls/get': {
+        const found = pr(p.pull_number);
+        return found ? { status: 200, body: found } : this.refuse(404, 'Not Found');
+      }
+      case 'pulls/list': {
+        const state = String(p.state ?? 'open');
+        let list = [...this.pulls.values()].filter((x) => state === 'all' || x.state === state);
+        if (p.base) list = list.filter((x) => (x.base as Json).ref === p.base);
+        if (p.head) list = list.filter((x) => (x.head as Json).label === p.head);
+        list.sort((a, b) => String(b.created_at).localeCompare(String(a.created_at)) || Number(b.number) - Number(a.number));
+        const perPage = Number(p.per_page ?? 30);
+        const page = Number(p.page ?? 1);
+        const simple = Object.keys((await openapi()).doc.components.schemas['pull-request-simple']!.properties as Json);
+        const items = list.slice((page - 1) * perPage, page * perPage).map((x) => Object.fromEntries(simple.filter((k) => k in x).map((k) => [k, x[k]])));
+        const headers: Record<string, string> = {};
+        if (page * perPage < list.length) {
+          const next = new URL(`${this.url}${call.path}`);
+          for (const [k, v] of Object.entries(p)) if (k !== 'owner' && k !== 'repo') next.searchParams.set(k, String(v));
+          next.searchParams.set('page', String(page + 1));
+          headers.link = `<${next}>; rel="next"`;
+        }
+        return { status: 200, body: items, headers };
+      }
+      case 'pulls/create': {
+        if (!this.can('pull_requests')) return this.refuse(403, 'Resource not accessible by integration');
+        const number = Math.max(0, ...this.pulls.keys()) + 1;
+        const created = this.addPullRequest({ number, title: String(body.title), head: String(body.head), base: String(body.base), draft: Boolean(body.draft), created_at: new Date().toISOString() });
+        created.body = body.body ?? null;
+        return { status: 201, body: created };
+      }
+      case 'issues/add-labels': {
+        if (!this.can('issues') && !this.can('pull_requests')) return this.refuse(403, 'Resource not accessible by integration');
+        const target = pr(p.issue_number);
+        if (!target) return this.refuse(404, 'Not Found');
+        const names = ((body.labels as unknown[]) ?? []).map((l) => (typeof l === 'string' ? l : String((l as Json).name)));
+        const have = target.labels as Json[];
+        for (const n of names) if (!have.some((l) => String(l.name).toLowerCase() === n.toLowerCase())) have.push(this.label(n));
+        return { status: 200, body: have };
+      }
+      case 'issues/remove-label': {
+        if (!this.can('issues') && !this.can('pull_requests')) return this.refuse(403, 'Resource not accessible by integration');
+        const target = pr(p.issue_number);
+        if (!target) return this.refuse(404, 'Not Found');
+        const have = target.labels as Json[];
+        const i = have.findIndex((l) => String(l.name).toLowerCase() === String(p.name).toLowerCase());
+        if (i < 0) return this.refuse(404, 'Label does not exist');
+        have.splice(i, 1);
+        return { status: 200, body: have };
+      }
+      case 'issues/create-comment': {
+        if (!this.can('issues') && !this.can('pull_requests')) return this.refuse(403, 'Resource not accessible by integration');
+        if (!pr(p.issue_number)) return this.refuse(404, 'Not Found');
+        this.comments.push({ issue: Number(p.issue_number), body: String(body.body) });
+        const c = example('issue-comment');
+        Object.assign(c, { id: this.nextId++, body: body.body, html_url: `https://github.com/${this.fullName}/pull/${p.issue_number}#issuecomment-${this.nextId}` });
+        return { status: 201, body: c };
+      }
+      case 'checks/create': {
+        if (!this.can('checks')) return this.refuse(403, 'Resource not accessible by integration');
+        const output = (body.output ?? {}) as Json;
+        const annotations = (output.annotations as Json[] | undefined) ?? [];
+        if (annotations.length > 50) return this.refuse(422, 'Only 50 annotations are allowed per request');
+        const missing = this.missingInCommit(String(body.head_sha), annotations.map((a) => String(a.path)));
+        if (missing) return missing;
+        const id = this.nextId++;
+        this.checkRuns.push({ id, ...body, output: { ...output, annotations: [...annotations] } });
+        const run = example('check-run');
+        Object.assign(run, { id, name: body.name, head_sha: body.head_sha, status: body.status ?? 'queued', conclusion: body.conclusion ?? null, html_url: `https://github.com/${this.fullName}/runs/${this.nextId}` });
+        return { status: 201, body: run };
+      }
+      case 'checks/update': {
+        if (!this.can('checks')) return this.refuse(403, 'Resource not accessible by integration');
+        const prior = this.checkRuns.find((r) => r.id === Number(p.check_run_id));
+        if (!prior) return this.refuse(404, 'Not Found');
+        const annotations = (((body.output ?? {}) as Json).annotations as Json[] | undefined) ?? [];
+        if (annotations.length > 50) return this.refuse(422, 'Only 50 annotations are allowed per request');
+        const missing = this.missingInCommit(String(prior.head_sha), annotations.map((a) => String(a.path)));
+        if (missing) return missing;
+        ((prior.output as Json).annotations as Json[]).push(...annotations);
+        const run = example('check-run');
+        Object.assign(run, { id: prior.id, name: prior.name, head_sha: prior.head_sha, status: 'completed', conclusion: prior.conclusion });
+        return { status: 200, body: run };
+      }
+      case 'repos/create-commit-status': {
+        if (!this.can('statuses')) return this.refuse(403, 'Resource not accessible by integration');
+        const missing = this.missingInCommit(String(p.sha), []);
+        if (missing) return missing;
+        this.statuses.push({ sha: p.sha, ...body });
+        const st = example('status');
+        Object.assign(st, { id: this.nextId++, state: body.state, context: body.context ?? 'default', description: body.description ?? null, target_url: body.target_url ?? null });
+        return { status: 201, body: st };
+      }
+      case 'repos/create-repo-ruleset': {
+        // Only an admin of the repository may; the shape of the ruleset is what the spec checked above.
+        const ruleset = example('repository-ruleset');
+        Object.assign(ruleset, { id: this.nextId++, name: body.name, target: body.target ?? 'branch', enforcement: body.enforcement, bypass_actors: body.bypass_actors ?? [], conditions: body.conditions ?? null, rules: body.rules ?? [] });
+        return { status: 201, body: ruleset };
+      }
+      case 'repos/update-branch-protection':
+        return { status: 200, body: example('branch-protection-update') };
+      default:
+        this.problems.push(`the fake does not implement ${call.operation}`);
+        return this.refuse(501, `fake GitHub: ${call.operation} is not implemented`);
+    }
+  }
+
+  /** With a git remote: the commit must be on it, and each annotated file must be in that commit. */
+  private missingInCommit(sha: string, paths: string[]): Reply | undefined {
+    if (!this.o.gitDir) return undefined;
+    const has = (spec: string) => {
+      try {
+        execFileSync('git', ['cat-file', '-e', spec], { cwd: this.o.gitDir, stdio: 'ignore' });
+        return true;
+      } catch {
+        return false;
+      }
+    };
+    if (!/^[0-9a-f]{40}$/.test(sha) || !has(`${sha}^{commit}`)) return this.refuse(422, `No commit found for SHA: ${sha}`);
+    const absent = paths.filter((f) => !has(`${sha}:${f}`));
+    if (absent.length) {
+      // GitHub accepts these and shows them nowhere: a bug in whoever sent them.
+      this.problems.push(`check run annotations name files not in commit ${sha.slice(0, 10)}: ${absent.join(', ')}`);
+      return this.refuse(422, `annotation paths not in ${sha}: ${absent.join(', ')}`);
+    }
+    return undefined;
+  }
+
+  private graphql(call: Call, body: Json): { call: Call; reply: Reply } {
+    const schema = schemaGraphql();
+    const fail = (message: string, extra: Json = {}): { call: Call; reply: Reply } => {
+      this.problems.push(`graphql: ${message}`);
+      return { call, reply: { status: 200, body: { errors: [{ message, ...extra }] } } };
+    };
+    if (typeof body?.query !== 'string') return fail('the body has no query');
+    let doc;
+    try {
+      doc = parse(body.query);
+    } catch (err) {
+      return fail((err as GraphQLError).message);
+    }
+    const errors = validate(schema, doc);
+    if (errors.length) return fail(errors.map((e) => e.message).join('; '));
+    const op = doc.definitions.find((d) => d.kind === 'OperationDefinition');
+    const field = op && 'selectionSet' in op ? op.selectionSet.selections.find((s) => s.kind === 'Field') : undefined;
+    call.operation = `graphql:${field && 'name' in field ? field.name.value : '?'}`;
+    call.params = (body.variables as Json) ?? {};
+    const expectation = this.expectations.find((e) => !e.met && e.operation === call.operation && matches(call, e.match));
+    if (!expectation) {
+      this.problems.push(`unexpected call: ${call.operation} ${JSON.stringify(call.params)}`);
+      return { call, reply: { status: 200, body: { errors: [{ message: `fake GitHub: nobody expected ${call.operation}` }] } } };
+    }
+    expectation.met = true;
+    if (expectation.reply) return { call, reply: expectation.reply };
+    const byNode = (id: unknown) => [...this.pulls.values()].find((x) => x.node_id === id);
+    const rootValue = {
+      disablePullRequestAutoMerge: ({ input }: { input: { pullRequestId: string; clientMutationId?: string } }) => {
+        if (!this.can('pull_requests')) throw Object.assign(new GraphQLError('Resource not accessible by integration'), { extensions: { type: 'FORBIDDEN' } });
+        const target = byNode(input.pullRequestId);
+        if (!target) throw new GraphQLError(`Could not resolve to a node with the global id of '${input.pullRequestId}'`, { extensions: { type: 'NOT_FOUND' } });
+        // Stricter than GitHub may be: disabling what is not enabled means the caller decided on stale data.
+        if (!target.auto_merge) throw new GraphQLError('Pull request is not in the correct state to disable auto-merge', { extensions: { type: 'UNPROCESSABLE' } });
+        target.auto_merge = null;
+        return { clientMutationId: input.clientMutationId ?? null, pullRequest: { number: target.number, autoMergeRequest: null, id: target.node_id, title: target.title } };
+      },
+    };
+    const result = execute({ schema, document: doc, rootValue, variableValues: (body.variables as Json) ?? {} }) as { data?: unknown; errors?: readonly GraphQLError[] };
+    const errorsOut = result.errors?.map((e) => ({ type: (e.originalError as GraphQLError | undefined)?.extensions?.type ?? e.extensions?.type ?? 'INTERNAL', path: e.path, message: e.message }));
+    return { call, reply: { status: 200, body: { data: result.data ?? null, ...(errorsOut?.length ? { errors: errorsOut } : {}) } } };
+  }
+}
+
+export async function fakeGitHub(o: FakeGitHubOptions = {}): Promise<FakeGitHub> {
+  return new FakeGitHub(o).start();
+}

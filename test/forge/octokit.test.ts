@@ -1,0 +1,155 @@
+// The forge through real Octokit against the fake GitHub, which validates every request against GitHub's
+// OpenAPI description and GraphQL schema. The fake's own strictness is tested too: a fake that lets a wrong
+// request through would make every other test here worthless.
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { Octokit } from '@octokit/core';
+import { OctokitForge } from '../../src/forge/octokit.js';
+import { ForgeError } from '../../src/forge/forge.js';
+import { connectForge, forgeSettingsFromEnv, repositoryOfRemote } from '../../src/forge/connect.js';
+import { fakeGitHub, type FakeGitHub } from '../fakes/github-server.js';
+
+const TOKEN = 'ghs_fakeinstallationtoken0001';
+let gh: FakeGitHub;
+let forge: OctokitForge;
+
+beforeEach(async () => {
+  gh = await fakeGitHub({ repo: 'g7-factory/factory', token: TOKEN });
+  forge = new OctokitForge({ repo: { owner: 'g7-factory', repo: 'factory' }, token: TOKEN, baseUrl: gh.url });
+});
+afterEach(async () => {
+  await gh.close();
+});
+
+describe('the forge on Octokit', () => {
+  it('opens a draft pull request and labels it, and never asks for auto-merge', async () => {
+    gh.expect('pulls/create', { title: '[CORELOOP-R] TAG: guide bullet', head: 'skill/docstring-tag-money-20261121', base: 'main', draft: true });
+    gh.expect('issues/add-labels', { issue_number: 1, labels: ['coreloop'] });
+    const pr = await forge.openDraftPullRequest({ title: '[CORELOOP-R] TAG: guide bullet', head: 'skill/docstring-tag-money-20261121', base: 'main', body: 'table', labels: ['coreloop'] });
+    gh.verify();
+    expect(pr).toMatchObject({ number: 1, draft: true, labels: ['coreloop'], autoMerge: false, headRef: 'skill/docstring-tag-money-20261121' });
+    expect(gh.calls.map((c) => c.operation)).toEqual(['pulls/create', 'issues/add-labels']);
+  });
+
+  it('lists pull requests across pages, filtered by head prefix, label and merged', async () => {
+    for (let n = 1; n <= 130; n++)
+      gh.addPullRequest({ number: n, title: `pr ${n}`, head: n % 2 ? `skill/docstring-x-${n}` : `feature/${n}`, labels: n % 3 === 0 ? ['Coreloop'] : [], state: n % 5 === 0 ? 'closed' : 'open', merged_at: n % 5 === 0 ? `2026-10-${String((n % 28) + 1).padStart(2, '0')}T00:00:00Z` : null, created_at: `2026-09-01T00:${String(n % 60).padStart(2, '0')}:00Z` });
+    gh.expect('pulls/list', { state: 'all', per_page: '100' }).expect('pulls/list', { state: 'all', page: '2' });
+    const merged = await forge.listPullRequests({ headPrefix: 'skill/docstring-', merged: true });
+    gh.verify();
+    const expected = Array.from({ length: 130 }, (_, i) => i + 1).filter((n) => n % 2 === 1 && n % 5 === 0);
+    expect(merged.map((p) => p.number).sort((a, b) => a - b)).toEqual(expected);
+    expect(merged.every((p) => p.mergedAt !== null && p.state === 'closed')).toBe(true);
+
+    gh.expect('pulls/list', { state: 'open' }).expect('pulls/list', { state: 'open', page: '2' });
+    const labelled = await forge.listPullRequests({ state: 'open', label: 'coreloop' });
+    gh.verify();
+    expect(labelled.map((p) => p.number).sort((a, b) => a - b)).toEqual(Array.from({ length: 130 }, (_, i) => i + 1).filter((n) => n % 3 === 0 && n % 5 !== 0));
+  });
+
+  it('removes a label, and a label already gone is not an error', async () => {
+    gh.addPullRequest({ number: 7, title: 't', head: 'h', labels: ['auto-merge', 'coreloop'] });
+    gh.expect('issues/remove-label', { issue_number: 7, name: 'auto-merge' }).expect('issues/remove-label', { issue_number: 7, name: 'auto-merge' });
+    await forge.removeLabel(7, 'auto-merge');
+    await forge.removeLabel(7, 'auto-merge');
+    gh.verify();
+    expect(gh.pull(7)!.labels).toEqual([expect.objectContaining({ name: 'coreloop' })]);
+  });
+
+  it('disables auto-merge through the GraphQL mutation, validated against the schema', async () => {
+    const raw = gh.addPullRequest({ number: 8, title: 't', head: 'h', autoMerge: true });
+    gh.expect('graphql:disablePullRequestAutoMerge', { pullRequestId: raw.node_id });
+    await forge.disableAutoMerge({ number: 8, nodeId: String(raw.node_id) });
+    gh.verify();
+    expect(gh.pull(8)!.auto_merge).toBeNull();
+  });
+
+  it('comments, creates a check run with annotations in batches of 50, and a commit status', async () => {
+    gh.addPullRequest({ number: 9, title: 't', head: 'h' });
+    gh.expect('issues/create-comment', { issue_number: 9 }).expect('checks/create', { name: 'g7 evidence', conclusion: 'failure' }).expect('checks/update').expect('repos/create-commit-status', { state: 'failure', context: 'g7' });
+    const url = await forge.comment(9, 'why');
+    expect(url).toMatch(/\/pull\/9#issuecomment-/);
+    const annotations = Array.from({ length: 60 }, (_, i) => ({ path: `f${i}.txt`, startLine: i + 1, level: 'failure' as const, message: `m${i}` }));
+    await forge.createCheckRun({ name: 'g7 evidence', headSha: 'a'.repeat(40), conclusion: 'failure', title: 'FAIL_STOP', summary: 'x', annotations });
+    await forge.createCommitStatus({ sha: 'a'.repeat(40), state: 'failure', context: 'g7', description: 'd'.repeat(300) });
+    gh.verify();
+    expect((gh.checkRuns[0]!.output as { annotations: { message: string }[] }).annotations.map((a) => a.message)).toEqual(annotations.map((a) => a.message));
+  });
+
+  it('reads the repository settings', async () => {
+    gh.expect('repos/get');
+    expect(await forge.repositorySettings()).toMatchObject({ defaultBranch: 'main', allowAutoMerge: false });
+    gh.verify();
+  });
+
+  it('turns a refusal into a ForgeError that names the request and says what to do', async () => {
+    await gh.close();
+    gh = await fakeGitHub({ repo: 'g7-factory/factory', token: TOKEN, permissions: { pull_requests: 'read', issues: 'read' } });
+    forge = new OctokitForge({ repo: { owner: 'g7-factory', repo: 'factory' }, token: TOKEN, baseUrl: gh.url });
+    gh.addPullRequest({ number: 3, title: 't', head: 'h', labels: ['auto-merge'] });
+    gh.expect('issues/remove-label');
+    const err = await forge.removeLabel(3, 'auto-merge').catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ForgeError);
+    expect(err).toMatchObject({ status: 403, request: 'DELETE /repos/{owner}/{repo}/issues/{issue_number}/labels/{name}' });
+    expect((err as ForgeError).message).toMatch(/pull-requests: write/);
+    const bad = new OctokitForge({ repo: { owner: 'g7-factory', repo: 'factory' }, token: 'wrong-token', baseUrl: gh.url });
+    const unauth = await bad.getPullRequest(3).catch((e: unknown) => e);
+    expect(unauth).toMatchObject({ status: 401, hint: 'the token is missing, invalid or expired' });
+  });
+});
+
+describe('the fake GitHub fails closed', () => {
+  const client = () => new Octokit({ auth: TOKEN, baseUrl: gh.url });
+
+  it('fails on a call nobody expected', async () => {
+    gh.addPullRequest({ number: 1, title: 't', head: 'h' });
+    await client().request('GET /repos/{owner}/{repo}/pulls/{pull_number}', { owner: 'g7-factory', repo: 'factory', pull_number: 1 }).catch(() => undefined);
+    expect(() => gh.verify()).toThrow(/unexpected call: pulls\/get/);
+  });
+
+  it('fails on an expected call never made', () => {
+    gh.expect('issues/remove-label');
+    expect(() => gh.verify()).toThrow(/expected but never made: issues\/remove-label/);
+  });
+
+  it('refuses a body GitHub would refuse, and fields or query parameters GitHub would silently ignore', async () => {
+    gh.expect('pulls/create').expect('pulls/list');
+    const missingBase = await client().request('POST /repos/{owner}/{repo}/pulls', { owner: 'g7-factory', repo: 'factory', title: 't', head: 'h' } as never).catch((e: { status: number }) => e.status);
+    expect(missingBase).toBe(422);
+    const typo = await client().request('GET /repos/{owner}/{repo}/pulls', { owner: 'g7-factory', repo: 'factory', labels: 'coreloop' } as never).catch((e: { status: number }) => e.status);
+    expect(typo).toBe(422);
+    expect(gh.problems.join('\n')).toMatch(/must have required property 'base'/);
+    expect(gh.problems.join('\n')).toMatch(/query parameter "labels" is not declared for pulls\/list/);
+  });
+
+  it('refuses a GraphQL document the schema does not allow, or variables of the wrong type', async () => {
+    await client().graphql('mutation { disablePullRequestAutoMerge(input: { pullRequest: "x" }) { clientMutationId } }').catch(() => undefined);
+    await client().graphql('mutation($id: ID!) { disablePullRequestAutoMerge(input: { pullRequestId: $id }) { clientMutationId } }', { id: { not: 'an id' } }).catch(() => undefined);
+    expect(gh.problems[0]).toMatch(/field "pullRequest" is not defined by type "DisablePullRequestAutoMergeInput"|pullRequestId/);
+    expect(gh.problems[1]).toMatch(/unexpected call|ID cannot represent/);
+  });
+
+  it('refuses a request without a user agent or with a wrong token', async () => {
+    const res = await fetch(`${gh.url}/repos/g7-factory/factory`, { headers: { authorization: `token ${TOKEN}`, 'user-agent': '' } });
+    expect(res.status).toBe(403);
+    const res2 = await fetch(`${gh.url}/repos/g7-factory/factory`, { headers: { authorization: 'token nope', 'user-agent': 'x' } });
+    expect(res2.status).toBe(401);
+  });
+});
+
+describe('connecting a forge', () => {
+  it('takes the repository from GITHUB_REPOSITORY or the origin remote, and the token from GITHUB_TOKEN or GH_TOKEN', () => {
+    expect(forgeSettingsFromEnv({ GITHUB_TOKEN: 't1', GITHUB_REPOSITORY: 'a/b', GITHUB_API_URL: 'http://127.0.0.1:1' }, 'git@github.com:x/y.git')).toEqual({ repository: 'a/b', token: 't1', apiUrl: 'http://127.0.0.1:1' });
+    expect(forgeSettingsFromEnv({ GH_TOKEN: 't2' }, 'git@github.com:acme/night-reports.git')).toEqual({ repository: 'acme/night-reports', token: 't2', apiUrl: undefined });
+    expect(repositoryOfRemote('https://github.com/acme/g7.factory.git\n')).toBe('acme/g7.factory');
+    expect(repositoryOfRemote('https://gitlab.com/acme/x.git')).toBeUndefined();
+  });
+
+  it('refuses to connect without a repository or a token, saying what to set', async () => {
+    await expect(connectForge({ repository: undefined, token: 't' })).rejects.toThrow(/no repository/);
+    await expect(connectForge({ repository: 'a/b', token: undefined })).rejects.toThrow(/set GITHUB_TOKEN/);
+    gh.expect('repos/get');
+    const f = await connectForge({ repository: gh.fullName, token: TOKEN, apiUrl: gh.url });
+    expect((await f.repositorySettings()).defaultBranch).toBe('main');
+    gh.verify();
+  });
+});

@@ -1,0 +1,78 @@
+// `g7 init` in another repository: everything a factory needs on GitHub, the action by reference, nothing
+// overwritten, and the settings only a person can make. This repository's own workflows and protection files
+// are the same templates rendered for `uses: ./action`, so the two cannot drift apart.
+import { describe, expect, it } from 'vitest';
+import { readFile, writeFile, mkdir } from 'node:fs/promises';
+import path from 'node:path';
+import { parse } from 'yaml';
+import { REPO, tempRepo } from '../helpers.js';
+import { git, initGit } from '../factory/fixture.js';
+import { lint } from '../action/actionlint.js';
+import { branchProtection, coreloopWorkflow, factoryWorkflow, policyWorkflow, ruleset } from '../../src/cli/scaffold.js';
+import { POLICY_ACTIVITIES } from '../../src/policy/auto-merge.js';
+
+const SCAFFOLDED = ['ssot/factory.yaml', 'ssot/rules/tags.yaml', 'ssot/.gitignore', '.github/workflows/factory.yml', '.github/workflows/ai-policy.yml', '.github/workflows/coreloop.yml', '.github/CODEOWNERS', '.github/rulesets/main.json', '.github/branch-protection.json'];
+
+describe('g7 init', () => {
+  it('scaffolds the SSOT, the workflows using the action by reference, CODEOWNERS and protection, and prints the one-time settings', async () => {
+    const repo = await tempRepo();
+    initGit(repo.root);
+    git(repo.root, 'remote', 'add', 'origin', 'https://github.com/acme/reports.git');
+    const r = await repo.g7('init', '--action', 'acme/g7/action@v1', '--app-id', '987654');
+    expect(r.code, r.err).toBe(0);
+    for (const f of SCAFFOLDED) expect(r.out).toMatch(new RegExp(`^created \\S*${f.replace(/[.]/g, '\\.')}$`, 'm'));
+
+    const factory = parse(await readFile(path.join(repo.root, '.github/workflows/factory.yml'), 'utf8'));
+    expect(factory.jobs.truck.steps.filter((s: { uses?: string }) => s.uses?.includes('/action@')).map((s: { uses: string }) => s.uses)).toEqual(['acme/g7/action@v1', 'acme/g7/action@v1']);
+    const policy = parse(await readFile(path.join(repo.root, '.github/workflows/ai-policy.yml'), 'utf8'));
+    expect(policy.jobs['block-coreloop-auto-merge'].steps).toEqual([{ uses: 'acme/g7/action@v1', with: { command: 'policy', 'github-token': '${{ github.token }}' } }]);
+    for (const w of ['factory.yml', 'ai-policy.yml', 'coreloop.yml']) expect(await lint(await readFile(path.join(repo.root, '.github/workflows', w), 'utf8'), w)).toEqual([]);
+
+    expect(await readFile(path.join(repo.root, '.github/CODEOWNERS'), 'utf8')).toMatch(/^\* +@acme$/m);
+    const rules = JSON.parse(await readFile(path.join(repo.root, '.github/rulesets/main.json'), 'utf8'));
+    expect(rules.bypass_actors).toEqual([{ actor_id: 987654, actor_type: 'Integration', bypass_mode: 'always' }]);
+    expect(r.out).toMatch(/Secret GEMINI_API_KEY/);
+    expect(r.out).toMatch(/variable G7_APP_ID = its App ID, secret G7_APP_PRIVATE_KEY/);
+    expect(r.out).toMatch(/gh api -X POST repos\/acme\/reports\/rulesets --input .*\.github\/rulesets\/main\.json/);
+  });
+
+  it('never overwrites: a second init keeps every file, and a CODEOWNERS a person wrote stays as it is', async () => {
+    const repo = await tempRepo();
+    await mkdir(path.join(repo.root, '.github'), { recursive: true });
+    await writeFile(path.join(repo.root, '.github/CODEOWNERS'), '* @the-real-team\n');
+    const first = await repo.g7('init');
+    expect(first.out).toMatch(/kept {4}.*\.github\/CODEOWNERS \(exists\)/);
+    expect(await readFile(path.join(repo.root, '.github/CODEOWNERS'), 'utf8')).toBe('* @the-real-team\n');
+    const before = await Promise.all(SCAFFOLDED.map((f) => readFile(path.join(repo.root, f), 'utf8')));
+    const second = await repo.g7('init', '--action', 'other/x/action@v9');
+    expect(second.code).toBe(0);
+    expect(second.out.match(/^kept /gm)).toHaveLength(SCAFFOLDED.length);
+    expect(await Promise.all(SCAFFOLDED.map((f) => readFile(path.join(repo.root, f), 'utf8')))).toEqual(before);
+    // Without a GitHub remote it cannot know the owner, and says so.
+    expect(first.out).toMatch(/replace @OWNER/);
+  });
+
+  it('refuses options it cannot use, with exit 2 and what to give instead', async () => {
+    const repo = await tempRepo();
+    for (const [args, msg] of [[['--action', 'acme/g7@v1'], /--action: an action reference looks like owner\/repo\/action@ref/], [['--app-id', 'my-app'], /--app-id is the App's numeric ID/]] as const) {
+      const r = await repo.g7('init', ...args);
+      expect(r.code).toBe(2);
+      expect(r.err).toMatch(msg);
+    }
+  });
+});
+
+describe("this repository's own GitHub files", () => {
+  it('are the templates rendered for `uses: ./action`', async () => {
+    const local = { local: true } as const;
+    const checks = ['test', 'block-coreloop-auto-merge'];
+    const expected: [string, string][] = [
+      ['.github/workflows/factory.yml', factoryWorkflow(local)],
+      ['.github/workflows/ai-policy.yml', policyWorkflow(local, POLICY_ACTIVITIES)],
+      ['.github/workflows/coreloop.yml', coreloopWorkflow(local)],
+      ['.github/rulesets/main.json', ruleset(0, checks)],
+      ['.github/branch-protection.json', branchProtection(checks)],
+    ];
+    for (const [rel, text] of expected) expect(await readFile(path.join(REPO, rel), 'utf8'), `${rel} differs from src/cli/scaffold.ts`).toBe(text);
+  });
+});

@@ -1,0 +1,28 @@
+// The suite is sealed from the machine that runs it (test/setup/global.ts): these hold in every test worker.
+import { describe, expect, it } from 'vitest';
+import { readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { execFileSync } from 'node:child_process';
+import path from 'node:path';
+import { build } from 'esbuild';
+import { cliBuildOptions } from '../../scripts/build.mjs';
+import { REPO, childEnv } from '../helpers.js';
+
+describe('the sealed test environment', () => {
+  it('carries no key, endpoint, token or git identity from outside', () => {
+    const leaked = Object.keys(process.env).filter((k) => /^(GEMINI_|GOOGLE_|G7_|GIT_AUTHOR|GIT_COMMITTER|GH_|GITHUB_)|(KEY|TOKEN|SECRET)$/i.test(k));
+    expect(leaked).toEqual([]);
+    expect(execFileSync('git', ['config', '--global', '--list'], { encoding: 'utf8', env: childEnv() })).toBe('');
+  });
+
+  it('puts temporary folders under one suite folder that is removed after the run', () => {
+    expect(path.basename(tmpdir())).toMatch(/^g7-suite-/);
+    expect(process.env.HOME!.startsWith(tmpdir())).toBe(true);
+  });
+
+  it('runs a CLI bundle built from the current source, not an older one', async () => {
+    const fresh = await build({ ...cliBuildOptions, write: false });
+    const js = fresh.outputFiles.find((f) => f.path.endsWith('.mjs'))!;
+    expect(readFileSync(path.join(REPO, 'dist/g7.mjs'), 'utf8') === js.text, 'dist/g7.mjs differs from what the source builds').toBe(true);
+  });
+});
