@@ -1,84 +1,128 @@
-// SCAN throughput against sha256sum over the same files, in the same run, and SCAN's peak memory at two
-// corpus sizes (it must not grow with the library). SCAN hashes every byte once (per chunk) and also
-// finds line boundaries and writes the index; sha256sum only hashes.
-import { mkdir, writeFile, rm, stat } from 'node:fs/promises';
+// SCAN against the strongest peers, on a mixed library generated from a seed (10 KB-5 MB files, Korean and
+// English text, CRLF, lines up to 1.5 MB): full scans against `openssl dgst -sha256` (one process) and
+// `sha256sum` (one process, and two through `xargs -P2`), an unchanged rescan against `find -printf` of the
+// sizes and mtimes, and SCAN's peak memory at two library sizes (it must not grow with the library).
+// Every contender is a whole process; they run interleaved. `--full`: the memory check at 1 GiB vs 4 GiB.
+import { rm, readFile } from 'node:fs/promises';
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { layoutFor } from '../src/ssot/layout.js';
 import { defaultConfig } from '../src/ssot/config.js';
 import { scan } from '../src/executors/scan.js';
 import type { ExecContext } from '../src/executors/types.js';
-import { childMain, measure, table } from './harness.js';
+import { writeCorpus, type CorpusFile } from './corpus.js';
+import { childMain, interleave, machine, ratio, selfTask, spread, table, fmt, have, runOnce, taskResult, FULL, RUNS, type Cmd, type Run } from './harness.js';
 
-const GB = Number(process.env.G7_BENCH_SCAN_MB ?? 1024);
-const FILE_MB = 8;
-const RUNS = Number(process.env.G7_BENCH_RUNS ?? 3);
-const root = path.resolve('bench/.data/scan');
-const lib = path.join(root, 'library');
+const MiB = 2 ** 20;
+const base = path.resolve('bench/.data/scan');
+const SEED = 12;
+const MAIN_MIB = Number(process.env.G7_BENCH_SCAN_MB ?? 1024);
+const SMALL_MIB = FULL ? MAIN_MIB : 256;
+const LARGE_MIB = FULL ? 4 * MAIN_MIB : MAIN_MIB;
 
-function files(mb: number): string[] {
-  return Array.from({ length: Math.ceil(mb / FILE_MB) }, (_, i) => `f${String(i).padStart(5, '0')}.txt`);
-}
+const libDir = (mib: number) => path.join(base, `library-${mib}`);
 
-async function generate(): Promise<void> {
-  await rm(root, { recursive: true, force: true });
-  await mkdir(lib, { recursive: true });
-  const line = (i: number) => `${i.toString(36)} Revenue for the period was KRW ${i % 997} billion, up ${i % 31}% on the quarter; note ${i}.\n`;
-  const block = Array.from({ length: 20000 }, (_, i) => line(i)).join('');
-  const body = Buffer.from(block.repeat(Math.ceil((FILE_MB << 20) / block.length))).subarray(0, FILE_MB << 20);
-  for (const f of files(GB)) await writeFile(path.join(lib, f), body);
-}
-
-async function runScan(mb: number): Promise<Record<string, unknown>> {
-  const layout = layoutFor(path.join(root, 'ssot'));
-  const config = { ...defaultConfig(), libraryRoot: 'library' };
-  const out = `ssot/library_index/scan-${mb}-${process.pid}.jsonl`;
-  await rm(path.join(root, out), { force: true });
-  const ctx = { layout, config, card: { id: 'L1_SCAN_000001', lane: 1, prio: 'A', type: 'SCAN', input: files(mb), output: out, accept: 'exists:x', failfast: 'never', cost_hint: 'LOW', deps: [] } } as unknown as ExecContext;
+async function runScan(lib: string, out: string): Promise<Record<string, unknown>> {
+  const repo = path.dirname(lib);
+  const config = { ...defaultConfig(), libraryRoot: path.basename(lib) };
+  const ctx = { layout: layoutFor(path.join(repo, 'ssot')), config, card: { id: 'L1_SCAN_000001', lane: 1, prio: 'A', type: 'SCAN', input: ['.'], output: path.relative(repo, out), accept: 'exists:x', failfast: 'never', cost_hint: 'LOW', deps: [] } } as unknown as ExecContext;
+  const t0 = performance.now();
   const r = await scan(ctx);
-  const again = performance.now();
-  await scan(ctx); // unchanged: every file's lines reused
-  return { stdout: r.stdout, incremental_ms: performance.now() - again };
+  return { ms: performance.now() - t0, stdout: r.stdout.trim() };
 }
 
 const isChild = await childMain({
-  scan256: () => runScan(256),
-  scanAll: () => runScan(GB),
+  // A full scan: the previous index is removed first, so every byte is read and hashed.
+  async scan([lib, out]) {
+    await rm(out!, { force: true });
+    return runScan(lib!, out!);
+  },
+  // A rescan over an index that is complete and current.
+  rescan: ([lib, out]) => runScan(lib!, out!),
 });
 
 if (!isChild) {
-  console.log(`generating a ${GB} MB corpus of ${FILE_MB} MB text files…`);
-  await generate();
-  const all = files(GB).map((f) => path.join(lib, f));
-  const bytes = (await Promise.all(all.map((f) => stat(f)))).reduce((a, s) => a + s.size, 0);
-  spawnSync('cat', all, { stdio: ['ignore', 'ignore', 'ignore'] }); // warm the page cache for both
-  const sha: number[] = [];
-  const g7: { ms: number; rssMB: number; extra?: Record<string, unknown> }[] = [];
-  for (let k = 0; k < RUNS; k++) {
-    const t0 = performance.now();
-    const r = spawnSync('sha256sum', all, { stdio: ['ignore', 'ignore', 'inherit'] });
-    if (r.status !== 0) throw new Error('sha256sum failed');
-    sha.push(performance.now() - t0);
-    g7.push(measure(import.meta.url, 'scanAll', 1));
+  const sizes = [...new Set([SMALL_MIB, MAIN_MIB, LARGE_MIB])];
+  const corpora = new Map<number, CorpusFile[]>();
+  for (const mib of sizes) {
+    process.stderr.write(`library of ${mib} MiB (seed ${SEED})…\n`);
+    corpora.set(mib, await writeCorpus(libDir(mib), { seed: SEED, bytes: mib * MiB }));
   }
-  sha.sort((a, b) => a - b);
-  g7.sort((a, b) => a.ms - b.ms);
-  const shaMs = sha[Math.floor(RUNS / 2)]!;
-  const g7All = g7[Math.floor(RUNS / 2)]!;
-  const g7Small = measure(import.meta.url, 'scan256', 1);
-  const mbps = (ms: number) => (bytes / 1e6 / (ms / 1000)).toFixed(0);
-  console.log(`\ncorpus: ${(bytes / 2 ** 20).toFixed(0)} MiB in ${all.length} files; page cache warm; median of ${RUNS}; Node ${process.versions.node}\n`);
+  const lib = libDir(MAIN_MIB);
+  const files = corpora.get(MAIN_MIB)!;
+  const abs = files.map((f) => path.join(lib, f.rel));
+  const bytes = files.reduce((a, f) => a + f.size, 0);
+  spawnSync('cat', abs, { stdio: ['ignore', 'ignore', 'ignore'] }); // page cache warm for everyone
+
+  const self = import.meta.url;
+  const index = path.join(base, 'index.jsonl');
+  const rescanIndex = path.join(base, 'index-rescan.jsonl');
+  runOnce(selfTask(self, 'prepare', 'scan', [lib, rescanIndex]));
+  const g7: Cmd = selfTask(self, 'g7 SCAN', 'scan', [lib, index]);
+  const full: Cmd[] = [g7];
+  if (have('openssl')) full.push({ name: 'openssl', argv: ['openssl', 'dgst', '-sha256', ...abs] });
+  if (have('sha256sum')) {
+    full.push({ name: 'sha256sum', argv: ['sha256sum', ...abs] });
+    full.push({ name: 'sha256sum -P2', argv: ['sh', '-c', `find "${lib}" -type f ! -name '.*' -print0 | xargs -0 -P2 -n 64 sha256sum`] });
+  }
+  const rescan: Cmd[] = [
+    selfTask(self, 'g7 rescan', 'rescan', [lib, rescanIndex]),
+    { name: 'find', argv: ['find', lib, '-type', 'f', '!', '-name', '.*', '-printf', '%s %T@\n'] },
+    { name: 'node', argv: [process.execPath, '-e', ''] },
+  ];
+  process.stderr.write(`full scans, ${RUNS} interleaved rounds…\n`);
+  const runs = interleave([...full, ...rescan], RUNS);
+  const ms = (name: string) => runs.get(name)!.map((r) => r.ms);
+  const inner = (name: string) => runs.get(name)!.map((r) => Number(taskResult(r).ms));
+
+  const mbps = (t: number) => (bytes / 1e6 / (t / 1000)).toFixed(0);
+  const openssl = runs.has('openssl') ? ms('openssl') : undefined;
+  const rows = full.map((c) => {
+    const t = spread(ms(c.name));
+    const vsOpenssl = openssl ? fmt.range(ratio(openssl, ms(c.name)), fmt.x) : '-';
+    return [c.name === 'g7 SCAN' ? 'g7 SCAN: chunk at lines, sha256 per chunk, write the index' : `${c.name} (peer: hashes every byte)`, fmt.range(t, fmt.s), `${mbps(t.med)} (${mbps(t.max)}-${mbps(t.min)})`, vsOpenssl, fmt.mb(runs.get(c.name)!)];
+  });
+  const head = `library: ${(bytes / MiB).toFixed(0)} MiB in ${files.length} files (seed ${SEED}), page cache warm; ${RUNS} interleaved rounds, median (min-max)\nmachine: ${machine()}\n`;
+  console.log(`\n${head}`);
+  console.log(table(['full scan', 'seconds', 'MB/s', 'throughput x openssl', 'peak RSS MB'], rows));
+
+  const g7Rescan = spread(inner('g7 rescan'));
+  const find = ms('find');
+  const nodeStart = spread(ms('node'));
+  console.log('');
   console.log(
     table(
-      ['task', 'seconds', 'MB/s', 'x sha256sum', 'peak RSS MB'],
+      ['unchanged rescan', 'ms', 'x find'],
       [
-        ['sha256sum (peer: hashes every byte)', (shaMs / 1000).toFixed(2), mbps(shaMs), '1.00', '-'],
-        ['g7 SCAN: chunk at lines + sha256 per chunk + index', (g7All.ms / 1000).toFixed(2), mbps(g7All.ms), (shaMs / g7All.ms).toFixed(2), g7All.rssMB.toFixed(0)],
-        ['g7 SCAN again, nothing changed (incremental)', (Number(g7All.extra?.incremental_ms) / 1000).toFixed(2), '-', '-', '-'],
+        ['find -printf "%s %T@" (floor: list + stat every file)', fmt.range(spread(find), fmt.ms), '1.00'],
+        ['g7 SCAN again, nothing changed: inside the process', fmt.range(g7Rescan, fmt.ms), fmt.range(ratio(inner('g7 rescan'), find), fmt.x)],
+        ['g7 SCAN again, nothing changed: whole process', fmt.range(spread(ms('g7 rescan')), fmt.ms), fmt.range(ratio(ms('g7 rescan'), find), fmt.x)],
+        ['node -e "" (start-up of any Node process)', fmt.range(nodeStart, fmt.ms), fmt.range(ratio(ms('node'), find), fmt.x)],
       ],
     ),
   );
-  console.log(`\n${table(['corpus', 'g7 SCAN peak RSS MB'], [['256 MiB', g7Small.rssMB.toFixed(0)], [`${(bytes / 2 ** 20).toFixed(0)} MiB`, g7All.rssMB.toFixed(0)]])}`);
-  console.log(`\ngoal: throughput at least 0.8x sha256sum → ${shaMs / g7All.ms >= 0.8 ? 'met' : 'NOT met'}; memory flat across corpus sizes → ${Math.abs(g7All.rssMB - g7Small.rssMB) < 32 ? 'met' : 'NOT met'}`);
-  console.log(String(g7All.extra?.stdout ?? '').trim());
+
+  // Memory: the same full scan at two library sizes, each once more, after the timed rounds.
+  const mem = (mib: number): Run[] => [0, 1].map(() => runOnce(selfTask(self, `mem ${mib}`, 'scan', [libDir(mib), path.join(base, `index-${mib}.jsonl`)])));
+  const small = mem(SMALL_MIB);
+  const large = mem(LARGE_MIB);
+  console.log('');
+  console.log(table(['library', 'g7 SCAN peak RSS MB', 'seconds'], [[`${SMALL_MIB} MiB`, fmt.mb(small), fmt.range(spread(small.map((r) => r.ms)), fmt.s)], [`${LARGE_MIB} MiB`, fmt.mb(large), fmt.range(spread(large.map((r) => r.ms)), fmt.s)]]));
+
+  const med = (name: string) => (openssl ? ratio(openssl, ms(name)).med : NaN);
+  const goals: string[] = [];
+  if (openssl) goals.push(`throughput >= 0.8x openssl: ${fmt.x(med('g7 SCAN'))} → ${med('g7 SCAN') >= 0.8 ? 'met' : 'NOT met'}`);
+  if (runs.has('sha256sum -P2')) {
+    const p2 = ratio(ms('sha256sum -P2'), ms('g7 SCAN')).med;
+    goals.push(`throughput >= sha256sum -P2: ${fmt.x(p2)}x → ${p2 >= 1 ? 'met' : 'NOT met'}`);
+  }
+  const rescanX = ratio(inner('g7 rescan'), find).med;
+  goals.push(`unchanged rescan <= 3x find (inside the process): ${fmt.x(rescanX)} → ${rescanX <= 3 ? 'met' : 'NOT met'}`);
+  const flat = small[0]!.rssMB !== undefined ? Number(fmt.mb(large)) - Number(fmt.mb(small)) : NaN;
+  if (!Number.isNaN(flat)) goals.push(`memory flat (${SMALL_MIB} → ${LARGE_MIB} MiB): ${flat >= 0 ? '+' : ''}${flat} MB → ${Math.abs(flat) <= 32 ? 'met' : 'NOT met'}`);
+  console.log(`\n${goals.join('\n')}`);
+  // The index both wrote must be the same bytes whichever run wrote it: a sanity check of the harness.
+  const a = await readFile(index, 'utf8');
+  if (a !== (await readFile(rescanIndex, 'utf8'))) throw new Error('the full scan and the rescan wrote different indexes');
+  console.log(`g7: ${String(taskResult(runs.get('g7 SCAN')!.at(-1)!).stdout)}`);
 }

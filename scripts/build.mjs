@@ -47,10 +47,12 @@ export const actionBuildOptions = {
 
 export const cliBuildOptions = {
   ...common,
-  entryPoints: [path.join(root, 'src/cli/index.ts')],
+  // The binary, and the worker thread that checks the cards of a large backlog beside the main thread's read.
+  entryPoints: { g7: path.join(root, 'src/cli/index.ts'), 'backlog-check': path.join(root, 'src/plan/backlog-check.ts') },
   target: 'node20',
   packages: 'external',
-  outfile: path.join(root, 'dist/g7.mjs'),
+  outdir: path.join(root, 'dist'),
+  outExtension: { '.js': '.mjs' },
   sourcemap: 'linked',
 };
 

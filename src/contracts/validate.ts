@@ -1,6 +1,8 @@
-// The contracts, compiled once. Every document the factory reads or writes is checked here, and every
-// ajv complaint is turned into a Problem a person can act on.
-import AjvModule, { type ErrorObject, type ValidateFunction } from 'ajv';
+// The contracts. Every document the factory reads or writes is checked here, by validators generated from
+// the schemas with ajv (standalone code, src/contracts/validators.gen.ts), and every complaint is turned
+// into a Problem a person can act on.
+import type { ErrorObject, ValidateFunction } from 'ajv';
+import * as generated from './validators.gen.js';
 import cardSchema from '../../schemas/card.schema.json' with { type: 'json' };
 import packSchema from '../../schemas/pack.schema.json' with { type: 'json' };
 import dayplanSchema from '../../schemas/dayplan.schema.json' with { type: 'json' };
@@ -36,38 +38,22 @@ export type AnswerKind = keyof typeof WORKER_ANSWERS;
 export type SchemaName = keyof typeof SCHEMAS;
 export const SCHEMA_NAMES = Object.keys(SCHEMAS) as SchemaName[];
 
-type AjvClass = typeof AjvModule.default;
-const Ajv = ((AjvModule as unknown as { default?: AjvClass }).default ?? AjvModule) as AjvClass;
+type Validators<K extends string> = Record<K, ValidateFunction>;
+// Plain functions generated from the schemas (scripts/gen-validators.mjs): no ajv to load, nothing to compile.
+const firstError = generated.firstError as unknown as Validators<SchemaName>;
+const everyError = generated.everyError as unknown as Validators<SchemaName>;
+const answers = generated.answers as unknown as Validators<AnswerKind>;
 
-function compileAll(allErrors: boolean): Map<SchemaName, ValidateFunction> {
-  const ajv = new Ajv({ allErrors, strict: true, allowUnionTypes: true });
-  for (const schema of Object.values(SCHEMAS)) ajv.addSchema(schema as object);
-  ajv.addSchema(workerAnswersSchema as object);
-  return new Map(SCHEMA_NAMES.map((n) => [n, ajv.getSchema(SCHEMAS[n].$id)!]));
-}
-
-let answerValidators: Map<AnswerKind, ValidateFunction> | undefined;
 /** Problems of a worker's answer against its contract (empty when it is valid). */
 export function explainAnswer(kind: AnswerKind, value: unknown, where: string): Problem[] {
-  answerValidators ??= (() => {
-    const ajv = new Ajv({ allErrors: true, strict: true, allowUnionTypes: true });
-    return new Map((Object.keys(WORKER_ANSWERS) as AnswerKind[]).map((k) => [k, ajv.compile(WORKER_ANSWERS[k] as object)]));
-  })();
-  const validate = answerValidators.get(kind)!;
+  const validate = answers[kind];
   if (validate(value)) return [];
   return (validate.errors ?? []).map((e) => ({ file: where, field: pointerToField(e.instancePath) || '(answer)', rule: `answer.${e.keyword}`, message: `${e.message ?? 'is invalid'}${e.keyword === 'additionalProperties' ? ` (${String((e.params as { additionalProperty?: string }).additionalProperty)})` : ''}` }));
 }
-// Two compilations: one that stops at the first error (the yes/no asked a million times when reading a
-// backlog) and one that collects every error (to explain a document that failed).
-let firstError: Map<SchemaName, ValidateFunction> | undefined;
-let everyError: Map<SchemaName, ValidateFunction> | undefined;
-function validators(): Map<SchemaName, ValidateFunction> {
-  return (everyError ??= compileAll(true));
-}
 
-/** Fast path: true when valid. Use `explain` to get problems. */
+/** Fast path: true when valid (stops at the first error). Use `explain` to get problems. */
 export function isValid(name: SchemaName, value: unknown): boolean {
-  return (firstError ??= compileAll(false)).get(name)!(value) as boolean;
+  return firstError[name](value) as boolean;
 }
 
 const PATTERN_HINTS: Record<string, string> = {
@@ -155,7 +141,7 @@ function toProblem(e: ErrorObject, root: unknown): { pointer: string; rule: stri
  * for a JSONL line, from `line`. Errors under an anyOf collapse into one message for that field.
  */
 export function explain(name: SchemaName, value: unknown, where: { file: string; doc?: LocatedDoc; line?: number }): Problem[] {
-  const validate = validators().get(name)!;
+  const validate = everyError[name];
   if (validate(value)) return [];
   const errors = validate.errors ?? [];
   const anyOfPaths = new Set(errors.filter((e) => e.keyword === 'anyOf').map((e) => e.instancePath));

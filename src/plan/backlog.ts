@@ -1,7 +1,10 @@
 // Reading a backlog (one card per JSONL line), the one way: streaming, every card checked against the
 // contract and the rule language, then the graph checks (duplicate ids, unknown deps, cycles). Only a
 // compact view is kept per card, so a million-card backlog fits in memory; full cards are re-read by line.
-import { access } from 'node:fs/promises';
+import { access, stat } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { Worker } from 'node:worker_threads';
 import { createHash } from 'node:crypto';
 import type { WorkCard } from '../contracts/types.gen.js';
 import { ProblemList, type Problem } from '../contracts/errors.js';
@@ -9,6 +12,7 @@ import { isValid, explain, SCHEMAS } from '../contracts/validate.js';
 import { forEachLine, readJsonl } from '../ssot/jsonl.js';
 import { repoPathProblem } from '../ssot/paths.js';
 import { ruleProblems } from '../rules/parse.js';
+import { IdIndex, idKey, findCycles } from './card-graph.js';
 
 export type Prio = 'A' | 'B' | 'C' | 'D';
 
@@ -23,8 +27,8 @@ export interface CardRef {
 
 export interface LoadedBacklog {
   cards: CardRef[];
-  /** id → position in `cards` (first occurrence), shared with the cycle check and the packer; undefined
-   * when the file was read through a stamp (its ids and deps were checked when the stamp was made). */
+  /** Always undefined: the ids and deps of a loaded backlog are checked (now, or when its stamp was made),
+   * so the packer needs no index of its own beyond the one it builds for departed trucks. */
   index: Map<string, number> | undefined;
   problems: ProblemList;
   /** sha256 of the file's bytes, computed while streaming. */
@@ -93,6 +97,93 @@ async function loadTrusted(file: string, display: string, trusted: string): Prom
   return { cards, index: undefined, problems: new ProblemList(), sha256 };
 }
 
+/** What the per-card checks of a backlog found: the first `max` problems by line, how many in all, and the
+ * lines whose card the schema refused (they are not cards: no id, dep or pack of theirs counts). */
+export interface CardChecks {
+  items: Problem[];
+  total: number;
+  invalid: number[];
+}
+
+class CardChecker {
+  private readonly checks: CardChecks = { items: [], total: 0, invalid: [] };
+  constructor(
+    private readonly display: string,
+    private readonly max: number,
+  ) {}
+
+  /** Checks one parsed line; true when the schema accepts it as a card. */
+  check(value: unknown, line: number): boolean {
+    if (!isValid('card', value)) {
+      this.checks.invalid.push(line);
+      this.add(explain('card', value, { file: this.display, line }));
+      return false;
+    }
+    this.add(checkCard(value as WorkCard, this.display, line));
+    return true;
+  }
+
+  private add(found: Problem[]): void {
+    for (const p of found) if (this.checks.total++ < this.max) this.checks.items.push(p);
+  }
+
+  result(): CardChecks {
+    return this.checks;
+  }
+}
+
+/** The per-card checks of a backlog file, reading it on its own: what the worker thread runs. Lines that are
+ * not JSON are skipped: the main thread's reader reports them. */
+export async function checkCardsInFile(file: string, display: string, max: number): Promise<CardChecks> {
+  const checker = new CardChecker(display, max);
+  await forEachLine(
+    file,
+    (text, line) => {
+      if (text.length === 0 || (text.charCodeAt(0) <= 32 && text.trim() === '')) return;
+      let value: unknown;
+      try {
+        value = JSON.parse(text);
+      } catch {
+        return;
+      }
+      checker.check(value, line);
+    },
+    display,
+  );
+  return checker.result();
+}
+
+// Below this size the worker's start-up (a thread, its own copy of the checker's modules) is not worth it.
+const WORKER_FROM_BYTES = 8 << 20;
+const CHECK_WORKER = new URL('./backlog-check.mjs', import.meta.url);
+
+function checkInWorker(file: string, display: string, max: number): { result: Promise<CardChecks>; stop: () => void } | undefined {
+  if (CHECK_WORKER.protocol !== 'file:' || !existsSync(fileURLToPath(CHECK_WORKER))) return undefined;
+  const worker = new Worker(CHECK_WORKER, { workerData: { file, display, max } });
+  const result = new Promise<CardChecks>((resolve, reject) => {
+    worker.once('message', (m: CardChecks) => resolve(m));
+    worker.once('error', reject);
+    worker.once('exit', (code) => reject(new Error(`the backlog check worker exited with code ${code} before it answered`)));
+  });
+  result.catch(() => {}); // awaited after the main read; a failure meanwhile must not go unhandled
+  return { result, stop: () => void worker.terminate() };
+}
+
+/** Merges lists each sorted by line; on the same line, earlier lists first. */
+function mergeByLine(lists: Problem[][]): Problem[] {
+  const out: Problem[] = [];
+  const at = lists.map(() => 0);
+  for (;;) {
+    let best = -1;
+    for (let k = 0; k < lists.length; k++) {
+      const p = lists[k]![at[k]!];
+      if (p && (best < 0 || (p.line ?? 0) < (lists[best]![at[best]!]!.line ?? 0))) best = k;
+    }
+    if (best < 0) return out;
+    out.push(lists[best]![at[best]!++]!);
+  }
+}
+
 /**
  * Loads and checks a backlog. `known` are ids that count as existing although not in this file
  * (cards already done and dropped from a recompiled backlog). `packExists` checks pack references.
@@ -108,80 +199,82 @@ export async function loadBacklog(
     const fast = await loadTrusted(file, display, opts.trusted);
     if (fast) return fast;
   }
-  const cards: CardRef[] = [];
-  const index = new Map<string, number>();
-  const packs = new Map<string, number>();
+  const max = opts.maxProblems ?? 50;
+  // The per-card checks (schema, rules, paths) run beside this thread's read in a worker thread when the
+  // backlog is large and the worker's bundle is there (the CLI build ships it); otherwise inline.
+  const { size } = await stat(file).catch(() => ({ size: 0 }));
+  const inWorker = size >= WORKER_FROM_BYTES ? checkInWorker(file, display, max) : undefined;
+  const inline = inWorker ? undefined : new CardChecker(display, max);
+  let refs: CardRef[] = [];
+  let packRefs: { pack: string; line: number }[] = [];
   const hash = createHash('sha256');
-  const read = await readJsonl(
-    file,
-    (value, line) => {
-      if (!isValid('card', value)) return explain('card', value, { file: display, line });
-      const card = value as WorkCard;
-      let found = checkCard(card, display, line);
-      const first = index.get(card.id);
-      if (first !== undefined) (found = [...found]).push({ file: display, line, field: 'id', rule: 'backlog.duplicate-id', message: `duplicate id ${card.id} (first on line ${cards[first]!.line})`, hint: 'card ids must be unique in a backlog' });
-      else index.set(card.id, cards.length);
-      if (card.pack && !packs.has(card.pack)) packs.set(card.pack, line);
-      cards.push({ id: card.id, prio: card.prio, lane: card.lane, deps: card.deps.length ? card.deps : NO_DEPS, line });
-      return found;
-    },
-    { display, onChunk: (raw) => hash.update(raw), ...(opts.maxProblems === undefined ? {} : { maxProblems: opts.maxProblems }) },
-  );
-  const problems = read.problems;
+  let read;
+  try {
+    read = await readJsonl(
+      file,
+      (value, line) => {
+        if (inline ? !inline.check(value, line) : value === null || typeof value !== 'object') return;
+        const card = value as WorkCard; // checked inline, or by the worker: refused cards are dropped below
+        refs.push({ id: card.id, prio: card.prio, lane: card.lane, deps: Array.isArray(card.deps) && card.deps.length ? card.deps : NO_DEPS, line });
+        if (card.pack) packRefs.push({ pack: card.pack, line });
+      },
+      { display, onChunk: (raw) => hash.update(raw), maxProblems: max },
+    );
+  } catch (err) {
+    inWorker?.stop();
+    throw err;
+  }
+  const checks = inline ? inline.result() : await inWorker!.result;
+  if (!inline && checks.invalid.length > 0) {
+    const refused = new Set(checks.invalid);
+    refs = refs.filter((r) => !refused.has(r.line));
+    packRefs = packRefs.filter((r) => !refused.has(r.line));
+  }
+
+  const cards = refs;
+  const index = new IdIndex(cards.length); // id key → position in `cards` (first occurrence)
+  const duplicates: Problem[] = [];
+  for (let i = 0; i < cards.length; i++) {
+    const c = cards[i]!;
+    const key = idKey(c.id);
+    const first = index.get(key);
+    if (first !== undefined) duplicates.push({ file: display, line: c.line, field: 'id', rule: 'backlog.duplicate-id', message: `duplicate id ${c.id} (first on line ${cards[first]!.line})`, hint: 'card ids must be unique in a backlog' });
+    else index.set(key, i);
+  }
+  // Problems by line, as one reading would meet them: bad JSON, then a card's own problems, then its id
+  // being a duplicate. Each list holds its first `max` by line, so their merge holds the first `max` of all.
+  const problems = new ProblemList(max);
+  for (const p of mergeByLine([read.problems.items, checks.items, duplicates])) problems.add(p);
+  problems.dropped += read.problems.dropped + checks.total - checks.items.length;
+  const packs = new Map<string, number>();
+  for (const r of packRefs) if (!packs.has(r.pack)) packs.set(r.pack, r.line);
   if (read.records === 0 && problems.size === 0) problems.add({ file: display, line: 1, rule: 'backlog.empty', message: 'the backlog has no cards', hint: 'compile a day plan with `g7 plan compile`' });
 
+  // The dependency graph by position, for the cycle check: deps[start[i] .. start[i+1]) are card i's.
   const known = opts.known ?? new Set<string>();
-  for (const c of cards) {
+  const start = new Int32Array(cards.length + 1);
+  const edges: number[] = [];
+  for (let i = 0; i < cards.length; i++) {
+    const c = cards[i]!;
+    start[i] = edges.length;
     for (const d of c.deps) {
-      if (!index.has(d) && !known.has(d))
+      const at = index.get(idKey(d));
+      if (at !== undefined) edges.push(at);
+      else if (!known.has(d))
         problems.add({ file: display, line: c.line, field: 'deps', rule: 'backlog.unknown-dep', message: `card ${c.id} depends on ${d}, which is neither in this backlog nor done`, hint: 'fix the id or add the card' });
     }
   }
-  for (const cycle of findCycles(cards, index, 5)) {
-    problems.add({ file: display, line: cards[index.get(cycle[0]!)!]!.line, field: 'deps', rule: 'backlog.cycle', message: `dependency cycle: ${cycle.join(' → ')}`, hint: 'cards in a cycle can never run; remove one of the deps' });
+  start[cards.length] = edges.length;
+  for (const cycle of findCycles({ start, edges: Int32Array.from(edges) }, 5)) {
+    const ids = cycle.map((i) => cards[i]!.id);
+    problems.add({ file: display, line: cards[cycle[0]!]!.line, field: 'deps', rule: 'backlog.cycle', message: `dependency cycle: ${ids.join(' → ')}`, hint: 'cards in a cycle can never run; remove one of the deps' });
   }
   if (opts.packExists) {
     for (const [id, line] of packs) {
       if (!(await opts.packExists(id))) problems.add({ file: display, line, field: 'pack', rule: 'backlog.pack-missing', message: `work pack "${id}" not found`, hint: 'add backlog/packs/<id>.json or fix the card' });
     }
   }
-  return { cards, index, problems, sha256: hash.digest('hex') };
-}
-
-/** Up to `max` dependency cycles, each as a closed path of ids. Iterative, so deep chains cannot overflow the stack. */
-export function findCycles(cards: CardRef[], idx: Map<string, number>, max: number): string[][] {
-  const color = new Uint8Array(cards.length); // 0 new, 1 on stack, 2 done
-  const cycles: string[][] = [];
-  for (let root = 0; root < cards.length && cycles.length < max; root++) {
-    if (color[root]) continue;
-    const stack: [number, number][] = [[root, 0]];
-    const path: number[] = [root];
-    color[root] = 1;
-    while (stack.length && cycles.length < max) {
-      const top = stack[stack.length - 1]!;
-      const [node, k] = top;
-      const deps = cards[node]!.deps;
-      if (k >= deps.length) {
-        color[node] = 2;
-        stack.pop();
-        path.pop();
-        continue;
-      }
-      top[1] = k + 1;
-      const next = idx.get(deps[k]!);
-      if (next === undefined) continue;
-      if (color[next] === 1) {
-        const from = path.indexOf(next);
-        cycles.push([...path.slice(from), next].map((i) => cards[i]!.id));
-      } else if (color[next] === 0) {
-        color[next] = 1;
-        stack.push([next, 0]);
-        path.push(next);
-      }
-    }
-    // Nodes left on the stack when we stop early stay gray; no more cycles are collected anyway.
-  }
-  return cycles;
+  return { cards, index: undefined, problems, sha256: hash.digest('hex') };
 }
 
 /** Full cards for the given line numbers, in the order asked, by re-reading the file (no JSON parse of the rest). */

@@ -100,9 +100,10 @@ export async function repairTornTail(file: string): Promise<number> {
 
 /**
  * Writes a file through a temp file that is renamed into place only after `fill` finished and the data is
- * fsynced, so readers never see half a file. `fill` gets a writer of whole strings.
+ * fsynced, so readers never see half a file. `fill` gets a writer of whole strings, or of bytes (written
+ * before the writer returns, so the caller may reuse its buffer).
  */
-export async function writeStreamAtomic(file: string, fill: (write: (s: string) => Promise<void>) => Promise<void>): Promise<void> {
+export async function writeStreamAtomic(file: string, fill: (write: (s: string | Uint8Array) => Promise<void>) => Promise<void>): Promise<void> {
   const dir = path.dirname(file);
   await mkdir(dir, { recursive: true });
   const tmp = path.join(dir, `.${path.basename(file)}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`);
@@ -116,6 +117,11 @@ export async function writeStreamAtomic(file: string, fill: (write: (s: string) 
   };
   try {
     await fill(async (s) => {
+      if (typeof s !== 'string') {
+        await flush();
+        await fh.write(s);
+        return;
+      }
       buffered.push(s);
       size += s.length;
       if (size >= 1 << 16) await flush();

@@ -1,7 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { readFile } from 'node:fs/promises';
 import { generateTypes, TYPES_FILE } from '../../scripts/gen-types.mjs';
-import { explain, isValid, SCHEMA_NAMES } from '../../src/contracts/validate.js';
+import { generateValidators, VALIDATORS_FILE } from '../../scripts/gen-validators.mjs';
+import AjvModule from 'ajv';
+import { explain, isValid, SCHEMA_NAMES, SCHEMAS } from '../../src/contracts/validate.js';
+import workerAnswers from '../../schemas/worker_answers.schema.json' with { type: 'json' };
 import { card } from '../helpers.js';
 
 describe('contracts', () => {
@@ -9,8 +12,18 @@ describe('contracts', () => {
     expect(await readFile(TYPES_FILE, 'utf8')).toBe(await generateTypes());
   });
 
+  it('validators are the ones generated from the shipped schemas (run npm run gen:validators)', async () => {
+    expect(await readFile(VALIDATORS_FILE, 'utf8')).toBe(await generateValidators());
+  });
+
   it('ships one schema per contract', () => {
     expect(SCHEMA_NAMES).toEqual(['card', 'pack', 'dayplan', 'factory', 'packet', 'state', 'journal', 'verify_report', 'hash_manifest', 'audit_record', 'coreloop_candidates']);
+  });
+
+  it('every shipped schema is a valid JSON Schema (g7 skips this check at run time)', () => {
+    const Ajv = ((AjvModule as unknown as { default?: typeof AjvModule }).default ?? AjvModule) as unknown as new (o: object) => { validateSchema(s: object): boolean; errors?: unknown };
+    const ajv = new Ajv({ strict: true });
+    for (const schema of [...Object.values(SCHEMAS), workerAnswers]) expect(ajv.validateSchema(schema as object), `${schema.$id}: ${JSON.stringify(ajv.errors)}`).toBe(true);
   });
 
   it('accepts a valid card and explains an invalid one field by field', () => {
@@ -21,6 +34,15 @@ describe('contracts', () => {
       [7, 'lane', 'schema.maximum'],
       [7, 'input', 'schema.any-of'],
     ]);
+  });
+
+  it('counts lengths in characters, a surrogate pair as one (maxLength of a pack id: 64)', () => {
+    const withPack = (pack: string) => isValid('card', { ...card('L1_PATCH_000001', 'A'), pack });
+    expect(withPack('개'.repeat(64))).toBe(true);
+    expect(withPack('😀'.repeat(64))).toBe(true);
+    expect(withPack('😀'.repeat(65))).toBe(false);
+    expect(withPack('a'.repeat(63) + '😀')).toBe(true);
+    expect(withPack('a'.repeat(64) + '😀')).toBe(false);
   });
 
   it('accepts a minimal audit record v2', () => {

@@ -1,0 +1,98 @@
+// Card ids and the dependency graph, for checks over a million cards: an id as one integer, an index from
+// those integers to positions in typed arrays, and the cycle search over positions.
+
+/** Card id key → position of the card's first occurrence: open addressing over two typed arrays, sized once
+ * for the backlog; a fraction of a Map's memory for a million ids. */
+export class IdIndex {
+  private readonly keys: Int32Array;
+  private readonly positions: Int32Array;
+  private readonly shift: number;
+
+  constructor(count: number) {
+    const bits = Math.max(10, Math.ceil(Math.log2(count * 2 + 1)));
+    this.keys = new Int32Array(2 ** bits).fill(-1);
+    this.positions = new Int32Array(2 ** bits);
+    this.shift = 32 - bits;
+  }
+
+  private slot(key: number): number {
+    const mask = this.keys.length - 1;
+    let h = Math.imul(key, 0x9e3779b1) >>> this.shift;
+    while (this.keys[h] !== -1 && this.keys[h] !== key) h = (h + 1) & mask;
+    return h;
+  }
+
+  get(key: number): number | undefined {
+    const h = this.slot(key);
+    return this.keys[h] === key ? this.positions[h] : undefined;
+  }
+
+  set(key: number, position: number): void {
+    const h = this.slot(key);
+    this.keys[h] = key;
+    this.positions[h] = position;
+  }
+}
+
+/** Dependencies by position: card i depends on edges[start[i]] … edges[start[i + 1] - 1]. */
+export interface DepGraph {
+  start: Int32Array;
+  edges: Int32Array;
+}
+
+/** Up to `max` dependency cycles, each as a closed path of positions. Iterative, so deep chains cannot overflow the stack. */
+export function findCycles(g: DepGraph, max: number): number[][] {
+  const n = g.start.length - 1;
+  const color = new Uint8Array(n); // 0 new, 1 on stack, 2 done
+  const next = new Int32Array(n); // per node on the stack: the next of its edges to follow
+  const cycles: number[][] = [];
+  const path: number[] = [];
+  for (let root = 0; root < n && cycles.length < max; root++) {
+    if (color[root]) continue;
+    path.length = 0;
+    path.push(root);
+    color[root] = 1;
+    next[root] = g.start[root]!;
+    while (path.length && cycles.length < max) {
+      const node = path[path.length - 1]!;
+      if (next[node]! >= g.start[node + 1]!) {
+        color[node] = 2;
+        path.pop();
+        continue;
+      }
+      const to = g.edges[next[node]!++]!;
+      if (color[to] === 1) cycles.push([...path.slice(path.indexOf(to)), to]);
+      else if (color[to] === 0) {
+        color[to] = 1;
+        next[to] = g.start[to]!;
+        path.push(to);
+      }
+    }
+    // Nodes left on the stack when we stop early stay gray; no more cycles are collected anyway.
+  }
+  return cycles;
+}
+
+/** The card type of an id, as a small number, told apart by its length and one letter. */
+function typeCode(id: string): number {
+  switch (id.length - 10) {
+    case 3:
+      return 0; // TAG
+    case 4:
+      return id.charCodeAt(3) === 83 ? 1 : 2; // SCAN, TEST
+    case 5:
+      return 3; // PATCH
+    default:
+      return id.charCodeAt(4) === 84 ? 4 : id.charCodeAt(4) === 69 ? 5 : 6; // STRIKE, VERIFY, TRIAGE
+  }
+}
+
+/**
+ * A card id of the contract's form, L{lane}_{TYPE}_{NNNNNN}, as one integer: lane, type and number. Cheaper to
+ * hash and compare than the string, for the million-card checks. Only for ids the schema has accepted.
+ */
+export function idKey(id: string): number {
+  let num = 0;
+  for (let k = id.length - 6; k < id.length; k++) num = num * 10 + id.charCodeAt(k) - 48;
+  return ((id.charCodeAt(1) - 49) * 8 + typeCode(id)) * 1_000_000 + num;
+}
