@@ -36,6 +36,9 @@ export const actionBuildOptions = {
   minify: true,
   legalComments: 'none',
   plugins: [noOidcClient],
+  // Coreloop's parsers and secret scanner (TypeScript, tree-sitter's wasm, secretlint) are loaded only by
+  // `g7 coreloop`, which the action does not run: keep them out of its bundle.
+  external: ['ts-morph', 'web-tree-sitter', 'tree-sitter-python', '@secretlint/*'],
   // Prefer packages' ESM builds: jsonc-parser's `main` is a UMD build whose dynamic requires do not bundle.
   mainFields: ['module', 'main'],
   // Some CommonJS dependencies call require(); give the ESM bundle one.

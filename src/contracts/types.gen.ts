@@ -409,6 +409,9 @@ export interface AuditRecord {
    * Prompt summary; null when sanitized.
    */
   question: string | null;
+  /**
+   * hmac-sha256: after g7 coreloop sanitize --mode hash (keyed, so it cannot be found from a word list).
+   */
   question_hash: string;
   category_hash: string;
   hint?: string | null;
@@ -440,6 +443,10 @@ export interface AuditRecord {
   error: string | null;
   violation: string | null;
   skill_used: string | null;
+  /**
+   * Ids of the Guide/Caveats bullets that were in the prompt: each bullet's helpful/harmful record is counted from these.
+   */
+  skill_bullets?: string[];
   duration_total_ms: number;
   tokens?: {
     in: number;
@@ -492,4 +499,100 @@ export interface PatchAnswer {
     path: string;
     content: string;
   }[];
+}
+
+/**
+ * audit/candidates/DATE-candidates.json (pattern) or audit/counterexamples/DATE-counterexamples.json (refine): proposed changes to skill docstrings, with the evidence behind each.
+ */
+export interface CoreloopCandidates {
+  schema_version: 1;
+  kind: "pattern" | "refine";
+  generated_at: string;
+  window: {
+    since: string;
+    until: string;
+  };
+  params: {
+    [k: string]: number | boolean | string | unknown[];
+  };
+  scanned: {
+    files: number;
+    records: number;
+    invalid: number;
+    excluded: {
+      [k: string]: number;
+    };
+  };
+  /**
+   * Candidates found again but not proposed: already rejected, merged or proposed.
+   */
+  skipped: {
+    key: string;
+    reason: "rejected" | "merged" | "proposed";
+  }[];
+  near_misses: {
+    category_hash: string;
+    tool_sequence_hash: string;
+    records: number;
+    unique_questions: number;
+    success_rate: number;
+    reason: string;
+  }[];
+  candidates: Candidate[];
+}
+export interface Candidate {
+  id: string;
+  /**
+   * Stable identity of the candidate across runs: rejections and merges are remembered by it.
+   */
+  key: string;
+  action: "append" | "retire";
+  section: "Guide" | "Caveats";
+  /**
+   * The skill target (path or path::symbol); null when no skill is configured for this kind of work.
+   */
+  target: string | null;
+  engine: string;
+  axis: string;
+  category_hash: string;
+  tool_sequence_hash: string | null;
+  bullet: {
+    id: string;
+    text: string;
+  };
+  evidence: {
+    records: number;
+    unique_questions: number;
+    unique_questions_capped?: boolean;
+    successes: number;
+    success_rate: number;
+    wilson_lower: number;
+    chunk_len?: {
+      min: number;
+      max: number;
+      mean: number;
+    };
+    steps?: string[];
+    models: string[];
+    first_seen: string;
+    last_seen: string;
+    excluded?: {
+      [k: string]: number;
+    };
+    signal?: {
+      type: string;
+      cause: string;
+      detail: string;
+    };
+    helpful?: number;
+    harmful?: number;
+  };
+  /**
+   * request_id of the records behind the candidate (at most 50).
+   */
+  record_ids: string[];
+  /**
+   * Up to three example inputs (question texts); empty with --sanitize.
+   */
+  examples: string[];
 }

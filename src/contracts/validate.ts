@@ -14,6 +14,7 @@ import verifyReportSchema from '../../schemas/verify_report.schema.json' with { 
 import hashManifestSchema from '../../schemas/hash_manifest.schema.json' with { type: 'json' };
 import auditRecordSchema from '../../schemas/audit_record.schema.json' with { type: 'json' };
 import workerAnswersSchema from '../../schemas/worker_answers.schema.json' with { type: 'json' };
+import coreloopCandidatesSchema from '../../schemas/coreloop_candidates.schema.json' with { type: 'json' };
 import type { Problem } from './errors.js';
 import { pointerToField, type LocatedDoc } from '../ssot/doc.js';
 
@@ -28,6 +29,7 @@ export const SCHEMAS = {
   verify_report: verifyReportSchema,
   hash_manifest: hashManifestSchema,
   audit_record: auditRecordSchema,
+  coreloop_candidates: coreloopCandidatesSchema,
 } as const;
 
 /** The answer contracts per worker task kind (definitions of worker_answers.schema.json). */

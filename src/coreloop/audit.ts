@@ -25,6 +25,8 @@ export interface AuditCall {
   tokens: { in: number; out: number };
   chunkLen: number;
   skillUsed: string | null;
+  /** Ids of the Guide/Caveats bullets in the prompt's skill docstring (see skill/bullets.ts bulletIds). */
+  skillBullets?: string[] | undefined;
   extremeFlags: string[];
   overrides: { tool: string; override_keys: string[]; trigger: string; succeeded: boolean }[];
 }
@@ -62,6 +64,7 @@ export function auditRecord(c: AuditCall): AuditRecord {
     error: c.error,
     violation: null,
     skill_used: c.skillUsed,
+    ...(c.skillBullets?.length ? { skill_bullets: c.skillBullets } : {}),
     duration_total_ms: Math.round(c.durationMs),
     tokens: c.tokens,
     judgment: { verdict: null, judged_at: null, judged_by: null, pr_url: null },

@@ -1,0 +1,242 @@
+// `g7 coreloop …`: the self-improvement loop's commands. Arguments become settings here; the work is in
+// src/coreloop, loaded only when a coreloop command runs (tree-sitter, ts-morph and secretlint with it).
+import path from 'node:path';
+import { stat } from 'node:fs/promises';
+import { Command, Option } from 'commander';
+import { UsageError, formatProblem } from '../contracts/errors.js';
+import { layoutFor, type Layout } from '../ssot/layout.js';
+import { loadConfig } from '../ssot/config.js';
+import { Git } from '../git/git.js';
+import { EXIT } from './exit.js';
+import { display, type Io } from './main.js';
+
+function count(name: string, min = 0): (v: string) => number {
+  return (v) => {
+    const n = Number(v);
+    if (!Number.isInteger(n) || n < min) throw new UsageError(`${name} takes a whole number ≥ ${min}, got "${v}"`);
+    return n;
+  };
+}
+
+interface Ctx {
+  layout: Layout;
+  json: boolean;
+  io: Io;
+  now: Date;
+}
+
+async function history(c: Ctx) {
+  const { readHistory } = await import('../coreloop/history.js');
+  return readHistory(new Git(c.layout.repoRoot));
+}
+
+async function mine(c: Ctx, kind: 'pattern' | 'refine', since: string, run: (deps: import('../coreloop/pattern.js').MineDeps) => Promise<import('../coreloop/pattern.js').PatternResult>): Promise<number> {
+  const { windowFrom } = await import('../coreloop/records.js');
+  const { outputFiles, writeCandidates } = await import('../coreloop/candidates.js');
+  const { knownCandidates } = await import('../coreloop/known.js');
+  const config = await loadConfig(c.layout, display);
+  const window = windowFrom(since, c.now);
+  const known = await knownCandidates(c.layout.auditDir, c.layout.repoRoot, await history(c));
+  const { file, dropped } = await run({ auditDir: c.layout.auditDir, window, now: c.now.toISOString(), skills: config.skills, known, display });
+  for (const d of dropped) c.io.err(`note: candidate ${d.key}: ${d.reason}`);
+  const out = outputFiles(c.layout.auditDir, kind, c.now.toISOString().slice(0, 10));
+  await writeCandidates(file, out, display);
+  if (c.json) c.io.out(JSON.stringify({ candidates: display(out.json), draft: display(out.draft), found: file.candidates.length, skipped: file.skipped.length, scanned: file.scanned }));
+  else {
+    const s = file.scanned;
+    c.io.out(`${kind}: ${s.records} records in ${s.files} file(s) since ${window.since.slice(0, 16)}Z${s.invalid ? ` (${s.invalid} unreadable lines)` : ''}`);
+    for (const cand of file.candidates) c.io.out(`  ${cand.id}  ${cand.action === 'retire' ? `retire ${cand.bullet.id}` : cand.section.padEnd(7)}  ${cand.target ?? '(no skill)'}  ${cand.evidence.records} records: ${cand.bullet.text.slice(0, 90)}`);
+    if (file.candidates.length === 0) c.io.out('  no candidates');
+    if (file.skipped.length) c.io.out(`  ${file.skipped.length} found again but already decided (rejected, merged or on a branch)`);
+    c.io.out(`wrote ${display(out.json)} and ${display(out.draft)} (read the draft; nothing else changed)`);
+  }
+  return EXIT.OK;
+}
+
+async function apply(c: Ctx, phase: 'R' | 'F', opts: { candidate: string; id: string; confirm?: boolean }): Promise<number> {
+  const { loadCandidates, findCandidate } = await import('../coreloop/candidates.js');
+  const { promoteCandidate, reproductionNotAvailable, pullRequestsNotAvailable } = await import('../coreloop/promote.js');
+  const shown = display(path.resolve(opts.candidate));
+  const cand = findCandidate(await loadCandidates(path.resolve(opts.candidate), shown), opts.id, shown);
+  const r = await promoteCandidate(
+    { repoRoot: c.layout.repoRoot, git: new Git(c.layout.repoRoot), env: process.env, now: c.now.toISOString(), reproduction: reproductionNotAvailable, pullRequests: pullRequestsNotAvailable },
+    cand, shown, phase, opts.confirm === true,
+  );
+  if (c.json) {
+    c.io.out(JSON.stringify(r));
+    return EXIT.OK;
+  }
+  if (r.status === 'already-applied') {
+    c.io.out(`nothing to do: ${r.reason}`);
+    return EXIT.OK;
+  }
+  c.io.out(r.diff.trimEnd());
+  c.io.out('');
+  c.io.out(`reproduction check: ${r.reproduction.ran ? (r.reproduction.passed ? 'passed' : 'failed') : r.reproduction.note}`);
+  if (r.status === 'dry-run') {
+    c.io.out(`would commit on branch ${r.branch} (from ${r.pr.base}): ${r.pr.title}`);
+    c.io.out(`would open a draft PR labelled ${r.pr.labels.join(', ')} into ${r.pr.base}; it never auto-merges`);
+    c.io.out(`nothing was changed; run again with --confirm to commit it on the branch`);
+  } else if (r.status === 'already-on-branch') c.io.out(`already committed on branch ${r.branch}; nothing was changed`);
+  else {
+    c.io.out(`committed ${r.commit!.slice(0, 10)} on branch ${r.branch}: ${r.pr.title}`);
+    c.io.out(`your checked-out branch and working tree are unchanged; undo with: git branch -D ${r.branch}`);
+    c.io.out(r.prResult && 'url' in r.prResult ? `draft PR: ${r.prResult.url}` : `draft PR not opened: ${(r.prResult as { notOpened: string }).notOpened}`);
+  }
+  return EXIT.OK;
+}
+
+export function registerCoreloop(program: Command, io: Io, setCode: (code: number) => void): void {
+  const ctx = (): Ctx => {
+    const g = program.opts<{ ssot: string; json: boolean }>();
+    return { layout: layoutFor(g.ssot), json: g.json, io, now: new Date() };
+  };
+  /** Commands that read or write the SSOT refuse to start without one, rather than create it in the wrong folder. */
+  const run = (fn: (c: Ctx) => Promise<number>, needsSsot = true) => async () => {
+    const c = ctx();
+    if (needsSsot && !(await stat(c.layout.ssotDir).then((s) => s.isDirectory(), () => false)))
+      throw new UsageError(`no SSOT folder at ${display(c.layout.ssotDir)}: run g7 from the repository root, or pass --ssot DIR`);
+    setCode(await fn(c));
+  };
+  const coreloop = program.command('coreloop').description('the self-improvement loop: mine the audit log, propose skill docstring changes for a person to merge');
+
+  coreloop
+    .command('status')
+    .description('counts per phase (O P R F A) and the stability gate, from the files and git history')
+    .action(run(async (c) => {
+      const { coreloopStatus } = await import('../coreloop/status.js');
+      const s = await coreloopStatus(c.layout, await history(c), c.now);
+      const { lines, ...figures } = s;
+      if (c.json) c.io.out(JSON.stringify(figures));
+      else for (const l of lines) c.io.out(l);
+      return EXIT.OK;
+    }));
+
+  coreloop
+    .command('pattern')
+    .description('P: find recurring successes and write Guide candidates + a draft to read (never opens a PR)')
+    .option('--since <span>', 'how far back: 30d, 12h, 2w or YYYY-MM-DD', '30d')
+    .option('--min-repeat <n>', 'records a group needs', count('--min-repeat', 1), 3)
+    .option('--min-unique-questions <n>', 'different inputs a group needs', count('--min-unique-questions', 1), 3)
+    .option('--min-chunk-len <n>', 'answers shorter than this are left out', count('--min-chunk-len'), 400)
+    .option('--sanitize', 'leave question texts out of the candidates and the draft')
+    .action((o: { since: string; minRepeat: number; minUniqueQuestions: number; minChunkLen: number; sanitize?: boolean }) =>
+      run(async (c) => {
+        const { minePatterns } = await import('../coreloop/pattern.js');
+        return mine(c, 'pattern', o.since, (deps) => minePatterns(deps, { minRepeat: o.minRepeat, minUniqueQuestions: o.minUniqueQuestions, minChunkLen: o.minChunkLen, sanitize: o.sanitize === true }));
+      })());
+
+  coreloop
+    .command('refine')
+    .description('F: find recurring failures and write Caveats candidates; with --candidate/--id, apply one (like promote)')
+    .option('--since <span>', 'how far back: 30d, 12h, 2w or YYYY-MM-DD', '30d')
+    .option('--min-failures <n>', 'failures a group needs', count('--min-failures', 1), 2)
+    .option('--exclude-types <list>', 'signal types or causes to leave out, e.g. transient_network,rate_limit', '')
+    .option('--sanitize', 'leave question texts out of the counterexamples and the draft')
+    .option('--candidate <file>', 'a counterexamples file to apply a candidate from')
+    .option('--id <id>', 'the candidate to apply (cx-…)')
+    .option('--confirm', 'commit the change on its skill/docstring-* branch (without it: show the diff only)')
+    .action((o: { since: string; minFailures: number; excludeTypes: string; sanitize?: boolean; candidate?: string; id?: string; confirm?: boolean }) =>
+      run(async (c) => {
+        if (o.candidate || o.id) {
+          if (!o.candidate || !o.id) throw new UsageError('--candidate and --id go together');
+          return apply(c, 'F', { candidate: o.candidate, id: o.id, confirm: o.confirm });
+        }
+        if (o.confirm) throw new UsageError('--confirm applies a candidate: give --candidate FILE --id ID');
+        const { mineFailures } = await import('../coreloop/refine.js');
+        const excludeTypes = o.excludeTypes.split(',').map((s) => s.trim()).filter(Boolean);
+        return mine(c, 'refine', o.since, (deps) => mineFailures(deps, { minFailures: o.minFailures, excludeTypes, sanitize: o.sanitize === true }));
+      })());
+
+  coreloop
+    .command('promote')
+    .description('R: append a candidate to its skill\'s Guide; shows the diff, and with --confirm commits it on a skill/docstring-* branch')
+    .requiredOption('--candidate <file>', 'a candidates file written by pattern')
+    .requiredOption('--id <id>', 'the candidate (cand-…)')
+    .option('--confirm', 'commit the change on its branch (the checked-out branch is not touched)')
+    .action((o: { candidate: string; id: string; confirm?: boolean }) => run((c) => apply(c, 'R', o))());
+
+  coreloop
+    .command('reject')
+    .description('record that a candidate is not wanted: pattern and refine will not propose it again')
+    .requiredOption('--candidate <file>', 'the candidates or counterexamples file')
+    .requiredOption('--id <id>', 'the candidate')
+    .requiredOption('--reason <text>', 'why, for the record')
+    .action((o: { candidate: string; id: string; reason: string }) =>
+      run(async (c) => {
+        const { loadCandidates, findCandidate, recordDecision } = await import('../coreloop/candidates.js');
+        const shown = display(path.resolve(o.candidate));
+        const cand = findCandidate(await loadCandidates(path.resolve(o.candidate), shown), o.id, shown);
+        await recordDecision(c.layout.auditDir, { key: cand.key, candidate: cand.id, decision: 'rejected', at: c.now.toISOString(), reason: o.reason });
+        c.io.out(`${cand.id} (key ${cand.key}) rejected; recorded in ${display(path.join(c.layout.auditDir, 'decisions.jsonl'))}`);
+        return EXIT.OK;
+      })());
+
+  coreloop
+    .command('propose-axis')
+    .description('A: write a proposal for a new engine axis (Markdown only), when the merged history earns it')
+    .requiredOption('--engine <name>', 'the engine (card type), e.g. tag')
+    .requiredOption('--axis <name>', 'the axis, e.g. 수익성 or related-party')
+    .option('--min-r-merges <n>', 'merged R bullets needed', count('--min-r-merges'), 3)
+    .option('--min-f-caveats <n>', 'merged F caveats needed', count('--min-f-caveats'), 2)
+    .option('--min-age-days <n>', 'days since the first R merge', count('--min-age-days'), 30)
+    .action((o: { engine: string; axis: string; minRMerges: number; minFCaveats: number; minAgeDays: number }) =>
+      run(async (c) => {
+        const { judgeAxis, proposalFile, renderProposal, writeProposal } = await import('../coreloop/axis.js');
+        const v = judgeAxis(await history(c), o.engine, o.axis, { minRMerges: o.minRMerges, minFCaveats: o.minFCaveats, minAgeDays: o.minAgeDays }, c.now);
+        const file = proposalFile(c.layout.auditDir, v, c.now);
+        const written = v.missing.length === 0 ? await writeProposal(file, renderProposal(v, c.now)) : undefined;
+        if (c.json) c.io.out(JSON.stringify({ engine: o.engine, axis: o.axis, r_merges: v.r.length, f_caveats: v.f.length, first_r_merge: v.firstR ?? null, missing: v.missing, proposal: written ? display(file) : null, written: written ?? null }));
+        else if (v.missing.length) c.io.out(`no proposal for ${o.engine}/${o.axis}: ${v.missing.join('; ')}`);
+        else c.io.out(written === 'exists' ? `${display(file)} already exists; left as it is` : `wrote ${display(file)}: read it, then design the axis by hand`);
+        return v.missing.length ? EXIT.REFUSED : EXIT.OK;
+      })());
+
+  coreloop
+    .command('sanitize')
+    .description('check audit logs for secrets and personal data, or write a copy fit to share (never over the originals)')
+    .option('--check', 'report what is sensitive; write nothing')
+    .addOption(new Option('--mode <mode>', 'hash: keyed hashes for questions (needs G7_SANITIZE_KEY); drop: remove them; mask: mask names, e-mails, URLs').choices(['hash', 'drop', 'mask']))
+    .option('--in <dir>', 'the logs to read (default: the SSOT\'s audit/ai-ask)')
+    .option('--out <dir>', 'where the sanitized copy goes (not --in, not inside it)')
+    .action((o: { check?: boolean; mode?: 'hash' | 'drop' | 'mask'; in?: string; out?: string }) =>
+      run(async (c) => {
+        if (!o.check && !o.mode) throw new UsageError('say --check, or --mode hash|drop|mask with --out DIR');
+        if (o.check && o.mode) throw new UsageError('--check writes nothing; leave out --mode and --out, or --check');
+        if (o.mode && !o.out) throw new UsageError(`--mode ${o.mode} needs --out DIR (the originals are never written)`);
+        const key = process.env.G7_SANITIZE_KEY;
+        if (o.mode === 'hash' && (!key || key.length < 16)) throw new UsageError('--mode hash needs G7_SANITIZE_KEY: a secret of at least 16 characters (e.g. from `openssl rand -hex 32`); keep it to keep hashes comparable between exports');
+        const { sanitize } = await import('../coreloop/sanitize/sanitize.js');
+        const input = path.resolve(o.in ?? path.join(c.layout.auditDir, 'ai-ask'));
+        const r = await sanitize({ input, output: o.out && path.resolve(o.out), mode: o.mode, key, display });
+        const found = Object.values(r.byRule).reduce((a, b) => a + b, 0);
+        if (c.json) c.io.out(JSON.stringify({ ...r, written: r.written.map(display), found }));
+        else {
+          for (const p of r.problems) (o.check ? c.io.err : () => {})(formatProblem(p));
+          if (found > r.problems.length && o.check) c.io.err(`… and ${found - r.problems.length} more`);
+          c.io.out(`${r.records} records in ${r.files} file(s): ${found ? Object.entries(r.byRule).map(([k, n]) => `${n} ${k}`).join(', ') : 'nothing sensitive found'}${r.skippedLines ? `; ${r.skippedLines} unreadable lines left out` : ''}`);
+          if (r.written.length) c.io.out(`wrote ${r.written.length} file(s) under ${display(path.resolve(o.out!))} (${o.mode}); the originals are unchanged`);
+        }
+        return o.check && found > 0 ? EXIT.INVALID_INPUT : EXIT.OK;
+      }, !o.in)());
+
+  coreloop
+    .command('shape')
+    .argument('[targets...]', 'skill targets (file.md, file.py::func, file.ts::Class.method); default: the skills of factory.yaml')
+    .description('check that skill docstrings keep the nine sections (Summary When How Args Returns Guide Caveats Verified Examples) within budget')
+    .action((targets: string[]) =>
+      run(async (c) => {
+        const { shapeOf } = await import('../coreloop/status.js');
+        const config = await loadConfig(c.layout, display);
+        const list = targets.length ? targets : [...new Set(Object.values(config.skills))];
+        if (list.length === 0) throw new UsageError(`no skills in ${display(c.layout.factoryFile)}; name targets: g7 coreloop shape ssot/skills/TAG.md`);
+        const results = await Promise.all(list.map((t) => shapeOf(c.layout.repoRoot, t)));
+        if (c.json) c.io.out(JSON.stringify({ ok: results.every((r) => r.problems.length === 0), targets: results }));
+        else
+          for (const r of results) {
+            c.io.out(`${r.problems.length ? 'FAIL' : 'ok  '} ${r.target}${r.problems.length ? `: ${r.problems.length} problem(s)` : ''}`);
+            for (const p of r.problems) c.io.err(formatProblem(p));
+          }
+        return results.every((r) => r.problems.length === 0) ? EXIT.OK : EXIT.INVALID_INPUT;
+      }, targets.length === 0)());
+}

@@ -1,0 +1,165 @@
+// What coreloop has done, read from git history alone: `[CORELOOP-R]`/`[CORELOOP-F]` commits that reached
+// the checked-out branch (through a merge commit, a squash or a rebase), the reverts of them, the branches
+// still open, and whether a merged change made a docstring's shape worse. Status, the stability gate,
+// propose-axis and the "already merged or proposed" check of the miners all stand on this.
+// (Pull request data from the forge will add rejected and still-open PRs here; git alone cannot tell them.)
+import type { Git } from '../git/git.js';
+import { checkShape, loadSkill, parseTarget, SkillError } from './skill/doc.js';
+
+export interface CoreloopCommit {
+  sha: string;
+  phase: 'R' | 'F';
+  subject: string;
+  /** The first paragraph of the body: the bullet's text (or why it was retired). */
+  text: string;
+  trailers: Record<string, string>;
+  /** When it reached the branch: the merge commit's date, or its own for a squash or rebase. */
+  mergedAt: string;
+  /** The first-parent commit that brought it in (the merge, or itself). */
+  via: string;
+}
+
+export interface Revert {
+  sha: string;
+  date: string;
+  reverted: string;
+}
+
+export interface History {
+  merged: CoreloopCommit[];
+  reverts: Revert[];
+  open: { branch: string; sha: string; key: string | undefined; phase: string | undefined }[];
+  /** Merged changes after which their target's shape had more problems than before. */
+  shapeRegressions: { sha: string; target: string; before: number; after: number }[];
+}
+
+const US = '\x1f';
+const RS = '\x1e';
+const FORMAT = `%H${US}%P${US}%cI${US}%s${US}%b${US}%(trailers:only,unfold)${RS}`;
+
+interface LogEntry {
+  sha: string;
+  parents: string[];
+  date: string;
+  subject: string;
+  body: string;
+  trailers: Record<string, string>;
+}
+
+async function log(git: Git, args: string[]): Promise<LogEntry[]> {
+  const r = await git.run(['log', `--format=${FORMAT}`, ...args], { allowFail: true });
+  if (r.code !== 0) return [];
+  const out: LogEntry[] = [];
+  for (const rec of r.stdout.split(RS)) {
+    const [sha, parents, date, subject, body, trailerText] = rec.replace(/^\n/, '').split(US);
+    if (!sha) continue;
+    const trailers: Record<string, string> = {};
+    for (const line of (trailerText ?? '').split('\n')) {
+      const m = /^([A-Za-z0-9-]+):\s*(.*)$/.exec(line);
+      if (m) trailers[m[1]!] = m[2]!;
+    }
+    out.push({ sha, parents: (parents ?? '').split(' ').filter(Boolean), date: date!, subject: subject!, body: body ?? '', trailers });
+  }
+  return out;
+}
+
+const PHASE = /^\[CORELOOP-([RF])\]/;
+
+function asCoreloop(e: LogEntry, via: LogEntry): CoreloopCommit | undefined {
+  if (e.parents.length > 1) return undefined; // a merge titled like its PR: the commits it brings count
+  const m = PHASE.exec(e.subject) ?? (e.trailers['G7-Coreloop'] ? [, e.trailers['G7-Coreloop']] : null);
+  if (!m || (m[1] !== 'R' && m[1] !== 'F')) return undefined;
+  const text = e.body.split(/\n\s*\n/)[0]!.trim();
+  return { sha: e.sha, phase: m[1], subject: e.subject, text, trailers: e.trailers, mergedAt: via.date, via: via.sha };
+}
+
+async function blobText(git: Git, rev: string, file: string): Promise<string | undefined> {
+  const r = await git.run(['cat-file', 'blob', `${rev}:${file}`], { allowFail: true });
+  return r.code === 0 ? r.stdout : undefined;
+}
+
+async function shapeCount(text: string | undefined, spec: string): Promise<number | undefined> {
+  if (text === undefined) return undefined;
+  try {
+    return checkShape(await loadSkill(parseTarget(spec), Buffer.from(text, 'utf8'))).length;
+  } catch (err) {
+    if (err instanceof SkillError) return undefined;
+    throw err;
+  }
+}
+
+export async function readHistory(git: Git): Promise<History> {
+  const h: History = { merged: [], reverts: [], open: [], shapeRegressions: [] };
+  if (!(await git.isRepo())) return h;
+  const head = await git.run(['rev-parse', '--verify', '-q', 'HEAD'], { allowFail: true });
+  if (head.code !== 0) return h;
+  const firstParent = await log(git, ['--first-parent', 'HEAD']);
+  // Oldest first, each commit with the first-parent commit that brought it in.
+  const arrived: { e: LogEntry; via: LogEntry }[] = [];
+  for (const e of firstParent.reverse()) {
+    if (e.parents.length > 1) for (const inner of (await log(git, [`${e.parents[0]}..${e.sha}`])).reverse()) arrived.push({ e: inner, via: e });
+    else arrived.push({ e, via: e });
+  }
+  for (const { e, via } of arrived) {
+    const c = asCoreloop(e, via);
+    if (c) h.merged.push(c);
+    const rev = /This reverts commit ([0-9a-f]{7,40})/.exec(e.body)?.[1];
+    if (rev && (/^Revert "\[CORELOOP-/.test(e.subject) || h.merged.some((m) => m.sha.startsWith(rev)))) h.reverts.push({ sha: e.sha, date: via.date, reverted: rev });
+  }
+  const refs = await git.run(['for-each-ref', '--format=%(refname:short) %(objectname)', 'refs/heads/skill/docstring-*'], { allowFail: true });
+  for (const line of refs.stdout.split('\n').filter(Boolean)) {
+    const [branch, sha] = line.split(' ') as [string, string];
+    const merged = await git.run(['merge-base', '--is-ancestor', sha, 'HEAD'], { allowFail: true });
+    if (merged.code === 0) continue;
+    const tip = (await log(git, ['-1', sha]))[0];
+    const key = tip?.trailers['G7-Candidate-Key'];
+    if (key && h.merged.some((c) => c.trailers['G7-Candidate-Key'] === key)) continue; // squash-merged, branch kept
+    h.open.push({ branch, sha, key, phase: tip?.trailers['G7-Coreloop'] });
+  }
+  const seen = new Set<string>();
+  for (const c of h.merged) {
+    const target = c.trailers['G7-Target'];
+    if (!target || seen.has(`${c.via}|${target}`)) continue;
+    seen.add(`${c.via}|${target}`);
+    const file = parseTarget(target).file;
+    const [before, after] = await Promise.all([shapeCount(await blobText(git, `${c.via}^1`, file), target), shapeCount(await blobText(git, c.via, file), target)]);
+    if (before !== undefined && after !== undefined && after > before) h.shapeRegressions.push({ sha: c.sha, target, before, after });
+  }
+  return h;
+}
+
+export interface Gate {
+  consecutiveCleanR: number;
+  revertsLast3Months: number;
+  shapeRegressions: number;
+  firstRMerge: string | undefined;
+  /** 0: everything by hand; 1: a nightly job writes candidates; 2: it may also open Guide-append draft PRs. */
+  tier: 0 | 1 | 2;
+  next: string;
+}
+
+export const GATE = { cleanRMerges: 30, revertWindowDays: 90, nightlyAfterDays: 30 } as const;
+
+export function stabilityGate(h: History, now: Date): Gate {
+  const reverted = new Set(h.reverts.map((r) => r.reverted));
+  const isReverted = (sha: string) => [...reverted].some((r) => sha.startsWith(r));
+  const regressed = new Set(h.shapeRegressions.map((r) => r.sha));
+  const rs = h.merged.filter((c) => c.phase === 'R');
+  let streak = 0;
+  for (let i = rs.length - 1; i >= 0; i--) {
+    if (isReverted(rs[i]!.sha) || regressed.has(rs[i]!.sha)) break;
+    streak++;
+  }
+  const since = now.getTime() - GATE.revertWindowDays * 86400e3;
+  const recentReverts = h.reverts.filter((r) => Date.parse(r.date) >= since).length;
+  const first = rs[0]?.mergedAt;
+  const aged = first !== undefined && now.getTime() - Date.parse(first) >= GATE.nightlyAfterDays * 86400e3;
+  const stable = streak >= GATE.cleanRMerges && recentReverts === 0 && h.shapeRegressions.length === 0;
+  const tier = stable && aged ? 2 : aged ? 1 : 0;
+  const next =
+    tier === 2 ? 'stable: the nightly job may open Guide-append draft PRs; a person still merges every one'
+    : tier === 1 ? `tier 2 needs ${GATE.cleanRMerges} consecutive clean R merges (now ${streak}), no revert in ${GATE.revertWindowDays} days (now ${recentReverts}) and no shape regression (now ${h.shapeRegressions.length})`
+    : first === undefined ? 'everything by hand until the first R merge has aged 30 days'
+    : `everything by hand until ${new Date(Date.parse(first) + GATE.nightlyAfterDays * 86400e3).toISOString().slice(0, 10)} (30 days after the first R merge)`;
+  return { consecutiveCleanR: streak, revertsLast3Months: recentReverts, shapeRegressions: h.shapeRegressions.length, firstRMerge: first, tier, next };
+}

@@ -1,0 +1,109 @@
+// Status, the stability gate and propose-axis read git history: merge commits, squashes and rebases of
+// coreloop branches, reverts, and docstrings whose shape got worse.
+import { describe, expect, it } from 'vitest';
+import path from 'node:path';
+import { mkdtemp, readFile, writeFile, mkdir } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { Git } from '../../src/git/git.js';
+import { initRepo } from './repo.js';
+import { readHistory, stabilityGate } from '../../src/coreloop/history.js';
+import { judgeAxis } from '../../src/coreloop/axis.js';
+import { tempRepo } from '../helpers.js';
+
+const DAY = 86400e3;
+const iso = (daysAgo: number) => new Date(Date.now() - daysAgo * DAY).toISOString();
+
+async function repo() {
+  const root = await mkdtemp(path.join(tmpdir(), 'g7-hist-'));
+  const git = await initRepo(root);
+  await mkdir(path.join(root, 'ssot/skills'), { recursive: true });
+  const skill = await readFile(path.join(import.meta.dirname, '../../ssot/skills/TAG.md'), 'utf8');
+  await writeFile(path.join(root, 'ssot/skills/TAG.md'), skill);
+  await git.run(['add', '-A']);
+  await git.run(['commit', '-qm', 'init']);
+  let n = 0;
+  const at = (daysAgo: number) => new Git(root, { ...process.env, GIT_AUTHOR_DATE: iso(daysAgo), GIT_COMMITTER_DATE: iso(daysAgo) });
+  /** A coreloop commit on its own branch, merged into main as a merge commit, a squash or a rebase. */
+  async function coreloop(phase: 'R' | 'F', axis: string, daysAgo: number, how: 'merge' | 'squash' | 'ff', content?: string): Promise<string> {
+    n++;
+    const g = at(daysAgo);
+    const branch = `skill/docstring-tag-x-${n}`;
+    await g.run(['checkout', '-q', '-b', branch, 'main']);
+    const file = path.join(root, 'ssot/skills/TAG.md');
+    await writeFile(file, content ?? (await readFile(file, 'utf8')).replace('## Caveats', `- bullet ${n}\n  [g7 G-0000000${n} | c | rec r | m | d]\n\n## Caveats`));
+    const msg = [`[CORELOOP-${phase}] TAG.md ${phase === 'R' ? 'Guide' : 'Caveats'}: bullet ${n}`, `bullet ${n} text`, `G7-Coreloop: ${phase}\nG7-Candidate-Key: ${String(n).padStart(16, '0')}\nG7-Target: ssot/skills/TAG.md\nG7-Engine: tag\nG7-Axis: ${axis}\nG7-Action: append\nG7-Bullet: G-0000000${n}`];
+    await g.run(['commit', '-qam', msg[0]!, '-m', msg[1]!, '-m', msg[2]!]);
+    const sha = (await g.run(['rev-parse', 'HEAD'])).stdout.trim();
+    await g.run(['checkout', '-q', 'main']);
+    if (how === 'merge') await g.run(['merge', '-q', '--no-ff', '-m', `Merge pull request #${n} from o/${branch}`, branch]);
+    else if (how === 'ff') await g.run(['merge', '-q', '--ff-only', branch]);
+    else {
+      await g.run(['merge', '-q', '--squash', branch]);
+      await g.run(['commit', '-qm', `${msg[0]} (#${n})`, '-m', msg[1]!, '-m', msg[2]!]);
+    }
+    return how === 'squash' ? (await g.run(['rev-parse', 'HEAD'])).stdout.trim() : sha;
+  }
+  return { root, git, at, coreloop };
+}
+
+describe('coreloop history from git', () => {
+  it('counts R and F merges however they were merged, and the open branches', async () => {
+    const r = await repo();
+    await r.coreloop('R', '수익성', 40, 'merge');
+    await r.coreloop('R', '수익성', 35, 'squash');
+    await r.coreloop('F', '수익성', 20, 'ff');
+    await r.git.run(['branch', 'skill/docstring-tag-open-1', 'main']);
+    await r.at(1).run(['checkout', '-q', 'skill/docstring-tag-open-1']);
+    await r.at(1).run(['commit', '-q', '--allow-empty', '-m', '[CORELOOP-R] open', '-m', 'G7-Coreloop: R\nG7-Candidate-Key: ffffffffffffffff']);
+    await r.git.run(['checkout', '-q', 'main']);
+    const h = await readHistory(r.git);
+    expect(h.merged.map((c) => [c.phase, c.text])).toEqual([['R', 'bullet 1 text'], ['R', 'bullet 2 text'], ['F', 'bullet 3 text']]);
+    expect(h.merged[0]!.mergedAt.slice(0, 10)).toBe(iso(40).slice(0, 10));
+    expect(h.open).toEqual([expect.objectContaining({ branch: 'skill/docstring-tag-open-1', key: 'ffffffffffffffff', phase: 'R' })]);
+    expect(h.shapeRegressions).toEqual([]);
+    const gate = stabilityGate(h, new Date());
+    expect(gate).toMatchObject({ consecutiveCleanR: 2, revertsLast3Months: 0, shapeRegressions: 0, tier: 1 });
+  });
+
+  it('a revert breaks the streak and closes tier 2; a shape regression is found from the blobs', async () => {
+    const r = await repo();
+    const first = await r.coreloop('R', 'a', 50, 'merge');
+    await r.at(10).run(['revert', '--no-edit', first]);
+    await r.coreloop('R', 'a', 5, 'ff', '# TAG\n\n## Summary\nonly a summary now\n');
+    const h = await readHistory(r.git);
+    expect(h.reverts).toEqual([expect.objectContaining({ reverted: first })]);
+    expect(h.shapeRegressions).toEqual([expect.objectContaining({ target: 'ssot/skills/TAG.md' })]);
+    expect(h.shapeRegressions[0]!.after).toBeGreaterThan(h.shapeRegressions[0]!.before);
+    expect(stabilityGate(h, new Date())).toMatchObject({ consecutiveCleanR: 0, revertsLast3Months: 1, shapeRegressions: 1, tier: 1 });
+  });
+
+  it('propose-axis writes a proposal only when R ≥ 3, F ≥ 2 and the first R merge is 30 days old', async () => {
+    const r = await repo();
+    for (const d of [45, 40, 31]) await r.coreloop('R', '수익성', d, 'merge');
+    await r.coreloop('F', '수익성', 20, 'merge');
+    const t = { minRMerges: 3, minFCaveats: 2, minAgeDays: 30 };
+    expect(judgeAxis(await readHistory(r.git), 'tag', '수익성', t, new Date()).missing).toEqual(['merged F caveats: 1 < 2']);
+    await r.coreloop('F', 'suikseong', 10, 'squash'); // the same axis, written as its slug
+    expect(judgeAxis(await readHistory(r.git), 'tag', '수익성', t, new Date()).missing).toEqual([]);
+    expect(judgeAxis(await readHistory(r.git), 'tag', '수익성', { ...t, minAgeDays: 60 }, new Date()).missing).toEqual(['first R merge is 45 days old < 60']);
+  });
+
+  it('g7 coreloop propose-axis and status through the CLI', async () => {
+    const t = await tempRepo({ example: true });
+    const git = await initRepo(t.root);
+    await git.run(['add', '-A']);
+    await git.run(['commit', '-qm', 'init']);
+    const no = await t.g7('coreloop', 'propose-axis', '--engine', 'tag', '--axis', '수익성');
+    expect(no.code).toBe(6);
+    expect(no.out).toBe('no proposal for tag/수익성: merged R bullets: 0 < 3; merged F caveats: 0 < 2; no R merge yet');
+    const s = await t.g7('coreloop', 'status');
+    expect(s.code).toBe(0);
+    expect(s.out).toContain('R promote   0 merged, 0 open on skill/docstring-* branches, 0 candidate(s) rejected');
+    expect(s.out).toContain('tier        0 (everything by hand)');
+    const yes = await t.g7('coreloop', 'propose-axis', '--engine', 'tag', '--axis', '수익성', '--min-r-merges', '0', '--min-f-caveats', '0', '--min-age-days', '0');
+    expect(yes.code).toBe(0);
+    const file = yes.out.match(/wrote (\S+?): /)![1]!;
+    expect(file).toMatch(/ssot\/audit\/proposals\/\d{4}-\d{2}-\d{2}-tag-suikseong\.md$/);
+    expect(await readFile(path.resolve(file), 'utf8')).toContain('# Proposal: a "수익성" axis for the tag engine');
+  });
+});
