@@ -17,9 +17,9 @@ import { readWorkPack } from '../ssot/workpack.js';
 import { appendJournal, repairJournal, readRunResults, readJournal, readDay } from '../ssot/journal.js';
 import { readPacket } from '../truck/packets.js';
 import { OPS_120PLUS120, type TruckName } from '../truck/pack.js';
-import { cardSha256 } from '../plan/compile.js';
+import { cardSha256 } from '../plan/serialize.js';
 import { PushRefused } from '../git/git.js';
-import { readState, writeState } from './state.js';
+import { readState, writeState, STALLS_TO_FAIL_STOP } from './state.js';
 import { acquireLock, LockBusyError } from './lock.js';
 import { listRuns, nextRunId, runDir, verifyRun } from './evidence.js';
 import { runCard } from './card.js';
@@ -65,8 +65,6 @@ export interface RunOutcome {
 
 /** When a transient cause says nothing about when it clears (a 5xx, a timeout, a batch still running): the wait before the next try. */
 export const DEFAULT_RETRY_AFTER_MS = 10 * 60_000;
-/** Resumes in a row without progress after which a RECOVERABLE truck is stopped FAIL_STOP. */
-export const STALLS_TO_FAIL_STOP = 3;
 
 const EXIT_FOR: Record<RunState, number | undefined> = { READY: 0, FAIL_STOP: 4, RECOVERABLE: 5, RUNNING: undefined };
 const signalExit = (signal: string) => (signal === 'SIGTERM' ? 143 : 130);
