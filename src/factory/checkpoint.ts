@@ -97,7 +97,8 @@ export async function checkpoint(deps: FactoryDeps, opts: CheckpointOptions, run
     'G7-Passed': report.counts.passed, 'G7-Failed': report.counts.failed, 'G7-Manifest': `sha256:${digest}`,
   };
   try {
-    await deps.git.commitPaths(gitPaths(deps, outputs), subject, trailers);
+    // Between bundles git starts no gc or maintenance of its own; the commit at the stop lets it.
+    await deps.git.commitPaths(gitPaths(deps, outputs), subject, trailers, { maintenance: bundle === undefined });
   } catch (err) {
     // The files are the record; a failed commit is reported, and the next run commits them.
     deps.warn(`git: ${(err as Error).message}`);
