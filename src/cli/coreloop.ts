@@ -3,7 +3,7 @@
 import path from 'node:path';
 import { stat } from 'node:fs/promises';
 import { Command, Option } from 'commander';
-import { UsageError, formatProblem } from '../contracts/errors.js';
+import { G7Error, UsageError, formatProblem } from '../contracts/errors.js';
 import { layoutFor, type Layout } from '../ssot/layout.js';
 import { loadConfig } from '../ssot/config.js';
 import { Git } from '../git/git.js';
@@ -53,15 +53,48 @@ async function mine(c: Ctx, kind: 'pattern' | 'refine', since: string, run: (dep
   return EXIT.OK;
 }
 
-async function apply(c: Ctx, phase: 'R' | 'F', opts: { candidate: string; id: string; confirm?: boolean }): Promise<number> {
+/** The reproduction check with the worker this machine has: Gemini with a key, the offline rules without. */
+async function replay(c: Ctx, repeats: number) {
+  const { replayCheck } = await import('../coreloop/reproduce.js');
+  const { windowFrom } = await import('../coreloop/records.js');
+  const { pickWorker } = await import('./settings.js');
+  const config = await loadConfig(c.layout, display);
+  const worker = await pickWorker(config, c.layout, process.env.GEMINI_API_KEY || undefined);
+  return replayCheck({ auditDir: c.layout.auditDir, cacheDir: path.join(c.layout.stateDir, 'cache'), worker, repeats, window: windowFrom('90d', c.now), display });
+}
+
+/** Draft pull requests through GitHub when there is a token and a GitHub repository; otherwise the branch stays local. */
+async function pullRequests(git: Git) {
+  const { pullRequestsNotAvailable } = await import('../coreloop/promote.js');
+  const origin = await git.run(['remote', 'get-url', 'origin'], { allowFail: true });
+  if (origin.code !== 0) return pullRequestsNotAvailable('there is no origin remote to push the branch to');
+  const { connectForge, forgeSettingsFromEnv } = await import('../forge/connect.js');
+  const settings = forgeSettingsFromEnv(process.env, origin.stdout.trim());
+  if (!settings.repository) return pullRequestsNotAvailable('origin is not a GitHub repository and GITHUB_REPOSITORY is not set');
+  if (!settings.token) return pullRequestsNotAvailable('GITHUB_TOKEN (or GH_TOKEN) is not set');
+  const { forgePullRequests } = await import('../coreloop/pulls.js');
+  return forgePullRequests(git, await connectForge(settings));
+}
+
+async function apply(c: Ctx, phase: 'R' | 'F', opts: { candidate: string; id: string; confirm?: boolean; repeats: number }): Promise<number> {
   const { loadCandidates, findCandidate } = await import('../coreloop/candidates.js');
-  const { promoteCandidate, reproductionNotAvailable, pullRequestsNotAvailable } = await import('../coreloop/promote.js');
+  const { promoteCandidate } = await import('../coreloop/promote.js');
   const shown = display(path.resolve(opts.candidate));
   const cand = findCandidate(await loadCandidates(path.resolve(opts.candidate), shown), opts.id, shown);
-  const r = await promoteCandidate(
-    { repoRoot: c.layout.repoRoot, git: new Git(c.layout.repoRoot), env: process.env, now: c.now.toISOString(), reproduction: reproductionNotAvailable, pullRequests: pullRequestsNotAvailable },
-    cand, shown, phase, opts.confirm === true,
-  );
+  const git = new Git(c.layout.repoRoot);
+  let r;
+  try {
+    r = await promoteCandidate(
+      { repoRoot: c.layout.repoRoot, git, env: process.env, now: c.now.toISOString(), reproduction: await replay(c, opts.repeats), pullRequests: opts.confirm ? await pullRequests(git) : { openDraft: async () => ({ notOpened: 'dry run' }) } },
+      cand, shown, phase, opts.confirm === true,
+    );
+  } catch (err) {
+    // Refused by the reproduction check: not a bad input, a verdict (exit 6, like a truck that may not depart).
+    if (!(err instanceof G7Error) || err.problems[0]?.rule !== 'coreloop.reproduction') throw err;
+    c.io.err(`g7: ${err.summary}`);
+    c.io.err(err.problems[0].message);
+    return EXIT.REFUSED;
+  }
   if (c.json) {
     c.io.out(JSON.stringify(r));
     return EXIT.OK;
@@ -72,15 +105,16 @@ async function apply(c: Ctx, phase: 'R' | 'F', opts: { candidate: string; id: st
   }
   c.io.out(r.diff.trimEnd());
   c.io.out('');
-  c.io.out(`reproduction check: ${r.reproduction.ran ? (r.reproduction.passed ? 'passed' : 'failed') : r.reproduction.note}`);
+  if (r.reproduction.table) c.io.out(`${r.reproduction.table}\n`);
+  c.io.out(`reproduction check: ${r.reproduction.ran ? (r.reproduction.passed ? `passed (${r.reproduction.note})` : 'failed') : r.reproduction.note}`);
   if (r.status === 'dry-run') {
     c.io.out(`would commit on branch ${r.branch} (from ${r.pr.base}): ${r.pr.title}`);
-    c.io.out(`would open a draft PR labelled ${r.pr.labels.join(', ')} into ${r.pr.base}; it never auto-merges`);
+    c.io.out(`would push it and open a draft PR labelled ${r.pr.labels.join(', ')} into ${r.pr.base}; it never auto-merges`);
     c.io.out(`nothing was changed; run again with --confirm to commit it on the branch`);
   } else if (r.status === 'already-on-branch') c.io.out(`already committed on branch ${r.branch}; nothing was changed`);
   else {
     c.io.out(`committed ${r.commit!.slice(0, 10)} on branch ${r.branch}: ${r.pr.title}`);
-    c.io.out(`your checked-out branch and working tree are unchanged; undo with: git branch -D ${r.branch}`);
+    c.io.out(`your checked-out branch and working tree are unchanged`);
     c.io.out(r.prResult && 'url' in r.prResult ? `draft PR: ${r.prResult.url}` : `draft PR not opened: ${(r.prResult as { notOpened: string }).notOpened}`);
   }
   return EXIT.OK;
@@ -135,12 +169,13 @@ export function registerCoreloop(program: Command, io: Io, setCode: (code: numbe
     .option('--sanitize', 'leave question texts out of the counterexamples and the draft')
     .option('--candidate <file>', 'a counterexamples file to apply a candidate from')
     .option('--id <id>', 'the candidate to apply (cx-…)')
-    .option('--confirm', 'commit the change on its skill/docstring-* branch (without it: show the diff only)')
-    .action((o: { since: string; minFailures: number; excludeTypes: string; sanitize?: boolean; candidate?: string; id?: string; confirm?: boolean }) =>
+    .option('--confirm', 'commit the change on its skill/docstring-* branch, push it and open a draft PR (without it: show the diff only)')
+    .option('--repeats <k>', 'arm-B runs per case of the reproduction check when the model is not deterministic (at least 3)', count('--repeats', 3), 3)
+    .action((o: { since: string; minFailures: number; excludeTypes: string; sanitize?: boolean; candidate?: string; id?: string; confirm?: boolean; repeats: number }) =>
       run(async (c) => {
         if (o.candidate || o.id) {
           if (!o.candidate || !o.id) throw new UsageError('--candidate and --id go together');
-          return apply(c, 'F', { candidate: o.candidate, id: o.id, confirm: o.confirm });
+          return apply(c, 'F', { candidate: o.candidate, id: o.id, confirm: o.confirm, repeats: o.repeats });
         }
         if (o.confirm) throw new UsageError('--confirm applies a candidate: give --candidate FILE --id ID');
         const { mineFailures } = await import('../coreloop/refine.js');
@@ -153,8 +188,30 @@ export function registerCoreloop(program: Command, io: Io, setCode: (code: numbe
     .description('R: append a candidate to its skill\'s Guide; shows the diff, and with --confirm commits it on a skill/docstring-* branch')
     .requiredOption('--candidate <file>', 'a candidates file written by pattern')
     .requiredOption('--id <id>', 'the candidate (cand-…)')
-    .option('--confirm', 'commit the change on its branch (the checked-out branch is not touched)')
-    .action((o: { candidate: string; id: string; confirm?: boolean }) => run((c) => apply(c, 'R', o))());
+    .option('--confirm', 'commit the change on its branch (the checked-out branch is not touched), push it and open a draft PR')
+    .option('--repeats <k>', 'arm-B runs per case of the reproduction check when the model is not deterministic (at least 3)', count('--repeats', 3), 3)
+    .action((o: { candidate: string; id: string; confirm?: boolean; repeats: number }) => run((c) => apply(c, 'R', o))());
+
+  coreloop
+    .command('verify')
+    .description('the reproduction check alone: replay recorded cases without (A) and with (B) the candidate\'s change; exits 1 when B is worse')
+    .requiredOption('--candidate <file>', 'a candidates or counterexamples file')
+    .requiredOption('--id <id>', 'the candidate')
+    .option('--repeats <k>', 'arm-B runs per case when the model is not deterministic (at least 3)', count('--repeats', 3), 3)
+    .action((o: { candidate: string; id: string; repeats: number }) =>
+      run(async (c) => {
+        const { loadCandidates, findCandidate } = await import('../coreloop/candidates.js');
+        const { verifyCandidate } = await import('../coreloop/promote.js');
+        const shown = display(path.resolve(o.candidate));
+        const cand = findCandidate(await loadCandidates(path.resolve(o.candidate), shown), o.id, shown);
+        const r = await verifyCandidate(c.layout.repoRoot, cand, c.now.toISOString(), await replay(c, o.repeats));
+        if (c.json) c.io.out(JSON.stringify(r));
+        else {
+          if (r.table) c.io.out(`${r.table}\n`);
+          c.io.out(`${cand.id}: ${r.ran ? (r.passed ? `passed (${r.note})` : `REFUSED: ${r.note}`) : r.note}`);
+        }
+        return r.ran && !r.passed ? EXIT.REFUSED : EXIT.OK;
+      })());
 
   coreloop
     .command('reject')

@@ -11,7 +11,7 @@ export const EXIT = {
   FAIL_STOP: 4,
   /** The truck stopped on a transient failure (RECOVERABLE): the next run resumes by itself. */
   RECOVERABLE: 5,
-  /** The truck did not depart: the evidence gate or the state said no (the message says why). */
+  /** The truck did not depart: the evidence gate or the state said no (the message says why); or coreloop refused a candidate (its reproduction check, propose-axis thresholds). */
   REFUSED: 6,
   /** Another `g7 run` holds the lock on this SSOT. */
   BUSY: 7,

@@ -16,17 +16,19 @@ import { axisSlug } from './slug.js';
 
 export type Phase = 'R' | 'F';
 
-/** The replay of recorded cases with the current docstring (arm A) and with the change (arm B). */
-export interface ReproductionCheck {
-  run(c: Candidate, before: SkillDoc, after: SkillDoc): Promise<{ ran: boolean; passed: boolean; table: string; note: string }>;
+export interface ReproductionResult {
+  /** False when no case could be replayed (the note says why): the change is then judged from the evidence alone. */
+  ran: boolean;
+  passed: boolean;
+  /** The per-case table (Markdown) for the pull request. */
+  table: string;
+  note: string;
 }
 
-/** Until the worker's recorded requests can be replayed, the check says so instead of pretending. */
-export const reproductionNotAvailable: ReproductionCheck = {
-  async run() {
-    return { ran: false, passed: true, table: '', note: 'not run: replaying recorded cases through the worker (arms A/B) is not available yet; judge the change from the evidence' };
-  },
-};
+/** The replay of recorded cases with the current docstring (arm A) and with the change (arm B): reproduce.ts. */
+export interface ReproductionCheck {
+  run(c: Candidate, before: SkillDoc, after: SkillDoc): Promise<ReproductionResult>;
+}
 
 export interface PullRequestPlan {
   head: string;
@@ -37,16 +39,19 @@ export interface PullRequestPlan {
   labels: string[];
 }
 
-/** Opens the draft PR. Implementations must never enable auto-merge. */
+/** Pushes the branch and opens the draft PR (pulls.ts). Implementations must never enable auto-merge. */
 export interface PullRequests {
   openDraft(pr: PullRequestPlan): Promise<{ url: string } | { notOpened: string }>;
 }
 
-export const pullRequestsNotAvailable: PullRequests = {
-  async openDraft(pr) {
-    return { notOpened: `no forge is connected yet: push the branch (git push origin ${pr.head}) and open a draft PR from it by hand` };
-  },
-};
+/** Without a forge: the branch stays local and the person is told how to go on. */
+export function pullRequestsNotAvailable(why: string): PullRequests {
+  return {
+    async openDraft(pr) {
+      return { notOpened: `${why}; push the branch (git push origin ${pr.head}) and open a draft PR from it by hand, labelled coreloop` };
+    },
+  };
+}
 
 export interface PromoteDeps {
   repoRoot: string;
@@ -66,7 +71,7 @@ export interface PromoteResult {
   pr: PullRequestPlan;
   commit?: string | undefined;
   prResult?: { url: string } | { notOpened: string } | undefined;
-  reproduction: { ran: boolean; passed: boolean; note: string };
+  reproduction: { ran: boolean; passed: boolean; note: string; table: string };
   reason?: string;
 }
 
@@ -96,7 +101,7 @@ function trailers(c: Candidate, phase: Phase): Record<string, string> {
   };
 }
 
-function prBody(c: Candidate, candidateFile: string, checks: Problem[], repro: { ran: boolean; passed: boolean; table: string; note: string }, diff: string): string {
+function prBody(c: Candidate, candidateFile: string, checks: Problem[], repro: ReproductionResult, diff: string): string {
   const e = c.evidence;
   return [
     `Coreloop ${c.action === 'retire' ? `proposes retiring \`${c.bullet.id}\` from` : `proposes a ${c.section} bullet for`} \`${c.target}\`.`,
@@ -107,7 +112,7 @@ function prBody(c: Candidate, candidateFile: string, checks: Problem[], repro: {
       `success ${e.successes}/${e.records}, 95% lower bound ${(e.wilson_lower * 100).toFixed(0)}%${e.signal ? `; failure ${e.signal.type} (${e.signal.cause})` : ''}; kind of work \`${c.category_hash}\`.`,
     '',
     `Static checks: ${checks.length === 0 ? 'passed (only docstring bytes changed, the file parses, applying again changes nothing, the budget holds, the shape is no worse)' : checks.map((p) => p.message).join('; ')}.`,
-    `Reproduction check: ${repro.ran ? (repro.passed ? 'passed' : 'FAILED') : repro.note}.`,
+    `Reproduction check: ${repro.ran ? (repro.passed ? `passed (${repro.note})` : `FAILED: ${repro.note}`) : repro.note}.`,
     ...(repro.table ? ['', repro.table] : []),
     '',
     '```diff',
@@ -160,6 +165,32 @@ async function branchTipKey(git: Git, branch: string): Promise<string | undefine
   return r.code !== 0 ? null : r.stdout.trim() || undefined;
 }
 
+/**
+ * `g7 coreloop verify`: the candidate applied in memory, the static checks, then the reproduction check.
+ * Nothing is written. Static check failures refuse it like a failed replay.
+ */
+export async function verifyCandidate(repoRoot: string, c: Candidate, now: string, reproduction: ReproductionCheck): Promise<ReproductionResult> {
+  if (!c.target) throw new UsageError(`${c.id} has no skill target: add skills: { ${c.engine.toUpperCase()}: <file or file::symbol> } to factory.yaml and run the mining again`);
+  const target = parseTarget(c.target);
+  let bytes: Buffer;
+  try {
+    bytes = await readFile(path.resolve(repoRoot, target.file));
+  } catch {
+    throw new UsageError(`the skill target ${target.file} does not exist`);
+  }
+  try {
+    const before = await loadSkill(target, bytes);
+    const result = await edit(c, now)(before);
+    if (!result.changed) return { ran: false, passed: true, table: '', note: `nothing to check: ${result.reason}` };
+    const checks = await staticChecks(before, result.doc, edit(c, now));
+    if (checks.length) return { ran: true, passed: false, table: checks.map((p) => `- ${p.message} [${p.rule}]`).join('\n'), note: 'the static checks failed' };
+    return await reproduction.run(c, before, result.doc);
+  } catch (err) {
+    if (err instanceof SkillError) throw new G7Error('SCHEMA', [err.problem], { summary: `${c.id} cannot be applied to ${c.target}` });
+    throw err;
+  }
+}
+
 export async function promoteCandidate(deps: PromoteDeps, c: Candidate, candidateFile: string, phase: Phase, confirm: boolean): Promise<PromoteResult> {
   if (phase === 'R' && (c.action !== 'append' || c.section !== 'Guide')) throw new UsageError(`${c.id} is a ${c.section} ${c.action}: use g7 coreloop refine --candidate … --id ${c.id}`);
   if (phase === 'F' && c.section === 'Guide' && c.action === 'append') throw new UsageError(`${c.id} is a Guide bullet: use g7 coreloop promote --candidate … --id ${c.id}`);
@@ -189,16 +220,16 @@ export async function promoteCandidate(deps: PromoteDeps, c: Candidate, candidat
   }
   const branch = branchName(c, deps.now);
   const pr = (body: string): PullRequestPlan => ({ head: branch, base: '', title: subject(c, phase), body, draft: true, labels: ['coreloop'] });
-  const none = { ran: false, passed: true, note: 'not needed' };
+  const none = { ran: false, passed: true, note: 'not needed', table: '' };
   if (!result.changed) return { status: 'already-applied', target: c.target, branch, diff: '', pr: pr(''), reproduction: none, reason: result.reason };
   const checks = await staticChecks(before, result.doc, edit(c, deps.now));
   if (checks.length > 0) throw new G7Error('SCHEMA', checks, { summary: `${c.id}: the static checks failed; nothing was committed` });
   const repro = await deps.reproduction.run(c, before, result.doc);
-  if (repro.ran && !repro.passed) throw new G7Error('TEST', [{ file: c.target, rule: 'coreloop.reproduction', message: `arm B is worse than arm A on recorded cases\n${repro.table}` }], { summary: `${c.id} was refused by the reproduction check; nothing was committed` });
+  if (repro.ran && !repro.passed) throw new G7Error('TEST', [{ file: c.target, rule: 'coreloop.reproduction', message: `${repro.note}\n${repro.table}` }], { summary: `${c.id} was refused by the reproduction check; nothing was committed` });
   const diff = await unifiedDiff(bytes, result.bytes, rel);
   const plan = pr(prBody(c, candidateFile, checks, repro, diff));
   plan.base = (await git.currentBranch()) || 'main';
-  const reproduction = { ran: repro.ran, passed: repro.passed, note: repro.note };
+  const reproduction = { ran: repro.ran, passed: repro.passed, note: repro.note, table: repro.table };
   if (!confirm) return { status: 'dry-run', target: c.target, branch, diff, pr: plan, reproduction };
   let name = branch;
   for (let i = 2; ; i++) {

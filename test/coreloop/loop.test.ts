@@ -42,7 +42,7 @@ describe('coreloop through the CLI, on a real git repository', () => {
     expect(dry.out).toContain(`+++ b/${TAG}`);
     expect(dry.out).toMatch(/\n\+- TAG work on tag: the path TAG passed in all 4 recorded cases/);
     expect(dry.out).toMatch(new RegExp(`would commit on branch skill/docstring-tag-tag-${today().replace(/-/g, '')} \\(from main\\): \\[CORELOOP-R\\] TAG\\.md Guide:`));
-    expect(dry.out).toContain('would open a draft PR labelled coreloop into main');
+    expect(dry.out).toContain('would push it and open a draft PR labelled coreloop into main');
     expect((await git.run(['branch', '--list', 'skill/*'])).stdout).toBe('');
 
     const ok = await repo.g7('coreloop', 'promote', '--candidate', file, '--id', id, '--confirm');
