@@ -76,7 +76,7 @@ async function pullRequests(git: Git) {
   return forgePullRequests(git, await connectForge(settings));
 }
 
-async function apply(c: Ctx, phase: 'R' | 'F', opts: { candidate: string; id: string; confirm?: boolean; repeats: number }): Promise<number> {
+async function apply(c: Ctx, phase: 'R' | 'F', opts: { candidate: string; id: string; confirm?: boolean; repeats: number; replay: boolean }): Promise<number> {
   const { loadCandidates, findCandidate } = await import('../coreloop/candidates.js');
   const { promoteCandidate } = await import('../coreloop/promote.js');
   const shown = display(path.resolve(opts.candidate));
@@ -85,7 +85,7 @@ async function apply(c: Ctx, phase: 'R' | 'F', opts: { candidate: string; id: st
   let r;
   try {
     r = await promoteCandidate(
-      { repoRoot: c.layout.repoRoot, git, env: process.env, now: c.now.toISOString(), reproduction: await replay(c, opts.repeats), pullRequests: opts.confirm ? await pullRequests(git) : { openDraft: async () => ({ notOpened: 'dry run' }) } },
+      { repoRoot: c.layout.repoRoot, git, env: process.env, now: c.now.toISOString(), reproduction: await replay(c, opts.repeats), allowUnreplayed: !opts.replay, pullRequests: opts.confirm ? await pullRequests(git) : { openDraft: async () => ({ notOpened: 'dry run' }) } },
       cand, shown, phase, opts.confirm === true,
     );
   } catch (err) {
@@ -171,11 +171,12 @@ export function registerCoreloop(program: Command, io: Io, setCode: (code: numbe
     .option('--id <id>', 'the candidate to apply (cx-…)')
     .option('--confirm', 'commit the change on its skill/docstring-* branch, push it and open a draft PR (without it: show the diff only)')
     .option('--repeats <k>', 'arm-B runs per case of the reproduction check when the model is not deterministic (at least 3)', count('--repeats', 3), 3)
-    .action((o: { since: string; minFailures: number; excludeTypes: string; sanitize?: boolean; candidate?: string; id?: string; confirm?: boolean; repeats: number }) =>
+    .option('--no-replay', 'propose it even when no recorded case can be replayed (the pull request says it went unchecked)')
+    .action((o: { since: string; minFailures: number; excludeTypes: string; sanitize?: boolean; candidate?: string; id?: string; confirm?: boolean; repeats: number; replay: boolean }) =>
       run(async (c) => {
         if (o.candidate || o.id) {
           if (!o.candidate || !o.id) throw new UsageError('--candidate and --id go together');
-          return apply(c, 'F', { candidate: o.candidate, id: o.id, confirm: o.confirm, repeats: o.repeats });
+          return apply(c, 'F', { candidate: o.candidate, id: o.id, confirm: o.confirm, repeats: o.repeats, replay: o.replay });
         }
         if (o.confirm) throw new UsageError('--confirm applies a candidate: give --candidate FILE --id ID');
         const { mineFailures } = await import('../coreloop/refine.js');
@@ -190,7 +191,8 @@ export function registerCoreloop(program: Command, io: Io, setCode: (code: numbe
     .requiredOption('--id <id>', 'the candidate (cand-…)')
     .option('--confirm', 'commit the change on its branch (the checked-out branch is not touched), push it and open a draft PR')
     .option('--repeats <k>', 'arm-B runs per case of the reproduction check when the model is not deterministic (at least 3)', count('--repeats', 3), 3)
-    .action((o: { candidate: string; id: string; confirm?: boolean; repeats: number }) => run((c) => apply(c, 'R', o))());
+    .option('--no-replay', 'propose it even when no recorded case can be replayed (the pull request says it went unchecked)')
+    .action((o: { candidate: string; id: string; confirm?: boolean; repeats: number; replay: boolean }) => run((c) => apply(c, 'R', o))());
 
   coreloop
     .command('verify')
@@ -210,7 +212,7 @@ export function registerCoreloop(program: Command, io: Io, setCode: (code: numbe
           if (r.table) c.io.out(`${r.table}\n`);
           c.io.out(`${cand.id}: ${r.ran ? (r.passed ? `passed (${r.note})` : `REFUSED: ${r.note}`) : r.note}`);
         }
-        return r.ran && !r.passed ? EXIT.REFUSED : EXIT.OK;
+        return r.passed ? EXIT.OK : EXIT.REFUSED;
       })());
 
   coreloop

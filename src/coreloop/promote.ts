@@ -60,6 +60,8 @@ export interface PromoteDeps {
   env: Record<string, string | undefined>;
   now: string;
   reproduction: ReproductionCheck;
+  /** A person's explicit `--no-replay`: commit even when no recorded case could be replayed (the PR says so). */
+  allowUnreplayed: boolean;
   pullRequests: PullRequests;
 }
 
@@ -112,7 +114,7 @@ function prBody(c: Candidate, candidateFile: string, checks: Problem[], repro: R
       `success ${e.successes}/${e.records}, 95% lower bound ${(e.wilson_lower * 100).toFixed(0)}%${e.signal ? `; failure ${e.signal.type} (${e.signal.cause})` : ''}; kind of work \`${c.category_hash}\`.`,
     '',
     `Static checks: ${checks.length === 0 ? 'passed (only docstring bytes changed, the file parses, applying again changes nothing, the budget holds, the shape is no worse)' : checks.map((p) => p.message).join('; ')}.`,
-    `Reproduction check: ${repro.ran ? (repro.passed ? `passed (${repro.note})` : `FAILED: ${repro.note}`) : repro.note}.`,
+    `Reproduction check: ${repro.ran ? (repro.passed ? `passed (${repro.note})` : `FAILED: ${repro.note}`) : `${repro.note}; proposed unchecked with --no-replay`}.`,
     ...(repro.table ? ['', repro.table] : []),
     '',
     '```diff',
@@ -226,6 +228,9 @@ export async function promoteCandidate(deps: PromoteDeps, c: Candidate, candidat
   if (checks.length > 0) throw new G7Error('SCHEMA', checks, { summary: `${c.id}: the static checks failed; nothing was committed` });
   const repro = await deps.reproduction.run(c, before, result.doc);
   if (repro.ran && !repro.passed) throw new G7Error('TEST', [{ file: c.target, rule: 'coreloop.reproduction', message: `${repro.note}\n${repro.table}` }], { summary: `${c.id} was refused by the reproduction check; nothing was committed` });
+  // Fail closed: a change nobody could check is not proposed, unless a person says so explicitly.
+  if (!repro.ran && !deps.allowUnreplayed)
+    throw new G7Error('TEST', [{ file: c.target, rule: 'coreloop.reproduction', message: `${repro.note}\n(with --no-replay a person may propose it unchecked; the pull request then says so)` }], { summary: `${c.id} could not be checked on recorded cases; nothing was committed` });
   const diff = await unifiedDiff(bytes, result.bytes, rel);
   const plan = pr(prBody(c, candidateFile, checks, repro, diff));
   plan.base = (await git.currentBranch()) || 'main';

@@ -115,18 +115,21 @@ export function replayCheck(deps: ReplayDeps): ReproductionCheck {
         let same = 0;
         let tokens = 0;
         let steps = '';
-        try {
-          for (let i = 0; i < k; i++) {
-            const r = await deps.worker.call(req);
-            const ok = judge(req, r);
-            passes += ok ? 1 : 0;
-            same += JSON.stringify(r.json) === JSON.stringify(entry.response.json) ? 1 : 0;
-            tokens += r.tokens.in + r.tokens.out;
-            steps = `ask → check ${ok ? 'ok' : 'FAIL'}`;
+        for (let i = 0; i < k; i++) {
+          let r: WorkerResponse | undefined;
+          try {
+            r = await deps.worker.call(req);
+          } catch (err) {
+            // An answer the worker itself refused (wrong shape, cut off, blocked) is arm B failing this case;
+            // anything else (no key, quota, the network) means the check cannot be made now.
+            if (!(err instanceof G7Error)) throw err;
+            if (err.triage !== 'SCHEMA') return { ran: false, passed: false, table: '', note: `not run: arm B cannot be asked (${err.summary ?? err.message})` };
           }
-        } catch (err) {
-          if (err instanceof G7Error && !err.transient) return { ran: false, passed: true, table: '', note: `not run: arm B cannot be asked (${err.summary ?? err.message})` };
-          throw err;
+          const ok = r !== undefined && judge(req, r);
+          passes += ok ? 1 : 0;
+          same += r && JSON.stringify(r.json) === JSON.stringify(entry.response.json) ? 1 : 0;
+          tokens += r ? r.tokens.in + r.tokens.out : 0;
+          steps = `ask ${r ? 'ok' : 'FAIL'} → check ${ok ? 'ok' : 'FAIL'}`;
         }
         const note = entry.request.skill !== undefined && entry.request.skill !== skillA ? 'recorded with an older docstring' : undefined;
         results.push({ ...cs, a, b: { passes, runs: k, same, tokens, steps }, ...(note ? { note } : {}) });
@@ -164,7 +167,7 @@ export function verdict(c: Candidate, results: CaseResult[], k: number): Reprodu
   const ran = replayed.length > 0;
   return {
     ran,
-    passed: failures.length === 0,
+    passed: ran && failures.length === 0,
     table: table.join('\n'),
     note: !ran ? 'not run: none of the recorded cases could be replayed (the response cache does not hold their requests)' : failures.length ? failures.join('; ') : `passed on ${replayed.length} case(s)`,
   };

@@ -1,0 +1,130 @@
+// The whole loop on the fakes, through the g7 binary as a person (or the coreloop workflow) runs it: a factory
+// night against the fake Gemini writes audit records; pattern finds the real pattern and none of the planted
+// near-misses; promote --confirm replays recorded cases (arm A from the cache, arm B through the fake Gemini,
+// three times), commits [CORELOOP-R] on its skill/docstring-* branch, pushes it to a real git remote and opens
+// a draft PR on the OpenAPI-validating fake GitHub; an auto-merge label on it is removed by the policy command
+// and the check fails; a candidate whose arm B breaks the pinned set is refused with the table.
+import { afterEach, describe, expect, it } from 'vitest';
+import { appendFile, readFile, readdir } from 'node:fs/promises';
+import path from 'node:path';
+import { mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { Octokit } from '@octokit/core';
+import { factory, g7Process, geminiAt, gitAsync, type CardSpec } from '../factory/fixture.js';
+import { fakeGemini, type FakeGemini } from '../fakes/gemini-server.js';
+import { fakeGitHub, type FakeGitHub } from '../fakes/github-server.js';
+import { webhookPayload } from '../fakes/github-webhooks.js';
+import { httpRemote, type HttpRemote } from '../git/http-remote.js';
+import { runBundle } from '../action/runner.js';
+import { auditLine } from '../../src/coreloop/audit.js';
+import { planted, hashed } from './mining.js';
+import { REPO } from '../helpers.js';
+
+const KEY = 'AIzaSyE2E-coreloop-key-0000000000001';
+const TOKEN = 'ghs_coreloope2etoken00000000001';
+const open: { close(): Promise<void> }[] = [];
+afterEach(async () => {
+  for (const s of open.splice(0)) await s.close();
+});
+
+// Two TAG lanes over the same library read the same skill: each is the other's pinned set.
+const cards = (): CardSpec[] => [
+  ...[1, 2, 3, 4].map((i) => ({ id: `L1_SCAN_00000${i}`, prio: 'A' as const, input: [`doc00${i}.md`], output: `ssot/library_index/scan/${i}.jsonl`, accept: `lines>=1:ssot/library_index/scan/${i}.jsonl` })),
+  ...[1, 2].map((i) => ({ id: `L2_TAG_00000${i}`, prio: 'B' as const, input: `ssot/library_index/scan/${i}.jsonl`, output: `ssot/library_index/tags/${i}.jsonl`, accept: `json:ssot/library_index/tags/${i}.jsonl`, deps: [`L1_SCAN_00000${i}`] })),
+  ...[3, 4].map((i) => ({ id: `L3_TAG_00000${i}`, prio: 'B' as const, input: `ssot/library_index/scan/${i}.jsonl`, output: `ssot/library_index/tags/${i}.jsonl`, accept: `json:ssot/library_index/tags/${i}.jsonl`, deps: [`L1_SCAN_00000${i}`] })),
+];
+
+async function night(gemini: FakeGemini) {
+  const skill = await readFile(path.join(REPO, 'ssot/skills/TAG.md'));
+  const yaml = `library: { root: library }\ntaxonomy: ssot/rules/tags.yaml\nsensors: ssot/rules/sensors.yaml\nscan: { chunk_bytes: 1024 }\nskills: { TAG: ssot/skills/TAG.md }\n${geminiAt(gemini.url)}`;
+  const f = await factory(cards(), { files: { 'ssot/factory.yaml': yaml, 'ssot/skills/TAG.md': skill } });
+  const run = await g7Process(f.root, ['run'], { GEMINI_API_KEY: KEY });
+  expect(run.code, run.err).toBe(0);
+  // The planted near-misses beside the real records: one failure, too few inputs, short chunks, errors.
+  const day = new Date().toISOString().slice(0, 10);
+  const recent = new Date(Date.now() - 3600e3).toISOString();
+  await appendFile(path.join(f.ssot, 'audit', 'ai-ask', `${day}.jsonl`), planted().filter((r) => r.category_hash !== 'TAG:tag').map((r) => auditLine(hashed({ ...r, ts: recent })) + '\n').join(''));
+  await f.git('add', '-A');
+  await f.git('commit', '-q', '-m', 'a night of the factory, and some older records');
+  const remote: HttpRemote = await httpRemote(f.root);
+  open.push(remote);
+  f.git('remote', 'add', 'origin', remote.url);
+  const gh: FakeGitHub = await fakeGitHub({ repo: 'g7-factory/factory', token: TOKEN, gitDir: remote.bare });
+  open.push(gh);
+  const env = { GEMINI_API_KEY: KEY, GITHUB_TOKEN: TOKEN, GITHUB_REPOSITORY: gh.fullName, GITHUB_API_URL: gh.url };
+  return { f, remote, gh, env, day };
+}
+
+describe('coreloop end to end on the fakes', () => {
+  it('audit → pattern → reproduction → draft PR; the policy blocks auto-merge; a regressing candidate is refused', { timeout: 120_000 }, async () => {
+    const gemini = await fakeGemini({ keys: [KEY] });
+    open.push(gemini);
+    const { f, remote, gh, env, day } = await night(gemini);
+
+    const p = await g7Process(f.root, ['--json', 'coreloop', 'pattern'], env);
+    expect(p.code, p.err).toBe(0);
+    const file = path.join(f.ssot, 'audit', 'candidates', `${day}-candidates.json`);
+    const found = JSON.parse(await readFile(file, 'utf8'));
+    // One candidate per TAG lane (the real records), none from the planted near-misses.
+    expect(found.candidates.map((c: { category_hash: string }) => c.category_hash.replace(/#.*/, '')).sort()).toEqual(['TAG:lane2', 'TAG:lane3']);
+    expect(found.candidates.every((c: { evidence: { steps: string[]; models: string[] } }) => c.evidence.steps.join(' ') === 'ask check apply accept:json' && c.evidence.models[0] === 'gemini-2.5-flash-lite')).toBe(true);
+    expect(found.near_misses.map((m: { category_hash: string }) => m.category_hash).sort()).toEqual(['TAG:errs', 'TAG:fewq', 'TAG:onefail', 'TAG:short']);
+    const [good, bad] = found.candidates;
+    f.git('add', '-A');
+    f.git('commit', '-q', '-m', 'candidates');
+    await gitAsync(f.root, 'push', '-q', 'origin', 'main');
+
+    // Promote: arm B asks the fake Gemini with the new bullet in the prompt, three times per case.
+    const before = gemini.requests.length;
+    const branch = `skill/docstring-tag-${good.axis}-${day.replace(/-/g, '')}`;
+    gh.expect('pulls/create', { draft: true, head: branch, base: 'main' }).expect('issues/add-labels', { issue_number: 1, labels: ['coreloop'] });
+    const promoted = await g7Process(f.root, ['coreloop', 'promote', '--candidate', file, '--id', good.id, '--confirm'], env);
+    expect(promoted.code, promoted.err).toBe(0);
+    gh.verify(); // exactly these calls: nothing asked for auto-merge
+    const armB = gemini.requests.slice(before).filter((r) => r.verb === 'generateContent');
+    expect(armB.length % 3).toBe(0);
+    expect(armB.length).toBeGreaterThanOrEqual(3 * 3);
+    expect(armB.every((r) => JSON.stringify(r.body).includes(good.bullet.id))).toBe(true);
+    expect(promoted.out).toMatch(/^\| own \| `[0-9a-f]{16}` \| `TAG:lane\d#[0-9a-f]{8}` \| pass \| 3\/3 \|/m);
+    expect(promoted.out).toMatch(/^\| pinned \| /m);
+    expect(promoted.out).toMatch(/reproduction check: passed \(passed on \d+ case\(s\)\)/);
+    const pr = gh.pull(1)!;
+    expect(pr).toMatchObject({ draft: true, title: expect.stringMatching(/^\[CORELOOP-R\] TAG\.md Guide: /), auto_merge: null });
+    expect((pr.labels as { name: string }[]).map((l) => l.name)).toEqual(['coreloop']);
+    expect(String(pr.body)).toContain('| set | case | kind of work | A (recorded) | B passes |');
+    expect(promoted.out).toContain(`draft PR: ${pr.html_url}`);
+    expect((await gitAsync(remote.bare, 'rev-parse', `refs/heads/${branch}`)).trim()).toBe(f.git('rev-parse', branch).trim());
+
+    // Someone labels it for auto-merge; the policy check (the action's policy command) removes the label and fails.
+    const someone = new Octokit({ auth: TOKEN, baseUrl: gh.url });
+    gh.expect('issues/add-labels', { issue_number: 1, labels: ['auto-merge'] });
+    await someone.request('POST /repos/{owner}/{repo}/issues/{issue_number}/labels', { owner: gh.owner, repo: gh.name, issue_number: 1, labels: ['auto-merge'] });
+    gh.expect('pulls/get', { pull_number: 1 }).expect('issues/remove-label', { issue_number: 1, name: 'auto-merge' }).expect('issues/create-comment', { issue_number: 1 });
+    const payload = webhookPayload('labeled', { number: 1, nodeId: String(pr.node_id), title: String(pr.title), head: branch, labels: ['coreloop', 'auto-merge'], autoMerge: false });
+    const policy = await runBundle({ workspace: await mkdtemp(path.join(tmpdir(), 'g7-policy-')), apiUrl: gh.url, repository: gh.fullName, event: { name: 'pull_request_target', payload }, inputs: { command: 'policy', 'github-token': TOKEN } });
+    gh.verify();
+    expect(policy.outputs.policy).toBe('fail');
+    expect(policy.code).toBe(1);
+    expect((gh.pull(1)!.labels as { name: string }[]).map((l) => l.name)).toEqual(['coreloop']);
+
+    // The other candidate: the model answers badly whenever its bullet is in the prompt. Refused with the table.
+    const answer = gemini.answer;
+    gemini.answer = (body) => (JSON.stringify(body).includes(bad.bullet.id) ? { tags: 'not a list', strike: 'maybe' } : answer(body));
+    const refused = await g7Process(f.root, ['coreloop', 'promote', '--candidate', file, '--id', bad.id, '--confirm'], env);
+    expect(refused.code, refused.out + refused.err).toBe(6);
+    expect(refused.err).toMatch(/was refused by the reproduction check; nothing was committed/);
+    expect(refused.err).toMatch(/arm B breaks \d+ pinned case\(s\) that arm A passed/);
+    expect(refused.err).toMatch(/^\| pinned \| `[0-9a-f]{16}` \| `TAG:lane\d#[0-9a-f]{8}` \| pass \| 0\/3 \|/m);
+    expect(f.git('branch', '--list', 'skill/*').trim().split('\n')).toHaveLength(1);
+    gh.verify(); // no second pull request
+    expect((await g7Process(f.root, ['coreloop', 'verify', '--candidate', file, '--id', bad.id], env)).code).toBe(6);
+
+    // The merged change is one commit: reverting it restores the skill byte for byte.
+    const original = await readFile(path.join(f.root, 'ssot/skills/TAG.md'));
+    f.git('checkout', '-q', branch);
+    expect((await readFile(path.join(f.root, 'ssot/skills/TAG.md'))).equals(original)).toBe(false);
+    f.git('revert', '--no-edit', 'HEAD');
+    expect((await readFile(path.join(f.root, 'ssot/skills/TAG.md'))).equals(original)).toBe(true);
+    expect(await readdir(path.join(f.ssot, 'audit', 'candidates'))).toContain(`${day}-draft.md`);
+  });
+});
