@@ -117,7 +117,8 @@ async function apply(c: Ctx, phase: 'R' | 'F', opts: { candidate: string; id: st
     c.io.out(`your checked-out branch and working tree are unchanged`);
     c.io.out(r.prResult && 'url' in r.prResult ? `draft PR: ${r.prResult.url}` : `draft PR not opened: ${(r.prResult as { notOpened: string }).notOpened}`);
   }
-  return EXIT.OK;
+  // Tried and refused (the push, or GitHub): committed here, not there, like a truck's unpushed evidence.
+  return r.prResult && 'failed' in r.prResult && r.prResult.failed ? EXIT.UNPUSHED : EXIT.OK;
 }
 
 export function registerCoreloop(program: Command, io: Io, setCode: (code: number) => void): void {

@@ -178,7 +178,7 @@ on:
         type: string
         default: ""
       id:
-        description: The candidate to promote (cand-…)
+        description: The candidate to promote (cand-…, a Guide bullet) or refine (cx-…, a Caveat)
         type: string
         default: ""
 concurrency:
@@ -216,13 +216,17 @@ ${APP_TOKEN_STEP}      - uses: actions/checkout@v4
         with:
           fetch-depth: 0
           token: \${{ steps.app.outputs.token || secrets.G7_PR_TOKEN || github.token }}
-${setup}      - name: g7 coreloop promote
+${setup}      # The reproduction check replays recorded cases (arm B with the change) through Gemini; then g7 pushes the
+      # skill/docstring-* branch and opens the draft pull request itself. A Caveat (cx-…) goes through refine.
+      - name: g7 coreloop promote (or refine)
         env:
           CANDIDATE: \${{ inputs.candidate }}
           ID: \${{ inputs.id }}
+          GEMINI_API_KEY: \${{ secrets.GEMINI_API_KEY }}
           GITHUB_TOKEN: \${{ steps.app.outputs.token || secrets.G7_PR_TOKEN || github.token }}
         run: |
-${IDENTITY}          ${g7} coreloop promote --candidate "$CANDIDATE" --id "$ID" --confirm
+${IDENTITY}          case "$ID" in cx-*) phase=refine ;; *) phase=promote ;; esac
+          ${g7} coreloop "$phase" --candidate "$CANDIDATE" --id "$ID" --confirm
 `;
 }
 
