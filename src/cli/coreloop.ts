@@ -253,6 +253,24 @@ export function registerCoreloop(program: Command, io: Io, setCode: (code: numbe
       })());
 
   coreloop
+    .command('backfill')
+    .description('O for history: rebuild audit records from run evidence and the response cache (dry run unless --confirm)')
+    .option('--confirm', 'append the rebuilt records to audit/ai-ask (calls already there are not added twice)')
+    .action((o: { confirm?: boolean }) =>
+      run(async (c) => {
+        const { backfill } = await import('../coreloop/backfill.js');
+        const config = await loadConfig(c.layout, display);
+        const r = await backfill({ layout: c.layout, skills: config.skills, confirm: o.confirm === true, display });
+        if (c.json) c.io.out(JSON.stringify(r));
+        else {
+          c.io.out(`${r.runs} run(s), ${r.attempts} attempt(s) with worker calls, ${r.calls} call(s): ${r.present} already in the log, ${r.unrecorded} not rebuildable (the cache holds no request), ${r.rebuilt} record(s) rebuilt`);
+          if (r.failed) c.io.err(`g7: ${r.failed}`);
+          else c.io.out(o.confirm ? `appended ${r.written} record(s) to ${display(path.join(c.layout.auditDir, 'ai-ask'))}` : 'nothing was written; run again with --confirm to append them');
+        }
+        return r.failed ? EXIT.INTERNAL : EXIT.OK;
+      })());
+
+  coreloop
     .command('sanitize')
     .description('check audit logs for secrets and personal data, or write a copy fit to share (never over the originals)')
     .option('--check', 'report what is sensitive; write nothing')

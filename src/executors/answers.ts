@@ -1,7 +1,23 @@
-// The answer check of each kind of worker call: does the answer have the shape its executor needs? The
-// executors refuse an answer that fails it (SCHEMA), the audit records it as the `check` step of the call,
-// and the reproduction check judges replayed answers by it.
+// What each kind of worker call is about and how its answer is checked. The executors describe their calls
+// with callMeta and refuse an answer that fails answerProblem (SCHEMA); the audit records both (the question
+// and the `check` step), backfill rebuilds them from recorded requests, and the reproduction check judges
+// replayed answers the same way.
+import type { CallMeta } from '../worker/cached.js';
 import type { WorkerTask } from '../worker/worker.js';
+import { inputKindOf } from './types.js';
+
+export function callMeta(task: WorkerTask): CallMeta {
+  switch (task.kind) {
+    case 'TAG':
+      return { question: `tag ${task.chunk.path}@${task.chunk.offset}+${task.chunk.length}`, inputKind: inputKindOf(task.chunk.path), chunkLen: task.chunk.text.length };
+    case 'STRIKE': {
+      const item = task.item as { key?: string; path?: string };
+      return { question: `strike ${item.key ?? '?'}`, inputKind: inputKindOf(item.path ?? ''), chunkLen: task.text.length };
+    }
+    case 'PATCH':
+      return { question: `patch: ${task.goal}`, inputKind: 'files', chunkLen: task.goal.length + task.files.reduce((n, f) => n + f.content.length, 0) };
+  }
+}
 
 export function answerProblem(task: WorkerTask, json: unknown): string | undefined {
   const a = json as Record<string, unknown> | null;

@@ -5,8 +5,8 @@ import { writeStreamAtomic } from '../ssot/atomic.js';
 import { forEachLine } from '../ssot/jsonl.js';
 import { resolveInRepo, normalizeRepoPath, repoPathProblem } from '../ssot/paths.js';
 import { readChunkText, readSensors } from './library.js';
-import { answerProblem } from './answers.js';
-import { emptyResult, countCall, inputKindOf, type ExecContext, type ExecResult } from './types.js';
+import { answerProblem, callMeta } from './answers.js';
+import { emptyResult, countCall, type ExecContext, type ExecResult } from './types.js';
 
 export async function strike(ctx: ExecContext): Promise<ExecResult> {
   const m = /^(.*)#L(\d+)-L(\d+)$/.exec(String(ctx.card.input));
@@ -23,12 +23,10 @@ export async function strike(ctx: ExecContext): Promise<ExecResult> {
   const findings: string[] = [];
   for (const item of items) {
     const text = await readChunkText(ctx, item.path, item.offset, item.length);
-    const call = await ctx.worker.call(
-      { card: ctx.card.id, cost_hint: ctx.card.cost_hint, task: { kind: 'STRIKE', item, text, sensors }, skill: ctx.skill, previous_failure: ctx.previousFailure },
-      { question: `strike ${item.key}`, inputKind: inputKindOf(item.path), chunkLen: text.length },
-    );
+    const task = { kind: 'STRIKE' as const, item, text, sensors };
+    const call = await ctx.worker.call({ card: ctx.card.id, cost_hint: ctx.card.cost_hint, task, skill: ctx.skill, previous_failure: ctx.previousFailure }, callMeta(task));
     countCall(r, call);
-    const problem = answerProblem({ kind: 'STRIKE', item, text, sensors }, call.response.json);
+    const problem = answerProblem(task, call.response.json);
     if (problem) throw new SchemaError([{ file: ctx.card.id, rule: 'worker.response', message: problem }]);
     const f = call.response.json as { findings: unknown[] };
     findings.push(JSON.stringify({ key: item.key, findings: f.findings }));

@@ -9,9 +9,9 @@ import { forEachLine } from '../ssot/jsonl.js';
 import { resolveInRepo, normalizeRepoPath } from '../ssot/paths.js';
 import type { ChunkLine } from './scan.js';
 import { readChunkText, readTaxonomy } from './library.js';
-import { emptyResult, countCall, inputKindOf, type ExecContext, type ExecResult } from './types.js';
-import { BatchPending, type TagTask, type WorkerRequest } from '../worker/worker.js';
-import { answerProblem } from './answers.js';
+import { emptyResult, countCall, type ExecContext, type ExecResult } from './types.js';
+import { BatchPending, type WorkerRequest } from '../worker/worker.js';
+import { answerProblem, callMeta } from './answers.js';
 
 export const STRIKE_LIST = 'strike_list.jsonl';
 const CONCURRENCY = 4;
@@ -84,10 +84,6 @@ export async function tag(ctx: ExecContext): Promise<ExecResult> {
     const text = await readChunkText(ctx, c.path, c.offset, c.length);
     reqs.push({ card: ctx.card.id, cost_hint: ctx.card.cost_hint, task: { kind: 'TAG', chunk: { path: c.path, offset: c.offset, length: c.length, sha256: c.sha256, text }, taxonomy }, skill: ctx.skill, previous_failure: ctx.previousFailure });
   }
-  const meta = (req: WorkerRequest) => {
-    const c = (req.task as TagTask).chunk;
-    return { question: `tag ${c.path}@${c.offset}+${c.length}`, inputKind: inputKindOf(c.path), chunkLen: c.text.length };
-  };
   const r = emptyResult();
   // Batch mode (cheaper, answered hours later): submit now, collect in a later scheduled run. Answers land in
   // the response cache, so the pass below finds them there; failed batch items are asked online. The job
@@ -120,7 +116,7 @@ export async function tag(ctx: ExecContext): Promise<ExecResult> {
     }
   }
   const answers = await mapPool(chunks, CONCURRENCY, async (_c, i) => {
-    const call = await ctx.worker.call(reqs[i]!, meta(reqs[i]!));
+    const call = await ctx.worker.call(reqs[i]!, callMeta(reqs[i]!.task));
     countCall(r, call);
     return checkAnswer(reqs[i]!.task, call.response.json, ctx.card.id);
   });

@@ -11,7 +11,8 @@ import { answerProblem } from '../executors/answers.js';
 import type { CachedWorker, CallMeta, CallOutcome } from '../worker/cached.js';
 import type { WorkerRequest, WorkerResponse } from '../worker/worker.js';
 
-interface Noted {
+/** One worker call as the card saw it. */
+export interface NotedCall {
   req: WorkerRequest;
   meta: CallMeta;
   startedAt: string;
@@ -49,7 +50,7 @@ function messageOf(err: unknown): string {
 
 /** Wraps the card's worker for one attempt and turns what it saw into audit records when the attempt ends. */
 export function observeAttempt(worker: CachedWorker, card: WorkCard, skill: PromptSkill, now: () => string) {
-  const noted: Noted[] = [];
+  const noted: NotedCall[] = [];
   const watched: CachedWorker = {
     get paidCalls() {
       return worker.paidCalls;
@@ -74,53 +75,55 @@ export function observeAttempt(worker: CachedWorker, card: WorkCard, skill: Prom
     },
   };
 
-  function records(end: AttemptEnd): AuditCall[] {
-    const applied = end.error === undefined;
-    const errText = end.error === undefined ? null : messageOf(end.error);
-    // Leaving the work pack's files (PATH) or tripping a failfast limit is a violation, not an error of the answer.
-    const violation = end.error instanceof G7Error && end.error.triage === 'PATH' ? errText : end.failfast.fired ? 'failfast fired' : null;
-    return noted.map((n) => {
-      const r = 'response' in n.outcome ? n.outcome.response : undefined;
-      const answerSize = r ? Buffer.byteLength(JSON.stringify(r.json ?? null)) : 0;
-      const retries = r?.retries ?? [];
-      const steps: AuditStep[] = [];
-      if (end.attempt > 1) steps.push(step('rework', true));
-      const args = JSON.stringify({ card: card.id, kind: n.req.task.kind, cost_hint: n.req.cost_hint, cached: 'cached' in n.outcome ? n.outcome.cached : false });
-      steps.push(step('ask', r !== undefined, {
-        args, error: 'error' in n.outcome ? n.outcome.error : null, durationMs: n.durationMs, resultSizeBytes: answerSize,
-        overridesUsed: retries.length ? ['retry'] : null,
-        extremeFlags: r ? [...(retries.length ? [`retries:${retries.length}`] : []), ...(r.finish_reason !== 'STOP' ? [`finish:${r.finish_reason}`] : [])] : [],
-      }));
-      const problem = r ? answerProblem(n.req.task, r.json) : undefined;
-      if (r) steps.push(step('check', !problem, { error: problem ?? null }));
-      if (r && !problem) {
-        steps.push(step('apply', applied, { error: violation && !end.failfast.fired ? violation : applied ? null : errText }));
-        if (applied) for (const a of end.accept) steps.push(step(`accept:${predicateName(a.rule)}`, a.ok, { error: a.ok ? null : (a.detail ?? 'does not hold') }));
-        if (end.failfast.fired) steps.push(step('failfast', false, { error: 'failfast fired' }));
-      }
-      const ownError = 'error' in n.outcome ? n.outcome.error : problem ?? null;
-      return {
-        ts: n.startedAt,
-        requestId: n.outcome.hash.slice(0, 16),
-        question: n.meta.question,
-        questionHash: sha(n.meta.question),
-        category: categoryHash(card.type, { entry: card.entry ?? card.pack ?? `lane${card.lane}`, skill: skill.target, inputKind: n.meta.inputKind }),
-        hint: `${card.type} work, ${card.entry ? `day-plan entry ${card.entry}` : card.pack ? `work pack ${card.pack}` : `lane ${card.lane}`}, skill ${skill.target ?? 'none'}, input ${n.meta.inputKind}`,
-        provider: r?.provider ?? 'unknown',
-        model: r?.model ?? '',
-        steps,
-        overrides: retries.map((x) => ({ tool: 'ask', override_keys: ['retry'], trigger: `HTTP ${x.status ?? 'timeout'}, waited ${x.waited_ms} ms`, succeeded: true })),
-        tokens: r?.tokens ?? { in: 0, out: 0 },
-        chunkLen: n.meta.chunkLen,
-        // The call's own failure only: what went wrong after a good answer is in its steps (and counts there).
-        error: ownError,
-        violation: r && !problem ? violation : null,
-        skillUsed: skill.target,
-        skillBullets: skill.bullets,
-        durationMs: n.durationMs,
-      } satisfies AuditCall;
-    });
-  }
-
-  return { worker: watched, records };
+  return { worker: watched, records: (end: AttemptEnd) => callRecords(card, skill, noted, end) };
 }
+
+/** The audit records of an attempt's worker calls, once the attempt is over (also used by backfill). */
+export function callRecords(card: WorkCard, skill: PromptSkill, noted: NotedCall[], end: AttemptEnd): AuditCall[] {
+  const applied = end.error === undefined;
+  const errText = end.error === undefined ? null : messageOf(end.error);
+  // Leaving the work pack's files (PATH) or tripping a failfast limit is a violation, not an error of the answer.
+  const violation = end.error instanceof G7Error && end.error.triage === 'PATH' ? errText : end.failfast.fired ? 'failfast fired' : null;
+  return noted.map((n) => {
+    const r = 'response' in n.outcome ? n.outcome.response : undefined;
+    const answerSize = r ? Buffer.byteLength(JSON.stringify(r.json ?? null)) : 0;
+    const retries = r?.retries ?? [];
+    const steps: AuditStep[] = [];
+    if (end.attempt > 1) steps.push(step('rework', true));
+    const args = JSON.stringify({ card: card.id, kind: n.req.task.kind, cost_hint: n.req.cost_hint, cached: 'cached' in n.outcome ? n.outcome.cached : false });
+    steps.push(step('ask', r !== undefined, {
+      args, error: 'error' in n.outcome ? n.outcome.error : null, durationMs: n.durationMs, resultSizeBytes: answerSize,
+      overridesUsed: retries.length ? ['retry'] : null,
+      extremeFlags: r ? [...(retries.length ? [`retries:${retries.length}`] : []), ...(r.finish_reason !== 'STOP' ? [`finish:${r.finish_reason}`] : [])] : [],
+    }));
+    const problem = r ? answerProblem(n.req.task, r.json) : undefined;
+    if (r) steps.push(step('check', !problem, { error: problem ?? null }));
+    if (r && !problem) {
+      steps.push(step('apply', applied, { error: violation && !end.failfast.fired ? violation : applied ? null : errText }));
+      if (applied) for (const a of end.accept) steps.push(step(`accept:${predicateName(a.rule)}`, a.ok, { error: a.ok ? null : (a.detail ?? 'does not hold') }));
+      if (end.failfast.fired) steps.push(step('failfast', false, { error: 'failfast fired' }));
+    }
+    const ownError = 'error' in n.outcome ? n.outcome.error : problem ?? null;
+    return {
+      ts: n.startedAt,
+      requestId: n.outcome.hash.slice(0, 16),
+      question: n.meta.question,
+      questionHash: sha(n.meta.question),
+      category: categoryHash(card.type, { entry: card.entry ?? card.pack ?? `lane${card.lane}`, skill: skill.target, inputKind: n.meta.inputKind }),
+      hint: `${card.type} work, ${card.entry ? `day-plan entry ${card.entry}` : card.pack ? `work pack ${card.pack}` : `lane ${card.lane}`}, skill ${skill.target ?? 'none'}, input ${n.meta.inputKind}`,
+      provider: r?.provider ?? 'unknown',
+      model: r?.model ?? '',
+      steps,
+      overrides: retries.map((x) => ({ tool: 'ask', override_keys: ['retry'], trigger: `HTTP ${x.status ?? 'timeout'}, waited ${x.waited_ms} ms`, succeeded: true })),
+      tokens: r?.tokens ?? { in: 0, out: 0 },
+      chunkLen: n.meta.chunkLen,
+      // The call's own failure only: what went wrong after a good answer is in its steps (and counts there).
+      error: ownError,
+      violation: r && !problem ? violation : null,
+      skillUsed: skill.target,
+      skillBullets: skill.bullets,
+      durationMs: n.durationMs,
+    } satisfies AuditCall;
+  });
+}
+

@@ -109,4 +109,23 @@ describe('Observe: audit records from the run loop', () => {
     expect(result.audit_records).toMatchObject({ written: 0, not_written: expect.stringMatching(/^audit log not written: /) });
     expect((await g7Process(broken.root, ['verify', 'run_0001'])).code).toBe(0);
   });
+
+  it('backfill rebuilds from run evidence the records the run loop would have written, once', async () => {
+    const opts = { files: { 'ssot/factory.yaml': FACTORY, 'src/tagger.ts': SKILL } };
+    const live = await factory(cards(3), opts);
+    await g7Process(live.root, ['run']);
+    const quiet = await factory(cards(3), opts);
+    await g7Process(quiet.root, ['run'], { G7_AUDIT_DISABLE: '1' });
+    const dry = await g7Process(quiet.root, ['coreloop', 'backfill']);
+    expect(dry.out).toMatch(/0 already in the log, 0 not rebuildable \(the cache holds no request\), (\d+) record\(s\) rebuilt\nnothing was written/);
+    await expect(readdir(path.join(quiet.ssot, 'audit'))).rejects.toThrow();
+    const done = await g7Process(quiet.root, ['coreloop', 'backfill', '--confirm']);
+    expect(done.code, done.err).toBe(0);
+    const key = (r: AuditRecord) => [r.request_id, r.category_hash, r.tool_sequence_hash, r.question_hash, r.chunk_len, (r.skill_bullets ?? []).join(','), r.error, r.violation].join(' ');
+    const want = (await records(live.ssot)).map(key).sort();
+    expect(want.length).toBeGreaterThan(4);
+    expect((await records(quiet.ssot)).map(key).sort()).toEqual(want);
+    const again = await g7Process(quiet.root, ['--json', 'coreloop', 'backfill', '--confirm']);
+    expect(JSON.parse(again.out)).toMatchObject({ rebuilt: 0, present: want.length, written: 0 });
+  });
 });
