@@ -25,9 +25,31 @@ interface Ctx {
   now: Date;
 }
 
+/** The forge, when this machine can reach it: a token and a GitHub repository (or why not). */
+async function forgeFor(git: Git): Promise<import('../forge/forge.js').Forge | string> {
+  const origin = await git.run(['remote', 'get-url', 'origin'], { allowFail: true });
+  const { connectForge, forgeSettingsFromEnv } = await import('../forge/connect.js');
+  const settings = forgeSettingsFromEnv(process.env, origin.code === 0 ? origin.stdout.trim() : undefined);
+  if (!settings.repository) return origin.code === 0 ? 'origin is not a GitHub repository and GITHUB_REPOSITORY is not set' : 'there is no origin remote and GITHUB_REPOSITORY is not set';
+  if (!settings.token) return 'GITHUB_TOKEN (or GH_TOKEN) is not set';
+  return connectForge(settings);
+}
+
+/** Git history, with the forge's pull requests when it can be reached (git alone otherwise, and why). */
 async function history(c: Ctx) {
-  const { readHistory } = await import('../coreloop/history.js');
-  return readHistory(new Git(c.layout.repoRoot));
+  const { readHistory, readPulls, withPulls } = await import('../coreloop/history.js');
+  const git = new Git(c.layout.repoRoot);
+  const h = await readHistory(git);
+  const forge = await forgeFor(git);
+  if (typeof forge === 'string') return { ...h, forgeNote: `GitHub not consulted: ${forge}; from git alone` };
+  try {
+    return withPulls(h, await readPulls(forge));
+  } catch (err) {
+    const { ForgeError } = await import('../forge/forge.js');
+    if (!(err instanceof ForgeError)) throw err;
+    c.io.err(`g7: GitHub not consulted: ${err.message}`);
+    return { ...h, forgeNote: `GitHub not consulted: ${err.message}; from git alone` };
+  }
 }
 
 async function mine(c: Ctx, kind: 'pattern' | 'refine', since: string, run: (deps: import('../coreloop/pattern.js').MineDeps) => Promise<import('../coreloop/pattern.js').PatternResult>): Promise<number> {
@@ -66,14 +88,11 @@ async function replay(c: Ctx, repeats: number) {
 /** Draft pull requests through GitHub when there is a token and a GitHub repository; otherwise the branch stays local. */
 async function pullRequests(git: Git) {
   const { pullRequestsNotAvailable } = await import('../coreloop/promote.js');
-  const origin = await git.run(['remote', 'get-url', 'origin'], { allowFail: true });
-  if (origin.code !== 0) return pullRequestsNotAvailable('there is no origin remote to push the branch to');
-  const { connectForge, forgeSettingsFromEnv } = await import('../forge/connect.js');
-  const settings = forgeSettingsFromEnv(process.env, origin.stdout.trim());
-  if (!settings.repository) return pullRequestsNotAvailable('origin is not a GitHub repository and GITHUB_REPOSITORY is not set');
-  if (!settings.token) return pullRequestsNotAvailable('GITHUB_TOKEN (or GH_TOKEN) is not set');
+  if ((await git.run(['remote', 'get-url', 'origin'], { allowFail: true })).code !== 0) return pullRequestsNotAvailable('there is no origin remote to push the branch to');
+  const forge = await forgeFor(git);
+  if (typeof forge === 'string') return pullRequestsNotAvailable(forge);
   const { forgePullRequests } = await import('../coreloop/pulls.js');
-  return forgePullRequests(git, await connectForge(settings));
+  return forgePullRequests(git, forge);
 }
 
 async function apply(c: Ctx, phase: 'R' | 'F', opts: { candidate: string; id: string; confirm?: boolean; repeats: number; replay: boolean }): Promise<number> {

@@ -198,6 +198,9 @@ ${APP_TOKEN_STEP}      - uses: actions/checkout@v4
         with:
           token: \${{ steps.app.outputs.token || github.token }}
 ${setup}      - name: g7 coreloop pattern
+        env:
+          # To read the coreloop pull requests: one closed without merging is not proposed again.
+          GITHUB_TOKEN: \${{ github.token }}
         run: ${g7} coreloop pattern --since 30d --min-repeat 3 --min-unique-questions 3 --min-chunk-len 400 --sanitize
       - name: commit the candidates
         run: |

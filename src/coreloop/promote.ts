@@ -13,6 +13,7 @@ import type { Candidate } from './candidates.js';
 import { appendBullet, loadSkill, parseTarget, removeBullet, staticChecks, SkillError, type EditResult, type SkillDoc } from './skill/doc.js';
 import type { Bullet } from './skill/bullets.js';
 import { axisSlug } from './slug.js';
+import { pullMarker } from './history.js';
 
 export type Phase = 'R' | 'F';
 
@@ -123,6 +124,8 @@ function prBody(c: Candidate, candidateFile: string, checks: Problem[], repro: R
     '```',
     '',
     'A person merges this; coreloop never enables auto-merge. To undo after merging: `git revert` the commit.',
+    '',
+    pullMarker({ phase: c.section === 'Guide' && c.action === 'append' ? 'R' : 'F', key: c.key, bullet: c.bullet.id, engine: c.engine, axis: c.axis, action: c.action, target: c.target! }),
   ].join('\n');
 }
 

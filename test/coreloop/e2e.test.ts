@@ -61,6 +61,7 @@ describe('coreloop end to end on the fakes', () => {
     open.push(gemini);
     const { f, remote, gh, env, day } = await night(gemini);
 
+    gh.expect('pulls/list', { state: 'all' }); // what was decided on GitHub already
     const p = await g7Process(f.root, ['--json', 'coreloop', 'pattern'], env);
     expect(p.code, p.err).toBe(0);
     const file = path.join(f.ssot, 'audit', 'candidates', `${day}-candidates.json`);
@@ -118,6 +119,19 @@ describe('coreloop end to end on the fakes', () => {
     expect(f.git('branch', '--list', 'skill/*').trim().split('\n')).toHaveLength(1);
     gh.verify(); // no second pull request
     expect((await g7Process(f.root, ['coreloop', 'verify', '--candidate', file, '--id', bad.id], env)).code).toBe(6);
+
+    // GitHub's side in status; a pull request closed without merging is a person's no: not proposed again.
+    gh.expect('pulls/list', { state: 'all' });
+    const status = await g7Process(f.root, ['coreloop', 'status'], env);
+    expect(status.out).toContain('R promote   0 merged, 1 open (skill/docstring-* branches and draft PRs), 0 candidate(s) rejected, 0 PR(s) closed without merging');
+    expect(status.out).toContain('forge       GitHub consulted: 1 open and 0 closed coreloop PR(s) seen');
+    Object.assign(gh.pull(1)!, { state: 'closed', closed_at: new Date().toISOString() });
+    gh.expect('pulls/list', { state: 'all' });
+    const again = await g7Process(f.root, ['--json', 'coreloop', 'pattern'], env);
+    gh.verify();
+    const after = JSON.parse(await readFile(file, 'utf8'));
+    expect(JSON.parse(again.out)).toMatchObject({ found: 1 });
+    expect(after.skipped).toEqual([{ key: good.key, reason: 'rejected' }]);
 
     // The merged change is one commit: reverting it restores the skill byte for byte.
     const original = await readFile(path.join(f.root, 'ssot/skills/TAG.md'));

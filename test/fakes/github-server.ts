@@ -39,6 +39,7 @@ export interface PullSpec {
   merged_at?: string | null;
   created_at?: string;
   user?: string;
+  body?: string;
 }
 
 export interface Call {
@@ -146,6 +147,7 @@ export class FakeGitHub {
       // The published example's team lacks fields the published schema requires; nobody is requested here.
       requested_teams: [],
       requested_reviewers: [],
+      ...(p.body !== undefined ? { body: p.body } : {}),
     });
     pr.head = { ...(pr.head as Json), ref: p.head, label: `${this.owner}:${p.head}`, sha: `${p.number}`.padStart(40, 'a') };
     pr.base = { ...(pr.base as Json), ref: p.base ?? this.o.defaultBranch ?? 'main', label: `${this.owner}:${p.base ?? 'main'}` };
