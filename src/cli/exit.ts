@@ -15,7 +15,7 @@ export const EXIT = {
   REFUSED: 6,
   /** Another `g7 run` holds the lock on this SSOT. */
   BUSY: 7,
-  /** The remote refused the push (branch protection, a hook, permissions): the evidence is committed here, not there. */
+  /** The remote refused the push (branch protection, a hook, permissions): the evidence (or a coreloop branch) is committed here, not there. */
   UNPUSHED: 8,
   /** Stopped cleanly by SIGINT (128 + 2); by SIGTERM it is 143 (128 + 15). */
   CANCELLED: 130,
