@@ -156,7 +156,7 @@ export function registerCoreloop(program: Command, io: Io, setCode: (code: numbe
 
   coreloop
     .command('status')
-    .description('counts per phase (O P R F A) and the stability gate, from the files and git history')
+    .description('counts per phase (O P R F A) and the stability gate, from the files, git history and (with a token) GitHub\'s coreloop PRs')
     .action(run(async (c) => {
       const { coreloopStatus } = await import('../coreloop/status.js');
       const s = await coreloopStatus(c.layout, await history(c), c.now);
@@ -206,7 +206,7 @@ export function registerCoreloop(program: Command, io: Io, setCode: (code: numbe
 
   coreloop
     .command('promote')
-    .description('R: append a candidate to its skill\'s Guide; shows the diff, and with --confirm commits it on a skill/docstring-* branch')
+    .description('R: append a candidate to its skill\'s Guide after the reproduction check; shows the diff, and with --confirm commits it on a skill/docstring-* branch, pushes it and opens a draft PR')
     .requiredOption('--candidate <file>', 'a candidates file written by pattern')
     .requiredOption('--id <id>', 'the candidate (cand-…)')
     .option('--confirm', 'commit the change on its branch (the checked-out branch is not touched), push it and open a draft PR')
@@ -216,7 +216,7 @@ export function registerCoreloop(program: Command, io: Io, setCode: (code: numbe
 
   coreloop
     .command('verify')
-    .description('the reproduction check alone: replay recorded cases without (A) and with (B) the candidate\'s change; exits 1 when B is worse')
+    .description('the reproduction check alone: replay recorded cases without (A) and with (B) the candidate\'s change; exit 6 when it is refused or cannot be checked')
     .requiredOption('--candidate <file>', 'a candidates or counterexamples file')
     .requiredOption('--id <id>', 'the candidate')
     .option('--repeats <k>', 'arm-B runs per case when the model is not deterministic (at least 3)', count('--repeats', 3), 3)
