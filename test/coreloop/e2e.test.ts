@@ -34,12 +34,12 @@ const cards = (): CardSpec[] => [
   ...[3, 4].map((i) => ({ id: `L3_TAG_00000${i}`, prio: 'B' as const, input: `ssot/library_index/scan/${i}.jsonl`, output: `ssot/library_index/tags/${i}.jsonl`, accept: `json:ssot/library_index/tags/${i}.jsonl`, deps: [`L1_SCAN_00000${i}`] })),
 ];
 
-async function night(gemini: FakeGemini) {
+async function night(gemini: FakeGemini, plan: CardSpec[] = cards(), code = 0) {
   const skill = await readFile(path.join(REPO, 'ssot/skills/TAG.md'));
   const yaml = `library: { root: library }\ntaxonomy: ssot/rules/tags.yaml\nsensors: ssot/rules/sensors.yaml\nscan: { chunk_bytes: 1024 }\nskills: { TAG: ssot/skills/TAG.md }\n${geminiAt(gemini.url)}`;
-  const f = await factory(cards(), { files: { 'ssot/factory.yaml': yaml, 'ssot/skills/TAG.md': skill } });
+  const f = await factory(plan, { files: { 'ssot/factory.yaml': yaml, 'ssot/skills/TAG.md': skill } });
   const run = await g7Process(f.root, ['run'], { GEMINI_API_KEY: KEY });
-  expect(run.code, run.err).toBe(0);
+  expect(run.code, run.err).toBe(code);
   // The planted near-misses beside the real records: one failure, too few inputs, short chunks, errors.
   const day = new Date().toISOString().slice(0, 10);
   const recent = new Date(Date.now() - 3600e3).toISOString();
@@ -140,5 +140,32 @@ describe('coreloop end to end on the fakes', () => {
     f.git('revert', '--no-edit', 'HEAD');
     expect((await readFile(path.join(f.root, 'ssot/skills/TAG.md'))).equals(original)).toBe(true);
     expect(await readdir(path.join(f.ssot, 'audit', 'candidates'))).toContain(`${day}-draft.md`);
+  });
+
+  it('refine: a recurring failure becomes a Caveat, checked on recorded cases and opened as a [CORELOOP-F] draft PR', { timeout: 120_000 }, async () => {
+    const gemini = await fakeGemini({ keys: [KEY] });
+    open.push(gemini);
+    // Lane 3's accept rule cannot hold: its first card fails, is reworked, fails again (FAIL_STOP).
+    const plan = cards().map((c) => (c.id.startsWith('L3_') ? { ...c, accept: `lines>=999:${c.output}` } : c));
+    const { f, gh, env, day } = await night(gemini, plan, 4);
+    gh.expect('pulls/list', { state: 'all' });
+    const r = await g7Process(f.root, ['coreloop', 'refine'], env);
+    expect(r.code, r.err).toBe(0);
+    const file = path.join(f.ssot, 'audit', 'counterexamples', `${day}-counterexamples.json`);
+    const cx = JSON.parse(await readFile(file, 'utf8')).candidates.find((c: { category_hash: string }) => c.category_hash.startsWith('TAG:lane3#'));
+    expect(cx).toMatchObject({ section: 'Caveats', action: 'append', target: 'ssot/skills/TAG.md', evidence: { records: 4, signal: { type: 'tool_failed' } } });
+    expect(cx.bullet.text).toMatch(/^TAG work on lane3 failed with tool failed \(other: accept:lines>=N: /);
+    f.git('add', '-A');
+    f.git('commit', '-q', '-m', 'counterexamples');
+    await gitAsync(f.root, 'push', '-q', 'origin', 'main');
+    gh.expect('pulls/create', { draft: true, base: 'main' }).expect('issues/add-labels', { issue_number: 1, labels: ['coreloop'] });
+    const applied = await g7Process(f.root, ['coreloop', 'refine', '--candidate', file, '--id', cx.id, '--confirm'], env);
+    expect(applied.code, applied.err).toBe(0);
+    gh.verify();
+    expect(applied.out).toMatch(/^\| own \| `[0-9a-f]{16}` \| `TAG:lane3#[0-9a-f]{8}` \| fail \| 3\/3 \|/m);
+    expect(applied.out).toMatch(/Failing cases that flipped with the Caveat: \d+ of 4\./);
+    const pr = gh.pull(1)!;
+    expect(pr).toMatchObject({ draft: true, title: expect.stringMatching(/^\[CORELOOP-F\] TAG\.md Caveats: /), head: expect.objectContaining({ ref: expect.stringMatching(/^skill\/docstring-tag-lane3-\d{8}$/) }) });
+    expect(String(pr.body)).toContain('g7-coreloop: {"phase":"F"');
   });
 });
