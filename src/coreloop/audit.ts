@@ -112,8 +112,15 @@ export function auditLine(rec: AuditRecord): string {
   };
   const again = JSON.stringify(short);
   if (Buffer.byteLength(again) <= MAX_LINE) return again;
-  // Still too long (many steps): the steps keep their names and outcomes, so the sequence still groups.
-  return JSON.stringify({ ...short, skill_bullets: short.skill_bullets?.slice(0, 20), tool_calls: short.tool_calls.map((t) => ({ ...t, args: null, error: t.error ? 'see the evidence' : null })) });
+  // Still too long (many steps): the steps lose their texts, then the last ones go. tool_sequence_hash was
+  // computed from all of them, so the record still groups with the calls that went the same way.
+  const bare = { ...short, skill_bullets: short.skill_bullets?.slice(0, 20), tool_calls: short.tool_calls.map((t) => ({ ...t, args: null, error: t.error ? 'see the evidence' : null })) };
+  let text = JSON.stringify(bare);
+  while (Buffer.byteLength(text) > MAX_LINE && bare.tool_calls.length > 1) {
+    bare.tool_calls = bare.tool_calls.slice(0, Math.max(1, Math.floor(bare.tool_calls.length * 0.8)));
+    text = JSON.stringify(bare);
+  }
+  return text;
 }
 
 export interface AuditLog {

@@ -1,0 +1,2 @@
+import { createRequire as __g7CreateRequire } from 'node:module'; const require = __g7CreateRequire(import.meta.url);
+import{b as a,c as b,d as c,e as d}from"./chunk-7JNHWJ36.mjs";import"./chunk-2VCW7KWE.mjs";import"./chunk-ZNV2UCBG.mjs";import"./chunk-33ZTGTJB.mjs";import"./chunk-ABEXRGL3.mjs";import"./chunk-B57ZGYNH.mjs";import"./chunk-V2I5VGMF.mjs";import"./chunk-PQRHRS2M.mjs";import"./chunk-BHPWLQE2.mjs";import"./chunk-Q4KT5GYC.mjs";import"./chunk-2PYAGR7Y.mjs";export{b as childEnv,d as factoryDeps,c as pickWorker,a as secretValues};
