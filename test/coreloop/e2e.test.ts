@@ -34,7 +34,7 @@ const cards = (): CardSpec[] => [
   ...[3, 4].map((i) => ({ id: `L3_TAG_00000${i}`, prio: 'B' as const, input: `ssot/library_index/scan/${i}.jsonl`, output: `ssot/library_index/tags/${i}.jsonl`, accept: `json:ssot/library_index/tags/${i}.jsonl`, deps: [`L1_SCAN_00000${i}`] })),
 ];
 
-async function night(gemini: FakeGemini, plan: CardSpec[] = cards(), code = 0) {
+async function night(gemini: FakeGemini, plan: CardSpec[] = cards(), code = 0, permissions: Parameters<typeof fakeGitHub>[0] = {}) {
   const skill = await readFile(path.join(REPO, 'ssot/skills/TAG.md'));
   const yaml = `library: { root: library }\ntaxonomy: ssot/rules/tags.yaml\nsensors: ssot/rules/sensors.yaml\nscan: { chunk_bytes: 1024 }\nskills: { TAG: ssot/skills/TAG.md }\n${geminiAt(gemini.url)}`;
   const f = await factory(plan, { files: { 'ssot/factory.yaml': yaml, 'ssot/skills/TAG.md': skill } });
@@ -49,7 +49,7 @@ async function night(gemini: FakeGemini, plan: CardSpec[] = cards(), code = 0) {
   const remote: HttpRemote = await httpRemote(f.root);
   open.push(remote);
   f.git('remote', 'add', 'origin', remote.url);
-  const gh: FakeGitHub = await fakeGitHub({ repo: 'g7-factory/factory', token: TOKEN, gitDir: remote.bare });
+  const gh: FakeGitHub = await fakeGitHub({ repo: 'g7-factory/factory', token: TOKEN, gitDir: remote.bare, ...permissions });
   open.push(gh);
   const env = { GEMINI_API_KEY: KEY, GITHUB_TOKEN: TOKEN, GITHUB_REPOSITORY: gh.fullName, GITHUB_API_URL: gh.url };
   return { f, remote, gh, env, day };
@@ -167,5 +167,22 @@ describe('coreloop end to end on the fakes', () => {
     const pr = gh.pull(1)!;
     expect(pr).toMatchObject({ draft: true, title: expect.stringMatching(/^\[CORELOOP-F\] TAG\.md Caveats: /), head: expect.objectContaining({ ref: expect.stringMatching(/^skill\/docstring-tag-lane3-\d{8}$/) }) });
     expect(String(pr.body)).toContain('g7-coreloop: {"phase":"F"');
+  });
+
+  it('a pull request GitHub refuses fails the promote (exit 8): the branch is pushed, and g7 says what did not go through', { timeout: 120_000 }, async () => {
+    const gemini = await fakeGemini({ keys: [KEY] });
+    open.push(gemini);
+    const { f, remote, gh, env, day } = await night(gemini, cards(), 0, { permissions: { pull_requests: 'read', issues: 'read' } });
+    gh.expect('pulls/list', { state: 'all' });
+    await g7Process(f.root, ['coreloop', 'pattern'], env);
+    const file = path.join(f.ssot, 'audit', 'candidates', `${day}-candidates.json`);
+    const cand = JSON.parse(await readFile(file, 'utf8')).candidates[0];
+    gh.expect('pulls/create');
+    const r = await g7Process(f.root, ['coreloop', 'promote', '--candidate', file, '--id', cand.id, '--confirm'], env);
+    gh.verify();
+    expect(r.code).toBe(8);
+    expect(r.out).toMatch(/draft PR not opened: the branch is on origin, but GitHub did not open the pull request: POST \/repos\/\{owner\}\/\{repo\}\/pulls: 403 Resource not accessible by integration/);
+    const branch = /on branch (\S+):/.exec(r.out)![1]!;
+    expect((await gitAsync(remote.bare, 'rev-parse', `refs/heads/${branch}`)).trim()).toBe(f.git('rev-parse', branch).trim());
   });
 });
