@@ -79,7 +79,7 @@ export async function forEachRecord(files: string[], w: Window, onRecord: (r: Au
 /** What went wrong in a record, typed so that refine can group it and leave transient causes out. */
 export interface Signal {
   type: 'error' | 'violation' | 'short_chunk' | 'extreme_flag' | 'failed_override' | 'tool_failed';
-  /** rate_limit, transient_network, schema, finish, auth, budget, safety, other. */
+  /** rate_limit, transient_network, schema, finish, auth, budget, safety, accept, other. */
   cause: string;
   /** A short description, numbers and paths taken out, so that equal causes group together. */
   detail: string;
@@ -117,7 +117,8 @@ export function signalsOf(r: AuditRecord, shortChunk = 200): Signal[] {
   if (r.chunk_len < shortChunk) out.push({ type: 'short_chunk', cause: 'short_chunk', detail: `inputs under ${shortChunk} characters` });
   const triggers = r.override_calls.map((o) => o.trigger).join(' ');
   for (const t of r.tool_calls) {
-    if (!t.ok && !r.error) out.push({ type: 'tool_failed', cause: causeOf(t.error ?? ''), detail: normalizeDetail(`${t.name}: ${t.error ?? 'failed'}`) });
+    // A failed accept step: the answer had the right shape and the card's rule still did not hold.
+    if (!t.ok && !r.error) out.push({ type: 'tool_failed', cause: t.name.startsWith('accept:') ? 'accept' : causeOf(t.error ?? ''), detail: normalizeDetail(`${t.name}: ${t.error ?? 'failed'}`) });
     for (const f of t.extreme_flags) {
       const cause = /^retries:/.test(f) ? (causeOf(triggers) === 'rate_limit' ? 'rate_limit' : 'transient_network') : causeOf(f);
       out.push({ type: 'extreme_flag', cause, detail: normalizeDetail(f.replace(/:\d+$/, '')) });

@@ -51,6 +51,7 @@ const ADVICE: Record<string, string> = {
   override: 'do not rely on this override',
   auth: 'this is a configuration problem of the key, not of the prompt',
   budget: 'spend fewer tokens per call',
+  accept: 'the answers had the right shape but the accept rule did not hold: give what that rule checks, or ask a person to fix the rule',
   other: 'check the failing cases before trying this again',
 };
 

@@ -154,7 +154,7 @@ describe('coreloop end to end on the fakes', () => {
     const file = path.join(f.ssot, 'audit', 'counterexamples', `${day}-counterexamples.json`);
     const cx = JSON.parse(await readFile(file, 'utf8')).candidates.find((c: { category_hash: string }) => c.category_hash.startsWith('TAG:lane3#'));
     expect(cx).toMatchObject({ section: 'Caveats', action: 'append', target: 'ssot/skills/TAG.md', evidence: { records: 4, signal: { type: 'tool_failed' } } });
-    expect(cx.bullet.text).toMatch(/^TAG work on lane3 failed with tool failed \(other: accept:lines>=N: /);
+    expect(cx.bullet.text).toMatch(/^TAG work on lane3 failed with tool failed \(accept: accept:lines>=N: .*\): the answers had the right shape but the accept rule did not hold/);
     f.git('add', '-A');
     f.git('commit', '-q', '-m', 'counterexamples');
     await gitAsync(f.root, 'push', '-q', 'origin', 'main');
