@@ -166,9 +166,16 @@ async function commitOnBranch(git: Git, env: Record<string, string | undefined>,
   }
 }
 
+/**
+ * The candidate key at the tip of a branch, here or on origin (a workflow's fresh checkout has only the
+ * remote's); null when the branch exists in neither place.
+ */
 async function branchTipKey(git: Git, branch: string): Promise<string | undefined | null> {
-  const r = await git.run(['log', '-1', '--format=%(trailers:key=G7-Candidate-Key,valueonly)', `refs/heads/${branch}`, '--'], { allowFail: true });
-  return r.code !== 0 ? null : r.stdout.trim() || undefined;
+  for (const ref of [`refs/heads/${branch}`, `refs/remotes/origin/${branch}`]) {
+    const r = await git.run(['log', '-1', '--format=%(trailers:key=G7-Candidate-Key,valueonly)', ref, '--'], { allowFail: true });
+    if (r.code === 0) return r.stdout.trim() || undefined;
+  }
+  return null;
 }
 
 /**

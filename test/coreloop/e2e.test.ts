@@ -177,6 +177,9 @@ describe('coreloop end to end on the fakes', () => {
     await g7Process(f.root, ['coreloop', 'pattern'], env);
     const file = path.join(f.ssot, 'audit', 'candidates', `${day}-candidates.json`);
     const cand = JSON.parse(await readFile(file, 'utf8')).candidates[0];
+    f.git('add', '-A');
+    f.git('commit', '-q', '-m', 'candidates');
+    await gitAsync(f.root, 'push', '-q', 'origin', 'main');
     gh.expect('pulls/create');
     const r = await g7Process(f.root, ['coreloop', 'promote', '--candidate', file, '--id', cand.id, '--confirm'], env);
     gh.verify();
@@ -184,5 +187,11 @@ describe('coreloop end to end on the fakes', () => {
     expect(r.out).toMatch(/draft PR not opened: the branch is on origin, but GitHub did not open the pull request: POST \/repos\/\{owner\}\/\{repo\}\/pulls: 403 Resource not accessible by integration/);
     const branch = /on branch (\S+):/.exec(r.out)![1]!;
     expect((await gitAsync(remote.bare, 'rev-parse', `refs/heads/${branch}`)).trim()).toBe(f.git('rev-parse', branch).trim());
+    // Dispatched again from a fresh clone (only origin's branches): already there, nothing new is pushed.
+    const clone = path.join(await mkdtemp(path.join(tmpdir(), 'g7-clone-')), 'work');
+    await gitAsync(tmpdir(), 'clone', '-q', remote.url, clone);
+    const again = await g7Process(clone, ['coreloop', 'promote', '--candidate', path.join(clone, path.relative(f.root, file)), '--id', cand.id, '--confirm'], env);
+    expect(again.code, again.err).toBe(0);
+    expect(again.out).toContain(`already committed on branch ${branch}; nothing was changed`);
   });
 });
