@@ -157,7 +157,12 @@ async function commitOnBranch(git: Git, env: Record<string, string | undefined>,
     const blob = (await g.run(['hash-object', '-w', `--path=${file}`, blobFile])).stdout.trim();
     await g.run(['update-index', '--cacheinfo', `${mode},${blob},${file}`]);
     const tree = (await g.run(['write-tree'])).stdout.trim();
-    const commit = (await g.run(['commit-tree', tree, '-p', 'HEAD', '-F', path.join(tmp, 'message')])).stdout.trim();
+    const made = await g.run(['commit-tree', tree, '-p', 'HEAD', '-F', path.join(tmp, 'message')], { allowFail: true });
+    if (made.code !== 0) {
+      if (/user\.email|user\.name|identity/i.test(made.stderr)) throw new UsageError('git does not know who commits: set git config user.name and user.email (a workflow sets them before g7 coreloop), then run again');
+      throw new Error(`git commit-tree failed: ${made.stderr.trim()}`);
+    }
+    const commit = made.stdout.trim();
     // Create only: a branch that exists is never moved.
     await g.run(['update-ref', `refs/heads/${branch}`, commit, '0'.repeat(40)]);
     return commit;

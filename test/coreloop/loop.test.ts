@@ -89,6 +89,14 @@ describe('coreloop through the CLI, on a real git repository', () => {
     expect(big.err).toMatch(/cannot be applied to ssot\/skills\/TAG\.md; nothing was changed/);
     expect(big.err).toMatch(/Guide: Guide would hold \d+ characters, over its budget of 3000; nothing was changed \[skill\.over-budget\]/);
     expect((await git.run(['branch', '--list', 'skill/*'])).stdout).toBe('');
+    cands.candidates[0].bullet.text = 'A short bullet.';
+    await writeFile(file, JSON.stringify(cands));
+    await git.run(['config', '--unset', 'user.email']);
+    await git.run(['config', '--unset', 'user.name']);
+    const nobody = await repo.g7('coreloop', 'promote', '--candidate', file, '--id', id, '--confirm', '--no-replay');
+    expect(nobody.code).toBe(2);
+    expect(nobody.err).toMatch(/git does not know who commits: set git config user\.name and user\.email/);
+    expect((await git.run(['branch', '--list', 'skill/*'])).stdout).toBe('');
   });
 
   it('a rejected candidate is remembered and not proposed again', async () => {
