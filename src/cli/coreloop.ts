@@ -52,13 +52,23 @@ async function history(c: Ctx) {
   }
 }
 
-async function mine(c: Ctx, kind: 'pattern' | 'refine', since: string, run: (deps: import('../coreloop/pattern.js').MineDeps) => Promise<import('../coreloop/pattern.js').PatternResult>): Promise<number> {
+interface Mined {
+  code: number;
+  /** The candidates file written, and the Guide candidates in it. */
+  file: string;
+  guide: string[];
+  gate: import('../coreloop/history.js').Gate;
+}
+
+async function mine(c: Ctx, kind: 'pattern' | 'refine', since: string, run: (deps: import('../coreloop/pattern.js').MineDeps) => Promise<import('../coreloop/pattern.js').PatternResult>): Promise<Mined> {
   const { windowFrom } = await import('../coreloop/records.js');
   const { outputFiles, writeCandidates } = await import('../coreloop/candidates.js');
   const { knownCandidates } = await import('../coreloop/known.js');
+  const { stabilityGate } = await import('../coreloop/history.js');
   const config = await loadConfig(c.layout, display);
   const window = windowFrom(since, c.now);
-  const known = await knownCandidates(c.layout.auditDir, c.layout.repoRoot, await history(c));
+  const h = await history(c);
+  const known = await knownCandidates(c.layout.auditDir, c.layout.repoRoot, h);
   const { file, dropped } = await run({ auditDir: c.layout.auditDir, window, now: c.now.toISOString(), skills: config.skills, known, display });
   for (const d of dropped) c.io.err(`note: candidate ${d.key}: ${d.reason}`);
   const out = outputFiles(c.layout.auditDir, kind, c.now.toISOString().slice(0, 10));
@@ -72,7 +82,8 @@ async function mine(c: Ctx, kind: 'pattern' | 'refine', since: string, run: (dep
     if (file.skipped.length) c.io.out(`  ${file.skipped.length} found again but already decided (rejected, merged or on a branch)`);
     c.io.out(`wrote ${display(out.json)} and ${display(out.draft)} (read the draft; nothing else changed)`);
   }
-  return EXIT.OK;
+  const guide = file.candidates.filter((x) => x.action === 'append' && x.section === 'Guide' && x.target).map((x) => x.id);
+  return { code: EXIT.OK, file: out.json, guide, gate: stabilityGate(h, c.now) };
 }
 
 /** The reproduction check with the worker this machine has: Gemini with a key, the offline rules without. */
@@ -168,16 +179,29 @@ export function registerCoreloop(program: Command, io: Io, setCode: (code: numbe
 
   coreloop
     .command('pattern')
-    .description('P: find recurring successes and write Guide candidates + a draft to read (never opens a PR)')
+    .description('P: find recurring successes and write Guide candidates + a draft to read (opens no PR, except with --open-prs at tier 2)')
     .option('--since <span>', 'how far back: 30d, 12h, 2w or YYYY-MM-DD', '30d')
     .option('--min-repeat <n>', 'records a group needs', count('--min-repeat', 1), 3)
     .option('--min-unique-questions <n>', 'different inputs a group needs', count('--min-unique-questions', 1), 3)
     .option('--min-chunk-len <n>', 'answers shorter than this are left out', count('--min-chunk-len'), 400)
     .option('--sanitize', 'leave question texts out of the candidates and the draft')
-    .action((o: { since: string; minRepeat: number; minUniqueQuestions: number; minChunkLen: number; sanitize?: boolean }) =>
+    .option('--open-prs', 'only at automation tier 2 (see status): promote each Guide candidate as promote --confirm would; below tier 2, nothing more')
+    .action((o: { since: string; minRepeat: number; minUniqueQuestions: number; minChunkLen: number; sanitize?: boolean; openPrs?: boolean }) =>
       run(async (c) => {
         const { minePatterns } = await import('../coreloop/pattern.js');
-        return mine(c, 'pattern', o.since, (deps) => minePatterns(deps, { minRepeat: o.minRepeat, minUniqueQuestions: o.minUniqueQuestions, minChunkLen: o.minChunkLen, sanitize: o.sanitize === true }));
+        const m = await mine(c, 'pattern', o.since, (deps) => minePatterns(deps, { minRepeat: o.minRepeat, minUniqueQuestions: o.minUniqueQuestions, minChunkLen: o.minChunkLen, sanitize: o.sanitize === true }));
+        if (!o.openPrs) return m.code;
+        // Automation is staged: the nightly job opens Guide-append draft PRs by itself only once stability holds.
+        if (m.gate.tier < 2) {
+          c.io.err(`tier ${m.gate.tier}: no pull request is opened by the nightly job (${m.gate.next})`);
+          return m.code;
+        }
+        let code: number = m.code;
+        for (const id of m.guide) {
+          const r = await apply(c, 'R', { candidate: m.file, id, confirm: true, repeats: 3, replay: true });
+          if (r !== EXIT.OK) code = r; // one refused candidate does not stop the others
+        }
+        return code;
       })());
 
   coreloop
@@ -201,7 +225,7 @@ export function registerCoreloop(program: Command, io: Io, setCode: (code: numbe
         if (o.confirm) throw new UsageError('--confirm applies a candidate: give --candidate FILE --id ID');
         const { mineFailures } = await import('../coreloop/refine.js');
         const excludeTypes = o.excludeTypes.split(',').map((s) => s.trim()).filter(Boolean);
-        return mine(c, 'refine', o.since, (deps) => mineFailures(deps, { minFailures: o.minFailures, excludeTypes, sanitize: o.sanitize === true }));
+        return (await mine(c, 'refine', o.since, (deps) => mineFailures(deps, { minFailures: o.minFailures, excludeTypes, sanitize: o.sanitize === true }))).code;
       })());
 
   coreloop

@@ -194,14 +194,20 @@ jobs:
     timeout-minutes: 30
     steps:
       # The candidates are committed to the protected default branch: as the factory's App (see factory.yml).
+      # The whole history: the stability gate counts merges and reverts of coreloop commits in it.
 ${APP_TOKEN_STEP}      - uses: actions/checkout@v4
         with:
+          fetch-depth: 0
           token: \${{ steps.app.outputs.token || github.token }}
-${setup}      - name: g7 coreloop pattern
+${setup}      # GitHub's coreloop pull requests: one closed without merging is not proposed again. --open-prs does
+      # nothing until \`g7 coreloop status\` says tier 2; from then on it promotes each Guide candidate as a
+      # dispatched promote would (reproduction check, branch, draft pull request).
+      - name: g7 coreloop pattern
         env:
-          # To read the coreloop pull requests: one closed without merging is not proposed again.
-          GITHUB_TOKEN: \${{ github.token }}
-        run: ${g7} coreloop pattern --since 30d --min-repeat 3 --min-unique-questions 3 --min-chunk-len 400 --sanitize
+          GEMINI_API_KEY: \${{ secrets.GEMINI_API_KEY }}
+          GITHUB_TOKEN: \${{ steps.app.outputs.token || secrets.G7_PR_TOKEN || github.token }}
+        run: |
+${IDENTITY}          ${g7} coreloop pattern --since 30d --min-repeat 3 --min-unique-questions 3 --min-chunk-len 400 --sanitize --open-prs
       - name: commit the candidates
         run: |
 ${IDENTITY}          git add ssot/audit

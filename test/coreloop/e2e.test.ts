@@ -18,6 +18,7 @@ import { httpRemote, type HttpRemote } from '../git/http-remote.js';
 import { runBundle } from '../action/runner.js';
 import { auditLine } from '../../src/coreloop/audit.js';
 import { planted, hashed } from './mining.js';
+import { pullMarker } from '../../src/coreloop/history.js';
 import { REPO } from '../helpers.js';
 
 const KEY = 'AIzaSyE2E-coreloop-key-0000000000001';
@@ -193,5 +194,26 @@ describe('coreloop end to end on the fakes', () => {
     const again = await g7Process(clone, ['coreloop', 'promote', '--candidate', path.join(clone, path.relative(f.root, file)), '--id', cand.id, '--confirm'], env);
     expect(again.code, again.err).toBe(0);
     expect(again.out).toContain(`already committed on branch ${branch}; nothing was changed`);
+  });
+
+  it('the nightly pattern --open-prs opens nothing below tier 2, and at tier 2 promotes each Guide candidate to a draft PR', { timeout: 120_000 }, async () => {
+    const gemini = await fakeGemini({ keys: [KEY] });
+    open.push(gemini);
+    const { f, gh, env } = await night(gemini);
+    await gitAsync(f.root, 'push', '-q', 'origin', 'main');
+    gh.expect('pulls/list', { state: 'all' });
+    const below = await g7Process(f.root, ['coreloop', 'pattern', '--open-prs'], env);
+    gh.verify();
+    expect(below.code, below.err).toBe(0);
+    expect(below.err).toMatch(/^tier 0: no pull request is opened by the nightly job \(everything by hand until the first R merge has aged 30 days\)$/m);
+    // Thirty clean Guide merges on GitHub, the first 60 days ago, no revert, no shape regression: tier 2.
+    for (let n = 1; n <= 30; n++)
+      gh.addPullRequest({ number: n, title: `[CORELOOP-R] TAG.md Guide ${n}`, head: `skill/docstring-tag-old-${n}`, state: 'closed', merged_at: new Date(Date.now() - (61 - n) * 86400e3).toISOString(), body: pullMarker({ phase: 'R', key: `old${String(n).padStart(13, '0')}`, bullet: `G-${String(n).padStart(8, '0')}`, engine: 'tag', axis: 'old', action: 'append', target: 'ssot/skills/TAG.md' }) });
+    gh.expect('pulls/list', { state: 'all' }).expect('pulls/create', { draft: true }).expect('issues/add-labels', { labels: ['coreloop'] }).expect('pulls/create', { draft: true }).expect('issues/add-labels', { labels: ['coreloop'] });
+    const at2 = await g7Process(f.root, ['coreloop', 'pattern', '--open-prs'], env);
+    expect(at2.code, at2.err).toBe(0);
+    gh.verify();
+    expect([31, 32].map((n) => gh.pull(n)!.title)).toEqual([expect.stringMatching(/^\[CORELOOP-R\] TAG\.md Guide: TAG work on lane[23]/), expect.stringMatching(/^\[CORELOOP-R\] TAG\.md Guide: TAG work on lane[23]/)]);
+    expect([31, 32].every((n) => gh.pull(n)!.draft === true)).toBe(true);
   });
 });
