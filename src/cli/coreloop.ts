@@ -9,6 +9,7 @@ import { loadConfig } from '../ssot/config.js';
 import { Git } from '../git/git.js';
 import { EXIT } from './exit.js';
 import { display, type Io } from './main.js';
+import { nowDate } from '../host/clock.js';
 
 function count(name: string, min = 0): (v: string) => number {
   return (v) => {
@@ -89,7 +90,7 @@ async function apply(c: Ctx, phase: 'R' | 'F', opts: { candidate: string; id: st
 export function registerCoreloop(program: Command, io: Io, setCode: (code: number) => void): void {
   const ctx = (): Ctx => {
     const g = program.opts<{ ssot: string; json: boolean }>();
-    return { layout: layoutFor(g.ssot), json: g.json, io, now: new Date() };
+    return { layout: layoutFor(g.ssot), json: g.json, io, now: nowDate() };
   };
   /** Commands that read or write the SSOT refuse to start without one, rather than create it in the wrong folder. */
   const run = (fn: (c: Ctx) => Promise<number>, needsSsot = true) => async () => {

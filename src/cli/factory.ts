@@ -3,7 +3,7 @@ import { readFile, stat } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import path from 'node:path';
 import { formatProblem, UsageError } from '../contracts/errors.js';
-import type { JournalEvent } from '../contracts/types.gen.js';
+import type { FactoryState, JournalEvent } from '../contracts/types.gen.js';
 import type { Layout } from '../ssot/layout.js';
 import { backlogFile, packetFile, packReportFile } from '../ssot/layout.js';
 import { writeJsonAtomic } from '../ssot/atomic.js';
@@ -18,6 +18,7 @@ import { fileExists } from '../plan/backlog.js';
 import { Git } from '../git/git.js';
 import { alive } from '../factory/lock.js';
 import { factoryDeps } from './settings.js';
+import { nowIso, nowMs } from '../host/clock.js';
 import { EXIT } from './exit.js';
 import type { Io } from './main.js';
 import type { Worker } from '../worker/worker.js';
@@ -81,8 +82,25 @@ interface DayStanding {
   grown: string | undefined;
 }
 
+/** What the next `g7 run` (the next scheduled job) does with this state, or what a person must do first. */
+export function nextStep(state: FactoryState): string {
+  // RUNNING with an owner process that is gone on this host: the run was interrupted.
+  const ownerGone = state.state === 'RUNNING' && state.owner?.host === hostname() && !alive(state.owner.pid);
+  const stop = state.last_stop;
+  const waiting = state.state === 'RECOVERABLE' && stop?.retry_after && Date.parse(stop.retry_after) > nowMs();
+  const stalls = state.stalled ? ` (${state.stalled} resume(s) in a row without progress; at ${STALLS_TO_FAIL_STOP} it stops FAIL_STOP)` : '';
+  return (
+    state.state === 'FAIL_STOP' ? `${stop?.hint ? `fix: ${stop.hint}; then` : 'read the files above, fix the cause, then'} run \`g7 resume\` (or \`g7 resume --skip ${stop?.card ?? 'CARD'} --reason "…"\` to drop the card)`
+    : waiting ? `waits until ${stop!.retry_after}; the first \`g7 run\` after that resumes at ${stop?.card ?? 'the stopped card'} by itself${stalls}`
+    : state.state === 'RECOVERABLE' ? `the next \`g7 run\` resumes at ${stop?.card ?? 'the stopped card'} by itself${stalls}`
+    : ownerGone ? `interrupted (pid ${state.owner!.pid} is gone): the next \`g7 run\` resumes at the first card without a result`
+    : state.state === 'RUNNING' ? 'a run is in progress (on another machine, or here: see the owner)'
+    : 'the next `g7 run` departs with the next truck'
+  );
+}
+
 export async function statusCommand(c: Common): Promise<number> {
-  const now = new Date().toISOString();
+  const now = nowIso();
   const state = await readState(c.layout, c.display, now);
   let progress: { done: number; total: number } | undefined;
   const round = state.round ?? 1;
@@ -93,18 +111,7 @@ export async function statusCommand(c: Common): Promise<number> {
   }
   const latest = await latestBacklogDay(c.layout);
   const standing = latest ? await dayStanding(c.layout, latest) : undefined;
-  // RUNNING with an owner process that is gone on this host: the run was interrupted.
-  const ownerGone = state.state === 'RUNNING' && state.owner?.host === hostname() && !alive(state.owner.pid);
-  const stop = state.last_stop;
-  const waiting = state.state === 'RECOVERABLE' && stop?.retry_after && Date.parse(stop.retry_after) > Date.now();
-  const stalls = state.stalled ? ` (${state.stalled} resume(s) in a row without progress; at ${STALLS_TO_FAIL_STOP} it stops FAIL_STOP)` : '';
-  const next =
-    state.state === 'FAIL_STOP' ? `${stop?.hint ? `fix: ${stop.hint}; then` : 'read the files above, fix the cause, then'} run \`g7 resume\` (or \`g7 resume --skip ${stop?.card ?? 'CARD'} --reason "…"\` to drop the card)`
-    : waiting ? `waits until ${stop!.retry_after}; the first \`g7 run\` after that resumes at ${stop?.card ?? 'the stopped card'} by itself${stalls}`
-    : state.state === 'RECOVERABLE' ? `the next \`g7 run\` resumes at ${stop?.card ?? 'the stopped card'} by itself${stalls}`
-    : ownerGone ? `interrupted (pid ${state.owner!.pid} is gone): the next \`g7 run\` resumes at the first card without a result`
-    : state.state === 'RUNNING' ? 'a run is in progress (on another machine, or here: see the owner)'
-    : 'the next `g7 run` departs with the next truck';
+  const next = nextStep(state);
   if (c.json) {
     c.io.out(JSON.stringify({ ...state, progress, day: standing ?? null, next }));
     return EXIT.OK;
@@ -145,7 +152,7 @@ async function isCardOf(layout: Layout, day: string, id: string): Promise<boolea
 export async function resumeCommand(c: Common, opts: { commit: boolean; skip?: string; reason?: string }): Promise<number> {
   if (opts.skip !== undefined && !opts.reason?.trim()) throw new UsageError('--skip needs --reason "…": why the card is dropped goes into the journal');
   if (opts.reason !== undefined && opts.skip === undefined) throw new UsageError('--reason goes with --skip CARD');
-  const now = new Date().toISOString();
+  const now = nowIso();
   const state = await readState(c.layout, c.display, now);
   if (state.state === 'RUNNING') {
     c.io.out('a run is in progress or was interrupted: `g7 run` resumes it (no `g7 resume` needed)');

@@ -13,6 +13,7 @@ import { packDayFiles, latestBacklogDay } from '../truck/packets.js';
 import { initSsot } from './init.js';
 import { runCommand, statusCommand, resumeCommand, verifyCommand, logCommand, type Common } from './factory.js';
 import { registerCoreloop } from './coreloop.js';
+import { nowIso } from '../host/clock.js';
 import type { Worker } from '../worker/worker.js';
 
 export interface Io {
@@ -43,7 +44,7 @@ async function planCompile(file: string, opts: { replace?: boolean; dryRun?: boo
   const layout = layoutFor(g.ssot);
   await requireSsot(layout);
   const config = await loadConfig(layout, display);
-  const { compiled, target, written, backup } = await compileToBacklog(path.resolve(file), { layout, config, display, now: () => new Date().toISOString() }, opts);
+  const { compiled, target, written, backup } = await compileToBacklog(path.resolve(file), { layout, config, display, now: nowIso }, opts);
   if (g.json) {
     io.out(JSON.stringify({ day: compiled.day, backlog: display(target), cards: compiled.cards.length, written, backup: backup && display(backup), omitted_done: compiled.omittedDone, reissued: compiled.reissued, entries: compiled.perEntry, notes: compiled.notes }));
   } else {
@@ -162,6 +163,11 @@ export function buildProgram(io: Io, setCode: (c: number) => void, worker?: Work
     .argument('[run]', 'the run to check (default: the newest), e.g. run_0003')
     .description('re-check an evidence pack from its files alone: changed, missing or added files')
     .action((id: string | undefined) => inSsot((c) => verifyCommand(c, id))());
+  program
+    .command('morning')
+    .option('--since <when>', 'the start of the night: an ISO time or an age (12h, 2d); default 24h')
+    .description('the morning report: states, trucks, cards by triage class, tokens and cost, rework, coreloop, what to do now; printed and written to ssot/runs/morning_YYYYMMDD.md')
+    .action((opts: { since?: string }) => inSsot(async (c) => (await import('./morning.js')).morningCommand(c, opts))());
   program
     .command('log')
     .description('the history of runs, rebuilt from git log alone (G7-* commit trailers)')

@@ -1,0 +1,209 @@
+// A whole night of the factory, scripted: a loopback git remote over HTTP (git http-backend), the fake Gemini
+// and the fake GitHub, and a schedule of jobs that each run the committed action bundle as a runner does (a
+// fresh clone, INPUT_* and GITHUB_* variables, one truck per job), with G7_NOW set to the job's scheduled
+// time. Faults are injected from outside the product: scripted answers and errors in the fake Gemini, a
+// pre-receive hook on the remote, a person's push, a SIGKILL. checks.ts then judges the night from the files,
+// the remote's history and the fakes' request logs.
+import { mkdir, writeFile, chmod, readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { fakeGemini, type FakeGemini } from '../fakes/gemini-server.js';
+import { fakeGitHub, type FakeGitHub } from '../fakes/github-server.js';
+import { httpRemote, type HttpRemote } from '../git/http-remote.js';
+import { checkout, runBundle, TOKEN, type ActionRun } from '../action/runner.js';
+import { gitAsync } from '../factory/fixture.js';
+import { nightRepo } from './setup.js';
+
+/** The night's Gemini key: a canary that must never show up in a committed file or a log. */
+export const CANARY = 'AIzaSyNIGHT-canary-key-0000000000000001';
+
+export interface JobRecord {
+  name: string;
+  /** The scheduled time the job's clock (G7_NOW) starts at. */
+  at: string;
+  kind: 'run' | 'plan-compile' | 'resume' | 'coreloop-pattern' | 'coreloop-promote' | 'policy' | 'lanes';
+  /** What the job was there to show. */
+  shows: string[];
+  code: number | null;
+  outputs: Record<string, string>;
+  /** The remote's main before and after the job. */
+  before: string;
+  after: string;
+  workspace: string;
+  log: string;
+  killed?: boolean;
+}
+
+export interface Night {
+  jobs: JobRecord[];
+  remote: HttpRemote;
+  gemini: FakeGemini;
+  github: FakeGitHub;
+  /** Folder with every job's log (stdout + stderr), the morning report, the fakes' request logs. */
+  logDir: string;
+  /** The person's commit that raced a job's push. */
+  personCommit?: string;
+  /** The run whose push the remote refused once. */
+  refusedRun?: string;
+  killedRun?: string;
+  close(): Promise<void>;
+}
+
+const strip = (s: string) => s.replace(/\u001b\[[0-9;]*m/g, '');
+
+/** The night's fake Gemini: answers tags from the chunk's own text (not the taxonomy in the prompt), strike findings, and the two work packs' patches. */
+function nightAnswer(fallback: FakeGemini['answer']): FakeGemini['answer'] {
+  return (body) => {
+    const schema = JSON.stringify((body.generationConfig as Record<string, unknown> | undefined)?.responseJsonSchema ?? {});
+    const prompt = JSON.stringify(body.contents ?? '');
+    if (schema.includes('"edits"')) {
+      if (prompt.includes('reports/strike-digest.md')) return { edits: [{ path: 'reports/strike-digest.md', content: '# Strike digest\n\n- related-party loans in the ledger and every fifth disclosure\n' }] };
+      if (prompt.includes('tools/fixit.mjs')) return { edits: [{ path: 'tools/fixit.mjs', content: '// still failing: the check cannot pass tonight\nprocess.exit(1);\n' }] };
+      return { edits: [] };
+    }
+    if (schema.includes('"tags"')) {
+      const chunk = /Chunk (\S+) bytes (\d+\+\d+):\\n([\s\S]*)/.exec(prompt);
+      const text = chunk?.[3] ?? '';
+      const risky = /related-party/.test(text);
+      return { tags: risky ? ['related-party'] : [], strike: risky, why: `${risky ? 'a related-party loan' : 'nothing notable'} in ${chunk?.[1] ?? '?'} bytes ${chunk?.[2] ?? '?'}` };
+    }
+    return fallback(body);
+  };
+}
+
+export interface NightOptions {
+  libraryFiles?: number;
+  log?: (line: string) => void;
+  logDir: string;
+}
+
+/** A pre-receive hook that refuses the next push to main once, as branch protection would, then lets pushes through. */
+async function refuseNextPushOnce(bare: string): Promise<void> {
+  const hook = path.join(bare, 'hooks', 'pre-receive');
+  await mkdir(path.dirname(hook), { recursive: true });
+  await writeFile(
+    hook,
+    `#!/bin/sh
+# Branch protection, once: the first push after this hook was installed is refused, the marker lets the rest in.
+marker="$GIT_DIR/refused-once"
+if [ ! -e "$marker" ]; then
+  : > "$marker"
+  echo "error: GH006: Protected branch update failed for refs/heads/main." >&2
+  echo "error: Changes must be made through a pull request." >&2
+  exit 1
+fi
+exit 0
+`,
+  );
+  await chmod(hook, 0o755);
+}
+
+export async function runNight(o: NightOptions): Promise<Night> {
+  const log = o.log ?? (() => {});
+  await mkdir(o.logDir, { recursive: true });
+  const gemini = await fakeGemini({ keys: [CANARY] });
+  gemini.answer = nightAnswer(gemini.answer);
+  const seed = await nightRepo({ libraryFiles: o.libraryFiles ?? 200, geminiUrl: gemini.url });
+  const remote = await httpRemote(seed.root);
+  const github = await fakeGitHub({ token: TOKEN, gitDir: remote.bare });
+  const night: Night = { jobs: [], remote, gemini, github, logDir: o.logDir, close: async () => { await remote.close(); await gemini.close(); await github.close(); } };
+  const head = async () => (await gitAsync(remote.bare, 'rev-parse', 'refs/heads/main')).trim();
+
+  let seq = 0;
+  /** One scheduled (or dispatched) job of the factory workflow: a fresh checkout, then the action's step. */
+  const job = async (
+    name: string,
+    at: string,
+    kind: JobRecord['kind'],
+    shows: string[],
+    opts: { inputs?: Record<string, string>; workspace?: string; beforeStep?: (workspace: string) => Promise<void>; watch?: Parameters<typeof runBundle>[0]['watch']; event?: { name: string; payload: unknown } } = {},
+  ): Promise<JobRecord> => {
+    const before = await head();
+    const co = opts.workspace ? { dir: opts.workspace, sha: (await gitAsync(opts.workspace, 'rev-parse', 'HEAD')).trim() } : await checkout(remote.url);
+    await opts.beforeStep?.(co.dir);
+    let killed = false;
+    const r: ActionRun = await runBundle({
+      workspace: co.dir,
+      sha: co.sha,
+      apiUrl: github.url,
+      repository: github.fullName,
+      ...(opts.event ? { event: opts.event } : {}),
+      inputs: { command: kind === 'run' || kind === 'lanes' ? 'run' : kind, 'gemini-api-key': CANARY, ...opts.inputs },
+      env: { G7_NOW: at },
+      ...(opts.watch ? { watch: (out: string, kill: (s: NodeJS.Signals) => void) => opts.watch!(out, (s) => ((killed = true), kill(s))) } : {}),
+    });
+    const file = path.join(o.logDir, `job${String(++seq).padStart(2, '0')}-${name}.log`);
+    await writeFile(file, `${strip(r.stdout)}\n--- stderr ---\n${strip(r.stderr)}\n--- summary ---\n${r.summary}`);
+    const rec: JobRecord = { name, at, kind, shows, code: r.code, outputs: r.outputs, before, after: await head(), workspace: co.dir, log: file, ...(killed ? { killed } : {}) };
+    night.jobs.push(rec);
+    log(`${at.slice(11, 16)}  ${name.padEnd(26)} exit ${String(r.code).padEnd(4)} ${(r.outputs.state ?? '').padEnd(11)} ${r.outputs['run-id'] ?? ''}${killed ? ' (SIGKILLed)' : ''}  ${shows.join('; ')}`);
+    return rec;
+  };
+
+  const T = (hhmm: string, day = '2026-11-21') => `${day}T${hhmm}:00.000Z`;
+  const state = (r: JobRecord) => r.outputs.state ?? '';
+
+  // The evening before: a person dispatches plan-compile.
+  await job('plan-compile', T('22:05', '2026-11-20'), 'plan-compile', ['a person compiles the day plan (dispatch)'], { event: { name: 'workflow_dispatch', payload: { inputs: { command: 'plan-compile' } } } });
+
+  // 00:23 — round 1 truck A. Its first TAG card has more chunks than batch_min_requests: a Batch API job.
+  // The first online calls meet a 429 burst with a retryDelay, then an answer that is not JSON (SCHEMA: the
+  // card's one rework passes).
+  gemini.script(
+    { error: 'quota-minute', retryDelay: '1s' },
+    { error: 'quota-minute', retryDelay: '1s' },
+    { error: 'quota-minute', retryDelay: '1s' },
+    { text: '{"tags": ["related-party"], "strike": tru' },
+  );
+  await job('truck', T('00:23'), 'run', ['429 burst with retryDelay', 'a malformed answer (SCHEMA, one rework)', 'a Batch API job submitted']);
+
+  // 01:23 — the batch job has finished; its first poll fails once. A person pushes to main while the job runs.
+  gemini.finishBatches();
+  gemini.scriptRoute('batches.get', { error: 'unavailable' });
+  await job('truck', T('01:23'), 'run', ['batch poll fails once, then collected', 'push race with a person'], {
+    beforeStep: async () => {
+      const person = await checkout(remote.url);
+      await writeFile(path.join(person.dir, 'NOTES.md'), 'A person wrote this while the factory ran.\n');
+      await gitAsync(person.dir, 'add', 'NOTES.md');
+      await gitAsync(person.dir, 'commit', '-q', '-m', 'notes: a person commits during the night');
+      await gitAsync(person.dir, 'push', '-q', 'origin', 'HEAD:main');
+      night.personCommit = (await gitAsync(person.dir, 'rev-parse', 'HEAD')).trim();
+    },
+  });
+
+  // 02:23 — the runner dies: SIGKILL in the middle of the truck's second bundle.
+  const killed = await job('truck', T('02:23'), 'run', ['SIGKILL mid-bundle'], {
+    watch: (out, kill) => {
+      if (/bundle 1\/6 done[\s\S]*\[25\/120\]/.test(out)) kill('SIGKILL');
+    },
+  });
+  night.killedRun = /run_\d{4}(?=: round \d+ truck [AB] of \d+ departs)/.exec(await readFileText(killed.log))?.[0];
+
+  // 03:23 — resumes the killed run; then a 503 streak outlasts the retries: RECOVERABLE.
+  gemini.script(...Array.from({ length: 5 }, () => ({ error: 'unavailable' as const })));
+  await job('truck', T('03:23'), 'run', ['resumes the killed run', '503 streak: RECOVERABLE']);
+
+  // 04:23 — resumes; ten answers later the daily quota runs out: RECOVERABLE until midnight Pacific (08:00Z).
+  gemini.script(...Array.from({ length: 10 }, () => ({ latencyMs: 0 })), { error: 'quota-day' });
+  await job('truck', T('04:23'), 'run', ['daily quota exhausted: RECOVERABLE until 08:00Z']);
+  // 06:23 — before retry_after: does nothing.
+  await job('truck', T('06:23'), 'run', ['before retry_after: nothing']);
+  // 08:23 — after it: resumes.
+  await job('truck', T('08:23'), 'run', ['after retry_after: resumes']);
+
+  // 09:23 — the remote refuses the first push once (a pre-receive hook, as branch protection does).
+  await refuseNextPushOnce(remote.bare);
+  const refused = await job('truck', T('09:23'), 'run', ['push refused once by branch protection']);
+  night.refusedRun = refused.outputs['run-id'];
+  // 10:23 — on the same runner (a self-hosted runner keeps its workspace): pushes what was refused, then departs.
+  await job('truck', T('10:23'), 'run', ['pushes the refused evidence first (same workspace)'], { workspace: refused.workspace });
+
+  // Lane matrix: PENDING until the lane matrix (issue 9 item 4) lands: then one job runs lanes as a matrix.
+  // The rest of the night: one truck per job until the factory stops for a person or has nothing left.
+  for (let h = 11; h <= 20; h++) {
+    const r = await job('truck', T(`${String(h).padStart(2, '0')}:23`), 'run', ['the next truck']);
+    if (state(r) === 'FAIL_STOP' || /nothing to run/.test(await readFileText(r.log))) break;
+  }
+  return night;
+}
+
+const readFileText = (f: string) => readFile(f, 'utf8');
