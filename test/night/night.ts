@@ -4,13 +4,13 @@
 // time. Faults are injected from outside the product: scripted answers and errors in the fake Gemini, a
 // pre-receive hook on the remote, a person's push, a SIGKILL. checks.ts then judges the night from the files,
 // the remote's history and the fakes' request logs.
-import { mkdir, writeFile, chmod, readFile } from 'node:fs/promises';
+import { mkdir, writeFile, chmod, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { fakeGemini, type FakeGemini } from '../fakes/gemini-server.js';
 import { fakeGitHub, type FakeGitHub } from '../fakes/github-server.js';
 import { httpRemote, type HttpRemote } from '../git/http-remote.js';
 import { checkout, runBundle, TOKEN, type ActionRun } from '../action/runner.js';
-import { gitAsync } from '../factory/fixture.js';
+import { gitAsync, g7Process, type G7Process } from '../factory/fixture.js';
 import { nightRepo } from './setup.js';
 
 /** The night's Gemini key: a canary that must never show up in a committed file or a log. */
@@ -29,7 +29,10 @@ export interface JobRecord {
   before: string;
   after: string;
   workspace: string;
+  /** The event that started the job: schedule, or workflow_dispatch (a person). */
+  event: string;
   log: string;
+  logText: string;
   killed?: boolean;
 }
 
@@ -44,7 +47,11 @@ export interface Night {
   personCommit?: string;
   /** The run whose push the remote refused once. */
   refusedRun?: string;
+  /** The commits the remote refused, as the refused job's workspace had them. */
+  refusedCommits?: string[];
   killedRun?: string;
+  /** The coreloop draft PR as the fake GitHub holds it (when promote opens one). */
+  coreloopPr?: { number: number; title: string; draft: boolean; blocked: boolean };
   close(): Promise<void>;
 }
 
@@ -76,17 +83,17 @@ export interface NightOptions {
   logDir: string;
 }
 
-/** A pre-receive hook that refuses the next push to main once, as branch protection would, then lets pushes through. */
-async function refuseNextPushOnce(bare: string): Promise<void> {
+/**
+ * Branch protection on the remote, as a pre-receive hook: while `protect` exists in the bare repository, every
+ * push to main is refused as GitHub refuses a protected branch. The night turns it on for one job.
+ */
+async function branchProtection(bare: string): Promise<{ on(): Promise<void>; off(): Promise<void> }> {
   const hook = path.join(bare, 'hooks', 'pre-receive');
   await mkdir(path.dirname(hook), { recursive: true });
   await writeFile(
     hook,
     `#!/bin/sh
-# Branch protection, once: the first push after this hook was installed is refused, the marker lets the rest in.
-marker="$GIT_DIR/refused-once"
-if [ ! -e "$marker" ]; then
-  : > "$marker"
+if [ -e "$GIT_DIR/protect" ]; then
   echo "error: GH006: Protected branch update failed for refs/heads/main." >&2
   echo "error: Changes must be made through a pull request." >&2
   exit 1
@@ -95,6 +102,8 @@ exit 0
 `,
   );
   await chmod(hook, 0o755);
+  const marker = path.join(bare, 'protect');
+  return { on: () => writeFile(marker, ''), off: () => rm(marker, { force: true }) };
 }
 
 export async function runNight(o: NightOptions): Promise<Night> {
@@ -132,10 +141,25 @@ export async function runNight(o: NightOptions): Promise<Night> {
       ...(opts.watch ? { watch: (out: string, kill: (s: NodeJS.Signals) => void) => opts.watch!(out, (s) => ((killed = true), kill(s))) } : {}),
     });
     const file = path.join(o.logDir, `job${String(++seq).padStart(2, '0')}-${name}.log`);
-    await writeFile(file, `${strip(r.stdout)}\n--- stderr ---\n${strip(r.stderr)}\n--- summary ---\n${r.summary}`);
-    const rec: JobRecord = { name, at, kind, shows, code: r.code, outputs: r.outputs, before, after: await head(), workspace: co.dir, log: file, ...(killed ? { killed } : {}) };
+    const logText = `${strip(r.stdout)}\n--- stderr ---\n${strip(r.stderr)}\n--- summary ---\n${r.summary}`;
+    await writeFile(file, logText);
+    const rec: JobRecord = { name, at, kind, shows, code: r.code, outputs: r.outputs, before, after: await head(), workspace: co.dir, event: opts.event?.name ?? 'schedule', log: file, logText, ...(killed ? { killed } : {}) };
     night.jobs.push(rec);
     log(`${at.slice(11, 16)}  ${name.padEnd(26)} exit ${String(r.code).padEnd(4)} ${(r.outputs.state ?? '').padEnd(11)} ${r.outputs['run-id'] ?? ''}${killed ? ' (SIGKILLed)' : ''}  ${shows.join('; ')}`);
+    return rec;
+  };
+
+  /** A job whose step is not the action (the coreloop workflow runs the CLI): a fresh checkout, then `fn`. */
+  const step = async (name: string, at: string, shows: string[], fn: (dir: string) => Promise<G7Process>): Promise<JobRecord> => {
+    const before = await head();
+    const co = await checkout(remote.url);
+    const r = await fn(co.dir);
+    const file = path.join(o.logDir, `job${String(++seq).padStart(2, '0')}-${name}.log`);
+    const logText = `${strip(r.out)}\n--- stderr ---\n${strip(r.err)}\n`;
+    await writeFile(file, logText);
+    const rec: JobRecord = { name, at, kind: 'coreloop-pattern', shows, code: r.code, outputs: {}, before, after: await head(), workspace: co.dir, event: 'schedule', log: file, logText };
+    night.jobs.push(rec);
+    log(`${at.slice(11, 16)}  ${name.padEnd(26)} exit ${String(r.code).padEnd(4)} ${''.padEnd(11)}           ${shows.join('; ')}`);
     return rec;
   };
 
@@ -176,7 +200,7 @@ export async function runNight(o: NightOptions): Promise<Night> {
       if (/bundle 1\/6 done[\s\S]*\[25\/120\]/.test(out)) kill('SIGKILL');
     },
   });
-  night.killedRun = /run_\d{4}(?=: round \d+ truck [AB] of \d+ departs)/.exec(await readFileText(killed.log))?.[0];
+  night.killedRun = /run_\d{4}(?=: round \d+ truck [AB] of \d+ departs)/.exec(killed.logText)?.[0];
 
   // 03:23 — resumes the killed run; then a 503 streak outlasts the retries: RECOVERABLE.
   gemini.script(...Array.from({ length: 5 }, () => ({ error: 'unavailable' as const })));
@@ -190,10 +214,14 @@ export async function runNight(o: NightOptions): Promise<Night> {
   // 08:23 — after it: resumes.
   await job('truck', T('08:23'), 'run', ['after retry_after: resumes']);
 
-  // 09:23 — the remote refuses the first push once (a pre-receive hook, as branch protection does).
-  await refuseNextPushOnce(remote.bare);
-  const refused = await job('truck', T('09:23'), 'run', ['push refused once by branch protection']);
+  // 09:23 — branch protection refuses the job's pushes (a pre-receive hook); a person lets the factory's App
+  // past it before the next job.
+  const protection = await branchProtection(remote.bare);
+  await protection.on();
+  const refused = await job('truck', T('09:23'), 'run', ['push refused by branch protection']);
+  await protection.off();
   night.refusedRun = refused.outputs['run-id'];
+  night.refusedCommits = (await gitAsync(refused.workspace, 'rev-list', `${refused.after}..HEAD`)).trim().split('\n').filter(Boolean);
   // 10:23 — on the same runner (a self-hosted runner keeps its workspace): pushes what was refused, then departs.
   await job('truck', T('10:23'), 'run', ['pushes the refused evidence first (same workspace)'], { workspace: refused.workspace });
 
@@ -201,9 +229,23 @@ export async function runNight(o: NightOptions): Promise<Night> {
   // The rest of the night: one truck per job until the factory stops for a person or has nothing left.
   for (let h = 11; h <= 20; h++) {
     const r = await job('truck', T(`${String(h).padStart(2, '0')}:23`), 'run', ['the next truck']);
-    if (state(r) === 'FAIL_STOP' || /nothing to run/.test(await readFileText(r.log))) break;
+    if (state(r) === 'FAIL_STOP' || /nothing to run/.test(r.logText)) break;
   }
+
+  // 04:41 (next day's schedule, played now) — the nightly coreloop pattern job, as coreloop.yml runs it: mine
+  // the audit log in a fresh checkout, commit the candidates, push.
+  await step('coreloop-pattern', T('12:41'), ['coreloop pattern over the night\'s audit log, candidates committed'], async (dir) => {
+    const r = await g7Process(dir, ['coreloop', 'pattern', '--since', '30d', '--min-repeat', '3', '--min-unique-questions', '3', '--min-chunk-len', '400', '--sanitize'], { G7_NOW: T('12:41') });
+    await gitAsync(dir, 'add', 'ssot/audit');
+    const staged = await gitAsync(dir, 'diff', '--cached', '--name-only');
+    if (staged.trim()) {
+      await gitAsync(dir, 'commit', '-q', '-m', 'g7: coreloop pattern candidates');
+      await gitAsync(dir, 'push', '-q', 'origin', 'HEAD:main');
+    }
+    return r;
+  });
+  // PENDING (issue 10, helper "coreloop"): a dispatched promote opening a draft PR through the forge, then the
+  // policy job (action command: policy) on that PR's auto-merge attempt. When promote opens PRs, run it here
+  // and fill night.coreloopPr from the fake GitHub; check 6 then judges it.
   return night;
 }
-
-const readFileText = (f: string) => readFile(f, 'utf8');
