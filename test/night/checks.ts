@@ -19,7 +19,6 @@ export interface Check {
   details: string[];
 }
 
-const MORNING_AT = '2026-11-21T13:30:00.000Z';
 const NIGHT_FROM = '2026-11-20T20:00:00.000Z';
 
 async function readJson<T>(file: string): Promise<T> {
@@ -51,7 +50,7 @@ export async function checkNight(night: Night): Promise<{ checks: Check[]; morni
   const add = (n: number, title: string, problems: string[], details: string[], pending?: string) =>
     checks.push({ n, title, result: pending ? 'PENDING' : problems.length ? 'FAIL' : 'ok', details: pending ? [pending, ...details] : [...problems.map((p) => `FAIL: ${p}`), ...details] });
   const final = (await checkout(night.remote.url)).dir;
-  const g7 = (...args: string[]) => g7Process(final, args, { G7_NOW: MORNING_AT });
+  const g7 = (...args: string[]) => g7Process(final, args, { G7_NOW: night.morningAt });
   const ssot = path.join(final, 'ssot');
   const runs = (await readdir(path.join(ssot, 'runs'))).filter((n) => /^run_\d{4}$/.test(n)).sort();
   const reports = new Map<string, VerifyReport>();
@@ -154,6 +153,14 @@ export async function checkNight(night: Night): Promise<{ checks: Check[]; morni
     if (killedAt < 0 || !night.killedRun) problems.push('no job was killed');
     else if (!resumer || !resumer.logText.includes(`resuming ${night.killedRun}`)) problems.push(`the job after the kill did not resume ${night.killedRun}`);
     else details.push(`killed at ${night.jobs[killedAt]!.at.slice(11, 16)} in ${night.killedRun}; resumed by the job at ${resumer.at.slice(11, 16)}`);
+
+    // The job before a RECOVERABLE stop's retry_after did nothing: no commit, no run; the one after resumed.
+    const early = night.jobs.find((j) => j.shows.some((s) => s.includes('before retry_after')));
+    const later = early && night.jobs[night.jobs.indexOf(early) + 1];
+    if (!early || !later) problems.push('no job ran before a retry_after');
+    else if (early.before !== early.after || !/nothing to do before then/.test(early.logText)) problems.push(`the job at ${early.at} before retry_after changed the remote or did not say why`);
+    else if (later.before === later.after || !/resumes the truck after RECOVERABLE|departs/.test(later.logText)) problems.push(`the job at ${later.at} after retry_after did not resume`);
+    else details.push(`daily quota: the job at ${early.at.slice(11, 16)} (before retry_after) made no commit and no run; the one at ${later.at.slice(11, 16)} resumed in ${later.outputs['run-id']}`);
 
     // Both sides of the push race are in the history.
     const isAncestor = (a: string) => gitAsync(night.remote.bare, 'merge-base', '--is-ancestor', a, 'refs/heads/main').then(() => true, () => false);

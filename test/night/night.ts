@@ -50,6 +50,8 @@ export interface Night {
   /** The commits the remote refused, as the refused job's workspace had them. */
   refusedCommits?: string[];
   killedRun?: string;
+  /** When a person reads the morning report (after the last job). */
+  morningAt: string;
   /** The coreloop draft PR as the fake GitHub holds it (when promote opens one). */
   coreloopPr?: { number: number; title: string; draft: boolean; blocked: boolean };
   close(): Promise<void>;
@@ -111,10 +113,10 @@ export async function runNight(o: NightOptions): Promise<Night> {
   await mkdir(o.logDir, { recursive: true });
   const gemini = await fakeGemini({ keys: [CANARY] });
   gemini.answer = nightAnswer(gemini.answer);
-  const seed = await nightRepo({ libraryFiles: o.libraryFiles ?? 200, geminiUrl: gemini.url });
+  const seed = await nightRepo({ libraryFiles: o.libraryFiles ?? 300, geminiUrl: gemini.url });
   const remote = await httpRemote(seed.root);
   const github = await fakeGitHub({ token: TOKEN, gitDir: remote.bare });
-  const night: Night = { jobs: [], remote, gemini, github, logDir: o.logDir, close: async () => { await remote.close(); await gemini.close(); await github.close(); } };
+  const night: Night = { jobs: [], remote, gemini, github, logDir: o.logDir, morningAt: '', close: async () => { await remote.close(); await gemini.close(); await github.close(); } };
   const head = async () => (await gitAsync(remote.bare, 'rev-parse', 'refs/heads/main')).trim();
 
   let seq = 0;
@@ -145,7 +147,7 @@ export async function runNight(o: NightOptions): Promise<Night> {
     await writeFile(file, logText);
     const rec: JobRecord = { name, at, kind, shows, code: r.code, outputs: r.outputs, before, after: await head(), workspace: co.dir, event: opts.event?.name ?? 'schedule', log: file, logText, ...(killed ? { killed } : {}) };
     night.jobs.push(rec);
-    log(`${at.slice(11, 16)}  ${name.padEnd(26)} exit ${String(r.code).padEnd(4)} ${(r.outputs.state ?? '').padEnd(11)} ${r.outputs['run-id'] ?? ''}${killed ? ' (SIGKILLed)' : ''}  ${shows.join('; ')}`);
+    log(`${at.slice(11, 16)}  ${name.padEnd(26)} exit ${(killed ? 'KILL' : String(r.code)).padEnd(4)} ${(r.outputs.state ?? '').padEnd(11)} ${r.outputs['run-id'] ?? ''}${killed ? ' (SIGKILLed)' : ''}  ${shows.join('; ')}`);
     return rec;
   };
 
@@ -227,15 +229,18 @@ export async function runNight(o: NightOptions): Promise<Night> {
 
   // Lane matrix: PENDING until the lane matrix (issue 9 item 4) lands: then one job runs lanes as a matrix.
   // The rest of the night: one truck per job until the factory stops for a person or has nothing left.
-  for (let h = 11; h <= 20; h++) {
+  log('--:--  lane matrix                PENDING: one job runs its truck as a lane matrix once the lane matrix (issue 9 item 4) lands');
+  let h = 11;
+  for (; h <= 21; h++) {
     const r = await job('truck', T(`${String(h).padStart(2, '0')}:23`), 'run', ['the next truck']);
     if (state(r) === 'FAIL_STOP' || /nothing to run/.test(r.logText)) break;
   }
+  const hh = (n: number) => String(n).padStart(2, '0');
 
-  // 04:41 (next day's schedule, played now) — the nightly coreloop pattern job, as coreloop.yml runs it: mine
+  // After the last truck — the nightly coreloop pattern job, as coreloop.yml runs it: mine
   // the audit log in a fresh checkout, commit the candidates, push.
-  await step('coreloop-pattern', T('12:41'), ['coreloop pattern over the night\'s audit log, candidates committed'], async (dir) => {
-    const r = await g7Process(dir, ['coreloop', 'pattern', '--since', '30d', '--min-repeat', '3', '--min-unique-questions', '3', '--min-chunk-len', '400', '--sanitize'], { G7_NOW: T('12:41') });
+  await step('coreloop-pattern', T(`${hh(h)}:41`), ['coreloop pattern over the night\'s audit log, candidates committed'], async (dir) => {
+    const r = await g7Process(dir, ['coreloop', 'pattern', '--since', '30d', '--min-repeat', '3', '--min-unique-questions', '3', '--min-chunk-len', '400', '--sanitize'], { G7_NOW: T(`${hh(h)}:41`) });
     await gitAsync(dir, 'add', 'ssot/audit');
     const staged = await gitAsync(dir, 'diff', '--cached', '--name-only');
     if (staged.trim()) {
@@ -247,5 +252,6 @@ export async function runNight(o: NightOptions): Promise<Night> {
   // PENDING (issue 10, helper "coreloop"): a dispatched promote opening a draft PR through the forge, then the
   // policy job (action command: policy) on that PR's auto-merge attempt. When promote opens PRs, run it here
   // and fill night.coreloopPr from the fake GitHub; check 6 then judges it.
+  night.morningAt = T(`${hh(h + 1)}:30`);
   return night;
 }
