@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach } from 'vitest';
 import { REPO, childEnv } from '../helpers.js';
-import { gitAsync, initGit } from '../factory/fixture.js';
+import { gitAsync } from '../factory/fixture.js';
 import { httpRemote, type HttpRemote } from '../git/http-remote.js';
 import { fakeGitHub, type FakeGitHub } from '../fakes/github-server.js';
 
@@ -37,7 +37,7 @@ export function loopback(): { remote(seedFrom: string): Promise<HttpRemote>; git
 export async function checkout(url: string): Promise<{ dir: string; sha: string }> {
   const dir = path.join(await mkdtemp(path.join(tmpdir(), 'g7-checkout-')), 'work');
   await gitAsync(tmpdir(), 'clone', '-q', url, dir);
-  initGit(dir);
+  for (const [k, v] of [['user.email', 'factory@example.invalid'], ['user.name', 'G7 test'], ['commit.gpgsign', 'false']]) await gitAsync(dir, 'config', k!, v!);
   return { dir, sha: (await gitAsync(dir, 'rev-parse', 'HEAD')).trim() };
 }
 

@@ -121,31 +121,39 @@ export async function checkNight(night: Night): Promise<{ checks: Check[]; morni
   {
     const problems: string[] = [];
     const details: string[] = [];
-    // Every card of every truck accounted for exactly once: one final result (PASS, FAIL, SKIP) per card,
-    // or none only after the slot where a FAIL_STOP stopped its truck.
+    // Every card of every truck accounted for exactly once: one result (PASS, FAIL, SKIP) per time it was
+    // issued (a card the strike list's growth compiled anew is requeued, and runs again), none lost: a card
+    // without a result is only allowed behind the slot where a FAIL_STOP stopped its truck.
     const results = new Map<string, JournalEvent[]>();
     for (const e of journal.filter((x) => x.event === 'card_result')) results.set(e.card!, [...(results.get(e.card!) ?? []), e]);
+    const requeued = new Map<string, number>();
+    for (const e of journal.filter((x) => x.event === 'requeue')) requeued.set(e.card!, (requeued.get(e.card!) ?? 0) + 1);
     const failStops = journal.filter((e) => e.event === 'run_stop' && e.state === 'FAIL_STOP');
-    let cards = 0;
+    const seen = new Set<string>();
     let unreached = 0;
+    let trucks = 0;
     const roundsDir = path.join(ssot, 'packets', NIGHT_DAY);
     for (const round of (await readdir(roundsDir)).sort())
       for (const truck of ['A', 'B'] as const) {
         const file = path.join(roundsDir, round, `packet_${truck}.jsonl`);
         const slots = (await readFile(file, 'utf8').catch(() => '')).split('\n').filter(Boolean).map((l) => JSON.parse(l) as { slot: number; card: { id: string } });
+        if (slots.length) trucks++;
         const roundNo = Number(round.slice('round_'.length));
         const stoppedAt = failStops.filter((s) => s.round === roundNo && s.truck === truck).map((s) => results.get((/^(\S+) failed/.exec(s.detail ?? '') ?? [])[1] ?? '')?.[0]?.slot ?? 0);
         for (const s of slots) {
-          cards++;
-          const rs = results.get(s.card.id) ?? [];
-          if (rs.length > 1) problems.push(`${s.card.id} has ${rs.length} results: ${rs.map((r) => `${r.status} in ${r.run}`).join(', ')}`);
+          const id = s.card.id;
+          const rs = results.get(id) ?? [];
           if (rs.length === 0) {
             if (stoppedAt.some((slot) => slot > 0 && s.slot > slot)) unreached++;
-            else problems.push(`${s.card.id} (${round} truck ${truck} slot ${s.slot}) has no result and was not behind a stop`);
+            else problems.push(`${id} (${round} truck ${truck} slot ${s.slot}) has no result and was not behind a stop`);
           }
+          if (seen.has(id)) continue;
+          seen.add(id);
+          const allowed = 1 + (requeued.get(id) ?? 0);
+          if (rs.length > allowed) problems.push(`${id} has ${rs.length} results for ${allowed} issue(s): ${rs.map((r) => `${r.status} in ${r.run}`).join(', ')}`);
         }
       }
-    details.push(`${cards} cards in ${new Set(journal.filter((e) => e.event === 'run_start').map((e) => `${e.round}${e.truck}`)).size} trucks: ${results.size} with exactly one result, ${unreached} behind the FAIL_STOP`);
+    details.push(`${seen.size} cards in ${trucks} trucks: each with one result per issue (${[...requeued.values()].reduce((a, b) => a + b, 0)} requeued by a recompile), ${unreached} behind the FAIL_STOP`);
 
     // The killed job's truck resumed: the next job continued the same run.
     const killedAt = night.jobs.findIndex((j) => j.killed);
@@ -196,6 +204,8 @@ export async function checkNight(night: Night): Promise<{ checks: Check[]; morni
     details.push(`paid calls / unique requests = ${ratio.toFixed(2)} (${paid.length} / ${new Set(paid).size}, from the fake Gemini's log; ${night.gemini.requests.filter((r) => r.status >= 400).length} refused requests not paid)`);
 
     // The canary key: in no object of the remote (every file of every commit, every message) and no log.
+    // The search must see what is there: the trailers of every evidence commit, and a line of the ledger.
+    for (const known of ['G7-Manifest:', 'a related-party loan of KRW 9 million']) if (!(await objectsContain(night.remote.bare, known))) problems.push(`the object search does not find "${known}", which is in the remote`);
     if (await objectsContain(night.remote.bare, CANARY)) problems.push('the canary key is in the remote repository');
     const leaks: string[] = [];
     for (const j of night.jobs) if (j.logText.split('\n').filter((l) => !l.startsWith('::add-mask::')).join('\n').includes(CANARY)) leaks.push(path.basename(j.log));

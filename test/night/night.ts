@@ -10,6 +10,7 @@ import { fakeGemini, type FakeGemini } from '../fakes/gemini-server.js';
 import { fakeGitHub, type FakeGitHub } from '../fakes/github-server.js';
 import { httpRemote, type HttpRemote } from '../git/http-remote.js';
 import { checkout, runBundle, TOKEN, type ActionRun } from '../action/runner.js';
+import { COMMANDS } from '../../src/action/settings.js';
 import { gitAsync, g7Process, type G7Process } from '../factory/fixture.js';
 import { nightRepo } from './setup.js';
 
@@ -20,7 +21,7 @@ export interface JobRecord {
   name: string;
   /** The scheduled time the job's clock (G7_NOW) starts at. */
   at: string;
-  kind: 'run' | 'plan-compile' | 'resume' | 'coreloop-pattern' | 'coreloop-promote' | 'policy' | 'lanes';
+  kind: 'run' | 'plan-compile' | 'coreloop-pattern' | 'lanes';
   /** What the job was there to show. */
   shows: string[];
   code: number | null;
@@ -138,7 +139,7 @@ export async function runNight(o: NightOptions): Promise<Night> {
       apiUrl: github.url,
       repository: github.fullName,
       ...(opts.event ? { event: opts.event } : {}),
-      inputs: { command: kind === 'run' || kind === 'lanes' ? 'run' : kind, 'gemini-api-key': CANARY, ...opts.inputs },
+      inputs: { command: kind === 'lanes' ? 'run' : kind, 'gemini-api-key': CANARY, ...opts.inputs },
       env: { G7_NOW: at },
       ...(opts.watch ? { watch: (out: string, kill: (s: NodeJS.Signals) => void) => opts.watch!(out, (s) => ((killed = true), kill(s))) } : {}),
     });
@@ -229,8 +230,19 @@ export async function runNight(o: NightOptions): Promise<Night> {
 
   // Lane matrix: PENDING until the lane matrix (issue 9 item 4) lands: then one job runs lanes as a matrix.
   // The rest of the night: one truck per job until the factory stops for a person or has nothing left.
-  log('--:--  lane matrix                PENDING: one job runs its truck as a lane matrix once the lane matrix (issue 9 item 4) lands');
+  // 11:23 — one truck as a lane matrix (factory-lanes.yml): a prepare job, one job per lane on its own clone,
+  // all at once, pushing to the one remote, then a merge job that seals the run. Until the action has the lane
+  // commands (issue 9 item 4), this job is PENDING and the truck runs as one job like the others.
   let h = 11;
+  if ((COMMANDS as readonly string[]).includes('prepare-lanes')) {
+    const at = T('11:23');
+    const prep = await job('lanes-prepare', at, 'lanes', ['lane matrix: prepare'], { inputs: { command: 'prepare-lanes' } });
+    const runId = prep.outputs['run-id'] ?? '';
+    const lanes = JSON.parse(prep.outputs.lanes || '[]') as number[];
+    await Promise.all(lanes.map((l) => job(`lane-${l}`, at, 'lanes', [`lane matrix: lane ${l}`], { inputs: { command: 'lane', 'run-id': runId, lanes: String(l) } })));
+    await job('lanes-merge', at, 'lanes', ['lane matrix: merge and seal'], { inputs: { command: 'merge-lanes', 'run-id': runId } });
+    h++;
+  } else log('--:--  lane matrix                PENDING: one truck runs as a lane matrix once the action has the lane commands (issue 9 item 4)');
   for (; h <= 21; h++) {
     const r = await job('truck', T(`${String(h).padStart(2, '0')}:23`), 'run', ['the next truck']);
     if (state(r) === 'FAIL_STOP' || /nothing to run/.test(r.logText)) break;
