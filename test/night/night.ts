@@ -76,6 +76,14 @@ function nightAnswer(fallback: FakeGemini['answer']): FakeGemini['answer'] {
       const risky = /related-party/.test(text);
       return { tags: risky ? ['related-party'] : [], strike: risky, why: `${risky ? 'a related-party loan' : 'nothing notable'} in ${chunk?.[1] ?? '?'} bytes ${chunk?.[2] ?? '?'}` };
     }
+    if (schema.includes('"findings"')) {
+      // A verdict per sensor, each with the sentence of the struck text it rests on, quoted verbatim.
+      const text = /Text:\\n([\s\S]*?)"\}/.exec(prompt)?.[1] ?? '';
+      const sentences = text.split(/\\n|(?<=\.)\s/).map((x) => x.trim()).filter(Boolean);
+      const hit = sentences.find((x) => /related-party/.test(x));
+      const plain = sentences.find((x) => !/related-party/.test(x) && x.endsWith('.')) ?? sentences[0] ?? '';
+      return { findings: ['S01', 'S02', 'S03', 'S04', 'S05'].map((sensor) => (sensor === 'S01' && hit ? { sensor, verdict: 'hit', quote: hit } : { sensor, verdict: 'no', quote: plain })) };
+    }
     return fallback(body);
   };
 }
@@ -133,13 +141,15 @@ export async function runNight(o: NightOptions): Promise<Night> {
     const co = opts.workspace ? { dir: opts.workspace, sha: (await gitAsync(opts.workspace, 'rev-parse', 'HEAD')).trim() } : await checkout(remote.url);
     await opts.beforeStep?.(co.dir);
     let killed = false;
+    // The workflow hands the action github.token: a truck creates a check run on its evidence commit.
+    if (kind === 'run' || kind === 'lanes') github.expect('checks/create');
     const r: ActionRun = await runBundle({
       workspace: co.dir,
       sha: co.sha,
       apiUrl: github.url,
       repository: github.fullName,
       ...(opts.event ? { event: opts.event } : {}),
-      inputs: { command: kind === 'lanes' ? 'run' : kind, 'gemini-api-key': CANARY, ...opts.inputs },
+      inputs: { command: kind === 'lanes' ? 'run' : kind, 'gemini-api-key': CANARY, 'github-token': TOKEN, ...opts.inputs },
       env: { G7_NOW: at },
       ...(opts.watch ? { watch: (out: string, kill: (s: NodeJS.Signals) => void) => opts.watch!(out, (s) => ((killed = true), kill(s))) } : {}),
     });
