@@ -4,10 +4,11 @@
 // time. Faults are injected from outside the product: scripted answers and errors in the fake Gemini, a
 // pre-receive hook on the remote, a person's push, a SIGKILL. checks.ts then judges the night from the files,
 // the remote's history and the fakes' request logs.
-import { mkdir, writeFile, chmod, rm } from 'node:fs/promises';
+import { mkdir, writeFile, chmod, rm, readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fakeGemini, type FakeGemini } from '../fakes/gemini-server.js';
 import { fakeGitHub, type FakeGitHub } from '../fakes/github-server.js';
+import { webhookPayload } from '../fakes/github-webhooks.js';
 import { httpRemote, type HttpRemote } from '../git/http-remote.js';
 import { checkout, runBundle, TOKEN, type ActionRun } from '../action/runner.js';
 import { COMMANDS } from '../../src/action/settings.js';
@@ -21,7 +22,7 @@ export interface JobRecord {
   name: string;
   /** The scheduled time the job's clock (G7_NOW) starts at. */
   at: string;
-  kind: 'run' | 'plan-compile' | 'coreloop-pattern' | 'lanes';
+  kind: 'run' | 'plan-compile' | 'coreloop-pattern' | 'coreloop-promote' | 'policy' | 'lanes';
   /** What the job was there to show. */
   shows: string[];
   code: number | null;
@@ -163,14 +164,14 @@ export async function runNight(o: NightOptions): Promise<Night> {
   };
 
   /** A job whose step is not the action (the coreloop workflow runs the CLI): a fresh checkout, then `fn`. */
-  const step = async (name: string, at: string, shows: string[], fn: (dir: string) => Promise<G7Process>): Promise<JobRecord> => {
+  const step = async (name: 'coreloop-pattern' | 'coreloop-promote', at: string, shows: string[], fn: (dir: string) => Promise<G7Process>, event = 'schedule'): Promise<JobRecord> => {
     const before = await head();
     const co = await checkout(remote.url);
     const r = await fn(co.dir);
     const file = path.join(o.logDir, `job${String(++seq).padStart(2, '0')}-${name}.log`);
     const logText = `${strip(r.out)}\n--- stderr ---\n${strip(r.err)}\n`;
     await writeFile(file, logText);
-    const rec: JobRecord = { name, at, kind: 'coreloop-pattern', shows, code: r.code, outputs: {}, before, after: await head(), workspace: co.dir, event: 'schedule', log: file, logText };
+    const rec: JobRecord = { name, at, kind: name, shows, code: r.code, outputs: {}, before, after: await head(), workspace: co.dir, event, log: file, logText };
     night.jobs.push(rec);
     log(`${at.slice(11, 16)}  ${name.padEnd(26)} exit ${String(r.code).padEnd(4)} ${''.padEnd(11)}           ${shows.join('; ')}`);
     return rec;
@@ -271,9 +272,30 @@ export async function runNight(o: NightOptions): Promise<Night> {
     }
     return r;
   });
-  // PENDING (issue 10, helper "coreloop"): a dispatched promote opening a draft PR through the forge, then the
-  // policy job (action command: policy) on that PR's auto-merge attempt. When promote opens PRs, run it here
-  // and fill night.coreloopPr from the fake GitHub; check 6 then judges it.
+  // A person dispatches coreloop.yml's promote with the night's first candidate: the change is committed on a
+  // skill/docstring-* branch; promote pushes it and opens a draft pull request through the forge (once issue 10
+  // lands; before that the branch stays in the job's clone and no pull request exists). Then someone enables
+  // auto-merge on it, and the policy job (ai-policy.yml) must undo that and fail.
+  const promoteAt = T(`${hh(h)}:55`);
+  github.expect('pulls/create', { draft: true }).expect('issues/add-labels');
+  await step('coreloop-promote', promoteAt, ['a dispatched coreloop promote of the first candidate'], async (dir) => {
+    const files = (await readdir(path.join(dir, 'ssot/audit/candidates')).catch(() => [] as string[])).filter((n) => n.endsWith('-candidates.json')).sort();
+    const rel = files.length ? `ssot/audit/candidates/${files.at(-1)}` : '';
+    const id = rel ? ((JSON.parse(await readFile(path.join(dir, rel), 'utf8')) as { candidates: { id: string }[] }).candidates[0]?.id ?? '') : '';
+    if (!id) return { code: 0, signal: null, out: 'no candidate to promote', err: '' };
+    return g7Process(dir, ['coreloop', 'promote', '--candidate', rel, '--id', id, '--confirm'], { G7_NOW: promoteAt, GITHUB_TOKEN: TOKEN, GITHUB_REPOSITORY: github.fullName, GITHUB_API_URL: github.url });
+  }, 'workflow_dispatch');
+  const pr = [...Array(10).keys()].map((n) => github.pull(n + 1)).find((p) => String(p?.title ?? '').startsWith('[CORELOOP-'));
+  if (pr) {
+    const n = Number(pr.number);
+    const labels = ((pr.labels as { name: string }[]) ?? []).map((l) => l.name);
+    const payload = webhookPayload('auto_merge_enabled', { number: n, nodeId: String(pr.node_id), title: String(pr.title), head: String((pr.head as { ref: string }).ref), labels, autoMerge: true });
+    pr.auto_merge = (payload.pull_request as { auto_merge: unknown }).auto_merge;
+    github.expect('pulls/get', { pull_number: n }).expect('graphql:disablePullRequestAutoMerge').expect('issues/create-comment', { issue_number: n });
+    const policy = await job('policy', T(`${hh(h)}:57`), 'policy', ['auto-merge enabled on the coreloop PR: the policy job must undo it'], { inputs: { command: 'policy' }, event: { name: 'pull_request_target', payload } });
+    const after = github.pull(n)!;
+    night.coreloopPr = { number: n, title: String(after.title), draft: Boolean(after.draft), blocked: policy.outputs.policy === 'fail' && after.auto_merge === null };
+  } else log(`${hh(h)}:57  policy                     PENDING: no coreloop pull request to guard (promote opens none before issue 10 lands)`);
   night.morningAt = T(`${hh(h + 1)}:30`);
   return night;
 }
