@@ -199,7 +199,7 @@ export async function checkNight(night: Night): Promise<{ checks: Check[]; morni
 
     // No model request was paid for twice: paid calls / unique requests, from the fake's request log.
     const paid: string[] = [];
-    for (const r of night.gemini.requests) {
+    for (const r of night.gemini.requests.slice(0, night.factoryRequests)) {
       if (r.route === 'generateContent' && r.status === 200) paid.push(requestKey(r.body));
       if (r.route === 'batchGenerateContent' && r.status === 200) {
         const reqs = (((r.body as { batch?: { inputConfig?: { requests?: { requests?: { request: unknown }[] } } } }).batch?.inputConfig?.requests?.requests) ?? []);
@@ -208,7 +208,8 @@ export async function checkNight(night: Night): Promise<{ checks: Check[]; morni
     }
     const ratio = paid.length / new Set(paid).size;
     if (ratio !== 1) problems.push(`paid calls / unique requests = ${ratio.toFixed(2)} (${paid.length} / ${new Set(paid).size})`);
-    details.push(`paid calls / unique requests = ${ratio.toFixed(2)} (${paid.length} / ${new Set(paid).size}, from the fake Gemini's log; ${night.gemini.requests.filter((r) => r.status >= 400).length} refused requests not paid)`);
+    const replays = night.gemini.requests.length - night.factoryRequests;
+    details.push(`paid calls / unique requests = ${ratio.toFixed(2)} (${paid.length} / ${new Set(paid).size}, from the fake Gemini's log of the trucks' calls; ${night.gemini.requests.slice(0, night.factoryRequests).filter((r) => r.status >= 400).length} refused requests not paid${replays ? `; then ${replays} calls of coreloop's reproduction check, which asks again on purpose` : ''})`);
 
     // The canary key: in no object of the remote (every file of every commit, every message) and no log.
     // The search must see what is there: the trailers of every evidence commit, and a line of the ledger.

@@ -52,6 +52,8 @@ export interface Night {
   /** The commits the remote refused, as the refused job's workspace had them. */
   refusedCommits?: string[];
   killedRun?: string;
+  /** Requests the fake Gemini had when the last truck finished: the factory's own calls (coreloop's reproduction check replays on purpose after that). */
+  factoryRequests: number;
   /** When a person reads the morning report (after the last job). */
   morningAt: string;
   /** The coreloop draft PR as the fake GitHub holds it (when promote opens one). */
@@ -126,7 +128,7 @@ export async function runNight(o: NightOptions): Promise<Night> {
   const seed = await nightRepo({ libraryFiles: o.libraryFiles ?? 300, geminiUrl: gemini.url });
   const remote = await httpRemote(seed.root);
   const github = await fakeGitHub({ token: TOKEN, gitDir: remote.bare });
-  const night: Night = { jobs: [], remote, gemini, github, logDir: o.logDir, morningAt: '', close: async () => { await remote.close(); await gemini.close(); await github.close(); } };
+  const night: Night = { jobs: [], remote, gemini, github, logDir: o.logDir, morningAt: '', factoryRequests: 0, close: async () => { await remote.close(); await gemini.close(); await github.close(); } };
   const head = async () => (await gitAsync(remote.bare, 'rev-parse', 'refs/heads/main')).trim();
 
   let seq = 0;
@@ -259,6 +261,7 @@ export async function runNight(o: NightOptions): Promise<Night> {
     if (state(r) === 'FAIL_STOP' || /nothing to run/.test(r.logText)) break;
   }
   const hh = (n: number) => String(n).padStart(2, '0');
+  night.factoryRequests = gemini.requests.length;
 
   // After the last truck — the nightly coreloop pattern job, as coreloop.yml runs it: mine
   // the audit log in a fresh checkout, commit the candidates, push.
@@ -283,7 +286,7 @@ export async function runNight(o: NightOptions): Promise<Night> {
     const rel = files.length ? `ssot/audit/candidates/${files.at(-1)}` : '';
     const id = rel ? ((JSON.parse(await readFile(path.join(dir, rel), 'utf8')) as { candidates: { id: string }[] }).candidates[0]?.id ?? '') : '';
     if (!id) return { code: 0, signal: null, out: 'no candidate to promote', err: '' };
-    return g7Process(dir, ['coreloop', 'promote', '--candidate', rel, '--id', id, '--confirm'], { G7_NOW: promoteAt, GITHUB_TOKEN: TOKEN, GITHUB_REPOSITORY: github.fullName, GITHUB_API_URL: github.url });
+    return g7Process(dir, ['coreloop', 'promote', '--candidate', rel, '--id', id, '--confirm'], { G7_NOW: promoteAt, GEMINI_API_KEY: CANARY, GITHUB_TOKEN: TOKEN, GITHUB_REPOSITORY: github.fullName, GITHUB_API_URL: github.url });
   }, 'workflow_dispatch');
   const pr = [...Array(10).keys()].map((n) => github.pull(n + 1)).find((p) => String(p?.title ?? '').startsWith('[CORELOOP-'));
   if (pr) {
