@@ -248,7 +248,7 @@ export async function checkNight(night: Night): Promise<{ checks: Check[]; morni
       if (!pr.draft) problems.push('the PR is not a draft');
       if (!pr.title.startsWith('[CORELOOP-')) problems.push(`the PR title does not start with [CORELOOP-: ${pr.title}`);
       if (!pr.blocked) problems.push('the auto-merge attempt was not blocked by the policy job');
-      add(6, 'the coreloop PR is a draft with [CORELOOP- and its auto-merge attempt was blocked', problems, [`#${pr.number} ${pr.title}`]);
+      add(6, 'the coreloop PR is a draft with [CORELOOP- and its auto-merge attempt was blocked', problems, [`#${pr.number} "${pr.title.slice(0, 60)}…": ${pr.draft ? 'a draft' : 'NOT a draft'}; auto-merge enabled on it ${pr.blocked ? 'was disabled by the policy job, which failed the check' : 'was NOT undone'}`]);
     }
   }
   return { checks, morning, final };
