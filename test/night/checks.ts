@@ -74,7 +74,7 @@ export async function checkNight(night: Night): Promise<{ checks: Check[]; morni
     // Every truck job that pushed evidence made a check run on its evidence commit, and GitHub refused nothing.
     const pushed = night.jobs.filter((j) => j.kind === 'run' && j.outputs['run-id'] && j.before !== j.after && j.outputs.commit === j.after);
     for (const j of pushed) if (!night.github.checkRuns.some((c) => c.head_sha === j.after && c.name === `g7 ${j.outputs['run-id']}`)) problems.push(`no check run g7 ${j.outputs['run-id']} on the evidence commit the job at ${j.at} pushed`);
-    for (const p of night.github.problems) problems.push(`fake GitHub: ${p}`);
+    for (const p of night.github.problems) problems.push(`fake GitHub: ${p.length > 300 ? `${p.slice(0, 300)}…` : p}`);
     add(1, 'at least 5 run directories, made by scheduled jobs alone, each verifying, all on the remote', problems, [
       `${verified.length} of ${runs.length} verify on a fresh clone (g7 verify): ${runs[0]} … ${runs.at(-1)}`,
       `${night.github.checkRuns.length} check runs on evidence commits (the fake GitHub, validated against GitHub's OpenAPI description), one for each of the ${pushed.length} jobs that pushed a run`,

@@ -144,8 +144,9 @@ export async function runNight(o: NightOptions): Promise<Night> {
     const co = opts.workspace ? { dir: opts.workspace, sha: (await gitAsync(opts.workspace, 'rev-parse', 'HEAD')).trim() } : await checkout(remote.url);
     await opts.beforeStep?.(co.dir);
     let killed = false;
-    // The workflow hands the action github.token: a truck creates a check run on its evidence commit.
-    if (kind === 'run') github.expect('checks/create');
+    // The workflow hands the action github.token: a truck (and a lane run's merge) creates a check run on its
+    // evidence commit.
+    if (kind === 'run' || opts.inputs?.command === 'merge-lanes') github.expect('checks/create');
     const r: ActionRun = await runBundle({
       workspace: co.dir,
       sha: co.sha,
