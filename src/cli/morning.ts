@@ -8,7 +8,8 @@ import { collectMorning, morningMarkdown } from '../factory/morning.js';
 import { Git } from '../git/git.js';
 import { nowIso, nowMs } from '../host/clock.js';
 import { EXIT } from './exit.js';
-import { nextStep, type Common } from './factory.js';
+import type { Common } from './factory.js';
+import { nextStep } from './status.js';
 
 /** `--since`: an ISO time, or an age (`12h`, `2d`); default the last 24 hours. */
 export function sinceOf(text: string | undefined, now: number): string {

@@ -4,11 +4,10 @@
 // 2. The suite is sealed from the developer's machine: no API key, endpoint, token, git identity or global
 //    git configuration reaches the product under test unless a test sets it; HOME is a fresh folder.
 // 3. Every temporary folder a test makes lands under one suite folder (TMPDIR), removed at the end.
-import { build } from 'esbuild';
-import { cliBuildOptions } from '../../scripts/build.mjs';
+import { buildClean, cliBuildOptions } from '../../scripts/build.mjs';
 import { sealEnvironment } from './seal.js';
 
 export default async function setup(): Promise<() => void> {
-  await build(cliBuildOptions);
+  await buildClean(cliBuildOptions);
   return sealEnvironment('g7-suite-');
 }
