@@ -37,7 +37,13 @@ export async function runCommand(c: Common, opts: { truck?: string; lanes?: stri
     layout: c.layout, display: c.display, worker: c.worker,
     log: (l) => (c.json ? undefined : c.io.out(l)), warn: (l) => c.io.err(`warning: ${l}`),
   });
-  const outcome = await runFactory(deps, { truck: opts.truck as 'A' | 'B' | undefined, lanes, commit: opts.commit && config.git.commit, push: opts.push ?? config.git.push });
+  const push = opts.push ?? config.git.push;
+  // A push to a remote that does not exist is not the remote refusing it: say so before anything runs.
+  if (push && deps.git && (await deps.git.run(['remote', 'get-url', config.git.remote], { allowFail: true })).code !== 0) {
+    const asked = opts.push ? '--push' : 'git.push: true in factory.yaml';
+    throw new UsageError(`${asked}, but this repository has no git remote "${config.git.remote}"\n  → add it (git remote add ${config.git.remote} URL) or run without ${opts.push ? '--push' : 'git.push'}`);
+  }
+  const outcome = await runFactory(deps, { truck: opts.truck as 'A' | 'B' | undefined, lanes, commit: opts.commit && config.git.commit, push });
   const message = deps.redact(outcome.message);
   if (c.json) c.io.out(JSON.stringify({ ...outcome, message, paid_worker_calls: deps.worker.paidCalls }));
   else if (outcome.code === 'NOTHING' || outcome.code === 'WAITING') c.io.out(message);

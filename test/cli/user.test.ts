@@ -83,4 +83,13 @@ describe('g7 as a new user meets it', () => {
     expect(r.stderr).toContain('g7: no SSOT at ssot:');
     expect(await readdir(dir)).toEqual([]);
   });
+
+  it('g7 run --push with no such remote says to add one or drop --push, and runs nothing', async () => {
+    const f = await factory(tests(2));
+    const r = await g7Process(f.root, ['run', '--push']);
+    expect(r.code).toBe(2);
+    expect(r.err).toBe('g7: --push, but this repository has no git remote "origin"\n  → add it (git remote add origin URL) or run without --push\n');
+    expect(r.err).not.toMatch(/protection/);
+    await expect(readdir(path.join(f.ssot, 'runs'))).rejects.toThrow();
+  });
 });
