@@ -117,7 +117,12 @@ export async function verifyCommand(c: Common, arg: string | undefined): Promise
     if (path.dirname(abs) !== c.layout.runsDir) throw new UsageError(`${arg} is not a run folder of ${c.display(c.layout.runsDir)}`);
     id = path.basename(abs);
   }
-  if (!id) throw new UsageError('there is no run to verify yet');
+  if (!id) {
+    // Nothing has run yet: nothing is wrong (like `g7 run` with nothing to run), and nothing was checked.
+    if (c.json) c.io.out(JSON.stringify({ run: null, ok: true, complete: false, checked: 'nothing: there is no run yet', history: null, problems: [] }));
+    else c.io.out('nothing to verify: there is no run yet');
+    return EXIT.OK;
+  }
   if (!/^run_\d{4,}$/.test(id)) throw new UsageError(`a run id looks like run_0001 (or its folder, ssot/runs/run_0001), got "${id}"`);
   if (!runs.includes(id)) throw new UsageError(`no such run: ${id} (${runs.length ? `the runs are ${runs[0]} … ${runs.at(-1)}` : 'there are no runs yet'})`);
   const git = new Git(c.layout.repoRoot);
