@@ -37,7 +37,7 @@ describe('g7 binary', () => {
     await repo.write('ssot/plans/bad.yaml', 'date: 2026-11-21\ngoal: g\nentries:\n  - { name: a, lane: 9, prio: A, type: TEST, input: x, output: y }\n');
     const r = g7(repo.root, 'plan', 'compile', 'ssot/plans/bad.yaml');
     expect(r.code).toBe(3);
-    expect(r.err).toBe('ssot/plans/bad.yaml:4:22: entries[0].lane: must be <= 8; got number 9 [schema.maximum]\n');
+    expect(r.err).toBe('ssot/plans/bad.yaml:4:22: entries[0].lane: must be <= 8; got number 9 [schema.maximum]\n    → use a number ≤ 8\n');
   });
 
   it('answers the small things a new user tries: --version, a typo, --json outside an SSOT, inside the SSOT, verify before any run', async () => {
