@@ -7,7 +7,8 @@ import type { JournalEvent } from '../contracts/types.gen.js';
 import type { Layout } from '../ssot/layout.js';
 import { backlogFile, packetFile, packReportFile } from '../ssot/layout.js';
 import { writeJsonAtomic } from '../ssot/atomic.js';
-import { runFactory, STALLS_TO_FAIL_STOP } from '../factory/run.js';
+import { runFactory, STALLS_TO_FAIL_STOP, type RunOutcome } from '../factory/run.js';
+import type { FactoryDeps } from '../factory/deps.js';
 import { readState, writeState } from '../factory/state.js';
 import { appendJournal, readDay, readRunResults, readTruckProgress } from '../ssot/journal.js';
 import { listRuns, verifyRun } from '../factory/evidence.js';
@@ -41,11 +42,16 @@ export async function runCommand(c: Common, opts: { truck?: string; lanes?: stri
     log: (l) => (c.json ? undefined : c.io.out(l)), warn: (l) => c.io.err(`warning: ${l}`),
   });
   const outcome = await runFactory(deps, { truck: opts.truck as 'A' | 'B' | undefined, lanes, commit: opts.commit && config.git.commit, push: opts.push ?? config.git.push });
+  return reportOutcome(c, 'g7 run', outcome, deps);
+}
+
+/** Prints a run's outcome (the log said the rest) and returns the exit code. */
+export function reportOutcome(c: Common, name: string, outcome: RunOutcome, deps: Pick<FactoryDeps, 'redact' | 'worker'>): number {
   const message = deps.redact(outcome.message);
   if (c.json) c.io.out(JSON.stringify({ ...outcome, message, paid_worker_calls: deps.worker.paidCalls }));
   else if (outcome.code === 'NOTHING' || outcome.code === 'WAITING') c.io.out(message);
   else if (outcome.code === 'OK') return EXIT.OK; // the run's last log line said it
-  else c.io.err(`g7 run: ${outcome.code}: ${message}`);
+  else c.io.err(`${name}: ${outcome.code}: ${message}`);
   return outcome.code === 'CANCELLED' && outcome.signal === 'SIGTERM' ? 143 : CODE[outcome.code];
 }
 

@@ -13,6 +13,7 @@ import { packDayFiles, latestBacklogDay } from '../truck/packets.js';
 import { initSsot } from './init.js';
 import { runCommand, statusCommand, resumeCommand, verifyCommand, logCommand, type Common } from './factory.js';
 import { registerCoreloop } from './coreloop.js';
+import { registerLanes } from './lanes.js';
 import type { Worker } from '../worker/worker.js';
 
 export interface Io {
@@ -166,6 +167,7 @@ export function buildProgram(io: Io, setCode: (c: number) => void, worker?: Work
     .command('log')
     .description('the history of runs, rebuilt from git log alone (G7-* commit trailers)')
     .action(() => inSsot(logCommand)());
+  registerLanes(program, inSsot);
   registerCoreloop(program, io, setCode);
   return program;
 }

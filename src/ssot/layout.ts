@@ -18,6 +18,23 @@ export interface Layout {
   libraryIndexDir: string;
   auditDir: string;
   skillsDir: string;
+  /**
+   * Set for one lane of a lane run (`laneLayout`): the run's evidence folder is the lane's part, and the
+   * journal, the state, the audit log and the spend are written there too, so that lanes running at once on
+   * separate runners never write the same file. The merge job folds the parts into the factory's files.
+   */
+  lane?: LanePart | undefined;
+}
+
+export interface LanePart {
+  run: string;
+  lane: number;
+  /** runs/run_NNNN/lanes/<lane>/ */
+  dir: string;
+  /** The factory's own journal, read before the lane's part (what earlier runs did). */
+  factoryJournal: string;
+  /** The factory's own state file (what the prepare job left). */
+  factoryState: string;
 }
 
 export function layoutFor(ssot: string): Layout {
@@ -41,6 +58,17 @@ export function layoutFor(ssot: string): Layout {
     auditDir: j('audit'),
     skillsDir: j('skills'),
   };
+}
+
+/** runs/run_NNNN/lanes/<lane>/: where one lane of a lane run writes everything it writes but card outputs. */
+export function laneDir(layout: Layout, run: string, lane: number): string {
+  return path.join(layout.runsDir, run, 'lanes', String(lane));
+}
+
+/** The layout one lane of a lane run works with: journal, state and audit log in its own part of the run. */
+export function laneLayout(layout: Layout, run: string, lane: number): Layout {
+  const dir = laneDir(layout, run, lane);
+  return { ...layout, journalFile: path.join(dir, 'journal.jsonl'), stateFile: path.join(dir, 'state.json'), auditDir: dir, lane: { run, lane, dir, factoryJournal: layout.journalFile, factoryState: layout.stateFile } };
 }
 
 /** `2026-11-21` → `20261121`. */

@@ -1,0 +1,195 @@
+// The lane matrix as GitHub runs it: a prepare job, then N lane jobs at once, each a `g7` process on its own
+// clone pushing to one real git HTTP remote, then the merge job on yet another clone. What counts is read
+// from the files on the remote, not from counters: every card of the truck once, the merged pack verifies,
+// and no two lanes ever wrote the same path (so their pushes rebased without conflict).
+import { describe, expect, it, afterEach } from 'vitest';
+import { readFile, access } from 'node:fs/promises';
+import path from 'node:path';
+import { factory, g7Process, cloneRemote, gitAsync, type CardSpec, type G7Process } from './fixture.js';
+import { httpRemote, type HttpRemote } from '../git/http-remote.js';
+import { laneShare } from '../../src/factory/lane-share.js';
+
+const pad = (n: number) => String(n).padStart(6, '0');
+const LANES = [1, 2, 3];
+const RUN = 'run_0001';
+
+/** 60 cards, lanes interleaved in slot order so every lane has cards in three bundles (three pushes each, then its stop). */
+function truck(): CardSpec[] {
+  const cards: CardSpec[] = [];
+  for (let i = 1; i <= 20; i++) {
+    cards.push({ id: `L1_SCAN_${pad(i)}`, prio: 'A', input: [`doc${String(((i - 1) % 4) + 1).padStart(3, '0')}.md`], output: `ssot/library_index/scan/${i}.jsonl`, accept: `lines>=1:ssot/library_index/scan/${i}.jsonl` });
+    cards.push({ id: `L2_TEST_${pad(i)}`, prio: 'A', input: `printf two-${i}`, output: `out/two-${i}.txt`, accept: 'exit==0 && stdout~/two-/' });
+    // The last card of lane 3 waits for a lane-1 card of the same truck: it cannot run in parallel with it.
+    cards.push(i < 20 ? { id: `L3_TEST_${pad(i)}`, prio: 'A', input: `printf three-${i}`, output: `out/three-${i}.txt`, accept: 'exit==0' } : { id: `L3_VERIFY_${pad(1)}`, prio: 'A', input: 'ssot/library_index', output: 'out/seal.json', deps: [`L1_SCAN_${pad(1)}`] });
+  }
+  return cards;
+}
+
+const remotes: HttpRemote[] = [];
+afterEach(async () => {
+  for (const r of remotes.splice(0)) await r.close();
+});
+
+async function exists(p: string): Promise<boolean> {
+  return access(p).then(() => true, () => false);
+}
+
+const ok = (r: G7Process) => `exit ${r.code}\n${r.out}\n${r.err}`;
+
+async function lanesAtOnce(url: string, env: Partial<Record<number, Record<string, string>>> = {}): Promise<G7Process[]> {
+  const clones = await Promise.all(LANES.map(() => cloneRemote(url)));
+  return Promise.all(LANES.map((lane, i) => g7Process(clones[i]!, ['lanes', 'run', '--run', RUN, '--lane', String(lane), '--push'], env[lane] ?? {})));
+}
+
+/** Per lane, the paths its commits on the remote touched. */
+async function pathsByLane(bare: string): Promise<Map<string, Set<string>>> {
+  const text = await gitAsync(bare, 'log', '--format=@@%(trailers:key=G7-Lane,valueonly,separator=)', '--name-only', 'main');
+  const out = new Map<string, Set<string>>();
+  for (const block of text.split('@@').slice(1)) {
+    const [lane, ...files] = block.split('\n').map((l) => l.trim()).filter(Boolean);
+    if (!lane || !/^\d$/.test(lane)) continue;
+    const set = out.get(lane) ?? new Set<string>();
+    for (const f of files) set.add(f);
+    out.set(lane, set);
+  }
+  return out;
+}
+
+async function report(root: string, run: string) {
+  return JSON.parse(await readFile(path.join(root, 'ssot/runs', run, 'verify_report.json'), 'utf8')) as { state: string; counts: Record<string, number>; cards: { id: string; status: string; lane: number; detail: string }[] };
+}
+
+async function journal(root: string) {
+  return (await readFile(path.join(root, 'ssot/state/journal.jsonl'), 'utf8')).trim().split('\n').map((l) => JSON.parse(l) as { event: string; run: string; card?: string; status?: string; lanes?: number[] });
+}
+
+describe('the lane matrix', () => {
+  it('three lanes at once on separate clones, one HTTP remote, then the merge: all evidence there, the pack verifies, every card once, no path written by two lanes', { timeout: 240_000 }, async () => {
+    const f = await factory(truck());
+    const prepared = await f.g7('lanes', 'prepare');
+    expect(prepared.code, prepared.err).toBe(0);
+    expect(prepared.out).toMatch(/run_0001: round 1 truck A of 20261121 departs as lanes 1 \(20 card\(s\)\), 2 \(20 card\(s\)\), 3 \(20 card\(s\)\)/);
+    // The first push of every lane is held until all three have arrived: they surely race.
+    const remote = await httpRemote(f.root, { holdPushes: LANES.length });
+    remotes.push(remote);
+
+    const runs = await lanesAtOnce(remote.url);
+    for (const r of runs) expect(r.code, ok(r)).toBe(0);
+    expect(remote.pushes).toBeGreaterThanOrEqual(LANES.length * 4);
+
+    const merger = await cloneRemote(remote.url);
+    const merge = await g7Process(merger, ['lanes', 'merge', '--push']);
+    expect(merge.code, ok(merge)).toBe(0);
+    expect(merge.out).toMatch(/lane 3: READY, 20 of 20 card\(s\) with a result/);
+
+    // Everything from a fresh clone of the remote.
+    const fresh = await cloneRemote(remote.url);
+    const verify = await g7Process(fresh, ['verify', RUN]);
+    expect(verify.code, ok(verify)).toBe(0);
+    expect(verify.out).toMatch(/^ok +run_0001: verifies \(/);
+
+    const packet = (await readFile(path.join(fresh, 'ssot/packets/20261121/round_01/packet_A.jsonl'), 'utf8')).trim().split('\n').map((l) => JSON.parse(l).card.id as string);
+    expect(packet).toHaveLength(60);
+    const r = await report(fresh, RUN);
+    expect(r.state).toBe('READY');
+    const ids = r.cards.map((c) => c.id);
+    expect(new Set(ids).size).toBe(ids.length);
+    expect([...ids].sort()).toEqual([...packet].sort());
+    expect(r.counts).toEqual({ passed: 59, failed: 0, skipped: 1, pending: 0 });
+    expect(r.cards.find((c) => c.id === 'L3_VERIFY_000001')).toMatchObject({ status: 'SKIP' });
+    for (const c of r.cards.filter((x) => x.status === 'PASS')) {
+      expect(c.detail).toMatch(new RegExp(`^lanes/${c.lane}/cards/\\d{3}_${c.id}$`));
+      expect(await exists(path.join(fresh, 'ssot/runs', RUN, c.detail, 'summary.json')), c.detail).toBe(true);
+    }
+    // The factory's journal holds each card's result once, folded from the lane parts.
+    const results = (await journal(fresh)).filter((e) => e.event === 'card_result' && e.run === RUN);
+    expect(results.map((e) => e.card).sort()).toEqual([...packet].sort());
+    const state = JSON.parse(await readFile(path.join(fresh, 'ssot/state/factory_state.json'), 'utf8'));
+    expect(state).toMatchObject({ state: 'READY', run_id: RUN });
+
+    // No path was written by two lanes.
+    const byLane = await pathsByLane(remote.bare);
+    expect([...byLane.keys()].sort()).toEqual(['1', '2', '3']);
+    const seen = new Map<string, string>();
+    for (const [lane, files] of byLane)
+      for (const file of files) {
+        // A lane writes its part of the run and its own cards' outputs, nothing else.
+        const own = file.startsWith(`ssot/runs/${RUN}/lanes/${lane}/`) || (lane === '1' ? /^ssot\/library_index\/scan\//.test(file) : file.startsWith(`out/${lane === '2' ? 'two' : 'three'}-`));
+        expect(own, `lane ${lane} wrote ${file}`).toBe(true);
+        expect(seen.get(file), `${file}: lanes ${seen.get(file)} and ${lane}`).toBeUndefined();
+        seen.set(file, lane);
+      }
+
+    // Each lane's log says its share of the model limits (factory.yaml's defaults: rpm 60, tpm 1,000,000).
+    expect(await readFile(path.join(fresh, 'ssot/runs', RUN, 'lanes/2/stdout.txt'), 'utf8')).toMatch(/lane 2 \(20 card\(s\)\) .* 1\/3: rpm 20, tpm 333333/);
+
+    // The card that waited on another lane is not lost: the next run takes it.
+    const next = await g7Process(fresh, ['run', '--push']);
+    expect(next.code, ok(next)).toBe(0);
+    expect(next.out).toMatch(/L3_VERIFY_000001 PASS/);
+  });
+
+  it('a lane that dies leaves its cards to the next run: the merge seals what it pushed, the next run does the rest, each card passes once', { timeout: 240_000 }, async () => {
+    const f = await factory(truck());
+    expect((await f.g7('lanes', 'prepare')).code).toBe(0);
+    const remote = await httpRemote(f.root);
+    remotes.push(remote);
+    // Lane 3 is killed at its ninth card: its first bundle (6 cards) is pushed, the rest never is.
+    const runs = await lanesAtOnce(remote.url, { 3: { G7_FAULT: 'card.start@9' } });
+    expect(runs[0]!.code, ok(runs[0]!)).toBe(0);
+    expect(runs[2]!.signal).toBe('SIGKILL');
+
+    const merger = await cloneRemote(remote.url);
+    const merge = await g7Process(merger, ['lanes', 'merge', '--push']);
+    expect(merge.code, ok(merge)).toBe(5); // RECOVERABLE: the next run takes the rest
+    expect(merge.out).toMatch(/lane 3: did not finish .*, 6 of 20 card\(s\) with a result; 14 go to the next run/);
+    const sealed = await cloneRemote(remote.url);
+    expect((await g7Process(sealed, ['verify', RUN])).code).toBe(0);
+    const r1 = await report(sealed, RUN);
+    expect(r1.counts).toMatchObject({ passed: 46, pending: 14 });
+
+    // The next scheduled job (a plain run) continues the truck.
+    const next = await g7Process(sealed, ['run', '--push']);
+    expect(next.code, ok(next)).toBe(0);
+    const last = await cloneRemote(remote.url);
+    const r2 = await report(last, 'run_0002');
+    expect(r2.state).toBe('READY');
+    const passed = [...r1.cards, ...r2.cards].filter((c) => c.status === 'PASS').map((c) => c.id);
+    expect(new Set(passed).size).toBe(passed.length);
+    expect(passed).toHaveLength(60);
+    for (const run of [RUN, 'run_0002']) expect((await g7Process(last, ['verify', run])).code).toBe(0);
+  });
+
+  it('a merge that runs again (a re-run of the workflow) adds nothing twice', { timeout: 120_000 }, async () => {
+    const f = await factory(truck().filter((c) => c.id.startsWith('L2_') || c.id.startsWith('L1_')).slice(0, 8));
+    expect((await f.g7('lanes', 'prepare')).code).toBe(0);
+    for (const lane of [1, 2]) expect((await f.g7('lanes', 'run', '--run', RUN, '--lane', String(lane))).code).toBe(0);
+    expect((await f.g7('lanes', 'merge')).code).toBe(0);
+    const before = await readFile(path.join(f.ssot, 'state/journal.jsonl'), 'utf8');
+    const again = await f.g7('lanes', 'merge', RUN);
+    expect(again.code).toBe(0);
+    expect(again.out).toMatch(/run_0001 has been merged already/);
+    const lane = await f.g7('lanes', 'run', '--run', RUN, '--lane', '1');
+    expect(lane.out).toMatch(/has been merged already/);
+    expect(await readFile(path.join(f.ssot, 'state/journal.jsonl'), 'utf8')).toBe(before);
+  });
+
+  it('a lane run whose merge job never ran is merged by the next g7 run before anything departs', { timeout: 120_000 }, async () => {
+    const f = await factory(truck().filter((c) => c.id.startsWith('L2_')).slice(0, 4));
+    expect((await f.g7('lanes', 'prepare')).code).toBe(0);
+    expect((await f.g7('lanes', 'run', '--run', RUN, '--lane', '2')).code).toBe(0);
+    const next = await f.g7('run');
+    expect(next.code, next.err).toBe(0);
+    expect(next.err).toMatch(/run_0001 is a lane run that was not merged \(its merge job did not run\): merging it first/);
+    expect(next.out).toMatch(/nothing to run/);
+    expect((await f.g7('verify', RUN)).code).toBe(0);
+    expect((await report(f.root, RUN)).counts).toMatchObject({ passed: 4, pending: 0 });
+  });
+
+  it("each lane takes its share of the model limits and budgets", () => {
+    const config = { limits: { rpm: 1000, tpm: 1_000_000, timeout_s: 120, max_input_tokens: 1, max_retry_delay_s: 90 }, budget: { per_truck_usd: 2, per_night_usd: 10 } };
+    expect(laneShare(config, 3, 4)).toEqual({ rpm: 333, tpm: 333333, per_truck_usd: 2 / 3, per_night_usd: 2 });
+    expect(laneShare(config, 1, 0)).toEqual({ rpm: 1000, tpm: 1_000_000, per_truck_usd: 2, per_night_usd: 10 });
+    expect(laneShare({ ...config, limits: { ...config.limits, rpm: 2 } }, 8, 12)).toMatchObject({ rpm: 1, per_night_usd: 0 });
+  });
+});
