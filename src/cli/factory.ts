@@ -101,6 +101,7 @@ export async function statusCommand(c: Common): Promise<number> {
   const standing = latest ? await dayStanding(c.layout, latest) : undefined;
   // RUNNING with an owner process that is gone on this host: the run was interrupted.
   const ownerGone = state.state === 'RUNNING' && state.owner?.host === hostname() && !alive(state.owner.pid);
+  const lanePlan = state.state === 'RUNNING' && state.run_id ? await (await import('../factory/lanes.js')).readLanePlan(c.layout, state.run_id) : undefined;
   const stop = state.last_stop;
   const waiting = state.state === 'RECOVERABLE' && stop?.retry_after && Date.parse(stop.retry_after) > Date.now();
   const stalls = state.stalled ? ` (${state.stalled} resume(s) in a row without progress; at ${STALLS_TO_FAIL_STOP} it stops FAIL_STOP)` : '';
@@ -109,6 +110,7 @@ export async function statusCommand(c: Common): Promise<number> {
     : waiting ? `waits until ${stop!.retry_after}; the first \`g7 run\` after that resumes at ${stop?.card ?? 'the stopped card'} by itself${stalls}`
     : state.state === 'RECOVERABLE' ? `the next \`g7 run\` resumes at ${stop?.card ?? 'the stopped card'} by itself${stalls}`
     : ownerGone ? `interrupted (pid ${state.owner!.pid} is gone): the next \`g7 run\` resumes at the first card without a result`
+    : lanePlan ? `lanes ${lanePlan.lanes.map((l) => l.lane).join(', ')} of ${state.run_id} run as jobs of a matrix; \`g7 lanes merge\` seals the run (the next \`g7 run\` merges it first by itself)`
     : state.state === 'RUNNING' ? 'a run is in progress (on another machine, or here: see the owner)'
     : 'the next `g7 run` departs with the next truck';
   if (c.json) {
@@ -236,13 +238,15 @@ export async function logCommand(c: Common): Promise<number> {
       continue;
     }
     const r = runs.get(id) ?? { run: id, day: t['G7-Day'] ?? '', round: Number(t['G7-Round'] ?? 1), truck: t['G7-Truck'] ?? '', state: '', passed: 0, failed: 0, commits: 0, first: k.date, last: k.date, sha: k.sha, resumed: null };
+    runs.set(id, r);
+    r.commits++;
+    // A lane's commits count one lane only; the run's state and totals are the prepare's and the merge's.
+    if (t['G7-Lane'] !== undefined) continue;
     r.state = t['G7-State'] ?? r.state;
     if (t['G7-Passed'] !== undefined) r.passed = Number(t['G7-Passed']);
     if (t['G7-Failed'] !== undefined) r.failed = Number(t['G7-Failed']);
-    r.commits++;
     r.last = k.date;
     r.sha = k.sha;
-    runs.set(id, r);
   }
   const list = [...runs.values()];
   if (c.json) c.io.out(JSON.stringify(list));

@@ -123,6 +123,10 @@ describe('the lane matrix', () => {
     // Each lane's log says its share of the model limits (factory.yaml's defaults: rpm 60, tpm 1,000,000).
     expect(await readFile(path.join(fresh, 'ssot/runs', RUN, 'lanes/2/stdout.txt'), 'utf8')).toMatch(/lane 2 \(20 card\(s\)\) .* 1\/3: rpm 20, tpm 333333/);
 
+    // g7 log shows the run as the merge left it, with every lane's commits counted.
+    const log = await g7Process(fresh, ['log']);
+    expect(log.out).toMatch(/^run_0001 +20261121 round 1 truck A +READY +59 passed +0 failed +1[4-9] commit\(s\)/m);
+
     // The card that waited on another lane is not lost: the next run takes it.
     const next = await g7Process(fresh, ['run', '--push']);
     expect(next.code, ok(next)).toBe(0);
@@ -178,12 +182,38 @@ describe('the lane matrix', () => {
     const f = await factory(truck().filter((c) => c.id.startsWith('L2_')).slice(0, 4));
     expect((await f.g7('lanes', 'prepare')).code).toBe(0);
     expect((await f.g7('lanes', 'run', '--run', RUN, '--lane', '2')).code).toBe(0);
+    expect((await f.g7('status')).out).toMatch(/next: lanes 2 of run_0001 run as jobs of a matrix; `g7 lanes merge` seals the run/);
     const next = await f.g7('run');
     expect(next.code, next.err).toBe(0);
     expect(next.err).toMatch(/run_0001 is a lane run that was not merged \(its merge job did not run\): merging it first/);
     expect(next.out).toMatch(/nothing to run/);
     expect((await f.g7('verify', RUN)).code).toBe(0);
     expect((await report(f.root, RUN)).counts).toMatchObject({ passed: 4, pending: 0 });
+  });
+
+  it('a lane that stops FAIL_STOP stops the run for a person, the other lanes finish; after g7 resume the next run does the failed card', { timeout: 120_000 }, async () => {
+    const f = await factory([
+      { id: 'L1_TEST_000001', prio: 'A', input: 'test -f fixed.txt', output: 'out/1.txt', accept: 'exit==0' },
+      { id: 'L1_TEST_000002', prio: 'A', input: 'printf one', output: 'out/2.txt', accept: 'exit==0' },
+      { id: 'L2_TEST_000001', prio: 'A', input: 'printf two', output: 'out/3.txt', accept: 'exit==0' },
+    ]);
+    expect((await f.g7('lanes', 'prepare')).code).toBe(0);
+    expect((await f.g7('lanes', 'run', '--run', RUN, '--lane', '1')).code).toBe(4);
+    expect((await f.g7('lanes', 'run', '--run', RUN, '--lane', '2')).code).toBe(0);
+    const merge = await f.g7('lanes', 'merge');
+    expect(merge.code).toBe(4);
+    const state = JSON.parse(await readFile(path.join(f.ssot, 'state/factory_state.json'), 'utf8'));
+    expect(state).toMatchObject({ state: 'FAIL_STOP', run_id: RUN, last_stop: { card: 'L1_TEST_000001', triage: 'TEST' } });
+    expect(state.last_stop.files).toEqual(expect.arrayContaining([`ssot/runs/${RUN}/lanes/1/verify_report.json`, expect.stringMatching(/^ssot\/rework\/20261121_L1_TEST_000001_run_0001\.json$/)]));
+    expect((await report(f.root, RUN)).counts).toEqual({ passed: 1, failed: 1, skipped: 0, pending: 1 });
+    expect((await f.g7('verify', RUN)).code).toBe(0);
+
+    await f.write('fixed.txt', 'fixed\n');
+    expect((await f.g7('resume')).code).toBe(0);
+    const next = await f.g7('run');
+    expect(next.code, next.err).toBe(0);
+    const r2 = await report(f.root, 'run_0002');
+    expect(r2.cards.map((c) => `${c.id} ${c.status}`).sort()).toEqual(['L1_TEST_000001 PASS', 'L1_TEST_000002 PASS']);
   });
 
   it("each lane takes its share of the model limits and budgets", () => {
