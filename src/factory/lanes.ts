@@ -6,12 +6,13 @@
 //     there, so two lanes never number a run.
 //  2. one job per lane (`g7 lanes run --run run_NNNN --lane N`), each on its own clone: it runs only its
 //     lane's cards and writes only runs/run_NNNN/lanes/N/ (evidence, journal part, state, audit records,
-//     spend) and its cards' outputs, so pushes of lanes at once rebase without conflict. It takes 1/N of
-//     the model rate limits and budgets (lane-share.ts).
-//  3. merge (`g7 lanes merge`, `if: always()`): folds the lane parts into the factory's journal, spend and
-//     audit log, writes the run's verify_report.json over every card of the truck, seals the whole run and
-//     sets the state from the lanes' stops. A lane that died leaves its cards without a result: reported
-//     pending, the truck not finished, so the next run takes them. Every step can run again after a crash.
+//     spend, strike candidates) and its cards' outputs, so pushes of lanes at once rebase without
+//     conflict. It takes 1/N of the model rate limits and budgets (lane-share.ts).
+//  3. merge (`g7 lanes merge`, `if: always()`): folds the lane parts into the factory's journal, spend,
+//     audit log and strike list, writes the run's verify_report.json over every card of the truck, seals
+//     the whole run and sets the state from the lanes' stops. A lane that died leaves its cards without a
+//     result: reported pending, the truck not finished, so the next run takes them. Every step can run
+//     again after a crash.
 import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { CardResult, FactoryState, JournalEvent, PacketSlot, VerifyReport } from '../contracts/types.gen.js';
@@ -22,6 +23,7 @@ import { appendJournal, readDay, readJournal, readRunResults } from '../ssot/jou
 import { laneLayout, packetFile, type Layout } from '../ssot/layout.js';
 import { toRepoPath } from '../ssot/paths.js';
 import { fileExists } from '../plan/backlog.js';
+import { STRIKE_LIST } from '../executors/tag.js';
 import { readPacket } from '../truck/packets.js';
 import type { TruckName } from '../truck/pack.js';
 import { PushRefused } from '../git/git.js';
@@ -208,6 +210,26 @@ async function foldLines(from: string, to: string): Promise<number> {
   return add.length;
 }
 
+/** Appends the strike candidates of `from` whose chunk (`key`) the strike list does not hold yet. */
+async function foldStrikes(from: string, to: string): Promise<number> {
+  const keyOf = (t: string) => {
+    try {
+      return (JSON.parse(t) as { key?: string }).key;
+    } catch {
+      return undefined; // a torn tail
+    }
+  };
+  const have = new Set<string>();
+  if (await fileExists(to)) await forEachLine(to, (t) => void (t.trim() && have.add(keyOf(t) ?? t)));
+  const add: string[] = [];
+  await forEachLine(from, (t) => {
+    const key = t.trim() ? keyOf(t) : undefined;
+    if (key !== undefined && !have.has(key)) (have.add(key), add.push(t));
+  });
+  if (add.length) await appendLines(to, add);
+  return add.length;
+}
+
 /** Adds a lane's spend to the night's, once (the spend file remembers which lane parts it holds). */
 async function foldSpend(from: string, to: string, key: string): Promise<void> {
   type SpendFile = { usd: number; tokens_in: number; tokens_out: number; calls: number; lanes_merged?: string[] };
@@ -259,11 +281,15 @@ export async function mergeLanes(deps: FactoryDeps, run: string, opts: { commit:
     await readJournal(layout, (e) => void (e.run === run && have.add(JSON.stringify(e))));
     const add = parts.flatMap((p) => p.events).filter((e) => !have.has(JSON.stringify(e)));
     if (add.length) await appendJournal(layout, add);
-    // The audit records and the spend of the lanes' model calls.
+    // The audit records and the spend of the lanes' model calls, and the strike candidates their TAG cards found.
     for (const p of parts) {
       const dir = laneLayout(layout, run, p.lane).lane!.dir;
       for (const n of await namesIn(path.join(dir, 'ai-ask'), /\.jsonl$/)) await foldLines(path.join(dir, 'ai-ask', n), path.join(layout.auditDir, 'ai-ask', n));
       for (const n of await namesIn(dir, /^spend_\d{8}\.json$/)) await foldSpend(path.join(dir, n), path.join(layout.stateDir, n), `${run}/${p.lane}`);
+      if (await fileExists(path.join(dir, STRIKE_LIST))) {
+        const added = await foldStrikes(path.join(dir, STRIKE_LIST), path.join(layout.libraryIndexDir, STRIKE_LIST));
+        if (added) say(`lane ${p.lane}: ${added} new strike candidate(s) on ${toRepoPath(layout.repoRoot, path.join(layout.libraryIndexDir, STRIKE_LIST))}`);
+      }
     }
 
     // The report over every card of the truck: a card without a result in any lane is pending.

@@ -20,7 +20,7 @@ export interface Layout {
   skillsDir: string;
   /**
    * Set for one lane of a lane run (`laneLayout`): the run's evidence folder is the lane's part, and the
-   * journal, the state, the audit log and the spend are written there too, so that lanes running at once on
+   * journal, the state, the audit log, the spend and the strike candidates are written there too, so that lanes running at once on
    * separate runners never write the same file. The merge job folds the parts into the factory's files.
    */
   lane?: LanePart | undefined;
@@ -68,7 +68,8 @@ export function laneDir(layout: Layout, run: string, lane: number): string {
 /** The layout one lane of a lane run works with: journal, state and audit log in its own part of the run. */
 export function laneLayout(layout: Layout, run: string, lane: number): Layout {
   const dir = laneDir(layout, run, lane);
-  return { ...layout, journalFile: path.join(dir, 'journal.jsonl'), stateFile: path.join(dir, 'state.json'), auditDir: dir, lane: { run, lane, dir, factoryJournal: layout.journalFile, factoryState: layout.stateFile } };
+  // The strike candidates its TAG cards find go to its part too (libraryIndexDir/strike_list.jsonl).
+  return { ...layout, journalFile: path.join(dir, 'journal.jsonl'), stateFile: path.join(dir, 'state.json'), auditDir: dir, libraryIndexDir: dir, lane: { run, lane, dir, factoryJournal: layout.journalFile, factoryState: layout.stateFile } };
 }
 
 /** `2026-11-21` → `20261121`. */

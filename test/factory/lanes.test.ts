@@ -216,6 +216,29 @@ describe('the lane matrix', () => {
     expect(r2.cards.map((c) => `${c.id} ${c.status}`).sort()).toEqual(['L1_TEST_000001 PASS', 'L1_TEST_000002 PASS']);
   });
 
+  it('TAG cards of two lanes find strike candidates: each lane keeps them in its part, the merge puts each chunk once on the strike list', { timeout: 120_000 }, async () => {
+    const scanTag = (lane: number, n: number): CardSpec[] => [
+      { id: `L${lane}_SCAN_${pad(n)}`, prio: 'A', input: [`doc00${n}.md`], output: `ssot/library_index/scan/${n}.jsonl`, accept: `lines>=1:ssot/library_index/scan/${n}.jsonl` },
+      { id: `L${lane}_TAG_${pad(n)}`, prio: 'A', input: `ssot/library_index/scan/${n}.jsonl`, output: `ssot/library_index/tags/${n}.jsonl`, accept: `json:ssot/library_index/tags/${n}.jsonl`, deps: [`L${lane}_SCAN_${pad(n)}`] },
+    ];
+    const f = await factory([...scanTag(2, 1), ...scanTag(4, 2)]);
+    expect((await f.g7('lanes', 'prepare')).code).toBe(0);
+    for (const lane of ['2', '4']) expect((await f.g7('lanes', 'run', '--run', RUN, '--lane', lane)).code).toBe(0);
+    const parts = await Promise.all(['2', '4'].map((l) => readFile(path.join(f.ssot, 'runs', RUN, 'lanes', l, 'strike_list.jsonl'), 'utf8')));
+    for (const p of parts) expect(p.trim().split('\n').length).toBeGreaterThan(0);
+    expect(await exists(path.join(f.ssot, 'library_index/strike_list.jsonl'))).toBe(false);
+    const merge = await f.g7('lanes', 'merge');
+    expect(merge.code, merge.err).toBe(0);
+    const list = (await readFile(path.join(f.ssot, 'library_index/strike_list.jsonl'), 'utf8')).trim().split('\n').map((l) => JSON.parse(l) as { key: string; card: string });
+    expect(list.length).toBe(parts.join('').trim().split('\n').length);
+    expect(new Set(list.map((l) => l.key)).size).toBe(list.length);
+    expect(new Set(list.map((l) => l.card))).toEqual(new Set(['L2_TAG_000001', 'L4_TAG_000002']));
+    // Merging again adds no line.
+    expect((await f.g7('lanes', 'merge', RUN)).code).toBe(0);
+    expect((await readFile(path.join(f.ssot, 'library_index/strike_list.jsonl'), 'utf8')).trim().split('\n')).toHaveLength(list.length);
+    expect((await f.g7('verify', RUN)).code).toBe(0);
+  });
+
   it("each lane takes its share of the model limits and budgets", () => {
     const config = { limits: { rpm: 1000, tpm: 1_000_000, timeout_s: 120, max_input_tokens: 1, max_retry_delay_s: 90 }, budget: { per_truck_usd: 2, per_night_usd: 10 } };
     expect(laneShare(config, 3, 4)).toEqual({ rpm: 333, tpm: 333333, per_truck_usd: 2 / 3, per_night_usd: 2 });
