@@ -15,8 +15,11 @@
 //     again after a crash.
 import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
-import type { CardResult, FactoryState, JournalEvent, PacketSlot, VerifyReport } from '../contracts/types.gen.js';
-import { UsageError } from '../contracts/errors.js';
+import type { CardResult, FactoryState, JournalEvent, LanePlan, PacketSlot, VerifyReport } from '../contracts/types.gen.js';
+import { SchemaError, UsageError } from '../contracts/errors.js';
+import { explain } from '../contracts/validate.js';
+import { parseJson } from '../ssot/doc.js';
+import { decodeText } from '../ssot/text.js';
 import { appendLines, writeJsonAtomic } from '../ssot/atomic.js';
 import { forEachLine } from '../ssot/jsonl.js';
 import { appendJournal, readDay, readJournal, readRunResults } from '../ssot/journal.js';
@@ -35,32 +38,26 @@ import { pushBranch, type ActiveRun } from './checkpoint.js';
 import type { FactoryDeps } from './deps.js';
 import type { RunOutcome, RunState } from './run.js';
 
-/** runs/run_NNNN/lanes.json: what the prepare job decided, read by every lane and by the merge. */
-export interface LanePlan {
-  schema_version: 1;
-  run: string;
-  day: string;
-  round: number;
-  truck: TruckName;
-  created_at: string;
-  /** The state the truck departed from (a resume from RECOVERABLE counts towards the stall rule). */
-  resumed_from: RunState;
-  /** Lanes with cards to run, each with how many. */
-  lanes: { lane: number; cards: number }[];
-}
-
 const EXIT_FOR: Record<RunState, number> = { READY: 0, FAIL_STOP: 4, RECOVERABLE: 5, RUNNING: 5 };
 
 export function lanePlanFile(layout: Layout, run: string): string {
   return path.join(layout.runsDir, run, 'lanes.json');
 }
 
+/** runs/run_NNNN/lanes.json (schemas/lane_plan.schema.json): undefined when the run is not a lane run. */
 export async function readLanePlan(layout: Layout, run: string): Promise<LanePlan | undefined> {
+  const file = lanePlanFile(layout, run);
+  let bytes: Buffer;
   try {
-    return JSON.parse(await readFile(lanePlanFile(layout, run), 'utf8')) as LanePlan;
+    bytes = await readFile(file);
   } catch {
     return undefined;
   }
+  const shown = toRepoPath(layout.repoRoot, file);
+  const doc = parseJson(decodeText(bytes, shown), shown);
+  const problems = explain('lane_plan', doc.value, { file: shown, doc });
+  if (problems.length) throw new SchemaError(problems, `the lane plan of ${run} is invalid; restore it from git (git log -- ${shown})`);
+  return doc.value as LanePlan;
 }
 
 /** True once the merge has sealed the run: the factory's state moved on from it. */

@@ -239,6 +239,17 @@ describe('the lane matrix', () => {
     expect((await f.g7('verify', RUN)).code).toBe(0);
   });
 
+  it('a lane plan a person broke is refused with its file, line and field, and nothing runs', async () => {
+    const f = await factory(truck().filter((c) => c.id.startsWith('L2_')).slice(0, 2));
+    expect((await f.g7('lanes', 'prepare')).code).toBe(0);
+    const file = path.join(f.ssot, 'runs', RUN, 'lanes.json');
+    await f.write(`ssot/runs/${RUN}/lanes.json`, (await readFile(file, 'utf8')).replace('"lane": 2', '"lane": 9'));
+    const r = await f.g7('lanes', 'run', '--run', RUN, '--lane', '2');
+    expect(r.code).toBe(3);
+    expect(r.err).toMatch(/ssot\/runs\/run_0001\/lanes\.json:\d+:\d+: lanes\[0\]\.lane: .*8/);
+    expect(await exists(path.join(f.ssot, 'runs', RUN, 'lanes'))).toBe(false);
+  });
+
   it("each lane takes its share of the model limits and budgets", () => {
     const config = { limits: { rpm: 1000, tpm: 1_000_000, timeout_s: 120, max_input_tokens: 1, max_retry_delay_s: 90 }, budget: { per_truck_usd: 2, per_night_usd: 10 } };
     expect(laneShare(config, 3, 4)).toEqual({ rpm: 333, tpm: 333333, per_truck_usd: 2 / 3, per_night_usd: 2 });
