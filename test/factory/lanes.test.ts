@@ -164,6 +164,28 @@ describe('the lane matrix', () => {
     for (const run of [RUN, 'run_0002']) expect((await g7Process(last, ['verify', run])).code).toBe(0);
   });
 
+  it('a lane job that runs again (GitHub: re-run failed jobs) continues its part from what it pushed, and the merge finds every card once', { timeout: 240_000 }, async () => {
+    const f = await factory(truck());
+    expect((await f.g7('lanes', 'prepare')).code).toBe(0);
+    const remote = await httpRemote(f.root);
+    remotes.push(remote);
+    const runs = await lanesAtOnce(remote.url, { 3: { G7_FAULT: 'card.start@9' } });
+    expect(runs[2]!.signal).toBe('SIGKILL');
+    const again = await g7Process(await cloneRemote(remote.url), ['lanes', 'run', '--run', RUN, '--lane', '3', '--push']);
+    expect(again.code, ok(again)).toBe(0);
+    expect(again.out).toMatch(/lane 3 \(20 card\(s\)\) of round 1 truck A continues/);
+    expect(again.out).not.toMatch(/L3_TEST_000001 PASS/); // pushed before the kill: not run again
+    const merge = await g7Process(await cloneRemote(remote.url), ['lanes', 'merge', '--push']);
+    expect(merge.code, ok(merge)).toBe(0);
+    const last = await cloneRemote(remote.url);
+    expect((await g7Process(last, ['verify', RUN])).code).toBe(0);
+    const r = await report(last, RUN);
+    expect(r.counts).toEqual({ passed: 59, failed: 0, skipped: 1, pending: 0 });
+    const results = (await journal(last)).filter((e) => e.event === 'card_result' && e.run === RUN).map((e) => e.card);
+    expect(new Set(results).size).toBe(results.length);
+    expect(results).toHaveLength(60);
+  });
+
   it('a merge that runs again (a re-run of the workflow) adds nothing twice', { timeout: 120_000 }, async () => {
     const f = await factory(truck().filter((c) => c.id.startsWith('L2_') || c.id.startsWith('L1_')).slice(0, 8));
     expect((await f.g7('lanes', 'prepare')).code).toBe(0);
