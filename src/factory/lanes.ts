@@ -324,10 +324,14 @@ export async function mergeLanes(deps: FactoryDeps, run: string, opts: { commit:
       const missing = slots.filter((s) => died.some((p) => p.lane === s.card.lane) && !results.has(s.card.id)).length;
       next = { ...base, state: 'RECOVERABLE', stalled: state.stalled ?? 0, last_stop: { at: deps.now(), reason: `lane(s) ${died.map((p) => p.lane).join(', ')} of ${run} did not finish: ${missing} card(s) have no result; the next run takes them`, card: null, triage: null, transient: true, retry_after: deps.now(), hint: 'read the lane jobs\' logs; nothing to fix when a runner was lost', files: died.map((p) => `${evidence}/lanes/${p.lane}`) } };
     } else next = { ...base, state: 'READY', last_stop: null, stalled: 0 };
-    const reason = next.last_stop?.reason ?? `round ${plan.round} truck ${plan.truck} of ${plan.day} finished: ${count('PASS')} passed`;
+    // Lanes the prepare job left out (it was given some lanes only) still have cards: the truck goes on.
+    const { outcomes } = await readDay(layout, plan.day);
+    const planned = plan.lanes.map((l) => l.lane);
+    const leftOut = [...new Set(slots.filter((s) => !planned.includes(s.card.lane) && !results.has(s.card.id) && outcomes.get(s.card.id)?.status !== 'PASS').map((s) => s.card.lane))].sort((a, b) => a - b);
+    const reason = next.last_stop?.reason ?? (leftOut.length ? `lanes ${planned.join(', ')} of round ${plan.round} truck ${plan.truck} of ${plan.day} done (${count('PASS')} passed); lanes ${leftOut.join(', ')} were not in this run: the next run takes them` : `round ${plan.round} truck ${plan.truck} of ${plan.day} finished: ${count('PASS')} passed`);
     say(`${run}: ${next.state} — ${reason}`);
-    // The run's own stop, without `lanes`: a READY one finishes the truck.
-    await appendJournal(layout, [{ ts: deps.now(), event: 'run_stop', run, day: plan.day, round: plan.round, truck: plan.truck, state: next.state, detail: reason.slice(0, 500) }]);
+    // The run's own stop; a READY one without \`lanes\` finishes the truck.
+    await appendJournal(layout, [{ ts: deps.now(), event: 'run_stop', run, day: plan.day, round: plan.round, truck: plan.truck, state: next.state, detail: reason.slice(0, 500), ...(leftOut.length ? { lanes: planned } : {}) }]);
 
     const report: VerifyReport = {
       schema_version: 1, run_id: run, day: plan.day, round: plan.round, truck: plan.truck, started_at: plan.created_at, finished_at: deps.now(), state: next.state,

@@ -261,6 +261,19 @@ describe('the lane matrix', () => {
     expect((await f.g7('verify', RUN)).code).toBe(0);
   });
 
+  it('lanes prepared as a subset leave the truck open: the next run does the other lanes', { timeout: 120_000 }, async () => {
+    const f = await factory(truck().filter((c) => !c.id.startsWith('L3_')).slice(0, 6));
+    const prepared = await f.g7('lanes', 'prepare', '--lanes', '2');
+    expect(prepared.out).toMatch(/departs as lanes 2 \(3 card\(s\)\)/);
+    expect((await f.g7('lanes', 'run', '--run', RUN, '--lane', '2')).code).toBe(0);
+    const merge = await f.g7('lanes', 'merge');
+    expect(merge.out).toMatch(/lanes 1 were not in this run: the next run takes them/);
+    const next = await f.g7('run');
+    expect(next.code, next.err).toBe(0);
+    expect(next.out).toMatch(/run_0002: round 1 truck A of 20261121 departs/);
+    expect((await report(f.root, 'run_0002')).cards.map((c) => c.id).sort()).toEqual(['L1_SCAN_000001', 'L1_SCAN_000002', 'L1_SCAN_000003']);
+  });
+
   it('a lane plan a person broke is refused with its file, line and field, and nothing runs', async () => {
     const f = await factory(truck().filter((c) => c.id.startsWith('L2_')).slice(0, 2));
     expect((await f.g7('lanes', 'prepare')).code).toBe(0);
