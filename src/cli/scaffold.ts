@@ -25,6 +25,17 @@ const APP_TOKEN_STEP = `      - name: the factory's App token
           private-key: \${{ secrets.G7_APP_PRIVATE_KEY }}
 `;
 
+/** The last step of a job whose `g7` step has id g7: where the factory stands, in one log line. */
+const OUTCOME_STEP = `      - name: outcome
+        if: always()
+        env:
+          RUN_ID: \${{ steps.g7.outputs.run-id }}
+          STATE: \${{ steps.g7.outputs.state }}
+          PASSED: \${{ steps.g7.outputs.passed }}
+          FAILED: \${{ steps.g7.outputs.failed }}
+        run: echo "run \${RUN_ID:-none} → \${STATE:-?} (\${PASSED:-0} passed, \${FAILED:-0} failed)"
+`;
+
 const IDENTITY = `          git config user.name "g7-factory[bot]"
           git config user.email "g7-factory@users.noreply.github.com"
 `;
@@ -95,15 +106,7 @@ ${IDENTITY}      - name: g7 resume
           lanes: \${{ inputs.lanes }}
           dry-run: \${{ inputs.dry-run || false }}
           gemini-api-key: \${{ secrets.GEMINI_API_KEY }}
-      - name: outcome
-        if: always()
-        env:
-          RUN_ID: \${{ steps.g7.outputs.run-id }}
-          STATE: \${{ steps.g7.outputs.state }}
-          PASSED: \${{ steps.g7.outputs.passed }}
-          FAILED: \${{ steps.g7.outputs.failed }}
-        run: echo "run \${RUN_ID:-none} → \${STATE:-?} (\${PASSED:-0} passed, \${FAILED:-0} failed)"
-`;
+${OUTCOME_STEP}`;
 }
 
 /**
@@ -190,15 +193,7 @@ ${checkout}      - name: g7 lanes merge
         with:
           command: merge-lanes
           run-id: \${{ needs.prepare.outputs.run-id }}
-      - name: outcome
-        if: always()
-        env:
-          RUN_ID: \${{ steps.g7.outputs.run-id }}
-          STATE: \${{ steps.g7.outputs.state }}
-          PASSED: \${{ steps.g7.outputs.passed }}
-          FAILED: \${{ steps.g7.outputs.failed }}
-        run: echo "run \${RUN_ID:-none} → \${STATE:-?} (\${PASSED:-0} passed, \${FAILED:-0} failed)"
-`;
+${OUTCOME_STEP}`;
 }
 
 /** The activity types of ai-policy.yml; src/policy/auto-merge.ts holds the list the check is tested on. */
