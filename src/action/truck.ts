@@ -50,7 +50,7 @@ async function createEvidenceCheck(s: ActionSettings, report: VerifyReport, evid
 async function drive(s: ActionSettings, deps: FactoryDeps, commit: boolean): Promise<RunOutcome> {
   const opts = { truck: s.truck, lanes: s.lanes, commit, push: commit && s.push };
   if (s.command === 'merge-lanes') {
-    const { mergeLaneRun } = await import('../factory/lanes.js');
+    const { mergeLaneRun } = await import('../factory/lanes-merge.js');
     return (await mergeLaneRun(deps, s.runId, opts)) ?? { code: 'NOTHING', state: 'READY', passed: 0, failed: 0, message: 'no lane run to merge: the state names none' };
   }
   if (s.command === 'lane') return runFactory(deps, { commit, push: opts.push });

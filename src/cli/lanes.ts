@@ -71,7 +71,7 @@ export function registerLanes(program: Command, inSsot: (fn: (c: Common) => Prom
     .action((run: string | undefined, opts: GitOpts) =>
       inSsot(async (c) => {
         const { deps: d, config } = await deps(c);
-        const { mergeLaneRun } = await import('../factory/lanes.js');
+        const { mergeLaneRun } = await import('../factory/lanes-merge.js');
         const out = await mergeLaneRun(d, runId(run, 'the run'), { commit: opts.commit && config.git.commit, push: opts.push ?? config.git.push });
         return reportOutcome(c, 'g7 lanes merge', out ?? { code: 'NOTHING', state: 'READY', passed: 0, failed: 0, message: 'no lane run to merge: the state names none' }, d);
       })(),

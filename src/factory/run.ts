@@ -32,7 +32,8 @@ import type { Triage } from './triage.js';
 import type { FactoryDeps } from './deps.js';
 import { faultPoint } from '../host/faults.js';
 import { checkModels } from '../worker/preflight.js';
-import { departLanes, mergeLanes, openLaneRun, unmergedLaneRun } from './lanes.js';
+import { departLanes, openLaneRun } from './lanes.js';
+import { mergeLanes, unmergedLaneRun } from './lanes-merge.js';
 
 export type RunState = FactoryState['state'];
 

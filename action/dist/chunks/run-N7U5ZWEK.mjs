@@ -1,2 +1,0 @@
-import { createRequire as __g7CreateRequire } from 'node:module'; const require = __g7CreateRequire(import.meta.url);
-import{c as a,d as b,e as c}from"./chunk-2ABSSUDV.mjs";import"./chunk-HIKZWA6J.mjs";import"./chunk-HYM7LJZT.mjs";import"./chunk-XLQBBXWK.mjs";import"./chunk-BHPWLQE2.mjs";import"./chunk-CFFSCIPD.mjs";import"./chunk-ABEXRGL3.mjs";import"./chunk-B57ZGYNH.mjs";import"./chunk-V2I5VGMF.mjs";import"./chunk-PQRHRS2M.mjs";import"./chunk-Q4KT5GYC.mjs";import"./chunk-2PYAGR7Y.mjs";export{a as DEFAULT_RETRY_AFTER_MS,b as STALLS_TO_FAIL_STOP,c as runFactory};
