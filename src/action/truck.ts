@@ -71,8 +71,9 @@ export async function truckCommand(s: ActionSettings): Promise<void> {
   const message = deps.redact(out.message);
   const published: Published = deps.git && commit ? await pushHead(s, layout, deps.git) : { sha: undefined, onRemote: false };
   await setFactoryOutputs(s, layout, published.sha, out);
-  // The matrix of the lane jobs: `fromJSON(needs.prepare.outputs.lanes)`.
-  if (s.command === 'prepare-lanes') core.setOutput('lanes', JSON.stringify(out.lanes ?? []));
+  // The matrix of the lane jobs (`fromJSON(needs.prepare.outputs.lanes)`), set only when a run departed:
+  // without it the workflow runs neither lanes nor a merge.
+  if (s.command === 'prepare-lanes' && out.lanes) core.setOutput('lanes', JSON.stringify(out.lanes));
 
   const report = out.runId && out.evidence ? await readReport(layout, out.runId) : undefined;
   if (report && out.evidence) {

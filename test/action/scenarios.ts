@@ -153,6 +153,13 @@ export function runnerScenarios(name: string, runAction: (o: RunnerOptions) => P
     expect(merged.outputs).toMatchObject({ 'run-id': 'run_0001', state: 'READY', passed: '6', failed: '0', evidence: 'ssot/runs/run_0001' });
     expect(merged.summary).toContain('```mermaid\npie showData title run_0001: 6 cards of truck A\n    "PASS" : 6\n```');
 
+    // The next dispatch finds nothing to run: no lanes, so the workflow runs no lane job and no merge.
+    const idle = await checkout(remote.url);
+    const nothing = await runAction({ workspace: idle.dir, sha: idle.sha, event: dispatch, inputs: { command: 'prepare-lanes' } });
+    expect(nothing.code, nothing.stdout).toBe(0);
+    expect(nothing.stdout).toMatch(/nothing to run/);
+    expect(nothing.outputs.lanes).toBeUndefined();
+
     const after = await checkout(remote.url);
     const v = await runAction({ workspace: after.dir, inputs: { command: 'verify' } });
     expect(v.code, v.stdout).toBe(0);
