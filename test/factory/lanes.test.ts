@@ -285,6 +285,25 @@ describe('the lane matrix', () => {
     expect(await exists(path.join(f.ssot, 'runs', RUN, 'lanes'))).toBe(false);
   });
 
+  it('says what is wrong with a lane command line, and writes nothing', async () => {
+    const f = await factory(truck().slice(0, 3));
+    for (const [args, msg] of [
+      [['lanes', 'run', '--run', 'run_1', '--lane', '2'], /--run takes a run id such as run_0003, got "run_1"/],
+      [['lanes', 'run', '--run', RUN, '--lane', '9'], /--lanes takes lane numbers 1-8/],
+      [['lanes', 'run', '--run', RUN, '--lane', '1,2'], /--lane takes one lane, got "1,2"/],
+      [['lanes', 'prepare', '--truck', 'C'], /argument 'C' is invalid/],
+      [['lanes', 'merge', 'run_0001'], /run_0001 is not a lane run: ssot\/runs\/run_0001\/lanes\.json does not exist/],
+    ] as const) {
+      const r = await f.g7(...args);
+      expect(r.code, `${args.join(' ')}: ${r.err}`).toBe(2);
+      expect(r.err).toMatch(msg);
+    }
+    const lane = await f.g7('lanes', 'run', '--run', RUN, '--lane', '1');
+    expect(lane.code).toBe(6);
+    expect(lane.err).toMatch(/run_0001 has no lane plan \(ssot\/runs\/run_0001\/lanes\.json\): the prepare job \(g7 lanes prepare\) makes it/);
+    expect(await exists(path.join(f.ssot, 'runs'))).toBe(false);
+  });
+
   it("each lane takes its share of the model limits and budgets", () => {
     const config = { limits: { rpm: 1000, tpm: 1_000_000, timeout_s: 120, max_input_tokens: 1, max_retry_delay_s: 90 }, budget: { per_truck_usd: 2, per_night_usd: 10 } };
     expect(laneShare(config, 3, 4)).toEqual({ rpm: 333, tpm: 333333, per_truck_usd: 2 / 3, per_night_usd: 2 });
