@@ -48,6 +48,22 @@ interface IoCounts {
   mkdirs: number;
 }
 
+/** strace splits a call that another thread interrupts into `… <unfinished ...>` and `<pid> <... name resumed>…`:
+ * one line again, so that calls made side by side are counted like the others. */
+function joinResumed(lines: string[]): string[] {
+  const open = new Map<string, string>();
+  const out: string[] = [];
+  for (const line of lines) {
+    const pid = /^(\d+)\s/.exec(line)?.[1] ?? '';
+    if (line.endsWith(' <unfinished ...>')) open.set(pid, line.slice(0, -' <unfinished ...>'.length));
+    else if (/^\d+\s+<\.\.\. \w+ resumed>/.test(line)) {
+      out.push((open.get(pid) ?? '') + line.replace(/^\d+\s+<\.\.\. \w+ resumed>/, '').replace(/^\)\s+=/, ') ='));
+      open.delete(pid);
+    } else out.push(line);
+  }
+  return out;
+}
+
 /** Counts the durable I/O of one `g7 run` from an strace of it (its own process and any it starts). */
 function countIo(dir: string, args: string[]): IoCounts {
   const log = path.join(base, 'strace.txt');
@@ -61,7 +77,7 @@ function countIo(dir: string, args: string[]): IoCounts {
       return false; // a temp file since renamed away
     }
   };
-  for (const line of readFileSync(log, 'utf8').split('\n')) {
+  for (const line of joinResumed(readFileSync(log, 'utf8').split('\n'))) {
     let m: RegExpExecArray | null;
     if ((m = /\bopenat\(.*O_CREAT.*\) = \d+</.exec(line))) c.created++;
     else if ((m = /\b(?:write|pwrite64)\((\d+)<([^>]*)>.*\) = (\d+)$/.exec(line)) && m[1] !== '1' && m[1] !== '2' && !m[2]!.startsWith('pipe:') && !m[2]!.startsWith('socket:') && !m[2]!.startsWith('/dev/')) c.bytes += Number(m[3]);

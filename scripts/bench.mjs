@@ -6,7 +6,7 @@ import { build } from 'esbuild';
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
-import { cliBuildOptions } from './build.mjs';
+import { buildClean, cliBuildOptions } from './build.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const name = process.argv[2];
@@ -14,7 +14,7 @@ if (!name) {
   console.error('usage: node scripts/bench.mjs <name> [args…]   (bench/<name>.bench.ts)');
   process.exit(2);
 }
-await build(cliBuildOptions);
+await buildClean(cliBuildOptions);
 const outfile = path.join(root, 'bench/.data', `${name}.bench.mjs`);
 await build({
   entryPoints: [path.join(root, 'bench', `${name}.bench.ts`)],

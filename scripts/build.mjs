@@ -4,7 +4,7 @@
 import { build } from 'esbuild';
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
-import { rm } from 'node:fs/promises';
+import { readdir, rm, stat } from 'node:fs/promises';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -50,18 +50,35 @@ export const cliBuildOptions = {
   // The binary, and the worker thread that checks the cards of a large backlog beside the main thread's read.
   entryPoints: { g7: path.join(root, 'src/cli/index.ts'), 'backlog-check': path.join(root, 'src/plan/backlog-check.ts') },
   target: 'node20',
-  packages: 'external',
+  // A command loads only the chunks it imports (`g7 status` never loads the run loop, the Gemini SDK or the
+  // compiler). Chunks sit beside the entries: code in a chunk finds backlog-check.mjs next to itself.
+  splitting: true,
+  chunkNames: '[name]-[hash]',
+  // Dependencies are bundled too: resolving and reading a package's hundred small files cost more start-up
+  // than the code in them. Coreloop's parsers and secret scanner stay in node_modules (large, and loaded only
+  // by `g7 coreloop`).
+  external: ['ts-morph', 'web-tree-sitter', 'tree-sitter-python', '@secretlint/*'],
+  mainFields: ['module', 'main'],
+  banner: actionBuildOptions.banner,
   outdir: path.join(root, 'dist'),
   outExtension: { '.js': '.mjs' },
   sourcemap: 'linked',
 };
 
+/** Builds, then removes what an earlier build left in the folder that this one did not write (chunk names
+ * carry content hashes). Removing after writing: a g7 started meanwhile finds every file it imports. */
+export async function buildClean(options) {
+  const r = await build({ ...options, metafile: true });
+  const written = new Set(Object.keys(r.metafile.outputs).map((o) => path.resolve(root, o)));
+  for (const name of await readdir(options.outdir, { recursive: true })) {
+    const file = path.join(options.outdir, name);
+    if (!written.has(file) && (await stat(file)).isFile()) await rm(file);
+  }
+  return r;
+}
+
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
   const only = process.argv[2];
-  if (only !== 'action') await build(cliBuildOptions);
-  if (only !== 'cli') {
-    // Chunk names carry content hashes: clear the old ones so action/dist holds exactly one build.
-    await rm(actionBuildOptions.outdir, { recursive: true, force: true });
-    await build(actionBuildOptions);
-  }
+  if (only !== 'action') await buildClean(cliBuildOptions);
+  if (only !== 'cli') await buildClean(actionBuildOptions);
 }

@@ -9,7 +9,6 @@ import { UsageError } from '../contracts/errors.js';
 import { layoutFor } from '../ssot/layout.js';
 import { listRuns, verifyRun } from '../factory/evidence.js';
 import { annotateProblem } from './annotate.js';
-import { commitAndPush } from './publish.js';
 import { setFactoryOutputs } from './outputs.js';
 import { repoPath, type ActionSettings } from './settings.js';
 
@@ -60,7 +59,7 @@ export async function ssotCommand(s: ActionSettings): Promise<void> {
   const program = buildProgram({ out: (l) => core.info(l), err: (l) => core.warning(l) }, (c) => (code = c));
   await core.group(`g7 ${args.map((a) => (path.isAbsolute(a) ? repoPath(s, a) : a)).join(' ')}`, () => program.parseAsync(['--ssot', s.ssot, ...args], { from: 'user' }));
   const changes = s.command === 'plan-compile' || s.command === 'pack' || s.command === 'resume';
-  const published = changes ? await commitAndPush(s, layout, subject, { 'G7-Command': s.command }) : undefined;
+  const published = changes ? await (await import('./publish.js')).commitAndPush(s, layout, subject, { 'G7-Command': s.command }) : undefined;
   await setFactoryOutputs(s, layout, published?.sha);
   if (published && s.push && !s.dryRun && !published.onRemote) core.setFailed(`the ${s.command} commit is not on the remote: the push did not go through (see the warnings)`);
   else if (code !== EXIT.OK) core.setFailed(`g7 ${s.command} exited ${code}`);

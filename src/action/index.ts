@@ -1,4 +1,8 @@
 // The file GitHub runs (action.yml `main`, bundled to action/dist/index.mjs).
-import { run } from './main.js';
+import module from 'node:module';
 
+// The compiled code of the action's chunks is kept on disk (Node ≥ 22.1, the runner's temporary folder):
+// every g7 step of a job after the first starts without parsing them again.
+module.enableCompileCache?.();
+const { run } = await import('./main.js');
 await run();

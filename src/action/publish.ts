@@ -42,8 +42,7 @@ export async function commitAndPush(s: ActionSettings, layout: Layout, subject: 
     return { sha: undefined, onRemote: false };
   }
   const ssotRel = path.relative(layout.repoRoot, layout.ssotDir) || '.';
-  const committed = await git.commitPaths([ssotRel], subject, trailers);
-  if (committed) core.info(`committed ${committed.slice(0, 10)}: ${subject}`);
+  if (await git.commitPaths([ssotRel], subject, trailers)) core.info(`committed ${(await git.run(['rev-parse', 'HEAD'])).stdout.trim().slice(0, 10)}: ${subject}`);
   return pushHead(s, layout, git);
 }
 

@@ -5,7 +5,6 @@ import { stat } from 'node:fs/promises';
 import { Command, Option } from 'commander';
 import { UsageError, formatProblem } from '../contracts/errors.js';
 import { layoutFor, type Layout } from '../ssot/layout.js';
-import { loadConfig } from '../ssot/config.js';
 import { Git } from '../git/git.js';
 import { EXIT } from './exit.js';
 import { display, type Io } from './main.js';
@@ -34,7 +33,7 @@ async function mine(c: Ctx, kind: 'pattern' | 'refine', since: string, run: (dep
   const { windowFrom } = await import('../coreloop/records.js');
   const { outputFiles, writeCandidates } = await import('../coreloop/candidates.js');
   const { knownCandidates } = await import('../coreloop/known.js');
-  const config = await loadConfig(c.layout, display);
+  const config = await (await import('../ssot/config.js')).loadConfig(c.layout, display);
   const window = windowFrom(since, c.now);
   const known = await knownCandidates(c.layout.auditDir, c.layout.repoRoot, await history(c));
   const { file, dropped } = await run({ auditDir: c.layout.auditDir, window, now: c.now.toISOString(), skills: config.skills, known, display });
@@ -227,7 +226,7 @@ export function registerCoreloop(program: Command, io: Io, setCode: (code: numbe
     .action((targets: string[]) =>
       run(async (c) => {
         const { shapeOf } = await import('../coreloop/status.js');
-        const config = await loadConfig(c.layout, display);
+        const config = await (await import('../ssot/config.js')).loadConfig(c.layout, display);
         const list = targets.length ? targets : [...new Set(Object.values(config.skills))];
         if (list.length === 0) throw new UsageError(`no skills in ${display(c.layout.factoryFile)}; name targets: g7 coreloop shape ssot/skills/TAG.md`);
         const results = await Promise.all(list.map((t) => shapeOf(c.layout.repoRoot, t)));

@@ -1,12 +1,13 @@
-// `g7 lanes prepare | run | merge`: one truck as a job matrix (SPEC 12; the work is in src/factory/lanes.ts).
+// `g7 lanes prepare | run | merge`: one truck as a job matrix (SPEC 12; the work is in src/factory/lanes.ts and
+// lanes-merge.ts, loaded only when a lane command runs).
 // prepare numbers and plans the run once, each lane job runs its lane into its own part of the run, and
 // the merge job folds the parts together and seals the run.
 import type { Command } from 'commander';
 import { Option } from 'commander';
 import { UsageError } from '../contracts/errors.js';
 import { laneLayout } from '../ssot/layout.js';
-import { factoryDeps } from './settings.js';
-import { reportOutcome, type Common } from './factory.js';
+import type { RunOutcome } from '../factory/run.js';
+import type { Common } from './factory.js';
 
 function laneList(text: string | undefined): number[] | undefined {
   if (!text) return undefined;
@@ -21,8 +22,11 @@ function runId(text: string | undefined, option: string): string | undefined {
   return text;
 }
 
+/** The factory's dependencies, and how the command ends: loaded when a lane command runs, not before. */
 async function deps(c: Common, layout = c.layout) {
-  return factoryDeps({ layout, display: c.display, worker: c.worker, log: (l) => (c.json ? undefined : c.io.out(l)), warn: (l) => c.io.err(`warning: ${l}`) });
+  const [{ factoryDeps }, { reportOutcome }] = await Promise.all([import('./settings.js'), import('./factory.js')]);
+  const made = await factoryDeps({ layout, display: c.display, worker: c.worker, log: (l) => (c.json ? undefined : c.io.out(l)), warn: (l) => c.io.err(`warning: ${l}`) });
+  return { ...made, report: (name: string, out: RunOutcome) => reportOutcome(c, name, out, made.deps) };
 }
 
 type GitOpts = { commit: boolean; push?: boolean };
@@ -39,10 +43,9 @@ export function registerLanes(program: Command, inSsot: (fn: (c: Common) => Prom
     .action((opts: GitOpts & { truck?: 'A' | 'B'; lanes?: string }) =>
       inSsot(async (c) => {
         const only = laneList(opts.lanes);
-        const { deps: d, config } = await deps(c);
+        const { deps: d, config, report } = await deps(c);
         const { runFactory } = await import('../factory/run.js');
-        const out = await runFactory(d, { truck: opts.truck, lanes: only, commit: opts.commit && config.git.commit, push: opts.push ?? config.git.push, prepareLanes: true });
-        return reportOutcome(c, 'g7 lanes prepare', out, d);
+        return report('g7 lanes prepare', await runFactory(d, { truck: opts.truck, lanes: only, commit: opts.commit && config.git.commit, push: opts.push ?? config.git.push, prepareLanes: true }));
       })(),
     );
   lanes
@@ -56,10 +59,9 @@ export function registerLanes(program: Command, inSsot: (fn: (c: Common) => Prom
       inSsot(async (c) => {
         const lane = laneList(opts.lane)!;
         if (lane.length !== 1) throw new UsageError(`--lane takes one lane, got "${opts.lane}"`);
-        const { deps: d, config } = await deps(c, laneLayout(c.layout, runId(opts.run, '--run')!, lane[0]!));
+        const { deps: d, config, report } = await deps(c, laneLayout(c.layout, runId(opts.run, '--run')!, lane[0]!));
         const { runFactory } = await import('../factory/run.js');
-        const out = await runFactory(d, { commit: opts.commit && config.git.commit, push: opts.push ?? config.git.push });
-        return reportOutcome(c, 'g7 lanes run', out, d);
+        return report('g7 lanes run', await runFactory(d, { commit: opts.commit && config.git.commit, push: opts.push ?? config.git.push }));
       })(),
     );
   lanes
@@ -70,10 +72,10 @@ export function registerLanes(program: Command, inSsot: (fn: (c: Common) => Prom
     .option('--push', 'push the commit (fetch + rebase on a race)')
     .action((run: string | undefined, opts: GitOpts) =>
       inSsot(async (c) => {
-        const { deps: d, config } = await deps(c);
+        const { deps: d, config, report } = await deps(c);
         const { mergeLaneRun } = await import('../factory/lanes-merge.js');
         const out = await mergeLaneRun(d, runId(run, 'the run'), { commit: opts.commit && config.git.commit, push: opts.push ?? config.git.push });
-        return reportOutcome(c, 'g7 lanes merge', out ?? { code: 'NOTHING', state: 'READY', passed: 0, failed: 0, message: 'no lane run to merge: the state names none' }, d);
+        return report('g7 lanes merge', out ?? { code: 'NOTHING', state: 'READY', passed: 0, failed: 0, message: 'no lane run to merge: the state names none' });
       })(),
     );
 }

@@ -1,17 +1,11 @@
 // The `g7` command line. It turns arguments into settings and calls the core; nothing else happens here.
 import path from 'node:path';
 import { Command, CommanderError, Option } from 'commander';
+import { access } from 'node:fs/promises';
 import { G7Error, UsageError, formatProblem } from '../contracts/errors.js';
-import { fileExists } from '../plan/backlog.js';
 import { EXIT } from './exit.js';
-import { layoutFor, dayOf, roundDir, type Layout } from '../ssot/layout.js';
-import { OPS_120PLUS120 } from '../truck/pack.js';
-import { loadConfig } from '../ssot/config.js';
-import { compileToBacklog } from '../plan/write.js';
-import { checkFile } from '../plan/check.js';
-import { packDayFiles, latestBacklogDay } from '../truck/packets.js';
-import { initSsot } from './init.js';
-import { runCommand, statusCommand, resumeCommand, verifyCommand, logCommand, type Common } from './factory.js';
+import { layoutFor, type Layout } from '../ssot/layout.js';
+import type { Common } from './factory.js';
 import { registerCoreloop } from './coreloop.js';
 import { registerLanes } from './lanes.js';
 import type { Worker } from '../worker/worker.js';
@@ -21,7 +15,7 @@ export interface Io {
   err: (s: string) => void;
 }
 
-interface Globals {
+export interface Globals {
   ssot: string;
   json: boolean;
 }
@@ -31,7 +25,7 @@ interface Globals {
  * and writes nothing (no stray ssot/state/).
  */
 export async function requireSsot(layout: Layout): Promise<void> {
-  for (const p of [layout.factoryFile, layout.backlogDir, layout.plansDir, layout.stateDir]) if (await fileExists(p)) return;
+  for (const p of [layout.factoryFile, layout.backlogDir, layout.plansDir, layout.stateDir]) if (await access(p).then(() => true, () => false)) return;
   throw new UsageError(`no SSOT at ${display(layout.ssotDir)}: run g7 from the repository that holds it, pass --ssot DIR, or create one with g7 init`);
 }
 
@@ -40,61 +34,8 @@ export function display(p: string): string {
   return (rel && !rel.startsWith('..') ? rel : p).split(path.sep).join('/');
 }
 
-async function planCompile(file: string, opts: { replace?: boolean; dryRun?: boolean }, g: Globals, io: Io): Promise<number> {
-  const layout = layoutFor(g.ssot);
-  await requireSsot(layout);
-  const config = await loadConfig(layout, display);
-  const { compiled, target, written, backup } = await compileToBacklog(path.resolve(file), { layout, config, display, now: () => new Date().toISOString() }, opts);
-  if (g.json) {
-    io.out(JSON.stringify({ day: compiled.day, backlog: display(target), cards: compiled.cards.length, written, backup: backup && display(backup), omitted_done: compiled.omittedDone, reissued: compiled.reissued, entries: compiled.perEntry, notes: compiled.notes }));
-  } else {
-    io.out(`compiled ${display(path.resolve(file))} → ${display(target)} (${written})`);
-    for (const e of compiled.perEntry) io.out(`  ${e.name.padEnd(16)} ${String(e.cards).padStart(6)} cards`);
-    io.out(`  ${'total'.padEnd(16)} ${String(compiled.cards.length).padStart(6)} cards`);
-    if (backup) io.out(`  previous backlog kept as ${display(backup)}`);
-    for (const n of compiled.notes) io.out(`note: ${n}`);
-  }
-  return EXIT.OK;
-}
-
-async function planCheck(files: string[], g: Globals, io: Io): Promise<number> {
-  const layout = layoutFor(g.ssot);
-  const results = [];
-  for (const f of files) results.push(await checkFile(path.resolve(f), layout, display));
-  if (g.json) io.out(JSON.stringify({ ok: results.every((r) => r.ok), files: results }));
-  else
-    for (const r of results) {
-      io.out(`${r.ok ? 'ok  ' : 'FAIL'} ${r.file}: ${r.summary}`);
-      for (const p of r.problems) io.err(formatProblem(p));
-    }
-  return results.every((r) => r.ok) ? EXIT.OK : EXIT.INVALID_INPUT;
-}
-
-async function pack(opts: { day?: string }, g: Globals, io: Io): Promise<number> {
-  const layout = layoutFor(g.ssot);
-  await requireSsot(layout);
-  const day = opts.day ? dayOf(opts.day) : await latestBacklogDay(layout);
-  if (!day) throw new UsageError(`no backlog found in ${display(layout.backlogDir)}; run g7 plan compile first`);
-  if (!/^\d{8}$/.test(day)) throw new UsageError(`--day must be YYYYMMDD or YYYY-MM-DD, got "${opts.day}"`);
-  const report = await packDayFiles(layout, day, display);
-  if (g.json) io.out(JSON.stringify(report));
-  else if (!report.written) io.out(`nothing left to pack for ${day}: every round is finished (done ${report.done}, held back ${report.held.length})`);
-  else {
-    io.out(`packed ${report.backlog} → ${display(roundDir(layout, day, report.round))}/ (round ${report.round})`);
-    for (const t of ['A', 'B'] as const) {
-      const r = report.trucks[t];
-      const quota = (['A', 'B', 'C', 'D'] as const).map((q) => `${q} ${r.by_quota[q]}/${OPS_120PLUS120.quotas[q]}${r.backfill_by_quota[q] ? ` (${r.backfill_by_quota[q]} backfilled)` : ''}`).join('  ');
-      io.out(`  packet_${t}: ${String(r.cards).padStart(3)}/120  quota ${quota}${r.departed ? '  (departed, kept as is)' : ''}`);
-    }
-    const later = report.deferred.noRoom + report.deferred.waiting;
-    io.out(`  done ${report.done}, held back ${report.held.length}, for later rounds ${later} (${report.deferred.noRoom} no room, ${report.deferred.waiting} waiting)${later ? ` ≈ ${Math.ceil(later / (2 * OPS_120PLUS120.slots))} more round(s)` : ''}`);
-    for (const h of report.held.slice(0, 20)) io.out(`  held ${h.id}: ${h.reason}`);
-    if (report.held.length > 20) io.out(`  … ${report.held.length - 20} more in pack_report.json`);
-  }
-  return EXIT.OK;
-}
-
 export function buildProgram(io: Io, setCode: (c: number) => void, worker?: Worker): Command {
+  // Each command imports its module when it runs: `g7 status` loads neither the run loop nor the compiler.
   const program = new Command('g7')
     .description('G7 Factory: day plan → work cards → 120-slot trucks → evidence in git')
     .option('--ssot <dir>', 'the SSOT folder; its parent is the repository root', 'ssot')
@@ -117,7 +58,7 @@ export function buildProgram(io: Io, setCode: (c: number) => void, worker?: Work
     .option('--action <ref>', 'the G7 action the workflows use, owner/repo/action@ref')
     .option('--owner <owner>', 'the code owner (@user, @org/team); default the owner of the GitHub remote')
     .option('--app-id <id>', "the factory's GitHub App ID, the ruleset's bypass actor")
-    .action((opts: { action?: string; owner?: string; appId?: string }) => run(() => initSsot(layoutFor(g().ssot), io, display, opts))());
+    .action((opts: { action?: string; owner?: string; appId?: string }) => run(async () => (await import('./init.js')).initSsot(layoutFor(g().ssot), io, display, opts))());
 
   const plan = program.command('plan').description('compile and check day plans');
   plan
@@ -126,18 +67,18 @@ export function buildProgram(io: Io, setCode: (c: number) => void, worker?: Work
     .option('--replace', 'replace an existing backlog with different content (the old one is kept as .bak)')
     .option('--dry-run', 'compile and report, write nothing')
     .description('expand a day plan into work cards: ssot/backlog/backlog_YYYYMMDD.jsonl')
-    .action((file: string, opts: { replace?: boolean; dryRun?: boolean }) => run(() => planCompile(file, opts, g(), io))());
+    .action((file: string, opts: { replace?: boolean; dryRun?: boolean }) => run(async () => (await import('./plan.js')).planCompile(file, opts, g(), io))());
   plan
     .command('check')
     .argument('<files...>', 'day plans (.yaml), backlogs (.jsonl), work packs (.json), factory.yaml')
     .description('validate files without writing anything')
-    .action((files: string[]) => run(() => planCheck(files, g(), io))());
+    .action((files: string[]) => run(async () => (await import('./plan.js')).planCheck(files, g(), io))());
 
   program
     .command('pack')
     .addOption(new Option('--day <day>', 'the backlog day (YYYYMMDD); default: the newest backlog'))
     .description("load the day's current round, two trucks (OPS_120PLUS120), into ssot/packets/<day>/round_NN/")
-    .action((opts: { day?: string }) => run(() => pack(opts, g(), io))());
+    .action((opts: { day?: string }) => run(async () => (await import('./plan.js')).pack(opts, g(), io))());
   const common = (): Common => ({ layout: layoutFor(g().ssot), json: g().json, io, display, ...(worker ? { worker } : {}) });
   program
     .command('run')
@@ -146,27 +87,27 @@ export function buildProgram(io: Io, setCode: (c: number) => void, worker?: Work
     .option('--lanes <lanes>', 'run only these lanes, comma separated (e.g. 1,2)')
     .option('--no-commit', 'write the evidence but do not commit it')
     .option('--push', 'push after each commit (fetch + rebase on a race)')
-    .action((opts: { truck?: string; lanes?: string; commit: boolean; push?: boolean }) => inSsot((c) => runCommand(c, opts))());
+    .action((opts: { truck?: string; lanes?: string; commit: boolean; push?: boolean }) => inSsot(async (c) => (await import('./factory.js')).runCommand(c, opts))());
   program
     .command('status')
     .description('the state, the current run, the last stop reason and exactly which files to read')
-    .action(() => inSsot(statusCommand)());
+    .action(() => inSsot(async (c) => (await import('./status.js')).statusCommand(c))());
   program
     .command('resume')
     .description('after FAIL_STOP (or RECOVERABLE): requeue the failed card and set the factory READY (a person\'s restart)')
     .option('--skip <card>', 'drop this card instead: recorded as SKIP with the reason; its dependents are held back')
     .option('--reason <text>', 'why the card is skipped (required with --skip)')
     .option('--no-commit', 'do not commit the change of state')
-    .action((opts: { commit: boolean; skip?: string; reason?: string }) => inSsot((c) => resumeCommand(c, opts))());
+    .action((opts: { commit: boolean; skip?: string; reason?: string }) => inSsot(async (c) => (await import('./factory.js')).resumeCommand(c, opts))());
   program
     .command('verify')
     .argument('[run]', 'the run to check (default: the newest), e.g. run_0003')
     .description('re-check an evidence pack from its files alone: changed, missing or added files')
-    .action((id: string | undefined) => inSsot((c) => verifyCommand(c, id))());
+    .action((id: string | undefined) => inSsot(async (c) => (await import('./factory.js')).verifyCommand(c, id))());
   program
     .command('log')
     .description('the history of runs, rebuilt from git log alone (G7-* commit trailers)')
-    .action(() => inSsot(logCommand)());
+    .action(() => inSsot(async (c) => (await import('./factory.js')).logCommand(c))());
   registerLanes(program, inSsot);
   registerCoreloop(program, io, setCode);
   return program;

@@ -72,8 +72,8 @@ export async function pickWorker(config: Config, layout: Layout, apiKey: string 
     thinkingBudget: config.gemini.thinking_budget,
     maxRetryDelayMs: config.limits.max_retry_delay_s * 1000,
     limiter: new RateLimiter(config.limits.rpm, config.limits.tpm),
-    // One lane of a lane run keeps its spend in its own part (the merge adds it to the night's).
-    budget: new Budget(layout.lane?.dir ?? layout.stateDir, config.budget, utcDay),
+    // One lane of a lane run keeps its spend in its own records (the merge adds it to the night's).
+    budget: new Budget(layout.lane?.records ?? layout.stateDir, config.budget, utcDay),
   });
 }
 

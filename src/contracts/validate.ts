@@ -41,7 +41,8 @@ export type SchemaName = keyof typeof SCHEMAS;
 export const SCHEMA_NAMES = Object.keys(SCHEMAS) as SchemaName[];
 
 type Validators<K extends string> = Record<K, ValidateFunction>;
-// Plain functions generated from the schemas (scripts/gen-validators.mjs): no ajv to load, nothing to compile.
+// Plain functions generated from the schemas (scripts/gen-validators.mjs): no ajv to load; each is compiled
+// the first time it is asked for, so a command compiles only the validators it uses.
 const firstError = generated.firstError as unknown as Validators<SchemaName>;
 const everyError = generated.everyError as unknown as Validators<SchemaName>;
 const answers = generated.answers as unknown as Validators<AnswerKind>;

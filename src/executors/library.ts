@@ -3,7 +3,7 @@ import { open, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { SchemaError, PathError } from '../contracts/errors.js';
 import { readText, sniffEncoding } from '../ssot/text.js';
-import { parseYaml } from '../ssot/doc.js';
+import { parseYaml } from '../ssot/yaml.js';
 import { resolveInRepo, repoPathProblem } from '../ssot/paths.js';
 import type { Taxonomy } from '../worker/worker.js';
 import type { ExecContext } from './types.js';

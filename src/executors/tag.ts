@@ -53,14 +53,19 @@ export async function mapPool<T, R>(items: T[], n: number, fn: (item: T, i: numb
 // Keys on the strike list, remembered with the file size they were read at. The list only grows and only
 // g7 appends to it (under the run lock), so within a process each TAG card need not read it all again.
 const strikeMemo = new Map<string, { size: number; keys: Set<string> }>();
+// A torn last line can only be left by a process that died appending: repaired once, by the first reader.
+const repaired = new Set<string>();
 
 const sizeOf = (file: string) => stat(file).then((s) => s.size, () => 0);
 
-async function strikeKeys(file: string): Promise<Set<string>> {
-  await repairTornTail(file);
+async function strikeKeys(file: string): Promise<{ size: number; keys: Set<string> }> {
+  if (!repaired.has(file)) {
+    await repairTornTail(file);
+    repaired.add(file);
+  }
   const size = await sizeOf(file);
   const hit = strikeMemo.get(file);
-  if (hit && hit.size === size) return hit.keys;
+  if (hit && hit.size === size) return hit;
   const keys = new Set<string>();
   if (size > 0)
     await forEachLine(file, (t) => {
@@ -71,8 +76,9 @@ async function strikeKeys(file: string): Promise<Set<string>> {
         /* a line that never completed */
       }
     });
-  strikeMemo.set(file, { size, keys });
-  return keys;
+  const read = { size, keys };
+  strikeMemo.set(file, read);
+  return read;
 }
 
 export async function tag(ctx: ExecContext): Promise<ExecResult> {
@@ -125,17 +131,11 @@ export async function tag(ctx: ExecContext): Promise<ExecResult> {
     return checkAnswer(call.response.json, ctx.card.id);
   });
 
-  await writeStreamAtomic(resolveInRepo(ctx.layout.repoRoot, ctx.card.output), async (write) => {
-    for (const [i, c] of chunks.entries()) {
-      const a = answers[i]!;
-      await write(JSON.stringify({ path: c.path, offset: c.offset, length: c.length, sha256: c.sha256, tags: a.tags, strike: a.strike, why: a.why ?? '' }) + '\n');
-    }
-  });
-
   // Strike candidates: appended once per chunk identity.
   const strikeFile = path.join(ctx.layout.libraryIndexDir, STRIKE_LIST);
+  const known = await strikeKeys(strikeFile);
   // A copy: the remembered keys change only once the new lines are really on disk.
-  const seen = new Set(await strikeKeys(strikeFile));
+  const seen = new Set(known.keys);
   const fresh: string[] = [];
   for (const [i, c] of chunks.entries()) {
     const a = answers[i]!;
@@ -144,8 +144,17 @@ export async function tag(ctx: ExecContext): Promise<ExecResult> {
     seen.add(key);
     fresh.push(JSON.stringify({ key, path: c.path, offset: c.offset, length: c.length, sha256: c.sha256, tags: a.tags, card: ctx.card.id }));
   }
-  await appendLines(strikeFile, fresh);
-  strikeMemo.set(strikeFile, { size: await sizeOf(strikeFile), keys: seen });
+  // The output and the strike list are separate files: written side by side.
+  await Promise.all([
+    writeStreamAtomic(resolveInRepo(ctx.layout.repoRoot, ctx.card.output), async (write) => {
+      for (const [i, c] of chunks.entries()) {
+        const a = answers[i]!;
+        await write(JSON.stringify({ path: c.path, offset: c.offset, length: c.length, sha256: c.sha256, tags: a.tags, strike: a.strike, why: a.why ?? '' }) + '\n');
+      }
+    }),
+    appendLines(strikeFile, fresh),
+  ]);
+  strikeMemo.set(strikeFile, { size: known.size + Buffer.byteLength(fresh.map((l) => l + '\n').join('')), keys: seen });
   const cached = r.calls.filter((c) => c.cached).length;
   r.stdout = `tagged ${chunks.length} chunks (${cached} answers from the cache), ${answers.filter((a) => a.strike).length} strike candidates, ${fresh.length} new on the strike list\n`;
   r.outputs = [normalizeRepoPath(ctx.card.output)];

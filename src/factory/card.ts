@@ -5,17 +5,14 @@ import { readFile } from 'node:fs/promises';
 import { createHash } from 'node:crypto';
 import type { CardResult, PacketSlot, RuleResult, WorkCard, WorkPack } from '../contracts/types.gen.js';
 import { G7Error } from '../contracts/errors.js';
-import { writeFileAtomic } from '../ssot/atomic.js';
 import { faultPoint } from '../host/faults.js';
-
-const writeEvidence = (file: string, text: string) => writeFileAtomic(file, text, { fsync: false });
 import { resolveInRepo } from '../ssot/paths.js';
 import { parseRule } from '../rules/parse.js';
 import { allHold, evaluateRule } from '../rules/eval.js';
 import { EXECUTORS } from '../executors/index.js';
 import type { ExecContext, ExecResult } from '../executors/types.js';
 import { classifyFailure, failureExcerpt, type Triage } from './triage.js';
-import { cardDir, resetDir } from './evidence.js';
+import { cardDir, type EvidenceLedger } from './evidence.js';
 import type { FactoryDeps } from './deps.js';
 import { BatchPending } from '../worker/worker.js';
 
@@ -45,9 +42,24 @@ async function readSkill(deps: FactoryDeps, type: string): Promise<string | unde
   }
 }
 
+/** The sha256 and size of each output that exists (a declared output that does not: accept rules catch it). */
+async function hashOutputs(deps: FactoryDeps, paths: string[]): Promise<CardResult['outputs']> {
+  const out: CardResult['outputs'] = [];
+  for (const p of paths) {
+    try {
+      const bytes = await readFile(resolveInRepo(deps.layout.repoRoot, p));
+      out.push({ path: p, sha256: createHash('sha256').update(bytes).digest('hex'), bytes: bytes.length });
+    } catch {
+      /* not there */
+    }
+  }
+  return out;
+}
+
 export async function runCard(
   deps: FactoryDeps,
-  run: { id: string; day: string },
+  /** `ledger` writes the card's evidence files and keeps their digests for the checkpoint's seal. */
+  run: { id: string; day: string; ledger: EvidenceLedger },
   slot: PacketSlot,
   /** Loads the card's work pack: a pack that does not load fails the card (SCHEMA or PATH), like any other cause. */
   loadPack: () => Promise<WorkPack | undefined>,
@@ -57,20 +69,20 @@ export async function runCard(
   const card = slot.card;
   faultPoint('card.start');
   const dir = cardDir(deps.layout, run.id, slot.slot, card.id);
-  await resetDir(dir); // a folder left by a crashed attempt is replaced, never merged
+  await run.ledger.remove(dir); // a folder left by a crashed attempt is replaced, never merged
+  const writeEvidence = (file: string, text: string) => run.ledger.write(file, text);
   const redact = deps.redact;
-  await writeEvidence(path.join(dir, 'card.json'), JSON.stringify(card, null, 2) + '\n');
   const accept = parseRule(card.accept, 'accept').rule!;
   const failfast = parseRule(card.failfast, 'failfast').rule!;
   const timeoutMs = timeoutFor(card);
-  const skill = await readSkill(deps, card.type);
   let pack: WorkPack | undefined;
   let packError: unknown;
-  try {
-    pack = await loadPack();
-  } catch (err) {
-    packError = err;
-  }
+  // Independent reads and writes side by side: each is a round trip to the file system's thread pool.
+  const [skill] = await Promise.all([
+    readSkill(deps, card.type),
+    loadPack().then((p) => void (pack = p), (err: unknown) => void (packError = err)),
+    writeEvidence(path.join(dir, 'card.json'), JSON.stringify(card, null, 2) + '\n'),
+  ]);
   const started = performance.now();
   const excerpts: { attempt: number; reason: string; excerpt: string }[] = [];
   let tokens = { in: 0, out: 0 };
@@ -81,6 +93,7 @@ export async function runCard(
   let attempt = 0;
   let result: ExecResult | undefined;
   let batchName: string | undefined;
+  let outputsDetail: CardResult['outputs'] = [];
 
   for (attempt = 1; attempt <= 2; attempt++) {
     const adir = path.join(dir, `attempt-${attempt}`);
@@ -110,6 +123,8 @@ export async function runCard(
     failfastResults = await evaluateRule(failfast, env);
     const fired = failfast.predicates.length > 0 && allHold(failfastResults);
     const pass = !error && allHold(acceptResults) && !fired;
+    // What the outputs of a pass hold, read while its evidence is written.
+    const hashing = pass ? hashOutputs(deps, result?.outputs ?? []) : undefined;
 
     // One attempt's files are independent: written concurrently, each still all-or-nothing.
     await Promise.all([
@@ -127,6 +142,7 @@ export async function runCard(
     ]);
     if (pass) {
       triage = undefined;
+      outputsDetail = await hashing!;
       break;
     }
     triage = classifyFailure({ error, stdout: figures.stdout, stderr: figures.stderr, accept: acceptResults, failfast: fired ? failfastResults : [] });
@@ -138,17 +154,6 @@ export async function runCard(
   }
   attempt = Math.min(attempt, 2);
 
-  const outputsDetail: CardResult['outputs'] = [];
-  if (!triage) {
-    for (const p of result?.outputs ?? []) {
-      try {
-        const bytes = await readFile(resolveInRepo(deps.layout.repoRoot, p));
-        outputsDetail.push({ path: p, sha256: createHash('sha256').update(bytes).digest('hex'), bytes: bytes.length });
-      } catch {
-        /* a declared output that does not exist: accept rules catch this */
-      }
-    }
-  }
   const outputs = outputsDetail.map(({ path: p, sha256 }) => ({ path: p, sha256 }));
   const summary: CardResult = {
     id: card.id, slot: slot.slot, lane: card.lane, type: card.type, status: triage ? 'FAIL' : 'PASS', attempts: attempt,

@@ -9,7 +9,7 @@ import { toRepoPath } from '../ssot/paths.js';
 import { OPS_120PLUS120, type TruckName } from '../truck/pack.js';
 import { PushRefused } from '../git/git.js';
 import { faultPoint } from '../host/faults.js';
-import { runDir, writeRunEvidence } from './evidence.js';
+import { cardDir, writeRunEvidence, type EvidenceLedger } from './evidence.js';
 import { writeState } from './state.js';
 import type { RunLog } from './runlog.js';
 import type { FactoryDeps } from './deps.js';
@@ -24,6 +24,10 @@ export interface ActiveRun {
   log: RunLog;
   /** This run's card results, as journaled: read once at the start, kept in step with every append. */
   results: Map<string, JournalEvent>;
+  /** The summaries of the cards with a result, kept as they finish (read once from the pack for cards an earlier process ran). */
+  summaries: Map<string, CardResult>;
+  /** The digest of every file of the run's evidence pack: what a checkpoint seals without reading the pack again. */
+  ledger: EvidenceLedger;
   /** A card got a result (PASS or FAIL) in this process: what tells a resume that made progress from one that did not. */
   progressed: boolean;
   /** Set when the remote refused a push: why. */
@@ -42,13 +46,17 @@ async function buildReport(deps: FactoryDeps, run: ActiveRun, state: FactoryStat
   for (const s of slots) {
     const e = run.results.get(s.card.id);
     if (!e) continue;
-    const file = path.join(runDir(deps.layout, run.id), 'cards', `${String(s.slot).padStart(3, '0')}_${s.card.id}`, 'summary.json');
-    try {
-      cards.push(JSON.parse(await readFile(file, 'utf8')) as CardResult);
-    } catch {
-      // A SKIP has no card folder; its reason is in the journal.
-      cards.push({ id: s.card.id, slot: s.slot, lane: s.card.lane, type: s.card.type, status: e.status ?? 'SKIP', attempts: 0, accept: [], failfast: [], triage: null, duration_ms: 0, tokens: { in: 0, out: 0 }, cost_usd: 0, outputs: [], detail: e.detail ?? '' });
+    let summary = run.summaries.get(s.card.id);
+    if (!summary) {
+      try {
+        summary = JSON.parse(await readFile(path.join(cardDir(deps.layout, run.id, s.slot, s.card.id), 'summary.json'), 'utf8')) as CardResult;
+      } catch {
+        // A SKIP has no card folder; its reason is in the journal.
+        summary = { id: s.card.id, slot: s.slot, lane: s.card.lane, type: s.card.type, status: e.status ?? 'SKIP', attempts: 0, accept: [], failfast: [], triage: null, duration_ms: 0, tokens: { in: 0, out: 0 }, cost_usd: 0, outputs: [], detail: e.detail ?? '' };
+      }
+      run.summaries.set(s.card.id, summary);
     }
+    cards.push(summary);
     for (const o of e.outputs ?? []) outputs.push(o.path);
   }
   const count = (st: string) => cards.filter((c) => c.status === st).length;
@@ -76,7 +84,7 @@ export async function pushBranch(deps: FactoryDeps): Promise<string> {
 export async function checkpoint(deps: FactoryDeps, opts: CheckpointOptions, run: ActiveRun, slots: PacketSlot[], state: FactoryState, bundle: number | undefined, exitCode: number | undefined): Promise<void> {
   const { report, outputs } = await buildReport(deps, run, state.state, slots);
   run.log.flush();
-  const digest = await writeRunEvidence(deps.layout, { report, exitCode, outputs }, deps.now());
+  const digest = await writeRunEvidence(deps.layout, run.ledger, { report, exitCode, outputs }, deps.now());
   state.updated_at = deps.now();
   state.heartbeat_at = state.updated_at;
   faultPoint('checkpoint.state');
@@ -90,7 +98,8 @@ export async function checkpoint(deps: FactoryDeps, opts: CheckpointOptions, run
     'G7-Passed': report.counts.passed, 'G7-Failed': report.counts.failed, 'G7-Manifest': `sha256:${digest}`, ...(lane ? { 'G7-Lane': lane } : {}),
   };
   try {
-    await deps.git.commitPaths(gitPaths(deps, outputs), subject, trailers);
+    // Between bundles git starts no gc or maintenance of its own; the commit at the stop lets it.
+    await deps.git.commitPaths(gitPaths(deps, outputs), subject, trailers, { maintenance: bundle === undefined });
   } catch (err) {
     // The files are the record; a failed commit is reported, and the next run commits them.
     deps.warn(`git: ${(err as Error).message}`);

@@ -43,11 +43,11 @@ export async function sha256File(abs: string): Promise<string> {
   return createHash('sha256').update(await readFile(abs)).digest('hex');
 }
 
-// Sealing runs after every bundle over the whole pack so far; files of earlier cards do not change, so
-// their digests are remembered by (size, mtime, ctime) for the life of the process instead of re-read.
+// Outputs are sealed at every checkpoint; one that did not change since is not read again: its digest is
+// remembered by (size, mtime, ctime) for the life of the process.
 const digestMemo = new Map<string, { key: string; sha: string }>();
 
-async function sealDigest(abs: string): Promise<string> {
+async function outputDigest(abs: string): Promise<string> {
   const st = await stat(abs);
   const key = `${st.size}:${st.mtimeMs}:${st.ctimeMs}`;
   const hit = digestMemo.get(abs);
@@ -72,8 +72,67 @@ async function walk(dir: string, out: string[]): Promise<void> {
   }
 }
 
-export async function resetDir(dir: string): Promise<void> {
-  await rm(dir, { recursive: true, force: true });
+/** The walk's order: folder by folder, names sorted. */
+function walkOrder(a: string, b: string): number {
+  const x = a.split(path.sep);
+  const y = b.split(path.sep);
+  for (let i = 0; i < Math.min(x.length, y.length); i++) if (x[i] !== y[i]) return x[i]! < y[i]! ? -1 : 1;
+  return x.length - y.length;
+}
+
+/** Files of a pack that processes append to as the run goes (the run log): read and hashed at every seal. */
+const APPENDED = new Set(['stdout.txt', 'stderr.txt']);
+
+/**
+ * What this process knows of one run's evidence folder: the sha256 of every file in it. Files this process
+ * writes are hashed from the bytes it writes; files an earlier process wrote (a resumed run) are read once,
+ * at this process's first seal. A checkpoint then seals without walking the folder or reading any file of
+ * it again, except the run log, which is appended to as the run goes.
+ */
+export class EvidenceLedger {
+  private readonly digests = new Map<string, string>();
+  private walked = false;
+
+  constructor(readonly dir: string) {}
+
+  /** Writes a file of the pack, all or nothing. No fsync: the journal line and the commit that follow it are
+   * the durable boundary. */
+  async write(file: string, text: string): Promise<void> {
+    await writeFileAtomic(file, text, { fsync: false });
+    this.digests.set(file, createHash('sha256').update(text).digest('hex'));
+  }
+
+  /** Removes a file or folder of the pack (a card's folder, before the card runs again) and forgets its files. */
+  async remove(target: string): Promise<void> {
+    const prefix = target + path.sep;
+    const known = [...this.digests.keys()].filter((f) => f === target || f.startsWith(prefix));
+    // Once the folder has been walked, every file in it is known: nothing known there, nothing to remove.
+    if (this.walked && known.length === 0) return;
+    await rm(target, { recursive: true, force: true });
+    for (const f of known) this.digests.delete(f);
+  }
+
+  /** Every file of the pack but `except`, in the walk's order, with its sha256. */
+  async seal(except: string): Promise<{ file: string; sha256: string }[]> {
+    if (!this.walked) {
+      const files: string[] = [];
+      await walk(this.dir, files);
+      for (const f of files) if (!this.digests.has(f) && !this.appended(f)) this.digests.set(f, await sha256File(f));
+      this.walked = true;
+    }
+    const out: { file: string; sha256: string }[] = [];
+    for (const name of APPENDED) {
+      const f = path.join(this.dir, name);
+      const sha = await sha256File(f).catch(() => undefined);
+      if (sha) out.push({ file: f, sha256: sha });
+    }
+    for (const [file, sha256] of this.digests) if (file !== except) out.push({ file, sha256 });
+    return out.sort((a, b) => walkOrder(a.file, b.file));
+  }
+
+  private appended(file: string): boolean {
+    return path.dirname(file) === this.dir && APPENDED.has(path.basename(file));
+  }
 }
 
 export interface RunEvidence {
@@ -84,23 +143,19 @@ export interface RunEvidence {
 }
 
 /** Writes the run-level files and the manifest over everything. Returns the manifest's own sha256. */
-export async function writeRunEvidence(layout: Layout, ev: RunEvidence, now: string): Promise<string> {
-  const dir = runDir(layout, ev.report.run_id);
-  const quick = { fsync: false };
-  await writeFileAtomic(path.join(dir, REPORT), JSON.stringify(ev.report, null, 2) + '\n', quick);
+export async function writeRunEvidence(layout: Layout, ledger: EvidenceLedger, ev: RunEvidence, now: string): Promise<string> {
+  const dir = ledger.dir;
+  await ledger.write(path.join(dir, REPORT), JSON.stringify(ev.report, null, 2) + '\n');
   faultPoint('checkpoint.evidence');
-  if (ev.exitCode !== undefined) await writeFileAtomic(path.join(dir, 'exitcode.txt'), `${ev.exitCode}\n`, quick);
-  else await rm(path.join(dir, 'exitcode.txt'), { force: true });
-  const files: string[] = [];
-  await walk(dir, files);
+  const exitFile = path.join(dir, 'exitcode.txt');
+  if (ev.exitCode !== undefined) await ledger.write(exitFile, `${ev.exitCode}\n`);
+  else await ledger.remove(exitFile);
+  const manifestFile = path.join(dir, MANIFEST);
   const subject = [] as unknown as HashManifest['subject'];
-  for (const abs of files) {
-    if (path.basename(abs) === MANIFEST && path.dirname(abs) === dir) continue;
-    subject.push({ name: toRepoPath(layout.repoRoot, abs), digest: { sha256: await sealDigest(abs) } });
-  }
+  for (const f of await ledger.seal(manifestFile)) subject.push({ name: toRepoPath(layout.repoRoot, f.file), digest: { sha256: f.sha256 } });
   for (const o of [...new Set(ev.outputs)].sort()) {
     try {
-      subject.push({ name: o, digest: { sha256: await sha256File(resolveInRepo(layout.repoRoot, o)) } });
+      subject.push({ name: o, digest: { sha256: await outputDigest(resolveInRepo(layout.repoRoot, o)) } });
     } catch {
       /* an output that vanished is reported by the card, not hidden here */
     }
@@ -112,7 +167,7 @@ export async function writeRunEvidence(layout: Layout, ev: RunEvidence, now: str
     predicate: { run_id: ev.report.run_id, day: ev.report.day, ...(ev.report.round ? { round: ev.report.round } : {}), truck: ev.report.truck, state: ev.report.state, created_at: now, evidence_root: toRepoPath(layout.repoRoot, dir) },
   };
   const text = JSON.stringify(manifest, null, 2) + '\n';
-  await writeFileAtomic(path.join(dir, MANIFEST), text);
+  await writeFileAtomic(manifestFile, text);
   return createHash('sha256').update(text).digest('hex');
 }
 

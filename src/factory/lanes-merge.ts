@@ -16,7 +16,7 @@ import { toRepoPath } from '../ssot/paths.js';
 import { fileExists } from '../plan/backlog.js';
 import { STRIKE_LIST } from '../executors/tag.js';
 import { readPacket } from '../truck/packets.js';
-import { runDir, writeRunEvidence } from './evidence.js';
+import { EvidenceLedger, runDir, writeRunEvidence } from './evidence.js';
 import { readState, writeState } from './state.js';
 import { RunLog } from './runlog.js';
 import { acquireLock, LockBusyError } from './lock.js';
@@ -141,7 +141,7 @@ export async function mergeLanes(deps: FactoryDeps, run: string, opts: { commit:
     if (add.length) await appendJournal(layout, add);
     // The audit records and the spend of the lanes' model calls, and the strike candidates their TAG cards found.
     for (const p of parts) {
-      const dir = laneLayout(layout, run, p.lane).lane!.dir;
+      const dir = laneLayout(layout, run, p.lane).lane!.records;
       for (const n of await namesIn(path.join(dir, 'ai-ask'), /\.jsonl$/)) await foldLines(path.join(dir, 'ai-ask', n), path.join(layout.auditDir, 'ai-ask', n));
       for (const n of await namesIn(dir, /^spend_\d{8}\.json$/)) await foldSpend(path.join(dir, n), path.join(layout.stateDir, n), `${run}/${p.lane}`);
       if (await fileExists(path.join(dir, STRIKE_LIST))) {
@@ -200,7 +200,7 @@ export async function mergeLanes(deps: FactoryDeps, run: string, opts: { commit:
       cost_usd: Number(cards.reduce((a, c) => a + c.cost_usd, 0).toFixed(6)), tokens: cards.reduce((t, c) => ({ in: t.in + c.tokens.in, out: t.out + c.tokens.out }), { in: 0, out: 0 }), cards,
     };
     log.flush();
-    const digest = await writeRunEvidence(layout, { report, exitCode: EXIT_FOR[next.state], outputs }, deps.now());
+    const digest = await writeRunEvidence(layout, new EvidenceLedger(runDir(layout, run)), { report, exitCode: EXIT_FOR[next.state], outputs }, deps.now());
     await writeState(layout, next);
     const refused = await commitAndPush(deps, opts, outputs, `g7: ${run} round ${plan.round} truck ${plan.truck} lanes merged: ${next.state}, ${report.counts.passed} passed, ${report.counts.failed} failed`, {
       'G7-Run': run, 'G7-Day': plan.day, 'G7-Round': plan.round, 'G7-Truck': plan.truck, 'G7-Bundle': 0, 'G7-State': next.state,

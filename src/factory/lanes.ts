@@ -5,9 +5,10 @@
 //     journal says run_start, the state RUNNING; committed and pushed. Every lane job takes the run id from
 //     there, so two lanes never number a run.
 //  2. one job per lane (`g7 lanes run --run run_NNNN --lane N`), each on its own clone: it runs only its
-//     lane's cards and writes only runs/run_NNNN/lanes/N/ (evidence, journal part, state, audit records,
-//     spend, strike candidates) and its cards' outputs, so pushes of lanes at once rebase without
-//     conflict. It takes 1/N of the model rate limits and budgets (lane-share.ts).
+//     lane's cards and writes only its evidence (runs/run_NNNN/lanes/N/), its records (state/lanes/
+//     run_NNNN/N/: journal part, state, audit records, spend, strike candidates) and its cards' outputs,
+//     so pushes of lanes at once rebase without conflict. It takes 1/N of the model rate limits and
+//     budgets (lane-share.ts).
 //  3. merge (`g7 lanes merge`, `if: always()`): lanes-merge.ts.
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -24,7 +25,7 @@ import { fileExists } from '../plan/backlog.js';
 import { readPacket } from '../truck/packets.js';
 import type { TruckName } from '../truck/pack.js';
 import { PushRefused } from '../git/git.js';
-import { runDir } from './evidence.js';
+import { EvidenceLedger, runDir } from './evidence.js';
 import { readState, writeState } from './state.js';
 import { RunLog } from './runlog.js';
 import { pushBranch, type ActiveRun } from './checkpoint.js';
@@ -149,7 +150,7 @@ export async function openLaneRun(deps: FactoryDeps): Promise<{ run: ActiveRun; 
   const why = started ? `continues lane ${part.lane}` : `runs lane ${part.lane} of ${plan.lanes.length}`;
   const run: ActiveRun = {
     id: plan.run, day: plan.day, round: plan.round, truck: plan.truck, lanes: [part.lane], startedAt: deps.now(),
-    log: RunLog.open(runDir(layout, plan.run), deps.redact, { at: deps.now(), why }), results: await readRunResults(layout, plan.run), progressed: false,
+    log: RunLog.open(runDir(layout, plan.run), deps.redact, { at: deps.now(), why }), results: await readRunResults(layout, plan.run), summaries: new Map(), ledger: new EvidenceLedger(runDir(layout, plan.run)), progressed: false,
   };
   if (!started) await appendJournal(layout, [{ ts: deps.now(), event: 'run_start', run: run.id, day: run.day, round: run.round, truck: run.truck, lanes: [part.lane] }]);
   const { rpm, tpm } = deps.config.limits;

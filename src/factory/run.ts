@@ -17,11 +17,11 @@ import { readWorkPack } from '../ssot/workpack.js';
 import { appendJournal, repairJournal, readRunResults, readJournal, readDay } from '../ssot/journal.js';
 import { readPacket } from '../truck/packets.js';
 import { OPS_120PLUS120, type TruckName } from '../truck/pack.js';
-import { cardSha256 } from '../plan/compile.js';
+import { cardSha256 } from '../plan/serialize.js';
 import { PushRefused } from '../git/git.js';
-import { readState, writeState } from './state.js';
+import { readState, writeState, STALLS_TO_FAIL_STOP } from './state.js';
 import { acquireLock, LockBusyError } from './lock.js';
-import { listRuns, nextRunId, runDir, verifyRun } from './evidence.js';
+import { EvidenceLedger, listRuns, nextRunId, runDir, verifyRun } from './evidence.js';
 import { runCard } from './card.js';
 import { writeReworkPack } from './rework.js';
 import { nextTruck } from './next.js';
@@ -71,8 +71,6 @@ export interface RunOutcome {
 
 /** When a transient cause says nothing about when it clears (a 5xx, a timeout, a batch still running): the wait before the next try. */
 export const DEFAULT_RETRY_AFTER_MS = 10 * 60_000;
-/** Resumes in a row without progress after which a RECOVERABLE truck is stopped FAIL_STOP. */
-export const STALLS_TO_FAIL_STOP = 3;
 
 const EXIT_FOR: Record<RunState, number | undefined> = { READY: 0, FAIL_STOP: 4, RECOVERABLE: 5, RUNNING: undefined };
 const signalExit = (signal: string) => (signal === 'SIGTERM' ? 143 : 130);
@@ -157,7 +155,7 @@ export async function runFactory(deps: FactoryDeps, opts: RunOptions): Promise<R
     if (state.state === 'RUNNING' && state.run_id && state.day && state.truck) {
       // The owner is gone (we hold the lock): continue its run at the first unfinished card.
       const id = state.run_id;
-      run = { id, day: state.day, round: state.round ?? 1, truck: state.truck, lanes: opts.lanes, startedAt: state.owner?.started_at ?? deps.now(), log: open(id, 'resumes the run after an interruption'), results: await readRunResults(deps.layout, id), progressed: false };
+      run = { id, day: state.day, round: state.round ?? 1, truck: state.truck, lanes: opts.lanes, startedAt: state.owner?.started_at ?? deps.now(), log: open(id, 'resumes the run after an interruption'), results: await readRunResults(deps.layout, id), summaries: new Map(), ledger: new EvidenceLedger(runDir(deps.layout, id)), progressed: false };
       pre.log(`resuming ${run.id} (round ${run.round} truck ${run.truck} of ${run.day}) after an interrupted run`);
       const stopped = await journaledStop(deps.layout, run.id);
       if (stopped) {
@@ -186,7 +184,7 @@ export async function runFactory(deps: FactoryDeps, opts: RunOptions): Promise<R
       const id = nextRunId(runs);
       const why = state.state === 'RECOVERABLE' ? `resumes the truck after RECOVERABLE (${state.last_stop?.reason ?? ''})` : 'departs';
       if (opts.prepareLanes) return await departLanes(deps, opts, { id, ...pick, why }, state, early);
-      run = { id, day: pick.day, round: pick.round, truck: pick.truck, lanes: opts.lanes, startedAt: deps.now(), log: open(id, why), results: new Map(), progressed: false };
+      run = { id, day: pick.day, round: pick.round, truck: pick.truck, lanes: opts.lanes, startedAt: deps.now(), log: open(id, why), results: new Map(), summaries: new Map(), ledger: new EvidenceLedger(runDir(deps.layout, id)), progressed: false };
       await appendJournal(deps.layout, [{ ts: deps.now(), event: 'run_start', run: id, day: run.day, round: run.round, truck: run.truck, ...(opts.lanes ? { lanes: opts.lanes } : {}) }]);
       pre.log(`${id}: round ${run.round} truck ${run.truck} of ${run.day} departs`);
     }
@@ -359,6 +357,7 @@ async function driveTruck(deps: FactoryDeps, opts: RunOptions, run: ActiveRun, s
         ev.card_sha256 = cardSha256(card);
       } else ev.triage = outcome.failure!.triage.class;
       await journalResult(ev);
+      run.summaries.set(card.id, s);
       faultPoint('card.journaled'); // recorded, but its log line not written yet
       run.progressed = true;
       outcomes.set(card.id, { status: s.status === 'PASS' ? 'PASS' : 'FAIL', run: run.id, detail: undefined });

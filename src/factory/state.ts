@@ -10,6 +10,9 @@ import type { Layout } from '../ssot/layout.js';
 
 export type StateName = FactoryState['state'];
 
+/** Resumes in a row without progress after which a RECOVERABLE truck is stopped FAIL_STOP. */
+export const STALLS_TO_FAIL_STOP = 3;
+
 export function initialState(now: string): FactoryState {
   return { schema_version: 1, state: 'READY', day: null, truck: null, run_id: null, owner: null, heartbeat_at: null, bundle: null, last_stop: null, batches: [], updated_at: now };
 }

@@ -47,6 +47,8 @@ export interface CommitInfo {
 }
 
 export class Git {
+  private gitDir: string | undefined;
+
   constructor(readonly cwd: string, private readonly env: Record<string, string | undefined> = process.env) {}
 
   run(args: string[], opts: { allowFail?: boolean } = {}): Promise<GitResult> {
@@ -74,8 +76,8 @@ export class Git {
    * then remove a lock that stays.
    */
   async clearStaleIndexLock(): Promise<boolean> {
-    const gitDir = (await this.run(['rev-parse', '--git-dir'])).stdout.trim();
-    const lock = path.resolve(this.cwd, gitDir, 'index.lock');
+    this.gitDir ??= (await this.run(['rev-parse', '--git-dir'])).stdout.trim();
+    const lock = path.resolve(this.cwd, this.gitDir, 'index.lock');
     for (let i = 0; i < 20; i++) {
       try {
         await access(lock);
@@ -91,22 +93,26 @@ export class Git {
   }
 
   /**
-   * Stages exactly `paths` (new, changed and deleted files) and commits only them. Returns the sha, or
-   * undefined when nothing changed. The run lock and interrupted temp files are never committed, whatever
-   * the repository's .gitignore says: a committed lock would stop every later runner.
+   * Stages exactly `paths` (new, changed and deleted files) and commits only them: two git processes. Returns
+   * false when nothing changed. The run lock and interrupted temp files are never committed, whatever the
+   * repository's .gitignore says: a committed lock would stop every later runner. `maintenance: false` keeps
+   * git from starting its automatic gc or maintenance after the commit (a truck commits after every bundle;
+   * its last commit lets git tidy up).
    */
-  async commitPaths(paths: string[], subject: string, trailers: Trailers): Promise<string | undefined> {
+  async commitPaths(paths: string[], subject: string, trailers: Trailers, opts: { maintenance?: boolean } = {}): Promise<boolean> {
     await this.clearStaleIndexLock();
     const spec = [...paths, ':(exclude,glob)**/state/run.lock', ':(exclude,glob)**/.*.tmp-*'];
     await this.run(['add', '-A', '--', ...spec]);
-    const staged = await this.run(['diff', '--cached', '--quiet', '--', ...paths], { allowFail: true });
-    if (staged.code === 0) return undefined;
     const body = Object.entries(trailers).map(([k, v]) => `${k}: ${v}`).join('\n');
     faultPoint('git.staged');
-    const commit = this.run(['commit', '--no-verify', '-q', '-m', subject, '-m', body, '--', ...paths]);
+    const quiet = opts.maintenance === false ? ['-c', 'gc.auto=0', '-c', 'maintenance.auto=false'] : [];
+    const commit = this.run([...quiet, 'commit', '--no-verify', '-q', '-m', subject, '-m', body, '--', ...paths], { allowFail: true });
     faultPoint('git.committing'); // dies while git runs: the commit may land or leave .git/index.lock behind
-    await commit;
-    return (await this.run(['rev-parse', 'HEAD'])).stdout.trim();
+    const r = await commit;
+    if (r.code === 0) return true;
+    // Nothing staged for these paths is not a failure: there was nothing to commit.
+    if ((await this.run(['diff', '--cached', '--quiet', '--', ...paths], { allowFail: true })).code === 0) return false;
+    throw new GitError(['commit', '--', ...paths], r);
   }
 
   async currentBranch(): Promise<string> {

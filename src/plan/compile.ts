@@ -3,13 +3,14 @@
 // number is (position of the entry among entries of the same lane and type) × 100000 + unit number.
 import path from 'node:path';
 import { access } from 'node:fs/promises';
-import { createHash } from 'node:crypto';
+import { cardSha256 } from './serialize.js';
 import { glob } from 'tinyglobby';
 import type { DayPlan, PlanAfter, PlanEntry, WorkCard } from '../contracts/types.gen.js';
 import { SchemaError, type Problem } from '../contracts/errors.js';
 import { explain } from '../contracts/validate.js';
 import { readText } from '../ssot/text.js';
-import { parseYaml, type LocatedDoc } from '../ssot/doc.js';
+import type { LocatedDoc } from '../ssot/doc.js';
+import { parseYaml } from '../ssot/yaml.js';
 import { forEachLine } from '../ssot/jsonl.js';
 import { repoPathProblem, normalizeRepoPath, resolveInRepo } from '../ssot/paths.js';
 import { dayOf, workPackFile, type Layout } from '../ssot/layout.js';
@@ -313,21 +314,4 @@ export async function compileDayPlan(planFile: string, ctx: CompileContext): Pro
   if (omittedDone > 0) notes.push(`${omittedDone} card(s) already done today were not issued again`);
   if (reissued.length > 0) notes.push(`${reissued.length} done card(s) issued again because their input changed since they passed: ${reissued.slice(0, 5).join(', ')}${reissued.length > 5 ? ', …' : ''}`);
   return { day, goal: plan.goal, cards, omittedDone, reissued, sources: lineSources, notes, perEntry };
-}
-
-/** The identity of a card's content: what the journal records when it passes. */
-export function cardSha256(card: WorkCard): string {
-  return createHash('sha256').update(serializeCards([card])).digest('hex');
-}
-
-/** One card per line, keys in contract order, so that output bytes depend on content alone. */
-export function serializeCards(cards: WorkCard[]): string {
-  return cards
-    .map((c) => {
-      const o: Record<string, unknown> = { id: c.id, lane: c.lane, prio: c.prio, type: c.type, input: c.input, output: c.output, accept: c.accept, failfast: c.failfast, cost_hint: c.cost_hint, deps: c.deps };
-      if (c.pack !== undefined) o.pack = c.pack;
-      if (c.entry !== undefined) o.entry = c.entry;
-      return JSON.stringify(o) + '\n';
-    })
-    .join('');
 }

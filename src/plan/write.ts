@@ -13,7 +13,8 @@ import { backlogFile, compileStampFile, type Layout } from '../ssot/layout.js';
 import { toRepoPath, resolveInRepo } from '../ssot/paths.js';
 import { appendJournal, doneCards, readCardOutcomes } from '../ssot/journal.js';
 import type { Config } from '../ssot/config.js';
-import { compileDayPlan, serializeCards, type CompiledPlan } from './compile.js';
+import type { CompiledPlan } from './compile.js';
+import { serializeCards } from './serialize.js';
 import { fileExists } from './backlog.js';
 
 export interface CompileStamp {
@@ -56,6 +57,8 @@ function diffSummary(oldText: string, newText: string): string {
 
 export async function compileToBacklog(planFile: string, env: WriteEnv, opts: { replace?: boolean; dryRun?: boolean } = {}): Promise<WrittenBacklog> {
   const { layout } = env;
+  // The compiler (the YAML parser, the library glob) is loaded by the commands that compile, not by status.
+  const { compileDayPlan } = await import('./compile.js');
   const compiled = await compileDayPlan(planFile, { layout, config: env.config, display: env.display, doneOn: async (day) => doneCards(await readCardOutcomes(layout, day)) });
   const target = backlogFile(layout, compiled.day);
   const text = serializeCards(compiled.cards);

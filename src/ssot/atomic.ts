@@ -1,16 +1,35 @@
 // Durable writes. A file is either its old bytes or its new bytes, never half of each: temp file in the
 // same folder, fsync, rename, fsync the folder. JSONL appends are one write of a whole line, then fsync.
-import { open, rename, mkdir, unlink, readFile } from 'node:fs/promises';
+import { open, rename, mkdir, unlink, readFile, type FileHandle } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { faultPoint } from '../host/faults.js';
 
-// Folders this process already created: a recursive mkdir per write is a thread-pool round trip each time.
-const madeDirs = new Set<string>();
+// Folders this process already created (or is creating: concurrent writes into a new folder make it once):
+// a recursive mkdir per write is one or two thread-pool round trips each time.
+const madeDirs = new Map<string, Promise<unknown>>();
 async function ensureDir(dir: string): Promise<void> {
-  if (madeDirs.has(dir)) return;
-  await mkdir(dir, { recursive: true });
-  madeDirs.add(dir);
+  let made = madeDirs.get(dir);
+  if (!made) {
+    made = mkdir(dir, { recursive: true });
+    madeDirs.set(dir, made);
+    made.catch(() => madeDirs.delete(dir));
+  }
+  await made;
+}
+
+/** Opens `file` in its folder, made first if needed; a folder removed since it was made is made again. */
+async function openIn(file: string, flags: string): Promise<FileHandle> {
+  const dir = path.dirname(file);
+  await ensureDir(dir);
+  try {
+    return await open(file, flags);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+    madeDirs.delete(dir); // removed since (a card folder is reset before a rerun): make it again
+    await ensureDir(dir);
+    return open(file, flags);
+  }
 }
 
 async function fsyncDir(dir: string): Promise<void> {
@@ -29,17 +48,8 @@ async function fsyncDir(dir: string): Promise<void> {
 export async function writeFileAtomic(file: string, data: string | Uint8Array, opts: { fsync?: boolean } = {}): Promise<void> {
   const durable = opts.fsync ?? true;
   const dir = path.dirname(file);
-  await ensureDir(dir);
   const tmp = path.join(dir, `.${path.basename(file)}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`);
-  let fh;
-  try {
-    fh = await open(tmp, 'wx');
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
-    madeDirs.delete(dir); // removed since (a card folder is reset before a rerun): make it again
-    await ensureDir(dir);
-    fh = await open(tmp, 'wx');
-  }
+  const fh = await openIn(tmp, 'wx');
   try {
     await fh.writeFile(data);
     if (durable) await fh.sync();
@@ -61,8 +71,7 @@ export async function writeJsonAtomic(file: string, value: unknown): Promise<voi
 /** Appends whole lines in one write and fsyncs; a crash leaves at most one torn tail line, repaired on read. */
 export async function appendLines(file: string, lines: string[], opts: { fsync?: boolean } = {}): Promise<void> {
   if (lines.length === 0) return;
-  await mkdir(path.dirname(file), { recursive: true });
-  const fh = await open(file, 'a');
+  const fh = await openIn(file, 'a');
   try {
     await fh.write(lines.map((l) => l + '\n').join(''));
     if (opts.fsync ?? true) await fh.sync();
@@ -105,9 +114,8 @@ export async function repairTornTail(file: string): Promise<number> {
  */
 export async function writeStreamAtomic(file: string, fill: (write: (s: string | Uint8Array) => Promise<void>) => Promise<void>): Promise<void> {
   const dir = path.dirname(file);
-  await mkdir(dir, { recursive: true });
   const tmp = path.join(dir, `.${path.basename(file)}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`);
-  const fh = await open(tmp, 'wx');
+  const fh = await openIn(tmp, 'wx');
   let buffered: string[] = [];
   let size = 0;
   const flush = async () => {

@@ -4,7 +4,7 @@ import type { FactoryConfig } from '../contracts/types.gen.js';
 import { SchemaError } from '../contracts/errors.js';
 import { explain } from '../contracts/validate.js';
 import { readText } from './text.js';
-import { parseYaml } from './doc.js';
+import { parseYaml } from './yaml.js';
 import type { Layout } from './layout.js';
 import { toRepoPath } from './paths.js';
 

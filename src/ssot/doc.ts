@@ -1,7 +1,6 @@
-// Parsing YAML and JSON documents so that any later complaint about a field can name its line and column.
-import { LineCounter, parseDocument, isNode, type Document } from 'yaml';
+// Parsing JSON documents so that any later complaint about a field can name its line and column (YAML: yaml.ts).
 import { parseTree, findNodeAtLocation, printParseErrorCode, type Node as JsonNode, type ParseError } from 'jsonc-parser';
-import { SchemaError, type Problem } from '../contracts/errors.js';
+import { SchemaError } from '../contracts/errors.js';
 
 export interface Position {
   line: number;
@@ -41,46 +40,6 @@ function lineColAt(text: string, offset: number): Position {
     start = i + 1;
   }
   return { line, col: offset - start + 1 };
-}
-
-/** Parses YAML (duplicate keys are errors). `text` must already be decoded (see text.ts). */
-export function parseYaml(text: string, file: string): LocatedDoc {
-  const lineCounter = new LineCounter();
-  const doc: Document = parseDocument(text, { lineCounter, uniqueKeys: true, prettyErrors: false, strict: true });
-  if (doc.errors.length > 0) {
-    // One slip usually cascades into many parser errors: the first few say where it is.
-    const lines = text.split('\n');
-    const problems = doc.errors.slice(0, 3).map((e): Problem => {
-      const pos = lineCounter.linePos(e.pos[0]);
-      const src = lines[pos.line - 1] ?? '';
-      const inFlow = /\{[^}]*\{/.test(src) || /flow/i.test(e.message);
-      return {
-        file,
-        line: pos.line,
-        col: pos.col,
-        rule: `yaml.${e.code.toLowerCase()}`,
-        message: e.message.split('\n')[0] ?? e.message,
-        hint: inFlow
-          ? 'inside { … } a value holding { } or , must be quoted: output: "out/{n}.jsonl"'
-          : 'fix the YAML syntax at this position (indentation, a missing colon or quote)',
-      };
-    });
-    if (doc.errors.length > 3) problems.push({ file, rule: 'yaml.more', message: `… and ${doc.errors.length - 3} more syntax errors that probably follow from the first` });
-    throw new SchemaError(problems);
-  }
-  return {
-    file,
-    value: doc.toJS({ maxAliasCount: 50 }),
-    locate(pointer) {
-      const segs: unknown[] = pointerSegments(pointer).map((s) => (/^\d+$/.test(s) ? Number(s) : s));
-      // Walk up until a node exists, so a missing field points at its parent.
-      for (let n = segs.length; n >= 0; n--) {
-        const node = n === 0 ? doc.contents : doc.getIn(segs.slice(0, n), true);
-        if (isNode(node) && node.range) return lineCounter.linePos(node.range[0]);
-      }
-      return undefined;
-    },
-  };
 }
 
 /** Parses strict JSON (no comments, no trailing commas) and keeps a tree for locating fields. */

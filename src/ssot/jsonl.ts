@@ -28,7 +28,9 @@ export async function forEachLine(
   } catch {
     throw new SchemaError([{ file: shown, rule: 'file.missing', message: 'file not found', hint: 'check the path' }]);
   }
-  const stream = createReadStream(file, { highWaterMark: 1 << 20 });
+  // Reads of up to 1 MiB, but no bigger than the file: most files read here are a few hundred bytes, and a
+  // 1 MiB buffer each is work for the garbage collector.
+  const stream = createReadStream(file, { highWaterMark: Math.min(1 << 20, Math.max(size + 1, 1024)) });
   let decoder: TextDecoder | undefined;
   let encoding: TextEncodingName = 'utf-8';
   let carry = '';

@@ -20,8 +20,9 @@ export interface Layout {
   skillsDir: string;
   /**
    * Set for one lane of a lane run (`laneLayout`): the run's evidence folder is the lane's part, and the
-   * journal, the state, the audit log, the spend and the strike candidates are written there too, so that lanes running at once on
-   * separate runners never write the same file. The merge job folds the parts into the factory's files.
+   * journal, the state, the audit log, the spend and the strike candidates go to the lane's own records,
+   * so that lanes running at once on separate runners never write the same file. The merge job folds
+   * them into the factory's files.
    */
   lane?: LanePart | undefined;
 }
@@ -29,8 +30,11 @@ export interface Layout {
 export interface LanePart {
   run: string;
   lane: number;
-  /** runs/run_NNNN/lanes/<lane>/ */
+  /** The lane's part of the run's evidence pack: runs/run_NNNN/lanes/<lane>/. */
   dir: string;
+  /** What the lane records besides its evidence (journal part, state, audit records, spend, strike
+   * candidates): state/lanes/run_NNNN/<lane>/, folded into the factory's files by the merge. */
+  records: string;
   /** The factory's own journal, read before the lane's part (what earlier runs did). */
   factoryJournal: string;
   /** The factory's own state file (what the prepare job left). */
@@ -65,11 +69,19 @@ export function laneDir(layout: Layout, run: string, lane: number): string {
   return path.join(layout.runsDir, run, 'lanes', String(lane));
 }
 
-/** The layout one lane of a lane run works with: journal, state and audit log in its own part of the run. */
+/** The layout one lane of a lane run works with: its evidence in its part of the run, its journal, state,
+ * audit records and strike candidates (libraryIndexDir/strike_list.jsonl) in its own records folder. */
 export function laneLayout(layout: Layout, run: string, lane: number): Layout {
   const dir = laneDir(layout, run, lane);
-  // The strike candidates its TAG cards find go to its part too (libraryIndexDir/strike_list.jsonl).
-  return { ...layout, journalFile: path.join(dir, 'journal.jsonl'), stateFile: path.join(dir, 'state.json'), auditDir: dir, libraryIndexDir: dir, lane: { run, lane, dir, factoryJournal: layout.journalFile, factoryState: layout.stateFile } };
+  const records = path.join(layout.stateDir, 'lanes', run, String(lane));
+  return {
+    ...layout,
+    journalFile: path.join(records, 'journal.jsonl'),
+    stateFile: path.join(records, 'state.json'),
+    auditDir: records,
+    libraryIndexDir: records,
+    lane: { run, lane, dir, records, factoryJournal: layout.journalFile, factoryState: layout.stateFile },
+  };
 }
 
 /** `2026-11-21` → `20261121`. */

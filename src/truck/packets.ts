@@ -13,7 +13,7 @@ import { backlogFile, packetFile, packReportFile, roundDir, workPackFile, type L
 import { readCardOutcomes, readJournal, readTruckProgress, doneIds, truckKey } from '../ssot/journal.js';
 import { workPackProblems } from '../ssot/workpack.js';
 import { loadBacklog, readCardsAtLines, fileExists, CHECKER, type Prio } from '../plan/backlog.js';
-import { serializeCards } from '../plan/compile.js';
+import { serializeCards } from '../plan/serialize.js';
 import { packDay, OPS_120PLUS120, TRUCKS, type TruckName, type Outcome, type DayPack } from './pack.js';
 
 export interface TruckReport {

@@ -114,7 +114,7 @@ describe('the lane matrix', () => {
     for (const [lane, files] of byLane)
       for (const file of files) {
         // A lane writes its part of the run and its own cards' outputs, nothing else.
-        const own = file.startsWith(`ssot/runs/${RUN}/lanes/${lane}/`) || (lane === '1' ? /^ssot\/library_index\/scan\//.test(file) : file.startsWith(`out/${lane === '2' ? 'two' : 'three'}-`));
+        const own = file.startsWith(`ssot/runs/${RUN}/lanes/${lane}/`) || file.startsWith(`ssot/state/lanes/${RUN}/${lane}/`) || (lane === '1' ? /^ssot\/library_index\/scan\//.test(file) : file.startsWith(`out/${lane === '2' ? 'two' : 'three'}-`));
         expect(own, `lane ${lane} wrote ${file}`).toBe(true);
         expect(seen.get(file), `${file}: lanes ${seen.get(file)} and ${lane}`).toBeUndefined();
         seen.set(file, lane);
@@ -238,7 +238,7 @@ describe('the lane matrix', () => {
     expect(r2.cards.map((c) => `${c.id} ${c.status}`).sort()).toEqual(['L1_TEST_000001 PASS', 'L1_TEST_000002 PASS']);
   });
 
-  it('TAG cards of two lanes find strike candidates: each lane keeps them in its part, the merge puts each chunk once on the strike list', { timeout: 120_000 }, async () => {
+  it('TAG cards of two lanes find strike candidates: each lane keeps them in its records, the merge puts each chunk once on the strike list', { timeout: 120_000 }, async () => {
     const scanTag = (lane: number, n: number): CardSpec[] => [
       { id: `L${lane}_SCAN_${pad(n)}`, prio: 'A', input: [`doc00${n}.md`], output: `ssot/library_index/scan/${n}.jsonl`, accept: `lines>=1:ssot/library_index/scan/${n}.jsonl` },
       { id: `L${lane}_TAG_${pad(n)}`, prio: 'A', input: `ssot/library_index/scan/${n}.jsonl`, output: `ssot/library_index/tags/${n}.jsonl`, accept: `json:ssot/library_index/tags/${n}.jsonl`, deps: [`L${lane}_SCAN_${pad(n)}`] },
@@ -246,7 +246,7 @@ describe('the lane matrix', () => {
     const f = await factory([...scanTag(2, 1), ...scanTag(4, 2)]);
     expect((await f.g7('lanes', 'prepare')).code).toBe(0);
     for (const lane of ['2', '4']) expect((await f.g7('lanes', 'run', '--run', RUN, '--lane', lane)).code).toBe(0);
-    const parts = await Promise.all(['2', '4'].map((l) => readFile(path.join(f.ssot, 'runs', RUN, 'lanes', l, 'strike_list.jsonl'), 'utf8')));
+    const parts = await Promise.all(['2', '4'].map((l) => readFile(path.join(f.ssot, 'state/lanes', RUN, l, 'strike_list.jsonl'), 'utf8')));
     for (const p of parts) expect(p.trim().split('\n').length).toBeGreaterThan(0);
     expect(await exists(path.join(f.ssot, 'library_index/strike_list.jsonl'))).toBe(false);
     const merge = await f.g7('lanes', 'merge');

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { readFile, readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { tempRepo, type TempRepo } from '../helpers.js';
-import { cardSha256 } from '../../src/plan/compile.js';
+import { cardSha256 } from '../../src/plan/serialize.js';
 import type { WorkCard } from '../../src/contracts/types.gen.js';
 
 const backlog = async (repo: TempRepo, day = '20261121') => readFile(path.join(repo.ssot, `backlog/backlog_${day}.jsonl`), 'utf8');

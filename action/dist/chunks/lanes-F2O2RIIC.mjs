@@ -1,2 +1,0 @@
-import { createRequire as __g7CreateRequire } from 'node:module'; const require = __g7CreateRequire(import.meta.url);
-import{ca as a,da as b,ea as c,fa as d,ga as e,ha as f}from"./chunk-BPWDNAEQ.mjs";import"./chunk-HYM7LJZT.mjs";import"./chunk-XLQBBXWK.mjs";import"./chunk-BHPWLQE2.mjs";import"./chunk-CFFSCIPD.mjs";import"./chunk-ABEXRGL3.mjs";import"./chunk-V2I5VGMF.mjs";import"./chunk-PQRHRS2M.mjs";import"./chunk-Q4KT5GYC.mjs";import"./chunk-2PYAGR7Y.mjs";export{d as commitAndPush,e as departLanes,a as lanePlanFile,c as merged,f as openLaneRun,b as readLanePlan};

@@ -1,2 +1,0 @@
-import { createRequire as __g7CreateRequire } from 'node:module'; const require = __g7CreateRequire(import.meta.url);
-import{i as a,j as b,k as c}from"./chunk-XUP573UC.mjs";import"./chunk-B57ZGYNH.mjs";import"./chunk-BPWDNAEQ.mjs";import"./chunk-HYM7LJZT.mjs";import"./chunk-XLQBBXWK.mjs";import"./chunk-BHPWLQE2.mjs";import"./chunk-CFFSCIPD.mjs";import"./chunk-ABEXRGL3.mjs";import"./chunk-V2I5VGMF.mjs";import"./chunk-PQRHRS2M.mjs";import"./chunk-Q4KT5GYC.mjs";import"./chunk-2PYAGR7Y.mjs";export{b as mergeLaneRun,a as mergeLanes,c as unmergedLaneRun};

@@ -1,2 +1,0 @@
-import { createRequire as __g7CreateRequire } from 'node:module'; const require = __g7CreateRequire(import.meta.url);
-import{a,b,c,d}from"./chunk-MJRIMB6Z.mjs";import"./chunk-3JH4LHLX.mjs";import"./chunk-XBVPKENK.mjs";import"./chunk-A2K2V7V2.mjs";import"./chunk-XLQBBXWK.mjs";import"./chunk-BHPWLQE2.mjs";import"./chunk-CFFSCIPD.mjs";import"./chunk-ABEXRGL3.mjs";import"./chunk-V2I5VGMF.mjs";import"./chunk-PQRHRS2M.mjs";import"./chunk-Q4KT5GYC.mjs";import"./chunk-2PYAGR7Y.mjs";export{a as addRecord,d as minePatterns,c as propose,b as targetOf};

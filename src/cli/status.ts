@@ -1,0 +1,100 @@
+// `g7 status`: where the factory stands, read from the files alone, and what to do next.
+import { stat } from 'node:fs/promises';
+import { hostname } from 'node:os';
+import type { Layout } from '../ssot/layout.js';
+import { backlogFile, packetFile, packReportFile } from '../ssot/layout.js';
+import { readState, STALLS_TO_FAIL_STOP } from '../factory/state.js';
+import { readDay, readRunResults, readTruckProgress } from '../ssot/journal.js';
+import { latestBacklogDay, listRounds, openTrucks, readPacket, viewRound } from '../truck/packets.js';
+import { OPS_120PLUS120 } from '../truck/pack.js';
+import { grownSources } from '../plan/write.js';
+import { fileExists } from '../plan/backlog.js';
+import { alive } from '../factory/lock.js';
+import { EXIT } from './exit.js';
+import type { Common } from './factory.js';
+
+/** Where the newest day stands: its round, the cards left in it and after it, and how many rounds that is. */
+async function dayStanding(layout: Layout, day: string): Promise<DayStanding | undefined> {
+  const round = (await listRounds(layout, day)).at(-1);
+  if (round === undefined) return undefined;
+  const view = await viewRound(layout, day, round, await readTruckProgress(layout));
+  const { outcomes } = await readDay(layout, day);
+  let inRound = 0;
+  for (const t of openTrucks(view)) for (const s of await readPacket(packetFile(layout, day, round, t))) if (!outcomes.has(s.card.id)) inRound++;
+  const after = (view.report?.deferred.noRoom ?? 0) + (view.report?.deferred.waiting ?? 0);
+  const perRound = OPS_120PLUS120.trucksPerRound * OPS_120PLUS120.slots;
+  const mtime = async (f: string) => (await stat(f).catch(() => undefined))?.mtimeMs ?? 0;
+  const changed = (await mtime(backlogFile(layout, day))) > (await mtime(packReportFile(layout, day, round)));
+  const grown = await grownSources(layout, day);
+  return { day, round, inRound, after, rounds: (inRound > 0 ? 1 : 0) + Math.ceil(after / perRound), held: view.report?.held.length ?? 0, changed, grown: grown?.grown.map((g) => `${g.path} grew from ${g.before} to ${g.now} lines`).join(', ') };
+}
+
+interface DayStanding {
+  day: string;
+  round: number;
+  /** Cards of the round's unfinished trucks without a result yet. */
+  inRound: number;
+  /** Cards the round's packing left for later rounds. */
+  after: number;
+  /** Rounds still to run, this one included (at least: cards waiting on deps may need more). */
+  rounds: number;
+  held: number;
+  /** The backlog changed since the round was packed: the next run repacks. */
+  changed: boolean;
+  /** A `lines:` source (the strike list) grew since the plan was compiled: the next round compiles it again. */
+  grown: string | undefined;
+}
+
+export async function statusCommand(c: Common): Promise<number> {
+  const now = new Date().toISOString();
+  const state = await readState(c.layout, c.display, now);
+  let progress: { done: number; total: number } | undefined;
+  const round = state.round ?? 1;
+  if (state.run_id && state.day && state.truck && (await fileExists(packetFile(c.layout, state.day, round, state.truck)))) {
+    const total = (await readPacket(packetFile(c.layout, state.day, round, state.truck))).length;
+    const done = [...(await readRunResults(c.layout, state.run_id)).values()].length;
+    progress = { done, total };
+  }
+  const latest = await latestBacklogDay(c.layout);
+  const standing = latest ? await dayStanding(c.layout, latest) : undefined;
+  // RUNNING with an owner process that is gone on this host: the run was interrupted.
+  const ownerGone = state.state === 'RUNNING' && state.owner?.host === hostname() && !alive(state.owner.pid);
+  const lanePlan = state.state === 'RUNNING' && state.run_id ? await (await import('../factory/lanes.js')).readLanePlan(c.layout, state.run_id) : undefined;
+  const stop = state.last_stop;
+  const waiting = state.state === 'RECOVERABLE' && stop?.retry_after && Date.parse(stop.retry_after) > Date.now();
+  const stalls = state.stalled ? ` (${state.stalled} resume(s) in a row without progress; at ${STALLS_TO_FAIL_STOP} it stops FAIL_STOP)` : '';
+  const next =
+    state.state === 'FAIL_STOP' ? `${stop?.hint ? `fix: ${stop.hint}; then` : 'read the files above, fix the cause, then'} run \`g7 resume\` (or \`g7 resume --skip ${stop?.card ?? 'CARD'} --reason "…"\` to drop the card)`
+    : waiting ? `waits until ${stop!.retry_after}; the first \`g7 run\` after that resumes at ${stop?.card ?? 'the stopped card'} by itself${stalls}`
+    : state.state === 'RECOVERABLE' ? `the next \`g7 run\` resumes at ${stop?.card ?? 'the stopped card'} by itself${stalls}`
+    : ownerGone ? `interrupted (pid ${state.owner!.pid} is gone): the next \`g7 run\` resumes at the first card without a result`
+    : lanePlan ? `lanes ${lanePlan.lanes.map((l) => l.lane).join(', ')} of ${state.run_id} run as jobs of a matrix; \`g7 lanes merge\` seals the run (the next \`g7 run\` merges it first by itself)`
+    : state.state === 'RUNNING' ? 'a run is in progress (on another machine, or here: see the owner)'
+    : 'the next `g7 run` departs with the next truck';
+  if (c.json) {
+    c.io.out(JSON.stringify({ ...state, progress, day: standing ?? null, next }));
+    return EXIT.OK;
+  }
+  c.io.out(`state: ${state.state}${state.run_id ? `  run: ${state.run_id}` : ''}${state.truck ? `  round ${round} truck ${state.truck} of ${state.day}` : ''}`);
+  if (progress) c.io.out(`progress: ${progress.done}/${progress.total} cards of this run have a result`);
+  if (standing) {
+    const left = standing.inRound + standing.after;
+    c.io.out(
+      `day ${standing.day}: round ${standing.round}; ${left === 0 ? 'no cards left' : `${left} card(s) left (${standing.inRound} in this round, ${standing.after} after it) ≈ ${standing.rounds} round(s) of 120+120`}` +
+        `${standing.held ? `; ${standing.held} held back` : ''}${standing.changed ? '; the backlog changed since this round was packed: the next `g7 run` repacks' : ''}`,
+    );
+    if (standing.grown) c.io.out(`strike list: ${standing.grown} since the plan was compiled; the next round compiles it again first`);
+  }
+  if (state.owner) c.io.out(`owner: pid ${state.owner.pid} on ${state.owner.host} since ${state.owner.started_at}`);
+  for (const b of state.batches ?? []) c.io.out(`batch: ${b.name} for ${b.card}, submitted ${b.submitted_at}; the next run collects it`);
+  if (state.last_stop) {
+    c.io.out(`last stop: ${state.last_stop.at}: ${state.last_stop.reason}`);
+    if (state.last_stop.triage) c.io.out(`triage: ${state.last_stop.triage}${state.last_stop.transient ? ' (transient)' : ''}`);
+    if (state.last_stop.hint) c.io.out(`fix: ${state.last_stop.hint}`);
+    c.io.out('read:');
+    for (const f of state.last_stop.files) c.io.out(`  ${f}`);
+  }
+  if (state.unpushed) c.io.out(`remote: the evidence committed since ${state.unpushed.since} is NOT on the remote (${state.unpushed.reason}); the next \`g7 run --push\` pushes it before it departs`);
+  c.io.out(`next: ${next}`);
+  return EXIT.OK;
+}
