@@ -8,6 +8,8 @@ import path from 'node:path';
 import { factory, g7Process, cloneRemote, gitAsync, type CardSpec, type G7Process } from './fixture.js';
 import { httpRemote, type HttpRemote } from '../git/http-remote.js';
 import { laneShare } from '../../src/factory/lane-share.js';
+import { verifyRun } from '../../src/factory/evidence.js';
+import { laneLayout, layoutFor } from '../../src/ssot/layout.js';
 
 const pad = (n: number) => String(n).padStart(6, '0');
 const LANES = [1, 2, 3];
@@ -88,6 +90,12 @@ describe('the lane matrix', () => {
     expect(verify.code, ok(verify)).toBe(0);
     expect(verify.out).toMatch(/^ok +run_0001: verifies \(/);
 
+    // Each lane's own part verifies against the manifest the lane sealed, too.
+    for (const lane of LANES) {
+      const v = await verifyRun(laneLayout(layoutFor(path.join(fresh, 'ssot')), RUN, lane), RUN, (p) => p);
+      expect(v.problems, `lane ${lane}`).toEqual([]);
+      expect(v.complete).toBe(true);
+    }
     const packet = (await readFile(path.join(fresh, 'ssot/packets/20261121/round_01/packet_A.jsonl'), 'utf8')).trim().split('\n').map((l) => JSON.parse(l).card.id as string);
     expect(packet).toHaveLength(60);
     const r = await report(fresh, RUN);
