@@ -15,6 +15,7 @@ import { listRuns, verifyRun } from '../factory/evidence.js';
 import { latestBacklogDay, listRounds } from '../truck/packets.js';
 import { Git } from '../git/git.js';
 import { factoryDeps } from './settings.js';
+import { nowIso } from '../host/clock.js';
 import { EXIT } from './exit.js';
 import type { Io } from './main.js';
 import type { Worker } from '../worker/worker.js';
@@ -63,7 +64,7 @@ async function isCardOf(layout: Layout, day: string, id: string): Promise<boolea
 export async function resumeCommand(c: Common, opts: { commit: boolean; skip?: string; reason?: string }): Promise<number> {
   if (opts.skip !== undefined && !opts.reason?.trim()) throw new UsageError('--skip needs --reason "…": why the card is dropped goes into the journal');
   if (opts.reason !== undefined && opts.skip === undefined) throw new UsageError('--reason goes with --skip CARD');
-  const now = new Date().toISOString();
+  const now = nowIso();
   const state = await readState(c.layout, c.display, now);
   if (state.state === 'RUNNING') {
     c.io.out('a run is in progress or was interrupted: `g7 run` resumes it (no `g7 resume` needed)');

@@ -12,6 +12,7 @@ import { redactor } from '../factory/evidence.js';
 import type { FactoryDeps } from '../factory/deps.js';
 import type { Worker } from '../worker/worker.js';
 import { configureFaults } from '../host/faults.js';
+import { nowIso, nowMs } from '../host/clock.js';
 
 const SECRET_NAME = /(KEY|TOKEN|SECRET|PASSWORD|PASSWD|CREDENTIALS?|_PAT)$/i;
 /** Kept from a card's child processes too: anything that looks like a secret or a way to get one. */
@@ -60,7 +61,7 @@ function stopOnSignals(warn: (line: string) => void): AbortSignal {
 export async function pickWorker(config: Config, layout: Layout, apiKey: string | undefined): Promise<Worker> {
   if (!apiKey) return offlineWorker;
   const [{ GeminiWorker }, { RateLimiter }, { Budget }] = await Promise.all([import('../worker/gemini/worker.js'), import('../worker/gemini/limiter.js'), import('../worker/gemini/budget.js')]);
-  const utcDay = () => new Date().toISOString().slice(0, 10).replace(/-/g, '');
+  const utcDay = () => nowIso().slice(0, 10).replace(/-/g, '');
   return new GeminiWorker({
     apiKey,
     baseUrl: config.gemini.base_url,
@@ -71,6 +72,7 @@ export async function pickWorker(config: Config, layout: Layout, apiKey: string 
     maxOutputTokens: config.gemini.max_output_tokens,
     thinkingBudget: config.gemini.thinking_budget,
     maxRetryDelayMs: config.limits.max_retry_delay_s * 1000,
+    wallClock: nowMs,
     limiter: new RateLimiter(config.limits.rpm, config.limits.tpm),
     // One lane of a lane run keeps its spend in its own records (the merge adds it to the night's).
     budget: new Budget(layout.lane?.records ?? layout.stateDir, config.budget, utcDay),
@@ -122,7 +124,7 @@ export async function factoryDeps(o: DepsOptions): Promise<{ deps: FactoryDeps; 
     ...(o.branch && !loaded.git.branch ? { git: { ...loaded.git, branch: o.branch } } : {}),
     ...(o.layout.lane ? await laneLimits(o.layout, loaded) : {}),
   };
-  const now = () => new Date().toISOString();
+  const now = nowIso;
   const apiKey = o.geminiApiKey || env.GEMINI_API_KEY || undefined;
   const redact = redactor([...secretValues(env), ...(apiKey ? [apiKey] : [])]);
   const audit = auditLog(o.layout.auditDir, env.G7_AUDIT_DISABLE !== '1', redact);
