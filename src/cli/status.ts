@@ -48,7 +48,8 @@ interface DayStanding {
 }
 
 /** What the next `g7 run` (the next scheduled job) does with this state, or what a person must do first. */
-export function nextStep(state: FactoryState): string {
+/** `lanes`: the state's run is a lane run with these lanes (its lanes.json), not merged yet. */
+export function nextStep(state: FactoryState, lanes?: number[]): string {
   // RUNNING with an owner process that is gone on this host: the run was interrupted.
   const ownerGone = state.state === 'RUNNING' && state.owner?.host === hostname() && !alive(state.owner.pid);
   const stop = state.last_stop;
@@ -59,6 +60,7 @@ export function nextStep(state: FactoryState): string {
     : waiting ? `waits until ${stop!.retry_after}; the first \`g7 run\` after that resumes at ${stop?.card ?? 'the stopped card'} by itself${stalls}`
     : state.state === 'RECOVERABLE' ? `the next \`g7 run\` resumes at ${stop?.card ?? 'the stopped card'} by itself${stalls}`
     : ownerGone ? `interrupted (pid ${state.owner!.pid} is gone): the next \`g7 run\` resumes at the first card without a result`
+    : lanes ? `lanes ${lanes.join(', ')} of ${state.run_id} run as jobs of a matrix; \`g7 lanes merge\` seals the run (the next \`g7 run\` merges it first by itself)`
     : state.state === 'RUNNING' ? 'a run is in progress (on another machine, or here: see the owner)'
     : 'the next `g7 run` departs with the next truck'
   );
@@ -76,7 +78,8 @@ export async function statusCommand(c: Common): Promise<number> {
   }
   const latest = await latestBacklogDay(c.layout);
   const standing = latest ? await dayStanding(c.layout, latest) : undefined;
-  const next = nextStep(state);
+  const lanePlan = state.state === 'RUNNING' && state.run_id ? await (await import('../factory/lanes.js')).readLanePlan(c.layout, state.run_id) : undefined;
+  const next = nextStep(state, lanePlan?.lanes.map((l) => l.lane));
   if (c.json) {
     c.io.out(JSON.stringify({ ...state, progress, day: standing ?? null, next }));
     return EXIT.OK;
