@@ -104,6 +104,11 @@ const cases: Case[] = [
   { name: 'factory: quota change', file: 'factory.yaml', content: 'library: { root: lib }\ntrucks:\n  quotas: { A: 70, B: 26, C: 18, D: 6 }\n', line: 3, field: 'trucks.quotas.A', rule: 'ops.120plus120' },
   { name: 'factory: rpm as text', file: 'factory.yaml', content: 'limits: { rpm: x }\n', line: 1, field: 'limits.rpm', rule: 'schema.type', hint: /whole number/ },
   { name: 'factory: negative budget', file: 'factory.yaml', content: 'budget:\n  per_truck_usd: -1\n', line: 2, field: 'budget.per_truck_usd', rule: 'schema.minimum' },
+  // factory.yaml: what it names must be there (the schema alone passed these; g7 run refused them later)
+  { name: 'factory: a model without a price', file: 'factory.yaml', content: 'library: { root: ssot }\nmodels: { HIGH: gemini-9-pro }\nprices_per_mtok:\n  gemini-2.5-pro: { in: 1.25, out: 10 }\n', line: 2, field: 'models.HIGH', rule: 'config.no-price', message: /"gemini-9-pro" has no price/ },
+  { name: 'factory: a skill file that does not exist', file: 'factory.yaml', content: 'library: { root: ssot }\nskills:\n  TAG: ssot/skills/TAG.md\n', line: 3, field: 'skills.TAG', rule: 'config.skill-missing', message: /"ssot\/skills\/TAG\.md" does not exist/ },
+  { name: 'factory: a library root that does not exist', file: 'factory.yaml', content: 'library: { root: libary }\n', line: 1, field: 'library.root', rule: 'config.library-missing', message: /"libary" does not exist/ },
+  { name: 'the journal is not a backlog', file: 'state/journal.jsonl', content: '{"ts":"t","event":"resume","day":"20261121","state":"READY"}\n', line: 1, rule: 'check.journal', message: /this is the journal/ },
   { name: 'factory: unknown key', file: 'factory.yaml', content: 'libary: { root: lib }\n', line: 1, field: 'libary', rule: 'schema.unknown-field' },
 ];
 
