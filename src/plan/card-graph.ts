@@ -96,3 +96,13 @@ export function idKey(id: string): number {
   for (let k = id.length - 6; k < id.length; k++) num = num * 10 + id.charCodeAt(k) - 48;
   return ((id.charCodeAt(1) - 49) * 8 + typeCode(id)) * 1_000_000 + num;
 }
+
+const TYPE_NAMES = ['TAG', 'SCAN', 'TEST', 'PATCH', 'STRIKE', 'VERIFY', 'TRIAGE'];
+
+/** The card id of a key made by `idKey`. */
+export function idFromKey(key: number): string {
+  const num = key % 1_000_000;
+  const laneType = (key - num) / 1_000_000;
+  const type = laneType % 8;
+  return `L${(laneType - type) / 8 + 1}_${TYPE_NAMES[type]}_${String(num).padStart(6, '0')}`;
+}
