@@ -8,10 +8,7 @@ import { isValid, explain } from '../contracts/validate.js';
 import { readJsonl, type ByteRange } from '../ssot/jsonl.js';
 import { repoPathProblem } from '../ssot/paths.js';
 import { ruleProblems } from '../rules/parse.js';
-import { idKey } from './card-graph.js';
-
-export type Prio = 'A' | 'B' | 'C' | 'D';
-export const PRIOS: readonly Prio[] = ['A', 'B', 'C', 'D'];
+import { idKey, PRIOS, type CardTable } from './card-graph.js';
 
 /** What one reading of a part asks for. `check` false: the bytes were checked before (a stamp vouches for
  * them), so only the compact view is made, and the first line that is not a well-formed card stops it. */
@@ -24,20 +21,13 @@ export interface PartJob {
 }
 
 /** A part's cards and problems; lines are numbered from the part's first line. */
-export interface BacklogPart {
+export interface BacklogPart extends CardTable {
   /** Lines in the part. */
   lines: number;
   /** Lines that parsed as JSON. */
   records: number;
   /** Cards: lines the contract accepts (all parsed lines when not checking). */
   count: number;
-  keys: Int32Array;
-  /** The class (index into PRIOS) in the low 2 bits, the lane above them. */
-  meta: Uint8Array;
-  cardLines: Int32Array;
-  /** Card i's deps are depKeys[depStart[i] … depStart[i + 1] - 1]. */
-  depStart: Int32Array;
-  depKeys: Int32Array;
   /** Each work pack named, with the first line naming it. */
   packs: { pack: string; line: number }[];
   /** Problems of reading (bad JSON, a torn last line) and of the per-card checks: the first `max` of each, by

@@ -14,9 +14,11 @@ import { SCHEMAS } from '../contracts/validate.js';
 import { forEachLine, type ByteRange } from '../ssot/jsonl.js';
 import { sniffEncoding } from '../ssot/text.js';
 import { IdIndex, idFromKey, findCycles } from './card-graph.js';
-import { readBacklogPart, PRIOS, type BacklogPart, type PartJob, type Prio } from './backlog-part.js';
+import { readBacklogPart, type BacklogPart, type PartJob } from './backlog-part.js';
+import type { CardTable, Prio } from './card-graph.js';
 
-export { checkCard, type Prio } from './backlog-part.js';
+export { checkCard } from './backlog-part.js';
+export type { Prio, CardTable } from './card-graph.js';
 
 /** What packing needs of a card: its id, class, deps and where it is in the file. */
 export interface CardRef {
@@ -28,16 +30,12 @@ export interface CardRef {
 }
 
 export interface LoadedBacklog {
-  cards: CardRef[];
-  /** Always undefined: the ids and deps of a loaded backlog are checked (now, or when its stamp was made),
-   * so the packer needs no index of its own beyond the one it builds for departed trucks. */
-  index: Map<string, number> | undefined;
+  /** The cards the contract accepts; their ids and deps are checked (now, or when its stamp was made). */
+  cards: CardTable;
   problems: ProblemList;
   /** sha256 of the file's bytes. */
   sha256: string;
 }
-
-const NO_DEPS: string[] = Object.freeze([]) as unknown as string[];
 
 // The checker's identity: the shipped contracts plus a version for the checks written in code. A stamp
 // made by another checker is not trusted.
@@ -155,22 +153,6 @@ async function readBacklog(file: string, display: string, max: number, check: bo
   }
 }
 
-/** The packer's view of each card, from the compact one. */
-function cardRefs(p: BacklogPart): CardRef[] {
-  const cards = new Array<CardRef>(p.count);
-  for (let i = 0; i < p.count; i++) {
-    const from = p.depStart[i]!;
-    const to = p.depStart[i + 1]!;
-    let deps = NO_DEPS;
-    if (to > from) {
-      deps = new Array<string>(to - from);
-      for (let k = from; k < to; k++) deps[k - from] = idFromKey(p.depKeys[k]!);
-    }
-    cards[i] = { id: idFromKey(p.keys[i]!), prio: PRIOS[p.meta[i]! & 3]!, lane: p.meta[i]! >> 2, deps, line: p.cardLines[i]! };
-  }
-  return cards;
-}
-
 /** Merges lists each sorted by line; on the same line, earlier lists first. */
 function mergeByLine(lists: Problem[][]): Problem[] {
   const out: Problem[] = [];
@@ -200,7 +182,7 @@ export async function loadBacklog(
   const max = opts.maxProblems ?? 50;
   if (opts.trusted) {
     const fast = await readBacklog(file, display, max, false);
-    if (!fast.part.bad && fast.sha256 === opts.trusted) return { cards: cardRefs(fast.part), index: undefined, problems: new ProblemList(), sha256: fast.sha256 };
+    if (!fast.part.bad && fast.sha256 === opts.trusted) return { cards: fast.part, problems: new ProblemList(), sha256: fast.sha256 };
   }
   const { part: p, sha256 } = await readBacklog(file, display, max, true);
   const n = p.count;
@@ -246,7 +228,7 @@ export async function loadBacklog(
       if (!(await opts.packExists(pack))) problems.add({ file: display, line, field: 'pack', rule: 'backlog.pack-missing', message: `work pack "${pack}" not found`, hint: 'add backlog/packs/<id>.json or fix the card' });
     }
   }
-  return { cards: cardRefs(p), index: undefined, problems, sha256 };
+  return { cards: p, problems, sha256 };
 }
 
 /** Full cards for the given line numbers, in the order asked, by re-reading the file (no JSON parse of the rest). */

@@ -134,7 +134,7 @@ export async function packRound(layout: Layout, day: string, round: number, disp
   const fixed: Partial<Record<TruckName, string[]>> = {};
   for (const [t, slots] of departedSlots) fixed[t] = slots.map((s) => s.card.id);
   const status = new Map<string, Outcome>([...outcomes].map(([id, o]) => [id, o.status]));
-  const result = packDay(loaded.cards, status, fixed, loaded.index, loaded.index === undefined);
+  const result = packDay(loaded.cards, status, fixed, true);
   const report: PackReport = { day, round, backlog: display(file), backlog_sha256: loaded.sha256, trucks: { A: undefined!, B: undefined! }, done: result.done, held: result.held, deferred: result.deferred };
   const packets: [TruckName, string][] = [];
   const packIds = new Set<string>();
