@@ -42,6 +42,13 @@ export interface BacklogPart extends CardTable {
 
 const NO_PROBLEMS: Problem[] = [];
 
+// Most cards of a backlog share their failfast rule: the verdict on the last one is kept.
+let lastFailfast: { source: string; problems: ReturnType<typeof ruleProblems> } | undefined;
+function failfastRuleProblems(source: string): ReturnType<typeof ruleProblems> {
+  if (lastFailfast?.source !== source) lastFailfast = { source, problems: ruleProblems(source, 'failfast') };
+  return lastFailfast.problems;
+}
+
 /** Per-card checks beyond the schema; `display` names the file in problems. Allocation-free when the card is fine. */
 export function checkCard(card: WorkCard, display: string, line: number): Problem[] {
   let out = NO_PROBLEMS;
@@ -57,7 +64,7 @@ export function checkCard(card: WorkCard, display: string, line: number): Proble
   if (why) p('output', 'card.path-escape', `output "${card.output}" ${why}`, 'outputs are written inside the repository');
   const acceptProblems = ruleProblems(card.accept, 'accept');
   for (const rp of acceptProblems) p('accept', rp.rule, `${rp.message} (column ${rp.col} of "${card.accept}")`, rp.hint);
-  const failfastProblems = ruleProblems(card.failfast, 'failfast');
+  const failfastProblems = failfastRuleProblems(card.failfast);
   for (const rp of failfastProblems) p('failfast', rp.rule, `${rp.message} (column ${rp.col} of "${card.failfast}")`, rp.hint);
   if (card.deps.length > 0 && card.deps.includes(card.id)) p('deps', 'card.self-dependency', `card ${card.id} depends on itself`);
   if (card.type === 'PATCH' && !card.pack) p('pack', 'card.patch-needs-pack', 'a PATCH card needs a work pack listing the files it may write');

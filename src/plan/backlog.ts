@@ -4,7 +4,7 @@
 // backlog fits in memory; full cards are re-read by line. A large backlog is read in two halves by two
 // worker threads at once while this thread hashes the file.
 import { access, open, stat } from 'node:fs/promises';
-import { createReadStream, existsSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { createHash } from 'node:crypto';
@@ -42,10 +42,17 @@ export interface LoadedBacklog {
 const CHECKS_VERSION = 1;
 export const CHECKER = createHash('sha256').update(JSON.stringify(SCHEMAS)).update(String(CHECKS_VERSION)).digest('hex').slice(0, 16);
 
-/** sha256 of a file, streamed (a backlog may be hundreds of MB). */
+/** sha256 of a file, read through one reused buffer (a backlog may be hundreds of MB; a fresh buffer per
+ * read is work for the garbage collector of the thread that also checks the graph). */
 export async function fileSha256(file: string): Promise<string> {
   const hash = createHash('sha256');
-  for await (const chunk of createReadStream(file, { highWaterMark: 1 << 20 }) as AsyncIterable<Buffer>) hash.update(chunk);
+  const fh = await open(file, 'r');
+  try {
+    const buf = Buffer.allocUnsafe(1 << 20);
+    for (let n; (n = (await fh.read(buf, 0, buf.length)).bytesRead) > 0; ) hash.update(buf.subarray(0, n));
+  } finally {
+    await fh.close();
+  }
   return hash.digest('hex');
 }
 
