@@ -3,11 +3,14 @@
 import path from 'node:path';
 import { stat } from 'node:fs/promises';
 import { Command, Option } from 'commander';
-import { UsageError, formatProblem } from '../contracts/errors.js';
+import { G7Error, UsageError, formatProblem } from '../contracts/errors.js';
 import { layoutFor, type Layout } from '../ssot/layout.js';
 import { Git } from '../git/git.js';
 import { EXIT } from './exit.js';
 import { display, type Io } from './main.js';
+
+/** factory.yaml, imported only by the subcommands that read it: the YAML parser stays out of the others' start-up. */
+const loadConfig: typeof import('../ssot/config.js').loadConfig = async (...args) => (await import('../ssot/config.js')).loadConfig(...args);
 
 function count(name: string, min = 0): (v: string) => number {
   return (v) => {
@@ -24,18 +27,50 @@ interface Ctx {
   now: Date;
 }
 
-async function history(c: Ctx) {
-  const { readHistory } = await import('../coreloop/history.js');
-  return readHistory(new Git(c.layout.repoRoot));
+/** The forge, when this machine can reach it: a token and a GitHub repository (or why not). */
+async function forgeFor(git: Git): Promise<import('../forge/forge.js').Forge | string> {
+  const origin = await git.run(['remote', 'get-url', 'origin'], { allowFail: true });
+  const { connectForge, forgeSettingsFromEnv } = await import('../forge/connect.js');
+  const settings = forgeSettingsFromEnv(process.env, origin.code === 0 ? origin.stdout.trim() : undefined);
+  if (!settings.repository) return origin.code === 0 ? 'origin is not a GitHub repository and GITHUB_REPOSITORY is not set' : 'there is no origin remote and GITHUB_REPOSITORY is not set';
+  if (!settings.token) return 'GITHUB_TOKEN (or GH_TOKEN) is not set';
+  return connectForge(settings);
 }
 
-async function mine(c: Ctx, kind: 'pattern' | 'refine', since: string, run: (deps: import('../coreloop/pattern.js').MineDeps) => Promise<import('../coreloop/pattern.js').PatternResult>): Promise<number> {
+/** Git history, with the forge's pull requests when it can be reached (git alone otherwise, and why). */
+async function history(c: Ctx) {
+  const { readHistory, readPulls, withPulls } = await import('../coreloop/history.js');
+  const git = new Git(c.layout.repoRoot);
+  const h = await readHistory(git);
+  const forge = await forgeFor(git);
+  if (typeof forge === 'string') return { ...h, forgeNote: `GitHub not consulted: ${forge}; from git alone` };
+  try {
+    return withPulls(h, await readPulls(forge));
+  } catch (err) {
+    const { ForgeError } = await import('../forge/forge.js');
+    if (!(err instanceof ForgeError)) throw err;
+    c.io.err(`g7: GitHub not consulted: ${err.message}`);
+    return { ...h, forgeNote: `GitHub not consulted: ${err.message}; from git alone` };
+  }
+}
+
+interface Mined {
+  code: number;
+  /** The candidates file written, and the Guide candidates in it. */
+  file: string;
+  guide: string[];
+  gate: import('../coreloop/history.js').Gate;
+}
+
+async function mine(c: Ctx, kind: 'pattern' | 'refine', since: string, run: (deps: import('../coreloop/pattern.js').MineDeps) => Promise<import('../coreloop/pattern.js').PatternResult>): Promise<Mined> {
   const { windowFrom } = await import('../coreloop/records.js');
   const { outputFiles, writeCandidates } = await import('../coreloop/candidates.js');
   const { knownCandidates } = await import('../coreloop/known.js');
-  const config = await (await import('../ssot/config.js')).loadConfig(c.layout, display);
+  const { stabilityGate } = await import('../coreloop/history.js');
+  const config = await loadConfig(c.layout, display);
   const window = windowFrom(since, c.now);
-  const known = await knownCandidates(c.layout.auditDir, c.layout.repoRoot, await history(c));
+  const h = await history(c);
+  const known = await knownCandidates(c.layout.auditDir, c.layout.repoRoot, h);
   const { file, dropped } = await run({ auditDir: c.layout.auditDir, window, now: c.now.toISOString(), skills: config.skills, known, display });
   for (const d of dropped) c.io.err(`note: candidate ${d.key}: ${d.reason}`);
   const out = outputFiles(c.layout.auditDir, kind, c.now.toISOString().slice(0, 10));
@@ -49,18 +84,49 @@ async function mine(c: Ctx, kind: 'pattern' | 'refine', since: string, run: (dep
     if (file.skipped.length) c.io.out(`  ${file.skipped.length} found again but already decided (rejected, merged or on a branch)`);
     c.io.out(`wrote ${display(out.json)} and ${display(out.draft)} (read the draft; nothing else changed)`);
   }
-  return EXIT.OK;
+  const guide = file.candidates.filter((x) => x.action === 'append' && x.section === 'Guide' && x.target).map((x) => x.id);
+  return { code: EXIT.OK, file: out.json, guide, gate: stabilityGate(h, c.now) };
 }
 
-async function apply(c: Ctx, phase: 'R' | 'F', opts: { candidate: string; id: string; confirm?: boolean }): Promise<number> {
+/** The reproduction check with the worker this machine has: Gemini with a key, the offline rules without. */
+async function replay(c: Ctx, repeats: number) {
+  const { replayCheck } = await import('../coreloop/reproduce.js');
+  const { windowFrom } = await import('../coreloop/records.js');
+  const { pickWorker } = await import('./settings.js');
+  const config = await loadConfig(c.layout, display);
+  const worker = await pickWorker(config, c.layout, process.env.GEMINI_API_KEY || undefined);
+  return replayCheck({ auditDir: c.layout.auditDir, cacheDir: path.join(c.layout.stateDir, 'cache'), worker, repeats, window: windowFrom('90d', c.now), display });
+}
+
+/** Draft pull requests through GitHub when there is a token and a GitHub repository; otherwise the branch stays local. */
+async function pullRequests(git: Git) {
+  const { pullRequestsNotAvailable } = await import('../coreloop/promote.js');
+  if ((await git.run(['remote', 'get-url', 'origin'], { allowFail: true })).code !== 0) return pullRequestsNotAvailable('there is no origin remote to push the branch to');
+  const forge = await forgeFor(git);
+  if (typeof forge === 'string') return pullRequestsNotAvailable(forge);
+  const { forgePullRequests } = await import('../coreloop/pulls.js');
+  return forgePullRequests(git, forge);
+}
+
+async function apply(c: Ctx, phase: 'R' | 'F', opts: { candidate: string; id: string; confirm?: boolean; repeats: number; replay: boolean }): Promise<number> {
   const { loadCandidates, findCandidate } = await import('../coreloop/candidates.js');
-  const { promoteCandidate, reproductionNotAvailable, pullRequestsNotAvailable } = await import('../coreloop/promote.js');
+  const { promoteCandidate } = await import('../coreloop/promote.js');
   const shown = display(path.resolve(opts.candidate));
   const cand = findCandidate(await loadCandidates(path.resolve(opts.candidate), shown), opts.id, shown);
-  const r = await promoteCandidate(
-    { repoRoot: c.layout.repoRoot, git: new Git(c.layout.repoRoot), env: process.env, now: c.now.toISOString(), reproduction: reproductionNotAvailable, pullRequests: pullRequestsNotAvailable },
-    cand, shown, phase, opts.confirm === true,
-  );
+  const git = new Git(c.layout.repoRoot);
+  let r;
+  try {
+    r = await promoteCandidate(
+      { repoRoot: c.layout.repoRoot, git, env: process.env, now: c.now.toISOString(), reproduction: await replay(c, opts.repeats), allowUnreplayed: !opts.replay, pullRequests: opts.confirm ? await pullRequests(git) : { openDraft: async () => ({ notOpened: 'dry run' }) } },
+      cand, shown, phase, opts.confirm === true,
+    );
+  } catch (err) {
+    // Refused by the reproduction check: not a bad input, a verdict (exit 6, like a truck that may not depart).
+    if (!(err instanceof G7Error) || err.problems[0]?.rule !== 'coreloop.reproduction') throw err;
+    c.io.err(`g7: ${err.summary}`);
+    c.io.err(err.problems[0].message);
+    return EXIT.REFUSED;
+  }
   if (c.json) {
     c.io.out(JSON.stringify(r));
     return EXIT.OK;
@@ -71,18 +137,20 @@ async function apply(c: Ctx, phase: 'R' | 'F', opts: { candidate: string; id: st
   }
   c.io.out(r.diff.trimEnd());
   c.io.out('');
-  c.io.out(`reproduction check: ${r.reproduction.ran ? (r.reproduction.passed ? 'passed' : 'failed') : r.reproduction.note}`);
+  if (r.reproduction.table) c.io.out(`${r.reproduction.table}\n`);
+  c.io.out(`reproduction check: ${r.reproduction.ran ? (r.reproduction.passed ? `passed (${r.reproduction.note})` : 'failed') : r.reproduction.note}`);
   if (r.status === 'dry-run') {
     c.io.out(`would commit on branch ${r.branch} (from ${r.pr.base}): ${r.pr.title}`);
-    c.io.out(`would open a draft PR labelled ${r.pr.labels.join(', ')} into ${r.pr.base}; it never auto-merges`);
+    c.io.out(`would push it and open a draft PR labelled ${r.pr.labels.join(', ')} into ${r.pr.base}; it never auto-merges`);
     c.io.out(`nothing was changed; run again with --confirm to commit it on the branch`);
   } else if (r.status === 'already-on-branch') c.io.out(`already committed on branch ${r.branch}; nothing was changed`);
   else {
     c.io.out(`committed ${r.commit!.slice(0, 10)} on branch ${r.branch}: ${r.pr.title}`);
-    c.io.out(`your checked-out branch and working tree are unchanged; undo with: git branch -D ${r.branch}`);
+    c.io.out(`your checked-out branch and working tree are unchanged`);
     c.io.out(r.prResult && 'url' in r.prResult ? `draft PR: ${r.prResult.url}` : `draft PR not opened: ${(r.prResult as { notOpened: string }).notOpened}`);
   }
-  return EXIT.OK;
+  // Tried and refused (the push, or GitHub): committed here, not there, like a truck's unpushed evidence.
+  return r.prResult && 'failed' in r.prResult && r.prResult.failed ? EXIT.UNPUSHED : EXIT.OK;
 }
 
 export function registerCoreloop(program: Command, io: Io, setCode: (code: number) => void): void {
@@ -101,7 +169,7 @@ export function registerCoreloop(program: Command, io: Io, setCode: (code: numbe
 
   coreloop
     .command('status')
-    .description('counts per phase (O P R F A) and the stability gate, from the files and git history')
+    .description('counts per phase (O P R F A) and the stability gate, from the files, git history and (with a token) GitHub\'s coreloop PRs')
     .action(run(async (c) => {
       const { coreloopStatus } = await import('../coreloop/status.js');
       const s = await coreloopStatus(c.layout, await history(c), c.now);
@@ -113,16 +181,29 @@ export function registerCoreloop(program: Command, io: Io, setCode: (code: numbe
 
   coreloop
     .command('pattern')
-    .description('P: find recurring successes and write Guide candidates + a draft to read (never opens a PR)')
+    .description('P: find recurring successes and write Guide candidates + a draft to read (opens no PR, except with --open-prs at tier 2)')
     .option('--since <span>', 'how far back: 30d, 12h, 2w or YYYY-MM-DD', '30d')
     .option('--min-repeat <n>', 'records a group needs', count('--min-repeat', 1), 3)
     .option('--min-unique-questions <n>', 'different inputs a group needs', count('--min-unique-questions', 1), 3)
     .option('--min-chunk-len <n>', 'answers shorter than this are left out', count('--min-chunk-len'), 400)
     .option('--sanitize', 'leave question texts out of the candidates and the draft')
-    .action((o: { since: string; minRepeat: number; minUniqueQuestions: number; minChunkLen: number; sanitize?: boolean }) =>
+    .option('--open-prs', 'only at automation tier 2 (see status): promote each Guide candidate as promote --confirm would; below tier 2, nothing more')
+    .action((o: { since: string; minRepeat: number; minUniqueQuestions: number; minChunkLen: number; sanitize?: boolean; openPrs?: boolean }) =>
       run(async (c) => {
         const { minePatterns } = await import('../coreloop/pattern.js');
-        return mine(c, 'pattern', o.since, (deps) => minePatterns(deps, { minRepeat: o.minRepeat, minUniqueQuestions: o.minUniqueQuestions, minChunkLen: o.minChunkLen, sanitize: o.sanitize === true }));
+        const m = await mine(c, 'pattern', o.since, (deps) => minePatterns(deps, { minRepeat: o.minRepeat, minUniqueQuestions: o.minUniqueQuestions, minChunkLen: o.minChunkLen, sanitize: o.sanitize === true }));
+        if (!o.openPrs) return m.code;
+        // Automation is staged: the nightly job opens Guide-append draft PRs by itself only once stability holds.
+        if (m.gate.tier < 2) {
+          c.io.err(`tier ${m.gate.tier}: no pull request is opened by the nightly job (${m.gate.next})`);
+          return m.code;
+        }
+        let code: number = m.code;
+        for (const id of m.guide) {
+          const r = await apply(c, 'R', { candidate: m.file, id, confirm: true, repeats: 3, replay: true });
+          if (r !== EXIT.OK) code = r; // one refused candidate does not stop the others
+        }
+        return code;
       })());
 
   coreloop
@@ -134,26 +215,51 @@ export function registerCoreloop(program: Command, io: Io, setCode: (code: numbe
     .option('--sanitize', 'leave question texts out of the counterexamples and the draft')
     .option('--candidate <file>', 'a counterexamples file to apply a candidate from')
     .option('--id <id>', 'the candidate to apply (cx-…)')
-    .option('--confirm', 'commit the change on its skill/docstring-* branch (without it: show the diff only)')
-    .action((o: { since: string; minFailures: number; excludeTypes: string; sanitize?: boolean; candidate?: string; id?: string; confirm?: boolean }) =>
+    .option('--confirm', 'commit the change on its skill/docstring-* branch, push it and open a draft PR (without it: show the diff only)')
+    .option('--repeats <k>', 'arm-B runs per case of the reproduction check when the model is not deterministic (at least 3)', count('--repeats', 3), 3)
+    .option('--no-replay', 'propose it even when no recorded case can be replayed (the pull request says it went unchecked)')
+    .action((o: { since: string; minFailures: number; excludeTypes: string; sanitize?: boolean; candidate?: string; id?: string; confirm?: boolean; repeats: number; replay: boolean }) =>
       run(async (c) => {
         if (o.candidate || o.id) {
           if (!o.candidate || !o.id) throw new UsageError('--candidate and --id go together');
-          return apply(c, 'F', { candidate: o.candidate, id: o.id, confirm: o.confirm });
+          return apply(c, 'F', { candidate: o.candidate, id: o.id, confirm: o.confirm, repeats: o.repeats, replay: o.replay });
         }
         if (o.confirm) throw new UsageError('--confirm applies a candidate: give --candidate FILE --id ID');
         const { mineFailures } = await import('../coreloop/refine.js');
         const excludeTypes = o.excludeTypes.split(',').map((s) => s.trim()).filter(Boolean);
-        return mine(c, 'refine', o.since, (deps) => mineFailures(deps, { minFailures: o.minFailures, excludeTypes, sanitize: o.sanitize === true }));
+        return (await mine(c, 'refine', o.since, (deps) => mineFailures(deps, { minFailures: o.minFailures, excludeTypes, sanitize: o.sanitize === true }))).code;
       })());
 
   coreloop
     .command('promote')
-    .description('R: append a candidate to its skill\'s Guide; shows the diff, and with --confirm commits it on a skill/docstring-* branch')
+    .description('R: append a candidate to its skill\'s Guide after the reproduction check; shows the diff, and with --confirm commits it on a skill/docstring-* branch, pushes it and opens a draft PR')
     .requiredOption('--candidate <file>', 'a candidates file written by pattern')
     .requiredOption('--id <id>', 'the candidate (cand-…)')
-    .option('--confirm', 'commit the change on its branch (the checked-out branch is not touched)')
-    .action((o: { candidate: string; id: string; confirm?: boolean }) => run((c) => apply(c, 'R', o))());
+    .option('--confirm', 'commit the change on its branch (the checked-out branch is not touched), push it and open a draft PR')
+    .option('--repeats <k>', 'arm-B runs per case of the reproduction check when the model is not deterministic (at least 3)', count('--repeats', 3), 3)
+    .option('--no-replay', 'propose it even when no recorded case can be replayed (the pull request says it went unchecked)')
+    .action((o: { candidate: string; id: string; confirm?: boolean; repeats: number; replay: boolean }) => run((c) => apply(c, 'R', o))());
+
+  coreloop
+    .command('verify')
+    .description('the reproduction check alone: replay recorded cases without (A) and with (B) the candidate\'s change; exit 6 when it is refused or cannot be checked')
+    .requiredOption('--candidate <file>', 'a candidates or counterexamples file')
+    .requiredOption('--id <id>', 'the candidate')
+    .option('--repeats <k>', 'arm-B runs per case when the model is not deterministic (at least 3)', count('--repeats', 3), 3)
+    .action((o: { candidate: string; id: string; repeats: number }) =>
+      run(async (c) => {
+        const { loadCandidates, findCandidate } = await import('../coreloop/candidates.js');
+        const { verifyCandidate } = await import('../coreloop/promote.js');
+        const shown = display(path.resolve(o.candidate));
+        const cand = findCandidate(await loadCandidates(path.resolve(o.candidate), shown), o.id, shown);
+        const r = await verifyCandidate(c.layout.repoRoot, cand, c.now.toISOString(), await replay(c, o.repeats));
+        if (c.json) c.io.out(JSON.stringify(r));
+        else {
+          if (r.table) c.io.out(`${r.table}\n`);
+          c.io.out(`${cand.id}: ${r.ran ? (r.passed ? `passed (${r.note})` : `REFUSED: ${r.note}`) : r.note}`);
+        }
+        return r.passed ? EXIT.OK : EXIT.REFUSED;
+      })());
 
   coreloop
     .command('reject')
@@ -192,6 +298,24 @@ export function registerCoreloop(program: Command, io: Io, setCode: (code: numbe
       })());
 
   coreloop
+    .command('backfill')
+    .description('O for history: rebuild audit records from run evidence and the response cache (dry run unless --confirm)')
+    .option('--confirm', 'append the rebuilt records to audit/ai-ask (calls already there are not added twice)')
+    .action((o: { confirm?: boolean }) =>
+      run(async (c) => {
+        const { backfill } = await import('../coreloop/backfill.js');
+        const config = await loadConfig(c.layout, display);
+        const r = await backfill({ layout: c.layout, skills: config.skills, confirm: o.confirm === true, display });
+        if (c.json) c.io.out(JSON.stringify(r));
+        else {
+          c.io.out(`${r.runs} run(s), ${r.attempts} attempt(s) with worker calls, ${r.calls} call(s): ${r.present} already in the log, ${r.unrecorded} not rebuildable (the cache holds no request), ${r.rebuilt} record(s) rebuilt`);
+          if (r.failed) c.io.err(`g7: ${r.failed}`);
+          else c.io.out(o.confirm ? `appended ${r.written} record(s) to ${display(path.join(c.layout.auditDir, 'ai-ask'))}` : 'nothing was written; run again with --confirm to append them');
+        }
+        return r.failed ? EXIT.INTERNAL : EXIT.OK;
+      })());
+
+  coreloop
     .command('sanitize')
     .description('check audit logs for secrets and personal data, or write a copy fit to share (never over the originals)')
     .option('--check', 'report what is sensitive; write nothing')
@@ -226,7 +350,7 @@ export function registerCoreloop(program: Command, io: Io, setCode: (code: numbe
     .action((targets: string[]) =>
       run(async (c) => {
         const { shapeOf } = await import('../coreloop/status.js');
-        const config = await (await import('../ssot/config.js')).loadConfig(c.layout, display);
+        const config = await loadConfig(c.layout, display);
         const list = targets.length ? targets : [...new Set(Object.values(config.skills))];
         if (list.length === 0) throw new UsageError(`no skills in ${display(c.layout.factoryFile)}; name targets: g7 coreloop shape ssot/skills/TAG.md`);
         const results = await Promise.all(list.map((t) => shapeOf(c.layout.repoRoot, t)));

@@ -11,11 +11,11 @@ export const EXIT = {
   FAIL_STOP: 4,
   /** The truck stopped on a transient failure (RECOVERABLE): the next run resumes by itself. */
   RECOVERABLE: 5,
-  /** The truck did not depart: the evidence gate or the state said no (the message says why). */
+  /** The truck did not depart: the evidence gate or the state said no (the message says why); or coreloop refused a candidate (its reproduction check, propose-axis thresholds). */
   REFUSED: 6,
   /** Another `g7 run` holds the lock on this SSOT. */
   BUSY: 7,
-  /** The remote refused the push (branch protection, a hook, permissions): the evidence is committed here, not there. */
+  /** The remote refused the push (branch protection, a hook, permissions): the evidence (or a coreloop branch) is committed here, not there. */
   UNPUSHED: 8,
   /** Stopped cleanly by SIGINT (128 + 2); by SIGTERM it is 143 (128 + 15). */
   CANCELLED: 130,

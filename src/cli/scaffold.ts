@@ -178,7 +178,7 @@ on:
         type: string
         default: ""
       id:
-        description: The candidate to promote (cand-…)
+        description: The candidate to promote (cand-…, a Guide bullet) or refine (cx-…, a Caveat)
         type: string
         default: ""
 concurrency:
@@ -194,11 +194,20 @@ jobs:
     timeout-minutes: 30
     steps:
       # The candidates are committed to the protected default branch: as the factory's App (see factory.yml).
+      # The whole history: the stability gate counts merges and reverts of coreloop commits in it.
 ${APP_TOKEN_STEP}      - uses: actions/checkout@v4
         with:
+          fetch-depth: 0
           token: \${{ steps.app.outputs.token || github.token }}
-${setup}      - name: g7 coreloop pattern
-        run: ${g7} coreloop pattern --since 30d --min-repeat 3 --min-unique-questions 3 --min-chunk-len 400 --sanitize
+${setup}      # GitHub's coreloop pull requests: one closed without merging is not proposed again. --open-prs does
+      # nothing until \`g7 coreloop status\` says tier 2; from then on it promotes each Guide candidate as a
+      # dispatched promote would (reproduction check, branch, draft pull request).
+      - name: g7 coreloop pattern
+        env:
+          GEMINI_API_KEY: \${{ secrets.GEMINI_API_KEY }}
+          GITHUB_TOKEN: \${{ steps.app.outputs.token || secrets.G7_PR_TOKEN || github.token }}
+        run: |
+${IDENTITY}          ${g7} coreloop pattern --since 30d --min-repeat 3 --min-unique-questions 3 --min-chunk-len 400 --sanitize --open-prs
       - name: commit the candidates
         run: |
 ${IDENTITY}          git add ssot/audit
@@ -216,13 +225,17 @@ ${APP_TOKEN_STEP}      - uses: actions/checkout@v4
         with:
           fetch-depth: 0
           token: \${{ steps.app.outputs.token || secrets.G7_PR_TOKEN || github.token }}
-${setup}      - name: g7 coreloop promote
+${setup}      # The reproduction check replays recorded cases (arm B with the change) through Gemini; then g7 pushes the
+      # skill/docstring-* branch and opens the draft pull request itself. A Caveat (cx-…) goes through refine.
+      - name: g7 coreloop promote (or refine)
         env:
           CANDIDATE: \${{ inputs.candidate }}
           ID: \${{ inputs.id }}
+          GEMINI_API_KEY: \${{ secrets.GEMINI_API_KEY }}
           GITHUB_TOKEN: \${{ steps.app.outputs.token || secrets.G7_PR_TOKEN || github.token }}
         run: |
-${IDENTITY}          ${g7} coreloop promote --candidate "$CANDIDATE" --id "$ID" --confirm
+${IDENTITY}          case "$ID" in cx-*) phase=refine ;; *) phase=promote ;; esac
+          ${g7} coreloop "$phase" --candidate "$CANDIDATE" --id "$ID" --confirm
 `;
 }
 

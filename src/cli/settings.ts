@@ -106,16 +106,17 @@ export async function factoryDeps(o: DepsOptions): Promise<{ deps: FactoryDeps; 
     ...(o.branch && !loaded.git.branch ? { git: { ...loaded.git, branch: o.branch } } : {}),
   };
   const now = () => new Date().toISOString();
-  const audit = auditLog(o.layout.auditDir, env.G7_AUDIT_DISABLE !== '1', o.warn);
   const apiKey = o.geminiApiKey || env.GEMINI_API_KEY || undefined;
   const redact = redactor([...secretValues(env), ...(apiKey ? [apiKey] : [])]);
-  const worker = cachedWorker(o.worker ?? (await pickWorker(config, o.layout, apiKey)), path.join(o.layout.stateDir, 'cache'), audit, now, redact);
+  const audit = auditLog(o.layout.auditDir, env.G7_AUDIT_DISABLE !== '1', redact);
+  const worker = cachedWorker(o.worker ?? (await pickWorker(config, o.layout, apiKey)), path.join(o.layout.stateDir, 'cache'), now, redact);
   const git = new Git(o.layout.repoRoot);
   const stop = o.stop ?? stopOnSignals(o.warn);
   const deps: FactoryDeps = {
     layout: o.layout,
     config,
     worker,
+    audit,
     shell: hostShell({ env: childEnv(env), stop }),
     git: (await git.isRepo()) ? git : undefined,
     now,

@@ -431,6 +431,9 @@ export interface AuditRecord {
     overrides_used: string[] | null;
     extreme_flags: string[];
   }[];
+  /**
+   * seq: + a hash of the steps the card took and their outcomes (ask, check, apply, accept:..., failfast, rework).
+   */
   tool_sequence_hash: string;
   override_calls: {
     tool: string;
@@ -439,6 +442,9 @@ export interface AuditRecord {
     succeeded: boolean;
   }[];
   rounds: number;
+  /**
+   * Characters of the material the worker was asked about (the library chunk of a TAG or STRIKE call, the goal and files of a PATCH). Answers here are short structured JSON by design, so their length says nothing; a tiny input does.
+   */
   chunk_len: number;
   error: string | null;
   violation: string | null;

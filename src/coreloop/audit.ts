@@ -1,4 +1,6 @@
 // Coreloop Observe: one JSON line per worker call in audit/ai-ask/YYYY-MM-DD.jsonl (UTC), schema v2.
+// The run loop writes the lines when a card's attempt is over (src/factory/observe.ts), because a record
+// names every step the card took after the call: the answer check, applying it, each accept predicate.
 // An I/O failure here never breaks a run; G7_AUDIT_DISABLE=1 (passed in as `enabled: false`) turns it off.
 import path from 'node:path';
 import { createHash } from 'node:crypto';
@@ -8,30 +10,56 @@ import { appendLines } from '../ssot/atomic.js';
 const MAX_LINE = 4096;
 const MAX_ARG = 500;
 
-export interface AuditCall {
-  ts: string;
-  requestId: string;
-  question: string;
-  questionHash: string;
-  category: string;
-  provider: string;
-  model: string;
-  toolName: string;
-  args: string;
+/** One step of a card as the record lists it: `ask` (the worker call), `check`, `apply`, `accept:…`, `rework`. */
+export interface AuditStep {
+  name: string;
+  /** The step's arguments as text (capped at 500 characters in the record, hashed whole). */
+  args: string | null;
   ok: boolean;
   error: string | null;
   durationMs: number;
   resultSizeBytes: number;
+  overridesUsed: string[] | null;
+  extremeFlags: string[];
+}
+
+export interface AuditCall {
+  ts: string;
+  requestId: string;
+  /** What was asked, in one line (`tag disclosures/a.md@0+1024`): a summary, never the prompt. */
+  question: string;
+  /** Hex sha256 of what identifies the question (equal questions share it). */
+  questionHash: string;
+  category: string;
+  /** The parts of the category in words, for people reading a draft. */
+  hint: string | null;
+  provider: string;
+  model: string;
+  steps: AuditStep[];
+  overrides: { tool: string; override_keys: string[]; trigger: string; succeeded: boolean }[];
   tokens: { in: number; out: number };
+  /** Characters of the material the worker was asked about (the library chunk, the files of a patch). */
   chunkLen: number;
+  error: string | null;
+  violation: string | null;
+  /** The skill target in the prompt (`ssot/skills/TAG.md`, `src/x.py::f`). */
   skillUsed: string | null;
   /** Ids of the Guide/Caveats bullets in the prompt's skill docstring (see skill/bullets.ts bulletIds). */
   skillBullets?: string[] | undefined;
-  extremeFlags: string[];
-  overrides: { tool: string; override_keys: string[]; trigger: string; succeeded: boolean }[];
+  durationMs: number;
 }
 
 const sha = (s: string) => createHash('sha256').update(s).digest('hex');
+
+/** The steps and their outcomes, hashed: two calls whose cards went the same way share it. */
+export function sequenceHash(steps: Pick<AuditStep, 'name' | 'ok'>[]): string {
+  return `seq:${sha(steps.map((s) => `${s.name}=${s.ok ? 'ok' : 'fail'}`).join('>')).slice(0, 8)}`;
+}
+
+/** The kind of work: readable `TYPE:entry`, then a hash of everything that tells two kinds apart. */
+export function categoryHash(type: string, parts: { entry: string; skill: string | null; inputKind: string }): string {
+  return `${type}:${parts.entry}#${sha([type, parts.entry, parts.skill ?? '', parts.inputKind].join('\u0000')).slice(0, 8)}`;
+}
 
 export function auditRecord(c: AuditCall): AuditRecord {
   return {
@@ -41,31 +69,29 @@ export function auditRecord(c: AuditCall): AuditRecord {
     question: c.question,
     question_hash: `sha256:${c.questionHash}`,
     category_hash: c.category,
-    hint: null,
+    hint: c.hint,
     provider: c.provider,
     model: c.model,
-    tool_calls: [
-      {
-        name: c.toolName,
-        args: c.args.length > MAX_ARG ? c.args.slice(0, MAX_ARG) : c.args,
-        args_hash: sha(c.args).slice(0, 16),
-        ok: c.ok,
-        error: c.error,
-        duration_ms: Math.round(c.durationMs),
-        result_size_bytes: c.resultSizeBytes,
-        overrides_used: c.overrides.length ? c.overrides.flatMap((o) => o.override_keys) : null,
-        extreme_flags: c.extremeFlags,
-      },
-    ],
-    tool_sequence_hash: `seq:${sha(c.toolName).slice(0, 8)}`,
+    tool_calls: c.steps.map((s) => ({
+      name: s.name,
+      args: s.args === null ? null : s.args.length > MAX_ARG ? s.args.slice(0, MAX_ARG) : s.args,
+      args_hash: sha(s.args ?? '').slice(0, 16),
+      ok: s.ok,
+      error: s.error,
+      duration_ms: Math.max(0, Math.round(s.durationMs)),
+      result_size_bytes: s.resultSizeBytes,
+      overrides_used: s.overridesUsed,
+      extreme_flags: s.extremeFlags,
+    })),
+    tool_sequence_hash: sequenceHash(c.steps),
     override_calls: c.overrides,
     rounds: 1,
     chunk_len: c.chunkLen,
     error: c.error,
-    violation: null,
+    violation: c.violation,
     skill_used: c.skillUsed,
     ...(c.skillBullets?.length ? { skill_bullets: c.skillBullets } : {}),
-    duration_total_ms: Math.round(c.durationMs),
+    duration_total_ms: Math.max(0, Math.round(c.durationMs)),
     tokens: c.tokens,
     judgment: { verdict: null, judged_at: null, judged_by: null, pr_url: null },
   };
@@ -75,23 +101,48 @@ export function auditRecord(c: AuditCall): AuditRecord {
 export function auditLine(rec: AuditRecord): string {
   const line = JSON.stringify(rec);
   if (Buffer.byteLength(line) <= MAX_LINE) return line;
-  const short: AuditRecord = { ...rec, question: rec.question ? rec.question.slice(0, 200) : rec.question, summarized: true, tool_calls: rec.tool_calls.map((t) => ({ ...t, args: typeof t.args === 'string' ? t.args.slice(0, 200) : null })) };
-  return JSON.stringify(short);
+  const cut = (s: string | null, n: number) => (s && s.length > n ? `${s.slice(0, n)}…` : s);
+  const short: AuditRecord = {
+    ...rec,
+    question: cut(rec.question, 200),
+    error: cut(rec.error, 200),
+    violation: cut(rec.violation, 200),
+    summarized: true,
+    tool_calls: rec.tool_calls.map((t) => ({ ...t, args: typeof t.args === 'string' ? cut(t.args, 100) : null, error: cut(t.error, 100) })),
+  };
+  const again = JSON.stringify(short);
+  if (Buffer.byteLength(again) <= MAX_LINE) return again;
+  // Still too long (many steps): the steps lose their texts, then the last ones go. tool_sequence_hash was
+  // computed from all of them, so the record still groups with the calls that went the same way.
+  const bare = { ...short, skill_bullets: short.skill_bullets?.slice(0, 20), tool_calls: short.tool_calls.map((t) => ({ ...t, args: null, error: t.error ? 'see the evidence' : null })) };
+  let text = JSON.stringify(bare);
+  while (Buffer.byteLength(text) > MAX_LINE && bare.tool_calls.length > 1) {
+    bare.tool_calls = bare.tool_calls.slice(0, Math.max(1, Math.floor(bare.tool_calls.length * 0.8)));
+    text = JSON.stringify(bare);
+  }
+  return text;
 }
 
 export interface AuditLog {
-  write(c: AuditCall): Promise<void>;
+  /** Appends the records of one attempt (one line each). Never throws: returns what went wrong, if anything. */
+  write(calls: AuditCall[]): Promise<{ written: number; failed: string | undefined }>;
 }
 
-export function auditLog(auditDir: string, enabled: boolean, onError: (msg: string) => void): AuditLog {
+/** `redact` replaces secret values: an error text from a service never carries a key into the log. */
+export function auditLog(auditDir: string, enabled: boolean, redact: (s: string) => string = (s) => s): AuditLog {
   return {
-    async write(c) {
-      if (!enabled) return;
+    async write(calls) {
+      if (!enabled || calls.length === 0) return { written: 0, failed: undefined };
       try {
-        const day = c.ts.slice(0, 10);
-        await appendLines(path.join(auditDir, 'ai-ask', `${day}.jsonl`), [auditLine(auditRecord(c))], { fsync: false });
+        const byDay = new Map<string, string[]>();
+        for (const c of calls) {
+          const day = c.ts.slice(0, 10);
+          byDay.set(day, [...(byDay.get(day) ?? []), redact(auditLine(auditRecord(c)))]);
+        }
+        for (const [day, lines] of byDay) await appendLines(path.join(auditDir, 'ai-ask', `${day}.jsonl`), lines, { fsync: false });
+        return { written: calls.length, failed: undefined };
       } catch (err) {
-        onError(`audit log not written: ${(err as Error).message}`);
+        return { written: 0, failed: `audit log not written: ${(err as Error).message}` };
       }
     },
   };

@@ -83,7 +83,7 @@ export function renderDraft(f: CoreloopCandidates, jsonShown: string): string {
     out.push(`| records | ${e.records} (${e.unique_questions}${e.unique_questions_capped ? '+' : ''} different inputs) |`);
     out.push(`| success | ${e.successes}/${e.records} = ${pct(e.success_rate)}; 95% lower bound ${pct(e.wilson_lower)} |`);
     if (e.helpful !== undefined) out.push(`| with this bullet in the prompt | ${e.helpful} passed, ${e.harmful ?? 0} failed |`);
-    if (e.chunk_len) out.push(`| answer length | ${e.chunk_len.min}–${e.chunk_len.max} characters (mean ${Math.round(e.chunk_len.mean)}) |`);
+    if (e.chunk_len) out.push(`| input length | ${e.chunk_len.min}–${e.chunk_len.max} characters (mean ${Math.round(e.chunk_len.mean)}) |`);
     out.push(`| models | ${e.models.join(', ') || '-'} |`, `| seen | ${e.first_seen.slice(0, 10)} … ${e.last_seen.slice(0, 10)} |`);
     const left = Object.entries(e.excluded ?? {}).filter(([, n]) => n > 0).map(([k, n]) => `${n} ${k}`).join(', ');
     if (left) out.push(`| left out of this group | ${left} |`);

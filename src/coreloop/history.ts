@@ -1,9 +1,11 @@
 // What coreloop has done, read from git history alone: `[CORELOOP-R]`/`[CORELOOP-F]` commits that reached
 // the checked-out branch (through a merge commit, a squash or a rebase), the reverts of them, the branches
 // still open, and whether a merged change made a docstring's shape worse. Status, the stability gate,
-// propose-axis and the "already merged or proposed" check of the miners all stand on this.
-// (Pull request data from the forge will add rejected and still-open PRs here; git alone cannot tell them.)
+// propose-axis and the "already merged or proposed" check of the miners all stand on this. The forge adds
+// what git alone cannot tell: pull requests still open, closed without merging (a person said no), and
+// merges that never reached this clone's history.
 import type { Git } from '../git/git.js';
+import type { Forge } from '../forge/forge.js';
 import { checkShape, loadSkill, parseTarget, SkillError } from './skill/doc.js';
 
 export interface CoreloopCommit {
@@ -25,10 +27,53 @@ export interface Revert {
   reverted: string;
 }
 
+/** What a coreloop pull request's body carries about its candidate (an HTML comment, invisible on GitHub). */
+export interface PullMarker {
+  phase: 'R' | 'F';
+  key: string;
+  bullet: string;
+  engine: string;
+  axis: string;
+  action: string;
+  target: string;
+}
+
+const MARKER = /<!-- g7-coreloop: (\{.*?\}) -->/;
+
+export function pullMarker(m: PullMarker): string {
+  return `<!-- g7-coreloop: ${JSON.stringify(m)} -->`;
+}
+
+export function readPullMarker(body: string): PullMarker | undefined {
+  const m = MARKER.exec(body);
+  if (!m) return undefined;
+  try {
+    const v = JSON.parse(m[1]!) as PullMarker;
+    return typeof v.key === 'string' && (v.phase === 'R' || v.phase === 'F') ? v : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** A coreloop pull request on the forge. */
+export interface CoreloopPull {
+  number: number;
+  url: string;
+  title: string;
+  state: 'open' | 'merged' | 'closed';
+  /** When it was merged or closed; when it was opened, while open. */
+  at: string;
+  marker: PullMarker | undefined;
+}
+
 export interface History {
   merged: CoreloopCommit[];
   reverts: Revert[];
-  open: { branch: string; sha: string; key: string | undefined; phase: string | undefined }[];
+  open: { branch: string; sha: string; key: string | undefined; phase: string | undefined; url?: string | undefined }[];
+  /** Pull requests closed without merging: a person's no. Empty without a forge. */
+  closed: CoreloopPull[];
+  /** Why the forge was not consulted (no token, no GitHub remote, an error), when it was not. */
+  forgeNote?: string | undefined;
   /** Merged changes after which their target's shape had more problems than before. */
   shapeRegressions: { sha: string; target: string; before: number; after: number }[];
 }
@@ -89,7 +134,7 @@ async function shapeCount(text: string | undefined, spec: string): Promise<numbe
 }
 
 export async function readHistory(git: Git): Promise<History> {
-  const h: History = { merged: [], reverts: [], open: [], shapeRegressions: [] };
+  const h: History = { merged: [], reverts: [], open: [], closed: [], shapeRegressions: [] };
   if (!(await git.isRepo())) return h;
   const head = await git.run(['rev-parse', '--verify', '-q', 'HEAD'], { allowFail: true });
   if (head.code !== 0) return h;
@@ -126,6 +171,50 @@ export async function readHistory(git: Git): Promise<History> {
     if (before !== undefined && after !== undefined && after > before) h.shapeRegressions.push({ sha: c.sha, target, before, after });
   }
   return h;
+}
+
+/** The coreloop pull requests on the forge (head skill/docstring-*), newest first. */
+export async function readPulls(forge: Forge): Promise<CoreloopPull[]> {
+  const all = await forge.listPullRequests({ headPrefix: 'skill/docstring-' });
+  return all.map((p) => ({
+    number: p.number,
+    url: p.url,
+    title: p.title,
+    state: p.mergedAt ? 'merged' : p.state === 'open' ? 'open' : 'closed',
+    at: p.mergedAt ?? p.closedAt ?? p.createdAt,
+    marker: readPullMarker(p.body),
+  }));
+}
+
+/**
+ * History with the forge's view added: a merged pull request whose commit is not in this clone's history
+ * counts as merged (by candidate key), open ones as open, and ones closed without merging as closed.
+ */
+export function withPulls(h: History, pulls: CoreloopPull[]): History {
+  const mergedKeys = new Set(h.merged.map((c) => c.trailers['G7-Candidate-Key']).filter(Boolean));
+  const openKeys = new Set(h.open.map((o) => o.key).filter(Boolean));
+  const merged = [...h.merged];
+  const open = [...h.open];
+  const closed: CoreloopPull[] = [];
+  for (const p of pulls) {
+    const m = p.marker;
+    const phase = m?.phase ?? (/^\[CORELOOP-F\]/.test(p.title) ? 'F' : 'R');
+    if (p.state === 'merged') {
+      if (m && mergedKeys.has(m.key)) continue;
+      if (m) mergedKeys.add(m.key);
+      const trailers: Record<string, string> = m ? { 'G7-Coreloop': m.phase, 'G7-Candidate-Key': m.key, 'G7-Bullet': m.bullet, 'G7-Engine': m.engine, 'G7-Axis': m.axis, 'G7-Action': m.action, 'G7-Target': m.target } : { 'G7-Coreloop': phase };
+      merged.push({ sha: `#${p.number}`, phase, subject: p.title, text: p.title.replace(/^\[CORELOOP-[RF]\]\s*/, ''), trailers, mergedAt: p.at, via: p.url });
+    } else if (p.state === 'open') {
+      if (m && openKeys.has(m.key)) {
+        const o = open.find((x) => x.key === m.key);
+        if (o) o.url = p.url;
+        continue;
+      }
+      open.push({ branch: `#${p.number}`, sha: '', key: m?.key, phase, url: p.url });
+    } else closed.push(p);
+  }
+  merged.sort((a, b) => a.mergedAt.localeCompare(b.mergedAt));
+  return { ...h, merged, open, closed: [...h.closed, ...closed] };
 }
 
 export interface Gate {

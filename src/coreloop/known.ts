@@ -1,6 +1,7 @@
 // Which candidates were decided already, so that the miners do not propose them again: rejected (the
-// decisions store), merged (a coreloop commit with its key reached the branch, or its bullet is in the
-// target docstring) or proposed (an open skill/docstring-* branch carries its key).
+// decisions store, or its pull request closed without merging), merged (a coreloop commit or pull request
+// with its key was merged, or its bullet is in the target docstring) or proposed (an open skill/docstring-*
+// branch or pull request carries its key).
 import path from 'node:path';
 import { readFile } from 'node:fs/promises';
 import { readDecisions } from './candidates.js';
@@ -11,6 +12,7 @@ import { parseTarget } from './skill/doc.js';
 
 export async function knownCandidates(auditDir: string, repoRoot: string, h: History): Promise<Known> {
   const decisions = await readDecisions(auditDir);
+  const closed = new Set(h.closed.map((p) => p.marker?.key).filter(Boolean));
   const merged = new Set(h.merged.map((c) => c.trailers['G7-Candidate-Key']).filter(Boolean));
   const open = new Set(h.open.map((o) => o.key).filter(Boolean));
   const present = new Map<string, Promise<string[]>>();
@@ -20,7 +22,7 @@ export async function knownCandidates(auditDir: string, repoRoot: string, h: His
     return p;
   };
   return async (key, bulletId, target) => {
-    if (decisions.has(key)) return 'rejected';
+    if (decisions.has(key) || closed.has(key)) return 'rejected';
     if (merged.has(key)) return 'merged';
     if (open.has(key)) return 'proposed';
     if (target && (await idsIn(target)).includes(bulletId)) return 'merged';

@@ -87,7 +87,7 @@ export function targetOf(skills: Set<string>, engine: string, configured: Record
 function guideText(g: Group, engine: string, axis: string, withAxis: boolean): string {
   const steps = g.steps.length ? g.steps.join(' → ') : 'a single call';
   const work = withAxis ? `${engine.toUpperCase()} work on ${axis}` : `This ${engine.toUpperCase()} work`;
-  return `${work}: the path ${steps} passed in all ${g.n} recorded cases (${g.questions.size}${g.capped ? '+' : ''} different inputs, 95% lower bound ${Math.round(wilsonLower(g.successes, g.n) * 100)}%), with answers of ${g.chunkMin === g.chunkMax ? g.chunkMin : `${g.chunkMin}-${g.chunkMax}`} characters. Keep to this path and answer at that length.`;
+  return `${work}: the path ${steps} passed in all ${g.n} recorded cases (${g.questions.size}${g.capped ? '+' : ''} different inputs, 95% lower bound ${Math.round(wilsonLower(g.successes, g.n) * 100)}%), on inputs of ${g.chunkMin === g.chunkMax ? g.chunkMin : `${g.chunkMin}-${g.chunkMax}`} characters. Keep to this path: answer in the shape the check expects, so that every accept rule holds.`;
 }
 
 function whyNot(g: Group, o: PatternOptions): string | undefined {

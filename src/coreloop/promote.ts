@@ -13,20 +13,23 @@ import type { Candidate } from './candidates.js';
 import { appendBullet, loadSkill, parseTarget, removeBullet, staticChecks, SkillError, type EditResult, type SkillDoc } from './skill/doc.js';
 import type { Bullet } from './skill/bullets.js';
 import { axisSlug } from './slug.js';
+import { pullMarker } from './history.js';
 
 export type Phase = 'R' | 'F';
 
-/** The replay of recorded cases with the current docstring (arm A) and with the change (arm B). */
-export interface ReproductionCheck {
-  run(c: Candidate, before: SkillDoc, after: SkillDoc): Promise<{ ran: boolean; passed: boolean; table: string; note: string }>;
+export interface ReproductionResult {
+  /** False when no case could be replayed (the note says why): the change is then judged from the evidence alone. */
+  ran: boolean;
+  passed: boolean;
+  /** The per-case table (Markdown) for the pull request. */
+  table: string;
+  note: string;
 }
 
-/** Until the worker's recorded requests can be replayed, the check says so instead of pretending. */
-export const reproductionNotAvailable: ReproductionCheck = {
-  async run() {
-    return { ran: false, passed: true, table: '', note: 'not run: replaying recorded cases through the worker (arms A/B) is not available yet; judge the change from the evidence' };
-  },
-};
+/** The replay of recorded cases with the current docstring (arm A) and with the change (arm B): reproduce.ts. */
+export interface ReproductionCheck {
+  run(c: Candidate, before: SkillDoc, after: SkillDoc): Promise<ReproductionResult>;
+}
 
 export interface PullRequestPlan {
   head: string;
@@ -37,16 +40,20 @@ export interface PullRequestPlan {
   labels: string[];
 }
 
-/** Opens the draft PR. Implementations must never enable auto-merge. */
+/** Pushes the branch and opens the draft PR (pulls.ts). Implementations must never enable auto-merge. */
 export interface PullRequests {
-  openDraft(pr: PullRequestPlan): Promise<{ url: string } | { notOpened: string }>;
+  /** `failed`: it was tried (a token and a repository were there) and the push or GitHub said no. */
+  openDraft(pr: PullRequestPlan): Promise<{ url: string } | { notOpened: string; failed?: boolean }>;
 }
 
-export const pullRequestsNotAvailable: PullRequests = {
-  async openDraft(pr) {
-    return { notOpened: `no forge is connected yet: push the branch (git push origin ${pr.head}) and open a draft PR from it by hand` };
-  },
-};
+/** Without a forge: the branch stays local and the person is told how to go on. */
+export function pullRequestsNotAvailable(why: string): PullRequests {
+  return {
+    async openDraft(pr) {
+      return { notOpened: `${why}; push the branch (git push origin ${pr.head}) and open a draft PR from it by hand, labelled coreloop` };
+    },
+  };
+}
 
 export interface PromoteDeps {
   repoRoot: string;
@@ -55,6 +62,8 @@ export interface PromoteDeps {
   env: Record<string, string | undefined>;
   now: string;
   reproduction: ReproductionCheck;
+  /** A person's explicit `--no-replay`: commit even when no recorded case could be replayed (the PR says so). */
+  allowUnreplayed: boolean;
   pullRequests: PullRequests;
 }
 
@@ -65,8 +74,8 @@ export interface PromoteResult {
   diff: string;
   pr: PullRequestPlan;
   commit?: string | undefined;
-  prResult?: { url: string } | { notOpened: string } | undefined;
-  reproduction: { ran: boolean; passed: boolean; note: string };
+  prResult?: { url: string } | { notOpened: string; failed?: boolean } | undefined;
+  reproduction: { ran: boolean; passed: boolean; note: string; table: string };
   reason?: string;
 }
 
@@ -96,7 +105,7 @@ function trailers(c: Candidate, phase: Phase): Record<string, string> {
   };
 }
 
-function prBody(c: Candidate, candidateFile: string, checks: Problem[], repro: { ran: boolean; passed: boolean; table: string; note: string }, diff: string): string {
+function prBody(c: Candidate, candidateFile: string, checks: Problem[], repro: ReproductionResult, diff: string): string {
   const e = c.evidence;
   return [
     `Coreloop ${c.action === 'retire' ? `proposes retiring \`${c.bullet.id}\` from` : `proposes a ${c.section} bullet for`} \`${c.target}\`.`,
@@ -107,7 +116,7 @@ function prBody(c: Candidate, candidateFile: string, checks: Problem[], repro: {
       `success ${e.successes}/${e.records}, 95% lower bound ${(e.wilson_lower * 100).toFixed(0)}%${e.signal ? `; failure ${e.signal.type} (${e.signal.cause})` : ''}; kind of work \`${c.category_hash}\`.`,
     '',
     `Static checks: ${checks.length === 0 ? 'passed (only docstring bytes changed, the file parses, applying again changes nothing, the budget holds, the shape is no worse)' : checks.map((p) => p.message).join('; ')}.`,
-    `Reproduction check: ${repro.ran ? (repro.passed ? 'passed' : 'FAILED') : repro.note}.`,
+    `Reproduction check: ${repro.ran ? (repro.passed ? `passed (${repro.note})` : `FAILED: ${repro.note}`) : `${repro.note}; proposed unchecked with --no-replay`}.`,
     ...(repro.table ? ['', repro.table] : []),
     '',
     '```diff',
@@ -115,6 +124,8 @@ function prBody(c: Candidate, candidateFile: string, checks: Problem[], repro: {
     '```',
     '',
     'A person merges this; coreloop never enables auto-merge. To undo after merging: `git revert` the commit.',
+    '',
+    pullMarker({ phase: c.section === 'Guide' && c.action === 'append' ? 'R' : 'F', key: c.key, bullet: c.bullet.id, engine: c.engine, axis: c.axis, action: c.action, target: c.target! }),
   ].join('\n');
 }
 
@@ -146,7 +157,12 @@ async function commitOnBranch(git: Git, env: Record<string, string | undefined>,
     const blob = (await g.run(['hash-object', '-w', `--path=${file}`, blobFile])).stdout.trim();
     await g.run(['update-index', '--cacheinfo', `${mode},${blob},${file}`]);
     const tree = (await g.run(['write-tree'])).stdout.trim();
-    const commit = (await g.run(['commit-tree', tree, '-p', 'HEAD', '-F', path.join(tmp, 'message')])).stdout.trim();
+    const made = await g.run(['commit-tree', tree, '-p', 'HEAD', '-F', path.join(tmp, 'message')], { allowFail: true });
+    if (made.code !== 0) {
+      if (/user\.email|user\.name|identity/i.test(made.stderr)) throw new UsageError('git does not know who commits: set git config user.name and user.email (a workflow sets them before g7 coreloop), then run again');
+      throw new Error(`git commit-tree failed: ${made.stderr.trim()}`);
+    }
+    const commit = made.stdout.trim();
     // Create only: a branch that exists is never moved.
     await g.run(['update-ref', `refs/heads/${branch}`, commit, '0'.repeat(40)]);
     return commit;
@@ -155,9 +171,42 @@ async function commitOnBranch(git: Git, env: Record<string, string | undefined>,
   }
 }
 
+/**
+ * The candidate key at the tip of a branch, here or on origin (a workflow's fresh checkout has only the
+ * remote's); null when the branch exists in neither place.
+ */
 async function branchTipKey(git: Git, branch: string): Promise<string | undefined | null> {
-  const r = await git.run(['log', '-1', '--format=%(trailers:key=G7-Candidate-Key,valueonly)', `refs/heads/${branch}`, '--'], { allowFail: true });
-  return r.code !== 0 ? null : r.stdout.trim() || undefined;
+  for (const ref of [`refs/heads/${branch}`, `refs/remotes/origin/${branch}`]) {
+    const r = await git.run(['log', '-1', '--format=%(trailers:key=G7-Candidate-Key,valueonly)', ref, '--'], { allowFail: true });
+    if (r.code === 0) return r.stdout.trim() || undefined;
+  }
+  return null;
+}
+
+/**
+ * `g7 coreloop verify`: the candidate applied in memory, the static checks, then the reproduction check.
+ * Nothing is written. Static check failures refuse it like a failed replay.
+ */
+export async function verifyCandidate(repoRoot: string, c: Candidate, now: string, reproduction: ReproductionCheck): Promise<ReproductionResult> {
+  if (!c.target) throw new UsageError(`${c.id} has no skill target: add skills: { ${c.engine.toUpperCase()}: <file or file::symbol> } to factory.yaml and run the mining again`);
+  const target = parseTarget(c.target);
+  let bytes: Buffer;
+  try {
+    bytes = await readFile(path.resolve(repoRoot, target.file));
+  } catch {
+    throw new UsageError(`the skill target ${target.file} does not exist`);
+  }
+  try {
+    const before = await loadSkill(target, bytes);
+    const result = await edit(c, now)(before);
+    if (!result.changed) return { ran: false, passed: true, table: '', note: `nothing to check: ${result.reason}` };
+    const checks = await staticChecks(before, result.doc, edit(c, now));
+    if (checks.length) return { ran: true, passed: false, table: checks.map((p) => `- ${p.message} [${p.rule}]`).join('\n'), note: 'the static checks failed' };
+    return await reproduction.run(c, before, result.doc);
+  } catch (err) {
+    if (err instanceof SkillError) throw new G7Error('SCHEMA', [err.problem], { summary: `${c.id} cannot be applied to ${c.target}` });
+    throw err;
+  }
 }
 
 export async function promoteCandidate(deps: PromoteDeps, c: Candidate, candidateFile: string, phase: Phase, confirm: boolean): Promise<PromoteResult> {
@@ -189,16 +238,19 @@ export async function promoteCandidate(deps: PromoteDeps, c: Candidate, candidat
   }
   const branch = branchName(c, deps.now);
   const pr = (body: string): PullRequestPlan => ({ head: branch, base: '', title: subject(c, phase), body, draft: true, labels: ['coreloop'] });
-  const none = { ran: false, passed: true, note: 'not needed' };
+  const none = { ran: false, passed: true, note: 'not needed', table: '' };
   if (!result.changed) return { status: 'already-applied', target: c.target, branch, diff: '', pr: pr(''), reproduction: none, reason: result.reason };
   const checks = await staticChecks(before, result.doc, edit(c, deps.now));
   if (checks.length > 0) throw new G7Error('SCHEMA', checks, { summary: `${c.id}: the static checks failed; nothing was committed` });
   const repro = await deps.reproduction.run(c, before, result.doc);
-  if (repro.ran && !repro.passed) throw new G7Error('TEST', [{ file: c.target, rule: 'coreloop.reproduction', message: `arm B is worse than arm A on recorded cases\n${repro.table}` }], { summary: `${c.id} was refused by the reproduction check; nothing was committed` });
+  if (repro.ran && !repro.passed) throw new G7Error('TEST', [{ file: c.target, rule: 'coreloop.reproduction', message: `${repro.note}\n${repro.table}` }], { summary: `${c.id} was refused by the reproduction check; nothing was committed` });
+  // Fail closed: a change nobody could check is not proposed, unless a person says so explicitly.
+  if (!repro.ran && !deps.allowUnreplayed)
+    throw new G7Error('TEST', [{ file: c.target, rule: 'coreloop.reproduction', message: `${repro.note}\n(with --no-replay a person may propose it unchecked; the pull request then says so)` }], { summary: `${c.id} could not be checked on recorded cases; nothing was committed` });
   const diff = await unifiedDiff(bytes, result.bytes, rel);
   const plan = pr(prBody(c, candidateFile, checks, repro, diff));
   plan.base = (await git.currentBranch()) || 'main';
-  const reproduction = { ran: repro.ran, passed: repro.passed, note: repro.note };
+  const reproduction = { ran: repro.ran, passed: repro.passed, note: repro.note, table: repro.table };
   if (!confirm) return { status: 'dry-run', target: c.target, branch, diff, pr: plan, reproduction };
   let name = branch;
   for (let i = 2; ; i++) {

@@ -79,7 +79,7 @@ export async function forEachRecord(files: string[], w: Window, onRecord: (r: Au
 /** What went wrong in a record, typed so that refine can group it and leave transient causes out. */
 export interface Signal {
   type: 'error' | 'violation' | 'short_chunk' | 'extreme_flag' | 'failed_override' | 'tool_failed';
-  /** rate_limit, transient_network, schema, finish, auth, budget, safety, other. */
+  /** rate_limit, transient_network, schema, finish, auth, budget, safety, accept, other. */
   cause: string;
   /** A short description, numbers and paths taken out, so that equal causes group together. */
   detail: string;
@@ -114,10 +114,11 @@ export function signalsOf(r: AuditRecord, shortChunk = 200): Signal[] {
   const out: Signal[] = [];
   if (r.error) out.push({ type: 'error', cause: causeOf(r.error), detail: normalizeDetail(r.error) });
   if (r.violation) out.push({ type: 'violation', cause: 'violation', detail: normalizeDetail(r.violation) });
-  if (r.chunk_len < shortChunk) out.push({ type: 'short_chunk', cause: 'short_chunk', detail: `answers under ${shortChunk} characters` });
+  if (r.chunk_len < shortChunk) out.push({ type: 'short_chunk', cause: 'short_chunk', detail: `inputs under ${shortChunk} characters` });
   const triggers = r.override_calls.map((o) => o.trigger).join(' ');
   for (const t of r.tool_calls) {
-    if (!t.ok && !r.error) out.push({ type: 'tool_failed', cause: causeOf(t.error ?? ''), detail: normalizeDetail(`${t.name}: ${t.error ?? 'failed'}`) });
+    // A failed accept step: the answer had the right shape and the card's rule still did not hold.
+    if (!t.ok && !r.error) out.push({ type: 'tool_failed', cause: t.name.startsWith('accept:') ? 'accept' : causeOf(t.error ?? ''), detail: normalizeDetail(`${t.name}: ${t.error ?? 'failed'}`) });
     for (const f of t.extreme_flags) {
       const cause = /^retries:/.test(f) ? (causeOf(triggers) === 'rate_limit' ? 'rate_limit' : 'transient_network') : causeOf(f);
       out.push({ type: 'extreme_flag', cause, detail: normalizeDetail(f.replace(/:\d+$/, '')) });
@@ -135,9 +136,12 @@ export function wilsonLower(successes: number, n: number, z = 1.96): number {
   return (p + z2 / (2 * n) - z * Math.sqrt((p * (1 - p)) / n + z2 / (4 * n * n))) / (1 + z2 / n);
 }
 
-/** The kind of work and its label: `TAG:tag` → engine `tag`, axis `tag`; otherwise the first tool's name. */
+/**
+ * The kind of work and its label: `TAG:tag#1a2b3c4d` (type, day-plan entry or work pack, then a hash of the
+ * rest) → engine `tag`, axis `tag`; otherwise the first tool's name.
+ */
 export function engineAxis(category: string, tool: string | undefined): { engine: string; axis: string } {
-  const m = /^([A-Z]+):(.+)$/.exec(category);
+  const m = /^([A-Z]+):(.+?)(?:#[0-9a-f]{8})?$/.exec(category);
   if (m) return { engine: m[1]!.toLowerCase(), axis: m[2]! };
   return { engine: (tool ?? 'work').toLowerCase(), axis: category };
 }

@@ -46,17 +46,18 @@ const ADVICE: Record<string, string> = {
   schema: 'answer in exactly the shape Returns describes, with nothing around it',
   finish: 'keep the answer short enough to finish within the output limit',
   safety: 'quote less of the source text and describe it instead',
-  short_chunk: 'give the full answer the Returns section asks for, not a fragment',
+  short_chunk: 'a chunk this short rarely carries enough to judge: say so in the answer instead of guessing',
   violation: 'stay inside what the work pack allows',
   override: 'do not rely on this override',
   auth: 'this is a configuration problem of the key, not of the prompt',
   budget: 'spend fewer tokens per call',
+  accept: 'the answers had the right shape but the accept rule did not hold: give what that rule checks, or ask a person to fix the rule',
   other: 'check the failing cases before trying this again',
 };
 
 function caveatText(g: FailureGroup, engine: string, axis: string, withAxis: boolean): string {
   const work = withAxis ? `${engine.toUpperCase()} work on ${axis}` : `This ${engine.toUpperCase()} work`;
-  const what = g.signal.type === 'short_chunk' ? 'gave answers under 200 characters' : `failed with ${g.signal.type.replace('_', ' ')} (${g.signal.cause}: ${g.signal.detail})`;
+  const what = g.signal.type === 'short_chunk' ? 'was asked about chunks under 200 characters' : `failed with ${g.signal.type.replace('_', ' ')} (${g.signal.cause}: ${g.signal.detail})`;
   return `${work} ${what} in ${g.n} recorded cases (${g.questions.size} different inputs): ${ADVICE[g.signal.cause] ?? ADVICE[g.signal.type] ?? ADVICE.other}.`;
 }
 

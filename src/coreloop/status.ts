@@ -38,7 +38,7 @@ async function names(dir: string, re: RegExp): Promise<string[]> {
 export interface CoreloopStatus {
   observe: { days: number; records: number };
   pattern: { files: number; latest: string | null; candidates: number };
-  promote: { merged: number; open: number; rejected: number };
+  promote: { merged: number; open: number; rejected: number; closed: number };
   refine: { files: number; merged: number; open: number };
   axis: { proposals: number };
   gate: Gate;
@@ -60,7 +60,7 @@ export async function coreloopStatus(layout: Layout, h: History, now: Date): Pro
   const s = {
     observe: { days: days.length, records },
     pattern: { files: cands.length, latest: cands.at(-1) ?? null, candidates: latestCount },
-    promote: { merged: h.merged.filter((c) => c.phase === 'R').length, open: h.open.filter((o) => o.phase === 'R').length, rejected },
+    promote: { merged: h.merged.filter((c) => c.phase === 'R').length, open: h.open.filter((o) => o.phase === 'R').length, rejected, closed: h.closed.length },
     refine: { files: cx.length, merged: h.merged.filter((c) => c.phase === 'F').length, open: h.open.filter((o) => o.phase === 'F').length },
     axis: { proposals: proposals.length },
     gate,
@@ -68,10 +68,11 @@ export async function coreloopStatus(layout: Layout, h: History, now: Date): Pro
   const lines = [
     `O observe   ${s.observe.records} records in the last 30 days (${s.observe.days} day files)`,
     `P pattern   ${s.pattern.files} candidate file(s)${s.pattern.latest ? `; the newest, ${s.pattern.latest}, holds ${s.pattern.candidates}` : ''}`,
-    `R promote   ${s.promote.merged} merged, ${s.promote.open} open on skill/docstring-* branches, ${s.promote.rejected} candidate(s) rejected`,
+    `R promote   ${s.promote.merged} merged, ${s.promote.open} open (skill/docstring-* branches and draft PRs), ${s.promote.rejected} candidate(s) rejected, ${s.promote.closed} PR(s) closed without merging`,
     `F refine    ${s.refine.files} counterexample file(s), ${s.refine.merged} merged, ${s.refine.open} open`,
     `A axis      ${s.axis.proposals} proposal(s) (always by hand)`,
     `gate        ${gate.consecutiveCleanR} consecutive clean R merges, ${gate.revertsLast3Months} revert(s) in 3 months, ${gate.shapeRegressions} shape regression(s)`,
+    `forge       ${h.forgeNote ?? `GitHub consulted: ${h.open.filter((o) => o.url).length} open and ${h.closed.length} closed coreloop PR(s) seen`}`,
     `tier        ${gate.tier} (${['everything by hand', 'a nightly job writes candidates', 'a nightly job may open Guide-append draft PRs'][gate.tier]}); ${gate.next}`,
   ];
   return { ...s, lines };

@@ -6,6 +6,7 @@ import path from 'node:path';
 import { PathError, SchemaError, type Problem } from '../contracts/errors.js';
 import { writeFileAtomic } from '../ssot/atomic.js';
 import { normalizeRepoPath, repoPathProblem } from '../ssot/paths.js';
+import { answerProblem, callMeta } from './answers.js';
 import { emptyResult, countCall, type ExecContext, type ExecResult } from './types.js';
 import type { WorkPack } from '../contracts/types.gen.js';
 
@@ -56,13 +57,11 @@ export async function patch(ctx: ExecContext): Promise<ExecResult> {
     if (repoPathProblem(p)) continue;
     files.push({ path: p, content: await readFile(path.join(ctx.layout.repoRoot, normalizeRepoPath(p)), 'utf8').catch(() => '') });
   }
-  const call = await ctx.worker.call(
-    { card: ctx.card.id, cost_hint: ctx.card.cost_hint, task: { kind: 'PATCH', goal: pack.goal, allowed: pack.files, files, forbidden: pack.forbidden }, skill: ctx.skill, previous_failure: ctx.previousFailure },
-    { category: `PATCH:${pack.id}`, question: `patch for ${pack.id}: ${pack.goal}` },
-  );
-  const edits = (call.response.json as { edits?: Edit[] })?.edits;
-  if (!Array.isArray(edits) || edits.some((e) => typeof e?.path !== 'string' || typeof e?.content !== 'string'))
-    throw new SchemaError([{ file: ctx.card.id, rule: 'worker.response', message: 'the PATCH answer is not { edits: [{ path, content }] }' }]);
+  const task = { kind: 'PATCH' as const, goal: pack.goal, allowed: pack.files, files, forbidden: pack.forbidden };
+  const call = await ctx.worker.call({ card: ctx.card.id, cost_hint: ctx.card.cost_hint, task, skill: ctx.skill, previous_failure: ctx.previousFailure }, callMeta(task));
+  const problem = answerProblem(task, call.response.json);
+  if (problem) throw new SchemaError([{ file: ctx.card.id, rule: 'worker.response', message: problem }]);
+  const edits = (call.response.json as { edits: Edit[] }).edits;
   // Check every path before writing any: a patch is applied whole or not at all.
   const problems: Problem[] = [];
   for (const e of edits) {

@@ -5,6 +5,7 @@ import { writeStreamAtomic } from '../ssot/atomic.js';
 import { forEachLine } from '../ssot/jsonl.js';
 import { resolveInRepo, normalizeRepoPath, repoPathProblem } from '../ssot/paths.js';
 import { readChunkText, readSensors } from './library.js';
+import { answerProblem, callMeta } from './answers.js';
 import { emptyResult, countCall, type ExecContext, type ExecResult } from './types.js';
 
 export async function strike(ctx: ExecContext): Promise<ExecResult> {
@@ -22,13 +23,12 @@ export async function strike(ctx: ExecContext): Promise<ExecResult> {
   const findings: string[] = [];
   for (const item of items) {
     const text = await readChunkText(ctx, item.path, item.offset, item.length);
-    const call = await ctx.worker.call(
-      { card: ctx.card.id, cost_hint: ctx.card.cost_hint, task: { kind: 'STRIKE', item, text, sensors }, skill: ctx.skill, previous_failure: ctx.previousFailure },
-      { category: `STRIKE:${ctx.card.entry ?? ctx.card.lane}`, question: `strike ${item.key}` },
-    );
+    const task = { kind: 'STRIKE' as const, item, text, sensors };
+    const call = await ctx.worker.call({ card: ctx.card.id, cost_hint: ctx.card.cost_hint, task, skill: ctx.skill, previous_failure: ctx.previousFailure }, callMeta(task));
     countCall(r, call);
-    const f = call.response.json as { findings?: unknown[] };
-    if (!f || !Array.isArray(f.findings)) throw new SchemaError([{ file: ctx.card.id, rule: 'worker.response', message: 'the STRIKE answer has no findings list' }]);
+    const problem = answerProblem(task, call.response.json);
+    if (problem) throw new SchemaError([{ file: ctx.card.id, rule: 'worker.response', message: problem }]);
+    const f = call.response.json as { findings: unknown[] };
     findings.push(JSON.stringify({ key: item.key, findings: f.findings }));
   }
   await writeStreamAtomic(resolveInRepo(ctx.layout.repoRoot, ctx.card.output), async (write) => {

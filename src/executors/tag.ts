@@ -11,6 +11,7 @@ import type { ChunkLine } from './scan.js';
 import { readChunkText, readTaxonomy } from './library.js';
 import { emptyResult, countCall, type ExecContext, type ExecResult } from './types.js';
 import { BatchPending, type WorkerRequest } from '../worker/worker.js';
+import { answerProblem, callMeta } from './answers.js';
 
 export const STRIKE_LIST = 'strike_list.jsonl';
 const CONCURRENCY = 4;
@@ -21,11 +22,10 @@ interface TagAnswer {
   why?: string;
 }
 
-function checkAnswer(v: unknown, card: string): TagAnswer {
-  const a = v as TagAnswer;
-  if (!a || !Array.isArray(a.tags) || a.tags.some((t) => typeof t !== 'string') || typeof a.strike !== 'boolean')
-    throw new SchemaError([{ file: card, rule: 'worker.response', message: 'the TAG answer is not { tags: string[], strike: boolean }' }]);
-  return a;
+function checkAnswer(task: WorkerRequest['task'], v: unknown, card: string): TagAnswer {
+  const problem = answerProblem(task, v);
+  if (problem) throw new SchemaError([{ file: card, rule: 'worker.response', message: problem }]);
+  return v as TagAnswer;
 }
 
 async function readChunks(file: string, shown: string): Promise<ChunkLine[]> {
@@ -90,10 +90,6 @@ export async function tag(ctx: ExecContext): Promise<ExecResult> {
     const text = await readChunkText(ctx, c.path, c.offset, c.length);
     reqs.push({ card: ctx.card.id, cost_hint: ctx.card.cost_hint, task: { kind: 'TAG', chunk: { path: c.path, offset: c.offset, length: c.length, sha256: c.sha256, text }, taxonomy }, skill: ctx.skill, previous_failure: ctx.previousFailure });
   }
-  const meta = (req: WorkerRequest) => {
-    const c = (req.task as { chunk: { path: string; offset: number; length: number } }).chunk;
-    return { category: `TAG:${ctx.card.entry ?? ctx.card.lane}`, question: `tag ${c.path}@${c.offset}+${c.length}` };
-  };
   const r = emptyResult();
   // Batch mode (cheaper, answered hours later): submit now, collect in a later scheduled run. Answers land in
   // the response cache, so the pass below finds them there; failed batch items are asked online. The job
@@ -103,7 +99,7 @@ export async function tag(ctx: ExecContext): Promise<ExecResult> {
     if (job) {
       let got;
       try {
-        got = await ctx.worker.batchCollect(job, reqs, meta);
+        got = await ctx.worker.batchCollect(job, reqs);
       } catch (err) {
         if (err instanceof G7Error && err.transient) throw new BatchPending(job, `batch ${job}: ${err.summary ?? err.message}; the next run polls it again`);
         throw err;
@@ -126,9 +122,9 @@ export async function tag(ctx: ExecContext): Promise<ExecResult> {
     }
   }
   const answers = await mapPool(chunks, CONCURRENCY, async (_c, i) => {
-    const call = await ctx.worker.call(reqs[i]!, meta(reqs[i]!));
+    const call = await ctx.worker.call(reqs[i]!, callMeta(reqs[i]!.task));
     countCall(r, call);
-    return checkAnswer(call.response.json, ctx.card.id);
+    return checkAnswer(reqs[i]!.task, call.response.json, ctx.card.id);
   });
 
   // Strike candidates: appended once per chunk identity.

@@ -48,6 +48,12 @@ export function emptyResult(): ExecResult {
   return { exit: 0, stdout: '', stderr: '', outputs: [], tokens: { in: 0, out: 0 }, cost: 0, calls: [], evidence: {} };
 }
 
+/** The kind of input a worker call is about, for its kind of work: a file's extension (`md`), or `none`. */
+export function inputKindOf(file: string): string {
+  const m = /\.([A-Za-z0-9]{1,8})$/.exec(file);
+  return m ? m[1]!.toLowerCase() : 'none';
+}
+
 export type Executor = (ctx: ExecContext) => Promise<ExecResult>;
 
 /** Adds one worker call (from the cache or paid) to a card's result: its hash, tokens and cost. */

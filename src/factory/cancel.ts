@@ -48,7 +48,7 @@ export function stoppable(worker: CachedWorker, stop: AbortSignal): StoppableWor
       if (stop.aborted) return Promise.reject(new Cancelled(stopReason(stop)));
       return track(worker.batchSubmit(reqs, name));
     },
-    batchCollect: (name, reqs, meta) => track(worker.batchCollect(name, reqs, meta)),
+    batchCollect: (name, reqs) => track(worker.batchCollect(name, reqs)),
     call(req: WorkerRequest, meta): Promise<CallOutcome> {
       if (stop.aborted) return Promise.reject(new Cancelled(stopReason(stop)));
       return track(worker.call(req, meta));

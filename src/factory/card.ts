@@ -15,6 +15,9 @@ import { classifyFailure, failureExcerpt, type Triage } from './triage.js';
 import { cardDir, type EvidenceLedger } from './evidence.js';
 import type { FactoryDeps } from './deps.js';
 import { BatchPending } from '../worker/worker.js';
+import { loadSkill, parseTarget, skillPromptText, SkillError } from '../coreloop/skill/doc.js';
+import { bulletIds } from '../coreloop/skill/bullets.js';
+import { observeAttempt, type PromptSkill } from './observe.js';
 
 export interface CardOutcome {
   summary: CardResult;
@@ -31,15 +34,30 @@ function timeoutFor(card: WorkCard): number {
   return d && d.kind === 'figure' ? d.value : DEFAULT_TIMEOUT_MS;
 }
 
-async function readSkill(deps: FactoryDeps, type: string): Promise<string | undefined> {
+/**
+ * The skill docstring of a card type as the worker reads it: the docstring's own lines (Guide and Caveats
+ * with the rest), not the code around it; and the ids of its bullets, which the audit records name.
+ */
+async function readSkill(deps: FactoryDeps, type: string): Promise<{ text: string | undefined } & PromptSkill> {
   const target = deps.config.skills[type];
-  if (!target) return undefined;
-  const file = target.split('::')[0]!;
+  if (!target) return { text: undefined, target: null, bullets: [] };
+  const spec = parseTarget(target);
+  let bytes: Buffer;
   try {
-    return await readFile(resolveInRepo(deps.layout.repoRoot, file), 'utf8');
+    bytes = await readFile(resolveInRepo(deps.layout.repoRoot, spec.file));
   } catch {
-    return undefined;
+    return { text: undefined, target, bullets: [] };
   }
+  let text: string;
+  try {
+    text = skillPromptText(await loadSkill(spec, bytes));
+  } catch (err) {
+    if (!(err instanceof SkillError)) throw err;
+    // A docstring that cannot be located is not a reason to stop a truck: the whole file still informs.
+    deps.warn(`skill ${target}: ${err.problem.message}; the whole file goes into the prompt`);
+    text = bytes.toString('utf8');
+  }
+  return { text, target, bullets: bulletIds(text) };
 }
 
 /** The sha256 and size of each output that exists (a declared output that does not: accept rules catch it). */
@@ -78,7 +96,7 @@ export async function runCard(
   let pack: WorkPack | undefined;
   let packError: unknown;
   // Independent reads and writes side by side: each is a round trip to the file system's thread pool.
-  const [skill] = await Promise.all([
+  const [{ text: skill, ...promptSkill }] = await Promise.all([
     readSkill(deps, card.type),
     loadPack().then((p) => void (pack = p), (err: unknown) => void (packError = err)),
     writeEvidence(path.join(dir, 'card.json'), JSON.stringify(card, null, 2) + '\n'),
@@ -100,9 +118,10 @@ export async function runCard(
     const t0 = performance.now();
     let error: unknown;
     result = undefined;
+    const observed = observeAttempt(deps.worker, card, promptSkill, deps.now);
     const ctx: ExecContext = {
       layout: deps.layout, config: deps.config, card, pack, attempt, previousFailure: excerpts.length ? `${excerpts[0]!.reason}\n${excerpts[0]!.excerpt}` : undefined,
-      skill, worker: deps.worker, shell: deps.shell, timeoutMs, depOutputs, log: deps.log, now: deps.now, redact: deps.redact, batch,
+      skill, worker: observed.worker, shell: deps.shell, timeoutMs, depOutputs, log: deps.log, now: deps.now, redact: deps.redact, batch,
     };
     try {
       if (packError) throw packError;
@@ -125,6 +144,9 @@ export async function runCard(
     const pass = !error && allHold(acceptResults) && !fired;
     // What the outputs of a pass hold, read while its evidence is written.
     const hashing = pass ? hashOutputs(deps, result?.outputs ?? []) : undefined;
+    // Observe: one audit record per worker call of this attempt. Not written is counted, never fatal.
+    const audit = await deps.audit.write(observed.records({ attempt, error, accept: acceptResults, failfast: { fired } }));
+    if (audit.failed) deps.warn(`  ${card.id}: ${audit.failed}`);
 
     // One attempt's files are independent: written concurrently, each still all-or-nothing.
     await Promise.all([
@@ -136,7 +158,7 @@ export async function runCard(
       writeEvidence(path.join(adir, 'accept.json'), redact(JSON.stringify({ accept: acceptResults, failfast: failfastResults, fired }, null, 2)) + '\n'),
       writeEvidence(
         path.join(adir, 'result.json'),
-        redact(JSON.stringify({ attempt, pass, exit: figures.exit, duration_ms: Math.round(durationMs), tokens: result?.tokens ?? { in: 0, out: 0 }, cost_usd: result?.cost ?? 0, outputs: result?.outputs ?? [], worker_calls: result?.calls ?? [] }, null, 2)) + '\n',
+        redact(JSON.stringify({ attempt, pass, exit: figures.exit, duration_ms: Math.round(durationMs), tokens: result?.tokens ?? { in: 0, out: 0 }, cost_usd: result?.cost ?? 0, outputs: result?.outputs ?? [], worker_calls: result?.calls ?? [], audit_records: { written: audit.written, ...(audit.failed ? { not_written: audit.failed } : {}) } }, null, 2)) + '\n',
       ),
       ...Object.entries(result?.evidence ?? {}).map(([name, text]) => writeEvidence(path.join(adir, name), redact(text))),
     ]);

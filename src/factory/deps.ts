@@ -5,11 +5,14 @@ import type { Layout } from '../ssot/layout.js';
 import type { Shell } from '../host/shell.js';
 import type { CachedWorker } from '../worker/cached.js';
 import type { Git } from '../git/git.js';
+import type { AuditLog } from '../coreloop/audit.js';
 
 export interface FactoryDeps {
   layout: Layout;
   config: Config;
   worker: CachedWorker;
+  /** Coreloop Observe: the audit records of the worker calls, written by each card's attempt. */
+  audit: AuditLog;
   shell: Shell;
   git: Git | undefined;
   now: () => string;

@@ -26,6 +26,8 @@ export interface PullRequest {
   closedAt: string | null;
   url: string;
   author: string;
+  /** The description (Markdown); empty when there is none. */
+  body: string;
 }
 
 export interface PullRequestQuery {

@@ -34,6 +34,7 @@ interface RestPull {
   closed_at: string | null;
   html_url: string;
   user: { login: string } | null;
+  body: string | null;
 }
 
 function toPullRequest(p: RestPull): PullRequest {
@@ -53,6 +54,7 @@ function toPullRequest(p: RestPull): PullRequest {
     closedAt: p.closed_at,
     url: p.html_url,
     author: p.user?.login ?? '',
+    body: p.body ?? '',
   };
 }
 

@@ -1,13 +1,12 @@
 // The call site every worker request goes through: a response cache keyed by the hash of the whole
-// request (so a resumed truck never pays twice for a response already received), then the audit line.
-// Order matters: the cache is written before the audit line, so a crash between them can lose an audit
-// line but can never cause a second paid call for a recorded response. A cache entry keeps the request
-// beside the response (secrets replaced), so recorded cases can be replayed with a changed skill docstring.
+// request, so a resumed truck never pays twice for a response already received. A cache entry keeps the
+// request beside the response (secrets replaced), so recorded cases can be replayed with a changed skill
+// docstring. The audit line of a call is the card's to write (src/factory/observe.ts): it names the steps
+// the card took after the answer came back.
 import path from 'node:path';
 import { readFile, access } from 'node:fs/promises';
 import { createHash } from 'node:crypto';
 import { writeJsonAtomic } from '../ssot/atomic.js';
-import type { AuditLog } from '../coreloop/audit.js';
 import { WorkerError, type Worker, type WorkerRequest, type WorkerResponse } from './worker.js';
 import { batchLedger, type LedgerEntry } from './batch-ledger.js';
 import { G7Error } from '../contracts/errors.js';
@@ -42,10 +41,17 @@ export interface BatchCollected {
   unused: { usd: number; in: number; out: number };
 }
 
-type Meta = { category: string; question: string };
+/** What a call is about, for its audit record: a one-line summary of the question and the kind of input. */
+export interface CallMeta {
+  question: string;
+  /** e.g. the extension of the library file a chunk comes from: part of the kind of work. */
+  inputKind: string;
+  /** Characters of the material the worker is asked about. */
+  chunkLen: number;
+}
 
 export interface CachedWorker {
-  call(req: WorkerRequest, meta: Meta): Promise<CallOutcome>;
+  call(req: WorkerRequest, meta: CallMeta): Promise<CallOutcome>;
   /** Calls made (not served from the cache) in this process. */
   readonly paidCalls: number;
   /** True when the worker has a batch mode. */
@@ -61,39 +67,24 @@ export interface CachedWorker {
    * Throws a transient error when the poll fails or the answers cannot be paired (the job stays), and a
    * non-transient one when the job failed or was cancelled.
    */
-  batchCollect(name: string, reqs: WorkerRequest[], meta: (req: WorkerRequest) => Meta): Promise<BatchCollected>;
+  batchCollect(name: string, reqs: WorkerRequest[]): Promise<BatchCollected>;
   /** Of these model ids, the ones the service does not know and the ones without a price (none for a worker that cannot tell). */
   checkModels(models: string[]): Promise<{ unknown: string[]; unpriced: string[] }>;
 }
 
 const NOTHING = { usd: 0, in: 0, out: 0 };
 
-export function cachedWorker(inner: Worker, cacheDir: string, audit: AuditLog, now: () => string, redact: (s: string) => string = (s) => s): CachedWorker {
+export function cachedWorker(inner: Worker, cacheDir: string, now: () => string, redact: (s: string) => string = (s) => s): CachedWorker {
   let paid = 0;
   const fileOf = (hash: string) => path.join(cacheDir, hash.slice(0, 2), `${hash}.json`);
   const isCached = (hash: string) => access(fileOf(hash)).then(() => true, () => false);
   const ledger = batchLedger(path.join(cacheDir, 'batches'));
-  /** One audit line per worker call, answered or failed. */
-  const auditCall = (req: WorkerRequest, hash: string, meta: Meta, outcome: { response: WorkerResponse } | { error: string; durationMs: number; provider: string }) => {
-    const r = 'response' in outcome ? outcome.response : undefined;
-    const size = r ? Buffer.byteLength(JSON.stringify(r.json)) : 0;
-    return audit.write({
-      ts: now(), requestId: hash.slice(0, 16), question: meta.question, questionHash: hash, category: meta.category,
-      provider: r?.provider ?? ('provider' in outcome ? outcome.provider : inner.provider), model: r?.model ?? '', toolName: req.task.kind,
-      args: JSON.stringify({ card: req.card, kind: req.task.kind, rework: req.previous_failure !== undefined }),
-      ok: r !== undefined, error: 'error' in outcome ? outcome.error : null, durationMs: r ? r.duration_ms : 'durationMs' in outcome ? outcome.durationMs : 0,
-      resultSizeBytes: size, tokens: r?.tokens ?? { in: 0, out: 0 }, chunkLen: size, skillUsed: req.skill ? 'skill' : null,
-      extremeFlags: r ? [...(r.retries?.length ? [`retries:${r.retries.length}`] : []), ...(r.finish_reason !== 'STOP' ? [`finish:${r.finish_reason}`] : [])] : [],
-      overrides: (r?.retries ?? []).map((x) => ({ tool: req.task.kind, override_keys: ['retry'], trigger: `HTTP ${x.status ?? 'timeout'}, waited ${x.waited_ms} ms`, succeeded: true })),
-    });
-  };
-  /** A paid answer is recorded in the cache first, then audited: a crash between loses an audit line, never money. */
-  const record = async (req: WorkerRequest, hash: string, response: WorkerResponse, meta: Meta) => {
+  /** A paid answer is recorded in the cache before anyone uses it. */
+  const record = async (req: WorkerRequest, hash: string, response: WorkerResponse) => {
     faultPoint('worker.called');
     const entry: CacheEntry = { request_hash: hash, recorded_at: now(), request: JSON.parse(redact(JSON.stringify(req))) as WorkerRequest, response };
     await writeJsonAtomic(fileOf(hash), entry);
     faultPoint('worker.cached');
-    await auditCall(req, hash, meta, { response });
   };
   /** The requests without a recorded answer, once each, in order. */
   const todoOf = async (reqs: WorkerRequest[]) => {
@@ -139,7 +130,7 @@ export function cachedWorker(inner: Worker, cacheDir: string, audit: AuditLog, n
       await ledger.put(set, { ...entry, name, status: 'PENDING', updated_at: now() });
       return name;
     },
-    async batchCollect(name, reqs, meta) {
+    async batchCollect(name, reqs) {
       const found = await ledger.byName(reqs[0]!.card, name);
       const entry = found?.entry;
       const done = (o: Partial<BatchCollected>): BatchCollected => ({ done: true, state: entry?.status ?? '', answered: 0, failed: 0, resubmit: false, unused: NOTHING, ...o });
@@ -176,7 +167,7 @@ export function cachedWorker(inner: Worker, cacheDir: string, audit: AuditLog, n
           failed++;
           continue;
         }
-        if (!(await isCached(key))) await record(byKey.get(key)!, key, got, meta(byKey.get(key)!));
+        if (!(await isCached(key))) await record(byKey.get(key)!, key, got);
         answered++;
         unused.usd -= got.cost_usd;
         unused.in -= got.tokens.in;
@@ -189,7 +180,7 @@ export function cachedWorker(inner: Worker, cacheDir: string, audit: AuditLog, n
     async checkModels(models) {
       return inner.checkModels ? inner.checkModels(models) : { unknown: [], unpriced: [] };
     },
-    async call(req, meta) {
+    async call(req) {
       const hash = requestHash(req);
       try {
         const hit = JSON.parse(await readFile(fileOf(hash), 'utf8')) as CacheEntry;
@@ -197,17 +188,14 @@ export function cachedWorker(inner: Worker, cacheDir: string, audit: AuditLog, n
       } catch {
         /* not cached */
       }
-      const started = performance.now();
       let response: WorkerResponse;
       try {
         paid++;
         response = await inner.call(req);
       } catch (err) {
-        const e = err instanceof G7Error ? err : new WorkerError(`worker failed: ${(err as Error).message}`, { transient: true });
-        await auditCall(req, hash, meta, { error: e.summary ?? e.message, durationMs: performance.now() - started, provider: inner.provider });
-        throw e;
+        throw err instanceof G7Error ? err : new WorkerError(`worker failed: ${(err as Error).message}`, { transient: true });
       }
-      await record(req, hash, response, meta);
+      await record(req, hash, response);
       return { response, hash, cached: false };
     },
   };

@@ -69,7 +69,9 @@ describe('the workflows', () => {
     const w = await workflow('coreloop.yml');
     expect(w.jobs.pattern.steps.map((s: Yaml) => s.run ?? '').join('\n')).toMatch(/g7\.mjs coreloop pattern /);
     expect(w.jobs.promote.if).toBe("${{ github.event_name == 'workflow_dispatch' && inputs.candidate != '' }}");
-    expect(w.jobs.promote.steps.map((s: Yaml) => s.run ?? '').join('\n')).toMatch(/coreloop promote --candidate "\$CANDIDATE" --id "\$ID" --confirm/);
+    const promote = w.jobs.promote.steps.find((s: Yaml) => /coreloop/.test(s.run ?? ''));
+    expect(promote.run).toMatch(/case "\$ID" in cx-\*\) phase=refine ;; \*\) phase=promote ;; esac\n.*coreloop "\$phase" --candidate "\$CANDIDATE" --id "\$ID" --confirm/);
+    expect(Object.keys(promote.env).sort()).toEqual(['CANDIDATE', 'GEMINI_API_KEY', 'GITHUB_TOKEN', 'ID']);
   });
 
   it('the action declares exactly the inputs it reads', async () => {

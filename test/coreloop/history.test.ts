@@ -6,7 +6,9 @@ import { mkdtemp, readFile, writeFile, mkdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { Git } from '../../src/git/git.js';
 import { initRepo } from './repo.js';
-import { readHistory, stabilityGate } from '../../src/coreloop/history.js';
+import { pullMarker, readHistory, readPulls, stabilityGate, withPulls } from '../../src/coreloop/history.js';
+import { OctokitForge } from '../../src/forge/octokit.js';
+import { fakeGitHub } from '../fakes/github-server.js';
 import { judgeAxis } from '../../src/coreloop/axis.js';
 import { tempRepo } from '../helpers.js';
 
@@ -98,12 +100,45 @@ describe('coreloop history from git', () => {
     expect(no.out).toBe('no proposal for tag/수익성: merged R bullets: 0 < 3; merged F caveats: 0 < 2; no R merge yet');
     const s = await t.g7('coreloop', 'status');
     expect(s.code).toBe(0);
-    expect(s.out).toContain('R promote   0 merged, 0 open on skill/docstring-* branches, 0 candidate(s) rejected');
+    expect(s.out).toContain('R promote   0 merged, 0 open (skill/docstring-* branches and draft PRs), 0 candidate(s) rejected, 0 PR(s) closed without merging');
+    expect(s.out).toContain('forge       GitHub not consulted: there is no origin remote and GITHUB_REPOSITORY is not set; from git alone');
     expect(s.out).toContain('tier        0 (everything by hand)');
     const yes = await t.g7('coreloop', 'propose-axis', '--engine', 'tag', '--axis', '수익성', '--min-r-merges', '0', '--min-f-caveats', '0', '--min-age-days', '0');
     expect(yes.code).toBe(0);
     const file = yes.out.match(/wrote (\S+?): /)![1]!;
     expect(file).toMatch(/ssot\/audit\/proposals\/\d{4}-\d{2}-\d{2}-tag-suikseong\.md$/);
     expect(await readFile(path.resolve(file), 'utf8')).toContain('# Proposal: a "수익성" axis for the tag engine');
+  });
+});
+
+describe('history with the forge', () => {
+  it('merges only GitHub knows of count for propose-axis; open and closed pull requests are told apart', async () => {
+    const gh = await fakeGitHub({ repo: 'g7-factory/factory', token: 'ghs_historytoken0000000001' });
+    try {
+      const mark = (phase: 'R' | 'F', n: number) => pullMarker({ phase, key: `k${n}`.padEnd(16, '0'), bullet: `${phase === 'R' ? 'G' : 'C'}-0000000${n}`, engine: 'tag', axis: '수익성', action: 'append', target: 'ssot/skills/TAG.md' });
+      const pr = (n: number, phase: 'R' | 'F', state: 'merged' | 'open' | 'closed', daysAgo: number) =>
+        gh.addPullRequest({ number: n, title: `[CORELOOP-${phase}] TAG.md ${n}`, head: `skill/docstring-tag-x-${n}`, state: state === 'open' ? 'open' : 'closed', merged_at: state === 'merged' ? iso(daysAgo) : null, body: `evidence\n\n${mark(phase, n)}` });
+      pr(1, 'R', 'merged', 40);
+      pr(2, 'R', 'merged', 20);
+      pr(3, 'R', 'merged', 10);
+      pr(4, 'F', 'merged', 9);
+      pr(5, 'F', 'merged', 8);
+      pr(6, 'R', 'open', 1);
+      pr(7, 'R', 'closed', 2);
+      gh.addPullRequest({ number: 8, title: 'Fix a typo', head: 'fix/typo' });
+      gh.expect('pulls/list', { state: 'all' });
+      const forge = new OctokitForge({ repo: { owner: 'g7-factory', repo: 'factory' }, token: 'ghs_historytoken0000000001', baseUrl: gh.url });
+      const { git } = await repo();
+      const h = withPulls(await readHistory(git), await readPulls(forge));
+      gh.verify();
+      expect(h.merged.map((c) => c.sha)).toEqual(['#1', '#2', '#3', '#4', '#5']);
+      expect(h.open.map((o) => o.url)).toEqual(['https://github.com/g7-factory/factory/pull/6']);
+      expect(h.closed.map((c) => c.number)).toEqual([7]);
+      const v = judgeAxis(h, 'tag', '수익성', { minRMerges: 3, minFCaveats: 2, minAgeDays: 30 }, new Date());
+      expect(v.missing).toEqual([]);
+      expect(v.r).toHaveLength(3);
+    } finally {
+      await gh.close();
+    }
   });
 });

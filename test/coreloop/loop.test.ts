@@ -37,15 +37,15 @@ describe('coreloop through the CLI, on a real git repository', () => {
     await git.run(['add', '-A']);
     await git.run(['commit', '-qm', 'candidates']);
 
-    const dry = await repo.g7('coreloop', 'promote', '--candidate', file, '--id', id);
+    const dry = await repo.g7('coreloop', 'promote', '--candidate', file, '--id', id, '--no-replay');
     expect(dry.code).toBe(0);
     expect(dry.out).toContain(`+++ b/${TAG}`);
     expect(dry.out).toMatch(/\n\+- TAG work on tag: the path TAG passed in all 4 recorded cases/);
     expect(dry.out).toMatch(new RegExp(`would commit on branch skill/docstring-tag-tag-${today().replace(/-/g, '')} \\(from main\\): \\[CORELOOP-R\\] TAG\\.md Guide:`));
-    expect(dry.out).toContain('would open a draft PR labelled coreloop into main');
+    expect(dry.out).toContain('would push it and open a draft PR labelled coreloop into main');
     expect((await git.run(['branch', '--list', 'skill/*'])).stdout).toBe('');
 
-    const ok = await repo.g7('coreloop', 'promote', '--candidate', file, '--id', id, '--confirm');
+    const ok = await repo.g7('coreloop', 'promote', '--candidate', file, '--id', id, '--confirm', '--no-replay');
     expect(ok.code).toBe(0);
     const branch = `skill/docstring-tag-tag-${today().replace(/-/g, '')}`;
     expect(ok.out).toContain(`on branch ${branch}`);
@@ -58,7 +58,7 @@ describe('coreloop through the CLI, on a real git repository', () => {
     expect(commit).toContain(`G7-Candidate: ${id}`);
     expect((await git.run(['diff', '--name-only', `main..${branch}`])).stdout.trim()).toBe(TAG);
     // Again: nothing new.
-    expect((await repo.g7('coreloop', 'promote', '--candidate', file, '--id', id, '--confirm')).out).toContain('already committed on branch');
+    expect((await repo.g7('coreloop', 'promote', '--candidate', file, '--id', id, '--confirm', '--no-replay')).out).toContain('already committed on branch');
     // Mined again while the branch is open: not proposed again.
     const again = await repo.g7('--json', 'coreloop', 'pattern');
     expect(JSON.parse(again.out)).toMatchObject({ found: 0, skipped: 1 });
@@ -78,16 +78,24 @@ describe('coreloop through the CLI, on a real git repository', () => {
     const id = cands.candidates[0].id;
     expect((await repo.g7('coreloop', 'promote', '--candidate', file, '--id', 'cand-2000-01-01-009')).err).toMatch(/no candidate cand-2000-01-01-009 in .* it has cand-/);
     await writeFile(path.join(repo.root, TAG), (await readFile(path.join(repo.root, TAG), 'utf8')) + '\nlocal edit\n');
-    const dirty = await repo.g7('coreloop', 'promote', '--candidate', file, '--id', id, '--confirm');
+    const dirty = await repo.g7('coreloop', 'promote', '--candidate', file, '--id', id, '--confirm', '--no-replay');
     expect(dirty.code).toBe(2);
     expect(dirty.err).toMatch(/ssot\/skills\/TAG\.md has changes that are not committed/);
     await git.run(['checkout', '--', TAG]);
     cands.candidates[0].bullet.text = 'x'.repeat(3100);
     await writeFile(file, JSON.stringify(cands));
-    const big = await repo.g7('coreloop', 'promote', '--candidate', file, '--id', id, '--confirm');
+    const big = await repo.g7('coreloop', 'promote', '--candidate', file, '--id', id, '--confirm', '--no-replay');
     expect(big.code).toBe(3);
     expect(big.err).toMatch(/cannot be applied to ssot\/skills\/TAG\.md; nothing was changed/);
     expect(big.err).toMatch(/Guide: Guide would hold \d+ characters, over its budget of 3000; nothing was changed \[skill\.over-budget\]/);
+    expect((await git.run(['branch', '--list', 'skill/*'])).stdout).toBe('');
+    cands.candidates[0].bullet.text = 'A short bullet.';
+    await writeFile(file, JSON.stringify(cands));
+    await git.run(['config', '--unset', 'user.email']);
+    await git.run(['config', '--unset', 'user.name']);
+    const nobody = await repo.g7('coreloop', 'promote', '--candidate', file, '--id', id, '--confirm', '--no-replay');
+    expect(nobody.code).toBe(2);
+    expect(nobody.err).toMatch(/git does not know who commits: set git config user\.name and user\.email/);
     expect((await git.run(['branch', '--list', 'skill/*'])).stdout).toBe('');
   });
 
@@ -116,7 +124,7 @@ describe('coreloop through the CLI, on a real git repository', () => {
     await git.run(['commit', '-qm', 'counterexamples']);
     const wrong = await repo.g7('coreloop', 'promote', '--candidate', file, '--id', schema.id);
     expect(wrong.err).toMatch(/is a Caveats append: use g7 coreloop refine/);
-    const ok = await repo.g7('coreloop', 'refine', '--candidate', file, '--id', schema.id, '--confirm');
+    const ok = await repo.g7('coreloop', 'refine', '--candidate', file, '--id', schema.id, '--confirm', '--no-replay');
     expect(ok.code).toBe(0);
     const log = (await git.run(['log', '--all', '--format=%s', '--grep', 'CORELOOP-F'])).stdout;
     expect(log).toMatch(/^\[CORELOOP-F\] TAG\.md Caveats: TAG work on tag failed with error \(schema/);

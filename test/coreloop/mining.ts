@@ -10,8 +10,9 @@ export function rec(category: string, toolSeq: string, question: string, over: P
   seq++;
   const base = auditRecord({
     ts, requestId: `req${String(seq).padStart(6, '0')}`, question, questionHash: `${question.length.toString(16).padStart(8, '0')}${Buffer.from(question).toString('hex').slice(0, 48)}`.slice(0, 56).padEnd(16, '0'),
-    category, provider: 'gemini', model: 'gemini-2.5-flash', toolName: 'TAG', args: '{"card":"L2_TAG_000001"}', ok: true, error: null, durationMs: 120,
-    resultSizeBytes: 900, tokens: { in: 500, out: 80 }, chunkLen: 900, skillUsed: null, extremeFlags: [], overrides: [],
+    category, hint: null, provider: 'gemini', model: 'gemini-2.5-flash', error: null, violation: null, durationMs: 120,
+    steps: [{ name: 'TAG', args: '{"card":"L2_TAG_000001"}', ok: true, error: null, durationMs: 120, resultSizeBytes: 900, overridesUsed: null, extremeFlags: [] }],
+    tokens: { in: 500, out: 80 }, chunkLen: 900, skillUsed: null, overrides: [],
   });
   return { ...base, tool_sequence_hash: toolSeq, ...over };
 }

@@ -32,7 +32,7 @@ describe('promote and refine: the seams and retirement', () => {
     const cand = JSON.parse(await readFile(file, 'utf8')).candidates[0];
     const table = '| case | A | B |\n|---|---|---|\n| pinned-1 | pass | FAIL |';
     const regressing: ReproductionCheck = { run: async () => ({ ran: true, passed: false, table, note: 'B regressed the pinned set' }) };
-    const deps = { repoRoot: repo.root, git, env: process.env, now: new Date().toISOString(), reproduction: regressing, pullRequests: pullRequestsNotAvailable };
+    const deps = { repoRoot: repo.root, git, env: process.env, now: new Date().toISOString(), reproduction: regressing, allowUnreplayed: false, pullRequests: pullRequestsNotAvailable('test') };
     const err = await promoteCandidate(deps, cand, 'x.json', 'R', true).catch((e: unknown) => e as Error);
     expect(err).toBeInstanceOf(Error);
     expect(String((err as { problems?: { message: string }[] }).problems?.[0]?.message)).toContain(table);
@@ -52,7 +52,7 @@ describe('promote and refine: the seams and retirement', () => {
     const file = path.join(repo.layout.auditDir, 'counterexamples', `${today()}-counterexamples.json`);
     const retire = JSON.parse(await readFile(file, 'utf8')).candidates.find((c: { action: string }) => c.action === 'retire');
     expect(retire).toMatchObject({ section: 'Guide', target: TAG, bullet: { id: 'G-0badc0de' }, evidence: { helpful: 1, harmful: 3 } });
-    const r = await repo.g7('coreloop', 'refine', '--candidate', file, '--id', retire.id, '--confirm');
+    const r = await repo.g7('coreloop', 'refine', '--candidate', file, '--id', retire.id, '--confirm', '--no-replay');
     expect(r.code, r.err).toBe(0);
     const branch = r.out.match(/on branch (\S+):/)![1]!;
     expect((await git.run(['log', '-1', '--format=%s', branch])).stdout.trim()).toBe('[CORELOOP-F] TAG.md retire G-0badc0de');

@@ -39,6 +39,7 @@ export interface PullSpec {
   merged_at?: string | null;
   created_at?: string;
   user?: string;
+  body?: string;
 }
 
 export interface Call {
@@ -146,6 +147,7 @@ export class FakeGitHub {
       // The published example's team lacks fields the published schema requires; nobody is requested here.
       requested_teams: [],
       requested_reviewers: [],
+      ...(p.body !== undefined ? { body: p.body } : {}),
     });
     pr.head = { ...(pr.head as Json), ref: p.head, label: `${this.owner}:${p.head}`, sha: `${p.number}`.padStart(40, 'a') };
     pr.base = { ...(pr.base as Json), ref: p.base ?? this.o.defaultBranch ?? 'main', label: `${this.owner}:${p.base ?? 'main'}` };
@@ -199,6 +201,19 @@ export class FakeGitHub {
     const token = /^(?:token|bearer)\s+(.+)$/i.exec(auth)?.[1];
     if (!token || (this.o.token !== undefined && token !== this.o.token)) return this.refuse(401, 'Bad credentials');
     return undefined;
+  }
+
+  /** Of these branch names, the ones the repository's git directory does not have (none when it has no git directory). */
+  private missingBranches(names: string[]): string[] {
+    if (!this.o.gitDir) return [];
+    return names.filter((b) => {
+      try {
+        execFileSync('git', ['rev-parse', '--verify', '-q', `refs/heads/${b}`], { cwd: this.o.gitDir, stdio: 'ignore' });
+        return false;
+      } catch {
+        return true;
+      }
+    });
   }
 
   private can(scope: keyof NonNullable<FakeGitHubOptions['permissions']>): boolean {
@@ -301,6 +316,9 @@ export class FakeGitHub {
       }
       case 'pulls/create': {
         if (!this.can('pull_requests')) return this.refuse(403, 'Resource not accessible by integration');
+        // GitHub refuses a pull request whose head branch was never pushed (or whose base does not exist).
+        const missing = this.missingBranches([String(body.head), String(body.base)]);
+        if (missing.length) return this.refuse(422, 'Validation Failed', { errors: missing.map((b) => ({ resource: 'PullRequest', field: b === String(body.head) ? 'head' : 'base', code: 'invalid' })) });
         const number = Math.max(0, ...this.pulls.keys()) + 1;
         const created = this.addPullRequest({ number, title: String(body.title), head: String(body.head), base: String(body.base), draft: Boolean(body.draft), created_at: new Date().toISOString() });
         created.body = body.body ?? null;

@@ -6,7 +6,6 @@ import { mkdtemp, readFile, writeFile, mkdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { cachedWorker, requestHash } from '../../src/worker/cached.js';
-import { auditLog } from '../../src/coreloop/audit.js';
 import type { Worker, WorkerRequest, WorkerResponse } from '../../src/worker/worker.js';
 import { TAG } from './support.js';
 
@@ -16,11 +15,11 @@ async function setup(redact?: (s: string) => string) {
   const dir = await mkdtemp(path.join(tmpdir(), 'g7-cache-'));
   const asked: WorkerRequest[] = [];
   const inner: Worker = { provider: 'stub', call: async (req) => (asked.push(req), answer) };
-  const w = cachedWorker(inner, path.join(dir, 'cache'), auditLog(path.join(dir, 'audit'), false, () => {}), () => '2026-11-21T00:00:00Z', redact);
+  const w = cachedWorker(inner, path.join(dir, 'cache'), () => '2026-11-21T00:00:00Z', redact);
   const entry = async (req: WorkerRequest) => JSON.parse(await readFile(path.join(dir, 'cache', requestHash(req).slice(0, 2), `${requestHash(req)}.json`), 'utf8'));
   return { dir, w, asked, entry };
 }
-const meta = { category: 'TAG:t', question: 'q' };
+const meta = { question: 'q', inputKind: 'md', chunkLen: 1 };
 
 describe('response cache', () => {
   it('keeps the whole request beside the response; the entry\'s name is that request\'s hash', async () => {

@@ -1,0 +1,2 @@
+import { createRequire as __g7CreateRequire } from 'node:module'; const require = __g7CreateRequire(import.meta.url);
+var c=/\[g7 ([GC]-[0-9a-f]{8})\b/g;function s(t){let e=t.provenance,r=e.records.slice(0,3).map(o=>o.replace(/^[a-z0-9-]+:/,"").slice(0,8)),n=e.recordsTotal>r.length?` +${e.recordsTotal-r.length}`:"";return[`- ${t.text.replace(/\s+/g," ").trim()}`,`  [g7 ${t.id} | ${e.candidate} | rec ${r.join(",")}${n} | ${e.model} | ${e.date}]`]}function a(t){return[...t.matchAll(c)].map(e=>e[1])}export{s as a,a as b};

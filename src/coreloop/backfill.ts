@@ -1,0 +1,102 @@
+// `g7 coreloop backfill`: audit records rebuilt from run evidence that has none (runs from before Observe
+// wrote them, or with G7_AUDIT_DISABLE=1), so that the loop can learn from history. Every attempt of every
+// card names its worker calls by request hash (result.json); the response cache holds each request and its
+// answer; accept.json and triage.json say how the attempt went. The records come out exactly as the run loop
+// would have written them (the same builder). A call already in the log (by request id) is not added twice;
+// a call whose request the cache does not hold cannot be rebuilt and is counted. Dry run unless --confirm.
+import path from 'node:path';
+import { readFile, readdir } from 'node:fs/promises';
+import type { RuleResult, WorkCard } from '../contracts/types.gen.js';
+import { G7Error, type TriageClass } from '../contracts/errors.js';
+import type { Layout } from '../ssot/layout.js';
+import { listRuns } from '../factory/evidence.js';
+import { callRecords, type NotedCall } from '../factory/observe.js';
+import { callMeta } from '../executors/answers.js';
+import type { CacheEntry } from '../worker/cached.js';
+import { auditLog, type AuditCall } from './audit.js';
+import { bulletIds } from './skill/bullets.js';
+import { forEachRecord } from './records.js';
+
+export interface BackfillResult {
+  runs: number;
+  attempts: number;
+  /** Worker calls named by the evidence. */
+  calls: number;
+  /** Records rebuilt (written with --confirm). */
+  rebuilt: number;
+  /** Calls whose record is already in the log. */
+  present: number;
+  /** Calls the cache holds no request for (recorded before requests were kept, or the cache was cleared). */
+  unrecorded: number;
+  written: number;
+  failed: string | undefined;
+}
+
+const json = async <T>(file: string): Promise<T | undefined> => {
+  try {
+    return JSON.parse(await readFile(file, 'utf8')) as T;
+  } catch {
+    return undefined;
+  }
+};
+
+async function presentIds(auditDir: string, display: (p: string) => string): Promise<Set<string>> {
+  const dir = path.join(auditDir, 'ai-ask');
+  const files = (await readdir(dir).catch(() => [] as string[])).filter((n) => /^\d{4}-\d{2}-\d{2}\.jsonl$/.test(n)).map((n) => path.join(dir, n));
+  const ids = new Set<string>();
+  await forEachRecord(files, { since: '0000-01-01T00:00:00Z', until: '9999-12-31T23:59:59Z' }, (r) => ids.add(r.request_id), display);
+  return ids;
+}
+
+export async function backfill(o: { layout: Layout; skills: Record<string, string>; confirm: boolean; display: (p: string) => string }): Promise<BackfillResult> {
+  const out: BackfillResult = { runs: 0, attempts: 0, calls: 0, rebuilt: 0, present: 0, unrecorded: 0, written: 0, failed: undefined };
+  const present = await presentIds(o.layout.auditDir, o.display);
+  const cacheDir = path.join(o.layout.stateDir, 'cache');
+  const calls: AuditCall[] = [];
+  for (const run of await listRuns(o.layout)) {
+    out.runs++;
+    const cardsDir = path.join(o.layout.runsDir, run, 'cards');
+    for (const name of (await readdir(cardsDir).catch(() => [] as string[])).sort()) {
+      const dir = path.join(cardsDir, name);
+      const card = await json<WorkCard>(path.join(dir, 'card.json'));
+      if (!card) continue;
+      const attempts = (await readdir(dir).catch(() => [] as string[])).filter((n) => /^attempt-\d+$/.test(n)).sort();
+      for (const a of attempts) {
+        const result = await json<{ pass: boolean; worker_calls?: { hash: string; cached: boolean }[] }>(path.join(dir, a, 'result.json'));
+        if (!result?.worker_calls?.length) continue;
+        out.attempts++;
+        const accept = (await json<{ accept: RuleResult[]; fired: boolean }>(path.join(dir, a, 'accept.json'))) ?? { accept: [], fired: false };
+        const triage = await json<{ class: TriageClass; reason: string }>(path.join(dir, a, 'triage.json'));
+        const noted: NotedCall[] = [];
+        let skillText = '';
+        for (const call of result.worker_calls) {
+          out.calls++;
+          if (present.has(call.hash.slice(0, 16))) {
+            out.present++;
+            continue;
+          }
+          const entry = await json<CacheEntry>(path.join(cacheDir, call.hash.slice(0, 2), `${call.hash}.json`));
+          if (!entry?.request) {
+            out.unrecorded++;
+            continue;
+          }
+          skillText ||= entry.request.skill ?? '';
+          noted.push({ req: entry.request, meta: callMeta(entry.request.task), startedAt: entry.recorded_at, durationMs: call.cached ? 0 : entry.response.duration_ms, outcome: { response: entry.response, hash: call.hash, cached: call.cached } });
+        }
+        if (noted.length === 0) continue;
+        // The executor threw exactly when no accept rule was evaluated.
+        const error = !result.pass && accept.accept.length === 0 ? new G7Error(triage?.class ?? 'SCHEMA', [{ file: card.id, rule: 'backfill', message: triage?.reason ?? 'the card failed' }], { summary: triage?.reason }) : undefined;
+        const rebuilt = callRecords(card, { target: o.skills[card.type] ?? null, bullets: bulletIds(skillText) }, noted, { attempt: Number(a.slice('attempt-'.length)), error, accept: accept.accept, failfast: { fired: accept.fired } });
+        for (const r of rebuilt) present.add(r.requestId);
+        calls.push(...rebuilt);
+      }
+    }
+  }
+  out.rebuilt = calls.length;
+  if (o.confirm) {
+    const w = await auditLog(o.layout.auditDir, true).write(calls);
+    out.written = w.written;
+    out.failed = w.failed;
+  }
+  return out;
+}
