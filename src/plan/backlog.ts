@@ -17,7 +17,6 @@ import { IdIndex, idFromKey, findCycles } from './card-graph.js';
 import { readBacklogPart, type BacklogPart, type PartJob } from './backlog-part.js';
 import type { CardTable, Prio } from './card-graph.js';
 
-export { checkCard } from './backlog-part.js';
 export type { Prio, CardTable } from './card-graph.js';
 
 /** What packing needs of a card: its id, class, deps and where it is in the file. */
