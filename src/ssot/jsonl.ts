@@ -2,7 +2,7 @@
 // last line (an interrupted append) told apart from a bad line so that our own logs can be repaired.
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
-import { sniffEncoding, type TextEncodingName } from './text.js';
+import { sniffEncoding, firstInvalidUtf8, type TextEncodingName } from './text.js';
 import { ProblemList, SchemaError, type Problem } from '../contracts/errors.js';
 import { parseJson } from './doc.js';
 
@@ -60,7 +60,11 @@ export async function forEachLine(
       try {
         text = carry + decoder.decode(buf, { stream: true });
       } catch {
-        throw new SchemaError([{ file: shown, line: line + 1, rule: 'text.encoding', message: `not valid ${encoding.toUpperCase()} text near this line`, hint: 'save the file as UTF-8' }]);
+        // The line of the first bad byte (lines of this read before it, after those of earlier reads), so
+        // that a file read in parts names the same line as one read whole.
+        let at = line + 1;
+        if (encoding === 'utf-8') for (let k = 0, bad = firstInvalidUtf8(buf); k < bad; k++) if (buf[k] === 10) at++;
+        throw new SchemaError([{ file: shown, line: at, rule: 'text.encoding', message: `not valid ${encoding.toUpperCase()} text near this line`, hint: 'save the file as UTF-8' }]);
       }
       let start = 0;
       for (let nl = text.indexOf('\n'); nl !== -1; nl = text.indexOf('\n', start)) {

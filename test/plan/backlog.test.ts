@@ -84,4 +84,22 @@ describe('the checks of a large backlog, read in two halves by two worker thread
     ]);
     expect(viaWorker).toEqual(JSON.parse(JSON.stringify(inline.problems)));
   });
+
+  it('name a byte that is not UTF-8 in the second half by its line in the file', async () => {
+    const dist = path.join(REPO, 'node_modules/.cache/g7-test-backlog-check'); // built by the test above
+    const repo = await tempRepo();
+    const id = (n: number) => `L1_TEST_${String(n).padStart(6, '0')}`;
+    const rows: string[] = [];
+    for (let n = 1; n <= 45_000; n++) rows.push(JSON.stringify(card(id(n), 'A', [], { input: `echo card ${n} of a large backlog` })));
+    const text = Buffer.from(rows.join('\n') + '\n');
+    const at = text.indexOf(`"${id(44_000)}"`);
+    text[at + 5] = 0xff; // inside line 44,000's id
+    const abs = await repo.write('ssot/backlog/backlog_20261121.jsonl', text);
+    const inline = await checkFile(abs, repo.layout, (p) => path.relative(repo.root, p));
+    const r = spawnSync(process.execPath, [path.join(dist, 'g7.mjs'), '--ssot', repo.ssot, '--json', 'plan', 'check', abs], { cwd: repo.root, encoding: 'utf8' });
+    expect(r.status, r.stderr).toBe(3);
+    const viaWorker = (JSON.parse(r.stdout) as { files: { problems: unknown[] }[] }).files[0]!.problems;
+    expect(inline.problems.map((p) => [p.line, p.rule])).toEqual([[44_000, 'text.encoding']]);
+    expect(viaWorker).toEqual(JSON.parse(JSON.stringify(inline.problems)));
+  });
 });
