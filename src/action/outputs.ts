@@ -7,6 +7,7 @@ import { readState } from '../factory/state.js';
 import { runDir, REPORT } from '../factory/evidence.js';
 import type { Layout } from '../ssot/layout.js';
 import { repoPath, type ActionSettings } from './settings.js';
+import { nowIso } from '../host/clock.js';
 
 export async function readReport(layout: Layout, runId: string): Promise<VerifyReport | undefined> {
   try {
@@ -18,7 +19,7 @@ export async function readReport(layout: Layout, runId: string): Promise<VerifyR
 
 /** run-id, state, passed, failed, evidence (of the factory's current run) and commit (what this step pushed). */
 export async function setFactoryOutputs(s: ActionSettings, layout: Layout, commit: string | undefined, runOutcome?: { runId?: string | undefined; passed: number; failed: number }): Promise<void> {
-  const state = await readState(layout, (p) => repoPath(s, p), new Date().toISOString());
+  const state = await readState(layout, (p) => repoPath(s, p), nowIso());
   const runId = runOutcome?.runId ?? state.run_id ?? undefined;
   const report = runId ? await readReport(layout, runId) : undefined;
   core.setOutput('run-id', runId ?? '');

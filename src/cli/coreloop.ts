@@ -8,6 +8,7 @@ import { layoutFor, type Layout } from '../ssot/layout.js';
 import { Git } from '../git/git.js';
 import { EXIT } from './exit.js';
 import { display, type Io } from './main.js';
+import { nowDate } from '../host/clock.js';
 
 /** factory.yaml, imported only by the subcommands that read it: the YAML parser stays out of the others' start-up. */
 const loadConfig: typeof import('../ssot/config.js').loadConfig = async (...args) => (await import('../ssot/config.js')).loadConfig(...args);
@@ -156,7 +157,7 @@ async function apply(c: Ctx, phase: 'R' | 'F', opts: { candidate: string; id: st
 export function registerCoreloop(program: Command, io: Io, setCode: (code: number) => void): void {
   const ctx = (): Ctx => {
     const g = program.opts<{ ssot: string; json: boolean }>();
-    return { layout: layoutFor(g.ssot), json: g.json, io, now: new Date() };
+    return { layout: layoutFor(g.ssot), json: g.json, io, now: nowDate() };
   };
   /** Commands that read or write the SSOT refuse to start without one, rather than create it in the wrong folder. */
   const run = (fn: (c: Ctx) => Promise<number>, needsSsot = true) => async () => {

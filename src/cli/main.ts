@@ -7,6 +7,7 @@ import { EXIT } from './exit.js';
 import { layoutFor, type Layout } from '../ssot/layout.js';
 import type { Common } from './factory.js';
 import { registerCoreloop } from './coreloop.js';
+import { registerLanes } from './lanes.js';
 import type { Worker } from '../worker/worker.js';
 
 export interface Io {
@@ -104,9 +105,15 @@ export function buildProgram(io: Io, setCode: (c: number) => void, worker?: Work
     .description('re-check an evidence pack from its files alone: changed, missing or added files')
     .action((id: string | undefined) => inSsot(async (c) => (await import('./factory.js')).verifyCommand(c, id))());
   program
+    .command('morning')
+    .option('--since <when>', 'the start of the night: an ISO time or an age (12h, 2d); default 24h')
+    .description('the morning report: states, trucks, cards by triage class, tokens and cost, rework, coreloop, what to do now; printed and written to ssot/runs/morning_YYYYMMDD.md')
+    .action((opts: { since?: string }) => inSsot(async (c) => (await import('./morning.js')).morningCommand(c, opts))());
+  program
     .command('log')
     .description('the history of runs, rebuilt from git log alone (G7-* commit trailers)')
     .action(() => inSsot(async (c) => (await import('./factory.js')).logCommand(c))());
+  registerLanes(program, inSsot);
   registerCoreloop(program, io, setCode);
   return program;
 }

@@ -9,12 +9,13 @@ import { compileToBacklog } from '../plan/write.js';
 import { checkFile } from '../plan/check.js';
 import { packDayFiles, latestBacklogDay } from '../truck/packets.js';
 import { display, requireSsot, type Globals, type Io } from './main.js';
+import { nowIso } from '../host/clock.js';
 
 export async function planCompile(file: string, opts: { replace?: boolean; dryRun?: boolean }, g: Globals, io: Io): Promise<number> {
   const layout = layoutFor(g.ssot);
   await requireSsot(layout);
   const config = await loadConfig(layout, display);
-  const { compiled, target, written, backup } = await compileToBacklog(path.resolve(file), { layout, config, display, now: () => new Date().toISOString() }, opts);
+  const { compiled, target, written, backup } = await compileToBacklog(path.resolve(file), { layout, config, display, now: nowIso }, opts);
   if (g.json) {
     io.out(JSON.stringify({ day: compiled.day, backlog: display(target), cards: compiled.cards.length, written, backup: backup && display(backup), omitted_done: compiled.omittedDone, reissued: compiled.reissued, entries: compiled.perEntry, notes: compiled.notes }));
   } else {

@@ -23,20 +23,23 @@ export async function repairJournal(layout: Layout): Promise<number> {
 /** PASS and FAIL are results; SKIP is a person's decision (`g7 resume --skip`), with the reason in `detail`. */
 export type CardOutcome = { status: 'PASS' | 'FAIL' | 'SKIP'; run: string | undefined; detail: string | undefined; cardSha?: string | undefined };
 
+/** Every event, in order; for one lane of a lane run, the factory's journal first, then the lane's part. */
 export async function readJournal(layout: Layout, onEvent: (e: JournalEvent, line: number) => void): Promise<void> {
-  try {
-    await access(layout.journalFile);
-  } catch {
-    return;
-  }
-  await forEachLine(layout.journalFile, (text, line) => {
-    if (text.trim() === '') return;
+  for (const file of layout.lane ? [layout.lane.factoryJournal, layout.journalFile] : [layout.journalFile]) {
     try {
-      onEvent(JSON.parse(text) as JournalEvent, line);
+      await access(file);
     } catch {
-      // torn tail: the append never completed, so the event did not happen
+      continue;
     }
-  });
+    await forEachLine(file, (text, line) => {
+      if (text.trim() === '') return;
+      try {
+        onEvent(JSON.parse(text) as JournalEvent, line);
+      } catch {
+        // torn tail: the append never completed, so the event did not happen
+      }
+    });
+  }
 }
 
 export interface DayView {

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach } from 'vitest';
 import { REPO, childEnv } from '../helpers.js';
-import { gitAsync, initGit } from '../factory/fixture.js';
+import { gitAsync } from '../factory/fixture.js';
 import { httpRemote, type HttpRemote } from '../git/http-remote.js';
 import { fakeGitHub, type FakeGitHub } from '../fakes/github-server.js';
 
@@ -37,7 +37,7 @@ export function loopback(): { remote(seedFrom: string): Promise<HttpRemote>; git
 export async function checkout(url: string): Promise<{ dir: string; sha: string }> {
   const dir = path.join(await mkdtemp(path.join(tmpdir(), 'g7-checkout-')), 'work');
   await gitAsync(tmpdir(), 'clone', '-q', url, dir);
-  initGit(dir);
+  for (const [k, v] of [['user.email', 'factory@example.invalid'], ['user.name', 'G7 test'], ['commit.gpgsign', 'false']]) await gitAsync(dir, 'config', k!, v!);
   return { dir, sha: (await gitAsync(dir, 'rev-parse', 'HEAD')).trim() };
 }
 
@@ -65,9 +65,11 @@ export interface RunnerOptions {
   ref?: string;
   /** Extra variables, e.g. a git identity. */
   env?: Record<string, string>;
+  /** Sees the step's output as it comes, with a way to kill the step (the night's SIGKILL mid-bundle). */
+  watch?: (stdout: string, kill: (signal: NodeJS.Signals) => void) => void;
 }
 
-const DEFAULT_INPUTS = { command: 'run', ssot: 'ssot', plan: '', truck: '', lanes: '', models: '', 'dry-run': 'false', push: 'true', 'gemini-api-key': '', 'github-token': '' };
+const DEFAULT_INPUTS = { command: 'run', ssot: 'ssot', plan: '', truck: '', lanes: '', 'run-id': '', models: '', 'dry-run': 'false', push: 'true', 'gemini-api-key': '', 'github-token': '' };
 
 /** The variables a runner sets for a JavaScript action step (inputs as GitHub names them: INPUT_ + upper case). */
 async function runnerEnv(o: RunnerOptions): Promise<{ env: Record<string, string>; output: string; summary: string }> {
@@ -99,13 +101,16 @@ async function runnerEnv(o: RunnerOptions): Promise<{ env: Record<string, string
   return { env, output, summary };
 }
 
-function spawnCollect(cmd: string, args: string[], env: Record<string, string>, cwd: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
+function spawnCollect(cmd: string, args: string[], env: Record<string, string>, cwd: string, watch?: RunnerOptions['watch']): Promise<{ code: number | null; stdout: string; stderr: string }> {
   // Asynchronous: the git remote and the fake GitHub are served by this same process.
   return new Promise((resolve) => {
     const p = spawn(cmd, args, { env, cwd });
     let stdout = '';
     let stderr = '';
-    p.stdout.on('data', (d) => (stdout += d));
+    p.stdout.on('data', (d) => {
+      stdout += d;
+      watch?.(stdout, (sig) => p.kill(sig));
+    });
     p.stderr.on('data', (d) => (stderr += d));
     p.on('close', (code) => resolve({ code, stdout, stderr }));
   });
@@ -122,7 +127,7 @@ export function parseOutputs(text: string): Record<string, string> {
 /** The committed bundle, as the runner starts it: `node action/dist/index.mjs` in the workspace. */
 export async function runBundle(o: RunnerOptions): Promise<ActionRun> {
   const { env, output, summary } = await runnerEnv(o);
-  const r = await spawnCollect(process.execPath, [path.join(REPO, 'action/dist/index.mjs')], env, o.workspace);
+  const r = await spawnCollect(process.execPath, [path.join(REPO, 'action/dist/index.mjs')], env, o.workspace, o.watch);
   return { ...r, outputs: parseOutputs(await readFile(output, 'utf8')), summary: await readFile(summary, 'utf8') };
 }
 

@@ -1,0 +1,150 @@
+// The morning report: what the night did, read from the files alone (the journal, every run's verify report,
+// the rework packs, coreloop's candidates) and from git (coreloop's branches), as Markdown a person reads
+// over coffee: the states through the night, trucks and rounds, cards by outcome and triage class, tokens
+// and cost, what needs a person, and what to do now.
+import { readdir, readFile } from 'node:fs/promises';
+import path from 'node:path';
+import type { FactoryState, JournalEvent, VerifyReport } from '../contracts/types.gen.js';
+import type { Layout } from '../ssot/layout.js';
+import { readJournal } from '../ssot/journal.js';
+import { listRuns, runDir, REPORT } from './evidence.js';
+import type { ReworkPack } from './rework.js';
+import type { Git } from '../git/git.js';
+
+export interface MorningInput {
+  layout: Layout;
+  git: Git | undefined;
+  state: FactoryState;
+  /** What the next scheduled job will do (g7 status's `next:` line). */
+  next: string;
+  /** The window: events at or after `since` (ISO), up to `now`. */
+  since: string;
+  now: string;
+  display: (p: string) => string;
+}
+
+export interface Morning {
+  since: string;
+  now: string;
+  /** Every stop of the window, in order: when, which run, which state, why. */
+  stops: { at: string; run: string; round: number; truck: string; state: string; why: string }[];
+  /** A person's restarts in the window. */
+  resumes: { at: string; run: string; detail: string }[];
+  runs: { id: string; round: number; truck: string; state: string; passed: number; failed: number; skipped: number; pending: number; tokensIn: number; tokensOut: number; cost: number }[];
+  /** Rounds and trucks that departed in the window. */
+  trucks: string[];
+  cards: { passed: number; failed: number; skipped: number; reworked: number; failedBy: Record<string, number> };
+  tokens: { in: number; out: number };
+  cost: number;
+  rework: { file: string; card: string; triage: string; status: string; lookAt: string }[];
+  candidates: { file: string; count: number }[];
+  branches: string[];
+  state: FactoryState;
+  next: string;
+}
+
+const inWindow = (ts: string | undefined, m: { since: string; now: string }) => !!ts && ts >= m.since && ts <= m.now;
+
+async function readJson<T>(file: string): Promise<T | undefined> {
+  try {
+    return JSON.parse(await readFile(file, 'utf8')) as T;
+  } catch {
+    return undefined;
+  }
+}
+
+export async function collectMorning(o: MorningInput): Promise<Morning> {
+  const m: Morning = {
+    since: o.since, now: o.now, stops: [], resumes: [], runs: [], trucks: [], cards: { passed: 0, failed: 0, skipped: 0, reworked: 0, failedBy: {} },
+    tokens: { in: 0, out: 0 }, cost: 0, rework: [], candidates: [], branches: [], state: o.state, next: o.next,
+  };
+  const runsInWindow = new Set<string>();
+  const trucks = new Set<string>();
+  await readJournal(o.layout, (e: JournalEvent) => {
+    if (!inWindow(e.ts, o)) return;
+    if (e.run) runsInWindow.add(e.run);
+    if (e.event === 'run_start') trucks.add(`round ${e.round ?? 1} truck ${e.truck} of ${e.day}`);
+    if (e.event === 'run_stop') m.stops.push({ at: e.ts, run: e.run ?? '', round: e.round ?? 1, truck: e.truck ?? '', state: e.state ?? '', why: e.detail ?? '' });
+    if (e.event === 'resume') m.resumes.push({ at: e.ts, run: e.run ?? '', detail: e.detail ?? '' });
+  });
+  m.trucks = [...trucks];
+  for (const id of await listRuns(o.layout)) {
+    if (!runsInWindow.has(id)) continue;
+    const r = await readJson<VerifyReport>(path.join(runDir(o.layout, id), REPORT));
+    if (!r) continue;
+    const run = { id, round: r.round ?? 1, truck: r.truck, state: r.state, ...r.counts, tokensIn: r.tokens?.in ?? 0, tokensOut: r.tokens?.out ?? 0, cost: r.cost_usd ?? 0 };
+    m.runs.push(run);
+    for (const c of r.cards) {
+      if (c.status === 'PASS') m.cards.passed++;
+      else if (c.status === 'SKIP') m.cards.skipped++;
+      else {
+        m.cards.failed++;
+        const k = c.triage?.class ?? '?';
+        m.cards.failedBy[k] = (m.cards.failedBy[k] ?? 0) + 1;
+      }
+      if (c.attempts > 1 && c.status === 'PASS') m.cards.reworked++;
+    }
+    m.tokens.in += run.tokensIn;
+    m.tokens.out += run.tokensOut;
+    m.cost += run.cost;
+  }
+  for (const name of (await readdir(o.layout.reworkDir).catch(() => [] as string[])).filter((n) => n.endsWith('.json')).sort()) {
+    const file = path.join(o.layout.reworkDir, name);
+    const p = await readJson<ReworkPack>(file);
+    if (!p || !inWindow(p.created_at, o)) continue;
+    m.rework.push({ file: o.display(file), card: p.card.id, triage: p.triage.class, status: p.status, lookAt: p.look_at });
+  }
+  const candDir = path.join(o.layout.auditDir, 'candidates');
+  for (const name of (await readdir(candDir).catch(() => [] as string[])).filter((n) => n.endsWith('-candidates.json')).sort()) {
+    const c = await readJson<{ candidates?: unknown[] }>(path.join(candDir, name));
+    m.candidates.push({ file: o.display(path.join(candDir, name)), count: c?.candidates?.length ?? 0 });
+  }
+  if (o.git) {
+    const refs = await o.git.run(['for-each-ref', '--format=%(refname:short)', 'refs/heads/skill/', 'refs/remotes/'], { allowFail: true });
+    m.branches = [...new Set(refs.stdout.split('\n').map((l) => l.trim().replace(/^origin\//, '')).filter((l) => l.startsWith('skill/docstring-')))].sort();
+  }
+  return m;
+}
+
+const usd = (x: number) => `$${x.toFixed(4)}`;
+const hhmm = (ts: string) => ts.slice(0, 16).replace('T', ' ');
+
+export function morningMarkdown(m: Morning): string {
+  const L: string[] = [];
+  const s = m.state;
+  L.push(`# Morning report: ${hhmm(m.since)} → ${hhmm(m.now)} UTC`, '');
+  L.push(`**Now: ${s.state}**${s.run_id ? ` (${s.run_id}, round ${s.round ?? 1} truck ${s.truck} of ${s.day})` : ''}. ${m.trucks.length} truck(s) (${m.trucks.join(', ') || 'none'}) in ${m.runs.length} run(s), ${m.stops.length} stop(s).`, '');
+  L.push('## What to do now', '');
+  if (s.state === 'FAIL_STOP' && s.last_stop) {
+    L.push(`1. Read why it stopped: ${s.last_stop.reason}`);
+    for (const f of s.last_stop.files) L.push(`   - \`${f}\``);
+    L.push(`2. ${s.last_stop.hint ? `Fix: ${s.last_stop.hint}` : 'Fix the cause the rework pack names (its `look_at`).'}`);
+    L.push(`3. Then \`g7 resume\` (on GitHub: dispatch the factory workflow with resume), or \`g7 resume --skip ${s.last_stop.card ?? 'CARD'} --reason "…"\` to drop the card.`);
+  } else L.push(`- ${m.next}`);
+  if (s.unpushed) L.push(`- The evidence committed since ${s.unpushed.since} is NOT on the remote (${s.unpushed.reason}): the next job pushes it first.`);
+  for (const r of m.rework.filter((x) => x.status === 'open')) L.push(`- Open rework pack \`${r.file}\` (${r.card}, ${r.triage}): ${r.lookAt}`);
+  if (m.branches.length) L.push(`- Review the coreloop draft pull request(s) of ${m.branches.map((b) => `\`${b}\``).join(', ')}; merging is a person's decision.`);
+  else if (m.candidates.some((c) => c.count > 0)) L.push(`- Read the coreloop candidates (${m.candidates.filter((c) => c.count).map((c) => `\`${c.file}\``).join(', ')}) and promote one by hand if it holds.`);
+  L.push('');
+  L.push('## Through the night', '', '| when (UTC) | run | truck | state | why |', '|---|---|---|---|---|');
+  for (const x of m.stops) L.push(`| ${hhmm(x.at)} | ${x.run} | round ${x.round} ${x.truck} | ${x.state} | ${x.why.replace(/\|/g, '\\|').replace(/\n/g, ' ')} |`);
+  for (const x of m.resumes) L.push(`| ${hhmm(x.at)} | ${x.run} | | resumed by a person | ${x.detail} |`);
+  L.push('');
+  L.push('## Runs', '', '| run | truck | state | passed | failed | skipped | not reached | tokens in/out | cost |', '|---|---|---|---|---|---|---|---|---|');
+  for (const r of m.runs) L.push(`| ${r.id} | round ${r.round} ${r.truck} | ${r.state} | ${r.passed} | ${r.failed} | ${r.skipped} | ${r.pending} | ${r.tokensIn}/${r.tokensOut} | ${usd(r.cost)} |`);
+  L.push('');
+  const by = Object.entries(m.cards.failedBy).map(([k, n]) => `${k} ${n}`).join(', ');
+  L.push('## Cards, tokens, cost', '');
+  L.push(`- passed ${m.cards.passed} (${m.cards.reworked} after their one rework), failed ${m.cards.failed}${by ? ` (${by})` : ''}, skipped ${m.cards.skipped}`);
+  L.push(`- tokens: ${m.tokens.in} in, ${m.tokens.out} out; cost ${usd(m.cost)}`);
+  L.push('');
+  L.push('## Rework packs', '');
+  if (!m.rework.length) L.push('- none');
+  for (const r of m.rework) L.push(`- \`${r.file}\`: ${r.card}, ${r.triage}, ${r.status}`);
+  L.push('');
+  L.push('## Coreloop', '');
+  L.push(`- candidates: ${m.candidates.length ? m.candidates.map((c) => `\`${c.file}\` (${c.count})`).join(', ') : 'none written'}`);
+  L.push(`- draft pull request branches: ${m.branches.length ? m.branches.map((b) => `\`${b}\``).join(', ') : 'none'}`);
+  L.push('');
+  return L.join('\n');
+}
