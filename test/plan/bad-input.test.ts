@@ -26,7 +26,9 @@ const C = (id: string, extra: Record<string, unknown> = {}) => card(id, 'A', [],
 
 const cases: Case[] = [
   // Day plans: YAML syntax and shape
-  { name: 'broken YAML: unclosed flow map', file: 'plans/p.yaml', content: 'date: 2026-11-21\ngoal: x\nentries: [ { name: a\n', line: 4, rule: /^yaml\./ },
+  // The parser gives up past the end of the file; the problem names the bracket that was never closed.
+  { name: 'broken YAML: unclosed flow map', file: 'plans/p.yaml', content: 'date: 2026-11-21\ngoal: x\nentries: [ { name: a\n', line: 3, rule: 'yaml.unclosed-flow', message: /never closed: the parser reached the end of the file/, hint: /add the closing [}\]]/ },
+  { name: 'broken YAML: unclosed flow map before the next key', file: 'plans/p.yaml', content: 'date: 2026-11-21\ngit: { branch: main, note: "a } in quotes"\ngoal: x\n', line: 2, rule: 'yaml.unclosed-flow', message: /this \{ is never closed: the parser reached line 3/, hint: /add the closing \}/ },
   { name: 'broken YAML: bad indentation', file: 'plans/p.yaml', content: 'date: 2026-11-21\n goal: x\nentries: []\n', line: 1, rule: /^yaml\./ },
   { name: 'broken YAML: duplicate key', file: 'plans/p.yaml', content: 'date: 2026-11-21\ndate: 2026-11-22\ngoal: x\n', line: 2, rule: /^yaml\./ },
   { name: 'broken YAML: tab indentation', file: 'plans/p.yaml', content: 'date: 2026-11-21\ngoal: x\nentries:\n\t- name: a\n', line: 4, rule: /^yaml\./ },
