@@ -24,7 +24,7 @@ import { acquireLock, LockBusyError } from './lock.js';
 import { EvidenceLedger, listRuns, nextRunId, runDir, verifyRun } from './evidence.js';
 import { runCard } from './card.js';
 import { writeReworkPack } from './rework.js';
-import { nextTruck } from './next.js';
+import { decideNext } from './next.js';
 import { RunLog } from './runlog.js';
 import { checkpoint, pushBranch, type ActiveRun } from './checkpoint.js';
 import { stoppable, stopReason, IN_FLIGHT_GRACE_MS, type StoppableWorker } from './cancel.js';
@@ -120,19 +120,20 @@ export async function runFactory(deps: FactoryDeps, opts: RunOptions): Promise<R
     }
     if (deps.stop.aborted) return { code: 'CANCELLED', state: state.state, ...none, message: `stopped by ${stopReason(deps.stop)} before a truck departed`, signal: stopReason(deps.stop) };
 
-    if (state.state === 'FAIL_STOP') {
+    // What to do is decided in one place (next.ts), the same one `g7 status` asks.
+    const decision = await decideNext(pre, state, { only: opts.truck, lockHeld: true });
+    if (decision.kind === 'fail_stop') {
       const s = state.last_stop;
       const files = s?.files.join(', ') ?? '';
       return { code: 'REFUSED', state: 'FAIL_STOP', runId: state.run_id ?? undefined, ...none, message: `FAIL_STOP since ${s?.at ?? '?'}: ${s?.reason ?? ''}${s?.hint ? `\n  fix: ${s.hint}` : ''}\n  read: ${files}\n  then: g7 resume` };
     }
-    const retryAfter = state.state === 'RECOVERABLE' ? state.last_stop?.retry_after : undefined;
-    if (retryAfter && Date.parse(retryAfter) > Date.parse(deps.now()))
-      return { code: 'WAITING', state: 'RECOVERABLE', runId: state.run_id ?? undefined, ...none, retryAfter, message: `RECOVERABLE until ${retryAfter}: ${state.last_stop?.reason ?? ''}\n  nothing to do before then (no run, no commit); the first g7 run after it resumes at ${state.last_stop?.card ?? 'the stopped card'}` };
+    if (decision.kind === 'waiting')
+      return { code: 'WAITING', state: 'RECOVERABLE', runId: state.run_id ?? undefined, ...none, retryAfter: decision.until, message: `RECOVERABLE until ${decision.until}: ${state.last_stop?.reason ?? ''}\n  nothing to do before then (no run, no commit); the first g7 run after it resumes at ${state.last_stop?.card ?? 'the stopped card'}` };
 
     let run: ActiveRun;
     const resumedFrom: RunState = state.state;
     const open = (id: string, why: string) => RunLog.open(runDir(deps.layout, id), deps.redact, { at: deps.now(), why });
-    if (state.state === 'RUNNING' && state.run_id && state.day && state.truck) {
+    if (decision.kind === 'interrupted' && state.run_id && state.day && state.truck) {
       // The owner is gone (we hold the lock): continue its run at the first unfinished card.
       const id = state.run_id;
       run = { id, day: state.day, round: state.round ?? 1, truck: state.truck, lanes: opts.lanes, startedAt: state.owner?.started_at ?? deps.now(), log: open(id, 'resumes the run after an interruption'), results: await readRunResults(deps.layout, id), summaries: new Map(), ledger: new EvidenceLedger(runDir(deps.layout, id)), progressed: false };
@@ -147,8 +148,8 @@ export async function runFactory(deps: FactoryDeps, opts: RunOptions): Promise<R
         return { code: stopped === 'READY' ? 'OK' : stopped === 'RUNNING' ? 'RECOVERABLE' : stopped, state: stopped, runId: run.id, ...none, message: `${run.id} had already stopped (${stopped}); its evidence is sealed` };
       }
     } else {
-      const pick = await nextTruck(pre, state, opts.truck);
-      if (typeof pick === 'string') return { code: 'NOTHING', state: state.state, ...none, message: pick };
+      if (decision.kind !== 'depart') return { code: 'NOTHING', state: state.state, ...none, message: decision.kind === 'nothing' ? decision.message : `nothing to run (${decision.kind})` };
+      const pick = decision.at;
       // Evidence gate: the previous run must have left a complete pack that verifies.
       const runs = await listRuns(deps.layout);
       const prev = runs.at(-1);
