@@ -6,7 +6,7 @@ import path from 'node:path';
 import { compile } from 'json-schema-to-typescript';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-export const SCHEMA_NAMES = ['card', 'pack', 'dayplan', 'factory', 'packet', 'state', 'journal', 'verify_report', 'hash_manifest', 'audit_record', 'worker_answers', 'coreloop_candidates'];
+export const SCHEMA_NAMES = ['card', 'pack', 'dayplan', 'factory', 'packet', 'state', 'journal', 'verify_report', 'hash_manifest', 'audit_record', 'worker_answers', 'coreloop_candidates', 'lane_plan'];
 export const TYPES_FILE = path.join(root, 'src/contracts/types.gen.ts');
 
 export async function generateTypes() {

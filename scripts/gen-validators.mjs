@@ -12,7 +12,7 @@ import standaloneModule from 'ajv/dist/standalone/index.js';
 const Ajv = AjvModule.default ?? AjvModule;
 const standaloneCode = standaloneModule.default ?? standaloneModule;
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-export const CONTRACTS = ['card', 'pack', 'dayplan', 'factory', 'packet', 'state', 'journal', 'verify_report', 'hash_manifest', 'audit_record', 'coreloop_candidates'];
+export const CONTRACTS = ['card', 'pack', 'dayplan', 'factory', 'packet', 'state', 'journal', 'verify_report', 'hash_manifest', 'audit_record', 'coreloop_candidates', 'lane_plan'];
 export const VALIDATORS_FILE = path.join(root, 'src/contracts/validators.gen.ts');
 
 async function schema(name) {

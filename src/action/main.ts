@@ -19,7 +19,7 @@ export async function run(): Promise<void> {
     }
     core.info(`g7 ${s.command}${s.command === 'policy' ? '' : ` on ${repoPath(s, s.ssot) || path.basename(s.ssot)}`}${s.dryRun ? ' (dry run)' : ''}`);
     if (s.command === 'policy') await (await import('./policy.js')).policyCommand(s);
-    else if (s.command === 'run') await (await import('./truck.js')).truckCommand(s);
+    else if (s.command === 'run' || s.command === 'prepare-lanes' || s.command === 'lane' || s.command === 'merge-lanes') await (await import('./truck.js')).truckCommand(s);
     else await (await import('./commands.js')).ssotCommand(s);
   } catch (err) {
     reportFailure(err, s);

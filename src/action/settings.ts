@@ -4,7 +4,7 @@
 import path from 'node:path';
 import * as core from '@actions/core';
 
-export const COMMANDS = ['run', 'pack', 'plan-compile', 'status', 'verify', 'resume', 'policy'] as const;
+export const COMMANDS = ['run', 'pack', 'plan-compile', 'status', 'verify', 'resume', 'policy', 'prepare-lanes', 'lane', 'merge-lanes'] as const;
 export type ActionCommand = (typeof COMMANDS)[number];
 
 export interface GitHubContext {
@@ -31,6 +31,8 @@ export interface ActionSettings {
   plan: string | undefined;
   truck: 'A' | 'B' | undefined;
   lanes: number[] | undefined;
+  /** The lane run a `lane` or `merge-lanes` step works on (the prepare step's `run-id` output). */
+  runId: string | undefined;
   /** Models per cost hint for this job, over factory.yaml's (`LOW=…,HIGH=…`). */
   models: Partial<Record<'LOW' | 'MID' | 'HIGH', string>> | undefined;
   dryRun: boolean;
@@ -89,6 +91,10 @@ export function readSettings(): ActionSettings {
   const lanesText = core.getInput('lanes');
   const lanes = lanesText ? lanesText.split(',').map((s) => Number(s.trim())) : undefined;
   if (lanes?.some((l) => !Number.isInteger(l) || l < 1 || l > 8)) throw new InputError('lanes', `lane numbers 1-8, comma separated; got "${lanesText}"`);
+  if (command === 'lane' && lanes?.length !== 1) throw new InputError('lanes', `command lane runs one lane (the matrix's, e.g. lanes: \${{ matrix.lane }}); got "${lanesText}"`);
+  const runId = core.getInput('run-id').trim() || undefined;
+  if (runId !== undefined && !/^run_\d{4,}$/.test(runId)) throw new InputError('run-id', `a run id looks like run_0003; got "${runId}"`);
+  if (command === 'lane' && !runId) throw new InputError('run-id', 'command lane needs the run the prepare step made (run-id: \${{ needs.prepare.outputs.run-id }})');
   const geminiApiKey = core.getInput('gemini-api-key') || undefined;
   const githubToken = core.getInput('github-token') || undefined;
   for (const secret of [geminiApiKey, githubToken]) if (secret) core.setSecret(secret);
@@ -106,6 +112,7 @@ export function readSettings(): ActionSettings {
     plan: core.getInput('plan') || undefined,
     truck,
     lanes,
+    runId,
     models: models(),
     dryRun: bool('dry-run'),
     push: core.getInput('push') === '' ? true : bool('push'),

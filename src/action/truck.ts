@@ -1,5 +1,7 @@
 // `command: run`: one truck, its evidence committed and pushed, then the outputs, the job summary, an
-// annotation per failed card and a check run on the evidence commit.
+// annotation per failed card and a check run on the evidence commit. The lane matrix's steps go the same
+// way: `prepare-lanes` departs and plans the run (output `lanes`, the matrix), `lane` runs one lane into its
+// part of the run, `merge-lanes` seals the run over all lanes (src/factory/lanes.ts).
 //
 // Annotations must point at files that exist where GitHub looks for them. A workflow-command annotation is
 // shown against the commit the run checked out, where the evidence does not exist yet: it points at the
@@ -10,7 +12,8 @@ import type { VerifyReport } from '../contracts/types.gen.js';
 import { factoryDeps } from '../cli/settings.js';
 import { runFactory, type RunOutcome } from '../factory/run.js';
 import type { Git } from '../git/git.js';
-import { backlogFile, layoutFor } from '../ssot/layout.js';
+import type { FactoryDeps } from '../factory/deps.js';
+import { backlogFile, laneLayout, layoutFor } from '../ssot/layout.js';
 import type { CheckAnnotation } from '../forge/forge.js';
 import { pushHead, commitUrl, treeUrl, type Published } from './publish.js';
 import { readReport, setFactoryOutputs } from './outputs.js';
@@ -27,7 +30,7 @@ async function linesAt(git: Git | undefined, commit: string | undefined, rel: st
 
 const CONCLUSION = { READY: 'success', FAIL_STOP: 'failure', RECOVERABLE: 'neutral', RUNNING: 'neutral' } as const;
 
-async function createEvidenceCheck(s: ActionSettings, report: VerifyReport, evidence: string, sha: string, markdown: string): Promise<void> {
+async function createEvidenceCheck(s: ActionSettings, report: VerifyReport, evidence: string, sha: string, markdown: string, name: string): Promise<void> {
   if (!s.githubToken || !s.github.repository) return;
   const { connectForge } = await import('../forge/connect.js');
   const annotations: CheckAnnotation[] = report.cards
@@ -35,7 +38,7 @@ async function createEvidenceCheck(s: ActionSettings, report: VerifyReport, evid
     .map((c) => ({ path: `${evidence}/${c.detail}/summary.json`, startLine: 1, level: 'failure', title: `${c.id} failed (${c.triage?.class ?? '?'})`, message: c.triage?.reason ?? 'failed' }));
   try {
     const forge = await connectForge({ repository: s.github.repository, token: s.githubToken, apiUrl: s.github.apiUrl });
-    const url = await forge.createCheckRun({ name: `g7 ${report.run_id}`, headSha: sha, conclusion: CONCLUSION[report.state], title: `truck ${report.truck} of ${report.day}: ${report.state}`, summary: markdown, annotations, ...(s.github.runUrl ? { detailsUrl: s.github.runUrl } : {}) });
+    const url = await forge.createCheckRun({ name, headSha: sha, conclusion: CONCLUSION[report.state], title: `truck ${report.truck} of ${report.day}: ${report.state}`, summary: markdown, annotations, ...(s.github.runUrl ? { detailsUrl: s.github.runUrl } : {}) });
     core.info(`check run: ${url}`);
   } catch (err) {
     // The evidence is pushed; a check run is a convenience (it needs `checks: write`).
@@ -43,17 +46,34 @@ async function createEvidenceCheck(s: ActionSettings, report: VerifyReport, evid
   }
 }
 
+/** The run, one lane of a lane run, its departure or its merge: what the command asks for. */
+async function drive(s: ActionSettings, deps: FactoryDeps, commit: boolean): Promise<RunOutcome> {
+  const opts = { truck: s.truck, lanes: s.lanes, commit, push: commit && s.push };
+  if (s.command === 'merge-lanes') {
+    const { mergeLaneRun } = await import('../factory/lanes-merge.js');
+    return (await mergeLaneRun(deps, s.runId, opts)) ?? { code: 'NOTHING', state: 'READY', passed: 0, failed: 0, message: 'no lane run to merge: the state names none' };
+  }
+  if (s.command === 'lane') return runFactory(deps, { commit, push: opts.push });
+  return runFactory(deps, { ...opts, prepareLanes: s.command === 'prepare-lanes' });
+}
+
 export async function truckCommand(s: ActionSettings): Promise<void> {
-  const layout = layoutFor(s.ssot);
+  const base = layoutFor(s.ssot);
+  const lane = s.command === 'lane' ? s.lanes![0]! : undefined;
+  const layout = lane ? laneLayout(base, s.runId!, lane) : base;
   const display = (p: string) => repoPath(s, p);
   const { deps, config } = await factoryDeps({ layout, display, log: (l) => core.info(l), warn: (l) => core.warning(l), geminiApiKey: s.geminiApiKey, models: s.models, branch: s.github.branch });
   const head = deps.git ? await deps.git.run(['rev-parse', '--verify', '-q', 'HEAD'], { allowFail: true }) : undefined;
   const checkout = head?.code === 0 ? head.stdout.trim() : undefined;
   const commit = !s.dryRun && config.git.commit && deps.git !== undefined;
-  const out: RunOutcome = await core.group('g7 run', () => runFactory(deps, { truck: s.truck, lanes: s.lanes, commit, push: commit && s.push }));
+  const title = s.command === 'run' ? 'g7 run' : lane ? `g7 lanes run --run ${s.runId} --lane ${lane}` : `g7 lanes ${s.command === 'merge-lanes' ? 'merge' : 'prepare'}`;
+  const out: RunOutcome = await core.group(title, () => drive(s, deps, commit));
   const message = deps.redact(out.message);
   const published: Published = deps.git && commit ? await pushHead(s, layout, deps.git) : { sha: undefined, onRemote: false };
   await setFactoryOutputs(s, layout, published.sha, out);
+  // The matrix of the lane jobs (`fromJSON(needs.prepare.outputs.lanes)`), set only when a run departed:
+  // without it the workflow runs neither lanes nor a merge.
+  if (s.command === 'prepare-lanes' && out.lanes) core.setOutput('lanes', JSON.stringify(out.lanes));
 
   const report = out.runId && out.evidence ? await readReport(layout, out.runId) : undefined;
   if (report && out.evidence) {
@@ -73,7 +93,7 @@ export async function truckCommand(s: ActionSettings): Promise<void> {
         ...(line ? { file: backlogRel, startLine: line } : {}),
       });
     }
-    if (published.onRemote && published.sha) await createEvidenceCheck(s, report, evidence, published.sha, markdown);
+    if (published.onRemote && published.sha) await createEvidenceCheck(s, report, evidence, published.sha, markdown, `g7 ${report.run_id}${lane ? ` lane ${lane}` : ''}`);
   } else await writeSummary(`## G7 run: ${out.code}\n\n${message}\n`);
 
   if (commit && s.push && out.evidence && !published.onRemote) core.setFailed(`the evidence of ${out.runId} is not on the remote: the push did not go through (see the warnings); the next job pushes it before departing`);

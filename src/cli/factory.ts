@@ -7,7 +7,8 @@ import type { JournalEvent } from '../contracts/types.gen.js';
 import type { Layout } from '../ssot/layout.js';
 import { backlogFile, packetFile } from '../ssot/layout.js';
 import { writeJsonAtomic } from '../ssot/atomic.js';
-import { runFactory } from '../factory/run.js';
+import { runFactory, type RunOutcome } from '../factory/run.js';
+import type { FactoryDeps } from '../factory/deps.js';
 import { readState, writeState } from '../factory/state.js';
 import { appendJournal } from '../ssot/journal.js';
 import { listRuns, verifyRun } from '../factory/evidence.js';
@@ -38,11 +39,16 @@ export async function runCommand(c: Common, opts: { truck?: string; lanes?: stri
     log: (l) => (c.json ? undefined : c.io.out(l)), warn: (l) => c.io.err(`warning: ${l}`),
   });
   const outcome = await runFactory(deps, { truck: opts.truck as 'A' | 'B' | undefined, lanes, commit: opts.commit && config.git.commit, push: opts.push ?? config.git.push });
+  return reportOutcome(c, 'g7 run', outcome, deps);
+}
+
+/** Prints a run's outcome (the log said the rest) and returns the exit code. */
+export function reportOutcome(c: Common, name: string, outcome: RunOutcome, deps: Pick<FactoryDeps, 'redact' | 'worker'>): number {
   const message = deps.redact(outcome.message);
   if (c.json) c.io.out(JSON.stringify({ ...outcome, message, paid_worker_calls: deps.worker.paidCalls }));
   else if (outcome.code === 'NOTHING' || outcome.code === 'WAITING') c.io.out(message);
   else if (outcome.code === 'OK') return EXIT.OK; // the run's last log line said it
-  else c.io.err(`g7 run: ${outcome.code}: ${message}`);
+  else c.io.err(`${name}: ${outcome.code}: ${message}`);
   return outcome.code === 'CANCELLED' && outcome.signal === 'SIGTERM' ? 143 : CODE[outcome.code];
 }
 
@@ -143,13 +149,15 @@ export async function logCommand(c: Common): Promise<number> {
       continue;
     }
     const r = runs.get(id) ?? { run: id, day: t['G7-Day'] ?? '', round: Number(t['G7-Round'] ?? 1), truck: t['G7-Truck'] ?? '', state: '', passed: 0, failed: 0, commits: 0, first: k.date, last: k.date, sha: k.sha, resumed: null };
+    runs.set(id, r);
+    r.commits++;
+    // A lane's commits count one lane only; the run's state and totals are the prepare's and the merge's.
+    if (t['G7-Lane'] !== undefined) continue;
     r.state = t['G7-State'] ?? r.state;
     if (t['G7-Passed'] !== undefined) r.passed = Number(t['G7-Passed']);
     if (t['G7-Failed'] !== undefined) r.failed = Number(t['G7-Failed']);
-    r.commits++;
     r.last = k.date;
     r.sha = k.sha;
-    runs.set(id, r);
   }
   const list = [...runs.values()];
   if (c.json) c.io.out(JSON.stringify(list));

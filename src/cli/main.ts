@@ -7,6 +7,7 @@ import { EXIT } from './exit.js';
 import { layoutFor, type Layout } from '../ssot/layout.js';
 import type { Common } from './factory.js';
 import { registerCoreloop } from './coreloop.js';
+import { registerLanes } from './lanes.js';
 import type { Worker } from '../worker/worker.js';
 
 export interface Io {
@@ -112,6 +113,7 @@ export function buildProgram(io: Io, setCode: (c: number) => void, worker?: Work
     .command('log')
     .description('the history of runs, rebuilt from git log alone (G7-* commit trailers)')
     .action(() => inSsot(async (c) => (await import('./factory.js')).logCommand(c))());
+  registerLanes(program, inSsot);
   registerCoreloop(program, io, setCode);
   return program;
 }

@@ -25,6 +25,17 @@ const APP_TOKEN_STEP = `      - name: the factory's App token
           private-key: \${{ secrets.G7_APP_PRIVATE_KEY }}
 `;
 
+/** The last step of a job whose `g7` step has id g7: where the factory stands, in one log line. */
+const OUTCOME_STEP = `      - name: outcome
+        if: always()
+        env:
+          RUN_ID: \${{ steps.g7.outputs.run-id }}
+          STATE: \${{ steps.g7.outputs.state }}
+          PASSED: \${{ steps.g7.outputs.passed }}
+          FAILED: \${{ steps.g7.outputs.failed }}
+        run: echo "run \${RUN_ID:-none} → \${STATE:-?} (\${PASSED:-0} passed, \${FAILED:-0} failed)"
+`;
+
 const IDENTITY = `          git config user.name "g7-factory[bot]"
           git config user.email "g7-factory@users.noreply.github.com"
 `;
@@ -95,15 +106,94 @@ ${IDENTITY}      - name: g7 resume
           lanes: \${{ inputs.lanes }}
           dry-run: \${{ inputs.dry-run || false }}
           gemini-api-key: \${{ secrets.GEMINI_API_KEY }}
-      - name: outcome
-        if: always()
-        env:
-          RUN_ID: \${{ steps.g7.outputs.run-id }}
-          STATE: \${{ steps.g7.outputs.state }}
-          PASSED: \${{ steps.g7.outputs.passed }}
-          FAILED: \${{ steps.g7.outputs.failed }}
-        run: echo "run \${RUN_ID:-none} → \${STATE:-?} (\${PASSED:-0} passed, \${FAILED:-0} failed)"
-`;
+${OUTCOME_STEP}`;
+}
+
+/**
+ * One truck as a job matrix (README "The lane matrix"): a prepare job numbers the run and plans its lanes, a
+ * job per lane runs it on its own runner, and the merge job (always, even when a lane failed) seals the run.
+ */
+export function factoryLanesWorkflow(a: ActionSource): string {
+  const checkout = `${APP_TOKEN_STEP}      # The branch as it is now, not the commit that started the workflow: the prepare job pushed since.
+      - uses: actions/checkout@v4
+        with:
+          ref: \${{ github.ref_name }}
+          fetch-depth: 0
+          token: \${{ steps.app.outputs.token || github.token }}
+      - name: git identity for evidence commits
+        run: |
+${IDENTITY}`;
+  return `name: G7 factory lanes
+# One truck, its lanes on parallel runners. Dispatch it by hand, or move the schedule of factory.yml here to
+# run every truck this way. Each lane writes only its own part of the run (ssot/runs/run_NNNN/lanes/<lane>/)
+# and takes its share of the model's rate limits and of the budgets.
+on:
+  workflow_dispatch:
+    inputs:
+      truck:
+        description: Which truck of the newest day (next = the one not finished yet)
+        type: choice
+        options: [next, A, B]
+        default: next
+      lanes:
+        description: Only these lanes, comma separated, 1-8 (empty = every lane with cards)
+        type: string
+        default: ""
+concurrency:
+  # The same group as factory.yml: a lane run and a truck job never work on the SSOT at once.
+  group: g7-factory
+  cancel-in-progress: false
+permissions:
+  contents: write # commit and push the evidence
+  checks: write # the check runs on the evidence commits
+jobs:
+  prepare:
+    runs-on: ubuntu-latest
+    timeout-minutes: 30
+    outputs:
+      run-id: \${{ steps.g7.outputs.run-id }}
+      lanes: \${{ steps.g7.outputs.lanes }}
+    steps:
+${checkout}      - name: g7 lanes prepare
+        id: g7
+        uses: ${uses(a)}
+        with:
+          command: prepare-lanes
+          truck: \${{ inputs.truck != 'next' && inputs.truck || '' }}
+          lanes: \${{ inputs.lanes }}
+          gemini-api-key: \${{ secrets.GEMINI_API_KEY }}
+  lane:
+    needs: prepare
+    if: \${{ needs.prepare.outputs.lanes != '' && needs.prepare.outputs.lanes != '[]' }}
+    runs-on: ubuntu-latest
+    timeout-minutes: 120
+    strategy:
+      # A lane that fails stops only itself: the others finish, and the merge accounts for every card.
+      fail-fast: false
+      matrix:
+        lane: \${{ fromJSON(needs.prepare.outputs.lanes) }}
+    steps:
+${checkout}      - name: g7 lanes run
+        uses: ${uses(a)}
+        with:
+          command: lane
+          run-id: \${{ needs.prepare.outputs.run-id }}
+          lanes: \${{ matrix.lane }}
+          gemini-api-key: \${{ secrets.GEMINI_API_KEY }}
+  merge:
+    needs: [prepare, lane]
+    # Always once the run departed, also when a lane failed or was cancelled: its cards go to the next run.
+    if: \${{ always() && needs.prepare.outputs.lanes != '' }}
+    runs-on: ubuntu-latest
+    timeout-minutes: 30
+    steps:
+${checkout}      - name: g7 lanes merge
+        id: g7
+        uses: ${uses(a)}
+        with:
+          command: merge-lanes
+          run-id: \${{ needs.prepare.outputs.run-id }}
+${OUTCOME_STEP}`;
 }
 
 /** The activity types of ai-policy.yml; src/policy/auto-merge.ts holds the list the check is tested on. */

@@ -1,4 +1,5 @@
 // The one place that reads the environment: it turns CLI options and env into the core's dependencies.
+import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Layout } from '../ssot/layout.js';
 import { loadConfig, type Config } from '../ssot/config.js';
@@ -73,7 +74,8 @@ export async function pickWorker(config: Config, layout: Layout, apiKey: string 
     maxRetryDelayMs: config.limits.max_retry_delay_s * 1000,
     wallClock: nowMs,
     limiter: new RateLimiter(config.limits.rpm, config.limits.tpm),
-    budget: new Budget(layout.stateDir, config.budget, utcDay),
+    // One lane of a lane run keeps its spend in its own records (the merge adds it to the night's).
+    budget: new Budget(layout.lane?.records ?? layout.stateDir, config.budget, utcDay),
   });
 }
 
@@ -98,6 +100,20 @@ export interface DepsOptions {
   branch?: string | undefined;
 }
 
+/** One lane of a lane run: its share of the rate limits and budgets (the lanes run at once on one key). */
+async function laneLimits(layout: Layout, config: Config): Promise<Pick<Config, 'limits' | 'budget'>> {
+  const [{ readLanePlan }, { laneShare }] = await Promise.all([import('../factory/lanes.js'), import('../factory/lane-share.js')]);
+  const lanes = (await readLanePlan(layout, layout.lane!.run))?.lanes.length ?? 1;
+  let spent = 0;
+  try {
+    spent = (JSON.parse(await readFile(path.join(layout.stateDir, `spend_${new Date().toISOString().slice(0, 10).replace(/-/g, '')}.json`), 'utf8')) as { usd: number }).usd;
+  } catch {
+    /* nothing spent tonight yet */
+  }
+  const share = laneShare(config, lanes, spent);
+  return { limits: { ...config.limits, rpm: share.rpm, tpm: share.tpm }, budget: { per_truck_usd: share.per_truck_usd, per_night_usd: share.per_night_usd } };
+}
+
 export async function factoryDeps(o: DepsOptions): Promise<{ deps: FactoryDeps; config: Config }> {
   const env = o.env ?? process.env;
   configureFaults(env.G7_FAULT);
@@ -106,6 +122,7 @@ export async function factoryDeps(o: DepsOptions): Promise<{ deps: FactoryDeps; 
     ...loaded,
     ...(o.models ? { models: { ...loaded.models, ...o.models } } : {}),
     ...(o.branch && !loaded.git.branch ? { git: { ...loaded.git, branch: o.branch } } : {}),
+    ...(o.layout.lane ? await laneLimits(o.layout, loaded) : {}),
   };
   const now = nowIso;
   const apiKey = o.geminiApiKey || env.GEMINI_API_KEY || undefined;

@@ -57,7 +57,8 @@ export async function statusCommand(c: Common): Promise<number> {
   }
   const latest = await latestBacklogDay(c.layout);
   const standing = latest ? await dayStanding(c.layout, latest) : undefined;
-  const next = await nextStep({ layout: c.layout, display: c.display, log: () => {}, warn: () => {}, now: nowIso }, state);
+  const lanePlan = state.state === 'RUNNING' && state.run_id ? await (await import('../factory/lanes.js')).readLanePlan(c.layout, state.run_id) : undefined;
+  const next = await nextStep({ layout: c.layout, display: c.display, log: () => {}, warn: () => {}, now: nowIso }, state, lanePlan?.lanes.map((l) => l.lane));
   if (c.json) {
     c.io.out(JSON.stringify({ ...state, progress, day: standing ?? null, next }));
     return EXIT.OK;

@@ -602,3 +602,26 @@ export interface Candidate {
    */
   examples: string[];
 }
+
+/**
+ * runs/run_NNNN/lanes.json: a lane run as its prepare job departed it. Every lane job takes the run id from here; the merge job seals the run over the lanes it names.
+ */
+export interface LanePlan {
+  schema_version: 1;
+  run: string;
+  day: string;
+  round: number;
+  truck: "A" | "B";
+  created_at: string;
+  /**
+   * The state the truck departed from: a resume from RECOVERABLE counts towards the stall rule.
+   */
+  resumed_from: "READY" | "RUNNING" | "FAIL_STOP" | "RECOVERABLE";
+  /**
+   * The lanes with cards to run, in order, each with how many.
+   */
+  lanes: {
+    lane: number;
+    cards: number;
+  }[];
+}

@@ -15,6 +15,7 @@ import hashManifestSchema from '../../schemas/hash_manifest.schema.json' with { 
 import auditRecordSchema from '../../schemas/audit_record.schema.json' with { type: 'json' };
 import workerAnswersSchema from '../../schemas/worker_answers.schema.json' with { type: 'json' };
 import coreloopCandidatesSchema from '../../schemas/coreloop_candidates.schema.json' with { type: 'json' };
+import lanePlanSchema from '../../schemas/lane_plan.schema.json' with { type: 'json' };
 import type { Problem } from './errors.js';
 import { pointerToField, type LocatedDoc } from '../ssot/doc.js';
 
@@ -30,6 +31,7 @@ export const SCHEMAS = {
   hash_manifest: hashManifestSchema,
   audit_record: auditRecordSchema,
   coreloop_candidates: coreloopCandidatesSchema,
+  lane_plan: lanePlanSchema,
 } as const;
 
 /** The answer contracts per worker task kind (definitions of worker_answers.schema.json). */

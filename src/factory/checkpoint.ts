@@ -91,10 +91,11 @@ export async function checkpoint(deps: FactoryDeps, opts: CheckpointOptions, run
   await writeState(deps.layout, state);
   if (!opts.commit || !deps.git) return;
   const where = bundle ? `bundle ${bundle}/${OPS_120PLUS120.bundles}` : 'stop';
-  const subject = `g7: ${run.id} round ${run.round} truck ${run.truck} ${where}: ${state.state}, ${report.counts.passed} passed, ${report.counts.failed} failed`;
+  const lane = deps.layout.lane?.run === run.id ? deps.layout.lane.lane : undefined;
+  const subject = `g7: ${run.id}${lane ? ` lane ${lane}` : ''} round ${run.round} truck ${run.truck} ${where}: ${state.state}, ${report.counts.passed} passed, ${report.counts.failed} failed`;
   const trailers = {
     'G7-Run': run.id, 'G7-Day': run.day, 'G7-Round': run.round, 'G7-Truck': run.truck, 'G7-Bundle': bundle ?? state.bundle ?? 0, 'G7-State': state.state,
-    'G7-Passed': report.counts.passed, 'G7-Failed': report.counts.failed, 'G7-Manifest': `sha256:${digest}`,
+    'G7-Passed': report.counts.passed, 'G7-Failed': report.counts.failed, 'G7-Manifest': `sha256:${digest}`, ...(lane ? { 'G7-Lane': lane } : {}),
   };
   try {
     // Between bundles git starts no gc or maintenance of its own; the commit at the stop lets it.

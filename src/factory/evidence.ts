@@ -19,8 +19,9 @@ export const MANIFEST = 'hash_manifest.json';
 export const REPORT = 'verify_report.json';
 const PREDICATE_TYPE = 'https://g7-factory.dev/evidence/v1';
 
+/** A run's evidence folder; for one lane of a lane run, that lane's part of it (runs/run_NNNN/lanes/<lane>/). */
 export function runDir(layout: Layout, runId: string): string {
-  return path.join(layout.runsDir, runId);
+  return layout.lane?.run === runId ? layout.lane.dir : path.join(layout.runsDir, runId);
 }
 
 export function cardDir(layout: Layout, runId: string, slot: number, id: string): string {

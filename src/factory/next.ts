@@ -116,8 +116,11 @@ export async function decideNext(deps: NextDeps, state: FactoryState, opts: { on
   return typeof pick === 'string' ? { kind: 'nothing', message: pick } : { kind: 'depart', at: pick };
 }
 
-/** The sentence `g7 status` and `g7 morning` print for what the next `g7 run` does (or what a person must do first). */
-export async function nextStep(deps: NextDeps, state: FactoryState): Promise<string> {
+/**
+ * The sentence `g7 status` and `g7 morning` print for what the next `g7 run` does (or what a person must do
+ * first). `lanes`: the state's run is a lane run with these lanes (its lanes.json), not merged yet.
+ */
+export async function nextStep(deps: NextDeps, state: FactoryState, lanes?: number[]): Promise<string> {
   const next = await decideNext(deps, state, { dryRun: true, lockHeld: false });
   const stop = state.last_stop;
   const stalls = state.stalled ? ` (${state.stalled} resume(s) in a row without progress; at ${STALLS_TO_FAIL_STOP} it stops FAIL_STOP)` : '';
@@ -129,6 +132,7 @@ export async function nextStep(deps: NextDeps, state: FactoryState): Promise<str
     case 'interrupted':
       return `interrupted (pid ${state.owner?.pid ?? '?'} is gone): the next \`g7 run\` resumes ${state.run_id} at the first card without a result`;
     case 'running':
+      if (lanes) return `lanes ${lanes.join(', ')} of ${state.run_id} run as jobs of a matrix; \`g7 lanes merge\` seals the run (the next \`g7 run\` merges it first by itself)`;
       return 'a run is in progress (on another machine, or here: see the owner)';
     case 'nothing':
       return `the next \`g7 run\` has ${next.message}`;

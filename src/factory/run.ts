@@ -32,6 +32,8 @@ import type { Triage } from './triage.js';
 import type { FactoryDeps } from './deps.js';
 import { faultPoint } from '../host/faults.js';
 import { checkModels } from '../worker/preflight.js';
+import { departLanes, openLaneRun } from './lanes.js';
+import { mergeLanes, unmergedLaneRun } from './lanes-merge.js';
 
 export type RunState = FactoryState['state'];
 
@@ -40,6 +42,8 @@ export interface RunOptions {
   lanes?: number[] | undefined;
   commit: boolean;
   push: boolean;
+  /** Depart as a lane run (the prepare job of a lane matrix): number and plan the run, run no card (lanes.ts). */
+  prepareLanes?: boolean | undefined;
 }
 
 export interface RunOutcome {
@@ -61,6 +65,8 @@ export interface RunOutcome {
   unpushed?: string | undefined;
   /** The signal that stopped the run. */
   signal?: string | undefined;
+  /** A lane run's prepare job: the lanes that have cards to run. */
+  lanes?: number[] | undefined;
 }
 
 /** When a transient cause says nothing about when it clears (a 5xx, a timeout, a batch still running): the wait before the next try. */
@@ -120,6 +126,20 @@ export async function runFactory(deps: FactoryDeps, opts: RunOptions): Promise<R
     }
     if (deps.stop.aborted) return { code: 'CANCELLED', state: state.state, ...none, message: `stopped by ${stopReason(deps.stop)} before a truck departed`, signal: stopReason(deps.stop) };
 
+    // One lane of a lane run: the prepare job has departed; the lane runs its cards into its part of the run.
+    if (deps.layout.lane) {
+      const lane = await openLaneRun(pre);
+      if (!('run' in lane)) return lane;
+      return await drive(deps, opts, lane.run, lane.state, lane.resumedFrom, early);
+    }
+    // A lane run whose merge job never ran (cancelled, its runner lost): merged now, so nothing it did is lost.
+    const unmerged = await unmergedLaneRun(deps.layout, state);
+    if (unmerged) {
+      pre.warn(`${unmerged} is a lane run that was not merged (its merge job did not run): merging it first`);
+      await mergeLanes(pre, unmerged, opts);
+      state = await readState(deps.layout, deps.display, deps.now());
+    }
+
     // What to do is decided in one place (next.ts), the same one `g7 status` asks.
     const decision = await decideNext(pre, state, { only: opts.truck, lockHeld: true });
     if (decision.kind === 'fail_stop') {
@@ -164,27 +184,33 @@ export async function runFactory(deps: FactoryDeps, opts: RunOptions): Promise<R
       await checkModels(deps.config, deps.worker, deps.display(deps.layout.factoryFile), (await readPacket(packetFile(deps.layout, pick.day, pick.round, pick.truck))).map((s) => s.card));
       const id = nextRunId(runs);
       const why = state.state === 'RECOVERABLE' ? `resumes the truck after RECOVERABLE (${state.last_stop?.reason ?? ''})` : 'departs';
+      if (opts.prepareLanes) return await departLanes(deps, opts, { id, ...pick, why }, state, early);
       run = { id, day: pick.day, round: pick.round, truck: pick.truck, lanes: opts.lanes, startedAt: deps.now(), log: open(id, why), results: new Map(), summaries: new Map(), ledger: new EvidenceLedger(runDir(deps.layout, id)), progressed: false };
       await appendJournal(deps.layout, [{ ts: deps.now(), event: 'run_start', run: id, day: run.day, round: run.round, truck: run.truck, ...(opts.lanes ? { lanes: opts.lanes } : {}) }]);
       pre.log(`${id}: round ${run.round} truck ${run.truck} of ${run.day} departs`);
     }
-    writeEarly(run.log, early);
-    state = { ...state, state: 'RUNNING', day: run.day, round: run.round, truck: run.truck, run_id: run.id, owner: { host: hostname(), pid: process.pid, started_at: run.startedAt }, heartbeat_at: deps.now(), updated_at: deps.now() };
-    await writeState(deps.layout, state);
-    // From here on, everything the run prints goes to its log as well, and the worker stops with the run.
-    const runDeps: FactoryDeps = {
-      ...deps,
-      worker: stoppable(deps.worker, deps.stop),
-      log: (line) => (run.log.line(line), deps.log(line)),
-      warn: (line) => (run.log.warning(line), deps.warn(line)),
-    };
-    try {
-      return await driveTruck(runDeps, opts, run, state, resumedFrom);
-    } finally {
-      run.log.close();
-    }
+    return await drive(deps, opts, run, state, resumedFrom, early);
   } finally {
     await lock.release();
+  }
+}
+
+/** The truck (or one lane of it) is under way: the state says RUNNING, and its log gets every line. */
+async function drive(deps: FactoryDeps, opts: RunOptions, run: ActiveRun, state: FactoryState, resumedFrom: RunState, early: { warning: boolean; line: string }[]): Promise<RunOutcome> {
+  writeEarly(run.log, early);
+  state = { ...state, state: 'RUNNING', day: run.day, round: run.round, truck: run.truck, run_id: run.id, owner: { host: hostname(), pid: process.pid, started_at: run.startedAt }, heartbeat_at: deps.now(), updated_at: deps.now() };
+  await writeState(deps.layout, state);
+  // From here on, everything the run prints goes to its log as well, and the worker stops with the run.
+  const runDeps: FactoryDeps = {
+    ...deps,
+    worker: stoppable(deps.worker, deps.stop),
+    log: (line) => (run.log.line(line), deps.log(line)),
+    warn: (line) => (run.log.warning(line), deps.warn(line)),
+  };
+  try {
+    return await driveTruck(runDeps, opts, run, state, resumedFrom);
+  } finally {
+    run.log.close();
   }
 }
 

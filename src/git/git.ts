@@ -121,10 +121,10 @@ export class Git {
 
   /**
    * Pushes HEAD to `branch`. On a race (non-fast-forward), fetches, rebases (local changes stashed) and tries
-   * again, up to `tries` pushes. Anything else, and a race still lost after `tries`, throws PushRefused.
+   * again after a random wait that doubles each time, up to `tries` pushes. Anything else, and a race still lost after `tries`, throws PushRefused.
    * Never pushes to a branch named HEAD (a detached HEAD with no branch configured).
    */
-  async pushWithRetry(remote: string, branch: string, tries = 5): Promise<{ attempts: number }> {
+  async pushWithRetry(remote: string, branch: string, tries = 10): Promise<{ attempts: number }> {
     if (!branch || branch === 'HEAD') throw new PushRefused(remote, branch || '(none)', 'HEAD is detached and no branch is configured; set git.branch in factory.yaml to the branch the evidence goes to');
     for (let attempt = 1; ; attempt++) {
       const r = await this.run(['push', remote, `HEAD:refs/heads/${branch}`], { allowFail: true });
@@ -140,7 +140,8 @@ export class Git {
         await this.run(['rebase', '--abort'], { allowFail: true });
         throw new PushRefused(remote, branch, `the evidence does not rebase onto ${remote}/${branch} without conflicts: ${rebase.stderr.trim().split('\n').slice(-2).join(' | ')}`);
       }
-      await new Promise((res) => setTimeout(res, 50 * attempt + Math.random() * 100));
+      // Full jitter, doubling: the lanes of a job matrix push at once, and pushers that wait alike collide alike.
+      await new Promise((res) => setTimeout(res, Math.random() * Math.min(4000, 100 * 2 ** attempt)));
     }
   }
 

@@ -28,13 +28,20 @@ export async function repairJournal(layout: Layout): Promise<number> {
 /** PASS and FAIL are results; SKIP is a person's decision (`g7 resume --skip`), with the reason in `detail`. */
 export type CardOutcome = { status: 'PASS' | 'FAIL' | 'SKIP'; run: string | undefined; detail: string | undefined; cardSha?: string | undefined };
 
+/** Every event, in order; for one lane of a lane run, the factory's journal first, then the lane's part. */
 export async function readJournal(layout: Layout, onEvent: (e: JournalEvent, line: number) => void): Promise<void> {
-  try {
-    await access(layout.journalFile);
-  } catch {
-    return;
+  for (const file of layout.lane ? [layout.lane.factoryJournal, layout.journalFile] : [layout.journalFile]) {
+    try {
+      await access(file);
+    } catch {
+      continue;
+    }
+    await readJournalFile(layout, file, onEvent);
   }
-  const shown = path.relative(layout.repoRoot, layout.journalFile) || layout.journalFile;
+}
+
+async function readJournalFile(layout: Layout, file: string, onEvent: (e: JournalEvent, line: number) => void): Promise<void> {
+  const shown = path.relative(layout.repoRoot, file) || file;
   const fix =
     'the journal is the record of what was done, so g7 will not guess: restore the line from git (`git log -p -- ' +
     shown +
@@ -43,7 +50,7 @@ export async function readJournal(layout: Layout, onEvent: (e: JournalEvent, lin
   let unparsable: number | undefined;
   const corrupt = (line: number, message: string, more: Problem[] = []): SchemaError =>
     new SchemaError([{ file: shown, line, rule: 'journal.corrupt', message, hint: fix }, ...more], `${shown}:${line}: ${message}; nothing was run\n    → ${fix}`);
-  const scan = await forEachLine(layout.journalFile, (text, line) => {
+  const scan = await forEachLine(file, (text, line) => {
     if (text.trim() === '') return;
     if (unparsable !== undefined) throw corrupt(unparsable, 'this line is not valid JSON and is not the last line (not a torn append)');
     let value: unknown;

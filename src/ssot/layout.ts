@@ -18,6 +18,27 @@ export interface Layout {
   libraryIndexDir: string;
   auditDir: string;
   skillsDir: string;
+  /**
+   * Set for one lane of a lane run (`laneLayout`): the run's evidence folder is the lane's part, and the
+   * journal, the state, the audit log, the spend and the strike candidates go to the lane's own records,
+   * so that lanes running at once on separate runners never write the same file. The merge job folds
+   * them into the factory's files.
+   */
+  lane?: LanePart | undefined;
+}
+
+export interface LanePart {
+  run: string;
+  lane: number;
+  /** The lane's part of the run's evidence pack: runs/run_NNNN/lanes/<lane>/. */
+  dir: string;
+  /** What the lane records besides its evidence (journal part, state, audit records, spend, strike
+   * candidates): state/lanes/run_NNNN/<lane>/, folded into the factory's files by the merge. */
+  records: string;
+  /** The factory's own journal, read before the lane's part (what earlier runs did). */
+  factoryJournal: string;
+  /** The factory's own state file (what the prepare job left). */
+  factoryState: string;
 }
 
 export function layoutFor(ssot: string): Layout {
@@ -40,6 +61,26 @@ export function layoutFor(ssot: string): Layout {
     libraryIndexDir: j('library_index'),
     auditDir: j('audit'),
     skillsDir: j('skills'),
+  };
+}
+
+/** runs/run_NNNN/lanes/<lane>/: where one lane of a lane run writes everything it writes but card outputs. */
+export function laneDir(layout: Layout, run: string, lane: number): string {
+  return path.join(layout.runsDir, run, 'lanes', String(lane));
+}
+
+/** The layout one lane of a lane run works with: its evidence in its part of the run, its journal, state,
+ * audit records and strike candidates (libraryIndexDir/strike_list.jsonl) in its own records folder. */
+export function laneLayout(layout: Layout, run: string, lane: number): Layout {
+  const dir = laneDir(layout, run, lane);
+  const records = path.join(layout.stateDir, 'lanes', run, String(lane));
+  return {
+    ...layout,
+    journalFile: path.join(records, 'journal.jsonl'),
+    stateFile: path.join(records, 'state.json'),
+    auditDir: records,
+    libraryIndexDir: records,
+    lane: { run, lane, dir, records, factoryJournal: layout.journalFile, factoryState: layout.stateFile },
   };
 }
 

@@ -42,7 +42,10 @@ describe('the action bundle', () => {
     const packages = new Set([...seen].flatMap((o) => Object.keys(outputs[o]!.inputs)).map((i) => /node_modules\/((@[^/]+\/)?[^/]+)/.exec(i)?.[1] ?? 'src'));
     expect([...packages].sort()).toEqual(['@actions/core', '@actions/exec', '@actions/io', 'src']);
     const total = Object.values(outputs).reduce((a, o) => a + o.bytes, 0);
-    expect(total).toBeLessThan(2_000_000);
+    // Every chunk together (loaded or not): 1.98 MB before the lane matrix, which added its commands and
+    // the lane plan's two generated validators (24 KB of source text); a guard against regrowing the
+    // unminified 3.6 MB, not a budget to fill.
+    expect(total).toBeLessThan(2_100_000);
   });
 });
 

@@ -122,5 +122,52 @@ export function runnerScenarios(name: string, runAction: (o: RunnerOptions) => P
     expect(ran.outputs).toMatchObject({ 'run-id': 'run_0002', state: 'READY', passed: '1' });
   });
 
+  it('three lanes at once plus the merge job: each lane pushes only its part, the merge seals the run over all of them', async () => {
+    const cards = [1, 2, 3].flatMap((lane) => [1, 2].map((n) => ({ id: `L${lane}_TEST_00000${n}`, prio: 'A' as const, input: `printf lane-${lane}-${n}`, output: `out/${lane}-${n}.txt`, accept: 'exit==0' })));
+    const f = await factory(cards);
+    const remote = await net.remote(f.root);
+    const dispatch = { name: 'workflow_dispatch', payload: { inputs: { truck: 'next', lanes: '' } } };
+
+    const prep = await checkout(remote.url);
+    const prepared = await runAction({ workspace: prep.dir, sha: prep.sha, event: dispatch, inputs: { command: 'prepare-lanes' } });
+    expect(prepared.code, prepared.stdout + prepared.stderr).toBe(0);
+    expect(prepared.stdout).not.toMatch(/::error/);
+    expect(prepared.outputs).toMatchObject({ 'run-id': 'run_0001', state: 'RUNNING', lanes: '[1,2,3]' });
+    expect((await gitAsync(remote.bare, 'rev-parse', 'refs/heads/main')).trim()).toBe(prepared.outputs.commit);
+
+    // The matrix: one job per lane, each on its own runner (a checkout of the branch as the prepare job left it).
+    const lanes = JSON.parse(prepared.outputs.lanes!) as number[];
+    const checkouts = await Promise.all(lanes.map(() => checkout(remote.url)));
+    const jobs = await Promise.all(lanes.map((lane, i) => runAction({ workspace: checkouts[i]!.dir, sha: checkouts[i]!.sha, event: dispatch, inputs: { command: 'lane', 'run-id': prepared.outputs['run-id']!, lanes: String(lane) } })));
+    for (const [i, job] of jobs.entries()) {
+      expect(job.code, job.stdout + job.stderr).toBe(0);
+      expect(job.stdout).not.toMatch(/::error/);
+      expect(job.outputs).toMatchObject({ 'run-id': 'run_0001', state: 'READY', passed: '2', failed: '0', evidence: `ssot/runs/run_0001/lanes/${lanes[i]}` });
+      expect(job.summary).toContain(`L${lanes[i]}_TEST_000001`);
+    }
+
+    const last = await checkout(remote.url);
+    const merged = await runAction({ workspace: last.dir, sha: last.sha, event: dispatch, inputs: { command: 'merge-lanes', 'run-id': 'run_0001' } });
+    expect(merged.code, merged.stdout + merged.stderr).toBe(0);
+    expect(merged.stdout).not.toMatch(/::error/);
+    expect(merged.outputs).toMatchObject({ 'run-id': 'run_0001', state: 'READY', passed: '6', failed: '0', evidence: 'ssot/runs/run_0001' });
+    expect(merged.summary).toContain('```mermaid\npie showData title run_0001: 6 cards of truck A\n    "PASS" : 6\n```');
+
+    // The next dispatch finds nothing to run: no lanes, so the workflow runs no lane job and no merge.
+    const idle = await checkout(remote.url);
+    const nothing = await runAction({ workspace: idle.dir, sha: idle.sha, event: dispatch, inputs: { command: 'prepare-lanes' } });
+    expect(nothing.code, nothing.stdout).toBe(0);
+    expect(nothing.stdout).toMatch(/nothing to run/);
+    expect(nothing.outputs.lanes).toBeUndefined();
+
+    const after = await checkout(remote.url);
+    const v = await runAction({ workspace: after.dir, inputs: { command: 'verify' } });
+    expect(v.code, v.stdout).toBe(0);
+    expect(v.stdout).toMatch(/ok +run_0001: verifies/);
+    // Each card's evidence sits in its lane's part, and the merged report names every card once.
+    const report = JSON.parse(await readFile(path.join(after.dir, 'ssot/runs/run_0001/verify_report.json'), 'utf8'));
+    expect(report.cards.map((c: { detail: string }) => c.detail).sort()).toEqual(cards.map((c, k) => `lanes/${c.id[1]}/cards/${String(k + 1).padStart(3, '0')}_${c.id}`).sort());
+  });
+
 });
 }

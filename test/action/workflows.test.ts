@@ -8,6 +8,8 @@ import { parse } from 'yaml';
 import { REPO } from '../helpers.js';
 import { POLICY_ACTIVITIES, POLICY_EVENTS } from '../../src/policy/auto-merge.js';
 import { COMMANDS } from '../../src/action/settings.js';
+
+const LANE_COMMANDS = ['prepare-lanes', 'lane', 'merge-lanes'];
 import { lint } from './actionlint.js';
 
 
@@ -22,7 +24,7 @@ async function workflow(name: string): Promise<Yaml> {
 
 describe('the workflows', () => {
   it('has the workflows SPEC 9 names', async () => {
-    expect((await readdir(WORKFLOWS)).sort()).toEqual(['ai-policy.yml', 'check-dist.yml', 'ci.yml', 'coreloop.yml', 'factory.yml']);
+    expect((await readdir(WORKFLOWS)).sort()).toEqual(['ai-policy.yml', 'check-dist.yml', 'ci.yml', 'coreloop.yml', 'factory-lanes.yml', 'factory.yml']);
   });
 
   it('actionlint finds nothing in any of them', async () => {
@@ -56,13 +58,30 @@ describe('the workflows', () => {
     const w = await workflow('factory.yml');
     const inputs = w.on.workflow_dispatch.inputs;
     expect(inputs.command.type).toBe('choice');
-    expect([...inputs.command.options].sort()).toEqual(COMMANDS.filter((c) => c !== 'policy').sort());
+    expect([...inputs.command.options].sort()).toEqual(COMMANDS.filter((c) => !['policy', ...LANE_COMMANDS].includes(c)).sort());
     expect(inputs.truck).toMatchObject({ type: 'choice', options: ['next', 'A', 'B'] });
     expect(inputs.resume.type).toBe('boolean');
     expect(inputs['dry-run'].type).toBe('boolean');
     expect(w.concurrency['cancel-in-progress']).toBe(false);
     for (const s of w.on.schedule) expect(s.cron.split(' ')[0]).not.toBe('0');
     expect(w.permissions).toEqual({ contents: 'write', checks: 'write' });
+  });
+
+  it('factory-lanes: prepare, a matrix of lanes from its output, a merge that always runs once the run departed, all in the factory\'s concurrency group', async () => {
+    const w = await workflow('factory-lanes.yml');
+    const factory = await workflow('factory.yml');
+    expect(w.concurrency).toEqual(factory.concurrency);
+    expect(w.on.workflow_dispatch.inputs.truck).toMatchObject({ type: 'choice', options: ['next', 'A', 'B'] });
+    const step = (job: string) => w.jobs[job].steps.find((s: Yaml) => s.uses === './action');
+    expect(step('prepare').with.command).toBe('prepare-lanes');
+    expect(w.jobs.prepare.outputs).toEqual({ 'run-id': '${{ steps.g7.outputs.run-id }}', lanes: '${{ steps.g7.outputs.lanes }}' });
+    expect(w.jobs.lane.strategy).toEqual({ 'fail-fast': false, matrix: { lane: '${{ fromJSON(needs.prepare.outputs.lanes) }}' } });
+    expect(step('lane').with).toMatchObject({ command: 'lane', 'run-id': '${{ needs.prepare.outputs.run-id }}', lanes: '${{ matrix.lane }}' });
+    expect(w.jobs.merge.needs).toEqual(['prepare', 'lane']);
+    expect(w.jobs.merge.if).toMatch(/^\$\{\{ always\(\) && /);
+    expect(step('merge').with).toMatchObject({ command: 'merge-lanes', 'run-id': '${{ needs.prepare.outputs.run-id }}' });
+    // Every job checks out the branch as it is now: the commit that started the workflow lacks the prepare job's.
+    for (const job of ['prepare', 'lane', 'merge']) expect(w.jobs[job].steps.find((s: Yaml) => s.uses === 'actions/checkout@v4').with.ref).toBe('${{ github.ref_name }}');
   });
 
   it('coreloop: the nightly job mines only; opening a pull request needs a dispatch with a candidate', async () => {

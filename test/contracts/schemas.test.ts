@@ -17,7 +17,7 @@ describe('contracts', () => {
   });
 
   it('ships one schema per contract', () => {
-    expect(SCHEMA_NAMES).toEqual(['card', 'pack', 'dayplan', 'factory', 'packet', 'state', 'journal', 'verify_report', 'hash_manifest', 'audit_record', 'coreloop_candidates']);
+    expect(SCHEMA_NAMES).toEqual(['card', 'pack', 'dayplan', 'factory', 'packet', 'state', 'journal', 'verify_report', 'hash_manifest', 'audit_record', 'coreloop_candidates', 'lane_plan']);
   });
 
   it('every shipped schema is a valid JSON Schema (g7 skips this check at run time)', () => {

@@ -8,10 +8,10 @@ import { parse } from 'yaml';
 import { REPO, tempRepo } from '../helpers.js';
 import { git, initGit } from '../factory/fixture.js';
 import { lint } from '../action/actionlint.js';
-import { branchProtection, coreloopWorkflow, factoryWorkflow, policyWorkflow, ruleset } from '../../src/cli/scaffold.js';
+import { branchProtection, coreloopWorkflow, factoryLanesWorkflow, factoryWorkflow, policyWorkflow, ruleset } from '../../src/cli/scaffold.js';
 import { POLICY_ACTIVITIES } from '../../src/policy/auto-merge.js';
 
-const SCAFFOLDED = ['ssot/factory.yaml', 'ssot/rules/tags.yaml', 'ssot/.gitignore', '.github/workflows/factory.yml', '.github/workflows/ai-policy.yml', '.github/workflows/coreloop.yml', '.github/CODEOWNERS', '.github/rulesets/main.json', '.github/branch-protection.json'];
+const SCAFFOLDED = ['ssot/factory.yaml', 'ssot/rules/tags.yaml', 'ssot/.gitignore', '.github/workflows/factory.yml', '.github/workflows/factory-lanes.yml', '.github/workflows/ai-policy.yml', '.github/workflows/coreloop.yml', '.github/CODEOWNERS', '.github/rulesets/main.json', '.github/branch-protection.json'];
 
 describe('g7 init', () => {
   it('scaffolds the SSOT, the workflows using the action by reference, CODEOWNERS and protection, and prints the one-time settings', async () => {
@@ -26,7 +26,7 @@ describe('g7 init', () => {
     expect(factory.jobs.truck.steps.filter((s: { uses?: string }) => s.uses?.includes('/action@')).map((s: { uses: string }) => s.uses)).toEqual(['acme/g7/action@v1', 'acme/g7/action@v1']);
     const policy = parse(await readFile(path.join(repo.root, '.github/workflows/ai-policy.yml'), 'utf8'));
     expect(policy.jobs['block-coreloop-auto-merge'].steps).toEqual([{ uses: 'acme/g7/action@v1', with: { command: 'policy', 'github-token': '${{ github.token }}' } }]);
-    for (const w of ['factory.yml', 'ai-policy.yml', 'coreloop.yml']) expect(await lint(await readFile(path.join(repo.root, '.github/workflows', w), 'utf8'), w)).toEqual([]);
+    for (const w of ['factory.yml', 'factory-lanes.yml', 'ai-policy.yml', 'coreloop.yml']) expect(await lint(await readFile(path.join(repo.root, '.github/workflows', w), 'utf8'), w)).toEqual([]);
 
     expect(await readFile(path.join(repo.root, '.github/CODEOWNERS'), 'utf8')).toMatch(/^\* +@acme$/m);
     const rules = JSON.parse(await readFile(path.join(repo.root, '.github/rulesets/main.json'), 'utf8'));
@@ -68,6 +68,7 @@ describe("this repository's own GitHub files", () => {
     const checks = ['test', 'block-coreloop-auto-merge'];
     const expected: [string, string][] = [
       ['.github/workflows/factory.yml', factoryWorkflow(local)],
+      ['.github/workflows/factory-lanes.yml', factoryLanesWorkflow(local)],
       ['.github/workflows/ai-policy.yml', policyWorkflow(local, POLICY_ACTIVITIES)],
       ['.github/workflows/coreloop.yml', coreloopWorkflow(local)],
       ['.github/rulesets/main.json', ruleset(0, checks)],

@@ -1,2 +1,0 @@
-import { createRequire as __g7CreateRequire } from 'node:module'; const require = __g7CreateRequire(import.meta.url);
-import{a,b,c,d,e}from"./chunk-3DURAK3T.mjs";import"./chunk-NICFGGVX.mjs";import"./chunk-PQRHRS2M.mjs";import"./chunk-SHVKIB54.mjs";import"./chunk-KDZUSFAP.mjs";import"./chunk-HMCVIAXL.mjs";import"./chunk-OMTOMJEE.mjs";import"./chunk-BHPWLQE2.mjs";import"./chunk-BL74G7LK.mjs";import"./chunk-72W5J42C.mjs";import"./chunk-Q4KT5GYC.mjs";import"./chunk-2PYAGR7Y.mjs";export{b as commitAndPush,d as commitUrl,a as headOnRemote,c as pushHead,e as treeUrl};
