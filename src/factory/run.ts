@@ -181,7 +181,7 @@ export async function runFactory(deps: FactoryDeps, opts: RunOptions): Promise<R
         }
       }
       // The models the truck's cards need must exist and have a price: a typo fails here, not hours in.
-      await checkModels(deps.config, deps.worker, deps.display(deps.layout.factoryFile), (await readPacket(packetFile(deps.layout, pick.day, pick.round, pick.truck))).map((s) => s.card));
+      await checkModels(deps.config, deps.worker, deps.display(deps.layout.factoryFile), (await readPacket(packetFile(deps.layout, pick.day, pick.round, pick.truck))).map((s) => s.card), pre.warn);
       const id = nextRunId(runs);
       const why = state.state === 'RECOVERABLE' ? `resumes the truck after RECOVERABLE (${state.last_stop?.reason ?? ''})` : 'departs';
       if (opts.prepareLanes) return await departLanes(deps, opts, { id, ...pick, why }, state, early);
@@ -262,7 +262,10 @@ async function driveTruck(deps: FactoryDeps, opts: RunOptions, run: ActiveRun, s
     else if (next !== 'RECOVERABLE') stalled = 0;
     if (kind === 'transient' && stalled >= STALLS_TO_FAIL_STOP && extra.card && extra.triage) {
       const note = `Stopped RECOVERABLE ${stalled} times in a row without a card getting further (${extra.triage.reason}): the cause does not clear by itself.`;
-      const rework = await writeReworkPack(deps.layout, { created_at: deps.now(), run: run.id, day: run.day, truck: run.truck, slot: extra.slot ?? 0, card: extra.card, triage: { ...extra.triage, transient: false }, attempts: extra.excerpts ?? [], evidence: extra.files ?? [] }, note);
+      // The cause's own fix stays; "it resumes by itself" does not hold any more: a person must `g7 resume`.
+      const causeFix = (extra.triage.hint ?? '').split('; ').filter((c) => c && !/resumes at this card/.test(c)).map((c) => `${c}; `).join('');
+      extra = { ...extra, triage: { ...extra.triage, transient: false, hint: `${causeFix}it did not clear over ${stalled} runs, so the factory waits for a person` } };
+      const rework = await writeReworkPack(deps.layout, { created_at: deps.now(), run: run.id, day: run.day, truck: run.truck, slot: extra.slot ?? 0, card: extra.card!, triage: extra.triage!, attempts: extra.excerpts ?? [], evidence: extra.files ?? [] }, note);
       files.push(toRepoPath(deps.layout.repoRoot, rework));
       next = 'FAIL_STOP';
       reason = `no progress on ${stalled} resumes in a row: ${reason}`;
