@@ -12,8 +12,15 @@ function offset(): number {
   return offsetMs;
 }
 
-/** Milliseconds since the epoch, as Date.now(). */
-export const nowMs = (): number => Date.now() + offset();
+/**
+ * Milliseconds since the epoch, as Date.now(). The offset is read first: on the first call it is fixed against a
+ * Date.now() taken inside offset(), and a Date.now() read before it would put the clock a millisecond or so before
+ * G7_NOW (a report "at 07:00" printed 06:59).
+ */
+export const nowMs = (): number => {
+  const o = offset();
+  return Date.now() + o;
+};
 
 /** The current time as an ISO string (UTC). */
 export const nowIso = (): string => new Date(nowMs()).toISOString();

@@ -1,7 +1,15 @@
-// Worker thread entry: the per-card checks of a large backlog (schema, rule language, paths), run beside the
-// main thread's read of the same file (see loadBacklog). Built as dist/backlog-check.mjs next to the CLI.
+// Worker thread entry: reads and checks one part of a large backlog (see loadBacklog) and hands back its
+// compact view; the typed arrays are moved, not copied. Built as dist/backlog-check.mjs next to the CLI.
 import { parentPort, workerData } from 'node:worker_threads';
-import { checkCardsInFile } from './backlog.js';
+import { SchemaError } from '../contracts/errors.js';
+import { readBacklogPart, type PartJob } from './backlog-part.js';
 
-const { file, display, max } = workerData as { file: string; display: string; max: number };
-parentPort!.postMessage(await checkCardsInFile(file, display, max));
+try {
+  const part = await readBacklogPart(workerData as PartJob);
+  const arrays = [part.keys, part.meta, part.cardLines, part.depStart, part.depKeys];
+  parentPort!.postMessage({ part }, arrays.map((a) => a.buffer as ArrayBuffer));
+} catch (err) {
+  // A user's mistake (not UTF-8, …) goes back as its problems, so the main thread reports it as it would its own.
+  if (err instanceof SchemaError) parentPort!.postMessage({ problems: err.problems });
+  else throw err;
+}

@@ -1,20 +1,23 @@
 // Reading a backlog (one card per JSONL line), the one way: streaming, every card checked against the
-// contract and the rule language, then the graph checks (duplicate ids, unknown deps, cycles). Only a
-// compact view is kept per card, so a million-card backlog fits in memory; full cards are re-read by line.
-import { access, stat } from 'node:fs/promises';
+// contract and the rule language, then the graph checks (duplicate ids, unknown deps, cycles). Each line is
+// parsed once, and only a compact view is kept per card (integer keys in typed arrays), so a million-card
+// backlog fits in memory; full cards are re-read by line. A large backlog is read in two halves by two
+// worker threads at once while this thread hashes the file.
+import { access, open, stat } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { createHash } from 'node:crypto';
 import type { WorkCard } from '../contracts/types.gen.js';
-import { ProblemList, type Problem } from '../contracts/errors.js';
-import { isValid, explain, SCHEMAS } from '../contracts/validate.js';
-import { forEachLine, readJsonl } from '../ssot/jsonl.js';
-import { repoPathProblem } from '../ssot/paths.js';
-import { ruleProblems } from '../rules/parse.js';
-import { IdIndex, idKey, findCycles } from './card-graph.js';
+import { ProblemList, SchemaError, type Problem } from '../contracts/errors.js';
+import { SCHEMAS } from '../contracts/validate.js';
+import { forEachLine, type ByteRange } from '../ssot/jsonl.js';
+import { sniffEncoding } from '../ssot/text.js';
+import { IdIndex, idFromKey, findCycles } from './card-graph.js';
+import { readBacklogPart, type BacklogPart, type PartJob } from './backlog-part.js';
+import type { CardTable, Prio } from './card-graph.js';
 
-export type Prio = 'A' | 'B' | 'C' | 'D';
+export type { Prio, CardTable } from './card-graph.js';
 
 /** What packing needs of a card: its id, class, deps and where it is in the file. */
 export interface CardRef {
@@ -26,39 +29,11 @@ export interface CardRef {
 }
 
 export interface LoadedBacklog {
-  cards: CardRef[];
-  /** Always undefined: the ids and deps of a loaded backlog are checked (now, or when its stamp was made),
-   * so the packer needs no index of its own beyond the one it builds for departed trucks. */
-  index: Map<string, number> | undefined;
+  /** The cards the contract accepts; their ids and deps are checked (now, or when its stamp was made). */
+  cards: CardTable;
   problems: ProblemList;
-  /** sha256 of the file's bytes, computed while streaming. */
+  /** sha256 of the file's bytes. */
   sha256: string;
-}
-
-const NO_DEPS: string[] = Object.freeze([]) as unknown as string[];
-
-const NO_PROBLEMS: Problem[] = [];
-
-/** Per-card checks beyond the schema; `display` names the file in problems. Allocation-free when the card is fine. */
-export function checkCard(card: WorkCard, display: string, line: number): Problem[] {
-  let out = NO_PROBLEMS;
-  const p = (field: string, rule: string, message: string, hint?: string) => {
-    if (out === NO_PROBLEMS) out = [];
-    out.push({ file: display, line, field, rule, message, hint });
-  };
-  // The schema has already checked the id's form: L{lane}_{TYPE}_{NNNNNN}.
-  const lane = card.id.charCodeAt(1) - 48;
-  if (lane !== card.lane) p('id', 'card.id-lane', `id ${card.id} says lane ${lane} but "lane" is ${card.lane}`);
-  if (!card.id.startsWith(card.type, 3) || card.id.length !== card.type.length + 10) p('id', 'card.id-type', `id ${card.id} says type ${card.id.slice(3, -7)} but "type" is ${card.type}`);
-  const why = repoPathProblem(card.output);
-  if (why) p('output', 'card.path-escape', `output "${card.output}" ${why}`, 'outputs are written inside the repository');
-  const acceptProblems = ruleProblems(card.accept, 'accept');
-  for (const rp of acceptProblems) p('accept', rp.rule, `${rp.message} (column ${rp.col} of "${card.accept}")`, rp.hint);
-  const failfastProblems = ruleProblems(card.failfast, 'failfast');
-  for (const rp of failfastProblems) p('failfast', rp.rule, `${rp.message} (column ${rp.col} of "${card.failfast}")`, rp.hint);
-  if (card.deps.length > 0 && card.deps.includes(card.id)) p('deps', 'card.self-dependency', `card ${card.id} depends on itself`);
-  if (card.type === 'PATCH' && !card.pack) p('pack', 'card.patch-needs-pack', 'a PATCH card needs a work pack listing the files it may write');
-  return out;
 }
 
 // The checker's identity: the shipped contracts plus a version for the checks written in code. A stamp
@@ -66,107 +41,122 @@ export function checkCard(card: WorkCard, display: string, line: number): Proble
 const CHECKS_VERSION = 1;
 export const CHECKER = createHash('sha256').update(JSON.stringify(SCHEMAS)).update(String(CHECKS_VERSION)).digest('hex').slice(0, 16);
 
-/**
- * Reads only what packing needs, hashing the bytes as it goes, for a backlog whose exact bytes were fully
- * checked before (`trusted` is that check's sha256). Returns undefined when the bytes differ: then the
- * caller must run the full check.
- */
-async function loadTrusted(file: string, display: string, trusted: string): Promise<LoadedBacklog | undefined> {
-  const cards: CardRef[] = [];
+/** sha256 of a file, read through one reused buffer (a backlog may be hundreds of MB; a fresh buffer per
+ * read is work for the garbage collector of the thread that also checks the graph). */
+export async function fileSha256(file: string): Promise<string> {
   const hash = createHash('sha256');
-  let bad = false;
-  await forEachLine(
-    file,
-    (text, line) => {
-      if (text.length === 0 || (text.charCodeAt(0) <= 32 && text.trim() === '')) return;
-      let c: WorkCard;
-      try {
-        c = JSON.parse(text) as WorkCard;
-      } catch {
-        bad = true;
-        return 'stop';
-      }
-      cards.push({ id: c.id, prio: c.prio, lane: c.lane, deps: c.deps.length ? c.deps : NO_DEPS, line });
-      return undefined;
-    },
-    display,
-    (raw) => hash.update(raw),
-  );
-  const sha256 = hash.digest('hex');
-  if (bad || sha256 !== trusted) return undefined;
-  return { cards, index: undefined, problems: new ProblemList(), sha256 };
+  const fh = await open(file, 'r');
+  try {
+    const buf = Buffer.allocUnsafe(1 << 20);
+    for (let n; (n = (await fh.read(buf, 0, buf.length)).bytesRead) > 0; ) hash.update(buf.subarray(0, n));
+  } finally {
+    await fh.close();
+  }
+  return hash.digest('hex');
 }
 
-/** What the per-card checks of a backlog found: the first `max` problems by line, how many in all, and the
- * lines whose card the schema refused (they are not cards: no id, dep or pack of theirs counts). */
-export interface CardChecks {
-  items: Problem[];
-  total: number;
-  invalid: number[];
-}
+// Below this size a worker's start-up (a thread, its own copy of the checker's modules) is not worth it.
+const WORKERS_FROM_BYTES = 8 << 20;
+const PART_WORKER = new URL('./backlog-check.mjs', import.meta.url);
 
-class CardChecker {
-  private readonly checks: CardChecks = { items: [], total: 0, invalid: [] };
-  constructor(
-    private readonly display: string,
-    private readonly max: number,
-  ) {}
-
-  /** Checks one parsed line; true when the schema accepts it as a card. */
-  check(value: unknown, line: number): boolean {
-    if (!isValid('card', value)) {
-      this.checks.invalid.push(line);
-      this.add(explain('card', value, { file: this.display, line }));
-      return false;
+/** Two halves of a UTF-8 file, cut after the newline nearest past the middle; undefined when the file is
+ * small, not UTF-8, has no such newline, or the worker's bundle is not there (running from source). */
+async function halves(file: string): Promise<ByteRange[] | undefined> {
+  if (PART_WORKER.protocol !== 'file:' || !existsSync(fileURLToPath(PART_WORKER))) return undefined;
+  const size = await stat(file).then((s) => s.size, () => 0);
+  if (size < WORKERS_FROM_BYTES) return undefined;
+  const fh = await open(file, 'r');
+  try {
+    const buf = Buffer.alloc(64 << 10);
+    await fh.read(buf, 0, 4, 0);
+    if (sniffEncoding(buf.subarray(0, 4)).encoding !== 'utf-8') return undefined;
+    for (let at = size >> 1; at < size; at += buf.length) {
+      const { bytesRead } = await fh.read(buf, 0, buf.length, at);
+      if (bytesRead === 0) break;
+      const nl = buf.subarray(0, bytesRead).indexOf(10);
+      if (nl >= 0) return at + nl + 1 < size ? [{ start: 0, end: at + nl + 1 }, { start: at + nl + 1, end: size }] : undefined;
     }
-    this.add(checkCard(value as WorkCard, this.display, line));
-    return true;
-  }
-
-  private add(found: Problem[]): void {
-    for (const p of found) if (this.checks.total++ < this.max) this.checks.items.push(p);
-  }
-
-  result(): CardChecks {
-    return this.checks;
+    return undefined;
+  } finally {
+    await fh.close();
   }
 }
 
-/** The per-card checks of a backlog file, reading it on its own: what the worker thread runs. Lines that are
- * not JSON are skipped: the main thread's reader reports them. */
-export async function checkCardsInFile(file: string, display: string, max: number): Promise<CardChecks> {
-  const checker = new CardChecker(display, max);
-  await forEachLine(
-    file,
-    (text, line) => {
-      if (text.length === 0 || (text.charCodeAt(0) <= 32 && text.trim() === '')) return;
-      let value: unknown;
-      try {
-        value = JSON.parse(text);
-      } catch {
-        return;
-      }
-      checker.check(value, line);
-    },
-    display,
-  );
-  return checker.result();
-}
-
-// Below this size the worker's start-up (a thread, its own copy of the checker's modules) is not worth it.
-const WORKER_FROM_BYTES = 8 << 20;
-const CHECK_WORKER = new URL('./backlog-check.mjs', import.meta.url);
-
-function checkInWorker(file: string, display: string, max: number): { result: Promise<CardChecks>; stop: () => void } | undefined {
-  if (CHECK_WORKER.protocol !== 'file:' || !existsSync(fileURLToPath(CHECK_WORKER))) return undefined;
-  const worker = new Worker(CHECK_WORKER, { workerData: { file, display, max } });
-  const result = new Promise<CardChecks>((resolve, reject) => {
-    worker.once('message', (m: CardChecks) => resolve(m));
+function readInWorker(job: PartJob): { result: Promise<BacklogPart>; stop: () => void } {
+  const worker = new Worker(PART_WORKER, { workerData: job });
+  const result = new Promise<BacklogPart>((resolve, reject) => {
+    worker.once('message', (m: { part?: BacklogPart; problems?: Problem[] }) => (m.part ? resolve(m.part) : reject(new SchemaError(m.problems ?? []))));
     worker.once('error', reject);
-    worker.once('exit', (code) => reject(new Error(`the backlog check worker exited with code ${code} before it answered`)));
+    worker.once('exit', (code) => reject(new Error(`a backlog reading worker exited with code ${code} before it answered`)));
   });
-  result.catch(() => {}); // awaited after the main read; a failure meanwhile must not go unhandled
+  result.catch(() => {}); // awaited in order below; a failure meanwhile must not go unhandled
   return { result, stop: () => void worker.terminate() };
+}
+
+const shifted = (ps: Problem[], by: number): Problem[] => (by === 0 ? ps : ps.map((p) => (p.line === undefined ? p : { ...p, line: p.line + by })));
+
+/** The parts of a file as one, lines numbered from the file's first. */
+function joinParts(parts: BacklogPart[]): BacklogPart {
+  if (parts.length === 1) return parts[0]!;
+  const count = parts.reduce((n, p) => n + p.count, 0);
+  const depCount = parts.reduce((n, p) => n + p.depKeys.length, 0);
+  const out: BacklogPart = {
+    lines: 0, records: 0, count, keys: new Int32Array(count), meta: new Uint8Array(count), cardLines: new Int32Array(count), depStart: new Int32Array(count + 1), depKeys: new Int32Array(depCount),
+    packs: [], readProblems: [], readDropped: 0, checkProblems: [], checkDropped: 0, bad: false,
+  };
+  const packs = new Set<string>();
+  let at = 0;
+  let depAt = 0;
+  for (const p of parts) {
+    out.keys.set(p.keys, at);
+    out.meta.set(p.meta, at);
+    for (let i = 0; i < p.count; i++) {
+      out.cardLines[at + i] = p.cardLines[i]! + out.lines;
+      out.depStart[at + i] = p.depStart[i]! + depAt;
+    }
+    out.depKeys.set(p.depKeys, depAt);
+    for (const r of p.packs) if (!packs.has(r.pack)) {
+      packs.add(r.pack);
+      out.packs.push({ pack: r.pack, line: r.line + out.lines });
+    }
+    out.readProblems.push(...shifted(p.readProblems, out.lines));
+    out.checkProblems.push(...shifted(p.checkProblems, out.lines));
+    out.readDropped += p.readDropped;
+    out.checkDropped += p.checkDropped;
+    out.records += p.records;
+    out.bad ||= p.bad;
+    out.lines += p.lines;
+    at += p.count;
+    depAt += p.depKeys.length;
+  }
+  out.depStart[count] = depAt;
+  return out;
+}
+
+/** Reads a backlog once, in two halves on two worker threads when it is large, and hashes its bytes. */
+async function readBacklog(file: string, display: string, max: number, check: boolean): Promise<{ part: BacklogPart; sha256: string }> {
+  const ranges = await halves(file);
+  if (!ranges) {
+    const hash = createHash('sha256');
+    const part = await readBacklogPart({ file, display, max, range: undefined, check }, (raw) => hash.update(raw));
+    return { part, sha256: hash.digest('hex') };
+  }
+  const jobs = ranges.map((range) => readInWorker({ file, display, max, range, check }));
+  try {
+    const sha256 = await fileSha256(file);
+    const parts: BacklogPart[] = [];
+    let lines = 0;
+    for (const job of jobs) {
+      const part = await job.result.catch((err: unknown) => {
+        throw err instanceof SchemaError ? new SchemaError(shifted(err.problems, lines)) : err;
+      });
+      parts.push(part);
+      lines += part.lines;
+    }
+    return { part: joinParts(parts), sha256 };
+  } finally {
+    for (const job of jobs) job.stop();
+  }
 }
 
 /** Merges lists each sorted by line; on the same line, earlier lists first. */
@@ -195,86 +185,56 @@ export async function loadBacklog(
   display: string,
   opts: { known?: Set<string>; packExists?: (id: string) => Promise<boolean>; maxProblems?: number; trusted?: string } = {},
 ): Promise<LoadedBacklog> {
-  if (opts.trusted) {
-    const fast = await loadTrusted(file, display, opts.trusted);
-    if (fast) return fast;
-  }
   const max = opts.maxProblems ?? 50;
-  // The per-card checks (schema, rules, paths) run beside this thread's read in a worker thread when the
-  // backlog is large and the worker's bundle is there (the CLI build ships it); otherwise inline.
-  const { size } = await stat(file).catch(() => ({ size: 0 }));
-  const inWorker = size >= WORKER_FROM_BYTES ? checkInWorker(file, display, max) : undefined;
-  const inline = inWorker ? undefined : new CardChecker(display, max);
-  let refs: CardRef[] = [];
-  let packRefs: { pack: string; line: number }[] = [];
-  const hash = createHash('sha256');
-  let read;
-  try {
-    read = await readJsonl(
-      file,
-      (value, line) => {
-        if (inline ? !inline.check(value, line) : value === null || typeof value !== 'object') return;
-        const card = value as WorkCard; // checked inline, or by the worker: refused cards are dropped below
-        refs.push({ id: card.id, prio: card.prio, lane: card.lane, deps: Array.isArray(card.deps) && card.deps.length ? card.deps : NO_DEPS, line });
-        if (card.pack) packRefs.push({ pack: card.pack, line });
-      },
-      { display, onChunk: (raw) => hash.update(raw), maxProblems: max },
-    );
-  } catch (err) {
-    inWorker?.stop();
-    throw err;
+  if (opts.trusted) {
+    const fast = await readBacklog(file, display, max, false);
+    if (!fast.part.bad && fast.sha256 === opts.trusted) return { cards: fast.part, problems: new ProblemList(), sha256: fast.sha256 };
   }
-  const checks = inline ? inline.result() : await inWorker!.result;
-  if (!inline && checks.invalid.length > 0) {
-    const refused = new Set(checks.invalid);
-    refs = refs.filter((r) => !refused.has(r.line));
-    packRefs = packRefs.filter((r) => !refused.has(r.line));
-  }
-
-  const cards = refs;
-  const index = new IdIndex(cards.length); // id key → position in `cards` (first occurrence)
+  const { part: p, sha256 } = await readBacklog(file, display, max, true);
+  const n = p.count;
+  const index = new IdIndex(n); // id key → position of its first card
   const duplicates: Problem[] = [];
-  for (let i = 0; i < cards.length; i++) {
-    const c = cards[i]!;
-    const key = idKey(c.id);
+  for (let i = 0; i < n; i++) {
+    const key = p.keys[i]!;
     const first = index.get(key);
-    if (first !== undefined) duplicates.push({ file: display, line: c.line, field: 'id', rule: 'backlog.duplicate-id', message: `duplicate id ${c.id} (first on line ${cards[first]!.line})`, hint: 'card ids must be unique in a backlog' });
+    if (first !== undefined) duplicates.push({ file: display, line: p.cardLines[i]!, field: 'id', rule: 'backlog.duplicate-id', message: `duplicate id ${idFromKey(key)} (first on line ${p.cardLines[first]!})`, hint: 'card ids must be unique in a backlog' });
     else index.set(key, i);
   }
   // Problems by line, as one reading would meet them: bad JSON, then a card's own problems, then its id
   // being a duplicate. Each list holds its first `max` by line, so their merge holds the first `max` of all.
   const problems = new ProblemList(max);
-  for (const p of mergeByLine([read.problems.items, checks.items, duplicates])) problems.add(p);
-  problems.dropped += read.problems.dropped + checks.total - checks.items.length;
-  const packs = new Map<string, number>();
-  for (const r of packRefs) if (!packs.has(r.pack)) packs.set(r.pack, r.line);
-  if (read.records === 0 && problems.size === 0) problems.add({ file: display, line: 1, rule: 'backlog.empty', message: 'the backlog has no cards', hint: 'compile a day plan with `g7 plan compile`' });
+  for (const q of mergeByLine([p.readProblems, p.checkProblems, duplicates])) problems.add(q);
+  problems.dropped += p.readDropped + p.checkDropped;
+  if (p.records === 0 && problems.size === 0) problems.add({ file: display, line: 1, rule: 'backlog.empty', message: 'the backlog has no cards', hint: 'compile a day plan with `g7 plan compile`' });
 
-  // The dependency graph by position, for the cycle check: deps[start[i] .. start[i+1]) are card i's.
+  // The dependency graph by position, for the cycle check: edges[start[i] .. start[i+1]) are card i's.
   const known = opts.known ?? new Set<string>();
-  const start = new Int32Array(cards.length + 1);
-  const edges: number[] = [];
-  for (let i = 0; i < cards.length; i++) {
-    const c = cards[i]!;
-    start[i] = edges.length;
-    for (const d of c.deps) {
-      const at = index.get(idKey(d));
-      if (at !== undefined) edges.push(at);
-      else if (!known.has(d))
-        problems.add({ file: display, line: c.line, field: 'deps', rule: 'backlog.unknown-dep', message: `card ${c.id} depends on ${d}, which is neither in this backlog nor done`, hint: 'fix the id or add the card' });
+  const start = new Int32Array(n + 1);
+  const edges = new Int32Array(p.depKeys.length);
+  let e = 0;
+  for (let i = 0; i < n; i++) {
+    start[i] = e;
+    for (let k = p.depStart[i]!; k < p.depStart[i + 1]!; k++) {
+      const at = index.get(p.depKeys[k]!);
+      if (at !== undefined) edges[e++] = at;
+      else {
+        const d = idFromKey(p.depKeys[k]!);
+        if (!known.has(d))
+          problems.add({ file: display, line: p.cardLines[i]!, field: 'deps', rule: 'backlog.unknown-dep', message: `card ${idFromKey(p.keys[i]!)} depends on ${d}, which is neither in this backlog nor done`, hint: 'fix the id or add the card' });
+      }
     }
   }
-  start[cards.length] = edges.length;
-  for (const cycle of findCycles({ start, edges: Int32Array.from(edges) }, 5)) {
-    const ids = cycle.map((i) => cards[i]!.id);
-    problems.add({ file: display, line: cards[cycle[0]!]!.line, field: 'deps', rule: 'backlog.cycle', message: `dependency cycle: ${ids.join(' → ')}`, hint: 'cards in a cycle can never run; remove one of the deps' });
+  start[n] = e;
+  for (const cycle of findCycles({ start, edges: edges.subarray(0, e) }, 5)) {
+    const ids = cycle.map((i) => idFromKey(p.keys[i]!));
+    problems.add({ file: display, line: p.cardLines[cycle[0]!]!, field: 'deps', rule: 'backlog.cycle', message: `dependency cycle: ${ids.join(' → ')}`, hint: 'cards in a cycle can never run; remove one of the deps' });
   }
   if (opts.packExists) {
-    for (const [id, line] of packs) {
-      if (!(await opts.packExists(id))) problems.add({ file: display, line, field: 'pack', rule: 'backlog.pack-missing', message: `work pack "${id}" not found`, hint: 'add backlog/packs/<id>.json or fix the card' });
+    for (const { pack, line } of p.packs) {
+      if (!(await opts.packExists(pack))) problems.add({ file: display, line, field: 'pack', rule: 'backlog.pack-missing', message: `work pack "${pack}" not found`, hint: 'add backlog/packs/<id>.json or fix the card' });
     }
   }
-  return { cards, index: undefined, problems, sha256: hash.digest('hex') };
+  return { cards: p, problems, sha256 };
 }
 
 /** Full cards for the given line numbers, in the order asked, by re-reading the file (no JSON parse of the rest). */

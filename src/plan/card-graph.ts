@@ -1,6 +1,40 @@
 // Card ids and the dependency graph, for checks over a million cards: an id as one integer, an index from
 // those integers to positions in typed arrays, and the cycle search over positions.
 
+export type Prio = 'A' | 'B' | 'C' | 'D';
+export const PRIOS: readonly Prio[] = ['A', 'B', 'C', 'D'];
+
+/** Cards as packing sees them, in file order, in typed arrays: card i is keys[i] (its id's `idKey`). */
+export interface CardTable {
+  count: number;
+  keys: Int32Array;
+  /** The class (index into PRIOS) in the low 2 bits, the lane above them. */
+  meta: Uint8Array;
+  cardLines: Int32Array;
+  /** Card i's deps are depKeys[depStart[i] … depStart[i + 1] - 1]. */
+  depStart: Int32Array;
+  depKeys: Int32Array;
+}
+
+/** A table of the given cards (ids and deps of the contract's form). */
+export function cardTable(cards: { id: string; prio: Prio; lane: number; deps: string[]; line: number }[]): CardTable {
+  const depStart = new Int32Array(cards.length + 1);
+  const depKeys: number[] = [];
+  cards.forEach((c, i) => {
+    depStart[i] = depKeys.length;
+    for (const d of c.deps) depKeys.push(idKey(d));
+  });
+  depStart[cards.length] = depKeys.length;
+  return {
+    count: cards.length,
+    keys: Int32Array.from(cards, (c) => idKey(c.id)),
+    meta: Uint8Array.from(cards, (c) => PRIOS.indexOf(c.prio) | (c.lane << 2)),
+    cardLines: Int32Array.from(cards, (c) => c.line),
+    depStart,
+    depKeys: Int32Array.from(depKeys),
+  };
+}
+
 /** Card id key → position of the card's first occurrence: open addressing over two typed arrays, sized once
  * for the backlog; a fraction of a Map's memory for a million ids. */
 export class IdIndex {
@@ -87,6 +121,13 @@ function typeCode(id: string): number {
   }
 }
 
+const CARD_ID = /^L[1-8]_(SCAN|TAG|STRIKE|TEST|PATCH|VERIFY|TRIAGE)_[0-9]{6}$/;
+
+/** Whether a string is a card id of the contract's form (the only strings `idKey` takes). */
+export function isCardId(id: string): boolean {
+  return CARD_ID.test(id);
+}
+
 /**
  * A card id of the contract's form, L{lane}_{TYPE}_{NNNNNN}, as one integer: lane, type and number. Cheaper to
  * hash and compare than the string, for the million-card checks. Only for ids the schema has accepted.
@@ -95,4 +136,14 @@ export function idKey(id: string): number {
   let num = 0;
   for (let k = id.length - 6; k < id.length; k++) num = num * 10 + id.charCodeAt(k) - 48;
   return ((id.charCodeAt(1) - 49) * 8 + typeCode(id)) * 1_000_000 + num;
+}
+
+const TYPE_NAMES = ['TAG', 'SCAN', 'TEST', 'PATCH', 'STRIKE', 'VERIFY', 'TRIAGE'];
+
+/** The card id of a key made by `idKey`. */
+export function idFromKey(key: number): string {
+  const num = key % 1_000_000;
+  const laneType = (key - num) / 1_000_000;
+  const type = laneType % 8;
+  return `L${(laneType - type) / 8 + 1}_${TYPE_NAMES[type]}_${String(num).padStart(6, '0')}`;
 }

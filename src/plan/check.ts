@@ -46,7 +46,7 @@ export async function checkFile(file: string, layout: Layout, display: (p: strin
         const loaded = await loadBacklog(file, shown, { known, packExists: (id) => fileExists(workPackFile(layout, id)) });
         const problems = [...loaded.problems.items];
         if (loaded.problems.dropped) problems.push({ file: shown, rule: 'problems.truncated', message: `… and ${loaded.problems.dropped} more problems not shown` });
-        return { file: shown, kind, ok: problems.length === 0, summary: problems.length ? `${loaded.problems.size} problem(s)` : `valid backlog: ${loaded.cards.length} cards`, problems };
+        return { file: shown, kind, ok: problems.length === 0, summary: problems.length ? `${loaded.problems.size} problem(s)` : `valid backlog: ${loaded.cards.count} cards`, problems };
       }
       case 'pack': {
         const { problems } = await checkWorkPack(file, shown);

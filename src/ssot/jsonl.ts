@@ -2,7 +2,7 @@
 // last line (an interrupted append) told apart from a bad line so that our own logs can be repaired.
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
-import { sniffEncoding, type TextEncodingName } from './text.js';
+import { sniffEncoding, firstInvalidUtf8, type TextEncodingName } from './text.js';
 import { ProblemList, SchemaError, type Problem } from '../contracts/errors.js';
 import { parseJson } from './doc.js';
 
@@ -15,12 +15,20 @@ export interface LineScan {
   bytes: number;
 }
 
-/** Calls `onLine` for every line, \r stripped, in order. Decodes BOM/UTF-16 on the fly. */
+/** A part of a UTF-8 file, in bytes [start, end), that begins at the start of a line; its lines are numbered from 1. */
+export interface ByteRange {
+  start: number;
+  end: number;
+}
+
+/** Calls `onLine` for every line, \r stripped, in order. Decodes BOM/UTF-16 on the fly (for a `range` that
+ * does not start the file: UTF-8). */
 export async function forEachLine(
   file: string,
   onLine: (text: string, line: number) => void | 'stop',
   shown: string = file,
   onChunk?: (raw: Buffer) => void,
+  range?: ByteRange,
 ): Promise<LineScan> {
   let size: number;
   try {
@@ -28,11 +36,13 @@ export async function forEachLine(
   } catch {
     throw new SchemaError([{ file: shown, rule: 'file.missing', message: 'file not found', hint: 'check the path' }]);
   }
+  if (range) size = Math.max(0, Math.min(range.end, size) - range.start);
   // Reads of up to 1 MiB, but no bigger than the file: most files read here are a few hundred bytes, and a
   // 1 MiB buffer each is work for the garbage collector.
-  const stream = createReadStream(file, { highWaterMark: Math.min(1 << 20, Math.max(size + 1, 1024)) });
-  let decoder: TextDecoder | undefined;
+  const highWaterMark = Math.min(1 << 20, Math.max(size + 1, 1024));
+  const stream = createReadStream(file, range ? { highWaterMark, start: range.start, end: range.start + size - 1 } : { highWaterMark });
   let encoding: TextEncodingName = 'utf-8';
+  let decoder: TextDecoder | undefined = range && range.start > 0 ? new TextDecoder(encoding, { fatal: true }) : undefined;
   let carry = '';
   let line = 0;
   let stopped = false;
@@ -50,7 +60,11 @@ export async function forEachLine(
       try {
         text = carry + decoder.decode(buf, { stream: true });
       } catch {
-        throw new SchemaError([{ file: shown, line: line + 1, rule: 'text.encoding', message: `not valid ${encoding.toUpperCase()} text near this line`, hint: 'save the file as UTF-8' }]);
+        // The line of the first bad byte (lines of this read before it, after those of earlier reads), so
+        // that a file read in parts names the same line as one read whole.
+        let at = line + 1;
+        if (encoding === 'utf-8') for (let k = 0, bad = firstInvalidUtf8(buf); k < bad; k++) if (buf[k] === 10) at++;
+        throw new SchemaError([{ file: shown, line: at, rule: 'text.encoding', message: `not valid ${encoding.toUpperCase()} text near this line`, hint: 'save the file as UTF-8' }]);
       }
       let start = 0;
       for (let nl = text.indexOf('\n'); nl !== -1; nl = text.indexOf('\n', start)) {
@@ -96,7 +110,7 @@ export interface JsonlRead {
 export async function readJsonl(
   file: string,
   onRecord: (value: unknown, line: number, text: string) => Problem[] | void,
-  opts: { maxProblems?: number; display?: string; onChunk?: (raw: Buffer) => void } = {},
+  opts: { maxProblems?: number; display?: string; onChunk?: (raw: Buffer) => void; range?: ByteRange } = {},
 ): Promise<JsonlRead> {
   const shown = opts.display ?? file;
   const problems = new ProblemList(opts.maxProblems ?? 50);
@@ -120,7 +134,7 @@ export async function readJsonl(
     records++;
     const found = onRecord(value, line, text);
     if (found) problems.addAll(found);
-  }, shown, opts.onChunk);
+  }, shown, opts.onChunk, opts.range);
   let tornTail: JsonlRead['tornTail'];
   if (scan.unterminated && lastBad?.line === scan.unterminated.line) {
     tornTail = { line: lastBad.line };

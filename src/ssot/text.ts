@@ -36,7 +36,8 @@ export function lineColOfByte(bytes: Uint8Array, offset: number): { line: number
   return { line, col: offset - lineStart + 1 };
 }
 
-function firstInvalidUtf8(bytes: Uint8Array): number {
+/** Offset of the first byte that does not belong to valid UTF-8 (the length when there is none). */
+export function firstInvalidUtf8(bytes: Uint8Array): number {
   let i = 0;
   while (i < bytes.length) {
     const b = bytes[i]!;

@@ -3,7 +3,8 @@
 // remaining cards in order A → B → C. A card loads only when each dep is done or sits in an earlier slot
 // (same or earlier truck). Slot order is load order, so "earlier slot" is literal. A round is two trucks; a
 // day runs as many rounds as its backlog needs, each packed from what the rounds before it left.
-import type { CardRef, Prio } from '../plan/backlog.js';
+import type { CardRef } from '../plan/backlog.js';
+import { IdIndex, idKey, idFromKey, isCardId, PRIOS, type CardTable, type Prio } from '../plan/card-graph.js';
 
 export const OPS_120PLUS120 = Object.freeze({
   slots: 120,
@@ -44,65 +45,89 @@ export interface DayPack {
 /** A card's final outcome so far; SKIP is a person's `g7 resume --skip`. */
 export type Outcome = 'PASS' | 'FAIL' | 'SKIP';
 
+/** The card at position `i` of a table, as a placement shows it. */
+export function cardAt(cards: CardTable, i: number): CardRef {
+  const deps: string[] = [];
+  for (let k = cards.depStart[i]!; k < cards.depStart[i + 1]!; k++) deps.push(idFromKey(cards.depKeys[k]!));
+  return { id: idFromKey(cards.keys[i]!), prio: PRIOS[cards.meta[i]! & 3]!, lane: cards.meta[i]! >> 2, deps, line: cards.cardLines[i]! };
+}
+
 /**
  * Packs one round's two trucks from the cards not done yet. `fixed` holds the card ids, in slot order, of
- * this round's trucks that already departed: they are kept as they are and count as earlier slots.
+ * this round's trucks that already departed: they are kept as they are and count as earlier slots. Cards
+ * are told apart by their integer id keys; only the cards placed and named in the report become objects.
  */
 export function packDay(
-  cards: CardRef[],
+  cards: CardTable,
   outcomes: Map<string, Outcome>,
   fixed: Partial<Record<TruckName, string[]>> = {},
-  index?: Map<string, number>,
   /** True when every dep is known to exist (checked earlier): the unknown-dep scan is skipped. */
   depsChecked = false,
 ): DayPack {
-  let built = index;
-  const byId = () => (built ??= new Map(cards.map((c, i) => [c.id, i])));
-  const loaded = new Set<string>();
-  const isDone = (id: string) => outcomes.get(id) === 'PASS';
-  const satisfied = (c: CardRef) => c.deps.every((d) => isDone(d) || loaded.has(d));
+  const n = cards.count;
+  const { keys, depStart, depKeys } = cards;
+  const prioOf = (i: number): Prio => PRIOS[cards.meta[i]! & 3]!;
+  // Outcomes by key; an id not of the card form can be no card's nor any dep's.
+  const status = new Map<number, Outcome>();
+  for (const [id, o] of outcomes) if (isCardId(id)) status.set(idKey(id), o);
+  let built: IdIndex | undefined;
+  const byKey = () => {
+    if (built) return built;
+    built = new IdIndex(n);
+    for (let i = 0; i < n; i++) built.set(keys[i]!, i); // the last of an id, as a Map built from the list
+    return built;
+  };
+  const loaded = new Set<number>();
+  const isDone = (key: number) => status.get(key) === 'PASS';
+  const satisfied = (i: number) => {
+    for (let k = depStart[i]!; k < depStart[i + 1]!; k++) if (!isDone(depKeys[k]!) && !loaded.has(depKeys[k]!)) return false;
+    return true;
+  };
 
   // Held: failed cards, and everything downstream of a failed or unknown card.
   const held = new Map<number, string>();
   let done = 0;
   const roots: [number, string][] = [];
-  cards.forEach((c, i) => {
-    const o = outcomes.get(c.id);
+  for (let i = 0; i < n; i++) {
+    const o = status.get(keys[i]!);
     if (o === 'PASS') done++;
-    else if (o === 'FAIL') roots.push([i, `failed (${c.id}); \`g7 resume\` requeues it after the rework pack is dealt with`]);
+    else if (o === 'FAIL') roots.push([i, `failed (${idFromKey(keys[i]!)}); \`g7 resume\` requeues it after the rework pack is dealt with`]);
     else if (o === 'SKIP') roots.push([i, `skipped by a person (g7 resume --skip; the reason is in the journal)`]);
-    else if (!depsChecked && c.deps.length > 0) {
-      const unknown = c.deps.find((d) => !byId().has(d) && !isDone(d));
-      if (unknown) roots.push([i, `depends on ${unknown}, which is neither in the backlog nor done`]);
-    }
-  });
-  if (roots.length > 0) {
-    const dependents = new Map<string, number[]>();
-    cards.forEach((c, i) => {
-      if (outcomes.has(c.id)) return;
-      for (const d of c.deps) {
-        const list = dependents.get(d);
-        if (list) list.push(i);
-        else dependents.set(d, [i]);
+    else if (!depsChecked && depStart[i + 1]! > depStart[i]!) {
+      for (let k = depStart[i]!; k < depStart[i + 1]!; k++) {
+        const d = depKeys[k]!;
+        if (byKey().get(d) === undefined && !isDone(d)) {
+          roots.push([i, `depends on ${idFromKey(d)}, which is neither in the backlog nor done`]);
+          break;
+        }
       }
-    });
+    }
+  }
+  if (roots.length > 0) {
+    const dependents = new Map<number, number[]>();
+    for (let i = 0; i < n; i++) {
+      if (status.has(keys[i]!)) continue;
+      for (let k = depStart[i]!; k < depStart[i + 1]!; k++) {
+        const list = dependents.get(depKeys[k]!);
+        if (list) list.push(i);
+        else dependents.set(depKeys[k]!, [i]);
+      }
+    }
     const queue = [...roots];
     for (let q = 0; q < queue.length; q++) {
       const [i, reason] = queue[q]!;
       if (held.has(i)) continue;
       held.set(i, reason);
-      const id = cards[i]!.id;
-      const why = outcomes.get(id) === 'FAIL' ? 'failed' : outcomes.get(id) === 'SKIP' ? 'was skipped' : 'is held back';
-      for (const j of dependents.get(id) ?? []) if (!held.has(j)) queue.push([j, `waits for ${id}, which ${why}`]);
+      const key = keys[i]!;
+      const why = status.get(key) === 'FAIL' ? 'failed' : status.get(key) === 'SKIP' ? 'was skipped' : 'is held back';
+      for (const j of dependents.get(key) ?? []) if (!held.has(j)) queue.push([j, `waits for ${idFromKey(key)}, which ${why}`]);
     }
   }
 
   // Candidates per class, in backlog order.
   const pending: Record<Prio, number[]> = { A: [], B: [], C: [], D: [] };
-  const placed = new Uint8Array(cards.length);
-  cards.forEach((c, i) => {
-    if (!outcomes.has(c.id) && !held.has(i)) pending[c.prio].push(i);
-  });
+  const placed = new Uint8Array(n);
+  for (let i = 0; i < n; i++) if (!status.has(keys[i]!) && !held.has(i)) pending[prioOf(i)].push(i);
   const cursor: Record<Prio, number> = { A: 0, B: 0, C: 0, D: 0 };
 
   const trucks: Record<TruckName, Placement[]> = { A: [], B: [] };
@@ -110,16 +135,16 @@ export function packDay(
     const slots = trucks[t];
     const place = (i: number, quota: Prio, backfill: boolean) => {
       const slot = slots.length + 1;
-      slots.push({ card: cards[i]!, slot, bundle: Math.ceil(slot / OPS_120PLUS120.bundleSize), quota, backfill });
-      loaded.add(cards[i]!.id);
+      slots.push({ card: cardAt(cards, i), slot, bundle: Math.ceil(slot / OPS_120PLUS120.bundleSize), quota, backfill });
+      loaded.add(keys[i]!);
       placed[i] = 1;
     };
     const fixedIds = fixed[t];
     if (fixedIds) {
       for (const id of fixedIds) {
-        const i = byId().get(id);
+        const i = isCardId(id) ? byKey().get(idKey(id)) : undefined;
         if (i === undefined) continue; // a departed card since dropped from the backlog: it ran already
-        place(i, cards[i]!.prio, false);
+        place(i, prioOf(i), false);
       }
       continue;
     }
@@ -132,7 +157,7 @@ export function packDay(
         while (cursor[cls] < list.length && placed[list[cursor[cls]]!]) cursor[cls]++;
         for (let k = cursor[cls]; k < list.length && taken < limit; k++) {
           const i = list[k]!;
-          if (placed[i] || !satisfied(cards[i]!)) continue;
+          if (placed[i] || !satisfied(i)) continue;
           place(i, quotaOf(), backfill);
           taken++;
           progress = true;
@@ -182,14 +207,16 @@ export function packDay(
   for (const cls of CLASSES) {
     for (const i of pending[cls]) {
       if (placed[i]) continue;
-      const c = cards[i]!;
-      const missing = c.deps.find((d) => !isDone(d) && !loaded.has(d));
-      const reason = missing ? `waits for ${missing}, not loaded yet` : 'no room in this round\'s two trucks; a later round takes it';
+      let missing = -1;
+      for (let k = depStart[i]!; k < depStart[i + 1]! && missing < 0; k++) if (!isDone(depKeys[k]!) && !loaded.has(depKeys[k]!)) missing = depKeys[k]!;
       // Up to 10 examples of each kind, so a few waiting cards are not drowned by many with no room.
-      const seen = missing ? deferred.waiting++ : deferred.noRoom++;
-      if (seen < 10) deferred.examples.push({ id: c.id, line: c.line, reason });
+      const seen = missing >= 0 ? deferred.waiting++ : deferred.noRoom++;
+      if (seen < 10) {
+        const reason = missing >= 0 ? `waits for ${idFromKey(missing)}, not loaded yet` : 'no room in this round\'s two trucks; a later round takes it';
+        deferred.examples.push({ id: idFromKey(keys[i]!), line: cards.cardLines[i]!, reason });
+      }
     }
   }
-  const heldList = [...held.entries()].sort((a, b) => a[0] - b[0]).map(([i, reason]) => ({ id: cards[i]!.id, line: cards[i]!.line, reason }));
+  const heldList = [...held.entries()].sort((a, b) => a[0] - b[0]).map(([i, reason]) => ({ id: idFromKey(keys[i]!), line: cards.cardLines[i]!, reason }));
   return { trucks, held: heldList, deferred, done };
 }

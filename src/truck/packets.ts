@@ -2,8 +2,6 @@
 // runs as many rounds of two trucks as its backlog needs; a round is packed from what the rounds before it
 // left. A truck that has departed (a run started on it) is never repacked; the other is packed around it.
 import { readFile, readdir, rename, mkdir } from 'node:fs/promises';
-import { createReadStream } from 'node:fs';
-import { createHash } from 'node:crypto';
 import path from 'node:path';
 import type { PacketSlot, WorkCard } from '../contracts/types.gen.js';
 import { SchemaError, type Problem } from '../contracts/errors.js';
@@ -12,7 +10,7 @@ import { forEachLine } from '../ssot/jsonl.js';
 import { backlogFile, packetFile, packReportFile, roundDir, workPackFile, type Layout } from '../ssot/layout.js';
 import { readCardOutcomes, readJournal, readTruckProgress, doneIds, truckKey } from '../ssot/journal.js';
 import { workPackProblems } from '../ssot/workpack.js';
-import { loadBacklog, readCardsAtLines, fileExists, CHECKER, type Prio } from '../plan/backlog.js';
+import { loadBacklog, readCardsAtLines, fileExists, fileSha256, CHECKER, type Prio } from '../plan/backlog.js';
 import { serializeCards } from '../plan/serialize.js';
 import { packDay, OPS_120PLUS120, TRUCKS, type TruckName, type Outcome, type DayPack } from './pack.js';
 
@@ -137,7 +135,7 @@ export async function packRound(layout: Layout, day: string, round: number, disp
   const fixed: Partial<Record<TruckName, string[]>> = {};
   for (const [t, slots] of departedSlots) fixed[t] = slots.map((s) => s.card.id);
   const status = new Map<string, Outcome>([...outcomes].map(([id, o]) => [id, o.status]));
-  const result = packDay(loaded.cards, status, fixed, loaded.index, loaded.index === undefined);
+  const result = packDay(loaded.cards, status, fixed, true);
   const report: PackReport = { day, round, backlog: display(file), backlog_sha256: loaded.sha256, trucks: { A: undefined!, B: undefined! }, done: result.done, held: result.held, deferred: result.deferred };
   const packets: [TruckName, string][] = [];
   const packIds = new Set<string>();
@@ -211,13 +209,6 @@ export async function viewRound(layout: Layout, day: string, round: number, prog
 /** Trucks of a round that still have work: cards loaded and not finished. */
 export function openTrucks(view: RoundView): TruckName[] {
   return TRUCKS.filter((t) => view.trucks[t].cards > 0 && !view.trucks[t].finished);
-}
-
-/** sha256 of a file, streamed (a backlog may be hundreds of MB). */
-export async function fileSha256(file: string): Promise<string> {
-  const hash = createHash('sha256');
-  for await (const chunk of createReadStream(file) as AsyncIterable<Buffer>) hash.update(chunk);
-  return hash.digest('hex');
 }
 
 /** True when the backlog changed since the round was packed (or it never was): its undeparted trucks need packing. */

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { readFile } from 'node:fs/promises';
-import { packDay, OPS_120PLUS120, type Outcome, type Placement } from '../../src/truck/pack.js';
+import { packDay as packTable, OPS_120PLUS120, type Outcome, type Placement } from '../../src/truck/pack.js';
 import type { CardRef, Prio } from '../../src/plan/backlog.js';
+import { cardTable } from '../../src/plan/card-graph.js';
 import { packDayFiles } from '../../src/truck/packets.js';
 import { packetFile, packReportFile } from '../../src/ssot/layout.js';
 import { card, jsonl, tempRepo } from '../helpers.js';
@@ -14,6 +15,7 @@ function refs(prio: Prio, n: number, opts: { start?: number; deps?: (i: number) 
     return { id: `L1_${TYPE[prio]}_${String(i).padStart(6, '0')}`, prio, lane: 1, deps: opts.deps?.(i) ?? [], line: ++line };
   });
 }
+const packDay = (cards: CardRef[], ...rest: Parameters<typeof packTable> extends [unknown, ...infer R] ? R : never) => packTable(cardTable(cards), ...rest);
 const ids = (slots: Placement[]) => slots.map((s) => s.card.id);
 const count = (slots: Placement[], pred: (s: Placement) => boolean) => slots.filter(pred).length;
 

@@ -1,2 +1,0 @@
-import { createRequire as __g7CreateRequire } from 'node:module'; const require = __g7CreateRequire(import.meta.url);
-import{a,b,c,d}from"./chunk-EHODBZL6.mjs";import"./chunk-5WY73FON.mjs";import"./chunk-A2K2V7V2.mjs";import"./chunk-KRUB5IFU.mjs";import"./chunk-6FYZ5G4Y.mjs";import"./chunk-YFEV5MVX.mjs";import"./chunk-PQRHRS2M.mjs";import"./chunk-BHPWLQE2.mjs";import"./chunk-DKL4GMSV.mjs";import"./chunk-72W5J42C.mjs";import"./chunk-Q4KT5GYC.mjs";import"./chunk-2PYAGR7Y.mjs";export{a as addRecord,d as minePatterns,c as propose,b as targetOf};

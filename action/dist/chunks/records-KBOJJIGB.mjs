@@ -1,2 +1,0 @@
-import { createRequire as __g7CreateRequire } from 'node:module'; const require = __g7CreateRequire(import.meta.url);
-import{a,b,c,d,e,f,g,h,i}from"./chunk-KRUB5IFU.mjs";import"./chunk-6FYZ5G4Y.mjs";import"./chunk-BHPWLQE2.mjs";import"./chunk-72W5J42C.mjs";import"./chunk-Q4KT5GYC.mjs";import"./chunk-2PYAGR7Y.mjs";export{d as TRANSIENT,e as causeOf,b as dayFiles,i as engineAxis,c as forEachRecord,f as normalizeDetail,g as signalsOf,h as wilsonLower,a as windowFrom};
