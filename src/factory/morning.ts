@@ -82,12 +82,13 @@ export async function collectMorning(o: MorningInput): Promise<Morning> {
     const r = await readJson<VerifyReport>(path.join(runDir(o.layout, id), REPORT));
     if (r) reports.push({ id, r });
   }
-  const results = reports.length ? await resultTimes(o.layout) : new Map<string, ResultTimes>();
+  const results = reports.length ? await resultLines(o.layout) : { cards: new Map<string, ResultLines>(), lastLine: new Map<string, number>() };
   const paid = reports.length ? await paidCalls(o.layout) : [];
   for (const { id, r } of reports) {
     let pending = 0;
     try {
-      for (const s of await readPacket(packetFile(o.layout, r.day, r.round ?? 1, r.truck as 'A' | 'B'))) if (!hadResult(results.get(`${r.day}/${s.card.id}`), r.finished_at)) pending++;
+      const end = results.lastLine.get(id) ?? Infinity;
+      for (const s of await readPacket(packetFile(o.layout, r.day, r.round ?? 1, r.truck as 'A' | 'B'))) if (!hadResult(results.cards.get(`${r.day}/${s.card.id}`), end)) pending++;
     } catch {
       pending = r.counts.pending; // the packet is gone: the run's own count
     }
@@ -95,8 +96,9 @@ export async function collectMorning(o: MorningInput): Promise<Morning> {
     const sum = (f: (p: PaidCall) => number) => during.reduce((a, p) => a + f(p), 0);
     const run = {
       id, round: r.round ?? 1, truck: r.truck, state: r.state, ...r.counts, pending,
-      // From the cache when there is one: a card's summary also counts answers it took from the cache.
-      ...(paid.length ? { tokensIn: sum((p) => p.in), tokensOut: sum((p) => p.out), cost: sum((p) => p.usd) } : { tokensIn: r.tokens?.in ?? 0, tokensOut: r.tokens?.out ?? 0, cost: r.cost_usd ?? 0 }),
+      // The larger of what its cards counted and what the cache recorded as paid while it ran (the calls of
+      // a process killed before its cards got a result; a lane job's clock may fall outside the window).
+      tokensIn: Math.max(r.tokens?.in ?? 0, sum((p) => p.in)), tokensOut: Math.max(r.tokens?.out ?? 0, sum((p) => p.out)), cost: Math.max(r.cost_usd ?? 0, sum((p) => p.usd)),
     };
     m.runs.push(run);
     for (const c of r.cards) {
@@ -131,31 +133,36 @@ export async function collectMorning(o: MorningInput): Promise<Morning> {
   return m;
 }
 
-/** Per `day/card`: when results were journaled and when the card was requeued (a requeue clears a result). */
-interface ResultTimes {
-  results: string[];
-  requeues: string[];
+/**
+ * Per `day/card`: the journal lines of its results and of its requeues (a requeue clears a result); per run,
+ * the line of its (last) stop. Journal order, not timestamps: a lane's lines are appended by the merge, before its stop.
+ */
+interface ResultLines {
+  results: number[];
+  requeues: number[];
 }
 
-async function resultTimes(layout: Layout): Promise<Map<string, ResultTimes>> {
-  const out = new Map<string, ResultTimes>();
-  await readJournal(layout, (e) => {
+async function resultLines(layout: Layout): Promise<{ cards: Map<string, ResultLines>; lastLine: Map<string, number> }> {
+  const cards = new Map<string, ResultLines>();
+  const lastLine = new Map<string, number>();
+  await readJournal(layout, (e, line) => {
+    if (e.run && e.event === 'run_stop') lastLine.set(e.run, line);
     if (!e.card || (e.event !== 'card_result' && e.event !== 'requeue' && e.event !== 'skip')) return;
     const key = `${e.day}/${e.card}`;
-    const t = out.get(key) ?? { results: [], requeues: [] };
-    (e.event === 'requeue' ? t.requeues : t.results).push(e.ts);
-    out.set(key, t);
+    const t = cards.get(key) ?? { results: [], requeues: [] };
+    (e.event === 'requeue' ? t.requeues : t.results).push(line);
+    cards.set(key, t);
   });
-  return out;
+  return { cards, lastLine };
 }
 
-/** True when the card had a result at `at` (its last result then came after its last requeue then). */
-function hadResult(t: ResultTimes | undefined, at: string): boolean {
+/** True when the card had a result by journal line `end` (its last result by then came after its last requeue). */
+function hadResult(t: ResultLines | undefined, end: number): boolean {
   if (!t) return false;
-  const last = (xs: string[]) => xs.filter((x) => x <= at).sort().at(-1);
+  const last = (xs: number[]) => xs.filter((x) => x <= end).at(-1);
   const result = last(t.results);
   const requeue = last(t.requeues);
-  return result !== undefined && (requeue === undefined || result >= requeue);
+  return result !== undefined && (requeue === undefined || result > requeue);
 }
 
 interface PaidCall {
