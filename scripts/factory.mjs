@@ -5,14 +5,17 @@
 // round 1's TAG cards wrote. Its STRIKE cards need a model: with GEMINI_API_KEY they go to Gemini; without
 // it the truck stops FAIL_STOP with a rework pack that says to set the key, which is the expected end.
 // Last, coreloop mines the night's audit records and writes a Guide candidate for a person to read.
-import { cpSync, rmSync, mkdirSync } from 'node:fs';
+import { cpSync, mkdirSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
+import { clearDemo, markDemoEnd } from './demo-dir.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const demo = path.join(root, 'demo');
-rmSync(demo, { recursive: true, force: true });
+// A demo/ with work in it that the last `npm run factory` did not make is moved aside, never deleted.
+const cleared = clearDemo(demo);
+if (cleared.action === 'moved') console.log(`demo/ has work that npm run factory did not make (commits, branches or changes since its night): moved it to ${path.relative(process.cwd(), cleared.to)}/ so that nothing is lost; this run starts a fresh demo/`);
 mkdirSync(demo);
 cpSync(path.join(root, 'ssot'), path.join(demo, 'ssot'), { recursive: true });
 cpSync(path.join(root, 'examples'), path.join(demo, 'examples'), { recursive: true });
@@ -43,6 +46,7 @@ if (expected || code === 5) {
   // Coreloop reads what the night's worker calls recorded (audit/ai-ask): the TAG cards all went the same way.
   g7('coreloop', 'pattern');
   console.log(`\nevidence: ${path.relative(process.cwd(), path.join(demo, 'ssot/runs'))}/  (git history: git -C ${path.relative(process.cwd(), demo) || '.'} log)`);
-  if (!hasKey && code === 4) console.log('round 2 stopped FAIL_STOP because its STRIKE cards need a model: set GEMINI_API_KEY, then `g7 resume` and `g7 run` in demo/.');
+  if (!hasKey && code === 4) console.log('round 2 stopped FAIL_STOP because its STRIKE cards need a model: set GEMINI_API_KEY, then in demo/: `../bin/g7.mjs resume` and `../bin/g7.mjs run`.');
 }
+markDemoEnd(demo);
 process.exit(expected ? 0 : code);

@@ -38,7 +38,13 @@ export async function runCommand(c: Common, opts: { truck?: string; lanes?: stri
     layout: c.layout, display: c.display, worker: c.worker,
     log: (l) => (c.json ? undefined : c.io.out(l)), warn: (l) => c.io.err(`warning: ${l}`),
   });
-  const outcome = await runFactory(deps, { truck: opts.truck as 'A' | 'B' | undefined, lanes, commit: opts.commit && config.git.commit, push: opts.push ?? config.git.push });
+  const push = opts.push ?? config.git.push;
+  // A push to a remote that does not exist is not the remote refusing it: say so before anything runs.
+  if (push && deps.git && (await deps.git.run(['remote', 'get-url', config.git.remote], { allowFail: true })).code !== 0) {
+    const asked = opts.push ? '--push' : 'git.push: true in factory.yaml';
+    throw new UsageError(`${asked}, but this repository has no git remote "${config.git.remote}"\n  → add it (git remote add ${config.git.remote} URL) or run without ${opts.push ? '--push' : 'git.push'}`);
+  }
+  const outcome = await runFactory(deps, { truck: opts.truck as 'A' | 'B' | undefined, lanes, commit: opts.commit && config.git.commit, push });
   return reportOutcome(c, 'g7 run', outcome, deps);
 }
 
@@ -117,7 +123,12 @@ export async function verifyCommand(c: Common, arg: string | undefined): Promise
     if (path.dirname(abs) !== c.layout.runsDir) throw new UsageError(`${arg} is not a run folder of ${c.display(c.layout.runsDir)}`);
     id = path.basename(abs);
   }
-  if (!id) throw new UsageError('there is no run to verify yet');
+  if (!id) {
+    // Nothing has run yet: nothing is wrong (like `g7 run` with nothing to run), and nothing was checked.
+    if (c.json) c.io.out(JSON.stringify({ run: null, ok: true, complete: false, checked: 'nothing: there is no run yet', history: null, problems: [] }));
+    else c.io.out('nothing to verify: there is no run yet');
+    return EXIT.OK;
+  }
   if (!/^run_\d{4,}$/.test(id)) throw new UsageError(`a run id looks like run_0001 (or its folder, ssot/runs/run_0001), got "${id}"`);
   if (!runs.includes(id)) throw new UsageError(`no such run: ${id} (${runs.length ? `the runs are ${runs[0]} … ${runs.at(-1)}` : 'there are no runs yet'})`);
   const git = new Git(c.layout.repoRoot);

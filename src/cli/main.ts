@@ -9,6 +9,7 @@ import type { Common } from './factory.js';
 import { registerCoreloop } from './coreloop.js';
 import { registerLanes } from './lanes.js';
 import type { Worker } from '../worker/worker.js';
+import pkg from '../../package.json' with { type: 'json' };
 
 export interface Io {
   out: (s: string) => void;
@@ -25,8 +26,12 @@ export interface Globals {
  * and writes nothing (no stray ssot/state/).
  */
 export async function requireSsot(layout: Layout): Promise<void> {
-  for (const p of [layout.factoryFile, layout.backlogDir, layout.plansDir, layout.stateDir]) if (await access(p).then(() => true, () => false)) return;
-  throw new UsageError(`no SSOT at ${display(layout.ssotDir)}: run g7 from the repository that holds it, pass --ssot DIR, or create one with g7 init`);
+  const exists = (p: string) => access(p).then(() => true, () => false);
+  for (const p of [layout.factoryFile, layout.backlogDir, layout.plansDir, layout.stateDir]) if (await exists(p)) return;
+  // Standing in the SSOT folder itself (demo/ssot): g7 looks for ssot/ below where it runs.
+  const inside = await exists(path.join(layout.repoRoot, 'factory.yaml'));
+  const hint = inside ? `this folder looks like an SSOT itself: run g7 from its parent (cd ..), or pass --ssot .` : 'run g7 from the repository that holds it, pass --ssot DIR, or create one with g7 init';
+  throw new UsageError(`no SSOT at ${display(layout.ssotDir)}: ${hint}`);
 }
 
 export function display(p: string): string {
@@ -40,9 +45,11 @@ export function buildProgram(io: Io, setCode: (c: number) => void, worker?: Work
     .description('G7 Factory: day plan → work cards → 120-slot trucks → evidence in git')
     .option('--ssot <dir>', 'the SSOT folder; its parent is the repository root', 'ssot')
     .option('--json', 'machine-readable output on stdout', false)
+    .version(pkg.version, '-V, --version', 'the version of g7')
     .exitOverride()
     .configureOutput({ writeOut: (s) => io.out(s.trimEnd()), writeErr: (s) => io.err(s.trimEnd()) })
-    .showHelpAfterError();
+    // A wrong command or option: commander's one line (with "did you mean …?"), then where the list is.
+    .showHelpAfterError('(g7 --help lists the commands)');
   const g = (): Globals => program.opts<Globals>();
   const run = (fn: () => Promise<number>) => async () => setCode(await fn());
   /** The factory commands: only inside an SSOT. */
@@ -125,7 +132,10 @@ export async function main(argv: string[], io: Io = { out: (s) => process.stdout
     await program.parseAsync(argv, { from: 'user' });
     return code;
   } catch (err) {
-    return reportError(err, io);
+    const code = reportError(err, io);
+    // --json promises JSON on stdout: a script parsing it gets the error there too (stderr keeps the words).
+    if (program.opts<Globals>().json && !(err instanceof CommanderError)) io.out(JSON.stringify({ error: err instanceof Error ? err.message : String(err), exit: code }));
+    return code;
   }
 }
 

@@ -59,10 +59,11 @@ export function isValid(name: SchemaName, value: unknown): boolean {
   return firstError[name](value) as boolean;
 }
 
+const DATE_PATTERN = '^[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$';
 const PATTERN_HINTS: Record<string, string> = {
   '^L[1-8]_(SCAN|TAG|STRIKE|TEST|PATCH|VERIFY|TRIAGE)_[0-9]{6}$': 'a card id looks like L1_SCAN_000123 (lane 1-8, a card type, six digits)',
   '^[a-z][a-z0-9_-]{0,31}$': 'a name is lower case letters, digits, - and _, starting with a letter, at most 32 characters',
-  '^[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$': 'a date is written YYYY-MM-DD',
+  [DATE_PATTERN]: 'a date is written YYYY-MM-DD',
   '^[^/\\\\.][^/\\\\]*$': 'a pack id is a plain file name without slashes',
 };
 
@@ -82,9 +83,27 @@ function valueAt(root: unknown, pointer: string): unknown {
   return v;
 }
 
+/** "≤ 8" reads better than "<= 8" in a hint. */
+const BOUND: Record<string, string> = { '<=': '≤', '>=': '≥', '<': 'below', '>': 'above' };
+
+/** What to write for an expected JSON type, in YAML terms. */
+function typeHint(type: string): string {
+  const say: Record<string, string> = {
+    integer: 'a whole number, without quotes (8, not "8" or 8.5)',
+    number: 'a number, without quotes',
+    string: 'text; quote it if it looks like a number, a date, true/false or starts with a special character',
+    boolean: 'true or false, without quotes',
+    array: 'a list: [a, b] or one "- item" per line',
+    object: 'a map: { key: value } or one "key: value" per line',
+    null: 'null',
+  };
+  return `write ${type.split(',').map((t) => say[t] ?? t).join(', or ')}`;
+}
+
 function toProblem(e: ErrorObject, root: unknown): { pointer: string; rule: string; message: string; hint?: string } {
   const p = e.params as Record<string, unknown>;
-  const got = describe(valueAt(root, e.instancePath));
+  const value = valueAt(root, e.instancePath);
+  const got = describe(value);
   switch (e.keyword) {
     case 'required':
       return {
@@ -105,6 +124,7 @@ function toProblem(e: ErrorObject, root: unknown): { pointer: string; rule: stri
         pointer: e.instancePath,
         rule: 'schema.enum',
         message: `must be one of ${(p.allowedValues as unknown[]).map((v) => JSON.stringify(v)).join(', ')}; got ${got}`,
+        hint: `write one of ${(p.allowedValues as unknown[]).map((v) => String(v)).join(', ')}`,
       };
     case 'const':
       if (e.instancePath.startsWith('/trucks'))
@@ -114,28 +134,31 @@ function toProblem(e: ErrorObject, root: unknown): { pointer: string; rule: stri
           message: `OPS_120PLUS120 is fixed: this must be ${JSON.stringify(p.allowedValue)}; got ${got}`,
           hint: 'a truck is always 120 slots (A 60, B 36, C 18, D 6), two trucks a round, six bundles; remove the key',
         };
-      return { pointer: e.instancePath, rule: 'schema.const', message: `must be ${JSON.stringify(p.allowedValue)}; got ${got}` };
+      return { pointer: e.instancePath, rule: 'schema.const', message: `must be ${JSON.stringify(p.allowedValue)}; got ${got}`, hint: `write ${JSON.stringify(p.allowedValue)}, or remove the key` };
     case 'type':
-      return { pointer: e.instancePath, rule: 'schema.type', message: `must be ${String(p.type).replace(',', ' or ')}; got ${got}` };
+      return { pointer: e.instancePath, rule: 'schema.type', message: `must be ${String(p.type).replace(',', ' or ')}; got ${got}`, hint: typeHint(String(p.type)) };
     case 'pattern': {
       const hint = PATTERN_HINTS[String(p.pattern)];
+      // YYYY-MM-DD in form but no day of the calendar (2026-13-41): the form is right, the date is not.
+      if (hint === PATTERN_HINTS[DATE_PATTERN] && typeof value === 'string' && /^\d{4}-\d{2}-\d{2}$/.test(value))
+        return { pointer: e.instancePath, rule: 'schema.pattern', message: `${got} is not a real date`, hint: 'the month is 01-12 and the day 01-31' };
       return { pointer: e.instancePath, rule: 'schema.pattern', message: `${got} does not have the required form`, hint: hint ?? `must match ${String(p.pattern)}` };
     }
     case 'minimum':
     case 'maximum':
     case 'exclusiveMinimum':
     case 'exclusiveMaximum':
-      return { pointer: e.instancePath, rule: `schema.${e.keyword}`, message: `must be ${String(p.comparison)} ${String(p.limit)}; got ${got}` };
+      return { pointer: e.instancePath, rule: `schema.${e.keyword}`, message: `must be ${String(p.comparison)} ${String(p.limit)}; got ${got}`, hint: `use a number ${BOUND[String(p.comparison)] ?? String(p.comparison)} ${String(p.limit)}` };
     case 'minLength':
-      return { pointer: e.instancePath, rule: 'schema.min-length', message: 'must not be empty' };
+      return { pointer: e.instancePath, rule: 'schema.min-length', message: 'must not be empty', hint: 'give it a value, or remove the key if it is optional' };
     case 'minItems':
-      return { pointer: e.instancePath, rule: 'schema.min-items', message: `must have at least ${String(p.limit)} item(s)` };
+      return { pointer: e.instancePath, rule: 'schema.min-items', message: `must have at least ${String(p.limit)} item(s)`, hint: `list at least ${String(p.limit)} item(s) under it` };
     case 'uniqueItems':
-      return { pointer: e.instancePath, rule: 'schema.unique-items', message: `has a repeated item (items ${String(p.j)} and ${String(p.i)})` };
+      return { pointer: e.instancePath, rule: 'schema.unique-items', message: `has a repeated item (items ${String(p.j)} and ${String(p.i)})`, hint: 'remove the repeated item' };
     case 'anyOf':
-      return { pointer: e.instancePath, rule: 'schema.any-of', message: `${got} is not one of the allowed forms` };
+      return { pointer: e.instancePath, rule: 'schema.any-of', message: `${got} is not one of the allowed forms`, hint: 'see the field in the README or its JSON Schema in schemas/' };
     default:
-      return { pointer: e.instancePath, rule: `schema.${e.keyword}`, message: e.message ?? 'is invalid' };
+      return { pointer: e.instancePath, rule: `schema.${e.keyword}`, message: e.message ?? 'is invalid', hint: 'see the field in the README or its JSON Schema in schemas/' };
   }
 }
 

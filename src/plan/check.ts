@@ -4,6 +4,7 @@ import { G7Error, type Problem } from '../contracts/errors.js';
 import { checkWorkPack } from '../ssot/workpack.js';
 import { workPackFile, type Layout } from '../ssot/layout.js';
 import { loadConfig } from '../ssot/config.js';
+import { configFileProblems } from '../ssot/config-check.js';
 import { compileDayPlan } from './compile.js';
 import { loadBacklog, fileExists } from './backlog.js';
 import { readCardOutcomes, doneIds } from '../ssot/journal.js';
@@ -32,8 +33,9 @@ export async function checkFile(file: string, layout: Layout, display: (p: strin
   try {
     switch (kind) {
       case 'factory': {
-        await loadConfig({ ...layout, factoryFile: path.resolve(file) }, display);
-        return { file: shown, kind, ok: true, summary: 'valid factory config', problems: [] };
+        const config = await loadConfig({ ...layout, factoryFile: path.resolve(file) }, display);
+        const problems = await configFileProblems(config, layout, path.resolve(file), shown);
+        return { file: shown, kind, ok: problems.length === 0, summary: problems.length ? `${problems.length} problem(s)` : 'valid factory config', problems };
       }
       case 'dayplan': {
         const config = await loadConfig(layout, display);
@@ -41,6 +43,9 @@ export async function checkFile(file: string, layout: Layout, display: (p: strin
         return { file: shown, kind, ok: true, summary: `valid day plan: ${compiled.cards.length} cards from ${compiled.perEntry.length} entries`, problems: [] };
       }
       case 'backlog': {
+        // The journal is JSONL too, but g7 writes it: checking it as a backlog would report every line.
+        if (/^journal/.test(path.basename(file)) || path.basename(path.dirname(path.resolve(file))) === 'state')
+          return { file: shown, kind, ok: false, summary: 'not a backlog', problems: [{ file: shown, line: 1, rule: 'check.journal', message: 'this is the journal (what happened to each card), not a backlog; g7 writes it and it is not checked here', hint: 'check the backlog instead: ssot/backlog/backlog_YYYYMMDD.jsonl (g7 verify checks the evidence of a run)' }] };
         const day = /backlog_(\d{8})\.jsonl$/.exec(file)?.[1];
         const known = day ? doneIds(await readCardOutcomes(layout, day)) : new Set<string>();
         const loaded = await loadBacklog(file, shown, { known, packExists: (id) => fileExists(workPackFile(layout, id)) });

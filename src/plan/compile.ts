@@ -140,7 +140,7 @@ export async function compileDayPlan(planFile: string, ctx: CompileContext): Pro
   // Names, references, cycles.
   const index = new Map<string, number>();
   entries.forEach((e, i) => {
-    if (index.has(e.name)) at(i, 'name', 'plan.duplicate-entry', `entry name "${e.name}" is used twice (first at entries[${index.get(e.name)}])`);
+    if (index.has(e.name)) at(i, 'name', 'plan.duplicate-entry', `entry name "${e.name}" is used twice (first at entries[${index.get(e.name)}])`, 'give each entry its own name');
     else index.set(e.name, i);
   });
   const edges = new Map<string, string[]>();
@@ -148,7 +148,7 @@ export async function compileDayPlan(planFile: string, ctx: CompileContext): Pro
     const refs = normAfter(e.after);
     refs.forEach((r) => {
       if (!index.has(r.entry)) at(i, 'after', 'plan.unknown-entry', `"after" names entry "${r.entry}", which this plan does not have`, `known entries: ${[...index.keys()].join(', ')}`);
-      if (r.entry === e.name) at(i, 'after', 'plan.self-dependency', `entry "${e.name}" depends on itself`);
+      if (r.entry === e.name) at(i, 'after', 'plan.self-dependency', `entry "${e.name}" depends on itself`, 'remove its own name from "after"');
     });
     edges.set(e.name, refs.map((r) => r.entry).filter((n) => index.has(n) && n !== e.name));
   });
@@ -181,14 +181,14 @@ export async function compileDayPlan(planFile: string, ctx: CompileContext): Pro
     if (each) {
       const sources = (['count', 'glob', 'lines'] as const).filter((k) => each[k] !== undefined);
       if (sources.length !== 1) {
-        at(i, 'each', 'plan.each-source', `"each" needs exactly one of count, glob or lines; found ${sources.length ? sources.join(' and ') : 'none'}`);
+        at(i, 'each', 'plan.each-source', `"each" needs exactly one of count, glob or lines; found ${sources.length ? sources.join(' and ') : 'none'}`, 'keep one of count, glob or lines under "each"');
         continue;
       }
-      if (each.per_card !== undefined && each.count !== undefined) at(i, 'each/per_card', 'plan.per-card', '"per_card" goes with glob or lines, not with count');
+      if (each.per_card !== undefined && each.count !== undefined) at(i, 'each/per_card', 'plan.per-card', '"per_card" goes with glob or lines, not with count', 'remove per_card, or use glob or lines');
       const per = each.per_card ?? 1;
       if (each.count !== undefined) u = { count: each.count };
       else if (each.glob !== undefined) {
-        if (e.input !== undefined) at(i, 'input', 'plan.input-with-glob', 'a glob entry takes its input from the files it matches; remove "input"');
+        if (e.input !== undefined) at(i, 'input', 'plan.input-with-glob', 'a glob entry takes its input from the files it matches', 'remove "input"');
         try {
           await access(libraryAbs);
         } catch {
@@ -204,7 +204,7 @@ export async function compileDayPlan(planFile: string, ctx: CompileContext): Pro
         const src = each.lines!;
         const why = repoPathProblem(src);
         if (why) {
-          at(i, 'each/lines', 'plan.path-escape', `path "${src}" ${why}`);
+          at(i, 'each/lines', 'plan.path-escape', `path "${src}" ${why}`, 'use a path inside the repository');
           continue;
         }
         let n = 0;
@@ -229,11 +229,11 @@ export async function compileDayPlan(planFile: string, ctx: CompileContext): Pro
       if (rc !== u.count) at(i, 'after', 'plan.each-count', `"each" pairs card n with card n of "${r.entry}", but "${e.name}" has ${u.count} cards and "${r.entry}" has ${rc}`, 'use mode: all, or make the counts match');
     }
     if (u.count > UNITS_PER_ENTRY) at(i, 'each', 'plan.too-many-cards', `entry generates ${u.count} cards; at most ${UNITS_PER_ENTRY}`, 'raise per_card');
-    if (!u.inputs && e.input === undefined) at(i, 'input', 'plan.input-required', 'missing "input": what the card works on (a path or, for TEST, a command)');
-    if (e.type === 'PATCH' && !e.pack) at(i, 'pack', 'plan.patch-needs-pack', 'a PATCH entry needs a work pack: it lists the only files the worker may write');
+    if (!u.inputs && e.input === undefined) at(i, 'input', 'plan.input-required', 'missing "input": what the card works on (a path or, for TEST, a command)', 'add input: PATH (or, for TEST, the command)');
+    if (e.type === 'PATCH' && !e.pack) at(i, 'pack', 'plan.patch-needs-pack', 'a PATCH entry needs a work pack: it lists the only files the worker may write', 'add pack: ID and the file backlog/packs/ID.json');
     if (e.pack) {
       const packProblems = await workPackProblems(ctx.layout, e.pack, ctx.display);
-      if (packProblems.some((p) => p.rule === 'pack.missing')) at(i, 'pack', 'plan.pack-missing', `work pack "${e.pack}" not found at ${ctx.display(workPackFile(ctx.layout, e.pack))}`);
+      if (packProblems.some((p) => p.rule === 'pack.missing')) at(i, 'pack', 'plan.pack-missing', `work pack "${e.pack}" not found at ${ctx.display(workPackFile(ctx.layout, e.pack))}`, 'create that file, or fix "pack"');
       else if (packProblems.length > 0) {
         at(i, 'pack', 'plan.pack-invalid', `work pack "${e.pack}" is invalid: ${packProblems.length} problem(s), listed below`, 'fix the work pack');
         problems.push(...packProblems);
@@ -249,7 +249,7 @@ export async function compileDayPlan(planFile: string, ctx: CompileContext): Pro
   for (const [i, e] of entries.entries()) {
     const key = `${e.lane}_${e.type}`;
     const k = seenLaneType.get(key) ?? 0;
-    if (k >= ENTRIES_PER_LANE_TYPE) at(i, 'type', 'plan.too-many-entries', `more than ${ENTRIES_PER_LANE_TYPE} entries share lane ${e.lane} and type ${e.type}`);
+    if (k >= ENTRIES_PER_LANE_TYPE) at(i, 'type', 'plan.too-many-entries', `more than ${ENTRIES_PER_LANE_TYPE} entries share lane ${e.lane} and type ${e.type}`, 'merge entries, or move some to another lane');
     seenLaneType.set(key, k + 1);
     slotOf.set(e.name, k);
   }

@@ -45,21 +45,23 @@ function sha8(s: string | Buffer): string {
   return createHash('sha256').update(s).digest('hex').slice(0, 8);
 }
 
-function diffSummary(oldText: string, newText: string): string {
+/** Cards that left the backlog because they are done are said to be done, not removed. */
+function diffSummary(oldText: string, newText: string, done: ReadonlyMap<string, unknown> = new Map()): string {
   const ids = (t: string) => new Map(t.split('\n').filter(Boolean).map((l) => [/"id":"([^"]+)"/.exec(l)?.[1] ?? l, l]));
   const a = ids(oldText);
   const b = ids(newText);
-  let added = 0, removed = 0, changed = 0;
+  let added = 0, removed = 0, changed = 0, finished = 0;
   for (const [id, l] of b) if (!a.has(id)) added++; else if (a.get(id) !== l) changed++;
-  for (const id of a.keys()) if (!b.has(id)) removed++;
-  return `${added} added, ${removed} removed, ${changed} changed`;
+  for (const id of a.keys()) if (!b.has(id)) done.has(id) ? finished++ : removed++;
+  return `${added} added, ${finished > 0 ? `${finished} done, ` : ''}${removed} removed, ${changed} changed`;
 }
 
 export async function compileToBacklog(planFile: string, env: WriteEnv, opts: { replace?: boolean; dryRun?: boolean } = {}): Promise<WrittenBacklog> {
   const { layout } = env;
   // The compiler (the YAML parser, the library glob) is loaded by the commands that compile, not by status.
   const { compileDayPlan } = await import('./compile.js');
-  const compiled = await compileDayPlan(planFile, { layout, config: env.config, display: env.display, doneOn: async (day) => doneCards(await readCardOutcomes(layout, day)) });
+  let done: ReadonlyMap<string, unknown> = new Map();
+  const compiled = await compileDayPlan(planFile, { layout, config: env.config, display: env.display, doneOn: async (day) => { const m = doneCards(await readCardOutcomes(layout, day)); done = m; return m; } });
   const target = backlogFile(layout, compiled.day);
   const text = serializeCards(compiled.cards);
   let written: WrittenBacklog['written'] = 'new';
@@ -67,7 +69,7 @@ export async function compileToBacklog(planFile: string, env: WriteEnv, opts: { 
   let diff = `${compiled.cards.length} added, 0 removed, 0 changed`;
   if (await fileExists(target)) {
     const old = await readFile(target, 'utf8');
-    diff = diffSummary(old, text);
+    diff = diffSummary(old, text, done);
     if (old === text) written = 'unchanged';
     else if (!opts.replace && !opts.dryRun)
       throw new G7Error('SCHEMA', [

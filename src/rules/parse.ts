@@ -136,7 +136,7 @@ function parsePredicate(raw: string, rawCol: number, problems: RuleProblem[]): P
     try {
       new RegExp(m[3]!, m[4]);
     } catch (err) {
-      return bad('rule.bad-regex', `invalid regular expression: ${(err as Error).message}`);
+      return bad('rule.bad-regex', `invalid regular expression: ${(err as Error).message}`, 'fix the pattern between the slashes (escape / as \\/)');
     }
     return { text, col, kind: 'match', stream: m[1] as 'stdout' | 'stderr', negate: m[2] === '!', source: m[3]!, flags: m[4]! };
   }
@@ -147,6 +147,9 @@ function parsePredicate(raw: string, rawCol: number, problems: RuleProblem[]): P
   }
   if (/^duration/.test(text)) return bad('rule.duration-unit', `"${text}" needs a unit`, 'write duration>300s, duration>5m or duration>500ms');
   const name = text.match(RE.name)?.[0] ?? text.slice(0, 20);
+  // A known predicate with a wrong operator or value (cost>>0.20) is not an unknown predicate.
+  const forms = PREDICATE_FORMS.split(', ').filter((f) => f.match(RE.name)?.[0] === name);
+  if (forms.length > 0) return bad('rule.bad-form', `"${text}" is not a form of ${name}`, `write ${forms.join(' or ')}${/[<>=]/.test(forms[0]!) ? ' (operators: == != >= <= > <)' : ''}`);
   return bad('rule.unknown-predicate', `unknown predicate "${name}" in "${text}"`, `known forms: ${PREDICATE_FORMS}`);
 }
 
@@ -154,7 +157,7 @@ function parsePredicate(raw: string, rawCol: number, problems: RuleProblem[]): P
 export function parseRule(source: string, kind: 'accept' | 'failfast'): { rule?: Rule; problems: RuleProblem[] } {
   const problems: RuleProblem[] = [];
   if (source.trim() === 'never') {
-    if (kind === 'accept') problems.push({ col: 1, rule: 'rule.never-accept', message: '"never" is only for failfast; an accept rule must say what passing means' });
+    if (kind === 'accept') problems.push({ col: 1, rule: 'rule.never-accept', message: '"never" is only for failfast; an accept rule must say what passing means', hint: 'write what passing means, e.g. exit==0' });
     return problems.length ? { problems } : { rule: { source, predicates: [] }, problems };
   }
   const predicates: Predicate[] = [];

@@ -12,6 +12,18 @@ export function parseYaml(text: string, file: string): LocatedDoc {
     // One slip usually cascades into many parser errors: the first few say where it is.
     const lines = text.split('\n');
     const problems = doc.errors.slice(0, 3).map((e): Problem => {
+      const unclosed = unclosedFlow(text, e.pos[0], e.message);
+      if (unclosed) {
+        const at = lineCounter.linePos(unclosed.offset);
+        return {
+          file,
+          line: at.line,
+          col: at.col,
+          rule: `yaml.unclosed-flow`,
+          message: `this ${unclosed.open} is never closed: the parser reached ${e.pos[0] >= text.trimEnd().length ? 'the end of the file' : `line ${lineCounter.linePos(e.pos[0]).line}`} still inside it`,
+          hint: `add the closing ${unclosed.close} at the end of its entries (on this line, or indented under the key)`,
+        };
+      }
       const pos = lineCounter.linePos(e.pos[0]);
       const src = lines[pos.line - 1] ?? '';
       const inFlow = /\{[^}]*\{/.test(src) || /flow/i.test(e.message);
@@ -42,4 +54,32 @@ export function parseYaml(text: string, file: string): LocatedDoc {
       return undefined;
     },
   };
+}
+
+/**
+ * For the parser's "Flow map/sequence … must end with a } / ]" error, which it reports where it gave up (often one
+ * line past the end of the file): the offset of the opening bracket that was never closed, found by walking back
+ * from there and skipping brackets inside quotes. Undefined for any other error.
+ */
+function unclosedFlow(text: string, errorAt: number, message: string): { offset: number; open: string; close: string } | undefined {
+  const kind = /^Flow (map|sequence)\b[^\n]*end with a ([}\]])/.exec(message);
+  if (!kind) return undefined;
+  const close = kind[2]!;
+  const open = close === '}' ? '{' : '[';
+  let depth = 0;
+  for (let i = Math.min(errorAt, text.length) - 1; i >= 0; i--) {
+    const c = text[i];
+    if (c === '"' || c === "'") {
+      const start = text.lastIndexOf(c, i - 1);
+      const lineStart = text.lastIndexOf('\n', i - 1);
+      if (start > lineStart) i = start; // a quoted scalar on the same line: skip it whole
+      continue;
+    }
+    if (c === close) depth++;
+    else if (c === open) {
+      if (depth === 0) return { offset: i, open, close };
+      depth--;
+    }
+  }
+  return undefined;
 }

@@ -37,6 +37,28 @@ describe('g7 binary', () => {
     await repo.write('ssot/plans/bad.yaml', 'date: 2026-11-21\ngoal: g\nentries:\n  - { name: a, lane: 9, prio: A, type: TEST, input: x, output: y }\n');
     const r = g7(repo.root, 'plan', 'compile', 'ssot/plans/bad.yaml');
     expect(r.code).toBe(3);
-    expect(r.err).toBe('ssot/plans/bad.yaml:4:22: entries[0].lane: must be <= 8; got number 9 [schema.maximum]\n');
+    expect(r.err).toBe('ssot/plans/bad.yaml:4:22: entries[0].lane: must be <= 8; got number 9 [schema.maximum]\n    → use a number ≤ 8\n');
+  });
+
+  it('answers the small things a new user tries: --version, a typo, --json outside an SSOT, inside the SSOT, verify before any run', async () => {
+    const pkg = JSON.parse(await readFile(path.join(REPO, 'package.json'), 'utf8')) as { version: string };
+    expect(g7(REPO, '--version')).toEqual({ code: 0, out: `${pkg.version}\n`, err: '' });
+
+    const repo = await tempRepo({ example: true });
+    const typo = g7(repo.root, 'stauts');
+    expect(typo.code).toBe(2);
+    expect(typo.err).toBe("error: unknown command 'stauts'\n(Did you mean status?)\n(g7 --help lists the commands)\n");
+    expect(typo.out).toBe('');
+
+    const outside = g7(path.join(repo.root, 'ssot/plans'), '--json', 'status');
+    expect(outside.code).toBe(2);
+    expect(JSON.parse(outside.out)).toEqual({ error: expect.stringMatching(/^no SSOT at ssot: /), exit: 2 });
+
+    const inside = g7(repo.ssot, 'status');
+    expect(inside.code).toBe(2);
+    expect(inside.err).toBe('g7: no SSOT at ssot: this folder looks like an SSOT itself: run g7 from its parent (cd ..), or pass --ssot .\n');
+    expect(g7(repo.ssot, '--ssot', '.', 'status').code).toBe(0);
+
+    expect(g7(repo.root, 'verify')).toEqual({ code: 0, out: 'nothing to verify: there is no run yet\n', err: '' });
   });
 });

@@ -1,6 +1,6 @@
 // The g7 binary as a new user meets it: piped into head, run in the wrong folder, given a broken work pack.
 import { describe, expect, it } from 'vitest';
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { mkdtemp, readFile, readdir, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -72,5 +72,24 @@ describe('g7 as a new user meets it', () => {
     const ran = await g7Process(f.root, ['run']);
     expect(ran.code).toBe(4);
     expect(ran.err).toMatch(/FAIL_STOP: L1_TEST_000001 failed twice: SCHEMA: work pack "p1" is invalid/);
+  });
+
+  it('npm run g7 runs g7 in the folder it was typed in, not in the package root (npm keeps that folder in INIT_CWD)', async () => {
+    // The package root holds the product's own ssot/: g7 run there would read (and commit into) it.
+    const dir = await mkdtemp(path.join(tmpdir(), 'g7-npm-'));
+    const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';
+    const r = spawnSync(npm, ['--prefix', REPO, 'run', '--silent', 'g7', '--', 'status'], { cwd: dir, env: childEnv(), encoding: 'utf8' });
+    expect(r.status).toBe(2);
+    expect(r.stderr).toContain('g7: no SSOT at ssot:');
+    expect(await readdir(dir)).toEqual([]);
+  });
+
+  it('g7 run --push with no such remote says to add one or drop --push, and runs nothing', async () => {
+    const f = await factory(tests(2));
+    const r = await g7Process(f.root, ['run', '--push']);
+    expect(r.code).toBe(2);
+    expect(r.err).toBe('g7: --push, but this repository has no git remote "origin"\n  → add it (git remote add origin URL) or run without --push\n');
+    expect(r.err).not.toMatch(/protection/);
+    await expect(readdir(path.join(f.ssot, 'runs'))).rejects.toThrow();
   });
 });

@@ -124,7 +124,7 @@ entries:
       const said = await runDay(f, { GEMINI_API_KEY: 'night-key' });
       const strikeList = await lines(path.join(f.ssot, 'library_index/strike_list.jsonl'));
       expect(strikeList).toHaveLength(10); // one chunk per file, each mentions a related party
-      expect(said.join('\n')).toMatch(/ssot\/library_index\/strike_list\.jsonl grew from 0 to 10 lines: compiled ssot\/plans\/dayplan_20261121\.yaml again \(3 added, 10 removed, 0 changed\); the previous backlog is kept as ssot\/backlog\/backlog_20261121\.jsonl\.[0-9a-f]{8}\.bak/);
+      expect(said.join('\n')).toMatch(/ssot\/library_index\/strike_list\.jsonl grew from 0 to 10 lines: compiled ssot\/plans\/dayplan_20261121\.yaml again \(3 added, 10 done, 0 removed, 0 changed\); the previous backlog is kept as ssot\/backlog\/backlog_20261121\.jsonl\.[0-9a-f]{8}\.bak/);
       const rs = await reports(f);
       const strikeRuns = rs.filter((r) => r.cards.some((x: { type: string }) => x.type === 'STRIKE'));
       expect(strikeRuns.map((r) => r.round)).toEqual([2]);

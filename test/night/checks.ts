@@ -244,7 +244,7 @@ export async function checkNight(night: Night): Promise<{ checks: Check[]; morni
   // 6. The coreloop PR is a draft, carries [CORELOOP-, and its auto-merge attempt was blocked.
   {
     const pr = night.coreloopPr;
-    if (!pr) add(6, 'the coreloop PR is a draft with [CORELOOP- and its auto-merge attempt was blocked', [], [], 'PENDING: opening the draft PR through the forge (issue 10, helper "coreloop") has not landed on main: promote commits the candidate on a branch and opens no pull request to judge');
+    if (!pr) add(6, 'the coreloop PR is a draft with [CORELOOP- and its auto-merge attempt was blocked', [], [], 'PENDING: this build opens no draft PR through the forge: promote commits the candidate on a branch and opens no pull request to judge');
     else {
       const problems: string[] = [];
       if (!pr.draft) problems.push('the PR is not a draft');

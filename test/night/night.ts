@@ -256,7 +256,7 @@ export async function runNight(o: NightOptions): Promise<Night> {
     await Promise.all(lanes.map((l) => job(`lane-${l}`, at, 'lanes', [`lane matrix: lane ${l}`], { inputs: { command: 'lane', 'run-id': runId, lanes: String(l) } })));
     await job('lanes-merge', at, 'lanes', ['lane matrix: merge and seal'], { inputs: { command: 'merge-lanes', 'run-id': runId } });
     h++;
-  } else log('--:--  lane matrix                PENDING: one truck runs as a lane matrix once the action has the lane commands (issue 9 item 4)');
+  } else log('--:--  lane matrix                PENDING: one truck runs as a lane matrix once the action has the lane commands');
   for (; h <= 21; h++) {
     const r = await job('truck', T(`${String(h).padStart(2, '0')}:23`), 'run', ['the next truck']);
     if (state(r) === 'FAIL_STOP' || /nothing to run/.test(r.logText)) break;
@@ -299,7 +299,7 @@ export async function runNight(o: NightOptions): Promise<Night> {
     const policy = await job('policy', T(`${hh(h)}:57`), 'policy', ['auto-merge enabled on the coreloop PR: the policy job must undo it'], { inputs: { command: 'policy' }, event: { name: 'pull_request_target', payload } });
     const after = github.pull(n)!;
     night.coreloopPr = { number: n, title: String(after.title), draft: Boolean(after.draft), blocked: policy.outputs.policy === 'fail' && after.auto_merge === null };
-  } else log(`${hh(h)}:57  policy                     PENDING: no coreloop pull request to guard (promote opens none before issue 10 lands)`);
+  } else log(`${hh(h)}:57  policy                     PENDING: no coreloop pull request to guard (promote opened none)`);
   night.morningAt = T(`${hh(h + 1)}:30`);
   return night;
 }

@@ -19,25 +19,29 @@ interface Case {
   field?: string;
   rule?: string | RegExp;
   message?: RegExp;
+  hint?: RegExp;
 }
 
 const C = (id: string, extra: Record<string, unknown> = {}) => card(id, 'A', [], extra);
 
 const cases: Case[] = [
   // Day plans: YAML syntax and shape
-  { name: 'broken YAML: unclosed flow map', file: 'plans/p.yaml', content: 'date: 2026-11-21\ngoal: x\nentries: [ { name: a\n', line: 4, rule: /^yaml\./ },
+  // The parser gives up past the end of the file; the problem names the bracket that was never closed.
+  { name: 'broken YAML: unclosed flow map', file: 'plans/p.yaml', content: 'date: 2026-11-21\ngoal: x\nentries: [ { name: a\n', line: 3, rule: 'yaml.unclosed-flow', message: /never closed: the parser reached the end of the file/, hint: /add the closing [}\]]/ },
+  { name: 'broken YAML: unclosed flow map before the next key', file: 'plans/p.yaml', content: 'date: 2026-11-21\ngit: { branch: main, note: "a } in quotes"\ngoal: x\n', line: 2, rule: 'yaml.unclosed-flow', message: /this \{ is never closed: the parser reached line 3/, hint: /add the closing \}/ },
   { name: 'broken YAML: bad indentation', file: 'plans/p.yaml', content: 'date: 2026-11-21\n goal: x\nentries: []\n', line: 1, rule: /^yaml\./ },
   { name: 'broken YAML: duplicate key', file: 'plans/p.yaml', content: 'date: 2026-11-21\ndate: 2026-11-22\ngoal: x\n', line: 2, rule: /^yaml\./ },
   { name: 'broken YAML: tab indentation', file: 'plans/p.yaml', content: 'date: 2026-11-21\ngoal: x\nentries:\n\t- name: a\n', line: 4, rule: /^yaml\./ },
   { name: 'empty plan', file: 'plans/p.yaml', content: '', line: 1, rule: 'plan.empty' },
   { name: 'plan is a list', file: 'plans/p.yaml', content: '- a\n- b\n', line: 1, field: '(document)', rule: 'schema.type' },
   { name: 'missing goal', file: 'plans/p.yaml', content: 'date: 2026-11-21\nentries:\n' + ENTRY(), line: 1, field: 'goal', rule: 'schema.required' },
-  { name: 'bad date', file: 'plans/p.yaml', content: 'date: 2026-13-40\ngoal: g\nentries:\n' + ENTRY(), line: 1, field: 'date', rule: 'schema.pattern' },
+  { name: 'bad date', file: 'plans/p.yaml', content: 'date: 2026-13-40\ngoal: g\nentries:\n' + ENTRY(), line: 1, field: 'date', rule: 'schema.pattern', message: /"2026-13-40" is not a real date/, hint: /month is 01-12/ },
+  { name: 'date not written YYYY-MM-DD', file: 'plans/p.yaml', content: 'date: 21.11.2026\ngoal: g\nentries:\n' + ENTRY(), line: 1, field: 'date', rule: 'schema.pattern', message: /does not have the required form/, hint: /YYYY-MM-DD/ },
   { name: 'no entries', file: 'plans/p.yaml', content: PLAN_HEAD.replace('entries:\n', 'entries: []\n'), line: 3, field: 'entries', rule: 'schema.min-items' },
-  { name: 'lane 9', file: 'plans/p.yaml', content: plan(ENTRY().replace('lane: 1', 'lane: 9')), line: 5, field: 'entries[0].lane', rule: 'schema.maximum' },
+  { name: 'lane 9', file: 'plans/p.yaml', content: plan(ENTRY().replace('lane: 1', 'lane: 9')), line: 5, field: 'entries[0].lane', rule: 'schema.maximum', hint: /^use a number ≤ 8$/ },
   { name: 'lane 0', file: 'plans/p.yaml', content: plan(ENTRY().replace('lane: 1', 'lane: 0')), line: 5, field: 'entries[0].lane', rule: 'schema.minimum' },
   { name: 'lane as text', file: 'plans/p.yaml', content: plan(ENTRY().replace('lane: 1', 'lane: one')), line: 5, field: 'entries[0].lane', rule: 'schema.type' },
-  { name: 'prio E', file: 'plans/p.yaml', content: plan(ENTRY().replace('prio: A', 'prio: E')), line: 6, field: 'entries[0].prio', rule: 'schema.enum' },
+  { name: 'prio E', file: 'plans/p.yaml', content: plan(ENTRY().replace('prio: A', 'prio: E')), line: 6, field: 'entries[0].prio', rule: 'schema.enum', hint: /^write one of A, B, C, D$/ },
   { name: 'unknown type', file: 'plans/p.yaml', content: plan(ENTRY().replace('type: TEST', 'type: BUILD')), line: 7, field: 'entries[0].type', rule: 'schema.enum' },
   { name: 'unknown field', file: 'plans/p.yaml', content: plan(ENTRY('    colour: red\n')), line: 10, field: 'entries[0].colour', rule: 'schema.unknown-field' },
   { name: 'bad entry name', file: 'plans/p.yaml', content: plan(ENTRY().replace('name: scan', 'name: Scan Step')), line: 4, field: 'entries[0].name', rule: 'schema.pattern' },
@@ -49,6 +53,7 @@ const cases: Case[] = [
   { name: 'entry waits for itself', file: 'plans/p.yaml', content: plan(ENTRY('    after: scan\n')), line: 10, field: 'entries[0].after', rule: 'plan.self-dependency' },
   { name: 'unknown accept predicate', file: 'plans/p.yaml', content: plan(ENTRY('    accept: exit==0 && smells_ok\n')), line: 10, field: 'entries[0].accept', rule: 'rule.unknown-predicate', message: /smells_ok.*column 12/ },
   { name: 'unknown failfast predicate', file: 'plans/p.yaml', content: plan(ENTRY('    failfast: price>3\n')), line: 10, field: 'entries[0].failfast', rule: 'rule.unknown-predicate' },
+  { name: 'known failfast predicate, wrong operator', file: 'plans/p.yaml', content: plan(ENTRY('    failfast: cost>>0.20\n')), line: 10, field: 'entries[0].failfast', rule: 'rule.bad-form', message: /"cost>>0\.20" is not a form of cost/, hint: /^write cost>X \(operators/ },
   { name: 'duration without unit', file: 'plans/p.yaml', content: plan(ENTRY('    failfast: duration>300\n')), line: 10, field: 'entries[0].failfast', rule: 'rule.duration-unit' },
   { name: 'never as accept rule', file: 'plans/p.yaml', content: plan(ENTRY('    accept: never\n')), line: 10, field: 'entries[0].accept', rule: 'rule.never-accept' },
   { name: 'bad regex in rule', file: 'plans/p.yaml', content: plan(ENTRY('    accept: "stdout~/a(/"\n')), line: 10, field: 'entries[0].accept', rule: 'rule.bad-regex' },
@@ -71,6 +76,7 @@ const cases: Case[] = [
   { name: 'truncated last JSONL line', file: 'backlog/backlog_20261121.jsonl', content: jsonl([C('L1_TEST_000001')]) + '{"id":"L1_TEST_000002","lane":1,"pr', line: 2, rule: 'jsonl.torn-tail' },
   { name: 'invalid JSON in the middle', file: 'backlog/backlog_20261121.jsonl', content: jsonl([C('L1_TEST_000001')]) + '{"id": oops}\n' + jsonl([C('L1_TEST_000003')]), line: 2, rule: 'json.syntax' },
   { name: 'card lane 9', file: 'backlog/backlog_20261121.jsonl', content: jsonl([C('L1_TEST_000001', { lane: 9 })]), line: 1, field: 'lane', rule: 'schema.maximum' },
+  { name: 'card lane as text', file: 'backlog/backlog_20261121.jsonl', content: jsonl([C('L1_TEST_000001', { lane: '1' })]), line: 1, field: 'lane', rule: 'schema.type', hint: /whole number/ },
   { name: 'card prio E', file: 'backlog/backlog_20261121.jsonl', content: jsonl([C('L1_TEST_000001'), C('L1_TEST_000002', { prio: 'E' })]), line: 2, field: 'prio', rule: 'schema.enum' },
   { name: 'card unknown type', file: 'backlog/backlog_20261121.jsonl', content: jsonl([C('L1_TEST_000001', { type: 'DEPLOY' })]), line: 1, field: 'type', rule: 'schema.enum' },
   { name: 'card missing accept', file: 'backlog/backlog_20261121.jsonl', content: jsonl([{ ...C('L1_TEST_000001'), accept: undefined }]), line: 1, field: 'accept', rule: 'schema.required' },
@@ -98,7 +104,13 @@ const cases: Case[] = [
   { name: 'factory: 130-slot truck', file: 'factory.yaml', content: 'trucks:\n  slots: 130\n', line: 2, field: 'trucks.slots', rule: 'ops.120plus120' },
   { name: 'factory: three trucks a round', file: 'factory.yaml', content: 'trucks: { per_round: 3 }\n', line: 1, field: 'trucks.per_round', rule: 'ops.120plus120' },
   { name: 'factory: quota change', file: 'factory.yaml', content: 'library: { root: lib }\ntrucks:\n  quotas: { A: 70, B: 26, C: 18, D: 6 }\n', line: 3, field: 'trucks.quotas.A', rule: 'ops.120plus120' },
+  { name: 'factory: rpm as text', file: 'factory.yaml', content: 'limits: { rpm: x }\n', line: 1, field: 'limits.rpm', rule: 'schema.type', hint: /whole number/ },
   { name: 'factory: negative budget', file: 'factory.yaml', content: 'budget:\n  per_truck_usd: -1\n', line: 2, field: 'budget.per_truck_usd', rule: 'schema.minimum' },
+  // factory.yaml: what it names must be there (the schema alone passed these; g7 run refused them later)
+  { name: 'factory: a model without a price', file: 'factory.yaml', content: 'library: { root: ssot }\nmodels: { HIGH: gemini-9-pro }\nprices_per_mtok:\n  gemini-2.5-pro: { in: 1.25, out: 10 }\n', line: 2, field: 'models.HIGH', rule: 'config.no-price', message: /"gemini-9-pro" has no price/ },
+  { name: 'factory: a skill file that does not exist', file: 'factory.yaml', content: 'library: { root: ssot }\nskills:\n  TAG: ssot/skills/TAG.md\n', line: 3, field: 'skills.TAG', rule: 'config.skill-missing', message: /"ssot\/skills\/TAG\.md" does not exist/ },
+  { name: 'factory: a library root that does not exist', file: 'factory.yaml', content: 'library: { root: libary }\n', line: 1, field: 'library.root', rule: 'config.library-missing', message: /"libary" does not exist/ },
+  { name: 'the journal is not a backlog', file: 'state/journal.jsonl', content: '{"ts":"t","event":"resume","day":"20261121","state":"READY"}\n', line: 1, rule: 'check.journal', message: /this is the journal/ },
   { name: 'factory: unknown key', file: 'factory.yaml', content: 'libary: { root: lib }\n', line: 1, field: 'libary', rule: 'schema.unknown-field' },
 ];
 
@@ -116,6 +128,8 @@ describe('bad-input corpus', () => {
     if (c.field) expect(match!.field).toBe(c.field);
     if (c.message) expect(match!.message).toMatch(c.message);
     expect(match!.message).not.toMatch(/\n\s+at /); // no stack traces
+    expect(match!.hint, `${match!.rule}: every problem says what to do (a → line)`).toMatch(/\S/);
+    if (c.hint) expect(match!.hint).toMatch(c.hint);
   });
 
   it('reports every bad line of a backlog, bounded, not just the first', async () => {

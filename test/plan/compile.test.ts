@@ -44,7 +44,7 @@ describe('g7 plan compile', () => {
 
     const refused = await repo.g7('plan', 'compile', plan);
     expect(refused.code).toBe(3);
-    expect(refused.err).toMatch(/already exists with different content \(0 added, 1 removed, 0 changed\).*\n.*--replace/);
+    expect(refused.err).toMatch(/already exists with different content \(0 added, 1 done, 0 removed, 0 changed\).*\n.*--replace/);
     expect(await backlog(repo)).toBe(before);
 
     const replaced = await repo.g7('plan', 'compile', plan, '--replace');
