@@ -271,11 +271,12 @@ async function driveTruck(deps: FactoryDeps, opts: RunOptions, run: ActiveRun, s
       reason = `no progress on ${stalled} resumes in a row: ${reason}`;
       stalled = 0;
     }
-    const retryAfter = next === 'RECOVERABLE' ? (extra.retryAfter ?? laterBy(deps.now(), DEFAULT_RETRY_AFTER_MS)) : null;
+    const stoppedAt = deps.now(); // one reading: the default retry_after is exactly the backoff after the stop
+    const retryAfter = next === 'RECOVERABLE' ? (extra.retryAfter ?? laterBy(stoppedAt, DEFAULT_RETRY_AFTER_MS)) : null;
     const t = extra.triage;
     state = {
       ...state, state: next, owner: null, stalled,
-      last_stop: next === 'READY' ? null : { at: deps.now(), reason, card: extra.card?.id ?? extra.cardId ?? null, triage: t?.class ?? null, transient: next === 'RECOVERABLE', retry_after: retryAfter, hint: t?.hint ?? null, files },
+      last_stop: next === 'READY' ? null : { at: stoppedAt, reason, card: extra.card?.id ?? extra.cardId ?? null, triage: t?.class ?? null, transient: next === 'RECOVERABLE', retry_after: retryAfter, hint: t?.hint ?? null, files },
     };
     log(`${run.id}: ${next} — ${reason}`);
     if (next !== 'READY') run.log.warning(`${run.id}: ${next} — ${reason}`);
