@@ -9,7 +9,7 @@ import { Git } from '../git/git.js';
 import { nowIso, nowMs } from '../host/clock.js';
 import { EXIT } from './exit.js';
 import type { Common } from './factory.js';
-import { nextStep } from './status.js';
+import { nextStep } from '../factory/next.js';
 
 /** `--since`: an ISO time, or an age (`12h`, `2d`); default the last 24 hours. */
 export function sinceOf(text: string | undefined, now: number): string {
@@ -26,7 +26,7 @@ export async function morningCommand(c: Common, opts: { since?: string }): Promi
   const since = sinceOf(opts.since, nowMs());
   const state = await readState(c.layout, c.display, now);
   const git = new Git(c.layout.repoRoot);
-  const m = await collectMorning({ layout: c.layout, git: (await git.isRepo()) ? git : undefined, state, next: nextStep(state), since, now, display: c.display });
+  const m = await collectMorning({ layout: c.layout, git: (await git.isRepo()) ? git : undefined, state, next: await nextStep({ layout: c.layout, display: c.display, log: () => {}, warn: () => {}, now: nowIso }, state), since, now, display: c.display });
   const markdown = morningMarkdown(m);
   const file = path.join(c.layout.runsDir, `morning_${now.slice(0, 10).replace(/-/g, '')}.md`);
   await writeFileAtomic(file, markdown);

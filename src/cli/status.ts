@@ -1,19 +1,17 @@
 // `g7 status`: where the factory stands, read from the files alone, and what to do next.
 import { stat } from 'node:fs/promises';
-import { hostname } from 'node:os';
 import type { Layout } from '../ssot/layout.js';
 import { backlogFile, packetFile, packReportFile } from '../ssot/layout.js';
-import { readState, STALLS_TO_FAIL_STOP } from '../factory/state.js';
+import { readState } from '../factory/state.js';
+import { nextStep } from '../factory/next.js';
 import { readDay, readRunResults, readTruckProgress } from '../ssot/journal.js';
 import { latestBacklogDay, listRounds, openTrucks, readPacket, viewRound } from '../truck/packets.js';
 import { OPS_120PLUS120 } from '../truck/pack.js';
 import { grownSources } from '../plan/write.js';
 import { fileExists } from '../plan/backlog.js';
-import { alive } from '../factory/lock.js';
 import { EXIT } from './exit.js';
 import type { Common } from './factory.js';
-import type { FactoryState } from '../contracts/types.gen.js';
-import { nowIso, nowMs } from '../host/clock.js';
+import { nowIso } from '../host/clock.js';
 
 /** Where the newest day stands: its round, the cards left in it and after it, and how many rounds that is. */
 async function dayStanding(layout: Layout, day: string): Promise<DayStanding | undefined> {
@@ -47,25 +45,6 @@ interface DayStanding {
   grown: string | undefined;
 }
 
-/** What the next `g7 run` (the next scheduled job) does with this state, or what a person must do first. */
-/** `lanes`: the state's run is a lane run with these lanes (its lanes.json), not merged yet. */
-export function nextStep(state: FactoryState, lanes?: number[]): string {
-  // RUNNING with an owner process that is gone on this host: the run was interrupted.
-  const ownerGone = state.state === 'RUNNING' && state.owner?.host === hostname() && !alive(state.owner.pid);
-  const stop = state.last_stop;
-  const waiting = state.state === 'RECOVERABLE' && stop?.retry_after && Date.parse(stop.retry_after) > nowMs();
-  const stalls = state.stalled ? ` (${state.stalled} resume(s) in a row without progress; at ${STALLS_TO_FAIL_STOP} it stops FAIL_STOP)` : '';
-  return (
-    state.state === 'FAIL_STOP' ? `${stop?.hint ? `fix: ${stop.hint}; then` : 'read the files above, fix the cause, then'} run \`g7 resume\` (or \`g7 resume --skip ${stop?.card ?? 'CARD'} --reason "…"\` to drop the card)`
-    : waiting ? `waits until ${stop!.retry_after}; the first \`g7 run\` after that resumes at ${stop?.card ?? 'the stopped card'} by itself${stalls}`
-    : state.state === 'RECOVERABLE' ? `the next \`g7 run\` resumes at ${stop?.card ?? 'the stopped card'} by itself${stalls}`
-    : ownerGone ? `interrupted (pid ${state.owner!.pid} is gone): the next \`g7 run\` resumes at the first card without a result`
-    : lanes ? `lanes ${lanes.join(', ')} of ${state.run_id} run as jobs of a matrix; \`g7 lanes merge\` seals the run (the next \`g7 run\` merges it first by itself)`
-    : state.state === 'RUNNING' ? 'a run is in progress (on another machine, or here: see the owner)'
-    : 'the next `g7 run` departs with the next truck'
-  );
-}
-
 export async function statusCommand(c: Common): Promise<number> {
   const now = nowIso();
   const state = await readState(c.layout, c.display, now);
@@ -79,7 +58,7 @@ export async function statusCommand(c: Common): Promise<number> {
   const latest = await latestBacklogDay(c.layout);
   const standing = latest ? await dayStanding(c.layout, latest) : undefined;
   const lanePlan = state.state === 'RUNNING' && state.run_id ? await (await import('../factory/lanes.js')).readLanePlan(c.layout, state.run_id) : undefined;
-  const next = nextStep(state, lanePlan?.lanes.map((l) => l.lane));
+  const next = await nextStep({ layout: c.layout, display: c.display, log: () => {}, warn: () => {}, now: nowIso }, state, lanePlan?.lanes.map((l) => l.lane));
   if (c.json) {
     c.io.out(JSON.stringify({ ...state, progress, day: standing ?? null, next }));
     return EXIT.OK;

@@ -18,6 +18,7 @@ import { BatchPending } from '../worker/worker.js';
 import { loadSkill, parseTarget, skillPromptText, SkillError } from '../coreloop/skill/doc.js';
 import { bulletIds } from '../coreloop/skill/bullets.js';
 import { observeAttempt, type PromptSkill } from './observe.js';
+import { stopReason } from './cancel.js';
 
 export interface CardOutcome {
   summary: CardResult;
@@ -165,6 +166,15 @@ export async function runCard(
     if (pass) {
       triage = undefined;
       outputsDetail = await hashing!;
+      break;
+    }
+    if (deps.stop.aborted) {
+      // Cut by the stop signal (its commands killed, its model calls refused): not a failure and not to be
+      // triaged; the card runs again, both attempts, when the truck resumes.
+      const signal = stopReason(deps.stop);
+      triage = { class: 'API', transient: true, reason: `cancelled by ${signal}` };
+      await writeEvidence(path.join(adir, 'triage.json'), JSON.stringify({ ...triage, cancelled: true }, null, 2) + '\n');
+      deps.log(`  ${card.id} attempt ${attempt} cancelled by ${signal}: not a result; it runs again when the truck resumes`);
       break;
     }
     triage = classifyFailure({ error, stdout: figures.stdout, stderr: figures.stderr, accept: acceptResults, failfast: fired ? failfastResults : [] });

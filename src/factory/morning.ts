@@ -8,6 +8,9 @@ import type { FactoryState, JournalEvent, VerifyReport } from '../contracts/type
 import type { Layout } from '../ssot/layout.js';
 import { readJournal } from '../ssot/journal.js';
 import { listRuns, runDir, REPORT } from './evidence.js';
+import { packetFile } from '../ssot/layout.js';
+import { readPacket } from '../truck/packets.js';
+import type { CacheEntry } from '../worker/cached.js';
 import type { ReworkPack } from './rework.js';
 import type { Git } from '../git/git.js';
 
@@ -30,6 +33,11 @@ export interface Morning {
   stops: { at: string; run: string; round: number; truck: string; state: string; why: string }[];
   /** A person's restarts in the window. */
   resumes: { at: string; run: string; detail: string }[];
+  /**
+   * Per run: its results, and `pending`: the cards of its truck that had no result from any run when it
+   * stopped (cards earlier runs finished are not counted). Tokens and cost are what was paid while it ran,
+   * from the response cache: a process killed mid-run paid for calls its resume then answered from there.
+   */
   runs: { id: string; round: number; truck: string; state: string; passed: number; failed: number; skipped: number; pending: number; tokensIn: number; tokensOut: number; cost: number }[];
   /** Rounds and trucks that departed in the window. */
   trucks: string[];
@@ -68,11 +76,30 @@ export async function collectMorning(o: MorningInput): Promise<Morning> {
     if (e.event === 'resume') m.resumes.push({ at: e.ts, run: e.run ?? '', detail: e.detail ?? '' });
   });
   m.trucks = [...trucks];
+  const reports: { id: string; r: VerifyReport }[] = [];
   for (const id of await listRuns(o.layout)) {
     if (!runsInWindow.has(id)) continue;
     const r = await readJson<VerifyReport>(path.join(runDir(o.layout, id), REPORT));
-    if (!r) continue;
-    const run = { id, round: r.round ?? 1, truck: r.truck, state: r.state, ...r.counts, tokensIn: r.tokens?.in ?? 0, tokensOut: r.tokens?.out ?? 0, cost: r.cost_usd ?? 0 };
+    if (r) reports.push({ id, r });
+  }
+  const results = reports.length ? await resultLines(o.layout) : { cards: new Map<string, ResultLines>(), lastLine: new Map<string, number>() };
+  const paid = reports.length ? await paidCalls(o.layout) : [];
+  for (const { id, r } of reports) {
+    let pending = 0;
+    try {
+      const end = results.lastLine.get(id) ?? Infinity;
+      for (const s of await readPacket(packetFile(o.layout, r.day, r.round ?? 1, r.truck as 'A' | 'B'))) if (!hadResult(results.cards.get(`${r.day}/${s.card.id}`), end)) pending++;
+    } catch {
+      pending = r.counts.pending; // the packet is gone: the run's own count
+    }
+    const during = paid.filter((p) => p.at >= r.started_at && p.at <= r.finished_at);
+    const sum = (f: (p: PaidCall) => number) => during.reduce((a, p) => a + f(p), 0);
+    const run = {
+      id, round: r.round ?? 1, truck: r.truck, state: r.state, ...r.counts, pending,
+      // The larger of what its cards counted and what the cache recorded as paid while it ran (the calls of
+      // a process killed before its cards got a result; a lane job's clock may fall outside the window).
+      tokensIn: Math.max(r.tokens?.in ?? 0, sum((p) => p.in)), tokensOut: Math.max(r.tokens?.out ?? 0, sum((p) => p.out)), cost: Math.max(r.cost_usd ?? 0, sum((p) => p.usd)),
+    };
     m.runs.push(run);
     for (const c of r.cards) {
       if (c.status === 'PASS') m.cards.passed++;
@@ -104,6 +131,60 @@ export async function collectMorning(o: MorningInput): Promise<Morning> {
     m.branches = [...new Set(refs.stdout.split('\n').map((l) => l.trim().replace(/^origin\//, '')).filter((l) => l.startsWith('skill/docstring-')))].sort();
   }
   return m;
+}
+
+/**
+ * Per `day/card`: the journal lines of its results and of its requeues (a requeue clears a result); per run,
+ * the line of its (last) stop. Journal order, not timestamps: a lane's lines are appended by the merge, before its stop.
+ */
+interface ResultLines {
+  results: number[];
+  requeues: number[];
+}
+
+async function resultLines(layout: Layout): Promise<{ cards: Map<string, ResultLines>; lastLine: Map<string, number> }> {
+  const cards = new Map<string, ResultLines>();
+  const lastLine = new Map<string, number>();
+  await readJournal(layout, (e, line) => {
+    if (e.run && e.event === 'run_stop') lastLine.set(e.run, line);
+    if (!e.card || (e.event !== 'card_result' && e.event !== 'requeue' && e.event !== 'skip')) return;
+    const key = `${e.day}/${e.card}`;
+    const t = cards.get(key) ?? { results: [], requeues: [] };
+    (e.event === 'requeue' ? t.requeues : t.results).push(line);
+    cards.set(key, t);
+  });
+  return { cards, lastLine };
+}
+
+/** True when the card had a result by journal line `end` (its last result by then came after its last requeue). */
+function hadResult(t: ResultLines | undefined, end: number): boolean {
+  if (!t) return false;
+  const last = (xs: number[]) => xs.filter((x) => x <= end).at(-1);
+  const result = last(t.results);
+  const requeue = last(t.requeues);
+  return result !== undefined && (requeue === undefined || result > requeue);
+}
+
+interface PaidCall {
+  at: string;
+  in: number;
+  out: number;
+  usd: number;
+}
+
+/** Every answer paid for, as the response cache recorded it (each once: a recorded answer is never paid again). */
+async function paidCalls(layout: Layout): Promise<PaidCall[]> {
+  const dir = path.join(layout.stateDir, 'cache');
+  const out: PaidCall[] = [];
+  for (const sub of await readdir(dir).catch(() => [] as string[])) {
+    if (!/^[0-9a-f]{2}$/.test(sub)) continue;
+    for (const name of await readdir(path.join(dir, sub)).catch(() => [] as string[])) {
+      if (!name.endsWith('.json')) continue;
+      const e = await readJson<CacheEntry>(path.join(dir, sub, name));
+      if (e?.recorded_at && e.response) out.push({ at: e.recorded_at, in: e.response.tokens?.in ?? 0, out: e.response.tokens?.out ?? 0, usd: e.response.cost_usd ?? 0 });
+    }
+  }
+  return out;
 }
 
 const usd = (x: number) => `$${x.toFixed(4)}`;

@@ -24,7 +24,7 @@ import { acquireLock, LockBusyError } from './lock.js';
 import { EvidenceLedger, listRuns, nextRunId, runDir, verifyRun } from './evidence.js';
 import { runCard } from './card.js';
 import { writeReworkPack } from './rework.js';
-import { nextTruck } from './next.js';
+import { decideNext } from './next.js';
 import { RunLog } from './runlog.js';
 import { checkpoint, pushBranch, type ActiveRun } from './checkpoint.js';
 import { stoppable, stopReason, IN_FLIGHT_GRACE_MS, type StoppableWorker } from './cancel.js';
@@ -140,19 +140,20 @@ export async function runFactory(deps: FactoryDeps, opts: RunOptions): Promise<R
       state = await readState(deps.layout, deps.display, deps.now());
     }
 
-    if (state.state === 'FAIL_STOP') {
+    // What to do is decided in one place (next.ts), the same one `g7 status` asks.
+    const decision = await decideNext(pre, state, { only: opts.truck, lockHeld: true });
+    if (decision.kind === 'fail_stop') {
       const s = state.last_stop;
       const files = s?.files.join(', ') ?? '';
       return { code: 'REFUSED', state: 'FAIL_STOP', runId: state.run_id ?? undefined, ...none, message: `FAIL_STOP since ${s?.at ?? '?'}: ${s?.reason ?? ''}${s?.hint ? `\n  fix: ${s.hint}` : ''}\n  read: ${files}\n  then: g7 resume` };
     }
-    const retryAfter = state.state === 'RECOVERABLE' ? state.last_stop?.retry_after : undefined;
-    if (retryAfter && Date.parse(retryAfter) > Date.parse(deps.now()))
-      return { code: 'WAITING', state: 'RECOVERABLE', runId: state.run_id ?? undefined, ...none, retryAfter, message: `RECOVERABLE until ${retryAfter}: ${state.last_stop?.reason ?? ''}\n  nothing to do before then (no run, no commit); the first g7 run after it resumes at ${state.last_stop?.card ?? 'the stopped card'}` };
+    if (decision.kind === 'waiting')
+      return { code: 'WAITING', state: 'RECOVERABLE', runId: state.run_id ?? undefined, ...none, retryAfter: decision.until, message: `RECOVERABLE until ${decision.until}: ${state.last_stop?.reason ?? ''}\n  nothing to do before then (no run, no commit); the first g7 run after it resumes at ${state.last_stop?.card ?? 'the stopped card'}` };
 
     let run: ActiveRun;
     const resumedFrom: RunState = state.state;
     const open = (id: string, why: string) => RunLog.open(runDir(deps.layout, id), deps.redact, { at: deps.now(), why });
-    if (state.state === 'RUNNING' && state.run_id && state.day && state.truck) {
+    if (decision.kind === 'interrupted' && state.run_id && state.day && state.truck) {
       // The owner is gone (we hold the lock): continue its run at the first unfinished card.
       const id = state.run_id;
       run = { id, day: state.day, round: state.round ?? 1, truck: state.truck, lanes: opts.lanes, startedAt: state.owner?.started_at ?? deps.now(), log: open(id, 'resumes the run after an interruption'), results: await readRunResults(deps.layout, id), summaries: new Map(), ledger: new EvidenceLedger(runDir(deps.layout, id)), progressed: false };
@@ -167,8 +168,8 @@ export async function runFactory(deps: FactoryDeps, opts: RunOptions): Promise<R
         return { code: stopped === 'READY' ? 'OK' : stopped === 'RUNNING' ? 'RECOVERABLE' : stopped, state: stopped, runId: run.id, ...none, message: `${run.id} had already stopped (${stopped}); its evidence is sealed` };
       }
     } else {
-      const pick = await nextTruck(pre, state, opts.truck);
-      if (typeof pick === 'string') return { code: 'NOTHING', state: state.state, ...none, message: pick };
+      if (decision.kind !== 'depart') return { code: 'NOTHING', state: state.state, ...none, message: decision.kind === 'nothing' ? decision.message : `nothing to run (${decision.kind})` };
+      const pick = decision.at;
       // Evidence gate: the previous run must have left a complete pack that verifies.
       const runs = await listRuns(deps.layout);
       const prev = runs.at(-1);
@@ -180,7 +181,7 @@ export async function runFactory(deps: FactoryDeps, opts: RunOptions): Promise<R
         }
       }
       // The models the truck's cards need must exist and have a price: a typo fails here, not hours in.
-      await checkModels(deps.config, deps.worker, deps.display(deps.layout.factoryFile), (await readPacket(packetFile(deps.layout, pick.day, pick.round, pick.truck))).map((s) => s.card));
+      await checkModels(deps.config, deps.worker, deps.display(deps.layout.factoryFile), (await readPacket(packetFile(deps.layout, pick.day, pick.round, pick.truck))).map((s) => s.card), pre.warn);
       const id = nextRunId(runs);
       const why = state.state === 'RECOVERABLE' ? `resumes the truck after RECOVERABLE (${state.last_stop?.reason ?? ''})` : 'departs';
       if (opts.prepareLanes) return await departLanes(deps, opts, { id, ...pick, why }, state, early);
@@ -261,17 +262,21 @@ async function driveTruck(deps: FactoryDeps, opts: RunOptions, run: ActiveRun, s
     else if (next !== 'RECOVERABLE') stalled = 0;
     if (kind === 'transient' && stalled >= STALLS_TO_FAIL_STOP && extra.card && extra.triage) {
       const note = `Stopped RECOVERABLE ${stalled} times in a row without a card getting further (${extra.triage.reason}): the cause does not clear by itself.`;
-      const rework = await writeReworkPack(deps.layout, { created_at: deps.now(), run: run.id, day: run.day, truck: run.truck, slot: extra.slot ?? 0, card: extra.card, triage: { ...extra.triage, transient: false }, attempts: extra.excerpts ?? [], evidence: extra.files ?? [] }, note);
+      // The cause's own fix stays; "it resumes by itself" does not hold any more: a person must `g7 resume`.
+      const causeFix = (extra.triage.hint ?? '').split('; ').filter((c) => c && !/resumes at this card/.test(c)).map((c) => `${c}; `).join('');
+      extra = { ...extra, triage: { ...extra.triage, transient: false, hint: `${causeFix}it did not clear over ${stalled} runs, so the factory waits for a person` } };
+      const rework = await writeReworkPack(deps.layout, { created_at: deps.now(), run: run.id, day: run.day, truck: run.truck, slot: extra.slot ?? 0, card: extra.card!, triage: extra.triage!, attempts: extra.excerpts ?? [], evidence: extra.files ?? [] }, note);
       files.push(toRepoPath(deps.layout.repoRoot, rework));
       next = 'FAIL_STOP';
       reason = `no progress on ${stalled} resumes in a row: ${reason}`;
       stalled = 0;
     }
-    const retryAfter = next === 'RECOVERABLE' ? (extra.retryAfter ?? laterBy(deps.now(), DEFAULT_RETRY_AFTER_MS)) : null;
+    const stoppedAt = deps.now(); // one reading: the default retry_after is exactly the backoff after the stop
+    const retryAfter = next === 'RECOVERABLE' ? (extra.retryAfter ?? laterBy(stoppedAt, DEFAULT_RETRY_AFTER_MS)) : null;
     const t = extra.triage;
     state = {
       ...state, state: next, owner: null, stalled,
-      last_stop: next === 'READY' ? null : { at: deps.now(), reason, card: extra.card?.id ?? extra.cardId ?? null, triage: t?.class ?? null, transient: next === 'RECOVERABLE', retry_after: retryAfter, hint: t?.hint ?? null, files },
+      last_stop: next === 'READY' ? null : { at: stoppedAt, reason, card: extra.card?.id ?? extra.cardId ?? null, triage: t?.class ?? null, transient: next === 'RECOVERABLE', retry_after: retryAfter, hint: t?.hint ?? null, files },
     };
     log(`${run.id}: ${next} — ${reason}`);
     if (next !== 'READY') run.log.warning(`${run.id}: ${next} — ${reason}`);

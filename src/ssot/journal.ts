@@ -1,7 +1,12 @@
 // The journal (state/journal.jsonl): the append-only record of what the factory did. Card outcomes and
 // run progress are views of it. Appends are whole fsynced lines; a torn last line (a crash mid-append)
-// is ignored by readers and cut off by the next writer, since the event it held never completed.
+// is ignored by readers and cut off by the next writer, since the event it held never completed. Any other
+// line that is not a valid event stops the reader with file:line: skipping it would forget a result and run
+// (and pay for) its card again.
 import { access } from 'node:fs/promises';
+import path from 'node:path';
+import { SchemaError, type Problem } from '../contracts/errors.js';
+import { explain, isValid } from '../contracts/validate.js';
 import type { JournalEvent } from '../contracts/types.gen.js';
 import { forEachLine } from './jsonl.js';
 import { appendLines, repairTornTail } from './atomic.js';
@@ -31,15 +36,35 @@ export async function readJournal(layout: Layout, onEvent: (e: JournalEvent, lin
     } catch {
       continue;
     }
-    await forEachLine(file, (text, line) => {
-      if (text.trim() === '') return;
-      try {
-        onEvent(JSON.parse(text) as JournalEvent, line);
-      } catch {
-        // torn tail: the append never completed, so the event did not happen
-      }
-    });
+    await readJournalFile(layout, file, onEvent);
   }
+}
+
+async function readJournalFile(layout: Layout, file: string, onEvent: (e: JournalEvent, line: number) => void): Promise<void> {
+  const shown = path.relative(layout.repoRoot, file) || file;
+  const fix =
+    'the journal is the record of what was done, so g7 will not guess: restore the line from git (`git log -p -- ' +
+    shown +
+    '`), or delete it if you know its card must run again; then run again';
+  // An unparsable line is held until the next line shows it was not the last one (a torn tail is fine).
+  let unparsable: number | undefined;
+  const corrupt = (line: number, message: string, more: Problem[] = []): SchemaError =>
+    new SchemaError([{ file: shown, line, rule: 'journal.corrupt', message, hint: fix }, ...more], `${shown}:${line}: ${message}; nothing was run\n    → ${fix}`);
+  const scan = await forEachLine(file, (text, line) => {
+    if (text.trim() === '') return;
+    if (unparsable !== undefined) throw corrupt(unparsable, 'this line is not valid JSON and is not the last line (not a torn append)');
+    let value: unknown;
+    try {
+      value = JSON.parse(text);
+    } catch {
+      unparsable = line;
+      return;
+    }
+    if (!isValid('journal', value)) throw corrupt(line, 'this line is not a valid journal event', explain('journal', value, { file: shown, line }));
+    onEvent(value as JournalEvent, line);
+  });
+  // Torn tail: the append never completed, so the event did not happen (the next writer cuts it off).
+  if (unparsable !== undefined && scan.unterminated?.line !== unparsable) throw corrupt(unparsable, 'this line is not valid JSON and ends with a newline, so it is not a torn append');
 }
 
 export interface DayView {

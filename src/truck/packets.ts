@@ -113,9 +113,10 @@ export type PackedRound = PackReport & { /** False when `skipIfEmpty` found noth
 
 /**
  * Packs one round of a day into its packets and report. Trucks of the round that departed are kept as they
- * are. With `skipIfEmpty`, a round with nothing to load is reported but not written.
+ * are. With `skipIfEmpty`, a round with nothing to load is reported but not written; with `dryRun` nothing is
+ * written at all (`written` then says whether it would be).
  */
-export async function packRound(layout: Layout, day: string, round: number, display: (p: string) => string, opts: { skipIfEmpty?: boolean } = {}): Promise<PackedRound> {
+export async function packRound(layout: Layout, day: string, round: number, display: (p: string) => string, opts: { skipIfEmpty?: boolean; dryRun?: boolean } = {}): Promise<PackedRound> {
   const file = backlogFile(layout, day);
   if (!(await fileExists(file))) throw new SchemaError([{ file: display(file), rule: 'file.missing', message: `no backlog for ${day}`, hint: 'compile the day plan first: g7 plan compile ssot/plans/dayplan_YYYYMMDD.yaml' }]);
   const outcomes = await readCardOutcomes(layout, day);
@@ -126,7 +127,7 @@ export async function packRound(layout: Layout, day: string, round: number, disp
   // guarantees only for the done set it was made with. More cards done since can only satisfy more deps.
   const loaded = await loadBacklog(file, display(file), { known: done, packExists: (id) => fileExists(workPackFile(layout, id)), ...(trusted ? { trusted } : {}) });
   loaded.problems.throwIfAny(`the backlog ${display(file)} is invalid; nothing was packed`);
-  if (loaded.sha256 !== trusted) await writeFileAtomic(stamp, JSON.stringify({ sha256: loaded.sha256, checker: CHECKER }) + '\n');
+  if (loaded.sha256 !== trusted && !opts.dryRun) await writeFileAtomic(stamp, JSON.stringify({ sha256: loaded.sha256, checker: CHECKER }) + '\n');
 
   const departed = await departedTrucks(layout, day, round);
   const departedSlots = new Map<TruckName, PacketSlot[]>();
@@ -153,11 +154,17 @@ export async function packRound(layout: Layout, day: string, round: number, disp
     }
     report.trucks[t] = tr;
     if (departed.has(t) || (opts.skipIfEmpty && departed.size === 0 && TRUCKS.every((x) => result.trucks[x].length === 0))) continue;
+    if (opts.dryRun) {
+      packets.push([t, '']);
+      continue;
+    }
     if (slots.length > OPS_120PLUS120.slots) throw new Error(`packer bug: truck ${t} has ${slots.length} slots`);
     const full = await readCardsAtLines(file, slots.map((s) => s.card.line));
     for (const c of full) if (c.pack) packIds.add(c.pack);
     packets.push([t, slots.map((s, k) => serializeSlot(day, round, t, s.slot, s.bundle, s.quota, s.backfill, full[k]!)).join('')]);
   }
+  // A dry run (what `g7 status` asks) reports what would be written, and writes nothing.
+  if (opts.dryRun) return { ...report, written: departed.size > 0 || packets.length > 0 };
   // The work packs of the cards loaded must load: a bad pack is refused now, not in the middle of the night.
   const packProblems: Problem[] = [];
   for (const id of [...packIds].sort()) packProblems.push(...(await workPackProblems(layout, id, display)));

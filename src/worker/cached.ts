@@ -69,7 +69,7 @@ export interface CachedWorker {
    */
   batchCollect(name: string, reqs: WorkerRequest[]): Promise<BatchCollected>;
   /** Of these model ids, the ones the service does not know and the ones without a price (none for a worker that cannot tell). */
-  checkModels(models: string[]): Promise<{ unknown: string[]; unpriced: string[] }>;
+  checkModels(models: string[]): Promise<{ unknown: string[]; unpriced: string[]; unreachable?: string }>;
 }
 
 const NOTHING = { usd: 0, in: 0, out: 0 };

@@ -6,10 +6,12 @@ import type { Config } from '../ssot/config.js';
 import { MODEL_CARD_TYPES, type CostHint } from './worker.js';
 import type { CachedWorker } from './cached.js';
 
-export async function checkModels(config: Config, worker: CachedWorker, file: string, cards: { type: string; cost_hint: CostHint }[]): Promise<void> {
+export async function checkModels(config: Config, worker: CachedWorker, file: string, cards: { type: string; cost_hint: CostHint }[], warn?: (line: string) => void): Promise<void> {
   const hints = [...new Set(cards.filter((c) => MODEL_CARD_TYPES.has(c.type)).map((c) => c.cost_hint))].sort();
   if (hints.length === 0) return;
-  const { unknown, unpriced } = await worker.checkModels(hints.map((h) => config.models[h]));
+  const { unknown, unpriced, unreachable } = await worker.checkModels(hints.map((h) => config.models[h]));
+  // Not a refusal: the truck departs, and its model cards stop RECOVERABLE with the same cause if it lasts.
+  if (unreachable) warn?.(`preflight: the models could not be checked: ${unreachable}`);
   const problems: Problem[] = [];
   for (const h of hints) {
     const model = config.models[h];

@@ -72,7 +72,7 @@ export interface Worker {
   readonly provider: string;
   call(req: WorkerRequest): Promise<WorkerResponse>;
   /** Of these model ids, the ones the service does not know and the ones without a price (checked before a truck departs). */
-  checkModels?(models: string[]): Promise<{ unknown: string[]; unpriced: string[] }>;
+  checkModels?(models: string[]): Promise<{ unknown: string[]; unpriced: string[]; unreachable?: string }>;
   /** Batch mode (cheaper, answered later), when the provider has one. */
   batch?: {
     submit(reqs: { key: string; req: WorkerRequest }[], displayName: string): Promise<string>;

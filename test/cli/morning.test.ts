@@ -3,7 +3,8 @@
 import { describe, expect, it } from 'vitest';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { factory, g7Process } from '../factory/fixture.js';
+import { factory, g7Process, geminiAt } from '../factory/fixture.js';
+import { fakeGemini } from '../fakes/gemini-server.js';
 
 describe('g7 morning', () => {
   it('a night that passed one card and stopped on another: the stop, the cards by triage class, the rework pack and what to do now', async () => {
@@ -39,5 +40,43 @@ describe('g7 morning', () => {
     expect(r.code).toBe(2);
     expect(r.err).toMatch(/--since takes an ISO time \(2026-11-21T18:00Z\) or an age \(12h, 2d\); got "yesterday"/);
     await expect(readFile(path.join(f.ssot, 'runs/morning_20261121.md'))).rejects.toThrow();
+  });
+
+  it('per run: "not reached" leaves out cards earlier runs finished; a run resumed after SIGKILL shows the calls its killed process paid for', { timeout: 60_000 }, async () => {
+    const fake = await fakeGemini({ keys: ['k-morning'] });
+    try {
+      const f = await factory([
+        { id: 'L1_SCAN_000001', prio: 'A', input: ['doc001.md'], output: 'ssot/library_index/scan/1.jsonl' },
+        { id: 'L2_TAG_000001', prio: 'A', input: 'ssot/library_index/scan/1.jsonl', output: 'ssot/library_index/tags/1.jsonl', deps: ['L1_SCAN_000001'] },
+        { id: 'L3_TEST_000001', prio: 'B', input: 'test -f fixed.txt', output: 'out/2.txt', accept: 'exit==0' },
+      ], { libraryFiles: 1 });
+      await f.write('ssot/factory.yaml', `library: { root: library }\ntaxonomy: ssot/rules/tags.yaml\nscan: { chunk_bytes: 100000 }\n${geminiAt(fake.url)}`);
+      f.git('commit', '-qam', 'point at the fake');
+      const env = { GEMINI_API_KEY: 'k-morning' };
+      // Killed right after the TAG answer was paid for and recorded; the resume answers it from the cache.
+      const killed = await g7Process(f.root, ['run'], { ...env, G7_FAULT: 'worker.cached@1' });
+      expect(killed.signal).toBe('SIGKILL');
+      const resumed = await g7Process(f.root, ['run'], env);
+      expect(resumed.code, resumed.err).toBe(4); // L3_TEST fails twice
+      const paid = fake.requests.filter((q) => q.verb === 'generateContent' && q.status === 200);
+      expect(paid).toHaveLength(1);
+      await f.write('fixed.txt', 'ok\n');
+      expect((await g7Process(f.root, ['resume'])).code).toBe(0);
+      const last = await g7Process(f.root, ['run'], env);
+      expect(last.code, last.err).toBe(0);
+
+      const m = await g7Process(f.root, ['morning']);
+      expect(m.code, m.err).toBe(0);
+      const row = (id: string) => m.out.split('\n').find((l) => l.startsWith(`| ${id} `))!.split('|').map((c) => c.trim());
+      // run_0001 got 2 of its 3 cards done; run_0002 finished the third: nothing of the truck was left unreached.
+      expect(row('run_0001').slice(4, 8)).toEqual(['2', '1', '0', '0']);
+      expect(row('run_0002').slice(4, 8)).toEqual(['1', '0', '0', '0']);
+      // The killed process's paid call belongs to run_0001 (whose resume answered it from the cache).
+      const usage = (paid[0]!.response as { usageMetadata: { promptTokenCount: number } }).usageMetadata;
+      expect(row('run_0001')[8]).toMatch(new RegExp(`^${usage.promptTokenCount}/\\d+$`));
+      expect(row('run_0001')[9]).not.toBe('$0.0000');
+    } finally {
+      await fake.close();
+    }
   });
 });

@@ -3,7 +3,9 @@
 // cache, seals, commits and pushes; the next job resumes there and pays for no request twice.
 import { describe, expect, it } from 'vitest';
 import { spawn } from 'node:child_process';
-import { readFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { cloneRemote, geminiAt, factory, g7Process, git, type CardSpec } from './fixture.js';
 import { fakeGemini } from '../fakes/gemini-server.js';
@@ -76,5 +78,35 @@ describe('cancellation', () => {
       await remote.close();
       await fake.close();
     }
+  });
+
+  it('a TEST card cut by SIGINT is logged as cancelled, not as a TEST failure, and runs again on resume', { timeout: 60_000 }, async () => {
+    const gate = await mkdtemp(path.join(tmpdir(), 'g7-gate-'));
+    const cards: CardSpec[] = [
+      { id: 'L3_TEST_000001', prio: 'B', input: 'printf ok-1', output: 'ssot/out/t1.txt', accept: 'exit==0' },
+      { id: 'L3_TEST_000002', prio: 'B', input: `touch ${gate}/started; while [ ! -f ${gate}/go ]; do sleep 0.05; done; printf ok-2`, output: 'ssot/out/t2.txt', accept: 'exit==0' },
+    ];
+    const f = await factory(cards);
+    const child = spawn(process.execPath, [path.join(REPO, 'bin/g7.mjs'), 'run'], { cwd: f.root, env: childEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    child.stdout.on('data', (b) => (out += b));
+    child.stderr.on('data', (b) => (out += b));
+    const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
+    for (let waited = 0; !existsSync(path.join(gate, 'started')); waited += 20) {
+      if (waited > 30_000) throw new Error(`the card never started; g7 said:\n${out}`);
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    child.kill('SIGINT');
+    expect(await exited, out).toBe(130);
+    expect(out).toMatch(/L3_TEST_000002 attempt 1 cancelled by SIGINT: not a result/);
+    expect(out).not.toMatch(/L3_TEST_000002 attempt \d failed/);
+    expect(out.indexOf('cancelled by SIGINT')).toBeLessThan(out.indexOf('SIGINT: stopping cleanly at L3_TEST_000002'));
+    const journal = await readFile(path.join(f.ssot, 'state', 'journal.jsonl'), 'utf8');
+    expect(journal).not.toContain('"card":"L3_TEST_000002"');
+    // The resume runs it again, to a pass.
+    await writeFile(path.join(gate, 'go'), '');
+    const again = await g7Process(f.root, ['run']);
+    expect(again.code, again.err).toBe(0);
+    expect(again.out + again.err).toMatch(/L3_TEST_000002 PASS/);
   });
 });

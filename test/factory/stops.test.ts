@@ -30,6 +30,8 @@ describe('stops that cannot clear by themselves', () => {
     const rework = await json(path.join(f.root, reworkFile));
     expect(rework.look_at).toMatch(/^Fix: set GEMINI_API_KEY \(on GitHub: a repository secret, passed to the action as gemini-api-key\)\. .*g7 resume/);
     expect(rework.attempts).toHaveLength(2);
+    expect(rework.look_at).toMatch(/Nothing refused: no key was set/);
+    expect(rework.look_at).not.toMatch(/refused\. Check the key/);
 
     // Every later scheduled job refuses without writing a run, until a person acts; status says what to set.
     const again = await g7Process(f.root, ['run']);
@@ -100,6 +102,10 @@ describe('RECOVERABLE', () => {
       expect(state.last_stop.reason).toMatch(/^no progress on 3 resumes in a row: L2_TAG_000001: API \(transient\): daily quota exhausted/);
       const rework = await json(path.join(f.root, state.last_stop.files.find((x: string) => x.includes('/rework/'))));
       expect(rework.look_at).toMatch(/^Stopped RECOVERABLE 3 times in a row without a card getting further/);
+      // The quota's own fix stays; "resumes by itself" does not, and status says a person must resume.
+      expect(state.last_stop.hint).toBe('per-day quotas reset at midnight Pacific time; it did not clear over 3 runs, so the factory waits for a person');
+      expect((await g7Process(f.root, ['status'])).out).not.toMatch(/resumes at this card/);
+      expect((await g7Process(f.root, ['status'])).out).toMatch(/next: fix: per-day quotas reset at midnight Pacific time; it did not clear over 3 runs, so the factory waits for a person; then run `g7 resume`/);
       expect(await runs(f.ssot)).toEqual(['run_0001', 'run_0002', 'run_0003', 'run_0004']);
       expect(fake.requests.filter((q) => q.verb === 'generateContent')).toHaveLength(4);
     } finally {

@@ -3,7 +3,9 @@
 import { describe, expect, it, beforeEach, afterEach } from 'vitest';
 import { readdir, access } from 'node:fs/promises';
 import path from 'node:path';
-import { factory, type Factory } from '../factory/fixture.js';
+import { createServer, type AddressInfo } from 'node:net';
+import { readFile } from 'node:fs/promises';
+import { factory, timePasses, type Factory } from '../factory/fixture.js';
 import { fakeGemini, type FakeGemini } from '../fakes/gemini-server.js';
 import { main } from '../../src/cli/main.js';
 import { geminiOn } from './support.js';
@@ -55,5 +57,34 @@ describe('preflight: the models of a truck are checked before it departs', () =>
     expect(r.code).toBe(0);
     expect(fake.requests).toHaveLength(0);
     expect(await readdir(path.join(f.ssot, 'runs'))).toEqual(['run_0001']);
+  });
+
+  it('an unreachable API: the preflight says so with the host; the stop and, after escalation, the rework pack advise the network, then g7 resume', async () => {
+    // A port nothing listens on: connections are refused, no HTTP status ever comes back.
+    const server = createServer();
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const port = (server.address() as AddressInfo).port;
+    await new Promise((r) => server.close(r));
+    const host = `127.0.0.1:${port}`;
+    const over = { baseUrl: `http://${host}` };
+    const yaml = `gemini: { base_url: "http://${host}" }\nprices_per_mtok: { gemini-2.5-flash-lite: { in: 0.1, out: 0.4 }, gemini-2.5-flash: { in: 0.3, out: 2.5 }, gemini-2.5-pro: { in: 1.25, out: 10 } }\n`;
+    const first = await run(yaml, over);
+    expect(first.err).toContain(`preflight: the models could not be checked: could not reach the Gemini API at ${host}`);
+    expect(first.code).toBe(5);
+    const stateFile = path.join(f.ssot, 'state/factory_state.json');
+    let state = JSON.parse(await readFile(stateFile, 'utf8'));
+    expect(state.last_stop.hint).toMatch(new RegExp(`^check the network from this runner to ${host.replace(/\./g, '\\.')}, gemini\\.base_url`));
+    for (let i = 0; i < 3; i++) {
+      await timePasses(f);
+      await run(yaml, over);
+    }
+    state = JSON.parse(await readFile(stateFile, 'utf8'));
+    expect(state.state).toBe('FAIL_STOP');
+    expect(state.last_stop.hint).toMatch(/^check the network .*; it did not clear over 3 runs, so the factory waits for a person$/);
+    expect(state.last_stop.hint).not.toMatch(/resumes at this card/);
+    const rework = JSON.parse(await readFile(path.join(f.root, state.last_stop.files.find((x: string) => x.includes('/rework/'))), 'utf8'));
+    expect(rework.look_at).toMatch(/Nothing refused: the API could not be reached/);
+    expect(rework.look_at).not.toMatch(/API refused/);
+    expect(rework.look_at).toMatch(/g7 resume/);
   });
 });

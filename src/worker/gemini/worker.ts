@@ -107,17 +107,34 @@ export class GeminiWorker implements Worker {
     return { ...answer, duration_ms: this.clock.now() - started, retries };
   }
 
-  /** Of these model ids, the ones the service answers 404 for, and the ones without a price. Other failures are left to the calls themselves. */
-  async checkModels(models: string[]): Promise<{ unknown: string[]; unpriced: string[] }> {
+  /** The host the calls go to (gemini.base_url, GOOGLE_GEMINI_BASE_URL, or the SDK's default), for messages. */
+  get host(): string {
+    const url = this.o.baseUrl ?? process.env.GOOGLE_GEMINI_BASE_URL ?? 'https://generativelanguage.googleapis.com';
+    try {
+      return new URL(url).host;
+    } catch {
+      return url;
+    }
+  }
+
+  /**
+   * Of these model ids, the ones the service answers 404 for, and the ones without a price. When the API
+   * could not be reached at all, `unreachable` says so (the models could not be checked). Other failures
+   * are left to the calls themselves.
+   */
+  async checkModels(models: string[]): Promise<{ unknown: string[]; unpriced: string[]; unreachable?: string }> {
     const unknown: string[] = [];
+    let unreachable: string | undefined;
     for (const model of new Set(models)) {
+      if (unreachable) break;
       try {
         await this.retrying(`models.get ${model}`, () => this.ai.models.get({ model }));
       } catch (err) {
         if (err instanceof WorkerError && err.status === 404) unknown.push(model);
+        else if (err instanceof WorkerError && err.status === undefined) unreachable = err.message;
       }
     }
-    return { unknown, unpriced: [...new Set(models)].filter((m) => !this.o.prices[m]) };
+    return { unknown, unpriced: [...new Set(models)].filter((m) => !this.o.prices[m]), ...(unreachable ? { unreachable } : {}) };
   }
 
   /**
@@ -168,6 +185,8 @@ export class GeminiWorker implements Worker {
         const cap = this.o.maxRetryDelayMs ?? 90_000;
         if (c.retryDelayMs !== undefined && c.retryDelayMs > cap)
           return new WorkerError(`the Gemini API asked to wait ${(c.retryDelayMs / 1000).toFixed(0)} s (${what}), longer than limits.max_retry_delay_s: ${c.message}`, { transient: true, status, retryAfter: at(this.wall() + c.retryDelayMs), hint: 'the truck resumes at this card once the delay has passed' });
+        if (last !== undefined && status === undefined && c.message !== 'timed out')
+          return new WorkerError(`could not reach the Gemini API at ${this.host} after ${last} attempts (${what}: no response: ${c.message})`, { transient: true, hint: `check the network from this runner to ${this.host}, gemini.base_url in factory.yaml (or GOOGLE_GEMINI_BASE_URL) and any proxy` });
         if (last !== undefined) return new WorkerError(`Gemini still failing after ${last} attempts (${what}: ${status ?? 'no response'}: ${c.message})`, { transient: true, status, hint: 'the truck resumes at this card on the next run' });
         return undefined;
       }
