@@ -30,7 +30,8 @@ export interface Morning {
   since: string;
   now: string;
   /** Every stop of the window, in order: when, which run, which state, why. */
-  stops: { at: string; run: string; round: number; truck: string; state: string; why: string }[];
+  /** `lane` is set for a lane job's own stop (its part of the run); the merge job's stop is the run's. */
+  stops: { at: string; run: string; round: number; truck: string; lane?: number; state: string; why: string }[];
   /** A person's restarts in the window. */
   resumes: { at: string; run: string; detail: string }[];
   /**
@@ -72,7 +73,11 @@ export async function collectMorning(o: MorningInput): Promise<Morning> {
     if (!inWindow(e.ts, o)) return;
     if (e.run) runsInWindow.add(e.run);
     if (e.event === 'run_start') trucks.add(`round ${e.round ?? 1} truck ${e.truck} of ${e.day}`);
-    if (e.event === 'run_stop') m.stops.push({ at: e.ts, run: e.run ?? '', round: e.round ?? 1, truck: e.truck ?? '', state: e.state ?? '', why: e.detail ?? '' });
+    if (e.event === 'run_stop') {
+      // A lane job's stop carries its one lane; a merge that left lanes out lists several and is the run's stop.
+      const lane = e.lanes?.length === 1 ? e.lanes[0] : undefined;
+      m.stops.push({ at: e.ts, run: e.run ?? '', round: e.round ?? 1, truck: e.truck ?? '', ...(lane !== undefined ? { lane } : {}), state: e.state ?? '', why: e.detail ?? '' });
+    }
     if (e.event === 'resume') m.resumes.push({ at: e.ts, run: e.run ?? '', detail: e.detail ?? '' });
   });
   m.trucks = [...trucks];
@@ -194,7 +199,7 @@ export function morningMarkdown(m: Morning): string {
   const L: string[] = [];
   const s = m.state;
   L.push(`# Morning report: ${hhmm(m.since)} → ${hhmm(m.now)} UTC`, '');
-  L.push(`**Now: ${s.state}**${s.run_id ? ` (${s.run_id}, round ${s.round ?? 1} truck ${s.truck} of ${s.day})` : ''}. ${m.trucks.length} truck(s) (${m.trucks.join(', ') || 'none'}) in ${m.runs.length} run(s), ${m.stops.length} stop(s).`, '');
+  L.push(`**Now: ${s.state}**${s.run_id ? ` (${s.run_id}, round ${s.round ?? 1} truck ${s.truck} of ${s.day})` : ''}. ${m.trucks.length} truck(s) (${m.trucks.join(', ') || 'none'}) in ${m.runs.length} run(s), ${m.stops.filter((x) => x.lane === undefined).length} stop(s)${m.stops.some((x) => x.lane !== undefined) ? ` (and ${m.stops.filter((x) => x.lane !== undefined).length} of single lanes)` : ''}.`, '');
   L.push('## What to do now', '');
   if (s.state === 'FAIL_STOP' && s.last_stop) {
     L.push(`1. Read why it stopped: ${s.last_stop.reason}`);
@@ -208,7 +213,7 @@ export function morningMarkdown(m: Morning): string {
   else if (m.candidates.some((c) => c.count > 0)) L.push(`- Read the coreloop candidates (${m.candidates.filter((c) => c.count).map((c) => `\`${c.file}\``).join(', ')}) and promote one by hand if it holds.`);
   L.push('');
   L.push('## Through the night', '', '| when (UTC) | run | truck | state | why |', '|---|---|---|---|---|');
-  for (const x of m.stops) L.push(`| ${hhmm(x.at)} | ${x.run} | round ${x.round} ${x.truck} | ${x.state} | ${x.why.replace(/\|/g, '\\|').replace(/\n/g, ' ')} |`);
+  for (const x of m.stops) L.push(`| ${hhmm(x.at)} | ${x.run} | round ${x.round} ${x.truck}${x.lane !== undefined ? `, lane ${x.lane} only` : ''} | ${x.state} | ${x.why.replace(/\|/g, '\\|').replace(/\n/g, ' ')} |`);
   for (const x of m.resumes) L.push(`| ${hhmm(x.at)} | ${x.run} | | resumed by a person | ${x.detail} |`);
   L.push('');
   L.push('## Runs', '', '| run | truck | state | passed | failed | skipped | not reached | tokens in/out | cost |', '|---|---|---|---|---|---|---|---|---|');
