@@ -11,6 +11,8 @@ const runs = RUNS * 2; // each run is short: twice the rounds for a steadier med
 const dir = await mkdtemp(path.join(tmpdir(), 'g7-bench-startup-'));
 try {
   await cp(path.resolve('ssot'), path.join(dir, 'ssot'), { recursive: true });
+  // factory.yaml names the example library; plan check verifies that it exists.
+  await cp(path.resolve('examples/library'), path.join(dir, 'examples/library'), { recursive: true });
   const summary = path.join(dir, 'summary.md');
   await writeFile(summary, '');
   await writeFile(path.join(dir, 'output.txt'), ''); // the runner creates both files before a step starts
