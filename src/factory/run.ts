@@ -390,5 +390,8 @@ async function driveTruck(deps: FactoryDeps, opts: RunOptions, run: ActiveRun, s
   if (pendingBatches.length)
     // A batch job says nothing about when it finishes: every later scheduled run polls it (no wait).
     return stop('RECOVERABLE', `${pendingBatches.length} card(s) wait for batch jobs (${pendingBatches.join(', ')}); the next run collects them`, 'batch', { cardId: pendingBatches[0]!, retryAfter: deps.now(), triage: { class: 'API', transient: true, reason: 'batch pending' } });
+  // A lane finishes only its part of the truck; the merge job's stop says whether the truck finished.
+  const lane = deps.layout.lane?.lane;
+  if (lane !== undefined) return stop('READY', `lane ${lane} of round ${run.round} truck ${run.truck} of ${run.day} done: ${passed} passed`, 'done');
   return stop('READY', `round ${run.round} truck ${run.truck} of ${run.day} finished: ${passed} passed`, 'done');
 }

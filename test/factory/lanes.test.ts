@@ -129,7 +129,13 @@ describe('the lane matrix', () => {
       }
 
     // Each lane's log says its share of the model limits (factory.yaml's defaults: rpm 60, tpm 1,000,000).
-    expect(await readFile(path.join(fresh, 'ssot/runs', RUN, 'lanes/2/stdout.txt'), 'utf8')).toMatch(/lane 2 \(20 card\(s\)\) .* 1\/3: rpm 20, tpm 333333/);
+    const lane2Log = await readFile(path.join(fresh, 'ssot/runs', RUN, 'lanes/2/stdout.txt'), 'utf8');
+    expect(lane2Log).toMatch(/lane 2 \(20 card\(s\)\) .* 1\/3: rpm 20, tpm 333333/);
+    // A lane's stop is its part's, never "the truck finished": that is the merge's to say.
+    const stops = (await readFile(path.join(fresh, 'ssot/state/journal.jsonl'), 'utf8')).split('\n').filter(Boolean)
+      .map((l) => JSON.parse(l) as { event: string; lanes?: number[]; detail?: string }).filter((e) => e.event === 'run_stop');
+    expect(stops.find((e) => e.lanes?.length === 1 && e.lanes[0] === 2)?.detail).toMatch(/^lane 2 of round 1 truck A of \d{8} done: \d+ passed$/);
+    expect(stops.filter((e) => e.detail?.includes('finished'))).toHaveLength(1);
 
     // g7 log shows the run as the merge left it, with every lane's commits counted.
     const log = await g7Process(fresh, ['log']);
