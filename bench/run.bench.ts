@@ -3,41 +3,17 @@
 // truck — as many files created and bytes written, fsyncs of files, renames, folder fsyncs and folders made
 // as an strace of the same run counted — and nothing else. Interleaved. Then what a truck adds to the
 // repository. The run loop's hot path is issue 7's ground; this is its yardstick.
-import { mkdir, writeFile, rm, open, rename } from 'node:fs/promises';
+import { mkdir, rm, open, rename } from 'node:fs/promises';
 import { execFileSync, spawnSync } from 'node:child_process';
 import { statSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { childMain, interleave, machine, ratio, selfTask, spread, table, fmt, have, runOnce, taskResult, RUNS, type Cmd } from './harness.js';
+import { setupTagTruck } from './tag-truck.js';
 
 const base = path.resolve('bench/.data/run');
 const g7 = path.resolve('bin/g7.mjs');
-const pad = (n: number) => String(n).padStart(6, '0');
 
-async function setup(dir: string): Promise<void> {
-  await rm(dir, { recursive: true, force: true });
-  const w = async (rel: string, text: string) => {
-    await mkdir(path.dirname(path.join(dir, rel)), { recursive: true });
-    await writeFile(path.join(dir, rel), text);
-  };
-  await w('ssot/factory.yaml', 'library: { root: library }\ntaxonomy: ssot/rules/tags.yaml\n');
-  await w('ssot/.gitignore', 'state/run.lock\n*.tmp-*\n');
-  await w('ssot/rules/tags.yaml', 'tags:\n  - { name: risk, keywords: [related-party], strike: true }\n');
-  const lines: string[] = [];
-  for (let i = 1; i <= 120; i++) {
-    const text = `Card ${i}: a related-party loan of KRW ${i} billion.\n`;
-    await w(`library/d${i}.md`, text);
-    await w(`ssot/library_index/scan/${i}.jsonl`, JSON.stringify({ path: `d${i}.md`, offset: 0, length: Buffer.byteLength(text), sha256: '0'.repeat(64), size: Buffer.byteLength(text), mtime_ms: 0 }) + '\n');
-    lines.push(JSON.stringify({ id: `L1_TAG_${pad(i)}`, lane: 1, prio: 'A', type: 'TAG', input: `ssot/library_index/scan/${i}.jsonl`, output: `ssot/library_index/tags/${i}.jsonl`, accept: `json:ssot/library_index/tags/${i}.jsonl`, failfast: 'never', cost_hint: 'LOW', deps: [] }));
-  }
-  await w('ssot/backlog/backlog_20261121.jsonl', lines.join('\n') + '\n');
-  const git = (...a: string[]) => execFileSync('git', a, { cwd: dir });
-  git('init', '-q', '-b', 'main');
-  git('config', 'user.email', 'bench@example.invalid');
-  git('config', 'user.name', 'bench');
-  execFileSync(process.execPath, [g7, '--ssot', path.join(dir, 'ssot'), 'pack'], { stdio: 'ignore' });
-  git('add', '-A');
-  git('commit', '-q', '-m', 'setup');
-}
+const setup = (dir: string) => setupTagTruck(dir, { text: (i) => `Card ${i}: a related-party loan of KRW ${i} billion.\n` });
 
 interface IoCounts {
   created: number;
