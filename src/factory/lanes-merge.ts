@@ -10,7 +10,7 @@ import type { CardResult, FactoryState, JournalEvent, PacketSlot, VerifyReport }
 import { UsageError } from '../contracts/errors.js';
 import { appendLines, writeJsonAtomic } from '../ssot/atomic.js';
 import { forEachLine } from '../ssot/jsonl.js';
-import { appendJournal, readDay, readJournal, readRunResults } from '../ssot/journal.js';
+import { appendJournal, readDay, readJournal, readJournalFile, readRunResults } from '../ssot/journal.js';
 import { laneLayout, packetFile, type Layout } from '../ssot/layout.js';
 import { toRepoPath } from '../ssot/paths.js';
 import { fileExists } from '../plan/backlog.js';
@@ -38,15 +38,9 @@ interface LaneFound {
 async function readLanePart(layout: Layout, run: string, lane: number, display: (p: string) => string, now: string): Promise<LaneFound> {
   const ll = laneLayout(layout, run, lane);
   const found: LaneFound = { lane, events: [], lines: [], stop: undefined, state: undefined };
+  // The same check as every journal read: a corrupt line in a lane's part stops the merge with its file:line.
   if (await fileExists(ll.journalFile))
-    await forEachLine(ll.journalFile, (text) => {
-      if (text.trim() === '') return;
-      let e: JournalEvent;
-      try {
-        e = JSON.parse(text) as JournalEvent;
-      } catch {
-        return; // a torn tail: the event never happened
-      }
+    await readJournalFile(layout, ll.journalFile, (e, _line, text) => {
       if (e.run !== run) return;
       found.events.push(e);
       found.lines.push(text);

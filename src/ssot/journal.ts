@@ -40,7 +40,11 @@ export async function readJournal(layout: Layout, onEvent: (e: JournalEvent, lin
   }
 }
 
-async function readJournalFile(layout: Layout, file: string, onEvent: (e: JournalEvent, line: number) => void): Promise<void> {
+/**
+ * One journal file, every line checked: a line that does not parse or is not a journal event stops with its
+ * file:line, except a torn last line (an append that never completed). `text` is the line as written.
+ */
+export async function readJournalFile(layout: Layout, file: string, onEvent: (e: JournalEvent, line: number, text: string) => void): Promise<void> {
   const shown = path.relative(layout.repoRoot, file) || file;
   const fix =
     'the journal is the record of what was done, so g7 will not guess: restore the line from git (`git log -p -- ' +
@@ -61,7 +65,7 @@ async function readJournalFile(layout: Layout, file: string, onEvent: (e: Journa
       return;
     }
     if (!isValid('journal', value)) throw corrupt(line, 'this line is not a valid journal event', explain('journal', value, { file: shown, line }));
-    onEvent(value as JournalEvent, line);
+    onEvent(value as JournalEvent, line, text);
   });
   // Torn tail: the append never completed, so the event did not happen (the next writer cuts it off).
   if (unparsable !== undefined && scan.unterminated?.line !== unparsable) throw corrupt(unparsable, 'this line is not valid JSON and ends with a newline, so it is not a torn append');

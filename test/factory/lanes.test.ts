@@ -3,7 +3,7 @@
 // from the files on the remote, not from counters: every card of the truck once, the merged pack verifies,
 // and no two lanes ever wrote the same path (so their pushes rebased without conflict).
 import { describe, expect, it, afterEach } from 'vitest';
-import { readFile, access } from 'node:fs/promises';
+import { readFile, writeFile, access } from 'node:fs/promises';
 import path from 'node:path';
 import { factory, g7Process, cloneRemote, gitAsync, type CardSpec, type G7Process } from './fixture.js';
 import { httpRemote, type HttpRemote } from '../git/http-remote.js';
@@ -211,6 +211,22 @@ describe('the lane matrix', () => {
     expect(again.out).toMatch(/run_0001 has been merged already/);
     const lane = await f.g7('lanes', 'run', '--run', RUN, '--lane', '1');
     expect(lane.out).toMatch(/has been merged already/);
+    expect(await readFile(path.join(f.ssot, 'state/journal.jsonl'), 'utf8')).toBe(before);
+  });
+
+  it("a corrupt line in a lane's journal part stops the merge with its file and line, and nothing is merged", { timeout: 120_000 }, async () => {
+    const f = await factory(truck().filter((c) => c.id.startsWith('L2_')).slice(0, 4));
+    expect((await f.g7('lanes', 'prepare')).code).toBe(0);
+    expect((await f.g7('lanes', 'run', '--run', RUN, '--lane', '2')).code).toBe(0);
+    const part = path.join(f.ssot, 'state/lanes', RUN, '2/journal.jsonl');
+    const lines = (await readFile(part, 'utf8')).split('\n');
+    const at = lines.findIndex((l) => l.includes('"card_result"'));
+    lines[at] = '{"event": "card_result", "card": ';
+    await writeFile(part, lines.join('\n'));
+    const before = await readFile(path.join(f.ssot, 'state/journal.jsonl'), 'utf8');
+    const merge = await f.g7('lanes', 'merge', RUN);
+    expect(merge.code).toBe(3);
+    expect(merge.err).toContain(`ssot/state/lanes/${RUN}/2/journal.jsonl:${at + 1}: this line is not valid JSON`);
     expect(await readFile(path.join(f.ssot, 'state/journal.jsonl'), 'utf8')).toBe(before);
   });
 
