@@ -96,7 +96,9 @@ async function replay(c: Ctx, repeats: number) {
   const { pickWorker } = await import('./settings.js');
   const config = await loadConfig(c.layout, display);
   const worker = await pickWorker(config, c.layout, process.env.GEMINI_API_KEY || undefined);
-  return replayCheck({ auditDir: c.layout.auditDir, cacheDir: path.join(c.layout.stateDir, 'cache'), worker, repeats, window: windowFrom('90d', c.now), display });
+  const { rebuildRequest } = await import('../executors/rebuild.js');
+  const at = { repoRoot: c.layout.repoRoot, libraryRoot: config.libraryRoot, cacheDir: c.layout.cacheDir };
+  return replayCheck({ auditDir: c.layout.auditDir, cacheDir: c.layout.cacheDir, rebuild: (e) => rebuildRequest(e, at), worker, repeats, window: windowFrom('90d', c.now), display });
 }
 
 /** Draft pull requests through GitHub when there is a token and a GitHub repository; otherwise the branch stays local. */
@@ -306,7 +308,7 @@ export function registerCoreloop(program: Command, io: Io, setCode: (code: numbe
       run(async (c) => {
         const { backfill } = await import('../coreloop/backfill.js');
         const config = await loadConfig(c.layout, display);
-        const r = await backfill({ layout: c.layout, skills: config.skills, confirm: o.confirm === true, display });
+        const r = await backfill({ layout: c.layout, libraryRoot: config.libraryRoot, skills: config.skills, confirm: o.confirm === true, display });
         if (c.json) c.io.out(JSON.stringify(r));
         else {
           c.io.out(`${r.runs} run(s), ${r.attempts} attempt(s) with worker calls, ${r.calls} call(s): ${r.present} already in the log, ${r.unrecorded} not rebuildable (the cache holds no request), ${r.rebuilt} record(s) rebuilt`);

@@ -6,7 +6,7 @@ import { loadConfig, type Config } from '../ssot/config.js';
 import { hostShell } from '../host/shell.js';
 import { Git } from '../git/git.js';
 import { offlineWorker } from '../worker/offline.js';
-import { cachedWorker } from '../worker/cached.js';
+import { cachedWorker, type CacheDirs } from '../worker/cached.js';
 import { auditLog } from '../coreloop/audit.js';
 import { redactor } from '../factory/evidence.js';
 import type { FactoryDeps } from '../factory/deps.js';
@@ -114,6 +114,11 @@ async function laneLimits(layout: Layout, config: Config): Promise<Pick<Config, 
   return { limits: { ...config.limits, rpm: share.rpm, tpm: share.tpm }, budget: { per_truck_usd: share.per_truck_usd, per_night_usd: share.per_night_usd } };
 }
 
+/** The response cache in the store, the cache before it (read as a fallback), the batch ledger in the state. */
+export function cacheDirs(layout: Layout): CacheDirs {
+  return { dir: layout.cacheDir, legacy: path.join(layout.stateDir, 'cache'), ledger: path.join(layout.stateDir, 'batches') };
+}
+
 export async function factoryDeps(o: DepsOptions): Promise<{ deps: FactoryDeps; config: Config }> {
   const env = o.env ?? process.env;
   configureFaults(env.G7_FAULT);
@@ -128,7 +133,7 @@ export async function factoryDeps(o: DepsOptions): Promise<{ deps: FactoryDeps; 
   const apiKey = o.geminiApiKey || env.GEMINI_API_KEY || undefined;
   const redact = redactor([...secretValues(env), ...(apiKey ? [apiKey] : [])]);
   const audit = auditLog(o.layout.auditDir, env.G7_AUDIT_DISABLE !== '1', redact);
-  const worker = cachedWorker(o.worker ?? (await pickWorker(config, o.layout, apiKey)), path.join(o.layout.stateDir, 'cache'), now, redact);
+  const worker = cachedWorker(o.worker ?? (await pickWorker(config, o.layout, apiKey)), cacheDirs(o.layout), now, redact);
   const git = new Git(o.layout.repoRoot);
   const stop = o.stop ?? stopOnSignals(o.warn);
   const deps: FactoryDeps = {

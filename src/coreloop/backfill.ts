@@ -12,7 +12,9 @@ import type { Layout } from '../ssot/layout.js';
 import { listRuns } from '../factory/evidence.js';
 import { callRecords, type NotedCall } from '../factory/observe.js';
 import { callMeta } from '../executors/answers.js';
-import type { CacheEntry } from '../worker/cached.js';
+import { cacheEntryFile, type CacheEntry } from '../worker/cached.js';
+import { rebuildRequest } from '../executors/rebuild.js';
+import type { WorkerRequest, WorkerResponse } from '../worker/worker.js';
 import { auditLog, type AuditCall } from './audit.js';
 import { bulletIds } from './skill/bullets.js';
 import { forEachRecord } from './records.js';
@@ -48,10 +50,21 @@ async function presentIds(auditDir: string, display: (p: string) => string): Pro
   return ids;
 }
 
-export async function backfill(o: { layout: Layout; skills: Record<string, string>; confirm: boolean; display: (p: string) => string }): Promise<BackfillResult> {
+export async function backfill(o: { layout: Layout; libraryRoot: string; skills: Record<string, string>; confirm: boolean; display: (p: string) => string }): Promise<BackfillResult> {
   const out: BackfillResult = { runs: 0, attempts: 0, calls: 0, rebuilt: 0, present: 0, unrecorded: 0, written: 0, failed: undefined };
   const present = await presentIds(o.layout.auditDir, o.display);
-  const cacheDir = path.join(o.layout.stateDir, 'cache');
+  const legacyDir = path.join(o.layout.stateDir, 'cache');
+  const at = { repoRoot: o.layout.repoRoot, libraryRoot: o.libraryRoot, cacheDir: o.layout.cacheDir };
+  /** The call's request and answer: from the store (the request rebuilt from its files), or the cache before it (which kept requests whole). */
+  const recorded = async (hash: string): Promise<{ request: WorkerRequest; response: WorkerResponse; recorded_at: string } | undefined> => {
+    const entry = await json<CacheEntry>(cacheEntryFile(o.layout.cacheDir, hash));
+    if (entry) {
+      const request = await rebuildRequest(entry, at);
+      return 'why' in request ? undefined : { request, response: entry.response, recorded_at: entry.recorded_at };
+    }
+    const old = await json<{ request?: WorkerRequest; response: WorkerResponse; recorded_at: string }>(path.join(legacyDir, hash.slice(0, 2), `${hash}.json`));
+    return old?.request ? { request: old.request, response: old.response, recorded_at: old.recorded_at } : undefined;
+  };
   const calls: AuditCall[] = [];
   for (const run of await listRuns(o.layout)) {
     out.runs++;
@@ -75,8 +88,8 @@ export async function backfill(o: { layout: Layout; skills: Record<string, strin
             out.present++;
             continue;
           }
-          const entry = await json<CacheEntry>(path.join(cacheDir, call.hash.slice(0, 2), `${call.hash}.json`));
-          if (!entry?.request) {
+          const entry = await recorded(call.hash);
+          if (!entry) {
             out.unrecorded++;
             continue;
           }

@@ -4,12 +4,10 @@
 // kind of work, and a pinned set of other kinds of work that read the same skill. It passes when B breaks
 // no pinned case that A passed and is no worse than A on the others; for a Caveat it also reports how many
 // failing cases flipped. Every case goes into a table for the pull request.
-import path from 'node:path';
-import { readFile, readdir } from 'node:fs/promises';
 import type { AuditRecord } from '../contracts/types.gen.js';
 import { G7Error } from '../contracts/errors.js';
 import { answerProblem } from '../executors/answers.js';
-import type { CacheEntry } from '../worker/cached.js';
+import { cacheEntryById, type CacheEntry } from '../worker/cached.js';
 import type { Worker, WorkerRequest, WorkerResponse } from '../worker/worker.js';
 import type { Candidate } from './candidates.js';
 import { dayFiles, forEachRecord, type Window } from './records.js';
@@ -18,8 +16,10 @@ import { skillPromptText, type SkillDoc } from './skill/doc.js';
 
 export interface ReplayDeps {
   auditDir: string;
-  /** The response cache (state/cache): recorded requests and their answers. */
+  /** The response cache (store/cache): the recorded answers, and what was asked as digests. */
   cacheDir: string;
+  /** The request an entry answered, read again from the files it names (executors/rebuild.ts). */
+  rebuild: (entry: CacheEntry) => Promise<WorkerRequest | { why: string }>;
   /** The worker arm B asks: the offline rules, or Gemini with a key. Never the cache. */
   worker: Worker;
   /** Repeats of each arm-B case when the worker is not deterministic (k ≥ 3). */
@@ -51,15 +51,12 @@ export interface CaseResult extends Case {
 
 const okRecord = (r: AuditRecord) => !r.error && !r.violation && r.tool_calls.every((t) => t.ok);
 
-async function cached(cacheDir: string, requestId: string): Promise<CacheEntry | undefined> {
-  const shard = path.join(cacheDir, requestId.slice(0, 2));
-  const name = (await readdir(shard).catch(() => [] as string[])).find((n) => n.startsWith(requestId) && n.endsWith('.json'));
-  if (!name) return undefined;
-  try {
-    return JSON.parse(await readFile(path.join(shard, name), 'utf8')) as CacheEntry;
-  } catch {
-    return undefined;
-  }
+/** A recorded case: its request rebuilt from the files it names, and the answer it got. */
+async function recorded(deps: ReplayDeps, requestId: string): Promise<{ request: WorkerRequest; response: WorkerResponse } | { why: string }> {
+  const entry = await cacheEntryById(deps.cacheDir, requestId);
+  if (!entry) return { why: 'the answer is not in the response cache' };
+  const request = await deps.rebuild(entry);
+  return 'why' in request ? request : { request, response: entry.response };
 }
 
 /** The cases: the candidate's records, then held-out ones of its kind and pinned ones of other kinds that read the same skill. */
@@ -103,9 +100,9 @@ export function replayCheck(deps: ReplayDeps): ReproductionCheck {
       const skillA = skillPromptText(before);
       const results: CaseResult[] = [];
       for (const cs of cases) {
-        const entry = await cached(deps.cacheDir, cs.id);
-        if (!entry?.request) {
-          results.push({ ...cs, a: cs.recordedPass ? 'pass' : 'fail', note: 'not replayable: the request was not recorded' });
+        const entry = await recorded(deps, cs.id);
+        if ('why' in entry) {
+          results.push({ ...cs, a: cs.recordedPass ? 'pass' : 'fail', note: `not replayable: ${entry.why}` });
           continue;
         }
         // Arm A: what happened, from the cache. A prompt recorded with another version of the docstring is noted.
@@ -169,6 +166,6 @@ export function verdict(c: Candidate, results: CaseResult[], k: number): Reprodu
     ran,
     passed: ran && failures.length === 0,
     table: table.join('\n'),
-    note: !ran ? 'not run: none of the recorded cases could be replayed (the response cache does not hold their requests)' : failures.length ? failures.join('; ') : `passed on ${replayed.length} case(s)`,
+    note: !ran ? 'not run: none of the recorded cases could be replayed (see the notes: the answers are not in the response cache, or their inputs changed)' : failures.length ? failures.join('; ') : `passed on ${replayed.length} case(s)`,
   };
 }

@@ -15,13 +15,18 @@ import type { ExecContext } from './types.js';
  * whole code units. Undecodable bytes become U+FFFD: library text is what it is, not ours to refuse.
  */
 export async function readChunkText(ctx: ExecContext, rel: string, offset: number, length: number): Promise<string> {
-  if (repoPathProblem(rel)) throw new PathError([{ file: ctx.card.id, rule: 'library.path', message: `chunk path "${rel}" leaves the library` }]);
-  const abs = path.join(path.resolve(ctx.layout.repoRoot, ctx.config.libraryRoot), rel);
+  return readLibraryChunk({ repoRoot: ctx.layout.repoRoot, libraryRoot: ctx.config.libraryRoot, card: ctx.card.id }, rel, offset, length);
+}
+
+/** readChunkText for a reader that has no card to run (a request rebuilt from its cache entry). */
+export async function readLibraryChunk(at: { repoRoot: string; libraryRoot: string; card: string }, rel: string, offset: number, length: number): Promise<string> {
+  if (repoPathProblem(rel)) throw new PathError([{ file: at.card, rule: 'library.path', message: `chunk path "${rel}" leaves the library` }]);
+  const abs = path.join(path.resolve(at.repoRoot, at.libraryRoot), rel);
   let fh;
   try {
     fh = await open(abs, 'r');
   } catch {
-    throw new PathError([{ file: ctx.card.id, rule: 'library.missing', message: `library file "${rel}" named by the index does not exist`, hint: 'run the SCAN card again' }]);
+    throw new PathError([{ file: at.card, rule: 'library.missing', message: `library file "${rel}" named by the index does not exist`, hint: 'run the SCAN card again' }]);
   }
   try {
     const head = Buffer.alloc(4);

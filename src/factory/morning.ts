@@ -10,7 +10,6 @@ import { readJournal } from '../ssot/journal.js';
 import { listRuns, runDir, REPORT } from './evidence.js';
 import { packetFile } from '../ssot/layout.js';
 import { readPacket } from '../truck/packets.js';
-import type { CacheEntry } from '../worker/cached.js';
 import type { ReworkPack } from './rework.js';
 import type { Git } from '../git/git.js';
 
@@ -36,8 +35,8 @@ export interface Morning {
   resumes: { at: string; run: string; detail: string }[];
   /**
    * Per run: its results, and `pending`: the cards of its truck that had no result from any run when it
-   * stopped (cards earlier runs finished are not counted). Tokens and cost are what was paid while it ran,
-   * from the response cache: a process killed mid-run paid for calls its resume then answered from there.
+   * stopped (cards earlier runs finished are not counted). Tokens and cost are its verify report's: what
+   * its cards' answers cost, a call a killed process paid for counted once by the card that used it.
    */
   runs: { id: string; round: number; truck: string; state: string; passed: number; failed: number; skipped: number; pending: number; tokensIn: number; tokensOut: number; cost: number }[];
   /** Rounds and trucks that departed in the window. */
@@ -88,7 +87,6 @@ export async function collectMorning(o: MorningInput): Promise<Morning> {
     if (r) reports.push({ id, r });
   }
   const results = reports.length ? await resultLines(o.layout) : { cards: new Map<string, ResultLines>(), lastLine: new Map<string, number>() };
-  const paid = reports.length ? await paidCalls(o.layout) : [];
   for (const { id, r } of reports) {
     let pending = 0;
     try {
@@ -97,13 +95,11 @@ export async function collectMorning(o: MorningInput): Promise<Morning> {
     } catch {
       pending = r.counts.pending; // the packet is gone: the run's own count
     }
-    const during = paid.filter((p) => p.at >= r.started_at && p.at <= r.finished_at);
-    const sum = (f: (p: PaidCall) => number) => during.reduce((a, p) => a + f(p), 0);
     const run = {
       id, round: r.round ?? 1, truck: r.truck, state: r.state, ...r.counts, pending,
-      // The larger of what its cards counted and what the cache recorded as paid while it ran (the calls of
-      // a process killed before its cards got a result; a lane job's clock may fall outside the window).
-      tokensIn: Math.max(r.tokens?.in ?? 0, sum((p) => p.in)), tokensOut: Math.max(r.tokens?.out ?? 0, sum((p) => p.out)), cost: Math.max(r.cost_usd ?? 0, sum((p) => p.usd)),
+      // What its cards counted: a card's answers, paid or replayed from the cache, so the calls a killed
+      // process paid for are counted by the resume that used them. Never the cache itself (SPEC 3a).
+      tokensIn: r.tokens?.in ?? 0, tokensOut: r.tokens?.out ?? 0, cost: r.cost_usd ?? 0,
     };
     m.runs.push(run);
     for (const c of r.cards) {
@@ -168,28 +164,6 @@ function hadResult(t: ResultLines | undefined, end: number): boolean {
   const result = last(t.results);
   const requeue = last(t.requeues);
   return result !== undefined && (requeue === undefined || result > requeue);
-}
-
-interface PaidCall {
-  at: string;
-  in: number;
-  out: number;
-  usd: number;
-}
-
-/** Every answer paid for, as the response cache recorded it (each once: a recorded answer is never paid again). */
-async function paidCalls(layout: Layout): Promise<PaidCall[]> {
-  const dir = path.join(layout.stateDir, 'cache');
-  const out: PaidCall[] = [];
-  for (const sub of await readdir(dir).catch(() => [] as string[])) {
-    if (!/^[0-9a-f]{2}$/.test(sub)) continue;
-    for (const name of await readdir(path.join(dir, sub)).catch(() => [] as string[])) {
-      if (!name.endsWith('.json')) continue;
-      const e = await readJson<CacheEntry>(path.join(dir, sub, name));
-      if (e?.recorded_at && e.response) out.push({ at: e.recorded_at, in: e.response.tokens?.in ?? 0, out: e.response.tokens?.out ?? 0, usd: e.response.cost_usd ?? 0 });
-    }
-  }
-  return out;
 }
 
 const usd = (x: number) => `$${x.toFixed(4)}`;

@@ -18,6 +18,10 @@ export interface Layout {
   libraryIndexDir: string;
   auditDir: string;
   skillsDir: string;
+  /** store/: what a night produces in bulk, never committed (README "Where each kind of data lives"). */
+  storeDir: string;
+  /** store/cache/: the response cache (answers only). Lanes share it: an entry is named by its key. */
+  cacheDir: string;
   /**
    * Set for one lane of a lane run (`laneLayout`): the run's evidence folder is the lane's part, and the
    * journal, the state, the audit log, the spend and the strike candidates go to the lane's own records,
@@ -61,6 +65,8 @@ export function layoutFor(ssot: string): Layout {
     libraryIndexDir: j('library_index'),
     auditDir: j('audit'),
     skillsDir: j('skills'),
+    storeDir: j('store'),
+    cacheDir: j('store', 'cache'),
   };
 }
 

@@ -1,4 +1,5 @@
-// The batch ledger: one small file per batch job in state/cache/batches/, written before the job is created
+// The batch ledger: one small file per batch job in state/batches/ (committed with the state: a job in flight
+// must survive a discarded runner; before the store it was state/cache/batches/, still read), written before the job is created
 // and updated as it moves on. It is what makes a job impossible to pay for twice: a run that crashed between
 // creating a job and recording it in the state, or a state that lost the job, finds it here (or, if the
 // crash came before the job's name was known, on the service by its display name). It also keeps the keys in
@@ -35,17 +36,26 @@ export interface BatchLedger {
   put(set: string, entry: LedgerEntry): Promise<void>;
 }
 
-export function batchLedger(dir: string): BatchLedger {
-  const fileOf = (card: string, set: string) => path.join(dir, `${card}.${set}.json`);
+export function batchLedger(dir: string, legacyDir?: string): BatchLedger {
+  const fileOf = (card: string, set: string, d = dir) => path.join(d, `${card}.${set}.json`);
   const read = (file: string) => readFile(file, 'utf8').then((t) => JSON.parse(t) as LedgerEntry, () => undefined);
+  const dirs = legacyDir ? [dir, legacyDir] : [dir];
   return {
     setOf: (keys) => createHash('sha256').update(keys.join('\n')).digest('hex').slice(0, 16),
-    get: (card, set) => read(fileOf(card, set)),
+    async get(card, set) {
+      for (const d of dirs) {
+        const e = await read(fileOf(card, set, d));
+        if (e) return e;
+      }
+      return undefined;
+    },
     async byName(card, name) {
-      const names = await readdir(dir).catch(() => [] as string[]);
-      for (const f of names.filter((n) => n.startsWith(`${card}.`) && n.endsWith('.json'))) {
-        const entry = await read(path.join(dir, f));
-        if (entry?.name === name) return { entry, set: f.slice(card.length + 1, -'.json'.length) };
+      for (const d of dirs) {
+        const names = await readdir(d).catch(() => [] as string[]);
+        for (const f of names.filter((n) => n.startsWith(`${card}.`) && n.endsWith('.json'))) {
+          const entry = await read(path.join(d, f));
+          if (entry?.name === name) return { entry, set: f.slice(card.length + 1, -'.json'.length) };
+        }
       }
       return undefined;
     },

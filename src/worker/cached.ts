@@ -1,28 +1,122 @@
-// The call site every worker request goes through: a response cache keyed by the hash of the whole
-// request, so a resumed truck never pays twice for a response already received. A cache entry keeps the
-// request beside the response (secrets replaced), so recorded cases can be replayed with a changed skill
-// docstring. The audit line of a call is the card's to write (src/factory/observe.ts): it names the steps
-// the card took after the answer came back.
+// The call site every worker request goes through: a response cache, so a resumed truck never pays twice
+// for an answer already received. The cache lives in the store (ssot/store/cache/, never committed, SPEC
+// 3a) and holds answers only: an entry is the answer with who gave it (worker and model), when, and what
+// was asked as digests; never the library's text, the skill's text or any file the request carried (those
+// are rebuilt from the files they came from, src/executors/rebuild.ts). Its key is the sha256 of the
+// request's digest, the worker that answers it (the offline rules, or the model id), the skill's digest and
+// the prompt version: a change of any of them asks again. A skill text is kept once per digest beside the
+// entries (parts/), for the reproduction check. The audit line of a call is the card's to write
+// (src/factory/observe.ts): it names the steps the card took after the answer came back.
 import path from 'node:path';
-import { readFile, access } from 'node:fs/promises';
+import { readFile, readdir, access, writeFile, mkdir } from 'node:fs/promises';
 import { createHash } from 'node:crypto';
-import { writeJsonAtomic } from '../ssot/atomic.js';
-import { WorkerError, type Worker, type WorkerRequest, type WorkerResponse } from './worker.js';
+import { writeJsonAtomic, writeFileAtomic } from '../ssot/atomic.js';
+import { WorkerError, type Worker, type WorkerRequest, type WorkerResponse, type WorkerTask } from './worker.js';
 import { batchLedger, type LedgerEntry } from './batch-ledger.js';
 import { G7Error } from '../contracts/errors.js';
 import { faultPoint } from '../host/faults.js';
 
+const sha = (s: string) => createHash('sha256').update(s).digest('hex');
+
+/** The hash of the whole request, as the cache before the store keyed it (state/cache, read as a legacy fallback). */
 export function requestHash(req: WorkerRequest): string {
-  return createHash('sha256').update(JSON.stringify(req)).digest('hex');
+  return sha(JSON.stringify(req));
 }
 
-/** A response cache file: the request (from this version on) and the response. */
-export interface CacheEntry {
-  request_hash: string;
-  recorded_at: string;
-  request?: WorkerRequest;
-  response: WorkerResponse;
+/** Who answers a request: `offline:rules` or `gemini:<model>`, and the version of the prompt it is sent as. */
+export interface WorkerIdentity {
+  worker: string;
+  prompt: string;
 }
+
+export function identityOf(w: Worker, req: WorkerRequest): WorkerIdentity {
+  return w.identity?.(req) ?? { worker: w.provider, prompt: '1' };
+}
+
+/** The request without its skill (the skill has its own digest in the key). */
+export function requestDigest(req: WorkerRequest): string {
+  return sha(JSON.stringify({ ...req, skill: undefined }));
+}
+
+export function skillDigest(skill: string | undefined): string {
+  return sha(skill ?? '');
+}
+
+/** The cache key: request digest, worker (with its model), skill digest, prompt version. */
+export function cacheKey(req: WorkerRequest, id: WorkerIdentity): string {
+  return sha(JSON.stringify(['g7-cache-2', requestDigest(req), id.worker, skillDigest(req.skill), id.prompt]));
+}
+
+/** What was asked, with every text the request carried replaced by its sha256 (rebuilt from its files). */
+export type AskedTask =
+  | { kind: 'TAG'; chunk: { path: string; offset: number; length: number; sha256: string; text_sha256: string }; taxonomy: unknown }
+  | { kind: 'STRIKE'; item: unknown; text_sha256: string; sensors: unknown }
+  | { kind: 'PATCH'; goal: string; allowed: { create: string[]; modify: string[] }; files: { path: string; sha256: string }[]; forbidden: string[] };
+
+export interface Asked {
+  card: string;
+  cost_hint: WorkerRequest['cost_hint'];
+  task: AskedTask;
+  previous_failure?: string | undefined;
+}
+
+export function askedOf(req: WorkerRequest): Asked {
+  const t: WorkerTask = req.task;
+  const task: AskedTask =
+    t.kind === 'TAG' ? { kind: 'TAG', chunk: { path: t.chunk.path, offset: t.chunk.offset, length: t.chunk.length, sha256: t.chunk.sha256, text_sha256: sha(t.chunk.text) }, taxonomy: t.taxonomy }
+    : t.kind === 'STRIKE' ? { kind: 'STRIKE', item: t.item, text_sha256: sha(t.text), sensors: t.sensors }
+    : { kind: 'PATCH', goal: t.goal, allowed: t.allowed, files: t.files.map((f) => ({ path: f.path, sha256: sha(f.content) })), forbidden: t.forbidden };
+  return { card: req.card, cost_hint: req.cost_hint, task, ...(req.previous_failure !== undefined ? { previous_failure: req.previous_failure } : {}) };
+}
+
+/** A response cache entry (store/cache/KK/KK/<key>.json): the answer, who gave it, and digests of what was asked. */
+export interface CacheEntry {
+  key: string;
+  recorded_at: string;
+  worker: string;
+  prompt_version: string;
+  request_digest: string;
+  skill_digest: string;
+  request: Asked;
+  response: WorkerResponse;
+  /** Set when the answer was carried over from the cache before the store (state/cache). */
+  migrated_from?: string;
+}
+
+/** Where the cache of a factory keeps its files. */
+export interface CacheDirs {
+  /** store/cache/: the entries, sharded by the key's first two bytes (65,536 folders). */
+  dir: string;
+  /** state/cache/: the cache before the store, read on a miss and carried over; never changed or deleted. */
+  legacy?: string | undefined;
+  /** state/batches/: the batch ledger (small, committed: an in-flight job survives a discarded runner). */
+  ledger?: string | undefined;
+}
+
+export function cacheEntryFile(dir: string, key: string): string {
+  return path.join(dir, key.slice(0, 2), key.slice(2, 4), `${key}.json`);
+}
+
+export function skillPartFile(dir: string, digest: string): string {
+  return path.join(dir, 'parts', `${digest}.txt`);
+}
+
+/** The entry a request id (the key's first 16 hex digits, as audit records name it) points to. */
+export async function cacheEntryById(dir: string, id: string): Promise<CacheEntry | undefined> {
+  const shard = path.join(dir, id.slice(0, 2), id.slice(2, 4));
+  const name = (await readdir(shard).catch(() => [] as string[])).find((n) => n.startsWith(id) && n.endsWith('.json'));
+  if (!name) return undefined;
+  return readFile(path.join(shard, name), 'utf8').then((t) => JSON.parse(t) as CacheEntry, () => undefined);
+}
+
+/** The skill text an entry was asked with, when it was not empty. */
+export async function cachedSkill(dir: string, entry: CacheEntry): Promise<string | undefined> {
+  if (entry.skill_digest === skillDigest(undefined)) return undefined;
+  return readFile(skillPartFile(dir, entry.skill_digest), 'utf8').catch(() => undefined);
+}
+
+/** The model family of an answer, as identities name workers: a batch answer is the same model's. */
+const answeredBy = (r: WorkerResponse) => `${r.provider === 'gemini-batch' ? 'gemini' : r.provider}:${r.model}`;
 
 export interface CallOutcome {
   response: WorkerResponse;
@@ -74,24 +168,53 @@ export interface CachedWorker {
 
 const NOTHING = { usd: 0, in: 0, out: 0 };
 
-export function cachedWorker(inner: Worker, cacheDir: string, now: () => string, redact: (s: string) => string = (s) => s): CachedWorker {
+export function cachedWorker(inner: Worker, where: string | CacheDirs, now: () => string, redact: (s: string) => string = (s) => s): CachedWorker {
+  const dirs: CacheDirs = typeof where === 'string' ? { dir: where } : where;
+  const cacheDir = dirs.dir;
   let paid = 0;
-  const fileOf = (hash: string) => path.join(cacheDir, hash.slice(0, 2), `${hash}.json`);
-  const isCached = (hash: string) => access(fileOf(hash)).then(() => true, () => false);
-  const ledger = batchLedger(path.join(cacheDir, 'batches'));
+  let ignored = false;
+  const keyOf = (req: WorkerRequest) => cacheKey(req, identityOf(inner, req));
+  const fileOf = (key: string) => cacheEntryFile(cacheDir, key);
+  const isCached = (key: string) => access(fileOf(key)).then(() => true, () => false);
+  const ledger = batchLedger(dirs.ledger ?? path.join(cacheDir, 'batches'), dirs.legacy ? path.join(dirs.legacy, 'batches') : undefined);
+  /** The store is never committed, whatever the repository's own .gitignore says. */
+  const ignore = async () => {
+    if (ignored) return;
+    await mkdir(cacheDir, { recursive: true });
+    await writeFile(path.join(cacheDir, '.gitignore'), '*\n', { flag: 'wx' }).catch(() => undefined);
+    ignored = true;
+  };
   /** A paid answer is recorded in the cache before anyone uses it. */
-  const record = async (req: WorkerRequest, hash: string, response: WorkerResponse) => {
+  const record = async (req: WorkerRequest, key: string, response: WorkerResponse, extra: Partial<CacheEntry> = {}) => {
     faultPoint('worker.called');
-    const entry: CacheEntry = { request_hash: hash, recorded_at: now(), request: JSON.parse(redact(JSON.stringify(req))) as WorkerRequest, response };
-    await writeJsonAtomic(fileOf(hash), entry);
+    await ignore();
+    const id = identityOf(inner, req);
+    const digest = skillDigest(req.skill);
+    if (req.skill !== undefined && !(await access(skillPartFile(cacheDir, digest)).then(() => true, () => false))) await writeFileAtomic(skillPartFile(cacheDir, digest), req.skill);
+    const entry: CacheEntry = {
+      key, recorded_at: now(), worker: id.worker, prompt_version: id.prompt, request_digest: requestDigest(req), skill_digest: digest,
+      request: JSON.parse(redact(JSON.stringify(askedOf(req)))) as Asked, response, ...extra,
+    };
+    await writeJsonAtomic(fileOf(key), entry);
     faultPoint('worker.cached');
+  };
+  /** An answer of the cache before the store, when the same worker and model gave it: carried over into the store. */
+  const legacyHit = async (req: WorkerRequest, key: string): Promise<WorkerResponse | undefined> => {
+    if (!dirs.legacy) return undefined;
+    const id = identityOf(inner, req);
+    if (id.prompt !== '1') return undefined;
+    const h = requestHash(req);
+    const old = await readFile(path.join(dirs.legacy, h.slice(0, 2), `${h}.json`), 'utf8').then((t) => JSON.parse(t) as { response?: WorkerResponse }, () => undefined);
+    if (!old?.response || answeredBy(old.response) !== id.worker) return undefined;
+    await record(req, key, old.response, { migrated_from: h });
+    return old.response;
   };
   /** The requests without a recorded answer, once each, in order. */
   const todoOf = async (reqs: WorkerRequest[]) => {
     const todo = new Map<string, WorkerRequest>();
     for (const req of reqs) {
-      const key = requestHash(req);
-      if (!todo.has(key) && !(await isCached(key))) todo.set(key, req);
+      const key = keyOf(req);
+      if (!todo.has(key) && !(await isCached(key)) && !(await legacyHit(req, key))) todo.set(key, req);
     }
     return todo;
   };
@@ -137,9 +260,10 @@ export function cachedWorker(inner: Worker, cacheDir: string, now: () => string,
       if (entry?.status === 'MERGED') return done({});
       if (entry?.status === 'EXPIRED') return done({ resubmit: true });
       if (entry?.status === 'FAILED' || entry?.status === 'CANCELLED') throw jobEnded(name, entry.status);
-      const byKey = new Map(reqs.map((r) => [requestHash(r), r]));
+      // Keyed as the cache keys them; a job submitted before the store sent the whole-request hashes.
+      const byKey = new Map(reqs.flatMap((r) => [[keyOf(r), r], [requestHash(r), r]] as const));
       // A job from before the ledger: its keys in the order this card builds them.
-      const keys = entry?.keys ?? [...byKey.keys()];
+      const keys = entry?.keys ?? reqs.map(keyOf);
       const r = await inner.batch!.poll(name, keys.map((key) => ({ key, req: byKey.get(key) })), { recordSpend: !entry?.spent });
       if (!r.end) return { ...done({}), done: false, state: r.state };
       let current = entry;
@@ -167,7 +291,8 @@ export function cachedWorker(inner: Worker, cacheDir: string, now: () => string,
           failed++;
           continue;
         }
-        if (!(await isCached(key))) await record(byKey.get(key)!, key, got);
+        const req = byKey.get(key)!;
+        if (!(await isCached(keyOf(req)))) await record(req, keyOf(req), got);
         answered++;
         unused.usd -= got.cost_usd;
         unused.in -= got.tokens.in;
@@ -181,13 +306,15 @@ export function cachedWorker(inner: Worker, cacheDir: string, now: () => string,
       return inner.checkModels ? inner.checkModels(models) : { unknown: [], unpriced: [] };
     },
     async call(req) {
-      const hash = requestHash(req);
+      const hash = keyOf(req);
       try {
         const hit = JSON.parse(await readFile(fileOf(hash), 'utf8')) as CacheEntry;
         return { response: hit.response, hash, cached: true };
       } catch {
         /* not cached */
       }
+      const carried = await legacyHit(req, hash);
+      if (carried) return { response: carried, hash, cached: true };
       let response: WorkerResponse;
       try {
         paid++;

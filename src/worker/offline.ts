@@ -28,6 +28,7 @@ export function tagByRules(text: string, taxonomy: Taxonomy): TagAnswer {
 
 export const offlineWorker: Worker = {
   provider: 'offline',
+  identity: () => ({ worker: 'offline:rules', prompt: '1' }),
   async call(req: WorkerRequest): Promise<WorkerResponse> {
     const started = performance.now();
     if (req.task.kind !== 'TAG')

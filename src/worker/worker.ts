@@ -71,6 +71,11 @@ export interface BatchResult {
 export interface Worker {
   readonly provider: string;
   call(req: WorkerRequest): Promise<WorkerResponse>;
+  /**
+   * Who would answer this request (`offline:rules`, `gemini:<model>`) and the version of the prompt it is
+   * sent as: part of the response cache's key, so a key set later, another model or a new prompt asks again.
+   */
+  identity?(req: WorkerRequest): { worker: string; prompt: string };
   /** Of these model ids, the ones the service does not know and the ones without a price (checked before a truck departs). */
   checkModels?(models: string[]): Promise<{ unknown: string[]; unpriced: string[]; unreachable?: string }>;
   /** Batch mode (cheaper, answered later), when the provider has one. */

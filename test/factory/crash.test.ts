@@ -100,9 +100,9 @@ describe('crash-resume', () => {
     // attempt ends; a card killed before that runs again on resume, its calls answered from the cache, and
     // those lines say `cached`. So an answered request has exactly one paid line, and every cached answer
     // has a line (the truck finished, so every card finished an attempt that used it).
-    const cacheDir = path.join(f.ssot, 'state', 'cache');
+    const cacheDir = path.join(f.ssot, 'store', 'cache');
     const cached = new Set<string>();
-    for (const sub of await readdir(cacheDir)) for (const n of await readdir(path.join(cacheDir, sub))) if (n.endsWith('.json')) cached.add(n.replace('.json', '').slice(0, 16));
+    for (const n of (await readdir(cacheDir, { recursive: true })).map(String)) if (/^[0-9a-f]{2}\/[0-9a-f]{2}\/[0-9a-f]{64}\.json$/.test(n)) cached.add(path.basename(n, '.json').slice(0, 16));
     const auditFiles = await readdir(path.join(f.ssot, 'audit', 'ai-ask'));
     const paid = new Map<string, number>();
     const audited = new Set<string>();

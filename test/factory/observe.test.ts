@@ -80,13 +80,15 @@ describe('Observe: audit records from the run loop', () => {
     expect(recs.every((x) => x.chunk_len >= 400 && x.chunk_len <= 1100)).toBe(true);
 
     // The prompt held the docstring's lines, not the code around it.
-    const cacheDir = path.join(f.ssot, 'state', 'cache');
-    const shard = (await readdir(cacheDir)).find((d) => d.length === 2)!;
-    const entry = JSON.parse(await readFile(path.join(cacheDir, shard, (await readdir(path.join(cacheDir, shard)))[0]!), 'utf8'));
-    expect(entry.request.skill).toMatch(/^Tag one chunk against the taxonomy\.\n/);
-    expect(entry.request.skill).toContain('[g7 G-0a1b2c3d');
-    expect(entry.request.skill).not.toContain('import {');
-    expect(entry.request.skill).not.toContain('return x(chunk)');
+    // (The response cache keeps each skill text once, by its digest, beside the answers.)
+    const parts = path.join(f.ssot, 'store', 'cache', 'parts');
+    const skills = await readdir(parts);
+    expect(skills).toHaveLength(1);
+    const skill = await readFile(path.join(parts, skills[0]!), 'utf8');
+    expect(skill).toMatch(/^Tag one chunk against the taxonomy\.\n/);
+    expect(skill).toContain('[g7 G-0a1b2c3d');
+    expect(skill).not.toContain('import {');
+    expect(skill).not.toContain('return x(chunk)');
     const result = JSON.parse(await readFile(path.join(runDir(f, 'run_0001'), 'cards', (await readdir(path.join(runDir(f, 'run_0001'), 'cards'))).find((d) => d.includes('L2_TAG_000001'))!, 'attempt-1', 'result.json'), 'utf8'));
     expect(result.audit_records).toEqual({ written: byCard('L2_TAG_000001').length });
   });

@@ -38,8 +38,8 @@ describe('money', () => {
       expect(calls.some((r) => (r.response as { usageMetadata: { cachedContentTokenCount?: number } }).usageMetadata.cachedContentTokenCount)).toBe(true);
 
       // Per call: every recorded answer carries exactly what its call cost.
-      const cacheDir = path.join(f.ssot, 'state/cache');
-      const entries = await Promise.all((await readdir(cacheDir, { recursive: true })).map(String).filter((n) => n.endsWith('.json')).map(async (n) => JSON.parse(await readFile(path.join(cacheDir, n), 'utf8'))));
+      const cacheDir = path.join(f.ssot, 'store/cache');
+      const entries = await Promise.all((await readdir(cacheDir, { recursive: true })).map(String).filter((n) => /[0-9a-f]{64}\.json$/.test(n)).map(async (n) => JSON.parse(await readFile(path.join(cacheDir, n), 'utf8'))));
       const sortBills = (xs: Bill[]) => [...xs].sort((a, b) => a.in - b.in || a.out - b.out);
       const recorded = sortBills(entries.map((e) => ({ in: e.response.tokens.in, out: e.response.tokens.out, usd: e.response.cost_usd })));
       const expected = sortBills(bills);

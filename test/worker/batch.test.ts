@@ -40,8 +40,8 @@ const chunks = async () => (await readFile(path.join(f.ssot, 'library_index/scan
 const tags = async () => (await readFile(path.join(f.ssot, 'library_index/tags/1.jsonl'), 'utf8')).trim().split('\n').map((l) => JSON.parse(l) as { path: string; offset: number; length: number; why: string; strike: boolean });
 const night = async () => JSON.parse(await readFile(path.join(f.ssot, 'state', (await readdir(path.join(f.ssot, 'state'))).find((n) => n.startsWith('spend_'))!), 'utf8'));
 async function cached(): Promise<{ request: { card: string }; response: { provider: string; tokens: { in: number; out: number }; cost_usd: number } }[]> {
-  const dir = path.join(f.ssot, 'state/cache');
-  const names = (await readdir(dir, { recursive: true })).map(String).filter((n) => /^[0-9a-f]{2}\/[0-9a-f]{64}\.json$/.test(n));
+  const dir = path.join(f.ssot, 'store/cache');
+  const names = (await readdir(dir, { recursive: true })).map(String).filter((n) => /^[0-9a-f]{2}\/[0-9a-f]{2}\/[0-9a-f]{64}\.json$/.test(n));
   return Promise.all(names.map(async (n) => JSON.parse(await readFile(path.join(dir, n), 'utf8'))));
 }
 /** Each chunk's answer names the chunk it was asked about: a pairing mistake shows. */

@@ -3,6 +3,9 @@
 // rework the previous failure as the user turn. No history, no memory between cards.
 import type { WorkerRequest } from '../worker.js';
 
+/** The version of the packet below: raise it when what the model is sent changes (the cache asks again). */
+export const PROMPT_VERSION = '1';
+
 export const FACTORY_RULES = `You are the worker of G7 Factory, a file-driven work factory.
 Rules:
 - Answer with one JSON value that matches the response schema exactly. No prose outside it.

@@ -11,7 +11,7 @@ import { WorkerError, type CostHint, type Worker, type WorkerRequest, type Worke
 import { classifyApiError, backoffMs, windowBackoffMs, nextPacificMidnight, type ClassifiedError } from './errors.js';
 import { RateLimiter, realClock, type Clock } from './limiter.js';
 import { Budget, costUsd, type Billed, type Price } from './budget.js';
-import { buildPacket, estimateTokens } from './prompt.js';
+import { buildPacket, estimateTokens, PROMPT_VERSION } from './prompt.js';
 import { geminiBatch } from './batch.js';
 
 export interface GeminiOptions {
@@ -72,6 +72,10 @@ export class GeminiWorker implements Worker {
     this.clock = o.clock ?? realClock;
     this.random = o.random ?? Math.random;
     this.wall = o.wallClock ?? Date.now;
+  }
+
+  identity(req: WorkerRequest): { worker: string; prompt: string } {
+    return { worker: `gemini:${this.o.models[req.cost_hint]}`, prompt: PROMPT_VERSION };
   }
 
   /** The generateContent request for a worker request: the same online and in a batch. */
