@@ -8,7 +8,7 @@ import { Git } from '../../src/git/git.js';
 import { initRepo } from './repo.js';
 import { pullMarker, readHistory, readPulls, stabilityGate, withPulls } from '../../src/coreloop/history.js';
 import { OctokitForge } from '../../src/forge/octokit.js';
-import { fakeGitHub } from '../fakes/github-server.js';
+import { fakeGitHub, testPatience } from '../fakes/github-server.js';
 import { judgeAxis } from '../../src/coreloop/axis.js';
 import { tempRepo } from '../helpers.js';
 
@@ -161,7 +161,7 @@ describe('history with the forge', () => {
       pr(7, 'R', 'closed', 2);
       gh.addPullRequest({ number: 8, title: 'Fix a typo', head: 'fix/typo' });
       gh.expect('pulls/list', { state: 'all' });
-      const forge = new OctokitForge({ repo: { owner: 'g7-factory', repo: 'factory' }, token: 'ghs_historytoken0000000001', baseUrl: gh.url });
+      const forge = new OctokitForge({ repo: { owner: 'g7-factory', repo: 'factory' }, token: 'ghs_historytoken0000000001', baseUrl: gh.url, patience: testPatience });
       const { git } = await repo();
       const h = withPulls(await readHistory(git), await readPulls(forge));
       gh.verify();
