@@ -143,6 +143,14 @@ export interface FactoryConfig {
   };
   taxonomy?: string;
   sensors?: string;
+  coreloop?: {
+    sanitize?: {
+      /**
+       * Company, stock and person names `g7 coreloop sanitize --mode mask` masks wherever they appear (besides the Korean company forms it finds by itself: (주)X, X주식회사, 주식회사 X).
+       */
+      names?: string[];
+    };
+  };
   scan?: {
     chunk_bytes?: number;
   };

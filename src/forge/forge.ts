@@ -111,7 +111,7 @@ export interface Forge {
   repositorySettings(): Promise<RepositorySettings>;
 }
 
-/** A request GitHub refused or could not answer, with what a person can do about it. */
+/** A request GitHub refused or could not answer, with what a person can do about it. The only error the forge throws. */
 export class ForgeError extends Error {
   constructor(
     /** e.g. `DELETE /repos/{owner}/{repo}/issues/{issue_number}/labels/{name}` or `graphql disablePullRequestAutoMerge`. */
@@ -120,14 +120,16 @@ export class ForgeError extends Error {
     readonly status: number,
     message: string,
     readonly hint: string | undefined,
+    /** A rate limit: how long GitHub asked to wait (retry-after, or until the limit resets), in seconds. */
+    readonly retryAfterSeconds?: number,
   ) {
     super(`${request}: ${status ? `${status} ` : ''}${message}${hint ? ` (${hint})` : ''}`);
     this.name = 'ForgeError';
   }
 
-  /** 5xx, rate limits and unreachable networks can clear by themselves. */
+  /** 5xx, rate limits and unreachable networks can clear by themselves; a refusal of the request cannot. */
   get transient(): boolean {
-    return this.status === 0 || this.status === 429 || this.status >= 500;
+    return this.status === 0 || this.status === 429 || this.status >= 500 || this.retryAfterSeconds !== undefined;
   }
 }
 

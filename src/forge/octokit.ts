@@ -2,6 +2,9 @@
 // GraphQL can do. The only module in the tree that imports Octokit.
 import { Octokit } from '@octokit/core';
 import { paginateRest } from '@octokit/plugin-paginate-rest';
+import { retry } from '@octokit/plugin-retry';
+import { throttling } from '@octokit/plugin-throttling';
+import Bottleneck from 'bottleneck/light.js';
 import { ForgeError, type CheckRun, type CommitStatus, type DraftPullRequest, type Forge, type PullRequest, type PullRequestQuery, type RepoRef, type RepositorySettings } from './forge.js';
 
 export interface OctokitForgeOptions {
@@ -13,9 +16,41 @@ export interface OctokitForgeOptions {
   token: string;
   /** GITHUB_API_URL: https://api.github.com, a GHES `/api/v3` URL, or a loopback fake in tests. */
   baseUrl?: string;
+  /** How long a call may wait for GitHub; default `DEFAULT_PATIENCE`. */
+  patience?: Partial<ForgePatience>;
 }
 
-const ForgeOctokit = Octokit.plugin(paginateRest);
+/**
+ * The bound that keeps a job inside its time budget. A 5xx is retried on the retry plugin's schedule (1 s, 4 s,
+ * 9 s for three retries); a rate limit waits what GitHub asks (retry-after, or until x-ratelimit-reset), but
+ * never longer than `maxWaitSeconds` at once: beyond that the call fails as a transient ForgeError naming the
+ * wait, and the job stops RECOVERABLE instead of sleeping through its timeout.
+ */
+export interface ForgePatience {
+  /** Retries of one request after a 5xx or a rate limit. */
+  retries: number;
+  /** The longest single wait accepted for a rate limit. */
+  maxWaitSeconds: number;
+  /** Milliseconds per unit of the retry plugin's 5xx schedule (1000: seconds). */
+  backoffMs: number;
+  /** Waits out a rate limit; tests pass a virtual clock. */
+  sleep: (ms: number) => Promise<void>;
+  /**
+   * GitHub asks integrations to space writes (one a second; three for those that notify people). Tests
+   * against the loopback fake turn it off.
+   */
+  paceWrites: boolean;
+}
+
+export const DEFAULT_PATIENCE: ForgePatience = {
+  retries: 3,
+  maxWaitSeconds: 60,
+  backoffMs: 1000,
+  sleep: (ms) => new Promise((r) => setTimeout(r, ms)),
+  paceWrites: true,
+};
+
+const ForgeOctokit = Octokit.plugin(paginateRest, retry, throttling);
 type Client = InstanceType<typeof ForgeOctokit>;
 
 /** The fields of a REST pull request (full or simple) that `PullRequest` is made of. */
@@ -69,8 +104,18 @@ function hintFor(status: number, message: string): string | undefined {
   return undefined;
 }
 
-function forgeError(request: string, err: unknown): ForgeError {
-  const e = err as { status?: number; message?: string; response?: { data?: { message?: string; errors?: unknown } }; errors?: { message?: string; type?: string }[] };
+/** Seconds GitHub asked to wait, when the refusal is a rate limit (primary or secondary). */
+function rateLimitWait(status: number, message: string, headers: Record<string, string | number | undefined>, now: number): number | undefined {
+  if (status !== 403 && status !== 429) return undefined;
+  const retryAfter = Number(headers['retry-after']);
+  if (Number.isFinite(retryAfter) && headers['retry-after'] !== undefined) return retryAfter;
+  if (String(headers['x-ratelimit-remaining']) === '0' && headers['x-ratelimit-reset'] !== undefined) return Math.max(0, Math.ceil(Number(headers['x-ratelimit-reset']) - now / 1000));
+  if (status === 429 || /rate limit/i.test(message)) return 60; // GitHub's advice when it names no wait
+  return undefined;
+}
+
+function forgeError(request: string, err: unknown, patience: ForgePatience = DEFAULT_PATIENCE): ForgeError {
+  const e = err as { status?: number; message?: string; response?: { headers?: Record<string, string>; data?: { message?: string; errors?: unknown } }; errors?: { message?: string; type?: string }[] };
   if (Array.isArray(e.errors) && e.errors.length) {
     // GraphQL answers 200 with errors[]: NOT_FOUND, FORBIDDEN, UNPROCESSABLE.
     const first = e.errors[0]!;
@@ -80,6 +125,11 @@ function forgeError(request: string, err: unknown): ForgeError {
   const status = typeof e.status === 'number' && e.status >= 100 ? e.status : 0;
   let message = e.response?.data?.message ?? e.message ?? String(err);
   if (e.response?.data?.errors) message += ` ${JSON.stringify(e.response.data.errors)}`;
+  const wait = rateLimitWait(status, message, e.response?.headers ?? {}, Date.now());
+  if (wait !== undefined) {
+    const why = wait > patience.maxWaitSeconds ? `longer than the ${patience.maxWaitSeconds} s this job waits at once` : `still limited after ${patience.retries} retries`;
+    return new ForgeError(request, status, message, `rate limited: GitHub asks to wait ${wait} s, ${why}; transient, the next run tries again (a GitHub App token has a higher limit)`, wait);
+  }
   return new ForgeError(request, status, message, status ? hintFor(status, message) : 'GitHub was not reached (network)');
 }
 
@@ -89,10 +139,35 @@ const ANNOTATIONS_PER_REQUEST = 50;
 export class OctokitForge implements Forge {
   readonly repo: RepoRef;
   private readonly client: Client;
+  private readonly patience: ForgePatience;
 
   constructor(o: OctokitForgeOptions) {
     this.repo = o.repo;
-    this.client = new ForgeOctokit({ auth: o.token, userAgent: 'g7-factory', ...(o.baseUrl ? { baseUrl: o.baseUrl.replace(/\/$/, '') } : {}) });
+    const patience = (this.patience = { ...DEFAULT_PATIENCE, ...o.patience });
+    // Both limits go to one handler: wait what GitHub asks, within the bound, then let the plugin retry.
+    const onLimit = async (retryAfter: number, _options: unknown, _octokit: unknown, retryCount: number): Promise<boolean> => {
+      if (retryCount >= patience.retries || retryAfter > patience.maxWaitSeconds) return false;
+      await patience.sleep(retryAfter * 1000);
+      return true;
+    };
+    // Each client paces its own writes (the plugin's default groups are shared by the whole process).
+    const group = (minTime: number) => new Bottleneck.Group({ maxConcurrent: 1, minTime: patience.paceWrites ? minTime : 0 });
+    this.client = new ForgeOctokit({
+      auth: o.token,
+      userAgent: 'g7-factory',
+      ...(o.baseUrl ? { baseUrl: o.baseUrl.replace(/\/$/, '') } : {}),
+      // 429 and 403 are the throttling plugin's: the retry plugin would retry a rate limit on its own clock.
+      retry: { retries: patience.retries, retryAfterBaseValue: patience.backoffMs, doNotRetry: [400, 401, 403, 404, 410, 422, 429, 451] },
+      throttle: {
+        onRateLimit: onLimit as never,
+        onSecondaryRateLimit: onLimit as never,
+        // The waiting is `onLimit`'s (so a test's virtual clock sees it); the plugin retries at once after it.
+        retryAfterBaseValue: 0,
+        write: group(1000),
+        notifications: group(3000),
+        search: group(2000),
+      },
+    });
   }
 
   /** Runs one API call; a refusal becomes a ForgeError naming the request. */
@@ -100,7 +175,7 @@ export class OctokitForge implements Forge {
     try {
       return await fn();
     } catch (err) {
-      throw forgeError(request, err);
+      throw forgeError(request, err, this.patience);
     }
   }
 
@@ -139,7 +214,7 @@ export class OctokitForge implements Forge {
     } catch (err) {
       // Someone (or an earlier run) removed it already: the goal is reached.
       if ((err as { status?: number }).status === 404 && /label does not exist/i.test((err as { response?: { data?: { message?: string } } }).response?.data?.message ?? '')) return;
-      throw forgeError('DELETE /repos/{owner}/{repo}/issues/{issue_number}/labels/{name}', err);
+      throw forgeError('DELETE /repos/{owner}/{repo}/issues/{issue_number}/labels/{name}', err, this.patience);
     }
   }
 

@@ -55,17 +55,46 @@ export interface Call {
 interface Expectation {
   operation: string;
   match: Json | undefined;
-  reply?: { status: number; body: unknown };
+  reply?: Reply;
   met: boolean;
 }
 
-interface Reply {
+/** A scripted answer: status, body and the headers GitHub would send with it. */
+export interface Reply {
   status: number;
   body?: unknown;
   headers?: Record<string, string>;
 }
 
 const DOCS = 'https://docs.github.com/rest';
+const RATE_LIMIT_DOCS = 'https://docs.github.com/rest/overview/rate-limits-for-the-rest-api';
+
+/** What a forge under test waits: no 5xx backoff, no write pacing (rate limits still wait, on the test's clock). */
+export const testPatience = { backoffMs: 0, paceWrites: false };
+
+/** GitHub's transient answers, as it sends them (REST docs, "Rate limits for the REST API"). */
+export const githubReplies = {
+  /** A 5xx from GitHub's front end: `{"message":"Server Error"}`. */
+  serverError(status = 502): Reply {
+    return { status, body: { message: 'Server Error' } };
+  },
+  /** A secondary rate limit: 403 with the message that names it and, usually, retry-after in seconds. */
+  secondaryRateLimit(retryAfterSeconds: number | undefined): Reply {
+    return {
+      status: 403,
+      body: { message: 'You have exceeded a secondary rate limit. Please wait a few minutes before you try again. If you reach out to GitHub Support for help, please include the request ID 0000:1111:2222:3333:44444444.', documentation_url: `${RATE_LIMIT_DOCS}#about-secondary-rate-limits`, status: '403' },
+      headers: { ...(retryAfterSeconds !== undefined ? { 'retry-after': String(retryAfterSeconds) } : {}), 'x-ratelimit-limit': '5000', 'x-ratelimit-remaining': '4990', 'x-ratelimit-used': '10', 'x-ratelimit-resource': 'core', 'x-ratelimit-reset': String(Math.floor(Date.now() / 1000) + 3600) },
+    };
+  },
+  /** The primary limit used up: 403, x-ratelimit-remaining 0, and the reset as epoch seconds. */
+  primaryRateLimit(resetEpochSeconds: number): Reply {
+    return {
+      status: 403,
+      body: { message: 'API rate limit exceeded for installation ID 4242.', documentation_url: `${RATE_LIMIT_DOCS}#exceeding-the-rate-limit`, status: '403' },
+      headers: { 'x-ratelimit-limit': '5000', 'x-ratelimit-remaining': '0', 'x-ratelimit-used': '5000', 'x-ratelimit-resource': 'core', 'x-ratelimit-reset': String(resetEpochSeconds) },
+    };
+  },
+};
 
 function matches(call: { params: Json; body: unknown }, match: Json | undefined): boolean {
   if (!match) return true;
@@ -110,8 +139,8 @@ export class FakeGitHub {
     return new Promise((r) => this.server.close(() => r()));
   }
 
-  /** The test expects this call once (or answers it with `reply`, e.g. a 5xx). Matched on path, query and body fields. */
-  expect(operation: string, match?: Json, reply?: { status: number; body: unknown }): this {
+  /** The test expects this call once (or answers it with `reply`, e.g. `githubReplies.serverError()`). Matched on path, query and body fields. */
+  expect(operation: string, match?: Json, reply?: Reply): this {
     this.expectations.push({ operation, match, ...(reply ? { reply } : {}), met: false });
     return this;
   }
@@ -185,7 +214,9 @@ export class FakeGitHub {
     call.status = reply.status;
     this.calls.push(call);
     const body = reply.body === undefined ? '' : JSON.stringify(reply.body);
-    res.writeHead(reply.status, { 'content-type': 'application/json; charset=utf-8', 'x-github-api-version-selected': '2022-11-28', ...(reply.headers ?? {}) });
+    // GitHub sends the rate-limit figures with every REST answer.
+    const rate = call.operation.startsWith('graphql:') ? {} : { 'x-ratelimit-limit': '5000', 'x-ratelimit-remaining': '4999', 'x-ratelimit-used': '1', 'x-ratelimit-resource': 'core', 'x-ratelimit-reset': String(Math.floor(Date.now() / 1000) + 3600) };
+    res.writeHead(reply.status, { 'content-type': 'application/json; charset=utf-8', 'x-github-api-version-selected': '2022-11-28', ...rate, ...(reply.headers ?? {}) });
     res.end(body);
   }
 
