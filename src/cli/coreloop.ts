@@ -149,6 +149,7 @@ async function apply(c: Ctx, phase: 'R' | 'F', opts: { candidate: string; id: st
     c.io.out(`committed ${r.commit!.slice(0, 10)} on branch ${r.branch}: ${r.pr.title}`);
     c.io.out(`your checked-out branch and working tree are unchanged`);
     c.io.out(r.prResult && 'url' in r.prResult ? `draft PR: ${r.prResult.url}` : `draft PR not opened: ${(r.prResult as { notOpened: string }).notOpened}`);
+    if (r.prResult && 'note' in r.prResult && r.prResult.note) c.io.err(`g7: ${r.prResult.note}`);
   }
   // Tried and refused (the push, or GitHub): committed here, not there, like a truck's unpushed evidence.
   return r.prResult && 'failed' in r.prResult && r.prResult.failed ? EXIT.UNPUSHED : EXIT.OK;

@@ -21,6 +21,7 @@ import { readState, writeState } from './state.js';
 import { RunLog } from './runlog.js';
 import { acquireLock, LockBusyError } from './lock.js';
 import { commitAndPush, lanePlanFile, merged, readLanePlan } from './lanes.js';
+import { keepWrittenFiles } from './checkpoint.js';
 import type { FactoryDeps } from './deps.js';
 import type { RunOutcome, RunState } from './run.js';
 
@@ -209,6 +210,7 @@ export async function mergeLaneRun(deps: FactoryDeps, run: string | undefined, o
     throw err;
   }
   try {
+    if (opts.commit && deps.git) await keepWrittenFiles(deps.git);
     const id = run ?? (await readState(deps.layout, deps.display, deps.now())).run_id ?? undefined;
     if (!id) return undefined;
     if (!run && !(await readLanePlan(deps.layout, id))) return { code: 'NOTHING', state: (await readState(deps.layout, deps.display, deps.now())).state, runId: id, passed: 0, failed: 0, message: `${id}, the run the state names, is not a lane run: nothing to merge` };

@@ -28,7 +28,7 @@ import { PushRefused } from '../git/git.js';
 import { EvidenceLedger, runDir } from './evidence.js';
 import { readState, writeState } from './state.js';
 import { RunLog } from './runlog.js';
-import { pushBranch, type ActiveRun } from './checkpoint.js';
+import { commitWritten, pushBranch, type ActiveRun } from './checkpoint.js';
 import type { FactoryDeps } from './deps.js';
 import type { RunOutcome, RunState } from './run.js';
 
@@ -62,8 +62,7 @@ export async function merged(layout: Layout, run: string, display: (p: string) =
 /** Commits the SSOT (and outputs) and pushes; returns why the remote refused, if it did. */
 export async function commitAndPush(deps: FactoryDeps, opts: { commit: boolean; push: boolean }, paths: string[], subject: string, trailers: Record<string, string | number>): Promise<string | undefined> {
   if (!opts.commit || !deps.git) return undefined;
-  const ssotRel = toRepoPath(deps.layout.repoRoot, deps.layout.ssotDir);
-  await deps.git.commitPaths([ssotRel, ...paths.filter((p) => !p.startsWith(ssotRel + '/'))], subject, trailers);
+  await commitWritten(deps.git, deps.layout, paths, subject, trailers);
   if (!opts.push) return undefined;
   try {
     await deps.git.pushWithRetry(deps.config.git.remote, await pushBranch(deps));

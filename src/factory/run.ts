@@ -26,7 +26,7 @@ import { runCard } from './card.js';
 import { writeReworkPack } from './rework.js';
 import { decideNext } from './next.js';
 import { RunLog } from './runlog.js';
-import { checkpoint, pushBranch, type ActiveRun } from './checkpoint.js';
+import { checkpoint, keepWrittenFiles, pushBranch, type ActiveRun } from './checkpoint.js';
 import { stoppable, stopReason, IN_FLIGHT_GRACE_MS, type StoppableWorker } from './cancel.js';
 import type { Triage } from './triage.js';
 import type { FactoryDeps } from './deps.js';
@@ -114,6 +114,7 @@ export async function runFactory(deps: FactoryDeps, opts: RunOptions): Promise<R
     warn: (line) => (early.push({ warning: true, line }), deps.warn(line)),
   };
   try {
+    if (opts.commit && deps.git) await keepWrittenFiles(deps.git);
     if (lock.tookOverFrom) pre.warn(`took over the lock of pid ${lock.tookOverFrom.pid}, which is gone`);
     let state = await readState(deps.layout, deps.display, deps.now());
     const cut = await repairJournal(deps.layout, state.day);

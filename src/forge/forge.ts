@@ -49,7 +49,6 @@ export interface DraftPullRequest {
   head: string;
   base: string;
   body: string;
-  labels?: string[];
 }
 
 export interface CheckAnnotation {
@@ -94,8 +93,12 @@ export interface RepositorySettings {
 
 export interface Forge {
   readonly repo: RepoRef;
-  /** Opens a DRAFT pull request and puts the labels on it. Never asks for auto-merge. */
+  /** Opens a DRAFT pull request. Never asks for auto-merge. */
   openDraftPullRequest(pr: DraftPullRequest): Promise<PullRequest>;
+  /** Adds labels to a pull request (or issue); returns all its labels. */
+  addLabels(number: number, labels: string[]): Promise<string[]>;
+  /** The open pull request from this branch of the repository into `base`, if there is one. */
+  findOpenPullRequest(head: string, base: string): Promise<PullRequest | undefined>;
   getPullRequest(number: number): Promise<PullRequest>;
   /** Every matching pull request, newest first, across all pages. */
   listPullRequests(query?: PullRequestQuery): Promise<PullRequest[]>;

@@ -93,15 +93,29 @@ function toPullRequest(p: RestPull): PullRequest {
   };
 }
 
-/** What a person can do about a refusal, by status and GitHub's message. */
+/** Where GitHub keeps the setting that lets a workflow's GITHUB_TOKEN open pull requests. */
+export const ACTIONS_PR_SETTING =
+  'Settings → Actions → General → Workflow permissions → "Allow GitHub Actions to create and approve pull requests" (off by default on new repositories; in an organization it must be allowed in the organization\'s Settings → Actions → General first), or open coreloop pull requests with the factory App\'s token or G7_PR_TOKEN instead of GITHUB_TOKEN';
+
+/** What a person can do about a refusal, by status and GitHub's message (with its errors[] messages). */
 function hintFor(status: number, message: string): string | undefined {
-  if (status === 401) return 'the token is missing, invalid or expired';
+  if (status === 401) return 'the token is missing, invalid or expired: an App installation token lives one hour, so mint one per job (actions/create-github-app-token) and keep the job shorter';
+  if (status === 403 && /GitHub Actions is not permitted to create or approve pull requests/i.test(message)) return `turn on ${ACTIONS_PR_SETTING}`;
   if (status === 403 && /not accessible by integration/i.test(message))
     return 'the token lacks a permission: give the job `pull-requests: write` and `issues: write` (labels, comments), `checks: write` or `statuses: write`; a pull_request run from a fork only ever gets a read-only token';
-  if (status === 403 && /rate limit/i.test(message)) return 'rate limited: wait for the reset, or use a GitHub App token (its limit is higher)';
   if (status === 404) return 'the repository or pull request does not exist, or the token cannot see it';
+  if (status === 422 && /Draft pull requests are not supported/i.test(message)) return 'GitHub offers draft pull requests on public repositories, and on private ones only with the Team or Enterprise plan: make the repository public, change the plan, or open the pull request by hand from the branch, as a draft where you can';
+  if (status === 422 && /No commits between/i.test(message)) return 'the branch has nothing the base lacks: it was merged already, or its commit is missing';
+  if (status === 422 && /already exists/i.test(message)) return 'that branch has an open pull request already';
+  if (status === 422 && /\bhead invalid\b/i.test(message)) return 'the head branch is not on GitHub: push it first';
   if (status === 422) return 'GitHub refused the request as invalid; the message says which field';
   return undefined;
+}
+
+/** GitHub's errors[] in words: a custom error's message, or "field code" (`head invalid`). */
+function errorsText(errors: unknown): string {
+  if (!Array.isArray(errors)) return JSON.stringify(errors);
+  return errors.map((e: { message?: string; field?: string; code?: string } | string) => (typeof e === 'string' ? e : (e.message ?? [e.field, e.code].filter(Boolean).join(' ')))).join('; ');
 }
 
 /** Seconds GitHub asked to wait, when the refusal is a rate limit (primary or secondary). */
@@ -124,7 +138,7 @@ function forgeError(request: string, err: unknown, patience: ForgePatience = DEF
   }
   const status = typeof e.status === 'number' && e.status >= 100 ? e.status : 0;
   let message = e.response?.data?.message ?? e.message ?? String(err);
-  if (e.response?.data?.errors) message += ` ${JSON.stringify(e.response.data.errors)}`;
+  if (e.response?.data?.errors) message += `: ${errorsText(e.response.data.errors)}`;
   const wait = rateLimitWait(status, message, e.response?.headers ?? {}, Date.now());
   if (wait !== undefined) {
     const why = wait > patience.maxWaitSeconds ? `longer than the ${patience.maxWaitSeconds} s this job waits at once` : `still limited after ${patience.retries} retries`;
@@ -183,14 +197,22 @@ export class OctokitForge implements Forge {
     const created = await this.call('POST /repos/{owner}/{repo}/pulls', () =>
       this.client.request('POST /repos/{owner}/{repo}/pulls', { ...this.repo, title: pr.title, head: pr.head, base: pr.base, body: pr.body, draft: true }),
     );
-    const out = toPullRequest(created.data as RestPull);
-    if (pr.labels?.length) {
-      const labels = await this.call('POST /repos/{owner}/{repo}/issues/{issue_number}/labels', () =>
-        this.client.request('POST /repos/{owner}/{repo}/issues/{issue_number}/labels', { ...this.repo, issue_number: out.number, labels: pr.labels! }),
-      );
-      out.labels = labels.data.map((l) => l.name);
-    }
-    return out;
+    return toPullRequest(created.data as RestPull);
+  }
+
+  async addLabels(number: number, labels: string[]): Promise<string[]> {
+    const r = await this.call('POST /repos/{owner}/{repo}/issues/{issue_number}/labels', () =>
+      this.client.request('POST /repos/{owner}/{repo}/issues/{issue_number}/labels', { ...this.repo, issue_number: number, labels }),
+    );
+    return r.data.map((l) => l.name);
+  }
+
+  async findOpenPullRequest(head: string, base: string): Promise<PullRequest | undefined> {
+    const r = await this.call('GET /repos/{owner}/{repo}/pulls', () =>
+      this.client.request('GET /repos/{owner}/{repo}/pulls', { ...this.repo, state: 'open', head: `${this.repo.owner}:${head}`, base, per_page: 1 }),
+    );
+    const first = r.data[0];
+    return first ? toPullRequest(first as RestPull) : undefined;
   }
 
   async getPullRequest(number: number): Promise<PullRequest> {

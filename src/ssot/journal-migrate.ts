@@ -5,6 +5,7 @@
 // leaves the old file as the journal; a crash after it leaves both, the day files the same lines as the
 // old file, which the next append checks before it removes the old file.
 import { mkdir, open, readdir, readFile, rename, rm, unlink } from 'node:fs/promises';
+import { noteWrite } from './written.js';
 import path from 'node:path';
 import { SchemaError } from '../contracts/errors.js';
 import { appendRolling } from './rolling.js';
@@ -57,7 +58,9 @@ export async function migrateLegacyJournal(layout: Layout, legacy: string, shown
   });
   flush();
   await written;
-  for (const n of await readdir(staging)) await fsync(path.join(staging, n));
+  // The day files and the old file's removal go into the next commit, which stages what was written by name.
+  for (const n of await readdir(staging)) (noteWrite(path.join(layout.journalDir, n)), await fsync(path.join(staging, n)));
+  noteWrite(legacy);
   const dirExists = await readdir(layout.journalDir).then(() => true, () => false);
   if (dirExists) {
     // An earlier split was renamed into place and then interrupted: the day files must be what it wrote.

@@ -6,6 +6,7 @@ import path from 'node:path';
 import type { PacketSlot, WorkCard } from '../contracts/types.gen.js';
 import { SchemaError, type Problem } from '../contracts/errors.js';
 import { writeFileAtomic } from '../ssot/atomic.js';
+import { noteWrite } from '../ssot/written.js';
 import { forEachLine } from '../ssot/jsonl.js';
 import { backlogFile, packetFile, packReportFile, roundDir, workPackFile, type Layout } from '../ssot/layout.js';
 import { readCardOutcomes, readJournalDay, readTruckProgress, doneIds, truckKey } from '../ssot/journal.js';
@@ -99,7 +100,11 @@ export async function listRounds(layout: Layout, day: string): Promise<number[]>
   }
   if (names.includes('packet_A.jsonl') && !names.includes('round_01')) {
     await mkdir(roundDir(layout, day, 1), { recursive: true });
-    for (const n of ['packet_A.jsonl', 'packet_B.jsonl', 'pack_report.json']) if (names.includes(n)) await rename(path.join(dir, n), path.join(roundDir(layout, day, 1), n));
+    for (const n of ['packet_A.jsonl', 'packet_B.jsonl', 'pack_report.json']) if (names.includes(n)) {
+      noteWrite(path.join(dir, n));
+      noteWrite(path.join(roundDir(layout, day, 1), n));
+      await rename(path.join(dir, n), path.join(roundDir(layout, day, 1), n));
+    }
     names.push('round_01');
   }
   return names.map((n) => /^round_(\d+)$/.exec(n)?.[1]).filter((r): r is string => !!r).map(Number).sort((a, b) => a - b);

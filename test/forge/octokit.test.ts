@@ -22,12 +22,30 @@ afterEach(async () => {
 
 describe('the forge on Octokit', () => {
   it('opens a draft pull request and labels it, and never asks for auto-merge', async () => {
+    gh.pushBranch('skill/docstring-tag-money-20261121');
     gh.expect('pulls/create', { title: '[CORELOOP-R] TAG: guide bullet', head: 'skill/docstring-tag-money-20261121', base: 'main', draft: true });
     gh.expect('issues/add-labels', { issue_number: 1, labels: ['coreloop'] });
-    const pr = await forge.openDraftPullRequest({ title: '[CORELOOP-R] TAG: guide bullet', head: 'skill/docstring-tag-money-20261121', base: 'main', body: 'table', labels: ['coreloop'] });
+    const pr = await forge.openDraftPullRequest({ title: '[CORELOOP-R] TAG: guide bullet', head: 'skill/docstring-tag-money-20261121', base: 'main', body: 'table' });
+    expect(await forge.addLabels(pr.number, ['coreloop'])).toEqual(['coreloop']);
     gh.verify();
-    expect(pr).toMatchObject({ number: 1, draft: true, labels: ['coreloop'], autoMerge: false, headRef: 'skill/docstring-tag-money-20261121' });
+    expect(pr).toMatchObject({ number: 1, draft: true, autoMerge: false, headRef: 'skill/docstring-tag-money-20261121' });
     expect(gh.calls.map((c) => c.operation)).toEqual(['pulls/create', 'issues/add-labels']);
+  });
+
+  it('refuses a pull request from a branch never pushed, saying to push it; finds the open one of a branch', async () => {
+    gh.expect('pulls/create', { head: 'skill/docstring-never-pushed' });
+    const err = await forge.openDraftPullRequest({ title: 't', head: 'skill/docstring-never-pushed', base: 'main', body: '' }).catch((e: unknown) => e);
+    gh.verify();
+    expect(err).toBeInstanceOf(ForgeError);
+    expect(err).toMatchObject({ status: 422, transient: false });
+    expect((err as ForgeError).message).toMatch(/Validation Failed: head invalid \(the head branch is not on GitHub: push it first\)/);
+
+    gh.addPullRequest({ number: 3, title: 't', head: 'skill/docstring-a' });
+    gh.addPullRequest({ number: 4, title: 't', head: 'skill/docstring-a', state: 'closed' });
+    gh.expect('pulls/list', { head: 'g7-factory:skill/docstring-a', state: 'open', base: 'main' }).expect('pulls/list', { head: 'g7-factory:skill/docstring-b' });
+    expect((await forge.findOpenPullRequest('skill/docstring-a', 'main'))?.number).toBe(3);
+    expect(await forge.findOpenPullRequest('skill/docstring-b', 'main')).toBeUndefined();
+    gh.verify();
   });
 
   it('lists pull requests across pages, filtered by head prefix, label and merged', async () => {
@@ -93,7 +111,7 @@ describe('the forge on Octokit', () => {
     expect((err as ForgeError).message).toMatch(/pull-requests: write/);
     const bad = new OctokitForge({ repo: { owner: 'g7-factory', repo: 'factory' }, token: 'wrong-token', baseUrl: gh.url, patience: testPatience });
     const unauth = await bad.getPullRequest(3).catch((e: unknown) => e);
-    expect(unauth).toMatchObject({ status: 401, hint: 'the token is missing, invalid or expired' });
+    expect(unauth).toMatchObject({ status: 401, hint: expect.stringMatching(/^the token is missing, invalid or expired: an App installation token lives one hour/) });
   });
 });
 
