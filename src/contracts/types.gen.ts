@@ -440,7 +440,7 @@ export interface AuditRecord {
     extreme_flags: string[];
   }[];
   /**
-   * seq: + a hash of the steps the card took and their outcomes (ask, check, apply, accept:..., failfast, rework).
+   * seq: + a hash of the names of the steps the card took (ask, check, apply, accept:..., failfast, rework), not their outcomes: the outcome is what a group's success rate measures.
    */
   tool_sequence_hash: string;
   override_calls: {
