@@ -72,20 +72,25 @@ async function mine(c: Ctx, kind: 'pattern' | 'refine', since: string, run: (dep
   const window = windowFrom(since, c.now);
   const h = await history(c);
   const known = await knownCandidates(c.layout.auditDir, c.layout.repoRoot, h);
-  const { file, dropped } = await run({ auditDir: c.layout.auditDir, window, now: c.now.toISOString(), skills: config.skills, known, display });
-  for (const d of dropped) c.io.err(`note: candidate ${d.key}: ${d.reason}`);
+  const mined = await run({ auditDir: c.layout.auditDir, window, now: c.now.toISOString(), skills: config.skills, known, display });
+  for (const d of mined.dropped) c.io.err(`note: candidate ${d.key}: ${d.reason}`);
   const out = outputFiles(c.layout.auditDir, kind, c.now.toISOString().slice(0, 10));
-  await writeCandidates(file, out, display);
-  if (c.json) c.io.out(JSON.stringify({ candidates: display(out.json), draft: display(out.draft), found: file.candidates.length, skipped: file.skipped.length, scanned: file.scanned }));
+  const file = await writeCandidates(mined.file, out, display);
+  // What this run found (decided candidates were skipped), under the ids the merged file gives them.
+  const idOf = new Map(file.candidates.map((x) => [x.key, x.id]));
+  const fresh = mined.file.candidates.map((x) => ({ ...x, id: idOf.get(x.key) ?? x.id }));
+  const kept = file.candidates.length - fresh.length;
+  if (c.json) c.io.out(JSON.stringify({ candidates: display(out.json), draft: display(out.draft), found: fresh.length, skipped: file.skipped.length, kept, scanned: file.scanned }));
   else {
     const s = file.scanned;
     c.io.out(`${kind}: ${s.records} records in ${s.files} file(s) since ${window.since.slice(0, 16)}Z${s.invalid ? ` (${s.invalid} unreadable lines)` : ''}`);
-    for (const cand of file.candidates) c.io.out(`  ${cand.id}  ${cand.action === 'retire' ? `retire ${cand.bullet.id}` : cand.section.padEnd(7)}  ${cand.target ?? '(no skill)'}  ${cand.evidence.records} records: ${cand.bullet.text.slice(0, 90)}`);
-    if (file.candidates.length === 0) c.io.out('  no candidates');
+    for (const cand of fresh) c.io.out(`  ${cand.id}  ${cand.action === 'retire' ? `retire ${cand.bullet.id}` : cand.section.padEnd(7)}  ${cand.target ?? '(no skill)'}  ${cand.evidence.records} records: ${cand.bullet.text.slice(0, 90)}`);
+    if (fresh.length === 0) c.io.out('  no candidates');
     if (file.skipped.length) c.io.out(`  ${file.skipped.length} found again but already decided (rejected, merged or on a branch)`);
+    if (kept > 0) c.io.out(`  ${kept} candidate(s) of an earlier run today kept in the file as they were`);
     c.io.out(`wrote ${display(out.json)} and ${display(out.draft)} (read the draft; nothing else changed)`);
   }
-  const guide = file.candidates.filter((x) => x.action === 'append' && x.section === 'Guide' && x.target).map((x) => x.id);
+  const guide = fresh.filter((x) => x.action === 'append' && x.section === 'Guide' && x.target).map((x) => x.id);
   return { code: EXIT.OK, file: out.json, guide, gate: stabilityGate(h, c.now) };
 }
 
@@ -99,6 +104,15 @@ async function replay(c: Ctx, repeats: number) {
   return replayCheck({ auditDir: c.layout.auditDir, cacheDir: path.join(c.layout.stateDir, 'cache'), worker, repeats, window: windowFrom('90d', c.now), display });
 }
 
+/** Says it on stderr, and on a runner also as a job-log warning and in the step summary. */
+async function warnOnRunner(c: Ctx, note: string): Promise<void> {
+  c.io.err(`g7: ${note}`);
+  if (process.env.GITHUB_ACTIONS !== 'true') return;
+  c.io.out(`::warning title=coreloop pull request::${note.replace(/%/g, '%25').replace(/\r/g, '%0D').replace(/\n/g, '%0A')}`);
+  const summary = process.env.GITHUB_STEP_SUMMARY;
+  if (summary) await (await import('node:fs/promises')).appendFile(summary, `> [!WARNING]\n> ${note}\n\n`);
+}
+
 /** Draft pull requests through GitHub when there is a token and a GitHub repository; otherwise the branch stays local. */
 async function pullRequests(git: Git) {
   const { pullRequestsNotAvailable } = await import('../coreloop/promote.js');
@@ -106,7 +120,8 @@ async function pullRequests(git: Git) {
   const forge = await forgeFor(git);
   if (typeof forge === 'string') return pullRequestsNotAvailable(forge);
   const { forgePullRequests } = await import('../coreloop/pulls.js');
-  return forgePullRequests(git, forge);
+  // The coreloop workflow says which token it fell back to: a pull request opened with GITHUB_TOKEN starts no checks.
+  return forgePullRequests(git, forge, { workflowToken: process.env.G7_TOKEN_SOURCE === 'github-token' });
 }
 
 async function apply(c: Ctx, phase: 'R' | 'F', opts: { candidate: string; id: string; confirm?: boolean; repeats: number; replay: boolean }): Promise<number> {
@@ -118,7 +133,7 @@ async function apply(c: Ctx, phase: 'R' | 'F', opts: { candidate: string; id: st
   let r;
   try {
     r = await promoteCandidate(
-      { repoRoot: c.layout.repoRoot, git, env: process.env, now: c.now.toISOString(), reproduction: await replay(c, opts.repeats), allowUnreplayed: !opts.replay, pullRequests: opts.confirm ? await pullRequests(git) : { openDraft: async () => ({ notOpened: 'dry run' }) } },
+      { repoRoot: c.layout.repoRoot, git, env: process.env, now: c.now.toISOString(), reproduction: await replay(c, opts.repeats), allowUnreplayed: !opts.replay, evidenceDir: path.relative(c.layout.repoRoot, path.join(c.layout.auditDir, 'reproductions')), pullRequests: opts.confirm ? await pullRequests(git) : { openDraft: async () => ({ notOpened: 'dry run' }) } },
       cand, shown, phase, opts.confirm === true,
     );
   } catch (err) {
@@ -149,7 +164,7 @@ async function apply(c: Ctx, phase: 'R' | 'F', opts: { candidate: string; id: st
     c.io.out(`committed ${r.commit!.slice(0, 10)} on branch ${r.branch}: ${r.pr.title}`);
     c.io.out(`your checked-out branch and working tree are unchanged`);
     c.io.out(r.prResult && 'url' in r.prResult ? `draft PR: ${r.prResult.url}` : `draft PR not opened: ${(r.prResult as { notOpened: string }).notOpened}`);
-    if (r.prResult && 'note' in r.prResult && r.prResult.note) c.io.err(`g7: ${r.prResult.note}`);
+    if (r.prResult && 'note' in r.prResult && r.prResult.note) await warnOnRunner(c, r.prResult.note);
   }
   // Tried and refused (the push, or GitHub): committed here, not there, like a truck's unpushed evidence.
   return r.prResult && 'failed' in r.prResult && r.prResult.failed ? EXIT.UNPUSHED : EXIT.OK;
