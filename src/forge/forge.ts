@@ -90,23 +90,6 @@ export interface CheckRun {
   detailsUrl?: string;
 }
 
-export interface CommitStatus {
-  sha: string;
-  state: 'error' | 'failure' | 'pending' | 'success';
-  context: string;
-  description: string;
-  targetUrl?: string;
-}
-
-export interface RepositorySettings {
-  defaultBranch: string;
-  allowAutoMerge: boolean;
-  deleteBranchOnMerge: boolean;
-  visibility: string;
-  /** What the token may do here, when GitHub says (it does for user tokens, not always for app tokens). */
-  permissions: { admin: boolean; push: boolean; pull: boolean } | undefined;
-}
-
 export interface Forge {
   readonly repo: RepoRef;
   /** Opens a DRAFT pull request. Never asks for auto-merge. */
@@ -131,8 +114,6 @@ export interface Forge {
   listPullRequestCommits(number: number): Promise<PullCommit[]>;
   /** A check run with annotations on files of that commit; returns its URL. */
   createCheckRun(run: CheckRun): Promise<string>;
-  createCommitStatus(status: CommitStatus): Promise<void>;
-  repositorySettings(): Promise<RepositorySettings>;
 }
 
 /** A request GitHub refused or could not answer, with what a person can do about it. The only error the forge throws. */

@@ -5,7 +5,7 @@ import { paginateRest } from '@octokit/plugin-paginate-rest';
 import { retry } from '@octokit/plugin-retry';
 import { throttling } from '@octokit/plugin-throttling';
 import Bottleneck from 'bottleneck/light.js';
-import { ForgeError, type IssueComment, type PullCommit, type CheckRun, type CommitStatus, type DraftPullRequest, type Forge, type PullRequest, type PullRequestQuery, type RepoRef, type RepositorySettings } from './forge.js';
+import { ForgeError, type IssueComment, type PullCommit, type CheckRun, type DraftPullRequest, type Forge, type PullRequest, type PullRequestQuery, type RepoRef } from './forge.js';
 
 export interface OctokitForgeOptions {
   repo: RepoRef;
@@ -307,23 +307,5 @@ export class OctokitForge implements Forge {
       );
     }
     return created.data.html_url ?? created.data.url;
-  }
-
-  async createCommitStatus(s: CommitStatus): Promise<void> {
-    await this.call('POST /repos/{owner}/{repo}/statuses/{sha}', () =>
-      this.client.request('POST /repos/{owner}/{repo}/statuses/{sha}', { ...this.repo, sha: s.sha, state: s.state, context: s.context, description: s.description.slice(0, 140), ...(s.targetUrl ? { target_url: s.targetUrl } : {}) }),
-    );
-  }
-
-  async repositorySettings(): Promise<RepositorySettings> {
-    const r = await this.call('GET /repos/{owner}/{repo}', () => this.client.request('GET /repos/{owner}/{repo}', { ...this.repo }));
-    const d = r.data;
-    return {
-      defaultBranch: d.default_branch,
-      allowAutoMerge: d.allow_auto_merge ?? false,
-      deleteBranchOnMerge: d.delete_branch_on_merge ?? false,
-      visibility: d.visibility ?? (d.private ? 'private' : 'public'),
-      permissions: d.permissions ? { admin: d.permissions.admin, push: d.permissions.push, pull: d.permissions.pull } : undefined,
-    };
   }
 }

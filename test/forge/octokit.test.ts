@@ -81,22 +81,15 @@ describe('the forge on Octokit', () => {
     expect(gh.pull(8)!.auto_merge).toBeNull();
   });
 
-  it('comments, creates a check run with annotations in batches of 50, and a commit status', async () => {
+  it('comments, and creates a check run with annotations in batches of 50', async () => {
     gh.addPullRequest({ number: 9, title: 't', head: 'h' });
-    gh.expect('issues/create-comment', { issue_number: 9 }).expect('checks/create', { name: 'g7 evidence', conclusion: 'failure' }).expect('checks/update').expect('repos/create-commit-status', { state: 'failure', context: 'g7' });
+    gh.expect('issues/create-comment', { issue_number: 9 }).expect('checks/create', { name: 'g7 evidence', conclusion: 'failure' }).expect('checks/update');
     const url = await forge.comment(9, 'why');
     expect(url).toMatch(/\/pull\/9#issuecomment-/);
     const annotations = Array.from({ length: 60 }, (_, i) => ({ path: `f${i}.txt`, startLine: i + 1, level: 'failure' as const, message: `m${i}` }));
     await forge.createCheckRun({ name: 'g7 evidence', headSha: 'a'.repeat(40), conclusion: 'failure', title: 'FAIL_STOP', summary: 'x', annotations });
-    await forge.createCommitStatus({ sha: 'a'.repeat(40), state: 'failure', context: 'g7', description: 'd'.repeat(300) });
     gh.verify();
     expect((gh.checkRuns[0]!.output as { annotations: { message: string }[] }).annotations.map((a) => a.message)).toEqual(annotations.map((a) => a.message));
-  });
-
-  it('reads the repository settings', async () => {
-    gh.expect('repos/get');
-    expect(await forge.repositorySettings()).toMatchObject({ defaultBranch: 'main', allowAutoMerge: false });
-    gh.verify();
   });
 
   it('turns a refusal into a ForgeError that names the request and says what to do', async () => {
@@ -245,9 +238,10 @@ describe('connecting a forge', () => {
   it('refuses to connect without a repository or a token, saying what to set', async () => {
     await expect(connectForge({ repository: undefined, token: 't' })).rejects.toThrow(/no repository/);
     await expect(connectForge({ repository: 'a/b', token: undefined })).rejects.toThrow(/set GITHUB_TOKEN/);
-    gh.expect('repos/get');
+    gh.addPullRequest({ number: 2, title: 't', head: 'h' });
+    gh.expect('pulls/get', { pull_number: 2 });
     const f = await connectForge({ repository: gh.fullName, token: TOKEN, apiUrl: gh.url });
-    expect((await f.repositorySettings()).defaultBranch).toBe('main');
+    expect((await f.getPullRequest(2)).number).toBe(2);
     gh.verify();
   });
 });
