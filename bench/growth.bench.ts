@@ -87,7 +87,7 @@ async function history(n: number): Promise<{ repo: string; night: () => void }> 
   return { repo, night };
 }
 
-console.log(`bench:growth on ${machine()}; main at ${git(process.cwd(), 'rev-parse', '--short', 'HEAD').trim()}`);
+console.log(`bench:growth on ${machine()}; at commit ${git(process.cwd(), 'rev-parse', '--short', 'HEAD').trim()}`);
 console.log(`\n(a) repository growth: SCAN + TAG at per_card: 3, offline worker, g7 run until nothing is left (goal: packed history <= 2% of the library per full scan; no committed file over 50 MB)\n`);
 const rows: (string | number)[][] = [];
 for (const mb of sizes) rows.push(await growth(mb));
