@@ -51,6 +51,9 @@ export interface DraftPullRequest {
   body: string;
 }
 
+/** A pull request as search finds it: no branch names, no auto-merge (search does not show them). */
+export type FoundPull = Pick<PullRequest, 'number' | 'title' | 'state' | 'labels' | 'mergedAt' | 'createdAt' | 'closedAt' | 'url' | 'author' | 'body'>;
+
 /** A commit of a pull request: what the policy reads to know whose change it is. */
 export interface PullCommit {
   sha: string;
@@ -101,6 +104,11 @@ export interface Forge {
   getPullRequest(number: number): Promise<PullRequest>;
   /** Every matching pull request, newest first, across all pages. */
   listPullRequests(query?: PullRequestQuery): Promise<PullRequest[]>;
+  /**
+   * Pull requests whose head branch begins with `headPrefix`, through GitHub's search (cost grows with the
+   * matches, not with the repository's pull requests; at most 1000, search's own cap), newest first.
+   */
+  searchPullRequests(headPrefix: string): Promise<FoundPull[]>;
   /** Removes a label from a pull request; a label that is already gone is not an error. */
   removeLabel(number: number, label: string): Promise<void>;
   /** Turns auto-merge off (GraphQL `disablePullRequestAutoMerge`). */

@@ -5,7 +5,7 @@ import { paginateRest } from '@octokit/plugin-paginate-rest';
 import { retry } from '@octokit/plugin-retry';
 import { throttling } from '@octokit/plugin-throttling';
 import Bottleneck from 'bottleneck/light.js';
-import { ForgeError, type IssueComment, type PullCommit, type CheckRun, type DraftPullRequest, type Forge, type PullRequest, type PullRequestQuery, type RepoRef } from './forge.js';
+import { ForgeError, type FoundPull, type IssueComment, type PullCommit, type CheckRun, type DraftPullRequest, type Forge, type PullRequest, type PullRequestQuery, type RepoRef } from './forge.js';
 
 export interface OctokitForgeOptions {
   repo: RepoRef;
@@ -228,6 +228,30 @@ export class OctokitForge implements Forge {
     return (all as RestPull[])
       .map(toPullRequest)
       .filter((p) => (q.headPrefix === undefined || p.headRef.startsWith(q.headPrefix)) && (label === undefined || p.labels.some((l) => l.toLowerCase() === label)) && (q.merged === undefined || (p.mergedAt !== null) === q.merged));
+  }
+
+  async searchPullRequests(headPrefix: string): Promise<FoundPull[]> {
+    const q = `repo:${this.repo.owner}/${this.repo.repo} is:pr head:${headPrefix}`;
+    // Page by page, not paginate(): the search answer now carries `search_type` beside its items, which
+    // plugin-paginate-rest 16 takes for the list and breaks on. Search stops at 1000 results.
+    const items = [];
+    for (let page = 1; page <= 10; page++) {
+      const r = await this.call('GET /search/issues', () => this.client.request('GET /search/issues', { q, sort: 'created', order: 'desc', per_page: 100, page }));
+      items.push(...r.data.items);
+      if (r.data.items.length < 100 || items.length >= r.data.total_count) break;
+    }
+    return items.map((i) => ({
+      number: i.number,
+      title: i.title,
+      state: i.state === 'closed' ? 'closed' : 'open',
+      labels: i.labels.map((l) => l.name ?? '').filter(Boolean),
+      mergedAt: i.pull_request?.merged_at ?? null,
+      createdAt: i.created_at,
+      closedAt: i.closed_at,
+      url: i.html_url,
+      author: i.user?.login ?? '',
+      body: i.body ?? '',
+    }));
   }
 
   async removeLabel(number: number, label: string): Promise<void> {

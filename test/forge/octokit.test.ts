@@ -64,6 +64,23 @@ describe('the forge on Octokit', () => {
     expect(labelled.map((p) => p.number).sort((a, b) => a - b)).toEqual(Array.from({ length: 130 }, (_, i) => i + 1).filter((n) => n % 3 === 0 && n % 5 !== 0));
   });
 
+  it("finds coreloop's pull requests by search (head:prefix), across pages, without listing the others", async () => {
+    for (let n = 1; n <= 130; n++) gh.addPullRequest({ number: n, title: `pr ${n}`, head: n <= 105 ? `skill/docstring-x-${n}` : `feature/${n}`, state: n % 5 === 0 ? 'closed' : 'open', merged_at: n % 10 === 0 ? '2026-10-01T00:00:00Z' : null, created_at: `2026-09-01T${String(Math.floor(n / 60)).padStart(2, '0')}:${String(n % 60).padStart(2, '0')}:00Z` });
+    const q = 'repo:g7-factory/factory is:pr head:skill/docstring-';
+    gh.expect('search/issues-and-pull-requests', { q, per_page: '100' }).expect('search/issues-and-pull-requests', { q, page: '2' });
+    const found = await forge.searchPullRequests('skill/docstring-');
+    gh.verify();
+    expect(found.map((p) => p.number)).toEqual(Array.from({ length: 105 }, (_, i) => 105 - i));
+    expect(found.find((p) => p.number === 10)).toMatchObject({ state: 'closed', mergedAt: '2026-10-01T00:00:00Z', url: 'https://github.com/g7-factory/factory/pull/10' });
+    expect(found.find((p) => p.number === 5)).toMatchObject({ state: 'closed', mergedAt: null });
+  });
+
+  it('the fake refuses a search that is not scoped to the repository and to pull requests', async () => {
+    gh.expect('search/issues-and-pull-requests');
+    await new Octokit({ auth: TOKEN, baseUrl: gh.url }).request('GET /search/issues', { q: 'head:skill/docstring-' }).catch(() => undefined);
+    expect(gh.problems.join('\n')).toMatch(/must name repo: and is:pr/);
+  });
+
   it('removes a label, and a label already gone is not an error', async () => {
     gh.addPullRequest({ number: 7, title: 't', head: 'h', labels: ['auto-merge', 'coreloop'] });
     gh.expect('issues/remove-label', { issue_number: 7, name: 'auto-merge' }).expect('issues/remove-label', { issue_number: 7, name: 'auto-merge' });
