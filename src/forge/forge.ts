@@ -30,19 +30,6 @@ export interface PullRequest {
   body: string;
 }
 
-export interface PullRequestQuery {
-  /** Default `all`. */
-  state?: 'open' | 'closed' | 'all';
-  /** Only pull requests whose head branch starts with this, e.g. `skill/docstring-`. */
-  headPrefix?: string;
-  /** Only pull requests carrying this label (case-insensitive, as GitHub compares label names). */
-  label?: string;
-  /** Only merged ones (`mergedAt` set). */
-  merged?: boolean;
-  /** Only those into this base branch. */
-  base?: string;
-}
-
 export interface DraftPullRequest {
   title: string;
   /** The branch with the change; it must already be pushed. */
@@ -102,8 +89,8 @@ export interface Forge {
   /** The open pull request from this branch of the repository into `base`, if there is one. */
   findOpenPullRequest(head: string, base: string): Promise<PullRequest | undefined>;
   getPullRequest(number: number): Promise<PullRequest>;
-  /** Every matching pull request, newest first, across all pages. */
-  listPullRequests(query?: PullRequestQuery): Promise<PullRequest[]>;
+  /** Every open pull request, newest first, across all pages (the sweep: its cost follows what is open). */
+  listOpenPullRequests(): Promise<PullRequest[]>;
   /**
    * Pull requests whose head branch begins with `headPrefix`, through GitHub's search (cost grows with the
    * matches, not with the repository's pull requests; at most 1000, search's own cap), newest first.

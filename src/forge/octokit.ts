@@ -5,7 +5,7 @@ import { paginateRest } from '@octokit/plugin-paginate-rest';
 import { retry } from '@octokit/plugin-retry';
 import { throttling } from '@octokit/plugin-throttling';
 import Bottleneck from 'bottleneck/light.js';
-import { ForgeError, type FoundPull, type IssueComment, type PullCommit, type CheckRun, type DraftPullRequest, type Forge, type PullRequest, type PullRequestQuery, type RepoRef } from './forge.js';
+import { ForgeError, type FoundPull, type IssueComment, type PullCommit, type CheckRun, type DraftPullRequest, type Forge, type PullRequest, type RepoRef } from './forge.js';
 
 export interface OctokitForgeOptions {
   repo: RepoRef;
@@ -220,14 +220,11 @@ export class OctokitForge implements Forge {
     return toPullRequest(r.data as RestPull);
   }
 
-  async listPullRequests(q: PullRequestQuery = {}): Promise<PullRequest[]> {
+  async listOpenPullRequests(): Promise<PullRequest[]> {
     const all = await this.call('GET /repos/{owner}/{repo}/pulls', () =>
-      this.client.paginate('GET /repos/{owner}/{repo}/pulls', { ...this.repo, state: q.state ?? 'all', sort: 'created', direction: 'desc', per_page: 100, ...(q.base ? { base: q.base } : {}) }),
+      this.client.paginate('GET /repos/{owner}/{repo}/pulls', { ...this.repo, state: 'open', sort: 'created', direction: 'desc', per_page: 100 }),
     );
-    const label = q.label?.toLowerCase();
-    return (all as RestPull[])
-      .map(toPullRequest)
-      .filter((p) => (q.headPrefix === undefined || p.headRef.startsWith(q.headPrefix)) && (label === undefined || p.labels.some((l) => l.toLowerCase() === label)) && (q.merged === undefined || (p.mergedAt !== null) === q.merged));
+    return (all as RestPull[]).map(toPullRequest);
   }
 
   async searchPullRequests(headPrefix: string): Promise<FoundPull[]> {
