@@ -74,4 +74,19 @@ describe('evidence commits', () => {
     expect(JSON.parse(await readFile(path.join(cards, short!, 'attempt-1.json'), 'utf8')).files['stdout.txt']).toMatchObject({ text: 'short', bytes: 5 });
     expect((await g7Process(f.root, ['verify', 'run_0001'])).code).toBe(0);
   });
+
+  it('commit with the next run what a --no-commit run wrote, and never call it a person\'s', async () => {
+    const f = await factory([{ id: 'L5_TEST_000001', prio: 'C', input: 'printf one', output: 'out/one.txt', accept: 'exit==0' }]);
+    expect((await g7Process(f.root, ['run', '--no-commit'])).code).toBe(0);
+    expect(f.git('status', '--porcelain', '--', 'ssot').trim()).not.toBe('');
+    await f.write('ssot/backlog/backlog_20261122.jsonl', JSON.stringify({ id: 'L5_TEST_000002', lane: 5, prio: 'C', type: 'TEST', input: 'printf two', output: 'out/two.txt', accept: 'exit==0', failfast: 'never', cost_hint: 'LOW', deps: [] }) + '\n');
+    f.git('add', 'ssot/backlog');
+    f.git('commit', '-q', '-m', 'a person compiles tomorrow');
+    const r = await g7Process(f.root, ['run']);
+    expect(r.code, r.err).toBe(0);
+    expect(r.out).not.toMatch(/left uncommitted/);
+    // Under ssot/ all of it; an output outside it is committed by the run it belongs to (here: none did).
+    expect(f.git('status', '--porcelain', '--untracked-files=all', '--', 'ssot').trim()).toBe('');
+    expect((await g7Process(f.root, ['verify', 'run_0001'])).code).toBe(0);
+  });
 });
