@@ -1,12 +1,12 @@
 import { createRequire as __g7CreateRequire } from 'node:module'; const require = __g7CreateRequire(import.meta.url);
-import{a as $}from"./chunk-CTGN5SUO.mjs";import{b}from"./chunk-WUIQPT4M.mjs";import"./chunk-PQRHRS2M.mjs";import{a as _,b as k}from"./chunk-KK354LGI.mjs";import{c as y}from"./chunk-U55MC5HB.mjs";import"./chunk-ERIOVSV3.mjs";import{e as p}from"./chunk-Q4KT5GYC.mjs";import"./chunk-2PYAGR7Y.mjs";import s from"node:path";import{link as C,mkdir as x,unlink as K,writeFile as W}from"node:fs/promises";import{randomBytes as H}from"node:crypto";var I="g7-factory/g7-factory/action@main";function v(e){let t=/^([\w.-]+\/[\w.-]+)\/action@([\w./-]+)$/.exec(e.trim());if(!t)throw new Error(`an action reference looks like owner/repo/action@ref, got "${e}"`);return{local:!1,repo:t[1],ref:t[2]}}var u=e=>e.local?"./action":`${e.repo}/action@${e.ref}`,l=`      - name: the factory's App token
+import{a as $}from"./chunk-CTGN5SUO.mjs";import{b}from"./chunk-WUIQPT4M.mjs";import"./chunk-PQRHRS2M.mjs";import{a as y,b as k}from"./chunk-KK354LGI.mjs";import{c as _}from"./chunk-U55MC5HB.mjs";import"./chunk-ERIOVSV3.mjs";import{e as p}from"./chunk-Q4KT5GYC.mjs";import"./chunk-2PYAGR7Y.mjs";import o from"node:path";import{link as K,mkdir as x,unlink as C,writeFile as W}from"node:fs/promises";import{randomBytes as H}from"node:crypto";var I="g7-factory/g7-factory/action@main";function E(e){let t=/^([\w.-]+\/[\w.-]+)\/action@([\w./-]+)$/.exec(e.trim());if(!t)throw new Error(`an action reference looks like owner/repo/action@ref, got "${e}"`);return{local:!1,repo:t[1],ref:t[2]}}var u=e=>e.local?"./action":`${e.repo}/action@${e.ref}`,l=`      - name: the factory's App token
         id: app
         if: \${{ vars.G7_APP_ID != '' }}
         uses: actions/create-github-app-token@v1
         with:
           app-id: \${{ vars.G7_APP_ID }}
           private-key: \${{ secrets.G7_APP_PRIVATE_KEY }}
-`,E='      - name: outcome\n        if: always()\n        env:\n          RUN_ID: ${{ steps.g7.outputs.run-id }}\n          STATE: ${{ steps.g7.outputs.state }}\n          PASSED: ${{ steps.g7.outputs.passed }}\n          FAILED: ${{ steps.g7.outputs.failed }}\n        run: echo "run ${RUN_ID:-none} \u2192 ${STATE:-?} (${PASSED:-0} passed, ${FAILED:-0} failed)"\n',c=`          git config user.name "g7-factory[bot]"
+`,v='      - name: outcome\n        if: always()\n        env:\n          RUN_ID: ${{ steps.g7.outputs.run-id }}\n          STATE: ${{ steps.g7.outputs.state }}\n          PASSED: ${{ steps.g7.outputs.passed }}\n          FAILED: ${{ steps.g7.outputs.failed }}\n        run: echo "run ${RUN_ID:-none} \u2192 ${STATE:-?} (${PASSED:-0} passed, ${FAILED:-0} failed)"\n',c=`          git config user.name "g7-factory[bot]"
           git config user.email "g7-factory@users.noreply.github.com"
 `;function A(e){return`name: G7 factory
 on:
@@ -73,7 +73,7 @@ ${c}      - name: g7 resume
           lanes: \${{ inputs.lanes }}
           dry-run: \${{ inputs.dry-run || false }}
           gemini-api-key: \${{ secrets.GEMINI_API_KEY }}
-${E}`}function T(e){let t=`${l}      # The branch as it is now, not the commit that started the workflow: the prepare job pushed since.
+${v}`}function T(e){let t=`${l}      # The branch as it is now, not the commit that started the workflow: the prepare job pushed since.
       - uses: actions/checkout@v4
         with:
           ref: \${{ github.ref_name }}
@@ -151,7 +151,7 @@ ${t}      - name: g7 lanes merge
         with:
           command: merge-lanes
           run-id: \${{ needs.prepare.outputs.run-id }}
-${E}`}function q(e,t,r){let o=`[${t.join(", ")}]`,i=e.local?`      # The base branch's code, never the pull request's: the check must not run what it checks.
+${v}`}function O(e,t,r){let s=`[${t.join(", ")}]`,i=e.local?`      # The base branch's code, never the pull request's: the check must not run what it checks.
       - uses: actions/checkout@v4
         with:
           ref: \${{ github.event.pull_request.base.sha || github.event.merge_group.base_sha || github.sha }}
@@ -165,9 +165,9 @@ ${E}`}function q(e,t,r){let o=`[${t.join(", ")}]`,i=e.local?`      # The base br
 # it is named apart and only reports; both halves decide the same, whichever runs last.
 on:
   pull_request:
-    types: ${o}
+    types: ${s}
   pull_request_target:
-    types: ${o}
+    types: ${s}
   # A merge queue waits for its required checks on the queue's commit.
   merge_group:
     types: [checks_requested]
@@ -190,7 +190,7 @@ ${i}      - uses: ${u(e)}
         with:
           command: policy
           github-token: \${{ github.token }}
-`}function D(e){let t=e.local?"./bin/g7.mjs":"node .g7/bin/g7.mjs",o=`      - uses: actions/setup-node@v4
+`}function N(e){let t=e.local?"./bin/g7.mjs":"node .g7/bin/g7.mjs",s=`      - uses: actions/setup-node@v4
         with:
           node-version: 24
 ${e.local?`      - run: npm ci --no-audit --no-fund
@@ -237,13 +237,15 @@ ${l}      - uses: actions/checkout@v4
         with:
           fetch-depth: 0
           token: \${{ steps.app.outputs.token || github.token }}
-${o}      # GitHub's coreloop pull requests: one closed without merging is not proposed again. --open-prs does
+${s}      # GitHub's coreloop pull requests: one closed without merging is not proposed again. --open-prs does
       # nothing until \`g7 coreloop status\` says tier 2; from then on it promotes each Guide candidate as a
       # dispatched promote would (reproduction check, branch, draft pull request).
       - name: g7 coreloop pattern
         env:
           GEMINI_API_KEY: \${{ secrets.GEMINI_API_KEY }}
           GITHUB_TOKEN: \${{ steps.app.outputs.token || secrets.G7_PR_TOKEN || github.token }}
+          # Which of the three it is: a pull request opened with GITHUB_TOKEN starts no checks, and g7 warns.
+          G7_TOKEN_SOURCE: \${{ steps.app.outputs.token && 'app' || secrets.G7_PR_TOKEN && 'pat' || 'github-token' }}
         run: |
 ${c}          ${t} coreloop pattern --since 30d --min-repeat 3 --min-unique-questions 3 --min-chunk-len 400 --sanitize --open-prs
       - name: commit the candidates
@@ -263,7 +265,7 @@ ${l}      - uses: actions/checkout@v4
         with:
           fetch-depth: 0
           token: \${{ steps.app.outputs.token || secrets.G7_PR_TOKEN || github.token }}
-${o}      # The reproduction check replays recorded cases (arm B with the change) through Gemini; then g7 pushes the
+${s}      # The reproduction check replays recorded cases (arm B with the change) through Gemini; then g7 pushes the
       # skill/docstring-* branch and opens the draft pull request itself. A Caveat (cx-\u2026) goes through refine.
       - name: g7 coreloop promote (or refine)
         env:
@@ -271,18 +273,20 @@ ${o}      # The reproduction check replays recorded cases (arm B with the change
           ID: \${{ inputs.id }}
           GEMINI_API_KEY: \${{ secrets.GEMINI_API_KEY }}
           GITHUB_TOKEN: \${{ steps.app.outputs.token || secrets.G7_PR_TOKEN || github.token }}
+          # Which of the three it is: a pull request opened with GITHUB_TOKEN starts no checks, and g7 warns.
+          G7_TOKEN_SOURCE: \${{ steps.app.outputs.token && 'app' || secrets.G7_PR_TOKEN && 'pat' || 'github-token' }}
         run: |
 ${c}          case "$ID" in cx-*) phase=refine ;; *) phase=promote ;; esac
           ${t} coreloop "$phase" --candidate "$CANDIDATE" --id "$ID" --confirm
-`}function N(e,t){let r={name:"main: people merge, the factory pushes evidence",target:"branch",enforcement:"active",conditions:{ref_name:{include:["~DEFAULT_BRANCH"],exclude:[]}},bypass_actors:[{actor_id:e,actor_type:"Integration",bypass_mode:"always"}],rules:[{type:"deletion"},{type:"non_fast_forward"},{type:"pull_request",parameters:{required_approving_review_count:1,require_code_owner_review:!0,dismiss_stale_reviews_on_push:!0,require_last_push_approval:!1,required_review_thread_resolution:!1}},{type:"required_status_checks",parameters:{strict_required_status_checks_policy:!1,required_status_checks:t.map(o=>({context:o}))}}]};return JSON.stringify(r,null,2)+`
-`}function O(e){return JSON.stringify({required_status_checks:{strict:!0,contexts:e},enforce_admins:!1,required_pull_request_reviews:{required_approving_review_count:1,require_code_owner_reviews:!0,dismiss_stale_reviews:!0},restrictions:null,allow_force_pushes:!1,allow_deletions:!1},null,2)+`
-`}function P(e){return`# Every change needs a review by an owner (the ruleset requires code-owner review); the skill docstrings
+`}function G(e,t){let r={name:"main: people merge, the factory pushes evidence",target:"branch",enforcement:"active",conditions:{ref_name:{include:["~DEFAULT_BRANCH"],exclude:[]}},bypass_actors:[{actor_id:e,actor_type:"Integration",bypass_mode:"always"}],rules:[{type:"deletion"},{type:"non_fast_forward"},{type:"pull_request",parameters:{required_approving_review_count:1,require_code_owner_review:!0,dismiss_stale_reviews_on_push:!0,require_last_push_approval:!1,required_review_thread_resolution:!1}},{type:"required_status_checks",parameters:{strict_required_status_checks_policy:!1,required_status_checks:t.map(s=>({context:s}))}}]};return JSON.stringify(r,null,2)+`
+`}function q(e){return JSON.stringify({required_status_checks:{strict:!0,contexts:e},enforce_admins:!1,required_pull_request_reviews:{required_approving_review_count:1,require_code_owner_reviews:!0,dismiss_stale_reviews:!0},restrictions:null,allow_force_pushes:!1,allow_deletions:!1},null,2)+`
+`}function D(e){return`# Every change needs a review by an owner (the ruleset requires code-owner review); the skill docstrings
 # the worker is prompted with, and the factory's rules, most of all.
 *             ${e}
 /ssot/skills/ ${e}
 /ssot/rules/  ${e}
 /.github/     ${e}
-`}var Y=`# G7 Factory configuration. Paths are relative to the repository root (the folder holding ssot/).
+`}var U=`# G7 Factory configuration. Paths are relative to the repository root (the folder holding ssot/).
 library: { root: library }            # the library SCAN reads; may live outside the repository
 models: { LOW: gemini-2.5-flash-lite, MID: gemini-2.5-flash, HIGH: gemini-2.5-pro }
 limits: { rpm: 60, tpm: 1000000, timeout_s: 120 }
@@ -293,14 +297,14 @@ prices_per_mtok:
   gemini-2.5-pro: { in: 1.25, out: 10.00 }
 taxonomy: ssot/rules/tags.yaml
 git: { commit: true, push: false }
-`,M=`# Offline tagger rules: a chunk gets a tag when any of its patterns match (case-insensitive).
+`,Y=`# Offline tagger rules: a chunk gets a tag when any of its patterns match (case-insensitive).
 tags:
   - name: todo
     keywords: [TODO, FIXME]
   - name: money
     regex: ['\\\\$\\\\s?\\\\d']
     strike: true
-`,G=["block-coreloop-auto-merge"];async function U(e,t){await x(s.dirname(e),{recursive:!0});let r=`${e}.tmp-${H(4).toString("hex")}`;await W(r,t);try{return await C(r,e),!0}catch(o){if(o.code==="EEXIST")return!1;throw o}finally{await K(r)}}async function L(e){return y((await e.run(["remote","get-url","origin"],{allowFail:!0})).stdout)}async function oe(e,t,r,o={}){let i;try{i=v(o.action??I)}catch(a){throw new p(`--action: ${a.message}`)}if(o.appId!==void 0&&!/^\d+$/.test(o.appId))throw new p(`--app-id is the App's numeric ID (its settings page shows it), got "${o.appId}"`);if(o.owner!==void 0&&!/^@[\w.-]+(\/[\w.-]+)?$|^[^@\s]+@[^@\s]+$/.test(o.owner))throw new p(`--owner is @user, @org/team or an e-mail address, got "${o.owner}"`);let f=new b(e.repoRoot),h=await f.isRepo()?await L(f):void 0,d=o.owner??(h?`@${h.split("/")[0]}`:void 0),g=o.appId?Number(o.appId):0,j=[e.plansDir,e.packsDir,e.packetsDir,e.runsDir,e.stateDir,e.reworkDir,e.libraryIndexDir,e.skillsDir,s.join(e.ssotDir,"rules"),s.join(e.auditDir,"ai-ask")];for(let a of j)await x(a,{recursive:!0});let n=s.join(e.repoRoot,".github"),S=[[e.factoryFile,Y],[s.join(e.ssotDir,"rules","tags.yaml"),M],[s.join(e.ssotDir,".gitignore"),`# Written and read by g7 alone.
+`,P=["block-coreloop-auto-merge"];async function M(e,t){await x(o.dirname(e),{recursive:!0});let r=`${e}.tmp-${H(4).toString("hex")}`;await W(r,t);try{return await K(r,e),!0}catch(s){if(s.code==="EEXIST")return!1;throw s}finally{await C(r)}}async function L(e){return _((await e.run(["remote","get-url","origin"],{allowFail:!0})).stdout)}async function se(e,t,r,s={}){let i;try{i=E(s.action??I)}catch(a){throw new p(`--action: ${a.message}`)}if(s.appId!==void 0&&!/^\d+$/.test(s.appId))throw new p(`--app-id is the App's numeric ID (its settings page shows it), got "${s.appId}"`);if(s.owner!==void 0&&!/^@[\w.-]+(\/[\w.-]+)?$|^[^@\s]+@[^@\s]+$/.test(s.owner))throw new p(`--owner is @user, @org/team or an e-mail address, got "${s.owner}"`);let f=new b(e.repoRoot),h=await f.isRepo()?await L(f):void 0,d=s.owner??(h?`@${h.split("/")[0]}`:void 0),g=s.appId?Number(s.appId):0,S=[e.plansDir,e.packsDir,e.packetsDir,e.runsDir,e.stateDir,e.reworkDir,e.libraryIndexDir,e.skillsDir,o.join(e.ssotDir,"rules"),o.join(e.auditDir,"ai-ask")];for(let a of S)await x(a,{recursive:!0});let n=o.join(e.repoRoot,".github"),j=[[e.factoryFile,U],[o.join(e.ssotDir,"rules","tags.yaml"),Y],[o.join(e.ssotDir,".gitignore"),`# Written and read by g7 alone.
 state/run.lock
 *.tmp-*
-`],[s.join(n,"workflows","factory.yml"),A(i)],[s.join(n,"workflows","factory-lanes.yml"),T(i)],[s.join(n,"workflows","ai-policy.yml"),q(i,_,k)],[s.join(n,"workflows","coreloop.yml"),D(i)],[s.join(n,"CODEOWNERS"),P(d??"@OWNER")],[s.join(n,"rulesets","main.json"),N(g,G)],[s.join(n,"branch-protection.json"),O(G)]];for(let[a,R]of S)t.out(await U(a,R)?`created ${r(a)}`:`kept    ${r(a)} (exists)`);let m=h??"OWNER/REPO",w=r(s.join(n,"rulesets","main.json"));return t.out(""),t.out("one-time settings on GitHub (a repository admin):"),t.out('  1. Secret GEMINI_API_KEY (Settings \u2192 Secrets and variables \u2192 Actions). Without it the offline worker runs and model cards stop with "no key".'),t.out(`  2. The factory's GitHub App (Contents, Checks, Pull requests, Issues: read and write), installed on ${m}; variable G7_APP_ID = its App ID, secret G7_APP_PRIVATE_KEY = a private key of it.`),t.out("     It pushes the evidence past protection (GITHUB_TOKEN cannot be a bypass actor) and opens coreloop pull requests that start CI."),t.out(`  3. The ruleset: ${g?"":`put the App ID in bypass_actors[0].actor_id of ${w} (or run g7 init --app-id ID before it exists), then `}gh api -X POST repos/${m}/rulesets --input ${w}`),t.out(`     (a repository without rulesets: gh api -X PUT repos/${m}/branches/main/protection --input ${r(s.join(n,"branch-protection.json"))}; the factory cannot push past it)`),t.out(`  4. CODEOWNERS: ${d?`${d} owns everything; change it if reviews belong to a team`:"replace @OWNER with the people or team who review (no GitHub remote to take it from)"}.`),t.out(`then: write a day plan in ${r(e.plansDir)}/dayplan_YYYYMMDD.yaml, g7 plan compile it, commit, push; the nightly workflow runs from there`),$.OK}export{oe as initSsot};
+`],[o.join(n,"workflows","factory.yml"),A(i)],[o.join(n,"workflows","factory-lanes.yml"),T(i)],[o.join(n,"workflows","ai-policy.yml"),O(i,y,k)],[o.join(n,"workflows","coreloop.yml"),N(i)],[o.join(n,"CODEOWNERS"),D(d??"@OWNER")],[o.join(n,"rulesets","main.json"),G(g,P)],[o.join(n,"branch-protection.json"),q(P)]];for(let[a,R]of j)t.out(await M(a,R)?`created ${r(a)}`:`kept    ${r(a)} (exists)`);let m=h??"OWNER/REPO",w=r(o.join(n,"rulesets","main.json"));return t.out(""),t.out("one-time settings on GitHub (a repository admin):"),t.out('  1. Secret GEMINI_API_KEY (Settings \u2192 Secrets and variables \u2192 Actions). Without it the offline worker runs and model cards stop with "no key".'),t.out(`  2. The factory's GitHub App (Contents, Checks, Pull requests, Issues: read and write), installed on ${m}; variable G7_APP_ID = its App ID, secret G7_APP_PRIVATE_KEY = a private key of it.`),t.out("     It pushes the evidence past protection (GITHUB_TOKEN cannot be a bypass actor) and opens coreloop pull requests that start CI."),t.out(`  3. The ruleset: ${g?"":`put the App ID in bypass_actors[0].actor_id of ${w} (or run g7 init --app-id ID before it exists), then `}gh api -X POST repos/${m}/rulesets --input ${w}`),t.out(`     (a repository without rulesets: gh api -X PUT repos/${m}/branches/main/protection --input ${r(o.join(n,"branch-protection.json"))}; the factory cannot push past it)`),t.out(`  4. CODEOWNERS: ${d?`${d} owns everything; change it if reviews belong to a team`:"replace @OWNER with the people or team who review (no GitHub remote to take it from)"}.`),t.out(`then: write a day plan in ${r(e.plansDir)}/dayplan_YYYYMMDD.yaml, g7 plan compile it, commit, push; the nightly workflow runs from there`),$.OK}export{se as initSsot};
