@@ -49,10 +49,12 @@ describe('the action bundle', () => {
     const parsers = Object.keys(outputs).filter(parser);
     for (const o of parsers) expect(seen.has(o), `${o} is loaded at start`).toBe(false);
     const bytes = (os: string[]) => os.reduce((a, o) => a + outputs[o]!.bytes, 0);
-    // Every other chunk together (loaded or not): 1.98 MB before the lane matrix, which added its commands
-    // and the lane plan's two generated validators (24 KB of source text); a guard against regrowing the
-    // unminified 3.6 MB, not a budget to fill.
-    expect(bytes(Object.keys(outputs).filter((o) => !parser(o)))).toBeLessThan(2_100_000);
+    // Every other chunk together (loaded or not): 1.98 MB before the lane matrix, which added its commands and
+    // the lane plan's two generated validators (24 KB of source text), then 2.10 MB with the forge's retry
+    // and throttle plugins and the checkpoint's by-name staging, and the journal's day files, the rolling
+    // files and the strike list's own module (issue 16); a guard against regrowing the unminified 3.6 MB,
+    // not a budget to fill.
+    expect(bytes(Object.keys(outputs).filter((o) => !parser(o)))).toBeLessThan(2_150_000);
     expect(bytes(parsers)).toBeLessThan(6_800_000);
   });
 });
