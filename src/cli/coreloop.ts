@@ -149,6 +149,7 @@ async function apply(c: Ctx, phase: 'R' | 'F', opts: { candidate: string; id: st
     c.io.out(`committed ${r.commit!.slice(0, 10)} on branch ${r.branch}: ${r.pr.title}`);
     c.io.out(`your checked-out branch and working tree are unchanged`);
     c.io.out(r.prResult && 'url' in r.prResult ? `draft PR: ${r.prResult.url}` : `draft PR not opened: ${(r.prResult as { notOpened: string }).notOpened}`);
+    if (r.prResult && 'note' in r.prResult && r.prResult.note) c.io.err(`g7: ${r.prResult.note}`);
   }
   // Tried and refused (the push, or GitHub): committed here, not there, like a truck's unpushed evidence.
   return r.prResult && 'failed' in r.prResult && r.prResult.failed ? EXIT.UNPUSHED : EXIT.OK;
@@ -320,7 +321,7 @@ export function registerCoreloop(program: Command, io: Io, setCode: (code: numbe
     .command('sanitize')
     .description('check audit logs for secrets and personal data, or write a copy fit to share (never over the originals)')
     .option('--check', 'report what is sensitive; write nothing')
-    .addOption(new Option('--mode <mode>', 'hash: keyed hashes for questions (needs G7_SANITIZE_KEY); drop: remove them; mask: mask names, e-mails, URLs').choices(['hash', 'drop', 'mask']))
+    .addOption(new Option('--mode <mode>', 'hash or drop: questions removed; mask: questions kept with paths and company names masked (every mode keys its hashes and masks secrets, e-mails and URLs)').choices(['hash', 'drop', 'mask']))
     .option('--in <dir>', 'the logs to read (default: the SSOT\'s audit/ai-ask)')
     .option('--out <dir>', 'where the sanitized copy goes (not --in, not inside it)')
     .action((o: { check?: boolean; mode?: 'hash' | 'drop' | 'mask'; in?: string; out?: string }) =>
@@ -328,11 +329,18 @@ export function registerCoreloop(program: Command, io: Io, setCode: (code: numbe
         if (!o.check && !o.mode) throw new UsageError('say --check, or --mode hash|drop|mask with --out DIR');
         if (o.check && o.mode) throw new UsageError('--check writes nothing; leave out --mode and --out, or --check');
         if (o.mode && !o.out) throw new UsageError(`--mode ${o.mode} needs --out DIR (the originals are never written)`);
-        const key = process.env.G7_SANITIZE_KEY;
-        if (o.mode === 'hash' && (!key || key.length < 16)) throw new UsageError('--mode hash needs G7_SANITIZE_KEY: a secret of at least 16 characters (e.g. from `openssl rand -hex 32`); keep it to keep hashes comparable between exports');
         const { sanitize } = await import('../coreloop/sanitize/sanitize.js');
         const input = path.resolve(o.in ?? path.join(c.layout.auditDir, 'ai-ask'));
-        const r = await sanitize({ input, output: o.out && path.resolve(o.out), mode: o.mode, key, display });
+        const output = o.out && path.resolve(o.out);
+        let key: import('../coreloop/sanitize/key.js').SanitizeKey | undefined;
+        let names: string[] = [];
+        if (o.mode) {
+          const { checkOutside } = await import('../coreloop/sanitize/sanitize.js');
+          await checkOutside(input, output!); // before a key file is made for a copy that would be refused
+          key = await (await import('../coreloop/sanitize/key.js')).sanitizeKey(c.layout, process.env.G7_SANITIZE_KEY);
+          names = (await loadConfig(c.layout, display)).coreloop.sanitizeNames;
+        }
+        const r = await sanitize({ input, output, mode: o.mode, key: key?.key, names, display });
         const found = Object.values(r.byRule).reduce((a, b) => a + b, 0);
         if (c.json) c.io.out(JSON.stringify({ ...r, written: r.written.map(display), found }));
         else {
@@ -340,6 +348,7 @@ export function registerCoreloop(program: Command, io: Io, setCode: (code: numbe
           if (found > r.problems.length && o.check) c.io.err(`… and ${found - r.problems.length} more`);
           c.io.out(`${r.records} records in ${r.files} file(s): ${found ? Object.entries(r.byRule).map(([k, n]) => `${n} ${k}`).join(', ') : 'nothing sensitive found'}${r.skippedLines ? `; ${r.skippedLines} unreadable lines left out` : ''}`);
           if (r.written.length) c.io.out(`wrote ${r.written.length} file(s) under ${display(path.resolve(o.out!))} (${o.mode}); the originals are unchanged`);
+          if (key) c.io.out(`hashes keyed with ${key.source === 'G7_SANITIZE_KEY' ? 'G7_SANITIZE_KEY' : `the factory's own key, ${display(key.source)}${key.created ? ' (generated now)' : ''}, which git never tracks: keep it to keep hashes comparable between exports`}`);
         }
         return o.check && found > 0 ? EXIT.INVALID_INPUT : EXIT.OK;
       }, !o.in)());

@@ -43,7 +43,8 @@ export interface PullRequestPlan {
 /** Pushes the branch and opens the draft PR (pulls.ts). Implementations must never enable auto-merge. */
 export interface PullRequests {
   /** `failed`: it was tried (a token and a repository were there) and the push or GitHub said no. */
-  openDraft(pr: PullRequestPlan): Promise<{ url: string } | { notOpened: string; failed?: boolean }>;
+  /** `note`: opened, with something a person should know (it was open already; a label did not go on). */
+  openDraft(pr: PullRequestPlan): Promise<{ url: string; note?: string } | { notOpened: string; failed?: boolean }>;
 }
 
 /** Without a forge: the branch stays local and the person is told how to go on. */
@@ -74,7 +75,7 @@ export interface PromoteResult {
   diff: string;
   pr: PullRequestPlan;
   commit?: string | undefined;
-  prResult?: { url: string } | { notOpened: string; failed?: boolean } | undefined;
+  prResult?: { url: string; note?: string } | { notOpened: string; failed?: boolean } | undefined;
   reproduction: { ran: boolean; passed: boolean; note: string; table: string };
   reason?: string;
 }

@@ -73,7 +73,8 @@ async function pickCases(deps: ReplayDeps, c: Candidate): Promise<Case[]> {
   await forEachRecord(files, deps.window, (r) => {
     const id = r.request_id;
     const k: Case = { set: 'own', id, category: r.category_hash, recordedPass: okRecord(r) };
-    if (own.has(id)) {
+    // Its own cases are its records of its kind of work: an id another kind of work happens to share is not one.
+    if (own.has(id) && (c.action === 'retire' || r.category_hash === c.category_hash)) {
       if (ownCases.size < CASES.own && !ownCases.has(id)) ownCases.set(id, k);
       return;
     }

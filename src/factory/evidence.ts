@@ -12,6 +12,7 @@ import type { Git } from '../git/git.js';
 import { explain } from '../contracts/validate.js';
 import { writeFileAtomic } from '../ssot/atomic.js';
 import { faultPoint } from '../host/faults.js';
+import { noteWrite } from '../ssot/written.js';
 import { toRepoPath, resolveInRepo } from '../ssot/paths.js';
 import type { Layout } from '../ssot/layout.js';
 
@@ -72,6 +73,15 @@ async function walk(dir: string, out: string[]): Promise<void> {
   }
 }
 
+/** The files under `target` (a folder or one file), none when it does not exist. */
+async function listFiles(target: string): Promise<string[]> {
+  const files: string[] = [];
+  const st = await stat(target).catch(() => undefined);
+  if (st?.isDirectory()) await walk(target, files);
+  else if (st) files.push(target);
+  return files;
+}
+
 /** The walk's order: folder by folder, names sorted. */
 function walkOrder(a: string, b: string): number {
   const x = a.split(path.sep);
@@ -108,6 +118,9 @@ export class EvidenceLedger {
     const known = [...this.digests.keys()].filter((f) => f === target || f.startsWith(prefix));
     // Once the folder has been walked, every file in it is known: nothing known there, nothing to remove.
     if (this.walked && known.length === 0) return;
+    // What goes must leave git too: the files an earlier process wrote there are listed before they go.
+    const gone = this.walked ? known : await listFiles(target);
+    for (const f of gone) noteWrite(f);
     await rm(target, { recursive: true, force: true });
     for (const f of known) this.digests.delete(f);
   }

@@ -49,7 +49,6 @@ export interface DraftPullRequest {
   head: string;
   base: string;
   body: string;
-  labels?: string[];
 }
 
 export interface CheckAnnotation {
@@ -94,8 +93,12 @@ export interface RepositorySettings {
 
 export interface Forge {
   readonly repo: RepoRef;
-  /** Opens a DRAFT pull request and puts the labels on it. Never asks for auto-merge. */
+  /** Opens a DRAFT pull request. Never asks for auto-merge. */
   openDraftPullRequest(pr: DraftPullRequest): Promise<PullRequest>;
+  /** Adds labels to a pull request (or issue); returns all its labels. */
+  addLabels(number: number, labels: string[]): Promise<string[]>;
+  /** The open pull request from this branch of the repository into `base`, if there is one. */
+  findOpenPullRequest(head: string, base: string): Promise<PullRequest | undefined>;
   getPullRequest(number: number): Promise<PullRequest>;
   /** Every matching pull request, newest first, across all pages. */
   listPullRequests(query?: PullRequestQuery): Promise<PullRequest[]>;
@@ -111,7 +114,7 @@ export interface Forge {
   repositorySettings(): Promise<RepositorySettings>;
 }
 
-/** A request GitHub refused or could not answer, with what a person can do about it. */
+/** A request GitHub refused or could not answer, with what a person can do about it. The only error the forge throws. */
 export class ForgeError extends Error {
   constructor(
     /** e.g. `DELETE /repos/{owner}/{repo}/issues/{issue_number}/labels/{name}` or `graphql disablePullRequestAutoMerge`. */
@@ -120,14 +123,16 @@ export class ForgeError extends Error {
     readonly status: number,
     message: string,
     readonly hint: string | undefined,
+    /** A rate limit: how long GitHub asked to wait (retry-after, or until the limit resets), in seconds. */
+    readonly retryAfterSeconds?: number,
   ) {
     super(`${request}: ${status ? `${status} ` : ''}${message}${hint ? ` (${hint})` : ''}`);
     this.name = 'ForgeError';
   }
 
-  /** 5xx, rate limits and unreachable networks can clear by themselves. */
+  /** 5xx, rate limits and unreachable networks can clear by themselves; a refusal of the request cannot. */
   get transient(): boolean {
-    return this.status === 0 || this.status === 429 || this.status >= 500;
+    return this.status === 0 || this.status === 429 || this.status >= 500 || this.retryAfterSeconds !== undefined;
   }
 }
 

@@ -2,6 +2,9 @@
 // GraphQL can do. The only module in the tree that imports Octokit.
 import { Octokit } from '@octokit/core';
 import { paginateRest } from '@octokit/plugin-paginate-rest';
+import { retry } from '@octokit/plugin-retry';
+import { throttling } from '@octokit/plugin-throttling';
+import Bottleneck from 'bottleneck/light.js';
 import { ForgeError, type CheckRun, type CommitStatus, type DraftPullRequest, type Forge, type PullRequest, type PullRequestQuery, type RepoRef, type RepositorySettings } from './forge.js';
 
 export interface OctokitForgeOptions {
@@ -13,9 +16,41 @@ export interface OctokitForgeOptions {
   token: string;
   /** GITHUB_API_URL: https://api.github.com, a GHES `/api/v3` URL, or a loopback fake in tests. */
   baseUrl?: string;
+  /** How long a call may wait for GitHub; default `DEFAULT_PATIENCE`. */
+  patience?: Partial<ForgePatience>;
 }
 
-const ForgeOctokit = Octokit.plugin(paginateRest);
+/**
+ * The bound that keeps a job inside its time budget. A 5xx is retried on the retry plugin's schedule (1 s, 4 s,
+ * 9 s for three retries); a rate limit waits what GitHub asks (retry-after, or until x-ratelimit-reset), but
+ * never longer than `maxWaitSeconds` at once: beyond that the call fails as a transient ForgeError naming the
+ * wait, and the job stops RECOVERABLE instead of sleeping through its timeout.
+ */
+export interface ForgePatience {
+  /** Retries of one request after a 5xx or a rate limit. */
+  retries: number;
+  /** The longest single wait accepted for a rate limit. */
+  maxWaitSeconds: number;
+  /** Milliseconds per unit of the retry plugin's 5xx schedule (1000: seconds). */
+  backoffMs: number;
+  /** Waits out a rate limit; tests pass a virtual clock. */
+  sleep: (ms: number) => Promise<void>;
+  /**
+   * GitHub asks integrations to space writes (one a second; three for those that notify people). Tests
+   * against the loopback fake turn it off.
+   */
+  paceWrites: boolean;
+}
+
+export const DEFAULT_PATIENCE: ForgePatience = {
+  retries: 3,
+  maxWaitSeconds: 60,
+  backoffMs: 1000,
+  sleep: (ms) => new Promise((r) => setTimeout(r, ms)),
+  paceWrites: true,
+};
+
+const ForgeOctokit = Octokit.plugin(paginateRest, retry, throttling);
 type Client = InstanceType<typeof ForgeOctokit>;
 
 /** The fields of a REST pull request (full or simple) that `PullRequest` is made of. */
@@ -58,19 +93,43 @@ function toPullRequest(p: RestPull): PullRequest {
   };
 }
 
-/** What a person can do about a refusal, by status and GitHub's message. */
+/** Where GitHub keeps the setting that lets a workflow's GITHUB_TOKEN open pull requests. */
+export const ACTIONS_PR_SETTING =
+  'Settings → Actions → General → Workflow permissions → "Allow GitHub Actions to create and approve pull requests" (off by default on new repositories; in an organization it must be allowed in the organization\'s Settings → Actions → General first), or open coreloop pull requests with the factory App\'s token or G7_PR_TOKEN instead of GITHUB_TOKEN';
+
+/** What a person can do about a refusal, by status and GitHub's message (with its errors[] messages). */
 function hintFor(status: number, message: string): string | undefined {
-  if (status === 401) return 'the token is missing, invalid or expired';
+  if (status === 401) return 'the token is missing, invalid or expired: an App installation token lives one hour, so mint one per job (actions/create-github-app-token) and keep the job shorter';
+  if (status === 403 && /GitHub Actions is not permitted to create or approve pull requests/i.test(message)) return `turn on ${ACTIONS_PR_SETTING}`;
   if (status === 403 && /not accessible by integration/i.test(message))
     return 'the token lacks a permission: give the job `pull-requests: write` and `issues: write` (labels, comments), `checks: write` or `statuses: write`; a pull_request run from a fork only ever gets a read-only token';
-  if (status === 403 && /rate limit/i.test(message)) return 'rate limited: wait for the reset, or use a GitHub App token (its limit is higher)';
   if (status === 404) return 'the repository or pull request does not exist, or the token cannot see it';
+  if (status === 422 && /Draft pull requests are not supported/i.test(message)) return 'GitHub offers draft pull requests on public repositories, and on private ones only with the Team or Enterprise plan: make the repository public, change the plan, or open the pull request by hand from the branch, as a draft where you can';
+  if (status === 422 && /No commits between/i.test(message)) return 'the branch has nothing the base lacks: it was merged already, or its commit is missing';
+  if (status === 422 && /already exists/i.test(message)) return 'that branch has an open pull request already';
+  if (status === 422 && /\bhead invalid\b/i.test(message)) return 'the head branch is not on GitHub: push it first';
   if (status === 422) return 'GitHub refused the request as invalid; the message says which field';
   return undefined;
 }
 
-function forgeError(request: string, err: unknown): ForgeError {
-  const e = err as { status?: number; message?: string; response?: { data?: { message?: string; errors?: unknown } }; errors?: { message?: string; type?: string }[] };
+/** GitHub's errors[] in words: a custom error's message, or "field code" (`head invalid`). */
+function errorsText(errors: unknown): string {
+  if (!Array.isArray(errors)) return JSON.stringify(errors);
+  return errors.map((e: { message?: string; field?: string; code?: string } | string) => (typeof e === 'string' ? e : (e.message ?? [e.field, e.code].filter(Boolean).join(' ')))).join('; ');
+}
+
+/** Seconds GitHub asked to wait, when the refusal is a rate limit (primary or secondary). */
+function rateLimitWait(status: number, message: string, headers: Record<string, string | number | undefined>, now: number): number | undefined {
+  if (status !== 403 && status !== 429) return undefined;
+  const retryAfter = Number(headers['retry-after']);
+  if (Number.isFinite(retryAfter) && headers['retry-after'] !== undefined) return retryAfter;
+  if (String(headers['x-ratelimit-remaining']) === '0' && headers['x-ratelimit-reset'] !== undefined) return Math.max(0, Math.ceil(Number(headers['x-ratelimit-reset']) - now / 1000));
+  if (status === 429 || /rate limit/i.test(message)) return 60; // GitHub's advice when it names no wait
+  return undefined;
+}
+
+function forgeError(request: string, err: unknown, patience: ForgePatience = DEFAULT_PATIENCE): ForgeError {
+  const e = err as { status?: number; message?: string; response?: { headers?: Record<string, string>; data?: { message?: string; errors?: unknown } }; errors?: { message?: string; type?: string }[] };
   if (Array.isArray(e.errors) && e.errors.length) {
     // GraphQL answers 200 with errors[]: NOT_FOUND, FORBIDDEN, UNPROCESSABLE.
     const first = e.errors[0]!;
@@ -79,7 +138,12 @@ function forgeError(request: string, err: unknown): ForgeError {
   }
   const status = typeof e.status === 'number' && e.status >= 100 ? e.status : 0;
   let message = e.response?.data?.message ?? e.message ?? String(err);
-  if (e.response?.data?.errors) message += ` ${JSON.stringify(e.response.data.errors)}`;
+  if (e.response?.data?.errors) message += `: ${errorsText(e.response.data.errors)}`;
+  const wait = rateLimitWait(status, message, e.response?.headers ?? {}, Date.now());
+  if (wait !== undefined) {
+    const why = wait > patience.maxWaitSeconds ? `longer than the ${patience.maxWaitSeconds} s this job waits at once` : `still limited after ${patience.retries} retries`;
+    return new ForgeError(request, status, message, `rate limited: GitHub asks to wait ${wait} s, ${why}; transient, the next run tries again (a GitHub App token has a higher limit)`, wait);
+  }
   return new ForgeError(request, status, message, status ? hintFor(status, message) : 'GitHub was not reached (network)');
 }
 
@@ -89,10 +153,35 @@ const ANNOTATIONS_PER_REQUEST = 50;
 export class OctokitForge implements Forge {
   readonly repo: RepoRef;
   private readonly client: Client;
+  private readonly patience: ForgePatience;
 
   constructor(o: OctokitForgeOptions) {
     this.repo = o.repo;
-    this.client = new ForgeOctokit({ auth: o.token, userAgent: 'g7-factory', ...(o.baseUrl ? { baseUrl: o.baseUrl.replace(/\/$/, '') } : {}) });
+    const patience = (this.patience = { ...DEFAULT_PATIENCE, ...o.patience });
+    // Both limits go to one handler: wait what GitHub asks, within the bound, then let the plugin retry.
+    const onLimit = async (retryAfter: number, _options: unknown, _octokit: unknown, retryCount: number): Promise<boolean> => {
+      if (retryCount >= patience.retries || retryAfter > patience.maxWaitSeconds) return false;
+      await patience.sleep(retryAfter * 1000);
+      return true;
+    };
+    // Each client paces its own writes (the plugin's default groups are shared by the whole process).
+    const group = (minTime: number) => new Bottleneck.Group({ maxConcurrent: 1, minTime: patience.paceWrites ? minTime : 0 });
+    this.client = new ForgeOctokit({
+      auth: o.token,
+      userAgent: 'g7-factory',
+      ...(o.baseUrl ? { baseUrl: o.baseUrl.replace(/\/$/, '') } : {}),
+      // 429 and 403 are the throttling plugin's: the retry plugin would retry a rate limit on its own clock.
+      retry: { retries: patience.retries, retryAfterBaseValue: patience.backoffMs, doNotRetry: [400, 401, 403, 404, 410, 422, 429, 451] },
+      throttle: {
+        onRateLimit: onLimit as never,
+        onSecondaryRateLimit: onLimit as never,
+        // The waiting is `onLimit`'s (so a test's virtual clock sees it); the plugin retries at once after it.
+        retryAfterBaseValue: 0,
+        write: group(1000),
+        notifications: group(3000),
+        search: group(2000),
+      },
+    });
   }
 
   /** Runs one API call; a refusal becomes a ForgeError naming the request. */
@@ -100,7 +189,7 @@ export class OctokitForge implements Forge {
     try {
       return await fn();
     } catch (err) {
-      throw forgeError(request, err);
+      throw forgeError(request, err, this.patience);
     }
   }
 
@@ -108,14 +197,22 @@ export class OctokitForge implements Forge {
     const created = await this.call('POST /repos/{owner}/{repo}/pulls', () =>
       this.client.request('POST /repos/{owner}/{repo}/pulls', { ...this.repo, title: pr.title, head: pr.head, base: pr.base, body: pr.body, draft: true }),
     );
-    const out = toPullRequest(created.data as RestPull);
-    if (pr.labels?.length) {
-      const labels = await this.call('POST /repos/{owner}/{repo}/issues/{issue_number}/labels', () =>
-        this.client.request('POST /repos/{owner}/{repo}/issues/{issue_number}/labels', { ...this.repo, issue_number: out.number, labels: pr.labels! }),
-      );
-      out.labels = labels.data.map((l) => l.name);
-    }
-    return out;
+    return toPullRequest(created.data as RestPull);
+  }
+
+  async addLabels(number: number, labels: string[]): Promise<string[]> {
+    const r = await this.call('POST /repos/{owner}/{repo}/issues/{issue_number}/labels', () =>
+      this.client.request('POST /repos/{owner}/{repo}/issues/{issue_number}/labels', { ...this.repo, issue_number: number, labels }),
+    );
+    return r.data.map((l) => l.name);
+  }
+
+  async findOpenPullRequest(head: string, base: string): Promise<PullRequest | undefined> {
+    const r = await this.call('GET /repos/{owner}/{repo}/pulls', () =>
+      this.client.request('GET /repos/{owner}/{repo}/pulls', { ...this.repo, state: 'open', head: `${this.repo.owner}:${head}`, base, per_page: 1 }),
+    );
+    const first = r.data[0];
+    return first ? toPullRequest(first as RestPull) : undefined;
   }
 
   async getPullRequest(number: number): Promise<PullRequest> {
@@ -139,7 +236,7 @@ export class OctokitForge implements Forge {
     } catch (err) {
       // Someone (or an earlier run) removed it already: the goal is reached.
       if ((err as { status?: number }).status === 404 && /label does not exist/i.test((err as { response?: { data?: { message?: string } } }).response?.data?.message ?? '')) return;
-      throw forgeError('DELETE /repos/{owner}/{repo}/issues/{issue_number}/labels/{name}', err);
+      throw forgeError('DELETE /repos/{owner}/{repo}/issues/{issue_number}/labels/{name}', err, this.patience);
     }
   }
 

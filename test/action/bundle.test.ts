@@ -43,9 +43,10 @@ describe('the action bundle', () => {
     expect([...packages].sort()).toEqual(['@actions/core', '@actions/exec', '@actions/io', 'src']);
     const total = Object.values(outputs).reduce((a, o) => a + o.bytes, 0);
     // Every chunk together (loaded or not): 1.98 MB before the lane matrix, which added its commands and
-    // the lane plan's two generated validators (24 KB of source text); a guard against regrowing the
-    // unminified 3.6 MB, not a budget to fill.
-    expect(total).toBeLessThan(2_100_000);
+    // the lane plan's two generated validators (24 KB of source text), then 2.10 MB with the forge's retry
+    // and throttle plugins and the checkpoint's by-name staging; a guard against regrowing the unminified
+    // 3.6 MB, not a budget to fill.
+    expect(total).toBeLessThan(2_150_000);
   });
 });
 

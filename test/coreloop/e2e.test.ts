@@ -185,7 +185,7 @@ describe('coreloop end to end on the fakes', () => {
     const r = await g7Process(f.root, ['coreloop', 'promote', '--candidate', file, '--id', cand.id, '--confirm'], env);
     gh.verify();
     expect(r.code).toBe(8);
-    expect(r.out).toMatch(/draft PR not opened: the branch is on origin, but GitHub did not open the pull request: POST \/repos\/\{owner\}\/\{repo\}\/pulls: 403 Resource not accessible by integration/);
+    expect(r.out).toMatch(/draft PR not opened: the branch skill\/docstring-\S+ is on origin and kept, but GitHub did not open the pull request: POST \/repos\/\{owner\}\/\{repo\}\/pulls: 403 Resource not accessible by integration/);
     const branch = /on branch (\S+):/.exec(r.out)![1]!;
     expect((await gitAsync(remote.bare, 'rev-parse', `refs/heads/${branch}`)).trim()).toBe(f.git('rev-parse', branch).trim());
     // Dispatched again from a fresh clone (only origin's branches): already there, nothing new is pushed.

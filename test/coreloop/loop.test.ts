@@ -15,7 +15,8 @@ async function factoryRepo(): Promise<{ repo: TempRepo; git: Git }> {
   const repo = await tempRepo({ example: true });
   const git = await initRepo(repo.root);
   const planted1 = planted().map((r) => ({ ...r, ts: recent() }));
-  planted1.push(...[1, 2, 3].map((i) => rec('TAG:tag', 'seq:9999', `tag fail-${i}.md`, { error: 'answer did not match the schema: tags must be taxonomy names', ts: recent() })));
+  // Failures of another kind of work: a failure of TAG:tag itself would keep its Guide from being proposed.
+  planted1.push(...[1, 2, 3].map((i) => rec('TAG:tagbad', 'seq:9999', `tag fail-${i}.md`, { error: 'answer did not match the schema: tags must be taxonomy names', ts: recent() })));
   await writeDay(repo.layout.auditDir, today(), planted1);
   await git.run(['add', '-A']);
   await git.run(['commit', '-qm', 'the example factory with a day of audit records']);
@@ -127,7 +128,7 @@ describe('coreloop through the CLI, on a real git repository', () => {
     const ok = await repo.g7('coreloop', 'refine', '--candidate', file, '--id', schema.id, '--confirm', '--no-replay');
     expect(ok.code).toBe(0);
     const log = (await git.run(['log', '--all', '--format=%s', '--grep', 'CORELOOP-F'])).stdout;
-    expect(log).toMatch(/^\[CORELOOP-F\] TAG\.md Caveats: TAG work on tag failed with error \(schema/);
+    expect(log).toMatch(/^\[CORELOOP-F\] TAG\.md Caveats: TAG work on tagbad failed with error \(sche/);
   });
 });
 

@@ -25,6 +25,20 @@ export interface FakeGitHubOptions {
   gitDir?: string;
   defaultBranch?: string;
   allowAutoMerge?: boolean;
+  /**
+   * Who the token is. `github-actions`: a workflow's GITHUB_TOKEN, refused pull requests unless the repository
+   * allows it (`actionsMayCreatePullRequests`, off by default on new repositories, as on GitHub). Default `app`.
+   */
+  actor?: 'github-actions' | 'app' | 'user';
+  /** Settings → Actions → General → "Allow GitHub Actions to create and approve pull requests"; default false. */
+  actionsMayCreatePullRequests?: boolean;
+  /** Draft pull requests exist for public repositories, and for private ones on the Team and Enterprise plans. */
+  plan?: 'free' | 'pro' | 'team' | 'enterprise';
+  visibility?: 'public' | 'private' | 'internal';
+  /** The clock the token ages by (ms); default Date.now. A test advances it to expire the token. */
+  now?: () => number;
+  /** An installation token lives one hour (GitHub's rule); after that every request is 401. */
+  tokenLifetimeSeconds?: number;
 }
 
 export interface PullSpec {
@@ -55,17 +69,46 @@ export interface Call {
 interface Expectation {
   operation: string;
   match: Json | undefined;
-  reply?: { status: number; body: unknown };
+  reply?: Reply;
   met: boolean;
 }
 
-interface Reply {
+/** A scripted answer: status, body and the headers GitHub would send with it. */
+export interface Reply {
   status: number;
   body?: unknown;
   headers?: Record<string, string>;
 }
 
 const DOCS = 'https://docs.github.com/rest';
+const RATE_LIMIT_DOCS = 'https://docs.github.com/rest/overview/rate-limits-for-the-rest-api';
+
+/** What a forge under test waits: no 5xx backoff, no write pacing (rate limits still wait, on the test's clock). */
+export const testPatience = { backoffMs: 0, paceWrites: false };
+
+/** GitHub's transient answers, as it sends them (REST docs, "Rate limits for the REST API"). */
+export const githubReplies = {
+  /** A 5xx from GitHub's front end: `{"message":"Server Error"}`. */
+  serverError(status = 502): Reply {
+    return { status, body: { message: 'Server Error' } };
+  },
+  /** A secondary rate limit: 403 with the message that names it and, usually, retry-after in seconds. */
+  secondaryRateLimit(retryAfterSeconds: number | undefined): Reply {
+    return {
+      status: 403,
+      body: { message: 'You have exceeded a secondary rate limit. Please wait a few minutes before you try again. If you reach out to GitHub Support for help, please include the request ID 0000:1111:2222:3333:44444444.', documentation_url: `${RATE_LIMIT_DOCS}#about-secondary-rate-limits`, status: '403' },
+      headers: { ...(retryAfterSeconds !== undefined ? { 'retry-after': String(retryAfterSeconds) } : {}), 'x-ratelimit-limit': '5000', 'x-ratelimit-remaining': '4990', 'x-ratelimit-used': '10', 'x-ratelimit-resource': 'core', 'x-ratelimit-reset': String(Math.floor(Date.now() / 1000) + 3600) },
+    };
+  },
+  /** The primary limit used up: 403, x-ratelimit-remaining 0, and the reset as epoch seconds. */
+  primaryRateLimit(resetEpochSeconds: number): Reply {
+    return {
+      status: 403,
+      body: { message: 'API rate limit exceeded for installation ID 4242.', documentation_url: `${RATE_LIMIT_DOCS}#exceeding-the-rate-limit`, status: '403' },
+      headers: { 'x-ratelimit-limit': '5000', 'x-ratelimit-remaining': '0', 'x-ratelimit-used': '5000', 'x-ratelimit-resource': 'core', 'x-ratelimit-reset': String(resetEpochSeconds) },
+    };
+  },
+};
 
 function matches(call: { params: Json; body: unknown }, match: Json | undefined): boolean {
   if (!match) return true;
@@ -90,8 +133,21 @@ export class FakeGitHub {
   url = '';
   private nextId = 1000;
 
+  /** Without a git directory: the branches GitHub has, and how many commits each has that the default branch lacks. */
+  private readonly branches = new Map<string, number>();
+  private readonly issuedAt: number;
+
   constructor(private readonly o: FakeGitHubOptions = {}) {
     [this.owner, this.name] = (o.repo ?? 'g7-factory/factory').split('/') as [string, string];
+    this.branches.set(o.defaultBranch ?? 'main', 0);
+    this.issuedAt = (o.now ?? Date.now)();
+  }
+
+  /** A branch pushed to this GitHub (only without `gitDir`, which has its own), `ahead` commits past the default branch. */
+  pushBranch(name: string, ahead = 1): this {
+    if (this.o.gitDir) throw new Error('this fake reads its branches from gitDir: push to it with git');
+    this.branches.set(name, ahead);
+    return this;
   }
 
   get fullName(): string {
@@ -110,8 +166,8 @@ export class FakeGitHub {
     return new Promise((r) => this.server.close(() => r()));
   }
 
-  /** The test expects this call once (or answers it with `reply`, e.g. a 5xx). Matched on path, query and body fields. */
-  expect(operation: string, match?: Json, reply?: { status: number; body: unknown }): this {
+  /** The test expects this call once (or answers it with `reply`, e.g. `githubReplies.serverError()`). Matched on path, query and body fields. */
+  expect(operation: string, match?: Json, reply?: Reply): this {
     this.expectations.push({ operation, match, ...(reply ? { reply } : {}), met: false });
     return this;
   }
@@ -185,7 +241,9 @@ export class FakeGitHub {
     call.status = reply.status;
     this.calls.push(call);
     const body = reply.body === undefined ? '' : JSON.stringify(reply.body);
-    res.writeHead(reply.status, { 'content-type': 'application/json; charset=utf-8', 'x-github-api-version-selected': '2022-11-28', ...(reply.headers ?? {}) });
+    // GitHub sends the rate-limit figures with every REST answer.
+    const rate = call.operation.startsWith('graphql:') ? {} : { 'x-ratelimit-limit': '5000', 'x-ratelimit-remaining': '4999', 'x-ratelimit-used': '1', 'x-ratelimit-resource': 'core', 'x-ratelimit-reset': String(Math.floor(Date.now() / 1000) + 3600) };
+    res.writeHead(reply.status, { 'content-type': 'application/json; charset=utf-8', 'x-github-api-version-selected': '2022-11-28', ...rate, ...(reply.headers ?? {}) });
     res.end(body);
   }
 
@@ -200,12 +258,14 @@ export class FakeGitHub {
     const auth = req.headers.authorization ?? '';
     const token = /^(?:token|bearer)\s+(.+)$/i.exec(auth)?.[1];
     if (!token || (this.o.token !== undefined && token !== this.o.token)) return this.refuse(401, 'Bad credentials');
+    const lifetime = (this.o.tokenLifetimeSeconds ?? 3600) * 1000;
+    if ((this.o.now ?? Date.now)() - this.issuedAt >= lifetime) return this.refuse(401, 'Bad credentials');
     return undefined;
   }
 
-  /** Of these branch names, the ones the repository's git directory does not have (none when it has no git directory). */
+  /** Of these branch names, the ones this GitHub does not have. */
   private missingBranches(names: string[]): string[] {
-    if (!this.o.gitDir) return [];
+    if (!this.o.gitDir) return names.filter((b) => !this.branches.has(b));
     return names.filter((b) => {
       try {
         execFileSync('git', ['rev-parse', '--verify', '-q', `refs/heads/${b}`], { cwd: this.o.gitDir, stdio: 'ignore' });
@@ -214,6 +274,32 @@ export class FakeGitHub {
         return true;
       }
     });
+  }
+
+  /** Commits `head` has that `base` lacks. */
+  private commitsAhead(base: string, head: string): number {
+    if (!this.o.gitDir) return base === (this.o.defaultBranch ?? 'main') ? (this.branches.get(head) ?? 0) : 1;
+    return Number(execFileSync('git', ['rev-list', '--count', `refs/heads/${base}..refs/heads/${head}`], { cwd: this.o.gitDir, encoding: 'utf8' }).trim());
+  }
+
+  /** The refusals of POST /pulls, in the words GitHub uses (REST docs, "Create a pull request"). */
+  private refusePull(body: Json): Reply | undefined {
+    const PULLS_DOCS = 'https://docs.github.com/rest/pulls/pulls#create-a-pull-request';
+    const refuse = (status: number, message: string, extra: Json = {}): Reply => ({ status, body: { message, documentation_url: PULLS_DOCS, status: String(status), ...extra } });
+    const custom = (message: string) => refuse(422, 'Validation Failed', { errors: [{ resource: 'PullRequest', code: 'custom', message }] });
+    if (!this.can('pull_requests')) return this.refuse(403, 'Resource not accessible by integration');
+    if ((this.o.actor ?? 'app') === 'github-actions' && !this.o.actionsMayCreatePullRequests) return refuse(403, 'GitHub Actions is not permitted to create or approve pull requests.');
+    const head = String(body.head).replace(new RegExp(`^${this.owner}:`), '');
+    const base = String(body.base);
+    // A head branch never pushed, or a base that does not exist.
+    const missing = this.missingBranches([head, base]);
+    if (missing.length) return refuse(422, 'Validation Failed', { errors: missing.map((b) => ({ resource: 'PullRequest', field: b === head ? 'head' : 'base', code: 'invalid' })) });
+    const open = [...this.pulls.values()].find((x) => x.state === 'open' && (x.head as Json).ref === head && (x.base as Json).ref === base);
+    if (open) return custom(`A pull request already exists for ${this.owner}:${head}.`);
+    if (this.commitsAhead(base, head) === 0) return custom(`No commits between ${base} and ${head}`);
+    const drafts = (this.o.visibility ?? 'public') === 'public' || ['team', 'enterprise'].includes(this.o.plan ?? 'free');
+    if (body.draft && !drafts) return refuse(422, 'Draft pull requests are not supported in this repository.');
+    return undefined;
   }
 
   private can(scope: keyof NonNullable<FakeGitHubOptions['permissions']>): boolean {
@@ -288,7 +374,7 @@ export class FakeGitHub {
       case 'repos/get': {
         const repo = example('full-repository');
         // The published example lacks a field the published schema requires.
-        Object.assign(repo, { has_discussions: false, name: this.name, full_name: this.fullName, default_branch: this.o.defaultBranch ?? 'main', allow_auto_merge: this.o.allowAutoMerge ?? false, owner: { ...(repo.owner as Json), login: this.owner } });
+        Object.assign(repo, { has_discussions: false, visibility: this.o.visibility ?? 'public', private: (this.o.visibility ?? 'public') !== 'public', name: this.name, full_name: this.fullName, default_branch: this.o.defaultBranch ?? 'main', allow_auto_merge: this.o.allowAutoMerge ?? false, owner: { ...(repo.owner as Json), login: this.owner } });
         return { status: 200, body: repo };
       }
       case 'pulls/get': {
@@ -315,12 +401,10 @@ export class FakeGitHub {
         return { status: 200, body: items, headers };
       }
       case 'pulls/create': {
-        if (!this.can('pull_requests')) return this.refuse(403, 'Resource not accessible by integration');
-        // GitHub refuses a pull request whose head branch was never pushed (or whose base does not exist).
-        const missing = this.missingBranches([String(body.head), String(body.base)]);
-        if (missing.length) return this.refuse(422, 'Validation Failed', { errors: missing.map((b) => ({ resource: 'PullRequest', field: b === String(body.head) ? 'head' : 'base', code: 'invalid' })) });
+        const refused = this.refusePull(body);
+        if (refused) return refused;
         const number = Math.max(0, ...this.pulls.keys()) + 1;
-        const created = this.addPullRequest({ number, title: String(body.title), head: String(body.head), base: String(body.base), draft: Boolean(body.draft), created_at: new Date().toISOString() });
+        const created = this.addPullRequest({ number, title: String(body.title), head: String(body.head).replace(new RegExp(`^${this.owner}:`), ''), base: String(body.base), draft: Boolean(body.draft), created_at: new Date().toISOString() });
         created.body = body.body ?? null;
         return { status: 201, body: created };
       }

@@ -6,7 +6,7 @@ import { Octokit } from '@octokit/core';
 import { OctokitForge } from '../../src/forge/octokit.js';
 import { ForgeError } from '../../src/forge/forge.js';
 import { connectForge, forgeSettingsFromEnv, repositoryOfRemote } from '../../src/forge/connect.js';
-import { fakeGitHub, type FakeGitHub } from '../fakes/github-server.js';
+import { fakeGitHub, githubReplies, type FakeGitHub, testPatience } from '../fakes/github-server.js';
 
 const TOKEN = 'ghs_fakeinstallationtoken0001';
 let gh: FakeGitHub;
@@ -14,7 +14,7 @@ let forge: OctokitForge;
 
 beforeEach(async () => {
   gh = await fakeGitHub({ repo: 'g7-factory/factory', token: TOKEN });
-  forge = new OctokitForge({ repo: { owner: 'g7-factory', repo: 'factory' }, token: TOKEN, baseUrl: gh.url });
+  forge = new OctokitForge({ repo: { owner: 'g7-factory', repo: 'factory' }, token: TOKEN, baseUrl: gh.url, patience: testPatience });
 });
 afterEach(async () => {
   await gh.close();
@@ -22,12 +22,30 @@ afterEach(async () => {
 
 describe('the forge on Octokit', () => {
   it('opens a draft pull request and labels it, and never asks for auto-merge', async () => {
+    gh.pushBranch('skill/docstring-tag-money-20261121');
     gh.expect('pulls/create', { title: '[CORELOOP-R] TAG: guide bullet', head: 'skill/docstring-tag-money-20261121', base: 'main', draft: true });
     gh.expect('issues/add-labels', { issue_number: 1, labels: ['coreloop'] });
-    const pr = await forge.openDraftPullRequest({ title: '[CORELOOP-R] TAG: guide bullet', head: 'skill/docstring-tag-money-20261121', base: 'main', body: 'table', labels: ['coreloop'] });
+    const pr = await forge.openDraftPullRequest({ title: '[CORELOOP-R] TAG: guide bullet', head: 'skill/docstring-tag-money-20261121', base: 'main', body: 'table' });
+    expect(await forge.addLabels(pr.number, ['coreloop'])).toEqual(['coreloop']);
     gh.verify();
-    expect(pr).toMatchObject({ number: 1, draft: true, labels: ['coreloop'], autoMerge: false, headRef: 'skill/docstring-tag-money-20261121' });
+    expect(pr).toMatchObject({ number: 1, draft: true, autoMerge: false, headRef: 'skill/docstring-tag-money-20261121' });
     expect(gh.calls.map((c) => c.operation)).toEqual(['pulls/create', 'issues/add-labels']);
+  });
+
+  it('refuses a pull request from a branch never pushed, saying to push it; finds the open one of a branch', async () => {
+    gh.expect('pulls/create', { head: 'skill/docstring-never-pushed' });
+    const err = await forge.openDraftPullRequest({ title: 't', head: 'skill/docstring-never-pushed', base: 'main', body: '' }).catch((e: unknown) => e);
+    gh.verify();
+    expect(err).toBeInstanceOf(ForgeError);
+    expect(err).toMatchObject({ status: 422, transient: false });
+    expect((err as ForgeError).message).toMatch(/Validation Failed: head invalid \(the head branch is not on GitHub: push it first\)/);
+
+    gh.addPullRequest({ number: 3, title: 't', head: 'skill/docstring-a' });
+    gh.addPullRequest({ number: 4, title: 't', head: 'skill/docstring-a', state: 'closed' });
+    gh.expect('pulls/list', { head: 'g7-factory:skill/docstring-a', state: 'open', base: 'main' }).expect('pulls/list', { head: 'g7-factory:skill/docstring-b' });
+    expect((await forge.findOpenPullRequest('skill/docstring-a', 'main'))?.number).toBe(3);
+    expect(await forge.findOpenPullRequest('skill/docstring-b', 'main')).toBeUndefined();
+    gh.verify();
   });
 
   it('lists pull requests across pages, filtered by head prefix, label and merged', async () => {
@@ -84,16 +102,96 @@ describe('the forge on Octokit', () => {
   it('turns a refusal into a ForgeError that names the request and says what to do', async () => {
     await gh.close();
     gh = await fakeGitHub({ repo: 'g7-factory/factory', token: TOKEN, permissions: { pull_requests: 'read', issues: 'read' } });
-    forge = new OctokitForge({ repo: { owner: 'g7-factory', repo: 'factory' }, token: TOKEN, baseUrl: gh.url });
+    forge = new OctokitForge({ repo: { owner: 'g7-factory', repo: 'factory' }, token: TOKEN, baseUrl: gh.url, patience: testPatience });
     gh.addPullRequest({ number: 3, title: 't', head: 'h', labels: ['auto-merge'] });
     gh.expect('issues/remove-label');
     const err = await forge.removeLabel(3, 'auto-merge').catch((e: unknown) => e);
     expect(err).toBeInstanceOf(ForgeError);
     expect(err).toMatchObject({ status: 403, request: 'DELETE /repos/{owner}/{repo}/issues/{issue_number}/labels/{name}' });
     expect((err as ForgeError).message).toMatch(/pull-requests: write/);
-    const bad = new OctokitForge({ repo: { owner: 'g7-factory', repo: 'factory' }, token: 'wrong-token', baseUrl: gh.url });
+    const bad = new OctokitForge({ repo: { owner: 'g7-factory', repo: 'factory' }, token: 'wrong-token', baseUrl: gh.url, patience: testPatience });
     const unauth = await bad.getPullRequest(3).catch((e: unknown) => e);
-    expect(unauth).toMatchObject({ status: 401, hint: 'the token is missing, invalid or expired' });
+    expect(unauth).toMatchObject({ status: 401, hint: expect.stringMatching(/^the token is missing, invalid or expired: an App installation token lives one hour/) });
+  });
+});
+
+describe('retries and rate limits, through the plugins', () => {
+  /** A virtual clock: waits are recorded and pass at once. */
+  const clock = () => {
+    const waits: number[] = [];
+    return { waits, sleep: async (ms: number) => void waits.push(ms) };
+  };
+  const patient = (c: ReturnType<typeof clock>, extra: Record<string, unknown> = {}) =>
+    new OctokitForge({ repo: { owner: 'g7-factory', repo: 'factory' }, token: TOKEN, baseUrl: gh.url, patience: { ...testPatience, sleep: c.sleep, ...extra } });
+
+  it('retries a 502 once and passes', async () => {
+    gh.addPullRequest({ number: 4, title: 't', head: 'h' });
+    gh.expect('pulls/get', { pull_number: 4 }, githubReplies.serverError(502)).expect('pulls/get', { pull_number: 4 });
+    expect((await forge.getPullRequest(4)).number).toBe(4);
+    gh.verify();
+    expect(gh.calls.map((c) => c.status)).toEqual([502, 200]);
+  });
+
+  it('gives up after the retries with a transient ForgeError', async () => {
+    for (let i = 0; i < 4; i++) gh.expect('pulls/get', {}, githubReplies.serverError(503));
+    const err = await forge.getPullRequest(4).catch((e: unknown) => e);
+    gh.verify();
+    expect(err).toBeInstanceOf(ForgeError);
+    expect(err).toMatchObject({ status: 503, transient: true });
+  });
+
+  it('does not retry a refusal: a 422 is answered once and is not transient', async () => {
+    gh.expect('pulls/create', {}, { status: 422, body: { message: 'Validation Failed', errors: [{ resource: 'PullRequest', code: 'custom', message: 'x' }], documentation_url: 'https://docs.github.com/rest/pulls/pulls#create-a-pull-request', status: '422' } });
+    const err = await forge.openDraftPullRequest({ title: 't', head: 'h', base: 'main', body: '' }).catch((e: unknown) => e);
+    gh.verify();
+    expect(err).toMatchObject({ status: 422, transient: false });
+  });
+
+  it('waits out a secondary rate limit for as long as retry-after says, then passes', async () => {
+    const c = clock();
+    gh.addPullRequest({ number: 5, title: 't', head: 'h' });
+    gh.expect('pulls/get', {}, githubReplies.secondaryRateLimit(42)).expect('pulls/get');
+    expect((await patient(c).getPullRequest(5)).number).toBe(5);
+    gh.verify();
+    expect(c.waits).toEqual([42_000]);
+  });
+
+  it('waits for the primary limit to reset (x-ratelimit-remaining: 0), then passes', async () => {
+    const c = clock();
+    gh.addPullRequest({ number: 6, title: 't', head: 'h' });
+    gh.expect('pulls/get', {}, githubReplies.primaryRateLimit(Math.floor(Date.now() / 1000) + 30)).expect('pulls/get');
+    expect((await patient(c).getPullRequest(6)).number).toBe(6);
+    gh.verify();
+    expect(c.waits).toHaveLength(1);
+    // The plugin waits until one second past the reset.
+    expect(c.waits[0]).toBeGreaterThanOrEqual(30_000);
+    expect(c.waits[0]).toBeLessThanOrEqual(32_000);
+  });
+
+  it('does not sleep past its bound: a wait beyond it fails at once as transient, naming the wait', async () => {
+    const c = clock();
+    gh.expect('pulls/get', {}, githubReplies.secondaryRateLimit(3600));
+    const err = await patient(c, { maxWaitSeconds: 60 }).getPullRequest(5).catch((e: unknown) => e);
+    gh.verify();
+    expect(c.waits).toEqual([]);
+    expect(err).toBeInstanceOf(ForgeError);
+    expect(err).toMatchObject({ status: 403, transient: true, retryAfterSeconds: 3600 });
+    expect((err as ForgeError).message).toMatch(/wait 3600 s, longer than the 60 s/);
+
+    gh.expect('pulls/get', {}, githubReplies.primaryRateLimit(Math.floor(Date.now() / 1000) + 1800));
+    const primary = await patient(c, { maxWaitSeconds: 60 }).getPullRequest(5).catch((e: unknown) => e);
+    gh.verify();
+    expect(primary).toMatchObject({ status: 403, transient: true });
+    expect((primary as ForgeError).retryAfterSeconds).toBeGreaterThan(1700);
+  });
+
+  it('stops after the retries when the limit persists', async () => {
+    const c = clock();
+    for (let i = 0; i < 3; i++) gh.expect('pulls/get', {}, githubReplies.secondaryRateLimit(10));
+    const err = await patient(c, { retries: 2 }).getPullRequest(5).catch((e: unknown) => e);
+    gh.verify();
+    expect(c.waits).toEqual([10_000, 10_000]);
+    expect(err).toMatchObject({ status: 403, transient: true, retryAfterSeconds: 10 });
   });
 });
 

@@ -91,7 +91,10 @@ describe('g7 plan compile', () => {
     const r = await repo.g7('--json', 'plan', 'compile', plan, '--replace');
     expect(JSON.parse(r.out)).toMatchObject({ written: 'replaced', omitted_done: 2, reissued: ['L3_STRIKE_000003'] });
     expect((await cards(repo, '20261122')).map((c) => [c.id, c.input])).toEqual([['L3_STRIKE_000003', 'ssot/library_index/strike_list.jsonl#L21-L30']]);
-    const journal = (await readFile(path.join(repo.ssot, 'state/journal.jsonl'), 'utf8')).trim().split('\n').map((l) => JSON.parse(l));
+    // The journal was written by an older g7 (one file): the requeue split it into day files and removed it.
+    await expect(readFile(path.join(repo.ssot, 'state/journal.jsonl'))).rejects.toThrow(/ENOENT/);
+    const journal = (await readFile(path.join(repo.ssot, 'state/journal/20261122.jsonl'), 'utf8')).trim().split('\n').map((l) => JSON.parse(l));
+    expect(journal).toHaveLength(4);
     expect(journal.at(-1)).toMatchObject({ event: 'requeue', day: '20261122', card: 'L3_STRIKE_000003', detail: 'recompiled: its input changed since it passed' });
     // Compiling again changes nothing and requeues nothing more: the card is not done any more.
     expect(JSON.parse((await repo.g7('--json', 'plan', 'compile', plan)).out)).toMatchObject({ written: 'unchanged', reissued: [] });

@@ -4,7 +4,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { OctokitForge } from '../../src/forge/octokit.js';
 import { enforceAutoMergePolicy, POLICY_ACTIVITIES, COMMENT_MARKER } from '../../src/policy/auto-merge.js';
-import { fakeGitHub, type FakeGitHub, type Json } from '../fakes/github-server.js';
+import { fakeGitHub, type FakeGitHub, type Json, githubReplies, testPatience } from '../fakes/github-server.js';
 import { webhookPayload } from '../fakes/github-webhooks.js';
 
 const TOKEN = 'ghs_policytoken0000000001';
@@ -12,7 +12,7 @@ let gh: FakeGitHub;
 let forge: OctokitForge;
 beforeEach(async () => {
   gh = await fakeGitHub({ token: TOKEN });
-  forge = new OctokitForge({ repo: { owner: gh.owner, repo: gh.name }, token: TOKEN, baseUrl: gh.url });
+  forge = new OctokitForge({ repo: { owner: gh.owner, repo: gh.name }, token: TOKEN, baseUrl: gh.url, patience: testPatience });
 });
 afterEach(async () => {
   await gh.close();
@@ -91,9 +91,10 @@ describe('block-coreloop-auto-merge fails closed', () => {
     expect(out).toMatchObject({ pass: true, actions: [] });
   });
 
-  it('fails when GitHub cannot be read, and still undoes what the event shows', async () => {
+  it('fails when GitHub cannot be read (an outage outlasting the retries), and still undoes what the event shows', async () => {
     const raw = gh.addPullRequest({ number: 8, title: '[CORELOOP-R] x', head: 'skill/docstring-a-20261121', labels: ['auto-merge'] });
-    gh.expect('pulls/get', {}, { status: 502, body: { message: 'Server Error' } }).expect('issues/remove-label', { name: 'auto-merge' }).expect('issues/create-comment');
+    for (let i = 0; i < 4; i++) gh.expect('pulls/get', {}, githubReplies.serverError(502));
+    gh.expect('issues/remove-label', { name: 'auto-merge' }).expect('issues/create-comment');
     const out = await enforceAutoMergePolicy(forge, 'pull_request', webhookPayload('labeled', { number: 8, nodeId: String(raw.node_id), title: '[CORELOOP-R] x', head: 'skill/docstring-a-20261121', labels: ['auto-merge'], autoMerge: false }), () => {});
     gh.verify();
     expect(out.pass).toBe(false);
@@ -101,7 +102,7 @@ describe('block-coreloop-auto-merge fails closed', () => {
   });
 
   it('fails an ordinary pull request too when GitHub cannot be read: it cannot vouch for it', async () => {
-    gh.expect('pulls/get', {}, { status: 503, body: { message: 'unavailable' } });
+    for (let i = 0; i < 4; i++) gh.expect('pulls/get', {}, githubReplies.serverError(503));
     const out = await enforceAutoMergePolicy(forge, 'pull_request', webhookPayload('opened', { number: 9, nodeId: 'x', title: 'ordinary', head: 'fix/x', labels: [], autoMerge: false }), () => {});
     gh.verify();
     expect(out.pass).toBe(false);
@@ -110,7 +111,7 @@ describe('block-coreloop-auto-merge fails closed', () => {
   it('fails when the token may not write (a pull_request run from a fork), naming the permission', async () => {
     await gh.close();
     gh = await fakeGitHub({ token: TOKEN, permissions: { pull_requests: 'read', issues: 'read' } });
-    forge = new OctokitForge({ repo: { owner: gh.owner, repo: gh.name }, token: TOKEN, baseUrl: gh.url });
+    forge = new OctokitForge({ repo: { owner: gh.owner, repo: gh.name }, token: TOKEN, baseUrl: gh.url, patience: testPatience });
     const raw = gh.addPullRequest({ number: 10, title: '[CORELOOP-R] x', head: 'skill/docstring-a-20261121', labels: ['auto-merge'], autoMerge: true });
     gh.expect('pulls/get').expect('issues/remove-label').expect('graphql:disablePullRequestAutoMerge');
     const out = await enforceAutoMergePolicy(forge, 'pull_request', webhookPayload('labeled', { number: 10, nodeId: String(raw.node_id), title: '[CORELOOP-R] x', head: 'skill/docstring-a-20261121', labels: ['auto-merge'], autoMerge: true }), () => {});
