@@ -51,6 +51,22 @@ export interface DraftPullRequest {
   body: string;
 }
 
+/** A commit of a pull request: what the policy reads to know whose change it is. */
+export interface PullCommit {
+  sha: string;
+  /** The whole message: subject, body and trailers. */
+  message: string;
+}
+
+export interface IssueComment {
+  id: number;
+  body: string;
+  /** The login of whoever wrote it, e.g. `github-actions[bot]`. */
+  author: string;
+  /** GitHub's account type: `Bot` for an App or a workflow token, `User` for a person. */
+  authorType: string;
+}
+
 export interface CheckAnnotation {
   /** Repository-relative path of a file that exists in the commit the check run is for. */
   path: string;
@@ -108,6 +124,11 @@ export interface Forge {
   disableAutoMerge(pr: Pick<PullRequest, 'nodeId' | 'number'>): Promise<void>;
   /** Comments on a pull request (or issue); returns the comment's URL. */
   comment(number: number, body: string): Promise<string>;
+  /** Every comment of a pull request (or issue), oldest first. */
+  listComments(number: number): Promise<IssueComment[]>;
+  updateComment(id: number, body: string): Promise<void>;
+  /** The commits of a pull request, oldest first (GitHub lists at most 250). */
+  listPullRequestCommits(number: number): Promise<PullCommit[]>;
   /** A check run with annotations on files of that commit; returns its URL. */
   createCheckRun(run: CheckRun): Promise<string>;
   createCommitStatus(status: CommitStatus): Promise<void>;

@@ -5,7 +5,7 @@ import { paginateRest } from '@octokit/plugin-paginate-rest';
 import { retry } from '@octokit/plugin-retry';
 import { throttling } from '@octokit/plugin-throttling';
 import Bottleneck from 'bottleneck/light.js';
-import { ForgeError, type CheckRun, type CommitStatus, type DraftPullRequest, type Forge, type PullRequest, type PullRequestQuery, type RepoRef, type RepositorySettings } from './forge.js';
+import { ForgeError, type IssueComment, type PullCommit, type CheckRun, type CommitStatus, type DraftPullRequest, type Forge, type PullRequest, type PullRequestQuery, type RepoRef, type RepositorySettings } from './forge.js';
 
 export interface OctokitForgeOptions {
   repo: RepoRef;
@@ -259,6 +259,24 @@ export class OctokitForge implements Forge {
       this.client.request('POST /repos/{owner}/{repo}/issues/{issue_number}/comments', { ...this.repo, issue_number: number, body }),
     );
     return r.data.html_url;
+  }
+
+  async listComments(number: number): Promise<IssueComment[]> {
+    const all = await this.call('GET /repos/{owner}/{repo}/issues/{issue_number}/comments', () =>
+      this.client.paginate('GET /repos/{owner}/{repo}/issues/{issue_number}/comments', { ...this.repo, issue_number: number, per_page: 100 }),
+    );
+    return all.map((c) => ({ id: Number(c.id), body: c.body ?? '', author: c.user?.login ?? '', authorType: c.user?.type ?? '' }));
+  }
+
+  async updateComment(id: number, body: string): Promise<void> {
+    await this.call('PATCH /repos/{owner}/{repo}/issues/comments/{comment_id}', () => this.client.request('PATCH /repos/{owner}/{repo}/issues/comments/{comment_id}', { ...this.repo, comment_id: id, body }));
+  }
+
+  async listPullRequestCommits(number: number): Promise<PullCommit[]> {
+    const all = await this.call('GET /repos/{owner}/{repo}/pulls/{pull_number}/commits', () =>
+      this.client.paginate('GET /repos/{owner}/{repo}/pulls/{pull_number}/commits', { ...this.repo, pull_number: number, per_page: 100 }),
+    );
+    return all.map((c) => ({ sha: c.sha, message: c.commit.message }));
   }
 
   async createCheckRun(run: CheckRun): Promise<string> {

@@ -101,7 +101,7 @@ describe('coreloop end to end on the fakes', () => {
     const someone = new Octokit({ auth: TOKEN, baseUrl: gh.url });
     gh.expect('issues/add-labels', { issue_number: 1, labels: ['auto-merge'] });
     await someone.request('POST /repos/{owner}/{repo}/issues/{issue_number}/labels', { owner: gh.owner, repo: gh.name, issue_number: 1, labels: ['auto-merge'] });
-    gh.expect('pulls/get', { pull_number: 1 }).expect('issues/remove-label', { issue_number: 1, name: 'auto-merge' }).expect('issues/create-comment', { issue_number: 1 });
+    gh.expect('pulls/get', { pull_number: 1 }).expect('issues/remove-label', { issue_number: 1, name: 'auto-merge' }).expect('issues/list-comments', { issue_number: 1 }).expect('issues/create-comment', { issue_number: 1 });
     const payload = webhookPayload('labeled', { number: 1, nodeId: String(pr.node_id), title: String(pr.title), head: branch, labels: ['coreloop', 'auto-merge'], autoMerge: false });
     const policy = await runBundle({ workspace: await mkdtemp(path.join(tmpdir(), 'g7-policy-')), apiUrl: gh.url, repository: gh.fullName, event: { name: 'pull_request_target', payload }, inputs: { command: 'policy', 'github-token': TOKEN } });
     gh.verify();

@@ -54,6 +54,8 @@ export interface PullSpec {
   created_at?: string;
   user?: string;
   body?: string;
+  /** The messages of its commits, oldest first (default: one ordinary commit). */
+  commits?: string[];
 }
 
 export interface Call {
@@ -124,7 +126,7 @@ export class FakeGitHub {
   readonly calls: Call[] = [];
   /** What went wrong: requests GitHub would refuse, calls nobody expected, responses off the spec. */
   readonly problems: string[] = [];
-  readonly comments: { issue: number; body: string }[] = [];
+  readonly comments: { id: number; issue: number; body: string; user: { login: string; type: 'Bot' | 'User' } }[] = [];
   readonly checkRuns: Json[] = [];
   readonly statuses: Json[] = [];
   private readonly pulls = new Map<number, Json>();
@@ -135,6 +137,7 @@ export class FakeGitHub {
 
   /** Without a git directory: the branches GitHub has, and how many commits each has that the default branch lacks. */
   private readonly branches = new Map<string, number>();
+  private readonly commitMessages = new Map<number, string[]>();
   private readonly issuedAt: number;
 
   constructor(private readonly o: FakeGitHubOptions = {}) {
@@ -208,11 +211,30 @@ export class FakeGitHub {
     pr.head = { ...(pr.head as Json), ref: p.head, label: `${this.owner}:${p.head}`, sha: `${p.number}`.padStart(40, 'a') };
     pr.base = { ...(pr.base as Json), ref: p.base ?? this.o.defaultBranch ?? 'main', label: `${this.owner}:${p.base ?? 'main'}` };
     this.pulls.set(p.number, pr);
+    if (p.commits) this.commitMessages.set(p.number, p.commits);
     return pr;
   }
 
   pull(number: number): Json | undefined {
     return this.pulls.get(number);
+  }
+
+  /** A comment someone wrote on a pull request (a person by default). */
+  addComment(issue: number, body: string, user: { login: string; type: 'Bot' | 'User' } = { login: 'octocat', type: 'User' }): this {
+    this.comments.push({ id: this.nextId++, issue, body, user });
+    return this;
+  }
+
+  /** Who this token is, as GitHub shows it on what it writes. */
+  private author(): { login: string; type: 'Bot' | 'User' } {
+    const actor = this.o.actor ?? 'app';
+    return actor === 'user' ? { login: 'octocat', type: 'User' } : { login: actor === 'github-actions' ? 'github-actions[bot]' : 'g7-factory[bot]', type: 'Bot' };
+  }
+
+  private commentJson(c: FakeGitHub['comments'][number]): Json {
+    const out = example('issue-comment');
+    Object.assign(out, { id: c.id, body: c.body, user: { ...(out.user as Json), login: c.user.login, type: c.user.type }, html_url: `https://github.com/${this.fullName}/pull/${c.issue}#issuecomment-${c.id}` });
+    return out;
   }
 
   private label(name: string): Json {
@@ -430,10 +452,33 @@ export class FakeGitHub {
       case 'issues/create-comment': {
         if (!this.can('issues') && !this.can('pull_requests')) return this.refuse(403, 'Resource not accessible by integration');
         if (!pr(p.issue_number)) return this.refuse(404, 'Not Found');
-        this.comments.push({ issue: Number(p.issue_number), body: String(body.body) });
-        const c = example('issue-comment');
-        Object.assign(c, { id: this.nextId++, body: body.body, html_url: `https://github.com/${this.fullName}/pull/${p.issue_number}#issuecomment-${this.nextId}` });
-        return { status: 201, body: c };
+        const c = { id: this.nextId++, issue: Number(p.issue_number), body: String(body.body), user: this.author() };
+        this.comments.push(c);
+        return { status: 201, body: this.commentJson(c) };
+      }
+      case 'issues/list-comments': {
+        if (!pr(p.issue_number)) return this.refuse(404, 'Not Found');
+        return this.page(call, this.comments.filter((c) => c.issue === Number(p.issue_number)).map((c) => this.commentJson(c)));
+      }
+      case 'issues/update-comment': {
+        if (!this.can('issues') && !this.can('pull_requests')) return this.refuse(403, 'Resource not accessible by integration');
+        const c = this.comments.find((x) => x.id === Number(p.comment_id));
+        if (!c) return this.refuse(404, 'Not Found');
+        // Only its author (or a maintainer, which an integration is not) may edit a comment.
+        if (c.user.login !== this.author().login) return this.refuse(403, 'Resource not accessible by integration');
+        c.body = String(body.body);
+        return { status: 200, body: this.commentJson(c) };
+      }
+      case 'pulls/list-commits': {
+        const target = pr(p.pull_number);
+        if (!target) return this.refuse(404, 'Not Found');
+        const messages = (this.commitMessages.get(Number(p.pull_number)) ?? ['Change the thing']).slice(0, 250);
+        return this.page(call, messages.map((message, i) => {
+          // The list leaves out files and stats (and the published example's files lack required fields).
+          const { files: _files, stats: _stats, ...c } = example('commit');
+          const sha = `${p.pull_number}${i}`.padStart(40, 'c');
+          return { ...c, sha, node_id: `C_${sha}`, commit: { ...(c.commit as Json), message } };
+        }));
       }
       case 'checks/create': {
         if (!this.can('checks')) return this.refuse(403, 'Resource not accessible by integration');
@@ -482,6 +527,21 @@ export class FakeGitHub {
         this.problems.push(`the fake does not implement ${call.operation}`);
         return this.refuse(501, `fake GitHub: ${call.operation} is not implemented`);
     }
+  }
+
+  /** One page of a list, with GitHub's `link` header when there are more (per_page default 30). */
+  private page(call: Call, items: Json[]): Reply {
+    const p = call.params;
+    const perPage = Number(p.per_page ?? 30);
+    const page = Number(p.page ?? 1);
+    const headers: Record<string, string> = {};
+    if (page * perPage < items.length) {
+      const next = new URL(`${this.url}${call.path}`);
+      for (const [k, v] of Object.entries(p)) if (!['owner', 'repo', 'issue_number', 'pull_number'].includes(k)) next.searchParams.set(k, String(v));
+      next.searchParams.set('page', String(page + 1));
+      headers.link = `<${next}>; rel="next"`;
+    }
+    return { status: 200, body: items.slice((page - 1) * perPage, page * perPage), headers };
   }
 
   /** With a git remote: the commit must be on it, and each annotated file must be in that commit. */

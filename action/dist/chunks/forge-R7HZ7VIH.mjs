@@ -1,2 +1,2 @@
 import { createRequire as __g7CreateRequire } from 'node:module'; const require = __g7CreateRequire(import.meta.url);
-import{a,b}from"./chunk-Y37DG4NE.mjs";import"./chunk-2PYAGR7Y.mjs";export{a as ForgeError,b as parseRepository};
+import{a,b}from"./chunk-ERIOVSV3.mjs";import"./chunk-2PYAGR7Y.mjs";export{a as ForgeError,b as parseRepository};

@@ -1,14 +1,14 @@
 import { createRequire as __g7CreateRequire } from 'node:module'; const require = __g7CreateRequire(import.meta.url);
-import{a as $}from"./chunk-CTGN5SUO.mjs";import{b as k}from"./chunk-WUIQPT4M.mjs";import"./chunk-PQRHRS2M.mjs";import{a as _}from"./chunk-LTUNCCK3.mjs";import{c as y}from"./chunk-7RWXW5ED.mjs";import"./chunk-Y37DG4NE.mjs";import{e as p}from"./chunk-Q4KT5GYC.mjs";import"./chunk-2PYAGR7Y.mjs";import o from"node:path";import{link as R,mkdir as x,unlink as K,writeFile as W}from"node:fs/promises";import{randomBytes as C}from"node:crypto";var b="g7-factory/g7-factory/action@main";function I(e){let t=/^([\w.-]+\/[\w.-]+)\/action@([\w./-]+)$/.exec(e.trim());if(!t)throw new Error(`an action reference looks like owner/repo/action@ref, got "${e}"`);return{local:!1,repo:t[1],ref:t[2]}}var a=e=>e.local?"./action":`${e.repo}/action@${e.ref}`,l=`      - name: the factory's App token
+import{a as $}from"./chunk-CTGN5SUO.mjs";import{b}from"./chunk-WUIQPT4M.mjs";import"./chunk-PQRHRS2M.mjs";import{a as _,b as k}from"./chunk-KK354LGI.mjs";import{c as y}from"./chunk-U55MC5HB.mjs";import"./chunk-ERIOVSV3.mjs";import{e as p}from"./chunk-Q4KT5GYC.mjs";import"./chunk-2PYAGR7Y.mjs";import s from"node:path";import{link as C,mkdir as x,unlink as K,writeFile as W}from"node:fs/promises";import{randomBytes as H}from"node:crypto";var I="g7-factory/g7-factory/action@main";function v(e){let t=/^([\w.-]+\/[\w.-]+)\/action@([\w./-]+)$/.exec(e.trim());if(!t)throw new Error(`an action reference looks like owner/repo/action@ref, got "${e}"`);return{local:!1,repo:t[1],ref:t[2]}}var u=e=>e.local?"./action":`${e.repo}/action@${e.ref}`,l=`      - name: the factory's App token
         id: app
         if: \${{ vars.G7_APP_ID != '' }}
         uses: actions/create-github-app-token@v1
         with:
           app-id: \${{ vars.G7_APP_ID }}
           private-key: \${{ secrets.G7_APP_PRIVATE_KEY }}
-`,v='      - name: outcome\n        if: always()\n        env:\n          RUN_ID: ${{ steps.g7.outputs.run-id }}\n          STATE: ${{ steps.g7.outputs.state }}\n          PASSED: ${{ steps.g7.outputs.passed }}\n          FAILED: ${{ steps.g7.outputs.failed }}\n        run: echo "run ${RUN_ID:-none} \u2192 ${STATE:-?} (${PASSED:-0} passed, ${FAILED:-0} failed)"\n',c=`          git config user.name "g7-factory[bot]"
+`,E='      - name: outcome\n        if: always()\n        env:\n          RUN_ID: ${{ steps.g7.outputs.run-id }}\n          STATE: ${{ steps.g7.outputs.state }}\n          PASSED: ${{ steps.g7.outputs.passed }}\n          FAILED: ${{ steps.g7.outputs.failed }}\n        run: echo "run ${RUN_ID:-none} \u2192 ${STATE:-?} (${PASSED:-0} passed, ${FAILED:-0} failed)"\n',c=`          git config user.name "g7-factory[bot]"
           git config user.email "g7-factory@users.noreply.github.com"
-`;function E(e){return`name: G7 factory
+`;function A(e){return`name: G7 factory
 on:
   schedule:
     # One truck per job, a few times a night (UTC), never on the hour (the hour is GitHub's busiest minute).
@@ -61,19 +61,19 @@ ${l}      - uses: actions/checkout@v4
         run: |
 ${c}      - name: g7 resume
         if: \${{ github.event_name == 'workflow_dispatch' && inputs.resume }}
-        uses: ${a(e)}
+        uses: ${u(e)}
         with:
           command: resume
       - name: g7
         id: g7
-        uses: ${a(e)}
+        uses: ${u(e)}
         with:
           command: \${{ inputs.command || 'run' }}
           truck: \${{ inputs.truck != 'next' && inputs.truck || '' }}
           lanes: \${{ inputs.lanes }}
           dry-run: \${{ inputs.dry-run || false }}
           gemini-api-key: \${{ secrets.GEMINI_API_KEY }}
-${v}`}function A(e){let t=`${l}      # The branch as it is now, not the commit that started the workflow: the prepare job pushed since.
+${E}`}function T(e){let t=`${l}      # The branch as it is now, not the commit that started the workflow: the prepare job pushed since.
       - uses: actions/checkout@v4
         with:
           ref: \${{ github.ref_name }}
@@ -114,7 +114,7 @@ jobs:
     steps:
 ${t}      - name: g7 lanes prepare
         id: g7
-        uses: ${a(e)}
+        uses: ${u(e)}
         with:
           command: prepare-lanes
           truck: \${{ inputs.truck != 'next' && inputs.truck || '' }}
@@ -132,7 +132,7 @@ ${t}      - name: g7 lanes prepare
         lane: \${{ fromJSON(needs.prepare.outputs.lanes) }}
     steps:
 ${t}      - name: g7 lanes run
-        uses: ${a(e)}
+        uses: ${u(e)}
         with:
           command: lane
           run-id: \${{ needs.prepare.outputs.run-id }}
@@ -147,26 +147,34 @@ ${t}      - name: g7 lanes run
     steps:
 ${t}      - name: g7 lanes merge
         id: g7
-        uses: ${a(e)}
+        uses: ${u(e)}
         with:
           command: merge-lanes
           run-id: \${{ needs.prepare.outputs.run-id }}
-${v}`}function T(e,t){let n=`[${t.join(", ")}]`,s=e.local?`      # The base branch's code, never the pull request's: the check must not run what it checks.
+${E}`}function q(e,t,r){let o=`[${t.join(", ")}]`,i=e.local?`      # The base branch's code, never the pull request's: the check must not run what it checks.
       - uses: actions/checkout@v4
         with:
-          ref: \${{ github.event.pull_request.base.sha }}
+          ref: \${{ github.event.pull_request.base.sha || github.event.merge_group.base_sha || github.sha }}
           persist-credentials: false
           sparse-checkout: action
 `:"";return`name: AI policy
-# block-coreloop-auto-merge: a coreloop pull request is merged by a person, never automatically. Make this
-# job a required status check of the default branch (.github/rulesets/main.json does).
+# block-coreloop-auto-merge: a coreloop pull request is merged by a person, never automatically. The required
+# check (.github/rulesets/main.json) is the job named block-coreloop-auto-merge: the pull_request_target half,
+# which runs the base branch's workflow with a token that can write even for a fork's pull request, and the
+# merge_group run in a merge queue. The pull_request half runs the pull request's own copy of this file, so
+# it is named apart and only reports; both halves decide the same, whichever runs last.
 on:
   pull_request:
-    types: ${n}
-  # pull_request_target runs with a token that can write even for a pull request from a fork, and runs the
-  # base branch's workflow: the check cannot be switched off by the pull request it checks.
+    types: ${o}
   pull_request_target:
-    types: ${n}
+    types: ${o}
+  # A merge queue waits for its required checks on the queue's commit.
+  merge_group:
+    types: [checks_requested]
+  # Auto-merge or a label put on by another workflow's GITHUB_TOKEN starts no workflow: the sweep finds it.
+  schedule:
+    - cron: '${r}'
+  workflow_dispatch:
 permissions:
   contents: read
   pull-requests: write # remove the label, turn auto-merge off
@@ -174,14 +182,15 @@ permissions:
 jobs:
   # No job-level \`if:\`, on purpose: a skipped job counts as a passing required check. The action decides.
   block-coreloop-auto-merge:
+    name: \${{ github.event_name == 'pull_request' && 'block-coreloop-auto-merge (pull request copy)' || 'block-coreloop-auto-merge' }}
     runs-on: ubuntu-latest
     timeout-minutes: 5
     steps:
-${s}      - uses: ${a(e)}
+${i}      - uses: ${u(e)}
         with:
           command: policy
           github-token: \${{ github.token }}
-`}function D(e){let t=e.local?"./bin/g7.mjs":"node .g7/bin/g7.mjs",s=`      - uses: actions/setup-node@v4
+`}function D(e){let t=e.local?"./bin/g7.mjs":"node .g7/bin/g7.mjs",o=`      - uses: actions/setup-node@v4
         with:
           node-version: 24
 ${e.local?`      - run: npm ci --no-audit --no-fund
@@ -228,7 +237,7 @@ ${l}      - uses: actions/checkout@v4
         with:
           fetch-depth: 0
           token: \${{ steps.app.outputs.token || github.token }}
-${s}      # GitHub's coreloop pull requests: one closed without merging is not proposed again. --open-prs does
+${o}      # GitHub's coreloop pull requests: one closed without merging is not proposed again. --open-prs does
       # nothing until \`g7 coreloop status\` says tier 2; from then on it promotes each Guide candidate as a
       # dispatched promote would (reproduction check, branch, draft pull request).
       - name: g7 coreloop pattern
@@ -254,7 +263,7 @@ ${l}      - uses: actions/checkout@v4
         with:
           fetch-depth: 0
           token: \${{ steps.app.outputs.token || secrets.G7_PR_TOKEN || github.token }}
-${s}      # The reproduction check replays recorded cases (arm B with the change) through Gemini; then g7 pushes the
+${o}      # The reproduction check replays recorded cases (arm B with the change) through Gemini; then g7 pushes the
       # skill/docstring-* branch and opens the draft pull request itself. A Caveat (cx-\u2026) goes through refine.
       - name: g7 coreloop promote (or refine)
         env:
@@ -265,15 +274,15 @@ ${s}      # The reproduction check replays recorded cases (arm B with the change
         run: |
 ${c}          case "$ID" in cx-*) phase=refine ;; *) phase=promote ;; esac
           ${t} coreloop "$phase" --candidate "$CANDIDATE" --id "$ID" --confirm
-`}function N(e,t){let n={name:"main: people merge, the factory pushes evidence",target:"branch",enforcement:"active",conditions:{ref_name:{include:["~DEFAULT_BRANCH"],exclude:[]}},bypass_actors:[{actor_id:e,actor_type:"Integration",bypass_mode:"always"}],rules:[{type:"deletion"},{type:"non_fast_forward"},{type:"pull_request",parameters:{required_approving_review_count:1,require_code_owner_review:!0,dismiss_stale_reviews_on_push:!0,require_last_push_approval:!1,required_review_thread_resolution:!1}},{type:"required_status_checks",parameters:{strict_required_status_checks_policy:!1,required_status_checks:t.map(s=>({context:s}))}}]};return JSON.stringify(n,null,2)+`
+`}function N(e,t){let r={name:"main: people merge, the factory pushes evidence",target:"branch",enforcement:"active",conditions:{ref_name:{include:["~DEFAULT_BRANCH"],exclude:[]}},bypass_actors:[{actor_id:e,actor_type:"Integration",bypass_mode:"always"}],rules:[{type:"deletion"},{type:"non_fast_forward"},{type:"pull_request",parameters:{required_approving_review_count:1,require_code_owner_review:!0,dismiss_stale_reviews_on_push:!0,require_last_push_approval:!1,required_review_thread_resolution:!1}},{type:"required_status_checks",parameters:{strict_required_status_checks_policy:!1,required_status_checks:t.map(o=>({context:o}))}}]};return JSON.stringify(r,null,2)+`
 `}function O(e){return JSON.stringify({required_status_checks:{strict:!0,contexts:e},enforce_admins:!1,required_pull_request_reviews:{required_approving_review_count:1,require_code_owner_reviews:!0,dismiss_stale_reviews:!0},restrictions:null,allow_force_pushes:!1,allow_deletions:!1},null,2)+`
-`}function G(e){return`# Every change needs a review by an owner (the ruleset requires code-owner review); the skill docstrings
+`}function P(e){return`# Every change needs a review by an owner (the ruleset requires code-owner review); the skill docstrings
 # the worker is prompted with, and the factory's rules, most of all.
 *             ${e}
 /ssot/skills/ ${e}
 /ssot/rules/  ${e}
 /.github/     ${e}
-`}var H=`# G7 Factory configuration. Paths are relative to the repository root (the folder holding ssot/).
+`}var Y=`# G7 Factory configuration. Paths are relative to the repository root (the folder holding ssot/).
 library: { root: library }            # the library SCAN reads; may live outside the repository
 models: { LOW: gemini-2.5-flash-lite, MID: gemini-2.5-flash, HIGH: gemini-2.5-pro }
 limits: { rpm: 60, tpm: 1000000, timeout_s: 120 }
@@ -284,14 +293,14 @@ prices_per_mtok:
   gemini-2.5-pro: { in: 1.25, out: 10.00 }
 taxonomy: ssot/rules/tags.yaml
 git: { commit: true, push: false }
-`,Y=`# Offline tagger rules: a chunk gets a tag when any of its patterns match (case-insensitive).
+`,M=`# Offline tagger rules: a chunk gets a tag when any of its patterns match (case-insensitive).
 tags:
   - name: todo
     keywords: [TODO, FIXME]
   - name: money
     regex: ['\\\\$\\\\s?\\\\d']
     strike: true
-`,P=["block-coreloop-auto-merge"];async function M(e,t){await x(o.dirname(e),{recursive:!0});let n=`${e}.tmp-${C(4).toString("hex")}`;await W(n,t);try{return await R(n,e),!0}catch(s){if(s.code==="EEXIST")return!1;throw s}finally{await K(n)}}async function U(e){return y((await e.run(["remote","get-url","origin"],{allowFail:!0})).stdout)}async function te(e,t,n,s={}){let u;try{u=I(s.action??b)}catch(i){throw new p(`--action: ${i.message}`)}if(s.appId!==void 0&&!/^\d+$/.test(s.appId))throw new p(`--app-id is the App's numeric ID (its settings page shows it), got "${s.appId}"`);if(s.owner!==void 0&&!/^@[\w.-]+(\/[\w.-]+)?$|^[^@\s]+@[^@\s]+$/.test(s.owner))throw new p(`--owner is @user, @org/team or an e-mail address, got "${s.owner}"`);let f=new k(e.repoRoot),h=await f.isRepo()?await U(f):void 0,d=s.owner??(h?`@${h.split("/")[0]}`:void 0),g=s.appId?Number(s.appId):0,q=[e.plansDir,e.packsDir,e.packetsDir,e.runsDir,e.stateDir,e.reworkDir,e.libraryIndexDir,e.skillsDir,o.join(e.ssotDir,"rules"),o.join(e.auditDir,"ai-ask")];for(let i of q)await x(i,{recursive:!0});let r=o.join(e.repoRoot,".github"),j=[[e.factoryFile,H],[o.join(e.ssotDir,"rules","tags.yaml"),Y],[o.join(e.ssotDir,".gitignore"),`# Written and read by g7 alone.
+`,G=["block-coreloop-auto-merge"];async function U(e,t){await x(s.dirname(e),{recursive:!0});let r=`${e}.tmp-${H(4).toString("hex")}`;await W(r,t);try{return await C(r,e),!0}catch(o){if(o.code==="EEXIST")return!1;throw o}finally{await K(r)}}async function L(e){return y((await e.run(["remote","get-url","origin"],{allowFail:!0})).stdout)}async function oe(e,t,r,o={}){let i;try{i=v(o.action??I)}catch(a){throw new p(`--action: ${a.message}`)}if(o.appId!==void 0&&!/^\d+$/.test(o.appId))throw new p(`--app-id is the App's numeric ID (its settings page shows it), got "${o.appId}"`);if(o.owner!==void 0&&!/^@[\w.-]+(\/[\w.-]+)?$|^[^@\s]+@[^@\s]+$/.test(o.owner))throw new p(`--owner is @user, @org/team or an e-mail address, got "${o.owner}"`);let f=new b(e.repoRoot),h=await f.isRepo()?await L(f):void 0,d=o.owner??(h?`@${h.split("/")[0]}`:void 0),g=o.appId?Number(o.appId):0,j=[e.plansDir,e.packsDir,e.packetsDir,e.runsDir,e.stateDir,e.reworkDir,e.libraryIndexDir,e.skillsDir,s.join(e.ssotDir,"rules"),s.join(e.auditDir,"ai-ask")];for(let a of j)await x(a,{recursive:!0});let n=s.join(e.repoRoot,".github"),S=[[e.factoryFile,Y],[s.join(e.ssotDir,"rules","tags.yaml"),M],[s.join(e.ssotDir,".gitignore"),`# Written and read by g7 alone.
 state/run.lock
 *.tmp-*
-`],[o.join(r,"workflows","factory.yml"),E(u)],[o.join(r,"workflows","factory-lanes.yml"),A(u)],[o.join(r,"workflows","ai-policy.yml"),T(u,_)],[o.join(r,"workflows","coreloop.yml"),D(u)],[o.join(r,"CODEOWNERS"),G(d??"@OWNER")],[o.join(r,"rulesets","main.json"),N(g,P)],[o.join(r,"branch-protection.json"),O(P)]];for(let[i,S]of j)t.out(await M(i,S)?`created ${n(i)}`:`kept    ${n(i)} (exists)`);let m=h??"OWNER/REPO",w=n(o.join(r,"rulesets","main.json"));return t.out(""),t.out("one-time settings on GitHub (a repository admin):"),t.out('  1. Secret GEMINI_API_KEY (Settings \u2192 Secrets and variables \u2192 Actions). Without it the offline worker runs and model cards stop with "no key".'),t.out(`  2. The factory's GitHub App (Contents, Checks, Pull requests, Issues: read and write), installed on ${m}; variable G7_APP_ID = its App ID, secret G7_APP_PRIVATE_KEY = a private key of it.`),t.out("     It pushes the evidence past protection (GITHUB_TOKEN cannot be a bypass actor) and opens coreloop pull requests that start CI."),t.out(`  3. The ruleset: ${g?"":`put the App ID in bypass_actors[0].actor_id of ${w} (or run g7 init --app-id ID before it exists), then `}gh api -X POST repos/${m}/rulesets --input ${w}`),t.out(`     (a repository without rulesets: gh api -X PUT repos/${m}/branches/main/protection --input ${n(o.join(r,"branch-protection.json"))}; the factory cannot push past it)`),t.out(`  4. CODEOWNERS: ${d?`${d} owns everything; change it if reviews belong to a team`:"replace @OWNER with the people or team who review (no GitHub remote to take it from)"}.`),t.out(`then: write a day plan in ${n(e.plansDir)}/dayplan_YYYYMMDD.yaml, g7 plan compile it, commit, push; the nightly workflow runs from there`),$.OK}export{te as initSsot};
+`],[s.join(n,"workflows","factory.yml"),A(i)],[s.join(n,"workflows","factory-lanes.yml"),T(i)],[s.join(n,"workflows","ai-policy.yml"),q(i,_,k)],[s.join(n,"workflows","coreloop.yml"),D(i)],[s.join(n,"CODEOWNERS"),P(d??"@OWNER")],[s.join(n,"rulesets","main.json"),N(g,G)],[s.join(n,"branch-protection.json"),O(G)]];for(let[a,R]of S)t.out(await U(a,R)?`created ${r(a)}`:`kept    ${r(a)} (exists)`);let m=h??"OWNER/REPO",w=r(s.join(n,"rulesets","main.json"));return t.out(""),t.out("one-time settings on GitHub (a repository admin):"),t.out('  1. Secret GEMINI_API_KEY (Settings \u2192 Secrets and variables \u2192 Actions). Without it the offline worker runs and model cards stop with "no key".'),t.out(`  2. The factory's GitHub App (Contents, Checks, Pull requests, Issues: read and write), installed on ${m}; variable G7_APP_ID = its App ID, secret G7_APP_PRIVATE_KEY = a private key of it.`),t.out("     It pushes the evidence past protection (GITHUB_TOKEN cannot be a bypass actor) and opens coreloop pull requests that start CI."),t.out(`  3. The ruleset: ${g?"":`put the App ID in bypass_actors[0].actor_id of ${w} (or run g7 init --app-id ID before it exists), then `}gh api -X POST repos/${m}/rulesets --input ${w}`),t.out(`     (a repository without rulesets: gh api -X PUT repos/${m}/branches/main/protection --input ${r(s.join(n,"branch-protection.json"))}; the factory cannot push past it)`),t.out(`  4. CODEOWNERS: ${d?`${d} owns everything; change it if reviews belong to a team`:"replace @OWNER with the people or team who review (no GitHub remote to take it from)"}.`),t.out(`then: write a day plan in ${r(e.plansDir)}/dayplan_YYYYMMDD.yaml, g7 plan compile it, commit, push; the nightly workflow runs from there`),$.OK}export{oe as initSsot};
