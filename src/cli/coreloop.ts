@@ -72,20 +72,25 @@ async function mine(c: Ctx, kind: 'pattern' | 'refine', since: string, run: (dep
   const window = windowFrom(since, c.now);
   const h = await history(c);
   const known = await knownCandidates(c.layout.auditDir, c.layout.repoRoot, h);
-  const { file, dropped } = await run({ auditDir: c.layout.auditDir, window, now: c.now.toISOString(), skills: config.skills, known, display });
-  for (const d of dropped) c.io.err(`note: candidate ${d.key}: ${d.reason}`);
+  const mined = await run({ auditDir: c.layout.auditDir, window, now: c.now.toISOString(), skills: config.skills, known, display });
+  for (const d of mined.dropped) c.io.err(`note: candidate ${d.key}: ${d.reason}`);
   const out = outputFiles(c.layout.auditDir, kind, c.now.toISOString().slice(0, 10));
-  await writeCandidates(file, out, display);
-  if (c.json) c.io.out(JSON.stringify({ candidates: display(out.json), draft: display(out.draft), found: file.candidates.length, skipped: file.skipped.length, scanned: file.scanned }));
+  const file = await writeCandidates(mined.file, out, display);
+  // What this run found (decided candidates were skipped), under the ids the merged file gives them.
+  const idOf = new Map(file.candidates.map((x) => [x.key, x.id]));
+  const fresh = mined.file.candidates.map((x) => ({ ...x, id: idOf.get(x.key) ?? x.id }));
+  const kept = file.candidates.length - fresh.length;
+  if (c.json) c.io.out(JSON.stringify({ candidates: display(out.json), draft: display(out.draft), found: fresh.length, skipped: file.skipped.length, kept, scanned: file.scanned }));
   else {
     const s = file.scanned;
     c.io.out(`${kind}: ${s.records} records in ${s.files} file(s) since ${window.since.slice(0, 16)}Z${s.invalid ? ` (${s.invalid} unreadable lines)` : ''}`);
-    for (const cand of file.candidates) c.io.out(`  ${cand.id}  ${cand.action === 'retire' ? `retire ${cand.bullet.id}` : cand.section.padEnd(7)}  ${cand.target ?? '(no skill)'}  ${cand.evidence.records} records: ${cand.bullet.text.slice(0, 90)}`);
-    if (file.candidates.length === 0) c.io.out('  no candidates');
+    for (const cand of fresh) c.io.out(`  ${cand.id}  ${cand.action === 'retire' ? `retire ${cand.bullet.id}` : cand.section.padEnd(7)}  ${cand.target ?? '(no skill)'}  ${cand.evidence.records} records: ${cand.bullet.text.slice(0, 90)}`);
+    if (fresh.length === 0) c.io.out('  no candidates');
     if (file.skipped.length) c.io.out(`  ${file.skipped.length} found again but already decided (rejected, merged or on a branch)`);
+    if (kept > 0) c.io.out(`  ${kept} candidate(s) of an earlier run today kept in the file as they were`);
     c.io.out(`wrote ${display(out.json)} and ${display(out.draft)} (read the draft; nothing else changed)`);
   }
-  const guide = file.candidates.filter((x) => x.action === 'append' && x.section === 'Guide' && x.target).map((x) => x.id);
+  const guide = fresh.filter((x) => x.action === 'append' && x.section === 'Guide' && x.target).map((x) => x.id);
   return { code: EXIT.OK, file: out.json, guide, gate: stabilityGate(h, c.now) };
 }
 
@@ -118,7 +123,7 @@ async function apply(c: Ctx, phase: 'R' | 'F', opts: { candidate: string; id: st
   let r;
   try {
     r = await promoteCandidate(
-      { repoRoot: c.layout.repoRoot, git, env: process.env, now: c.now.toISOString(), reproduction: await replay(c, opts.repeats), allowUnreplayed: !opts.replay, pullRequests: opts.confirm ? await pullRequests(git) : { openDraft: async () => ({ notOpened: 'dry run' }) } },
+      { repoRoot: c.layout.repoRoot, git, env: process.env, now: c.now.toISOString(), reproduction: await replay(c, opts.repeats), allowUnreplayed: !opts.replay, evidenceDir: path.relative(c.layout.repoRoot, path.join(c.layout.auditDir, 'reproductions')), pullRequests: opts.confirm ? await pullRequests(git) : { openDraft: async () => ({ notOpened: 'dry run' }) } },
       cand, shown, phase, opts.confirm === true,
     );
   } catch (err) {

@@ -5,7 +5,7 @@
  */
 export interface WorkCard {
   /**
-   * L{lane}_{TYPE}_{NNNNNN}; stable across recompiles of the same plan.
+   * L{lane}_{TYPE}_{NNNNNN}, or eight digits past the 99,999th card of an entry (L{lane}_{TYPE}_{E}{NNNNNNN}); stable across recompiles of the same plan.
    */
   id: string;
   lane: number;

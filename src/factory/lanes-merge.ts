@@ -14,7 +14,7 @@ import { appendJournal, readDay, readJournalDay, readJournalFile, readRunResults
 import { laneLayout, packetFile, type Layout } from '../ssot/layout.js';
 import { toRepoPath } from '../ssot/paths.js';
 import { fileExists } from '../plan/backlog.js';
-import { STRIKE_LIST } from '../executors/tag.js';
+import { STRIKE_LIST, appendStrikes, strikeKeyOf } from '../ssot/strike-list.js';
 import { readPacket } from '../truck/packets.js';
 import { EvidenceLedger, runDir, writeRunEvidence } from './evidence.js';
 import { readState, writeState } from './state.js';
@@ -63,22 +63,12 @@ async function foldLines(from: string, to: string): Promise<number> {
 
 /** Appends the strike candidates of `from` whose chunk (`key`) the strike list does not hold yet. */
 async function foldStrikes(from: string, to: string): Promise<number> {
-  const keyOf = (t: string) => {
-    try {
-      return (JSON.parse(t) as { key?: string }).key;
-    } catch {
-      return undefined; // a torn tail
-    }
-  };
-  const have = new Set<string>();
-  if (await fileExists(to)) await forEachLine(to, (t) => void (t.trim() && have.add(keyOf(t) ?? t)));
-  const add: string[] = [];
+  const lines: { key: string; text: string }[] = [];
   await forEachLine(from, (t) => {
-    const key = t.trim() ? keyOf(t) : undefined;
-    if (key !== undefined && !have.has(key)) (have.add(key), add.push(t));
+    const key = t.trim() ? strikeKeyOf(t) : undefined; // undefined: a torn tail
+    if (key !== undefined) lines.push({ key, text: t });
   });
-  if (add.length) await appendLines(to, add);
-  return add.length;
+  return (await appendStrikes(to, lines)).length;
 }
 
 /** Adds a lane's spend to the night's, once (the spend file remembers which lane parts it holds). */

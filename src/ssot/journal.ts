@@ -49,18 +49,6 @@ export async function journalFilesOf(layout: Layout, day: string): Promise<strin
 
 // ---- appends -------------------------------------------------------------------------------------------
 
-const touched = new Set<string>();
-
-/**
- * The journal files this process appended to, made or removed (the old single file, once split) since the
- * last call: what a checkpoint stages by name.
- */
-export function takeJournalTouched(): string[] {
-  const out = [...touched];
-  touched.clear();
-  return out;
-}
-
 /** Appends events; each goes to the journal of its own day (a lane's to the lane's part). */
 export async function appendJournal(layout: Layout, events: JournalEvent[]): Promise<void> {
   if (events.length === 0) return;
@@ -70,7 +58,6 @@ export async function appendJournal(layout: Layout, events: JournalEvent[]): Pro
     await repairTornTail(layout.lane.journal);
     faultTornAppend(layout.lane.journal, lines.join('\n') + '\n');
     await appendLines(layout.lane.journal, lines);
-    touched.add(layout.lane.journal);
     return;
   }
   const legacy = legacyJournalFile(layout);
@@ -78,8 +65,6 @@ export async function appendJournal(layout: Layout, events: JournalEvent[]): Pro
     const shown = path.relative(layout.repoRoot, legacy);
     await migrateLegacyJournal(layout, legacy, shown, async (onLine) => void (await parseRange(legacy, shown, 0, (await stat(legacy)).size, 0, (e, _line, text) => onLine(e.day, text))));
     parsed.delete(legacy);
-    touched.add(legacy);
-    for (const n of await readdir(layout.journalDir)) touched.add(path.join(layout.journalDir, n));
   }
   const byDay = new Map<string, string[]>();
   for (const e of events) byDay.set(e.day, [...(byDay.get(e.day) ?? []), JSON.stringify(e)]);
@@ -87,7 +72,7 @@ export async function appendJournal(layout: Layout, events: JournalEvent[]): Pro
     const base = journalDayFile(layout, day);
     const parts = await rollingParts(base);
     await repairTornTail(rollingPart(base, Math.max(1, parts.length)));
-    for (const f of await appendRolling(base, lines, { beforeWrite: faultTornAppend })) touched.add(f);
+    await appendRolling(base, lines, { beforeWrite: faultTornAppend });
   }
 }
 

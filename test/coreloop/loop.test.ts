@@ -57,12 +57,18 @@ describe('coreloop through the CLI, on a real git repository', () => {
     const commit = (await git.run(['log', '-1', '--format=%s%n%(trailers:only)', branch])).stdout;
     expect(commit).toMatch(/^\[CORELOOP-R\] TAG\.md Guide: /);
     expect(commit).toContain(`G7-Candidate: ${id}`);
-    expect((await git.run(['diff', '--name-only', `main..${branch}`])).stdout.trim()).toBe(TAG);
+    // The commit carries the skill change and the evidence it cites: the candidate and the reproduction table.
+    const evidence = `ssot/audit/reproductions/${today()}-${cands.candidates[0].key}.json`;
+    expect((await git.run(['diff', '--name-only', `main..${branch}`])).stdout.trim().split('\n').sort()).toEqual([evidence, TAG].sort());
+    const carried = JSON.parse((await git.run(['show', `${branch}:${evidence}`])).stdout);
+    expect(carried).toMatchObject({ candidate_file: expect.stringContaining('candidates.json'), candidate: { id, key: cands.candidates[0].key, bullet: cands.candidates[0].bullet }, reproduction: { ran: false } });
     // Again: nothing new.
     expect((await repo.g7('coreloop', 'promote', '--candidate', file, '--id', id, '--confirm', '--no-replay')).out).toContain('already committed on branch');
     // Mined again while the branch is open: not proposed again.
     const again = await repo.g7('--json', 'coreloop', 'pattern');
-    expect(JSON.parse(again.out)).toMatchObject({ found: 0, skipped: 1 });
+    expect(JSON.parse(again.out)).toMatchObject({ found: 0, skipped: 1, kept: 1 });
+    // The file the pull request cites was merged into, not overwritten: the candidate is still there as it was.
+    expect(JSON.parse(await readFile(file, 'utf8')).candidates).toEqual(cands.candidates);
 
     await git.run(['checkout', '-q', branch]);
     const changed = await readFile(path.join(repo.root, TAG));

@@ -1,2 +1,0 @@
-import { createRequire as __g7CreateRequire } from 'node:module'; const require = __g7CreateRequire(import.meta.url);
-import{a,b,c,d}from"./chunk-XLGKZ3ZU.mjs";import"./chunk-KJXWUHDN.mjs";import"./chunk-LP6G4X7L.mjs";import"./chunk-4KFM3JPT.mjs";import"./chunk-UYGRN43V.mjs";import"./chunk-OMTOMJEE.mjs";import"./chunk-6NPPP7T4.mjs";import"./chunk-3JKCUYTI.mjs";import"./chunk-72W5J42C.mjs";import"./chunk-Q4KT5GYC.mjs";import"./chunk-2PYAGR7Y.mjs";export{b as DEFAULT_ACCEPT,a as MAX_PLAN_LINES,d as compileDayPlan,c as readDayPlan};
