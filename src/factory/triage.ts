@@ -1,17 +1,10 @@
 // Failure triage: every failure lands in exactly one of IMPORT, PATH, SCHEMA, TEST, API, with a flag
 // saying whether waiting could fix it (transient).
-import { G7Error, type TriageClass } from '../contracts/errors.js';
+import { G7Error } from '../contracts/errors.js';
 import type { RuleResult } from '../contracts/types.gen.js';
+import type { Triage } from '../ssot/rework-pack.js';
 
-export interface Triage {
-  class: TriageClass;
-  transient: boolean;
-  reason: string;
-  /** ISO time before which a transient cause will not have cleared (from G7Error.retryAfter). */
-  retry_after?: string;
-  /** What a person should set or fix, when the cause says so (the error's hint). */
-  hint?: string;
-}
+export type { Triage };
 
 const IMPORT_RE = /Cannot find (module|package)|ERR_MODULE_NOT_FOUND|ModuleNotFoundError|ImportError|No module named|cannot find -l|unresolved import|could not resolve dependency/i;
 const PATH_RE = /ENOENT|ENOTDIR|No such file or directory|does not exist|not found: .*\//i;

@@ -62,7 +62,7 @@ describe('coreloop end to end on the fakes', () => {
     open.push(gemini);
     const { f, remote, gh, env, day } = await night(gemini);
 
-    gh.expect('pulls/list', { state: 'all' }); // what was decided on GitHub already
+    gh.expect('search/issues-and-pull-requests', { q: 'repo:g7-factory/factory is:pr head:skill/docstring-' }); // what was decided on GitHub already
     const p = await g7Process(f.root, ['--json', 'coreloop', 'pattern'], env);
     expect(p.code, p.err).toBe(0);
     const file = path.join(f.ssot, 'audit', 'candidates', `${day}-candidates.json`);
@@ -122,12 +122,12 @@ describe('coreloop end to end on the fakes', () => {
     expect((await g7Process(f.root, ['coreloop', 'verify', '--candidate', file, '--id', bad.id], env)).code).toBe(6);
 
     // GitHub's side in status; a pull request closed without merging is a person's no: not proposed again.
-    gh.expect('pulls/list', { state: 'all' });
+    gh.expect('search/issues-and-pull-requests', { q: 'repo:g7-factory/factory is:pr head:skill/docstring-' });
     const status = await g7Process(f.root, ['coreloop', 'status'], env);
     expect(status.out).toContain('R promote   0 merged, 1 open (skill/docstring-* branches and draft PRs), 0 candidate(s) rejected, 0 PR(s) closed without merging');
     expect(status.out).toContain('forge       GitHub consulted: 1 open and 0 closed coreloop PR(s) seen');
     Object.assign(gh.pull(1)!, { state: 'closed', closed_at: new Date().toISOString() });
-    gh.expect('pulls/list', { state: 'all' });
+    gh.expect('search/issues-and-pull-requests', { q: 'repo:g7-factory/factory is:pr head:skill/docstring-' });
     const again = await g7Process(f.root, ['--json', 'coreloop', 'pattern'], env);
     gh.verify();
     const after = JSON.parse(await readFile(file, 'utf8'));
@@ -149,7 +149,7 @@ describe('coreloop end to end on the fakes', () => {
     // Lane 3's accept rule cannot hold: its first card fails, is reworked, fails again (FAIL_STOP).
     const plan = cards().map((c) => (c.id.startsWith('L3_') ? { ...c, accept: `lines>=999:${c.output}` } : c));
     const { f, gh, env, day } = await night(gemini, plan, 4);
-    gh.expect('pulls/list', { state: 'all' });
+    gh.expect('search/issues-and-pull-requests', { q: 'repo:g7-factory/factory is:pr head:skill/docstring-' });
     const r = await g7Process(f.root, ['coreloop', 'refine'], env);
     expect(r.code, r.err).toBe(0);
     const file = path.join(f.ssot, 'audit', 'counterexamples', `${day}-counterexamples.json`);
@@ -174,7 +174,7 @@ describe('coreloop end to end on the fakes', () => {
     const gemini = await fakeGemini({ keys: [KEY] });
     open.push(gemini);
     const { f, remote, gh, env, day } = await night(gemini, cards(), 0, { permissions: { pull_requests: 'read', issues: 'read' } });
-    gh.expect('pulls/list', { state: 'all' });
+    gh.expect('search/issues-and-pull-requests', { q: 'repo:g7-factory/factory is:pr head:skill/docstring-' });
     await g7Process(f.root, ['coreloop', 'pattern'], env);
     const file = path.join(f.ssot, 'audit', 'candidates', `${day}-candidates.json`);
     const cand = JSON.parse(await readFile(file, 'utf8')).candidates[0];
@@ -201,7 +201,7 @@ describe('coreloop end to end on the fakes', () => {
     open.push(gemini);
     const { f, gh, env } = await night(gemini);
     await gitAsync(f.root, 'push', '-q', 'origin', 'main');
-    gh.expect('pulls/list', { state: 'all' });
+    gh.expect('search/issues-and-pull-requests', { q: 'repo:g7-factory/factory is:pr head:skill/docstring-' });
     const below = await g7Process(f.root, ['coreloop', 'pattern', '--open-prs'], env);
     gh.verify();
     expect(below.code, below.err).toBe(0);
@@ -209,7 +209,7 @@ describe('coreloop end to end on the fakes', () => {
     // Thirty clean Guide merges on GitHub, the first 60 days ago, no revert, no shape regression: tier 2.
     for (let n = 1; n <= 30; n++)
       gh.addPullRequest({ number: n, title: `[CORELOOP-R] TAG.md Guide ${n}`, head: `skill/docstring-tag-old-${n}`, state: 'closed', merged_at: new Date(Date.now() - (61 - n) * 86400e3).toISOString(), body: pullMarker({ phase: 'R', key: `old${String(n).padStart(13, '0')}`, bullet: `G-${String(n).padStart(8, '0')}`, engine: 'tag', axis: 'old', action: 'append', target: 'ssot/skills/TAG.md' }) });
-    gh.expect('pulls/list', { state: 'all' }).expect('pulls/create', { draft: true }).expect('issues/add-labels', { labels: ['coreloop'] }).expect('pulls/create', { draft: true }).expect('issues/add-labels', { labels: ['coreloop'] });
+    gh.expect('search/issues-and-pull-requests', { q: 'repo:g7-factory/factory is:pr head:skill/docstring-' }).expect('pulls/create', { draft: true }).expect('issues/add-labels', { labels: ['coreloop'] }).expect('pulls/create', { draft: true }).expect('issues/add-labels', { labels: ['coreloop'] });
     const at2 = await g7Process(f.root, ['coreloop', 'pattern', '--open-prs'], env);
     expect(at2.code, at2.err).toBe(0);
     gh.verify();
