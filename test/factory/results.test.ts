@@ -41,7 +41,7 @@ describe('a card cut by a signal is never a PASS', () => {
       expect(await exited, out).toBe(signal === 'SIGINT' ? 130 : 143);
       expect(out).toMatch(new RegExp(`L3_TEST_000001 attempt 1 cancelled by ${signal}: not a result`));
       expect(out).not.toMatch(/L3_TEST_000001 PASS/);
-      const result = JSON.parse(await readFile(path.join(f.ssot, 'runs/run_0001/cards/001_L3_TEST_000001/attempt-1/result.json'), 'utf8'));
+      const result = JSON.parse(await readFile(path.join(f.ssot, 'runs/run_0001/cards/001_L3_TEST_000001/attempt-1.json'), 'utf8'));
       expect(result).toMatchObject({ pass: false, exit: 137 });
       expect(await allResults(f)).not.toContainEqual(expect.objectContaining({ id: 'L3_TEST_000001', status: 'PASS' }));
       const status = await g7Process(f.root, ['status']);
