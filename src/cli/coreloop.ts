@@ -104,6 +104,15 @@ async function replay(c: Ctx, repeats: number) {
   return replayCheck({ auditDir: c.layout.auditDir, cacheDir: path.join(c.layout.stateDir, 'cache'), worker, repeats, window: windowFrom('90d', c.now), display });
 }
 
+/** Says it on stderr, and on a runner also as a job-log warning and in the step summary. */
+async function warnOnRunner(c: Ctx, note: string): Promise<void> {
+  c.io.err(`g7: ${note}`);
+  if (process.env.GITHUB_ACTIONS !== 'true') return;
+  c.io.out(`::warning title=coreloop pull request::${note.replace(/%/g, '%25').replace(/\r/g, '%0D').replace(/\n/g, '%0A')}`);
+  const summary = process.env.GITHUB_STEP_SUMMARY;
+  if (summary) await (await import('node:fs/promises')).appendFile(summary, `> [!WARNING]\n> ${note}\n\n`);
+}
+
 /** Draft pull requests through GitHub when there is a token and a GitHub repository; otherwise the branch stays local. */
 async function pullRequests(git: Git) {
   const { pullRequestsNotAvailable } = await import('../coreloop/promote.js');
@@ -111,7 +120,8 @@ async function pullRequests(git: Git) {
   const forge = await forgeFor(git);
   if (typeof forge === 'string') return pullRequestsNotAvailable(forge);
   const { forgePullRequests } = await import('../coreloop/pulls.js');
-  return forgePullRequests(git, forge);
+  // The coreloop workflow says which token it fell back to: a pull request opened with GITHUB_TOKEN starts no checks.
+  return forgePullRequests(git, forge, { workflowToken: process.env.G7_TOKEN_SOURCE === 'github-token' });
 }
 
 async function apply(c: Ctx, phase: 'R' | 'F', opts: { candidate: string; id: string; confirm?: boolean; repeats: number; replay: boolean }): Promise<number> {
@@ -154,7 +164,7 @@ async function apply(c: Ctx, phase: 'R' | 'F', opts: { candidate: string; id: st
     c.io.out(`committed ${r.commit!.slice(0, 10)} on branch ${r.branch}: ${r.pr.title}`);
     c.io.out(`your checked-out branch and working tree are unchanged`);
     c.io.out(r.prResult && 'url' in r.prResult ? `draft PR: ${r.prResult.url}` : `draft PR not opened: ${(r.prResult as { notOpened: string }).notOpened}`);
-    if (r.prResult && 'note' in r.prResult && r.prResult.note) c.io.err(`g7: ${r.prResult.note}`);
+    if (r.prResult && 'note' in r.prResult && r.prResult.note) await warnOnRunner(c, r.prResult.note);
   }
   // Tried and refused (the push, or GitHub): committed here, not there, like a truck's unpushed evidence.
   return r.prResult && 'failed' in r.prResult && r.prResult.failed ? EXIT.UNPUSHED : EXIT.OK;

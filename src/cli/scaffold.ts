@@ -305,6 +305,8 @@ ${setup}      # GitHub's coreloop pull requests: one closed without merging is n
         env:
           GEMINI_API_KEY: \${{ secrets.GEMINI_API_KEY }}
           GITHUB_TOKEN: \${{ steps.app.outputs.token || secrets.G7_PR_TOKEN || github.token }}
+          # Which of the three it is: a pull request opened with GITHUB_TOKEN starts no checks, and g7 warns.
+          G7_TOKEN_SOURCE: \${{ steps.app.outputs.token && 'app' || secrets.G7_PR_TOKEN && 'pat' || 'github-token' }}
         run: |
 ${IDENTITY}          ${g7} coreloop pattern --since 30d --min-repeat 3 --min-unique-questions 3 --min-chunk-len 400 --sanitize --open-prs
       - name: commit the candidates
@@ -332,6 +334,8 @@ ${setup}      # The reproduction check replays recorded cases (arm B with the ch
           ID: \${{ inputs.id }}
           GEMINI_API_KEY: \${{ secrets.GEMINI_API_KEY }}
           GITHUB_TOKEN: \${{ steps.app.outputs.token || secrets.G7_PR_TOKEN || github.token }}
+          # Which of the three it is: a pull request opened with GITHUB_TOKEN starts no checks, and g7 warns.
+          G7_TOKEN_SOURCE: \${{ steps.app.outputs.token && 'app' || secrets.G7_PR_TOKEN && 'pat' || 'github-token' }}
         run: |
 ${IDENTITY}          case "$ID" in cx-*) phase=refine ;; *) phase=promote ;; esac
           ${g7} coreloop "$phase" --candidate "$CANDIDATE" --id "$ID" --confirm

@@ -11,12 +11,27 @@ import type { PullRequests } from './promote.js';
 /** GitHub's limit on a pull request body; a longer one is cut with a note (the table goes first). */
 const BODY_LIMIT = 65_536;
 
-export function forgePullRequests(git: Git, forge: Forge, remote = 'origin'): PullRequests {
+/** What a pull request opened with a workflow's GITHUB_TOKEN lacks, and the fix; said in the log, the summary and the body. */
+export const WORKFLOW_TOKEN_WARNING =
+  "opened with the workflow's GITHUB_TOKEN: GitHub starts no workflow for it, so CI and ai-policy never report and its required checks wait forever. " +
+  "Fix: install the factory's GitHub App (variable G7_APP_ID, secret G7_APP_PRIVATE_KEY) or set the secret G7_PR_TOKEN (a PAT with pull-requests: write), " +
+  'then dispatch coreloop again for this candidate, or push to the branch with that token so the checks start';
+
+export interface ForgePullRequestOptions {
+  remote?: string;
+  /** The token is the workflow's GITHUB_TOKEN (the workflow says so: G7_TOKEN_SOURCE=github-token). */
+  workflowToken?: boolean;
+}
+
+export function forgePullRequests(git: Git, forge: Forge, opts: ForgePullRequestOptions = {}): PullRequests {
+  const remote = opts.remote ?? 'origin';
   return {
     async openDraft(pr) {
       const push = await git.run(['push', '--porcelain', remote, `refs/heads/${pr.head}:refs/heads/${pr.head}`], { allowFail: true });
       if (push.code !== 0) return { notOpened: `the branch did not reach ${remote}: ${(push.stderr || push.stdout).trim().split('\n').at(-1)}`, failed: true };
-      const body = pr.body.length > BODY_LIMIT ? `${pr.body.slice(0, BODY_LIMIT - 200)}\n\n(cut at GitHub's limit: the whole evidence is in the candidates file)` : pr.body;
+      const warning = opts.workflowToken ? `> [!WARNING]\n> This pull request was ${WORKFLOW_TOKEN_WARNING}.\n\n` : '';
+      const limit = BODY_LIMIT - warning.length;
+      const body = warning + (pr.body.length > limit ? `${pr.body.slice(0, limit - 200)}\n\n(cut at GitHub's limit: the whole evidence is in the candidates file)` : pr.body);
       let opened: PullRequest;
       let already = false;
       try {
@@ -30,6 +45,7 @@ export function forgePullRequests(git: Git, forge: Forge, remote = 'origin'): Pu
       }
       const missing = pr.labels.filter((l) => !opened.labels.some((have) => have.toLowerCase() === l.toLowerCase()));
       const notes: string[] = already ? [`#${opened.number} was open already from ${pr.head}`] : [];
+      if (opts.workflowToken) notes.push(`#${opened.number} was ${WORKFLOW_TOKEN_WARNING}`);
       if (missing.length) {
         try {
           await forge.addLabels(opened.number, missing);

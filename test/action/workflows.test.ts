@@ -94,7 +94,9 @@ describe('the workflows', () => {
     expect(w.jobs.promote.if).toBe("${{ github.event_name == 'workflow_dispatch' && inputs.candidate != '' }}");
     const promote = w.jobs.promote.steps.find((s: Yaml) => /coreloop/.test(s.run ?? ''));
     expect(promote.run).toMatch(/case "\$ID" in cx-\*\) phase=refine ;; \*\) phase=promote ;; esac\n.*coreloop "\$phase" --candidate "\$CANDIDATE" --id "\$ID" --confirm/);
-    expect(Object.keys(promote.env).sort()).toEqual(['CANDIDATE', 'GEMINI_API_KEY', 'GITHUB_TOKEN', 'ID']);
+    expect(Object.keys(promote.env).sort()).toEqual(['CANDIDATE', 'G7_TOKEN_SOURCE', 'GEMINI_API_KEY', 'GITHUB_TOKEN', 'ID']);
+    // g7 is told when it fell back to GITHUB_TOKEN (whose pull requests start no checks), to warn.
+    expect(promote.env.G7_TOKEN_SOURCE).toBe("${{ steps.app.outputs.token && 'app' || secrets.G7_PR_TOKEN && 'pat' || 'github-token' }}");
   });
 
   it('the action declares exactly the inputs it reads', async () => {

@@ -22,7 +22,7 @@ afterEach(async () => {
 });
 
 /** A clone with `main` and the coreloop branch (one commit ahead, or none), its bare origin, and a fake GitHub on it. */
-async function setup(o: FakeGitHubOptions = {}, ahead = true) {
+async function setup(o: FakeGitHubOptions = {}, ahead = true, workflowToken = false) {
   const env = childEnv({ GIT_AUTHOR_NAME: 't', GIT_AUTHOR_EMAIL: 't@example.com', GIT_COMMITTER_NAME: 't', GIT_COMMITTER_EMAIL: 't@example.com' });
   const root = await mkdtemp(path.join(tmpdir(), 'g7-pulls-'));
   const work = path.join(root, 'work');
@@ -46,7 +46,7 @@ async function setup(o: FakeGitHubOptions = {}, ahead = true) {
   open.push(gh);
   const forge = new OctokitForge({ repo: { owner: gh.owner, repo: gh.name }, token: TOKEN, baseUrl: gh.url, patience: testPatience });
   const onRemote = () => execFileSync('git', ['rev-parse', '--verify', '-q', `refs/heads/${BRANCH}`], { cwd: bare, env, encoding: 'utf8' }).trim();
-  return { gh, pulls: forgePullRequests(new Git(work, env), forge), onRemote, forge };
+  return { gh, pulls: forgePullRequests(new Git(work, env), forge, { workflowToken }), onRemote, forge };
 }
 
 const plan: PullRequestPlan = { head: BRANCH, base: 'main', title: '[CORELOOP-R] TAG.md Guide: a bullet', body: '| case | A | B |', draft: true, labels: ['coreloop'] };
@@ -103,6 +103,17 @@ describe('coreloop pull requests on a strict GitHub', () => {
     gh.verify();
     expect(r).toMatchObject({ failed: true, notOpened: expect.stringMatching(/403 GitHub Actions is not permitted to create or approve pull requests.*Settings → Actions → General → Workflow permissions → "Allow GitHub Actions to create and approve pull requests"/) });
     expect(onRemote()).toMatch(/^[0-9a-f]{40}$/);
+  });
+
+  it('opened with GITHUB_TOKEN where Actions may: the body, and the note for the log and summary, say its checks never start and the fix', async () => {
+    const { gh, pulls } = await setup({ actor: 'github-actions', actionsMayCreatePullRequests: true }, true, true);
+    gh.expect('pulls/create').expect('issues/add-labels');
+    const r = await pulls.openDraft(plan);
+    gh.verify();
+    expect(r).toMatchObject({ url: expect.stringMatching(/\/pull\/1$/), note: expect.stringMatching(/#1 was opened with the workflow's GITHUB_TOKEN: GitHub starts no workflow for it.*G7_APP_ID.*G7_PR_TOKEN/) });
+    const body = String(gh.pull(1)!.body);
+    expect(body).toMatch(/^> \[!WARNING\]\n> This pull request was opened with the workflow's GITHUB_TOKEN/);
+    expect(body).toContain(plan.body);
   });
 
   it('an installation token past its hour: 401, and the message says tokens last an hour', async () => {
