@@ -207,7 +207,8 @@ export async function readHistory(git: Git): Promise<History> {
 
 /** The coreloop pull requests on the forge (head skill/docstring-*), newest first. */
 export async function readPulls(forge: Forge): Promise<CoreloopPull[]> {
-  const all = await forge.listPullRequests({ headPrefix: 'skill/docstring-' });
+  // Search, not the list of every pull request: the cost follows coreloop's pull requests, not the repository's.
+  const all = await forge.searchPullRequests('skill/docstring-');
   return all.map((p) => ({
     number: p.number,
     url: p.url,

@@ -210,7 +210,8 @@ export async function mergeLaneRun(deps: FactoryDeps, run: string | undefined, o
     throw err;
   }
   try {
-    if (opts.commit && deps.git) await keepWrittenFiles(deps.git);
+    // Kept also under --no-commit: what this run writes is committed by the next run that commits.
+    if (deps.git) await keepWrittenFiles(deps.git);
     const id = run ?? (await readState(deps.layout, deps.display, deps.now())).run_id ?? undefined;
     if (!id) return undefined;
     if (!run && !(await readLanePlan(deps.layout, id))) return { code: 'NOTHING', state: (await readState(deps.layout, deps.display, deps.now())).state, runId: id, passed: 0, failed: 0, message: `${id}, the run the state names, is not a lane run: nothing to merge` };

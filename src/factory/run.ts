@@ -114,7 +114,8 @@ export async function runFactory(deps: FactoryDeps, opts: RunOptions): Promise<R
     warn: (line) => (early.push({ warning: true, line }), deps.warn(line)),
   };
   try {
-    if (opts.commit && deps.git) await keepWrittenFiles(deps.git);
+    // Kept also under --no-commit: what this run writes is committed by the next run that commits.
+    if (deps.git) await keepWrittenFiles(deps.git);
     if (lock.tookOverFrom) pre.warn(`took over the lock of pid ${lock.tookOverFrom.pid}, which is gone`);
     let state = await readState(deps.layout, deps.display, deps.now());
     const cut = await repairJournal(deps.layout, state.day);

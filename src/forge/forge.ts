@@ -30,19 +30,6 @@ export interface PullRequest {
   body: string;
 }
 
-export interface PullRequestQuery {
-  /** Default `all`. */
-  state?: 'open' | 'closed' | 'all';
-  /** Only pull requests whose head branch starts with this, e.g. `skill/docstring-`. */
-  headPrefix?: string;
-  /** Only pull requests carrying this label (case-insensitive, as GitHub compares label names). */
-  label?: string;
-  /** Only merged ones (`mergedAt` set). */
-  merged?: boolean;
-  /** Only those into this base branch. */
-  base?: string;
-}
-
 export interface DraftPullRequest {
   title: string;
   /** The branch with the change; it must already be pushed. */
@@ -50,6 +37,9 @@ export interface DraftPullRequest {
   base: string;
   body: string;
 }
+
+/** A pull request as search finds it: no branch names, no auto-merge (search does not show them). */
+export type FoundPull = Pick<PullRequest, 'number' | 'title' | 'state' | 'labels' | 'mergedAt' | 'createdAt' | 'closedAt' | 'url' | 'author' | 'body'>;
 
 /** A commit of a pull request: what the policy reads to know whose change it is. */
 export interface PullCommit {
@@ -90,23 +80,6 @@ export interface CheckRun {
   detailsUrl?: string;
 }
 
-export interface CommitStatus {
-  sha: string;
-  state: 'error' | 'failure' | 'pending' | 'success';
-  context: string;
-  description: string;
-  targetUrl?: string;
-}
-
-export interface RepositorySettings {
-  defaultBranch: string;
-  allowAutoMerge: boolean;
-  deleteBranchOnMerge: boolean;
-  visibility: string;
-  /** What the token may do here, when GitHub says (it does for user tokens, not always for app tokens). */
-  permissions: { admin: boolean; push: boolean; pull: boolean } | undefined;
-}
-
 export interface Forge {
   readonly repo: RepoRef;
   /** Opens a DRAFT pull request. Never asks for auto-merge. */
@@ -116,8 +89,13 @@ export interface Forge {
   /** The open pull request from this branch of the repository into `base`, if there is one. */
   findOpenPullRequest(head: string, base: string): Promise<PullRequest | undefined>;
   getPullRequest(number: number): Promise<PullRequest>;
-  /** Every matching pull request, newest first, across all pages. */
-  listPullRequests(query?: PullRequestQuery): Promise<PullRequest[]>;
+  /** Every open pull request, newest first, across all pages (the sweep: its cost follows what is open). */
+  listOpenPullRequests(): Promise<PullRequest[]>;
+  /**
+   * Pull requests whose head branch begins with `headPrefix`, through GitHub's search (cost grows with the
+   * matches, not with the repository's pull requests; at most 1000, search's own cap), newest first.
+   */
+  searchPullRequests(headPrefix: string): Promise<FoundPull[]>;
   /** Removes a label from a pull request; a label that is already gone is not an error. */
   removeLabel(number: number, label: string): Promise<void>;
   /** Turns auto-merge off (GraphQL `disablePullRequestAutoMerge`). */
@@ -131,8 +109,6 @@ export interface Forge {
   listPullRequestCommits(number: number): Promise<PullCommit[]>;
   /** A check run with annotations on files of that commit; returns its URL. */
   createCheckRun(run: CheckRun): Promise<string>;
-  createCommitStatus(status: CommitStatus): Promise<void>;
-  repositorySettings(): Promise<RepositorySettings>;
 }
 
 /** A request GitHub refused or could not answer, with what a person can do about it. The only error the forge throws. */

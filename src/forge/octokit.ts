@@ -5,7 +5,7 @@ import { paginateRest } from '@octokit/plugin-paginate-rest';
 import { retry } from '@octokit/plugin-retry';
 import { throttling } from '@octokit/plugin-throttling';
 import Bottleneck from 'bottleneck/light.js';
-import { ForgeError, type IssueComment, type PullCommit, type CheckRun, type CommitStatus, type DraftPullRequest, type Forge, type PullRequest, type PullRequestQuery, type RepoRef, type RepositorySettings } from './forge.js';
+import { ForgeError, type FoundPull, type IssueComment, type PullCommit, type CheckRun, type DraftPullRequest, type Forge, type PullRequest, type RepoRef } from './forge.js';
 
 export interface OctokitForgeOptions {
   repo: RepoRef;
@@ -220,14 +220,35 @@ export class OctokitForge implements Forge {
     return toPullRequest(r.data as RestPull);
   }
 
-  async listPullRequests(q: PullRequestQuery = {}): Promise<PullRequest[]> {
+  async listOpenPullRequests(): Promise<PullRequest[]> {
     const all = await this.call('GET /repos/{owner}/{repo}/pulls', () =>
-      this.client.paginate('GET /repos/{owner}/{repo}/pulls', { ...this.repo, state: q.state ?? 'all', sort: 'created', direction: 'desc', per_page: 100, ...(q.base ? { base: q.base } : {}) }),
+      this.client.paginate('GET /repos/{owner}/{repo}/pulls', { ...this.repo, state: 'open', sort: 'created', direction: 'desc', per_page: 100 }),
     );
-    const label = q.label?.toLowerCase();
-    return (all as RestPull[])
-      .map(toPullRequest)
-      .filter((p) => (q.headPrefix === undefined || p.headRef.startsWith(q.headPrefix)) && (label === undefined || p.labels.some((l) => l.toLowerCase() === label)) && (q.merged === undefined || (p.mergedAt !== null) === q.merged));
+    return (all as RestPull[]).map(toPullRequest);
+  }
+
+  async searchPullRequests(headPrefix: string): Promise<FoundPull[]> {
+    const q = `repo:${this.repo.owner}/${this.repo.repo} is:pr head:${headPrefix}`;
+    // Page by page, not paginate(): the search answer now carries `search_type` beside its items, which
+    // plugin-paginate-rest 16 takes for the list and breaks on. Search stops at 1000 results.
+    const items = [];
+    for (let page = 1; page <= 10; page++) {
+      const r = await this.call('GET /search/issues', () => this.client.request('GET /search/issues', { q, sort: 'created', order: 'desc', per_page: 100, page }));
+      items.push(...r.data.items);
+      if (r.data.items.length < 100 || items.length >= r.data.total_count) break;
+    }
+    return items.map((i) => ({
+      number: i.number,
+      title: i.title,
+      state: i.state === 'closed' ? 'closed' : 'open',
+      labels: i.labels.map((l) => l.name ?? '').filter(Boolean),
+      mergedAt: i.pull_request?.merged_at ?? null,
+      createdAt: i.created_at,
+      closedAt: i.closed_at,
+      url: i.html_url,
+      author: i.user?.login ?? '',
+      body: i.body ?? '',
+    }));
   }
 
   async removeLabel(number: number, label: string): Promise<void> {
@@ -307,23 +328,5 @@ export class OctokitForge implements Forge {
       );
     }
     return created.data.html_url ?? created.data.url;
-  }
-
-  async createCommitStatus(s: CommitStatus): Promise<void> {
-    await this.call('POST /repos/{owner}/{repo}/statuses/{sha}', () =>
-      this.client.request('POST /repos/{owner}/{repo}/statuses/{sha}', { ...this.repo, sha: s.sha, state: s.state, context: s.context, description: s.description.slice(0, 140), ...(s.targetUrl ? { target_url: s.targetUrl } : {}) }),
-    );
-  }
-
-  async repositorySettings(): Promise<RepositorySettings> {
-    const r = await this.call('GET /repos/{owner}/{repo}', () => this.client.request('GET /repos/{owner}/{repo}', { ...this.repo }));
-    const d = r.data;
-    return {
-      defaultBranch: d.default_branch,
-      allowAutoMerge: d.allow_auto_merge ?? false,
-      deleteBranchOnMerge: d.delete_branch_on_merge ?? false,
-      visibility: d.visibility ?? (d.private ? 'private' : 'public'),
-      permissions: d.permissions ? { admin: d.permissions.admin, push: d.permissions.push, pull: d.permissions.pull } : undefined,
-    };
   }
 }

@@ -224,7 +224,7 @@ export interface SweepOutcome {
 export async function sweepAutoMerge(forge: Forge, log: (line: string) => void): Promise<SweepOutcome> {
   let open: PullRequest[];
   try {
-    open = await forge.listPullRequests({ state: 'open' });
+    open = await forge.listOpenPullRequests();
   } catch (err) {
     return { pass: false, summary: `could not list the open pull requests: ${(err as Error).message}`, pulls: [] };
   }

@@ -160,7 +160,7 @@ describe('history with the forge', () => {
       pr(6, 'R', 'open', 1);
       pr(7, 'R', 'closed', 2);
       gh.addPullRequest({ number: 8, title: 'Fix a typo', head: 'fix/typo' });
-      gh.expect('pulls/list', { state: 'all' });
+      gh.expect('search/issues-and-pull-requests', { q: 'repo:g7-factory/factory is:pr head:skill/docstring-' });
       const forge = new OctokitForge({ repo: { owner: 'g7-factory', repo: 'factory' }, token: 'ghs_historytoken0000000001', baseUrl: gh.url, patience: testPatience });
       const { git } = await repo();
       const h = withPulls(await readHistory(git), await readPulls(forge));

@@ -2,7 +2,8 @@
 // exactly the files the run wrote, never a person's own edits under ssot/, which stay as they were (changed,
 // new, or staged) and are named in one line of the run's output.
 import { describe, expect, it } from 'vitest';
-import { readFile } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
+import { readdir, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { factory, g7Process, runDir } from './fixture.js';
 
@@ -48,5 +49,44 @@ describe('evidence commits', () => {
     expect(r.code).toBe(0);
     expect(r.out).toMatch(/^left uncommitted under ssot\/ \(not written by g7; commit them yourself\): 6 paths: ssot\/rules\/hand1\.yaml, ssot\/rules\/hand2\.yaml, ssot\/rules\/hand3\.yaml, and 3 more$/m);
     expect(f.git('status', '--porcelain').split('\n').filter(Boolean)).toHaveLength(6);
+  });
+
+  it('keep a card compact: three files, a long output as its digest and both ends, a short one whole', async () => {
+    // 100,000 bytes of output, Korean text included (multi-byte characters at the cuts).
+    const f = await factory([
+      { id: 'L5_TEST_000001', prio: 'C', input: 'for i in $(seq 1 4000); do printf "line %05d 공시 ok\\n" $i; done', output: 'out/long.txt', accept: 'exit==0' },
+      { id: 'L5_TEST_000002', prio: 'C', input: 'printf short', output: 'out/short.txt', accept: 'exit==0' },
+    ]);
+    expect((await g7Process(f.root, ['run'])).code).toBe(0);
+    const cards = path.join(runDir(f, 'run_0001'), 'cards');
+    const [long, short] = (await readdir(cards)).sort();
+    expect((await readdir(path.join(cards, long!))).sort()).toEqual(['attempt-1.json', 'card.json', 'summary.json']);
+    const full = await readFile(path.join(f.root, 'out/long.txt'));
+    const rec = JSON.parse(await readFile(path.join(cards, long!, 'attempt-1.json'), 'utf8'));
+    expect(rec).toMatchObject({ attempt: 1, pass: true, exit: 0, triage: null, accept: [{ rule: 'exit==0', ok: true }] });
+    const out = rec.files['stdout.txt'];
+    expect(out).toMatchObject({ sha256: createHash('sha256').update(full).digest('hex'), bytes: full.length });
+    expect(out.text).toBeUndefined();
+    expect(out.head.startsWith('line 00001 공시 ok\n')).toBe(true);
+    expect(out.tail.endsWith('line 04000 공시 ok\n')).toBe(true);
+    expect(Buffer.byteLength(out.head) + Buffer.byteLength(out.tail)).toBeLessThanOrEqual(4096);
+    expect((await stat(path.join(cards, long!, 'attempt-1.json'))).size).toBeLessThan(8 * 1024);
+    expect(JSON.parse(await readFile(path.join(cards, short!, 'attempt-1.json'), 'utf8')).files['stdout.txt']).toMatchObject({ text: 'short', bytes: 5 });
+    expect((await g7Process(f.root, ['verify', 'run_0001'])).code).toBe(0);
+  });
+
+  it('commit with the next run what a --no-commit run wrote, and never call it a person\'s', async () => {
+    const f = await factory([{ id: 'L5_TEST_000001', prio: 'C', input: 'printf one', output: 'out/one.txt', accept: 'exit==0' }]);
+    expect((await g7Process(f.root, ['run', '--no-commit'])).code).toBe(0);
+    expect(f.git('status', '--porcelain', '--', 'ssot').trim()).not.toBe('');
+    await f.write('ssot/backlog/backlog_20261122.jsonl', JSON.stringify({ id: 'L5_TEST_000002', lane: 5, prio: 'C', type: 'TEST', input: 'printf two', output: 'out/two.txt', accept: 'exit==0', failfast: 'never', cost_hint: 'LOW', deps: [] }) + '\n');
+    f.git('add', 'ssot/backlog');
+    f.git('commit', '-q', '-m', 'a person compiles tomorrow');
+    const r = await g7Process(f.root, ['run']);
+    expect(r.code, r.err).toBe(0);
+    expect(r.out).not.toMatch(/left uncommitted/);
+    // Under ssot/ all of it; an output outside it is committed by the run it belongs to (here: none did).
+    expect(f.git('status', '--porcelain', '--untracked-files=all', '--', 'ssot').trim()).toBe('');
+    expect((await g7Process(f.root, ['verify', 'run_0001'])).code).toBe(0);
   });
 });

@@ -372,7 +372,8 @@ export class FakeGitHub {
       this.problems.push(`${method} ${url.pathname} (${op.operationId}) is invalid: ${why.join('; ')}`);
       return { call, reply: this.refuse(422, 'Validation Failed', { errors: why }) };
     }
-    if (call.params.owner !== this.owner || call.params.repo !== this.name) return { call, reply: this.refuse(404, 'Not Found') };
+    // A repository's endpoints answer for this one repository only (search is scoped by its query instead).
+    if (!op.operationId!.startsWith('search/') && (call.params.owner !== this.owner || call.params.repo !== this.name)) return { call, reply: this.refuse(404, 'Not Found') };
 
     const expectation = this.expectations.find((e) => !e.met && e.operation === call.operation && matches(call, e.match));
     if (!expectation) {
@@ -430,6 +431,8 @@ export class FakeGitHub {
         created.body = body.body ?? null;
         return { status: 201, body: created };
       }
+      case 'search/issues-and-pull-requests':
+        return this.search(call);
       case 'issues/add-labels': {
         if (!this.can('issues') && !this.can('pull_requests')) return this.refuse(403, 'Resource not accessible by integration');
         const target = pr(p.issue_number);
@@ -527,6 +530,51 @@ export class FakeGitHub {
         this.problems.push(`the fake does not implement ${call.operation}`);
         return this.refuse(501, `fake GitHub: ${call.operation} is not implemented`);
     }
+  }
+
+  /**
+   * GET /search/issues over this repository's pull requests, with the qualifiers the product uses (REST docs,
+   * "Searching issues and pull requests"): `repo:`, `is:pr`, `is:open|closed|merged|unmerged`, `state:`,
+   * `label:`, and `head:`, which matches branch names beginning with it. Anything else is a problem of the
+   * test, not a silent match-all; the answer is capped at 1000 results, as GitHub's is.
+   */
+  private search(call: Call): Reply {
+    const terms = String(call.params.q ?? '').trim().split(/\s+/).filter(Boolean);
+    let pulls = [...this.pulls.values()];
+    let scoped = false;
+    let prOnly = false;
+    for (const t of terms) {
+      const [k, ...rest] = t.split(':');
+      const v = rest.join(':').replace(/^"|"$/g, '');
+      if (k === 'repo') {
+        scoped = true;
+        if (v.toLowerCase() !== this.fullName.toLowerCase()) pulls = [];
+      } else if ((k === 'is' || k === 'type') && v === 'pr') prOnly = true;
+      else if (k === 'is' && ['open', 'closed'].includes(v)) pulls = pulls.filter((x) => x.state === v);
+      else if (k === 'state' && ['open', 'closed'].includes(v)) pulls = pulls.filter((x) => x.state === v);
+      else if (k === 'is' && v === 'merged') pulls = pulls.filter((x) => x.merged_at);
+      else if (k === 'is' && v === 'unmerged') pulls = pulls.filter((x) => x.state === 'closed' && !x.merged_at);
+      else if (k === 'label') pulls = pulls.filter((x) => (x.labels as Json[]).some((l) => String(l.name).toLowerCase() === v.toLowerCase()));
+      else if (k === 'head') pulls = pulls.filter((x) => String((x.head as Json).ref).toLowerCase().startsWith(v.toLowerCase()));
+      else {
+        this.problems.push(`search: the fake does not model "${t}"`);
+        return this.refuse(422, 'Validation Failed', { errors: [{ resource: 'Search', field: 'q', code: 'invalid' }] });
+      }
+    }
+    if (!scoped || !prOnly) {
+      this.problems.push(`search: "${call.params.q}" must name repo: and is:pr (every other repository's issues would match)`);
+      return this.refuse(422, 'Validation Failed', { errors: [{ resource: 'Search', field: 'q', code: 'missing' }] });
+    }
+    pulls.sort((a, b) => String(b.created_at).localeCompare(String(a.created_at)));
+    const paginated = example<{ items: Json[]; search_type: string }>('issue-search-result-item-paginated');
+    const shape = paginated.items[0]!;
+    const items = pulls.slice(0, 1000).map((x) => ({
+      ...shape, id: x.id, node_id: x.node_id, number: x.number, title: x.title, state: x.state, labels: x.labels, user: x.user, body: x.body,
+      created_at: x.created_at, updated_at: x.created_at, closed_at: x.closed_at, html_url: x.html_url, url: x.issue_url,
+      pull_request: { url: x.url, html_url: x.html_url, diff_url: `${x.html_url}.diff`, patch_url: `${x.html_url}.patch`, merged_at: x.merged_at ?? null },
+    }));
+    const page = this.page(call, items);
+    return { ...page, body: { total_count: pulls.length, incomplete_results: false, search_type: 'lexical', items: page.body } };
   }
 
   /** One page of a list, with GitHub's `link` header when there are more (per_page default 30). */

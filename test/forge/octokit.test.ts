@@ -48,20 +48,29 @@ describe('the forge on Octokit', () => {
     gh.verify();
   });
 
-  it('lists pull requests across pages, filtered by head prefix, label and merged', async () => {
-    for (let n = 1; n <= 130; n++)
-      gh.addPullRequest({ number: n, title: `pr ${n}`, head: n % 2 ? `skill/docstring-x-${n}` : `feature/${n}`, labels: n % 3 === 0 ? ['Coreloop'] : [], state: n % 5 === 0 ? 'closed' : 'open', merged_at: n % 5 === 0 ? `2026-10-${String((n % 28) + 1).padStart(2, '0')}T00:00:00Z` : null, created_at: `2026-09-01T00:${String(n % 60).padStart(2, '0')}:00Z` });
-    gh.expect('pulls/list', { state: 'all', per_page: '100' }).expect('pulls/list', { state: 'all', page: '2' });
-    const merged = await forge.listPullRequests({ headPrefix: 'skill/docstring-', merged: true });
+  it('lists the open pull requests across pages, newest first', async () => {
+    for (let n = 1; n <= 130; n++) gh.addPullRequest({ number: n, title: `pr ${n}`, head: `feature/${n}`, state: n % 5 === 0 ? 'closed' : 'open', created_at: `2026-09-01T${String(Math.floor(n / 60)).padStart(2, '0')}:${String(n % 60).padStart(2, '0')}:00Z` });
+    gh.expect('pulls/list', { state: 'open', per_page: '100' }).expect('pulls/list', { state: 'open', page: '2' });
+    const open = await forge.listOpenPullRequests();
     gh.verify();
-    const expected = Array.from({ length: 130 }, (_, i) => i + 1).filter((n) => n % 2 === 1 && n % 5 === 0);
-    expect(merged.map((p) => p.number).sort((a, b) => a - b)).toEqual(expected);
-    expect(merged.every((p) => p.mergedAt !== null && p.state === 'closed')).toBe(true);
+    expect(open.map((p) => p.number)).toEqual(Array.from({ length: 130 }, (_, i) => 130 - i).filter((n) => n % 5 !== 0));
+  });
 
-    gh.expect('pulls/list', { state: 'open' }).expect('pulls/list', { state: 'open', page: '2' });
-    const labelled = await forge.listPullRequests({ state: 'open', label: 'coreloop' });
+  it("finds coreloop's pull requests by search (head:prefix), across pages, without listing the others", async () => {
+    for (let n = 1; n <= 130; n++) gh.addPullRequest({ number: n, title: `pr ${n}`, head: n <= 105 ? `skill/docstring-x-${n}` : `feature/${n}`, state: n % 5 === 0 ? 'closed' : 'open', merged_at: n % 10 === 0 ? '2026-10-01T00:00:00Z' : null, created_at: `2026-09-01T${String(Math.floor(n / 60)).padStart(2, '0')}:${String(n % 60).padStart(2, '0')}:00Z` });
+    const q = 'repo:g7-factory/factory is:pr head:skill/docstring-';
+    gh.expect('search/issues-and-pull-requests', { q, per_page: '100' }).expect('search/issues-and-pull-requests', { q, page: '2' });
+    const found = await forge.searchPullRequests('skill/docstring-');
     gh.verify();
-    expect(labelled.map((p) => p.number).sort((a, b) => a - b)).toEqual(Array.from({ length: 130 }, (_, i) => i + 1).filter((n) => n % 3 === 0 && n % 5 !== 0));
+    expect(found.map((p) => p.number)).toEqual(Array.from({ length: 105 }, (_, i) => 105 - i));
+    expect(found.find((p) => p.number === 10)).toMatchObject({ state: 'closed', mergedAt: '2026-10-01T00:00:00Z', url: 'https://github.com/g7-factory/factory/pull/10' });
+    expect(found.find((p) => p.number === 5)).toMatchObject({ state: 'closed', mergedAt: null });
+  });
+
+  it('the fake refuses a search that is not scoped to the repository and to pull requests', async () => {
+    gh.expect('search/issues-and-pull-requests');
+    await new Octokit({ auth: TOKEN, baseUrl: gh.url }).request('GET /search/issues', { q: 'head:skill/docstring-' }).catch(() => undefined);
+    expect(gh.problems.join('\n')).toMatch(/must name repo: and is:pr/);
   });
 
   it('removes a label, and a label already gone is not an error', async () => {
@@ -81,22 +90,15 @@ describe('the forge on Octokit', () => {
     expect(gh.pull(8)!.auto_merge).toBeNull();
   });
 
-  it('comments, creates a check run with annotations in batches of 50, and a commit status', async () => {
+  it('comments, and creates a check run with annotations in batches of 50', async () => {
     gh.addPullRequest({ number: 9, title: 't', head: 'h' });
-    gh.expect('issues/create-comment', { issue_number: 9 }).expect('checks/create', { name: 'g7 evidence', conclusion: 'failure' }).expect('checks/update').expect('repos/create-commit-status', { state: 'failure', context: 'g7' });
+    gh.expect('issues/create-comment', { issue_number: 9 }).expect('checks/create', { name: 'g7 evidence', conclusion: 'failure' }).expect('checks/update');
     const url = await forge.comment(9, 'why');
     expect(url).toMatch(/\/pull\/9#issuecomment-/);
     const annotations = Array.from({ length: 60 }, (_, i) => ({ path: `f${i}.txt`, startLine: i + 1, level: 'failure' as const, message: `m${i}` }));
     await forge.createCheckRun({ name: 'g7 evidence', headSha: 'a'.repeat(40), conclusion: 'failure', title: 'FAIL_STOP', summary: 'x', annotations });
-    await forge.createCommitStatus({ sha: 'a'.repeat(40), state: 'failure', context: 'g7', description: 'd'.repeat(300) });
     gh.verify();
     expect((gh.checkRuns[0]!.output as { annotations: { message: string }[] }).annotations.map((a) => a.message)).toEqual(annotations.map((a) => a.message));
-  });
-
-  it('reads the repository settings', async () => {
-    gh.expect('repos/get');
-    expect(await forge.repositorySettings()).toMatchObject({ defaultBranch: 'main', allowAutoMerge: false });
-    gh.verify();
   });
 
   it('turns a refusal into a ForgeError that names the request and says what to do', async () => {
@@ -245,9 +247,10 @@ describe('connecting a forge', () => {
   it('refuses to connect without a repository or a token, saying what to set', async () => {
     await expect(connectForge({ repository: undefined, token: 't' })).rejects.toThrow(/no repository/);
     await expect(connectForge({ repository: 'a/b', token: undefined })).rejects.toThrow(/set GITHUB_TOKEN/);
-    gh.expect('repos/get');
+    gh.addPullRequest({ number: 2, title: 't', head: 'h' });
+    gh.expect('pulls/get', { pull_number: 2 });
     const f = await connectForge({ repository: gh.fullName, token: TOKEN, apiUrl: gh.url });
-    expect((await f.repositorySettings()).defaultBranch).toBe('main');
+    expect((await f.getPullRequest(2)).number).toBe(2);
     gh.verify();
   });
 });
