@@ -18,7 +18,7 @@ import { BatchPending } from '../worker/worker.js';
 import { loadSkill, parseTarget, skillPromptText, SkillError } from '../coreloop/skill/doc.js';
 import { bulletIds } from '../coreloop/skill/bullets.js';
 import { observeAttempt, type PromptSkill } from './observe.js';
-import { stopReason } from './cancel.js';
+import { killedBy, stopReason } from './cancel.js';
 
 export interface CardOutcome {
   summary: CardResult;
@@ -141,7 +141,10 @@ export async function runCard(
     acceptResults = error ? [] : await evaluateRule(accept, env);
     failfastResults = await evaluateRule(failfast, env);
     const fired = failfast.predicates.length > 0 && allHold(failfastResults);
-    const pass = !error && allHold(acceptResults) && !fired;
+    // A command killed by a signal (the run's stop, a timeout, the kernel) did not finish: never a pass,
+    // whatever the accept rule says of what it left behind.
+    const killed = result ? killedBy(result.exit) : undefined;
+    const pass = !error && !killed && allHold(acceptResults) && !fired;
     // What the outputs of a pass hold, read while its evidence is written.
     const hashing = pass ? hashOutputs(deps, result?.outputs ?? []) : undefined;
     // Observe: one audit record per worker call of this attempt. Not written is counted, never fatal.
@@ -168,7 +171,7 @@ export async function runCard(
       deps.log(`  ${card.id} attempt ${attempt} cancelled by ${signal}: not a result; it runs again when the truck resumes`);
       break;
     }
-    triage = classifyFailure({ error, stdout: figures.stdout, stderr: figures.stderr, accept: acceptResults, failfast: fired ? failfastResults : [] });
+    triage = classifyFailure({ error, killed, stdout: figures.stdout, stderr: figures.stderr, accept: acceptResults, failfast: fired ? failfastResults : [] });
     excerpts.push({ attempt, reason: redact(triage.reason), excerpt: redact(failureExcerpt(figures.stdout, figures.stderr + (error instanceof G7Error ? error.message : ''))) });
     await writeAttempt(triage);
     deps.log(`  ${card.id} attempt ${attempt} failed: ${triage.class}${triage.transient ? ' (transient)' : ''}: ${redact(triage.reason)}`);

@@ -56,6 +56,20 @@ interface EntryUnits {
   inputs?: (string | string[])[];
 }
 
+/**
+ * What an entry without `accept:` must show. TEST's stdout always lands in its output, so `exists:` alone
+ * would pass a command that failed: its exit status is the result.
+ */
+export const DEFAULT_ACCEPT: Record<WorkCard['type'], string> = {
+  SCAN: 'exists:{output}',
+  TAG: 'exists:{output}',
+  STRIKE: 'exists:{output}',
+  TEST: 'exit==0 && exists:{output}',
+  PATCH: 'exists:{output}',
+  VERIFY: 'exists:{output}',
+  TRIAGE: 'exists:{output}',
+};
+
 const TEMPLATE_VARS = ['n', 'date', 'entry', 'lane', 'id', 'input', 'output'] as const;
 
 function normAfter(a: PlanEntry['after']): { entry: string; mode: 'each' | 'all' }[] {
@@ -277,14 +291,15 @@ export async function compileDayPlan(planFile: string, ctx: CompileContext): Pro
       if (typeof input === 'string') vars.input = input;
       const output = expand(e.output, vars, noteUnknown);
       vars.output = output;
-      const accept = expand(e.accept ?? 'exists:{output}', vars, noteUnknown);
+      const acceptTemplate = e.accept ?? DEFAULT_ACCEPT[e.type];
+      const accept = expand(acceptTemplate, vars, noteUnknown);
       const failfast = expand(e.failfast ?? 'never', vars, noteUnknown);
       const deps = [...new Set(refs.flatMap((r) => (r.mode === 'each' ? [idOf(r.entry, n)] : Array.from({ length: units.get(r.entry)!.count }, (_, k) => idOf(r.entry, k + 1)))))];
       if (n === 1) {
         const why = repoPathProblem(output);
         if (why) at(i, 'output', 'plan.path-escape', `output "${output}" ${why}`, 'outputs are written inside the repository');
         // Columns are reported against the plan's own text; paths are checked once templates are filled in.
-        for (const [field, tpl, src, kind] of [['accept', e.accept ?? 'exists:{output}', accept, 'accept'], ['failfast', e.failfast ?? 'never', failfast, 'failfast']] as const) {
+        for (const [field, tpl, src, kind] of [['accept', acceptTemplate, accept, 'accept'], ['failfast', e.failfast ?? 'never', failfast, 'failfast']] as const) {
           const raw = parseRule(tpl, kind).problems;
           const shown = raw.length ? tpl : src;
           for (const p of raw.length ? raw : parseRule(src, kind).problems) at(i, field, p.rule, `${p.message} (column ${p.col} of "${shown}")`, p.hint);

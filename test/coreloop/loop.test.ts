@@ -38,6 +38,11 @@ describe('coreloop through the CLI, on a real git repository', () => {
     await git.run(['add', '-A']);
     await git.run(['commit', '-qm', 'candidates']);
 
+    // Offline the worker never reads the skill: the check cannot say anything, so it is refused, never "passed".
+    const offline = await repo.g7('coreloop', 'promote', '--candidate', file, '--id', id, '--confirm');
+    expect(offline.code).toBe(6);
+    expect(offline.err).toMatch(/not checkable: the offline worker answers from its rules and never reads the skill/);
+    expect(offline.out + offline.err).not.toMatch(/passed/);
     const dry = await repo.g7('coreloop', 'promote', '--candidate', file, '--id', id, '--no-replay');
     expect(dry.code).toBe(0);
     expect(dry.out).toContain(`+++ b/${TAG}`);

@@ -60,4 +60,24 @@ describe('journal: bad lines', () => {
     expect(status.err).toContain(`ssot/state/journal/20261121.jsonl:${at + 1}`);
     expect(status.err).toMatch(/event/);
   });
+
+  it('status, run and morning read the days they work on: a broken old day file is never opened', { timeout: 60_000 }, async () => {
+    const { f } = await ranOnce();
+    // An old day of history whose middle line is garbage (its last line is a valid, old event).
+    const old = (ts: string) => JSON.stringify({ ts, event: 'resume', day: '20261001', state: 'READY' });
+    await writeFile(path.join(f.ssot, 'state', 'journal', '20261001.jsonl'), `${old('2026-10-01T01:00:00Z')}\nnot json\n${old('2026-10-01T02:00:00Z')}\n`);
+    const status = await g7Process(f.root, ['status']);
+    expect(status.code, status.err).toBe(0);
+    expect(status.err + status.out).not.toMatch(/20261001/);
+    const run = await g7Process(f.root, ['run']);
+    expect(run.code, run.err).toBe(0);
+    expect(run.err + run.out).not.toMatch(/20261001/);
+    const morning = await g7Process(f.root, ['morning', '--since', '2026-11-01T00:00:00Z']);
+    expect(morning.code, morning.err).toBe(0);
+    expect(morning.err + morning.out).not.toMatch(/20261001/);
+    // The same file is the journal of its day: a read of that day stops at the broken line.
+    const since = await g7Process(f.root, ['morning', '--since', '2026-09-30T00:00:00Z']);
+    expect(since.code).toBe(3);
+    expect(since.err).toContain('ssot/state/journal/20261001.jsonl:2');
+  });
 });
