@@ -1,5 +1,5 @@
 // `g7 coreloop pattern` over a generated audit log of 1 GiB (G7_BENCH_PATTERN_MB), against jq computing the
-// same grouping (category_hash × tool_sequence_hash: records, successes, different questions, records left
+// same grouping (kind of work × path of step names: records, successes, different questions, noise left
 // out) over the same files, and the floor of merely reading and JSON-parsing every line with the same
 // streaming reader. Every contender is a whole process (g7 as a user starts it); they run interleaved. Then
 // g7 on a quarter of the log: its memory must not grow with the log. The run fails unless jq and g7 reach
@@ -86,8 +86,13 @@ const isChild = await childMain({
 
 // jq's fastest form of this grouping that we found: project each record, then group_by. (A reduce that
 // updates a growing object per record is quadratic in jq 1.6, which copies the object on every update.)
-const JQ = `[inputs | [(.category_hash + "\\t" + .tool_sequence_hash),
-  (if .error != null then "e" elif .violation != null then "v" elif .chunk_len < 400 then "s"
+// The grouping is by kind of work and path (the step names: every generated record takes the one step TAG);
+// a short input and a transient API error are noise; any other error or a violation is a failure.
+const TRANSIENT_RE = String.raw`\\b429\\b|RESOURCE_EXHAUSTED|rate.?limit|quota|\\b5\\d\\d\\b|UNAVAILABLE|DEADLINE_EXCEEDED|time(d)? ?out|ECONNRESET|ECONNREFUSED|EAI_AGAIN|fetch failed|socket hang up|network`;
+const JQ = `[inputs | [(.category_hash + "\\t" + ([.tool_calls[].name] | join(">"))),
+  (if .chunk_len < 400 then "s"
+   elif .error != null and .violation == null and (.error | test("${TRANSIENT_RE}"; "i")) then "t"
+   elif .error != null or .violation != null then "fail"
    elif ([.tool_calls[].ok] | all) and ([.tool_calls[].extreme_flags[]] | length == 0) then "ok" else "fail" end),
   .question_hash]]
 | group_by(.[0])
@@ -113,8 +118,8 @@ if (!isChild) {
   const file = JSON.parse(await readFile(path.resolve(out.candidates), 'utf8')) as import('../src/coreloop/candidates.js').CoreloopCandidates;
   const byKey = new Map(jqGroups.map((g) => [g.k, g]));
   const reported = [
-    ...file.candidates.map((c) => ({ k: `${c.category_hash}\t${c.tool_sequence_hash}`, n: c.evidence.records, ok: c.evidence.successes, u: c.evidence.unique_questions, candidate: true })),
-    ...file.near_misses.map((m) => ({ k: `${m.category_hash}\t${m.tool_sequence_hash}`, n: m.records, ok: Math.round(m.success_rate * m.records), u: m.unique_questions, candidate: false })),
+    ...file.candidates.map((c) => ({ k: `${c.category_hash}\tTAG`, n: c.evidence.records, ok: c.evidence.successes, u: c.evidence.unique_questions, candidate: true })),
+    ...file.near_misses.map((m) => ({ k: `${m.category_hash}\tTAG`, n: m.records, ok: Math.round(m.success_rate * m.records), u: m.unique_questions, candidate: false })),
   ];
   for (const g of reported) {
     const j = byKey.get(g.k);

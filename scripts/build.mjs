@@ -4,7 +4,8 @@
 import { build } from 'esbuild';
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
-import { readdir, rm, stat } from 'node:fs/promises';
+import { copyFile, mkdir, readdir, rm, stat } from 'node:fs/promises';
+import { createRequire } from 'node:module';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -36,14 +37,22 @@ export const actionBuildOptions = {
   minify: true,
   legalComments: 'none',
   plugins: [noOidcClient],
-  // Coreloop's parsers and secret scanner (TypeScript, tree-sitter's wasm, secretlint) are loaded only by
-  // `g7 coreloop`, which the action does not run: keep them out of its bundle.
-  external: ['ts-morph', 'web-tree-sitter', 'tree-sitter-python', '@secretlint/*'],
+  // Nothing is external: a runner downloads the action folder alone, with no node_modules above it, and a
+  // card whose skill is `file.py::name` or `file.ts::name` loads tree-sitter or ts-morph (each in a chunk of
+  // its own, loaded only then). tree-sitter's two wasm files are copied beside the bundle (actionAssets).
   // Prefer packages' ESM builds: jsonc-parser's `main` is a UMD build whose dynamic requires do not bundle.
   mainFields: ['module', 'main'],
   // Some CommonJS dependencies call require(); give the ESM bundle one.
   banner: { js: "import { createRequire as __g7CreateRequire } from 'node:module'; const require = __g7CreateRequire(import.meta.url);" },
+  // TypeScript (inside ts-morph) reads CommonJS's __filename and __dirname: Node 24 has both on import.meta.
+  define: { __filename: 'import.meta.filename', __dirname: 'import.meta.dirname' },
 };
+
+/** Files the action's bundle reads at run time, copied from node_modules into action/dist (src/host/assets.ts). */
+export const actionAssets = [
+  { from: 'web-tree-sitter/web-tree-sitter.wasm', to: 'wasm/web-tree-sitter.wasm' },
+  { from: 'tree-sitter-python/tree-sitter-python.wasm', to: 'wasm/tree-sitter-python.wasm' },
+].map((a) => ({ from: createRequire(import.meta.url).resolve(a.from), to: path.join(actionBuildOptions.outdir, a.to) }));
 
 export const cliBuildOptions = {
   ...common,
@@ -67,9 +76,13 @@ export const cliBuildOptions = {
 
 /** Builds, then removes what an earlier build left in the folder that this one did not write (chunk names
  * carry content hashes). Removing after writing: a g7 started meanwhile finds every file it imports. */
-export async function buildClean(options) {
+export async function buildClean(options, assets = []) {
   const r = await build({ ...options, metafile: true });
-  const written = new Set(Object.keys(r.metafile.outputs).map((o) => path.resolve(root, o)));
+  for (const a of assets) {
+    await mkdir(path.dirname(a.to), { recursive: true });
+    await copyFile(a.from, a.to);
+  }
+  const written = new Set([...Object.keys(r.metafile.outputs).map((o) => path.resolve(root, o)), ...assets.map((a) => a.to)]);
   for (const name of await readdir(options.outdir, { recursive: true })) {
     const file = path.join(options.outdir, name);
     if (!written.has(file) && (await stat(file)).isFile()) await rm(file);
@@ -80,5 +93,5 @@ export async function buildClean(options) {
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
   const only = process.argv[2];
   if (only !== 'action') await buildClean(cliBuildOptions);
-  if (only !== 'cli') await buildClean(actionBuildOptions);
+  if (only !== 'cli') await buildClean(actionBuildOptions, actionAssets);
 }

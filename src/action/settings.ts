@@ -20,6 +20,8 @@ export interface GitHubContext {
   /** The branch the run is on (refs/heads/… of GITHUB_REF), for a checkout with a detached HEAD. */
   branch: string | undefined;
   runUrl: string | undefined;
+  /** GITHUB_RUN_ATTEMPT: 1 for the event's own run, more for a re-run. */
+  runAttempt: number;
 }
 
 export interface ActionSettings {
@@ -127,6 +129,7 @@ export function readSettings(): ActionSettings {
       sha: env.GITHUB_SHA || undefined,
       branch: ref.startsWith('refs/heads/') ? ref.slice('refs/heads/'.length) : undefined,
       runUrl: env.GITHUB_REPOSITORY && env.GITHUB_RUN_ID ? `${server}/${env.GITHUB_REPOSITORY}/actions/runs/${env.GITHUB_RUN_ID}` : undefined,
+      runAttempt: Math.max(1, Number(env.GITHUB_RUN_ATTEMPT) || 1),
     },
   };
 }

@@ -72,20 +72,25 @@ async function mine(c: Ctx, kind: 'pattern' | 'refine', since: string, run: (dep
   const window = windowFrom(since, c.now);
   const h = await history(c);
   const known = await knownCandidates(c.layout.auditDir, c.layout.repoRoot, h);
-  const { file, dropped } = await run({ auditDir: c.layout.auditDir, window, now: c.now.toISOString(), skills: config.skills, known, display });
-  for (const d of dropped) c.io.err(`note: candidate ${d.key}: ${d.reason}`);
+  const mined = await run({ auditDir: c.layout.auditDir, window, now: c.now.toISOString(), skills: config.skills, known, display });
+  for (const d of mined.dropped) c.io.err(`note: candidate ${d.key}: ${d.reason}`);
   const out = outputFiles(c.layout.auditDir, kind, c.now.toISOString().slice(0, 10));
-  await writeCandidates(file, out, display);
-  if (c.json) c.io.out(JSON.stringify({ candidates: display(out.json), draft: display(out.draft), found: file.candidates.length, skipped: file.skipped.length, scanned: file.scanned }));
+  const file = await writeCandidates(mined.file, out, display);
+  // What this run found (decided candidates were skipped), under the ids the merged file gives them.
+  const idOf = new Map(file.candidates.map((x) => [x.key, x.id]));
+  const fresh = mined.file.candidates.map((x) => ({ ...x, id: idOf.get(x.key) ?? x.id }));
+  const kept = file.candidates.length - fresh.length;
+  if (c.json) c.io.out(JSON.stringify({ candidates: display(out.json), draft: display(out.draft), found: fresh.length, skipped: file.skipped.length, kept, scanned: file.scanned }));
   else {
     const s = file.scanned;
     c.io.out(`${kind}: ${s.records} records in ${s.files} file(s) since ${window.since.slice(0, 16)}Z${s.invalid ? ` (${s.invalid} unreadable lines)` : ''}`);
-    for (const cand of file.candidates) c.io.out(`  ${cand.id}  ${cand.action === 'retire' ? `retire ${cand.bullet.id}` : cand.section.padEnd(7)}  ${cand.target ?? '(no skill)'}  ${cand.evidence.records} records: ${cand.bullet.text.slice(0, 90)}`);
-    if (file.candidates.length === 0) c.io.out('  no candidates');
+    for (const cand of fresh) c.io.out(`  ${cand.id}  ${cand.action === 'retire' ? `retire ${cand.bullet.id}` : cand.section.padEnd(7)}  ${cand.target ?? '(no skill)'}  ${cand.evidence.records} records: ${cand.bullet.text.slice(0, 90)}`);
+    if (fresh.length === 0) c.io.out('  no candidates');
     if (file.skipped.length) c.io.out(`  ${file.skipped.length} found again but already decided (rejected, merged or on a branch)`);
+    if (kept > 0) c.io.out(`  ${kept} candidate(s) of an earlier run today kept in the file as they were`);
     c.io.out(`wrote ${display(out.json)} and ${display(out.draft)} (read the draft; nothing else changed)`);
   }
-  const guide = file.candidates.filter((x) => x.action === 'append' && x.section === 'Guide' && x.target).map((x) => x.id);
+  const guide = fresh.filter((x) => x.action === 'append' && x.section === 'Guide' && x.target).map((x) => x.id);
   return { code: EXIT.OK, file: out.json, guide, gate: stabilityGate(h, c.now) };
 }
 
@@ -101,6 +106,15 @@ async function replay(c: Ctx, repeats: number) {
   return replayCheck({ auditDir: c.layout.auditDir, cacheDir: c.layout.cacheDir, rebuild: (e) => rebuildRequest(e, at), worker, repeats, window: windowFrom('90d', c.now), display });
 }
 
+/** Says it on stderr, and on a runner also as a job-log warning and in the step summary. */
+async function warnOnRunner(c: Ctx, note: string): Promise<void> {
+  c.io.err(`g7: ${note}`);
+  if (process.env.GITHUB_ACTIONS !== 'true') return;
+  c.io.out(`::warning title=coreloop pull request::${note.replace(/%/g, '%25').replace(/\r/g, '%0D').replace(/\n/g, '%0A')}`);
+  const summary = process.env.GITHUB_STEP_SUMMARY;
+  if (summary) await (await import('node:fs/promises')).appendFile(summary, `> [!WARNING]\n> ${note}\n\n`);
+}
+
 /** Draft pull requests through GitHub when there is a token and a GitHub repository; otherwise the branch stays local. */
 async function pullRequests(git: Git) {
   const { pullRequestsNotAvailable } = await import('../coreloop/promote.js');
@@ -108,7 +122,8 @@ async function pullRequests(git: Git) {
   const forge = await forgeFor(git);
   if (typeof forge === 'string') return pullRequestsNotAvailable(forge);
   const { forgePullRequests } = await import('../coreloop/pulls.js');
-  return forgePullRequests(git, forge);
+  // The coreloop workflow says which token it fell back to: a pull request opened with GITHUB_TOKEN starts no checks.
+  return forgePullRequests(git, forge, { workflowToken: process.env.G7_TOKEN_SOURCE === 'github-token' });
 }
 
 async function apply(c: Ctx, phase: 'R' | 'F', opts: { candidate: string; id: string; confirm?: boolean; repeats: number; replay: boolean }): Promise<number> {
@@ -120,7 +135,7 @@ async function apply(c: Ctx, phase: 'R' | 'F', opts: { candidate: string; id: st
   let r;
   try {
     r = await promoteCandidate(
-      { repoRoot: c.layout.repoRoot, git, env: process.env, now: c.now.toISOString(), reproduction: await replay(c, opts.repeats), allowUnreplayed: !opts.replay, pullRequests: opts.confirm ? await pullRequests(git) : { openDraft: async () => ({ notOpened: 'dry run' }) } },
+      { repoRoot: c.layout.repoRoot, git, env: process.env, now: c.now.toISOString(), reproduction: await replay(c, opts.repeats), allowUnreplayed: !opts.replay, evidenceDir: path.relative(c.layout.repoRoot, path.join(c.layout.auditDir, 'reproductions')), pullRequests: opts.confirm ? await pullRequests(git) : { openDraft: async () => ({ notOpened: 'dry run' }) } },
       cand, shown, phase, opts.confirm === true,
     );
   } catch (err) {
@@ -151,6 +166,7 @@ async function apply(c: Ctx, phase: 'R' | 'F', opts: { candidate: string; id: st
     c.io.out(`committed ${r.commit!.slice(0, 10)} on branch ${r.branch}: ${r.pr.title}`);
     c.io.out(`your checked-out branch and working tree are unchanged`);
     c.io.out(r.prResult && 'url' in r.prResult ? `draft PR: ${r.prResult.url}` : `draft PR not opened: ${(r.prResult as { notOpened: string }).notOpened}`);
+    if (r.prResult && 'note' in r.prResult && r.prResult.note) await warnOnRunner(c, r.prResult.note);
   }
   // Tried and refused (the push, or GitHub): committed here, not there, like a truck's unpushed evidence.
   return r.prResult && 'failed' in r.prResult && r.prResult.failed ? EXIT.UNPUSHED : EXIT.OK;
@@ -322,7 +338,7 @@ export function registerCoreloop(program: Command, io: Io, setCode: (code: numbe
     .command('sanitize')
     .description('check audit logs for secrets and personal data, or write a copy fit to share (never over the originals)')
     .option('--check', 'report what is sensitive; write nothing')
-    .addOption(new Option('--mode <mode>', 'hash: keyed hashes for questions (needs G7_SANITIZE_KEY); drop: remove them; mask: mask names, e-mails, URLs').choices(['hash', 'drop', 'mask']))
+    .addOption(new Option('--mode <mode>', 'hash or drop: questions removed; mask: questions kept with paths and company names masked (every mode keys its hashes and masks secrets, e-mails and URLs)').choices(['hash', 'drop', 'mask']))
     .option('--in <dir>', 'the logs to read (default: the SSOT\'s audit/ai-ask)')
     .option('--out <dir>', 'where the sanitized copy goes (not --in, not inside it)')
     .action((o: { check?: boolean; mode?: 'hash' | 'drop' | 'mask'; in?: string; out?: string }) =>
@@ -330,11 +346,18 @@ export function registerCoreloop(program: Command, io: Io, setCode: (code: numbe
         if (!o.check && !o.mode) throw new UsageError('say --check, or --mode hash|drop|mask with --out DIR');
         if (o.check && o.mode) throw new UsageError('--check writes nothing; leave out --mode and --out, or --check');
         if (o.mode && !o.out) throw new UsageError(`--mode ${o.mode} needs --out DIR (the originals are never written)`);
-        const key = process.env.G7_SANITIZE_KEY;
-        if (o.mode === 'hash' && (!key || key.length < 16)) throw new UsageError('--mode hash needs G7_SANITIZE_KEY: a secret of at least 16 characters (e.g. from `openssl rand -hex 32`); keep it to keep hashes comparable between exports');
         const { sanitize } = await import('../coreloop/sanitize/sanitize.js');
         const input = path.resolve(o.in ?? path.join(c.layout.auditDir, 'ai-ask'));
-        const r = await sanitize({ input, output: o.out && path.resolve(o.out), mode: o.mode, key, display });
+        const output = o.out && path.resolve(o.out);
+        let key: import('../coreloop/sanitize/key.js').SanitizeKey | undefined;
+        let names: string[] = [];
+        if (o.mode) {
+          const { checkOutside } = await import('../coreloop/sanitize/sanitize.js');
+          await checkOutside(input, output!); // before a key file is made for a copy that would be refused
+          key = await (await import('../coreloop/sanitize/key.js')).sanitizeKey(c.layout, process.env.G7_SANITIZE_KEY);
+          names = (await loadConfig(c.layout, display)).coreloop.sanitizeNames;
+        }
+        const r = await sanitize({ input, output, mode: o.mode, key: key?.key, names, display });
         const found = Object.values(r.byRule).reduce((a, b) => a + b, 0);
         if (c.json) c.io.out(JSON.stringify({ ...r, written: r.written.map(display), found }));
         else {
@@ -342,6 +365,7 @@ export function registerCoreloop(program: Command, io: Io, setCode: (code: numbe
           if (found > r.problems.length && o.check) c.io.err(`… and ${found - r.problems.length} more`);
           c.io.out(`${r.records} records in ${r.files} file(s): ${found ? Object.entries(r.byRule).map(([k, n]) => `${n} ${k}`).join(', ') : 'nothing sensitive found'}${r.skippedLines ? `; ${r.skippedLines} unreadable lines left out` : ''}`);
           if (r.written.length) c.io.out(`wrote ${r.written.length} file(s) under ${display(path.resolve(o.out!))} (${o.mode}); the originals are unchanged`);
+          if (key) c.io.out(`hashes keyed with ${key.source === 'G7_SANITIZE_KEY' ? 'G7_SANITIZE_KEY' : `the factory's own key, ${display(key.source)}${key.created ? ' (generated now)' : ''}, which git never tracks: keep it to keep hashes comparable between exports`}`);
         }
         return o.check && found > 0 ? EXIT.INVALID_INPUT : EXIT.OK;
       }, !o.in)());

@@ -8,6 +8,7 @@ import type { Layout } from '../ssot/layout.js';
 import { backlogFile, packetFile } from '../ssot/layout.js';
 import { writeJsonAtomic } from '../ssot/atomic.js';
 import { runFactory, type RunOutcome } from '../factory/run.js';
+import { commitWritten, keepWrittenFiles } from '../factory/checkpoint.js';
 import type { FactoryDeps } from '../factory/deps.js';
 import { readState, writeState } from '../factory/state.js';
 import { appendJournal } from '../ssot/journal.js';
@@ -80,6 +81,9 @@ export async function resumeCommand(c: Common, opts: { commit: boolean; skip?: s
     c.io.out('nothing to resume: the factory is READY');
     return EXIT.OK;
   }
+  const git = new Git(c.layout.repoRoot);
+  const commit = opts.commit && (await git.isRepo());
+  if (commit) await keepWrittenFiles(git);
   const day = state.day ?? (await latestBacklogDay(c.layout));
   const skip = opts.skip;
   if (skip !== undefined && (!day || !(await isCardOf(c.layout, day, skip)))) throw new UsageError(`no card ${skip} in the backlog or the trucks of ${day ?? 'any day'}`);
@@ -105,11 +109,10 @@ export async function resumeCommand(c: Common, opts: { commit: boolean; skip?: s
   await writeState(c.layout, { ...state, state: 'READY', owner: null, last_stop: null, stalled: 0, updated_at: now });
   const did = [skip !== undefined ? `${skip} skipped (its dependents are held back)` : '', failed && failed !== skip ? `${failed} requeued` : ''].filter(Boolean).join('; ');
   c.io.out(`${state.state} → READY${did ? `; ${did}` : ''}. The next \`g7 run\` continues ${state.truck ? `round ${state.round ?? 1} truck ${state.truck} of ${state.day}` : 'with the next truck'}.`);
-  if (opts.commit) {
-    const git = new Git(c.layout.repoRoot);
+  if (commit) {
     const trailers: Record<string, string> = { 'G7-Run': state.run_id ?? 'none', 'G7-State': 'READY', 'G7-Resume': state.state };
     if (skip !== undefined) trailers['G7-Skip'] = skip;
-    if (await git.isRepo()) await git.commitPaths([path.relative(c.layout.repoRoot, c.layout.ssotDir)], `g7: resume ${state.run_id ?? ''} from ${state.state}${skip ? `, skip ${skip}` : ''}`, trailers);
+    await commitWritten(git, c.layout, [], `g7: resume ${state.run_id ?? ''} from ${state.state}${skip ? `, skip ${skip}` : ''}`, trailers);
   }
   return EXIT.OK;
 }

@@ -7,7 +7,7 @@ import { randomBytes } from 'node:crypto';
 import type { Layout } from '../ssot/layout.js';
 import { UsageError } from '../contracts/errors.js';
 import { Git } from '../git/git.js';
-import { POLICY_ACTIVITIES } from '../policy/auto-merge.js';
+import { POLICY_ACTIVITIES, POLICY_SWEEP_CRON } from '../policy/auto-merge.js';
 import { repositoryOfRemote } from '../forge/connect.js';
 import { DEFAULT_ACTION, branchProtection, codeowners, coreloopWorkflow, factoryLanesWorkflow, factoryWorkflow, parseActionRef, policyWorkflow, ruleset } from './scaffold.js';
 import { EXIT } from './exit.js';
@@ -91,7 +91,7 @@ export async function initSsot(layout: Layout, io: Io, display: (p: string) => s
     [path.join(layout.ssotDir, '.gitignore'), '# Written and read by g7 alone.\nstate/run.lock\n*.tmp-*\n'],
     [path.join(gh, 'workflows', 'factory.yml'), factoryWorkflow(action)],
     [path.join(gh, 'workflows', 'factory-lanes.yml'), factoryLanesWorkflow(action)],
-    [path.join(gh, 'workflows', 'ai-policy.yml'), policyWorkflow(action, POLICY_ACTIVITIES)],
+    [path.join(gh, 'workflows', 'ai-policy.yml'), policyWorkflow(action, POLICY_ACTIVITIES, POLICY_SWEEP_CRON)],
     [path.join(gh, 'workflows', 'coreloop.yml'), coreloopWorkflow(action)],
     [path.join(gh, 'CODEOWNERS'), codeowners(owner ?? '@OWNER')],
     [path.join(gh, 'rulesets', 'main.json'), ruleset(appId, REQUIRED_CHECKS)],

@@ -196,28 +196,36 @@ ${checkout}      - name: g7 lanes merge
 ${OUTCOME_STEP}`;
 }
 
-/** The activity types of ai-policy.yml; src/policy/auto-merge.ts holds the list the check is tested on. */
-export function policyWorkflow(a: ActionSource, activities: readonly string[]): string {
+/** The activity types of ai-policy.yml and its sweep's cron; src/policy/auto-merge.ts holds what the check is tested on. */
+export function policyWorkflow(a: ActionSource, activities: readonly string[], sweepCron: string): string {
   const types = `[${activities.join(', ')}]`;
   const checkout = a.local
     ? `      # The base branch's code, never the pull request's: the check must not run what it checks.
       - uses: actions/checkout@v4
         with:
-          ref: \${{ github.event.pull_request.base.sha }}
+          ref: \${{ github.event.pull_request.base.sha || github.event.merge_group.base_sha || github.sha }}
           persist-credentials: false
           sparse-checkout: action
 `
     : '';
   return `name: AI policy
-# block-coreloop-auto-merge: a coreloop pull request is merged by a person, never automatically. Make this
-# job a required status check of the default branch (.github/rulesets/main.json does).
+# block-coreloop-auto-merge: a coreloop pull request is merged by a person, never automatically. The required
+# check (.github/rulesets/main.json) is the job named block-coreloop-auto-merge: the pull_request_target half,
+# which runs the base branch's workflow with a token that can write even for a fork's pull request, and the
+# merge_group run in a merge queue. The pull_request half runs the pull request's own copy of this file, so
+# it is named apart and only reports; both halves decide the same, whichever runs last.
 on:
   pull_request:
     types: ${types}
-  # pull_request_target runs with a token that can write even for a pull request from a fork, and runs the
-  # base branch's workflow: the check cannot be switched off by the pull request it checks.
   pull_request_target:
     types: ${types}
+  # A merge queue waits for its required checks on the queue's commit.
+  merge_group:
+    types: [checks_requested]
+  # Auto-merge or a label put on by another workflow's GITHUB_TOKEN starts no workflow: the sweep finds it.
+  schedule:
+    - cron: '${sweepCron}'
+  workflow_dispatch:
 permissions:
   contents: read
   pull-requests: write # remove the label, turn auto-merge off
@@ -225,6 +233,7 @@ permissions:
 jobs:
   # No job-level \`if:\`, on purpose: a skipped job counts as a passing required check. The action decides.
   block-coreloop-auto-merge:
+    name: \${{ github.event_name == 'pull_request' && 'block-coreloop-auto-merge (pull request copy)' || 'block-coreloop-auto-merge' }}
     runs-on: ubuntu-latest
     timeout-minutes: 5
     steps:
@@ -296,6 +305,8 @@ ${setup}      # GitHub's coreloop pull requests: one closed without merging is n
         env:
           GEMINI_API_KEY: \${{ secrets.GEMINI_API_KEY }}
           GITHUB_TOKEN: \${{ steps.app.outputs.token || secrets.G7_PR_TOKEN || github.token }}
+          # Which of the three it is: a pull request opened with GITHUB_TOKEN starts no checks, and g7 warns.
+          G7_TOKEN_SOURCE: \${{ steps.app.outputs.token && 'app' || secrets.G7_PR_TOKEN && 'pat' || 'github-token' }}
         run: |
 ${IDENTITY}          ${g7} coreloop pattern --since 30d --min-repeat 3 --min-unique-questions 3 --min-chunk-len 400 --sanitize --open-prs
       - name: commit the candidates
@@ -323,6 +334,8 @@ ${setup}      # The reproduction check replays recorded cases (arm B with the ch
           ID: \${{ inputs.id }}
           GEMINI_API_KEY: \${{ secrets.GEMINI_API_KEY }}
           GITHUB_TOKEN: \${{ steps.app.outputs.token || secrets.G7_PR_TOKEN || github.token }}
+          # Which of the three it is: a pull request opened with GITHUB_TOKEN starts no checks, and g7 warns.
+          G7_TOKEN_SOURCE: \${{ steps.app.outputs.token && 'app' || secrets.G7_PR_TOKEN && 'pat' || 'github-token' }}
         run: |
 ${IDENTITY}          case "$ID" in cx-*) phase=refine ;; *) phase=promote ;; esac
           ${g7} coreloop "$phase" --candidate "$CANDIDATE" --id "$ID" --confirm

@@ -17,7 +17,7 @@ import { nowIso } from '../host/clock.js';
 async function dayStanding(layout: Layout, day: string): Promise<DayStanding | undefined> {
   const round = (await listRounds(layout, day)).at(-1);
   if (round === undefined) return undefined;
-  const view = await viewRound(layout, day, round, await readTruckProgress(layout));
+  const view = await viewRound(layout, day, round, await readTruckProgress(layout, day));
   const { outcomes } = await readDay(layout, day);
   let inRound = 0;
   for (const t of openTrucks(view)) for (const s of await readPacket(packetFile(layout, day, round, t))) if (!outcomes.has(s.card.id)) inRound++;
@@ -52,7 +52,7 @@ export async function statusCommand(c: Common): Promise<number> {
   const round = state.round ?? 1;
   if (state.run_id && state.day && state.truck && (await fileExists(packetFile(c.layout, state.day, round, state.truck)))) {
     const total = (await readPacket(packetFile(c.layout, state.day, round, state.truck))).length;
-    const done = [...(await readRunResults(c.layout, state.run_id)).values()].length;
+    const done = [...(await readRunResults(c.layout, state.run_id, state.day)).values()].length;
     progress = { done, total };
   }
   const latest = await latestBacklogDay(c.layout);

@@ -5,7 +5,7 @@
  */
 export interface WorkCard {
   /**
-   * L{lane}_{TYPE}_{NNNNNN}; stable across recompiles of the same plan.
+   * L{lane}_{TYPE}_{NNNNNN}, or eight digits past the 99,999th card of an entry (L{lane}_{TYPE}_{E}{NNNNNNN}); stable across recompiles of the same plan.
    */
   id: string;
   lane: number;
@@ -143,6 +143,14 @@ export interface FactoryConfig {
   };
   taxonomy?: string;
   sensors?: string;
+  coreloop?: {
+    sanitize?: {
+      /**
+       * Company, stock and person names `g7 coreloop sanitize --mode mask` masks wherever they appear (besides the Korean company forms it finds by itself: (주)X, X주식회사, 주식회사 X).
+       */
+      names?: string[];
+    };
+  };
   scan?: {
     chunk_bytes?: number;
   };
@@ -432,7 +440,7 @@ export interface AuditRecord {
     extreme_flags: string[];
   }[];
   /**
-   * seq: + a hash of the steps the card took and their outcomes (ask, check, apply, accept:..., failfast, rework).
+   * seq: + a hash of the names of the steps the card took (ask, check, apply, accept:..., failfast, rework), not their outcomes: the outcome is what a group's success rate measures.
    */
   tool_sequence_hash: string;
   override_calls: {

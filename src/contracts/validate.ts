@@ -61,7 +61,7 @@ export function isValid(name: SchemaName, value: unknown): boolean {
 
 const DATE_PATTERN = '^[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$';
 const PATTERN_HINTS: Record<string, string> = {
-  '^L[1-8]_(SCAN|TAG|STRIKE|TEST|PATCH|VERIFY|TRIAGE)_[0-9]{6}$': 'a card id looks like L1_SCAN_000123 (lane 1-8, a card type, six digits)',
+  '^L[1-8]_(SCAN|TAG|STRIKE|TEST|PATCH|VERIFY|TRIAGE)_([0-9]{6}|[0-9]{8})$': 'a card id looks like L1_SCAN_000123 (lane 1-8, a card type, six digits; eight past an entry\'s 99,999th card)',
   '^[a-z][a-z0-9_-]{0,31}$': 'a name is lower case letters, digits, - and _, starting with a letter, at most 32 characters',
   [DATE_PATTERN]: 'a date is written YYYY-MM-DD',
   '^[^/\\\\.][^/\\\\]*$': 'a pack id is a plain file name without slashes',

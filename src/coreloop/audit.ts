@@ -51,9 +51,12 @@ export interface AuditCall {
 
 const sha = (s: string) => createHash('sha256').update(s).digest('hex');
 
-/** The steps and their outcomes, hashed: two calls whose cards went the same way share it. */
-export function sequenceHash(steps: Pick<AuditStep, 'name' | 'ok'>[]): string {
-  return `seq:${sha(steps.map((s) => `${s.name}=${s.ok ? 'ok' : 'fail'}`).join('>')).slice(0, 8)}`;
+/**
+ * The path a card took, by step name (SPEC 10: the outcome of a step is what the success rate measures, so it
+ * is not part of the path): a call whose check failed and one whose check passed share it.
+ */
+export function sequenceHash(steps: Pick<AuditStep, 'name'>[]): string {
+  return `seq:${sha(steps.map((s) => s.name).join('>')).slice(0, 8)}`;
 }
 
 /** The kind of work: readable `TYPE:entry`, then a hash of everything that tells two kinds apart. */

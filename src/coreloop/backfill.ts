@@ -6,10 +6,10 @@
 // a call whose request the cache does not hold cannot be rebuilt and is counted. Dry run unless --confirm.
 import path from 'node:path';
 import { readFile, readdir } from 'node:fs/promises';
-import type { RuleResult, WorkCard } from '../contracts/types.gen.js';
-import { G7Error, type TriageClass } from '../contracts/errors.js';
+import type { WorkCard } from '../contracts/types.gen.js';
+import { G7Error } from '../contracts/errors.js';
 import type { Layout } from '../ssot/layout.js';
-import { listRuns } from '../factory/evidence.js';
+import { listRuns, readAttempts } from '../factory/evidence.js';
 import { callRecords, type NotedCall } from '../factory/observe.js';
 import { callMeta } from '../executors/answers.js';
 import { cacheEntryFile, type CacheEntry } from '../worker/cached.js';
@@ -73,13 +73,11 @@ export async function backfill(o: { layout: Layout; libraryRoot: string; skills:
       const dir = path.join(cardsDir, name);
       const card = await json<WorkCard>(path.join(dir, 'card.json'));
       if (!card) continue;
-      const attempts = (await readdir(dir).catch(() => [] as string[])).filter((n) => /^attempt-\d+$/.test(n)).sort();
-      for (const a of attempts) {
-        const result = await json<{ pass: boolean; worker_calls?: { hash: string; cached: boolean }[] }>(path.join(dir, a, 'result.json'));
-        if (!result?.worker_calls?.length) continue;
+      for (const result of await readAttempts(dir)) {
+        if (!result.worker_calls?.length) continue;
         out.attempts++;
-        const accept = (await json<{ accept: RuleResult[]; fired: boolean }>(path.join(dir, a, 'accept.json'))) ?? { accept: [], fired: false };
-        const triage = await json<{ class: TriageClass; reason: string }>(path.join(dir, a, 'triage.json'));
+        const accept = { accept: result.accept, fired: result.fired };
+        const triage = result.triage;
         const noted: NotedCall[] = [];
         let skillText = '';
         for (const call of result.worker_calls) {
@@ -99,7 +97,7 @@ export async function backfill(o: { layout: Layout; libraryRoot: string; skills:
         if (noted.length === 0) continue;
         // The executor threw exactly when no accept rule was evaluated.
         const error = !result.pass && accept.accept.length === 0 ? new G7Error(triage?.class ?? 'SCHEMA', [{ file: card.id, rule: 'backfill', message: triage?.reason ?? 'the card failed' }], { summary: triage?.reason }) : undefined;
-        const rebuilt = callRecords(card, { target: o.skills[card.type] ?? null, bullets: bulletIds(skillText) }, noted, { attempt: Number(a.slice('attempt-'.length)), error, accept: accept.accept, failfast: { fired: accept.fired } });
+        const rebuilt = callRecords(card, { target: o.skills[card.type] ?? null, bullets: bulletIds(skillText) }, noted, { attempt: result.attempt, error, accept: accept.accept, failfast: { fired: accept.fired } });
         for (const r of rebuilt) present.add(r.requestId);
         calls.push(...rebuilt);
       }

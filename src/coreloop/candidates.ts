@@ -100,9 +100,28 @@ export function renderDraft(f: CoreloopCandidates, jsonShown: string): string {
   return out.join('\n') + '\n';
 }
 
-export async function writeCandidates(f: CoreloopCandidates, files: { json: string; draft: string }, display: (p: string) => string): Promise<void> {
-  await writeJsonAtomic(files.json, f);
-  await writeFileAtomic(files.draft, renderDraft(f, display(files.json)));
+/**
+ * A same-day rerun's file: every candidate the earlier run wrote stays as it was (a pull request may cite
+ * it by id), the new run's candidates with other keys are added after them, numbered on; the window, the
+ * figures, the near misses and what was skipped as decided are the new run's.
+ */
+export function mergeCandidates(earlier: CoreloopCandidates, fresh: CoreloopCandidates): CoreloopCandidates {
+  const kept = new Set(earlier.candidates.map((c) => c.key));
+  const prefix = fresh.kind === 'pattern' ? 'cand' : 'cx';
+  const date = fresh.generated_at.slice(0, 10);
+  let n = Math.max(0, ...earlier.candidates.map((c) => Number(/-(\d{3})$/.exec(c.id)?.[1] ?? 0)));
+  const added = fresh.candidates.filter((c) => !kept.has(c.key)).map((c) => ({ ...c, id: `${prefix}-${date}-${String(++n).padStart(3, '0')}` }));
+  // A candidate decided since (rejected, proposed) stays listed; `skipped` says it was decided.
+  return { ...fresh, candidates: [...earlier.candidates, ...added] };
+}
+
+/** Writes the candidates file and its draft; an earlier file of the same day is merged into, never overwritten. */
+export async function writeCandidates(f: CoreloopCandidates, files: { json: string; draft: string }, display: (p: string) => string): Promise<CoreloopCandidates> {
+  const exists = await readFile(files.json).then(() => true, () => false);
+  const merged = exists ? mergeCandidates(await loadCandidates(files.json, display(files.json)), f) : f;
+  await writeJsonAtomic(files.json, merged);
+  await writeFileAtomic(files.draft, renderDraft(merged, display(files.json)));
+  return merged;
 }
 
 /** `audit/decisions.jsonl`: a person's rejections (and later the forge's verdicts), by candidate key. */

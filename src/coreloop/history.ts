@@ -21,10 +21,15 @@ export interface CoreloopCommit {
   via: string;
 }
 
+/** One way a merged coreloop commit's bullet left the branch. */
 export interface Revert {
+  /** The commit that made it leave (the revert, or the commit that removed the bullet id). */
   sha: string;
   date: string;
+  /** The coreloop commit whose bullet left (full sha, or the abbreviation a revert message gave). */
   reverted: string;
+  /** `revert`: its commit was reverted; `revert-merge`: the merge that brought it in was (`git revert -m 1`); `removed`: a later commit removed its bullet id. */
+  how: 'revert' | 'revert-merge' | 'removed';
 }
 
 /** What a coreloop pull request's body carries about its candidate (an HTML comment, invisible on GitHub). */
@@ -133,6 +138,22 @@ async function shapeCount(text: string | undefined, spec: string): Promise<numbe
   }
 }
 
+/**
+ * The first-parent commit after `c` arrived that took its bullet id out of its target file, when the id is
+ * no longer there at HEAD (a retirement, a hand edit, a revert git did not name).
+ */
+async function bulletRemoval(git: Git, c: CoreloopCommit): Promise<{ sha: string; date: string } | undefined> {
+  const id = c.trailers['G7-Bullet'];
+  const target = c.trailers['G7-Target'];
+  if (!id || !target || c.trailers['G7-Action'] === 'retire' || !/^[0-9a-f]{7,40}$/.test(c.via)) return undefined;
+  const file = parseTarget(target).file;
+  const now = await blobText(git, 'HEAD', file);
+  if (now !== undefined && now.includes(id)) return undefined;
+  const changes = await log(git, ['--first-parent', `-S${id}`, `${c.via}..HEAD`, '--', file]);
+  const last = changes[0];
+  return last ? { sha: last.sha, date: last.date } : undefined;
+}
+
 export async function readHistory(git: Git): Promise<History> {
   const h: History = { merged: [], reverts: [], open: [], closed: [], shapeRegressions: [] };
   if (!(await git.isRepo())) return h;
@@ -149,8 +170,19 @@ export async function readHistory(git: Git): Promise<History> {
     const c = asCoreloop(e, via);
     if (c) h.merged.push(c);
     const rev = /This reverts commit ([0-9a-f]{7,40})/.exec(e.body)?.[1];
-    if (rev && (/^Revert "\[CORELOOP-/.test(e.subject) || h.merged.some((m) => m.sha.startsWith(rev)))) h.reverts.push({ sha: e.sha, date: via.date, reverted: rev });
+    if (!rev) continue;
+    // A revert of a merge (`git revert -m 1`) names the merge commit: every coreloop commit it brought leaves.
+    const byMerge = h.merged.filter((m) => m.via.startsWith(rev) && !m.sha.startsWith(rev));
+    for (const m of byMerge) h.reverts.push({ sha: e.sha, date: via.date, reverted: m.sha, how: 'revert-merge' });
+    const own = h.merged.find((m) => m.sha.startsWith(rev));
+    if (own || (!byMerge.length && /^Revert "\[CORELOOP-/.test(e.subject))) h.reverts.push({ sha: e.sha, date: via.date, reverted: own?.sha ?? rev, how: 'revert' });
   }
+  for (const c of h.merged) {
+    if (h.reverts.some((r) => c.sha.startsWith(r.reverted))) continue;
+    const removed = await bulletRemoval(git, c);
+    if (removed) h.reverts.push({ ...removed, reverted: c.sha, how: 'removed' });
+  }
+  h.reverts.sort((a, b) => a.date.localeCompare(b.date));
   const refs = await git.run(['for-each-ref', '--format=%(refname:short) %(objectname)', 'refs/heads/skill/docstring-*'], { allowFail: true });
   for (const line of refs.stdout.split('\n').filter(Boolean)) {
     const [branch, sha] = line.split(' ') as [string, string];
@@ -175,7 +207,8 @@ export async function readHistory(git: Git): Promise<History> {
 
 /** The coreloop pull requests on the forge (head skill/docstring-*), newest first. */
 export async function readPulls(forge: Forge): Promise<CoreloopPull[]> {
-  const all = await forge.listPullRequests({ headPrefix: 'skill/docstring-' });
+  // Search, not the list of every pull request: the cost follows coreloop's pull requests, not the repository's.
+  const all = await forge.searchPullRequests('skill/docstring-');
   return all.map((p) => ({
     number: p.number,
     url: p.url,
@@ -219,6 +252,8 @@ export function withPulls(h: History, pulls: CoreloopPull[]): History {
 
 export interface Gate {
   consecutiveCleanR: number;
+  /** The commits each figure counted, so a person can check them with `git show`. */
+  counted: { cleanR: string[]; reverts: Revert[]; shapeRegressions: string[] };
   revertsLast3Months: number;
   shapeRegressions: number;
   firstRMerge: string | undefined;
@@ -230,17 +265,19 @@ export interface Gate {
 export const GATE = { cleanRMerges: 30, revertWindowDays: 90, nightlyAfterDays: 30 } as const;
 
 export function stabilityGate(h: History, now: Date): Gate {
-  const reverted = new Set(h.reverts.map((r) => r.reverted));
-  const isReverted = (sha: string) => [...reverted].some((r) => sha.startsWith(r));
+  const isReverted = (sha: string) => h.reverts.some((r) => sha.startsWith(r.reverted));
   const regressed = new Set(h.shapeRegressions.map((r) => r.sha));
   const rs = h.merged.filter((c) => c.phase === 'R');
-  let streak = 0;
+  const cleanR: string[] = [];
   for (let i = rs.length - 1; i >= 0; i--) {
     if (isReverted(rs[i]!.sha) || regressed.has(rs[i]!.sha)) break;
-    streak++;
+    cleanR.push(rs[i]!.sha);
   }
+  const streak = cleanR.length;
   const since = now.getTime() - GATE.revertWindowDays * 86400e3;
-  const recentReverts = h.reverts.filter((r) => Date.parse(r.date) >= since).length;
+  const recent = h.reverts.filter((r) => Date.parse(r.date) >= since);
+  // One revert of a merge that brought in two bullets is one revert.
+  const recentReverts = new Set(recent.map((r) => r.sha)).size;
   const first = rs[0]?.mergedAt;
   const aged = first !== undefined && now.getTime() - Date.parse(first) >= GATE.nightlyAfterDays * 86400e3;
   const stable = streak >= GATE.cleanRMerges && recentReverts === 0 && h.shapeRegressions.length === 0;
@@ -250,5 +287,6 @@ export function stabilityGate(h: History, now: Date): Gate {
     : tier === 1 ? `tier 2 needs ${GATE.cleanRMerges} consecutive clean R merges (now ${streak}), no revert in ${GATE.revertWindowDays} days (now ${recentReverts}) and no shape regression (now ${h.shapeRegressions.length})`
     : first === undefined ? 'everything by hand until the first R merge has aged 30 days'
     : `everything by hand until ${new Date(Date.parse(first) + GATE.nightlyAfterDays * 86400e3).toISOString().slice(0, 10)} (30 days after the first R merge)`;
-  return { consecutiveCleanR: streak, revertsLast3Months: recentReverts, shapeRegressions: h.shapeRegressions.length, firstRMerge: first, tier, next };
+  const counted = { cleanR, reverts: recent, shapeRegressions: h.shapeRegressions.map((r) => r.sha) };
+  return { consecutiveCleanR: streak, counted, revertsLast3Months: recentReverts, shapeRegressions: h.shapeRegressions.length, firstRMerge: first, tier, next };
 }

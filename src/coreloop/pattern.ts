@@ -1,13 +1,16 @@
-// Phase P: recurring successes. Streams the window's audit records once, groups them by (category_hash,
-// tool_sequence_hash) and proposes a Guide bullet for every group seen at least min-repeat times on at least
-// min-unique-questions different inputs, always successful. Records with an error or a violation, and
-// records whose answer was shorter than min-chunk-len, are left out (counted). Memory grows with the number
-// of groups, never with the log: each group keeps a bounded sample of inputs and record ids.
+// Phase P: recurring successes. Streams the window's audit records once, groups them by kind of work and
+// path (category_hash, and the names of the steps taken), and proposes a Guide bullet for every group seen
+// at least min-repeat times on at least min-unique-questions different inputs, always successful. A record
+// with an error or a violation is a failure of its group (and of every longer path of its kind of work it
+// broke off from): it is never evidence for a Guide. Only noise is left out, counted: inputs shorter than
+// min-chunk-len and transient API errors; cached replays are never a new case. Memory grows with the
+// number of groups, never with the log: each group keeps a bounded sample of inputs and record ids.
 import type { AuditRecord } from '../contracts/types.gen.js';
 import type { Candidate, CoreloopCandidates } from './candidates.js';
 import { bulletProblem, candidateKey } from './candidates.js';
 import { maskSensitive } from './sanitize/detect.js';
-import { TRANSIENT, dayFiles, engineAxis, forEachRecord, signalsOf, wilsonLower, type Window } from './records.js';
+import { TRANSIENT, dayFiles, engineAxis, forEachRecord, noiseOf, recordFailed, signalsOf, wilsonLower, type Window } from './records.js';
+import { sequenceHash } from './audit.js';
 
 export interface PatternOptions {
   minRepeat: number;
@@ -31,7 +34,10 @@ export interface Group {
   successes: number;
   questions: Set<string>;
   capped: boolean;
-  excluded: { error: number; violation: number; short_chunk: number };
+  /** Noise, left out: inputs too short to judge, transient API errors. */
+  excluded: { short_chunk: number; transient: number };
+  /** Failures counted in n: records with an error, with a violation. */
+  failed: { error: number; violation: number };
   chunkMin: number;
   chunkMax: number;
   chunkSum: number;
@@ -44,25 +50,28 @@ export interface Group {
   last: string;
 }
 
-function newGroup(r: AuditRecord): Group {
+function newGroup(r: AuditRecord, seq: string): Group {
   return {
-    category: r.category_hash, seq: r.tool_sequence_hash, n: 0, successes: 0, questions: new Set(), capped: false,
-    excluded: { error: 0, violation: 0, short_chunk: 0 }, chunkMin: Infinity, chunkMax: 0, chunkSum: 0, models: new Set(),
+    category: r.category_hash, seq, n: 0, successes: 0, questions: new Set(), capped: false,
+    excluded: { short_chunk: 0, transient: 0 }, failed: { error: 0, violation: 0 }, chunkMin: Infinity, chunkMax: 0, chunkSum: 0, models: new Set(),
     steps: r.tool_calls.map((t) => t.name), skills: new Set(), recordIds: [], examples: [], first: r.ts, last: r.ts,
   };
 }
 
 /** Adds one record to its group. Exported for the benchmark's peer check and the tests. */
 export function addRecord(groups: Map<string, Group>, r: AuditRecord, minChunkLen: number): void {
-  const key = `${r.category_hash}\u0000${r.tool_sequence_hash}`;
+  // The path by step names, recomputed: logs written when the hash also held the outcomes group the same way.
+  const seq = sequenceHash(r.tool_calls);
+  const key = `${r.category_hash}\u0000${seq}`;
   let g = groups.get(key);
-  if (!g) groups.set(key, (g = newGroup(r)));
-  if (r.error) return void g.excluded.error++;
-  if (r.violation) return void g.excluded.violation++;
-  if (r.chunk_len < minChunkLen) return void g.excluded.short_chunk++;
+  if (!g) groups.set(key, (g = newGroup(r, seq)));
+  const noise = noiseOf(r, minChunkLen);
+  if (noise) return void g.excluded[noise]++;
   g.n++;
+  if (r.error) g.failed.error++;
+  else if (r.violation) g.failed.violation++;
   // Success: every step ok and no failure signal other than a transient one that was retried through.
-  if (r.tool_calls.every((t) => t.ok) && signalsOf(r, 0).every((s) => TRANSIENT.has(s.cause))) g.successes++;
+  if (!recordFailed(r) && signalsOf(r, 0).every((s) => TRANSIENT.has(s.cause))) g.successes++;
   if (!g.questions.has(r.question_hash)) {
     if (g.questions.size < QUESTION_CAP) g.questions.add(r.question_hash);
     else g.capped = true;
@@ -90,14 +99,27 @@ function guideText(g: Group, engine: string, axis: string, withAxis: boolean): s
   return `${work}: the path ${steps} passed in all ${g.n} recorded cases (${g.questions.size}${g.capped ? '+' : ''} different inputs, 95% lower bound ${Math.round(wilsonLower(g.successes, g.n) * 100)}%), on inputs of ${g.chunkMin === g.chunkMax ? g.chunkMin : `${g.chunkMin}-${g.chunkMax}`} characters. Keep to this path: answer in the shape the check expects, so that every accept rule holds.`;
 }
 
-function whyNot(g: Group, o: PatternOptions): string | undefined {
+function whyNot(g: Group, o: PatternOptions, partWay: number): string | undefined {
+  const failed = g.n - g.successes;
+  const how = g.failed.error + g.failed.violation ? ` (${g.failed.error} error, ${g.failed.violation} violation)` : '';
+  if (failed > 0) return `${failed} of ${g.n} failed${how}`;
+  if (partWay > 0) return `${partWay} record(s) of this kind of work failed part-way along this path`;
   if (g.n < o.minRepeat) {
-    const left = g.excluded.error + g.excluded.violation + g.excluded.short_chunk;
-    return `${g.n} usable record(s) < ${o.minRepeat}${left ? ` (${left} left out: ${g.excluded.error} error, ${g.excluded.violation} violation, ${g.excluded.short_chunk} short)` : ''}`;
+    const left = g.excluded.short_chunk + g.excluded.transient;
+    return `${g.n} usable record(s) < ${o.minRepeat}${left ? ` (${left} left out as noise: ${g.excluded.short_chunk} short, ${g.excluded.transient} transient)` : ''}`;
   }
   if (g.questions.size < o.minUniqueQuestions) return `${g.questions.size} different input(s) < ${o.minUniqueQuestions}`;
-  if (g.successes < g.n) return `${g.n - g.successes} of ${g.n} failed`;
   return undefined;
+}
+
+/** Failures of the same kind of work whose path is a beginning of this one: they set out this way and broke off. */
+function failuresPartWay(g: Group, all: Group[]): number {
+  let n = 0;
+  for (const h of all) {
+    if (h === g || h.category !== g.category || h.steps.length >= g.steps.length) continue;
+    if (h.steps.every((s, i) => g.steps[i] === s)) n += h.n - h.successes;
+  }
+  return n;
 }
 
 export type Proposal =
@@ -151,15 +173,14 @@ export async function minePatterns(deps: MineDeps, o: PatternOptions): Promise<P
   const nearMisses: CoreloopCandidates['near_misses'] = [];
   const skipped: CoreloopCandidates['skipped'] = [];
   const dropped: PatternResult['dropped'] = [];
-  const excluded = { error: 0, violation: 0, short_chunk: 0 };
+  const excluded = { short_chunk: 0, transient: 0, replay: stats.replays };
   const ordered = [...groups.values()].sort((a, b) => b.n - a.n || (a.category + a.seq).localeCompare(b.category + b.seq));
   for (const g of ordered) {
-    excluded.error += g.excluded.error;
-    excluded.violation += g.excluded.violation;
     excluded.short_chunk += g.excluded.short_chunk;
-    const reason = whyNot(g, o);
+    excluded.transient += g.excluded.transient;
+    const reason = whyNot(g, o, failuresPartWay(g, ordered));
     if (reason) {
-      if (nearMisses.length < 20 && g.n + g.excluded.error + g.excluded.violation + g.excluded.short_chunk >= 2)
+      if (nearMisses.length < 20 && g.n + g.excluded.short_chunk + g.excluded.transient >= 2)
         nearMisses.push({ category_hash: g.category, tool_sequence_hash: g.seq, records: g.n, unique_questions: g.questions.size, success_rate: g.n ? g.successes / g.n : 0, reason });
       continue;
     }

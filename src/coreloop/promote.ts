@@ -43,7 +43,8 @@ export interface PullRequestPlan {
 /** Pushes the branch and opens the draft PR (pulls.ts). Implementations must never enable auto-merge. */
 export interface PullRequests {
   /** `failed`: it was tried (a token and a repository were there) and the push or GitHub said no. */
-  openDraft(pr: PullRequestPlan): Promise<{ url: string } | { notOpened: string; failed?: boolean }>;
+  /** `note`: opened, with something a person should know (it was open already; a label did not go on). */
+  openDraft(pr: PullRequestPlan): Promise<{ url: string; note?: string } | { notOpened: string; failed?: boolean }>;
 }
 
 /** Without a forge: the branch stays local and the person is told how to go on. */
@@ -65,6 +66,11 @@ export interface PromoteDeps {
   /** A person's explicit `--no-replay`: commit even when no recorded case could be replayed (the PR says so). */
   allowUnreplayed: boolean;
   pullRequests: PullRequests;
+  /**
+   * Where the commit puts the evidence a reviewer checks, relative to the repository (the candidate as the
+   * file had it, the reproduction table): `ssot/audit/reproductions`. The pull request carries it with the change.
+   */
+  evidenceDir: string;
 }
 
 export interface PromoteResult {
@@ -74,7 +80,7 @@ export interface PromoteResult {
   diff: string;
   pr: PullRequestPlan;
   commit?: string | undefined;
-  prResult?: { url: string } | { notOpened: string; failed?: boolean } | undefined;
+  prResult?: { url: string; note?: string } | { notOpened: string; failed?: boolean } | undefined;
   reproduction: { ran: boolean; passed: boolean; note: string; table: string };
   reason?: string;
 }
@@ -85,6 +91,11 @@ function bulletOf(c: Candidate, now: string): Bullet {
 
 function edit(c: Candidate, now: string): (doc: SkillDoc) => Promise<EditResult> {
   return c.action === 'retire' ? (doc) => removeBullet(doc, c.bullet.id) : (doc) => appendBullet(doc, c.section, bulletOf(c, now));
+}
+
+/** The evidence the proposing commit carries: `<evidenceDir>/<date>-<candidate key>.json`. */
+export function evidenceFile(evidenceDir: string, c: Candidate, now: string): string {
+  return path.posix.join(evidenceDir.split(path.sep).join('/'), `${now.slice(0, 10)}-${c.key}.json`);
 }
 
 export function branchName(c: Candidate, now: string): string {
@@ -105,7 +116,7 @@ function trailers(c: Candidate, phase: Phase): Record<string, string> {
   };
 }
 
-function prBody(c: Candidate, candidateFile: string, checks: Problem[], repro: ReproductionResult, diff: string): string {
+function prBody(c: Candidate, candidateFile: string, checks: Problem[], repro: ReproductionResult, diff: string, evidence: string): string {
   const e = c.evidence;
   return [
     `Coreloop ${c.action === 'retire' ? `proposes retiring \`${c.bullet.id}\` from` : `proposes a ${c.section} bullet for`} \`${c.target}\`.`,
@@ -118,6 +129,8 @@ function prBody(c: Candidate, candidateFile: string, checks: Problem[], repro: R
     `Static checks: ${checks.length === 0 ? 'passed (only docstring bytes changed, the file parses, applying again changes nothing, the budget holds, the shape is no worse)' : checks.map((p) => p.message).join('; ')}.`,
     `Reproduction check: ${repro.ran ? (repro.passed ? `passed (${repro.note})` : `FAILED: ${repro.note}`) : `${repro.note}; proposed unchecked with --no-replay`}.`,
     ...(repro.table ? ['', repro.table] : []),
+    '',
+    `The commit carries the evidence with the change: \`${evidence}\` holds the candidate as mined and this reproduction table, so they stay what this pull request cites.`,
     '',
     '```diff',
     diff.trimEnd(),
@@ -144,18 +157,20 @@ async function unifiedDiff(before: Buffer, after: Buffer, file: string): Promise
   }
 }
 
-/** Commits `bytes` as the new content of `file` on top of HEAD, without touching the index or working tree. */
-async function commitOnBranch(git: Git, env: Record<string, string | undefined>, file: string, bytes: Buffer, branch: string, message: string): Promise<string> {
+/** Commits `files` (repository path → new content) on top of HEAD, without touching the index or working tree. */
+async function commitOnBranch(git: Git, env: Record<string, string | undefined>, files: [string, Buffer][], branch: string, message: string): Promise<string> {
   const tmp = await mkdtemp(path.join(tmpdir(), 'g7-promote-'));
   try {
     const g = new Git(git.cwd, { ...env, GIT_INDEX_FILE: path.join(tmp, 'index') });
     const blobFile = path.join(tmp, 'blob');
-    await writeFile(blobFile, bytes);
     await writeFile(path.join(tmp, 'message'), message);
     await g.run(['read-tree', 'HEAD']);
-    const mode = (await g.run(['ls-tree', 'HEAD', '--', file])).stdout.split(/\s/)[0] || '100644';
-    const blob = (await g.run(['hash-object', '-w', `--path=${file}`, blobFile])).stdout.trim();
-    await g.run(['update-index', '--cacheinfo', `${mode},${blob},${file}`]);
+    for (const [file, bytes] of files) {
+      await writeFile(blobFile, bytes);
+      const mode = (await g.run(['ls-tree', 'HEAD', '--', file])).stdout.split(/\s/)[0] || '100644';
+      const blob = (await g.run(['hash-object', '-w', `--path=${file}`, blobFile])).stdout.trim();
+      await g.run(['update-index', '--add', '--cacheinfo', `${mode},${blob},${file}`]);
+    }
     const tree = (await g.run(['write-tree'])).stdout.trim();
     const made = await g.run(['commit-tree', tree, '-p', 'HEAD', '-F', path.join(tmp, 'message')], { allowFail: true });
     if (made.code !== 0) {
@@ -248,7 +263,8 @@ export async function promoteCandidate(deps: PromoteDeps, c: Candidate, candidat
   if (!repro.ran && !deps.allowUnreplayed)
     throw new G7Error('TEST', [{ file: c.target, rule: 'coreloop.reproduction', message: `${repro.note}\n(with --no-replay a person may propose it unchecked; the pull request then says so)` }], { summary: `${c.id} could not be checked on recorded cases; nothing was committed` });
   const diff = await unifiedDiff(bytes, result.bytes, rel);
-  const plan = pr(prBody(c, candidateFile, checks, repro, diff));
+  const evidence = evidenceFile(deps.evidenceDir, c, deps.now);
+  const plan = pr(prBody(c, candidateFile, checks, repro, diff, evidence));
   plan.base = (await git.currentBranch()) || 'main';
   const reproduction = { ran: repro.ran, passed: repro.passed, note: repro.note, table: repro.table };
   if (!confirm) return { status: 'dry-run', target: c.target, branch, diff, pr: plan, reproduction };
@@ -260,7 +276,8 @@ export async function promoteCandidate(deps: PromoteDeps, c: Candidate, candidat
     name = `${branch}-${i}`;
   }
   const message = `${plan.title}\n\n${c.bullet.text}\n\nEvidence: ${candidateFile} ${c.id}; reproduction check: ${repro.ran ? (repro.passed ? 'passed' : 'failed') : 'not run'}.\n\n${Object.entries(trailers(c, phase)).map(([k, v]) => `${k}: ${v}`).join('\n')}\n`;
-  const commit = await commitOnBranch(git, deps.env, rel, result.bytes, name, message);
+  const record = { schema_version: 1, candidate_file: candidateFile, candidate: c, reproduction, proposed_at: deps.now, branch: name };
+  const commit = await commitOnBranch(git, deps.env, [[rel, result.bytes], [evidence, Buffer.from(JSON.stringify(record, null, 2) + '\n')]], name, message);
   const final = { ...plan, head: name };
   const prResult = await deps.pullRequests.openDraft(final);
   return { status: 'committed', target: c.target, branch: name, diff, pr: final, commit, prResult, reproduction };

@@ -35,6 +35,17 @@ export interface ReadStats {
   records: number;
   /** Lines that are not an audit record (bad JSON, a torn tail, missing fields). */
   invalid: number;
+  /** Records of an answer replayed from the response cache: the same case again, never a new one. */
+  replays: number;
+}
+
+/**
+ * A record of an answer served from the response cache (after a crash, a rerun): marked by the audit
+ * writer, or, in logs written before the mark, a record id seen already (ids were the request's hash).
+ */
+export function isMarkedReplay(r: AuditRecord): boolean {
+  const x = r as AuditRecord & { cached?: unknown; replay?: unknown };
+  return x.cached === true || x.replay === true;
 }
 
 function looksLikeRecord(v: unknown): v is AuditRecord {
@@ -42,9 +53,15 @@ function looksLikeRecord(v: unknown): v is AuditRecord {
   return !!r && typeof r === 'object' && typeof r.category_hash === 'string' && typeof r.tool_sequence_hash === 'string' && typeof r.question_hash === 'string' && Array.isArray(r.tool_calls) && typeof r.ts === 'string';
 }
 
-/** Streams every record of the window to `onRecord`, in file order. Records outside the window are skipped. */
+/**
+ * Streams every record of the window to `onRecord`, in file order, each case once: records outside the
+ * window and cached replays are skipped (a replay is looked for in its own day file and the one before, so
+ * memory stays bounded by two days of ids whatever the window).
+ */
 export async function forEachRecord(files: string[], w: Window, onRecord: (r: AuditRecord) => void, display: (p: string) => string): Promise<ReadStats> {
-  const stats: ReadStats = { files: files.length, records: 0, invalid: 0 };
+  const stats: ReadStats = { files: files.length, records: 0, invalid: 0, replays: 0 };
+  let before = new Set<string>();
+  let seen = new Set<string>();
   const firstDay = w.since.slice(0, 10);
   const lastDay = w.until.slice(0, 10);
   const since = Date.parse(w.since);
@@ -53,6 +70,8 @@ export async function forEachRecord(files: string[], w: Window, onRecord: (r: Au
     const day = path.basename(file, '.jsonl');
     // Only the first and last day of the window need each record's time checked.
     const edge = day === firstDay || day === lastDay;
+    before = seen;
+    seen = new Set();
     await forEachLine(file, (text) => {
       if (text.length === 0) return;
       let v: unknown;
@@ -69,6 +88,11 @@ export async function forEachRecord(files: string[], w: Window, onRecord: (r: Au
         const t = Date.parse(v.ts);
         if (!(t >= since && t <= until)) return;
       }
+      if (isMarkedReplay(v) || seen.has(v.request_id) || before.has(v.request_id)) {
+        stats.replays++;
+        return;
+      }
+      seen.add(v.request_id);
       stats.records++;
       onRecord(v);
     }, display(file));
@@ -86,6 +110,22 @@ export interface Signal {
 }
 
 export const TRANSIENT = new Set(['rate_limit', 'transient_network']);
+
+/**
+ * Why a record is noise rather than a case, if it is: an input too short to judge, or a transient API error
+ * (quota, 5xx, the network) that says nothing about the work. Every other error or violation is a failure
+ * of its group.
+ */
+export function noiseOf(r: AuditRecord, minChunkLen: number): 'short_chunk' | 'transient' | undefined {
+  if (r.chunk_len < minChunkLen) return 'short_chunk';
+  if (r.error && !r.violation && TRANSIENT.has(causeOf(r.error))) return 'transient';
+  return undefined;
+}
+
+/** A record failed when it has an error or a violation, or a step failed. */
+export function recordFailed(r: AuditRecord): boolean {
+  return !!r.error || !!r.violation || !r.tool_calls.every((t) => t.ok);
+}
 
 export function causeOf(text: string): string {
   if (/\b429\b|RESOURCE_EXHAUSTED|rate.?limit|quota/i.test(text)) return 'rate_limit';

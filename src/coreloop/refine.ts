@@ -98,6 +98,7 @@ export async function mineFailures(deps: MineDeps, o: RefineOptions): Promise<Pa
     }
   };
   const stats = await forEachRecord(files, deps.window, onRecord, deps.display);
+  if (stats.replays) excluded.replay = stats.replays;
   const date = deps.now.slice(0, 10);
   const candidates: Candidate[] = [];
   const skipped: CoreloopCandidates['skipped'] = [];

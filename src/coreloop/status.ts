@@ -35,6 +35,24 @@ async function names(dir: string, re: RegExp): Promise<string[]> {
   return (await readdir(dir).catch(() => [] as string[])).filter((n) => re.test(n)).sort();
 }
 
+const SHOWN = 5;
+const short = (sha: string) => (/^[0-9a-f]{40}$/.test(sha) ? sha.slice(0, 7) : sha);
+
+/** The commits a figure counted, newest first: ` (abc1234, def5678 +3)`. */
+function shas(list: string[]): string {
+  if (!list.length) return '';
+  return ` (${list.slice(0, SHOWN).map(short).join(', ')}${list.length > SHOWN ? ` +${list.length - SHOWN}` : ''})`;
+}
+
+const HOW = { revert: 'reverted', 'revert-merge': 'its merge reverted', removed: 'bullet id removed' } as const;
+
+function leaves(gate: Gate): string {
+  const r = gate.counted.reverts;
+  if (!r.length) return '';
+  const shown = r.slice(-SHOWN).reverse().map((x) => `${short(x.reverted)} ${HOW[x.how]} by ${short(x.sha)}`);
+  return ` (${shown.join(', ')}${r.length > SHOWN ? ` +${r.length - SHOWN}` : ''})`;
+}
+
 export interface CoreloopStatus {
   observe: { days: number; records: number };
   pattern: { files: number; latest: string | null; candidates: number };
@@ -71,7 +89,7 @@ export async function coreloopStatus(layout: Layout, h: History, now: Date): Pro
     `R promote   ${s.promote.merged} merged, ${s.promote.open} open (skill/docstring-* branches and draft PRs), ${s.promote.rejected} candidate(s) rejected, ${s.promote.closed} PR(s) closed without merging`,
     `F refine    ${s.refine.files} counterexample file(s), ${s.refine.merged} merged, ${s.refine.open} open`,
     `A axis      ${s.axis.proposals} proposal(s) (always by hand)`,
-    `gate        ${gate.consecutiveCleanR} consecutive clean R merges, ${gate.revertsLast3Months} revert(s) in 3 months, ${gate.shapeRegressions} shape regression(s)`,
+    `gate        ${gate.consecutiveCleanR} consecutive clean R merges${shas(gate.counted.cleanR)}, ${gate.revertsLast3Months} revert(s) in 3 months${leaves(gate)}, ${gate.shapeRegressions} shape regression(s)${shas(gate.counted.shapeRegressions)}`,
     `forge       ${h.forgeNote ?? `GitHub consulted: ${h.open.filter((o) => o.url).length} open and ${h.closed.length} closed coreloop PR(s) seen`}`,
     `tier        ${gate.tier} (${['everything by hand', 'a nightly job writes candidates', 'a nightly job may open Guide-append draft PRs'][gate.tier]}); ${gate.next}`,
   ];

@@ -3,7 +3,7 @@
 // file's size and mtime, so that the next scan copies the lines of files that did not change.
 // Memory does not grow with the library's bytes: per file only its name, size, mtime and where its lines sit
 // in the previous index are held; the previous index is streamed, and file contents pass through one reused
-// buffer per thread. Many bytes to hash → worker threads, one per core.
+// buffer per thread. Many bytes to hash (256 MiB or more) → worker threads, one per core.
 import { open, type FileHandle } from 'node:fs/promises';
 import { readdirSync, statSync, openSync, readSync, closeSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
@@ -30,8 +30,10 @@ export interface ListedFile {
   mtimeMs?: number;
 }
 
-/** Below this many bytes to hash, worker start-up (~30 ms each) costs more than the threads save. */
-const THREADS_FROM_BYTES = 32 << 20;
+/** Below this many bytes to hash, worker start-up costs more than the threads save. Measured through `g7 run`
+ * (bench:scan) on cards of 40 files: starting two workers cost a card ~200 ms, as long as hashing 90 MB in
+ * this thread, so a card of 20-40 MB was 5x slower with threads than without; a whole library still gets them. */
+const THREADS_FROM_BYTES = 256 * 2 ** 20;
 
 // Listing, stats and the read of the previous index use the synchronous calls: a thread-pool round trip per
 // call cost more than the call itself. The event loop gets a turn every YIELD_EVERY calls.

@@ -2,7 +2,7 @@
 // strong model against the sensor checklist; findings, one line per item, to the card's output.
 import { SchemaError, PathError } from '../contracts/errors.js';
 import { writeStreamAtomic } from '../ssot/atomic.js';
-import { forEachLine } from '../ssot/jsonl.js';
+import { forEachLineIn } from '../ssot/strike-list.js';
 import { resolveInRepo, normalizeRepoPath, repoPathProblem } from '../ssot/paths.js';
 import { readChunkText, readSensors } from './library.js';
 import { answerProblem, callMeta } from './answers.js';
@@ -14,9 +14,9 @@ export async function strike(ctx: ExecContext): Promise<ExecResult> {
   const [, file, a, b] = m;
   if (repoPathProblem(file!)) throw new PathError([{ file: ctx.card.id, field: 'input', rule: 'strike.path', message: `"${file}" leaves the repository` }]);
   const items: { key: string; path: string; offset: number; length: number; tags: string[] }[] = [];
-  await forEachLine(resolveInRepo(ctx.layout.repoRoot, file!), (t, line) => {
-    if (line >= Number(a) && line <= Number(b) && t.trim()) items.push(JSON.parse(t));
-    return line >= Number(b) ? 'stop' : undefined;
+  // Line numbers run on across a rolled-over list's parts (strike_list.2.jsonl …).
+  await forEachLineIn(resolveInRepo(ctx.layout.repoRoot, file!), Number(a), Number(b), (t) => {
+    if (t.trim()) items.push(JSON.parse(t));
   }, file);
   const sensors = await readSensors(ctx);
   const r = emptyResult();

@@ -1,10 +1,9 @@
 // TAG: Layer-1 labels. For every chunk of a scan index, ask the worker (the offline rules, or a cheap
 // model) for tags; write one line per chunk, and append strike candidates to the strike list, deduplicated
 // by chunk identity, so that re-running a card after a crash never adds a line twice.
-import path from 'node:path';
-import { stat } from 'node:fs/promises';
 import { G7Error, SchemaError } from '../contracts/errors.js';
-import { writeStreamAtomic, appendLines, repairTornTail } from '../ssot/atomic.js';
+import { writeStreamAtomic } from '../ssot/atomic.js';
+import { appendStrikes, strikeListFile } from '../ssot/strike-list.js';
 import { forEachLine } from '../ssot/jsonl.js';
 import { resolveInRepo, normalizeRepoPath } from '../ssot/paths.js';
 import type { ChunkLine } from './scan.js';
@@ -13,7 +12,6 @@ import { emptyResult, countCall, type ExecContext, type ExecResult } from './typ
 import { BatchPending, type WorkerRequest } from '../worker/worker.js';
 import { answerProblem, callMeta } from './answers.js';
 
-export const STRIKE_LIST = 'strike_list.jsonl';
 const CONCURRENCY = 4;
 
 interface TagAnswer {
@@ -48,37 +46,6 @@ export async function mapPool<T, R>(items: T[], n: number, fn: (item: T, i: numb
   });
   await Promise.all(lanes);
   return out;
-}
-
-// Keys on the strike list, remembered with the file size they were read at. The list only grows and only
-// g7 appends to it (under the run lock), so within a process each TAG card need not read it all again.
-const strikeMemo = new Map<string, { size: number; keys: Set<string> }>();
-// A torn last line can only be left by a process that died appending: repaired once, by the first reader.
-const repaired = new Set<string>();
-
-const sizeOf = (file: string) => stat(file).then((s) => s.size, () => 0);
-
-async function strikeKeys(file: string): Promise<{ size: number; keys: Set<string> }> {
-  if (!repaired.has(file)) {
-    await repairTornTail(file);
-    repaired.add(file);
-  }
-  const size = await sizeOf(file);
-  const hit = strikeMemo.get(file);
-  if (hit && hit.size === size) return hit;
-  const keys = new Set<string>();
-  if (size > 0)
-    await forEachLine(file, (t) => {
-      if (!t.trim()) return;
-      try {
-        keys.add((JSON.parse(t) as { key: string }).key);
-      } catch {
-        /* a line that never completed */
-      }
-    });
-  const read = { size, keys };
-  strikeMemo.set(file, read);
-  return read;
 }
 
 export async function tag(ctx: ExecContext): Promise<ExecResult> {
@@ -128,29 +95,23 @@ export async function tag(ctx: ExecContext): Promise<ExecResult> {
   });
 
   // Strike candidates: appended once per chunk identity.
-  const strikeFile = path.join(ctx.layout.libraryIndexDir, STRIKE_LIST);
-  const known = await strikeKeys(strikeFile);
-  // A copy: the remembered keys change only once the new lines are really on disk.
-  const seen = new Set(known.keys);
-  const fresh: string[] = [];
+  const candidates: { key: string; text: string }[] = [];
   for (const [i, c] of chunks.entries()) {
     const a = answers[i]!;
+    if (!a.strike) continue;
     const key = `${c.path}#${c.offset}:${c.sha256.slice(0, 16)}`;
-    if (!a.strike || seen.has(key)) continue;
-    seen.add(key);
-    fresh.push(JSON.stringify({ key, path: c.path, offset: c.offset, length: c.length, sha256: c.sha256, tags: a.tags, card: ctx.card.id }));
+    candidates.push({ key, text: JSON.stringify({ key, path: c.path, offset: c.offset, length: c.length, sha256: c.sha256, tags: a.tags, card: ctx.card.id }) });
   }
   // The output and the strike list are separate files: written side by side.
-  await Promise.all([
+  const [, fresh] = await Promise.all([
     writeStreamAtomic(resolveInRepo(ctx.layout.repoRoot, ctx.card.output), async (write) => {
       for (const [i, c] of chunks.entries()) {
         const a = answers[i]!;
         await write(JSON.stringify({ path: c.path, offset: c.offset, length: c.length, sha256: c.sha256, tags: a.tags, strike: a.strike, why: a.why ?? '' }) + '\n');
       }
     }),
-    appendLines(strikeFile, fresh),
+    appendStrikes(strikeListFile(ctx.layout.libraryIndexDir), candidates),
   ]);
-  strikeMemo.set(strikeFile, { size: known.size + Buffer.byteLength(fresh.map((l) => l + '\n').join('')), keys: seen });
   const cached = r.calls.filter((c) => c.cached).length;
   r.stdout = `tagged ${chunks.length} chunks (${cached} answers from the cache), ${answers.filter((a) => a.strike).length} strike candidates, ${fresh.length} new on the strike list\n`;
   r.outputs = [normalizeRepoPath(ctx.card.output)];

@@ -4,7 +4,7 @@ import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { writeFileAtomic, writeJsonAtomic } from '../ssot/atomic.js';
 import { resolveInRepo, normalizeRepoPath } from '../ssot/paths.js';
-import type { ReworkPack } from '../factory/rework.js';
+import type { ReworkPack } from '../ssot/rework-pack.js';
 import { emptyResult, type ExecContext, type ExecResult } from './types.js';
 
 export async function triage(ctx: ExecContext): Promise<ExecResult> {

@@ -17,6 +17,17 @@ export class Cancelled extends G7Error {
   }
 }
 
+const SIGNAL_EXITS: Record<number, string> = { 130: 'SIGINT', 137: 'SIGKILL', 143: 'SIGTERM' };
+
+/**
+ * The signal an exit status says the process died of (128 + the signal's number: a shell reports a child
+ * killed by SIGINT as 130, SIGKILL 137, SIGTERM 143), or undefined. A process cut short did not do its
+ * work, whatever its output looks like: such a result is never a PASS.
+ */
+export function killedBy(exit: number): string | undefined {
+  return SIGNAL_EXITS[exit];
+}
+
 /** The name of the signal that stopped the run (the AbortSignal's reason), for messages and exit codes. */
 export function stopReason(stop: AbortSignal): string {
   return typeof stop.reason === 'string' ? stop.reason : 'a stop request';

@@ -12,13 +12,13 @@ import { allHold, evaluateRule } from '../rules/eval.js';
 import { EXECUTORS } from '../executors/index.js';
 import type { ExecContext, ExecResult } from '../executors/types.js';
 import { classifyFailure, failureExcerpt, type Triage } from './triage.js';
-import { cardDir, type EvidenceLedger } from './evidence.js';
+import { attemptFile, attemptRecord, cardDir, type EvidenceLedger } from './evidence.js';
 import type { FactoryDeps } from './deps.js';
 import { BatchPending } from '../worker/worker.js';
 import { loadSkill, parseTarget, skillPromptText, SkillError } from '../coreloop/skill/doc.js';
 import { bulletIds } from '../coreloop/skill/bullets.js';
 import { observeAttempt, type PromptSkill } from './observe.js';
-import { stopReason } from './cancel.js';
+import { killedBy, stopReason } from './cancel.js';
 
 export interface CardOutcome {
   summary: CardResult;
@@ -115,7 +115,6 @@ export async function runCard(
   let outputsDetail: CardResult['outputs'] = [];
 
   for (attempt = 1; attempt <= 2; attempt++) {
-    const adir = path.join(dir, `attempt-${attempt}`);
     const t0 = performance.now();
     let error: unknown;
     result = undefined;
@@ -142,28 +141,23 @@ export async function runCard(
     acceptResults = error ? [] : await evaluateRule(accept, env);
     failfastResults = await evaluateRule(failfast, env);
     const fired = failfast.predicates.length > 0 && allHold(failfastResults);
-    const pass = !error && allHold(acceptResults) && !fired;
+    // A command killed by a signal (the run's stop, a timeout, the kernel) did not finish: never a pass,
+    // whatever the accept rule says of what it left behind.
+    const killed = result ? killedBy(result.exit) : undefined;
+    const pass = !error && !killed && allHold(acceptResults) && !fired;
     // What the outputs of a pass hold, read while its evidence is written.
     const hashing = pass ? hashOutputs(deps, result?.outputs ?? []) : undefined;
     // Observe: one audit record per worker call of this attempt. Not written is counted, never fatal.
     const audit = await deps.audit.write(observed.records({ attempt, error, accept: acceptResults, failfast: { fired } }));
     if (audit.failed) deps.warn(`  ${card.id}: ${audit.failed}`);
 
-    // One attempt's files are independent: written concurrently, each still all-or-nothing.
-    await Promise.all([
-      writeEvidence(path.join(adir, 'stdout.txt'), redact(figures.stdout)),
-      writeEvidence(path.join(adir, 'stderr.txt'), redact(figures.stderr + (error ? `\n${error instanceof G7Error ? error.message : String((error as Error)?.stack ?? error)}\n` : ''))),
-    ]);
+    // One file per attempt: its figures and results, its output and extra files as digests and bounded text.
+    const texts: Record<string, string> = { 'stdout.txt': figures.stdout, 'stderr.txt': figures.stderr + (error ? `\n${error instanceof G7Error ? error.message : String((error as Error)?.stack ?? error)}\n` : ''), ...(result?.evidence ?? {}) };
+    const record = { attempt, pass, exit: figures.exit, duration_ms: Math.round(durationMs), tokens: result?.tokens ?? { in: 0, out: 0 }, cost_usd: result?.cost ?? 0, outputs: result?.outputs ?? [], worker_calls: result?.calls ?? [], audit_records: { written: audit.written, ...(audit.failed ? { not_written: audit.failed } : {}) }, accept: acceptResults, failfast: failfastResults, fired };
+    const writeAttempt = (t: Triage | (Triage & { cancelled: true }) | null) => writeEvidence(attemptFile(dir, attempt), attemptRecord({ ...record, triage: t }, texts, redact));
     faultPoint('card.evidence');
-    await Promise.all([
-      writeEvidence(path.join(adir, 'accept.json'), redact(JSON.stringify({ accept: acceptResults, failfast: failfastResults, fired }, null, 2)) + '\n'),
-      writeEvidence(
-        path.join(adir, 'result.json'),
-        redact(JSON.stringify({ attempt, pass, exit: figures.exit, duration_ms: Math.round(durationMs), tokens: result?.tokens ?? { in: 0, out: 0 }, cost_usd: result?.cost ?? 0, outputs: result?.outputs ?? [], worker_calls: result?.calls ?? [], audit_records: { written: audit.written, ...(audit.failed ? { not_written: audit.failed } : {}) } }, null, 2)) + '\n',
-      ),
-      ...Object.entries(result?.evidence ?? {}).map(([name, text]) => writeEvidence(path.join(adir, name), redact(text))),
-    ]);
     if (pass) {
+      await writeAttempt(null);
       triage = undefined;
       outputsDetail = await hashing!;
       break;
@@ -173,13 +167,13 @@ export async function runCard(
       // triaged; the card runs again, both attempts, when the truck resumes.
       const signal = stopReason(deps.stop);
       triage = { class: 'API', transient: true, reason: `cancelled by ${signal}` };
-      await writeEvidence(path.join(adir, 'triage.json'), JSON.stringify({ ...triage, cancelled: true }, null, 2) + '\n');
+      await writeAttempt({ ...triage, cancelled: true });
       deps.log(`  ${card.id} attempt ${attempt} cancelled by ${signal}: not a result; it runs again when the truck resumes`);
       break;
     }
-    triage = classifyFailure({ error, stdout: figures.stdout, stderr: figures.stderr, accept: acceptResults, failfast: fired ? failfastResults : [] });
+    triage = classifyFailure({ error, killed, stdout: figures.stdout, stderr: figures.stderr, accept: acceptResults, failfast: fired ? failfastResults : [] });
     excerpts.push({ attempt, reason: redact(triage.reason), excerpt: redact(failureExcerpt(figures.stdout, figures.stderr + (error instanceof G7Error ? error.message : ''))) });
-    await writeEvidence(path.join(adir, 'triage.json'), JSON.stringify(triage, null, 2) + '\n');
+    await writeAttempt(triage);
     deps.log(`  ${card.id} attempt ${attempt} failed: ${triage.class}${triage.transient ? ' (transient)' : ''}: ${redact(triage.reason)}`);
     if (triage.transient) break; // waiting, not reworking, is what helps: stop RECOVERABLE at this card
     if (deps.stop.aborted) break; // stopping: the card runs again, both attempts, when the truck resumes

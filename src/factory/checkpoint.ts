@@ -7,7 +7,9 @@ import { readFile } from 'node:fs/promises';
 import type { CardResult, FactoryState, JournalEvent, PacketSlot, VerifyReport } from '../contracts/types.gen.js';
 import { toRepoPath } from '../ssot/paths.js';
 import { OPS_120PLUS120, type TruckName } from '../truck/pack.js';
-import { PushRefused } from '../git/git.js';
+import { PushRefused, type Git, type Trailers } from '../git/git.js';
+import { forgetWritten, keepWrittenIn, noteWrite, writtenFiles } from '../ssot/written.js';
+import type { Layout } from '../ssot/layout.js';
 import { faultPoint } from '../host/faults.js';
 import { cardDir, writeRunEvidence, type EvidenceLedger } from './evidence.js';
 import { writeState } from './state.js';
@@ -69,10 +71,42 @@ async function buildReport(deps: FactoryDeps, run: ActiveRun, state: FactoryStat
   return { report, outputs };
 }
 
-/** What a commit of this SSOT covers: the SSOT folder and the outputs of the run's cards, nothing else. */
-function gitPaths(deps: FactoryDeps, outputs: string[]): string[] {
-  const ssotRel = toRepoPath(deps.layout.repoRoot, deps.layout.ssotDir);
-  return [ssotRel, ...outputs.filter((o) => !o.startsWith(ssotRel + '/'))];
+/**
+ * Commits what this process wrote (and what a killed one before it wrote and never committed): its files
+ * under the SSOT, and the cards' outputs outside it, by name, nothing else. Returns the files committed
+ * (empty when nothing changed). Throws when git does; the files then stay pending for the next commit.
+ */
+export async function commitWritten(git: Git, layout: Layout, outputs: string[], subject: string, trailers: Trailers, opts: { maintenance?: boolean } = {}): Promise<string[]> {
+  const ssot = layout.ssotDir + path.sep;
+  const noted = writtenFiles();
+  const files = noted.filter((abs) => abs.startsWith(ssot)).map((abs) => toRepoPath(layout.repoRoot, abs));
+  // An output outside the SSOT may come from a card's own command, which g7 does not see writing it.
+  const ssotRel = toRepoPath(layout.repoRoot, layout.ssotDir);
+  for (const o of outputs) if (!o.startsWith(ssotRel + '/') && !o.startsWith('../')) files.push(o);
+  const committed = await git.commitFiles(files, subject, trailers, opts);
+  // Committed, ignored by git, or outside what a commit of the SSOT covers: no longer pending.
+  forgetWritten(noted);
+  return committed;
+}
+
+/** From now on, every file this process writes is kept on a list in git's folder, until it is committed. */
+export async function keepWrittenFiles(git: Git): Promise<void> {
+  keepWrittenIn(await git.gitPath('g7-written'));
+}
+
+/** One line naming what a person changed under the SSOT and the run left uncommitted (none: undefined). */
+export async function leftUncommitted(git: Git, layout: Layout, also: string[] = []): Promise<string | undefined> {
+  const ssotRel = toRepoPath(layout.repoRoot, layout.ssotDir);
+  const ours = new Set([...writtenFiles().map((abs) => toRepoPath(layout.repoRoot, abs)), ...also]);
+  const left = (await git.uncommitted(ssotRel)).filter((f) => !ours.has(f) && !/(^|\/)state\/run\.lock$/.test(f) && !/(^|\/)\.[^/]*\.tmp-[^/]*$/.test(f));
+  if (left.length === 0) return undefined;
+  const shown = left.slice(0, 3).join(', ') + (left.length > 3 ? `, and ${left.length - 3} more` : '');
+  return `left uncommitted under ${ssotRel}/ (not written by g7; commit them yourself): ${left.length} path${left.length === 1 ? '' : 's'}: ${shown}`;
+}
+
+/** The run's log, appended to as the run goes: in every commit of the run. */
+function runLogFiles(deps: FactoryDeps, run: ActiveRun): string[] {
+  return ['stdout.txt', 'stderr.txt'].map((n) => toRepoPath(deps.layout.repoRoot, path.join(run.ledger.dir, n)));
 }
 
 /** The branch the evidence goes to: git.branch, else the branch checked out (HEAD when detached: refused by the push). */
@@ -83,6 +117,11 @@ export async function pushBranch(deps: FactoryDeps): Promise<string> {
 /** Seals the evidence, writes the state, commits (and pushes). `exitCode` is the run's, once it has stopped. */
 export async function checkpoint(deps: FactoryDeps, opts: CheckpointOptions, run: ActiveRun, slots: PacketSlot[], state: FactoryState, bundle: number | undefined, exitCode: number | undefined): Promise<void> {
   const { report, outputs } = await buildReport(deps, run, state.state, slots);
+  // Said in the run's log (before it is sealed) at the stop: one scan of the SSOT per run.
+  if (opts.commit && deps.git && bundle === undefined) {
+    const left = await leftUncommitted(deps.git, deps.layout, runLogFiles(deps, run));
+    if (left) deps.log(left);
+  }
   run.log.flush();
   const digest = await writeRunEvidence(deps.layout, run.ledger, { report, exitCode, outputs }, deps.now());
   state.updated_at = deps.now();
@@ -99,7 +138,8 @@ export async function checkpoint(deps: FactoryDeps, opts: CheckpointOptions, run
   };
   try {
     // Between bundles git starts no gc or maintenance of its own; the commit at the stop lets it.
-    await deps.git.commitPaths(gitPaths(deps, outputs), subject, trailers, { maintenance: bundle === undefined });
+    for (const f of runLogFiles(deps, run)) noteWrite(path.join(deps.layout.repoRoot, f));
+    await commitWritten(deps.git, deps.layout, outputs, subject, trailers, { maintenance: bundle === undefined });
   } catch (err) {
     // The files are the record; a failed commit is reported, and the next run commits them.
     deps.warn(`git: ${(err as Error).message}`);

@@ -1,17 +1,21 @@
 // The evidence pack, runs/run_NNNN/: written on PASS and on FAIL, checkable from the files alone.
 //   stdout.txt stderr.txt (the run log, written as the run goes: runlog.ts) exitcode.txt verify_report.json hash_manifest.json
-//   cards/<slot>_<id>/card.json, summary.json, attempt-N/{result.json, stdout.txt, stderr.txt, accept.json, …}
+//   cards/<slot>_<id>/card.json, summary.json, attempt-N.json (one file per attempt: its figures, accept and
+//   failfast results, triage, and its output and extra files as sha256 + size + text, the text in full up to
+//   FULL_TEXT_BYTES, else its first and last EXCERPT_BYTES). Packs written before that have attempt-N/ folders
+//   of result.json, accept.json, triage.json, stdout.txt, stderr.txt, …: read as they are.
 // hash_manifest.json is an in-toto Statement v1 whose subjects are every other file of the pack and every
 // output of the cards that passed in the run. Secrets are redacted from every text written here.
 import { readdir, readFile, rm, stat } from 'node:fs/promises';
 import { createHash } from 'node:crypto';
 import path from 'node:path';
-import type { CardResult, HashManifest, VerifyReport } from '../contracts/types.gen.js';
-import { ProblemList, type Problem } from '../contracts/errors.js';
+import type { CardResult, HashManifest, RuleResult, VerifyReport } from '../contracts/types.gen.js';
+import { ProblemList, type Problem, type TriageClass } from '../contracts/errors.js';
 import type { Git } from '../git/git.js';
 import { explain } from '../contracts/validate.js';
 import { writeFileAtomic } from '../ssot/atomic.js';
 import { faultPoint } from '../host/faults.js';
+import { noteWrite } from '../ssot/written.js';
 import { toRepoPath, resolveInRepo } from '../ssot/paths.js';
 import type { Layout } from '../ssot/layout.js';
 
@@ -37,6 +41,72 @@ export function redactor(secrets: string[]): (s: string) => string {
     for (const v of list) if (out.includes(v)) out = out.split(v).join('***');
     return out;
   };
+}
+
+/** Text kept whole in an attempt's evidence up to this many bytes (UTF-8); longer text keeps its two ends. */
+export const FULL_TEXT_BYTES = 4096;
+export const EXCERPT_BYTES = 2048;
+
+/** A text in the evidence: its digest and size always, the text itself whole when small, else both ends. */
+export interface EvidenceText {
+  sha256: string;
+  bytes: number;
+  text?: string;
+  head?: string;
+  tail?: string;
+}
+
+export function evidenceText(text: string): EvidenceText {
+  const bytes = Buffer.from(text, 'utf8');
+  const digest = { sha256: createHash('sha256').update(bytes).digest('hex'), bytes: bytes.length };
+  if (bytes.length <= FULL_TEXT_BYTES) return { ...digest, text };
+  // Cut on byte counts, then drop a character split by the cut (the replacement character).
+  const cut = (b: Buffer) => b.toString('utf8').replace(/^\uFFFD+|\uFFFD+$/g, '');
+  return { ...digest, head: cut(bytes.subarray(0, EXCERPT_BYTES)), tail: cut(bytes.subarray(bytes.length - EXCERPT_BYTES)) };
+}
+
+/** What one attempt of a card leaves: one file, attempt-N.json, beside the card's folder entries. */
+export function attemptFile(cardFolder: string, attempt: number): string {
+  return path.join(cardFolder, `attempt-${attempt}.json`);
+}
+
+/**
+ * The record of an attempt as written (its texts in `texts`): outputs and extra files as EvidenceText, and
+ * `redact` over the whole of it, so a secret is neither in a text nor in a figure.
+ */
+export function attemptRecord(figures: Record<string, unknown>, texts: Record<string, string>, redact: (s: string) => string): string {
+  const files = Object.fromEntries(Object.entries(texts).map(([name, t]) => [name, evidenceText(redact(t))]));
+  return redact(JSON.stringify({ ...figures, files }, null, 2)) + '\n';
+}
+
+export interface AttemptEvidence {
+  attempt: number;
+  pass: boolean;
+  worker_calls?: { hash: string; cached: boolean }[];
+  accept: RuleResult[];
+  fired: boolean;
+  triage: { class: TriageClass; reason: string } | null;
+}
+
+/** The attempts a card's folder records, in order: attempt-N.json, or the attempt-N/ folders of older packs. */
+export async function readAttempts(cardFolder: string): Promise<AttemptEvidence[]> {
+  const json = async <T>(f: string): Promise<T | undefined> => JSON.parse(await readFile(f, 'utf8').catch(() => 'null')) ?? undefined;
+  const out: AttemptEvidence[] = [];
+  for (const n of await readdir(cardFolder).catch(() => [] as string[])) {
+    const m = /^attempt-(\d+)(\.json)?$/.exec(n);
+    if (!m) continue;
+    const at = path.join(cardFolder, n);
+    if (m[2]) {
+      const r = await json<AttemptEvidence>(at);
+      if (r) out.push({ ...r, attempt: Number(m[1]), accept: r.accept ?? [], fired: r.fired ?? false, triage: r.triage ?? null });
+      continue;
+    }
+    const result = await json<{ pass: boolean; worker_calls?: AttemptEvidence['worker_calls'] }>(path.join(at, 'result.json'));
+    if (!result) continue;
+    const accept = (await json<{ accept: RuleResult[]; fired: boolean }>(path.join(at, 'accept.json'))) ?? { accept: [], fired: false };
+    out.push({ attempt: Number(m[1]), pass: result.pass, ...(result.worker_calls ? { worker_calls: result.worker_calls } : {}), accept: accept.accept, fired: accept.fired, triage: (await json<AttemptEvidence['triage']>(path.join(at, 'triage.json'))) ?? null });
+  }
+  return out.sort((a, b) => a.attempt - b.attempt);
 }
 
 export async function sha256File(abs: string): Promise<string> {
@@ -70,6 +140,15 @@ async function walk(dir: string, out: string[]): Promise<void> {
     if (e.isDirectory()) await walk(abs, out);
     else out.push(abs);
   }
+}
+
+/** The files under `target` (a folder or one file), none when it does not exist. */
+async function listFiles(target: string): Promise<string[]> {
+  const files: string[] = [];
+  const st = await stat(target).catch(() => undefined);
+  if (st?.isDirectory()) await walk(target, files);
+  else if (st) files.push(target);
+  return files;
 }
 
 /** The walk's order: folder by folder, names sorted. */
@@ -108,6 +187,9 @@ export class EvidenceLedger {
     const known = [...this.digests.keys()].filter((f) => f === target || f.startsWith(prefix));
     // Once the folder has been walked, every file in it is known: nothing known there, nothing to remove.
     if (this.walked && known.length === 0) return;
+    // What goes must leave git too: the files an earlier process wrote there are listed before they go.
+    const gone = this.walked ? known : await listFiles(target);
+    for (const f of gone) noteWrite(f);
     await rm(target, { recursive: true, force: true });
     for (const f of known) this.digests.delete(f);
   }

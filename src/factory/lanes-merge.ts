@@ -10,17 +10,18 @@ import type { CardResult, FactoryState, JournalEvent, PacketSlot, VerifyReport }
 import { UsageError } from '../contracts/errors.js';
 import { appendLines, writeJsonAtomic } from '../ssot/atomic.js';
 import { forEachLine } from '../ssot/jsonl.js';
-import { appendJournal, readDay, readJournal, readJournalFile, readRunResults } from '../ssot/journal.js';
+import { appendJournal, readDay, readJournalDay, readJournalFile, readRunResults } from '../ssot/journal.js';
 import { laneLayout, packetFile, type Layout } from '../ssot/layout.js';
 import { toRepoPath } from '../ssot/paths.js';
 import { fileExists } from '../plan/backlog.js';
-import { STRIKE_LIST } from '../executors/tag.js';
+import { STRIKE_LIST, appendStrikes, strikeKeyOf } from '../ssot/strike-list.js';
 import { readPacket } from '../truck/packets.js';
 import { EvidenceLedger, runDir, writeRunEvidence } from './evidence.js';
 import { readState, writeState } from './state.js';
 import { RunLog } from './runlog.js';
 import { acquireLock, LockBusyError } from './lock.js';
 import { commitAndPush, lanePlanFile, merged, readLanePlan } from './lanes.js';
+import { keepWrittenFiles } from './checkpoint.js';
 import type { FactoryDeps } from './deps.js';
 import type { RunOutcome, RunState } from './run.js';
 
@@ -30,20 +31,18 @@ const EXIT_FOR: Record<RunState, number> = { READY: 0, FAIL_STOP: 4, RECOVERABLE
 interface LaneFound {
   lane: number;
   events: JournalEvent[];
-  lines: string[];
   stop: RunState | undefined;
   state: FactoryState | undefined;
 }
 
 async function readLanePart(layout: Layout, run: string, lane: number, display: (p: string) => string, now: string): Promise<LaneFound> {
   const ll = laneLayout(layout, run, lane);
-  const found: LaneFound = { lane, events: [], lines: [], stop: undefined, state: undefined };
+  const found: LaneFound = { lane, events: [], stop: undefined, state: undefined };
   // The same check as every journal read: a corrupt line in a lane's part stops the merge with its file:line.
-  if (await fileExists(ll.journalFile))
-    await readJournalFile(layout, ll.journalFile, (e, _line, text) => {
+  if (await fileExists(ll.lane!.journal))
+    await readJournalFile(layout, ll.lane!.journal, (e) => {
       if (e.run !== run) return;
       found.events.push(e);
-      found.lines.push(text);
       if (e.event === 'run_stop') found.stop = e.state;
     });
   if (await fileExists(ll.stateFile)) found.state = await readState(ll, display, now);
@@ -64,22 +63,12 @@ async function foldLines(from: string, to: string): Promise<number> {
 
 /** Appends the strike candidates of `from` whose chunk (`key`) the strike list does not hold yet. */
 async function foldStrikes(from: string, to: string): Promise<number> {
-  const keyOf = (t: string) => {
-    try {
-      return (JSON.parse(t) as { key?: string }).key;
-    } catch {
-      return undefined; // a torn tail
-    }
-  };
-  const have = new Set<string>();
-  if (await fileExists(to)) await forEachLine(to, (t) => void (t.trim() && have.add(keyOf(t) ?? t)));
-  const add: string[] = [];
+  const lines: { key: string; text: string }[] = [];
   await forEachLine(from, (t) => {
-    const key = t.trim() ? keyOf(t) : undefined;
-    if (key !== undefined && !have.has(key)) (have.add(key), add.push(t));
+    const key = t.trim() ? strikeKeyOf(t) : undefined; // undefined: a torn tail
+    if (key !== undefined) lines.push({ key, text: t });
   });
-  if (add.length) await appendLines(to, add);
-  return add.length;
+  return (await appendStrikes(to, lines)).length;
 }
 
 /** Adds a lane's spend to the night's, once (the spend file remembers which lane parts it holds). */
@@ -130,7 +119,7 @@ export async function mergeLanes(deps: FactoryDeps, run: string, opts: { commit:
 
     // The journal: each lane's lines, in lane order, each once.
     const have = new Set<string>();
-    await readJournal(layout, (e) => void (e.run === run && have.add(JSON.stringify(e))));
+    await readJournalDay(layout, plan.day, (e) => void (e.run === run && have.add(JSON.stringify(e))));
     const add = parts.flatMap((p) => p.events).filter((e) => !have.has(JSON.stringify(e)));
     if (add.length) await appendJournal(layout, add);
     // The audit records and the spend of the lanes' model calls, and the strike candidates their TAG cards found.
@@ -146,7 +135,7 @@ export async function mergeLanes(deps: FactoryDeps, run: string, opts: { commit:
 
     // The report over every card of the truck: a card without a result in any lane is pending.
     const slots = await readPacket(packetFile(layout, plan.day, plan.round, plan.truck));
-    const results = await readRunResults(layout, run);
+    const results = await readRunResults(layout, run, plan.day);
     const cards: CardResult[] = [];
     const outputs: string[] = [];
     for (const s of slots) {
@@ -221,6 +210,8 @@ export async function mergeLaneRun(deps: FactoryDeps, run: string | undefined, o
     throw err;
   }
   try {
+    // Kept also under --no-commit: what this run writes is committed by the next run that commits.
+    if (deps.git) await keepWrittenFiles(deps.git);
     const id = run ?? (await readState(deps.layout, deps.display, deps.now())).run_id ?? undefined;
     if (!id) return undefined;
     if (!run && !(await readLanePlan(deps.layout, id))) return { code: 'NOTHING', state: (await readState(deps.layout, deps.display, deps.now())).state, runId: id, passed: 0, failed: 0, message: `${id}, the run the state names, is not a lane run: nothing to merge` };

@@ -18,7 +18,7 @@ import { explain } from '../contracts/validate.js';
 import { parseJson } from '../ssot/doc.js';
 import { decodeText } from '../ssot/text.js';
 import { writeJsonAtomic } from '../ssot/atomic.js';
-import { appendJournal, readDay, readJournal, readRunResults } from '../ssot/journal.js';
+import { appendJournal, readDay, readJournalDay, readRunResults } from '../ssot/journal.js';
 import { packetFile, type Layout } from '../ssot/layout.js';
 import { toRepoPath } from '../ssot/paths.js';
 import { fileExists } from '../plan/backlog.js';
@@ -28,7 +28,7 @@ import { PushRefused } from '../git/git.js';
 import { EvidenceLedger, runDir } from './evidence.js';
 import { readState, writeState } from './state.js';
 import { RunLog } from './runlog.js';
-import { pushBranch, type ActiveRun } from './checkpoint.js';
+import { commitWritten, pushBranch, type ActiveRun } from './checkpoint.js';
 import type { FactoryDeps } from './deps.js';
 import type { RunOutcome, RunState } from './run.js';
 
@@ -62,8 +62,7 @@ export async function merged(layout: Layout, run: string, display: (p: string) =
 /** Commits the SSOT (and outputs) and pushes; returns why the remote refused, if it did. */
 export async function commitAndPush(deps: FactoryDeps, opts: { commit: boolean; push: boolean }, paths: string[], subject: string, trailers: Record<string, string | number>): Promise<string | undefined> {
   if (!opts.commit || !deps.git) return undefined;
-  const ssotRel = toRepoPath(deps.layout.repoRoot, deps.layout.ssotDir);
-  await deps.git.commitPaths([ssotRel, ...paths.filter((p) => !p.startsWith(ssotRel + '/'))], subject, trailers);
+  await commitWritten(deps.git, deps.layout, paths, subject, trailers);
   if (!opts.push) return undefined;
   try {
     await deps.git.pushWithRetry(deps.config.git.remote, await pushBranch(deps));
@@ -132,11 +131,11 @@ export async function openLaneRun(deps: FactoryDeps): Promise<{ run: ActiveRun; 
   if (!plan) return { code: 'REFUSED', state: 'READY', ...none, message: `${part.run} has no lane plan (${toRepoPath(layout.repoRoot, lanePlanFile(layout, part.run))}): the prepare job (g7 lanes prepare) makes it and says which run to use` };
   const mine = plan.lanes.find((l) => l.lane === part.lane);
   if (!mine) return { code: 'NOTHING', state: 'RUNNING', ...none, message: `lane ${part.lane} has no card to run in ${part.run} (its lanes: ${plan.lanes.map((l) => l.lane).join(', ') || 'none'})` };
-  const factory = { ...layout, lane: undefined, journalFile: part.factoryJournal, stateFile: part.factoryState };
+  const factory = { ...layout, lane: undefined, stateFile: part.factoryState };
   if (await merged(factory, part.run, deps.display, deps.now())) return { code: 'NOTHING', state: 'READY', ...none, message: `${part.run} has been merged already: lane ${part.lane}'s cards without a result go to the next run` };
   let started = false;
   let stopped: RunState | undefined;
-  await readJournal(layout, (e) => {
+  await readJournalDay(layout, plan.day, (e) => {
     if (e.run !== part.run) return;
     if (e.event === 'run_start' && e.lanes?.length === 1 && e.lanes[0] === part.lane) started = true;
     if (e.event === 'run_stop' && e.lanes?.length === 1 && e.lanes[0] === part.lane) stopped = e.state;
@@ -150,7 +149,7 @@ export async function openLaneRun(deps: FactoryDeps): Promise<{ run: ActiveRun; 
   const why = started ? `continues lane ${part.lane}` : `runs lane ${part.lane} of ${plan.lanes.length}`;
   const run: ActiveRun = {
     id: plan.run, day: plan.day, round: plan.round, truck: plan.truck, lanes: [part.lane], startedAt: deps.now(),
-    log: RunLog.open(runDir(layout, plan.run), deps.redact, { at: deps.now(), why }), results: await readRunResults(layout, plan.run), summaries: new Map(), ledger: new EvidenceLedger(runDir(layout, plan.run)), progressed: false,
+    log: RunLog.open(runDir(layout, plan.run), deps.redact, { at: deps.now(), why }), results: await readRunResults(layout, plan.run, plan.day), summaries: new Map(), ledger: new EvidenceLedger(runDir(layout, plan.run)), progressed: false,
   };
   if (!started) await appendJournal(layout, [{ ts: deps.now(), event: 'run_start', run: run.id, day: run.day, round: run.round, truck: run.truck, lanes: [part.lane] }]);
   const { rpm, tpm } = deps.config.limits;

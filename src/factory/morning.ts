@@ -6,7 +6,7 @@ import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { FactoryState, JournalEvent, VerifyReport } from '../contracts/types.gen.js';
 import type { Layout } from '../ssot/layout.js';
-import { readJournal } from '../ssot/journal.js';
+import { readJournalDay, readJournalWindow } from '../ssot/journal.js';
 import { listRuns, runDir, REPORT } from './evidence.js';
 import { packetFile } from '../ssot/layout.js';
 import { readPacket } from '../truck/packets.js';
@@ -68,8 +68,7 @@ export async function collectMorning(o: MorningInput): Promise<Morning> {
   };
   const runsInWindow = new Set<string>();
   const trucks = new Set<string>();
-  await readJournal(o.layout, (e: JournalEvent) => {
-    if (!inWindow(e.ts, o)) return;
+  await readJournalWindow(o.layout, o.since, o.now, (e: JournalEvent) => {
     if (e.run) runsInWindow.add(e.run);
     if (e.event === 'run_start') trucks.add(`round ${e.round ?? 1} truck ${e.truck} of ${e.day}`);
     if (e.event === 'run_stop') {
@@ -86,7 +85,7 @@ export async function collectMorning(o: MorningInput): Promise<Morning> {
     const r = await readJson<VerifyReport>(path.join(runDir(o.layout, id), REPORT));
     if (r) reports.push({ id, r });
   }
-  const results = reports.length ? await resultLines(o.layout) : { cards: new Map<string, ResultLines>(), lastLine: new Map<string, number>() };
+  const results = reports.length ? await resultLines(o.layout, [...new Set(reports.map((x) => x.r.day))]) : { cards: new Map<string, ResultLines>(), lastLine: new Map<string, number>() };
   for (const { id, r } of reports) {
     let pending = 0;
     try {
@@ -135,25 +134,27 @@ export async function collectMorning(o: MorningInput): Promise<Morning> {
 }
 
 /**
- * Per `day/card`: the journal lines of its results and of its requeues (a requeue clears a result); per run,
- * the line of its (last) stop. Journal order, not timestamps: a lane's lines are appended by the merge, before its stop.
+ * Per `day/card`: the places in its day's journal of its results and of its requeues (a requeue clears a
+ * result); per run, the place of its (last) stop. Journal order, not timestamps: a lane's lines are appended
+ * by the merge, before its stop. A run and its cards are of one day, so places are compared within a day.
  */
 interface ResultLines {
   results: number[];
   requeues: number[];
 }
 
-async function resultLines(layout: Layout): Promise<{ cards: Map<string, ResultLines>; lastLine: Map<string, number> }> {
+async function resultLines(layout: Layout, days: string[]): Promise<{ cards: Map<string, ResultLines>; lastLine: Map<string, number> }> {
   const cards = new Map<string, ResultLines>();
   const lastLine = new Map<string, number>();
-  await readJournal(layout, (e, line) => {
-    if (e.run && e.event === 'run_stop') lastLine.set(e.run, line);
-    if (!e.card || (e.event !== 'card_result' && e.event !== 'requeue' && e.event !== 'skip')) return;
-    const key = `${e.day}/${e.card}`;
-    const t = cards.get(key) ?? { results: [], requeues: [] };
-    (e.event === 'requeue' ? t.requeues : t.results).push(line);
-    cards.set(key, t);
-  });
+  for (const day of days)
+    await readJournalDay(layout, day, (e, line) => {
+      if (e.run && e.event === 'run_stop') lastLine.set(e.run, line);
+      if (!e.card || (e.event !== 'card_result' && e.event !== 'requeue' && e.event !== 'skip')) return;
+      const key = `${e.day}/${e.card}`;
+      const t = cards.get(key) ?? { results: [], requeues: [] };
+      (e.event === 'requeue' ? t.requeues : t.results).push(line);
+      cards.set(key, t);
+    });
   return { cards, lastLine };
 }
 

@@ -50,14 +50,14 @@ export async function nextTruck(deps: NextDeps, state: FactoryState, only: Truck
   const dryRun = opts.dryRun ?? false;
   if (!only && state.day && state.truck) {
     const round = state.round ?? 1;
-    const progress = await readTruckProgress(layout);
+    const progress = await readTruckProgress(layout, state.day);
     if (!progress.get(truckKey(state.day, round, state.truck))?.finished) return { day: state.day, round, truck: state.truck };
   }
   const day = await latestBacklogDay(layout);
   if (!day) return 'no backlog yet: compile a day plan (g7 plan compile ssot/plans/dayplan_YYYYMMDD.yaml)';
   let round = (await listRounds(layout, day)).at(-1) ?? 1;
   for (;;) {
-    let view = await viewRound(layout, day, round, await readTruckProgress(layout));
+    let view = await viewRound(layout, day, round, await readTruckProgress(layout, day));
     const departed = TRUCKS.some((t) => view.trucks[t].departed);
     const recompiled = !departed && (await recompileIfGrown(deps, day, dryRun));
     if (recompiled || (TRUCKS.some((t) => !view.trucks[t].departed) && (await roundIsStale(layout, day, view)))) {
@@ -78,7 +78,7 @@ export async function nextTruck(deps: NextDeps, state: FactoryState, only: Truck
         continue;
       }
       deps.log(`round ${round} of ${day} ${why}: truck A ${report.trucks.A.cards} card(s), truck B ${report.trucks.B.cards}`);
-      view = await viewRound(layout, day, round, await readTruckProgress(layout));
+      view = await viewRound(layout, day, round, await readTruckProgress(layout, day));
     }
     const open = openTrucks(view);
     const pick = only ? open.find((t) => t === only) : open[0];

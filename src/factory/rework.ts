@@ -1,23 +1,10 @@
 // Rework packs: what a person needs the morning after a card failed twice.
 import path from 'node:path';
-import type { WorkCard } from '../contracts/types.gen.js';
 import { writeJsonAtomic } from '../ssot/atomic.js';
 import type { Layout } from '../ssot/layout.js';
-import type { Triage } from './triage.js';
+import type { ReworkPack, Triage } from '../ssot/rework-pack.js';
 
-export interface ReworkPack {
-  status: 'open' | 'triaged' | 'requeued' | 'skipped';
-  created_at: string;
-  run: string;
-  day: string;
-  truck: string;
-  slot: number;
-  card: WorkCard;
-  triage: Triage;
-  attempts: { attempt: number; reason: string; excerpt: string }[];
-  evidence: string[];
-  look_at: string;
-}
+export type { ReworkPack };
 
 const ADVICE: Record<Triage['class'], string> = {
   IMPORT: 'A module or dependency could not be resolved. Check the install step and the import named in the excerpt.',

@@ -14,7 +14,7 @@ import type { FactoryState, JournalEvent, WorkCard } from '../contracts/types.ge
 import { packetFile, type Layout } from '../ssot/layout.js';
 import { toRepoPath } from '../ssot/paths.js';
 import { readWorkPack } from '../ssot/workpack.js';
-import { appendJournal, repairJournal, readRunResults, readJournal, readDay } from '../ssot/journal.js';
+import { appendJournal, repairJournal, readRunResults, readJournalDay, readDay } from '../ssot/journal.js';
 import { readPacket } from '../truck/packets.js';
 import { OPS_120PLUS120, type TruckName } from '../truck/pack.js';
 import { cardSha256 } from '../plan/serialize.js';
@@ -26,7 +26,7 @@ import { runCard } from './card.js';
 import { writeReworkPack } from './rework.js';
 import { decideNext } from './next.js';
 import { RunLog } from './runlog.js';
-import { checkpoint, pushBranch, type ActiveRun } from './checkpoint.js';
+import { checkpoint, keepWrittenFiles, pushBranch, type ActiveRun } from './checkpoint.js';
 import { stoppable, stopReason, IN_FLIGHT_GRACE_MS, type StoppableWorker } from './cancel.js';
 import type { Triage } from './triage.js';
 import type { FactoryDeps } from './deps.js';
@@ -114,10 +114,12 @@ export async function runFactory(deps: FactoryDeps, opts: RunOptions): Promise<R
     warn: (line) => (early.push({ warning: true, line }), deps.warn(line)),
   };
   try {
+    // Kept also under --no-commit: what this run writes is committed by the next run that commits.
+    if (deps.git) await keepWrittenFiles(deps.git);
     if (lock.tookOverFrom) pre.warn(`took over the lock of pid ${lock.tookOverFrom.pid}, which is gone`);
-    const cut = await repairJournal(deps.layout);
-    if (cut) pre.warn(`journal: removed a torn last line (${cut} bytes) left by an interrupted write`);
     let state = await readState(deps.layout, deps.display, deps.now());
+    const cut = await repairJournal(deps.layout, state.day);
+    if (cut) pre.warn(`journal: removed a torn last line (${cut} bytes) left by an interrupted write`);
 
     // The evidence reaches the remote or nothing departs: what earlier runs committed goes first.
     if (opts.push && deps.git) {
@@ -156,9 +158,9 @@ export async function runFactory(deps: FactoryDeps, opts: RunOptions): Promise<R
     if (decision.kind === 'interrupted' && state.run_id && state.day && state.truck) {
       // The owner is gone (we hold the lock): continue its run at the first unfinished card.
       const id = state.run_id;
-      run = { id, day: state.day, round: state.round ?? 1, truck: state.truck, lanes: opts.lanes, startedAt: state.owner?.started_at ?? deps.now(), log: open(id, 'resumes the run after an interruption'), results: await readRunResults(deps.layout, id), summaries: new Map(), ledger: new EvidenceLedger(runDir(deps.layout, id)), progressed: false };
+      run = { id, day: state.day, round: state.round ?? 1, truck: state.truck, lanes: opts.lanes, startedAt: state.owner?.started_at ?? deps.now(), log: open(id, 'resumes the run after an interruption'), results: await readRunResults(deps.layout, id, state.day), summaries: new Map(), ledger: new EvidenceLedger(runDir(deps.layout, id)), progressed: false };
       pre.log(`resuming ${run.id} (round ${run.round} truck ${run.truck} of ${run.day}) after an interrupted run`);
-      const stopped = await journaledStop(deps.layout, run.id);
+      const stopped = await journaledStop(deps.layout, run.id, run.day);
       if (stopped) {
         writeEarly(run.log, early);
         state = { ...state, state: stopped, owner: null };
@@ -219,9 +221,9 @@ function writeEarly(log: RunLog, early: { warning: boolean; line: string }[]): v
   early.length = 0;
 }
 
-async function journaledStop(layout: Layout, runId: string): Promise<RunState | undefined> {
+async function journaledStop(layout: Layout, runId: string, day: string): Promise<RunState | undefined> {
   let st: RunState | undefined;
-  await readJournal(layout, (e) => {
+  await readJournalDay(layout, day, (e) => {
     if (e.run === runId && e.event === 'run_stop') st = e.state;
   });
   return st;

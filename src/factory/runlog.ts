@@ -5,6 +5,7 @@
 import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, writeSync } from 'node:fs';
 import { hostname } from 'node:os';
 import path from 'node:path';
+import { noteWrite } from '../ssot/written.js';
 
 export class RunLog {
   private constructor(
@@ -20,6 +21,7 @@ export class RunLog {
     mkdirSync(dir, { recursive: true });
     const open = (name: string) => {
       const file = path.join(dir, name);
+      noteWrite(file);
       let text = '';
       try {
         text = readFileSync(file, 'utf8');

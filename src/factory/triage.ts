@@ -1,22 +1,15 @@
 // Failure triage: every failure lands in exactly one of IMPORT, PATH, SCHEMA, TEST, API, with a flag
 // saying whether waiting could fix it (transient).
-import { G7Error, type TriageClass } from '../contracts/errors.js';
+import { G7Error } from '../contracts/errors.js';
 import type { RuleResult } from '../contracts/types.gen.js';
+import type { Triage } from '../ssot/rework-pack.js';
 
-export interface Triage {
-  class: TriageClass;
-  transient: boolean;
-  reason: string;
-  /** ISO time before which a transient cause will not have cleared (from G7Error.retryAfter). */
-  retry_after?: string;
-  /** What a person should set or fix, when the cause says so (the error's hint). */
-  hint?: string;
-}
+export type { Triage };
 
 const IMPORT_RE = /Cannot find (module|package)|ERR_MODULE_NOT_FOUND|ModuleNotFoundError|ImportError|No module named|cannot find -l|unresolved import|could not resolve dependency/i;
 const PATH_RE = /ENOENT|ENOTDIR|No such file or directory|does not exist|not found: .*\//i;
 
-export function classifyFailure(f: { error?: unknown; stdout?: string; stderr?: string; accept?: RuleResult[]; failfast?: RuleResult[] }): Triage {
+export function classifyFailure(f: { error?: unknown; killed?: string | undefined; stdout?: string; stderr?: string; accept?: RuleResult[]; failfast?: RuleResult[] }): Triage {
   if (f.error instanceof G7Error) {
     const e = f.error;
     const hint = e.problems.find((p) => p.hint)?.hint;
@@ -26,6 +19,10 @@ export function classifyFailure(f: { error?: unknown; stdout?: string; stderr?: 
     const e = f.error as NodeJS.ErrnoException;
     if (e.code === 'ENOENT' || e.code === 'ENOTDIR' || e.code === 'EACCES') return { class: 'PATH', transient: false, reason: e.message };
     return { class: 'TEST', transient: false, reason: `executor error: ${e.message ?? String(f.error)}` };
+  }
+  if (f.killed) {
+    const note = /\[g7: ([^\]]*), and was killed\]/.exec(f.stderr ?? '')?.[1];
+    return { class: 'TEST', transient: false, reason: `the command was killed by ${f.killed}${note ? ` (${note})` : ''} before it finished: not a result, whatever its output` };
   }
   const out = `${f.stderr ?? ''}\n${f.stdout ?? ''}`;
   const fired = f.failfast?.length && f.failfast.every((r) => r.ok);

@@ -30,26 +30,31 @@ export interface PullRequest {
   body: string;
 }
 
-export interface PullRequestQuery {
-  /** Default `all`. */
-  state?: 'open' | 'closed' | 'all';
-  /** Only pull requests whose head branch starts with this, e.g. `skill/docstring-`. */
-  headPrefix?: string;
-  /** Only pull requests carrying this label (case-insensitive, as GitHub compares label names). */
-  label?: string;
-  /** Only merged ones (`mergedAt` set). */
-  merged?: boolean;
-  /** Only those into this base branch. */
-  base?: string;
-}
-
 export interface DraftPullRequest {
   title: string;
   /** The branch with the change; it must already be pushed. */
   head: string;
   base: string;
   body: string;
-  labels?: string[];
+}
+
+/** A pull request as search finds it: no branch names, no auto-merge (search does not show them). */
+export type FoundPull = Pick<PullRequest, 'number' | 'title' | 'state' | 'labels' | 'mergedAt' | 'createdAt' | 'closedAt' | 'url' | 'author' | 'body'>;
+
+/** A commit of a pull request: what the policy reads to know whose change it is. */
+export interface PullCommit {
+  sha: string;
+  /** The whole message: subject, body and trailers. */
+  message: string;
+}
+
+export interface IssueComment {
+  id: number;
+  body: string;
+  /** The login of whoever wrote it, e.g. `github-actions[bot]`. */
+  author: string;
+  /** GitHub's account type: `Bot` for an App or a workflow token, `User` for a person. */
+  authorType: string;
 }
 
 export interface CheckAnnotation {
@@ -75,43 +80,38 @@ export interface CheckRun {
   detailsUrl?: string;
 }
 
-export interface CommitStatus {
-  sha: string;
-  state: 'error' | 'failure' | 'pending' | 'success';
-  context: string;
-  description: string;
-  targetUrl?: string;
-}
-
-export interface RepositorySettings {
-  defaultBranch: string;
-  allowAutoMerge: boolean;
-  deleteBranchOnMerge: boolean;
-  visibility: string;
-  /** What the token may do here, when GitHub says (it does for user tokens, not always for app tokens). */
-  permissions: { admin: boolean; push: boolean; pull: boolean } | undefined;
-}
-
 export interface Forge {
   readonly repo: RepoRef;
-  /** Opens a DRAFT pull request and puts the labels on it. Never asks for auto-merge. */
+  /** Opens a DRAFT pull request. Never asks for auto-merge. */
   openDraftPullRequest(pr: DraftPullRequest): Promise<PullRequest>;
+  /** Adds labels to a pull request (or issue); returns all its labels. */
+  addLabels(number: number, labels: string[]): Promise<string[]>;
+  /** The open pull request from this branch of the repository into `base`, if there is one. */
+  findOpenPullRequest(head: string, base: string): Promise<PullRequest | undefined>;
   getPullRequest(number: number): Promise<PullRequest>;
-  /** Every matching pull request, newest first, across all pages. */
-  listPullRequests(query?: PullRequestQuery): Promise<PullRequest[]>;
+  /** Every open pull request, newest first, across all pages (the sweep: its cost follows what is open). */
+  listOpenPullRequests(): Promise<PullRequest[]>;
+  /**
+   * Pull requests whose head branch begins with `headPrefix`, through GitHub's search (cost grows with the
+   * matches, not with the repository's pull requests; at most 1000, search's own cap), newest first.
+   */
+  searchPullRequests(headPrefix: string): Promise<FoundPull[]>;
   /** Removes a label from a pull request; a label that is already gone is not an error. */
   removeLabel(number: number, label: string): Promise<void>;
   /** Turns auto-merge off (GraphQL `disablePullRequestAutoMerge`). */
   disableAutoMerge(pr: Pick<PullRequest, 'nodeId' | 'number'>): Promise<void>;
   /** Comments on a pull request (or issue); returns the comment's URL. */
   comment(number: number, body: string): Promise<string>;
+  /** Every comment of a pull request (or issue), oldest first. */
+  listComments(number: number): Promise<IssueComment[]>;
+  updateComment(id: number, body: string): Promise<void>;
+  /** The commits of a pull request, oldest first (GitHub lists at most 250). */
+  listPullRequestCommits(number: number): Promise<PullCommit[]>;
   /** A check run with annotations on files of that commit; returns its URL. */
   createCheckRun(run: CheckRun): Promise<string>;
-  createCommitStatus(status: CommitStatus): Promise<void>;
-  repositorySettings(): Promise<RepositorySettings>;
 }
 
-/** A request GitHub refused or could not answer, with what a person can do about it. */
+/** A request GitHub refused or could not answer, with what a person can do about it. The only error the forge throws. */
 export class ForgeError extends Error {
   constructor(
     /** e.g. `DELETE /repos/{owner}/{repo}/issues/{issue_number}/labels/{name}` or `graphql disablePullRequestAutoMerge`. */
@@ -120,14 +120,16 @@ export class ForgeError extends Error {
     readonly status: number,
     message: string,
     readonly hint: string | undefined,
+    /** A rate limit: how long GitHub asked to wait (retry-after, or until the limit resets), in seconds. */
+    readonly retryAfterSeconds?: number,
   ) {
     super(`${request}: ${status ? `${status} ` : ''}${message}${hint ? ` (${hint})` : ''}`);
     this.name = 'ForgeError';
   }
 
-  /** 5xx, rate limits and unreachable networks can clear by themselves. */
+  /** 5xx, rate limits and unreachable networks can clear by themselves; a refusal of the request cannot. */
   get transient(): boolean {
-    return this.status === 0 || this.status === 429 || this.status >= 500;
+    return this.status === 0 || this.status === 429 || this.status >= 500 || this.retryAfterSeconds !== undefined;
   }
 }
 

@@ -2,7 +2,10 @@
 // GraphQL can do. The only module in the tree that imports Octokit.
 import { Octokit } from '@octokit/core';
 import { paginateRest } from '@octokit/plugin-paginate-rest';
-import { ForgeError, type CheckRun, type CommitStatus, type DraftPullRequest, type Forge, type PullRequest, type PullRequestQuery, type RepoRef, type RepositorySettings } from './forge.js';
+import { retry } from '@octokit/plugin-retry';
+import { throttling } from '@octokit/plugin-throttling';
+import Bottleneck from 'bottleneck/light.js';
+import { ForgeError, type FoundPull, type IssueComment, type PullCommit, type CheckRun, type DraftPullRequest, type Forge, type PullRequest, type RepoRef } from './forge.js';
 
 export interface OctokitForgeOptions {
   repo: RepoRef;
@@ -13,9 +16,41 @@ export interface OctokitForgeOptions {
   token: string;
   /** GITHUB_API_URL: https://api.github.com, a GHES `/api/v3` URL, or a loopback fake in tests. */
   baseUrl?: string;
+  /** How long a call may wait for GitHub; default `DEFAULT_PATIENCE`. */
+  patience?: Partial<ForgePatience>;
 }
 
-const ForgeOctokit = Octokit.plugin(paginateRest);
+/**
+ * The bound that keeps a job inside its time budget. A 5xx is retried on the retry plugin's schedule (1 s, 4 s,
+ * 9 s for three retries); a rate limit waits what GitHub asks (retry-after, or until x-ratelimit-reset), but
+ * never longer than `maxWaitSeconds` at once: beyond that the call fails as a transient ForgeError naming the
+ * wait, and the job stops RECOVERABLE instead of sleeping through its timeout.
+ */
+export interface ForgePatience {
+  /** Retries of one request after a 5xx or a rate limit. */
+  retries: number;
+  /** The longest single wait accepted for a rate limit. */
+  maxWaitSeconds: number;
+  /** Milliseconds per unit of the retry plugin's 5xx schedule (1000: seconds). */
+  backoffMs: number;
+  /** Waits out a rate limit; tests pass a virtual clock. */
+  sleep: (ms: number) => Promise<void>;
+  /**
+   * GitHub asks integrations to space writes (one a second; three for those that notify people). Tests
+   * against the loopback fake turn it off.
+   */
+  paceWrites: boolean;
+}
+
+export const DEFAULT_PATIENCE: ForgePatience = {
+  retries: 3,
+  maxWaitSeconds: 60,
+  backoffMs: 1000,
+  sleep: (ms) => new Promise((r) => setTimeout(r, ms)),
+  paceWrites: true,
+};
+
+const ForgeOctokit = Octokit.plugin(paginateRest, retry, throttling);
 type Client = InstanceType<typeof ForgeOctokit>;
 
 /** The fields of a REST pull request (full or simple) that `PullRequest` is made of. */
@@ -58,19 +93,43 @@ function toPullRequest(p: RestPull): PullRequest {
   };
 }
 
-/** What a person can do about a refusal, by status and GitHub's message. */
+/** Where GitHub keeps the setting that lets a workflow's GITHUB_TOKEN open pull requests. */
+export const ACTIONS_PR_SETTING =
+  'Settings → Actions → General → Workflow permissions → "Allow GitHub Actions to create and approve pull requests" (off by default on new repositories; in an organization it must be allowed in the organization\'s Settings → Actions → General first), or open coreloop pull requests with the factory App\'s token or G7_PR_TOKEN instead of GITHUB_TOKEN';
+
+/** What a person can do about a refusal, by status and GitHub's message (with its errors[] messages). */
 function hintFor(status: number, message: string): string | undefined {
-  if (status === 401) return 'the token is missing, invalid or expired';
+  if (status === 401) return 'the token is missing, invalid or expired: an App installation token lives one hour, so mint one per job (actions/create-github-app-token) and keep the job shorter';
+  if (status === 403 && /GitHub Actions is not permitted to create or approve pull requests/i.test(message)) return `turn on ${ACTIONS_PR_SETTING}`;
   if (status === 403 && /not accessible by integration/i.test(message))
     return 'the token lacks a permission: give the job `pull-requests: write` and `issues: write` (labels, comments), `checks: write` or `statuses: write`; a pull_request run from a fork only ever gets a read-only token';
-  if (status === 403 && /rate limit/i.test(message)) return 'rate limited: wait for the reset, or use a GitHub App token (its limit is higher)';
   if (status === 404) return 'the repository or pull request does not exist, or the token cannot see it';
+  if (status === 422 && /Draft pull requests are not supported/i.test(message)) return 'GitHub offers draft pull requests on public repositories, and on private ones only with the Team or Enterprise plan: make the repository public, change the plan, or open the pull request by hand from the branch, as a draft where you can';
+  if (status === 422 && /No commits between/i.test(message)) return 'the branch has nothing the base lacks: it was merged already, or its commit is missing';
+  if (status === 422 && /already exists/i.test(message)) return 'that branch has an open pull request already';
+  if (status === 422 && /\bhead invalid\b/i.test(message)) return 'the head branch is not on GitHub: push it first';
   if (status === 422) return 'GitHub refused the request as invalid; the message says which field';
   return undefined;
 }
 
-function forgeError(request: string, err: unknown): ForgeError {
-  const e = err as { status?: number; message?: string; response?: { data?: { message?: string; errors?: unknown } }; errors?: { message?: string; type?: string }[] };
+/** GitHub's errors[] in words: a custom error's message, or "field code" (`head invalid`). */
+function errorsText(errors: unknown): string {
+  if (!Array.isArray(errors)) return JSON.stringify(errors);
+  return errors.map((e: { message?: string; field?: string; code?: string } | string) => (typeof e === 'string' ? e : (e.message ?? [e.field, e.code].filter(Boolean).join(' ')))).join('; ');
+}
+
+/** Seconds GitHub asked to wait, when the refusal is a rate limit (primary or secondary). */
+function rateLimitWait(status: number, message: string, headers: Record<string, string | number | undefined>, now: number): number | undefined {
+  if (status !== 403 && status !== 429) return undefined;
+  const retryAfter = Number(headers['retry-after']);
+  if (Number.isFinite(retryAfter) && headers['retry-after'] !== undefined) return retryAfter;
+  if (String(headers['x-ratelimit-remaining']) === '0' && headers['x-ratelimit-reset'] !== undefined) return Math.max(0, Math.ceil(Number(headers['x-ratelimit-reset']) - now / 1000));
+  if (status === 429 || /rate limit/i.test(message)) return 60; // GitHub's advice when it names no wait
+  return undefined;
+}
+
+function forgeError(request: string, err: unknown, patience: ForgePatience = DEFAULT_PATIENCE): ForgeError {
+  const e = err as { status?: number; message?: string; response?: { headers?: Record<string, string>; data?: { message?: string; errors?: unknown } }; errors?: { message?: string; type?: string }[] };
   if (Array.isArray(e.errors) && e.errors.length) {
     // GraphQL answers 200 with errors[]: NOT_FOUND, FORBIDDEN, UNPROCESSABLE.
     const first = e.errors[0]!;
@@ -79,7 +138,12 @@ function forgeError(request: string, err: unknown): ForgeError {
   }
   const status = typeof e.status === 'number' && e.status >= 100 ? e.status : 0;
   let message = e.response?.data?.message ?? e.message ?? String(err);
-  if (e.response?.data?.errors) message += ` ${JSON.stringify(e.response.data.errors)}`;
+  if (e.response?.data?.errors) message += `: ${errorsText(e.response.data.errors)}`;
+  const wait = rateLimitWait(status, message, e.response?.headers ?? {}, Date.now());
+  if (wait !== undefined) {
+    const why = wait > patience.maxWaitSeconds ? `longer than the ${patience.maxWaitSeconds} s this job waits at once` : `still limited after ${patience.retries} retries`;
+    return new ForgeError(request, status, message, `rate limited: GitHub asks to wait ${wait} s, ${why}; transient, the next run tries again (a GitHub App token has a higher limit)`, wait);
+  }
   return new ForgeError(request, status, message, status ? hintFor(status, message) : 'GitHub was not reached (network)');
 }
 
@@ -89,10 +153,35 @@ const ANNOTATIONS_PER_REQUEST = 50;
 export class OctokitForge implements Forge {
   readonly repo: RepoRef;
   private readonly client: Client;
+  private readonly patience: ForgePatience;
 
   constructor(o: OctokitForgeOptions) {
     this.repo = o.repo;
-    this.client = new ForgeOctokit({ auth: o.token, userAgent: 'g7-factory', ...(o.baseUrl ? { baseUrl: o.baseUrl.replace(/\/$/, '') } : {}) });
+    const patience = (this.patience = { ...DEFAULT_PATIENCE, ...o.patience });
+    // Both limits go to one handler: wait what GitHub asks, within the bound, then let the plugin retry.
+    const onLimit = async (retryAfter: number, _options: unknown, _octokit: unknown, retryCount: number): Promise<boolean> => {
+      if (retryCount >= patience.retries || retryAfter > patience.maxWaitSeconds) return false;
+      await patience.sleep(retryAfter * 1000);
+      return true;
+    };
+    // Each client paces its own writes (the plugin's default groups are shared by the whole process).
+    const group = (minTime: number) => new Bottleneck.Group({ maxConcurrent: 1, minTime: patience.paceWrites ? minTime : 0 });
+    this.client = new ForgeOctokit({
+      auth: o.token,
+      userAgent: 'g7-factory',
+      ...(o.baseUrl ? { baseUrl: o.baseUrl.replace(/\/$/, '') } : {}),
+      // 429 and 403 are the throttling plugin's: the retry plugin would retry a rate limit on its own clock.
+      retry: { retries: patience.retries, retryAfterBaseValue: patience.backoffMs, doNotRetry: [400, 401, 403, 404, 410, 422, 429, 451] },
+      throttle: {
+        onRateLimit: onLimit as never,
+        onSecondaryRateLimit: onLimit as never,
+        // The waiting is `onLimit`'s (so a test's virtual clock sees it); the plugin retries at once after it.
+        retryAfterBaseValue: 0,
+        write: group(1000),
+        notifications: group(3000),
+        search: group(2000),
+      },
+    });
   }
 
   /** Runs one API call; a refusal becomes a ForgeError naming the request. */
@@ -100,7 +189,7 @@ export class OctokitForge implements Forge {
     try {
       return await fn();
     } catch (err) {
-      throw forgeError(request, err);
+      throw forgeError(request, err, this.patience);
     }
   }
 
@@ -108,14 +197,22 @@ export class OctokitForge implements Forge {
     const created = await this.call('POST /repos/{owner}/{repo}/pulls', () =>
       this.client.request('POST /repos/{owner}/{repo}/pulls', { ...this.repo, title: pr.title, head: pr.head, base: pr.base, body: pr.body, draft: true }),
     );
-    const out = toPullRequest(created.data as RestPull);
-    if (pr.labels?.length) {
-      const labels = await this.call('POST /repos/{owner}/{repo}/issues/{issue_number}/labels', () =>
-        this.client.request('POST /repos/{owner}/{repo}/issues/{issue_number}/labels', { ...this.repo, issue_number: out.number, labels: pr.labels! }),
-      );
-      out.labels = labels.data.map((l) => l.name);
-    }
-    return out;
+    return toPullRequest(created.data as RestPull);
+  }
+
+  async addLabels(number: number, labels: string[]): Promise<string[]> {
+    const r = await this.call('POST /repos/{owner}/{repo}/issues/{issue_number}/labels', () =>
+      this.client.request('POST /repos/{owner}/{repo}/issues/{issue_number}/labels', { ...this.repo, issue_number: number, labels }),
+    );
+    return r.data.map((l) => l.name);
+  }
+
+  async findOpenPullRequest(head: string, base: string): Promise<PullRequest | undefined> {
+    const r = await this.call('GET /repos/{owner}/{repo}/pulls', () =>
+      this.client.request('GET /repos/{owner}/{repo}/pulls', { ...this.repo, state: 'open', head: `${this.repo.owner}:${head}`, base, per_page: 1 }),
+    );
+    const first = r.data[0];
+    return first ? toPullRequest(first as RestPull) : undefined;
   }
 
   async getPullRequest(number: number): Promise<PullRequest> {
@@ -123,14 +220,35 @@ export class OctokitForge implements Forge {
     return toPullRequest(r.data as RestPull);
   }
 
-  async listPullRequests(q: PullRequestQuery = {}): Promise<PullRequest[]> {
+  async listOpenPullRequests(): Promise<PullRequest[]> {
     const all = await this.call('GET /repos/{owner}/{repo}/pulls', () =>
-      this.client.paginate('GET /repos/{owner}/{repo}/pulls', { ...this.repo, state: q.state ?? 'all', sort: 'created', direction: 'desc', per_page: 100, ...(q.base ? { base: q.base } : {}) }),
+      this.client.paginate('GET /repos/{owner}/{repo}/pulls', { ...this.repo, state: 'open', sort: 'created', direction: 'desc', per_page: 100 }),
     );
-    const label = q.label?.toLowerCase();
-    return (all as RestPull[])
-      .map(toPullRequest)
-      .filter((p) => (q.headPrefix === undefined || p.headRef.startsWith(q.headPrefix)) && (label === undefined || p.labels.some((l) => l.toLowerCase() === label)) && (q.merged === undefined || (p.mergedAt !== null) === q.merged));
+    return (all as RestPull[]).map(toPullRequest);
+  }
+
+  async searchPullRequests(headPrefix: string): Promise<FoundPull[]> {
+    const q = `repo:${this.repo.owner}/${this.repo.repo} is:pr head:${headPrefix}`;
+    // Page by page, not paginate(): the search answer now carries `search_type` beside its items, which
+    // plugin-paginate-rest 16 takes for the list and breaks on. Search stops at 1000 results.
+    const items = [];
+    for (let page = 1; page <= 10; page++) {
+      const r = await this.call('GET /search/issues', () => this.client.request('GET /search/issues', { q, sort: 'created', order: 'desc', per_page: 100, page }));
+      items.push(...r.data.items);
+      if (r.data.items.length < 100 || items.length >= r.data.total_count) break;
+    }
+    return items.map((i) => ({
+      number: i.number,
+      title: i.title,
+      state: i.state === 'closed' ? 'closed' : 'open',
+      labels: i.labels.map((l) => l.name ?? '').filter(Boolean),
+      mergedAt: i.pull_request?.merged_at ?? null,
+      createdAt: i.created_at,
+      closedAt: i.closed_at,
+      url: i.html_url,
+      author: i.user?.login ?? '',
+      body: i.body ?? '',
+    }));
   }
 
   async removeLabel(number: number, label: string): Promise<void> {
@@ -139,7 +257,7 @@ export class OctokitForge implements Forge {
     } catch (err) {
       // Someone (or an earlier run) removed it already: the goal is reached.
       if ((err as { status?: number }).status === 404 && /label does not exist/i.test((err as { response?: { data?: { message?: string } } }).response?.data?.message ?? '')) return;
-      throw forgeError('DELETE /repos/{owner}/{repo}/issues/{issue_number}/labels/{name}', err);
+      throw forgeError('DELETE /repos/{owner}/{repo}/issues/{issue_number}/labels/{name}', err, this.patience);
     }
   }
 
@@ -162,6 +280,24 @@ export class OctokitForge implements Forge {
       this.client.request('POST /repos/{owner}/{repo}/issues/{issue_number}/comments', { ...this.repo, issue_number: number, body }),
     );
     return r.data.html_url;
+  }
+
+  async listComments(number: number): Promise<IssueComment[]> {
+    const all = await this.call('GET /repos/{owner}/{repo}/issues/{issue_number}/comments', () =>
+      this.client.paginate('GET /repos/{owner}/{repo}/issues/{issue_number}/comments', { ...this.repo, issue_number: number, per_page: 100 }),
+    );
+    return all.map((c) => ({ id: Number(c.id), body: c.body ?? '', author: c.user?.login ?? '', authorType: c.user?.type ?? '' }));
+  }
+
+  async updateComment(id: number, body: string): Promise<void> {
+    await this.call('PATCH /repos/{owner}/{repo}/issues/comments/{comment_id}', () => this.client.request('PATCH /repos/{owner}/{repo}/issues/comments/{comment_id}', { ...this.repo, comment_id: id, body }));
+  }
+
+  async listPullRequestCommits(number: number): Promise<PullCommit[]> {
+    const all = await this.call('GET /repos/{owner}/{repo}/pulls/{pull_number}/commits', () =>
+      this.client.paginate('GET /repos/{owner}/{repo}/pulls/{pull_number}/commits', { ...this.repo, pull_number: number, per_page: 100 }),
+    );
+    return all.map((c) => ({ sha: c.sha, message: c.commit.message }));
   }
 
   async createCheckRun(run: CheckRun): Promise<string> {
@@ -192,23 +328,5 @@ export class OctokitForge implements Forge {
       );
     }
     return created.data.html_url ?? created.data.url;
-  }
-
-  async createCommitStatus(s: CommitStatus): Promise<void> {
-    await this.call('POST /repos/{owner}/{repo}/statuses/{sha}', () =>
-      this.client.request('POST /repos/{owner}/{repo}/statuses/{sha}', { ...this.repo, sha: s.sha, state: s.state, context: s.context, description: s.description.slice(0, 140), ...(s.targetUrl ? { target_url: s.targetUrl } : {}) }),
-    );
-  }
-
-  async repositorySettings(): Promise<RepositorySettings> {
-    const r = await this.call('GET /repos/{owner}/{repo}', () => this.client.request('GET /repos/{owner}/{repo}', { ...this.repo }));
-    const d = r.data;
-    return {
-      defaultBranch: d.default_branch,
-      allowAutoMerge: d.allow_auto_merge ?? false,
-      deleteBranchOnMerge: d.delete_branch_on_merge ?? false,
-      visibility: d.visibility ?? (d.private ? 'private' : 'public'),
-      permissions: d.permissions ? { admin: d.permissions.admin, push: d.permissions.push, pull: d.permissions.pull } : undefined,
-    };
   }
 }

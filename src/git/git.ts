@@ -37,6 +37,22 @@ function pushFailure(stderr: string): string {
   return [ref, ...remote, ...fatal].filter(Boolean).join('; ').slice(0, 500) || stderr.trim().split('\n').slice(-2).join(' | ');
 }
 
+/** Removes a git lock file that no live git holds: one that stays for 2 s. False when there was none. */
+async function clearStaleLock(lock: string): Promise<boolean> {
+  for (let i = 0; i < 20; i++) {
+    try {
+      await access(lock);
+    } catch {
+      return false;
+    }
+    const age = Date.now() - (await stat(lock).then((s) => s.mtimeMs).catch(() => Date.now()));
+    if (age > 2000) break;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  await rm(lock, { force: true });
+  return true;
+}
+
 export type Trailers = Record<string, string | number>;
 
 export interface CommitInfo {
@@ -48,18 +64,28 @@ export interface CommitInfo {
 
 export class Git {
   private gitDir: string | undefined;
+  private readonly gitPaths = new Map<string, string>();
 
   constructor(readonly cwd: string, private readonly env: Record<string, string | undefined> = process.env) {}
 
-  run(args: string[], opts: { allowFail?: boolean } = {}): Promise<GitResult> {
+  /** `env` adds to the environment (a temporary index); `input` is written to git's stdin. */
+  run(args: string[], opts: { allowFail?: boolean; env?: Record<string, string>; input?: string } = {}): Promise<GitResult> {
     return new Promise((resolve, reject) => {
-      execFile('git', args, { cwd: this.cwd, env: { ...this.env, GIT_TERMINAL_PROMPT: '0', LC_ALL: 'C' }, maxBuffer: 1 << 28 }, (err, stdout, stderr) => {
+      const child = execFile('git', args, { cwd: this.cwd, env: { ...this.env, GIT_TERMINAL_PROMPT: '0', LC_ALL: 'C', ...opts.env }, maxBuffer: 1 << 28 }, (err, stdout, stderr) => {
         const code = err ? (typeof (err as { code?: unknown }).code === 'number' ? ((err as { code: number }).code) : 1) : 0;
         const r = { code, stdout, stderr };
         if (code !== 0 && !opts.allowFail) reject(new GitError(args, r));
         else resolve(r);
       });
+      if (opts.input !== undefined) child.stdin?.end(opts.input);
     });
+  }
+
+  /** A path inside git's own folder (`.git/<name>` in a plain checkout): never part of the work tree. */
+  async gitPath(name: string): Promise<string> {
+    let p = this.gitPaths.get(name);
+    if (!p) this.gitPaths.set(name, (p = path.resolve(this.cwd, (await this.run(['rev-parse', '--git-path', name])).stdout.trim())));
+    return p;
   }
 
   async isRepo(): Promise<boolean> {
@@ -77,19 +103,13 @@ export class Git {
    */
   async clearStaleIndexLock(): Promise<boolean> {
     this.gitDir ??= (await this.run(['rev-parse', '--git-dir'])).stdout.trim();
-    const lock = path.resolve(this.cwd, this.gitDir, 'index.lock');
-    for (let i = 0; i < 20; i++) {
-      try {
-        await access(lock);
-      } catch {
-        return false;
-      }
-      const age = Date.now() - (await stat(lock).then((s) => s.mtimeMs).catch(() => Date.now()));
-      if (age > 2000) break;
-      await new Promise((r) => setTimeout(r, 100));
-    }
-    await rm(lock, { force: true });
-    return true;
+    return clearStaleLock(path.resolve(this.cwd, this.gitDir, 'index.lock'));
+  }
+
+  /** The same for the lock of the branch HEAD is on: a git killed while moving it leaves `<ref>.lock`. */
+  private async clearStaleHeadLock(): Promise<void> {
+    const ref = await this.run(['symbolic-ref', '-q', 'HEAD'], { allowFail: true });
+    await clearStaleLock(await this.gitPath(`${ref.code === 0 ? ref.stdout.trim() : 'HEAD'}.lock`));
   }
 
   /**
@@ -113,6 +133,74 @@ export class Git {
     // Nothing staged for these paths is not a failure: there was nothing to commit.
     if ((await this.run(['diff', '--cached', '--quiet', '--', ...paths], { allowFail: true })).code === 0) return false;
     throw new GitError(['commit', '--', ...paths], r);
+  }
+
+  /**
+   * Commits exactly `files` (repository-relative; new, changed and deleted ones) as they are in the work tree,
+   * and nothing else: built in a temporary index from HEAD, so neither a person's staged change nor any other
+   * file is swept in, and git stats no file but these. The real index then takes the committed entries, so
+   * they show as clean. Files git ignores are left out unless already tracked; the run lock and interrupted
+   * temp files always. Returns the files committed (empty: nothing changed). `maintenance: false` keeps git's
+   * automatic gc off (a truck commits after every bundle; its last commit lets git tidy up).
+   */
+  async commitFiles(files: string[], subject: string, trailers: Trailers, opts: { maintenance?: boolean } = {}): Promise<string[]> {
+    const wanted = [...new Set(files)].filter((f) => !/(^|\/)state\/run\.lock$/.test(f) && !/(^|\/)\.[^/]*\.tmp-[^/]*$/.test(f));
+    if (wanted.length === 0) return [];
+    await this.clearStaleIndexLock();
+    await this.clearStaleHeadLock();
+    const ignored = new Set((await this.run(['check-ignore', '-z', '--stdin'], { allowFail: true, input: wanted.join('\0') + '\0' })).stdout.split('\0').filter(Boolean));
+    const paths = wanted.filter((f) => !ignored.has(f));
+    if (paths.length === 0) return [];
+    const list = paths.join('\0') + '\0';
+    const head = await this.run(['rev-parse', 'HEAD^{commit}', 'HEAD^{tree}'], { allowFail: true });
+    const [parent, parentTree] = head.code === 0 ? head.stdout.trim().split('\n') : [];
+    const index = await this.gitPath(`g7-index-${process.pid}`);
+    const env = { GIT_INDEX_FILE: index };
+    let changed = true;
+    try {
+      await this.run(parent ? ['read-tree', parent] : ['read-tree', '--empty'], { env });
+      await this.run(['update-index', '--add', '--remove', '-z', '--stdin'], { env, input: list });
+      const tree = (await this.run(['write-tree'], { env })).stdout.trim();
+      changed = tree !== parentTree;
+      if (changed) await this.commitTree(tree, parent, subject, trailers);
+    } finally {
+      await rm(index, { force: true });
+    }
+    // The person's index: our files as committed (also when a killed process committed them already and
+    // left the index behind); whatever the person staged stays staged.
+    await this.run(['update-index', '--add', '--remove', '-z', '--stdin'], { input: list });
+    if (!changed) return [];
+    if (opts.maintenance !== false) await this.run(['maintenance', 'run', '--auto', '--quiet'], { allowFail: true });
+    return paths;
+  }
+
+  /** A commit of `tree` on `parent`, HEAD moved to it only if HEAD is still `parent`. */
+  private async commitTree(tree: string, parent: string | undefined, subject: string, trailers: Trailers): Promise<void> {
+    const body = Object.entries(trailers).map(([k, v]) => `${k}: ${v}`).join('\n');
+    faultPoint('git.staged');
+    const commit = (await this.run(['commit-tree', tree, ...(parent ? ['-p', parent] : []), '-m', subject, '-m', body])).stdout.trim();
+    // Only if HEAD is still where the tree was built from.
+    const moved = this.run(['update-ref', '-m', `commit: ${subject}`, 'HEAD', commit, parent ?? ''.padEnd(40, '0')]);
+    faultPoint('git.committing'); // dies while git runs: the commit may land or not
+    await moved;
+  }
+
+  /**
+   * Paths under `pathspec` that differ from HEAD in the work tree or index (changed, new, deleted), as git
+   * status sees them: what a person left there. One scan of the folder.
+   */
+  async uncommitted(pathspec: string): Promise<string[]> {
+    const r = await this.run(['status', '--porcelain=v1', '-z', '--untracked-files=normal', '--', pathspec], { allowFail: true });
+    if (r.code !== 0) return [];
+    const out: string[] = [];
+    const parts = r.stdout.split('\0');
+    for (let i = 0; i < parts.length; i++) {
+      const e = parts[i]!;
+      if (e.length < 4) continue;
+      out.push(e.slice(3));
+      if (e[0] === 'R' || e[0] === 'C') i++; // a rename names its source next
+    }
+    return out;
   }
 
   async currentBranch(): Promise<string> {

@@ -3,6 +3,7 @@
 // counted. A command gets exactly the environment the shell was built with: the entry point builds it once,
 // without secrets, so no card's child process ever sees a key or a token.
 import { spawn } from 'node:child_process';
+import { constants } from 'node:os';
 
 export interface CommandResult {
   exit: number;
@@ -75,7 +76,7 @@ export function hostShell(o: { env: Record<string, string>; stop?: AbortSignal |
         child.on('close', (code, signal) => {
           done();
           const stderr = err.text() + (killedFor ? `\n[g7: ${killedFor}, and was killed]\n` : '');
-          resolve({ exit: code ?? (signal ? 128 + 9 : 1), stdout: out.text(), stderr, timedOut: killedFor?.startsWith('timed out') ?? false, durationMs: performance.now() - started });
+          resolve({ exit: code ?? (signal ? 128 + (constants.signals[signal] ?? 9) : 1), stdout: out.text(), stderr, timedOut: killedFor?.startsWith('timed out') ?? false, durationMs: performance.now() - started });
         });
       });
     },

@@ -59,7 +59,7 @@ export function checkCard(card: WorkCard, display: string, line: number): Proble
   // The schema has already checked the id's form: L{lane}_{TYPE}_{NNNNNN}.
   const lane = card.id.charCodeAt(1) - 48;
   if (lane !== card.lane) p('id', 'card.id-lane', `id ${card.id} says lane ${lane} but "lane" is ${card.lane}`, 'make the id\'s L-number and "lane" agree');
-  if (!card.id.startsWith(card.type, 3) || card.id.length !== card.type.length + 10) p('id', 'card.id-type', `id ${card.id} says type ${card.id.slice(3, -7)} but "type" is ${card.type}`, 'make the id\'s type and "type" agree');
+  if (!card.id.startsWith(card.type, 3) || card.id.lastIndexOf('_') !== card.type.length + 3) p('id', 'card.id-type', `id ${card.id} says type ${card.id.slice(3, card.id.lastIndexOf('_'))} but "type" is ${card.type}`, 'make the id\'s type and "type" agree');
   const why = repoPathProblem(card.output);
   if (why) p('output', 'card.path-escape', `output "${card.output}" ${why}`, 'outputs are written inside the repository');
   const acceptProblems = ruleProblems(card.accept, 'accept');

@@ -109,7 +109,7 @@ export function findCycles(g: DepGraph, max: number): number[][] {
 
 /** The card type of an id, as a small number, told apart by its length and one letter. */
 function typeCode(id: string): number {
-  switch (id.length - 10) {
+  switch (id.lastIndexOf('_') - 3) {
     case 3:
       return 0; // TAG
     case 4:
@@ -121,7 +121,7 @@ function typeCode(id: string): number {
   }
 }
 
-const CARD_ID = /^L[1-8]_(SCAN|TAG|STRIKE|TEST|PATCH|VERIFY|TRIAGE)_[0-9]{6}$/;
+const CARD_ID = /^L[1-8]_(SCAN|TAG|STRIKE|TEST|PATCH|VERIFY|TRIAGE)_([0-9]{6}|[0-9]{8})$/;
 
 /** Whether a string is a card id of the contract's form (the only strings `idKey` takes). */
 export function isCardId(id: string): boolean {
@@ -129,21 +129,39 @@ export function isCardId(id: string): boolean {
 }
 
 /**
- * A card id of the contract's form, L{lane}_{TYPE}_{NNNNNN}, as one integer: lane, type and number. Cheaper to
- * hash and compare than the string, for the million-card checks. Only for ids the schema has accepted.
+ * Cards one entry may generate. An id's number is the entry's slot (one digit) and the card's number: five
+ * digits up to 99,999 (the ids of every g7 before), seven past it, so that no id changes when an entry
+ * grows past 99,999 cards. The bound keeps a key in 31 bits: 56 lane-types × 10 slots × 3,000,000.
+ */
+export const CARDS_PER_ENTRY = 2_999_999;
+const PER_SLOT = 3_000_000;
+
+/** The number part of a card id: the entry's slot, then the card's number (five digits, or seven past 99,999). */
+export function idNumber(slot: number, n: number): string {
+  return `${slot}${String(n).padStart(n <= 99_999 ? 5 : 7, '0')}`;
+}
+
+/**
+ * A card id of the contract's form, L{lane}_{TYPE}_{NNNNNN} (or eight digits), as one integer: lane, type,
+ * slot and number. Cheaper to hash and compare than the string, for the million-card checks. Only for ids
+ * the schema has accepted.
  */
 export function idKey(id: string): number {
+  const u = id.lastIndexOf('_');
+  const slot = id.charCodeAt(u + 1) - 48;
   let num = 0;
-  for (let k = id.length - 6; k < id.length; k++) num = num * 10 + id.charCodeAt(k) - 48;
-  return ((id.charCodeAt(1) - 49) * 8 + typeCode(id)) * 1_000_000 + num;
+  for (let k = u + 2; k < id.length; k++) num = num * 10 + id.charCodeAt(k) - 48;
+  return (((id.charCodeAt(1) - 49) * 8 + typeCode(id)) * 10 + slot) * PER_SLOT + num;
 }
 
 const TYPE_NAMES = ['TAG', 'SCAN', 'TEST', 'PATCH', 'STRIKE', 'VERIFY', 'TRIAGE'];
 
 /** The card id of a key made by `idKey`. */
 export function idFromKey(key: number): string {
-  const num = key % 1_000_000;
-  const laneType = (key - num) / 1_000_000;
+  const num = key % PER_SLOT;
+  const rest = (key - num) / PER_SLOT;
+  const slot = rest % 10;
+  const laneType = (rest - slot) / 10;
   const type = laneType % 8;
-  return `L${(laneType - type) / 8 + 1}_${TYPE_NAMES[type]}_${String(num).padStart(6, '0')}`;
+  return `L${(laneType - type) / 8 + 1}_${TYPE_NAMES[type]}_${idNumber(slot, num)}`;
 }

@@ -44,7 +44,7 @@ export async function checkFile(file: string, layout: Layout, display: (p: strin
       }
       case 'backlog': {
         // The journal is JSONL too, but g7 writes it: checking it as a backlog would report every line.
-        if (/^journal/.test(path.basename(file)) || path.basename(path.dirname(path.resolve(file))) === 'state')
+        if (/^journal/.test(path.basename(file)) || path.basename(path.dirname(path.resolve(file))) === 'state' || path.basename(path.dirname(path.resolve(file))) === 'journal')
           return { file: shown, kind, ok: false, summary: 'not a backlog', problems: [{ file: shown, line: 1, rule: 'check.journal', message: 'this is the journal (what happened to each card), not a backlog; g7 writes it and it is not checked here', hint: 'check the backlog instead: ssot/backlog/backlog_YYYYMMDD.jsonl (g7 verify checks the evidence of a run)' }] };
         const day = /backlog_(\d{8})\.jsonl$/.exec(file)?.[1];
         const known = day ? doneIds(await readCardOutcomes(layout, day)) : new Set<string>();

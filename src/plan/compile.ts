@@ -1,6 +1,7 @@
 // The plan compiler: a person's day plan (≤ 30 lines of YAML) → machine work cards, deterministically.
 // Same plan + same state → byte-identical backlog. Card ids are stable: L{lane}_{TYPE}_{NNNNNN}, where the
-// number is (position of the entry among entries of the same lane and type) × 100000 + unit number.
+// number is the position of the entry among entries of the same lane and type (one digit), then the unit
+// number: five digits, seven past 99,999 (card-graph.ts).
 import path from 'node:path';
 import { access } from 'node:fs/promises';
 import { cardSha256 } from './serialize.js';
@@ -11,15 +12,16 @@ import { explain } from '../contracts/validate.js';
 import { readText } from '../ssot/text.js';
 import type { LocatedDoc } from '../ssot/doc.js';
 import { parseYaml } from '../ssot/yaml.js';
-import { forEachLine } from '../ssot/jsonl.js';
+import { sourceLines } from '../ssot/strike-list.js';
+import { rollingParts } from '../ssot/rolling.js';
 import { repoPathProblem, normalizeRepoPath, resolveInRepo } from '../ssot/paths.js';
 import { dayOf, workPackFile, type Layout } from '../ssot/layout.js';
 import { parseRule } from '../rules/parse.js';
 import type { Config } from '../ssot/config.js';
 import { workPackProblems } from '../ssot/workpack.js';
+import { CARDS_PER_ENTRY, idNumber } from './card-graph.js';
 
 export const MAX_PLAN_LINES = 30;
-const UNITS_PER_ENTRY = 99_999;
 const ENTRIES_PER_LANE_TYPE = 9;
 
 export interface CompileContext {
@@ -53,6 +55,20 @@ interface EntryUnits {
   /** Per unit, the generated input (glob/lines entries), else undefined. */
   inputs?: (string | string[])[];
 }
+
+/**
+ * What an entry without `accept:` must show. TEST's stdout always lands in its output, so `exists:` alone
+ * would pass a command that failed: its exit status is the result.
+ */
+export const DEFAULT_ACCEPT: Record<WorkCard['type'], string> = {
+  SCAN: 'exists:{output}',
+  TAG: 'exists:{output}',
+  STRIKE: 'exists:{output}',
+  TEST: 'exit==0 && exists:{output}',
+  PATCH: 'exists:{output}',
+  VERIFY: 'exists:{output}',
+  TRIAGE: 'exists:{output}',
+};
 
 const TEMPLATE_VARS = ['n', 'date', 'entry', 'lane', 'id', 'input', 'output'] as const;
 
@@ -207,12 +223,10 @@ export async function compileDayPlan(planFile: string, ctx: CompileContext): Pro
           at(i, 'each/lines', 'plan.path-escape', `path "${src}" ${why}`, 'use a path inside the repository');
           continue;
         }
-        let n = 0;
-        try {
-          await forEachLine(resolveInRepo(ctx.layout.repoRoot, src), () => {
-            n++;
-          }, src);
-        } catch {
+        // A list that rolled over is read with its continuations (strike_list.2.jsonl …), counted, not parsed.
+        const abs = resolveInRepo(ctx.layout.repoRoot, src);
+        const n = await sourceLines(abs);
+        if ((await rollingParts(abs)).length === 0) {
           notes.push(`entry "${e.name}": ${src} does not exist yet, so it generates no cards yet; once it has lines, g7 run compiles the plan again before its next round`);
         }
         const inputs: string[] = [];
@@ -228,7 +242,7 @@ export async function compileDayPlan(planFile: string, ctx: CompileContext): Pro
       const rc = units.get(r.entry)?.count ?? 0;
       if (rc !== u.count) at(i, 'after', 'plan.each-count', `"each" pairs card n with card n of "${r.entry}", but "${e.name}" has ${u.count} cards and "${r.entry}" has ${rc}`, 'use mode: all, or make the counts match');
     }
-    if (u.count > UNITS_PER_ENTRY) at(i, 'each', 'plan.too-many-cards', `entry generates ${u.count} cards; at most ${UNITS_PER_ENTRY}`, 'raise per_card');
+    if (u.count > CARDS_PER_ENTRY) at(i, 'each', 'plan.too-many-cards', `entry generates ${u.count} cards; at most ${CARDS_PER_ENTRY}`, 'raise per_card');
     if (!u.inputs && e.input === undefined) at(i, 'input', 'plan.input-required', 'missing "input": what the card works on (a path or, for TEST, a command)', 'add input: PATH (or, for TEST, the command)');
     if (e.type === 'PATCH' && !e.pack) at(i, 'pack', 'plan.patch-needs-pack', 'a PATCH entry needs a work pack: it lists the only files the worker may write', 'add pack: ID and the file backlog/packs/ID.json');
     if (e.pack) {
@@ -255,7 +269,7 @@ export async function compileDayPlan(planFile: string, ctx: CompileContext): Pro
   }
   const idOf = (name: string, n: number) => {
     const e = entries[index.get(name)!]!;
-    return `L${e.lane}_${e.type}_${String(slotOf.get(name)! * 100_000 + n).padStart(6, '0')}`;
+    return `L${e.lane}_${e.type}_${idNumber(slotOf.get(name)!, n)}`;
   };
 
   // Cards.
@@ -277,14 +291,15 @@ export async function compileDayPlan(planFile: string, ctx: CompileContext): Pro
       if (typeof input === 'string') vars.input = input;
       const output = expand(e.output, vars, noteUnknown);
       vars.output = output;
-      const accept = expand(e.accept ?? 'exists:{output}', vars, noteUnknown);
+      const acceptTemplate = e.accept ?? DEFAULT_ACCEPT[e.type];
+      const accept = expand(acceptTemplate, vars, noteUnknown);
       const failfast = expand(e.failfast ?? 'never', vars, noteUnknown);
       const deps = [...new Set(refs.flatMap((r) => (r.mode === 'each' ? [idOf(r.entry, n)] : Array.from({ length: units.get(r.entry)!.count }, (_, k) => idOf(r.entry, k + 1)))))];
       if (n === 1) {
         const why = repoPathProblem(output);
         if (why) at(i, 'output', 'plan.path-escape', `output "${output}" ${why}`, 'outputs are written inside the repository');
         // Columns are reported against the plan's own text; paths are checked once templates are filled in.
-        for (const [field, tpl, src, kind] of [['accept', e.accept ?? 'exists:{output}', accept, 'accept'], ['failfast', e.failfast ?? 'never', failfast, 'failfast']] as const) {
+        for (const [field, tpl, src, kind] of [['accept', acceptTemplate, accept, 'accept'], ['failfast', e.failfast ?? 'never', failfast, 'failfast']] as const) {
           const raw = parseRule(tpl, kind).problems;
           const shown = raw.length ? tpl : src;
           for (const p of raw.length ? raw : parseRule(src, kind).problems) at(i, field, p.rule, `${p.message} (column ${p.col} of "${shown}")`, p.hint);

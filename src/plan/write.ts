@@ -8,7 +8,7 @@ import { readFile } from 'node:fs/promises';
 import { createHash } from 'node:crypto';
 import { G7Error } from '../contracts/errors.js';
 import { writeFileAtomic } from '../ssot/atomic.js';
-import { forEachLine } from '../ssot/jsonl.js';
+import { sourceLines } from '../ssot/strike-list.js';
 import { backlogFile, compileStampFile, type Layout } from '../ssot/layout.js';
 import { toRepoPath, resolveInRepo } from '../ssot/paths.js';
 import { appendJournal, doneCards, readCardOutcomes } from '../ssot/journal.js';
@@ -96,18 +96,6 @@ export async function compileToBacklog(planFile: string, env: WriteEnv, opts: { 
   return { compiled, target, written, backup, diff };
 }
 
-async function lineCount(abs: string): Promise<number> {
-  let n = 0;
-  try {
-    await forEachLine(abs, () => {
-      n++;
-    });
-  } catch {
-    return 0; // not there (yet)
-  }
-  return n;
-}
-
 export interface GrownSources {
   /** The day plan to compile again (absolute). */
   plan: string;
@@ -124,7 +112,7 @@ export async function grownSources(layout: Layout, day: string): Promise<GrownSo
   }
   const grown: GrownSources['grown'] = [];
   for (const [src, before] of Object.entries(stamp.sources ?? {})) {
-    const now = await lineCount(resolveInRepo(layout.repoRoot, src));
+    const now = await sourceLines(resolveInRepo(layout.repoRoot, src));
     if (now > before) grown.push({ path: src, before, now });
   }
   return grown.length ? { plan: path.resolve(layout.repoRoot, stamp.plan), grown } : undefined;

@@ -4,6 +4,7 @@ import { open, rename, mkdir, unlink, readFile, type FileHandle } from 'node:fs/
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { faultPoint } from '../host/faults.js';
+import { noteWrite } from './written.js';
 
 // Folders this process already created (or is creating: concurrent writes into a new folder make it once):
 // a recursive mkdir per write is one or two thread-pool round trips each time.
@@ -47,6 +48,7 @@ async function fsyncDir(dir: string): Promise<void> {
  */
 export async function writeFileAtomic(file: string, data: string | Uint8Array, opts: { fsync?: boolean } = {}): Promise<void> {
   const durable = opts.fsync ?? true;
+  noteWrite(file);
   const dir = path.dirname(file);
   const tmp = path.join(dir, `.${path.basename(file)}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`);
   const fh = await openIn(tmp, 'wx');
@@ -71,6 +73,7 @@ export async function writeJsonAtomic(file: string, value: unknown): Promise<voi
 /** Appends whole lines in one write and fsyncs; a crash leaves at most one torn tail line, repaired on read. */
 export async function appendLines(file: string, lines: string[], opts: { fsync?: boolean } = {}): Promise<void> {
   if (lines.length === 0) return;
+  noteWrite(file);
   const fh = await openIn(file, 'a');
   try {
     await fh.write(lines.map((l) => l + '\n').join(''));
@@ -99,6 +102,7 @@ export async function repairTornTail(file: string): Promise<number> {
     if (last[0] === 0x0a) return 0; // the common case: one byte read, nothing to repair
     const bytes = await readFile(file);
     const keep = bytes.lastIndexOf(0x0a) + 1;
+    noteWrite(file);
     await fh.truncate(keep);
     await fh.sync();
     return size - keep;
@@ -113,6 +117,7 @@ export async function repairTornTail(file: string): Promise<number> {
  * before the writer returns, so the caller may reuse its buffer).
  */
 export async function writeStreamAtomic(file: string, fill: (write: (s: string | Uint8Array) => Promise<void>) => Promise<void>): Promise<void> {
+  noteWrite(file);
   const dir = path.dirname(file);
   const tmp = path.join(dir, `.${path.basename(file)}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`);
   const fh = await openIn(tmp, 'wx');

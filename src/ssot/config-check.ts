@@ -8,7 +8,7 @@ import type { Layout } from './layout.js';
 import { readText } from './text.js';
 import { parseYaml } from './yaml.js';
 import { resolveInRepo } from './paths.js';
-import { parseTarget } from '../coreloop/skill/doc.js';
+import { parseTarget } from './skill-target.js';
 
 const exists = (p: string) => access(p).then(() => true, () => false);
 

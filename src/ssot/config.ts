@@ -18,6 +18,7 @@ export interface Config {
   taxonomy?: string | undefined;
   sensors?: string | undefined;
   scan: { chunk_bytes: number };
+  coreloop: { sanitizeNames: string[] };
   git: { commit: boolean; push: boolean; remote: string; branch?: string | undefined };
   gemini: { base_url?: string | undefined; batch_min_requests: number; max_output_tokens: number; thinking_budget: { LOW: number; MID: number; HIGH: number } };
   /** Repository-relative path of the file this came from, or undefined when defaults were used. */
@@ -35,6 +36,7 @@ export function defaultConfig(): Config {
     prices: {},
     skills: {},
     scan: { chunk_bytes: 64 * 1024 },
+    coreloop: { sanitizeNames: [] },
     git: { commit: true, push: false, remote: 'origin' },
     gemini: { batch_min_requests: 200, max_output_tokens: 2048, thinking_budget: { LOW: 0, MID: 512, HIGH: 1024 } },
   };
@@ -63,6 +65,7 @@ export async function loadConfig(layout: Layout, display: (p: string) => string 
     taxonomy: c.taxonomy,
     sensors: c.sensors,
     scan: { ...base.scan, ...c.scan },
+    coreloop: { sanitizeNames: c.coreloop?.sanitize?.names ?? [] },
     git: { ...base.git, ...c.git },
     gemini: { ...base.gemini, ...c.gemini, thinking_budget: { ...base.gemini.thinking_budget, ...c.gemini?.thinking_budget } },
     source: toRepoPath(layout.repoRoot, layout.factoryFile),

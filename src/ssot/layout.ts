@@ -12,7 +12,8 @@ export interface Layout {
   runsDir: string;
   stateDir: string;
   stateFile: string;
-  journalFile: string;
+  /** The journal, one file per backlog day: state/journal/YYYYMMDD.jsonl (src/ssot/journal.ts). */
+  journalDir: string;
   lockFile: string;
   reworkDir: string;
   libraryIndexDir: string;
@@ -39,8 +40,8 @@ export interface LanePart {
   /** What the lane records besides its evidence (journal part, state, audit records, spend, strike
    * candidates): state/lanes/run_NNNN/<lane>/, folded into the factory's files by the merge. */
   records: string;
-  /** The factory's own journal, read before the lane's part (what earlier runs did). */
-  factoryJournal: string;
+  /** The lane's journal part, one file (the run is on one day): read after the factory's journal of that day. */
+  journal: string;
   /** The factory's own state file (what the prepare job left). */
   factoryState: string;
 }
@@ -59,7 +60,7 @@ export function layoutFor(ssot: string): Layout {
     runsDir: j('runs'),
     stateDir: j('state'),
     stateFile: j('state', 'factory_state.json'),
-    journalFile: j('state', 'journal.jsonl'),
+    journalDir: j('state', 'journal'),
     lockFile: j('state', 'run.lock'),
     reworkDir: j('rework'),
     libraryIndexDir: j('library_index'),
@@ -82,11 +83,10 @@ export function laneLayout(layout: Layout, run: string, lane: number): Layout {
   const records = path.join(layout.stateDir, 'lanes', run, String(lane));
   return {
     ...layout,
-    journalFile: path.join(records, 'journal.jsonl'),
     stateFile: path.join(records, 'state.json'),
     auditDir: records,
     libraryIndexDir: records,
-    lane: { run, lane, dir, records, factoryJournal: layout.journalFile, factoryState: layout.stateFile },
+    lane: { run, lane, dir, records, journal: path.join(records, 'journal.jsonl'), factoryState: layout.stateFile },
   };
 }
 

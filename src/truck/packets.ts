@@ -6,9 +6,10 @@ import path from 'node:path';
 import type { PacketSlot, WorkCard } from '../contracts/types.gen.js';
 import { SchemaError, type Problem } from '../contracts/errors.js';
 import { writeFileAtomic } from '../ssot/atomic.js';
+import { noteWrite } from '../ssot/written.js';
 import { forEachLine } from '../ssot/jsonl.js';
 import { backlogFile, packetFile, packReportFile, roundDir, workPackFile, type Layout } from '../ssot/layout.js';
-import { readCardOutcomes, readJournal, readTruckProgress, doneIds, truckKey } from '../ssot/journal.js';
+import { readCardOutcomes, readJournalDay, readTruckProgress, doneIds, truckKey } from '../ssot/journal.js';
 import { workPackProblems } from '../ssot/workpack.js';
 import { loadBacklog, readCardsAtLines, fileExists, fileSha256, CHECKER, type Prio } from '../plan/backlog.js';
 import { serializeCards } from '../plan/serialize.js';
@@ -52,8 +53,8 @@ async function readStamp(file: string): Promise<string | undefined> {
 
 export async function departedTrucks(layout: Layout, day: string, round: number): Promise<Set<TruckName>> {
   const out = new Set<TruckName>();
-  await readJournal(layout, (e) => {
-    if (e.event === 'run_start' && e.day === day && (e.round ?? 1) === round && e.truck) out.add(e.truck);
+  await readJournalDay(layout, day, (e) => {
+    if (e.event === 'run_start' && (e.round ?? 1) === round && e.truck) out.add(e.truck);
   });
   return out;
 }
@@ -99,7 +100,11 @@ export async function listRounds(layout: Layout, day: string): Promise<number[]>
   }
   if (names.includes('packet_A.jsonl') && !names.includes('round_01')) {
     await mkdir(roundDir(layout, day, 1), { recursive: true });
-    for (const n of ['packet_A.jsonl', 'packet_B.jsonl', 'pack_report.json']) if (names.includes(n)) await rename(path.join(dir, n), path.join(roundDir(layout, day, 1), n));
+    for (const n of ['packet_A.jsonl', 'packet_B.jsonl', 'pack_report.json']) if (names.includes(n)) {
+      noteWrite(path.join(dir, n));
+      noteWrite(path.join(roundDir(layout, day, 1), n));
+      await rename(path.join(dir, n), path.join(roundDir(layout, day, 1), n));
+    }
     names.push('round_01');
   }
   return names.map((n) => /^round_(\d+)$/.exec(n)?.[1]).filter((r): r is string => !!r).map(Number).sort((a, b) => a - b);
@@ -183,7 +188,7 @@ export async function packDayFiles(layout: Layout, day: string, display: (p: str
   const rounds = await listRounds(layout, day);
   let round = rounds.at(-1) ?? 1;
   if (rounds.length > 0) {
-    const view = await viewRound(layout, day, round, await readTruckProgress(layout));
+    const view = await viewRound(layout, day, round, await readTruckProgress(layout, day));
     if (TRUCKS.some((t) => view.trucks[t].departed) && openTrucks(view).length === 0) round++;
   }
   return packRound(layout, day, round, display, { skipIfEmpty: round > 1 });

@@ -65,6 +65,8 @@ export interface RunnerOptions {
   ref?: string;
   /** Extra variables, e.g. a git identity. */
   env?: Record<string, string>;
+  /** The action's folder the runner starts (default the repository's action/; a runner's copy in _actions/…). */
+  actionDir?: string;
   /** Sees the step's output as it comes, with a way to kill the step (the night's SIGKILL mid-bundle). */
   watch?: (stdout: string, kill: (signal: NodeJS.Signals) => void) => void;
 }
@@ -94,6 +96,12 @@ async function runnerEnv(o: RunnerOptions): Promise<{ env: Record<string, string
     GITHUB_REPOSITORY: o.repository ?? 'g7-factory/factory',
     GITHUB_RUN_ID: '4242',
     GITHUB_REF: o.ref ?? 'refs/heads/main',
+    RUNNER_OS: 'Linux',
+    RUNNER_ARCH: 'X64',
+    RUNNER_NAME: 'GitHub Actions 1000000001',
+    RUNNER_ENVIRONMENT: 'github-hosted',
+    RUNNER_TEMP: dir,
+    RUNNER_TOOL_CACHE: path.join(dir, 'hostedtoolcache'),
     ...(o.sha ? { GITHUB_SHA: o.sha } : {}),
     ...(o.env ?? {}),
   };
@@ -127,7 +135,7 @@ export function parseOutputs(text: string): Record<string, string> {
 /** The committed bundle, as the runner starts it: `node action/dist/index.mjs` in the workspace. */
 export async function runBundle(o: RunnerOptions): Promise<ActionRun> {
   const { env, output, summary } = await runnerEnv(o);
-  const r = await spawnCollect(process.execPath, [path.join(REPO, 'action/dist/index.mjs')], env, o.workspace, o.watch);
+  const r = await spawnCollect(process.execPath, [path.join(o.actionDir ?? path.join(REPO, 'action'), 'dist/index.mjs')], env, o.workspace, o.watch);
   return { ...r, outputs: parseOutputs(await readFile(output, 'utf8')), summary: await readFile(summary, 'utf8') };
 }
 

@@ -6,7 +6,7 @@ import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { parse } from 'yaml';
 import { REPO } from '../helpers.js';
-import { POLICY_ACTIVITIES, POLICY_EVENTS } from '../../src/policy/auto-merge.js';
+import { POLICY_ACTIVITIES, POLICY_EVENTS, POLICY_SWEEP_CRON } from '../../src/policy/auto-merge.js';
 import { COMMANDS } from '../../src/action/settings.js';
 
 const LANE_COMMANDS = ['prepare-lanes', 'lane', 'merge-lanes'];
@@ -40,17 +40,21 @@ describe('the workflows', () => {
     expect(findings.join('\n')).toMatch(/property "nope" is not defined/);
   });
 
-  it('ai-policy: block-coreloop-auto-merge runs on every listed activity of both events, with no job-level if', async () => {
+  it('ai-policy: block-coreloop-auto-merge runs on every listed activity of both events, the merge queue and the hourly sweep, with no job-level if', async () => {
     const w = await workflow('ai-policy.yml');
-    expect(Object.keys(w.on).sort()).toEqual([...POLICY_EVENTS].sort());
+    expect(Object.keys(w.on).sort()).toEqual([...POLICY_EVENTS, 'merge_group', 'schedule', 'workflow_dispatch'].sort());
     for (const e of POLICY_EVENTS) expect([...w.on[e].types].sort()).toEqual([...POLICY_ACTIVITIES].sort());
+    expect(w.on.merge_group.types).toEqual(['checks_requested']);
+    expect(w.on.schedule).toEqual([{ cron: POLICY_SWEEP_CRON }]);
     const job = w.jobs['block-coreloop-auto-merge'];
     expect(job).toBeDefined();
     expect(job.if).toBeUndefined();
+    // The required check is the trusted half's name; the pull_request half (the PR's own copy of this file) is named apart.
+    expect(job.name).toBe("${{ github.event_name == 'pull_request' && 'block-coreloop-auto-merge (pull request copy)' || 'block-coreloop-auto-merge' }}");
     expect(job.steps.filter((s: Yaml) => s.if !== undefined)).toEqual([]);
     expect(job.steps.at(-1)).toMatchObject({ uses: './action', with: { command: 'policy' } });
-    // The check runs the base branch's action, never the pull request's.
-    expect(job.steps[0].with.ref).toBe('${{ github.event.pull_request.base.sha }}');
+    // The check runs the base branch's action, never the pull request's (nor the merge queue's commit).
+    expect(job.steps[0].with.ref).toBe('${{ github.event.pull_request.base.sha || github.event.merge_group.base_sha || github.sha }}');
     expect(w.permissions).toEqual({ contents: 'read', 'pull-requests': 'write', issues: 'write' });
   });
 
@@ -90,7 +94,9 @@ describe('the workflows', () => {
     expect(w.jobs.promote.if).toBe("${{ github.event_name == 'workflow_dispatch' && inputs.candidate != '' }}");
     const promote = w.jobs.promote.steps.find((s: Yaml) => /coreloop/.test(s.run ?? ''));
     expect(promote.run).toMatch(/case "\$ID" in cx-\*\) phase=refine ;; \*\) phase=promote ;; esac\n.*coreloop "\$phase" --candidate "\$CANDIDATE" --id "\$ID" --confirm/);
-    expect(Object.keys(promote.env).sort()).toEqual(['CANDIDATE', 'GEMINI_API_KEY', 'GITHUB_TOKEN', 'ID']);
+    expect(Object.keys(promote.env).sort()).toEqual(['CANDIDATE', 'G7_TOKEN_SOURCE', 'GEMINI_API_KEY', 'GITHUB_TOKEN', 'ID']);
+    // g7 is told when it fell back to GITHUB_TOKEN (whose pull requests start no checks), to warn.
+    expect(promote.env.G7_TOKEN_SOURCE).toBe("${{ steps.app.outputs.token && 'app' || secrets.G7_PR_TOKEN && 'pat' || 'github-token' }}");
   });
 
   it('the action declares exactly the inputs it reads', async () => {

@@ -8,7 +8,7 @@ import { Git } from '../../src/git/git.js';
 import { initRepo } from './repo.js';
 import { pullMarker, readHistory, readPulls, stabilityGate, withPulls } from '../../src/coreloop/history.js';
 import { OctokitForge } from '../../src/forge/octokit.js';
-import { fakeGitHub } from '../fakes/github-server.js';
+import { fakeGitHub, testPatience } from '../fakes/github-server.js';
 import { judgeAxis } from '../../src/coreloop/axis.js';
 import { tempRepo } from '../helpers.js';
 
@@ -79,6 +79,40 @@ describe('coreloop history from git', () => {
     expect(stabilityGate(h, new Date())).toMatchObject({ consecutiveCleanR: 0, revertsLast3Months: 1, shapeRegressions: 1, tier: 1 });
   });
 
+  it('a revert of the merge commit (git revert -m 1) resets the streak and names the commits it counted', async () => {
+    const r = await repo();
+    const first = await r.coreloop('R', 'a', 50, 'merge');
+    const second = await r.coreloop('R', 'a', 40, 'merge');
+    const clean = await r.git.run(['log', '-1', '--format=%H', 'HEAD']);
+    const before = stabilityGate(await readHistory(r.git), new Date());
+    expect(before).toMatchObject({ consecutiveCleanR: 2, revertsLast3Months: 0 });
+    expect(before.counted.cleanR).toEqual([second, first]);
+    const merge = clean.stdout.trim();
+    await r.at(10).run(['revert', '--no-edit', '-m', '1', merge]);
+    const revert = (await r.git.run(['rev-parse', 'HEAD'])).stdout.trim();
+    expect((await r.git.run(['log', '-1', '--format=%s'])).stdout).toMatch(/^Revert "Merge pull request #2/);
+    const third = await r.coreloop('R', 'a', 5, 'merge');
+    const h = await readHistory(r.git);
+    expect(h.reverts).toEqual([expect.objectContaining({ sha: revert, reverted: second, how: 'revert-merge' })]);
+    const gate = stabilityGate(h, new Date());
+    expect(gate).toMatchObject({ consecutiveCleanR: 1, revertsLast3Months: 1, tier: 1 });
+    expect(gate.counted.cleanR).toEqual([third]);
+    expect(judgeAxis(h, 'tag', 'a', { minRMerges: 0, minFCaveats: 0, minAgeDays: 0 }, new Date()).r.map((c) => c.sha)).toEqual([first, third]);
+  });
+
+  it('a later commit that removes the bullet id counts as the bullet leaving', async () => {
+    const r = await repo();
+    const first = await r.coreloop('R', 'a', 50, 'merge');
+    const file = path.join(r.root, 'ssot/skills/TAG.md');
+    await writeFile(file, (await readFile(file, 'utf8')).replace(/- bullet 1\n {2}\[g7 G-00000001[^\n]*\n/, ''));
+    await r.at(30).run(['commit', '-qam', 'tidy the TAG skill by hand']);
+    const removal = (await r.git.run(['rev-parse', 'HEAD'])).stdout.trim();
+    await r.coreloop('R', 'a', 20, 'ff');
+    const h = await readHistory(r.git);
+    expect(h.reverts).toEqual([expect.objectContaining({ sha: removal, reverted: first, how: 'removed' })]);
+    expect(stabilityGate(h, new Date())).toMatchObject({ consecutiveCleanR: 1, revertsLast3Months: 1 });
+  });
+
   it('propose-axis writes a proposal only when R ≥ 3, F ≥ 2 and the first R merge is 30 days old', async () => {
     const r = await repo();
     for (const d of [45, 40, 31]) await r.coreloop('R', '수익성', d, 'merge');
@@ -126,8 +160,8 @@ describe('history with the forge', () => {
       pr(6, 'R', 'open', 1);
       pr(7, 'R', 'closed', 2);
       gh.addPullRequest({ number: 8, title: 'Fix a typo', head: 'fix/typo' });
-      gh.expect('pulls/list', { state: 'all' });
-      const forge = new OctokitForge({ repo: { owner: 'g7-factory', repo: 'factory' }, token: 'ghs_historytoken0000000001', baseUrl: gh.url });
+      gh.expect('search/issues-and-pull-requests', { q: 'repo:g7-factory/factory is:pr head:skill/docstring-' });
+      const forge = new OctokitForge({ repo: { owner: 'g7-factory', repo: 'factory' }, token: 'ghs_historytoken0000000001', baseUrl: gh.url, patience: testPatience });
       const { git } = await repo();
       const h = withPulls(await readHistory(git), await readPulls(forge));
       gh.verify();

@@ -15,7 +15,8 @@ async function factoryRepo(): Promise<{ repo: TempRepo; git: Git }> {
   const repo = await tempRepo({ example: true });
   const git = await initRepo(repo.root);
   const planted1 = planted().map((r) => ({ ...r, ts: recent() }));
-  planted1.push(...[1, 2, 3].map((i) => rec('TAG:tag', 'seq:9999', `tag fail-${i}.md`, { error: 'answer did not match the schema: tags must be taxonomy names', ts: recent() })));
+  // Failures of another kind of work: a failure of TAG:tag itself would keep its Guide from being proposed.
+  planted1.push(...[1, 2, 3].map((i) => rec('TAG:tagbad', 'seq:9999', `tag fail-${i}.md`, { error: 'answer did not match the schema: tags must be taxonomy names', ts: recent() })));
   await writeDay(repo.layout.auditDir, today(), planted1);
   await git.run(['add', '-A']);
   await git.run(['commit', '-qm', 'the example factory with a day of audit records']);
@@ -37,6 +38,11 @@ describe('coreloop through the CLI, on a real git repository', () => {
     await git.run(['add', '-A']);
     await git.run(['commit', '-qm', 'candidates']);
 
+    // Offline the worker never reads the skill: the check cannot say anything, so it is refused, never "passed".
+    const offline = await repo.g7('coreloop', 'promote', '--candidate', file, '--id', id, '--confirm');
+    expect(offline.code).toBe(6);
+    expect(offline.err).toMatch(/not checkable: the offline worker answers from its rules and never reads the skill/);
+    expect(offline.out + offline.err).not.toMatch(/passed/);
     const dry = await repo.g7('coreloop', 'promote', '--candidate', file, '--id', id, '--no-replay');
     expect(dry.code).toBe(0);
     expect(dry.out).toContain(`+++ b/${TAG}`);
@@ -56,12 +62,18 @@ describe('coreloop through the CLI, on a real git repository', () => {
     const commit = (await git.run(['log', '-1', '--format=%s%n%(trailers:only)', branch])).stdout;
     expect(commit).toMatch(/^\[CORELOOP-R\] TAG\.md Guide: /);
     expect(commit).toContain(`G7-Candidate: ${id}`);
-    expect((await git.run(['diff', '--name-only', `main..${branch}`])).stdout.trim()).toBe(TAG);
+    // The commit carries the skill change and the evidence it cites: the candidate and the reproduction table.
+    const evidence = `ssot/audit/reproductions/${today()}-${cands.candidates[0].key}.json`;
+    expect((await git.run(['diff', '--name-only', `main..${branch}`])).stdout.trim().split('\n').sort()).toEqual([evidence, TAG].sort());
+    const carried = JSON.parse((await git.run(['show', `${branch}:${evidence}`])).stdout);
+    expect(carried).toMatchObject({ candidate_file: expect.stringContaining('candidates.json'), candidate: { id, key: cands.candidates[0].key, bullet: cands.candidates[0].bullet }, reproduction: { ran: false } });
     // Again: nothing new.
     expect((await repo.g7('coreloop', 'promote', '--candidate', file, '--id', id, '--confirm', '--no-replay')).out).toContain('already committed on branch');
     // Mined again while the branch is open: not proposed again.
     const again = await repo.g7('--json', 'coreloop', 'pattern');
-    expect(JSON.parse(again.out)).toMatchObject({ found: 0, skipped: 1 });
+    expect(JSON.parse(again.out)).toMatchObject({ found: 0, skipped: 1, kept: 1 });
+    // The file the pull request cites was merged into, not overwritten: the candidate is still there as it was.
+    expect(JSON.parse(await readFile(file, 'utf8')).candidates).toEqual(cands.candidates);
 
     await git.run(['checkout', '-q', branch]);
     const changed = await readFile(path.join(repo.root, TAG));
@@ -127,7 +139,7 @@ describe('coreloop through the CLI, on a real git repository', () => {
     const ok = await repo.g7('coreloop', 'refine', '--candidate', file, '--id', schema.id, '--confirm', '--no-replay');
     expect(ok.code).toBe(0);
     const log = (await git.run(['log', '--all', '--format=%s', '--grep', 'CORELOOP-F'])).stdout;
-    expect(log).toMatch(/^\[CORELOOP-F\] TAG\.md Caveats: TAG work on tag failed with error \(schema/);
+    expect(log).toMatch(/^\[CORELOOP-F\] TAG\.md Caveats: TAG work on tagbad failed with error \(sche/);
   });
 });
 

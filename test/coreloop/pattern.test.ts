@@ -19,6 +19,43 @@ beforeEach(async () => {
   auditDir = await mkdtemp(path.join(tmpdir(), 'g7-pattern-'));
 });
 
+describe('coreloop pattern: cases are records', () => {
+  const five = (over: (i: number) => Parameters<typeof rec>[3]) => [1, 2, 3, 4, 5].map((i) => rec('TAG:one', 'seq:x', `tag one/file-${i}.md@0+900`, over(i)));
+
+  it('a group with one error, or one violation, is not a Guide candidate: "passed in all" is never claimed', async () => {
+    for (const bad of [{ error: 'answer failed schema check: tags must be an array' }, { violation: 'wrote outside the pack' }]) {
+      await writeDay(auditDir, '2026-11-20', five((i) => (i === 3 ? bad : {})));
+      const { file } = await minePatterns(deps(), OPTS);
+      expect(file.candidates).toEqual([]);
+      expect(file.near_misses[0]!.reason).toMatch(/^1 of 5 failed \((1 error, 0|0 error, 1) violation\)$/);
+    }
+  });
+
+  it('a failure that broke off part-way along the path counts against the path; transient API errors are noise', async () => {
+    const step = rec('a', 'b', 'c').tool_calls[0]!;
+    const failedAsk = { error: 'answer did not match the schema', tool_calls: [{ ...step, name: 'ask', ok: false }] };
+    const path = (i: number) => ({ tool_calls: [{ ...step, name: 'ask' }, { ...step, name: 'check' }, { ...step, name: 'accept:json' }], ...(i === 5 ? failedAsk : {}) });
+    await writeDay(auditDir, '2026-11-20', five(path));
+    let r = await minePatterns(deps(), OPTS);
+    expect(r.file.candidates).toEqual([]);
+    expect(r.file.near_misses.map((m) => m.reason)).toContain('1 record(s) of this kind of work failed part-way along this path');
+    await writeDay(auditDir, '2026-11-20', five((i) => ({ ...path(0), ...(i === 5 ? { error: 'HTTP 503 UNAVAILABLE', tool_calls: [{ ...step, name: 'ask', ok: false }] } : {}) })));
+    r = await minePatterns(deps(), OPTS);
+    expect(r.file.candidates.map((c) => c.evidence.records)).toEqual([4]);
+    expect(r.file.scanned.excluded).toMatchObject({ transient: 1 });
+  });
+
+  it('a cached replay (the same record id again, or marked) is never a new case', async () => {
+    const rs = [1, 2, 3].map((i) => rec('TAG:rep', 'seq:x', `tag rep/file-${i}.md@0+900`));
+    const again = { ...rs[0]!, ts: '2026-11-20T11:00:00.000Z' };
+    await writeDay(auditDir, '2026-11-19', rs.slice(0, 2));
+    await writeDay(auditDir, '2026-11-20', [again, { ...rs[1]!, request_id: 'fresh00000000001', cached: true } as never]);
+    const { file } = await minePatterns(deps(), { ...OPTS, minRepeat: 3, minUniqueQuestions: 1 });
+    expect(file.candidates).toEqual([]);
+    expect(file.scanned).toMatchObject({ records: 2, excluded: { replay: 2 } });
+  });
+});
+
 describe('coreloop pattern', () => {
   it('finds the planted candidate and none of the near-misses (a failure, few inputs, short answers, errors and violations)', async () => {
     await writeDay(auditDir, '2026-11-20', planted(), '{"torn":');
@@ -32,9 +69,9 @@ describe('coreloop pattern', () => {
     const why = Object.fromEntries(file.near_misses.map((m) => [m.category_hash, m.reason]));
     expect(why['TAG:onefail']).toBe('1 of 4 failed');
     expect(why['TAG:fewq']).toBe('2 different input(s) < 3');
-    expect(why['TAG:short']).toMatch(/^0 usable record\(s\) < 3 \(4 left out: 0 error, 0 violation, 4 short\)/);
-    expect(why['TAG:errs']).toMatch(/^1 usable record\(s\) < 3 \(4 left out: 2 error, 2 violation, 0 short\)/);
-    expect(file.scanned).toEqual({ files: 1, records: 21, invalid: 1, excluded: { error: 2, violation: 2, short_chunk: 4 } });
+    expect(why['TAG:short']).toMatch(/^0 usable record\(s\) < 3 \(4 left out as noise: 4 short, 0 transient\)/);
+    expect(why['TAG:errs']).toBe('4 of 5 failed (2 error, 2 violation)');
+    expect(file.scanned).toEqual({ files: 1, records: 21, invalid: 1, excluded: { short_chunk: 4, transient: 0, replay: 0 } });
     expect(explain('coreloop_candidates', file, { file: 'x' })).toEqual([]);
   });
 

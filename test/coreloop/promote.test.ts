@@ -32,7 +32,7 @@ describe('promote and refine: the seams and retirement', () => {
     const cand = JSON.parse(await readFile(file, 'utf8')).candidates[0];
     const table = '| case | A | B |\n|---|---|---|\n| pinned-1 | pass | FAIL |';
     const regressing: ReproductionCheck = { run: async () => ({ ran: true, passed: false, table, note: 'B regressed the pinned set' }) };
-    const deps = { repoRoot: repo.root, git, env: process.env, now: new Date().toISOString(), reproduction: regressing, allowUnreplayed: false, pullRequests: pullRequestsNotAvailable('test') };
+    const deps = { repoRoot: repo.root, git, env: process.env, now: new Date().toISOString(), reproduction: regressing, allowUnreplayed: false, evidenceDir: 'ssot/audit/reproductions', pullRequests: pullRequestsNotAvailable('test') };
     const err = await promoteCandidate(deps, cand, 'x.json', 'R', true).catch((e: unknown) => e as Error);
     expect(err).toBeInstanceOf(Error);
     expect(String((err as { problems?: { message: string }[] }).problems?.[0]?.message)).toContain(table);

@@ -1,11 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import path from 'node:path';
 import { createHash, generateKeyPairSync } from 'node:crypto';
-import { mkdir, readFile, readdir, symlink } from 'node:fs/promises';
+import { link, mkdir, readFile, readdir, symlink, writeFile } from 'node:fs/promises';
 import { findSensitive } from '../../src/coreloop/sanitize/detect.js';
 import { explain } from '../../src/contracts/validate.js';
 import { tempRepo } from '../helpers.js';
 import { rec, writeDay } from './mining.js';
+import { initRepo } from './repo.js';
 
 const KEY = 'AIzaSyD-0123456789abcdefghijklmnopqrstu';
 const PEM = generateKeyPairSync('rsa', { modulusLength: 1024 }).privateKey.export({ type: 'pkcs1', format: 'pem' }).toString();
@@ -85,7 +86,7 @@ describe('g7 coreloop sanitize', () => {
     }
   });
 
-  it('refuses --out equal to or inside --in (also through a symlink), and hash without a key', async () => {
+  it('refuses --out equal to or inside --in (also through a symlink), and a key too short to be secret', async () => {
     const { repo } = await logs();
     const input = path.join(repo.layout.auditDir, 'ai-ask');
     expect((await repo.g7('coreloop', 'sanitize', '--mode', 'mask', '--in', input, '--out', input)).err).toMatch(/is the same folder as --in/);
@@ -95,9 +96,82 @@ describe('g7 coreloop sanitize', () => {
     const viaLink = await repo.g7('coreloop', 'sanitize', '--mode', 'mask', '--out', path.join(repo.root, 'links', 'to-input', 'x'));
     expect(viaLink.code).toBe(2);
     expect(viaLink.err).toMatch(/is inside --in/);
-    const noKey = await repo.g7('coreloop', 'sanitize', '--mode', 'hash', '--out', path.join(repo.root, 'x'));
-    expect(noKey.code).toBe(2);
-    expect(noKey.err).toMatch(/needs G7_SANITIZE_KEY/);
+    process.env.G7_SANITIZE_KEY = 'short';
+    try {
+      const weak = await repo.g7('coreloop', 'sanitize', '--mode', 'hash', '--out', path.join(repo.root, 'x'));
+      expect(weak.code).toBe(2);
+      expect(weak.err).toMatch(/G7_SANITIZE_KEY is 5 characters; it needs at least 16/);
+    } finally {
+      delete process.env.G7_SANITIZE_KEY;
+    }
+  });
+
+  it('--in a day file with --out its own folder is refused in every mode, and the day stays byte for byte', async () => {
+    const { repo, file, original } = await logs();
+    for (const mode of ['mask', 'drop', 'hash']) {
+      const r = await repo.g7('coreloop', 'sanitize', '--mode', mode, '--in', file, '--out', path.dirname(file));
+      expect(r.code, mode).toBe(2);
+      expect(r.err).toMatch(/would write .*2026-11-20\.jsonl over the input file/);
+      expect(r.out).not.toContain('the originals are unchanged');
+    }
+    expect((await readFile(file)).equals(original)).toBe(true);
+    expect(await readdir(path.dirname(file))).toEqual(['2026-11-20.jsonl']);
+    // A hard link to the day in --out is the day too.
+    const out = path.join(repo.root, 'shared');
+    await mkdir(out);
+    await link(file, path.join(out, '2026-11-20.jsonl'));
+    const viaLink = await repo.g7('coreloop', 'sanitize', '--mode', 'mask', '--in', file, '--out', out);
+    expect(viaLink.code).toBe(2);
+    expect((await readFile(file)).equals(original)).toBe(true);
+  });
+
+  it('without G7_SANITIZE_KEY the factory makes its own key once, outside git; no mode leaves an unkeyed hash', async () => {
+    const { repo, file } = await logs();
+    const git = await initRepo(repo.root);
+    const plain = JSON.parse((await readFile(file, 'utf8')).split('\n')[0]!);
+    const rows: Record<string, Record<string, unknown>> = {};
+    for (const mode of ['mask', 'drop', 'hash']) {
+      const r = await repo.g7('coreloop', 'sanitize', '--mode', mode, '--out', path.join(repo.root, `out-${mode}`));
+      expect(r.code, r.err).toBe(0);
+      expect(r.out).toMatch(new RegExp(`hashes keyed with the factory's own key, \\S*ssot/store/keys/sanitize\\.key${mode === 'mask' ? ' \\(generated now\\)' : ''}, which git never tracks`));
+      rows[mode] = JSON.parse((await readFile(path.join(repo.root, `out-${mode}`, '2026-11-20.jsonl'), 'utf8')).split('\n')[0]!);
+    }
+    const key = (await readFile(path.join(repo.root, 'ssot/store/keys/sanitize.key'), 'utf8')).trim();
+    expect(key).toMatch(/^[0-9a-f]{64}$/);
+    expect((await git.run(['status', '--porcelain', '--untracked-files=all'])).stdout).not.toContain('sanitize.key');
+    for (const [mode, row] of Object.entries(rows)) {
+      expect(row.question_hash, mode).toMatch(/^hmac-sha256:[0-9a-f]{64}$/);
+      expect(row.question_hash).toBe(rows.mask!.question_hash);
+      expect(row.request_id).not.toBe(plain.request_id);
+      const call = (row.tool_calls as Record<string, unknown>[])[0]!;
+      expect(call.args_hash).not.toBe(plain.tool_calls[0].args_hash);
+      expect(JSON.stringify(row)).not.toContain(plain.question_hash.replace(/^sha256:/, ''));
+    }
+  });
+
+  it('mask masks Korean company names, listed names, URLs and e-mails in every string field, nested too', async () => {
+    const repo = await tempRepo({ example: true });
+    const yaml = await readFile(repo.layout.factoryFile, 'utf8');
+    await writeFile(repo.layout.factoryFile, `${yaml.trimEnd()}\ncoreloop:\n  sanitize:\n    names: [가나다라, Initech]\n`);
+    const question = '삼성전자와 (주)가온, 나래(주), 한빛주식회사, 주식회사 누리, 가나다라와 Initech, Acme Corp. 공시 요약';
+    const step = { ...rec('a', 'b', 'c').tool_calls[0]!, args: '{"u":"see https://dart.fss.or.kr/x?rcp=1 now"}', ok: false, error: 'fetch failed: https://intranet.example.com/a/b (ask ops@example.com) for 미래에셋증권' };
+    const file = await writeDay(repo.layout.auditDir, '2026-11-20', [rec('TAG:tag', 'seq:1', question, { hint: 'from www.example.org/filings', tool_calls: [step], error: 'LG에너지솔루션 chunk refused' })]);
+    const original = await readFile(file);
+    for (const mode of ['mask', 'drop', 'hash']) {
+      const out = path.join(repo.root, `out-${mode}`);
+      const r = await repo.g7('coreloop', 'sanitize', '--mode', mode, '--out', out);
+      expect(r.code, r.err).toBe(0);
+      const text = await readFile(path.join(out, '2026-11-20.jsonl'), 'utf8');
+      const row = JSON.parse(text);
+      expect(explain('audit_record', row, { file: mode })).toEqual([]);
+      for (const plain of ['https://', 'dart.fss', 'intranet.example.com', 'www.example.org', 'ops@example.com']) expect(text, `${mode}: ${plain}`).not.toContain(plain);
+      expect(row.tool_calls[0].error).toBe('fetch failed: [url] (ask [email]) for ' + (mode === 'mask' ? '[company]' : '미래에셋증권'));
+      if (mode !== 'mask') continue;
+      for (const name of ['삼성전자', '가온', '나래', '한빛', '누리', '가나다라', 'Initech', 'Acme', 'LG에너지솔루션', '미래에셋증권']) expect(text, name).not.toContain(name);
+      expect(row.question).toBe('[company]와 [company], [company], [company], [company], [company]와 [company], [company] 공시 요약');
+      expect(row.error).toBe('[company] chunk refused');
+    }
+    expect((await readFile(file)).equals(original)).toBe(true);
   });
 
   it('keyed hashes: the same question gets the same hash under one key and a different one under another', async () => {

@@ -11,6 +11,7 @@ import { cloneRemote, geminiAt, factory, g7Process, git, type CardSpec } from '.
 import { fakeGemini } from '../fakes/gemini-server.js';
 import { httpRemote } from '../git/http-remote.js';
 import { REPO, childEnv } from '../helpers.js';
+import { journalText } from '../ssot/journal-lines.js';
 
 const pad = (n: number) => String(n).padStart(6, '0');
 
@@ -101,7 +102,7 @@ describe('cancellation', () => {
     expect(out).toMatch(/L3_TEST_000002 attempt 1 cancelled by SIGINT: not a result/);
     expect(out).not.toMatch(/L3_TEST_000002 attempt \d failed/);
     expect(out.indexOf('cancelled by SIGINT')).toBeLessThan(out.indexOf('SIGINT: stopping cleanly at L3_TEST_000002'));
-    const journal = await readFile(path.join(f.ssot, 'state', 'journal.jsonl'), 'utf8');
+    const journal = await journalText(f.ssot);
     expect(journal).not.toContain('"card":"L3_TEST_000002"');
     // The resume runs it again, to a pass.
     await writeFile(path.join(gate, 'go'), '');

@@ -10,6 +10,7 @@ import { httpRemote, type HttpRemote } from '../git/http-remote.js';
 import { laneShare } from '../../src/factory/lane-share.js';
 import { verifyRun } from '../../src/factory/evidence.js';
 import { laneLayout, layoutFor } from '../../src/ssot/layout.js';
+import { journalText } from '../ssot/journal-lines.js';
 
 const pad = (n: number) => String(n).padStart(6, '0');
 const LANES = [1, 2, 3];
@@ -62,7 +63,7 @@ async function report(root: string, run: string) {
 }
 
 async function journal(root: string) {
-  return (await readFile(path.join(root, 'ssot/state/journal.jsonl'), 'utf8')).trim().split('\n').map((l) => JSON.parse(l) as { event: string; run: string; card?: string; status?: string; lanes?: number[] });
+  return (await journalText(path.join(root, 'ssot'))).trim().split('\n').map((l) => JSON.parse(l) as { event: string; run: string; card?: string; status?: string; lanes?: number[] });
 }
 
 describe('the lane matrix', () => {
@@ -132,7 +133,7 @@ describe('the lane matrix', () => {
     const lane2Log = await readFile(path.join(fresh, 'ssot/runs', RUN, 'lanes/2/stdout.txt'), 'utf8');
     expect(lane2Log).toMatch(/lane 2 \(20 card\(s\)\) .* 1\/3: rpm 20, tpm 333333/);
     // A lane's stop is its part's, never "the truck finished": that is the merge's to say.
-    const stops = (await readFile(path.join(fresh, 'ssot/state/journal.jsonl'), 'utf8')).split('\n').filter(Boolean)
+    const stops = (await journalText(path.join(fresh, 'ssot'))).split('\n').filter(Boolean)
       .map((l) => JSON.parse(l) as { event: string; lanes?: number[]; detail?: string }).filter((e) => e.event === 'run_stop');
     expect(stops.find((e) => e.lanes?.length === 1 && e.lanes[0] === 2)?.detail).toMatch(/^lane 2 of round 1 truck A of \d{8} done: \d+ passed$/);
     expect(stops.filter((e) => e.detail?.includes('finished'))).toHaveLength(1);
@@ -205,13 +206,13 @@ describe('the lane matrix', () => {
     expect((await f.g7('lanes', 'prepare')).code).toBe(0);
     for (const lane of [1, 2]) expect((await f.g7('lanes', 'run', '--run', RUN, '--lane', String(lane))).code).toBe(0);
     expect((await f.g7('lanes', 'merge')).code).toBe(0);
-    const before = await readFile(path.join(f.ssot, 'state/journal.jsonl'), 'utf8');
+    const before = await journalText(f.ssot);
     const again = await f.g7('lanes', 'merge', RUN);
     expect(again.code).toBe(0);
     expect(again.out).toMatch(/run_0001 has been merged already/);
     const lane = await f.g7('lanes', 'run', '--run', RUN, '--lane', '1');
     expect(lane.out).toMatch(/has been merged already/);
-    expect(await readFile(path.join(f.ssot, 'state/journal.jsonl'), 'utf8')).toBe(before);
+    expect(await journalText(f.ssot)).toBe(before);
   });
 
   it("a corrupt line in a lane's journal part stops the merge with its file and line, and nothing is merged", { timeout: 120_000 }, async () => {
@@ -223,11 +224,11 @@ describe('the lane matrix', () => {
     const at = lines.findIndex((l) => l.includes('"card_result"'));
     lines[at] = '{"event": "card_result", "card": ';
     await writeFile(part, lines.join('\n'));
-    const before = await readFile(path.join(f.ssot, 'state/journal.jsonl'), 'utf8');
+    const before = await journalText(f.ssot);
     const merge = await f.g7('lanes', 'merge', RUN);
     expect(merge.code).toBe(3);
     expect(merge.err).toContain(`ssot/state/lanes/${RUN}/2/journal.jsonl:${at + 1}: this line is not valid JSON`);
-    expect(await readFile(path.join(f.ssot, 'state/journal.jsonl'), 'utf8')).toBe(before);
+    expect(await journalText(f.ssot)).toBe(before);
   });
 
   it('a lane run whose merge job never ran is merged by the next g7 run before anything departs', { timeout: 120_000 }, async () => {

@@ -89,7 +89,7 @@ describe('Observe: audit records from the run loop', () => {
     expect(skill).toContain('[g7 G-0a1b2c3d');
     expect(skill).not.toContain('import {');
     expect(skill).not.toContain('return x(chunk)');
-    const result = JSON.parse(await readFile(path.join(runDir(f, 'run_0001'), 'cards', (await readdir(path.join(runDir(f, 'run_0001'), 'cards'))).find((d) => d.includes('L2_TAG_000001'))!, 'attempt-1', 'result.json'), 'utf8'));
+    const result = JSON.parse(await readFile(path.join(runDir(f, 'run_0001'), 'cards', (await readdir(path.join(runDir(f, 'run_0001'), 'cards'))).find((d) => d.includes('L2_TAG_000001'))!, 'attempt-1.json'), 'utf8'));
     expect(result.audit_records).toEqual({ written: byCard('L2_TAG_000001').length });
   });
 
@@ -107,7 +107,7 @@ describe('Observe: audit records from the run loop', () => {
     expect(b.err).toMatch(/L2_TAG_000001: audit log not written: /);
     const cardsDir = path.join(runDir(broken, 'run_0001'), 'cards');
     const tagDir = (await readdir(cardsDir)).find((d) => d.includes('L2_TAG_000001'))!;
-    const result = JSON.parse(await readFile(path.join(cardsDir, tagDir, 'attempt-1', 'result.json'), 'utf8'));
+    const result = JSON.parse(await readFile(path.join(cardsDir, tagDir, 'attempt-1.json'), 'utf8'));
     expect(result.audit_records).toMatchObject({ written: 0, not_written: expect.stringMatching(/^audit log not written: /) });
     expect((await g7Process(broken.root, ['verify', 'run_0001'])).code).toBe(0);
   });

@@ -30,7 +30,7 @@ describe('g7 run', () => {
     const manifest = await json(path.join(runDir(f, 'run_0001'), 'hash_manifest.json'));
     expect(manifest._type).toBe('https://in-toto.io/Statement/v1');
     expect(manifest.subject.map((s: { name: string }) => s.name)).toContain('ssot/library_index/tags/2.jsonl');
-    expect(manifest.subject.map((s: { name: string }) => s.name)).toContain('ssot/runs/run_0001/cards/001_L1_SCAN_000001/attempt-1/result.json');
+    expect(manifest.subject.map((s: { name: string }) => s.name)).toContain('ssot/runs/run_0001/cards/001_L1_SCAN_000001/attempt-1.json');
     // The audit trail: one commit for the bundle and one for the stop, trailers naming the run.
     const log = f.git('log', '--format=%s%n%(trailers:only,unfold)%n--');
     expect(log).toMatch(/g7: run_0001 round 1 truck A stop: READY, 7 passed, 0 failed\nG7-Run: run_0001\nG7-Day: 20261121\nG7-Round: 1\nG7-Truck: A\nG7-Bundle: 1\nG7-State: READY\nG7-Passed: 7\nG7-Failed: 0\nG7-Manifest: sha256:[0-9a-f]{64}/);
@@ -57,7 +57,7 @@ describe('g7 run', () => {
     expect(report.counts).toEqual({ passed: 1, failed: 1, skipped: 0, pending: 1 });
     expect(report.cards[1]).toMatchObject({ id: 'L1_TEST_000002', status: 'FAIL', attempts: 2, triage: { class: 'IMPORT', transient: false } });
     const dir = path.join(runDir(f, 'run_0001'), 'cards', '002_L1_TEST_000002');
-    expect(await readdir(dir)).toEqual(expect.arrayContaining(['attempt-1', 'attempt-2', 'card.json', 'summary.json']));
+    expect((await readdir(dir)).sort()).toEqual(['attempt-1.json', 'attempt-2.json', 'card.json', 'summary.json']);
     const rework = (await readdir(path.join(f.ssot, 'rework'))).filter((n) => n.endsWith('.json'));
     expect(rework).toEqual([`${DAY}_L1_TEST_000002_run_0001.json`]);
     const pack = await json(path.join(f.ssot, 'rework', rework[0]!));

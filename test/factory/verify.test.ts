@@ -31,8 +31,11 @@ const cases: [string, (c: { root: string; pack: string }) => Promise<void>, stri
     b[10] = b[10]! ^ 1;
     await writeFile(f, b);
   }, 'evidence.changed'],
-  ['a card log edited', async (c) => writeFile(path.join(c.pack, 'cards/002_L2_TEST_000001/attempt-1/stdout.txt'), 'HELLO'), 'evidence.changed'],
-  ['a file deleted', async (c) => rm(path.join(c.pack, 'cards/001_L1_SCAN_000001/attempt-1/accept.json')), 'evidence.missing'],
+  ['a card log edited', async (c) => {
+    const f = path.join(c.pack, 'cards/002_L2_TEST_000001/attempt-1.json');
+    await writeFile(f, (await readFile(f, 'utf8')).replace(/"text": "[^"]*"/, '"text": "HELLO"'));
+  }, 'evidence.changed'],
+  ['a file deleted', async (c) => rm(path.join(c.pack, 'cards/001_L1_SCAN_000001/attempt-1.json')), 'evidence.missing'],
   ['a file added', async (c) => writeFile(path.join(c.pack, 'cards/extra.txt'), 'x'), 'evidence.added'],
   ['an output changed after the run', async (c) => appendFile(path.join(c.root, 'out/t.txt'), '!'), 'evidence.output-changed'],
   ['the manifest itself edited', async (c) => {

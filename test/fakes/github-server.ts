@@ -25,6 +25,20 @@ export interface FakeGitHubOptions {
   gitDir?: string;
   defaultBranch?: string;
   allowAutoMerge?: boolean;
+  /**
+   * Who the token is. `github-actions`: a workflow's GITHUB_TOKEN, refused pull requests unless the repository
+   * allows it (`actionsMayCreatePullRequests`, off by default on new repositories, as on GitHub). Default `app`.
+   */
+  actor?: 'github-actions' | 'app' | 'user';
+  /** Settings → Actions → General → "Allow GitHub Actions to create and approve pull requests"; default false. */
+  actionsMayCreatePullRequests?: boolean;
+  /** Draft pull requests exist for public repositories, and for private ones on the Team and Enterprise plans. */
+  plan?: 'free' | 'pro' | 'team' | 'enterprise';
+  visibility?: 'public' | 'private' | 'internal';
+  /** The clock the token ages by (ms); default Date.now. A test advances it to expire the token. */
+  now?: () => number;
+  /** An installation token lives one hour (GitHub's rule); after that every request is 401. */
+  tokenLifetimeSeconds?: number;
 }
 
 export interface PullSpec {
@@ -40,6 +54,8 @@ export interface PullSpec {
   created_at?: string;
   user?: string;
   body?: string;
+  /** The messages of its commits, oldest first (default: one ordinary commit). */
+  commits?: string[];
 }
 
 export interface Call {
@@ -55,17 +71,46 @@ export interface Call {
 interface Expectation {
   operation: string;
   match: Json | undefined;
-  reply?: { status: number; body: unknown };
+  reply?: Reply;
   met: boolean;
 }
 
-interface Reply {
+/** A scripted answer: status, body and the headers GitHub would send with it. */
+export interface Reply {
   status: number;
   body?: unknown;
   headers?: Record<string, string>;
 }
 
 const DOCS = 'https://docs.github.com/rest';
+const RATE_LIMIT_DOCS = 'https://docs.github.com/rest/overview/rate-limits-for-the-rest-api';
+
+/** What a forge under test waits: no 5xx backoff, no write pacing (rate limits still wait, on the test's clock). */
+export const testPatience = { backoffMs: 0, paceWrites: false };
+
+/** GitHub's transient answers, as it sends them (REST docs, "Rate limits for the REST API"). */
+export const githubReplies = {
+  /** A 5xx from GitHub's front end: `{"message":"Server Error"}`. */
+  serverError(status = 502): Reply {
+    return { status, body: { message: 'Server Error' } };
+  },
+  /** A secondary rate limit: 403 with the message that names it and, usually, retry-after in seconds. */
+  secondaryRateLimit(retryAfterSeconds: number | undefined): Reply {
+    return {
+      status: 403,
+      body: { message: 'You have exceeded a secondary rate limit. Please wait a few minutes before you try again. If you reach out to GitHub Support for help, please include the request ID 0000:1111:2222:3333:44444444.', documentation_url: `${RATE_LIMIT_DOCS}#about-secondary-rate-limits`, status: '403' },
+      headers: { ...(retryAfterSeconds !== undefined ? { 'retry-after': String(retryAfterSeconds) } : {}), 'x-ratelimit-limit': '5000', 'x-ratelimit-remaining': '4990', 'x-ratelimit-used': '10', 'x-ratelimit-resource': 'core', 'x-ratelimit-reset': String(Math.floor(Date.now() / 1000) + 3600) },
+    };
+  },
+  /** The primary limit used up: 403, x-ratelimit-remaining 0, and the reset as epoch seconds. */
+  primaryRateLimit(resetEpochSeconds: number): Reply {
+    return {
+      status: 403,
+      body: { message: 'API rate limit exceeded for installation ID 4242.', documentation_url: `${RATE_LIMIT_DOCS}#exceeding-the-rate-limit`, status: '403' },
+      headers: { 'x-ratelimit-limit': '5000', 'x-ratelimit-remaining': '0', 'x-ratelimit-used': '5000', 'x-ratelimit-resource': 'core', 'x-ratelimit-reset': String(resetEpochSeconds) },
+    };
+  },
+};
 
 function matches(call: { params: Json; body: unknown }, match: Json | undefined): boolean {
   if (!match) return true;
@@ -81,7 +126,7 @@ export class FakeGitHub {
   readonly calls: Call[] = [];
   /** What went wrong: requests GitHub would refuse, calls nobody expected, responses off the spec. */
   readonly problems: string[] = [];
-  readonly comments: { issue: number; body: string }[] = [];
+  readonly comments: { id: number; issue: number; body: string; user: { login: string; type: 'Bot' | 'User' } }[] = [];
   readonly checkRuns: Json[] = [];
   readonly statuses: Json[] = [];
   private readonly pulls = new Map<number, Json>();
@@ -90,8 +135,22 @@ export class FakeGitHub {
   url = '';
   private nextId = 1000;
 
+  /** Without a git directory: the branches GitHub has, and how many commits each has that the default branch lacks. */
+  private readonly branches = new Map<string, number>();
+  private readonly commitMessages = new Map<number, string[]>();
+  private readonly issuedAt: number;
+
   constructor(private readonly o: FakeGitHubOptions = {}) {
     [this.owner, this.name] = (o.repo ?? 'g7-factory/factory').split('/') as [string, string];
+    this.branches.set(o.defaultBranch ?? 'main', 0);
+    this.issuedAt = (o.now ?? Date.now)();
+  }
+
+  /** A branch pushed to this GitHub (only without `gitDir`, which has its own), `ahead` commits past the default branch. */
+  pushBranch(name: string, ahead = 1): this {
+    if (this.o.gitDir) throw new Error('this fake reads its branches from gitDir: push to it with git');
+    this.branches.set(name, ahead);
+    return this;
   }
 
   get fullName(): string {
@@ -110,8 +169,8 @@ export class FakeGitHub {
     return new Promise((r) => this.server.close(() => r()));
   }
 
-  /** The test expects this call once (or answers it with `reply`, e.g. a 5xx). Matched on path, query and body fields. */
-  expect(operation: string, match?: Json, reply?: { status: number; body: unknown }): this {
+  /** The test expects this call once (or answers it with `reply`, e.g. `githubReplies.serverError()`). Matched on path, query and body fields. */
+  expect(operation: string, match?: Json, reply?: Reply): this {
     this.expectations.push({ operation, match, ...(reply ? { reply } : {}), met: false });
     return this;
   }
@@ -152,11 +211,30 @@ export class FakeGitHub {
     pr.head = { ...(pr.head as Json), ref: p.head, label: `${this.owner}:${p.head}`, sha: `${p.number}`.padStart(40, 'a') };
     pr.base = { ...(pr.base as Json), ref: p.base ?? this.o.defaultBranch ?? 'main', label: `${this.owner}:${p.base ?? 'main'}` };
     this.pulls.set(p.number, pr);
+    if (p.commits) this.commitMessages.set(p.number, p.commits);
     return pr;
   }
 
   pull(number: number): Json | undefined {
     return this.pulls.get(number);
+  }
+
+  /** A comment someone wrote on a pull request (a person by default). */
+  addComment(issue: number, body: string, user: { login: string; type: 'Bot' | 'User' } = { login: 'octocat', type: 'User' }): this {
+    this.comments.push({ id: this.nextId++, issue, body, user });
+    return this;
+  }
+
+  /** Who this token is, as GitHub shows it on what it writes. */
+  private author(): { login: string; type: 'Bot' | 'User' } {
+    const actor = this.o.actor ?? 'app';
+    return actor === 'user' ? { login: 'octocat', type: 'User' } : { login: actor === 'github-actions' ? 'github-actions[bot]' : 'g7-factory[bot]', type: 'Bot' };
+  }
+
+  private commentJson(c: FakeGitHub['comments'][number]): Json {
+    const out = example('issue-comment');
+    Object.assign(out, { id: c.id, body: c.body, user: { ...(out.user as Json), login: c.user.login, type: c.user.type }, html_url: `https://github.com/${this.fullName}/pull/${c.issue}#issuecomment-${c.id}` });
+    return out;
   }
 
   private label(name: string): Json {
@@ -185,7 +263,9 @@ export class FakeGitHub {
     call.status = reply.status;
     this.calls.push(call);
     const body = reply.body === undefined ? '' : JSON.stringify(reply.body);
-    res.writeHead(reply.status, { 'content-type': 'application/json; charset=utf-8', 'x-github-api-version-selected': '2022-11-28', ...(reply.headers ?? {}) });
+    // GitHub sends the rate-limit figures with every REST answer.
+    const rate = call.operation.startsWith('graphql:') ? {} : { 'x-ratelimit-limit': '5000', 'x-ratelimit-remaining': '4999', 'x-ratelimit-used': '1', 'x-ratelimit-resource': 'core', 'x-ratelimit-reset': String(Math.floor(Date.now() / 1000) + 3600) };
+    res.writeHead(reply.status, { 'content-type': 'application/json; charset=utf-8', 'x-github-api-version-selected': '2022-11-28', ...rate, ...(reply.headers ?? {}) });
     res.end(body);
   }
 
@@ -200,12 +280,14 @@ export class FakeGitHub {
     const auth = req.headers.authorization ?? '';
     const token = /^(?:token|bearer)\s+(.+)$/i.exec(auth)?.[1];
     if (!token || (this.o.token !== undefined && token !== this.o.token)) return this.refuse(401, 'Bad credentials');
+    const lifetime = (this.o.tokenLifetimeSeconds ?? 3600) * 1000;
+    if ((this.o.now ?? Date.now)() - this.issuedAt >= lifetime) return this.refuse(401, 'Bad credentials');
     return undefined;
   }
 
-  /** Of these branch names, the ones the repository's git directory does not have (none when it has no git directory). */
+  /** Of these branch names, the ones this GitHub does not have. */
   private missingBranches(names: string[]): string[] {
-    if (!this.o.gitDir) return [];
+    if (!this.o.gitDir) return names.filter((b) => !this.branches.has(b));
     return names.filter((b) => {
       try {
         execFileSync('git', ['rev-parse', '--verify', '-q', `refs/heads/${b}`], { cwd: this.o.gitDir, stdio: 'ignore' });
@@ -214,6 +296,32 @@ export class FakeGitHub {
         return true;
       }
     });
+  }
+
+  /** Commits `head` has that `base` lacks. */
+  private commitsAhead(base: string, head: string): number {
+    if (!this.o.gitDir) return base === (this.o.defaultBranch ?? 'main') ? (this.branches.get(head) ?? 0) : 1;
+    return Number(execFileSync('git', ['rev-list', '--count', `refs/heads/${base}..refs/heads/${head}`], { cwd: this.o.gitDir, encoding: 'utf8' }).trim());
+  }
+
+  /** The refusals of POST /pulls, in the words GitHub uses (REST docs, "Create a pull request"). */
+  private refusePull(body: Json): Reply | undefined {
+    const PULLS_DOCS = 'https://docs.github.com/rest/pulls/pulls#create-a-pull-request';
+    const refuse = (status: number, message: string, extra: Json = {}): Reply => ({ status, body: { message, documentation_url: PULLS_DOCS, status: String(status), ...extra } });
+    const custom = (message: string) => refuse(422, 'Validation Failed', { errors: [{ resource: 'PullRequest', code: 'custom', message }] });
+    if (!this.can('pull_requests')) return this.refuse(403, 'Resource not accessible by integration');
+    if ((this.o.actor ?? 'app') === 'github-actions' && !this.o.actionsMayCreatePullRequests) return refuse(403, 'GitHub Actions is not permitted to create or approve pull requests.');
+    const head = String(body.head).replace(new RegExp(`^${this.owner}:`), '');
+    const base = String(body.base);
+    // A head branch never pushed, or a base that does not exist.
+    const missing = this.missingBranches([head, base]);
+    if (missing.length) return refuse(422, 'Validation Failed', { errors: missing.map((b) => ({ resource: 'PullRequest', field: b === head ? 'head' : 'base', code: 'invalid' })) });
+    const open = [...this.pulls.values()].find((x) => x.state === 'open' && (x.head as Json).ref === head && (x.base as Json).ref === base);
+    if (open) return custom(`A pull request already exists for ${this.owner}:${head}.`);
+    if (this.commitsAhead(base, head) === 0) return custom(`No commits between ${base} and ${head}`);
+    const drafts = (this.o.visibility ?? 'public') === 'public' || ['team', 'enterprise'].includes(this.o.plan ?? 'free');
+    if (body.draft && !drafts) return refuse(422, 'Draft pull requests are not supported in this repository.');
+    return undefined;
   }
 
   private can(scope: keyof NonNullable<FakeGitHubOptions['permissions']>): boolean {
@@ -264,7 +372,8 @@ export class FakeGitHub {
       this.problems.push(`${method} ${url.pathname} (${op.operationId}) is invalid: ${why.join('; ')}`);
       return { call, reply: this.refuse(422, 'Validation Failed', { errors: why }) };
     }
-    if (call.params.owner !== this.owner || call.params.repo !== this.name) return { call, reply: this.refuse(404, 'Not Found') };
+    // A repository's endpoints answer for this one repository only (search is scoped by its query instead).
+    if (!op.operationId!.startsWith('search/') && (call.params.owner !== this.owner || call.params.repo !== this.name)) return { call, reply: this.refuse(404, 'Not Found') };
 
     const expectation = this.expectations.find((e) => !e.met && e.operation === call.operation && matches(call, e.match));
     if (!expectation) {
@@ -288,7 +397,7 @@ export class FakeGitHub {
       case 'repos/get': {
         const repo = example('full-repository');
         // The published example lacks a field the published schema requires.
-        Object.assign(repo, { has_discussions: false, name: this.name, full_name: this.fullName, default_branch: this.o.defaultBranch ?? 'main', allow_auto_merge: this.o.allowAutoMerge ?? false, owner: { ...(repo.owner as Json), login: this.owner } });
+        Object.assign(repo, { has_discussions: false, visibility: this.o.visibility ?? 'public', private: (this.o.visibility ?? 'public') !== 'public', name: this.name, full_name: this.fullName, default_branch: this.o.defaultBranch ?? 'main', allow_auto_merge: this.o.allowAutoMerge ?? false, owner: { ...(repo.owner as Json), login: this.owner } });
         return { status: 200, body: repo };
       }
       case 'pulls/get': {
@@ -315,15 +424,15 @@ export class FakeGitHub {
         return { status: 200, body: items, headers };
       }
       case 'pulls/create': {
-        if (!this.can('pull_requests')) return this.refuse(403, 'Resource not accessible by integration');
-        // GitHub refuses a pull request whose head branch was never pushed (or whose base does not exist).
-        const missing = this.missingBranches([String(body.head), String(body.base)]);
-        if (missing.length) return this.refuse(422, 'Validation Failed', { errors: missing.map((b) => ({ resource: 'PullRequest', field: b === String(body.head) ? 'head' : 'base', code: 'invalid' })) });
+        const refused = this.refusePull(body);
+        if (refused) return refused;
         const number = Math.max(0, ...this.pulls.keys()) + 1;
-        const created = this.addPullRequest({ number, title: String(body.title), head: String(body.head), base: String(body.base), draft: Boolean(body.draft), created_at: new Date().toISOString() });
+        const created = this.addPullRequest({ number, title: String(body.title), head: String(body.head).replace(new RegExp(`^${this.owner}:`), ''), base: String(body.base), draft: Boolean(body.draft), created_at: new Date().toISOString() });
         created.body = body.body ?? null;
         return { status: 201, body: created };
       }
+      case 'search/issues-and-pull-requests':
+        return this.search(call);
       case 'issues/add-labels': {
         if (!this.can('issues') && !this.can('pull_requests')) return this.refuse(403, 'Resource not accessible by integration');
         const target = pr(p.issue_number);
@@ -346,10 +455,33 @@ export class FakeGitHub {
       case 'issues/create-comment': {
         if (!this.can('issues') && !this.can('pull_requests')) return this.refuse(403, 'Resource not accessible by integration');
         if (!pr(p.issue_number)) return this.refuse(404, 'Not Found');
-        this.comments.push({ issue: Number(p.issue_number), body: String(body.body) });
-        const c = example('issue-comment');
-        Object.assign(c, { id: this.nextId++, body: body.body, html_url: `https://github.com/${this.fullName}/pull/${p.issue_number}#issuecomment-${this.nextId}` });
-        return { status: 201, body: c };
+        const c = { id: this.nextId++, issue: Number(p.issue_number), body: String(body.body), user: this.author() };
+        this.comments.push(c);
+        return { status: 201, body: this.commentJson(c) };
+      }
+      case 'issues/list-comments': {
+        if (!pr(p.issue_number)) return this.refuse(404, 'Not Found');
+        return this.page(call, this.comments.filter((c) => c.issue === Number(p.issue_number)).map((c) => this.commentJson(c)));
+      }
+      case 'issues/update-comment': {
+        if (!this.can('issues') && !this.can('pull_requests')) return this.refuse(403, 'Resource not accessible by integration');
+        const c = this.comments.find((x) => x.id === Number(p.comment_id));
+        if (!c) return this.refuse(404, 'Not Found');
+        // Only its author (or a maintainer, which an integration is not) may edit a comment.
+        if (c.user.login !== this.author().login) return this.refuse(403, 'Resource not accessible by integration');
+        c.body = String(body.body);
+        return { status: 200, body: this.commentJson(c) };
+      }
+      case 'pulls/list-commits': {
+        const target = pr(p.pull_number);
+        if (!target) return this.refuse(404, 'Not Found');
+        const messages = (this.commitMessages.get(Number(p.pull_number)) ?? ['Change the thing']).slice(0, 250);
+        return this.page(call, messages.map((message, i) => {
+          // The list leaves out files and stats (and the published example's files lack required fields).
+          const { files: _files, stats: _stats, ...c } = example('commit');
+          const sha = `${p.pull_number}${i}`.padStart(40, 'c');
+          return { ...c, sha, node_id: `C_${sha}`, commit: { ...(c.commit as Json), message } };
+        }));
       }
       case 'checks/create': {
         if (!this.can('checks')) return this.refuse(403, 'Resource not accessible by integration');
@@ -398,6 +530,66 @@ export class FakeGitHub {
         this.problems.push(`the fake does not implement ${call.operation}`);
         return this.refuse(501, `fake GitHub: ${call.operation} is not implemented`);
     }
+  }
+
+  /**
+   * GET /search/issues over this repository's pull requests, with the qualifiers the product uses (REST docs,
+   * "Searching issues and pull requests"): `repo:`, `is:pr`, `is:open|closed|merged|unmerged`, `state:`,
+   * `label:`, and `head:`, which matches branch names beginning with it. Anything else is a problem of the
+   * test, not a silent match-all; the answer is capped at 1000 results, as GitHub's is.
+   */
+  private search(call: Call): Reply {
+    const terms = String(call.params.q ?? '').trim().split(/\s+/).filter(Boolean);
+    let pulls = [...this.pulls.values()];
+    let scoped = false;
+    let prOnly = false;
+    for (const t of terms) {
+      const [k, ...rest] = t.split(':');
+      const v = rest.join(':').replace(/^"|"$/g, '');
+      if (k === 'repo') {
+        scoped = true;
+        if (v.toLowerCase() !== this.fullName.toLowerCase()) pulls = [];
+      } else if ((k === 'is' || k === 'type') && v === 'pr') prOnly = true;
+      else if (k === 'is' && ['open', 'closed'].includes(v)) pulls = pulls.filter((x) => x.state === v);
+      else if (k === 'state' && ['open', 'closed'].includes(v)) pulls = pulls.filter((x) => x.state === v);
+      else if (k === 'is' && v === 'merged') pulls = pulls.filter((x) => x.merged_at);
+      else if (k === 'is' && v === 'unmerged') pulls = pulls.filter((x) => x.state === 'closed' && !x.merged_at);
+      else if (k === 'label') pulls = pulls.filter((x) => (x.labels as Json[]).some((l) => String(l.name).toLowerCase() === v.toLowerCase()));
+      else if (k === 'head') pulls = pulls.filter((x) => String((x.head as Json).ref).toLowerCase().startsWith(v.toLowerCase()));
+      else {
+        this.problems.push(`search: the fake does not model "${t}"`);
+        return this.refuse(422, 'Validation Failed', { errors: [{ resource: 'Search', field: 'q', code: 'invalid' }] });
+      }
+    }
+    if (!scoped || !prOnly) {
+      this.problems.push(`search: "${call.params.q}" must name repo: and is:pr (every other repository's issues would match)`);
+      return this.refuse(422, 'Validation Failed', { errors: [{ resource: 'Search', field: 'q', code: 'missing' }] });
+    }
+    pulls.sort((a, b) => String(b.created_at).localeCompare(String(a.created_at)));
+    const paginated = example<{ items: Json[]; search_type: string }>('issue-search-result-item-paginated');
+    const shape = paginated.items[0]!;
+    const items = pulls.slice(0, 1000).map((x) => ({
+      ...shape, id: x.id, node_id: x.node_id, number: x.number, title: x.title, state: x.state, labels: x.labels, user: x.user, body: x.body,
+      created_at: x.created_at, updated_at: x.created_at, closed_at: x.closed_at, html_url: x.html_url, url: x.issue_url,
+      pull_request: { url: x.url, html_url: x.html_url, diff_url: `${x.html_url}.diff`, patch_url: `${x.html_url}.patch`, merged_at: x.merged_at ?? null },
+    }));
+    const page = this.page(call, items);
+    return { ...page, body: { total_count: pulls.length, incomplete_results: false, search_type: 'lexical', items: page.body } };
+  }
+
+  /** One page of a list, with GitHub's `link` header when there are more (per_page default 30). */
+  private page(call: Call, items: Json[]): Reply {
+    const p = call.params;
+    const perPage = Number(p.per_page ?? 30);
+    const page = Number(p.page ?? 1);
+    const headers: Record<string, string> = {};
+    if (page * perPage < items.length) {
+      const next = new URL(`${this.url}${call.path}`);
+      for (const [k, v] of Object.entries(p)) if (!['owner', 'repo', 'issue_number', 'pull_number'].includes(k)) next.searchParams.set(k, String(v));
+      next.searchParams.set('page', String(page + 1));
+      headers.link = `<${next}>; rel="next"`;
+    }
+    return { status: 200, body: items.slice((page - 1) * perPage, page * perPage), headers };
   }
 
   /** With a git remote: the commit must be on it, and each annotated file must be in that commit. */

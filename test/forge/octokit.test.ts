@@ -6,7 +6,7 @@ import { Octokit } from '@octokit/core';
 import { OctokitForge } from '../../src/forge/octokit.js';
 import { ForgeError } from '../../src/forge/forge.js';
 import { connectForge, forgeSettingsFromEnv, repositoryOfRemote } from '../../src/forge/connect.js';
-import { fakeGitHub, type FakeGitHub } from '../fakes/github-server.js';
+import { fakeGitHub, githubReplies, type FakeGitHub, testPatience } from '../fakes/github-server.js';
 
 const TOKEN = 'ghs_fakeinstallationtoken0001';
 let gh: FakeGitHub;
@@ -14,7 +14,7 @@ let forge: OctokitForge;
 
 beforeEach(async () => {
   gh = await fakeGitHub({ repo: 'g7-factory/factory', token: TOKEN });
-  forge = new OctokitForge({ repo: { owner: 'g7-factory', repo: 'factory' }, token: TOKEN, baseUrl: gh.url });
+  forge = new OctokitForge({ repo: { owner: 'g7-factory', repo: 'factory' }, token: TOKEN, baseUrl: gh.url, patience: testPatience });
 });
 afterEach(async () => {
   await gh.close();
@@ -22,28 +22,55 @@ afterEach(async () => {
 
 describe('the forge on Octokit', () => {
   it('opens a draft pull request and labels it, and never asks for auto-merge', async () => {
+    gh.pushBranch('skill/docstring-tag-money-20261121');
     gh.expect('pulls/create', { title: '[CORELOOP-R] TAG: guide bullet', head: 'skill/docstring-tag-money-20261121', base: 'main', draft: true });
     gh.expect('issues/add-labels', { issue_number: 1, labels: ['coreloop'] });
-    const pr = await forge.openDraftPullRequest({ title: '[CORELOOP-R] TAG: guide bullet', head: 'skill/docstring-tag-money-20261121', base: 'main', body: 'table', labels: ['coreloop'] });
+    const pr = await forge.openDraftPullRequest({ title: '[CORELOOP-R] TAG: guide bullet', head: 'skill/docstring-tag-money-20261121', base: 'main', body: 'table' });
+    expect(await forge.addLabels(pr.number, ['coreloop'])).toEqual(['coreloop']);
     gh.verify();
-    expect(pr).toMatchObject({ number: 1, draft: true, labels: ['coreloop'], autoMerge: false, headRef: 'skill/docstring-tag-money-20261121' });
+    expect(pr).toMatchObject({ number: 1, draft: true, autoMerge: false, headRef: 'skill/docstring-tag-money-20261121' });
     expect(gh.calls.map((c) => c.operation)).toEqual(['pulls/create', 'issues/add-labels']);
   });
 
-  it('lists pull requests across pages, filtered by head prefix, label and merged', async () => {
-    for (let n = 1; n <= 130; n++)
-      gh.addPullRequest({ number: n, title: `pr ${n}`, head: n % 2 ? `skill/docstring-x-${n}` : `feature/${n}`, labels: n % 3 === 0 ? ['Coreloop'] : [], state: n % 5 === 0 ? 'closed' : 'open', merged_at: n % 5 === 0 ? `2026-10-${String((n % 28) + 1).padStart(2, '0')}T00:00:00Z` : null, created_at: `2026-09-01T00:${String(n % 60).padStart(2, '0')}:00Z` });
-    gh.expect('pulls/list', { state: 'all', per_page: '100' }).expect('pulls/list', { state: 'all', page: '2' });
-    const merged = await forge.listPullRequests({ headPrefix: 'skill/docstring-', merged: true });
+  it('refuses a pull request from a branch never pushed, saying to push it; finds the open one of a branch', async () => {
+    gh.expect('pulls/create', { head: 'skill/docstring-never-pushed' });
+    const err = await forge.openDraftPullRequest({ title: 't', head: 'skill/docstring-never-pushed', base: 'main', body: '' }).catch((e: unknown) => e);
     gh.verify();
-    const expected = Array.from({ length: 130 }, (_, i) => i + 1).filter((n) => n % 2 === 1 && n % 5 === 0);
-    expect(merged.map((p) => p.number).sort((a, b) => a - b)).toEqual(expected);
-    expect(merged.every((p) => p.mergedAt !== null && p.state === 'closed')).toBe(true);
+    expect(err).toBeInstanceOf(ForgeError);
+    expect(err).toMatchObject({ status: 422, transient: false });
+    expect((err as ForgeError).message).toMatch(/Validation Failed: head invalid \(the head branch is not on GitHub: push it first\)/);
 
-    gh.expect('pulls/list', { state: 'open' }).expect('pulls/list', { state: 'open', page: '2' });
-    const labelled = await forge.listPullRequests({ state: 'open', label: 'coreloop' });
+    gh.addPullRequest({ number: 3, title: 't', head: 'skill/docstring-a' });
+    gh.addPullRequest({ number: 4, title: 't', head: 'skill/docstring-a', state: 'closed' });
+    gh.expect('pulls/list', { head: 'g7-factory:skill/docstring-a', state: 'open', base: 'main' }).expect('pulls/list', { head: 'g7-factory:skill/docstring-b' });
+    expect((await forge.findOpenPullRequest('skill/docstring-a', 'main'))?.number).toBe(3);
+    expect(await forge.findOpenPullRequest('skill/docstring-b', 'main')).toBeUndefined();
     gh.verify();
-    expect(labelled.map((p) => p.number).sort((a, b) => a - b)).toEqual(Array.from({ length: 130 }, (_, i) => i + 1).filter((n) => n % 3 === 0 && n % 5 !== 0));
+  });
+
+  it('lists the open pull requests across pages, newest first', async () => {
+    for (let n = 1; n <= 130; n++) gh.addPullRequest({ number: n, title: `pr ${n}`, head: `feature/${n}`, state: n % 5 === 0 ? 'closed' : 'open', created_at: `2026-09-01T${String(Math.floor(n / 60)).padStart(2, '0')}:${String(n % 60).padStart(2, '0')}:00Z` });
+    gh.expect('pulls/list', { state: 'open', per_page: '100' }).expect('pulls/list', { state: 'open', page: '2' });
+    const open = await forge.listOpenPullRequests();
+    gh.verify();
+    expect(open.map((p) => p.number)).toEqual(Array.from({ length: 130 }, (_, i) => 130 - i).filter((n) => n % 5 !== 0));
+  });
+
+  it("finds coreloop's pull requests by search (head:prefix), across pages, without listing the others", async () => {
+    for (let n = 1; n <= 130; n++) gh.addPullRequest({ number: n, title: `pr ${n}`, head: n <= 105 ? `skill/docstring-x-${n}` : `feature/${n}`, state: n % 5 === 0 ? 'closed' : 'open', merged_at: n % 10 === 0 ? '2026-10-01T00:00:00Z' : null, created_at: `2026-09-01T${String(Math.floor(n / 60)).padStart(2, '0')}:${String(n % 60).padStart(2, '0')}:00Z` });
+    const q = 'repo:g7-factory/factory is:pr head:skill/docstring-';
+    gh.expect('search/issues-and-pull-requests', { q, per_page: '100' }).expect('search/issues-and-pull-requests', { q, page: '2' });
+    const found = await forge.searchPullRequests('skill/docstring-');
+    gh.verify();
+    expect(found.map((p) => p.number)).toEqual(Array.from({ length: 105 }, (_, i) => 105 - i));
+    expect(found.find((p) => p.number === 10)).toMatchObject({ state: 'closed', mergedAt: '2026-10-01T00:00:00Z', url: 'https://github.com/g7-factory/factory/pull/10' });
+    expect(found.find((p) => p.number === 5)).toMatchObject({ state: 'closed', mergedAt: null });
+  });
+
+  it('the fake refuses a search that is not scoped to the repository and to pull requests', async () => {
+    gh.expect('search/issues-and-pull-requests');
+    await new Octokit({ auth: TOKEN, baseUrl: gh.url }).request('GET /search/issues', { q: 'head:skill/docstring-' }).catch(() => undefined);
+    expect(gh.problems.join('\n')).toMatch(/must name repo: and is:pr/);
   });
 
   it('removes a label, and a label already gone is not an error', async () => {
@@ -63,37 +90,110 @@ describe('the forge on Octokit', () => {
     expect(gh.pull(8)!.auto_merge).toBeNull();
   });
 
-  it('comments, creates a check run with annotations in batches of 50, and a commit status', async () => {
+  it('comments, and creates a check run with annotations in batches of 50', async () => {
     gh.addPullRequest({ number: 9, title: 't', head: 'h' });
-    gh.expect('issues/create-comment', { issue_number: 9 }).expect('checks/create', { name: 'g7 evidence', conclusion: 'failure' }).expect('checks/update').expect('repos/create-commit-status', { state: 'failure', context: 'g7' });
+    gh.expect('issues/create-comment', { issue_number: 9 }).expect('checks/create', { name: 'g7 evidence', conclusion: 'failure' }).expect('checks/update');
     const url = await forge.comment(9, 'why');
     expect(url).toMatch(/\/pull\/9#issuecomment-/);
     const annotations = Array.from({ length: 60 }, (_, i) => ({ path: `f${i}.txt`, startLine: i + 1, level: 'failure' as const, message: `m${i}` }));
     await forge.createCheckRun({ name: 'g7 evidence', headSha: 'a'.repeat(40), conclusion: 'failure', title: 'FAIL_STOP', summary: 'x', annotations });
-    await forge.createCommitStatus({ sha: 'a'.repeat(40), state: 'failure', context: 'g7', description: 'd'.repeat(300) });
     gh.verify();
     expect((gh.checkRuns[0]!.output as { annotations: { message: string }[] }).annotations.map((a) => a.message)).toEqual(annotations.map((a) => a.message));
-  });
-
-  it('reads the repository settings', async () => {
-    gh.expect('repos/get');
-    expect(await forge.repositorySettings()).toMatchObject({ defaultBranch: 'main', allowAutoMerge: false });
-    gh.verify();
   });
 
   it('turns a refusal into a ForgeError that names the request and says what to do', async () => {
     await gh.close();
     gh = await fakeGitHub({ repo: 'g7-factory/factory', token: TOKEN, permissions: { pull_requests: 'read', issues: 'read' } });
-    forge = new OctokitForge({ repo: { owner: 'g7-factory', repo: 'factory' }, token: TOKEN, baseUrl: gh.url });
+    forge = new OctokitForge({ repo: { owner: 'g7-factory', repo: 'factory' }, token: TOKEN, baseUrl: gh.url, patience: testPatience });
     gh.addPullRequest({ number: 3, title: 't', head: 'h', labels: ['auto-merge'] });
     gh.expect('issues/remove-label');
     const err = await forge.removeLabel(3, 'auto-merge').catch((e: unknown) => e);
     expect(err).toBeInstanceOf(ForgeError);
     expect(err).toMatchObject({ status: 403, request: 'DELETE /repos/{owner}/{repo}/issues/{issue_number}/labels/{name}' });
     expect((err as ForgeError).message).toMatch(/pull-requests: write/);
-    const bad = new OctokitForge({ repo: { owner: 'g7-factory', repo: 'factory' }, token: 'wrong-token', baseUrl: gh.url });
+    const bad = new OctokitForge({ repo: { owner: 'g7-factory', repo: 'factory' }, token: 'wrong-token', baseUrl: gh.url, patience: testPatience });
     const unauth = await bad.getPullRequest(3).catch((e: unknown) => e);
-    expect(unauth).toMatchObject({ status: 401, hint: 'the token is missing, invalid or expired' });
+    expect(unauth).toMatchObject({ status: 401, hint: expect.stringMatching(/^the token is missing, invalid or expired: an App installation token lives one hour/) });
+  });
+});
+
+describe('retries and rate limits, through the plugins', () => {
+  /** A virtual clock: waits are recorded and pass at once. */
+  const clock = () => {
+    const waits: number[] = [];
+    return { waits, sleep: async (ms: number) => void waits.push(ms) };
+  };
+  const patient = (c: ReturnType<typeof clock>, extra: Record<string, unknown> = {}) =>
+    new OctokitForge({ repo: { owner: 'g7-factory', repo: 'factory' }, token: TOKEN, baseUrl: gh.url, patience: { ...testPatience, sleep: c.sleep, ...extra } });
+
+  it('retries a 502 once and passes', async () => {
+    gh.addPullRequest({ number: 4, title: 't', head: 'h' });
+    gh.expect('pulls/get', { pull_number: 4 }, githubReplies.serverError(502)).expect('pulls/get', { pull_number: 4 });
+    expect((await forge.getPullRequest(4)).number).toBe(4);
+    gh.verify();
+    expect(gh.calls.map((c) => c.status)).toEqual([502, 200]);
+  });
+
+  it('gives up after the retries with a transient ForgeError', async () => {
+    for (let i = 0; i < 4; i++) gh.expect('pulls/get', {}, githubReplies.serverError(503));
+    const err = await forge.getPullRequest(4).catch((e: unknown) => e);
+    gh.verify();
+    expect(err).toBeInstanceOf(ForgeError);
+    expect(err).toMatchObject({ status: 503, transient: true });
+  });
+
+  it('does not retry a refusal: a 422 is answered once and is not transient', async () => {
+    gh.expect('pulls/create', {}, { status: 422, body: { message: 'Validation Failed', errors: [{ resource: 'PullRequest', code: 'custom', message: 'x' }], documentation_url: 'https://docs.github.com/rest/pulls/pulls#create-a-pull-request', status: '422' } });
+    const err = await forge.openDraftPullRequest({ title: 't', head: 'h', base: 'main', body: '' }).catch((e: unknown) => e);
+    gh.verify();
+    expect(err).toMatchObject({ status: 422, transient: false });
+  });
+
+  it('waits out a secondary rate limit for as long as retry-after says, then passes', async () => {
+    const c = clock();
+    gh.addPullRequest({ number: 5, title: 't', head: 'h' });
+    gh.expect('pulls/get', {}, githubReplies.secondaryRateLimit(42)).expect('pulls/get');
+    expect((await patient(c).getPullRequest(5)).number).toBe(5);
+    gh.verify();
+    expect(c.waits).toEqual([42_000]);
+  });
+
+  it('waits for the primary limit to reset (x-ratelimit-remaining: 0), then passes', async () => {
+    const c = clock();
+    gh.addPullRequest({ number: 6, title: 't', head: 'h' });
+    gh.expect('pulls/get', {}, githubReplies.primaryRateLimit(Math.floor(Date.now() / 1000) + 30)).expect('pulls/get');
+    expect((await patient(c).getPullRequest(6)).number).toBe(6);
+    gh.verify();
+    expect(c.waits).toHaveLength(1);
+    // The plugin waits until one second past the reset.
+    expect(c.waits[0]).toBeGreaterThanOrEqual(30_000);
+    expect(c.waits[0]).toBeLessThanOrEqual(32_000);
+  });
+
+  it('does not sleep past its bound: a wait beyond it fails at once as transient, naming the wait', async () => {
+    const c = clock();
+    gh.expect('pulls/get', {}, githubReplies.secondaryRateLimit(3600));
+    const err = await patient(c, { maxWaitSeconds: 60 }).getPullRequest(5).catch((e: unknown) => e);
+    gh.verify();
+    expect(c.waits).toEqual([]);
+    expect(err).toBeInstanceOf(ForgeError);
+    expect(err).toMatchObject({ status: 403, transient: true, retryAfterSeconds: 3600 });
+    expect((err as ForgeError).message).toMatch(/wait 3600 s, longer than the 60 s/);
+
+    gh.expect('pulls/get', {}, githubReplies.primaryRateLimit(Math.floor(Date.now() / 1000) + 1800));
+    const primary = await patient(c, { maxWaitSeconds: 60 }).getPullRequest(5).catch((e: unknown) => e);
+    gh.verify();
+    expect(primary).toMatchObject({ status: 403, transient: true });
+    expect((primary as ForgeError).retryAfterSeconds).toBeGreaterThan(1700);
+  });
+
+  it('stops after the retries when the limit persists', async () => {
+    const c = clock();
+    for (let i = 0; i < 3; i++) gh.expect('pulls/get', {}, githubReplies.secondaryRateLimit(10));
+    const err = await patient(c, { retries: 2 }).getPullRequest(5).catch((e: unknown) => e);
+    gh.verify();
+    expect(c.waits).toEqual([10_000, 10_000]);
+    expect(err).toMatchObject({ status: 403, transient: true, retryAfterSeconds: 10 });
   });
 });
 
@@ -147,9 +247,10 @@ describe('connecting a forge', () => {
   it('refuses to connect without a repository or a token, saying what to set', async () => {
     await expect(connectForge({ repository: undefined, token: 't' })).rejects.toThrow(/no repository/);
     await expect(connectForge({ repository: 'a/b', token: undefined })).rejects.toThrow(/set GITHUB_TOKEN/);
-    gh.expect('repos/get');
+    gh.addPullRequest({ number: 2, title: 't', head: 'h' });
+    gh.expect('pulls/get', { pull_number: 2 });
     const f = await connectForge({ repository: gh.fullName, token: TOKEN, apiUrl: gh.url });
-    expect((await f.repositorySettings()).defaultBranch).toBe('main');
+    expect((await f.getPullRequest(2)).number).toBe(2);
     gh.verify();
   });
 });

@@ -9,7 +9,7 @@ import { REPO, tempRepo } from '../helpers.js';
 import { git, initGit } from '../factory/fixture.js';
 import { lint } from '../action/actionlint.js';
 import { branchProtection, coreloopWorkflow, factoryLanesWorkflow, factoryWorkflow, policyWorkflow, ruleset } from '../../src/cli/scaffold.js';
-import { POLICY_ACTIVITIES } from '../../src/policy/auto-merge.js';
+import { POLICY_ACTIVITIES, POLICY_SWEEP_CRON } from '../../src/policy/auto-merge.js';
 
 const SCAFFOLDED = ['ssot/factory.yaml', 'ssot/rules/tags.yaml', 'ssot/.gitignore', '.github/workflows/factory.yml', '.github/workflows/factory-lanes.yml', '.github/workflows/ai-policy.yml', '.github/workflows/coreloop.yml', '.github/CODEOWNERS', '.github/rulesets/main.json', '.github/branch-protection.json'];
 
@@ -69,7 +69,7 @@ describe("this repository's own GitHub files", () => {
     const expected: [string, string][] = [
       ['.github/workflows/factory.yml', factoryWorkflow(local)],
       ['.github/workflows/factory-lanes.yml', factoryLanesWorkflow(local)],
-      ['.github/workflows/ai-policy.yml', policyWorkflow(local, POLICY_ACTIVITIES)],
+      ['.github/workflows/ai-policy.yml', policyWorkflow(local, POLICY_ACTIVITIES, POLICY_SWEEP_CRON)],
       ['.github/workflows/coreloop.yml', coreloopWorkflow(local)],
       ['.github/rulesets/main.json', ruleset(0, checks)],
       ['.github/branch-protection.json', branchProtection(checks)],

@@ -10,6 +10,7 @@ import { gitAsync } from '../factory/fixture.js';
 import { g7Process } from '../factory/fixture.js';
 import { CANARY, type Night } from './night.js';
 import { NIGHT_DAY } from './setup.js';
+import { journalText } from '../ssot/journal-lines.js';
 
 export interface Check {
   n: number;
@@ -55,7 +56,7 @@ export async function checkNight(night: Night): Promise<{ checks: Check[]; morni
   const runs = (await readdir(path.join(ssot, 'runs'))).filter((n) => /^run_\d{4}$/.test(n)).sort();
   const reports = new Map<string, VerifyReport>();
   for (const r of runs) reports.set(r, await readJson<VerifyReport>(path.join(ssot, 'runs', r, 'verify_report.json')));
-  const journal: JournalEvent[] = (await readFile(path.join(ssot, 'state/journal.jsonl'), 'utf8')).split('\n').filter(Boolean).map((l) => JSON.parse(l) as JournalEvent);
+  const journal: JournalEvent[] = (await journalText(ssot)).split('\n').filter(Boolean).map((l) => JSON.parse(l) as JournalEvent);
   const morningRun = await g7('morning', '--since', NIGHT_FROM);
   const morning = morningRun.out;
 

@@ -295,7 +295,7 @@ export async function runNight(o: NightOptions): Promise<Night> {
     const labels = ((pr.labels as { name: string }[]) ?? []).map((l) => l.name);
     const payload = webhookPayload('auto_merge_enabled', { number: n, nodeId: String(pr.node_id), title: String(pr.title), head: String((pr.head as { ref: string }).ref), labels, autoMerge: true });
     pr.auto_merge = (payload.pull_request as { auto_merge: unknown }).auto_merge;
-    github.expect('pulls/get', { pull_number: n }).expect('graphql:disablePullRequestAutoMerge').expect('issues/create-comment', { issue_number: n });
+    github.expect('pulls/get', { pull_number: n }).expect('graphql:disablePullRequestAutoMerge').expect('issues/list-comments', { issue_number: n }).expect('issues/create-comment', { issue_number: n });
     const policy = await job('policy', T(`${hh(h)}:57`), 'policy', ['auto-merge enabled on the coreloop PR: the policy job must undo it'], { inputs: { command: 'policy' }, event: { name: 'pull_request_target', payload } });
     const after = github.pull(n)!;
     night.coreloopPr = { number: n, title: String(after.title), draft: Boolean(after.draft), blocked: policy.outputs.policy === 'fail' && after.auto_merge === null };

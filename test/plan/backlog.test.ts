@@ -24,6 +24,18 @@ describe('card id keys', () => {
           seen.set(key, id);
         }
     expect(seen.size).toBe(8 * 7 * 8);
+    // Past an entry's 99,999th card the number has eight digits (slot, then seven): keys stay distinct.
+    for (let lane = 1; lane <= 8; lane++)
+      for (const type of TYPES)
+        for (const slot of [0, 8, 9])
+          for (const n of [100_000, 123_456, 2_999_999]) {
+            const id = `L${lane}_${type}_${slot}${String(n).padStart(7, '0')}`;
+            const key = idKey(id);
+            expect(seen.get(key), `${id} and ${seen.get(key)} share key ${key}`).toBeUndefined();
+            expect(key).toBeLessThan(2 ** 31);
+            expect(idFromKey(key)).toBe(id);
+            seen.set(key, id);
+          }
   });
 
   it('same number in another lane or type is neither a duplicate nor a satisfied dep', async () => {

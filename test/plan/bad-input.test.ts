@@ -111,6 +111,7 @@ const cases: Case[] = [
   { name: 'factory: a skill file that does not exist', file: 'factory.yaml', content: 'library: { root: ssot }\nskills:\n  TAG: ssot/skills/TAG.md\n', line: 3, field: 'skills.TAG', rule: 'config.skill-missing', message: /"ssot\/skills\/TAG\.md" does not exist/ },
   { name: 'factory: a library root that does not exist', file: 'factory.yaml', content: 'library: { root: libary }\n', line: 1, field: 'library.root', rule: 'config.library-missing', message: /"libary" does not exist/ },
   { name: 'the journal is not a backlog', file: 'state/journal.jsonl', content: '{"ts":"t","event":"resume","day":"20261121","state":"READY"}\n', line: 1, rule: 'check.journal', message: /this is the journal/ },
+  { name: 'a day of the journal is not a backlog', file: 'state/journal/20261121.2.jsonl', content: '{"ts":"t","event":"resume","day":"20261121","state":"READY"}\n', line: 1, rule: 'check.journal', message: /this is the journal/ },
   { name: 'factory: unknown key', file: 'factory.yaml', content: 'libary: { root: lib }\n', line: 1, field: 'libary', rule: 'schema.unknown-field' },
 ];
 

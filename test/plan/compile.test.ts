@@ -77,6 +77,26 @@ describe('g7 plan compile', () => {
     ]);
   });
 
+  it('reads a strike list that rolled over with its continuations, line numbers running on', async () => {
+    const repo = await tempRepo();
+    await repo.write('ssot/library_index/strike_list.jsonl', '{"n":1}\n{"n":2}\n{"n":3}\n');
+    await repo.write('ssot/library_index/strike_list.2.jsonl', '{"n":4}\n{"n":5}\n');
+    await repo.write('ssot/plans/dayplan_20261122.yaml', 'date: 2026-11-22\ngoal: strike\nentries:\n  - { name: strike, lane: 3, prio: C, type: STRIKE, each: { lines: ssot/library_index/strike_list.jsonl, per_card: 2 }, output: "ssot/strikes/{n}.jsonl" }\n');
+    expect((await repo.g7('plan', 'compile', path.join(repo.ssot, 'plans/dayplan_20261122.yaml'))).code).toBe(0);
+    expect((await cards(repo, '20261122')).map((c) => c.input)).toEqual(['#L1-L2', '#L3-L4', '#L5-L5'].map((r) => `ssot/library_index/strike_list.jsonl${r}`));
+  });
+
+  it('an entry of more than 99,999 cards compiles; ids past the 99,999th have eight digits, the ones before keep theirs', { timeout: 60_000 }, async () => {
+    const repo = await tempRepo();
+    const plan = await repo.write('ssot/plans/dayplan_20261122.yaml', 'date: 2026-11-22\ngoal: many\nentries:\n  - { name: many, lane: 1, prio: C, type: TEST, each: { count: 100001 }, input: "true", output: "ssot/out/{n}.txt" }\n');
+    const r = await repo.g7('plan', 'compile', plan);
+    expect(r.code, r.err).toBe(0);
+    const ids = (await backlog(repo, '20261122')).trim().split('\n').map((l) => (JSON.parse(l) as WorkCard).id);
+    expect(ids).toHaveLength(100_001);
+    expect([ids[0], ids[99_998], ids[99_999], ids[100_000]]).toEqual(['L1_TEST_000001', 'L1_TEST_099999', 'L1_TEST_00100000', 'L1_TEST_00100001']);
+    expect((await repo.g7('plan', 'check', path.join(repo.ssot, 'backlog/backlog_20261122.jsonl'))).code).toBe(0);
+  });
+
   it('issues a done card again when the lines it covers grew, and requeues it; other done cards stay done', async () => {
     const repo = await tempRepo();
     const list = (n: number) => repo.write('ssot/library_index/strike_list.jsonl', Array.from({ length: n }, (_, i) => `{"n":${i}}\n`).join(''));
@@ -91,7 +111,10 @@ describe('g7 plan compile', () => {
     const r = await repo.g7('--json', 'plan', 'compile', plan, '--replace');
     expect(JSON.parse(r.out)).toMatchObject({ written: 'replaced', omitted_done: 2, reissued: ['L3_STRIKE_000003'] });
     expect((await cards(repo, '20261122')).map((c) => [c.id, c.input])).toEqual([['L3_STRIKE_000003', 'ssot/library_index/strike_list.jsonl#L21-L30']]);
-    const journal = (await readFile(path.join(repo.ssot, 'state/journal.jsonl'), 'utf8')).trim().split('\n').map((l) => JSON.parse(l));
+    // The journal was written by an older g7 (one file): the requeue split it into day files and removed it.
+    await expect(readFile(path.join(repo.ssot, 'state/journal.jsonl'))).rejects.toThrow(/ENOENT/);
+    const journal = (await readFile(path.join(repo.ssot, 'state/journal/20261122.jsonl'), 'utf8')).trim().split('\n').map((l) => JSON.parse(l));
+    expect(journal).toHaveLength(4);
     expect(journal.at(-1)).toMatchObject({ event: 'requeue', day: '20261122', card: 'L3_STRIKE_000003', detail: 'recompiled: its input changed since it passed' });
     // Compiling again changes nothing and requeues nothing more: the card is not done any more.
     expect(JSON.parse((await repo.g7('--json', 'plan', 'compile', plan)).out)).toMatchObject({ written: 'unchanged', reissued: [] });

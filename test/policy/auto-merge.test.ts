@@ -4,7 +4,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { OctokitForge } from '../../src/forge/octokit.js';
 import { enforceAutoMergePolicy, POLICY_ACTIVITIES, COMMENT_MARKER } from '../../src/policy/auto-merge.js';
-import { fakeGitHub, type FakeGitHub, type Json } from '../fakes/github-server.js';
+import { fakeGitHub, type FakeGitHub, type Json, githubReplies, testPatience } from '../fakes/github-server.js';
 import { webhookPayload } from '../fakes/github-webhooks.js';
 
 const TOKEN = 'ghs_policytoken0000000001';
@@ -12,7 +12,7 @@ let gh: FakeGitHub;
 let forge: OctokitForge;
 beforeEach(async () => {
   gh = await fakeGitHub({ token: TOKEN });
-  forge = new OctokitForge({ repo: { owner: gh.owner, repo: gh.name }, token: TOKEN, baseUrl: gh.url });
+  forge = new OctokitForge({ repo: { owner: gh.owner, repo: gh.name }, token: TOKEN, baseUrl: gh.url, patience: testPatience });
 });
 afterEach(async () => {
   await gh.close();
@@ -39,27 +39,30 @@ describe('block-coreloop-auto-merge: the decision table', () => {
     const isCoreloop = title === 'coreloop' || branch === 'coreloop' || coreloopLabel;
     const asked = am !== 'none';
 
+    const writes = event === 'pull_request_target'; // the pull_request half only reports
     gh.expect('pulls/get', { pull_number: 42 });
-    if (isCoreloop && autoMerges[am].label) gh.expect('issues/remove-label', { issue_number: 42, name: 'auto-merge' });
-    if (isCoreloop && autoMerges[am].enabled) gh.expect('graphql:disablePullRequestAutoMerge', { pullRequestId: raw.node_id });
-    if (isCoreloop && asked) gh.expect('issues/create-comment', { issue_number: 42 });
+    // Nothing in its name says coreloop, but it asks to be merged: its commits are read (ordinary ones here).
+    if (!isCoreloop && asked) gh.expect('pulls/list-commits', { pull_number: 42 });
+    if (writes && isCoreloop && autoMerges[am].label) gh.expect('issues/remove-label', { issue_number: 42, name: 'auto-merge' });
+    if (writes && isCoreloop && autoMerges[am].enabled) gh.expect('graphql:disablePullRequestAutoMerge', { pullRequestId: raw.node_id });
+    if (writes && isCoreloop && asked) gh.expect('issues/list-comments', { issue_number: 42 }).expect('issues/create-comment', { issue_number: 42 });
 
     const out = await enforceAutoMergePolicy(forge, event, payload, () => {});
     gh.verify();
     expect(out.pass).toBe(!(isCoreloop && asked));
     const live = gh.pull(42)!;
-    if (isCoreloop) {
+    if (isCoreloop && writes) {
       expect((live.labels as Json[]).map((l) => l.name)).not.toContain('auto-merge');
       expect(live.auto_merge).toBeNull();
     } else {
-      // An ordinary pull request is untouched.
+      // An ordinary pull request is untouched, and the pull_request half touches nothing.
       expect((live.labels as Json[]).map((l) => l.name)).toEqual(labels);
       expect(live.auto_merge === null).toBe(!autoMerges[am].enabled);
     }
-    if (isCoreloop && asked) {
+    if (isCoreloop && asked) expect(out.summary).toMatch(/^#42 is a coreloop pull request with/);
+    if (isCoreloop && asked && writes) {
       expect(gh.comments).toHaveLength(1);
       expect(gh.comments[0]!.body).toContain(COMMENT_MARKER);
-      expect(out.summary).toMatch(/^#42 is a coreloop pull request with/);
     } else expect(gh.comments).toHaveLength(0);
   });
 });
@@ -68,7 +71,7 @@ describe('block-coreloop-auto-merge fails closed', () => {
   it.each(POLICY_ACTIVITIES.map((a) => ({ activity: a })))('on a coreloop PR with auto-merge, whatever the activity ($activity)', async ({ activity }) => {
     const raw = gh.addPullRequest({ number: 5, title: 'Update TAG guide', head: 'skill/docstring-tag-x-20261121', labels: ['AutoMerge'], autoMerge: true });
     const payload = webhookPayload(activity, { number: 5, nodeId: String(raw.node_id), title: 'Update TAG guide', head: 'skill/docstring-tag-x-20261121', labels: [], autoMerge: false });
-    gh.expect('pulls/get').expect('issues/remove-label', { name: 'AutoMerge' }).expect('graphql:disablePullRequestAutoMerge').expect('issues/create-comment');
+    gh.expect('pulls/get').expect('issues/remove-label', { name: 'AutoMerge' }).expect('graphql:disablePullRequestAutoMerge').expect('issues/list-comments').expect('issues/create-comment');
     const out = await enforceAutoMergePolicy(forge, 'pull_request_target', payload, () => {});
     gh.verify();
     expect(out.pass).toBe(false);
@@ -76,44 +79,45 @@ describe('block-coreloop-auto-merge fails closed', () => {
 
   it('matches the title prefix, branch and labels without case', async () => {
     const raw = gh.addPullRequest({ number: 6, title: '[coreloop-f] caveat', head: 'feature/x', labels: ['Auto-Merge'] });
-    gh.expect('pulls/get').expect('issues/remove-label', { name: 'Auto-Merge' }).expect('issues/create-comment');
-    const out = await enforceAutoMergePolicy(forge, 'pull_request', webhookPayload('labeled', { number: 6, nodeId: String(raw.node_id), title: '[coreloop-f] caveat', head: 'feature/x', labels: ['Auto-Merge'], autoMerge: false }), () => {});
+    gh.expect('pulls/get').expect('issues/remove-label', { name: 'Auto-Merge' }).expect('issues/list-comments').expect('issues/create-comment');
+    const out = await enforceAutoMergePolicy(forge, 'pull_request_target', webhookPayload('labeled', { number: 6, nodeId: String(raw.node_id), title: '[coreloop-f] caveat', head: 'feature/x', labels: ['Auto-Merge'], autoMerge: false }), () => {});
     gh.verify();
     expect(out.pass).toBe(false);
   });
 
-  it('passes a re-run once auto-merge is off: it decides on the pull request as it is now', async () => {
+  it('passes a re-run once auto-merge is off: a re-run (attempt 2) decides on the pull request as it is now', async () => {
     const raw = gh.addPullRequest({ number: 7, title: '[CORELOOP-R] x', head: 'skill/docstring-a-20261121', labels: ['coreloop'] });
     gh.expect('pulls/get');
     const stale = webhookPayload('labeled', { number: 7, nodeId: String(raw.node_id), title: '[CORELOOP-R] x', head: 'skill/docstring-a-20261121', labels: ['coreloop', 'auto-merge'], autoMerge: true });
-    const out = await enforceAutoMergePolicy(forge, 'pull_request', stale, () => {});
+    const out = await enforceAutoMergePolicy(forge, 'pull_request_target', stale, () => {}, { runAttempt: 2 });
     gh.verify();
     expect(out).toMatchObject({ pass: true, actions: [] });
   });
 
-  it('fails when GitHub cannot be read, and still undoes what the event shows', async () => {
+  it('fails when GitHub cannot be read (an outage outlasting the retries), and still undoes what the event shows', async () => {
     const raw = gh.addPullRequest({ number: 8, title: '[CORELOOP-R] x', head: 'skill/docstring-a-20261121', labels: ['auto-merge'] });
-    gh.expect('pulls/get', {}, { status: 502, body: { message: 'Server Error' } }).expect('issues/remove-label', { name: 'auto-merge' }).expect('issues/create-comment');
-    const out = await enforceAutoMergePolicy(forge, 'pull_request', webhookPayload('labeled', { number: 8, nodeId: String(raw.node_id), title: '[CORELOOP-R] x', head: 'skill/docstring-a-20261121', labels: ['auto-merge'], autoMerge: false }), () => {});
+    for (let i = 0; i < 4; i++) gh.expect('pulls/get', {}, githubReplies.serverError(502));
+    gh.expect('issues/remove-label', { name: 'auto-merge' }).expect('issues/list-comments').expect('issues/create-comment');
+    const out = await enforceAutoMergePolicy(forge, 'pull_request_target', webhookPayload('labeled', { number: 8, nodeId: String(raw.node_id), title: '[CORELOOP-R] x', head: 'skill/docstring-a-20261121', labels: ['auto-merge'], autoMerge: false }), () => {});
     gh.verify();
     expect(out.pass).toBe(false);
     expect(out.errors[0]).toMatch(/could not read #8 from GitHub: .*502/);
   });
 
   it('fails an ordinary pull request too when GitHub cannot be read: it cannot vouch for it', async () => {
-    gh.expect('pulls/get', {}, { status: 503, body: { message: 'unavailable' } });
+    for (let i = 0; i < 4; i++) gh.expect('pulls/get', {}, githubReplies.serverError(503));
     const out = await enforceAutoMergePolicy(forge, 'pull_request', webhookPayload('opened', { number: 9, nodeId: 'x', title: 'ordinary', head: 'fix/x', labels: [], autoMerge: false }), () => {});
     gh.verify();
     expect(out.pass).toBe(false);
   });
 
-  it('fails when the token may not write (a pull_request run from a fork), naming the permission', async () => {
+  it('fails when the token may not write (workflow permissions left read-only), naming the permission', async () => {
     await gh.close();
     gh = await fakeGitHub({ token: TOKEN, permissions: { pull_requests: 'read', issues: 'read' } });
-    forge = new OctokitForge({ repo: { owner: gh.owner, repo: gh.name }, token: TOKEN, baseUrl: gh.url });
+    forge = new OctokitForge({ repo: { owner: gh.owner, repo: gh.name }, token: TOKEN, baseUrl: gh.url, patience: testPatience });
     const raw = gh.addPullRequest({ number: 10, title: '[CORELOOP-R] x', head: 'skill/docstring-a-20261121', labels: ['auto-merge'], autoMerge: true });
-    gh.expect('pulls/get').expect('issues/remove-label').expect('graphql:disablePullRequestAutoMerge');
-    const out = await enforceAutoMergePolicy(forge, 'pull_request', webhookPayload('labeled', { number: 10, nodeId: String(raw.node_id), title: '[CORELOOP-R] x', head: 'skill/docstring-a-20261121', labels: ['auto-merge'], autoMerge: true }), () => {});
+    gh.expect('pulls/get').expect('issues/remove-label').expect('graphql:disablePullRequestAutoMerge').expect('issues/list-comments').expect('issues/create-comment');
+    const out = await enforceAutoMergePolicy(forge, 'pull_request_target', webhookPayload('labeled', { number: 10, nodeId: String(raw.node_id), title: '[CORELOOP-R] x', head: 'skill/docstring-a-20261121', labels: ['auto-merge'], autoMerge: true }), () => {});
     gh.verify();
     expect(out.pass).toBe(false);
     expect(out.errors.join('\n')).toMatch(/403 Resource not accessible by integration.*pull-requests: write/);

@@ -12,7 +12,7 @@ async function ranOnce() {
   const f = await factory(cards);
   const first = await g7Process(f.root, ['run']);
   expect(first.code, first.err).toBe(0);
-  const file = path.join(f.ssot, 'state', 'journal.jsonl');
+  const file = path.join(f.ssot, 'state', 'journal', '20261121.jsonl');
   const lines = (await readFile(file, 'utf8')).split('\n').slice(0, -1);
   return { f, file, lines };
 }
@@ -26,14 +26,14 @@ describe('journal: bad lines', () => {
     const before = await readFile(file, 'utf8');
     const run = await g7Process(f.root, ['run']);
     expect(run.code).toBe(3);
-    expect(run.err).toContain(`ssot/state/journal.jsonl:${at + 1}`);
+    expect(run.err).toContain(`ssot/state/journal/20261121.jsonl:${at + 1}`);
     expect(run.err).toMatch(/not valid JSON/);
     expect(run.err).toMatch(/restore the line from git/);
     expect(run.err + run.out).not.toMatch(/L3_TEST_00000\d (passed|attempt)/);
     expect(await readFile(file, 'utf8')).toBe(before); // not "repaired", not appended to
     const status = await g7Process(f.root, ['status']);
     expect(status.code).toBe(3);
-    expect(status.err).toContain(`ssot/state/journal.jsonl:${at + 1}`);
+    expect(status.err).toContain(`ssot/state/journal/20261121.jsonl:${at + 1}`);
   });
 
   it('a garbage line appended at the end (with its newline) stops too; a torn last line does not', { timeout: 60_000 }, async () => {
@@ -41,7 +41,7 @@ describe('journal: bad lines', () => {
     await writeFile(file, lines.join('\n') + '\nnot json at all\n');
     const run = await g7Process(f.root, ['run']);
     expect(run.code).toBe(3);
-    expect(run.err).toContain(`ssot/state/journal.jsonl:${lines.length + 1}`);
+    expect(run.err).toContain(`ssot/state/journal/20261121.jsonl:${lines.length + 1}`);
     // The same bytes without the newline are a torn append: cut on the next start, the run goes on.
     await writeFile(file, lines.join('\n') + '\n{"ts":"2026-11-21T0');
     const again = await g7Process(f.root, ['run']);
@@ -57,7 +57,27 @@ describe('journal: bad lines', () => {
     await writeFile(file, lines.join('\n') + '\n');
     const status = await g7Process(f.root, ['status']);
     expect(status.code).toBe(3);
-    expect(status.err).toContain(`ssot/state/journal.jsonl:${at + 1}`);
+    expect(status.err).toContain(`ssot/state/journal/20261121.jsonl:${at + 1}`);
     expect(status.err).toMatch(/event/);
+  });
+
+  it('status, run and morning read the days they work on: a broken old day file is never opened', { timeout: 60_000 }, async () => {
+    const { f } = await ranOnce();
+    // An old day of history whose middle line is garbage (its last line is a valid, old event).
+    const old = (ts: string) => JSON.stringify({ ts, event: 'resume', day: '20261001', state: 'READY' });
+    await writeFile(path.join(f.ssot, 'state', 'journal', '20261001.jsonl'), `${old('2026-10-01T01:00:00Z')}\nnot json\n${old('2026-10-01T02:00:00Z')}\n`);
+    const status = await g7Process(f.root, ['status']);
+    expect(status.code, status.err).toBe(0);
+    expect(status.err + status.out).not.toMatch(/20261001/);
+    const run = await g7Process(f.root, ['run']);
+    expect(run.code, run.err).toBe(0);
+    expect(run.err + run.out).not.toMatch(/20261001/);
+    const morning = await g7Process(f.root, ['morning', '--since', '2026-11-01T00:00:00Z']);
+    expect(morning.code, morning.err).toBe(0);
+    expect(morning.err + morning.out).not.toMatch(/20261001/);
+    // The same file is the journal of its day: a read of that day stops at the broken line.
+    const since = await g7Process(f.root, ['morning', '--since', '2026-09-30T00:00:00Z']);
+    expect(since.code).toBe(3);
+    expect(since.err).toContain('ssot/state/journal/20261001.jsonl:2');
   });
 });

@@ -151,7 +151,7 @@ describe('batch mode', () => {
     expect(r1.code).toBe(5);
     const s = await state();
     expect(s.batches).toEqual([expect.objectContaining({ name: 'batches/fake1' })]);
-    const stderr = await readFile(path.join(f.ssot, 'runs', s.run_id, 'cards', '002_L2_TAG_000001', 'attempt-1', 'stderr.txt'), 'utf8');
+    const stderr = JSON.parse(await readFile(path.join(f.ssot, 'runs', s.run_id, 'cards', '002_L2_TAG_000001', 'attempt-1.json'), 'utf8')).files['stderr.txt'].text;
     expect(stderr).toMatch(/answers without keys came back for \d+ requests, so they cannot be paired by position/);
     expect(on('generateContent')).toHaveLength(0);
     expect((await run()).code).toBe(5); // polled again: still unpairable, still not counted twice

@@ -57,7 +57,7 @@ describe('secrets', () => {
       expect(report.cards.map((c: { status: string }) => c.status)).toEqual(['PASS', 'PASS', 'PASS', 'PASS']);
       expect(report.cost_usd).toBeGreaterThan(0);
       // The key never reaches the TEST card's shell: a card's child processes get an environment without secrets.
-      expect(await readFile(path.join(f.ssot, 'runs/run_0001/cards/004_L4_TEST_000001/attempt-1/stdout.txt'), 'utf8')).toBe('the key is \n');
+      expect(JSON.parse(await readFile(path.join(f.ssot, 'runs/run_0001/cards/004_L4_TEST_000001/attempt-1.json'), 'utf8')).files['stdout.txt'].text).toBe('the key is \n');
       expect(await readFile(path.join(f.ssot, 'out/leak.txt'), 'utf8')).toBe('the key is \n');
 
       const leaks: string[] = [];

@@ -1,10 +1,13 @@
 // `g7 coreloop sanitize`: check audit logs for sensitive text, or write a copy fit to share. The originals
-// are never written: --out may not be --in or inside it. Every mode masks secrets and personal data in
-// every string of a record; then `hash` replaces question texts by keyed hashes (HMAC-SHA256, so a hashed
-// question cannot be found again from a word list), `drop` removes them, `mask` keeps them masked.
+// are never written: --out may not be --in or inside it, and no file it would write may be an input file
+// (its own folder, a symlink, a hard link). Every mode masks secrets, personal data and URLs in every string
+// of a record, nested ones too, and replaces every hash and record id by a keyed one (HMAC-SHA256, so a
+// guessed question cannot be confirmed); then `hash` and `drop` remove question texts, `mask` keeps them
+// with file paths and company names masked.
 import path from 'node:path';
 import { createHmac } from 'node:crypto';
 import { readdir, realpath, stat } from 'node:fs/promises';
+import { companyMasker, maskUrls } from './names.js';
 import { UsageError, type Problem } from '../../contracts/errors.js';
 import { createReadStream } from 'node:fs';
 import { createInterface } from 'node:readline';
@@ -54,6 +57,25 @@ export async function checkOutside(input: string, output: string): Promise<void>
     throw new UsageError(`--out ${output} is ${rel === '' ? 'the same folder as' : 'inside'} --in ${input}; sanitize never writes where the originals are: choose a folder outside it`);
 }
 
+/**
+ * Refuses a write plan in which any output is one of the inputs (same real path, or the same file through a
+ * hard link): `--in DAY.jsonl --out` its own folder would otherwise write over the day it reads.
+ */
+export async function checkNoInputOverwritten(pairs: { input: string; output: string }[], outFlag: string): Promise<void> {
+  const inputs = new Map<string, string>();
+  const inodes = new Map<string, string>();
+  for (const { input } of pairs) {
+    inputs.set(await realish(input), input);
+    const st = await stat(input);
+    inodes.set(`${st.dev}:${st.ino}`, input);
+  }
+  for (const { output } of pairs) {
+    const st = await stat(output).catch(() => undefined);
+    const hit = inputs.get(await realish(output)) ?? (st ? inodes.get(`${st.dev}:${st.ino}`) : undefined);
+    if (hit) throw new UsageError(`--out ${outFlag} would write ${output} over the input file ${hit}; sanitize never writes where the originals are: choose a folder that holds none of them`);
+  }
+}
+
 type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
 
 /** Every string leaf of a record with its field path. */
@@ -94,34 +116,54 @@ export async function findingsOf(record: Json): Promise<Map<string, Finding[]>> 
   return out;
 }
 
-/** In mask mode, question texts also lose URLs and file paths (library file names carry company names). */
-function maskNames(s: string): string {
-  return s.replace(/\bhttps?:\/\/[^\s"'<>]+/g, '[url]').replace(/(?:[\p{L}\p{N}_.-]+\/)+[\p{L}\p{N}_.-]+|[\p{L}\p{N}_-]+\.(?:md|txt|pdf|html?|json|jsonl|csv|xlsx?|docx?)\b/gu, '[path]');
+/** In mask mode, question texts also lose file paths (library file names carry company names). */
+function maskPaths(s: string): string {
+  return s.replace(/(?:[\p{L}\p{N}_.-]+\/)+[\p{L}\p{N}_.-]+|[\p{L}\p{N}_-]+\.(?:md|txt|pdf|html?|json|jsonl|csv|xlsx?|docx?)\b/gu, '[path]');
 }
 
 export function keyedHash(key: string, value: string): string {
   return `hmac-sha256:${createHmac('sha256', key).update(value).digest('hex')}`;
 }
 
-/** `key` is required for `hash` (sanitize() refuses to start without it). */
-export function sanitizeRecord(rec: Record<string, Json>, found: Map<string, Finding[]>, mode: SanitizeMode, key: string | undefined): Record<string, Json> {
-  const masked = mapLeaves(rec, '', (field, s) => {
+/**
+ * A hash field or record id, keyed: `sha256:…` becomes `hmac-sha256:…`; another prefix (`seq:…`) is kept
+ * with a keyed hash of the same length; a bare id becomes a keyed id of its length (16 to 64 characters).
+ */
+function keyedId(key: string, value: string): string {
+  const hex = createHmac('sha256', key).update(value).digest('hex');
+  const m = /^([a-z0-9-]+):([0-9a-f]+)$/.exec(value);
+  if (m && (m[1] === 'sha256' || m[1] === 'hmac-sha256')) return `hmac-sha256:${hex}`;
+  if (m) return `${m[1]}:${hex.slice(0, Math.max(16, Math.min(64, m[2]!.length)))}`;
+  return hex.slice(0, Math.max(16, Math.min(64, value.length)));
+}
+
+const HASHED = (k: string) => k === 'request_id' || k.endsWith('_hash');
+
+function keyHashes(v: Json, key: string): Json {
+  if (Array.isArray(v)) return v.map((x) => keyHashes(x, key));
+  if (v && typeof v === 'object') return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, typeof x === 'string' && HASHED(k) ? keyedId(key, x) : keyHashes(x, key)]));
+  return v;
+}
+
+export interface SanitizeOptions {
+  mode: SanitizeMode;
+  key: string;
+  /** Names to mask in mask mode besides the built-in company forms (factory.yaml `coreloop.sanitize.names`). */
+  names?: readonly string[] | undefined;
+}
+
+export function sanitizeRecord(rec: Record<string, Json>, found: Map<string, Finding[]>, opts: SanitizeOptions): Record<string, Json> {
+  const companies = companyMasker(opts.names ?? []);
+  const masked = mapLeaves(keyHashes(rec, opts.key), '', (field, s) => {
     const f = found.get(field);
-    return f ? maskSpans(s, f) : s;
+    const t = maskUrls(f ? maskSpans(s, f) : s);
+    if (opts.mode !== 'mask') return t;
+    return companies(field === 'question' || /^tool_calls\[\d+\]\.args$/.test(field) ? maskPaths(t) : t);
   }) as Record<string, Json>;
-  const calls = Array.isArray(masked.tool_calls) ? (masked.tool_calls as Record<string, Json>[]) : [];
-  if (mode === 'mask') {
-    if (typeof masked.question === 'string') masked.question = maskNames(masked.question);
-    for (const c of calls) if (typeof c.args === 'string') c.args = maskNames(c.args);
-    return masked;
-  }
-  if (mode === 'hash' && key) {
-    const q = typeof rec.question === 'string' ? rec.question : String(rec.question_hash ?? '');
-    masked.question_hash = keyedHash(key, q);
-    for (const c of calls) c.args_hash = keyedHash(key, String(c.args_hash ?? ''));
-  }
+  if (typeof rec.question === 'string') masked.question_hash = keyedHash(opts.key, rec.question);
+  if (opts.mode === 'mask') return masked;
   masked.question = null;
-  for (const c of calls) c.args = null;
+  for (const c of Array.isArray(masked.tool_calls) ? (masked.tool_calls as Record<string, Json>[]) : []) c.args = null;
   return masked;
 }
 
@@ -136,11 +178,13 @@ function preview(s: string, f: Finding): string {
  * Reads every audit log under `input`. With `output` and a mode, writes sanitized copies under `output`
  * (same relative paths, each file written atomically); without, only reports.
  */
-export async function sanitize(opts: { input: string; output?: string | undefined; mode?: SanitizeMode | undefined; key?: string | undefined; display: (p: string) => string }): Promise<SanitizeReport> {
+export async function sanitize(opts: { input: string; output?: string | undefined; mode?: SanitizeMode | undefined; key?: string | undefined; names?: readonly string[] | undefined; display: (p: string) => string }): Promise<SanitizeReport> {
   if (opts.output) await checkOutside(opts.input, opts.output);
-  if (opts.mode === 'hash' && !opts.key) throw new UsageError('--mode hash needs a key: set G7_SANITIZE_KEY to a long random secret (keep it to keep hashes comparable between exports)');
+  if (opts.mode && !opts.key) throw new UsageError(`--mode ${opts.mode} needs a key: every hash in a sanitized copy is keyed`);
   const files = await jsonlFiles(opts.input);
   const isDir = (await stat(opts.input)).isDirectory();
+  const targetOf = (file: string) => path.join(opts.output!, isDir ? path.relative(opts.input, file) : path.basename(file));
+  if (opts.output && opts.mode) await checkNoInputOverwritten(files.map((f) => ({ input: f, output: targetOf(f) })), opts.display(opts.output));
   const report: SanitizeReport = { files: files.length, records: 0, byRule: {}, problems: [], skippedLines: 0, written: [] };
   for (const file of files) {
     const shown = opts.display(file);
@@ -168,11 +212,11 @@ export async function sanitize(opts: { input: string; output?: string | undefine
             report.byRule[f.rule] = (report.byRule[f.rule] ?? 0) + 1;
             if (report.problems.length < 50) report.problems.push({ file: shown, line, field, rule: f.rule, message: `${WHAT[f.rule] ?? WHAT[f.kind] ?? 'a secret'}: ${preview(leafAt(value, field), f)}`, hint: 'export with g7 coreloop sanitize --mode hash|drop|mask before sharing' });
           }
-        if (opts.mode) await emit(JSON.stringify(sanitizeRecord(value as Record<string, Json>, found, opts.mode, opts.key)) + '\n');
+        if (opts.mode) await emit(JSON.stringify(sanitizeRecord(value as Record<string, Json>, found, { mode: opts.mode, key: opts.key!, names: opts.names })) + '\n');
       }
     };
     if (opts.output && opts.mode) {
-      const target = path.join(opts.output, isDir ? path.relative(opts.input, file) : path.basename(file));
+      const target = targetOf(file);
       await writeStreamAtomic(target, each);
       report.written.push(target);
     } else await each(async () => {});

@@ -5,30 +5,18 @@
 import path from 'node:path';
 import type { Problem } from '../../contracts/errors.js';
 import { sniffEncoding, type TextEncodingName } from '../../ssot/text.js';
+import { parseTarget, type SkillTarget } from '../../ssot/skill-target.js';
 import { SECTIONS, charCount, lastContentLine, lineEnd, sectionText, type Section, type SectionName } from './lines.js';
 import { LocateError, type Located } from './located.js';
 import { locateMarkdown } from './markdown.js';
 import { bulletIds, bulletLines, type Bullet } from './bullets.js';
 
+export { parseTarget, type SkillTarget };
+
 /** Characters (code points) a section may hold. Guide and Caveats grow with every promoted bullet. */
 export const SECTION_BUDGET: Record<SectionName, number> = {
   Summary: 400, When: 2000, How: 2000, Args: 2000, Returns: 2000, Guide: 3000, Caveats: 3000, Verified: 2000, Examples: 2000,
 };
-
-export interface SkillTarget {
-  /** As written: `ssot/skills/TAG.md`, `src/engine/strike.py::Strike.evaluate`. */
-  spec: string;
-  /** Repository-relative path of the file. */
-  file: string;
-  symbol?: string | undefined;
-}
-
-export function parseTarget(spec: string): SkillTarget {
-  const i = spec.indexOf('::');
-  const file = (i < 0 ? spec : spec.slice(0, i)).trim();
-  const symbol = i < 0 ? undefined : spec.slice(i + 2).trim() || undefined;
-  return { spec, file, symbol };
-}
 
 export interface SkillDoc {
   target: SkillTarget;

@@ -16,7 +16,8 @@ let morph: Promise<typeof import('ts-morph')> | undefined;
 let project: Project | undefined;
 
 async function sourceFile(text: string, file: string) {
-  morph ??= import('ts-morph');
+  // ts-morph is CommonJS: its exports are its default export (the only one in the action's bundle).
+  morph ??= import('ts-morph').then((m) => m.default);
   const m = await morph;
   project ??= new m.Project({ useInMemoryFileSystem: true, compilerOptions: { allowJs: true, noLib: true } });
   // TypeScript drops a leading BOM from the text it keeps; give it the text without one and shift back.

@@ -2,8 +2,8 @@
 // tree-sitter's Python grammar (both shipped as wasm in their npm packages, loaded on first use). Node
 // positions from web-tree-sitter are string offsets into the text it was given, so BOM and CRLF survive.
 // Sections are Google style: `Name:` at the docstring's indentation, content indented one level deeper.
-import { createRequire } from 'node:module';
 import type { Node as TsNode, Parser as TsParser } from 'web-tree-sitter';
+import { wasmFile } from '../../host/assets.js';
 import { findSections, splitLines } from './lines.js';
 import { LocateError, lineOf, type Located } from './located.js';
 import { sectionName } from './markdown.js';
@@ -13,10 +13,10 @@ let parser: Promise<TsParser> | undefined;
 function loadParser(): Promise<TsParser> {
   parser ??= (async () => {
     const { Parser, Language } = await import('web-tree-sitter');
-    await Parser.init();
-    const wasm = createRequire(import.meta.url).resolve('tree-sitter-python/tree-sitter-python.wasm');
+    // Both wasm files named, not found beside the module that loads them: in the action's bundle that is a chunk.
+    await Parser.init({ locateFile: (name: string) => wasmFile(`web-tree-sitter/${name}`) });
     const p = new Parser();
-    p.setLanguage(await Language.load(wasm));
+    p.setLanguage(await Language.load(wasmFile('tree-sitter-python/tree-sitter-python.wasm')));
     return p;
   })();
   return parser;

@@ -1,2 +1,0 @@
-import { createRequire as __g7CreateRequire } from 'node:module'; const require = __g7CreateRequire(import.meta.url);
-var s=class extends Error{constructor(i,r,o,n){super(`${i}: ${r?`${r} `:""}${o}${n?` (${n})`:""}`);this.request=i;this.status=r;this.hint=n;this.name="ForgeError"}request;status;hint;get transient(){return this.status===0||this.status===429||this.status>=500}};function a(t){let e=/^([A-Za-z0-9_.-]+)\/([A-Za-z0-9_.-]+)$/.exec(t.trim());if(!e)throw new Error(`a repository is "owner/name", got "${t}"`);return{owner:e[1],repo:e[2]}}export{s as a,a as b};

@@ -1,2 +1,0 @@
-import { createRequire as __g7CreateRequire } from 'node:module'; const require = __g7CreateRequire(import.meta.url);
-import{a,b,c}from"./chunk-L6YQ75OF.mjs";import"./chunk-SDFOAET6.mjs";import"./chunk-A7EISRZD.mjs";import"./chunk-4KFM3JPT.mjs";import"./chunk-UYGRN43V.mjs";import"./chunk-OMTOMJEE.mjs";import"./chunk-6NPPP7T4.mjs";import"./chunk-N24OXZRJ.mjs";import"./chunk-72W5J42C.mjs";import"./chunk-Q4KT5GYC.mjs";import"./chunk-2PYAGR7Y.mjs";export{a as MAX_PLAN_LINES,c as compileDayPlan,b as readDayPlan};

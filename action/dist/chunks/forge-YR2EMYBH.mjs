@@ -1,2 +1,0 @@
-import { createRequire as __g7CreateRequire } from 'node:module'; const require = __g7CreateRequire(import.meta.url);
-import{a,b}from"./chunk-TVJVP6MT.mjs";import"./chunk-2PYAGR7Y.mjs";export{a as ForgeError,b as parseRepository};

@@ -1,2 +1,0 @@
-import { createRequire as __g7CreateRequire } from 'node:module'; const require = __g7CreateRequire(import.meta.url);
-import{a,b,c,d}from"./chunk-XU55OUQL.mjs";import"./chunk-S7EJRZ27.mjs";import"./chunk-A2K2V7V2.mjs";import"./chunk-E62MU2M7.mjs";import"./chunk-4KFM3JPT.mjs";import"./chunk-YFEV5MVX.mjs";import"./chunk-PQRHRS2M.mjs";import"./chunk-6NPPP7T4.mjs";import"./chunk-N24OXZRJ.mjs";import"./chunk-72W5J42C.mjs";import"./chunk-Q4KT5GYC.mjs";import"./chunk-2PYAGR7Y.mjs";export{a as addRecord,d as minePatterns,c as propose,b as targetOf};

@@ -1,2 +1,0 @@
-import { createRequire as __g7CreateRequire } from 'node:module'; const require = __g7CreateRequire(import.meta.url);
-import{a,b,c,d,e,f,g,h,i}from"./chunk-E62MU2M7.mjs";import"./chunk-4KFM3JPT.mjs";import"./chunk-6NPPP7T4.mjs";import"./chunk-72W5J42C.mjs";import"./chunk-Q4KT5GYC.mjs";import"./chunk-2PYAGR7Y.mjs";export{d as TRANSIENT,e as causeOf,b as dayFiles,i as engineAxis,c as forEachRecord,f as normalizeDetail,g as signalsOf,h as wilsonLower,a as windowFrom};
