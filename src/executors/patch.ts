@@ -1,11 +1,16 @@
 // PATCH: the worker proposes whole-file edits; only paths the work pack allows are written. Rejected as
 // PATH, with nothing written: ../ and absolute paths, anything in .git/, .github/workflows/ unless the
 // pack names the file, and any path whose existing parent or file is a symlink that leaves the repository.
-import { lstat, realpath, readFile } from 'node:fs/promises';
+// Every edit is checked before any is written; the originals are kept in the state folder first
+// (ssot/worktree-backup.ts), so a card that ends FAIL leaves the files exactly as they were; the proposed
+// change is returned as a unified diff, for the evidence and the rework pack.
+import { chmod, lstat, realpath, readFile } from 'node:fs/promises';
 import path from 'node:path';
+import { createTwoFilesPatch } from 'diff';
 import { PathError, SchemaError, type Problem } from '../contracts/errors.js';
 import { writeFileAtomic } from '../ssot/atomic.js';
 import { normalizeRepoPath, repoPathProblem } from '../ssot/paths.js';
+import { originalText, saveBackup, type Original } from '../ssot/worktree-backup.js';
 import { answerProblem, callMeta } from './answers.js';
 import { emptyResult, countCall, type ExecContext, type ExecResult } from './types.js';
 import type { WorkPack } from '../contracts/types.gen.js';
@@ -69,12 +74,38 @@ export async function patch(ctx: ExecContext): Promise<ExecResult> {
     if (why) problems.push({ file: ctx.card.id, field: 'edits', rule: 'patch.path', message: `"${e.path}" ${why}`, hint: `work pack ${pack.id} allows: ${[...pack.files.create, ...pack.files.modify].join(', ')}` });
   }
   if (problems.length) throw new PathError(problems);
-  for (const e of edits) await writeFileAtomic(path.join(ctx.layout.repoRoot, normalizeRepoPath(e.path)), e.content);
+  // The originals first, durably: from here on, whatever happens, the card's end or the next run puts them back.
+  const output = normalizeRepoPath(ctx.card.output);
+  const backup = await saveBackup(ctx.layout, ctx.card.id, [...edits.map((e) => e.path), output], ctx.now());
+  const before = new Map(backup.files.map((o) => [o.path, o]));
+  for (const e of edits) {
+    const rel = normalizeRepoPath(e.path);
+    const abs = path.join(ctx.layout.repoRoot, rel);
+    await writeFileAtomic(abs, e.content);
+    const was = before.get(rel);
+    if (was?.kind === 'file') await chmod(abs, was.mode); // an executable script stays executable
+  }
   const summary = { pack: pack.id, edits: edits.map((e) => ({ path: normalizeRepoPath(e.path), bytes: Buffer.byteLength(e.content) })) };
-  await writeFileAtomic(path.join(ctx.layout.repoRoot, normalizeRepoPath(ctx.card.output)), JSON.stringify(summary, null, 2) + '\n');
+  await writeFileAtomic(path.join(ctx.layout.repoRoot, output), JSON.stringify(summary, null, 2) + '\n');
   const r = emptyResult();
   countCall(r, call);
+  r.patch = unifiedDiff(edits, before);
   r.outputs = [normalizeRepoPath(ctx.card.output), ...edits.map((e) => normalizeRepoPath(e.path))];
   r.stdout = `applied ${edits.length} edit(s) allowed by ${pack.id}\n`;
   return r;
+}
+
+/** The proposed change as one unified diff (what `git apply` takes), file by file in the answer's order. */
+export function unifiedDiff(edits: Edit[], before: Map<string, Original>): string {
+  const parts: string[] = [];
+  for (const e of edits) {
+    const rel = normalizeRepoPath(e.path);
+    const was = before.get(rel);
+    if (was?.kind === 'file' && originalText(was) === e.content) continue; // unchanged: nothing to show
+    const created = !was || was.kind === 'absent';
+    const text = createTwoFilesPatch(created ? '/dev/null' : `a/${rel}`, `b/${rel}`, was ? originalText(was) : '', e.content, '', '');
+    // jsdiff opens each file with a line of '=' (not part of the unified format); git needs the header lines only.
+    parts.push(text.replace(/^=+\n/, ''));
+  }
+  return parts.join('');
 }

@@ -42,6 +42,8 @@ export interface ExecResult {
   calls: { hash: string; cached: boolean }[];
   /** Extra evidence files to keep in the card's folder (name → content). */
   evidence: Record<string, string>;
+  /** The change a PATCH card proposed, as a unified diff: kept whole beside the attempt (attempt-N.patch). */
+  patch?: string | undefined;
 }
 
 export function emptyResult(): ExecResult {

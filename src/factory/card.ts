@@ -19,15 +19,31 @@ import { loadSkill, parseTarget, skillPromptText, SkillError } from '../coreloop
 import { bulletIds } from '../coreloop/skill/bullets.js';
 import { observeAttempt, type PromptSkill } from './observe.js';
 import { killedBy, stopReason } from './cancel.js';
+import { restoreBackup } from '../ssot/worktree-backup.js';
 
 export interface CardOutcome {
   summary: CardResult;
-  /** Set when the card did not pass: the last attempt's triage and the failure text. */
-  failure?: { triage: Triage; excerpts: { attempt: number; reason: string; excerpt: string }[]; batchName?: string | undefined };
+  /** Set when the card did not pass: the last attempt's triage and the failure text (with the change it proposed, for a PATCH). */
+  failure?: { triage: Triage; excerpts: AttemptExcerpt[]; batchName?: string | undefined };
   outputs: { path: string; sha256: string }[];
 }
 
+export interface AttemptExcerpt {
+  attempt: number;
+  reason: string;
+  excerpt: string;
+  /** The change the attempt proposed (a PATCH card), as a unified diff; undone in the working tree. */
+  patch?: string;
+}
+
 const DEFAULT_TIMEOUT_MS = 600_000;
+
+/** What the rework attempt is told of the first: why it failed, and for a PATCH the change that failed. */
+function previousFailureText(first: AttemptExcerpt | undefined): string | undefined {
+  if (!first) return undefined;
+  const change = first.patch ? `\nThe change that failed (it was undone; the files below are as they were before it):\n${first.patch}` : '';
+  return `${first.reason}\n${first.excerpt}${change}`;
+}
 
 function timeoutFor(card: WorkCard): number {
   const ff = parseRule(card.failfast, 'failfast').rule;
@@ -75,6 +91,12 @@ async function hashOutputs(deps: FactoryDeps, paths: string[]): Promise<CardResu
   return out;
 }
 
+/** Puts back the files a card's attempt changed (its backup), and says so. */
+async function undoChange(deps: FactoryDeps, card: string, patchFile: string | undefined): Promise<void> {
+  const restored = await restoreBackup(deps.layout, card);
+  if (restored?.length) deps.log(`  ${card}: its change is undone, ${restored.length} file(s) put back as they were${patchFile ? `; the proposed change is kept in ${patchFile}` : ''}`);
+}
+
 export async function runCard(
   deps: FactoryDeps,
   /** `ledger` writes the card's evidence files and keeps their digests for the checkpoint's seal. */
@@ -103,7 +125,7 @@ export async function runCard(
     writeEvidence(path.join(dir, 'card.json'), JSON.stringify(card, null, 2) + '\n'),
   ]);
   const started = performance.now();
-  const excerpts: { attempt: number; reason: string; excerpt: string }[] = [];
+  const excerpts: AttemptExcerpt[] = [];
   let tokens = { in: 0, out: 0 };
   let cost = 0;
   let acceptResults: RuleResult[] = [];
@@ -120,7 +142,7 @@ export async function runCard(
     result = undefined;
     const observed = observeAttempt(deps.worker, card, promptSkill, deps.now);
     const ctx: ExecContext = {
-      layout: deps.layout, config: deps.config, card, pack, attempt, previousFailure: excerpts.length ? `${excerpts[0]!.reason}\n${excerpts[0]!.excerpt}` : undefined,
+      layout: deps.layout, config: deps.config, card, pack, attempt, previousFailure: previousFailureText(excerpts[0]),
       skill, worker: observed.worker, shell: deps.shell, timeoutMs, depOutputs, log: deps.log, now: deps.now, redact: deps.redact, batch,
     };
     try {
@@ -155,7 +177,12 @@ export async function runCard(
     const texts: Record<string, string> = { 'stdout.txt': figures.stdout, 'stderr.txt': figures.stderr + (error ? `\n${error instanceof G7Error ? error.message : String((error as Error)?.stack ?? error)}\n` : ''), ...(result?.evidence ?? {}) };
     const record = { attempt, pass, exit: figures.exit, duration_ms: Math.round(durationMs), tokens: result?.tokens ?? { in: 0, out: 0 }, cost_usd: result?.cost ?? 0, outputs: result?.outputs ?? [], worker_calls: result?.calls ?? [], audit_records: { written: audit.written, ...(audit.failed ? { not_written: audit.failed } : {}) }, accept: acceptResults, failfast: failfastResults, fired };
     const writeAttempt = (t: Triage | (Triage & { cancelled: true }) | null) => writeEvidence(attemptFile(dir, attempt), attemptRecord({ ...record, triage: t }, texts, redact));
+    // The proposed change, whole (a patch a person can read and `git apply`), beside the attempt's record.
+    const patch = result?.patch ? redact(result.patch) : undefined;
+    if (patch) await writeEvidence(path.join(dir, `attempt-${attempt}.patch`), patch);
     faultPoint('card.evidence');
+    // Not a pass: whatever the attempt changed in the working tree is put back exactly as it was.
+    if (!pass) await undoChange(deps, card.id, patch ? `attempt-${attempt}.patch` : undefined);
     if (pass) {
       await writeAttempt(null);
       triage = undefined;
@@ -172,7 +199,7 @@ export async function runCard(
       break;
     }
     triage = classifyFailure({ error, killed, stdout: figures.stdout, stderr: figures.stderr, accept: acceptResults, failfast: fired ? failfastResults : [] });
-    excerpts.push({ attempt, reason: redact(triage.reason), excerpt: redact(failureExcerpt(figures.stdout, figures.stderr + (error instanceof G7Error ? error.message : ''))) });
+    excerpts.push({ attempt, reason: redact(triage.reason), excerpt: redact(failureExcerpt(figures.stdout, figures.stderr + (error instanceof G7Error ? error.message : ''))), ...(patch ? { patch } : {}) });
     await writeAttempt(triage);
     deps.log(`  ${card.id} attempt ${attempt} failed: ${triage.class}${triage.transient ? ' (transient)' : ''}: ${redact(triage.reason)}`);
     if (triage.transient) break; // waiting, not reworking, is what helps: stop RECOVERABLE at this card

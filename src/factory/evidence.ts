@@ -1,6 +1,7 @@
 // The evidence pack, runs/run_NNNN/: written on PASS and on FAIL, checkable from the files alone.
 //   stdout.txt stderr.txt (the run log, written as the run goes: runlog.ts) exitcode.txt verify_report.json hash_manifest.json
-//   cards/<slot>_<id>/card.json, summary.json, attempt-N.json (one file per attempt: its figures, accept and
+//   cards/<slot>_<id>/card.json, summary.json, attempt-N.patch (a PATCH attempt's proposed change, whole),
+//   attempt-N.json (one file per attempt: its figures, accept and
 //   failfast results, triage, and its output and extra files as sha256 + size + text, the text in full up to
 //   FULL_TEXT_BYTES, else its first and last EXCERPT_BYTES). Packs written before that have attempt-N/ folders
 //   of result.json, accept.json, triage.json, stdout.txt, stderr.txt, …: read as they are.

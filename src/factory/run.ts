@@ -34,6 +34,7 @@ import { faultPoint } from '../host/faults.js';
 import { checkModels } from '../worker/preflight.js';
 import { departLanes, openLaneRun } from './lanes.js';
 import { mergeLanes, unmergedLaneRun } from './lanes-merge.js';
+import { dropBackup, leftBackups, restoreBackup } from '../ssot/worktree-backup.js';
 
 export type RunState = FactoryState['state'];
 
@@ -216,6 +217,22 @@ async function drive(deps: FactoryDeps, opts: RunOptions, run: ActiveRun, state:
   }
 }
 
+/**
+ * A process killed while a card's change was in the working tree left the card's backup: put the files back
+ * before anything runs (the card runs again on the originals). A backup whose card is journaled PASS is only
+ * stale (killed between the journal line and its removal): that change stays.
+ */
+async function undoKilledChanges(deps: FactoryDeps, outcomes: Map<string, { status: string }>): Promise<void> {
+  for (const card of await leftBackups(deps.layout)) {
+    if (outcomes.get(card)?.status === 'PASS') {
+      await dropBackup(deps.layout, card);
+      continue;
+    }
+    const files = await restoreBackup(deps.layout, card);
+    if (files?.length) deps.warn(`${card} was interrupted with its change in the working tree: put back ${files.length} file(s) as they were (${files.slice(0, 3).join(', ')}${files.length > 3 ? ', …' : ''}); the card runs again`);
+  }
+}
+
 function writeEarly(log: RunLog, early: { warning: boolean; line: string }[]): void {
   for (const e of early) (e.warning ? log.warning(e.line) : log.line(e.line));
   early.length = 0;
@@ -241,6 +258,7 @@ async function driveTruck(deps: FactoryDeps, opts: RunOptions, run: ActiveRun, s
     done.set(e.card!, e);
   };
   const evidenceRoot = toRepoPath(deps.layout.repoRoot, runDir(deps.layout, run.id));
+  await undoKilledChanges(deps, outcomes);
   let passed = 0;
   let failed = 0;
   const total = slots.length;
@@ -364,6 +382,7 @@ async function driveTruck(deps: FactoryDeps, opts: RunOptions, run: ActiveRun, s
         ev.card_sha256 = cardSha256(card);
       } else ev.triage = outcome.failure!.triage.class;
       await journalResult(ev);
+      if (s.status === 'PASS' && card.type === 'PATCH') await dropBackup(deps.layout, card.id); // journaled: the change stays
       run.summaries.set(card.id, s);
       faultPoint('card.journaled'); // recorded, but its log line not written yet
       run.progressed = true;

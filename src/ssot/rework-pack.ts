@@ -24,7 +24,9 @@ export interface ReworkPack {
   slot: number;
   card: WorkCard;
   triage: Triage;
-  attempts: { attempt: number; reason: string; excerpt: string }[];
+  /** Each failed attempt: why, an excerpt of its output, and for a PATCH the change it proposed (a unified
+   * diff, undone in the working tree; `git apply` takes it). */
+  attempts: { attempt: number; reason: string; excerpt: string; patch?: string }[];
   evidence: string[];
   look_at: string;
 }
