@@ -22,7 +22,8 @@ import { cardSha256 } from '../plan/serialize.js';
 import { deleteParked, fetchParked, landParked } from '../git/unpushed.js';
 import { readState, writeState, STALLS_TO_FAIL_STOP } from './state.js';
 import { acquireLock, LockBusyError } from './lock.js';
-import { EvidenceLedger, listRuns, nextRunId, runDir, verifyRun } from './evidence.js';
+import { EvidenceLedger, listRuns, nextRunId, runDir } from './evidence.js';
+import { evidenceGate, unpushedGate } from './gates.js';
 import { runCard } from './card.js';
 import { writeReworkPack } from './rework.js';
 import { decideNext } from './next.js';
@@ -44,6 +45,8 @@ export interface RunOptions {
   lanes?: number[] | undefined;
   commit: boolean;
   push: boolean;
+  /** `--no-push` said on purpose: evidence a refused push left does not hold the truck back (a factory without a remote). */
+  unpushedOk?: boolean | undefined;
   /** Depart as a lane run (the prepare job of a lane matrix): number and plan the run, run no card (lanes.ts). */
   prepareLanes?: boolean | undefined;
 }
@@ -147,6 +150,13 @@ export async function runFactory(deps: FactoryDeps, opts: RunOptions): Promise<R
     let state = await readState(deps.layout, deps.display, deps.now());
     const cut = await repairJournal(deps.layout, state.day);
     if (cut) pre.warn(`journal: removed a torn last line (${cut} bytes) left by an interrupted write`);
+    const unpushed = unpushedGate(state, { pushing: opts.push && deps.git !== undefined, unpushedOk: opts.unpushedOk });
+    if (unpushed) return { code: unpushed.code, state: state.state, runId: state.run_id ?? undefined, ...none, message: unpushed.message, unpushed: state.unpushed?.reason };
+    if (state.unpushed && opts.unpushedOk && !opts.push) {
+      pre.warn(`--no-push: the evidence committed since ${state.unpushed.since} is not on the remote (${state.unpushed.reason}); departing without it, and the state forgets it`);
+      state = { ...state, unpushed: null };
+      await writeState(deps.layout, { ...state, updated_at: deps.now() });
+    }
     if (deps.stop.aborted) return { code: 'CANCELLED', state: state.state, ...none, message: `stopped by ${stopReason(deps.stop)} before a truck departed`, signal: stopReason(deps.stop) };
 
     // One lane of a lane run: the prepare job has departed; the lane runs its cards into its part of the run.
@@ -194,15 +204,9 @@ export async function runFactory(deps: FactoryDeps, opts: RunOptions): Promise<R
       if (decision.kind !== 'depart') return { code: 'NOTHING', state: state.state, ...none, message: decision.kind === 'nothing' ? decision.message : `nothing to run (${decision.kind})` };
       const pick = decision.at;
       // Evidence gate: the previous run must have left a complete pack that verifies.
+      const closed = await evidenceGate(deps.layout, deps.display, deps.git);
+      if (closed) return { code: closed.code, state: state.state, runId: closed.runId, ...none, message: closed.message };
       const runs = await listRuns(deps.layout);
-      const prev = runs.at(-1);
-      if (prev) {
-        const v = await verifyRun(deps.layout, prev, deps.display, deps.git);
-        if (!v.ok || !v.complete) {
-          const why = !v.complete ? 'is not complete' : `does not verify (${v.problems.length} problem(s), first: ${v.problems[0]?.file}: ${v.problems[0]?.message})`;
-          return { code: 'REFUSED', state: state.state, runId: prev, ...none, message: `the evidence pack of ${prev} ${why}; the next truck does not depart.\n  check: g7 verify ${prev}` };
-        }
-      }
       // The models the truck's cards need must exist and have a price: a typo fails here, not hours in.
       await checkModels(deps.config, deps.worker, deps.display(deps.layout.factoryFile), (await readPacket(packetFile(deps.layout, pick.day, pick.round, pick.truck))).map((s) => s.card), pre.warn);
       const id = nextRunId(runs);
