@@ -101,7 +101,8 @@ async function replay(c: Ctx, repeats: number) {
   const { pickWorker } = await import('./settings.js');
   const config = await loadConfig(c.layout, display);
   const worker = await pickWorker(config, c.layout, process.env.GEMINI_API_KEY || undefined);
-  return replayCheck({ auditDir: c.layout.auditDir, cacheDir: path.join(c.layout.stateDir, 'cache'), worker, repeats, window: windowFrom('90d', c.now), display });
+  const { cardsFromRuns } = await import('../coreloop/scratch.js');
+  return replayCheck({ auditDir: c.layout.auditDir, cacheDir: path.join(c.layout.stateDir, 'cache'), worker, repeats, window: windowFrom('90d', c.now), display, repoRoot: c.layout.repoRoot, cardOf: cardsFromRuns(c.layout) });
 }
 
 /** Says it on stderr, and on a runner also as a job-log warning and in the step summary. */

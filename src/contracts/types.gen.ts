@@ -273,11 +273,15 @@ export interface FactoryState {
    */
   stalled?: number;
   /**
-   * Set when a push was refused: the evidence is committed here but not on the remote. The next run pushes before it departs.
+   * Set when a push was refused: the evidence is committed here but not on the remote branch. The next run lands it (from the side branch, when it was parked there) and pushes before it departs.
    */
   unpushed?: {
     since: string;
     reason: string;
+    /**
+     * The side branch on the remote that holds the commits (g7/unpushed/<run>); null when even that push failed.
+     */
+    parked?: string | null;
   } | null;
   batches?: {
     name: string;
