@@ -102,8 +102,9 @@ async function replay(c: Ctx, repeats: number) {
   const config = await loadConfig(c.layout, display);
   const worker = await pickWorker(config, c.layout, process.env.GEMINI_API_KEY || undefined);
   const { rebuildRequest } = await import('../executors/rebuild.js');
+  const { cardsFromRuns } = await import('../coreloop/scratch.js');
   const at = { repoRoot: c.layout.repoRoot, libraryRoot: config.libraryRoot, cacheDir: c.layout.cacheDir };
-  return replayCheck({ auditDir: c.layout.auditDir, cacheDir: c.layout.cacheDir, rebuild: (e) => rebuildRequest(e, at), worker, repeats, window: windowFrom('90d', c.now), display });
+  return replayCheck({ auditDir: c.layout.auditDir, cacheDir: c.layout.cacheDir, rebuild: (e) => rebuildRequest(e, at), worker, repeats, window: windowFrom('90d', c.now), display, repoRoot: c.layout.repoRoot, cardOf: cardsFromRuns(c.layout) });
 }
 
 /** Says it on stderr, and on a runner also as a job-log warning and in the step summary. */

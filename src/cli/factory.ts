@@ -45,7 +45,7 @@ export async function runCommand(c: Common, opts: { truck?: string; lanes?: stri
     const asked = opts.push ? '--push' : 'git.push: true in factory.yaml';
     throw new UsageError(`${asked}, but this repository has no git remote "${config.git.remote}"\n  → add it (git remote add ${config.git.remote} URL) or run without ${opts.push ? '--push' : 'git.push'}`);
   }
-  const outcome = await runFactory(deps, { truck: opts.truck as 'A' | 'B' | undefined, lanes, commit: opts.commit && config.git.commit, push });
+  const outcome = await runFactory(deps, { truck: opts.truck as 'A' | 'B' | undefined, lanes, commit: opts.commit && config.git.commit, push, unpushedOk: opts.push === false });
   return reportOutcome(c, 'g7 run', outcome, deps);
 }
 

@@ -2,9 +2,11 @@
 // CODEOWNERS, branch protection and the ruleset. It never overwrites a file, and ends with the settings only
 // a person can make on GitHub.
 import path from 'node:path';
-import { link, mkdir, unlink, writeFile } from 'node:fs/promises';
+import { link, mkdir, readFile, unlink, writeFile } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
 import type { Layout } from '../ssot/layout.js';
+import { loadConfig } from '../ssot/config.js';
+import { nightCron } from '../ssot/night.js';
 import { UsageError } from '../contracts/errors.js';
 import { Git } from '../git/git.js';
 import { POLICY_ACTIVITIES, POLICY_SWEEP_CRON } from '../policy/auto-merge.js';
@@ -18,6 +20,9 @@ library: { root: library }            # the library SCAN reads; may live outside
 models: { LOW: gemini-2.5-flash-lite, MID: gemini-2.5-flash, HIGH: gemini-2.5-pro }
 limits: { rpm: 60, tpm: 1000000, timeout_s: 120 }
 budget: { per_truck_usd: 2.00, per_night_usd: 10.00 }
+# Local time: the scheduled jobs start inside it, and a truck that finishes with work left starts the next
+# one until the end. g7 init writes the UTC cron of .github/workflows/factory.yml from it.
+night: { start: "00:00", end: "07:00", tz: Asia/Seoul }
 prices_per_mtok:
   gemini-2.5-flash-lite: { in: 0.10, out: 0.40 }
   gemini-2.5-flash: { in: 0.30, out: 2.50 }
@@ -81,6 +86,8 @@ export async function initSsot(layout: Layout, io: Io, display: (p: string) => s
   const repo = (await git.isRepo()) ? await githubRepo(git) : undefined;
   const owner = o.owner ?? (repo ? `@${repo.split('/')[0]}` : undefined);
   const appId = o.appId ? Number(o.appId) : 0;
+  // A factory.yaml that is already there decides the night (and is checked before anything is written).
+  const { night } = await loadConfig(layout, display);
 
   const dirs = [layout.plansDir, layout.packsDir, layout.packetsDir, layout.runsDir, layout.stateDir, layout.reworkDir, layout.libraryIndexDir, layout.skillsDir, path.join(layout.ssotDir, 'rules'), path.join(layout.auditDir, 'ai-ask')];
   for (const d of dirs) await mkdir(d, { recursive: true });
@@ -89,7 +96,7 @@ export async function initSsot(layout: Layout, io: Io, display: (p: string) => s
     [layout.factoryFile, FACTORY_YAML],
     [path.join(layout.ssotDir, 'rules', 'tags.yaml'), TAGS_YAML],
     [path.join(layout.ssotDir, '.gitignore'), '# Written and read by g7 alone.\nstate/run.lock\n*.tmp-*\n'],
-    [path.join(gh, 'workflows', 'factory.yml'), factoryWorkflow(action)],
+    [path.join(gh, 'workflows', 'factory.yml'), factoryWorkflow(action, night)],
     [path.join(gh, 'workflows', 'factory-lanes.yml'), factoryLanesWorkflow(action)],
     [path.join(gh, 'workflows', 'ai-policy.yml'), policyWorkflow(action, POLICY_ACTIVITIES, POLICY_SWEEP_CRON)],
     [path.join(gh, 'workflows', 'coreloop.yml'), coreloopWorkflow(action)],
@@ -101,6 +108,11 @@ export async function initSsot(layout: Layout, io: Io, display: (p: string) => s
 
   const where = repo ?? 'OWNER/REPO';
   const rulesetFile = display(path.join(gh, 'rulesets', 'main.json'));
+  io.out('');
+  const workflow = path.join(gh, 'workflows', 'factory.yml');
+  const cron = nightCron(night);
+  io.out(`the night: ${night.start}–${night.end} ${night.tz}, scheduled jobs at cron "${cron}" (UTC)`);
+  if (!(await readFile(workflow, 'utf8')).includes(`cron: "${cron}"`)) io.out(`  ${display(workflow)} was kept and runs at other times: delete it and run g7 init again to schedule this night`);
   io.out('');
   io.out('one-time settings on GitHub (a repository admin):');
   io.out(`  1. Secret GEMINI_API_KEY (Settings → Secrets and variables → Actions). Without it the offline worker runs and model cards stop with "no key".`);

@@ -94,6 +94,7 @@ export function buildProgram(io: Io, setCode: (c: number) => void, worker?: Work
     .option('--lanes <lanes>', 'run only these lanes, comma separated (e.g. 1,2)')
     .option('--no-commit', 'write the evidence but do not commit it')
     .option('--push', 'push after each commit (fetch + rebase on a race)')
+    .option('--no-push', 'do not push, even with git.push: true; departs although a refused push left evidence off the remote (a factory without a remote)')
     .action((opts: { truck?: string; lanes?: string; commit: boolean; push?: boolean }) => inSsot(async (c) => (await import('./factory.js')).runCommand(c, opts))());
   program
     .command('status')

@@ -2,6 +2,8 @@
 // both renderings: this repository's own (`uses: ./action`, checked by a test against .github/) and the
 // ones `g7 init` writes into another repository (the action by reference).
 
+import { DEFAULT_NIGHT, nightCron, type Night } from '../ssot/night.js';
+
 /** Where the action comes from: this repository's folder, or `owner/repo/action@ref` from another one. */
 export type ActionSource = { local: true } | { local: false; repo: string; ref: string };
 
@@ -40,12 +42,14 @@ const IDENTITY = `          git config user.name "g7-factory[bot]"
           git config user.email "g7-factory@users.noreply.github.com"
 `;
 
-export function factoryWorkflow(a: ActionSource): string {
+/** The truck workflow; its schedule is the night window of factory.yaml (`night`), as UTC cron. */
+export function factoryWorkflow(a: ActionSource, night: Night = DEFAULT_NIGHT): string {
   return `name: G7 factory
 on:
   schedule:
-    # One truck per job, a few times a night (UTC), never on the hour (the hour is GitHub's busiest minute).
-    - cron: "23 15,17,19,21 * * *"
+    # The night of ssot/factory.yaml (${night.start}–${night.end} ${night.tz}) in UTC, never on the hour (GitHub's
+    # busiest minute): written by g7 init; run it again after changing the night (delete this file first).
+    - cron: "${nightCron(night)}"
   workflow_dispatch:
     inputs:
       command:

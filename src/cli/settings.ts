@@ -60,7 +60,7 @@ function stopOnSignals(warn: (line: string) => void): AbortSignal {
  */
 export async function pickWorker(config: Config, layout: Layout, apiKey: string | undefined): Promise<Worker> {
   if (!apiKey) return offlineWorker;
-  const [{ GeminiWorker }, { RateLimiter }, { Budget }] = await Promise.all([import('../worker/gemini/worker.js'), import('../worker/gemini/limiter.js'), import('../worker/gemini/budget.js')]);
+  const [{ GeminiWorker }, { RateLimiter }, { Budget }, { TokenCalibration, tokensFile }] = await Promise.all([import('../worker/gemini/worker.js'), import('../worker/gemini/limiter.js'), import('../worker/gemini/budget.js'), import('../worker/tokens.js')]);
   const utcDay = () => nowIso().slice(0, 10).replace(/-/g, '');
   return new GeminiWorker({
     apiKey,
@@ -76,6 +76,8 @@ export async function pickWorker(config: Config, layout: Layout, apiKey: string 
     limiter: new RateLimiter(config.limits.rpm, config.limits.tpm),
     // One lane of a lane run keeps its spend in its own records (the merge adds it to the night's).
     budget: new Budget(layout.lane?.records ?? layout.stateDir, config.budget, utcDay),
+    // A lane learns in its own records, starting from the night's: lanes run at once, each writes only its own.
+    tokens: await TokenCalibration.load(tokensFile(layout.lane?.records ?? layout.stateDir), tokensFile(layout.stateDir)),
   });
 }
 

@@ -3,7 +3,10 @@ import { stat } from 'node:fs/promises';
 import type { Layout } from '../ssot/layout.js';
 import { backlogFile, packetFile, packReportFile } from '../ssot/layout.js';
 import { readState } from '../factory/state.js';
-import { nextStep } from '../factory/next.js';
+import { forecastRun, type RunForecast } from '../factory/next.js';
+import { loadConfig, type Config } from '../ssot/config.js';
+import { G7Error } from '../contracts/errors.js';
+import { Git } from '../git/git.js';
 import { readDay, readRunResults, readTruckProgress } from '../ssot/journal.js';
 import { latestBacklogDay, listRounds, openTrucks, readPacket, viewRound } from '../truck/packets.js';
 import { OPS_120PLUS120 } from '../truck/pack.js';
@@ -58,10 +61,25 @@ export async function statusCommand(c: Common): Promise<number> {
   const latest = await latestBacklogDay(c.layout);
   const standing = latest ? await dayStanding(c.layout, latest) : undefined;
   const lanePlan = state.state === 'RUNNING' && state.run_id ? await (await import('../factory/lanes.js')).readLanePlan(c.layout, state.run_id) : undefined;
-  const next = await nextStep({ layout: c.layout, display: c.display, log: () => {}, warn: () => {}, now: nowIso }, state, lanePlan?.lanes.map((l) => l.lane));
+  // The gates `g7 run` passes, asked the same way: the configuration, the refused push, the evidence.
+  let config: Config | undefined;
+  let configProblem: string | undefined;
+  try {
+    config = await loadConfig(c.layout, c.display);
+  } catch (err) {
+    if (!(err instanceof G7Error)) throw err;
+    configProblem = err.message;
+  }
+  const git = new Git(c.layout.repoRoot);
+  const deps = { layout: c.layout, display: c.display, log: () => {}, warn: () => {}, now: nowIso };
+  const forecast: RunForecast = configProblem
+    ? { says: `the next \`g7 run\` refuses (exit ${EXIT.INVALID_INPUT}): ${configProblem}`, departs: false, exit: EXIT.INVALID_INPUT }
+    : await forecastRun(deps, state, { lanes: lanePlan?.lanes.map((l) => l.lane), intent: { pushing: config!.git.push }, git: (await git.isRepo()) ? git : undefined });
+  const next = forecast.says;
+  const code = configProblem ? EXIT.INVALID_INPUT : EXIT.OK;
   if (c.json) {
-    c.io.out(JSON.stringify({ ...state, progress, day: standing ?? null, next }));
-    return EXIT.OK;
+    c.io.out(JSON.stringify({ ...state, progress, day: standing ?? null, next, next_run: { departs: forecast.departs, exit: forecast.exit ?? null } }));
+    return code;
   }
   c.io.out(`state: ${state.state}${state.run_id ? `  run: ${state.run_id}` : ''}${state.truck ? `  round ${round} truck ${state.truck} of ${state.day}` : ''}`);
   if (progress) c.io.out(`progress: ${progress.done}/${progress.total} cards of this run have a result`);
@@ -82,7 +100,7 @@ export async function statusCommand(c: Common): Promise<number> {
     c.io.out('read:');
     for (const f of state.last_stop.files) c.io.out(`  ${f}`);
   }
-  if (state.unpushed) c.io.out(`remote: the evidence committed since ${state.unpushed.since} is NOT on the remote (${state.unpushed.reason}); the next \`g7 run --push\` pushes it before it departs`);
+  if (state.unpushed) c.io.out(`remote: the evidence committed since ${state.unpushed.since} is NOT on the remote (${state.unpushed.reason})`);
   c.io.out(`next: ${next}`);
-  return EXIT.OK;
+  return code;
 }

@@ -120,6 +120,23 @@ export interface FactoryConfig {
     per_truck_usd?: number;
     per_night_usd?: number;
   };
+  /**
+   * The night the factory works in, in local time: the scheduled jobs start inside it (g7 init derives the UTC cron from it, off the hour) and a truck that finishes with work left dispatches the next job until `end`. Default 00:00-07:00 Asia/Seoul.
+   */
+  night?: {
+    /**
+     * HH:MM, 24-hour local time.
+     */
+    start: string;
+    /**
+     * HH:MM, 24-hour local time; at or before start means the next morning.
+     */
+    end: string;
+    /**
+     * An IANA time zone, e.g. Asia/Seoul or UTC.
+     */
+    tz: string;
+  };
   prices_per_mtok?: {
     [k: string]: {
       in: number;
@@ -256,11 +273,15 @@ export interface FactoryState {
    */
   stalled?: number;
   /**
-   * Set when a push was refused: the evidence is committed here but not on the remote. The next run pushes before it departs.
+   * Set when a push was refused: the evidence is committed here but not on the remote branch. The next run lands it (from the side branch, when it was parked there) and pushes before it departs.
    */
   unpushed?: {
     since: string;
     reason: string;
+    /**
+     * The side branch on the remote that holds the commits (g7/unpushed/<run>); null when even that push failed.
+     */
+    parked?: string | null;
   } | null;
   batches?: {
     name: string;

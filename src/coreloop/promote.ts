@@ -257,6 +257,13 @@ export async function promoteCandidate(deps: PromoteDeps, c: Candidate, candidat
   if (!result.changed) return { status: 'already-applied', target: c.target, branch, diff: '', pr: pr(''), reproduction: none, reason: result.reason };
   const checks = await staticChecks(before, result.doc, edit(c, deps.now));
   if (checks.length > 0) throw new G7Error('SCHEMA', checks, { summary: `${c.id}: the static checks failed; nothing was committed` });
+  // Already proposed (a dispatched job again, maybe from a fresh clone without the store): nothing to check or ask.
+  if (confirm)
+    for (let i = 1, name = branch; ; name = `${branch}-${++i}`) {
+      const tip = await branchTipKey(git, name);
+      if (tip === null) break;
+      if (tip === c.key) return { status: 'already-on-branch', target: c.target, branch: name, diff: await unifiedDiff(bytes, result.bytes, rel), pr: { ...pr(''), head: name }, reproduction: { ...none, note: 'checked when it was proposed' } };
+    }
   const repro = await deps.reproduction.run(c, before, result.doc);
   if (repro.ran && !repro.passed) throw new G7Error('TEST', [{ file: c.target, rule: 'coreloop.reproduction', message: `${repro.note}\n${repro.table}` }], { summary: `${c.id} was refused by the reproduction check; nothing was committed` });
   // Fail closed: a change nobody could check is not proposed, unless a person says so explicitly.

@@ -9,7 +9,6 @@
 // arms' worker and model, the recorded accept outcome.
 import type { AuditRecord } from '../contracts/types.gen.js';
 import { G7Error } from '../contracts/errors.js';
-import { answerProblem } from '../executors/answers.js';
 import { cacheEntryById, type CacheEntry } from '../worker/cached.js';
 import type { Worker, WorkerRequest, WorkerResponse } from '../worker/worker.js';
 import type { Candidate } from './candidates.js';
@@ -17,6 +16,8 @@ import { dayFiles, forEachRecord, noiseOf, type Window } from './records.js';
 import type { ReproductionCheck, ReproductionResult } from './promote.js';
 import { maskSensitive } from './sanitize/detect.js';
 import { skillPromptText, type SkillDoc } from './skill/doc.js';
+import { judgeAnswer } from './scratch.js';
+import type { WorkCard } from '../contracts/types.gen.js';
 
 export interface ReplayDeps {
   auditDir: string;
@@ -31,6 +32,10 @@ export interface ReplayDeps {
   /** Where held-out and pinned cases are looked for. */
   window: Window;
   display: (p: string) => string;
+  /** Where the cards' outputs are: each answer's accept predicates run on a scratch copy of them. */
+  repoRoot: string;
+  /** The card a recorded call belongs to, with its accept rule (scratch.ts cardsFromRuns). */
+  cardOf: (id: string) => Promise<WorkCard | undefined>;
 }
 
 const SHORT_CHUNK = 200;
@@ -57,6 +62,10 @@ export interface Arm {
   /** The first answer, as JSON. */
   answer: string;
   worker: string;
+  /** Why the first failing run failed (the answer check, or the accept predicates on the scratch copy). */
+  failed?: string;
+  /** Accept predicates that one answer cannot be judged by. */
+  unjudged?: string[];
 }
 
 export interface CaseResult extends Case {
@@ -112,10 +121,8 @@ async function pickCases(deps: ReplayDeps, c: Candidate): Promise<Case[]> {
   return [...ownCases.values(), ...held.values(), ...pinned.values()];
 }
 
-const judge = (req: WorkerRequest, r: WorkerResponse) => !answerProblem(req.task, r.json);
-
-/** Asks one arm k times; undefined answer when the worker refused the shape (a failing run). */
-async function ask(worker: Worker, req: WorkerRequest, k: number): Promise<Arm | { cannot: string }> {
+/** Asks one arm k times, each answer judged by the answer check and the card's accept predicates on a scratch copy. */
+async function ask(worker: Worker, req: WorkerRequest, k: number, judge: (r: WorkerResponse) => ReturnType<typeof judgeAnswer>): Promise<Arm | { cannot: string }> {
   const arm: Arm = { passes: 0, runs: k, tokens: 0, answer: '', worker: worker.provider };
   for (let i = 0; i < k; i++) {
     let r: WorkerResponse | undefined;
@@ -127,7 +134,12 @@ async function ask(worker: Worker, req: WorkerRequest, k: number): Promise<Arm |
       if (!(err instanceof G7Error)) throw err;
       if (err.triage !== 'SCHEMA') return { cannot: err.summary ?? err.message };
     }
-    if (r && judge(req, r)) arm.passes++;
+    if (r) {
+      const j = await judge(r);
+      if (j.ok) arm.passes++;
+      else arm.failed ??= j.why;
+      if (j.unjudged.length) arm.unjudged = j.unjudged;
+    } else arm.failed ??= 'the worker refused the answer';
     if (r) {
       arm.tokens += r.tokens.in + r.tokens.out;
       arm.worker = `${r.provider}/${r.model}`;
@@ -154,9 +166,11 @@ export function replayCheck(deps: ReplayDeps): ReproductionCheck {
           results.push({ ...cs, note: `not replayable: ${entry.why}` });
           continue;
         }
-        const a = await ask(deps.worker, { ...entry.request, skill: skillA }, k);
+        const card = await deps.cardOf(entry.request.card);
+        const judge = (r: WorkerResponse) => judgeAnswer(deps.repoRoot, card, entry.request!.task, r.json);
+        const a = await ask(deps.worker, { ...entry.request, skill: skillA }, k, judge);
         if ('cannot' in a) return { ran: false, passed: false, table: '', note: `not run: arm A cannot be asked (${a.cannot})` };
-        const b = await ask(deps.worker, { ...entry.request, skill: skillB }, k);
+        const b = await ask(deps.worker, { ...entry.request, skill: skillB }, k, judge);
         if ('cannot' in b) return { ran: false, passed: false, table: '', note: `not run: arm B cannot be asked (${b.cannot})` };
         results.push({ ...cs, a, b, same: b.answer === a.answer ? b.runs : 0 });
       }
@@ -203,12 +217,15 @@ export function verdict(c: Candidate, results: CaseResult[], k: number): Reprodu
   }
   const workers = (arm: 'a' | 'b') => [...new Set(replayed.map((r) => r[arm]!.worker))].join(', ') || '-';
   const pct = (x: Arm | undefined) => (x ? `${x.passes}/${x.runs}` : '-');
+  const why = (r: CaseResult) => [r.note, r.a?.failed && `A: ${r.a.failed}`, r.b?.failed && `B: ${r.b.failed}`].filter(Boolean).join('; ');
+  const unjudged = [...new Set(replayed.flatMap((r) => [...(r.a?.unjudged ?? []), ...(r.b?.unjudged ?? [])]))];
   const table = [
-    `Reproduction check: ${replayed.length} of ${results.length} recorded case(s) asked, each arm ${k} time(s). Arm A (the current docstring): ${workers('a')}; arm B (with the change): ${workers('b')}.`,
+    `Reproduction check: ${replayed.length} of ${results.length} recorded case(s) asked, each arm ${k} time(s), each answer judged by the answer check and the card's accept predicates on a scratch copy of its outputs. Arm A (the current docstring): ${workers('a')}; arm B (with the change): ${workers('b')}.`,
+    ...(unjudged.length ? [`Not judged on one answer: ${unjudged.join('; ')}.`] : []),
     '',
     '| set | case | kind of work | input | recorded accept | A passes | B passes | A answer | B answer | note |',
     '|---|---|---|---|---|---|---|---|---|---|',
-    ...results.map((r) => `| ${r.set} | \`${r.id}\` | \`${r.category}\` | ${cell(r.question, 50)} | ${r.recordedPass ? 'pass' : 'fail'} | ${pct(r.a)} | ${pct(r.b)} | ${r.a ? `\`${cell(r.a.answer)}\`` : '-'} | ${r.b ? `\`${cell(r.b.answer)}\`` : '-'} | ${r.note ?? ''} |`),
+    ...results.map((r) => `| ${r.set} | \`${r.id}\` | \`${r.category}\` | ${cell(r.question, 50)} | ${r.recordedPass ? 'pass' : 'fail'} | ${pct(r.a)} | ${pct(r.b)} | ${r.a ? `\`${cell(r.a.answer)}\`` : '-'} | ${r.b ? `\`${cell(r.b.answer)}\`` : '-'} | ${cell(why(r), 120)} |`),
   ];
   if (isCaveat) table.push('', `Failing cases that flipped with the Caveat: ${flipped.length} of ${failing.length}.`);
   if (of('pinned').length === 0) table.push('', 'No pinned cases: no other kind of work reads this skill in the window.');

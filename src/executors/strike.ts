@@ -8,6 +8,11 @@ import { readChunkText, readSensors } from './library.js';
 import { answerProblem, callMeta } from './answers.js';
 import { emptyResult, countCall, type ExecContext, type ExecResult } from './types.js';
 
+/** The output line of one strike item's answer (also judged on a scratch copy by the reproduction check). */
+export function strikeLine(key: string, answer: { findings: unknown[] }): string {
+  return JSON.stringify({ key, findings: answer.findings });
+}
+
 export async function strike(ctx: ExecContext): Promise<ExecResult> {
   const m = /^(.*)#L(\d+)-L(\d+)$/.exec(String(ctx.card.input));
   if (!m) throw new SchemaError([{ file: ctx.card.id, field: 'input', rule: 'strike.input', message: `STRIKE input must be PATH#La-Lb; got "${String(ctx.card.input)}"` }]);
@@ -29,7 +34,7 @@ export async function strike(ctx: ExecContext): Promise<ExecResult> {
     const problem = answerProblem(task, call.response.json);
     if (problem) throw new SchemaError([{ file: ctx.card.id, rule: 'worker.response', message: problem }]);
     const f = call.response.json as { findings: unknown[] };
-    findings.push(JSON.stringify({ key: item.key, findings: f.findings }));
+    findings.push(strikeLine(item.key, f));
   }
   await writeStreamAtomic(resolveInRepo(ctx.layout.repoRoot, ctx.card.output), async (write) => {
     for (const l of findings) await write(l + '\n');

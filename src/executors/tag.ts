@@ -14,10 +14,15 @@ import { answerProblem, callMeta } from './answers.js';
 
 const CONCURRENCY = 4;
 
-interface TagAnswer {
+export interface TagAnswer {
   tags: string[];
   strike: boolean;
   why?: string;
+}
+
+/** The output line of one chunk's answer: what the card writes, and what the reproduction check judges on a scratch copy. */
+export function tagLine(c: { path: string; offset: number; length: number; sha256: string }, a: TagAnswer): string {
+  return JSON.stringify({ path: c.path, offset: c.offset, length: c.length, sha256: c.sha256, tags: a.tags, strike: a.strike, why: a.why ?? '' });
 }
 
 function checkAnswer(task: WorkerRequest['task'], v: unknown, card: string): TagAnswer {
@@ -106,8 +111,7 @@ export async function tag(ctx: ExecContext): Promise<ExecResult> {
   const [, fresh] = await Promise.all([
     writeStreamAtomic(resolveInRepo(ctx.layout.repoRoot, ctx.card.output), async (write) => {
       for (const [i, c] of chunks.entries()) {
-        const a = answers[i]!;
-        await write(JSON.stringify({ path: c.path, offset: c.offset, length: c.length, sha256: c.sha256, tags: a.tags, strike: a.strike, why: a.why ?? '' }) + '\n');
+        await write(tagLine(c, answers[i]!) + '\n');
       }
     }),
     appendStrikes(strikeListFile(ctx.layout.libraryIndexDir), candidates),

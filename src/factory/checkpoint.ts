@@ -1,13 +1,15 @@
 // A checkpoint, after every bundle and at every stop: the run's evidence is sealed, the state written, and
 // both committed with G7-* trailers, then pushed. The one place a run's evidence pack is sealed and handed
-// to git. A push the remote refuses is remembered on the run: the truck stops, and no later checkpoint of
-// this process tries again (the next job pushes first, before it departs).
+// to git, and (deliverEvidence) the one push path. A push the remote refuses is parked on the side branch
+// g7/unpushed/<run> and remembered on the run: the truck stops, no later checkpoint of this process tries
+// again, and the next job (any clone) lands the side branch before it departs.
 import path from 'node:path';
 import { readFile } from 'node:fs/promises';
 import type { CardResult, FactoryState, JournalEvent, PacketSlot, VerifyReport } from '../contracts/types.gen.js';
 import { toRepoPath } from '../ssot/paths.js';
 import { OPS_120PLUS120, type TruckName } from '../truck/pack.js';
 import { PushRefused, type Git, type Trailers } from '../git/git.js';
+import { parkHead, parkedBranch } from '../git/unpushed.js';
 import { forgetWritten, keepWrittenIn, noteWrite, writtenFiles } from '../ssot/written.js';
 import type { Layout } from '../ssot/layout.js';
 import { faultPoint } from '../host/faults.js';
@@ -34,6 +36,37 @@ export interface ActiveRun {
   progressed: boolean;
   /** Set when the remote refused a push: why. */
   pushRefused?: string | undefined;
+  /** Where the refused commits were parked on the remote (g7/unpushed/<run>); null when that failed too. */
+  parked?: string | null | undefined;
+}
+
+/** A push the remote refused: why, and the side branch that holds the commits (null: none could be pushed). */
+export interface Undelivered {
+  reason: string;
+  message: string;
+  parked: string | null;
+}
+
+/**
+ * The push path: HEAD to the evidence branch (races rebased, transient failures retried); refused → HEAD
+ * parked on g7/unpushed/<run> of the same remote, where the next job finds it. Undefined when delivered.
+ */
+export async function deliverEvidence(deps: FactoryDeps, run: string): Promise<Undelivered | undefined> {
+  const remote = deps.config.git.remote;
+  try {
+    await deps.git!.pushWithRetry(remote, await pushBranch(deps));
+    return undefined;
+  } catch (err) {
+    if (!(err instanceof PushRefused)) throw err;
+    deps.warn(err.message);
+    const failed = await parkHead(deps.git!, remote, run);
+    if (failed) {
+      deps.warn(`git push to ${remote} ${parkedBranch(run)} failed too: ${failed}`);
+      return { reason: err.reason, message: err.message, parked: null };
+    }
+    deps.warn(`the refused commits are parked on ${remote} ${parkedBranch(run)}: the next g7 run --push (any clone of ${remote}) lands them before it departs`);
+    return { reason: err.reason, message: err.message, parked: parkedBranch(run) };
+  }
 }
 
 export interface CheckpointOptions {
@@ -145,12 +178,21 @@ export async function checkpoint(deps: FactoryDeps, opts: CheckpointOptions, run
     deps.warn(`git: ${(err as Error).message}`);
     return;
   }
-  if (!opts.push || run.pushRefused) return;
-  try {
-    await deps.git.pushWithRetry(deps.config.git.remote, await pushBranch(deps));
-  } catch (err) {
-    if (!(err instanceof PushRefused)) throw err;
-    run.pushRefused = err.reason;
-    deps.warn(err.message);
+  if (!opts.push) return;
+  if (run.pushRefused) {
+    // No second try on the branch; the side branch gets what was committed since it was parked (the stop).
+    if (run.parked) {
+      const failed = await parkHead(deps.git, deps.config.git.remote, run.id);
+      if (failed) {
+        deps.warn(`git push to ${deps.config.git.remote} ${run.parked} failed: ${failed}; the last commits of ${run.id} are only in this clone`);
+        run.parked = null;
+      }
+    }
+    return;
+  }
+  const refused = await deliverEvidence(deps, run.id);
+  if (refused) {
+    run.pushRefused = refused.reason;
+    run.parked = refused.parked;
   }
 }

@@ -24,11 +24,10 @@ import { toRepoPath } from '../ssot/paths.js';
 import { fileExists } from '../plan/backlog.js';
 import { readPacket } from '../truck/packets.js';
 import type { TruckName } from '../truck/pack.js';
-import { PushRefused } from '../git/git.js';
 import { EvidenceLedger, runDir } from './evidence.js';
 import { readState, writeState } from './state.js';
 import { RunLog } from './runlog.js';
-import { commitWritten, pushBranch, type ActiveRun } from './checkpoint.js';
+import { commitWritten, deliverEvidence, type ActiveRun } from './checkpoint.js';
 import type { FactoryDeps } from './deps.js';
 import type { RunOutcome, RunState } from './run.js';
 
@@ -59,19 +58,17 @@ export async function merged(layout: Layout, run: string, display: (p: string) =
   return state.run_id !== run || (state.state !== 'RUNNING' && (await fileExists(path.join(layout.runsDir, run, 'exitcode.txt'))));
 }
 
-/** Commits the SSOT (and outputs) and pushes; returns why the remote refused, if it did. */
+/**
+ * Commits the SSOT (and outputs) and pushes; returns why the remote refused, if it did. Refused commits are
+ * parked on g7/unpushed/<run> (a lane's on g7/unpushed/<run>-lane-<n>: lanes push at once).
+ */
 export async function commitAndPush(deps: FactoryDeps, opts: { commit: boolean; push: boolean }, paths: string[], subject: string, trailers: Record<string, string | number>): Promise<string | undefined> {
   if (!opts.commit || !deps.git) return undefined;
   await commitWritten(deps.git, deps.layout, paths, subject, trailers);
   if (!opts.push) return undefined;
-  try {
-    await deps.git.pushWithRetry(deps.config.git.remote, await pushBranch(deps));
-  } catch (err) {
-    if (!(err instanceof PushRefused)) throw err;
-    deps.warn(err.message);
-    return err.reason;
-  }
-  return undefined;
+  const lane = deps.layout.lane;
+  const refused = await deliverEvidence(deps, lane ? `${lane.run}-lane-${lane.lane}` : String(trailers['G7-Run']));
+  return refused ? `${refused.reason}${refused.parked ? `; parked on ${deps.config.git.remote} ${refused.parked}, which the next job lands` : ''}` : undefined;
 }
 
 /**

@@ -17,6 +17,8 @@ import { TRUCKS, type TruckName } from '../truck/pack.js';
 import type { FactoryDeps } from './deps.js';
 import { alive } from './lock.js';
 import { STALLS_TO_FAIL_STOP } from './state.js';
+import { evidenceGate, unpushedGate, type ClosedGate, type PushIntent } from './gates.js';
+import type { Git } from '../git/git.js';
 
 /** What `nextTruck` needs; a dry run needs no config (it compiles nothing). */
 export type NextDeps = Pick<FactoryDeps, 'layout' | 'display' | 'log' | 'warn' | 'now'> & { config?: FactoryDeps['config'] };
@@ -116,12 +118,51 @@ export async function decideNext(deps: NextDeps, state: FactoryState, opts: { on
   return typeof pick === 'string' ? { kind: 'nothing', message: pick } : { kind: 'depart', at: pick };
 }
 
+/** What the next `g7 run` will do, as `g7 status` says it. */
+export interface RunForecast {
+  says: string;
+  /** A truck departs (or an interrupted one resumes). */
+  departs: boolean;
+  /** The exit code of a run that does not depart (undefined: it departs, or it depends on who holds the lock). */
+  exit: number | undefined;
+}
+
+/** What a status asks beyond the state: how the run would push, and git (for the evidence gate). */
+export interface ForecastOptions {
+  lanes?: number[] | undefined;
+  /** Unset: the refused-push gate is not asked (the caller says it on its own). */
+  intent?: PushIntent | undefined;
+  git?: Git | undefined;
+}
+
 /**
  * The sentence `g7 status` and `g7 morning` print for what the next `g7 run` does (or what a person must do
  * first). `lanes`: the state's run is a lane run with these lanes (its lanes.json), not merged yet.
  */
 export async function nextStep(deps: NextDeps, state: FactoryState, lanes?: number[]): Promise<string> {
+  return (await forecastRun(deps, state, { lanes })).says;
+}
+
+/**
+ * What the next `g7 run` does, asked in the order `g7 run` asks: the refused-push gate, then the state
+ * (decideNext), then, for a truck that departs, the evidence gate (gates.ts).
+ */
+export async function forecastRun(deps: NextDeps, state: FactoryState, opts: ForecastOptions = {}): Promise<RunForecast> {
+  const refuses = (g: ClosedGate): RunForecast => ({ says: `the next \`g7 run\` refuses (exit ${g.exit}): ${g.message}`, departs: false, exit: g.exit });
+  const unpushed = opts.intent ? unpushedGate(state, opts.intent) : undefined;
+  if (unpushed) return refuses(unpushed);
   const next = await decideNext(deps, state, { dryRun: true, lockHeld: false });
+  if (next.kind === 'depart') {
+    const closed = await evidenceGate(deps.layout, deps.display, opts.git);
+    if (closed) return refuses(closed);
+  }
+  const says = sayNext(next, state, opts.lanes);
+  const pushesFirst = state.unpushed && opts.intent?.pushing ? `it pushes the evidence the remote refused (${state.unpushed.reason}) first, and departs only if that lands; then ` : '';
+  const departs = next.kind === 'depart' || next.kind === 'interrupted';
+  return { says: departs && pushesFirst ? `${pushesFirst}${says}` : says, departs, exit: next.kind === 'fail_stop' ? 6 : next.kind === 'nothing' || next.kind === 'waiting' ? 0 : undefined };
+}
+
+function sayNext(next: NextStep, state: FactoryState, lanes: number[] | undefined): string {
   const stop = state.last_stop;
   const stalls = state.stalled ? ` (${state.stalled} resume(s) in a row without progress; at ${STALLS_TO_FAIL_STOP} it stops FAIL_STOP)` : '';
   switch (next.kind) {

@@ -5,7 +5,8 @@
 // so no result is lost or counted twice. After each bundle and at every stop the run's evidence pack is
 // sealed, the state file updated, and everything committed with G7-* trailers (checkpoint.ts).
 //
-// Before a truck departs: what is committed is pushed (a refused push stops everything here: the evidence
+// Before a truck departs: evidence an earlier job parked on a side branch (g7/unpushed/<run>, its push
+// refused) is landed, and what is committed is pushed (a refused push stops everything here: the evidence
 // reaches the remote or the job fails); a FAIL_STOP waits for a person; a RECOVERABLE stop waits for its
 // retry_after without writing anything. A RECOVERABLE truck that makes no progress on three resumes in a
 // row escalates to FAIL_STOP. The stop signal (SIGINT/SIGTERM) is a clean stop at the next card.
@@ -18,15 +19,16 @@ import { appendJournal, repairJournal, readRunResults, readJournalDay, readDay }
 import { readPacket } from '../truck/packets.js';
 import { OPS_120PLUS120, type TruckName } from '../truck/pack.js';
 import { cardSha256 } from '../plan/serialize.js';
-import { PushRefused } from '../git/git.js';
+import { deleteParked, fetchParked, landParked } from '../git/unpushed.js';
 import { readState, writeState, STALLS_TO_FAIL_STOP } from './state.js';
 import { acquireLock, LockBusyError } from './lock.js';
-import { EvidenceLedger, listRuns, nextRunId, runDir, verifyRun } from './evidence.js';
+import { EvidenceLedger, listRuns, nextRunId, runDir } from './evidence.js';
+import { evidenceGate, unpushedGate } from './gates.js';
 import { runCard } from './card.js';
 import { writeReworkPack } from './rework.js';
 import { decideNext } from './next.js';
 import { RunLog } from './runlog.js';
-import { checkpoint, keepWrittenFiles, pushBranch, type ActiveRun } from './checkpoint.js';
+import { checkpoint, deliverEvidence, keepWrittenFiles, pushBranch, type ActiveRun } from './checkpoint.js';
 import { stoppable, stopReason, IN_FLIGHT_GRACE_MS, type StoppableWorker } from './cancel.js';
 import type { Triage } from './triage.js';
 import type { FactoryDeps } from './deps.js';
@@ -43,6 +45,8 @@ export interface RunOptions {
   lanes?: number[] | undefined;
   commit: boolean;
   push: boolean;
+  /** `--no-push` said on purpose: evidence a refused push left does not hold the truck back (a factory without a remote). */
+  unpushedOk?: boolean | undefined;
   /** Depart as a lane run (the prepare job of a lane matrix): number and plan the run, run no card (lanes.ts). */
   prepareLanes?: boolean | undefined;
 }
@@ -64,6 +68,8 @@ export interface RunOutcome {
   retryAfter?: string | undefined;
   /** Why the evidence is not on the remote, when a push was refused. */
   unpushed?: string | undefined;
+  /** The side branch on the remote that holds the refused commits (g7/unpushed/<run>), when they could be parked there. */
+  parked?: string | undefined;
   /** The signal that stopped the run. */
   signal?: string | undefined;
   /** A lane run's prepare job: the lanes that have cards to run. */
@@ -81,19 +87,34 @@ type StopKind = 'done' | 'fail' | 'transient' | 'batch' | 'cancel' | 'unpushed';
 
 const laterBy = (now: string, ms: number) => new Date(Date.parse(now) + ms).toISOString();
 
-/** Pushes what is committed, before anything departs. Returns why the remote refused it, if it did. */
-async function pushCommitted(deps: FactoryDeps, state: FactoryState): Promise<string | undefined> {
+/**
+ * Before anything departs: lands what earlier jobs parked on side branches, then pushes what is committed
+ * (parking it again when the remote still refuses). Returns why the evidence is not on the branch, if it is not.
+ */
+async function deliverBeforeDeparture(deps: FactoryDeps): Promise<string | undefined> {
+  const git = deps.git!;
+  const remote = deps.config.git.remote;
+  let landed;
   try {
-    await deps.git!.pushWithRetry(deps.config.git.remote, await pushBranch(deps));
+    landed = await landParked(git, await fetchParked(git, remote));
   } catch (err) {
-    if (!(err instanceof PushRefused)) throw err;
-    await writeState(deps.layout, { ...state, unpushed: { since: state.unpushed?.since ?? deps.now(), reason: err.reason }, updated_at: deps.now() });
-    return err.message;
+    return (err as Error).message; // the remote cannot be read: departing would run parked cards again
   }
+  const branch = await pushBranch(deps);
+  if (landed.merged.length) deps.log(`landed the evidence parked on ${remote} ${landed.merged.map((p) => p.branch).join(', ')} (its push to ${branch} had been refused)`);
+  if (landed.problem) return `${landed.problem}; merge it into ${branch} by hand (git fetch ${remote} ${landed.problem.split(' ')[0]} && git merge FETCH_HEAD), then run again`;
+  // Read after landing: the parked commits carry the state of the run they hold.
+  const state = await readState(deps.layout, deps.display, deps.now());
+  const refused = await deliverEvidence(deps, state.run_id ?? 'departure');
+  if (refused) {
+    await writeState(deps.layout, { ...state, unpushed: { since: state.unpushed?.since ?? deps.now(), reason: refused.reason, parked: refused.parked }, updated_at: deps.now() });
+    return `${refused.message}${refused.parked ? `\n  the commits are parked on ${remote} ${refused.parked}` : ''}`;
+  }
+  const left = await deleteParked(git, remote, landed.landed);
+  for (const p of left) deps.warn(`could not delete the landed side branch ${p} (its commits are on ${branch}; the next job tries again)`);
   if (state.unpushed) {
     deps.log(`pushed the evidence committed since ${state.unpushed.since}, which the remote had refused (${state.unpushed.reason})`);
-    state.unpushed = null;
-    await writeState(deps.layout, { ...state, updated_at: deps.now() });
+    await writeState(deps.layout, { ...state, unpushed: null, updated_at: deps.now() });
   }
   return undefined;
 }
@@ -118,14 +139,23 @@ export async function runFactory(deps: FactoryDeps, opts: RunOptions): Promise<R
     // Kept also under --no-commit: what this run writes is committed by the next run that commits.
     if (deps.git) await keepWrittenFiles(deps.git);
     if (lock.tookOverFrom) pre.warn(`took over the lock of pid ${lock.tookOverFrom.pid}, which is gone`);
+    // The evidence reaches the remote or nothing departs: what earlier runs committed (or parked) goes first.
+    if (opts.push && deps.git) {
+      const refused = await deliverBeforeDeparture(pre);
+      if (refused) {
+        const st = await readState(deps.layout, deps.display, deps.now());
+        return { code: 'UNPUSHED', state: st.state, runId: st.run_id ?? undefined, ...none, message: `${refused}\n  the evidence is not on the remote branch, so no truck departs; let the factory push (README: "Branch protection and the ruleset"), then run again`, unpushed: refused, ...(st.unpushed?.parked ? { parked: st.unpushed.parked } : {}) };
+      }
+    }
     let state = await readState(deps.layout, deps.display, deps.now());
     const cut = await repairJournal(deps.layout, state.day);
     if (cut) pre.warn(`journal: removed a torn last line (${cut} bytes) left by an interrupted write`);
-
-    // The evidence reaches the remote or nothing departs: what earlier runs committed goes first.
-    if (opts.push && deps.git) {
-      const refused = await pushCommitted(pre, state);
-      if (refused) return { code: 'UNPUSHED', state: state.state, runId: state.run_id ?? undefined, ...none, message: `${refused}\n  the evidence committed here is not on the remote, so no truck departs; let the factory push (README: "Branch protection and the ruleset"), then run again`, unpushed: refused };
+    const unpushed = unpushedGate(state, { pushing: opts.push && deps.git !== undefined, unpushedOk: opts.unpushedOk });
+    if (unpushed) return { code: unpushed.code, state: state.state, runId: state.run_id ?? undefined, ...none, message: unpushed.message, unpushed: state.unpushed?.reason };
+    if (state.unpushed && opts.unpushedOk && !opts.push) {
+      pre.warn(`--no-push: the evidence committed since ${state.unpushed.since} is not on the remote (${state.unpushed.reason}); departing without it, and the state forgets it`);
+      state = { ...state, unpushed: null };
+      await writeState(deps.layout, { ...state, updated_at: deps.now() });
     }
     if (deps.stop.aborted) return { code: 'CANCELLED', state: state.state, ...none, message: `stopped by ${stopReason(deps.stop)} before a truck departed`, signal: stopReason(deps.stop) };
 
@@ -174,15 +204,9 @@ export async function runFactory(deps: FactoryDeps, opts: RunOptions): Promise<R
       if (decision.kind !== 'depart') return { code: 'NOTHING', state: state.state, ...none, message: decision.kind === 'nothing' ? decision.message : `nothing to run (${decision.kind})` };
       const pick = decision.at;
       // Evidence gate: the previous run must have left a complete pack that verifies.
+      const closed = await evidenceGate(deps.layout, deps.display, deps.git);
+      if (closed) return { code: closed.code, state: state.state, runId: closed.runId, ...none, message: closed.message };
       const runs = await listRuns(deps.layout);
-      const prev = runs.at(-1);
-      if (prev) {
-        const v = await verifyRun(deps.layout, prev, deps.display, deps.git);
-        if (!v.ok || !v.complete) {
-          const why = !v.complete ? 'is not complete' : `does not verify (${v.problems.length} problem(s), first: ${v.problems[0]?.file}: ${v.problems[0]?.message})`;
-          return { code: 'REFUSED', state: state.state, runId: prev, ...none, message: `the evidence pack of ${prev} ${why}; the next truck does not depart.\n  check: g7 verify ${prev}` };
-        }
-      }
       // The models the truck's cards need must exist and have a price: a typo fails here, not hours in.
       await checkModels(deps.config, deps.worker, deps.display(deps.layout.factoryFile), (await readPacket(packetFile(deps.layout, pick.day, pick.round, pick.truck))).map((s) => s.card), pre.warn);
       const id = nextRunId(runs);
@@ -307,12 +331,16 @@ async function driveTruck(deps: FactoryDeps, opts: RunOptions, run: ActiveRun, s
     await checkpoint(deps, opts, run, slots, state, undefined, signal ? signalExit(signal) : EXIT_FOR[next]);
     if (run.pushRefused) {
       // After the commit, so it stays here: the state says the evidence is not on the remote.
-      state.unpushed = { since: state.unpushed?.since ?? deps.now(), reason: run.pushRefused };
+      state.unpushed = { since: state.unpushed?.since ?? deps.now(), reason: run.pushRefused, parked: run.parked ?? null };
       await writeState(deps.layout, state);
     }
     const code = signal ? 'CANCELLED' : run.pushRefused ? 'UNPUSHED' : next === 'READY' ? 'OK' : next === 'FAIL_STOP' ? 'FAIL_STOP' : 'RECOVERABLE';
-    const message = run.pushRefused ? `${reason}\n  the evidence is committed here but NOT on the remote: ${run.pushRefused}\n  the next g7 run --push pushes it before it departs` : reason;
-    return { code, state: next, runId: run.id, passed, failed, evidence: evidenceRoot, message, ...(retryAfter ? { retryAfter } : {}), ...(run.pushRefused ? { unpushed: run.pushRefused } : {}), ...(signal ? { signal } : {}) };
+    const remote = deps.config.git.remote;
+    const where = run.parked
+      ? `it is parked on ${remote} ${run.parked}: the next g7 run --push, from any clone of ${remote}, lands it before it departs`
+      : `it is committed only in this clone (parking it on ${remote} failed too): the next g7 run --push from this clone pushes it before it departs`;
+    const message = run.pushRefused ? `${reason}\n  the evidence is NOT on the remote branch: ${run.pushRefused}\n  ${where}` : reason;
+    return { code, state: next, runId: run.id, passed, failed, evidence: evidenceRoot, message, ...(retryAfter ? { retryAfter } : {}), ...(run.pushRefused ? { unpushed: run.pushRefused } : {}), ...(run.parked ? { parked: run.parked } : {}), ...(signal ? { signal } : {}) };
   };
 
   const cancel = async (card: WorkCard, slot: number): Promise<RunOutcome> => {

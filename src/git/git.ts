@@ -1,8 +1,9 @@
 // git, through its command line: the audit trail. Commits carry G7-* trailers so that `g7 log` can rebuild
 // the history of runs from `git log` alone. A push that lost a race (another push got there first) is
-// fetched, rebased and tried again; a push refused for any other reason (branch protection, a hook,
-// permissions, no network) is not retried: it is reported as a PushRefused, so the evidence that is
-// committed here but not on the remote is never passed off as delivered.
+// fetched, rebased and tried again; one that failed for a reason that clears by itself (the forge answered
+// 5xx or 429, the network dropped) is tried again after a backoff, a few times; a push refused for any other
+// reason (branch protection, a hook, permissions, an expired token) is not retried: it is reported as a
+// PushRefused, so the evidence that is committed here but not on the remote is never passed off as delivered.
 import { execFile, spawn } from 'node:child_process';
 import { access, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
@@ -28,6 +29,18 @@ export class PushRefused extends Error {
     this.name = 'PushRefused';
   }
 }
+
+/**
+ * A push failure that clears by itself: the forge's HTTP 5xx or 429 (git prints "The requested URL returned
+ * error: 503" or "RPC failed; HTTP 502"), a dropped or refused connection, a name that did not resolve. A 401
+ * or 403 (an expired token, missing permission) and a rejected ref are not transient.
+ */
+export function transientPushFailure(stderr: string): boolean {
+  return /returned error: (5\d\d|429)\b|RPC failed; HTTP (5\d\d|429)\b|Could not resolve host|Failed to connect|Connection (refused|reset|timed out)|Operation timed out|early EOF|unexpected disconnect while reading sideband packet|Empty reply from server|SSL_read|gnutls_handshake\(\) failed/i.test(stderr);
+}
+
+/** The waits between tries of a push that failed for a transient reason: a few seconds, then give up. */
+export const TRANSIENT_PUSH_WAITS_MS = [1000, 4000, 15000];
 
 /** Why a push failed, from git's own words: the remote's reason for a ref and what its hooks printed. */
 function pushFailure(stderr: string): string {
@@ -214,9 +227,12 @@ export class Git {
    */
   async pushWithRetry(remote: string, branch: string, tries = 10): Promise<{ attempts: number }> {
     if (!branch || branch === 'HEAD') throw new PushRefused(remote, branch || '(none)', 'HEAD is detached and no branch is configured; set git.branch in factory.yaml to the branch the evidence goes to');
+    let transient = 0;
     for (let attempt = 1; ; attempt++) {
-      const r = await this.run(['push', remote, `HEAD:refs/heads/${branch}`], { allowFail: true });
+      const r = await this.pushTransientRetried(remote, `HEAD:refs/heads/${branch}`);
       if (r.code === 0) return { attempts: attempt };
+      transient += r.retried;
+      if (r.transient) throw new PushRefused(remote, branch, `${pushFailure(r.stderr)} (still failing after ${transient + 1} tries over ${r.waitedS} s: the forge or the network is down)`);
       // A race: the branch moved (non-fast-forward), or moved while the remote was updating it (lock lost).
       const race = /\[rejected\][^\n]*\((fetch first|non-fast-forward)\)|\[remote rejected\][^\n]*\((failed to update ref|failed to lock|incorrect old value provided)\)/.test(r.stderr);
       if (!race) throw new PushRefused(remote, branch, pushFailure(r.stderr));
@@ -231,6 +247,28 @@ export class Git {
       // Full jitter, doubling: the lanes of a job matrix push at once, and pushers that wait alike collide alike.
       await new Promise((res) => setTimeout(res, Math.random() * Math.min(4000, 100 * 2 ** attempt)));
     }
+  }
+
+  /**
+   * `git push remote refspec`, tried again after each wait of TRANSIENT_PUSH_WAITS_MS while it fails for a
+   * transient reason. `transient` says the last failure was one (every try failed that way).
+   */
+  async pushTransientRetried(remote: string, refspec: string, options: string[] = []): Promise<GitResult & { transient: boolean; retried: number; waitedS: number }> {
+    let waited = 0;
+    for (let i = 0; ; i++) {
+      const r = await this.run(['push', ...options, remote, refspec], { allowFail: true });
+      const transient = r.code !== 0 && transientPushFailure(r.stderr);
+      if (!transient || i >= TRANSIENT_PUSH_WAITS_MS.length) return { ...r, transient, retried: i, waitedS: Math.round(waited / 1000) };
+      // Full jitter: runners that failed together do not come back together.
+      const wait = TRANSIENT_PUSH_WAITS_MS[i]! / 2 + (Math.random() * TRANSIENT_PUSH_WAITS_MS[i]!) / 2;
+      waited += wait;
+      await new Promise((res) => setTimeout(res, wait));
+    }
+  }
+
+  /** Why a git command that talked to a remote failed, from git's own words (the remote's reason first). */
+  static failure(r: GitResult): string {
+    return pushFailure(r.stderr);
   }
 
   /**

@@ -1,18 +1,21 @@
 // factory.yaml: read once, validated against its schema with line numbers, defaults filled in.
 import { access } from 'node:fs/promises';
 import type { FactoryConfig } from '../contracts/types.gen.js';
-import { SchemaError } from '../contracts/errors.js';
+import { SchemaError, type Problem } from '../contracts/errors.js';
 import { explain } from '../contracts/validate.js';
 import { readText } from './text.js';
 import { parseYaml } from './yaml.js';
 import type { Layout } from './layout.js';
 import { toRepoPath } from './paths.js';
+import { DEFAULT_NIGHT, isTimeZone, nightCron, type Night } from './night.js';
 
 export interface Config {
   libraryRoot: string;
   models: { LOW: string; MID: string; HIGH: string };
   limits: { rpm: number; tpm: number; timeout_s: number; max_input_tokens: number; max_retry_delay_s: number };
   budget: { per_truck_usd: number; per_night_usd: number };
+  /** The night window in local time (src/ssot/night.ts). */
+  night: Night;
   prices: NonNullable<FactoryConfig['prices_per_mtok']>;
   skills: Record<string, string>;
   taxonomy?: string | undefined;
@@ -33,6 +36,7 @@ export function defaultConfig(): Config {
     models: { LOW: 'gemini-2.5-flash-lite', MID: 'gemini-2.5-flash', HIGH: 'gemini-2.5-pro' },
     limits: { rpm: 60, tpm: 1_000_000, timeout_s: 120, max_input_tokens: 32_000, max_retry_delay_s: 90 },
     budget: { per_truck_usd: 2, per_night_usd: 10 },
+    night: { ...DEFAULT_NIGHT },
     prices: {},
     skills: {},
     scan: { chunk_bytes: 64 * 1024 },
@@ -53,13 +57,15 @@ export async function loadConfig(layout: Layout, display: (p: string) => string 
   const doc = parseYaml(await readText(layout.factoryFile, file), file);
   const raw = doc.value ?? {};
   const problems = explain('factory', raw, { file, doc });
-  if (problems.length > 0) throw new SchemaError(problems);
   const c = raw as FactoryConfig;
+  if (problems.length === 0 && c.night) problems.push(...nightProblems(c.night, file, doc.locate('/night')));
+  if (problems.length > 0) throw new SchemaError(problems);
   return {
     libraryRoot: c.library?.root ?? base.libraryRoot,
     models: { ...base.models, ...c.models },
     limits: { ...base.limits, ...c.limits },
     budget: { ...base.budget, ...c.budget },
+    night: c.night ?? base.night,
     prices: c.prices_per_mtok ?? {},
     skills: (c.skills as Record<string, string> | undefined) ?? {},
     taxonomy: c.taxonomy,
@@ -71,4 +77,16 @@ export async function loadConfig(layout: Layout, display: (p: string) => string 
     source: toRepoPath(layout.repoRoot, layout.factoryFile),
     modelsAt: Object.fromEntries((['LOW', 'MID', 'HIGH'] as const).flatMap((h) => (c.models?.[h] ? [[h, doc.locate(`/models/${h}`)!]] : []))),
   };
+}
+
+/** What the schema cannot say about a night: a zone Node knows, and an hour in it for a scheduled job. */
+function nightProblems(night: Night, file: string, at: { line: number; col: number } | undefined): Problem[] {
+  const where = { file, line: at?.line, col: at?.col };
+  if (!isTimeZone(night.tz)) return [{ ...where, field: 'night.tz', rule: 'config.night-tz', message: `"${night.tz}" is not a time zone`, hint: 'use an IANA zone name such as Asia/Seoul, Europe/Berlin or UTC' }];
+  try {
+    nightCron(night);
+  } catch (err) {
+    return [{ ...where, field: 'night', rule: 'config.night-short', message: (err as Error).message, hint: 'widen night.start–night.end' }];
+  }
+  return [];
 }

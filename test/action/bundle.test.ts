@@ -52,9 +52,10 @@ describe('the action bundle', () => {
     // Every other chunk together (loaded or not): 1.98 MB before the lane matrix, which added its commands and
     // the lane plan's two generated validators (24 KB of source text), then 2.10 MB with the forge's retry
     // and throttle plugins and the checkpoint's by-name staging, and the journal's day files, the rolling
-    // files and the strike list's own module (issue 16); a guard against regrowing the unminified 3.6 MB,
-    // not a budget to fill.
-    expect(bytes(Object.keys(outputs).filter((o) => !parser(o)))).toBeLessThan(2_150_000);
+    // files and the strike list's own module (issue 16); 2.16 MB with jsdiff for a failed PATCH's diff, the
+    // side-branch delivery of refused evidence, the run/status gates, the token calibration and the night
+    // window; a guard against regrowing the unminified 3.6 MB, not a budget to fill.
+    expect(bytes(Object.keys(outputs).filter((o) => !parser(o)))).toBeLessThan(2_250_000);
     expect(bytes(parsers)).toBeLessThan(6_800_000);
   });
 });

@@ -163,12 +163,16 @@ describe('coreloop end to end on the fakes', () => {
     f.git('commit', '-q', '-m', 'counterexamples');
     await gitAsync(f.root, 'push', '-q', 'origin', 'main');
     // Its accept rule cannot hold, so no docstring fixes it: asked live, both arms' answers pass the answer
-    // check, none of its cases fails with the current docstring, and the Caveat is refused (nothing committed).
+    // check but the card's own accept rule, run on a scratch copy of its output, fails in both arms; nothing
+    // flips and the Caveat is refused (nothing committed). The working tree's output is left as it was.
+    const output = path.join(f.root, 'ssot/library_index/tags/3.jsonl');
+    const outputBefore = await readFile(output);
     const applied = await g7Process(f.root, ['coreloop', 'refine', '--candidate', file, '--id', cx.id, '--confirm'], env);
     expect(applied.code, applied.out + applied.err).toBe(6);
     gh.verify();
-    expect(applied.err).toMatch(/none of its own cases fails with the current docstring: there is nothing for the Caveat to flip/);
-    expect(applied.err).toMatch(/^\| own \| `[0-9a-f]{16}` \| `TAG:lane3#[0-9a-f]{8}` \| .* \| fail \| 3\/3 \| 3\/3 \|/m);
+    expect(applied.err).toMatch(/only 0 of \d+ failing case\(s\) flip with the Caveat/);
+    expect(applied.err).toMatch(/^\| own \| `[0-9a-f]{16}` \| `TAG:lane3#[0-9a-f]{8}` \| .* \| fail \| 0\/3 \| 0\/3 \| .* \| A: lines>=999:ssot\/library_index\/tags\/3\.jsonl: \d+ lines; B: lines>=999/m);
+    expect((await readFile(output)).equals(outputBefore)).toBe(true);
     expect(f.git('branch', '--list', 'skill/*').trim()).toBe('');
   });
 

@@ -15,8 +15,12 @@ export interface HttpRemote {
   close(): Promise<void>;
 }
 
-/** `holdPushes: n` holds the first n pushes until all n have arrived, so that they surely overlap. */
-export async function httpRemote(seedFrom: string, opts: { holdPushes?: number } = {}): Promise<HttpRemote> {
+/**
+ * `holdPushes: n` holds the first n pushes until all n have arrived, so that they surely overlap.
+ * `unavailable: n` answers the first n pushes 503 Service Unavailable, as a forge does when it is overloaded
+ * (before the push starts: git's first request of a push, GET info/refs?service=git-receive-pack).
+ */
+export async function httpRemote(seedFrom: string, opts: { holdPushes?: number; unavailable?: number } = {}): Promise<HttpRemote> {
   const root = await mkdtemp(path.join(tmpdir(), 'g7-remote-'));
   const bare = path.join(root, 'repo.git');
   execFileSync('git', ['clone', '-q', '--bare', seedFrom, bare], { env: childEnv() });
@@ -24,8 +28,14 @@ export async function httpRemote(seedFrom: string, opts: { holdPushes?: number }
   const backend = path.join(execFileSync('git', ['--exec-path'], { encoding: 'utf8', env: childEnv() }).trim(), 'git-http-backend');
   let pushes = 0;
   const held: (() => void)[] = [];
+  let refused503 = 0;
   const server: Server = createServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://127.0.0.1');
+    if (req.method === 'GET' && url.pathname.endsWith('/info/refs') && url.searchParams.get('service') === 'git-receive-pack' && refused503 < (opts.unavailable ?? 0)) {
+      refused503++;
+      res.writeHead(503, { 'Content-Type': 'text/plain', 'Retry-After': '1' });
+      return void res.end('Service Unavailable\n');
+    }
     if (req.method === 'POST' && url.pathname.endsWith('/git-receive-pack')) {
       pushes++;
       if (pushes <= (opts.holdPushes ?? 0)) {

@@ -32,8 +32,9 @@ describe('a push the remote refuses', () => {
       const r = await g7Process(work, ['run', '--push']);
       expect(r.code, r.err).toBe(8);
       expect(r.err).toMatch(/git push to origin main was refused: pre-receive hook declined; GH006: Protected branch update failed/);
-      expect(r.err).toMatch(/UNPUSHED: stopped after bundle 1: the remote refused the push\n {2}the evidence is committed here but NOT on the remote/);
-      expect(await guard.attempts()).toBe(1); // refused, not retried as a race
+      expect(r.err).toMatch(/UNPUSHED: stopped after bundle 1: the remote refused the push\n {2}the evidence is NOT on the remote branch: pre-receive hook declined[^\n]*\n {2}it is committed only in this clone \(parking it on origin failed too\): the next g7 run --push from this clone pushes it before it departs/);
+      expect(r.err).toMatch(/git push to origin g7\/unpushed\/run_0001 failed too: pre-receive hook declined/);
+      expect(await guard.attempts()).toBe(2); // refused, not retried as a race; then the side branch, refused too
       // The evidence is committed here, sealed and verifying; the remote has none of it.
       expect(git(work, 'log', '--format=%s')).toMatch(/g7: run_0001 round 1 truck A stop: RECOVERABLE, 20 passed/);
       expect(remoteSubjects(remote)).not.toMatch(/g7:/);

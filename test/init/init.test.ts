@@ -9,6 +9,7 @@ import { REPO, tempRepo } from '../helpers.js';
 import { git, initGit } from '../factory/fixture.js';
 import { lint } from '../action/actionlint.js';
 import { branchProtection, coreloopWorkflow, factoryLanesWorkflow, factoryWorkflow, policyWorkflow, ruleset } from '../../src/cli/scaffold.js';
+import { defaultConfig } from '../../src/ssot/config.js';
 import { POLICY_ACTIVITIES, POLICY_SWEEP_CRON } from '../../src/policy/auto-merge.js';
 
 const SCAFFOLDED = ['ssot/factory.yaml', 'ssot/rules/tags.yaml', 'ssot/.gitignore', '.github/workflows/factory.yml', '.github/workflows/factory-lanes.yml', '.github/workflows/ai-policy.yml', '.github/workflows/coreloop.yml', '.github/CODEOWNERS', '.github/rulesets/main.json', '.github/branch-protection.json'];
@@ -31,6 +32,9 @@ describe('g7 init', () => {
     expect(await readFile(path.join(repo.root, '.github/CODEOWNERS'), 'utf8')).toMatch(/^\* +@acme$/m);
     const rules = JSON.parse(await readFile(path.join(repo.root, '.github/rulesets/main.json'), 'utf8'));
     expect(rules.bypass_actors).toEqual([{ actor_id: 987654, actor_type: 'Integration', bypass_mode: 'always' }]);
+    // The default night, 00:00–07:00 Seoul, written into factory.yaml and scheduled in UTC.
+    expect(parse(await readFile(path.join(repo.root, 'ssot/factory.yaml'), 'utf8')).night).toEqual({ start: '00:00', end: '07:00', tz: 'Asia/Seoul' });
+    expect(factory.on.schedule).toEqual([{ cron: '23 15,17,19,21 * * *' }]);
     expect(r.out).toMatch(/Secret GEMINI_API_KEY/);
     expect(r.out).toMatch(/variable G7_APP_ID = its App ID, secret G7_APP_PRIVATE_KEY/);
     expect(r.out).toMatch(/gh api -X POST repos\/acme\/reports\/rulesets --input .*\.github\/rulesets\/main\.json/);
@@ -52,6 +56,25 @@ describe('g7 init', () => {
     expect(first.out).toMatch(/replace @OWNER/);
   });
 
+  it('schedules the night of an existing factory.yaml in UTC, off the hour, and refuses a zone it does not know before writing anything', async () => {
+    const repo = await tempRepo();
+    await mkdir(path.join(repo.root, 'ssot'), { recursive: true });
+    await writeFile(path.join(repo.root, 'ssot/factory.yaml'), 'night: { start: "22:00", end: "07:00", tz: Asia/Seoul }\n');
+    const r = await repo.g7('init');
+    expect(r.code, r.err).toBe(0);
+    expect(r.out).toMatch(/the night: 22:00–07:00 Asia\/Seoul, scheduled jobs at cron "23 13,15,17,19,21 \* \* \*" \(UTC\)/);
+    const factory = parse(await readFile(path.join(repo.root, '.github/workflows/factory.yml'), 'utf8'));
+    expect(factory.on.schedule).toEqual([{ cron: '23 13,15,17,19,21 * * *' }]);
+
+    const bad = await tempRepo();
+    await mkdir(path.join(bad.root, 'ssot'), { recursive: true });
+    await writeFile(path.join(bad.root, 'ssot/factory.yaml'), 'budget: { per_truck_usd: 1 }\nnight: { start: "22:00", end: "07:00", tz: Asia/Busan }\n');
+    const refused = await bad.g7('init');
+    expect(refused.code).not.toBe(0);
+    expect(refused.err).toMatch(/ssot\/factory\.yaml:2:\d+: night\.tz: "Asia\/Busan" is not a time zone \[config\.night-tz\]/);
+    await expect(readFile(path.join(bad.root, '.github/workflows/factory.yml'), 'utf8')).rejects.toThrow(/ENOENT/);
+  });
+
   it('refuses options it cannot use, with exit 2 and what to give instead', async () => {
     const repo = await tempRepo();
     for (const [args, msg] of [[['--action', 'acme/g7@v1'], /--action: an action reference looks like owner\/repo\/action@ref/], [['--app-id', 'my-app'], /--app-id is the App's numeric ID/]] as const) {
@@ -67,7 +90,8 @@ describe("this repository's own GitHub files", () => {
     const local = { local: true } as const;
     const checks = ['test', 'block-coreloop-auto-merge'];
     const expected: [string, string][] = [
-      ['.github/workflows/factory.yml', factoryWorkflow(local)],
+      // The shipped schedule is what g7 init writes for the default night (ssot/factory.yaml has none of its own).
+      ['.github/workflows/factory.yml', factoryWorkflow(local, defaultConfig().night)],
       ['.github/workflows/factory-lanes.yml', factoryLanesWorkflow(local)],
       ['.github/workflows/ai-policy.yml', policyWorkflow(local, POLICY_ACTIVITIES, POLICY_SWEEP_CRON)],
       ['.github/workflows/coreloop.yml', coreloopWorkflow(local)],

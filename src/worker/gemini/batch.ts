@@ -151,6 +151,10 @@ export function geminiBatch(w: GeminiWorker) {
       const paired = pairAnswers(items, submitted.map((s) => s.key));
       if ('unpaired' in paired) return { state, end, results, spent, unpaired: paired.unpaired };
       const reqOf = new Map(submitted.map((s) => [s.key, s.req]));
+      await w.learn(paired.pairs.flatMap(({ key, item }) => {
+        const req = reqOf.get(key);
+        return req && item.response ? [{ built: w.request(req), res: item.response }] : [];
+      }));
       for (const { key, item } of paired.pairs) {
         const req = reqOf.get(key);
         if (!req) continue; // not one of ours, or a request this run cannot rebuild: paid for (above), not used

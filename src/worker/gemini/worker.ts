@@ -11,7 +11,8 @@ import { WorkerError, type CostHint, type Worker, type WorkerRequest, type Worke
 import { classifyApiError, backoffMs, windowBackoffMs, nextPacificMidnight, type ClassifiedError } from './errors.js';
 import { RateLimiter, realClock, type Clock } from './limiter.js';
 import { Budget, costUsd, type Billed, type Price } from './budget.js';
-import { buildPacket, estimateTokens, PROMPT_VERSION } from './prompt.js';
+import { buildPacket, PROMPT_VERSION } from './prompt.js';
+import { profileOf, addProfile, PRIOR_RATES, tokensFor, type Profile, type TokenCalibration } from '../tokens.js';
 import { geminiBatch } from './batch.js';
 
 export interface GeminiOptions {
@@ -35,6 +36,8 @@ export interface GeminiOptions {
   downloadBytesPerSecond?: number | undefined;
   limiter: RateLimiter;
   budget: Budget;
+  /** Tokens per script and model, learned from what the service reports; the documented prior without it. */
+  tokens?: TokenCalibration | undefined;
   clock?: Clock | undefined;
   /** Wall-clock time in ms since the epoch (for retry_after). */
   wallClock?: (() => number) | undefined;
@@ -46,6 +49,8 @@ export interface Built {
   contents: { role: string; parts: { text: string }[] }[];
   config: { systemInstruction: string; responseMimeType: string; responseJsonSchema: unknown; temperature: number; maxOutputTokens: number; thinkingConfig?: { thinkingBudget: number } };
   estIn: number;
+  /** The prompt's characters per script, to learn from the tokens the service reports for it. */
+  profile: Profile;
   maxOut: number;
 }
 
@@ -85,14 +90,18 @@ export class GeminiWorker implements Worker {
     const thinking = this.o.thinkingBudget?.[req.cost_hint];
     // Thinking tokens count against maxOutputTokens: the cap is the answer's room plus the thinking budget.
     const maxOut = answer + (thinking === undefined || thinking < 0 ? DYNAMIC_THINKING_ROOM : thinking);
+    const model = this.o.models[req.cost_hint];
+    const profile = addProfile(profileOf(packet.system), profileOf(packet.user));
+    profile[3] = 1;
     return {
-      model: this.o.models[req.cost_hint],
+      model,
       contents: [{ role: 'user', parts: [{ text: packet.user }] }],
       config: {
         systemInstruction: packet.system, responseMimeType: 'application/json', responseJsonSchema: WORKER_ANSWERS[req.task.kind], temperature: 0, maxOutputTokens: maxOut,
         ...(thinking === undefined ? {} : { thinkingConfig: { thinkingBudget: thinking } }),
       },
-      estIn: estimateTokens(packet.system + packet.user),
+      estIn: this.o.tokens ? this.o.tokens.estimate(model, profile) : tokensFor(PRIOR_RATES, profile),
+      profile,
       maxOut,
     };
   }
@@ -107,6 +116,7 @@ export class GeminiWorker implements Worker {
     const billed = this.billed(res, estIn);
     const cost = costUsd(this.o.prices, model, billed);
     await this.o.budget.record(cost, billed.in, billed.out);
+    await this.learn([{ built, res }]);
     const answer = this.answer(req, built, res, cost, false);
     return { ...answer, duration_ms: this.clock.now() - started, retries };
   }
@@ -195,6 +205,17 @@ export class GeminiWorker implements Worker {
         return undefined;
       }
     }
+  }
+
+  /** Learns the tokens per script from prompts the service reported a count for (and keeps it in the state). */
+  async learn(paid: { built: Built; res: GenerateContentResponse }[]): Promise<void> {
+    const t = this.o.tokens;
+    if (!t) return;
+    for (const { built, res } of paid) {
+      const n = res.usageMetadata?.promptTokenCount;
+      if (typeof n === 'number') t.observe(built.model, built.profile, n);
+    }
+    await t.save();
   }
 
   /** Tokens as billed, from what the service reported (the estimate only when it reported nothing). */
