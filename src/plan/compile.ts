@@ -277,6 +277,8 @@ export async function compileDayPlan(planFile: string, ctx: CompileContext): Pro
   const perEntry: CompiledPlan['perEntry'] = [];
   let omittedDone = 0;
   const reissued: string[] = [];
+  const writers = new Map<string, { i: number; id: string }>();
+  const collided = new Set<string>();
   for (const i of order) {
     const e = entries[i]!;
     const u = units.get(e.name)!;
@@ -308,6 +310,15 @@ export async function compileDayPlan(planFile: string, ctx: CompileContext): Pro
       const card: WorkCard = { id, lane: e.lane, prio: e.prio, type: e.type, input: input as WorkCard['input'], output: normalizeRepoPath(output), accept, failfast, cost_hint: e.cost_hint ?? 'LOW', deps };
       if (e.pack) card.pack = e.pack;
       card.entry = e.name;
+      // Two cards writing one file: the second would overwrite the first's recorded result.
+      const first = writers.get(card.output);
+      if (first === undefined) writers.set(card.output, { i, id });
+      else if (!collided.has(card.output)) {
+        collided.add(card.output);
+        const where = doc.locate(`/entries/${first.i}/output`)?.line;
+        const them = first.i === i ? `cards ${first.id} and ${id} of entry "${e.name}"` : `entry "${entries[first.i]!.name}" (card ${first.id}${where ? `, line ${where}` : ''}) and entry "${e.name}" (card ${id})`;
+        at(i, 'output', 'plan.output-collision', `${them} both write "${card.output}"`, 'give every card its own output path, e.g. with {n} or {id} in it');
+      }
       if (done.has(id)) {
         const sha = done.get(id);
         if (sha === undefined || sha === cardSha256(card)) {

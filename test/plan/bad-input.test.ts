@@ -68,6 +68,8 @@ const cases: Case[] = [
   { name: 'each count zero', file: 'plans/p.yaml', content: plan(ENTRY('    each: { count: 0 }\n')), line: 10, field: 'entries[0].each.count', rule: 'schema.minimum' },
   { name: 'PATCH without a pack', file: 'plans/p.yaml', content: plan(ENTRY().replace('type: TEST', 'type: PATCH')), line: 4, field: 'entries[0].pack', rule: 'plan.patch-needs-pack' },
   { name: 'pack that does not exist', file: 'plans/p.yaml', content: plan(ENTRY('    pack: 개집999\n')), line: 10, field: 'entries[0].pack', rule: 'plan.pack-missing' },
+  { name: 'two entries write one output', file: 'plans/p.yaml', content: plan(ENTRY() + ENTRY().replace('name: scan', 'name: two')), line: 15, field: 'entries[1].output', rule: 'plan.output-collision', message: /entry "scan" \(card L1_TEST_000001, line 9\) and entry "two" \(card L1_TEST_100001\) both write "out\/x.txt"/, hint: /its own output path/ },
+  { name: 'the cards of one entry write one output', file: 'plans/p.yaml', content: plan(ENTRY('    each: { count: 2 }\n')), line: 9, field: 'entries[0].output', rule: 'plan.output-collision', message: /cards L1_TEST_000001 and L1_TEST_000002 of entry "scan" both write "out\/x.txt"/ },
   { name: 'each counts that do not pair', file: 'plans/p.yaml', content: plan(ENTRY('    each: { count: 2 }\n') + ENTRY('    each: { count: 3 }\n    after: { entry: scan, mode: each }\n').replace('name: scan', 'name: two')), line: 18, field: 'entries[1].after', rule: 'plan.each-count' },
   { name: 'invalid UTF-8 byte', file: 'plans/p.yaml', content: Buffer.concat([Buffer.from('date: 2026-11-21\ngoal: caf'), Buffer.from([0xe9]), Buffer.from('\n')]), line: 2, rule: 'text.encoding' },
 
