@@ -435,6 +435,10 @@ export interface AuditRecord {
   ts: string;
   request_id: string;
   /**
+   * true: the answer came from the response cache, a replay of a call recorded before (a resumed card, a rerun), not a new question; readers of cases skip it (coreloop/records.ts isMarkedReplay).
+   */
+  cached?: boolean;
+  /**
    * Prompt summary; null when sanitized.
    */
   question: string | null;

@@ -47,6 +47,8 @@ export interface AuditCall {
   /** Ids of the Guide/Caveats bullets in the prompt's skill docstring (see skill/bullets.ts bulletIds). */
   skillBullets?: string[] | undefined;
   durationMs: number;
+  /** The answer came from the response cache: a replay, marked so that no reader counts it as a new case. */
+  cached?: boolean | undefined;
 }
 
 const sha = (s: string) => createHash('sha256').update(s).digest('hex');
@@ -69,6 +71,7 @@ export function auditRecord(c: AuditCall): AuditRecord {
     schema_version: 2,
     ts: c.ts,
     request_id: c.requestId,
+    ...(c.cached ? { cached: true } : {}),
     question: c.question,
     question_hash: `sha256:${c.questionHash}`,
     category_hash: c.category,

@@ -123,6 +123,7 @@ export function callRecords(card: WorkCard, skill: PromptSkill, noted: NotedCall
       skillUsed: skill.target,
       skillBullets: skill.bullets,
       durationMs: n.durationMs,
+      cached: 'cached' in n.outcome && n.outcome.cached,
     } satisfies AuditCall;
   });
 }
