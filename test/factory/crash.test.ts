@@ -9,6 +9,7 @@ import path from 'node:path';
 import { factory, runDir, type CardSpec } from './fixture.js';
 import { REPO, childEnv } from '../helpers.js';
 import { verifyRun, listRuns } from '../../src/factory/evidence.js';
+import { isMarkedReplay } from '../../src/coreloop/records.js';
 
 const pad = (n: number) => String(n).padStart(6, '0');
 function truckOf120(): CardSpec[] {
@@ -112,6 +113,8 @@ describe('crash-resume', () => {
         const ask = rec.tool_calls.find((t: { name: string }) => t.name === 'ask');
         if (!ask.ok) continue;
         audited.add(rec.request_id);
+        // The record says it is a replay where its ask step does, so coreloop's readers skip it as a case.
+        expect(isMarkedReplay(rec), line.slice(0, 80)).toBe(JSON.parse(ask.args).cached === true);
         if (!JSON.parse(ask.args).cached) paid.set(rec.request_id, (paid.get(rec.request_id) ?? 0) + 1);
       }
     expect([...paid.values()].every((n) => n === 1)).toBe(true);
