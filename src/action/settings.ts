@@ -39,6 +39,8 @@ export interface ActionSettings {
   models: Partial<Record<'LOW' | 'MID' | 'HIGH', string>> | undefined;
   dryRun: boolean;
   push: boolean;
+  /** The job's time budget for a truck (`max-minutes`): below the App token's hour and the job's timeout-minutes. */
+  maxMinutes: number;
   geminiApiKey: string | undefined;
   /** For the GitHub API: the policy check, and the check run on the evidence commit. */
   githubToken: string | undefined;
@@ -71,6 +73,17 @@ function bool(input: string): boolean {
   if (v === '') return false;
   if (['true', 'false'].includes(v)) return v === 'true';
   throw new InputError(input, `"${v}" is not true or false`);
+}
+
+/** The App installation token lives one hour; the last bundle, its checkpoint and push must fit before it expires. */
+export const DEFAULT_MAX_MINUTES = 50;
+
+function maxMinutes(): number {
+  const text = core.getInput('max-minutes').trim();
+  if (text === '') return DEFAULT_MAX_MINUTES;
+  const n = Number(text);
+  if (!Number.isFinite(n) || n <= 0) throw new InputError('max-minutes', `a number of minutes above 0, below the job's timeout-minutes and the token's hour (default ${DEFAULT_MAX_MINUTES}); got "${text}"`);
+  return n;
 }
 
 function models(): ActionSettings['models'] {
@@ -118,6 +131,7 @@ export function readSettings(): ActionSettings {
     models: models(),
     dryRun: bool('dry-run'),
     push: core.getInput('push') === '' ? true : bool('push'),
+    maxMinutes: maxMinutes(),
     geminiApiKey,
     githubToken,
     github: {

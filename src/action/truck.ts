@@ -20,6 +20,7 @@ import { readReport, setFactoryOutputs } from './outputs.js';
 import { truckSummary } from './summary.js';
 import { writeSummary } from './annotate.js';
 import { repoPath, type ActionSettings } from './settings.js';
+import { nowMs } from '../host/clock.js';
 
 /** The lines of a file as the checked-out commit has it (undefined when it is not in that commit). */
 async function linesAt(git: Git | undefined, commit: string | undefined, rel: string): Promise<string[] | undefined> {
@@ -48,12 +49,14 @@ async function createEvidenceCheck(s: ActionSettings, report: VerifyReport, evid
 
 /** The run, one lane of a lane run, its departure or its merge: what the command asks for. */
 async function drive(s: ActionSettings, deps: FactoryDeps, commit: boolean): Promise<RunOutcome> {
-  const opts = { truck: s.truck, lanes: s.lanes, commit, push: commit && s.push };
+  // The budget starts with the step: the token was made a moment before, at the job's start.
+  const timeBudget = { minutes: s.maxMinutes, until: new Date(nowMs() + s.maxMinutes * 60_000).toISOString() };
+  const opts = { truck: s.truck, lanes: s.lanes, commit, push: commit && s.push, timeBudget };
   if (s.command === 'merge-lanes') {
     const { mergeLaneRun } = await import('../factory/lanes-merge.js');
     return (await mergeLaneRun(deps, s.runId, opts)) ?? { code: 'NOTHING', state: 'READY', passed: 0, failed: 0, message: 'no lane run to merge: the state names none' };
   }
-  if (s.command === 'lane') return runFactory(deps, { commit, push: opts.push });
+  if (s.command === 'lane') return runFactory(deps, { commit, push: opts.push, timeBudget });
   return runFactory(deps, { ...opts, prepareLanes: s.command === 'prepare-lanes' });
 }
 

@@ -7,7 +7,7 @@ import type { JournalEvent } from '../contracts/types.gen.js';
 import type { Layout } from '../ssot/layout.js';
 import { backlogFile, packetFile } from '../ssot/layout.js';
 import { writeJsonAtomic } from '../ssot/atomic.js';
-import { runFactory, type RunOutcome } from '../factory/run.js';
+import { runFactory, type RunOutcome, type TimeBudget } from '../factory/run.js';
 import { commitWritten, keepWrittenFiles } from '../factory/checkpoint.js';
 import type { FactoryDeps } from '../factory/deps.js';
 import { readState, writeState } from '../factory/state.js';
@@ -16,7 +16,7 @@ import { listRuns, verifyRun } from '../factory/evidence.js';
 import { latestBacklogDay, listRounds } from '../truck/packets.js';
 import { Git } from '../git/git.js';
 import { factoryDeps } from './settings.js';
-import { nowIso } from '../host/clock.js';
+import { nowIso, nowMs } from '../host/clock.js';
 import { EXIT } from './exit.js';
 import type { Io } from './main.js';
 import type { Worker } from '../worker/worker.js';
@@ -31,7 +31,16 @@ export interface Common {
 
 const CODE = { OK: EXIT.OK, NOTHING: EXIT.OK, WAITING: EXIT.OK, FAIL_STOP: EXIT.FAIL_STOP, RECOVERABLE: EXIT.RECOVERABLE, REFUSED: EXIT.REFUSED, BUSY: EXIT.BUSY, UNPUSHED: EXIT.UNPUSHED, CANCELLED: EXIT.CANCELLED } as const;
 
-export async function runCommand(c: Common, opts: { truck?: string; lanes?: string; commit: boolean; push?: boolean }): Promise<number> {
+/** `--max-minutes N` / the action's `max-minutes`: the budget from now on. Undefined when not given. */
+export function timeBudgetOf(text: string | undefined, what: string): TimeBudget | undefined {
+  if (text === undefined || text.trim() === '') return undefined;
+  const minutes = Number(text);
+  if (!Number.isFinite(minutes) || minutes <= 0) throw new UsageError(`${what} takes a number of minutes above 0 (e.g. 50), got "${text}"`);
+  return { minutes, until: new Date(nowMs() + minutes * 60_000).toISOString() };
+}
+
+export async function runCommand(c: Common, opts: { truck?: string; lanes?: string; commit: boolean; push?: boolean; maxMinutes?: string }): Promise<number> {
+  const timeBudget = timeBudgetOf(opts.maxMinutes, '--max-minutes');
   if (opts.truck && opts.truck !== 'A' && opts.truck !== 'B') throw new UsageError(`--truck must be A or B, got "${opts.truck}"`);
   const lanes = opts.lanes ? opts.lanes.split(',').map((s) => Number(s.trim())) : undefined;
   if (lanes && lanes.some((l) => !Number.isInteger(l) || l < 1 || l > 8)) throw new UsageError(`--lanes takes lane numbers 1-8, comma separated; got "${opts.lanes}"`);
@@ -45,7 +54,7 @@ export async function runCommand(c: Common, opts: { truck?: string; lanes?: stri
     const asked = opts.push ? '--push' : 'git.push: true in factory.yaml';
     throw new UsageError(`${asked}, but this repository has no git remote "${config.git.remote}"\n  → add it (git remote add ${config.git.remote} URL) or run without ${opts.push ? '--push' : 'git.push'}`);
   }
-  const outcome = await runFactory(deps, { truck: opts.truck as 'A' | 'B' | undefined, lanes, commit: opts.commit && config.git.commit, push, unpushedOk: opts.push === false });
+  const outcome = await runFactory(deps, { truck: opts.truck as 'A' | 'B' | undefined, lanes, commit: opts.commit && config.git.commit, push, unpushedOk: opts.push === false, timeBudget });
   return reportOutcome(c, 'g7 run', outcome, deps);
 }
 

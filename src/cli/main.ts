@@ -95,7 +95,8 @@ export function buildProgram(io: Io, setCode: (c: number) => void, worker?: Work
     .option('--no-commit', 'write the evidence but do not commit it')
     .option('--push', 'push after each commit (fetch + rebase on a race)')
     .option('--no-push', 'do not push, even with git.push: true; departs although a refused push left evidence off the remote (a factory without a remote)')
-    .action((opts: { truck?: string; lanes?: string; commit: boolean; push?: boolean }) => inSsot(async (c) => (await import('./factory.js')).runCommand(c, opts))());
+    .option('--max-minutes <minutes>', 'time budget of this job: no bundle starts that would not end in time (estimated from the bundles so far); the truck stops RECOVERABLE and the next g7 run resumes it')
+    .action((opts: { truck?: string; lanes?: string; commit: boolean; push?: boolean; maxMinutes?: string }) => inSsot(async (c) => (await import('./factory.js')).runCommand(c, opts))());
   program
     .command('status')
     .description('the state, the current run, the last stop reason and exactly which files to read')

@@ -49,6 +49,17 @@ export interface RunOptions {
   unpushedOk?: boolean | undefined;
   /** Depart as a lane run (the prepare job of a lane matrix): number and plan the run, run no card (lanes.ts). */
   prepareLanes?: boolean | undefined;
+  /**
+   * The job's time budget (`--max-minutes`, the action's `max-minutes`): no bundle starts that would not end
+   * before `until` (its length estimated from the longest bundle so far); the truck stops RECOVERABLE there.
+   */
+  timeBudget?: TimeBudget | undefined;
+}
+
+export interface TimeBudget {
+  minutes: number;
+  /** ISO time the budget runs out, on the deps' clock. */
+  until: string;
 }
 
 export interface RunOutcome {
@@ -74,6 +85,8 @@ export interface RunOutcome {
   signal?: string | undefined;
   /** A lane run's prepare job: the lanes that have cards to run. */
   lanes?: number[] | undefined;
+  /** RECOVERABLE at a bundle boundary because the job's time budget would run out in the next bundle. */
+  outOfTime?: boolean | undefined;
 }
 
 /** When a transient cause says nothing about when it clears (a 5xx, a timeout, a batch still running): the wait before the next try. */
@@ -83,7 +96,7 @@ const EXIT_FOR: Record<RunState, number | undefined> = { READY: 0, FAIL_STOP: 4,
 const signalExit = (signal: string) => (signal === 'SIGTERM' ? 143 : 130);
 
 /** Why a truck stopped, for the stall count: only a transient card failure can stall a truck. */
-type StopKind = 'done' | 'fail' | 'transient' | 'batch' | 'cancel' | 'unpushed';
+type StopKind = 'done' | 'fail' | 'transient' | 'batch' | 'cancel' | 'unpushed' | 'time';
 
 const laterBy = (now: string, ms: number) => new Date(Date.parse(now) + ms).toISOString();
 
@@ -303,7 +316,7 @@ async function driveTruck(deps: FactoryDeps, opts: RunOptions, run: ActiveRun, s
     // A resume from RECOVERABLE that got no card further counts; the third in a row is a FAIL_STOP.
     let stalled = state.stalled ?? 0;
     if (kind === 'transient') stalled = resumedFrom === 'RECOVERABLE' && !run.progressed ? stalled + 1 : 0;
-    else if (next !== 'RECOVERABLE') stalled = 0;
+    else if (next !== 'RECOVERABLE' || kind === 'time') stalled = 0; // a time stop follows a bundle that ran
     if (kind === 'transient' && stalled >= STALLS_TO_FAIL_STOP && extra.card && extra.triage) {
       const note = `Stopped RECOVERABLE ${stalled} times in a row without a card getting further (${extra.triage.reason}): the cause does not clear by itself.`;
       // The cause's own fix stays; "it resumes by itself" does not hold any more: a person must `g7 resume`.
@@ -340,7 +353,7 @@ async function driveTruck(deps: FactoryDeps, opts: RunOptions, run: ActiveRun, s
       ? `it is parked on ${remote} ${run.parked}: the next g7 run --push, from any clone of ${remote}, lands it before it departs`
       : `it is committed only in this clone (parking it on ${remote} failed too): the next g7 run --push from this clone pushes it before it departs`;
     const message = run.pushRefused ? `${reason}\n  the evidence is NOT on the remote branch: ${run.pushRefused}\n  ${where}` : reason;
-    return { code, state: next, runId: run.id, passed, failed, evidence: evidenceRoot, message, ...(retryAfter ? { retryAfter } : {}), ...(run.pushRefused ? { unpushed: run.pushRefused } : {}), ...(run.parked ? { parked: run.parked } : {}), ...(signal ? { signal } : {}) };
+    return { code, state: next, runId: run.id, passed, failed, evidence: evidenceRoot, message, ...(retryAfter ? { retryAfter } : {}), ...(run.pushRefused ? { unpushed: run.pushRefused } : {}), ...(run.parked ? { parked: run.parked } : {}), ...(signal ? { signal } : {}), ...(kind === 'time' ? { outOfTime: true } : {}) };
   };
 
   const cancel = async (card: WorkCard, slot: number): Promise<RunOutcome> => {
@@ -351,9 +364,22 @@ async function driveTruck(deps: FactoryDeps, opts: RunOptions, run: ActiveRun, s
     return stop('RECOVERABLE', `stopped by ${signal} at ${card.id} (slot ${slot}); the next g7 run resumes there`, 'cancel', { card, retryAfter: deps.now() });
   };
 
+  // How long the bundles this process ran took, checkpoint and push included: the estimate of the next one.
+  let longestBundleMs = 0;
+  let lastBundle = 0;
   for (let bundle = 1; bundle <= OPS_120PLUS120.bundles; bundle++) {
     const inBundle = slots.filter((s) => s.bundle === bundle);
     if (inBundle.length === 0) continue;
+    const budget = opts.timeBudget;
+    const first = inBundle.find((s) => !done.has(s.card.id));
+    if (budget && first && longestBundleMs > 0) {
+      const leftMs = Date.parse(budget.until) - Date.parse(deps.now());
+      if (longestBundleMs > leftMs) {
+        const min = (ms: number) => `${(Math.max(0, ms) / 60_000).toFixed(1)} min`;
+        return stop('RECOVERABLE', `stopped after bundle ${lastBundle}: the job's time budget (max-minutes ${budget.minutes}) has ${min(leftMs)} left and a bundle has taken up to ${min(longestBundleMs)}; the next job resumes at bundle ${bundle} (${first.card.id})`, 'time', { cardId: first.card.id, retryAfter: deps.now() });
+      }
+    }
+    const bundleStart = Date.parse(deps.now());
     let ran = false;
     for (const slot of inBundle) {
       const card = slot.card;
@@ -432,6 +458,8 @@ async function driveTruck(deps: FactoryDeps, opts: RunOptions, run: ActiveRun, s
       state = { ...state, bundle };
       log(`${run.id}: bundle ${bundle}/${OPS_120PLUS120.bundles} done`);
       await checkpoint(deps, opts, run, slots, state, bundle, undefined);
+      longestBundleMs = Math.max(longestBundleMs, Date.parse(deps.now()) - bundleStart);
+      lastBundle = bundle;
       // The remote refused the evidence: produce no more of it that could not be delivered.
       if (run.pushRefused) return stop('RECOVERABLE', `stopped after bundle ${bundle}: the remote refused the push`, 'unpushed', { retryAfter: deps.now() });
     }

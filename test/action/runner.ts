@@ -71,7 +71,7 @@ export interface RunnerOptions {
   watch?: (stdout: string, kill: (signal: NodeJS.Signals) => void) => void;
 }
 
-const DEFAULT_INPUTS = { command: 'run', ssot: 'ssot', plan: '', truck: '', lanes: '', 'run-id': '', models: '', 'dry-run': 'false', push: 'true', 'gemini-api-key': '', 'github-token': '' };
+const DEFAULT_INPUTS = { command: 'run', ssot: 'ssot', plan: '', truck: '', lanes: '', 'run-id': '', models: '', 'dry-run': 'false', push: 'true', 'max-minutes': '50', 'gemini-api-key': '', 'github-token': '' };
 
 /** The variables a runner sets for a JavaScript action step (inputs as GitHub names them: INPUT_ + upper case). */
 async function runnerEnv(o: RunnerOptions): Promise<{ env: Record<string, string>; output: string; summary: string }> {

@@ -8,6 +8,7 @@ import { parse } from 'yaml';
 import { REPO } from '../helpers.js';
 import { POLICY_ACTIVITIES, POLICY_EVENTS, POLICY_SWEEP_CRON } from '../../src/policy/auto-merge.js';
 import { COMMANDS } from '../../src/action/settings.js';
+import { factoryLanesWorkflow, factoryWorkflow } from '../../src/cli/scaffold.js';
 
 const LANE_COMMANDS = ['prepare-lanes', 'lane', 'merge-lanes'];
 import { lint } from './actionlint.js';
@@ -97,6 +98,35 @@ describe('the workflows', () => {
     expect(Object.keys(promote.env).sort()).toEqual(['CANDIDATE', 'G7_TOKEN_SOURCE', 'GEMINI_API_KEY', 'GITHUB_TOKEN', 'ID']);
     // g7 is told when it fell back to GITHUB_TOKEN (whose pull requests start no checks), to warn.
     expect(promote.env.G7_TOKEN_SOURCE).toBe("${{ steps.app.outputs.token && 'app' || secrets.G7_PR_TOKEN && 'pat' || 'github-token' }}");
+  });
+
+  it('every job that drives a truck times out above its time budget (max-minutes), shipped and scaffolded alike', async () => {
+    const meta = parse(await readFile(path.join(REPO, 'action/action.yml'), 'utf8'));
+    const fallback = Number(meta.inputs['max-minutes'].default);
+    // The App installation token lives an hour: the budget leaves the last bundle's push inside it.
+    expect(fallback).toBeLessThan(60);
+    const other = { local: false as const, repo: 'owner/factory', ref: 'v1' };
+    const files: [string, string][] = [
+      ...(await Promise.all((await readdir(WORKFLOWS)).map(async (f): Promise<[string, string]> => [f, await readFile(path.join(WORKFLOWS, f), 'utf8')]))),
+      ['scaffold factory.yml', factoryWorkflow(other)],
+      ['scaffold factory-lanes.yml', factoryLanesWorkflow(other)],
+    ];
+    let trucks = 0;
+    for (const [name, text] of files) {
+      const w = parse(text) as Yaml;
+      for (const [id, job] of Object.entries(w.jobs as Record<string, Yaml>)) {
+        for (const step of job.steps ?? []) {
+          if (!/(^\.\/action$|\/action@)/.test(step.uses ?? '')) continue;
+          const command = String(step.with?.command ?? 'run');
+          // `inputs.command || 'run'`: the dispatch may pick any command, the schedule runs a truck.
+          if (!/^(run|lane)$/.test(command) && !command.includes("|| 'run'")) continue;
+          trucks++;
+          const budget = step.with?.['max-minutes'] !== undefined ? Number(step.with['max-minutes']) : fallback;
+          expect(job['timeout-minutes'], `${name} job ${id}`).toBeGreaterThan(budget);
+        }
+      }
+    }
+    expect(trucks).toBe(4); // factory.yml and its scaffold; the lane job of factory-lanes.yml and its scaffold
   });
 
   it('the action declares exactly the inputs it reads', async () => {
