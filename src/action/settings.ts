@@ -22,6 +22,12 @@ export interface GitHubContext {
   runUrl: string | undefined;
   /** GITHUB_RUN_ATTEMPT: 1 for the event's own run, more for a re-run. */
   runAttempt: number;
+  /** The workflow file this run runs (from GITHUB_WORKFLOW_REF, e.g. factory.yml): what chaining dispatches. */
+  workflowFile: string | undefined;
+  /** RUNNER_ENVIRONMENT: github-hosted runners are discarded after the job; self-hosted ones keep the workspace. */
+  runner: 'github-hosted' | 'self-hosted' | undefined;
+  /** RUNNER_TEMP: where a step may leave files for later steps of the job (the unpushed evidence's bundle). */
+  runnerTemp: string | undefined;
 }
 
 export interface ActionSettings {
@@ -41,6 +47,10 @@ export interface ActionSettings {
   push: boolean;
   /** The job's time budget for a truck (`max-minutes`): below the App token's hour and the job's timeout-minutes. */
   maxMinutes: number;
+  /** `chain`: a truck that leaves work inside the night dispatches the next run of this workflow. */
+  chain: boolean;
+  /** `chain-link`: this run's link in tonight's chain (0: not started by chaining). */
+  chainLink: number;
   geminiApiKey: string | undefined;
   /** For the GitHub API: the policy check, and the check run on the evidence commit. */
   githubToken: string | undefined;
@@ -83,6 +93,14 @@ function maxMinutes(): number {
   if (text === '') return DEFAULT_MAX_MINUTES;
   const n = Number(text);
   if (!Number.isFinite(n) || n <= 0) throw new InputError('max-minutes', `a number of minutes above 0, below the job's timeout-minutes and the token's hour (default ${DEFAULT_MAX_MINUTES}); got "${text}"`);
+  return n;
+}
+
+function chainLink(): number {
+  const text = core.getInput('chain-link').trim();
+  if (text === '') return 0;
+  const n = Number(text);
+  if (!Number.isInteger(n) || n < 0) throw new InputError('chain-link', `a whole number, 0 or more (the workflow passes \${{ inputs.chain || 0 }}); got "${text}"`);
   return n;
 }
 
@@ -132,6 +150,8 @@ export function readSettings(): ActionSettings {
     dryRun: bool('dry-run'),
     push: core.getInput('push') === '' ? true : bool('push'),
     maxMinutes: maxMinutes(),
+    chain: core.getInput('chain') === '' ? true : bool('chain'),
+    chainLink: chainLink(),
     geminiApiKey,
     githubToken,
     github: {
@@ -144,6 +164,10 @@ export function readSettings(): ActionSettings {
       branch: ref.startsWith('refs/heads/') ? ref.slice('refs/heads/'.length) : undefined,
       runUrl: env.GITHUB_REPOSITORY && env.GITHUB_RUN_ID ? `${server}/${env.GITHUB_REPOSITORY}/actions/runs/${env.GITHUB_RUN_ID}` : undefined,
       runAttempt: Math.max(1, Number(env.GITHUB_RUN_ATTEMPT) || 1),
+      // owner/repo/.github/workflows/factory.yml@refs/heads/main
+      workflowFile: /\/\.github\/workflows\/([^/@]+)@/.exec(env.GITHUB_WORKFLOW_REF ?? '')?.[1],
+      runner: env.RUNNER_ENVIRONMENT === 'github-hosted' || env.RUNNER_ENVIRONMENT === 'self-hosted' ? env.RUNNER_ENVIRONMENT : undefined,
+      runnerTemp: env.RUNNER_TEMP || undefined,
     },
   };
 }

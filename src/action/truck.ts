@@ -99,6 +99,14 @@ export async function truckCommand(s: ActionSettings): Promise<void> {
     if (published.onRemote && published.sha) await createEvidenceCheck(s, report, evidence, published.sha, markdown, `g7 ${report.run_id}${lane ? ` lane ${lane}` : ''}`);
   } else await writeSummary(`## G7 run: ${out.code}\n\n${message}\n`);
 
+  if (s.command === 'run') {
+    const { chainNextRun } = await import('./chain.js');
+    const chain = await chainNextRun(s, deps, config, out, published.onRemote);
+    core.setOutput('chained', String(chain.chained));
+    core.setOutput('chain-reason', chain.reason);
+    core.info(`${chain.chained ? 'chained' : 'not chained'}: ${chain.reason}`);
+  }
+
   if (commit && s.push && out.evidence && !published.onRemote) core.setFailed(`the evidence of ${out.runId} is not on the remote: the push did not go through (see the warnings); the next job pushes it before departing`);
   else if (out.code === 'FAIL_STOP' || out.code === 'REFUSED' || out.code === 'BUSY' || out.code === 'UNPUSHED') core.setFailed(`${out.code}: ${message}`);
   else if (out.code === 'RECOVERABLE') core.warning(`RECOVERABLE: ${message}`);

@@ -74,6 +74,10 @@ on:
         description: Lanes to run, comma separated, 1-8 (empty = all)
         type: string
         default: ""
+      chain:
+        description: Set by the factory when a truck that left work starts the next run (its link in tonight's chain); leave 0
+        type: number
+        default: 0
 concurrency:
   # Never two trucks of one SSOT at once. GitHub keeps one running and at most one pending run per group: a
   # newer pending run replaces (cancels) the one already waiting; the running one is never cancelled. That
@@ -83,6 +87,7 @@ concurrency:
 permissions:
   contents: write # commit and push the evidence
   checks: write # the check run on the evidence commit
+  actions: write # a truck that leaves work inside the night starts the next run of this workflow (chaining)
 jobs:
   truck:
     runs-on: ubuntu-latest
@@ -109,6 +114,7 @@ ${IDENTITY}      - name: g7 resume
           truck: \${{ inputs.truck != 'next' && inputs.truck || '' }}
           lanes: \${{ inputs.lanes }}
           dry-run: \${{ inputs.dry-run || false }}
+          chain-link: \${{ inputs.chain || 0 }}
           gemini-api-key: \${{ secrets.GEMINI_API_KEY }}
 ${OUTCOME_STEP}`;
 }

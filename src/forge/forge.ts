@@ -80,6 +80,16 @@ export interface CheckRun {
   detailsUrl?: string;
 }
 
+/** A run of a workflow started through its `workflow_dispatch` trigger (the chaining of a night's trucks). */
+export interface WorkflowDispatch {
+  /** The workflow's file name, e.g. factory.yml. */
+  workflow: string;
+  /** The branch (or tag) whose copy of the workflow runs. */
+  ref: string;
+  /** Inputs the workflow declares, as strings; undeclared ones are refused (422). */
+  inputs: Record<string, string>;
+}
+
 export interface Forge {
   readonly repo: RepoRef;
   /** Opens a DRAFT pull request. Never asks for auto-merge. */
@@ -109,6 +119,8 @@ export interface Forge {
   listPullRequestCommits(number: number): Promise<PullCommit[]>;
   /** A check run with annotations on files of that commit; returns its URL. */
   createCheckRun(run: CheckRun): Promise<string>;
+  /** Starts a workflow run (needs `actions: write`); its URL when GitHub says it (newer API versions), else undefined. */
+  dispatchWorkflow(d: WorkflowDispatch): Promise<string | undefined>;
 }
 
 /** A request GitHub refused or could not answer, with what a person can do about it. The only error the forge throws. */

@@ -5,7 +5,7 @@ import { paginateRest } from '@octokit/plugin-paginate-rest';
 import { retry } from '@octokit/plugin-retry';
 import { throttling } from '@octokit/plugin-throttling';
 import Bottleneck from 'bottleneck/light.js';
-import { ForgeError, type FoundPull, type IssueComment, type PullCommit, type CheckRun, type DraftPullRequest, type Forge, type PullRequest, type RepoRef } from './forge.js';
+import { ForgeError, type FoundPull, type IssueComment, type PullCommit, type CheckRun, type DraftPullRequest, type Forge, type PullRequest, type RepoRef, type WorkflowDispatch } from './forge.js';
 
 export interface OctokitForgeOptions {
   repo: RepoRef;
@@ -98,7 +98,14 @@ export const ACTIONS_PR_SETTING =
   'Settings → Actions → General → Workflow permissions → "Allow GitHub Actions to create and approve pull requests" (off by default on new repositories; in an organization it must be allowed in the organization\'s Settings → Actions → General first), or open coreloop pull requests with the factory App\'s token or G7_PR_TOKEN instead of GITHUB_TOKEN';
 
 /** What a person can do about a refusal, by status and GitHub's message (with its errors[] messages). */
-function hintFor(status: number, message: string): string | undefined {
+function hintFor(status: number, message: string, request = ''): string | undefined {
+  if (request.endsWith('/dispatches')) {
+    if (status === 403 && /not accessible by integration/i.test(message)) return 'the token may not start workflows: give the job `actions: write` (its permissions:)';
+    if (status === 404) return 'no such workflow file in .github/workflows on the default branch, or the token cannot see the repository';
+    if (status === 422 && /No ref found/i.test(message)) return 'the branch or tag is not on GitHub';
+    if (status === 422 && /Unexpected inputs|Required input|not in the list of allowed values/i.test(message)) return 'the workflow file at that ref declares other workflow_dispatch inputs: update it (g7 init writes one that declares them)';
+    if (status === 422 && /workflow_dispatch/i.test(message)) return 'the workflow at that ref has no on: workflow_dispatch';
+  }
   if (status === 401) return 'the token is missing, invalid or expired: an App installation token lives one hour, so mint one per job (actions/create-github-app-token) and keep the job shorter';
   if (status === 403 && /GitHub Actions is not permitted to create or approve pull requests/i.test(message)) return `turn on ${ACTIONS_PR_SETTING}`;
   if (status === 403 && /not accessible by integration/i.test(message))
@@ -144,7 +151,7 @@ function forgeError(request: string, err: unknown, patience: ForgePatience = DEF
     const why = wait > patience.maxWaitSeconds ? `longer than the ${patience.maxWaitSeconds} s this job waits at once` : `still limited after ${patience.retries} retries`;
     return new ForgeError(request, status, message, `rate limited: GitHub asks to wait ${wait} s, ${why}; transient, the next run tries again (a GitHub App token has a higher limit)`, wait);
   }
-  return new ForgeError(request, status, message, status ? hintFor(status, message) : 'GitHub was not reached (network)');
+  return new ForgeError(request, status, message, status ? hintFor(status, message, request) : 'GitHub was not reached (network)');
 }
 
 const MAX_SUMMARY = 65535;
@@ -328,5 +335,14 @@ export class OctokitForge implements Forge {
       );
     }
     return created.data.html_url ?? created.data.url;
+  }
+
+  async dispatchWorkflow(d: WorkflowDispatch): Promise<string | undefined> {
+    // 204 with no body; 200 with the run's id and URLs when asked for them (return_run_details). Either starts the run.
+    const r = await this.call('POST /repos/{owner}/{repo}/actions/workflows/{workflow_id}/dispatches', () =>
+      this.client.request('POST /repos/{owner}/{repo}/actions/workflows/{workflow_id}/dispatches', { ...this.repo, workflow_id: d.workflow, ref: d.ref, inputs: d.inputs, return_run_details: true }),
+    );
+    const body = r.data as { html_url?: string } | undefined;
+    return r.status === 200 && body?.html_url ? body.html_url : undefined;
   }
 }

@@ -9,12 +9,12 @@ import { afterEach } from 'vitest';
 import { REPO, childEnv } from '../helpers.js';
 import { gitAsync } from '../factory/fixture.js';
 import { httpRemote, type HttpRemote } from '../git/http-remote.js';
-import { fakeGitHub, type FakeGitHub } from '../fakes/github-server.js';
+import { fakeGitHub, type FakeGitHub, type FakeGitHubOptions } from '../fakes/github-server.js';
 
 export const TOKEN = 'ghs_actiontoken000000000001';
 
 /** The loopback servers of a test file's tests (a git remote, a fake GitHub), closed after each test. */
-export function loopback(): { remote(seedFrom: string): Promise<HttpRemote>; github(gitDir?: string): Promise<FakeGitHub> } {
+export function loopback(): { remote(seedFrom: string): Promise<HttpRemote>; github(gitDir?: string, o?: FakeGitHubOptions): Promise<FakeGitHub> } {
   const closers: (() => Promise<void>)[] = [];
   afterEach(async () => {
     for (const c of closers.splice(0)) await c();
@@ -25,8 +25,8 @@ export function loopback(): { remote(seedFrom: string): Promise<HttpRemote>; git
       closers.push(() => remote.close());
       return remote;
     },
-    async github(gitDir) {
-      const gh = await fakeGitHub({ token: TOKEN, ...(gitDir ? { gitDir } : {}) });
+    async github(gitDir, o = {}) {
+      const gh = await fakeGitHub({ token: TOKEN, ...o, ...(gitDir ? { gitDir } : {}) });
       closers.push(() => gh.close());
       return gh;
     },
@@ -71,7 +71,7 @@ export interface RunnerOptions {
   watch?: (stdout: string, kill: (signal: NodeJS.Signals) => void) => void;
 }
 
-const DEFAULT_INPUTS = { command: 'run', ssot: 'ssot', plan: '', truck: '', lanes: '', 'run-id': '', models: '', 'dry-run': 'false', push: 'true', 'max-minutes': '50', 'gemini-api-key': '', 'github-token': '' };
+const DEFAULT_INPUTS = { command: 'run', ssot: 'ssot', plan: '', truck: '', lanes: '', 'run-id': '', models: '', 'dry-run': 'false', push: 'true', 'max-minutes': '50', chain: 'true', 'chain-link': '0', 'gemini-api-key': '', 'github-token': '' };
 
 /** The variables a runner sets for a JavaScript action step (inputs as GitHub names them: INPUT_ + upper case). */
 async function runnerEnv(o: RunnerOptions): Promise<{ env: Record<string, string>; output: string; summary: string }> {
@@ -96,6 +96,7 @@ async function runnerEnv(o: RunnerOptions): Promise<{ env: Record<string, string
     GITHUB_REPOSITORY: o.repository ?? 'g7-factory/factory',
     GITHUB_RUN_ID: '4242',
     GITHUB_REF: o.ref ?? 'refs/heads/main',
+    GITHUB_WORKFLOW_REF: `${o.repository ?? 'g7-factory/factory'}/.github/workflows/factory.yml@${o.ref ?? 'refs/heads/main'}`,
     RUNNER_OS: 'Linux',
     RUNNER_ARCH: 'X64',
     RUNNER_NAME: 'GitHub Actions 1000000001',

@@ -69,7 +69,10 @@ describe('the workflows', () => {
     expect(inputs['dry-run'].type).toBe('boolean');
     expect(w.concurrency['cancel-in-progress']).toBe(false);
     for (const s of w.on.schedule) expect(s.cron.split(' ')[0]).not.toBe('0');
-    expect(w.permissions).toEqual({ contents: 'write', checks: 'write' });
+    expect(w.permissions).toEqual({ contents: 'write', checks: 'write', actions: 'write' });
+    // Chaining: the dispatched run says its link; the truck step hands it to the action.
+    expect(inputs.chain).toMatchObject({ type: 'number', default: 0 });
+    expect(w.jobs.truck.steps.find((s: Yaml) => s.id === 'g7').with['chain-link']).toBe('${{ inputs.chain || 0 }}');
   });
 
   it('factory-lanes: prepare, a matrix of lanes from its output, a merge that always runs once the run departed, all in the factory\'s concurrency group', async () => {

@@ -10,6 +10,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { execFileSync } from 'node:child_process';
 import { execute, GraphQLError, parse, validate } from 'graphql';
+import { parse as parseYaml } from 'yaml';
 import { declaredProperties, example, openapi, schemaGraphql, type Json, type Operation } from './github-spec.js';
 
 export type { Json };
@@ -20,7 +21,7 @@ export interface FakeGitHubOptions {
   /** The token requests must carry. */
   token?: string;
   /** What the token may do (GITHUB_TOKEN's `permissions:`); default write everywhere. */
-  permissions?: Partial<Record<'pull_requests' | 'issues' | 'checks' | 'statuses' | 'contents', Permission>>;
+  permissions?: Partial<Record<'pull_requests' | 'issues' | 'checks' | 'statuses' | 'contents' | 'actions', Permission>>;
   /** A bare git repository: check runs and statuses must name commits it has, annotations files those commits have. */
   gitDir?: string;
   defaultBranch?: string;
@@ -129,6 +130,8 @@ export class FakeGitHub {
   readonly comments: { id: number; issue: number; body: string; user: { login: string; type: 'Bot' | 'User' } }[] = [];
   readonly checkRuns: Json[] = [];
   readonly statuses: Json[] = [];
+  /** Workflow runs started through workflow_dispatch: the workflow file, the ref and the inputs (defaults filled in). */
+  readonly dispatches: { workflow: string; ref: string; inputs: Record<string, string> }[] = [];
   private readonly pulls = new Map<number, Json>();
   private readonly expectations: Expectation[] = [];
   private server!: Server;
@@ -524,12 +527,67 @@ export class FakeGitHub {
         Object.assign(ruleset, { id: this.nextId++, name: body.name, target: body.target ?? 'branch', enforcement: body.enforcement, bypass_actors: body.bypass_actors ?? [], conditions: body.conditions ?? null, rules: body.rules ?? [] });
         return { status: 201, body: ruleset };
       }
+      case 'actions/create-workflow-dispatch':
+        return this.dispatch(call, body);
       case 'repos/update-branch-protection':
         return { status: 200, body: example('branch-protection-update') };
       default:
         this.problems.push(`the fake does not implement ${call.operation}`);
         return this.refuse(501, `fake GitHub: ${call.operation} is not implemented`);
     }
+  }
+
+  /**
+   * POST …/actions/workflows/{workflow_id}/dispatches, refused as GitHub refuses it (REST docs, "Create a
+   * workflow dispatch event", and the messages GitHub sends): no `actions: write` 403, a workflow file the
+   * repository does not have 404, a ref it does not have 422 "No ref found for", a workflow without the
+   * trigger 422, an input the workflow at that ref does not declare 422 "Unexpected inputs provided", a
+   * required one missing 422, a choice outside its options 422. The workflow is read from the ref (gitDir).
+   */
+  private dispatch(call: Call, body: Json): Reply {
+    const DISPATCH_DOCS = 'https://docs.github.com/rest/actions/workflows#create-a-workflow-dispatch-event';
+    const refuse = (status: number, message: string): Reply => ({ status, body: { message, documentation_url: DISPATCH_DOCS, status: String(status) } });
+    if (!this.can('actions')) return this.refuse(403, 'Resource not accessible by integration');
+    if (!this.o.gitDir) {
+      this.problems.push('actions/create-workflow-dispatch: the fake reads workflows from gitDir, and has none');
+      return this.refuse(501, 'fake GitHub: no gitDir to read workflows from');
+    }
+    const id = String(call.params.workflow_id);
+    const show = (spec: string): string | undefined => {
+      try {
+        return execFileSync('git', ['show', spec], { cwd: this.o.gitDir, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+      } catch {
+        return undefined;
+      }
+    };
+    const file = `.github/workflows/${id}`;
+    if (!/^[\w.-]+\.ya?ml$/.test(id) || show(`refs/heads/${this.o.defaultBranch ?? 'main'}:${file}`) === undefined) return refuse(404, 'Not Found');
+    const ref = String(body.ref).replace(/^refs\/(heads|tags)\//, '');
+    const at = ['heads', 'tags'].map((k) => `refs/${k}/${ref}`).find((r) => show(`${r}^{commit}`) !== undefined);
+    if (!at) return refuse(422, `No ref found for: ${body.ref}`);
+    const text = show(`${at}:${file}`);
+    const on = text === undefined ? undefined : ((parseYaml(text) as Json | null)?.on as Json | string | string[] | undefined);
+    const trigger = on === 'workflow_dispatch' || (Array.isArray(on) && on.includes('workflow_dispatch')) || (on !== null && typeof on === 'object' && !Array.isArray(on) && 'workflow_dispatch' in on);
+    if (!trigger) return refuse(422, "Workflow does not have 'workflow_dispatch' trigger");
+    const declared = ((on as Json).workflow_dispatch as Json | null)?.inputs as Record<string, Json> | undefined ?? {};
+    const given = (body.inputs ?? {}) as Record<string, unknown>;
+    const unexpected = Object.keys(given).filter((k) => !(k in declared));
+    if (unexpected.length) return refuse(422, `Unexpected inputs provided: ${JSON.stringify(unexpected)}`);
+    const inputs: Record<string, string> = {};
+    for (const [name, spec] of Object.entries(declared)) {
+      const value = given[name] ?? spec?.default;
+      if (value === undefined || value === null || value === '') {
+        if (spec?.required) return refuse(422, `Required input '${name}' not provided`);
+        continue;
+      }
+      const options = spec?.options as unknown[] | undefined;
+      if (spec?.type === 'choice' && options && !options.map(String).includes(String(value))) return refuse(422, `Provided value '${value}' for input '${name}' not in the list of allowed values`);
+      inputs[name] = String(value);
+    }
+    this.dispatches.push({ workflow: id, ref, inputs });
+    if (!body.return_run_details) return { status: 204 };
+    const runId = this.nextId++;
+    return { status: 200, body: { workflow_run_id: runId, run_url: `https://api.github.com/repos/${this.fullName}/actions/runs/${runId}`, html_url: `https://github.com/${this.fullName}/actions/runs/${runId}` } };
   }
 
   /**

@@ -7,6 +7,12 @@ import { OctokitForge } from '../../src/forge/octokit.js';
 import { ForgeError } from '../../src/forge/forge.js';
 import { connectForge, forgeSettingsFromEnv, repositoryOfRemote } from '../../src/forge/connect.js';
 import { fakeGitHub, githubReplies, type FakeGitHub, testPatience } from '../fakes/github-server.js';
+import { execFileSync } from 'node:child_process';
+import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { childEnv } from '../helpers.js';
+import { factoryWorkflow } from '../../src/cli/scaffold.js';
 
 const TOKEN = 'ghs_fakeinstallationtoken0001';
 let gh: FakeGitHub;
@@ -252,5 +258,62 @@ describe('connecting a forge', () => {
     const f = await connectForge({ repository: gh.fullName, token: TOKEN, apiUrl: gh.url });
     expect((await f.getPullRequest(2)).number).toBe(2);
     gh.verify();
+  });
+});
+
+describe('workflow_dispatch through the forge, refused where GitHub refuses it', () => {
+  /** A bare repository whose main has the shipped factory.yml, and the fake GitHub serving it. */
+  async function withWorkflow(o: { permissions?: { actions: 'read' | 'write' } } = {}): Promise<{ gh: FakeGitHub; forge: OctokitForge }> {
+    const dir = await mkdtemp(path.join(tmpdir(), 'g7-dispatch-'));
+    const work = path.join(dir, 'work');
+    await mkdir(path.join(work, '.github/workflows'), { recursive: true });
+    await writeFile(path.join(work, '.github/workflows/factory.yml'), factoryWorkflow({ local: true }));
+    await writeFile(path.join(work, '.github/workflows/ci.yml'), 'on: push\njobs:\n  a:\n    runs-on: ubuntu-latest\n    steps:\n      - run: "true"\n');
+    const sh = (cwd: string, ...args: string[]) => execFileSync('git', args, { cwd, env: childEnv(), stdio: 'ignore' });
+    sh(work, 'init', '-q', '-b', 'main');
+    sh(work, 'add', '-A');
+    sh(work, '-c', 'user.email=t@example.invalid', '-c', 'user.name=t', '-c', 'commit.gpgsign=false', 'commit', '-q', '-m', 'workflows');
+    sh(dir, 'clone', '-q', '--bare', work, 'bare.git');
+    const server = await fakeGitHub({ repo: 'g7-factory/factory', token: TOKEN, gitDir: path.join(dir, 'bare.git'), ...(o.permissions ? { permissions: o.permissions } : {}) });
+    closers.push(() => server.close());
+    return { gh: server, forge: new OctokitForge({ repo: { owner: 'g7-factory', repo: 'factory' }, token: TOKEN, baseUrl: server.url, patience: testPatience }) };
+  }
+  const closers: (() => Promise<void>)[] = [];
+  afterEach(async () => {
+    for (const c of closers.splice(0)) await c();
+  });
+
+  it('starts the run of a declared workflow on a branch, with declared inputs (the rest take their defaults), and says its URL', async () => {
+    const { gh, forge } = await withWorkflow();
+    gh.expect('actions/create-workflow-dispatch', { workflow_id: 'factory.yml', ref: 'main', inputs: { chain: '2' }, return_run_details: true });
+    const url = await forge.dispatchWorkflow({ workflow: 'factory.yml', ref: 'main', inputs: { chain: '2' } });
+    gh.verify();
+    expect(url).toMatch(/^https:\/\/github\.com\/g7-factory\/factory\/actions\/runs\/\d+$/);
+    // GitHub fills in the defaults of the inputs not given (an empty string default is no value).
+    expect(gh.dispatches).toEqual([{ workflow: 'factory.yml', ref: 'main', inputs: { command: 'run', truck: 'next', resume: 'false', 'dry-run': 'false', chain: '2' } }]);
+  });
+
+  it.each([
+    ['an unknown workflow file', { workflow: 'nightly.yml', ref: 'main', inputs: {} }, 404, /Not Found \(no such workflow file/],
+    ['a ref GitHub does not have', { workflow: 'factory.yml', ref: 'nightly', inputs: {} }, 422, /No ref found for: nightly \(the branch or tag is not on GitHub\)/],
+    ['an input the workflow does not declare', { workflow: 'factory.yml', ref: 'main', inputs: { chained_by: '4242' } }, 422, /Unexpected inputs provided: \["chained_by"\] \(the workflow file at that ref declares other/],
+    ['a choice outside its options', { workflow: 'factory.yml', ref: 'main', inputs: { command: 'deploy' } }, 422, /Provided value 'deploy' for input 'command' not in the list of allowed values/],
+    ['a workflow without the trigger', { workflow: 'ci.yml', ref: 'main', inputs: {} }, 422, /Workflow does not have 'workflow_dispatch' trigger/],
+  ])('refuses %s', async (_what, d, status, message) => {
+    const { gh, forge } = await withWorkflow();
+    gh.expect('actions/create-workflow-dispatch');
+    const err = await forge.dispatchWorkflow(d).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ForgeError);
+    expect(err).toMatchObject({ status, transient: false });
+    expect((err as ForgeError).message).toMatch(message);
+    expect(gh.dispatches).toEqual([]);
+  });
+
+  it('refuses a token without actions: write, saying which permission to grant', async () => {
+    const { gh, forge } = await withWorkflow({ permissions: { actions: 'read' } });
+    gh.expect('actions/create-workflow-dispatch');
+    const err = await forge.dispatchWorkflow({ workflow: 'factory.yml', ref: 'main', inputs: {} }).catch((e: unknown) => e);
+    expect((err as ForgeError).message).toMatch(/403 Resource not accessible by integration \(the token may not start workflows: give the job `actions: write`/);
+    expect(gh.dispatches).toEqual([]);
   });
 });

@@ -1,5 +1,5 @@
 import { createRequire as __g7CreateRequire } from 'node:module'; const require = __g7CreateRequire(import.meta.url);
-import{a as N}from"./chunk-CTGN5SUO.mjs";import{b as A}from"./chunk-FAZUNGYD.mjs";import"./chunk-PQRHRS2M.mjs";import{a as I,b as E}from"./chunk-4BFDPWXU.mjs";import{c as b}from"./chunk-VQIWCU7F.mjs";import"./chunk-TBLCUB5G.mjs";import{a as v,b as h,d as T}from"./chunk-OURJKIL3.mjs";import"./chunk-UYGRN43V.mjs";import"./chunk-OMTOMJEE.mjs";import"./chunk-6NPPP7T4.mjs";import"./chunk-2WZ5DTWJ.mjs";import"./chunk-72W5J42C.mjs";import{e as l}from"./chunk-Q4KT5GYC.mjs";import"./chunk-2PYAGR7Y.mjs";import n from"node:path";import{link as L,mkdir as W,readFile as M,unlink as F,writeFile as B}from"node:fs/promises";import{randomBytes as X}from"node:crypto";var O="g7-factory/g7-factory/action@main";function G(e){let t=/^([\w.-]+\/[\w.-]+)\/action@([\w./-]+)$/.exec(e.trim());if(!t)throw new Error(`an action reference looks like owner/repo/action@ref, got "${e}"`);return{local:!1,repo:t[1],ref:t[2]}}var u=e=>e.local?"./action":`${e.repo}/action@${e.ref}`,d=`      - name: the factory's App token
+import{a as N}from"./chunk-CTGN5SUO.mjs";import{b as A}from"./chunk-FAZUNGYD.mjs";import"./chunk-PQRHRS2M.mjs";import{a as I,b as E}from"./chunk-4BFDPWXU.mjs";import{c as b}from"./chunk-SYDUBL2X.mjs";import"./chunk-TBLCUB5G.mjs";import{b as T}from"./chunk-R2DIFNBL.mjs";import{a as v,c as h}from"./chunk-6LBGWIPI.mjs";import"./chunk-UYGRN43V.mjs";import"./chunk-OMTOMJEE.mjs";import"./chunk-6NPPP7T4.mjs";import"./chunk-2WZ5DTWJ.mjs";import"./chunk-72W5J42C.mjs";import{e as l}from"./chunk-Q4KT5GYC.mjs";import"./chunk-2PYAGR7Y.mjs";import n from"node:path";import{link as L,mkdir as W,readFile as M,unlink as F,writeFile as B}from"node:fs/promises";import{randomBytes as X}from"node:crypto";var O="g7-factory/g7-factory/action@main";function G(e){let t=/^([\w.-]+\/[\w.-]+)\/action@([\w./-]+)$/.exec(e.trim());if(!t)throw new Error(`an action reference looks like owner/repo/action@ref, got "${e}"`);return{local:!1,repo:t[1],ref:t[2]}}var u=e=>e.local?"./action":`${e.repo}/action@${e.ref}`,d=`      - name: the factory's App token
         id: app
         if: \${{ vars.G7_APP_ID != '' }}
         uses: actions/create-github-app-token@v1
@@ -38,6 +38,10 @@ on:
         description: Lanes to run, comma separated, 1-8 (empty = all)
         type: string
         default: ""
+      chain:
+        description: Set by the factory when a truck that left work starts the next run (its link in tonight's chain); leave 0
+        type: number
+        default: 0
 concurrency:
   # Never two trucks of one SSOT at once. GitHub keeps one running and at most one pending run per group: a
   # newer pending run replaces (cancels) the one already waiting; the running one is never cancelled. That
@@ -47,6 +51,7 @@ concurrency:
 permissions:
   contents: write # commit and push the evidence
   checks: write # the check run on the evidence commit
+  actions: write # a truck that leaves work inside the night starts the next run of this workflow (chaining)
 jobs:
   truck:
     runs-on: ubuntu-latest
@@ -73,6 +78,7 @@ ${p}      - name: g7 resume
           truck: \${{ inputs.truck != 'next' && inputs.truck || '' }}
           lanes: \${{ inputs.lanes }}
           dry-run: \${{ inputs.dry-run || false }}
+          chain-link: \${{ inputs.chain || 0 }}
           gemini-api-key: \${{ secrets.GEMINI_API_KEY }}
 ${q}`}function P(e){let t=`${d}      # The branch as it is now, not the commit that started the workflow: the prepare job pushed since.
       - uses: actions/checkout@v4
