@@ -29,7 +29,7 @@ const not = (reason: string): ChainOutcome => ({ chained: false, reason });
 function stoppedWhy(out: RunOutcome): string | undefined {
   if (out.code === 'OK' || (out.code === 'RECOVERABLE' && out.outOfTime)) return undefined;
   if (out.code === 'NOTHING') return out.message.split('\n')[0]!;
-  const until = out.retryAfter ? ` until ${out.retryAfter}` : '';
+  const until = out.retryAfter && (out.code === 'RECOVERABLE' || out.code === 'WAITING') ? ` until ${out.retryAfter}` : '';
   return `the step ended ${out.code}${until}: only a truck that finished, or stopped at max-minutes, starts the next run`;
 }
 

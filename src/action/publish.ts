@@ -1,8 +1,10 @@
 // Getting what a command changed onto the remote, and saying where it is. On GitHub the durable record is a
 // pushed commit: a command that changed the SSOT and did not push changed nothing anyone will see.
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import * as core from '@actions/core';
 import { Git } from '../git/git.js';
+import { bundleUnpushed } from '../git/unpushed.js';
 import { loadConfig } from '../ssot/config.js';
 import type { Layout } from '../ssot/layout.js';
 import { repoPath, SetupError, type ActionSettings } from './settings.js';
@@ -61,6 +63,21 @@ export async function pushHead(s: ActionSettings, layout: Layout, git: Git): Pro
   const onRemote = await headOnRemote(git, remote, branch);
   if (onRemote) core.info(`${sha.slice(0, 10)} is on ${remote}/${branch}`);
   return { sha, onRemote };
+}
+
+/** Commits that reached no branch of the remote, as a git bundle in RUNNER_TEMP for the workflow to upload. */
+export interface KeptBundle {
+  file: string;
+  /** Run in a clone holding the downloaded bundle: parks its commits where the next job lands them. */
+  apply: string;
+}
+
+/** Writes the bundle of what HEAD has and the remote branch lacks; undefined when it lacks nothing. */
+export async function bundleForArtifact(s: ActionSettings, layout: Layout, git: Git, run: string): Promise<KeptBundle | undefined> {
+  const { remote, branch } = await target(s, layout, git);
+  const file = path.join(s.github.runnerTemp ?? tmpdir(), `g7-unpushed-${run}.bundle`);
+  const apply = await bundleUnpushed(git, remote, branch, run, file);
+  return apply ? { file, apply } : undefined;
 }
 
 export function commitUrl(s: ActionSettings, sha: string): string | undefined {

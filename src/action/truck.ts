@@ -15,7 +15,7 @@ import type { Git } from '../git/git.js';
 import type { FactoryDeps } from '../factory/deps.js';
 import { backlogFile, laneLayout, layoutFor } from '../ssot/layout.js';
 import type { CheckAnnotation } from '../forge/forge.js';
-import { pushHead, commitUrl, treeUrl, type Published } from './publish.js';
+import { bundleForArtifact, pushHead, commitUrl, treeUrl, type KeptBundle, type Published } from './publish.js';
 import { readReport, setFactoryOutputs } from './outputs.js';
 import { truckSummary } from './summary.js';
 import { writeSummary } from './annotate.js';
@@ -47,16 +47,25 @@ async function createEvidenceCheck(s: ActionSettings, report: VerifyReport, evid
   }
 }
 
+/** Where commits the remote's branch refused are now, said for the runner kind in use. */
+function whereUnpushed(s: ActionSettings, remote: string, parked: string | undefined, kept: KeptBundle | undefined): string {
+  if (parked) return `its commits are parked on ${remote} ${parked}: the next job (a fresh clone) lands them before it departs`;
+  const goes = s.github.runner === 'github-hosted' ? 'GitHub discards this runner after the job' : s.github.runner === 'self-hosted' ? "the next job's checkout resets the branch to the remote's" : undefined;
+  const only = `its commits are only in this clone${goes ? ` (${goes})` : ''}`;
+  if (!kept) return `${only}; no git bundle of them could be written (see the warnings), so only a push from this clone can deliver them`;
+  return `${only}: they are kept in the git bundle ${kept.file} (output unpushed-bundle), which the shipped workflow uploads as an artifact; to land them, download it into a clone of ${remote} and run there: ${kept.apply} (the next job lands what that parks)`;
+}
+
 /** The run, one lane of a lane run, its departure or its merge: what the command asks for. */
 async function drive(s: ActionSettings, deps: FactoryDeps, commit: boolean): Promise<RunOutcome> {
   // The budget starts with the step: the token was made a moment before, at the job's start.
   const timeBudget = { minutes: s.maxMinutes, until: new Date(nowMs() + s.maxMinutes * 60_000).toISOString() };
-  const opts = { truck: s.truck, lanes: s.lanes, commit, push: commit && s.push, timeBudget };
+  const opts = { truck: s.truck, lanes: s.lanes, commit, push: commit && s.push, timeBudget, clone: s.github.runner };
   if (s.command === 'merge-lanes') {
     const { mergeLaneRun } = await import('../factory/lanes-merge.js');
     return (await mergeLaneRun(deps, s.runId, opts)) ?? { code: 'NOTHING', state: 'READY', passed: 0, failed: 0, message: 'no lane run to merge: the state names none' };
   }
-  if (s.command === 'lane') return runFactory(deps, { commit, push: opts.push, timeBudget });
+  if (s.command === 'lane') return runFactory(deps, { commit, push: opts.push, timeBudget, clone: s.github.runner });
   return runFactory(deps, { ...opts, prepareLanes: s.command === 'prepare-lanes' });
 }
 
@@ -74,6 +83,15 @@ export async function truckCommand(s: ActionSettings): Promise<void> {
   const message = deps.redact(out.message);
   const published: Published = deps.git && commit ? await pushHead(s, layout, deps.git) : { sha: undefined, onRemote: false };
   await setFactoryOutputs(s, layout, published.sha, out);
+  // Neither the branch nor the side branch took the commits (an expired token, no permission): on a runner
+  // they go with the job's workspace, so they leave as a git bundle the workflow uploads (if: failure()).
+  let kept: KeptBundle | undefined;
+  if (commit && s.push && deps.git && !published.onRemote && !out.parked && (out.evidence || out.code === 'UNPUSHED'))
+    kept = await bundleForArtifact(s, layout, deps.git, out.runId ?? 'departure').catch((err: Error) => (core.warning(`git bundle of the unpushed commits: ${err.message}`), undefined));
+  if (kept) {
+    core.setOutput('unpushed-bundle', kept.file);
+    core.setOutput('unpushed-apply', kept.apply);
+  }
   // The matrix of the lane jobs (`fromJSON(needs.prepare.outputs.lanes)`), set only when a run departed:
   // without it the workflow runs neither lanes nor a merge.
   if (s.command === 'prepare-lanes' && out.lanes) core.setOutput('lanes', JSON.stringify(out.lanes));
@@ -107,7 +125,8 @@ export async function truckCommand(s: ActionSettings): Promise<void> {
     core.info(`${chain.chained ? 'chained' : 'not chained'}: ${chain.reason}`);
   }
 
-  if (commit && s.push && out.evidence && !published.onRemote) core.setFailed(`the evidence of ${out.runId} is not on the remote: the push did not go through (see the warnings); the next job pushes it before departing`);
+  if (commit && s.push && out.evidence && !published.onRemote) core.setFailed(`the evidence of ${out.runId} is not on the remote: the push did not go through (see the warnings); ${whereUnpushed(s, config.git.remote, out.parked, kept)}`);
+  else if (out.code === 'UNPUSHED' && kept) core.setFailed(`${out.code}: ${message}\n  ${whereUnpushed(s, config.git.remote, out.parked, kept)}`);
   else if (out.code === 'FAIL_STOP' || out.code === 'REFUSED' || out.code === 'BUSY' || out.code === 'UNPUSHED') core.setFailed(`${out.code}: ${message}`);
   else if (out.code === 'RECOVERABLE') core.warning(`RECOVERABLE: ${message}`);
   else core.info(message);

@@ -116,6 +116,16 @@ ${IDENTITY}      - name: g7 resume
           dry-run: \${{ inputs.dry-run || false }}
           chain-link: \${{ inputs.chain || 0 }}
           gemini-api-key: \${{ secrets.GEMINI_API_KEY }}
+      # The remote took the evidence neither on the branch nor on g7/unpushed/<run> (an expired token, no
+      # permission): its commits would go with this runner. The g7 step wrote them as a git bundle; the
+      # step's log and its unpushed-apply output say how to land it.
+      - name: keep the unpushed evidence
+        if: \${{ failure() && steps.g7.outputs.unpushed-bundle != '' }}
+        uses: actions/upload-artifact@v4
+        with:
+          name: g7-unpushed-\${{ github.run_id }}-\${{ github.run_attempt }}
+          path: \${{ steps.g7.outputs.unpushed-bundle }}
+          if-no-files-found: error
 ${OUTCOME_STEP}`;
 }
 

@@ -54,6 +54,11 @@ export interface RunOptions {
    * before `until` (its length estimated from the longest bundle so far); the truck stops RECOVERABLE there.
    */
   timeBudget?: TimeBudget | undefined;
+  /**
+   * Where this clone lives when it is a job's: a GitHub-hosted runner is discarded after the job, a self-hosted
+   * one's next checkout resets the branch to the remote's. Undefined: a person's clone, which stays.
+   */
+  clone?: 'github-hosted' | 'self-hosted' | undefined;
 }
 
 export interface TimeBudget {
@@ -351,7 +356,9 @@ async function driveTruck(deps: FactoryDeps, opts: RunOptions, run: ActiveRun, s
     const remote = deps.config.git.remote;
     const where = run.parked
       ? `it is parked on ${remote} ${run.parked}: the next g7 run --push, from any clone of ${remote}, lands it before it departs`
-      : `it is committed only in this clone (parking it on ${remote} failed too): the next g7 run --push from this clone pushes it before it departs`;
+      : opts.clone
+        ? `it is committed only in this job's clone (parking it on ${remote} failed too), which ${opts.clone === 'github-hosted' ? 'GitHub discards with the runner after the job' : `the next job's checkout resets to ${remote}'s branch`}: only a git bundle of its commits carries it away`
+        : `it is committed only in this clone (parking it on ${remote} failed too): the next g7 run --push from this clone pushes it before it departs`;
     const message = run.pushRefused ? `${reason}\n  the evidence is NOT on the remote branch: ${run.pushRefused}\n  ${where}` : reason;
     return { code, state: next, runId: run.id, passed, failed, evidence: evidenceRoot, message, ...(retryAfter ? { retryAfter } : {}), ...(run.pushRefused ? { unpushed: run.pushRefused } : {}), ...(run.parked ? { parked: run.parked } : {}), ...(signal ? { signal } : {}), ...(kind === 'time' ? { outOfTime: true } : {}) };
   };

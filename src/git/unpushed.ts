@@ -85,5 +85,5 @@ export async function bundleUnpushed(git: Git, remote: string, branch: string, r
   if (fetched.code === 0 && (await git.run(['merge-base', '--is-ancestor', 'HEAD', 'refs/g7/remote-head'], { allowFail: true })).code === 0) return undefined;
   await git.run(['bundle', 'create', '-q', file, ...range]);
   // The bundle's HEAD is pushed to the side branch: the next job lands it as if this job had parked it.
-  return `git fetch ${file.split('/').at(-1)} HEAD:refs/heads/${parkedBranch(run)} && git push ${remote} ${parkedBranch(run)}`;
+  return `git fetch ${file.split(/[\\/]/).at(-1)} HEAD:refs/heads/${parkedBranch(run)} && git push ${remote} ${parkedBranch(run)}`;
 }

@@ -73,6 +73,11 @@ describe('the workflows', () => {
     // Chaining: the dispatched run says its link; the truck step hands it to the action.
     expect(inputs.chain).toMatchObject({ type: 'number', default: 0 });
     expect(w.jobs.truck.steps.find((s: Yaml) => s.id === 'g7').with['chain-link']).toBe('${{ inputs.chain || 0 }}');
+    // Commits the remote took nowhere leave the discarded runner as the g7 step's git bundle.
+    const steps = w.jobs.truck.steps as Yaml[];
+    const keep = steps.find((s) => String(s.uses).startsWith('actions/upload-artifact@'));
+    expect(keep).toMatchObject({ if: "${{ failure() && steps.g7.outputs.unpushed-bundle != '' }}", with: { path: '${{ steps.g7.outputs.unpushed-bundle }}', 'if-no-files-found': 'error' } });
+    expect(steps.indexOf(keep!)).toBeGreaterThan(steps.findIndex((s) => s.id === 'g7'));
   });
 
   it('factory-lanes: prepare, a matrix of lanes from its output, a merge that always runs once the run departed, all in the factory\'s concurrency group', async () => {

@@ -1,5 +1,5 @@
 import { createRequire as __g7CreateRequire } from 'node:module'; const require = __g7CreateRequire(import.meta.url);
-import{a as N}from"./chunk-CTGN5SUO.mjs";import{b as A}from"./chunk-FAZUNGYD.mjs";import"./chunk-PQRHRS2M.mjs";import{a as I,b as E}from"./chunk-4BFDPWXU.mjs";import{c as b}from"./chunk-SYDUBL2X.mjs";import"./chunk-TBLCUB5G.mjs";import{b as T}from"./chunk-R2DIFNBL.mjs";import{a as v,c as h}from"./chunk-6LBGWIPI.mjs";import"./chunk-UYGRN43V.mjs";import"./chunk-OMTOMJEE.mjs";import"./chunk-6NPPP7T4.mjs";import"./chunk-2WZ5DTWJ.mjs";import"./chunk-72W5J42C.mjs";import{e as l}from"./chunk-Q4KT5GYC.mjs";import"./chunk-2PYAGR7Y.mjs";import n from"node:path";import{link as L,mkdir as W,readFile as M,unlink as F,writeFile as B}from"node:fs/promises";import{randomBytes as X}from"node:crypto";var O="g7-factory/g7-factory/action@main";function G(e){let t=/^([\w.-]+\/[\w.-]+)\/action@([\w./-]+)$/.exec(e.trim());if(!t)throw new Error(`an action reference looks like owner/repo/action@ref, got "${e}"`);return{local:!1,repo:t[1],ref:t[2]}}var u=e=>e.local?"./action":`${e.repo}/action@${e.ref}`,d=`      - name: the factory's App token
+import{a as N}from"./chunk-CTGN5SUO.mjs";import{b as A}from"./chunk-FAZUNGYD.mjs";import"./chunk-PQRHRS2M.mjs";import{a as I,b as E}from"./chunk-4BFDPWXU.mjs";import{c as b}from"./chunk-SYDUBL2X.mjs";import"./chunk-TBLCUB5G.mjs";import{b as T}from"./chunk-R2DIFNBL.mjs";import{a as v,c as h}from"./chunk-6LBGWIPI.mjs";import"./chunk-UYGRN43V.mjs";import"./chunk-OMTOMJEE.mjs";import"./chunk-6NPPP7T4.mjs";import"./chunk-2WZ5DTWJ.mjs";import"./chunk-72W5J42C.mjs";import{e as l}from"./chunk-Q4KT5GYC.mjs";import"./chunk-2PYAGR7Y.mjs";import o from"node:path";import{link as L,mkdir as W,readFile as M,unlink as F,writeFile as B}from"node:fs/promises";import{randomBytes as X}from"node:crypto";var O="g7-factory/g7-factory/action@main";function G(e){let t=/^([\w.-]+\/[\w.-]+)\/action@([\w./-]+)$/.exec(e.trim());if(!t)throw new Error(`an action reference looks like owner/repo/action@ref, got "${e}"`);return{local:!1,repo:t[1],ref:t[2]}}var u=e=>e.local?"./action":`${e.repo}/action@${e.ref}`,d=`      - name: the factory's App token
         id: app
         if: \${{ vars.G7_APP_ID != '' }}
         uses: actions/create-github-app-token@v1
@@ -80,6 +80,16 @@ ${p}      - name: g7 resume
           dry-run: \${{ inputs.dry-run || false }}
           chain-link: \${{ inputs.chain || 0 }}
           gemini-api-key: \${{ secrets.GEMINI_API_KEY }}
+      # The remote took the evidence neither on the branch nor on g7/unpushed/<run> (an expired token, no
+      # permission): its commits would go with this runner. The g7 step wrote them as a git bundle; the
+      # step's log and its unpushed-apply output say how to land it.
+      - name: keep the unpushed evidence
+        if: \${{ failure() && steps.g7.outputs.unpushed-bundle != '' }}
+        uses: actions/upload-artifact@v4
+        with:
+          name: g7-unpushed-\${{ github.run_id }}-\${{ github.run_attempt }}
+          path: \${{ steps.g7.outputs.unpushed-bundle }}
+          if-no-files-found: error
 ${q}`}function P(e){let t=`${d}      # The branch as it is now, not the commit that started the workflow: the prepare job pushed since.
       - uses: actions/checkout@v4
         with:
@@ -158,7 +168,7 @@ ${t}      - name: g7 lanes merge
         with:
           command: merge-lanes
           run-id: \${{ needs.prepare.outputs.run-id }}
-${q}`}function x(e,t,s){let o=`[${t.join(", ")}]`,i=e.local?`      # The base branch's code, never the pull request's: the check must not run what it checks.
+${q}`}function x(e,t,s){let n=`[${t.join(", ")}]`,i=e.local?`      # The base branch's code, never the pull request's: the check must not run what it checks.
       - uses: actions/checkout@v4
         with:
           ref: \${{ github.event.pull_request.base.sha || github.event.merge_group.base_sha || github.sha }}
@@ -172,9 +182,9 @@ ${q}`}function x(e,t,s){let o=`[${t.join(", ")}]`,i=e.local?`      # The base br
 # it is named apart and only reports; both halves decide the same, whichever runs last.
 on:
   pull_request:
-    types: ${o}
+    types: ${n}
   pull_request_target:
-    types: ${o}
+    types: ${n}
   # A merge queue waits for its required checks on the queue's commit.
   merge_group:
     types: [checks_requested]
@@ -197,7 +207,7 @@ ${i}      - uses: ${u(e)}
         with:
           command: policy
           github-token: \${{ github.token }}
-`}function S(e){let t=e.local?"./bin/g7.mjs":"node .g7/bin/g7.mjs",o=`      - uses: actions/setup-node@v4
+`}function S(e){let t=e.local?"./bin/g7.mjs":"node .g7/bin/g7.mjs",n=`      - uses: actions/setup-node@v4
         with:
           node-version: 24
 ${e.local?`      - run: npm ci --no-audit --no-fund
@@ -244,7 +254,7 @@ ${d}      - uses: actions/checkout@v4
         with:
           fetch-depth: 0
           token: \${{ steps.app.outputs.token || github.token }}
-${o}      # GitHub's coreloop pull requests: one closed without merging is not proposed again. --open-prs does
+${n}      # GitHub's coreloop pull requests: one closed without merging is not proposed again. --open-prs does
       # nothing until \`g7 coreloop status\` says tier 2; from then on it promotes each Guide candidate as a
       # dispatched promote would (reproduction check, branch, draft pull request).
       - name: g7 coreloop pattern
@@ -272,7 +282,7 @@ ${d}      - uses: actions/checkout@v4
         with:
           fetch-depth: 0
           token: \${{ steps.app.outputs.token || secrets.G7_PR_TOKEN || github.token }}
-${o}      # The reproduction check replays recorded cases (arm B with the change) through Gemini; then g7 pushes the
+${n}      # The reproduction check replays recorded cases (arm B with the change) through Gemini; then g7 pushes the
       # skill/docstring-* branch and opens the draft pull request itself. A Caveat (cx-\u2026) goes through refine.
       - name: g7 coreloop promote (or refine)
         env:
@@ -285,7 +295,7 @@ ${o}      # The reproduction check replays recorded cases (arm B with the change
         run: |
 ${p}          case "$ID" in cx-*) phase=refine ;; *) phase=promote ;; esac
           ${t} coreloop "$phase" --candidate "$CANDIDATE" --id "$ID" --confirm
-`}function j(e,t){let s={name:"main: people merge, the factory pushes evidence",target:"branch",enforcement:"active",conditions:{ref_name:{include:["~DEFAULT_BRANCH"],exclude:[]}},bypass_actors:[{actor_id:e,actor_type:"Integration",bypass_mode:"always"}],rules:[{type:"deletion"},{type:"non_fast_forward"},{type:"pull_request",parameters:{required_approving_review_count:1,require_code_owner_review:!0,dismiss_stale_reviews_on_push:!0,require_last_push_approval:!1,required_review_thread_resolution:!1}},{type:"required_status_checks",parameters:{strict_required_status_checks_policy:!1,required_status_checks:t.map(o=>({context:o}))}}]};return JSON.stringify(s,null,2)+`
+`}function j(e,t){let s={name:"main: people merge, the factory pushes evidence",target:"branch",enforcement:"active",conditions:{ref_name:{include:["~DEFAULT_BRANCH"],exclude:[]}},bypass_actors:[{actor_id:e,actor_type:"Integration",bypass_mode:"always"}],rules:[{type:"deletion"},{type:"non_fast_forward"},{type:"pull_request",parameters:{required_approving_review_count:1,require_code_owner_review:!0,dismiss_stale_reviews_on_push:!0,require_last_push_approval:!1,required_review_thread_resolution:!1}},{type:"required_status_checks",parameters:{strict_required_status_checks_policy:!1,required_status_checks:t.map(n=>({context:n}))}}]};return JSON.stringify(s,null,2)+`
 `}function R(e){return JSON.stringify({required_status_checks:{strict:!0,contexts:e},enforce_admins:!1,required_pull_request_reviews:{required_approving_review_count:1,require_code_owner_reviews:!0,dismiss_stale_reviews:!0},restrictions:null,allow_force_pushes:!1,allow_deletions:!1},null,2)+`
 `}function C(e){return`# Every change needs a review by an owner (the ruleset requires code-owner review); the skill docstrings
 # the worker is prompted with, and the factory's rules, most of all.
@@ -314,7 +324,7 @@ tags:
   - name: money
     regex: ['\\\\$\\\\s?\\\\d']
     strike: true
-`,K=["block-coreloop-auto-merge"];async function V(e,t){await W(n.dirname(e),{recursive:!0});let s=`${e}.tmp-${X(4).toString("hex")}`;await B(s,t);try{return await L(s,e),!0}catch(o){if(o.code==="EEXIST")return!1;throw o}finally{await F(s)}}async function Q(e){return b((await e.run(["remote","get-url","origin"],{allowFail:!0})).stdout)}async function he(e,t,s,o={}){let i;try{i=G(o.action??O)}catch(a){throw new l(`--action: ${a.message}`)}if(o.appId!==void 0&&!/^\d+$/.test(o.appId))throw new l(`--app-id is the App's numeric ID (its settings page shows it), got "${o.appId}"`);if(o.owner!==void 0&&!/^@[\w.-]+(\/[\w.-]+)?$|^[^@\s]+@[^@\s]+$/.test(o.owner))throw new l(`--owner is @user, @org/team or an e-mail address, got "${o.owner}"`);let w=new A(e.repoRoot),m=await w.isRepo()?await Q(w):void 0,f=o.owner??(m?`@${m.split("/")[0]}`:void 0),y=o.appId?Number(o.appId):0,{night:c}=await T(e,s),U=[e.plansDir,e.packsDir,e.packetsDir,e.runsDir,e.stateDir,e.reworkDir,e.libraryIndexDir,e.skillsDir,n.join(e.ssotDir,"rules"),n.join(e.auditDir,"ai-ask")];for(let a of U)await W(a,{recursive:!0});let r=n.join(e.repoRoot,".github"),H=[[e.factoryFile,z],[n.join(e.ssotDir,"rules","tags.yaml"),J],[n.join(e.ssotDir,".gitignore"),`# Written and read by g7 alone.
+`,K=["block-coreloop-auto-merge"];async function V(e,t){await W(o.dirname(e),{recursive:!0});let s=`${e}.tmp-${X(4).toString("hex")}`;await B(s,t);try{return await L(s,e),!0}catch(n){if(n.code==="EEXIST")return!1;throw n}finally{await F(s)}}async function Q(e){return b((await e.run(["remote","get-url","origin"],{allowFail:!0})).stdout)}async function he(e,t,s,n={}){let i;try{i=G(n.action??O)}catch(a){throw new l(`--action: ${a.message}`)}if(n.appId!==void 0&&!/^\d+$/.test(n.appId))throw new l(`--app-id is the App's numeric ID (its settings page shows it), got "${n.appId}"`);if(n.owner!==void 0&&!/^@[\w.-]+(\/[\w.-]+)?$|^[^@\s]+@[^@\s]+$/.test(n.owner))throw new l(`--owner is @user, @org/team or an e-mail address, got "${n.owner}"`);let w=new A(e.repoRoot),m=await w.isRepo()?await Q(w):void 0,f=n.owner??(m?`@${m.split("/")[0]}`:void 0),y=n.appId?Number(n.appId):0,{night:c}=await T(e,s),U=[e.plansDir,e.packsDir,e.packetsDir,e.runsDir,e.stateDir,e.reworkDir,e.libraryIndexDir,e.skillsDir,o.join(e.ssotDir,"rules"),o.join(e.auditDir,"ai-ask")];for(let a of U)await W(a,{recursive:!0});let r=o.join(e.repoRoot,".github"),H=[[e.factoryFile,z],[o.join(e.ssotDir,"rules","tags.yaml"),J],[o.join(e.ssotDir,".gitignore"),`# Written and read by g7 alone.
 state/run.lock
 *.tmp-*
-`],[n.join(r,"workflows","factory.yml"),D(i,c)],[n.join(r,"workflows","factory-lanes.yml"),P(i)],[n.join(r,"workflows","ai-policy.yml"),x(i,I,E)],[n.join(r,"workflows","coreloop.yml"),S(i)],[n.join(r,"CODEOWNERS"),C(f??"@OWNER")],[n.join(r,"rulesets","main.json"),j(y,K)],[n.join(r,"branch-protection.json"),R(K)]];for(let[a,Y]of H)t.out(await V(a,Y)?`created ${s(a)}`:`kept    ${s(a)} (exists)`);let g=m??"OWNER/REPO",_=s(n.join(r,"rulesets","main.json"));t.out("");let k=n.join(r,"workflows","factory.yml"),$=h(c);return t.out(`the night: ${c.start}\u2013${c.end} ${c.tz}, scheduled jobs at cron "${$}" (UTC)`),(await M(k,"utf8")).includes(`cron: "${$}"`)||t.out(`  ${s(k)} was kept and runs at other times: delete it and run g7 init again to schedule this night`),t.out(""),t.out("one-time settings on GitHub (a repository admin):"),t.out('  1. Secret GEMINI_API_KEY (Settings \u2192 Secrets and variables \u2192 Actions). Without it the offline worker runs and model cards stop with "no key".'),t.out(`  2. The factory's GitHub App (Contents, Checks, Pull requests, Issues: read and write), installed on ${g}; variable G7_APP_ID = its App ID, secret G7_APP_PRIVATE_KEY = a private key of it.`),t.out("     It pushes the evidence past protection (GITHUB_TOKEN cannot be a bypass actor) and opens coreloop pull requests that start CI."),t.out(`  3. The ruleset: ${y?"":`put the App ID in bypass_actors[0].actor_id of ${_} (or run g7 init --app-id ID before it exists), then `}gh api -X POST repos/${g}/rulesets --input ${_}`),t.out(`     (a repository without rulesets: gh api -X PUT repos/${g}/branches/main/protection --input ${s(n.join(r,"branch-protection.json"))}; the factory cannot push past it)`),t.out(`  4. CODEOWNERS: ${f?`${f} owns everything; change it if reviews belong to a team`:"replace @OWNER with the people or team who review (no GitHub remote to take it from)"}.`),t.out(`then: write a day plan in ${s(e.plansDir)}/dayplan_YYYYMMDD.yaml, g7 plan compile it, commit, push; the nightly workflow runs from there`),N.OK}export{he as initSsot};
+`],[o.join(r,"workflows","factory.yml"),D(i,c)],[o.join(r,"workflows","factory-lanes.yml"),P(i)],[o.join(r,"workflows","ai-policy.yml"),x(i,I,E)],[o.join(r,"workflows","coreloop.yml"),S(i)],[o.join(r,"CODEOWNERS"),C(f??"@OWNER")],[o.join(r,"rulesets","main.json"),j(y,K)],[o.join(r,"branch-protection.json"),R(K)]];for(let[a,Y]of H)t.out(await V(a,Y)?`created ${s(a)}`:`kept    ${s(a)} (exists)`);let g=m??"OWNER/REPO",k=s(o.join(r,"rulesets","main.json"));t.out("");let _=o.join(r,"workflows","factory.yml"),$=h(c);return t.out(`the night: ${c.start}\u2013${c.end} ${c.tz}, scheduled jobs at cron "${$}" (UTC)`),(await M(_,"utf8")).includes(`cron: "${$}"`)||t.out(`  ${s(_)} was kept and runs at other times: delete it and run g7 init again to schedule this night`),t.out(""),t.out("one-time settings on GitHub (a repository admin):"),t.out('  1. Secret GEMINI_API_KEY (Settings \u2192 Secrets and variables \u2192 Actions). Without it the offline worker runs and model cards stop with "no key".'),t.out(`  2. The factory's GitHub App (Contents, Checks, Pull requests, Issues: read and write), installed on ${g}; variable G7_APP_ID = its App ID, secret G7_APP_PRIVATE_KEY = a private key of it.`),t.out("     It pushes the evidence past protection (GITHUB_TOKEN cannot be a bypass actor) and opens coreloop pull requests that start CI."),t.out(`  3. The ruleset: ${y?"":`put the App ID in bypass_actors[0].actor_id of ${k} (or run g7 init --app-id ID before it exists), then `}gh api -X POST repos/${g}/rulesets --input ${k}`),t.out(`     (a repository without rulesets: gh api -X PUT repos/${g}/branches/main/protection --input ${s(o.join(r,"branch-protection.json"))}; the factory cannot push past it)`),t.out(`  4. CODEOWNERS: ${f?`${f} owns everything; change it if reviews belong to a team`:"replace @OWNER with the people or team who review (no GitHub remote to take it from)"}.`),t.out(`then: write a day plan in ${s(e.plansDir)}/dayplan_YYYYMMDD.yaml, g7 plan compile it, commit, push; the nightly workflow runs from there`),N.OK}export{he as initSsot};
