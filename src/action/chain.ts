@@ -1,7 +1,7 @@
 // Chaining (SPEC 9a): a night runs as many trucks as its backlog, window and budget allow, not only as many
 // as its cron has jobs. When a truck leaves work (it finished and another truck is due, or it stopped at the
 // job's time budget) inside factory.yaml's night and the night's budget, the job dispatches the next run of
-// its own workflow: workflow_dispatch, the one event GITHUB_TOKEN may start a run with (`actions: write`).
+// its own workflow: workflow_dispatch, an event GITHUB_TOKEN may start a run with (`actions: write`).
 // That run waits in the factory's concurrency group until this job is gone, then departs. Whatever the
 // answer, the evidence is already pushed: a chain that does not start leaves the night to the cron.
 import * as core from '@actions/core';

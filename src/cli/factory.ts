@@ -32,7 +32,7 @@ export interface Common {
 const CODE = { OK: EXIT.OK, NOTHING: EXIT.OK, WAITING: EXIT.OK, FAIL_STOP: EXIT.FAIL_STOP, RECOVERABLE: EXIT.RECOVERABLE, REFUSED: EXIT.REFUSED, BUSY: EXIT.BUSY, UNPUSHED: EXIT.UNPUSHED, CANCELLED: EXIT.CANCELLED } as const;
 
 /** `--max-minutes N` / the action's `max-minutes`: the budget from now on. Undefined when not given. */
-export function timeBudgetOf(text: string | undefined, what: string): TimeBudget | undefined {
+function timeBudgetOf(text: string | undefined, what: string): TimeBudget | undefined {
   if (text === undefined || text.trim() === '') return undefined;
   const minutes = Number(text);
   if (!Number.isFinite(minutes) || minutes <= 0) throw new UsageError(`${what} takes a number of minutes above 0 (e.g. 50), got "${text}"`);
