@@ -23,8 +23,8 @@ describe('chaining: the action dispatches the next run of its workflow', () => {
   const net = loopback();
 
   /** A factory whose repository has the shipped factory.yml (the fake reads the workflow from the remote), checked out. */
-  async function night(cards: CardSpec[], permissions?: { actions: 'read' | 'write' }) {
-    const f = await factory(cards, { files: { '.github/workflows/factory.yml': await readFile(path.join(REPO, '.github/workflows/factory.yml'), 'utf8') } });
+  async function night(cards: CardSpec[], permissions?: { actions: 'read' | 'write' }, files: Record<string, string> = {}) {
+    const f = await factory(cards, { files: { '.github/workflows/factory.yml': await readFile(path.join(REPO, '.github/workflows/factory.yml'), 'utf8'), ...files } });
     const remote = await net.remote(f.root);
     const gh = await net.github(remote.bare, permissions ? { permissions } : {});
     const co = await checkout(remote.url);
@@ -62,6 +62,19 @@ describe('chaining: the action dispatches the next run of its workflow', () => {
     outside.gh.verify(); // no dispatch
     expect(day.outputs).toMatchObject({ state: 'RECOVERABLE', chained: 'false', 'chain-reason': 'outside the night (00:00–07:00 Asia/Seoul, factory.yaml night): the next scheduled job goes on' });
     expect(outside.gh.dispatches).toEqual([]);
+  });
+
+  it.each<[string, { files?: Record<string, string> }, Record<string, string>, RegExp]>([
+    ['tonight\'s budget is spent', { files: { 'ssot/state/spend_20261121.json': JSON.stringify({ usd: 10, tokens_in: 0, tokens_out: 0, calls: 40 }) } }, {}, /^tonight's budget is spent \(\$10\.00 of budget\.per_night_usd \$10\.00\)$/],
+    ['the chain is at its last link', {}, { 'chain-link': '48' }, /^this run is link 48 of tonight's chain, the most one chain makes \(48\)/],
+    ['the input chain is false', {}, { chain: 'false' }, /^input chain is false$/],
+  ])('work left inside the night, but %s: no dispatch', { timeout: 120_000 }, async (_what, extra, inputs, reason) => {
+    const { gh, run } = await night(quick(121), undefined, extra.files);
+    gh.expect('checks/create', { name: 'g7 run_0001', conclusion: 'success' });
+    const r = await run(NIGHT, inputs);
+    gh.verify(); // no dispatch
+    expect(r.outputs).toMatchObject({ state: 'READY', chained: 'false' });
+    expect(r.outputs['chain-reason']).toMatch(reason);
   });
 
   it('nothing left after the truck: no dispatch, and the reason is the one g7 status gives', { timeout: 120_000 }, async () => {
