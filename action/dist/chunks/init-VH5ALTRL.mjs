@@ -306,7 +306,7 @@ tags:
   - name: todo
     keywords: [TODO, FIXME]
   - name: money
-    regex: ['\\\\$\\\\s?\\\\d']
+    regex: ['\\$\\s?\\d']
     strike: true
 `,K=["block-coreloop-auto-merge"];async function V(e,t){await W(n.dirname(e),{recursive:!0});let s=`${e}.tmp-${X(4).toString("hex")}`;await B(s,t);try{return await L(s,e),!0}catch(o){if(o.code==="EEXIST")return!1;throw o}finally{await F(s)}}async function Q(e){return b((await e.run(["remote","get-url","origin"],{allowFail:!0})).stdout)}async function he(e,t,s,o={}){let i;try{i=G(o.action??O)}catch(a){throw new l(`--action: ${a.message}`)}if(o.appId!==void 0&&!/^\d+$/.test(o.appId))throw new l(`--app-id is the App's numeric ID (its settings page shows it), got "${o.appId}"`);if(o.owner!==void 0&&!/^@[\w.-]+(\/[\w.-]+)?$|^[^@\s]+@[^@\s]+$/.test(o.owner))throw new l(`--owner is @user, @org/team or an e-mail address, got "${o.owner}"`);let w=new A(e.repoRoot),m=await w.isRepo()?await Q(w):void 0,f=o.owner??(m?`@${m.split("/")[0]}`:void 0),y=o.appId?Number(o.appId):0,{night:c}=await T(e,s),U=[e.plansDir,e.packsDir,e.packetsDir,e.runsDir,e.stateDir,e.reworkDir,e.libraryIndexDir,e.skillsDir,n.join(e.ssotDir,"rules"),n.join(e.auditDir,"ai-ask")];for(let a of U)await W(a,{recursive:!0});let r=n.join(e.repoRoot,".github"),H=[[e.factoryFile,z],[n.join(e.ssotDir,"rules","tags.yaml"),J],[n.join(e.ssotDir,".gitignore"),`# Written and read by g7 alone.
 state/run.lock
