@@ -100,8 +100,23 @@ export async function readDayPlan(file: string, display: string): Promise<{ plan
     });
   const doc = parseYaml(text, display);
   problems.push(...explain('dayplan', doc.value, { file: display, doc }));
+  if (problems.length === 0) problems.push(...dateProblems((doc.value as DayPlan).date, file, display, doc));
   if (problems.length > 0) throw new SchemaError(problems);
   return { plan: doc.value as DayPlan, doc };
+}
+
+/** What the schema's pattern cannot say: a day the calendar has, and the day the file is named for. */
+function dateProblems(date: string, file: string, display: string, doc: LocatedDoc): Problem[] {
+  const at = { file: display, line: doc.locate('/date')?.line ?? 1, field: 'date' };
+  const d = new Date(`${date}T00:00:00Z`);
+  if (Number.isNaN(d.getTime()) || d.toISOString().slice(0, 10) !== date) {
+    return [{ ...at, rule: 'plan.date', message: `"${date}" is not a real date: that month has no such day`, hint: 'write the date as YYYY-MM-DD of a day that exists' }];
+  }
+  const named = /dayplan_(\d{8})\.ya?ml$/.exec(path.basename(file))?.[1];
+  if (named && named !== date.replace(/-/g, '')) {
+    return [{ ...at, rule: 'plan.date-file', message: `the plan is dated ${date} but its file is named for ${named.slice(0, 4)}-${named.slice(4, 6)}-${named.slice(6)}`, hint: `the backlog goes by the date: rename the file to dayplan_${date.replace(/-/g, '')}.yaml, or fix the date` }];
+  }
+  return [];
 }
 
 function findCycle(names: string[], edges: Map<string, string[]>): string[] | undefined {

@@ -36,6 +36,8 @@ const cases: Case[] = [
   { name: 'plan is a list', file: 'plans/p.yaml', content: '- a\n- b\n', line: 1, field: '(document)', rule: 'schema.type' },
   { name: 'missing goal', file: 'plans/p.yaml', content: 'date: 2026-11-21\nentries:\n' + ENTRY(), line: 1, field: 'goal', rule: 'schema.required' },
   { name: 'bad date', file: 'plans/p.yaml', content: 'date: 2026-13-40\ngoal: g\nentries:\n' + ENTRY(), line: 1, field: 'date', rule: 'schema.pattern', message: /"2026-13-40" is not a real date/, hint: /month is 01-12/ },
+  { name: 'a day the month does not have', file: 'plans/p.yaml', content: 'date: 2026-02-30\ngoal: g\nentries:\n' + ENTRY(), line: 1, field: 'date', rule: 'plan.date', message: /"2026-02-30" is not a real date: that month has no such day/, hint: /a day that exists/ },
+  { name: 'a plan dated another day than its file name', file: 'plans/dayplan_20261122.yaml', content: 'goal: g\ndate: 2026-11-21\nentries:\n' + ENTRY(), line: 2, field: 'date', rule: 'plan.date-file', message: /dated 2026-11-21 but its file is named for 2026-11-22/, hint: /rename the file to dayplan_20261121\.yaml, or fix the date/ },
   { name: 'date not written YYYY-MM-DD', file: 'plans/p.yaml', content: 'date: 21.11.2026\ngoal: g\nentries:\n' + ENTRY(), line: 1, field: 'date', rule: 'schema.pattern', message: /does not have the required form/, hint: /YYYY-MM-DD/ },
   { name: 'no entries', file: 'plans/p.yaml', content: PLAN_HEAD.replace('entries:\n', 'entries: []\n'), line: 3, field: 'entries', rule: 'schema.min-items' },
   { name: 'lane 9', file: 'plans/p.yaml', content: plan(ENTRY().replace('lane: 1', 'lane: 9')), line: 5, field: 'entries[0].lane', rule: 'schema.maximum', hint: /^use a number ≤ 8$/ },
