@@ -64,3 +64,25 @@ export async function pack(opts: { day?: string }, g: Globals, io: Io): Promise<
   }
   return EXIT.OK;
 }
+
+/**
+ * `g7 plan estimate`: the plan priced as it would compile now. With a key, a model nothing was paid for yet
+ * is calibrated by a free countTokens sample; nothing is written. Exit 9 when it does not fit.
+ */
+export async function planEstimate(file: string, g: Globals, io: Io): Promise<number> {
+  const layout = layoutFor(g.ssot);
+  await requireSsot(layout);
+  const config = await loadConfig(layout, display);
+  const [{ estimatePlan, formatEstimate }, { pickWorker }, { TokenCalibration, tokensFile }] = await Promise.all([import('../factory/estimate.js'), import('./settings.js'), import('../worker/tokens.js')]);
+  const worker = await pickWorker(config, layout, process.env.GEMINI_API_KEY || undefined);
+  const gemini = 'countTokens' in worker ? (worker as import('../worker/gemini/worker.js').GeminiWorker) : undefined;
+  const estimate = await estimatePlan(path.resolve(file), {
+    layout, config, display, warn: (l) => io.err(l),
+    tokens: gemini?.o.tokens ?? (await TokenCalibration.load(tokensFile(layout.stateDir))),
+    online: gemini !== undefined,
+    countTokens: gemini ? (b) => gemini.countTokens(b) : undefined,
+  });
+  if (g.json) io.out(JSON.stringify(estimate));
+  else for (const l of formatEstimate(estimate)) io.out(l);
+  return estimate.fits ? EXIT.OK : EXIT.OVER_BUDGET;
+}

@@ -46,6 +46,8 @@ export interface GeminiOptions {
 
 export interface Built {
   model: string;
+  /** The card type's kind of work (TAG, STRIKE, PATCH): answers are averaged per model and kind. */
+  kind: WorkerRequest['task']['kind'];
   contents: { role: string; parts: { text: string }[] }[];
   config: { systemInstruction: string; responseMimeType: string; responseJsonSchema: unknown; temperature: number; maxOutputTokens: number; thinkingConfig?: { thinkingBudget: number } };
   estIn: number;
@@ -61,6 +63,33 @@ const BLOCKED = new Set(['SAFETY', 'RECITATION', 'BLOCKLIST', 'PROHIBITED_CONTEN
 const MAX_TOKENS_MARK = 'finishReason MAX_TOKENS';
 /** Room for thinking when the budget is dynamic (or the model's default): the answer must still fit after it. */
 const DYNAMIC_THINKING_ROOM = 8192;
+
+/** What a request is built from: also what `g7 plan estimate` builds the night's prompts with, without a key. */
+export type RequestOptions = Pick<GeminiOptions, 'models' | 'maxInputTokens' | 'maxOutputTokens' | 'thinkingBudget' | 'tokens'>;
+
+/** The generateContent request for a worker request: the same online, in a batch, and in a forecast. */
+export function geminiRequest(o: RequestOptions, req: WorkerRequest): Built {
+  const packet = buildPacket(req, o.maxInputTokens);
+  const answer = (o.maxOutputTokens ?? 2048) * (req.previous_failure?.includes(MAX_TOKENS_MARK) ? 4 : 1);
+  const thinking = o.thinkingBudget?.[req.cost_hint];
+  // Thinking tokens count against maxOutputTokens: the cap is the answer's room plus the thinking budget.
+  const maxOut = answer + (thinking === undefined || thinking < 0 ? DYNAMIC_THINKING_ROOM : thinking);
+  const model = o.models[req.cost_hint];
+  const profile = addProfile(profileOf(packet.system), profileOf(packet.user));
+  profile[3] = 1;
+  return {
+    model,
+    kind: req.task.kind,
+    contents: [{ role: 'user', parts: [{ text: packet.user }] }],
+    config: {
+      systemInstruction: packet.system, responseMimeType: 'application/json', responseJsonSchema: WORKER_ANSWERS[req.task.kind], temperature: 0, maxOutputTokens: maxOut,
+      ...(thinking === undefined ? {} : { thinkingConfig: { thinkingBudget: thinking } }),
+    },
+    estIn: o.tokens ? o.tokens.estimate(model, profile) : tokensFor(PRIOR_RATES, profile),
+    profile,
+    maxOut,
+  };
+}
 
 export class GeminiWorker implements Worker {
   readonly provider = 'gemini';
@@ -85,25 +114,7 @@ export class GeminiWorker implements Worker {
 
   /** The generateContent request for a worker request: the same online and in a batch. */
   request(req: WorkerRequest): Built {
-    const packet = buildPacket(req, this.o.maxInputTokens);
-    const answer = (this.o.maxOutputTokens ?? 2048) * (req.previous_failure?.includes(MAX_TOKENS_MARK) ? 4 : 1);
-    const thinking = this.o.thinkingBudget?.[req.cost_hint];
-    // Thinking tokens count against maxOutputTokens: the cap is the answer's room plus the thinking budget.
-    const maxOut = answer + (thinking === undefined || thinking < 0 ? DYNAMIC_THINKING_ROOM : thinking);
-    const model = this.o.models[req.cost_hint];
-    const profile = addProfile(profileOf(packet.system), profileOf(packet.user));
-    profile[3] = 1;
-    return {
-      model,
-      contents: [{ role: 'user', parts: [{ text: packet.user }] }],
-      config: {
-        systemInstruction: packet.system, responseMimeType: 'application/json', responseJsonSchema: WORKER_ANSWERS[req.task.kind], temperature: 0, maxOutputTokens: maxOut,
-        ...(thinking === undefined ? {} : { thinkingConfig: { thinkingBudget: thinking } }),
-      },
-      estIn: this.o.tokens ? this.o.tokens.estimate(model, profile) : tokensFor(PRIOR_RATES, profile),
-      profile,
-      maxOut,
-    };
+    return geminiRequest(this.o, req);
   }
 
   async call(req: WorkerRequest): Promise<WorkerResponse> {
@@ -119,6 +130,16 @@ export class GeminiWorker implements Worker {
     await this.learn([{ built, res }]);
     const answer = this.answer(req, built, res, cost, false);
     return { ...answer, duration_ms: this.clock.now() - started, retries };
+  }
+
+  /**
+   * The service's own count of a request's prompt tokens (models.countTokens, free of charge). The Developer
+   * API's countTokens takes no systemInstruction, so the system text goes as the first part of the turn.
+   */
+  async countTokens(built: Built): Promise<number> {
+    const contents = [{ role: 'user', parts: [{ text: built.config.systemInstruction }, ...built.contents[0]!.parts] }];
+    const { value } = await this.retrying(`countTokens ${built.model}`, () => this.ai.models.countTokens({ model: built.model, contents }));
+    return value.totalTokens ?? 0;
   }
 
   /** The host the calls go to (gemini.base_url, GOOGLE_GEMINI_BASE_URL, or the SDK's default), for messages. */
@@ -214,6 +235,7 @@ export class GeminiWorker implements Worker {
     for (const { built, res } of paid) {
       const n = res.usageMetadata?.promptTokenCount;
       if (typeof n === 'number') t.observe(built.model, built.profile, n);
+      if (res.usageMetadata) t.observeOutput(built.model, built.kind, (res.usageMetadata.candidatesTokenCount ?? 0) + (res.usageMetadata.thoughtsTokenCount ?? 0));
     }
     await t.save();
   }
