@@ -73,14 +73,17 @@ export async function planEstimate(file: string, g: Globals, io: Io): Promise<nu
   const layout = layoutFor(g.ssot);
   await requireSsot(layout);
   const config = await loadConfig(layout, display);
-  const [{ estimatePlan, formatEstimate }, { pickWorker }, { TokenCalibration, tokensFile }] = await Promise.all([import('../factory/estimate.js'), import('./settings.js'), import('../worker/tokens.js')]);
+  const [{ estimatePlan, formatEstimate }, { pickWorker }, { TokenCalibration, tokensFile }, { cachedWorker }] = await Promise.all([import('../factory/estimate.js'), import('./settings.js'), import('../worker/tokens.js'), import('../worker/cached.js')]);
   const worker = await pickWorker(config, layout, process.env.GEMINI_API_KEY || undefined);
   const gemini = 'countTokens' in worker ? (worker as import('../worker/gemini/worker.js').GeminiWorker) : undefined;
+  // Looked up in the store only (no fallback to the old cache, which would carry answers over: a write).
+  const cache = gemini ? cachedWorker(gemini, { dir: layout.cacheDir }, nowIso) : undefined;
   const estimate = await estimatePlan(path.resolve(file), {
     layout, config, display, warn: (l) => io.err(l),
     tokens: gemini?.o.tokens ?? (await TokenCalibration.load(tokensFile(layout.stateDir))),
     online: gemini !== undefined,
     countTokens: gemini ? (b) => gemini.countTokens(b) : undefined,
+    uncached: cache ? (reqs) => cache.uncached(reqs) : undefined,
   });
   if (g.json) io.out(JSON.stringify(estimate));
   else for (const l of formatEstimate(estimate)) io.out(l);

@@ -51,6 +51,8 @@ export interface EstimateEnv {
   online: boolean;
   /** The service's own count of a prompt (models.countTokens, free), when there is a key. */
   countTokens?: ((built: Built) => Promise<number>) | undefined;
+  /** How many of these requests have no answer in the response cache yet (the rest are not paid again). */
+  uncached?: ((reqs: WorkerRequest[]) => Promise<number>) | undefined;
 }
 
 type Kind = 'TAG' | 'STRIKE' | 'PATCH';
@@ -70,6 +72,8 @@ interface CardCalls {
   requests: number;
   /** Requests built in full (all of them, or a systematic sample standing for the rest). */
   built: Built[];
+  /** Of the requests, those already answered in the response cache: not sent, not paid. */
+  cached: number;
   /** Where the TAG card's chunks came from. */
   chunks?: 'index' | 'library' | 'sizes' | 'none';
   shas?: string[] | undefined;
@@ -87,6 +91,8 @@ export interface EstimateRow {
   model: string | null;
   cards: number;
   requests: number;
+  /** Requests already answered in the response cache; tokens and dollars count only the others. */
+  cached: number;
   tokens_in: number;
   tokens_out: number;
   usd_online: number;
@@ -104,7 +110,7 @@ export interface PlanEstimate {
   worker: 'gemini' | 'offline';
   entries: EstimateRow[];
   models: (Omit<EstimateRow, 'entry' | 'type' | 'mode'> & { model: string; tokens_in_source: string; tokens_out_source: string; tokens_out_ceiling: number })[];
-  total: { requests: number; tokens_in: number; tokens_out: number; usd_online: number; usd_batch: number; usd: number; usd_gemini: number };
+  total: { requests: number; cached: number; tokens_in: number; tokens_out: number; usd_online: number; usd_batch: number; usd: number; usd_gemini: number };
   chunks: { requests: number; distinct: number | null; source: string };
   time: { online_requests: number; online_tokens_in: number; minutes: number; bound: 'rpm' | 'tpm' | 'none'; rpm: number; tpm: number; batch_requests: number };
   trucks: { count: number; rounds: number; by_prio: Record<'A' | 'B' | 'C' | 'D', number>; held: number; costliest_usd: number; costliest: number };
@@ -244,17 +250,19 @@ export async function estimatePlan(planFile: string, env: EstimateEnv): Promise<
     const skill = await skillOf(card.type);
     const base = { card: card.id, cost_hint: card.cost_hint as CostHint, skill };
     const built: Built[] = [];
+    const reqs: WorkerRequest[] = [];
+    const ask = (req: WorkerRequest) => (reqs.push(req), built.push(build(req)));
     if (p.kind === 'TAG') {
       taxonomy ??= await readTaxonomy({ layout, config });
       for (const c of sampled(p.spans, step)) {
         const text = await readLibraryChunk({ ...at, card: card.id }, c.path, c.offset, c.length);
-        built.push(build({ ...base, task: { kind: 'TAG', chunk: { path: c.path, offset: c.offset, length: c.length, sha256: c.sha256 ?? '', text }, taxonomy } }));
+        ask({ ...base, task: { kind: 'TAG', chunk: { path: c.path, offset: c.offset, length: c.length, sha256: c.sha256 ?? '', text }, taxonomy } });
       }
     } else if (p.kind === 'STRIKE') {
       sensors ??= await readSensors({ layout, config });
       for (const item of sampled(p.spans, step)) {
         const text = await readLibraryChunk({ ...at, card: card.id }, item.path, item.offset, item.length);
-        built.push(build({ ...base, task: { kind: 'STRIKE', item, text, sensors } }));
+        ask({ ...base, task: { kind: 'STRIKE', item, text, sensors } });
       }
     } else {
       const pack = card.pack ? await readWorkPack(layout, card.pack, env.display) : undefined;
@@ -264,10 +272,13 @@ export async function estimatePlan(planFile: string, env: EstimateEnv): Promise<
         const content = await readFile(path.join(layout.repoRoot, normalizeRepoPath(f)), 'utf8').catch(() => '');
         files.push({ path: f, content });
       }
-      built.push(build({ ...base, task: { kind: 'PATCH', goal: pack?.goal ?? '', allowed: pack?.files ?? { create: [], modify: [] }, files, forbidden: pack?.forbidden ?? [] } }));
+      ask({ ...base, task: { kind: 'PATCH', goal: pack?.goal ?? '', allowed: pack?.files ?? { create: [], modify: [] }, files, forbidden: pack?.forbidden ?? [] } });
     }
+    // Answers already recorded are not asked again: counted where every request was built (no sample).
+    const requests = p.spans.length;
+    const cached = env.uncached && reqs.length === requests && requests > 0 ? requests - (await env.uncached(reqs)) : 0;
     calls.push({
-      card, kind: p.kind, model: config.models[card.cost_hint as CostHint], requests: p.spans.length, built,
+      card, kind: p.kind, model: config.models[card.cost_hint as CostHint], requests, built, cached,
       ...(p.source ? { chunks: p.source, shas: p.spans.every((s) => s.sha256) ? p.spans.map((s) => s.sha256!) : undefined } : {}),
       tokensIn: 0, tokensOut: 0, usdOnline: 0, usdBatch: 0, mode: 'online',
     });
@@ -324,15 +335,17 @@ export async function estimatePlan(planFile: string, env: EstimateEnv): Promise<
   for (const c of calls) {
     if (c.requests === 0) continue;
     const sum = c.built.reduce((s, b) => s + env.tokens.estimate(b.model, b.profile), 0);
-    c.tokensIn = Math.round((sum * c.requests) / Math.max(1, c.built.length));
-    c.tokensOut = Math.round(outFor(c).perRequest * c.requests);
+    const asked = c.requests - c.cached;
+    c.tokensIn = Math.round((sum * asked) / Math.max(1, c.built.length));
+    c.tokensOut = Math.round(outFor(c).perRequest * asked);
     const billed = { in: c.tokensIn, cached: 0, out: c.tokensOut };
     c.usdOnline = costUsd(config.prices, c.model, billed);
     c.usdBatch = costUsd(config.prices, c.model, billed, true);
-    c.mode = !env.online ? (c.kind === 'TAG' ? 'offline' : 'no key') : c.kind === 'TAG' && c.requests >= minBatch ? 'batch' : 'online';
+    c.mode = !env.online ? (c.kind === 'TAG' ? 'offline' : 'no key') : c.kind === 'TAG' && asked >= minBatch ? 'batch' : 'online';
   }
   const usdOf = (c: CardCalls) => (c.mode === 'batch' ? c.usdBatch : c.mode === 'online' ? c.usdOnline : 0);
-  const usdGemini = (c: CardCalls) => (c.kind === 'TAG' && c.requests >= minBatch ? c.usdBatch : c.usdOnline);
+  const batched = (c: CardCalls) => c.kind === 'TAG' && c.requests - c.cached >= minBatch;
+  const usdGemini = (c: CardCalls) => (batched(c) ? c.usdBatch : c.usdOnline);
   for (const m of models) if (!config.prices[m]) notes.push(`${m} has no price in prices_per_mtok: its dollars are counted as $0 (and g7 run refuses to depart)`);
 
   // Rows per entry and model; the local card types as one row each.
@@ -342,10 +355,11 @@ export async function estimatePlan(planFile: string, env: EstimateEnv): Promise<
     const c = callOf.get(card.id);
     const model = c ? c.model : null;
     const key = `${card.entry ?? ''}\0${card.type}\0${model ?? ''}`;
-    const r = rows.get(key) ?? { entry: card.entry ?? '', type: card.type, model, cards: 0, requests: 0, tokens_in: 0, tokens_out: 0, usd_online: 0, usd_batch: 0, usd: 0, mode: c ? '' : 'local' };
+    const r = rows.get(key) ?? { entry: card.entry ?? '', type: card.type, model, cards: 0, requests: 0, cached: 0, tokens_in: 0, tokens_out: 0, usd_online: 0, usd_batch: 0, usd: 0, mode: c ? '' : 'local' };
     r.cards++;
     if (c) {
       r.requests += c.requests;
+      r.cached += c.cached;
       r.tokens_in += c.tokensIn;
       r.tokens_out += c.tokensOut;
       r.usd_online += c.usdOnline;
@@ -359,14 +373,14 @@ export async function estimatePlan(planFile: string, env: EstimateEnv): Promise<
   const entries = [...rows.values()];
   const sum = (xs: number[]) => xs.reduce((a, b) => a + b, 0);
   const total = {
-    requests: sum(calls.map((c) => c.requests)), tokens_in: sum(calls.map((c) => c.tokensIn)), tokens_out: sum(calls.map((c) => c.tokensOut)),
+    requests: sum(calls.map((c) => c.requests)), cached: sum(calls.map((c) => c.cached)), tokens_in: sum(calls.map((c) => c.tokensIn)), tokens_out: sum(calls.map((c) => c.tokensOut)),
     usd_online: sum(calls.map((c) => c.usdOnline)), usd_batch: sum(calls.map((c) => c.usdBatch)), usd: sum(calls.map(usdOf)), usd_gemini: sum(calls.map(usdGemini)),
   };
   const perModel = models.map((model) => {
     const cs = calls.filter((c) => c.model === model);
     const o = cs.filter((c) => c.requests > 0).map(outFor);
     return {
-      model, cards: cs.length, requests: sum(cs.map((c) => c.requests)), tokens_in: sum(cs.map((c) => c.tokensIn)), tokens_out: sum(cs.map((c) => c.tokensOut)),
+      model, cards: cs.length, requests: sum(cs.map((c) => c.requests)), cached: sum(cs.map((c) => c.cached)), tokens_in: sum(cs.map((c) => c.tokensIn)), tokens_out: sum(cs.map((c) => c.tokensOut)),
       usd_online: sum(cs.map((c) => c.usdOnline)), usd_batch: sum(cs.map((c) => c.usdBatch)), usd: sum(cs.map(usdOf)),
       tokens_in_source: inSource.get(model)!, tokens_out_source: [...new Set(cs.filter((c) => c.requests > 0).map((c) => `${c.kind}: ${outFor(c).source}`))].join('; '),
       tokens_out_ceiling: Math.max(0, ...o.map((x) => x.ceiling)),
@@ -382,13 +396,13 @@ export async function estimatePlan(planFile: string, env: EstimateEnv): Promise<
   const chunks = { requests: tagRequests, distinct: allShas && tags.length ? new Set(tags.flatMap((c) => c.shas!)).size : null, source: tags.length ? sourceText : 'no TAG cards' };
 
   // Time at the rate limits: online calls only (a batch job is answered within 24 h, outside the limits).
-  const onlineCalls = calls.filter((c) => (env.online ? c.mode === 'online' : !(c.kind === 'TAG' && c.requests >= minBatch)));
-  const onlineRequests = sum(onlineCalls.map((c) => c.requests));
+  const onlineCalls = calls.filter((c) => (env.online ? c.mode === 'online' : !batched(c)));
+  const onlineRequests = sum(onlineCalls.map((c) => c.requests - c.cached));
   const onlineTokens = sum(onlineCalls.map((c) => c.tokensIn));
   const byRpm = onlineRequests / config.limits.rpm;
   const byTpm = onlineTokens / config.limits.tpm;
   const minutes = Math.max(byRpm, byTpm);
-  const time = { online_requests: onlineRequests, online_tokens_in: onlineTokens, minutes, bound: (minutes === 0 ? 'none' : byRpm >= byTpm ? 'rpm' : 'tpm') as 'rpm' | 'tpm' | 'none', rpm: config.limits.rpm, tpm: config.limits.tpm, batch_requests: sum(calls.filter((c) => c.kind === 'TAG' && c.requests >= minBatch).map((c) => c.requests)) };
+  const time = { online_requests: onlineRequests, online_tokens_in: onlineTokens, minutes, bound: (minutes === 0 ? 'none' : byRpm >= byTpm ? 'rpm' : 'tpm') as 'rpm' | 'tpm' | 'none', rpm: config.limits.rpm, tpm: config.limits.tpm, batch_requests: sum(calls.filter(batched).map((c) => c.requests - c.cached)) };
 
   // Trucks: the real packer, round after round, as if every loaded card passed.
   const table = cardTable(compiled.cards.map((c, i) => ({ id: c.id, prio: c.prio, lane: c.lane, deps: c.deps, line: i + 1 })));
@@ -462,6 +476,7 @@ export function formatEstimate(e: PlanEstimate): string[] {
     out.push(`  tokens in: ${m.tokens_in_source}`);
     out.push(`  tokens out: ${m.tokens_out_source}`);
   }
+  if (e.total.cached > 0) out.push(`cache: ${n(e.total.cached)} of the ${n(e.total.requests)} requests are already answered in the response cache: not asked, not paid (tokens and dollars count the rest)`);
   if (e.worker === 'offline' && e.total.requests > 0) out.push(`offline: $0 tonight; with GEMINI_API_KEY set: ${money(e.total.usd_gemini)}`);
   if (e.chunks.requests > 0)
     out.push(`chunks: ${n(e.chunks.requests)} TAG requests from ${e.chunks.source}; ${e.chunks.distinct === null ? 'distinct texts unknown (no sha256 without the index or a cut)' : `${n(e.chunks.distinct)} distinct texts (each occurrence is asked: the prompt names the chunk's path)`}`);

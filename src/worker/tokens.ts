@@ -81,6 +81,7 @@ function fit(s: Sums): Profile {
 export class TokenCalibration {
   private fitted = new Map<string, Profile>();
   private dirty = false;
+  private saving: Promise<void> = Promise.resolve();
 
   private constructor(
     private readonly file: string | undefined,
@@ -158,8 +159,14 @@ export class TokenCalibration {
 
   /** Writes what was learned since the last save (atomically: a torn file would lose the whole history). */
   async save(): Promise<void> {
-    if (!this.dirty || !this.file) return;
-    this.dirty = false;
-    await writeJsonAtomic(this.file, this.data);
+    // One write at a time: concurrent calls (TAG asks 4 at once) renaming their files out of order would
+    // leave an older snapshot on disk and lose the observations made since.
+    const write = async () => {
+      if (!this.dirty || !this.file) return;
+      this.dirty = false;
+      await writeJsonAtomic(this.file, this.data);
+    };
+    this.saving = this.saving.then(write, write);
+    return this.saving;
   }
 }

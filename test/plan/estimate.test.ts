@@ -3,7 +3,7 @@
 // usageMetadata), and the forecast is held against what the verify reports say was paid. A budget that does
 // not fit exits 9 with the line of what to change; a plan with errors exits 3 naming file, line and field.
 import { describe, expect, it } from 'vitest';
-import { readFile, readdir } from 'node:fs/promises';
+import { readFile, readdir, rm } from 'node:fs/promises';
 import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { planRepo, g7Process, geminiAt, type Factory } from '../factory/fixture.js';
@@ -41,7 +41,7 @@ const yaml = (url: string, extra = '') => `library: { root: library }\ntaxonomy:
 interface Estimate {
   fits: boolean;
   cards: number;
-  total: { requests: number; tokens_in: number; tokens_out: number; usd: number; usd_gemini: number };
+  total: { requests: number; cached: number; tokens_in: number; tokens_out: number; usd: number; usd_gemini: number };
   models: { model: string; tokens_in_source: string; tokens_out_source: string }[];
   chunks: { requests: number; distinct: number | null; source: string };
   trucks: { count: number };
@@ -125,6 +125,24 @@ describe('g7 plan estimate', () => {
       const after = JSON.parse((await g7Process(f.root, ['--json', 'plan', 'estimate', plan], env)).out) as Estimate;
       expect(after.cards).toBe(0);
       expect(after.total.usd).toBe(0);
+
+      // The same work planned for the next day: the chunks come from the scan index, the input tokens from
+      // what was paid, the output tokens from the paid answers' average; and every answer is in the cache.
+      const next = 'ssot/plans/dayplan_20261122.yaml';
+      await f.write(next, PLAN.replace('2026-11-21', '2026-11-22'));
+      const again = JSON.parse((await g7Process(f.root, ['--json', 'plan', 'estimate', next], env)).out) as Estimate;
+      expect(again.chunks.source).toBe('the scan index');
+      expect(again.models[0]!.tokens_in_source).toBe(`calibrated from ${calls.length} paid prompt(s) (state/tokens.json)`);
+      expect(again.models[0]!.tokens_out_source).toMatch(new RegExp(`^TAG: observed: \\d+ a request, the average of ${calls.length} paid answer\\(s\\)$`));
+      expect(again.total).toMatchObject({ requests: calls.length, cached: calls.length, tokens_in: 0, usd: 0 });
+      // Without the cache it would all be asked again: now within 1% of what was paid, output included.
+      await rm(path.join(f.ssot, 'store/cache'), { recursive: true });
+      const fresh = JSON.parse((await g7Process(f.root, ['--json', 'plan', 'estimate', next], env)).out) as Estimate;
+      console.log(`next day, calibrated from the night: in ${fresh.total.tokens_in} / out ${fresh.total.tokens_out} / $${fresh.total.usd.toFixed(6)}`);
+      expect(fresh.total.cached).toBe(0);
+      expect(off(fresh.total.tokens_in, truth.in)).toBeLessThan(0.01);
+      expect(off(fresh.total.tokens_out, truth.out)).toBeLessThan(0.01);
+      expect(off(fresh.total.usd, truth.usd)).toBeLessThan(0.01);
     } finally {
       await fake.close();
     }
