@@ -447,7 +447,7 @@ export async function estimatePlan(planFile: string, env: EstimateEnv): Promise<
   }
   if (!env.online && calls.some((c) => c.kind !== 'TAG' && c.requests > 0)) notes.push('no GEMINI_API_KEY: STRIKE and PATCH cards need a model and will stop the truck with "no key"; their figures are what Gemini would cost');
   if (calls.some((c) => c.kind === 'PATCH')) notes.push('PATCH: one request a card (its rework, if any, is a second)');
-  if (calls.some((c) => c.kind === 'STRIKE') || compiled.perEntry.some((e) => e.cards === 0)) notes.push('STRIKE cards are counted from the strike list as it is now; it grows as TAG cards run, and g7 run compiles the plan again');
+  if (calls.some((c) => c.kind === 'STRIKE')) notes.push('STRIKE cards are counted from the strike list as it is now; it grows as TAG cards run, and g7 run compiles the plan again');
 
   return {
     plan: env.display(planFile), day: compiled.day, cards: compiled.cards.length, omitted_done: compiled.omittedDone, worker: env.online ? 'gemini' : 'offline',
@@ -481,7 +481,7 @@ export function formatEstimate(e: PlanEstimate): string[] {
   if (e.chunks.requests > 0)
     out.push(`chunks: ${n(e.chunks.requests)} TAG requests from ${e.chunks.source}; ${e.chunks.distinct === null ? 'distinct texts unknown (no sha256 without the index or a cut)' : `${n(e.chunks.distinct)} distinct texts (each occurrence is asked: the prompt names the chunk's path)`}`);
   const t = e.time;
-  out.push(`time: ${n(t.online_requests)} online requests, ${n(t.online_tokens_in)} input tokens: ${t.minutes < 1 ? `${(t.minutes * 60).toFixed(0)} s` : `${t.minutes.toFixed(1)} min`} at limits.rpm ${n(t.rpm)} / limits.tpm ${n(t.tpm)}${t.bound === 'none' ? '' : ` (${t.bound} bound)`}${t.batch_requests ? `; ${n(t.batch_requests)} in batch jobs, answered within 24 h` : ''}`);
+  out.push(`time: ${e.worker === 'offline' ? 'with a key, ' : ''}${n(t.online_requests)} online requests, ${n(t.online_tokens_in)} input tokens: ${t.minutes < 1 ? `${(t.minutes * 60).toFixed(0)} s` : `${t.minutes.toFixed(1)} min`} at limits.rpm ${n(t.rpm)} / limits.tpm ${n(t.tpm)}${t.bound === 'none' ? '' : ` (${t.bound} bound)`}${t.batch_requests ? `; ${n(t.batch_requests)} in batch jobs, answered within 24 h` : ''}`);
   const p = e.trucks.by_prio;
   out.push(`trucks: ${e.trucks.count} in ${e.trucks.rounds} round(s) of ${OPS_120PLUS120.slots}-slot trucks (cards A ${p.A}, B ${p.B}, C ${p.C}, D ${p.D}; slots A 60 / B 36 / C 18 / D 6)${e.trucks.held ? `, ${e.trucks.held} held back` : ''}; the costliest ${money(e.trucks.costliest_usd)} of budget.per_truck_usd ${money(e.budget.per_truck_usd)}`);
   out.push(`nights: ${e.nights.count} of ${e.nights.window} (${e.nights.window_minutes} min): ${e.nights.by_time} by time, ${e.nights.by_budget} by budget.per_night_usd ${money(e.budget.per_night_usd)}`);

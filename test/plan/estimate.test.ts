@@ -163,6 +163,15 @@ describe('g7 plan estimate', () => {
       expect(head.first).toMatch(/^estimate for ssot\/plans\/dayplan_20261121\.yaml \(day 20261121\): 9 card\(s\) to issue$/);
       expect(head.err).not.toMatch(/EPIPE|at .*\.mjs/);
       expect(head.code).toBe(9);
+
+      // TAG cards with at least gemini.batch_min_requests requests go as batch jobs, at the batch price.
+      await f.write('ssot/factory.yaml', yaml(fake.url).replace(`gemini: { base_url: "${fake.url}" }`, `gemini: { base_url: "${fake.url}", batch_min_requests: 5 }`));
+      const b = JSON.parse((await g7Process(f.root, ['--json', 'plan', 'estimate', 'ssot/plans/dayplan_20261121.yaml'], { GEMINI_API_KEY: 'k-est' })).out) as Estimate & { entries: { type: string; mode: string; usd: number; usd_batch: number; usd_online: number }[]; time: { batch_requests: number; online_requests: number } };
+      const tag = b.entries.find((x) => x.type === 'TAG')!;
+      expect(tag.mode).toBe('batch');
+      expect(tag.usd).toBeCloseTo(tag.usd_online / 2, 12);
+      expect(b.time).toMatchObject({ batch_requests: b.total.requests, online_requests: 0 });
+
     } finally {
       await fake.close();
     }
