@@ -108,6 +108,12 @@ describe('g7 plan estimate', () => {
       expect((await g7Process(f.root, ['plan', 'compile', plan])).code).toBe(0);
       f.git('add', '-A');
       f.git('commit', '-qm', 'compiled');
+      // g7 status prices the day in one line, with what the night has learned and no network call of its own.
+      const counted = fake.requests.length;
+      const st = await g7Process(f.root, ['status'], env);
+      expect(st.code, st.err).toBe(0);
+      expect(st.out).toMatch(new RegExp(`^estimate: \\$0\\.\\d{4} for ${e.total.requests} model request\\(s\\) of the 9 card\\(s\\) left \\([\\d,]+ tokens in, [\\d,]+ out\\), 1 truck\\(s\\), 1 night\\(s\\); fits \\(g7 plan estimate ssot/plans/dayplan_20261121\\.yaml\\)$`, 'm'));
+      expect(fake.requests.length).toBe(counted);
       const run = await g7Process(f.root, ['run'], env);
       expect(run.code, run.err).toBe(0);
       const calls = fake.requests.filter((r) => r.route === 'generateContent' && r.status === 200);
@@ -124,6 +130,7 @@ describe('g7 plan estimate', () => {
       // The night done: nothing is left to issue, so nothing is left to pay.
       const after = JSON.parse((await g7Process(f.root, ['--json', 'plan', 'estimate', plan], env)).out) as Estimate;
       expect(after.cards).toBe(0);
+      expect((await g7Process(f.root, ['status'], env)).out).not.toMatch(/^estimate:/m);
       expect(after.total.usd).toBe(0);
 
       // The same work planned for the next day: the chunks come from the scan index, the input tokens from
