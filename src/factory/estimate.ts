@@ -115,7 +115,7 @@ export interface PlanEstimate {
   time: { online_requests: number; online_tokens_in: number; minutes: number; bound: 'rpm' | 'tpm' | 'none'; rpm: number; tpm: number; batch_requests: number };
   trucks: { count: number; rounds: number; by_prio: Record<'A' | 'B' | 'C' | 'D', number>; held: number; costliest_usd: number; costliest: number };
   nights: { count: number; by_time: number; by_budget: number; window: string; window_minutes: number };
-  budget: { per_truck_usd: number; per_night_usd: number };
+  budget: { per_truck_usd: number; per_night_usd: number; reserve_usd: number };
   fits: boolean;
   advice: string[];
   notes: string[];
@@ -435,12 +435,16 @@ export async function estimatePlan(planFile: string, env: EstimateEnv): Promise<
   const byBudget = config.budget.per_night_usd > 0 ? Math.ceil(payable / config.budget.per_night_usd) : payable > 0 ? Infinity : 0;
   const nights = { count: Math.max(compiled.cards.length ? 1 : 0, byTime, byBudget), by_time: byTime, by_budget: byBudget, window: `${config.night.start}–${config.night.end} ${config.night.tz}`, window_minutes: windowMinutes };
 
+  // The worker checks the budgets before each call with the call's output ceiling: the last call of a truck
+  // or a night needs that much room left, not just its typical cost.
+  const reserve = Math.max(0, ...calls.filter((c) => c.requests > c.cached && c.built.length).map((c) => costUsd(config.prices, c.model, { in: c.tokensIn / (c.requests - c.cached), cached: 0, out: c.built[0]!.maxOut })));
+  const room = reserve > 0 ? ` (with ${money(reserve)} that one call reserves before it is sent, its output ceiling)` : '';
   const advice: string[] = [];
   const who = env.online ? '' : ' (with a key: offline, TAG by rules costs $0)';
-  if (payable > config.budget.per_night_usd)
-    advice.push(`the plan costs ${money(payable)}${who}, over budget.per_night_usd ${money(config.budget.per_night_usd)}: raise budget.per_night_usd to ${up(payable)}, or split the plan over ${byBudget} days`);
-  if (costliestUsd > config.budget.per_truck_usd)
-    advice.push(`truck ${costliest + 1} of ${trucks.length} costs ${money(costliestUsd)}${who}, over budget.per_truck_usd ${money(config.budget.per_truck_usd)}: raise budget.per_truck_usd to ${up(costliestUsd)}, or it stops RECOVERABLE on its budget and the next job carries on`);
+  if (payable > 0 && payable + reserve > config.budget.per_night_usd)
+    advice.push(`the plan costs ${money(payable)}${who}${room}, over budget.per_night_usd ${money(config.budget.per_night_usd)}: raise budget.per_night_usd to ${up(payable + reserve)}, or split the plan over ${Math.max(2, byBudget)} days`);
+  if (costliestUsd > 0 && costliestUsd + reserve > config.budget.per_truck_usd)
+    advice.push(`truck ${costliest + 1} of ${trucks.length} costs ${money(costliestUsd)}${who}${room}, over budget.per_truck_usd ${money(config.budget.per_truck_usd)}: raise budget.per_truck_usd to ${up(costliestUsd + reserve)}, or it stops RECOVERABLE on its budget and the next job carries on`);
   if (minutes > windowMinutes) {
     const need = (x: number) => Math.ceil(x / windowMinutes);
     advice.push(`the online calls need ${(minutes / 60).toFixed(1)} h at limits.rpm ${config.limits.rpm} / limits.tpm ${config.limits.tpm}, the night ${nights.window} has ${(windowMinutes / 60).toFixed(1)} h: raise ${time.bound === 'rpm' ? `limits.rpm to ${need(onlineRequests)}` : `limits.tpm to ${need(onlineTokens)}`} (if the key's quota allows), widen the night, or split the plan over ${byTime} days`);
@@ -453,7 +457,7 @@ export async function estimatePlan(planFile: string, env: EstimateEnv): Promise<
     plan: env.display(planFile), day: compiled.day, cards: compiled.cards.length, omitted_done: compiled.omittedDone, worker: env.online ? 'gemini' : 'offline',
     entries, models: perModel, total, chunks, time,
     trucks: { count: trucks.length, rounds, by_prio: byPrio, held, costliest_usd: costliestUsd, costliest: trucks.length ? costliest + 1 : 0 },
-    nights, budget: { ...config.budget }, fits: advice.length === 0, advice, notes,
+    nights, budget: { ...config.budget, reserve_usd: reserve }, fits: advice.length === 0, advice, notes,
   };
 }
 

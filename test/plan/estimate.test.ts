@@ -162,8 +162,8 @@ describe('g7 plan estimate', () => {
       const r = await g7Process(f.root, ['plan', 'estimate', 'ssot/plans/dayplan_20261121.yaml'], { GEMINI_API_KEY: 'k-est' });
       expect(r.code, r.err).toBe(9);
       expect(r.out).toMatch(/^fits: no$/m);
-      expect(r.out).toMatch(/→ the plan costs \$0\.\d{4}, over budget\.per_night_usd \$0\.0005: raise budget\.per_night_usd to \$0\.01, or split the plan over \d+ days/);
-      expect(r.out).toMatch(/→ truck 1 of 1 costs \$0\.\d{4}, over budget\.per_truck_usd \$0\.0002: raise budget\.per_truck_usd to \$0\.01/);
+      expect(r.out).toMatch(/→ the plan costs \$0\.\d{4} \(with \$0\.\d{4} that one call reserves before it is sent, its output ceiling\), over budget\.per_night_usd \$0\.0005: raise budget\.per_night_usd to \$0\.01, or split the plan over \d+ days/);
+      expect(r.out).toMatch(/→ truck 1 of 1 costs \$0\.\d{4} \(with \$0\.\d{4} that one call reserves before it is sent, its output ceiling\), over budget\.per_truck_usd \$0\.0002: raise budget\.per_truck_usd to \$0\.01/);
       expect(r.out).toMatch(/→ the online calls need \d+\.\d h at limits\.rpm 60 \/ limits\.tpm 100, the night 00:00–01:00 Asia\/Seoul has 1\.0 h: raise limits\.tpm to \d+ \(if the key's quota allows\), widen the night, or split the plan over \d+ days/);
 
       const head = await intoHead(f.root, ['plan', 'estimate', 'ssot/plans/dayplan_20261121.yaml']);
