@@ -4,11 +4,9 @@
 // not fit exits 9 with the line of what to change; a plan with errors exits 3 naming file, line and field.
 import { describe, expect, it } from 'vitest';
 import { readFile, readdir, rm } from 'node:fs/promises';
-import { spawn } from 'node:child_process';
 import path from 'node:path';
-import { planRepo, g7Process, geminiAt, type Factory } from '../factory/fixture.js';
+import { planRepo, g7Process, g7IntoHead, geminiAt, type Factory } from '../factory/fixture.js';
 import { fakeGemini } from '../fakes/gemini-server.js';
-import { REPO, childEnv } from '../helpers.js';
 
 const KO = ['이사회는 특수관계인에 대한 자금 대여를 승인하였다.', '당기 순이익은 전년 대비 감소하였으며 영업활동 현금흐름은 개선되었다.', '감사인은 계속기업 존속 능력에 중대한 의문을 제기하였다.', '최대주주 변경에 관한 공시이며 지분율은 변동되었다.'];
 const EN = ['The board approved a related-party loan of KRW 12,000 million.', 'Revenue 3,211 (prior year 2,980); operating cash flow improved.', 'Ordinary business: no change to the articles of incorporation.'];
@@ -60,21 +58,6 @@ async function paid(f: Factory): Promise<{ in: number; out: number; usd: number;
 }
 
 const off = (forecast: number, truth: number) => Math.abs(forecast - truth) / truth;
-
-/** `g7 …args | head -1`: the reader takes the first line and closes the pipe. */
-function intoHead(cwd: string, args: string[]): Promise<{ code: number | null; first: string; err: string }> {
-  return new Promise((resolve) => {
-    const p = spawn(process.execPath, [path.join(REPO, 'bin/g7.mjs'), ...args], { cwd, env: childEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
-    let first = '';
-    let err = '';
-    p.stdout.on('data', (b: Buffer) => {
-      first += b.toString();
-      if (first.includes('\n')) p.stdout.destroy();
-    });
-    p.stderr.on('data', (b) => (err += b));
-    p.on('close', (code) => resolve({ code, first: first.split('\n')[0]!, err }));
-  });
-}
 
 describe('g7 plan estimate', () => {
   it('forecasts the night within 10% of what it then paid: tokens and dollars, English and Korean', { timeout: 120_000 }, async () => {
@@ -166,7 +149,7 @@ describe('g7 plan estimate', () => {
       expect(r.out).toMatch(/→ truck 1 of 1 costs \$0\.\d{4} \(with \$0\.\d{4} that one call reserves before it is sent, its output ceiling\), over budget\.per_truck_usd \$0\.0002: raise budget\.per_truck_usd to \$0\.01/);
       expect(r.out).toMatch(/→ the online calls need \d+\.\d h at limits\.rpm 60 \/ limits\.tpm 100, the night 00:00–01:00 Asia\/Seoul has 1\.0 h: raise limits\.tpm to \d+ \(if the key's quota allows\), widen the night, or split the plan over \d+ days/);
 
-      const head = await intoHead(f.root, ['plan', 'estimate', 'ssot/plans/dayplan_20261121.yaml']);
+      const head = await g7IntoHead(f.root, ['plan', 'estimate', 'ssot/plans/dayplan_20261121.yaml']);
       expect(head.first).toMatch(/^estimate for ssot\/plans\/dayplan_20261121\.yaml \(day 20261121\): 9 card\(s\) to issue$/);
       expect(head.err).not.toMatch(/EPIPE|at .*\.mjs/);
       expect(head.code).toBe(9);
