@@ -241,7 +241,7 @@ export async function estimatePlan(planFile: string, env: EstimateEnv): Promise<
   }
   const textBytes = pending.reduce((s, p) => s + (p.kind === 'PATCH' ? 0 : p.spans.reduce((t, x) => t + x.length, 0)), 0);
   const step = Math.max(1, Math.ceil(textBytes / READ_BUDGET_BYTES));
-  if (step > 1) notes.push(`${textBytes.toLocaleString('en-US')} bytes of chunk text: every ${step}th request was built in full and stands for the others`);
+  if (step > 1) notes.push(`${textBytes.toLocaleString('en-US')} bytes of chunk text: one request in ${step} was built in full and stands for the others`);
 
   const calls: CardCalls[] = [];
   const at = { repoRoot: layout.repoRoot, libraryRoot: config.libraryRoot };
@@ -440,7 +440,7 @@ export async function estimatePlan(planFile: string, env: EstimateEnv): Promise<
   const reserve = Math.max(0, ...calls.filter((c) => c.requests > c.cached && c.built.length).map((c) => costUsd(config.prices, c.model, { in: c.tokensIn / (c.requests - c.cached), cached: 0, out: c.built[0]!.maxOut })));
   const room = reserve > 0 ? ` (with ${money(reserve)} that one call reserves before it is sent, its output ceiling)` : '';
   const advice: string[] = [];
-  const who = env.online ? '' : ' (with a key: offline, TAG by rules costs $0)';
+  const who = env.online ? '' : ' with GEMINI_API_KEY set (offline: $0)';
   if (payable > 0 && payable + reserve > config.budget.per_night_usd)
     advice.push(`the plan costs ${money(payable)}${who}${room}, over budget.per_night_usd ${money(config.budget.per_night_usd)}: raise budget.per_night_usd to ${up(payable + reserve)}, or split the plan over ${Math.max(2, byBudget)} days`);
   if (costliestUsd > 0 && costliestUsd + reserve > config.budget.per_truck_usd)
@@ -466,7 +466,7 @@ export function formatEstimate(e: PlanEstimate): string[] {
   const n = (x: number) => Math.round(x).toLocaleString('en-US');
   const out: string[] = [];
   out.push(`estimate for ${e.plan} (day ${e.day}): ${e.cards} card(s) to issue${e.omitted_done ? `, ${e.omitted_done} done left out` : ''}`);
-  out.push(e.worker === 'gemini' ? 'worker: Gemini (GEMINI_API_KEY is set)' : 'worker: offline (no GEMINI_API_KEY): TAG by the taxonomy rules costs $0; the figures are what Gemini would cost');
+  out.push(e.worker === 'gemini' ? 'worker: Gemini (GEMINI_API_KEY is set)' : 'worker: offline (no GEMINI_API_KEY here): TAG by the taxonomy rules costs $0; the figures, and whether it fits, are for a night with the key (on GitHub, the secret)');
   out.push('');
   const head = ['entry', 'type', 'model', 'cards', 'requests', 'tokens in', 'tokens out', 'online', 'batch', 'planned'];
   const cells = e.entries.map((r) => [r.entry, r.type, r.model ?? '-', n(r.cards), n(r.requests), n(r.tokens_in), n(r.tokens_out), r.model ? money(r.usd_online) : '-', r.model ? money(r.usd_batch) : '-', r.model ? `${money(r.usd)} ${r.mode}` : 'local']);
