@@ -177,6 +177,19 @@ export interface FactoryConfig {
     remote?: string;
     branch?: string;
   };
+  /**
+   * The store (ssot/store/, never committed) and the data branch that carries it between jobs (README "Where each kind of data lives").
+   */
+  store?: {
+    /**
+     * The data branches are this prefix + cache (g7/cache). Default g7/.
+     */
+    branch_prefix?: string;
+    /**
+     * Days of answers the data branch g7/cache keeps: a segment older than this leaves it (the answers stay in a store that persists, e.g. a self-hosted runner's disk). Default 30.
+     */
+    cache_days?: number;
+  };
   gemini?: {
     base_url?: string;
     batch_min_requests?: number;

@@ -20,6 +20,7 @@ import { readPacket } from '../truck/packets.js';
 import { OPS_120PLUS120, type TruckName } from '../truck/pack.js';
 import { cardSha256 } from '../plan/serialize.js';
 import { deleteParked, fetchParked, landParked } from '../git/unpushed.js';
+import { pullAnswers } from './store-sync.js';
 import { readState, writeState, STALLS_TO_FAIL_STOP } from './state.js';
 import { acquireLock, LockBusyError } from './lock.js';
 import { EvidenceLedger, listRuns, nextRunId, runDir } from './evidence.js';
@@ -110,6 +111,8 @@ async function deliverBeforeDeparture(deps: FactoryDeps): Promise<string | undef
     await writeState(deps.layout, { ...state, unpushed: { since: state.unpushed?.since ?? deps.now(), reason: refused.reason, parked: refused.parked }, updated_at: deps.now() });
     return `${refused.message}${refused.parked ? `\n  the commits are parked on ${remote} ${refused.parked}` : ''}`;
   }
+  // Answers other jobs recorded (a hosted runner's store went with its runner): never paid for again.
+  await pullAnswers(deps);
   const left = await deleteParked(git, remote, landed.landed);
   for (const p of left) deps.warn(`could not delete the landed side branch ${p} (its commits are on ${branch}; the next job tries again)`);
   if (state.unpushed) {

@@ -8,7 +8,7 @@
 // entries (parts/), for the reproduction check. The audit line of a call is the card's to write
 // (src/factory/observe.ts): it names the steps the card took after the answer came back.
 import path from 'node:path';
-import { readFile, readdir, access, writeFile, mkdir } from 'node:fs/promises';
+import { readFile, readdir, access, writeFile, mkdir, appendFile } from 'node:fs/promises';
 import { createHash } from 'node:crypto';
 import { writeJsonAtomic, writeFileAtomic } from '../ssot/atomic.js';
 import { WorkerError, type Worker, type WorkerRequest, type WorkerResponse, type WorkerTask } from './worker.js';
@@ -91,6 +91,15 @@ export interface CacheDirs {
   legacy?: string | undefined;
   /** state/batches/: the batch ledger (small, committed: an in-flight job survives a discarded runner). */
   ledger?: string | undefined;
+}
+
+/** The answers recorded and not yet on the data branch (src/worker/cache-sync.ts): one key per line. */
+export const OUTBOX_FILE = 'outbox.keys';
+
+/** The store is never committed, whatever the repository's own .gitignore says. */
+export async function ignoreStore(cacheDir: string): Promise<void> {
+  await mkdir(cacheDir, { recursive: true });
+  await writeFile(path.join(cacheDir, '.gitignore'), '*\n', { flag: 'wx' }).catch(() => undefined);
 }
 
 export function cacheEntryFile(dir: string, key: string): string {
@@ -177,11 +186,9 @@ export function cachedWorker(inner: Worker, where: string | CacheDirs, now: () =
   const fileOf = (key: string) => cacheEntryFile(cacheDir, key);
   const isCached = (key: string) => access(fileOf(key)).then(() => true, () => false);
   const ledger = batchLedger(dirs.ledger ?? path.join(cacheDir, 'batches'), dirs.legacy ? path.join(dirs.legacy, 'batches') : undefined);
-  /** The store is never committed, whatever the repository's own .gitignore says. */
   const ignore = async () => {
     if (ignored) return;
-    await mkdir(cacheDir, { recursive: true });
-    await writeFile(path.join(cacheDir, '.gitignore'), '*\n', { flag: 'wx' }).catch(() => undefined);
+    await ignoreStore(cacheDir);
     ignored = true;
   };
   /** A paid answer is recorded in the cache before anyone uses it. */
@@ -196,6 +203,8 @@ export function cachedWorker(inner: Worker, where: string | CacheDirs, now: () =
       request: JSON.parse(redact(JSON.stringify(askedOf(req)))) as Asked, response, ...extra,
     };
     await writeJsonAtomic(fileOf(key), entry);
+    // For the next checkpoint to append to the data branch g7/cache (a hosted runner's disk goes with it).
+    await appendFile(path.join(cacheDir, OUTBOX_FILE), `${key}\n`);
     faultPoint('worker.cached');
   };
   /** An answer of the cache before the store, when the same worker and model gave it: carried over into the store. */

@@ -13,7 +13,9 @@ const KEY = 'AIzaSyTESTKEY-never-in-a-child-0001';
 export function runnerScenarios(name: string, runAction: (o: RunnerOptions) => Promise<ActionRun>): void {
   const net = loopback();
   const bundle = runAction === runBundle;
-  describe(`the action, run by ${name}`, () => {
+  // A scenario is up to five action runs (prepare, three lanes, merge), each a full g7 process under the
+  // runner; under local-action (TypeScript on the fly) one took 58 s of the default 60 s on this machine.
+  describe(`the action, run by ${name}`, { timeout: 240_000 }, () => {
 
   it('a scheduled truck: evidence pushed, outputs, a Mermaid summary, annotations on files that exist, a check run on the evidence commit, and the key in no child process', async () => {
     const f = await factory([

@@ -1,2 +1,0 @@
-import { createRequire as __g7CreateRequire } from 'node:module'; const require = __g7CreateRequire(import.meta.url);
-import{a,b,c,d,e,f,g,h,i,j,k}from"./chunk-X4V24B42.mjs";import"./chunk-B57ZGYNH.mjs";import"./chunk-BPU3YCDX.mjs";import"./chunk-PQRHRS2M.mjs";import"./chunk-Q4KT5GYC.mjs";import"./chunk-2PYAGR7Y.mjs";export{f as askedOf,i as cacheEntryById,g as cacheEntryFile,e as cacheKey,j as cachedSkill,k as cachedWorker,b as identityOf,c as requestDigest,a as requestHash,d as skillDigest,h as skillPartFile};
