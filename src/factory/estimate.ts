@@ -23,7 +23,7 @@ import { packDay, TRUCKS, OPS_120PLUS120, type Outcome } from '../truck/pack.js'
 import { LocalHasher } from '../executors/scan-chunks.js';
 import { readLibraryChunk, readSensors, readTaxonomy } from '../executors/library.js';
 import type { ChunkLine } from '../executors/scan.js';
-import { geminiRequest, type Built } from '../worker/gemini/worker.js';
+import { geminiRequest, type Built } from '../worker/gemini/request.js';
 import { costUsd } from '../worker/gemini/budget.js';
 import type { TokenCalibration } from '../worker/tokens.js';
 import type { CostHint, Taxonomy, WorkerRequest } from '../worker/worker.js';

@@ -1,2 +1,0 @@
-import { createRequire as __g7CreateRequire } from 'node:module'; const require = __g7CreateRequire(import.meta.url);
-import{a,b}from"./chunk-WXR4GC73.mjs";import"./chunk-AUH77OIB.mjs";import"./chunk-BEEXZ3NZ.mjs";import"./chunk-SV3M47DI.mjs";import"./chunk-MMGH6QGB.mjs";import"./chunk-72W5J42C.mjs";import"./chunk-B57ZGYNH.mjs";import"./chunk-BPU3YCDX.mjs";import"./chunk-PQRHRS2M.mjs";import"./chunk-Q4KT5GYC.mjs";import"./chunk-2PYAGR7Y.mjs";export{b as GeminiWorker,a as geminiRequest};
