@@ -228,7 +228,9 @@ export async function runFactory(deps: FactoryDeps, opts: RunOptions): Promise<R
 /** The truck (or one lane of it) is under way: the state says RUNNING, and its log gets every line. */
 async function drive(deps: FactoryDeps, opts: RunOptions, run: ActiveRun, state: FactoryState, resumedFrom: RunState, early: { warning: boolean; line: string }[]): Promise<RunOutcome> {
   writeEarly(run.log, early);
-  state = { ...state, state: 'RUNNING', day: run.day, round: run.round, truck: run.truck, run_id: run.id, owner: { host: hostname(), pid: process.pid, started_at: run.startedAt }, heartbeat_at: deps.now(), updated_at: deps.now() };
+  // The bundles done are the run's own: a new run starts with none (a resumed one keeps its count).
+  const bundle = state.run_id === run.id ? state.bundle : null;
+  state = { ...state, state: 'RUNNING', day: run.day, round: run.round, truck: run.truck, run_id: run.id, owner: { host: hostname(), pid: process.pid, started_at: run.startedAt }, bundle, heartbeat_at: deps.now(), updated_at: deps.now() };
   await writeState(deps.layout, state);
   // From here on, everything the run prints goes to its log as well, and the worker stops with the run.
   const runDeps: FactoryDeps = {
