@@ -1,2 +1,0 @@
-import { createRequire as __g7CreateRequire } from 'node:module'; const require = __g7CreateRequire(import.meta.url);
-import{a,b,c,d,e}from"./chunk-BVWYG35D.mjs";import"./chunk-FAZUNGYD.mjs";import"./chunk-PQRHRS2M.mjs";import"./chunk-QM64TKXQ.mjs";import"./chunk-WAI5EXJQ.mjs";import"./chunk-UYGRN43V.mjs";import"./chunk-6NPPP7T4.mjs";import"./chunk-OMTOMJEE.mjs";import"./chunk-MMGH6QGB.mjs";import"./chunk-72W5J42C.mjs";import"./chunk-Q4KT5GYC.mjs";import"./chunk-2PYAGR7Y.mjs";export{b as commitAndPush,d as commitUrl,a as headOnRemote,c as pushHead,e as treeUrl};
