@@ -16,6 +16,8 @@ import { listRuns, verifyRun } from '../factory/evidence.js';
 import { latestBacklogDay, listRounds } from '../truck/packets.js';
 import { Git } from '../git/git.js';
 import { factoryDeps } from './settings.js';
+import { commitsIn } from '../factory/gates.js';
+import { loadConfig } from '../ssot/config.js';
 import { nowIso } from '../host/clock.js';
 import { EXIT } from './exit.js';
 import type { Io } from './main.js';
@@ -39,13 +41,14 @@ export async function runCommand(c: Common, opts: { truck?: string; lanes?: stri
     layout: c.layout, display: c.display, worker: c.worker,
     log: (l) => (c.json ? undefined : c.io.out(l)), warn: (l) => c.io.err(`warning: ${l}`),
   });
+  const commit = commitsIn(c.display(c.layout.repoRoot), deps.git !== undefined, opts.commit, config);
   const push = opts.push ?? config.git.push;
   // A push to a remote that does not exist is not the remote refusing it: say so before anything runs.
   if (push && deps.git && (await deps.git.run(['remote', 'get-url', config.git.remote], { allowFail: true })).code !== 0) {
     const asked = opts.push ? '--push' : 'git.push: true in factory.yaml';
     throw new UsageError(`${asked}, but this repository has no git remote "${config.git.remote}"\n  → add it (git remote add ${config.git.remote} URL) or run without ${opts.push ? '--push' : 'git.push'}`);
   }
-  const outcome = await runFactory(deps, { truck: opts.truck as 'A' | 'B' | undefined, lanes, commit: opts.commit && config.git.commit, push, unpushedOk: opts.push === false });
+  const outcome = await runFactory(deps, { truck: opts.truck as 'A' | 'B' | undefined, lanes, commit, push, unpushedOk: opts.push === false });
   return reportOutcome(c, 'g7 run', outcome, deps);
 }
 
@@ -82,7 +85,7 @@ export async function resumeCommand(c: Common, opts: { commit: boolean; skip?: s
     return EXIT.OK;
   }
   const git = new Git(c.layout.repoRoot);
-  const commit = opts.commit && (await git.isRepo());
+  const commit = commitsIn(c.display(c.layout.repoRoot), await git.isRepo(), opts.commit, await loadConfig(c.layout, c.display));
   if (commit) await keepWrittenFiles(git);
   const day = state.day ?? (await latestBacklogDay(c.layout));
   const skip = opts.skip;

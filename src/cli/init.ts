@@ -36,7 +36,7 @@ tags:
   - name: todo
     keywords: [TODO, FIXME]
   - name: money
-    regex: ['\\\\$\\\\s?\\\\d']
+    regex: ['\\$\\s?\\d']
     strike: true
 `;
 

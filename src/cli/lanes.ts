@@ -23,10 +23,11 @@ function runId(text: string | undefined, option: string): string | undefined {
 }
 
 /** The factory's dependencies, and how the command ends: loaded when a lane command runs, not before. */
-async function deps(c: Common, layout = c.layout) {
-  const [{ factoryDeps }, { reportOutcome }] = await Promise.all([import('./settings.js'), import('./factory.js')]);
+async function deps(c: Common, asked: boolean, layout = c.layout) {
+  const [{ factoryDeps }, { reportOutcome }, { commitsIn }] = await Promise.all([import('./settings.js'), import('./factory.js'), import('../factory/gates.js')]);
   const made = await factoryDeps({ layout, display: c.display, worker: c.worker, log: (l) => (c.json ? undefined : c.io.out(l)), warn: (l) => c.io.err(`warning: ${l}`) });
-  return { ...made, report: (name: string, out: RunOutcome) => reportOutcome(c, name, out, made.deps) };
+  const commit = commitsIn(c.display(c.layout.repoRoot), made.deps.git !== undefined, asked, made.config);
+  return { ...made, commit, report: (name: string, out: RunOutcome) => reportOutcome(c, name, out, made.deps) };
 }
 
 type GitOpts = { commit: boolean; push?: boolean };
@@ -43,9 +44,9 @@ export function registerLanes(program: Command, inSsot: (fn: (c: Common) => Prom
     .action((opts: GitOpts & { truck?: 'A' | 'B'; lanes?: string }) =>
       inSsot(async (c) => {
         const only = laneList(opts.lanes);
-        const { deps: d, config, report } = await deps(c);
+        const { deps: d, config, commit, report } = await deps(c, opts.commit);
         const { runFactory } = await import('../factory/run.js');
-        return report('g7 lanes prepare', await runFactory(d, { truck: opts.truck, lanes: only, commit: opts.commit && config.git.commit, push: opts.push ?? config.git.push, prepareLanes: true }));
+        return report('g7 lanes prepare', await runFactory(d, { truck: opts.truck, lanes: only, commit, push: opts.push ?? config.git.push, prepareLanes: true }));
       })(),
     );
   lanes
@@ -59,9 +60,9 @@ export function registerLanes(program: Command, inSsot: (fn: (c: Common) => Prom
       inSsot(async (c) => {
         const lane = laneList(opts.lane)!;
         if (lane.length !== 1) throw new UsageError(`--lane takes one lane, got "${opts.lane}"`);
-        const { deps: d, config, report } = await deps(c, laneLayout(c.layout, runId(opts.run, '--run')!, lane[0]!));
+        const { deps: d, config, commit, report } = await deps(c, opts.commit, laneLayout(c.layout, runId(opts.run, '--run')!, lane[0]!));
         const { runFactory } = await import('../factory/run.js');
-        return report('g7 lanes run', await runFactory(d, { commit: opts.commit && config.git.commit, push: opts.push ?? config.git.push }));
+        return report('g7 lanes run', await runFactory(d, { commit, push: opts.push ?? config.git.push }));
       })(),
     );
   lanes
@@ -72,9 +73,9 @@ export function registerLanes(program: Command, inSsot: (fn: (c: Common) => Prom
     .option('--push', 'push the commit (fetch + rebase on a race)')
     .action((run: string | undefined, opts: GitOpts) =>
       inSsot(async (c) => {
-        const { deps: d, config, report } = await deps(c);
+        const { deps: d, config, commit, report } = await deps(c, opts.commit);
         const { mergeLaneRun } = await import('../factory/lanes-merge.js');
-        const out = await mergeLaneRun(d, runId(run, 'the run'), { commit: opts.commit && config.git.commit, push: opts.push ?? config.git.push });
+        const out = await mergeLaneRun(d, runId(run, 'the run'), { commit, push: opts.push ?? config.git.push });
         return report('g7 lanes merge', out ?? { code: 'NOTHING', state: 'READY', passed: 0, failed: 0, message: 'no lane run to merge: the state names none' });
       })(),
     );

@@ -154,7 +154,8 @@ export function reportError(err: unknown, io: Io): number {
   }
   if (err instanceof G7Error) {
     if (err.summary) io.err(`g7: ${err.summary}`);
-    for (const p of err.problems) io.err(formatProblem(p));
+    // A problem the summary already says in full (its message and its fix) is not said twice.
+    for (const p of err.problems) if (!(err.summary?.includes(p.message) && (!p.hint || err.summary.includes(p.hint)))) io.err(formatProblem(p));
     return EXIT.INVALID_INPUT;
   }
   const e = err as Error;

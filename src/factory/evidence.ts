@@ -297,7 +297,7 @@ export async function verifyRun(layout: Layout, runId: string, display: (p: stri
     }
     if (sha === s.digest.sha256) continue;
     if (!inPack) moved.push({ name: s.name, sha256: s.digest.sha256, now: sha });
-    else if (sha === undefined) problems.add({ file: s.name, rule: 'evidence.missing', message: 'listed in the manifest but missing' });
+    else if (sha === undefined) problems.add({ file: s.name, rule: 'evidence.missing', message: 'listed in the manifest but missing', hint: `evidence must not be removed; restore it from git (git checkout -- ${s.name})` });
     else problems.add({ file: s.name, rule: 'evidence.changed', message: `sha256 is ${sha.slice(0, 16)}…, the manifest says ${s.digest.sha256.slice(0, 16)}…`, hint: 'evidence must not be edited; restore it from git' });
   }
   // Outputs a later run rewrote: what matters is what they were when this run sealed them.
@@ -311,7 +311,7 @@ export async function verifyRun(layout: Layout, runId: string, display: (p: stri
       if (then === m.sha256) continue;
       problems.add({ file: m.name, rule: 'evidence.output-changed', message: `the run's seal commit ${seal.slice(0, 10)} holds sha256 ${then.slice(0, 16)}…, the manifest says ${m.sha256.slice(0, 16)}…`, hint: 'the output was changed inside the commit that sealed it: the evidence no longer matches what git recorded' });
     } else if (seal) problems.add({ file: m.name, rule: 'evidence.output-missing', message: `the run's seal commit ${seal.slice(0, 10)} does not hold this output`, hint: 'an output the run wrote was left out of the commit that sealed it' });
-    else if (m.now === undefined) problems.add({ file: m.name, rule: 'evidence.missing', message: 'listed in the manifest but missing', hint: git ? "and the run's seal commit is not in this repository's history" : undefined });
+    else if (m.now === undefined) problems.add({ file: m.name, rule: 'evidence.missing', message: 'listed in the manifest but missing', hint: git ? "and the run's seal commit is not in this repository's history: fetch the branch that holds the run (git fetch --all), or restore the file" : 'restore the file; in a git checkout, g7 verify reads it from the run\'s seal commit' });
     else problems.add({ file: m.name, rule: 'evidence.output-changed', message: `sha256 is ${m.now.slice(0, 16)}…, the manifest says ${m.sha256.slice(0, 16)}…`, hint: git ? "the output changed after the run, and the run's seal commit is not in this history to check it against (was it committed?)" : 'the output changed after the run; in a git checkout, g7 verify checks it against the run\'s seal commit' });
   }
   if (seal && moved.length > 0) history = { commit: seal, outputs: moved.length };

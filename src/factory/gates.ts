@@ -2,11 +2,13 @@
 // by `g7 status` / `g7 morning` (which say what the next `g7 run` will do), so the two cannot disagree.
 //   configuration: factory.yaml loads (checked by whoever loads it: loadConfig, exit 3);
 //   evidence pushed: what earlier runs committed is on the remote (state.unpushed, set by a refused push);
-//   evidence verifies: the previous run left a complete pack that verifies.
+//   evidence verifies: the previous run left a complete pack that verifies;
+//   a repository: commits on (git.commit) and no git repository is a usage error before anything is written.
 import type { FactoryState } from '../contracts/types.gen.js';
 import type { Git } from '../git/git.js';
 import type { Layout } from '../ssot/layout.js';
 import { listRuns, verifyRun } from './evidence.js';
+import { UsageError } from '../contracts/errors.js';
 
 /** A gate that is closed: the run's outcome code and exit, and the reason with what to do. */
 export interface ClosedGate {
@@ -49,3 +51,16 @@ export async function evidenceGate(layout: Layout, display: (p: string) => strin
   const why = !v.complete ? 'is not complete' : `does not verify (${v.problems.length} problem(s), first: ${v.problems[0]?.file}: ${v.problems[0]?.message})`;
   return { code: 'REFUSED', exit: 6, runId: prev, message: `the evidence pack of ${prev} ${why}; the next truck does not depart.\n  check: g7 verify ${prev}` };
 }
+
+/**
+ * Whether this command commits: asked (no --no-commit) and git.commit on. On and no git repository is a
+ * usage error before anything is written: evidence that is never committed is no audit trail.
+ */
+export function commitsIn(root: string, repo: boolean, asked: boolean, config: { git: { commit: boolean } }): boolean {
+  const on = asked && config.git.commit;
+  if (on && !repo) {
+    throw new UsageError(`${root} is not a git repository, and g7 commits its evidence there (git.commit, default true); nothing was written\n  → run git init (and commit the factory) in ${root}, or run with --no-commit, or set git: { commit: false } in factory.yaml`);
+  }
+  return on;
+}
+

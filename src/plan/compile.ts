@@ -100,8 +100,26 @@ export async function readDayPlan(file: string, display: string): Promise<{ plan
     });
   const doc = parseYaml(text, display);
   problems.push(...explain('dayplan', doc.value, { file: display, doc }));
+  if (problems.length === 0) problems.push(...dateProblems((doc.value as DayPlan).date, file, display, doc));
   if (problems.length > 0) throw new SchemaError(problems);
   return { plan: doc.value as DayPlan, doc };
+}
+
+/** What a STRIKE card's input is (src/executors/strike.ts reads it so). */
+const STRIKE_INPUT = /^(.*)#L(\d+)-L(\d+)$/;
+
+/** What the schema's pattern cannot say: a day the calendar has, and the day the file is named for. */
+function dateProblems(date: string, file: string, display: string, doc: LocatedDoc): Problem[] {
+  const at = { file: display, line: doc.locate('/date')?.line ?? 1, field: 'date' };
+  const d = new Date(`${date}T00:00:00Z`);
+  if (Number.isNaN(d.getTime()) || d.toISOString().slice(0, 10) !== date) {
+    return [{ ...at, rule: 'plan.date', message: `"${date}" is not a real date: that month has no such day`, hint: 'write the date as YYYY-MM-DD of a day that exists' }];
+  }
+  const named = /dayplan_(\d{8})\.ya?ml$/.exec(path.basename(file))?.[1];
+  if (named && named !== date.replace(/-/g, '')) {
+    return [{ ...at, rule: 'plan.date-file', message: `the plan is dated ${date} but its file is named for ${named.slice(0, 4)}-${named.slice(4, 6)}-${named.slice(6)}`, hint: `the backlog goes by the date: rename the file to dayplan_${date.replace(/-/g, '')}.yaml, or fix the date` }];
+  }
+  return [];
 }
 
 function findCycle(names: string[], edges: Map<string, string[]>): string[] | undefined {
@@ -279,6 +297,7 @@ export async function compileDayPlan(planFile: string, ctx: CompileContext): Pro
   const reissued: string[] = [];
   const writers = new Map<string, { i: number; id: string }>();
   const collided = new Set<string>();
+  const strikeInputs = new Set<number>();
   for (const i of order) {
     const e = entries[i]!;
     const u = units.get(e.name)!;
@@ -297,6 +316,11 @@ export async function compileDayPlan(planFile: string, ctx: CompileContext): Pro
       const accept = expand(acceptTemplate, vars, noteUnknown);
       const failfast = expand(e.failfast ?? 'never', vars, noteUnknown);
       const deps = [...new Set(refs.flatMap((r) => (r.mode === 'each' ? [idOf(r.entry, n)] : Array.from({ length: units.get(r.entry)!.count }, (_, k) => idOf(r.entry, k + 1)))))];
+      // A STRIKE card takes one strike-list item: the executor reads nothing else, so say it now, not at 3 a.m.
+      if (e.type === 'STRIKE' && !strikeInputs.has(i) && !(typeof input === 'string' && STRIKE_INPUT.test(input))) {
+        strikeInputs.add(i);
+        at(i, 'input', 'plan.strike-input', `STRIKE input must be PATH#La-Lb (lines a to b of a strike list), got ${JSON.stringify(input)} for card ${id}`, 'take the items from the strike list: each: { lines: ssot/library_index/strike_list.jsonl, per_card: 10 } (drop input), or name the lines yourself: input: ssot/library_index/strike_list.jsonl#L1-L10');
+      }
       if (n === 1) {
         const why = repoPathProblem(output);
         if (why) at(i, 'output', 'plan.path-escape', `output "${output}" ${why}`, 'outputs are written inside the repository');

@@ -59,6 +59,8 @@ describe('g7 verify', () => {
     const v = await verifyRun(layoutFor(c.ssot), 'run_0001', (p) => p);
     expect(v.ok).toBe(false);
     expect(v.problems.map((p) => p.rule)).toContain(rule);
+    // Every problem says what to do (the `→` line under it).
+    for (const p of v.problems) expect(p.hint, `${p.rule}: ${p.message}`).toBeTruthy();
   });
 
   it('exits 3 and names the file from the command line', async () => {

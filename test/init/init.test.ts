@@ -10,6 +10,8 @@ import { git, initGit } from '../factory/fixture.js';
 import { lint } from '../action/actionlint.js';
 import { branchProtection, coreloopWorkflow, factoryLanesWorkflow, factoryWorkflow, policyWorkflow, ruleset } from '../../src/cli/scaffold.js';
 import { defaultConfig } from '../../src/ssot/config.js';
+import { tagByRules } from '../../src/worker/offline.js';
+import type { Taxonomy } from '../../src/worker/worker.js';
 import { POLICY_ACTIVITIES, POLICY_SWEEP_CRON } from '../../src/policy/auto-merge.js';
 
 const SCAFFOLDED = ['ssot/factory.yaml', 'ssot/rules/tags.yaml', 'ssot/.gitignore', '.github/workflows/factory.yml', '.github/workflows/factory-lanes.yml', '.github/workflows/ai-policy.yml', '.github/workflows/coreloop.yml', '.github/CODEOWNERS', '.github/rulesets/main.json', '.github/branch-protection.json'];
@@ -38,6 +40,15 @@ describe('g7 init', () => {
     expect(r.out).toMatch(/Secret GEMINI_API_KEY/);
     expect(r.out).toMatch(/variable G7_APP_ID = its App ID, secret G7_APP_PRIVATE_KEY/);
     expect(r.out).toMatch(/gh api -X POST repos\/acme\/reports\/rulesets --input .*\.github\/rulesets\/main\.json/);
+  });
+
+  it("writes a starter taxonomy whose rules match what they name: the money rule strikes '$5' and '$ 120', not 'cost'", async () => {
+    const repo = await tempRepo();
+    expect((await repo.g7('init')).code).toBe(0);
+    const taxonomy = parse(await readFile(path.join(repo.root, 'ssot/rules/tags.yaml'), 'utf8')) as Taxonomy;
+    expect(tagByRules('a fee of $5 was paid', taxonomy)).toMatchObject({ tags: ['money'], strike: true });
+    expect(tagByRules('it cost $ 120 in all', taxonomy)).toMatchObject({ tags: ['money'], strike: true });
+    expect(tagByRules('TODO: the cost is unknown', taxonomy)).toMatchObject({ tags: ['todo'], strike: false });
   });
 
   it('never overwrites: a second init keeps every file, and a CODEOWNERS a person wrote stays as it is', async () => {

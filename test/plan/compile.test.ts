@@ -64,7 +64,7 @@ describe('g7 plan compile', () => {
     await repo.write('ssot/library_index/strike_list.jsonl', Array.from({ length: 25 }, (_, i) => `{"n":${i}}\n`).join(''));
     await repo.write(
       'ssot/plans/dayplan_20261122.yaml',
-      'date: 2026-11-22\ngoal: strike\nentries:\n  - { name: strike, lane: 3, prio: C, type: STRIKE, each: { lines: ssot/library_index/strike_list.jsonl, per_card: 10 }, output: "ssot/strikes/{n}.jsonl" }\n  - { name: more, lane: 3, prio: C, type: STRIKE, each: { count: 2 }, input: "x{n}", output: "ssot/more/{n}.jsonl" }\n',
+      'date: 2026-11-22\ngoal: strike\nentries:\n  - { name: strike, lane: 3, prio: C, type: STRIKE, each: { lines: ssot/library_index/strike_list.jsonl, per_card: 10 }, output: "ssot/strikes/{n}.jsonl" }\n  - { name: more, lane: 3, prio: C, type: STRIKE, each: { count: 2 }, input: "ssot/library_index/strike_list.jsonl#L{n}-L{n}", output: "ssot/more/{n}.jsonl" }\n',
     );
     expect((await repo.g7('plan', 'compile', path.join(repo.ssot, 'plans/dayplan_20261122.yaml'))).code).toBe(0);
     const cs = await cards(repo, '20261122');
@@ -72,8 +72,8 @@ describe('g7 plan compile', () => {
       ['L3_STRIKE_000001', 'ssot/library_index/strike_list.jsonl#L1-L10'],
       ['L3_STRIKE_000002', 'ssot/library_index/strike_list.jsonl#L11-L20'],
       ['L3_STRIKE_000003', 'ssot/library_index/strike_list.jsonl#L21-L25'],
-      ['L3_STRIKE_100001', 'x1'],
-      ['L3_STRIKE_100002', 'x2'],
+      ['L3_STRIKE_100001', 'ssot/library_index/strike_list.jsonl#L1-L1'],
+      ['L3_STRIKE_100002', 'ssot/library_index/strike_list.jsonl#L2-L2'],
     ]);
   });
 

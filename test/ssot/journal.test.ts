@@ -34,6 +34,8 @@ describe('journal: bad lines', () => {
     const status = await g7Process(f.root, ['status']);
     expect(status.code).toBe(3);
     expect(status.err).toContain(`ssot/state/journal/20261121.jsonl:${at + 1}`);
+    // Said once, with its fix once.
+    for (const said of [run.err, status.err]) expect(said.match(/restore the line from git/g), said).toHaveLength(1);
   });
 
   it('a garbage line appended at the end (with its newline) stops too; a torn last line does not', { timeout: 60_000 }, async () => {
