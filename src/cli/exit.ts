@@ -17,6 +17,8 @@ export const EXIT = {
   BUSY: 7,
   /** The remote refused the push (branch protection, a hook, permissions): the evidence (or a coreloop branch) is committed here, not there. */
   UNPUSHED: 8,
+  /** `g7 plan estimate`: the plan does not fit its budgets or the night window (the output says what to change). */
+  OVER_BUDGET: 9,
   /** Stopped cleanly by SIGINT (128 + 2); by SIGTERM it is 143 (128 + 15). */
   CANCELLED: 130,
 } as const;

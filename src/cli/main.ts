@@ -81,6 +81,12 @@ export function buildProgram(io: Io, setCode: (c: number) => void, worker?: Work
     .description('validate files without writing anything')
     .action((files: string[]) => run(async () => (await import('./plan.js')).planCheck(files, g(), io))());
 
+  plan
+    .command('estimate')
+    .argument('<dayplan>', 'the day plan YAML')
+    .description('what the plan costs before a night pays for it: requests, tokens, dollars online and in batch mode, time at the rate limits, trucks and nights, against the budgets; writes nothing')
+    .action((file: string) => run(async () => (await import('./plan.js')).planEstimate(file, g(), io))());
+
   program
     .command('pack')
     .addOption(new Option('--day <day>', 'the backlog day (YYYYMMDD); default: the newest backlog'))

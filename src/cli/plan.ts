@@ -4,7 +4,10 @@ import { UsageError, formatProblem } from '../contracts/errors.js';
 import { EXIT } from './exit.js';
 import { layoutFor, dayOf, roundDir } from '../ssot/layout.js';
 import { OPS_120PLUS120 } from '../truck/pack.js';
-import { loadConfig } from '../ssot/config.js';
+import { loadConfig, type Config } from '../ssot/config.js';
+import type { Layout } from '../ssot/layout.js';
+import type { EstimateEnv } from '../factory/estimate.js';
+import type { GeminiWorker } from '../worker/gemini/worker.js';
 import { compileToBacklog } from '../plan/write.js';
 import { checkFile } from '../plan/check.js';
 import { packDayFiles, latestBacklogDay } from '../truck/packets.js';
@@ -63,4 +66,39 @@ export async function pack(opts: { day?: string }, g: Globals, io: Io): Promise<
     if (report.held.length > 20) io.out(`  … ${report.held.length - 20} more in pack_report.json`);
   }
   return EXIT.OK;
+}
+
+/**
+ * What an estimate is priced with, as the night would run: Gemini when there is a key (its calibration from
+ * the state, its cache looked up in the store only: no fallback to the old cache, which would carry answers
+ * over, a write), else the offline rules. `network: false` (g7 status) asks no countTokens.
+ */
+export async function estimateEnv(layout: Layout, config: Config, warn: (line: string) => void, network: boolean): Promise<EstimateEnv> {
+  const [{ pickWorker }, { TokenCalibration, tokensFile }, { cachedWorker }] = await Promise.all([import('./settings.js'), import('../worker/tokens.js'), import('../worker/cached.js')]);
+  const key = process.env.GEMINI_API_KEY || undefined;
+  // pickWorker gives the Gemini worker exactly when there is a key.
+  const gemini = key ? ((await pickWorker(config, layout, key)) as GeminiWorker) : undefined;
+  const cache = gemini ? cachedWorker(gemini, { dir: layout.cacheDir }, nowIso) : undefined;
+  return {
+    layout, config, display, warn,
+    tokens: gemini?.o.tokens ?? (await TokenCalibration.load(tokensFile(layout.stateDir))),
+    online: gemini !== undefined,
+    countTokens: gemini && network ? (b) => gemini.countTokens(b) : undefined,
+    uncached: cache ? (reqs) => cache.uncached(reqs) : undefined,
+  };
+}
+
+/**
+ * `g7 plan estimate`: the plan priced as it would compile now. With a key, a model nothing was paid for yet
+ * is calibrated by a free countTokens sample; nothing is written. Exit 9 when it does not fit.
+ */
+export async function planEstimate(file: string, g: Globals, io: Io): Promise<number> {
+  const layout = layoutFor(g.ssot);
+  await requireSsot(layout);
+  const config = await loadConfig(layout, display);
+  const { estimatePlan, formatEstimate } = await import('../factory/estimate.js');
+  const estimate = await estimatePlan(path.resolve(file), await estimateEnv(layout, config, (l) => io.err(l), true));
+  if (g.json) io.out(JSON.stringify(estimate));
+  else for (const l of formatEstimate(estimate)) io.out(l);
+  return estimate.fits ? EXIT.OK : EXIT.OVER_BUDGET;
 }

@@ -1,7 +1,8 @@
 // `g7 status`: where the factory stands, read from the files alone, and what to do next.
-import { stat } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
+import path from 'node:path';
 import type { Layout } from '../ssot/layout.js';
-import { backlogFile, packetFile, packReportFile } from '../ssot/layout.js';
+import { backlogFile, compileStampFile, packetFile, packReportFile } from '../ssot/layout.js';
 import { readState } from '../factory/state.js';
 import { forecastRun, type RunForecast } from '../factory/next.js';
 import { loadConfig, type Config } from '../ssot/config.js';
@@ -31,6 +32,31 @@ async function dayStanding(layout: Layout, day: string): Promise<DayStanding | u
   const changed = (await mtime(backlogFile(layout, day))) > (await mtime(packReportFile(layout, day, round)));
   const grown = await grownSources(layout, day);
   return { day, round, inRound, after, rounds: (inRound > 0 ? 1 : 0) + Math.ceil(after / perRound), held: view.report?.held.length ?? 0, changed, grown: grown?.grown.map((g) => `${g.path} grew from ${g.before} to ${g.now} lines`).join(', ') };
+}
+
+/**
+ * The day's plan (as its compile stamp names it) priced as `g7 plan estimate` prices it, in one line: what the
+ * cards left will cost, the trucks and nights, whether it fits. No network: no countTokens sample here.
+ */
+async function priceDay(c: Common, config: Config, day: string): Promise<{ line: string; usd?: number; requests?: number; tokens_in?: number; tokens_out?: number; trucks?: number; nights?: number; fits?: boolean; advice?: string[]; error?: string } | undefined> {
+  let plan: string;
+  try {
+    plan = path.resolve(c.layout.repoRoot, (JSON.parse(await readFile(compileStampFile(c.layout, day), 'utf8')) as { plan: string }).plan);
+  } catch {
+    return undefined; // compiled elsewhere or written by hand: there is no plan to price
+  }
+  const [{ estimatePlan }, { estimateEnv }] = await Promise.all([import('../factory/estimate.js'), import('./plan.js')]);
+  try {
+    const e = await estimatePlan(plan, await estimateEnv(c.layout, config, () => {}, false));
+    const usd = e.worker === 'gemini' ? e.total.usd : e.total.usd_gemini;
+    const money = `$${usd < 1 ? usd.toFixed(4) : usd.toFixed(2)}`;
+    const line = `${money}${e.worker === 'gemini' ? '' : ' with a key ($0 offline)'} for ${e.total.requests - e.total.cached} model request(s) of the ${e.cards} card(s) left (${e.total.tokens_in.toLocaleString('en-US')} tokens in, ${e.total.tokens_out.toLocaleString('en-US')} out), ${e.trucks.count} truck(s), ${e.nights.count} night(s); ${e.fits ? 'fits' : `does not fit: ${e.advice[0]}`} (g7 plan estimate ${c.display(plan)})`;
+    return { line, usd, requests: e.total.requests - e.total.cached, tokens_in: e.total.tokens_in, tokens_out: e.total.tokens_out, trucks: e.trucks.count, nights: e.nights.count, fits: e.fits, advice: e.advice };
+  } catch (err) {
+    if (!(err instanceof G7Error)) throw err;
+    const why = err.summary ?? err.message;
+    return { line: `not available: ${why} (g7 plan estimate ${c.display(plan)} says more)`, error: why };
+  }
 }
 
 interface DayStanding {
@@ -88,8 +114,9 @@ export async function statusCommand(c: Common): Promise<number> {
       : await forecastRun(deps, state, { lanes: lanePlan?.lanes.map((l) => l.lane), intent: { pushing: config!.git.push }, git: repo ? git : undefined });
   const next = forecast.says;
   const code = configProblem ? EXIT.INVALID_INPUT : EXIT.OK;
+  const priced = config && latest && (!standing || standing.inRound + standing.after > 0) ? await priceDay(c, config, latest) : undefined;
   if (c.json) {
-    c.io.out(JSON.stringify({ ...state, progress, day: standing ?? null, next, next_run: { departs: forecast.departs, exit: forecast.exit ?? null } }));
+    c.io.out(JSON.stringify({ ...state, progress, day: standing ?? null, estimate: priced ?? null, next, next_run: { departs: forecast.departs, exit: forecast.exit ?? null } }));
     return code;
   }
   c.io.out(`state: ${state.state}${state.run_id ? `  run: ${state.run_id}` : ''}${state.truck ? `  round ${round} truck ${state.truck} of ${state.day}` : ''}`);
@@ -102,6 +129,7 @@ export async function statusCommand(c: Common): Promise<number> {
     );
     if (standing.grown) c.io.out(`strike list: ${standing.grown} since the plan was compiled; the next round compiles it again first`);
   }
+  if (priced) c.io.out(`estimate: ${priced.line}`);
   if (state.owner) c.io.out(`owner: pid ${state.owner.pid} on ${state.owner.host} since ${state.owner.started_at}`);
   for (const b of state.batches ?? []) c.io.out(`batch: ${b.name} for ${b.card}, submitted ${b.submitted_at}; the next run collects it`);
   if (state.last_stop) {

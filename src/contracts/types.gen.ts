@@ -310,7 +310,7 @@ export interface FactoryState {
  */
 export interface JournalEvent {
   ts: string;
-  event: "run_start" | "card_result" | "bundle_done" | "run_stop" | "resume" | "requeue" | "skip";
+  event: "run_start" | "card_result" | "bundle_done" | "run_stop" | "run_resumed" | "resume" | "requeue" | "skip";
   day: string;
   run?: string;
   truck?: "A" | "B";

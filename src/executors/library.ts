@@ -47,7 +47,7 @@ export async function readLibraryChunk(at: { repoRoot: string; libraryRoot: stri
   }
 }
 
-async function readYamlFile(ctx: ExecContext, rel: string | undefined, what: string): Promise<unknown> {
+async function readYamlFile(ctx: Pick<ExecContext, 'layout' | 'config'>, rel: string | undefined, what: string): Promise<unknown> {
   if (!rel) throw new SchemaError([{ file: ctx.config.source ?? 'ssot/factory.yaml', field: what, rule: 'config.missing', message: `factory.yaml names no ${what} file`, hint: `add "${what}: ssot/rules/${what}.yaml"` }]);
   return parseYaml(await readText(resolveInRepo(ctx.layout.repoRoot, rel), rel), rel).value;
 }
@@ -55,7 +55,7 @@ async function readYamlFile(ctx: ExecContext, rel: string | undefined, what: str
 // Read once per process while the file is unchanged: every TAG card of a truck uses it.
 const taxonomyMemo = new Map<string, { mtimeMs: number; value: Taxonomy }>();
 
-export async function readTaxonomy(ctx: ExecContext): Promise<Taxonomy> {
+export async function readTaxonomy(ctx: Pick<ExecContext, 'layout' | 'config'>): Promise<Taxonomy> {
   const rel = ctx.config.taxonomy;
   const abs = rel ? resolveInRepo(ctx.layout.repoRoot, rel) : '';
   const mtimeMs = rel ? await stat(abs).then((s) => s.mtimeMs, () => -1) : -1;
@@ -66,7 +66,7 @@ export async function readTaxonomy(ctx: ExecContext): Promise<Taxonomy> {
   return value;
 }
 
-async function parseTaxonomy(ctx: ExecContext): Promise<Taxonomy> {
+async function parseTaxonomy(ctx: Pick<ExecContext, 'layout' | 'config'>): Promise<Taxonomy> {
   const v = (await readYamlFile(ctx, ctx.config.taxonomy, 'taxonomy')) as Taxonomy;
   if (!v || !Array.isArray(v.tags) || v.tags.some((t) => typeof t?.name !== 'string'))
     throw new SchemaError([{ file: ctx.config.taxonomy!, field: 'tags', rule: 'taxonomy.shape', message: 'a taxonomy is { tags: [ { name, keywords?, regex?, strike? } ] }' }]);
@@ -81,6 +81,6 @@ async function parseTaxonomy(ctx: ExecContext): Promise<Taxonomy> {
   return v;
 }
 
-export async function readSensors(ctx: ExecContext): Promise<unknown> {
+export async function readSensors(ctx: Pick<ExecContext, 'layout' | 'config'>): Promise<unknown> {
   return readYamlFile(ctx, ctx.config.sensors, 'sensors');
 }

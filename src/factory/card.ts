@@ -55,7 +55,7 @@ function timeoutFor(card: WorkCard): number {
  * The skill docstring of a card type as the worker reads it: the docstring's own lines (Guide and Caveats
  * with the rest), not the code around it; and the ids of its bullets, which the audit records name.
  */
-async function readSkill(deps: FactoryDeps, type: string): Promise<{ text: string | undefined } & PromptSkill> {
+export async function readSkill(deps: Pick<FactoryDeps, 'config' | 'layout' | 'warn'>, type: string): Promise<{ text: string | undefined } & PromptSkill> {
   const target = deps.config.skills[type];
   if (!target) return { text: undefined, target: null, bullets: [] };
   const spec = parseTarget(target);

@@ -3,6 +3,7 @@
 import { open, readFile, unlink, mkdir } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import path from 'node:path';
+import { alive } from '../host/alive.js';
 
 export interface LockOwner {
   pid: number;
@@ -14,16 +15,6 @@ export class LockBusyError extends Error {
   constructor(readonly owner: LockOwner, readonly file: string) {
     super(`another g7 run holds ${file} (pid ${owner.pid} on ${owner.host}, since ${owner.started_at})`);
     this.name = 'LockBusyError';
-  }
-}
-
-/** Whether a process with this pid exists on this machine (EPERM: it exists, owned by someone else). */
-export function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
 

@@ -77,6 +77,8 @@ export async function collectMorning(o: MorningInput): Promise<Morning> {
       m.stops.push({ at: e.ts, run: e.run ?? '', round: e.round ?? 1, truck: e.truck ?? '', ...(lane !== undefined ? { lane } : {}), state: e.state ?? '', why: e.detail ?? '' });
     }
     if (e.event === 'resume') m.resumes.push({ at: e.ts, run: e.run ?? '', detail: e.detail ?? '' });
+    // A process that died without a clean stop: shown when the next one took its run over.
+    if (e.event === 'run_resumed') m.stops.push({ at: e.ts, run: e.run ?? '', round: e.round ?? 1, truck: e.truck ?? '', state: 'INTERRUPTED', why: e.detail ?? '' });
   });
   m.trucks = [...trucks];
   const reports: { id: string; r: VerifyReport }[] = [];
@@ -167,14 +169,16 @@ function hadResult(t: ResultLines | undefined, end: number): boolean {
   return result !== undefined && (requeue === undefined || result > requeue);
 }
 
+const cell = (s: string) => s.replace(/\|/g, '\\|').replace(/\n/g, ' ');
 const usd = (x: number) => `$${x.toFixed(4)}`;
 const hhmm = (ts: string) => ts.slice(0, 16).replace('T', ' ');
 
 export function morningMarkdown(m: Morning): string {
   const L: string[] = [];
   const s = m.state;
+  const interrupted = m.stops.filter((x) => x.state === 'INTERRUPTED').length;
   L.push(`# Morning report: ${hhmm(m.since)} → ${hhmm(m.now)} UTC`, '');
-  L.push(`**Now: ${s.state}**${s.run_id ? ` (${s.run_id}, round ${s.round ?? 1} truck ${s.truck} of ${s.day})` : ''}. ${m.trucks.length} truck(s) (${m.trucks.join(', ') || 'none'}) in ${m.runs.length} run(s), ${m.stops.filter((x) => x.lane === undefined).length} stop(s)${m.stops.some((x) => x.lane !== undefined) ? ` (and ${m.stops.filter((x) => x.lane !== undefined).length} of single lanes)` : ''}.`, '');
+  L.push(`**Now: ${s.state}**${s.run_id ? ` (${s.run_id}, round ${s.round ?? 1} truck ${s.truck} of ${s.day})` : ''}. ${m.trucks.length} truck(s) (${m.trucks.join(', ') || 'none'}) in ${m.runs.length} run(s), ${m.stops.filter((x) => x.lane === undefined && x.state !== 'INTERRUPTED').length} stop(s)${m.stops.some((x) => x.lane !== undefined) ? ` (and ${m.stops.filter((x) => x.lane !== undefined).length} of single lanes)` : ''}${interrupted ? `, ${interrupted} interruption(s) without a clean stop (a kill, a lost runner), each resumed` : ''}.`, '');
   L.push('## What to do now', '');
   if (s.state === 'FAIL_STOP' && s.last_stop) {
     L.push(`1. Read why it stopped: ${s.last_stop.reason}`);
@@ -184,12 +188,16 @@ export function morningMarkdown(m: Morning): string {
   } else L.push(`- ${m.next}`);
   if (s.unpushed) L.push(`- The evidence committed since ${s.unpushed.since} is NOT on the remote (${s.unpushed.reason}): the next job pushes it first.`);
   for (const r of m.rework.filter((x) => x.status === 'open')) L.push(`- Open rework pack \`${r.file}\` (${r.card}, ${r.triage}): ${r.lookAt}`);
-  if (m.branches.length) L.push(`- Review the coreloop draft pull request(s) of ${m.branches.map((b) => `\`${b}\``).join(', ')}; merging is a person's decision.`);
+  if (m.branches.length) L.push(`- Review the coreloop branch(es) ${m.branches.map((b) => `\`${b}\``).join(', ')}: each holds a proposed docstring change; it has a draft pull request only if \`g7 coreloop promote\` opened one (the coreloop job's log says); merging is a person's decision.`);
   else if (m.candidates.some((c) => c.count > 0)) L.push(`- Read the coreloop candidates (${m.candidates.filter((c) => c.count).map((c) => `\`${c.file}\``).join(', ')}) and promote one by hand if it holds.`);
   L.push('');
   L.push('## Through the night', '', '| when (UTC) | run | truck | state | why |', '|---|---|---|---|---|');
-  for (const x of m.stops) L.push(`| ${hhmm(x.at)} | ${x.run} | round ${x.round} ${x.truck}${x.lane !== undefined ? `, lane ${x.lane} only` : ''} | ${x.state} | ${x.why.replace(/\|/g, '\\|').replace(/\n/g, ' ')} |`);
-  for (const x of m.resumes) L.push(`| ${hhmm(x.at)} | ${x.run} | | resumed by a person | ${x.detail} |`);
+  // Stops and a person's resumes, in the order they happened.
+  const rows = [
+    ...m.stops.map((x) => ({ at: x.at, row: `| ${hhmm(x.at)} | ${x.run} | round ${x.round} ${x.truck}${x.lane !== undefined ? `, lane ${x.lane} only` : ''} | ${x.state} | ${cell(x.why)} |` })),
+    ...m.resumes.map((x) => ({ at: x.at, row: `| ${hhmm(x.at)} | ${x.run} | | resumed by a person | ${cell(x.detail)} |` })),
+  ];
+  for (const r of rows.sort((a, b) => (a.at < b.at ? -1 : a.at > b.at ? 1 : 0))) L.push(r.row);
   L.push('');
   L.push('## Runs', '', '| run | truck | state | passed | failed | skipped | not reached | tokens in/out | cost |', '|---|---|---|---|---|---|---|---|---|');
   for (const r of m.runs) L.push(`| ${r.id} | round ${r.round} ${r.truck} | ${r.state} | ${r.passed} | ${r.failed} | ${r.skipped} | ${r.pending} | ${r.tokensIn}/${r.tokensOut} | ${usd(r.cost)} |`);
@@ -205,7 +213,7 @@ export function morningMarkdown(m: Morning): string {
   L.push('');
   L.push('## Coreloop', '');
   L.push(`- candidates: ${m.candidates.length ? m.candidates.map((c) => `\`${c.file}\` (${c.count})`).join(', ') : 'none written'}`);
-  L.push(`- draft pull request branches: ${m.branches.length ? m.branches.map((b) => `\`${b}\``).join(', ') : 'none'}`);
+  L.push(`- branches with a proposed change (a draft pull request only where promote opened one): ${m.branches.length ? m.branches.map((b) => `\`${b}\``).join(', ') : 'none'}`);
   L.push('');
   return L.join('\n');
 }

@@ -15,7 +15,7 @@ import { compileToBacklog, grownSources } from '../plan/write.js';
 import { latestBacklogDay, listRounds, openTrucks, packRound, roundIsStale, viewRound } from '../truck/packets.js';
 import { TRUCKS, type TruckName } from '../truck/pack.js';
 import type { FactoryDeps } from './deps.js';
-import { alive } from './lock.js';
+import { alive } from '../host/alive.js';
 import { STALLS_TO_FAIL_STOP } from './state.js';
 import { evidenceGate, unpushedGate, type ClosedGate, type PushIntent } from './gates.js';
 import type { Git } from '../git/git.js';

@@ -212,6 +212,9 @@ export async function runFactory(deps: FactoryDeps, opts: RunOptions): Promise<R
       const id = state.run_id;
       run = { id, day: state.day, round: state.round ?? 1, truck: state.truck, lanes: opts.lanes, startedAt: state.owner?.started_at ?? deps.now(), log: open(id, 'resumes the run after an interruption'), results: await readRunResults(deps.layout, id, state.day), summaries: new Map(), ledger: new EvidenceLedger(runDir(deps.layout, id)), progressed: false };
       pre.log(`resuming ${run.id} (round ${run.round} truck ${run.truck} of ${run.day}) after an interrupted run`);
+      // The journal says the process before stopped without a clean stop (killed, or its runner lost): the morning report shows it.
+      const gone = state.owner ? `pid ${state.owner.pid} on ${state.owner.host}` : 'the process before';
+      await appendJournal(deps.layout, [{ ts: deps.now(), event: 'run_resumed', run: id, day: run.day, round: run.round, truck: run.truck, detail: `${gone} stopped without a clean stop (killed, or its runner was lost); last heartbeat ${state.heartbeat_at ?? 'unknown'}; resumed by pid ${process.pid} on ${hostname()}` }]);
       const stopped = await journaledStop(deps.layout, run.id, run.day);
       if (stopped) {
         writeEarly(run.log, early);
@@ -246,7 +249,9 @@ export async function runFactory(deps: FactoryDeps, opts: RunOptions): Promise<R
 /** The truck (or one lane of it) is under way: the state says RUNNING, and its log gets every line. */
 async function drive(deps: FactoryDeps, opts: RunOptions, run: ActiveRun, state: FactoryState, resumedFrom: RunState, early: { warning: boolean; line: string }[]): Promise<RunOutcome> {
   writeEarly(run.log, early);
-  state = { ...state, state: 'RUNNING', day: run.day, round: run.round, truck: run.truck, run_id: run.id, owner: { host: hostname(), pid: process.pid, started_at: run.startedAt }, heartbeat_at: deps.now(), updated_at: deps.now() };
+  // The bundles done are the run's own: a new run starts with none (a resumed one keeps its count).
+  const bundle = state.run_id === run.id ? state.bundle : null;
+  state = { ...state, state: 'RUNNING', day: run.day, round: run.round, truck: run.truck, run_id: run.id, owner: { host: hostname(), pid: process.pid, started_at: run.startedAt }, bundle, heartbeat_at: deps.now(), updated_at: deps.now() };
   await writeState(deps.layout, state);
   // From here on, everything the run prints goes to its log as well, and the worker stops with the run.
   const runDeps: FactoryDeps = {

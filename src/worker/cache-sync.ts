@@ -10,6 +10,7 @@ import { appendFile, readFile, readdir, rename, rm, access } from 'node:fs/promi
 import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import type { Git } from '../git/git.js';
+import { alive } from '../host/alive.js';
 import { appendSegment, fetchDataBranch, readSegment, segmentDay, segmentsAt } from '../git/data-branch.js';
 import { writeFileAtomic, writeJsonAtomic } from '../ssot/atomic.js';
 import { cacheEntryFile, ignoreStore, OUTBOX_FILE as OUTBOX, skillPartFile, type CacheEntry } from './cached.js';
@@ -19,15 +20,6 @@ const IMPORTED = 'imported.txt';
 
 /** One line of a segment: a cache entry, or a skill text entries point to by digest. */
 type SegmentLine = { entry: CacheEntry } | { part: string; text: string };
-
-const alive = (pid: number) => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-};
 
 export interface SyncTarget {
   git: Git;

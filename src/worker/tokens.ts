@@ -56,6 +56,8 @@ interface Sums {
 interface TokensFile {
   version: 1;
   models: Record<string, Sums>;
+  /** Output tokens (answer and thinking) per model and kind of work: how many answers, and their sum. */
+  outputs?: Record<string, Record<string, { n: number; sum: number }>>;
 }
 
 const emptySums = (): Sums => ({ n: 0, xx: Array.from({ length: FEATURES }, () => new Array<number>(FEATURES).fill(0)), xy: new Array<number>(FEATURES).fill(0) });
@@ -79,6 +81,7 @@ function fit(s: Sums): Profile {
 export class TokenCalibration {
   private fitted = new Map<string, Profile>();
   private dirty = false;
+  private saving: Promise<void> = Promise.resolve();
 
   private constructor(
     private readonly file: string | undefined,
@@ -139,10 +142,31 @@ export class TokenCalibration {
     this.dirty = true;
   }
 
+  /** One paid answer's output tokens (the answer and the thinking) for a kind of work (TAG, STRIKE, PATCH). */
+  observeOutput(model: string, kind: string, tokens: number): void {
+    if (!(tokens >= 0)) return;
+    const o = ((this.data.outputs ??= {})[model] ??= {})[kind] ??= { n: 0, sum: 0 };
+    o.n++;
+    o.sum += tokens;
+    this.dirty = true;
+  }
+
+  /** The average output tokens of `model`'s paid answers for a kind of work, and how many it is taken over; undefined before any. */
+  outputAverage(model: string, kind: string): { n: number; mean: number } | undefined {
+    const o = this.data.outputs?.[model]?.[kind];
+    return o && o.n > 0 ? { n: o.n, mean: o.sum / o.n } : undefined;
+  }
+
   /** Writes what was learned since the last save (atomically: a torn file would lose the whole history). */
   async save(): Promise<void> {
-    if (!this.dirty || !this.file) return;
-    this.dirty = false;
-    await writeJsonAtomic(this.file, this.data);
+    // One write at a time: concurrent calls (TAG asks 4 at once) renaming their files out of order would
+    // leave an older snapshot on disk and lose the observations made since.
+    const write = async () => {
+      if (!this.dirty || !this.file) return;
+      this.dirty = false;
+      await writeJsonAtomic(this.file, this.data);
+    };
+    this.saving = this.saving.then(write, write);
+    return this.saving;
   }
 }

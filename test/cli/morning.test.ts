@@ -75,6 +75,12 @@ describe('g7 morning', () => {
       const usage = (paid[0]!.response as { usageMetadata: { promptTokenCount: number } }).usageMetadata;
       expect(row('run_0001')[8]).toMatch(new RegExp(`^${usage.promptTokenCount}/\\d+$`));
       expect(row('run_0001')[9]).not.toBe('$0.0000');
+      // Through the night, in the order it happened: the kill (shown when the next process took the run over),
+      // the FAIL_STOP, the person's resume, the run that finished.
+      const night = m.out.split('## Through the night')[1]!.split('## Runs')[0]!.split('\n').filter((l) => /^\| \d{4}-/.test(l)).map((l) => l.split('|').map((c) => c.trim()).slice(2, 5).join(' '));
+      expect(night).toEqual(['run_0001 round 1 A INTERRUPTED', 'run_0001 round 1 A FAIL_STOP', 'run_0001  resumed by a person', 'run_0002 round 1 A READY']);
+      expect(m.out).toMatch(/\| INTERRUPTED \| pid \d+ on [^|]+ stopped without a clean stop \(killed, or its runner was lost\); last heartbeat 20\d\d-/);
+      expect(m.out).toMatch(/, 2 stop\(s\), 1 interruption\(s\) without a clean stop/);
     } finally {
       await fake.close();
     }

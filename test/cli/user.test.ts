@@ -1,33 +1,18 @@
 // The g7 binary as a new user meets it: piped into head, run in the wrong folder, given a broken work pack.
 import { describe, expect, it } from 'vitest';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { mkdtemp, readFile, readdir, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { REPO, childEnv } from '../helpers.js';
-import { factory, g7Process } from '../factory/fixture.js';
+import { factory, g7Process, g7IntoHead } from '../factory/fixture.js';
 
 const tests = (n: number) => Array.from({ length: n }, (_, i) => ({ id: `L1_TEST_${String(i + 1).padStart(6, '0')}`, prio: 'A' as const, input: `printf ${i + 1}`, output: `out/${i + 1}.txt`, accept: 'exit==0' }));
-
-/** `g7 …args | head -1`: the reader takes one line and goes away. */
-function g7IntoHead(cwd: string, ...args: string[]): Promise<{ code: number | null; first: string; err: string }> {
-  return new Promise((resolve) => {
-    const p = spawn(process.execPath, [path.join(REPO, 'bin/g7.mjs'), ...args], { cwd, env: childEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
-    let first = '';
-    let err = '';
-    p.stdout.on('data', (b: Buffer) => {
-      first += b.toString();
-      if (first.includes('\n')) p.stdout.destroy(); // head -1 exits: the pipe's read end is closed
-    });
-    p.stderr.on('data', (b) => (err += b));
-    p.on('close', (code) => resolve({ code, first: first.split('\n')[0]!, err }));
-  });
-}
 
 describe('g7 as a new user meets it', () => {
   it('g7 run | head -1 finishes the truck: a closed stdout never kills it', async () => {
     const f = await factory(tests(40));
-    const r = await g7IntoHead(f.root, 'run');
+    const r = await g7IntoHead(f.root, ['run']);
     expect(r.first).toMatch(/^run_0001: round 1 truck A of 20261121 departs$/);
     expect(r.err).not.toMatch(/EPIPE|at .*\.mjs/);
     expect(r.code).toBe(0);
@@ -36,7 +21,7 @@ describe('g7 as a new user meets it', () => {
     expect(JSON.parse(await readFile(path.join(f.ssot, 'state/factory_state.json'), 'utf8')).state).toBe('READY');
     // The log has what the closed pipe never showed.
     expect(await readFile(path.join(f.ssot, 'runs/run_0001/stdout.txt'), 'utf8')).toMatch(/\[40\/40\] L1_TEST_000040 PASS/);
-    expect((await g7IntoHead(f.root, 'log')).code).toBe(0);
+    expect((await g7IntoHead(f.root, ['log'])).code).toBe(0);
   });
 
   it('says there is no SSOT in a folder without one, and writes nothing there', async () => {

@@ -98,6 +98,21 @@ export function g7Process(root: string, args: string[], env: Record<string, stri
   });
 }
 
+/** `g7 …args | head -1` in `root`: the reader takes the first line and closes the pipe. */
+export function g7IntoHead(root: string, args: string[], env: Record<string, string> = {}): Promise<{ code: number | null; first: string; err: string }> {
+  return new Promise((resolve) => {
+    const p = spawn(process.execPath, [path.join(REPO, 'bin/g7.mjs'), ...args], { cwd: root, env: childEnv(env), stdio: ['ignore', 'pipe', 'pipe'] });
+    let first = '';
+    let err = '';
+    p.stdout.on('data', (b: Buffer) => {
+      first += b.toString();
+      if (first.includes('\n')) p.stdout.destroy(); // head -1 exits: the pipe's read end is closed
+    });
+    p.stderr.on('data', (b) => (err += b));
+    p.on('close', (code) => resolve({ code, first: first.split('\n')[0]!, err }));
+  });
+}
+
 /** A repository with a library of `libraryFiles` files, the fixture's taxonomy, a day plan and nothing compiled yet. */
 export async function planRepo(plan: string, opts: { libraryFiles?: number; factoryYaml?: string } = {}): Promise<Factory> {
   const repo = await tempRepo();

@@ -164,4 +164,14 @@ describe('git hygiene', () => {
     expect(tracked).not.toMatch(/\.tmp-/);
     expect(tracked).toMatch(/ssot\/runs\/run_0001\/verify_report\.json/);
   });
+
+  it("counts the bundles of each run from none: a run that stops in bundle 1 says G7-Bundle 0, whatever the run before reached", { timeout: 60_000 }, async () => {
+    const f = await factory(Array.from({ length: 21 }, (_, i) => ({ id: `L3_TEST_${String(i + 1).padStart(6, '0')}`, prio: 'A' as const, input: 'printf ok', output: `ssot/out/t${i + 1}.txt`, accept: 'exit==0' })));
+    expect((await f.g7('run')).code).toBe(0); // bundles 1 and 2 done
+    await f.write('ssot/backlog/backlog_20261122.jsonl', JSON.stringify({ id: 'L3_TEST_000001', lane: 3, prio: 'A', type: 'TEST', input: 'exit 1', output: 'ssot/out/d2.txt', accept: 'exit==0', failfast: 'never', cost_hint: 'LOW', deps: [] }) + '\n');
+    expect((await f.g7('run')).code).toBe(4);
+    const stops = f.git('log', '--format=%s|%(trailers:key=G7-Bundle,valueonly,separator=)').split('\n').filter((l) => / stop: /.test(l));
+    expect(stops).toEqual(['g7: run_0002 round 1 truck A stop: FAIL_STOP, 0 passed, 1 failed|0', 'g7: run_0001 round 1 truck A stop: READY, 21 passed, 0 failed|2']);
+    expect((await json(path.join(f.ssot, 'state', 'factory_state.json'))).bundle).toBeNull();
+  });
 });

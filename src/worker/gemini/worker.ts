@@ -6,13 +6,14 @@
 // promptFeedback and finishReason before parsing, prices what the service reports, and validates every answer.
 import { GoogleGenAI, type GenerateContentResponse } from '@google/genai';
 import { SchemaError } from '../../contracts/errors.js';
-import { explainAnswer, WORKER_ANSWERS } from '../../contracts/validate.js';
+import { explainAnswer } from '../../contracts/validate.js';
 import { WorkerError, type CostHint, type Worker, type WorkerRequest, type WorkerResponse } from '../worker.js';
 import { classifyApiError, backoffMs, windowBackoffMs, nextPacificMidnight, type ClassifiedError } from './errors.js';
 import { RateLimiter, realClock, type Clock } from './limiter.js';
 import { Budget, costUsd, type Billed, type Price } from './budget.js';
-import { buildPacket, PROMPT_VERSION } from './prompt.js';
-import { profileOf, addProfile, PRIOR_RATES, tokensFor, type Profile, type TokenCalibration } from '../tokens.js';
+import { PROMPT_VERSION } from './prompt.js';
+import type { TokenCalibration } from '../tokens.js';
+import { geminiRequest, MAX_TOKENS_MARK, type Built } from './request.js';
 import { geminiBatch } from './batch.js';
 
 export interface GeminiOptions {
@@ -44,24 +45,9 @@ export interface GeminiOptions {
   random?: (() => number) | undefined;
 }
 
-export interface Built {
-  model: string;
-  contents: { role: string; parts: { text: string }[] }[];
-  config: { systemInstruction: string; responseMimeType: string; responseJsonSchema: unknown; temperature: number; maxOutputTokens: number; thinkingConfig?: { thinkingBudget: number } };
-  estIn: number;
-  /** The prompt's characters per script, to learn from the tokens the service reports for it. */
-  profile: Profile;
-  maxOut: number;
-}
-
 type Retry = NonNullable<WorkerResponse['retries']>[number];
 
 const BLOCKED = new Set(['SAFETY', 'RECITATION', 'BLOCKLIST', 'PROHIBITED_CONTENT', 'SPII', 'IMAGE_SAFETY', 'IMAGE_PROHIBITED_CONTENT', 'IMAGE_RECITATION']);
-/** The marker the MAX_TOKENS failure leaves in a rework's previous_failure; the rework then gets a higher cap. */
-const MAX_TOKENS_MARK = 'finishReason MAX_TOKENS';
-/** Room for thinking when the budget is dynamic (or the model's default): the answer must still fit after it. */
-const DYNAMIC_THINKING_ROOM = 8192;
-
 export class GeminiWorker implements Worker {
   readonly provider = 'gemini';
   readonly ai: GoogleGenAI;
@@ -85,25 +71,7 @@ export class GeminiWorker implements Worker {
 
   /** The generateContent request for a worker request: the same online and in a batch. */
   request(req: WorkerRequest): Built {
-    const packet = buildPacket(req, this.o.maxInputTokens);
-    const answer = (this.o.maxOutputTokens ?? 2048) * (req.previous_failure?.includes(MAX_TOKENS_MARK) ? 4 : 1);
-    const thinking = this.o.thinkingBudget?.[req.cost_hint];
-    // Thinking tokens count against maxOutputTokens: the cap is the answer's room plus the thinking budget.
-    const maxOut = answer + (thinking === undefined || thinking < 0 ? DYNAMIC_THINKING_ROOM : thinking);
-    const model = this.o.models[req.cost_hint];
-    const profile = addProfile(profileOf(packet.system), profileOf(packet.user));
-    profile[3] = 1;
-    return {
-      model,
-      contents: [{ role: 'user', parts: [{ text: packet.user }] }],
-      config: {
-        systemInstruction: packet.system, responseMimeType: 'application/json', responseJsonSchema: WORKER_ANSWERS[req.task.kind], temperature: 0, maxOutputTokens: maxOut,
-        ...(thinking === undefined ? {} : { thinkingConfig: { thinkingBudget: thinking } }),
-      },
-      estIn: this.o.tokens ? this.o.tokens.estimate(model, profile) : tokensFor(PRIOR_RATES, profile),
-      profile,
-      maxOut,
-    };
+    return geminiRequest(this.o, req);
   }
 
   async call(req: WorkerRequest): Promise<WorkerResponse> {
@@ -119,6 +87,16 @@ export class GeminiWorker implements Worker {
     await this.learn([{ built, res }]);
     const answer = this.answer(req, built, res, cost, false);
     return { ...answer, duration_ms: this.clock.now() - started, retries };
+  }
+
+  /**
+   * The service's own count of a request's prompt tokens (models.countTokens, free of charge). The Developer
+   * API's countTokens takes no systemInstruction, so the system text goes as the first part of the turn.
+   */
+  async countTokens(built: Built): Promise<number> {
+    const contents = [{ role: 'user', parts: [{ text: built.config.systemInstruction }, ...built.contents[0]!.parts] }];
+    const { value } = await this.retrying(`countTokens ${built.model}`, () => this.ai.models.countTokens({ model: built.model, contents }));
+    return value.totalTokens ?? 0;
   }
 
   /** The host the calls go to (gemini.base_url, GOOGLE_GEMINI_BASE_URL, or the SDK's default), for messages. */
@@ -214,6 +192,7 @@ export class GeminiWorker implements Worker {
     for (const { built, res } of paid) {
       const n = res.usageMetadata?.promptTokenCount;
       if (typeof n === 'number') t.observe(built.model, built.profile, n);
+      if (res.usageMetadata) t.observeOutput(built.model, built.kind, (res.usageMetadata.candidatesTokenCount ?? 0) + (res.usageMetadata.thoughtsTokenCount ?? 0));
     }
     await t.save();
   }

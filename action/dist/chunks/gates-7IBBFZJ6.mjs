@@ -1,2 +1,0 @@
-import { createRequire as __g7CreateRequire } from 'node:module'; const require = __g7CreateRequire(import.meta.url);
-import{a,b,c}from"./chunk-PRMJW7OU.mjs";import"./chunk-QFWLC2VZ.mjs";import"./chunk-BPU3YCDX.mjs";import"./chunk-PQRHRS2M.mjs";import"./chunk-OMTOMJEE.mjs";import"./chunk-MMGH6QGB.mjs";import"./chunk-72W5J42C.mjs";import"./chunk-Q4KT5GYC.mjs";import"./chunk-2PYAGR7Y.mjs";export{c as commitsIn,b as evidenceGate,a as unpushedGate};
