@@ -85,6 +85,8 @@ export async function estimateEnv(layout: Layout, config: Config, warn: (line: s
     online: gemini !== undefined,
     countTokens: gemini && network ? (b) => gemini.countTokens(b) : undefined,
     uncached: cache ? (reqs) => cache.uncached(reqs) : undefined,
+    // g7 status (no network) prices from a small sample and file sizes: it must stay quick on a 12 GB library.
+    ...(network ? {} : { budgets: { readBytes: 2 * 2 ** 20, hashBytes: 0 } }),
   };
 }
 

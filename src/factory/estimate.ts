@@ -53,6 +53,12 @@ export interface EstimateEnv {
   countTokens?: ((built: Built) => Promise<number>) | undefined;
   /** How many of these requests have no answer in the response cache yet (the rest are not paid again). */
   uncached?: ((reqs: WorkerRequest[]) => Promise<number>) | undefined;
+  /**
+   * Bytes of chunk text read to build prompts, and of library files hashed to cut chunks where no scan index
+   * exists yet (past them: a sample, and chunks counted from file sizes). Default 64 MiB and 256 MiB; g7
+   * status, which must stay quick on a large library, asks for far less.
+   */
+  budgets?: { readBytes: number; hashBytes: number } | undefined;
 }
 
 type Kind = 'TAG' | 'STRIKE' | 'PATCH';
@@ -227,7 +233,7 @@ export async function estimatePlan(planFile: string, env: EstimateEnv): Promise<
   const scanOf = new Map(compiled.cards.filter((c) => c.type === 'SCAN').map((c) => [normalizeRepoPath(c.output), c]));
   let taxonomy: Taxonomy | undefined;
   let sensors: unknown;
-  const hashBudget = { left: HASH_BUDGET_BYTES };
+  const hashBudget = { left: env.budgets?.hashBytes ?? HASH_BUDGET_BYTES };
 
   // First the spans every model card works on (cheap), then a sample of their text within the read budget.
   const pending: { card: WorkCard; kind: Kind; spans: Span[]; source?: CardCalls['chunks'] }[] = [];
@@ -240,7 +246,7 @@ export async function estimatePlan(planFile: string, env: EstimateEnv): Promise<
     else if (card.type === 'PATCH') pending.push({ card, kind: 'PATCH', spans: [{ path: '', offset: 0, length: 0 }] });
   }
   const textBytes = pending.reduce((s, p) => s + (p.kind === 'PATCH' ? 0 : p.spans.reduce((t, x) => t + x.length, 0)), 0);
-  const step = Math.max(1, Math.ceil(textBytes / READ_BUDGET_BYTES));
+  const step = Math.max(1, Math.ceil(textBytes / (env.budgets?.readBytes ?? READ_BUDGET_BYTES)));
   if (step > 1) notes.push(`${textBytes.toLocaleString('en-US')} bytes of chunk text: one request in ${step} was built in full and stands for the others`);
 
   const calls: CardCalls[] = [];
