@@ -2,7 +2,7 @@
 // strong model against the sensor checklist; findings, one line per item, to the card's output.
 import { SchemaError, PathError } from '../contracts/errors.js';
 import { writeStreamAtomic } from '../ssot/atomic.js';
-import { forEachLineIn } from '../ssot/strike-list.js';
+import { forEachLineIn, strikeRange } from '../ssot/strike-list.js';
 import { resolveInRepo, normalizeRepoPath, repoPathProblem } from '../ssot/paths.js';
 import { readChunkText, readSensors } from './library.js';
 import { answerProblem, callMeta } from './answers.js';
@@ -14,13 +14,13 @@ export function strikeLine(key: string, answer: { findings: unknown[] }): string
 }
 
 export async function strike(ctx: ExecContext): Promise<ExecResult> {
-  const m = /^(.*)#L(\d+)-L(\d+)$/.exec(String(ctx.card.input));
-  if (!m) throw new SchemaError([{ file: ctx.card.id, field: 'input', rule: 'strike.input', message: `STRIKE input must be PATH#La-Lb; got "${String(ctx.card.input)}"` }]);
-  const [, file, a, b] = m;
-  if (repoPathProblem(file!)) throw new PathError([{ file: ctx.card.id, field: 'input', rule: 'strike.path', message: `"${file}" leaves the repository` }]);
+  const range = strikeRange(ctx.card.input);
+  if (!range) throw new SchemaError([{ file: ctx.card.id, field: 'input', rule: 'strike.input', message: `STRIKE input must be PATH#La-Lb; got "${String(ctx.card.input)}"` }]);
+  const { file, from, to } = range;
+  if (repoPathProblem(file)) throw new PathError([{ file: ctx.card.id, field: 'input', rule: 'strike.path', message: `"${file}" leaves the repository` }]);
   const items: { key: string; path: string; offset: number; length: number; tags: string[] }[] = [];
   // Line numbers run on across a rolled-over list's parts (strike_list.2.jsonl …).
-  await forEachLineIn(resolveInRepo(ctx.layout.repoRoot, file!), Number(a), Number(b), (t) => {
+  await forEachLineIn(resolveInRepo(ctx.layout.repoRoot, file), from, to, (t) => {
     if (t.trim()) items.push(JSON.parse(t));
   }, file);
   const sensors = await readSensors(ctx);

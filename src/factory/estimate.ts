@@ -13,7 +13,7 @@ import type { Layout } from '../ssot/layout.js';
 import type { Config } from '../ssot/config.js';
 import { doneCards, readCardOutcomes } from '../ssot/journal.js';
 import { forEachLine } from '../ssot/jsonl.js';
-import { forEachLineIn } from '../ssot/strike-list.js';
+import { forEachLineIn, strikeRange } from '../ssot/strike-list.js';
 import { resolveInRepo, repoPathProblem, normalizeRepoPath } from '../ssot/paths.js';
 import { readWorkPack } from '../ssot/workpack.js';
 import { nightMinutes } from '../ssot/night.js';
@@ -196,12 +196,12 @@ async function tagChunks(env: EstimateEnv, card: WorkCard, scanOf: Map<string, W
 }
 
 async function strikeItems(env: EstimateEnv, card: WorkCard): Promise<Span[]> {
-  const m = /^(.*)#L(\d+)-L(\d+)$/.exec(String(card.input));
-  if (!m || repoPathProblem(m[1]!)) return [];
+  const r = strikeRange(card.input);
+  if (!r || repoPathProblem(r.file)) return [];
   const items: Span[] = [];
-  await forEachLineIn(resolveInRepo(env.layout.repoRoot, m[1]!), Number(m[2]), Number(m[3]), (t) => {
+  await forEachLineIn(resolveInRepo(env.layout.repoRoot, r.file), r.from, r.to, (t) => {
     if (t.trim()) items.push(JSON.parse(t) as Span);
-  }, m[1]!);
+  }, r.file);
   return items;
 }
 

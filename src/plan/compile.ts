@@ -12,7 +12,7 @@ import { explain } from '../contracts/validate.js';
 import { readText } from '../ssot/text.js';
 import type { LocatedDoc } from '../ssot/doc.js';
 import { parseYaml } from '../ssot/yaml.js';
-import { sourceLines } from '../ssot/strike-list.js';
+import { sourceLines, strikeRange } from '../ssot/strike-list.js';
 import { rollingParts } from '../ssot/rolling.js';
 import { repoPathProblem, normalizeRepoPath, resolveInRepo } from '../ssot/paths.js';
 import { dayOf, workPackFile, type Layout } from '../ssot/layout.js';
@@ -104,9 +104,6 @@ export async function readDayPlan(file: string, display: string): Promise<{ plan
   if (problems.length > 0) throw new SchemaError(problems);
   return { plan: doc.value as DayPlan, doc };
 }
-
-/** What a STRIKE card's input is (src/executors/strike.ts reads it so). */
-const STRIKE_INPUT = /^(.*)#L(\d+)-L(\d+)$/;
 
 /** What the schema's pattern cannot say: a day the calendar has, and the day the file is named for. */
 function dateProblems(date: string, file: string, display: string, doc: LocatedDoc): Problem[] {
@@ -317,7 +314,7 @@ export async function compileDayPlan(planFile: string, ctx: CompileContext): Pro
       const failfast = expand(e.failfast ?? 'never', vars, noteUnknown);
       const deps = [...new Set(refs.flatMap((r) => (r.mode === 'each' ? [idOf(r.entry, n)] : Array.from({ length: units.get(r.entry)!.count }, (_, k) => idOf(r.entry, k + 1)))))];
       // A STRIKE card takes one strike-list item: the executor reads nothing else, so say it now, not at 3 a.m.
-      if (e.type === 'STRIKE' && !strikeInputs.has(i) && !(typeof input === 'string' && STRIKE_INPUT.test(input))) {
+      if (e.type === 'STRIKE' && !strikeInputs.has(i) && !(typeof input === 'string' && strikeRange(input))) {
         strikeInputs.add(i);
         at(i, 'input', 'plan.strike-input', `STRIKE input must be PATH#La-Lb (lines a to b of a strike list), got ${JSON.stringify(input)} for card ${id}`, 'take the items from the strike list: each: { lines: ssot/library_index/strike_list.jsonl, per_card: 10 } (drop input), or name the lines yourself: input: ssot/library_index/strike_list.jsonl#L1-L10');
       }

@@ -12,6 +12,12 @@ import { appendRolling, countLines, onlyGrew, rollingParts, tailOf, type Seen } 
 
 export const STRIKE_LIST = 'strike_list.jsonl';
 
+/** A STRIKE card's input: lines a to b of a strike list (`PATH#La-Lb`), or undefined when it is not one. */
+export function strikeRange(input: unknown): { file: string; from: number; to: number } | undefined {
+  const m = /^(.*)#L(\d+)-L(\d+)$/.exec(String(input));
+  return m ? { file: m[1]!, from: Number(m[2]), to: Number(m[3]) } : undefined;
+}
+
 /** The strike list of a folder (the factory's library index, or a lane's records). */
 export function strikeListFile(dir: string): string {
   return path.join(dir, STRIKE_LIST);
