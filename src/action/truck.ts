@@ -10,7 +10,7 @@
 import * as core from '@actions/core';
 import type { VerifyReport } from '../contracts/types.gen.js';
 import { factoryDeps } from '../cli/settings.js';
-import { runFactory, type RunOutcome } from '../factory/run.js';
+import { runFactory, timeBudgetFrom, type RunOutcome } from '../factory/run.js';
 import type { Git } from '../git/git.js';
 import type { FactoryDeps } from '../factory/deps.js';
 import { backlogFile, laneLayout, layoutFor } from '../ssot/layout.js';
@@ -59,7 +59,7 @@ function whereUnpushed(s: ActionSettings, remote: string, parked: string | undef
 /** The run, one lane of a lane run, its departure or its merge: what the command asks for. */
 async function drive(s: ActionSettings, deps: FactoryDeps, commit: boolean): Promise<RunOutcome> {
   // The budget starts with the step: the token was made a moment before, at the job's start.
-  const timeBudget = { minutes: s.maxMinutes, until: new Date(nowMs() + s.maxMinutes * 60_000).toISOString() };
+  const timeBudget = timeBudgetFrom(s.maxMinutes, nowMs());
   const opts = { truck: s.truck, lanes: s.lanes, commit, push: commit && s.push, timeBudget, clone: s.github.runner };
   if (s.command === 'merge-lanes') {
     const { mergeLaneRun } = await import('../factory/lanes-merge.js');

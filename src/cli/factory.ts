@@ -7,7 +7,7 @@ import type { JournalEvent } from '../contracts/types.gen.js';
 import type { Layout } from '../ssot/layout.js';
 import { backlogFile, packetFile } from '../ssot/layout.js';
 import { writeJsonAtomic } from '../ssot/atomic.js';
-import { runFactory, type RunOutcome, type TimeBudget } from '../factory/run.js';
+import { runFactory, timeBudgetFrom, type RunOutcome, type TimeBudget } from '../factory/run.js';
 import { commitWritten, keepWrittenFiles } from '../factory/checkpoint.js';
 import type { FactoryDeps } from '../factory/deps.js';
 import { readState, writeState } from '../factory/state.js';
@@ -38,7 +38,7 @@ function timeBudgetOf(text: string | undefined, what: string): TimeBudget | unde
   if (text === undefined || text.trim() === '') return undefined;
   const minutes = Number(text);
   if (!Number.isFinite(minutes) || minutes <= 0) throw new UsageError(`${what} takes a number of minutes above 0 (e.g. 50), got "${text}"`);
-  return { minutes, until: new Date(nowMs() + minutes * 60_000).toISOString() };
+  return timeBudgetFrom(minutes, nowMs());
 }
 
 export async function runCommand(c: Common, opts: { truck?: string; lanes?: string; commit: boolean; push?: boolean; maxMinutes?: string }): Promise<number> {

@@ -68,6 +68,11 @@ export interface TimeBudget {
   until: string;
 }
 
+/** A budget of `minutes` from `startMs` (the entry point's clock: the step's or the command's start). */
+export function timeBudgetFrom(minutes: number, startMs: number): TimeBudget {
+  return { minutes, until: new Date(startMs + minutes * 60_000).toISOString() };
+}
+
 export interface RunOutcome {
   /**
    * OK: the truck finished; NOTHING: no truck to run; WAITING: RECOVERABLE before its retry_after (nothing
