@@ -6,8 +6,8 @@ import { backlogFile, compileStampFile, packetFile, packReportFile } from '../ss
 import { readState } from '../factory/state.js';
 import { forecastRun, type RunForecast } from '../factory/next.js';
 import { loadConfig, type Config } from '../ssot/config.js';
-import { G7Error, UsageError } from '../contracts/errors.js';
-import { commitsIn } from '../factory/gates.js';
+import { G7Error } from '../contracts/errors.js';
+import { repositoryGate } from '../factory/gates.js';
 import { Git } from '../git/git.js';
 import { readDay, readRunResults, readTruckProgress } from '../ssot/journal.js';
 import { latestBacklogDay, listRounds, openTrucks, readPacket, viewRound } from '../truck/packets.js';
@@ -100,13 +100,8 @@ export async function statusCommand(c: Common): Promise<number> {
   const git = new Git(c.layout.repoRoot);
   const repo = await git.isRepo();
   const deps = { layout: c.layout, display: c.display, log: () => {}, warn: () => {}, now: nowIso };
-  let noRepo: string | undefined;
-  try {
-    if (config) commitsIn(c.display(c.layout.repoRoot), repo, true, config);
-  } catch (err) {
-    if (!(err instanceof UsageError)) throw err;
-    noRepo = err.message.replace('; nothing was written', '');
-  }
+  const closed = config ? repositoryGate(c.display(c.layout.repoRoot), repo, config.git.commit) : undefined;
+  const noRepo = closed && `${closed.why}\n  → ${closed.fix}`;
   const forecast: RunForecast = configProblem
     ? { says: `the next \`g7 run\` refuses (exit ${EXIT.INVALID_INPUT}): ${configProblem}`, departs: false, exit: EXIT.INVALID_INPUT }
     : noRepo

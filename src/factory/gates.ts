@@ -52,15 +52,20 @@ export async function evidenceGate(layout: Layout, display: (p: string) => strin
   return { code: 'REFUSED', exit: 6, runId: prev, message: `the evidence pack of ${prev} ${why}; the next truck does not depart.\n  check: g7 verify ${prev}` };
 }
 
+/** Commits on (git.commit, no --no-commit) and no git repository: why, with what to do. Undefined when open. */
+export function repositoryGate(root: string, repo: boolean, commits: boolean): { why: string; fix: string } | undefined {
+  if (!commits || repo) return undefined;
+  return { why: `${root} is not a git repository, and g7 commits its evidence there (git.commit, default true)`, fix: `run git init (and commit the factory) in ${root}, or run with --no-commit, or set git: { commit: false } in factory.yaml` };
+}
+
 /**
  * Whether this command commits: asked (no --no-commit) and git.commit on. On and no git repository is a
  * usage error before anything is written: evidence that is never committed is no audit trail.
  */
 export function commitsIn(root: string, repo: boolean, asked: boolean, config: { git: { commit: boolean } }): boolean {
   const on = asked && config.git.commit;
-  if (on && !repo) {
-    throw new UsageError(`${root} is not a git repository, and g7 commits its evidence there (git.commit, default true); nothing was written\n  → run git init (and commit the factory) in ${root}, or run with --no-commit, or set git: { commit: false } in factory.yaml`);
-  }
+  const closed = repositoryGate(root, repo, on);
+  if (closed) throw new UsageError(`${closed.why}; nothing was written\n  → ${closed.fix}`);
   return on;
 }
 
