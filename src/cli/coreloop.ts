@@ -74,11 +74,14 @@ async function mine(c: Ctx, kind: 'pattern' | 'refine', since: string, run: (dep
   const known = await knownCandidates(c.layout.auditDir, c.layout.repoRoot, h);
   const mined = await run({ auditDir: c.layout.auditDir, window, now: c.now.toISOString(), skills: config.skills, known, display });
   for (const d of mined.dropped) c.io.err(`note: candidate ${d.key}: ${d.reason}`);
+  // What a bullet says is written from the cases by the reflector; without a model nothing is proposed.
+  const reflected = await reflectCandidates(c, config, window, mined.file);
+  for (const n of reflected.notProposed) c.io.err(`note: ${n.id} not proposed: ${n.reason}`);
   const out = outputFiles(c.layout.auditDir, kind, c.now.toISOString().slice(0, 10));
-  const file = await writeCandidates(mined.file, out, display);
+  const file = await writeCandidates(reflected.file, out, display);
   // What this run found (decided candidates were skipped), under the ids the merged file gives them.
   const idOf = new Map(file.candidates.map((x) => [x.key, x.id]));
-  const fresh = mined.file.candidates.map((x) => ({ ...x, id: idOf.get(x.key) ?? x.id }));
+  const fresh = reflected.file.candidates.map((x) => ({ ...x, id: idOf.get(x.key) ?? x.id }));
   const kept = file.candidates.length - fresh.length;
   if (c.json) c.io.out(JSON.stringify({ candidates: display(out.json), draft: display(out.draft), found: fresh.length, skipped: file.skipped.length, kept, scanned: file.scanned }));
   else {
@@ -94,6 +97,42 @@ async function mine(c: Ctx, kind: 'pattern' | 'refine', since: string, run: (dep
   return { code: EXIT.OK, file: out.json, guide, gate: stabilityGate(h, c.now) };
 }
 
+/** The reflector's calls per mining run: about the Guide's budget of bullets. */
+const REFLECT_CALLS = 8;
+
+/** Each candidate's bullet rewritten from its cases by a model call (reflect.ts); offline, none is proposed. */
+async function reflectCandidates(c: Ctx, config: import('../ssot/config.js').Config, window: import('../coreloop/records.js').Window, f: import('../coreloop/candidates.js').CoreloopCandidates) {
+  const { reflect } = await import('../coreloop/reflect.js');
+  const { pickWorker } = await import('./settings.js');
+  const worker = await pickWorker(config, c.layout, process.env.GEMINI_API_KEY || undefined);
+  let model: import('../coreloop/reflect.js').ReflectModel | undefined;
+  if (worker.provider === 'gemini') {
+    const { geminiReflector } = await import('../coreloop/reflect-gemini.js');
+    model = geminiReflector(worker as import('../worker/gemini/worker.js').GeminiWorker, config.models.MID);
+    await takeAnswers(c, config);
+  }
+  const { loadSkill, parseTarget, skillPromptText } = await import('../coreloop/skill/doc.js');
+  const skillText = async (target: string) => {
+    const t = parseTarget(target);
+    const bytes = await (await import('node:fs/promises')).readFile(path.resolve(c.layout.repoRoot, t.file)).catch(() => undefined);
+    return bytes ? skillPromptText(await loadSkill(t, bytes)).slice(0, 3000) : undefined;
+  };
+  return reflect({ auditDir: c.layout.auditDir, cacheDir: c.layout.cacheDir, window, now: c.now.toISOString(), display, model, maxCalls: REFLECT_CALLS, skillText }, f);
+}
+
+/** The answers other jobs recorded (data branch g7/cache): a fresh checkout's store has none of them. */
+async function takeAnswers(c: Ctx, config: import('../ssot/config.js').Config): Promise<void> {
+  const git = new Git(c.layout.repoRoot);
+  if ((await git.run(['remote', 'get-url', config.git.remote], { allowFail: true })).code !== 0) return;
+  const { pullCache } = await import('../worker/cache-sync.js');
+  try {
+    const r = await pullCache({ git, remote: config.git.remote, branch: config.store.cacheBranch, cacheDir: c.layout.cacheDir });
+    if (r.answers) c.io.err(`g7: took ${r.answers} recorded answer(s) from ${config.git.remote} ${config.store.cacheBranch}`);
+  } catch (err) {
+    c.io.err(`g7: the recorded answers on ${config.git.remote} ${config.store.cacheBranch} could not be read (${(err as Error).message}); only this store's are used`);
+  }
+}
+
 /** The reproduction check with the worker this machine has: Gemini with a key, the offline rules without. */
 async function replay(c: Ctx, repeats: number) {
   const { replayCheck } = await import('../coreloop/reproduce.js');
@@ -101,10 +140,12 @@ async function replay(c: Ctx, repeats: number) {
   const { pickWorker } = await import('./settings.js');
   const config = await loadConfig(c.layout, display);
   const worker = await pickWorker(config, c.layout, process.env.GEMINI_API_KEY || undefined);
-  const { rebuildRequest } = await import('../executors/rebuild.js');
+  await takeAnswers(c, config);
+  const { rebuildRequest, rebuildFromCard } = await import('../executors/rebuild.js');
+  const { readTaxonomy } = await import('../executors/library.js');
   const { cardsFromRuns } = await import('../coreloop/scratch.js');
   const at = { repoRoot: c.layout.repoRoot, libraryRoot: config.libraryRoot, cacheDir: c.layout.cacheDir };
-  return replayCheck({ auditDir: c.layout.auditDir, cacheDir: c.layout.cacheDir, rebuild: (e) => rebuildRequest(e, at), worker, repeats, window: windowFrom('90d', c.now), display, repoRoot: c.layout.repoRoot, cardOf: cardsFromRuns(c.layout) });
+  return replayCheck({ auditDir: c.layout.auditDir, cacheDir: c.layout.cacheDir, rebuild: (e) => rebuildRequest(e, at), fromCard: (card, q) => rebuildFromCard(card, q, at, () => readTaxonomy({ layout: c.layout, config })), worker, repeats, window: windowFrom('90d', c.now), display, repoRoot: c.layout.repoRoot, cardOf: cardsFromRuns(c.layout) });
 }
 
 /** Says it on stderr, and on a runner also as a job-log warning and in the step summary. */

@@ -612,6 +612,14 @@ export interface Candidate {
     id: string;
     text: string;
   };
+  /**
+   * Who wrote the bullet, from which cases: the reflector's model and the audit record ids it read.
+   */
+  reflection?: {
+    model: string;
+    cases: string[];
+    why?: string;
+  };
   evidence: {
     records: number;
     unique_questions: number;

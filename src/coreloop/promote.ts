@@ -86,7 +86,7 @@ export interface PromoteResult {
 }
 
 function bulletOf(c: Candidate, now: string): Bullet {
-  return { id: c.bullet.id, text: c.bullet.text, provenance: { candidate: c.id, records: c.record_ids, recordsTotal: c.evidence.records, model: c.evidence.models[0] ?? 'unknown', date: now.slice(0, 10) } };
+  return { id: c.bullet.id, text: c.bullet.text, provenance: { candidate: c.id, records: c.record_ids, recordsTotal: c.evidence.records, model: c.reflection?.model ?? c.evidence.models[0] ?? 'unknown', date: now.slice(0, 10) } };
 }
 
 function edit(c: Candidate, now: string): (doc: SkillDoc) => Promise<EditResult> {

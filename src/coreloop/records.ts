@@ -134,7 +134,7 @@ export function causeOf(text: string): string {
   if (/MAX_TOKENS|finish/i.test(text)) return 'finish';
   if (/api.?key|API_KEY|PERMISSION_DENIED|\b40[13]\b|unauthori[sz]ed/i.test(text)) return 'auth';
   if (/budget/i.test(text)) return 'budget';
-  if (/schema|invalid|JSON|does not match|required/i.test(text)) return 'schema';
+  if (/schema|invalid|JSON|does not match|required|must be/i.test(text)) return 'schema';
   return 'other';
 }
 

@@ -55,6 +55,9 @@ const ADVICE: Record<string, string> = {
   other: 'check the failing cases before trying this again',
 };
 
+/** Causes no docstring can change: the key, its permissions, the spend budget. */
+const CONFIGURATION = new Set(['auth', 'budget']);
+
 function caveatText(g: FailureGroup, engine: string, axis: string, withAxis: boolean): string {
   const work = withAxis ? `${engine.toUpperCase()} work on ${axis}` : `This ${engine.toUpperCase()} work`;
   const what = g.signal.type === 'short_chunk' ? 'was asked about chunks under 200 characters' : `failed with ${g.signal.type.replace('_', ' ')} (${g.signal.cause}: ${g.signal.detail})`;
@@ -107,6 +110,11 @@ export async function mineFailures(deps: MineDeps, o: RefineOptions): Promise<Pa
   const next = () => `cx-${date}-${String(candidates.length + 1).padStart(3, '0')}`;
   const ordered = [...groups.values()].sort((a, b) => b.n - a.n || a.category.localeCompare(b.category));
   for (const g of ordered) {
+    // A key, a permission or a budget is configuration: the stop's advice says what to fix, a prompt cannot.
+    if (CONFIGURATION.has(g.signal.cause)) {
+      if (nearMisses.length < 20) nearMisses.push({ category_hash: g.category, tool_sequence_hash: `${g.signal.type}:${g.signal.cause}`, records: g.n, unique_questions: g.questions.size, success_rate: 0, reason: `a configuration problem (${g.signal.cause}): the stop's advice says what to fix; no Caveat can` });
+      continue;
+    }
     if (g.n < o.minFailures) {
       if (nearMisses.length < 20) nearMisses.push({ category_hash: g.category, tool_sequence_hash: `${g.signal.type}:${g.signal.cause}`, records: g.n, unique_questions: g.questions.size, success_rate: 0, reason: `${g.n} failure(s) < ${o.minFailures}` });
       continue;

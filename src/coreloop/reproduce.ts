@@ -36,6 +36,8 @@ export interface ReplayDeps {
   repoRoot: string;
   /** The card a recorded call belongs to, with its accept rule (scratch.ts cardsFromRuns). */
   cardOf: (id: string) => Promise<WorkCard | undefined>;
+  /** A request whose answer was refused (so never cached), rebuilt from its card and question (executors/rebuild.ts). */
+  fromCard?: (card: WorkCard, question: string) => Promise<WorkerRequest | { why: string }>;
 }
 
 const SHORT_CHUNK = 200;
@@ -53,6 +55,8 @@ interface Case {
   recordedPass: boolean;
   /** What was asked, as the record summarised it (masked before it is shown). */
   question: string;
+  /** The card that asked, as the record's ask step names it. */
+  card?: string | undefined;
 }
 
 export interface Arm {
@@ -77,12 +81,28 @@ export interface CaseResult extends Case {
   note?: string;
 }
 
+/** The card a record's ask step names in its arguments. */
+function cardIn(r: AuditRecord): string | undefined {
+  try {
+    const args = r.tool_calls[0]?.args;
+    const card = ((typeof args === 'string' ? JSON.parse(args) : args ?? {}) as { card?: unknown }).card;
+    return typeof card === 'string' ? card : undefined;
+  } catch {
+    return undefined; // arguments capped at 500 characters are not JSON
+  }
+}
+
 const okRecord = (r: AuditRecord) => !r.error && !r.violation && r.tool_calls.every((t) => t.ok);
 
-/** A recorded case's request, rebuilt from the files its cache entry names. */
-async function recorded(deps: ReplayDeps, requestId: string): Promise<{ request: WorkerRequest } | { why: string }> {
-  const entry = await cacheEntryById(deps.cacheDir, requestId);
-  if (!entry) return { why: 'the answer is not in the response cache' };
+/** A recorded case's request, rebuilt from the files its cache entry names (or, for a refused answer, its card). */
+async function recorded(deps: ReplayDeps, cs: Case): Promise<{ request: WorkerRequest } | { why: string }> {
+  const entry = await cacheEntryById(deps.cacheDir, cs.id);
+  if (!entry) {
+    const card = cs.card ? await deps.cardOf(cs.card) : undefined;
+    if (!card || !deps.fromCard) return { why: 'the answer is not in the response cache' };
+    const request = await deps.fromCard(card, cs.question);
+    return 'why' in request ? request : { request };
+  }
   const request = await deps.rebuild(entry);
   return 'why' in request ? request : { request };
 }
@@ -100,7 +120,7 @@ async function pickCases(deps: ReplayDeps, c: Candidate): Promise<Case[]> {
   const files = await dayFiles(deps.auditDir, deps.window);
   await forEachRecord(files, deps.window, (r) => {
     const id = r.request_id;
-    const k: Case = { set: 'own', id, category: r.category_hash, recordedPass: okRecord(r), question: r.question ?? '' };
+    const k: Case = { set: 'own', id, category: r.category_hash, recordedPass: okRecord(r), question: r.question ?? '', card: cardIn(r) };
     // Its own cases are its records of its kind of work: an id another kind of work happens to share is not one.
     if (own.has(id) && (c.action === 'retire' || r.category_hash === c.category_hash) && (ownCases.size < ownCap || ownCases.has(id))) {
       if (!ownCases.has(id)) ownCases.set(id, k);
@@ -123,7 +143,9 @@ async function pickCases(deps: ReplayDeps, c: Candidate): Promise<Case[]> {
 
 /** Asks one arm k times, each answer judged by the answer check and the card's accept predicates on a scratch copy. */
 async function ask(worker: Worker, req: WorkerRequest, k: number, judge: (r: WorkerResponse) => ReturnType<typeof judgeAnswer>): Promise<Arm | { cannot: string }> {
-  const arm: Arm = { passes: 0, runs: k, tokens: 0, answer: '', worker: worker.provider };
+  // Named before any answer comes back: an arm whose every answer is refused still says which model refused it.
+  const arm: Arm = { passes: 0, runs: k, tokens: 0, answer: '', worker: worker.identity?.(req).worker.replace(':', '/') ?? worker.provider };
+  let refused: string | undefined;
   for (let i = 0; i < k; i++) {
     let r: WorkerResponse | undefined;
     try {
@@ -133,13 +155,14 @@ async function ask(worker: Worker, req: WorkerRequest, k: number, judge: (r: Wor
       // anything else (no key, quota, the network) means the check cannot be made now.
       if (!(err instanceof G7Error)) throw err;
       if (err.triage !== 'SCHEMA') return { cannot: err.summary ?? err.message };
+      refused ??= (err.problems[0]?.message ?? err.message).replace(/^.*?\): /, '');
     }
     if (r) {
       const j = await judge(r);
       if (j.ok) arm.passes++;
       else arm.failed ??= j.why;
       if (j.unjudged.length) arm.unjudged = j.unjudged;
-    } else arm.failed ??= 'the worker refused the answer';
+    } else arm.failed ??= `the worker refused the answer${refused ? ` (${refused})` : ''}`;
     if (r) {
       arm.tokens += r.tokens.in + r.tokens.out;
       arm.worker = `${r.provider}/${r.model}`;
@@ -161,7 +184,7 @@ export function replayCheck(deps: ReplayDeps): ReproductionCheck {
       const skillA = skillPromptText(before);
       const results: CaseResult[] = [];
       for (const cs of cases) {
-        const entry = await recorded(deps, cs.id);
+        const entry = await recorded(deps, cs);
         if ('why' in entry) {
           results.push({ ...cs, note: `not replayable: ${entry.why}` });
           continue;

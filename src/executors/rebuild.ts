@@ -8,6 +8,9 @@ import { createHash } from 'node:crypto';
 import { cachedSkill, type CacheEntry } from '../worker/cached.js';
 import type { Taxonomy, WorkerRequest, WorkerTask } from '../worker/worker.js';
 import { readLibraryChunk } from './library.js';
+import type { WorkCard } from '../contracts/types.gen.js';
+import { forEachLine } from '../ssot/jsonl.js';
+import { resolveInRepo } from '../ssot/paths.js';
 
 const sha = (s: string) => createHash('sha256').update(s).digest('hex');
 
@@ -48,4 +51,27 @@ export async function rebuildRequest(entry: CacheEntry, at: RebuildPlace): Promi
   }
   const skill = await cachedSkill(at.cacheDir, entry);
   return { card: a.card, cost_hint: a.cost_hint, task, skill, previous_failure: a.previous_failure };
+}
+
+/**
+ * A TAG request whose answer the worker refused (wrong shape, not JSON) and so never reached the cache:
+ * rebuilt from the card as it ran (its scan index names the chunk and its digest) and the record's question
+ * (`tag PATH@OFFSET+LENGTH`), with the taxonomy as the factory reads it now. Other kinds are not rebuilt.
+ */
+export async function rebuildFromCard(card: WorkCard, question: string, at: RebuildPlace, taxonomy: () => Promise<Taxonomy>): Promise<WorkerRequest | { why: string }> {
+  const m = /^tag (.+)@(\d+)\+(\d+)$/.exec(question);
+  if (!m || card.type !== 'TAG') return { why: 'the answer is not in the response cache, and only a TAG request can be rebuilt from its card' };
+  const [p, offset, length] = [m[1]!, Number(m[2]), Number(m[3])];
+  let sha256: string | undefined;
+  try {
+    await forEachLine(resolveInRepo(at.repoRoot, String(card.input)), (t) => {
+      const l = t.trim() ? (JSON.parse(t) as { path?: string; offset?: number; sha256?: string }) : undefined;
+      if (l?.path === p && l.offset === offset) sha256 = l.sha256;
+    });
+    if (!sha256) return { why: `the scan index of ${card.id} no longer names ${p}@${offset}` };
+    const text = await readLibraryChunk({ repoRoot: at.repoRoot, libraryRoot: at.libraryRoot, card: card.id }, p, offset, length);
+    return { card: card.id, cost_hint: card.cost_hint, task: { kind: 'TAG', chunk: { path: p, offset, length, sha256, text }, taxonomy: await taxonomy() } };
+  } catch (err) {
+    return { why: `its input cannot be read: ${(err as Error).message}` };
+  }
 }

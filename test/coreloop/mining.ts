@@ -1,7 +1,9 @@
 // Planted audit logs for the mining tests: records made by the real Observe writer, then bent into the
 // shapes a test needs (a failure, an error, a short answer…).
 import path from 'node:path';
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { fakeGemini, type FakeGemini } from '../fakes/gemini-server.js';
+import type { TempRepo } from '../helpers.js';
 import { auditLine, auditRecord } from '../../src/coreloop/audit.js';
 import type { AuditRecord } from '../../src/contracts/types.gen.js';
 
@@ -41,3 +43,48 @@ export function planted(): AuditRecord[] {
   for (let i = 1; i <= 5; i++) out.push(ok('TAG:errs', 'seq:eeee0005', `tag errs/file-${i}.md@0+900`, i <= 2 ? { error: 'HTTP 400 INVALID_ARGUMENT: answer failed schema check' } : i <= 4 ? { violation: 'wrote outside the pack' } : {}));
   return out;
 }
+
+/**
+ * The reflector's model for tests that mine through the CLI: the fake Gemini, answering the reflector's
+ * {bullet, why} from the section it is asked for. `mine` runs a g7 command with the key set (only for that
+ * call: the reproduction check of a later promote stays offline unless a test says otherwise).
+ */
+export const REFLECTED = {
+  Guide: 'Name the taxonomy tag whose keyword the chunk states outright.',
+  short: 'Say in why that the chunk is too short to judge instead of guessing a tag.',
+  Caveats: 'Give only tag names the taxonomy lists; an invented name fails the answer check.',
+};
+
+/** The fake Gemini answers the reflector's {bullet, why} requests with `bullet` (the rest as before). */
+export function answersReflector(gemini: FakeGemini, bullet: (section: 'Guide' | 'Caveats', prompt: string) => string = defaultBullet): void {
+  const inner = gemini.answer;
+  gemini.answer = (body) => {
+    const schema = JSON.stringify((body.generationConfig as Record<string, unknown> | undefined)?.responseJsonSchema ?? {});
+    if (!schema.includes('"bullet"')) return inner(body);
+    const prompt = JSON.stringify(body.contents ?? '');
+    return { bullet: bullet(/\\"section\\": \\"Guide\\"/.test(prompt) ? 'Guide' : 'Caveats', prompt), why: 'from the cases' };
+  };
+}
+
+const defaultBullet = (s: 'Guide' | 'Caveats', p: string) => (s === 'Guide' ? REFLECTED.Guide : p.includes('short_chunk') ? REFLECTED.short : REFLECTED.Caveats);
+
+export async function withReflector(repo: TempRepo, bullet: (section: 'Guide' | 'Caveats', prompt: string) => string = defaultBullet) {
+  const gemini = await fakeGemini({ keys: [REFLECT_KEY] });
+  answersReflector(gemini, bullet);
+  const yaml = path.join(repo.ssot, 'factory.yaml');
+  await writeFile(yaml, (await readFile(yaml, 'utf8')) + `gemini: { base_url: "${gemini.url}" }\n`);
+  return {
+    gemini,
+    async mine(...args: string[]) {
+      process.env.GEMINI_API_KEY = REFLECT_KEY;
+      try {
+        return await repo.g7(...args);
+      } finally {
+        delete process.env.GEMINI_API_KEY;
+      }
+    },
+    close: () => gemini.close(),
+  };
+}
+
+const REFLECT_KEY = 'AIzaSyREFLECT-test-key-00000000000001';

@@ -6,7 +6,7 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { initRepo } from './repo.js';
 import { promoteCandidate, pullRequestsNotAvailable, type ReproductionCheck } from '../../src/coreloop/promote.js';
 import { tempRepo } from '../helpers.js';
-import { rec, writeDay } from './mining.js';
+import { rec, withReflector, writeDay } from './mining.js';
 
 const today = () => new Date().toISOString().slice(0, 10);
 const TAG = 'ssot/skills/TAG.md';
@@ -27,7 +27,9 @@ describe('promote and refine: the seams and retirement', () => {
     const { repo, git } = await repoWithBullet();
     const recent = new Date(Date.now() - 3600e3).toISOString();
     await writeDay(repo.layout.auditDir, today(), [1, 2, 3, 4].map((i) => rec('TAG:tag', 'seq:1', `tag ok-${i}.md`, { ts: recent })));
-    await repo.g7('coreloop', 'pattern');
+    const reflector = await withReflector(repo);
+    await reflector.mine('coreloop', 'pattern').finally(() => reflector.close());
+    await git.run(['commit', '-qam', 'the reflector\'s model']);
     const file = path.join(repo.layout.auditDir, 'candidates', `${today()}-candidates.json`);
     const cand = JSON.parse(await readFile(file, 'utf8')).candidates[0];
     const table = '| case | A | B |\n|---|---|---|\n| pinned-1 | pass | FAIL |';

@@ -11,6 +11,7 @@ import { g7Process } from '../factory/fixture.js';
 import { CANARY, type Night } from './night.js';
 import { NIGHT_DAY } from './setup.js';
 import { journalText } from '../ssot/journal-lines.js';
+import { coreloopProblems } from './coreloop.js';
 
 export interface Check {
   n: number;
@@ -245,13 +246,14 @@ export async function checkNight(night: Night): Promise<{ checks: Check[]; morni
   // 6. The coreloop PR is a draft, carries [CORELOOP-, and its auto-merge attempt was blocked.
   {
     const pr = night.coreloopPr;
-    if (!pr) add(6, 'the coreloop PR is a draft with [CORELOOP- and its auto-merge attempt was blocked', [], [], 'PENDING: this build opens no draft PR through the forge: promote commits the candidate on a branch and opens no pull request to judge');
+    if (!pr) add(6, 'the coreloop PR is a draft with [CORELOOP- and its auto-merge attempt was blocked', ['coreloop opened no pull request: see the coreloop-promote job log'], []);
     else {
       const problems: string[] = [];
       if (!pr.draft) problems.push('the PR is not a draft');
       if (!pr.title.startsWith('[CORELOOP-')) problems.push(`the PR title does not start with [CORELOOP-: ${pr.title}`);
       if (!pr.blocked) problems.push('the auto-merge attempt was not blocked by the policy job');
-      add(6, 'the coreloop PR is a draft with [CORELOOP- and its auto-merge attempt was blocked', problems, [`#${pr.number} "${pr.title.slice(0, 60)}…": ${pr.draft ? 'a draft' : 'NOT a draft'}; auto-merge enabled on it ${pr.blocked ? 'was disabled by the policy job, which failed the check' : 'was NOT undone'}`]);
+      const loop = await coreloopProblems(night.github, night.gemini, pr.number, night.logDir);
+      add(6, 'the coreloop PR is a draft with [CORELOOP- and its auto-merge attempt was blocked; a Caveat the reflector wrote from the failures, every failing case flipped', [...problems, ...loop.problems], [`#${pr.number}: ${pr.draft ? 'a draft' : 'NOT a draft'}; auto-merge enabled on it ${pr.blocked ? 'was disabled by the policy job, which failed the check' : 'was NOT undone'}`, ...loop.details]);
     }
   }
   return { checks, morning, final };

@@ -4,7 +4,7 @@
 // time. Faults are injected from outside the product: scripted answers and errors in the fake Gemini, a
 // pre-receive hook on the remote, a person's push, a SIGKILL. checks.ts then judges the night from the files,
 // the remote's history and the fakes' request logs.
-import { mkdir, writeFile, chmod, rm, readdir, readFile } from 'node:fs/promises';
+import { mkdir, writeFile, chmod, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { fakeGemini, type FakeGemini } from '../fakes/gemini-server.js';
 import { fakeGitHub, type FakeGitHub } from '../fakes/github-server.js';
@@ -14,6 +14,7 @@ import { checkout, runBundle, TOKEN, type ActionRun } from '../action/runner.js'
 import { COMMANDS } from '../../src/action/settings.js';
 import { gitAsync, g7Process, type G7Process } from '../factory/fixture.js';
 import { nightRepo } from './setup.js';
+import { followsCaveats, refineJob } from './coreloop.js';
 
 /** The night's Gemini key: a canary that must never show up in a committed file or a log. */
 export const CANARY = 'AIzaSyNIGHT-canary-key-0000000000000001';
@@ -124,7 +125,7 @@ export async function runNight(o: NightOptions): Promise<Night> {
   const log = o.log ?? (() => {});
   await mkdir(o.logDir, { recursive: true });
   const gemini = await fakeGemini({ keys: [CANARY] });
-  gemini.answer = nightAnswer(gemini.answer);
+  gemini.answer = followsCaveats(nightAnswer(gemini.answer));
   const seed = await nightRepo({ libraryFiles: o.libraryFiles ?? 300, geminiUrl: gemini.url });
   const remote = await httpRemote(seed.root);
   const github = await fakeGitHub({ token: TOKEN, gitDir: remote.bare });
@@ -267,7 +268,7 @@ export async function runNight(o: NightOptions): Promise<Night> {
   // After the last truck — the nightly coreloop pattern job, as coreloop.yml runs it: mine
   // the audit log in a fresh checkout, commit the candidates, push.
   await step('coreloop-pattern', T(`${hh(h)}:41`), ['coreloop pattern over the night\'s audit log, candidates committed'], async (dir) => {
-    const r = await g7Process(dir, ['coreloop', 'pattern', '--since', '30d', '--min-repeat', '3', '--min-unique-questions', '3', '--min-chunk-len', '400', '--sanitize'], { G7_NOW: T(`${hh(h)}:41`) });
+    const r = await g7Process(dir, ['coreloop', 'pattern', '--since', '30d', '--min-repeat', '3', '--min-unique-questions', '3', '--min-chunk-len', '400', '--sanitize'], { G7_NOW: T(`${hh(h)}:41`), GEMINI_API_KEY: CANARY });
     await gitAsync(dir, 'add', 'ssot/audit');
     const staged = await gitAsync(dir, 'diff', '--cached', '--name-only');
     if (staged.trim()) {
@@ -282,13 +283,7 @@ export async function runNight(o: NightOptions): Promise<Night> {
   // auto-merge on it, and the policy job (ai-policy.yml) must undo that and fail.
   const promoteAt = T(`${hh(h)}:55`);
   github.expect('pulls/create', { draft: true }).expect('issues/add-labels');
-  await step('coreloop-promote', promoteAt, ['a dispatched coreloop promote of the first candidate'], async (dir) => {
-    const files = (await readdir(path.join(dir, 'ssot/audit/candidates')).catch(() => [] as string[])).filter((n) => n.endsWith('-candidates.json')).sort();
-    const rel = files.length ? `ssot/audit/candidates/${files.at(-1)}` : '';
-    const id = rel ? ((JSON.parse(await readFile(path.join(dir, rel), 'utf8')) as { candidates: { id: string }[] }).candidates[0]?.id ?? '') : '';
-    if (!id) return { code: 0, signal: null, out: 'no candidate to promote', err: '' };
-    return g7Process(dir, ['coreloop', 'promote', '--candidate', rel, '--id', id, '--confirm'], { G7_NOW: promoteAt, GEMINI_API_KEY: CANARY, GITHUB_TOKEN: TOKEN, GITHUB_REPOSITORY: github.fullName, GITHUB_API_URL: github.url });
-  }, 'workflow_dispatch');
+  await step('coreloop-promote', promoteAt, ['coreloop refine: the reflector writes a Caveat for the refused tags; refine --confirm checks it live and opens the draft PR'], (dir) => refineJob(dir, promoteAt, { GEMINI_API_KEY: CANARY, GITHUB_TOKEN: TOKEN, GITHUB_REPOSITORY: github.fullName, GITHUB_API_URL: github.url }), 'workflow_dispatch');
   const pr = [...Array(10).keys()].map((n) => github.pull(n + 1)).find((p) => String(p?.title ?? '').startsWith('[CORELOOP-'));
   if (pr) {
     const n = Number(pr.number);
