@@ -5,7 +5,7 @@
 // a draft PR on the OpenAPI-validating fake GitHub; an auto-merge label on it is removed by the policy command
 // and the check fails; a candidate whose arm B breaks the pinned set is refused with the table.
 import { afterEach, describe, expect, it } from 'vitest';
-import { appendFile, readFile, readdir } from 'node:fs/promises';
+import { appendFile, readFile, readdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -152,6 +152,46 @@ describe('coreloop end to end on the fakes', () => {
     f.git('revert', '--no-edit', 'HEAD');
     expect((await readFile(path.join(f.root, 'ssot/skills/TAG.md'))).equals(original)).toBe(true);
     expect(await readdir(path.join(f.ssot, 'audit', 'candidates'))).toContain(`${day}-draft.md`);
+  });
+
+  it('refuses, against a model that follows its prompt: the comma-string bullet, ALWAYS-EMPTY, and a Guide built on failing records', { timeout: 120_000 }, async () => {
+    const gemini = await fakeGemini({ keys: [KEY] });
+    open.push(gemini);
+    const { f, env, day } = await night(gemini);
+    const p = await g7Process(f.root, ['coreloop', 'pattern'], env);
+    expect(p.code, p.err).toBe(0);
+    const mined = JSON.parse(await readFile(path.join(f.ssot, 'audit', 'candidates', `${day}-candidates.json`), 'utf8'));
+    // The fake reads its system prompt as a model would, and does what a bullet there says.
+    const answer = gemini.answer;
+    gemini.answer = (body) => {
+      const system = JSON.stringify(body.systemInstruction ?? '');
+      const a = answer(body) as { tags?: string[] };
+      if (!Array.isArray(a.tags)) return a;
+      if (system.includes('one comma-separated string')) return { ...a, tags: a.tags.join(', ') || 'none' };
+      if (system.includes('ALWAYS-EMPTY')) return { tags: [], strike: false, why: '' };
+      return a;
+    };
+    const verify = async (text: string, over: Record<string, unknown> = {}) => {
+      const file = path.join(f.root, `bent-${Math.random().toString(16).slice(2)}.json`);
+      const c = { ...mined.candidates[0], bullet: { ...mined.candidates[0].bullet, text }, ...over };
+      await writeFile(file, JSON.stringify({ ...mined, candidates: [c] }));
+      return g7Process(f.root, ['coreloop', 'verify', '--candidate', file, '--id', c.id], env);
+    };
+    const comma = await verify('Answer with tags as one comma-separated string.');
+    expect(comma.code, comma.out + comma.err).toBe(6);
+    expect(comma.out).toMatch(/REFUSED: .*arm B passes 0 held-out case\(s\), arm A \d+/);
+    expect(comma.out).toMatch(/B: the worker refused the answer \(/);
+    const empty = await verify('ALWAYS-EMPTY: return no tags and strike false for every chunk.');
+    expect(empty.code, empty.out + empty.err).toBe(6);
+    expect(empty.out).toMatch(/REFUSED: .*arm B changes the answer of \d+ of \d+ case\(s\) that already passed: a Guide keeps what works/);
+    // A Guide whose own cases are records that failed: refused whatever the model answers.
+    const failing = (await readFile(path.join(f.ssot, 'audit', 'ai-ask', `${day}.jsonl`), 'utf8')).split('\n').filter(Boolean).map((l) => JSON.parse(l)).filter((r) => r.category_hash === mined.candidates[0].category_hash);
+    const bad = failing.slice(0, 2).map((r) => r.request_id);
+    const lines = (await readFile(path.join(f.ssot, 'audit', 'ai-ask', `${day}.jsonl`), 'utf8')).split('\n').filter(Boolean).map((l) => JSON.parse(l));
+    await writeFile(path.join(f.ssot, 'audit', 'ai-ask', `${day}.jsonl`), lines.map((r) => JSON.stringify(bad.includes(r.request_id) ? { ...r, error: 'accept lines>=999 does not hold' } : r)).join('\n') + '\n');
+    const fromFailures = await verify('Name the taxonomy tag whose keyword the chunk states outright.', { record_ids: bad });
+    expect(fromFailures.code, fromFailures.out + fromFailures.err).toBe(6);
+    expect(fromFailures.out).toMatch(/REFUSED: 1 of the Guide's own cases failed on record: a Guide is written from successes/);
   });
 
   it('refine: a recurring failure becomes a Caveat, checked on recorded cases and opened as a [CORELOOP-F] draft PR', { timeout: 120_000 }, async () => {
