@@ -103,7 +103,7 @@ describe('PATCH edits as changes (search and replace)', () => {
       asked,
       async call(req) {
         asked.push(req);
-        return { json: { edits: answers[Math.min(asked.length, answers.length) - 1] }, provider: 'stub', model: 'm', tokens: { in: 5, out: 5 }, cost_usd: 0, finish_reason: 'STOP', duration_ms: 1 };
+        return { json: { edits: answers[Math.min(asked.length, answers.length) - 1] }, provider: 'stub', model: 'm', tokens: { in: 5, out: 5 }, cost_usd: 0.01, finish_reason: 'STOP', duration_ms: 1 };
       },
     };
   }
@@ -138,6 +138,9 @@ describe('PATCH edits as changes (search and replace)', () => {
     expect(w.asked[1]!.previous_failure).toMatch(/"src\/big.ts" was shown cut at 1024 of \d+ characters .*answer with changes/);
     const report = JSON.parse(await readFile(path.join(runDir(f, 'run_0001'), 'verify_report.json'), 'utf8'));
     expect(report.cards[0]).toMatchObject({ status: 'FAIL', triage: { class: 'SCHEMA' } });
+    // Both refused answers were paid for: the evidence says so (it said $0 before).
+    expect(report.cards[0]).toMatchObject({ tokens: { in: 10, out: 10 }, cost_usd: 0.02 });
+    expect(report.cost_usd).toBe(0.02);
   });
 
   it('a search text that matches twice or not at all is a SCHEMA failure with nothing written; the rework fixes it', async () => {
