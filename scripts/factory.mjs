@@ -4,7 +4,8 @@
 // seal) and round 2, which g7 packs by itself after compiling the plan again from the strike list that
 // round 1's TAG cards wrote. Its STRIKE cards need a model: with GEMINI_API_KEY they go to Gemini; without
 // it the truck stops FAIL_STOP with a rework pack that says to set the key, which is the expected end.
-// Last, coreloop mines the night's audit records and writes a Guide candidate for a person to read.
+// Last, coreloop mines the night's audit records: with a key its reflector writes a Guide candidate from the
+// cases for a person to read; offline it proposes nothing (the rules are the skill) and says so.
 import { cpSync, mkdirSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
@@ -43,7 +44,7 @@ if (expected || code === 5) {
   g7('status');
   g7('verify');
   g7('log');
-  // Coreloop reads what the night's worker calls recorded (audit/ai-ask): the TAG cards all went the same way.
+  // Coreloop reads what the night's worker calls recorded (audit/ai-ask); offline there is nothing to learn from rules.
   g7('coreloop', 'pattern');
   console.log(`\nevidence: ${path.relative(process.cwd(), path.join(demo, 'ssot/runs'))}/  (git history: git -C ${path.relative(process.cwd(), demo) || '.'} log)`);
   if (!hasKey && code === 4) console.log('round 2 stopped FAIL_STOP because its STRIKE cards need a model: set GEMINI_API_KEY, then in demo/: `../bin/g7.mjs resume` and `../bin/g7.mjs run`.');

@@ -181,10 +181,10 @@ async function apply(c: Ctx, phase: 'R' | 'F', opts: { candidate: string; id: st
       cand, shown, phase, opts.confirm === true,
     );
   } catch (err) {
-    // Refused by the reproduction check: not a bad input, a verdict (exit 6, like a truck that may not depart).
-    if (!(err instanceof G7Error) || err.problems[0]?.rule !== 'coreloop.reproduction') throw err;
+    // Refused by the reproduction check, or by an open proposal for the same file: a verdict, not a bad input (exit 6, like a truck that may not depart).
+    if (!(err instanceof G7Error) || !['coreloop.reproduction', 'coreloop.open-branch'].includes(err.problems[0]?.rule ?? '')) throw err;
     c.io.err(`g7: ${err.summary}`);
-    c.io.err(err.problems[0].message);
+    c.io.err(err.problems[0]!.message);
     return EXIT.REFUSED;
   }
   if (c.json) {

@@ -123,6 +123,7 @@ function prBody(c: Candidate, candidateFile: string, checks: Problem[], repro: R
     '',
     c.action === 'retire' ? `Why: ${c.bullet.text}` : `> - ${c.bullet.text}`,
     '',
+    ...(c.reflection ? [`Written by the reflector (${c.reflection.model}) from ${c.reflection.cases.length} recorded case(s): ${c.reflection.cases.map((id) => `\`${id}\``).join(', ')}${c.reflection.why ? `; its reason: ${c.reflection.why}` : ''}.`, ''] : []),
     `Candidate \`${c.id}\` (key \`${c.key}\`) from \`${candidateFile}\`: ${e.records} records, ${e.unique_questions} different inputs, ` +
       `success ${e.successes}/${e.records}, 95% lower bound ${(e.wilson_lower * 100).toFixed(0)}%${e.signal ? `; failure ${e.signal.type} (${e.signal.cause})` : ''}; kind of work \`${c.category_hash}\`.`,
     '',
@@ -196,6 +197,21 @@ async function branchTipKey(git: Git, branch: string): Promise<string | undefine
     if (r.code === 0) return r.stdout.trim() || undefined;
   }
   return null;
+}
+
+/**
+ * Another coreloop branch that edits the same file and is not merged into HEAD (here or on origin): two open
+ * proposals for one file would conflict, and a person reviews one change of a skill at a time.
+ */
+async function openBranchOnFile(git: Git, file: string, key: string): Promise<string | undefined> {
+  const refs = (await git.run(['for-each-ref', '--format=%(refname)', 'refs/heads/skill/docstring-*', 'refs/remotes/origin/skill/docstring-*'], { allowFail: true })).stdout.split('\n').filter(Boolean);
+  for (const ref of refs) {
+    const t = (await git.run(['log', '-1', '--format=%(trailers:key=G7-Target,valueonly,separator=)%x1f%(trailers:key=G7-Candidate-Key,valueonly,separator=)', ref, '--'], { allowFail: true })).stdout.trim().split('\x1f');
+    if (!t[0] || parseTarget(t[0]).file !== file || t[1]?.trim() === key) continue;
+    if ((await git.run(['merge-base', '--is-ancestor', ref, 'HEAD'], { allowFail: true })).code === 0) continue;
+    return ref.replace(/^refs\/(heads|remotes)\//, '');
+  }
+  return undefined;
 }
 
 /**
@@ -275,6 +291,9 @@ export async function promoteCandidate(deps: PromoteDeps, c: Candidate, candidat
   plan.base = (await git.currentBranch()) || 'main';
   const reproduction = { ran: repro.ran, passed: repro.passed, note: repro.note, table: repro.table };
   if (!confirm) return { status: 'dry-run', target: c.target, branch, diff, pr: plan, reproduction };
+  // One open proposal per file: a person reviews one change of a skill at a time, and two would conflict.
+  const open = await openBranchOnFile(git, target.file, c.key);
+  if (open) throw new G7Error('TEST', [{ file: c.target, rule: 'coreloop.open-branch', message: `${open} proposes a change to ${target.file} that is not merged: one open coreloop proposal per file (merge it, or delete the branch once its pull request is closed, then run again)` }], { summary: `${c.id} was not proposed: ${target.file} has an open coreloop branch; nothing was committed` });
   let name = branch;
   for (let i = 2; ; i++) {
     const tip = await branchTipKey(git, name);

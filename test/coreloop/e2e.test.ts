@@ -263,11 +263,13 @@ describe('coreloop end to end on the fakes', () => {
     // Thirty clean Guide merges on GitHub, the first 60 days ago, no revert, no shape regression: tier 2.
     for (let n = 1; n <= 30; n++)
       gh.addPullRequest({ number: n, title: `[CORELOOP-R] TAG.md Guide ${n}`, head: `skill/docstring-tag-old-${n}`, state: 'closed', merged_at: new Date(Date.now() - (61 - n) * 86400e3).toISOString(), body: pullMarker({ phase: 'R', key: `old${String(n).padStart(13, '0')}`, bullet: `G-${String(n).padStart(8, '0')}`, engine: 'tag', axis: 'old', action: 'append', target: 'ssot/skills/TAG.md' }) });
-    gh.expect('search/issues-and-pull-requests', { q: 'repo:g7-factory/factory is:pr head:skill/docstring-' }).expect('pulls/create', { draft: true }).expect('issues/add-labels', { labels: ['coreloop'] }).expect('pulls/create', { draft: true }).expect('issues/add-labels', { labels: ['coreloop'] });
+    // Both lanes' Guides are for TAG.md: one open proposal per file, so the second waits (exit 6, said why).
+    gh.expect('search/issues-and-pull-requests', { q: 'repo:g7-factory/factory is:pr head:skill/docstring-' }).expect('pulls/create', { draft: true }).expect('issues/add-labels', { labels: ['coreloop'] });
     const at2 = await g7Process(f.root, ['coreloop', 'pattern', '--open-prs'], env);
-    expect(at2.code, at2.err).toBe(0);
+    expect(at2.code, at2.err).toBe(6);
     gh.verify();
-    expect([31, 32].map((n) => gh.pull(n)!.title).sort()).toEqual([expect.stringMatching(/^\[CORELOOP-R\] TAG\.md Guide: Mark strike only/), expect.stringMatching(/^\[CORELOOP-R\] TAG\.md Guide: Name the taxonomy tag/)]);
-    expect([31, 32].every((n) => gh.pull(n)!.draft === true)).toBe(true);
+    expect(gh.pull(31)).toMatchObject({ draft: true, title: expect.stringMatching(/^\[CORELOOP-R\] TAG\.md Guide: (Mark strike only|Name the taxonomy tag)/) });
+    expect(gh.pull(32)).toBeUndefined();
+    expect(at2.err).toMatch(/skill\/docstring-tag-lane[23]-\d{8} proposes a change to ssot\/skills\/TAG\.md that is not merged: one open coreloop proposal per file/);
   });
 });
