@@ -246,7 +246,7 @@ export function registerCoreloop(program: Command, io: Io, setCode: (code: numbe
     .option('--since <span>', 'how far back: 30d, 12h, 2w or YYYY-MM-DD', '30d')
     .option('--min-repeat <n>', 'records a group needs', count('--min-repeat', 1), 3)
     .option('--min-unique-questions <n>', 'different inputs a group needs', count('--min-unique-questions', 1), 3)
-    .option('--min-chunk-len <n>', 'answers shorter than this are left out', count('--min-chunk-len'), 400)
+    .option('--min-chunk-len <n>', 'inputs (chunks) shorter than this, in characters, are left out as noise', count('--min-chunk-len'), 400)
     .option('--sanitize', 'leave question texts out of the candidates and the draft')
     .option('--open-prs', 'only at automation tier 2 (see status): promote each Guide candidate as promote --confirm would; below tier 2, nothing more')
     .action((o: { since: string; minRepeat: number; minUniqueQuestions: number; minChunkLen: number; sanitize?: boolean; openPrs?: boolean }) =>

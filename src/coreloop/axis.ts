@@ -53,7 +53,7 @@ export function renderProposal(v: AxisVerdict, now: Date): string {
     '|---|---|',
     `| merged Guide bullets (R) | ${v.r.length} |`,
     `| merged Caveats (F) | ${v.f.length} |`,
-    `| first R merge | ${v.firstR?.slice(0, 10)} (${v.ageDays} days ago) |`,
+    `| first R merge | ${v.firstR ? `${v.firstR.slice(0, 10)} (${v.ageDays} days ago)` : 'none yet'} |`,
     '',
     '## What the factory learned (Guide)',
     '',

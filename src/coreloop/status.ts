@@ -53,9 +53,13 @@ function leaves(gate: Gate): string {
   return ` (${shown.join(', ')}${r.length > SHOWN ? ` +${r.length - SHOWN}` : ''})`;
 }
 
+/** The reasons reflect.ts gives for a group it did not propose. */
+const REFLECTOR_REASON = /^(nothing to learn without a model|no model answered these cases|the reflector|merged into )/;
+
 export interface CoreloopStatus {
   observe: { days: number; records: number };
-  pattern: { files: number; latest: string | null; candidates: number };
+  /** `notProposed`: groups of the newest file that the reflector left out, by reason (offline, rules only, nothing to learn). */
+  pattern: { files: number; latest: string | null; candidates: number; notProposed: Record<string, number> };
   promote: { merged: number; open: number; rejected: number; closed: number };
   refine: { files: number; merged: number; open: number };
   axis: { proposals: number };
@@ -70,14 +74,19 @@ export async function coreloopStatus(layout: Layout, h: History, now: Date): Pro
   for (const d of days) records += await countLines(path.join(layout.auditDir, 'ai-ask', d));
   const cands = await names(path.join(layout.auditDir, 'candidates'), /-candidates\.json$/);
   let latestCount = 0;
-  if (cands.length) latestCount = (JSON.parse(await readFile(path.join(layout.auditDir, 'candidates', cands.at(-1)!), 'utf8')) as { candidates: unknown[] }).candidates.length;
+  const notProposed: Record<string, number> = {};
+  if (cands.length) {
+    const f = JSON.parse(await readFile(path.join(layout.auditDir, 'candidates', cands.at(-1)!), 'utf8')) as { candidates: unknown[]; near_misses?: { reason: string }[] };
+    latestCount = f.candidates.length;
+    for (const m of f.near_misses ?? []) if (REFLECTOR_REASON.test(m.reason)) notProposed[m.reason] = (notProposed[m.reason] ?? 0) + 1;
+  }
   const cx = await names(path.join(layout.auditDir, 'counterexamples'), /-counterexamples\.json$/);
   const proposals = await names(path.join(layout.auditDir, 'proposals'), /\.md$/);
   const rejected = (await readDecisions(layout.auditDir)).size;
   const gate = stabilityGate(h, now);
   const s = {
     observe: { days: days.length, records },
-    pattern: { files: cands.length, latest: cands.at(-1) ?? null, candidates: latestCount },
+    pattern: { files: cands.length, latest: cands.at(-1) ?? null, candidates: latestCount, notProposed },
     promote: { merged: h.merged.filter((c) => c.phase === 'R').length, open: h.open.filter((o) => o.phase === 'R').length, rejected, closed: h.closed.length },
     refine: { files: cx.length, merged: h.merged.filter((c) => c.phase === 'F').length, open: h.open.filter((o) => o.phase === 'F').length },
     axis: { proposals: proposals.length },
@@ -85,7 +94,7 @@ export async function coreloopStatus(layout: Layout, h: History, now: Date): Pro
   };
   const lines = [
     `O observe   ${s.observe.records} records in the last 30 days (${s.observe.days} day files)`,
-    `P pattern   ${s.pattern.files} candidate file(s)${s.pattern.latest ? `; the newest, ${s.pattern.latest}, holds ${s.pattern.candidates}` : ''}`,
+    `P pattern   ${s.pattern.files} candidate file(s)${s.pattern.latest ? `; the newest, ${s.pattern.latest}, holds ${s.pattern.candidates}` : ''}${Object.entries(notProposed).map(([why, n]) => `; ${n} not proposed: ${why}`).join('')}`,
     `R promote   ${s.promote.merged} merged, ${s.promote.open} open (skill/docstring-* branches and draft PRs), ${s.promote.rejected} candidate(s) rejected, ${s.promote.closed} PR(s) closed without merging`,
     `F refine    ${s.refine.files} counterexample file(s), ${s.refine.merged} merged, ${s.refine.open} open`,
     `A axis      ${s.axis.proposals} proposal(s) (always by hand)`,

@@ -90,6 +90,20 @@ describe('coreloop through the CLI, on a real git repository', () => {
     expect((await readFile(path.join(repo.root, TAG))).equals(original)).toBe(true);
   });
 
+  it('offline there is nothing to learn: pattern proposes nothing, and says why there and in status', async () => {
+    const repo = await tempRepo({ example: true });
+    await initRepo(repo.root);
+    await writeDay(repo.layout.auditDir, today(), planted().map((r) => ({ ...r, ts: recent() })));
+    const p = await repo.g7('coreloop', 'pattern');
+    expect(p.code).toBe(0);
+    expect(p.out).toContain('  no candidates');
+    expect(p.err).toMatch(/note: cand-\S+ not proposed: nothing to learn without a model: the offline rules are the skill/);
+    const file = JSON.parse(await readFile(path.join(repo.layout.auditDir, 'candidates', `${today()}-candidates.json`), 'utf8'));
+    expect(file.candidates).toEqual([]);
+    const status = await repo.g7('coreloop', 'status');
+    expect(status.out).toMatch(/^P pattern .* holds 0; 1 not proposed: nothing to learn without a model/m);
+  });
+
   it('refuses what it cannot do cleanly: a dirty target, a bullet over budget, an unknown id', async () => {
     const { repo, git, mine } = await factoryRepo();
     await mine('coreloop', 'pattern');
