@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { readFile } from 'node:fs/promises';
+import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { appendBullet, checkShape, loadSkill, parseTarget, removeBullet, skillPromptText, staticChecks, SkillError, type SkillDoc } from '../../src/coreloop/skill/doc.js';
 import type { Bullet } from '../../src/coreloop/skill/bullets.js';
@@ -152,5 +154,41 @@ describe('skill docstrings: Markdown', () => {
     expect(r.bytes.toString('utf16le')).toContain('## Guide\r\n- 태그는 분류표의 이름만 쓴다.\r\n  [g7 G-12121212');
     const back = await removeBullet(r.doc, 'G-12121212');
     expect(back.changed && back.bytes.equals(bytes)).toBe(true);
+  });
+});
+
+describe('a NumPy docstring with a doctest', () => {
+  const SRC = [
+    'def double(x):',
+    '    """Double a number.',
+    '',
+    '    Parameters',
+    '    ----------',
+    '    x : int',
+    '',
+    '    Examples',
+    '    --------',
+    '    >>> double(2)',
+    '    4',
+    '    """',
+    '    return 2 * x',
+    '',
+  ].join('\n');
+
+  it('gets its Guide before the Examples, so the doctest still passes', async () => {
+    const bytes = Buffer.from(SRC);
+    const doc = await loadSkill(parseTarget('calc.py::double'), bytes);
+    const r = await appendBullet(doc, 'Guide', bullet('G-dddd0000', 'Keep x an int.'));
+    if (!r.changed) throw new Error('expected a change');
+    const text = r.bytes.toString('utf8');
+    expect(text.indexOf('    Guide:')).toBeGreaterThan(0);
+    expect(text.indexOf('    Guide:')).toBeLessThan(text.indexOf('    Examples'));
+    expect(text).toContain('    >>> double(2)\n    4\n    """');
+    const dir = await mkdtemp(path.join(tmpdir(), 'g7-doctest-'));
+    await writeFile(path.join(dir, 'calc.py'), r.bytes);
+    const run = spawnSync('python3', ['-m', 'doctest', '-v', 'calc.py'], { cwd: dir, encoding: 'utf8' });
+    if (run.error) return; // no Python here: the order above is what matters
+    expect(run.status, run.stdout + run.stderr).toBe(0);
+    expect(run.stdout).toMatch(/1 passed and 0 failed/);
   });
 });

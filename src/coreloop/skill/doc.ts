@@ -174,7 +174,14 @@ export async function appendBullet(doc: SkillDoc, section: 'Guide' | 'Caveats', 
     const header = at.prefix.header + at.headerText(section);
     const rank = SECTIONS.indexOf(section);
     const successor = at.sections.find((s) => s.known && SECTIONS.indexOf(s.name as SectionName) > rank && s.header >= 0);
-    if (successor) {
+    // Examples another style names (NumPy's "Examples" over dashes, a bare doctest) stay last: after them a
+    // new section would end the doctest's expected output and break `python -m doctest`.
+    const examples = successor ? -1 : at.lines.findIndex((l, i) => i > 0 && /^(Examples?\s*:?|>>>.*)$/.test(doc.text.slice(l.contentStart, l.end).trim()));
+    if (examples > 0) {
+      insertAt = at.lines[examples]!.start;
+      insert = header + content(lines) + eol + eol;
+      after = -1;
+    } else if (successor) {
       const sepBlank = at.blankBetweenSections ? eol : '';
       insertAt = at.lines[successor.header]!.start;
       insert = header + content(lines) + eol + sepBlank;
