@@ -63,7 +63,7 @@ interface Mined {
   gate: import('../coreloop/history.js').Gate;
 }
 
-async function mine(c: Ctx, kind: 'pattern' | 'refine', since: string, run: (deps: import('../coreloop/pattern.js').MineDeps) => Promise<import('../coreloop/pattern.js').PatternResult>): Promise<Mined> {
+async function mine(c: Ctx, kind: 'pattern' | 'refine', since: string, run: (deps: import('../coreloop/pattern.js').MineDeps) => Promise<import('../coreloop/pattern.js').PatternResult>, nightly = false): Promise<Mined> {
   const { windowFrom } = await import('../coreloop/records.js');
   const { outputFiles, writeCandidates } = await import('../coreloop/candidates.js');
   const { knownCandidates } = await import('../coreloop/known.js');
@@ -71,6 +71,12 @@ async function mine(c: Ctx, kind: 'pattern' | 'refine', since: string, run: (dep
   const config = await loadConfig(c.layout, display);
   const window = windowFrom(since, c.now);
   const h = await history(c);
+  const gate = stabilityGate(h, c.now);
+  // Automation is staged: below tier 1 the nightly job writes nothing (status says "everything by hand").
+  if (nightly && gate.tier < 1) {
+    c.io.err(`tier 0: the nightly job writes no candidates and opens no pull request (${gate.next}); run g7 coreloop pattern by hand to mine`);
+    return { code: EXIT.OK, file: '', guide: [], gate };
+  }
   const known = await knownCandidates(c.layout.auditDir, c.layout.repoRoot, h);
   const mined = await run({ auditDir: c.layout.auditDir, window, now: c.now.toISOString(), skills: config.skills, known, display });
   for (const d of mined.dropped) c.io.err(`note: candidate ${d.key}: ${d.reason}`);
@@ -94,7 +100,7 @@ async function mine(c: Ctx, kind: 'pattern' | 'refine', since: string, run: (dep
     c.io.out(`wrote ${display(out.json)} and ${display(out.draft)} (read the draft; nothing else changed)`);
   }
   const guide = fresh.filter((x) => x.action === 'append' && x.section === 'Guide' && x.target).map((x) => x.id);
-  return { code: EXIT.OK, file: out.json, guide, gate: stabilityGate(h, c.now) };
+  return { code: EXIT.OK, file: out.json, guide, gate };
 }
 
 /** The reflector's calls per mining run: about the Guide's budget of bullets. */
@@ -248,12 +254,12 @@ export function registerCoreloop(program: Command, io: Io, setCode: (code: numbe
     .option('--min-unique-questions <n>', 'different inputs a group needs', count('--min-unique-questions', 1), 3)
     .option('--min-chunk-len <n>', 'inputs (chunks) shorter than this, in characters, are left out as noise', count('--min-chunk-len'), 400)
     .option('--sanitize', 'leave question texts out of the candidates and the draft')
-    .option('--open-prs', 'only at automation tier 2 (see status): promote each Guide candidate as promote --confirm would; below tier 2, nothing more')
+    .option('--open-prs', 'the nightly job\'s mode: at tier 0 (see status) write nothing; at tier 1 write the candidates; at tier 2 also promote each Guide candidate as promote --confirm would')
     .action((o: { since: string; minRepeat: number; minUniqueQuestions: number; minChunkLen: number; sanitize?: boolean; openPrs?: boolean }) =>
       run(async (c) => {
         const { minePatterns } = await import('../coreloop/pattern.js');
-        const m = await mine(c, 'pattern', o.since, (deps) => minePatterns(deps, { minRepeat: o.minRepeat, minUniqueQuestions: o.minUniqueQuestions, minChunkLen: o.minChunkLen, sanitize: o.sanitize === true }));
-        if (!o.openPrs) return m.code;
+        const m = await mine(c, 'pattern', o.since, (deps) => minePatterns(deps, { minRepeat: o.minRepeat, minUniqueQuestions: o.minUniqueQuestions, minChunkLen: o.minChunkLen, sanitize: o.sanitize === true }), o.openPrs === true);
+        if (!o.openPrs || m.gate.tier < 1) return m.code;
         // Automation is staged: the nightly job opens Guide-append draft PRs by itself only once stability holds.
         if (m.gate.tier < 2) {
           c.io.err(`tier ${m.gate.tier}: no pull request is opened by the nightly job (${m.gate.next})`);

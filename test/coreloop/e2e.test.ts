@@ -259,7 +259,9 @@ describe('coreloop end to end on the fakes', () => {
     const below = await g7Process(f.root, ['coreloop', 'pattern', '--open-prs'], env);
     gh.verify();
     expect(below.code, below.err).toBe(0);
-    expect(below.err).toMatch(/^tier 0: no pull request is opened by the nightly job \(everything by hand until the first R merge has aged 30 days\)$/m);
+    // Tier 0 is everything by hand, as status says: the nightly job writes no candidates either.
+    expect(below.err).toMatch(/^tier 0: the nightly job writes no candidates and opens no pull request \(everything by hand until the first R merge has aged 30 days\); run g7 coreloop pattern by hand to mine$/m);
+    expect(await readdir(path.join(f.ssot, 'audit', 'candidates')).catch(() => [])).toEqual([]);
     // Thirty clean Guide merges on GitHub, the first 60 days ago, no revert, no shape regression: tier 2.
     for (let n = 1; n <= 30; n++)
       gh.addPullRequest({ number: n, title: `[CORELOOP-R] TAG.md Guide ${n}`, head: `skill/docstring-tag-old-${n}`, state: 'closed', merged_at: new Date(Date.now() - (61 - n) * 86400e3).toISOString(), body: pullMarker({ phase: 'R', key: `old${String(n).padStart(13, '0')}`, bullet: `G-${String(n).padStart(8, '0')}`, engine: 'tag', axis: 'old', action: 'append', target: 'ssot/skills/TAG.md' }) });
