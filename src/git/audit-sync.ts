@@ -11,7 +11,7 @@ import type { Git } from './git.js';
 import { alive } from '../host/alive.js';
 import { appendSegment, fetchDataBranch, readSegment, segmentDay, segmentsAt } from './data-branch.js';
 import { writeFileAtomic } from '../ssot/atomic.js';
-import { ownerOf, recordsDir, shardOwner } from '../ssot/audit-store.js';
+import { ignoreAuditStore, ownerOf, recordsDir, shardOwner } from '../ssot/audit-store.js';
 
 /** The segments this store holds already (its own pushes, and those pulled): one path per line. */
 const IMPORTED = 'imported.txt';
@@ -96,6 +96,7 @@ export interface AuditPulled {
 export async function pullAudit(t: AuditSyncTarget): Promise<AuditPulled> {
   const tip = await fetchDataBranch(t.git, t.remote, t.branch);
   if (!tip) return { segments: 0, records: 0 };
+  await ignoreAuditStore(t.storeDir);
   const seenFile = path.join(t.storeDir, IMPORTED);
   const seen = new Set((await readFile(seenFile, 'utf8').catch(() => '')).split('\n').filter(Boolean));
   const onBranch = (await segmentsAt(t.git, tip)).filter((p) => segmentDay(p));

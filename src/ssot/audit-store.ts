@@ -99,8 +99,14 @@ export async function pruneStore(storeDir: string, keepFrom: string): Promise<nu
   return old.length;
 }
 
+/** The store is never committed, whatever the repository's own .gitignore says. */
+export async function ignoreAuditStore(storeDir: string): Promise<void> {
+  await mkdir(storeDir, { recursive: true });
+  await writeFile(path.join(storeDir, '.gitignore'), '*\n', { flag: 'wx' }).catch(() => undefined);
+}
+
 /** `keepDays`: on its first write the writer removes the store's days older than that window. */
-export function shardWriter(storeDir: string, keepDays?: number): ShardWriter {
+export function shardWriter(storeDir: string, keepDays?: number, maxBytes = SHARD_BYTES): ShardWriter {
   const tag = randomBytes(4).toString('hex');
   const owner = shardOwner();
   /** Per day and hour: the part written to now and its size, so that no shard is stat-ed twice. */
@@ -109,9 +115,7 @@ export function shardWriter(storeDir: string, keepDays?: number): ShardWriter {
   return {
     async append(ts, lines) {
       if (!ignored) {
-        await mkdir(storeDir, { recursive: true });
-        // The store is never committed, whatever the repository's own .gitignore says.
-        await writeFile(path.join(storeDir, '.gitignore'), '*\n', { flag: 'wx' }).catch(() => undefined);
+        await ignoreAuditStore(storeDir);
         if (keepDays) await pruneStore(storeDir, windowStart(ts.slice(0, 10) + 'T00:00:00Z', keepDays));
         ignored = true;
       }
@@ -122,7 +126,7 @@ export function shardWriter(storeDir: string, keepDays?: number): ShardWriter {
       let at = open.get(key);
       const file = (part: number) => path.join(recordsDir(storeDir), day, `${hour}-${owner}-${tag}${part > 1 ? `.${part}` : ''}.jsonl`);
       if (!at) at = { part: 1, size: await stat(file(1)).then((s) => s.size, () => 0) };
-      if (at.size > 0 && at.size + bytes > SHARD_BYTES) at = { part: at.part + 1, size: 0 };
+      if (at.size > 0 && at.size + bytes > maxBytes) at = { part: at.part + 1, size: 0 };
       await appendLines(file(at.part), lines, { fsync: false });
       at.size += bytes;
       open.set(key, at);
