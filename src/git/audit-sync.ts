@@ -5,13 +5,12 @@
 // has travelled is kept beside it (`<shard>.sent`, a byte offset), written only by the process that owns the
 // shard, or by one that adopts the shard of a process on this host that died.
 import path from 'node:path';
-import { hostname } from 'node:os';
 import { appendFile, open, readFile, readdir, stat } from 'node:fs/promises';
 import type { Git } from './git.js';
 import { alive } from '../host/alive.js';
 import { appendSegment, fetchDataBranch, readSegment, segmentDay, segmentsAt } from './data-branch.js';
 import { writeFileAtomic } from '../ssot/atomic.js';
-import { ignoreAuditStore, ownerOf, recordsDir, shardOwner } from '../ssot/audit-store.js';
+import { ignoreAuditStore, ownerOf, recordsDir, shardHost, shardOwner } from '../ssot/audit-store.js';
 
 /** The segments this store holds already (its own pushes, and those pulled): one path per line. */
 const IMPORTED = 'imported.txt';
@@ -37,7 +36,7 @@ function mine(name: string): boolean {
   if (!owner) return false;
   if (owner === shardOwner()) return true;
   const m = /^(.+)-(\d+)$/.exec(owner);
-  return !!m && m[1] === hostname().replace(/[^\w.]/g, '_').slice(0, 40) && !alive(Number(m[2]));
+  return !!m && m[1] === shardHost() && !alive(Number(m[2]));
 }
 
 const sentOf = async (file: string) => Number((await readFile(`${file}.sent`, 'utf8').catch(() => '0')).trim()) || 0;

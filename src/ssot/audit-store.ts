@@ -79,7 +79,10 @@ export interface ShardWriter {
   append(ts: string, lines: string[]): Promise<void>;
 }
 
-export const shardOwner = () => `${hostname().replace(/[^\w.]/g, '_').slice(0, 40)}-${process.pid}`;
+/** This host as shard names spell it. */
+export const shardHost = () => hostname().replace(/[^\w.]/g, '_').slice(0, 40);
+
+export const shardOwner = () => `${shardHost()}-${process.pid}`;
 
 /** `07-myhost-4242-1a2b3c4d.jsonl` → its owner (`myhost-4242`), or undefined for a file no writer owns. */
 export function ownerOf(name: string): string | undefined {

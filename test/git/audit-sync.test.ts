@@ -3,11 +3,11 @@
 // process died on this host is adopted; a fresh runner takes every segment once; the window drops old days.
 import { describe, expect, it } from 'vitest';
 import { mkdtemp, mkdir, readFile, readdir, writeFile } from 'node:fs/promises';
-import { hostname, tmpdir } from 'node:os';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Git } from '../../src/git/git.js';
 import { pullAudit, pushAudit } from '../../src/git/audit-sync.js';
-import { shardWriter } from '../../src/ssot/audit-store.js';
+import { shardHost, shardWriter } from '../../src/ssot/audit-store.js';
 import { httpRemote } from './http-remote.js';
 import { childEnv } from '../helpers.js';
 import { git, gitAsync, initGit } from '../factory/fixture.js';
@@ -51,7 +51,7 @@ describe('the audit log on the data branch g7/audit', () => {
       const w = shardWriter(a.storeDir);
       await w.append('2026-12-07T01:00:00.000Z', [line('r1'), line('r2')]);
       // A process of this host that died with a shard it never pushed.
-      const dead = path.join(a.storeDir, 'ai-ask', '2026-12-07', `01-${hostname().replace(/[^\w.]/g, '_').slice(0, 40)}-999999-deadbeef.jsonl`);
+      const dead = path.join(a.storeDir, 'ai-ask', '2026-12-07', `01-${shardHost()}-999999-deadbeef.jsonl`);
       await writeFile(dead, `${line('d1')}\n`);
       // Another host's shard on a shared disk: its own process pushes it.
       await writeFile(path.join(a.storeDir, 'ai-ask', '2026-12-07', '01-elsewhere-4242-cafebabe.jsonl'), `${line('x1')}\n`);
