@@ -1,2 +1,0 @@
-import { createRequire as __g7CreateRequire } from 'node:module'; const require = __g7CreateRequire(import.meta.url);
-import{a,b,c,d,e,f,g,h,i,j,k}from"./chunk-65CUSISB.mjs";import"./chunk-BPU3YCDX.mjs";import"./chunk-PQRHRS2M.mjs";import"./chunk-2PYAGR7Y.mjs";export{a as SHARD_BYTES,e as auditFiles,b as auditPlace,j as ignoreAuditStore,g as ownerOf,i as pruneStore,c as recordsDir,d as shardHour,f as shardOwner,k as shardWriter,h as windowStart};
