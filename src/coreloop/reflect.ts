@@ -13,7 +13,8 @@ import { appendLines } from '../ssot/atomic.js';
 import { cacheEntryById } from '../worker/cached.js';
 import type { Candidate, CoreloopCandidates } from './candidates.js';
 import { bulletProblem } from './candidates.js';
-import { dayFiles, forEachRecord, recordFailed, type Window } from './records.js';
+import { forEachRecord, recordFailed, type Window } from './records.js';
+import { auditFiles, type AuditPlace } from '../ssot/audit-store.js';
 import { maskSensitive } from './sanitize/detect.js';
 
 /** One recorded case as the reflector reads it. */
@@ -46,6 +47,9 @@ export const NOTHING_OFFLINE = 'nothing to learn without a model: the offline ru
 export const NOTHING_RULES = 'no model answered these cases (the offline rules did): the rules are the skill, nothing to learn';
 
 export interface ReflectOptions {
+  /** Where the audit log is read (ssot/audit-store.ts auditPlace). */
+  audit: AuditPlace;
+  /** Where the reflector's own records go: `<auditDir>/reflector/DAY.jsonl`, committed with the candidates. */
   auditDir: string;
   cacheDir: string;
   window: Window;
@@ -66,7 +70,7 @@ const MAX_BULLET = 240;
 async function casesOf(o: ReflectOptions, candidates: Candidate[]): Promise<Map<string, AuditRecord>> {
   const want = new Set(candidates.flatMap((c) => c.record_ids.slice(0, CASES)));
   const found = new Map<string, AuditRecord>();
-  await forEachRecord(await dayFiles(o.auditDir, o.window), o.window, (r) => {
+  await forEachRecord(await auditFiles(o.audit, o.window), o.window, (r) => {
     if (want.has(r.request_id) && !found.has(r.request_id)) found.set(r.request_id, r);
   }, o.display);
   return found;

@@ -12,7 +12,8 @@ import { G7Error } from '../contracts/errors.js';
 import { cacheEntryById, type CacheEntry } from '../worker/cached.js';
 import type { Worker, WorkerRequest, WorkerResponse } from '../worker/worker.js';
 import type { Candidate } from './candidates.js';
-import { dayFiles, forEachRecord, noiseOf, type Window } from './records.js';
+import { auditFiles, type AuditPlace } from '../ssot/audit-store.js';
+import { forEachRecord, noiseOf, requestHashOf, type Window } from './records.js';
 import type { ReproductionCheck, ReproductionResult } from './promote.js';
 import { maskSensitive } from './sanitize/detect.js';
 import { skillPromptText, type SkillDoc } from './skill/doc.js';
@@ -20,7 +21,8 @@ import { judgeAnswer } from './scratch.js';
 import type { WorkCard } from '../contracts/types.gen.js';
 
 export interface ReplayDeps {
-  auditDir: string;
+  /** Where the audit log is (ssot/audit-store.ts auditPlace). */
+  audit: AuditPlace;
   /** The response cache (store/cache): the recorded answers, and what was asked as digests. */
   cacheDir: string;
   /** The request an entry answered, read again from the files it names (executors/rebuild.ts). */
@@ -50,6 +52,8 @@ type CaseSet = 'own' | 'held-out' | 'pinned';
 interface Case {
   set: CaseSet;
   id: string;
+  /** The request's digest: the response cache's key, from which the request is rebuilt. */
+  hash: string;
   category: string;
   /** The card went every step of its way in the recording (its accept outcome). */
   recordedPass: boolean;
@@ -96,7 +100,7 @@ const okRecord = (r: AuditRecord) => !r.error && !r.violation && r.tool_calls.ev
 
 /** A recorded case's request, rebuilt from the files its cache entry names (or, for a refused answer, its card). */
 async function recorded(deps: ReplayDeps, cs: Case): Promise<{ request: WorkerRequest } | { why: string }> {
-  const entry = await cacheEntryById(deps.cacheDir, cs.id);
+  const entry = await cacheEntryById(deps.cacheDir, cs.hash);
   if (!entry) {
     const card = cs.card ? await deps.cardOf(cs.card) : undefined;
     if (!card || !deps.fromCard) return { why: 'the answer is not in the response cache' };
@@ -117,10 +121,10 @@ async function pickCases(deps: ReplayDeps, c: Candidate): Promise<Case[]> {
   const held = new Map<string, Case>();
   const pinned = new Map<string, Case>();
   const perCategory = new Map<string, number>();
-  const files = await dayFiles(deps.auditDir, deps.window);
+  const files = await auditFiles(deps.audit, deps.window);
   await forEachRecord(files, deps.window, (r) => {
     const id = r.request_id;
-    const k: Case = { set: 'own', id, category: r.category_hash, recordedPass: okRecord(r), question: r.question ?? '', card: cardIn(r) };
+    const k: Case = { set: 'own', id, hash: requestHashOf(r), category: r.category_hash, recordedPass: okRecord(r), question: r.question ?? '', card: cardIn(r) };
     // Its own cases are its records of its kind of work: an id another kind of work happens to share is not one.
     if (own.has(id) && (c.action === 'retire' || r.category_hash === c.category_hash) && (ownCases.size < ownCap || ownCases.has(id))) {
       if (!ownCases.has(id)) ownCases.set(id, k);

@@ -5,7 +5,7 @@
 // a draft PR on the OpenAPI-validating fake GitHub; an auto-merge label on it is removed by the policy command
 // and the check fails; a candidate whose arm B breaks the pinned set is refused with the table.
 import { afterEach, describe, expect, it } from 'vitest';
-import { appendFile, readFile, readdir, writeFile } from 'node:fs/promises';
+import { appendFile, mkdir, readFile, readdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -52,6 +52,8 @@ async function night(gemini: FakeGemini, plan: CardSpec[] = cards(), code = 0, p
   // The planted near-misses beside the real records: one failure, too few inputs, short chunks, errors.
   const day = new Date().toISOString().slice(0, 10);
   const recent = new Date(Date.now() - 3600e3).toISOString();
+  // Planted in the old layout (a day file on main), which readers still read beside the store's shards.
+  await mkdir(path.join(f.ssot, 'audit', 'ai-ask'), { recursive: true });
   await appendFile(path.join(f.ssot, 'audit', 'ai-ask', `${day}.jsonl`), planted().filter((r) => r.category_hash !== 'TAG:tag').map((r) => auditLine(hashed({ ...r, ts: recent })) + '\n').join(''));
   await f.git('add', '-A');
   await f.git('commit', '-q', '-m', 'a night of the factory, and some older records');
@@ -184,11 +186,14 @@ describe('coreloop end to end on the fakes', () => {
     const empty = await verify('ALWAYS-EMPTY: return no tags and strike false for every chunk.');
     expect(empty.code, empty.out + empty.err).toBe(6);
     expect(empty.out).toMatch(/REFUSED: .*arm B changes the answer of \d+ of \d+ case\(s\) that already passed: a Guide keeps what works/);
-    // A Guide whose own cases are records that failed: refused whatever the model answers.
-    const failing = (await readFile(path.join(f.ssot, 'audit', 'ai-ask', `${day}.jsonl`), 'utf8')).split('\n').filter(Boolean).map((l) => JSON.parse(l)).filter((r) => r.category_hash === mined.candidates[0].category_hash);
-    const bad = failing.slice(0, 2).map((r) => r.request_id);
-    const lines = (await readFile(path.join(f.ssot, 'audit', 'ai-ask', `${day}.jsonl`), 'utf8')).split('\n').filter(Boolean).map((l) => JSON.parse(l));
-    await writeFile(path.join(f.ssot, 'audit', 'ai-ask', `${day}.jsonl`), lines.map((r) => JSON.stringify(bad.includes(r.request_id) ? { ...r, error: 'accept lines>=999 does not hold' } : r)).join('\n') + '\n');
+    // A Guide whose own cases are records that failed: refused whatever the model answers. Two failing
+    // records of the same requests (ids of their own, as every record has) go in beside the real ones.
+    const shards = path.join(f.ssot, 'store', 'audit', 'ai-ask', day);
+    const records = (await Promise.all((await readdir(shards)).filter((n) => n.endsWith('.jsonl')).map((n) => readFile(path.join(shards, n), 'utf8')))).join('').split('\n').filter(Boolean).map((l) => JSON.parse(l));
+    const failed = records.filter((r) => r.category_hash === mined.candidates[0].category_hash).slice(0, 2).map((r, i) => ({ ...r, request_id: `f41ed${String(i).padStart(11, '0')}`, error: 'accept lines>=999 does not hold' }));
+    const bad = failed.map((r) => r.request_id);
+    await mkdir(path.join(f.ssot, 'audit', 'ai-ask'), { recursive: true });
+    await appendFile(path.join(f.ssot, 'audit', 'ai-ask', `${day}.jsonl`), failed.map((r) => JSON.stringify(r) + '\n').join(''));
     const fromFailures = await verify('Name the taxonomy tag whose keyword the chunk states outright.', { record_ids: bad });
     expect(fromFailures.code, fromFailures.out + fromFailures.err).toBe(6);
     expect(fromFailures.out).toMatch(/REFUSED: 1 of the Guide's own cases failed on record: a Guide is written from successes/);

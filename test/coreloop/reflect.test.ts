@@ -14,6 +14,7 @@ import { geminiReflector } from '../../src/coreloop/reflect-gemini.js';
 import { GeminiWorker } from '../../src/worker/gemini/worker.js';
 import { RateLimiter } from '../../src/worker/gemini/limiter.js';
 import { Budget } from '../../src/worker/gemini/budget.js';
+import { auditPlace } from '../../src/ssot/audit-store.js';
 
 const KEY = 'AIzaSyREFLECT-unit-key-000000000000001';
 const open: { close(): Promise<void> }[] = [];
@@ -33,8 +34,8 @@ async function setup(bullet: (prompt: string) => { bullet: string; why: string }
   gemini.answer = (body) => (JSON.stringify((body.generationConfig as { responseJsonSchema?: unknown }).responseJsonSchema).includes('"bullet"') ? bullet(JSON.stringify([body.systemInstruction, body.contents])) : inner(body));
   const prices = { 'gemini-2.5-flash': { in: 0.3, out: 2.5 } };
   const worker = new GeminiWorker({ apiKey: KEY, baseUrl: gemini.url, models: { LOW: 'gemini-2.5-flash', MID: 'gemini-2.5-flash', HIGH: 'gemini-2.5-flash' }, prices, timeoutMs: 5000, maxInputTokens: 100000, limiter: new RateLimiter(1000, 1e8), budget: new Budget(repo.layout.stateDir, { per_truck_usd: 10, per_night_usd: 10 }, () => '20261120') });
-  const opts = (over: Partial<ReflectOptions> = {}): ReflectOptions => ({ auditDir: repo.layout.auditDir, cacheDir: repo.layout.cacheDir, window, now, display: (p) => p, model: geminiReflector(worker, 'gemini-2.5-flash'), maxCalls: 8, skillText: async () => '## Guide\n', ...over });
-  const deps = { auditDir: repo.layout.auditDir, window, now, skills: { TAG: 'ssot/skills/TAG.md' }, known: () => undefined, display: (p: string) => p };
+  const opts = (over: Partial<ReflectOptions> = {}): ReflectOptions => ({ audit: auditPlace(repo.layout), auditDir: repo.layout.auditDir, cacheDir: repo.layout.cacheDir, window, now, display: (p) => p, model: geminiReflector(worker, 'gemini-2.5-flash'), maxCalls: 8, skillText: async () => '## Guide\n', ...over });
+  const deps = { audit: auditPlace(repo.layout), window, now, skills: { TAG: 'ssot/skills/TAG.md' }, known: () => undefined, display: (p: string) => p };
   return { repo, gemini, opts, deps };
 }
 

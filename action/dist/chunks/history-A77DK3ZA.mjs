@@ -1,0 +1,2 @@
+import { createRequire as __g7CreateRequire } from 'node:module'; const require = __g7CreateRequire(import.meta.url);
+import{a,b,c,d,e,f,g}from"./chunk-JWIBXFI5.mjs";import"./chunk-EQIGKHB2.mjs";import"./chunk-4YVAU6XM.mjs";import"./chunk-S4BXTFPN.mjs";import"./chunk-EGIPDDZW.mjs";import"./chunk-4ITCDDMD.mjs";import"./chunk-6NPPP7T4.mjs";import"./chunk-Q4KT5GYC.mjs";import"./chunk-2PYAGR7Y.mjs";export{f as GATE,a as pullMarker,c as readHistory,b as readPullMarker,d as readPulls,g as stabilityGate,e as withPulls};
