@@ -80,6 +80,11 @@ interface CardCalls {
   built: Built[];
   /** Of the requests, those already answered in the response cache: not sent, not paid. */
   cached: number;
+  /**
+   * Of the requests, chunks whose text an earlier request of the plan (this card's or another's, same model)
+   * asks already: answered once, reused (src/worker/cached.ts keys TAG answers by the chunk's text).
+   */
+  repeats: number;
   /** Where the TAG card's chunks came from. */
   chunks?: 'index' | 'library' | 'sizes' | 'none';
   shas?: string[] | undefined;
@@ -99,6 +104,8 @@ export interface EstimateRow {
   requests: number;
   /** Requests already answered in the response cache; tokens and dollars count only the others. */
   cached: number;
+  /** Requests for a chunk text another request asks already (one answer per distinct chunk): not paid. */
+  repeats: number;
   tokens_in: number;
   tokens_out: number;
   usd_online: number;
@@ -116,7 +123,7 @@ export interface PlanEstimate {
   worker: 'gemini' | 'offline';
   entries: EstimateRow[];
   models: (Omit<EstimateRow, 'entry' | 'type' | 'mode'> & { model: string; tokens_in_source: string; tokens_out_source: string; tokens_out_ceiling: number })[];
-  total: { requests: number; cached: number; tokens_in: number; tokens_out: number; usd_online: number; usd_batch: number; usd: number; usd_gemini: number };
+  total: { requests: number; cached: number; repeats: number; tokens_in: number; tokens_out: number; usd_online: number; usd_batch: number; usd: number; usd_gemini: number };
   chunks: { requests: number; distinct: number | null; source: string };
   time: { online_requests: number; online_tokens_in: number; minutes: number; bound: 'rpm' | 'tpm' | 'none'; rpm: number; tpm: number; batch_requests: number };
   trucks: { count: number; rounds: number; by_prio: Record<'A' | 'B' | 'C' | 'D', number>; held: number; costliest_usd: number; costliest: number };
@@ -250,6 +257,7 @@ export async function estimatePlan(planFile: string, env: EstimateEnv): Promise<
   if (step > 1) notes.push(`${textBytes.toLocaleString('en-US')} bytes of chunk text: one request in ${step} was built in full and stands for the others`);
 
   const calls: CardCalls[] = [];
+  const askedTexts = new Map<string, Set<string>>();
   const at = { repoRoot: layout.repoRoot, libraryRoot: config.libraryRoot };
   for (const p of pending) {
     const { card } = p;
@@ -258,9 +266,15 @@ export async function estimatePlan(planFile: string, env: EstimateEnv): Promise<
     const built: Built[] = [];
     const reqs: WorkerRequest[] = [];
     const ask = (req: WorkerRequest) => (reqs.push(req), built.push(build(req)));
+    let repeats = 0;
     if (p.kind === 'TAG') {
       taxonomy ??= await readTaxonomy({ layout, config });
-      for (const c of sampled(p.spans, step)) {
+      // One request per distinct text and model: a text asked before (here or by an earlier card) is not asked again.
+      const model = config.models[card.cost_hint as CostHint];
+      const asked = askedTexts.get(model) ?? askedTexts.set(model, new Set()).get(model)!;
+      const fresh = p.spans.filter((c) => !c.sha256 || (!asked.has(c.sha256) && asked.add(c.sha256)));
+      repeats = p.spans.length - fresh.length;
+      for (const c of sampled(fresh, step)) {
         const text = await readLibraryChunk({ ...at, card: card.id }, c.path, c.offset, c.length);
         ask({ ...base, task: { kind: 'TAG', chunk: { path: c.path, offset: c.offset, length: c.length, sha256: c.sha256 ?? '', text }, taxonomy } });
       }
@@ -282,9 +296,10 @@ export async function estimatePlan(planFile: string, env: EstimateEnv): Promise<
     }
     // Answers already recorded are not asked again: counted where every request was built (no sample).
     const requests = p.spans.length;
-    const cached = env.uncached && reqs.length === requests && requests > 0 ? requests - (await env.uncached(reqs)) : 0;
+    const distinct = requests - repeats;
+    const cached = env.uncached && reqs.length === distinct && distinct > 0 ? distinct - (await env.uncached(reqs)) : 0;
     calls.push({
-      card, kind: p.kind, model: config.models[card.cost_hint as CostHint], requests, built, cached,
+      card, kind: p.kind, model: config.models[card.cost_hint as CostHint], requests, built, cached, repeats,
       ...(p.source ? { chunks: p.source, shas: p.spans.every((s) => s.sha256) ? p.spans.map((s) => s.sha256!) : undefined } : {}),
       tokensIn: 0, tokensOut: 0, usdOnline: 0, usdBatch: 0, mode: 'online',
     });
@@ -338,10 +353,12 @@ export async function estimatePlan(planFile: string, env: EstimateEnv): Promise<
   };
 
   const minBatch = config.gemini.batch_min_requests;
+  /** The requests a card sends: neither answered in the cache nor a repeat of a text asked already. */
+  const askedBy = (c: CardCalls) => c.requests - c.cached - c.repeats;
   for (const c of calls) {
     if (c.requests === 0) continue;
     const sum = c.built.reduce((s, b) => s + env.tokens.estimate(b.model, b.profile), 0);
-    const asked = c.requests - c.cached;
+    const asked = askedBy(c);
     c.tokensIn = Math.round((sum * asked) / Math.max(1, c.built.length));
     c.tokensOut = Math.round(outFor(c).perRequest * asked);
     const billed = { in: c.tokensIn, cached: 0, out: c.tokensOut };
@@ -350,7 +367,7 @@ export async function estimatePlan(planFile: string, env: EstimateEnv): Promise<
     c.mode = !env.online ? (c.kind === 'TAG' ? 'offline' : 'no key') : c.kind === 'TAG' && asked >= minBatch ? 'batch' : 'online';
   }
   const usdOf = (c: CardCalls) => (c.mode === 'batch' ? c.usdBatch : c.mode === 'online' ? c.usdOnline : 0);
-  const batched = (c: CardCalls) => c.kind === 'TAG' && c.requests - c.cached >= minBatch;
+  const batched = (c: CardCalls) => c.kind === 'TAG' && askedBy(c) >= minBatch;
   const usdGemini = (c: CardCalls) => (batched(c) ? c.usdBatch : c.usdOnline);
   for (const m of models) if (!config.prices[m]) notes.push(`${m} has no price in prices_per_mtok: its dollars are counted as $0 (and g7 run refuses to depart)`);
 
@@ -361,11 +378,12 @@ export async function estimatePlan(planFile: string, env: EstimateEnv): Promise<
     const c = callOf.get(card.id);
     const model = c ? c.model : null;
     const key = `${card.entry ?? ''}\0${card.type}\0${model ?? ''}`;
-    const r = rows.get(key) ?? { entry: card.entry ?? '', type: card.type, model, cards: 0, requests: 0, cached: 0, tokens_in: 0, tokens_out: 0, usd_online: 0, usd_batch: 0, usd: 0, mode: c ? '' : 'local' };
+    const r = rows.get(key) ?? { entry: card.entry ?? '', type: card.type, model, cards: 0, requests: 0, cached: 0, repeats: 0, tokens_in: 0, tokens_out: 0, usd_online: 0, usd_batch: 0, usd: 0, mode: c ? '' : 'local' };
     r.cards++;
     if (c) {
       r.requests += c.requests;
       r.cached += c.cached;
+      r.repeats += c.repeats;
       r.tokens_in += c.tokensIn;
       r.tokens_out += c.tokensOut;
       r.usd_online += c.usdOnline;
@@ -379,21 +397,21 @@ export async function estimatePlan(planFile: string, env: EstimateEnv): Promise<
   const entries = [...rows.values()];
   const sum = (xs: number[]) => xs.reduce((a, b) => a + b, 0);
   const total = {
-    requests: sum(calls.map((c) => c.requests)), cached: sum(calls.map((c) => c.cached)), tokens_in: sum(calls.map((c) => c.tokensIn)), tokens_out: sum(calls.map((c) => c.tokensOut)),
+    requests: sum(calls.map((c) => c.requests)), cached: sum(calls.map((c) => c.cached)), repeats: sum(calls.map((c) => c.repeats)), tokens_in: sum(calls.map((c) => c.tokensIn)), tokens_out: sum(calls.map((c) => c.tokensOut)),
     usd_online: sum(calls.map((c) => c.usdOnline)), usd_batch: sum(calls.map((c) => c.usdBatch)), usd: sum(calls.map(usdOf)), usd_gemini: sum(calls.map(usdGemini)),
   };
   const perModel = models.map((model) => {
     const cs = calls.filter((c) => c.model === model);
     const o = cs.filter((c) => c.requests > 0).map(outFor);
     return {
-      model, cards: cs.length, requests: sum(cs.map((c) => c.requests)), cached: sum(cs.map((c) => c.cached)), tokens_in: sum(cs.map((c) => c.tokensIn)), tokens_out: sum(cs.map((c) => c.tokensOut)),
+      model, cards: cs.length, requests: sum(cs.map((c) => c.requests)), cached: sum(cs.map((c) => c.cached)), repeats: sum(cs.map((c) => c.repeats)), tokens_in: sum(cs.map((c) => c.tokensIn)), tokens_out: sum(cs.map((c) => c.tokensOut)),
       usd_online: sum(cs.map((c) => c.usdOnline)), usd_batch: sum(cs.map((c) => c.usdBatch)), usd: sum(cs.map(usdOf)),
       tokens_in_source: inSource.get(model)!, tokens_out_source: [...new Set(cs.filter((c) => c.requests > 0).map((c) => `${c.kind}: ${outFor(c).source}`))].join('; '),
       tokens_out_ceiling: Math.max(0, ...o.map((x) => x.ceiling)),
     };
   });
 
-  // Chunks: requests as the factory asks them (one per chunk: the prompt names the chunk's path), and the distinct texts among them.
+  // Chunks: one per place in the library, and the distinct texts among them (each asked once per model).
   const tags = calls.filter((c) => c.kind === 'TAG');
   const tagRequests = sum(tags.map((c) => c.requests));
   const allShas = tags.every((c) => c.shas !== undefined);
@@ -403,12 +421,12 @@ export async function estimatePlan(planFile: string, env: EstimateEnv): Promise<
 
   // Time at the rate limits: online calls only (a batch job is answered within 24 h, outside the limits).
   const onlineCalls = calls.filter((c) => (env.online ? c.mode === 'online' : !batched(c)));
-  const onlineRequests = sum(onlineCalls.map((c) => c.requests - c.cached));
+  const onlineRequests = sum(onlineCalls.map(askedBy));
   const onlineTokens = sum(onlineCalls.map((c) => c.tokensIn));
   const byRpm = onlineRequests / config.limits.rpm;
   const byTpm = onlineTokens / config.limits.tpm;
   const minutes = Math.max(byRpm, byTpm);
-  const time = { online_requests: onlineRequests, online_tokens_in: onlineTokens, minutes, bound: (minutes === 0 ? 'none' : byRpm >= byTpm ? 'rpm' : 'tpm') as 'rpm' | 'tpm' | 'none', rpm: config.limits.rpm, tpm: config.limits.tpm, batch_requests: sum(calls.filter(batched).map((c) => c.requests - c.cached)) };
+  const time = { online_requests: onlineRequests, online_tokens_in: onlineTokens, minutes, bound: (minutes === 0 ? 'none' : byRpm >= byTpm ? 'rpm' : 'tpm') as 'rpm' | 'tpm' | 'none', rpm: config.limits.rpm, tpm: config.limits.tpm, batch_requests: sum(calls.filter(batched).map(askedBy)) };
 
   // Trucks: the real packer, round after round, as if every loaded card passed.
   const table = cardTable(compiled.cards.map((c, i) => ({ id: c.id, prio: c.prio, lane: c.lane, deps: c.deps, line: i + 1 })));
@@ -443,7 +461,7 @@ export async function estimatePlan(planFile: string, env: EstimateEnv): Promise<
 
   // The worker checks the budgets before each call with the call's output ceiling: the last call of a truck
   // or a night needs that much room left, not just its typical cost.
-  const reserve = Math.max(0, ...calls.filter((c) => c.requests > c.cached && c.built.length).map((c) => costUsd(config.prices, c.model, { in: c.tokensIn / (c.requests - c.cached), cached: 0, out: c.built[0]!.maxOut })));
+  const reserve = Math.max(0, ...calls.filter((c) => askedBy(c) > 0 && c.built.length).map((c) => costUsd(config.prices, c.model, { in: c.tokensIn / askedBy(c), cached: 0, out: c.built[0]!.maxOut })));
   const room = reserve > 0 ? ` (with ${money(reserve)} that one call reserves before it is sent, its output ceiling)` : '';
   const advice: string[] = [];
   const who = env.online ? '' : ' with GEMINI_API_KEY set (offline: $0)';
@@ -489,7 +507,7 @@ export function formatEstimate(e: PlanEstimate): string[] {
   if (e.total.cached > 0) out.push(`cache: ${n(e.total.cached)} of the ${n(e.total.requests)} requests are already answered in the response cache: not asked, not paid (tokens and dollars count the rest)`);
   if (e.worker === 'offline' && e.total.requests > 0) out.push(`offline: $0 tonight; with GEMINI_API_KEY set: ${money(e.total.usd_gemini)}`);
   if (e.chunks.requests > 0)
-    out.push(`chunks: ${n(e.chunks.requests)} TAG requests from ${e.chunks.source}; ${e.chunks.distinct === null ? 'distinct texts unknown (no sha256 without the index or a cut)' : `${n(e.chunks.distinct)} distinct texts (each occurrence is asked: the prompt names the chunk's path)`}`);
+    out.push(`chunks: ${n(e.chunks.requests)} TAG requests from ${e.chunks.source}; ${e.chunks.distinct === null ? 'distinct texts unknown (no sha256 without the index or a cut)' : `${n(e.chunks.distinct)} distinct texts, each asked once (an answer serves every place its text appears${e.total.repeats ? `: ${n(e.total.repeats)} requests saved` : ''})`}`);
   const t = e.time;
   out.push(`time: ${e.worker === 'offline' ? 'with a key, ' : ''}${n(t.online_requests)} online requests, ${n(t.online_tokens_in)} input tokens: ${t.minutes < 1 ? `${(t.minutes * 60).toFixed(0)} s` : `${t.minutes.toFixed(1)} min`} at limits.rpm ${n(t.rpm)} / limits.tpm ${n(t.tpm)}${t.bound === 'none' ? '' : ` (${t.bound} bound)`}${t.batch_requests ? `; ${n(t.batch_requests)} in batch jobs, answered within 24 h` : ''}`);
   const p = e.trucks.by_prio;

@@ -2,16 +2,17 @@
 // for an answer already received. The cache lives in the store (ssot/store/cache/, never committed, SPEC
 // 3a) and holds answers only: an entry is the answer with who gave it (worker and model), when, and what
 // was asked as digests; never the library's text, the skill's text or any file the request carried (those
-// are rebuilt from the files they came from, src/executors/rebuild.ts). Its key is the sha256 of the
-// request's digest, the worker that answers it (the offline rules, or the model id), the skill's digest and
-// the prompt version: a change of any of them asks again. A skill text is kept once per digest beside the
+// are rebuilt from the files they came from, src/executors/rebuild.ts). Its key is the sha256 of what was
+// asked (for TAG: the chunk's text and the taxonomy, so a chunk is answered once wherever it appears), the
+// worker that answers it (the offline rules, or the model id), the skill's digest and the prompt version: a
+// change of any of them asks again. Requests with one key asked at the same time are sent once. A skill text is kept once per digest beside the
 // entries (parts/), for the reproduction check. The audit line of a call is the card's to write
 // (src/factory/observe.ts): it names the steps the card took after the answer came back.
 import path from 'node:path';
 import { readFile, readdir, access, writeFile, mkdir, appendFile } from 'node:fs/promises';
 import { createHash } from 'node:crypto';
 import { writeJsonAtomic, writeFileAtomic } from '../ssot/atomic.js';
-import { WorkerError, type Worker, type WorkerRequest, type WorkerResponse, type WorkerTask } from './worker.js';
+import { WorkerError, type TagTask, type Worker, type WorkerRequest, type WorkerResponse, type WorkerTask } from './worker.js';
 import { batchLedger, type LedgerEntry } from './batch-ledger.js';
 import { G7Error } from '../contracts/errors.js';
 import { faultPoint } from '../host/faults.js';
@@ -42,8 +43,22 @@ export function skillDigest(skill: string | undefined): string {
   return sha(skill ?? '');
 }
 
-/** The cache key: request digest, worker (with its model), skill digest, prompt version. */
+/**
+ * What a TAG answer depends on, and nothing else: the chunk's text (not its card, file or offset, which its
+ * prompt does not name), the taxonomy and, for a rework, the first attempt's failure.
+ */
+export function tagDigest(task: TagTask, previousFailure: string | undefined): string {
+  return sha(JSON.stringify([sha(task.chunk.text), sha(JSON.stringify(task.taxonomy)), previousFailure ?? null]));
+}
+
+/**
+ * The cache key: what was asked, the worker (with its model), the skill's digest and the prompt version. A
+ * TAG key (g7-cache-3) names the chunk by its text, so identical text anywhere in the library, or the same
+ * chunk re-packed into another card, is asked once; other kinds (g7-cache-2) hash the whole request. TAG
+ * entries of g7-cache-2 are never found again (their prompt named the chunk's place): asked once more.
+ */
 export function cacheKey(req: WorkerRequest, id: WorkerIdentity): string {
+  if (req.task.kind === 'TAG') return sha(JSON.stringify(['g7-cache-3', 'TAG', tagDigest(req.task, req.previous_failure), id.worker, skillDigest(req.skill), id.prompt]));
   return sha(JSON.stringify(['g7-cache-2', requestDigest(req), id.worker, skillDigest(req.skill), id.prompt]));
 }
 
@@ -131,6 +146,11 @@ export interface CallOutcome {
   response: WorkerResponse;
   hash: string;
   cached: boolean;
+  /**
+   * The answer another card asked for (the same chunk text elsewhere in the library): its cost is that
+   * card's, so this one counts it as $0.
+   */
+  reused?: boolean;
 }
 
 export interface BatchCollected {
@@ -227,6 +247,28 @@ export function cachedWorker(inner: Worker, where: string | CacheDirs, now: () =
     }
     return todo;
   };
+  const inFlight = new Map<string, { card: string; outcome: Promise<CallOutcome> }>();
+  /** The recorded answer, or the worker's, recorded before it is returned. */
+  const askOnce = async (req: WorkerRequest, hash: string): Promise<CallOutcome> => {
+    try {
+      const hit = JSON.parse(await readFile(fileOf(hash), 'utf8')) as CacheEntry;
+      // Another card's answer to the same text: that card's figures already count it.
+      return { response: hit.response, hash, cached: true, ...(hit.request?.card !== undefined && hit.request.card !== req.card ? { reused: true } : {}) };
+    } catch {
+      /* not cached */
+    }
+    const carried = await legacyHit(req, hash);
+    if (carried) return { response: carried, hash, cached: true };
+    let response: WorkerResponse;
+    try {
+      paid++;
+      response = await inner.call(req);
+    } catch (err) {
+      throw err instanceof G7Error ? err : new WorkerError(`worker failed: ${(err as Error).message}`, { transient: true });
+    }
+    await record(req, hash, response);
+    return { response, hash, cached: false };
+  };
   const jobEnded = (name: string, state: string) =>
     new WorkerError(`batch ${name} ended ${state}; none of its requests were answered`, { transient: false, hint: 'look at the job in AI Studio; `g7 resume` then submits the requests again as a new job' });
   return {
@@ -316,23 +358,19 @@ export function cachedWorker(inner: Worker, where: string | CacheDirs, now: () =
     },
     async call(req) {
       const hash = keyOf(req);
-      try {
-        const hit = JSON.parse(await readFile(fileOf(hash), 'utf8')) as CacheEntry;
-        return { response: hit.response, hash, cached: true };
-      } catch {
-        /* not cached */
+      // The same chunk twice in one card (or in two lanes at once): the second waits for the first's answer.
+      const asking = inFlight.get(hash);
+      if (asking) {
+        const first = await asking.outcome;
+        return { response: first.response, hash, cached: true, ...(first.reused || asking.card !== req.card ? { reused: true } : {}) };
       }
-      const carried = await legacyHit(req, hash);
-      if (carried) return { response: carried, hash, cached: true };
-      let response: WorkerResponse;
+      const ask = { card: req.card, outcome: askOnce(req, hash) };
+      inFlight.set(hash, ask);
       try {
-        paid++;
-        response = await inner.call(req);
-      } catch (err) {
-        throw err instanceof G7Error ? err : new WorkerError(`worker failed: ${(err as Error).message}`, { transient: true });
+        return await ask.outcome;
+      } finally {
+        inFlight.delete(hash);
       }
-      await record(req, hash, response);
-      return { response, hash, cached: false };
     },
   };
 }

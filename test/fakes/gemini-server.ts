@@ -5,6 +5,7 @@
 // thinking tokens count against maxOutputTokens. Tests script it: latency and errors on any route, finish
 // reasons, blocked prompts, and batch jobs that end in any final state, with answers in or out of order,
 // with or without their keys.
+import { createHash } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { MODELS, SAFETY_RATINGS, checkGenerateBody, modelNotFound, modelResource, outputTokens, promptTokens, rpcError, scriptedError, usageMetadata, type Json, type ScriptedError } from './gemini-wire.js';
 
@@ -87,21 +88,29 @@ const JOB_ERRORS: Record<Exclude<BatchEnd, 'SUCCEEDED'>, Json> = {
   EXPIRED: { code: 4, message: 'Batch job expired: it was pending or running for more than 48 hours.' },
 };
 
-const textOf = (contents: unknown): string =>
+/** The text of a request's parts, joined. */
+export const textOf = (contents: unknown): string =>
   (Array.isArray(contents) ? contents : [])
     .flatMap((c) => ((c as Json | undefined)?.parts as Json[] | undefined) ?? [])
     .map((p) => String(p.text ?? ''))
     .join('\n');
 
-/** The default answer: shaped by the response schema the client asked for, and naming the chunk it is about. */
+/** How the fake's TAG answers name the chunk they are about: the first 12 hex digits of its text's sha256. */
+export const chunkMark = (text: string) => createHash('sha256').update(text).digest('hex').slice(0, 12);
+
+/** The chunk's text in a TAG prompt (which names no place): everything after its header, up to a rework's note. */
+export const chunkTextOf = (prompt: string) => /Chunk \(\d+ bytes\):\n([\s\S]*?)(?=\n\nThis is the one rework attempt|$)/.exec(prompt)?.[1];
+
+/** The default answer: shaped by the response schema the client asked for, and naming the chunk it is about by its text's digest. */
 function defaultAnswer(body: Json): unknown {
   const schema = JSON.stringify((body.generationConfig as Json | undefined)?.responseJsonSchema ?? {});
   const prompt = textOf(body.contents);
   const risky = /related-party|going-concern/i.test(prompt);
   if (schema.includes('"findings"')) return { findings: [{ sensor: 'S01', verdict: risky ? 'hit' : 'no', quote: 'a quoted sentence' }] };
   if (schema.includes('"edits"')) return { edits: [] };
-  const chunk = /Chunk (\S+ bytes \d+\+\d+)/.exec(prompt)?.[1];
-  return { tags: risky ? ['risk'] : [], strike: risky, why: `${risky ? 'mentions a related party' : 'nothing notable'}${chunk ? ` in ${chunk}` : ''}` };
+  // The prompt names no place, only the text: the answer names the text by its digest (a pairing mistake shows).
+  const chunk = chunkTextOf(prompt);
+  return { tags: risky ? ['risk'] : [], strike: risky, why: `${risky ? 'mentions a related party' : 'nothing notable'}${chunk !== undefined ? ` in chunk ${chunkMark(chunk)}` : ''}` };
 }
 
 interface Job {

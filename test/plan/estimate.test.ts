@@ -39,7 +39,7 @@ const yaml = (url: string, extra = '') => `library: { root: library }\ntaxonomy:
 interface Estimate {
   fits: boolean;
   cards: number;
-  total: { requests: number; cached: number; tokens_in: number; tokens_out: number; usd: number; usd_gemini: number };
+  total: { requests: number; cached: number; repeats: number; tokens_in: number; tokens_out: number; usd: number; usd_gemini: number };
   models: { model: string; tokens_in_source: string; tokens_out_source: string }[];
   chunks: { requests: number; distinct: number | null; source: string };
   trucks: { count: number };
@@ -133,6 +133,33 @@ describe('g7 plan estimate', () => {
       expect(off(fresh.total.tokens_in, truth.in)).toBeLessThan(0.01);
       expect(off(fresh.total.tokens_out, truth.out)).toBeLessThan(0.01);
       expect(off(fresh.total.usd, truth.usd)).toBeLessThan(0.01);
+    } finally {
+      await fake.close();
+    }
+  });
+
+  it('counts distinct chunks: a boilerplate chunk in every file is forecast, and paid, once', { timeout: 60_000 }, async () => {
+    const fake = await fakeGemini({ keys: ['k-est'] });
+    try {
+      const boiler = Array.from({ length: 16 }, (_, k) => `Note ${k}: transactions with related parties are disclosed as the rules require.`).join('\n') + '\n';
+      const f = await planRepo(PLAN, { libraryFiles: 0, factoryYaml: yaml(fake.url) });
+      for (let i = 1; i <= 8; i++) await f.write(`library/filing${i}.md`, `${boiler}${disclosure(i)}`);
+      f.git('add', '-A');
+      f.git('commit', '-qm', 'a library that repeats a disclosure paragraph');
+      const env = { GEMINI_API_KEY: 'k-est' };
+      const est = await g7Process(f.root, ['--json', 'plan', 'estimate', 'ssot/plans/dayplan_20261121.yaml'], env);
+      expect(est.code, est.err).toBe(0);
+      const e = JSON.parse(est.out) as Estimate;
+      expect(e.chunks.distinct).toBe(e.chunks.requests - 7); // the paragraph's chunk: asked in one file of eight
+      expect(e.total.repeats).toBe(7);
+      expect((await g7Process(f.root, ['plan', 'compile', 'ssot/plans/dayplan_20261121.yaml'])).code).toBe(0);
+      f.git('add', '-A');
+      f.git('commit', '-qm', 'compiled');
+      const run = await g7Process(f.root, ['run'], env);
+      expect(run.code, run.err).toBe(0);
+      expect(fake.requests.filter((r) => r.route === 'generateContent' && r.status === 200)).toHaveLength(e.chunks.distinct!);
+      const truth = await paid(f);
+      expect(off(e.total.usd, truth.usd)).toBeLessThan(0.1);
     } finally {
       await fake.close();
     }
