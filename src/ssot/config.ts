@@ -25,7 +25,17 @@ export interface Config {
   git: { commit: boolean; push: boolean; remote: string; branch?: string | undefined };
   /** The data branch that carries the response cache between jobs (src/worker/cache-sync.ts). */
   store: { cacheBranch: string; cache_days: number };
-  gemini: { base_url?: string | undefined; batch_min_requests: number; max_output_tokens: number; thinking_budget: { LOW: number; MID: number; HIGH: number } };
+  gemini: {
+    base_url?: string | undefined;
+    batch_min_requests: number;
+    max_output_tokens: number;
+    thinking_budget: { LOW: number; MID: number; HIGH: number };
+    /** The usage tier whose documented enqueued-token limits apply (src/worker/gemini/batch-limits.ts). */
+    tier: 1 | 2 | 3;
+    /** Per model: the enqueued-token limit, where the project's differs from its tier's. */
+    batch_enqueued_tokens: Record<string, number>;
+    max_batch_jobs: number;
+  };
   /** Repository-relative path of the file this came from, or undefined when defaults were used. */
   source?: string | undefined;
   /** Where each `models` entry is written in that file (for errors about a model id). */
@@ -45,7 +55,7 @@ export function defaultConfig(): Config {
     coreloop: { sanitizeNames: [] },
     git: { commit: true, push: false, remote: 'origin' },
     store: { cacheBranch: 'g7/cache', cache_days: 30 },
-    gemini: { batch_min_requests: 200, max_output_tokens: 2048, thinking_budget: { LOW: 0, MID: 512, HIGH: 1024 } },
+    gemini: { batch_min_requests: 200, max_output_tokens: 2048, thinking_budget: { LOW: 0, MID: 512, HIGH: 1024 }, tier: 1, batch_enqueued_tokens: {}, max_batch_jobs: 100 },
   };
 }
 

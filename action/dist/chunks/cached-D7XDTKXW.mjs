@@ -1,2 +1,0 @@
-import { createRequire as __g7CreateRequire } from 'node:module'; const require = __g7CreateRequire(import.meta.url);
-import{a,b,c,d,e,f,g,h,i,j,k,l,m,n}from"./chunk-SVNO75I5.mjs";import"./chunk-B57ZGYNH.mjs";import"./chunk-BPU3YCDX.mjs";import"./chunk-PQRHRS2M.mjs";import"./chunk-Q4KT5GYC.mjs";import"./chunk-2PYAGR7Y.mjs";export{h as OUTBOX_FILE,g as askedOf,l as cacheEntryById,j as cacheEntryFile,f as cacheKey,m as cachedSkill,n as cachedWorker,b as identityOf,i as ignoreStore,c as requestDigest,a as requestHash,d as skillDigest,k as skillPartFile,e as tagDigest};
