@@ -25,6 +25,7 @@ import { readLibraryChunk, readSensors, readTaxonomy } from '../executors/librar
 import type { ChunkLine } from '../executors/scan.js';
 import { geminiRequest, type Built } from '../worker/gemini/request.js';
 import { costUsd } from '../worker/gemini/budget.js';
+import { batchLimits, QUEUE_FILL } from '../worker/gemini/batch-limits.js';
 import type { TokenCalibration } from '../worker/tokens.js';
 import type { CostHint, Taxonomy, WorkerRequest } from '../worker/worker.js';
 import { readSkill } from './card.js';
@@ -125,7 +126,11 @@ export interface PlanEstimate {
   models: (Omit<EstimateRow, 'entry' | 'type' | 'mode'> & { model: string; tokens_in_source: string; tokens_out_source: string; tokens_out_ceiling: number })[];
   total: { requests: number; cached: number; repeats: number; tokens_in: number; tokens_out: number; usd_online: number; usd_batch: number; usd: number; usd_gemini: number };
   chunks: { requests: number; distinct: number | null; source: string };
-  time: { online_requests: number; online_tokens_in: number; minutes: number; bound: 'rpm' | 'tpm' | 'none'; rpm: number; tpm: number; batch_requests: number };
+  time: {
+    online_requests: number; online_tokens_in: number; minutes: number; bound: 'rpm' | 'tpm' | 'none'; rpm: number; tpm: number; batch_requests: number;
+    /** Batch jobs the TAG cards make, cut within each model's enqueued-token limit, and the rounds of up to 24 h they need in flight. */
+    batch_jobs: number; batch_cycles: number;
+  };
   trucks: { count: number; rounds: number; by_prio: Record<'A' | 'B' | 'C' | 'D', number>; held: number; costliest_usd: number; costliest: number };
   nights: { count: number; by_time: number; by_budget: number; window: string; window_minutes: number };
   budget: { per_truck_usd: number; per_night_usd: number; reserve_usd: number };
@@ -426,7 +431,17 @@ export async function estimatePlan(planFile: string, env: EstimateEnv): Promise<
   const byRpm = onlineRequests / config.limits.rpm;
   const byTpm = onlineTokens / config.limits.tpm;
   const minutes = Math.max(byRpm, byTpm);
-  const time = { online_requests: onlineRequests, online_tokens_in: onlineTokens, minutes, bound: (minutes === 0 ? 'none' : byRpm >= byTpm ? 'rpm' : 'tpm') as 'rpm' | 'tpm' | 'none', rpm: config.limits.rpm, tpm: config.limits.tpm, batch_requests: sum(calls.filter(batched).map(askedBy)) };
+  // Batch jobs as src/worker/batch-jobs.ts cuts them (per card, within the queue's room), and the cycles
+  // they need: what one model's queue holds at once, and at most max_batch_jobs jobs.
+  const limits = batchLimits(config.gemini);
+  const roomOf = (model: string) => Math.max(1, Math.floor(limits.enqueuedTokens(model) * QUEUE_FILL));
+  const inBatch = env.online ? calls.filter((c) => c.mode === 'batch') : calls.filter(batched);
+  const batchJobs = sum(inBatch.map((c) => Math.max(1, Math.ceil(c.tokensIn / roomOf(c.model)))));
+  const batchCycles = inBatch.length === 0 ? 0 : Math.max(Math.ceil(batchJobs / limits.maxJobs), ...models.map((m) => Math.ceil(sum(inBatch.filter((c) => c.model === m).map((c) => c.tokensIn)) / roomOf(m))));
+  const time = {
+    online_requests: onlineRequests, online_tokens_in: onlineTokens, minutes, bound: (minutes === 0 ? 'none' : byRpm >= byTpm ? 'rpm' : 'tpm') as 'rpm' | 'tpm' | 'none', rpm: config.limits.rpm, tpm: config.limits.tpm,
+    batch_requests: sum(inBatch.map(askedBy)), batch_jobs: batchJobs, batch_cycles: batchCycles,
+  };
 
   // Trucks: the real packer, round after round, as if every loaded card passed.
   const table = cardTable(compiled.cards.map((c, i) => ({ id: c.id, prio: c.prio, lane: c.lane, deps: c.deps, line: i + 1 })));
@@ -509,7 +524,7 @@ export function formatEstimate(e: PlanEstimate): string[] {
   if (e.chunks.requests > 0)
     out.push(`chunks: ${n(e.chunks.requests)} TAG requests from ${e.chunks.source}; ${e.chunks.distinct === null ? 'distinct texts unknown (no sha256 without the index or a cut)' : `${n(e.chunks.distinct)} distinct texts, each asked once (an answer serves every place its text appears${e.total.repeats ? `: ${n(e.total.repeats)} requests saved` : ''})`}`);
   const t = e.time;
-  out.push(`time: ${e.worker === 'offline' ? 'with a key, ' : ''}${n(t.online_requests)} online requests, ${n(t.online_tokens_in)} input tokens: ${t.minutes < 1 ? `${(t.minutes * 60).toFixed(0)} s` : `${t.minutes.toFixed(1)} min`} at limits.rpm ${n(t.rpm)} / limits.tpm ${n(t.tpm)}${t.bound === 'none' ? '' : ` (${t.bound} bound)`}${t.batch_requests ? `; ${n(t.batch_requests)} in batch jobs, answered within 24 h` : ''}`);
+  out.push(`time: ${e.worker === 'offline' ? 'with a key, ' : ''}${n(t.online_requests)} online requests, ${n(t.online_tokens_in)} input tokens: ${t.minutes < 1 ? `${(t.minutes * 60).toFixed(0)} s` : `${t.minutes.toFixed(1)} min`} at limits.rpm ${n(t.rpm)} / limits.tpm ${n(t.tpm)}${t.bound === 'none' ? '' : ` (${t.bound} bound)`}${t.batch_requests ? `; ${n(t.batch_requests)} in ${n(t.batch_jobs)} batch job(s), ${n(t.batch_cycles)} cycle(s) of up to 24 h under the enqueued-token limit` : ''}`);
   const p = e.trucks.by_prio;
   out.push(`trucks: ${e.trucks.count} in ${e.trucks.rounds} round(s) of ${OPS_120PLUS120.slots}-slot trucks (cards A ${p.A}, B ${p.B}, C ${p.C}, D ${p.D}; slots A 60 / B 36 / C 18 / D 6)${e.trucks.held ? `, ${e.trucks.held} held back` : ''}; the costliest ${money(e.trucks.costliest_usd)} of budget.per_truck_usd ${money(e.budget.per_truck_usd)}`);
   out.push(`nights: ${e.nights.count} of ${e.nights.window} (${e.nights.window_minutes} min): ${e.nights.by_time} by time, ${e.nights.by_budget} by budget.per_night_usd ${money(e.budget.per_night_usd)}`);

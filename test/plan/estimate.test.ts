@@ -183,11 +183,17 @@ describe('g7 plan estimate', () => {
 
       // TAG cards with at least gemini.batch_min_requests requests go as batch jobs, at the batch price.
       await f.write('ssot/factory.yaml', yaml(fake.url).replace(`gemini: { base_url: "${fake.url}" }`, `gemini: { base_url: "${fake.url}", batch_min_requests: 5 }`));
-      const b = JSON.parse((await g7Process(f.root, ['--json', 'plan', 'estimate', 'ssot/plans/dayplan_20261121.yaml'], { GEMINI_API_KEY: 'k-est' })).out) as Estimate & { entries: { type: string; mode: string; usd: number; usd_batch: number; usd_online: number }[]; time: { batch_requests: number; online_requests: number } };
+      const b = JSON.parse((await g7Process(f.root, ['--json', 'plan', 'estimate', 'ssot/plans/dayplan_20261121.yaml'], { GEMINI_API_KEY: 'k-est' })).out) as Estimate & { entries: { type: string; mode: string; usd: number; usd_batch: number; usd_online: number }[]; time: { batch_requests: number; online_requests: number; batch_jobs: number; batch_cycles: number } };
       const tag = b.entries.find((x) => x.type === 'TAG')!;
       expect(tag.mode).toBe('batch');
       expect(tag.usd).toBeCloseTo(tag.usd_online / 2, 12);
-      expect(b.time).toMatchObject({ batch_requests: b.total.requests, online_requests: 0 });
+      expect(b.time).toMatchObject({ batch_requests: b.total.requests, online_requests: 0, batch_jobs: 4, batch_cycles: 1 }); // a job a card (4 TAG cards), all in the queue at once
+      // A queue too small for a card's requests: each card's are cut in jobs, one cycle per job's worth of tokens.
+      const small = Math.ceil(b.total.tokens_in / 8);
+      await f.write('ssot/factory.yaml', yaml(fake.url).replace(`gemini: { base_url: "${fake.url}" }`, `gemini: { base_url: "${fake.url}", batch_min_requests: 5, batch_enqueued_tokens: { gemini-2.5-flash-lite: ${small} } }`));
+      const cut = JSON.parse((await g7Process(f.root, ['--json', 'plan', 'estimate', 'ssot/plans/dayplan_20261121.yaml'], { GEMINI_API_KEY: 'k-est' })).out) as { time: { batch_jobs: number; batch_cycles: number } };
+      expect(cut.time.batch_jobs).toBeGreaterThanOrEqual(8);
+      expect(cut.time.batch_cycles).toBe(Math.ceil(b.total.tokens_in / Math.floor(small * 0.9)));
 
     } finally {
       await fake.close();
