@@ -563,7 +563,17 @@ export interface StrikeAnswer {
 export interface PatchAnswer {
   edits: {
     path: string;
-    content: string;
+    /**
+     * For a file you were shown: search texts copied verbatim from it (each matching exactly once) and their replacements, in file order.
+     */
+    changes?: {
+      search: string;
+      replace: string;
+    }[];
+    /**
+     * The whole file: only for a file you create, or one shown whole that you rewrite entirely.
+     */
+    content?: string;
   }[];
 }
 

@@ -75,7 +75,20 @@ export function observeAttempt(worker: CachedWorker, card: WorkCard, skill: Prom
     },
   };
 
-  return { worker: watched, records: (end: AttemptEnd) => callRecords(card, skill, noted, end) };
+  /** What the attempt's answered calls cost, counted as the executors count them (countCall): for an attempt
+   * whose executor threw after it was answered (a refused answer), whose result is never returned. */
+  const spent = () => {
+    const tokens = { in: 0, out: 0 };
+    let cost = 0;
+    for (const n of noted) {
+      if (!('response' in n.outcome)) continue;
+      tokens.in += n.outcome.response.tokens.in;
+      tokens.out += n.outcome.response.tokens.out;
+      cost += n.outcome.response.cost_usd;
+    }
+    return { tokens, cost };
+  };
+  return { worker: watched, records: (end: AttemptEnd) => callRecords(card, skill, noted, end), spent };
 }
 
 /** The audit records of an attempt's worker calls, once the attempt is over (also used by backfill). */
