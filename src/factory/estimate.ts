@@ -4,8 +4,12 @@
 // counted with the calibrated estimator (state/tokens.json; or a free countTokens sample when nothing has
 // been paid yet and there is a key). Then: dollars online and in batch mode, the time at the configured
 // rpm/tpm, the trucks the real packer loads (A 60 / B 36 / C 18 / D 6), the nights of the night window, and
-// whether it fits the budgets, with what to change when it does not. Nothing is written.
+// whether it fits the budgets, with what to change when it does not. Nothing is written, but the day's
+// forecast when asked (recordForecast: state/forecast_YYYYMMDD.json, which the morning report holds against
+// what the night paid).
 import { readFile, stat } from 'node:fs/promises';
+import { writeJsonAtomic } from '../ssot/atomic.js';
+import { forecastFile, type Forecast } from '../ssot/forecast.js';
 import path from 'node:path';
 import { glob } from 'tinyglobby';
 import type { WorkCard } from '../contracts/types.gen.js';
@@ -498,6 +502,14 @@ export async function estimatePlan(planFile: string, env: EstimateEnv): Promise<
     trucks: { count: trucks.length, rounds, by_prio: byPrio, held, costliest_usd: costliestUsd, costliest: trucks.length ? costliest + 1 : 0 },
     nights, budget: { ...config.budget, reserve_usd: reserve }, fits: advice.length === 0, advice, notes,
   };
+}
+
+/** Keeps an estimate as its day's forecast (the last one recorded before the night counts). */
+export async function recordForecast(layout: Layout, e: PlanEstimate, now: string): Promise<string> {
+  const f: Forecast = { plan: e.plan, day: e.day, recorded_at: now, worker: e.worker, requests: e.total.requests - e.total.cached - e.total.repeats, tokens_in: e.total.tokens_in, tokens_out: e.total.tokens_out, usd: e.worker === 'gemini' ? e.total.usd : e.total.usd_gemini };
+  const file = forecastFile(layout, e.day);
+  await writeJsonAtomic(file, f);
+  return file;
 }
 
 /** The estimate as `g7 plan estimate` prints it. */

@@ -88,6 +88,9 @@ describe('g7 plan estimate', () => {
       expect(e.trucks.count).toBe(1);
       expect(e.nights.count).toBe(1);
 
+      // Kept as the day's forecast, for the morning report.
+      const rec = await g7Process(f.root, ['--json', 'plan', 'estimate', '--record', plan], env);
+      expect(rec.err).toMatch(/forecast recorded: ssot\/state\/forecast_20261121\.json/);
       expect((await g7Process(f.root, ['plan', 'compile', plan])).code).toBe(0);
       f.git('add', '-A');
       f.git('commit', '-qm', 'compiled');
@@ -109,6 +112,13 @@ describe('g7 plan estimate', () => {
       expect(off(e.total.tokens_in, truth.in), line).toBeLessThan(0.1);
       expect(off(e.total.tokens_in + e.total.tokens_out, truth.in + truth.out), line).toBeLessThan(0.1);
       expect(off(e.total.usd, truth.usd), line).toBeLessThan(0.1);
+      // The morning report holds the recorded forecast against what the night paid.
+      const morning = await g7Process(f.root, ['--json', 'morning'], env);
+      expect(morning.code, morning.err).toBe(0);
+      const m = JSON.parse(morning.out) as { forecasts: { day: string; forecast: { in: number; out: number; usd: number }; paid: { in: number; out: number; usd: number } }[] };
+      const recorded = JSON.parse(rec.out) as Estimate;
+      expect(m.forecasts).toEqual([{ day: '20261121', plan: 'ssot/plans/dayplan_20261121.yaml', recorded_at: expect.any(String), forecast: { in: recorded.total.tokens_in, out: recorded.total.tokens_out, usd: recorded.total.usd }, paid: { in: truth.in, out: truth.out, usd: expect.closeTo(truth.usd, 9) } }]);
+      expect((await g7Process(f.root, ['morning'], env)).out).toMatch(/^- forecast for 20261121 \(ssot\/plans\/dayplan_20261121\.yaml, recorded .+\): \d+ in, \d+ out, \$[\d.]+; paid \d+ \([+-][\d.]+%\) in, \d+ \([+-][\d.]+%\) out, \$[\d.]+ \([+-][\d.]+%\)$/m);
 
       // The night done: nothing is left to issue, so nothing is left to pay.
       const after = JSON.parse((await g7Process(f.root, ['--json', 'plan', 'estimate', plan], env)).out) as Estimate;
