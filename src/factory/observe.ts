@@ -3,7 +3,7 @@
 // each went: ask (the worker call) → check (the answer's shape) → apply (the executor wrote its outputs) →
 // each accept predicate → failfast, with `rework` first when the attempt is the one automatic rework. Two
 // calls whose cards went the same way share a tool_sequence_hash; a different outcome anywhere splits them.
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import type { RuleResult, WorkCard } from '../contracts/types.gen.js';
 import { G7Error } from '../contracts/errors.js';
 import { categoryHash, type AuditCall, type AuditStep } from '../coreloop/audit.js';
@@ -119,7 +119,10 @@ export function callRecords(card: WorkCard, skill: PromptSkill, noted: NotedCall
     const ownError = 'error' in n.outcome ? n.outcome.error : problem ?? null;
     return {
       ts: n.startedAt,
-      requestId: n.outcome.hash.slice(0, 16),
+      // The record's own id (issue 20): a replay of the request, served from the cache, is another record of
+      // the same request (requestHash), never the same case twice.
+      requestId: randomBytes(8).toString('hex'),
+      requestHash: n.outcome.hash,
       question: n.meta.question,
       questionHash: sha(n.meta.question),
       category: categoryHash(card.type, { entry: card.entry ?? card.pack ?? `lane${card.lane}`, skill: skill.target, inputKind: n.meta.inputKind }),
