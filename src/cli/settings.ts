@@ -7,6 +7,7 @@ import { hostShell } from '../host/shell.js';
 import { Git } from '../git/git.js';
 import { offlineWorker } from '../worker/offline.js';
 import { cachedWorker, type CacheDirs } from '../worker/cached.js';
+import { batchLimits } from '../worker/gemini/batch-limits.js';
 import { auditLog } from '../coreloop/audit.js';
 import { auditPlace } from '../ssot/audit-store.js';
 import { redactor } from '../factory/evidence.js';
@@ -136,7 +137,7 @@ export async function factoryDeps(o: DepsOptions): Promise<{ deps: FactoryDeps; 
   const apiKey = o.geminiApiKey || env.GEMINI_API_KEY || undefined;
   const redact = redactor([...secretValues(env), ...(apiKey ? [apiKey] : [])]);
   const audit = auditLog(auditPlace(o.layout).storeDir, env.G7_AUDIT_DISABLE !== '1', redact, config.store.audit_days);
-  const worker = cachedWorker(o.worker ?? (await pickWorker(config, o.layout, apiKey)), cacheDirs(o.layout), now, redact);
+  const worker = cachedWorker(o.worker ?? (await pickWorker(config, o.layout, apiKey)), cacheDirs(o.layout), now, redact, batchLimits(config.gemini));
   const git = new Git(o.layout.repoRoot);
   const stop = o.stop ?? stopOnSignals(o.warn);
   const deps: FactoryDeps = {

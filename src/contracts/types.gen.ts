@@ -198,6 +198,20 @@ export interface FactoryConfig {
     base_url?: string;
     batch_min_requests?: number;
     /**
+     * The project's usage tier (AI Studio shows it): picks the documented per-model limit on tokens enqueued in batch jobs at once. Default 1.
+     */
+    tier?: 1 | 2 | 3;
+    /**
+     * Per model id: the tokens that may be enqueued in batch jobs at once, when the project's limit differs from the tier's documented one (AI Studio, rate limits).
+     */
+    batch_enqueued_tokens?: {
+      [k: string]: number;
+    };
+    /**
+     * Batch jobs in flight at once across the factory; the service runs at most 100. Default 100.
+     */
+    max_batch_jobs?: number;
+    /**
      * Output tokens for the answer itself; the thinking budget comes on top. A rework after MAX_TOKENS gets four times this. Default 2048.
      */
     max_output_tokens?: number;

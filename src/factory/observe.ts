@@ -8,6 +8,7 @@ import type { RuleResult, WorkCard } from '../contracts/types.gen.js';
 import { G7Error } from '../contracts/errors.js';
 import { categoryHash, type AuditCall, type AuditStep } from '../coreloop/audit.js';
 import { answerProblem } from '../executors/answers.js';
+import { countCall, emptyResult } from '../executors/types.js';
 import type { CachedWorker, CallMeta, CallOutcome } from '../worker/cached.js';
 import type { WorkerRequest, WorkerResponse } from '../worker/worker.js';
 
@@ -78,15 +79,9 @@ export function observeAttempt(worker: CachedWorker, card: WorkCard, skill: Prom
   /** What the attempt's answered calls cost, counted as the executors count them (countCall): for an attempt
    * whose executor threw after it was answered (a refused answer), whose result is never returned. */
   const spent = () => {
-    const tokens = { in: 0, out: 0 };
-    let cost = 0;
-    for (const n of noted) {
-      if (!('response' in n.outcome)) continue;
-      tokens.in += n.outcome.response.tokens.in;
-      tokens.out += n.outcome.response.tokens.out;
-      cost += n.outcome.response.cost_usd;
-    }
-    return { tokens, cost };
+    const r = emptyResult();
+    for (const n of noted) if ('response' in n.outcome) countCall(r, n.outcome);
+    return { tokens: r.tokens, cost: r.cost };
   };
   return { worker: watched, records: (end: AttemptEnd) => callRecords(card, skill, noted, end), spent };
 }

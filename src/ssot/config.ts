@@ -26,7 +26,17 @@ export interface Config {
   /** The data branches that carry the response cache (src/worker/cache-sync.ts) and the audit log
    * (src/git/audit-sync.ts) between jobs, and the days each keeps. */
   store: { cacheBranch: string; cache_days: number; auditBranch: string; audit_days: number };
-  gemini: { base_url?: string | undefined; batch_min_requests: number; max_output_tokens: number; thinking_budget: { LOW: number; MID: number; HIGH: number } };
+  gemini: {
+    base_url?: string | undefined;
+    batch_min_requests: number;
+    max_output_tokens: number;
+    thinking_budget: { LOW: number; MID: number; HIGH: number };
+    /** The usage tier whose documented enqueued-token limits apply (src/worker/gemini/batch-limits.ts). */
+    tier: 1 | 2 | 3;
+    /** Per model: the enqueued-token limit, where the project's differs from its tier's. */
+    batch_enqueued_tokens: Record<string, number>;
+    max_batch_jobs: number;
+  };
   /** Repository-relative path of the file this came from, or undefined when defaults were used. */
   source?: string | undefined;
   /** Where each `models` entry is written in that file (for errors about a model id). */
@@ -47,7 +57,7 @@ export function defaultConfig(): Config {
     git: { commit: true, push: false, remote: 'origin' },
     // 90 days of audit log: the longest window a coreloop command reads (the reproduction check's cases).
     store: { cacheBranch: 'g7/cache', cache_days: 30, auditBranch: 'g7/audit', audit_days: 90 },
-    gemini: { batch_min_requests: 200, max_output_tokens: 2048, thinking_budget: { LOW: 0, MID: 512, HIGH: 1024 } },
+    gemini: { batch_min_requests: 200, max_output_tokens: 2048, thinking_budget: { LOW: 0, MID: 512, HIGH: 1024 }, tier: 1, batch_enqueued_tokens: {}, max_batch_jobs: 100 },
   };
 }
 

@@ -3,8 +3,11 @@
 // rework the previous failure as the user turn. No history, no memory between cards.
 import type { WorkerRequest } from '../worker.js';
 
-/** The version of the packet below: raise it when what the model is sent changes (the cache asks again). */
-export const PROMPT_VERSION = '1';
+/**
+ * The version of the packet below per kind of work: raise it when what the model is sent changes (the cache
+ * asks again). TAG 2: the chunk is sent without its card or location, so one answer serves every occurrence.
+ */
+export const PROMPT_VERSION: Record<WorkerRequest['task']['kind'], string> = { TAG: '2', STRIKE: '1', PATCH: '1' };
 
 export const FACTORY_RULES = `You are the worker of G7 Factory, a file-driven work factory.
 Rules:
@@ -57,10 +60,12 @@ export interface Packet {
 export function buildPacket(req: WorkerRequest, maxInputTokens: number): Packet {
   const system = req.skill ? `${FACTORY_RULES}\n\nSkill for this kind of work:\n${req.skill}` : FACTORY_RULES;
   const t = req.task;
-  const parts: string[] = [`Card: ${req.card} (${t.kind})`];
+  // A TAG prompt names neither the card nor where the chunk lies: its answer depends on the text alone, so
+  // the answer of one occurrence is the answer of every other (the cache keys it by the text's digest).
+  const parts: string[] = t.kind === 'TAG' ? [] : [`Card: ${req.card} (${t.kind})`];
   if (t.kind === 'TAG') {
     parts.push(`Taxonomy (tags you may use; mark strike when a tag with strike: true applies):\n${JSON.stringify(t.taxonomy.tags)}`);
-    parts.push(`Chunk ${t.chunk.path} bytes ${t.chunk.offset}+${t.chunk.length}:\n${clip(t.chunk.text, maxInputTokens)}`);
+    parts.push(`Chunk (${t.chunk.length} bytes):\n${clip(t.chunk.text, maxInputTokens)}`);
   } else if (t.kind === 'STRIKE') {
     parts.push(`Sensor checklist:\n${JSON.stringify(t.sensors)}`);
     parts.push(`Strike item: ${JSON.stringify(t.item)}`);

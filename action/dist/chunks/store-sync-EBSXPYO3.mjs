@@ -1,2 +1,0 @@
-import { createRequire as __g7CreateRequire } from 'node:module'; const require = __g7CreateRequire(import.meta.url);
-import{a,b,c,d}from"./chunk-NWPM7IGO.mjs";import"./chunk-6SPDILVP.mjs";import"./chunk-YZRXEBAZ.mjs";import"./chunk-FAZUNGYD.mjs";import"./chunk-5PJTAQOP.mjs";import"./chunk-B57ZGYNH.mjs";import"./chunk-Q4KT5GYC.mjs";import"./chunk-HX5MS74I.mjs";import"./chunk-BPU3YCDX.mjs";import"./chunk-PQRHRS2M.mjs";import"./chunk-2PYAGR7Y.mjs";export{a as pullAnswers,d as pullAuditLog,b as pushAnswers,c as pushAuditLog};
