@@ -15,8 +15,8 @@ import { gitAsync, g7Process, type G7Process } from '../factory/fixture.js';
 export const CAVEAT_WORDS = 'JSON array';
 const CAVEAT = `Give tags as a ${CAVEAT_WORDS} of taxonomy names, e.g. ["related-party"], never as one comma-separated string.`;
 
-/** Careless on the related-party disclosures from d0200 on: the third round's trucks, where no job is killed (a refused answer is not cached, and a killed card would ask it again). */
-const careless = (prompt: string) => /Chunk night\/d0(?:[2-9]\d\d)\.md bytes/.test(prompt) && /affiliate of the chairman/.test(prompt);
+/** Careless on the related-party disclosures from number 200 on (the chunk's own heading says which): the third round's trucks, where no job is killed (a refused answer is not cached, and a killed card would ask it again). */
+const careless = (prompt: string) => /disclosure [2-9]\d\d\b/.test(prompt) && /affiliate of the chairman/.test(prompt);
 
 type Answer = FakeGemini['answer'];
 
@@ -35,8 +35,8 @@ export function followsCaveats(inner: Answer): Answer {
 
 /** The reflector as a model would answer it: a Caveat when the failing cases show the tags refused as not an array; nothing to learn otherwise. */
 function reflectorAnswer(prompt: string): { bullet: string; why: string } {
-  if (/Caveats/.test(prompt) && /tags/.test(prompt) && /must be array/.test(prompt)) return { bullet: CAVEAT, why: 'the failing answers gave tags as one string; the schema wants an array' };
-  if (/Guide/.test(prompt) && /STRIKE/.test(prompt)) return { bullet: 'Quote, for every sensor, one whole sentence of the text exactly as it stands.', why: 'every passing answer quoted a verbatim sentence per sensor' };
+  if (/section\\+": \\+"Caveats/.test(prompt) && /tags/.test(prompt) && /must be array/.test(prompt)) return { bullet: CAVEAT, why: 'the failing answers gave tags as one string; the schema wants an array' };
+  if (/section\\+": \\+"Guide/.test(prompt) && /STRIKE/.test(prompt)) return { bullet: 'Quote, for every sensor, one whole sentence of the text exactly as it stands.', why: 'every passing answer quoted a verbatim sentence per sensor' };
   return { bullet: '', why: 'the cases show no mistake a model could avoid (short inputs, or a rule no answer can meet)' };
 }
 
