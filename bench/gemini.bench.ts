@@ -4,7 +4,9 @@
 // (c) a truck killed halfway and resumed: paid calls / unique requests;
 // (d) the same TAG work online and in batch mode: cost from the usage the fake reported and the price table,
 //     beside what g7 recorded;
-// (e) batch jobs whose poll fails in the run between submit and collect: paid calls / unique requests.
+// (e) batch jobs whose poll fails in the run between submit and collect: paid calls / unique requests;
+// (f) a library whose files all open with the same disclosure paragraph: requests and cost from the fake's
+//     usage, against the chunks in the scan indexes (what asking every occurrence would have sent).
 import { mkdtemp, mkdir, writeFile, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { spawnSync, spawn } from 'node:child_process';
@@ -64,7 +66,10 @@ const gap = Math.min(...gen.filter((r) => r.at > hit.at).map((r) => r.at)) - hit
 await fb.close();
 
 // (c) and (d): real g7 runs (child processes) against a fake in this process.
-async function tagTruck(fake: FakeGemini, cards: number, batchMin: number): Promise<string> {
+/** A disclosure paragraph of over 1 KiB: the first chunk of every file that opens with it is the same text. */
+const BOILERPLATE = Array.from({ length: 16 }, (_, k) => `Note ${k}: transactions with a related-party are disclosed as the rules require.`).join('\n') + '\n';
+
+async function tagTruck(fake: FakeGemini, cards: number, batchMin: number, opening = ''): Promise<string> {
   const dir = await mkdtemp(path.join(tmpdir(), 'g7-gtruck-'));
   const w = async (rel: string, text: string) => {
     await mkdir(path.dirname(path.join(dir, rel)), { recursive: true });
@@ -75,7 +80,7 @@ async function tagTruck(fake: FakeGemini, cards: number, batchMin: number): Prom
   const lines: string[] = [];
   for (let i = 1; i <= cards; i++) {
     // ~3 KiB: three chunks of ~1 KiB each.
-    await w(`library/d${i}.md`, Array.from({ length: 60 }, (_, k) => `d${i} line ${k}: ${k % 3 ? 'ordinary' : 'a related-party loan'} text`).join('\n') + '\n');
+    await w(`library/d${i}.md`, opening + Array.from({ length: 60 }, (_, k) => `d${i} line ${k}: ${k % 3 ? 'ordinary' : 'a related-party loan'} text`).join('\n') + '\n');
     const scan = `ssot/library_index/scan/${i}.jsonl`;
     lines.push(JSON.stringify({ id: `L1_SCAN_${String(i).padStart(6, '0')}`, lane: 1, prio: 'A', type: 'SCAN', input: [`d${i}.md`], output: scan, accept: `exists:${scan}`, failfast: 'never', cost_hint: 'LOW', deps: [] }));
     lines.push(JSON.stringify({ id: `L2_TAG_${String(i).padStart(6, '0')}`, lane: 2, prio: 'B', type: 'TAG', input: scan, output: `ssot/library_index/tags/${i}.jsonl`, accept: `exists:ssot/library_index/tags/${i}.jsonl`, failfast: 'never', cost_hint: 'LOW', deps: [`L1_SCAN_${String(i).padStart(6, '0')}`] }));
@@ -182,6 +187,18 @@ async function pollFailure(): Promise<{ paid: number; unique: number; creates: n
 }
 const e = await pollFailure();
 
+async function boilerplate(): Promise<{ chunks: number; distinct: number; requests: number; usd: number; g7Usd: number }> {
+  const fake = await fakeGemini({ keys: ['k'] });
+  const dir = await tagTruck(fake, 10, 1_000_000, BOILERPLATE);
+  if ((await g7(dir)) !== 0) throw new Error('boilerplate truck failed');
+  const lines = spawnSync('sh', ['-c', `cat ${path.join(dir, 'ssot/library_index/scan')}/*.jsonl`], { encoding: 'utf8' }).stdout.trim().split('\n').map((l) => JSON.parse(l) as { sha256: string });
+  const { usd } = fakeCost(fake);
+  const requests = fake.requests.filter((r) => r.route === 'generateContent' && r.status === 200).length;
+  await fake.close();
+  return { chunks: lines.length, distinct: new Set(lines.map((l) => l.sha256)).size, requests, usd, g7Usd: await recordedCost(dir) };
+}
+const f = await boilerplate();
+
 console.log(`\nGemini worker, real @google/genai SDK against the loopback fake; Node ${process.versions.node}\n`);
 console.log(`(a) limit R = ${R} requests per ${W / 1000} s window (the real service: per 60 s), fake latency ${L} ms, ${N} requests, 16 concurrent callers`);
 console.log(table(['figure', 'value'], [['achieved rate, steady state, per window', `${achieved.toFixed(1)} (${(achieved / R).toFixed(3)} R)`], ['429s caused by the client', rejected]]));
@@ -200,3 +217,11 @@ console.log(table(['mode', 'API requests', 'answers', 'cost USD (fake usage × t
 ]));
 console.log(`\n(e) 10 TAG cards in batch mode; the run after submitting finds the first job's poll failing 5 times in a row (${e.runs} runs in all)`);
 console.log(table(['figure', 'value', 'goal'], [['batch jobs created', e.creates, '10'], ['paid requests / unique requests', `${e.paid} / ${e.unique} = ${(e.paid / e.unique).toFixed(2)}`, '1.00']]));
+console.log(`\n(f) 10 TAG cards over files that all open with the same ${Buffer.byteLength(BOILERPLATE)}-byte disclosure paragraph: one answer per distinct chunk`);
+console.log(table(['figure', 'value'], [
+  ['chunks in the scan indexes (requests if every occurrence were asked)', f.chunks],
+  ['distinct chunk texts', f.distinct],
+  ['requests sent (the fake\'s log)', f.requests],
+  ['cost USD (fake usage × table) / g7 recorded', `${f.usd.toFixed(6)} / ${f.g7Usd.toFixed(6)}`],
+  ['saving: requests not sent, and their cost at the average answer', `${f.chunks - f.requests} (${(((f.chunks - f.requests) / f.chunks) * 100).toFixed(0)}%), ${((f.usd / f.requests) * (f.chunks - f.requests)).toFixed(6)} USD`],
+]));

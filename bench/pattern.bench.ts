@@ -12,7 +12,8 @@ import path from 'node:path';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { minePatterns } from '../src/coreloop/pattern.js';
-import { dayFiles, windowFrom } from '../src/coreloop/records.js';
+import { windowFrom } from '../src/coreloop/records.js';
+import { auditFiles } from '../src/ssot/audit-store.js';
 import { forEachLine } from '../src/ssot/jsonl.js';
 import { childMain, interleave, machine, ratio, runOnce, selfTask, spread, table, fmt, have, taskResult, RUNS, type Cmd } from './harness.js';
 
@@ -66,17 +67,20 @@ async function generate(): Promise<void> {
 }
 
 const auditDir = (s: string) => path.join(s, 'audit');
+/** The log as g7 reads it: the generated day files are the old layout's, which it still reads. */
+const place = (s: string) => ({ storeDir: path.join(s, 'store', 'audit'), legacyDir: path.join(auditDir(s), 'ai-ask') });
+const dayFiles = async (s: string, w: ReturnType<typeof windowFrom>) => (await auditFiles(place(s), w)).map((f) => f.path);
 
 const isChild = await childMain({
   // The floor: the same streaming reader, JSON.parse of every line, nothing else.
   async floor([s]) {
     let n = 0;
-    for (const f of await dayFiles(auditDir(s!), windowFrom('30d', new Date()))) await forEachLine(f, (t) => void (t && JSON.parse(t) && n++));
+    for (const f of await dayFiles(s!, windowFrom('30d', new Date()))) await forEachLine(f, (t) => void (t && JSON.parse(t) && n++));
     return { records: n };
   },
   // The heap pattern keeps (after a full collection), as opposed to garbage V8 has not collected yet.
   async kept([s]) {
-    const deps = { auditDir: auditDir(s!), window: windowFrom('30d', new Date()), now: new Date().toISOString(), skills: {}, known: () => undefined, display: (p: string) => p };
+    const deps = { audit: place(s!), window: windowFrom('30d', new Date()), now: new Date().toISOString(), skills: {}, known: () => undefined, display: (p: string) => p };
     await minePatterns(deps, { minRepeat: 3, minUniqueQuestions: 3, minChunkLen: 400, sanitize: true });
     setFlagsFromString('--expose-gc');
     (runInNewContext('gc') as () => void)();
@@ -103,7 +107,7 @@ if (!isChild) {
   if (!have('jq')) throw new Error('jq is not installed: the peer of this benchmark (apt-get install jq)');
   console.log(`generating a ${MB} MB audit log in ${DAYS} day files…`);
   await generate();
-  const files = await dayFiles(auditDir(ssot.full), windowFrom('30d', NOW));
+  const files = await dayFiles(ssot.full, windowFrom('30d', NOW));
   const bytes = (await Promise.all(files.map((f) => stat(f)))).reduce((a, s) => a + s.size, 0);
   spawnSync('cat', files, { stdio: ['ignore', 'ignore', 'ignore'] }); // page cache warm for everyone
   const g7 = (name: string, s: string): Cmd => ({ name, argv: [process.execPath, path.resolve('bin/g7.mjs'), '--ssot', s, '--json', 'coreloop', 'pattern', '--since', '30d', '--sanitize'] });

@@ -55,6 +55,18 @@ async function history(c: Ctx) {
   }
 }
 
+/**
+ * The audit records earlier jobs pushed to the data branch (g7/audit), taken into the store before the log
+ * is read: on a hosted runner the store of a fresh clone is empty. Said on stderr; never stops the command.
+ */
+async function takeAuditLog(c: Ctx): Promise<void> {
+  const { pullAuditLog } = await import('../factory/store-sync.js');
+  const { auditPlace } = await import('../ssot/audit-store.js');
+  const config = await loadConfig(c.layout, display);
+  const say = (line: string) => c.io.err(`g7: ${line}`);
+  await pullAuditLog({ git: new Git(c.layout.repoRoot), remote: config.git.remote, branch: config.store.auditBranch, storeDir: auditPlace(c.layout).storeDir, log: say, warn: say });
+}
+
 interface Mined {
   code: number;
   /** The candidates file written, and the Guide candidates in it. */
@@ -68,11 +80,13 @@ async function mine(c: Ctx, kind: 'pattern' | 'refine', since: string, run: (dep
   const { outputFiles, writeCandidates } = await import('../coreloop/candidates.js');
   const { knownCandidates } = await import('../coreloop/known.js');
   const { stabilityGate } = await import('../coreloop/history.js');
+  const { auditPlace } = await import('../ssot/audit-store.js');
   const config = await loadConfig(c.layout, display);
   const window = windowFrom(since, c.now);
   const h = await history(c);
   const known = await knownCandidates(c.layout.auditDir, c.layout.repoRoot, h);
-  const mined = await run({ auditDir: c.layout.auditDir, window, now: c.now.toISOString(), skills: config.skills, known, display });
+  await takeAuditLog(c);
+  const mined = await run({ audit: auditPlace(c.layout), window, now: c.now.toISOString(), skills: config.skills, known, display });
   for (const d of mined.dropped) c.io.err(`note: candidate ${d.key}: ${d.reason}`);
   const out = outputFiles(c.layout.auditDir, kind, c.now.toISOString().slice(0, 10));
   const file = await writeCandidates(mined.file, out, display);
@@ -103,8 +117,10 @@ async function replay(c: Ctx, repeats: number) {
   const worker = await pickWorker(config, c.layout, process.env.GEMINI_API_KEY || undefined);
   const { rebuildRequest } = await import('../executors/rebuild.js');
   const { cardsFromRuns } = await import('../coreloop/scratch.js');
+  const { auditPlace } = await import('../ssot/audit-store.js');
   const at = { repoRoot: c.layout.repoRoot, libraryRoot: config.libraryRoot, cacheDir: c.layout.cacheDir };
-  return replayCheck({ auditDir: c.layout.auditDir, cacheDir: c.layout.cacheDir, rebuild: (e) => rebuildRequest(e, at), worker, repeats, window: windowFrom('90d', c.now), display, repoRoot: c.layout.repoRoot, cardOf: cardsFromRuns(c.layout) });
+  await takeAuditLog(c);
+  return replayCheck({ audit: auditPlace(c.layout), cacheDir: c.layout.cacheDir, rebuild: (e) => rebuildRequest(e, at), worker, repeats, window: windowFrom('90d', c.now), display, repoRoot: c.layout.repoRoot, cardOf: cardsFromRuns(c.layout) });
 }
 
 /** Says it on stderr, and on a runner also as a job-log warning and in the step summary. */
@@ -192,6 +208,7 @@ export function registerCoreloop(program: Command, io: Io, setCode: (code: numbe
     .description('counts per phase (O P R F A) and the stability gate, from the files, git history and (with a token) GitHub\'s coreloop PRs')
     .action(run(async (c) => {
       const { coreloopStatus } = await import('../coreloop/status.js');
+      await takeAuditLog(c);
       const s = await coreloopStatus(c.layout, await history(c), c.now);
       const { lines, ...figures } = s;
       if (c.json) c.io.out(JSON.stringify(figures));
@@ -320,17 +337,18 @@ export function registerCoreloop(program: Command, io: Io, setCode: (code: numbe
   coreloop
     .command('backfill')
     .description('O for history: rebuild audit records from run evidence and the response cache (dry run unless --confirm)')
-    .option('--confirm', 'append the rebuilt records to audit/ai-ask (calls already there are not added twice)')
+    .option('--confirm', 'append the rebuilt records to the audit log in the store (calls already there are not added twice)')
     .action((o: { confirm?: boolean }) =>
       run(async (c) => {
         const { backfill } = await import('../coreloop/backfill.js');
         const config = await loadConfig(c.layout, display);
+        await takeAuditLog(c);
         const r = await backfill({ layout: c.layout, libraryRoot: config.libraryRoot, skills: config.skills, confirm: o.confirm === true, display });
         if (c.json) c.io.out(JSON.stringify(r));
         else {
           c.io.out(`${r.runs} run(s), ${r.attempts} attempt(s) with worker calls, ${r.calls} call(s): ${r.present} already in the log, ${r.unrecorded} not rebuildable (the cache holds no request), ${r.rebuilt} record(s) rebuilt`);
           if (r.failed) c.io.err(`g7: ${r.failed}`);
-          else c.io.out(o.confirm ? `appended ${r.written} record(s) to ${display(path.join(c.layout.auditDir, 'ai-ask'))}` : 'nothing was written; run again with --confirm to append them');
+          else c.io.out(o.confirm ? `appended ${r.written} record(s) to ${display(path.join(c.layout.storeDir, 'audit', 'ai-ask'))}` : 'nothing was written; run again with --confirm to append them');
         }
         return r.failed ? EXIT.INTERNAL : EXIT.OK;
       })());
@@ -340,7 +358,7 @@ export function registerCoreloop(program: Command, io: Io, setCode: (code: numbe
     .description('check audit logs for secrets and personal data, or write a copy fit to share (never over the originals)')
     .option('--check', 'report what is sensitive; write nothing')
     .addOption(new Option('--mode <mode>', 'hash or drop: questions removed; mask: questions kept with paths and company names masked (every mode keys its hashes and masks secrets, e-mails and URLs)').choices(['hash', 'drop', 'mask']))
-    .option('--in <dir>', 'the logs to read (default: the SSOT\'s audit/ai-ask)')
+    .option('--in <dir>', 'the logs to read (default: the store\'s audit log, store/audit/ai-ask, or the old layout\'s audit/ai-ask when the store has none)')
     .option('--out <dir>', 'where the sanitized copy goes (not --in, not inside it)')
     .action((o: { check?: boolean; mode?: 'hash' | 'drop' | 'mask'; in?: string; out?: string }) =>
       run(async (c) => {
@@ -348,7 +366,8 @@ export function registerCoreloop(program: Command, io: Io, setCode: (code: numbe
         if (o.check && o.mode) throw new UsageError('--check writes nothing; leave out --mode and --out, or --check');
         if (o.mode && !o.out) throw new UsageError(`--mode ${o.mode} needs --out DIR (the originals are never written)`);
         const { sanitize } = await import('../coreloop/sanitize/sanitize.js');
-        const input = path.resolve(o.in ?? path.join(c.layout.auditDir, 'ai-ask'));
+        const inStore = path.join(c.layout.storeDir, 'audit', 'ai-ask');
+        const input = path.resolve(o.in ?? ((await stat(inStore).catch(() => undefined)) ? inStore : path.join(c.layout.auditDir, 'ai-ask')));
         const output = o.out && path.resolve(o.out);
         let key: import('../coreloop/sanitize/key.js').SanitizeKey | undefined;
         let names: string[] = [];

@@ -89,7 +89,7 @@ export async function initSsot(layout: Layout, io: Io, display: (p: string) => s
   // A factory.yaml that is already there decides the night (and is checked before anything is written).
   const { night } = await loadConfig(layout, display);
 
-  const dirs = [layout.plansDir, layout.packsDir, layout.packetsDir, layout.runsDir, layout.stateDir, layout.reworkDir, layout.libraryIndexDir, layout.skillsDir, path.join(layout.ssotDir, 'rules'), path.join(layout.auditDir, 'ai-ask')];
+  const dirs = [layout.plansDir, layout.packsDir, layout.packetsDir, layout.runsDir, layout.stateDir, layout.reworkDir, layout.libraryIndexDir, layout.skillsDir, path.join(layout.ssotDir, 'rules'), layout.auditDir];
   for (const d of dirs) await mkdir(d, { recursive: true });
   const gh = path.join(layout.repoRoot, '.github');
   const files: [string, string][] = [

@@ -84,8 +84,9 @@ export function buildProgram(io: Io, setCode: (c: number) => void, worker?: Work
   plan
     .command('estimate')
     .argument('<dayplan>', 'the day plan YAML')
-    .description('what the plan costs before a night pays for it: requests, tokens, dollars online and in batch mode, time at the rate limits, trucks and nights, against the budgets; writes nothing')
-    .action((file: string) => run(async () => (await import('./plan.js')).planEstimate(file, g(), io))());
+    .description('what the plan costs before a night pays for it: requests, tokens, dollars online and in batch mode, time at the rate limits, trucks and nights, against the budgets; writes nothing unless --record')
+    .option('--record', 'keep the figures as the day\'s forecast (state/forecast_YYYYMMDD.json), for the morning report to hold against what the night paid')
+    .action((file: string, o: { record?: boolean }) => run(async () => (await import('./plan.js')).planEstimate(file, g(), io, o))());
 
   program
     .command('pack')

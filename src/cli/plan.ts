@@ -92,14 +92,16 @@ export async function estimateEnv(layout: Layout, config: Config, warn: (line: s
 
 /**
  * `g7 plan estimate`: the plan priced as it would compile now. With a key, a model nothing was paid for yet
- * is calibrated by a free countTokens sample; nothing is written. Exit 9 when it does not fit.
+ * is calibrated by a free countTokens sample; nothing is written but, with --record, the day's forecast for the
+ * morning report. Exit 9 when it does not fit.
  */
-export async function planEstimate(file: string, g: Globals, io: Io): Promise<number> {
+export async function planEstimate(file: string, g: Globals, io: Io, o: { record?: boolean | undefined } = {}): Promise<number> {
   const layout = layoutFor(g.ssot);
   await requireSsot(layout);
   const config = await loadConfig(layout, display);
-  const { estimatePlan, formatEstimate } = await import('../factory/estimate.js');
+  const { estimatePlan, formatEstimate, recordForecast } = await import('../factory/estimate.js');
   const estimate = await estimatePlan(path.resolve(file), await estimateEnv(layout, config, (l) => io.err(l), true));
+  if (o.record) io.err(`forecast recorded: ${display(await recordForecast(layout, estimate, nowIso()))}`);
   if (g.json) io.out(JSON.stringify(estimate));
   else for (const l of formatEstimate(estimate)) io.out(l);
   return estimate.fits ? EXIT.OK : EXIT.OVER_BUDGET;

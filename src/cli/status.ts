@@ -50,7 +50,7 @@ async function priceDay(c: Common, config: Config, day: string): Promise<{ line:
     const e = await estimatePlan(plan, await estimateEnv(c.layout, config, () => {}, false));
     const usd = e.worker === 'gemini' ? e.total.usd : e.total.usd_gemini;
     const money = `$${usd < 1 ? usd.toFixed(4) : usd.toFixed(2)}`;
-    const line = `${money}${e.worker === 'gemini' ? '' : ' with a key ($0 offline)'} for ${e.total.requests - e.total.cached} model request(s) of the ${e.cards} card(s) left (${e.total.tokens_in.toLocaleString('en-US')} tokens in, ${e.total.tokens_out.toLocaleString('en-US')} out), ${e.trucks.count} truck(s), ${e.nights.count} night(s); ${e.fits ? 'fits' : `does not fit: ${e.advice[0]}`} (g7 plan estimate ${c.display(plan)})`;
+    const line = `${money}${e.worker === 'gemini' ? '' : ' with a key ($0 offline)'} for ${e.total.requests - e.total.cached - e.total.repeats} model request(s) of the ${e.cards} card(s) left (${e.total.tokens_in.toLocaleString('en-US')} tokens in, ${e.total.tokens_out.toLocaleString('en-US')} out), ${e.trucks.count} truck(s), ${e.nights.count} night(s); ${e.fits ? 'fits' : `does not fit: ${e.advice[0]}`} (g7 plan estimate ${c.display(plan)})`;
     return { line, usd, requests: e.total.requests - e.total.cached, tokens_in: e.total.tokens_in, tokens_out: e.total.tokens_out, trucks: e.trucks.count, nights: e.nights.count, fits: e.fits, advice: e.advice };
   } catch (err) {
     if (!(err instanceof G7Error)) throw err;

@@ -182,17 +182,35 @@ export interface FactoryConfig {
    */
   store?: {
     /**
-     * The data branches are this prefix + cache (g7/cache). Default g7/.
+     * The data branches are this prefix + cache (g7/cache) and + audit (g7/audit). Default g7/.
      */
     branch_prefix?: string;
     /**
      * Days of answers the data branch g7/cache keeps: a segment older than this leaves it (the answers stay in a store that persists, e.g. a self-hosted runner's disk). Default 30.
      */
     cache_days?: number;
+    /**
+     * Days of coreloop's audit log kept, in the store and on the data branch g7/audit: older records leave both (SPEC 10). Default 90, the longest window a coreloop command reads (the reproduction check's).
+     */
+    audit_days?: number;
   };
   gemini?: {
     base_url?: string;
     batch_min_requests?: number;
+    /**
+     * The project's usage tier (AI Studio shows it): picks the documented per-model limit on tokens enqueued in batch jobs at once. Default 1.
+     */
+    tier?: 1 | 2 | 3;
+    /**
+     * Per model id: the tokens that may be enqueued in batch jobs at once, when the project's limit differs from the tier's documented one (AI Studio, rate limits).
+     */
+    batch_enqueued_tokens?: {
+      [k: string]: number;
+    };
+    /**
+     * Batch jobs in flight at once across the factory; the service runs at most 100. Default 100.
+     */
+    max_batch_jobs?: number;
     /**
      * Output tokens for the answer itself; the thinking budget comes on top. A rework after MAX_TOKENS gets four times this. Default 2048.
      */
@@ -446,7 +464,14 @@ export interface HashManifest {
 export interface AuditRecord {
   schema_version: 2;
   ts: string;
+  /**
+   * This record's own id, unique in the log: a cached replay of a request gets an id of its own (records written before request_hash existed used the request hash's first 16 hex digits, so a replay there shares its call's id).
+   */
   request_id: string;
+  /**
+   * The request's digest (the response cache's key): every record of one request shares it, a paid call and its replays alike. Absent in records written before it existed (their request_id is its prefix).
+   */
+  request_hash?: string;
   /**
    * true: the answer came from the response cache, a replay of a call recorded before (a resumed card, a rerun), not a new question; readers of cases skip it (coreloop/records.ts isMarkedReplay).
    */
@@ -549,7 +574,17 @@ export interface StrikeAnswer {
 export interface PatchAnswer {
   edits: {
     path: string;
-    content: string;
+    /**
+     * For a file you were shown: search texts copied verbatim from it (each matching exactly once) and their replacements, in file order.
+     */
+    changes?: {
+      search: string;
+      replace: string;
+    }[];
+    /**
+     * The whole file: only for a file you create, or one shown whole that you rewrite entirely.
+     */
+    content?: string;
   }[];
 }
 

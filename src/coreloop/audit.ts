@@ -1,11 +1,11 @@
-// Coreloop Observe: one JSON line per worker call in audit/ai-ask/YYYY-MM-DD.jsonl (UTC), schema v2.
+// Coreloop Observe: one JSON line per worker call, schema v2, in the store's shards of the audit log
+// (src/ssot/audit-store.ts: a folder per UTC day, a file per process and hour; never committed to main).
 // The run loop writes the lines when a card's attempt is over (src/factory/observe.ts), because a record
 // names every step the card took after the call: the answer check, applying it, each accept predicate.
 // An I/O failure here never breaks a run; G7_AUDIT_DISABLE=1 (passed in as `enabled: false`) turns it off.
-import path from 'node:path';
 import { createHash } from 'node:crypto';
 import type { AuditRecord } from '../contracts/types.gen.js';
-import { appendLines } from '../ssot/atomic.js';
+import { shardWriter } from '../ssot/audit-store.js';
 
 const MAX_LINE = 4096;
 const MAX_ARG = 500;
@@ -25,7 +25,10 @@ export interface AuditStep {
 
 export interface AuditCall {
   ts: string;
+  /** This record's own id, unique: a replay of the same request gets another one. */
   requestId: string;
+  /** Hex sha256 of the request (the response cache's key): equal requests share it. */
+  requestHash: string;
   /** What was asked, in one line (`tag disclosures/a.md@0+1024`): a summary, never the prompt. */
   question: string;
   /** Hex sha256 of what identifies the question (equal questions share it). */
@@ -71,6 +74,7 @@ export function auditRecord(c: AuditCall): AuditRecord {
     schema_version: 2,
     ts: c.ts,
     request_id: c.requestId,
+    request_hash: `sha256:${c.requestHash}`,
     ...(c.cached ? { cached: true } : {}),
     question: c.question,
     question_hash: `sha256:${c.questionHash}`,
@@ -134,18 +138,23 @@ export interface AuditLog {
   write(calls: AuditCall[]): Promise<{ written: number; failed: string | undefined }>;
 }
 
-/** `redact` replaces secret values: an error text from a service never carries a key into the log. */
-export function auditLog(auditDir: string, enabled: boolean, redact: (s: string) => string = (s) => s): AuditLog {
+/**
+ * The writer of the store's shards under `storeDir` (store/audit). `redact` replaces secret values: an error
+ * text from a service never carries a key into the log. `keepDays` (store.audit_days): the store keeps that
+ * many days, on a disk that persists too.
+ */
+export function auditLog(storeDir: string, enabled: boolean, redact: (s: string) => string = (s) => s, keepDays?: number): AuditLog {
+  const shards = shardWriter(storeDir, keepDays);
   return {
     async write(calls) {
       if (!enabled || calls.length === 0) return { written: 0, failed: undefined };
       try {
-        const byDay = new Map<string, string[]>();
+        const byHour = new Map<string, string[]>();
         for (const c of calls) {
-          const day = c.ts.slice(0, 10);
-          byDay.set(day, [...(byDay.get(day) ?? []), redact(auditLine(auditRecord(c)))]);
+          const hour = c.ts.slice(0, 13);
+          byHour.set(hour, [...(byHour.get(hour) ?? []), redact(auditLine(auditRecord(c)))]);
         }
-        for (const [day, lines] of byDay) await appendLines(path.join(auditDir, 'ai-ask', `${day}.jsonl`), lines, { fsync: false });
+        for (const [hour, lines] of byHour) await shards.append(hour, lines);
         return { written: calls.length, failed: undefined };
       } catch (err) {
         return { written: 0, failed: `audit log not written: ${(err as Error).message}` };

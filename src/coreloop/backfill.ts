@@ -17,7 +17,8 @@ import { rebuildRequest } from '../executors/rebuild.js';
 import type { WorkerRequest, WorkerResponse } from '../worker/worker.js';
 import { auditLog, type AuditCall } from './audit.js';
 import { bulletIds } from './skill/bullets.js';
-import { forEachRecord } from './records.js';
+import { forEachRecord, requestHashOf } from './records.js';
+import { auditFiles, auditPlace } from '../ssot/audit-store.js';
 
 export interface BackfillResult {
   runs: number;
@@ -42,17 +43,18 @@ const json = async <T>(file: string): Promise<T | undefined> => {
   }
 };
 
-async function presentIds(auditDir: string, display: (p: string) => string): Promise<Set<string>> {
-  const dir = path.join(auditDir, 'ai-ask');
-  const files = (await readdir(dir).catch(() => [] as string[])).filter((n) => /^\d{4}-\d{2}-\d{2}\.jsonl$/.test(n)).map((n) => path.join(dir, n));
-  const ids = new Set<string>();
-  await forEachRecord(files, { since: '0000-01-01T00:00:00Z', until: '9999-12-31T23:59:59Z' }, (r) => ids.add(r.request_id), display);
-  return ids;
+/** The requests the log has a record of (by digest: a record's id is its own, the request's digest is shared). */
+async function presentRequests(layout: Layout, display: (p: string) => string): Promise<Set<string>> {
+  const all = { since: '0000-01-01T00:00:00Z', until: '9999-12-31T23:59:59Z' };
+  const hashes = new Set<string>();
+  await forEachRecord(await auditFiles(auditPlace(layout), all), all, (r) => hashes.add(requestHashOf(r)), display);
+  return hashes;
 }
 
 export async function backfill(o: { layout: Layout; libraryRoot: string; skills: Record<string, string>; confirm: boolean; display: (p: string) => string }): Promise<BackfillResult> {
   const out: BackfillResult = { runs: 0, attempts: 0, calls: 0, rebuilt: 0, present: 0, unrecorded: 0, written: 0, failed: undefined };
-  const present = await presentIds(o.layout.auditDir, o.display);
+  const present = await presentRequests(o.layout, o.display);
+  const has = (hash: string) => present.has(hash) || present.has(hash.slice(0, 16));
   const legacyDir = path.join(o.layout.stateDir, 'cache');
   const at = { repoRoot: o.layout.repoRoot, libraryRoot: o.libraryRoot, cacheDir: o.layout.cacheDir };
   /** The call's request and answer: from the store (the request rebuilt from its files), or the cache before it (which kept requests whole). */
@@ -82,7 +84,7 @@ export async function backfill(o: { layout: Layout; libraryRoot: string; skills:
         let skillText = '';
         for (const call of result.worker_calls) {
           out.calls++;
-          if (present.has(call.hash.slice(0, 16))) {
+          if (has(call.hash)) {
             out.present++;
             continue;
           }
@@ -98,14 +100,14 @@ export async function backfill(o: { layout: Layout; libraryRoot: string; skills:
         // The executor threw exactly when no accept rule was evaluated.
         const error = !result.pass && accept.accept.length === 0 ? new G7Error(triage?.class ?? 'SCHEMA', [{ file: card.id, rule: 'backfill', message: triage?.reason ?? 'the card failed' }], { summary: triage?.reason }) : undefined;
         const rebuilt = callRecords(card, { target: o.skills[card.type] ?? null, bullets: bulletIds(skillText) }, noted, { attempt: result.attempt, error, accept: accept.accept, failfast: { fired: accept.fired } });
-        for (const r of rebuilt) present.add(r.requestId);
+        for (const r of rebuilt) present.add(r.requestHash);
         calls.push(...rebuilt);
       }
     }
   }
   out.rebuilt = calls.length;
   if (o.confirm) {
-    const w = await auditLog(o.layout.auditDir, true).write(calls);
+    const w = await auditLog(auditPlace(o.layout).storeDir, true).write(calls);
     out.written = w.written;
     out.failed = w.failed;
   }

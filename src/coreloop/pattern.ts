@@ -9,7 +9,8 @@ import type { AuditRecord } from '../contracts/types.gen.js';
 import type { Candidate, CoreloopCandidates } from './candidates.js';
 import { bulletProblem, candidateKey } from './candidates.js';
 import { maskSensitive } from './sanitize/detect.js';
-import { TRANSIENT, dayFiles, engineAxis, forEachRecord, noiseOf, recordFailed, signalsOf, wilsonLower, type Window } from './records.js';
+import { auditFiles, type AuditPlace } from '../ssot/audit-store.js';
+import { TRANSIENT, engineAxis, forEachRecord, noiseOf, recordFailed, signalsOf, wilsonLower, type Window } from './records.js';
 import { sequenceHash } from './audit.js';
 
 export interface PatternOptions {
@@ -155,7 +156,8 @@ export interface PatternResult {
 }
 
 export interface MineDeps {
-  auditDir: string;
+  /** Where the audit log is (ssot/audit-store.ts auditPlace). */
+  audit: AuditPlace;
   window: Window;
   now: string;
   /** The skills map of factory.yaml: card type → skill target. */
@@ -165,7 +167,7 @@ export interface MineDeps {
 }
 
 export async function minePatterns(deps: MineDeps, o: PatternOptions): Promise<PatternResult> {
-  const files = await dayFiles(deps.auditDir, deps.window);
+  const files = await auditFiles(deps.audit, deps.window);
   const groups = new Map<string, Group>();
   const stats = await forEachRecord(files, deps.window, (r) => addRecord(groups, r, o.minChunkLen), deps.display);
   const date = deps.now.slice(0, 10);

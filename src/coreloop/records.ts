@@ -1,10 +1,10 @@
-// Reading the Observe log for mining: the day files of a window, streamed line by line (constant memory
-// whatever their size), and what each record says about success and failure.
-import path from 'node:path';
-import { readdir } from 'node:fs/promises';
+// Reading the Observe log for mining: the files of a window (src/ssot/audit-store.ts lists only the days
+// and hours of the window), streamed line by line (constant memory whatever their size), and what each
+// record says about success and failure.
 import type { AuditRecord } from '../contracts/types.gen.js';
 import { UsageError } from '../contracts/errors.js';
 import { forEachLine } from '../ssot/jsonl.js';
+import type { AuditFile } from '../ssot/audit-store.js';
 
 export interface Window {
   since: string;
@@ -21,15 +21,6 @@ export function windowFrom(since: string, now: Date): Window {
   return { since: from.toISOString(), until: now.toISOString() };
 }
 
-/** The day files (`ai-ask/YYYY-MM-DD.jsonl`, UTC) that can hold records of the window, oldest first. */
-export async function dayFiles(auditDir: string, w: Window): Promise<string[]> {
-  const dir = path.join(auditDir, 'ai-ask');
-  const names = await readdir(dir).catch(() => [] as string[]);
-  const first = w.since.slice(0, 10);
-  const last = w.until.slice(0, 10);
-  return names.filter((n) => /^\d{4}-\d{2}-\d{2}\.jsonl$/.test(n) && n.slice(0, 10) >= first && n.slice(0, 10) <= last).sort().map((n) => path.join(dir, n));
-}
-
 export interface ReadStats {
   files: number;
   records: number;
@@ -42,6 +33,7 @@ export interface ReadStats {
 /**
  * A record of an answer served from the response cache (after a crash, a rerun): marked by the audit
  * writer, or, in logs written before the mark, a record id seen already (ids were the request's hash).
+ * Record ids are unique since `request_hash` exists, so an id seen again there is the same record read twice.
  */
 export function isMarkedReplay(r: AuditRecord): boolean {
   const x = r as AuditRecord & { cached?: unknown; replay?: unknown };
@@ -53,12 +45,17 @@ function looksLikeRecord(v: unknown): v is AuditRecord {
   return !!r && typeof r === 'object' && typeof r.category_hash === 'string' && typeof r.tool_sequence_hash === 'string' && typeof r.question_hash === 'string' && Array.isArray(r.tool_calls) && typeof r.ts === 'string';
 }
 
+/** The digest of a record's request: `request_hash`, or in records written before it, the id (its prefix). */
+export function requestHashOf(r: AuditRecord): string {
+  return r.request_hash ? r.request_hash.replace(/^[\w-]+:/, '') : r.request_id;
+}
+
 /**
  * Streams every record of the window to `onRecord`, in file order, each case once: records outside the
- * window and cached replays are skipped (a replay is looked for in its own day file and the one before, so
- * memory stays bounded by two days of ids whatever the window).
+ * window and cached replays are skipped (an id seen again is looked for in its own day and the one before,
+ * so memory stays bounded by two days of ids whatever the window).
  */
-export async function forEachRecord(files: string[], w: Window, onRecord: (r: AuditRecord) => void, display: (p: string) => string): Promise<ReadStats> {
+export async function forEachRecord(files: AuditFile[], w: Window, onRecord: (r: AuditRecord) => void, display: (p: string) => string): Promise<ReadStats> {
   const stats: ReadStats = { files: files.length, records: 0, invalid: 0, replays: 0 };
   let before = new Set<string>();
   let seen = new Set<string>();
@@ -66,12 +63,15 @@ export async function forEachRecord(files: string[], w: Window, onRecord: (r: Au
   const lastDay = w.until.slice(0, 10);
   const since = Date.parse(w.since);
   const until = Date.parse(w.until);
-  for (const file of files) {
-    const day = path.basename(file, '.jsonl');
+  let current = '';
+  for (const { path: file, day } of files) {
     // Only the first and last day of the window need each record's time checked.
     const edge = day === firstDay || day === lastDay;
-    before = seen;
-    seen = new Set();
+    if (day !== current) {
+      before = seen;
+      seen = new Set();
+      current = day;
+    }
     await forEachLine(file, (text) => {
       if (text.length === 0) return;
       let v: unknown;

@@ -6,7 +6,8 @@ import type { AuditRecord } from '../contracts/types.gen.js';
 import type { Candidate, CoreloopCandidates } from './candidates.js';
 import { candidateKey } from './candidates.js';
 import { maskSensitive } from './sanitize/detect.js';
-import { dayFiles, engineAxis, forEachRecord, signalsOf, wilsonLower, type Signal } from './records.js';
+import { auditFiles } from '../ssot/audit-store.js';
+import { engineAxis, forEachRecord, signalsOf, wilsonLower, type Signal } from './records.js';
 import { propose, targetOf, type MineDeps, type PatternResult } from './pattern.js';
 
 export interface RefineOptions {
@@ -62,7 +63,7 @@ function caveatText(g: FailureGroup, engine: string, axis: string, withAxis: boo
 }
 
 export async function mineFailures(deps: MineDeps, o: RefineOptions): Promise<PatternResult> {
-  const files = await dayFiles(deps.auditDir, deps.window);
+  const files = await auditFiles(deps.audit, deps.window);
   const groups = new Map<string, FailureGroup>();
   const bullets = new Map<string, BulletCount>();
   const excluded: Record<string, number> = {};

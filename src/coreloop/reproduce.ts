@@ -12,7 +12,8 @@ import { G7Error } from '../contracts/errors.js';
 import { cacheEntryById, type CacheEntry } from '../worker/cached.js';
 import type { Worker, WorkerRequest, WorkerResponse } from '../worker/worker.js';
 import type { Candidate } from './candidates.js';
-import { dayFiles, forEachRecord, noiseOf, type Window } from './records.js';
+import { auditFiles, type AuditPlace } from '../ssot/audit-store.js';
+import { forEachRecord, noiseOf, requestHashOf, type Window } from './records.js';
 import type { ReproductionCheck, ReproductionResult } from './promote.js';
 import { maskSensitive } from './sanitize/detect.js';
 import { skillPromptText, type SkillDoc } from './skill/doc.js';
@@ -20,7 +21,8 @@ import { judgeAnswer } from './scratch.js';
 import type { WorkCard } from '../contracts/types.gen.js';
 
 export interface ReplayDeps {
-  auditDir: string;
+  /** Where the audit log is (ssot/audit-store.ts auditPlace). */
+  audit: AuditPlace;
   /** The response cache (store/cache): the recorded answers, and what was asked as digests. */
   cacheDir: string;
   /** The request an entry answered, read again from the files it names (executors/rebuild.ts). */
@@ -48,6 +50,8 @@ type CaseSet = 'own' | 'held-out' | 'pinned';
 interface Case {
   set: CaseSet;
   id: string;
+  /** The request's digest: the response cache's key, from which the request is rebuilt. */
+  hash: string;
   category: string;
   /** The card went every step of its way in the recording (its accept outcome). */
   recordedPass: boolean;
@@ -80,8 +84,8 @@ export interface CaseResult extends Case {
 const okRecord = (r: AuditRecord) => !r.error && !r.violation && r.tool_calls.every((t) => t.ok);
 
 /** A recorded case's request, rebuilt from the files its cache entry names. */
-async function recorded(deps: ReplayDeps, requestId: string): Promise<{ request: WorkerRequest } | { why: string }> {
-  const entry = await cacheEntryById(deps.cacheDir, requestId);
+async function recorded(deps: ReplayDeps, requestHash: string): Promise<{ request: WorkerRequest } | { why: string }> {
+  const entry = await cacheEntryById(deps.cacheDir, requestHash);
   if (!entry) return { why: 'the answer is not in the response cache' };
   const request = await deps.rebuild(entry);
   return 'why' in request ? request : { request };
@@ -97,10 +101,10 @@ async function pickCases(deps: ReplayDeps, c: Candidate): Promise<Case[]> {
   const held = new Map<string, Case>();
   const pinned = new Map<string, Case>();
   const perCategory = new Map<string, number>();
-  const files = await dayFiles(deps.auditDir, deps.window);
+  const files = await auditFiles(deps.audit, deps.window);
   await forEachRecord(files, deps.window, (r) => {
     const id = r.request_id;
-    const k: Case = { set: 'own', id, category: r.category_hash, recordedPass: okRecord(r), question: r.question ?? '' };
+    const k: Case = { set: 'own', id, hash: requestHashOf(r), category: r.category_hash, recordedPass: okRecord(r), question: r.question ?? '' };
     // Its own cases are its records of its kind of work: an id another kind of work happens to share is not one.
     if (own.has(id) && (c.action === 'retire' || r.category_hash === c.category_hash) && (ownCases.size < ownCap || ownCases.has(id))) {
       if (!ownCases.has(id)) ownCases.set(id, k);
@@ -161,7 +165,7 @@ export function replayCheck(deps: ReplayDeps): ReproductionCheck {
       const skillA = skillPromptText(before);
       const results: CaseResult[] = [];
       for (const cs of cases) {
-        const entry = await recorded(deps, cs.id);
+        const entry = await recorded(deps, cs.hash);
         if ('why' in entry) {
           results.push({ ...cs, note: `not replayable: ${entry.why}` });
           continue;

@@ -5,6 +5,7 @@ import { readFile, readdir } from 'node:fs/promises';
 import { createReadStream } from 'node:fs';
 import type { Problem } from '../contracts/errors.js';
 import type { Layout } from '../ssot/layout.js';
+import { auditFiles, auditPlace } from '../ssot/audit-store.js';
 import { readDecisions } from './candidates.js';
 import { stabilityGate, type Gate, type History } from './history.js';
 import { checkShape, loadSkill, parseTarget, SkillError } from './skill/doc.js';
@@ -65,9 +66,10 @@ export interface CoreloopStatus {
 
 export async function coreloopStatus(layout: Layout, h: History, now: Date): Promise<CoreloopStatus> {
   const since = new Date(now.getTime() - 30 * 86400e3).toISOString().slice(0, 10);
-  const days = (await names(path.join(layout.auditDir, 'ai-ask'), /^\d{4}-\d{2}-\d{2}\.jsonl$/)).filter((n) => n >= since);
+  const files = await auditFiles(auditPlace(layout), { since: `${since}T00:00:00.000Z`, until: now.toISOString() });
+  const days = [...new Set(files.map((f) => f.day))];
   let records = 0;
-  for (const d of days) records += await countLines(path.join(layout.auditDir, 'ai-ask', d));
+  for (const f of files) records += await countLines(f.path);
   const cands = await names(path.join(layout.auditDir, 'candidates'), /-candidates\.json$/);
   let latestCount = 0;
   if (cands.length) latestCount = (JSON.parse(await readFile(path.join(layout.auditDir, 'candidates', cands.at(-1)!), 'utf8')) as { candidates: unknown[] }).candidates.length;

@@ -29,8 +29,17 @@ export function answerProblem(task: WorkerTask, json: unknown): string | undefin
       if (!a || !Array.isArray(a.findings)) return 'the STRIKE answer has no findings list';
       return undefined;
     case 'PATCH': {
-      const edits = a?.edits as { path?: unknown; content?: unknown }[] | undefined;
-      if (!Array.isArray(edits) || edits.some((e) => typeof e?.path !== 'string' || typeof e?.content !== 'string')) return 'the PATCH answer is not { edits: [{ path, content }] }';
+      const edits = a?.edits as { path?: unknown; content?: unknown; changes?: unknown }[] | undefined;
+      const shape = 'the PATCH answer is not { edits: [{ path, changes: [{ search, replace }] } or { path, content }] }';
+      if (!Array.isArray(edits)) return shape;
+      for (const e of edits) {
+        if (typeof e?.path !== 'string') return shape;
+        const content = e.content !== undefined;
+        const changes = e.changes !== undefined;
+        if (content === changes) return `${shape}: the edit of "${e.path}" gives ${content ? 'both content and changes' : 'neither content nor changes'}`;
+        if (content && typeof e.content !== 'string') return shape;
+        if (changes && (!Array.isArray(e.changes) || (e.changes as { search?: unknown; replace?: unknown }[]).some((c) => typeof c?.search !== 'string' || typeof c?.replace !== 'string'))) return shape;
+      }
       return undefined;
     }
   }

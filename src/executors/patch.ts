@@ -1,4 +1,5 @@
-// PATCH: the worker proposes whole-file edits; only paths the work pack allows are written. Rejected as
+// PATCH: the worker proposes edits (changes to the files it was shown, whole content for new ones: edits.ts);
+// only paths the work pack allows are written. Rejected as
 // PATH, with nothing written: ../ and absolute paths, anything in .git/, .github/workflows/ unless the
 // pack names the file, and any path whose existing parent or file is a symlink that leaves the repository.
 // Every edit is checked before any is written; the originals are kept in the state folder first
@@ -12,13 +13,11 @@ import { writeFileAtomic } from '../ssot/atomic.js';
 import { normalizeRepoPath, repoPathProblem } from '../ssot/paths.js';
 import { originalText, saveBackup, type Original } from '../ssot/worktree-backup.js';
 import { answerProblem, callMeta } from './answers.js';
+import { resolveEdits, type Edit, type Shown } from './edits.js';
+import { patchViews } from '../worker/gemini/prompt.js';
 import { emptyResult, countCall, type ExecContext, type ExecResult } from './types.js';
 import type { WorkPack } from '../contracts/types.gen.js';
 
-export interface Edit {
-  path: string;
-  content: string;
-}
 
 /** Why the pack may not write `rel`, or undefined. */
 export async function patchPathProblem(repoRoot: string, rel: string, pack: WorkPack): Promise<string | undefined> {
@@ -66,14 +65,24 @@ export async function patch(ctx: ExecContext): Promise<ExecResult> {
   const call = await ctx.worker.call({ card: ctx.card.id, cost_hint: ctx.card.cost_hint, task, skill: ctx.skill, previous_failure: ctx.previousFailure }, callMeta(task));
   const problem = answerProblem(task, call.response.json);
   if (problem) throw new SchemaError([{ file: ctx.card.id, rule: 'worker.response', message: problem }]);
-  const edits = (call.response.json as { edits: Edit[] }).edits;
+  const answered = (call.response.json as { edits: Edit[] }).edits;
   // Check every path before writing any: a patch is applied whole or not at all.
   const problems: Problem[] = [];
-  for (const e of edits) {
+  for (const e of answered) {
     const why = await patchPathProblem(ctx.layout.repoRoot, e.path, pack);
     if (why) problems.push({ file: ctx.card.id, field: 'edits', rule: 'patch.path', message: `"${e.path}" ${why}`, hint: `work pack ${pack.id} allows: ${[...pack.files.create, ...pack.files.modify].join(', ')}` });
   }
   if (problems.length) throw new PathError(problems);
+  // Then resolve every edit to the file it produces, against the files as the worker was shown them.
+  const shown = new Map<string, Shown>();
+  patchViews(files, ctx.config.limits.max_input_tokens).forEach((v, i) => shown.set(normalizeRepoPath(v.path), { text: files[i]!.content, cutAt: v.cutAt }));
+  const onDisk = async (rel: string): Promise<Shown | undefined> => shown.get(rel) ?? readFile(path.join(ctx.layout.repoRoot, rel), 'utf8').then((text) => ({ text }), () => undefined);
+  const current = new Map<string, Shown | undefined>();
+  for (const e of answered) current.set(normalizeRepoPath(e.path), await onDisk(normalizeRepoPath(e.path)));
+  const resolved = resolveEdits(answered, (rel) => current.get(rel));
+  const unfit = resolved.flatMap((r) => ('problem' in r ? [{ file: ctx.card.id, field: 'edits', rule: 'patch.edit', message: r.problem }] : []));
+  if (unfit.length) throw new SchemaError(unfit);
+  const edits = resolved.flatMap((r) => ('problem' in r ? [] : [r]));
   // The originals first, durably: from here on, whatever happens, the card's end or the next run puts them back.
   const output = normalizeRepoPath(ctx.card.output);
   const backup = await saveBackup(ctx.layout, ctx.card.id, [...edits.map((e) => e.path), output], ctx.now());
@@ -85,7 +94,7 @@ export async function patch(ctx: ExecContext): Promise<ExecResult> {
     const was = before.get(rel);
     if (was?.kind === 'file') await chmod(abs, was.mode); // an executable script stays executable
   }
-  const summary = { pack: pack.id, edits: edits.map((e) => ({ path: normalizeRepoPath(e.path), bytes: Buffer.byteLength(e.content) })) };
+  const summary = { pack: pack.id, edits: edits.map((e) => ({ path: e.path, bytes: Buffer.byteLength(e.content), ...(e.changes ? { changes: e.changes } : {}) })) };
   await writeFileAtomic(path.join(ctx.layout.repoRoot, output), JSON.stringify(summary, null, 2) + '\n');
   const r = emptyResult();
   countCall(r, call);
@@ -96,7 +105,7 @@ export async function patch(ctx: ExecContext): Promise<ExecResult> {
 }
 
 /** The proposed change as one unified diff (what `git apply` takes), file by file in the answer's order. */
-export function unifiedDiff(edits: Edit[], before: Map<string, Original>): string {
+export function unifiedDiff(edits: { path: string; content: string }[], before: Map<string, Original>): string {
   const parts: string[] = [];
   for (const e of edits) {
     const rel = normalizeRepoPath(e.path);

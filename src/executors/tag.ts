@@ -80,7 +80,7 @@ export async function tag(ctx: ExecContext): Promise<ExecResult> {
       r.cost += got.unused.usd;
       r.tokens = { in: got.unused.in, out: got.unused.out };
       if (got.resubmit) {
-        ctx.log(`  ${ctx.card.id}: batch ${job} expired unanswered; submitting the requests again`);
+        ctx.log(`  ${ctx.card.id}: batch ${job} ended unanswered (${got.state}); submitting the requests still unanswered`);
         job = undefined;
       } else ctx.log(`  ${ctx.card.id}: batch ${job} collected: ${got.answered} answers, ${got.failed} failed (asked again online)`);
     }

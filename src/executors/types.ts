@@ -58,9 +58,15 @@ export function inputKindOf(file: string): string {
 
 export type Executor = (ctx: ExecContext) => Promise<ExecResult>;
 
+const countedHashes = new WeakMap<ExecResult, Set<string>>();
+
 /** Adds one worker call (from the cache or paid) to a card's result: its hash, tokens and cost. */
-export function countCall(r: ExecResult, call: { hash: string; cached: boolean; response: { tokens: { in: number; out: number }; cost_usd: number } }): void {
+export function countCall(r: ExecResult, call: { hash: string; cached: boolean; reused?: boolean | undefined; response: { tokens: { in: number; out: number }; cost_usd: number } }): void {
+  // One answer used twice (the same chunk text twice in a card), or paid for by another card: counted once, there.
+  const seen = countedHashes.get(r) ?? countedHashes.set(r, new Set()).get(r)!;
   r.calls.push({ hash: call.hash, cached: call.cached });
+  if (call.reused || seen.has(call.hash)) return;
+  seen.add(call.hash);
   r.tokens.in += call.response.tokens.in;
   r.tokens.out += call.response.tokens.out;
   r.cost += call.response.cost_usd;

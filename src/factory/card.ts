@@ -154,10 +154,10 @@ export async function runCard(
     }
     const durationMs = performance.now() - t0;
     faultPoint('card.executed');
-    if (result) {
-      tokens = { in: tokens.in + result.tokens.in, out: tokens.out + result.tokens.out };
-      cost += result.cost;
-    }
+    // An answer that was paid for and then refused (SCHEMA, PATH) costs as much as one that was applied.
+    const paid = result ?? observed.spent();
+    tokens = { in: tokens.in + paid.tokens.in, out: tokens.out + paid.tokens.out };
+    cost += paid.cost;
     const figures = { exit: result?.exit ?? 1, stdout: result?.stdout ?? '', stderr: result?.stderr ?? '', tokens: tokens.in + tokens.out, cost, durationMs, attempts: attempt };
     const env = { repoRoot: deps.layout.repoRoot, figures, shell: deps.shell, timeoutMs };
     acceptResults = error ? [] : await evaluateRule(accept, env);
@@ -175,7 +175,7 @@ export async function runCard(
 
     // One file per attempt: its figures and results, its output and extra files as digests and bounded text.
     const texts: Record<string, string> = { 'stdout.txt': figures.stdout, 'stderr.txt': figures.stderr + (error ? `\n${error instanceof G7Error ? error.message : String((error as Error)?.stack ?? error)}\n` : ''), ...(result?.evidence ?? {}) };
-    const record = { attempt, pass, exit: figures.exit, duration_ms: Math.round(durationMs), tokens: result?.tokens ?? { in: 0, out: 0 }, cost_usd: result?.cost ?? 0, outputs: result?.outputs ?? [], worker_calls: result?.calls ?? [], audit_records: { written: audit.written, ...(audit.failed ? { not_written: audit.failed } : {}) }, accept: acceptResults, failfast: failfastResults, fired };
+    const record = { attempt, pass, exit: figures.exit, duration_ms: Math.round(durationMs), tokens: paid.tokens, cost_usd: paid.cost, outputs: result?.outputs ?? [], worker_calls: result?.calls ?? [], audit_records: { written: audit.written, ...(audit.failed ? { not_written: audit.failed } : {}) }, accept: acceptResults, failfast: failfastResults, fired };
     const writeAttempt = (t: Triage | (Triage & { cancelled: true }) | null) => writeEvidence(attemptFile(dir, attempt), attemptRecord({ ...record, triage: t }, texts, redact));
     // The proposed change, whole (a patch a person can read and `git apply`), beside the attempt's record.
     const patch = result?.patch ? redact(result.patch) : undefined;

@@ -15,7 +15,7 @@ import type { Layout } from '../ssot/layout.js';
 import { faultPoint } from '../host/faults.js';
 import { cardDir, writeRunEvidence, type EvidenceLedger } from './evidence.js';
 import { writeState } from './state.js';
-import { pushAnswers } from './store-sync.js';
+import { pushAnswers, pushAuditLog } from './store-sync.js';
 import type { RunLog } from './runlog.js';
 import type { FactoryDeps } from './deps.js';
 
@@ -180,8 +180,10 @@ export async function checkpoint(deps: FactoryDeps, opts: CheckpointOptions, run
     return;
   }
   if (!opts.push) return;
-  // The answers first: they travel on their own branch, also when the evidence push is refused.
+  // The answers and the audit records first: they travel on their own branches, also when the evidence
+  // push is refused.
   await pushAnswers(deps, run.id);
+  await pushAuditLog(deps, run.id);
   if (run.pushRefused) {
     // No second try on the branch; the side branch gets what was committed since it was parked (the stop).
     if (run.parked) {

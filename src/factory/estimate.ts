@@ -4,8 +4,12 @@
 // counted with the calibrated estimator (state/tokens.json; or a free countTokens sample when nothing has
 // been paid yet and there is a key). Then: dollars online and in batch mode, the time at the configured
 // rpm/tpm, the trucks the real packer loads (A 60 / B 36 / C 18 / D 6), the nights of the night window, and
-// whether it fits the budgets, with what to change when it does not. Nothing is written.
+// whether it fits the budgets, with what to change when it does not. Nothing is written, but the day's
+// forecast when asked (recordForecast: state/forecast_YYYYMMDD.json, which the morning report holds against
+// what the night paid).
 import { readFile, stat } from 'node:fs/promises';
+import { writeJsonAtomic } from '../ssot/atomic.js';
+import { forecastFile, type Forecast } from '../ssot/forecast.js';
 import path from 'node:path';
 import { glob } from 'tinyglobby';
 import type { WorkCard } from '../contracts/types.gen.js';
@@ -25,6 +29,7 @@ import { readLibraryChunk, readSensors, readTaxonomy } from '../executors/librar
 import type { ChunkLine } from '../executors/scan.js';
 import { geminiRequest, type Built } from '../worker/gemini/request.js';
 import { costUsd } from '../worker/gemini/budget.js';
+import { batchLimits, QUEUE_FILL } from '../worker/gemini/batch-limits.js';
 import type { TokenCalibration } from '../worker/tokens.js';
 import type { CostHint, Taxonomy, WorkerRequest } from '../worker/worker.js';
 import { readSkill } from './card.js';
@@ -80,6 +85,11 @@ interface CardCalls {
   built: Built[];
   /** Of the requests, those already answered in the response cache: not sent, not paid. */
   cached: number;
+  /**
+   * Of the requests, chunks whose text an earlier request of the plan (this card's or another's, same model)
+   * asks already: answered once, reused (src/worker/cached.ts keys TAG answers by the chunk's text).
+   */
+  repeats: number;
   /** Where the TAG card's chunks came from. */
   chunks?: 'index' | 'library' | 'sizes' | 'none';
   shas?: string[] | undefined;
@@ -99,6 +109,8 @@ export interface EstimateRow {
   requests: number;
   /** Requests already answered in the response cache; tokens and dollars count only the others. */
   cached: number;
+  /** Requests for a chunk text another request asks already (one answer per distinct chunk): not paid. */
+  repeats: number;
   tokens_in: number;
   tokens_out: number;
   usd_online: number;
@@ -116,9 +128,13 @@ export interface PlanEstimate {
   worker: 'gemini' | 'offline';
   entries: EstimateRow[];
   models: (Omit<EstimateRow, 'entry' | 'type' | 'mode'> & { model: string; tokens_in_source: string; tokens_out_source: string; tokens_out_ceiling: number })[];
-  total: { requests: number; cached: number; tokens_in: number; tokens_out: number; usd_online: number; usd_batch: number; usd: number; usd_gemini: number };
+  total: { requests: number; cached: number; repeats: number; tokens_in: number; tokens_out: number; usd_online: number; usd_batch: number; usd: number; usd_gemini: number };
   chunks: { requests: number; distinct: number | null; source: string };
-  time: { online_requests: number; online_tokens_in: number; minutes: number; bound: 'rpm' | 'tpm' | 'none'; rpm: number; tpm: number; batch_requests: number };
+  time: {
+    online_requests: number; online_tokens_in: number; minutes: number; bound: 'rpm' | 'tpm' | 'none'; rpm: number; tpm: number; batch_requests: number;
+    /** Batch jobs the TAG cards make, cut within each model's enqueued-token limit, and the rounds of up to 24 h they need in flight. */
+    batch_jobs: number; batch_cycles: number;
+  };
   trucks: { count: number; rounds: number; by_prio: Record<'A' | 'B' | 'C' | 'D', number>; held: number; costliest_usd: number; costliest: number };
   nights: { count: number; by_time: number; by_budget: number; window: string; window_minutes: number };
   budget: { per_truck_usd: number; per_night_usd: number; reserve_usd: number };
@@ -250,6 +266,7 @@ export async function estimatePlan(planFile: string, env: EstimateEnv): Promise<
   if (step > 1) notes.push(`${textBytes.toLocaleString('en-US')} bytes of chunk text: one request in ${step} was built in full and stands for the others`);
 
   const calls: CardCalls[] = [];
+  const askedTexts = new Map<string, Set<string>>();
   const at = { repoRoot: layout.repoRoot, libraryRoot: config.libraryRoot };
   for (const p of pending) {
     const { card } = p;
@@ -258,9 +275,15 @@ export async function estimatePlan(planFile: string, env: EstimateEnv): Promise<
     const built: Built[] = [];
     const reqs: WorkerRequest[] = [];
     const ask = (req: WorkerRequest) => (reqs.push(req), built.push(build(req)));
+    let repeats = 0;
     if (p.kind === 'TAG') {
       taxonomy ??= await readTaxonomy({ layout, config });
-      for (const c of sampled(p.spans, step)) {
+      // One request per distinct text and model: a text asked before (here or by an earlier card) is not asked again.
+      const model = config.models[card.cost_hint as CostHint];
+      const asked = askedTexts.get(model) ?? askedTexts.set(model, new Set()).get(model)!;
+      const fresh = p.spans.filter((c) => !c.sha256 || (!asked.has(c.sha256) && asked.add(c.sha256)));
+      repeats = p.spans.length - fresh.length;
+      for (const c of sampled(fresh, step)) {
         const text = await readLibraryChunk({ ...at, card: card.id }, c.path, c.offset, c.length);
         ask({ ...base, task: { kind: 'TAG', chunk: { path: c.path, offset: c.offset, length: c.length, sha256: c.sha256 ?? '', text }, taxonomy } });
       }
@@ -282,9 +305,10 @@ export async function estimatePlan(planFile: string, env: EstimateEnv): Promise<
     }
     // Answers already recorded are not asked again: counted where every request was built (no sample).
     const requests = p.spans.length;
-    const cached = env.uncached && reqs.length === requests && requests > 0 ? requests - (await env.uncached(reqs)) : 0;
+    const distinct = requests - repeats;
+    const cached = env.uncached && reqs.length === distinct && distinct > 0 ? distinct - (await env.uncached(reqs)) : 0;
     calls.push({
-      card, kind: p.kind, model: config.models[card.cost_hint as CostHint], requests, built, cached,
+      card, kind: p.kind, model: config.models[card.cost_hint as CostHint], requests, built, cached, repeats,
       ...(p.source ? { chunks: p.source, shas: p.spans.every((s) => s.sha256) ? p.spans.map((s) => s.sha256!) : undefined } : {}),
       tokensIn: 0, tokensOut: 0, usdOnline: 0, usdBatch: 0, mode: 'online',
     });
@@ -338,10 +362,12 @@ export async function estimatePlan(planFile: string, env: EstimateEnv): Promise<
   };
 
   const minBatch = config.gemini.batch_min_requests;
+  /** The requests a card sends: neither answered in the cache nor a repeat of a text asked already. */
+  const askedBy = (c: CardCalls) => c.requests - c.cached - c.repeats;
   for (const c of calls) {
     if (c.requests === 0) continue;
     const sum = c.built.reduce((s, b) => s + env.tokens.estimate(b.model, b.profile), 0);
-    const asked = c.requests - c.cached;
+    const asked = askedBy(c);
     c.tokensIn = Math.round((sum * asked) / Math.max(1, c.built.length));
     c.tokensOut = Math.round(outFor(c).perRequest * asked);
     const billed = { in: c.tokensIn, cached: 0, out: c.tokensOut };
@@ -350,7 +376,7 @@ export async function estimatePlan(planFile: string, env: EstimateEnv): Promise<
     c.mode = !env.online ? (c.kind === 'TAG' ? 'offline' : 'no key') : c.kind === 'TAG' && asked >= minBatch ? 'batch' : 'online';
   }
   const usdOf = (c: CardCalls) => (c.mode === 'batch' ? c.usdBatch : c.mode === 'online' ? c.usdOnline : 0);
-  const batched = (c: CardCalls) => c.kind === 'TAG' && c.requests - c.cached >= minBatch;
+  const batched = (c: CardCalls) => c.kind === 'TAG' && askedBy(c) >= minBatch;
   const usdGemini = (c: CardCalls) => (batched(c) ? c.usdBatch : c.usdOnline);
   for (const m of models) if (!config.prices[m]) notes.push(`${m} has no price in prices_per_mtok: its dollars are counted as $0 (and g7 run refuses to depart)`);
 
@@ -361,11 +387,12 @@ export async function estimatePlan(planFile: string, env: EstimateEnv): Promise<
     const c = callOf.get(card.id);
     const model = c ? c.model : null;
     const key = `${card.entry ?? ''}\0${card.type}\0${model ?? ''}`;
-    const r = rows.get(key) ?? { entry: card.entry ?? '', type: card.type, model, cards: 0, requests: 0, cached: 0, tokens_in: 0, tokens_out: 0, usd_online: 0, usd_batch: 0, usd: 0, mode: c ? '' : 'local' };
+    const r = rows.get(key) ?? { entry: card.entry ?? '', type: card.type, model, cards: 0, requests: 0, cached: 0, repeats: 0, tokens_in: 0, tokens_out: 0, usd_online: 0, usd_batch: 0, usd: 0, mode: c ? '' : 'local' };
     r.cards++;
     if (c) {
       r.requests += c.requests;
       r.cached += c.cached;
+      r.repeats += c.repeats;
       r.tokens_in += c.tokensIn;
       r.tokens_out += c.tokensOut;
       r.usd_online += c.usdOnline;
@@ -379,21 +406,21 @@ export async function estimatePlan(planFile: string, env: EstimateEnv): Promise<
   const entries = [...rows.values()];
   const sum = (xs: number[]) => xs.reduce((a, b) => a + b, 0);
   const total = {
-    requests: sum(calls.map((c) => c.requests)), cached: sum(calls.map((c) => c.cached)), tokens_in: sum(calls.map((c) => c.tokensIn)), tokens_out: sum(calls.map((c) => c.tokensOut)),
+    requests: sum(calls.map((c) => c.requests)), cached: sum(calls.map((c) => c.cached)), repeats: sum(calls.map((c) => c.repeats)), tokens_in: sum(calls.map((c) => c.tokensIn)), tokens_out: sum(calls.map((c) => c.tokensOut)),
     usd_online: sum(calls.map((c) => c.usdOnline)), usd_batch: sum(calls.map((c) => c.usdBatch)), usd: sum(calls.map(usdOf)), usd_gemini: sum(calls.map(usdGemini)),
   };
   const perModel = models.map((model) => {
     const cs = calls.filter((c) => c.model === model);
     const o = cs.filter((c) => c.requests > 0).map(outFor);
     return {
-      model, cards: cs.length, requests: sum(cs.map((c) => c.requests)), cached: sum(cs.map((c) => c.cached)), tokens_in: sum(cs.map((c) => c.tokensIn)), tokens_out: sum(cs.map((c) => c.tokensOut)),
+      model, cards: cs.length, requests: sum(cs.map((c) => c.requests)), cached: sum(cs.map((c) => c.cached)), repeats: sum(cs.map((c) => c.repeats)), tokens_in: sum(cs.map((c) => c.tokensIn)), tokens_out: sum(cs.map((c) => c.tokensOut)),
       usd_online: sum(cs.map((c) => c.usdOnline)), usd_batch: sum(cs.map((c) => c.usdBatch)), usd: sum(cs.map(usdOf)),
       tokens_in_source: inSource.get(model)!, tokens_out_source: [...new Set(cs.filter((c) => c.requests > 0).map((c) => `${c.kind}: ${outFor(c).source}`))].join('; '),
       tokens_out_ceiling: Math.max(0, ...o.map((x) => x.ceiling)),
     };
   });
 
-  // Chunks: requests as the factory asks them (one per chunk: the prompt names the chunk's path), and the distinct texts among them.
+  // Chunks: one per place in the library, and the distinct texts among them (each asked once per model).
   const tags = calls.filter((c) => c.kind === 'TAG');
   const tagRequests = sum(tags.map((c) => c.requests));
   const allShas = tags.every((c) => c.shas !== undefined);
@@ -403,12 +430,22 @@ export async function estimatePlan(planFile: string, env: EstimateEnv): Promise<
 
   // Time at the rate limits: online calls only (a batch job is answered within 24 h, outside the limits).
   const onlineCalls = calls.filter((c) => (env.online ? c.mode === 'online' : !batched(c)));
-  const onlineRequests = sum(onlineCalls.map((c) => c.requests - c.cached));
+  const onlineRequests = sum(onlineCalls.map(askedBy));
   const onlineTokens = sum(onlineCalls.map((c) => c.tokensIn));
   const byRpm = onlineRequests / config.limits.rpm;
   const byTpm = onlineTokens / config.limits.tpm;
   const minutes = Math.max(byRpm, byTpm);
-  const time = { online_requests: onlineRequests, online_tokens_in: onlineTokens, minutes, bound: (minutes === 0 ? 'none' : byRpm >= byTpm ? 'rpm' : 'tpm') as 'rpm' | 'tpm' | 'none', rpm: config.limits.rpm, tpm: config.limits.tpm, batch_requests: sum(calls.filter(batched).map((c) => c.requests - c.cached)) };
+  // Batch jobs as src/worker/batch-jobs.ts cuts them (per card, within the queue's room), and the cycles
+  // they need: what one model's queue holds at once, and at most max_batch_jobs jobs.
+  const limits = batchLimits(config.gemini);
+  const roomOf = (model: string) => Math.max(1, Math.floor(limits.enqueuedTokens(model) * QUEUE_FILL));
+  const inBatch = env.online ? calls.filter((c) => c.mode === 'batch') : calls.filter(batched);
+  const batchJobs = sum(inBatch.map((c) => Math.max(1, Math.ceil(c.tokensIn / roomOf(c.model)))));
+  const batchCycles = inBatch.length === 0 ? 0 : Math.max(Math.ceil(batchJobs / limits.maxJobs), ...models.map((m) => Math.ceil(sum(inBatch.filter((c) => c.model === m).map((c) => c.tokensIn)) / roomOf(m))));
+  const time = {
+    online_requests: onlineRequests, online_tokens_in: onlineTokens, minutes, bound: (minutes === 0 ? 'none' : byRpm >= byTpm ? 'rpm' : 'tpm') as 'rpm' | 'tpm' | 'none', rpm: config.limits.rpm, tpm: config.limits.tpm,
+    batch_requests: sum(inBatch.map(askedBy)), batch_jobs: batchJobs, batch_cycles: batchCycles,
+  };
 
   // Trucks: the real packer, round after round, as if every loaded card passed.
   const table = cardTable(compiled.cards.map((c, i) => ({ id: c.id, prio: c.prio, lane: c.lane, deps: c.deps, line: i + 1 })));
@@ -443,7 +480,7 @@ export async function estimatePlan(planFile: string, env: EstimateEnv): Promise<
 
   // The worker checks the budgets before each call with the call's output ceiling: the last call of a truck
   // or a night needs that much room left, not just its typical cost.
-  const reserve = Math.max(0, ...calls.filter((c) => c.requests > c.cached && c.built.length).map((c) => costUsd(config.prices, c.model, { in: c.tokensIn / (c.requests - c.cached), cached: 0, out: c.built[0]!.maxOut })));
+  const reserve = Math.max(0, ...calls.filter((c) => askedBy(c) > 0 && c.built.length).map((c) => costUsd(config.prices, c.model, { in: c.tokensIn / askedBy(c), cached: 0, out: c.built[0]!.maxOut })));
   const room = reserve > 0 ? ` (with ${money(reserve)} that one call reserves before it is sent, its output ceiling)` : '';
   const advice: string[] = [];
   const who = env.online ? '' : ' with GEMINI_API_KEY set (offline: $0)';
@@ -465,6 +502,14 @@ export async function estimatePlan(planFile: string, env: EstimateEnv): Promise<
     trucks: { count: trucks.length, rounds, by_prio: byPrio, held, costliest_usd: costliestUsd, costliest: trucks.length ? costliest + 1 : 0 },
     nights, budget: { ...config.budget, reserve_usd: reserve }, fits: advice.length === 0, advice, notes,
   };
+}
+
+/** Keeps an estimate as its day's forecast (the last one recorded before the night counts). */
+export async function recordForecast(layout: Layout, e: PlanEstimate, now: string): Promise<string> {
+  const f: Forecast = { plan: e.plan, day: e.day, recorded_at: now, worker: e.worker, requests: e.total.requests - e.total.cached - e.total.repeats, tokens_in: e.total.tokens_in, tokens_out: e.total.tokens_out, usd: e.worker === 'gemini' ? e.total.usd : e.total.usd_gemini };
+  const file = forecastFile(layout, e.day);
+  await writeJsonAtomic(file, f);
+  return file;
 }
 
 /** The estimate as `g7 plan estimate` prints it. */
@@ -489,9 +534,9 @@ export function formatEstimate(e: PlanEstimate): string[] {
   if (e.total.cached > 0) out.push(`cache: ${n(e.total.cached)} of the ${n(e.total.requests)} requests are already answered in the response cache: not asked, not paid (tokens and dollars count the rest)`);
   if (e.worker === 'offline' && e.total.requests > 0) out.push(`offline: $0 tonight; with GEMINI_API_KEY set: ${money(e.total.usd_gemini)}`);
   if (e.chunks.requests > 0)
-    out.push(`chunks: ${n(e.chunks.requests)} TAG requests from ${e.chunks.source}; ${e.chunks.distinct === null ? 'distinct texts unknown (no sha256 without the index or a cut)' : `${n(e.chunks.distinct)} distinct texts (each occurrence is asked: the prompt names the chunk's path)`}`);
+    out.push(`chunks: ${n(e.chunks.requests)} TAG requests from ${e.chunks.source}; ${e.chunks.distinct === null ? 'distinct texts unknown (no sha256 without the index or a cut)' : `${n(e.chunks.distinct)} distinct texts, each asked once (an answer serves every place its text appears${e.total.repeats ? `: ${n(e.total.repeats)} requests saved` : ''})`}`);
   const t = e.time;
-  out.push(`time: ${e.worker === 'offline' ? 'with a key, ' : ''}${n(t.online_requests)} online requests, ${n(t.online_tokens_in)} input tokens: ${t.minutes < 1 ? `${(t.minutes * 60).toFixed(0)} s` : `${t.minutes.toFixed(1)} min`} at limits.rpm ${n(t.rpm)} / limits.tpm ${n(t.tpm)}${t.bound === 'none' ? '' : ` (${t.bound} bound)`}${t.batch_requests ? `; ${n(t.batch_requests)} in batch jobs, answered within 24 h` : ''}`);
+  out.push(`time: ${e.worker === 'offline' ? 'with a key, ' : ''}${n(t.online_requests)} online requests, ${n(t.online_tokens_in)} input tokens: ${t.minutes < 1 ? `${(t.minutes * 60).toFixed(0)} s` : `${t.minutes.toFixed(1)} min`} at limits.rpm ${n(t.rpm)} / limits.tpm ${n(t.tpm)}${t.bound === 'none' ? '' : ` (${t.bound} bound)`}${t.batch_requests ? `; ${n(t.batch_requests)} in ${n(t.batch_jobs)} batch job(s), ${n(t.batch_cycles)} cycle(s) of up to 24 h under the enqueued-token limit` : ''}`);
   const p = e.trucks.by_prio;
   out.push(`trucks: ${e.trucks.count} in ${e.trucks.rounds} round(s) of ${OPS_120PLUS120.slots}-slot trucks (cards A ${p.A}, B ${p.B}, C ${p.C}, D ${p.D}; slots A 60 / B 36 / C 18 / D 6)${e.trucks.held ? `, ${e.trucks.held} held back` : ''}; the costliest ${money(e.trucks.costliest_usd)} of budget.per_truck_usd ${money(e.budget.per_truck_usd)}`);
   out.push(`nights: ${e.nights.count} of ${e.nights.window} (${e.nights.window_minutes} min): ${e.nights.by_time} by time, ${e.nights.by_budget} by budget.per_night_usd ${money(e.budget.per_night_usd)}`);

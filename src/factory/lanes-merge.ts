@@ -122,7 +122,9 @@ export async function mergeLanes(deps: FactoryDeps, run: string, opts: { commit:
     await readJournalDay(layout, plan.day, (e) => void (e.run === run && have.add(JSON.stringify(e))));
     const add = parts.flatMap((p) => p.events).filter((e) => !have.has(JSON.stringify(e)));
     if (add.length) await appendJournal(layout, add);
-    // The audit records and the spend of the lanes' model calls, and the strike candidates their TAG cards found.
+    // The spend of the lanes' model calls, and the strike candidates their TAG cards found. A lane writes its
+    // audit records to the store and pushes them to g7/audit itself; only the part of a lane run by a g7 of
+    // before that has them among its records (folded into the old layout's day files, which readers read).
     for (const p of parts) {
       const dir = laneLayout(layout, run, p.lane).lane!.records;
       for (const n of await namesIn(path.join(dir, 'ai-ask'), /\.jsonl$/)) await foldLines(path.join(dir, 'ai-ask', n), path.join(layout.auditDir, 'ai-ask', n));

@@ -5,6 +5,7 @@
 import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { FactoryState, JournalEvent, VerifyReport } from '../contracts/types.gen.js';
+import { readForecast } from '../ssot/forecast.js';
 import type { Layout } from '../ssot/layout.js';
 import { readJournalDay, readJournalWindow } from '../ssot/journal.js';
 import { listRuns, runDir, REPORT } from './evidence.js';
@@ -44,6 +45,8 @@ export interface Morning {
   cards: { passed: number; failed: number; skipped: number; reworked: number; failedBy: Record<string, number> };
   tokens: { in: number; out: number };
   cost: number;
+  /** Per plan day of the window's runs with a recorded forecast (g7 plan estimate --record): forecast against paid. */
+  forecasts: { day: string; plan: string; recorded_at: string; forecast: { in: number; out: number; usd: number }; paid: { in: number; out: number; usd: number } }[];
   rework: { file: string; card: string; triage: string; status: string; lookAt: string }[];
   candidates: { file: string; count: number }[];
   branches: string[];
@@ -64,9 +67,10 @@ async function readJson<T>(file: string): Promise<T | undefined> {
 export async function collectMorning(o: MorningInput): Promise<Morning> {
   const m: Morning = {
     since: o.since, now: o.now, stops: [], resumes: [], runs: [], trucks: [], cards: { passed: 0, failed: 0, skipped: 0, reworked: 0, failedBy: {} },
-    tokens: { in: 0, out: 0 }, cost: 0, rework: [], candidates: [], branches: [], state: o.state, next: o.next,
+    tokens: { in: 0, out: 0 }, cost: 0, forecasts: [], rework: [], candidates: [], branches: [], state: o.state, next: o.next,
   };
   const runsInWindow = new Set<string>();
+  const paidByDay = new Map<string, { in: number; out: number; usd: number }>();
   const trucks = new Set<string>();
   await readJournalWindow(o.layout, o.since, o.now, (e: JournalEvent) => {
     if (e.run) runsInWindow.add(e.run);
@@ -116,6 +120,14 @@ export async function collectMorning(o: MorningInput): Promise<Morning> {
     m.tokens.in += run.tokensIn;
     m.tokens.out += run.tokensOut;
     m.cost += run.cost;
+    const paid = (paidByDay.get(r.day) ?? paidByDay.set(r.day, { in: 0, out: 0, usd: 0 }).get(r.day)!);
+    paid.in += run.tokensIn;
+    paid.out += run.tokensOut;
+    paid.usd += run.cost;
+  }
+  for (const [day, paid] of [...paidByDay].sort()) {
+    const f = await readForecast(o.layout, day);
+    if (f) m.forecasts.push({ day, plan: f.plan, recorded_at: f.recorded_at, forecast: { in: f.tokens_in, out: f.tokens_out, usd: f.usd }, paid });
   }
   for (const name of (await readdir(o.layout.reworkDir).catch(() => [] as string[])).filter((n) => n.endsWith('.json')).sort()) {
     const file = path.join(o.layout.reworkDir, name);
@@ -206,6 +218,9 @@ export function morningMarkdown(m: Morning): string {
   L.push('## Cards, tokens, cost', '');
   L.push(`- passed ${m.cards.passed} (${m.cards.reworked} after their one rework), failed ${m.cards.failed}${by ? ` (${by})` : ''}, skipped ${m.cards.skipped}`);
   L.push(`- tokens: ${m.tokens.in} in, ${m.tokens.out} out; cost ${usd(m.cost)}`);
+  const off = (paid: number, forecast: number) => (forecast > 0 ? ` (${paid >= forecast ? '+' : ''}${(((paid - forecast) / forecast) * 100).toFixed(1)}%)` : '');
+  for (const f of m.forecasts)
+    L.push(`- forecast for ${f.day} (${f.plan}, recorded ${f.recorded_at}): ${f.forecast.in} in, ${f.forecast.out} out, ${usd(f.forecast.usd)}; paid ${f.paid.in}${off(f.paid.in, f.forecast.in)} in, ${f.paid.out}${off(f.paid.out, f.forecast.out)} out, ${usd(f.paid.usd)}${off(f.paid.usd, f.forecast.usd)}`);
   L.push('');
   L.push('## Rework packs', '');
   if (!m.rework.length) L.push('- none');

@@ -3,11 +3,12 @@
 // each went: ask (the worker call) → check (the answer's shape) → apply (the executor wrote its outputs) →
 // each accept predicate → failfast, with `rework` first when the attempt is the one automatic rework. Two
 // calls whose cards went the same way share a tool_sequence_hash; a different outcome anywhere splits them.
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import type { RuleResult, WorkCard } from '../contracts/types.gen.js';
 import { G7Error } from '../contracts/errors.js';
 import { categoryHash, type AuditCall, type AuditStep } from '../coreloop/audit.js';
 import { answerProblem } from '../executors/answers.js';
+import { countCall, emptyResult } from '../executors/types.js';
 import type { CachedWorker, CallMeta, CallOutcome } from '../worker/cached.js';
 import type { WorkerRequest, WorkerResponse } from '../worker/worker.js';
 
@@ -75,7 +76,14 @@ export function observeAttempt(worker: CachedWorker, card: WorkCard, skill: Prom
     },
   };
 
-  return { worker: watched, records: (end: AttemptEnd) => callRecords(card, skill, noted, end) };
+  /** What the attempt's answered calls cost, counted as the executors count them (countCall): for an attempt
+   * whose executor threw after it was answered (a refused answer), whose result is never returned. */
+  const spent = () => {
+    const r = emptyResult();
+    for (const n of noted) if ('response' in n.outcome) countCall(r, n.outcome);
+    return { tokens: r.tokens, cost: r.cost };
+  };
+  return { worker: watched, records: (end: AttemptEnd) => callRecords(card, skill, noted, end), spent };
 }
 
 /** The audit records of an attempt's worker calls, once the attempt is over (also used by backfill). */
@@ -106,7 +114,10 @@ export function callRecords(card: WorkCard, skill: PromptSkill, noted: NotedCall
     const ownError = 'error' in n.outcome ? n.outcome.error : problem ?? null;
     return {
       ts: n.startedAt,
-      requestId: n.outcome.hash.slice(0, 16),
+      // The record's own id (issue 20): a replay of the request, served from the cache, is another record of
+      // the same request (requestHash), never the same case twice.
+      requestId: randomBytes(8).toString('hex'),
+      requestHash: n.outcome.hash,
       question: n.meta.question,
       questionHash: sha(n.meta.question),
       category: categoryHash(card.type, { entry: card.entry ?? card.pack ?? `lane${card.lane}`, skill: skill.target, inputKind: n.meta.inputKind }),

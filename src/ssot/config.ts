@@ -23,9 +23,20 @@ export interface Config {
   scan: { chunk_bytes: number };
   coreloop: { sanitizeNames: string[] };
   git: { commit: boolean; push: boolean; remote: string; branch?: string | undefined };
-  /** The data branch that carries the response cache between jobs (src/worker/cache-sync.ts). */
-  store: { cacheBranch: string; cache_days: number };
-  gemini: { base_url?: string | undefined; batch_min_requests: number; max_output_tokens: number; thinking_budget: { LOW: number; MID: number; HIGH: number } };
+  /** The data branches that carry the response cache (src/worker/cache-sync.ts) and the audit log
+   * (src/git/audit-sync.ts) between jobs, and the days each keeps. */
+  store: { cacheBranch: string; cache_days: number; auditBranch: string; audit_days: number };
+  gemini: {
+    base_url?: string | undefined;
+    batch_min_requests: number;
+    max_output_tokens: number;
+    thinking_budget: { LOW: number; MID: number; HIGH: number };
+    /** The usage tier whose documented enqueued-token limits apply (src/worker/gemini/batch-limits.ts). */
+    tier: 1 | 2 | 3;
+    /** Per model: the enqueued-token limit, where the project's differs from its tier's. */
+    batch_enqueued_tokens: Record<string, number>;
+    max_batch_jobs: number;
+  };
   /** Repository-relative path of the file this came from, or undefined when defaults were used. */
   source?: string | undefined;
   /** Where each `models` entry is written in that file (for errors about a model id). */
@@ -44,8 +55,9 @@ export function defaultConfig(): Config {
     scan: { chunk_bytes: 64 * 1024 },
     coreloop: { sanitizeNames: [] },
     git: { commit: true, push: false, remote: 'origin' },
-    store: { cacheBranch: 'g7/cache', cache_days: 30 },
-    gemini: { batch_min_requests: 200, max_output_tokens: 2048, thinking_budget: { LOW: 0, MID: 512, HIGH: 1024 } },
+    // 90 days of audit log: the longest window a coreloop command reads (the reproduction check's cases).
+    store: { cacheBranch: 'g7/cache', cache_days: 30, auditBranch: 'g7/audit', audit_days: 90 },
+    gemini: { batch_min_requests: 200, max_output_tokens: 2048, thinking_budget: { LOW: 0, MID: 512, HIGH: 1024 }, tier: 1, batch_enqueued_tokens: {}, max_batch_jobs: 100 },
   };
 }
 
@@ -76,7 +88,12 @@ export async function loadConfig(layout: Layout, display: (p: string) => string 
     scan: { ...base.scan, ...c.scan },
     coreloop: { sanitizeNames: c.coreloop?.sanitize?.names ?? [] },
     git: { ...base.git, ...c.git },
-    store: { cacheBranch: `${c.store?.branch_prefix ?? 'g7/'}cache`, cache_days: c.store?.cache_days ?? base.store.cache_days },
+    store: {
+      cacheBranch: `${c.store?.branch_prefix ?? 'g7/'}cache`,
+      cache_days: c.store?.cache_days ?? base.store.cache_days,
+      auditBranch: `${c.store?.branch_prefix ?? 'g7/'}audit`,
+      audit_days: c.store?.audit_days ?? base.store.audit_days,
+    },
     gemini: { ...base.gemini, ...c.gemini, thinking_budget: { ...base.gemini.thinking_budget, ...c.gemini?.thinking_budget } },
     source: toRepoPath(layout.repoRoot, layout.factoryFile),
     modelsAt: Object.fromEntries((['LOW', 'MID', 'HIGH'] as const).flatMap((h) => (c.models?.[h] ? [[h, doc.locate(`/models/${h}`)!]] : []))),

@@ -9,7 +9,8 @@ import { readFile, readdir } from 'node:fs/promises';
 import { createHash } from 'node:crypto';
 import { writeJsonAtomic } from '../ssot/atomic.js';
 
-export type LedgerStatus = 'SUBMITTING' | 'PENDING' | 'MERGED' | 'FAILED' | 'CANCELLED' | 'EXPIRED';
+/** SPLIT: a queued part the service refused with nothing of ours in flight (too big for its queue), cut in two; never created. */
+export type LedgerStatus = 'QUEUED' | 'SUBMITTING' | 'PENDING' | 'MERGED' | 'FAILED' | 'CANCELLED' | 'EXPIRED' | 'SPLIT';
 
 export interface LedgerEntry {
   /** The job's name, once the service has given one. */
@@ -25,6 +26,13 @@ export interface LedgerEntry {
   submitted_at: string;
   updated_at: string;
   detail?: string | undefined;
+  /** A part of a submission cut to fit the enqueued-token limit: the submission's id, and which part of how many. */
+  submission?: string | undefined;
+  part?: number | undefined;
+  parts?: number | undefined;
+  /** The model the job runs on, and the input tokens it holds in that model's batch queue (estimated). */
+  model?: string | undefined;
+  tokens?: number | undefined;
 }
 
 export interface BatchLedger {
@@ -34,12 +42,29 @@ export interface BatchLedger {
   /** The entry of a job by its name (a card has few), with its request set. */
   byName(card: string, name: string): Promise<{ entry: LedgerEntry; set: string } | undefined>;
   put(set: string, entry: LedgerEntry): Promise<void>;
+  /** Every entry of a card, with its request set. */
+  byCard(card: string): Promise<{ entry: LedgerEntry; set: string }[]>;
+  /** Every entry (what is in flight across the factory is counted from them). */
+  all(): Promise<{ entry: LedgerEntry; set: string }[]>;
 }
 
 export function batchLedger(dir: string, legacyDir?: string): BatchLedger {
   const fileOf = (card: string, set: string, d = dir) => path.join(d, `${card}.${set}.json`);
   const read = (file: string) => readFile(file, 'utf8').then((t) => JSON.parse(t) as LedgerEntry, () => undefined);
   const dirs = legacyDir ? [dir, legacyDir] : [dir];
+  /** A card's entries (or all), the ledger's own before the legacy folder's; one per request set. */
+  const entries = async (card: string | undefined) => {
+    const out = new Map<string, { entry: LedgerEntry; set: string }>();
+    for (const d of dirs) {
+      const names = await readdir(d).catch(() => [] as string[]);
+      for (const f of names.filter((n) => (card === undefined || n.startsWith(`${card}.`)) && n.endsWith('.json'))) {
+        const entry = await read(path.join(d, f));
+        if (!entry || out.has(f)) continue;
+        out.set(f, { entry, set: f.slice(entry.card.length + 1, -'.json'.length) });
+      }
+    }
+    return [...out.values()];
+  };
   return {
     setOf: (keys) => createHash('sha256').update(keys.join('\n')).digest('hex').slice(0, 16),
     async get(card, set) {
@@ -50,15 +75,10 @@ export function batchLedger(dir: string, legacyDir?: string): BatchLedger {
       return undefined;
     },
     async byName(card, name) {
-      for (const d of dirs) {
-        const names = await readdir(d).catch(() => [] as string[]);
-        for (const f of names.filter((n) => n.startsWith(`${card}.`) && n.endsWith('.json'))) {
-          const entry = await read(path.join(d, f));
-          if (entry?.name === name) return { entry, set: f.slice(card.length + 1, -'.json'.length) };
-        }
-      }
-      return undefined;
+      return (await entries(card)).find((e) => e.entry.name === name);
     },
+    byCard: (card) => entries(card),
+    all: () => entries(undefined),
     put: (set, entry) => writeJsonAtomic(fileOf(entry.card, set), entry),
   };
 }

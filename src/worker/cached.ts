@@ -2,17 +2,20 @@
 // for an answer already received. The cache lives in the store (ssot/store/cache/, never committed, SPEC
 // 3a) and holds answers only: an entry is the answer with who gave it (worker and model), when, and what
 // was asked as digests; never the library's text, the skill's text or any file the request carried (those
-// are rebuilt from the files they came from, src/executors/rebuild.ts). Its key is the sha256 of the
-// request's digest, the worker that answers it (the offline rules, or the model id), the skill's digest and
-// the prompt version: a change of any of them asks again. A skill text is kept once per digest beside the
+// are rebuilt from the files they came from, src/executors/rebuild.ts). Its key is the sha256 of what was
+// asked (for TAG: the chunk's text and the taxonomy, so a chunk is answered once wherever it appears), the
+// worker that answers it (the offline rules, or the model id), the skill's digest and the prompt version: a
+// change of any of them asks again. Requests with one key asked at the same time are sent once. A skill text is kept once per digest beside the
 // entries (parts/), for the reproduction check. The audit line of a call is the card's to write
 // (src/factory/observe.ts): it names the steps the card took after the answer came back.
 import path from 'node:path';
 import { readFile, readdir, access, writeFile, mkdir, appendFile } from 'node:fs/promises';
 import { createHash } from 'node:crypto';
 import { writeJsonAtomic, writeFileAtomic } from '../ssot/atomic.js';
-import { WorkerError, type Worker, type WorkerRequest, type WorkerResponse, type WorkerTask } from './worker.js';
-import { batchLedger, type LedgerEntry } from './batch-ledger.js';
+import { WorkerError, type TagTask, type Worker, type WorkerRequest, type WorkerResponse, type WorkerTask } from './worker.js';
+import { batchLedger } from './batch-ledger.js';
+import { batchJobs, type BatchCollected } from './batch-jobs.js';
+import { DEFAULT_BATCH_LIMITS, type BatchLimits } from './gemini/batch-limits.js';
 import { G7Error } from '../contracts/errors.js';
 import { faultPoint } from '../host/faults.js';
 
@@ -42,8 +45,22 @@ export function skillDigest(skill: string | undefined): string {
   return sha(skill ?? '');
 }
 
-/** The cache key: request digest, worker (with its model), skill digest, prompt version. */
+/**
+ * What a TAG answer depends on, and nothing else: the chunk's text (not its card, file or offset, which its
+ * prompt does not name), the taxonomy and, for a rework, the first attempt's failure.
+ */
+export function tagDigest(task: TagTask, previousFailure: string | undefined): string {
+  return sha(JSON.stringify([sha(task.chunk.text), sha(JSON.stringify(task.taxonomy)), previousFailure ?? null]));
+}
+
+/**
+ * The cache key: what was asked, the worker (with its model), the skill's digest and the prompt version. A
+ * TAG key (g7-cache-3) names the chunk by its text, so identical text anywhere in the library, or the same
+ * chunk re-packed into another card, is asked once; other kinds (g7-cache-2) hash the whole request. TAG
+ * entries of g7-cache-2 are never found again (their prompt named the chunk's place): asked once more.
+ */
 export function cacheKey(req: WorkerRequest, id: WorkerIdentity): string {
+  if (req.task.kind === 'TAG') return sha(JSON.stringify(['g7-cache-3', 'TAG', tagDigest(req.task, req.previous_failure), id.worker, skillDigest(req.skill), id.prompt]));
   return sha(JSON.stringify(['g7-cache-2', requestDigest(req), id.worker, skillDigest(req.skill), id.prompt]));
 }
 
@@ -131,18 +148,14 @@ export interface CallOutcome {
   response: WorkerResponse;
   hash: string;
   cached: boolean;
+  /**
+   * The answer another card asked for (the same chunk text elsewhere in the library): its cost is that
+   * card's, so this one counts it as $0.
+   */
+  reused?: boolean;
 }
 
-export interface BatchCollected {
-  done: boolean;
-  state: string;
-  answered: number;
-  failed: number;
-  /** The job expired unanswered: submit the requests again. */
-  resubmit: boolean;
-  /** What this poll paid for answers it could not use (failed checks, not ours): the card's cost includes it. */
-  unused: { usd: number; in: number; out: number };
-}
+export type { BatchCollected } from './batch-jobs.js';
 
 /** What a call is about, for its audit record: a one-line summary of the question and the kind of input. */
 export interface CallMeta {
@@ -175,9 +188,7 @@ export interface CachedWorker {
   checkModels(models: string[]): Promise<{ unknown: string[]; unpriced: string[]; unreachable?: string }>;
 }
 
-const NOTHING = { usd: 0, in: 0, out: 0 };
-
-export function cachedWorker(inner: Worker, where: string | CacheDirs, now: () => string, redact: (s: string) => string = (s) => s): CachedWorker {
+export function cachedWorker(inner: Worker, where: string | CacheDirs, now: () => string, redact: (s: string) => string = (s) => s, limits?: BatchLimits): CachedWorker {
   const dirs: CacheDirs = typeof where === 'string' ? { dir: where } : where;
   const cacheDir = dirs.dir;
   let paid = 0;
@@ -227,8 +238,31 @@ export function cachedWorker(inner: Worker, where: string | CacheDirs, now: () =
     }
     return todo;
   };
-  const jobEnded = (name: string, state: string) =>
-    new WorkerError(`batch ${name} ended ${state}; none of its requests were answered`, { transient: false, hint: 'look at the job in AI Studio; `g7 resume` then submits the requests again as a new job' });
+  const inFlight = new Map<string, { card: string; outcome: Promise<CallOutcome> }>();
+  /** The recorded answer, or the worker's, recorded before it is returned. */
+  const askOnce = async (req: WorkerRequest, hash: string): Promise<CallOutcome> => {
+    try {
+      const hit = JSON.parse(await readFile(fileOf(hash), 'utf8')) as CacheEntry;
+      // Another card's answer to the same text: that card's figures already count it.
+      return { response: hit.response, hash, cached: true, ...(hit.request?.card !== undefined && hit.request.card !== req.card ? { reused: true } : {}) };
+    } catch {
+      /* not cached */
+    }
+    const carried = await legacyHit(req, hash);
+    if (carried) return { response: carried, hash, cached: true };
+    let response: WorkerResponse;
+    try {
+      paid++;
+      response = await inner.call(req);
+    } catch (err) {
+      throw err instanceof G7Error ? err : new WorkerError(`worker failed: ${(err as Error).message}`, { transient: true });
+    }
+    await record(req, hash, response);
+    return { response, hash, cached: false };
+  };
+  const jobs = inner.batch
+    ? batchJobs({ batch: inner.batch, ledger, limits: limits ?? DEFAULT_BATCH_LIMITS, now, keyOf, todoOf, isCached, record: (req, key, response) => record(req, key, response), legacyKeyOf: requestHash, paid: (n) => void (paid += n) })
+    : undefined;
   return {
     get paidCalls() {
       return paid;
@@ -238,101 +272,34 @@ export function cachedWorker(inner: Worker, where: string | CacheDirs, now: () =
       return (await todoOf(reqs)).size;
     },
     async batchFor(reqs) {
-      const keys = [...(await todoOf(reqs)).keys()];
-      if (!inner.batch || keys.length === 0) return undefined;
-      const set = ledger.setOf(keys);
-      const entry = await ledger.get(reqs[0]!.card, set);
-      if (entry?.status === 'PENDING') return entry.name ?? undefined;
-      if (entry?.status !== 'SUBMITTING') return undefined;
-      // The run that submitted it died before it learned the job's name: look for it on the service.
-      const name = await inner.batch.find(entry.display_name);
-      if (name) await ledger.put(set, { ...entry, name, status: 'PENDING', updated_at: now() });
-      return name;
+      return jobs ? jobs.batchFor(reqs) : undefined;
     },
     async batchSubmit(reqs, displayName) {
-      const todo = await todoOf(reqs);
-      const keys = [...todo.keys()];
-      const set = ledger.setOf(keys);
-      const at = now();
-      const entry: LedgerEntry = { name: null, display_name: `${displayName} ${set}`, card: reqs[0]!.card, keys, status: 'SUBMITTING', spent: false, submitted_at: at, updated_at: at };
-      await ledger.put(set, entry);
-      paid += keys.length;
-      const name = await inner.batch!.submit([...todo].map(([key, req]) => ({ key, req })), entry.display_name);
-      faultPoint('batch.created');
-      await ledger.put(set, { ...entry, name, status: 'PENDING', updated_at: now() });
-      return name;
+      if (!jobs) throw new WorkerError(`${inner.provider} has no batch mode`, { transient: false });
+      return jobs.batchSubmit(reqs, displayName);
     },
     async batchCollect(name, reqs) {
-      const found = await ledger.byName(reqs[0]!.card, name);
-      const entry = found?.entry;
-      const done = (o: Partial<BatchCollected>): BatchCollected => ({ done: true, state: entry?.status ?? '', answered: 0, failed: 0, resubmit: false, unused: NOTHING, ...o });
-      if (entry?.status === 'MERGED') return done({});
-      if (entry?.status === 'EXPIRED') return done({ resubmit: true });
-      if (entry?.status === 'FAILED' || entry?.status === 'CANCELLED') throw jobEnded(name, entry.status);
-      // Keyed as the cache keys them; a job submitted before the store sent the whole-request hashes.
-      const byKey = new Map(reqs.flatMap((r) => [[keyOf(r), r], [requestHash(r), r]] as const));
-      // A job from before the ledger: its keys in the order this card builds them.
-      const keys = entry?.keys ?? reqs.map(keyOf);
-      const r = await inner.batch!.poll(name, keys.map((key) => ({ key, req: byKey.get(key) })), { recordSpend: !entry?.spent });
-      if (!r.end) return { ...done({}), done: false, state: r.state };
-      let current = entry;
-      const update = async (patch: Partial<LedgerEntry>) => {
-        if (!found || !current) return;
-        current = { ...current, ...patch, updated_at: now() };
-        await ledger.put(found.set, current);
-      };
-      if (r.spent.items && !entry?.spent) await update({ spent: true });
-      if (r.unpaired) {
-        await update({ spent: true, detail: r.unpaired });
-        throw new WorkerError(`batch ${name}: ${r.unpaired}`, { transient: true, hint: 'the job stays in the state and is polled again; if this repeats, a person should look at the job' });
-      }
-      if (r.end !== 'SUCCEEDED') {
-        await update({ status: r.end });
-        if (r.end === 'EXPIRED') return done({ state: r.state, resubmit: true });
-        throw jobEnded(name, r.end);
-      }
-      let answered = 0;
-      let failed = 0;
-      const unused = { ...r.spent };
-      for (const key of keys) {
-        const got = r.results.get(key);
-        if (!got || got instanceof Error) {
-          failed++;
-          continue;
-        }
-        const req = byKey.get(key)!;
-        if (!(await isCached(keyOf(req)))) await record(req, keyOf(req), got);
-        answered++;
-        unused.usd -= got.cost_usd;
-        unused.in -= got.tokens.in;
-        unused.out -= got.tokens.out;
-      }
-      await update({ status: 'MERGED' });
-      // Answers used are counted where the card reads them from the cache; the rest was paid for all the same.
-      return done({ state: r.state, answered, failed, unused: entry?.spent ? NOTHING : { usd: Math.max(0, unused.usd), in: unused.in, out: unused.out } });
+      if (!jobs) throw new WorkerError(`${inner.provider} has no batch mode`, { transient: false });
+      return jobs.batchCollect(name, reqs);
     },
     async checkModels(models) {
       return inner.checkModels ? inner.checkModels(models) : { unknown: [], unpriced: [] };
     },
     async call(req) {
       const hash = keyOf(req);
-      try {
-        const hit = JSON.parse(await readFile(fileOf(hash), 'utf8')) as CacheEntry;
-        return { response: hit.response, hash, cached: true };
-      } catch {
-        /* not cached */
+      // The same chunk twice in one card (or in two lanes at once): the second waits for the first's answer.
+      const asking = inFlight.get(hash);
+      if (asking) {
+        const first = await asking.outcome;
+        return { response: first.response, hash, cached: true, ...(first.reused || asking.card !== req.card ? { reused: true } : {}) };
       }
-      const carried = await legacyHit(req, hash);
-      if (carried) return { response: carried, hash, cached: true };
-      let response: WorkerResponse;
+      const ask = { card: req.card, outcome: askOnce(req, hash) };
+      inFlight.set(hash, ask);
       try {
-        paid++;
-        response = await inner.call(req);
-      } catch (err) {
-        throw err instanceof G7Error ? err : new WorkerError(`worker failed: ${(err as Error).message}`, { transient: true });
+        return await ask.outcome;
+      } finally {
+        inFlight.delete(hash);
       }
-      await record(req, hash, response);
-      return { response, hash, cached: false };
     },
   };
 }

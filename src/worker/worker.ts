@@ -80,7 +80,10 @@ export interface Worker {
   checkModels?(models: string[]): Promise<{ unknown: string[]; unpriced: string[]; unreachable?: string }>;
   /** Batch mode (cheaper, answered later), when the provider has one. */
   batch?: {
+    /** Creates one job; throws BatchQueueFull when the service refused it for a full queue (nothing was created). */
     submit(reqs: { key: string; req: WorkerRequest }[], displayName: string): Promise<string>;
+    /** The model a request goes to and its estimated input tokens: what it holds in the batch queue. */
+    size(req: WorkerRequest): { model: string; tokens: number };
     /** The newest job with this display name, if the service has one (to adopt a job whose name was never recorded). */
     find(displayName: string): Promise<string | undefined>;
     /**
@@ -96,6 +99,17 @@ export class BatchPending extends G7Error {
   constructor(readonly batchName: string, message: string) {
     super('API', [{ file: '(worker)', rule: 'worker.batch-pending', message }], { transient: true, summary: message });
     this.name = 'BatchPending';
+  }
+}
+
+/**
+ * A batch job the service refused to create because the project's batch queue is full (429: the model's
+ * enqueued-token limit, or the cap on jobs at once). Nothing was created; it fits once running jobs end.
+ */
+export class BatchQueueFull extends G7Error {
+  constructor(message: string) {
+    super('API', [{ file: '(worker)', rule: 'worker.batch-queue-full', message }], { transient: true, summary: message });
+    this.name = 'BatchQueueFull';
   }
 }
 

@@ -54,8 +54,10 @@ describe('the action bundle', () => {
     // and throttle plugins and the checkpoint's by-name staging, and the journal's day files, the rolling
     // files and the strike list's own module (issue 16); 2.16 MB with jsdiff for a failed PATCH's diff, the
     // side-branch delivery of refused evidence, the run/status gates, the token calibration and the night
-    // window; a guard against regrowing the unminified 3.6 MB, not a budget to fill.
-    expect(bytes(Object.keys(outputs).filter((o) => !parser(o)))).toBeLessThan(2_250_000);
+    // window; 2.25 MB with the audit log's store and data branch, the batch submissions cut to the Batch
+    // API's quota (batch-jobs, batch-limits) and the day's forecast; a guard against regrowing the
+    // unminified 3.6 MB, not a budget to fill.
+    expect(bytes(Object.keys(outputs).filter((o) => !parser(o)))).toBeLessThan(2_300_000);
     expect(bytes(parsers)).toBeLessThan(6_800_000);
   });
 });

@@ -2,7 +2,7 @@
 // still a valid record, secrets replaced before anything reaches the disk, and the sequence hash telling
 // outcomes apart.
 import { describe, expect, it } from 'vitest';
-import { mkdtemp, readFile } from 'node:fs/promises';
+import { mkdtemp, readFile, readdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { createHash } from 'node:crypto';
@@ -13,7 +13,7 @@ const KEY = 'AIzaSyAuditTestKey-000000000000000001';
 
 function call(over: Partial<AuditCall> = {}): AuditCall {
   return {
-    ts: '2026-11-21T01:02:03.000Z', requestId: 'a'.repeat(16), question: 'tag library/a.md@0+1024', questionHash: 'b'.repeat(64), category: 'TAG:tag#12345678', hint: 'TAG work',
+    ts: '2026-11-21T01:02:03.000Z', requestId: 'a'.repeat(16), requestHash: 'c'.repeat(64), question: 'tag library/a.md@0+1024', questionHash: 'b'.repeat(64), category: 'TAG:tag#12345678', hint: 'TAG work',
     provider: 'gemini', model: 'gemini-2.5-flash-lite', tokens: { in: 10, out: 5 }, chunkLen: 1024, error: null, violation: null, skillUsed: 'ssot/skills/TAG.md', skillBullets: ['G-0a1b2c3d'], durationMs: 12, overrides: [],
     steps: [
       { name: 'ask', args: '{"card":"L2_TAG_000001"}', ok: true, error: null, durationMs: 12, resultSizeBytes: 40, overridesUsed: null, extremeFlags: [] },
@@ -55,11 +55,13 @@ describe('the audit record', () => {
     const redact = (s: string) => s.split(KEY).join('***');
     const w = await auditLog(dir, true, redact).write([call({ error: `400 API key not valid: ${KEY}` })]);
     expect(w).toEqual({ written: 1, failed: undefined });
-    const text = await readFile(path.join(dir, 'ai-ask', '2026-11-21.jsonl'), 'utf8');
+    const shards = await readdir(path.join(dir, 'ai-ask', '2026-11-21'));
+    expect(shards).toEqual([expect.stringMatching(/^01-.+-\d+-[0-9a-f]{8}\.jsonl$/)]);
+    const text = await readFile(path.join(dir, 'ai-ask', '2026-11-21', shards[0]!), 'utf8');
     expect(text).not.toContain(KEY);
     expect(text).toContain('API key not valid: ***');
     const off = await mkdtemp(path.join(tmpdir(), 'g7-audit-'));
     expect(await auditLog(off, false, redact).write([call()])).toEqual({ written: 0, failed: undefined });
-    await expect(readFile(path.join(off, 'ai-ask', '2026-11-21.jsonl'))).rejects.toThrow();
+    await expect(readdir(path.join(off, 'ai-ask'))).rejects.toThrow();
   });
 });

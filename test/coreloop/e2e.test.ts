@@ -5,7 +5,7 @@
 // a draft PR on the OpenAPI-validating fake GitHub; an auto-merge label on it is removed by the policy command
 // and the check fails; a candidate whose arm B breaks the pinned set is refused with the table.
 import { afterEach, describe, expect, it } from 'vitest';
-import { appendFile, readFile, readdir } from 'node:fs/promises';
+import { appendFile, mkdir, readFile, readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -44,6 +44,8 @@ async function night(gemini: FakeGemini, plan: CardSpec[] = cards(), code = 0, p
   // The planted near-misses beside the real records: one failure, too few inputs, short chunks, errors.
   const day = new Date().toISOString().slice(0, 10);
   const recent = new Date(Date.now() - 3600e3).toISOString();
+  // Planted in the old layout (a day file on main), which readers still read beside the store's shards.
+  await mkdir(path.join(f.ssot, 'audit', 'ai-ask'), { recursive: true });
   await appendFile(path.join(f.ssot, 'audit', 'ai-ask', `${day}.jsonl`), planted().filter((r) => r.category_hash !== 'TAG:tag').map((r) => auditLine(hashed({ ...r, ts: recent })) + '\n').join(''));
   await f.git('add', '-A');
   await f.git('commit', '-q', '-m', 'a night of the factory, and some older records');

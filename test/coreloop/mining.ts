@@ -9,7 +9,7 @@ let seq = 0;
 export function rec(category: string, toolSeq: string, question: string, over: Partial<AuditRecord> = {}, ts = '2026-11-20T10:00:00.000Z'): AuditRecord {
   seq++;
   const base = auditRecord({
-    ts, requestId: `req${String(seq).padStart(6, '0')}`, question, questionHash: `${question.length.toString(16).padStart(8, '0')}${Buffer.from(question).toString('hex').slice(0, 48)}`.slice(0, 56).padEnd(16, '0'),
+    ts, requestId: `req${String(seq).padStart(6, '0')}`, requestHash: String(seq).padStart(64, '0'), question, questionHash: `${question.length.toString(16).padStart(8, '0')}${Buffer.from(question).toString('hex').slice(0, 48)}`.slice(0, 56).padEnd(16, '0'),
     category, hint: null, provider: 'gemini', model: 'gemini-2.5-flash', error: null, violation: null, durationMs: 120,
     steps: [{ name: 'TAG', args: '{"card":"L2_TAG_000001"}', ok: true, error: null, durationMs: 120, resultSizeBytes: 900, overridesUsed: null, extremeFlags: [] }],
     tokens: { in: 500, out: 80 }, chunkLen: 900, skillUsed: null, overrides: [],

@@ -12,7 +12,7 @@ const OPTS = { minRepeat: 3, minUniqueQuestions: 3, minChunkLen: 400, sanitize: 
 let auditDir: string;
 
 function deps(known: (key: string) => 'rejected' | 'merged' | 'proposed' | undefined = () => undefined) {
-  return { auditDir, window: windowFrom('30d', NOW), now: NOW.toISOString(), skills: { TAG: 'ssot/skills/TAG.md' }, known, display: (p: string) => path.basename(p) };
+  return { audit: { storeDir: path.join(auditDir, 'store'), legacyDir: path.join(auditDir, 'ai-ask') }, window: windowFrom('30d', NOW), now: NOW.toISOString(), skills: { TAG: 'ssot/skills/TAG.md' }, known, display: (p: string) => path.basename(p) };
 }
 
 beforeEach(async () => {

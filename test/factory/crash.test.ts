@@ -104,18 +104,21 @@ describe('crash-resume', () => {
     const cacheDir = path.join(f.ssot, 'store', 'cache');
     const cached = new Set<string>();
     for (const n of (await readdir(cacheDir, { recursive: true })).map(String)) if (/^[0-9a-f]{2}\/[0-9a-f]{2}\/[0-9a-f]{64}\.json$/.test(n)) cached.add(path.basename(n, '.json').slice(0, 16));
-    const auditFiles = await readdir(path.join(f.ssot, 'audit', 'ai-ask'));
+    const auditDir = path.join(f.ssot, 'store', 'audit', 'ai-ask');
+    const auditFiles = (await readdir(auditDir, { recursive: true })).map(String).filter((n) => n.endsWith('.jsonl'));
     const paid = new Map<string, number>();
     const audited = new Set<string>();
     for (const a of auditFiles)
-      for (const line of (await readFile(path.join(f.ssot, 'audit', 'ai-ask', a), 'utf8')).trim().split('\n')) {
+      for (const line of (await readFile(path.join(auditDir, a), 'utf8')).trim().split('\n')) {
         const rec = JSON.parse(line);
         const ask = rec.tool_calls.find((t: { name: string }) => t.name === 'ask');
         if (!ask.ok) continue;
-        audited.add(rec.request_id);
+        // Each record has an id of its own; the request it answered is its request_hash (the cache's key).
+        const req = String(rec.request_hash).replace(/^sha256:/, '').slice(0, 16);
+        audited.add(req);
         // The record says it is a replay where its ask step does, so coreloop's readers skip it as a case.
         expect(isMarkedReplay(rec), line.slice(0, 80)).toBe(JSON.parse(ask.args).cached === true);
-        if (!JSON.parse(ask.args).cached) paid.set(rec.request_id, (paid.get(rec.request_id) ?? 0) + 1);
+        if (!JSON.parse(ask.args).cached) paid.set(req, (paid.get(req) ?? 0) + 1);
       }
     expect([...paid.values()].every((n) => n === 1)).toBe(true);
     for (const h of audited) expect(cached.has(h)).toBe(true);

@@ -3,7 +3,7 @@
 // not; the prompt carries the skill's docstring (not the code around it) and the records name its bullets;
 // G7_AUDIT_DISABLE=1 turns it off; a log that cannot be written is counted in the evidence, never fatal.
 import { describe, expect, it } from 'vitest';
-import { readFile, readdir, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { factory, g7Process, runDir, type CardSpec } from './fixture.js';
 import { explain } from '../../src/contracts/validate.js';
@@ -45,9 +45,10 @@ const cards = (n: number): CardSpec[] => [
 const FACTORY = 'library: { root: library }\ntaxonomy: ssot/rules/tags.yaml\nsensors: ssot/rules/sensors.yaml\nscan: { chunk_bytes: 1024 }\nskills: { TAG: "src/tagger.ts::tag" }\n';
 
 async function records(ssot: string): Promise<AuditRecord[]> {
-  const dir = path.join(ssot, 'audit', 'ai-ask');
+  // The store's shards (a folder per day, a file per process and hour), oldest first.
+  const dir = path.join(ssot, 'store', 'audit', 'ai-ask');
   const out: AuditRecord[] = [];
-  for (const f of await readdir(dir)) for (const l of (await readFile(path.join(dir, f), 'utf8')).split('\n').filter(Boolean)) out.push(JSON.parse(l));
+  for (const f of (await readdir(dir, { recursive: true })).map(String).filter((n) => n.endsWith('.jsonl')).sort()) for (const l of (await readFile(path.join(dir, f), 'utf8')).split('\n').filter(Boolean)) out.push(JSON.parse(l));
   return out;
 }
 
@@ -97,11 +98,12 @@ describe('Observe: audit records from the run loop', () => {
     const off = await factory(cards(2).filter((c) => !c.accept?.startsWith('lines>=999')), { files: { 'ssot/factory.yaml': FACTORY, 'src/tagger.ts': SKILL } });
     const r = await g7Process(off.root, ['run'], { G7_AUDIT_DISABLE: '1' });
     expect(r.code, r.err).toBe(0);
-    await expect(readdir(path.join(off.ssot, 'audit'))).rejects.toThrow();
+    await expect(readdir(path.join(off.ssot, 'store', 'audit'))).rejects.toThrow();
 
     const broken = await factory(cards(2).filter((c) => !c.accept?.startsWith('lines>=999')), { files: { 'ssot/factory.yaml': FACTORY, 'src/tagger.ts': SKILL } });
-    await rm(path.join(broken.ssot, 'audit'), { recursive: true, force: true });
-    await writeFile(path.join(broken.ssot, 'audit'), 'not a folder\n'); // every append fails
+    await rm(path.join(broken.ssot, 'store', 'audit'), { recursive: true, force: true });
+    await mkdir(path.join(broken.ssot, 'store'), { recursive: true });
+    await writeFile(path.join(broken.ssot, 'store', 'audit'), 'not a folder\n'); // every append fails
     const b = await g7Process(broken.root, ['run']);
     expect(b.code, b.err).toBe(0);
     expect(b.err).toMatch(/L2_TAG_000001: audit log not written: /);
@@ -120,10 +122,10 @@ describe('Observe: audit records from the run loop', () => {
     await g7Process(quiet.root, ['run'], { G7_AUDIT_DISABLE: '1' });
     const dry = await g7Process(quiet.root, ['coreloop', 'backfill']);
     expect(dry.out).toMatch(/0 already in the log, 0 not rebuildable \(the cache holds no request\), (\d+) record\(s\) rebuilt\nnothing was written/);
-    await expect(readdir(path.join(quiet.ssot, 'audit'))).rejects.toThrow();
+    await expect(readdir(path.join(quiet.ssot, 'store', 'audit'))).rejects.toThrow();
     const done = await g7Process(quiet.root, ['coreloop', 'backfill', '--confirm']);
     expect(done.code, done.err).toBe(0);
-    const key = (r: AuditRecord) => [r.request_id, r.category_hash, r.tool_sequence_hash, r.question_hash, r.chunk_len, (r.skill_bullets ?? []).join(','), r.error, r.violation].join(' ');
+    const key = (r: AuditRecord) => [r.request_hash, r.category_hash, r.tool_sequence_hash, r.question_hash, r.chunk_len, (r.skill_bullets ?? []).join(','), r.error, r.violation].join(' ');
     const want = (await records(live.ssot)).map(key).sort();
     expect(want.length).toBeGreaterThan(4);
     expect((await records(quiet.ssot)).map(key).sort()).toEqual(want);

@@ -5,6 +5,7 @@
 // thinking tokens count against maxOutputTokens. Tests script it: latency and errors on any route, finish
 // reasons, blocked prompts, and batch jobs that end in any final state, with answers in or out of order,
 // with or without their keys.
+import { createHash } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { MODELS, SAFETY_RATINGS, checkGenerateBody, modelNotFound, modelResource, outputTokens, promptTokens, rpcError, scriptedError, usageMetadata, type Json, type ScriptedError } from './gemini-wire.js';
 
@@ -72,6 +73,12 @@ export interface FakeGemini {
   finishBatches(o?: FinishOptions): void;
   /** Batch items (by position in the submitted list) that finish with a per-request error. */
   failBatchItem: (index: number) => boolean;
+  /** Per model: input tokens the running batch jobs may hold at once (by the fake's own count); past it, create answers 429. */
+  batchEnqueuedTokens: Record<string, number>;
+  /** Batch jobs running at once (all models); past it, create answers 429. */
+  maxBatchJobs: number;
+  /** The most batch jobs that were ever running at once, and the most tokens a model's running jobs held. */
+  peak: { jobs: number; tokens: Record<string, number> };
   /** Uploaded and generated files, by id. */
   files: Map<string, { bytes: Buffer; mimeType: string; displayName: string }>;
   close(): Promise<void>;
@@ -87,31 +94,44 @@ const JOB_ERRORS: Record<Exclude<BatchEnd, 'SUCCEEDED'>, Json> = {
   EXPIRED: { code: 4, message: 'Batch job expired: it was pending or running for more than 48 hours.' },
 };
 
-const textOf = (contents: unknown): string =>
+/** The text of a request's parts, joined. */
+export const textOf = (contents: unknown): string =>
   (Array.isArray(contents) ? contents : [])
     .flatMap((c) => ((c as Json | undefined)?.parts as Json[] | undefined) ?? [])
     .map((p) => String(p.text ?? ''))
     .join('\n');
 
-/** The default answer: shaped by the response schema the client asked for, and naming the chunk it is about. */
+/** How the fake's TAG answers name the chunk they are about: the first 12 hex digits of its text's sha256. */
+export const chunkMark = (text: string) => createHash('sha256').update(text).digest('hex').slice(0, 12);
+
+/** The chunk's text in a TAG prompt (which names no place): everything after its header, up to a rework's note. */
+export const chunkTextOf = (prompt: string) => /Chunk \(\d+ bytes\):\n([\s\S]*?)(?=\n\nThis is the one rework attempt|$)/.exec(prompt)?.[1];
+
+/** The default answer: shaped by the response schema the client asked for, and naming the chunk it is about by its text's digest. */
 function defaultAnswer(body: Json): unknown {
   const schema = JSON.stringify((body.generationConfig as Json | undefined)?.responseJsonSchema ?? {});
   const prompt = textOf(body.contents);
   const risky = /related-party|going-concern/i.test(prompt);
   if (schema.includes('"findings"')) return { findings: [{ sensor: 'S01', verdict: risky ? 'hit' : 'no', quote: 'a quoted sentence' }] };
   if (schema.includes('"edits"')) return { edits: [] };
-  const chunk = /Chunk (\S+ bytes \d+\+\d+)/.exec(prompt)?.[1];
-  return { tags: risky ? ['risk'] : [], strike: risky, why: `${risky ? 'mentions a related party' : 'nothing notable'}${chunk ? ` in ${chunk}` : ''}` };
+  // The prompt names no place, only the text: the answer names the text by its digest (a pairing mistake shows).
+  const chunk = chunkTextOf(prompt);
+  return { tags: risky ? ['risk'] : [], strike: risky, why: `${risky ? 'mentions a related party' : 'nothing notable'}${chunk !== undefined ? ` in chunk ${chunkMark(chunk)}` : ''}` };
 }
 
 interface Job {
   model: string;
   displayName: string;
   requests: { request: Json; metadata?: Json }[];
+  /** Input tokens the job holds in its model's batch queue while it runs (the fake's own count). */
+  tokens: number;
   fromFile: boolean;
   createTime: string;
   end?: { state: BatchEnd; endTime: string; output?: Json; error?: Json; stats: Json };
 }
+
+/** The Batch API's documented tier-1 limits on tokens enqueued at once, per model (the fake's defaults). */
+export const TIER1_ENQUEUED_TOKENS: Record<string, number> = { 'gemini-2.5-flash-lite': 10_000_000, 'gemini-2.5-flash': 3_000_000, 'gemini-2.5-pro': 5_000_000 };
 
 export async function fakeGemini(opts: { keys?: string[]; rpm?: number; windowMs?: number; models?: string[]; now?: () => number } = {}): Promise<FakeGemini> {
   const now = opts.now ?? (() => performance.now());
@@ -135,6 +155,9 @@ export async function fakeGemini(opts: { keys?: string[]; rpm?: number; windowMs
     answer: defaultAnswer,
     finishBatches: (o: FinishOptions = {}) => batches.forEach((job) => job.end ?? finish(job, o)),
     failBatchItem: () => false,
+    batchEnqueuedTokens: { ...TIER1_ENQUEUED_TOKENS },
+    maxBatchJobs: 100,
+    peak: { jobs: 0, tokens: {} },
     files: new Map(),
     close: async () => {},
   } as FakeGemini;
@@ -243,8 +266,16 @@ export async function fakeGemini(opts: { keys?: string[]; rpm?: number; windowMs
       const problem = checkGenerateBody(r.request ?? {}, model, `BatchGenerateContentRequest.batch.input_config.requests.requests[${i}].request`);
       if (problem) return { status: 400, body: problem };
     }
+    // The project's batch queue: at most maxBatchJobs running, and per model at most its enqueued tokens. The
+    // service refuses past either with a bare 429 (a Help link, no QuotaFailure, no RetryInfo), creating nothing.
+    const tokens = list.reduce((sum, r) => sum + promptTokens(textOf((r.request ?? {}).contents) + textOf([(r.request ?? {}).systemInstruction])), 0);
+    const running = [...batches.values()].filter((j) => !j.end);
+    const held = running.filter((j) => j.model === model).reduce((sum, j) => sum + j.tokens, 0);
+    if (running.length >= fake.maxBatchJobs || held + tokens > (fake.batchEnqueuedTokens[model] ?? Infinity)) return scriptedError('quota-help-only', undefined, model) as { status: number; body: Json };
     const id = `fake${++batchSeq}`;
-    batches.set(id, { model, displayName: batch.displayName, requests: list, fromFile: typeof input.fileName === 'string', createTime: new Date().toISOString() });
+    batches.set(id, { model, displayName: batch.displayName, requests: list, tokens, fromFile: typeof input.fileName === 'string', createTime: new Date().toISOString() });
+    fake.peak.jobs = Math.max(fake.peak.jobs, running.length + 1);
+    fake.peak.tokens[model] = Math.max(fake.peak.tokens[model] ?? 0, held + tokens);
     return { status: 200, body: operation(id) };
   };
 

@@ -47,7 +47,7 @@ describe('a push the ruleset refuses, on a runner that is discarded', () => {
       expect(r1.err).toMatch(/git push to origin main was refused: pre-receive hook declined; error: GH013: Repository rule violations found for refs\/heads\/main/);
       expect(r1.err).toMatch(/it is parked on origin g7\/unpushed\/run_0001: the next g7 run --push, from any clone of origin, lands it before it departs/);
       expect(calls()).toBe(8);
-      expect(branches(remote)).toEqual(['g7/cache', 'g7/unpushed/run_0001', 'main']);
+      expect(branches(remote)).toEqual(['g7/audit', 'g7/cache', 'g7/unpushed/run_0001', 'main']);
       expect(subjects(remote, 'main')).not.toMatch(/g7:/);
       expect(subjects(remote, 'g7/unpushed/run_0001').split('\n')[0]).toMatch(/^g7: run_0001 round 1 truck A stop: RECOVERABLE, 20 passed/);
       await rm(path.dirname(job1), { recursive: true, force: true });
@@ -60,7 +60,7 @@ describe('a push the ruleset refuses, on a runner that is discarded', () => {
       expect(r2.err).toMatch(/no truck departs/);
       expect(calls()).toBe(8);
       expect(git(job2, 'log', '--format=%s')).not.toMatch(/run_0002/);
-      expect(branches(remote)).toEqual(['g7/cache', 'g7/unpushed/run_0001', 'main']);
+      expect(branches(remote)).toEqual(['g7/audit', 'g7/cache', 'g7/unpushed/run_0001', 'main']);
       await rm(path.dirname(job2), { recursive: true, force: true });
 
       // Job 3, once the factory may push: lands run_0001 on main, deletes the side branch, runs the last 4 TAGs.
@@ -70,7 +70,7 @@ describe('a push the ruleset refuses, on a runner that is discarded', () => {
       expect(r3.code, r3.err).toBe(0);
       expect(r3.out).toMatch(/landed the evidence parked on origin g7\/unpushed\/run_0001/);
       expect(calls()).toBe(12); // one model call per TAG card, over three jobs
-      expect(branches(remote)).toEqual(['g7/cache', 'main']); // the answers' data branch stays; the side branch is gone
+      expect(branches(remote)).toEqual(['g7/audit', 'g7/cache', 'main']); // the data branches (answers, audit records) stay; the side branch is gone
       const main = subjects(remote, 'main');
       expect(main.split('\n')[0]).toMatch(/^g7: run_0002 round 1 truck A stop: READY, 4 passed/);
       expect(main).toMatch(/g7: run_0001 round 1 truck A stop: RECOVERABLE, 20 passed/);

@@ -6,7 +6,7 @@
 // the remote's history and the fakes' request logs.
 import { mkdir, writeFile, chmod, rm, readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { fakeGemini, type FakeGemini } from '../fakes/gemini-server.js';
+import { chunkMark, chunkTextOf, fakeGemini, textOf, type FakeGemini } from '../fakes/gemini-server.js';
 import { fakeGitHub, type FakeGitHub } from '../fakes/github-server.js';
 import { webhookPayload } from '../fakes/github-webhooks.js';
 import { httpRemote, type HttpRemote } from '../git/http-remote.js';
@@ -125,10 +125,10 @@ function nightAnswer(fallback: FakeGemini['answer']): FakeGemini['answer'] {
       return { edits: [] };
     }
     if (schema.includes('"tags"')) {
-      const chunk = /Chunk (\S+) bytes (\d+\+\d+):\\n([\s\S]*)/.exec(prompt);
-      const text = chunk?.[3] ?? '';
+      // The prompt names no file (one answer serves every occurrence of a text): the answer names the text's digest.
+      const text = chunkTextOf(textOf(body.contents)) ?? '';
       const risky = /related-party/.test(text);
-      return { tags: risky ? ['related-party'] : [], strike: risky, why: `${risky ? 'a related-party loan' : 'nothing notable'} in ${chunk?.[1] ?? '?'} bytes ${chunk?.[2] ?? '?'}` };
+      return { tags: risky ? ['related-party'] : [], strike: risky, why: `${risky ? 'a related-party loan' : 'nothing notable'} in chunk ${chunkMark(text)}` };
     }
     if (schema.includes('"findings"')) {
       // A verdict per sensor, each with the sentence of the struck text it rests on, quoted verbatim.

@@ -39,7 +39,7 @@ const yaml = (url: string, extra = '') => `library: { root: library }\ntaxonomy:
 interface Estimate {
   fits: boolean;
   cards: number;
-  total: { requests: number; cached: number; tokens_in: number; tokens_out: number; usd: number; usd_gemini: number };
+  total: { requests: number; cached: number; repeats: number; tokens_in: number; tokens_out: number; usd: number; usd_gemini: number };
   models: { model: string; tokens_in_source: string; tokens_out_source: string }[];
   chunks: { requests: number; distinct: number | null; source: string };
   trucks: { count: number };
@@ -88,6 +88,9 @@ describe('g7 plan estimate', () => {
       expect(e.trucks.count).toBe(1);
       expect(e.nights.count).toBe(1);
 
+      // Kept as the day's forecast, for the morning report.
+      const rec = await g7Process(f.root, ['--json', 'plan', 'estimate', '--record', plan], env);
+      expect(rec.err).toMatch(/forecast recorded: ssot\/state\/forecast_20261121\.json/);
       expect((await g7Process(f.root, ['plan', 'compile', plan])).code).toBe(0);
       f.git('add', '-A');
       f.git('commit', '-qm', 'compiled');
@@ -109,6 +112,13 @@ describe('g7 plan estimate', () => {
       expect(off(e.total.tokens_in, truth.in), line).toBeLessThan(0.1);
       expect(off(e.total.tokens_in + e.total.tokens_out, truth.in + truth.out), line).toBeLessThan(0.1);
       expect(off(e.total.usd, truth.usd), line).toBeLessThan(0.1);
+      // The morning report holds the recorded forecast against what the night paid.
+      const morning = await g7Process(f.root, ['--json', 'morning'], env);
+      expect(morning.code, morning.err).toBe(0);
+      const m = JSON.parse(morning.out) as { forecasts: { day: string; forecast: { in: number; out: number; usd: number }; paid: { in: number; out: number; usd: number } }[] };
+      const recorded = JSON.parse(rec.out) as Estimate;
+      expect(m.forecasts).toEqual([{ day: '20261121', plan: 'ssot/plans/dayplan_20261121.yaml', recorded_at: expect.any(String), forecast: { in: recorded.total.tokens_in, out: recorded.total.tokens_out, usd: recorded.total.usd }, paid: { in: truth.in, out: truth.out, usd: expect.closeTo(truth.usd, 9) } }]);
+      expect((await g7Process(f.root, ['morning'], env)).out).toMatch(/^- forecast for 20261121 \(ssot\/plans\/dayplan_20261121\.yaml, recorded .+\): \d+ in, \d+ out, \$[\d.]+; paid \d+ \([+-][\d.]+%\) in, \d+ \([+-][\d.]+%\) out, \$[\d.]+ \([+-][\d.]+%\)$/m);
 
       // The night done: nothing is left to issue, so nothing is left to pay.
       const after = JSON.parse((await g7Process(f.root, ['--json', 'plan', 'estimate', plan], env)).out) as Estimate;
@@ -138,6 +148,33 @@ describe('g7 plan estimate', () => {
     }
   });
 
+  it('counts distinct chunks: a boilerplate chunk in every file is forecast, and paid, once', { timeout: 60_000 }, async () => {
+    const fake = await fakeGemini({ keys: ['k-est'] });
+    try {
+      const boiler = Array.from({ length: 16 }, (_, k) => `Note ${k}: transactions with related parties are disclosed as the rules require.`).join('\n') + '\n';
+      const f = await planRepo(PLAN, { libraryFiles: 0, factoryYaml: yaml(fake.url) });
+      for (let i = 1; i <= 8; i++) await f.write(`library/filing${i}.md`, `${boiler}${disclosure(i)}`);
+      f.git('add', '-A');
+      f.git('commit', '-qm', 'a library that repeats a disclosure paragraph');
+      const env = { GEMINI_API_KEY: 'k-est' };
+      const est = await g7Process(f.root, ['--json', 'plan', 'estimate', 'ssot/plans/dayplan_20261121.yaml'], env);
+      expect(est.code, est.err).toBe(0);
+      const e = JSON.parse(est.out) as Estimate;
+      expect(e.chunks.distinct).toBe(e.chunks.requests - 7); // the paragraph's chunk: asked in one file of eight
+      expect(e.total.repeats).toBe(7);
+      expect((await g7Process(f.root, ['plan', 'compile', 'ssot/plans/dayplan_20261121.yaml'])).code).toBe(0);
+      f.git('add', '-A');
+      f.git('commit', '-qm', 'compiled');
+      const run = await g7Process(f.root, ['run'], env);
+      expect(run.code, run.err).toBe(0);
+      expect(fake.requests.filter((r) => r.route === 'generateContent' && r.status === 200)).toHaveLength(e.chunks.distinct!);
+      const truth = await paid(f);
+      expect(off(e.total.usd, truth.usd)).toBeLessThan(0.1);
+    } finally {
+      await fake.close();
+    }
+  });
+
   it('a budget that does not fit exits 9 with what to change; piped into head it does not crash', async () => {
     const fake = await fakeGemini({ keys: ['k-est'] });
     try {
@@ -156,11 +193,17 @@ describe('g7 plan estimate', () => {
 
       // TAG cards with at least gemini.batch_min_requests requests go as batch jobs, at the batch price.
       await f.write('ssot/factory.yaml', yaml(fake.url).replace(`gemini: { base_url: "${fake.url}" }`, `gemini: { base_url: "${fake.url}", batch_min_requests: 5 }`));
-      const b = JSON.parse((await g7Process(f.root, ['--json', 'plan', 'estimate', 'ssot/plans/dayplan_20261121.yaml'], { GEMINI_API_KEY: 'k-est' })).out) as Estimate & { entries: { type: string; mode: string; usd: number; usd_batch: number; usd_online: number }[]; time: { batch_requests: number; online_requests: number } };
+      const b = JSON.parse((await g7Process(f.root, ['--json', 'plan', 'estimate', 'ssot/plans/dayplan_20261121.yaml'], { GEMINI_API_KEY: 'k-est' })).out) as Estimate & { entries: { type: string; mode: string; usd: number; usd_batch: number; usd_online: number }[]; time: { batch_requests: number; online_requests: number; batch_jobs: number; batch_cycles: number } };
       const tag = b.entries.find((x) => x.type === 'TAG')!;
       expect(tag.mode).toBe('batch');
       expect(tag.usd).toBeCloseTo(tag.usd_online / 2, 12);
-      expect(b.time).toMatchObject({ batch_requests: b.total.requests, online_requests: 0 });
+      expect(b.time).toMatchObject({ batch_requests: b.total.requests, online_requests: 0, batch_jobs: 4, batch_cycles: 1 }); // a job a card (4 TAG cards), all in the queue at once
+      // A queue too small for a card's requests: each card's are cut in jobs, one cycle per job's worth of tokens.
+      const small = Math.ceil(b.total.tokens_in / 8);
+      await f.write('ssot/factory.yaml', yaml(fake.url).replace(`gemini: { base_url: "${fake.url}" }`, `gemini: { base_url: "${fake.url}", batch_min_requests: 5, batch_enqueued_tokens: { gemini-2.5-flash-lite: ${small} } }`));
+      const cut = JSON.parse((await g7Process(f.root, ['--json', 'plan', 'estimate', 'ssot/plans/dayplan_20261121.yaml'], { GEMINI_API_KEY: 'k-est' })).out) as { time: { batch_jobs: number; batch_cycles: number } };
+      expect(cut.time.batch_jobs).toBeGreaterThanOrEqual(8);
+      expect(cut.time.batch_cycles).toBe(Math.ceil(b.total.tokens_in / Math.floor(small * 0.9)));
 
     } finally {
       await fake.close();

@@ -53,4 +53,32 @@ describe('batch jobs across crashes', () => {
     expect(on('batchGenerateContent')).toHaveLength(1);
     expect(on('generateContent')).toHaveLength(0);
   });
+
+  it.each([
+    ['its first job created, not yet recorded', 0],
+    ['its second job created (a run later, once the first was done), not yet recorded', 1],
+  ])('a submission cut into parts, killed with %s: the next run creates only the parts not yet created', async (_when, runsFirst) => {
+    // A limit that makes the card's requests two or more jobs (the fake itself would take them all at once).
+    await f.write('ssot/factory.yaml', `library: { root: library }\ntaxonomy: ssot/rules/tags.yaml\nscan: { chunk_bytes: 1024 }\nprices_per_mtok: ${JSON.stringify(PRICES)}\ngemini: { base_url: "${fake.url}", batch_min_requests: 2, batch_enqueued_tokens: { gemini-2.5-flash-lite: 1500 } }\n`);
+    for (let i = 0; i < runsFirst; i++) {
+      expect((await g7()).code).toBe(5);
+      fake.finishBatches();
+    }
+    const killed = await g7('batch.created@1');
+    expect(killed.signal, killed.err).toBe('SIGKILL');
+    expect(on('batchGenerateContent')).toHaveLength(runsFirst + 1);
+    for (let i = 0; i < 10; i++) {
+      const r = await g7();
+      if (r.code === 0) break;
+      expect(r.code, r.err).toBe(5);
+      fake.finishBatches();
+    }
+    const created = on('batchGenerateContent').filter((r) => r.status === 200);
+    const names = created.map((r) => (r.body as { batch: { displayName: string } }).batch.displayName);
+    expect(new Set(names).size).toBe(names.length); // no part created twice
+    expect(names.length).toBeGreaterThanOrEqual(2);
+    const keys = created.flatMap((r) => (r.body as { batch: { inputConfig: { requests: { requests: { metadata: { key: string } }[] } } } }).batch.inputConfig.requests.requests.map((x) => x.metadata.key));
+    expect(new Set(keys).size).toBe(keys.length);
+    expect(on('generateContent')).toHaveLength(0);
+  });
 });

@@ -69,7 +69,7 @@ describe('secrets', () => {
       const history = execFileSync('git', ['log', '-p', '--all'], { cwd: f.root, encoding: 'utf8', maxBuffer: 1 << 28, env: childEnv() });
       expect(history.includes(CANARY)).toBe(false);
       expect(r.out.includes(CANARY)).toBe(false);
-      const audit = await allFiles(path.join(f.ssot, 'audit'));
+      const audit = await allFiles(path.join(f.ssot, 'store', 'audit'));
       expect(audit.length).toBeGreaterThan(0);
     } finally {
       await fake.close();

@@ -1,7 +1,7 @@
 // The fake itself, over plain HTTP: it must refuse what the real service refuses and answer in its shapes,
 // or the worker tests prove nothing. Bodies follow the REST reference and what the live service returns.
 import { describe, expect, it, beforeEach, afterEach } from 'vitest';
-import { fakeGemini, type FakeGemini } from '../fakes/gemini-server.js';
+import { chunkMark, fakeGemini, type FakeGemini } from '../fakes/gemini-server.js';
 
 let fake: FakeGemini;
 beforeEach(async () => {
@@ -145,7 +145,7 @@ describe('the fake answers in the real service\'s shapes', () => {
 
   describe('batch jobs', () => {
     const create = async (n: number) => {
-      const requests = Array.from({ length: n }, (_, i) => ({ request: { contents: [{ parts: [{ text: `Chunk d${i}.md bytes 0+10: text ${i}` }] }] }, metadata: { key: `k${i}` } }));
+      const requests = Array.from({ length: n }, (_, i) => ({ request: { contents: [{ parts: [{ text: `Chunk (6 bytes):\ntext ${i}` }] }] }, metadata: { key: `k${i}` } }));
       const r = await post('/v1beta/models/gemini-2.5-flash-lite:batchGenerateContent', { batch: { displayName: 'job', inputConfig: { requests: { requests } } } });
       return ((await r.json()) as { name: string }).name;
     };
@@ -164,7 +164,7 @@ describe('the fake answers in the real service\'s shapes', () => {
       fake.finishBatches({ order: 'in-order', keys: false });
       const items = (await op(b)).metadata.output!.inlinedResponses.inlinedResponses;
       expect(items.map((x) => x.metadata)).toEqual([undefined, undefined, undefined]);
-      expect(items.map((x) => JSON.parse(x.response.candidates[0]!.content.parts[0]!.text).why)).toEqual(['nothing notable in d0.md bytes 0+10', 'nothing notable in d1.md bytes 0+10', 'nothing notable in d2.md bytes 0+10']);
+      expect(items.map((x) => JSON.parse(x.response.candidates[0]!.content.parts[0]!.text).why)).toEqual([0, 1, 2].map((i) => `nothing notable in chunk ${chunkMark(`text ${i}`)}`));
     });
 
     it.each(['FAILED', 'CANCELLED', 'EXPIRED'] as const)('ends %s with Operation.error and no output', async (state) => {

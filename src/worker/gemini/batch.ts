@@ -3,12 +3,13 @@
 // with a timeout sized to the file), paired with the submitted requests by key, or by position when the
 // service left the keys out and the counts match. Every answer the job returned is priced at the batch rate.
 // Poll, file lookup and download are retried like any call; creating a job is retried only when the service
-// refused it outright (429, 503), so that a job is never created twice.
+// refused it outright (429 with a delay to wait, 503), so that a job is never created twice; a 429 for a full
+// batch queue is not retried here (BatchQueueFull: the caller leaves the job queued until running jobs end).
 import type { BatchJob, GenerateContentResponse } from '@google/genai';
 import { mkdtemp, writeFile, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { WorkerError, type BatchEnd, type BatchResult, type WorkerRequest, type WorkerResponse } from '../worker.js';
+import { WorkerError, BatchQueueFull, type BatchEnd, type BatchResult, type WorkerRequest, type WorkerResponse } from '../worker.js';
 import { classifyApiError } from './errors.js';
 import { costUsd } from './budget.js';
 import type { GeminiWorker } from './worker.js';
@@ -105,6 +106,10 @@ export function geminiBatch(w: GeminiWorker) {
           return job.name!;
         } catch (err) {
           const c = classifyApiError(err);
+          // A 429 that names no per-minute window to wait out (the service sends only a Help link when the
+          // model's enqueued-token limit or the cap on jobs at once is reached): it clears as running jobs end.
+          if (c.status === 429 && c.retryDelayMs === undefined && c.kind !== 'daily-quota' && c.kind !== 'no-quota')
+            throw new BatchQueueFull(`batch ${displayName} refused for now (429: ${c.message}); it is created once running jobs end`);
           // Refused outright (nothing was created): worth another try. Anything else may have created the job;
           // the caller finds it by its display name rather than create a second one.
           const refused = c.status === 429 || c.status === 503;
@@ -113,6 +118,11 @@ export function geminiBatch(w: GeminiWorker) {
           await w.clock.sleep(c.retryDelayMs ?? 1000 * attempt);
         }
       }
+    },
+
+    size: (req: WorkerRequest) => {
+      const b = w.request(req);
+      return { model: b.model, tokens: b.estIn };
     },
 
     find: async (displayName: string): Promise<string | undefined> => {

@@ -66,7 +66,7 @@ export class GeminiWorker implements Worker {
   }
 
   identity(req: WorkerRequest): { worker: string; prompt: string } {
-    return { worker: `gemini:${this.o.models[req.cost_hint]}`, prompt: PROMPT_VERSION };
+    return { worker: `gemini:${this.o.models[req.cost_hint]}`, prompt: PROMPT_VERSION[req.task.kind] };
   }
 
   /** The generateContent request for a worker request: the same online and in a batch. */

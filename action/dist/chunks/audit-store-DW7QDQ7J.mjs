@@ -1,0 +1,2 @@
+import { createRequire as __g7CreateRequire } from 'node:module'; const require = __g7CreateRequire(import.meta.url);
+import{a,b,c,d,e,f,g,h,i,j,k,l}from"./chunk-HX5MS74I.mjs";import"./chunk-BPU3YCDX.mjs";import"./chunk-PQRHRS2M.mjs";import"./chunk-2PYAGR7Y.mjs";export{a as SHARD_BYTES,e as auditFiles,b as auditPlace,k as ignoreAuditStore,h as ownerOf,j as pruneStore,c as recordsDir,f as shardHost,d as shardHour,g as shardOwner,l as shardWriter,i as windowStart};

@@ -1,2 +1,0 @@
-import { createRequire as __g7CreateRequire } from 'node:module'; const require = __g7CreateRequire(import.meta.url);
-import{a,b,c}from"./chunk-BEEXZ3NZ.mjs";import"./chunk-B57ZGYNH.mjs";import"./chunk-BPU3YCDX.mjs";import"./chunk-PQRHRS2M.mjs";import"./chunk-Q4KT5GYC.mjs";import"./chunk-2PYAGR7Y.mjs";export{c as Budget,a as costUsd,b as nextUtcDay};

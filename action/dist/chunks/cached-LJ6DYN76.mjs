@@ -1,2 +1,0 @@
-import { createRequire as __g7CreateRequire } from 'node:module'; const require = __g7CreateRequire(import.meta.url);
-import{a,b,c,d,e,f,g,h,i,j,k,l,m}from"./chunk-MRDZI77C.mjs";import"./chunk-B57ZGYNH.mjs";import"./chunk-BPU3YCDX.mjs";import"./chunk-PQRHRS2M.mjs";import"./chunk-Q4KT5GYC.mjs";import"./chunk-2PYAGR7Y.mjs";export{g as OUTBOX_FILE,f as askedOf,k as cacheEntryById,i as cacheEntryFile,e as cacheKey,l as cachedSkill,m as cachedWorker,b as identityOf,h as ignoreStore,c as requestDigest,a as requestHash,d as skillDigest,j as skillPartFile};

@@ -1,2 +1,0 @@
-import { createRequire as __g7CreateRequire } from 'node:module'; const require = __g7CreateRequire(import.meta.url);
-import{a,b}from"./chunk-UYM6KQUL.mjs";import"./chunk-N6VD4MY2.mjs";import"./chunk-UYGRN43V.mjs";import"./chunk-6NPPP7T4.mjs";import"./chunk-OMTOMJEE.mjs";import"./chunk-22G5MULP.mjs";import"./chunk-72W5J42C.mjs";import"./chunk-Q4KT5GYC.mjs";import"./chunk-2PYAGR7Y.mjs";export{a as defaultConfig,b as loadConfig};

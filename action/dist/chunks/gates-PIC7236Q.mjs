@@ -1,0 +1,2 @@
+import { createRequire as __g7CreateRequire } from 'node:module'; const require = __g7CreateRequire(import.meta.url);
+import{a,b,c,d}from"./chunk-IMHMLIWZ.mjs";import"./chunk-7RL642TG.mjs";import"./chunk-OMTOMJEE.mjs";import"./chunk-XA4VDX22.mjs";import"./chunk-72W5J42C.mjs";import"./chunk-Q4KT5GYC.mjs";import"./chunk-BPU3YCDX.mjs";import"./chunk-PQRHRS2M.mjs";import"./chunk-2PYAGR7Y.mjs";export{d as commitsIn,b as evidenceGate,c as repositoryGate,a as unpushedGate};

@@ -1,2 +1,0 @@
-import { createRequire as __g7CreateRequire } from 'node:module'; const require = __g7CreateRequire(import.meta.url);
-import{a,b,c,d}from"./chunk-IUZUD6AU.mjs";import"./chunk-HZXAEC6I.mjs";import"./chunk-WFWIUR5S.mjs";import"./chunk-VDMRN2VI.mjs";import"./chunk-VC47LZPB.mjs";import"./chunk-4KFM3JPT.mjs";import"./chunk-6NPPP7T4.mjs";import"./chunk-22G5MULP.mjs";import"./chunk-72W5J42C.mjs";import"./chunk-BPU3YCDX.mjs";import"./chunk-PQRHRS2M.mjs";import"./chunk-Q4KT5GYC.mjs";import"./chunk-2PYAGR7Y.mjs";export{a as addRecord,d as minePatterns,c as propose,b as targetOf};

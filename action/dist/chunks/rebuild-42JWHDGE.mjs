@@ -1,0 +1,2 @@
+import { createRequire as __g7CreateRequire } from 'node:module'; const require = __g7CreateRequire(import.meta.url);
+import{a}from"./chunk-5R6CSMJD.mjs";import"./chunk-S377OCNB.mjs";import"./chunk-UYGRN43V.mjs";import"./chunk-6NPPP7T4.mjs";import"./chunk-OMTOMJEE.mjs";import"./chunk-72W5J42C.mjs";import"./chunk-MDDJSIQP.mjs";import"./chunk-WGCEESRR.mjs";import"./chunk-VPMB6O63.mjs";import"./chunk-Q4KT5GYC.mjs";import"./chunk-BPU3YCDX.mjs";import"./chunk-PQRHRS2M.mjs";import"./chunk-2PYAGR7Y.mjs";export{a as rebuildRequest};

@@ -1,2 +1,0 @@
-import { createRequire as __g7CreateRequire } from 'node:module'; const require = __g7CreateRequire(import.meta.url);
-import{a,b,c,d,e,f,g,h,i,j,k,l}from"./chunk-VDMRN2VI.mjs";import"./chunk-4KFM3JPT.mjs";import"./chunk-6NPPP7T4.mjs";import"./chunk-72W5J42C.mjs";import"./chunk-Q4KT5GYC.mjs";import"./chunk-2PYAGR7Y.mjs";export{e as TRANSIENT,h as causeOf,b as dayFiles,l as engineAxis,d as forEachRecord,c as isMarkedReplay,f as noiseOf,i as normalizeDetail,g as recordFailed,j as signalsOf,k as wilsonLower,a as windowFrom};
