@@ -33,6 +33,16 @@ function stoppedWhy(out: RunOutcome): string | undefined {
   return `the step ended ${out.code}${until}: only a truck that finished, or stopped at max-minutes, starts the next run`;
 }
 
+/**
+ * Why a run that a chain started departs nothing: its clock is past the night's end (it waited in GitHub's queue
+ * or behind a person's run). Undefined when it may depart: inside the night, or not started by a chain.
+ */
+export function pastTheNight(s: ActionSettings, config: Config, now: string): string | undefined {
+  if (s.chainLink === 0) return undefined;
+  if (nightEndsAt(config.night, new Date(now))) return undefined;
+  return `the night ended (${config.night.start}–${config.night.end} ${config.night.tz}, factory.yaml night) before this run, link ${s.chainLink} of tonight's chain, started at ${now}: nothing departs; the next night's scheduled job takes the truck`;
+}
+
 /** Dispatches the next run of this workflow when the night has work, time and money left for it. */
 export async function chainNextRun(s: ActionSettings, deps: FactoryDeps, config: Config, out: RunOutcome, onRemote: boolean): Promise<ChainOutcome> {
   if (!s.chain) return not('input chain is false');

@@ -78,6 +78,17 @@ export async function truckCommand(s: ActionSettings): Promise<void> {
   const head = deps.git ? await deps.git.run(['rev-parse', '--verify', '-q', 'HEAD'], { allowFail: true }) : undefined;
   const checkout = head?.code === 0 ? head.stdout.trim() : undefined;
   const commit = !s.dryRun && config.git.commit && deps.git !== undefined;
+  if (s.command === 'run' || s.command === 'prepare-lanes') {
+    const { pastTheNight } = await import('./chain.js');
+    const late = pastTheNight(s, config, deps.now());
+    if (late) {
+      core.setOutput('chained', 'false');
+      core.setOutput('chain-reason', late);
+      await writeSummary(`## G7 run: nothing departed\n\n${late}\n`);
+      core.info(late);
+      return;
+    }
+  }
   const title = s.command === 'run' ? 'g7 run' : lane ? `g7 lanes run --run ${s.runId} --lane ${lane}` : `g7 lanes ${s.command === 'merge-lanes' ? 'merge' : 'prepare'}`;
   const out: RunOutcome = await core.group(title, () => drive(s, deps, commit));
   const message = deps.redact(out.message);
@@ -117,7 +128,7 @@ export async function truckCommand(s: ActionSettings): Promise<void> {
     if (published.onRemote && published.sha) await createEvidenceCheck(s, report, evidence, published.sha, markdown, `g7 ${report.run_id}${lane ? ` lane ${lane}` : ''}`);
   } else await writeSummary(`## G7 run: ${out.code}\n\n${message}\n`);
 
-  if (s.command === 'run') {
+  if (s.command === 'run' || s.command === 'merge-lanes') {
     const { chainNextRun } = await import('./chain.js');
     const chain = await chainNextRun(s, deps, config, out, published.onRemote);
     core.setOutput('chained', String(chain.chained));

@@ -38,6 +38,44 @@ const OUTCOME_STEP = `      - name: outcome
         run: echo "run \${RUN_ID:-none} → \${STATE:-?} (\${PASSED:-0} passed, \${FAILED:-0} failed)"
 `;
 
+/**
+ * GitHub keeps one running and at most one pending run per concurrency group, and a newer pending run replaces
+ * (cancels) the one already waiting. The night's own runs (the cron, the runs its trucks chain) share a group:
+ * the next job takes the next truck, whichever it is. A person's dispatch (chain 0) has a group of its own, so
+ * no scheduled or chained run can replace it while it waits; the WAIT_STEP serialises the two groups.
+ */
+const CONCURRENCY = `concurrency:
+  # The night's runs (schedule, chained) replace each other while they wait; a person's dispatch is never replaced.
+  group: g7-factory-\${{ github.event_name == 'workflow_dispatch' && inputs.chain == 0 && 'person' || 'night' }}
+  cancel-in-progress: false
+`;
+
+/**
+ * The two concurrency groups run at once, so the first step of every factory job waits while an earlier run of
+ * factory.yml or factory-lanes.yml (a smaller run id) is in progress: never two runs on the SSOT at once, and
+ * never a deadlock (the earlier run waits for nobody later). Needs `actions: read` (the jobs have write).
+ */
+const WAIT_STEP = `      - name: wait for the factory's earlier runs
+        timeout-minutes: 60
+        env:
+          GH_TOKEN: \${{ github.token }}
+        run: |
+          earlier() { gh api "repos/$GITHUB_REPOSITORY/actions/runs?status=in_progress&per_page=100" --jq '[.workflow_runs[] | select(.id < ($ENV.GITHUB_RUN_ID | tonumber) and (.path | startswith(".github/workflows/factory")))] | length'; }
+          while [ "$(earlier)" != "0" ]; do echo "an earlier run of the factory is in progress: waiting for it"; sleep 30; done
+`;
+
+/** Uploads the git bundle of evidence the remote took on no branch (the g7 step, id g7, wrote it), as factory.yml does. */
+const keepStep = (suffix: string) => `      # The remote took the evidence neither on the branch nor on g7/unpushed/<run>: its commits would go with
+      # this runner. The g7 step wrote them as a git bundle; its log and its unpushed-apply output say how to land it.
+      - name: keep the unpushed evidence
+        if: \${{ failure() && steps.g7.outputs.unpushed-bundle != '' }}
+        uses: actions/upload-artifact@v4
+        with:
+          name: g7-unpushed-\${{ github.run_id }}-\${{ github.run_attempt }}${suffix}
+          path: \${{ steps.g7.outputs.unpushed-bundle }}
+          if-no-files-found: error
+`;
+
 const IDENTITY = `          git config user.name "g7-factory[bot]"
           git config user.email "g7-factory@users.noreply.github.com"
 `;
@@ -78,13 +116,7 @@ on:
         description: Set by the factory when a truck that left work starts the next run (its link in tonight's chain); leave 0
         type: number
         default: 0
-concurrency:
-  # Never two trucks of one SSOT at once. GitHub keeps one running and at most one pending run per group: a
-  # newer pending run replaces (cancels) the one already waiting; the running one is never cancelled. That
-  # is what a factory wants: the next job takes the next truck, whichever job it is.
-  group: g7-factory
-  cancel-in-progress: false
-permissions:
+${CONCURRENCY}permissions:
   contents: write # commit and push the evidence
   checks: write # the check run on the evidence commit
   actions: write # a truck that leaves work inside the night starts the next run of this workflow (chaining)
@@ -93,7 +125,7 @@ jobs:
     runs-on: ubuntu-latest
     timeout-minutes: 120
     steps:
-      # With the default branch protected (.github/rulesets/main.json), only the factory's GitHub App may
+${WAIT_STEP}      # With the default branch protected (.github/rulesets/main.json), only the factory's GitHub App may
       # push to it: GITHUB_TOKEN cannot be a ruleset bypass actor. Without the App, the workflow token pushes.
 ${APP_TOKEN_STEP}      - uses: actions/checkout@v4
         with:
@@ -159,13 +191,14 @@ on:
         description: Only these lanes, comma separated, 1-8 (empty = every lane with cards)
         type: string
         default: ""
-concurrency:
-  # The same group as factory.yml: a lane run and a truck job never work on the SSOT at once.
-  group: g7-factory
-  cancel-in-progress: false
-permissions:
+      chain:
+        description: Set by the factory when a lane run that left work starts the next one (its link in tonight's chain); leave 0
+        type: number
+        default: 0
+${CONCURRENCY}permissions:
   contents: write # commit and push the evidence
   checks: write # the check runs on the evidence commits
+  actions: write # a merge that leaves work inside the night starts the next lane run (chaining)
 jobs:
   prepare:
     runs-on: ubuntu-latest
@@ -174,15 +207,16 @@ jobs:
       run-id: \${{ steps.g7.outputs.run-id }}
       lanes: \${{ steps.g7.outputs.lanes }}
     steps:
-${checkout}      - name: g7 lanes prepare
+${WAIT_STEP}${checkout}      - name: g7 lanes prepare
         id: g7
         uses: ${uses(a)}
         with:
           command: prepare-lanes
           truck: \${{ inputs.truck != 'next' && inputs.truck || '' }}
           lanes: \${{ inputs.lanes }}
+          chain-link: \${{ inputs.chain || 0 }}
           gemini-api-key: \${{ secrets.GEMINI_API_KEY }}
-  lane:
+${keepStep('-prepare')}  lane:
     needs: prepare
     if: \${{ needs.prepare.outputs.lanes != '' && needs.prepare.outputs.lanes != '[]' }}
     runs-on: ubuntu-latest
@@ -194,13 +228,14 @@ ${checkout}      - name: g7 lanes prepare
         lane: \${{ fromJSON(needs.prepare.outputs.lanes) }}
     steps:
 ${checkout}      - name: g7 lanes run
+        id: g7
         uses: ${uses(a)}
         with:
           command: lane
           run-id: \${{ needs.prepare.outputs.run-id }}
           lanes: \${{ matrix.lane }}
           gemini-api-key: \${{ secrets.GEMINI_API_KEY }}
-  merge:
+${keepStep('-lane-${{ matrix.lane }}')}  merge:
     needs: [prepare, lane]
     # Always once the run departed, also when a lane failed or was cancelled: its cards go to the next run.
     if: \${{ always() && needs.prepare.outputs.lanes != '' }}
@@ -213,7 +248,8 @@ ${checkout}      - name: g7 lanes merge
         with:
           command: merge-lanes
           run-id: \${{ needs.prepare.outputs.run-id }}
-${OUTCOME_STEP}`;
+          chain-link: \${{ inputs.chain || 0 }}
+${keepStep('-merge')}${OUTCOME_STEP}`;
 }
 
 /** The activity types of ai-policy.yml and its sweep's cron; src/policy/auto-merge.ts holds what the check is tested on. */

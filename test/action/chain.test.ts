@@ -32,6 +32,23 @@ describe('chaining: the action dispatches the next run of its workflow', () => {
     return { gh, run };
   }
 
+  it('a chained run that starts past the night\'s end departs nothing and says so; a person\'s dispatch at the same hour departs', { timeout: 120_000 }, async () => {
+    const late = await night(quick(3));
+    const r = await late.run(NOON, { 'chain-link': '2' });
+    late.gh.verify(); // no check run, no dispatch: nothing ran
+    expect(r.code).toBe(0);
+    expect(r.outputs).toMatchObject({ chained: 'false' });
+    expect(r.outputs['chain-reason']).toBe("the night ended (00:00–07:00 Asia/Seoul, factory.yaml night) before this run, link 2 of tonight's chain, started at 2026-11-21T03:00:00.000Z: nothing departs; the next night's scheduled job takes the truck");
+    expect(r.outputs['run-id']).toBeUndefined();
+    expect(r.stdout).not.toMatch(/run_\d{4}: round \d+ truck/);
+
+    const person = await night(quick(3));
+    person.gh.expect('checks/create', { name: 'g7 run_0001' });
+    const p = await person.run(NOON);
+    person.gh.verify();
+    expect(p.outputs).toMatchObject({ state: 'READY', 'run-id': 'run_0001' });
+  });
+
   it('a truck that finished with a truck to go, inside the night: dispatches factory.yml on its branch as the next link', { timeout: 120_000 }, async () => {
     const { gh, run } = await night(quick(121));
     gh.expect('checks/create', { name: 'g7 run_0001', conclusion: 'success' });

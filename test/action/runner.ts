@@ -67,6 +67,8 @@ export interface RunnerOptions {
   env?: Record<string, string>;
   /** The action's folder the runner starts (default the repository's action/; a runner's copy in _actions/…). */
   actionDir?: string;
+  /** The workflow file the run belongs to (GITHUB_WORKFLOW_REF; default factory.yml): what chaining dispatches. */
+  workflow?: string;
   /** Sees the step's output as it comes, with a way to kill the step (the night's SIGKILL mid-bundle). */
   watch?: (stdout: string, kill: (signal: NodeJS.Signals) => void) => void;
 }
@@ -96,7 +98,7 @@ async function runnerEnv(o: RunnerOptions): Promise<{ env: Record<string, string
     GITHUB_REPOSITORY: o.repository ?? 'g7-factory/factory',
     GITHUB_RUN_ID: '4242',
     GITHUB_REF: o.ref ?? 'refs/heads/main',
-    GITHUB_WORKFLOW_REF: `${o.repository ?? 'g7-factory/factory'}/.github/workflows/factory.yml@${o.ref ?? 'refs/heads/main'}`,
+    GITHUB_WORKFLOW_REF: `${o.repository ?? 'g7-factory/factory'}/.github/workflows/${o.workflow ?? 'factory.yml'}@${o.ref ?? 'refs/heads/main'}`,
     RUNNER_OS: 'Linux',
     RUNNER_ARCH: 'X64',
     RUNNER_NAME: 'GitHub Actions 1000000001',

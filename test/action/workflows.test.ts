@@ -68,6 +68,13 @@ describe('the workflows', () => {
     expect(inputs.resume.type).toBe('boolean');
     expect(inputs['dry-run'].type).toBe('boolean');
     expect(w.concurrency['cancel-in-progress']).toBe(false);
+    // A person's dispatch (chain 0) waits in a group of its own: no scheduled or chained run can replace it there.
+    expect(w.concurrency.group).toBe("g7-factory-${{ github.event_name == 'workflow_dispatch' && inputs.chain == 0 && 'person' || 'night' }}");
+    // The two groups run at once: the first step waits while an earlier run of either truck workflow is in progress.
+    const wait = w.jobs.truck.steps[0];
+    expect(wait.name).toBe("wait for the factory's earlier runs");
+    expect(wait.run).toMatch(/select\(\.id < \(\$ENV\.GITHUB_RUN_ID \| tonumber\) and \(\.path \| startswith\("\.github\/workflows\/factory"\)\)\)/);
+    expect(wait.env).toEqual({ GH_TOKEN: '${{ github.token }}' });
     for (const s of w.on.schedule) expect(s.cron.split(' ')[0]).not.toBe('0');
     expect(w.permissions).toEqual({ contents: 'write', checks: 'write', actions: 'write' });
     // Chaining: the dispatched run says its link; the truck step hands it to the action.
@@ -95,6 +102,19 @@ describe('the workflows', () => {
     expect(step('merge').with).toMatchObject({ command: 'merge-lanes', 'run-id': '${{ needs.prepare.outputs.run-id }}' });
     // Every job checks out the branch as it is now: the commit that started the workflow lacks the prepare job's.
     for (const job of ['prepare', 'lane', 'merge']) expect(w.jobs[job].steps.find((s: Yaml) => s.uses === 'actions/checkout@v4').with.ref).toBe('${{ github.ref_name }}');
+    // It chains as factory.yml does (the merge dispatches the next lane run), and waits for earlier runs first.
+    expect(w.on.workflow_dispatch.inputs.chain).toMatchObject({ type: 'number', default: 0 });
+    expect(w.permissions).toEqual(factory.permissions);
+    expect(step('merge').with['chain-link']).toBe('${{ inputs.chain || 0 }}');
+    expect(step('prepare').with['chain-link']).toBe('${{ inputs.chain || 0 }}');
+    expect(w.jobs.prepare.steps[0]).toEqual(factory.jobs.truck.steps[0]);
+    // Every job keeps evidence the remote took nowhere, as the artifact its g7 step wrote.
+    for (const job of ['prepare', 'lane', 'merge']) {
+      const steps = w.jobs[job].steps as Yaml[];
+      const keep = steps.find((s) => String(s.uses).startsWith('actions/upload-artifact@'));
+      expect(keep, job).toMatchObject({ if: "${{ failure() && steps.g7.outputs.unpushed-bundle != '' }}", with: { path: '${{ steps.g7.outputs.unpushed-bundle }}', 'if-no-files-found': 'error' } });
+      expect(steps.indexOf(keep!), job).toBeGreaterThan(steps.findIndex((s) => s.id === 'g7'));
+    }
   });
 
   it('coreloop: the nightly job mines only; opening a pull request needs a dispatch with a candidate', async () => {

@@ -8,10 +8,11 @@ import type { JournalEvent, VerifyReport } from '../../src/contracts/types.gen.j
 import { checkout } from '../action/runner.js';
 import { gitAsync } from '../factory/fixture.js';
 import { g7Process } from '../factory/fixture.js';
-import { CANARY, type Night } from './night.js';
+import { CANARY, NIGHT_FROM, type Night } from './night.js';
 import { NIGHT_DAY } from './setup.js';
 import { journalText } from '../ssot/journal-lines.js';
 import { coreloopProblems } from './coreloop.js';
+import { DEFAULT_NIGHT, nightEndsAt } from '../../src/ssot/night.js';
 
 export interface Check {
   n: number;
@@ -21,7 +22,6 @@ export interface Check {
   details: string[];
 }
 
-const NIGHT_FROM = '2026-11-20T20:00:00.000Z';
 
 async function readJson<T>(file: string): Promise<T> {
   return JSON.parse(await readFile(file, 'utf8')) as T;
@@ -70,14 +70,24 @@ export async function checkNight(night: Night): Promise<{ checks: Check[]; morni
       if (v.code !== 0 || !/^ok /.test(v.out)) problems.push(`${r} does not verify: ${v.out}${v.err}`);
       else verified.push(r);
     }
-    if (runs.length < 5) problems.push(`only ${runs.length} run directories on the remote`);
-    const byPerson = night.jobs.filter((j) => j.kind === 'run' && j.event !== 'schedule');
-    if (byPerson.length) problems.push(`runs started by hand: ${byPerson.map((j) => j.name).join(', ')}`);
+    // Made by the shipped schedule alone: factory.yml's cron and the runs its trucks dispatched (chaining).
+    const unattended = night.jobs.filter((j) => j.kind === 'run' && j.source !== 'person');
+    const byPerson = night.jobs.filter((j) => j.kind === 'run' && j.source === 'person');
+    if (byPerson.length) problems.push(`trucks started by hand: ${byPerson.map((j) => `${j.name} at ${j.at}`).join(', ')}`);
+    const made = runs.filter((r) => unattended.some((j) => j.outputs['run-id'] === r));
+    if (made.length < 5) problems.push(`only ${made.length} run directories on the remote were made by the schedule and its chaining (of ${runs.length})`);
+    const chained = unattended.filter((j) => j.source === 'chain');
+    if (!chained.length) problems.push('no truck chained the next run');
+    if (night.github.dispatches.length !== night.chainRuns) problems.push(`the fake GitHub took ${night.github.dispatches.length} dispatch(es); the night played ${night.chainRuns} chained run(s)`);
+    // A chained run whose clock is past the night's end departs nothing (SPEC 9a: the night stops at its end).
+    const late = chained.filter((j) => !nightEndsAt(DEFAULT_NIGHT, new Date(j.at)) && /run_\d{4}: round \d+ truck [AB] of \d+ departs/.test(j.logText));
+    if (late.length) problems.push(`a chained run departed past the night's end: ${late.map((j) => j.at).join(', ')}`);
     // Every truck job that pushed evidence made a check run on its evidence commit, and GitHub refused nothing.
     const pushed = night.jobs.filter((j) => j.kind === 'run' && j.outputs['run-id'] && j.before !== j.after && j.outputs.commit === j.after);
     for (const j of pushed) if (!night.github.checkRuns.some((c) => c.head_sha === j.after && c.name === `g7 ${j.outputs['run-id']}`)) problems.push(`no check run g7 ${j.outputs['run-id']} on the evidence commit the job at ${j.at} pushed`);
     for (const p of night.github.problems) problems.push(`fake GitHub: ${p.length > 300 ? `${p.slice(0, 300)}…` : p}`);
-    add(1, 'at least 5 run directories, made by scheduled jobs alone, each verifying, all on the remote', problems, [
+    add(1, 'at least 5 run directories, made by the shipped schedule and its chaining alone, each verifying, all on the remote', problems, [
+      `${made.length} of ${runs.length} run directories made by factory.yml's cron (${night.schedule.crons.join('; ')}: ${night.schedule.fired.length} scheduled runs) and ${chained.length} chained run(s) (links ${chained.map((j) => j.link).join(', ')}, each a workflow_dispatch the fake GitHub took), none by a person`,
       `${verified.length} of ${runs.length} verify on a fresh clone (g7 verify): ${runs[0]} … ${runs.at(-1)}`,
       `${night.github.checkRuns.length} check runs on evidence commits (the fake GitHub, validated against GitHub's OpenAPI description), one for each of the ${pushed.length} jobs that pushed a run`,
     ]);
@@ -121,7 +131,7 @@ export async function checkNight(night: Night): Promise<{ checks: Check[]; morni
     const state = await readJson<{ state: string; last_stop: { reason: string } | null }>(path.join(ssot, 'state/factory_state.json'));
     if (state.last_stop && !status.out.includes(state.last_stop.reason)) problems.push(`g7 status does not say why the factory stopped (${state.last_stop.reason})`);
     if (!/^next: /m.test(status.out)) problems.push('g7 status does not say what comes next');
-    const silent = night.jobs.filter((j) => j.kind === 'run' && !j.killed && j.before === j.after && !/nothing to do before then|nothing to run|refused the push/.test(j.logText));
+    const silent = night.jobs.filter((j) => j.kind === 'run' && !j.killed && j.before === j.after && !/nothing to do before then|nothing to run|refused the push|REFUSED: FAIL_STOP since|the night ended/.test(j.logText));
     for (const j of silent) problems.push(`the job at ${j.at} changed nothing on the remote and did not say why`);
     add(3, 'every FAIL has a rework pack; every stop is explained in g7 status and the morning report', problems, [`${fails.length} FAIL card(s): ${fails.join(', ') || 'none'}`, `${stops.length} stop(s) that were not READY, each in the morning report; g7 status: ${status.out.split('\n').find((l) => l.startsWith('state:')) ?? '?'}`]);
   }
@@ -198,7 +208,10 @@ export async function checkNight(night: Night): Promise<{ checks: Check[]; morni
       const arrived = (await gitAsync(night.remote.bare, 'log', '--format=%H', `${next.before}..${next.after}`)).split('\n');
       if (onRemoteAfterRefusal.some(Boolean)) problems.push('the refused evidence was on the remote right after the refusal');
       else if (!night.refusedCommits.every((c) => arrived.includes(c))) problems.push(`the refused evidence (${night.refusedCommits.length} commit(s)) did not arrive with the next job`);
-      else details.push(`${night.refusedCommits.length} commit(s) of ${night.refusedRun} refused at ${refusedJob.at.slice(11, 16)}, pushed by the job at ${next.at.slice(11, 16)}`);
+      else details.push(`${night.refusedCommits.length} commit(s) of ${night.refusedRun} refused at ${refusedJob.at.slice(11, 16)}, parked on g7/unpushed/${night.refusedRun} and landed by the job at ${next.at.slice(11, 16)} on a fresh clone`);
+      if (next.workspace === refusedJob.workspace) problems.push('the job after the refusal ran in the refused job\'s workspace: a GitHub-hosted runner is discarded');
+      const parked = (await gitAsync(night.remote.bare, 'for-each-ref', '--format=%(refname)', 'refs/heads/g7/unpushed/')).trim();
+      if (parked) problems.push(`side branches left on the remote after the night: ${parked.split('\n').join(', ')}`);
     }
 
     // No model request was paid for twice: paid calls / unique requests, from the fake's request log.

@@ -3,13 +3,16 @@
 // strike list and patches from two work packs (one of which can never pass its test), pointed at the fake
 // Gemini. Committed, it seeds the loopback remote every scheduled job clones.
 import { readFile } from 'node:fs/promises';
-import { tempRepo, type TempRepo } from '../helpers.js';
+import path from 'node:path';
+import { REPO, tempRepo, type TempRepo } from '../helpers.js';
 import { git, initGit } from '../factory/fixture.js';
 
 export const NIGHT_DAY = '20261121';
 /** Chunks of the one big library file: more than batch_min_requests, so its TAG card goes to the Batch API. */
 export const BIG_FILE_LINES = 1000;
 export const BATCH_MIN = 30;
+/** The workflows the night's jobs belong to. */
+export const NIGHT_WORKFLOWS = ['factory.yml', 'factory-lanes.yml'];
 
 const PLAN = `date: 2026-11-21
 goal: the night's scan of the generated library, tagged online and in batch, struck, and patched
@@ -86,6 +89,9 @@ export async function nightRepo(opts: { libraryFiles: number; geminiUrl: string 
   await repo.write('tools/fixit.mjs', "// A check no patch can satisfy tonight: the work pack that fails twice.\nprocess.exit(1);\n");
   await repo.write('examples/library/night/a-big/ledger.md', Array.from({ length: BIG_FILE_LINES }, (_, k) => `Ledger line ${k}: ${k % 9 === 0 ? 'a related-party loan' : 'an ordinary payment'} of KRW ${k} million.`).join('\n') + '\n');
   for (let i = 1; i < opts.libraryFiles; i++) await repo.write(`examples/library/night/d${String(i).padStart(4, '0')}.md`, disclosure(i));
+  // The shipped truck workflows, as a deploy copies them: the fake GitHub reads them to take (or refuse) the
+  // chaining dispatches, and the night plays factory.yml's schedule.
+  for (const w of NIGHT_WORKFLOWS) await repo.write(`.github/workflows/${w}`, await readFile(path.join(REPO, '.github/workflows', w), 'utf8'));
   initGit(repo.root);
   git(repo.root, 'add', '-A');
   git(repo.root, 'commit', '-q', '-m', 'the factory, its library and the day plan for the night');

@@ -1,19 +1,39 @@
 import { createRequire as __g7CreateRequire } from 'node:module'; const require = __g7CreateRequire(import.meta.url);
-import{a as N}from"./chunk-3KX4UKIG.mjs";import{b as A}from"./chunk-FAZUNGYD.mjs";import{a as I,b as E}from"./chunk-4BFDPWXU.mjs";import{c as b}from"./chunk-SYDUBL2X.mjs";import"./chunk-TBLCUB5G.mjs";import{b as T}from"./chunk-5AYF4CN7.mjs";import{a as v,d as h}from"./chunk-N6VD4MY2.mjs";import"./chunk-UYGRN43V.mjs";import"./chunk-6NPPP7T4.mjs";import"./chunk-OMTOMJEE.mjs";import"./chunk-LTHNLRBS.mjs";import"./chunk-72W5J42C.mjs";import{e as l}from"./chunk-Q4KT5GYC.mjs";import"./chunk-PQRHRS2M.mjs";import"./chunk-2PYAGR7Y.mjs";import o from"node:path";import{link as L,mkdir as W,readFile as M,unlink as F,writeFile as B}from"node:fs/promises";import{randomBytes as X}from"node:crypto";var O="g7-factory/g7-factory/action@main";function G(e){let t=/^([\w.-]+\/[\w.-]+)\/action@([\w./-]+)$/.exec(e.trim());if(!t)throw new Error(`an action reference looks like owner/repo/action@ref, got "${e}"`);return{local:!1,repo:t[1],ref:t[2]}}var u=e=>e.local?"./action":`${e.repo}/action@${e.ref}`,d=`      - name: the factory's App token
+import{a as O}from"./chunk-3KX4UKIG.mjs";import{b as N}from"./chunk-FAZUNGYD.mjs";import{a as E,b as v}from"./chunk-4BFDPWXU.mjs";import{c as I}from"./chunk-SYDUBL2X.mjs";import"./chunk-TBLCUB5G.mjs";import{b as A}from"./chunk-5AYF4CN7.mjs";import{a as T,d as l}from"./chunk-N6VD4MY2.mjs";import"./chunk-UYGRN43V.mjs";import"./chunk-6NPPP7T4.mjs";import"./chunk-OMTOMJEE.mjs";import"./chunk-LTHNLRBS.mjs";import"./chunk-72W5J42C.mjs";import{e as h}from"./chunk-Q4KT5GYC.mjs";import"./chunk-PQRHRS2M.mjs";import"./chunk-2PYAGR7Y.mjs";import o from"node:path";import{link as F,mkdir as Y,readFile as X,unlink as z,writeFile as J}from"node:fs/promises";import{randomBytes as V}from"node:crypto";var G="g7-factory/g7-factory/action@main";function q(e){let t=/^([\w.-]+\/[\w.-]+)\/action@([\w./-]+)$/.exec(e.trim());if(!t)throw new Error(`an action reference looks like owner/repo/action@ref, got "${e}"`);return{local:!1,repo:t[1],ref:t[2]}}var u=e=>e.local?"./action":`${e.repo}/action@${e.ref}`,d=`      - name: the factory's App token
         id: app
         if: \${{ vars.G7_APP_ID != '' }}
         uses: actions/create-github-app-token@v1
         with:
           app-id: \${{ vars.G7_APP_ID }}
           private-key: \${{ secrets.G7_APP_PRIVATE_KEY }}
-`,q='      - name: outcome\n        if: always()\n        env:\n          RUN_ID: ${{ steps.g7.outputs.run-id }}\n          STATE: ${{ steps.g7.outputs.state }}\n          PASSED: ${{ steps.g7.outputs.passed }}\n          FAILED: ${{ steps.g7.outputs.failed }}\n        run: echo "run ${RUN_ID:-none} \u2192 ${STATE:-?} (${PASSED:-0} passed, ${FAILED:-0} failed)"\n',p=`          git config user.name "g7-factory[bot]"
+`,D='      - name: outcome\n        if: always()\n        env:\n          RUN_ID: ${{ steps.g7.outputs.run-id }}\n          STATE: ${{ steps.g7.outputs.state }}\n          PASSED: ${{ steps.g7.outputs.passed }}\n          FAILED: ${{ steps.g7.outputs.failed }}\n        run: echo "run ${RUN_ID:-none} \u2192 ${STATE:-?} (${PASSED:-0} passed, ${FAILED:-0} failed)"\n',P=`concurrency:
+  # The night's runs (schedule, chained) replace each other while they wait; a person's dispatch is never replaced.
+  group: g7-factory-\${{ github.event_name == 'workflow_dispatch' && inputs.chain == 0 && 'person' || 'night' }}
+  cancel-in-progress: false
+`,x=`      - name: wait for the factory's earlier runs
+        timeout-minutes: 60
+        env:
+          GH_TOKEN: \${{ github.token }}
+        run: |
+          earlier() { gh api "repos/$GITHUB_REPOSITORY/actions/runs?status=in_progress&per_page=100" --jq '[.workflow_runs[] | select(.id < ($ENV.GITHUB_RUN_ID | tonumber) and (.path | startswith(".github/workflows/factory")))] | length'; }
+          while [ "$(earlier)" != "0" ]; do echo "an earlier run of the factory is in progress: waiting for it"; sleep 30; done
+`,w=e=>`      # The remote took the evidence neither on the branch nor on g7/unpushed/<run>: its commits would go with
+      # this runner. The g7 step wrote them as a git bundle; its log and its unpushed-apply output say how to land it.
+      - name: keep the unpushed evidence
+        if: \${{ failure() && steps.g7.outputs.unpushed-bundle != '' }}
+        uses: actions/upload-artifact@v4
+        with:
+          name: g7-unpushed-\${{ github.run_id }}-\${{ github.run_attempt }}${e}
+          path: \${{ steps.g7.outputs.unpushed-bundle }}
+          if-no-files-found: error
+`,p=`          git config user.name "g7-factory[bot]"
           git config user.email "g7-factory@users.noreply.github.com"
-`;function D(e,t=v){return`name: G7 factory
+`;function S(e,t=T){return`name: G7 factory
 on:
   schedule:
     # The night of ssot/factory.yaml (${t.start}\u2013${t.end} ${t.tz}) in UTC, never on the hour (GitHub's
     # busiest minute): written by g7 init; run it again after changing the night (delete this file first).
-    - cron: "${h(t)}"
+    - cron: "${l(t)}"
   workflow_dispatch:
     inputs:
       command:
@@ -42,13 +62,7 @@ on:
         description: Set by the factory when a truck that left work starts the next run (its link in tonight's chain); leave 0
         type: number
         default: 0
-concurrency:
-  # Never two trucks of one SSOT at once. GitHub keeps one running and at most one pending run per group: a
-  # newer pending run replaces (cancels) the one already waiting; the running one is never cancelled. That
-  # is what a factory wants: the next job takes the next truck, whichever job it is.
-  group: g7-factory
-  cancel-in-progress: false
-permissions:
+${P}permissions:
   contents: write # commit and push the evidence
   checks: write # the check run on the evidence commit
   actions: write # a truck that leaves work inside the night starts the next run of this workflow (chaining)
@@ -57,7 +71,7 @@ jobs:
     runs-on: ubuntu-latest
     timeout-minutes: 120
     steps:
-      # With the default branch protected (.github/rulesets/main.json), only the factory's GitHub App may
+${x}      # With the default branch protected (.github/rulesets/main.json), only the factory's GitHub App may
       # push to it: GITHUB_TOKEN cannot be a ruleset bypass actor. Without the App, the workflow token pushes.
 ${d}      - uses: actions/checkout@v4
         with:
@@ -90,7 +104,7 @@ ${p}      - name: g7 resume
           name: g7-unpushed-\${{ github.run_id }}-\${{ github.run_attempt }}
           path: \${{ steps.g7.outputs.unpushed-bundle }}
           if-no-files-found: error
-${q}`}function P(e){let t=`${d}      # The branch as it is now, not the commit that started the workflow: the prepare job pushed since.
+${D}`}function j(e){let t=`${d}      # The branch as it is now, not the commit that started the workflow: the prepare job pushed since.
       - uses: actions/checkout@v4
         with:
           ref: \${{ github.ref_name }}
@@ -114,13 +128,14 @@ on:
         description: Only these lanes, comma separated, 1-8 (empty = every lane with cards)
         type: string
         default: ""
-concurrency:
-  # The same group as factory.yml: a lane run and a truck job never work on the SSOT at once.
-  group: g7-factory
-  cancel-in-progress: false
-permissions:
+      chain:
+        description: Set by the factory when a lane run that left work starts the next one (its link in tonight's chain); leave 0
+        type: number
+        default: 0
+${P}permissions:
   contents: write # commit and push the evidence
   checks: write # the check runs on the evidence commits
+  actions: write # a merge that leaves work inside the night starts the next lane run (chaining)
 jobs:
   prepare:
     runs-on: ubuntu-latest
@@ -129,15 +144,16 @@ jobs:
       run-id: \${{ steps.g7.outputs.run-id }}
       lanes: \${{ steps.g7.outputs.lanes }}
     steps:
-${t}      - name: g7 lanes prepare
+${x}${t}      - name: g7 lanes prepare
         id: g7
         uses: ${u(e)}
         with:
           command: prepare-lanes
           truck: \${{ inputs.truck != 'next' && inputs.truck || '' }}
           lanes: \${{ inputs.lanes }}
+          chain-link: \${{ inputs.chain || 0 }}
           gemini-api-key: \${{ secrets.GEMINI_API_KEY }}
-  lane:
+${w("-prepare")}  lane:
     needs: prepare
     if: \${{ needs.prepare.outputs.lanes != '' && needs.prepare.outputs.lanes != '[]' }}
     runs-on: ubuntu-latest
@@ -149,13 +165,14 @@ ${t}      - name: g7 lanes prepare
         lane: \${{ fromJSON(needs.prepare.outputs.lanes) }}
     steps:
 ${t}      - name: g7 lanes run
+        id: g7
         uses: ${u(e)}
         with:
           command: lane
           run-id: \${{ needs.prepare.outputs.run-id }}
           lanes: \${{ matrix.lane }}
           gemini-api-key: \${{ secrets.GEMINI_API_KEY }}
-  merge:
+${w("-lane-${{ matrix.lane }}")}  merge:
     needs: [prepare, lane]
     # Always once the run departed, also when a lane failed or was cancelled: its cards go to the next run.
     if: \${{ always() && needs.prepare.outputs.lanes != '' }}
@@ -168,7 +185,8 @@ ${t}      - name: g7 lanes merge
         with:
           command: merge-lanes
           run-id: \${{ needs.prepare.outputs.run-id }}
-${q}`}function x(e,t,s){let n=`[${t.join(", ")}]`,i=e.local?`      # The base branch's code, never the pull request's: the check must not run what it checks.
+          chain-link: \${{ inputs.chain || 0 }}
+${w("-merge")}${D}`}function R(e,t,s){let n=`[${t.join(", ")}]`,i=e.local?`      # The base branch's code, never the pull request's: the check must not run what it checks.
       - uses: actions/checkout@v4
         with:
           ref: \${{ github.event.pull_request.base.sha || github.event.merge_group.base_sha || github.sha }}
@@ -207,7 +225,7 @@ ${i}      - uses: ${u(e)}
         with:
           command: policy
           github-token: \${{ github.token }}
-`}function S(e){let t=e.local?"./bin/g7.mjs":"node .g7/bin/g7.mjs",n=`      - uses: actions/setup-node@v4
+`}function C(e){let t=e.local?"./bin/g7.mjs":"node .g7/bin/g7.mjs",n=`      - uses: actions/setup-node@v4
         with:
           node-version: 24
 ${e.local?`      - run: npm ci --no-audit --no-fund
@@ -295,15 +313,15 @@ ${n}      # The reproduction check replays recorded cases (arm B with the change
         run: |
 ${p}          case "$ID" in cx-*) phase=refine ;; *) phase=promote ;; esac
           ${t} coreloop "$phase" --candidate "$CANDIDATE" --id "$ID" --confirm
-`}function j(e,t){let s={name:"main: people merge, the factory pushes evidence",target:"branch",enforcement:"active",conditions:{ref_name:{include:["~DEFAULT_BRANCH"],exclude:[]}},bypass_actors:[{actor_id:e,actor_type:"Integration",bypass_mode:"always"}],rules:[{type:"deletion"},{type:"non_fast_forward"},{type:"pull_request",parameters:{required_approving_review_count:1,require_code_owner_review:!0,dismiss_stale_reviews_on_push:!0,require_last_push_approval:!1,required_review_thread_resolution:!1}},{type:"required_status_checks",parameters:{strict_required_status_checks_policy:!1,required_status_checks:t.map(n=>({context:n}))}}]};return JSON.stringify(s,null,2)+`
-`}function R(e){return JSON.stringify({required_status_checks:{strict:!0,contexts:e},enforce_admins:!1,required_pull_request_reviews:{required_approving_review_count:1,require_code_owner_reviews:!0,dismiss_stale_reviews:!0},restrictions:null,allow_force_pushes:!1,allow_deletions:!1},null,2)+`
-`}function C(e){return`# Every change needs a review by an owner (the ruleset requires code-owner review); the skill docstrings
+`}function K(e,t){let s={name:"main: people merge, the factory pushes evidence",target:"branch",enforcement:"active",conditions:{ref_name:{include:["~DEFAULT_BRANCH"],exclude:[]}},bypass_actors:[{actor_id:e,actor_type:"Integration",bypass_mode:"always"}],rules:[{type:"deletion"},{type:"non_fast_forward"},{type:"pull_request",parameters:{required_approving_review_count:1,require_code_owner_review:!0,dismiss_stale_reviews_on_push:!0,require_last_push_approval:!1,required_review_thread_resolution:!1}},{type:"required_status_checks",parameters:{strict_required_status_checks_policy:!1,required_status_checks:t.map(n=>({context:n}))}}]};return JSON.stringify(s,null,2)+`
+`}function U(e){return JSON.stringify({required_status_checks:{strict:!0,contexts:e},enforce_admins:!1,required_pull_request_reviews:{required_approving_review_count:1,require_code_owner_reviews:!0,dismiss_stale_reviews:!0},restrictions:null,allow_force_pushes:!1,allow_deletions:!1},null,2)+`
+`}function W(e){return`# Every change needs a review by an owner (the ruleset requires code-owner review); the skill docstrings
 # the worker is prompted with, and the factory's rules, most of all.
 *             ${e}
 /ssot/skills/ ${e}
 /ssot/rules/  ${e}
 /.github/     ${e}
-`}var z=`# G7 Factory configuration. Paths are relative to the repository root (the folder holding ssot/).
+`}var Q=`# G7 Factory configuration. Paths are relative to the repository root (the folder holding ssot/).
 library: { root: library }            # the library SCAN reads; may live outside the repository
 models: { LOW: gemini-2.5-flash-lite, MID: gemini-2.5-flash, HIGH: gemini-2.5-pro }
 limits: { rpm: 60, tpm: 1000000, timeout_s: 120 }
@@ -317,14 +335,14 @@ prices_per_mtok:
   gemini-2.5-pro: { in: 1.25, out: 10.00 }
 taxonomy: ssot/rules/tags.yaml
 git: { commit: true, push: false }
-`,J=`# Offline tagger rules: a chunk gets a tag when any of its patterns match (case-insensitive).
+`,Z=`# Offline tagger rules: a chunk gets a tag when any of its patterns match (case-insensitive).
 tags:
   - name: todo
     keywords: [TODO, FIXME]
   - name: money
     regex: ['\\$\\s?\\d']
     strike: true
-`,K=["block-coreloop-auto-merge"];async function V(e,t){await W(o.dirname(e),{recursive:!0});let s=`${e}.tmp-${X(4).toString("hex")}`;await B(s,t);try{return await L(s,e),!0}catch(n){if(n.code==="EEXIST")return!1;throw n}finally{await F(s)}}async function Q(e){return b((await e.run(["remote","get-url","origin"],{allowFail:!0})).stdout)}async function he(e,t,s,n={}){let i;try{i=G(n.action??O)}catch(a){throw new l(`--action: ${a.message}`)}if(n.appId!==void 0&&!/^\d+$/.test(n.appId))throw new l(`--app-id is the App's numeric ID (its settings page shows it), got "${n.appId}"`);if(n.owner!==void 0&&!/^@[\w.-]+(\/[\w.-]+)?$|^[^@\s]+@[^@\s]+$/.test(n.owner))throw new l(`--owner is @user, @org/team or an e-mail address, got "${n.owner}"`);let w=new A(e.repoRoot),m=await w.isRepo()?await Q(w):void 0,f=n.owner??(m?`@${m.split("/")[0]}`:void 0),y=n.appId?Number(n.appId):0,{night:c}=await T(e,s),U=[e.plansDir,e.packsDir,e.packetsDir,e.runsDir,e.stateDir,e.reworkDir,e.libraryIndexDir,e.skillsDir,o.join(e.ssotDir,"rules"),e.auditDir];for(let a of U)await W(a,{recursive:!0});let r=o.join(e.repoRoot,".github"),H=[[e.factoryFile,z],[o.join(e.ssotDir,"rules","tags.yaml"),J],[o.join(e.ssotDir,".gitignore"),`# Written and read by g7 alone.
+`,H=["block-coreloop-auto-merge"];async function ee(e,t){await Y(o.dirname(e),{recursive:!0});let s=`${e}.tmp-${V(4).toString("hex")}`;await J(s,t);try{return await F(s,e),!0}catch(n){if(n.code==="EEXIST")return!1;throw n}finally{await z(s)}}async function te(e){return I((await e.run(["remote","get-url","origin"],{allowFail:!0})).stdout)}async function fe(e,t,s,n={}){let i;try{i=q(n.action??G)}catch(a){throw new h(`--action: ${a.message}`)}if(n.appId!==void 0&&!/^\d+$/.test(n.appId))throw new h(`--app-id is the App's numeric ID (its settings page shows it), got "${n.appId}"`);if(n.owner!==void 0&&!/^@[\w.-]+(\/[\w.-]+)?$|^[^@\s]+@[^@\s]+$/.test(n.owner))throw new h(`--owner is @user, @org/team or an e-mail address, got "${n.owner}"`);let _=new N(e.repoRoot),m=await _.isRepo()?await te(_):void 0,f=n.owner??(m?`@${m.split("/")[0]}`:void 0),y=n.appId?Number(n.appId):0,{night:c}=await A(e,s),L=[e.plansDir,e.packsDir,e.packetsDir,e.runsDir,e.stateDir,e.reworkDir,e.libraryIndexDir,e.skillsDir,o.join(e.ssotDir,"rules"),e.auditDir];for(let a of L)await Y(a,{recursive:!0});let r=o.join(e.repoRoot,".github"),M=[[e.factoryFile,Q],[o.join(e.ssotDir,"rules","tags.yaml"),Z],[o.join(e.ssotDir,".gitignore"),`# Written and read by g7 alone.
 state/run.lock
 *.tmp-*
-`],[o.join(r,"workflows","factory.yml"),D(i,c)],[o.join(r,"workflows","factory-lanes.yml"),P(i)],[o.join(r,"workflows","ai-policy.yml"),x(i,I,E)],[o.join(r,"workflows","coreloop.yml"),S(i)],[o.join(r,"CODEOWNERS"),C(f??"@OWNER")],[o.join(r,"rulesets","main.json"),j(y,K)],[o.join(r,"branch-protection.json"),R(K)]];for(let[a,Y]of H)t.out(await V(a,Y)?`created ${s(a)}`:`kept    ${s(a)} (exists)`);let g=m??"OWNER/REPO",_=s(o.join(r,"rulesets","main.json"));t.out("");let k=o.join(r,"workflows","factory.yml"),$=h(c);return t.out(`the night: ${c.start}\u2013${c.end} ${c.tz}, scheduled jobs at cron "${$}" (UTC)`),(await M(k,"utf8")).includes(`cron: "${$}"`)||t.out(`  ${s(k)} was kept and runs at other times: delete it and run g7 init again to schedule this night`),t.out(""),t.out("one-time settings on GitHub (a repository admin):"),t.out('  1. Secret GEMINI_API_KEY (Settings \u2192 Secrets and variables \u2192 Actions). Without it the offline worker runs and model cards stop with "no key".'),t.out(`  2. The factory's GitHub App (Contents, Checks, Pull requests, Issues: read and write), installed on ${g}; variable G7_APP_ID = its App ID, secret G7_APP_PRIVATE_KEY = a private key of it.`),t.out("     It pushes the evidence past protection (GITHUB_TOKEN cannot be a bypass actor) and opens coreloop pull requests that start CI."),t.out(`  3. The ruleset: ${y?"":`put the App ID in bypass_actors[0].actor_id of ${_} (or run g7 init --app-id ID before it exists), then `}gh api -X POST repos/${g}/rulesets --input ${_}`),t.out(`     (a repository without rulesets: gh api -X PUT repos/${g}/branches/main/protection --input ${s(o.join(r,"branch-protection.json"))}; the factory cannot push past it)`),t.out(`  4. CODEOWNERS: ${f?`${f} owns everything; change it if reviews belong to a team`:"replace @OWNER with the people or team who review (no GitHub remote to take it from)"}.`),t.out(`then: write a day plan in ${s(e.plansDir)}/dayplan_YYYYMMDD.yaml, g7 plan compile it, commit, push; the nightly workflow runs from there`),N.OK}export{he as initSsot};
+`],[o.join(r,"workflows","factory.yml"),S(i,c)],[o.join(r,"workflows","factory-lanes.yml"),j(i)],[o.join(r,"workflows","ai-policy.yml"),R(i,E,v)],[o.join(r,"workflows","coreloop.yml"),C(i)],[o.join(r,"CODEOWNERS"),W(f??"@OWNER")],[o.join(r,"rulesets","main.json"),K(y,H)],[o.join(r,"branch-protection.json"),U(H)]];for(let[a,B]of M)t.out(await ee(a,B)?`created ${s(a)}`:`kept    ${s(a)} (exists)`);let g=m??"OWNER/REPO",k=s(o.join(r,"rulesets","main.json"));t.out("");let $=o.join(r,"workflows","factory.yml"),b=l(c);return t.out(`the night: ${c.start}\u2013${c.end} ${c.tz}, scheduled jobs at cron "${b}" (UTC)`),(await X($,"utf8")).includes(`cron: "${b}"`)||t.out(`  ${s($)} was kept and runs at other times: delete it and run g7 init again to schedule this night`),t.out(""),t.out("one-time settings on GitHub (a repository admin):"),t.out('  1. Secret GEMINI_API_KEY (Settings \u2192 Secrets and variables \u2192 Actions). Without it the offline worker runs and model cards stop with "no key".'),t.out(`  2. The factory's GitHub App (Contents, Checks, Pull requests, Issues: read and write), installed on ${g}; variable G7_APP_ID = its App ID, secret G7_APP_PRIVATE_KEY = a private key of it.`),t.out("     It pushes the evidence past protection (GITHUB_TOKEN cannot be a bypass actor) and opens coreloop pull requests that start CI."),t.out(`  3. The ruleset: ${y?"":`put the App ID in bypass_actors[0].actor_id of ${k} (or run g7 init --app-id ID before it exists), then `}gh api -X POST repos/${g}/rulesets --input ${k}`),t.out(`     (a repository without rulesets: gh api -X PUT repos/${g}/branches/main/protection --input ${s(o.join(r,"branch-protection.json"))}; the factory cannot push past it)`),t.out(`  4. CODEOWNERS: ${f?`${f} owns everything; change it if reviews belong to a team`:"replace @OWNER with the people or team who review (no GitHub remote to take it from)"}.`),t.out(`then: write a day plan in ${s(e.plansDir)}/dayplan_YYYYMMDD.yaml, g7 plan compile it, commit, push; the nightly workflow runs from there`),O.OK}export{fe as initSsot};
