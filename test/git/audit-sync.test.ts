@@ -2,35 +2,19 @@
 // own sync code. A push sends each shard's new lines once; a push that fails loses nothing; a shard whose
 // process died on this host is adopted; a fresh runner takes every segment once; the window drops old days.
 import { describe, expect, it } from 'vitest';
-import { mkdtemp, mkdir, readFile, readdir, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir, readFile, readdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { Git } from '../../src/git/git.js';
 import { pullAudit, pushAudit } from '../../src/git/audit-sync.js';
 import { shardHost, shardWriter } from '../../src/ssot/audit-store.js';
 import { httpRemote } from './http-remote.js';
-import { childEnv } from '../helpers.js';
-import { git, gitAsync, initGit } from '../factory/fixture.js';
+import { seedRepo, runnerClone } from './data-clones.js';
+import { git } from '../factory/fixture.js';
 
 const BRANCH = 'g7/audit';
 
-async function seedRepo(): Promise<string> {
-  const dir = await mkdtemp(path.join(tmpdir(), 'g7-audit-seed-'));
-  initGit(dir);
-  await writeFile(path.join(dir, 'README'), 'seed\n');
-  git(dir, 'add', '-A');
-  git(dir, 'commit', '-qm', 'seed');
-  return dir;
-}
-
 async function runner(url: string) {
-  const dir = await mkdtemp(path.join(tmpdir(), 'g7-audit-runner-'));
-  await gitAsync(dir, 'clone', '-q', url, 'w');
-  const root = path.join(dir, 'w');
-  git(root, 'config', 'user.email', 'g7@example.invalid');
-  git(root, 'config', 'user.name', 'g7');
-  const storeDir = path.join(root, 'ssot', 'store', 'audit');
-  return { root, storeDir, git: new Git(root, childEnv()) };
+  const r = await runnerClone(url);
+  return { ...r, storeDir: path.join(r.root, 'ssot', 'store', 'audit') };
 }
 
 const target = (r: Awaited<ReturnType<typeof runner>>, remote = 'origin', keepFrom = '2026-09-01') => ({ git: r.git, remote, branch: BRANCH, storeDir: r.storeDir, keepFrom });

@@ -2,39 +2,23 @@
 // product's own git and sync code. What a discarded runner recorded reaches a fresh one; writers at once
 // lose nothing; the window keeps the branch's history bounded; a failed push loses no answer.
 import { describe, expect, it } from 'vitest';
-import { mkdtemp, mkdir, readFile, writeFile, readdir } from 'node:fs/promises';
+import { mkdir, readFile, writeFile, readdir } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { Git } from '../../src/git/git.js';
 import { pullCache, pushCache } from '../../src/worker/cache-sync.js';
 import { cacheEntryFile, OUTBOX_FILE, type CacheEntry } from '../../src/worker/cached.js';
 import { httpRemote } from '../git/http-remote.js';
-import { childEnv } from '../helpers.js';
-import { git, gitAsync, initGit } from '../factory/fixture.js';
+import { seedRepo, runnerClone } from '../git/data-clones.js';
+import { git } from '../factory/fixture.js';
 
 const BRANCH = 'g7/cache';
 const hex = (n: number) => n.toString(16).padStart(64, '0');
 
-async function seedRepo(): Promise<string> {
-  const dir = await mkdtemp(path.join(tmpdir(), 'g7-sync-seed-'));
-  initGit(dir);
-  await writeFile(path.join(dir, 'README'), 'seed\n');
-  git(dir, 'add', '-A');
-  git(dir, 'commit', '-qm', 'seed');
-  return dir;
-}
-
-/** A runner's checkout: a clone with its own empty store. */
 async function runner(url: string) {
-  const dir = await mkdtemp(path.join(tmpdir(), 'g7-sync-runner-'));
-  await gitAsync(dir, 'clone', '-q', url, 'w');
-  const root = path.join(dir, 'w');
-  git(root, 'config', 'user.email', 'g7@example.invalid');
-  git(root, 'config', 'user.name', 'g7');
-  const cacheDir = path.join(root, 'ssot', 'store', 'cache');
+  const r = await runnerClone(url);
+  const cacheDir = path.join(r.root, 'ssot', 'store', 'cache');
   await mkdir(cacheDir, { recursive: true });
-  return { root, cacheDir, git: new Git(root, childEnv()) };
+  return { ...r, cacheDir };
 }
 
 /** An answer recorded as the cached worker records one: the entry file, and its key in the outbox. */
