@@ -11,9 +11,10 @@ import { UsageError } from '../contracts/errors.js';
 import { Git } from '../git/git.js';
 import { POLICY_ACTIVITIES, POLICY_SWEEP_CRON } from '../policy/auto-merge.js';
 import { repositoryOfRemote } from '../forge/connect.js';
-import { DEFAULT_ACTION, branchProtection, codeowners, coreloopWorkflow, factoryLanesWorkflow, factoryWorkflow, parseActionRef, policyWorkflow, ruleset } from './scaffold.js';
+import { defaultAction, floatingRef, branchProtection, codeowners, coreloopWorkflow, factoryLanesWorkflow, factoryWorkflow, parseActionRef, policyWorkflow, ruleset } from './scaffold.js';
 import { EXIT } from './exit.js';
 import type { Io } from './main.js';
+import pkg from '../../package.json' with { type: 'json' };
 
 const FACTORY_YAML = `# G7 Factory configuration. Paths are relative to the repository root (the folder holding ssot/).
 library: { root: library }            # the library SCAN reads; may live outside the repository
@@ -76,7 +77,7 @@ async function githubRepo(git: Git): Promise<string | undefined> {
 export async function initSsot(layout: Layout, io: Io, display: (p: string) => string, o: InitOptions = {}): Promise<number> {
   let action;
   try {
-    action = parseActionRef(o.action ?? DEFAULT_ACTION);
+    action = parseActionRef(o.action ?? defaultAction(pkg.version));
   } catch (err) {
     throw new UsageError(`--action: ${(err as Error).message}`);
   }
@@ -114,9 +115,14 @@ export async function initSsot(layout: Layout, io: Io, display: (p: string) => s
   io.out(`the night: ${night.start}–${night.end} ${night.tz}, scheduled jobs at cron "${cron}" (UTC)`);
   if (!(await readFile(workflow, 'utf8')).includes(`cron: "${cron}"`)) io.out(`  ${display(workflow)} was kept and runs at other times: delete it and run g7 init again to schedule this night`);
   io.out('');
+  if (!action.local) {
+    io.out(`the workflows use ${action.repo}/action@${action.ref}${o.action ? '' : ` (the release of this g7; --action ${action.repo}/action@<full commit SHA> pins it harder)`}`);
+    const floating = floatingRef(action.ref);
+    if (floating) io.out(`  warning: ${floating}; pin a tag or a SHA with --action`);
+  }
   io.out('one-time settings on GitHub (a repository admin):');
   io.out(`  1. Secret GEMINI_API_KEY (Settings → Secrets and variables → Actions). Without it the offline worker runs and model cards stop with "no key".`);
-  io.out(`  2. The factory's GitHub App (Contents, Checks, Pull requests, Issues: read and write), installed on ${where}; variable G7_APP_ID = its App ID, secret G7_APP_PRIVATE_KEY = a private key of it.`);
+  io.out(`  2. The factory's GitHub App (Contents, Checks, Pull requests, Issues: read and write; Actions: read and write if it dispatches the chained runs; Workflows: read and write only if a work pack may write .github/workflows/), installed on ${where}; variable G7_APP_ID = its App ID, secret G7_APP_PRIVATE_KEY = a private key of it.`);
   io.out('     It pushes the evidence past protection (GITHUB_TOKEN cannot be a bypass actor) and opens coreloop pull requests that start CI.');
   io.out(`  3. The ruleset: ${appId ? '' : `put the App ID in bypass_actors[0].actor_id of ${rulesetFile} (or run g7 init --app-id ID before it exists), then `}gh api -X POST repos/${where}/rulesets --input ${rulesetFile}`);
   io.out(`     (a repository without rulesets: gh api -X PUT repos/${where}/branches/main/protection --input ${display(path.join(gh, 'branch-protection.json'))}; the factory cannot push past it)`);

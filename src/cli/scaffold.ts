@@ -7,8 +7,18 @@ import { DEFAULT_NIGHT, nightCron, type Night } from '../ssot/night.js';
 /** Where the action comes from: this repository's folder, or `owner/repo/action@ref` from another one. */
 export type ActionSource = { local: true } | { local: false; repo: string; ref: string };
 
-/** Where `g7 init` points new factories by default; `--action owner/repo/action@ref` overrides it. */
-export const DEFAULT_ACTION = 'g7-factory/g7-factory/action@main';
+/**
+ * Where `g7 init` points new factories by default: the release of the action that ships with this g7 (its
+ * version tag), never a branch; `--action owner/repo/action@ref` overrides it (a full commit SHA pins hardest).
+ */
+export const defaultAction = (version: string) => `g7-factory/g7-factory/action@v${version}`;
+
+/** Why a ref is not a pin (a branch moves under a job that is handed GEMINI_API_KEY), or undefined. */
+export function floatingRef(ref: string): string | undefined {
+  if (/^[0-9a-f]{40}$/.test(ref)) return undefined;
+  if (/^v?\d+(\.\d+){0,2}([-+][\w.-]+)?$/.test(ref)) return undefined;
+  return `"${ref}" is neither a release tag (v1.2.3) nor a full commit SHA: if it is a branch, every job runs whatever it holds that night, with GEMINI_API_KEY in hand`;
+}
 
 export function parseActionRef(ref: string): ActionSource {
   const m = /^([\w.-]+\/[\w.-]+)\/action@([\w./-]+)$/.exec(ref.trim());

@@ -40,6 +40,31 @@ describe('g7 init', () => {
     expect(r.out).toMatch(/Secret GEMINI_API_KEY/);
     expect(r.out).toMatch(/variable G7_APP_ID = its App ID, secret G7_APP_PRIVATE_KEY/);
     expect(r.out).toMatch(/gh api -X POST repos\/acme\/reports\/rulesets --input .*\.github\/rulesets\/main\.json/);
+    expect(r.out).toMatch(/^the workflows use acme\/g7\/action@v1$/m);
+    expect(r.out).not.toMatch(/warning/);
+  });
+
+  it('pins the action by default to the release of this g7, never a branch, and warns about a ref that may float', async () => {
+    const repo = await tempRepo();
+    const r = await repo.g7('init');
+    expect(r.code, r.err).toBe(0);
+    const version = JSON.parse(await readFile(path.join(REPO, 'package.json'), 'utf8')).version as string;
+    for (const w of ['factory.yml', 'factory-lanes.yml', 'ai-policy.yml', 'coreloop.yml']) {
+      const text = await readFile(path.join(repo.root, '.github/workflows', w), 'utf8');
+      // The action by reference (uses: …/action@REF), or coreloop's checkout of the CLI (repository: + ref:).
+      const refs = [...text.matchAll(/uses: g7-factory\/g7-factory\/action@(\S+)|repository: g7-factory\/g7-factory\n\s+ref: (\S+)/g)].map((m) => m[1] ?? m[2]);
+      expect(refs.length, w).toBeGreaterThan(0);
+      expect(new Set(refs), w).toEqual(new Set([`v${version}`]));
+    }
+    expect(r.out).toMatch(new RegExp(`^the workflows use g7-factory/g7-factory/action@v${version.replace(/\./g, '\\.')} \\(the release of this g7`, 'm'));
+    expect(r.out).not.toMatch(/warning/);
+
+    const branch = await tempRepo();
+    const b = await branch.g7('init', '--action', 'acme/g7/action@main');
+    expect(b.code).toBe(0);
+    expect(b.out).toMatch(/warning: "main" is neither a release tag \(v1\.2\.3\) nor a full commit SHA/);
+    const sha = await tempRepo();
+    expect((await sha.g7('init', '--action', `acme/g7/action@${'a1'.repeat(20)}`)).out).not.toMatch(/warning/);
   });
 
   it("writes a starter taxonomy whose rules match what they name: the money rule strikes '$5' and '$ 120', not 'cost'", async () => {

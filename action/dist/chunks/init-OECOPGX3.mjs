@@ -1,16 +1,16 @@
 import { createRequire as __g7CreateRequire } from 'node:module'; const require = __g7CreateRequire(import.meta.url);
-import{a as O}from"./chunk-3KX4UKIG.mjs";import{b as N}from"./chunk-FAZUNGYD.mjs";import{a as E,b as v}from"./chunk-4BFDPWXU.mjs";import{c as I}from"./chunk-SYDUBL2X.mjs";import"./chunk-TBLCUB5G.mjs";import{b as A}from"./chunk-5AYF4CN7.mjs";import{a as T,d as l}from"./chunk-N6VD4MY2.mjs";import"./chunk-UYGRN43V.mjs";import"./chunk-6NPPP7T4.mjs";import"./chunk-OMTOMJEE.mjs";import"./chunk-LTHNLRBS.mjs";import"./chunk-72W5J42C.mjs";import{e as h}from"./chunk-Q4KT5GYC.mjs";import"./chunk-PQRHRS2M.mjs";import"./chunk-2PYAGR7Y.mjs";import o from"node:path";import{link as F,mkdir as Y,readFile as X,unlink as z,writeFile as J}from"node:fs/promises";import{randomBytes as V}from"node:crypto";var G="g7-factory/g7-factory/action@main";function q(e){let t=/^([\w.-]+\/[\w.-]+)\/action@([\w./-]+)$/.exec(e.trim());if(!t)throw new Error(`an action reference looks like owner/repo/action@ref, got "${e}"`);return{local:!1,repo:t[1],ref:t[2]}}var u=e=>e.local?"./action":`${e.repo}/action@${e.ref}`,d=`      - name: the factory's App token
+import{a as O}from"./chunk-GFYF6DCQ.mjs";import{a as G}from"./chunk-3KX4UKIG.mjs";import{b as N}from"./chunk-FAZUNGYD.mjs";import{a as I,b as E}from"./chunk-4BFDPWXU.mjs";import{c as v}from"./chunk-SYDUBL2X.mjs";import"./chunk-TBLCUB5G.mjs";import{b as A}from"./chunk-5AYF4CN7.mjs";import{a as T,d as l}from"./chunk-N6VD4MY2.mjs";import"./chunk-UYGRN43V.mjs";import"./chunk-6NPPP7T4.mjs";import"./chunk-OMTOMJEE.mjs";import"./chunk-LTHNLRBS.mjs";import"./chunk-72W5J42C.mjs";import{e as h}from"./chunk-Q4KT5GYC.mjs";import"./chunk-PQRHRS2M.mjs";import"./chunk-2PYAGR7Y.mjs";import o from"node:path";import{link as z,mkdir as B,readFile as J,unlink as V,writeFile as Q}from"node:fs/promises";import{randomBytes as Z}from"node:crypto";var q=e=>`g7-factory/g7-factory/action@v${e}`;function P(e){if(!/^[0-9a-f]{40}$/.test(e)&&!/^v?\d+(\.\d+){0,2}([-+][\w.-]+)?$/.test(e))return`"${e}" is neither a release tag (v1.2.3) nor a full commit SHA: if it is a branch, every job runs whatever it holds that night, with GEMINI_API_KEY in hand`}function x(e){let t=/^([\w.-]+\/[\w.-]+)\/action@([\w./-]+)$/.exec(e.trim());if(!t)throw new Error(`an action reference looks like owner/repo/action@ref, got "${e}"`);return{local:!1,repo:t[1],ref:t[2]}}var u=e=>e.local?"./action":`${e.repo}/action@${e.ref}`,d=`      - name: the factory's App token
         id: app
         if: \${{ vars.G7_APP_ID != '' }}
         uses: actions/create-github-app-token@v1
         with:
           app-id: \${{ vars.G7_APP_ID }}
           private-key: \${{ secrets.G7_APP_PRIVATE_KEY }}
-`,D='      - name: outcome\n        if: always()\n        env:\n          RUN_ID: ${{ steps.g7.outputs.run-id }}\n          STATE: ${{ steps.g7.outputs.state }}\n          PASSED: ${{ steps.g7.outputs.passed }}\n          FAILED: ${{ steps.g7.outputs.failed }}\n        run: echo "run ${RUN_ID:-none} \u2192 ${STATE:-?} (${PASSED:-0} passed, ${FAILED:-0} failed)"\n',P=`concurrency:
+`,D='      - name: outcome\n        if: always()\n        env:\n          RUN_ID: ${{ steps.g7.outputs.run-id }}\n          STATE: ${{ steps.g7.outputs.state }}\n          PASSED: ${{ steps.g7.outputs.passed }}\n          FAILED: ${{ steps.g7.outputs.failed }}\n        run: echo "run ${RUN_ID:-none} \u2192 ${STATE:-?} (${PASSED:-0} passed, ${FAILED:-0} failed)"\n',S=`concurrency:
   # The night's runs (schedule, chained) replace each other while they wait; a person's dispatch is never replaced.
   group: g7-factory-\${{ github.event_name == 'workflow_dispatch' && inputs.chain == 0 && 'person' || 'night' }}
   cancel-in-progress: false
-`,x=`      - name: wait for the factory's earlier runs
+`,j=`      - name: wait for the factory's earlier runs
         timeout-minutes: 60
         env:
           GH_TOKEN: \${{ github.token }}
@@ -28,7 +28,7 @@ import{a as O}from"./chunk-3KX4UKIG.mjs";import{b as N}from"./chunk-FAZUNGYD.mjs
           if-no-files-found: error
 `,p=`          git config user.name "g7-factory[bot]"
           git config user.email "g7-factory@users.noreply.github.com"
-`;function S(e,t=T){return`name: G7 factory
+`;function R(e,t=T){return`name: G7 factory
 on:
   schedule:
     # The night of ssot/factory.yaml (${t.start}\u2013${t.end} ${t.tz}) in UTC, never on the hour (GitHub's
@@ -62,7 +62,7 @@ on:
         description: Set by the factory when a truck that left work starts the next run (its link in tonight's chain); leave 0
         type: number
         default: 0
-${P}permissions:
+${S}permissions:
   contents: write # commit and push the evidence
   checks: write # the check run on the evidence commit
   actions: write # a truck that leaves work inside the night starts the next run of this workflow (chaining)
@@ -71,7 +71,7 @@ jobs:
     runs-on: ubuntu-latest
     timeout-minutes: 120
     steps:
-${x}      # With the default branch protected (.github/rulesets/main.json), only the factory's GitHub App may
+${j}      # With the default branch protected (.github/rulesets/main.json), only the factory's GitHub App may
       # push to it: GITHUB_TOKEN cannot be a ruleset bypass actor. Without the App, the workflow token pushes.
 ${d}      - uses: actions/checkout@v4
         with:
@@ -104,7 +104,7 @@ ${p}      - name: g7 resume
           name: g7-unpushed-\${{ github.run_id }}-\${{ github.run_attempt }}
           path: \${{ steps.g7.outputs.unpushed-bundle }}
           if-no-files-found: error
-${D}`}function j(e){let t=`${d}      # The branch as it is now, not the commit that started the workflow: the prepare job pushed since.
+${D}`}function C(e){let t=`${d}      # The branch as it is now, not the commit that started the workflow: the prepare job pushed since.
       - uses: actions/checkout@v4
         with:
           ref: \${{ github.ref_name }}
@@ -132,7 +132,7 @@ on:
         description: Set by the factory when a lane run that left work starts the next one (its link in tonight's chain); leave 0
         type: number
         default: 0
-${P}permissions:
+${S}permissions:
   contents: write # commit and push the evidence
   checks: write # the check runs on the evidence commits
   actions: write # a merge that leaves work inside the night starts the next lane run (chaining)
@@ -144,7 +144,7 @@ jobs:
       run-id: \${{ steps.g7.outputs.run-id }}
       lanes: \${{ steps.g7.outputs.lanes }}
     steps:
-${x}${t}      - name: g7 lanes prepare
+${j}${t}      - name: g7 lanes prepare
         id: g7
         uses: ${u(e)}
         with:
@@ -186,7 +186,7 @@ ${t}      - name: g7 lanes merge
           command: merge-lanes
           run-id: \${{ needs.prepare.outputs.run-id }}
           chain-link: \${{ inputs.chain || 0 }}
-${w("-merge")}${D}`}function R(e,t,s){let n=`[${t.join(", ")}]`,i=e.local?`      # The base branch's code, never the pull request's: the check must not run what it checks.
+${w("-merge")}${D}`}function K(e,t,s){let n=`[${t.join(", ")}]`,r=e.local?`      # The base branch's code, never the pull request's: the check must not run what it checks.
       - uses: actions/checkout@v4
         with:
           ref: \${{ github.event.pull_request.base.sha || github.event.merge_group.base_sha || github.sha }}
@@ -221,11 +221,11 @@ jobs:
     runs-on: ubuntu-latest
     timeout-minutes: 5
     steps:
-${i}      - uses: ${u(e)}
+${r}      - uses: ${u(e)}
         with:
           command: policy
           github-token: \${{ github.token }}
-`}function C(e){let t=e.local?"./bin/g7.mjs":"node .g7/bin/g7.mjs",n=`      - uses: actions/setup-node@v4
+`}function H(e){let t=e.local?"./bin/g7.mjs":"node .g7/bin/g7.mjs",n=`      - uses: actions/setup-node@v4
         with:
           node-version: 24
 ${e.local?`      - run: npm ci --no-audit --no-fund
@@ -313,15 +313,15 @@ ${n}      # The reproduction check replays recorded cases (arm B with the change
         run: |
 ${p}          case "$ID" in cx-*) phase=refine ;; *) phase=promote ;; esac
           ${t} coreloop "$phase" --candidate "$CANDIDATE" --id "$ID" --confirm
-`}function K(e,t){let s={name:"main: people merge, the factory pushes evidence",target:"branch",enforcement:"active",conditions:{ref_name:{include:["~DEFAULT_BRANCH"],exclude:[]}},bypass_actors:[{actor_id:e,actor_type:"Integration",bypass_mode:"always"}],rules:[{type:"deletion"},{type:"non_fast_forward"},{type:"pull_request",parameters:{required_approving_review_count:1,require_code_owner_review:!0,dismiss_stale_reviews_on_push:!0,require_last_push_approval:!1,required_review_thread_resolution:!1}},{type:"required_status_checks",parameters:{strict_required_status_checks_policy:!1,required_status_checks:t.map(n=>({context:n}))}}]};return JSON.stringify(s,null,2)+`
+`}function W(e,t){let s={name:"main: people merge, the factory pushes evidence",target:"branch",enforcement:"active",conditions:{ref_name:{include:["~DEFAULT_BRANCH"],exclude:[]}},bypass_actors:[{actor_id:e,actor_type:"Integration",bypass_mode:"always"}],rules:[{type:"deletion"},{type:"non_fast_forward"},{type:"pull_request",parameters:{required_approving_review_count:1,require_code_owner_review:!0,dismiss_stale_reviews_on_push:!0,require_last_push_approval:!1,required_review_thread_resolution:!1}},{type:"required_status_checks",parameters:{strict_required_status_checks_policy:!1,required_status_checks:t.map(n=>({context:n}))}}]};return JSON.stringify(s,null,2)+`
 `}function U(e){return JSON.stringify({required_status_checks:{strict:!0,contexts:e},enforce_admins:!1,required_pull_request_reviews:{required_approving_review_count:1,require_code_owner_reviews:!0,dismiss_stale_reviews:!0},restrictions:null,allow_force_pushes:!1,allow_deletions:!1},null,2)+`
-`}function W(e){return`# Every change needs a review by an owner (the ruleset requires code-owner review); the skill docstrings
+`}function Y(e){return`# Every change needs a review by an owner (the ruleset requires code-owner review); the skill docstrings
 # the worker is prompted with, and the factory's rules, most of all.
 *             ${e}
 /ssot/skills/ ${e}
 /ssot/rules/  ${e}
 /.github/     ${e}
-`}var Q=`# G7 Factory configuration. Paths are relative to the repository root (the folder holding ssot/).
+`}var ee=`# G7 Factory configuration. Paths are relative to the repository root (the folder holding ssot/).
 library: { root: library }            # the library SCAN reads; may live outside the repository
 models: { LOW: gemini-2.5-flash-lite, MID: gemini-2.5-flash, HIGH: gemini-2.5-pro }
 limits: { rpm: 60, tpm: 1000000, timeout_s: 120 }
@@ -335,14 +335,14 @@ prices_per_mtok:
   gemini-2.5-pro: { in: 1.25, out: 10.00 }
 taxonomy: ssot/rules/tags.yaml
 git: { commit: true, push: false }
-`,Z=`# Offline tagger rules: a chunk gets a tag when any of its patterns match (case-insensitive).
+`,te=`# Offline tagger rules: a chunk gets a tag when any of its patterns match (case-insensitive).
 tags:
   - name: todo
     keywords: [TODO, FIXME]
   - name: money
     regex: ['\\$\\s?\\d']
     strike: true
-`,H=["block-coreloop-auto-merge"];async function ee(e,t){await Y(o.dirname(e),{recursive:!0});let s=`${e}.tmp-${V(4).toString("hex")}`;await J(s,t);try{return await F(s,e),!0}catch(n){if(n.code==="EEXIST")return!1;throw n}finally{await z(s)}}async function te(e){return I((await e.run(["remote","get-url","origin"],{allowFail:!0})).stdout)}async function fe(e,t,s,n={}){let i;try{i=q(n.action??G)}catch(a){throw new h(`--action: ${a.message}`)}if(n.appId!==void 0&&!/^\d+$/.test(n.appId))throw new h(`--app-id is the App's numeric ID (its settings page shows it), got "${n.appId}"`);if(n.owner!==void 0&&!/^@[\w.-]+(\/[\w.-]+)?$|^[^@\s]+@[^@\s]+$/.test(n.owner))throw new h(`--owner is @user, @org/team or an e-mail address, got "${n.owner}"`);let _=new N(e.repoRoot),m=await _.isRepo()?await te(_):void 0,f=n.owner??(m?`@${m.split("/")[0]}`:void 0),y=n.appId?Number(n.appId):0,{night:c}=await A(e,s),L=[e.plansDir,e.packsDir,e.packetsDir,e.runsDir,e.stateDir,e.reworkDir,e.libraryIndexDir,e.skillsDir,o.join(e.ssotDir,"rules"),e.auditDir];for(let a of L)await Y(a,{recursive:!0});let r=o.join(e.repoRoot,".github"),M=[[e.factoryFile,Q],[o.join(e.ssotDir,"rules","tags.yaml"),Z],[o.join(e.ssotDir,".gitignore"),`# Written and read by g7 alone.
+`,M=["block-coreloop-auto-merge"];async function ne(e,t){await B(o.dirname(e),{recursive:!0});let s=`${e}.tmp-${Z(4).toString("hex")}`;await Q(s,t);try{return await z(s,e),!0}catch(n){if(n.code==="EEXIST")return!1;throw n}finally{await V(s)}}async function se(e){return v((await e.run(["remote","get-url","origin"],{allowFail:!0})).stdout)}async function _e(e,t,s,n={}){let r;try{r=x(n.action??q(O.version))}catch(a){throw new h(`--action: ${a.message}`)}if(n.appId!==void 0&&!/^\d+$/.test(n.appId))throw new h(`--app-id is the App's numeric ID (its settings page shows it), got "${n.appId}"`);if(n.owner!==void 0&&!/^@[\w.-]+(\/[\w.-]+)?$|^[^@\s]+@[^@\s]+$/.test(n.owner))throw new h(`--owner is @user, @org/team or an e-mail address, got "${n.owner}"`);let _=new N(e.repoRoot),m=await _.isRepo()?await se(_):void 0,f=n.owner??(m?`@${m.split("/")[0]}`:void 0),k=n.appId?Number(n.appId):0,{night:c}=await A(e,s),L=[e.plansDir,e.packsDir,e.packetsDir,e.runsDir,e.stateDir,e.reworkDir,e.libraryIndexDir,e.skillsDir,o.join(e.ssotDir,"rules"),e.auditDir];for(let a of L)await B(a,{recursive:!0});let i=o.join(e.repoRoot,".github"),F=[[e.factoryFile,ee],[o.join(e.ssotDir,"rules","tags.yaml"),te],[o.join(e.ssotDir,".gitignore"),`# Written and read by g7 alone.
 state/run.lock
 *.tmp-*
-`],[o.join(r,"workflows","factory.yml"),S(i,c)],[o.join(r,"workflows","factory-lanes.yml"),j(i)],[o.join(r,"workflows","ai-policy.yml"),R(i,E,v)],[o.join(r,"workflows","coreloop.yml"),C(i)],[o.join(r,"CODEOWNERS"),W(f??"@OWNER")],[o.join(r,"rulesets","main.json"),K(y,H)],[o.join(r,"branch-protection.json"),U(H)]];for(let[a,B]of M)t.out(await ee(a,B)?`created ${s(a)}`:`kept    ${s(a)} (exists)`);let g=m??"OWNER/REPO",k=s(o.join(r,"rulesets","main.json"));t.out("");let $=o.join(r,"workflows","factory.yml"),b=l(c);return t.out(`the night: ${c.start}\u2013${c.end} ${c.tz}, scheduled jobs at cron "${b}" (UTC)`),(await X($,"utf8")).includes(`cron: "${b}"`)||t.out(`  ${s($)} was kept and runs at other times: delete it and run g7 init again to schedule this night`),t.out(""),t.out("one-time settings on GitHub (a repository admin):"),t.out('  1. Secret GEMINI_API_KEY (Settings \u2192 Secrets and variables \u2192 Actions). Without it the offline worker runs and model cards stop with "no key".'),t.out(`  2. The factory's GitHub App (Contents, Checks, Pull requests, Issues: read and write), installed on ${g}; variable G7_APP_ID = its App ID, secret G7_APP_PRIVATE_KEY = a private key of it.`),t.out("     It pushes the evidence past protection (GITHUB_TOKEN cannot be a bypass actor) and opens coreloop pull requests that start CI."),t.out(`  3. The ruleset: ${y?"":`put the App ID in bypass_actors[0].actor_id of ${k} (or run g7 init --app-id ID before it exists), then `}gh api -X POST repos/${g}/rulesets --input ${k}`),t.out(`     (a repository without rulesets: gh api -X PUT repos/${g}/branches/main/protection --input ${s(o.join(r,"branch-protection.json"))}; the factory cannot push past it)`),t.out(`  4. CODEOWNERS: ${f?`${f} owns everything; change it if reviews belong to a team`:"replace @OWNER with the people or team who review (no GitHub remote to take it from)"}.`),t.out(`then: write a day plan in ${s(e.plansDir)}/dayplan_YYYYMMDD.yaml, g7 plan compile it, commit, push; the nightly workflow runs from there`),O.OK}export{fe as initSsot};
+`],[o.join(i,"workflows","factory.yml"),R(r,c)],[o.join(i,"workflows","factory-lanes.yml"),C(r)],[o.join(i,"workflows","ai-policy.yml"),K(r,I,E)],[o.join(i,"workflows","coreloop.yml"),H(r)],[o.join(i,"CODEOWNERS"),Y(f??"@OWNER")],[o.join(i,"rulesets","main.json"),W(k,M)],[o.join(i,"branch-protection.json"),U(M)]];for(let[a,X]of F)t.out(await ne(a,X)?`created ${s(a)}`:`kept    ${s(a)} (exists)`);let g=m??"OWNER/REPO",y=s(o.join(i,"rulesets","main.json"));t.out("");let $=o.join(i,"workflows","factory.yml"),b=l(c);if(t.out(`the night: ${c.start}\u2013${c.end} ${c.tz}, scheduled jobs at cron "${b}" (UTC)`),(await J($,"utf8")).includes(`cron: "${b}"`)||t.out(`  ${s($)} was kept and runs at other times: delete it and run g7 init again to schedule this night`),t.out(""),!r.local){t.out(`the workflows use ${r.repo}/action@${r.ref}${n.action?"":` (the release of this g7; --action ${r.repo}/action@<full commit SHA> pins it harder)`}`);let a=P(r.ref);a&&t.out(`  warning: ${a}; pin a tag or a SHA with --action`)}return t.out("one-time settings on GitHub (a repository admin):"),t.out('  1. Secret GEMINI_API_KEY (Settings \u2192 Secrets and variables \u2192 Actions). Without it the offline worker runs and model cards stop with "no key".'),t.out(`  2. The factory's GitHub App (Contents, Checks, Pull requests, Issues: read and write; Actions: read and write if it dispatches the chained runs; Workflows: read and write only if a work pack may write .github/workflows/), installed on ${g}; variable G7_APP_ID = its App ID, secret G7_APP_PRIVATE_KEY = a private key of it.`),t.out("     It pushes the evidence past protection (GITHUB_TOKEN cannot be a bypass actor) and opens coreloop pull requests that start CI."),t.out(`  3. The ruleset: ${k?"":`put the App ID in bypass_actors[0].actor_id of ${y} (or run g7 init --app-id ID before it exists), then `}gh api -X POST repos/${g}/rulesets --input ${y}`),t.out(`     (a repository without rulesets: gh api -X PUT repos/${g}/branches/main/protection --input ${s(o.join(i,"branch-protection.json"))}; the factory cannot push past it)`),t.out(`  4. CODEOWNERS: ${f?`${f} owns everything; change it if reviews belong to a team`:"replace @OWNER with the people or team who review (no GitHub remote to take it from)"}.`),t.out(`then: write a day plan in ${s(e.plansDir)}/dayplan_YYYYMMDD.yaml, g7 plan compile it, commit, push; the nightly workflow runs from there`),G.OK}export{_e as initSsot};
