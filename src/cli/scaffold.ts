@@ -148,6 +148,7 @@ ${IDENTITY}      - name: g7 resume
         uses: ${uses(a)}
         with:
           command: resume
+          dry-run: \${{ inputs.dry-run || false }}
       - name: g7
         id: g7
         uses: ${uses(a)}

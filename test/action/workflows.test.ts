@@ -157,6 +157,18 @@ describe('the workflows', () => {
     expect(trucks).toBe(4); // factory.yml and its scaffold; the lane job of factory-lanes.yml and its scaffold
   });
 
+  it('a dispatch with dry-run reaches every step that uses the action in that workflow (a dry-run resume commits nothing)', async () => {
+    const other = { local: false as const, repo: 'owner/factory', ref: 'v1' };
+    const files: [string, string][] = [['factory.yml', await readFile(path.join(WORKFLOWS, 'factory.yml'), 'utf8')], ['scaffold factory.yml', factoryWorkflow(other)]];
+    for (const [name, text] of files) {
+      const w = parse(text) as Yaml;
+      expect(w.on.workflow_dispatch.inputs['dry-run'], name).toBeDefined();
+      const steps = Object.values(w.jobs as Record<string, Yaml>).flatMap((j) => (j.steps ?? []) as Yaml[]).filter((st) => /(^\.\/action$|\/action@)/.test(st.uses ?? ''));
+      expect(steps.map((st) => st.with?.command)).toContain('resume');
+      for (const st of steps) expect(String(st.with?.['dry-run']), `${name}: ${st.name ?? st.with?.command}`).toMatch(/inputs\.dry-run/);
+    }
+  });
+
   it('the action declares exactly the inputs it reads', async () => {
     const meta = parse(await readFile(path.join(REPO, 'action/action.yml'), 'utf8'));
     const source = await readFile(path.join(REPO, 'src/action/settings.ts'), 'utf8');
