@@ -103,9 +103,16 @@ export async function truckCommand(s: ActionSettings): Promise<void> {
     core.setOutput('unpushed-bundle', kept.file);
     core.setOutput('unpushed-apply', kept.apply);
   }
-  // The matrix of the lane jobs (`fromJSON(needs.prepare.outputs.lanes)`), set only when a run departed:
-  // without it the workflow runs neither lanes nor a merge.
-  if (s.command === 'prepare-lanes' && out.lanes) core.setOutput('lanes', JSON.stringify(out.lanes));
+  // The matrix of the lane jobs (`fromJSON(needs.prepare.outputs.lanes)`), set only when a run departed and
+  // its departure is on the branch the lane jobs check out: without it the workflow runs neither lanes nor a
+  // merge (a lane job on a fresh clone of a branch without the departure finds no lane run to join).
+  if (s.command === 'prepare-lanes' && out.lanes) {
+    if (published.onRemote) core.setOutput('lanes', JSON.stringify(out.lanes));
+    else
+      core.warning(
+        `${out.runId ?? 'the run'} departed here but its departure is not on ${s.github.branch ?? 'the branch'} (${s.dryRun ? 'dry run' : !commit ? 'commits are off' : !s.push ? 'input push is false' : out.parked ? `parked on ${out.parked}` : 'the push did not go through'}): no lane job starts, since each checks out the branch${commit && s.push ? '; the next job lands the departure first' : ''}`,
+      );
+  }
 
   const report = out.runId && out.evidence ? await readReport(layout, out.runId) : undefined;
   if (report && out.evidence) {

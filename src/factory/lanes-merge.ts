@@ -192,11 +192,11 @@ export async function mergeLanes(deps: FactoryDeps, run: string, opts: { commit:
       'G7-Passed': report.counts.passed, 'G7-Failed': report.counts.failed, 'G7-Manifest': `sha256:${digest}`, 'G7-Lanes': plan.lanes.map((l) => l.lane).join(',') || 'none',
     });
     if (refused) {
-      next.unpushed = { since: deps.now(), reason: refused };
+      next.unpushed = { since: deps.now(), reason: refused.message, parked: refused.parked ?? null };
       await writeState(layout, next);
     }
     const code = refused ? 'UNPUSHED' : next.state === 'READY' ? 'OK' : next.state === 'FAIL_STOP' ? 'FAIL_STOP' : 'RECOVERABLE';
-    return { code, state: next.state, runId: run, passed: report.counts.passed, failed: report.counts.failed, evidence, message: refused ? `${reason}\n  the merged evidence is committed here but NOT on the remote: ${refused}` : reason, ...(next.last_stop?.retry_after ? { retryAfter: next.last_stop.retry_after } : {}), ...(refused ? { unpushed: refused } : {}) };
+    return { code, state: next.state, runId: run, passed: report.counts.passed, failed: report.counts.failed, evidence, message: refused ? `${reason}\n  the merged evidence is committed here but NOT on the remote: ${refused.message}` : reason, ...(next.last_stop?.retry_after ? { retryAfter: next.last_stop.retry_after } : {}), ...(refused ? { unpushed: refused.message } : {}), ...(refused?.parked ? { parked: refused.parked } : {}) };
   } finally {
     log.close();
   }

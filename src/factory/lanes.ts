@@ -62,13 +62,13 @@ export async function merged(layout: Layout, run: string, display: (p: string) =
  * Commits the SSOT (and outputs) and pushes; returns why the remote refused, if it did. Refused commits are
  * parked on g7/unpushed/<run> (a lane's on g7/unpushed/<run>-lane-<n>: lanes push at once).
  */
-export async function commitAndPush(deps: FactoryDeps, opts: { commit: boolean; push: boolean }, paths: string[], subject: string, trailers: Record<string, string | number>): Promise<string | undefined> {
+export async function commitAndPush(deps: FactoryDeps, opts: { commit: boolean; push: boolean }, paths: string[], subject: string, trailers: Record<string, string | number>): Promise<{ message: string; parked?: string | undefined } | undefined> {
   if (!opts.commit || !deps.git) return undefined;
   await commitWritten(deps.git, deps.layout, paths, subject, trailers);
   if (!opts.push) return undefined;
   const lane = deps.layout.lane;
   const refused = await deliverEvidence(deps, lane ? `${lane.run}-lane-${lane.lane}` : String(trailers['G7-Run']));
-  return refused ? `${refused.reason}${refused.parked ? `; parked on ${deps.config.git.remote} ${refused.parked}, which the next job lands` : ''}` : undefined;
+  return refused ? { message: `${refused.reason}${refused.parked ? `; parked on ${deps.config.git.remote} ${refused.parked}, which the next job lands` : ''}`, parked: refused.parked ?? undefined } : undefined;
 }
 
 /**
@@ -109,7 +109,7 @@ export async function departLanes(
       'G7-Run': run.id, 'G7-Day': run.day, 'G7-Round': run.round, 'G7-Truck': run.truck, 'G7-State': 'RUNNING', 'G7-Lanes': lanes.join(',') || 'none',
     });
     const evidence = toRepoPath(layout.repoRoot, runDir(layout, run.id));
-    if (refused) return { code: 'UNPUSHED', state: 'RUNNING', runId: run.id, passed: 0, failed: 0, evidence, lanes, unpushed: refused, message: `the lane plan of ${run.id} is committed here but NOT on the remote: ${refused}` };
+    if (refused) return { code: 'UNPUSHED', state: 'RUNNING', runId: run.id, passed: 0, failed: 0, evidence, lanes, unpushed: refused.message, ...(refused.parked ? { parked: refused.parked } : {}), message: `the lane plan of ${run.id} is committed here but NOT on the remote: ${refused.message}` };
     return { code: 'OK', state: 'RUNNING', runId: run.id, passed: 0, failed: 0, evidence, lanes, message: line };
   } finally {
     log.close();
