@@ -5,10 +5,10 @@
 // has travelled is kept beside it (`<shard>.sent`, a byte offset), written only by the process that owns the
 // shard, or by one that adopts the shard of a process on this host that died.
 import path from 'node:path';
-import { appendFile, open, readFile, readdir, stat } from 'node:fs/promises';
+import { open, readFile, readdir, stat } from 'node:fs/promises';
 import type { Git } from './git.js';
 import { alive } from '../host/alive.js';
-import { appendSegment, fetchDataBranch, readSegment, segmentDay, segmentsAt } from './data-branch.js';
+import { appendSegment, fetchDataBranch, markSeen, readSegment, segmentDay, unseenSegments } from './data-branch.js';
 import { writeFileAtomic } from '../ssot/atomic.js';
 import { ignoreAuditStore, ownerOf, recordsDir, shardHost, shardOwner } from '../ssot/audit-store.js';
 
@@ -74,7 +74,7 @@ export async function pushAudit(t: AuditSyncTarget & { keepFrom: string }, run: 
       const records = text.toString('utf8').split('\n').length - 1;
       const r = await appendSegment(t.git, t.remote, t.branch, { path: at, text: text.toString('utf8') }, t.keepFrom, `g7: ${records} audit record${records === 1 ? '' : 's'} of ${run}`);
       await writeFileAtomic(`${file}.sent`, `${sent + text.length}\n`);
-      await appendFile(path.join(t.storeDir, IMPORTED), `${at}\n`);
+      await markSeen(path.join(t.storeDir, IMPORTED), [at]);
       out.records += records;
       out.segments++;
       out.dropped += r.dropped;
@@ -96,19 +96,13 @@ export async function pullAudit(t: AuditSyncTarget): Promise<AuditPulled> {
   const tip = await fetchDataBranch(t.git, t.remote, t.branch);
   if (!tip) return { segments: 0, records: 0 };
   await ignoreAuditStore(t.storeDir);
-  const seenFile = path.join(t.storeDir, IMPORTED);
-  const seen = new Set((await readFile(seenFile, 'utf8').catch(() => '')).split('\n').filter(Boolean));
-  const onBranch = (await segmentsAt(t.git, tip)).filter((p) => segmentDay(p));
-  const fresh = onBranch.filter((p) => !seen.has(p));
+  const { fresh, settle } = await unseenSegments(t.git, tip, path.join(t.storeDir, IMPORTED));
   let records = 0;
   for (const p of fresh) {
     const text = await readSegment(t.git, tip, p);
     await writeFileAtomic(path.join(recordsDir(t.storeDir), segmentDay(p)!, `seg-${path.posix.basename(p)}`), text);
     records += text.split('\n').filter(Boolean).length;
   }
-  // The list names only what the branch still holds: it stays as small as the window.
-  const kept = new Set(onBranch);
-  if ([...seen].some((n) => !kept.has(n))) await writeFileAtomic(seenFile, onBranch.map((n) => `${n}\n`).join(''));
-  else if (fresh.length) await appendFile(seenFile, fresh.map((n) => `${n}\n`).join(''));
+  await settle();
   return { segments: fresh.length, records };
 }

@@ -5,8 +5,9 @@
 // never on content. Segments live under a UTC date folder (`2026-12-07/…`); the first append that finds a
 // segment older than the window writes one new root commit holding what is inside the window, and
 // force-pushes it with a lease on the tip it read: the branch's history never outgrows the window.
-import { rm } from 'node:fs/promises';
+import { appendFile, readFile, rm } from 'node:fs/promises';
 import { Git } from './git.js';
+import { writeFileAtomic } from '../ssot/atomic.js';
 
 /** Where a data branch's tip is kept locally: a namespace of our own, never a branch anyone checks out. */
 const localRef = (branch: string) => `refs/g7/data/${branch}`;
@@ -43,6 +44,27 @@ export async function segmentsAt(git: Git, commit: string): Promise<string[]> {
 
 export async function readSegment(git: Git, commit: string, p: string): Promise<string> {
   return (await git.run(['cat-file', 'blob', `${commit}:${p}`])).stdout;
+}
+
+/** Adds segment paths to a store's list of the segments it holds (`seenFile`, one path per line). */
+export async function markSeen(seenFile: string, paths: string[]): Promise<void> {
+  if (paths.length) await appendFile(seenFile, paths.map((n) => `${n}\n`).join(''));
+}
+
+/**
+ * The segments at `tip` that a store's list (`seenFile`) does not name, and `settle`, to call once the store
+ * has taken them: the list then names only what the branch still holds, so it stays as small as the window.
+ */
+export async function unseenSegments(git: Git, tip: string, seenFile: string): Promise<{ fresh: string[]; settle: () => Promise<void> }> {
+  const seen = new Set((await readFile(seenFile, 'utf8').catch(() => '')).split('\n').filter(Boolean));
+  const onBranch = (await segmentsAt(git, tip)).filter((p) => segmentDay(p));
+  const fresh = onBranch.filter((p) => !seen.has(p));
+  const settle = async () => {
+    const kept = new Set(onBranch);
+    if ([...seen].some((n) => !kept.has(n))) await writeFileAtomic(seenFile, onBranch.map((n) => `${n}\n`).join(''));
+    else await markSeen(seenFile, fresh);
+  };
+  return { fresh, settle };
 }
 
 export interface Appended {

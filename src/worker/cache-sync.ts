@@ -11,7 +11,7 @@ import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import type { Git } from '../git/git.js';
 import { alive } from '../host/alive.js';
-import { appendSegment, fetchDataBranch, readSegment, segmentDay, segmentsAt } from '../git/data-branch.js';
+import { appendSegment, fetchDataBranch, markSeen, readSegment, unseenSegments } from '../git/data-branch.js';
 import { writeFileAtomic, writeJsonAtomic } from '../ssot/atomic.js';
 import { cacheEntryFile, ignoreStore, OUTBOX_FILE as OUTBOX, skillPartFile, type CacheEntry } from './cached.js';
 
@@ -76,7 +76,7 @@ export async function pushCache(t: SyncTarget, now: string, run: string): Promis
   const name = `${day}/${now.slice(11, 19).replace(/:/g, '')}-${run}-${hostname().replace(/[^\w.-]/g, '_').slice(0, 40)}-${process.pid}-${randomBytes(4).toString('hex')}.jsonl`;
   try {
     const r = await appendSegment(t.git, t.remote, t.branch, { path: name, text: lines.join('\n') + '\n' }, t.keepFrom, `g7: ${keys.size} answer${keys.size === 1 ? '' : 's'} of ${run}`);
-    await markImported(t.cacheDir, [name]);
+    await markSeen(path.join(t.cacheDir, IMPORTED), [name]);
     await Promise.all(taken.map((f) => rm(f, { force: true })));
     return { answers: keys.size, dropped: r.dropped };
   } catch (err) {
@@ -84,10 +84,6 @@ export async function pushCache(t: SyncTarget, now: string, run: string): Promis
     await Promise.all(taken.map((f) => rm(f, { force: true })));
     throw err;
   }
-}
-
-async function markImported(cacheDir: string, names: string[]): Promise<void> {
-  await appendFile(path.join(cacheDir, IMPORTED), names.map((n) => `${n}\n`).join(''));
 }
 
 export interface Pulled {
@@ -103,9 +99,7 @@ export async function pullCache(t: Omit<SyncTarget, 'keepFrom'>): Promise<Pulled
   const tip = await fetchDataBranch(t.git, t.remote, t.branch);
   if (!tip) return { segments: 0, answers: 0 };
   await ignoreStore(t.cacheDir);
-  const seen = new Set((await readFile(path.join(t.cacheDir, IMPORTED), 'utf8').catch(() => '')).split('\n').filter(Boolean));
-  const onBranch = (await segmentsAt(t.git, tip)).filter((p) => segmentDay(p));
-  const fresh = onBranch.filter((p) => !seen.has(p));
+  const { fresh, settle } = await unseenSegments(t.git, tip, path.join(t.cacheDir, IMPORTED));
   let answers = 0;
   for (const p of fresh) {
     for (const line of (await readSegment(t.git, tip, p)).split('\n')) {
@@ -123,9 +117,6 @@ export async function pullCache(t: Omit<SyncTarget, 'keepFrom'>): Promise<Pulled
       }
     }
   }
-  // The list names only what the branch still holds: it stays as small as the window.
-  const kept = new Set(onBranch);
-  if ([...seen].some((n) => !kept.has(n))) await writeFileAtomic(path.join(t.cacheDir, IMPORTED), onBranch.map((n) => `${n}\n`).join(''));
-  else if (fresh.length) await markImported(t.cacheDir, fresh);
+  await settle();
   return { segments: fresh.length, answers };
 }

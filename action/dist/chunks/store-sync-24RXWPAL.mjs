@@ -1,0 +1,2 @@
+import { createRequire as __g7CreateRequire } from 'node:module'; const require = __g7CreateRequire(import.meta.url);
+import{a,b,c,d}from"./chunk-CDJQONKY.mjs";import"./chunk-Y32B3C4C.mjs";import"./chunk-YZRXEBAZ.mjs";import"./chunk-FAZUNGYD.mjs";import"./chunk-MDDJSIQP.mjs";import"./chunk-WGCEESRR.mjs";import"./chunk-VPMB6O63.mjs";import"./chunk-Q4KT5GYC.mjs";import"./chunk-HX5MS74I.mjs";import"./chunk-BPU3YCDX.mjs";import"./chunk-PQRHRS2M.mjs";import"./chunk-2PYAGR7Y.mjs";export{a as pullAnswers,d as pullAuditLog,b as pushAnswers,c as pushAuditLog};
